@@ -219,6 +219,12 @@ LogicalResult CastOp::inferResultTypes(SmallVectorImpl<Type> &types) {
 LogicalResult ReshapeOp::inferResultTypes(SmallVectorImpl<Type> &types) {
   Type elt = eltOf(getData());
   auto in = rankedOf(getData());
+  // reshape(x, shape(x)) is x.
+  if (auto shapeOp = getShape().getDefiningOp<ShapeOp>())
+    if (shapeOp.getData() == getData() && !shapeOp.getStart() && !shapeOp.getEnd()) {
+      types.push_back(getData().getType());
+      return success();
+    }
   auto target = getConstantInts(getShape());
   if (!target) {
     auto st = rankedOf(getShape());

@@ -1,0 +1,31 @@
+//===- Diagnostics.h - user-facing diagnostic printing ------------*- C++ -*-===//
+#ifndef QOPT_SUPPORT_DIAGNOSTICS_H
+#define QOPT_SUPPORT_DIAGNOSTICS_H
+
+#include "mlir/IR/Diagnostics.h"
+#include "mlir/IR/Location.h"
+#include <string>
+
+namespace qopt {
+
+/// Renders a location for users: ONNX nodes as `node 'conv1' (Conv)`, named
+/// values as `'name'`, files as `file:line:col`; fused locations joined by `; `.
+std::string describeLocation(mlir::Location loc);
+
+/// Prints every diagnostic of the context to stderr as
+/// `<location>: error|warning|note|remark: <message>` (tools call this first).
+class DiagnosticPrinter {
+public:
+  explicit DiagnosticPrinter(mlir::MLIRContext &context);
+  ~DiagnosticPrinter();
+  unsigned numErrors() const { return errors; }
+
+private:
+  mlir::MLIRContext &context;
+  mlir::DiagnosticEngine::HandlerID id;
+  unsigned errors = 0;
+};
+
+} // namespace qopt
+
+#endif

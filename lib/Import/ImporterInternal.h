@@ -1,0 +1,64 @@
+//===- ImporterInternal.h - shared state of the ONNX importer -----*- C++ -*-===//
+#ifndef QOPT_LIB_IMPORT_IMPORTERINTERNAL_H
+#define QOPT_LIB_IMPORT_IMPORTERINTERNAL_H
+
+#include "qopt/Import/ONNXImporter.h"
+
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/BuiltinTypes.h"
+#include "mlir/IR/Diagnostics.h"
+#include "llvm/ADT/StringMap.h"
+#include "llvm/ADT/StringSet.h"
+
+#include <onnx/onnx_pb.h>
+
+namespace qopt {
+namespace import {
+
+/// Converts a TensorProto (inline, typed fields or external data) to an
+/// elements attribute; large tensors become dense resource blobs.
+mlir::FailureOr<mlir::ElementsAttr>
+convertTensor(const onnx::TensorProto &tensor, llvm::StringRef baseDir,
+              int64_t resourceThresholdBytes, mlir::Location loc);
+
+/// Converts a ValueInfo's type: ranked when a shape is given (dim_param or
+/// missing dims are dynamic), unranked otherwise. Null on unsupported types.
+mlir::Type convertValueType(const onnx::TypeProto &type, mlir::MLIRContext &ctx,
+                            std::string &error);
+
+/// State while importing one graph.
+struct GraphImporter {
+  mlir::MLIRContext &ctx;
+  mlir::OpBuilder builder;
+  const ImportOptions &options;
+  std::string baseDir;
+  int64_t opset = 0;
+  /// ONNX value name -> MLIR value.
+  llvm::StringMap<mlir::Value> values;
+  /// ONNX value name -> type from ONNX (value_info / outputs / inference).
+  llvm::StringMap<mlir::Type> onnxTypes;
+  /// Names consumed by some node or listed as graph outputs.
+  llvm::StringSet<> usedNames;
+
+  GraphImporter(mlir::MLIRContext &ctx, const ImportOptions &options)
+      : ctx(ctx), builder(&ctx), options(options) {}
+
+  mlir::Value none(mlir::Location loc);
+  mlir::Value constI64(llvm::ArrayRef<int64_t> values, mlir::Location loc,
+                       bool scalar = false);
+  mlir::Value constF32(llvm::ArrayRef<float> values, mlir::Location loc,
+                       bool scalar = false);
+  /// Imports one node; emits a diagnostic at `loc` and fails on error.
+  mlir::LogicalResult importNode(const onnx::NodeProto &node, mlir::Location loc);
+};
+
+/// True if the importer handles this (domain, op_type).
+bool isSupportedOp(llvm::StringRef domain, llvm::StringRef opType);
+/// Every supported ONNX op type, sorted (for docs and --list-ops).
+std::vector<std::string> supportedOps();
+
+} // namespace import
+} // namespace qopt
+
+#endif

@@ -1,0 +1,322 @@
+//===- ONNXImporter.cpp - ONNX model to qopt IR ---------------------------===//
+//
+// Reads the model (binary protobuf or ONNX's textual syntax), applies
+// --input-shape overrides, runs ONNX's shape inference where it knows the
+// opset, reports every unsupported op at once, and builds `func.func @main`
+// from initializers, inputs and nodes.
+//
+//===----------------------------------------------------------------------===//
+#include "ImporterInternal.h"
+#include "qopt/Dialect/QOpt/IR/QOptOps.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Quant/IR/Quant.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/Verifier.h"
+#include "llvm/ADT/MapVector.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/Path.h"
+#include <map>
+
+#include <onnx/defs/parser.h>
+#include <onnx/shape_inference/implementation.h>
+#include <onnx/version_converter/convert.h>
+
+using namespace mlir;
+
+namespace qopt {
+
+void registerImportDialects(MLIRContext &context) {
+  context.loadDialect<QOptDialect, func::FuncDialect, quant::QuantDialect,
+                      arith::ArithDialect, tensor::TensorDialect>();
+}
+
+std::optional<std::pair<std::string, std::vector<int64_t>>>
+parseInputShape(StringRef spec, std::string &error) {
+  auto [name, dimsStr] = spec.split('=');
+  if (name.empty() || !spec.contains('=')) {
+    error = "expected name=d0,d1,... in '" + spec.str() + "'";
+    return std::nullopt;
+  }
+  std::vector<int64_t> dims;
+  if (!dimsStr.empty()) {
+    SmallVector<StringRef> parts;
+    dimsStr.split(parts, ',');
+    for (StringRef p : parts) {
+      p = p.trim();
+      int64_t d;
+      if (p == "?" || p == "-1") {
+        dims.push_back(ShapedType::kDynamic);
+      } else if (!p.getAsInteger(10, d) && d >= 0) {
+        dims.push_back(d);
+      } else {
+        error = "invalid dimension '" + p.str() + "' in '" + spec.str() + "'";
+        return std::nullopt;
+      }
+    }
+  }
+  return std::make_pair(name.str(), dims);
+}
+
+namespace {
+using namespace import;
+
+/// Location of a node: its name (generated when empty) tagged with its op type.
+Location nodeLocation(MLIRContext &ctx, const onnx::NodeProto &node) {
+  return FusedLoc::get(&ctx, {NameLoc::get(StringAttr::get(&ctx, node.name()))},
+                       StringAttr::get(&ctx, "onnx." + node.op_type()));
+}
+
+struct ModelImporter {
+  MLIRContext &ctx;
+  const ImportOptions &options;
+  std::string displayName;
+  Location modelLoc;
+
+  ModelImporter(MLIRContext &ctx, const ImportOptions &options, StringRef name)
+      : ctx(ctx), options(options), displayName(name.str()),
+        modelLoc(NameLoc::get(StringAttr::get(&ctx, name))) {}
+
+  InFlightDiagnostic error() { return emitError(modelLoc); }
+
+  OwningOpRef<ModuleOp> run(onnx::ModelProto &model, StringRef baseDir);
+};
+
+OwningOpRef<ModuleOp> ModelImporter::run(onnx::ModelProto &model, StringRef baseDir) {
+  if (!model.has_graph()) {
+    error() << "the model has no graph (not an ONNX model?)";
+    return nullptr;
+  }
+  int64_t opset = -1;
+  for (const auto &o : model.opset_import())
+    if (o.domain().empty() || o.domain() == "ai.onnx")
+      opset = o.version();
+  if (opset < 0 && model.opset_import_size() == 0)
+    opset = 1; // IR version 1-2 models without opset_import
+  if (opset < 0) {
+    error() << "the model imports no default-domain (ai.onnx) opset";
+    return nullptr;
+  }
+  if (opset > kMaxOpset) {
+    error() << "opset " << opset << " is newer than the newest supported (" << kMaxOpset
+            << ")";
+    return nullptr;
+  }
+  if (opset < kMinOpset) {
+    // Upgrade old models with ONNX's version converter.
+    try {
+      model = onnx::version_conversion::ConvertVersion(model, int(kMinOpset));
+    } catch (const std::exception &e) {
+      error() << "opset " << opset << " is older than the oldest supported ("
+              << kMinOpset << ") and ONNX's version converter failed: " << e.what();
+      return nullptr;
+    }
+    emitRemark(modelLoc) << "upgraded the model from opset " << opset << " to "
+                         << kMinOpset << " with ONNX's version converter";
+    opset = kMinOpset;
+  }
+  onnx::GraphProto &graph = *model.mutable_graph();
+
+  // Name unnamed nodes so every diagnostic can point at one.
+  for (int i = 0; i < graph.node_size(); ++i)
+    if (graph.node(i).name().empty())
+      graph.mutable_node(i)->set_name(graph.node(i).op_type() + "_" + std::to_string(i));
+
+  // Every unsupported op in one report.
+  llvm::MapVector<std::string, std::vector<std::string>,
+                  std::map<std::string, unsigned>>
+      unsupported;
+  for (const auto &node : graph.node())
+    if (!isSupportedOp(node.domain(), node.op_type()))
+      unsupported[(node.domain().empty() ? "" : node.domain() + "::") + node.op_type()]
+          .push_back(node.name());
+  if (!unsupported.empty()) {
+    auto diag = error();
+    diag << unsupported.size() << " unsupported ONNX op type"
+         << (unsupported.size() > 1 ? "s" : "") << " (opset " << opset << "):";
+    for (auto &[op, names] : unsupported) {
+      diag << "\n  " << op << " x" << names.size() << ": ";
+      for (size_t i = 0; i < names.size() && i < 5; ++i)
+        diag << (i ? ", " : "") << "'" << names[i] << "'";
+      if (names.size() > 5)
+        diag << ", ...";
+    }
+    return nullptr;
+  }
+
+  // --input-shape overrides.
+  llvm::StringSet<> initNames;
+  for (const auto &init : graph.initializer())
+    initNames.insert(init.name());
+  for (const auto &[name, dims] : options.inputShapes) {
+    onnx::ValueInfoProto *vi = nullptr;
+    for (auto &in : *graph.mutable_input())
+      if (in.name() == name && !initNames.contains(name))
+        vi = &in;
+    if (!vi) {
+      auto diag = error() << "--input-shape names '" << name
+                          << "', which is not a graph input; inputs are:";
+      for (const auto &in : graph.input())
+        if (!initNames.contains(in.name()))
+          diag << " '" << in.name() << "'";
+      return nullptr;
+    }
+    auto *shape = vi->mutable_type()->mutable_tensor_type()->mutable_shape();
+    shape->clear_dim();
+    for (int64_t d : dims) {
+      auto *dim = shape->add_dim();
+      if (!ShapedType::isDynamic(d))
+        dim->set_dim_value(d);
+    }
+  }
+
+  // ONNX's shape inference (with data propagation) where it knows the opset.
+  if (options.onnxShapeInference && opset <= kMaxOnnxInferenceOpset) {
+    try {
+      onnx::ShapeInferenceOptions siOptions(/*check_type=*/false, /*error_mode=*/0,
+                                            /*enable_data_propagation=*/true);
+      onnx::shape_inference::InferShapes(model, onnx::OpSchemaRegistry::Instance(),
+                                         siOptions);
+    } catch (const std::exception &e) {
+      emitWarning(modelLoc) << "ONNX shape inference failed, using qopt's own: "
+                            << e.what();
+    }
+  } else if (opset > kMaxOnnxInferenceOpset) {
+    emitRemark(modelLoc) << "opset " << opset << ": ONNX 1.12 shape inference knows opsets up to "
+                         << kMaxOnnxInferenceOpset << "; result types come from qopt's inference";
+  }
+
+  GraphImporter gi(ctx, options);
+  gi.baseDir = baseDir.str();
+  gi.opset = opset;
+  for (const auto &node : graph.node())
+    for (const auto &in : node.input())
+      gi.usedNames.insert(in);
+  for (const auto &out : graph.output())
+    gi.usedNames.insert(out.name());
+  std::string why;
+  auto recordType = [&](const onnx::ValueInfoProto &vi) {
+    if (!vi.has_type())
+      return;
+    std::string ignored;
+    if (Type t = convertValueType(vi.type(), ctx, ignored))
+      gi.onnxTypes[vi.name()] = t;
+  };
+  for (const auto &vi : graph.value_info())
+    recordType(vi);
+  for (const auto &vi : graph.output())
+    recordType(vi);
+
+  OwningOpRef<ModuleOp> module = ModuleOp::create(modelLoc);
+  OpBuilder &b = gi.builder;
+  module->getOperation()->setAttr("qopt.onnx_opset", b.getI64IntegerAttr(opset));
+  if (!model.producer_name().empty())
+    module->getOperation()->setAttr("qopt.onnx_producer",
+                                    b.getStringAttr(model.producer_name() + " " +
+                                                    model.producer_version()));
+
+  // Graph inputs (initializers listed as inputs are constants, not arguments).
+  SmallVector<Type> argTypes;
+  SmallVector<std::string> argNames;
+  for (const auto &in : graph.input()) {
+    if (initNames.contains(in.name()))
+      continue;
+    Type t = convertValueType(in.type(), ctx, why);
+    if (!t) {
+      error() << "graph input '" << in.name() << "': " << why;
+      return nullptr;
+    }
+    argTypes.push_back(t);
+    argNames.push_back(in.name());
+  }
+  auto func = func::FuncOp::create(modelLoc, "main", b.getFunctionType(argTypes, {}));
+  module->push_back(func);
+  Block *entry = func.addEntryBlock();
+  for (auto [i, name] : llvm::enumerate(argNames)) {
+    func.setArgAttr(i, "qopt.name", b.getStringAttr(name));
+    gi.values[name] = entry->getArgument(i);
+  }
+  b.setInsertionPointToEnd(entry);
+
+  for (const auto &init : graph.initializer()) {
+    Location loc = NameLoc::get(b.getStringAttr(init.name()));
+    auto value = convertTensor(init, baseDir, options.resourceThresholdBytes, loc);
+    if (failed(value))
+      return nullptr;
+    gi.values[init.name()] = b.create<ConstantOp>(loc, *value);
+  }
+
+  for (const auto &node : graph.node())
+    if (failed(gi.importNode(node, nodeLocation(ctx, node))))
+      return nullptr;
+
+  SmallVector<Value> results;
+  SmallVector<Type> resultTypes;
+  for (const auto &out : graph.output()) {
+    auto it = gi.values.find(out.name());
+    if (it == gi.values.end()) {
+      error() << "graph output '" << out.name() << "' is not produced by any node";
+      return nullptr;
+    }
+    results.push_back(it->second);
+    resultTypes.push_back(it->second.getType());
+  }
+  b.create<func::ReturnOp>(modelLoc, results);
+  func.setType(b.getFunctionType(argTypes, resultTypes));
+  for (auto [i, out] : llvm::enumerate(graph.output()))
+    func.setResultAttr(i, "qopt.name", b.getStringAttr(out.name()));
+
+  if (failed(mlir::verify(*module)))
+    return nullptr;
+  return module;
+}
+} // namespace
+
+OwningOpRef<ModuleOp> importOnnxBuffer(StringRef data, bool isText, StringRef baseDir,
+                                       StringRef displayName, MLIRContext &context,
+                                       const ImportOptions &options) {
+  registerImportDialects(context);
+  ModelImporter importer(context, options, displayName);
+  onnx::ModelProto model;
+  if (isText) {
+    std::string text = data.str();
+    auto status = onnx::OnnxParser::Parse(model, text.c_str());
+    if (!status.IsOK()) {
+      importer.error() << "cannot parse ONNX text: " << status.ErrorMessage();
+      return nullptr;
+    }
+  } else if (data.size() > size_t(INT_MAX) ||
+             !model.ParseFromArray(data.data(), int(data.size()))) {
+    importer.error() << "cannot parse the ONNX protobuf (truncated, corrupt or not an "
+                        "ONNX model)";
+    return nullptr;
+  }
+  try {
+    return importer.run(model, baseDir);
+  } catch (const std::exception &e) {
+    importer.error() << "ONNX library error: " << e.what();
+    return nullptr;
+  }
+}
+
+OwningOpRef<ModuleOp> importOnnxFile(StringRef path, MLIRContext &context,
+                                     const ImportOptions &options) {
+  auto buf = llvm::MemoryBuffer::getFileOrSTDIN(path, /*IsText=*/false,
+                                                /*RequiresNullTerminator=*/false);
+  if (!buf) {
+    emitError(NameLoc::get(StringAttr::get(&context, path)))
+        << "cannot read '" << path << "': " << buf.getError().message();
+    return nullptr;
+  }
+  StringRef data = (*buf)->getBuffer();
+  // ONNX's textual syntax starts with '<' (model header) after whitespace.
+  bool isText = path.ends_with(".onnxtxt") || data.ltrim().starts_with("<");
+  SmallString<256> dir(path);
+  llvm::sys::path::remove_filename(dir);
+  if (dir.empty())
+    dir = ".";
+  return importOnnxBuffer(data, isText, dir, path, context, options);
+}
+
+} // namespace qopt

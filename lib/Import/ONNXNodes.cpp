@@ -1,0 +1,544 @@
+//===- ONNXNodes.cpp - ONNX nodes to qopt ops -----------------------------===//
+//
+// Each node is first normalized to the newest opset's form (attributes that
+// later opsets turned into inputs become constant operands, absent optional
+// inputs become `qopt.none`), then built generically from a table: ONNX
+// attribute names are the qopt op's inherent attribute names.
+//
+//===----------------------------------------------------------------------===//
+#include "ImporterInternal.h"
+#include "qopt/Dialect/QOpt/IR/QOptOps.h"
+
+#include "qopt/Dialect/QOpt/IR/ShapeUtils.h"
+
+#include "mlir/IR/TypeUtilities.h"
+#include "llvm/Support/FormatVariadic.h"
+#include "mlir/IR/Verifier.h"
+#include "llvm/ADT/StringSet.h"
+
+using namespace mlir;
+
+namespace qopt {
+namespace import {
+
+namespace {
+struct OpInfo {
+  const char *onnx;
+  const char *qopt;
+  int numOperands; // -1: variadic
+  int numResults;  // -1: one per node output
+  /// Attributes accepted and ignored (no effect at inference).
+  std::initializer_list<const char *> ignoredAttrs = {};
+};
+} // namespace
+
+static const OpInfo kOps[] = {
+    // Elementwise
+    {"Add", "qopt.add", 2, 1},
+    {"Sub", "qopt.sub", 2, 1},
+    {"Mul", "qopt.mul", 2, 1},
+    {"Div", "qopt.div", 2, 1},
+    {"Pow", "qopt.pow", 2, 1},
+    {"And", "qopt.and", 2, 1},
+    {"Or", "qopt.or", 2, 1},
+    {"Xor", "qopt.xor", 2, 1},
+    {"PRelu", "qopt.prelu", 2, 1},
+    {"Mod", "qopt.mod", 2, 1},
+    {"Equal", "qopt.equal", 2, 1},
+    {"Less", "qopt.less", 2, 1},
+    {"LessOrEqual", "qopt.less_or_equal", 2, 1},
+    {"Greater", "qopt.greater", 2, 1},
+    {"GreaterOrEqual", "qopt.greater_or_equal", 2, 1},
+    {"Max", "qopt.max", -1, 1},
+    {"Min", "qopt.min", -1, 1},
+    {"Sum", "qopt.sum", -1, 1},
+    {"Mean", "qopt.mean", -1, 1},
+    {"Where", "qopt.where", 3, 1},
+    {"Relu", "qopt.relu", 1, 1},
+    {"Sigmoid", "qopt.sigmoid", 1, 1},
+    {"Tanh", "qopt.tanh", 1, 1},
+    {"Exp", "qopt.exp", 1, 1},
+    {"Log", "qopt.log", 1, 1},
+    {"Neg", "qopt.neg", 1, 1},
+    {"Sqrt", "qopt.sqrt", 1, 1},
+    {"Erf", "qopt.erf", 1, 1},
+    {"Not", "qopt.not", 1, 1},
+    {"Abs", "qopt.abs", 1, 1},
+    {"Reciprocal", "qopt.reciprocal", 1, 1},
+    {"Floor", "qopt.floor", 1, 1},
+    {"Ceil", "qopt.ceil", 1, 1},
+    {"Round", "qopt.round", 1, 1},
+    {"Sin", "qopt.sin", 1, 1},
+    {"Cos", "qopt.cos", 1, 1},
+    {"Sign", "qopt.sign", 1, 1},
+    {"Softplus", "qopt.softplus", 1, 1},
+    {"HardSwish", "qopt.hard_swish", 1, 1},
+    {"LeakyRelu", "qopt.leaky_relu", 1, 1},
+    {"Elu", "qopt.elu", 1, 1},
+    {"HardSigmoid", "qopt.hard_sigmoid", 1, 1},
+    {"Gelu", "qopt.gelu", 1, 1},
+    {"Softmax", "qopt.softmax", 1, 1},
+    {"LogSoftmax", "qopt.log_softmax", 1, 1},
+    {"Clip", "qopt.clip", 3, 1},
+    {"Cast", "qopt.cast", 1, 1},
+    // Shape manipulation
+    {"Reshape", "qopt.reshape", 2, 1},
+    {"Transpose", "qopt.transpose", 1, 1},
+    {"Concat", "qopt.concat", -1, 1},
+    {"Slice", "qopt.slice", 5, 1},
+    {"Squeeze", "qopt.squeeze", 2, 1},
+    {"Unsqueeze", "qopt.unsqueeze", 2, 1},
+    {"Flatten", "qopt.flatten", 1, 1},
+    {"Expand", "qopt.expand", 2, 1},
+    {"Gather", "qopt.gather", 2, 1},
+    {"Split", "qopt.split", 2, -1},
+    {"Shape", "qopt.shape", 1, 1},
+    {"ConstantOfShape", "qopt.constant_of_shape", 1, 1},
+    {"Range", "qopt.range", 3, 1},
+    {"Tile", "qopt.tile", 2, 1},
+    {"Pad", "qopt.pad", 4, 1},
+    // Neural-network ops
+    {"Conv", "qopt.conv", 3, 1},
+    {"ConvTranspose", "qopt.conv_transpose", 3, 1},
+    {"BatchNormalization", "qopt.batch_normalization", 5, 1,
+     {"spatial", "is_test", "consumed_inputs", "training_mode"}},
+    {"LayerNormalization", "qopt.layer_normalization", 3, 1},
+    {"MatMul", "qopt.matmul", 2, 1},
+    {"Gemm", "qopt.gemm", 3, 1, {"broadcast"}},
+    {"AveragePool", "qopt.average_pool", 1, 1},
+    {"MaxPool", "qopt.max_pool", 1, 1},
+    {"GlobalAveragePool", "qopt.global_average_pool", 1, 1},
+    {"GlobalMaxPool", "qopt.global_max_pool", 1, 1},
+    {"Resize", "qopt.resize", 4, 1},
+    {"Upsample", "qopt.resize", 4, 1},
+    {"ArgMax", "qopt.argmax", 1, 1},
+    {"ArgMin", "qopt.argmin", 1, 1},
+    {"ReduceMean", "qopt.reduce_mean", 2, 1},
+    {"ReduceSum", "qopt.reduce_sum", 2, 1},
+    {"ReduceMax", "qopt.reduce_max", 2, 1},
+    {"ReduceMin", "qopt.reduce_min", 2, 1},
+    {"ReduceProd", "qopt.reduce_prod", 2, 1},
+    {"ReduceL2", "qopt.reduce_l2", 2, 1},
+    {"ReduceSumSquare", "qopt.reduce_sum_square", 2, 1},
+    // Quantized ONNX ops
+    {"QuantizeLinear", "qopt.quantize_linear", 3, 1},
+    {"DequantizeLinear", "qopt.dequantize_linear", 3, 1},
+    {"DynamicQuantizeLinear", "qopt.dynamic_quantize_linear", 1, 3},
+    {"QLinearConv", "qopt.qlinear_conv", 9, 1},
+    {"QLinearMatMul", "qopt.qlinear_matmul", 8, 1},
+    {"MatMulInteger", "qopt.matmul_integer", 4, 1},
+    {"ConvInteger", "qopt.conv_integer", 4, 1},
+};
+
+/// Ops handled without a table entry (aliases and constants).
+static const char *kSpecialOps[] = {"Constant", "Identity", "Dropout"};
+
+static const OpInfo *lookup(StringRef opType) {
+  for (const OpInfo &info : kOps)
+    if (opType == info.onnx)
+      return &info;
+  return nullptr;
+}
+
+bool isSupportedOp(StringRef domain, StringRef opType) {
+  if (!domain.empty() && domain != "ai.onnx")
+    return false;
+  return lookup(opType) || llvm::is_contained(kSpecialOps, opType);
+}
+
+std::vector<std::string> supportedOps() {
+  std::vector<std::string> out;
+  for (const OpInfo &info : kOps)
+    out.push_back(info.onnx);
+  for (const char *s : kSpecialOps)
+    out.push_back(s);
+  llvm::sort(out);
+  return out;
+}
+
+Value GraphImporter::none(Location loc) {
+  return builder.create<NoneOp>(loc).getResult();
+}
+
+Value GraphImporter::constI64(ArrayRef<int64_t> vals, Location loc, bool scalar) {
+  SmallVector<int64_t> shape;
+  if (!scalar)
+    shape.push_back(vals.size());
+  auto type = RankedTensorType::get(shape, builder.getI64Type());
+  return builder.create<ConstantOp>(loc, DenseIntElementsAttr::get(type, vals));
+}
+
+Value GraphImporter::constF32(ArrayRef<float> vals, Location loc, bool scalar) {
+  SmallVector<int64_t> shape;
+  if (!scalar)
+    shape.push_back(vals.size());
+  auto type = RankedTensorType::get(shape, builder.getF32Type());
+  return builder.create<ConstantOp>(loc, DenseFPElementsAttr::get(type, vals));
+}
+
+/// Error prefix naming the node, its op type and the model's opset.
+static InFlightDiagnostic nodeError(Location loc, const onnx::NodeProto &node,
+                                    int64_t opset) {
+  // The location already names the node and op type.
+  return emitError(loc) << "(opset " << opset << ") ";
+}
+
+static const onnx::AttributeProto *findAttr(const onnx::NodeProto &node,
+                                            StringRef name) {
+  for (const auto &a : node.attribute())
+    if (a.name() == name)
+      return &a;
+  return nullptr;
+}
+
+static SmallVector<int64_t> intsOf(const onnx::AttributeProto &a) {
+  return SmallVector<int64_t>(a.ints().begin(), a.ints().end());
+}
+
+/// Meets an ONNX-declared type with the qopt-inferred one (static dims win).
+static FailureOr<Type> meetTypes(Type onnxType, Type inferred, std::string &why) {
+  if (!onnxType)
+    return inferred;
+  auto o = cast<ShapedType>(onnxType), i = cast<ShapedType>(inferred);
+  if (o.getElementType() != i.getElementType()) {
+    why = "element type " + std::string(llvm::formatv("{0}", o.getElementType())) +
+          " from ONNX differs from the inferred " +
+          std::string(llvm::formatv("{0}", i.getElementType()));
+    return failure();
+  }
+  if (!o.hasRank())
+    return inferred;
+  if (!i.hasRank())
+    return onnxType;
+  if (o.getRank() != i.getRank()) {
+    why = "rank " + std::to_string(o.getRank()) + " from ONNX differs from the inferred " +
+          std::to_string(i.getRank());
+    return failure();
+  }
+  SmallVector<int64_t> dims;
+  for (auto [a, b] : llvm::zip(o.getShape(), i.getShape())) {
+    if (!ShapedType::isDynamic(a) && !ShapedType::isDynamic(b) && a != b) {
+      why = std::string(llvm::formatv("shape {0} from ONNX conflicts with the inferred {1}",
+                                      onnxType, inferred));
+      return failure();
+    }
+    dims.push_back(ShapedType::isDynamic(a) ? b : a);
+  }
+  return Type(RankedTensorType::get(dims, o.getElementType()));
+}
+
+LogicalResult GraphImporter::importNode(const onnx::NodeProto &node, Location loc) {
+  StringRef opType = node.op_type();
+  builder.setInsertionPointToEnd(builder.getInsertionBlock());
+
+  // Inputs; empty names are absent optional inputs.
+  SmallVector<Value> inputs;
+  for (const std::string &name : node.input()) {
+    if (name.empty()) {
+      inputs.push_back(Value());
+      continue;
+    }
+    auto it = values.find(name);
+    if (it == values.end())
+      return nodeError(loc, node, opset)
+             << "input '" << name
+             << "' is not a graph input, an initializer or an earlier node's output";
+    inputs.push_back(it->second);
+  }
+  auto input = [&](size_t i) { return i < inputs.size() ? inputs[i] : Value(); };
+
+  // Constants and aliases.
+  if (opType == "Constant") {
+    if (node.attribute_size() != 1 || node.output_size() != 1)
+      return nodeError(loc, node, opset) << "expects exactly one attribute and output";
+    const auto &a = node.attribute(0);
+    ElementsAttr value;
+    if (a.name() == "value") {
+      auto v = convertTensor(a.t(), baseDir, options.resourceThresholdBytes, loc);
+      if (failed(v))
+        return failure();
+      value = *v;
+    } else if (a.name() == "value_float") {
+      value = DenseFPElementsAttr::get(RankedTensorType::get({}, builder.getF32Type()),
+                                       {a.f()});
+    } else if (a.name() == "value_floats") {
+      SmallVector<float> fs(a.floats().begin(), a.floats().end());
+      value = DenseFPElementsAttr::get(
+          RankedTensorType::get({int64_t(fs.size())}, builder.getF32Type()),
+          ArrayRef<float>(fs));
+    } else if (a.name() == "value_int") {
+      value = DenseIntElementsAttr::get(RankedTensorType::get({}, builder.getI64Type()),
+                                        {int64_t(a.i())});
+    } else if (a.name() == "value_ints") {
+      SmallVector<int64_t> is = intsOf(a);
+      value = DenseIntElementsAttr::get(
+          RankedTensorType::get({int64_t(is.size())}, builder.getI64Type()),
+          ArrayRef<int64_t>(is));
+    } else {
+      return nodeError(loc, node, opset) << "attribute '" << a.name()
+                                         << "' is unsupported (sparse or string constant)";
+    }
+    values[node.output(0)] = builder.create<ConstantOp>(loc, value);
+    return success();
+  }
+  if (opType == "Identity" || opType == "Dropout") {
+    if (!input(0))
+      return nodeError(loc, node, opset) << "needs an input";
+    if (opType == "Dropout") {
+      if (const auto *tm = findAttr(node, "is_test"); tm && tm->i() == 0 && opset < 7)
+        return nodeError(loc, node, opset) << "training-mode Dropout is unsupported";
+      if (input(2))
+        if (auto c = getConstantInts(input(2)); !c || (!c->empty() && (*c)[0] != 0))
+          return nodeError(loc, node, opset)
+                 << "training_mode must be a constant false for inference";
+      if (node.output_size() > 1 && !node.output(1).empty() &&
+          usedNames.contains(node.output(1)))
+        return nodeError(loc, node, opset) << "the mask output is unsupported";
+    }
+    values[node.output(0)] = input(0);
+    return success();
+  }
+
+  const OpInfo *info = lookup(opType);
+  if (!info)
+    return nodeError(loc, node, opset) << "unsupported op";
+
+  llvm::StringSet<> consumed; // attributes turned into operands or handled here
+  SmallVector<NamedAttribute> extraAttrs;
+  SmallVector<Value> operands(inputs);
+  auto attr = [&](StringRef name) { return findAttr(node, name); };
+  auto setOperand = [&](size_t i, Value v) {
+    if (operands.size() <= i)
+      operands.resize(i + 1);
+    operands[i] = v;
+  };
+
+  // Opset migrations: attributes that later became inputs.
+  if (opType == "Clip" && opset < 11) {
+    if (auto *a = attr("min"))
+      setOperand(1, constF32({a->f()}, loc, true));
+    if (auto *a = attr("max"))
+      setOperand(2, constF32({a->f()}, loc, true));
+    for (const char *n : {"min", "max"})
+      consumed.insert(n);
+  }
+  if (opType == "Slice" && opset < 10) {
+    for (auto [i, n] : llvm::enumerate(std::array<const char *, 3>{"starts", "ends", "axes"}))
+      if (auto *a = attr(n))
+        setOperand(i + 1, constI64(intsOf(*a), loc));
+    for (const char *n : {"starts", "ends", "axes"})
+      consumed.insert(n);
+  }
+  bool axesMigrated = ((opType == "Squeeze" || opType == "Unsqueeze") && opset < 13) ||
+                      (opType == "ReduceSum" && opset < 13) ||
+                      (opType.starts_with("Reduce") && opType != "ReduceSum" && opset < 18);
+  if (axesMigrated) {
+    if (auto *a = attr("axes"))
+      setOperand(1, constI64(intsOf(*a), loc));
+    consumed.insert("axes");
+  }
+  if (opType == "Split" && opset < 13) {
+    if (auto *a = attr("split"))
+      setOperand(1, constI64(intsOf(*a), loc));
+    consumed.insert("split");
+  }
+  if (opType == "Pad" && opset < 11) {
+    if (auto *a = attr("pads"))
+      setOperand(1, constI64(intsOf(*a), loc));
+    else if (auto *p = attr("paddings"))
+      setOperand(1, constI64(intsOf(*p), loc));
+    if (auto *a = attr("value"))
+      setOperand(2, constF32({a->f()}, loc, true));
+    for (const char *n : {"pads", "paddings", "value"})
+      consumed.insert(n);
+  }
+  if ((opType == "Resize" && opset < 11) || opType == "Upsample") {
+    // Opset 10 Resize / Upsample: (X, scales) with asymmetric nearest=floor.
+    Value scales = input(1);
+    if (auto *a = attr("scales")) {
+      SmallVector<float> s(a->floats().begin(), a->floats().end());
+      scales = constF32(s, loc);
+    }
+    operands = {input(0), Value(), scales, Value()};
+    auto *mode = attr("mode");
+    std::string m = mode ? mode->s() : "nearest";
+    if (m == "bilinear")
+      m = "linear";
+    extraAttrs.push_back(builder.getNamedAttr("mode", builder.getStringAttr(m)));
+    extraAttrs.push_back(builder.getNamedAttr("coordinate_transformation_mode",
+                                              builder.getStringAttr("asymmetric")));
+    extraAttrs.push_back(
+        builder.getNamedAttr("nearest_mode", builder.getStringAttr("floor")));
+    for (const char *n : {"scales", "mode", "height_scale", "width_scale"})
+      consumed.insert(n);
+  }
+  if (opType == "BatchNormalization") {
+    if (auto *a = attr("spatial"); a && a->i() == 0)
+      return nodeError(loc, node, opset) << "spatial=0 is unsupported";
+    if (auto *a = attr("training_mode"); a && a->i() != 0)
+      return nodeError(loc, node, opset) << "training_mode=1 is unsupported";
+  }
+  if (opType == "Cast") {
+    auto *to = attr("to");
+    if (!to)
+      return nodeError(loc, node, opset) << "missing attribute 'to'";
+    Type t = onnxDataTypeToMlir(int32_t(to->i()), ctx);
+    if (!t)
+      return nodeError(loc, node, opset) << "cast to unsupported data type "
+                                         << onnxDataTypeName(int32_t(to->i()));
+    extraAttrs.push_back(builder.getNamedAttr("to", TypeAttr::get(t)));
+    consumed.insert("to");
+  }
+  if (opType == "QuantizeLinear") {
+    if (auto *a = attr("output_dtype")) {
+      Type t = onnxDataTypeToMlir(int32_t(a->i()), ctx);
+      if (a->i() != 0 && !t)
+        return nodeError(loc, node, opset) << "unsupported output_dtype "
+                                           << onnxDataTypeName(int32_t(a->i()));
+      if (t && !input(2)) {
+        auto zt = RankedTensorType::get({}, t);
+        setOperand(2, builder.create<ConstantOp>(loc, DenseElementsAttr::get(
+                                                          zt, builder.getZeroAttr(t))));
+      }
+      consumed.insert("output_dtype");
+    }
+  }
+  // Softmax before opset 13 normalizes the flattened [d<axis, d>=axis] view.
+  if ((opType == "Softmax" || opType == "LogSoftmax") && opset < 13) {
+    int64_t axis = attr("axis") ? attr("axis")->i() : 1;
+    auto rt = dyn_cast<RankedTensorType>(input(0).getType());
+    bool isLast = rt && (axis == -1 || axis == rt.getRank() - 1);
+    if (!isLast) {
+      Value x = input(0);
+      Type elt = getElementTypeOrSelf(x.getType());
+      auto flat = builder.create<FlattenOp>(loc, RankedTensorType::get(
+          {ShapedType::kDynamic, ShapedType::kDynamic}, elt), x, axis);
+      SmallVector<Type> ft;
+      if (failed(flat.inferResultTypes(ft)))
+        return failure();
+      flat.getResult().setType(ft[0]);
+      Operation *sm;
+      if (opType == "Softmax")
+        sm = builder.create<SoftmaxOp>(loc, ft[0], flat, int64_t(1));
+      else
+        sm = builder.create<LogSoftmaxOp>(loc, ft[0], flat, int64_t(1));
+      auto shape = builder.create<ShapeOp>(
+          loc, RankedTensorType::get({ShapedType::kDynamic}, builder.getI64Type()), x,
+          IntegerAttr(), IntegerAttr());
+      SmallVector<Type> st;
+      (void)shape.inferResultTypes(st);
+      shape.getResult().setType(st[0]);
+      auto reshape = builder.create<ReshapeOp>(loc, x.getType(), sm->getResult(0),
+                                               shape, int64_t(0));
+      values[node.output(0)] = reshape;
+      return success();
+    }
+    extraAttrs.push_back(builder.getNamedAttr("axis", builder.getI64IntegerAttr(-1)));
+    consumed.insert("axis");
+  }
+
+  // Operand count and absent optional operands.
+  if (info->numOperands >= 0) {
+    if (int(operands.size()) > info->numOperands)
+      return nodeError(loc, node, opset) << "has " << operands.size()
+                                         << " inputs, at most " << info->numOperands
+                                         << " are supported";
+    operands.resize(info->numOperands);
+  } else if (operands.empty()) {
+    return nodeError(loc, node, opset) << "needs at least one input";
+  }
+  for (Value &v : operands) {
+    if (!v) {
+      if (info->numOperands < 0)
+        return nodeError(loc, node, opset) << "variadic inputs must not be empty";
+      v = none(loc);
+    }
+  }
+
+  // Results: optional extra outputs (MaxPool indices, BN running stats,
+  // LayerNorm mean/inv-std-dev) are rejected only when something uses them.
+  int numResults = info->numResults < 0 ? node.output_size() : info->numResults;
+  if (numResults > node.output_size())
+    return nodeError(loc, node, opset) << "has " << node.output_size()
+                                       << " outputs, expected " << numResults;
+  for (int i = numResults; i < node.output_size(); ++i)
+    if (!node.output(i).empty() && usedNames.contains(node.output(i)))
+      return nodeError(loc, node, opset) << "output #" << i << " ('" << node.output(i)
+                                         << "') is unsupported";
+
+  // Attributes: ONNX names are the op's inherent attribute names.
+  OperationState state(loc, info->qopt);
+  auto opName = state.name.getRegisteredInfo();
+  if (!opName)
+    return nodeError(loc, node, opset) << "internal: op " << info->qopt
+                                       << " is not registered";
+  ArrayRef<StringAttr> known = opName->getAttributeNames();
+  for (const auto &a : node.attribute()) {
+    if (consumed.contains(a.name()) ||
+        llvm::is_contained(info->ignoredAttrs, StringRef(a.name())))
+      continue;
+    bool isKnown = llvm::any_of(known, [&](StringAttr s) { return s == a.name(); });
+    if (!isKnown)
+      return nodeError(loc, node, opset) << "attribute '" << a.name()
+                                         << "' is unsupported";
+    Attribute converted;
+    switch (a.type()) {
+    case onnx::AttributeProto::INT: converted = builder.getI64IntegerAttr(a.i()); break;
+    case onnx::AttributeProto::FLOAT: converted = builder.getF32FloatAttr(a.f()); break;
+    case onnx::AttributeProto::STRING: converted = builder.getStringAttr(a.s()); break;
+    case onnx::AttributeProto::INTS:
+      converted = builder.getDenseI64ArrayAttr(intsOf(a));
+      break;
+    case onnx::AttributeProto::TENSOR: {
+      auto v = convertTensor(a.t(), baseDir, options.resourceThresholdBytes, loc);
+      if (failed(v))
+        return failure();
+      converted = *v;
+      break;
+    }
+    default:
+      return nodeError(loc, node, opset) << "attribute '" << a.name()
+                                         << "' has an unsupported kind";
+    }
+    state.addAttribute(a.name(), converted);
+  }
+  for (NamedAttribute na : extraAttrs)
+    state.addAttribute(na.getName(), na.getValue());
+
+  state.addOperands(operands);
+  Type placeholder = UnrankedTensorType::get(builder.getF32Type());
+  state.addTypes(SmallVector<Type>(numResults, placeholder));
+  Operation *op = builder.create(state);
+
+  // Result types: qopt's inference met with what ONNX declared/inferred.
+  SmallVector<Type> inferred;
+  auto iface = dyn_cast<InferShapesOpInterface>(op);
+  if (!iface || failed(iface.inferResultTypes(inferred)) ||
+      int(inferred.size()) != numResults) {
+    op->erase();
+    return failure();
+  }
+  for (int i = 0; i < numResults; ++i) {
+    Type onnxType = onnxTypes.lookup(node.output(i));
+    std::string why;
+    auto t = meetTypes(onnxType, inferred[i], why);
+    if (failed(t)) {
+      op->erase();
+      return nodeError(loc, node, opset) << "output '" << node.output(i) << "': " << why;
+    }
+    op->getResult(i).setType(*t);
+  }
+  if (failed(mlir::verify(op))) {
+    op->erase();
+    return failure();
+  }
+  for (int i = 0; i < numResults; ++i)
+    if (!node.output(i).empty())
+      values[node.output(i)] = op->getResult(i);
+  return success();
+}
+
+} // namespace import
+
+std::vector<std::string> supportedONNXOps() { return import::supportedOps(); }
+} // namespace qopt
