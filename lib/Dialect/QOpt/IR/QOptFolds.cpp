@@ -222,9 +222,33 @@ OpFoldResult SliceOp::fold(FoldAdaptor a) {
   return intElements(getType(), out);
 }
 
+/// The dims a Shape op reports, with kDynamic for unknown ones.
+static std::optional<SmallVector<int64_t>> shapeOpDims(ShapeOp shape) {
+  auto in = dyn_cast<RankedTensorType>(shape.getData().getType());
+  if (!in)
+    return std::nullopt;
+  int64_t r = in.getRank();
+  int64_t s = shape.getStart() ? *shape.getStart() : 0;
+  int64_t e = shape.getEnd() ? *shape.getEnd() : r;
+  s = std::clamp<int64_t>(s < 0 ? s + r : s, 0, r);
+  e = std::clamp<int64_t>(e < 0 ? e + r : e, 0, r);
+  return SmallVector<int64_t>(in.getShape().slice(s, std::max<int64_t>(e - s, 0)));
+}
+
 OpFoldResult GatherOp::fold(FoldAdaptor a) {
   auto data = getIntValues(dyn_cast_or_null<ElementsAttr>(a.getData()));
   auto idx = getIntValues(dyn_cast_or_null<ElementsAttr>(a.getIndices()));
+  // Gather of static dims out of Shape(x), even when other dims are dynamic.
+  if (!data && idx)
+    if (auto shape = getData().getDefiningOp<ShapeOp>()) {
+      data = shapeOpDims(shape);
+      if (data)
+        for (int64_t i : *idx) {
+          int64_t n = data->size();
+          if (i < -n || i >= n || ShapedType::isDynamic((*data)[i < 0 ? i + n : i]))
+            return {};
+        }
+    }
   auto dt = dyn_cast<RankedTensorType>(getData().getType());
   if (!data || !idx || !dt || dt.getRank() != 1 || data->size() > kMaxFoldElements)
     return {};

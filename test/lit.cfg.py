@@ -1,0 +1,26 @@
+import os
+import lit.formats
+
+config.name = "qopt"
+config.test_format = lit.formats.ShTest(execute_external=False)
+config.suffixes = [".mlir", ".onnxtxt", ".test"]
+config.excludes = ["lit.cfg.py", "lit.site.cfg.py", "coverage", "Inputs",
+                   "CMakeLists.txt"]
+config.test_source_root = os.path.dirname(__file__)
+config.test_exec_root = os.path.join(config.qopt_obj_root, "test")
+
+path = os.pathsep.join([config.qopt_tools_dir, config.llvm_tools_dir,
+                        config.environment.get("PATH", os.environ.get("PATH", ""))])
+config.environment["PATH"] = path
+config.substitutions.append(("%python", config.python_executable))
+config.substitutions.append(("%testdata", "/usr/share/libonnx-testdata/data"))
+
+ppocr = os.path.join(config.qopt_npm_dir, "@gutenye", "ocr-models", "assets")
+config.substitutions.append(("%ppocr", ppocr))
+if os.path.isdir(ppocr):
+    config.available_features.add("ppocr")
+else:
+    lit_config.note("PP-OCR models not found at %s (npm install failed?): "
+                    "PP-OCR import tests are skipped" % ppocr)
+if os.path.isdir("/usr/share/libonnx-testdata/data/node"):
+    config.available_features.add("onnx-testdata")
