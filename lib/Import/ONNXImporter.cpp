@@ -244,7 +244,7 @@ OwningOpRef<ModuleOp> ModelImporter::run(onnx::ModelProto &model, StringRef base
     auto value = convertTensor(init, baseDir, options.resourceThresholdBytes, loc);
     if (failed(value))
       return nullptr;
-    gi.values[init.name()] = b.create<ConstantOp>(loc, *value);
+    gi.values[init.name()] = ConstantOp::create(b, loc, *value);
   }
 
   for (const auto &node : graph.node())
@@ -262,7 +262,7 @@ OwningOpRef<ModuleOp> ModelImporter::run(onnx::ModelProto &model, StringRef base
     results.push_back(it->second);
     resultTypes.push_back(it->second.getType());
   }
-  b.create<func::ReturnOp>(modelLoc, results);
+  func::ReturnOp::create(b, modelLoc, results);
   func.setType(b.getFunctionType(argTypes, resultTypes));
   for (auto [i, out] : llvm::enumerate(graph.output()))
     func.setResultAttr(i, "qopt.name", b.getStringAttr(out.name()));

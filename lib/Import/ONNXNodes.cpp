@@ -157,7 +157,7 @@ std::vector<std::string> supportedOps() {
 }
 
 Value GraphImporter::none(Location loc) {
-  return builder.create<NoneOp>(loc).getResult();
+  return NoneOp::create(builder, loc).getResult();
 }
 
 Value GraphImporter::constI64(ArrayRef<int64_t> vals, Location loc, bool scalar) {
@@ -165,7 +165,7 @@ Value GraphImporter::constI64(ArrayRef<int64_t> vals, Location loc, bool scalar)
   if (!scalar)
     shape.push_back(vals.size());
   auto type = RankedTensorType::get(shape, builder.getI64Type());
-  return builder.create<ConstantOp>(loc, DenseIntElementsAttr::get(type, vals));
+  return ConstantOp::create(builder, loc, DenseIntElementsAttr::get(type, vals));
 }
 
 Value GraphImporter::constF32(ArrayRef<float> vals, Location loc, bool scalar) {
@@ -173,7 +173,7 @@ Value GraphImporter::constF32(ArrayRef<float> vals, Location loc, bool scalar) {
   if (!scalar)
     shape.push_back(vals.size());
   auto type = RankedTensorType::get(shape, builder.getF32Type());
-  return builder.create<ConstantOp>(loc, DenseFPElementsAttr::get(type, vals));
+  return ConstantOp::create(builder, loc, DenseFPElementsAttr::get(type, vals));
 }
 
 /// Error prefix naming the node, its op type and the model's opset.
@@ -278,7 +278,7 @@ LogicalResult GraphImporter::importNode(const onnx::NodeProto &node, Location lo
       return nodeError(loc, node, opset) << "attribute '" << a.name()
                                          << "' is unsupported (sparse or string constant)";
     }
-    values[node.output(0)] = builder.create<ConstantOp>(loc, value);
+    values[node.output(0)] = ConstantOp::create(builder, loc, value);
     return success();
   }
   if (opType == "Identity" || opType == "Dropout") {
@@ -397,7 +397,7 @@ LogicalResult GraphImporter::importNode(const onnx::NodeProto &node, Location lo
                                            << onnxDataTypeName(int32_t(a->i()));
       if (t && !input(2)) {
         auto zt = RankedTensorType::get({}, t);
-        setOperand(2, builder.create<ConstantOp>(loc, DenseElementsAttr::get(
+        setOperand(2, ConstantOp::create(builder, loc, DenseElementsAttr::get(
                                                           zt, builder.getZeroAttr(t))));
       }
       consumed.insert("output_dtype");
@@ -411,7 +411,7 @@ LogicalResult GraphImporter::importNode(const onnx::NodeProto &node, Location lo
     if (!isLast) {
       Value x = input(0);
       Type elt = getElementTypeOrSelf(x.getType());
-      auto flat = builder.create<FlattenOp>(loc, RankedTensorType::get(
+      auto flat = FlattenOp::create(builder, loc, RankedTensorType::get(
           {ShapedType::kDynamic, ShapedType::kDynamic}, elt), x, axis);
       SmallVector<Type> ft;
       if (failed(flat.inferResultTypes(ft)))
@@ -419,16 +419,16 @@ LogicalResult GraphImporter::importNode(const onnx::NodeProto &node, Location lo
       flat.getResult().setType(ft[0]);
       Operation *sm;
       if (opType == "Softmax")
-        sm = builder.create<SoftmaxOp>(loc, ft[0], flat, int64_t(1));
+        sm = SoftmaxOp::create(builder, loc, ft[0], flat, int64_t(1));
       else
-        sm = builder.create<LogSoftmaxOp>(loc, ft[0], flat, int64_t(1));
-      auto shape = builder.create<ShapeOp>(
+        sm = LogSoftmaxOp::create(builder, loc, ft[0], flat, int64_t(1));
+      auto shape = ShapeOp::create(builder, 
           loc, RankedTensorType::get({ShapedType::kDynamic}, builder.getI64Type()), x,
           IntegerAttr(), IntegerAttr());
       SmallVector<Type> st;
       (void)shape.inferResultTypes(st);
       shape.getResult().setType(st[0]);
-      auto reshape = builder.create<ReshapeOp>(loc, x.getType(), sm->getResult(0),
+      auto reshape = ReshapeOp::create(builder, loc, x.getType(), sm->getResult(0),
                                                shape, int64_t(0));
       values[node.output(0)] = reshape;
       return success();

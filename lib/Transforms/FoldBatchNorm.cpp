@@ -78,9 +78,9 @@ struct FoldBNIntoConv : OpRewritePattern<BatchNormalizationOp> {
     }
     Location loc = conv.getLoc();
     auto bType = RankedTensorType::get({m}, wType.getElementType());
-    Value wCst = rewriter.create<ConstantOp>(loc, makeFloatConstant(wType, newW, "bn_folded_w"));
-    Value bCst = rewriter.create<ConstantOp>(loc, makeFloatConstant(bType, newB, "bn_folded_b"));
-    auto newConv = rewriter.create<ConvOp>(
+    Value wCst = ConstantOp::create(rewriter, loc, makeFloatConstant(wType, newW, "bn_folded_w"));
+    Value bCst = ConstantOp::create(rewriter, loc, makeFloatConstant(bType, newB, "bn_folded_b"));
+    auto newConv = ConvOp::create(rewriter, 
         rewriter.getFusedLoc({conv.getLoc(), bn.getLoc()}), bn.getType(), conv.getX(),
         wCst, bCst, conv.getAutoPadAttr(), conv.getDilationsAttr(), conv.getGroupAttr(),
         conv.getKernelShapeAttr(), conv.getPadsAttr(), conv.getStridesAttr());

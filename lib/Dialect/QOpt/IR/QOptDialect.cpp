@@ -27,11 +27,11 @@ void QOptDialect::initialize() {
 Operation *QOptDialect::materializeConstant(OpBuilder &builder, Attribute value,
                                             Type type, Location loc) {
   if (isa<NoneType>(type))
-    return builder.create<NoneOp>(loc);
+    return NoneOp::create(builder, loc);
   auto elements = dyn_cast<ElementsAttr>(value);
   if (!elements || elements.getType() != type)
     return nullptr;
-  return builder.create<ConstantOp>(loc, type, elements);
+  return ConstantOp::create(builder, loc, type, elements);
 }
 
 //===----------------------------------------------------------------------===//
@@ -159,7 +159,8 @@ LogicalResult ObserverOp::verify() {
   if (getHistogram()) {
     if (getHistogram()->empty())
       return emitOpError("histogram must have at least one bin");
-    for (int64_t c : *getHistogram())
+    ArrayRef<int64_t> counts = *getHistogram();
+    for (int64_t c : counts)
       if (c < 0)
         return emitOpError("histogram counts must be non-negative");
     if (getHistMin()->convertToDouble() > getHistMax()->convertToDouble())
