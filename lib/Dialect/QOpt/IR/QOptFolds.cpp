@@ -263,20 +263,10 @@ OpFoldResult GatherOp::fold(FoldAdaptor a) {
 }
 
 OpFoldResult ShapeOp::fold(FoldAdaptor) {
-  auto in = dyn_cast<RankedTensorType>(getData().getType());
-  if (!in)
+  auto dims = shapeOpDims(*this);
+  if (!dims || llvm::any_of(*dims, ShapedType::isDynamic))
     return {};
-  int64_t r = in.getRank();
-  int64_t s = getStart() ? *getStart() : 0, e = getEnd() ? *getEnd() : r;
-  s = std::clamp<int64_t>(s < 0 ? s + r : s, 0, r);
-  e = std::clamp<int64_t>(e < 0 ? e + r : e, 0, r);
-  SmallVector<int64_t> dims;
-  for (int64_t i = s; i < e; ++i) {
-    if (in.isDynamicDim(i))
-      return {};
-    dims.push_back(in.getDimSize(i));
-  }
-  return intElements(getType(), dims);
+  return intElements(getType(), *dims);
 }
 
 OpFoldResult RequantizeOp::fold(FoldAdaptor) {
