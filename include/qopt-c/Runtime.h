@@ -1,0 +1,105 @@
+/*===- qopt-c/Runtime.h - C ABI of models compiled by qoptc -------*- C -*-===*\
+|*                                                                            *|
+|* Every shared library written by `qoptc` exports these functions. A model   *|
+|* instance is created once and run any number of times.                      *|
+|*                                                                            *|
+|* Thread safety: qopt_model_run may be called concurrently from several      *|
+|* threads on the same instance (generated code keeps no mutable global       *|
+|* state; every call allocates its own intermediates). The error string is    *|
+|* per thread. qopt_model_destroy must not race with a run on that instance.  *|
+|*                                                                            *|
+\*===----------------------------------------------------------------------===*/
+#ifndef QOPT_C_RUNTIME_H
+#define QOPT_C_RUNTIME_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define QOPT_ABI_VERSION 1
+/** The largest rank a model input or output may have. */
+#define QOPT_MAX_RANK 16
+
+/** Element types, as ONNX names them. */
+typedef enum qopt_dtype {
+  QOPT_DTYPE_INVALID = 0,
+  QOPT_DTYPE_F32 = 1,
+  QOPT_DTYPE_F64 = 2,
+  QOPT_DTYPE_F16 = 3,
+  QOPT_DTYPE_BF16 = 4,
+  QOPT_DTYPE_I8 = 5,
+  QOPT_DTYPE_I16 = 6,
+  QOPT_DTYPE_I32 = 7,
+  QOPT_DTYPE_I64 = 8,
+  QOPT_DTYPE_U8 = 9,
+  QOPT_DTYPE_U16 = 10,
+  QOPT_DTYPE_U32 = 11,
+  QOPT_DTYPE_U64 = 12,
+  QOPT_DTYPE_BOOL = 13 /* one byte per element, 0 or 1 */
+} qopt_dtype;
+
+/** A dense, row-major tensor passed to or returned by qopt_model_run. */
+typedef struct qopt_tensor {
+  void *data;          /* element storage (row-major, contiguous) */
+  size_t capacity;     /* outputs only: bytes available at data */
+  int32_t dtype;       /* a qopt_dtype */
+  int32_t rank;
+  int64_t shape[QOPT_MAX_RANK];
+} qopt_tensor;
+
+typedef struct qopt_model qopt_model;
+
+/** ABI version of this library (QOPT_ABI_VERSION when it was built). */
+int qopt_abi_version(void);
+
+/** Creates a model instance; NULL on failure (see qopt_last_error). */
+qopt_model *qopt_model_create(void);
+void qopt_model_destroy(qopt_model *model);
+
+size_t qopt_model_num_inputs(const qopt_model *model);
+size_t qopt_model_num_outputs(const qopt_model *model);
+/** Name, dtype, rank and shape (-1 for a dynamic dim) of input/output i.
+ *  Returned pointers live as long as the model. Out-of-range i gives NULL,
+ *  QOPT_DTYPE_INVALID or -1. */
+const char *qopt_model_input_name(const qopt_model *model, size_t i);
+int32_t qopt_model_input_dtype(const qopt_model *model, size_t i);
+int32_t qopt_model_input_rank(const qopt_model *model, size_t i);
+const int64_t *qopt_model_input_shape(const qopt_model *model, size_t i);
+const char *qopt_model_output_name(const qopt_model *model, size_t i);
+int32_t qopt_model_output_dtype(const qopt_model *model, size_t i);
+int32_t qopt_model_output_rank(const qopt_model *model, size_t i);
+const int64_t *qopt_model_output_shape(const qopt_model *model, size_t i);
+
+/** Runs the model.
+ *  inputs: one per model input, in order; dtype, rank and static dims must
+ *  match the model's.
+ *  outputs: one per model output. rank and shape are always written. If
+ *  data is NULL the library allocates it (free it with qopt_free) and sets
+ *  capacity; otherwise the output is copied into data, which must hold
+ *  capacity >= the output's byte size (if not, the call fails and shape
+ *  tells the size needed). dtype is written.
+ *  Returns 0 on success, non-zero on error (see qopt_last_error). */
+int qopt_model_run(qopt_model *model, const qopt_tensor *inputs,
+                   size_t num_inputs, qopt_tensor *outputs, size_t num_outputs);
+
+/** The calling thread's last error message ("" if none). */
+const char *qopt_last_error(void);
+
+/** Frees an output buffer allocated by qopt_model_run. */
+void qopt_free(void *ptr);
+
+/** Byte size of one element of a dtype (0 for invalid). */
+size_t qopt_dtype_size(int32_t dtype);
+/** Lower-case name ("f32", "u8", "bool", ...); "invalid" for bad values. */
+const char *qopt_dtype_name(int32_t dtype);
+/** Inverse of qopt_dtype_name; QOPT_DTYPE_INVALID for unknown names. */
+int32_t qopt_dtype_from_name(const char *name);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* QOPT_C_RUNTIME_H */

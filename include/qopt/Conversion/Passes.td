@@ -1,0 +1,62 @@
+//===- Passes.td - qopt conversion passes ----------------------*- tablegen -*-===//
+#ifndef QOPT_CONVERSION_PASSES
+#define QOPT_CONVERSION_PASSES
+
+include "mlir/Pass/PassBase.td"
+
+def ConvertQOptToLinalg : Pass<"convert-qopt-to-linalg", "::mlir::ModuleOp"> {
+  let summary = "Lower qopt graph ops to linalg, tensor, arith and math";
+  let description = [{
+    Rewrites every float/integer qopt op into named linalg ops where they
+    exist (matmul, batch_matmul, conv_2d_nchw_fchw, conv_2d_ngchw_gfchw,
+    pooling_nchw_max/sum, transpose, fill) and `linalg.generic` for the rest,
+    with `tensor` ops for reshapes, slices and padding. Unsigned and signed
+    integer element types become signless; the op's original signedness picks
+    the arith operation (divui vs divsi, cmpi ult vs slt, ...).
+
+    Dynamic dims are carried with `tensor.dim`. Broadcasting follows numpy,
+    under the assumption (shared with torch-mlir) that a dynamic dim is never
+    implicitly broadcast: a dim that is dynamic in two operands is the same
+    size in both.
+
+    An op or attribute combination the lowering does not handle is an error on
+    the op (and so names the ONNX node it came from).
+  }];
+  let dependentDialects = [
+    "::mlir::linalg::LinalgDialect", "::mlir::tensor::TensorDialect",
+    "::mlir::arith::ArithDialect", "::mlir::math::MathDialect",
+    "::mlir::bufferization::BufferizationDialect"
+  ];
+}
+
+def QOptModelInterface : Pass<"qopt-model-interface", "::mlir::ModuleOp"> {
+  let summary = "Describe @main's inputs and outputs for the C runtime";
+  let description = [{
+    Records the names (`qopt.name` argument/result attributes), element types
+    and shapes (-1 for dynamic dims) of the entry function in a constant
+    string global `qopt_model_meta` that the model runtime
+    (`include/qopt-c/Runtime.h`) parses, and marks the entry function
+    `llvm.emit_c_interface`. Must run while the signature still has the
+    original ONNX element types (before `convert-qopt-to-linalg`, which makes
+    integers signless).
+  }];
+  let options = [
+    Option<"entry", "entry", "std::string", /*default=*/"\"main\"",
+           "Name of the entry function">
+  ];
+  let dependentDialects = ["::mlir::LLVM::LLVMDialect"];
+}
+
+def QOptOwnResults : Pass<"qopt-own-results", "::mlir::ModuleOp"> {
+  let summary = "Make every buffer returned by a public function a fresh allocation";
+  let description = [{
+    Runs after bufferization. A returned memref that is not the result of a
+    `memref.alloc` in the function (a function argument, a constant global, a
+    view into another buffer) is copied into a fresh identity-layout
+    allocation, so that the caller owns every result and can free it with
+    `free`. Fresh allocations are returned as they are (no copy).
+  }];
+  let dependentDialects = ["::mlir::memref::MemRefDialect"];
+}
+
+#endif

@@ -1,0 +1,782 @@
+//===- DataMovement.cpp - qopt shape and data-movement ops → tensor/linalg -===//
+//
+// Reshape-like ops become collapse/expand views; Transpose is linalg.transpose;
+// Concat, Slice and Split are insert/extract_slice; Gather, Tile, Pad (non-
+// constant modes) and negative-step Slice are linalg.generic with
+// tensor.extract; Expand broadcasts; Shape, ConstantOfShape and Range build
+// small tensors.
+//
+//===----------------------------------------------------------------------===//
+#include "Lowering.h"
+
+#include "qopt/Dialect/QOpt/IR/QOptOps.h"
+#include "qopt/Dialect/QOpt/IR/ShapeUtils.h"
+
+#include "mlir/Dialect/Math/IR/Math.h"
+
+using namespace mlir;
+using namespace qopt;
+using namespace qopt::lowering;
+
+namespace {
+
+template <typename OpT>
+struct QOptPattern : OpConversionPattern<OpT> {
+  using OpConversionPattern<OpT>::OpConversionPattern;
+  RankedTensorType resultType(Operation *op, unsigned i = 0) const {
+    return dyn_cast_or_null<RankedTensorType>(
+        this->getTypeConverter()->convertType(op->getResult(i).getType()));
+  }
+};
+
+RankedTensorType rankedType(Value v) {
+  return dyn_cast<RankedTensorType>(v.getType());
+}
+
+/// Reshape: sizes from the shape operand (0 copies the input dim unless
+/// allowzero, -1 takes what is left).
+struct ReshapeLowering : QOptPattern<ReshapeOp> {
+  using QOptPattern::QOptPattern;
+  LogicalResult
+  matchAndRewrite(ReshapeOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    RankedTensorType type = resultType(op);
+    Value data = adaptor.getData();
+    if (!type || !rankedType(data))
+      return unsupported(op, "unranked tensor");
+    Location loc = op.getLoc();
+    IndexMath m{rewriter, loc};
+    SmallVector<OpFoldResult> inSizes = sizesOf(rewriter, loc, data);
+    SmallVector<OpFoldResult> sizes;
+    int64_t inferred = -1;
+    if (type.hasStaticShape()) {
+      for (int64_t d : type.getShape())
+        sizes.push_back(rewriter.getIndexAttr(d));
+    } else {
+      for (int64_t i = 0; i < type.getRank(); ++i) {
+        if (!type.isDynamicDim(i)) {
+          sizes.push_back(rewriter.getIndexAttr(type.getDimSize(i)));
+          continue;
+        }
+        OpFoldResult s = shapeElement(rewriter, loc, adaptor.getShape(), i);
+        std::optional<int64_t> cs = getConstantIntValue(s);
+        if (cs == 0 && !op.getAllowzero() && i < (int64_t)inSizes.size()) {
+          s = inSizes[i];
+        } else if (cs == -1) {
+          inferred = i;
+        } else if (!cs) {
+          // Runtime value: 0 copies the input dim, -1 is resolved below.
+          Value v = m.value(s);
+          if (!op.getAllowzero() && i < (int64_t)inSizes.size()) {
+            Value isZero = arith::CmpIOp::create(rewriter, loc,
+                                                 arith::CmpIPredicate::eq, v,
+                                                 m.value(m.c(0)));
+            v = arith::SelectOp::create(rewriter, loc, isZero,
+                                        m.value(inSizes[i]), v);
+          }
+          s = v;
+        }
+        sizes.push_back(s);
+      }
+      // Dims still unknown (-1, or a runtime -1) take numel / known product.
+      OpFoldResult numel = m.c(1);
+      for (OpFoldResult s : inSizes)
+        numel = m.mul(numel, s);
+      for (int64_t i = 0; i < type.getRank(); ++i) {
+        bool runtimeMaybeNeg = !getConstantIntValue(sizes[i]);
+        if (i != inferred && !runtimeMaybeNeg)
+          continue;
+        OpFoldResult known = m.c(1);
+        for (int64_t j = 0; j < type.getRank(); ++j) {
+          if (j == i)
+            continue;
+          // A runtime -1 elsewhere is treated as 1 in this product.
+          OpFoldResult sj = j == inferred ? m.c(1) : sizes[j];
+          if (!getConstantIntValue(sj))
+            sj = m.max(sj, m.c(1));
+          known = m.mul(known, sj);
+        }
+        OpFoldResult rest = m.floorDiv(numel, m.max(known, m.c(1)));
+        if (i == inferred) {
+          sizes[i] = rest;
+        } else {
+          Value v = m.value(sizes[i]);
+          Value neg = arith::CmpIOp::create(rewriter, loc,
+                                            arith::CmpIPredicate::slt, v,
+                                            m.value(m.c(0)));
+          sizes[i] = arith::SelectOp::create(rewriter, loc, neg, m.value(rest), v)
+                         .getResult();
+        }
+      }
+    }
+    rewriter.replaceOp(op, reshapeTo(rewriter, loc, data, type, sizes));
+    return success();
+  }
+};
+
+/// Squeeze / Unsqueeze / Flatten: result sizes follow from the input's.
+template <typename OpT>
+struct ReshapeLikeLowering : QOptPattern<OpT> {
+  using QOptPattern<OpT>::QOptPattern;
+  LogicalResult
+  matchAndRewrite(OpT op, typename OpT::Adaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    RankedTensorType type = this->resultType(op);
+    Value data = adaptor.getOperands()[0];
+    auto inType = rankedType(data);
+    if (!type || !inType)
+      return unsupported(op, "unranked tensor");
+    Location loc = op.getLoc();
+    IndexMath m{rewriter, loc};
+    SmallVector<OpFoldResult> in = sizesOf(rewriter, loc, data), sizes;
+    if constexpr (std::is_same_v<OpT, FlattenOp>) {
+      auto axis = normalizeAxis(op.getAxis(), inType.getRank() + 1);
+      if (!axis)
+        return unsupported(op, "axis out of range");
+      OpFoldResult outer = m.c(1), inner = m.c(1);
+      for (int64_t i = 0; i < inType.getRank(); ++i)
+        (i < *axis ? outer : inner) = m.mul(i < *axis ? outer : inner, in[i]);
+      sizes = {outer, inner};
+    } else {
+      bool isSqueeze = std::is_same_v<OpT, SqueezeOp>;
+      int64_t axesRank = isSqueeze ? inType.getRank() : type.getRank();
+      SmallVector<int64_t> axes;
+      Value axesV = op->getOperand(1);
+      if (!isa<NoneType>(axesV.getType())) {
+        auto a = getConstantInts(axesV);
+        if (!a)
+          return unsupported(op, "axes must be a constant");
+        for (int64_t x : *a) {
+          auto n = normalizeAxis(x, axesRank);
+          if (!n)
+            return unsupported(op, "axis out of range");
+          axes.push_back(*n);
+        }
+      } else {
+        for (int64_t i = 0; i < inType.getRank(); ++i)
+          if (inType.getDimSize(i) == 1)
+            axes.push_back(i);
+      }
+      if (isSqueeze) {
+        for (int64_t i = 0; i < inType.getRank(); ++i)
+          if (!llvm::is_contained(axes, i))
+            sizes.push_back(in[i]);
+      } else {
+        size_t j = 0;
+        for (int64_t d = 0; d < type.getRank(); ++d)
+          sizes.push_back(llvm::is_contained(axes, d) ? m.c(1) : in[j++]);
+      }
+      if ((int64_t)sizes.size() != type.getRank())
+        return unsupported(op, "axes do not match the result rank");
+    }
+    rewriter.replaceOp(op, reshapeTo(rewriter, loc, data, type, sizes));
+    return success();
+  }
+};
+
+struct TransposeLowering : QOptPattern<TransposeOp> {
+  using QOptPattern::QOptPattern;
+  LogicalResult
+  matchAndRewrite(TransposeOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    RankedTensorType type = resultType(op);
+    Value data = adaptor.getData();
+    auto inType = rankedType(data);
+    if (!type || !inType)
+      return unsupported(op, "unranked tensor");
+    SmallVector<int64_t> perm;
+    if (auto p = op.getPerm())
+      perm.assign(p->begin(), p->end());
+    else
+      for (int64_t i = inType.getRank() - 1; i >= 0; --i)
+        perm.push_back(i);
+    Location loc = op.getLoc();
+    SmallVector<OpFoldResult> in = sizesOf(rewriter, loc, data), sizes;
+    for (int64_t p : perm)
+      sizes.push_back(in[p]);
+    Value init = emptyTensor(rewriter, loc, sizes, type.getElementType());
+    Value r = linalg::TransposeOp::create(rewriter, loc, data, init, perm)
+                  .getResult()[0];
+    if (r.getType() != type)
+      r = tensor::CastOp::create(rewriter, loc, type, r);
+    rewriter.replaceOp(op, r);
+    return success();
+  }
+};
+
+struct ConcatLowering : QOptPattern<ConcatOp> {
+  using QOptPattern::QOptPattern;
+  LogicalResult
+  matchAndRewrite(ConcatOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    RankedTensorType type = resultType(op);
+    if (!type)
+      return unsupported(op, "unranked tensor");
+    int64_t rank = type.getRank();
+    auto axis = normalizeAxis(op.getAxis(), rank);
+    if (!axis)
+      return unsupported(op, "axis out of range");
+    Location loc = op.getLoc();
+    IndexMath m{rewriter, loc};
+    SmallVector<Value> inputs;
+    for (Value v : adaptor.getInputs()) {
+      if (!rankedType(v))
+        return unsupported(op, "unranked tensor");
+      // Zero-sized inputs contribute nothing.
+      if (rankedType(v).getDimSize(*axis) != 0)
+        inputs.push_back(v);
+    }
+    if (inputs.empty())
+      inputs.push_back(adaptor.getInputs().front());
+    SmallVector<OpFoldResult> sizes = sizesOf(rewriter, loc, inputs.front());
+    OpFoldResult total = m.c(0);
+    for (Value v : inputs)
+      total = m.add(total, sizesOf(rewriter, loc, v)[*axis]);
+    sizes[*axis] = total;
+    Value acc = emptyTensor(rewriter, loc, sizes, type.getElementType());
+    OpFoldResult offset = m.c(0);
+    SmallVector<OpFoldResult> strides(rank, m.c(1));
+    for (Value v : inputs) {
+      SmallVector<OpFoldResult> vs = sizesOf(rewriter, loc, v);
+      SmallVector<OpFoldResult> offsets(rank, m.c(0));
+      offsets[*axis] = offset;
+      acc = tensor::InsertSliceOp::create(rewriter, loc, v, acc, offsets, vs,
+                                          strides);
+      offset = m.add(offset, vs[*axis]);
+    }
+    if (acc.getType() != type)
+      acc = tensor::CastOp::create(rewriter, loc, type, acc);
+    rewriter.replaceOp(op, acc);
+    return success();
+  }
+};
+
+/// Generic "out[i] = in[f(i)]" where f is given per dim by `source`.
+Value buildGatherGeneric(
+    OpBuilder &b, Location loc, Value input, RankedTensorType type,
+    ArrayRef<OpFoldResult> sizes, ValueRange extraInputs,
+    ArrayRef<AffineMap> extraMaps,
+    function_ref<SmallVector<Value>(OpBuilder &, Location, ValueRange idx,
+                                    ValueRange extra)>
+        source) {
+  int64_t rank = type.getRank();
+  Value init = emptyTensor(b, loc, sizes, type.getElementType());
+  SmallVector<AffineMap> maps(extraMaps);
+  maps.push_back(b.getMultiDimIdentityMap(rank));
+  SmallVector<utils::IteratorType> iters(rank, utils::IteratorType::parallel);
+  Value r = linalg::GenericOp::create(
+                b, loc, TypeRange{init.getType()}, extraInputs, ValueRange{init},
+                maps, iters,
+                [&](OpBuilder &nb, Location nl, ValueRange args) {
+                  SmallVector<Value> idx;
+                  for (int64_t d = 0; d < rank; ++d)
+                    idx.push_back(linalg::IndexOp::create(nb, nl, d));
+                  SmallVector<Value> src = source(nb, nl, idx, args.drop_back());
+                  Value v = tensor::ExtractOp::create(nb, nl, input, src);
+                  linalg::YieldOp::create(nb, nl, v);
+                })
+                .getResult(0);
+  if (r.getType() != type)
+    r = tensor::CastOp::create(b, loc, type, r);
+  return r;
+}
+
+struct SliceLowering : QOptPattern<SliceOp> {
+  using QOptPattern::QOptPattern;
+  LogicalResult
+  matchAndRewrite(SliceOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    RankedTensorType type = resultType(op);
+    Value data = adaptor.getData();
+    auto inType = rankedType(data);
+    if (!type || !inType)
+      return unsupported(op, "unranked tensor");
+    int64_t rank = inType.getRank();
+    auto starts = getConstantInts(op.getStarts());
+    auto ends = getConstantInts(op.getEnds());
+    if (!starts || !ends || starts->size() != ends->size())
+      return unsupported(op, "starts and ends must be constants of equal length");
+    SmallVector<int64_t> axes, steps(starts->size(), 1);
+    if (!isa<NoneType>(op.getAxes().getType())) {
+      auto a = getConstantInts(op.getAxes());
+      if (!a)
+        return unsupported(op, "axes must be a constant");
+      axes = *a;
+    } else {
+      for (size_t i = 0; i < starts->size(); ++i)
+        axes.push_back(i);
+    }
+    if (!isa<NoneType>(op.getSteps().getType())) {
+      auto s = getConstantInts(op.getSteps());
+      if (!s)
+        return unsupported(op, "steps must be a constant");
+      steps = *s;
+    }
+    Location loc = op.getLoc();
+    IndexMath m{rewriter, loc};
+    SmallVector<OpFoldResult> dims = sizesOf(rewriter, loc, data);
+    SmallVector<OpFoldResult> offsets(rank, m.c(0)), sizes(dims);
+    SmallVector<int64_t> stride(rank, 1);
+    const int64_t big = int64_t(1) << 40;
+    for (size_t i = 0; i < axes.size(); ++i) {
+      auto axis = normalizeAxis(axes[i], rank);
+      if (!axis || steps[i] == 0)
+        return unsupported(op, "bad axis or zero step");
+      int64_t s = std::clamp((*starts)[i], -big, big);
+      int64_t e = std::clamp((*ends)[i], -big, big);
+      OpFoldResult n = dims[*axis];
+      OpFoldResult st = m.wrapNegative(m.c(s), n);
+      OpFoldResult en = m.wrapNegative(m.c(e), n);
+      OpFoldResult size;
+      if (steps[i] > 0) {
+        st = m.min(m.max(st, m.c(0)), n);
+        en = m.min(m.max(en, m.c(0)), n);
+        size = m.max(m.ceilDiv(m.sub(en, st), m.c(steps[i])), m.c(0));
+      } else {
+        st = m.min(m.max(st, m.c(0)), m.sub(n, m.c(1)));
+        en = m.min(m.max(en, m.c(-1)), m.sub(n, m.c(1)));
+        size = m.max(m.ceilDiv(m.sub(st, en), m.c(-steps[i])), m.c(0));
+      }
+      offsets[*axis] = st;
+      sizes[*axis] = size;
+      stride[*axis] = steps[i];
+    }
+    Value r;
+    if (llvm::all_of(stride, [](int64_t s) { return s > 0; })) {
+      SmallVector<OpFoldResult> strides;
+      for (int64_t s : stride)
+        strides.push_back(m.c(s));
+      r = tensor::ExtractSliceOp::create(rewriter, loc, data, offsets, sizes,
+                                         strides);
+      if (r.getType() != type)
+        r = tensor::CastOp::create(rewriter, loc, type, r);
+    } else {
+      SmallVector<Value> offs;
+      for (OpFoldResult o : offsets)
+        offs.push_back(m.value(o));
+      r = buildGatherGeneric(
+          rewriter, loc, data, type, sizes, {}, {},
+          [&](OpBuilder &b, Location l, ValueRange idx, ValueRange) {
+            SmallVector<Value> src;
+            for (int64_t d = 0; d < rank; ++d) {
+              Value step = arith::ConstantIndexOp::create(b, l, stride[d]);
+              src.push_back(arith::AddIOp::create(
+                  b, l, offs[d], arith::MulIOp::create(b, l, idx[d], step)));
+            }
+            return src;
+          });
+    }
+    rewriter.replaceOp(op, r);
+    return success();
+  }
+};
+
+struct SplitLowering : QOptPattern<SplitOp> {
+  using QOptPattern::QOptPattern;
+  LogicalResult
+  matchAndRewrite(SplitOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Value input = adaptor.getInput();
+    auto inType = rankedType(input);
+    if (!inType)
+      return unsupported(op, "unranked tensor");
+    int64_t rank = inType.getRank();
+    auto axis = normalizeAxis(op.getAxis(), rank);
+    if (!axis)
+      return unsupported(op, "axis out of range");
+    Location loc = op.getLoc();
+    IndexMath m{rewriter, loc};
+    SmallVector<OpFoldResult> dims = sizesOf(rewriter, loc, input);
+    int64_t n = op.getNumResults();
+    SmallVector<OpFoldResult> parts;
+    if (!isa<NoneType>(op.getSplit().getType())) {
+      auto split = getConstantInts(op.getSplit());
+      if (!split || (int64_t)split->size() != n)
+        return unsupported(op, "split sizes must be a constant, one per output");
+      for (int64_t s : *split)
+        parts.push_back(m.c(s));
+    } else {
+      OpFoldResult chunk = m.ceilDiv(dims[*axis], m.c(n));
+      for (int64_t i = 0; i < n; ++i)
+        parts.push_back(i + 1 < n ? chunk
+                                  : m.sub(dims[*axis], m.mul(chunk, m.c(n - 1))));
+    }
+    SmallVector<Value> results;
+    OpFoldResult offset = m.c(0);
+    SmallVector<OpFoldResult> strides(rank, m.c(1));
+    for (int64_t i = 0; i < n; ++i) {
+      RankedTensorType type = resultType(op, i);
+      if (!type)
+        return unsupported(op, "unranked result");
+      SmallVector<OpFoldResult> offsets(rank, m.c(0)), sizes(dims);
+      offsets[*axis] = offset;
+      sizes[*axis] = parts[i];
+      Value r = tensor::ExtractSliceOp::create(rewriter, loc, input, offsets,
+                                               sizes, strides);
+      if (r.getType() != type)
+        r = tensor::CastOp::create(rewriter, loc, type, r);
+      results.push_back(r);
+      offset = m.add(offset, parts[i]);
+    }
+    rewriter.replaceOp(op, results);
+    return success();
+  }
+};
+
+struct ExpandLowering : QOptPattern<ExpandOp> {
+  using QOptPattern::QOptPattern;
+  LogicalResult
+  matchAndRewrite(ExpandOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    RankedTensorType type = resultType(op);
+    Value input = adaptor.getInput();
+    auto inType = rankedType(input);
+    if (!type || !inType)
+      return unsupported(op, "unranked tensor");
+    Location loc = op.getLoc();
+    IndexMath m{rewriter, loc};
+    int64_t rank = type.getRank();
+    SmallVector<OpFoldResult> in = sizesOf(rewriter, loc, input), sizes;
+    int64_t shapeLen = rankedType(adaptor.getShape()).getDimSize(0);
+    for (int64_t d = 0; d < rank; ++d) {
+      if (!type.isDynamicDim(d)) {
+        sizes.push_back(m.c(type.getDimSize(d)));
+        continue;
+      }
+      int64_t id = d - (rank - inType.getRank());
+      int64_t sd = d - (rank - shapeLen);
+      OpFoldResult s = sd >= 0 ? shapeElement(rewriter, loc, adaptor.getShape(), sd)
+                               : m.c(1);
+      sizes.push_back(id >= 0 ? m.max(s, in[id]) : s);
+    }
+    Value r = buildElementwise(
+        rewriter, loc, ValueRange{input}, type,
+        [](OpBuilder &, Location, ValueRange a) { return a[0]; }, sizes);
+    rewriter.replaceOp(op, r);
+    return success();
+  }
+};
+
+struct GatherLowering : QOptPattern<GatherOp> {
+  using QOptPattern::QOptPattern;
+  LogicalResult
+  matchAndRewrite(GatherOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    RankedTensorType type = resultType(op);
+    Value data = adaptor.getData(), indices = adaptor.getIndices();
+    auto dType = rankedType(data);
+    auto iType = rankedType(indices);
+    if (!type || !dType || !iType)
+      return unsupported(op, "unranked tensor");
+    int64_t r = dType.getRank(), q = iType.getRank();
+    auto axis = normalizeAxis(op.getAxis(), r);
+    if (!axis)
+      return unsupported(op, "axis out of range");
+    Location loc = op.getLoc();
+    SmallVector<OpFoldResult> dd = sizesOf(rewriter, loc, data);
+    SmallVector<OpFoldResult> id = sizesOf(rewriter, loc, indices), sizes;
+    for (int64_t i = 0; i < *axis; ++i)
+      sizes.push_back(dd[i]);
+    sizes.append(id.begin(), id.end());
+    for (int64_t i = *axis + 1; i < r; ++i)
+      sizes.push_back(dd[i]);
+    SmallVector<AffineExpr> iexprs;
+    for (int64_t i = 0; i < q; ++i)
+      iexprs.push_back(rewriter.getAffineDimExpr(*axis + i));
+    AffineMap imap = AffineMap::get(type.getRank(), 0, iexprs, getContext());
+    Value axisDim = toIndex(rewriter, loc, dd[*axis]);
+    Value res = buildGatherGeneric(
+        rewriter, loc, data, type, sizes, ValueRange{indices}, {imap},
+        [&](OpBuilder &b, Location l, ValueRange idx, ValueRange extra) {
+          Value i = arith::IndexCastOp::create(b, l, b.getIndexType(), extra[0]);
+          Value zero = arith::ConstantIndexOp::create(b, l, 0);
+          Value neg = arith::CmpIOp::create(b, l, arith::CmpIPredicate::slt, i, zero);
+          i = arith::SelectOp::create(b, l, neg,
+                                      arith::AddIOp::create(b, l, i, axisDim), i);
+          // Out-of-range indices are clamped rather than read out of bounds.
+          Value one = arith::ConstantIndexOp::create(b, l, 1);
+          i = arith::MaxSIOp::create(b, l, i, zero);
+          i = arith::MinSIOp::create(b, l, i,
+                                     arith::SubIOp::create(b, l, axisDim, one));
+          SmallVector<Value> src;
+          for (int64_t d = 0; d < *axis; ++d)
+            src.push_back(idx[d]);
+          src.push_back(i);
+          for (int64_t d = *axis + 1; d < r; ++d)
+            src.push_back(idx[d - 1 + q]);
+          return src;
+        });
+    rewriter.replaceOp(op, res);
+    return success();
+  }
+};
+
+struct TileLowering : QOptPattern<TileOp> {
+  using QOptPattern::QOptPattern;
+  LogicalResult
+  matchAndRewrite(TileOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    RankedTensorType type = resultType(op);
+    Value input = adaptor.getInput();
+    if (!type || !rankedType(input))
+      return unsupported(op, "unranked tensor");
+    Location loc = op.getLoc();
+    IndexMath m{rewriter, loc};
+    SmallVector<OpFoldResult> in = sizesOf(rewriter, loc, input), sizes;
+    SmallVector<Value> inV;
+    for (int64_t d = 0; d < type.getRank(); ++d) {
+      sizes.push_back(type.isDynamicDim(d)
+                          ? m.mul(in[d], shapeElement(rewriter, loc,
+                                                      adaptor.getRepeats(), d))
+                          : m.c(type.getDimSize(d)));
+      inV.push_back(m.value(in[d]));
+    }
+    Value r = buildGatherGeneric(
+        rewriter, loc, input, type, sizes, {}, {},
+        [&](OpBuilder &b, Location l, ValueRange idx, ValueRange) {
+          SmallVector<Value> src;
+          for (auto [i, n] : llvm::zip(idx, inV))
+            src.push_back(arith::RemUIOp::create(b, l, i, n));
+          return src;
+        });
+    rewriter.replaceOp(op, r);
+    return success();
+  }
+};
+
+struct PadLowering : QOptPattern<PadOp> {
+  using QOptPattern::QOptPattern;
+  LogicalResult
+  matchAndRewrite(PadOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    RankedTensorType type = resultType(op);
+    Value data = adaptor.getData();
+    auto inType = rankedType(data);
+    if (!type || !inType)
+      return unsupported(op, "unranked tensor");
+    int64_t rank = inType.getRank();
+    Location loc = op.getLoc();
+    IndexMath m{rewriter, loc};
+    SmallVector<int64_t> axes;
+    if (!isa<NoneType>(op.getAxes().getType())) {
+      auto a = getConstantInts(op.getAxes());
+      if (!a)
+        return unsupported(op, "axes must be a constant");
+      for (int64_t x : *a) {
+        auto n = normalizeAxis(x, rank);
+        if (!n)
+          return unsupported(op, "axis out of range");
+        axes.push_back(*n);
+      }
+    } else {
+      for (int64_t i = 0; i < rank; ++i)
+        axes.push_back(i);
+    }
+    int64_t k = axes.size();
+    SmallVector<OpFoldResult> lo(rank, m.c(0)), hi(rank, m.c(0));
+    for (int64_t i = 0; i < k; ++i) {
+      lo[axes[i]] = shapeElement(rewriter, loc, adaptor.getPads(), i);
+      hi[axes[i]] = shapeElement(rewriter, loc, adaptor.getPads(), i + k);
+    }
+    for (int64_t d = 0; d < rank; ++d)
+      for (OpFoldResult p : {lo[d], hi[d]})
+        if (!getConstantIntValue(p) || *getConstantIntValue(p) < 0)
+          return unsupported(op, "pads must be non-negative constants");
+    SmallVector<OpFoldResult> in = sizesOf(rewriter, loc, data), sizes;
+    for (int64_t d = 0; d < rank; ++d)
+      sizes.push_back(m.add(m.add(in[d], lo[d]), hi[d]));
+    StringRef mode = op.getMode();
+    Type elem = inType.getElementType();
+    Value r;
+    if (mode == "constant") {
+      Value pad = isa<NoneType>(op.getConstantValue().getType())
+                      ? scalarConst(rewriter, loc, elem, 0)
+                      : extractScalar(rewriter, loc, adaptor.getConstantValue());
+      r = padTensor(rewriter, loc, data, lo, hi, pad);
+    } else if (mode == "edge" || mode == "reflect" || mode == "wrap") {
+      SmallVector<Value> loV, nV;
+      for (int64_t d = 0; d < rank; ++d) {
+        loV.push_back(m.value(lo[d]));
+        nV.push_back(m.value(in[d]));
+      }
+      r = buildGatherGeneric(
+          rewriter, loc, data, type, sizes, {}, {},
+          [&](OpBuilder &b, Location l, ValueRange idx, ValueRange) {
+            SmallVector<Value> src;
+            Value zero = arith::ConstantIndexOp::create(b, l, 0);
+            Value one = arith::ConstantIndexOp::create(b, l, 1);
+            for (int64_t d = 0; d < rank; ++d) {
+              Value i = arith::SubIOp::create(b, l, idx[d], loV[d]);
+              Value last = arith::SubIOp::create(b, l, nV[d], one);
+              if (mode == "edge") {
+                i = arith::MinSIOp::create(b, l,
+                                           arith::MaxSIOp::create(b, l, i, zero),
+                                           last);
+              } else if (mode == "wrap") {
+                i = arith::RemSIOp::create(
+                    b, l, arith::AddIOp::create(
+                              b, l, arith::RemSIOp::create(b, l, i, nV[d]), nV[d]),
+                    nV[d]);
+              } else { // reflect (pads smaller than the dim, as ONNX requires)
+                Value negI = arith::SubIOp::create(b, l, zero, i);
+                i = arith::MaxSIOp::create(b, l, i, negI);
+                Value over = arith::SubIOp::create(
+                    b, l, arith::MulIOp::create(b, l, last,
+                                                arith::ConstantIndexOp::create(b, l, 2)),
+                    i);
+                i = arith::MinSIOp::create(b, l, i, over);
+                i = arith::MinSIOp::create(b, l,
+                                           arith::MaxSIOp::create(b, l, i, zero),
+                                           last);
+              }
+              src.push_back(i);
+            }
+            return src;
+          });
+    } else {
+      return unsupported(op, "pad mode '" + mode + "'");
+    }
+    if (r.getType() != type)
+      r = tensor::CastOp::create(rewriter, loc, type, r);
+    rewriter.replaceOp(op, r);
+    return success();
+  }
+};
+
+struct ShapeLowering : QOptPattern<ShapeOp> {
+  using QOptPattern::QOptPattern;
+  LogicalResult
+  matchAndRewrite(ShapeOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    RankedTensorType type = resultType(op);
+    auto inType = rankedType(adaptor.getData());
+    if (!type || !inType || type.isDynamicDim(0))
+      return unsupported(op, "unranked tensor");
+    int64_t rank = inType.getRank();
+    int64_t start = op.getStart().value_or(0);
+    int64_t end = op.getEnd().value_or(rank);
+    start = std::clamp(start < 0 ? start + rank : start, int64_t(0), rank);
+    end = std::clamp(end < 0 ? end + rank : end, int64_t(0), rank);
+    Location loc = op.getLoc();
+    SmallVector<OpFoldResult> dims = sizesOf(rewriter, loc, adaptor.getData());
+    SmallVector<Value> elems;
+    for (int64_t i = start; i < end; ++i)
+      elems.push_back(arith::IndexCastOp::create(rewriter, loc,
+                                                 type.getElementType(),
+                                                 toIndex(rewriter, loc, dims[i])));
+    rewriter.replaceOpWithNewOp<tensor::FromElementsOp>(op, type, elems);
+    return success();
+  }
+};
+
+struct ConstantOfShapeLowering : QOptPattern<ConstantOfShapeOp> {
+  using QOptPattern::QOptPattern;
+  LogicalResult
+  matchAndRewrite(ConstantOfShapeOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    RankedTensorType type = resultType(op);
+    if (!type)
+      return unsupported(op, "unranked tensor");
+    Location loc = op.getLoc();
+    Type elem = type.getElementType();
+    Value fill;
+    if (auto v = op.getValue()) {
+      if (auto f = getFloatValues(*v); f && isa<FloatType>(elem))
+        fill = scalarConst(rewriter, loc, elem, f->front());
+      else if (auto i = getIntValues(*v))
+        fill = arith::ConstantOp::create(
+            rewriter, loc, rewriter.getIntegerAttr(elem, i->front()));
+      else
+        return unsupported(op, "value attribute");
+    } else {
+      fill = scalarConst(rewriter, loc, elem, 0);
+    }
+    SmallVector<OpFoldResult> sizes;
+    for (int64_t d = 0; d < type.getRank(); ++d)
+      sizes.push_back(type.isDynamicDim(d)
+                          ? shapeElement(rewriter, loc, adaptor.getInput(), d)
+                          : rewriter.getIndexAttr(type.getDimSize(d)));
+    Value r = filledTensor(rewriter, loc, sizes, fill);
+    if (r.getType() != type)
+      r = tensor::CastOp::create(rewriter, loc, type, r);
+    rewriter.replaceOp(op, r);
+    return success();
+  }
+};
+
+struct RangeLowering : QOptPattern<RangeOp> {
+  using QOptPattern::QOptPattern;
+  LogicalResult
+  matchAndRewrite(RangeOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    RankedTensorType type = resultType(op);
+    if (!type || type.getRank() != 1)
+      return unsupported(op, "result must be 1-D");
+    Location loc = op.getLoc();
+    Type elem = type.getElementType();
+    bool isFloat = isa<FloatType>(elem);
+    Value start = extractScalar(rewriter, loc, adaptor.getStart());
+    Value limit = extractScalar(rewriter, loc, adaptor.getLimit());
+    Value delta = extractScalar(rewriter, loc, adaptor.getDelta());
+    OpFoldResult n;
+    if (!type.isDynamicDim(0)) {
+      n = rewriter.getIndexAttr(type.getDimSize(0));
+    } else if (isFloat) {
+      Value q = math::CeilOp::create(
+          rewriter, loc,
+          arith::DivFOp::create(rewriter, loc,
+                                arith::SubFOp::create(rewriter, loc, limit, start),
+                                delta));
+      Value qi = arith::FPToSIOp::create(rewriter, loc, rewriter.getI64Type(), q);
+      Value c0 = arith::ConstantIntOp::create(rewriter, loc, 0, 64);
+      qi = arith::MaxSIOp::create(rewriter, loc, qi, c0);
+      n = arith::IndexCastOp::create(rewriter, loc, rewriter.getIndexType(), qi)
+              .getResult();
+    } else {
+      Value q = arith::CeilDivSIOp::create(
+          rewriter, loc, arith::SubIOp::create(rewriter, loc, limit, start), delta);
+      q = arith::MaxSIOp::create(rewriter, loc, q,
+                                 scalarConst(rewriter, loc, elem, 0));
+      n = arith::IndexCastOp::create(rewriter, loc, rewriter.getIndexType(), q)
+              .getResult();
+    }
+    Value init = emptyTensor(rewriter, loc, {n}, elem);
+    Value r = linalg::GenericOp::create(
+                  rewriter, loc, TypeRange{init.getType()}, ValueRange{},
+                  ValueRange{init}, {rewriter.getMultiDimIdentityMap(1)},
+                  {utils::IteratorType::parallel},
+                  [&](OpBuilder &b, Location l, ValueRange) {
+                    Value i = linalg::IndexOp::create(b, l, 0);
+                    Value v;
+                    if (isFloat) {
+                      Value fi = arith::UIToFPOp::create(
+                          b, l, elem,
+                          arith::IndexCastUIOp::create(b, l, b.getI64Type(), i));
+                      v = arith::AddFOp::create(
+                          b, l, start, arith::MulFOp::create(b, l, fi, delta));
+                    } else {
+                      Value ii = arith::IndexCastOp::create(b, l, elem, i);
+                      v = arith::AddIOp::create(
+                          b, l, start, arith::MulIOp::create(b, l, ii, delta));
+                    }
+                    linalg::YieldOp::create(b, l, v);
+                  })
+                  .getResult(0);
+    if (r.getType() != type)
+      r = tensor::CastOp::create(rewriter, loc, type, r);
+    rewriter.replaceOp(op, r);
+    return success();
+  }
+};
+
+} // namespace
+
+void qopt::lowering::populateDataMovementPatterns(QOptTypeConverter &converter,
+                                                  RewritePatternSet &patterns) {
+  patterns.add<ReshapeLowering, ReshapeLikeLowering<SqueezeOp>,
+               ReshapeLikeLowering<UnsqueezeOp>, ReshapeLikeLowering<FlattenOp>,
+               TransposeLowering, ConcatLowering, SliceLowering, SplitLowering,
+               ExpandLowering, GatherLowering, TileLowering, PadLowering,
+               ShapeLowering, ConstantOfShapeLowering, RangeLowering>(
+      converter, patterns.getContext());
+}

@@ -1,0 +1,463 @@
+//===- Lowering.cpp - shared helpers and the convert-qopt-to-linalg pass ---===//
+#include "Lowering.h"
+
+#include "qopt/Conversion/Passes.h"
+#include "qopt/Dialect/QOpt/IR/QOptOps.h"
+#include "qopt/Dialect/QOpt/IR/ShapeUtils.h"
+
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Func/Transforms/FuncConversions.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/Arith/Utils/Utils.h"
+#include "mlir/IR/BuiltinDialect.h"
+#include "mlir/IR/DialectResourceBlobManager.h"
+
+namespace qopt {
+#define GEN_PASS_DEF_CONVERTQOPTTOLINALG
+#include "qopt/Conversion/Passes.h.inc"
+} // namespace qopt
+
+using namespace mlir;
+
+namespace qopt::lowering {
+
+Type signless(Type t) {
+  if (auto it = dyn_cast<IntegerType>(t); it && !it.isSignless())
+    return IntegerType::get(t.getContext(), it.getWidth());
+  return t;
+}
+
+bool isUnsigned(Type t) {
+  return getElementTypeOrSelf(t).isUnsignedInteger();
+}
+
+QOptTypeConverter::QOptTypeConverter() {
+  addConversion([](Type t) -> std::optional<Type> {
+    if (isa<TensorType>(t) && !isa<RankedTensorType>(t))
+      return std::nullopt;
+    return t;
+  });
+  addConversion([](RankedTensorType t) -> Type {
+    return t.clone(signless(t.getElementType()));
+  });
+  auto materialize = [](OpBuilder &b, Type type, ValueRange inputs,
+                        Location loc) -> Value {
+    if (inputs.size() != 1)
+      return {};
+    return UnrealizedConversionCastOp::create(b, loc, type, inputs).getResult(0);
+  };
+  addSourceMaterialization(materialize);
+  addTargetMaterialization(materialize);
+}
+
+LogicalResult unsupported(Operation *op, const Twine &why) {
+  return op->emitError("cannot lower '") << op->getName() << "': " << why;
+}
+
+SmallVector<OpFoldResult> sizesOf(OpBuilder &b, Location loc, Value v) {
+  return tensor::getMixedSizes(b, loc, v);
+}
+
+Value emptyTensor(OpBuilder &b, Location loc, ArrayRef<OpFoldResult> sizes,
+                  Type elementType) {
+  return tensor::EmptyOp::create(b, loc, sizes, elementType);
+}
+
+Value filledTensor(OpBuilder &b, Location loc, ArrayRef<OpFoldResult> sizes,
+                   Value value) {
+  Value empty = emptyTensor(b, loc, sizes, value.getType());
+  return linalg::FillOp::create(b, loc, ValueRange{value}, ValueRange{empty})
+      .getResult(0);
+}
+
+Value scalarConst(OpBuilder &b, Location loc, Type elementType, double value) {
+  if (auto ft = dyn_cast<FloatType>(elementType))
+    return arith::ConstantOp::create(b, loc, b.getFloatAttr(ft, value));
+  if (elementType.isIndex())
+    return arith::ConstantIndexOp::create(b, loc, static_cast<int64_t>(value));
+  return arith::ConstantOp::create(
+      b, loc, b.getIntegerAttr(elementType, static_cast<int64_t>(value)));
+}
+
+static Value extremeValue(OpBuilder &b, Location loc, Type t, bool isUnsignedInt,
+                          bool highest) {
+  if (auto ft = dyn_cast<FloatType>(t))
+    return arith::ConstantOp::create(
+        b, loc,
+        b.getFloatAttr(ft, APFloat::getInf(ft.getFloatSemantics(), !highest)));
+  unsigned w = t.getIntOrFloatBitWidth();
+  APInt v = isUnsignedInt ? (highest ? APInt::getMaxValue(w) : APInt::getMinValue(w))
+                          : (highest ? APInt::getSignedMaxValue(w)
+                                     : APInt::getSignedMinValue(w));
+  return arith::ConstantOp::create(b, loc, b.getIntegerAttr(t, v));
+}
+
+Value lowestValue(OpBuilder &b, Location loc, Type t, bool isUnsignedInt) {
+  return extremeValue(b, loc, t, isUnsignedInt, /*highest=*/false);
+}
+Value highestValue(OpBuilder &b, Location loc, Type t, bool isUnsignedInt) {
+  return extremeValue(b, loc, t, isUnsignedInt, /*highest=*/true);
+}
+
+Value extractScalar(OpBuilder &b, Location loc, Value tensor) {
+  auto type = cast<RankedTensorType>(tensor.getType());
+  Value zero = arith::ConstantIndexOp::create(b, loc, 0);
+  SmallVector<Value> idx(type.getRank(), zero);
+  return tensor::ExtractOp::create(b, loc, tensor, idx);
+}
+
+Value toIndex(OpBuilder &b, Location loc, OpFoldResult ofr) {
+  return getValueOrCreateConstantIndexOp(b, loc, ofr);
+}
+
+SmallVector<OpFoldResult> broadcastSizes(OpBuilder &b, Location loc,
+                                         ValueRange operands,
+                                         RankedTensorType resultType) {
+  int64_t rank = resultType.getRank();
+  SmallVector<OpFoldResult> sizes;
+  for (int64_t d = 0; d < rank; ++d) {
+    int64_t s = resultType.getDimSize(d);
+    if (!ShapedType::isDynamic(s)) {
+      sizes.push_back(b.getIndexAttr(s));
+      continue;
+    }
+    OpFoldResult size = b.getIndexAttr(1);
+    for (Value v : operands) {
+      auto t = cast<RankedTensorType>(v.getType());
+      int64_t od = d - (rank - t.getRank());
+      if (od < 0 || t.getDimSize(od) == 1)
+        continue;
+      size = t.isDynamicDim(od)
+                 ? OpFoldResult(tensor::DimOp::create(b, loc, v, od).getResult())
+                 : OpFoldResult(b.getIndexAttr(t.getDimSize(od)));
+      if (!t.isDynamicDim(od))
+        break;
+    }
+    sizes.push_back(size);
+  }
+  return sizes;
+}
+
+Value buildElementwise(OpBuilder &b, Location loc, ValueRange operands,
+                       RankedTensorType resultType, ScalarBody body,
+                       ArrayRef<OpFoldResult> givenSizes) {
+  int64_t rank = resultType.getRank();
+  SmallVector<OpFoldResult> sizes =
+      givenSizes.empty() ? broadcastSizes(b, loc, operands, resultType)
+                         : SmallVector<OpFoldResult>(givenSizes);
+  Value init = emptyTensor(b, loc, sizes, resultType.getElementType());
+  SmallVector<AffineMap> maps;
+  for (Value v : operands) {
+    auto t = cast<RankedTensorType>(v.getType());
+    SmallVector<AffineExpr> exprs;
+    for (int64_t od = 0; od < t.getRank(); ++od) {
+      int64_t d = od + (rank - t.getRank());
+      bool broadcast = t.getDimSize(od) == 1 && resultType.getDimSize(d) != 1;
+      exprs.push_back(broadcast ? b.getAffineConstantExpr(0)
+                                : b.getAffineDimExpr(d));
+    }
+    maps.push_back(AffineMap::get(rank, 0, exprs, b.getContext()));
+  }
+  maps.push_back(b.getMultiDimIdentityMap(rank));
+  SmallVector<utils::IteratorType> iters(rank, utils::IteratorType::parallel);
+  auto generic = linalg::GenericOp::create(
+      b, loc, TypeRange{init.getType()}, operands, ValueRange{init}, maps, iters,
+      [&](OpBuilder &nb, Location nl, ValueRange args) {
+        Value r = body(nb, nl, args.drop_back());
+        linalg::YieldOp::create(nb, nl, r);
+      });
+  Value result = generic.getResult(0);
+  if (result.getType() != resultType)
+    result = tensor::CastOp::create(b, loc, resultType, result);
+  return result;
+}
+
+static std::optional<int64_t> cst(OpFoldResult x) {
+  return getConstantIntValue(x);
+}
+
+OpFoldResult IndexMath::add(OpFoldResult x, OpFoldResult y) {
+  if (auto a = cst(x), bb = cst(y); a && bb)
+    return c(*a + *bb);
+  if (cst(y) == 0)
+    return x;
+  return arith::AddIOp::create(b, loc, value(x), value(y)).getResult();
+}
+OpFoldResult IndexMath::sub(OpFoldResult x, OpFoldResult y) {
+  if (auto a = cst(x), bb = cst(y); a && bb)
+    return c(*a - *bb);
+  if (cst(y) == 0)
+    return x;
+  return arith::SubIOp::create(b, loc, value(x), value(y)).getResult();
+}
+OpFoldResult IndexMath::mul(OpFoldResult x, OpFoldResult y) {
+  if (auto a = cst(x), bb = cst(y); a && bb)
+    return c(*a * *bb);
+  if (cst(y) == 1)
+    return x;
+  if (cst(x) == 1)
+    return y;
+  return arith::MulIOp::create(b, loc, value(x), value(y)).getResult();
+}
+OpFoldResult IndexMath::floorDiv(OpFoldResult x, OpFoldResult y) {
+  if (auto a = cst(x), bb = cst(y); a && bb && *bb != 0)
+    return c(llvm::divideFloorSigned(*a, *bb));
+  if (cst(y) == 1)
+    return x;
+  return arith::FloorDivSIOp::create(b, loc, value(x), value(y)).getResult();
+}
+OpFoldResult IndexMath::ceilDiv(OpFoldResult x, OpFoldResult y) {
+  if (auto a = cst(x), bb = cst(y); a && bb && *bb != 0)
+    return c(llvm::divideCeilSigned(*a, *bb));
+  if (cst(y) == 1)
+    return x;
+  return arith::CeilDivSIOp::create(b, loc, value(x), value(y)).getResult();
+}
+OpFoldResult IndexMath::max(OpFoldResult x, OpFoldResult y) {
+  if (auto a = cst(x), bb = cst(y); a && bb)
+    return c(std::max(*a, *bb));
+  return arith::MaxSIOp::create(b, loc, value(x), value(y)).getResult();
+}
+OpFoldResult IndexMath::min(OpFoldResult x, OpFoldResult y) {
+  if (auto a = cst(x), bb = cst(y); a && bb)
+    return c(std::min(*a, *bb));
+  return arith::MinSIOp::create(b, loc, value(x), value(y)).getResult();
+}
+OpFoldResult IndexMath::wrapNegative(OpFoldResult x, OpFoldResult n) {
+  if (auto a = cst(x)) {
+    if (*a >= 0)
+      return x;
+    return add(x, n);
+  }
+  Value v = value(x);
+  Value neg = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, v,
+                                    value(c(0)));
+  return arith::SelectOp::create(b, loc, neg, value(add(x, n)), v).getResult();
+}
+
+Value padTensor(OpBuilder &b, Location loc, Value v, ArrayRef<OpFoldResult> lo,
+                ArrayRef<OpFoldResult> hi, Value padValue) {
+  if (llvm::all_of(llvm::concat<const OpFoldResult>(lo, hi),
+                   [](OpFoldResult p) { return isZeroInteger(p); }))
+    return v;
+  return tensor::PadOp::create(b, loc, Type(), v, lo, hi, padValue);
+}
+
+OpFoldResult shapeElement(OpBuilder &b, Location loc, Value converted, int64_t i) {
+  Value src = converted;
+  if (auto cast = src.getDefiningOp<UnrealizedConversionCastOp>())
+    src = cast.getInputs().front();
+  if (auto ints = qopt::getConstantInts(src))
+    if (i < static_cast<int64_t>(ints->size()))
+      return b.getIndexAttr((*ints)[i]);
+  if (auto cst = src.getDefiningOp<arith::ConstantOp>())
+    if (auto elems = dyn_cast<ElementsAttr>(cst.getValue()))
+      if (auto ints = qopt::getIntValues(elems))
+        if (i < static_cast<int64_t>(ints->size()))
+          return b.getIndexAttr((*ints)[i]);
+  Value idx = arith::ConstantIndexOp::create(b, loc, i);
+  Value v = tensor::ExtractOp::create(b, loc, converted, ValueRange{idx});
+  return arith::IndexCastOp::create(b, loc, b.getIndexType(), v).getResult();
+}
+
+Value reshapeTo(OpBuilder &b, Location loc, Value v, RankedTensorType resultType,
+                ArrayRef<OpFoldResult> sizes) {
+  auto srcType = cast<RankedTensorType>(v.getType());
+  if (srcType == resultType)
+    return v;
+  Value flat = v;
+  if (srcType.getRank() != 1 && srcType.getRank() != 0) {
+    ReassociationIndices all;
+    for (int64_t i = 0; i < srcType.getRank(); ++i)
+      all.push_back(i);
+    flat = tensor::CollapseShapeOp::create(b, loc, v, ArrayRef{all});
+  }
+  auto flatType = cast<RankedTensorType>(flat.getType());
+  if (resultType.getRank() == 0) {
+    if (flatType.getRank() == 0)
+      return flat;
+    return tensor::CollapseShapeOp::create(b, loc, resultType, flat,
+                                           ArrayRef<ReassociationIndices>{});
+  }
+  if (flatType.getRank() == 0)
+    return tensor::ExpandShapeOp::create(b, loc, resultType, flat,
+                                         ArrayRef<ReassociationIndices>{}, sizes);
+  if (resultType.getRank() == 1) {
+    if (flatType == resultType)
+      return flat;
+    return tensor::CastOp::create(b, loc, resultType, flat);
+  }
+  if (resultType.getNumDynamicDims() > 1) {
+    // An expand_shape group with several dynamic dims is not handled by
+    // expand-strided-metadata in MLIR 22; tensor.reshape with a shape tensor is.
+    SmallVector<Value> dims;
+    for (OpFoldResult s : sizes)
+      dims.push_back(arith::IndexCastOp::create(b, loc, b.getI64Type(),
+                                                toIndex(b, loc, s)));
+    Value shape = tensor::FromElementsOp::create(b, loc, dims);
+    return tensor::ReshapeOp::create(b, loc, resultType, flat, shape);
+  }
+  ReassociationIndices all;
+  for (int64_t i = 0; i < resultType.getRank(); ++i)
+    all.push_back(i);
+  return tensor::ExpandShapeOp::create(b, loc, resultType, flat, ArrayRef{all},
+                                       sizes);
+}
+
+Value buildReduction(OpBuilder &b, Location loc, Value input,
+                     ArrayRef<int64_t> axes, Value init, ScalarBody combine) {
+  auto type = cast<RankedTensorType>(input.getType());
+  int64_t rank = type.getRank();
+  SmallVector<OpFoldResult> inSizes = sizesOf(b, loc, input), outSizes;
+  SmallVector<AffineExpr> outExprs;
+  SmallVector<utils::IteratorType> iters;
+  for (int64_t d = 0; d < rank; ++d) {
+    bool reduced = llvm::is_contained(axes, d);
+    iters.push_back(reduced ? utils::IteratorType::reduction
+                            : utils::IteratorType::parallel);
+    if (!reduced) {
+      outSizes.push_back(inSizes[d]);
+      outExprs.push_back(b.getAffineDimExpr(d));
+    }
+  }
+  Value acc = filledTensor(b, loc, outSizes, init);
+  SmallVector<AffineMap> maps = {
+      b.getMultiDimIdentityMap(rank),
+      AffineMap::get(rank, 0, outExprs, b.getContext())};
+  return linalg::GenericOp::create(
+             b, loc, TypeRange{acc.getType()}, ValueRange{input},
+             ValueRange{acc}, maps, iters,
+             [&](OpBuilder &nb, Location nl, ValueRange args) {
+               linalg::YieldOp::create(nb, nl, combine(nb, nl, args));
+             })
+      .getResult(0);
+}
+
+Value keepDims(OpBuilder &b, Location loc, Value reduced, ArrayRef<int64_t> axes,
+               int64_t rank) {
+  auto type = cast<RankedTensorType>(reduced.getType());
+  SmallVector<int64_t> shape;
+  SmallVector<OpFoldResult> sizes, inSizes = sizesOf(b, loc, reduced);
+  int64_t j = 0;
+  for (int64_t d = 0; d < rank; ++d) {
+    if (llvm::is_contained(axes, d)) {
+      shape.push_back(1);
+      sizes.push_back(b.getIndexAttr(1));
+    } else {
+      shape.push_back(type.getDimSize(j));
+      sizes.push_back(inSizes[j++]);
+    }
+  }
+  return reshapeTo(b, loc, reduced,
+                   RankedTensorType::get(shape, type.getElementType()), sizes);
+}
+
+Value castScalar(OpBuilder &b, Location loc, Value v, Type from,
+                 bool fromUnsigned, Type to, bool toUnsigned) {
+  if (from == to)
+    return v;
+  auto fromF = dyn_cast<FloatType>(from);
+  auto toF = dyn_cast<FloatType>(to);
+  if (to.isInteger(1)) {
+    if (fromF)
+      return arith::CmpFOp::create(b, loc, arith::CmpFPredicate::UNE, v,
+                                   scalarConst(b, loc, from, 0));
+    return arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ne, v,
+                                 scalarConst(b, loc, from, 0));
+  }
+  if (fromF && toF) {
+    if (fromF.getWidth() < toF.getWidth())
+      return arith::ExtFOp::create(b, loc, to, v);
+    return arith::TruncFOp::create(b, loc, to, v);
+  }
+  if (fromF)
+    return toUnsigned ? Value(arith::FPToUIOp::create(b, loc, to, v))
+                      : Value(arith::FPToSIOp::create(b, loc, to, v));
+  bool srcUnsigned = fromUnsigned || from.isInteger(1);
+  if (toF)
+    return srcUnsigned ? Value(arith::UIToFPOp::create(b, loc, to, v))
+                       : Value(arith::SIToFPOp::create(b, loc, to, v));
+  unsigned fw = from.getIntOrFloatBitWidth(), tw = to.getIntOrFloatBitWidth();
+  if (fw == tw)
+    return v;
+  if (fw > tw)
+    return arith::TruncIOp::create(b, loc, to, v);
+  return srcUnsigned ? Value(arith::ExtUIOp::create(b, loc, to, v))
+                     : Value(arith::ExtSIOp::create(b, loc, to, v));
+}
+
+} // namespace qopt::lowering
+
+namespace {
+
+using namespace qopt::lowering;
+
+/// qopt.constant → arith.constant with a signless type (same data).
+struct ConstantLowering : OpConversionPattern<qopt::ConstantOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(qopt::ConstantOp op, OpAdaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    auto type = dyn_cast_or_null<RankedTensorType>(
+        getTypeConverter()->convertType(op.getType()));
+    if (!type)
+      return unsupported(op, "unranked constant");
+    ElementsAttr value = op.getValue();
+    TypedAttr attr;
+    if (type == op.getType()) {
+      attr = cast<TypedAttr>(value);
+    } else if (auto dense = dyn_cast<DenseElementsAttr>(value)) {
+      attr = dense.bitcast(type.getElementType());
+    } else if (auto res = dyn_cast<DenseResourceElementsAttr>(value)) {
+      attr = DenseResourceElementsAttr::get(type, res.getRawHandle());
+    } else {
+      return unsupported(op, "constant attribute kind");
+    }
+    rewriter.replaceOpWithNewOp<arith::ConstantOp>(op, type, attr);
+    return success();
+  }
+};
+
+struct ConvertQOptToLinalgPass
+    : qopt::impl::ConvertQOptToLinalgBase<ConvertQOptToLinalgPass> {
+  void runOnOperation() override {
+    MLIRContext *ctx = &getContext();
+    QOptTypeConverter converter;
+    RewritePatternSet patterns(ctx);
+    patterns.add<ConstantLowering>(converter, ctx);
+    populateElementwisePatterns(converter, patterns);
+    populateDataMovementPatterns(converter, patterns);
+    populateNNPatterns(converter, patterns);
+    populateReductionPatterns(converter, patterns);
+    populateFunctionOpInterfaceTypeConversionPattern<func::FuncOp>(patterns,
+                                                                   converter);
+    populateReturnOpTypeConversionPattern(patterns, converter);
+    populateCallOpTypeConversionPattern(patterns, converter);
+
+    ConversionTarget target(*ctx);
+    target.addIllegalDialect<qopt::QOptDialect>();
+    // qopt.none only feeds optional operands; it dies with its users.
+    target.addLegalOp<qopt::NoneOp>();
+    target.addLegalDialect<linalg::LinalgDialect, tensor::TensorDialect,
+                           arith::ArithDialect, math::MathDialect,
+                           bufferization::BufferizationDialect>();
+    target.addDynamicallyLegalOp<func::FuncOp>([&](func::FuncOp f) {
+      return converter.isSignatureLegal(f.getFunctionType()) &&
+             converter.isLegal(&f.getBody());
+    });
+    target.addDynamicallyLegalOp<func::ReturnOp, func::CallOp>(
+        [&](Operation *op) { return converter.isLegal(op); });
+    if (failed(applyPartialConversion(getOperation(), target, std::move(patterns))))
+      return signalPassFailure();
+    // Drop the now unused `none` placeholders.
+    getOperation().walk([](qopt::NoneOp op) {
+      if (op->use_empty())
+        op->erase();
+    });
+  }
+};
+
+} // namespace

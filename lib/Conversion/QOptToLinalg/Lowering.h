@@ -1,0 +1,137 @@
+//===- Lowering.h - shared helpers of the qopt → linalg lowering -*- C++ -*-===//
+//
+// Internal to lib/Conversion/QOptToLinalg: the type converter, broadcasting
+// generic builder and scalar helpers every op family uses.
+//
+//===----------------------------------------------------------------------===//
+#ifndef QOPT_LIB_CONVERSION_QOPTTOLINALG_LOWERING_H
+#define QOPT_LIB_CONVERSION_QOPTTOLINALG_LOWERING_H
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Transforms/DialectConversion.h"
+
+namespace qopt::lowering {
+
+/// Tensors of signed/unsigned integers become signless; everything else is
+/// kept. Only ranked tensors convert (the lowering needs ranks).
+class QOptTypeConverter : public mlir::TypeConverter {
+public:
+  QOptTypeConverter();
+};
+
+/// The signless element type of an element type.
+mlir::Type signless(mlir::Type elementType);
+/// True if `t` (a tensor or element type) has an unsigned integer element.
+bool isUnsigned(mlir::Type t);
+
+/// Emits "cannot lower: <why>" on `op` and fails. Used for attribute
+/// combinations the lowering does not handle.
+llvm::LogicalResult unsupported(mlir::Operation *op, const llvm::Twine &why);
+
+/// Sizes of a ranked tensor value (static as attributes, dynamic via tensor.dim).
+llvm::SmallVector<mlir::OpFoldResult> sizesOf(mlir::OpBuilder &b,
+                                              mlir::Location loc,
+                                              mlir::Value v);
+/// tensor.empty of `sizes` and `elementType`.
+mlir::Value emptyTensor(mlir::OpBuilder &b, mlir::Location loc,
+                        llvm::ArrayRef<mlir::OpFoldResult> sizes,
+                        mlir::Type elementType);
+/// linalg.fill of a fresh tensor with `value`.
+mlir::Value filledTensor(mlir::OpBuilder &b, mlir::Location loc,
+                         llvm::ArrayRef<mlir::OpFoldResult> sizes,
+                         mlir::Value value);
+/// Scalar constant of a float or integer element type.
+mlir::Value scalarConst(mlir::OpBuilder &b, mlir::Location loc,
+                        mlir::Type elementType, double value);
+/// The smallest / largest value of an element type (-inf / +inf for floats).
+mlir::Value lowestValue(mlir::OpBuilder &b, mlir::Location loc,
+                        mlir::Type elementType, bool isUnsignedInt);
+mlir::Value highestValue(mlir::OpBuilder &b, mlir::Location loc,
+                         mlir::Type elementType, bool isUnsignedInt);
+/// The single element of a tensor with one element (any rank).
+mlir::Value extractScalar(mlir::OpBuilder &b, mlir::Location loc,
+                          mlir::Value tensor);
+/// Index value of an OpFoldResult.
+mlir::Value toIndex(mlir::OpBuilder &b, mlir::Location loc,
+                    mlir::OpFoldResult ofr);
+
+/// Result sizes of numpy broadcasting `operands` to the (converted) result
+/// type: static dims from the type, dynamic ones from an operand whose
+/// aligned dim is not a static 1.
+llvm::SmallVector<mlir::OpFoldResult>
+broadcastSizes(mlir::OpBuilder &b, mlir::Location loc, mlir::ValueRange operands,
+               mlir::RankedTensorType resultType);
+
+using ScalarBody = llvm::function_ref<mlir::Value(
+    mlir::OpBuilder &, mlir::Location, mlir::ValueRange)>;
+
+/// A parallel linalg.generic that broadcasts `operands` (numpy rules, trailing
+/// alignment) to `resultType` and computes each element with `body`.
+/// `sizes` overrides the result sizes (default: broadcastSizes).
+mlir::Value buildElementwise(mlir::OpBuilder &b, mlir::Location loc,
+                             mlir::ValueRange operands,
+                             mlir::RankedTensorType resultType, ScalarBody body,
+                             llvm::ArrayRef<mlir::OpFoldResult> sizes = {});
+
+/// Index arithmetic on OpFoldResults that folds when both sides are constant.
+struct IndexMath {
+  mlir::OpBuilder &b;
+  mlir::Location loc;
+  mlir::OpFoldResult c(int64_t v) { return b.getIndexAttr(v); }
+  mlir::OpFoldResult add(mlir::OpFoldResult x, mlir::OpFoldResult y);
+  mlir::OpFoldResult sub(mlir::OpFoldResult x, mlir::OpFoldResult y);
+  mlir::OpFoldResult mul(mlir::OpFoldResult x, mlir::OpFoldResult y);
+  /// Floor division / ceil division (signed).
+  mlir::OpFoldResult floorDiv(mlir::OpFoldResult x, mlir::OpFoldResult y);
+  mlir::OpFoldResult ceilDiv(mlir::OpFoldResult x, mlir::OpFoldResult y);
+  mlir::OpFoldResult max(mlir::OpFoldResult x, mlir::OpFoldResult y);
+  mlir::OpFoldResult min(mlir::OpFoldResult x, mlir::OpFoldResult y);
+  /// x < 0 ? x + n : x
+  mlir::OpFoldResult wrapNegative(mlir::OpFoldResult x, mlir::OpFoldResult n);
+  mlir::Value value(mlir::OpFoldResult x) { return toIndex(b, loc, x); }
+};
+
+/// tensor.pad of `v` with a constant (result type inferred).
+mlir::Value padTensor(mlir::OpBuilder &b, mlir::Location loc, mlir::Value v,
+                      llvm::ArrayRef<mlir::OpFoldResult> lo,
+                      llvm::ArrayRef<mlir::OpFoldResult> hi, mlir::Value padValue);
+
+/// Index value (as OpFoldResult) of element `i` of a 1-D integer tensor:
+/// constant when `orig` is a qopt constant, else a tensor.extract.
+mlir::OpFoldResult shapeElement(mlir::OpBuilder &b, mlir::Location loc,
+                                mlir::Value converted, int64_t i);
+
+/// Reshapes `v` to `resultType` (same element count) with a collapse to 1-D
+/// followed by an expand; `sizes` are the result's sizes.
+mlir::Value reshapeTo(mlir::OpBuilder &b, mlir::Location loc, mlir::Value v,
+                      mlir::RankedTensorType resultType,
+                      llvm::ArrayRef<mlir::OpFoldResult> sizes);
+
+/// Reduces `input` over `axes` with `combine`, starting from `init`; the
+/// result drops the reduced dims (keepdims is applied by the caller).
+mlir::Value buildReduction(mlir::OpBuilder &b, mlir::Location loc,
+                           mlir::Value input, llvm::ArrayRef<int64_t> axes,
+                           mlir::Value init, ScalarBody combine);
+/// Re-inserts size-1 dims at `axes` (sorted) into `reduced`.
+mlir::Value keepDims(mlir::OpBuilder &b, mlir::Location loc, mlir::Value reduced,
+                     llvm::ArrayRef<int64_t> axes, int64_t rank);
+
+/// Converts a scalar between element types with ONNX Cast semantics.
+mlir::Value castScalar(mlir::OpBuilder &b, mlir::Location loc, mlir::Value v,
+                       mlir::Type from, bool fromUnsigned, mlir::Type to,
+                       bool toUnsigned);
+
+void populateElementwisePatterns(QOptTypeConverter &converter,
+                                 mlir::RewritePatternSet &patterns);
+void populateDataMovementPatterns(QOptTypeConverter &converter,
+                                  mlir::RewritePatternSet &patterns);
+void populateNNPatterns(QOptTypeConverter &converter,
+                        mlir::RewritePatternSet &patterns);
+void populateReductionPatterns(QOptTypeConverter &converter,
+                               mlir::RewritePatternSet &patterns);
+
+} // namespace qopt::lowering
+
+#endif

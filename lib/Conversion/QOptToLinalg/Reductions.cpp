@@ -1,0 +1,378 @@
+//===- Reductions.cpp - Reduce*, ArgMax/ArgMin, Softmax, LayerNorm → linalg ===//
+#include "Lowering.h"
+
+#include "qopt/Dialect/QOpt/IR/QOptOps.h"
+#include "qopt/Dialect/QOpt/IR/ShapeUtils.h"
+
+#include "mlir/Dialect/Math/IR/Math.h"
+
+using namespace mlir;
+using namespace qopt;
+using namespace qopt::lowering;
+
+namespace {
+
+RankedTensorType rankedType(Value v) {
+  return dyn_cast<RankedTensorType>(v.getType());
+}
+
+enum class Red { Sum, Mean, Max, Min, Prod, L2, SumSquare };
+
+template <typename OpT> constexpr Red kindOf();
+template <> constexpr Red kindOf<ReduceSumOp>() { return Red::Sum; }
+template <> constexpr Red kindOf<ReduceMeanOp>() { return Red::Mean; }
+template <> constexpr Red kindOf<ReduceMaxOp>() { return Red::Max; }
+template <> constexpr Red kindOf<ReduceMinOp>() { return Red::Min; }
+template <> constexpr Red kindOf<ReduceProdOp>() { return Red::Prod; }
+template <> constexpr Red kindOf<ReduceL2Op>() { return Red::L2; }
+template <> constexpr Red kindOf<ReduceSumSquareOp>() { return Red::SumSquare; }
+
+/// Number of elements over `axes` as a scalar of float type `elem`.
+Value countOf(OpBuilder &b, Location loc, Value x, ArrayRef<int64_t> axes,
+              Type elem) {
+  IndexMath m{b, loc};
+  SmallVector<OpFoldResult> xs = sizesOf(b, loc, x);
+  OpFoldResult n = m.c(1);
+  for (int64_t a : axes)
+    n = m.mul(n, xs[a]);
+  if (auto c = getConstantIntValue(n))
+    return scalarConst(b, loc, elem, *c);
+  return arith::UIToFPOp::create(
+      b, loc, elem,
+      arith::IndexCastUIOp::create(b, loc, b.getI64Type(), m.value(n)));
+}
+
+template <typename OpT>
+struct ReduceLowering : OpConversionPattern<OpT> {
+  using OpConversionPattern<OpT>::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(OpT op, typename OpT::Adaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    constexpr Red kind = kindOf<OpT>();
+    auto type = dyn_cast_or_null<RankedTensorType>(
+        this->getTypeConverter()->convertType(op.getType()));
+    Value x = adaptor.getData();
+    auto xType = rankedType(x);
+    if (!type || !xType)
+      return unsupported(op, "unranked tensor");
+    Type elem = xType.getElementType();
+    bool isFloat = isa<FloatType>(elem);
+    bool uns = isUnsigned(op.getData().getType());
+    if (!isFloat && (kind == Red::Mean || kind == Red::L2))
+      return unsupported(op, "integer input");
+    int64_t rank = xType.getRank();
+    SmallVector<int64_t> axes;
+    bool emptyAxes = isa<NoneType>(op.getAxes().getType());
+    if (!emptyAxes) {
+      auto a = getConstantInts(op.getAxes());
+      if (!a)
+        return unsupported(op, "axes must be a constant");
+      emptyAxes = a->empty();
+      for (int64_t v : *a) {
+        auto n = normalizeAxis(v, rank);
+        if (!n)
+          return unsupported(op, "axis out of range");
+        axes.push_back(*n);
+      }
+    }
+    Location loc = op.getLoc();
+    if (emptyAxes) {
+      if (op.getNoopWithEmptyAxes()) {
+        Value r = x;
+        if (kind == Red::L2 || kind == Red::SumSquare)
+          r = buildElementwise(rewriter, loc, ValueRange{x}, xType,
+                               [&](OpBuilder &b, Location l, ValueRange a) -> Value {
+                                 if (kind == Red::L2)
+                                   return isFloat ? Value(math::AbsFOp::create(b, l, a[0]))
+                                                  : a[0];
+                                 return isFloat ? Value(arith::MulFOp::create(b, l, a[0], a[0]))
+                                                : Value(arith::MulIOp::create(b, l, a[0], a[0]));
+                               });
+        if (r.getType() != type)
+          r = tensor::CastOp::create(rewriter, loc, type, r);
+        rewriter.replaceOp(op, r);
+        return success();
+      }
+      for (int64_t i = 0; i < rank; ++i)
+        axes.push_back(i);
+    }
+    llvm::sort(axes);
+    axes.erase(std::unique(axes.begin(), axes.end()), axes.end());
+    Value init;
+    switch (kind) {
+    case Red::Max: init = lowestValue(rewriter, loc, elem, uns); break;
+    case Red::Min: init = highestValue(rewriter, loc, elem, uns); break;
+    case Red::Prod: init = scalarConst(rewriter, loc, elem, 1); break;
+    default: init = scalarConst(rewriter, loc, elem, 0); break;
+    }
+    Value r = buildReduction(
+        rewriter, loc, x, axes, init,
+        [&](OpBuilder &b, Location l, ValueRange a) -> Value {
+          Value v = a[0], acc = a[1];
+          switch (kind) {
+          case Red::Max:
+            if (isFloat)
+              return arith::MaximumFOp::create(b, l, v, acc);
+            return uns ? Value(arith::MaxUIOp::create(b, l, v, acc))
+                       : Value(arith::MaxSIOp::create(b, l, v, acc));
+          case Red::Min:
+            if (isFloat)
+              return arith::MinimumFOp::create(b, l, v, acc);
+            return uns ? Value(arith::MinUIOp::create(b, l, v, acc))
+                       : Value(arith::MinSIOp::create(b, l, v, acc));
+          case Red::Prod:
+            return isFloat ? Value(arith::MulFOp::create(b, l, v, acc))
+                           : Value(arith::MulIOp::create(b, l, v, acc));
+          case Red::L2:
+          case Red::SumSquare:
+            v = isFloat ? Value(arith::MulFOp::create(b, l, v, v))
+                        : Value(arith::MulIOp::create(b, l, v, v));
+            [[fallthrough]];
+          default:
+            return isFloat ? Value(arith::AddFOp::create(b, l, v, acc))
+                           : Value(arith::AddIOp::create(b, l, v, acc));
+          }
+        });
+    if (kind == Red::Mean || kind == Red::L2) {
+      Value n = kind == Red::Mean ? countOf(rewriter, loc, x, axes, elem) : Value();
+      r = buildElementwise(rewriter, loc, ValueRange{r},
+                           cast<RankedTensorType>(r.getType()),
+                           [&](OpBuilder &b, Location l, ValueRange a) -> Value {
+                             if (kind == Red::L2)
+                               return math::SqrtOp::create(b, l, a[0]);
+                             return arith::DivFOp::create(b, l, a[0], n);
+                           });
+    }
+    if (op.getKeepdims())
+      r = keepDims(rewriter, loc, r, axes, rank);
+    if (r.getType() != type)
+      r = tensor::CastOp::create(rewriter, loc, type, r);
+    rewriter.replaceOp(op, r);
+    return success();
+  }
+};
+
+template <typename OpT>
+struct ArgLowering : OpConversionPattern<OpT> {
+  using OpConversionPattern<OpT>::OpConversionPattern;
+  static constexpr bool isMax = std::is_same_v<OpT, ArgMaxOp>;
+  LogicalResult
+  matchAndRewrite(OpT op, typename OpT::Adaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    auto type = dyn_cast_or_null<RankedTensorType>(
+        this->getTypeConverter()->convertType(op.getType()));
+    Value x = adaptor.getData();
+    auto xType = rankedType(x);
+    if (!type || !xType)
+      return unsupported(op, "unranked tensor");
+    int64_t rank = xType.getRank();
+    auto axis = normalizeAxis(op.getAxis(), rank);
+    if (!axis)
+      return unsupported(op, "axis out of range");
+    Location loc = op.getLoc();
+    Type elem = xType.getElementType();
+    bool isFloat = isa<FloatType>(elem);
+    bool uns = isUnsigned(op.getData().getType());
+    bool last = op.getSelectLastIndex();
+    SmallVector<OpFoldResult> xs = sizesOf(rewriter, loc, x), outSizes;
+    SmallVector<AffineExpr> oe;
+    for (int64_t d = 0; d < rank; ++d)
+      if (d != *axis) {
+        outSizes.push_back(xs[d]);
+        oe.push_back(rewriter.getAffineDimExpr(d));
+      }
+    Value best = filledTensor(rewriter, loc, outSizes,
+                              isMax ? lowestValue(rewriter, loc, elem, uns)
+                                    : highestValue(rewriter, loc, elem, uns));
+    Type i64 = rewriter.getI64Type();
+    Value idx = filledTensor(rewriter, loc, outSizes,
+                             scalarConst(rewriter, loc, i64, 0));
+    AffineMap omap = AffineMap::get(rank, 0, oe, this->getContext());
+    SmallVector<utils::IteratorType> iters(rank, utils::IteratorType::parallel);
+    iters[*axis] = utils::IteratorType::reduction;
+    auto generic = linalg::GenericOp::create(
+        rewriter, loc, TypeRange{best.getType(), idx.getType()}, ValueRange{x},
+        ValueRange{best, idx},
+        {rewriter.getMultiDimIdentityMap(rank), omap, omap}, iters,
+        [&](OpBuilder &b, Location l, ValueRange a) {
+          Value v = a[0], bv = a[1], bi = a[2];
+          Value i = arith::IndexCastOp::create(
+              b, l, i64, linalg::IndexOp::create(b, l, *axis));
+          Value better;
+          if (isFloat) {
+            auto p = isMax ? (last ? arith::CmpFPredicate::OGE : arith::CmpFPredicate::OGT)
+                           : (last ? arith::CmpFPredicate::OLE : arith::CmpFPredicate::OLT);
+            better = arith::CmpFOp::create(b, l, p, v, bv);
+          } else {
+            using P = arith::CmpIPredicate;
+            P p = isMax ? (last ? (uns ? P::uge : P::sge) : (uns ? P::ugt : P::sgt))
+                        : (last ? (uns ? P::ule : P::sle) : (uns ? P::ult : P::slt));
+            better = arith::CmpIOp::create(b, l, p, v, bv);
+          }
+          // The first element always wins (covers all -inf/+inf/NaN inputs).
+          Value first = arith::CmpIOp::create(b, l, arith::CmpIPredicate::eq, i,
+                                              scalarConst(b, l, i64, 0));
+          better = arith::OrIOp::create(b, l, better, first);
+          linalg::YieldOp::create(
+              b, l,
+              ValueRange{arith::SelectOp::create(b, l, better, v, bv),
+                         arith::SelectOp::create(b, l, better, i, bi)});
+        });
+    Value r = generic.getResult(1);
+    if (op.getKeepdims())
+      r = keepDims(rewriter, loc, r, {*axis}, rank);
+    if (r.getType() != type)
+      r = tensor::CastOp::create(rewriter, loc, type, r);
+    rewriter.replaceOp(op, r);
+    return success();
+  }
+};
+
+/// Broadcasts a reduced tensor (axes removed) back against `x` in a generic.
+Value combineWithReduced(OpBuilder &b, Location loc, Value x, Value reduced,
+                         ArrayRef<int64_t> axes, ScalarBody body,
+                         Value extra = Value(), AffineMap extraMap = AffineMap()) {
+  auto xType = cast<RankedTensorType>(x.getType());
+  int64_t rank = xType.getRank();
+  SmallVector<AffineExpr> re;
+  for (int64_t d = 0; d < rank; ++d)
+    if (!llvm::is_contained(axes, d))
+      re.push_back(b.getAffineDimExpr(d));
+  SmallVector<Value> ins = {x, reduced};
+  SmallVector<AffineMap> maps = {b.getMultiDimIdentityMap(rank),
+                                 AffineMap::get(rank, 0, re, b.getContext())};
+  if (extra) {
+    ins.push_back(extra);
+    maps.push_back(extraMap);
+  }
+  maps.push_back(b.getMultiDimIdentityMap(rank));
+  Value init = emptyTensor(b, loc, sizesOf(b, loc, x), xType.getElementType());
+  return linalg::GenericOp::create(
+             b, loc, TypeRange{init.getType()}, ins, ValueRange{init}, maps,
+             SmallVector<utils::IteratorType>(rank, utils::IteratorType::parallel),
+             [&](OpBuilder &nb, Location nl, ValueRange a) {
+               linalg::YieldOp::create(nb, nl, body(nb, nl, a.drop_back()));
+             })
+      .getResult(0);
+}
+
+/// Numerically stable (log-)softmax along one axis.
+Value softmax(OpBuilder &b, Location loc, Value x, int64_t axis, bool isLog) {
+  Type elem = cast<RankedTensorType>(x.getType()).getElementType();
+  Value mx = buildReduction(b, loc, x, {axis}, lowestValue(b, loc, elem, false),
+                            [](OpBuilder &nb, Location l, ValueRange a) -> Value {
+                              return arith::MaximumFOp::create(nb, l, a[0], a[1]);
+                            });
+  Value shifted = combineWithReduced(b, loc, x, mx, {axis},
+                                     [](OpBuilder &nb, Location l, ValueRange a) -> Value {
+                                       return arith::SubFOp::create(nb, l, a[0], a[1]);
+                                     });
+  Value sum = buildReduction(b, loc, shifted, {axis}, scalarConst(b, loc, elem, 0),
+                             [](OpBuilder &nb, Location l, ValueRange a) -> Value {
+                               return arith::AddFOp::create(
+                                   nb, l, math::ExpOp::create(nb, l, a[0]), a[1]);
+                             });
+  return combineWithReduced(b, loc, shifted, sum, {axis},
+                            [&](OpBuilder &nb, Location l, ValueRange a) -> Value {
+                              if (isLog)
+                                return arith::SubFOp::create(
+                                    nb, l, a[0], math::LogOp::create(nb, l, a[1]));
+                              return arith::DivFOp::create(
+                                  nb, l, math::ExpOp::create(nb, l, a[0]), a[1]);
+                            });
+}
+
+template <typename OpT>
+struct SoftmaxLowering : OpConversionPattern<OpT> {
+  using OpConversionPattern<OpT>::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(OpT op, typename OpT::Adaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    auto type = dyn_cast_or_null<RankedTensorType>(
+        this->getTypeConverter()->convertType(op.getType()));
+    Value x = adaptor.getInput();
+    auto xType = rankedType(x);
+    if (!type || !xType || !isa<FloatType>(xType.getElementType()))
+      return unsupported(op, "needs a ranked float input");
+    auto axis = normalizeAxis(op.getAxis(), xType.getRank());
+    if (!axis)
+      return unsupported(op, "axis out of range");
+    Value r = softmax(rewriter, op.getLoc(), x, *axis,
+                      std::is_same_v<OpT, LogSoftmaxOp>);
+    if (r.getType() != type)
+      r = tensor::CastOp::create(rewriter, op.getLoc(), type, r);
+    rewriter.replaceOp(op, r);
+    return success();
+  }
+};
+
+struct LayerNormLowering : OpConversionPattern<LayerNormalizationOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(LayerNormalizationOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    auto type = dyn_cast_or_null<RankedTensorType>(
+        getTypeConverter()->convertType(op.getType()));
+    Value x = adaptor.getX();
+    auto xType = rankedType(x);
+    if (!type || !xType || !isa<FloatType>(xType.getElementType()))
+      return unsupported(op, "needs a ranked float input");
+    int64_t rank = xType.getRank();
+    auto axis = normalizeAxis(op.getAxis(), rank);
+    if (!axis)
+      return unsupported(op, "axis out of range");
+    Location loc = op.getLoc();
+    Type elem = xType.getElementType();
+    SmallVector<int64_t> axes;
+    for (int64_t d = *axis; d < rank; ++d)
+      axes.push_back(d);
+    auto addF = [](OpBuilder &b, Location l, ValueRange a) -> Value {
+      return arith::AddFOp::create(b, l, a[0], a[1]);
+    };
+    Value n = countOf(rewriter, loc, x, axes, elem);
+    Value zero = scalarConst(rewriter, loc, elem, 0);
+    Value sum = buildReduction(rewriter, loc, x, axes, zero, addF);
+    Value centered = combineWithReduced(
+        rewriter, loc, x, sum, axes, [&](OpBuilder &b, Location l, ValueRange a) -> Value {
+          return arith::SubFOp::create(b, l, a[0], arith::DivFOp::create(b, l, a[1], n));
+        });
+    Value sq = buildReduction(rewriter, loc, centered, axes, zero,
+                              [](OpBuilder &b, Location l, ValueRange a) -> Value {
+                                return arith::AddFOp::create(
+                                    b, l, arith::MulFOp::create(b, l, a[0], a[0]), a[1]);
+                              });
+    Value eps = scalarConst(rewriter, loc, elem, op.getEpsilon().convertToDouble());
+    Value normed = combineWithReduced(
+        rewriter, loc, centered, sq, axes,
+        [&](OpBuilder &b, Location l, ValueRange a) -> Value {
+          Value var = arith::DivFOp::create(b, l, a[1], n);
+          return arith::MulFOp::create(
+              b, l, a[0], math::RsqrtOp::create(b, l, arith::AddFOp::create(b, l, var, eps)));
+        });
+    SmallVector<Value> ins = {normed, adaptor.getScale()};
+    if (!isa<NoneType>(op.getB().getType()))
+      ins.push_back(adaptor.getB());
+    Value r = buildElementwise(
+        rewriter, loc, ins, type,
+        [&](OpBuilder &b, Location l, ValueRange a) -> Value {
+          Value v = arith::MulFOp::create(b, l, a[0], a[1]);
+          return a.size() > 2 ? Value(arith::AddFOp::create(b, l, v, a[2])) : v;
+        },
+        sizesOf(rewriter, loc, x));
+    rewriter.replaceOp(op, r);
+    return success();
+  }
+};
+
+} // namespace
+
+void qopt::lowering::populateReductionPatterns(QOptTypeConverter &converter,
+                                               RewritePatternSet &patterns) {
+  patterns.add<ReduceLowering<ReduceSumOp>, ReduceLowering<ReduceMeanOp>,
+               ReduceLowering<ReduceMaxOp>, ReduceLowering<ReduceMinOp>,
+               ReduceLowering<ReduceProdOp>, ReduceLowering<ReduceL2Op>,
+               ReduceLowering<ReduceSumSquareOp>, ArgLowering<ArgMaxOp>,
+               ArgLowering<ArgMinOp>, SoftmaxLowering<SoftmaxOp>,
+               SoftmaxLowering<LogSoftmaxOp>, LayerNormLowering>(
+      converter, patterns.getContext());
+}

@@ -1,0 +1,279 @@
+//===- ModelRuntime.cpp - the C ABI every compiled model exports -----------===//
+//
+// Linked into each model shared library by qoptc. It parses the model's
+// `qopt_model_meta` string (written by the qopt-model-interface pass), checks
+// inputs, builds MLIR memref descriptors and calls the generated
+// `qopt_model_invoke(void **args)`: args[0] -> result descriptors, args[1..]
+// -> one descriptor per input. Descriptor layout (all 8-byte words):
+// {allocated, aligned, offset, sizes[rank], strides[rank]}. Every returned
+// buffer is a fresh allocation (qopt-own-results); it is copied out and freed.
+//
+//===----------------------------------------------------------------------===//
+#include "qopt-c/Runtime.h"
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <new>
+#include <string>
+#include <vector>
+
+extern "C" {
+extern const char qopt_model_meta[];
+void qopt_model_invoke(void **args);
+}
+
+namespace {
+
+thread_local std::string lastError;
+
+int fail(const std::string &msg) {
+  lastError = msg;
+  return 1;
+}
+
+struct TensorInfo {
+  std::string name;
+  int32_t dtype = QOPT_DTYPE_INVALID;
+  std::vector<int64_t> shape; // -1 = dynamic
+};
+
+std::string shapeString(const int64_t *shape, size_t rank) {
+  std::string s = "[";
+  for (size_t i = 0; i < rank; ++i)
+    s += (i ? "," : "") + (shape[i] < 0 ? std::string("?") : std::to_string(shape[i]));
+  return s + "]";
+}
+
+} // namespace
+
+struct qopt_model {
+  std::vector<TensorInfo> inputs, outputs;
+};
+
+extern "C" {
+
+int qopt_abi_version(void) { return QOPT_ABI_VERSION; }
+
+const char *qopt_last_error(void) { return lastError.c_str(); }
+
+void qopt_free(void *ptr) { std::free(ptr); }
+
+qopt_model *qopt_model_create(void) {
+  auto *m = new (std::nothrow) qopt_model();
+  if (!m) {
+    fail("out of memory");
+    return nullptr;
+  }
+  // Lines: "<in|out> <dtype> <rank> <dims...> <name>".
+  const char *p = qopt_model_meta;
+  while (*p) {
+    const char *eol = std::strchr(p, '\n');
+    if (!eol)
+      eol = p + std::strlen(p);
+    std::string line(p, eol);
+    p = *eol ? eol + 1 : eol;
+    char kind[8] = {0}, dtype[8] = {0};
+    int rank = 0, consumed = 0;
+    if (std::sscanf(line.c_str(), "%7s %7s %d%n", kind, dtype, &rank, &consumed) != 3 ||
+        rank < 0 || rank > QOPT_MAX_RANK) {
+      delete m;
+      fail("corrupt model metadata: '" + line + "'");
+      return nullptr;
+    }
+    TensorInfo info;
+    info.dtype = qopt_dtype_from_name(dtype);
+    const char *q = line.c_str() + consumed;
+    for (int i = 0; i < rank; ++i) {
+      char *end = nullptr;
+      long long v = std::strtoll(q, &end, 10);
+      if (end == q) {
+        delete m;
+        fail("corrupt model metadata: '" + line + "'");
+        return nullptr;
+      }
+      info.shape.push_back(v);
+      q = end;
+    }
+    if (*q == ' ')
+      ++q;
+    info.name = q;
+    (std::strcmp(kind, "in") == 0 ? m->inputs : m->outputs).push_back(info);
+  }
+  lastError.clear();
+  return m;
+}
+
+void qopt_model_destroy(qopt_model *model) { delete model; }
+
+size_t qopt_model_num_inputs(const qopt_model *m) { return m ? m->inputs.size() : 0; }
+size_t qopt_model_num_outputs(const qopt_model *m) { return m ? m->outputs.size() : 0; }
+
+#define QOPT_ACCESSORS(KIND, LIST)                                             \
+  const char *qopt_model_##KIND##_name(const qopt_model *m, size_t i) {         \
+    return m && i < m->LIST.size() ? m->LIST[i].name.c_str() : nullptr;        \
+  }                                                                            \
+  int32_t qopt_model_##KIND##_dtype(const qopt_model *m, size_t i) {           \
+    return m && i < m->LIST.size() ? m->LIST[i].dtype : QOPT_DTYPE_INVALID;    \
+  }                                                                            \
+  int32_t qopt_model_##KIND##_rank(const qopt_model *m, size_t i) {            \
+    return m && i < m->LIST.size() ? (int32_t)m->LIST[i].shape.size() : -1;    \
+  }                                                                            \
+  const int64_t *qopt_model_##KIND##_shape(const qopt_model *m, size_t i) {    \
+    return m && i < m->LIST.size() ? m->LIST[i].shape.data() : nullptr;        \
+  }
+QOPT_ACCESSORS(input, inputs)
+QOPT_ACCESSORS(output, outputs)
+#undef QOPT_ACCESSORS
+
+int qopt_model_run(qopt_model *m, const qopt_tensor *inputs, size_t numInputs,
+                   qopt_tensor *outputs, size_t numOutputs) {
+  if (!m)
+    return fail("qopt_model_run: model is NULL");
+  if (numInputs != m->inputs.size() || (numInputs && !inputs))
+    return fail("expected " + std::to_string(m->inputs.size()) + " inputs, got " +
+                std::to_string(numInputs));
+  if (numOutputs != m->outputs.size() || !outputs)
+    return fail("expected " + std::to_string(m->outputs.size()) +
+                " outputs, got " + std::to_string(numOutputs));
+  // Input descriptors.
+  std::vector<std::vector<int64_t>> descs(numInputs);
+  for (size_t i = 0; i < numInputs; ++i) {
+    const TensorInfo &info = m->inputs[i];
+    const qopt_tensor &t = inputs[i];
+    std::string what = "input '" + info.name + "'";
+    if (t.dtype != info.dtype)
+      return fail(what + ": expected dtype " + qopt_dtype_name(info.dtype) +
+                  ", got " + qopt_dtype_name(t.dtype));
+    if (t.rank != (int32_t)info.shape.size())
+      return fail(what + ": expected rank " + std::to_string(info.shape.size()) +
+                  ", got " + std::to_string(t.rank));
+    int64_t numel = 1;
+    for (int32_t d = 0; d < t.rank; ++d) {
+      if (t.shape[d] < 0 || (info.shape[d] >= 0 && t.shape[d] != info.shape[d]))
+        return fail(what + ": expected shape " +
+                    shapeString(info.shape.data(), info.shape.size()) + ", got " +
+                    shapeString(t.shape, t.rank));
+      numel *= t.shape[d];
+    }
+    if (!t.data && numel > 0)
+      return fail(what + ": data is NULL");
+    std::vector<int64_t> &d = descs[i];
+    d.resize(3 + 2 * t.rank);
+    void *ptr = t.data;
+    std::memcpy(&d[0], &ptr, sizeof(void *));
+    std::memcpy(&d[1], &ptr, sizeof(void *));
+    d[2] = 0;
+    int64_t stride = 1;
+    for (int32_t k = t.rank - 1; k >= 0; --k) {
+      d[3 + k] = t.shape[k];
+      d[3 + t.rank + k] = stride;
+      stride *= t.shape[k];
+    }
+  }
+  // Result descriptors, laid out one after another.
+  std::vector<size_t> resultOffset;
+  size_t words = 0;
+  for (const TensorInfo &info : m->outputs) {
+    resultOffset.push_back(words);
+    words += 3 + 2 * info.shape.size();
+  }
+  std::vector<int64_t> results(words, 0);
+  std::vector<void *> args;
+  args.push_back(results.data());
+  for (auto &d : descs)
+    args.push_back(d.data());
+  qopt_model_invoke(args.data());
+
+  int rc = 0;
+  for (size_t i = 0; i < numOutputs; ++i) {
+    const TensorInfo &info = m->outputs[i];
+    int64_t *d = &results[resultOffset[i]];
+    size_t rank = info.shape.size();
+    void *allocated = nullptr, *aligned = nullptr;
+    std::memcpy(&allocated, &d[0], sizeof(void *));
+    std::memcpy(&aligned, &d[1], sizeof(void *));
+    qopt_tensor &out = outputs[i];
+    out.dtype = info.dtype;
+    out.rank = (int32_t)rank;
+    size_t bytes = qopt_dtype_size(info.dtype);
+    for (size_t k = 0; k < rank; ++k) {
+      out.shape[k] = d[3 + k];
+      bytes *= (size_t)d[3 + k];
+    }
+    const char *src = static_cast<const char *>(aligned) +
+                      d[2] * (int64_t)qopt_dtype_size(info.dtype);
+    if (rc == 0) {
+      if (!out.data) {
+        out.data = std::malloc(bytes ? bytes : 1);
+        if (!out.data)
+          rc = fail("out of memory allocating output '" + info.name + "'");
+        else
+          out.capacity = bytes;
+      } else if (out.capacity < bytes) {
+        rc = fail("output '" + info.name + "' needs " + std::to_string(bytes) +
+                  " bytes, buffer has " + std::to_string(out.capacity));
+      }
+      if (rc == 0 && bytes)
+        std::memcpy(out.data, src, bytes);
+    }
+    std::free(allocated);
+  }
+  if (rc == 0)
+    lastError.clear();
+  return rc;
+}
+
+} // extern "C"
+
+//===----------------------------------------------------------------------===//
+// Support the generated code calls
+//===----------------------------------------------------------------------===//
+
+extern "C" {
+
+/// memref.copy between non-contiguous layouts lowers to this call (the same
+/// contract as MLIR's runner utils): both operands are unranked descriptors
+/// {rank, ranked descriptor*} of the same shape.
+struct QOptUnrankedMemRef {
+  int64_t rank;
+  void *descriptor;
+};
+
+void memrefCopy(int64_t elemSize, QOptUnrankedMemRef *src,
+                QOptUnrankedMemRef *dst) {
+  int64_t rank = src->rank;
+  auto *s = static_cast<int64_t *>(src->descriptor);
+  auto *d = static_cast<int64_t *>(dst->descriptor);
+  char *sBase, *dBase;
+  std::memcpy(&sBase, &s[1], sizeof(char *));
+  std::memcpy(&dBase, &d[1], sizeof(char *));
+  sBase += s[2] * elemSize;
+  dBase += d[2] * elemSize;
+  const int64_t *sizes = &s[3], *sStrides = &s[3 + rank], *dStrides = &d[3 + rank];
+  int64_t total = 1;
+  for (int64_t k = 0; k < rank; ++k)
+    total *= sizes[k];
+  if (total == 0)
+    return;
+  std::vector<int64_t> idx(rank, 0);
+  // Copy innermost rows with memcpy when they are contiguous in both.
+  bool rowContig = rank > 0 && sStrides[rank - 1] == 1 && dStrides[rank - 1] == 1;
+  int64_t row = rowContig ? sizes[rank - 1] : 1;
+  int64_t outerRank = rowContig ? rank - 1 : rank;
+  for (int64_t n = 0; n < total; n += row) {
+    int64_t so = 0, dof = 0;
+    for (int64_t k = 0; k < outerRank; ++k) {
+      so += idx[k] * sStrides[k];
+      dof += idx[k] * dStrides[k];
+    }
+    std::memcpy(dBase + dof * elemSize, sBase + so * elemSize, row * elemSize);
+    for (int64_t k = outerRank - 1; k >= 0; --k) {
+      if (++idx[k] < sizes[k])
+        break;
+      idx[k] = 0;
+    }
+  }
+}
+
+} // extern "C"

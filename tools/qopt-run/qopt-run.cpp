@@ -1,0 +1,280 @@
+//===- qopt-run.cpp - run or time a model compiled by qoptc ----------------===//
+//
+//   qopt-run model.so [--input name=file.npy|.pb]... [--input file.npz]
+//            [--output-dir DIR] [--benchmark N] [--warmup N] [--print]
+//
+// Inputs are matched by name (name=path, npz member names, TensorProto
+// names), otherwise by position. Outputs are written as DIR/<name>.npy.
+//
+//===----------------------------------------------------------------------===//
+#include "TensorIO.h"
+
+#include "qopt-c/Runtime.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <dlfcn.h>
+#include <map>
+#include <string>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <vector>
+
+using qopt::io::HostTensor;
+
+namespace {
+
+struct Api {
+  qopt_model *(*create)();
+  void (*destroy)(qopt_model *);
+  size_t (*numInputs)(const qopt_model *);
+  size_t (*numOutputs)(const qopt_model *);
+  const char *(*inputName)(const qopt_model *, size_t);
+  int32_t (*inputDtype)(const qopt_model *, size_t);
+  int32_t (*inputRank)(const qopt_model *, size_t);
+  const int64_t *(*inputShape)(const qopt_model *, size_t);
+  const char *(*outputName)(const qopt_model *, size_t);
+  int (*run)(qopt_model *, const qopt_tensor *, size_t, qopt_tensor *, size_t);
+  const char *(*lastError)();
+  void (*free)(void *);
+};
+
+int usage() {
+  fprintf(stderr,
+          "usage: qopt-run model.so [--input name=file.npy|file.pb|file.npz]...\n"
+          "                [--output-dir DIR] [--benchmark N] [--warmup N] [--print]\n");
+  return 2;
+}
+
+std::string fileSafe(std::string s) {
+  for (char &c : s)
+    if (c == '/' || c == '\\' || c == ':' || (unsigned char)c < 32)
+      c = '_';
+  return s.empty() ? "output" : s;
+}
+
+std::string shapeStr(const int64_t *s, int32_t rank) {
+  std::string r = "[";
+  for (int32_t i = 0; i < rank; ++i)
+    r += (i ? "," : "") + (s[i] < 0 ? std::string("?") : std::to_string(s[i]));
+  return r + "]";
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+  std::string modelPath, outputDir;
+  std::vector<std::string> inputSpecs;
+  int benchmark = 0, warmup = 2;
+  bool print = false;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    auto value = [&](const char *flag) -> const char * {
+      if (i + 1 >= argc) {
+        fprintf(stderr, "qopt-run: %s needs a value\n", flag);
+        exit(2);
+      }
+      return argv[++i];
+    };
+    if (a == "--input" || a == "-i")
+      inputSpecs.push_back(value("--input"));
+    else if (a.rfind("--input=", 0) == 0)
+      inputSpecs.push_back(a.substr(8));
+    else if (a == "--output-dir" || a == "-o")
+      outputDir = value("--output-dir");
+    else if (a == "--benchmark")
+      benchmark = atoi(value("--benchmark"));
+    else if (a == "--warmup")
+      warmup = atoi(value("--warmup"));
+    else if (a == "--print")
+      print = true;
+    else if (a == "-h" || a == "--help")
+      return usage(), 0;
+    else if (!a.empty() && a[0] == '-') {
+      fprintf(stderr, "qopt-run: unknown option %s\n", a.c_str());
+      return usage();
+    } else if (modelPath.empty())
+      modelPath = a;
+    else
+      inputSpecs.push_back(a);
+  }
+  if (modelPath.empty())
+    return usage();
+  if (modelPath.find('/') == std::string::npos)
+    modelPath = "./" + modelPath;
+
+  void *lib = dlopen(modelPath.c_str(), RTLD_NOW | RTLD_LOCAL);
+  if (!lib) {
+    fprintf(stderr, "qopt-run: cannot load %s: %s\n", modelPath.c_str(), dlerror());
+    return 1;
+  }
+  Api api;
+  bool ok = true;
+  auto sym = [&](auto &fn, const char *name) {
+    fn = reinterpret_cast<std::remove_reference_t<decltype(fn)>>(dlsym(lib, name));
+    if (!fn) {
+      fprintf(stderr, "qopt-run: %s is not a qopt model (no %s)\n", modelPath.c_str(), name);
+      ok = false;
+    }
+  };
+  sym(api.create, "qopt_model_create");
+  sym(api.destroy, "qopt_model_destroy");
+  sym(api.numInputs, "qopt_model_num_inputs");
+  sym(api.numOutputs, "qopt_model_num_outputs");
+  sym(api.inputName, "qopt_model_input_name");
+  sym(api.inputDtype, "qopt_model_input_dtype");
+  sym(api.inputRank, "qopt_model_input_rank");
+  sym(api.inputShape, "qopt_model_input_shape");
+  sym(api.outputName, "qopt_model_output_name");
+  sym(api.run, "qopt_model_run");
+  sym(api.lastError, "qopt_last_error");
+  sym(api.free, "qopt_free");
+  if (!ok)
+    return 1;
+  qopt_model *model = api.create();
+  if (!model) {
+    fprintf(stderr, "qopt-run: %s\n", api.lastError());
+    return 1;
+  }
+  size_t nIn = api.numInputs(model), nOut = api.numOutputs(model);
+  std::map<std::string, size_t> inputIndex;
+  for (size_t i = 0; i < nIn; ++i)
+    inputIndex[api.inputName(model, i)] = i;
+
+  // Assign input files to model inputs.
+  std::vector<HostTensor> tensors(nIn);
+  std::vector<bool> assigned(nIn, false);
+  auto assign = [&](size_t idx, HostTensor t) {
+    tensors[idx] = std::move(t);
+    assigned[idx] = true;
+  };
+  for (const std::string &spec : inputSpecs) {
+    std::string name, path = spec;
+    size_t eq = spec.find('=');
+    if (eq != std::string::npos && inputIndex.count(spec.substr(0, eq))) {
+      name = spec.substr(0, eq);
+      path = spec.substr(eq + 1);
+    }
+    std::vector<HostTensor> read;
+    std::string error;
+    if (!qopt::io::readFile(path, read, error)) {
+      fprintf(stderr, "qopt-run: %s\n", error.c_str());
+      return 1;
+    }
+    if (!name.empty()) {
+      assign(inputIndex[name], std::move(read.front()));
+      continue;
+    }
+    for (HostTensor &t : read) {
+      if (!t.name.empty() && inputIndex.count(t.name)) {
+        assign(inputIndex[t.name], std::move(t));
+        continue;
+      }
+      auto free = std::find(assigned.begin(), assigned.end(), false);
+      if (free == assigned.end()) {
+        fprintf(stderr, "qopt-run: more inputs given than the model has (%zu)\n", nIn);
+        return 1;
+      }
+      assign(free - assigned.begin(), std::move(t));
+    }
+  }
+  for (size_t i = 0; i < nIn; ++i)
+    if (!assigned[i]) {
+      fprintf(stderr, "qopt-run: no value for input '%s' (%s %s)\n", api.inputName(model, i),
+              qopt_dtype_name(api.inputDtype(model, i)),
+              shapeStr(api.inputShape(model, i), api.inputRank(model, i)).c_str());
+      return 1;
+    }
+  std::vector<qopt_tensor> ins(nIn);
+  for (size_t i = 0; i < nIn; ++i) {
+    if (tensors[i].shape.size() > QOPT_MAX_RANK) {
+      fprintf(stderr, "qopt-run: input '%s' has rank > %d\n", api.inputName(model, i),
+              QOPT_MAX_RANK);
+      return 1;
+    }
+    qopt_tensor &t = ins[i];
+    memset(&t, 0, sizeof(t));
+    t.data = tensors[i].data.data();
+    t.capacity = tensors[i].data.size();
+    t.dtype = tensors[i].dtype;
+    t.rank = (int32_t)tensors[i].shape.size();
+    for (size_t k = 0; k < tensors[i].shape.size(); ++k)
+      t.shape[k] = tensors[i].shape[k];
+  }
+  std::vector<qopt_tensor> outs(nOut);
+  auto runOnce = [&]() -> bool {
+    for (qopt_tensor &o : outs) {
+      if (o.data)
+        api.free(o.data);
+      memset(&o, 0, sizeof(o));
+    }
+    if (api.run(model, ins.data(), nIn, outs.data(), nOut) != 0) {
+      fprintf(stderr, "qopt-run: %s\n", api.lastError());
+      return false;
+    }
+    return true;
+  };
+  if (!runOnce())
+    return 1;
+  if (benchmark > 0) {
+    for (int i = 0; i < warmup; ++i)
+      if (!runOnce())
+        return 1;
+    std::vector<double> ms;
+    for (int i = 0; i < benchmark; ++i) {
+      auto t0 = std::chrono::steady_clock::now();
+      if (!runOnce())
+        return 1;
+      ms.push_back(std::chrono::duration<double, std::milli>(
+                       std::chrono::steady_clock::now() - t0)
+                       .count());
+    }
+    std::sort(ms.begin(), ms.end());
+    double median = ms.size() % 2 ? ms[ms.size() / 2]
+                                  : 0.5 * (ms[ms.size() / 2 - 1] + ms[ms.size() / 2]);
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    printf("benchmark: %d runs (after %d warm-up): min %.3f ms  median %.3f ms  max %.3f ms\n",
+           benchmark, warmup, ms.front(), median, ms.back());
+    printf("peak memory: %.1f MB (process max RSS)\n", ru.ru_maxrss / 1024.0);
+  }
+  if (!outputDir.empty())
+    mkdir(outputDir.c_str(), 0755);
+  for (size_t i = 0; i < nOut; ++i) {
+    const qopt_tensor &o = outs[i];
+    const char *name = api.outputName(model, i);
+    size_t bytes = qopt_dtype_size(o.dtype);
+    for (int32_t k = 0; k < o.rank; ++k)
+      bytes *= (size_t)o.shape[k];
+    if (benchmark == 0 || print)
+      printf("output '%s': %s %s\n", name, qopt_dtype_name(o.dtype),
+             shapeStr(o.shape, o.rank).c_str());
+    if (print && o.dtype == QOPT_DTYPE_F32) {
+      const float *f = static_cast<const float *>(o.data);
+      size_t n = bytes / 4;
+      printf("  [");
+      for (size_t k = 0; k < std::min<size_t>(n, 16); ++k)
+        printf("%s%g", k ? ", " : "", f[k]);
+      printf("%s]\n", n > 16 ? ", ..." : "");
+    }
+    if (!outputDir.empty()) {
+      HostTensor h;
+      h.dtype = o.dtype;
+      h.shape.assign(o.shape, o.shape + o.rank);
+      h.data.assign(static_cast<const char *>(o.data),
+                    static_cast<const char *>(o.data) + bytes);
+      std::string error;
+      if (!qopt::io::writeNpy(outputDir + "/" + fileSafe(name) + ".npy", h, error)) {
+        fprintf(stderr, "qopt-run: %s\n", error.c_str());
+        return 1;
+      }
+    }
+  }
+  for (qopt_tensor &o : outs)
+    if (o.data)
+      api.free(o.data);
+  api.destroy(model);
+  return 0;
+}

@@ -1,0 +1,237 @@
+//===- qoptc.cpp - ONNX model → shared library ------------------------------===//
+//
+//   qoptc model.onnx -o model.so [--input-shape name=d0,d1,...] [-O0..3]
+//         [--emit=mlir|lowered|llvm|obj|so] [--target-cpu=cpu]
+//         [--mlir-print-ir-after-all] [--quiet]
+//
+// Also accepts qopt-dialect .mlir input. Outputs are written to a temporary
+// and renamed, so that a failed compile leaves no partial file behind.
+//
+//===----------------------------------------------------------------------===//
+#include "qopt/Compiler/Compiler.h"
+#include "qopt/Import/ONNXImporter.h"
+#include "qopt/Support/Diagnostics.h"
+#include "qopt/Transforms/Passes.h"
+
+#include "mlir/IR/AsmState.h"
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/Parser/Parser.h"
+#include "mlir/Pass/PassManager.h"
+#include "llvm/Support/CommandLine.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/SourceMgr.h"
+#include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <chrono>
+
+using namespace llvm;
+
+static cl::opt<std::string> inputFile(cl::Positional, cl::desc("<model.onnx|model.mlir>"),
+                                      cl::Required);
+static cl::opt<std::string> outputFile("o", cl::desc("Output file"),
+                                       cl::value_desc("filename"));
+static cl::list<std::string>
+    inputShapes("input-shape",
+                cl::desc("Static shape for a graph input: name=d0,d1,... (? for dynamic)"),
+                cl::value_desc("name=dims"));
+static cl::opt<unsigned> optLevel("O", cl::desc("Optimization level (0-3)"), cl::Prefix,
+                                  cl::init(2));
+enum class Emit { Mlir, Lowered, Llvm, Obj, So };
+static cl::opt<Emit> emit(
+    "emit", cl::desc("Stop at a stage"), cl::init(Emit::So),
+    cl::values(clEnumValN(Emit::Mlir, "mlir", "qopt dialect after import cleanup"),
+               clEnumValN(Emit::Lowered, "lowered", "MLIR in the LLVM dialect"),
+               clEnumValN(Emit::Llvm, "llvm", "optimized LLVM IR (.ll)"),
+               clEnumValN(Emit::Obj, "obj", "native object file"),
+               clEnumValN(Emit::So, "so", "shared library with the C ABI (default)")));
+static cl::opt<std::string> targetCPU("target-cpu",
+                                      cl::desc("LLVM CPU name (default: native)"),
+                                      cl::init("native"));
+static cl::opt<std::string> targetFeatures("target-features",
+                                           cl::desc("Extra LLVM target features"));
+static cl::opt<bool> quiet("quiet", cl::desc("No progress output"));
+static cl::opt<bool> noOnnxInference("no-onnx-shape-inference",
+                                     cl::desc("Skip ONNX's own shape inference"));
+
+namespace {
+
+struct Progress {
+  std::chrono::steady_clock::time_point start = std::chrono::steady_clock::now();
+  void step(StringRef what) {
+    if (quiet)
+      return;
+    double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+                   .count();
+    errs() << formatv("qoptc: [{0,6:f2}s] {1}\n", s, what);
+  }
+};
+
+/// Writes `text` to `path` through a temporary in the same directory.
+bool writeAtomically(StringRef path, function_ref<void(raw_ostream &)> write) {
+  if (path == "-") {
+    write(outs());
+    return true;
+  }
+  SmallString<256> tmp;
+  if (auto ec = sys::fs::createUniqueFile(path + ".tmp-%%%%%%", tmp)) {
+    errs() << "qoptc: cannot write next to " << path << ": " << ec.message() << "\n";
+    return false;
+  }
+  {
+    std::error_code ec;
+    raw_fd_ostream os(tmp, ec);
+    if (ec) {
+      errs() << "qoptc: cannot write " << tmp << ": " << ec.message() << "\n";
+      return false;
+    }
+    write(os);
+  }
+  if (auto ec = sys::fs::rename(tmp, path)) {
+    sys::fs::remove(tmp);
+    errs() << "qoptc: cannot write " << path << ": " << ec.message() << "\n";
+    return false;
+  }
+  return true;
+}
+
+std::string defaultOutput() {
+  SmallString<256> p(inputFile.getValue());
+  const char *ext = emit == Emit::Mlir ? ".mlir"
+                    : emit == Emit::Lowered ? ".llvm.mlir"
+                    : emit == Emit::Llvm ? ".ll"
+                    : emit == Emit::Obj ? ".o"
+                                        : ".so";
+  sys::path::replace_extension(p, ext);
+  return std::string(sys::path::filename(p));
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+  InitLLVM y(argc, argv);
+  mlir::registerAsmPrinterCLOptions();
+  mlir::registerMLIRContextCLOptions();
+  mlir::registerPassManagerCLOptions();
+  qopt::registerCompilerPasses();
+  cl::ParseCommandLineOptions(argc, argv, "qopt compiler: ONNX → shared library\n");
+  if (optLevel > 3) {
+    errs() << "qoptc: -O must be 0-3\n";
+    return 1;
+  }
+  std::string out = outputFile.empty() ? defaultOutput() : outputFile.getValue();
+  Progress progress;
+
+  mlir::DialectRegistry registry;
+  qopt::registerCompilerDialects(registry);
+  mlir::MLIRContext context(registry);
+  qopt::registerImportDialects(context);
+  qopt::DiagnosticPrinter diagnostics(context);
+
+  mlir::OwningOpRef<mlir::ModuleOp> module;
+  if (StringRef(inputFile).ends_with(".mlir")) {
+    if (!inputShapes.empty()) {
+      errs() << "qoptc: --input-shape applies to ONNX input only\n";
+      return 1;
+    }
+    progress.step("parsing " + inputFile);
+    module = mlir::parseSourceFile<mlir::ModuleOp>(inputFile, &context);
+  } else {
+    qopt::ImportOptions options;
+    options.onnxShapeInference = !noOnnxInference;
+    for (const std::string &spec : inputShapes) {
+      std::string error;
+      auto parsed = qopt::parseInputShape(spec, error);
+      if (!parsed) {
+        errs() << "qoptc: --input-shape: " << error << "\n";
+        return 1;
+      }
+      options.inputShapes.push_back(*parsed);
+    }
+    progress.step("importing " + inputFile);
+    module = qopt::importOnnxFile(inputFile, context, options);
+  }
+  if (!module)
+    return 1;
+
+  progress.step("import cleanup (canonicalize, shapes, BatchNorm folding)");
+  {
+    mlir::PassManager pm(&context);
+    if (failed(mlir::applyPassManagerCLOptions(pm)))
+      return 1;
+    qopt::buildImportCleanupPipeline(pm);
+    if (failed(pm.run(*module)))
+      return 1;
+  }
+  if (emit == Emit::Mlir)
+    return writeAtomically(out, [&](raw_ostream &os) { module->print(os); os << "\n"; })
+               ? 0
+               : 1;
+
+  qopt::CompileOptions copts;
+  copts.optLevel = optLevel;
+  copts.targetCPU = targetCPU;
+  copts.targetFeatures = targetFeatures;
+  progress.step("lowering to LLVM (linalg, bufferization, loops)");
+  {
+    mlir::PassManager pm(&context);
+    if (failed(mlir::applyPassManagerCLOptions(pm)))
+      return 1;
+    if (failed(qopt::buildLowerToLLVMPipeline(pm, copts)) || failed(pm.run(*module)))
+      return 1;
+  }
+  if (emit == Emit::Lowered)
+    return writeAtomically(out, [&](raw_ostream &os) { module->print(os); os << "\n"; })
+               ? 0
+               : 1;
+
+  progress.step(formatv("LLVM IR, -O{0}", optLevel.getValue()).str());
+  llvm::LLVMContext llvmContext;
+  std::string error;
+  auto llvmModule = qopt::translateToLLVMIR(*module, llvmContext, copts, error);
+  if (!llvmModule) {
+    errs() << "qoptc: " << error << "\n";
+    return 1;
+  }
+  if (emit == Emit::Llvm)
+    return writeAtomically(out, [&](raw_ostream &os) { llvmModule->print(os, nullptr); })
+               ? 0
+               : 1;
+
+  progress.step("native code");
+  SmallString<256> obj;
+  if (emit == Emit::Obj) {
+    if (auto ec = sys::fs::createUniqueFile(out + ".tmp-%%%%%%", obj)) {
+      errs() << "qoptc: cannot write next to " << out << ": " << ec.message() << "\n";
+      return 1;
+    }
+  } else if (auto ec = sys::fs::createTemporaryFile("qoptc", "o", obj)) {
+    errs() << "qoptc: cannot create a temporary object: " << ec.message() << "\n";
+    return 1;
+  }
+  if (failed(qopt::emitObjectFile(*llvmModule, obj, copts, error))) {
+    sys::fs::remove(obj);
+    errs() << "qoptc: " << error << "\n";
+    return 1;
+  }
+  if (emit == Emit::Obj) {
+    if (auto ec = sys::fs::rename(obj, out)) {
+      sys::fs::remove(obj);
+      errs() << "qoptc: cannot write " << out << ": " << ec.message() << "\n";
+      return 1;
+    }
+    progress.step("wrote " + out);
+    return 0;
+  }
+  progress.step("linking " + out);
+  LogicalResult linked = qopt::linkSharedLibrary(obj, out, error);
+  sys::fs::remove(obj);
+  if (failed(linked)) {
+    errs() << "qoptc: " << error << "\n";
+    return 1;
+  }
+  progress.step("wrote " + out);
+  return 0;
+}
