@@ -239,8 +239,12 @@ LogicalResult linkSharedLibrary(StringRef objectPath, StringRef outputPath,
             ec.message();
     return failure();
   }
+  // --whole-archive: the C ABI must be exported even though the model
+  // object references none of it.
   SmallVector<StringRef> args = {linker, "-shared", "-o", tmp, objectPath,
-                                 runtime, "-lstdc++", "-lm", "-lpthread"};
+                                 "-Wl,--whole-archive", runtime,
+                                 "-Wl,--no-whole-archive", "-lstdc++", "-lm",
+                                 "-lpthread"};
   std::string errMsg;
   int rc = llvm::sys::ExecuteAndWait(linker, args, std::nullopt, {}, 0, 0, &errMsg);
   if (rc != 0) {

@@ -16,7 +16,7 @@ import os
 import subprocess
 import sys
 
-SUITES = ["node", "pytorch-converted", "pytorch-operator", "simple"]
+from onnx_tests import DEFAULT_DATA, SUITES, discover
 
 
 def classify(bindir, model, timeout):
@@ -46,22 +46,15 @@ def classify(bindir, model, timeout):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--bindir", required=True)
-    ap.add_argument("--data", default="/usr/share/libonnx-testdata/data")
+    ap.add_argument("--data", default=DEFAULT_DATA)
     ap.add_argument("--timeout", type=float, default=60)
     ap.add_argument("--jobs", type=int, default=os.cpu_count() or 2)
     ap.add_argument("--min-verified", type=int, default=0)
     ap.add_argument("--list", choices=["diagnosed", "crashed", "hung", "all"])
     args = ap.parse_args()
 
-    models = []
-    for suite in SUITES:
-        d = os.path.join(args.data, suite)
-        if not os.path.isdir(d):
-            continue
-        for name in sorted(os.listdir(d)):
-            m = os.path.join(d, name, "model.onnx")
-            if os.path.exists(m):
-                models.append((suite, name, m))
+    models = [(s, n, os.path.join(d, "model.onnx"))
+              for s, n, d in discover(args.data)]
     if not models:
         print(f"no ONNX test models under {args.data} (install libonnx-testdata)")
         return 1

@@ -1,0 +1,183 @@
+#!/usr/bin/env python3
+"""Compiles and runs every ONNX backend test and compares with its outputs.
+
+For each test directory (model.onnx + test_data_set_*/{input,output}_*.pb):
+`qoptc` compiles the model to a shared library, `qopt-run` runs it on each
+data set's inputs, and the outputs are compared with the expected ones as
+ONNX's backend tests do (rtol 1e-3, atol 1e-5; exact for integers and bools;
+shapes must match).
+
+Outcomes: pass (every data set matches), fail (wrong values or shape, or a
+run-time error message), unsupported (qoptc rejected the model with a
+diagnostic), crash (any other exit, a signal, or a time-out). Exit status is
+non-zero on any crash, or when the pass count drops below --min-pass.
+"""
+import argparse
+import collections
+import concurrent.futures
+import glob
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "coverage"))
+from onnx_tests import DEFAULT_DATA, SUITES, discover  # noqa: E402
+
+import numpy as np  # noqa: E402
+import onnx  # noqa: E402
+from onnx import numpy_helper  # noqa: E402
+
+RTOL, ATOL = 1e-3, 1e-5
+
+
+def file_safe(name):
+    s = "".join("_" if c in "/\\:" or ord(c) < 32 else c for c in name)
+    return s or "output"
+
+
+def compare(expected, actual):
+    """None if they match, else a short reason."""
+    if expected.shape != actual.shape:
+        return f"shape {list(actual.shape)} != expected {list(expected.shape)}"
+    if expected.dtype == np.bool_ or np.issubdtype(expected.dtype, np.integer):
+        if not np.array_equal(expected, actual.astype(expected.dtype)):
+            bad = np.argwhere(expected != actual.astype(expected.dtype))
+            return f"{len(bad)} mismatching elements (first at {bad[0].tolist()})"
+        return None
+    e = expected.astype(np.float64)
+    a = actual.astype(np.float64)
+    ok = np.isclose(a, e, rtol=RTOL, atol=ATOL, equal_nan=True)
+    if not ok.all():
+        err = np.abs(a - e)
+        err[np.isnan(err)] = np.inf
+        return (f"{int((~ok).sum())}/{ok.size} elements differ, max abs diff "
+                f"{float(np.nanmax(np.where(ok, 0, err))):.3g}")
+    return None
+
+
+def run_test(bindir, test_dir, timeout, keep):
+    qoptc = os.path.join(bindir, "qoptc")
+    qrun = os.path.join(bindir, "qopt-run")
+    work = tempfile.mkdtemp(prefix="qopt-conf-")
+    try:
+        so = os.path.join(work, "model.so")
+        try:
+            p = subprocess.run([qoptc, "--quiet", "-O1", os.path.join(test_dir, "model.onnx"),
+                                "-o", so], capture_output=True, timeout=timeout)
+        except subprocess.TimeoutExpired:
+            return "crash", "qoptc timed out"
+        err = p.stderr.decode(errors="replace").strip()
+        if p.returncode == 1 and "error" in err:
+            lines = err.splitlines()
+            i = next((k for k, l in enumerate(lines) if "error" in l), 0)
+            msg = lines[i]
+            if msg.rstrip().endswith(":") and i + 1 < len(lines):
+                msg += " " + lines[i + 1].strip()
+            return "unsupported", msg
+        if p.returncode != 0:
+            return "crash", f"qoptc exit {p.returncode}: {err[-300:]}"
+        if not os.path.exists(so):
+            return "crash", "qoptc succeeded without writing the library"
+        model = onnx.load(os.path.join(test_dir, "model.onnx"), load_external_data=False)
+        out_names = [o.name for o in model.graph.output]
+        sets = sorted(glob.glob(os.path.join(test_dir, "test_data_set_*")))
+        if not sets:
+            return "unsupported", "no test data sets"
+        for ds in sets:
+            inputs = sorted(glob.glob(os.path.join(ds, "input_*.pb")),
+                            key=lambda f: int(f.rsplit("_", 1)[1].split(".")[0]))
+            outputs = sorted(glob.glob(os.path.join(ds, "output_*.pb")),
+                             key=lambda f: int(f.rsplit("_", 1)[1].split(".")[0]))
+            out_dir = os.path.join(work, "out-" + os.path.basename(ds))
+            try:
+                r = subprocess.run([qrun, so, "--output-dir", out_dir] + inputs,
+                                   capture_output=True, timeout=timeout)
+            except subprocess.TimeoutExpired:
+                return "crash", "qopt-run timed out"
+            rerr = r.stderr.decode(errors="replace").strip()
+            if r.returncode == 1 and "qopt-run:" in rerr:
+                return "fail", "run: " + rerr.splitlines()[-1]
+            if r.returncode != 0:
+                return "crash", f"qopt-run exit {r.returncode}: {rerr[-300:]}"
+            for i, exp_file in enumerate(outputs):
+                t = onnx.TensorProto()
+                with open(exp_file, "rb") as f:
+                    t.ParseFromString(f.read())
+                expected = numpy_helper.to_array(t)
+                if i >= len(out_names):
+                    return "fail", f"model has fewer outputs than {exp_file}"
+                got_file = os.path.join(out_dir, file_safe(out_names[i]) + ".npy")
+                if not os.path.exists(got_file):
+                    return "fail", f"no output {out_names[i]}"
+                why = compare(expected, np.load(got_file))
+                if why:
+                    return "fail", f"{os.path.basename(ds)} output {i} ({out_names[i]}): {why}"
+        return "pass", ""
+    finally:
+        if not keep:
+            shutil.rmtree(work, ignore_errors=True)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--bindir", required=True)
+    ap.add_argument("--data", default=DEFAULT_DATA)
+    ap.add_argument("--suite", action="append", choices=SUITES,
+                    help="only these suites (default: all)")
+    ap.add_argument("--filter", default="", help="only tests whose name contains this")
+    ap.add_argument("--timeout", type=float, default=120)
+    ap.add_argument("--jobs", type=int, default=os.cpu_count() or 2)
+    ap.add_argument("--min-pass", type=int, default=0,
+                    help="fail when fewer node tests pass")
+    ap.add_argument("--list", choices=["fail", "unsupported", "all"], default="fail")
+    ap.add_argument("--keep", action="store_true", help="keep work directories")
+    args = ap.parse_args()
+
+    tests = [t for t in discover(args.data, args.suite or SUITES) if args.filter in t[1]]
+    if not tests:
+        print(f"no ONNX test models under {args.data} (install libonnx-testdata)")
+        return 1
+    results = {}
+    done = 0
+    with concurrent.futures.ThreadPoolExecutor(args.jobs) as ex:
+        futs = {ex.submit(run_test, args.bindir, d, args.timeout, args.keep): (s, n)
+                for s, n, d in tests}
+        for f in concurrent.futures.as_completed(futs):
+            results[futs[f]] = f.result()
+            done += 1
+            if done % 100 == 0:
+                print(f"... {done}/{len(tests)}", file=sys.stderr, flush=True)
+
+    per_suite = collections.defaultdict(collections.Counter)
+    reasons = collections.Counter()
+    for (suite, name), (kind, msg) in sorted(results.items()):
+        per_suite[suite][kind] += 1
+        if kind == "unsupported":
+            reasons[msg.split("error: ", 1)[-1][:100]] += 1
+        if kind == "crash" or args.list in (kind, "all"):
+            print(f"{kind:11} {suite}/{name}: {msg}")
+    print("\nmost common reasons for unsupported:")
+    for msg, n in reasons.most_common(12):
+        print(f"  {n:4}  {msg}")
+    print("\nper suite:")
+    for suite in SUITES:
+        c = per_suite[suite]
+        if c:
+            print(f"  {suite:18} pass {c['pass']:4}  fail {c['fail']:4}  "
+                  f"unsupported {c['unsupported']:4}  crash {c['crash']}")
+    total = collections.Counter(k for k, _ in results.values())
+    node = per_suite["node"]
+    print(f"\nconformance: {len(results)} tests: {total['pass']} pass, {total['fail']} fail, "
+          f"{total['unsupported']} unsupported, {total['crash']} crash "
+          f"(node: {node['pass']} of {sum(node.values())} pass)")
+    ok = total["crash"] == 0
+    if node["pass"] < args.min_pass:
+        print(f"FAIL: {node['pass']} node tests pass, below the recorded minimum {args.min_pass}")
+        ok = False
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
