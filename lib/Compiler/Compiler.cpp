@@ -47,7 +47,8 @@ std::string lowerToLLVMPipelineText(const CompileOptions &options) {
        "function-boundary-type-conversion=identity-layout-map},"
        "qopt-own-results,canonicalize,buffer-deallocation-pipeline,"
        "func.func(convert-linalg-to-loops),lower-affine,convert-scf-to-cf,"
-       "expand-strided-metadata,lower-affine,finalize-memref-to-llvm,"
+       "qopt-dynamic-expand-shape,expand-strided-metadata,lower-affine,"
+       "finalize-memref-to-llvm,"
        "convert-math-to-llvm,convert-math-to-libm,convert-arith-to-llvm,"
        "convert-index-to-llvm,convert-func-to-llvm,convert-cf-to-llvm,"
        "reconcile-unrealized-casts)";

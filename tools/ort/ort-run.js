@@ -3,7 +3,7 @@
 // on .npy inputs and writes .npy outputs, or times it.
 //
 //   node ort-run.js model.onnx --input name=file.npy ... [--output-dir DIR]
-//        [--benchmark N] [--warmup N] [--threads T]
+//        [--benchmark N] [--warmup N] [--threads T] [--graph-opt all|basic|disabled]
 //
 // Finds onnxruntime-node through NODE_PATH or third_party/npm/node_modules.
 'use strict';
@@ -71,7 +71,7 @@ function writeNpy(file, tensor) {
 
 async function main() {
   const args = process.argv.slice(2);
-  let model = null, outDir = null, bench = 0, warmup = 2, threads = 0;
+  let model = null, outDir = null, bench = 0, warmup = 2, threads = 0, graphOpt = 'all';
   const inputs = [];
   for (let i = 0; i < args.length; ++i) {
     const a = args[i];
@@ -80,11 +80,12 @@ async function main() {
     else if (a === '--benchmark') bench = Number(args[++i]);
     else if (a === '--warmup') warmup = Number(args[++i]);
     else if (a === '--threads') threads = Number(args[++i]);
+    else if (a === '--graph-opt') graphOpt = args[++i];
     else if (!model) model = a;
     else inputs.push(a);
   }
   const ort = loadOrt();
-  const opts = { executionProviders: ['cpu'], graphOptimizationLevel: 'all' };
+  const opts = { executionProviders: ['cpu'], graphOptimizationLevel: graphOpt };
   if (threads > 0) { opts.intraOpNumThreads = threads; opts.interOpNumThreads = 1; }
   const session = await ort.InferenceSession.create(model, opts);
   const feeds = {};

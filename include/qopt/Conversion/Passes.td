@@ -59,4 +59,17 @@ def QOptOwnResults : Pass<"qopt-own-results", "::mlir::ModuleOp"> {
   let dependentDialects = ["::mlir::memref::MemRefDialect"];
 }
 
+def QOptDynamicExpandShape : Pass<"qopt-dynamic-expand-shape", "::mlir::ModuleOp"> {
+  let summary = "Rewrite memref.expand_shape with several dynamic dims in a group";
+  let description = [{
+    MLIR 22's `expand-strided-metadata` crashes on a `memref.expand_shape`
+    whose reassociation group holds more than one dynamic dim (which
+    canonicalization produces from `tensor.reshape`). When the source has the
+    identity layout, such an expand is a `memref.reinterpret_cast` to the
+    output sizes with row-major strides; this pass rewrites it so. Runs after
+    bufferization, before `expand-strided-metadata`.
+  }];
+  let dependentDialects = ["::mlir::memref::MemRefDialect", "::mlir::arith::ArithDialect"];
+}
+
 #endif

@@ -1,0 +1,207 @@
+"""qopt from Python: compile ONNX models and run them on numpy arrays.
+
+    import numpy as np, qopt
+    so = qopt.compile("model.onnx", "model.so", input_shapes={"x": [1, 3, 224, 224]})
+    model = qopt.Model(so)
+    outputs = model.run({"x": np.zeros((1, 3, 224, 224), np.float32)})
+
+`compile` runs the `qoptc` driver; `Model` loads the compiled shared library
+through its C ABI (include/qopt-c/Runtime.h) with ctypes. `Model.run` may be
+called from several threads at once.
+"""
+import ctypes
+import os
+import shutil
+import subprocess
+
+import numpy as np
+
+__all__ = ["QOptError", "CompileError", "compile", "Model", "find_tool"]
+
+_MAX_RANK = 16
+
+
+class QOptError(RuntimeError):
+    """A compiled model rejected its inputs or failed to run."""
+
+
+class CompileError(QOptError):
+    """qoptc rejected the model; the message holds its diagnostics."""
+
+
+def find_tool(name):
+    """Path of a qopt tool: $QOPT_BINDIR, the build tree next to this package, PATH."""
+    candidates = []
+    if os.environ.get("QOPT_BINDIR"):
+        candidates.append(os.path.join(os.environ["QOPT_BINDIR"], name))
+    here = os.path.dirname(os.path.abspath(__file__))
+    candidates.append(os.path.join(here, "..", "..", "build", "bin", name))
+    for c in candidates:
+        if os.path.isfile(c) and os.access(c, os.X_OK):
+            return os.path.abspath(c)
+    found = shutil.which(name)
+    if found:
+        return found
+    raise FileNotFoundError(f"{name} not found (set QOPT_BINDIR or build qopt)")
+
+
+def compile(model, output=None, input_shapes=None, opt_level=2, target_cpu=None,
+            extra_args=(), quiet=True):
+    """Compiles an ONNX (or qopt .mlir) model to a shared library; returns its path.
+
+    input_shapes: {input name: [dims]} (None or -1 for a dynamic dim).
+    Raises CompileError with qoptc's diagnostics on failure.
+    """
+    model = os.fspath(model)
+    if output is None:
+        output = os.path.splitext(model)[0] + ".so"
+    output = os.fspath(output)
+    cmd = [find_tool("qoptc"), model, "-o", output, f"-O{int(opt_level)}"]
+    for name, dims in (input_shapes or {}).items():
+        spec = ",".join("?" if d is None or d < 0 else str(int(d)) for d in dims)
+        cmd.append(f"--input-shape={name}={spec}")
+    if target_cpu:
+        cmd.append(f"--target-cpu={target_cpu}")
+    if quiet:
+        cmd.append("--quiet")
+    cmd.extend(extra_args)
+    p = subprocess.run(cmd, capture_output=True, text=True)
+    if p.returncode != 0:
+        raise CompileError(p.stderr.strip() or f"qoptc exited with {p.returncode}")
+    return output
+
+
+class _Tensor(ctypes.Structure):
+    _fields_ = [("data", ctypes.c_void_p), ("capacity", ctypes.c_size_t),
+                ("dtype", ctypes.c_int32), ("rank", ctypes.c_int32),
+                ("shape", ctypes.c_int64 * _MAX_RANK)]
+
+
+# qopt_dtype values → numpy dtypes (bf16 has no numpy type).
+_DTYPES = {1: np.float32, 2: np.float64, 3: np.float16, 5: np.int8, 6: np.int16,
+           7: np.int32, 8: np.int64, 9: np.uint8, 10: np.uint16, 11: np.uint32,
+           12: np.uint64, 13: np.bool_}
+_CODES = {np.dtype(v): k for k, v in _DTYPES.items()}
+
+
+class Model:
+    """A model compiled by qoptc, loaded from its shared library."""
+
+    def __init__(self, path):
+        path = os.path.abspath(os.fspath(path))
+        try:
+            self._lib = ctypes.CDLL(path, mode=ctypes.RTLD_LOCAL)
+        except OSError as e:
+            raise QOptError(f"cannot load {path}: {e}") from None
+        lib = self._lib
+        try:
+            lib.qopt_model_create.restype = ctypes.c_void_p
+        except AttributeError:
+            raise QOptError(f"{path} is not a qopt model") from None
+        lib.qopt_model_destroy.argtypes = [ctypes.c_void_p]
+        for kind in ("input", "output"):
+            getattr(lib, f"qopt_model_num_{kind}s").restype = ctypes.c_size_t
+            getattr(lib, f"qopt_model_num_{kind}s").argtypes = [ctypes.c_void_p]
+            f = getattr(lib, f"qopt_model_{kind}_name")
+            f.restype, f.argtypes = ctypes.c_char_p, [ctypes.c_void_p, ctypes.c_size_t]
+            for what in ("dtype", "rank"):
+                f = getattr(lib, f"qopt_model_{kind}_{what}")
+                f.restype, f.argtypes = ctypes.c_int32, [ctypes.c_void_p, ctypes.c_size_t]
+            f = getattr(lib, f"qopt_model_{kind}_shape")
+            f.restype = ctypes.POINTER(ctypes.c_int64)
+            f.argtypes = [ctypes.c_void_p, ctypes.c_size_t]
+        lib.qopt_model_run.restype = ctypes.c_int
+        lib.qopt_model_run.argtypes = [ctypes.c_void_p, ctypes.POINTER(_Tensor), ctypes.c_size_t,
+                                       ctypes.POINTER(_Tensor), ctypes.c_size_t]
+        lib.qopt_last_error.restype = ctypes.c_char_p
+        lib.qopt_free.argtypes = [ctypes.c_void_p]
+        self._handle = lib.qopt_model_create()
+        if not self._handle:
+            raise QOptError(lib.qopt_last_error().decode())
+        self.inputs = self._describe("input")
+        self.outputs = self._describe("output")
+
+    def _describe(self, kind):
+        lib, h = self._lib, self._handle
+        out = []
+        for i in range(getattr(lib, f"qopt_model_num_{kind}s")(h)):
+            name = getattr(lib, f"qopt_model_{kind}_name")(h, i).decode()
+            code = getattr(lib, f"qopt_model_{kind}_dtype")(h, i)
+            rank = getattr(lib, f"qopt_model_{kind}_rank")(h, i)
+            shape_ptr = getattr(lib, f"qopt_model_{kind}_shape")(h, i)
+            shape = tuple(None if shape_ptr[k] < 0 else shape_ptr[k] for k in range(rank))
+            out.append((name, _DTYPES.get(code), shape))
+        return out
+
+    @property
+    def input_names(self):
+        return [n for n, _, _ in self.inputs]
+
+    @property
+    def output_names(self):
+        return [n for n, _, _ in self.outputs]
+
+    def run(self, feeds):
+        """Runs the model. feeds: {name: array} or a list in input order.
+        Returns {output name: numpy array}. Raises QOptError on bad inputs."""
+        if isinstance(feeds, dict):
+            unknown = set(feeds) - set(self.input_names)
+            if unknown:
+                raise QOptError(f"unknown input(s) {sorted(unknown)}; the model takes "
+                                f"{self.input_names}")
+            missing = [n for n in self.input_names if n not in feeds]
+            if missing:
+                raise QOptError(f"missing input(s) {missing}")
+            arrays = [feeds[n] for n in self.input_names]
+        else:
+            arrays = list(feeds)
+            if len(arrays) != len(self.inputs):
+                raise QOptError(f"expected {len(self.inputs)} inputs, got {len(arrays)}")
+        keep = []
+        ins = (_Tensor * max(len(arrays), 1))()
+        for i, a in enumerate(arrays):
+            a = np.ascontiguousarray(a)
+            if a.ndim > _MAX_RANK:
+                raise QOptError(f"input '{self.inputs[i][0]}' has rank {a.ndim} > {_MAX_RANK}")
+            code = _CODES.get(a.dtype)
+            if code is None:
+                raise QOptError(f"input '{self.inputs[i][0]}': unsupported dtype {a.dtype}")
+            keep.append(a)
+            ins[i].data = a.ctypes.data
+            ins[i].capacity = a.nbytes
+            ins[i].dtype = code
+            ins[i].rank = a.ndim
+            for k, d in enumerate(a.shape):
+                ins[i].shape[k] = d
+        outs = (_Tensor * len(self.outputs))()
+        rc = self._lib.qopt_model_run(self._handle, ins, len(arrays), outs, len(self.outputs))
+        if rc != 0:
+            raise QOptError(self._lib.qopt_last_error().decode())
+        result = {}
+        for i, (name, _, _) in enumerate(self.outputs):
+            t = outs[i]
+            dtype = _DTYPES.get(t.dtype)
+            shape = tuple(t.shape[k] for k in range(t.rank))
+            n = int(np.prod(shape, dtype=np.int64))
+            if dtype is None:
+                self._lib.qopt_free(t.data)
+                raise QOptError(f"output '{name}' has a dtype numpy cannot hold")
+            buf = (ctypes.c_char * (n * np.dtype(dtype).itemsize)).from_address(t.data) \
+                if n else b""
+            result[name] = np.frombuffer(bytes(buf), dtype=dtype).reshape(shape).copy()
+            self._lib.qopt_free(t.data)
+        return result
+
+    def close(self):
+        if getattr(self, "_handle", None):
+            self._lib.qopt_model_destroy(self._handle)
+            self._handle = None
+
+    def __del__(self):
+        self.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
