@@ -4,7 +4,7 @@ import lit.formats
 config.name = "qopt"
 config.test_format = lit.formats.ShTest(execute_external=False)
 config.suffixes = [".mlir", ".onnxtxt", ".test"]
-config.excludes = ["lit.cfg.py", "lit.site.cfg.py", "coverage", "Inputs",
+config.excludes = ["lit.cfg.py", "lit.site.cfg.py", "coverage", "conformance", "Inputs",
                    "CMakeLists.txt"]
 config.test_source_root = os.path.dirname(__file__)
 config.test_exec_root = os.path.join(config.qopt_obj_root, "test")
@@ -22,5 +22,13 @@ if os.path.isdir(ppocr):
 else:
     lit_config.note("PP-OCR models not found at %s (npm install failed?): "
                     "PP-OCR import tests are skipped" % ppocr)
+config.substitutions.append(("%qopt_bindir", config.qopt_tools_dir))
+import shutil
+ort = os.path.join(config.qopt_npm_dir, "onnxruntime-node")
+if shutil.which("node") and os.path.isdir(ort):
+    config.available_features.add("ort")
+else:
+    lit_config.note("node or onnxruntime-node missing (npm unreachable?): "
+                    "comparisons against onnxruntime are skipped")
 if os.path.isdir("/usr/share/libonnx-testdata/data/node"):
     config.available_features.add("onnx-testdata")

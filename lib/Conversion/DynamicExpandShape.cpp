@@ -44,6 +44,8 @@ struct DynamicExpandShapePass
       OpFoldResult stride = b.getIndexAttr(1);
       for (int64_t i = sizes.size() - 1; i >= 0; --i) {
         strides[i] = stride;
+        if (i == 0)
+          break;
         auto cs = getConstantIntValue(stride), cz = getConstantIntValue(sizes[i]);
         if (cs && cz)
           stride = b.getIndexAttr(*cs * *cz);

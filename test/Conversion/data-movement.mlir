@@ -1,0 +1,65 @@
+// RUN: qopt-opt %s --convert-qopt-to-linalg --canonicalize --split-input-file | FileCheck %s
+// Data movement: views for reshapes, slices/inserts, generics with tensor.extract.
+
+// CHECK-LABEL: func.func @reshape_static
+// CHECK: tensor.collapse_shape
+// CHECK-NOT: linalg.generic
+func.func @reshape_static(%a: tensor<2x3x4xf32>) -> tensor<6x4xf32> {
+  %s = qopt.constant dense<[6, 4]> : tensor<2xi64>
+  %0 = qopt.reshape %a, %s : (tensor<2x3x4xf32>, tensor<2xi64>) -> tensor<6x4xf32>
+  return %0 : tensor<6x4xf32>
+}
+
+// -----
+// CHECK-LABEL: func.func @transpose
+// CHECK: linalg.transpose ins(%arg0 : tensor<2x3x4xf32>) outs(%{{.*}} : tensor<4x2x3xf32>) permutation = [2, 0, 1]
+func.func @transpose(%a: tensor<2x3x4xf32>) -> tensor<4x2x3xf32> {
+  %0 = qopt.transpose %a {perm = array<i64: 2, 0, 1>} : (tensor<2x3x4xf32>) -> tensor<4x2x3xf32>
+  return %0 : tensor<4x2x3xf32>
+}
+
+// -----
+// CHECK-LABEL: func.func @concat
+// CHECK: %[[D:.*]] = tensor.dim %arg0
+// CHECK: tensor.empty(%[[D]]) : tensor<?x5xf32>
+// CHECK: tensor.insert_slice %arg0 into %{{.*}}[0, 0]
+// CHECK: tensor.insert_slice %arg1 into %{{.*}}[0, 3]
+func.func @concat(%a: tensor<?x3xf32>, %b: tensor<?x2xf32>) -> tensor<?x5xf32> {
+  %0 = qopt.concat %a, %b {axis = 1 : i64} : (tensor<?x3xf32>, tensor<?x2xf32>) -> tensor<?x5xf32>
+  return %0 : tensor<?x5xf32>
+}
+
+// -----
+// CHECK-LABEL: func.func @slice_neg_step
+// CHECK: linalg.generic
+// CHECK: arith.muli %{{.*}}, %c-2
+// CHECK: tensor.extract %arg0
+func.func @slice_neg_step(%a: tensor<10xf32>) -> tensor<3xf32> {
+  %st = qopt.constant dense<[8]> : tensor<1xi64>
+  %en = qopt.constant dense<[2]> : tensor<1xi64>
+  %ax = qopt.constant dense<[0]> : tensor<1xi64>
+  %sp = qopt.constant dense<[-2]> : tensor<1xi64>
+  %0 = qopt.slice %a, %st, %en, %ax, %sp : (tensor<10xf32>, tensor<1xi64>, tensor<1xi64>, tensor<1xi64>, tensor<1xi64>) -> tensor<3xf32>
+  return %0 : tensor<3xf32>
+}
+
+// -----
+// CHECK-LABEL: func.func @gather
+// CHECK: linalg.generic
+// CHECK: arith.index_cast %in : i64 to index
+// CHECK: arith.select
+// CHECK: tensor.extract %arg0
+func.func @gather(%a: tensor<5x4xf32>, %i: tensor<3xi64>) -> tensor<3x4xf32> {
+  %0 = qopt.gather %a, %i {axis = 0 : i64} : (tensor<5x4xf32>, tensor<3xi64>) -> tensor<3x4xf32>
+  return %0 : tensor<3x4xf32>
+}
+
+// -----
+// CHECK-LABEL: func.func @pad
+// CHECK: tensor.pad %arg0 low[1, 0] high[1, 0]
+func.func @pad(%a: tensor<2x3xf32>) -> tensor<4x3xf32> {
+  %p = qopt.constant dense<[1, 0, 1, 0]> : tensor<4xi64>
+  %n = qopt.none
+  %0 = qopt.pad %a, %p, %n, %n {mode = "constant"} : (tensor<2x3xf32>, tensor<4xi64>, none, none) -> tensor<4x3xf32>
+  return %0 : tensor<4x3xf32>
+}

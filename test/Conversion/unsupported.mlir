@@ -1,0 +1,26 @@
+// RUN: qopt-opt %s --convert-qopt-to-linalg --split-input-file --verify-diagnostics
+
+func.func @cubic(%x: tensor<1x1x2x2xf32>) -> tensor<1x1x4x4xf32> {
+  %n = qopt.none
+  %s = qopt.constant dense<[1.0, 1.0, 2.0, 2.0]> : tensor<4xf32>
+  // expected-error @+2 {{cannot lower 'qopt.resize': mode 'cubic'}}
+  // expected-error @+1 {{failed to legalize}}
+  %0 = qopt.resize %x, %n, %s, %n {mode = "cubic"} : (tensor<1x1x2x2xf32>, none, tensor<4xf32>, none) -> tensor<1x1x4x4xf32>
+  return %0 : tensor<1x1x4x4xf32>
+}
+
+// -----
+func.func @float_not(%x: tensor<4xf32>) -> tensor<4xf32> {
+  // expected-error @+2 {{element type is not supported by this op}}
+  // expected-error @+1 {{failed to legalize}}
+  %0 = qopt.not %x : (tensor<4xf32>) -> tensor<4xf32>
+  return %0 : tensor<4xf32>
+}
+
+// -----
+func.func @runtime_axes(%x: tensor<3x4xf32>, %ax: tensor<1xi64>) -> tensor<?x?xf32> {
+  // expected-error @+2 {{axes must be a constant}}
+  // expected-error @+1 {{failed to legalize}}
+  %0 = qopt.reduce_sum %x, %ax : (tensor<3x4xf32>, tensor<1xi64>) -> tensor<?x?xf32>
+  return %0 : tensor<?x?xf32>
+}

@@ -1,0 +1,145 @@
+/* C ABI test: loads a compiled model with dlopen and checks metadata, a run
+ * against an expected .npy-free reference (two runs must agree), concurrent
+ * runs from several threads, caller-provided output buffers, and that bad
+ * inputs produce error messages rather than crashes.
+ *
+ *   qopt-capi-test model.so    (model: tiny_cnn, input [?,3,32,32] f32)
+ */
+#include "qopt-c/Runtime.h"
+
+#include <dlfcn.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define LOAD(name) name##_t name = (name##_t)dlsym(lib, #name); \
+  if (!name) { fprintf(stderr, "missing %s\n", #name); return 1; }
+
+typedef qopt_model *(*qopt_model_create_t)(void);
+typedef void (*qopt_model_destroy_t)(qopt_model *);
+typedef size_t (*qopt_model_num_inputs_t)(const qopt_model *);
+typedef size_t (*qopt_model_num_outputs_t)(const qopt_model *);
+typedef const char *(*qopt_model_input_name_t)(const qopt_model *, size_t);
+typedef int32_t (*qopt_model_input_dtype_t)(const qopt_model *, size_t);
+typedef int32_t (*qopt_model_input_rank_t)(const qopt_model *, size_t);
+typedef const int64_t *(*qopt_model_input_shape_t)(const qopt_model *, size_t);
+typedef const char *(*qopt_model_output_name_t)(const qopt_model *, size_t);
+typedef int (*qopt_model_run_t)(qopt_model *, const qopt_tensor *, size_t, qopt_tensor *, size_t);
+typedef const char *(*qopt_last_error_t)(void);
+typedef void (*qopt_free_t)(void *);
+
+static qopt_model_run_t run_fn;
+static qopt_last_error_t err_fn;
+static qopt_free_t free_fn;
+static qopt_model *model;
+static float *input;
+static float reference[4 * 10];
+
+static int failures = 0;
+#define CHECK(cond, ...) do { if (!(cond)) { fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__); \
+  fprintf(stderr, __VA_ARGS__); fprintf(stderr, "\n"); ++failures; } } while (0)
+
+static qopt_tensor make_input(int64_t n) {
+  qopt_tensor t;
+  memset(&t, 0, sizeof t);
+  t.data = input;
+  t.dtype = QOPT_DTYPE_F32;
+  t.rank = 4;
+  t.shape[0] = n; t.shape[1] = 3; t.shape[2] = 32; t.shape[3] = 32;
+  return t;
+}
+
+static void *worker(void *arg) {
+  long bad = 0;
+  for (int it = 0; it < 20; ++it) {
+    qopt_tensor in = make_input(4), out;
+    memset(&out, 0, sizeof out);
+    if (run_fn(model, &in, 1, &out, 1) != 0) { ++bad; continue; }
+    if (memcmp(out.data, reference, sizeof reference) != 0) ++bad;
+    free_fn(out.data);
+  }
+  return (void *)bad;
+}
+
+static void expect_error(qopt_tensor in, const char *needle) {
+  qopt_tensor out;
+  memset(&out, 0, sizeof out);
+  int rc = run_fn(model, &in, 1, &out, 1);
+  CHECK(rc != 0, "bad input accepted (expected '%s')", needle);
+  CHECK(strstr(err_fn(), needle) != NULL, "error '%s' lacks '%s'", err_fn(), needle);
+}
+
+int main(int argc, char **argv) {
+  if (argc != 2) { fprintf(stderr, "usage: %s model.so\n", argv[0]); return 2; }
+  void *lib = dlopen(argv[1], RTLD_NOW | RTLD_LOCAL);
+  if (!lib) { fprintf(stderr, "%s\n", dlerror()); return 1; }
+  LOAD(qopt_model_create) LOAD(qopt_model_destroy) LOAD(qopt_model_num_inputs)
+  LOAD(qopt_model_num_outputs) LOAD(qopt_model_input_name) LOAD(qopt_model_input_dtype)
+  LOAD(qopt_model_input_rank) LOAD(qopt_model_input_shape) LOAD(qopt_model_output_name)
+  LOAD(qopt_model_run) LOAD(qopt_last_error) LOAD(qopt_free)
+  run_fn = qopt_model_run; err_fn = qopt_last_error; free_fn = qopt_free;
+
+  model = qopt_model_create();
+  CHECK(model != NULL, "create failed: %s", qopt_last_error());
+  if (!model) return 1;
+  CHECK(qopt_model_num_inputs(model) == 1 && qopt_model_num_outputs(model) == 1, "arity");
+  CHECK(strcmp(qopt_model_input_name(model, 0), "input") == 0, "input name");
+  CHECK(strcmp(qopt_model_output_name(model, 0), "probs") == 0, "output name");
+  CHECK(qopt_model_input_dtype(model, 0) == QOPT_DTYPE_F32, "dtype");
+  CHECK(qopt_model_input_rank(model, 0) == 4, "rank");
+  const int64_t *shape = qopt_model_input_shape(model, 0);
+  CHECK(shape[0] == -1 && shape[1] == 3 && shape[2] == 32 && shape[3] == 32, "shape");
+  CHECK(qopt_model_input_name(model, 5) == NULL, "out-of-range name must be NULL");
+
+  input = malloc(4 * 3 * 32 * 32 * sizeof(float));
+  for (int i = 0; i < 4 * 3 * 32 * 32; ++i) input[i] = (float)sin(i * 0.01);
+
+  /* Library-allocated output. */
+  qopt_tensor in = make_input(4), out;
+  memset(&out, 0, sizeof out);
+  CHECK(qopt_model_run(model, &in, 1, &out, 1) == 0, "run: %s", qopt_last_error());
+  CHECK(out.rank == 2 && out.shape[0] == 4 && out.shape[1] == 10, "output shape");
+  CHECK(out.dtype == QOPT_DTYPE_F32, "output dtype");
+  memcpy(reference, out.data, sizeof reference);
+  float sum = 0;
+  for (int j = 0; j < 10; ++j) sum += reference[j];
+  CHECK(fabsf(sum - 1.0f) < 1e-5f, "softmax row sums to %f", sum);
+  qopt_free(out.data);
+
+  /* Caller-provided buffers: too small fails with the needed shape, big enough works. */
+  float buf[40];
+  memset(&out, 0, sizeof out);
+  out.data = buf; out.capacity = 8;
+  CHECK(qopt_model_run(model, &in, 1, &out, 1) != 0, "small buffer accepted");
+  CHECK(strstr(qopt_last_error(), "needs 160 bytes") != NULL, "error: %s", qopt_last_error());
+  CHECK(out.shape[0] == 4 && out.shape[1] == 10, "needed shape reported");
+  out.capacity = sizeof buf;
+  CHECK(qopt_model_run(model, &in, 1, &out, 1) == 0, "run into buffer: %s", qopt_last_error());
+  CHECK(memcmp(buf, reference, sizeof buf) == 0, "buffer output differs");
+
+  /* Bad inputs. */
+  qopt_tensor bad = make_input(4);
+  bad.dtype = QOPT_DTYPE_F64; expect_error(bad, "expected dtype f32, got f64");
+  bad = make_input(4); bad.rank = 3; expect_error(bad, "expected rank 4, got 3");
+  bad = make_input(4); bad.shape[2] = 31; expect_error(bad, "expected shape [?,3,32,32], got [4,3,31,32]");
+  bad = make_input(4); bad.data = NULL; expect_error(bad, "data is NULL");
+  bad = make_input(-1); expect_error(bad, "expected shape");
+  memset(&out, 0, sizeof out);
+  CHECK(qopt_model_run(model, &in, 2, &out, 1) != 0, "wrong input count accepted");
+  CHECK(qopt_model_run(NULL, &in, 1, &out, 1) != 0, "NULL model accepted");
+
+  /* Concurrent runs on one instance agree with the reference. */
+  pthread_t th[4];
+  for (int i = 0; i < 4; ++i) pthread_create(&th[i], NULL, worker, NULL);
+  for (int i = 0; i < 4; ++i) {
+    void *r;
+    pthread_join(th[i], &r);
+    CHECK(r == NULL, "thread %d: %ld bad runs", i, (long)r);
+  }
+  qopt_model_destroy(model);
+  free(input);
+  printf("%s (%d failures)\n", failures ? "FAIL" : "PASS", failures);
+  return failures ? 1 : 0;
+}

@@ -1,0 +1,87 @@
+"""Tests of the qopt Python package: compile, run, metadata, errors, threads."""
+import concurrent.futures
+import os
+import sys
+import tempfile
+import unittest
+
+import numpy as np
+
+ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
+sys.path.insert(0, os.path.join(ROOT, "python"))
+import qopt  # noqa: E402
+
+EXAMPLE = os.path.join(ROOT, "examples", "tiny_cnn.onnx")
+
+
+class QOptTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.dir = tempfile.mkdtemp(prefix="qopt-py-")
+        cls.so = qopt.compile(EXAMPLE, os.path.join(cls.dir, "tiny.so"))
+        cls.model = qopt.Model(cls.so)
+        cls.x = np.random.RandomState(0).rand(3, 3, 32, 32).astype(np.float32)
+
+    def test_metadata(self):
+        self.assertEqual(self.model.inputs, [("input", np.float32, (None, 3, 32, 32))])
+        self.assertEqual(self.model.output_names, ["probs"])
+
+    def test_run_dict_and_list(self):
+        a = self.model.run({"input": self.x})["probs"]
+        b = self.model.run([self.x])["probs"]
+        self.assertEqual(a.shape, (3, 10))
+        self.assertEqual(a.dtype, np.float32)
+        np.testing.assert_array_equal(a, b)
+        np.testing.assert_allclose(a.sum(1), 1.0, rtol=1e-5)
+
+    def test_non_contiguous_input(self):
+        big = np.random.RandomState(1).rand(3, 3, 32, 64).astype(np.float32)
+        view = big[:, :, :, ::2]
+        out = self.model.run({"input": view})["probs"]
+        ref = self.model.run({"input": np.ascontiguousarray(view)})["probs"]
+        np.testing.assert_array_equal(out, ref)
+
+    def test_static_compile(self):
+        so = qopt.compile(EXAMPLE, os.path.join(self.dir, "static.so"),
+                          input_shapes={"input": [3, 3, 32, 32]}, opt_level=1)
+        m = qopt.Model(so)
+        self.assertEqual(m.inputs[0][2], (3, 3, 32, 32))
+        np.testing.assert_allclose(m.run({"input": self.x})["probs"],
+                                   self.model.run({"input": self.x})["probs"], rtol=1e-5,
+                                   atol=1e-6)
+
+    def test_bad_inputs_raise(self):
+        cases = [({"input": self.x.astype(np.float64)}, "expected dtype f32, got f64"),
+                 ({"input": self.x[0]}, "expected rank 4, got 3"),
+                 ({"input": self.x[:, :, :16]}, "expected shape [?,3,32,32]"),
+                 ({"nope": self.x}, "unknown input"),
+                 ({}, "missing input"),
+                 ([self.x, self.x], "expected 1 inputs, got 2"),
+                 ({"input": np.array(["a"])}, "unsupported dtype")]
+        for feeds, msg in cases:
+            with self.assertRaises(qopt.QOptError) as cm:
+                self.model.run(feeds)
+            self.assertIn(msg, str(cm.exception))
+
+    def test_compile_error(self):
+        bad = os.path.join(ROOT, "test", "Import", "Inputs", "unsupported.onnxtxt")
+        out = os.path.join(self.dir, "bad.so")
+        with self.assertRaises(qopt.CompileError) as cm:
+            qopt.compile(bad, out)
+        self.assertIn("unsupported ONNX op types", str(cm.exception))
+        self.assertFalse(os.path.exists(out))
+
+    def test_not_a_model(self):
+        with self.assertRaises(qopt.QOptError):
+            qopt.Model(os.path.join(self.dir, "missing.so"))
+
+    def test_threads(self):
+        ref = self.model.run({"input": self.x})["probs"]
+        with concurrent.futures.ThreadPoolExecutor(4) as ex:
+            outs = list(ex.map(lambda _: self.model.run({"input": self.x})["probs"], range(16)))
+        for o in outs:
+            np.testing.assert_array_equal(o, ref)
+
+
+if __name__ == "__main__":
+    unittest.main()
