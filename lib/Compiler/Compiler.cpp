@@ -42,10 +42,11 @@ std::string lowerToLLVMPipelineText(const CompileOptions &options) {
   std::string p = "builtin.module(qopt-model-interface,convert-qopt-to-linalg,"
                   "canonicalize,cse,";
   if (options.optLevel > 0)
-    p += "func.func(linalg-fuse-elementwise-ops),canonicalize,cse,";
+    p += "func.func(qopt-fuse-elementwise),canonicalize,cse,";
   p += "one-shot-bufferize{bufferize-function-boundaries "
        "function-boundary-type-conversion=identity-layout-map},"
        "qopt-own-results,canonicalize,buffer-deallocation-pipeline,"
+       "qopt-matmul-microkernel,"
        "func.func(convert-linalg-to-loops),lower-affine,convert-scf-to-cf,"
        "qopt-dynamic-expand-shape,expand-strided-metadata,lower-affine,"
        "finalize-memref-to-llvm,"

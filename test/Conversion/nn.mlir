@@ -3,8 +3,13 @@
 
 // CHECK-LABEL: func.func @conv
 // CHECK: tensor.pad %arg0 low[0, 0, 1, 1] high[0, 0, 1, 1]
+// 2-D float convolution = im2col + linalg.matmul (the GEMM microkernel runs it).
+// CHECK: %[[W:.*]] = tensor.collapse_shape %arg1 {{\[}}[0], [1, 2, 3]] : tensor<4x3x3x3xf32> into tensor<4x27xf32>
+// CHECK: linalg.generic {{.*}} ins(%padded : tensor<1x3x10x10xf32>) outs(%{{.*}} : tensor<3x3x3x1x8x8xf32>)
+// CHECK: %[[COL:.*]] = tensor.collapse_shape {{.*}} into tensor<27x64xf32>
 // CHECK: linalg.generic {{.*}} ins(%arg2 : tensor<4xf32>)
-// CHECK: linalg.conv_2d_nchw_fchw {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>} ins(%padded, %arg1
+// CHECK: linalg.matmul ins(%[[W]], %[[COL]] : tensor<4x27xf32>, tensor<27x64xf32>)
+// CHECK: tensor.expand_shape {{.*}} into tensor<1x4x8x8xf32>
 func.func @conv(%x: tensor<1x3x8x8xf32>, %w: tensor<4x3x3x3xf32>, %b: tensor<4xf32>) -> tensor<1x4x8x8xf32> {
   %0 = qopt.conv %x, %w, %b {pads = array<i64: 1, 1, 1, 1>} : (tensor<1x3x8x8xf32>, tensor<4x3x3x3xf32>, tensor<4xf32>) -> tensor<1x4x8x8xf32>
   return %0 : tensor<1x4x8x8xf32>

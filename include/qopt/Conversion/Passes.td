@@ -72,4 +72,16 @@ def QOptDynamicExpandShape : Pass<"qopt-dynamic-expand-shape", "::mlir::ModuleOp
   let dependentDialects = ["::mlir::memref::MemRefDialect", "::mlir::arith::ArithDialect"];
 }
 
+def QOptMatmulMicrokernel : Pass<"qopt-matmul-microkernel", "::mlir::ModuleOp"> {
+  let summary = "Call the runtime's f32 GEMM microkernel for linalg.matmul on buffers";
+  let description = [{
+    Runs after bufferization. Every `linalg.matmul` on rank-2 f32 memrefs with
+    the default indexing maps (C += A * B) becomes a call to
+    `qopt_matmul_f32` (runtime/Kernels.cpp: packed panels and a 6x16
+    AVX2/FMA register-blocked kernel chosen at run time, strided fallback).
+    Operands are cast to fully dynamic strided memrefs, so any layout works.
+  }];
+  let dependentDialects = ["::mlir::func::FuncDialect", "::mlir::memref::MemRefDialect"];
+}
+
 #endif

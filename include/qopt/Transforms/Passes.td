@@ -29,4 +29,16 @@ def FoldBatchNorm : Pass<"qopt-fold-batchnorm", "::mlir::func::FuncOp"> {
   let dependentDialects = ["::qopt::QOptDialect"];
 }
 
+def FuseElementwise : Pass<"qopt-fuse-elementwise", "::mlir::func::FuncOp"> {
+  let summary = "Fuse elementwise linalg.generic producers into their consumers";
+  let description = [{
+    linalg's elementwise fusion without its reshape propagation: upstream
+    `linalg-fuse-elementwise-ops` also folds collapse/expand_shape through
+    named ops by generalizing them, which would turn the `linalg.matmul`s
+    that the GEMM microkernel executes into generics. Only single-use
+    producers are fused, so no computation is duplicated.
+  }];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect"];
+}
+
 #endif

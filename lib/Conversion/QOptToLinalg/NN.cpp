@@ -122,6 +122,90 @@ Value convInit(OpBuilder &b, Location loc, ArrayRef<OpFoldResult> sizes,
       .getResult(0);
 }
 
+/// 2-D convolution as im2col + linalg.matmul (which the runtime's GEMM
+/// microkernel executes): Y[F, N*OH*OW] = W[F, C*KH*KW] x col[C*KH*KW, N*OH*OW].
+/// A 1x1, stride-1 convolution of one image needs no im2col copy.
+Value conv2DAsMatmul(OpBuilder &b, Location loc, Value x, Value w, Value bias,
+                     ArrayRef<int64_t> strides, ArrayRef<int64_t> dilations,
+                     ArrayRef<OpFoldResult> outSizes) {
+  auto xType = cast<RankedTensorType>(x.getType());
+  auto wType = cast<RankedTensorType>(w.getType());
+  Type elem = xType.getElementType();
+  IndexMath m{b, loc};
+  SmallVector<OpFoldResult> xs = sizesOf(b, loc, x);
+  int64_t f = wType.getDimSize(0), c = wType.getDimSize(1), kh = wType.getDimSize(2),
+          kw = wType.getDimSize(3);
+  bool singleImage = xType.getDimSize(0) == 1;
+  OpFoldResult n = outSizes[0], oh = outSizes[2], ow = outSizes[3];
+  OpFoldResult cols = m.mul(m.mul(n, oh), ow);
+  Value wm = tensor::CollapseShapeOp::create(
+      b, loc, w, ArrayRef<ReassociationIndices>{{0}, {1, 2, 3}});
+  Value col;
+  bool pointwise = kh == 1 && kw == 1 && strides[0] == 1 && strides[1] == 1;
+  if (singleImage && pointwise) {
+    col = tensor::CollapseShapeOp::create(
+        b, loc, x, ArrayRef<ReassociationIndices>{{0, 1}, {2, 3}});
+  } else {
+    // col[c, kh, kw, n, oh, ow] = x[n, c, oh*s0 + kh*d0, ow*s1 + kw*d1]
+    auto d = [&](int64_t i) { return b.getAffineDimExpr(i); };
+    AffineMap xmap = AffineMap::get(
+        6, 0,
+        {d(3), d(0), d(4) * strides[0] + d(1) * dilations[0],
+         d(5) * strides[1] + d(2) * dilations[1]},
+        b.getContext());
+    Value init = emptyTensor(b, loc, {m.c(c), m.c(kh), m.c(kw), n, oh, ow}, elem);
+    Value col6 = linalg::GenericOp::create(
+                     b, loc, TypeRange{init.getType()}, ValueRange{x},
+                     ValueRange{init}, {xmap, b.getMultiDimIdentityMap(6)},
+                     SmallVector<utils::IteratorType>(6, utils::IteratorType::parallel),
+                     [](OpBuilder &nb, Location nl, ValueRange a) {
+                       linalg::YieldOp::create(nb, nl, a[0]);
+                     })
+                     .getResult(0);
+    col = tensor::CollapseShapeOp::create(
+        b, loc, col6, ArrayRef<ReassociationIndices>{{0, 1, 2}, {3, 4, 5}});
+  }
+  // Accumulator [F, N, OH, OW] starting from the bias (or 0).
+  SmallVector<OpFoldResult> accSizes = {m.c(f), n, oh, ow};
+  Value acc;
+  if (bias) {
+    Value e = emptyTensor(b, loc, accSizes, elem);
+    acc = linalg::GenericOp::create(
+              b, loc, TypeRange{e.getType()}, ValueRange{bias}, ValueRange{e},
+              {AffineMap::get(4, 0, {b.getAffineDimExpr(0)}, b.getContext()),
+               b.getMultiDimIdentityMap(4)},
+              SmallVector<utils::IteratorType>(4, utils::IteratorType::parallel),
+              [](OpBuilder &nb, Location nl, ValueRange a) {
+                linalg::YieldOp::create(nb, nl, a[0]);
+              })
+              .getResult(0);
+  } else {
+    acc = filledTensor(b, loc, accSizes, scalarConst(b, loc, elem, 0));
+  }
+  Value acc2 = tensor::CollapseShapeOp::create(
+      b, loc, acc, ArrayRef<ReassociationIndices>{{0}, {1, 2, 3}});
+  (void)cols;
+  Value y2 = linalg::MatmulOp::create(b, loc, TypeRange{acc2.getType()},
+                                      ValueRange{wm, col}, ValueRange{acc2})
+                 .getResult(0);
+  Value y4 = tensor::ExpandShapeOp::create(
+      b, loc, acc.getType(), y2, ArrayRef<ReassociationIndices>{{0}, {1, 2, 3}},
+      accSizes);
+  if (singleImage)
+    return tensor::ExpandShapeOp::create(
+        b, loc,
+        RankedTensorType::get({1, f, cast<RankedTensorType>(y4.getType()).getDimSize(2),
+                               cast<RankedTensorType>(y4.getType()).getDimSize(3)},
+                              elem),
+        tensor::CollapseShapeOp::create(
+            b, loc, y4, ArrayRef<ReassociationIndices>{{0, 1}, {2}, {3}}),
+        ArrayRef<ReassociationIndices>{{0, 1}, {2}, {3}},
+        ArrayRef<OpFoldResult>{m.c(1), m.c(f), oh, ow});
+  Value out = emptyTensor(b, loc, {n, m.c(f), oh, ow}, elem);
+  return linalg::TransposeOp::create(b, loc, y4, out, ArrayRef<int64_t>{1, 0, 2, 3})
+      .getResult()[0];
+}
+
 /// Convolution of an already padded input [N, C, S...] with W [M, C/g, K...].
 Value convCore(OpBuilder &b, Location loc, Value x, Value w, Value bias,
                ArrayRef<int64_t> strides, ArrayRef<int64_t> dilations,
@@ -137,6 +221,8 @@ Value convCore(OpBuilder &b, Location loc, Value x, Value w, Value bias,
   auto dilationsAttr = b.getI64TensorAttr(dilations);
   SmallVector<NamedAttribute> attrs = {b.getNamedAttr("strides", stridesAttr),
                                        b.getNamedAttr("dilations", dilationsAttr)};
+  if (spatial == 2 && group == 1 && isa<FloatType>(elem))
+    return conv2DAsMatmul(b, loc, x, w, bias, strides, dilations, outSizes);
   if (spatial == 2 && group == 1)
     return linalg::Conv2DNchwFchwOp::create(b, loc, TypeRange{init.getType()},
                                             ValueRange{x, w}, ValueRange{init},

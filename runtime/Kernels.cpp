@@ -1,0 +1,160 @@
+//===- Kernels.cpp - CPU microkernels called by generated code -------------===//
+//
+// qopt_matmul_f32: C[M,N] += A[M,K] * B[K,N] on strided memrefs, called by the
+// code that the qopt-matmul-microkernel pass emits for f32 linalg.matmul.
+// Arguments follow func-to-llvm's expansion of a rank-2 memref: allocated
+// pointer, aligned pointer, offset, sizes[2], strides[2].
+//
+// The fast path (unit inner strides) packs A into 6-row and B into 16-column
+// panels and runs a 6x16 register-blocked FMA kernel (AVX2+FMA when the CPU
+// has it, chosen at run time; portable C++ otherwise).
+//
+//===----------------------------------------------------------------------===//
+#include <algorithm>
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
+
+namespace {
+
+constexpr int64_t MR = 6, NR = 16;
+constexpr int64_t KC = 256, MC = 72, NC = 512;
+
+/// Packs A[m0:m0+mc, k0:k0+kc] into MR-row panels, zero-padded.
+void packA(const float *a, int64_t lda, int64_t mc, int64_t kc, float *out) {
+  for (int64_t i = 0; i < mc; i += MR) {
+    int64_t rows = std::min(MR, mc - i);
+    for (int64_t k = 0; k < kc; ++k)
+      for (int64_t r = 0; r < MR; ++r)
+        *out++ = r < rows ? a[(i + r) * lda + k] : 0.0f;
+  }
+}
+
+/// Packs B[k0:k0+kc, n0:n0+nc] into NR-column panels, zero-padded.
+void packB(const float *b, int64_t ldb, int64_t kc, int64_t nc, float *out) {
+  for (int64_t j = 0; j < nc; j += NR) {
+    int64_t cols = std::min(NR, nc - j);
+    for (int64_t k = 0; k < kc; ++k) {
+      const float *row = b + k * ldb + j;
+      if (cols == NR) {
+        std::memcpy(out, row, NR * sizeof(float));
+      } else {
+        for (int64_t c = 0; c < NR; ++c)
+          out[c] = c < cols ? row[c] : 0.0f;
+      }
+      out += NR;
+    }
+  }
+}
+
+/// Portable 6x16 kernel: tile[MR][NR] = sum_k Ap[k][r] * Bp[k][c].
+void kernelGeneric(int64_t kc, const float *ap, const float *bp, float *tile) {
+  float acc[MR][NR] = {};
+  for (int64_t k = 0; k < kc; ++k, ap += MR, bp += NR)
+    for (int64_t r = 0; r < MR; ++r)
+      for (int64_t c = 0; c < NR; ++c)
+        acc[r][c] += ap[r] * bp[c];
+  std::memcpy(tile, acc, sizeof acc);
+}
+
+#if defined(__x86_64__)
+__attribute__((target("avx2,fma"))) void kernelAvx2(int64_t kc, const float *ap,
+                                                     const float *bp, float *tile) {
+  __m256 c00 = _mm256_setzero_ps(), c01 = _mm256_setzero_ps();
+  __m256 c10 = _mm256_setzero_ps(), c11 = _mm256_setzero_ps();
+  __m256 c20 = _mm256_setzero_ps(), c21 = _mm256_setzero_ps();
+  __m256 c30 = _mm256_setzero_ps(), c31 = _mm256_setzero_ps();
+  __m256 c40 = _mm256_setzero_ps(), c41 = _mm256_setzero_ps();
+  __m256 c50 = _mm256_setzero_ps(), c51 = _mm256_setzero_ps();
+  for (int64_t k = 0; k < kc; ++k, ap += MR, bp += NR) {
+    __m256 b0 = _mm256_loadu_ps(bp), b1 = _mm256_loadu_ps(bp + 8);
+    __m256 a;
+    a = _mm256_broadcast_ss(ap + 0); c00 = _mm256_fmadd_ps(a, b0, c00); c01 = _mm256_fmadd_ps(a, b1, c01);
+    a = _mm256_broadcast_ss(ap + 1); c10 = _mm256_fmadd_ps(a, b0, c10); c11 = _mm256_fmadd_ps(a, b1, c11);
+    a = _mm256_broadcast_ss(ap + 2); c20 = _mm256_fmadd_ps(a, b0, c20); c21 = _mm256_fmadd_ps(a, b1, c21);
+    a = _mm256_broadcast_ss(ap + 3); c30 = _mm256_fmadd_ps(a, b0, c30); c31 = _mm256_fmadd_ps(a, b1, c31);
+    a = _mm256_broadcast_ss(ap + 4); c40 = _mm256_fmadd_ps(a, b0, c40); c41 = _mm256_fmadd_ps(a, b1, c41);
+    a = _mm256_broadcast_ss(ap + 5); c50 = _mm256_fmadd_ps(a, b0, c50); c51 = _mm256_fmadd_ps(a, b1, c51);
+  }
+  _mm256_storeu_ps(tile + 0 * NR, c00); _mm256_storeu_ps(tile + 0 * NR + 8, c01);
+  _mm256_storeu_ps(tile + 1 * NR, c10); _mm256_storeu_ps(tile + 1 * NR + 8, c11);
+  _mm256_storeu_ps(tile + 2 * NR, c20); _mm256_storeu_ps(tile + 2 * NR + 8, c21);
+  _mm256_storeu_ps(tile + 3 * NR, c30); _mm256_storeu_ps(tile + 3 * NR + 8, c31);
+  _mm256_storeu_ps(tile + 4 * NR, c40); _mm256_storeu_ps(tile + 4 * NR + 8, c41);
+  _mm256_storeu_ps(tile + 5 * NR, c50); _mm256_storeu_ps(tile + 5 * NR + 8, c51);
+}
+#endif
+
+using Kernel = void (*)(int64_t, const float *, const float *, float *);
+
+Kernel pickKernel() {
+#if defined(__x86_64__)
+  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
+    return kernelAvx2;
+#endif
+  return kernelGeneric;
+}
+
+/// C += A*B with unit inner strides.
+void gemmPacked(int64_t m, int64_t n, int64_t k, const float *a, int64_t lda,
+                const float *b, int64_t ldb, float *c, int64_t ldc) {
+  static const Kernel kernel = pickKernel();
+  float *bp = static_cast<float *>(std::aligned_alloc(64, KC * NC * sizeof(float)));
+  float *ap = static_cast<float *>(std::aligned_alloc(64, MC * KC * sizeof(float)));
+  alignas(64) float tile[MR * NR];
+  for (int64_t jc = 0; jc < n; jc += NC) {
+    int64_t nc = std::min(NC, n - jc);
+    for (int64_t pc = 0; pc < k; pc += KC) {
+      int64_t kc = std::min(KC, k - pc);
+      packB(b + pc * ldb + jc, ldb, kc, nc, bp);
+      for (int64_t ic = 0; ic < m; ic += MC) {
+        int64_t mc = std::min(MC, m - ic);
+        packA(a + ic * lda + pc, lda, mc, kc, ap);
+        for (int64_t jr = 0; jr < nc; jr += NR) {
+          int64_t cols = std::min(NR, nc - jr);
+          for (int64_t ir = 0; ir < mc; ir += MR) {
+            int64_t rows = std::min(MR, mc - ir);
+            kernel(kc, ap + ir * kc, bp + jr * kc, tile);
+            float *cblk = c + (ic + ir) * ldc + jc + jr;
+            for (int64_t r = 0; r < rows; ++r)
+              for (int64_t q = 0; q < cols; ++q)
+                cblk[r * ldc + q] += tile[r * NR + q];
+          }
+        }
+      }
+    }
+  }
+  std::free(ap);
+  std::free(bp);
+}
+
+} // namespace
+
+extern "C" void qopt_matmul_f32(float *, float *aBase, int64_t aOff, int64_t m,
+                                int64_t k, int64_t as0, int64_t as1, float *,
+                                float *bBase, int64_t bOff, int64_t k2, int64_t n,
+                                int64_t bs0, int64_t bs1, float *, float *cBase,
+                                int64_t cOff, int64_t m2, int64_t n2, int64_t cs0,
+                                int64_t cs1) {
+  (void)k2;
+  (void)m2;
+  (void)n2;
+  const float *a = aBase + aOff, *b = bBase + bOff;
+  float *c = cBase + cOff;
+  if (m == 0 || n == 0 || k == 0)
+    return;
+  if (as1 == 1 && bs1 == 1 && cs1 == 1) {
+    gemmPacked(m, n, k, a, as0, b, bs0, c, cs0);
+    return;
+  }
+  for (int64_t i = 0; i < m; ++i)
+    for (int64_t p = 0; p < k; ++p) {
+      float av = a[i * as0 + p * as1];
+      for (int64_t j = 0; j < n; ++j)
+        c[i * cs0 + j * cs1] += av * b[p * bs0 + j * bs1];
+    }
+}

@@ -1,0 +1,19 @@
+// RUN: qopt-opt %s --qopt-matmul-microkernel | FileCheck %s
+
+// CHECK: func.func private @qopt_matmul_f32(memref<?x?xf32, strided<[?, ?], offset: ?>>, memref<?x?xf32, strided<[?, ?], offset: ?>>, memref<?x?xf32, strided<[?, ?], offset: ?>>)
+// CHECK-LABEL: func.func @f32
+// CHECK: %[[A:.*]] = memref.cast %arg0 : memref<4x8xf32> to memref<?x?xf32, strided<[?, ?], offset: ?>>
+// CHECK: call @qopt_matmul_f32(%[[A]],
+// CHECK-NOT: linalg.matmul
+func.func @f32(%a: memref<4x8xf32>, %b: memref<8x3xf32>, %c: memref<4x3xf32>) {
+  linalg.matmul ins(%a, %b : memref<4x8xf32>, memref<8x3xf32>) outs(%c : memref<4x3xf32>)
+  return
+}
+
+// Other element types and tensors stay linalg.matmul.
+// CHECK-LABEL: func.func @i32
+// CHECK: linalg.matmul
+func.func @i32(%a: memref<4x8xi32>, %b: memref<8x3xi32>, %c: memref<4x3xi32>) {
+  linalg.matmul ins(%a, %b : memref<4x8xi32>, memref<8x3xi32>) outs(%c : memref<4x3xi32>)
+  return
+}
