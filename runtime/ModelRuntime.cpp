@@ -21,6 +21,7 @@
 extern "C" {
 extern const char qopt_model_meta[];
 void qopt_model_invoke(void **args);
+void _mlir_memref_to_llvm_free(void *ptr); // Allocator.cpp
 }
 
 namespace {
@@ -217,7 +218,7 @@ int qopt_model_run(qopt_model *m, const qopt_tensor *inputs, size_t numInputs,
       if (rc == 0 && bytes)
         std::memcpy(out.data, src, bytes);
     }
-    std::free(allocated);
+    _mlir_memref_to_llvm_free(allocated);
   }
   if (rc == 0)
     lastError.clear();

@@ -49,7 +49,7 @@ std::string lowerToLLVMPipelineText(const CompileOptions &options) {
        "qopt-matmul-microkernel,"
        "func.func(convert-linalg-to-loops),lower-affine,convert-scf-to-cf,"
        "qopt-dynamic-expand-shape,expand-strided-metadata,lower-affine,"
-       "finalize-memref-to-llvm,"
+       "finalize-memref-to-llvm{use-generic-functions},"
        "convert-math-to-llvm,convert-math-to-libm,convert-arith-to-llvm,"
        "convert-index-to-llvm,convert-func-to-llvm,convert-cf-to-llvm,"
        "reconcile-unrealized-casts)";
