@@ -158,3 +158,105 @@ extern "C" void qopt_matmul_f32(float *, float *aBase, int64_t aOff, int64_t m,
         c[i * cs0 + j * cs1] += av * b[p * bs0 + j * bs1];
     }
 }
+
+//===----------------------------------------------------------------------===//
+// Depthwise 2-D convolution
+//===----------------------------------------------------------------------===//
+
+namespace {
+
+/// out[n,c,oh,ow] += sum_{kh,kw} in[n,c,oh*sh+kh*dh, ow*sw+kw*dw] * w[c,kh,kw]
+/// on dense row-major buffers (input already padded). The innermost loop runs
+/// along the output row so that it vectorizes.
+template <int SW>
+__attribute__((always_inline)) inline void
+dwconvRows(const float *in, const float *w, float *out, int64_t n, int64_t c,
+           int64_t ih, int64_t iw, int64_t kh, int64_t kw, int64_t oh, int64_t ow,
+           int64_t sh, int64_t sw, int64_t dh, int64_t dw) {
+  const int64_t stepW = SW > 0 ? SW : sw;
+  for (int64_t b = 0; b < n; ++b)
+    for (int64_t ch = 0; ch < c; ++ch) {
+      const float *src = in + (b * c + ch) * ih * iw;
+      const float *flt = w + ch * kh * kw;
+      float *dst = out + (b * c + ch) * oh * ow;
+      for (int64_t y = 0; y < oh; ++y) {
+        float *row = dst + y * ow;
+        for (int64_t i = 0; i < kh; ++i) {
+          const float *srow = src + (y * sh + i * dh) * iw;
+          for (int64_t j = 0; j < kw; ++j) {
+            const float wv = flt[i * kw + j];
+            const float *s = srow + j * dw;
+            for (int64_t x = 0; x < ow; ++x)
+              row[x] += wv * s[x * stepW];
+          }
+        }
+      }
+    }
+}
+
+__attribute__((target("avx2,fma"))) void
+dwconvAvx2(const float *in, const float *w, float *out, int64_t n, int64_t c,
+           int64_t ih, int64_t iw, int64_t kh, int64_t kw, int64_t oh, int64_t ow,
+           int64_t sh, int64_t sw, int64_t dh, int64_t dw) {
+  if (sw == 1)
+    dwconvRows<1>(in, w, out, n, c, ih, iw, kh, kw, oh, ow, sh, sw, dh, dw);
+  else if (sw == 2)
+    dwconvRows<2>(in, w, out, n, c, ih, iw, kh, kw, oh, ow, sh, sw, dh, dw);
+  else
+    dwconvRows<0>(in, w, out, n, c, ih, iw, kh, kw, oh, ow, sh, sw, dh, dw);
+}
+
+void dwconvGeneric(const float *in, const float *w, float *out, int64_t n, int64_t c,
+                   int64_t ih, int64_t iw, int64_t kh, int64_t kw, int64_t oh,
+                   int64_t ow, int64_t sh, int64_t sw, int64_t dh, int64_t dw) {
+  dwconvRows<0>(in, w, out, n, c, ih, iw, kh, kw, oh, ow, sh, sw, dh, dw);
+}
+
+bool denseRowMajor(int64_t rank, const int64_t *sizes, const int64_t *strides) {
+  int64_t expect = 1;
+  for (int64_t i = rank - 1; i >= 0; --i) {
+    if (sizes[i] != 1 && strides[i] != expect)
+      return false;
+    expect *= sizes[i];
+  }
+  return true;
+}
+
+} // namespace
+
+/// Called for linalg.depthwise_conv_2d_nchw_chw on buffers
+/// (qopt-matmul-microkernel): input [N,C,IH,IW], filter [C,KH,KW], output
+/// [N,C,OH,OW], each as func-to-llvm's expanded memref descriptor.
+extern "C" void qopt_dwconv2d_f32(
+    float *, float *inBase, int64_t inOff, int64_t n, int64_t c, int64_t ih,
+    int64_t iw, int64_t is0, int64_t is1, int64_t is2, int64_t is3, float *,
+    float *wBase, int64_t wOff, int64_t wc, int64_t kh, int64_t kw, int64_t ws0,
+    int64_t ws1, int64_t ws2, float *, float *outBase, int64_t outOff, int64_t on,
+    int64_t oc, int64_t oh, int64_t ow, int64_t os0, int64_t os1, int64_t os2,
+    int64_t os3, int64_t sh, int64_t sw, int64_t dh, int64_t dw) {
+  const float *in = inBase + inOff, *w = wBase + wOff;
+  float *out = outBase + outOff;
+  int64_t inSizes[4] = {n, c, ih, iw}, inStrides[4] = {is0, is1, is2, is3};
+  int64_t wSizes[3] = {wc, kh, kw}, wStrides[3] = {ws0, ws1, ws2};
+  int64_t oSizes[4] = {on, oc, oh, ow}, oStrides[4] = {os0, os1, os2, os3};
+  if (denseRowMajor(4, inSizes, inStrides) && denseRowMajor(3, wSizes, wStrides) &&
+      denseRowMajor(4, oSizes, oStrides)) {
+    static const bool avx2 =
+        __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    (avx2 ? dwconvAvx2 : dwconvGeneric)(in, w, out, n, c, ih, iw, kh, kw, oh, ow,
+                                        sh, sw, dh, dw);
+    return;
+  }
+  for (int64_t b = 0; b < n; ++b)
+    for (int64_t ch = 0; ch < c; ++ch)
+      for (int64_t y = 0; y < oh; ++y)
+        for (int64_t x = 0; x < ow; ++x) {
+          float acc = out[b * os0 + ch * os1 + y * os2 + x * os3];
+          for (int64_t i = 0; i < kh; ++i)
+            for (int64_t j = 0; j < kw; ++j)
+              acc += in[b * is0 + ch * is1 + (y * sh + i * dh) * is2 +
+                        (x * sw + j * dw) * is3] *
+                     w[ch * ws0 + i * ws1 + j * ws2];
+          out[b * os0 + ch * os1 + y * os2 + x * os3] = acc;
+        }
+}

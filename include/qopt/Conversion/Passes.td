@@ -80,8 +80,11 @@ def QOptMatmulMicrokernel : Pass<"qopt-matmul-microkernel", "::mlir::ModuleOp"> 
     `qopt_matmul_f32` (runtime/Kernels.cpp: packed panels and a 6x16
     AVX2/FMA register-blocked kernel chosen at run time, strided fallback).
     Operands are cast to fully dynamic strided memrefs, so any layout works.
+    Likewise `linalg.depthwise_conv_2d_nchw_chw` on f32 buffers becomes a call
+    to `qopt_dwconv2d_f32` (rows vectorized along the output width).
   }];
-  let dependentDialects = ["::mlir::func::FuncDialect", "::mlir::memref::MemRefDialect"];
+  let dependentDialects = ["::mlir::func::FuncDialect", "::mlir::memref::MemRefDialect",
+                           "::mlir::arith::ArithDialect"];
 }
 
 #endif
