@@ -19,8 +19,7 @@ func.func @i32(%a: memref<4x8xi32>, %b: memref<8x3xi32>, %c: memref<4x3xi32>) {
 }
 
 // CHECK-LABEL: func.func @depthwise
-// CHECK: %[[S:.*]] = arith.constant 2 : i64
-// CHECK: call @qopt_dwconv2d_f32(%{{.*}}, %{{.*}}, %{{.*}}, %[[S]], %[[S]], %{{.*}}, %{{.*}}) : (memref<?x?x?x?xf32, strided<[?, ?, ?, ?], offset: ?>>, memref<?x?x?xf32, strided<[?, ?, ?], offset: ?>>
+// CHECK: call @qopt_dwconv2d_f32(%{{.*}}, %{{.*}}, %{{.*}}, %c2_i64{{.*}}, %c2_i64{{.*}}, %c1_i64{{.*}}, %c1_i64{{.*}}) : (memref<?x?x?x?xf32, strided<[?, ?, ?, ?], offset: ?>>, memref<?x?x?xf32, strided<[?, ?, ?], offset: ?>>
 // CHECK-NOT: linalg.depthwise
 func.func @depthwise(%x: memref<1x4x9x9xf32>, %w: memref<4x3x3xf32>, %y: memref<1x4x4x4xf32>) {
   linalg.depthwise_conv_2d_nchw_chw {dilations = dense<1> : tensor<2xi64>, strides = dense<2> : tensor<2xi64>}
