@@ -76,6 +76,24 @@ static const OpInfo kOps[] = {
     {"LeakyRelu", "qopt.leaky_relu", 1, 1},
     {"Elu", "qopt.elu", 1, 1},
     {"HardSigmoid", "qopt.hard_sigmoid", 1, 1},
+    {"Tan", "qopt.tan", 1, 1},
+    {"Asin", "qopt.asin", 1, 1},
+    {"Acos", "qopt.acos", 1, 1},
+    {"Atan", "qopt.atan", 1, 1},
+    {"Sinh", "qopt.sinh", 1, 1},
+    {"Cosh", "qopt.cosh", 1, 1},
+    {"Asinh", "qopt.asinh", 1, 1},
+    {"Acosh", "qopt.acosh", 1, 1},
+    {"Atanh", "qopt.atanh", 1, 1},
+    {"Softsign", "qopt.softsign", 1, 1},
+    {"Mish", "qopt.mish", 1, 1},
+    {"Selu", "qopt.selu", 1, 1},
+    {"ThresholdedRelu", "qopt.thresholded_relu", 1, 1},
+    {"Celu", "qopt.celu", 1, 1},
+    {"Shrink", "qopt.shrink", 1, 1},
+    {"BitShift", "qopt.bit_shift", 2, 1},
+    {"Trilu", "qopt.trilu", 2, 1},
+    {"GatherElements", "qopt.gather_elements", 2, 1},
     {"Gelu", "qopt.gelu", 1, 1},
     {"Softmax", "qopt.softmax", 1, 1},
     {"LogSoftmax", "qopt.log_softmax", 1, 1},
@@ -120,6 +138,9 @@ static const OpInfo kOps[] = {
     {"ReduceProd", "qopt.reduce_prod", 2, 1},
     {"ReduceL2", "qopt.reduce_l2", 2, 1},
     {"ReduceSumSquare", "qopt.reduce_sum_square", 2, 1},
+    {"ReduceL1", "qopt.reduce_l1", 2, 1},
+    {"ReduceLogSum", "qopt.reduce_log_sum", 2, 1},
+    {"ReduceLogSumExp", "qopt.reduce_log_sum_exp", 2, 1},
     // Quantized ONNX ops
     {"QuantizeLinear", "qopt.quantize_linear", 3, 1},
     {"DequantizeLinear", "qopt.dequantize_linear", 3, 1},
@@ -131,7 +152,8 @@ static const OpInfo kOps[] = {
 };
 
 /// Ops handled without a table entry (aliases and constants).
-static const char *kSpecialOps[] = {"Constant", "Identity", "Dropout"};
+static const char *kSpecialOps[] = {"Constant", "Identity", "Dropout", "CastLike",
+                                    "Size"};
 
 static const OpInfo *lookup(StringRef opType) {
   for (const OpInfo &info : kOps)
@@ -296,6 +318,38 @@ LogicalResult GraphImporter::importNode(const onnx::NodeProto &node, Location lo
         return nodeError(loc, node, opset) << "the mask output is unsupported";
     }
     values[node.output(0)] = input(0);
+    return success();
+  }
+
+  // CastLike: a Cast to the element type of the second input.
+  if (opType == "CastLike") {
+    if (!input(0) || !input(1))
+      return nodeError(loc, node, opset) << "needs two inputs";
+    Type to = getElementTypeOrSelf(input(1).getType());
+    auto t = dyn_cast<TensorType>(input(0).getType());
+    Type result = t && t.hasRank() ? Type(RankedTensorType::get(t.getShape(), to))
+                                   : Type(UnrankedTensorType::get(to));
+    values[node.output(0)] = CastOp::create(builder, loc, result, input(0),
+                                            TypeAttr::get(to));
+    return success();
+  }
+  // Size: the product of Shape, as an i64 scalar.
+  if (opType == "Size") {
+    if (!input(0))
+      return nodeError(loc, node, opset) << "needs an input";
+    auto t = dyn_cast<RankedTensorType>(input(0).getType());
+    if (!t)
+      return nodeError(loc, node, opset) << "needs a ranked input";
+    Type i64 = builder.getI64Type();
+    if (t.hasStaticShape()) {
+      values[node.output(0)] = constI64({t.getNumElements()}, loc, /*scalar=*/true);
+      return success();
+    }
+    Value shape = ShapeOp::create(builder, loc, RankedTensorType::get({t.getRank()}, i64),
+                                  input(0), IntegerAttr(), IntegerAttr());
+    values[node.output(0)] = ReduceProdOp::create(
+        builder, loc, RankedTensorType::get({}, i64), shape, none(loc), int64_t(0),
+        int64_t(0));
     return success();
   }
 

@@ -511,6 +511,86 @@ struct GatherLowering : QOptPattern<GatherOp> {
   }
 };
 
+struct GatherElementsLowering : QOptPattern<GatherElementsOp> {
+  using QOptPattern::QOptPattern;
+  LogicalResult
+  matchAndRewrite(GatherElementsOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    RankedTensorType type = resultType(op);
+    Value data = adaptor.getData(), indices = adaptor.getIndices();
+    auto dType = rankedType(data);
+    if (!type || !dType || !rankedType(indices))
+      return unsupported(op, "unranked tensor");
+    int64_t r = dType.getRank();
+    auto axis = normalizeAxis(op.getAxis(), r);
+    if (!axis)
+      return unsupported(op, "axis out of range");
+    Location loc = op.getLoc();
+    Value axisDim = toIndex(rewriter, loc, sizesOf(rewriter, loc, data)[*axis]);
+    Value res = buildGatherGeneric(
+        rewriter, loc, data, type, sizesOf(rewriter, loc, indices), ValueRange{indices},
+        {rewriter.getMultiDimIdentityMap(r)},
+        [&](OpBuilder &b, Location l, ValueRange idx, ValueRange extra) {
+          Value i = arith::IndexCastOp::create(b, l, b.getIndexType(), extra[0]);
+          Value zero = arith::ConstantIndexOp::create(b, l, 0);
+          Value one = arith::ConstantIndexOp::create(b, l, 1);
+          Value neg = arith::CmpIOp::create(b, l, arith::CmpIPredicate::slt, i, zero);
+          i = arith::SelectOp::create(b, l, neg, arith::AddIOp::create(b, l, i, axisDim), i);
+          i = arith::MinSIOp::create(b, l, arith::MaxSIOp::create(b, l, i, zero),
+                                     arith::SubIOp::create(b, l, axisDim, one));
+          SmallVector<Value> src(idx.begin(), idx.end());
+          src[*axis] = i;
+          return src;
+        });
+    rewriter.replaceOp(op, res);
+    return success();
+  }
+};
+
+struct TriluLowering : QOptPattern<TriluOp> {
+  using QOptPattern::QOptPattern;
+  LogicalResult
+  matchAndRewrite(TriluOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    RankedTensorType type = resultType(op);
+    Value input = adaptor.getInput();
+    if (!type || !rankedType(input) || type.getRank() < 2)
+      return unsupported(op, "needs a ranked input of rank >= 2");
+    Location loc = op.getLoc();
+    int64_t rank = type.getRank();
+    Value k = isa<NoneType>(op.getK().getType())
+                  ? Value(arith::ConstantIndexOp::create(rewriter, loc, 0))
+                  : Value(arith::IndexCastOp::create(
+                        rewriter, loc, rewriter.getIndexType(),
+                        extractScalar(rewriter, loc, adaptor.getK())));
+    bool upper = op.getUpper();
+    Type elem = type.getElementType();
+    Value zero = scalarConst(rewriter, loc, elem, 0);
+    Value init = emptyTensor(rewriter, loc, sizesOf(rewriter, loc, input), elem);
+    Value r = linalg::GenericOp::create(
+                  rewriter, loc, TypeRange{init.getType()}, ValueRange{input},
+                  ValueRange{init},
+                  {rewriter.getMultiDimIdentityMap(rank), rewriter.getMultiDimIdentityMap(rank)},
+                  SmallVector<utils::IteratorType>(rank, utils::IteratorType::parallel),
+                  [&](OpBuilder &b, Location l, ValueRange a) {
+                    Value i = linalg::IndexOp::create(b, l, rank - 2);
+                    Value j = linalg::IndexOp::create(b, l, rank - 1);
+                    Value diff = arith::SubIOp::create(b, l, j, i);
+                    Value keep = arith::CmpIOp::create(
+                        b, l, upper ? arith::CmpIPredicate::sge : arith::CmpIPredicate::sle,
+                        diff, k);
+                    linalg::YieldOp::create(b, l,
+                                            arith::SelectOp::create(b, l, keep, a[0], zero)
+                                                .getResult());
+                  })
+                  .getResult(0);
+    if (r.getType() != type)
+      r = tensor::CastOp::create(rewriter, loc, type, r);
+    rewriter.replaceOp(op, r);
+    return success();
+  }
+};
+
 struct TileLowering : QOptPattern<TileOp> {
   using QOptPattern::QOptPattern;
   LogicalResult
@@ -777,6 +857,7 @@ void qopt::lowering::populateDataMovementPatterns(QOptTypeConverter &converter,
                ReshapeLikeLowering<UnsqueezeOp>, ReshapeLikeLowering<FlattenOp>,
                TransposeLowering, ConcatLowering, SliceLowering, SplitLowering,
                ExpandLowering, GatherLowering, TileLowering, PadLowering,
-               ShapeLowering, ConstantOfShapeLowering, RangeLowering>(
+               ShapeLowering, ConstantOfShapeLowering, RangeLowering,
+               GatherElementsLowering, TriluLowering>(
       converter, patterns.getContext());
 }

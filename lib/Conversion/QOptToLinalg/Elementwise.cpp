@@ -87,6 +87,15 @@ UNARY_MATH(CeilOp, math::CeilOp)
 UNARY_MATH(RoundOp, math::RoundEvenOp)
 UNARY_MATH(SinOp, math::SinOp)
 UNARY_MATH(CosOp, math::CosOp)
+UNARY_MATH(TanOp, math::TanOp)
+UNARY_MATH(AsinOp, math::AsinOp)
+UNARY_MATH(AcosOp, math::AcosOp)
+UNARY_MATH(AtanOp, math::AtanOp)
+UNARY_MATH(SinhOp, math::SinhOp)
+UNARY_MATH(CoshOp, math::CoshOp)
+UNARY_MATH(AsinhOp, math::AsinhOp)
+UNARY_MATH(AcoshOp, math::AcoshOp)
+UNARY_MATH(AtanhOp, math::AtanhOp)
 #undef UNARY_MATH
 
 template <>
@@ -211,6 +220,80 @@ FailureOr<Value> scalarBody(GeluOp op, OpBuilder &b, Location l, const Elem &e,
   }
   Value t = arith::AddFOp::create(b, l, one, inner);
   return Value(arith::MulFOp::create(b, l, arith::MulFOp::create(b, l, x, half), t));
+}
+
+template <>
+FailureOr<Value> scalarBody(SoftsignOp, OpBuilder &b, Location l, const Elem &e,
+                            ValueRange a) {
+  FLOAT_ONLY();
+  Value den = arith::AddFOp::create(b, l, e.c(b, l, 1), math::AbsFOp::create(b, l, a[0]));
+  return Value(arith::DivFOp::create(b, l, a[0], den));
+}
+template <>
+FailureOr<Value> scalarBody(MishOp, OpBuilder &b, Location l, const Elem &e,
+                            ValueRange a) {
+  FLOAT_ONLY();
+  Value sp = math::Log1pOp::create(b, l, math::ExpOp::create(b, l, a[0]));
+  return Value(arith::MulFOp::create(b, l, a[0], math::TanhOp::create(b, l, sp)));
+}
+template <>
+FailureOr<Value> scalarBody(SeluOp op, OpBuilder &b, Location l, const Elem &e,
+                            ValueRange a) {
+  FLOAT_ONLY();
+  Value pos = arith::CmpFOp::create(b, l, CmpF::OGT, a[0], e.c(b, l, 0));
+  Value neg = arith::MulFOp::create(b, l, e.c(b, l, op.getAlpha().convertToDouble()),
+                                    math::ExpM1Op::create(b, l, a[0]));
+  Value v = arith::SelectOp::create(b, l, pos, a[0], neg);
+  return Value(arith::MulFOp::create(b, l, v, e.c(b, l, op.getGamma().convertToDouble())));
+}
+template <>
+FailureOr<Value> scalarBody(ThresholdedReluOp op, OpBuilder &b, Location l,
+                            const Elem &e, ValueRange a) {
+  FLOAT_ONLY();
+  Value gt = arith::CmpFOp::create(b, l, CmpF::OGT, a[0],
+                                   e.c(b, l, op.getAlpha().convertToDouble()));
+  return Value(arith::SelectOp::create(b, l, gt, a[0], e.c(b, l, 0)));
+}
+template <>
+FailureOr<Value> scalarBody(CeluOp op, OpBuilder &b, Location l, const Elem &e,
+                            ValueRange a) {
+  FLOAT_ONLY();
+  Value alpha = e.c(b, l, op.getAlpha().convertToDouble());
+  Value em1 = math::ExpM1Op::create(b, l, arith::DivFOp::create(b, l, a[0], alpha));
+  Value neg = arith::MinimumFOp::create(b, l, e.c(b, l, 0),
+                                        arith::MulFOp::create(b, l, alpha, em1));
+  return Value(arith::AddFOp::create(
+      b, l, arith::MaximumFOp::create(b, l, e.c(b, l, 0), a[0]), neg));
+}
+template <>
+FailureOr<Value> scalarBody(ShrinkOp op, OpBuilder &b, Location l, const Elem &e,
+                            ValueRange a) {
+  Value x = a[0];
+  Type f = e.isFloat ? e.type : b.getF64Type();
+  Value xf = e.isFloat ? x : castScalar(b, l, x, e.type, e.isUnsigned, f, false);
+  Value lambd = scalarConst(b, l, f, op.getLambd().convertToDouble());
+  Value bias = scalarConst(b, l, f, op.getBias().convertToDouble());
+  Value lo = arith::CmpFOp::create(b, l, CmpF::OLT, xf,
+                                   arith::NegFOp::create(b, l, lambd));
+  Value hi = arith::CmpFOp::create(b, l, CmpF::OGT, xf, lambd);
+  Value r = arith::SelectOp::create(
+      b, l, lo, arith::AddFOp::create(b, l, xf, bias),
+      arith::SelectOp::create(b, l, hi, arith::SubFOp::create(b, l, xf, bias),
+                              scalarConst(b, l, f, 0)));
+  return e.isFloat ? r : castScalar(b, l, r, f, false, e.type, e.isUnsigned);
+}
+template <>
+FailureOr<Value> scalarBody(BitShiftOp op, OpBuilder &b, Location l, const Elem &e,
+                            ValueRange a) {
+  if (e.isFloat)
+    return failure();
+  // Shifts by the bit width or more give 0, as in ONNX's reference.
+  unsigned w = e.type.getIntOrFloatBitWidth();
+  Value big = arith::CmpIOp::create(b, l, CmpI::uge, a[1], e.c(b, l, w));
+  Value r = op.getDirection() == "LEFT"
+                ? Value(arith::ShLIOp::create(b, l, a[0], a[1]))
+                : Value(arith::ShRUIOp::create(b, l, a[0], a[1]));
+  return Value(arith::SelectOp::create(b, l, big, e.c(b, l, 0), r));
 }
 
 // Binary ops.
@@ -478,6 +561,14 @@ void qopt::lowering::populateElementwisePatterns(QOptTypeConverter &converter,
       ElementwiseLowering<GreaterOp>, ElementwiseLowering<GreaterOrEqualOp>,
       ElementwiseLowering<MaxOp>, ElementwiseLowering<MinOp>,
       ElementwiseLowering<SumOp>, ElementwiseLowering<MeanOp>,
-      ElementwiseLowering<WhereOp>, ClipLowering, CastLowering>(
+      ElementwiseLowering<WhereOp>, ElementwiseLowering<TanOp>,
+      ElementwiseLowering<AsinOp>, ElementwiseLowering<AcosOp>,
+      ElementwiseLowering<AtanOp>, ElementwiseLowering<SinhOp>,
+      ElementwiseLowering<CoshOp>, ElementwiseLowering<AsinhOp>,
+      ElementwiseLowering<AcoshOp>, ElementwiseLowering<AtanhOp>,
+      ElementwiseLowering<SoftsignOp>, ElementwiseLowering<MishOp>,
+      ElementwiseLowering<SeluOp>, ElementwiseLowering<ThresholdedReluOp>,
+      ElementwiseLowering<CeluOp>, ElementwiseLowering<ShrinkOp>,
+      ElementwiseLowering<BitShiftOp>, ClipLowering, CastLowering>(
       converter, patterns.getContext());
 }

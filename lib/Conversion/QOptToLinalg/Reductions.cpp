@@ -16,7 +16,7 @@ RankedTensorType rankedType(Value v) {
   return dyn_cast<RankedTensorType>(v.getType());
 }
 
-enum class Red { Sum, Mean, Max, Min, Prod, L2, SumSquare };
+enum class Red { Sum, Mean, Max, Min, Prod, L2, SumSquare, L1, LogSum, LogSumExp };
 
 template <typename OpT> constexpr Red kindOf();
 template <> constexpr Red kindOf<ReduceSumOp>() { return Red::Sum; }
@@ -26,6 +26,9 @@ template <> constexpr Red kindOf<ReduceMinOp>() { return Red::Min; }
 template <> constexpr Red kindOf<ReduceProdOp>() { return Red::Prod; }
 template <> constexpr Red kindOf<ReduceL2Op>() { return Red::L2; }
 template <> constexpr Red kindOf<ReduceSumSquareOp>() { return Red::SumSquare; }
+template <> constexpr Red kindOf<ReduceL1Op>() { return Red::L1; }
+template <> constexpr Red kindOf<ReduceLogSumOp>() { return Red::LogSum; }
+template <> constexpr Red kindOf<ReduceLogSumExpOp>() { return Red::LogSumExp; }
 
 /// Number of elements over `axes` as a scalar of float type `elem`.
 Value countOf(OpBuilder &b, Location loc, Value x, ArrayRef<int64_t> axes,
@@ -58,7 +61,8 @@ struct ReduceLowering : OpConversionPattern<OpT> {
     Type elem = xType.getElementType();
     bool isFloat = isa<FloatType>(elem);
     bool uns = isUnsigned(op.getData().getType());
-    if (!isFloat && (kind == Red::Mean || kind == Red::L2))
+    if (!isFloat && (kind == Red::Mean || kind == Red::L2 || kind == Red::LogSum ||
+                     kind == Red::LogSumExp))
       return unsupported(op, "integer input");
     int64_t rank = xType.getRank();
     SmallVector<int64_t> axes;
@@ -79,10 +83,15 @@ struct ReduceLowering : OpConversionPattern<OpT> {
     if (emptyAxes) {
       if (op.getNoopWithEmptyAxes()) {
         Value r = x;
-        if (kind == Red::L2 || kind == Red::SumSquare)
+        if (kind != Red::Sum && kind != Red::Mean && kind != Red::Max &&
+            kind != Red::Min && kind != Red::Prod)
           r = buildElementwise(rewriter, loc, ValueRange{x}, xType,
                                [&](OpBuilder &b, Location l, ValueRange a) -> Value {
-                                 if (kind == Red::L2)
+                                 if (kind == Red::LogSum)
+                                   return math::LogOp::create(b, l, a[0]);
+                                 if (kind == Red::LogSumExp)
+                                   return a[0];
+                                 if (kind == Red::L2 || kind == Red::L1)
                                    return isFloat ? Value(math::AbsFOp::create(b, l, a[0]))
                                                   : a[0];
                                  return isFloat ? Value(arith::MulFOp::create(b, l, a[0], a[0]))
@@ -123,6 +132,13 @@ struct ReduceLowering : OpConversionPattern<OpT> {
           case Red::Prod:
             return isFloat ? Value(arith::MulFOp::create(b, l, v, acc))
                            : Value(arith::MulIOp::create(b, l, v, acc));
+          case Red::L1:
+            v = isFloat ? Value(math::AbsFOp::create(b, l, v))
+                        : (uns ? v : Value(math::AbsIOp::create(b, l, v)));
+            return isFloat ? Value(arith::AddFOp::create(b, l, v, acc))
+                           : Value(arith::AddIOp::create(b, l, v, acc));
+          case Red::LogSumExp:
+            return arith::AddFOp::create(b, l, math::ExpOp::create(b, l, v), acc);
           case Red::L2:
           case Red::SumSquare:
             v = isFloat ? Value(arith::MulFOp::create(b, l, v, v))
@@ -133,6 +149,12 @@ struct ReduceLowering : OpConversionPattern<OpT> {
                            : Value(arith::AddIOp::create(b, l, v, acc));
           }
         });
+    if (kind == Red::LogSum || kind == Red::LogSumExp)
+      r = buildElementwise(rewriter, loc, ValueRange{r},
+                           cast<RankedTensorType>(r.getType()),
+                           [&](OpBuilder &b, Location l, ValueRange a) -> Value {
+                             return math::LogOp::create(b, l, a[0]);
+                           });
     if (kind == Red::Mean || kind == Red::L2) {
       Value n = kind == Red::Mean ? countOf(rewriter, loc, x, axes, elem) : Value();
       r = buildElementwise(rewriter, loc, ValueRange{r},
@@ -371,7 +393,9 @@ void qopt::lowering::populateReductionPatterns(QOptTypeConverter &converter,
   patterns.add<ReduceLowering<ReduceSumOp>, ReduceLowering<ReduceMeanOp>,
                ReduceLowering<ReduceMaxOp>, ReduceLowering<ReduceMinOp>,
                ReduceLowering<ReduceProdOp>, ReduceLowering<ReduceL2Op>,
-               ReduceLowering<ReduceSumSquareOp>, ArgLowering<ArgMaxOp>,
+               ReduceLowering<ReduceSumSquareOp>, ReduceLowering<ReduceL1Op>,
+               ReduceLowering<ReduceLogSumOp>, ReduceLowering<ReduceLogSumExpOp>,
+               ArgLowering<ArgMaxOp>,
                ArgLowering<ArgMinOp>, SoftmaxLowering<SoftmaxOp>,
                SoftmaxLowering<LogSoftmaxOp>, LayerNormLowering>(
       converter, patterns.getContext());

@@ -532,6 +532,24 @@ LogicalResult GatherOp::inferResultTypes(SmallVectorImpl<Type> &types) {
   return success();
 }
 
+LogicalResult GatherElementsOp::inferResultTypes(SmallVectorImpl<Type> &types) {
+  Type elt = eltOf(getData());
+  auto data = rankedOf(getData()), idx = rankedOf(getIndices());
+  if (data && idx) {
+    if (data.getRank() != idx.getRank())
+      return emitOpError("indices rank ") << idx.getRank() << " differs from data rank "
+                                          << data.getRank();
+    if (!normalizeAxis(getAxis(), data.getRank()))
+      return emitOpError("axis ") << getAxis() << " is out of range";
+  }
+  if (!idx) {
+    types.push_back(UnrankedTensorType::get(elt));
+    return success();
+  }
+  types.push_back(RankedTensorType::get(idx.getShape(), elt));
+  return success();
+}
+
 LogicalResult SplitOp::inferResultTypes(SmallVectorImpl<Type> &types) {
   Type elt = eltOf(getInput());
   auto in = rankedOf(getInput());

@@ -200,6 +200,36 @@ def QOpt_GeluOp : QOpt_UnaryOp<"gelu", "Gaussian error linear unit",
     (ins DefaultValuedStrAttr<StrAttr, "none">:$approximate)> {
   let hasVerifier = 1;
 }
+def QOpt_TanOp : QOpt_UnaryOp<"tan", "Tangent">;
+def QOpt_AsinOp : QOpt_UnaryOp<"asin", "Arcsine">;
+def QOpt_AcosOp : QOpt_UnaryOp<"acos", "Arccosine">;
+def QOpt_AtanOp : QOpt_UnaryOp<"atan", "Arctangent">;
+def QOpt_SinhOp : QOpt_UnaryOp<"sinh", "Hyperbolic sine">;
+def QOpt_CoshOp : QOpt_UnaryOp<"cosh", "Hyperbolic cosine">;
+def QOpt_AsinhOp : QOpt_UnaryOp<"asinh", "Inverse hyperbolic sine">;
+def QOpt_AcoshOp : QOpt_UnaryOp<"acosh", "Inverse hyperbolic cosine">;
+def QOpt_AtanhOp : QOpt_UnaryOp<"atanh", "Inverse hyperbolic tangent">;
+def QOpt_SoftsignOp : QOpt_UnaryOp<"softsign", "x / (1 + |x|)">;
+def QOpt_MishOp : QOpt_UnaryOp<"mish", "x * tanh(softplus(x))">;
+def QOpt_SeluOp : QOpt_UnaryOp<"selu", "gamma * (x > 0 ? x : alpha * (exp(x) - 1))",
+    (ins DefaultValuedAttr<F32Attr, "1.67326319217681884765625">:$alpha,
+         DefaultValuedAttr<F32Attr, "1.05070102214813232421875">:$gamma)>;
+def QOpt_ThresholdedReluOp : QOpt_UnaryOp<"thresholded_relu", "x > alpha ? x : 0",
+    (ins DefaultValuedAttr<F32Attr, "1.0">:$alpha)>;
+def QOpt_CeluOp : QOpt_UnaryOp<"celu", "max(0, x) + min(0, alpha * (exp(x / alpha) - 1))",
+    (ins DefaultValuedAttr<F32Attr, "1.0">:$alpha)>;
+def QOpt_ShrinkOp : QOpt_UnaryOp<"shrink", "x < -lambd ? x + bias : (x > lambd ? x - bias : 0)",
+    (ins DefaultValuedAttr<F32Attr, "0.0">:$bias,
+         DefaultValuedAttr<F32Attr, "0.5">:$lambd)>;
+def QOpt_BitShiftOp : QOpt_BinaryOp<"bit_shift", "Bit shift of unsigned integers"> {
+  let arguments = (ins QOpt_Tensor:$lhs, QOpt_Tensor:$rhs, StrAttr:$direction);
+}
+def QOpt_TriluOp : QOpt_SharedInferOp<"trilu", "inferSameAsFirstOperand"> {
+  let summary = "Upper or lower triangle of the last two dims, shifted by k";
+  let arguments = (ins QOpt_Tensor:$input, QOpt_TensorOrNone:$k,
+                   DefaultValuedAttr<I64Attr, "1">:$upper);
+  let results = (outs QOpt_Tensor:$output);
+}
 def QOpt_SoftmaxOp : QOpt_UnaryOp<"softmax", "Softmax along one axis",
     (ins DefaultValuedAttr<I64Attr, "-1">:$axis)> { let hasVerifier = 1; }
 def QOpt_LogSoftmaxOp : QOpt_UnaryOp<"log_softmax", "Log-softmax along one axis",
@@ -287,6 +317,13 @@ def QOpt_GatherOp : QOpt_InferOp<"gather"> {
                    DefaultValuedAttr<I64Attr, "0">:$axis);
   let results = (outs QOpt_Tensor:$output);
   let hasFolder = 1;
+}
+
+def QOpt_GatherElementsOp : QOpt_InferOp<"gather_elements"> {
+  let summary = "out[i] = data[i with dim axis replaced by indices[i]]";
+  let arguments = (ins QOpt_Tensor:$data, QOpt_Tensor:$indices,
+                   DefaultValuedAttr<I64Attr, "0">:$axis);
+  let results = (outs QOpt_Tensor:$output);
 }
 
 def QOpt_SplitOp : QOpt_InferOp<"split"> {
@@ -453,6 +490,9 @@ def QOpt_ReduceMinOp : QOpt_ReduceOp<"reduce_min", "Minimum over axes">;
 def QOpt_ReduceProdOp : QOpt_ReduceOp<"reduce_prod", "Product over axes">;
 def QOpt_ReduceL2Op : QOpt_ReduceOp<"reduce_l2", "L2 norm over axes">;
 def QOpt_ReduceSumSquareOp : QOpt_ReduceOp<"reduce_sum_square", "Sum of squares over axes">;
+def QOpt_ReduceL1Op : QOpt_ReduceOp<"reduce_l1", "Sum of absolute values over axes">;
+def QOpt_ReduceLogSumOp : QOpt_ReduceOp<"reduce_log_sum", "log(sum) over axes">;
+def QOpt_ReduceLogSumExpOp : QOpt_ReduceOp<"reduce_log_sum_exp", "log(sum(exp)) over axes">;
 
 //===----------------------------------------------------------------------===//
 // ONNX quantized ops (as imported; later passes rewrite them to !quant types)
