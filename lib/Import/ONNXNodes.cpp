@@ -94,6 +94,7 @@ static const OpInfo kOps[] = {
     {"BitShift", "qopt.bit_shift", 2, 1},
     {"Trilu", "qopt.trilu", 2, 1},
     {"GatherElements", "qopt.gather_elements", 2, 1},
+    {"NegativeLogLikelihoodLoss", "qopt.negative_log_likelihood_loss", 3, 1},
     {"Gelu", "qopt.gelu", 1, 1},
     {"Softmax", "qopt.softmax", 1, 1},
     {"LogSoftmax", "qopt.log_softmax", 1, 1},
@@ -153,7 +154,7 @@ static const OpInfo kOps[] = {
 
 /// Ops handled without a table entry (aliases and constants).
 static const char *kSpecialOps[] = {"Constant", "Identity", "Dropout", "CastLike",
-                                    "Size"};
+                                    "Size", "SoftmaxCrossEntropyLoss"};
 
 static const OpInfo *lookup(StringRef opType) {
   for (const OpInfo &info : kOps)
@@ -331,6 +332,38 @@ LogicalResult GraphImporter::importNode(const onnx::NodeProto &node, Location lo
                                    : Type(UnrankedTensorType::get(to));
     values[node.output(0)] = CastOp::create(builder, loc, result, input(0),
                                             TypeAttr::get(to));
+    return success();
+  }
+  // SoftmaxCrossEntropyLoss = NegativeLogLikelihoodLoss(LogSoftmax(scores, 1));
+  // the optional second output is the log-probabilities.
+  if (opType == "SoftmaxCrossEntropyLoss") {
+    if (!input(0) || !input(1))
+      return nodeError(loc, node, opset) << "needs scores and labels";
+    StringAttr reduction = builder.getStringAttr("mean");
+    IntegerAttr ignore;
+    for (const auto &a : node.attribute()) {
+      if (a.name() == "reduction")
+        reduction = builder.getStringAttr(a.s());
+      else if (a.name() == "ignore_index")
+        ignore = builder.getI64IntegerAttr(a.i());
+      else
+        return nodeError(loc, node, opset) << "attribute '" << a.name()
+                                           << "' is unsupported";
+    }
+    Value logp = LogSoftmaxOp::create(builder, loc, input(0).getType(), input(0),
+                                      builder.getI64IntegerAttr(1));
+    auto nll = NegativeLogLikelihoodLossOp::create(
+        builder, loc, UnrankedTensorType::get(getElementTypeOrSelf(input(0).getType())),
+        logp, input(1), input(2) ? input(2) : none(loc), reduction, ignore);
+    SmallVector<Type> inferred;
+    if (failed(nll.inferResultTypes(inferred)))
+      return failure();
+    nll.getResult().setType(inferred[0]);
+    if (failed(mlir::verify(logp.getDefiningOp())) || failed(mlir::verify(nll)))
+      return failure();
+    values[node.output(0)] = nll;
+    if (node.output_size() > 1 && !node.output(1).empty())
+      values[node.output(1)] = logp;
     return success();
   }
   // Size: the product of Shape, as an i64 scalar.

@@ -386,6 +386,82 @@ struct LayerNormLowering : OpConversionPattern<LayerNormalizationOp> {
   }
 };
 
+/// NegativeLogLikelihoodLoss: one generic over the target computes each
+/// element's loss and weight; sum/mean reduce them.
+struct NLLLossLowering : OpConversionPattern<NegativeLogLikelihoodLossOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(NegativeLogLikelihoodLossOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    auto type = dyn_cast_or_null<RankedTensorType>(
+        getTypeConverter()->convertType(op.getType()));
+    Value x = adaptor.getInput(), target = adaptor.getTarget();
+    auto xType = rankedType(x), tType = rankedType(target);
+    if (!type || !xType || !tType || !isa<FloatType>(xType.getElementType()))
+      return unsupported(op, "needs ranked float input and integer target");
+    Location loc = op.getLoc();
+    Type elem = xType.getElementType();
+    int64_t rank = tType.getRank();
+    bool hasWeight = !isa<NoneType>(op.getWeight().getType());
+    Value weight = hasWeight ? adaptor.getWeight() : Value();
+    std::optional<int64_t> ignore = op.getIgnoreIndex();
+    Value classes = toIndex(rewriter, loc, sizesOf(rewriter, loc, x)[1]);
+    SmallVector<OpFoldResult> tSizes = sizesOf(rewriter, loc, target);
+    Value lossInit = emptyTensor(rewriter, loc, tSizes, elem);
+    Value wInit = emptyTensor(rewriter, loc, tSizes, elem);
+    auto id = rewriter.getMultiDimIdentityMap(rank);
+    auto generic = linalg::GenericOp::create(
+        rewriter, loc, TypeRange{lossInit.getType(), wInit.getType()},
+        ValueRange{target}, ValueRange{lossInit, wInit}, {id, id, id},
+        SmallVector<utils::IteratorType>(rank, utils::IteratorType::parallel),
+        [&](OpBuilder &b, Location l, ValueRange a) {
+          Value t = a[0];
+          Value zeroI = arith::ConstantIndexOp::create(b, l, 0);
+          Value oneI = arith::ConstantIndexOp::create(b, l, 1);
+          Value ti = arith::IndexCastOp::create(b, l, b.getIndexType(), t);
+          ti = arith::MinSIOp::create(b, l, arith::MaxSIOp::create(b, l, ti, zeroI),
+                                      arith::SubIOp::create(b, l, classes, oneI));
+          SmallVector<Value> idx = {linalg::IndexOp::create(b, l, 0), ti};
+          for (int64_t d = 1; d < rank; ++d)
+            idx.push_back(linalg::IndexOp::create(b, l, d));
+          Value v = tensor::ExtractOp::create(b, l, x, idx);
+          Value w = weight ? Value(tensor::ExtractOp::create(b, l, weight, ValueRange{ti}))
+                           : scalarConst(b, l, elem, 1);
+          if (ignore) {
+            Value ig = arith::CmpIOp::create(b, l, arith::CmpIPredicate::eq, t,
+                                             scalarConst(b, l, t.getType(), *ignore));
+            w = arith::SelectOp::create(b, l, ig, scalarConst(b, l, elem, 0), w);
+          }
+          Value loss = arith::NegFOp::create(b, l, arith::MulFOp::create(b, l, v, w));
+          linalg::YieldOp::create(b, l, ValueRange{loss, w});
+        });
+    Value loss = generic.getResult(0);
+    StringRef red = op.getReduction();
+    if (red != "none") {
+      SmallVector<int64_t> all;
+      for (int64_t d = 0; d < rank; ++d)
+        all.push_back(d);
+      auto addF = [](OpBuilder &b, Location l, ValueRange a) -> Value {
+        return arith::AddFOp::create(b, l, a[0], a[1]);
+      };
+      Value zero = scalarConst(rewriter, loc, elem, 0);
+      loss = buildReduction(rewriter, loc, loss, all, zero, addF);
+      if (red == "mean") {
+        Value wsum = buildReduction(rewriter, loc, generic.getResult(1), all, zero, addF);
+        loss = buildElementwise(rewriter, loc, ValueRange{loss, wsum},
+                                cast<RankedTensorType>(loss.getType()),
+                                [](OpBuilder &b, Location l, ValueRange a) -> Value {
+                                  return arith::DivFOp::create(b, l, a[0], a[1]);
+                                });
+      }
+    }
+    if (loss.getType() != type)
+      loss = tensor::CastOp::create(rewriter, loc, type, loss);
+    rewriter.replaceOp(op, loss);
+    return success();
+  }
+};
+
 } // namespace
 
 void qopt::lowering::populateReductionPatterns(QOptTypeConverter &converter,
@@ -397,6 +473,6 @@ void qopt::lowering::populateReductionPatterns(QOptTypeConverter &converter,
                ReduceLowering<ReduceLogSumOp>, ReduceLowering<ReduceLogSumExpOp>,
                ArgLowering<ArgMaxOp>,
                ArgLowering<ArgMinOp>, SoftmaxLowering<SoftmaxOp>,
-               SoftmaxLowering<LogSoftmaxOp>, LayerNormLowering>(
+               SoftmaxLowering<LogSoftmaxOp>, LayerNormLowering, NLLLossLowering>(
       converter, patterns.getContext());
 }

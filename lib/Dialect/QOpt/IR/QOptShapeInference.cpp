@@ -532,6 +532,27 @@ LogicalResult GatherOp::inferResultTypes(SmallVectorImpl<Type> &types) {
   return success();
 }
 
+LogicalResult
+NegativeLogLikelihoodLossOp::inferResultTypes(SmallVectorImpl<Type> &types) {
+  Type elt = eltOf(getInput());
+  StringRef red = getReduction();
+  if (red != "none" && red != "sum" && red != "mean")
+    return emitOpError("reduction must be none, sum or mean, got '") << red << "'";
+  auto in = rankedOf(getInput()), tgt = rankedOf(getTarget());
+  if (in && tgt && in.getRank() != tgt.getRank() + 1)
+    return emitOpError("input rank ") << in.getRank() << " must be target rank + 1";
+  if (red != "none") {
+    types.push_back(RankedTensorType::get({}, elt));
+    return success();
+  }
+  if (!tgt) {
+    types.push_back(UnrankedTensorType::get(elt));
+    return success();
+  }
+  types.push_back(RankedTensorType::get(tgt.getShape(), elt));
+  return success();
+}
+
 LogicalResult GatherElementsOp::inferResultTypes(SmallVectorImpl<Type> &types) {
   Type elt = eltOf(getData());
   auto data = rankedOf(getData()), idx = rankedOf(getIndices());

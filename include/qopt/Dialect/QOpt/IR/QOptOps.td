@@ -409,6 +409,21 @@ def QOpt_LayerNormalizationOp : QOpt_SharedInferOp<"layer_normalization",
   let hasVerifier = 1;
 }
 
+def QOpt_NegativeLogLikelihoodLossOp : QOpt_InferOp<"negative_log_likelihood_loss"> {
+  let summary = "ONNX NegativeLogLikelihoodLoss: -input[n, target[n, d], d] * weight[target]";
+  let description = [{
+    `input` is [N, C, d...], `target` [N, d...] (integer class indices),
+    `weight` an optional [C]. Targets equal to `ignore_index` contribute 0
+    and no weight. `reduction` is `none` (result shaped like target), `sum`,
+    or `mean` (sum divided by the total weight of non-ignored targets).
+  }];
+  let arguments = (ins QOpt_Tensor:$input, QOpt_Tensor:$target,
+                   QOpt_TensorOrNone:$weight,
+                   DefaultValuedStrAttr<StrAttr, "mean">:$reduction,
+                   OptionalAttr<I64Attr>:$ignore_index);
+  let results = (outs QOpt_Tensor:$loss);
+}
+
 def QOpt_MatMulOp : QOpt_InferOp<"matmul"> {
   let summary = "Numpy matmul (batched, broadcasting)";
   let arguments = (ins QOpt_Tensor:$A, QOpt_Tensor:$B);
