@@ -548,7 +548,62 @@ LogicalResult GraphImporter::importNode(const onnx::NodeProto &node, Location lo
   if (numResults > node.output_size())
     return nodeError(loc, node, opset) << "has " << node.output_size()
                                        << " outputs, expected " << numResults;
-  for (int i = numResults; i < node.output_size(); ++i)
+  // LayerNormalization's Mean and InvStdDev outputs, when used, are computed
+  // alongside (ReduceMean, Sub, Mul, ReduceMean, Add, Sqrt, Reciprocal).
+  bool layerNormStats = false;
+  if (opType == "LayerNormalization" && node.output_size() > 1 && operands[0]) {
+    bool used = false;
+    for (int i = 1; i < node.output_size(); ++i)
+      used |= !node.output(i).empty() && usedNames.contains(node.output(i));
+    auto xt = dyn_cast<RankedTensorType>(operands[0].getType());
+    if (used && xt) {
+      int64_t axis = -1;
+      float eps = 1e-5f;
+      if (auto *a = attr("axis"))
+        axis = a->i();
+      if (auto *a = attr("epsilon"))
+        eps = a->f();
+      auto nAxis = normalizeAxis(axis, xt.getRank());
+      if (!nAxis)
+        return nodeError(loc, node, opset) << "axis " << axis << " is out of range";
+      SmallVector<int64_t> axes;
+      for (int64_t d = *nAxis; d < xt.getRank(); ++d)
+        axes.push_back(d);
+      auto build = [&](StringRef name, ValueRange ins,
+                       ArrayRef<NamedAttribute> attrs = {}) -> Value {
+        OperationState st(loc, name);
+        st.addOperands(ins);
+        st.addAttributes(attrs);
+        st.addTypes(UnrankedTensorType::get(xt.getElementType()));
+        Operation *o = builder.create(st);
+        SmallVector<Type> types;
+        if (failed(cast<InferShapesOpInterface>(o).inferResultTypes(types)))
+          return Value();
+        o->getResult(0).setType(types[0]);
+        return o->getResult(0);
+      };
+      Value axesV = constI64(axes, loc);
+      Value epsV = ConstantOp::create(
+          builder, loc,
+          DenseElementsAttr::get(RankedTensorType::get({}, xt.getElementType()),
+                                 builder.getFloatAttr(xt.getElementType(), eps)));
+      Value mean = build("qopt.reduce_mean", {operands[0], axesV});
+      Value centered = mean ? build("qopt.sub", {operands[0], mean}) : Value();
+      Value sq = centered ? build("qopt.mul", {centered, centered}) : Value();
+      Value var = sq ? build("qopt.reduce_mean", {sq, axesV}) : Value();
+      Value veps = var ? build("qopt.add", {var, epsV}) : Value();
+      Value sd = veps ? build("qopt.sqrt", {veps}) : Value();
+      Value inv = sd ? build("qopt.reciprocal", {sd}) : Value();
+      if (!inv)
+        return failure();
+      if (!node.output(1).empty())
+        values[node.output(1)] = mean;
+      if (node.output_size() > 2 && !node.output(2).empty())
+        values[node.output(2)] = inv;
+      layerNormStats = true;
+    }
+  }
+  for (int i = numResults; i < node.output_size() && !layerNormStats; ++i)
     if (!node.output(i).empty() && usedNames.contains(node.output(i)))
       return nodeError(loc, node, opset) << "output #" << i << " ('" << node.output(i)
                                          << "') is unsupported";

@@ -130,8 +130,10 @@ struct ReshapeLikeLowering : QOptPattern<OpT> {
     IndexMath m{rewriter, loc};
     SmallVector<OpFoldResult> in = sizesOf(rewriter, loc, data), sizes;
     if constexpr (std::is_same_v<OpT, FlattenOp>) {
-      auto axis = normalizeAxis(op.getAxis(), inType.getRank() + 1);
-      if (!axis)
+      // Flatten's axis is in [-r, r]; a negative one counts from r.
+      int64_t r = inType.getRank();
+      std::optional<int64_t> axis = op.getAxis() < 0 ? op.getAxis() + r : op.getAxis();
+      if (*axis < 0 || *axis > r)
         return unsupported(op, "axis out of range");
       OpFoldResult outer = m.c(1), inner = m.c(1);
       for (int64_t i = 0; i < inType.getRank(); ++i)
