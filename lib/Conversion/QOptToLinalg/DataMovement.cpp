@@ -24,14 +24,9 @@ template <typename OpT>
 struct QOptPattern : OpConversionPattern<OpT> {
   using OpConversionPattern<OpT>::OpConversionPattern;
   RankedTensorType resultType(Operation *op, unsigned i = 0) const {
-    return dyn_cast_or_null<RankedTensorType>(
-        this->getTypeConverter()->convertType(op->getResult(i).getType()));
+    return convertedType(this->getTypeConverter(), op->getResult(i).getType());
   }
 };
-
-RankedTensorType rankedType(Value v) {
-  return dyn_cast<RankedTensorType>(v.getType());
-}
 
 /// Reshape: sizes from the shape operand (0 copies the input dim unless
 /// allowzero, -1 takes what is left).
@@ -199,10 +194,7 @@ struct TransposeLowering : QOptPattern<TransposeOp> {
     Value init = emptyTensor(rewriter, loc, sizes, type.getElementType());
     Value r = linalg::TransposeOp::create(rewriter, loc, data, init, perm)
                   .getResult()[0];
-    if (r.getType() != type)
-      r = tensor::CastOp::create(rewriter, loc, type, r);
-    rewriter.replaceOp(op, r);
-    return success();
+    return replaceWithCast(rewriter, op, r, type);
   }
 };
 
@@ -246,10 +238,7 @@ struct ConcatLowering : QOptPattern<ConcatOp> {
                                           strides);
       offset = m.add(offset, vs[*axis]);
     }
-    if (acc.getType() != type)
-      acc = tensor::CastOp::create(rewriter, loc, type, acc);
-    rewriter.replaceOp(op, acc);
-    return success();
+    return replaceWithCast(rewriter, op, acc, type);
   }
 };
 
@@ -490,16 +479,7 @@ struct GatherLowering : QOptPattern<GatherOp> {
     Value res = buildGatherGeneric(
         rewriter, loc, data, type, sizes, ValueRange{indices}, {imap},
         [&](OpBuilder &b, Location l, ValueRange idx, ValueRange extra) {
-          Value i = arith::IndexCastOp::create(b, l, b.getIndexType(), extra[0]);
-          Value zero = arith::ConstantIndexOp::create(b, l, 0);
-          Value neg = arith::CmpIOp::create(b, l, arith::CmpIPredicate::slt, i, zero);
-          i = arith::SelectOp::create(b, l, neg,
-                                      arith::AddIOp::create(b, l, i, axisDim), i);
-          // Out-of-range indices are clamped rather than read out of bounds.
-          Value one = arith::ConstantIndexOp::create(b, l, 1);
-          i = arith::MaxSIOp::create(b, l, i, zero);
-          i = arith::MinSIOp::create(b, l, i,
-                                     arith::SubIOp::create(b, l, axisDim, one));
+          Value i = wrapAndClampIndex(b, l, extra[0], axisDim);
           SmallVector<Value> src;
           for (int64_t d = 0; d < *axis; ++d)
             src.push_back(idx[d]);
@@ -533,13 +513,7 @@ struct GatherElementsLowering : QOptPattern<GatherElementsOp> {
         rewriter, loc, data, type, sizesOf(rewriter, loc, indices), ValueRange{indices},
         {rewriter.getMultiDimIdentityMap(r)},
         [&](OpBuilder &b, Location l, ValueRange idx, ValueRange extra) {
-          Value i = arith::IndexCastOp::create(b, l, b.getIndexType(), extra[0]);
-          Value zero = arith::ConstantIndexOp::create(b, l, 0);
-          Value one = arith::ConstantIndexOp::create(b, l, 1);
-          Value neg = arith::CmpIOp::create(b, l, arith::CmpIPredicate::slt, i, zero);
-          i = arith::SelectOp::create(b, l, neg, arith::AddIOp::create(b, l, i, axisDim), i);
-          i = arith::MinSIOp::create(b, l, arith::MaxSIOp::create(b, l, i, zero),
-                                     arith::SubIOp::create(b, l, axisDim, one));
+          Value i = wrapAndClampIndex(b, l, extra[0], axisDim);
           SmallVector<Value> src(idx.begin(), idx.end());
           src[*axis] = i;
           return src;
@@ -586,10 +560,7 @@ struct TriluLowering : QOptPattern<TriluOp> {
                                                 .getResult());
                   })
                   .getResult(0);
-    if (r.getType() != type)
-      r = tensor::CastOp::create(rewriter, loc, type, r);
-    rewriter.replaceOp(op, r);
-    return success();
+    return replaceWithCast(rewriter, op, r, type);
   }
 };
 
@@ -718,10 +689,7 @@ struct PadLowering : QOptPattern<PadOp> {
     } else {
       return unsupported(op, "pad mode '" + mode + "'");
     }
-    if (r.getType() != type)
-      r = tensor::CastOp::create(rewriter, loc, type, r);
-    rewriter.replaceOp(op, r);
-    return success();
+    return replaceWithCast(rewriter, op, r, type);
   }
 };
 
@@ -779,10 +747,7 @@ struct ConstantOfShapeLowering : QOptPattern<ConstantOfShapeOp> {
                           ? shapeElement(rewriter, loc, adaptor.getInput(), d)
                           : rewriter.getIndexAttr(type.getDimSize(d)));
     Value r = filledTensor(rewriter, loc, sizes, fill);
-    if (r.getType() != type)
-      r = tensor::CastOp::create(rewriter, loc, type, r);
-    rewriter.replaceOp(op, r);
-    return success();
+    return replaceWithCast(rewriter, op, r, type);
   }
 };
 
@@ -844,10 +809,7 @@ struct RangeLowering : QOptPattern<RangeOp> {
                     linalg::YieldOp::create(b, l, v);
                   })
                   .getResult(0);
-    if (r.getType() != type)
-      r = tensor::CastOp::create(rewriter, loc, type, r);
-    rewriter.replaceOp(op, r);
-    return success();
+    return replaceWithCast(rewriter, op, r, type);
   }
 };
 

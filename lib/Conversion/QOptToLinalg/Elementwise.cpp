@@ -442,8 +442,7 @@ struct ElementwiseLowering : OpConversionPattern<OpT> {
   LogicalResult
   matchAndRewrite(OpT op, typename OpT::Adaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
-    auto resultType = dyn_cast_or_null<RankedTensorType>(
-        this->getTypeConverter()->convertType(op->getResult(0).getType()));
+    auto resultType = convertedType(this->getTypeConverter(), op->getResult(0).getType());
     if (!resultType)
       return unsupported(op, "result has no rank");
     ValueRange operands = adaptor.getOperands();
@@ -482,8 +481,7 @@ struct ClipLowering : OpConversionPattern<ClipOp> {
   LogicalResult
   matchAndRewrite(ClipOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
-    auto resultType = dyn_cast_or_null<RankedTensorType>(
-        getTypeConverter()->convertType(op.getType()));
+    auto resultType = convertedType(getTypeConverter(), op.getType());
     if (!resultType || !isa<RankedTensorType>(adaptor.getInput().getType()))
       return unsupported(op, "unranked tensor");
     Location loc = op.getLoc();
@@ -516,8 +514,7 @@ struct CastLowering : OpConversionPattern<CastOp> {
   LogicalResult
   matchAndRewrite(CastOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
-    auto resultType = dyn_cast_or_null<RankedTensorType>(
-        getTypeConverter()->convertType(op.getType()));
+    auto resultType = convertedType(getTypeConverter(), op.getType());
     if (!resultType || !isa<RankedTensorType>(adaptor.getInput().getType()))
       return unsupported(op, "unranked tensor");
     Type from = getElementTypeOrSelf(op.getInput().getType());

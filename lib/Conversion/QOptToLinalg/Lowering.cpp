@@ -57,6 +57,24 @@ LogicalResult unsupported(Operation *op, const Twine &why) {
   return op->emitError("cannot lower '") << op->getName() << "': " << why;
 }
 
+LogicalResult replaceWithCast(ConversionPatternRewriter &rewriter, Operation *op,
+                              Value v, RankedTensorType type) {
+  if (v.getType() != type)
+    v = tensor::CastOp::create(rewriter, op->getLoc(), type, v);
+  rewriter.replaceOp(op, v);
+  return success();
+}
+
+Value wrapAndClampIndex(OpBuilder &b, Location loc, Value intValue, Value dim) {
+  Value i = arith::IndexCastOp::create(b, loc, b.getIndexType(), intValue);
+  Value zero = arith::ConstantIndexOp::create(b, loc, 0);
+  Value one = arith::ConstantIndexOp::create(b, loc, 1);
+  Value neg = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, i, zero);
+  i = arith::SelectOp::create(b, loc, neg, arith::AddIOp::create(b, loc, i, dim), i);
+  return arith::MinSIOp::create(b, loc, arith::MaxSIOp::create(b, loc, i, zero),
+                                arith::SubIOp::create(b, loc, dim, one));
+}
+
 SmallVector<OpFoldResult> sizesOf(OpBuilder &b, Location loc, Value v) {
   return tensor::getMixedSizes(b, loc, v);
 }

@@ -30,6 +30,29 @@ bool isUnsigned(mlir::Type t);
 /// combinations the lowering does not handle.
 llvm::LogicalResult unsupported(mlir::Operation *op, const llvm::Twine &why);
 
+/// The value's type if it is a ranked tensor, else null.
+inline mlir::RankedTensorType rankedType(mlir::Value v) {
+  return llvm::dyn_cast<mlir::RankedTensorType>(v.getType());
+}
+
+/// `t` converted by `converter` when that gives a ranked tensor, else null.
+inline mlir::RankedTensorType convertedType(const mlir::TypeConverter *converter,
+                                            mlir::Type t) {
+  return llvm::dyn_cast_or_null<mlir::RankedTensorType>(converter->convertType(t));
+}
+
+/// Replaces `op` with `v`, casting to `type` first if their types differ
+/// (static vs dynamic dims).
+llvm::LogicalResult replaceWithCast(mlir::ConversionPatternRewriter &rewriter,
+                                    mlir::Operation *op, mlir::Value v,
+                                    mlir::RankedTensorType type);
+
+/// An index read from an integer tensor element: negative values count from
+/// `dim`, and the result is clamped to [0, dim - 1] so that an out-of-range
+/// index never reads out of bounds.
+mlir::Value wrapAndClampIndex(mlir::OpBuilder &b, mlir::Location loc,
+                              mlir::Value intValue, mlir::Value dim);
+
 /// Sizes of a ranked tensor value (static as attributes, dynamic via tensor.dim).
 llvm::SmallVector<mlir::OpFoldResult> sizesOf(mlir::OpBuilder &b,
                                               mlir::Location loc,

@@ -19,10 +19,6 @@ using namespace qopt::lowering;
 
 namespace {
 
-RankedTensorType rankedType(Value v) {
-  return dyn_cast<RankedTensorType>(v.getType());
-}
-
 SmallVector<int64_t> attrOr(std::optional<ArrayRef<int64_t>> a, size_t n,
                             int64_t dflt) {
   if (a && !a->empty())
@@ -311,8 +307,7 @@ struct ConvLowering : OpConversionPattern<ConvOp> {
   LogicalResult
   matchAndRewrite(ConvOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
-    auto type = dyn_cast_or_null<RankedTensorType>(
-        getTypeConverter()->convertType(op.getType()));
+    auto type = convertedType(getTypeConverter(), op.getType());
     Value x = adaptor.getX(), w = adaptor.getW();
     auto xType = rankedType(x), wType = rankedType(w);
     if (!type || !xType || !wType || xType.getRank() < 3)
@@ -344,10 +339,7 @@ struct ConvLowering : OpConversionPattern<ConvOp> {
     Value bias = isa<NoneType>(op.getB().getType()) ? Value() : adaptor.getB();
     Value r = convCore(rewriter, loc, padded, w, bias, win.strides,
                        win.dilations, op.getGroup(), outSizes);
-    if (r.getType() != type)
-      r = tensor::CastOp::create(rewriter, loc, type, r);
-    rewriter.replaceOp(op, r);
-    return success();
+    return replaceWithCast(rewriter, op, r, type);
   }
 };
 
@@ -359,8 +351,7 @@ struct ConvTransposeLowering : OpConversionPattern<ConvTransposeOp> {
   LogicalResult
   matchAndRewrite(ConvTransposeOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
-    auto type = dyn_cast_or_null<RankedTensorType>(
-        getTypeConverter()->convertType(op.getType()));
+    auto type = convertedType(getTypeConverter(), op.getType());
     Value x = adaptor.getX(), w = adaptor.getW();
     auto xType = rankedType(x), wType = rankedType(w);
     if (!type || !xType || !wType || xType.getRank() < 3)
@@ -480,10 +471,7 @@ struct ConvTransposeLowering : OpConversionPattern<ConvTransposeOp> {
     Value bias = isa<NoneType>(op.getB().getType()) ? Value() : adaptor.getB();
     SmallVector<int64_t> ones(spatial, 1);
     Value r = convCore(rewriter, loc, padded, wf, bias, ones, d, group, outSizes);
-    if (r.getType() != type)
-      r = tensor::CastOp::create(rewriter, loc, type, r);
-    rewriter.replaceOp(op, r);
-    return success();
+    return replaceWithCast(rewriter, op, r, type);
   }
 };
 
@@ -499,8 +487,7 @@ struct MatMulLowering : OpConversionPattern<MatMulOp> {
   LogicalResult
   matchAndRewrite(MatMulOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
-    auto type = dyn_cast_or_null<RankedTensorType>(
-        getTypeConverter()->convertType(op.getType()));
+    auto type = convertedType(getTypeConverter(), op.getType());
     Value a = adaptor.getA(), bv = adaptor.getB();
     auto aType = rankedType(a), bType = rankedType(bv);
     if (!type || !aType || !bType)
@@ -624,8 +611,7 @@ struct GemmLowering : OpConversionPattern<GemmOp> {
   LogicalResult
   matchAndRewrite(GemmOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
-    auto type = dyn_cast_or_null<RankedTensorType>(
-        getTypeConverter()->convertType(op.getType()));
+    auto type = convertedType(getTypeConverter(), op.getType());
     Value a = adaptor.getA(), bv = adaptor.getB();
     if (!type || !rankedType(a) || !rankedType(bv) || rankedType(a).getRank() != 2 ||
         rankedType(bv).getRank() != 2 || !isa<FloatType>(type.getElementType()))
@@ -687,10 +673,7 @@ struct GemmLowering : OpConversionPattern<GemmOp> {
           },
           sizes);
     }
-    if (r.getType() != type)
-      r = tensor::CastOp::create(rewriter, loc, type, r);
-    rewriter.replaceOp(op, r);
-    return success();
+    return replaceWithCast(rewriter, op, r, type);
   }
 };
 
@@ -756,8 +739,7 @@ struct PoolLowering : OpConversionPattern<OpT> {
   LogicalResult
   matchAndRewrite(OpT op, typename OpT::Adaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
-    auto type = dyn_cast_or_null<RankedTensorType>(
-        this->getTypeConverter()->convertType(op->getResult(0).getType()));
+    auto type = convertedType(this->getTypeConverter(), op->getResult(0).getType());
     Value x = adaptor.getX();
     auto xType = rankedType(x);
     if (!type || !xType || xType.getRank() < 3)
@@ -851,10 +833,7 @@ struct PoolLowering : OpConversionPattern<OpT> {
             outSizes);
       }
     }
-    if (r.getType() != type)
-      r = tensor::CastOp::create(rewriter, loc, type, r);
-    rewriter.replaceOp(op, r);
-    return success();
+    return replaceWithCast(rewriter, op, r, type);
   }
 };
 
@@ -865,8 +844,7 @@ struct GlobalPoolLowering : OpConversionPattern<OpT> {
   LogicalResult
   matchAndRewrite(OpT op, typename OpT::Adaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
-    auto type = dyn_cast_or_null<RankedTensorType>(
-        this->getTypeConverter()->convertType(op.getType()));
+    auto type = convertedType(this->getTypeConverter(), op.getType());
     Value x = adaptor.getX();
     auto xType = rankedType(x);
     if (!type || !xType || xType.getRank() < 3 ||
@@ -903,10 +881,7 @@ struct GlobalPoolLowering : OpConversionPattern<OpT> {
           });
     }
     r = keepDims(rewriter, loc, r, axes, rank);
-    if (r.getType() != type)
-      r = tensor::CastOp::create(rewriter, loc, type, r);
-    rewriter.replaceOp(op, r);
-    return success();
+    return replaceWithCast(rewriter, op, r, type);
   }
 };
 
@@ -915,8 +890,7 @@ struct BatchNormLowering : OpConversionPattern<BatchNormalizationOp> {
   LogicalResult
   matchAndRewrite(BatchNormalizationOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
-    auto type = dyn_cast_or_null<RankedTensorType>(
-        getTypeConverter()->convertType(op.getType()));
+    auto type = convertedType(getTypeConverter(), op.getType());
     Value x = adaptor.getX();
     auto xType = rankedType(x);
     if (!type || !xType || xType.getRank() < 2 ||
@@ -962,8 +936,7 @@ struct ResizeLowering : OpConversionPattern<ResizeOp> {
   LogicalResult
   matchAndRewrite(ResizeOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
-    auto type = dyn_cast_or_null<RankedTensorType>(
-        getTypeConverter()->convertType(op.getType()));
+    auto type = convertedType(getTypeConverter(), op.getType());
     Value x = adaptor.getX();
     auto xType = rankedType(x);
     if (!type || !xType || !isa<FloatType>(xType.getElementType()))
@@ -1162,10 +1135,7 @@ struct ResizeLowering : OpConversionPattern<ResizeOp> {
             acc = castScalar(b, l, acc, f32, false, elem, false);
           linalg::YieldOp::create(b, l, acc);
         }).getResult(0);
-    if (r.getType() != type)
-      r = tensor::CastOp::create(rewriter, loc, type, r);
-    rewriter.replaceOp(op, r);
-    return success();
+    return replaceWithCast(rewriter, op, r, type);
   }
 };
 

@@ -12,10 +12,6 @@ using namespace qopt::lowering;
 
 namespace {
 
-RankedTensorType rankedType(Value v) {
-  return dyn_cast<RankedTensorType>(v.getType());
-}
-
 enum class Red { Sum, Mean, Max, Min, Prod, L2, SumSquare, L1, LogSum, LogSumExp };
 
 template <typename OpT> constexpr Red kindOf();
@@ -52,8 +48,7 @@ struct ReduceLowering : OpConversionPattern<OpT> {
   matchAndRewrite(OpT op, typename OpT::Adaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
     constexpr Red kind = kindOf<OpT>();
-    auto type = dyn_cast_or_null<RankedTensorType>(
-        this->getTypeConverter()->convertType(op.getType()));
+    auto type = convertedType(this->getTypeConverter(), op.getType());
     Value x = adaptor.getData();
     auto xType = rankedType(x);
     if (!type || !xType)
@@ -167,10 +162,7 @@ struct ReduceLowering : OpConversionPattern<OpT> {
     }
     if (op.getKeepdims())
       r = keepDims(rewriter, loc, r, axes, rank);
-    if (r.getType() != type)
-      r = tensor::CastOp::create(rewriter, loc, type, r);
-    rewriter.replaceOp(op, r);
-    return success();
+    return replaceWithCast(rewriter, op, r, type);
   }
 };
 
@@ -181,8 +173,7 @@ struct ArgLowering : OpConversionPattern<OpT> {
   LogicalResult
   matchAndRewrite(OpT op, typename OpT::Adaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
-    auto type = dyn_cast_or_null<RankedTensorType>(
-        this->getTypeConverter()->convertType(op.getType()));
+    auto type = convertedType(this->getTypeConverter(), op.getType());
     Value x = adaptor.getData();
     auto xType = rankedType(x);
     if (!type || !xType)
@@ -243,10 +234,7 @@ struct ArgLowering : OpConversionPattern<OpT> {
     Value r = generic.getResult(1);
     if (op.getKeepdims())
       r = keepDims(rewriter, loc, r, {*axis}, rank);
-    if (r.getType() != type)
-      r = tensor::CastOp::create(rewriter, loc, type, r);
-    rewriter.replaceOp(op, r);
-    return success();
+    return replaceWithCast(rewriter, op, r, type);
   }
 };
 
@@ -310,8 +298,7 @@ struct SoftmaxLowering : OpConversionPattern<OpT> {
   LogicalResult
   matchAndRewrite(OpT op, typename OpT::Adaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
-    auto type = dyn_cast_or_null<RankedTensorType>(
-        this->getTypeConverter()->convertType(op.getType()));
+    auto type = convertedType(this->getTypeConverter(), op.getType());
     Value x = adaptor.getInput();
     auto xType = rankedType(x);
     if (!type || !xType || !isa<FloatType>(xType.getElementType()))
@@ -321,10 +308,7 @@ struct SoftmaxLowering : OpConversionPattern<OpT> {
       return unsupported(op, "axis out of range");
     Value r = softmax(rewriter, op.getLoc(), x, *axis,
                       std::is_same_v<OpT, LogSoftmaxOp>);
-    if (r.getType() != type)
-      r = tensor::CastOp::create(rewriter, op.getLoc(), type, r);
-    rewriter.replaceOp(op, r);
-    return success();
+    return replaceWithCast(rewriter, op, r, type);
   }
 };
 
@@ -333,8 +317,7 @@ struct LayerNormLowering : OpConversionPattern<LayerNormalizationOp> {
   LogicalResult
   matchAndRewrite(LayerNormalizationOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
-    auto type = dyn_cast_or_null<RankedTensorType>(
-        getTypeConverter()->convertType(op.getType()));
+    auto type = convertedType(getTypeConverter(), op.getType());
     Value x = adaptor.getX();
     auto xType = rankedType(x);
     if (!type || !xType || !isa<FloatType>(xType.getElementType()))
@@ -393,8 +376,7 @@ struct NLLLossLowering : OpConversionPattern<NegativeLogLikelihoodLossOp> {
   LogicalResult
   matchAndRewrite(NegativeLogLikelihoodLossOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
-    auto type = dyn_cast_or_null<RankedTensorType>(
-        getTypeConverter()->convertType(op.getType()));
+    auto type = convertedType(getTypeConverter(), op.getType());
     Value x = adaptor.getInput(), target = adaptor.getTarget();
     auto xType = rankedType(x), tType = rankedType(target);
     if (!type || !xType || !tType || !isa<FloatType>(xType.getElementType()))
@@ -455,10 +437,7 @@ struct NLLLossLowering : OpConversionPattern<NegativeLogLikelihoodLossOp> {
                                 });
       }
     }
-    if (loss.getType() != type)
-      loss = tensor::CastOp::create(rewriter, loc, type, loss);
-    rewriter.replaceOp(op, loss);
-    return success();
+    return replaceWithCast(rewriter, op, loss, type);
   }
 };
 
