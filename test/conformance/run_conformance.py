@@ -106,6 +106,14 @@ def run_test(bindir, test_dir, timeout, keep):
                 with open(exp_file, "rb") as f:
                     t.ParseFromString(f.read())
                 expected = numpy_helper.to_array(t)
+                if t.data_type == onnx.TensorProto.BFLOAT16:
+                    # qopt-run writes bf16 as uint16 bit patterns.
+                    got = np.load(os.path.join(out_dir, file_safe(out_names[i]) + ".npy"))
+                    got = (got.astype(np.uint32) << 16).view(np.float32)
+                    why = compare(expected.astype(np.float32), got)
+                    if why:
+                        return "fail", f"{os.path.basename(ds)} output {i}: {why}"
+                    continue
                 if i >= len(out_names):
                     return "fail", f"model has fewer outputs than {exp_file}"
                 got_file = os.path.join(out_dir, file_safe(out_names[i]) + ".npy")

@@ -194,6 +194,9 @@ int main(int argc, char **argv) {
               QOPT_MAX_RANK);
       return 1;
     }
+    // numpy has no bfloat16: bf16 inputs come as uint16 bit patterns.
+    if (api.inputDtype(model, i) == QOPT_DTYPE_BF16 && tensors[i].dtype == QOPT_DTYPE_U16)
+      tensors[i].dtype = QOPT_DTYPE_BF16;
     qopt_tensor &t = ins[i];
     memset(&t, 0, sizeof(t));
     t.data = tensors[i].data.data();
@@ -261,7 +264,8 @@ int main(int argc, char **argv) {
     }
     if (!outputDir.empty()) {
       HostTensor h;
-      h.dtype = o.dtype;
+      // bf16 outputs are written as their uint16 bit patterns.
+      h.dtype = o.dtype == QOPT_DTYPE_BF16 ? QOPT_DTYPE_U16 : o.dtype;
       h.shape.assign(o.shape, o.shape + o.rank);
       h.data.assign(static_cast<const char *>(o.data),
                     static_cast<const char *>(o.data) + bytes);
