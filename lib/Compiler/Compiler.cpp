@@ -39,8 +39,9 @@ void registerCompilerDialects(DialectRegistry &registry) {
 }
 
 std::string lowerToLLVMPipelineText(const CompileOptions &options) {
-  std::string p = "builtin.module(qopt-model-interface,convert-qopt-to-linalg,"
-                  "canonicalize,cse,";
+  std::string p = "builtin.module(qopt-model-interface,"
+                  "func.func(qopt-lower-quantized),canonicalize,cse,"
+                  "convert-qopt-to-linalg,canonicalize,cse,";
   if (options.optLevel > 0)
     p += "func.func(qopt-fuse-elementwise),canonicalize,cse,";
   p += "one-shot-bufferize{bufferize-function-boundaries "
@@ -261,6 +262,29 @@ LogicalResult linkSharedLibrary(StringRef objectPath, StringRef outputPath,
     return failure();
   }
   return success();
+}
+
+LogicalResult compileToSharedLibrary(ModuleOp module, const CompileOptions &options,
+                                    StringRef outputPath, std::string &error) {
+  PassManager pm(module.getContext());
+  if (failed(buildLowerToLLVMPipeline(pm, options)) || failed(pm.run(module))) {
+    error = "lowering failed";
+    return failure();
+  }
+  llvm::LLVMContext llvmContext;
+  auto llvmModule = translateToLLVMIR(module, llvmContext, options, error);
+  if (!llvmModule)
+    return failure();
+  SmallString<256> obj;
+  if (auto ec = llvm::sys::fs::createTemporaryFile("qoptc", "o", obj)) {
+    error = "cannot create a temporary object: " + ec.message();
+    return failure();
+  }
+  LogicalResult ok = emitObjectFile(*llvmModule, obj, options, error);
+  if (succeeded(ok))
+    ok = linkSharedLibrary(obj, outputPath, error);
+  llvm::sys::fs::remove(obj);
+  return ok;
 }
 
 } // namespace qopt

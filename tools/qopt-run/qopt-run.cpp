@@ -7,7 +7,8 @@
 // names), otherwise by position. Outputs are written as DIR/<name>.npy.
 //
 //===----------------------------------------------------------------------===//
-#include "TensorIO.h"
+#include "qopt/Support/ModelLibrary.h"
+#include "qopt/Support/TensorIO.h"
 
 #include "qopt-c/Runtime.h"
 
@@ -15,7 +16,6 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
-#include <dlfcn.h>
 #include <map>
 #include <string>
 #include <sys/resource.h>
@@ -25,21 +25,6 @@
 using qopt::io::HostTensor;
 
 namespace {
-
-struct Api {
-  qopt_model *(*create)();
-  void (*destroy)(qopt_model *);
-  size_t (*numInputs)(const qopt_model *);
-  size_t (*numOutputs)(const qopt_model *);
-  const char *(*inputName)(const qopt_model *, size_t);
-  int32_t (*inputDtype)(const qopt_model *, size_t);
-  int32_t (*inputRank)(const qopt_model *, size_t);
-  const int64_t *(*inputShape)(const qopt_model *, size_t);
-  const char *(*outputName)(const qopt_model *, size_t);
-  int (*run)(qopt_model *, const qopt_tensor *, size_t, qopt_tensor *, size_t);
-  const char *(*lastError)();
-  void (*free)(void *);
-};
 
 int usage() {
   fprintf(stderr,
@@ -102,42 +87,15 @@ int main(int argc, char **argv) {
   }
   if (modelPath.empty())
     return usage();
-  if (modelPath.find('/') == std::string::npos)
-    modelPath = "./" + modelPath;
-
-  void *lib = dlopen(modelPath.c_str(), RTLD_NOW | RTLD_LOCAL);
-  if (!lib) {
-    fprintf(stderr, "qopt-run: cannot load %s: %s\n", modelPath.c_str(), dlerror());
+  std::string loadError;
+  std::unique_ptr<qopt::io::ModelLibrary> library =
+      qopt::io::ModelLibrary::load(modelPath, loadError);
+  if (!library) {
+    fprintf(stderr, "qopt-run: %s\n", loadError.c_str());
     return 1;
   }
-  Api api;
-  bool ok = true;
-  auto sym = [&](auto &fn, const char *name) {
-    fn = reinterpret_cast<std::remove_reference_t<decltype(fn)>>(dlsym(lib, name));
-    if (!fn) {
-      fprintf(stderr, "qopt-run: %s is not a qopt model (no %s)\n", modelPath.c_str(), name);
-      ok = false;
-    }
-  };
-  sym(api.create, "qopt_model_create");
-  sym(api.destroy, "qopt_model_destroy");
-  sym(api.numInputs, "qopt_model_num_inputs");
-  sym(api.numOutputs, "qopt_model_num_outputs");
-  sym(api.inputName, "qopt_model_input_name");
-  sym(api.inputDtype, "qopt_model_input_dtype");
-  sym(api.inputRank, "qopt_model_input_rank");
-  sym(api.inputShape, "qopt_model_input_shape");
-  sym(api.outputName, "qopt_model_output_name");
-  sym(api.run, "qopt_model_run");
-  sym(api.lastError, "qopt_last_error");
-  sym(api.free, "qopt_free");
-  if (!ok)
-    return 1;
-  qopt_model *model = api.create();
-  if (!model) {
-    fprintf(stderr, "qopt-run: %s\n", api.lastError());
-    return 1;
-  }
+  const qopt::io::ModelApi &api = library->api();
+  qopt_model *model = library->model();
   size_t nIn = api.numInputs(model), nOut = api.numOutputs(model);
   std::map<std::string, size_t> inputIndex;
   for (size_t i = 0; i < nIn; ++i)
@@ -279,6 +237,5 @@ int main(int argc, char **argv) {
   for (qopt_tensor &o : outs)
     if (o.data)
       api.free(o.data);
-  api.destroy(model);
   return 0;
 }

@@ -3,11 +3,19 @@
 //   qoptc model.onnx -o model.so [--input-shape name=d0,d1,...] [-O0..3]
 //         [--emit=mlir|lowered|llvm|obj|so] [--target-cpu=cpu]
 //         [--mlir-print-ir-after-all] [--quiet]
+//         [--calib DATA [--calib-samples N] [--calib-method M]
+//          [--activation-type u8|s8] [--per-tensor-weights]
+//          [--keep-float node|OpType,...] [--save-calib-stats F]]
+//         [--load-calib-stats F]
+//
+// With --calib (or --load-calib-stats) the model is quantized to INT8: see
+// docs/quantization.md.
 //
 // Also accepts qopt-dialect .mlir input. Outputs are written to a temporary
 // and renamed, so that a failed compile leaves no partial file behind.
 //
 //===----------------------------------------------------------------------===//
+#include "qopt/Compiler/Calibrate.h"
 #include "qopt/Compiler/Compiler.h"
 #include "qopt/Import/ONNXImporter.h"
 #include "qopt/Support/Diagnostics.h"
@@ -17,6 +25,7 @@
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/Parser/Parser.h"
 #include "mlir/Pass/PassManager.h"
+#include "mlir/Transforms/Passes.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/InitLLVM.h"
@@ -55,6 +64,43 @@ static cl::opt<std::string> targetFeatures("target-features",
 static cl::opt<bool> quiet("quiet", cl::desc("No progress output"));
 static cl::opt<bool> noOnnxInference("no-onnx-shape-inference",
                                      cl::desc("Skip ONNX's own shape inference"));
+
+static cl::OptionCategory quantCategory("INT8 quantization");
+static cl::opt<std::string>
+    calibData("calib",
+              cl::desc("Calibration set: a directory of .npz (or, for one input, "
+                       ".npy/.pb) samples, or one .npz with a leading sample axis; "
+                       "quantizes the model to INT8"),
+              cl::value_desc("path"), cl::cat(quantCategory));
+static cl::opt<unsigned> calibSamples("calib-samples",
+                                      cl::desc("Use at most N calibration samples"),
+                                      cl::init(0), cl::cat(quantCategory));
+static cl::opt<std::string>
+    calibMethod("calib-method",
+                cl::desc("Activation range method: minmax, percentile[=P] (default "
+                         "P=99.99), mse or entropy"),
+                cl::init("minmax"), cl::cat(quantCategory));
+static cl::opt<std::string>
+    activationType("activation-type",
+                   cl::desc("Activations as u8 (asymmetric, default) or s8 (symmetric)"),
+                   cl::init("u8"), cl::cat(quantCategory));
+static cl::opt<bool> perTensorWeights("per-tensor-weights",
+                                      cl::desc("One weight scale per tensor instead of "
+                                               "per output channel"),
+                                      cl::cat(quantCategory));
+static cl::list<std::string>
+    keepFloat("keep-float",
+              cl::desc("ONNX node names or op types (e.g. Conv) to leave in float"),
+              cl::CommaSeparated, cl::cat(quantCategory));
+static cl::opt<std::string>
+    saveStats("save-calib-stats",
+              cl::desc("Write the calibration statistics to this file"),
+              cl::value_desc("file.json"), cl::cat(quantCategory));
+static cl::opt<std::string>
+    loadStats("load-calib-stats",
+              cl::desc("Quantize with statistics saved by --save-calib-stats "
+                       "instead of calibrating"),
+              cl::value_desc("file.json"), cl::cat(quantCategory));
 
 namespace {
 
@@ -165,15 +211,98 @@ int main(int argc, char **argv) {
     if (failed(pm.run(*module)))
       return 1;
   }
+  qopt::CompileOptions copts;
+  copts.optLevel = optLevel;
+  copts.targetCPU = targetCPU;
+  copts.targetFeatures = targetFeatures;
+
+  if (!calibData.empty() || !loadStats.empty()) {
+    if (!calibData.empty() && !loadStats.empty()) {
+      errs() << "qoptc: --calib and --load-calib-stats are exclusive\n";
+      return 1;
+    }
+    std::string error;
+    auto range = qopt::quant::parseRangeMethod(calibMethod, error);
+    if (!range || (activationType != "u8" && activationType != "s8")) {
+      errs() << "qoptc: "
+             << (range ? "--activation-type must be u8 or s8" : "--calib-method: " + error)
+             << "\n";
+      return 1;
+    }
+    progress.step("inserting observers");
+    {
+      mlir::PassManager pm(&context);
+      if (failed(mlir::applyPassManagerCLOptions(pm)))
+        return 1;
+      qopt::InsertObserversOptions o;
+      o.keepFloat.assign(keepFloat.begin(), keepFloat.end());
+      pm.addNestedPass<mlir::func::FuncOp>(qopt::createInsertObservers(o));
+      if (failed(pm.run(*module)))
+        return 1;
+    }
+    qopt::quant::CalibrationStats stats;
+    if (!loadStats.empty()) {
+      progress.step("reading calibration statistics " + loadStats);
+      if (!qopt::quant::readStatsFile(loadStats, stats, error)) {
+        errs() << "qoptc: " << error << "\n";
+        return 1;
+      }
+    } else {
+      progress.step("calibrating on " + calibData);
+      qopt::CalibrationOptions co;
+      co.dataPath = calibData;
+      co.maxSamples = calibSamples;
+      co.showProgress = !quiet;
+      co.compile = copts;
+      if (failed(qopt::runCalibration(*module, co, stats, error))) {
+        errs() << "qoptc: calibration: " << error << "\n";
+        return 1;
+      }
+      if (!saveStats.empty()) {
+        if (!qopt::quant::writeStatsFile(saveStats, stats, error)) {
+          errs() << "qoptc: " << error << "\n";
+          return 1;
+        }
+        progress.step("wrote calibration statistics " + saveStats);
+      }
+    }
+    if (failed(qopt::attachStatistics(*module, stats, error))) {
+      errs() << "qoptc: " << (loadStats.empty() ? "" : loadStats + ": ") << error << "\n";
+      return 1;
+    }
+    progress.step(formatv("quantizing: {0} activations, {1} weights, ranges by {2}",
+                          activationType.getValue(),
+                          perTensorWeights ? "per-tensor" : "per-channel",
+                          qopt::quant::rangeMethodName(*range))
+                      .str());
+    {
+      mlir::PassManager pm(&context);
+      if (failed(mlir::applyPassManagerCLOptions(pm)))
+        return 1;
+      qopt::InferScalesOptions is;
+      is.method = calibMethod;
+      is.activationType = activationType;
+      qopt::QuantizeOpsOptions qo;
+      qo.perTensorWeights = perTensorWeights;
+      qo.keepFloat.assign(keepFloat.begin(), keepFloat.end());
+      pm.addNestedPass<mlir::func::FuncOp>(qopt::createInferScales(is));
+      pm.addNestedPass<mlir::func::FuncOp>(qopt::createQuantizeOps(qo));
+      pm.addPass(mlir::createCanonicalizerPass());
+      pm.addPass(mlir::createCSEPass());
+      if (failed(pm.run(*module)))
+        return 1;
+    }
+  } else if (!saveStats.empty() || calibSamples || calibMethod != "minmax" ||
+             activationType != "u8" || perTensorWeights || !keepFloat.empty()) {
+    errs() << "qoptc: quantization options need --calib or --load-calib-stats\n";
+    return 1;
+  }
+
   if (emit == Emit::Mlir)
     return writeAtomically(out, [&](raw_ostream &os) { module->print(os); os << "\n"; })
                ? 0
                : 1;
 
-  qopt::CompileOptions copts;
-  copts.optLevel = optLevel;
-  copts.targetCPU = targetCPU;
-  copts.targetFeatures = targetFeatures;
   progress.step("lowering to LLVM (linalg, bufferization, loops)");
   {
     mlir::PassManager pm(&context);

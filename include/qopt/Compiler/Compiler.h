@@ -64,6 +64,13 @@ llvm::LogicalResult linkSharedLibrary(llvm::StringRef objectPath,
                                       llvm::StringRef outputPath,
                                       std::string &error);
 
+/// The whole back half: lowers `module` (qopt dialect, modified in place)
+/// and writes a shared library to `outputPath`.
+llvm::LogicalResult compileToSharedLibrary(mlir::ModuleOp module,
+                                           const CompileOptions &options,
+                                           llvm::StringRef outputPath,
+                                           std::string &error);
+
 } // namespace qopt
 
 #endif

@@ -41,4 +41,107 @@ def FuseElementwise : Pass<"qopt-fuse-elementwise", "::mlir::func::FuncOp"> {
   let dependentDialects = ["::mlir::linalg::LinalgDialect"];
 }
 
+//===----------------------------------------------------------------------===//
+// INT8 quantization: observers → calibration → scales → integer graph
+//===----------------------------------------------------------------------===//
+
+def InsertObservers : Pass<"qopt-insert-observers", "::mlir::func::FuncOp"> {
+  let summary = "Observe every float tensor that the integer graph will quantize";
+  let description = [{
+    For each Conv, MatMul and Gemm on f32 tensors (the ops with an integer
+    form), inserts a `qopt.observer` on each non-constant input and on the
+    output. When the output's only use is a chain of Relu/Clip(constant
+    bounds), the end of the chain is observed instead, so that the activation
+    folds into the quantized output range. Constant operands are weights: they
+    are quantized from their own values later, not observed.
+
+    Observer ids are stable and unique: the producing ONNX node's name (with
+    `#k` for its k-th result) or `input:<name>` for a graph input. Ops named in
+    `keep-float` (ONNX node names or op types such as `Conv`) are skipped.
+  }];
+  let options = [
+    ListOption<"keepFloat", "keep-float", "std::string",
+               "ONNX node names or op types to leave in float">
+  ];
+  let dependentDialects = ["::qopt::QOptDialect"];
+}
+
+def ExposeObservers : Pass<"qopt-expose-observers", "::mlir::func::FuncOp"> {
+  let summary = "Turn observers into extra function results (for calibration)";
+  let description = [{
+    Replaces each `qopt.observer` by its input and returns the observed tensor
+    as an extra result named `qopt.observe:<id>`, after the model's own
+    results. The calibration driver compiles this function with the float CPU
+    path and collects statistics from those outputs.
+  }];
+}
+
+def InferScales : Pass<"qopt-infer-scales", "::mlir::func::FuncOp"> {
+  let summary = "Turn calibration statistics into !quant.uniform types";
+  let description = [{
+    Every `qopt.observer` must carry statistics (`min`, `max`, `histogram`,
+    `hist_min`, `hist_max`; attached by the driver from calibration). The
+    range method (`minmax`, `percentile=P`, `mse`, `entropy`) picks the range;
+    activations become per-tensor `u8` (asymmetric, range widened to contain
+    0) or `i8` (symmetric, zero point 0). The observer is replaced by
+    `qopt.quantize` → `qopt.dequantize` of that type.
+
+    Scales are shared where the integer math requires it: all observers that
+    feed a Concat directly, and the observer of its output, get the union of
+    their ranges, so the Concat runs on quantized values unchanged.
+  }];
+  let options = [
+    Option<"method", "method", "std::string", "\"minmax\"",
+           "Range method: minmax, percentile=P, mse or entropy">,
+    Option<"activationType", "activation-type", "std::string", "\"u8\"",
+           "u8 (asymmetric) or s8 (symmetric)">
+  ];
+  let dependentDialects = ["::qopt::QOptDialect", "::mlir::quant::QuantDialect"];
+}
+
+def QuantizeOps : Pass<"qopt-quantize-ops", "::mlir::func::FuncOp"> {
+  let summary = "Form the integer graph from quantize/dequantize pairs";
+  let description = [{
+    Rewrites, to a fixed point:
+    - `quantize(dequantize(x))` → `x` (same type) or `requantize(x)`;
+    - pass-through ops (Reshape, Flatten, Transpose, Squeeze, Unsqueeze,
+      Slice, Identity, MaxPool, Relu, and Concat of one shared type) applied
+      to `dequantize(x)` run on the quantized tensor, and the dequantize moves
+      below them (Relu becomes max(q, zero point));
+    - `quantize(act(conv(dequantize(x), W, B)))` with constant W and B, `act`
+      a chain of Relu/Clip, becomes a Conv on quantized tensors: W is
+      quantized symmetric per output channel (`i8` in [-127, 127]; per tensor
+      with `per-tensor-weights`), B becomes i32 with scale sx·sw[c], and the
+      activation runs on the output's quantized values. MatMul and Gemm
+      (alpha = 1, beta = 1, transA = 0) likewise, with per-column weights.
+    Ops named in `keep-float` stay in float.
+  }];
+  let options = [
+    Option<"perTensorWeights", "per-tensor-weights", "bool", "false",
+           "Quantize weights per tensor instead of per output channel">,
+    ListOption<"keepFloat", "keep-float", "std::string",
+               "ONNX node names or op types to leave in float">
+  ];
+  let dependentDialects = ["::qopt::QOptDialect", "::mlir::quant::QuantDialect"];
+}
+
+def LowerQuantized : Pass<"qopt-lower-quantized", "::mlir::func::FuncOp"> {
+  let summary = "Quantized tensors → storage integers and integer arithmetic";
+  let description = [{
+    Replaces every !quant.uniform tensor by its storage type (`ui8` for u8,
+    `i8` for i8) and the quantized ops by qopt arithmetic on integers, so the
+    float lowering handles the rest:
+    - quantize: `cast(clip(round(x / s) + z))`, folded to a constant for
+      constant inputs (weights);
+    - dequantize: `(cast(q) - z) * s`; requantize: dequantize then quantize;
+    - Conv/MatMul/Gemm: i32 operands `q - z`, i32 accumulation with the i32
+      bias, then the requantization epilogue
+      `saturate(round(f32(acc) * M) + zy)`, `M = sx·sw/sy` per output channel
+      (float requantization, the one rule qopt uses everywhere);
+    - Relu/Clip/MaxPool/Concat and shape ops: the same op on storage values.
+    Rounding is half to even everywhere.
+  }];
+  let dependentDialects = ["::qopt::QOptDialect"];
+}
+
 #endif

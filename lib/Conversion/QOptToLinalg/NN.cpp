@@ -1,7 +1,7 @@
 //===- NN.cpp - convolution, matmul, pooling, resize, batchnorm → linalg ---===//
 //
-// 2-D convolutions use the named linalg ops (conv_2d_nchw_fchw, depthwise and
-// grouped variants); other ranks use one grouped linalg.generic. Pools and
+// 2-D convolutions use im2col + linalg.matmul (float and i32), depthwise
+// linalg ops and grouped generics; other ranks use one grouped linalg.generic. Pools and
 // ConvTranspose (zero-insertion + flipped-kernel convolution) reuse the same
 // window machinery.
 //
@@ -217,13 +217,8 @@ Value convCore(OpBuilder &b, Location loc, Value x, Value w, Value bias,
   auto dilationsAttr = b.getI64TensorAttr(dilations);
   SmallVector<NamedAttribute> attrs = {b.getNamedAttr("strides", stridesAttr),
                                        b.getNamedAttr("dilations", dilationsAttr)};
-  if (spatial == 2 && group == 1 && isa<FloatType>(elem))
-    return conv2DAsMatmul(b, loc, x, w, bias, strides, dilations, outSizes);
   if (spatial == 2 && group == 1)
-    return linalg::Conv2DNchwFchwOp::create(b, loc, TypeRange{init.getType()},
-                                            ValueRange{x, w}, ValueRange{init},
-                                            attrs)
-        .getResult(0);
+    return conv2DAsMatmul(b, loc, x, w, bias, strides, dilations, outSizes);
   int64_t c = xType.getDimSize(1), mOut = wType.getDimSize(0);
   if (spatial == 2 && wType.getDimSize(1) == 1 && c == group && mOut == group &&
       !ShapedType::isDynamic(c)) {
@@ -314,8 +309,8 @@ struct ConvLowering : OpConversionPattern<ConvOp> {
       return unsupported(op, "needs ranked tensors of rank >= 3");
     if (!wType.hasStaticShape())
       return unsupported(op, "weights must have a static shape");
-    if (!isa<FloatType>(xType.getElementType()))
-      return unsupported(op, "only float convolution is lowered here");
+    if (!isa<FloatType>(xType.getElementType()) && !xType.getElementType().isInteger(32))
+      return unsupported(op, "only float and i32 convolution are lowered here");
     int64_t spatial = xType.getRank() - 2;
     Location loc = op.getLoc();
     IndexMath m{rewriter, loc};
@@ -614,8 +609,12 @@ struct GemmLowering : OpConversionPattern<GemmOp> {
     auto type = convertedType(getTypeConverter(), op.getType());
     Value a = adaptor.getA(), bv = adaptor.getB();
     if (!type || !rankedType(a) || !rankedType(bv) || rankedType(a).getRank() != 2 ||
-        rankedType(bv).getRank() != 2 || !isa<FloatType>(type.getElementType()))
-      return unsupported(op, "needs 2-D float operands");
+        rankedType(bv).getRank() != 2)
+      return unsupported(op, "needs 2-D operands");
+    if (!isa<FloatType>(type.getElementType()) &&
+        !(type.getElementType().isInteger(32) && op.getAlpha().convertToDouble() == 1.0 &&
+          op.getBeta().convertToDouble() == 1.0))
+      return unsupported(op, "integer Gemm needs i32 operands and alpha = beta = 1");
     Location loc = op.getLoc();
     Type elem = type.getElementType();
     auto transpose = [&](Value v) -> Value {
@@ -680,14 +679,14 @@ struct GemmLowering : OpConversionPattern<GemmOp> {
 /// Sliding-window reduction (pooling) of a padded input [N, C, S...] over
 /// `w.kernel` with `combine`, into `init` [N, C, O...].
 Value poolCore(OpBuilder &b, Location loc, Value padded, const Window &w,
-               Value init, bool isMax) {
+               Value init, bool isMax, bool isUnsignedInt = false) {
   int64_t spatial = w.kernel.size();
   Type elem = cast<RankedTensorType>(padded.getType()).getElementType();
   SmallVector<OpFoldResult> ks;
   for (int64_t k : w.kernel)
     ks.push_back(b.getIndexAttr(k));
   Value window = emptyTensor(b, loc, ks, elem);
-  if (spatial == 2) {
+  if (spatial == 2 && !isUnsignedInt) {
     SmallVector<NamedAttribute> attrs = {
         b.getNamedAttr("strides", b.getI64TensorAttr(w.strides)),
         b.getNamedAttr("dilations", b.getI64TensorAttr(w.dilations))};
@@ -722,8 +721,9 @@ Value poolCore(OpBuilder &b, Location loc, Value padded, const Window &w,
              [&](OpBuilder &nb, Location nl, ValueRange a) {
                Value r;
                if (isMax)
-                 r = isFloat ? Value(arith::MaximumFOp::create(nb, nl, a[0], a[2]))
-                             : Value(arith::MaxSIOp::create(nb, nl, a[0], a[2]));
+                 r = isFloat         ? Value(arith::MaximumFOp::create(nb, nl, a[0], a[2]))
+                     : isUnsignedInt ? Value(arith::MaxUIOp::create(nb, nl, a[0], a[2]))
+                                     : Value(arith::MaxSIOp::create(nb, nl, a[0], a[2]));
                else
                  r = isFloat ? Value(arith::AddFOp::create(nb, nl, a[0], a[2]))
                              : Value(arith::AddIOp::create(nb, nl, a[0], a[2]));
@@ -749,8 +749,7 @@ struct PoolLowering : OpConversionPattern<OpT> {
     Type elem = xType.getElementType();
     if (!isMax && !isa<FloatType>(elem))
       return unsupported(op, "average pooling of integers");
-    if (isMax && isUnsigned(op.getX().getType()))
-      return unsupported(op, "max pooling of unsigned integers");
+    bool unsignedInt = isUnsigned(op.getX().getType());
     int64_t spatial = xType.getRank() - 2;
     Location loc = op.getLoc();
     IndexMath m{rewriter, loc};
@@ -782,12 +781,12 @@ struct PoolLowering : OpConversionPattern<OpT> {
       lo.push_back(win.padLo[i]);
       hi.push_back(m.add(win.padHi[i], ex));
     }
-    Value padValue = isMax ? lowestValue(rewriter, loc, elem, false)
+    Value padValue = isMax ? lowestValue(rewriter, loc, elem, unsignedInt)
                            : scalarConst(rewriter, loc, elem, 0);
     Value padded = padTensor(rewriter, loc, x, lo, hi, padValue);
     Value init = filledTensor(rewriter, loc, outSizes, padValue);
     Window core = win;
-    Value r = poolCore(rewriter, loc, padded, core, init, isMax);
+    Value r = poolCore(rewriter, loc, padded, core, init, isMax, unsignedInt);
     if constexpr (!isMax) {
       bool anyPad = hasExtra;
       for (int64_t i = 0; i < spatial; ++i)

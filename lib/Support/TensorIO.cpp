@@ -1,5 +1,5 @@
 //===- TensorIO.cpp - .npy / .npz / ONNX TensorProto readers and writers ---===//
-#include "TensorIO.h"
+#include "qopt/Support/TensorIO.h"
 
 #include "onnx/onnx_pb.h"
 

@@ -1,6 +1,6 @@
 //===- TensorIO.h - .npy / .npz / ONNX TensorProto (.pb) tensors --*- C++ -*-===//
-#ifndef QOPT_TOOLS_QOPT_RUN_TENSORIO_H
-#define QOPT_TOOLS_QOPT_RUN_TENSORIO_H
+#ifndef QOPT_SUPPORT_TENSORIO_H
+#define QOPT_SUPPORT_TENSORIO_H
 
 #include "qopt-c/Runtime.h"
 

@@ -1,0 +1,73 @@
+//===- Calibrate.h - run the float model over a calibration set --*- C++ -*-===//
+//
+// The calibration step of qoptc: the model, instrumented with observers, is
+// compiled by qopt's own CPU path with the observed tensors as extra outputs,
+// and run over the calibration set one sample at a time (never the whole set
+// in memory). Every sample is checked against the model's inputs before the
+// first run, so bad data fails fast with the file and input named.
+//
+// A calibration set is a directory of .npz files (one sample each, members
+// named after the model's inputs or in input order) or, for single-input
+// models, of .npy/.pb files; or a single .npz whose members carry a leading
+// sample axis (that file is read into memory whole).
+//
+//===----------------------------------------------------------------------===//
+#ifndef QOPT_COMPILER_CALIBRATE_H
+#define QOPT_COMPILER_CALIBRATE_H
+
+#include "qopt/Compiler/Compiler.h"
+#include "qopt/Quant/StatsFile.h"
+#include "qopt/Support/TensorIO.h"
+
+#include "mlir/IR/BuiltinOps.h"
+
+#include <functional>
+#include <string>
+
+namespace qopt {
+
+struct CalibrationOptions {
+  std::string dataPath;
+  /// At most this many samples (0: all), taken in file-name order.
+  size_t maxSamples = 0;
+  bool showProgress = true;
+  CompileOptions compile;
+};
+
+/// Fingerprint of a model with observers: observer ids and types and the
+/// contents of every constant. Statistics are only reused for an identical
+/// fingerprint.
+std::string modelFingerprint(mlir::ModuleOp module);
+
+/// Calibrates `module` (which has observers; it is not modified). On success
+/// `stats` holds one entry per observer id and `floatLibrary` (if non-null)
+/// receives the path of the compiled float+observers library, which the
+/// caller removes.
+llvm::LogicalResult runCalibration(mlir::ModuleOp module,
+                                   const CalibrationOptions &options,
+                                   quant::CalibrationStats &stats,
+                                   std::string &error,
+                                   std::string *floatLibrary = nullptr);
+
+/// Attaches statistics to the module's observers as attributes; fails (with
+/// `error`) if the fingerprint differs or an observer has no entry.
+llvm::LogicalResult attachStatistics(mlir::ModuleOp module,
+                                     const quant::CalibrationStats &stats,
+                                     std::string &error);
+
+/// The samples of a calibration set, read one at a time.
+struct CalibrationSamples {
+  /// Lists the samples of `path` (at most `maxSamples`, 0 = all).
+  static std::unique_ptr<CalibrationSamples> open(const std::string &path,
+                                                  size_t maxSamples,
+                                                  std::string &error);
+  virtual ~CalibrationSamples() = default;
+  virtual size_t size() const = 0;
+  /// Reads sample `i`; `label` names it in messages (file, or file[i]).
+  virtual bool read(size_t i, std::vector<io::HostTensor> &out,
+                    std::string &label, std::string &error) = 0;
+};
+
+} // namespace qopt
+
+#endif

@@ -1,0 +1,55 @@
+//===- QuantMath.h - qopt's quantization arithmetic -------------*- C++ -*-===//
+//
+// The one definition of qopt's quantization arithmetic, shared by the passes
+// that fold constants at compile time (weights, biases), the lowering of
+// quantize/dequantize/requantize, and the unit tests' reference:
+//
+//   quantize(x)   = saturate(roundHalfEven(x / scale) + zeroPoint), x / scale in f32
+//   dequantize(q) = (q - zeroPoint) * scale
+//   requantize    = float: y = saturate(roundHalfEven(acc * M) + zy),
+//                   M = sx * sw / sy computed in double, applied in f32.
+//
+// Ranges are turned into parameters here too: asymmetric ranges are widened
+// to contain 0 so that zero (padding, ReLU) is exact.
+//
+//===----------------------------------------------------------------------===//
+#ifndef QOPT_QUANT_QUANTMATH_H
+#define QOPT_QUANT_QUANTMATH_H
+
+#include <cstdint>
+#include <vector>
+
+namespace qopt::quant {
+
+struct QuantParams {
+  double scale = 1.0;
+  int64_t zeroPoint = 0;
+  int64_t qmin = 0, qmax = 255;
+};
+
+/// Round half to even (banker's rounding), as ONNX QuantizeLinear does.
+double roundHalfEven(double x);
+
+/// saturate(roundHalfEven(x / scale) + zeroPoint).
+int64_t quantizeValue(double x, const QuantParams &p);
+double dequantizeValue(int64_t q, const QuantParams &p);
+
+/// Parameters of an asymmetric quantizer over [lo, hi] (widened to contain 0)
+/// on [qmin, qmax]. A zero-width range gets scale 1 (any positive scale
+/// represents a constant-zero tensor exactly).
+QuantParams asymmetricParams(double lo, double hi, int64_t qmin, int64_t qmax);
+
+/// Parameters of a symmetric quantizer (zero point 0) covering [-amax, amax]
+/// with scale amax / qmax.
+QuantParams symmetricParams(double amax, int64_t qmin, int64_t qmax);
+
+/// i32 bias of a float bias value for an accumulator of scale sx * sw
+/// (saturated to the i32 range).
+int64_t quantizeBias(double bias, double accScale);
+
+/// Requantization of an i32 accumulator with multiplier `m` (f32) onto `out`.
+int64_t requantizeValue(int64_t acc, float m, const QuantParams &out);
+
+} // namespace qopt::quant
+
+#endif

@@ -1,0 +1,41 @@
+//===- StatsFile.h - calibration statistics on disk -------------*- C++ -*-===//
+//
+// Calibration runs once; compilation may run many times. The statistics of
+// every observed tensor are saved as versioned JSON:
+//
+//   {"format": "qopt-calibration-stats", "version": 1,
+//    "model": "<fingerprint>", "samples": N,
+//    "tensors": [{"id", "min", "max", "count", "range", "bins",
+//                 "first", "counts": [...]}]}
+//
+// `counts` holds the histogram from bin `first` up to its last non-empty bin.
+// Files are written to a temporary and renamed, so an interrupted run leaves
+// the previous file intact.
+//
+//===----------------------------------------------------------------------===//
+#ifndef QOPT_QUANT_STATSFILE_H
+#define QOPT_QUANT_STATSFILE_H
+
+#include "qopt/Quant/Calibration.h"
+
+#include <map>
+#include <string>
+
+namespace qopt::quant {
+
+constexpr int kStatsFileVersion = 1;
+
+struct CalibrationStats {
+  std::string modelFingerprint;
+  uint64_t samples = 0;
+  std::map<std::string, TensorStats> tensors;
+};
+
+bool writeStatsFile(const std::string &path, const CalibrationStats &stats,
+                    std::string &error);
+bool readStatsFile(const std::string &path, CalibrationStats &stats,
+                   std::string &error);
+
+} // namespace qopt::quant
+
+#endif

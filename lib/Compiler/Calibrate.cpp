@@ -1,0 +1,422 @@
+//===- Calibrate.cpp - run the float model over a calibration set ---------===//
+#include "qopt/Compiler/Calibrate.h"
+
+#include "qopt/Dialect/QOpt/IR/QOptOps.h"
+#include "qopt/Support/ModelLibrary.h"
+#include "qopt/Transforms/Passes.h"
+
+#include "mlir/IR/DialectResourceBlobManager.h"
+#include "mlir/Pass/PassManager.h"
+#include "llvm/ADT/ScopeExit.h"
+#include "llvm/ADT/StringExtras.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/MD5.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstring>
+#include <unistd.h>
+
+using namespace mlir;
+using qopt::io::HostTensor;
+
+namespace qopt {
+
+std::string modelFingerprint(ModuleOp module) {
+  llvm::MD5 hash;
+  module.walk([&](Operation *op) {
+    if (auto o = dyn_cast<ObserverOp>(op)) {
+      std::string text;
+      llvm::raw_string_ostream os(text);
+      os << "observer " << o.getId() << " " << o.getType() << "\n";
+      hash.update(text);
+    } else if (auto c = dyn_cast<ConstantOp>(op)) {
+      std::string text;
+      llvm::raw_string_ostream os(text);
+      os << "constant " << c.getType() << "\n";
+      hash.update(text);
+      ElementsAttr value = c.getValue();
+      if (auto dense = dyn_cast<DenseElementsAttr>(value)) {
+        hash.update(llvm::ArrayRef<uint8_t>(
+            reinterpret_cast<const uint8_t *>(dense.getRawData().data()),
+            dense.getRawData().size()));
+      } else if (auto res = dyn_cast<DenseResourceElementsAttr>(value)) {
+        if (AsmResourceBlob *blob = res.getRawHandle().getBlob())
+          hash.update(llvm::ArrayRef<uint8_t>(
+              reinterpret_cast<const uint8_t *>(blob->getData().data()),
+              blob->getData().size()));
+      }
+    }
+  });
+  llvm::MD5::MD5Result r;
+  hash.final(r);
+  return r.digest().str().str();
+}
+
+namespace {
+
+bool endsWith(const std::string &s, const char *suffix) {
+  size_t n = strlen(suffix);
+  return s.size() >= n && s.compare(s.size() - n, n, suffix) == 0;
+}
+
+/// A directory of sample files.
+struct DirectorySamples : CalibrationSamples {
+  std::vector<std::string> files;
+  size_t size() const override { return files.size(); }
+  bool read(size_t i, std::vector<HostTensor> &out, std::string &label,
+            std::string &error) override {
+    label = files[i];
+    out.clear();
+    return io::readFile(files[i], out, error);
+  }
+};
+
+/// One .npz whose members have a leading sample axis.
+struct StackedSamples : CalibrationSamples {
+  std::string path;
+  std::vector<HostTensor> arrays;
+  size_t count = 0;
+  size_t size() const override { return count; }
+  bool read(size_t i, std::vector<HostTensor> &out, std::string &label,
+            std::string &error) override {
+    label = path + "[" + std::to_string(i) + "]";
+    out.clear();
+    for (const HostTensor &a : arrays) {
+      HostTensor t;
+      t.name = a.name;
+      t.dtype = a.dtype;
+      t.shape.assign(a.shape.begin() + 1, a.shape.end());
+      size_t bytes = a.data.size() / count;
+      t.data.assign(a.data.begin() + i * bytes, a.data.begin() + (i + 1) * bytes);
+      out.push_back(std::move(t));
+    }
+    return true;
+  }
+};
+
+std::string shapeText(const std::vector<int64_t> &shape) {
+  std::string s = "[";
+  for (size_t i = 0; i < shape.size(); ++i)
+    s += (i ? "," : "") + (shape[i] < 0 ? std::string("?") : std::to_string(shape[i]));
+  return s + "]";
+}
+
+/// Progress on stderr: a bar redrawn in place on a terminal, a line every
+/// 10% otherwise.
+struct ProgressBar {
+  std::string what;
+  size_t total;
+  bool enabled;
+  bool tty = isatty(2);
+  int lastTenth = -1;
+  std::chrono::steady_clock::time_point start = std::chrono::steady_clock::now();
+
+  void update(size_t done) {
+    if (!enabled || total == 0)
+      return;
+    double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    int tenth = int(done * 10 / total);
+    if (!tty && tenth == lastTenth && done != total)
+      return;
+    lastTenth = tenth;
+    size_t width = 30, filled = done * width / total;
+    std::string bar(filled, '=');
+    bar.resize(width, ' ');
+    llvm::errs() << llvm::formatv("{0}qoptc: {1} [{2}] {3}/{4} ({5:f1}s){6}",
+                                  tty ? "\r" : "", what, bar, done, total, s,
+                                  tty && done != total ? "" : "\n");
+    llvm::errs().flush();
+  }
+};
+
+struct ModelInput {
+  std::string name;
+  int32_t dtype;
+  std::vector<int64_t> shape;
+};
+
+/// Matches a sample's tensors to the model inputs (by name, or by position
+/// when no name matches) and checks dtype, rank, static dims and finiteness.
+bool matchSample(std::vector<HostTensor> &tensors, const std::vector<ModelInput> &inputs,
+                 const std::string &label, std::vector<HostTensor *> &ordered,
+                 std::string &error) {
+  ordered.assign(inputs.size(), nullptr);
+  auto inputList = [&] {
+    std::string s;
+    for (const ModelInput &in : inputs)
+      s += (s.empty() ? "" : ", ") + in.name;
+    return s;
+  };
+  bool anyNamed = false;
+  for (HostTensor &t : tensors)
+    for (size_t i = 0; i < inputs.size(); ++i)
+      if (t.name == inputs[i].name)
+        anyNamed = true;
+  if (anyNamed) {
+    for (HostTensor &t : tensors) {
+      auto it = std::find_if(inputs.begin(), inputs.end(),
+                             [&](const ModelInput &in) { return in.name == t.name; });
+      if (it == inputs.end()) {
+        error = label + ": '" + t.name + "' is not a model input (inputs: " + inputList() + ")";
+        return false;
+      }
+      ordered[it - inputs.begin()] = &t;
+    }
+  } else if (tensors.size() == inputs.size()) {
+    for (size_t i = 0; i < tensors.size(); ++i)
+      ordered[i] = &tensors[i];
+  } else {
+    error = label + ": has " + std::to_string(tensors.size()) + " tensors, the model has " +
+            std::to_string(inputs.size()) + " inputs (" + inputList() + ")";
+    return false;
+  }
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    const ModelInput &in = inputs[i];
+    HostTensor *t = ordered[i];
+    std::string where = label + ": input '" + in.name + "'";
+    if (!t) {
+      error = where + " is missing";
+      return false;
+    }
+    if (t->dtype != in.dtype) {
+      error = where + " has dtype " + qopt_dtype_name(t->dtype) + ", the model expects " +
+              qopt_dtype_name(in.dtype);
+      return false;
+    }
+    bool shapeOk = t->shape.size() == in.shape.size();
+    for (size_t d = 0; shapeOk && d < in.shape.size(); ++d)
+      shapeOk = in.shape[d] < 0 || in.shape[d] == t->shape[d];
+    if (!shapeOk) {
+      error = where + " has shape " + shapeText(t->shape) + ", the model expects " +
+              shapeText(in.shape);
+      return false;
+    }
+    if (t->dtype == QOPT_DTYPE_F32) {
+      const float *p = reinterpret_cast<const float *>(t->data.data());
+      size_t n = t->data.size() / sizeof(float);
+      for (size_t k = 0; k < n; ++k)
+        if (!std::isfinite(p[k])) {
+          error = where + " contains " + (std::isnan(p[k]) ? "NaN" : "Inf") +
+                  " (element " + std::to_string(k) + ")";
+          return false;
+        }
+    }
+  }
+  return true;
+}
+
+} // namespace
+
+std::unique_ptr<CalibrationSamples> CalibrationSamples::open(const std::string &path,
+                                                             size_t maxSamples,
+                                                             std::string &error) {
+  if (llvm::sys::fs::is_directory(path)) {
+    auto dir = std::make_unique<DirectorySamples>();
+    std::error_code ec;
+    for (llvm::sys::fs::directory_iterator it(path, ec), end; it != end && !ec;
+         it.increment(ec)) {
+      std::string p = it->path();
+      if (endsWith(p, ".npz") || endsWith(p, ".npy") || endsWith(p, ".pb"))
+        dir->files.push_back(p);
+    }
+    if (ec) {
+      error = "cannot list " + path + ": " + ec.message();
+      return nullptr;
+    }
+    std::sort(dir->files.begin(), dir->files.end());
+    if (maxSamples && dir->files.size() > maxSamples)
+      dir->files.resize(maxSamples);
+    if (dir->files.empty()) {
+      error = "calibration set " + path + " has no samples (.npz, .npy or .pb files)";
+      return nullptr;
+    }
+    return dir;
+  }
+  if (!llvm::sys::fs::exists(path)) {
+    error = "calibration set " + path + " does not exist";
+    return nullptr;
+  }
+  if (!endsWith(path, ".npz")) {
+    error = "calibration set " + path +
+            " must be a directory or an .npz with a leading sample axis";
+    return nullptr;
+  }
+  auto stacked = std::make_unique<StackedSamples>();
+  stacked->path = path;
+  if (!io::readNpz(path, stacked->arrays, error))
+    return nullptr;
+  for (const HostTensor &a : stacked->arrays) {
+    if (a.shape.empty()) {
+      error = path + ": member '" + a.name + "' has no leading sample axis";
+      return nullptr;
+    }
+    size_t n = size_t(a.shape[0]);
+    if (stacked->count && n != stacked->count) {
+      error = path + ": members have different sample counts (" +
+              std::to_string(stacked->count) + " and " + std::to_string(n) + " for '" +
+              a.name + "')";
+      return nullptr;
+    }
+    stacked->count = n;
+  }
+  if (stacked->count == 0) {
+    error = "calibration set " + path + " has no samples";
+    return nullptr;
+  }
+  if (maxSamples && stacked->count > maxSamples)
+    stacked->count = maxSamples;
+  return stacked;
+}
+
+LogicalResult runCalibration(ModuleOp module, const CalibrationOptions &options,
+                             quant::CalibrationStats &stats, std::string &error,
+                             std::string *floatLibrary) {
+  std::unique_ptr<CalibrationSamples> samples =
+      CalibrationSamples::open(options.dataPath, options.maxSamples, error);
+  if (!samples)
+    return failure();
+
+  // Compile the model with the observed tensors as outputs.
+  OwningOpRef<ModuleOp> instrumented = module.clone();
+  {
+    PassManager pm(module.getContext());
+    pm.addNestedPass<func::FuncOp>(createExposeObservers());
+    if (failed(pm.run(*instrumented))) {
+      error = "cannot expose the observers";
+      return failure();
+    }
+  }
+  SmallString<256> so;
+  if (auto ec = llvm::sys::fs::createTemporaryFile("qopt-calib", "so", so)) {
+    error = "cannot create a temporary file: " + ec.message();
+    return failure();
+  }
+  if (failed(compileToSharedLibrary(*instrumented, options.compile, so, error))) {
+    llvm::sys::fs::remove(so);
+    error = "compiling the calibration model: " + error;
+    return failure();
+  }
+  auto cleanup = llvm::make_scope_exit([&] {
+    if (!floatLibrary)
+      llvm::sys::fs::remove(so);
+  });
+  if (floatLibrary)
+    *floatLibrary = std::string(so);
+  std::unique_ptr<io::ModelLibrary> lib = io::ModelLibrary::load(std::string(so), error);
+  if (!lib)
+    return failure();
+  const io::ModelApi &api = lib->api();
+  qopt_model *model = lib->model();
+  std::vector<ModelInput> inputs;
+  for (size_t i = 0; i < api.numInputs(model); ++i) {
+    ModelInput in{api.inputName(model, i), api.inputDtype(model, i), {}};
+    const int64_t *shape = api.inputShape(model, i);
+    in.shape.assign(shape, shape + api.inputRank(model, i));
+    inputs.push_back(std::move(in));
+  }
+  size_t numOutputs = api.numOutputs(model);
+  std::vector<std::pair<size_t, std::string>> observed;
+  const std::string prefix = "qopt.observe:";
+  for (size_t i = 0; i < numOutputs; ++i) {
+    std::string name = api.outputName(model, i);
+    if (name.rfind(prefix, 0) == 0)
+      observed.emplace_back(i, name.substr(prefix.size()));
+  }
+
+  // Check every sample before the first run.
+  std::vector<HostTensor> tensors;
+  std::vector<HostTensor *> ordered;
+  std::string label;
+  ProgressBar check{"checking calibration data", samples->size(), options.showProgress};
+  for (size_t i = 0; i < samples->size(); ++i) {
+    if (!samples->read(i, tensors, label, error) ||
+        !matchSample(tensors, inputs, label, ordered, error))
+      return failure();
+    check.update(i + 1);
+  }
+
+  stats.tensors.clear();
+  for (auto &[index, id] : observed)
+    stats.tensors.emplace(id, quant::TensorStats());
+  ProgressBar bar{"calibrating", samples->size(), options.showProgress};
+  std::vector<qopt_tensor> in(inputs.size()), out(numOutputs);
+  for (size_t i = 0; i < samples->size(); ++i) {
+    if (!samples->read(i, tensors, label, error) ||
+        !matchSample(tensors, inputs, label, ordered, error))
+      return failure();
+    for (size_t k = 0; k < inputs.size(); ++k) {
+      qopt_tensor &t = in[k];
+      std::memset(&t, 0, sizeof t);
+      t.data = ordered[k]->data.data();
+      t.dtype = ordered[k]->dtype;
+      t.rank = int32_t(ordered[k]->shape.size());
+      std::copy(ordered[k]->shape.begin(), ordered[k]->shape.end(), t.shape);
+    }
+    for (qopt_tensor &t : out)
+      std::memset(&t, 0, sizeof t);
+    if (api.run(model, in.data(), in.size(), out.data(), out.size()) != 0) {
+      error = label + ": running the model failed: " + api.lastError();
+      return failure();
+    }
+    bool finite = true;
+    std::string bad;
+    for (auto &[index, id] : observed) {
+      const qopt_tensor &t = out[index];
+      size_t n = 1;
+      for (int32_t d = 0; d < t.rank; ++d)
+        n *= size_t(t.shape[d]);
+      if (finite && !stats.tensors.at(id).add(static_cast<const float *>(t.data), n)) {
+        finite = false;
+        bad = id;
+      }
+    }
+    for (qopt_tensor &t : out)
+      if (t.data)
+        api.free(t.data);
+    if (!finite) {
+      error = label + ": the float model computes NaN or Inf in tensor '" + bad + "'";
+      return failure();
+    }
+    bar.update(i + 1);
+  }
+  stats.samples = samples->size();
+  stats.modelFingerprint = modelFingerprint(module);
+  return success();
+}
+
+LogicalResult attachStatistics(ModuleOp module, const quant::CalibrationStats &stats,
+                               std::string &error) {
+  if (stats.modelFingerprint != modelFingerprint(module)) {
+    error = "the calibration statistics were computed for a different model (or "
+            "different --keep-float/--input-shape options); calibrate again";
+    return failure();
+  }
+  Builder b(module.getContext());
+  WalkResult r = module.walk([&](ObserverOp o) {
+    auto it = stats.tensors.find(o.getId().str());
+    if (it == stats.tensors.end()) {
+      error = "the calibration statistics have no entry for tensor '" + o.getId().str() + "'";
+      return WalkResult::interrupt();
+    }
+    const quant::TensorStats &s = it->second;
+    if (s.count == 0) {
+      error = "tensor '" + o.getId().str() + "' was never observed during calibration";
+      return WalkResult::interrupt();
+    }
+    SmallVector<int64_t> hist(s.counts.begin(), s.counts.end());
+    o.setMinAttr(b.getF64FloatAttr(s.min));
+    o.setMaxAttr(b.getF64FloatAttr(s.max));
+    o.setHistogramAttr(b.getDenseI64ArrayAttr(hist));
+    o.setHistMinAttr(b.getF64FloatAttr(-s.range));
+    o.setHistMaxAttr(b.getF64FloatAttr(s.range));
+    return WalkResult::advance();
+  });
+  return failure(r.wasInterrupted());
+}
+
+} // namespace qopt

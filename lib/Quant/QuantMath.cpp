@@ -1,0 +1,69 @@
+//===- QuantMath.cpp - qopt's quantization arithmetic ---------------------===//
+#include "qopt/Quant/QuantMath.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+namespace qopt::quant {
+
+double roundHalfEven(double x) { return std::nearbyint(x); }
+
+static int64_t saturate(double v, int64_t lo, int64_t hi) {
+  if (std::isnan(v))
+    return 0;
+  if (v <= double(lo))
+    return lo;
+  if (v >= double(hi))
+    return hi;
+  return int64_t(v);
+}
+
+int64_t quantizeValue(double x, const QuantParams &p) {
+  // f32 division, as the generated code does it.
+  float q = float(x) / float(p.scale);
+  return saturate(roundHalfEven(double(q)) + double(p.zeroPoint), p.qmin, p.qmax);
+}
+
+double dequantizeValue(int64_t q, const QuantParams &p) {
+  return double(q - p.zeroPoint) * p.scale;
+}
+
+QuantParams asymmetricParams(double lo, double hi, int64_t qmin, int64_t qmax) {
+  QuantParams p;
+  p.qmin = qmin;
+  p.qmax = qmax;
+  lo = std::min(lo, 0.0);
+  hi = std::max(hi, 0.0);
+  double span = hi - lo;
+  if (!(span > 0) || !std::isfinite(span)) {
+    p.scale = 1.0;
+    p.zeroPoint = std::clamp<int64_t>(0, qmin, qmax);
+    return p;
+  }
+  p.scale = span / double(qmax - qmin);
+  p.zeroPoint = saturate(roundHalfEven(double(qmin) - lo / p.scale), qmin, qmax);
+  return p;
+}
+
+QuantParams symmetricParams(double amax, int64_t qmin, int64_t qmax) {
+  QuantParams p;
+  p.qmin = qmin;
+  p.qmax = qmax;
+  p.zeroPoint = 0;
+  p.scale = amax > 0 && std::isfinite(amax) ? amax / double(qmax) : 1.0;
+  return p;
+}
+
+int64_t quantizeBias(double bias, double accScale) {
+  return saturate(roundHalfEven(bias / accScale), std::numeric_limits<int32_t>::min(),
+                  std::numeric_limits<int32_t>::max());
+}
+
+int64_t requantizeValue(int64_t acc, float m, const QuantParams &out) {
+  float scaled = float(acc) * m;
+  return saturate(roundHalfEven(double(scaled)) + double(out.zeroPoint), out.qmin,
+                  out.qmax);
+}
+
+} // namespace qopt::quant

@@ -1,0 +1,127 @@
+//===- StatsFile.cpp - calibration statistics on disk ---------------------===//
+#include "qopt/Quant/StatsFile.h"
+
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/JSON.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/raw_ostream.h"
+
+using namespace llvm;
+
+namespace qopt::quant {
+
+bool writeStatsFile(const std::string &path, const CalibrationStats &stats,
+                    std::string &error) {
+  json::Array tensors;
+  for (const auto &[id, t] : stats.tensors) {
+    size_t first = 0, last = t.bins();
+    while (first < last && t.counts[first] == 0)
+      ++first;
+    while (last > first && t.counts[last - 1] == 0)
+      --last;
+    json::Array counts;
+    for (size_t i = first; i < last; ++i)
+      counts.push_back(int64_t(t.counts[i]));
+    tensors.push_back(json::Object{{"id", id},
+                                   {"min", t.min},
+                                   {"max", t.max},
+                                   {"count", int64_t(t.count)},
+                                   {"range", t.range},
+                                   {"bins", int64_t(t.bins())},
+                                   {"first", int64_t(first)},
+                                   {"counts", std::move(counts)}});
+  }
+  json::Object root{{"format", "qopt-calibration-stats"},
+                    {"version", kStatsFileVersion},
+                    {"model", stats.modelFingerprint},
+                    {"samples", int64_t(stats.samples)},
+                    {"tensors", std::move(tensors)}};
+  SmallString<256> tmp;
+  if (auto ec = sys::fs::createUniqueFile(path + ".tmp-%%%%%%", tmp)) {
+    error = "cannot write next to " + path + ": " + ec.message();
+    return false;
+  }
+  {
+    std::error_code ec;
+    raw_fd_ostream os(tmp, ec);
+    if (ec) {
+      error = "cannot write " + std::string(tmp) + ": " + ec.message();
+      return false;
+    }
+    os << json::Value(std::move(root)) << "\n";
+    os.close();
+    if (os.has_error()) {
+      sys::fs::remove(tmp);
+      error = "cannot write " + std::string(tmp) + ": " + os.error().message();
+      return false;
+    }
+  }
+  if (auto ec = sys::fs::rename(tmp, path)) {
+    sys::fs::remove(tmp);
+    error = "cannot write " + path + ": " + ec.message();
+    return false;
+  }
+  return true;
+}
+
+bool readStatsFile(const std::string &path, CalibrationStats &stats,
+                   std::string &error) {
+  auto buf = MemoryBuffer::getFile(path);
+  if (!buf) {
+    error = "cannot read " + path + ": " + buf.getError().message();
+    return false;
+  }
+  Expected<json::Value> parsed = json::parse((*buf)->getBuffer());
+  if (!parsed) {
+    error = path + ": not JSON: " + toString(parsed.takeError());
+    return false;
+  }
+  const json::Object *root = parsed->getAsObject();
+  auto bad = [&](const Twine &why) {
+    error = (path + ": " + why).str();
+    return false;
+  };
+  if (!root || root->getString("format") != "qopt-calibration-stats")
+    return bad("not a qopt calibration statistics file");
+  std::optional<int64_t> version = root->getInteger("version");
+  if (version != kStatsFileVersion)
+    return bad("version " + Twine(version.value_or(-1)) + " is not supported (this qoptc "
+               "reads version " + Twine(kStatsFileVersion) + "); calibrate again");
+  std::optional<StringRef> model = root->getString("model");
+  const json::Array *tensors = root->getArray("tensors");
+  if (!model || !tensors)
+    return bad("missing 'model' or 'tensors'");
+  stats.modelFingerprint = model->str();
+  stats.samples = root->getInteger("samples").value_or(0);
+  stats.tensors.clear();
+  for (const json::Value &v : *tensors) {
+    const json::Object *o = v.getAsObject();
+    if (!o)
+      return bad("a tensor entry is not an object");
+    std::optional<StringRef> id = o->getString("id");
+    std::optional<double> mn = o->getNumber("min"), mx = o->getNumber("max"),
+                          range = o->getNumber("range");
+    std::optional<int64_t> count = o->getInteger("count"), bins = o->getInteger("bins"),
+                           first = o->getInteger("first");
+    const json::Array *counts = o->getArray("counts");
+    if (!id || !mn || !mx || !range || !count || !bins || !first || !counts ||
+        *bins <= 0 || *bins % 4 != 0 || *first < 0 ||
+        *first + int64_t(counts->size()) > *bins)
+      return bad("malformed entry for tensor '" + id.value_or("?") + "'");
+    TensorStats t(*bins);
+    t.min = *mn;
+    t.max = *mx;
+    t.range = *range;
+    t.count = *count;
+    for (size_t i = 0; i < counts->size(); ++i) {
+      std::optional<int64_t> c = (*counts)[i].getAsInteger();
+      if (!c || *c < 0)
+        return bad("malformed histogram for tensor '" + *id + "'");
+      t.counts[*first + i] = *c;
+    }
+    stats.tensors.emplace(id->str(), std::move(t));
+  }
+  return true;
+}
+
+} // namespace qopt::quant

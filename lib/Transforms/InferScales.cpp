@@ -1,0 +1,146 @@
+//===- InferScales.cpp - calibration statistics → !quant.uniform types ----===//
+#include "QuantUtils.h"
+
+#include "qopt/Dialect/QOpt/IR/QOptOps.h"
+#include "qopt/Quant/Calibration.h"
+#include "qopt/Transforms/Passes.h"
+
+#include "mlir/IR/Builders.h"
+#include "llvm/ADT/EquivalenceClasses.h"
+
+namespace qopt {
+#define GEN_PASS_DEF_INFERSCALES
+#include "qopt/Transforms/Passes.h.inc"
+} // namespace qopt
+
+using namespace mlir;
+using namespace qopt;
+namespace qq = qopt::quant;
+using qq::TensorStats; using qq::RangeOptions; using qq::RangeMethod; using qq::QuantParams;
+using qq::parseRangeMethod; using qq::chooseRange; using qq::paramsForRange;
+
+namespace {
+
+struct InferScalesPass : public qopt::impl::InferScalesBase<InferScalesPass> {
+  using Base::Base;
+
+  /// The statistics attached to an observer (nullopt + error if missing).
+  std::optional<TensorStats> statsOf(ObserverOp o, bool needHistogram) {
+    if (!o.getMin() || !o.getMax()) {
+      o.emitError("observer '") << o.getId()
+                                << "' has no calibration statistics (min/max)";
+      return std::nullopt;
+    }
+    std::optional<ArrayRef<int64_t>> hist = o.getHistogram();
+    if (!hist || hist->empty()) {
+      if (needHistogram) {
+        o.emitError("observer '") << o.getId() << "' has no histogram; the '"
+                                  << method << "' method needs one";
+        return std::nullopt;
+      }
+      TensorStats s(4);
+      s.min = o.getMin()->convertToDouble();
+      s.max = o.getMax()->convertToDouble();
+      s.count = 1;
+      return s;
+    }
+    double lo = o.getHistMin() ? o.getHistMin()->convertToDouble() : 0;
+    double hi = o.getHistMax() ? o.getHistMax()->convertToDouble() : 0;
+    if (hist->size() % 4 != 0 || !(hi > 0) || lo != -hi) {
+      o.emitError("observer '") << o.getId()
+                                << "': histogram must span a symmetric range "
+                                   "[-R, R] with a multiple of 4 bins";
+      return std::nullopt;
+    }
+    TensorStats s(hist->size());
+    s.min = o.getMin()->convertToDouble();
+    s.max = o.getMax()->convertToDouble();
+    s.range = hi;
+    for (size_t i = 0; i < hist->size(); ++i) {
+      s.counts[i] = uint64_t((*hist)[i]);
+      s.count += s.counts[i];
+    }
+    return s;
+  }
+
+  void runOnOperation() override {
+    func::FuncOp func = getOperation();
+    std::string error;
+    std::optional<RangeOptions> range = parseRangeMethod(method, error);
+    if (!range) {
+      func.emitError(error);
+      return signalPassFailure();
+    }
+    bool symmetric;
+    if (activationType == "u8")
+      symmetric = false;
+    else if (activationType == "s8")
+      symmetric = true;
+    else {
+      func.emitError("activation-type must be u8 or s8, got '") << activationType << "'";
+      return signalPassFailure();
+    }
+    bool needHistogram = range->method != RangeMethod::MinMax;
+
+    SmallVector<ObserverOp> observers;
+    func.walk([&](ObserverOp o) { observers.push_back(o); });
+    DenseMap<Operation *, TensorStats> stats;
+    for (ObserverOp o : observers) {
+      std::optional<TensorStats> s = statsOf(o, needHistogram);
+      if (!s)
+        return signalPassFailure();
+      stats.try_emplace(o, std::move(*s));
+    }
+
+    // Concat inputs and output share one scale.
+    llvm::EquivalenceClasses<Operation *> groups;
+    for (ObserverOp o : observers)
+      groups.insert(o);
+    func.walk([&](ConcatOp concat) {
+      SmallVector<Operation *> members;
+      for (Value in : concat.getInputs()) {
+        auto o = in.getDefiningOp<ObserverOp>();
+        if (!o)
+          return;
+        members.push_back(o);
+      }
+      for (Operation *user : concat->getUsers())
+        if (isa<ObserverOp>(user))
+          members.push_back(user);
+      for (Operation *m : members)
+        groups.unionSets(members.front(), m);
+    });
+    DenseMap<Operation *, TensorStats> merged;
+    for (ObserverOp o : observers) {
+      Operation *leader = groups.getLeaderValue(o);
+      auto [it, inserted] = merged.try_emplace(leader, stats.at(leader));
+      (void)inserted;
+    }
+    for (ObserverOp o : observers) {
+      Operation *leader = groups.getLeaderValue(o);
+      if (leader != o.getOperation())
+        merged.at(leader).merge(stats.at(o));
+    }
+
+    MLIRContext *ctx = &getContext();
+    Type f32 = Float32Type::get(ctx);
+    Type i8 = IntegerType::get(ctx, 8);
+    int64_t qmin = symmetric ? -128 : 0, qmax = symmetric ? 127 : 255;
+    for (ObserverOp o : observers) {
+      const TensorStats &s = merged.at(groups.getLeaderValue(o));
+      auto [lo, hi] = chooseRange(s, *range, qmin, qmax, symmetric);
+      QuantParams p = paramsForRange(lo, hi, qmin, qmax, symmetric);
+      auto qt = mlir::quant::UniformQuantizedType::get(
+          symmetric ? mlir::quant::QuantizationFlags::Signed : 0, i8, f32, p.scale,
+          p.zeroPoint, qmin, qmax);
+      auto tensorType = cast<RankedTensorType>(o.getType());
+      OpBuilder b(o);
+      auto q = QuantizeOp::create(b, o.getLoc(), tensorType.clone(qt), o.getInput());
+      auto dq = DequantizeOp::create(b, o.getLoc(), tensorType, q.getResult());
+      o.replaceAllUsesWith(dq.getResult());
+      o.erase();
+    }
+  }
+};
+
+} // namespace

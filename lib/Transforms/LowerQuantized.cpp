@@ -1,0 +1,363 @@
+//===- LowerQuantized.cpp - quantized tensors → integer arithmetic --------===//
+//
+// Rewrites the integer graph into qopt ops on plain integer and float
+// tensors, which the float lowering already handles. The arithmetic follows
+// qopt/Quant/QuantMath.h: round half to even, saturation, i32 accumulation,
+// float requantization with M = sx·sw/sy applied in f32.
+//
+//===----------------------------------------------------------------------===//
+#include "QuantUtils.h"
+
+#include "qopt/Dialect/QOpt/IR/QOptOps.h"
+#include "qopt/Dialect/QOpt/IR/ShapeUtils.h"
+#include "qopt/Quant/QuantMath.h"
+#include "qopt/Transforms/Passes.h"
+
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/DialectResourceBlobManager.h"
+
+namespace qopt {
+#define GEN_PASS_DEF_LOWERQUANTIZED
+#include "qopt/Transforms/Passes.h.inc"
+} // namespace qopt
+
+using namespace mlir;
+using namespace qopt;
+
+namespace {
+
+/// Per-tensor or per-axis parameters of a quantized element type.
+struct QInfo {
+  SmallVector<double> scales;
+  SmallVector<int64_t> zeroPoints;
+  int64_t axis = -1; // -1: per tensor
+  int64_t qmin = 0, qmax = 0;
+  Type storage;      // ui8 for unsigned, signless otherwise
+
+  static std::optional<QInfo> of(Type t) {
+    if (auto st = dyn_cast<ShapedType>(t))
+      t = st.getElementType();
+    QInfo q;
+    auto base = dyn_cast<mlir::quant::QuantizedType>(t);
+    if (!base || !base.getStorageType().isInteger())
+      return std::nullopt;
+    unsigned width = base.getStorageTypeIntegralWidth();
+    q.storage = IntegerType::get(t.getContext(), width,
+                                 base.isSigned() ? IntegerType::Signless
+                                                 : IntegerType::Unsigned);
+    q.qmin = base.getStorageTypeMin();
+    q.qmax = base.getStorageTypeMax();
+    if (auto u = dyn_cast<mlir::quant::UniformQuantizedType>(t)) {
+      q.scales = {u.getScale()};
+      q.zeroPoints = {u.getZeroPoint()};
+      return q;
+    }
+    if (auto a = dyn_cast<mlir::quant::UniformQuantizedPerAxisType>(t)) {
+      q.scales.assign(a.getScales().begin(), a.getScales().end());
+      q.zeroPoints.assign(a.getZeroPoints().begin(), a.getZeroPoints().end());
+      q.axis = a.getQuantizedDimension();
+      return q;
+    }
+    return std::nullopt;
+  }
+  bool hasZeroPoint() const {
+    return llvm::any_of(zeroPoints, [](int64_t z) { return z != 0; });
+  }
+  qopt::quant::QuantParams params(size_t c) const {
+    qopt::quant::QuantParams p;
+    size_t i = scales.size() == 1 ? 0 : c;
+    p.scale = scales[i];
+    p.zeroPoint = zeroPoints[i];
+    p.qmin = qmin;
+    p.qmax = qmax;
+    return p;
+  }
+};
+
+bool isQuantized(Type t) {
+  if (auto st = dyn_cast<ShapedType>(t))
+    t = st.getElementType();
+  return isa<mlir::quant::QuantizedType>(t);
+}
+
+struct Lowerer {
+  OpBuilder &b;
+  Location loc;
+
+  /// A constant tensor of `elem` values shaped for broadcasting against a
+  /// rank-`rank` tensor: a scalar for one value, else [1.., n at axis, ..1].
+  Value constant(Type elem, ArrayRef<double> values, int64_t rank, int64_t axis) {
+    SmallVector<int64_t> shape;
+    if (values.size() > 1) {
+      shape.assign(rank, 1);
+      shape[axis] = values.size();
+    }
+    auto type = RankedTensorType::get(shape, elem);
+    DenseElementsAttr attr;
+    if (auto ft = dyn_cast<FloatType>(elem)) {
+      SmallVector<APFloat> v;
+      for (double d : values) {
+        APFloat f(d);
+        bool lost;
+        f.convert(ft.getFloatSemantics(), APFloat::rmNearestTiesToEven, &lost);
+        v.push_back(f);
+      }
+      attr = DenseElementsAttr::get(type, v);
+    } else {
+      unsigned w = elem.getIntOrFloatBitWidth();
+      SmallVector<APInt> v;
+      for (double d : values)
+        v.push_back(APInt(w, int64_t(d), /*isSigned=*/true, /*implicitTrunc=*/true));
+      attr = DenseElementsAttr::get(type, v);
+    }
+    return ConstantOp::create(b, loc, attr);
+  }
+  Value scalar(Type elem, double v) { return constant(elem, {v}, 0, 0); }
+
+  RankedTensorType like(Value v, Type elem) {
+    return cast<RankedTensorType>(v.getType()).clone(elem);
+  }
+  Value castTo(Value v, Type elem) {
+    return CastOp::create(b, loc, like(v, elem), v, TypeAttr::get(elem),
+                          b.getI64IntegerAttr(1));
+  }
+  template <typename OpT> Value binary(Value x, Value y) {
+    return OpT::create(b, loc, x.getType(), x, y);
+  }
+
+  /// saturate(round(f) + zp) on a float tensor, cast to the storage type.
+  Value toStorage(Value f, const QInfo &q, int64_t rank, int64_t axis) {
+    Type f32 = b.getF32Type();
+    f = RoundOp::create(b, loc, f.getType(), f);
+    if (q.hasZeroPoint()) {
+      SmallVector<double> zp(q.zeroPoints.begin(), q.zeroPoints.end());
+      f = binary<AddOp>(f, constant(f32, zp, rank, axis));
+    }
+    f = ClipOp::create(b, loc, f.getType(), f, scalar(f32, double(q.qmin)),
+                       scalar(f32, double(q.qmax)));
+    return castTo(f, q.storage);
+  }
+
+  Value quantize(Value x, const QInfo &q) {
+    int64_t rank = cast<RankedTensorType>(x.getType()).getRank();
+    // Constants (weights, clip bounds) are quantized now.
+    if (auto values = getConstantFloats(x)) {
+      auto type = cast<RankedTensorType>(x.getType());
+      int64_t inner = 1;
+      if (q.axis >= 0)
+        for (int64_t d = q.axis + 1; d < rank; ++d)
+          inner *= type.getDimSize(d);
+      int64_t channels = q.scales.size();
+      SmallVector<APInt> out;
+      unsigned w = q.storage.getIntOrFloatBitWidth();
+      for (size_t i = 0; i < values->size(); ++i) {
+        int64_t c = q.axis < 0 ? 0 : (int64_t(i) / inner) % channels;
+        out.push_back(APInt(w, qopt::quant::quantizeValue((*values)[i], q.params(c)),
+                            /*isSigned=*/true, /*implicitTrunc=*/true));
+      }
+      auto st = type.clone(q.storage);
+      auto dense = DenseElementsAttr::get(st, out);
+      ElementsAttr attr = dense;
+      if (dense.getRawData().size() > 256)
+        attr = DenseResourceElementsAttr::get(
+            st, "quantized",
+            HeapAsmResourceBlob::allocateAndCopyWithAlign(dense.getRawData(),
+                                                          alignof(uint64_t)));
+      return ConstantOp::create(b, loc, attr);
+    }
+    Type f32 = b.getF32Type();
+    SmallVector<double> s(q.scales.begin(), q.scales.end());
+    Value f = binary<DivOp>(x, constant(f32, s, rank, q.axis));
+    return toStorage(f, q, rank, q.axis);
+  }
+
+  Value dequantize(Value s, const QInfo &q) {
+    int64_t rank = cast<RankedTensorType>(s.getType()).getRank();
+    Type f32 = b.getF32Type();
+    Value f = castTo(s, f32);
+    if (q.hasZeroPoint()) {
+      SmallVector<double> zp(q.zeroPoints.begin(), q.zeroPoints.end());
+      f = binary<SubOp>(f, constant(f32, zp, rank, q.axis));
+    }
+    SmallVector<double> sc(q.scales.begin(), q.scales.end());
+    return binary<MulOp>(f, constant(f32, sc, rank, q.axis));
+  }
+
+  /// i32 operand q - zp of a storage value (folded for constants).
+  Value widen(Value s, const QInfo &q) {
+    Type i32 = b.getI32Type();
+    int64_t rank = cast<RankedTensorType>(s.getType()).getRank();
+    if (auto values = getConstantInts(s)) {
+      auto type = cast<RankedTensorType>(s.getType());
+      int64_t inner = 1;
+      if (q.axis >= 0)
+        for (int64_t d = q.axis + 1; d < rank; ++d)
+          inner *= type.getDimSize(d);
+      SmallVector<int32_t> out;
+      for (size_t i = 0; i < values->size(); ++i) {
+        int64_t c = q.axis < 0 ? 0 : (int64_t(i) / inner) % int64_t(q.zeroPoints.size());
+        out.push_back(int32_t((*values)[i] - q.zeroPoints[q.axis < 0 ? 0 : c]));
+      }
+      auto dense = DenseElementsAttr::get(type.clone(i32), ArrayRef(out));
+      ElementsAttr attr = dense;
+      if (dense.getRawData().size() > 256)
+        attr = DenseResourceElementsAttr::get(
+            type.clone(i32), "quantized_i32",
+            HeapAsmResourceBlob::allocateAndCopyWithAlign(dense.getRawData(),
+                                                          alignof(uint64_t)));
+      return ConstantOp::create(b, loc, attr);
+    }
+    Value v = castTo(s, i32);
+    if (q.hasZeroPoint()) {
+      SmallVector<double> zp(q.zeroPoints.begin(), q.zeroPoints.end());
+      v = binary<SubOp>(v, constant(i32, zp, rank, q.axis));
+    }
+    return v;
+  }
+
+  /// The requantization epilogue of an i32 accumulator: multipliers `m` (one,
+  /// or one per channel along `axis`) onto `out`.
+  Value requantizeAcc(Value acc, ArrayRef<double> m, int64_t axis, const QInfo &out) {
+    int64_t rank = cast<RankedTensorType>(acc.getType()).getRank();
+    Type f32 = b.getF32Type();
+    Value f = castTo(acc, f32);
+    f = binary<MulOp>(f, constant(f32, m, rank, axis));
+    return toStorage(f, out, rank, -1);
+  }
+};
+
+struct LowerQuantizedPass
+    : public qopt::impl::LowerQuantizedBase<LowerQuantizedPass> {
+  /// Quantized type of each value that has been replaced by storage values.
+  DenseMap<Value, Type> quantTypeOf;
+
+  std::optional<QInfo> infoOf(Value v) {
+    auto it = quantTypeOf.find(v);
+    return QInfo::of(it != quantTypeOf.end() ? it->second : v.getType());
+  }
+
+  void replace(Operation *op, Value newValue) {
+    Value old = op->getResult(0);
+    if (isQuantized(old.getType()))
+      quantTypeOf[newValue] = old.getType();
+    old.replaceAllUsesWith(newValue);
+    op->erase();
+  }
+
+  /// Core op with quantized operands → i32 op + epilogue.
+  LogicalResult lowerCore(Operation *op) {
+    OpBuilder b(op);
+    Lowerer l{b, op->getLoc()};
+    std::optional<QInfo> out = QInfo::of(op->getResult(0).getType());
+    if (!out || out->axis >= 0)
+      return op->emitError("expects a per-tensor quantized result");
+    Type i32 = b.getI32Type();
+    auto resultType = cast<RankedTensorType>(op->getResult(0).getType()).clone(i32);
+    std::optional<QInfo> qa, qb;
+    Value acc;
+    int64_t channelAxis;
+    auto widenOperand = [&](Value v, std::optional<QInfo> &q) -> Value {
+      q = infoOf(v);
+      return q ? l.widen(v, *q) : Value();
+    };
+    if (auto conv = dyn_cast<ConvOp>(op)) {
+      Value x = widenOperand(conv.getX(), qa), w = widenOperand(conv.getW(), qb);
+      if (!x || !w)
+        return op->emitError("expects quantized input and weights");
+      acc = ConvOp::create(b, op->getLoc(), resultType, x, w, conv.getB(),
+                           conv.getAutoPadAttr(), conv.getDilationsAttr(),
+                           conv.getGroupAttr(), conv.getKernelShapeAttr(),
+                           conv.getPadsAttr(), conv.getStridesAttr());
+      channelAxis = 1;
+    } else if (auto mm = dyn_cast<MatMulOp>(op)) {
+      Value a = widenOperand(mm.getA(), qa), bb = widenOperand(mm.getB(), qb);
+      if (!a || !bb)
+        return op->emitError("expects quantized operands");
+      acc = MatMulOp::create(b, op->getLoc(), resultType, a, bb);
+      channelAxis = resultType.getRank() - 1;
+    } else if (auto gemm = dyn_cast<GemmOp>(op)) {
+      Value a = widenOperand(gemm.getA(), qa), bb = widenOperand(gemm.getB(), qb);
+      if (!a || !bb)
+        return op->emitError("expects quantized operands");
+      acc = GemmOp::create(b, op->getLoc(), resultType, a, bb, gemm.getC(),
+                           gemm.getAlphaAttr(), gemm.getBetaAttr(),
+                           gemm.getTransAAttr(), gemm.getTransBAttr());
+      channelAxis = 1;
+    } else {
+      return failure();
+    }
+    if (qa->axis >= 0)
+      return op->emitError("per-axis quantized activations are not supported");
+    SmallVector<double> m;
+    double sa = qa->scales[0], sy = out->scales[0];
+    for (double sw : qb->scales)
+      m.push_back(sa * sw / sy);
+    Value y = l.requantizeAcc(acc, m, m.size() > 1 ? channelAxis : -1, *out);
+    replace(op, y);
+    return success();
+  }
+
+  void runOnOperation() override {
+    func::FuncOp func = getOperation();
+    SmallVector<Operation *> ops;
+    func.walk([&](Operation *op) {
+      if (op != func.getOperation())
+        ops.push_back(op);
+    });
+    for (Operation *op : ops) {
+      bool touches = llvm::any_of(op->getOperandTypes(), isQuantized) ||
+                     llvm::any_of(op->getResultTypes(), isQuantized) ||
+                     llvm::any_of(op->getOperands(), [&](Value v) {
+                       return quantTypeOf.count(v) != 0;
+                     });
+      if (!touches)
+        continue;
+      OpBuilder b(op);
+      Lowerer l{b, op->getLoc()};
+      if (auto q = dyn_cast<QuantizeOp>(op)) {
+        replace(op, l.quantize(q.getInput(), *QInfo::of(q.getType())));
+      } else if (auto dq = dyn_cast<DequantizeOp>(op)) {
+        std::optional<QInfo> in = infoOf(dq.getInput());
+        replace(op, l.dequantize(dq.getInput(), *in));
+      } else if (auto rq = dyn_cast<RequantizeOp>(op)) {
+        std::optional<QInfo> in = infoOf(rq.getInput());
+        Value f = l.dequantize(rq.getInput(), *in);
+        replace(op, l.quantize(f, *QInfo::of(rq.getType())));
+      } else if (quantutil::hasIntegerForm(op)) {
+        if (failed(lowerCore(op)))
+          return signalPassFailure();
+      } else if (auto relu = dyn_cast<ReluOp>(op)) {
+        std::optional<QInfo> q = infoOf(relu.getInput());
+        Value zp = l.scalar(q->storage, double(q->zeroPoints[0]));
+        Value input = relu.getInput();
+        auto t = cast<RankedTensorType>(input.getType());
+        auto clip = ClipOp::create(b, op->getLoc(), t.clone(q->storage), input, zp,
+                                   NoneOp::create(b, op->getLoc(), b.getNoneType()));
+        replace(op, clip.getResult());
+      } else if (isa<ClipOp, ReshapeOp, FlattenOp, TransposeOp, SqueezeOp, UnsqueezeOp,
+                     SliceOp, MaxPoolOp, ConcatOp>(op) &&
+                 op->getNumResults() == 1) {
+        Value r = op->getResult(0);
+        std::optional<QInfo> q = QInfo::of(r.getType());
+        if (!q) {
+          op->emitError("cannot lower a quantized '")
+              << op->getName() << "' with a non-quantized result";
+          return signalPassFailure();
+        }
+        quantTypeOf[r] = r.getType();
+        r.setType(cast<RankedTensorType>(r.getType()).clone(q->storage));
+      } else {
+        op->emitError("cannot lower '") << op->getName() << "' on quantized tensors";
+        return signalPassFailure();
+      }
+    }
+    // Function results must be float (the graph dequantizes its outputs).
+    for (Type t : func.getResultTypes())
+      if (isQuantized(t)) {
+        func.emitError("function results must not be quantized");
+        return signalPassFailure();
+      }
+  }
+};
+
+} // namespace

@@ -1,0 +1,57 @@
+//===- QuantUtils.cpp - helpers shared by the quantization passes ---------===//
+#include "QuantUtils.h"
+
+#include "qopt/Dialect/QOpt/IR/QOptOps.h"
+
+#include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/BuiltinTypes.h"
+#include "mlir/IR/Location.h"
+
+using namespace mlir;
+
+namespace qopt::quantutil {
+
+OnnxNode onnxNode(Location loc) {
+  OnnxNode node;
+  loc->walk([&](Location l) {
+    auto fused = dyn_cast<FusedLoc>(l);
+    if (!fused)
+      return WalkResult::advance();
+    auto tag = dyn_cast_or_null<StringAttr>(fused.getMetadata());
+    if (!tag || !tag.getValue().starts_with("onnx."))
+      return WalkResult::advance();
+    for (Location inner : fused.getLocations())
+      if (auto name = dyn_cast<NameLoc>(inner)) {
+        node.name = name.getName().str();
+        node.opType = tag.getValue().drop_front(5).str();
+        return WalkResult::interrupt();
+      }
+    return WalkResult::advance();
+  });
+  return node;
+}
+
+bool isKeptFloat(Operation *op, llvm::ArrayRef<std::string> keepFloat) {
+  if (keepFloat.empty())
+    return false;
+  OnnxNode node = onnxNode(op->getLoc());
+  StringRef full = op->getName().getStringRef();
+  StringRef shortName = full.starts_with("qopt.") ? full.drop_front(5) : full;
+  for (const std::string &k : keepFloat)
+    if ((!node.name.empty() && k == node.name) ||
+        (!node.opType.empty() && k == node.opType) || k == full || k == shortName)
+      return true;
+  return false;
+}
+
+bool hasIntegerForm(Operation *op) { return isa<ConvOp, MatMulOp, GemmOp>(op); }
+
+bool isConstant(Value v) { return v.getDefiningOp<ConstantOp>() != nullptr; }
+
+quant::UniformQuantizedType perTensorType(Type t) {
+  if (auto st = dyn_cast<ShapedType>(t))
+    t = st.getElementType();
+  return dyn_cast<quant::UniformQuantizedType>(t);
+}
+
+} // namespace qopt::quantutil

@@ -1,0 +1,35 @@
+//===- QuantUtils.h - helpers shared by the quantization passes -*- C++ -*-===//
+#ifndef QOPT_LIB_TRANSFORMS_QUANTUTILS_H
+#define QOPT_LIB_TRANSFORMS_QUANTUTILS_H
+
+#include "mlir/Dialect/Quant/IR/QuantTypes.h"
+#include "mlir/IR/Operation.h"
+#include "mlir/IR/Value.h"
+
+#include <string>
+
+namespace qopt::quantutil {
+
+/// The ONNX node an op came from: its name and op type ("" when unknown).
+struct OnnxNode {
+  std::string name, opType;
+};
+OnnxNode onnxNode(mlir::Location loc);
+
+/// True if `op` is named in `keepFloat` by ONNX node name, ONNX op type
+/// ("Conv") or qopt op name ("conv" / "qopt.conv").
+bool isKeptFloat(mlir::Operation *op, llvm::ArrayRef<std::string> keepFloat);
+
+/// Ops with an integer form: Conv, MatMul, Gemm.
+bool hasIntegerForm(mlir::Operation *op);
+
+/// True if `v` is produced by a qopt.constant.
+bool isConstant(mlir::Value v);
+
+/// Element type of a tensor value or type, as a uniform quantized type (null
+/// otherwise).
+mlir::quant::UniformQuantizedType perTensorType(mlir::Type t);
+
+} // namespace qopt::quantutil
+
+#endif

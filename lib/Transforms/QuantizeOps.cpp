@@ -1,0 +1,359 @@
+//===- QuantizeOps.cpp - integer graph from quantize/dequantize pairs -----===//
+//
+// After qopt-infer-scales every quantized tensor is a quantize → dequantize
+// pair. The patterns here move the quantized values through the ops that can
+// consume them: shape ops and max pooling carry them unchanged, and
+// Conv/MatMul/Gemm become integer ops whose weights and biases are quantized
+// here from their constant values.
+//
+//===----------------------------------------------------------------------===//
+#include "QuantUtils.h"
+
+#include "qopt/Dialect/QOpt/IR/QOptOps.h"
+#include "qopt/Dialect/QOpt/IR/ShapeUtils.h"
+#include "qopt/Quant/QuantMath.h"
+#include "qopt/Transforms/Passes.h"
+
+#include "mlir/IR/DialectResourceBlobManager.h"
+#include "mlir/IR/IRMapping.h"
+#include "mlir/IR/PatternMatch.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+
+#include <cmath>
+
+namespace qopt {
+#define GEN_PASS_DEF_QUANTIZEOPS
+#include "qopt/Transforms/Passes.h.inc"
+} // namespace qopt
+
+using namespace mlir;
+using namespace qopt;
+using namespace qopt::quantutil;
+
+namespace {
+
+/// Storage range of weights: symmetric i8 without -128.
+constexpr int64_t kWeightMax = 127;
+
+struct Options {
+  bool perTensorWeights = false;
+  SmallVector<std::string> keepFloat;
+};
+
+/// quantize(dequantize(x)) → x, or requantize(x) when the types differ.
+struct FoldQuantizeOfDequantize : OpRewritePattern<QuantizeOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(QuantizeOp op, PatternRewriter &rewriter) const override {
+    auto dq = op.getInput().getDefiningOp<DequantizeOp>();
+    if (!dq)
+      return failure();
+    Value x = dq.getInput();
+    if (x.getType() == op.getType())
+      rewriter.replaceOp(op, x);
+    else
+      rewriter.replaceOpWithNewOp<RequantizeOp>(op, op.getType(), x);
+    return success();
+  }
+};
+
+/// requantize to the same type is a no-op; requantize(requantize(x)) is one.
+struct FoldRequantizeChain : OpRewritePattern<RequantizeOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(RequantizeOp op, PatternRewriter &rewriter) const override {
+    auto inner = op.getInput().getDefiningOp<RequantizeOp>();
+    if (!inner)
+      return failure();
+    Value x = inner.getInput();
+    if (x.getType() == op.getType())
+      rewriter.replaceOp(op, x);
+    else
+      rewriter.replaceOpWithNewOp<RequantizeOp>(op, op.getType(), x);
+    return success();
+  }
+};
+
+/// Ops that carry quantized values unchanged (data operand 0, or all inputs
+/// of a Concat).
+bool isPassThrough(Operation *op) {
+  return isa<ReshapeOp, FlattenOp, TransposeOp, SqueezeOp, UnsqueezeOp, SliceOp,
+             MaxPoolOp, ReluOp, ConcatOp>(op);
+}
+
+/// op(dequantize(x), ...) → dequantize(op(x, ...)) for pass-through ops.
+struct SinkDequantize : RewritePattern {
+  SinkDequantize(MLIRContext *ctx, const Options &o)
+      : RewritePattern(MatchAnyOpTypeTag(), 1, ctx), options(o) {}
+  const Options &options;
+
+  LogicalResult matchAndRewrite(Operation *op, PatternRewriter &rewriter) const override {
+    if (!isPassThrough(op) || op->getNumResults() != 1 ||
+        isKeptFloat(op, options.keepFloat))
+      return failure();
+    auto resultType = dyn_cast<RankedTensorType>(op->getResult(0).getType());
+    if (!resultType || !resultType.getElementType().isF32())
+      return failure();
+    SmallVector<unsigned> dataOperands;
+    if (isa<ConcatOp>(op))
+      for (unsigned i = 0; i < op->getNumOperands(); ++i)
+        dataOperands.push_back(i);
+    else
+      dataOperands.push_back(0);
+    Type qType;
+    IRMapping mapping;
+    for (unsigned i : dataOperands) {
+      auto dq = op->getOperand(i).getDefiningOp<DequantizeOp>();
+      if (!dq)
+        return failure();
+      Type t = cast<ShapedType>(dq.getInput().getType()).getElementType();
+      if (!isa<mlir::quant::UniformQuantizedType>(t) || (qType && qType != t))
+        return failure();
+      qType = t;
+      mapping.map(op->getOperand(i), dq.getInput());
+    }
+    Operation *newOp = rewriter.clone(*op, mapping);
+    newOp->getResult(0).setType(resultType.clone(qType));
+    rewriter.replaceOpWithNewOp<DequantizeOp>(op, resultType, newOp->getResult(0));
+    return success();
+  }
+};
+
+/// Scales of a symmetric weight quantizer: one per slice along `axis`, or a
+/// single one when axis < 0.
+SmallVector<double> weightScales(ArrayRef<double> w, ArrayRef<int64_t> shape,
+                                 int64_t axis) {
+  int64_t channels = axis < 0 ? 1 : shape[axis];
+  int64_t inner = 1;
+  if (axis >= 0)
+    for (int64_t d = axis + 1; d < (int64_t)shape.size(); ++d)
+      inner *= shape[d];
+  SmallVector<double> amax(channels, 0.0);
+  for (size_t i = 0; i < w.size(); ++i) {
+    int64_t c = axis < 0 ? 0 : (int64_t(i) / inner) % channels;
+    amax[c] = std::max(amax[c], std::fabs(w[i]));
+  }
+  SmallVector<double> scales;
+  for (double a : amax)
+    scales.push_back(qopt::quant::symmetricParams(a, -kWeightMax, kWeightMax).scale);
+  return scales;
+}
+
+struct QuantizeIntegerOps : OpRewritePattern<QuantizeOp> {
+  QuantizeIntegerOps(MLIRContext *ctx, const Options &o)
+      : OpRewritePattern(ctx, 2), options(o) {}
+  const Options &options;
+
+  /// The per-tensor quantized source of `v = dequantize(q)`, or null.
+  static Value quantizedSource(Value v) {
+    auto dq = v.getDefiningOp<DequantizeOp>();
+    if (!dq || !perTensorType(dq.getInput().getType()))
+      return nullptr;
+    return dq.getInput();
+  }
+
+  /// qopt.quantize of a constant weight, symmetric per slice along `axis`
+  /// (per tensor when axis < 0 or per-tensor-weights is set).
+  FailureOr<std::pair<Value, SmallVector<double>>>
+  quantizeWeight(PatternRewriter &rewriter, Location loc, Value w, int64_t axis) const {
+    auto wType = dyn_cast<RankedTensorType>(w.getType());
+    std::optional<SmallVector<double>> values = getConstantFloats(w);
+    if (!wType || !wType.hasStaticShape() || !wType.getElementType().isF32() || !values)
+      return failure();
+    if (options.perTensorWeights)
+      axis = -1;
+    SmallVector<double> scales = weightScales(*values, wType.getShape(), axis);
+    MLIRContext *ctx = rewriter.getContext();
+    Type i8 = IntegerType::get(ctx, 8), f32 = Float32Type::get(ctx);
+    Type qt;
+    if (axis < 0)
+      qt = mlir::quant::UniformQuantizedType::get(mlir::quant::QuantizationFlags::Signed, i8, f32,
+                                            scales[0], 0, -kWeightMax, kWeightMax);
+    else
+      qt = mlir::quant::UniformQuantizedPerAxisType::get(
+          mlir::quant::QuantizationFlags::Signed, i8, f32, scales,
+          SmallVector<int64_t>(scales.size(), 0), axis, -kWeightMax, kWeightMax);
+    Value q = QuantizeOp::create(rewriter, loc, wType.clone(qt), w);
+    return std::make_pair(q, scales);
+  }
+
+  /// i32 bias for accumulator scales `accScales` (one per output channel, or
+  /// one shared), from a constant float bias of `channels` values.
+  FailureOr<Value> quantizeBias(PatternRewriter &rewriter, Location loc, Value bias,
+                                ArrayRef<double> accScales, int64_t channels) const {
+    auto bType = dyn_cast<RankedTensorType>(bias.getType());
+    std::optional<SmallVector<double>> values = getConstantFloats(bias);
+    if (!bType || !values || (int64_t)values->size() != channels ||
+        bType.getNumElements() != channels)
+      return failure();
+    SmallVector<int32_t> q;
+    for (int64_t c = 0; c < channels; ++c)
+      q.push_back(int32_t(qopt::quant::quantizeBias(
+          (*values)[c], accScales.size() == 1 ? accScales[0] : accScales[c])));
+    auto type = RankedTensorType::get(bType.getShape(), rewriter.getI32Type());
+    return ConstantOp::create(rewriter, loc, DenseElementsAttr::get(type, ArrayRef(q)))
+        .getResult();
+  }
+
+  LogicalResult matchAndRewrite(QuantizeOp op, PatternRewriter &rewriter) const override {
+    auto outQ = perTensorType(op.getType());
+    if (!outQ)
+      return failure();
+    // Walk back through a single-use chain of Relu/Clip to the core op.
+    SmallVector<Operation *> acts;
+    Value v = op.getInput();
+    Operation *core = nullptr;
+    while (Operation *def = v.getDefiningOp()) {
+      if (!v.hasOneUse())
+        return failure();
+      if (hasIntegerForm(def)) {
+        core = def;
+        break;
+      }
+      auto clip = dyn_cast<ClipOp>(def);
+      bool constClip = clip && llvm::all_of(ValueRange{clip.getMin(), clip.getMax()},
+                                            [](Value b) {
+                                              return isa<NoneType>(b.getType()) ||
+                                                     isConstant(b);
+                                            });
+      if (!isa<ReluOp>(def) && !constClip)
+        return failure();
+      acts.push_back(def);
+      v = def->getOperand(0);
+    }
+    if (!core || isKeptFloat(core, options.keepFloat))
+      return failure();
+    Location loc = core->getLoc();
+    auto coreType = cast<RankedTensorType>(core->getResult(0).getType());
+    Type outType = coreType.clone(outQ);
+    Value result;
+
+    if (auto conv = dyn_cast<ConvOp>(core)) {
+      Value x = quantizedSource(conv.getX());
+      if (!x)
+        return failure();
+      auto w = quantizeWeight(rewriter, loc, conv.getW(), 0);
+      if (failed(w))
+        return failure();
+      double sx = perTensorType(x.getType()).getScale();
+      SmallVector<double> acc;
+      for (double s : w->second)
+        acc.push_back(sx * s);
+      Value bias = conv.getB();
+      if (!isa<NoneType>(bias.getType())) {
+        int64_t m = cast<RankedTensorType>(conv.getW().getType()).getDimSize(0);
+        auto qb = quantizeBias(rewriter, loc, bias, acc, m);
+        if (failed(qb))
+          return failure();
+        bias = *qb;
+      }
+      result = ConvOp::create(rewriter, loc, outType, x, w->first, bias,
+                              conv.getAutoPadAttr(), conv.getDilationsAttr(),
+                              conv.getGroupAttr(), conv.getKernelShapeAttr(),
+                              conv.getPadsAttr(), conv.getStridesAttr());
+    } else if (auto mm = dyn_cast<MatMulOp>(core)) {
+      Value a = quantizedSource(mm.getA());
+      if (!a)
+        return failure();
+      Value b = quantizedSource(mm.getB());
+      if (!b) {
+        auto bType = dyn_cast<RankedTensorType>(mm.getB().getType());
+        if (!bType)
+          return failure();
+        auto w = quantizeWeight(rewriter, loc, mm.getB(),
+                                bType.getRank() >= 2 ? bType.getRank() - 1 : -1);
+        if (failed(w))
+          return failure();
+        b = w->first;
+      }
+      result = MatMulOp::create(rewriter, loc, outType, a, b);
+    } else if (auto gemm = dyn_cast<GemmOp>(core)) {
+      bool hasC = !isa<NoneType>(gemm.getC().getType());
+      if (gemm.getAlpha().convertToDouble() != 1.0 ||
+          (hasC && gemm.getBeta().convertToDouble() != 1.0))
+        return failure();
+      Value a = quantizedSource(gemm.getA());
+      if (!a)
+        return failure();
+      double sa = perTensorType(a.getType()).getScale();
+      Value b = quantizedSource(gemm.getB());
+      SmallVector<double> acc;
+      if (b) {
+        acc.push_back(sa * perTensorType(b.getType()).getScale());
+      } else {
+        auto w = quantizeWeight(rewriter, loc, gemm.getB(), gemm.getTransB() ? 0 : 1);
+        if (failed(w))
+          return failure();
+        b = w->first;
+        for (double s : w->second)
+          acc.push_back(sa * s);
+      }
+      Value c = gemm.getC();
+      if (hasC) {
+        int64_t n = coreType.getDimSize(1);
+        auto cType = dyn_cast<RankedTensorType>(c.getType());
+        if (ShapedType::isDynamic(n) || !cType || cType.getNumElements() != n ||
+            (cType.getRank() == 2 && cType.getDimSize(0) != 1))
+          return failure();
+        auto qc = quantizeBias(rewriter, loc, c, acc, n);
+        if (failed(qc))
+          return failure();
+        c = *qc;
+      }
+      result = GemmOp::create(rewriter, loc, outType, a, b, c, gemm.getAlphaAttr(),
+                              gemm.getBetaAttr(), gemm.getTransAAttr(),
+                              gemm.getTransBAttr());
+    } else {
+      return failure();
+    }
+
+    // The activations run on the output's quantized values.
+    for (Operation *act : llvm::reverse(acts)) {
+      IRMapping mapping;
+      mapping.map(act->getOperand(0), result);
+      if (auto clip = dyn_cast<ClipOp>(act)) {
+        // Bounds are quantized like the output.
+        for (Value bound : {clip.getMin(), clip.getMax()}) {
+          if (isa<NoneType>(bound.getType()))
+            continue;
+          auto bt = cast<RankedTensorType>(bound.getType());
+          mapping.map(bound, QuantizeOp::create(rewriter, loc, bt.clone(outQ), bound)
+                                 .getResult());
+        }
+      }
+      Operation *newAct = rewriter.clone(*act, mapping);
+      newAct->getResult(0).setType(outType);
+      result = newAct->getResult(0);
+    }
+    rewriter.replaceOp(op, result);
+    return success();
+  }
+};
+
+/// relu(q) is the identity when the zero point is the storage minimum.
+struct FoldIdentityRelu : OpRewritePattern<ReluOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(ReluOp op, PatternRewriter &rewriter) const override {
+    auto qt = perTensorType(op.getType());
+    if (!qt || op.getInput().getType() != op.getType() ||
+        qt.getZeroPoint() > qt.getStorageTypeMin())
+      return failure();
+    rewriter.replaceOp(op, op.getInput());
+    return success();
+  }
+};
+
+struct QuantizeOpsPass : public qopt::impl::QuantizeOpsBase<QuantizeOpsPass> {
+  using Base::Base;
+  void runOnOperation() override {
+    Options o;
+    o.perTensorWeights = perTensorWeights;
+    o.keepFloat.assign(keepFloat.begin(), keepFloat.end());
+    RewritePatternSet patterns(&getContext());
+    patterns.add<FoldQuantizeOfDequantize, FoldRequantizeChain, FoldIdentityRelu>(
+        &getContext());
+    patterns.add<SinkDequantize, QuantizeIntegerOps>(&getContext(), o);
+    if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
+      signalPassFailure();
+  }
+};
+
+} // namespace
