@@ -152,12 +152,27 @@ bool matchSample(std::vector<HostTensor> &tensors, const std::vector<ModelInput>
       s += (s.empty() ? "" : ", ") + in.name;
     return s;
   };
-  bool anyNamed = false;
-  for (HostTensor &t : tensors)
-    for (size_t i = 0; i < inputs.size(); ++i)
-      if (t.name == inputs[i].name)
-        anyNamed = true;
-  if (anyNamed) {
+  // Unnamed tensors (.npy, unnamed .pb, np.savez's arr_N) go by position;
+  // named ones must name a model input.
+  auto positional = [](const std::string &name) {
+    if (name.empty())
+      return true;
+    if (name.rfind("arr_", 0) != 0 || name.size() == 4)
+      return false;
+    return std::all_of(name.begin() + 4, name.end(), [](char c) { return c >= '0' && c <= '9'; });
+  };
+  bool allPositional = std::all_of(tensors.begin(), tensors.end(),
+                                   [&](const HostTensor &t) { return positional(t.name); });
+  if (allPositional) {
+    if (tensors.size() != inputs.size()) {
+      error = label + ": has " + std::to_string(tensors.size()) +
+              " unnamed tensors, the model has " + std::to_string(inputs.size()) +
+              " inputs (" + inputList() + ")";
+      return false;
+    }
+    for (size_t i = 0; i < tensors.size(); ++i)
+      ordered[i] = &tensors[i];
+  } else {
     for (HostTensor &t : tensors) {
       auto it = std::find_if(inputs.begin(), inputs.end(),
                              [&](const ModelInput &in) { return in.name == t.name; });
@@ -167,13 +182,6 @@ bool matchSample(std::vector<HostTensor> &tensors, const std::vector<ModelInput>
       }
       ordered[it - inputs.begin()] = &t;
     }
-  } else if (tensors.size() == inputs.size()) {
-    for (size_t i = 0; i < tensors.size(); ++i)
-      ordered[i] = &tensors[i];
-  } else {
-    error = label + ": has " + std::to_string(tensors.size()) + " tensors, the model has " +
-            std::to_string(inputs.size()) + " inputs (" + inputList() + ")";
-    return false;
   }
   for (size_t i = 0; i < inputs.size(); ++i) {
     const ModelInput &in = inputs[i];

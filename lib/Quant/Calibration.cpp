@@ -180,12 +180,18 @@ double quantile(const TensorStats &s, double q) {
 /// TensorRT-style KL-divergence threshold on the |x| histogram with
 /// `levels` quantization levels.
 double entropyThreshold(const TensorStats &s, size_t levels) {
-  std::vector<double> h = absHistogram(s);
+  std::vector<double> fine = absHistogram(s);
+  size_t used = fine.size();
+  while (used > 0 && fine[used - 1] == 0)
+    --used;
+  // Re-bin the occupied part to at most 2048 bins, as TensorRT's calibrator
+  // histograms are: finer bins only add sampling noise to the divergence.
+  size_t merge = std::max<size_t>(1, (used + 2047) / 2048);
+  std::vector<double> h((used + merge - 1) / merge, 0.0);
+  for (size_t k = 0; k < used; ++k)
+    h[k / merge] += fine[k];
   size_t nb = h.size();
-  // Trailing empty bins do not matter.
-  while (nb > levels && h[nb - 1] == 0)
-    --nb;
-  double w = s.binWidth();
+  double w = s.binWidth() * double(merge);
   if (nb <= levels)
     return double(nb) * w;
   size_t step = std::max<size_t>(1, (nb - levels) / 512);

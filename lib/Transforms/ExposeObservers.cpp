@@ -27,15 +27,18 @@ struct ExposeObserversPass
     if (observers.empty())
       return;
     auto ret = cast<func::ReturnOp>(func.getBody().front().getTerminator());
-    SmallVector<Value> results(ret.getOperands());
-    unsigned first = results.size();
+    SmallVector<Value> observed;
     SmallVector<std::string> names;
     for (ObserverOp o : observers) {
-      results.push_back(o.getInput());
+      observed.push_back(o.getInput());
       names.push_back(("qopt.observe:" + o.getId()).str());
       o.replaceAllUsesWith(o.getInput());
       o.erase();
     }
+    // Read the return's operands only now: some were observer results.
+    SmallVector<Value> results(ret.getOperands());
+    unsigned first = results.size();
+    results.append(observed);
     ret->setOperands(results);
     for (unsigned i = 0; i < names.size(); ++i) {
       NamedAttribute name(StringAttr::get(&getContext(), "qopt.name"),

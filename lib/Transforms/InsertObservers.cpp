@@ -71,9 +71,14 @@ struct InsertObserversPass
     if (auto def = v.getDefiningOp<ObserverOp>())
       return;
     OpBuilder b(&getContext());
-    if (auto arg = dyn_cast<BlockArgument>(v))
-      b.setInsertionPointToStart(arg.getOwner());
-    else
+    if (auto arg = dyn_cast<BlockArgument>(v)) {
+      // After the observers of earlier arguments, so they stay in order.
+      auto it = arg.getOwner()->begin();
+      while (it != arg.getOwner()->end() && isa<ObserverOp>(*it) &&
+             isa<BlockArgument>(it->getOperand(0)))
+        ++it;
+      b.setInsertionPoint(arg.getOwner(), it);
+    } else
       b.setInsertionPointAfter(v.getDefiningOp());
     auto obs = ObserverOp::create(b, v.getLoc(), v.getType(), v,
                                   b.getStringAttr(idFor(v)), nullptr, nullptr,

@@ -1,0 +1,17 @@
+// RUN: qopt-opt %s --qopt-infer-scales="method=percentile=99" | FileCheck %s --check-prefix=PCT
+// RUN: qopt-opt %s --qopt-infer-scales="method=entropy" | FileCheck %s --check-prefix=KL
+
+// Percentile from the histogram: 8 bins over [-4, 4] holding 50 values in
+// [0, 1), 49 in [1, 2) and one outlier in [3, 4). The 99th percentile is the
+// upper edge 2.0, so the range is [0, 2]: scale 2/255, zero point 0.
+// PCT-LABEL: func.func @percentile
+// PCT: !quant.uniform<u8:f32, 0.0078431372549019607>
+// Entropy keeps the whole range (max 3.9) when the histogram has fewer bins
+// than quantization levels: scale 3.9/255.
+// KL: !quant.uniform<u8:f32, 0.015294117647058823>
+func.func @percentile(%x: tensor<100xf32>) -> tensor<100xf32> {
+  %o = qopt.observer %x {id = "x", min = 0.0 : f64, max = 3.9 : f64,
+                         histogram = array<i64: 0, 0, 0, 0, 50, 49, 0, 1>,
+                         hist_min = -4.0 : f64, hist_max = 4.0 : f64} : tensor<100xf32>
+  return %o : tensor<100xf32>
+}

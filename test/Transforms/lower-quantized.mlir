@@ -1,0 +1,65 @@
+// RUN: qopt-opt %s --split-input-file --qopt-lower-quantized | FileCheck %s
+
+!qx = !quant.uniform<u8:f32, 0.5:128>
+!qw = !quant.uniform<i8<-127:127>:f32:0, {0.25, 0.125}>
+!qy = !quant.uniform<u8:f32, 2.0:3>
+
+// quantize: cast(clip(round(x / s) + z, 0, 255)) to ui8. Weights are folded
+// to integers now: 1.0 / 0.25 = 4, -0.5 / 0.125 = -4, 0.3 / 0.125 = 2.4 -> 2.
+// The conv runs on i32 values q - zx with the i32 bias; the epilogue
+// multiplies by M = sx * sw / sy per channel (0.0625, 0.03125), rounds, adds
+// zy, saturates and casts to the storage type.
+// CHECK-LABEL: func.func @conv
+// CHECK: %[[D:.*]] = qopt.div %arg0, %{{.*}} : (tensor<1x2x3x3xf32>, tensor<f32>)
+// CHECK: %[[R:.*]] = qopt.round %[[D]]
+// CHECK: %[[A:.*]] = qopt.add %[[R]], %{{.*}}
+// CHECK: %[[C:.*]] = qopt.clip %[[A]], %{{.*}}, %{{.*}}
+// CHECK: %[[X:.*]] = qopt.cast %[[C]] {to = ui8{{.*}}} : (tensor<1x2x3x3xf32>) -> tensor<1x2x3x3xui8>
+// CHECK: %[[X32:.*]] = qopt.cast %[[X]] {to = i32{{.*}}} : (tensor<1x2x3x3xui8>) -> tensor<1x2x3x3xi32>
+// CHECK: %[[XS:.*]] = qopt.sub %[[X32]], %{{.*}} : (tensor<1x2x3x3xi32>, tensor<i32>)
+// CHECK: %[[W:.*]] = qopt.constant dense<{{\[\[\[\[}}4]], {{\[\[}}-4]]], {{\[\[\[}}2]], {{\[\[}}0]]]]> : tensor<2x2x1x1xi32>
+// CHECK: %[[ACC:.*]] = qopt.conv %[[XS]], %[[W]], %{{.*}} : (tensor<1x2x3x3xi32>, tensor<2x2x1x1xi32>, tensor<2xi32>) -> tensor<1x2x3x3xi32>
+// CHECK: %[[F:.*]] = qopt.cast %[[ACC]] {to = f32{{.*}}}
+// CHECK: %[[M:.*]] = qopt.mul %[[F]], %{{.*}} : (tensor<1x2x3x3xf32>, tensor<1x2x1x1xf32>)
+// CHECK: %[[MR:.*]] = qopt.round %[[M]]
+// CHECK: %[[MZ:.*]] = qopt.add %[[MR]]
+// CHECK: %[[MC:.*]] = qopt.clip %[[MZ]]
+// CHECK: %[[Y:.*]] = qopt.cast %[[MC]] {to = ui8{{.*}}}
+// CHECK: %[[P:.*]] = qopt.max_pool %[[Y]] {{.*}} -> tensor<1x2x2x2xui8>
+// CHECK: %[[PF:.*]] = qopt.cast %[[P]] {to = f32{{.*}}}
+// CHECK: %[[PZ:.*]] = qopt.sub %[[PF]]
+// CHECK: %[[OUT:.*]] = qopt.mul %[[PZ]]
+// CHECK: return %[[OUT]]
+func.func @conv(%x: tensor<1x2x3x3xf32>) -> tensor<1x2x2x2xf32> {
+  %w = qopt.constant dense<[[[[1.0]], [[-1.0]]], [[[0.3]], [[0.0]]]]> : tensor<2x2x1x1xf32>
+  %b = qopt.constant dense<[10, -10]> : tensor<2xi32>
+  %qx = qopt.quantize %x : tensor<1x2x3x3xf32> -> tensor<1x2x3x3x!qx>
+  %qw = qopt.quantize %w : tensor<2x2x1x1xf32> -> tensor<2x2x1x1x!qw>
+  %c = qopt.conv %qx, %qw, %b : (tensor<1x2x3x3x!qx>, tensor<2x2x1x1x!qw>, tensor<2xi32>) -> tensor<1x2x3x3x!qy>
+  %p = qopt.max_pool %c {kernel_shape = array<i64: 2, 2>} : (tensor<1x2x3x3x!qy>) -> tensor<1x2x2x2x!qy>
+  %d = qopt.dequantize %p : tensor<1x2x2x2x!qy> -> tensor<1x2x2x2xf32>
+  return %d : tensor<1x2x2x2xf32>
+}
+
+// -----
+
+!qs = !quant.uniform<i8:f32, 0.5>
+!qt = !quant.uniform<i8:f32, 0.25>
+
+// Relu on s8 values is max(q, 0) (a Clip with the zero point as lower
+// bound); requantize goes through float.
+// CHECK-LABEL: func.func @relu_requantize
+// CHECK: %[[Q:.*]] = qopt.cast %{{.*}} {to = i8{{.*}}} : (tensor<4xf32>) -> tensor<4xi8>
+// CHECK: %[[ZP:.*]] = qopt.constant dense<0> : tensor<i8>
+// CHECK: %[[R:.*]] = qopt.clip %[[Q]], %[[ZP]], %{{.*}} : (tensor<4xi8>, tensor<i8>, none) -> tensor<4xi8>
+// CHECK: %[[F:.*]] = qopt.cast %[[R]] {to = f32{{.*}}}
+// CHECK: %[[S:.*]] = qopt.mul %[[F]]
+// CHECK: qopt.div %[[S]]
+// CHECK-NOT: quant.uniform
+func.func @relu_requantize(%x: tensor<4xf32>) -> tensor<4xf32> {
+  %q = qopt.quantize %x : tensor<4xf32> -> tensor<4x!qs>
+  %r = qopt.relu %q : (tensor<4x!qs>) -> tensor<4x!qs>
+  %t = qopt.requantize %r : tensor<4x!qs> -> tensor<4x!qt>
+  %d = qopt.dequantize %t : tensor<4x!qt> -> tensor<4xf32>
+  return %d : tensor<4xf32>
+}

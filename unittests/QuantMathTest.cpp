@@ -1,0 +1,169 @@
+//===- QuantMathTest.cpp - quantization arithmetic and calibration --------===//
+#include "qopt/Quant/Calibration.h"
+#include "qopt/Quant/QuantMath.h"
+#include "qopt/Quant/StatsFile.h"
+
+#include "llvm/Support/FileSystem.h"
+
+#include <cmath>
+#include <gtest/gtest.h>
+#include <random>
+
+using namespace qopt::quant;
+
+namespace {
+
+QuantParams u8(double scale, int64_t zp) { return {scale, zp, 0, 255}; }
+
+TEST(QuantMath, RoundsHalfToEven) {
+  EXPECT_EQ(roundHalfEven(0.5), 0);
+  EXPECT_EQ(roundHalfEven(1.5), 2);
+  EXPECT_EQ(roundHalfEven(2.5), 2);
+  EXPECT_EQ(roundHalfEven(-0.5), 0);
+  EXPECT_EQ(roundHalfEven(-1.5), -2);
+  EXPECT_EQ(roundHalfEven(-2.5), -2);
+  EXPECT_EQ(roundHalfEven(2.4999), 2);
+  // Ties are decided after the division by the scale.
+  EXPECT_EQ(quantizeValue(0.25, u8(0.5, 0)), 0);  // 0.5 -> 0
+  EXPECT_EQ(quantizeValue(0.75, u8(0.5, 0)), 2);  // 1.5 -> 2
+  EXPECT_EQ(quantizeValue(1.25, u8(0.5, 10)), 12); // 2.5 -> 2, + 10
+}
+
+TEST(QuantMath, Saturates) {
+  QuantParams p = u8(0.1, 128);
+  EXPECT_EQ(quantizeValue(1000.0, p), 255);
+  EXPECT_EQ(quantizeValue(-1000.0, p), 0);
+  EXPECT_EQ(quantizeValue(NAN, p), 0);
+  QuantParams s{0.1, 0, -127, 127};
+  EXPECT_EQ(quantizeValue(-100.0, s), -127);
+  EXPECT_EQ(quantizeValue(12.7, s), 127);
+  EXPECT_EQ(quantizeBias(1e30, 1.0), 2147483647);
+  EXPECT_EQ(quantizeBias(-1e30, 1.0), -2147483648LL);
+}
+
+TEST(QuantMath, ZeroPointsAndRoundTrip) {
+  QuantParams p = asymmetricParams(-1.0, 3.0, 0, 255);
+  EXPECT_DOUBLE_EQ(p.scale, 4.0 / 255);
+  EXPECT_EQ(p.zeroPoint, 64); // round(255 / 4)
+  EXPECT_EQ(quantizeValue(0.0, p), p.zeroPoint); // zero is exact
+  EXPECT_DOUBLE_EQ(dequantizeValue(p.zeroPoint, p), 0.0);
+  for (double x = -1.0; x <= 3.0; x += 0.01)
+    EXPECT_LE(std::fabs(dequantizeValue(quantizeValue(x, p), p) - x), p.scale / 2 + 1e-9);
+  // Ranges are widened to contain 0.
+  QuantParams pos = asymmetricParams(2.0, 6.0, 0, 255);
+  EXPECT_EQ(pos.zeroPoint, 0);
+  EXPECT_DOUBLE_EQ(pos.scale, 6.0 / 255);
+  QuantParams neg = asymmetricParams(-6.0, -2.0, 0, 255);
+  EXPECT_EQ(neg.zeroPoint, 255);
+  // A zero-width range still gives a usable quantizer.
+  QuantParams zero = asymmetricParams(0.0, 0.0, 0, 255);
+  EXPECT_EQ(quantizeValue(0.0, zero), zero.zeroPoint);
+  QuantParams sym = symmetricParams(2.54, -127, 127);
+  EXPECT_DOUBLE_EQ(sym.scale, 0.02);
+  EXPECT_EQ(sym.zeroPoint, 0);
+  EXPECT_EQ(quantizeValue(-2.54, sym), -127);
+}
+
+TEST(QuantMath, RequantizeMatchesFloatReference) {
+  // acc * M rounded half to even, plus the zero point, saturated.
+  QuantParams out = u8(0.05, 3);
+  EXPECT_EQ(requantizeValue(100, 0.5f, out), 53);   // 50 + 3
+  EXPECT_EQ(requantizeValue(5, 0.5f, out), 5);      // 2.5 -> 2, + 3
+  EXPECT_EQ(requantizeValue(7, 0.5f, out), 7);      // 3.5 -> 4, + 3
+  EXPECT_EQ(requantizeValue(-100, 0.5f, out), 0);   // saturates low
+  EXPECT_EQ(requantizeValue(1 << 20, 0.5f, out), 255);
+  // Equivalent to dequantize(acc) -> quantize with per-channel scales.
+  double sx = 0.02, sw = 0.003, sy = 0.05;
+  for (int64_t acc : {-5000, -17, 0, 1, 999, 4321}) {
+    double real = acc * sx * sw;
+    int64_t direct = quantizeValue(real, out);
+    int64_t viaM = requantizeValue(acc, float(sx * sw / sy), out);
+    EXPECT_LE(std::llabs(direct - viaM), 1) << acc;
+  }
+}
+
+TEST(Calibration, HistogramGrowsExactly) {
+  TensorStats s(16);
+  float a[] = {-1.0f, -0.3f, 0.2f, 0.9f};
+  ASSERT_TRUE(s.add(a, 4));
+  EXPECT_DOUBLE_EQ(s.range, 1.0);
+  std::vector<uint64_t> before = s.counts;
+  float b[] = {3.5f};
+  ASSERT_TRUE(s.add(b, 1));
+  EXPECT_DOUBLE_EQ(s.range, 4.0); // doubled twice
+  EXPECT_EQ(s.count, 5u);
+  uint64_t total = 0;
+  for (uint64_t c : s.counts)
+    total += c;
+  EXPECT_EQ(total, 5u);
+  // Each old pair of bins merged: -1.0 lands in the bin [-1, -0.5).
+  EXPECT_EQ(s.counts[6], 1u);
+  EXPECT_EQ(s.min, -1.0);
+  EXPECT_EQ(s.max, 3.5);
+  float bad[] = {1.0f, NAN};
+  EXPECT_FALSE(s.add(bad, 2));
+  EXPECT_EQ(s.count, 5u);
+}
+
+TEST(Calibration, RangeMethods) {
+  std::mt19937 rng(7);
+  std::normal_distribution<float> normal(0.0f, 1.0f);
+  std::vector<float> v(200000);
+  for (float &x : v)
+    x = normal(rng);
+  v[0] = 40.0f; // one outlier
+  TensorStats s;
+  ASSERT_TRUE(s.add(v.data(), v.size()));
+  std::string err;
+  auto minmax = chooseRange(s, *parseRangeMethod("minmax", err), -128, 127, true);
+  EXPECT_DOUBLE_EQ(minmax.second, 40.0);
+  auto pct = chooseRange(s, *parseRangeMethod("percentile=99.9", err), -128, 127, true);
+  EXPECT_NEAR(pct.second, 3.29, 0.15); // |N(0,1)| 99.9th percentile
+  auto mse = chooseRange(s, *parseRangeMethod("mse", err), -128, 127, true);
+  // The outlier's own error (40 - c)^2 still pulls the MSE optimum up to
+  // about 20 with one outlier in 200000 values.
+  EXPECT_LT(mse.second, 30.0);
+  EXPECT_GT(mse.second, 2.0);
+  auto kl = chooseRange(s, *parseRangeMethod("entropy", err), -128, 127, true);
+  EXPECT_LT(kl.second, 10.0);
+  EXPECT_GT(kl.second, 2.0);
+  // Clipping the outlier lowers the quantization error of the bulk.
+  EXPECT_LT(histogramMSE(s, paramsForRange(mse.first, mse.second, -128, 127, true)),
+            histogramMSE(s, paramsForRange(minmax.first, minmax.second, -128, 127, true)));
+  EXPECT_GT(histogramSQNR(s, paramsForRange(pct.first, pct.second, -128, 127, true)),
+            histogramSQNR(s, paramsForRange(minmax.first, minmax.second, -128, 127, true)));
+  EXPECT_FALSE(parseRangeMethod("percentile=42", err));
+  EXPECT_FALSE(parseRangeMethod("kl", err));
+  EXPECT_NE(err.find("unknown calibration method"), std::string::npos);
+}
+
+TEST(Calibration, StatsFileRoundTripAndRejects) {
+  CalibrationStats stats;
+  stats.modelFingerprint = "abc";
+  stats.samples = 3;
+  float a[] = {-2.0f, 0.5f, 1.5f};
+  stats.tensors["conv1"].add(a, 3);
+  llvm::SmallString<128> path;
+  ASSERT_FALSE(llvm::sys::fs::createTemporaryFile("stats", "json", path));
+  std::string err;
+  ASSERT_TRUE(writeStatsFile(std::string(path), stats, err)) << err;
+  CalibrationStats back;
+  ASSERT_TRUE(readStatsFile(std::string(path), back, err)) << err;
+  EXPECT_EQ(back.modelFingerprint, "abc");
+  EXPECT_EQ(back.samples, 3u);
+  const TensorStats &t = back.tensors.at("conv1");
+  EXPECT_EQ(t.counts, stats.tensors["conv1"].counts);
+  EXPECT_EQ(t.min, -2.0);
+  EXPECT_EQ(t.range, 2.0);
+  {
+    std::error_code ec;
+    llvm::raw_fd_ostream os(path, ec);
+    os << R"({"format": "qopt-calibration-stats", "version": 99, "model": "x", "tensors": []})";
+  }
+  EXPECT_FALSE(readStatsFile(std::string(path), back, err));
+  EXPECT_NE(err.find("version 99"), std::string::npos);
+  llvm::sys::fs::remove(path);
+  EXPECT_FALSE(readStatsFile(std::string(path), back, err));
+}
+
+} // namespace
