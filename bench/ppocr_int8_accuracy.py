@@ -99,6 +99,7 @@ def main():
     ap.add_argument("--calib-pages", type=int, default=8)
     ap.add_argument("--methods", default="minmax,percentile=99.99,mse,entropy")
     ap.add_argument("--models-to-run", default="rec,det")
+    ap.add_argument("--qoptc-args", default="", help="extra qoptc flags for the INT8 builds")
     args = ap.parse_args()
     methods = args.methods.split(",")
     keys = [l.rstrip("\n") for l in open(os.path.join(args.models, "ppocr_keys_v1.txt"),
@@ -120,7 +121,7 @@ def main():
         stats = os.path.join(work, "rec_stats.json")
         t0 = time.time()
         qoptc(args.bindir, onnx, "--calib", cal, "--save-calib-stats", stats, "-o",
-              os.path.join(work, "rec_tmp.so"))
+              os.path.join(work, "rec_tmp.so"), *args.qoptc_args.split())
         print(f"rec: calibrated on {args.calib_lines} lines in {time.time() - t0:.1f}s; "
               f"{sum(t in cal_set for t in eval_texts)} evaluation texts also in calibration")
 
@@ -135,7 +136,8 @@ def main():
         rows.append(("rec", "float", f"char acc {100 * acc_f:.2f}%", ""))
         for m in methods:
             so = os.path.join(work, f"rec_{m}.so")
-            qoptc(args.bindir, onnx, "--load-calib-stats", stats, "--calib-method", m, "-o", so)
+            qoptc(args.bindir, onnx, "--load-calib-stats", stats, "--calib-method", m, "-o", so,
+                  *args.qoptc_args.split())
             qm = qopt.Model(so)
             t0 = time.time()
             out = [decode(qm, x) for x in eval_inputs]
@@ -157,14 +159,15 @@ def main():
         stats = os.path.join(work, "det_stats.json")
         t0 = time.time()
         qoptc(args.bindir, onnx, "--calib", cal, "--save-calib-stats", stats, "-o",
-              os.path.join(work, "det_tmp.so"))
+              os.path.join(work, "det_tmp.so"), *args.qoptc_args.split())
         print(f"det: calibrated on {args.calib_pages} pages in {time.time() - t0:.1f}s")
         fm = qopt.Model(f32)
         ref = [list(fm.run({"x": x}).values())[0] for x in eval_inputs]
         rows.append(("det", "float", f"text pixels {100 * np.mean([(r > 0.3).mean() for r in ref]):.2f}%", ""))
         for m in methods:
             so = os.path.join(work, f"det_{m}.so")
-            qoptc(args.bindir, onnx, "--load-calib-stats", stats, "--calib-method", m, "-o", so)
+            qoptc(args.bindir, onnx, "--load-calib-stats", stats, "--calib-method", m, "-o", so,
+                  *args.qoptc_args.split())
             qm = qopt.Model(so)
             t0 = time.time()
             outs = [list(qm.run({"x": x}).values())[0] for x in eval_inputs]

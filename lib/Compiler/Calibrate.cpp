@@ -281,6 +281,33 @@ std::unique_ptr<CalibrationSamples> CalibrationSamples::open(const std::string &
   return stacked;
 }
 
+bool readSampleFor(const io::ModelLibrary &lib, CalibrationSamples &samples, size_t i,
+                   std::vector<HostTensor> &storage, std::vector<qopt_tensor> &inputs,
+                   std::string &label, std::string &error) {
+  const io::ModelApi &api = lib.api();
+  qopt_model *model = lib.model();
+  std::vector<ModelInput> modelInputs;
+  for (size_t k = 0; k < api.numInputs(model); ++k) {
+    ModelInput in{api.inputName(model, k), api.inputDtype(model, k), {}};
+    const int64_t *shape = api.inputShape(model, k);
+    in.shape.assign(shape, shape + api.inputRank(model, k));
+    modelInputs.push_back(std::move(in));
+  }
+  std::vector<HostTensor *> ordered;
+  if (!samples.read(i, storage, label, error) ||
+      !matchSample(storage, modelInputs, label, ordered, error))
+    return false;
+  inputs.assign(modelInputs.size(), qopt_tensor{});
+  for (size_t k = 0; k < modelInputs.size(); ++k) {
+    qopt_tensor &t = inputs[k];
+    t.data = ordered[k]->data.data();
+    t.dtype = ordered[k]->dtype;
+    t.rank = int32_t(ordered[k]->shape.size());
+    std::copy(ordered[k]->shape.begin(), ordered[k]->shape.end(), t.shape);
+  }
+  return true;
+}
+
 LogicalResult runCalibration(ModuleOp module, const CalibrationOptions &options,
                              quant::CalibrationStats &stats, std::string &error,
                              std::string *floatLibrary) {
@@ -320,13 +347,6 @@ LogicalResult runCalibration(ModuleOp module, const CalibrationOptions &options,
     return failure();
   const io::ModelApi &api = lib->api();
   qopt_model *model = lib->model();
-  std::vector<ModelInput> inputs;
-  for (size_t i = 0; i < api.numInputs(model); ++i) {
-    ModelInput in{api.inputName(model, i), api.inputDtype(model, i), {}};
-    const int64_t *shape = api.inputShape(model, i);
-    in.shape.assign(shape, shape + api.inputRank(model, i));
-    inputs.push_back(std::move(in));
-  }
   size_t numOutputs = api.numOutputs(model);
   std::vector<std::pair<size_t, std::string>> observed;
   const std::string prefix = "qopt.observe:";
@@ -338,12 +358,11 @@ LogicalResult runCalibration(ModuleOp module, const CalibrationOptions &options,
 
   // Check every sample before the first run.
   std::vector<HostTensor> tensors;
-  std::vector<HostTensor *> ordered;
+  std::vector<qopt_tensor> in;
   std::string label;
   ProgressBar check{"checking calibration data", samples->size(), options.showProgress};
   for (size_t i = 0; i < samples->size(); ++i) {
-    if (!samples->read(i, tensors, label, error) ||
-        !matchSample(tensors, inputs, label, ordered, error))
+    if (!readSampleFor(*lib, *samples, i, tensors, in, label, error))
       return failure();
     check.update(i + 1);
   }
@@ -352,19 +371,10 @@ LogicalResult runCalibration(ModuleOp module, const CalibrationOptions &options,
   for (auto &[index, id] : observed)
     stats.tensors.emplace(id, quant::TensorStats());
   ProgressBar bar{"calibrating", samples->size(), options.showProgress};
-  std::vector<qopt_tensor> in(inputs.size()), out(numOutputs);
+  std::vector<qopt_tensor> out(numOutputs);
   for (size_t i = 0; i < samples->size(); ++i) {
-    if (!samples->read(i, tensors, label, error) ||
-        !matchSample(tensors, inputs, label, ordered, error))
+    if (!readSampleFor(*lib, *samples, i, tensors, in, label, error))
       return failure();
-    for (size_t k = 0; k < inputs.size(); ++k) {
-      qopt_tensor &t = in[k];
-      std::memset(&t, 0, sizeof t);
-      t.data = ordered[k]->data.data();
-      t.dtype = ordered[k]->dtype;
-      t.rank = int32_t(ordered[k]->shape.size());
-      std::copy(ordered[k]->shape.begin(), ordered[k]->shape.end(), t.shape);
-    }
     for (qopt_tensor &t : out)
       std::memset(&t, 0, sizeof t);
     if (api.run(model, in.data(), in.size(), out.data(), out.size()) != 0) {

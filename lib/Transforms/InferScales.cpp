@@ -21,6 +21,26 @@ using qq::parseRangeMethod; using qq::chooseRange; using qq::paramsForRange;
 
 namespace {
 
+/// True if `v` reaches a Softmax, LogSoftmax, ArgMax/ArgMin or the function's
+/// results through shape ops only. Clipping such a tensor merges its largest
+/// values (logits), which changes the winning class; it keeps its full range.
+bool feedsDecision(Value v) {
+  SmallVector<Value> work = {v};
+  DenseSet<Value> seen;
+  while (!work.empty()) {
+    Value cur = work.pop_back_val();
+    if (!seen.insert(cur).second)
+      continue;
+    for (Operation *user : cur.getUsers()) {
+      if (isa<SoftmaxOp, LogSoftmaxOp, ArgMaxOp, ArgMinOp, func::ReturnOp>(user))
+        return true;
+      if (isa<ReshapeOp, FlattenOp, TransposeOp, SqueezeOp, UnsqueezeOp>(user))
+        work.push_back(user->getResult(0));
+    }
+  }
+  return false;
+}
+
 struct InferScalesPass : public qopt::impl::InferScalesBase<InferScalesPass> {
   using Base::Base;
 
@@ -128,7 +148,10 @@ struct InferScalesPass : public qopt::impl::InferScalesBase<InferScalesPass> {
     int64_t qmin = symmetric ? -128 : 0, qmax = symmetric ? 127 : 255;
     for (ObserverOp o : observers) {
       const TensorStats &s = merged.at(groups.getLeaderValue(o));
-      auto [lo, hi] = chooseRange(s, *range, qmin, qmax, symmetric);
+      RangeOptions method = *range;
+      if (feedsDecision(o.getResult()))
+        method.method = RangeMethod::MinMax;
+      auto [lo, hi] = chooseRange(s, method, qmin, qmax, symmetric);
       QuantParams p = paramsForRange(lo, hi, qmin, qmax, symmetric);
       auto qt = mlir::quant::UniformQuantizedType::get(
           symmetric ? mlir::quant::QuantizationFlags::Signed : 0, i8, f32, p.scale,
@@ -136,6 +159,8 @@ struct InferScalesPass : public qopt::impl::InferScalesBase<InferScalesPass> {
       auto tensorType = cast<RankedTensorType>(o.getType());
       OpBuilder b(o);
       auto q = QuantizeOp::create(b, o.getLoc(), tensorType.clone(qt), o.getInput());
+      // Which observed tensor this quantizer is for (read by qoptc --report).
+      q->setAttr("qopt.observed", o.getIdAttr());
       auto dq = DequantizeOp::create(b, o.getLoc(), tensorType, q.getResult());
       o.replaceAllUsesWith(dq.getResult());
       o.erase();

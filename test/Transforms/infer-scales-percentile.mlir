@@ -13,5 +13,20 @@ func.func @percentile(%x: tensor<100xf32>) -> tensor<100xf32> {
   %o = qopt.observer %x {id = "x", min = 0.0 : f64, max = 3.9 : f64,
                          histogram = array<i64: 0, 0, 0, 0, 50, 49, 0, 1>,
                          hist_min = -4.0 : f64, hist_max = 4.0 : f64} : tensor<100xf32>
-  return %o : tensor<100xf32>
+  %r = qopt.relu %o : (tensor<100xf32>) -> tensor<100xf32>
+  return %r : tensor<100xf32>
+}
+
+// The same statistics feeding a Softmax (through a reshape) keep the full
+// range with every method: scale 3.9/255.
+// PCT-LABEL: func.func @logits
+// PCT: !quant.uniform<u8:f32, 0.015294117647058823>
+func.func @logits(%x: tensor<100xf32>) -> tensor<10x10xf32> {
+  %o = qopt.observer %x {id = "x", min = 0.0 : f64, max = 3.9 : f64,
+                         histogram = array<i64: 0, 0, 0, 0, 50, 49, 0, 1>,
+                         hist_min = -4.0 : f64, hist_max = 4.0 : f64} : tensor<100xf32>
+  %s = qopt.constant dense<10> : tensor<2xi64>
+  %r = qopt.reshape %o, %s : (tensor<100xf32>, tensor<2xi64>) -> tensor<10x10xf32>
+  %p = qopt.softmax %r : (tensor<10x10xf32>) -> tensor<10x10xf32>
+  return %p : tensor<10x10xf32>
 }

@@ -5,11 +5,11 @@
 // minmax: u8 asymmetric over [-1, 3] is scale 4/255 with zero point
 // round(255/4) = 64; s8 symmetric is scale 3/127 with zero point 0.
 // U8-LABEL: func.func @minmax
-// U8: %[[Q:.*]] = qopt.quantize %arg0 : tensor<4xf32> -> tensor<4x!quant.uniform<u8:f32, 0.015686274509803921:64>>
+// U8: %[[Q:.*]] = qopt.quantize %arg0 {qopt.observed = "x"} : tensor<4xf32> -> tensor<4x!quant.uniform<u8:f32, 0.015686274509803921:64>>
 // U8: %[[D:.*]] = qopt.dequantize %[[Q]]
 // U8: return %[[D]]
 // S8-LABEL: func.func @minmax
-// S8: qopt.quantize %arg0 : tensor<4xf32> -> tensor<4x!quant.uniform<i8:f32, 0.023622047244094488>>
+// S8: qopt.quantize %arg0 {qopt.observed = "x"} : tensor<4xf32> -> tensor<4x!quant.uniform<i8:f32, 0.023622047244094488>>
 // BADMETHOD: unknown calibration method 'kl'
 func.func @minmax(%x: tensor<4xf32>) -> tensor<4xf32> {
   %o = qopt.observer %x {id = "x", min = -1.0 : f64, max = 3.0 : f64} : tensor<4xf32>

@@ -17,6 +17,7 @@
 //===----------------------------------------------------------------------===//
 #include "qopt/Compiler/Calibrate.h"
 #include "qopt/Compiler/Compiler.h"
+#include "qopt/Compiler/Report.h"
 #include "qopt/Import/ONNXImporter.h"
 #include "qopt/Support/Diagnostics.h"
 #include "qopt/Transforms/Passes.h"
@@ -26,6 +27,7 @@
 #include "mlir/Parser/Parser.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Transforms/Passes.h"
+#include "llvm/ADT/ScopeExit.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/InitLLVM.h"
@@ -96,6 +98,12 @@ static cl::opt<std::string>
     saveStats("save-calib-stats",
               cl::desc("Write the calibration statistics to this file"),
               cl::value_desc("file.json"), cl::cat(quantCategory));
+static cl::opt<std::string>
+    reportPath("report",
+               cl::desc("Write a quantization report: per-tensor ranges, scales, "
+                        "zero points and SQNR, and end-to-end output SQNR "
+                        "(report.md and report.json)"),
+               cl::value_desc("report.md"), cl::cat(quantCategory));
 static cl::opt<std::string>
     loadStats("load-calib-stats",
               cl::desc("Quantize with statistics saved by --save-calib-stats "
@@ -211,6 +219,38 @@ int main(int argc, char **argv) {
     if (failed(pm.run(*module)))
       return 1;
   }
+  qopt::QuantizationReport report;
+  std::string floatLibrary; // calibration library, kept for --report
+  auto removeFloatLibrary = llvm::make_scope_exit([&] {
+    if (!floatLibrary.empty())
+      sys::fs::remove(floatLibrary);
+  });
+  // Writes the report once the output exists (end-to-end SQNR needs it).
+  auto finishReport = [&](bool haveLibrary) {
+    if (reportPath.empty())
+      return true;
+    std::string error;
+    if (!haveLibrary)
+      report.evaluationNote = "Not evaluated: end-to-end SQNR needs --emit=so.";
+    else if (floatLibrary.empty())
+      report.evaluationNote = "Not evaluated: end-to-end SQNR needs calibration data "
+                              "(--calib), not --load-calib-stats.";
+    else {
+      progress.step("evaluating INT8 against float on calibration samples");
+      size_t n = calibSamples ? std::min<size_t>(calibSamples, 8) : 8;
+      if (failed(qopt::evaluateOutputs(floatLibrary, out, calibData, n, report, error))) {
+        errs() << "qoptc: --report: " << error << "\n";
+        return false;
+      }
+    }
+    if (!qopt::writeReport(reportPath, report, error)) {
+      errs() << "qoptc: " << error << "\n";
+      return false;
+    }
+    progress.step("wrote report " + reportPath);
+    return true;
+  };
+
   qopt::CompileOptions copts;
   copts.optLevel = optLevel;
   copts.targetCPU = targetCPU;
@@ -241,6 +281,10 @@ int main(int argc, char **argv) {
         return 1;
     }
     qopt::quant::CalibrationStats stats;
+    report.method = qopt::quant::rangeMethodName(*range);
+    report.activationType = activationType;
+    report.weightGranularity = perTensorWeights ? "i8 symmetric per-tensor"
+                                                : "i8 symmetric per-channel";
     if (!loadStats.empty()) {
       progress.step("reading calibration statistics " + loadStats);
       if (!qopt::quant::readStatsFile(loadStats, stats, error)) {
@@ -254,7 +298,8 @@ int main(int argc, char **argv) {
       co.maxSamples = calibSamples;
       co.showProgress = !quiet;
       co.compile = copts;
-      if (failed(qopt::runCalibration(*module, co, stats, error))) {
+      if (failed(qopt::runCalibration(*module, co, stats, error,
+                                      reportPath.empty() ? nullptr : &floatLibrary))) {
         errs() << "qoptc: calibration: " << error << "\n";
         return 1;
       }
@@ -282,24 +327,38 @@ int main(int argc, char **argv) {
       qopt::InferScalesOptions is;
       is.method = calibMethod;
       is.activationType = activationType;
+      pm.addNestedPass<mlir::func::FuncOp>(qopt::createInferScales(is));
+      if (failed(pm.run(*module)))
+        return 1;
+      report.calibrationSamples = stats.samples;
+      if (!reportPath.empty())
+        qopt::reportActivations(*module, stats, report);
+    }
+    {
+      mlir::PassManager pm(&context);
+      if (failed(mlir::applyPassManagerCLOptions(pm)))
+        return 1;
       qopt::QuantizeOpsOptions qo;
       qo.perTensorWeights = perTensorWeights;
       qo.keepFloat.assign(keepFloat.begin(), keepFloat.end());
-      pm.addNestedPass<mlir::func::FuncOp>(qopt::createInferScales(is));
       pm.addNestedPass<mlir::func::FuncOp>(qopt::createQuantizeOps(qo));
       pm.addPass(mlir::createCanonicalizerPass());
       pm.addPass(mlir::createCSEPass());
       if (failed(pm.run(*module)))
         return 1;
+      if (!reportPath.empty())
+        qopt::reportWeights(*module, report);
     }
   } else if (!saveStats.empty() || calibSamples || calibMethod != "minmax" ||
-             activationType != "u8" || perTensorWeights || !keepFloat.empty()) {
+             activationType != "u8" || perTensorWeights || !keepFloat.empty() ||
+             !reportPath.empty()) {
     errs() << "qoptc: quantization options need --calib or --load-calib-stats\n";
     return 1;
   }
 
   if (emit == Emit::Mlir)
-    return writeAtomically(out, [&](raw_ostream &os) { module->print(os); os << "\n"; })
+    return writeAtomically(out, [&](raw_ostream &os) { module->print(os); os << "\n"; }) &&
+                   finishReport(false)
                ? 0
                : 1;
 
@@ -312,7 +371,8 @@ int main(int argc, char **argv) {
       return 1;
   }
   if (emit == Emit::Lowered)
-    return writeAtomically(out, [&](raw_ostream &os) { module->print(os); os << "\n"; })
+    return writeAtomically(out, [&](raw_ostream &os) { module->print(os); os << "\n"; }) &&
+                   finishReport(false)
                ? 0
                : 1;
 
@@ -325,7 +385,8 @@ int main(int argc, char **argv) {
     return 1;
   }
   if (emit == Emit::Llvm)
-    return writeAtomically(out, [&](raw_ostream &os) { llvmModule->print(os, nullptr); })
+    return writeAtomically(out, [&](raw_ostream &os) { llvmModule->print(os, nullptr); }) &&
+                   finishReport(false)
                ? 0
                : 1;
 
@@ -352,7 +413,7 @@ int main(int argc, char **argv) {
       return 1;
     }
     progress.step("wrote " + out);
-    return 0;
+    return finishReport(false) ? 0 : 1;
   }
   progress.step("linking " + out);
   LogicalResult linked = qopt::linkSharedLibrary(obj, out, error);
@@ -362,5 +423,5 @@ int main(int argc, char **argv) {
     return 1;
   }
   progress.step("wrote " + out);
-  return 0;
+  return finishReport(true) ? 0 : 1;
 }

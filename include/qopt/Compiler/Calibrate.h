@@ -68,6 +68,17 @@ struct CalibrationSamples {
                     std::string &label, std::string &error) = 0;
 };
 
+namespace io {
+class ModelLibrary;
+}
+
+/// Reads sample `i` and matches it to the inputs of `lib` (by name, or by
+/// position for unnamed tensors), checking dtype, rank, static dims and
+/// finiteness; `inputs` point into `storage`.
+bool readSampleFor(const io::ModelLibrary &lib, CalibrationSamples &samples, size_t i,
+                   std::vector<io::HostTensor> &storage, std::vector<qopt_tensor> &inputs,
+                   std::string &label, std::string &error);
+
 } // namespace qopt
 
 #endif

@@ -84,7 +84,12 @@ def InferScales : Pass<"qopt-infer-scales", "::mlir::func::FuncOp"> {
     range method (`minmax`, `percentile=P`, `mse`, `entropy`) picks the range;
     activations become per-tensor `u8` (asymmetric, range widened to contain
     0) or `i8` (symmetric, zero point 0). The observer is replaced by
-    `qopt.quantize` → `qopt.dequantize` of that type.
+    `qopt.quantize` → `qopt.dequantize` of that type; the quantize keeps the
+    observer's id in a `qopt.observed` attribute.
+
+    Tensors that reach a Softmax, LogSoftmax, ArgMax/ArgMin or a graph output
+    through shape ops only keep their full (min/max) range with every method:
+    clipping logits merges the largest values and changes the winning class.
 
     Scales are shared where the integer math requires it: all observers that
     feed a Concat directly, and the observer of its output, get the union of

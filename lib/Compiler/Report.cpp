@@ -1,0 +1,278 @@
+//===- Report.cpp - what quantization did, tensor by tensor ---------------===//
+#include "qopt/Compiler/Report.h"
+
+#include "qopt/Dialect/QOpt/IR/QOptOps.h"
+#include "qopt/Dialect/QOpt/IR/ShapeUtils.h"
+#include "qopt/Quant/QuantMath.h"
+#include "qopt/Support/Diagnostics.h"
+#include "qopt/Support/ModelLibrary.h"
+
+#include "mlir/Dialect/Quant/IR/QuantTypes.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/JSON.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <algorithm>
+#include <cmath>
+
+using namespace mlir;
+
+namespace qopt {
+
+namespace {
+
+std::string typeText(Type t) {
+  std::string s;
+  llvm::raw_string_ostream os(s);
+  os << t;
+  return s;
+}
+
+quant::QuantParams paramsOf(mlir::quant::UniformQuantizedType t) {
+  return {t.getScale(), t.getZeroPoint(), t.getStorageTypeMin(), t.getStorageTypeMax()};
+}
+
+double sqnrOf(double signal, double noise) {
+  if (signal == 0)
+    return 0;
+  if (noise <= signal * 1e-20)
+    return 200;
+  return 10 * std::log10(signal / noise);
+}
+
+} // namespace
+
+void reportActivations(ModuleOp module, const quant::CalibrationStats &stats,
+                       QuantizationReport &report) {
+  module.walk([&](QuantizeOp q) {
+    auto id = q->getAttrOfType<StringAttr>("qopt.observed");
+    if (!id)
+      return;
+    auto it = stats.tensors.find(id.str());
+    auto qt = dyn_cast<mlir::quant::UniformQuantizedType>(
+        cast<ShapedType>(q.getType()).getElementType());
+    if (it == stats.tensors.end() || !qt)
+      return;
+    const quant::TensorStats &s = it->second;
+    quant::QuantParams p = paramsOf(qt);
+    TensorReport r;
+    r.id = id.str();
+    r.kind = "activation";
+    r.observedMin = s.min;
+    r.observedMax = s.max;
+    r.rangeMin = quant::dequantizeValue(p.qmin, p);
+    r.rangeMax = quant::dequantizeValue(p.qmax, p);
+    r.scaleMin = r.scaleMax = p.scale;
+    r.zeroPoint = p.zeroPoint;
+    r.type = typeText(qt);
+    r.sqnr = quant::histogramSQNR(s, p);
+    uint64_t zeros = 0;
+    for (size_t i = 0; i < s.bins(); ++i)
+      if (s.counts[i] && quant::quantizeValue(s.binCenter(i), p) == p.zeroPoint)
+        zeros += s.counts[i];
+    r.zeroFraction = s.count ? double(zeros) / double(s.count) : 0;
+    report.tensors.push_back(std::move(r));
+  });
+}
+
+void reportWeights(ModuleOp module, QuantizationReport &report) {
+  module.walk([&](QuantizeOp q) {
+    std::optional<SmallVector<double>> w = getConstantFloats(q.getInput());
+    auto type = dyn_cast<RankedTensorType>(q.getType());
+    if (!w || !type || q->hasAttr("qopt.observed"))
+      return;
+    Type elt = type.getElementType();
+    SmallVector<quant::QuantParams> params;
+    int64_t axis = -1, inner = 1;
+    if (auto pt = dyn_cast<mlir::quant::UniformQuantizedType>(elt)) {
+      params.push_back(paramsOf(pt));
+    } else if (auto pa = dyn_cast<mlir::quant::UniformQuantizedPerAxisType>(elt)) {
+      axis = pa.getQuantizedDimension();
+      for (int64_t d = axis + 1; d < type.getRank(); ++d)
+        inner *= type.getDimSize(d);
+      for (size_t c = 0; c < pa.getScales().size(); ++c)
+        params.push_back({pa.getScales()[c], pa.getZeroPoints()[c],
+                          pa.getStorageTypeMin(), pa.getStorageTypeMax()});
+    } else {
+      return;
+    }
+    double signal = 0, noise = 0;
+    uint64_t zeros = 0;
+    for (size_t i = 0; i < w->size(); ++i) {
+      const quant::QuantParams &p =
+          params[axis < 0 ? 0 : (int64_t(i) / inner) % int64_t(params.size())];
+      double v = (*w)[i];
+      int64_t qv = quant::quantizeValue(v, p);
+      double d = v - quant::dequantizeValue(qv, p);
+      signal += v * v;
+      noise += d * d;
+      zeros += qv == p.zeroPoint;
+    }
+    TensorReport r;
+    r.kind = "weight";
+    // Name the weight after the op that consumes it.
+    Operation *user = q->getUsers().empty() ? nullptr : *q->getUsers().begin();
+    r.id = describeLocation(user ? user->getLoc() : q.getLoc());
+    auto [mn, mx] = std::minmax_element(w->begin(), w->end());
+    r.observedMin = w->empty() ? 0 : *mn;
+    r.observedMax = w->empty() ? 0 : *mx;
+    r.scaleMin = r.scaleMax = params[0].scale;
+    for (const quant::QuantParams &p : params) {
+      r.scaleMin = std::min(r.scaleMin, p.scale);
+      r.scaleMax = std::max(r.scaleMax, p.scale);
+    }
+    r.rangeMin = -r.scaleMax * double(params[0].qmax);
+    r.rangeMax = r.scaleMax * double(params[0].qmax);
+    r.type = axis < 0 ? "i8 per-tensor" : "i8 per-channel (axis " + std::to_string(axis) + ")";
+    r.sqnr = sqnrOf(signal, noise);
+    r.zeroFraction = w->empty() ? 0 : double(zeros) / double(w->size());
+    report.tensors.push_back(std::move(r));
+  });
+}
+
+LogicalResult evaluateOutputs(const std::string &floatLibrary, const std::string &int8Library,
+                              const std::string &dataPath, size_t maxSamples,
+                              QuantizationReport &report, std::string &error) {
+  auto samples = CalibrationSamples::open(dataPath, maxSamples, error);
+  if (!samples)
+    return failure();
+  auto f = io::ModelLibrary::load(floatLibrary, error);
+  if (!f)
+    return failure();
+  auto q = io::ModelLibrary::load(int8Library, error);
+  if (!q)
+    return failure();
+  size_t nq = q->api().numOutputs(q->model());
+  size_t nf = f->api().numOutputs(f->model());
+  if (nf < nq) {
+    error = "the float and INT8 libraries have different outputs";
+    return failure();
+  }
+  std::vector<double> signal(nq, 0), noise(nq, 0), maxDiff(nq, 0);
+  std::vector<io::HostTensor> storage;
+  std::vector<qopt_tensor> in;
+  std::string label;
+  for (size_t i = 0; i < samples->size(); ++i) {
+    std::vector<qopt_tensor> fo(nf), qo(nq);
+    if (!readSampleFor(*q, *samples, i, storage, in, label, error))
+      return failure();
+    if (f->api().run(f->model(), in.data(), in.size(), fo.data(), nf) != 0 ||
+        q->api().run(q->model(), in.data(), in.size(), qo.data(), nq) != 0) {
+      error = label + ": running the model failed";
+      return failure();
+    }
+    for (size_t k = 0; k < nq; ++k) {
+      size_t n = 1;
+      for (int32_t d = 0; d < qo[k].rank; ++d)
+        n *= size_t(qo[k].shape[d]);
+      if (qo[k].dtype == QOPT_DTYPE_F32 && fo[k].dtype == QOPT_DTYPE_F32) {
+        auto *a = static_cast<const float *>(fo[k].data);
+        auto *b = static_cast<const float *>(qo[k].data);
+        for (size_t e = 0; e < n; ++e) {
+          double d = double(a[e]) - double(b[e]);
+          signal[k] += double(a[e]) * double(a[e]);
+          noise[k] += d * d;
+          maxDiff[k] = std::max(maxDiff[k], std::fabs(d));
+        }
+      }
+    }
+    for (qopt_tensor &t : fo)
+      if (t.data)
+        f->api().free(t.data);
+    for (qopt_tensor &t : qo)
+      if (t.data)
+        q->api().free(t.data);
+  }
+  report.evaluationSamples = samples->size();
+  for (size_t k = 0; k < nq; ++k)
+    report.outputs.push_back({q->api().outputName(q->model(), k), sqnrOf(signal[k], noise[k]),
+                              maxDiff[k]});
+  return success();
+}
+
+bool writeReport(const std::string &path, QuantizationReport report, std::string &error) {
+  std::stable_sort(report.tensors.begin(), report.tensors.end(),
+                   [](const TensorReport &a, const TensorReport &b) { return a.sqnr < b.sqnr; });
+  llvm::SmallString<256> stem(path);
+  llvm::StringRef ext = llvm::sys::path::extension(path);
+  if (ext == ".md" || ext == ".json")
+    llvm::sys::path::replace_extension(stem, "");
+  std::string md, js;
+  {
+    llvm::raw_string_ostream os(md);
+    os << "# qopt INT8 quantization report\n\n"
+       << "- activations: " << report.activationType << ", ranges by " << report.method << "\n"
+       << "- weights: " << report.weightGranularity << "\n"
+       << "- calibration samples: " << report.calibrationSamples << "\n\n";
+    os << "## Model outputs (INT8 vs float)\n\n";
+    if (report.outputs.empty()) {
+      os << report.evaluationNote << "\n\n";
+    } else {
+      os << "On " << report.evaluationSamples << " calibration samples.\n\n"
+         << "| output | SQNR (dB) | max abs diff |\n| --- | ---: | ---: |\n";
+      for (const OutputReport &o : report.outputs)
+        os << llvm::formatv("| {0} | {1:f1} | {2:e3} |\n", o.name, o.sqnr, o.maxAbsDiff);
+      os << "\n";
+    }
+    os << "## Tensors, worst SQNR first\n\n"
+       << "SQNR of quantizing each tensor alone (activations: on the calibration "
+          "histogram; weights: on their values). `zero` is the fraction of values "
+          "that quantize to the zero point.\n\n"
+       << "| tensor | kind | SQNR (dB) | observed | quantized range | scale | zero point | zero |\n"
+       << "| --- | --- | ---: | --- | --- | --- | ---: | ---: |\n";
+    for (const TensorReport &t : report.tensors) {
+      std::string scale = t.scaleMin == t.scaleMax
+                              ? llvm::formatv("{0:e3}", t.scaleMin).str()
+                              : llvm::formatv("{0:e3} .. {1:e3}", t.scaleMin, t.scaleMax).str();
+      os << llvm::formatv("| {0} | {1} | {2:f1} | [{3:g}, {4:g}] | [{5:g}, {6:g}] | {7} | {8} | "
+                          "{9:f1}% |\n",
+                          t.id, t.kind, t.sqnr, t.observedMin, t.observedMax, t.rangeMin,
+                          t.rangeMax, scale, t.kind == "weight" ? std::string("0")
+                                                                : std::to_string(t.zeroPoint),
+                          100 * t.zeroFraction);
+    }
+  }
+  {
+    llvm::json::Array tensors, outputs;
+    for (const TensorReport &t : report.tensors)
+      tensors.push_back(llvm::json::Object{{"id", t.id},
+                                           {"kind", t.kind},
+                                           {"sqnr_db", t.sqnr},
+                                           {"observed_min", t.observedMin},
+                                           {"observed_max", t.observedMax},
+                                           {"range_min", t.rangeMin},
+                                           {"range_max", t.rangeMax},
+                                           {"scale_min", t.scaleMin},
+                                           {"scale_max", t.scaleMax},
+                                           {"zero_point", t.zeroPoint},
+                                           {"type", t.type},
+                                           {"zero_fraction", t.zeroFraction}});
+    for (const OutputReport &o : report.outputs)
+      outputs.push_back(llvm::json::Object{
+          {"name", o.name}, {"sqnr_db", o.sqnr}, {"max_abs_diff", o.maxAbsDiff}});
+    llvm::json::Object root{{"method", report.method},
+                            {"activation_type", report.activationType},
+                            {"weights", report.weightGranularity},
+                            {"calibration_samples", int64_t(report.calibrationSamples)},
+                            {"evaluation_samples", int64_t(report.evaluationSamples)},
+                            {"outputs", std::move(outputs)},
+                            {"tensors", std::move(tensors)}};
+    llvm::raw_string_ostream os(js);
+    os << llvm::formatv("{0:2}", llvm::json::Value(std::move(root))) << "\n";
+  }
+  for (auto [suffix, text] : {std::pair<const char *, std::string *>{".md", &md}, {".json", &js}}) {
+    std::string file = std::string(stem) + suffix;
+    std::error_code ec;
+    llvm::raw_fd_ostream os(file, ec);
+    if (ec) {
+      error = "cannot write " + file + ": " + ec.message();
+      return false;
+    }
+    os << *text;
+  }
+  return true;
+}
+
+} // namespace qopt
