@@ -22,7 +22,7 @@ using qq::parseRangeMethod; using qq::chooseRange; using qq::paramsForRange;
 namespace {
 
 /// True if `v` reaches a Softmax, LogSoftmax, ArgMax/ArgMin or the function's
-/// results through shape ops only. Clipping such a tensor merges its largest
+/// results through shape ops and arithmetic with constants (a bias) only. Clipping such a tensor merges its largest
 /// values (logits), which changes the winning class; it keeps its full range.
 bool feedsDecision(Value v) {
   SmallVector<Value> work = {v};
@@ -35,6 +35,9 @@ bool feedsDecision(Value v) {
       if (isa<SoftmaxOp, LogSoftmaxOp, ArgMaxOp, ArgMinOp, func::ReturnOp>(user))
         return true;
       if (isa<ReshapeOp, FlattenOp, TransposeOp, SqueezeOp, UnsqueezeOp>(user))
+        work.push_back(user->getResult(0));
+      if (isa<AddOp, SubOp, MulOp, DivOp>(user) &&
+          llvm::any_of(user->getOperands(), [](Value o) { return o.getDefiningOp<ConstantOp>(); }))
         work.push_back(user->getResult(0));
     }
   }

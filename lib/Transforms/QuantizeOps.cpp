@@ -154,6 +154,20 @@ struct QuantizeIntegerOps : OpRewritePattern<QuantizeOp> {
   /// (per tensor when axis < 0 or per-tensor-weights is set).
   FailureOr<std::pair<Value, SmallVector<double>>>
   quantizeWeight(PatternRewriter &rewriter, Location loc, Value w, int64_t axis) const {
+    // Weights a pre-quantized model already quantized keep their type.
+    if (auto dq = w.getDefiningOp<DequantizeOp>()) {
+      auto q = dq.getInput().getDefiningOp<QuantizeOp>();
+      if (!q || !isConstant(q.getInput()))
+        return failure();
+      Type elt = cast<ShapedType>(q.getType()).getElementType();
+      if (auto pt = dyn_cast<mlir::quant::UniformQuantizedType>(elt))
+        return std::make_pair(Value(q.getResult()), SmallVector<double>{pt.getScale()});
+      auto pa = dyn_cast<mlir::quant::UniformQuantizedPerAxisType>(elt);
+      if (!pa || pa.getQuantizedDimension() != axis)
+        return failure();
+      return std::make_pair(Value(q.getResult()),
+                            SmallVector<double>(pa.getScales().begin(), pa.getScales().end()));
+    }
     auto wType = dyn_cast<RankedTensorType>(w.getType());
     std::optional<SmallVector<double>> values = getConstantFloats(w);
     if (!wType || !wType.hasStaticShape() || !wType.getElementType().isF32() || !values)

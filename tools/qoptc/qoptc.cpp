@@ -19,6 +19,7 @@
 #include "qopt/Compiler/Compiler.h"
 #include "qopt/Compiler/Report.h"
 #include "qopt/Import/ONNXImporter.h"
+#include "qopt/Dialect/QOpt/IR/QOptOps.h"
 #include "qopt/Support/Diagnostics.h"
 #include "qopt/Transforms/Passes.h"
 
@@ -256,6 +257,31 @@ int main(int argc, char **argv) {
   copts.targetCPU = targetCPU;
   copts.targetFeatures = targetFeatures;
 
+  bool preQuantized = false;
+  module->walk([&](mlir::Operation *op) {
+    if (isa<qopt::QuantizeLinearOp, qopt::DequantizeLinearOp>(op))
+      preQuantized = true;
+  });
+  if (preQuantized && (!calibData.empty() || !loadStats.empty())) {
+    errs() << "qoptc: the model is already quantized (QuantizeLinear/DequantizeLinear); "
+              "compile it without --calib/--load-calib-stats\n";
+    return 1;
+  }
+  if (preQuantized) {
+    progress.step("pre-quantized model: integer graph from its QDQ pairs");
+    mlir::PassManager pm(&context);
+    if (failed(mlir::applyPassManagerCLOptions(pm)))
+      return 1;
+    qopt::QuantizeOpsOptions qo;
+    qo.keepFloat.assign(keepFloat.begin(), keepFloat.end());
+    pm.addNestedPass<mlir::func::FuncOp>(qopt::createImportQDQ());
+    pm.addNestedPass<mlir::func::FuncOp>(qopt::createQuantizeOps(qo));
+    pm.addPass(mlir::createCanonicalizerPass());
+    pm.addPass(mlir::createCSEPass());
+    if (failed(pm.run(*module)))
+      return 1;
+  }
+
   if (!calibData.empty() || !loadStats.empty()) {
     if (!calibData.empty() && !loadStats.empty()) {
       errs() << "qoptc: --calib and --load-calib-stats are exclusive\n";
@@ -350,8 +376,8 @@ int main(int argc, char **argv) {
         qopt::reportWeights(*module, report);
     }
   } else if (!saveStats.empty() || calibSamples || calibMethod != "minmax" ||
-             activationType != "u8" || perTensorWeights || !keepFloat.empty() ||
-             !reportPath.empty()) {
+             activationType != "u8" || perTensorWeights ||
+             (!keepFloat.empty() && !preQuantized) || !reportPath.empty()) {
     errs() << "qoptc: quantization options need --calib or --load-calib-stats\n";
     return 1;
   }

@@ -149,4 +149,22 @@ def LowerQuantized : Pass<"qopt-lower-quantized", "::mlir::func::FuncOp"> {
   let dependentDialects = ["::qopt::QOptDialect"];
 }
 
+def ImportQDQ : Pass<"qopt-import-qdq", "::mlir::func::FuncOp"> {
+  let summary = "ONNX QuantizeLinear/DequantizeLinear pairs → qopt quantize/dequantize";
+  let description = [{
+    For models quantized by other tools (ONNX Runtime's or TensorRT's QDQ
+    format): `DequantizeLinear(QuantizeLinear(x))` with constant scales and
+    zero points becomes `qopt.dequantize(qopt.quantize(x))` of the matching
+    `!quant.uniform` type (per tensor or per axis), and `DequantizeLinear` of
+    a constant integer tensor (quantized weights) becomes
+    `qopt.dequantize(qopt.quantize(w))` with `w` the dequantized constant, so
+    that re-quantizing at compile time gives back exactly the stored
+    integers. `qopt-quantize-ops` then forms the same integer graph as for a
+    model qopt calibrated itself, keeping the model's own weight scales.
+    Blocked (block_size > 0) quantization and QLinear*/\*Integer ops are left
+    as they are.
+  }];
+  let dependentDialects = ["::qopt::QOptDialect", "::mlir::quant::QuantDialect"];
+}
+
 #endif
