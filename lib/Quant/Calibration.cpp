@@ -192,6 +192,11 @@ double entropyThreshold(const TensorStats &s, size_t levels) {
     h[k / merge] += fine[k];
   size_t nb = h.size();
   double w = s.binWidth() * double(merge);
+  // The zero bin of post-ReLU data is a spike that dominates the divergence
+  // and drives the threshold far too low; like NVIDIA's pytorch-quantization,
+  // give it the count of its neighbour.
+  if (nb >= 2)
+    h[0] = h[1];
   if (nb <= levels)
     return double(nb) * w;
   size_t step = std::max<size_t>(1, (nb - levels) / 512);

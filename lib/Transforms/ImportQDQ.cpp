@@ -134,13 +134,10 @@ struct ImportQuantizedConstant : OpRewritePattern<DequantizeLinearOp> {
       values.push_back(float(double((*ints)[i] - zps[c]) * scales[c]));
     }
     auto fType = RankedTensorType::get(qType.getShape(), rewriter.getF32Type());
-    auto dense = DenseElementsAttr::get(fType, ArrayRef(values));
-    ElementsAttr attr = dense;
-    if (dense.getRawData().size() > 256)
-      attr = DenseResourceElementsAttr::get(
-          fType, "dequantized",
-          HeapAsmResourceBlob::allocateAndCopyWithAlign(dense.getRawData(), alignof(uint64_t)));
-    Value w = ConstantOp::create(rewriter, dq.getLoc(), attr);
+    Value w = ConstantOp::create(
+        rewriter, dq.getLoc(),
+        quantutil::largeAsResource(DenseElementsAttr::get(fType, ArrayRef(values)),
+                                   "dequantized"));
     if (!qt) {
       rewriter.replaceOp(dq, w);
       return success();

@@ -165,7 +165,24 @@ struct InferScalesPass : public qopt::impl::InferScalesBase<InferScalesPass> {
       // Which observed tensor this quantizer is for (read by qoptc --report).
       q->setAttr("qopt.observed", o.getIdAttr());
       auto dq = DequantizeOp::create(b, o.getLoc(), tensorType, q.getResult());
-      o.replaceAllUsesWith(dq.getResult());
+      // The output of an op with an integer form is quantized for every
+      // user. Any other tensor is quantized only for the users that run on
+      // quantized values; float users (a residual Add, say) keep full
+      // precision, so clipping a range never reaches them.
+      Value root = o.getInput();
+      while (Operation *def = root.getDefiningOp()) {
+        if (!isa<ReluOp, ClipOp>(def))
+          break;
+        root = def->getOperand(0);
+      }
+      Operation *producer = root.getDefiningOp();
+      bool integerProducer = producer && qopt::quantutil::hasIntegerForm(producer);
+      o.getResult().replaceUsesWithIf(dq.getResult(), [&](OpOperand &use) {
+        Operation *user = use.getOwner();
+        return integerProducer || qopt::quantutil::hasIntegerForm(user) ||
+               qopt::quantutil::isPassThrough(user) || isa<ObserverOp>(user);
+      });
+      o.getResult().replaceAllUsesWith(o.getInput());
       o.erase();
     }
   }

@@ -155,15 +155,10 @@ struct Lowerer {
         out.push_back(APInt(w, qopt::quant::quantizeValue((*values)[i], q.params(c)),
                             /*isSigned=*/true, /*implicitTrunc=*/true));
       }
-      auto st = type.clone(q.storage);
-      auto dense = DenseElementsAttr::get(st, out);
-      ElementsAttr attr = dense;
-      if (dense.getRawData().size() > 256)
-        attr = DenseResourceElementsAttr::get(
-            st, "quantized",
-            HeapAsmResourceBlob::allocateAndCopyWithAlign(dense.getRawData(),
-                                                          alignof(uint64_t)));
-      return ConstantOp::create(b, loc, attr);
+      return ConstantOp::create(
+          b, loc,
+          quantutil::largeAsResource(DenseElementsAttr::get(type.clone(q.storage), out),
+                                     "quantized"));
     }
     Type f32 = b.getF32Type();
     SmallVector<double> s(q.scales.begin(), q.scales.end());
@@ -198,14 +193,10 @@ struct Lowerer {
         int64_t c = q.axis < 0 ? 0 : (int64_t(i) / inner) % int64_t(q.zeroPoints.size());
         out.push_back(int32_t((*values)[i] - q.zeroPoints[q.axis < 0 ? 0 : c]));
       }
-      auto dense = DenseElementsAttr::get(type.clone(i32), ArrayRef(out));
-      ElementsAttr attr = dense;
-      if (dense.getRawData().size() > 256)
-        attr = DenseResourceElementsAttr::get(
-            type.clone(i32), "quantized_i32",
-            HeapAsmResourceBlob::allocateAndCopyWithAlign(dense.getRawData(),
-                                                          alignof(uint64_t)));
-      return ConstantOp::create(b, loc, attr);
+      return ConstantOp::create(
+          b, loc,
+          quantutil::largeAsResource(DenseElementsAttr::get(type.clone(i32), ArrayRef(out)),
+                                     "quantized_i32"));
     }
     Value v = castTo(s, i32);
     if (q.hasZeroPoint()) {

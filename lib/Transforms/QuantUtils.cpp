@@ -4,6 +4,7 @@
 #include "qopt/Dialect/QOpt/IR/QOptOps.h"
 
 #include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/DialectResourceBlobManager.h"
 #include "mlir/IR/BuiltinTypes.h"
 #include "mlir/IR/Location.h"
 
@@ -46,7 +47,20 @@ bool isKeptFloat(Operation *op, llvm::ArrayRef<std::string> keepFloat) {
 
 bool hasIntegerForm(Operation *op) { return isa<ConvOp, MatMulOp, GemmOp>(op); }
 
+bool isPassThrough(Operation *op) {
+  return isa<ReshapeOp, FlattenOp, TransposeOp, SqueezeOp, UnsqueezeOp, SliceOp, MaxPoolOp,
+             ReluOp, ConcatOp>(op);
+}
+
 bool isConstant(Value v) { return v.getDefiningOp<ConstantOp>() != nullptr; }
+
+ElementsAttr largeAsResource(DenseElementsAttr dense, llvm::StringRef blobName) {
+  if (dense.getRawData().size() <= 256)
+    return dense;
+  return DenseResourceElementsAttr::get(
+      dense.getType(), blobName,
+      HeapAsmResourceBlob::allocateAndCopyWithAlign(dense.getRawData(), alignof(uint64_t)));
+}
 
 quant::UniformQuantizedType perTensorType(Type t) {
   if (auto st = dyn_cast<ShapedType>(t))

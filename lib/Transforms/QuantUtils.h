@@ -3,6 +3,7 @@
 #define QOPT_LIB_TRANSFORMS_QUANTUTILS_H
 
 #include "mlir/Dialect/Quant/IR/QuantTypes.h"
+#include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/Operation.h"
 #include "mlir/IR/Value.h"
 
@@ -23,8 +24,16 @@ bool isKeptFloat(mlir::Operation *op, llvm::ArrayRef<std::string> keepFloat);
 /// Ops with an integer form: Conv, MatMul, Gemm.
 bool hasIntegerForm(mlir::Operation *op);
 
+/// Ops that carry quantized values unchanged (data operand 0, or all inputs
+/// of a Concat): shape ops, MaxPool, Relu, Concat.
+bool isPassThrough(mlir::Operation *op);
+
 /// True if `v` is produced by a qopt.constant.
 bool isConstant(mlir::Value v);
+
+/// `dense` as a constant attribute: itself when small, else a dense resource
+/// blob named `blobName` (large constants are never attribute literals).
+mlir::ElementsAttr largeAsResource(mlir::DenseElementsAttr dense, llvm::StringRef blobName);
 
 /// Element type of a tensor value or type, as a uniform quantized type (null
 /// otherwise).

@@ -72,12 +72,6 @@ struct FoldRequantizeChain : OpRewritePattern<RequantizeOp> {
   }
 };
 
-/// Ops that carry quantized values unchanged (data operand 0, or all inputs
-/// of a Concat).
-bool isPassThrough(Operation *op) {
-  return isa<ReshapeOp, FlattenOp, TransposeOp, SqueezeOp, UnsqueezeOp, SliceOp,
-             MaxPoolOp, ReluOp, ConcatOp>(op);
-}
 
 /// op(dequantize(x), ...) → dequantize(op(x, ...)) for pass-through ops.
 struct SinkDequantize : RewritePattern {

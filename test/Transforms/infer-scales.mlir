@@ -7,13 +7,35 @@
 // U8-LABEL: func.func @minmax
 // U8: %[[Q:.*]] = qopt.quantize %arg0 {qopt.observed = "x"} : tensor<4xf32> -> tensor<4x!quant.uniform<u8:f32, 0.015686274509803921:64>>
 // U8: %[[D:.*]] = qopt.dequantize %[[Q]]
-// U8: return %[[D]]
+// U8: %[[R:.*]] = qopt.relu %[[D]]
+// U8: return %[[R]]
 // S8-LABEL: func.func @minmax
 // S8: qopt.quantize %arg0 {qopt.observed = "x"} : tensor<4xf32> -> tensor<4x!quant.uniform<i8:f32, 0.023622047244094488>>
 // BADMETHOD: unknown calibration method 'kl'
 func.func @minmax(%x: tensor<4xf32>) -> tensor<4xf32> {
   %o = qopt.observer %x {id = "x", min = -1.0 : f64, max = 3.0 : f64} : tensor<4xf32>
-  return %o : tensor<4xf32>
+  %r = qopt.relu %o : (tensor<4xf32>) -> tensor<4xf32>
+  return %r : tensor<4xf32>
+}
+
+// -----
+
+// A tensor from a float op is quantized only for the users that run on
+// quantized values (the MatMul); the Add keeps the float value. The MatMul's
+// output is quantized for all its users.
+// U8-LABEL: func.func @selective
+// U8: %[[Q:.*]] = qopt.quantize %arg0
+// U8: %[[D:.*]] = qopt.dequantize %[[Q]]
+// U8: %[[M:.*]] = qopt.matmul %[[D]], %{{.*}}
+// U8: %[[MQ:.*]] = qopt.quantize %[[M]]
+// U8: %[[MD:.*]] = qopt.dequantize %[[MQ]]
+// U8: qopt.add %arg0, %[[MD]]
+func.func @selective(%x: tensor<2x2xf32>, %w: tensor<2x2xf32>) -> tensor<2x2xf32> {
+  %o = qopt.observer %x {id = "x", min = -1.0 : f64, max = 3.0 : f64} : tensor<2x2xf32>
+  %m = qopt.matmul %o, %w : (tensor<2x2xf32>, tensor<2x2xf32>) -> tensor<2x2xf32>
+  %om = qopt.observer %m {id = "m", min = -1.0 : f64, max = 3.0 : f64} : tensor<2x2xf32>
+  %a = qopt.add %o, %om : (tensor<2x2xf32>, tensor<2x2xf32>) -> tensor<2x2xf32>
+  return %a : tensor<2x2xf32>
 }
 
 // -----

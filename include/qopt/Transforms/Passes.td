@@ -85,7 +85,11 @@ def InferScales : Pass<"qopt-infer-scales", "::mlir::func::FuncOp"> {
     activations become per-tensor `u8` (asymmetric, range widened to contain
     0) or `i8` (symmetric, zero point 0). The observer is replaced by
     `qopt.quantize` → `qopt.dequantize` of that type; the quantize keeps the
-    observer's id in a `qopt.observed` attribute.
+    observer's id in a `qopt.observed` attribute. The output of a
+    Conv/MatMul/Gemm (or its Relu/Clip) is quantized for all its users; any
+    other tensor only for the users that run on quantized values (integer
+    ops and pass-through ops), so that float users such as a residual Add
+    keep full precision.
 
     Tensors that reach a Softmax, LogSoftmax, ArgMax/ArgMin or a graph output
     through shape ops only keep their full (min/max) range with every method:
