@@ -60,6 +60,15 @@ struct QInfo {
     }
     return std::nullopt;
   }
+  /// Index into scales/zeroPoints of element `i` (row-major) of `type`.
+  size_t paramIndex(size_t i, RankedTensorType type) const {
+    if (axis < 0)
+      return 0;
+    int64_t inner = 1;
+    for (int64_t d = axis + 1; d < type.getRank(); ++d)
+      inner *= type.getDimSize(d);
+    return (int64_t(i) / inner) % int64_t(scales.size());
+  }
   bool hasZeroPoint() const {
     return llvm::any_of(zeroPoints, [](int64_t z) { return z != 0; });
   }
@@ -143,15 +152,10 @@ struct Lowerer {
     // Constants (weights, clip bounds) are quantized now.
     if (auto values = getConstantFloats(x)) {
       auto type = cast<RankedTensorType>(x.getType());
-      int64_t inner = 1;
-      if (q.axis >= 0)
-        for (int64_t d = q.axis + 1; d < rank; ++d)
-          inner *= type.getDimSize(d);
-      int64_t channels = q.scales.size();
       SmallVector<APInt> out;
       unsigned w = q.storage.getIntOrFloatBitWidth();
       for (size_t i = 0; i < values->size(); ++i) {
-        int64_t c = q.axis < 0 ? 0 : (int64_t(i) / inner) % channels;
+        size_t c = q.paramIndex(i, type);
         out.push_back(APInt(w, qopt::quant::quantizeValue((*values)[i], q.params(c)),
                             /*isSigned=*/true, /*implicitTrunc=*/true));
       }
@@ -184,15 +188,9 @@ struct Lowerer {
     int64_t rank = cast<RankedTensorType>(s.getType()).getRank();
     if (auto values = getConstantInts(s)) {
       auto type = cast<RankedTensorType>(s.getType());
-      int64_t inner = 1;
-      if (q.axis >= 0)
-        for (int64_t d = q.axis + 1; d < rank; ++d)
-          inner *= type.getDimSize(d);
       SmallVector<int32_t> out;
-      for (size_t i = 0; i < values->size(); ++i) {
-        int64_t c = q.axis < 0 ? 0 : (int64_t(i) / inner) % int64_t(q.zeroPoints.size());
-        out.push_back(int32_t((*values)[i] - q.zeroPoints[q.axis < 0 ? 0 : c]));
-      }
+      for (size_t i = 0; i < values->size(); ++i)
+        out.push_back(int32_t((*values)[i] - q.zeroPoints[q.paramIndex(i, type)]));
       return ConstantOp::create(
           b, loc,
           quantutil::largeAsResource(DenseElementsAttr::get(type.clone(i32), ArrayRef(out)),
