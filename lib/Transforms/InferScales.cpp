@@ -177,6 +177,8 @@ struct InferScalesPass : public qopt::impl::InferScalesBase<InferScalesPass> {
       }
       Operation *producer = root.getDefiningOp();
       bool integerProducer = producer && qopt::quantutil::hasIntegerForm(producer);
+      if (integerProducer)
+        q->setAttr("qopt.all_users", b.getUnitAttr());
       o.getResult().replaceUsesWithIf(dq.getResult(), [&](OpOperand &use) {
         Operation *user = use.getOwner();
         return integerProducer || qopt::quantutil::hasIntegerForm(user) ||

@@ -48,9 +48,11 @@ struct InsertObserversPass
       base = "input:" + (name ? name.str() : std::to_string(arg.getArgNumber()));
     } else {
       auto res = cast<OpResult>(v);
-      OnnxNode node = onnxNode(res.getOwner()->getLoc());
-      base = node.name.empty() ? res.getOwner()->getName().getStringRef().str()
-                               : node.name;
+      // The last ONNX node of a fused op (Conv + folded BatchNormalization)
+      // produced the value.
+      SmallVector<OnnxNode> nodes = onnxNodes(res.getOwner()->getLoc());
+      base = nodes.empty() ? res.getOwner()->getName().getStringRef().str()
+                           : nodes.back().name;
       if (res.getResultNumber() > 0)
         base += "#" + std::to_string(res.getResultNumber());
     }

@@ -12,8 +12,8 @@ using namespace mlir;
 
 namespace qopt::quantutil {
 
-OnnxNode onnxNode(Location loc) {
-  OnnxNode node;
+SmallVector<OnnxNode> onnxNodes(Location loc) {
+  SmallVector<OnnxNode> nodes;
   loc->walk([&](Location l) {
     auto fused = dyn_cast<FusedLoc>(l);
     if (!fused)
@@ -23,25 +23,32 @@ OnnxNode onnxNode(Location loc) {
       return WalkResult::advance();
     for (Location inner : fused.getLocations())
       if (auto name = dyn_cast<NameLoc>(inner)) {
-        node.name = name.getName().str();
-        node.opType = tag.getValue().drop_front(5).str();
-        return WalkResult::interrupt();
+        nodes.push_back({name.getName().str(), tag.getValue().drop_front(5).str()});
+        break;
       }
     return WalkResult::advance();
   });
-  return node;
+  return nodes;
+}
+
+OnnxNode onnxNode(Location loc) {
+  SmallVector<OnnxNode> nodes = onnxNodes(loc);
+  return nodes.empty() ? OnnxNode() : nodes.front();
 }
 
 bool isKeptFloat(Operation *op, llvm::ArrayRef<std::string> keepFloat) {
   if (keepFloat.empty())
     return false;
-  OnnxNode node = onnxNode(op->getLoc());
+  SmallVector<OnnxNode> nodes = onnxNodes(op->getLoc());
   StringRef full = op->getName().getStringRef();
   StringRef shortName = full.starts_with("qopt.") ? full.drop_front(5) : full;
-  for (const std::string &k : keepFloat)
-    if ((!node.name.empty() && k == node.name) ||
-        (!node.opType.empty() && k == node.opType) || k == full || k == shortName)
+  for (const std::string &k : keepFloat) {
+    if (k == full || k == shortName)
       return true;
+    for (const OnnxNode &node : nodes)
+      if (k == node.name || k == node.opType)
+        return true;
+  }
   return false;
 }
 

@@ -11,11 +11,15 @@
 
 namespace qopt::quantutil {
 
-/// The ONNX node an op came from: its name and op type ("" when unknown).
+/// The (first) ONNX node an op came from: its name and op type ("" when
+/// unknown).
 struct OnnxNode {
   std::string name, opType;
 };
 OnnxNode onnxNode(mlir::Location loc);
+/// Every ONNX node an op came from, in order (a Conv with a folded
+/// BatchNormalization has both; the last one produced the value).
+llvm::SmallVector<OnnxNode> onnxNodes(mlir::Location loc);
 
 /// True if `op` is named in `keepFloat` by ONNX node name, ONNX op type
 /// ("Conv") or qopt op name ("conv" / "qopt.conv").

@@ -17,6 +17,7 @@
 //===----------------------------------------------------------------------===//
 #include "qopt/Compiler/Calibrate.h"
 #include "qopt/Compiler/Compiler.h"
+#include "qopt/Compiler/QDQPlan.h"
 #include "qopt/Compiler/Report.h"
 #include "qopt/Import/ONNXImporter.h"
 #include "qopt/Dialect/QOpt/IR/QOptOps.h"
@@ -105,6 +106,11 @@ static cl::opt<std::string>
                         "zero points and SQNR, and end-to-end output SQNR "
                         "(report.md and report.json)"),
                cl::value_desc("report.md"), cl::cat(quantCategory));
+static cl::opt<std::string>
+    qdqOutput("emit-qdq-onnx",
+              cl::desc("Also write the model with qopt's quantization as a standard "
+                       "QDQ ONNX model (for other runtimes)"),
+              cl::value_desc("out.onnx"), cl::cat(quantCategory));
 static cl::opt<std::string>
     loadStats("load-calib-stats",
               cl::desc("Quantize with statistics saved by --save-calib-stats "
@@ -306,6 +312,11 @@ int main(int argc, char **argv) {
       if (failed(pm.run(*module)))
         return 1;
     }
+    if (!qdqOutput.empty() && StringRef(inputFile).ends_with(".mlir")) {
+      errs() << "qoptc: --emit-qdq-onnx needs an ONNX input model\n";
+      return 1;
+    }
+    qopt::QDQPlan qdqPlan;
     qopt::quant::CalibrationStats stats;
     report.method = qopt::quant::rangeMethodName(*range);
     report.activationType = activationType;
@@ -359,6 +370,8 @@ int main(int argc, char **argv) {
       report.calibrationSamples = stats.samples;
       if (!reportPath.empty())
         qopt::reportActivations(*module, stats, report);
+      if (!qdqOutput.empty())
+        qopt::collectQDQActivations(*module, qdqPlan);
     }
     {
       mlir::PassManager pm(&context);
@@ -374,10 +387,20 @@ int main(int argc, char **argv) {
         return 1;
       if (!reportPath.empty())
         qopt::reportWeights(*module, report);
+      if (!qdqOutput.empty()) {
+        qopt::collectQDQWeights(*module, qdqPlan);
+        std::string error;
+        if (!qopt::exportQDQModel(inputFile, qdqOutput, qdqPlan, error)) {
+          errs() << "qoptc: --emit-qdq-onnx: " << error << "\n";
+          return 1;
+        }
+        progress.step("wrote QDQ model " + qdqOutput);
+      }
     }
   } else if (!saveStats.empty() || calibSamples || calibMethod != "minmax" ||
              activationType != "u8" || perTensorWeights ||
-             (!keepFloat.empty() && !preQuantized) || !reportPath.empty()) {
+             (!keepFloat.empty() && !preQuantized) || !reportPath.empty() ||
+             !qdqOutput.empty()) {
     errs() << "qoptc: quantization options need --calib or --load-calib-stats\n";
     return 1;
   }

@@ -89,7 +89,7 @@ def InferScales : Pass<"qopt-infer-scales", "::mlir::func::FuncOp"> {
     Conv/MatMul/Gemm (or its Relu/Clip) is quantized for all its users; any
     other tensor only for the users that run on quantized values (integer
     ops and pass-through ops), so that float users such as a residual Add
-    keep full precision.
+    keep full precision; the former carry a `qopt.all_users` attribute.
 
     Tensors that reach a Softmax, LogSoftmax, ArgMax/ArgMin or a graph output
     through shape ops only keep their full (min/max) range with every method:

@@ -1,0 +1,130 @@
+//===- QDQPlan.cpp - qopt's quantization decisions for QDQ export ---------===//
+#include "qopt/Compiler/QDQPlan.h"
+
+#include "qopt/Dialect/QOpt/IR/QOptOps.h"
+#include "qopt/Dialect/QOpt/IR/ShapeUtils.h"
+#include "qopt/Quant/QuantMath.h"
+
+#include "mlir/Dialect/Quant/IR/QuantTypes.h"
+#include "mlir/IR/Location.h"
+
+using namespace mlir;
+
+namespace qopt {
+
+namespace {
+
+/// Names of the ONNX nodes in a (possibly fused) location, in order.
+std::vector<std::string> onnxNodeNames(Location loc) {
+  std::vector<std::string> names;
+  loc->walk([&](Location l) {
+    if (auto fused = dyn_cast<FusedLoc>(l)) {
+      auto tag = dyn_cast_or_null<StringAttr>(fused.getMetadata());
+      if (tag && tag.getValue().starts_with("onnx."))
+        for (Location inner : fused.getLocations())
+          if (auto name = dyn_cast<NameLoc>(inner)) {
+            names.push_back(name.getName().str());
+            break;
+          }
+    }
+    return WalkResult::advance();
+  });
+  return names;
+}
+
+} // namespace
+
+void collectQDQActivations(ModuleOp module, QDQPlan &plan) {
+  module.walk([&](Operation *op) {
+    std::vector<std::string> nodes = onnxNodeNames(op->getLoc());
+    if (nodes.size() != 1)
+      return;
+    auto hint = [&](Value v, bool isInput, int index) {
+      auto t = dyn_cast<RankedTensorType>(v.getType());
+      if (!t)
+        return;
+      Type e = t.getElementType();
+      if (auto q = dyn_cast<mlir::quant::QuantizedType>(e))
+        e = q.getExpressedType();
+      int32_t dt = e.isF32() ? 1 : e.isF16() ? 10 : e.isF64() ? 11 : e.isInteger(64) ? 7
+                   : e.isInteger(32) ? 6 : e.isInteger(1) ? 9 : 0;
+      if (!dt)
+        return;
+      QDQShapeHint h{nodes.front(), isInput, index, dt, {}};
+      for (int64_t d : t.getShape())
+        h.shape.push_back(ShapedType::isDynamic(d) ? -1 : d);
+      plan.shapes.push_back(std::move(h));
+    };
+    for (OpResult r : op->getResults())
+      hint(r, false, int(r.getResultNumber()));
+    for (OpOperand &o : op->getOpOperands())
+      hint(o.get(), true, int(o.getOperandNumber()));
+  });
+  module.walk([&](QuantizeOp q) {
+    auto id = q->getAttrOfType<StringAttr>("qopt.observed");
+    auto qt = dyn_cast<mlir::quant::UniformQuantizedType>(
+        cast<ShapedType>(q.getType()).getElementType());
+    if (!id || !qt)
+      return;
+    plan.activations.push_back({id.str(), qt.getScale(), qt.getZeroPoint(), qt.isSigned(),
+                                q->hasAttr("qopt.all_users")});
+  });
+}
+
+void collectQDQWeights(ModuleOp module, QDQPlan &plan) {
+  module.walk([&](Operation *op) {
+    if (!isa<ConvOp, MatMulOp, GemmOp>(op) ||
+        !isa<mlir::quant::QuantizedType>(
+            cast<ShapedType>(op->getResult(0).getType()).getElementType()))
+      return;
+    auto wq = op->getOperand(1).getDefiningOp<QuantizeOp>();
+    if (!wq)
+      return; // MatMul of two activations: its inputs carry the QDQ pairs
+    std::optional<SmallVector<double>> w = getConstantFloats(wq.getInput());
+    auto wType = dyn_cast<RankedTensorType>(wq.getType());
+    auto xq = dyn_cast<mlir::quant::UniformQuantizedType>(
+        cast<ShapedType>(op->getOperand(0).getType()).getElementType());
+    if (!w || !wType || !xq)
+      return;
+    QDQWeightedOp entry;
+    entry.nodes = onnxNodeNames(op->getLoc());
+    if (entry.nodes.empty())
+      return;
+    entry.weightShape.assign(wType.getShape().begin(), wType.getShape().end());
+    SmallVector<quant::QuantParams> params;
+    int64_t inner = 1;
+    Type elt = wType.getElementType();
+    if (auto pt = dyn_cast<mlir::quant::UniformQuantizedType>(elt)) {
+      params.push_back({pt.getScale(), pt.getZeroPoint(), pt.getStorageTypeMin(),
+                        pt.getStorageTypeMax()});
+    } else if (auto pa = dyn_cast<mlir::quant::UniformQuantizedPerAxisType>(elt)) {
+      entry.weightAxis = pa.getQuantizedDimension();
+      for (int64_t d = entry.weightAxis + 1; d < wType.getRank(); ++d)
+        inner *= wType.getDimSize(d);
+      for (size_t c = 0; c < pa.getScales().size(); ++c)
+        params.push_back({pa.getScales()[c], pa.getZeroPoints()[c], pa.getStorageTypeMin(),
+                          pa.getStorageTypeMax()});
+    } else {
+      return;
+    }
+    for (size_t i = 0; i < w->size(); ++i) {
+      size_t c = entry.weightAxis < 0 ? 0 : (int64_t(i) / inner) % int64_t(params.size());
+      entry.weights.push_back(int8_t(quant::quantizeValue((*w)[i], params[c])));
+    }
+    for (const quant::QuantParams &p : params)
+      entry.weightScales.push_back(float(p.scale));
+    if (op->getNumOperands() > 2) {
+      if (std::optional<SmallVector<int64_t>> b = getConstantInts(op->getOperand(2))) {
+        entry.hasBias = true;
+        for (size_t c = 0; c < b->size(); ++c) {
+          entry.bias.push_back(int32_t((*b)[c]));
+          entry.biasScales.push_back(
+              float(xq.getScale() * params[params.size() == 1 ? 0 : c].scale));
+        }
+      }
+    }
+    plan.ops.push_back(std::move(entry));
+  });
+}
+
+} // namespace qopt
