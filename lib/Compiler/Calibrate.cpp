@@ -336,7 +336,7 @@ LogicalResult runCalibration(ModuleOp module, const CalibrationOptions &options,
     error = "compiling the calibration model: " + error;
     return failure();
   }
-  auto cleanup = llvm::make_scope_exit([&] {
+  llvm::scope_exit cleanup([&] {
     if (!floatLibrary)
       llvm::sys::fs::remove(so);
   });

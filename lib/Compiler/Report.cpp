@@ -15,6 +15,7 @@
 #include "llvm/Support/raw_ostream.h"
 
 #include <algorithm>
+#include <tuple>
 #include <cmath>
 
 using namespace mlir;
@@ -193,8 +194,11 @@ LogicalResult evaluateOutputs(const std::string &floatLibrary, const std::string
 }
 
 bool writeReport(const std::string &path, QuantizationReport report, std::string &error) {
-  std::stable_sort(report.tensors.begin(), report.tensors.end(),
-                   [](const TensorReport &a, const TensorReport &b) { return a.sqnr < b.sqnr; });
+  // Worst first; ties by kind and name so the order is deterministic.
+  std::sort(report.tensors.begin(), report.tensors.end(),
+            [](const TensorReport &a, const TensorReport &b) {
+              return std::tie(a.sqnr, a.kind, a.id) < std::tie(b.sqnr, b.kind, b.id);
+            });
   llvm::SmallString<256> stem(path);
   llvm::StringRef ext = llvm::sys::path::extension(path);
   if (ext == ".md" || ext == ".json")

@@ -228,7 +228,7 @@ int main(int argc, char **argv) {
   }
   qopt::QuantizationReport report;
   std::string floatLibrary; // calibration library, kept for --report
-  auto removeFloatLibrary = llvm::make_scope_exit([&] {
+  llvm::scope_exit removeFloatLibrary([&] {
     if (!floatLibrary.empty())
       sys::fs::remove(floatLibrary);
   });
