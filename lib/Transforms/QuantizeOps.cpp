@@ -19,6 +19,7 @@
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
+#include <algorithm>
 #include <cmath>
 
 namespace qopt {
@@ -145,9 +146,11 @@ struct QuantizeIntegerOps : OpRewritePattern<QuantizeOp> {
   }
 
   /// qopt.quantize of a constant weight, symmetric per slice along `axis`
-  /// (per tensor when axis < 0 or per-tensor-weights is set).
+  /// (per tensor when axis < 0 or per-tensor-weights is set). `sx` and the
+  /// float `bias` (optional) bound the scales from below, see below.
   FailureOr<std::pair<Value, SmallVector<double>>>
-  quantizeWeight(PatternRewriter &rewriter, Location loc, Value w, int64_t axis) const {
+  quantizeWeight(PatternRewriter &rewriter, Location loc, Value w, int64_t axis,
+                 double sx = 0, Value bias = nullptr) const {
     // Weights a pre-quantized model already quantized keep their type.
     if (auto dq = w.getDefiningOp<DequantizeOp>()) {
       auto q = dq.getInput().getDefiningOp<QuantizeOp>();
@@ -169,6 +172,27 @@ struct QuantizeIntegerOps : OpRewritePattern<QuantizeOp> {
     if (options.perTensorWeights)
       axis = -1;
     SmallVector<double> scales = weightScales(*values, wType.getShape(), axis);
+    // Dead channels (all weights ~0, often with a live bias after BatchNorm
+    // folding) would get denormal scales: their multiplier underflows in f32
+    // and their bias overflows i32, so the bias is lost. Floor each scale at
+    // 1e-6 of the largest and so that the i32 bias keeps 2x headroom.
+    std::optional<SmallVector<double>> biasValues;
+    if (bias && !isa<NoneType>(bias.getType()))
+      biasValues = getConstantFloats(bias);
+    double largest = *std::max_element(scales.begin(), scales.end());
+    for (size_t c = 0; c < scales.size(); ++c) {
+      double floor = std::max(largest * 1e-6, 1e-30);
+      if (biasValues && sx > 0) {
+        double b = 0;
+        if (scales.size() == 1)
+          for (double v : *biasValues)
+            b = std::max(b, std::fabs(v));
+        else if (c < biasValues->size())
+          b = std::fabs((*biasValues)[c]);
+        floor = std::max(floor, b / (sx * double(1 << 30)));
+      }
+      scales[c] = std::max(scales[c], floor);
+    }
     MLIRContext *ctx = rewriter.getContext();
     Type i8 = IntegerType::get(ctx, 8), f32 = Float32Type::get(ctx);
     Type qt;
@@ -238,10 +262,10 @@ struct QuantizeIntegerOps : OpRewritePattern<QuantizeOp> {
       Value x = quantizedSource(conv.getX());
       if (!x)
         return failure();
-      auto w = quantizeWeight(rewriter, loc, conv.getW(), 0);
+      double sx = perTensorType(x.getType()).getScale();
+      auto w = quantizeWeight(rewriter, loc, conv.getW(), 0, sx, conv.getB());
       if (failed(w))
         return failure();
-      double sx = perTensorType(x.getType()).getScale();
       SmallVector<double> acc;
       for (double s : w->second)
         acc.push_back(sx * s);
@@ -287,7 +311,8 @@ struct QuantizeIntegerOps : OpRewritePattern<QuantizeOp> {
       if (b) {
         acc.push_back(sa * perTensorType(b.getType()).getScale());
       } else {
-        auto w = quantizeWeight(rewriter, loc, gemm.getB(), gemm.getTransB() ? 0 : 1);
+        auto w = quantizeWeight(rewriter, loc, gemm.getB(), gemm.getTransB() ? 0 : 1, sa,
+                                hasC ? gemm.getC() : Value());
         if (failed(w))
           return failure();
         b = w->first;

@@ -111,3 +111,25 @@ func.func @requantize_and_shapes(%x: tensor<2x3xf32>) -> tensor<12xf32> {
   %d2 = qopt.dequantize %q2 : tensor<12x!q2> -> tensor<12xf32>
   return %d2 : tensor<12xf32>
 }
+
+// -----
+
+!qx = !quant.uniform<u8:f32, 0.0078431372549019607:128>
+!qy = !quant.uniform<u8:f32, 0.015686274509803921>
+
+// A dead channel (weights ~1e-40, live bias): its scale is floored so that
+// the bias still fits i32 with 2x headroom, 0.5 / (sx * 2^30), instead of a
+// zero scale whose multiplier underflows and whose bias saturates.
+// CHECK-LABEL: func.func @dead_channel
+// CHECK-DAG: qopt.constant dense<[0, 1073741824]> : tensor<2xi32>
+// CHECK-DAG: !quant.uniform<i8<-127:127>:f32:0, {0.0078740157480314959,5.9371814131736755E-8}>
+func.func @dead_channel(%x: tensor<1x1x2x2xf32>) -> tensor<1x2x2x2xf32> {
+  %w = qopt.constant dense<[[[[1.0]]], [[[1.0e-40]]]]> : tensor<2x1x1x1xf32>
+  %b = qopt.constant dense<[0.0, 0.5]> : tensor<2xf32>
+  %q0 = qopt.quantize %x : tensor<1x1x2x2xf32> -> tensor<1x1x2x2x!qx>
+  %d0 = qopt.dequantize %q0 : tensor<1x1x2x2x!qx> -> tensor<1x1x2x2xf32>
+  %c = qopt.conv %d0, %w, %b : (tensor<1x1x2x2xf32>, tensor<2x1x1x1xf32>, tensor<2xf32>) -> tensor<1x2x2x2xf32>
+  %q1 = qopt.quantize %c : tensor<1x2x2x2xf32> -> tensor<1x2x2x2x!qy>
+  %d1 = qopt.dequantize %q1 : tensor<1x2x2x2x!qy> -> tensor<1x2x2x2xf32>
+  return %d1 : tensor<1x2x2x2xf32>
+}
