@@ -73,9 +73,10 @@ void collectQDQActivations(ModuleOp module, QDQPlan &plan) {
 
 void collectQDQWeights(ModuleOp module, QDQPlan &plan) {
   module.walk([&](Operation *op) {
+    // Integer ops have quantized inputs (their result may be f32).
     if (!isa<ConvOp, MatMulOp, GemmOp>(op) ||
         !isa<mlir::quant::QuantizedType>(
-            cast<ShapedType>(op->getResult(0).getType()).getElementType()))
+            cast<ShapedType>(op->getOperand(0).getType()).getElementType()))
       return;
     auto wq = op->getOperand(1).getDefiningOp<QuantizeOp>();
     if (!wq)

@@ -111,7 +111,16 @@ struct InsertObserversPass
       Value out = op->getResult(0);
       while (out.hasOneUse() && isFoldableActivation(*out.getUsers().begin()))
         out = (*out.getUsers().begin())->getResult(0);
-      observe(out);
+      // The output is quantized only for consumers that run on quantized
+      // values; an op whose consumers are all float (a Softmax, a residual
+      // Add, a HardSigmoid) keeps an f32 output computed from its i32
+      // accumulator, one rounding fewer.
+      bool quantizedConsumer = llvm::any_of(out.getUsers(), [&](Operation *user) {
+        return (hasIntegerForm(user) && !isKeptFloat(user, keepFloat)) ||
+               isPassThrough(user);
+      });
+      if (quantizedConsumer)
+        observe(out);
     }
   }
 };

@@ -238,8 +238,10 @@ struct LowerQuantizedPass
     OpBuilder b(op);
     Lowerer l{b, op->getLoc()};
     std::optional<QInfo> out = QInfo::of(op->getResult(0).getType());
-    if (!out || out->axis >= 0)
-      return op->emitError("expects a per-tensor quantized result");
+    bool floatResult = isa<FloatType>(
+        cast<ShapedType>(op->getResult(0).getType()).getElementType());
+    if (!floatResult && (!out || out->axis >= 0))
+      return op->emitError("expects a per-tensor quantized or a float result");
     Type i32 = b.getI32Type();
     auto resultType = cast<RankedTensorType>(op->getResult(0).getType()).clone(i32);
     std::optional<QInfo> qa, qb;
@@ -278,10 +280,18 @@ struct LowerQuantizedPass
     if (qa->axis >= 0)
       return op->emitError("per-axis quantized activations are not supported");
     SmallVector<double> m;
-    double sa = qa->scales[0], sy = out->scales[0];
+    double sa = qa->scales[0], sy = floatResult ? 1.0 : out->scales[0];
     for (double sw : qb->scales)
       m.push_back(sa * sw / sy);
-    Value y = l.requantizeAcc(acc, m, m.size() > 1 ? channelAxis : -1, *out);
+    Value y;
+    if (floatResult) {
+      // f32 output straight from the accumulator: acc * sx * sw.
+      int64_t rank = resultType.getRank();
+      y = l.binary<MulOp>(l.castTo(acc, b.getF32Type()),
+                          l.constant(b.getF32Type(), m, rank, m.size() > 1 ? channelAxis : -1));
+    } else {
+      y = l.requantizeAcc(acc, m, m.size() > 1 ? channelAxis : -1, *out);
+    }
     replace(op, y);
     return success();
   }

@@ -225,37 +225,14 @@ struct QuantizeIntegerOps : OpRewritePattern<QuantizeOp> {
         .getResult();
   }
 
-  LogicalResult matchAndRewrite(QuantizeOp op, PatternRewriter &rewriter) const override {
-    auto outQ = perTensorType(op.getType());
-    if (!outQ)
-      return failure();
-    // Walk back through a single-use chain of Relu/Clip to the core op.
-    SmallVector<Operation *> acts;
-    Value v = op.getInput();
-    Operation *core = nullptr;
-    while (Operation *def = v.getDefiningOp()) {
-      if (!v.hasOneUse())
-        return failure();
-      if (hasIntegerForm(def)) {
-        core = def;
-        break;
-      }
-      auto clip = dyn_cast<ClipOp>(def);
-      bool constClip = clip && llvm::all_of(ValueRange{clip.getMin(), clip.getMax()},
-                                            [](Value b) {
-                                              return isa<NoneType>(b.getType()) ||
-                                                     isConstant(b);
-                                            });
-      if (!isa<ReluOp>(def) && !constClip)
-        return failure();
-      acts.push_back(def);
-      v = def->getOperand(0);
-    }
-    if (!core || isKeptFloat(core, options.keepFloat))
-      return failure();
+  /// The integer form of `core` (Conv/MatMul/Gemm between dequantize ops
+  /// and constant weights) with result element `outElement`: a quantized
+  /// type, or f32 for an op whose consumers are all float.
+  FailureOr<Value> buildCore(PatternRewriter &rewriter, Operation *core,
+                             Type outElement) const {
     Location loc = core->getLoc();
     auto coreType = cast<RankedTensorType>(core->getResult(0).getType());
-    Type outType = coreType.clone(outQ);
+    Type outType = coreType.clone(outElement);
     Value result;
 
     if (auto conv = dyn_cast<ConvOp>(core)) {
@@ -338,6 +315,43 @@ struct QuantizeIntegerOps : OpRewritePattern<QuantizeOp> {
       return failure();
     }
 
+    return result;
+  }
+
+  LogicalResult matchAndRewrite(QuantizeOp op, PatternRewriter &rewriter) const override {
+    auto outQ = perTensorType(op.getType());
+    if (!outQ)
+      return failure();
+    // Walk back through a single-use chain of Relu/Clip to the core op.
+    SmallVector<Operation *> acts;
+    Value v = op.getInput();
+    Operation *core = nullptr;
+    while (Operation *def = v.getDefiningOp()) {
+      if (!v.hasOneUse())
+        return failure();
+      if (hasIntegerForm(def)) {
+        core = def;
+        break;
+      }
+      auto clip = dyn_cast<ClipOp>(def);
+      bool constClip = clip && llvm::all_of(ValueRange{clip.getMin(), clip.getMax()},
+                                            [](Value b) {
+                                              return isa<NoneType>(b.getType()) ||
+                                                     isConstant(b);
+                                            });
+      if (!isa<ReluOp>(def) && !constClip)
+        return failure();
+      acts.push_back(def);
+      v = def->getOperand(0);
+    }
+    if (!core || isKeptFloat(core, options.keepFloat))
+      return failure();
+    FailureOr<Value> built = buildCore(rewriter, core, outQ);
+    if (failed(built))
+      return failure();
+    Value result = *built;
+    Location loc = core->getLoc();
+    Type outType = result.getType();
     // The activations run on the output's quantized values.
     for (Operation *act : llvm::reverse(acts)) {
       IRMapping mapping;
@@ -357,6 +371,34 @@ struct QuantizeIntegerOps : OpRewritePattern<QuantizeOp> {
       result = newAct->getResult(0);
     }
     rewriter.replaceOp(op, result);
+    return success();
+  }
+};
+
+/// Conv/MatMul/Gemm on dequantized inputs whose result is not quantized
+/// (every consumer runs in float): the integer op with an f32 result.
+struct FloatOutputIntegerOps : RewritePattern {
+  FloatOutputIntegerOps(MLIRContext *ctx, const Options &o)
+      : RewritePattern(MatchAnyOpTypeTag(), 1, ctx), builder(ctx, o) {}
+  QuantizeIntegerOps builder;
+
+  LogicalResult matchAndRewrite(Operation *op, PatternRewriter &rewriter) const override {
+    if (!hasIntegerForm(op) || isKeptFloat(op, builder.options.keepFloat))
+      return failure();
+    auto type = dyn_cast<RankedTensorType>(op->getResult(0).getType());
+    if (!type || !type.getElementType().isF32() ||
+        !QuantizeIntegerOps::quantizedSource(op->getOperand(0)))
+      return failure();
+    // Left to QuantizeIntegerOps when the output (after Relu/Clip) is quantized.
+    Value out = op->getResult(0);
+    while (out.hasOneUse() && isa<ReluOp, ClipOp>(*out.getUsers().begin()))
+      out = (*out.getUsers().begin())->getResult(0);
+    if (llvm::any_of(out.getUsers(), [](Operation *u) { return isa<QuantizeOp>(u); }))
+      return failure();
+    FailureOr<Value> built = builder.buildCore(rewriter, op, type.getElementType());
+    if (failed(built))
+      return failure();
+    rewriter.replaceOp(op, *built);
     return success();
   }
 };
@@ -383,7 +425,7 @@ struct QuantizeOpsPass : public qopt::impl::QuantizeOpsBase<QuantizeOpsPass> {
     RewritePatternSet patterns(&getContext());
     patterns.add<FoldQuantizeOfDequantize, FoldRequantizeChain, FoldIdentityRelu>(
         &getContext());
-    patterns.add<SinkDequantize, QuantizeIntegerOps>(&getContext(), o);
+    patterns.add<SinkDequantize, QuantizeIntegerOps, FloatOutputIntegerOps>(&getContext(), o);
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
       signalPassFailure();
   }

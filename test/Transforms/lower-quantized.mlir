@@ -63,3 +63,25 @@ func.func @relu_requantize(%x: tensor<4xf32>) -> tensor<4xf32> {
   %d = qopt.dequantize %t : tensor<4x!qt> -> tensor<4xf32>
   return %d : tensor<4xf32>
 }
+
+// -----
+
+!qa = !quant.uniform<u8:f32, 0.5:10>
+!qw = !quant.uniform<i8<-127:127>:f32:1, {0.25, 0.125}>
+
+// An integer MatMul with an f32 result: acc * sx * sw per column, no
+// rounding. (2 columns: 0.5 * 0.25 and 0.5 * 0.125.)
+// CHECK-LABEL: func.func @float_result
+// CHECK: %[[ACC:.*]] = qopt.matmul {{.*}} : (tensor<2x2xi32>, tensor<2x2xi32>) -> tensor<2x2xi32>
+// CHECK: %[[F:.*]] = qopt.cast %[[ACC]] {to = f32{{.*}}}
+// CHECK: %[[M:.*]] = qopt.constant dense<{{\[\[}}1.250000e-01, 6.250000e-02]]> : tensor<1x2xf32>
+// CHECK: %[[Y:.*]] = qopt.mul %[[F]], %[[M]]
+// CHECK-NOT: qopt.round
+// CHECK: return %[[Y]]
+func.func @float_result(%a: tensor<2x2xf32>) -> tensor<2x2xf32> {
+  %w = qopt.constant dense<[[1.0, 0.5], [-1.0, 0.25]]> : tensor<2x2xf32>
+  %qa = qopt.quantize %a : tensor<2x2xf32> -> tensor<2x2x!qa>
+  %qw = qopt.quantize %w : tensor<2x2xf32> -> tensor<2x2x!qw>
+  %m = qopt.matmul %qa, %qw : (tensor<2x2x!qa>, tensor<2x2x!qw>) -> tensor<2x2xf32>
+  return %m : tensor<2x2xf32>
+}

@@ -133,3 +133,22 @@ func.func @dead_channel(%x: tensor<1x1x2x2xf32>) -> tensor<1x2x2x2xf32> {
   %d1 = qopt.dequantize %q1 : tensor<1x2x2x2x!qy> -> tensor<1x2x2x2xf32>
   return %d1 : tensor<1x2x2x2xf32>
 }
+
+// -----
+
+!qx = !quant.uniform<u8:f32, 0.5:10>
+
+// A Conv whose output is not quantized (only float consumers) still runs on
+// quantized input and weights, with an f32 result.
+// CHECK-LABEL: func.func @float_output
+// CHECK: %[[C:.*]] = qopt.conv %{{.*}}, %{{.*}}, %{{.*}} : (tensor<1x1x2x2x!quant.uniform<u8:f32, 5.000000e-01:10>>, tensor<1x1x1x1x!quant.uniform<i8<-127:127>:f32:0, {0.015748031496062992}>>, tensor<1xi32>) -> tensor<1x1x2x2xf32>
+// CHECK: qopt.sigmoid %[[C]]
+func.func @float_output(%x: tensor<1x1x2x2xf32>) -> tensor<1x1x2x2xf32> {
+  %w = qopt.constant dense<2.0> : tensor<1x1x1x1xf32>
+  %b = qopt.constant dense<1.0> : tensor<1xf32>
+  %q = qopt.quantize %x : tensor<1x1x2x2xf32> -> tensor<1x1x2x2x!qx>
+  %d = qopt.dequantize %q : tensor<1x1x2x2x!qx> -> tensor<1x1x2x2xf32>
+  %c = qopt.conv %d, %w, %b : (tensor<1x1x2x2xf32>, tensor<1x1x1x1xf32>, tensor<1xf32>) -> tensor<1x1x2x2xf32>
+  %s = qopt.sigmoid %c : (tensor<1x1x2x2xf32>) -> tensor<1x1x2x2xf32>
+  return %s : tensor<1x1x2x2xf32>
+}

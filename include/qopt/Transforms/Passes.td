@@ -49,10 +49,13 @@ def InsertObservers : Pass<"qopt-insert-observers", "::mlir::func::FuncOp"> {
   let summary = "Observe every float tensor that the integer graph will quantize";
   let description = [{
     For each Conv, MatMul and Gemm on f32 tensors (the ops with an integer
-    form), inserts a `qopt.observer` on each non-constant input and on the
-    output. When the output's only use is a chain of Relu/Clip(constant
-    bounds), the end of the chain is observed instead, so that the activation
-    folds into the quantized output range. Constant operands are weights: they
+    form), inserts a `qopt.observer` on each non-constant input and, when a
+    consumer runs on quantized values (an op with an integer form or a
+    pass-through op), on the output. When the output's only use is a chain of
+    Relu/Clip(constant bounds), the end of the chain is observed instead, so
+    that the activation folds into the quantized output range. An output
+    whose consumers are all float is not quantized: the integer op produces
+    it in f32 from its accumulator. Constant operands are weights: they
     are quantized from their own values later, not observed.
 
     Observer ids are stable and unique: the producing ONNX node's name (with
@@ -118,7 +121,8 @@ def QuantizeOps : Pass<"qopt-quantize-ops", "::mlir::func::FuncOp"> {
       to `dequantize(x)` run on the quantized tensor, and the dequantize moves
       below them (Relu becomes max(q, zero point));
     - `quantize(act(conv(dequantize(x), W, B)))` with constant W and B, `act`
-      a chain of Relu/Clip, becomes a Conv on quantized tensors: W is
+      a chain of Relu/Clip, becomes a Conv on quantized tensors (with an f32
+      result when the output is not quantized): W is
       quantized symmetric per output channel (`i8` in [-127, 127]; per tensor
       with `per-tensor-weights`), B becomes i32 with scale sx·sw[c], and the
       activation runs on the output's quantized values. MatMul and Gemm

@@ -50,8 +50,10 @@ static int64_t mulDims(int64_t a, int64_t b) {
 static bool compatibleElements(Type inferred, Type declared) {
   if (inferred == declared)
     return true;
-  // Quantized tensors may change scale/zero point through any op.
-  return isa<quant::QuantizedType>(inferred) && isa<quant::QuantizedType>(declared);
+  // Quantized tensors may change scale/zero point through any op, and an
+  // integer op may produce its result in the expressed (float) type.
+  auto q = dyn_cast<quant::QuantizedType>(inferred);
+  return q && (isa<quant::QuantizedType>(declared) || declared == q.getExpressedType());
 }
 
 LogicalResult qopt::detail::verifyInferredResultTypes(Operation *op) {
