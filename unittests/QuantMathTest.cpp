@@ -82,6 +82,23 @@ TEST(QuantMath, RequantizeMatchesFloatReference) {
   }
 }
 
+TEST(QuantMath, PerAxisIndexing) {
+  // A [2, 3, 2] tensor: element i = (a * 3 + b) * 2 + c.
+  std::vector<int64_t> shape = {2, 3, 2};
+  AxisIndex perTensor(shape, -1), axis0(shape, 0), axis1(shape, 1), axis2(shape, 2);
+  for (size_t a = 0; a < 2; ++a)
+    for (size_t b = 0; b < 3; ++b)
+      for (size_t c = 0; c < 2; ++c) {
+        size_t i = (a * 3 + b) * 2 + c;
+        EXPECT_EQ(perTensor(i), 0u);
+        EXPECT_EQ(axis0(i), a);
+        EXPECT_EQ(axis1(i), b);
+        EXPECT_EQ(axis2(i), c);
+      }
+  // An axis outside the rank means per tensor.
+  EXPECT_EQ(AxisIndex(shape, 3)(7), 0u);
+}
+
 TEST(Calibration, HistogramGrowsExactly) {
   TensorStats s(16);
   float a[] = {-1.0f, -0.3f, 0.2f, 0.9f};

@@ -4,6 +4,7 @@
 #include "qopt/Dialect/QOpt/IR/QOptOps.h"
 #include "qopt/Dialect/QOpt/IR/ShapeUtils.h"
 #include "qopt/Quant/QuantMath.h"
+#include "qopt/Transforms/QuantUtils.h"
 
 #include "mlir/Dialect/Quant/IR/QuantTypes.h"
 #include "mlir/IR/Location.h"
@@ -17,18 +18,8 @@ namespace {
 /// Names of the ONNX nodes in a (possibly fused) location, in order.
 std::vector<std::string> onnxNodeNames(Location loc) {
   std::vector<std::string> names;
-  loc->walk([&](Location l) {
-    if (auto fused = dyn_cast<FusedLoc>(l)) {
-      auto tag = dyn_cast_or_null<StringAttr>(fused.getMetadata());
-      if (tag && tag.getValue().starts_with("onnx."))
-        for (Location inner : fused.getLocations())
-          if (auto name = dyn_cast<NameLoc>(inner)) {
-            names.push_back(name.getName().str());
-            break;
-          }
-    }
-    return WalkResult::advance();
-  });
+  for (const quantutil::OnnxNode &n : quantutil::onnxNodes(loc))
+    names.push_back(n.name);
   return names;
 }
 
@@ -62,8 +53,7 @@ void collectQDQActivations(ModuleOp module, QDQPlan &plan) {
   });
   module.walk([&](QuantizeOp q) {
     auto id = q->getAttrOfType<StringAttr>("qopt.observed");
-    auto qt = dyn_cast<mlir::quant::UniformQuantizedType>(
-        cast<ShapedType>(q.getType()).getElementType());
+    auto qt = quantutil::perTensorType(q.getType());
     if (!id || !qt)
       return;
     plan.activations.push_back({id.str(), qt.getScale(), qt.getZeroPoint(), qt.isSigned(),
@@ -83,8 +73,7 @@ void collectQDQWeights(ModuleOp module, QDQPlan &plan) {
       return; // MatMul of two activations: its inputs carry the QDQ pairs
     std::optional<SmallVector<double>> w = getConstantFloats(wq.getInput());
     auto wType = dyn_cast<RankedTensorType>(wq.getType());
-    auto xq = dyn_cast<mlir::quant::UniformQuantizedType>(
-        cast<ShapedType>(op->getOperand(0).getType()).getElementType());
+    auto xq = quantutil::perTensorType(op->getOperand(0).getType());
     if (!w || !wType || !xq)
       return;
     QDQWeightedOp entry;
@@ -92,24 +81,14 @@ void collectQDQWeights(ModuleOp module, QDQPlan &plan) {
     if (entry.nodes.empty())
       return;
     entry.weightShape.assign(wType.getShape().begin(), wType.getShape().end());
-    SmallVector<quant::QuantParams> params;
-    int64_t inner = 1;
-    Type elt = wType.getElementType();
-    if (auto pt = dyn_cast<mlir::quant::UniformQuantizedType>(elt)) {
-      params.push_back({pt.getScale(), pt.getZeroPoint(), pt.getStorageTypeMin(),
-                        pt.getStorageTypeMax()});
-    } else if (auto pa = dyn_cast<mlir::quant::UniformQuantizedPerAxisType>(elt)) {
-      entry.weightAxis = pa.getQuantizedDimension();
-      for (int64_t d = entry.weightAxis + 1; d < wType.getRank(); ++d)
-        inner *= wType.getDimSize(d);
-      for (size_t c = 0; c < pa.getScales().size(); ++c)
-        params.push_back({pa.getScales()[c], pa.getZeroPoints()[c], pa.getStorageTypeMin(),
-                          pa.getStorageTypeMax()});
-    } else {
+    std::optional<quantutil::QuantTypeParams> qp = quantutil::quantParamsOf(wType);
+    if (!qp)
       return;
-    }
+    const SmallVector<quant::QuantParams> &params = qp->params;
+    entry.weightAxis = qp->axis;
+    quant::AxisIndex channelOf(quantutil::shapeVector(wType), qp->axis);
     for (size_t i = 0; i < w->size(); ++i) {
-      size_t c = entry.weightAxis < 0 ? 0 : (int64_t(i) / inner) % int64_t(params.size());
+      size_t c = channelOf(i);
       entry.weights.push_back(int8_t(quant::quantizeValue((*w)[i], params[c])));
     }
     for (const quant::QuantParams &p : params)

@@ -6,6 +6,7 @@
 #include "qopt/Quant/QuantMath.h"
 #include "qopt/Support/Diagnostics.h"
 #include "qopt/Support/ModelLibrary.h"
+#include "qopt/Transforms/QuantUtils.h"
 
 #include "mlir/Dialect/Quant/IR/QuantTypes.h"
 #include "llvm/Support/FileSystem.h"
@@ -31,10 +32,6 @@ std::string typeText(Type t) {
   return s;
 }
 
-quant::QuantParams paramsOf(mlir::quant::UniformQuantizedType t) {
-  return {t.getScale(), t.getZeroPoint(), t.getStorageTypeMin(), t.getStorageTypeMax()};
-}
-
 double sqnrOf(double signal, double noise) {
   if (signal == 0)
     return 0;
@@ -52,12 +49,11 @@ void reportActivations(ModuleOp module, const quant::CalibrationStats &stats,
     if (!id)
       return;
     auto it = stats.tensors.find(id.str());
-    auto qt = dyn_cast<mlir::quant::UniformQuantizedType>(
-        cast<ShapedType>(q.getType()).getElementType());
+    auto qt = quantutil::perTensorType(q.getType());
     if (it == stats.tensors.end() || !qt)
       return;
     const quant::TensorStats &s = it->second;
-    quant::QuantParams p = paramsOf(qt);
+    quant::QuantParams p = quantutil::quantParamsOf(qt)->params.front();
     TensorReport r;
     r.id = id.str();
     r.kind = "activation";
@@ -84,26 +80,16 @@ void reportWeights(ModuleOp module, QuantizationReport &report) {
     auto type = dyn_cast<RankedTensorType>(q.getType());
     if (!w || !type || q->hasAttr("qopt.observed"))
       return;
-    Type elt = type.getElementType();
-    SmallVector<quant::QuantParams> params;
-    int64_t axis = -1, inner = 1;
-    if (auto pt = dyn_cast<mlir::quant::UniformQuantizedType>(elt)) {
-      params.push_back(paramsOf(pt));
-    } else if (auto pa = dyn_cast<mlir::quant::UniformQuantizedPerAxisType>(elt)) {
-      axis = pa.getQuantizedDimension();
-      for (int64_t d = axis + 1; d < type.getRank(); ++d)
-        inner *= type.getDimSize(d);
-      for (size_t c = 0; c < pa.getScales().size(); ++c)
-        params.push_back({pa.getScales()[c], pa.getZeroPoints()[c],
-                          pa.getStorageTypeMin(), pa.getStorageTypeMax()});
-    } else {
+    std::optional<quantutil::QuantTypeParams> qp = quantutil::quantParamsOf(type);
+    if (!qp)
       return;
-    }
+    const SmallVector<quant::QuantParams> &params = qp->params;
+    int64_t axis = qp->axis;
+    quant::AxisIndex channelOf(quantutil::shapeVector(type), axis);
     double signal = 0, noise = 0;
     uint64_t zeros = 0;
     for (size_t i = 0; i < w->size(); ++i) {
-      const quant::QuantParams &p =
-          params[axis < 0 ? 0 : (int64_t(i) / inner) % int64_t(params.size())];
+      const quant::QuantParams &p = params[channelOf(i)];
       double v = (*w)[i];
       int64_t qv = quant::quantizeValue(v, p);
       double d = v - quant::dequantizeValue(qv, p);

@@ -7,6 +7,15 @@
 
 namespace qopt::quant {
 
+AxisIndex::AxisIndex(const std::vector<int64_t> &shape, int64_t axis) {
+  if (axis < 0 || axis >= int64_t(shape.size()))
+    return;
+  perTensor = false;
+  channels = std::max<int64_t>(shape[axis], 1);
+  for (size_t d = size_t(axis) + 1; d < shape.size(); ++d)
+    inner *= shape[d];
+}
+
 double roundHalfEven(double x) { return std::nearbyint(x); }
 
 static int64_t saturate(double v, int64_t lo, int64_t hi) {

@@ -1,5 +1,5 @@
 //===- ImportQDQ.cpp - ONNX QDQ pairs → qopt quantize/dequantize ----------===//
-#include "QuantUtils.h"
+#include "qopt/Transforms/QuantUtils.h"
 
 #include "qopt/Dialect/QOpt/IR/QOptOps.h"
 #include "qopt/Dialect/QOpt/IR/ShapeUtils.h"
@@ -43,14 +43,14 @@ Type quantTypeFor(RankedTensorType type, Value scale, Value zeroPoint, int64_t a
   if (!it || it.getWidth() != 8 || llvm::any_of(*scales, [](double s) { return !(s > 0); }))
     return nullptr;
   bool isSigned = !it.isUnsigned();
-  unsigned flags = isSigned ? quant::QuantizationFlags::Signed : 0;
+  unsigned flags = isSigned ? mlir::quant::QuantizationFlags::Signed : 0;
   int64_t qmin = isSigned ? -128 : 0, qmax = isSigned ? 127 : 255;
   Type i8 = IntegerType::get(type.getContext(), 8);
   Type f32 = type.getElementType();
   if (!f32.isF32())
     return nullptr;
   if (scales->size() == 1 && cast<ShapedType>(scale.getType()).getRank() <= 1)
-    return quant::UniformQuantizedType::get(flags, i8, f32, (*scales)[0], zps[0], qmin,
+    return mlir::quant::UniformQuantizedType::get(flags, i8, f32, (*scales)[0], zps[0], qmin,
                                             qmax);
   if (type.getRank() == 0)
     return nullptr;
@@ -59,7 +59,7 @@ Type quantTypeFor(RankedTensorType type, Value scale, Value zeroPoint, int64_t a
   if (axis < 0 || axis >= type.getRank() || type.isDynamicDim(axis) ||
       type.getDimSize(axis) != int64_t(scales->size()))
     return nullptr;
-  return quant::UniformQuantizedPerAxisType::get(flags, i8, f32, *scales, zps, int32_t(axis),
+  return mlir::quant::UniformQuantizedPerAxisType::get(flags, i8, f32, *scales, zps, int32_t(axis),
                                                  qmin, qmax);
 }
 
@@ -98,7 +98,7 @@ struct ImportQuantizedConstant : OpRewritePattern<DequantizeLinearOp> {
     auto qt = quantTypeFor(outType, dq.getXScale(), dq.getXZeroPoint(), dq.getAxis(),
                            dq.getBlockSize());
     // The stored integers, dequantized in double and rounded to f32.
-    int64_t rank = outType.getRank(), inner = 1, axis = -1;
+    int64_t rank = outType.getRank(), axis = -1;
     SmallVector<double> scales;
     SmallVector<int64_t> zps;
     if (!qt) {
@@ -117,20 +117,19 @@ struct ImportQuantizedConstant : OpRewritePattern<DequantizeLinearOp> {
       zps.assign(z->begin(), z->end());
       if (scales.size() > 1)
         axis = 0;
-    } else if (auto pt = dyn_cast<quant::UniformQuantizedType>(qt)) {
+    } else if (auto pt = dyn_cast<mlir::quant::UniformQuantizedType>(qt)) {
       scales = {pt.getScale()};
       zps = {pt.getZeroPoint()};
     } else {
-      auto pa = cast<quant::UniformQuantizedPerAxisType>(qt);
+      auto pa = cast<mlir::quant::UniformQuantizedPerAxisType>(qt);
       scales.assign(pa.getScales().begin(), pa.getScales().end());
       zps.assign(pa.getZeroPoints().begin(), pa.getZeroPoints().end());
       axis = pa.getQuantizedDimension();
-      for (int64_t d = axis + 1; d < rank; ++d)
-        inner *= outType.getDimSize(d);
     }
     SmallVector<float> values;
+    qopt::quant::AxisIndex channelOf(quantutil::shapeVector(outType), axis);
     for (size_t i = 0; i < ints->size(); ++i) {
-      size_t c = axis < 0 ? 0 : (int64_t(i) / inner) % int64_t(scales.size());
+      size_t c = channelOf(i);
       values.push_back(float(double((*ints)[i] - zps[c]) * scales[c]));
     }
     auto fType = RankedTensorType::get(qType.getShape(), rewriter.getF32Type());

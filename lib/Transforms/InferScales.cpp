@@ -1,5 +1,5 @@
 //===- InferScales.cpp - calibration statistics → !quant.uniform types ----===//
-#include "QuantUtils.h"
+#include "qopt/Transforms/QuantUtils.h"
 
 #include "qopt/Dialect/QOpt/IR/QOptOps.h"
 #include "qopt/Quant/Calibration.h"

@@ -1,5 +1,5 @@
 //===- InsertObservers.cpp - observe the tensors that will be quantized ---===//
-#include "QuantUtils.h"
+#include "qopt/Transforms/QuantUtils.h"
 
 #include "qopt/Dialect/QOpt/IR/QOptOps.h"
 #include "qopt/Transforms/Passes.h"

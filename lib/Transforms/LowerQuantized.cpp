@@ -6,7 +6,7 @@
 // float requantization with M = sx·sw/sy applied in f32.
 //
 //===----------------------------------------------------------------------===//
-#include "QuantUtils.h"
+#include "qopt/Transforms/QuantUtils.h"
 
 #include "qopt/Dialect/QOpt/IR/QOptOps.h"
 #include "qopt/Dialect/QOpt/IR/ShapeUtils.h"
@@ -60,14 +60,9 @@ struct QInfo {
     }
     return std::nullopt;
   }
-  /// Index into scales/zeroPoints of element `i` (row-major) of `type`.
-  size_t paramIndex(size_t i, RankedTensorType type) const {
-    if (axis < 0)
-      return 0;
-    int64_t inner = 1;
-    for (int64_t d = axis + 1; d < type.getRank(); ++d)
-      inner *= type.getDimSize(d);
-    return (int64_t(i) / inner) % int64_t(scales.size());
+  /// Maps element `i` (row-major) of `type` to its index into scales/zeroPoints.
+  qopt::quant::AxisIndex paramIndex(RankedTensorType type) const {
+    return qopt::quant::AxisIndex(quantutil::shapeVector(type), axis);
   }
   bool hasZeroPoint() const {
     return llvm::any_of(zeroPoints, [](int64_t z) { return z != 0; });
@@ -154,8 +149,9 @@ struct Lowerer {
       auto type = cast<RankedTensorType>(x.getType());
       SmallVector<APInt> out;
       unsigned w = q.storage.getIntOrFloatBitWidth();
+      qopt::quant::AxisIndex channelOf = q.paramIndex(type);
       for (size_t i = 0; i < values->size(); ++i) {
-        size_t c = q.paramIndex(i, type);
+        size_t c = channelOf(i);
         out.push_back(APInt(w, qopt::quant::quantizeValue((*values)[i], q.params(c)),
                             /*isSigned=*/true, /*implicitTrunc=*/true));
       }
@@ -189,8 +185,9 @@ struct Lowerer {
     if (auto values = getConstantInts(s)) {
       auto type = cast<RankedTensorType>(s.getType());
       SmallVector<int32_t> out;
+      qopt::quant::AxisIndex channelOf = q.paramIndex(type);
       for (size_t i = 0; i < values->size(); ++i)
-        out.push_back(int32_t((*values)[i] - q.zeroPoints[q.paramIndex(i, type)]));
+        out.push_back(int32_t((*values)[i] - q.zeroPoints[channelOf(i)]));
       return ConstantOp::create(
           b, loc,
           quantutil::largeAsResource(DenseElementsAttr::get(type.clone(i32), ArrayRef(out)),

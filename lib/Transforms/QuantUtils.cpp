@@ -1,5 +1,5 @@
 //===- QuantUtils.cpp - helpers shared by the quantization passes ---------===//
-#include "QuantUtils.h"
+#include "qopt/Transforms/QuantUtils.h"
 
 #include "qopt/Dialect/QOpt/IR/QOptOps.h"
 
@@ -69,10 +69,33 @@ ElementsAttr largeAsResource(DenseElementsAttr dense, llvm::StringRef blobName) 
       HeapAsmResourceBlob::allocateAndCopyWithAlign(dense.getRawData(), alignof(uint64_t)));
 }
 
-quant::UniformQuantizedType perTensorType(Type t) {
+mlir::quant::UniformQuantizedType perTensorType(Type t) {
   if (auto st = dyn_cast<ShapedType>(t))
     t = st.getElementType();
-  return dyn_cast<quant::UniformQuantizedType>(t);
+  return dyn_cast<mlir::quant::UniformQuantizedType>(t);
+}
+
+std::optional<QuantTypeParams> quantParamsOf(Type t) {
+  if (auto st = dyn_cast<ShapedType>(t))
+    t = st.getElementType();
+  QuantTypeParams r;
+  if (auto u = dyn_cast<mlir::quant::UniformQuantizedType>(t)) {
+    r.params.push_back({u.getScale(), u.getZeroPoint(), u.getStorageTypeMin(),
+                        u.getStorageTypeMax()});
+    return r;
+  }
+  if (auto a = dyn_cast<mlir::quant::UniformQuantizedPerAxisType>(t)) {
+    r.axis = a.getQuantizedDimension();
+    for (size_t c = 0; c < a.getScales().size(); ++c)
+      r.params.push_back({a.getScales()[c], a.getZeroPoints()[c], a.getStorageTypeMin(),
+                          a.getStorageTypeMax()});
+    return r;
+  }
+  return std::nullopt;
+}
+
+std::vector<int64_t> shapeVector(ShapedType type) {
+  return std::vector<int64_t>(type.getShape().begin(), type.getShape().end());
 }
 
 } // namespace qopt::quantutil

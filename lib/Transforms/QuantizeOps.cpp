@@ -7,7 +7,7 @@
 // here from their constant values.
 //
 //===----------------------------------------------------------------------===//
-#include "QuantUtils.h"
+#include "qopt/Transforms/QuantUtils.h"
 
 #include "qopt/Dialect/QOpt/IR/QOptOps.h"
 #include "qopt/Dialect/QOpt/IR/ShapeUtils.h"
@@ -116,14 +116,10 @@ struct SinkDequantize : RewritePattern {
 /// single one when axis < 0.
 SmallVector<double> weightScales(ArrayRef<double> w, ArrayRef<int64_t> shape,
                                  int64_t axis) {
-  int64_t channels = axis < 0 ? 1 : shape[axis];
-  int64_t inner = 1;
-  if (axis >= 0)
-    for (int64_t d = axis + 1; d < (int64_t)shape.size(); ++d)
-      inner *= shape[d];
-  SmallVector<double> amax(channels, 0.0);
+  SmallVector<double> amax(axis < 0 ? 1 : shape[axis], 0.0);
+  qopt::quant::AxisIndex channelOf(std::vector<int64_t>(shape.begin(), shape.end()), axis);
   for (size_t i = 0; i < w.size(); ++i) {
-    int64_t c = axis < 0 ? 0 : (int64_t(i) / inner) % channels;
+    size_t c = channelOf(i);
     amax[c] = std::max(amax[c], std::fabs(w[i]));
   }
   SmallVector<double> scales;

@@ -16,6 +16,7 @@
 #ifndef QOPT_QUANT_QUANTMATH_H
 #define QOPT_QUANT_QUANTMATH_H
 
+#include <cstddef>
 #include <cstdint>
 #include <vector>
 
@@ -25,6 +26,20 @@ struct QuantParams {
   double scale = 1.0;
   int64_t zeroPoint = 0;
   int64_t qmin = 0, qmax = 255;
+};
+
+/// Which per-axis parameter element `i` of a row-major tensor of `shape`
+/// uses when quantized along `axis` (always 0 when axis < 0: per tensor).
+class AxisIndex {
+public:
+  AxisIndex(const std::vector<int64_t> &shape, int64_t axis);
+  std::size_t operator()(std::size_t i) const {
+    return perTensor ? 0 : std::size_t((int64_t(i) / inner) % channels);
+  }
+
+private:
+  bool perTensor = true;
+  int64_t inner = 1, channels = 1;
 };
 
 /// Round half to even (banker's rounding), as ONNX QuantizeLinear does.

@@ -1,6 +1,8 @@
 //===- QuantUtils.h - helpers shared by the quantization passes -*- C++ -*-===//
-#ifndef QOPT_LIB_TRANSFORMS_QUANTUTILS_H
-#define QOPT_LIB_TRANSFORMS_QUANTUTILS_H
+#ifndef QOPT_TRANSFORMS_QUANTUTILS_H
+#define QOPT_TRANSFORMS_QUANTUTILS_H
+
+#include "qopt/Quant/QuantMath.h"
 
 #include "mlir/Dialect/Quant/IR/QuantTypes.h"
 #include "mlir/IR/BuiltinAttributes.h"
@@ -42,6 +44,17 @@ mlir::ElementsAttr largeAsResource(mlir::DenseElementsAttr dense, llvm::StringRe
 /// Element type of a tensor value or type, as a uniform quantized type (null
 /// otherwise).
 mlir::quant::UniformQuantizedType perTensorType(mlir::Type t);
+
+/// The parameters of a uniform quantized element type (or of a shaped
+/// type's element): one per tensor, or one per slice along `axis`.
+struct QuantTypeParams {
+  llvm::SmallVector<qopt::quant::QuantParams> params;
+  int64_t axis = -1;
+};
+std::optional<QuantTypeParams> quantParamsOf(mlir::Type t);
+
+/// `shape` as the std::vector qopt/Quant/QuantMath.h takes.
+std::vector<int64_t> shapeVector(mlir::ShapedType type);
 
 } // namespace qopt::quantutil
 
