@@ -40,7 +40,8 @@ void registerCompilerDialects(DialectRegistry &registry) {
 
 std::string lowerToLLVMPipelineText(const CompileOptions &options) {
   std::string p = "builtin.module(qopt-model-interface,"
-                  "func.func(qopt-lower-quantized),canonicalize,cse,"
+                  "func.func(qopt-expand-qoperator,qopt-lower-quantize-linear,"
+                  "qopt-lower-quantized),canonicalize,cse,"
                   "convert-qopt-to-linalg,canonicalize,cse,";
   if (options.optLevel > 0)
     p += "func.func(qopt-fuse-elementwise),canonicalize,cse,";

@@ -6,6 +6,7 @@
 #include "qopt/Transforms/Passes.h"
 
 #include "mlir/IR/DialectResourceBlobManager.h"
+#include "mlir/IR/IRMapping.h"
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
@@ -20,23 +21,22 @@ using namespace qopt;
 namespace {
 
 /// The !quant.uniform type described by ONNX scale / zero-point operands for
-/// a tensor of `type` (float expressed type); null if they are not constant
-/// or not per-tensor / per-axis.
-Type quantTypeFor(RankedTensorType type, Value scale, Value zeroPoint, int64_t axis,
-                  int64_t blockSize) {
+/// a tensor of `type` (float expressed type) stored as `storage` (the
+/// integer tensor's element type); null if they are not constant or not
+/// per-tensor / per-axis 8-bit.
+Type quantTypeFor(RankedTensorType type, Type storage, Value scale, Value zeroPoint,
+                  int64_t axis, int64_t blockSize) {
   if (blockSize != 0)
     return nullptr;
   std::optional<SmallVector<double>> scales = getConstantFloats(scale);
   if (!scales || scales->empty())
     return nullptr;
   SmallVector<int64_t> zps(scales->size(), 0);
-  Type storage = IntegerType::get(type.getContext(), 8, IntegerType::Unsigned);
   if (!isa<NoneType>(zeroPoint.getType())) {
     auto zt = dyn_cast<RankedTensorType>(zeroPoint.getType());
     std::optional<SmallVector<int64_t>> z = getConstantInts(zeroPoint);
-    if (!zt || !z || z->size() != scales->size())
+    if (!zt || !z || z->size() != scales->size() || zt.getElementType() != storage)
       return nullptr;
-    storage = zt.getElementType();
     zps.assign(z->begin(), z->end());
   }
   auto it = dyn_cast<IntegerType>(storage);
@@ -74,9 +74,10 @@ struct ImportActivationPair : OpRewritePattern<DequantizeLinearOp> {
     auto xType = dyn_cast<RankedTensorType>(ql.getX().getType());
     if (!xType)
       return failure();
-    Type qt = quantTypeFor(xType, ql.getYScale(), ql.getYZeroPoint(), ql.getAxis(),
+    Type storage = cast<ShapedType>(ql.getType()).getElementType();
+    Type qt = quantTypeFor(xType, storage, ql.getYScale(), ql.getYZeroPoint(), ql.getAxis(),
                            ql.getBlockSize());
-    Type dqt = quantTypeFor(xType, dq.getXScale(), dq.getXZeroPoint(), dq.getAxis(),
+    Type dqt = quantTypeFor(xType, storage, dq.getXScale(), dq.getXZeroPoint(), dq.getAxis(),
                             dq.getBlockSize());
     if (!qt || qt != dqt)
       return rewriter.notifyMatchFailure(dq, "scales differ or are not constant");
@@ -95,8 +96,8 @@ struct ImportQuantizedConstant : OpRewritePattern<DequantizeLinearOp> {
     std::optional<SmallVector<int64_t>> ints = getConstantInts(dq.getX());
     if (!qType || !outType || !ints || !qType.hasStaticShape())
       return failure();
-    auto qt = quantTypeFor(outType, dq.getXScale(), dq.getXZeroPoint(), dq.getAxis(),
-                           dq.getBlockSize());
+    auto qt = quantTypeFor(outType, qType.getElementType(), dq.getXScale(), dq.getXZeroPoint(),
+                           dq.getAxis(), dq.getBlockSize());
     // The stored integers, dequantized in double and rounded to f32.
     int64_t rank = outType.getRank(), axis = -1;
     SmallVector<double> scales;
@@ -147,10 +148,40 @@ struct ImportQuantizedConstant : OpRewritePattern<DequantizeLinearOp> {
   }
 };
 
+/// DequantizeLinear(P(q)) → P(DequantizeLinear(q)) for a per-tensor
+/// quantizer and an op P that commutes with dequantization (shape ops,
+/// MaxPool). QOperator-format models run such ops on the integer tensor
+/// between a QLinear op and the next; moving the dequantization up lets the
+/// pair form, and qopt-quantize-ops moves P back onto quantized values.
+struct HoistDequantize : OpRewritePattern<DequantizeLinearOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(DequantizeLinearOp dq, PatternRewriter &rewriter) const override {
+    Operation *p = dq.getX().getDefiningOp();
+    if (!p || p->getNumResults() != 1 || p->getNumOperands() == 0 ||
+        !isa<ReshapeOp, FlattenOp, TransposeOp, SqueezeOp, UnsqueezeOp, SliceOp, MaxPoolOp>(p))
+      return failure();
+    auto sType = dyn_cast<RankedTensorType>(dq.getXScale().getType());
+    auto inType = dyn_cast<RankedTensorType>(p->getOperand(0).getType());
+    auto outType = dyn_cast<RankedTensorType>(dq.getType());
+    if (!sType || !sType.hasStaticShape() || sType.getNumElements() != 1 || !inType ||
+        !outType || !isa<IntegerType>(inType.getElementType()) || dq.getBlockSize() != 0)
+      return rewriter.notifyMatchFailure(dq, "not a per-tensor dequantization of a shape op");
+    Value x = DequantizeLinearOp::create(rewriter, dq.getLoc(), inType.clone(outType.getElementType()),
+                                         p->getOperand(0), dq.getXScale(), dq.getXZeroPoint(),
+                                         dq.getAxis(), dq.getBlockSize());
+    IRMapping map;
+    map.map(p->getOperand(0), x);
+    Operation *moved = rewriter.clone(*p, map);
+    moved->getResult(0).setType(outType);
+    rewriter.replaceOp(dq, moved->getResults());
+    return success();
+  }
+};
+
 struct ImportQDQPass : public qopt::impl::ImportQDQBase<ImportQDQPass> {
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
-    patterns.add<ImportActivationPair, ImportQuantizedConstant>(&getContext());
+    patterns.add<ImportActivationPair, ImportQuantizedConstant, HoistDequantize>(&getContext());
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
       signalPassFailure();
   }

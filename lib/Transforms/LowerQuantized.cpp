@@ -84,51 +84,7 @@ bool isQuantized(Type t) {
   return isa<mlir::quant::QuantizedType>(t);
 }
 
-struct Lowerer {
-  OpBuilder &b;
-  Location loc;
-
-  /// A constant tensor of `elem` values shaped for broadcasting against a
-  /// rank-`rank` tensor: a scalar for one value, else [1.., n at axis, ..1].
-  Value constant(Type elem, ArrayRef<double> values, int64_t rank, int64_t axis) {
-    SmallVector<int64_t> shape;
-    if (values.size() > 1) {
-      shape.assign(rank, 1);
-      shape[axis] = values.size();
-    }
-    auto type = RankedTensorType::get(shape, elem);
-    DenseElementsAttr attr;
-    if (auto ft = dyn_cast<FloatType>(elem)) {
-      SmallVector<APFloat> v;
-      for (double d : values) {
-        APFloat f(d);
-        bool lost;
-        f.convert(ft.getFloatSemantics(), APFloat::rmNearestTiesToEven, &lost);
-        v.push_back(f);
-      }
-      attr = DenseElementsAttr::get(type, v);
-    } else {
-      unsigned w = elem.getIntOrFloatBitWidth();
-      SmallVector<APInt> v;
-      for (double d : values)
-        v.push_back(APInt(w, int64_t(d), /*isSigned=*/true, /*implicitTrunc=*/true));
-      attr = DenseElementsAttr::get(type, v);
-    }
-    return ConstantOp::create(b, loc, attr);
-  }
-  Value scalar(Type elem, double v) { return constant(elem, {v}, 0, 0); }
-
-  RankedTensorType like(Value v, Type elem) {
-    return cast<RankedTensorType>(v.getType()).clone(elem);
-  }
-  Value castTo(Value v, Type elem) {
-    return CastOp::create(b, loc, like(v, elem), v, TypeAttr::get(elem),
-                          b.getI64IntegerAttr(1));
-  }
-  template <typename OpT> Value binary(Value x, Value y) {
-    return OpT::create(b, loc, x.getType(), x, y);
-  }
-
+struct Lowerer : quantutil::Emitter {
   /// saturate(round(f) + zp) on a float tensor, cast to the storage type.
   Value toStorage(Value f, const QInfo &q, int64_t rank, int64_t axis) {
     Type f32 = b.getF32Type();
@@ -233,7 +189,7 @@ struct LowerQuantizedPass
   /// Core op with quantized operands → i32 op + epilogue.
   LogicalResult lowerCore(Operation *op) {
     OpBuilder b(op);
-    Lowerer l{b, op->getLoc()};
+    Lowerer l{{b, op->getLoc()}};
     std::optional<QInfo> out = QInfo::of(op->getResult(0).getType());
     bool floatResult = isa<FloatType>(
         cast<ShapedType>(op->getResult(0).getType()).getElementType());
@@ -309,7 +265,7 @@ struct LowerQuantizedPass
       if (!touches)
         continue;
       OpBuilder b(op);
-      Lowerer l{b, op->getLoc()};
+      Lowerer l{{b, op->getLoc()}};
       if (auto q = dyn_cast<QuantizeOp>(op)) {
         replace(op, l.quantize(q.getInput(), *QInfo::of(q.getType())));
       } else if (auto dq = dyn_cast<DequantizeOp>(op)) {

@@ -98,4 +98,52 @@ std::vector<int64_t> shapeVector(ShapedType type) {
   return std::vector<int64_t>(type.getShape().begin(), type.getShape().end());
 }
 
+Value Emitter::constant(Type elem, ArrayRef<double> values, int64_t rank, int64_t axis) {
+  SmallVector<int64_t> shape;
+  if (values.size() > 1) {
+    shape.assign(rank, 1);
+    shape[axis] = values.size();
+  }
+  auto type = RankedTensorType::get(shape, elem);
+  DenseElementsAttr attr;
+  if (auto ft = dyn_cast<FloatType>(elem)) {
+    SmallVector<APFloat> v;
+    for (double d : values) {
+      APFloat f(d);
+      bool lost;
+      f.convert(ft.getFloatSemantics(), APFloat::rmNearestTiesToEven, &lost);
+      v.push_back(f);
+    }
+    attr = DenseElementsAttr::get(type, v);
+  } else {
+    unsigned w = elem.getIntOrFloatBitWidth();
+    SmallVector<APInt> v;
+    for (double d : values)
+      v.push_back(APInt(w, int64_t(d), /*isSigned=*/true, /*implicitTrunc=*/true));
+    attr = DenseElementsAttr::get(type, v);
+  }
+  return ConstantOp::create(b, loc, attr);
+}
+
+Value Emitter::castTo(Value v, Type elem) {
+  if (cast<ShapedType>(v.getType()).getElementType() == elem)
+    return v;
+  return CastOp::create(b, loc, like(v, elem), v, TypeAttr::get(elem), b.getI64IntegerAttr(1));
+}
+
+Value Emitter::alongAxis(Value p, int64_t rank, int64_t axis) {
+  auto type = cast<RankedTensorType>(p.getType());
+  if (type.getRank() != 1 || type.getDimSize(0) == 1 || axis < 0 || axis >= rank)
+    return p;
+  SmallVector<int64_t> shape = {type.getDimSize(0)};
+  shape.append(size_t(rank - axis - 1), 1);
+  SmallVector<int64_t> literal(shape);
+  if (ShapedType::isDynamic(literal[0]))
+    literal[0] = -1;
+  auto shapeType = RankedTensorType::get({int64_t(shape.size())}, b.getI64Type());
+  Value s = ConstantOp::create(b, loc, DenseIntElementsAttr::get(shapeType, ArrayRef(literal)));
+  return ReshapeOp::create(b, loc, RankedTensorType::get(shape, type.getElementType()), p, s,
+                           int64_t(0));
+}
+
 } // namespace qopt::quantutil

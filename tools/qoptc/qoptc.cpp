@@ -265,21 +265,26 @@ int main(int argc, char **argv) {
 
   bool preQuantized = false;
   module->walk([&](mlir::Operation *op) {
-    if (isa<qopt::QuantizeLinearOp, qopt::DequantizeLinearOp>(op))
+    if (isa<qopt::QuantizeLinearOp, qopt::DequantizeLinearOp, qopt::QLinearConvOp,
+            qopt::QLinearMatMulOp, qopt::MatMulIntegerOp, qopt::ConvIntegerOp,
+            qopt::DynamicQuantizeLinearOp>(op))
       preQuantized = true;
   });
   if (preQuantized && (!calibData.empty() || !loadStats.empty())) {
-    errs() << "qoptc: the model is already quantized (QuantizeLinear/DequantizeLinear); "
+    errs() << "qoptc: the model is already quantized (it has QuantizeLinear/DequantizeLinear "
+              "or QLinear*/*Integer ops); "
               "compile it without --calib/--load-calib-stats\n";
     return 1;
   }
   if (preQuantized) {
-    progress.step("pre-quantized model: integer graph from its QDQ pairs");
+    progress.step("pre-quantized model: integer graph from its QDQ pairs / QOperator ops");
     mlir::PassManager pm(&context);
     if (failed(mlir::applyPassManagerCLOptions(pm)))
       return 1;
     qopt::QuantizeOpsOptions qo;
     qo.keepFloat.assign(keepFloat.begin(), keepFloat.end());
+    pm.addNestedPass<mlir::func::FuncOp>(qopt::createExpandQOperator());
+    pm.addPass(mlir::createCanonicalizerPass());
     pm.addNestedPass<mlir::func::FuncOp>(qopt::createImportQDQ());
     pm.addNestedPass<mlir::func::FuncOp>(qopt::createQuantizeOps(qo));
     pm.addPass(mlir::createCanonicalizerPass());

@@ -169,10 +169,49 @@ def ImportQDQ : Pass<"qopt-import-qdq", "::mlir::func::FuncOp"> {
     that re-quantizing at compile time gives back exactly the stored
     integers. `qopt-quantize-ops` then forms the same integer graph as for a
     model qopt calibrated itself, keeping the model's own weight scales.
-    Blocked (block_size > 0) quantization and QLinear*/\*Integer ops are left
-    as they are.
+    Blocked (block_size > 0) quantization and pairs with run-time scales are
+    left as they are (`qopt-lower-quantize-linear` computes them in float).
+    Run `qopt-expand-qoperator` first so that QLinearConv/QLinearMatMul
+    models form pairs too.
   }];
   let dependentDialects = ["::qopt::QOptDialect", "::mlir::quant::QuantDialect"];
+}
+
+def ExpandQOperator : Pass<"qopt-expand-qoperator", "::mlir::func::FuncOp"> {
+  let summary = "ONNX QOperator-format ops → QDQ pairs and integer ops";
+  let description = [{
+    Rewrites the quantized ONNX operators into ops qopt already handles, so
+    that a model in ONNX Runtime's QOperator format compiles to the same
+    integer graph as a QDQ model:
+    - `QLinearConv` → `QuantizeLinear(Conv(DequantizeLinear(x),
+      DequantizeLinear(w), DequantizeLinear(B, x_scale·w_scale)))`, and
+      `QLinearMatMul` likewise with `MatMul` (per-row `a`/`y` and per-column
+      `b` scales become per-axis pairs). `qopt-import-qdq` then turns the
+      pairs with constant scales into `!quant.uniform` types.
+    - `MatMulInteger` / `ConvInteger` → `MatMul` / `Conv` on i32 operands
+      `q - zero_point` (exact i32 accumulation, as ONNX defines them).
+    - `DynamicQuantizeLinear` → its defining arithmetic: the u8 scale
+      `(max(x, 0) - min(x, 0)) / 255`, zero point `saturate(round(-min / scale))`
+      and `saturate(round(x / scale) + zero_point)`.
+  }];
+  let dependentDialects = ["::qopt::QOptDialect"];
+}
+
+def LowerQuantizeLinear : Pass<"qopt-lower-quantize-linear", "::mlir::func::FuncOp"> {
+  let summary = "ONNX QuantizeLinear/DequantizeLinear left in the graph → arithmetic";
+  let description = [{
+    The QuantizeLinear/DequantizeLinear ops that `qopt-import-qdq` did not
+    turn into quantized types (run-time scales, integer graph outputs, or
+    when it did not run) become the arithmetic ONNX defines, with
+    run-time scales and zero points:
+    - QuantizeLinear: `cast(clip(round_half_even(x / scale) + zero_point,
+      qmin, qmax))` with the division in f32 (as ONNX Runtime does);
+    - DequantizeLinear: `f32(i32(x) - i32(zero_point)) * scale`.
+    Per-axis scales broadcast along `axis`. Blocked quantization
+    (block_size > 0), non-f32 scales and non-integer storage types are
+    errors naming the ONNX node.
+  }];
+  let dependentDialects = ["::qopt::QOptDialect"];
 }
 
 #endif

@@ -5,7 +5,9 @@
 #include "qopt/Quant/QuantMath.h"
 
 #include "mlir/Dialect/Quant/IR/QuantTypes.h"
+#include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/BuiltinTypes.h"
 #include "mlir/IR/Operation.h"
 #include "mlir/IR/Value.h"
 
@@ -55,6 +57,30 @@ std::optional<QuantTypeParams> quantParamsOf(mlir::Type t);
 
 /// `shape` as the std::vector qopt/Quant/QuantMath.h takes.
 std::vector<int64_t> shapeVector(mlir::ShapedType type);
+
+/// Builds qopt ops at one location, with result types derived from the
+/// operands (elementwise ops take the first operand's type).
+struct Emitter {
+  mlir::OpBuilder &b;
+  mlir::Location loc;
+
+  /// A constant tensor of `elem` values shaped for broadcasting against a
+  /// rank-`rank` tensor: a scalar for one value, else [1.., n at axis, ..1].
+  mlir::Value constant(mlir::Type elem, llvm::ArrayRef<double> values, int64_t rank,
+                       int64_t axis);
+  mlir::Value scalar(mlir::Type elem, double v) { return constant(elem, {v}, 0, 0); }
+  mlir::RankedTensorType like(mlir::Value v, mlir::Type elem) {
+    return llvm::cast<mlir::RankedTensorType>(v.getType()).clone(elem);
+  }
+  mlir::Value castTo(mlir::Value v, mlir::Type elem);
+  /// A 1-D per-axis parameter tensor `p` ([C]) reshaped to [C, 1, ..., 1] so
+  /// that it broadcasts along `axis` of a rank-`rank` tensor; scalars and
+  /// one-element tensors are returned as they are.
+  mlir::Value alongAxis(mlir::Value p, int64_t rank, int64_t axis);
+  template <typename OpT> mlir::Value binary(mlir::Value x, mlir::Value y) {
+    return OpT::create(b, loc, x.getType(), x, y);
+  }
+};
 
 } // namespace qopt::quantutil
 
