@@ -76,26 +76,17 @@ struct DirectorySamples : CalibrationSamples {
   }
 };
 
-/// One .npz whose members have a leading sample axis.
+/// One .npz whose members have a leading sample axis, streamed a sample at
+/// a time.
 struct StackedSamples : CalibrationSamples {
   std::string path;
-  std::vector<HostTensor> arrays;
+  io::NpzSliceReader reader;
   size_t count = 0;
   size_t size() const override { return count; }
   bool read(size_t i, std::vector<HostTensor> &out, std::string &label,
             std::string &error) override {
     label = path + "[" + std::to_string(i) + "]";
-    out.clear();
-    for (const HostTensor &a : arrays) {
-      HostTensor t;
-      t.name = a.name;
-      t.dtype = a.dtype;
-      t.shape.assign(a.shape.begin() + 1, a.shape.end());
-      size_t bytes = a.data.size() / count;
-      t.data.assign(a.data.begin() + i * bytes, a.data.begin() + (i + 1) * bytes);
-      out.push_back(std::move(t));
-    }
-    return true;
+    return reader.readSlice(i, out, error);
   }
 };
 
@@ -256,13 +247,9 @@ std::unique_ptr<CalibrationSamples> CalibrationSamples::open(const std::string &
   }
   auto stacked = std::make_unique<StackedSamples>();
   stacked->path = path;
-  if (!io::readNpz(path, stacked->arrays, error))
+  if (!stacked->reader.open(path, error))
     return nullptr;
-  for (const HostTensor &a : stacked->arrays) {
-    if (a.shape.empty()) {
-      error = path + ": member '" + a.name + "' has no leading sample axis";
-      return nullptr;
-    }
+  for (const HostTensor &a : stacked->reader.arrays()) {
     size_t n = size_t(a.shape[0]);
     if (stacked->count && n != stacked->count) {
       error = path + ": members have different sample counts (" +

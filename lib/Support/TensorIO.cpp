@@ -62,7 +62,8 @@ std::string headerField(const std::string &h, const std::string &key) {
 
 } // namespace
 
-bool readNpy(const std::string &bytes, HostTensor &t, std::string &error) {
+bool parseNpyHeader(const std::string &bytes, HostTensor &t, size_t &dataOffset,
+                    std::string &error) {
   if (bytes.size() < 10 || bytes.compare(0, 6, "\x93NUMPY") != 0) {
     error = "not a .npy file";
     return false;
@@ -117,10 +118,22 @@ bool readNpy(const std::string &bytes, HostTensor &t, std::string &error) {
       ++i;
     }
   }
+  dataOffset = start + headerLen;
+  return true;
+}
+
+static size_t byteSize(const HostTensor &t) {
   size_t n = qopt_dtype_size(t.dtype);
   for (int64_t d : t.shape)
     n *= (size_t)d;
-  size_t off = start + headerLen;
+  return n;
+}
+
+bool readNpy(const std::string &bytes, HostTensor &t, std::string &error) {
+  size_t off;
+  if (!parseNpyHeader(bytes, t, off, error))
+    return false;
+  size_t n = byteSize(t);
   if (bytes.size() - off < n) {
     error = "truncated .npy data";
     return false;
@@ -129,21 +142,45 @@ bool readNpy(const std::string &bytes, HostTensor &t, std::string &error) {
   return true;
 }
 
-bool readNpz(const std::string &path, std::vector<HostTensor> &out,
+
+namespace {
+
+struct ZipEntry {
+  std::string name;
+  uint32_t method = 0, csize = 0, usize = 0;
+  uint64_t dataOffset = 0;
+};
+
+bool readAt(std::ifstream &f, uint64_t offset, char *dst, size_t n) {
+  f.clear();
+  f.seekg(std::streamoff(offset));
+  f.read(dst, std::streamsize(n));
+  return size_t(f.gcount()) == n;
+}
+
+/// The entries of a zip archive, from its central directory (only the end of
+/// the file and the local headers are read).
+bool listZip(std::ifstream &f, const std::string &path, std::vector<ZipEntry> &entries,
              std::string &error) {
-  std::string z;
-  if (!slurp(path, z, error))
-    return false;
-  auto u16 = [&](size_t p) { return (uint32_t)(unsigned char)z[p] | ((uint32_t)(unsigned char)z[p + 1] << 8); };
-  auto u32 = [&](size_t p) { return u16(p) | (u16(p + 2) << 16); };
-  // End of central directory record: scan back from the end.
-  if (z.size() < 22) {
+  f.seekg(0, std::ios::end);
+  uint64_t size = uint64_t(f.tellg());
+  if (size < 22) {
     error = path + ": not a zip archive";
     return false;
   }
+  uint64_t tailStart = size > 65536 + 22 ? size - (65536 + 22) : 0;
+  std::string tail(size - tailStart, '\0');
+  if (!readAt(f, tailStart, tail.data(), tail.size())) {
+    error = "cannot read " + path;
+    return false;
+  }
+  auto u16 = [](const char *p) {
+    return (uint32_t)(unsigned char)p[0] | ((uint32_t)(unsigned char)p[1] << 8);
+  };
+  auto u32 = [&](const char *p) { return u16(p) | (u16(p + 2) << 16); };
   size_t eocd = std::string::npos;
-  for (size_t p = z.size() - 22 + 1; p-- > 0 && z.size() - p < 65536 + 22;)
-    if (u32(p) == 0x06054b50) {
+  for (size_t p = tail.size() - 22 + 1; p-- > 0;)
+    if (u32(&tail[p]) == 0x06054b50) {
       eocd = p;
       break;
     }
@@ -151,58 +188,287 @@ bool readNpz(const std::string &path, std::vector<HostTensor> &out,
     error = path + ": not a zip archive";
     return false;
   }
-  size_t entries = u16(eocd + 10), cd = u32(eocd + 16);
-  for (size_t e = 0; e < entries; ++e) {
-    if (cd + 46 > z.size() || u32(cd) != 0x02014b50) {
+  size_t count = u16(&tail[eocd + 10]);
+  uint64_t cdSize = u32(&tail[eocd + 12]), cdOffset = u32(&tail[eocd + 16]);
+  if (cdOffset == 0xFFFFFFFF || count == 0xFFFF || cdOffset + cdSize > size) {
+    error = path + (cdOffset + cdSize > size && cdOffset != 0xFFFFFFFF
+                        ? ": corrupt zip central directory"
+                        : ": zip64 archives are not supported");
+    return false;
+  }
+  std::string cd(cdSize, '\0');
+  if (!readAt(f, cdOffset, cd.data(), cd.size())) {
+    error = path + ": corrupt zip central directory";
+    return false;
+  }
+  size_t p = 0;
+  for (size_t e = 0; e < count; ++e) {
+    if (p + 46 > cd.size() || u32(&cd[p]) != 0x02014b50) {
       error = path + ": corrupt zip central directory";
       return false;
     }
-    uint32_t method = u16(cd + 10), csize = u32(cd + 20), usize = u32(cd + 24);
-    uint32_t nlen = u16(cd + 28), xlen = u16(cd + 30), clen = u16(cd + 32);
-    uint32_t local = u32(cd + 42);
-    std::string name = z.substr(cd + 46, nlen);
-    cd += 46 + nlen + xlen + clen;
-    if (csize == 0xFFFFFFFF || usize == 0xFFFFFFFF || local == 0xFFFFFFFF) {
+    ZipEntry z;
+    z.method = u16(&cd[p + 10]);
+    z.csize = u32(&cd[p + 20]);
+    z.usize = u32(&cd[p + 24]);
+    uint32_t nlen = u16(&cd[p + 28]), xlen = u16(&cd[p + 30]), clen = u16(&cd[p + 32]);
+    uint32_t local = u32(&cd[p + 42]);
+    if (p + 46 + nlen > cd.size()) {
+      error = path + ": corrupt zip central directory";
+      return false;
+    }
+    z.name = cd.substr(p + 46, nlen);
+    p += 46 + nlen + xlen + clen;
+    if (z.csize == 0xFFFFFFFF || z.usize == 0xFFFFFFFF || local == 0xFFFFFFFF) {
       error = path + ": zip64 archives are not supported";
       return false;
     }
-    if (local + 30 > z.size() || u32(local) != 0x04034b50) {
-      error = path + ": corrupt zip entry " + name;
+    char lh[30];
+    if (!readAt(f, local, lh, 30) || u32(lh) != 0x04034b50) {
+      error = path + ": corrupt zip entry " + z.name;
       return false;
     }
-    size_t dataOff = local + 30 + u16(local + 26) + u16(local + 28);
-    if (dataOff + csize > z.size()) {
-      error = path + ": truncated zip entry " + name;
+    z.dataOffset = uint64_t(local) + 30 + u16(lh + 26) + u16(lh + 28);
+    if (z.dataOffset + z.csize > size) {
+      error = path + ": truncated zip entry " + z.name;
+      return false;
+    }
+    if (z.method != 0 && z.method != 8) {
+      error = path + ": unsupported zip compression for " + z.name;
+      return false;
+    }
+    entries.push_back(std::move(z));
+  }
+  return true;
+}
+
+std::string memberName(const std::string &name) {
+  return name.size() > 4 && name.substr(name.size() - 4) == ".npy"
+             ? name.substr(0, name.size() - 4)
+             : name;
+}
+
+} // namespace
+
+bool readNpz(const std::string &path, std::vector<HostTensor> &out,
+             std::string &error) {
+  std::ifstream f(path, std::ios::binary);
+  if (!f) {
+    error = "cannot open " + path;
+    return false;
+  }
+  std::vector<ZipEntry> entries;
+  if (!listZip(f, path, entries, error))
+    return false;
+  for (const ZipEntry &z : entries) {
+    std::string packed(z.csize, '\0');
+    if (!readAt(f, z.dataOffset, packed.data(), packed.size())) {
+      error = path + ": truncated zip entry " + z.name;
       return false;
     }
     std::string member;
-    if (method == 0) {
-      member = z.substr(dataOff, csize);
-    } else if (method == 8) {
-      member.resize(usize);
+    if (z.method == 0) {
+      member = std::move(packed);
+    } else {
+      member.resize(z.usize);
       z_stream s{};
-      s.next_in = reinterpret_cast<Bytef *>(&z[dataOff]);
-      s.avail_in = csize;
+      s.next_in = reinterpret_cast<Bytef *>(packed.data());
+      s.avail_in = z.csize;
       s.next_out = reinterpret_cast<Bytef *>(member.data());
-      s.avail_out = usize;
+      s.avail_out = z.usize;
       if (inflateInit2(&s, -MAX_WBITS) != Z_OK || inflate(&s, Z_FINISH) != Z_STREAM_END) {
         inflateEnd(&s);
-        error = path + ": cannot inflate " + name;
+        error = path + ": cannot inflate " + z.name;
         return false;
       }
       inflateEnd(&s);
-    } else {
-      error = path + ": unsupported zip compression for " + name;
-      return false;
     }
     HostTensor t;
     if (!readNpy(member, t, error)) {
-      error = path + ":" + name + ": " + error;
+      error = path + ":" + z.name + ": " + error;
       return false;
     }
-    t.name = name.size() > 4 && name.substr(name.size() - 4) == ".npy"
-                 ? name.substr(0, name.size() - 4)
-                 : name;
+    t.name = memberName(z.name);
+    out.push_back(std::move(t));
+  }
+  return true;
+}
+
+/// One member read as a stream of uncompressed bytes.
+struct NpzSliceReader::Member {
+  ZipEntry entry;
+  HostTensor info;
+  size_t headerBytes = 0, sliceBytes = 0;
+  size_t next = 0;          // the slice the stream is positioned at
+  uint64_t consumed = 0;    // compressed bytes fed to zlib
+  z_stream z{};
+  bool zlib = false;
+  std::vector<char> in;
+
+  ~Member() {
+    if (zlib)
+      inflateEnd(&z);
+  }
+  bool restart(std::string &error) {
+    consumed = 0;
+    if (entry.method == 8) {
+      if (!zlib) {
+        if (inflateInit2(&z, -MAX_WBITS) != Z_OK) {
+          error = "cannot inflate " + entry.name;
+          return false;
+        }
+        zlib = true;
+        in.resize(1 << 16);
+      } else {
+        inflateReset(&z);
+      }
+      z.avail_in = 0;
+    }
+    return true;
+  }
+  /// The next `n` uncompressed bytes into `dst` (discarded when null).
+  bool read(std::ifstream &f, char *dst, size_t n, std::string &error) {
+    if (entry.method == 0) {
+      if (consumed + n > entry.csize) {
+        error = "truncated " + entry.name;
+        return false;
+      }
+      if (dst && !readAt(f, entry.dataOffset + consumed, dst, n)) {
+        error = "cannot read " + entry.name;
+        return false;
+      }
+      consumed += n;
+      return true;
+    }
+    std::vector<char> scratch(dst ? 0 : std::min<size_t>(n, 1 << 16));
+    while (n > 0) {
+      size_t chunk = dst ? n : std::min(n, scratch.size());
+      z.next_out = reinterpret_cast<Bytef *>(dst ? dst : scratch.data());
+      z.avail_out = uInt(chunk);
+      while (z.avail_out > 0) {
+        if (z.avail_in == 0) {
+          size_t want = std::min<uint64_t>(in.size(), entry.csize - consumed);
+          if (want == 0 || !readAt(f, entry.dataOffset + consumed, in.data(), want)) {
+            error = "truncated " + entry.name;
+            return false;
+          }
+          consumed += want;
+          z.next_in = reinterpret_cast<Bytef *>(in.data());
+          z.avail_in = uInt(want);
+        }
+        int r = inflate(&z, Z_NO_FLUSH);
+        if (r == Z_STREAM_END && z.avail_out > 0) {
+          error = "truncated " + entry.name;
+          return false;
+        }
+        if (r != Z_OK && r != Z_STREAM_END && r != Z_BUF_ERROR) {
+          error = "cannot inflate " + entry.name;
+          return false;
+        }
+      }
+      if (dst)
+        dst += chunk;
+      n -= chunk;
+    }
+    return true;
+  }
+};
+
+NpzSliceReader::NpzSliceReader() = default;
+NpzSliceReader::~NpzSliceReader() = default;
+
+bool NpzSliceReader::open(const std::string &p, std::string &error) {
+  path = p;
+  file = std::make_unique<std::ifstream>(path, std::ios::binary);
+  if (!*file) {
+    error = "cannot open " + path;
+    return false;
+  }
+  std::vector<ZipEntry> entries;
+  if (!listZip(*file, path, entries, error))
+    return false;
+  for (ZipEntry &z : entries) {
+    auto m = std::make_unique<Member>();
+    m->entry = std::move(z);
+    m->info.name = memberName(m->entry.name);
+    // The .npy header: magic, version and length, then the dict.
+    std::string header(12, '\0');
+    std::string what = path + ":" + m->entry.name + ": ";
+    if (!m->restart(error) || !m->read(*file, header.data(), 10, error)) {
+      error = what + error;
+      return false;
+    }
+    size_t lengthBytes = (unsigned char)header[6] == 1 ? 2 : 4;
+    if (lengthBytes == 4 && !m->read(*file, &header[10], 2, error)) {
+      error = what + error;
+      return false;
+    }
+    header.resize(8 + lengthBytes);
+    size_t dictLen = 0;
+    for (size_t i = 0; i < lengthBytes; ++i)
+      dictLen |= size_t((unsigned char)header[8 + i]) << (8 * i);
+    if (header.compare(0, 6, "\x93NUMPY") != 0 || dictLen > (1 << 20)) {
+      error = what + "not a .npy file";
+      return false;
+    }
+    header.resize(8 + lengthBytes + dictLen);
+    if (!m->read(*file, &header[8 + lengthBytes], dictLen, error) ||
+        !parseNpyHeader(header, m->info, m->headerBytes, error)) {
+      error = what + error;
+      return false;
+    }
+    if (m->info.shape.empty()) {
+      error = what + "has no leading sample axis";
+      return false;
+    }
+    size_t total = byteSize(m->info);
+    if (m->entry.method == 0 && m->headerBytes + total > m->entry.csize) {
+      error = what + "truncated .npy data";
+      return false;
+    }
+    m->sliceBytes = m->info.shape[0] ? total / size_t(m->info.shape[0]) : 0;
+    members.push_back(std::move(m));
+  }
+  return true;
+}
+
+std::vector<HostTensor> NpzSliceReader::arrays() const {
+  std::vector<HostTensor> out;
+  for (const auto &m : members)
+    out.push_back(m->info);
+  return out;
+}
+
+bool NpzSliceReader::readSlice(size_t i, std::vector<HostTensor> &out, std::string &error) {
+  out.clear();
+  for (auto &m : members) {
+    std::string what = path + ":" + m->entry.name + ": ";
+    if (i >= size_t(m->info.shape[0])) {
+      error = what + "has no sample " + std::to_string(i);
+      return false;
+    }
+    // Compressed members are read forward only: going back starts over.
+    if (i < m->next) {
+      if (!m->restart(error) || !m->read(*file, nullptr, m->headerBytes, error)) {
+        error = what + error;
+        return false;
+      }
+      m->next = 0;
+    }
+    if (!m->read(*file, nullptr, (i - m->next) * m->sliceBytes, error)) {
+      error = what + error;
+      return false;
+    }
+    HostTensor t;
+    t.name = m->info.name;
+    t.dtype = m->info.dtype;
+    t.shape.assign(m->info.shape.begin() + 1, m->info.shape.end());
+    t.data.resize(m->sliceBytes);
+    if (!m->read(*file, t.data.data(), m->sliceBytes, error)) {
+      error = what + error;
+      return false;
+    }
+    m->next = i + 1;
     out.push_back(std::move(t));
   }
   return true;

@@ -5,6 +5,8 @@
 #include "qopt-c/Runtime.h"
 
 #include <cstdint>
+#include <iosfwd>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -26,6 +28,31 @@ bool readTensorProto(const std::string &path, HostTensor &t, std::string &error)
 bool readFile(const std::string &path, std::vector<HostTensor> &out,
               std::string &error);
 bool writeNpy(const std::string &path, const HostTensor &t, std::string &error);
+/// Parses a .npy header: fills t's dtype and shape (not its data) and the
+/// offset of the data in `bytes`.
+bool parseNpyHeader(const std::string &bytes, HostTensor &t, size_t &dataOffset,
+                    std::string &error);
+
+/// Reads an .npz whose members share a leading (sample) axis one slice at a
+/// time, holding at most one slice per member in memory. Stored members are
+/// read at their offset; compressed ones are inflated forward, from the start
+/// again when an earlier slice is asked for.
+class NpzSliceReader {
+public:
+  NpzSliceReader();
+  ~NpzSliceReader();
+  bool open(const std::string &path, std::string &error);
+  /// Name, dtype and full shape (leading axis included) of each member; no data.
+  std::vector<HostTensor> arrays() const;
+  /// Slice `i` along the leading axis of every member.
+  bool readSlice(size_t i, std::vector<HostTensor> &out, std::string &error);
+
+private:
+  struct Member;
+  std::string path;
+  std::unique_ptr<std::ifstream> file;
+  std::vector<std::unique_ptr<Member>> members;
+};
 
 } // namespace qopt::io
 

@@ -10,7 +10,13 @@ os.makedirs(os.path.join(out, "calib"), exist_ok=True)
 for i in range(6):
     np.savez(os.path.join(out, "calib", f"s{i}.npz"),
              input=rng.random((2, 3, 32, 32), np.float32))
-np.savez(os.path.join(out, "stacked.npz"), input=rng.random((5, 1, 3, 32, 32), np.float32))
+stacked = rng.random((5, 1, 3, 32, 32), np.float32)
+np.savez(os.path.join(out, "stacked.npz"), input=stacked)
+# The same samples compressed, and as a directory of files.
+np.savez_compressed(os.path.join(out, "stacked_z.npz"), input=stacked)
+os.makedirs(os.path.join(out, "stacked_dir"), exist_ok=True)
+for i, sample in enumerate(stacked):
+    np.save(os.path.join(out, "stacked_dir", f"s{i}.npy"), sample)
 np.save(os.path.join(out, "eval.npy"), rng.random((16, 3, 32, 32), np.float32))
 bad = {
     "name": {"pixels": rng.random((1, 3, 32, 32), np.float32)},
