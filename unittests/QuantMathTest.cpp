@@ -154,12 +154,41 @@ TEST(Calibration, RangeMethods) {
   EXPECT_NE(err.find("unknown calibration method"), std::string::npos);
 }
 
+TEST(Calibration, ChannelRanges) {
+  // [2, 3, 2]: batch 2, channels 3, 2 values each.
+  float x[] = {1, -1, 5, 6, 0, 0, /* batch 1 */ 2, 3, -7, 4, 0.5f, 0.25f};
+  TensorStats s;
+  s.addChannels(x, {2, 3, 2});
+  EXPECT_EQ(s.channelMin, (std::vector<double>{-1, -7, 0}));
+  EXPECT_EQ(s.channelMax, (std::vector<double>{3, 6, 0.5}));
+  // Rank 1 has no channel axis.
+  TensorStats r;
+  r.addChannels(x, {12});
+  EXPECT_TRUE(r.channelMin.empty());
+  // Merging: same channel count combines, a different one drops the ranges.
+  TensorStats t = s;
+  t.count = s.count = 1;
+  float y[] = {-9, 9, 0, 0, 1, 1};
+  TensorStats u;
+  u.addChannels(y, {1, 3, 2});
+  u.count = 1;
+  t.merge(u);
+  EXPECT_EQ(t.channelMin, (std::vector<double>{-9, -7, 0}));
+  EXPECT_EQ(t.channelMax, (std::vector<double>{9, 6, 1}));
+  TensorStats v;
+  v.addChannels(y, {1, 2, 3});
+  v.count = 1;
+  s.merge(v);
+  EXPECT_TRUE(s.channelMin.empty());
+}
+
 TEST(Calibration, StatsFileRoundTripAndRejects) {
   CalibrationStats stats;
   stats.modelFingerprint = "abc";
   stats.samples = 3;
   float a[] = {-2.0f, 0.5f, 1.5f};
   stats.tensors["conv1"].add(a, 3);
+  stats.tensors["conv1"].addChannels(a, {1, 3});
   llvm::SmallString<128> path;
   ASSERT_FALSE(llvm::sys::fs::createTemporaryFile("stats", "json", path));
   std::string err;
@@ -172,6 +201,8 @@ TEST(Calibration, StatsFileRoundTripAndRejects) {
   EXPECT_EQ(t.counts, stats.tensors["conv1"].counts);
   EXPECT_EQ(t.min, -2.0);
   EXPECT_EQ(t.range, 2.0);
+  EXPECT_EQ(t.channelMin, (std::vector<double>{-2.0, 0.5, 1.5}));
+  EXPECT_EQ(t.channelMax, t.channelMin);
   {
     std::error_code ec;
     llvm::raw_fd_ostream os(path, ec);

@@ -375,10 +375,14 @@ LogicalResult runCalibration(ModuleOp module, const CalibrationOptions &options,
       size_t n = 1;
       for (int32_t d = 0; d < t.rank; ++d)
         n *= size_t(t.shape[d]);
-      if (finite && !stats.tensors.at(id).add(static_cast<const float *>(t.data), n)) {
+      quant::TensorStats &s = stats.tensors.at(id);
+      if (finite && !s.add(static_cast<const float *>(t.data), n)) {
         finite = false;
         bad = id;
       }
+      if (finite)
+        s.addChannels(static_cast<const float *>(t.data),
+                      std::vector<int64_t>(t.shape, t.shape + t.rank));
     }
     for (qopt_tensor &t : out)
       if (t.data)
@@ -419,6 +423,15 @@ LogicalResult attachStatistics(ModuleOp module, const quant::CalibrationStats &s
     o.setHistogramAttr(b.getDenseI64ArrayAttr(hist));
     o.setHistMinAttr(b.getF64FloatAttr(-s.range));
     o.setHistMaxAttr(b.getF64FloatAttr(s.range));
+    bool channels = !s.channelMin.empty();
+    for (size_t c = 0; c < s.channelMin.size(); ++c)
+      channels &= std::isfinite(s.channelMin[c]) && std::isfinite(s.channelMax[c]);
+    auto type = dyn_cast<RankedTensorType>(o.getType());
+    if (channels && type && type.getRank() >= 2 &&
+        (type.isDynamicDim(1) || type.getDimSize(1) == int64_t(s.channelMin.size()))) {
+      o.setChannelMinAttr(b.getDenseF64ArrayAttr(s.channelMin));
+      o.setChannelMaxAttr(b.getDenseF64ArrayAttr(s.channelMax));
+    }
     return WalkResult::advance();
   });
   return failure(r.wasInterrupted());

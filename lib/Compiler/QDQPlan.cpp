@@ -53,11 +53,21 @@ void collectQDQActivations(ModuleOp module, QDQPlan &plan) {
   });
   module.walk([&](QuantizeOp q) {
     auto id = q->getAttrOfType<StringAttr>("qopt.observed");
-    auto qt = quantutil::perTensorType(q.getType());
-    if (!id || !qt)
+    std::optional<quantutil::QuantTypeParams> qp = quantutil::quantParamsOf(q.getType());
+    if (!id || !qp || (qp->axis >= 0 && qp->axis != 1))
       return;
-    plan.activations.push_back({id.str(), qt.getScale(), qt.getZeroPoint(), qt.isSigned(),
-                                q->hasAttr("qopt.all_users")});
+    QDQActivation a;
+    a.id = id.str();
+    a.scale = qp->params[0].scale;
+    a.zeroPoint = qp->params[0].zeroPoint;
+    if (qp->axis == 1)
+      for (const quant::QuantParams &p : qp->params) {
+        a.channelScales.push_back(p.scale);
+        a.channelZeroPoints.push_back(p.zeroPoint);
+      }
+    a.isSigned = qp->params[0].qmin < 0;
+    a.allConsumers = q->hasAttr("qopt.all_users");
+    plan.activations.push_back(std::move(a));
   });
 }
 
@@ -73,7 +83,9 @@ void collectQDQWeights(ModuleOp module, QDQPlan &plan) {
       return; // MatMul of two activations: its inputs carry the QDQ pairs
     std::optional<SmallVector<double>> w = getConstantFloats(wq.getInput());
     auto wType = dyn_cast<RankedTensorType>(wq.getType());
-    auto xq = quantutil::perTensorType(op->getOperand(0).getType());
+    // The input's scales: one, or one per channel (a depthwise Conv's input).
+    std::optional<quantutil::QuantTypeParams> xq =
+        quantutil::quantParamsOf(op->getOperand(0).getType());
     if (!w || !wType || !xq)
       return;
     QDQWeightedOp entry;
@@ -99,7 +111,8 @@ void collectQDQWeights(ModuleOp module, QDQPlan &plan) {
         for (size_t c = 0; c < b->size(); ++c) {
           entry.bias.push_back(int32_t((*b)[c]));
           entry.biasScales.push_back(
-              float(xq.getScale() * params[params.size() == 1 ? 0 : c].scale));
+              float(xq->params[xq->params.size() == 1 ? 0 : c].scale *
+                    params[params.size() == 1 ? 0 : c].scale));
         }
       }
     }

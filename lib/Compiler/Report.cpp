@@ -49,11 +49,19 @@ void reportActivations(ModuleOp module, const quant::CalibrationStats &stats,
     if (!id)
       return;
     auto it = stats.tensors.find(id.str());
-    auto qt = quantutil::perTensorType(q.getType());
-    if (it == stats.tensors.end() || !qt)
+    std::optional<quantutil::QuantTypeParams> qp = quantutil::quantParamsOf(q.getType());
+    if (it == stats.tensors.end() || !qp)
       return;
     const quant::TensorStats &s = it->second;
-    quant::QuantParams p = quantutil::quantParamsOf(qt)->params.front();
+    // Per channel: the figures are those of the widest channel applied to the
+    // whole tensor, so the SQNR is a lower bound.
+    quant::QuantParams p = qp->params.front();
+    double scaleMin = p.scale;
+    for (const quant::QuantParams &c : qp->params) {
+      scaleMin = std::min(scaleMin, c.scale);
+      if (c.scale > p.scale)
+        p = c;
+    }
     TensorReport r;
     r.id = id.str();
     r.kind = "activation";
@@ -61,9 +69,14 @@ void reportActivations(ModuleOp module, const quant::CalibrationStats &stats,
     r.observedMax = s.max;
     r.rangeMin = quant::dequantizeValue(p.qmin, p);
     r.rangeMax = quant::dequantizeValue(p.qmax, p);
-    r.scaleMin = r.scaleMax = p.scale;
+    r.scaleMin = scaleMin;
+    r.scaleMax = p.scale;
     r.zeroPoint = p.zeroPoint;
-    r.type = typeText(qt);
+    r.type = qp->axis < 0 ? typeText(cast<ShapedType>(q.getType()).getElementType())
+                          : std::string(p.qmin < 0 ? "s8" : "u8") + " per-channel (axis " +
+                                std::to_string(qp->axis) + ", " +
+                                std::to_string(qp->params.size()) +
+                                " channels; SQNR of the widest)";
     r.sqnr = quant::histogramSQNR(s, p);
     uint64_t zeros = 0;
     for (size_t i = 0; i < s.bins(); ++i)

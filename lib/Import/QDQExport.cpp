@@ -56,19 +56,27 @@ struct Exporter {
     return nullptr;
   }
 
-  std::string scalarInit(const std::string &base, float v) {
+  /// A scalar initializer, or a 1-D one when `values` has several.
+  std::string scaleInit(const std::string &base, const std::vector<double> &values) {
     auto *t = graph->add_initializer();
     t->set_name(fresh(base));
     t->set_data_type(onnx::TensorProto::FLOAT);
-    t->add_float_data(v);
+    if (values.size() > 1)
+      t->add_dims(int64_t(values.size()));
+    for (double v : values)
+      t->add_float_data(float(v));
     return t->name();
   }
 
-  std::string zeroPointInit(const std::string &base, int64_t zp, bool isSigned) {
+  std::string zeroPointInit(const std::string &base, const std::vector<int64_t> &values,
+                            bool isSigned) {
     auto *t = graph->add_initializer();
     t->set_name(fresh(base));
     t->set_data_type(isSigned ? onnx::TensorProto::INT8 : onnx::TensorProto::UINT8);
-    t->add_int32_data(int32_t(zp));
+    if (values.size() > 1)
+      t->add_dims(int64_t(values.size()));
+    for (int64_t v : values)
+      t->add_int32_data(int32_t(v));
     return t->name();
   }
 
@@ -183,8 +191,13 @@ struct Exporter {
         return false;
       }
     }
-    std::string s = scalarInit(tensor + "_scale", float(a.scale));
-    std::string z = zeroPointInit(tensor + "_zero_point", a.zeroPoint, a.isSigned);
+    // Per-channel parameters are 1-D along axis 1, QuantizeLinear's default.
+    bool perChannel = !a.channelScales.empty();
+    std::string s = scaleInit(tensor + "_scale",
+                              perChannel ? a.channelScales : std::vector<double>{a.scale});
+    std::string z = zeroPointInit(
+        tensor + "_zero_point",
+        perChannel ? a.channelZeroPoints : std::vector<int64_t>{a.zeroPoint}, a.isSigned);
     std::string q = fresh(tensor + "_quantized");
     std::string dq;
     if (a.allConsumers && producer) {

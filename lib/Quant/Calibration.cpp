@@ -61,6 +61,19 @@ void TensorStats::merge(const TensorStats &other) {
   }
   min = count ? std::min(min, other.min) : other.min;
   max = count ? std::max(max, other.max) : other.max;
+  // Channel ranges combine only for tensors of the same channel count.
+  if (count && channelMin.size() == other.channelMin.size()) {
+    for (size_t c = 0; c < channelMin.size(); ++c) {
+      channelMin[c] = std::min(channelMin[c], other.channelMin[c]);
+      channelMax[c] = std::max(channelMax[c], other.channelMax[c]);
+    }
+  } else if (count) {
+    channelMin.clear();
+    channelMax.clear();
+  } else {
+    channelMin = other.channelMin;
+    channelMax = other.channelMax;
+  }
   if (range == 0)
     range = other.range;
   growTo(other.range);
@@ -73,6 +86,31 @@ void TensorStats::merge(const TensorStats &other) {
     counts[std::clamp<int64_t>(b, 0, last)] += other.counts[i];
   }
   count += other.count;
+}
+
+void TensorStats::addChannels(const float *data, const std::vector<int64_t> &shape) {
+  if (shape.size() < 2 || shape[1] <= 0)
+    return;
+  size_t channels = size_t(shape[1]), inner = 1, outer = size_t(shape[0]);
+  for (size_t d = 2; d < shape.size(); ++d)
+    inner *= size_t(shape[d]);
+  if (channelMin.size() != channels) {
+    channelMin.assign(channels, std::numeric_limits<double>::infinity());
+    channelMax.assign(channels, -std::numeric_limits<double>::infinity());
+  }
+  for (size_t o = 0; o < outer; ++o)
+    for (size_t c = 0; c < channels; ++c) {
+      const float *p = data + (o * channels + c) * inner;
+      double lo = channelMin[c], hi = channelMax[c];
+      for (size_t i = 0; i < inner; ++i) {
+        if (!std::isfinite(p[i]))
+          continue;
+        lo = std::min(lo, double(p[i]));
+        hi = std::max(hi, double(p[i]));
+      }
+      channelMin[c] = lo;
+      channelMax[c] = hi;
+    }
 }
 
 std::optional<RangeOptions> parseRangeMethod(const std::string &text,

@@ -2,6 +2,8 @@
 #include "qopt/Quant/StatsFile.h"
 
 #include "llvm/Support/FileSystem.h"
+
+#include <cmath>
 #include "llvm/Support/JSON.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/raw_ostream.h"
@@ -22,14 +24,23 @@ bool writeStatsFile(const std::string &path, const CalibrationStats &stats,
     json::Array counts;
     for (size_t i = first; i < last; ++i)
       counts.push_back(int64_t(t.counts[i]));
-    tensors.push_back(json::Object{{"id", id},
-                                   {"min", t.min},
-                                   {"max", t.max},
-                                   {"count", int64_t(t.count)},
-                                   {"range", t.range},
-                                   {"bins", int64_t(t.bins())},
-                                   {"first", int64_t(first)},
-                                   {"counts", std::move(counts)}});
+    json::Object entry{{"id", id},
+                       {"min", t.min},
+                       {"max", t.max},
+                       {"count", int64_t(t.count)},
+                       {"range", t.range},
+                       {"bins", int64_t(t.bins())},
+                       {"first", int64_t(first)},
+                       {"counts", std::move(counts)}};
+    // Per-channel ranges, when every channel was seen.
+    bool channels = !t.channelMin.empty();
+    for (size_t c = 0; c < t.channelMin.size(); ++c)
+      channels &= std::isfinite(t.channelMin[c]) && std::isfinite(t.channelMax[c]);
+    if (channels) {
+      entry["channel_min"] = json::Array(t.channelMin);
+      entry["channel_max"] = json::Array(t.channelMax);
+    }
+    tensors.push_back(std::move(entry));
   }
   json::Object root{{"format", "qopt-calibration-stats"},
                     {"version", kStatsFileVersion},
@@ -118,6 +129,16 @@ bool readStatsFile(const std::string &path, CalibrationStats &stats,
       if (!c || *c < 0)
         return bad("malformed histogram for tensor '" + *id + "'");
       t.counts[*first + i] = *c;
+    }
+    const json::Array *cmin = o->getArray("channel_min"), *cmax = o->getArray("channel_max");
+    if (bool(cmin) != bool(cmax) || (cmin && cmin->size() != cmax->size()))
+      return bad("malformed channel ranges for tensor '" + *id + "'");
+    for (size_t c = 0; cmin && c < cmin->size(); ++c) {
+      std::optional<double> lo = (*cmin)[c].getAsNumber(), hi = (*cmax)[c].getAsNumber();
+      if (!lo || !hi || *lo > *hi)
+        return bad("malformed channel ranges for tensor '" + *id + "'");
+      t.channelMin.push_back(*lo);
+      t.channelMax.push_back(*hi);
     }
     stats.tensors.emplace(id->str(), std::move(t));
   }

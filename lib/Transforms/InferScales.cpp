@@ -86,6 +86,38 @@ struct InferScalesPass : public qopt::impl::InferScalesBase<InferScalesPass> {
     return s;
   }
 
+  /// True if the observed tensor is quantized per channel: it has channel
+  /// ranges, shares its scale with nothing, is produced by a float op (not
+  /// requantized from an accumulator) and every user that will run on its
+  /// quantized values is a depthwise Conv reading it as input.
+  static bool perChannelInput(ObserverOp o,
+                              const llvm::EquivalenceClasses<Operation *> &groups) {
+    if (!o.getChannelMin() || feedsDecision(o.getResult()) ||
+        std::next(groups.findLeader(o.getOperation())) != groups.member_end())
+      return false;
+    Value root = o.getInput();
+    while (Operation *def = root.getDefiningOp()) {
+      if (!isa<ReluOp, ClipOp>(def))
+        break;
+      root = def->getOperand(0);
+    }
+    Operation *producer = root.getDefiningOp();
+    if (producer && qopt::quantutil::hasIntegerForm(producer))
+      return false;
+    bool any = false;
+    for (OpOperand &use : o.getResult().getUses()) {
+      Operation *user = use.getOwner();
+      if (qopt::quantutil::isPassThrough(user) || isa<ObserverOp>(user))
+        return false;
+      if (!qopt::quantutil::hasIntegerForm(user))
+        continue; // a float user keeps the float tensor
+      if (!qopt::quantutil::isDepthwiseConv(user) || use.getOperandNumber() != 0)
+        return false;
+      any = true;
+    }
+    return any;
+  }
+
   void runOnOperation() override {
     func::FuncOp func = getOperation();
     std::string error;
@@ -156,9 +188,23 @@ struct InferScalesPass : public qopt::impl::InferScalesBase<InferScalesPass> {
         method.method = RangeMethod::MinMax;
       auto [lo, hi] = chooseRange(s, method, qmin, qmax, symmetric);
       QuantParams p = paramsForRange(lo, hi, qmin, qmax, symmetric);
-      auto qt = mlir::quant::UniformQuantizedType::get(
-          symmetric ? mlir::quant::QuantizationFlags::Signed : 0, i8, f32, p.scale,
-          p.zeroPoint, qmin, qmax);
+      unsigned flags = symmetric ? mlir::quant::QuantizationFlags::Signed : 0;
+      Type qt = mlir::quant::UniformQuantizedType::get(flags, i8, f32, p.scale, p.zeroPoint,
+                                                       qmin, qmax);
+      if (!perTensorActivations && perChannelInput(o, groups)) {
+        // Each channel gets its own range, within the tensor's chosen one.
+        SmallVector<double> scales;
+        SmallVector<int64_t> zeroPoints;
+        ArrayRef<double> cmin = *o.getChannelMin(), cmax = *o.getChannelMax();
+        for (size_t c = 0; c < cmin.size(); ++c) {
+          QuantParams pc = paramsForRange(std::max(cmin[c], lo), std::min(cmax[c], hi), qmin,
+                                          qmax, symmetric);
+          scales.push_back(pc.scale);
+          zeroPoints.push_back(pc.zeroPoint);
+        }
+        qt = mlir::quant::UniformQuantizedPerAxisType::get(flags, i8, f32, scales, zeroPoints,
+                                                           1, qmin, qmax);
+      }
       auto tensorType = cast<RankedTensorType>(o.getType());
       OpBuilder b(o);
       auto q = QuantizeOp::create(b, o.getLoc(), tensorType.clone(qt), o.getInput());

@@ -84,7 +84,7 @@ struct InsertObserversPass
       b.setInsertionPointAfter(v.getDefiningOp());
     auto obs = ObserverOp::create(b, v.getLoc(), v.getType(), v,
                                   b.getStringAttr(idFor(v)), nullptr, nullptr,
-                                  nullptr, nullptr, nullptr);
+                                  nullptr, nullptr, nullptr, nullptr, nullptr);
     v.replaceAllUsesExcept(obs.getResult(), obs);
   }
 

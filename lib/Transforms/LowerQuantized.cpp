@@ -230,12 +230,17 @@ struct LowerQuantizedPass
     } else {
       return failure();
     }
-    if (qa->axis >= 0)
-      return op->emitError("per-axis quantized activations are not supported");
+    // A depthwise Conv's input may be quantized per channel (axis 1): its
+    // channel c meets only output channel c.
+    if (qa->axis >= 0 && !(qa->axis == 1 && quantutil::isDepthwiseConv(op)))
+      return op->emitError("per-axis quantized activations are supported only as the "
+                           "input of a depthwise Conv");
     SmallVector<double> m;
-    double sa = qa->scales[0], sy = floatResult ? 1.0 : out->scales[0];
-    for (double sw : qb->scales)
-      m.push_back(sa * sw / sy);
+    double sy = floatResult ? 1.0 : out->scales[0];
+    size_t n = std::max(qa->scales.size(), qb->scales.size());
+    for (size_t c = 0; c < n; ++c)
+      m.push_back(qa->scales[qa->scales.size() == 1 ? 0 : c] *
+                  qb->scales[qb->scales.size() == 1 ? 0 : c] / sy);
     Value y;
     if (floatResult) {
       // f32 output straight from the accumulator: acc * sx * sw.

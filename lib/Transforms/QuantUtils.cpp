@@ -54,6 +54,19 @@ bool isKeptFloat(Operation *op, llvm::ArrayRef<std::string> keepFloat) {
 
 bool hasIntegerForm(Operation *op) { return isa<ConvOp, MatMulOp, GemmOp>(op); }
 
+bool isDepthwiseConv(Operation *op) {
+  auto conv = dyn_cast<ConvOp>(op);
+  if (!conv)
+    return false;
+  auto x = dyn_cast<RankedTensorType>(conv.getX().getType());
+  auto w = dyn_cast<RankedTensorType>(conv.getW().getType());
+  if (!x || !w || x.getRank() < 3 || w.getRank() != x.getRank() || x.isDynamicDim(1) ||
+      w.isDynamicDim(0) || w.isDynamicDim(1))
+    return false;
+  int64_t c = x.getDimSize(1);
+  return c > 1 && conv.getGroup() == c && w.getDimSize(0) == c && w.getDimSize(1) == 1;
+}
+
 bool isPassThrough(Operation *op) {
   return isa<ReshapeOp, FlattenOp, TransposeOp, SqueezeOp, UnsqueezeOp, SliceOp, MaxPoolOp,
              ReluOp, ConcatOp>(op);

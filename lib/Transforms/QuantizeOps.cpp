@@ -133,10 +133,14 @@ struct QuantizeIntegerOps : OpRewritePattern<QuantizeOp> {
       : OpRewritePattern(ctx, 2), options(o) {}
   const Options &options;
 
-  /// The per-tensor quantized source of `v = dequantize(q)`, or null.
-  static Value quantizedSource(Value v) {
+  /// The per-tensor quantized source of `v = dequantize(q)`, or null. With
+  /// `perChannel`, a source quantized per channel (axis 1) is accepted too.
+  static Value quantizedSource(Value v, bool perChannel = false) {
     auto dq = v.getDefiningOp<DequantizeOp>();
-    if (!dq || !perTensorType(dq.getInput().getType()))
+    if (!dq)
+      return nullptr;
+    std::optional<quantutil::QuantTypeParams> p = quantutil::quantParamsOf(dq.getInput().getType());
+    if (!p || (p->axis >= 0 && !(perChannel && p->axis == 1)))
       return nullptr;
     return dq.getInput();
   }
@@ -232,16 +236,22 @@ struct QuantizeIntegerOps : OpRewritePattern<QuantizeOp> {
     Value result;
 
     if (auto conv = dyn_cast<ConvOp>(core)) {
-      Value x = quantizedSource(conv.getX());
+      // A depthwise Conv may read a per-channel quantized input: channel c's
+      // accumulator scale is sx[c]·sw[c].
+      Value x = quantizedSource(conv.getX(), quantutil::isDepthwiseConv(conv));
       if (!x)
         return failure();
-      double sx = perTensorType(x.getType()).getScale();
-      auto w = quantizeWeight(rewriter, loc, conv.getW(), 0, sx, conv.getB());
+      SmallVector<qopt::quant::QuantParams> xp = quantutil::quantParamsOf(x.getType())->params;
+      double sxMin = xp[0].scale;
+      for (const qopt::quant::QuantParams &p : xp)
+        sxMin = std::min(sxMin, p.scale);
+      auto w = quantizeWeight(rewriter, loc, conv.getW(), 0, sxMin, conv.getB());
       if (failed(w))
         return failure();
       SmallVector<double> acc;
-      for (double s : w->second)
-        acc.push_back(sx * s);
+      for (size_t c = 0; c < std::max(w->second.size(), xp.size()); ++c)
+        acc.push_back(xp[xp.size() == 1 ? 0 : c].scale *
+                      w->second[w->second.size() == 1 ? 0 : c]);
       Value bias = conv.getB();
       if (!isa<NoneType>(bias.getType())) {
         int64_t m = cast<RankedTensorType>(conv.getW().getType()).getDimSize(0);
@@ -383,7 +393,7 @@ struct FloatOutputIntegerOps : RewritePattern {
       return failure();
     auto type = dyn_cast<RankedTensorType>(op->getResult(0).getType());
     if (!type || !type.getElementType().isF32() ||
-        !QuantizeIntegerOps::quantizedSource(op->getOperand(0)))
+        !QuantizeIntegerOps::quantizedSource(op->getOperand(0), isDepthwiseConv(op)))
       return failure();
     // Left to QuantizeIntegerOps when the output (after Relu/Clip) is quantized.
     Value out = op->getResult(0);

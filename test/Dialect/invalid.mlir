@@ -236,3 +236,19 @@ func.func @constant_type() {
   %0 = "qopt.constant"() {value = dense<1.0> : tensor<2xf32>} : () -> tensor<3xf32>
   return
 }
+
+// -----
+
+func.func @observer_channels(%x: tensor<1x2x3x3xf32>) {
+  // expected-error @+1 {{has 3 channel ranges for 'tensor<1x2x3x3xf32>'}}
+  %0 = qopt.observer %x {id = "a", channel_min = array<f64: -1.0, 0.0, 0.0>, channel_max = array<f64: 1.0, 3.0, 1.0>} : tensor<1x2x3x3xf32>
+  return
+}
+
+// -----
+
+func.func @observer_channel_order(%x: tensor<1x2x3x3xf32>) {
+  // expected-error @+1 {{channel 1 min exceeds max}}
+  %0 = qopt.observer %x {id = "a", channel_min = array<f64: -1.0, 4.0>, channel_max = array<f64: 1.0, 3.0>} : tensor<1x2x3x3xf32>
+  return
+}

@@ -28,6 +28,9 @@ struct QDQActivation {
   std::string id;
   double scale = 1;
   int64_t zeroPoint = 0;
+  /// Per-channel (axis 1) parameters instead, when not empty.
+  std::vector<double> channelScales;
+  std::vector<int64_t> channelZeroPoints;
   bool isSigned = false;
   /// Quantize for every consumer (the producer is an integer op), or only for
   /// Conv/MatMul/Gemm and pass-through consumers.

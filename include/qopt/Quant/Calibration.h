@@ -31,12 +31,17 @@ public:
   bool add(const float *data, size_t n);
   /// Adds another tensor's statistics (ranges need not match).
   void merge(const TensorStats &other);
+  /// Widens the per-channel ranges (dimension 1 of a rank >= 2 tensor of
+  /// `shape`, row-major) by finite values; ignored for other ranks.
+  void addChannels(const float *data, const std::vector<int64_t> &shape);
 
   double min = 0, max = 0;
   /// Histogram range [-range, range]; 0 while empty.
   double range = 0;
   uint64_t count = 0;
   std::vector<uint64_t> counts;
+  /// Per-channel (dimension 1) ranges; empty when not collected.
+  std::vector<double> channelMin, channelMax;
 
   size_t bins() const { return counts.size(); }
   double binWidth() const { return 2 * range / double(bins()); }

@@ -101,12 +101,24 @@ def InferScales : Pass<"qopt-infer-scales", "::mlir::func::FuncOp"> {
     Scales are shared where the integer math requires it: all observers that
     feed a Concat directly, and the observer of its output, get the union of
     their ranges, so the Concat runs on quantized values unchanged.
+
+    Depthwise inputs are quantized per channel (axis 1) when the observer has
+    `channel_min`/`channel_max`: a tensor produced by a float op (not an
+    accumulator), shared with no Concat, whose quantized users are all
+    depthwise Convs. Output channel c of a depthwise Conv reads only input
+    channel c, so the accumulator scale sx[c]·sw[c] costs nothing extra, and
+    BatchNorm-folded MobileNet-style blocks, whose channels differ in range
+    by orders of magnitude, keep their small channels. Each channel's range
+    is its own, clipped to the tensor's chosen range. Disabled by
+    `per-tensor-activations`.
   }];
   let options = [
     Option<"method", "method", "std::string", "\"minmax\"",
            "Range method: minmax, percentile=P, mse or entropy">,
     Option<"activationType", "activation-type", "std::string", "\"u8\"",
-           "u8 (asymmetric) or s8 (symmetric)">
+           "u8 (asymmetric) or s8 (symmetric)">,
+    Option<"perTensorActivations", "per-tensor-activations", "bool", "false",
+           "Quantize every activation per tensor (no per-channel depthwise inputs)">
   ];
   let dependentDialects = ["::qopt::QOptDialect", "::mlir::quant::QuantDialect"];
 }

@@ -32,6 +32,11 @@ bool isKeptFloat(mlir::Operation *op, llvm::ArrayRef<std::string> keepFloat);
 /// Ops with an integer form: Conv, MatMul, Gemm.
 bool hasIntegerForm(mlir::Operation *op);
 
+/// A depthwise Conv: one output channel per input channel (group = C,
+/// weights [C, 1, ...]). Its input can be quantized per channel for free:
+/// output channel c only reads input channel c.
+bool isDepthwiseConv(mlir::Operation *op);
+
 /// Ops that carry quantized values unchanged (data operand 0, or all inputs
 /// of a Concat): shape ops, MaxPool, Relu, Concat.
 bool isPassThrough(mlir::Operation *op);

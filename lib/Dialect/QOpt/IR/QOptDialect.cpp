@@ -166,5 +166,19 @@ LogicalResult ObserverOp::verify() {
     if (getHistMin()->convertToDouble() > getHistMax()->convertToDouble())
       return emitOpError("hist_min exceeds hist_max");
   }
+  if (bool(getChannelMin()) != bool(getChannelMax()))
+    return emitOpError("channel_min and channel_max go together");
+  if (getChannelMin()) {
+    ArrayRef<double> lo = *getChannelMin(), hi = *getChannelMax();
+    auto type = dyn_cast<RankedTensorType>(getInput().getType());
+    if (lo.size() != hi.size())
+      return emitOpError("channel_min and channel_max differ in size");
+    if (type && (type.getRank() < 2 ||
+                 (!type.isDynamicDim(1) && type.getDimSize(1) != int64_t(lo.size()))))
+      return emitOpError("has ") << lo.size() << " channel ranges for " << type;
+    for (size_t c = 0; c < lo.size(); ++c)
+      if (lo[c] > hi[c])
+        return emitOpError("channel ") << c << " min exceeds max";
+  }
   return success();
 }

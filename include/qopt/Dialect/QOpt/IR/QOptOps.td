@@ -612,13 +612,16 @@ def QOpt_ObserverOp : QOpt_Op<"observer", [AllTypesMatch<["input", "output"]>]> 
   let summary = "Identity that records statistics of a float tensor during calibration";
   let description = [{
     `id` names the observed tensor (unique in the module). After calibration the
-    statistics are attached as `min`/`max` and, optionally, a histogram of
-    `histogram` bin counts over [hist_min, hist_max].
+    statistics are attached as `min`/`max`, optionally a histogram of
+    `histogram` bin counts over [hist_min, hist_max], and optionally the
+    per-channel (dimension 1) ranges `channel_min`/`channel_max`.
   }];
   let arguments = (ins QOpt_FloatTensor:$input, StrAttr:$id,
                    OptionalAttr<F64Attr>:$min, OptionalAttr<F64Attr>:$max,
                    OptionalAttr<DenseI64ArrayAttr>:$histogram,
-                   OptionalAttr<F64Attr>:$hist_min, OptionalAttr<F64Attr>:$hist_max);
+                   OptionalAttr<F64Attr>:$hist_min, OptionalAttr<F64Attr>:$hist_max,
+                   OptionalAttr<DenseF64ArrayAttr>:$channel_min,
+                   OptionalAttr<DenseF64ArrayAttr>:$channel_max);
   let results = (outs QOpt_FloatTensor:$output);
   let assemblyFormat = "$input attr-dict `:` type($input)";
   let hasVerifier = 1;

@@ -1,0 +1,58 @@
+// RUN: qopt-opt %s --split-input-file --qopt-infer-scales | FileCheck %s
+// RUN: qopt-opt %s --split-input-file --qopt-infer-scales --qopt-quantize-ops --canonicalize | FileCheck %s --check-prefix=INT
+// RUN: qopt-opt %s --split-input-file --qopt-infer-scales --qopt-quantize-ops --canonicalize --qopt-lower-quantized --canonicalize | FileCheck %s --check-prefix=LOW
+
+// A depthwise Conv's input with channel ranges is quantized per channel
+// (axis 1): channel 0 over [-1, 1] (scale 2/255, zero point 128), channel 1
+// over [0, 3] (scale 3/255, zero point 0), instead of one scale for [-1, 3].
+// Output channel c reads only input channel c, so its accumulator scale is
+// sx[c]·sw[c] and the i32 bias is round(b[c] / (sx[c]·sw[c])):
+// 0.25 / (2/255 · 0.5/127) = 8096.25 and -0.5 / (3/255 · 2/127) = -2698.75.
+// CHECK-LABEL: func.func @depthwise
+// CHECK: qopt.quantize %arg0 {qopt.observed = "x"} : tensor<1x2x3x3xf32> -> tensor<1x2x3x3x!quant.uniform<u8:f32:1, {0.0078431372549019607:128,0.011764705882352941}>>
+// INT-LABEL: func.func @depthwise
+// INT-DAG: qopt.constant dense<[8096, -2699]> : tensor<2xi32>
+// INT: qopt.conv {{.*}}group = 2 {{.*}} : (tensor<1x2x3x3x!quant.uniform<u8:f32:1, {0.0078431372549019607:128,0.011764705882352941}>>, tensor<2x1x1x1x!quant.uniform<i8<-127:127>:f32:0, {0.003937007874015748,0.015748031496062992}>>, tensor<2xi32>) -> tensor<1x2x3x3xf32>
+// LOW-LABEL: func.func @depthwise
+// LOW-DAG: %[[ZP:.*]] = qopt.constant dense<{{\[\[\[\[}}128]], {{\[\[}}0]]]]> : tensor<1x2x1x1xi32>
+// LOW-DAG: %[[M:.*]] = qopt.constant dense<{{\[\[\[\[}}3.08784947E-5]], {{\[\[}}1.85270954E-4]]]]> : tensor<1x2x1x1xf32>
+// LOW: %[[X:.*]] = qopt.sub %{{.*}}, %[[ZP]] : (tensor<1x2x3x3xi32>, tensor<1x2x1x1xi32>) -> tensor<1x2x3x3xi32>
+// LOW: %[[ACC:.*]] = qopt.conv %[[X]], {{.*}} -> tensor<1x2x3x3xi32>
+// LOW: %[[F:.*]] = qopt.cast %[[ACC]] {to = f32}
+// LOW: qopt.mul %[[F]], %[[M]]
+func.func @depthwise(%x: tensor<1x2x3x3xf32>) -> tensor<1x2x3x3xf32> {
+  %o = qopt.observer %x {id = "x", min = -1.0 : f64, max = 3.0 : f64, channel_min = array<f64: -1.0, 0.0>, channel_max = array<f64: 1.0, 3.0>} : tensor<1x2x3x3xf32>
+  %w = qopt.constant dense<[[[[0.5]]], [[[2.0]]]]> : tensor<2x1x1x1xf32>
+  %b = qopt.constant dense<[0.25, -0.5]> : tensor<2xf32>
+  %y = qopt.conv %o, %w, %b {group = 2 : i64} : (tensor<1x2x3x3xf32>, tensor<2x1x1x1xf32>, tensor<2xf32>) -> tensor<1x2x3x3xf32>
+  return %y : tensor<1x2x3x3xf32>
+}
+
+// -----
+
+// A full Conv mixes input channels: the input stays per tensor.
+// CHECK-LABEL: func.func @full_conv
+// CHECK: qopt.quantize %arg0 {qopt.observed = "x"} : tensor<1x2x3x3xf32> -> tensor<1x2x3x3x!quant.uniform<u8:f32, 0.015686274509803921:64>>
+func.func @full_conv(%x: tensor<1x2x3x3xf32>) -> tensor<1x2x3x3xf32> {
+  %o = qopt.observer %x {id = "x", min = -1.0 : f64, max = 3.0 : f64, channel_min = array<f64: -1.0, 0.0>, channel_max = array<f64: 1.0, 3.0>} : tensor<1x2x3x3xf32>
+  %w = qopt.constant dense<1.0> : tensor<2x2x1x1xf32>
+  %n = qopt.none
+  %y = qopt.conv %o, %w, %n : (tensor<1x2x3x3xf32>, tensor<2x2x1x1xf32>, none) -> tensor<1x2x3x3xf32>
+  return %y : tensor<1x2x3x3xf32>
+}
+
+// -----
+
+// A quantized value that also feeds a pass-through op (MaxPool carries the
+// same quantized type) stays per tensor.
+// CHECK-LABEL: func.func @shared_with_pool
+// CHECK: qopt.quantize %arg0 {qopt.observed = "x"} : tensor<1x2x4x4xf32> -> tensor<1x2x4x4x!quant.uniform<u8:f32, 0.015686274509803921:64>>
+func.func @shared_with_pool(%x: tensor<1x2x4x4xf32>) -> (tensor<1x2x4x4xf32>, tensor<1x2x2x2xf32>) {
+  %o = qopt.observer %x {id = "x", min = -1.0 : f64, max = 3.0 : f64, channel_min = array<f64: -1.0, 0.0>, channel_max = array<f64: 1.0, 3.0>} : tensor<1x2x4x4xf32>
+  %w = qopt.constant dense<[[[[0.5]]], [[[2.0]]]]> : tensor<2x1x1x1xf32>
+  %n = qopt.none
+  %y = qopt.conv %o, %w, %n {group = 2 : i64} : (tensor<1x2x4x4xf32>, tensor<2x1x1x1xf32>, none) -> tensor<1x2x4x4xf32>
+  %p = qopt.max_pool %o {kernel_shape = array<i64: 2, 2>, strides = array<i64: 2, 2>} : (tensor<1x2x4x4xf32>) -> tensor<1x2x2x2xf32>
+  return %y, %p : tensor<1x2x4x4xf32>, tensor<1x2x2x2xf32>
+}
+
