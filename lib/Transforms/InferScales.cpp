@@ -86,6 +86,19 @@ struct InferScalesPass : public qopt::impl::InferScalesBase<InferScalesPass> {
     return s;
   }
 
+  /// True if the observed tensor comes from a Conv/MatMul/Gemm (through
+  /// Relu/Clip): it is requantized from an accumulator.
+  static bool hasIntegerProducer(ObserverOp o) {
+    Value root = o.getInput();
+    while (Operation *def = root.getDefiningOp()) {
+      if (!isa<ReluOp, ClipOp>(def))
+        break;
+      root = def->getOperand(0);
+    }
+    Operation *producer = root.getDefiningOp();
+    return producer && qopt::quantutil::hasIntegerForm(producer);
+  }
+
   /// True if the observed tensor is quantized per channel: it has channel
   /// ranges, shares its scale with nothing, is produced by a float op (not
   /// requantized from an accumulator) and every user that will run on its
@@ -95,14 +108,7 @@ struct InferScalesPass : public qopt::impl::InferScalesBase<InferScalesPass> {
     if (!o.getChannelMin() || feedsDecision(o.getResult()) ||
         std::next(groups.findLeader(o.getOperation())) != groups.member_end())
       return false;
-    Value root = o.getInput();
-    while (Operation *def = root.getDefiningOp()) {
-      if (!isa<ReluOp, ClipOp>(def))
-        break;
-      root = def->getOperand(0);
-    }
-    Operation *producer = root.getDefiningOp();
-    if (producer && qopt::quantutil::hasIntegerForm(producer))
+    if (hasIntegerProducer(o))
       return false;
     bool any = false;
     for (OpOperand &use : o.getResult().getUses()) {
@@ -215,14 +221,7 @@ struct InferScalesPass : public qopt::impl::InferScalesBase<InferScalesPass> {
       // user. Any other tensor is quantized only for the users that run on
       // quantized values; float users (a residual Add, say) keep full
       // precision, so clipping a range never reaches them.
-      Value root = o.getInput();
-      while (Operation *def = root.getDefiningOp()) {
-        if (!isa<ReluOp, ClipOp>(def))
-          break;
-        root = def->getOperand(0);
-      }
-      Operation *producer = root.getDefiningOp();
-      bool integerProducer = producer && qopt::quantutil::hasIntegerForm(producer);
+      bool integerProducer = hasIntegerProducer(o);
       if (integerProducer)
         q->setAttr("qopt.all_users", b.getUnitAttr());
       o.getResult().replaceUsesWithIf(dq.getResult(), [&](OpOperand &use) {

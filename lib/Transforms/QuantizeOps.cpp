@@ -146,11 +146,12 @@ struct QuantizeIntegerOps : OpRewritePattern<QuantizeOp> {
   }
 
   /// qopt.quantize of a constant weight, symmetric per slice along `axis`
-  /// (per tensor when axis < 0 or per-tensor-weights is set). `sx` and the
+  /// (per tensor when axis < 0 or per-tensor-weights is set). The input
+  /// scales `sx` (one, or one per output channel of a depthwise Conv) and the
   /// float `bias` (optional) bound the scales from below, see below.
   FailureOr<std::pair<Value, SmallVector<double>>>
   quantizeWeight(PatternRewriter &rewriter, Location loc, Value w, int64_t axis,
-                 double sx = 0, Value bias = nullptr) const {
+                 ArrayRef<double> sx = {}, Value bias = nullptr) const {
     // Weights a pre-quantized model already quantized keep their type.
     if (auto dq = w.getDefiningOp<DequantizeOp>()) {
       auto q = dq.getInput().getDefiningOp<QuantizeOp>();
@@ -182,14 +183,20 @@ struct QuantizeIntegerOps : OpRewritePattern<QuantizeOp> {
     double largest = *std::max_element(scales.begin(), scales.end());
     for (size_t c = 0; c < scales.size(); ++c) {
       double floor = std::max(largest * 1e-6, 1e-30);
-      if (biasValues && sx > 0) {
+      // The input scale of channel c: one for all, or one per channel.
+      // (A per-tensor weight scale must suit the smallest input scale.)
+      double sxc = 0;
+      if (!sx.empty())
+        sxc = scales.size() == 1 ? *std::min_element(sx.begin(), sx.end())
+                                 : sx[sx.size() == 1 ? 0 : std::min(c, sx.size() - 1)];
+      if (biasValues && sxc > 0) {
         double b = 0;
         if (scales.size() == 1)
           for (double v : *biasValues)
             b = std::max(b, std::fabs(v));
         else if (c < biasValues->size())
           b = std::fabs((*biasValues)[c]);
-        floor = std::max(floor, b / (sx * double(1 << 30)));
+        floor = std::max(floor, b / (sxc * double(1 << 30)));
       }
       scales[c] = std::max(scales[c], floor);
     }
@@ -242,10 +249,10 @@ struct QuantizeIntegerOps : OpRewritePattern<QuantizeOp> {
       if (!x)
         return failure();
       SmallVector<qopt::quant::QuantParams> xp = quantutil::quantParamsOf(x.getType())->params;
-      double sxMin = xp[0].scale;
+      SmallVector<double> sx;
       for (const qopt::quant::QuantParams &p : xp)
-        sxMin = std::min(sxMin, p.scale);
-      auto w = quantizeWeight(rewriter, loc, conv.getW(), 0, sxMin, conv.getB());
+        sx.push_back(p.scale);
+      auto w = quantizeWeight(rewriter, loc, conv.getW(), 0, sx, conv.getB());
       if (failed(w))
         return failure();
       SmallVector<double> acc;

@@ -56,3 +56,18 @@ func.func @shared_with_pool(%x: tensor<1x2x4x4xf32>) -> (tensor<1x2x4x4xf32>, te
   return %y, %p : tensor<1x2x4x4xf32>, tensor<1x2x2x2xf32>
 }
 
+
+// -----
+
+// The dead-channel floor on weight scales (the i32 bias must fit) uses each
+// channel's own input scale: channel 1's tiny range floors only its own
+// weight scale (1 / (1e-6/255 · 2^30) ≈ 0.2375); channel 0 keeps 0.5/127.
+// INT-LABEL: func.func @tiny_channel
+// INT: qopt.conv {{.*}}tensor<2x1x1x1x!quant.uniform<i8<-127:127>:f32:0, {0.003937007874015748,0.2374{{[0-9]*}}}>>
+func.func @tiny_channel(%x: tensor<1x2x3x3xf32>) -> tensor<1x2x3x3xf32> {
+  %o = qopt.observer %x {id = "x", min = -1.0 : f64, max = 1.0 : f64, channel_min = array<f64: -1.0, 0.0>, channel_max = array<f64: 1.0, 1.0e-6>} : tensor<1x2x3x3xf32>
+  %w = qopt.constant dense<[[[[0.5]]], [[[2.0]]]]> : tensor<2x1x1x1xf32>
+  %b = qopt.constant dense<[1.0, 1.0]> : tensor<2xf32>
+  %y = qopt.conv %o, %w, %b {group = 2 : i64} : (tensor<1x2x3x3xf32>, tensor<2x1x1x1xf32>, tensor<2xf32>) -> tensor<1x2x3x3xf32>
+  return %y : tensor<1x2x3x3xf32>
+}
