@@ -197,14 +197,20 @@ struct InferScalesPass : public qopt::impl::InferScalesBase<InferScalesPass> {
       unsigned flags = symmetric ? mlir::quant::QuantizationFlags::Signed : 0;
       Type qt = mlir::quant::UniformQuantizedType::get(flags, i8, f32, p.scale, p.zeroPoint,
                                                        qmin, qmax);
-      if (!perTensorActivations && perChannelInput(o, groups)) {
-        // Each channel gets its own range, within the tensor's chosen one.
+      if (perChannelDepthwise && perChannelInput(o, groups)) {
+        // Each channel gets the range [-a, a] of its own largest magnitude a,
+        // within the tensor's chosen range. Symmetric about 0 on purpose: a
+        // channel's calibration min/max alone is too tight (HardSwish
+        // channels reach -0.375 but often only a little above 0 on the
+        // calibration set; clipping them at that maximum cost more than the
+        // finer scale gained).
         SmallVector<double> scales;
         SmallVector<int64_t> zeroPoints;
         ArrayRef<double> cmin = *o.getChannelMin(), cmax = *o.getChannelMax();
         for (size_t c = 0; c < cmin.size(); ++c) {
-          QuantParams pc = paramsForRange(std::max(cmin[c], lo), std::min(cmax[c], hi), qmin,
-                                          qmax, symmetric);
+          double a = std::max(std::fabs(cmin[c]), std::fabs(cmax[c]));
+          QuantParams pc = paramsForRange(std::max(-a, lo), std::min(a, hi), qmin, qmax,
+                                          symmetric);
           scales.push_back(pc.scale);
           zeroPoints.push_back(pc.zeroPoint);
         }

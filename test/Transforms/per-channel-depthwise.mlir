@@ -1,28 +1,35 @@
-// RUN: qopt-opt %s --split-input-file --qopt-infer-scales | FileCheck %s
-// RUN: qopt-opt %s --split-input-file --qopt-infer-scales --qopt-quantize-ops --canonicalize | FileCheck %s --check-prefix=INT
-// RUN: qopt-opt %s --split-input-file --qopt-infer-scales --qopt-quantize-ops --canonicalize --qopt-lower-quantized --canonicalize | FileCheck %s --check-prefix=LOW
+// RUN: qopt-opt %s --split-input-file --qopt-infer-scales=per-channel-depthwise | FileCheck %s
+// RUN: qopt-opt %s --split-input-file --qopt-infer-scales | FileCheck %s --check-prefix=OFF
+
+// Off by default: the depthwise input is per tensor.
+// OFF-LABEL: func.func @depthwise
+// OFF: qopt.quantize %arg0 {qopt.observed = "x"} : tensor<1x2x3x3xf32> -> tensor<1x2x3x3x!quant.uniform<u8:f32, 0.015686274509803921:64>>
+// RUN: qopt-opt %s --split-input-file --qopt-infer-scales=per-channel-depthwise --qopt-quantize-ops --canonicalize | FileCheck %s --check-prefix=INT
+// RUN: qopt-opt %s --split-input-file --qopt-infer-scales=per-channel-depthwise --qopt-quantize-ops --canonicalize --qopt-lower-quantized --canonicalize | FileCheck %s --check-prefix=LOW
 
 // A depthwise Conv's input with channel ranges is quantized per channel
-// (axis 1): channel 0 over [-1, 1] (scale 2/255, zero point 128), channel 1
-// over [0, 3] (scale 3/255, zero point 0), instead of one scale for [-1, 3].
-// Output channel c reads only input channel c, so its accumulator scale is
-// sx[c]·sw[c] and the i32 bias is round(b[c] / (sx[c]·sw[c])):
-// 0.25 / (2/255 · 0.5/127) = 8096.25 and -0.5 / (3/255 · 2/127) = -2698.75.
+// (axis 1). Each channel covers [-a, a] for its largest magnitude a, within
+// the tensor's range [-1, 3]: channel 0 (min -0.25, max 0.5) covers
+// [-0.5, 0.5] (scale 1/255, zero point 128), channel 1 (min -1, max 3)
+// covers [-1, 3] (scale 4/255, zero point 64) -- per tensor both would get
+// 4/255. Output channel c reads only input channel c, so its accumulator
+// scale is sx[c]·sw[c] and the i32 bias is round(b[c] / (sx[c]·sw[c])):
+// 0.25 / (1/255 · 0.4/127) = 20240.6 and -0.5 / (4/255 · 2/127) = -2024.06.
 // CHECK-LABEL: func.func @depthwise
-// CHECK: qopt.quantize %arg0 {qopt.observed = "x"} : tensor<1x2x3x3xf32> -> tensor<1x2x3x3x!quant.uniform<u8:f32:1, {0.0078431372549019607:128,0.011764705882352941}>>
+// CHECK: qopt.quantize %arg0 {qopt.observed = "x"} : tensor<1x2x3x3xf32> -> tensor<1x2x3x3x!quant.uniform<u8:f32:1, {0.0039215686274509803:128,0.015686274509803921:64}>>
 // INT-LABEL: func.func @depthwise
-// INT-DAG: qopt.constant dense<[8096, -2699]> : tensor<2xi32>
-// INT: qopt.conv {{.*}}group = 2 {{.*}} : (tensor<1x2x3x3x!quant.uniform<u8:f32:1, {0.0078431372549019607:128,0.011764705882352941}>>, tensor<2x1x1x1x!quant.uniform<i8<-127:127>:f32:0, {0.003937007874015748,0.015748031496062992}>>, tensor<2xi32>) -> tensor<1x2x3x3xf32>
+// INT-DAG: qopt.constant dense<[20241, -2024]> : tensor<2xi32>
+// INT: qopt.conv {{.*}}group = 2 {{.*}} : (tensor<1x2x3x3x!quant.uniform<u8:f32:1, {0.0039215686274509803:128,0.015686274509803921:64}>>, tensor<2x1x1x1x!quant.uniform<i8<-127:127>:f32:0, {0.0031496063461453898,0.015748031496062992}>>, tensor<2xi32>) -> tensor<1x2x3x3xf32>
 // LOW-LABEL: func.func @depthwise
-// LOW-DAG: %[[ZP:.*]] = qopt.constant dense<{{\[\[\[\[}}128]], {{\[\[}}0]]]]> : tensor<1x2x1x1xi32>
-// LOW-DAG: %[[M:.*]] = qopt.constant dense<{{\[\[\[\[}}3.08784947E-5]], {{\[\[}}1.85270954E-4]]]]> : tensor<1x2x1x1xf32>
+// LOW-DAG: %[[ZP:.*]] = qopt.constant dense<{{\[\[\[\[}}128]], {{\[\[}}64]]]]> : tensor<1x2x1x1xi32>
+// LOW-DAG: %[[M:.*]] = qopt.constant dense<{{\[\[\[\[}}1.23513973E-5]], {{\[\[}}2.47027958E-4]]]]> : tensor<1x2x1x1xf32>
 // LOW: %[[X:.*]] = qopt.sub %{{.*}}, %[[ZP]] : (tensor<1x2x3x3xi32>, tensor<1x2x1x1xi32>) -> tensor<1x2x3x3xi32>
 // LOW: %[[ACC:.*]] = qopt.conv %[[X]], {{.*}} -> tensor<1x2x3x3xi32>
 // LOW: %[[F:.*]] = qopt.cast %[[ACC]] {to = f32}
 // LOW: qopt.mul %[[F]], %[[M]]
 func.func @depthwise(%x: tensor<1x2x3x3xf32>) -> tensor<1x2x3x3xf32> {
-  %o = qopt.observer %x {id = "x", min = -1.0 : f64, max = 3.0 : f64, channel_min = array<f64: -1.0, 0.0>, channel_max = array<f64: 1.0, 3.0>} : tensor<1x2x3x3xf32>
-  %w = qopt.constant dense<[[[[0.5]]], [[[2.0]]]]> : tensor<2x1x1x1xf32>
+  %o = qopt.observer %x {id = "x", min = -1.0 : f64, max = 3.0 : f64, channel_min = array<f64: -0.25, -1.0>, channel_max = array<f64: 0.5, 3.0>} : tensor<1x2x3x3xf32>
+  %w = qopt.constant dense<[[[[0.4]]], [[[2.0]]]]> : tensor<2x1x1x1xf32>
   %b = qopt.constant dense<[0.25, -0.5]> : tensor<2xf32>
   %y = qopt.conv %o, %w, %b {group = 2 : i64} : (tensor<1x2x3x3xf32>, tensor<2x1x1x1xf32>, tensor<2xf32>) -> tensor<1x2x3x3xf32>
   return %y : tensor<1x2x3x3xf32>
@@ -60,10 +67,11 @@ func.func @shared_with_pool(%x: tensor<1x2x4x4xf32>) -> (tensor<1x2x4x4xf32>, te
 // -----
 
 // The dead-channel floor on weight scales (the i32 bias must fit) uses each
-// channel's own input scale: channel 1's tiny range floors only its own
-// weight scale (1 / (1e-6/255 · 2^30) ≈ 0.2375); channel 0 keeps 0.5/127.
+// channel's own input scale: channel 1's tiny range ([-1e-6, 1e-6]) floors
+// only its own weight scale (1 / (2e-6/255 · 2^30) ≈ 0.1187); channel 0
+// keeps 0.5/127.
 // INT-LABEL: func.func @tiny_channel
-// INT: qopt.conv {{.*}}tensor<2x1x1x1x!quant.uniform<i8<-127:127>:f32:0, {0.003937007874015748,0.2374{{[0-9]*}}}>>
+// INT: qopt.conv {{.*}}tensor<2x1x1x1x!quant.uniform<i8<-127:127>:f32:0, {0.003937007874015748,0.1187{{[0-9]*}}}>>
 func.func @tiny_channel(%x: tensor<1x2x3x3xf32>) -> tensor<1x2x3x3xf32> {
   %o = qopt.observer %x {id = "x", min = -1.0 : f64, max = 1.0 : f64, channel_min = array<f64: -1.0, 0.0>, channel_max = array<f64: 1.0, 1.0e-6>} : tensor<1x2x3x3xf32>
   %w = qopt.constant dense<[[[[0.5]]], [[[2.0]]]]> : tensor<2x1x1x1xf32>

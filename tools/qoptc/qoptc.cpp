@@ -4,7 +4,7 @@
 //         [--emit=mlir|lowered|llvm|obj|so] [--target-cpu=cpu]
 //         [--mlir-print-ir-after-all] [--quiet]
 //         [--calib DATA [--calib-samples N] [--calib-method M]
-//          [--activation-type u8|s8] [--per-tensor-weights] [--per-tensor-activations]
+//          [--activation-type u8|s8] [--per-tensor-weights] [--per-channel-depthwise]
 //          [--keep-float node|OpType,...] [--save-calib-stats F]]
 //         [--load-calib-stats F]
 //
@@ -92,10 +92,10 @@ static cl::opt<bool> perTensorWeights("per-tensor-weights",
                                       cl::desc("One weight scale per tensor instead of "
                                                "per output channel"),
                                       cl::cat(quantCategory));
-static cl::opt<bool> perTensorActivations(
-    "per-tensor-activations",
-    cl::desc("One scale per activation tensor, also for depthwise Conv inputs (which are "
-             "quantized per channel by default)"),
+static cl::opt<bool> perChannelDepthwise(
+    "per-channel-depthwise",
+    cl::desc("Quantize depthwise Conv inputs per channel (default: per tensor, like every "
+             "activation)"),
     cl::cat(quantCategory));
 static cl::list<std::string>
     keepFloat("keep-float",
@@ -374,7 +374,7 @@ int main(int argc, char **argv) {
       qopt::InferScalesOptions is;
       is.method = calibMethod;
       is.activationType = activationType;
-      is.perTensorActivations = perTensorActivations;
+      is.perChannelDepthwise = perChannelDepthwise;
       pm.addNestedPass<mlir::func::FuncOp>(qopt::createInferScales(is));
       if (failed(pm.run(*module)))
         return 1;
@@ -409,7 +409,7 @@ int main(int argc, char **argv) {
       }
     }
   } else if (!saveStats.empty() || calibSamples || calibMethod != "minmax" ||
-             activationType != "u8" || perTensorWeights || perTensorActivations ||
+             activationType != "u8" || perTensorWeights || perChannelDepthwise ||
              (!keepFloat.empty() && !preQuantized) || !reportPath.empty() ||
              !qdqOutput.empty()) {
     errs() << "qoptc: quantization options need --calib or --load-calib-stats\n";

@@ -102,23 +102,21 @@ def InferScales : Pass<"qopt-infer-scales", "::mlir::func::FuncOp"> {
     feed a Concat directly, and the observer of its output, get the union of
     their ranges, so the Concat runs on quantized values unchanged.
 
-    Depthwise inputs are quantized per channel (axis 1) when the observer has
-    `channel_min`/`channel_max`: a tensor produced by a float op (not an
-    accumulator), shared with no Concat, whose quantized users are all
-    depthwise Convs. Output channel c of a depthwise Conv reads only input
-    channel c, so the accumulator scale sx[c]·sw[c] costs nothing extra, and
-    BatchNorm-folded MobileNet-style blocks, whose channels differ in range
-    by orders of magnitude, keep their small channels. Each channel's range
-    is its own, clipped to the tensor's chosen range. Disabled by
-    `per-tensor-activations`.
+    With `per-channel-depthwise`, depthwise inputs are quantized per channel
+    (axis 1) when the observer has `channel_min`/`channel_max`: a tensor
+    produced by a float op (not an accumulator), shared with no Concat,
+    whose quantized users are all depthwise Convs. Output channel c of a
+    depthwise Conv reads only input channel c, so the accumulator scale
+    sx[c]·sw[c] costs nothing extra. Channel c covers [-a, a] for its
+    largest magnitude a, within the tensor's chosen range.
   }];
   let options = [
     Option<"method", "method", "std::string", "\"minmax\"",
            "Range method: minmax, percentile=P, mse or entropy">,
     Option<"activationType", "activation-type", "std::string", "\"u8\"",
            "u8 (asymmetric) or s8 (symmetric)">,
-    Option<"perTensorActivations", "per-tensor-activations", "bool", "false",
-           "Quantize every activation per tensor (no per-channel depthwise inputs)">
+    Option<"perChannelDepthwise", "per-channel-depthwise", "bool", "false",
+           "Quantize depthwise Conv inputs per channel">
   ];
   let dependentDialects = ["::qopt::QOptDialect", "::mlir::quant::QuantDialect"];
 }
