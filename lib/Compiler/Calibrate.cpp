@@ -423,11 +423,8 @@ LogicalResult attachStatistics(ModuleOp module, const quant::CalibrationStats &s
     o.setHistogramAttr(b.getDenseI64ArrayAttr(hist));
     o.setHistMinAttr(b.getF64FloatAttr(-s.range));
     o.setHistMaxAttr(b.getF64FloatAttr(s.range));
-    bool channels = !s.channelMin.empty();
-    for (size_t c = 0; c < s.channelMin.size(); ++c)
-      channels &= std::isfinite(s.channelMin[c]) && std::isfinite(s.channelMax[c]);
     auto type = dyn_cast<RankedTensorType>(o.getType());
-    if (channels && type && type.getRank() >= 2 &&
+    if (s.hasChannelRanges() && type && type.getRank() >= 2 &&
         (type.isDynamicDim(1) || type.getDimSize(1) == int64_t(s.channelMin.size()))) {
       o.setChannelMinAttr(b.getDenseF64ArrayAttr(s.channelMin));
       o.setChannelMaxAttr(b.getDenseF64ArrayAttr(s.channelMax));

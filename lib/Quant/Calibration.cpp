@@ -88,6 +88,15 @@ void TensorStats::merge(const TensorStats &other) {
   count += other.count;
 }
 
+bool TensorStats::hasChannelRanges() const {
+  if (channelMin.empty() || channelMin.size() != channelMax.size())
+    return false;
+  for (size_t c = 0; c < channelMin.size(); ++c)
+    if (!std::isfinite(channelMin[c]) || !std::isfinite(channelMax[c]))
+      return false;
+  return true;
+}
+
 void TensorStats::addChannels(const float *data, const std::vector<int64_t> &shape) {
   if (shape.size() < 2 || shape[1] <= 0)
     return;

@@ -3,7 +3,6 @@
 
 #include "llvm/Support/FileSystem.h"
 
-#include <cmath>
 #include "llvm/Support/JSON.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/raw_ostream.h"
@@ -32,11 +31,7 @@ bool writeStatsFile(const std::string &path, const CalibrationStats &stats,
                        {"bins", int64_t(t.bins())},
                        {"first", int64_t(first)},
                        {"counts", std::move(counts)}};
-    // Per-channel ranges, when every channel was seen.
-    bool channels = !t.channelMin.empty();
-    for (size_t c = 0; c < t.channelMin.size(); ++c)
-      channels &= std::isfinite(t.channelMin[c]) && std::isfinite(t.channelMax[c]);
-    if (channels) {
+    if (t.hasChannelRanges()) {
       entry["channel_min"] = json::Array(t.channelMin);
       entry["channel_max"] = json::Array(t.channelMax);
     }

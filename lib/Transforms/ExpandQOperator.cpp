@@ -91,16 +91,8 @@ struct Expander : quantutil::Emitter {
     std::optional<SmallVector<int64_t>> values = getConstantInts(q);
     std::optional<SmallVector<int64_t>> zps =
         noZeroPoint ? SmallVector<int64_t>{0} : getConstantInts(zeroPoint);
-    if (values && zps && !zps->empty() && qType.hasStaticShape()) {
-      qopt::quant::AxisIndex channelOf(quantutil::shapeVector(qType),
-                                       zps->size() == 1 ? -1 : axis);
-      SmallVector<int32_t> out;
-      for (size_t i = 0; i < values->size(); ++i)
-        out.push_back(int32_t((*values)[i] - (*zps)[channelOf(i)]));
-      return ConstantOp::create(b, loc, quantutil::largeAsResource(
-                                            DenseElementsAttr::get(like(q, i32), ArrayRef(out)),
-                                            "shifted"));
-    }
+    if (values && zps && !zps->empty() && qType.hasStaticShape())
+      return shiftedConstant(qType, *values, *zps, axis);
     Value x = castTo(q, i32);
     if (noZeroPoint)
       return x;

@@ -138,17 +138,8 @@ struct Lowerer : quantutil::Emitter {
   Value widen(Value s, const QInfo &q) {
     Type i32 = b.getI32Type();
     int64_t rank = cast<RankedTensorType>(s.getType()).getRank();
-    if (auto values = getConstantInts(s)) {
-      auto type = cast<RankedTensorType>(s.getType());
-      SmallVector<int32_t> out;
-      qopt::quant::AxisIndex channelOf = q.paramIndex(type);
-      for (size_t i = 0; i < values->size(); ++i)
-        out.push_back(int32_t((*values)[i] - q.zeroPoints[channelOf(i)]));
-      return ConstantOp::create(
-          b, loc,
-          quantutil::largeAsResource(DenseElementsAttr::get(type.clone(i32), ArrayRef(out)),
-                                     "quantized_i32"));
-    }
+    if (auto values = getConstantInts(s))
+      return shiftedConstant(cast<RankedTensorType>(s.getType()), *values, q.zeroPoints, q.axis);
     Value v = castTo(s, i32);
     if (q.hasZeroPoint()) {
       SmallVector<double> zp(q.zeroPoints.begin(), q.zeroPoints.end());

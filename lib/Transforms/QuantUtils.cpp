@@ -64,7 +64,7 @@ bool isDepthwiseConv(Operation *op) {
       w.isDynamicDim(0) || w.isDynamicDim(1))
     return false;
   int64_t c = x.getDimSize(1);
-  return c > 1 && conv.getGroup() == c && w.getDimSize(0) == c && w.getDimSize(1) == 1;
+  return c > 1 && int64_t(conv.getGroup()) == c && w.getDimSize(0) == c && w.getDimSize(1) == 1;
 }
 
 bool isPassThrough(Operation *op) {
@@ -142,6 +142,18 @@ Value Emitter::castTo(Value v, Type elem) {
   if (cast<ShapedType>(v.getType()).getElementType() == elem)
     return v;
   return CastOp::create(b, loc, like(v, elem), v, TypeAttr::get(elem), b.getI64IntegerAttr(1));
+}
+
+Value Emitter::shiftedConstant(RankedTensorType type, ArrayRef<int64_t> values,
+                               ArrayRef<int64_t> zeroPoints, int64_t axis) {
+  qopt::quant::AxisIndex channelOf(shapeVector(type), zeroPoints.size() == 1 ? -1 : axis);
+  SmallVector<int32_t> out;
+  for (size_t i = 0; i < values.size(); ++i)
+    out.push_back(int32_t(values[i] - zeroPoints[channelOf(i)]));
+  Type i32 = b.getI32Type();
+  return ConstantOp::create(
+      b, loc, largeAsResource(DenseElementsAttr::get(type.clone(i32), ArrayRef(out)),
+                              "quantized_i32"));
 }
 
 Value Emitter::alongAxis(Value p, int64_t rank, int64_t axis) {

@@ -42,6 +42,8 @@ public:
   std::vector<uint64_t> counts;
   /// Per-channel (dimension 1) ranges; empty when not collected.
   std::vector<double> channelMin, channelMax;
+  /// True when channel ranges were collected and every channel was seen.
+  bool hasChannelRanges() const;
 
   size_t bins() const { return counts.size(); }
   double binWidth() const { return 2 * range / double(bins()); }
