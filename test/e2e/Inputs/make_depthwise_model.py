@@ -9,18 +9,17 @@ import os
 import sys
 
 import numpy as np
-import onnx
-from onnx import TensorProto, helper, numpy_helper
+from onnx import helper
+from test_models import Initializers, save_model
 
 out = sys.argv[1]
 rng = np.random.default_rng(17)
 C = 8
-inits = []
+inits = Initializers()
 
 
 def const(name, arr):
-    inits.append(numpy_helper.from_array(np.asarray(arr, np.float32), name))
-    return name
+    return inits.add(name, arr, np.float32)
 
 
 w1 = rng.normal(0, 0.3, (C, 3, 3, 3)) * (2.0 ** np.arange(-3, C - 3)).reshape(C, 1, 1, 1)
@@ -44,14 +43,9 @@ nodes = [
                               const("bf", rng.normal(0, 0.1, 4))], ["logits"], name="fc",
                      transB=1),
 ]
-graph = helper.make_graph(
-    nodes, "depthwise", [helper.make_tensor_value_info("input", TensorProto.FLOAT, [1, 3, 16, 16])],
-    [helper.make_tensor_value_info("logits", TensorProto.FLOAT, [1, 4])], inits)
-model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 14)],
-                          producer_name="qopt-tests")
-onnx.checker.check_model(model)
 os.makedirs(os.path.join(out, "calib"), exist_ok=True)
-onnx.save(model, os.path.join(out, "model.onnx"))
+save_model(os.path.join(out, "model.onnx"), nodes, "depthwise", [("input", [1, 3, 16, 16])],
+           [("logits", [1, 4])], inits, 14)
 for i in range(8):
     np.save(os.path.join(out, "calib", f"s{i}.npy"), rng.random((1, 3, 16, 16), np.float32))
 np.save(os.path.join(out, "eval.npy"), rng.random((1, 3, 16, 16), np.float32))

@@ -5,17 +5,13 @@ MaxPool -> Conv -> Gemm. Used by test/e2e/qdq.test."""
 import sys
 
 import numpy as np
-import onnx
-from onnx import TensorProto, helper, numpy_helper
+from onnx import helper
+from test_models import Initializers, save_model
 
 out_model, out_input = sys.argv[1], sys.argv[2]
 rng = np.random.default_rng(11)
-nodes, inits = [], []
-
-
-def const(name, arr):
-    inits.append(numpy_helper.from_array(arr, name))
-    return name
+nodes, inits = [], Initializers()
+const = inits.add
 
 
 def qdq(x, scale, zp, name):
@@ -71,11 +67,5 @@ nodes.append(helper.make_node("Gemm", [f, w3, bias("fc", rng.normal(0, 0.1, 5), 
                               name="fc", transB=1))
 y = qdq("g", 0.05, 128, "out")
 nodes.append(helper.make_node("Identity", [y], ["y"], name="output"))
-graph = helper.make_graph(
-    nodes, "qdq", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [2, 3, 8, 8])],
-    [helper.make_tensor_value_info("y", TensorProto.FLOAT, [2, 5])], inits)
-model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)],
-                          producer_name="qopt-tests")
-onnx.checker.check_model(model)
-onnx.save(model, out_model)
+save_model(out_model, nodes, "qdq", [("x", [2, 3, 8, 8])], [("y", [2, 5])], inits, 13)
 np.save(out_input, rng.random((2, 3, 8, 8), np.float32))

@@ -9,17 +9,13 @@ Used by test/e2e/qoperator.test."""
 import sys
 
 import numpy as np
-import onnx
-from onnx import TensorProto, helper, numpy_helper
+from onnx import TensorProto, helper
+from test_models import Initializers, save_model
 
 out_model, out_input = sys.argv[1], sys.argv[2]
 rng = np.random.default_rng(5)
-nodes, inits = [], []
-
-
-def const(name, arr):
-    inits.append(numpy_helper.from_array(arr, name))
-    return name
+nodes, inits = [], Initializers()
+const = inits.add
 
 
 def per_channel(w, axis):
@@ -78,12 +74,6 @@ nodes.append(helper.make_node("Mul", ["dq_s", const("mi_bs", np.array(sd, np.flo
                               ["mi_s"], name="scale_product"))
 nodes.append(helper.make_node("Mul", ["mif", "mi_s"], ["z"], name="rescale"))
 
-graph = helper.make_graph(
-    nodes, "qoperator", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [2, 3, 8, 8])],
-    [helper.make_tensor_value_info("y", TensorProto.FLOAT, [2, 5]),
-     helper.make_tensor_value_info("z", TensorProto.FLOAT, [2, 6])], inits)
-model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)],
-                          producer_name="qopt-tests")
-onnx.checker.check_model(model)
-onnx.save(model, out_model)
+save_model(out_model, nodes, "qoperator", [("x", [2, 3, 8, 8])], [("y", [2, 5]), ("z", [2, 6])],
+           inits, 13)
 np.save(out_input, rng.random((2, 3, 8, 8), np.float32))
