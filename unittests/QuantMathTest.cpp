@@ -203,6 +203,34 @@ TEST(Calibration, StatsFileRoundTripAndRejects) {
   EXPECT_EQ(t.range, 2.0);
   EXPECT_EQ(t.channelMin, (std::vector<double>{-2.0, 0.5, 1.5}));
   EXPECT_EQ(t.channelMax, t.channelMin);
+  EXPECT_TRUE(back.weights.empty());
+
+  // GPTQ-rounded weights: codes (base64) and scales survive exactly.
+  RoundedWeights r;
+  r.rows = 2;
+  r.cols = 3;
+  r.scales = {0.1, 1.0 / 3.0};
+  r.codes = {-127, 0, 5, 127, -1, 2};
+  stats.weights["0:conv1"] = r;
+  ASSERT_TRUE(writeStatsFile(std::string(path), stats, err)) << err;
+  ASSERT_TRUE(readStatsFile(std::string(path), back, err)) << err;
+  ASSERT_EQ(back.weights.size(), 1u);
+  const RoundedWeights &rb = back.weights.at("0:conv1");
+  EXPECT_EQ(rb.rows, 2);
+  EXPECT_EQ(rb.cols, 3);
+  EXPECT_FALSE(rb.perTensor);
+  EXPECT_EQ(rb.scales, r.scales);
+  EXPECT_EQ(rb.codes, r.codes);
+  // Codes that do not fill rows x cols are rejected.
+  {
+    std::error_code ec;
+    llvm::raw_fd_ostream os(path, ec);
+    os << R"({"format": "qopt-calibration-stats", "version": 1, "model": "x", "tensors": [],
+             "weights": [{"layer": "0:c", "rows": 2, "cols": 2, "per_tensor": false,
+                          "scales": [1, 1], "codes": "AQID"}]})";
+  }
+  EXPECT_FALSE(readStatsFile(std::string(path), back, err));
+  EXPECT_NE(err.find("malformed rounded weights for layer '0:c'"), std::string::npos) << err;
   {
     std::error_code ec;
     llvm::raw_fd_ostream os(path, ec);

@@ -2,8 +2,12 @@
 #include "qopt/Compiler/Calibrate.h"
 
 #include "qopt/Dialect/QOpt/IR/QOptOps.h"
+#include "qopt/Dialect/QOpt/IR/ShapeUtils.h"
+#include "qopt/Quant/Gptq.h"
+#include "qopt/Support/Diagnostics.h"
 #include "qopt/Support/ModelLibrary.h"
 #include "qopt/Transforms/Passes.h"
+#include "qopt/Transforms/QuantUtils.h"
 
 #include "mlir/IR/DialectResourceBlobManager.h"
 #include "mlir/Pass/PassManager.h"
@@ -19,6 +23,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstring>
+#include <map>
 #include <unistd.h>
 
 using namespace mlir;
@@ -209,6 +214,100 @@ bool matchSample(std::vector<HostTensor> &tensors, const std::vector<ModelInput>
   return true;
 }
 
+/// A layer whose weights GPTQ can round: a Conv (2-D, explicit pads),
+/// MatMul or Gemm (transA = 0) with constant f32 weights whose input is
+/// observed, i.e. will be quantized.
+struct RoundableLayer {
+  Operation *op;
+  Value input, weight;
+  std::string key;
+  /// The weight as a rows×cols matrix (one row per output channel); a
+  /// MatMul's [K, N] and a Gemm's untransposed B are stored transposed.
+  int64_t rows, cols;
+  bool transposed;
+  quant::LayerHessian hessian;
+};
+
+std::array<int64_t, 2> pairOr(std::optional<ArrayRef<int64_t>> v, int64_t dflt) {
+  if (v && v->size() == 2)
+    return {(*v)[0], (*v)[1]};
+  return {dflt, dflt};
+}
+
+std::vector<RoundableLayer> roundableLayers(ModuleOp module, ArrayRef<std::string> keepFloat) {
+  std::vector<RoundableLayer> layers;
+  module.walk([&](Operation *op) {
+    if (!quantutil::hasIntegerForm(op) || quantutil::isKeptFloat(op, keepFloat))
+      return;
+    Value input = op->getOperand(0), weight = op->getOperand(1);
+    auto wType = dyn_cast<RankedTensorType>(weight.getType());
+    auto xType = dyn_cast<RankedTensorType>(input.getType());
+    // The input must be quantized (observed).
+    if (!input.getDefiningOp<ObserverOp>() || !weight.getDefiningOp<ConstantOp>() || !wType ||
+        !xType || !wType.hasStaticShape() || !wType.getElementType().isF32())
+      return;
+    std::optional<quant::LayerHessian> h;
+    int64_t rows = 0, cols = 0;
+    bool transposed = false;
+    if (auto conv = dyn_cast<ConvOp>(op)) {
+      int64_t group = int64_t(conv.getGroup());
+      if (wType.getRank() != 4 || xType.getRank() != 4 || xType.isDynamicDim(1) ||
+          conv.getAutoPad() != "NOTSET" || group <= 0 || xType.getDimSize(1) % group != 0 ||
+          wType.getDimSize(0) % group != 0 || xType.getDimSize(1) / group != wType.getDimSize(1))
+        return;
+      std::optional<ArrayRef<int64_t>> pads = conv.getPads();
+      if (pads && pads->size() != 4)
+        return;
+      std::array<int64_t, 4> p{0, 0, 0, 0};
+      if (pads)
+        std::copy(pads->begin(), pads->end(), p.begin());
+      h = quant::LayerHessian::conv(xType.getDimSize(1), group,
+                                    {wType.getDimSize(2), wType.getDimSize(3)},
+                                    pairOr(conv.getStrides(), 1), p,
+                                    pairOr(conv.getDilations(), 1));
+      rows = wType.getDimSize(0);
+      cols = wType.getNumElements() / rows;
+    } else {
+      bool transB = false;
+      if (auto gemm = dyn_cast<GemmOp>(op)) {
+        if (gemm.getTransA())
+          return;
+        transB = gemm.getTransB();
+      }
+      if (wType.getRank() != 2)
+        return;
+      transposed = !transB;
+      rows = wType.getDimSize(transposed ? 1 : 0);
+      cols = wType.getDimSize(transposed ? 0 : 1);
+      // (A dynamic inner dimension is checked on each observed input.)
+      if (!xType.isDynamicDim(xType.getRank() - 1) &&
+          xType.getDimSize(xType.getRank() - 1) != cols)
+        return;
+      h = quant::LayerHessian::matmul(cols);
+    }
+    if (rows <= 0 || cols <= 0)
+      return;
+    quantutil::OnnxNode node = quantutil::onnxNode(op->getLoc());
+    std::string key = std::to_string(layers.size()) + ":" +
+                      (node.name.empty() ? op->getName().getStringRef().str() : node.name);
+    layers.push_back({op, input, weight, key, rows, cols, transposed, std::move(*h)});
+  });
+  return layers;
+}
+
+/// The weight of `layer` as rows×cols doubles.
+std::vector<double> weightMatrix(const RoundableLayer &layer) {
+  std::optional<SmallVector<double>> values = getConstantFloats(layer.weight);
+  std::vector<double> w(size_t(layer.rows * layer.cols));
+  if (!values || values->size() != w.size())
+    return {};
+  for (int64_t r = 0; r < layer.rows; ++r)
+    for (int64_t c = 0; c < layer.cols; ++c)
+      w[r * layer.cols + c] =
+          (*values)[layer.transposed ? c * layer.rows + r : r * layer.cols + c];
+  return w;
+}
+
 } // namespace
 
 std::unique_ptr<CalibrationSamples> CalibrationSamples::open(const std::string &path,
@@ -305,6 +404,15 @@ LogicalResult runCalibration(ModuleOp module, const CalibrationOptions &options,
 
   // Compile the model with the observed tensors as outputs.
   OwningOpRef<ModuleOp> instrumented = module.clone();
+  // GPTQ reads each rounded layer's input: the observed tensor it consumes.
+  std::vector<RoundableLayer> layers;
+  std::vector<std::string> layerOutputName;
+  if (options.roundWeights) {
+    layers = roundableLayers(module, options.keepFloat);
+    for (RoundableLayer &l : layers)
+      layerOutputName.push_back("qopt.observe:" +
+                                l.input.getDefiningOp<ObserverOp>().getId().str());
+  }
   {
     PassManager pm(module.getContext());
     pm.addNestedPass<func::FuncOp>(createExposeObservers());
@@ -355,8 +463,21 @@ LogicalResult runCalibration(ModuleOp module, const CalibrationOptions &options,
   }
 
   stats.tensors.clear();
+  stats.weights.clear();
   for (auto &[index, id] : observed)
     stats.tensors.emplace(id, quant::TensorStats());
+  // The output carrying each rounded layer's input.
+  std::vector<size_t> layerOutput;
+  for (const std::string &name : layerOutputName) {
+    size_t i = 0;
+    while (i < numOutputs && api.outputName(model, i) != name)
+      ++i;
+    if (i == numOutputs) {
+      error = "internal error: the calibration model has no output '" + name + "'";
+      return failure();
+    }
+    layerOutput.push_back(i);
+  }
   ProgressBar bar{"calibrating", samples->size(), options.showProgress};
   std::vector<qopt_tensor> out(numOutputs);
   for (size_t i = 0; i < samples->size(); ++i) {
@@ -384,6 +505,15 @@ LogicalResult runCalibration(ModuleOp module, const CalibrationOptions &options,
         s.addChannels(static_cast<const float *>(t.data),
                       std::vector<int64_t>(t.shape, t.shape + t.rank));
     }
+    for (size_t l = 0; finite && l < layers.size(); ++l) {
+      const qopt_tensor &t = out[layerOutput[l]];
+      if (!layers[l].hessian.add(static_cast<const float *>(t.data),
+                                 std::vector<int64_t>(t.shape, t.shape + t.rank))) {
+        error = label + ": the input of layer " + describeLocation(layers[l].op->getLoc()) +
+                " has an unexpected shape";
+        return failure();
+      }
+    }
     for (qopt_tensor &t : out)
       if (t.data)
         api.free(t.data);
@@ -395,6 +525,61 @@ LogicalResult runCalibration(ModuleOp module, const CalibrationOptions &options,
   }
   stats.samples = samples->size();
   stats.modelFingerprint = modelFingerprint(module);
+  ProgressBar rounding{"rounding weights (GPTQ)", layers.size(), options.showProgress};
+  for (size_t l = 0; l < layers.size(); ++l) {
+    RoundableLayer &layer = layers[l];
+    std::vector<double> w = weightMatrix(layer);
+    if (w.empty()) {
+      error = "cannot read the weights of " + describeLocation(layer.op->getLoc());
+      return failure();
+    }
+    layer.hessian.finish();
+    stats.weights[layer.key] = quant::gptqRound(w, layer.rows, layer.cols, layer.hessian,
+                                                options.perTensorWeights);
+    rounding.update(l + 1);
+  }
+  return success();
+}
+
+LogicalResult applyRoundedWeights(ModuleOp module, const quant::CalibrationStats &stats,
+                                  bool perTensorWeights, ArrayRef<std::string> keepFloat,
+                                  std::string &error) {
+  if (stats.weights.empty()) {
+    error = "the statistics hold no GPTQ-rounded weights (they were computed with "
+            "--weight-rounding=nearest); calibrate again";
+    return failure();
+  }
+  for (RoundableLayer &layer : roundableLayers(module, keepFloat)) {
+    auto it = stats.weights.find(layer.key);
+    if (it == stats.weights.end())
+      continue;
+    const quant::RoundedWeights &r = it->second;
+    if (r.rows != layer.rows || r.cols != layer.cols) {
+      error = "the rounded weights of layer '" + layer.key + "' have shape " +
+              std::to_string(r.rows) + "x" + std::to_string(r.cols) + ", the model's " +
+              std::to_string(layer.rows) + "x" + std::to_string(layer.cols) +
+              "; calibrate again";
+      return failure();
+    }
+    if (r.perTensor != perTensorWeights) {
+      error = std::string("the weights were rounded ") +
+              (r.perTensor ? "per tensor" : "per channel") + ", this compilation quantizes them " +
+              (perTensorWeights ? "per tensor" : "per channel") +
+              " (--per-tensor-weights); calibrate again";
+      return failure();
+    }
+    std::vector<float> values(size_t(r.rows * r.cols));
+    for (int64_t row = 0; row < r.rows; ++row)
+      for (int64_t c = 0; c < r.cols; ++c)
+        values[layer.transposed ? c * r.rows + row : row * r.cols + c] =
+            float(double(r.codes[row * r.cols + c]) * r.scaleOf(row));
+    auto type = cast<RankedTensorType>(layer.weight.getType());
+    OpBuilder b(layer.op);
+    Value w = ConstantOp::create(
+        b, layer.weight.getLoc(),
+        quantutil::largeAsResource(DenseElementsAttr::get(type, ArrayRef(values)), "gptq"));
+    layer.op->setOperand(1, w);
+  }
   return success();
 }
 

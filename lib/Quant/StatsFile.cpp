@@ -1,6 +1,7 @@
 //===- StatsFile.cpp - calibration statistics on disk ---------------------===//
 #include "qopt/Quant/StatsFile.h"
 
+#include "llvm/Support/Base64.h"
 #include "llvm/Support/FileSystem.h"
 
 #include "llvm/Support/JSON.h"
@@ -42,6 +43,18 @@ bool writeStatsFile(const std::string &path, const CalibrationStats &stats,
                     {"model", stats.modelFingerprint},
                     {"samples", int64_t(stats.samples)},
                     {"tensors", std::move(tensors)}};
+  if (!stats.weights.empty()) {
+    json::Array weights;
+    for (const auto &[layer, r] : stats.weights)
+      weights.push_back(json::Object{
+          {"layer", layer},
+          {"rows", r.rows},
+          {"cols", r.cols},
+          {"per_tensor", r.perTensor},
+          {"scales", json::Array(r.scales)},
+          {"codes", encodeBase64(ArrayRef<int8_t>(r.codes))}});
+    root["weights"] = std::move(weights);
+  }
   SmallString<256> tmp;
   if (auto ec = sys::fs::createUniqueFile(path + ".tmp-%%%%%%", tmp)) {
     error = "cannot write next to " + path + ": " + ec.message();
@@ -136,6 +149,49 @@ bool readStatsFile(const std::string &path, CalibrationStats &stats,
       t.channelMax.push_back(*hi);
     }
     stats.tensors.emplace(id->str(), std::move(t));
+  }
+  stats.weights.clear();
+  if (const json::Value *wv = root->get("weights")) {
+    const json::Array *weights = wv->getAsArray();
+    if (!weights)
+      return bad("'weights' is not an array");
+    for (const json::Value &v : *weights) {
+      const json::Object *o = v.getAsObject();
+      std::optional<StringRef> layer = o ? o->getString("layer") : std::nullopt;
+      std::optional<int64_t> rows = o ? o->getInteger("rows") : std::nullopt,
+                             cols = o ? o->getInteger("cols") : std::nullopt;
+      std::optional<bool> perTensor = o ? o->getBoolean("per_tensor") : std::nullopt;
+      const json::Array *scales = o ? o->getArray("scales") : nullptr;
+      std::optional<StringRef> codes = o ? o->getString("codes") : std::nullopt;
+      auto malformed = [&] {
+        return bad("malformed rounded weights for layer '" + layer.value_or("?") + "'");
+      };
+      if (!layer || !rows || !cols || !perTensor || !scales || !codes || *rows <= 0 ||
+          *cols <= 0 || scales->size() != size_t(*perTensor ? 1 : *rows))
+        return malformed();
+      RoundedWeights r;
+      r.rows = *rows;
+      r.cols = *cols;
+      r.perTensor = *perTensor;
+      for (const json::Value &s : *scales) {
+        std::optional<double> d = s.getAsNumber();
+        if (!d || !(*d > 0))
+          return malformed();
+        r.scales.push_back(*d);
+      }
+      std::vector<char> bytes;
+      if (Error e = decodeBase64(*codes, bytes)) {
+        consumeError(std::move(e));
+        return malformed();
+      }
+      if (bytes.size() != size_t(*rows * *cols))
+        return malformed();
+      r.codes.assign(bytes.begin(), bytes.end());
+      for (int8_t c : r.codes)
+        if (c < -127)
+          return malformed();
+      stats.weights.emplace(layer->str(), std::move(r));
+    }
   }
   return true;
 }

@@ -97,6 +97,11 @@ static cl::opt<bool> perChannelDepthwise(
     cl::desc("Quantize depthwise Conv inputs per channel (default: per tensor, like every "
              "activation)"),
     cl::cat(quantCategory));
+static cl::opt<std::string> weightRounding(
+    "weight-rounding",
+    cl::desc("How weights are rounded to int8: gptq (default; minimises each layer's "
+             "output error on the calibration data, Frantar et al.) or nearest"),
+    cl::init("gptq"), cl::cat(quantCategory));
 static cl::list<std::string>
     keepFloat("keep-float",
               cl::desc("ONNX node names or op types (e.g. Conv) to leave in float"),
@@ -311,6 +316,11 @@ int main(int argc, char **argv) {
              << "\n";
       return 1;
     }
+    if (weightRounding != "gptq" && weightRounding != "nearest") {
+      errs() << "qoptc: --weight-rounding must be gptq or nearest\n";
+      return 1;
+    }
+    bool gptq = weightRounding == "gptq";
     progress.step("inserting observers");
     {
       mlir::PassManager pm(&context);
@@ -330,8 +340,9 @@ int main(int argc, char **argv) {
     qopt::quant::CalibrationStats stats;
     report.method = qopt::quant::rangeMethodName(*range);
     report.activationType = activationType;
-    report.weightGranularity = perTensorWeights ? "i8 symmetric per-tensor"
-                                                : "i8 symmetric per-channel";
+    report.weightGranularity = std::string(perTensorWeights ? "i8 symmetric per-tensor"
+                                                            : "i8 symmetric per-channel") +
+                               (gptq ? ", rounded by GPTQ" : ", rounded to nearest");
     if (!loadStats.empty()) {
       progress.step("reading calibration statistics " + loadStats);
       if (!qopt::quant::readStatsFile(loadStats, stats, error)) {
@@ -345,6 +356,9 @@ int main(int argc, char **argv) {
       co.maxSamples = calibSamples;
       co.showProgress = !quiet;
       co.compile = copts;
+      co.roundWeights = gptq;
+      co.perTensorWeights = perTensorWeights;
+      co.keepFloat.assign(keepFloat.begin(), keepFloat.end());
       if (failed(qopt::runCalibration(*module, co, stats, error,
                                       reportPath.empty() ? nullptr : &floatLibrary))) {
         errs() << "qoptc: calibration: " << error << "\n";
@@ -358,7 +372,10 @@ int main(int argc, char **argv) {
         progress.step("wrote calibration statistics " + saveStats);
       }
     }
-    if (failed(qopt::attachStatistics(*module, stats, error))) {
+    if (failed(qopt::attachStatistics(*module, stats, error)) ||
+        (gptq && failed(qopt::applyRoundedWeights(
+                     *module, stats, perTensorWeights,
+                     std::vector<std::string>(keepFloat.begin(), keepFloat.end()), error)))) {
       errs() << "qoptc: " << (loadStats.empty() ? "" : loadStats + ": ") << error << "\n";
       return 1;
     }
@@ -409,6 +426,7 @@ int main(int argc, char **argv) {
       }
     }
   } else if (!saveStats.empty() || calibSamples || calibMethod != "minmax" ||
+             weightRounding.getNumOccurrences() ||
              activationType != "u8" || perTensorWeights || perChannelDepthwise ||
              (!keepFloat.empty() && !preQuantized) || !reportPath.empty() ||
              !qdqOutput.empty()) {

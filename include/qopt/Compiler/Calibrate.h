@@ -32,6 +32,13 @@ struct CalibrationOptions {
   size_t maxSamples = 0;
   bool showProgress = true;
   CompileOptions compile;
+  /// Also accumulate each quantized layer's input Hessian and round its
+  /// weights with GPTQ (into CalibrationStats::weights).
+  bool roundWeights = false;
+  /// Weight granularity the rounding must produce (--per-tensor-weights).
+  bool perTensorWeights = false;
+  /// Layers left in float (--keep-float) are not rounded.
+  std::vector<std::string> keepFloat;
 };
 
 /// Fingerprint of a model with observers: observer ids and types and the
@@ -54,6 +61,18 @@ llvm::LogicalResult runCalibration(mlir::ModuleOp module,
 llvm::LogicalResult attachStatistics(mlir::ModuleOp module,
                                      const quant::CalibrationStats &stats,
                                      std::string &error);
+
+/// Replaces the weights of every layer in `stats.weights` by their
+/// GPTQ-rounded values (code · scale, which quantize to the same codes).
+/// Layers are keyed by their order among the layers GPTQ can round (a
+/// Conv/MatMul/Gemm with constant weights and an observed input) and their
+/// ONNX node name. Fails if the statistics hold no rounded weights or were
+/// rounded for another weight granularity.
+llvm::LogicalResult applyRoundedWeights(mlir::ModuleOp module,
+                                        const quant::CalibrationStats &stats,
+                                        bool perTensorWeights,
+                                        llvm::ArrayRef<std::string> keepFloat,
+                                        std::string &error);
 
 /// The samples of a calibration set, read one at a time.
 struct CalibrationSamples {

@@ -6,8 +6,12 @@
 //   {"format": "qopt-calibration-stats", "version": 1,
 //    "model": "<fingerprint>", "samples": N,
 //    "tensors": [{"id", "min", "max", "count", "range", "bins",
-//                 "first", "counts": [...]}]}
+//                 "first", "counts": [...]}],
+//    "weights": [{"layer", "rows", "cols", "per_tensor", "scales": [...],
+//                 "codes": "<base64 int8>"}]}
 //
+// `weights` (optional) holds the GPTQ-rounded weights of each layer
+// (--weight-rounding=gptq), keyed like CalibrationStats::weights.
 // `counts` holds the histogram from bin `first` up to its last non-empty bin.
 // Files are written to a temporary and renamed, so an interrupted run leaves
 // the previous file intact.
@@ -17,6 +21,7 @@
 #define QOPT_QUANT_STATSFILE_H
 
 #include "qopt/Quant/Calibration.h"
+#include "qopt/Quant/Gptq.h"
 
 #include <map>
 #include <string>
@@ -29,6 +34,9 @@ struct CalibrationStats {
   std::string modelFingerprint;
   uint64_t samples = 0;
   std::map<std::string, TensorStats> tensors;
+  /// Weights rounded with GPTQ, by layer key (see gptqLayerKey); empty when
+  /// calibration did not round weights.
+  std::map<std::string, RoundedWeights> weights;
 };
 
 bool writeStatsFile(const std::string &path, const CalibrationStats &stats,

@@ -1,0 +1,50 @@
+"""Checks the GPTQ-rounded weights in a calibration statistics file against
+the model's float weights: shapes, per-row scales (max|w| / 127), code range,
+and how many codes differ from nearest rounding.
+
+  gptq_check.py stats.json model.onnx
+"""
+import base64
+import json
+import sys
+
+import numpy as np
+import onnx
+from onnx import numpy_helper
+
+stats = json.load(open(sys.argv[1]))
+model = onnx.load(sys.argv[2])
+inits = {i.name: numpy_helper.to_array(i) for i in model.graph.initializer}
+weights = {}
+bn_of = {n.input[0]: n for n in model.graph.node if n.op_type == "BatchNormalization"}
+for n in model.graph.node:
+    if n.op_type == "Conv":
+        w = inits[n.input[1]]
+        bn = bn_of.get(n.output[0])
+        if bn is not None:  # qopt folds BatchNormalization into the Conv
+            eps = next((a.f for a in bn.attribute if a.name == "epsilon"), 1e-5)
+            gamma, var = inits[bn.input[1]], inits[bn.input[4]]
+            w = (w * (gamma / np.sqrt(var + eps)).reshape(-1, 1, 1, 1)).astype(np.float32)
+        weights[n.name] = w.reshape(w.shape[0], -1)
+    elif n.op_type == "Gemm":
+        w = inits[n.input[1]]
+        trans_b = any(a.name == "transB" and a.i for a in n.attribute)
+        weights[n.name] = w if trans_b else w.T
+    elif n.op_type == "MatMul" and n.input[1] in inits:
+        weights[n.name] = inits[n.input[1]].T
+
+layers, differ, ok = [], 0, True
+for e in stats["weights"]:
+    name = e["layer"].split(":", 1)[1]
+    w = weights[name].astype(np.float64)
+    codes = np.frombuffer(base64.b64decode(e["codes"]), np.int8).reshape(e["rows"], e["cols"])
+    scales = np.array(e["scales"])
+    ok &= w.shape == codes.shape
+    ok &= np.allclose(scales, np.abs(w).max(1) / 127, rtol=1e-6)
+    ok &= bool((np.abs(codes).max(1) == 127).all())
+    nearest = np.clip(np.round(w / scales[:, None]), -127, 127)
+    differ += int((codes != nearest).sum())
+    gran = "per-tensor" if e["per_tensor"] else "per-channel"
+    layers.append(f"{e['layer']} {e['rows']}x{e['cols']} {gran}")
+print(f"{len(layers)} layers: {', '.join(layers)}; codes in [-127, 127], "
+      f"{'every row reaches 127' if ok else 'MISMATCH'}; {differ} codes differ from nearest rounding")
