@@ -42,32 +42,35 @@
 
 using namespace llvm;
 
+static cl::OptionCategory compileCategory("Compilation");
 static cl::opt<std::string> inputFile(cl::Positional, cl::desc("<model.onnx|model.mlir>"),
-                                      cl::Required);
-static cl::opt<std::string> outputFile("o", cl::desc("Output file"),
-                                       cl::value_desc("filename"));
+                                      cl::Required, cl::cat(compileCategory));
+static cl::opt<std::string> outputFile("o", cl::desc("Output file"), cl::value_desc("filename"),
+                                       cl::cat(compileCategory));
 static cl::list<std::string>
     inputShapes("input-shape",
                 cl::desc("Static shape for a graph input: name=d0,d1,... (? for dynamic)"),
-                cl::value_desc("name=dims"));
+                cl::value_desc("name=dims"), cl::cat(compileCategory));
 static cl::opt<unsigned> optLevel("O", cl::desc("Optimization level (0-3)"), cl::Prefix,
-                                  cl::init(2));
+                                  cl::init(2), cl::cat(compileCategory));
 enum class Emit { Mlir, Lowered, Llvm, Obj, So };
-static cl::opt<Emit> emit(
-    "emit", cl::desc("Stop at a stage"), cl::init(Emit::So),
-    cl::values(clEnumValN(Emit::Mlir, "mlir", "qopt dialect after import cleanup"),
-               clEnumValN(Emit::Lowered, "lowered", "MLIR in the LLVM dialect"),
-               clEnumValN(Emit::Llvm, "llvm", "optimized LLVM IR (.ll)"),
-               clEnumValN(Emit::Obj, "obj", "native object file"),
-               clEnumValN(Emit::So, "so", "shared library with the C ABI (default)")));
-static cl::opt<std::string> targetCPU("target-cpu",
-                                      cl::desc("LLVM CPU name (default: native)"),
-                                      cl::init("native"));
+static cl::opt<Emit>
+    emit("emit", cl::desc("Stop at a stage"), cl::init(Emit::So),
+         cl::values(clEnumValN(Emit::Mlir, "mlir", "qopt dialect after import cleanup"),
+                    clEnumValN(Emit::Lowered, "lowered", "MLIR in the LLVM dialect"),
+                    clEnumValN(Emit::Llvm, "llvm", "optimized LLVM IR (.ll)"),
+                    clEnumValN(Emit::Obj, "obj", "native object file"),
+                    clEnumValN(Emit::So, "so", "shared library with the C ABI (default)")),
+         cl::cat(compileCategory));
+static cl::opt<std::string> targetCPU("target-cpu", cl::desc("LLVM CPU name (default: native)"),
+                                      cl::init("native"), cl::cat(compileCategory));
 static cl::opt<std::string> targetFeatures("target-features",
-                                           cl::desc("Extra LLVM target features"));
-static cl::opt<bool> quiet("quiet", cl::desc("No progress output"));
+                                           cl::desc("Extra LLVM target features"),
+                                           cl::cat(compileCategory));
+static cl::opt<bool> quiet("quiet", cl::desc("No progress output"), cl::cat(compileCategory));
 static cl::opt<bool> noOnnxInference("no-onnx-shape-inference",
-                                     cl::desc("Skip ONNX's own shape inference"));
+                                     cl::desc("Skip ONNX's own shape inference"),
+                                     cl::cat(compileCategory));
 
 static cl::OptionCategory quantCategory("INT8 quantization");
 static cl::opt<std::string>
@@ -94,9 +97,9 @@ static cl::opt<bool> perTensorWeights("per-tensor-weights",
                                       cl::cat(quantCategory));
 static cl::opt<bool> perChannelDepthwise(
     "per-channel-depthwise",
-    cl::desc("Quantize depthwise Conv inputs per channel (default: per tensor, like every "
-             "activation)"),
-    cl::cat(quantCategory));
+    cl::desc("Quantize depthwise Conv inputs per channel (default: on; "
+             "--per-channel-depthwise=false quantizes them per tensor, like every activation)"),
+    cl::init(true), cl::cat(quantCategory));
 static cl::opt<std::string> weightRounding(
     "weight-rounding",
     cl::desc("How weights are rounded to int8: gptq (default; minimises each layer's "
@@ -187,6 +190,24 @@ int main(int argc, char **argv) {
   mlir::registerMLIRContextCLOptions();
   mlir::registerPassManagerCLOptions();
   qopt::registerCompilerPasses();
+  // --help lists qoptc's own options and the MLIR debugging ones users need;
+  // LLVM's backend options stay usable but out of sight (--help-hidden).
+  static cl::OptionCategory debugCategory("MLIR debugging");
+  auto &all = cl::getRegisteredOptions();
+  for (auto &[name, option] : all)
+    if (!llvm::is_contained(option->Categories, &compileCategory) &&
+        !llvm::is_contained(option->Categories, &quantCategory) &&
+        option->getOptionHiddenFlag() == cl::NotHidden)
+      option->setHiddenFlag(cl::Hidden);
+  for (StringRef name : {"mlir-print-ir-after-all", "mlir-print-ir-before-all",
+                         "mlir-print-ir-after-failure", "mlir-timing",
+                         "mlir-pass-statistics", "mlir-print-debuginfo"}) {
+    auto it = all.find(name);
+    if (it == all.end())
+      continue;
+    it->second->setHiddenFlag(cl::NotHidden);
+    it->second->addCategory(debugCategory);
+  }
   cl::ParseCommandLineOptions(argc, argv, "qopt compiler: ONNX → shared library\n");
   if (optLevel > 3) {
     errs() << "qoptc: -O must be 0-3\n";
@@ -426,10 +447,9 @@ int main(int argc, char **argv) {
       }
     }
   } else if (!saveStats.empty() || calibSamples || calibMethod != "minmax" ||
-             weightRounding.getNumOccurrences() ||
-             activationType != "u8" || perTensorWeights || perChannelDepthwise ||
-             (!keepFloat.empty() && !preQuantized) || !reportPath.empty() ||
-             !qdqOutput.empty()) {
+             weightRounding.getNumOccurrences() || activationType != "u8" || perTensorWeights ||
+             perChannelDepthwise.getNumOccurrences() || (!keepFloat.empty() && !preQuantized) ||
+             !reportPath.empty() || !qdqOutput.empty()) {
     errs() << "qoptc: quantization options need --calib or --load-calib-stats\n";
     return 1;
   }
