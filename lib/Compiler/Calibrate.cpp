@@ -250,10 +250,13 @@ std::vector<RoundableLayer> roundableLayers(ModuleOp module, ArrayRef<std::strin
     int64_t rows = 0, cols = 0;
     bool transposed = false;
     if (auto conv = dyn_cast<ConvOp>(op)) {
+      // Input channels: group x the weight's; a static input dimension must
+      // agree (a dynamic one is checked on each observed input).
       int64_t group = int64_t(conv.getGroup());
-      if (wType.getRank() != 4 || xType.getRank() != 4 || xType.isDynamicDim(1) ||
-          conv.getAutoPad() != "NOTSET" || group <= 0 || xType.getDimSize(1) % group != 0 ||
-          wType.getDimSize(0) % group != 0 || xType.getDimSize(1) / group != wType.getDimSize(1))
+      int64_t channels = group * (wType.getRank() == 4 ? wType.getDimSize(1) : 0);
+      if (wType.getRank() != 4 || xType.getRank() != 4 || conv.getAutoPad() != "NOTSET" ||
+          group <= 0 || wType.getDimSize(0) % group != 0 || channels <= 0 ||
+          (!xType.isDynamicDim(1) && xType.getDimSize(1) != channels))
         return;
       std::optional<ArrayRef<int64_t>> pads = conv.getPads();
       if (pads && pads->size() != 4)
@@ -261,7 +264,7 @@ std::vector<RoundableLayer> roundableLayers(ModuleOp module, ArrayRef<std::strin
       std::array<int64_t, 4> p{0, 0, 0, 0};
       if (pads)
         std::copy(pads->begin(), pads->end(), p.begin());
-      h = quant::LayerHessian::conv(xType.getDimSize(1), group,
+      h = quant::LayerHessian::conv(channels, group,
                                     {wType.getDimSize(2), wType.getDimSize(3)},
                                     pairOr(conv.getStrides(), 1), p,
                                     pairOr(conv.getDilations(), 1));
