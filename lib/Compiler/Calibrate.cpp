@@ -409,13 +409,8 @@ LogicalResult runCalibration(ModuleOp module, const CalibrationOptions &options,
   OwningOpRef<ModuleOp> instrumented = module.clone();
   // GPTQ reads each rounded layer's input: the observed tensor it consumes.
   std::vector<RoundableLayer> layers;
-  std::vector<std::string> layerOutputName;
-  if (options.roundWeights) {
+  if (options.roundWeights)
     layers = roundableLayers(module, options.keepFloat);
-    for (RoundableLayer &l : layers)
-      layerOutputName.push_back("qopt.observe:" +
-                                l.input.getDefiningOp<ObserverOp>().getId().str());
-  }
   {
     PassManager pm(module.getContext());
     pm.addNestedPass<func::FuncOp>(createExposeObservers());
@@ -470,17 +465,12 @@ LogicalResult runCalibration(ModuleOp module, const CalibrationOptions &options,
   for (auto &[index, id] : observed)
     stats.tensors.emplace(id, quant::TensorStats());
   // The output carrying each rounded layer's input.
+  std::map<std::string, size_t> outputOf;
+  for (auto &[index, id] : observed)
+    outputOf.emplace(id, index);
   std::vector<size_t> layerOutput;
-  for (const std::string &name : layerOutputName) {
-    size_t i = 0;
-    while (i < numOutputs && api.outputName(model, i) != name)
-      ++i;
-    if (i == numOutputs) {
-      error = "internal error: the calibration model has no output '" + name + "'";
-      return failure();
-    }
-    layerOutput.push_back(i);
-  }
+  for (const RoundableLayer &l : layers)
+    layerOutput.push_back(outputOf.at(l.input.getDefiningOp<ObserverOp>().getId().str()));
   ProgressBar bar{"calibrating", samples->size(), options.showProgress};
   std::vector<qopt_tensor> out(numOutputs);
   for (size_t i = 0; i < samples->size(); ++i) {

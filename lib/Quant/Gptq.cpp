@@ -7,10 +7,6 @@
 
 namespace qopt::quant {
 
-namespace {
-constexpr int64_t kCodeMax = 127;
-} // namespace
-
 LayerHessian LayerHessian::conv(int64_t channels, int64_t group, std::array<int64_t, 2> kernel,
                                 std::array<int64_t, 2> strides, std::array<int64_t, 4> pads,
                                 std::array<int64_t, 2> dilations) {
@@ -162,12 +158,12 @@ double rowScale(const std::vector<double> &w, int64_t begin, int64_t end) {
   double amax = 0;
   for (int64_t i = begin; i < end; ++i)
     amax = std::max(amax, std::fabs(w[i]));
-  return symmetricParams(amax, -kCodeMax, kCodeMax).scale;
+  return weightScale(amax);
 }
 
 int8_t roundCode(double v, double scale) {
   double q = roundHalfEven(v / scale);
-  return int8_t(std::isnan(q) ? 0 : std::clamp<double>(q, -kCodeMax, kCodeMax));
+  return int8_t(std::isnan(q) ? 0 : std::clamp<double>(q, -kWeightMax, kWeightMax));
 }
 
 } // namespace
@@ -245,7 +241,7 @@ RoundedWeights gptqRound(const std::vector<double> &w, int64_t rows, int64_t col
       for (int64_t i = 0; i < perGroup; ++i) {
         int64_t row = r0 + i;
         double s = r.scaleOf(row), v = work[i * cols + j];
-        int8_t q = pinned[row] == j ? int8_t(w[row * cols + j] < 0 ? -kCodeMax : kCodeMax)
+        int8_t q = pinned[row] == j ? int8_t(w[row * cols + j] < 0 ? -kWeightMax : kWeightMax)
                                     : roundCode(v, s);
         r.codes[row * cols + j] = q;
         double e = (v - double(q) * s) / ujj;

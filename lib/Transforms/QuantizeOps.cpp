@@ -33,8 +33,7 @@ using namespace qopt::quantutil;
 
 namespace {
 
-/// Storage range of weights: symmetric i8 without -128.
-constexpr int64_t kWeightMax = 127;
+using qopt::quant::kWeightMax;
 
 struct Options {
   bool perTensorWeights = false;
@@ -124,7 +123,7 @@ SmallVector<double> weightScales(ArrayRef<double> w, ArrayRef<int64_t> shape,
   }
   SmallVector<double> scales;
   for (double a : amax)
-    scales.push_back(qopt::quant::symmetricParams(a, -kWeightMax, kWeightMax).scale);
+    scales.push_back(qopt::quant::weightScale(a));
   return scales;
 }
 

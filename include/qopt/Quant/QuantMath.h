@@ -58,6 +58,16 @@ QuantParams asymmetricParams(double lo, double hi, int64_t qmin, int64_t qmax);
 /// with scale amax / qmax.
 QuantParams symmetricParams(double amax, int64_t qmin, int64_t qmax);
 
+/// Storage range of weights: symmetric i8 without -128 ([-kWeightMax, kWeightMax]).
+constexpr int64_t kWeightMax = 127;
+
+/// Scale of a symmetric weight quantizer for weights of largest magnitude
+/// `amax`: the one rule both qopt-quantize-ops and GPTQ rounding use, so
+/// GPTQ's codes quantize back to themselves.
+inline double weightScale(double amax) {
+  return symmetricParams(amax, -kWeightMax, kWeightMax).scale;
+}
+
 /// i32 bias of a float bias value for an accumulator of scale sx * sw
 /// (saturated to the i32 range).
 int64_t quantizeBias(double bias, double accScale);
