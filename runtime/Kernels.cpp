@@ -15,6 +15,8 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "Threads.h"
+
 #if defined(__x86_64__)
 #include <immintrin.h>
 #endif
@@ -99,37 +101,47 @@ Kernel pickKernel() {
   return kernelGeneric;
 }
 
-/// C += A*B with unit inner strides.
-void gemmPacked(int64_t m, int64_t n, int64_t k, const float *a, int64_t lda,
-                const float *b, int64_t ldb, float *c, int64_t ldc) {
-  static const Kernel kernel = pickKernel();
+/// C[:, jc:jc+nc] += A * B[:, jc:jc+nc] with unit inner strides.
+void gemmColumns(Kernel kernel, int64_t m, int64_t jc, int64_t nc, int64_t k,
+                 const float *a, int64_t lda, const float *b, int64_t ldb, float *c,
+                 int64_t ldc) {
   float *bp = static_cast<float *>(std::aligned_alloc(64, KC * NC * sizeof(float)));
   float *ap = static_cast<float *>(std::aligned_alloc(64, MC * KC * sizeof(float)));
   alignas(64) float tile[MR * NR];
-  for (int64_t jc = 0; jc < n; jc += NC) {
-    int64_t nc = std::min(NC, n - jc);
-    for (int64_t pc = 0; pc < k; pc += KC) {
-      int64_t kc = std::min(KC, k - pc);
-      packB(b + pc * ldb + jc, ldb, kc, nc, bp);
-      for (int64_t ic = 0; ic < m; ic += MC) {
-        int64_t mc = std::min(MC, m - ic);
-        packA(a + ic * lda + pc, lda, mc, kc, ap);
-        for (int64_t jr = 0; jr < nc; jr += NR) {
-          int64_t cols = std::min(NR, nc - jr);
-          for (int64_t ir = 0; ir < mc; ir += MR) {
-            int64_t rows = std::min(MR, mc - ir);
-            kernel(kc, ap + ir * kc, bp + jr * kc, tile);
-            float *cblk = c + (ic + ir) * ldc + jc + jr;
-            for (int64_t r = 0; r < rows; ++r)
-              for (int64_t q = 0; q < cols; ++q)
-                cblk[r * ldc + q] += tile[r * NR + q];
-          }
+  for (int64_t pc = 0; pc < k; pc += KC) {
+    int64_t kc = std::min(KC, k - pc);
+    packB(b + pc * ldb + jc, ldb, kc, nc, bp);
+    for (int64_t ic = 0; ic < m; ic += MC) {
+      int64_t mc = std::min(MC, m - ic);
+      packA(a + ic * lda + pc, lda, mc, kc, ap);
+      for (int64_t jr = 0; jr < nc; jr += NR) {
+        int64_t cols = std::min(NR, nc - jr);
+        for (int64_t ir = 0; ir < mc; ir += MR) {
+          int64_t rows = std::min(MR, mc - ir);
+          kernel(kc, ap + ir * kc, bp + jr * kc, tile);
+          float *cblk = c + (ic + ir) * ldc + jc + jr;
+          for (int64_t r = 0; r < rows; ++r)
+            for (int64_t q = 0; q < cols; ++q)
+              cblk[r * ldc + q] += tile[r * NR + q];
         }
       }
     }
   }
   std::free(ap);
   std::free(bp);
+}
+
+/// C += A*B with unit inner strides; threads take column chunks of C.
+void gemmPacked(int64_t m, int64_t n, int64_t k, const float *a, int64_t lda,
+                const float *b, int64_t ldb, float *c, int64_t ldc) {
+  static const Kernel kernel = pickKernel();
+  int threads = qopt::rt::threadsFor(double(m) * double(n) * double(k));
+  int64_t per = (n + threads - 1) / threads;
+  int64_t nc = std::clamp<int64_t>((per + NR - 1) / NR * NR, NR, NC);
+  int64_t chunks = (n + nc - 1) / nc;
+#pragma omp parallel for num_threads(threads) schedule(static)
+  for (int64_t ci = 0; ci < chunks; ++ci)
+    gemmColumns(kernel, m, ci * nc, std::min(nc, n - ci * nc), k, a, lda, b, ldb, c, ldc);
 }
 
 } // namespace
@@ -166,50 +178,64 @@ extern "C" void qopt_matmul_f32(float *, float *aBase, int64_t aOff, int64_t m,
 namespace {
 
 /// out[n,c,oh,ow] += sum_{kh,kw} in[n,c,oh*sh+kh*dh, ow*sw+kw*dw] * w[c,kh,kw]
-/// on dense row-major buffers (input already padded). The innermost loop runs
-/// along the output row so that it vectorizes.
-template <int SW>
+/// on dense row-major buffers (input already padded), for one (n, c) plane.
+/// The innermost loop runs along the output row so that it vectorizes;
+/// integer inputs are widened to the accumulator type.
+template <int SW, typename TIn, typename TAcc>
 __attribute__((always_inline)) inline void
-dwconvRows(const float *in, const float *w, float *out, int64_t n, int64_t c,
-           int64_t ih, int64_t iw, int64_t kh, int64_t kw, int64_t oh, int64_t ow,
-           int64_t sh, int64_t sw, int64_t dh, int64_t dw) {
+dwconvPlane(const TIn *src, const TIn *flt, TAcc *dst, int64_t iw, int64_t kh, int64_t kw,
+            int64_t oh, int64_t ow, int64_t sh, int64_t sw, int64_t dh, int64_t dw) {
   const int64_t stepW = SW > 0 ? SW : sw;
-  for (int64_t b = 0; b < n; ++b)
-    for (int64_t ch = 0; ch < c; ++ch) {
-      const float *src = in + (b * c + ch) * ih * iw;
-      const float *flt = w + ch * kh * kw;
-      float *dst = out + (b * c + ch) * oh * ow;
-      for (int64_t y = 0; y < oh; ++y) {
-        float *row = dst + y * ow;
-        for (int64_t i = 0; i < kh; ++i) {
-          const float *srow = src + (y * sh + i * dh) * iw;
-          for (int64_t j = 0; j < kw; ++j) {
-            const float wv = flt[i * kw + j];
-            const float *s = srow + j * dw;
-            for (int64_t x = 0; x < ow; ++x)
-              row[x] += wv * s[x * stepW];
-          }
-        }
+  for (int64_t y = 0; y < oh; ++y) {
+    TAcc *row = dst + y * ow;
+    for (int64_t i = 0; i < kh; ++i) {
+      const TIn *srow = src + (y * sh + i * dh) * iw;
+      for (int64_t j = 0; j < kw; ++j) {
+        const TAcc wv = TAcc(flt[i * kw + j]);
+        const TIn *s = srow + j * dw;
+        for (int64_t x = 0; x < ow; ++x)
+          row[x] += wv * TAcc(s[x * stepW]);
       }
     }
+  }
 }
 
-__attribute__((target("avx2,fma"))) void
-dwconvAvx2(const float *in, const float *w, float *out, int64_t n, int64_t c,
-           int64_t ih, int64_t iw, int64_t kh, int64_t kw, int64_t oh, int64_t ow,
-           int64_t sh, int64_t sw, int64_t dh, int64_t dw) {
-  if (sw == 1)
-    dwconvRows<1>(in, w, out, n, c, ih, iw, kh, kw, oh, ow, sh, sw, dh, dw);
-  else if (sw == 2)
-    dwconvRows<2>(in, w, out, n, c, ih, iw, kh, kw, oh, ow, sh, sw, dh, dw);
-  else
-    dwconvRows<0>(in, w, out, n, c, ih, iw, kh, kw, oh, ow, sh, sw, dh, dw);
+template <typename TIn, typename TAcc>
+__attribute__((always_inline)) inline void
+dwconvPlanes(const TIn *in, const TIn *w, TAcc *out, int64_t n, int64_t c, int64_t ih,
+             int64_t iw, int64_t kh, int64_t kw, int64_t oh, int64_t ow, int64_t sh,
+             int64_t sw, int64_t dh, int64_t dw) {
+  int threads = qopt::rt::threadsFor(double(n * c) * double(oh * ow) * double(kh * kw));
+#pragma omp parallel for num_threads(threads) schedule(static)
+  for (int64_t p = 0; p < n * c; ++p) {
+    const TIn *src = in + p * ih * iw, *flt = w + (p % c) * kh * kw;
+    TAcc *dst = out + p * oh * ow;
+    if (sw == 1)
+      dwconvPlane<1>(src, flt, dst, iw, kh, kw, oh, ow, sh, sw, dh, dw);
+    else if (sw == 2)
+      dwconvPlane<2>(src, flt, dst, iw, kh, kw, oh, ow, sh, sw, dh, dw);
+    else
+      dwconvPlane<0>(src, flt, dst, iw, kh, kw, oh, ow, sh, sw, dh, dw);
+  }
 }
 
-void dwconvGeneric(const float *in, const float *w, float *out, int64_t n, int64_t c,
-                   int64_t ih, int64_t iw, int64_t kh, int64_t kw, int64_t oh,
-                   int64_t ow, int64_t sh, int64_t sw, int64_t dh, int64_t dw) {
-  dwconvRows<0>(in, w, out, n, c, ih, iw, kh, kw, oh, ow, sh, sw, dh, dw);
+#define QOPT_DW_ARGS(TIn, TAcc)                                                            \
+  const TIn *in, const TIn *w, TAcc *out, int64_t n, int64_t c, int64_t ih, int64_t iw,    \
+      int64_t kh, int64_t kw, int64_t oh, int64_t ow, int64_t sh, int64_t sw, int64_t dh,  \
+      int64_t dw
+#define QOPT_DW_PASS in, w, out, n, c, ih, iw, kh, kw, oh, ow, sh, sw, dh, dw
+
+template <typename TIn, typename TAcc>
+__attribute__((target("avx512f,avx512bw,avx512vl,fma"))) void
+dwconvAvx512(QOPT_DW_ARGS(TIn, TAcc)) {
+  dwconvPlanes(QOPT_DW_PASS);
+}
+template <typename TIn, typename TAcc>
+__attribute__((target("avx2,fma"))) void dwconvAvx2(QOPT_DW_ARGS(TIn, TAcc)) {
+  dwconvPlanes(QOPT_DW_PASS);
+}
+template <typename TIn, typename TAcc> void dwconvGeneric(QOPT_DW_ARGS(TIn, TAcc)) {
+  dwconvPlanes(QOPT_DW_PASS);
 }
 
 bool denseRowMajor(int64_t rank, const int64_t *sizes, const int64_t *strides) {
@@ -222,41 +248,62 @@ bool denseRowMajor(int64_t rank, const int64_t *sizes, const int64_t *strides) {
   return true;
 }
 
-} // namespace
-
-/// Called for linalg.depthwise_conv_2d_nchw_chw on buffers
-/// (qopt-matmul-microkernel): input [N,C,IH,IW], filter [C,KH,KW], output
-/// [N,C,OH,OW], each as func-to-llvm's expanded memref descriptor.
-extern "C" void qopt_dwconv2d_f32(
-    float *, float *inBase, int64_t inOff, int64_t n, int64_t c, int64_t ih,
-    int64_t iw, int64_t is0, int64_t is1, int64_t is2, int64_t is3, float *,
-    float *wBase, int64_t wOff, int64_t wc, int64_t kh, int64_t kw, int64_t ws0,
-    int64_t ws1, int64_t ws2, float *, float *outBase, int64_t outOff, int64_t on,
-    int64_t oc, int64_t oh, int64_t ow, int64_t os0, int64_t os1, int64_t os2,
-    int64_t os3, int64_t sh, int64_t sw, int64_t dh, int64_t dw) {
-  const float *in = inBase + inOff, *w = wBase + wOff;
-  float *out = outBase + outOff;
-  int64_t inSizes[4] = {n, c, ih, iw}, inStrides[4] = {is0, is1, is2, is3};
-  int64_t wSizes[3] = {wc, kh, kw}, wStrides[3] = {ws0, ws1, ws2};
-  int64_t oSizes[4] = {on, oc, oh, ow}, oStrides[4] = {os0, os1, os2, os3};
-  if (denseRowMajor(4, inSizes, inStrides) && denseRowMajor(3, wSizes, wStrides) &&
-      denseRowMajor(4, oSizes, oStrides)) {
-    static const bool avx2 =
-        __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-    (avx2 ? dwconvAvx2 : dwconvGeneric)(in, w, out, n, c, ih, iw, kh, kw, oh, ow,
-                                        sh, sw, dh, dw);
+/// The depthwise convolution on any strides: the vectorized planes for dense
+/// buffers, a plain loop nest otherwise.
+template <typename TIn, typename TAcc>
+void dwconv(const TIn *in, const int64_t *inSizes, const int64_t *is, const TIn *w,
+            const int64_t *wSizes, const int64_t *ws, TAcc *out, const int64_t *oSizes,
+            const int64_t *os, int64_t sh, int64_t sw, int64_t dh, int64_t dw) {
+  int64_t n = inSizes[0], c = inSizes[1], ih = inSizes[2], iw = inSizes[3];
+  int64_t kh = wSizes[1], kw = wSizes[2], oh = oSizes[2], ow = oSizes[3];
+  if (denseRowMajor(4, inSizes, is) && denseRowMajor(3, wSizes, ws) &&
+      denseRowMajor(4, oSizes, os)) {
+    static const int level = __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl")
+                                 ? 2
+                             : __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")
+                                 ? 1
+                                 : 0;
+    (level == 2   ? dwconvAvx512<TIn, TAcc>
+     : level == 1 ? dwconvAvx2<TIn, TAcc>
+                  : dwconvGeneric<TIn, TAcc>)(QOPT_DW_PASS);
     return;
   }
   for (int64_t b = 0; b < n; ++b)
     for (int64_t ch = 0; ch < c; ++ch)
       for (int64_t y = 0; y < oh; ++y)
         for (int64_t x = 0; x < ow; ++x) {
-          float acc = out[b * os0 + ch * os1 + y * os2 + x * os3];
+          TAcc acc = out[b * os[0] + ch * os[1] + y * os[2] + x * os[3]];
           for (int64_t i = 0; i < kh; ++i)
             for (int64_t j = 0; j < kw; ++j)
-              acc += in[b * is0 + ch * is1 + (y * sh + i * dh) * is2 +
-                        (x * sw + j * dw) * is3] *
-                     w[ch * ws0 + i * ws1 + j * ws2];
-          out[b * os0 + ch * os1 + y * os2 + x * os3] = acc;
+              acc += TAcc(in[b * is[0] + ch * is[1] + (y * sh + i * dh) * is[2] +
+                             (x * sw + j * dw) * is[3]]) *
+                     TAcc(w[ch * ws[0] + i * ws[1] + j * ws[2]]);
+          out[b * os[0] + ch * os[1] + y * os[2] + x * os[3]] = acc;
         }
 }
+#undef QOPT_DW_ARGS
+#undef QOPT_DW_PASS
+
+} // namespace
+
+/// Called for linalg.depthwise_conv_2d_nchw_chw on buffers
+/// (qopt-matmul-microkernel): input [N,C,IH,IW], filter [C,KH,KW], output
+/// [N,C,OH,OW], each as func-to-llvm's expanded memref descriptor.
+#define QOPT_DWCONV(NAME, TIn, TAcc)                                                       \
+  extern "C" void NAME(TIn *, TIn *inBase, int64_t inOff, int64_t n, int64_t c,            \
+                       int64_t ih, int64_t iw, int64_t is0, int64_t is1, int64_t is2,       \
+                       int64_t is3, TIn *, TIn *wBase, int64_t wOff, int64_t wc, int64_t kh, \
+                       int64_t kw, int64_t ws0, int64_t ws1, int64_t ws2, TAcc *,           \
+                       TAcc *outBase, int64_t outOff, int64_t on, int64_t oc, int64_t oh,   \
+                       int64_t ow, int64_t os0, int64_t os1, int64_t os2, int64_t os3,      \
+                       int64_t sh, int64_t sw, int64_t dh, int64_t dw) {                    \
+    int64_t inSizes[4] = {n, c, ih, iw}, inStrides[4] = {is0, is1, is2, is3};              \
+    int64_t wSizes[3] = {wc, kh, kw}, wStrides[3] = {ws0, ws1, ws2};                       \
+    int64_t oSizes[4] = {on, oc, oh, ow}, oStrides[4] = {os0, os1, os2, os3};              \
+    dwconv<TIn, TAcc>(inBase + inOff, inSizes, inStrides, wBase + wOff, wSizes, wStrides,   \
+                      outBase + outOff, oSizes, oStrides, sh, sw, dh, dw);                  \
+  }
+QOPT_DWCONV(qopt_dwconv2d_f32, float, float)
+QOPT_DWCONV(qopt_dwconv2d_s8_i32, int8_t, int32_t)
+QOPT_DWCONV(qopt_dwconv2d_s16_i32, int16_t, int32_t)
+#undef QOPT_DWCONV

@@ -38,6 +38,24 @@ void registerCompilerDialects(DialectRegistry &registry) {
   registry.insert<QOptDialect>();
 }
 
+static llvm::TargetMachine *createTargetMachine(const CompileOptions &options,
+                                                std::string &error);
+
+std::string selectKernelIsa(const CompileOptions &options) {
+  std::string error;
+  std::unique_ptr<llvm::TargetMachine> tm(createTargetMachine(options, error));
+  if (!tm)
+    return "generic";
+  const llvm::MCSubtargetInfo *sti = tm->getMCSubtargetInfo();
+  if (sti->checkFeatures("+avx512vnni,+avx512bw,+avx512f"))
+    return "avx512vnni";
+  if (sti->checkFeatures("+avxvnni,+avx2"))
+    return "avxvnni";
+  if (sti->checkFeatures("+avx2"))
+    return "avx2";
+  return "generic";
+}
+
 std::string lowerToLLVMPipelineText(const CompileOptions &options) {
   std::string p = "builtin.module(qopt-model-interface,"
                   "func.func(qopt-expand-qoperator,qopt-lower-quantize-linear,"
@@ -48,7 +66,8 @@ std::string lowerToLLVMPipelineText(const CompileOptions &options) {
   p += "one-shot-bufferize{bufferize-function-boundaries "
        "function-boundary-type-conversion=identity-layout-map},"
        "qopt-own-results,canonicalize,buffer-deallocation-pipeline,"
-       "qopt-matmul-microkernel,"
+       "qopt-matmul-microkernel{isa=" +
+       (options.kernelIsa.empty() ? selectKernelIsa(options) : options.kernelIsa) + "},"
        "func.func(convert-linalg-to-loops),lower-affine,convert-scf-to-cf,"
        "qopt-dynamic-expand-shape,expand-strided-metadata,lower-affine,"
        "finalize-memref-to-llvm{use-generic-functions},"
@@ -78,13 +97,16 @@ void registerCompilerPasses() {
       "qopt-lower-to-llvm",
       "Lower the qopt dialect to the LLVM dialect (what qoptc runs)",
       [](OpPassManager &pm) {
-        (void)buildLowerToLLVMPipeline(pm, CompileOptions());
+        CompileOptions options;
+        options.kernelIsa = "generic"; // the same IR on every host
+        (void)buildLowerToLLVMPipeline(pm, options);
       });
 }
 
 /// Emits `void qopt_model_invoke(void **args)` calling the C interface of
 /// @main: args[0] points at the results, args[1..] at the input descriptors.
-static LogicalResult addPackedEntry(llvm::Module &m, std::string &error) {
+static LogicalResult addPackedEntry(llvm::Module &m, unsigned threads,
+                                    std::string &error) {
   llvm::Function *entry = m.getFunction("_mlir_ciface_main");
   if (!entry) {
     error = "generated code has no _mlir_ciface_main";
@@ -103,6 +125,10 @@ static LogicalResult addPackedEntry(llvm::Module &m, std::string &error) {
   }
   b.CreateCall(entry, args);
   b.CreateRetVoid();
+  // The kernels' default thread count (runtime/Threads.cpp).
+  auto *i32 = llvm::Type::getInt32Ty(ctx);
+  new llvm::GlobalVariable(m, i32, /*isConstant=*/true, llvm::GlobalValue::ExternalLinkage,
+                           llvm::ConstantInt::get(i32, threads), "qopt_model_threads");
   return success();
 }
 
@@ -155,7 +181,7 @@ std::unique_ptr<llvm::Module> translateToLLVMIR(ModuleOp module,
     error = "translation to LLVM IR failed";
     return nullptr;
   }
-  if (failed(addPackedEntry(*m, error)))
+  if (failed(addPackedEntry(*m, options.threads, error)))
     return nullptr;
   std::unique_ptr<llvm::TargetMachine> tm(createTargetMachine(options, error));
   if (!tm)
@@ -247,8 +273,8 @@ LogicalResult linkSharedLibrary(StringRef objectPath, StringRef outputPath,
   // object references none of it.
   SmallVector<StringRef> args = {linker, "-shared", "-o", tmp, objectPath,
                                  "-Wl,--whole-archive", runtime,
-                                 "-Wl,--no-whole-archive", "-lstdc++", "-lm",
-                                 "-lpthread"};
+                                 "-Wl,--no-whole-archive", QOPT_OPENMP_LIBRARY,
+                                 "-lstdc++", "-lm", "-lpthread"};
   std::string errMsg;
   int rc = llvm::sys::ExecuteAndWait(linker, args, std::nullopt, {}, 0, 0, &errMsg);
   if (rc != 0) {

@@ -18,10 +18,13 @@ namespace {
 
 constexpr StringLiteral kKernel = "qopt_matmul_f32";
 constexpr StringLiteral kDepthwise = "qopt_dwconv2d_f32";
+constexpr StringLiteral kDepthwiseS8 = "qopt_dwconv2d_s8_i32";
+constexpr StringLiteral kDepthwiseS16 = "qopt_dwconv2d_s16_i32";
 
-MemRefType anyStrided(MLIRContext *ctx, int64_t rank) {
+MemRefType anyStrided(Type elem, int64_t rank) {
+  MLIRContext *ctx = elem.getContext();
   int64_t dyn = ShapedType::kDynamic;
-  return MemRefType::get(SmallVector<int64_t>(rank, dyn), Float32Type::get(ctx),
+  return MemRefType::get(SmallVector<int64_t>(rank, dyn), elem,
                          StridedLayoutAttr::get(ctx, dyn, SmallVector<int64_t>(rank, dyn)));
 }
 
@@ -29,30 +32,45 @@ Value castTo(OpBuilder &b, Location loc, Value v, Type t) {
   return v.getType() == t ? v : memref::CastOp::create(b, loc, t, v).getResult();
 }
 
-/// linalg.depthwise_conv_2d_nchw_chw on f32 buffers → qopt_dwconv2d_f32.
+/// Element types of `op`'s memref operands, or nothing if one is not a memref
+/// of rank `ranks[i]`.
+std::optional<SmallVector<Type>> memrefElems(Operation *op, ArrayRef<int64_t> ranks) {
+  SmallVector<Type> elems;
+  for (auto [v, r] : llvm::zip(op->getOperands(), ranks)) {
+    auto t = dyn_cast<MemRefType>(v.getType());
+    if (!t || t.getRank() != r)
+      return std::nullopt;
+    elems.push_back(t.getElementType());
+  }
+  return elems;
+}
+
+/// f32 x f32 -> f32, or i8 x i8 -> i32 (sign-extended operands); depthwise
+/// convolutions also take i16 x i16 -> i32.
+bool supportedElems(ArrayRef<Type> e, bool allowI16 = false) {
+  return (e[0].isF32() && e[1].isF32() && e[2].isF32()) ||
+         (e[0].isInteger(8) && e[1].isInteger(8) && e[2].isInteger(32)) ||
+         (allowI16 && e[0].isInteger(16) && e[1].isInteger(16) && e[2].isInteger(32));
+}
+
+/// Declares `name` (private) with the operand types of `args` if absent.
+void declare(ModuleOp module, StringRef name, ValueRange args) {
+  if (module.lookupSymbol(name))
+    return;
+  OpBuilder b = OpBuilder::atBlockBegin(module.getBody());
+  func::FuncOp::create(b, module.getLoc(), name,
+                       FunctionType::get(module.getContext(), args.getTypes(), {}))
+      .setPrivate();
+}
+
+/// linalg.depthwise_conv_2d_nchw_chw on buffers → qopt_dwconv2d_{f32,s8_i32}.
 void rewriteDepthwise(ModuleOp module) {
-  MLIRContext *ctx = module.getContext();
   SmallVector<linalg::DepthwiseConv2DNchwChwOp> work;
   module.walk([&](linalg::DepthwiseConv2DNchwChwOp op) {
-    if (!op.hasPureBufferSemantics())
-      return;
-    for (Value v : op->getOperands()) {
-      auto t = dyn_cast<MemRefType>(v.getType());
-      if (!t || !t.getElementType().isF32())
-        return;
-    }
-    work.push_back(op);
+    std::optional<SmallVector<Type>> e = memrefElems(op, {4, 3, 4});
+    if (op.hasPureBufferSemantics() && e && supportedElems(*e, /*allowI16=*/true))
+      work.push_back(op);
   });
-  if (work.empty())
-    return;
-  Type r4 = anyStrided(ctx, 4), r3 = anyStrided(ctx, 3);
-  Type i64 = IntegerType::get(ctx, 64);
-  if (!module.lookupSymbol(kDepthwise)) {
-    OpBuilder b = OpBuilder::atBlockBegin(module.getBody());
-    func::FuncOp::create(b, module.getLoc(), kDepthwise,
-                         FunctionType::get(ctx, {r4, r3, r4, i64, i64, i64, i64}, {}))
-        .setPrivate();
-  }
   for (auto op : work) {
     OpBuilder b(op);
     Location loc = op.getLoc();
@@ -60,55 +78,50 @@ void rewriteDepthwise(ModuleOp module) {
       int64_t v = a ? a.getValues<int64_t>()[i] : 1;
       return arith::ConstantIntOp::create(b, loc, v, 64);
     };
-    SmallVector<Value> args = {castTo(b, loc, op->getOperand(0), r4),
-                               castTo(b, loc, op->getOperand(1), r3),
-                               castTo(b, loc, op->getOperand(2), r4),
-                               attr(op.getStrides(), 0), attr(op.getStrides(), 1),
-                               attr(op.getDilations(), 0), attr(op.getDilations(), 1)};
-    func::CallOp::create(b, loc, kDepthwise, TypeRange{}, args);
+    SmallVector<Value> args;
+    for (auto [v, r] : llvm::zip(op->getOperands(), ArrayRef<int64_t>{4, 3, 4}))
+      args.push_back(
+          castTo(b, loc, v, anyStrided(cast<MemRefType>(v.getType()).getElementType(), r)));
+    args.append({attr(op.getStrides(), 0), attr(op.getStrides(), 1),
+                 attr(op.getDilations(), 0), attr(op.getDilations(), 1)});
+    Type in = cast<MemRefType>(args[0].getType()).getElementType();
+    StringRef name = in.isF32() ? kDepthwise : in.isInteger(8) ? kDepthwiseS8 : kDepthwiseS16;
+    declare(module, name, args);
+    func::CallOp::create(b, loc, name, TypeRange{}, args);
     op.erase();
   }
 }
 
 struct MatmulMicrokernelPass
     : qopt::impl::QOptMatmulMicrokernelBase<MatmulMicrokernelPass> {
+  using Base::Base;
   void runOnOperation() override {
     ModuleOp module = getOperation();
-    MLIRContext *ctx = &getContext();
+    if (!llvm::is_contained({"avx512vnni", "avxvnni", "avx2", "generic"}, isa)) {
+      module.emitError("qopt-matmul-microkernel: unknown isa '")
+          << isa << "' (expected avx512vnni, avxvnni, avx2 or generic)";
+      return signalPassFailure();
+    }
     rewriteDepthwise(module);
-    int64_t dyn = ShapedType::kDynamic;
-    auto anyLayout = MemRefType::get(
-        {dyn, dyn}, Float32Type::get(ctx),
-        StridedLayoutAttr::get(ctx, dyn, {dyn, dyn}));
+    std::string s8Kernel = "qopt_matmul_s8s8_i32_" + isa;
     SmallVector<linalg::MatmulOp> work;
     module.walk([&](linalg::MatmulOp op) {
-      if (!op.hasPureBufferSemantics() || op.hasUserDefinedMaps())
-        return;
-      for (Value v : op->getOperands()) {
-        auto t = dyn_cast<MemRefType>(v.getType());
-        if (!t || t.getRank() != 2 || !t.getElementType().isF32())
-          return;
-      }
-      work.push_back(op);
+      std::optional<SmallVector<Type>> e = memrefElems(op, {2, 2, 2});
+      if (op.hasPureBufferSemantics() && !op.hasUserDefinedMaps() && e &&
+          supportedElems(*e) && op.getCast() == linalg::TypeFn::cast_signed)
+        work.push_back(op);
     });
-    if (work.empty())
-      return;
-    if (!module.lookupSymbol(kKernel)) {
-      OpBuilder b = OpBuilder::atBlockBegin(module.getBody());
-      auto fn = func::FuncOp::create(
-          b, module.getLoc(), kKernel,
-          FunctionType::get(ctx, {anyLayout, anyLayout, anyLayout}, {}));
-      fn.setPrivate();
-    }
     for (linalg::MatmulOp op : work) {
       OpBuilder b(op);
       SmallVector<Value> args;
       for (Value v : op->getOperands())
-        args.push_back(v.getType() == anyLayout
-                           ? v
-                           : memref::CastOp::create(b, op.getLoc(), anyLayout, v)
-                                 .getResult());
-      func::CallOp::create(b, op.getLoc(), kKernel, TypeRange{}, args);
+        args.push_back(castTo(b, op.getLoc(), v,
+                              anyStrided(cast<MemRefType>(v.getType()).getElementType(), 2)));
+      StringRef name = cast<MemRefType>(args[0].getType()).getElementType().isF32()
+                           ? StringRef(kKernel)
+                           : StringRef(s8Kernel);
+      declare(module, name, args);
+      func::CallOp::create(b, op.getLoc(), name, TypeRange{}, args);
       op.erase();
     }
   }

@@ -134,18 +134,29 @@ struct Lowerer : quantutil::Emitter {
     return binary<MulOp>(f, constant(f32, sc, rank, q.axis));
   }
 
-  /// i32 operand q - zp of a storage value (folded for constants).
-  Value widen(Value s, const QInfo &q) {
-    Type i32 = b.getI32Type();
+  /// Operand q - zp of a storage value as `wide` (i32, or i16 where 8-bit
+  /// values minus their zero point fit), folded for constants.
+  Value widen(Value s, const QInfo &q, Type wide) {
     int64_t rank = cast<RankedTensorType>(s.getType()).getRank();
     if (auto values = getConstantInts(s))
-      return shiftedConstant(cast<RankedTensorType>(s.getType()), *values, q.zeroPoints, q.axis);
-    Value v = castTo(s, i32);
+      return shiftedConstant(cast<RankedTensorType>(s.getType()), *values, q.zeroPoints, q.axis,
+                             wide);
+    Value v = castTo(s, wide);
     if (q.hasZeroPoint()) {
       SmallVector<double> zp(q.zeroPoints.begin(), q.zeroPoints.end());
-      v = binary<SubOp>(v, constant(i32, zp, rank, q.axis));
+      v = binary<SubOp>(v, constant(wide, zp, rank, q.axis));
     }
     return v;
+  }
+
+  /// An 8-bit storage tensor as signed i8: u8 values shifted by -128, which
+  /// moves the zero point by the same amount (s8 values pass unchanged).
+  Value toSigned8(Value x, const QInfo &q) {
+    if (!q.storage.isUnsignedInteger())
+      return x;
+    Type i32 = b.getI32Type();
+    Value v = binary<SubOp>(castTo(x, i32), scalar(i32, 128));
+    return castTo(v, b.getIntegerType(8));
   }
 
   /// The requantization epilogue of an i32 accumulator: multipliers `m` (one,
@@ -177,6 +188,123 @@ struct LowerQuantizedPass
     op->erase();
   }
 
+  /// The s8 x s8 -> i32 form of a Conv/MatMul/Gemm with a per-tensor 8-bit
+  /// input and constant symmetric 8-bit weights (what the VNNI kernels run;
+  /// no i32 copy of the input). With xs = x - 128 for u8 input and
+  /// zs = zx - 128 (xs = x, zs = zx for s8):
+  ///   sum w (x - zx) = sum w xs - zs sum w,
+  /// and the second term is folded into the bias at compile time. A Conv's
+  /// padding becomes an explicit pad with zs, the value that stands for 0.
+  /// Returns null where the form does not apply (the caller widens to i32).
+  Value signedCore(Operation *op, RankedTensorType resultType) {
+    Value x, w;
+    if (auto conv = dyn_cast<ConvOp>(op)) {
+      if (conv.getAutoPad() != "NOTSET")
+        return {};
+      x = conv.getX();
+      w = conv.getW();
+    } else if (auto mm = dyn_cast<MatMulOp>(op)) {
+      x = mm.getA();
+      w = mm.getB();
+      auto at = dyn_cast<RankedTensorType>(x.getType());
+      if (!at || at.getRank() < 2)
+        return {};
+    } else if (auto gemm = dyn_cast<GemmOp>(op)) {
+      x = gemm.getA();
+      w = gemm.getB();
+    } else {
+      return {};
+    }
+    std::optional<QInfo> qx = infoOf(x), qw = infoOf(w);
+    auto wType = dyn_cast<RankedTensorType>(w.getType());
+    if (!qx || !qw || qx->axis >= 0 || qx->storage.getIntOrFloatBitWidth() != 8 ||
+        qw->storage.getIntOrFloatBitWidth() != 8 || qw->storage.isUnsignedInteger() ||
+        qw->hasZeroPoint() || !wType || !wType.hasStaticShape())
+      return {};
+    std::optional<SmallVector<int64_t>> wv = getConstantInts(w);
+    if (!wv)
+      return {};
+    if (auto conv = dyn_cast<ConvOp>(op)) {
+      std::optional<ArrayRef<int64_t>> pads = conv.getPads();
+      auto xType = dyn_cast<RankedTensorType>(x.getType());
+      if (!xType || (pads && (int64_t)pads->size() != 2 * (xType.getRank() - 2)) ||
+          (!isa<NoneType>(conv.getB().getType()) && !getConstantInts(conv.getB())))
+        return {};
+    } else if (wType.getRank() != 2) {
+      return {};
+    }
+    int64_t zs = qx->zeroPoints[0] - (qx->storage.isUnsignedInteger() ? 128 : 0);
+    OpBuilder b(op);
+    Location loc = op->getLoc();
+    Lowerer l{{b, loc}};
+    Type i32 = b.getI32Type(), i8 = b.getIntegerType(8);
+    Value xs = l.toSigned8(x, *qx);
+    // sums[j]: the weights that meet output channel j.
+    SmallVector<int64_t> sums;
+    if (auto conv = dyn_cast<ConvOp>(op)) {
+      int64_t m = wType.getDimSize(0), per = wType.getNumElements() / m;
+      for (int64_t j = 0; j < m; ++j) {
+        int64_t acc = 0;
+        for (int64_t k = 0; k < per; ++k)
+          acc += (*wv)[j * per + k];
+        sums.push_back(acc);
+      }
+      std::optional<SmallVector<int64_t>> bias;
+      if (!isa<NoneType>(conv.getB().getType()))
+        bias = getConstantInts(conv.getB());
+      SmallVector<int32_t> nb;
+      for (int64_t j = 0; j < m; ++j)
+        nb.push_back(int32_t((bias ? (*bias)[j] : 0) - zs * sums[j]));
+      Value newBias = ConstantOp::create(
+          b, loc, DenseElementsAttr::get(RankedTensorType::get({m}, i32), ArrayRef(nb)));
+      // Explicit padding with zs; the Conv itself then pads nothing.
+      auto xType = cast<RankedTensorType>(xs.getType());
+      int64_t spatial = xType.getRank() - 2;
+      std::optional<ArrayRef<int64_t>> pads = conv.getPads();
+      if (pads && llvm::any_of(*pads, [](int64_t p) { return p != 0; })) {
+        SmallVector<int64_t> onnxPads(2 * (spatial + 2), 0), shape(xType.getShape());
+        for (int64_t i = 0; i < spatial; ++i) {
+          onnxPads[2 + i] = (*pads)[i];
+          onnxPads[spatial + 4 + i] = (*pads)[spatial + i];
+          if (!ShapedType::isDynamic(shape[2 + i]))
+            shape[2 + i] += (*pads)[i] + (*pads)[spatial + i];
+        }
+        Value padsV = ConstantOp::create(
+            b, loc,
+            DenseIntElementsAttr::get(
+                RankedTensorType::get({int64_t(onnxPads.size())}, b.getI64Type()),
+                ArrayRef(onnxPads)));
+        Value none = NoneOp::create(b, loc, b.getNoneType());
+        xs = PadOp::create(b, loc, RankedTensorType::get(shape, i8), xs, padsV,
+                           l.scalar(i8, double(zs)), none, b.getStringAttr("constant"));
+      }
+      return ConvOp::create(b, loc, resultType, xs, w, newBias, conv.getAutoPadAttr(),
+                            conv.getDilationsAttr(), conv.getGroupAttr(),
+                            conv.getKernelShapeAttr(), DenseI64ArrayAttr(),
+                            conv.getStridesAttr());
+    }
+    // MatMul / Gemm: output column n meets column n of B (row n if transposed).
+    bool transB = isa<GemmOp>(op) && cast<GemmOp>(op).getTransB();
+    int64_t k = wType.getDimSize(transB ? 1 : 0), n = wType.getDimSize(transB ? 0 : 1);
+    sums.assign(n, 0);
+    for (int64_t r = 0; r < k; ++r)
+      for (int64_t c = 0; c < n; ++c)
+        sums[c] += transB ? (*wv)[c * k + r] : (*wv)[r * n + c];
+    Value acc;
+    if (auto gemm = dyn_cast<GemmOp>(op))
+      acc = GemmOp::create(b, loc, resultType, xs, w, gemm.getC(), gemm.getAlphaAttr(),
+                           gemm.getBetaAttr(), gemm.getTransAAttr(), gemm.getTransBAttr());
+    else
+      acc = MatMulOp::create(b, loc, resultType, xs, w);
+    if (zs == 0 || llvm::all_of(sums, [](int64_t v) { return v == 0; }))
+      return acc;
+    SmallVector<double> comp;
+    for (int64_t v : sums)
+      comp.push_back(double(-zs * v));
+    return l.binary<AddOp>(acc, l.constant(i32, comp, resultType.getRank(),
+                                           resultType.getRank() - 1));
+  }
+
   /// Core op with quantized operands → i32 op + epilogue.
   LogicalResult lowerCore(Operation *op) {
     OpBuilder b(op);
@@ -189,13 +317,25 @@ struct LowerQuantizedPass
     Type i32 = b.getI32Type();
     auto resultType = cast<RankedTensorType>(op->getResult(0).getType()).clone(i32);
     std::optional<QInfo> qa, qb;
-    Value acc;
-    int64_t channelAxis;
+    Value acc = signedCore(op, resultType);
+    int64_t channelAxis = isa<ConvOp, GemmOp>(op) ? 1 : resultType.getRank() - 1;
+    // A depthwise Conv (often per-channel input, where the s8 form cannot
+    // pad) widens 8-bit operands to i16 only: q - zp fits, and the i16
+    // depthwise kernel reads half the bytes of an i32 one.
+    bool narrow = quantutil::isDepthwiseConv(op) &&
+                  llvm::all_of(op->getOperands().take_front(2), [&](Value v) {
+                    std::optional<QInfo> q = infoOf(v);
+                    return q && q->storage.getIntOrFloatBitWidth() == 8;
+                  });
+    Type wide = narrow ? b.getIntegerType(16) : b.getI32Type();
     auto widenOperand = [&](Value v, std::optional<QInfo> &q) -> Value {
       q = infoOf(v);
-      return q ? l.widen(v, *q) : Value();
+      return q ? l.widen(v, *q, wide) : Value();
     };
-    if (auto conv = dyn_cast<ConvOp>(op)) {
+    if (acc) {
+      qa = infoOf(op->getOperand(0));
+      qb = infoOf(op->getOperand(1));
+    } else if (auto conv = dyn_cast<ConvOp>(op)) {
       Value x = widenOperand(conv.getX(), qa), w = widenOperand(conv.getW(), qb);
       if (!x || !w)
         return op->emitError("expects quantized input and weights");
@@ -203,13 +343,11 @@ struct LowerQuantizedPass
                            conv.getAutoPadAttr(), conv.getDilationsAttr(),
                            conv.getGroupAttr(), conv.getKernelShapeAttr(),
                            conv.getPadsAttr(), conv.getStridesAttr());
-      channelAxis = 1;
     } else if (auto mm = dyn_cast<MatMulOp>(op)) {
       Value a = widenOperand(mm.getA(), qa), bb = widenOperand(mm.getB(), qb);
       if (!a || !bb)
         return op->emitError("expects quantized operands");
       acc = MatMulOp::create(b, op->getLoc(), resultType, a, bb);
-      channelAxis = resultType.getRank() - 1;
     } else if (auto gemm = dyn_cast<GemmOp>(op)) {
       Value a = widenOperand(gemm.getA(), qa), bb = widenOperand(gemm.getB(), qb);
       if (!a || !bb)
@@ -217,7 +355,6 @@ struct LowerQuantizedPass
       acc = GemmOp::create(b, op->getLoc(), resultType, a, bb, gemm.getC(),
                            gemm.getAlphaAttr(), gemm.getBetaAttr(),
                            gemm.getTransAAttr(), gemm.getTransBAttr());
-      channelAxis = 1;
     } else {
       return failure();
     }

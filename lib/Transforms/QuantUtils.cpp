@@ -145,15 +145,17 @@ Value Emitter::castTo(Value v, Type elem) {
 }
 
 Value Emitter::shiftedConstant(RankedTensorType type, ArrayRef<int64_t> values,
-                               ArrayRef<int64_t> zeroPoints, int64_t axis) {
+                               ArrayRef<int64_t> zeroPoints, int64_t axis, Type elem) {
   qopt::quant::AxisIndex channelOf(shapeVector(type), zeroPoints.size() == 1 ? -1 : axis);
-  SmallVector<int32_t> out;
+  if (!elem)
+    elem = b.getI32Type();
+  unsigned width = elem.getIntOrFloatBitWidth();
+  SmallVector<APInt> out;
   for (size_t i = 0; i < values.size(); ++i)
-    out.push_back(int32_t(values[i] - zeroPoints[channelOf(i)]));
-  Type i32 = b.getI32Type();
+    out.push_back(APInt(width, values[i] - zeroPoints[channelOf(i)], /*isSigned=*/true));
   return ConstantOp::create(
-      b, loc, largeAsResource(DenseElementsAttr::get(type.clone(i32), ArrayRef(out)),
-                              "quantized_i32"));
+      b, loc, largeAsResource(DenseElementsAttr::get(type.clone(elem), out),
+                              "quantized_i" + std::to_string(width)));
 }
 
 Value Emitter::alongAxis(Value p, int64_t rank, int64_t axis) {

@@ -1,4 +1,7 @@
 // RUN: qopt-opt %s --qopt-matmul-microkernel | FileCheck %s
+// RUN: qopt-opt %s --qopt-matmul-microkernel=isa=avx512vnni | FileCheck %s --check-prefix=VNNI
+// RUN: not qopt-opt %s --qopt-matmul-microkernel=isa=sse9 2>&1 | FileCheck %s --check-prefix=BAD
+// BAD: error: qopt-matmul-microkernel: unknown isa 'sse9' (expected avx512vnni, avxvnni, avx2 or generic)
 
 // CHECK: func.func private @qopt_matmul_f32(memref<?x?xf32, strided<[?, ?], offset: ?>>, memref<?x?xf32, strided<[?, ?], offset: ?>>, memref<?x?xf32, strided<[?, ?], offset: ?>>)
 // CHECK-LABEL: func.func @f32
@@ -7,6 +10,25 @@
 // CHECK-NOT: linalg.matmul
 func.func @f32(%a: memref<4x8xf32>, %b: memref<8x3xf32>, %c: memref<4x3xf32>) {
   linalg.matmul ins(%a, %b : memref<4x8xf32>, memref<8x3xf32>) outs(%c : memref<4x3xf32>)
+  return
+}
+
+// i8 x i8 -> i32 (the integer form of quantized layers) calls the int8
+// kernel of the chosen instruction set (generic by default).
+// CHECK-LABEL: func.func @s8
+// CHECK: call @qopt_matmul_s8s8_i32_generic(%{{.*}}, %{{.*}}, %{{.*}}) : (memref<?x?xi8, strided<[?, ?], offset: ?>>, memref<?x?xi8, strided<[?, ?], offset: ?>>, memref<?x?xi32, strided<[?, ?], offset: ?>>) -> ()
+// VNNI-LABEL: func.func @s8
+// VNNI: call @qopt_matmul_s8s8_i32_avx512vnni(
+func.func @s8(%a: memref<5x7xi8>, %b: memref<7x3xi8>, %c: memref<5x3xi32>) {
+  linalg.matmul ins(%a, %b : memref<5x7xi8>, memref<7x3xi8>) outs(%c : memref<5x3xi32>)
+  return
+}
+
+// An unsigned cast is not what the kernel computes: it stays.
+// CHECK-LABEL: func.func @u8
+// CHECK: linalg.matmul
+func.func @u8(%a: memref<5x7xi8>, %b: memref<7x3xi8>, %c: memref<5x3xi32>) {
+  linalg.matmul {cast = #linalg.type_fn<cast_unsigned>} ins(%a, %b : memref<5x7xi8>, memref<7x3xi8>) outs(%c : memref<5x3xi32>)
   return
 }
 
@@ -24,5 +46,18 @@ func.func @i32(%a: memref<4x8xi32>, %b: memref<8x3xi32>, %c: memref<4x3xi32>) {
 func.func @depthwise(%x: memref<1x4x9x9xf32>, %w: memref<4x3x3xf32>, %y: memref<1x4x4x4xf32>) {
   linalg.depthwise_conv_2d_nchw_chw {dilations = dense<1> : tensor<2xi64>, strides = dense<2> : tensor<2xi64>}
     ins(%x, %w : memref<1x4x9x9xf32>, memref<4x3x3xf32>) outs(%y : memref<1x4x4x4xf32>)
+  return
+}
+
+// CHECK-LABEL: func.func @depthwise_int
+// CHECK: call @qopt_dwconv2d_s8_i32({{.*}}) : (memref<?x?x?x?xi8, {{.*}}>, memref<?x?x?xi8, {{.*}}>, memref<?x?x?x?xi32, {{.*}}>, i64, i64, i64, i64) -> ()
+// CHECK: call @qopt_dwconv2d_s16_i32({{.*}}) : (memref<?x?x?x?xi16, {{.*}}>, memref<?x?x?xi16, {{.*}}>, memref<?x?x?x?xi32, {{.*}}>, i64, i64, i64, i64) -> ()
+// CHECK-NOT: linalg.depthwise
+func.func @depthwise_int(%x: memref<1x4x9x9xi8>, %w: memref<4x3x3xi8>, %y: memref<1x4x7x7xi32>,
+                         %x16: memref<1x4x9x9xi16>, %w16: memref<4x3x3xi16>) {
+  linalg.depthwise_conv_2d_nchw_chw {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
+    ins(%x, %w : memref<1x4x9x9xi8>, memref<4x3x3xi8>) outs(%y : memref<1x4x7x7xi32>)
+  linalg.depthwise_conv_2d_nchw_chw {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
+    ins(%x16, %w16 : memref<1x4x9x9xi16>, memref<4x3x3xi16>) outs(%y : memref<1x4x7x7xi32>)
   return
 }

@@ -78,3 +78,22 @@ func.func @resize_nearest(%x: tensor<1x1x2x2xf32>) -> tensor<1x1x4x4xf32> {
   %0 = qopt.resize %x, %n, %s, %n {mode = "nearest"} : (tensor<1x1x2x2xf32>, none, tensor<4xf32>, none) -> tensor<1x1x4x4xf32>
   return %0 : tensor<1x1x4x4xf32>
 }
+
+// -----
+
+// The integer forms of quantized layers: i8 x i8 accumulates in i32 through
+// im2col (in i8) and a mixed-type linalg.matmul; a depthwise Conv on i16.
+// CHECK-LABEL: func.func @conv_s8
+// CHECK: linalg.generic {{.*}} ins(%{{.*}} : tensor<1x2x5x5xi8>) outs(%{{.*}} : tensor<2x3x3x1x3x3xi8>)
+// CHECK: linalg.matmul ins(%{{.*}}, %{{.*}} : tensor<4x18xi8>, tensor<18x9xi8>) outs(%{{.*}} : tensor<4x9xi32>)
+// CHECK-LABEL: func.func @depthwise_s16
+// CHECK: linalg.depthwise_conv_2d_nchw_chw {{.*}} ins(%{{.*}}, %{{.*}} : tensor<1x2x5x5xi16>, tensor<2x3x3xi16>) outs(%{{.*}} : tensor<1x2x3x3xi32>)
+func.func @conv_s8(%x: tensor<1x2x5x5xi8>, %w: tensor<4x2x3x3xi8>, %b: tensor<4xi32>) -> tensor<1x4x3x3xi32> {
+  %y = qopt.conv %x, %w, %b : (tensor<1x2x5x5xi8>, tensor<4x2x3x3xi8>, tensor<4xi32>) -> tensor<1x4x3x3xi32>
+  return %y : tensor<1x4x3x3xi32>
+}
+func.func @depthwise_s16(%x: tensor<1x2x5x5xi16>, %w: tensor<2x1x3x3xi16>) -> tensor<1x2x3x3xi32> {
+  %none = qopt.none
+  %y = qopt.conv %x, %w, %none {group = 2 : i64} : (tensor<1x2x5x5xi16>, tensor<2x1x3x3xi16>, none) -> tensor<1x2x3x3xi32>
+  return %y : tensor<1x2x3x3xi32>
+}

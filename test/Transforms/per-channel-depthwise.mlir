@@ -20,11 +20,13 @@
 // INT-LABEL: func.func @depthwise
 // INT-DAG: qopt.constant dense<[20241, -2024]> : tensor<2xi32>
 // INT: qopt.conv {{.*}}group = 2 {{.*}} : (tensor<1x2x3x3x!quant.uniform<u8:f32:1, {0.0039215686274509803:128,0.015686274509803921:64}>>, tensor<2x1x1x1x!quant.uniform<i8<-127:127>:f32:0, {0.0031496063461453898,0.015748031496062992}>>, tensor<2xi32>) -> tensor<1x2x3x3xf32>
+// Per-channel zero points rule out the s8 form (its padding value would
+// differ per channel): the depthwise Conv widens q - zp to i16.
 // LOW-LABEL: func.func @depthwise
-// LOW-DAG: %[[ZP:.*]] = qopt.constant dense<{{\[\[\[\[}}128]], {{\[\[}}64]]]]> : tensor<1x2x1x1xi32>
+// LOW-DAG: %[[ZP:.*]] = qopt.constant dense<{{\[\[\[\[}}128]], {{\[\[}}64]]]]> : tensor<1x2x1x1xi16>
 // LOW-DAG: %[[M:.*]] = qopt.constant dense<{{\[\[\[\[}}1.23513973E-5]], {{\[\[}}2.47027958E-4]]]]> : tensor<1x2x1x1xf32>
-// LOW: %[[X:.*]] = qopt.sub %{{.*}}, %[[ZP]] : (tensor<1x2x3x3xi32>, tensor<1x2x1x1xi32>) -> tensor<1x2x3x3xi32>
-// LOW: %[[ACC:.*]] = qopt.conv %[[X]], {{.*}} -> tensor<1x2x3x3xi32>
+// LOW: %[[X:.*]] = qopt.sub %{{.*}}, %[[ZP]] : (tensor<1x2x3x3xi16>, tensor<1x2x1x1xi16>) -> tensor<1x2x3x3xi16>
+// LOW: %[[ACC:.*]] = qopt.conv %[[X]], {{.*}} : (tensor<1x2x3x3xi16>, tensor<2x1x1x1xi16>, tensor<2xi32>) -> tensor<1x2x3x3xi32>
 // LOW: %[[F:.*]] = qopt.cast %[[ACC]] {to = f32}
 // LOW: qopt.mul %[[F]], %[[M]]
 func.func @depthwise(%x: tensor<1x2x3x3xf32>) -> tensor<1x2x3x3xf32> {

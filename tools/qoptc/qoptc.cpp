@@ -67,6 +67,11 @@ static cl::opt<std::string> targetCPU("target-cpu", cl::desc("LLVM CPU name (def
 static cl::opt<std::string> targetFeatures("target-features",
                                            cl::desc("Extra LLVM target features"),
                                            cl::cat(compileCategory));
+static cl::opt<std::string>
+    kernelIsa("kernel-isa",
+              cl::desc("Int8 kernels: auto (default: the best the target CPU has), "
+                       "avx512vnni, avxvnni, avx2 or generic"),
+              cl::init("auto"), cl::cat(compileCategory));
 static cl::opt<bool> quiet("quiet", cl::desc("No progress output"), cl::cat(compileCategory));
 static cl::opt<bool> noOnnxInference("no-onnx-shape-inference",
                                      cl::desc("Skip ONNX's own shape inference"),
@@ -194,6 +199,15 @@ int main(int argc, char **argv) {
   // LLVM's backend options stay usable but out of sight (--help-hidden).
   static cl::OptionCategory debugCategory("MLIR debugging");
   auto &all = cl::getRegisteredOptions();
+  // libLLVM registers a hidden "threads" option that qoptc never uses; the
+  // name is qoptc's, so that option is unregistered before ours exists.
+  if (cl::Option *llvmThreads = all.lookup("threads"))
+    llvmThreads->removeArgument();
+  static cl::opt<unsigned> threads(
+      "threads",
+      cl::desc("Threads the model's kernels use (default 0: every core; "
+               "QOPT_NUM_THREADS overrides it when the model runs)"),
+      cl::init(0), cl::cat(compileCategory));
   for (auto &[name, option] : all)
     if (!llvm::is_contained(option->Categories, &compileCategory) &&
         !llvm::is_contained(option->Categories, &quantCategory) &&
@@ -293,6 +307,15 @@ int main(int argc, char **argv) {
   copts.optLevel = optLevel;
   copts.targetCPU = targetCPU;
   copts.targetFeatures = targetFeatures;
+  copts.threads = threads;
+  if (kernelIsa != "auto") {
+    if (!llvm::is_contained({"avx512vnni", "avxvnni", "avx2", "generic"}, kernelIsa)) {
+      errs() << "qoptc: --kernel-isa: unknown value '" << kernelIsa
+             << "' (expected auto, avx512vnni, avxvnni, avx2 or generic)\n";
+      return 1;
+    }
+    copts.kernelIsa = kernelIsa;
+  }
 
   bool preQuantized = false;
   module->walk([&](mlir::Operation *op) {

@@ -26,7 +26,17 @@ struct CompileOptions {
   /// Extra LLVM target features ("+avx2,-avx512f"); appended to the host's
   /// when targetCPU is native.
   std::string targetFeatures;
+  /// Int8 GEMM kernel variant (qopt-matmul-microkernel{isa}): avx512vnni,
+  /// avxvnni, avx2, generic, or empty to pick from the target's features.
+  std::string kernelIsa;
+  /// Threads the compiled model's kernels use unless QOPT_NUM_THREADS is set
+  /// at run time; 0 = every core.
+  unsigned threads = 0;
 };
+
+/// The int8 kernel variant the target of `options` supports best (see
+/// CompileOptions::kernelIsa); "generic" if the target cannot be created.
+std::string selectKernelIsa(const CompileOptions &options);
 
 /// Registers the upstream MLIR passes the lowering pipeline names, the qopt
 /// passes, and the `qopt-lower-to-llvm` pipeline.

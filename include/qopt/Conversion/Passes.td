@@ -73,7 +73,7 @@ def QOptDynamicExpandShape : Pass<"qopt-dynamic-expand-shape", "::mlir::ModuleOp
 }
 
 def QOptMatmulMicrokernel : Pass<"qopt-matmul-microkernel", "::mlir::ModuleOp"> {
-  let summary = "Call the runtime's f32 GEMM microkernel for linalg.matmul on buffers";
+  let summary = "Call the runtime's GEMM and depthwise microkernels for linalg ops on buffers";
   let description = [{
     Runs after bufferization. Every `linalg.matmul` on rank-2 f32 memrefs with
     the default indexing maps (C += A * B) becomes a call to
@@ -82,7 +82,20 @@ def QOptMatmulMicrokernel : Pass<"qopt-matmul-microkernel", "::mlir::ModuleOp"> 
     Operands are cast to fully dynamic strided memrefs, so any layout works.
     Likewise `linalg.depthwise_conv_2d_nchw_chw` on f32 buffers becomes a call
     to `qopt_dwconv2d_f32` (rows vectorized along the output width).
+
+    `linalg.matmul` on i8 x i8 -> i32 buffers (the integer form of quantized
+    Conv/MatMul/Gemm) becomes a call to `qopt_matmul_s8s8_i32_<isa>`
+    (runtime/Int8Kernels.cpp), where `isa` names the instruction set the
+    target has: `avx512vnni` (vpdpbusd on zmm), `avxvnni` (vpdpbusd on
+    ymm), `avx2` (vpmaddwd) or `generic` (portable C++). qoptc sets it from
+    the target CPU's features; all variants are exact.
+    `linalg.depthwise_conv_2d_nchw_chw` on i8 x i8 -> i32 and i16 x i16 -> i32
+    buffers becomes `qopt_dwconv2d_s8_i32` / `qopt_dwconv2d_s16_i32`.
   }];
+  let options = [
+    Option<"isa", "isa", "std::string", "\"generic\"",
+           "Int8 kernel variant: avx512vnni, avxvnni, avx2 or generic">
+  ];
   let dependentDialects = ["::mlir::func::FuncDialect", "::mlir::memref::MemRefDialect",
                            "::mlir::arith::ArithDialect"];
 }

@@ -78,11 +78,12 @@ struct Emitter {
     return llvm::cast<mlir::RankedTensorType>(v.getType()).clone(elem);
   }
   mlir::Value castTo(mlir::Value v, mlir::Type elem);
-  /// The i32 constant `values - zeroPoints` of shape `type`, one zero point
-  /// for all or one per slice along `axis` (a constant integer operand
-  /// shifted at compile time).
+  /// The constant `values - zeroPoints` of shape `type` (i32 elements, or
+  /// `elem`), one zero point for all or one per slice along `axis` (a
+  /// constant integer operand shifted at compile time).
   mlir::Value shiftedConstant(mlir::RankedTensorType type, llvm::ArrayRef<int64_t> values,
-                              llvm::ArrayRef<int64_t> zeroPoints, int64_t axis);
+                              llvm::ArrayRef<int64_t> zeroPoints, int64_t axis,
+                              mlir::Type elem = {});
   /// A 1-D per-axis parameter tensor `p` ([C]) reshaped to [C, 1, ..., 1] so
   /// that it broadcasts along `axis` of a rank-`rank` tensor; scalars and
   /// one-element tensors are returned as they are.

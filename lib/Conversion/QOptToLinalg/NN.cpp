@@ -123,7 +123,7 @@ Value convInit(OpBuilder &b, Location loc, ArrayRef<OpFoldResult> sizes,
 /// A 1x1, stride-1 convolution of one image needs no im2col copy.
 Value conv2DAsMatmul(OpBuilder &b, Location loc, Value x, Value w, Value bias,
                      ArrayRef<int64_t> strides, ArrayRef<int64_t> dilations,
-                     ArrayRef<OpFoldResult> outSizes) {
+                     ArrayRef<OpFoldResult> outSizes, Type accElem) {
   auto xType = cast<RankedTensorType>(x.getType());
   auto wType = cast<RankedTensorType>(w.getType());
   Type elem = xType.getElementType();
@@ -164,6 +164,7 @@ Value conv2DAsMatmul(OpBuilder &b, Location loc, Value x, Value w, Value bias,
   // Accumulator [F, N, OH, OW] starting from the bias (or 0).
   SmallVector<OpFoldResult> accSizes = {m.c(f), n, oh, ow};
   Value acc;
+  elem = accElem;
   if (bias) {
     Value e = emptyTensor(b, loc, accSizes, elem);
     acc = linalg::GenericOp::create(
@@ -202,13 +203,15 @@ Value conv2DAsMatmul(OpBuilder &b, Location loc, Value x, Value w, Value bias,
       .getResult()[0];
 }
 
-/// Convolution of an already padded input [N, C, S...] with W [M, C/g, K...].
+/// Convolution of an already padded input [N, C, S...] with W [M, C/g, K...],
+/// accumulated in `accElem` (the input type, or i32 for i8 operands, which
+/// are sign-extended).
 Value convCore(OpBuilder &b, Location loc, Value x, Value w, Value bias,
                ArrayRef<int64_t> strides, ArrayRef<int64_t> dilations,
-               int64_t group, ArrayRef<OpFoldResult> outSizes) {
+               int64_t group, ArrayRef<OpFoldResult> outSizes, Type accElem) {
   auto xType = cast<RankedTensorType>(x.getType());
   auto wType = cast<RankedTensorType>(w.getType());
-  Type elem = xType.getElementType();
+  Type elem = accElem;
   int64_t spatial = xType.getRank() - 2;
   IndexMath m{b, loc};
   SmallVector<OpFoldResult> xs = sizesOf(b, loc, x), ws = sizesOf(b, loc, w);
@@ -218,7 +221,7 @@ Value convCore(OpBuilder &b, Location loc, Value x, Value w, Value bias,
   SmallVector<NamedAttribute> attrs = {b.getNamedAttr("strides", stridesAttr),
                                        b.getNamedAttr("dilations", dilationsAttr)};
   if (spatial == 2 && group == 1)
-    return conv2DAsMatmul(b, loc, x, w, bias, strides, dilations, outSizes);
+    return conv2DAsMatmul(b, loc, x, w, bias, strides, dilations, outSizes, accElem);
   int64_t c = xType.getDimSize(1), mOut = wType.getDimSize(0);
   if (spatial == 2 && wType.getDimSize(1) == 1 && c == group && mOut == group &&
       !ShapedType::isDynamic(c)) {
@@ -284,8 +287,13 @@ Value convCore(OpBuilder &b, Location loc, Value x, Value w, Value bias,
                 b, loc, TypeRange{yg.getType()}, ValueRange{xg, wg},
                 ValueRange{yg}, maps, iters,
                 [&](OpBuilder &nb, Location nl, ValueRange a) {
-                  Value p = isFloat ? Value(arith::MulFOp::create(nb, nl, a[0], a[1]))
-                                    : Value(arith::MulIOp::create(nb, nl, a[0], a[1]));
+                  Value u = a[0], v = a[1];
+                  if (!isFloat && u.getType() != elem)
+                    u = arith::ExtSIOp::create(nb, nl, elem, u);
+                  if (!isFloat && v.getType() != elem)
+                    v = arith::ExtSIOp::create(nb, nl, elem, v);
+                  Value p = isFloat ? Value(arith::MulFOp::create(nb, nl, u, v))
+                                    : Value(arith::MulIOp::create(nb, nl, u, v));
                   Value s = isFloat ? Value(arith::AddFOp::create(nb, nl, a[2], p))
                                     : Value(arith::AddIOp::create(nb, nl, a[2], p));
                   linalg::YieldOp::create(nb, nl, s);
@@ -309,8 +317,11 @@ struct ConvLowering : OpConversionPattern<ConvOp> {
       return unsupported(op, "needs ranked tensors of rank >= 3");
     if (!wType.hasStaticShape())
       return unsupported(op, "weights must have a static shape");
-    if (!isa<FloatType>(xType.getElementType()) && !xType.getElementType().isInteger(32))
-      return unsupported(op, "only float and i32 convolution are lowered here");
+    Type xElem = xType.getElementType();
+    bool narrowInt = (xElem.isInteger(8) || xElem.isInteger(16)) &&
+                     wType.getElementType() == xElem && type.getElementType().isInteger(32);
+    if (!isa<FloatType>(xElem) && !xElem.isInteger(32) && !narrowInt)
+      return unsupported(op, "only float, i32, and i8/i16 -> i32 convolution are lowered here");
     int64_t spatial = xType.getRank() - 2;
     Location loc = op.getLoc();
     IndexMath m{rewriter, loc};
@@ -333,7 +344,7 @@ struct ConvLowering : OpConversionPattern<ConvOp> {
                              scalarConst(rewriter, loc, xType.getElementType(), 0));
     Value bias = isa<NoneType>(op.getB().getType()) ? Value() : adaptor.getB();
     Value r = convCore(rewriter, loc, padded, w, bias, win.strides,
-                       win.dilations, op.getGroup(), outSizes);
+                       win.dilations, op.getGroup(), outSizes, type.getElementType());
     return replaceWithCast(rewriter, op, r, type);
   }
 };
@@ -465,7 +476,7 @@ struct ConvTransposeLowering : OpConversionPattern<ConvTransposeOp> {
       outSizes.push_back(m.sub(ps[2 + i], m.c(d[i] * (k[i] - 1))));
     Value bias = isa<NoneType>(op.getB().getType()) ? Value() : adaptor.getB();
     SmallVector<int64_t> ones(spatial, 1);
-    Value r = convCore(rewriter, loc, padded, wf, bias, ones, d, group, outSizes);
+    Value r = convCore(rewriter, loc, padded, wf, bias, ones, d, group, outSizes, elem);
     return replaceWithCast(rewriter, op, r, type);
   }
 };
@@ -494,11 +505,11 @@ struct MatMulLowering : OpConversionPattern<MatMulOp> {
     // Promote 1-D operands to matrices; undone by the final reshape.
     if (aType.getRank() == 1)
       a = reshapeTo(rewriter, loc, a,
-                    RankedTensorType::get({1, aType.getDimSize(0)}, elem),
+                    RankedTensorType::get({1, aType.getDimSize(0)}, aType.getElementType()),
                     {m.c(1), sizesOf(rewriter, loc, a)[0]});
     if (bType.getRank() == 1)
       bv = reshapeTo(rewriter, loc, bv,
-                     RankedTensorType::get({bType.getDimSize(0), 1}, elem),
+                     RankedTensorType::get({bType.getDimSize(0), 1}, bType.getElementType()),
                      {sizesOf(rewriter, loc, bv)[0], m.c(1)});
     aType = rankedType(a);
     bType = rankedType(bv);
@@ -578,8 +589,13 @@ struct MatMulLowering : OpConversionPattern<MatMulOp> {
                     AffineMap::get(loops, 0, oe, getContext())},
                    iters,
                    [&](OpBuilder &b, Location l, ValueRange x) {
-                     Value p = isFloat ? Value(arith::MulFOp::create(b, l, x[0], x[1]))
-                                       : Value(arith::MulIOp::create(b, l, x[0], x[1]));
+                     Value u = x[0], v = x[1];
+                     if (!isFloat && u.getType() != elem)
+                       u = arith::ExtSIOp::create(b, l, elem, u);
+                     if (!isFloat && v.getType() != elem)
+                       v = arith::ExtSIOp::create(b, l, elem, v);
+                     Value p = isFloat ? Value(arith::MulFOp::create(b, l, u, v))
+                                       : Value(arith::MulIOp::create(b, l, u, v));
                      Value s = isFloat ? Value(arith::AddFOp::create(b, l, x[2], p))
                                        : Value(arith::AddIOp::create(b, l, x[2], p));
                      linalg::YieldOp::create(b, l, s);
@@ -611,15 +627,18 @@ struct GemmLowering : OpConversionPattern<GemmOp> {
     if (!type || !rankedType(a) || !rankedType(bv) || rankedType(a).getRank() != 2 ||
         rankedType(bv).getRank() != 2)
       return unsupported(op, "needs 2-D operands");
+    Type aElem = rankedType(a).getElementType();
+    bool intOperands = aElem.isInteger(32) || (aElem.isInteger(8) &&
+                                               rankedType(bv).getElementType().isInteger(8));
     if (!isa<FloatType>(type.getElementType()) &&
-        !(type.getElementType().isInteger(32) && op.getAlpha().convertToDouble() == 1.0 &&
-          op.getBeta().convertToDouble() == 1.0))
-      return unsupported(op, "integer Gemm needs i32 operands and alpha = beta = 1");
+        !(type.getElementType().isInteger(32) && intOperands &&
+          op.getAlpha().convertToDouble() == 1.0 && op.getBeta().convertToDouble() == 1.0))
+      return unsupported(op, "integer Gemm needs i32 (or i8 x i8) operands and alpha = beta = 1");
     Location loc = op.getLoc();
     Type elem = type.getElementType();
     auto transpose = [&](Value v) -> Value {
       SmallVector<OpFoldResult> s = sizesOf(rewriter, loc, v);
-      Value init = emptyTensor(rewriter, loc, {s[1], s[0]}, elem);
+      Value init = emptyTensor(rewriter, loc, {s[1], s[0]}, rankedType(v).getElementType());
       return linalg::TransposeOp::create(rewriter, loc, v, init,
                                          ArrayRef<int64_t>{1, 0})
           .getResult()[0];

@@ -28,6 +28,15 @@ static Type eltOf(Value v) {
   return {};
 }
 static bool isNone(Value v) { return !v || isa<NoneType>(v.getType()); }
+/// Result element type of Conv/MatMul/Gemm: the input's, except that 8- and
+/// 16-bit integer operands (the integer forms qopt-lower-quantized builds)
+/// accumulate in i32.
+static Type accumulatorEltOf(Value v) {
+  Type t = eltOf(v);
+  if (t && (t.isInteger(8) || t.isInteger(16)))
+    return IntegerType::get(t.getContext(), 32);
+  return t;
+}
 
 /// A ranked tensor type when `shape` is known, else unranked.
 static Type makeTensor(const std::optional<Shape> &shape, Type elt) {
@@ -861,7 +870,7 @@ static std::optional<ArrayRef<int64_t>> opt(std::optional<ArrayRef<int64_t>> a) 
               opt(OP.getDilations()), opt(OP.getPads()), false}
 
 LogicalResult ConvOp::inferResultTypes(SmallVectorImpl<Type> &types) {
-  return inferConvLike(*this, getX(), getW(), eltOf(getX()), QOPT_CONV_ATTRS((*this)),
+  return inferConvLike(*this, getX(), getW(), accumulatorEltOf(getX()), QOPT_CONV_ATTRS((*this)),
                        getGroup(), types);
 }
 
@@ -1028,7 +1037,7 @@ static LogicalResult inferMatMulLike(Operation *op, Value a, Value b, Type elt,
 }
 
 LogicalResult MatMulOp::inferResultTypes(SmallVectorImpl<Type> &types) {
-  return inferMatMulLike(*this, getA(), getB(), eltOf(getA()), types);
+  return inferMatMulLike(*this, getA(), getB(), accumulatorEltOf(getA()), types);
 }
 LogicalResult MatMulIntegerOp::inferResultTypes(SmallVectorImpl<Type> &types) {
   return inferMatMulLike(*this, getA(), getB(), IntegerType::get(getContext(), 32),
@@ -1039,7 +1048,7 @@ LogicalResult QLinearMatMulOp::inferResultTypes(SmallVectorImpl<Type> &types) {
 }
 
 LogicalResult GemmOp::inferResultTypes(SmallVectorImpl<Type> &types) {
-  Type elt = eltOf(getA());
+  Type elt = accumulatorEltOf(getA());
   auto at = rankedOf(getA()), bt = rankedOf(getB());
   if (!at || !bt) {
     types.push_back(RankedTensorType::get({kDyn, kDyn}, elt));

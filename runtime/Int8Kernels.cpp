@@ -1,0 +1,257 @@
+//===- Int8Kernels.cpp - s8 x s8 -> i32 GEMM and depthwise conv kernels ----===//
+//
+// qopt_matmul_s8s8_i32_<isa>: C[M,N] += A[M,K] * B[K,N] with i8 operands and
+// i32 accumulation, called for linalg.matmul on i8 buffers (the integer form
+// of quantized Conv/MatMul/Gemm, see qopt-lower-quantized). The compiler
+// picks <isa> from the target's features (qopt-matmul-microkernel{isa=...}):
+//
+//   avx512vnni  8x32 tiles of vpdpbusd on zmm
+//   avxvnni     6x16 tiles of vpdpbusd on ymm (VEX encoding)
+//   avx2        6x16 tiles of vpmaddwd on bytes split into 16-bit halves
+//   generic     portable C++ on the same packed layout
+//
+// The dot-product instructions multiply unsigned by signed bytes, so B is
+// packed as u8 = b + 128 (b ^ 0x80) and the tile subtracts 128 * sum_k a[m,k]
+// (A's row sums, taken while packing A). Every variant is exact.
+//
+// Packing per block of KC values of k (q = ceil(kc / 4) groups of 4):
+//   A: panels of MR rows, [q][MR][4] s8, zero beyond M and K;
+//   B: panels of NR columns, [q][NR][4] u8, 0x80 (b = 0) beyond N and K.
+// Threads (OpenMP) split the (column panel, row panel) tiles of a block.
+//
+//===----------------------------------------------------------------------===//
+#include "Threads.h"
+
+#include <algorithm>
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <vector>
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
+
+namespace {
+
+constexpr int64_t KC = 512;
+
+/// A strided i8 matrix view: element (r, c) at p[r * rs + c * cs].
+struct View8 {
+  const int8_t *p;
+  int64_t rs, cs;
+  int8_t at(int64_t r, int64_t c) const { return p[r * rs + c * cs]; }
+};
+
+template <int MR>
+void packA(View8 a, int64_t m, int64_t k0, int64_t kc, int8_t *out, int32_t *rowSum) {
+  int64_t q = (kc + 3) / 4;
+  for (int64_t i0 = 0; i0 < m; i0 += MR) {
+    for (int64_t g = 0; g < q; ++g)
+      for (int64_t r = 0; r < MR; ++r)
+        for (int64_t j = 0; j < 4; ++j) {
+          int64_t i = i0 + r, k = g * 4 + j;
+          *out++ = (i < m && k < kc) ? a.at(i, k0 + k) : 0;
+        }
+  }
+  for (int64_t i = 0; i < m; ++i) {
+    int32_t s = 0;
+    if (a.cs == 1) {
+      const int8_t *row = a.p + i * a.rs + k0;
+      for (int64_t k = 0; k < kc; ++k)
+        s += row[k];
+    } else {
+      for (int64_t k = 0; k < kc; ++k)
+        s += a.at(i, k0 + k);
+    }
+    rowSum[i] = s;
+  }
+}
+
+/// Packs columns [n0, n0 + NR) of B's block [k0, k0 + kc).
+template <int NR>
+void packBPanel(View8 b, int64_t n, int64_t k0, int64_t kc, int64_t n0, uint8_t *out) {
+  int64_t q = (kc + 3) / 4;
+  int64_t cols = std::min<int64_t>(NR, n - n0);
+  for (int64_t g = 0; g < q; ++g)
+    for (int64_t c = 0; c < NR; ++c)
+      for (int64_t j = 0; j < 4; ++j) {
+        int64_t k = g * 4 + j;
+        int8_t v = (c < cols && k < kc) ? b.at(k0 + k, n0 + c) : 0;
+        *out++ = uint8_t(v) ^ 0x80;
+      }
+}
+
+template <int MR, int NR>
+void tileGeneric(int64_t q, const int8_t *ap, const uint8_t *bp, int32_t *t) {
+  int32_t acc[MR][NR] = {};
+  for (int64_t g = 0; g < q; ++g, ap += MR * 4, bp += NR * 4)
+    for (int r = 0; r < MR; ++r)
+      for (int c = 0; c < NR; ++c)
+        for (int j = 0; j < 4; ++j)
+          acc[r][c] += int32_t(ap[r * 4 + j]) * int32_t(bp[c * 4 + j]);
+  std::memcpy(t, acc, sizeof acc);
+}
+
+#if defined(__x86_64__)
+__attribute__((target("avx512f,avx512bw,avx512vnni"))) void
+tileAvx512Vnni(int64_t q, const int8_t *ap, const uint8_t *bp, int32_t *t) {
+  constexpr int MR = 8;
+  __m512i c0[MR], c1[MR];
+  for (int r = 0; r < MR; ++r)
+    c0[r] = c1[r] = _mm512_setzero_si512();
+  for (int64_t g = 0; g < q; ++g, ap += MR * 4, bp += 128) {
+    __m512i b0 = _mm512_loadu_si512(bp), b1 = _mm512_loadu_si512(bp + 64);
+    for (int r = 0; r < MR; ++r) {
+      int32_t word;
+      std::memcpy(&word, ap + r * 4, 4);
+      __m512i a = _mm512_set1_epi32(word);
+      c0[r] = _mm512_dpbusd_epi32(c0[r], b0, a);
+      c1[r] = _mm512_dpbusd_epi32(c1[r], b1, a);
+    }
+  }
+  for (int r = 0; r < MR; ++r) {
+    _mm512_storeu_si512(t + r * 32, c0[r]);
+    _mm512_storeu_si512(t + r * 32 + 16, c1[r]);
+  }
+}
+
+__attribute__((target("avx2,avxvnni"))) void tileAvxVnni(int64_t q, const int8_t *ap,
+                                                          const uint8_t *bp, int32_t *t) {
+  constexpr int MR = 6;
+  __m256i c0[MR], c1[MR];
+  for (int r = 0; r < MR; ++r)
+    c0[r] = c1[r] = _mm256_setzero_si256();
+  for (int64_t g = 0; g < q; ++g, ap += MR * 4, bp += 64) {
+    __m256i b0 = _mm256_loadu_si256((const __m256i *)bp);
+    __m256i b1 = _mm256_loadu_si256((const __m256i *)(bp + 32));
+    for (int r = 0; r < MR; ++r) {
+      int32_t word;
+      std::memcpy(&word, ap + r * 4, 4);
+      __m256i a = _mm256_set1_epi32(word);
+      c0[r] = _mm256_dpbusd_avx_epi32(c0[r], b0, a);
+      c1[r] = _mm256_dpbusd_avx_epi32(c1[r], b1, a);
+    }
+  }
+  for (int r = 0; r < MR; ++r) {
+    _mm256_storeu_si256((__m256i *)(t + r * 16), c0[r]);
+    _mm256_storeu_si256((__m256i *)(t + r * 16 + 8), c1[r]);
+  }
+}
+
+/// AVX2 without VNNI: vpmaddubsw would saturate, so the u8 bytes are split
+/// into even and odd 16-bit lanes and multiplied with vpmaddwd (exact).
+__attribute__((target("avx2"))) void tileAvx2(int64_t q, const int8_t *ap,
+                                               const uint8_t *bp, int32_t *t) {
+  constexpr int MR = 6;
+  const __m256i lowBytes = _mm256_set1_epi16(0x00ff);
+  __m256i c0[MR], c1[MR];
+  for (int r = 0; r < MR; ++r)
+    c0[r] = c1[r] = _mm256_setzero_si256();
+  for (int64_t g = 0; g < q; ++g, ap += MR * 4, bp += 64) {
+    __m256i b0 = _mm256_loadu_si256((const __m256i *)bp);
+    __m256i b1 = _mm256_loadu_si256((const __m256i *)(bp + 32));
+    __m256i b0e = _mm256_and_si256(b0, lowBytes), b0o = _mm256_srli_epi16(b0, 8);
+    __m256i b1e = _mm256_and_si256(b1, lowBytes), b1o = _mm256_srli_epi16(b1, 8);
+    for (int r = 0; r < MR; ++r) {
+      int32_t word;
+      std::memcpy(&word, ap + r * 4, 4);
+      __m256i a = _mm256_set1_epi32(word);
+      __m256i ae = _mm256_srai_epi16(_mm256_slli_epi16(a, 8), 8);
+      __m256i ao = _mm256_srai_epi16(a, 8);
+      c0[r] = _mm256_add_epi32(c0[r], _mm256_add_epi32(_mm256_madd_epi16(b0e, ae),
+                                                       _mm256_madd_epi16(b0o, ao)));
+      c1[r] = _mm256_add_epi32(c1[r], _mm256_add_epi32(_mm256_madd_epi16(b1e, ae),
+                                                       _mm256_madd_epi16(b1o, ao)));
+    }
+  }
+  for (int r = 0; r < MR; ++r) {
+    _mm256_storeu_si256((__m256i *)(t + r * 16), c0[r]);
+    _mm256_storeu_si256((__m256i *)(t + r * 16 + 8), c1[r]);
+  }
+}
+#endif
+
+using TileFn = void (*)(int64_t, const int8_t *, const uint8_t *, int32_t *);
+
+template <int MR, int NR>
+void gemmS8(TileFn tile, int64_t m, int64_t n, int64_t k, View8 a, View8 b, int32_t *c,
+            int64_t crs, int64_t ccs) {
+  int64_t mPanels = (m + MR - 1) / MR, nPanels = (n + NR - 1) / NR;
+  int threads = qopt::rt::threadsFor(double(m) * double(n) * double(k));
+  std::vector<int8_t> ap(mPanels * MR * (KC + 3));
+  std::vector<int32_t> rowSum(m);
+  std::vector<uint8_t> bp(nPanels * NR * (std::min(KC, k) + 3));
+  for (int64_t k0 = 0; k0 < k; k0 += KC) {
+    int64_t kc = std::min(KC, k - k0), q = (kc + 3) / 4;
+    packA<MR>(a, m, k0, kc, ap.data(), rowSum.data());
+#pragma omp parallel num_threads(threads)
+    {
+#pragma omp for schedule(static)
+      for (int64_t jp = 0; jp < nPanels; ++jp)
+        packBPanel<NR>(b, n, k0, kc, jp * NR, bp.data() + jp * NR * q * 4);
+#pragma omp for collapse(2) schedule(static)
+      for (int64_t jp = 0; jp < nPanels; ++jp)
+        for (int64_t ip = 0; ip < mPanels; ++ip) {
+          alignas(64) int32_t t[MR * NR];
+          tile(q, ap.data() + ip * MR * q * 4, bp.data() + jp * NR * q * 4, t);
+          int64_t rows = std::min<int64_t>(MR, m - ip * MR);
+          int64_t cols = std::min<int64_t>(NR, n - jp * NR);
+          for (int64_t r = 0; r < rows; ++r) {
+            int64_t i = ip * MR + r;
+            int32_t comp = 128 * rowSum[i];
+            int32_t *crow = c + i * crs + jp * NR * ccs;
+            if (ccs == 1) {
+              for (int64_t x = 0; x < cols; ++x)
+                crow[x] += t[r * NR + x] - comp;
+            } else {
+              for (int64_t x = 0; x < cols; ++x)
+                crow[x * ccs] += t[r * NR + x] - comp;
+            }
+          }
+        }
+    }
+  }
+}
+
+enum class Isa { Generic, Avx2, AvxVnni, Avx512Vnni };
+
+void matmulS8(Isa isa, int8_t *aBase, int64_t aOff, int64_t m, int64_t k, int64_t as0,
+              int64_t as1, int8_t *bBase, int64_t bOff, int64_t n, int64_t bs0, int64_t bs1,
+              int32_t *cBase, int64_t cOff, int64_t cs0, int64_t cs1) {
+  if (m == 0 || n == 0 || k == 0)
+    return;
+  View8 a{aBase + aOff, as0, as1}, b{bBase + bOff, bs0, bs1};
+  int32_t *c = cBase + cOff;
+  switch (isa) {
+#if defined(__x86_64__)
+  case Isa::Avx512Vnni:
+    return gemmS8<8, 32>(tileAvx512Vnni, m, n, k, a, b, c, cs0, cs1);
+  case Isa::AvxVnni:
+    return gemmS8<6, 16>(tileAvxVnni, m, n, k, a, b, c, cs0, cs1);
+  case Isa::Avx2:
+    return gemmS8<6, 16>(tileAvx2, m, n, k, a, b, c, cs0, cs1);
+#endif
+  default:
+    return gemmS8<4, 8>(tileGeneric<4, 8>, m, n, k, a, b, c, cs0, cs1);
+  }
+}
+
+} // namespace
+
+// Each entry point takes the three memrefs as func-to-llvm expands them:
+// allocated pointer, aligned pointer, offset, sizes[2], strides[2].
+#define QOPT_MATMUL_S8(NAME, ISA)                                                         \
+  extern "C" void NAME(int8_t *, int8_t *aBase, int64_t aOff, int64_t m, int64_t k,        \
+                       int64_t as0, int64_t as1, int8_t *, int8_t *bBase, int64_t bOff,     \
+                       int64_t, int64_t n, int64_t bs0, int64_t bs1, int32_t *,             \
+                       int32_t *cBase, int64_t cOff, int64_t, int64_t, int64_t cs0,         \
+                       int64_t cs1) {                                                       \
+    matmulS8(ISA, aBase, aOff, m, k, as0, as1, bBase, bOff, n, bs0, bs1, cBase, cOff, cs0,  \
+             cs1);                                                                          \
+  }
+QOPT_MATMUL_S8(qopt_matmul_s8s8_i32_generic, Isa::Generic)
+QOPT_MATMUL_S8(qopt_matmul_s8s8_i32_avx2, Isa::Avx2)
+QOPT_MATMUL_S8(qopt_matmul_s8s8_i32_avxvnni, Isa::AvxVnni)
+QOPT_MATMUL_S8(qopt_matmul_s8s8_i32_avx512vnni, Isa::Avx512Vnni)
+#undef QOPT_MATMUL_S8

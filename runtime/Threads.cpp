@@ -1,0 +1,56 @@
+//===- Threads.cpp - how many threads the CPU kernels use -------------------===//
+//
+// QOPT_NUM_THREADS (run time) wins over the model's compiled default
+// (qoptc --threads, the `qopt_model_threads` global qoptc emits; 0 = every
+// core OpenMP sees). Read once per process.
+//
+//===----------------------------------------------------------------------===//
+#include "Threads.h"
+
+#include <cstdlib>
+
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+extern "C" {
+// Defined by every compiled model; weak so that the kernels also link into
+// test programs that have no model.
+__attribute__((weak)) extern const int qopt_model_threads;
+}
+
+namespace qopt::rt {
+
+int parseThreadCount(const char *text) {
+  if (!text || !*text)
+    return 0;
+  char *end = nullptr;
+  long v = std::strtol(text, &end, 10);
+  if (*end != '\0' || v < 1 || v > 4096)
+    return 0;
+  return int(v);
+}
+
+int numThreads() {
+  static const int n = [] {
+    if (int v = parseThreadCount(std::getenv("QOPT_NUM_THREADS")))
+      return v;
+    if (&qopt_model_threads && qopt_model_threads > 0)
+      return qopt_model_threads;
+#ifdef _OPENMP
+    return omp_get_num_procs();
+#else
+    return 1;
+#endif
+  }();
+  return n;
+}
+
+int threadsFor(double macs) {
+  // Below ~100k multiply-adds a parallel region costs more than it saves.
+  if (macs < 1e5)
+    return 1;
+  return numThreads();
+}
+
+} // namespace qopt::rt

@@ -1,0 +1,202 @@
+//===- KernelsTest.cpp - CPU kernels against plain reference loops --------===//
+//
+// Every int8 GEMM variant the CPU can run, the depthwise kernels and the f32
+// GEMM, on edge shapes: K not a multiple of 4, sizes below and across the
+// tile and block sizes, strided (transposed) operands, and operands at the
+// ends of the i8 range. Integer kernels must match exactly.
+//
+//===----------------------------------------------------------------------===//
+#include "../runtime/Threads.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdint>
+#include <random>
+#include <string>
+#include <vector>
+
+#define QOPT_MATMUL_S8_DECL(NAME)                                                          \
+  extern "C" void NAME(int8_t *, int8_t *, int64_t, int64_t, int64_t, int64_t, int64_t,     \
+                       int8_t *, int8_t *, int64_t, int64_t, int64_t, int64_t, int64_t,     \
+                       int32_t *, int32_t *, int64_t, int64_t, int64_t, int64_t, int64_t);
+QOPT_MATMUL_S8_DECL(qopt_matmul_s8s8_i32_generic)
+QOPT_MATMUL_S8_DECL(qopt_matmul_s8s8_i32_avx2)
+QOPT_MATMUL_S8_DECL(qopt_matmul_s8s8_i32_avxvnni)
+QOPT_MATMUL_S8_DECL(qopt_matmul_s8s8_i32_avx512vnni)
+#undef QOPT_MATMUL_S8_DECL
+
+extern "C" void qopt_matmul_f32(float *, float *, int64_t, int64_t, int64_t, int64_t, int64_t,
+                                float *, float *, int64_t, int64_t, int64_t, int64_t, int64_t,
+                                float *, float *, int64_t, int64_t, int64_t, int64_t, int64_t);
+
+#define QOPT_DW_DECL(NAME, TIn, TAcc)                                                      \
+  extern "C" void NAME(TIn *, TIn *, int64_t, int64_t, int64_t, int64_t, int64_t, int64_t,  \
+                       int64_t, int64_t, int64_t, TIn *, TIn *, int64_t, int64_t, int64_t,  \
+                       int64_t, int64_t, int64_t, int64_t, TAcc *, TAcc *, int64_t, int64_t, \
+                       int64_t, int64_t, int64_t, int64_t, int64_t, int64_t, int64_t, int64_t, \
+                       int64_t, int64_t, int64_t);
+QOPT_DW_DECL(qopt_dwconv2d_s8_i32, int8_t, int32_t)
+QOPT_DW_DECL(qopt_dwconv2d_s16_i32, int16_t, int32_t)
+#undef QOPT_DW_DECL
+
+namespace {
+
+using MatmulS8 = decltype(&qopt_matmul_s8s8_i32_generic);
+
+struct Variant {
+  const char *name;
+  MatmulS8 fn;
+  bool available;
+};
+
+std::vector<Variant> variants() {
+  bool avx2 = __builtin_cpu_supports("avx2");
+  return {{"generic", qopt_matmul_s8s8_i32_generic, true},
+          {"avx2", qopt_matmul_s8s8_i32_avx2, avx2},
+          {"avxvnni", qopt_matmul_s8s8_i32_avxvnni, avx2 && __builtin_cpu_supports("avxvnni")},
+          {"avx512vnni", qopt_matmul_s8s8_i32_avx512vnni,
+           __builtin_cpu_supports("avx512vnni") && __builtin_cpu_supports("avx512bw")}};
+}
+
+/// Random i8 values; `extremes` draws only -128 and 127.
+std::vector<int8_t> randomI8(size_t n, std::mt19937 &rng, bool extremes) {
+  std::uniform_int_distribution<int> d(-128, 127), coin(0, 1);
+  std::vector<int8_t> v(n);
+  for (auto &x : v)
+    x = int8_t(extremes ? (coin(rng) ? 127 : -128) : d(rng));
+  return v;
+}
+
+/// C[m,n] (+ the initial C) against int64 sums; B given as [K,N] or, when
+/// `transB`, stored [N,K] and read through strides.
+void checkMatmul(const Variant &v, int64_t m, int64_t n, int64_t k, bool transB,
+                 bool extremes, std::mt19937 &rng) {
+  std::vector<int8_t> a = randomI8(m * k, rng, extremes), b = randomI8(k * n, rng, extremes);
+  std::vector<int32_t> c(m * n);
+  for (size_t i = 0; i < c.size(); ++i)
+    c[i] = int32_t(i % 7) - 3;
+  std::vector<int32_t> init = c;
+  int64_t bs0 = transB ? 1 : n, bs1 = transB ? k : 1;
+  v.fn(a.data(), a.data(), 0, m, k, k, 1, b.data(), b.data(), 0, k, n, bs0, bs1, c.data(),
+       c.data(), 0, m, n, n, 1);
+  for (int64_t i = 0; i < m; ++i)
+    for (int64_t j = 0; j < n; ++j) {
+      int64_t ref = init[i * n + j];
+      for (int64_t p = 0; p < k; ++p)
+        ref += int64_t(a[i * k + p]) * int64_t(b[p * bs0 + j * bs1]);
+      ASSERT_EQ(int64_t(c[i * n + j]), ref)
+          << v.name << " m=" << m << " n=" << n << " k=" << k << " transB=" << transB
+          << " at (" << i << ", " << j << ")";
+    }
+}
+
+TEST(Int8Gemm, EveryVariantIsExactOnEdgeShapes) {
+  std::mt19937 rng(7);
+  const int64_t shapes[][3] = {{1, 1, 1},   {1, 1, 3},    {3, 5, 7},    {6, 16, 4},
+                               {8, 32, 8},  {9, 33, 5},   {13, 37, 29}, {2, 100, 513},
+                               {17, 65, 1030}, {40, 7, 96}, {64, 64, 64}};
+  for (const Variant &v : variants()) {
+    if (!v.available)
+      continue;
+    for (auto &s : shapes) {
+      checkMatmul(v, s[0], s[1], s[2], false, false, rng);
+      checkMatmul(v, s[0], s[1], s[2], true, false, rng);
+    }
+  }
+}
+
+TEST(Int8Gemm, ExtremeOperandsDoNotSaturate) {
+  // -128 * -128 products summed pairwise overflow 16 bits; every variant
+  // must still be exact.
+  std::mt19937 rng(11);
+  for (const Variant &v : variants())
+    if (v.available)
+      for (int64_t k : {1, 4, 7, 64, 515})
+        checkMatmul(v, 7, 19, k, false, true, rng);
+}
+
+TEST(Int8Gemm, EmptyProblemsLeaveCUntouched) {
+  int8_t a[4] = {1, 2, 3, 4}, b[4] = {1, 1, 1, 1};
+  int32_t c[4] = {5, 6, 7, 8};
+  qopt_matmul_s8s8_i32_generic(a, a, 0, 2, 0, 0, 1, b, b, 0, 0, 2, 2, 1, c, c, 0, 2, 2, 2, 1);
+  EXPECT_EQ(c[0], 5);
+  EXPECT_EQ(c[3], 8);
+}
+
+template <typename TIn, typename Fn> void checkDepthwise(Fn fn, std::mt19937 &rng) {
+  struct Case {
+    int64_t n, c, ih, iw, kh, kw, sh, sw, dh, dw;
+  };
+  const Case cases[] = {{1, 3, 5, 5, 3, 3, 1, 1, 1, 1},   {2, 4, 9, 11, 3, 3, 2, 2, 1, 1},
+                        {1, 2, 7, 17, 5, 5, 1, 3, 1, 1},  {1, 5, 9, 9, 3, 3, 1, 1, 2, 2},
+                        {1, 1, 1, 1, 1, 1, 1, 1, 1, 1}};
+  std::uniform_int_distribution<int> d(std::is_same_v<TIn, int8_t> ? -128 : -255,
+                                       std::is_same_v<TIn, int8_t> ? 127 : 255);
+  for (const Case &k : cases) {
+    int64_t oh = (k.ih - k.dh * (k.kh - 1) - 1) / k.sh + 1;
+    int64_t ow = (k.iw - k.dw * (k.kw - 1) - 1) / k.sw + 1;
+    std::vector<TIn> in(k.n * k.c * k.ih * k.iw), w(k.c * k.kh * k.kw);
+    for (auto &x : in)
+      x = TIn(d(rng));
+    for (auto &x : w)
+      x = TIn(d(rng) / (std::is_same_v<TIn, int8_t> ? 1 : 2));
+    std::vector<int32_t> out(k.n * k.c * oh * ow, 3);
+    fn(in.data(), in.data(), 0, k.n, k.c, k.ih, k.iw, k.c * k.ih * k.iw, k.ih * k.iw, k.iw, 1,
+       w.data(), w.data(), 0, k.c, k.kh, k.kw, k.kh * k.kw, k.kw, 1, out.data(), out.data(), 0,
+       k.n, k.c, oh, ow, k.c * oh * ow, oh * ow, ow, 1, k.sh, k.sw, k.dh, k.dw);
+    for (int64_t b = 0; b < k.n; ++b)
+      for (int64_t ch = 0; ch < k.c; ++ch)
+        for (int64_t y = 0; y < oh; ++y)
+          for (int64_t x = 0; x < ow; ++x) {
+            int64_t ref = 3;
+            for (int64_t i = 0; i < k.kh; ++i)
+              for (int64_t j = 0; j < k.kw; ++j)
+                ref += int64_t(in[((b * k.c + ch) * k.ih + y * k.sh + i * k.dh) * k.iw +
+                                  x * k.sw + j * k.dw]) *
+                       int64_t(w[(ch * k.kh + i) * k.kw + j]);
+            ASSERT_EQ(int64_t(out[((b * k.c + ch) * oh + y) * ow + x]), ref);
+          }
+  }
+}
+
+TEST(Depthwise, IntegerKernelsAreExact) {
+  std::mt19937 rng(3);
+  checkDepthwise<int8_t>(qopt_dwconv2d_s8_i32, rng);
+  checkDepthwise<int16_t>(qopt_dwconv2d_s16_i32, rng);
+}
+
+TEST(F32Gemm, ThreadedColumnsMatchReference) {
+  std::mt19937 rng(5);
+  std::uniform_real_distribution<float> d(-1, 1);
+  for (auto s : {std::array<int64_t, 3>{7, 1000, 33}, {70, 45, 300}, {1, 17, 1}}) {
+    int64_t m = s[0], n = s[1], k = s[2];
+    std::vector<float> a(m * k), b(k * n), c(m * n, 0.5f);
+    for (auto &x : a)
+      x = d(rng);
+    for (auto &x : b)
+      x = d(rng);
+    qopt_matmul_f32(a.data(), a.data(), 0, m, k, k, 1, b.data(), b.data(), 0, k, n, n, 1,
+                    c.data(), c.data(), 0, m, n, n, 1);
+    for (int64_t i = 0; i < m; ++i)
+      for (int64_t j = 0; j < n; ++j) {
+        double ref = 0.5;
+        for (int64_t p = 0; p < k; ++p)
+          ref += double(a[i * k + p]) * double(b[p * n + j]);
+        ASSERT_NEAR(c[i * n + j], ref, 1e-4 * (1 + k));
+      }
+  }
+}
+
+TEST(Threads, CountParsing) {
+  using qopt::rt::parseThreadCount;
+  EXPECT_EQ(parseThreadCount("2"), 2);
+  EXPECT_EQ(parseThreadCount("1"), 1);
+  EXPECT_EQ(parseThreadCount(""), 0);
+  EXPECT_EQ(parseThreadCount(nullptr), 0);
+  EXPECT_EQ(parseThreadCount("0"), 0);
+  EXPECT_EQ(parseThreadCount("-3"), 0);
+  EXPECT_EQ(parseThreadCount("2x"), 0);
+  EXPECT_EQ(parseThreadCount("100000"), 0);
+}
+
+} // namespace
