@@ -1,11 +1,21 @@
 #!/usr/bin/env python3
-"""Times qopt-compiled PP-OCR models against onnxruntime-node FP32, same run.
+"""Times qopt-compiled PP-OCR models against onnxruntime-node, same run.
 
-det 1x3x640x640, rec 1x3x48x320, cls 1x3x48x192 on rendered text. qopt's
-generated code is single-threaded today, so it is compared with ORT at 1 and
-at 2 intra-op threads. Prints medians and ratios qopt/ORT (lower is better).
+det 1x3x640x640, rec 1x3x48x320, cls 1x3x48x192 on rendered text. For each
+model and for 1 and 2 threads (QOPT_NUM_THREADS / ORT intra-op threads):
 
-    /usr/bin/python3 bench/ppocr_bench.py [--runs 20] [--models DIR]
+  qopt int8    the model calibrated on a few rendered samples
+  qopt f32     the float model
+  ORT f32      onnxruntime on the original model
+  ORT int8     onnxruntime on qopt's own --emit-qdq-onnx export (same scales,
+               so int8 vs int8 compares execution only)
+
+Prints medians and the ratios the project tracks (lower is better), then peak
+resident memory (each run's own process; node's baseline with onnxruntime
+loaded and no session is shown too), then the int8 GEMM microbenchmark
+against the CPU's vpdpbusd peak (build/bin/qopt-gemm-bench).
+
+    /usr/bin/python3 bench/ppocr_bench.py [--runs 20] [--models DIR] [--only rec,det]
 """
 import argparse
 import os
@@ -28,12 +38,31 @@ CASES = [("det", "ch_PP-OCRv4_det_infer.onnx", [1, 3, 640, 640]),
 MEDIAN = re.compile(r"median ([0-9.]+) ms")
 
 
-def median_of(cmd):
-    out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
+def run_measured(cmd, env=None):
+    """Runs `cmd`; returns (stdout, peak RSS in MB of that process)."""
+    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+                         env=dict(os.environ, **(env or {})))
+    out = p.stdout.read()
+    _, status, usage = os.wait4(p.pid, 0)
+    p.returncode = os.waitstatus_to_exitcode(status)
+    if p.returncode != 0:
+        raise RuntimeError(f"{cmd[0]} failed ({p.returncode})")
+    return out, usage.ru_maxrss / 1024.0
+
+
+def timed(cmd, env=None):
+    out, rss = run_measured(cmd, env)
     m = MEDIAN.search(out)
     if not m:
-        raise RuntimeError(f"no timing in output of {cmd[0]}: {out}")
-    return float(m.group(1))
+        raise RuntimeError(f"no timing in output of {cmd}: {out}")
+    return float(m.group(1)), rss
+
+
+def sample(key, shape, i):
+    if key == "det":
+        return pi.det_input(pi.page(shape[3], shape[2]))
+    line = pi.LINES[i % len(pi.LINES)]
+    return pi.rec_input([pi.text_line(line, width=shape[3], size=20 if key == "cls" else 30)])
 
 
 def main():
@@ -43,31 +72,65 @@ def main():
     ap.add_argument("--runs", type=int, default=20)
     ap.add_argument("--node", default="node")
     ap.add_argument("--work", default=None)
+    ap.add_argument("--only", default="det,rec,cls")
+    ap.add_argument("--calib-samples", type=int, default=4)
     args = ap.parse_args()
     work = args.work or tempfile.mkdtemp(prefix="qopt-bench-")
     os.makedirs(work, exist_ok=True)
     runner = os.path.join(ROOT, "tools", "ort", "ort-run.js")
     qrun = qopt.find_tool("qopt-run")
-    print(f"{'model':5} {'input':16} {'qopt ms':>9} {'ORT-1t ms':>10} {'ORT-2t ms':>10} "
-          f"{'qopt/ORT-1t':>12} {'qopt/ORT-2t':>12}")
+    qoptc = qopt.find_tool("qoptc")
+    runs = str(args.runs)
+    rows, mem = [], []
     for key, fname, shape in CASES:
+        if key not in args.only.split(","):
+            continue
         onnx_path = os.path.join(args.models, fname)
-        if key == "det":
-            x = pi.det_input(pi.page(shape[3], shape[2]))
-        else:
-            x = pi.rec_input([pi.text_line(pi.LINES[0], width=shape[3], size=20 if key == "cls" else 30)])
         inp = os.path.join(work, key + ".npy")
-        np.save(inp, x)
-        name = "x"
-        so = qopt.compile(onnx_path, os.path.join(work, key + ".so"),
-                          input_shapes={name: shape})
-        q = median_of([qrun, so, "--input", inp, "--benchmark", str(args.runs)])
-        o1 = median_of([args.node, runner, onnx_path, "--input", inp, "--benchmark",
-                        str(args.runs), "--threads", "1"])
-        o2 = median_of([args.node, runner, onnx_path, "--input", inp, "--benchmark",
-                        str(args.runs), "--threads", "2"])
-        print(f"{key:5} {'x'.join(map(str, shape)):16} {q:9.2f} {o1:10.2f} {o2:10.2f} "
-              f"{q / o1:12.2f} {q / o2:12.2f}", flush=True)
+        np.save(inp, sample(key, shape, 0))
+        cal = os.path.join(work, key + "_calib")
+        os.makedirs(cal, exist_ok=True)
+        for i in range(args.calib_samples):
+            np.save(os.path.join(cal, f"{i}.npy"), sample(key, shape, i + 1))
+        dims = "x=" + ",".join(map(str, shape))
+        f32 = os.path.join(work, key + "_f32.so")
+        i8 = os.path.join(work, key + "_int8.so")
+        qdq = os.path.join(work, key + "_qdq.onnx")
+        print(f"[{key}] compiling float and int8 ...", file=sys.stderr, flush=True)
+        subprocess.run([qoptc, "--quiet", onnx_path, "--input-shape", dims, "-o", f32],
+                       check=True)
+        subprocess.run([qoptc, "--quiet", onnx_path, "--input-shape", dims, "--calib", cal,
+                        "--weight-rounding", "nearest", "--emit-qdq-onnx", qdq, "-o", i8],
+                       check=True)
+        for t in (1, 2):
+            env = {"QOPT_NUM_THREADS": str(t)}
+            q8, q8m = timed([qrun, i8, "--input", inp, "--benchmark", runs], env)
+            q32, q32m = timed([qrun, f32, "--input", inp, "--benchmark", runs], env)
+            ort = [args.node, runner]
+            o32, o32m = timed(ort + [onnx_path, "--input", inp, "--benchmark", runs,
+                                     "--threads", str(t)])
+            o8, o8m = timed(ort + [qdq, "--input", inp, "--benchmark", runs, "--threads", str(t)])
+            rows.append((key, t, q8, q32, o32, o8))
+            mem.append((key, t, q8m, q32m, o32m, o8m))
+            print(f"[{key}] {t} thread(s): qopt int8 {q8:.2f} ms, f32 {q32:.2f} ms; "
+                  f"ORT f32 {o32:.2f} ms, int8 {o8:.2f} ms", file=sys.stderr, flush=True)
+    print(f"\n{'model':5} {'thr':>3} {'qopt-i8':>9} {'qopt-f32':>9} {'ORT-f32':>9} {'ORT-i8':>9}"
+          f" {'i8/ORT-f32':>11} {'i8/ORT-i8':>10} {'f32/ORT-f32':>12}   (ms, medians)")
+    for key, t, q8, q32, o32, o8 in rows:
+        print(f"{key:5} {t:3d} {q8:9.2f} {q32:9.2f} {o32:9.2f} {o8:9.2f} {q8 / o32:11.2f}"
+              f" {q8 / o8:10.2f} {q32 / o32:12.2f}")
+    _, node_base = run_measured([args.node, "-e", "require(process.argv[1])",
+                                 os.path.join(ROOT, "third_party", "npm", "node_modules",
+                                              "onnxruntime-node")])
+    print(f"\npeak RSS, MB (node with onnxruntime loaded, no session: {node_base:.0f} MB)")
+    print(f"{'model':5} {'thr':>3} {'qopt-i8':>9} {'qopt-f32':>9} {'ORT-f32':>9} {'ORT-i8':>9}")
+    for key, t, q8m, q32m, o32m, o8m in mem:
+        print(f"{key:5} {t:3d} {q8m:9.0f} {q32m:9.0f} {o32m:9.0f} {o8m:9.0f}")
+    gemm = os.path.join(os.path.dirname(qrun), "qopt-gemm-bench")
+    if os.path.exists(gemm):
+        print()
+        sys.stdout.flush()
+        subprocess.run([gemm], check=True)
     return 0
 
 

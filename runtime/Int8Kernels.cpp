@@ -73,7 +73,33 @@ template <int NR>
 void packBPanel(View8 b, int64_t n, int64_t k0, int64_t kc, int64_t n0, uint8_t *out) {
   int64_t q = (kc + 3) / 4;
   int64_t cols = std::min<int64_t>(NR, n - n0);
-  for (int64_t g = 0; g < q; ++g)
+  int64_t g = 0;
+#if defined(__x86_64__)
+  // Full groups of 4 rows of a row-major B: interleave 16 columns at a time
+  // (bytes r0 r1 → pairs, pairs → quads) with SSE2, flipping the sign bit.
+  if (b.cs == 1 && cols == NR && NR % 16 == 0) {
+    const __m128i flip = _mm_set1_epi8(char(0x80));
+    for (; g < kc / 4; ++g) {
+      const int8_t *r0 = b.p + (k0 + g * 4) * b.rs + n0;
+      for (int64_t c = 0; c < NR; c += 16) {
+        __m128i x0 = _mm_xor_si128(_mm_loadu_si128((const __m128i *)(r0 + c)), flip);
+        __m128i x1 = _mm_xor_si128(_mm_loadu_si128((const __m128i *)(r0 + b.rs + c)), flip);
+        __m128i x2 =
+            _mm_xor_si128(_mm_loadu_si128((const __m128i *)(r0 + 2 * b.rs + c)), flip);
+        __m128i x3 =
+            _mm_xor_si128(_mm_loadu_si128((const __m128i *)(r0 + 3 * b.rs + c)), flip);
+        __m128i p01l = _mm_unpacklo_epi8(x0, x1), p01h = _mm_unpackhi_epi8(x0, x1);
+        __m128i p23l = _mm_unpacklo_epi8(x2, x3), p23h = _mm_unpackhi_epi8(x2, x3);
+        uint8_t *o = out + g * NR * 4 + c * 4;
+        _mm_storeu_si128((__m128i *)o, _mm_unpacklo_epi16(p01l, p23l));
+        _mm_storeu_si128((__m128i *)(o + 16), _mm_unpackhi_epi16(p01l, p23l));
+        _mm_storeu_si128((__m128i *)(o + 32), _mm_unpacklo_epi16(p01h, p23h));
+        _mm_storeu_si128((__m128i *)(o + 48), _mm_unpackhi_epi16(p01h, p23h));
+      }
+    }
+  }
+#endif
+  for (out += g * NR * 4; g < q; ++g)
     for (int64_t c = 0; c < NR; ++c)
       for (int64_t j = 0; j < 4; ++j) {
         int64_t k = g * 4 + j;
