@@ -200,42 +200,62 @@ dwconvPlane(const TIn *src, const TIn *flt, TAcc *dst, int64_t iw, int64_t kh, i
   }
 }
 
+/// One (n, c) plane with the stride specialised; compiled per instruction set
+/// (`target` attributes) and called through a pointer from the threaded loop,
+/// whose outlined body would otherwise be compiled for the baseline ISA.
+#define QOPT_DW_PLANE_ARGS(TIn, TAcc)                                                      \
+  const TIn *src, const TIn *flt, TAcc *dst, int64_t iw, int64_t kh, int64_t kw, int64_t oh, \
+      int64_t ow, int64_t sh, int64_t sw, int64_t dh, int64_t dw
+#define QOPT_DW_PLANE_PASS src, flt, dst, iw, kh, kw, oh, ow, sh, sw, dh, dw
 template <typename TIn, typename TAcc>
-__attribute__((always_inline)) inline void
-dwconvPlanes(const TIn *in, const TIn *w, TAcc *out, int64_t n, int64_t c, int64_t ih,
-             int64_t iw, int64_t kh, int64_t kw, int64_t oh, int64_t ow, int64_t sh,
-             int64_t sw, int64_t dh, int64_t dw) {
-  int threads = qopt::rt::threadsFor(double(n * c) * double(oh * ow) * double(kh * kw));
-#pragma omp parallel for num_threads(threads) schedule(static)
-  for (int64_t p = 0; p < n * c; ++p) {
-    const TIn *src = in + p * ih * iw, *flt = w + (p % c) * kh * kw;
-    TAcc *dst = out + p * oh * ow;
-    if (sw == 1)
-      dwconvPlane<1>(src, flt, dst, iw, kh, kw, oh, ow, sh, sw, dh, dw);
-    else if (sw == 2)
-      dwconvPlane<2>(src, flt, dst, iw, kh, kw, oh, ow, sh, sw, dh, dw);
-    else
-      dwconvPlane<0>(src, flt, dst, iw, kh, kw, oh, ow, sh, sw, dh, dw);
-  }
+__attribute__((always_inline)) inline void dwconvPlaneAnyStride(QOPT_DW_PLANE_ARGS(TIn, TAcc)) {
+  if (sw == 1)
+    dwconvPlane<1>(QOPT_DW_PLANE_PASS);
+  else if (sw == 2)
+    dwconvPlane<2>(QOPT_DW_PLANE_PASS);
+  else
+    dwconvPlane<0>(QOPT_DW_PLANE_PASS);
 }
-
-#define QOPT_DW_ARGS(TIn, TAcc)                                                            \
-  const TIn *in, const TIn *w, TAcc *out, int64_t n, int64_t c, int64_t ih, int64_t iw,    \
-      int64_t kh, int64_t kw, int64_t oh, int64_t ow, int64_t sh, int64_t sw, int64_t dh,  \
-      int64_t dw
-#define QOPT_DW_PASS in, w, out, n, c, ih, iw, kh, kw, oh, ow, sh, sw, dh, dw
-
 template <typename TIn, typename TAcc>
 __attribute__((target("avx512f,avx512bw,avx512vl,fma"))) void
-dwconvAvx512(QOPT_DW_ARGS(TIn, TAcc)) {
-  dwconvPlanes(QOPT_DW_PASS);
+dwconvPlaneAvx512(QOPT_DW_PLANE_ARGS(TIn, TAcc)) {
+  dwconvPlaneAnyStride(QOPT_DW_PLANE_PASS);
 }
 template <typename TIn, typename TAcc>
-__attribute__((target("avx2,fma"))) void dwconvAvx2(QOPT_DW_ARGS(TIn, TAcc)) {
-  dwconvPlanes(QOPT_DW_PASS);
+__attribute__((target("avx2,fma"))) void dwconvPlaneAvx2(QOPT_DW_PLANE_ARGS(TIn, TAcc)) {
+  dwconvPlaneAnyStride(QOPT_DW_PLANE_PASS);
 }
-template <typename TIn, typename TAcc> void dwconvGeneric(QOPT_DW_ARGS(TIn, TAcc)) {
-  dwconvPlanes(QOPT_DW_PASS);
+template <typename TIn, typename TAcc>
+void dwconvPlaneGeneric(QOPT_DW_PLANE_ARGS(TIn, TAcc)) {
+  dwconvPlaneAnyStride(QOPT_DW_PLANE_PASS);
+}
+#undef QOPT_DW_PLANE_ARGS
+#undef QOPT_DW_PLANE_PASS
+
+template <typename TIn, typename TAcc>
+using DwPlaneFn = void (*)(const TIn *, const TIn *, TAcc *, int64_t, int64_t, int64_t, int64_t,
+                           int64_t, int64_t, int64_t, int64_t, int64_t);
+
+template <typename TIn, typename TAcc> DwPlaneFn<TIn, TAcc> pickDwPlane() {
+  if (__builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl") &&
+      __builtin_cpu_supports("fma"))
+    return dwconvPlaneAvx512<TIn, TAcc>;
+  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
+    return dwconvPlaneAvx2<TIn, TAcc>;
+  return dwconvPlaneGeneric<TIn, TAcc>;
+}
+
+/// Dense row-major buffers: planes split over threads.
+template <typename TIn, typename TAcc>
+void dwconvPlanes(const TIn *in, const TIn *w, TAcc *out, int64_t n, int64_t c, int64_t ih,
+                  int64_t iw, int64_t kh, int64_t kw, int64_t oh, int64_t ow, int64_t sh,
+                  int64_t sw, int64_t dh, int64_t dw) {
+  static const DwPlaneFn<TIn, TAcc> plane = pickDwPlane<TIn, TAcc>();
+  int threads = qopt::rt::threadsFor(double(n * c) * double(oh * ow) * double(kh * kw));
+#pragma omp parallel for num_threads(threads) schedule(static)
+  for (int64_t p = 0; p < n * c; ++p)
+    plane(in + p * ih * iw, w + (p % c) * kh * kw, out + p * oh * ow, iw, kh, kw, oh, ow, sh,
+          sw, dh, dw);
 }
 
 bool denseRowMajor(int64_t rank, const int64_t *sizes, const int64_t *strides) {
@@ -258,14 +278,7 @@ void dwconv(const TIn *in, const int64_t *inSizes, const int64_t *is, const TIn 
   int64_t kh = wSizes[1], kw = wSizes[2], oh = oSizes[2], ow = oSizes[3];
   if (denseRowMajor(4, inSizes, is) && denseRowMajor(3, wSizes, ws) &&
       denseRowMajor(4, oSizes, os)) {
-    static const int level = __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl")
-                                 ? 2
-                             : __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")
-                                 ? 1
-                                 : 0;
-    (level == 2   ? dwconvAvx512<TIn, TAcc>
-     : level == 1 ? dwconvAvx2<TIn, TAcc>
-                  : dwconvGeneric<TIn, TAcc>)(QOPT_DW_PASS);
+    dwconvPlanes<TIn, TAcc>(in, w, out, n, c, ih, iw, kh, kw, oh, ow, sh, sw, dh, dw);
     return;
   }
   for (int64_t b = 0; b < n; ++b)
@@ -281,8 +294,6 @@ void dwconv(const TIn *in, const int64_t *inSizes, const int64_t *is, const TIn 
           out[b * os[0] + ch * os[1] + y * os[2] + x * os[3]] = acc;
         }
 }
-#undef QOPT_DW_ARGS
-#undef QOPT_DW_PASS
 
 } // namespace
 
