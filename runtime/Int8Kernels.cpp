@@ -205,27 +205,36 @@ void gemmS8(TileFn tile, int64_t m, int64_t n, int64_t k, View8 a, View8 b, int3
             int64_t crs, int64_t ccs) {
   int64_t mPanels = (m + MR - 1) / MR, nPanels = (n + NR - 1) / NR;
   int threads = qopt::rt::threadsFor(double(m) * double(n) * double(k));
-  std::vector<int8_t> ap(mPanels * MR * (KC + 3));
-  std::vector<int32_t> rowSum(m);
-  std::vector<uint8_t> bp(nPanels * NR * (std::min(KC, k) + 3));
+  // Packing buffers of the calling thread, reused across calls.
+  thread_local std::vector<int8_t> ap;
+  thread_local std::vector<int32_t> rowSum;
+  thread_local std::vector<uint8_t> bp;
+  ap.resize(std::max<size_t>(ap.size(), mPanels * MR * (KC + 3)));
+  rowSum.resize(std::max<size_t>(rowSum.size(), m));
+  bp.resize(std::max<size_t>(bp.size(), nPanels * NR * (std::min(KC, k) + 3)));
+  // Plain pointers: inside the parallel region the thread_local names would
+  // mean each worker's own (empty) buffers.
+  int8_t *apData = ap.data();
+  int32_t *rowSumData = rowSum.data();
+  uint8_t *bpData = bp.data();
   for (int64_t k0 = 0; k0 < k; k0 += KC) {
     int64_t kc = std::min(KC, k - k0), q = (kc + 3) / 4;
-    packA<MR>(a, m, k0, kc, ap.data(), rowSum.data());
+    packA<MR>(a, m, k0, kc, apData, rowSumData);
 #pragma omp parallel num_threads(threads)
     {
 #pragma omp for schedule(static)
       for (int64_t jp = 0; jp < nPanels; ++jp)
-        packBPanel<NR>(b, n, k0, kc, jp * NR, bp.data() + jp * NR * q * 4);
+        packBPanel<NR>(b, n, k0, kc, jp * NR, bpData + jp * NR * q * 4);
 #pragma omp for collapse(2) schedule(static)
       for (int64_t jp = 0; jp < nPanels; ++jp)
         for (int64_t ip = 0; ip < mPanels; ++ip) {
           alignas(64) int32_t t[MR * NR];
-          tile(q, ap.data() + ip * MR * q * 4, bp.data() + jp * NR * q * 4, t);
+          tile(q, apData + ip * MR * q * 4, bpData + jp * NR * q * 4, t);
           int64_t rows = std::min<int64_t>(MR, m - ip * MR);
           int64_t cols = std::min<int64_t>(NR, n - jp * NR);
           for (int64_t r = 0; r < rows; ++r) {
             int64_t i = ip * MR + r;
-            int32_t comp = 128 * rowSum[i];
+            int32_t comp = 128 * rowSumData[i];
             int32_t *crow = c + i * crs + jp * NR * ccs;
             if (ccs == 1) {
               for (int64_t x = 0; x < cols; ++x)

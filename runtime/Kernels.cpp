@@ -24,7 +24,7 @@
 namespace {
 
 constexpr int64_t MR = 6, NR = 16;
-constexpr int64_t KC = 256, MC = 72, NC = 512;
+constexpr int64_t KC = 256, NC = 512;
 
 /// Packs A[m0:m0+mc, k0:k0+kc] into MR-row panels, zero-padded.
 void packA(const float *a, int64_t lda, int64_t mc, int64_t kc, float *out) {
@@ -101,47 +101,73 @@ Kernel pickKernel() {
   return kernelGeneric;
 }
 
-/// C[:, jc:jc+nc] += A * B[:, jc:jc+nc] with unit inner strides.
+/// A buffer of at least `n` floats, 64-byte aligned, owned by the calling
+/// thread and reused across calls (no malloc, mmap or page faults per call).
+float *threadScratch(int slot, size_t n) {
+  struct Buffer {
+    float *p = nullptr;
+    size_t n = 0;
+    ~Buffer() { std::free(p); }
+  };
+  thread_local Buffer buffers[2];
+  Buffer &b = buffers[slot];
+  if (b.n < n) {
+    std::free(b.p);
+    b.n = (n + 15) / 16 * 16;
+    b.p = static_cast<float *>(std::aligned_alloc(64, b.n * sizeof(float)));
+  }
+  return b.p;
+}
+
+/// Packs all of A ([m, k]) once: for each KC block of k, MR-row panels.
+/// Block pc of panel-row ic starts at ap + pc * mPad + ic * kc.
+void packAllA(int64_t m, int64_t k, const float *a, int64_t lda, float *ap) {
+  int64_t mPad = (m + MR - 1) / MR * MR;
+  for (int64_t pc = 0; pc < k; pc += KC) {
+    int64_t kc = std::min(KC, k - pc);
+    packA(a + pc, lda, m, kc, ap + pc * mPad);
+  }
+}
+
+/// C[:, jc:jc+nc] += A * B[:, jc:jc+nc] with unit inner strides, A packed.
 void gemmColumns(Kernel kernel, int64_t m, int64_t jc, int64_t nc, int64_t k,
-                 const float *a, int64_t lda, const float *b, int64_t ldb, float *c,
-                 int64_t ldc) {
-  float *bp = static_cast<float *>(std::aligned_alloc(64, KC * NC * sizeof(float)));
-  float *ap = static_cast<float *>(std::aligned_alloc(64, MC * KC * sizeof(float)));
+                 const float *ap, const float *b, int64_t ldb, float *c, int64_t ldc) {
+  float *bp = threadScratch(1, KC * NC);
+  int64_t mPad = (m + MR - 1) / MR * MR;
   alignas(64) float tile[MR * NR];
   for (int64_t pc = 0; pc < k; pc += KC) {
     int64_t kc = std::min(KC, k - pc);
     packB(b + pc * ldb + jc, ldb, kc, nc, bp);
-    for (int64_t ic = 0; ic < m; ic += MC) {
-      int64_t mc = std::min(MC, m - ic);
-      packA(a + ic * lda + pc, lda, mc, kc, ap);
-      for (int64_t jr = 0; jr < nc; jr += NR) {
-        int64_t cols = std::min(NR, nc - jr);
-        for (int64_t ir = 0; ir < mc; ir += MR) {
-          int64_t rows = std::min(MR, mc - ir);
-          kernel(kc, ap + ir * kc, bp + jr * kc, tile);
-          float *cblk = c + (ic + ir) * ldc + jc + jr;
-          for (int64_t r = 0; r < rows; ++r)
-            for (int64_t q = 0; q < cols; ++q)
-              cblk[r * ldc + q] += tile[r * NR + q];
-        }
+    const float *apBlock = ap + pc * mPad;
+    for (int64_t jr = 0; jr < nc; jr += NR) {
+      int64_t cols = std::min(NR, nc - jr);
+      for (int64_t ir = 0; ir < m; ir += MR) {
+        int64_t rows = std::min(MR, m - ir);
+        kernel(kc, apBlock + ir * kc, bp + jr * kc, tile);
+        float *cblk = c + ir * ldc + jc + jr;
+        for (int64_t r = 0; r < rows; ++r)
+          for (int64_t q = 0; q < cols; ++q)
+            cblk[r * ldc + q] += tile[r * NR + q];
       }
     }
   }
-  std::free(ap);
-  std::free(bp);
 }
 
-/// C += A*B with unit inner strides; threads take column chunks of C.
+/// C += A*B with unit inner strides: A packed once, threads take column
+/// chunks of C (each packing its own B chunk).
 void gemmPacked(int64_t m, int64_t n, int64_t k, const float *a, int64_t lda,
                 const float *b, int64_t ldb, float *c, int64_t ldc) {
   static const Kernel kernel = pickKernel();
+  int64_t mPad = (m + MR - 1) / MR * MR;
+  float *ap = threadScratch(0, mPad * k);
+  packAllA(m, k, a, lda, ap);
   int threads = qopt::rt::threadsFor(double(m) * double(n) * double(k));
   int64_t per = (n + threads - 1) / threads;
   int64_t nc = std::clamp<int64_t>((per + NR - 1) / NR * NR, NR, NC);
   int64_t chunks = (n + nc - 1) / nc;
 #pragma omp parallel for num_threads(threads) schedule(static)
   for (int64_t ci = 0; ci < chunks; ++ci)
-    gemmColumns(kernel, m, ci * nc, std::min(nc, n - ci * nc), k, a, lda, b, ldb, c, ldc);
+    gemmColumns(kernel, m, ci * nc, std::min(nc, n - ci * nc), k, ap, b, ldb, c, ldc);
 }
 
 } // namespace

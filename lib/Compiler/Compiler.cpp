@@ -66,7 +66,7 @@ std::string lowerToLLVMPipelineText(const CompileOptions &options) {
   p += "one-shot-bufferize{bufferize-function-boundaries "
        "function-boundary-type-conversion=identity-layout-map},"
        "qopt-own-results,canonicalize,buffer-deallocation-pipeline,"
-       "qopt-matmul-microkernel{isa=" +
+       "qopt-strided-copy-to-linalg,qopt-matmul-microkernel{isa=" +
        (options.kernelIsa.empty() ? selectKernelIsa(options) : options.kernelIsa) + "},"
        "func.func(convert-linalg-to-loops),lower-affine,convert-scf-to-cf,"
        "qopt-dynamic-expand-shape,expand-strided-metadata,lower-affine,"

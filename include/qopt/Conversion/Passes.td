@@ -72,6 +72,20 @@ def QOptDynamicExpandShape : Pass<"qopt-dynamic-expand-shape", "::mlir::ModuleOp
   let dependentDialects = ["::mlir::memref::MemRefDialect", "::mlir::arith::ArithDialect"];
 }
 
+def QOptStridedCopyToLinalg : Pass<"qopt-strided-copy-to-linalg", "::mlir::ModuleOp"> {
+  let summary = "Turn memref.copy between non-contiguous buffers into linalg.copy";
+  let description = [{
+    `finalize-memref-to-llvm` turns a `memref.copy` into a `memcpy` when both
+    buffers are contiguous, and otherwise into a call to the generic
+    `memrefCopy`, which walks every element through its descriptor (padding,
+    Concat and slices produce such copies). This pass rewrites the
+    non-contiguous ones into `linalg.copy`, which `convert-linalg-to-loops`
+    makes into loops that LLVM compiles for the target (vectorized where the
+    inner stride is 1). Contiguous copies are left to `memcpy`.
+  }];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect"];
+}
+
 def QOptMatmulMicrokernel : Pass<"qopt-matmul-microkernel", "::mlir::ModuleOp"> {
   let summary = "Call the runtime's GEMM and depthwise microkernels for linalg ops on buffers";
   let description = [{
