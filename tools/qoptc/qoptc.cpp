@@ -307,6 +307,10 @@ int main(int argc, char **argv) {
   copts.optLevel = optLevel;
   copts.targetCPU = targetCPU;
   copts.targetFeatures = targetFeatures;
+  if (threads > 4096) {
+    errs() << "qoptc: --threads: " << threads.getValue() << " is more than 4096\n";
+    return 1;
+  }
   copts.threads = threads;
   if (kernelIsa != "auto") {
     if (!llvm::is_contained({"avx512vnni", "avxvnni", "avx2", "generic"}, kernelIsa)) {
