@@ -20,13 +20,7 @@
 
 #include <immintrin.h>
 
-#define QOPT_MATMUL_S8_DECL(NAME)                                                          \
-  extern "C" void NAME(int8_t *, int8_t *, int64_t, int64_t, int64_t, int64_t, int64_t,     \
-                       int8_t *, int8_t *, int64_t, int64_t, int64_t, int64_t, int64_t,     \
-                       int32_t *, int32_t *, int64_t, int64_t, int64_t, int64_t, int64_t);
-QOPT_MATMUL_S8_DECL(qopt_matmul_s8s8_i32_avxvnni)
-QOPT_MATMUL_S8_DECL(qopt_matmul_s8s8_i32_avx512vnni)
-#undef QOPT_MATMUL_S8_DECL
+#include "../runtime/Kernels.h"
 
 namespace {
 

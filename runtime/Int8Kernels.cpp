@@ -20,6 +20,7 @@
 // Threads (OpenMP) split the (column panel, row panel) tiles of a block.
 //
 //===----------------------------------------------------------------------===//
+#include "Kernels.h"
 #include "Threads.h"
 
 #include <algorithm>

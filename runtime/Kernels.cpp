@@ -15,6 +15,7 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "Kernels.h"
 #include "Threads.h"
 
 #if defined(__x86_64__)

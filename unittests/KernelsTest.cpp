@@ -6,6 +6,7 @@
 // ends of the i8 range. Integer kernels must match exactly.
 //
 //===----------------------------------------------------------------------===//
+#include "../runtime/Kernels.h"
 #include "../runtime/Threads.h"
 
 #include <gtest/gtest.h>
@@ -14,30 +15,6 @@
 #include <random>
 #include <string>
 #include <vector>
-
-#define QOPT_MATMUL_S8_DECL(NAME)                                                          \
-  extern "C" void NAME(int8_t *, int8_t *, int64_t, int64_t, int64_t, int64_t, int64_t,     \
-                       int8_t *, int8_t *, int64_t, int64_t, int64_t, int64_t, int64_t,     \
-                       int32_t *, int32_t *, int64_t, int64_t, int64_t, int64_t, int64_t);
-QOPT_MATMUL_S8_DECL(qopt_matmul_s8s8_i32_generic)
-QOPT_MATMUL_S8_DECL(qopt_matmul_s8s8_i32_avx2)
-QOPT_MATMUL_S8_DECL(qopt_matmul_s8s8_i32_avxvnni)
-QOPT_MATMUL_S8_DECL(qopt_matmul_s8s8_i32_avx512vnni)
-#undef QOPT_MATMUL_S8_DECL
-
-extern "C" void qopt_matmul_f32(float *, float *, int64_t, int64_t, int64_t, int64_t, int64_t,
-                                float *, float *, int64_t, int64_t, int64_t, int64_t, int64_t,
-                                float *, float *, int64_t, int64_t, int64_t, int64_t, int64_t);
-
-#define QOPT_DW_DECL(NAME, TIn, TAcc)                                                      \
-  extern "C" void NAME(TIn *, TIn *, int64_t, int64_t, int64_t, int64_t, int64_t, int64_t,  \
-                       int64_t, int64_t, int64_t, TIn *, TIn *, int64_t, int64_t, int64_t,  \
-                       int64_t, int64_t, int64_t, int64_t, TAcc *, TAcc *, int64_t, int64_t, \
-                       int64_t, int64_t, int64_t, int64_t, int64_t, int64_t, int64_t, int64_t, \
-                       int64_t, int64_t, int64_t);
-QOPT_DW_DECL(qopt_dwconv2d_s8_i32, int8_t, int32_t)
-QOPT_DW_DECL(qopt_dwconv2d_s16_i32, int16_t, int32_t)
-#undef QOPT_DW_DECL
 
 namespace {
 

@@ -98,6 +98,19 @@ OpFoldResult windowOutSize(IndexMath &m, OpFoldResult in, const Window &w,
   return out;
 }
 
+/// The body of a multiply-accumulate generic: acc + x * w on block arguments
+/// (x, w, acc), in `elem` (narrower integer operands are sign-extended).
+Value multiplyAdd(OpBuilder &b, Location loc, ValueRange args, Type elem) {
+  Value x = args[0], w = args[1];
+  if (isa<FloatType>(elem))
+    return arith::AddFOp::create(b, loc, args[2], arith::MulFOp::create(b, loc, x, w));
+  if (x.getType() != elem)
+    x = arith::ExtSIOp::create(b, loc, elem, x);
+  if (w.getType() != elem)
+    w = arith::ExtSIOp::create(b, loc, elem, w);
+  return arith::AddIOp::create(b, loc, args[2], arith::MulIOp::create(b, loc, x, w));
+}
+
 /// Output init of a conv: the bias broadcast over [N, M, spatial...], or 0.
 Value convInit(OpBuilder &b, Location loc, ArrayRef<OpFoldResult> sizes,
                Type elem, Value bias) {
@@ -282,21 +295,11 @@ Value convCore(OpBuilder &b, Location loc, Value x, Value w, Value bias,
   SmallVector<utils::IteratorType> iters(3 + spatial,
                                          utils::IteratorType::parallel);
   iters.append(1 + spatial, utils::IteratorType::reduction);
-  bool isFloat = isa<FloatType>(elem);
   Value r = linalg::GenericOp::create(
                 b, loc, TypeRange{yg.getType()}, ValueRange{xg, wg},
                 ValueRange{yg}, maps, iters,
                 [&](OpBuilder &nb, Location nl, ValueRange a) {
-                  Value u = a[0], v = a[1];
-                  if (!isFloat && u.getType() != elem)
-                    u = arith::ExtSIOp::create(nb, nl, elem, u);
-                  if (!isFloat && v.getType() != elem)
-                    v = arith::ExtSIOp::create(nb, nl, elem, v);
-                  Value p = isFloat ? Value(arith::MulFOp::create(nb, nl, u, v))
-                                    : Value(arith::MulIOp::create(nb, nl, u, v));
-                  Value s = isFloat ? Value(arith::AddFOp::create(nb, nl, a[2], p))
-                                    : Value(arith::AddIOp::create(nb, nl, a[2], p));
-                  linalg::YieldOp::create(nb, nl, s);
+                  linalg::YieldOp::create(nb, nl, multiplyAdd(nb, nl, a, elem));
                 })
                 .getResult(0);
   SmallVector<ReassociationIndices> re = {{0}, {1, 2}};
@@ -581,7 +584,6 @@ struct MatMulLowering : OpConversionPattern<MatMulOp> {
       SmallVector<utils::IteratorType> iters(batch + 2,
                                              utils::IteratorType::parallel);
       iters.push_back(utils::IteratorType::reduction);
-      bool isFloat = isa<FloatType>(elem);
       result = linalg::GenericOp::create(
                    rewriter, loc, TypeRange{init.getType()}, ValueRange{a, bv},
                    ValueRange{init},
@@ -589,16 +591,7 @@ struct MatMulLowering : OpConversionPattern<MatMulOp> {
                     AffineMap::get(loops, 0, oe, getContext())},
                    iters,
                    [&](OpBuilder &b, Location l, ValueRange x) {
-                     Value u = x[0], v = x[1];
-                     if (!isFloat && u.getType() != elem)
-                       u = arith::ExtSIOp::create(b, l, elem, u);
-                     if (!isFloat && v.getType() != elem)
-                       v = arith::ExtSIOp::create(b, l, elem, v);
-                     Value p = isFloat ? Value(arith::MulFOp::create(b, l, u, v))
-                                       : Value(arith::MulIOp::create(b, l, u, v));
-                     Value s = isFloat ? Value(arith::AddFOp::create(b, l, x[2], p))
-                                       : Value(arith::AddIOp::create(b, l, x[2], p));
-                     linalg::YieldOp::create(b, l, s);
+                     linalg::YieldOp::create(b, l, multiplyAdd(b, l, x, elem));
                    })
                    .getResult(0);
     }

@@ -1,0 +1,42 @@
+//===- Kernels.h - C entry points of the CPU kernels ------------*- C++ -*-===//
+//
+// What generated code calls (qopt-matmul-microkernel), declared for tests and
+// benchmarks. Each memref argument is func-to-llvm's expansion: allocated
+// pointer, aligned pointer, offset, sizes[rank], strides[rank].
+//
+//===----------------------------------------------------------------------===//
+#ifndef QOPT_RUNTIME_KERNELS_H
+#define QOPT_RUNTIME_KERNELS_H
+
+#include <cstdint>
+
+#define QOPT_MEMREF2(T) T *, T *, int64_t, int64_t, int64_t, int64_t, int64_t
+#define QOPT_MEMREF3(T) T *, T *, int64_t, int64_t, int64_t, int64_t, int64_t, int64_t, int64_t
+#define QOPT_MEMREF4(T)                                                                    \
+  T *, T *, int64_t, int64_t, int64_t, int64_t, int64_t, int64_t, int64_t, int64_t, int64_t
+
+extern "C" {
+void qopt_matmul_f32(QOPT_MEMREF2(float), QOPT_MEMREF2(float), QOPT_MEMREF2(float));
+void qopt_matmul_s8s8_i32_generic(QOPT_MEMREF2(int8_t), QOPT_MEMREF2(int8_t),
+                                  QOPT_MEMREF2(int32_t));
+void qopt_matmul_s8s8_i32_avx2(QOPT_MEMREF2(int8_t), QOPT_MEMREF2(int8_t),
+                               QOPT_MEMREF2(int32_t));
+void qopt_matmul_s8s8_i32_avxvnni(QOPT_MEMREF2(int8_t), QOPT_MEMREF2(int8_t),
+                                  QOPT_MEMREF2(int32_t));
+void qopt_matmul_s8s8_i32_avx512vnni(QOPT_MEMREF2(int8_t), QOPT_MEMREF2(int8_t),
+                                     QOPT_MEMREF2(int32_t));
+// Depthwise: input [N,C,IH,IW], filter [C,KH,KW], output [N,C,OH,OW], then
+// strides (h, w) and dilations (h, w).
+void qopt_dwconv2d_f32(QOPT_MEMREF4(float), QOPT_MEMREF3(float), QOPT_MEMREF4(float),
+                       int64_t, int64_t, int64_t, int64_t);
+void qopt_dwconv2d_s8_i32(QOPT_MEMREF4(int8_t), QOPT_MEMREF3(int8_t), QOPT_MEMREF4(int32_t),
+                          int64_t, int64_t, int64_t, int64_t);
+void qopt_dwconv2d_s16_i32(QOPT_MEMREF4(int16_t), QOPT_MEMREF3(int16_t),
+                           QOPT_MEMREF4(int32_t), int64_t, int64_t, int64_t, int64_t);
+}
+
+#undef QOPT_MEMREF2
+#undef QOPT_MEMREF3
+#undef QOPT_MEMREF4
+
+#endif
