@@ -27,7 +27,6 @@
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
-#include <vector>
 
 #if defined(__x86_64__)
 #include <immintrin.h>
@@ -206,18 +205,14 @@ void gemmS8(TileFn tile, int64_t m, int64_t n, int64_t k, View8 a, View8 b, int3
             int64_t crs, int64_t ccs) {
   int64_t mPanels = (m + MR - 1) / MR, nPanels = (n + NR - 1) / NR;
   int threads = qopt::rt::threadsFor(double(m) * double(n) * double(k));
-  // Packing buffers of the calling thread, reused across calls.
-  thread_local std::vector<int8_t> ap;
-  thread_local std::vector<int32_t> rowSum;
-  thread_local std::vector<uint8_t> bp;
-  ap.resize(std::max<size_t>(ap.size(), mPanels * MR * (KC + 3)));
-  rowSum.resize(std::max<size_t>(rowSum.size(), m));
-  bp.resize(std::max<size_t>(bp.size(), nPanels * NR * (std::min(KC, k) + 3)));
-  // Plain pointers: inside the parallel region the thread_local names would
-  // mean each worker's own (empty) buffers.
-  int8_t *apData = ap.data();
-  int32_t *rowSumData = rowSum.data();
-  uint8_t *bpData = bp.data();
+  // Packing buffers of the calling thread, reused across calls; plain
+  // pointers, so the workers of the parallel region share them.
+  auto *apData = static_cast<int8_t *>(
+      qopt::rt::threadScratch(qopt::rt::S8PackedA, mPanels * MR * (KC + 3)));
+  auto *rowSumData =
+      static_cast<int32_t *>(qopt::rt::threadScratch(qopt::rt::S8RowSums, m * sizeof(int32_t)));
+  auto *bpData = static_cast<uint8_t *>(
+      qopt::rt::threadScratch(qopt::rt::S8PackedB, nPanels * NR * (std::min(KC, k) + 3)));
   for (int64_t k0 = 0; k0 < k; k0 += KC) {
     int64_t kc = std::min(KC, k - k0), q = (kc + 3) / 4;
     packA<MR>(a, m, k0, kc, apData, rowSumData);

@@ -102,24 +102,6 @@ Kernel pickKernel() {
   return kernelGeneric;
 }
 
-/// A buffer of at least `n` floats, 64-byte aligned, owned by the calling
-/// thread and reused across calls (no malloc, mmap or page faults per call).
-float *threadScratch(int slot, size_t n) {
-  struct Buffer {
-    float *p = nullptr;
-    size_t n = 0;
-    ~Buffer() { std::free(p); }
-  };
-  thread_local Buffer buffers[2];
-  Buffer &b = buffers[slot];
-  if (b.n < n) {
-    std::free(b.p);
-    b.n = (n + 15) / 16 * 16;
-    b.p = static_cast<float *>(std::aligned_alloc(64, b.n * sizeof(float)));
-  }
-  return b.p;
-}
-
 /// Packs all of A ([m, k]) once: for each KC block of k, MR-row panels.
 /// Block pc of panel-row ic starts at ap + pc * mPad + ic * kc.
 void packAllA(int64_t m, int64_t k, const float *a, int64_t lda, float *ap) {
@@ -133,7 +115,8 @@ void packAllA(int64_t m, int64_t k, const float *a, int64_t lda, float *ap) {
 /// C[:, jc:jc+nc] += A * B[:, jc:jc+nc] with unit inner strides, A packed.
 void gemmColumns(Kernel kernel, int64_t m, int64_t jc, int64_t nc, int64_t k,
                  const float *ap, const float *b, int64_t ldb, float *c, int64_t ldc) {
-  float *bp = threadScratch(1, KC * NC);
+  auto *bp = static_cast<float *>(
+      qopt::rt::threadScratch(qopt::rt::F32PackedB, KC * NC * sizeof(float)));
   int64_t mPad = (m + MR - 1) / MR * MR;
   alignas(64) float tile[MR * NR];
   for (int64_t pc = 0; pc < k; pc += KC) {
@@ -160,7 +143,8 @@ void gemmPacked(int64_t m, int64_t n, int64_t k, const float *a, int64_t lda,
                 const float *b, int64_t ldb, float *c, int64_t ldc) {
   static const Kernel kernel = pickKernel();
   int64_t mPad = (m + MR - 1) / MR * MR;
-  float *ap = threadScratch(0, mPad * k);
+  auto *ap = static_cast<float *>(
+      qopt::rt::threadScratch(qopt::rt::F32PackedA, mPad * k * sizeof(float)));
   packAllA(m, k, a, lda, ap);
   int threads = qopt::rt::threadsFor(double(m) * double(n) * double(k));
   int64_t per = (n + threads - 1) / threads;

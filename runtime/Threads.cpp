@@ -1,4 +1,4 @@
-//===- Threads.cpp - how many threads the CPU kernels use -------------------===//
+//===- Threads.cpp - kernel thread count and per-thread scratch buffers -----===//
 //
 // QOPT_NUM_THREADS (run time) wins over the model's compiled default
 // (qoptc --threads, the `qopt_model_threads` global qoptc emits; 0 = every
@@ -44,6 +44,22 @@ int numThreads() {
 #endif
   }();
   return n;
+}
+
+void *threadScratch(ScratchSlot slot, size_t bytes) {
+  struct Buffer {
+    void *p = nullptr;
+    size_t bytes = 0;
+    ~Buffer() { std::free(p); }
+  };
+  thread_local Buffer buffers[NumScratchSlots];
+  Buffer &b = buffers[slot];
+  if (b.bytes < bytes) {
+    std::free(b.p);
+    b.bytes = (bytes + 63) / 64 * 64;
+    b.p = std::aligned_alloc(64, b.bytes);
+  }
+  return b.p;
 }
 
 int threadsFor(double macs) {

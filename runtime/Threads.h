@@ -2,6 +2,8 @@
 #ifndef QOPT_RUNTIME_THREADS_H
 #define QOPT_RUNTIME_THREADS_H
 
+#include <cstddef>
+
 namespace qopt::rt {
 
 /// A positive thread count from `text` (QOPT_NUM_THREADS), or 0 if it is
@@ -14,6 +16,15 @@ int numThreads();
 
 /// numThreads(), or 1 for work too small to split (`macs` multiply-adds).
 int threadsFor(double macs);
+
+/// The packing buffers a kernel call needs at once, one per slot.
+enum ScratchSlot { F32PackedA, F32PackedB, S8PackedA, S8RowSums, S8PackedB, NumScratchSlots };
+
+/// A 64-byte aligned buffer of at least `bytes`, owned by the calling thread
+/// and reused by its later calls (it grows, never shrinks): no malloc, mmap or
+/// page faults per kernel call. Inside a parallel region each worker gets its
+/// own.
+void *threadScratch(ScratchSlot slot, size_t bytes);
 
 } // namespace qopt::rt
 

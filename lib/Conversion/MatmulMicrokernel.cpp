@@ -97,9 +97,9 @@ struct MatmulMicrokernelPass
   using Base::Base;
   void runOnOperation() override {
     ModuleOp module = getOperation();
-    if (!llvm::is_contained({"avx512vnni", "avxvnni", "avx2", "generic"}, isa)) {
+    if (!llvm::is_contained(qopt::int8KernelIsas(), isa)) {
       module.emitError("qopt-matmul-microkernel: unknown isa '")
-          << isa << "' (expected avx512vnni, avxvnni, avx2 or generic)";
+          << isa << "' (expected " << qopt::int8KernelIsaList() << ")";
       return signalPassFailure();
     }
     rewriteDepthwise(module);
@@ -128,3 +128,13 @@ struct MatmulMicrokernelPass
 };
 
 } // namespace
+
+llvm::ArrayRef<llvm::StringRef> qopt::int8KernelIsas() {
+  static const llvm::StringRef names[] = {"avx512vnni", "avxvnni", "avx2", "generic"};
+  return names;
+}
+
+std::string qopt::int8KernelIsaList() {
+  ArrayRef<StringRef> names = int8KernelIsas();
+  return llvm::join(names.drop_back(), ", ") + " or " + names.back().str();
+}

@@ -262,18 +262,16 @@ struct LowerQuantizedPass
       int64_t spatial = xType.getRank() - 2;
       std::optional<ArrayRef<int64_t>> pads = conv.getPads();
       if (pads && llvm::any_of(*pads, [](int64_t p) { return p != 0; })) {
-        SmallVector<int64_t> onnxPads(2 * (spatial + 2), 0), shape(xType.getShape());
+        // ONNX Pad order: all begins, then all ends; N and C unpadded.
+        SmallVector<double> onnxPads(2 * (spatial + 2), 0);
+        SmallVector<int64_t> shape(xType.getShape());
         for (int64_t i = 0; i < spatial; ++i) {
           onnxPads[2 + i] = (*pads)[i];
           onnxPads[spatial + 4 + i] = (*pads)[spatial + i];
           if (!ShapedType::isDynamic(shape[2 + i]))
             shape[2 + i] += (*pads)[i] + (*pads)[spatial + i];
         }
-        Value padsV = ConstantOp::create(
-            b, loc,
-            DenseIntElementsAttr::get(
-                RankedTensorType::get({int64_t(onnxPads.size())}, b.getI64Type()),
-                ArrayRef(onnxPads)));
+        Value padsV = l.constant(b.getI64Type(), onnxPads, 1, 0);
         Value none = NoneOp::create(b, loc, b.getNoneType());
         xs = PadOp::create(b, loc, RankedTensorType::get(shape, i8), xs, padsV,
                            l.scalar(i8, double(zs)), none, b.getStringAttr("constant"));

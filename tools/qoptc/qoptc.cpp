@@ -19,6 +19,7 @@
 #include "qopt/Compiler/Compiler.h"
 #include "qopt/Compiler/QDQPlan.h"
 #include "qopt/Compiler/Report.h"
+#include "qopt/Conversion/Passes.h"
 #include "qopt/Import/ONNXImporter.h"
 #include "qopt/Dialect/QOpt/IR/QOptOps.h"
 #include "qopt/Support/Diagnostics.h"
@@ -313,9 +314,9 @@ int main(int argc, char **argv) {
   }
   copts.threads = threads;
   if (kernelIsa != "auto") {
-    if (!llvm::is_contained({"avx512vnni", "avxvnni", "avx2", "generic"}, kernelIsa)) {
-      errs() << "qoptc: --kernel-isa: unknown value '" << kernelIsa
-             << "' (expected auto, avx512vnni, avxvnni, avx2 or generic)\n";
+    if (!llvm::is_contained(qopt::int8KernelIsas(), kernelIsa)) {
+      errs() << "qoptc: --kernel-isa: unknown value '" << kernelIsa << "' (expected auto, "
+             << qopt::int8KernelIsaList() << ")\n";
       return 1;
     }
     copts.kernelIsa = kernelIsa;

@@ -23,6 +23,13 @@ namespace qopt {
 #define GEN_PASS_REGISTRATION
 #include "qopt/Conversion/Passes.h.inc"
 
+/// The int8 GEMM kernel variants qopt-matmul-microkernel{isa} accepts, best
+/// first: avx512vnni, avxvnni, avx2, generic.
+llvm::ArrayRef<llvm::StringRef> int8KernelIsas();
+
+/// "avx512vnni, avxvnni, avx2 or generic" (for diagnostics).
+std::string int8KernelIsaList();
+
 } // namespace qopt
 
 #endif
