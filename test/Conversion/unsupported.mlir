@@ -24,3 +24,13 @@ func.func @runtime_axes(%x: tensor<3x4xf32>, %ax: tensor<1xi64>) -> tensor<?x?xf
   %0 = qopt.reduce_sum %x, %ax : (tensor<3x4xf32>, tensor<1xi64>) -> tensor<?x?xf32>
   return %0 : tensor<?x?xf32>
 }
+
+// -----
+// The integer forms need matching 8- or 16-bit operands.
+func.func @conv_mixed_int(%x: tensor<1x2x5x5xi8>, %w: tensor<4x2x3x3xi16>) -> tensor<1x4x3x3xi32> {
+  %n = qopt.none
+  // expected-error @+2 {{cannot lower 'qopt.conv': only float, i32, and i8/i16 -> i32 convolution are lowered here}}
+  // expected-error @+1 {{failed to legalize}}
+  %0 = qopt.conv %x, %w, %n : (tensor<1x2x5x5xi8>, tensor<4x2x3x3xi16>, none) -> tensor<1x4x3x3xi32>
+  return %0 : tensor<1x4x3x3xi32>
+}
