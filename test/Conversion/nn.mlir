@@ -5,9 +5,9 @@
 // CHECK: tensor.pad %arg0 low[0, 0, 1, 1] high[0, 0, 1, 1]
 // 2-D float convolution = im2col + linalg.matmul (the GEMM microkernel runs it).
 // CHECK: %[[W:.*]] = tensor.collapse_shape %arg1 {{\[}}[0], [1, 2, 3]] : tensor<4x3x3x3xf32> into tensor<4x27xf32>
+// CHECK: linalg.generic {{.*}} ins(%arg2 : tensor<4xf32>)
 // CHECK: linalg.generic {{.*}} ins(%padded : tensor<1x3x10x10xf32>) outs(%{{.*}} : tensor<3x3x3x1x8x8xf32>)
 // CHECK: %[[COL:.*]] = tensor.collapse_shape {{.*}} into tensor<27x64xf32>
-// CHECK: linalg.generic {{.*}} ins(%arg2 : tensor<4xf32>)
 // CHECK: linalg.matmul ins(%[[W]], %[[COL]] : tensor<4x27xf32>, tensor<27x64xf32>)
 // CHECK: tensor.expand_shape {{.*}} into tensor<1x4x8x8xf32>
 func.func @conv(%x: tensor<1x3x8x8xf32>, %w: tensor<4x3x3x3xf32>, %b: tensor<4xf32>) -> tensor<1x4x8x8xf32> {
@@ -96,4 +96,66 @@ func.func @depthwise_s16(%x: tensor<1x2x5x5xi16>, %w: tensor<2x1x3x3xi16>) -> te
   %none = qopt.none
   %y = qopt.conv %x, %w, %none {group = 2 : i64} : (tensor<1x2x5x5xi16>, tensor<2x1x3x3xi16>, none) -> tensor<1x2x3x3xi32>
   return %y : tensor<1x2x3x3xi32>
+}
+
+// -----
+// A single image whose im2col matrix exceeds 2 MB (144 x 16384 floats) is
+// convolved in bands of output rows: the largest divisor of OH (16 rows here)
+// whose im2col band fits, each band's GEMM writing a column slice of Y.
+// CHECK-LABEL: func.func @conv_bands
+// CHECK: %[[W:.*]] = tensor.collapse_shape %arg1 {{\[}}[0], [1, 2, 3]] : tensor<8x16x3x3xf32> into tensor<8x144xf32>
+// CHECK: scf.for %[[R:.*]] = %c0 to %c128 step %c16 iter_args(%[[Y:.*]] = %{{.*}}) -> (tensor<8x16384xf32>)
+// CHECK: tensor.extract_slice %padded[0, 0, %[[R]], 0] [1, 16, 18, 130] [1, 1, 1, 1]
+// CHECK: %[[COL:.*]] = tensor.collapse_shape {{.*}} : tensor<16x3x3x1x16x128xf32> into tensor<144x2048xf32>
+// CHECK: %[[OFF:.*]] = arith.muli %[[R]], %c128
+// CHECK: %[[S:.*]] = tensor.extract_slice %[[Y]][0, %[[OFF]]] [8, 2048] [1, 1]
+// CHECK: %[[MM:.*]] = linalg.matmul ins(%[[W]], %[[COL]] : tensor<8x144xf32>, tensor<144x2048xf32>) outs(%[[S]] : tensor<8x2048xf32>)
+// CHECK: tensor.insert_slice %[[MM]] into %[[Y]][0, %[[OFF]]] [8, 2048] [1, 1]
+func.func @conv_bands(%x: tensor<1x16x128x128xf32>, %w: tensor<8x16x3x3xf32>, %b: tensor<8xf32>) -> tensor<1x8x128x128xf32> {
+  %0 = qopt.conv %x, %w, %b {pads = array<i64: 1, 1, 1, 1>} : (tensor<1x16x128x128xf32>, tensor<8x16x3x3xf32>, tensor<8xf32>) -> tensor<1x8x128x128xf32>
+  return %0 : tensor<1x8x128x128xf32>
+}
+
+// -----
+// Below 2 MB (and with a batch, or dynamic spatial dims) there is one im2col.
+// CHECK-LABEL: func.func @conv_no_bands
+// CHECK-NOT: scf.for
+// CHECK: linalg.matmul ins(%{{.*}}, %{{.*}} : tensor<8x144xf32>, tensor<144x8192xf32>)
+func.func @conv_no_bands(%x: tensor<2x16x64x64xf32>, %w: tensor<8x16x3x3xf32>) -> tensor<2x8x64x64xf32> {
+  %n = qopt.none
+  %0 = qopt.conv %x, %w, %n {pads = array<i64: 1, 1, 1, 1>} : (tensor<2x16x64x64xf32>, tensor<8x16x3x3xf32>, none) -> tensor<2x8x64x64xf32>
+  return %0 : tensor<2x8x64x64xf32>
+}
+
+// -----
+// ConvTranspose whose kernel equals its stride: each output pixel gets one
+// input pixel, so T[M*KH*KW, H*W] = W^T x X and a scatter
+// Y[m, h*KH + i, w*KW + j] = T[m, i, j, h, w] + b[m], without zero insertion.
+// CHECK-DAG: #[[SCATTER:.*]] = affine_map<(d0, d1, d2, d3, d4) -> (d0, d2, d4, d1, d3)>
+// CHECK-DAG: #[[BIAS:.*]] = affine_map<(d0, d1, d2, d3, d4) -> (d0)>
+// CHECK-LABEL: func.func @conv_transpose_kernel_eq_stride
+// CHECK: %[[W2:.*]] = tensor.collapse_shape %arg1 {{\[}}[0], [1, 2, 3]] : tensor<3x2x2x3xf32> into tensor<3x12xf32>
+// CHECK: %[[WT:.*]] = linalg.transpose ins(%[[W2]] : tensor<3x12xf32>) outs(%{{.*}} : tensor<12x3xf32>) permutation = [1, 0]
+// CHECK: %[[X2:.*]] = tensor.collapse_shape %arg0 {{\[}}[0, 1], [2, 3]] : tensor<1x3x4x5xf32> into tensor<3x20xf32>
+// CHECK: %[[T:.*]] = linalg.matmul ins(%[[WT]], %[[X2]] : tensor<12x3xf32>, tensor<3x20xf32>)
+// CHECK: %[[T5:.*]] = tensor.expand_shape %[[T]] {{\[}}[0, 1, 2], [3, 4]] output_shape [2, 2, 3, 4, 5]
+// CHECK: linalg.generic {indexing_maps = [#[[SCATTER]], #[[BIAS]], #{{.*}}]{{.*}} ins(%[[T5]], %arg2 : tensor<2x2x3x4x5xf32>, tensor<2xf32>) outs(%{{.*}} : tensor<2x4x2x5x3xf32>)
+// CHECK: arith.addf
+// CHECK: tensor.collapse_shape {{.*}} : tensor<2x4x2x5x3xf32> into tensor<2x8x15xf32>
+// CHECK-NOT: tensor.pad
+func.func @conv_transpose_kernel_eq_stride(%x: tensor<1x3x4x5xf32>, %w: tensor<3x2x2x3xf32>, %b: tensor<2xf32>) -> tensor<1x2x8x15xf32> {
+  %0 = qopt.conv_transpose %x, %w, %b {strides = array<i64: 2, 3>} : (tensor<1x3x4x5xf32>, tensor<3x2x2x3xf32>, tensor<2xf32>) -> tensor<1x2x8x15xf32>
+  return %0 : tensor<1x2x8x15xf32>
+}
+
+// -----
+// With padding (or overlapping windows) ConvTranspose keeps zero insertion
+// and a stride-1 convolution.
+// CHECK-LABEL: func.func @conv_transpose_padded
+// CHECK: tensor.insert_slice %arg0 into %{{.*}}[0, 0, 0, 0] [1, 3, 4, 5] [1, 1, 2, 2]
+// CHECK: linalg.matmul ins({{.*}} : tensor<2x12xf32>, tensor<12x48xf32>)
+func.func @conv_transpose_padded(%x: tensor<1x3x4x5xf32>, %w: tensor<3x2x2x2xf32>) -> tensor<1x2x6x8xf32> {
+  %n = qopt.none
+  %0 = qopt.conv_transpose %x, %w, %n {strides = array<i64: 2, 2>, pads = array<i64: 1, 1, 1, 1>} : (tensor<1x3x4x5xf32>, tensor<3x2x2x2xf32>, none) -> tensor<1x2x6x8xf32>
+  return %0 : tensor<1x2x6x8xf32>
 }

@@ -12,6 +12,7 @@
 #include "qopt/Dialect/QOpt/IR/ShapeUtils.h"
 
 #include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
 
 using namespace mlir;
 using namespace qopt;
@@ -131,9 +132,54 @@ Value convInit(OpBuilder &b, Location loc, ArrayRef<OpFoldResult> sizes,
       .getResult(0);
 }
 
+/// im2col of a single-image or batched input: col[C*KH*KW, N*OH*OW] with
+/// col[c, kh, kw, n, oh, ow] = x[n, c, oh*s0 + kh*d0, ow*s1 + kw*d1].
+Value im2col(OpBuilder &b, Location loc, Value x, int64_t c, int64_t kh, int64_t kw,
+             OpFoldResult n, OpFoldResult oh, OpFoldResult ow,
+             ArrayRef<int64_t> strides, ArrayRef<int64_t> dilations) {
+  Type elem = cast<RankedTensorType>(x.getType()).getElementType();
+  IndexMath m{b, loc};
+  auto d = [&](int64_t i) { return b.getAffineDimExpr(i); };
+  AffineMap xmap = AffineMap::get(
+      6, 0,
+      {d(3), d(0), d(4) * strides[0] + d(1) * dilations[0],
+       d(5) * strides[1] + d(2) * dilations[1]},
+      b.getContext());
+  Value init = emptyTensor(b, loc, {m.c(c), m.c(kh), m.c(kw), n, oh, ow}, elem);
+  Value col6 = linalg::GenericOp::create(
+                   b, loc, TypeRange{init.getType()}, ValueRange{x}, ValueRange{init},
+                   {xmap, b.getMultiDimIdentityMap(6)},
+                   SmallVector<utils::IteratorType>(6, utils::IteratorType::parallel),
+                   [](OpBuilder &nb, Location nl, ValueRange a) {
+                     linalg::YieldOp::create(nb, nl, a[0]);
+                   })
+                   .getResult(0);
+  return tensor::CollapseShapeOp::create(
+      b, loc, col6, ArrayRef<ReassociationIndices>{{0, 1, 2}, {3, 4, 5}});
+}
+
+/// Bytes of im2col matrix above which a convolution is computed in bands of
+/// output rows, each with its own small im2col buffer: the whole matrix of a
+/// 3x3 convolution at high resolution is tens to hundreds of MB (the peak
+/// memory of a detector), while a band stays in cache between being written
+/// and being read by the GEMM.
+constexpr int64_t kIm2colBandBytes = 2 << 20;
+
+/// Output rows per band: the largest divisor of `oh` whose band fits
+/// kIm2colBandBytes (so every band has the same static shape), at least 1.
+int64_t im2colBandRows(int64_t oh, int64_t rowBytes) {
+  int64_t best = 1;
+  for (int64_t r = 1; r <= oh; ++r)
+    if (oh % r == 0 && r * rowBytes <= kIm2colBandBytes)
+      best = r;
+  return best;
+}
+
 /// 2-D convolution as im2col + linalg.matmul (which the runtime's GEMM
 /// microkernel executes): Y[F, N*OH*OW] = W[F, C*KH*KW] x col[C*KH*KW, N*OH*OW].
-/// A 1x1, stride-1 convolution of one image needs no im2col copy.
+/// A 1x1, stride-1 convolution of one image needs no im2col copy; a single
+/// image whose im2col matrix would exceed kIm2colBandBytes is computed band
+/// by band (scf.for over output rows, one matmul per band into a slice of Y).
 Value conv2DAsMatmul(OpBuilder &b, Location loc, Value x, Value w, Value bias,
                      ArrayRef<int64_t> strides, ArrayRef<int64_t> dilations,
                      ArrayRef<OpFoldResult> outSizes, Type accElem) {
@@ -141,39 +187,13 @@ Value conv2DAsMatmul(OpBuilder &b, Location loc, Value x, Value w, Value bias,
   auto wType = cast<RankedTensorType>(w.getType());
   Type elem = xType.getElementType();
   IndexMath m{b, loc};
-  SmallVector<OpFoldResult> xs = sizesOf(b, loc, x);
   int64_t f = wType.getDimSize(0), c = wType.getDimSize(1), kh = wType.getDimSize(2),
           kw = wType.getDimSize(3);
   bool singleImage = xType.getDimSize(0) == 1;
   OpFoldResult n = outSizes[0], oh = outSizes[2], ow = outSizes[3];
-  OpFoldResult cols = m.mul(m.mul(n, oh), ow);
   Value wm = tensor::CollapseShapeOp::create(
       b, loc, w, ArrayRef<ReassociationIndices>{{0}, {1, 2, 3}});
-  Value col;
   bool pointwise = kh == 1 && kw == 1 && strides[0] == 1 && strides[1] == 1;
-  if (singleImage && pointwise) {
-    col = tensor::CollapseShapeOp::create(
-        b, loc, x, ArrayRef<ReassociationIndices>{{0, 1}, {2, 3}});
-  } else {
-    // col[c, kh, kw, n, oh, ow] = x[n, c, oh*s0 + kh*d0, ow*s1 + kw*d1]
-    auto d = [&](int64_t i) { return b.getAffineDimExpr(i); };
-    AffineMap xmap = AffineMap::get(
-        6, 0,
-        {d(3), d(0), d(4) * strides[0] + d(1) * dilations[0],
-         d(5) * strides[1] + d(2) * dilations[1]},
-        b.getContext());
-    Value init = emptyTensor(b, loc, {m.c(c), m.c(kh), m.c(kw), n, oh, ow}, elem);
-    Value col6 = linalg::GenericOp::create(
-                     b, loc, TypeRange{init.getType()}, ValueRange{x},
-                     ValueRange{init}, {xmap, b.getMultiDimIdentityMap(6)},
-                     SmallVector<utils::IteratorType>(6, utils::IteratorType::parallel),
-                     [](OpBuilder &nb, Location nl, ValueRange a) {
-                       linalg::YieldOp::create(nb, nl, a[0]);
-                     })
-                     .getResult(0);
-    col = tensor::CollapseShapeOp::create(
-        b, loc, col6, ArrayRef<ReassociationIndices>{{0, 1, 2}, {3, 4, 5}});
-  }
   // Accumulator [F, N, OH, OW] starting from the bias (or 0).
   SmallVector<OpFoldResult> accSizes = {m.c(f), n, oh, ow};
   Value acc;
@@ -194,10 +214,54 @@ Value conv2DAsMatmul(OpBuilder &b, Location loc, Value x, Value w, Value bias,
   }
   Value acc2 = tensor::CollapseShapeOp::create(
       b, loc, acc, ArrayRef<ReassociationIndices>{{0}, {1, 2, 3}});
-  (void)cols;
-  Value y2 = linalg::MatmulOp::create(b, loc, TypeRange{acc2.getType()},
-                                      ValueRange{wm, col}, ValueRange{acc2})
-                 .getResult(0);
+  std::optional<int64_t> ohC = getConstantIntValue(oh), owC = getConstantIntValue(ow);
+  int64_t k = c * kh * kw;
+  int64_t eltBytes = llvm::divideCeil(xType.getElementTypeBitWidth(), 8);
+  Value y2;
+  if (singleImage && pointwise) {
+    Value col = tensor::CollapseShapeOp::create(
+        b, loc, x, ArrayRef<ReassociationIndices>{{0, 1}, {2, 3}});
+    y2 = linalg::MatmulOp::create(b, loc, TypeRange{acc2.getType()}, ValueRange{wm, col},
+                                  ValueRange{acc2})
+             .getResult(0);
+  } else if (singleImage && ohC && owC && xType.hasStaticShape() &&
+             k * *ohC * *owC * eltBytes > kIm2colBandBytes) {
+    int64_t rows = im2colBandRows(*ohC, k * *owC * eltBytes);
+    int64_t inRows = (rows - 1) * strides[0] + (kh - 1) * dilations[0] + 1;
+    int64_t cols = rows * *owC;
+    Value lb = arith::ConstantIndexOp::create(b, loc, 0);
+    Value ub = arith::ConstantIndexOp::create(b, loc, *ohC);
+    Value step = arith::ConstantIndexOp::create(b, loc, rows);
+    auto loop = scf::ForOp::create(
+        b, loc, lb, ub, step, ValueRange{acc2},
+        [&](OpBuilder &nb, Location nl, Value r0, ValueRange iter) {
+          IndexMath bm{nb, nl};
+          OpFoldResult zero = bm.c(0), one = bm.c(1);
+          Value band = tensor::ExtractSliceOp::create(
+              nb, nl, x, {zero, zero, bm.mul(r0, bm.c(strides[0])), zero},
+              {one, bm.c(c), bm.c(inRows), bm.c(xType.getDimSize(3))},
+              {one, one, one, one});
+          Value col = im2col(nb, nl, band, c, kh, kw, one, bm.c(rows), bm.c(*owC), strides,
+                             dilations);
+          SmallVector<OpFoldResult> offs = {zero, bm.mul(r0, bm.c(*owC))};
+          SmallVector<OpFoldResult> sizes = {bm.c(f), bm.c(cols)};
+          SmallVector<OpFoldResult> unit = {one, one};
+          Value out = tensor::ExtractSliceOp::create(nb, nl, iter[0], offs, sizes, unit);
+          Value mm = linalg::MatmulOp::create(nb, nl, TypeRange{out.getType()},
+                                              ValueRange{wm, col}, ValueRange{out})
+                         .getResult(0);
+          scf::YieldOp::create(
+              nb, nl,
+              tensor::InsertSliceOp::create(nb, nl, mm, iter[0], offs, sizes, unit)
+                  .getResult());
+        });
+    y2 = loop.getResult(0);
+  } else {
+    Value col = im2col(b, loc, x, c, kh, kw, n, oh, ow, strides, dilations);
+    y2 = linalg::MatmulOp::create(b, loc, TypeRange{acc2.getType()}, ValueRange{wm, col},
+                                  ValueRange{acc2})
+             .getResult(0);
+  }
   Value y4 = tensor::ExpandShapeOp::create(
       b, loc, acc.getType(), y2, ArrayRef<ReassociationIndices>{{0}, {1, 2, 3}},
       accSizes);
@@ -352,6 +416,72 @@ struct ConvLowering : OpConversionPattern<ConvOp> {
   }
 };
 
+/// A 2-D ConvTranspose of one image whose kernel equals its stride (no
+/// padding, no dilation, one group): every output pixel receives exactly one
+/// input pixel, Y[0, m, h*KH + i, w*KW + j] = b[m] + sum_c X[0, c, h, w] *
+/// W[c, m, i, j]. One GEMM T[M*KH*KW, H*W] = W^T[M*KH*KW, C] x X[C, H*W] and
+/// a scatter of T into Y, instead of zero insertion and a KHxKW convolution
+/// over an input KH*KW times larger.
+Value nonOverlappingConvTranspose(OpBuilder &b, Location loc, Value x, Value w,
+                                  Value bias) {
+  auto xType = cast<RankedTensorType>(x.getType());
+  auto wType = cast<RankedTensorType>(w.getType());
+  Type elem = xType.getElementType();
+  IndexMath m{b, loc};
+  int64_t c = wType.getDimSize(0), mo = wType.getDimSize(1), kh = wType.getDimSize(2),
+          kw = wType.getDimSize(3);
+  SmallVector<OpFoldResult> xs = sizesOf(b, loc, x);
+  OpFoldResult h = xs[2], wd = xs[3];
+  Value w2 = tensor::CollapseShapeOp::create(
+      b, loc, w, ArrayRef<ReassociationIndices>{{0}, {1, 2, 3}});
+  Value wt = linalg::TransposeOp::create(
+                 b, loc, w2, emptyTensor(b, loc, {m.c(mo * kh * kw), m.c(c)}, elem),
+                 ArrayRef<int64_t>{1, 0})
+                 .getResult()[0];
+  Value x2 = tensor::CollapseShapeOp::create(
+      b, loc, x, ArrayRef<ReassociationIndices>{{0, 1}, {2, 3}});
+  Value t = linalg::MatmulOp::create(
+                b, loc, ValueRange{wt, x2},
+                ValueRange{filledTensor(b, loc, {m.c(mo * kh * kw), m.mul(h, wd)},
+                                        scalarConst(b, loc, elem, 0))})
+                .getResult(0);
+  Value t5 = tensor::ExpandShapeOp::create(
+      b, loc,
+      RankedTensorType::get({mo, kh, kw, xType.getDimSize(2), xType.getDimSize(3)}, elem),
+      t, ArrayRef<ReassociationIndices>{{0, 1, 2}, {3, 4}},
+      ArrayRef<OpFoldResult>{m.c(mo), m.c(kh), m.c(kw), h, wd});
+  // Y5[m, h, i, w, j] = T5[m, i, j, h, w] (+ b[m]).
+  auto dim = [&](int64_t i) { return b.getAffineDimExpr(i); };
+  SmallVector<Value> ins = {t5};
+  SmallVector<AffineMap> maps = {
+      AffineMap::get(5, 0, {dim(0), dim(2), dim(4), dim(1), dim(3)}, b.getContext())};
+  if (bias) {
+    ins.push_back(bias);
+    maps.push_back(AffineMap::get(5, 0, {dim(0)}, b.getContext()));
+  }
+  maps.push_back(b.getMultiDimIdentityMap(5));
+  Value init = emptyTensor(b, loc, {m.c(mo), h, m.c(kh), wd, m.c(kw)}, elem);
+  Value y5 = linalg::GenericOp::create(
+                 b, loc, TypeRange{init.getType()}, ins, ValueRange{init}, maps,
+                 SmallVector<utils::IteratorType>(5, utils::IteratorType::parallel),
+                 [&](OpBuilder &nb, Location nl, ValueRange a) {
+                   Value v = a[0];
+                   if (bias)
+                     v = isa<FloatType>(elem) ? arith::AddFOp::create(nb, nl, v, a[1]).getResult()
+                                              : arith::AddIOp::create(nb, nl, v, a[1]).getResult();
+                   linalg::YieldOp::create(nb, nl, v);
+                 })
+                 .getResult(0);
+  Value y3 = tensor::CollapseShapeOp::create(
+      b, loc, y5, ArrayRef<ReassociationIndices>{{0}, {1, 2}, {3, 4}});
+  auto y3Type = cast<RankedTensorType>(y3.getType());
+  return tensor::ExpandShapeOp::create(
+      b, loc,
+      RankedTensorType::get({1, mo, y3Type.getDimSize(1), y3Type.getDimSize(2)}, elem), y3,
+      ArrayRef<ReassociationIndices>{{0, 1}, {2}, {3}},
+      ArrayRef<OpFoldResult>{m.c(1), m.c(mo), m.mul(h, m.c(kh)), m.mul(wd, m.c(kw))});
+}
+
 /// ConvTranspose = zero-insertion by the stride, padding by d*(k-1) - pad,
 /// then a stride-1 convolution with the spatially flipped kernel whose
 /// in/out channels are swapped per group.
@@ -401,6 +531,14 @@ struct ConvTransposeLowering : OpConversionPattern<ConvTransposeOp> {
         padHi[i] = (*p)[i + spatial];
       }
     }
+    Value bias = isa<NoneType>(op.getB().getType()) ? Value() : adaptor.getB();
+    if (spatial == 2 && group == 1 && xType.getDimSize(0) == 1 && k == s &&
+        llvm::all_of(d, [](int64_t v) { return v == 1; }) &&
+        llvm::all_of(outPad, [](int64_t v) { return v == 0; }) &&
+        llvm::all_of(padLo, [](int64_t v) { return v == 0; }) &&
+        llvm::all_of(padHi, [](int64_t v) { return v == 0; }))
+      return replaceWithCast(rewriter, op,
+                             nonOverlappingConvTranspose(rewriter, loc, x, w, bias), type);
     // 1. Zero insertion: [N, C, (in-1)*s+1 ...].
     SmallVector<OpFoldResult> dil = {xs[0], xs[1]}, strides(2, m.c(1)),
                                     offsets(xs.size(), m.c(0));
@@ -477,7 +615,6 @@ struct ConvTransposeLowering : OpConversionPattern<ConvTransposeOp> {
     SmallVector<OpFoldResult> outSizes = {xs[0], m.c(mPer * group)};
     for (int64_t i = 0; i < spatial; ++i)
       outSizes.push_back(m.sub(ps[2 + i], m.c(d[i] * (k[i] - 1))));
-    Value bias = isa<NoneType>(op.getB().getType()) ? Value() : adaptor.getB();
     SmallVector<int64_t> ones(spatial, 1);
     Value r = convCore(rewriter, loc, padded, wf, bias, ones, d, group, outSizes, elem);
     return replaceWithCast(rewriter, op, r, type);
