@@ -5,15 +5,19 @@
 // Arguments follow func-to-llvm's expansion of a rank-2 memref: allocated
 // pointer, aligned pointer, offset, sizes[2], strides[2].
 //
-// The fast path (unit inner strides) packs A into 6-row and B into 16-column
-// panels and runs a 6x16 register-blocked FMA kernel (AVX2+FMA when the CPU
-// has it, chosen at run time; portable C++ otherwise).
+// The fast path (unit inner strides) packs A into MR-row and B into NR-column
+// panels and runs a register-blocked FMA kernel chosen at run time: 8x32 on
+// AVX-512F, 6x16 on AVX2+FMA, portable C++ otherwise. Full tiles accumulate
+// straight into C; edge tiles go through a small buffer.
 //
 //===----------------------------------------------------------------------===//
 #include <algorithm>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
+#include <iterator>
+#include <string>
+#include <vector>
 
 #include "Kernels.h"
 #include "Threads.h"
@@ -24,138 +28,243 @@
 
 namespace {
 
-constexpr int64_t MR = 6, NR = 16;
 constexpr int64_t KC = 256, NC = 512;
 
 /// Packs A[m0:m0+mc, k0:k0+kc] into MR-row panels, zero-padded.
-void packA(const float *a, int64_t lda, int64_t mc, int64_t kc, float *out) {
-  for (int64_t i = 0; i < mc; i += MR) {
-    int64_t rows = std::min(MR, mc - i);
+void packA(const float *a, int64_t lda, int64_t mc, int64_t kc, int64_t mr, float *out) {
+  for (int64_t i = 0; i < mc; i += mr) {
+    int64_t rows = std::min(mr, mc - i);
     for (int64_t k = 0; k < kc; ++k)
-      for (int64_t r = 0; r < MR; ++r)
+      for (int64_t r = 0; r < mr; ++r)
         *out++ = r < rows ? a[(i + r) * lda + k] : 0.0f;
   }
 }
 
 /// Packs B[k0:k0+kc, n0:n0+nc] into NR-column panels, zero-padded.
-void packB(const float *b, int64_t ldb, int64_t kc, int64_t nc, float *out) {
-  for (int64_t j = 0; j < nc; j += NR) {
-    int64_t cols = std::min(NR, nc - j);
+void packB(const float *b, int64_t ldb, int64_t kc, int64_t nc, int64_t nr, float *out) {
+  for (int64_t j = 0; j < nc; j += nr) {
+    int64_t cols = std::min(nr, nc - j);
     for (int64_t k = 0; k < kc; ++k) {
       const float *row = b + k * ldb + j;
-      if (cols == NR) {
-        std::memcpy(out, row, NR * sizeof(float));
+      if (cols == nr) {
+        std::memcpy(out, row, nr * sizeof(float));
       } else {
-        for (int64_t c = 0; c < NR; ++c)
+        for (int64_t c = 0; c < nr; ++c)
           out[c] = c < cols ? row[c] : 0.0f;
       }
-      out += NR;
+      out += nr;
     }
   }
 }
 
-/// Portable 6x16 kernel: tile[MR][NR] = sum_k Ap[k][r] * Bp[k][c].
-void kernelGeneric(int64_t kc, const float *ap, const float *bp, float *tile) {
+/// C[0:rows, 0:cols] += tile (row stride NR): the edge of C, where a full
+/// register tile would write past it.
+template <int64_t NR>
+void addTile(const float *tile, float *c, int64_t ldc, int64_t rows, int64_t cols) {
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t q = 0; q < cols; ++q)
+      c[r * ldc + q] += tile[r * NR + q];
+}
+
+/// A register-blocked kernel: C[0:rows, 0:cols] += sum_k Ap[k][r] * Bp[k][c]
+/// over one MR-row panel of A and one NR-column panel of B.
+using KernelFn = void (*)(int64_t kc, const float *ap, const float *bp, float *c,
+                          int64_t ldc, int64_t rows, int64_t cols);
+
+struct F32Kernel {
+  const char *name;
+  int64_t mr, nr;
+  KernelFn fn;
+  bool (*available)();
+};
+
+/// Portable 6x16 kernel.
+void kernelGeneric(int64_t kc, const float *ap, const float *bp, float *c, int64_t ldc,
+                   int64_t rows, int64_t cols) {
+  constexpr int64_t MR = 6, NR = 16;
   float acc[MR][NR] = {};
   for (int64_t k = 0; k < kc; ++k, ap += MR, bp += NR)
     for (int64_t r = 0; r < MR; ++r)
-      for (int64_t c = 0; c < NR; ++c)
-        acc[r][c] += ap[r] * bp[c];
-  std::memcpy(tile, acc, sizeof acc);
+      for (int64_t q = 0; q < NR; ++q)
+        acc[r][q] += ap[r] * bp[q];
+  addTile<NR>(&acc[0][0], c, ldc, rows, cols);
 }
 
 #if defined(__x86_64__)
+/// 6x16 on AVX2+FMA: 12 ymm accumulators.
 __attribute__((target("avx2,fma"))) void kernelAvx2(int64_t kc, const float *ap,
-                                                     const float *bp, float *tile) {
-  __m256 c00 = _mm256_setzero_ps(), c01 = _mm256_setzero_ps();
-  __m256 c10 = _mm256_setzero_ps(), c11 = _mm256_setzero_ps();
-  __m256 c20 = _mm256_setzero_ps(), c21 = _mm256_setzero_ps();
-  __m256 c30 = _mm256_setzero_ps(), c31 = _mm256_setzero_ps();
-  __m256 c40 = _mm256_setzero_ps(), c41 = _mm256_setzero_ps();
-  __m256 c50 = _mm256_setzero_ps(), c51 = _mm256_setzero_ps();
+                                                     const float *bp, float *c, int64_t ldc,
+                                                     int64_t rows, int64_t cols) {
+  constexpr int64_t MR = 6, NR = 16;
+  __m256 acc[MR][2];
+  for (auto &row : acc)
+    row[0] = row[1] = _mm256_setzero_ps();
   for (int64_t k = 0; k < kc; ++k, ap += MR, bp += NR) {
     __m256 b0 = _mm256_loadu_ps(bp), b1 = _mm256_loadu_ps(bp + 8);
-    __m256 a;
-    a = _mm256_broadcast_ss(ap + 0); c00 = _mm256_fmadd_ps(a, b0, c00); c01 = _mm256_fmadd_ps(a, b1, c01);
-    a = _mm256_broadcast_ss(ap + 1); c10 = _mm256_fmadd_ps(a, b0, c10); c11 = _mm256_fmadd_ps(a, b1, c11);
-    a = _mm256_broadcast_ss(ap + 2); c20 = _mm256_fmadd_ps(a, b0, c20); c21 = _mm256_fmadd_ps(a, b1, c21);
-    a = _mm256_broadcast_ss(ap + 3); c30 = _mm256_fmadd_ps(a, b0, c30); c31 = _mm256_fmadd_ps(a, b1, c31);
-    a = _mm256_broadcast_ss(ap + 4); c40 = _mm256_fmadd_ps(a, b0, c40); c41 = _mm256_fmadd_ps(a, b1, c41);
-    a = _mm256_broadcast_ss(ap + 5); c50 = _mm256_fmadd_ps(a, b0, c50); c51 = _mm256_fmadd_ps(a, b1, c51);
+    for (int64_t r = 0; r < MR; ++r) {
+      __m256 a = _mm256_broadcast_ss(ap + r);
+      acc[r][0] = _mm256_fmadd_ps(a, b0, acc[r][0]);
+      acc[r][1] = _mm256_fmadd_ps(a, b1, acc[r][1]);
+    }
   }
-  _mm256_storeu_ps(tile + 0 * NR, c00); _mm256_storeu_ps(tile + 0 * NR + 8, c01);
-  _mm256_storeu_ps(tile + 1 * NR, c10); _mm256_storeu_ps(tile + 1 * NR + 8, c11);
-  _mm256_storeu_ps(tile + 2 * NR, c20); _mm256_storeu_ps(tile + 2 * NR + 8, c21);
-  _mm256_storeu_ps(tile + 3 * NR, c30); _mm256_storeu_ps(tile + 3 * NR + 8, c31);
-  _mm256_storeu_ps(tile + 4 * NR, c40); _mm256_storeu_ps(tile + 4 * NR + 8, c41);
-  _mm256_storeu_ps(tile + 5 * NR, c50); _mm256_storeu_ps(tile + 5 * NR + 8, c51);
+  if (rows == MR && cols == NR) {
+    for (int64_t r = 0; r < MR; ++r) {
+      float *cr = c + r * ldc;
+      _mm256_storeu_ps(cr, _mm256_add_ps(_mm256_loadu_ps(cr), acc[r][0]));
+      _mm256_storeu_ps(cr + 8, _mm256_add_ps(_mm256_loadu_ps(cr + 8), acc[r][1]));
+    }
+    return;
+  }
+  alignas(64) float tile[MR * NR];
+  for (int64_t r = 0; r < MR; ++r) {
+    _mm256_store_ps(tile + r * NR, acc[r][0]);
+    _mm256_store_ps(tile + r * NR + 8, acc[r][1]);
+  }
+  addTile<NR>(tile, c, ldc, rows, cols);
 }
+
+/// 8x32 on AVX-512F: 16 zmm accumulators, A broadcast from memory. On cores
+/// with a full-width 512-bit FMA this does twice the work per instruction of
+/// the AVX2 kernel.
+__attribute__((target("avx512f"))) void kernelAvx512(int64_t kc, const float *ap,
+                                                     const float *bp, float *c, int64_t ldc,
+                                                     int64_t rows, int64_t cols) {
+  constexpr int64_t MR = 8, NR = 32;
+  __m512 acc[MR][2];
+  for (auto &row : acc)
+    row[0] = row[1] = _mm512_setzero_ps();
+  for (int64_t k = 0; k < kc; ++k, ap += MR, bp += NR) {
+    __m512 b0 = _mm512_loadu_ps(bp), b1 = _mm512_loadu_ps(bp + 16);
+    for (int64_t r = 0; r < MR; ++r) {
+      __m512 a = _mm512_set1_ps(ap[r]);
+      acc[r][0] = _mm512_fmadd_ps(a, b0, acc[r][0]);
+      acc[r][1] = _mm512_fmadd_ps(a, b1, acc[r][1]);
+    }
+  }
+  if (rows == MR && cols == NR) {
+    for (int64_t r = 0; r < MR; ++r) {
+      float *cr = c + r * ldc;
+      _mm512_storeu_ps(cr, _mm512_add_ps(_mm512_loadu_ps(cr), acc[r][0]));
+      _mm512_storeu_ps(cr + 16, _mm512_add_ps(_mm512_loadu_ps(cr + 16), acc[r][1]));
+    }
+    return;
+  }
+  alignas(64) float tile[MR * NR];
+  for (int64_t r = 0; r < MR; ++r) {
+    _mm512_store_ps(tile + r * NR, acc[r][0]);
+    _mm512_store_ps(tile + r * NR + 16, acc[r][1]);
+  }
+  addTile<NR>(tile, c, ldc, rows, cols);
+}
+
+bool hasAvx512() { return __builtin_cpu_supports("avx512f"); }
+bool hasAvx2() { return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"); }
 #endif
+bool always() { return true; }
 
-using Kernel = void (*)(int64_t, const float *, const float *, float *);
-
-Kernel pickKernel() {
+/// Fastest first; the last one runs everywhere.
+const F32Kernel kF32Kernels[] = {
 #if defined(__x86_64__)
-  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
-    return kernelAvx2;
+    {"avx512", 8, 32, kernelAvx512, hasAvx512},
+    {"avx2", 6, 16, kernelAvx2, hasAvx2},
 #endif
-  return kernelGeneric;
+    {"generic", 6, 16, kernelGeneric, always},
+};
+
+const F32Kernel &bestKernel() {
+  static const F32Kernel &best = [&]() -> const F32Kernel & {
+    for (const F32Kernel &k : kF32Kernels)
+      if (k.available())
+        return k;
+    return kF32Kernels[std::size(kF32Kernels) - 1];
+  }();
+  return best;
 }
 
 /// Packs all of A ([m, k]) once: for each KC block of k, MR-row panels.
 /// Block pc of panel-row ic starts at ap + pc * mPad + ic * kc.
-void packAllA(int64_t m, int64_t k, const float *a, int64_t lda, float *ap) {
-  int64_t mPad = (m + MR - 1) / MR * MR;
+void packAllA(const F32Kernel &kern, int64_t m, int64_t k, const float *a, int64_t lda,
+              float *ap) {
+  int64_t mPad = (m + kern.mr - 1) / kern.mr * kern.mr;
   for (int64_t pc = 0; pc < k; pc += KC) {
     int64_t kc = std::min(KC, k - pc);
-    packA(a + pc, lda, m, kc, ap + pc * mPad);
+    packA(a + pc, lda, m, kc, kern.mr, ap + pc * mPad);
   }
 }
 
 /// C[:, jc:jc+nc] += A * B[:, jc:jc+nc] with unit inner strides, A packed.
-void gemmColumns(Kernel kernel, int64_t m, int64_t jc, int64_t nc, int64_t k,
+void gemmColumns(const F32Kernel &kern, int64_t m, int64_t jc, int64_t nc, int64_t k,
                  const float *ap, const float *b, int64_t ldb, float *c, int64_t ldc) {
+  int64_t mr = kern.mr, nr = kern.nr;
   auto *bp = static_cast<float *>(
       qopt::rt::threadScratch(qopt::rt::F32PackedB, KC * NC * sizeof(float)));
-  int64_t mPad = (m + MR - 1) / MR * MR;
-  alignas(64) float tile[MR * NR];
+  int64_t mPad = (m + mr - 1) / mr * mr;
   for (int64_t pc = 0; pc < k; pc += KC) {
     int64_t kc = std::min(KC, k - pc);
-    packB(b + pc * ldb + jc, ldb, kc, nc, bp);
+    packB(b + pc * ldb + jc, ldb, kc, nc, nr, bp);
     const float *apBlock = ap + pc * mPad;
-    for (int64_t jr = 0; jr < nc; jr += NR) {
-      int64_t cols = std::min(NR, nc - jr);
-      for (int64_t ir = 0; ir < m; ir += MR) {
-        int64_t rows = std::min(MR, m - ir);
-        kernel(kc, apBlock + ir * kc, bp + jr * kc, tile);
-        float *cblk = c + ir * ldc + jc + jr;
-        for (int64_t r = 0; r < rows; ++r)
-          for (int64_t q = 0; q < cols; ++q)
-            cblk[r * ldc + q] += tile[r * NR + q];
-      }
-    }
+    for (int64_t jr = 0; jr < nc; jr += nr)
+      for (int64_t ir = 0; ir < m; ir += mr)
+        kern.fn(kc, apBlock + ir * kc, bp + jr * kc, c + ir * ldc + jc + jr, ldc,
+                std::min(mr, m - ir), std::min(nr, nc - jr));
   }
 }
 
 /// C += A*B with unit inner strides: A packed once, threads take column
 /// chunks of C (each packing its own B chunk).
-void gemmPacked(int64_t m, int64_t n, int64_t k, const float *a, int64_t lda,
-                const float *b, int64_t ldb, float *c, int64_t ldc) {
-  static const Kernel kernel = pickKernel();
-  int64_t mPad = (m + MR - 1) / MR * MR;
+void gemmPacked(const F32Kernel &kern, int64_t m, int64_t n, int64_t k, const float *a,
+                int64_t lda, const float *b, int64_t ldb, float *c, int64_t ldc) {
+  int64_t mr = kern.mr, nr = kern.nr;
+  int64_t mPad = (m + mr - 1) / mr * mr;
   auto *ap = static_cast<float *>(
       qopt::rt::threadScratch(qopt::rt::F32PackedA, mPad * k * sizeof(float)));
-  packAllA(m, k, a, lda, ap);
+  packAllA(kern, m, k, a, lda, ap);
   int threads = qopt::rt::threadsFor(double(m) * double(n) * double(k));
   int64_t per = (n + threads - 1) / threads;
-  int64_t nc = std::clamp<int64_t>((per + NR - 1) / NR * NR, NR, NC);
+  int64_t nc = std::clamp<int64_t>((per + nr - 1) / nr * nr, nr, NC);
   int64_t chunks = (n + nc - 1) / nc;
 #pragma omp parallel for num_threads(threads) schedule(static)
   for (int64_t ci = 0; ci < chunks; ++ci)
-    gemmColumns(kernel, m, ci * nc, std::min(nc, n - ci * nc), k, ap, b, ldb, c, ldc);
+    gemmColumns(kern, m, ci * nc, std::min(nc, n - ci * nc), k, ap, b, ldb, c, ldc);
+}
+
+void matmulF32(const F32Kernel &kern, const float *a, int64_t m, int64_t k, int64_t as0,
+               int64_t as1, const float *b, int64_t n, int64_t bs0, int64_t bs1, float *c,
+               int64_t cs0, int64_t cs1) {
+  if (m == 0 || n == 0 || k == 0)
+    return;
+  if (as1 == 1 && bs1 == 1 && cs1 == 1) {
+    gemmPacked(kern, m, n, k, a, as0, b, bs0, c, cs0);
+    return;
+  }
+  for (int64_t i = 0; i < m; ++i)
+    for (int64_t p = 0; p < k; ++p) {
+      float av = a[i * as0 + p * as1];
+      for (int64_t j = 0; j < n; ++j)
+        c[i * cs0 + j * cs1] += av * b[p * bs0 + j * bs1];
+    }
 }
 
 } // namespace
+
+std::vector<std::string> qopt::rt::f32KernelsAvailable() {
+  std::vector<std::string> names;
+  for (const F32Kernel &k : kF32Kernels)
+    if (k.available())
+      names.push_back(k.name);
+  return names;
+}
+
+bool qopt::rt::matmulF32With(const std::string &kernel, const float *a, int64_t m,
+                             int64_t k, int64_t lda, const float *b, int64_t n, int64_t ldb,
+                             float *c, int64_t ldc) {
+  for (const F32Kernel &kern : kF32Kernels)
+    if (kernel == kern.name && kern.available()) {
+      matmulF32(kern, a, m, k, lda, 1, b, n, ldb, 1, c, ldc, 1);
+      return true;
+    }
+  return false;
+}
 
 extern "C" void qopt_matmul_f32(float *, float *aBase, int64_t aOff, int64_t m,
                                 int64_t k, int64_t as0, int64_t as1, float *,
@@ -166,20 +275,8 @@ extern "C" void qopt_matmul_f32(float *, float *aBase, int64_t aOff, int64_t m,
   (void)k2;
   (void)m2;
   (void)n2;
-  const float *a = aBase + aOff, *b = bBase + bOff;
-  float *c = cBase + cOff;
-  if (m == 0 || n == 0 || k == 0)
-    return;
-  if (as1 == 1 && bs1 == 1 && cs1 == 1) {
-    gemmPacked(m, n, k, a, as0, b, bs0, c, cs0);
-    return;
-  }
-  for (int64_t i = 0; i < m; ++i)
-    for (int64_t p = 0; p < k; ++p) {
-      float av = a[i * as0 + p * as1];
-      for (int64_t j = 0; j < n; ++j)
-        c[i * cs0 + j * cs1] += av * b[p * bs0 + j * bs1];
-    }
+  matmulF32(bestKernel(), aBase + aOff, m, k, as0, as1, bBase + bOff, n, bs0, bs1,
+            cBase + cOff, cs0, cs1);
 }
 
 //===----------------------------------------------------------------------===//

@@ -9,6 +9,8 @@
 #define QOPT_RUNTIME_KERNELS_H
 
 #include <cstdint>
+#include <string>
+#include <vector>
 
 #define QOPT_MEMREF2(T) T *, T *, int64_t, int64_t, int64_t, int64_t, int64_t
 #define QOPT_MEMREF3(T) T *, T *, int64_t, int64_t, int64_t, int64_t, int64_t, int64_t, int64_t
@@ -34,6 +36,17 @@ void qopt_dwconv2d_s8_i32(QOPT_MEMREF4(int8_t), QOPT_MEMREF3(int8_t), QOPT_MEMRE
 void qopt_dwconv2d_s16_i32(QOPT_MEMREF4(int16_t), QOPT_MEMREF3(int16_t),
                            QOPT_MEMREF4(int32_t), int64_t, int64_t, int64_t, int64_t);
 }
+
+namespace qopt::rt {
+/// The f32 GEMM kernels this CPU can run ("avx512", "avx2", "generic"),
+/// fastest first; qopt_matmul_f32 uses the first.
+std::vector<std::string> f32KernelsAvailable();
+/// C[m,n] += A[m,k] * B[k,n] (row-major, leading dimensions lda/ldb/ldc) with
+/// the named kernel; false if this CPU cannot run it. For tests.
+bool matmulF32With(const std::string &kernel, const float *a, int64_t m, int64_t k,
+                   int64_t lda, const float *b, int64_t n, int64_t ldb, float *c,
+                   int64_t ldc);
+} // namespace qopt::rt
 
 #undef QOPT_MEMREF2
 #undef QOPT_MEMREF3

@@ -142,26 +142,68 @@ TEST(Depthwise, IntegerKernelsAreExact) {
   checkDepthwise<int16_t>(qopt_dwconv2d_s16_i32, rng);
 }
 
-TEST(F32Gemm, ThreadedColumnsMatchReference) {
+TEST(F32Gemm, EveryKernelMatchesReference) {
+  // Edge shapes for the 6x16 and 8x32 tiles: M, N below, at and across a
+  // tile; K across the 256-deep blocks; enough columns to split over threads.
+  std::vector<std::string> kernels = qopt::rt::f32KernelsAvailable();
+  ASSERT_FALSE(kernels.empty());
+  EXPECT_EQ(kernels.back(), "generic");
   std::mt19937 rng(5);
   std::uniform_real_distribution<float> d(-1, 1);
-  for (auto s : {std::array<int64_t, 3>{7, 1000, 33}, {70, 45, 300}, {1, 17, 1}}) {
-    int64_t m = s[0], n = s[1], k = s[2];
-    std::vector<float> a(m * k), b(k * n), c(m * n, 0.5f);
-    for (auto &x : a)
-      x = d(rng);
-    for (auto &x : b)
-      x = d(rng);
-    qopt_matmul_f32(a.data(), a.data(), 0, m, k, k, 1, b.data(), b.data(), 0, k, n, n, 1,
-                    c.data(), c.data(), 0, m, n, n, 1);
-    for (int64_t i = 0; i < m; ++i)
-      for (int64_t j = 0; j < n; ++j) {
-        double ref = 0.5;
-        for (int64_t p = 0; p < k; ++p)
-          ref += double(a[i * k + p]) * double(b[p * n + j]);
-        ASSERT_NEAR(c[i * n + j], ref, 1e-4 * (1 + k));
-      }
-  }
+  for (const std::string &kernel : kernels)
+    for (auto s : {std::array<int64_t, 3>{7, 1000, 33}, {70, 45, 300}, {1, 17, 1},
+                   {8, 32, 257}, {9, 33, 5}, {16, 64, 512}, {6, 16, 3}}) {
+      int64_t m = s[0], n = s[1], k = s[2];
+      // Leading dimensions wider than the rows, as for slices of a buffer.
+      int64_t lda = k + 3, ldb = n + 5, ldc = n + 2;
+      std::vector<float> a(m * lda), b(k * ldb), c(m * ldc, 0.5f);
+      for (auto &x : a)
+        x = d(rng);
+      for (auto &x : b)
+        x = d(rng);
+      ASSERT_TRUE(qopt::rt::matmulF32With(kernel, a.data(), m, k, lda, b.data(), n, ldb,
+                                          c.data(), ldc));
+      for (int64_t i = 0; i < m; ++i)
+        for (int64_t j = 0; j < ldc; ++j) {
+          double ref = 0.5;
+          if (j < n)
+            for (int64_t p = 0; p < k; ++p)
+              ref += double(a[i * lda + p]) * double(b[p * ldb + j]);
+          ASSERT_NEAR(c[i * ldc + j], ref, 1e-4 * (1 + k))
+              << kernel << " " << m << "x" << n << "x" << k << " at " << i << "," << j;
+        }
+    }
+  EXPECT_FALSE(qopt::rt::matmulF32With("no-such-kernel", nullptr, 0, 0, 0, nullptr, 0, 0,
+                                       nullptr, 0));
+}
+
+TEST(F32Gemm, EntryPointMatchesReference) {
+  std::mt19937 rng(7);
+  std::uniform_real_distribution<float> d(-1, 1);
+  int64_t m = 13, n = 70, k = 40;
+  std::vector<float> a(m * k), b(k * n), c(m * n, 0.25f);
+  for (auto &x : a)
+    x = d(rng);
+  for (auto &x : b)
+    x = d(rng);
+  // B transposed through its strides takes the strided path.
+  std::vector<float> bt(n * k);
+  for (int64_t p = 0; p < k; ++p)
+    for (int64_t j = 0; j < n; ++j)
+      bt[j * k + p] = b[p * n + j];
+  std::vector<float> c2(c);
+  qopt_matmul_f32(a.data(), a.data(), 0, m, k, k, 1, b.data(), b.data(), 0, k, n, n, 1,
+                  c.data(), c.data(), 0, m, n, n, 1);
+  qopt_matmul_f32(a.data(), a.data(), 0, m, k, k, 1, bt.data(), bt.data(), 0, k, n, 1, k,
+                  c2.data(), c2.data(), 0, m, n, n, 1);
+  for (int64_t i = 0; i < m; ++i)
+    for (int64_t j = 0; j < n; ++j) {
+      double ref = 0.25;
+      for (int64_t p = 0; p < k; ++p)
+        ref += double(a[i * k + p]) * double(b[p * n + j]);
+      ASSERT_NEAR(c[i * n + j], ref, 1e-4 * (1 + k));
+      ASSERT_NEAR(c2[i * n + j], ref, 1e-4 * (1 + k));
+    }
 }
 
 TEST(Threads, CountParsing) {
