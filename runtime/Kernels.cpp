@@ -17,6 +17,7 @@
 #include <cstring>
 #include <iterator>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "Kernels.h"
@@ -329,6 +330,124 @@ __attribute__((target("avx512f,avx512bw,avx512vl,fma"))) void
 dwconvPlaneAvx512(QOPT_DW_PLANE_ARGS(TIn, TAcc)) {
   dwconvPlaneAnyStride(QOPT_DW_PLANE_PASS);
 }
+#if defined(__x86_64__)
+/// 32 consecutive 16-bit values from p (widened from 8 bits for int8 input);
+/// with Masked, only p[0:avail) is read and the rest is 0.
+template <typename TIn, bool Masked>
+__attribute__((target("avx512f,avx512bw,avx512vl"), always_inline)) inline __m512i
+load32(const TIn *p, int64_t avail) {
+  if constexpr (Masked) {
+    uint32_t m = avail >= 32 ? ~0u : avail <= 0 ? 0u : (1u << avail) - 1;
+    if constexpr (sizeof(TIn) == 2)
+      return _mm512_maskz_loadu_epi16(m, p);
+    else
+      return _mm512_cvtepi8_epi16(_mm256_maskz_loadu_epi8(m, p));
+  } else {
+    (void)avail;
+    if constexpr (sizeof(TIn) == 2)
+      return _mm512_loadu_si512(p);
+    else
+      return _mm512_cvtepi8_epi16(_mm256_loadu_si256(reinterpret_cast<const __m256i *>(p)));
+  }
+}
+
+/// The even (and for stride 1, odd) output sums of one output chunk: every
+/// tap pair (i, jp) of the plane against its input pairs.
+template <typename TIn, int SW, bool Masked>
+__attribute__((target("avx512f,avx512bw,avx512vl"), always_inline)) inline void
+dwMaddChunk(const TIn *src, int64_t iw, int64_t kh, int64_t pairs, int64_t rowStep,
+            const __m512i *wp, int64_t at, __m512i &even, __m512i &odd) {
+  for (int64_t i = 0; i < kh; ++i) {
+    const TIn *srow = src + i * rowStep;
+    for (int64_t jp = 0; jp < pairs; ++jp) {
+      int64_t a = at + 2 * jp;
+      even = _mm512_add_epi32(even,
+                              _mm512_madd_epi16(load32<TIn, Masked>(srow + a, iw - a), *wp));
+      if constexpr (SW == 1)
+        odd = _mm512_add_epi32(
+            odd, _mm512_madd_epi16(load32<TIn, Masked>(srow + a + 1, iw - a - 1), *wp));
+      ++wp;
+    }
+  }
+}
+
+/// Integer depthwise plane with vpmaddwd: taps are taken two at a time, as
+/// (w[j], w[j+1]) pairs in each 32-bit lane (built once per plane) against
+/// the input pairs (s[x + j], s[x + j + 1]), and all taps of an output chunk
+/// accumulate in registers before one add into dst. Stride 2 reads the pairs
+/// of 16 outputs with one load; stride 1 reads them for the even and the odd
+/// outputs of a 32-output chunk with two loads one element apart, and
+/// interleaves the two halves at the end. Loads are masked only where a
+/// chunk would read past the input row. Exact: |x|, |w| < 2^15, and the
+/// sum of two products fits i32 (as it does in the plain kernel).
+template <typename TIn, int SW>
+__attribute__((target("avx512f,avx512bw,avx512vl,fma"))) void
+dwMaddPlane(const TIn *src, const TIn *flt, int32_t *dst, int64_t iw, int64_t kh, int64_t kw,
+            int64_t oh, int64_t ow, int64_t sh, int64_t dh) {
+  constexpr int64_t chunk = SW == 1 ? 32 : 16;
+  const int64_t pairs = (kw + 1) / 2;
+  __m512i wp[64];
+  for (int64_t i = 0; i < kh; ++i)
+    for (int64_t jp = 0; jp < pairs; ++jp) {
+      int64_t j = 2 * jp;
+      uint32_t w0 = uint16_t(int16_t(flt[i * kw + j]));
+      uint32_t w1 = j + 1 < kw ? uint16_t(int16_t(flt[i * kw + j + 1])) : 0u;
+      wp[i * pairs + jp] = _mm512_set1_epi32(int32_t(w0 | (w1 << 16)));
+    }
+  const __m512i lo = _mm512_setr_epi32(0, 1, 2, 3, 16, 17, 18, 19, 4, 5, 6, 7, 20, 21, 22, 23);
+  const __m512i hi =
+      _mm512_setr_epi32(8, 9, 10, 11, 24, 25, 26, 27, 12, 13, 14, 15, 28, 29, 30, 31);
+  // Chunks starting below `fullEnd` read inside the row without masks: the
+  // last load of a chunk at x0 ends at x0*SW + 2*pairs + 32 (+1 for SW 1).
+  const int64_t reach = 2 * pairs + 32 + (SW == 1 ? 1 : 0);
+  for (int64_t y = 0; y < oh; ++y) {
+    int32_t *row = dst + y * ow;
+    const TIn *srow = src + y * sh * iw;
+    for (int64_t x0 = 0; x0 < ow; x0 += chunk) {
+      __m512i even = _mm512_setzero_si512(), odd = _mm512_setzero_si512();
+      int64_t at = x0 * SW;
+      if (at + reach <= iw)
+        dwMaddChunk<TIn, SW, false>(srow, iw, kh, pairs, dh * iw, wp, at, even, odd);
+      else
+        dwMaddChunk<TIn, SW, true>(srow, iw, kh, pairs, dh * iw, wp, at, even, odd);
+      int64_t left = ow - x0;
+      __mmask16 m0 = left >= 16 ? __mmask16(0xffff) : __mmask16((1u << left) - 1);
+      if constexpr (SW == 2) {
+        __m512i d = _mm512_maskz_loadu_epi32(m0, row + x0);
+        _mm512_mask_storeu_epi32(row + x0, m0, _mm512_add_epi32(d, even));
+      } else {
+        // even[t] is output x0 + 2t, odd[t] is x0 + 2t + 1.
+        __m512i a = _mm512_unpacklo_epi32(even, odd), b = _mm512_unpackhi_epi32(even, odd);
+        __m512i first = _mm512_permutex2var_epi32(a, lo, b);
+        __m512i second = _mm512_permutex2var_epi32(a, hi, b);
+        __mmask16 m1 = left >= 32   ? __mmask16(0xffff)
+                       : left <= 16 ? __mmask16(0)
+                                    : __mmask16((1u << (left - 16)) - 1);
+        _mm512_mask_storeu_epi32(
+            row + x0, m0, _mm512_add_epi32(_mm512_maskz_loadu_epi32(m0, row + x0), first));
+        _mm512_mask_storeu_epi32(
+            row + x0 + 16, m1,
+            _mm512_add_epi32(_mm512_maskz_loadu_epi32(m1, row + x0 + 16), second));
+      }
+    }
+  }
+}
+
+/// The vpmaddwd plane for unit dilation along rows, stride 1 or 2, and up to
+/// 64 tap pairs; the plain kernel otherwise.
+template <typename TIn>
+__attribute__((target("avx512f,avx512bw,avx512vl,fma"))) void
+dwconvPlaneMaddAvx512(QOPT_DW_PLANE_ARGS(TIn, int32_t)) {
+  if (dw == 1 && kh * ((kw + 1) / 2) <= 64) {
+    if (sw == 1)
+      return dwMaddPlane<TIn, 1>(src, flt, dst, iw, kh, kw, oh, ow, sh, dh);
+    if (sw == 2)
+      return dwMaddPlane<TIn, 2>(src, flt, dst, iw, kh, kw, oh, ow, sh, dh);
+  }
+  dwconvPlaneAnyStride(QOPT_DW_PLANE_PASS);
+}
+#endif
+
 template <typename TIn, typename TAcc>
 __attribute__((target("avx2,fma"))) void dwconvPlaneAvx2(QOPT_DW_PLANE_ARGS(TIn, TAcc)) {
   dwconvPlaneAnyStride(QOPT_DW_PLANE_PASS);
@@ -346,8 +465,13 @@ using DwPlaneFn = void (*)(const TIn *, const TIn *, TAcc *, int64_t, int64_t, i
 
 template <typename TIn, typename TAcc> DwPlaneFn<TIn, TAcc> pickDwPlane() {
   if (__builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl") &&
-      __builtin_cpu_supports("fma"))
+      __builtin_cpu_supports("fma")) {
+#if defined(__x86_64__)
+    if constexpr (std::is_integral_v<TIn> && sizeof(TIn) <= 2 && std::is_same_v<TAcc, int32_t>)
+      return dwconvPlaneMaddAvx512<TIn>;
+#endif
     return dwconvPlaneAvx512<TIn, TAcc>;
+  }
   if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
     return dwconvPlaneAvx2<TIn, TAcc>;
   return dwconvPlaneGeneric<TIn, TAcc>;

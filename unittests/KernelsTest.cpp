@@ -106,7 +106,13 @@ template <typename TIn, typename Fn> void checkDepthwise(Fn fn, std::mt19937 &rn
   };
   const Case cases[] = {{1, 3, 5, 5, 3, 3, 1, 1, 1, 1},   {2, 4, 9, 11, 3, 3, 2, 2, 1, 1},
                         {1, 2, 7, 17, 5, 5, 1, 3, 1, 1},  {1, 5, 9, 9, 3, 3, 1, 1, 2, 2},
-                        {1, 1, 1, 1, 1, 1, 1, 1, 1, 1}};
+                        {1, 1, 1, 1, 1, 1, 1, 1, 1, 1},
+                        // Rows across the 32-output (stride 1) and 16-output
+                        // (stride 2) chunks of the vpmaddwd kernel, with
+                        // partial last chunks, odd and even kernel widths.
+                        {1, 2, 6, 75, 3, 3, 1, 1, 1, 1},  {1, 2, 7, 71, 5, 5, 2, 2, 1, 1},
+                        {1, 1, 3, 40, 3, 4, 1, 1, 1, 1},  {1, 1, 3, 34, 3, 2, 1, 2, 1, 1},
+                        {1, 3, 2, 40, 1, 7, 1, 1, 1, 1},  {1, 1, 4, 64, 3, 3, 1, 1, 1, 1}};
   std::uniform_int_distribution<int> d(std::is_same_v<TIn, int8_t> ? -128 : -255,
                                        std::is_same_v<TIn, int8_t> ? 127 : 255);
   for (const Case &k : cases) {
