@@ -34,3 +34,14 @@ func.func @conv_mixed_int(%x: tensor<1x2x5x5xi8>, %w: tensor<4x2x3x3xi16>) -> te
   %0 = qopt.conv %x, %w, %n : (tensor<1x2x5x5xi8>, tensor<4x2x3x3xi16>, none) -> tensor<1x4x3x3xi32>
   return %0 : tensor<1x4x3x3xi32>
 }
+
+// -----
+// Neither the kernel == stride GEMM path nor zero insertion takes weights of
+// unknown shape.
+func.func @conv_transpose_dynamic_weights(%x: tensor<1x3x4x5xf32>, %w: tensor<3x2x?x?xf32>) -> tensor<1x2x?x?xf32> {
+  %n = qopt.none
+  // expected-error @+2 {{cannot lower 'qopt.conv_transpose': weights must be float with a static shape}}
+  // expected-error @+1 {{failed to legalize}}
+  %0 = qopt.conv_transpose %x, %w, %n {strides = array<i64: 2, 2>} : (tensor<1x3x4x5xf32>, tensor<3x2x?x?xf32>, none) -> tensor<1x2x?x?xf32>
+  return %0 : tensor<1x2x?x?xf32>
+}

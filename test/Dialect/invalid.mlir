@@ -252,3 +252,12 @@ func.func @observer_channel_order(%x: tensor<1x2x3x3xf32>) {
   %0 = qopt.observer %x {id = "a", channel_min = array<f64: -1.0, 4.0>, channel_max = array<f64: 1.0, 3.0>} : tensor<1x2x3x3xf32>
   return
 }
+
+// -----
+
+func.func @conv_transpose_channels(%x: tensor<1x3x4x5xf32>, %w: tensor<4x2x2x2xf32>) {
+  %n = qopt.none
+  // expected-error @+1 {{input has 3 channels, weight has 4}}
+  %0 = qopt.conv_transpose %x, %w, %n {strides = array<i64: 2, 2>} : (tensor<1x3x4x5xf32>, tensor<4x2x2x2xf32>, none) -> tensor<1x2x8x10xf32>
+  return
+}
