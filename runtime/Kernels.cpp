@@ -79,97 +79,110 @@ struct F32Kernel {
   bool (*available)();
 };
 
+// Each kernel is a struct with its tile shape (MR, NR) and `run`; the kernel
+// table takes the shape from the kernel itself.
+
 /// Portable 6x16 kernel.
-void kernelGeneric(int64_t kc, const float *ap, const float *bp, float *c, int64_t ldc,
-                   int64_t rows, int64_t cols) {
-  constexpr int64_t MR = 6, NR = 16;
-  float acc[MR][NR] = {};
-  for (int64_t k = 0; k < kc; ++k, ap += MR, bp += NR)
-    for (int64_t r = 0; r < MR; ++r)
-      for (int64_t q = 0; q < NR; ++q)
-        acc[r][q] += ap[r] * bp[q];
-  addTile<NR>(&acc[0][0], c, ldc, rows, cols);
-}
+struct GenericF32 {
+  static constexpr int64_t MR = 6, NR = 16;
+  static void run(int64_t kc, const float *ap, const float *bp, float *c, int64_t ldc,
+                  int64_t rows, int64_t cols) {
+    float acc[MR][NR] = {};
+    for (int64_t k = 0; k < kc; ++k, ap += MR, bp += NR)
+      for (int64_t r = 0; r < MR; ++r)
+        for (int64_t q = 0; q < NR; ++q)
+          acc[r][q] += ap[r] * bp[q];
+    addTile<NR>(&acc[0][0], c, ldc, rows, cols);
+  }
+};
 
 #if defined(__x86_64__)
 /// 6x16 on AVX2+FMA: 12 ymm accumulators.
-__attribute__((target("avx2,fma"))) void kernelAvx2(int64_t kc, const float *ap,
-                                                     const float *bp, float *c, int64_t ldc,
-                                                     int64_t rows, int64_t cols) {
-  constexpr int64_t MR = 6, NR = 16;
-  __m256 acc[MR][2];
-  for (auto &row : acc)
-    row[0] = row[1] = _mm256_setzero_ps();
-  for (int64_t k = 0; k < kc; ++k, ap += MR, bp += NR) {
-    __m256 b0 = _mm256_loadu_ps(bp), b1 = _mm256_loadu_ps(bp + 8);
-    for (int64_t r = 0; r < MR; ++r) {
-      __m256 a = _mm256_broadcast_ss(ap + r);
-      acc[r][0] = _mm256_fmadd_ps(a, b0, acc[r][0]);
-      acc[r][1] = _mm256_fmadd_ps(a, b1, acc[r][1]);
+struct Avx2F32 {
+  static constexpr int64_t MR = 6, NR = 16;
+  __attribute__((target("avx2,fma"))) static void run(int64_t kc, const float *ap,
+                                                      const float *bp, float *c, int64_t ldc,
+                                                      int64_t rows, int64_t cols) {
+    __m256 acc[MR][2];
+    for (auto &row : acc)
+      row[0] = row[1] = _mm256_setzero_ps();
+    for (int64_t k = 0; k < kc; ++k, ap += MR, bp += NR) {
+      __m256 b0 = _mm256_loadu_ps(bp), b1 = _mm256_loadu_ps(bp + 8);
+      for (int64_t r = 0; r < MR; ++r) {
+        __m256 a = _mm256_broadcast_ss(ap + r);
+        acc[r][0] = _mm256_fmadd_ps(a, b0, acc[r][0]);
+        acc[r][1] = _mm256_fmadd_ps(a, b1, acc[r][1]);
+      }
     }
-  }
-  if (rows == MR && cols == NR) {
-    for (int64_t r = 0; r < MR; ++r) {
-      float *cr = c + r * ldc;
-      _mm256_storeu_ps(cr, _mm256_add_ps(_mm256_loadu_ps(cr), acc[r][0]));
-      _mm256_storeu_ps(cr + 8, _mm256_add_ps(_mm256_loadu_ps(cr + 8), acc[r][1]));
+    if (rows == MR && cols == NR) {
+      for (int64_t r = 0; r < MR; ++r) {
+        float *cr = c + r * ldc;
+        _mm256_storeu_ps(cr, _mm256_add_ps(_mm256_loadu_ps(cr), acc[r][0]));
+        _mm256_storeu_ps(cr + 8, _mm256_add_ps(_mm256_loadu_ps(cr + 8), acc[r][1]));
+      }
+      return;
     }
-    return;
+    alignas(64) float tile[MR * NR];
+    for (int64_t r = 0; r < MR; ++r) {
+      _mm256_store_ps(tile + r * NR, acc[r][0]);
+      _mm256_store_ps(tile + r * NR + 8, acc[r][1]);
+    }
+    addTile<NR>(tile, c, ldc, rows, cols);
   }
-  alignas(64) float tile[MR * NR];
-  for (int64_t r = 0; r < MR; ++r) {
-    _mm256_store_ps(tile + r * NR, acc[r][0]);
-    _mm256_store_ps(tile + r * NR + 8, acc[r][1]);
-  }
-  addTile<NR>(tile, c, ldc, rows, cols);
-}
+};
 
 /// 8x32 on AVX-512F: 16 zmm accumulators, A broadcast from memory. On cores
 /// with a full-width 512-bit FMA this does twice the work per instruction of
-/// the AVX2 kernel.
-__attribute__((target("avx512f"))) void kernelAvx512(int64_t kc, const float *ap,
+/// the AVX2 kernel. (Same structure as Avx2F32; the intrinsics differ.)
+struct Avx512F32 {
+  static constexpr int64_t MR = 8, NR = 32;
+  __attribute__((target("avx512f"))) static void run(int64_t kc, const float *ap,
                                                      const float *bp, float *c, int64_t ldc,
                                                      int64_t rows, int64_t cols) {
-  constexpr int64_t MR = 8, NR = 32;
-  __m512 acc[MR][2];
-  for (auto &row : acc)
-    row[0] = row[1] = _mm512_setzero_ps();
-  for (int64_t k = 0; k < kc; ++k, ap += MR, bp += NR) {
-    __m512 b0 = _mm512_loadu_ps(bp), b1 = _mm512_loadu_ps(bp + 16);
-    for (int64_t r = 0; r < MR; ++r) {
-      __m512 a = _mm512_set1_ps(ap[r]);
-      acc[r][0] = _mm512_fmadd_ps(a, b0, acc[r][0]);
-      acc[r][1] = _mm512_fmadd_ps(a, b1, acc[r][1]);
+    __m512 acc[MR][2];
+    for (auto &row : acc)
+      row[0] = row[1] = _mm512_setzero_ps();
+    for (int64_t k = 0; k < kc; ++k, ap += MR, bp += NR) {
+      __m512 b0 = _mm512_loadu_ps(bp), b1 = _mm512_loadu_ps(bp + 16);
+      for (int64_t r = 0; r < MR; ++r) {
+        __m512 a = _mm512_set1_ps(ap[r]);
+        acc[r][0] = _mm512_fmadd_ps(a, b0, acc[r][0]);
+        acc[r][1] = _mm512_fmadd_ps(a, b1, acc[r][1]);
+      }
     }
-  }
-  if (rows == MR && cols == NR) {
-    for (int64_t r = 0; r < MR; ++r) {
-      float *cr = c + r * ldc;
-      _mm512_storeu_ps(cr, _mm512_add_ps(_mm512_loadu_ps(cr), acc[r][0]));
-      _mm512_storeu_ps(cr + 16, _mm512_add_ps(_mm512_loadu_ps(cr + 16), acc[r][1]));
+    if (rows == MR && cols == NR) {
+      for (int64_t r = 0; r < MR; ++r) {
+        float *cr = c + r * ldc;
+        _mm512_storeu_ps(cr, _mm512_add_ps(_mm512_loadu_ps(cr), acc[r][0]));
+        _mm512_storeu_ps(cr + 16, _mm512_add_ps(_mm512_loadu_ps(cr + 16), acc[r][1]));
+      }
+      return;
     }
-    return;
+    alignas(64) float tile[MR * NR];
+    for (int64_t r = 0; r < MR; ++r) {
+      _mm512_store_ps(tile + r * NR, acc[r][0]);
+      _mm512_store_ps(tile + r * NR + 16, acc[r][1]);
+    }
+    addTile<NR>(tile, c, ldc, rows, cols);
   }
-  alignas(64) float tile[MR * NR];
-  for (int64_t r = 0; r < MR; ++r) {
-    _mm512_store_ps(tile + r * NR, acc[r][0]);
-    _mm512_store_ps(tile + r * NR + 16, acc[r][1]);
-  }
-  addTile<NR>(tile, c, ldc, rows, cols);
-}
+};
 
 bool hasAvx512() { return __builtin_cpu_supports("avx512f"); }
 bool hasAvx2() { return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"); }
 #endif
 bool always() { return true; }
 
+template <typename K> constexpr F32Kernel entry(const char *name, bool (*available)()) {
+  return {name, K::MR, K::NR, K::run, available};
+}
+
 /// Fastest first; the last one runs everywhere.
 const F32Kernel kF32Kernels[] = {
 #if defined(__x86_64__)
-    {"avx512", 8, 32, kernelAvx512, hasAvx512},
-    {"avx2", 6, 16, kernelAvx2, hasAvx2},
+    entry<Avx512F32>("avx512", hasAvx512),
+    entry<Avx2F32>("avx2", hasAvx2),
 #endif
-    {"generic", 6, 16, kernelGeneric, always},
+    entry<GenericF32>("generic", always),
 };
 
 const F32Kernel &bestKernel() {
