@@ -7,6 +7,7 @@
 //===----------------------------------------------------------------------===//
 #include "Threads.h"
 
+#include <cstdint>
 #include <cstdlib>
 
 #ifdef _OPENMP
@@ -70,3 +71,7 @@ int threadsFor(double macs) {
 }
 
 } // namespace qopt::rt
+
+/// The thread count of the loops qopt-parallel-loops splits (the generated
+/// code asks once per loop nest).
+extern "C" int32_t qopt_rt_loop_threads(void) { return qopt::rt::numThreads(); }

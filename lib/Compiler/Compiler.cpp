@@ -67,13 +67,16 @@ std::string lowerToLLVMPipelineText(const CompileOptions &options) {
        "function-boundary-type-conversion=identity-layout-map},"
        "qopt-own-results,canonicalize,buffer-deallocation-pipeline,"
        "qopt-strided-copy-to-linalg,qopt-matmul-microkernel{isa=" +
-       (options.kernelIsa.empty() ? selectKernelIsa(options) : options.kernelIsa) + "},"
-       "func.func(convert-linalg-to-loops),lower-affine,convert-scf-to-cf,"
+       (options.kernelIsa.empty() ? selectKernelIsa(options) : options.kernelIsa) + "},";
+  // A model compiled for one thread gets no OpenMP regions of its own.
+  if (options.threads != 1)
+    p += "qopt-parallel-loops,";
+  p += "func.func(convert-linalg-to-loops),lower-affine,convert-scf-to-cf,"
        "qopt-dynamic-expand-shape,expand-strided-metadata,lower-affine,"
        "finalize-memref-to-llvm{use-generic-functions},"
        "convert-math-to-llvm,convert-math-to-libm,convert-arith-to-llvm,"
        "convert-index-to-llvm,convert-func-to-llvm,convert-cf-to-llvm,"
-       "reconcile-unrealized-casts)";
+       "convert-openmp-to-llvm,reconcile-unrealized-casts)";
   return p;
 }
 

@@ -114,4 +114,35 @@ def QOptMatmulMicrokernel : Pass<"qopt-matmul-microkernel", "::mlir::ModuleOp"> 
                            "::mlir::arith::ArithDialect"];
 }
 
+def QOptParallelLoops : Pass<"qopt-parallel-loops", "::mlir::ModuleOp"> {
+  let summary = "Run large linalg ops on buffers as OpenMP work-sharing loops";
+  let description = [{
+    Runs after bufferization and `qopt-matmul-microkernel`, before
+    `convert-linalg-to-loops`. A linalg op on buffers is split across threads
+    when its first loop that is not statically of extent 1 is a parallel loop
+    that every output indexes (so threads write disjoint elements), and when
+    its iteration space may reach `min-iterations` (static shapes below it
+    stay serial). Such an op becomes its `scf.for` loop nest with that loop
+    replaced by
+
+        omp.parallel if(%split) num_threads(%n) {
+          omp.wsloop nowait { omp.loop_nest (%i) = ... { inner loops } }
+        }
+
+    where `%n` is `qopt_rt_loop_threads()` (runtime/Threads.cpp:
+    QOPT_NUM_THREADS, else qoptc's `--threads`, else every core) and
+    `%split` holds when `%n > 1`, the loop has at least 2 iterations and
+    the whole iteration space has at least `min-iterations` points (checked
+    at run time for dynamic shapes). Inner loops stay serial, so LLVM
+    vectorizes them as before. Ops with reductions in front of the split
+    loop, or outputs that do not index it, are left serial.
+  }];
+  let options = [
+    Option<"minIterations", "min-iterations", "int64_t", "32768",
+           "Smallest iteration space that is split across threads">
+  ];
+  let dependentDialects = ["::mlir::omp::OpenMPDialect", "::mlir::scf::SCFDialect",
+                           "::mlir::func::FuncDialect", "::mlir::arith::ArithDialect"];
+}
+
 #endif

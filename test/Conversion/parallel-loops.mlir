@@ -1,0 +1,128 @@
+// RUN: qopt-opt %s --qopt-parallel-loops --canonicalize --split-input-file | FileCheck %s
+// RUN: qopt-opt %s --qopt-parallel-loops=min-iterations=16 --canonicalize --split-input-file | FileCheck %s --check-prefix=LOW
+// The whole lowering with OpenMP regions reaches the LLVM dialect.
+// RUN: qopt-opt %s --split-input-file --qopt-parallel-loops=min-iterations=1 --convert-linalg-to-loops --lower-affine --convert-scf-to-cf --finalize-memref-to-llvm --convert-arith-to-llvm --convert-index-to-llvm --convert-func-to-llvm --convert-cf-to-llvm --convert-openmp-to-llvm --reconcile-unrealized-casts | FileCheck %s --check-prefix=LLVM
+
+// An elementwise op over 1x64x32x32 (65536 points): the batch loop has
+// extent 1, so the channel loop is split; the inner loops stay serial.
+// CHECK-LABEL: func.func @elementwise
+// CHECK-DAG: %[[C0:.*]] = arith.constant 0 : index
+// CHECK-DAG: %[[C1:.*]] = arith.constant 1 : index
+// CHECK-DAG: %[[C64:.*]] = arith.constant 64 : index
+// CHECK: %[[N:.*]] = call @qopt_rt_loop_threads() : () -> i32
+// CHECK: %[[MANY:.*]] = arith.cmpi sgt, %[[N]], %{{.*}} : i32
+// CHECK-NEXT: omp.parallel if(%[[MANY]]) num_threads(%[[N]] : i32) {
+// CHECK-NEXT: omp.wsloop nowait {
+// CHECK-NEXT: omp.loop_nest (%[[C:.*]]) : index = (%[[C0]]) to (%[[C64]]) step (%[[C1]]) {
+// CHECK: scf.for %[[H:.*]] = %[[C0]] to
+// CHECK-NEXT: scf.for %[[W:.*]] = %[[C0]] to
+// CHECK: memref.load %arg0[%[[C0]], %[[C]], %[[H]], %[[W]]]
+// CHECK: memref.store %{{.*}}, %arg1[%[[C0]], %[[C]], %[[H]], %[[W]]]
+// CHECK: omp.yield
+// CHECK: omp.terminator
+// CHECK-NOT: linalg.generic
+// LLVM-LABEL: llvm.func @elementwise
+// LLVM: omp.parallel
+// LLVM: omp.loop_nest (%{{.*}}) : i64
+// LLVM: llvm.fadd
+#id4 = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>
+func.func @elementwise(%a: memref<1x64x32x32xf32>, %b: memref<1x64x32x32xf32>) {
+  linalg.generic {indexing_maps = [#id4, #id4], iterator_types = ["parallel", "parallel", "parallel", "parallel"]}
+      ins(%a : memref<1x64x32x32xf32>) outs(%b : memref<1x64x32x32xf32>) {
+  ^bb0(%x: f32, %y: f32):
+    %z = arith.addf %x, %x : f32
+    linalg.yield %z : f32
+  }
+  return
+}
+
+// -----
+
+// Below min-iterations (4x128 = 512 points) the op stays as it is, for
+// convert-linalg-to-loops; a lower threshold splits it.
+// CHECK-LABEL: func.func @small
+// CHECK-NOT: omp.parallel
+// CHECK: linalg.copy
+// LOW-LABEL: func.func @small
+// LOW-NOT: linalg.copy
+// LOW: omp.parallel
+// LOW: memref.load %arg0
+// LOW: omp.terminator
+// LOW-NEXT: }
+// LOW-NEXT: return
+func.func @small(%a: memref<4x128xf32>, %b: memref<4x128xf32>) {
+  linalg.copy ins(%a : memref<4x128xf32>) outs(%b : memref<4x128xf32>)
+  return
+}
+
+// -----
+
+// Dynamic shapes: split when, at run time, the space has min-iterations
+// points and the split loop at least 2 iterations.
+// CHECK-LABEL: func.func @dynamic
+// CHECK-DAG: %[[MIN:.*]] = arith.constant 32768 : index
+// CHECK-DAG: %[[TWO:.*]] = arith.constant 2 : index
+// CHECK-DAG: %[[D1:.*]] = memref.dim %arg0, %c1
+// CHECK-DAG: %[[D2:.*]] = memref.dim %arg0, %c2
+// CHECK: %[[N:.*]] = call @qopt_rt_loop_threads()
+// CHECK: %[[MANY:.*]] = arith.cmpi sgt, %[[N]]
+// CHECK: %[[VOL:.*]] = arith.muli %[[D1]], %[[D2]] : index
+// CHECK: %[[BIG:.*]] = arith.cmpi sge, %[[VOL]], %[[MIN]] : index
+// CHECK: %[[WIDE:.*]] = arith.cmpi sge, %[[D1]], %[[TWO]] : index
+// CHECK: %[[A:.*]] = arith.andi %[[MANY]], %[[BIG]] : i1
+// CHECK: %[[IF:.*]] = arith.andi %[[A]], %[[WIDE]] : i1
+// CHECK: omp.parallel if(%[[IF]]) num_threads(%[[N]] : i32)
+// CHECK: omp.loop_nest (%{{.*}}) : index = (%{{.*}}) to (%[[D1]])
+// CHECK: scf.for %{{.*}} = %{{.*}} to %[[D2]]
+func.func @dynamic(%a: memref<1x?x?xf32>, %b: memref<1x?xf32>) {
+  linalg.reduce ins(%a : memref<1x?x?xf32>) outs(%b : memref<1x?xf32>) dimensions = [2]
+  (%x: f32, %y: f32) {
+    %z = arith.addf %x, %y : f32
+    linalg.yield %z : f32
+  }
+  return
+}
+
+// -----
+
+// A reduction loop in front: threads would add into the same elements.
+// CHECK-LABEL: func.func @reduction_first
+// CHECK-NOT: omp.parallel
+// CHECK: linalg.reduce
+func.func @reduction_first(%a: memref<300x200xf32>, %b: memref<200xf32>) {
+  linalg.reduce ins(%a : memref<300x200xf32>) outs(%b : memref<200xf32>) dimensions = [0]
+  (%x: f32, %y: f32) {
+    %z = arith.addf %x, %y : f32
+    linalg.yield %z : f32
+  }
+  return
+}
+
+// -----
+
+// A parallel loop that an output does not index (a broadcast write) is not
+// split: every iteration would store to the same element.
+// CHECK-LABEL: func.func @output_ignores_loop
+// CHECK-NOT: omp.parallel
+// CHECK: linalg.generic
+#in2 = affine_map<(d0, d1) -> (d0, d1)>
+#out2 = affine_map<(d0, d1) -> (d1)>
+func.func @output_ignores_loop(%a: memref<300x200xf32>, %b: memref<200xf32>) {
+  linalg.generic {indexing_maps = [#in2, #out2], iterator_types = ["parallel", "parallel"]}
+      ins(%a : memref<300x200xf32>) outs(%b : memref<200xf32>) {
+  ^bb0(%x: f32, %y: f32):
+    linalg.yield %x : f32
+  }
+  return
+}
+
+// -----
+
+// Tensors are not touched (the pass runs after bufferization).
+// CHECK-LABEL: func.func @tensors
+// CHECK-NOT: omp.parallel
+// CHECK: linalg.copy
+func.func @tensors(%a: tensor<300x200xf32>, %b: tensor<300x200xf32>) -> tensor<300x200xf32> {
+  %0 = linalg.copy ins(%a : tensor<300x200xf32>) outs(%b : tensor<300x200xf32>) -> tensor<300x200xf32>
+  return %0 : tensor<300x200xf32>
+}
