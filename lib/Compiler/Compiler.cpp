@@ -71,7 +71,7 @@ std::string lowerToLLVMPipelineText(const CompileOptions &options) {
   // A model compiled for one thread gets no OpenMP regions of its own.
   if (options.threads != 1)
     p += "qopt-parallel-loops,";
-  p += "func.func(convert-linalg-to-loops),lower-affine,convert-scf-to-cf,"
+  p += "func.func(convert-linalg-to-loops,qopt-promote-reductions,qopt-approximate-math),lower-affine,convert-scf-to-cf,"
        "qopt-dynamic-expand-shape,expand-strided-metadata,lower-affine,"
        "finalize-memref-to-llvm{use-generic-functions},"
        "convert-math-to-llvm,convert-math-to-libm,convert-arith-to-llvm,"

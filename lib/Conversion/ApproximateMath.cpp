@@ -1,0 +1,58 @@
+//===- ApproximateMath.cpp - qopt-approximate-math --------------------------===//
+//
+// Vectorizable f32 exp/expm1/tanh/erf: MLIR's polynomial approximations instead
+// of scalar libm calls.
+//
+//===----------------------------------------------------------------------===//
+#include "qopt/Conversion/Passes.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/Math/Transforms/Passes.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/IR/PatternMatch.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+
+#include "llvm/ADT/StringSet.h"
+
+namespace qopt {
+#define GEN_PASS_DEF_QOPTAPPROXIMATEMATH
+#include "qopt/Conversion/Passes.h.inc"
+} // namespace qopt
+
+using namespace mlir;
+
+namespace {
+
+struct ApproximateMath : qopt::impl::QOptApproximateMathBase<ApproximateMath> {
+  using Base::Base;
+
+  LogicalResult initialize(MLIRContext *) override {
+    names.clear();
+    if (ops.empty()) {
+      // Not log: its approximation treats subnormal inputs as the smallest
+      // normal number (log(1e-45) would be -87.3, not -103.3).
+      for (StringRef n : {"exp", "expm1", "tanh", "erf"})
+        names.insert(("math." + n).str());
+      return success();
+    }
+    // The patterns ask by full operation name.
+    for (const std::string &n : ops)
+      names.insert(StringRef(n).starts_with("math.") ? n : "math." + n);
+    return success();
+  }
+
+  void runOnOperation() override {
+    RewritePatternSet patterns(&getContext());
+    // Only the f32 forms: the patterns bail out on other element types, and
+    // no f16/bf16 → f32 expansion is added, so nothing else changes.
+    populateMathPolynomialApproximationPatterns(
+        patterns, [&](StringRef name) { return names.contains(name); });
+    if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
+      return signalPassFailure();
+  }
+
+  llvm::StringSet<> names;
+};
+
+} // namespace
