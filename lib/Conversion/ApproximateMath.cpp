@@ -13,6 +13,7 @@
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
+#include "llvm/ADT/StringExtras.h"
 #include "llvm/ADT/StringSet.h"
 
 namespace qopt {
@@ -27,7 +28,7 @@ namespace {
 struct ApproximateMath : qopt::impl::QOptApproximateMathBase<ApproximateMath> {
   using Base::Base;
 
-  LogicalResult initialize(MLIRContext *) override {
+  LogicalResult initialize(MLIRContext *ctx) override {
     names.clear();
     if (ops.empty()) {
       // Not log: its approximation treats subnormal inputs as the smallest
@@ -37,10 +38,21 @@ struct ApproximateMath : qopt::impl::QOptApproximateMathBase<ApproximateMath> {
       return success();
     }
     // The patterns ask by full operation name.
-    for (const std::string &n : ops)
-      names.insert(StringRef(n).starts_with("math.") ? n : "math." + n);
+    for (const std::string &n : ops) {
+      StringRef name = StringRef(n).starts_with("math.") ? StringRef(n).drop_front(5) : n;
+      if (!llvm::is_contained(kApproximable, name))
+        return emitError(UnknownLoc::get(ctx))
+               << "qopt-approximate-math: no approximation for '" << n << "' (expected "
+               << llvm::join(ArrayRef<StringLiteral>(kApproximable), ", ") << ")";
+      names.insert(("math." + name).str());
+    }
     return success();
   }
+
+  /// The f32 ops MLIR's approximation patterns rewrite.
+  static constexpr StringLiteral kApproximable[] = {
+      "exp", "expm1", "tanh", "log", "log2", "log1p", "erf", "erfc",
+      "atan", "atan2", "asin", "acos", "sin", "cos", "cbrt"};
 
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());

@@ -31,8 +31,7 @@ constexpr StringLiteral kLoopThreads = "qopt_rt_loop_threads";
 
 /// The loop of `op` to split across threads: the first loop whose static
 /// extent is not 1, if it is parallel and every output indexes it directly
-/// (then distinct iterations write distinct elements). Also returns whether
-/// the iteration space is static and its size.
+/// (then distinct iterations write distinct elements).
 std::optional<unsigned> splitLoop(linalg::LinalgOp op) {
   SmallVector<int64_t> ranges = op.getStaticLoopRanges();
   SmallVector<utils::IteratorType> iters = op.getIteratorTypesArray();
@@ -135,6 +134,14 @@ LogicalResult parallelize(IRRewriter &rewriter, linalg::LinalgOp op, unsigned k,
 
 struct ParallelLoops : qopt::impl::QOptParallelLoopsBase<ParallelLoops> {
   using Base::Base;
+
+  LogicalResult initialize(MLIRContext *ctx) override {
+    if (minIterations < 1)
+      return emitError(UnknownLoc::get(ctx))
+             << "qopt-parallel-loops: min-iterations must be at least 1, got "
+             << static_cast<int64_t>(minIterations);
+    return success();
+  }
 
   void runOnOperation() override {
     ModuleOp module = getOperation();

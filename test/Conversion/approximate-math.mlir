@@ -1,5 +1,7 @@
 // RUN: qopt-opt %s --qopt-approximate-math | FileCheck %s
 // RUN: qopt-opt %s '--qopt-approximate-math=ops=log' | FileCheck %s --check-prefix=LOG
+// RUN: not qopt-opt %s '--qopt-approximate-math=ops=exp,sqrt' 2>&1 | FileCheck %s --check-prefix=BAD
+// BAD: error: qopt-approximate-math: no approximation for 'sqrt' (expected exp, expm1, tanh, log, log2, log1p, erf, erfc, atan, atan2, asin, acos, sin, cos, cbrt)
 
 // f32 exp, expm1, tanh and erf become arithmetic (no call left for LLVM to
 // scalarize); the result is a select over the special cases.

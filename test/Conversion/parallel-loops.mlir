@@ -1,5 +1,7 @@
 // RUN: qopt-opt %s --qopt-parallel-loops --canonicalize --split-input-file | FileCheck %s
 // RUN: qopt-opt %s --qopt-parallel-loops=min-iterations=16 --canonicalize --split-input-file | FileCheck %s --check-prefix=LOW
+// RUN: not qopt-opt %s --qopt-parallel-loops=min-iterations=0 2>&1 | FileCheck %s --check-prefix=BAD
+// BAD: error: qopt-parallel-loops: min-iterations must be at least 1, got 0
 // The whole lowering with OpenMP regions reaches the LLVM dialect.
 // RUN: qopt-opt %s --split-input-file --qopt-parallel-loops=min-iterations=1 --convert-linalg-to-loops --lower-affine --convert-scf-to-cf --finalize-memref-to-llvm --convert-arith-to-llvm --convert-index-to-llvm --convert-func-to-llvm --convert-cf-to-llvm --convert-openmp-to-llvm --reconcile-unrealized-casts | FileCheck %s --check-prefix=LLVM
 

@@ -162,7 +162,7 @@ def QOptApproximateMath : Pass<"qopt-approximate-math"> {
   }];
   let options = [
     ListOption<"ops", "ops", "std::string",
-               "math ops to approximate, by name (default: exp, expm1, tanh, erf)">
+               "math ops to approximate, by name (default: exp, expm1, tanh, erf; also log, log2, log1p, erfc, atan, atan2, asin, acos, sin, cos, cbrt)">
   ];
   let dependentDialects = ["::mlir::arith::ArithDialect", "::mlir::math::MathDialect",
                            "::mlir::vector::VectorDialect"];
