@@ -326,10 +326,123 @@ Value reshapeTo(OpBuilder &b, Location loc, Value v, RankedTensorType resultType
                                        sizes);
 }
 
-Value buildReduction(OpBuilder &b, Location loc, Value input,
-                     ArrayRef<int64_t> axes, Value init, ScalarBody combine) {
+/// The lane-split form of buildReduction (see Lowering.h). `input` has the
+/// reduced axes [first, rank) with static extents.
+static Value buildLaneSplitReduction(OpBuilder &b, Location loc, Value input,
+                                     int64_t first, Value init,
+                                     ScalarBody combine, ScalarBody merge) {
   auto type = cast<RankedTensorType>(input.getType());
   int64_t rank = type.getRank();
+  constexpr int64_t lanes = kReductionLanes;
+  MLIRContext *ctx = b.getContext();
+  SmallVector<OpFoldResult> sizes = sizesOf(b, loc, input);
+  SmallVector<OpFoldResult> outSizes(sizes.begin(), sizes.begin() + first);
+  SmallVector<int64_t> outShape(type.getShape().begin(),
+                                type.getShape().begin() + first);
+  int64_t k = 1;
+  for (int64_t d = first; d < rank; ++d)
+    k *= type.getDimSize(d);
+  int64_t groups = k / lanes, full = groups * lanes;
+  Type elem = type.getElementType();
+
+  // [outer..., reduced...] -> [outer..., k].
+  Value flat = input;
+  if (rank - first != 1) {
+    SmallVector<ReassociationIndices> re;
+    for (int64_t d = 0; d < first; ++d)
+      re.push_back({d});
+    ReassociationIndices tail;
+    for (int64_t d = first; d < rank; ++d)
+      tail.push_back(d);
+    re.push_back(tail);
+    flat = tensor::CollapseShapeOp::create(b, loc, input, re);
+  }
+  auto slice = [&](int64_t offset, int64_t size) {
+    SmallVector<OpFoldResult> offs(first, b.getIndexAttr(0)), szs = outSizes,
+        strides(first + 1, b.getIndexAttr(1));
+    offs.push_back(b.getIndexAttr(offset));
+    szs.push_back(b.getIndexAttr(size));
+    if (offset == 0 && size == k)
+      return flat;
+    return Value(tensor::ExtractSliceOp::create(b, loc, flat, offs, szs, strides));
+  };
+  auto outerMap = [&](int64_t numDims, ArrayRef<AffineExpr> extra) {
+    SmallVector<AffineExpr> exprs;
+    for (int64_t d = 0; d < first; ++d)
+      exprs.push_back(b.getAffineDimExpr(d));
+    exprs.append(extra.begin(), extra.end());
+    return AffineMap::get(numDims, 0, exprs, ctx);
+  };
+  auto par = utils::IteratorType::parallel, red = utils::IteratorType::reduction;
+
+  // Lanes: partial[outer..., l] = combine over g of x[outer..., g * lanes + l].
+  SmallVector<int64_t> grouped(outShape);
+  grouped.append({groups, lanes});
+  SmallVector<OpFoldResult> groupedSizes(outSizes);
+  groupedSizes.append({b.getIndexAttr(groups), b.getIndexAttr(lanes)});
+  SmallVector<ReassociationIndices> re;
+  for (int64_t d = 0; d < first; ++d)
+    re.push_back({d});
+  re.push_back({first, first + 1});
+  Value main = tensor::ExpandShapeOp::create(
+      b, loc, RankedTensorType::get(grouped, elem), slice(0, full), re,
+      groupedSizes);
+  SmallVector<OpFoldResult> partialSizes(outSizes);
+  partialSizes.push_back(b.getIndexAttr(lanes));
+  Value partial = filledTensor(b, loc, partialSizes, init);
+  SmallVector<utils::IteratorType> iters(first, par);
+  iters.append({red, par});
+  partial = linalg::GenericOp::create(
+                b, loc, TypeRange{partial.getType()}, ValueRange{main},
+                ValueRange{partial},
+                ArrayRef<AffineMap>{b.getMultiDimIdentityMap(first + 2),
+                                    outerMap(first + 2,
+                                             {b.getAffineDimExpr(first + 1)})},
+                iters,
+                [&](OpBuilder &nb, Location nl, ValueRange args) {
+                  linalg::YieldOp::create(nb, nl, combine(nb, nl, args));
+                })
+                .getResult(0);
+
+  // Lanes merged in order, then the elements past the last full group.
+  auto reduceLast = [&](Value in, ScalarBody body, Value acc) {
+    SmallVector<utils::IteratorType> it(first, par);
+    it.push_back(red);
+    return linalg::GenericOp::create(
+               b, loc, TypeRange{acc.getType()}, ValueRange{in}, ValueRange{acc},
+               ArrayRef<AffineMap>{b.getMultiDimIdentityMap(first + 1),
+                                   outerMap(first + 1, {})},
+               it,
+               [&](OpBuilder &nb, Location nl, ValueRange args) {
+                 linalg::YieldOp::create(nb, nl, body(nb, nl, args));
+               })
+        .getResult(0);
+  };
+  Value acc = reduceLast(partial, merge, filledTensor(b, loc, outSizes, init));
+  if (full != k)
+    acc = reduceLast(slice(full, k - full), combine, acc);
+  if (acc.getType() != RankedTensorType::get(outShape, elem))
+    acc = tensor::CastOp::create(b, loc, RankedTensorType::get(outShape, elem),
+                                 acc);
+  return acc;
+}
+
+Value buildReduction(OpBuilder &b, Location loc, Value input,
+                     ArrayRef<int64_t> axes, Value init, ScalarBody combine,
+                     ScalarBody merge) {
+  auto type = cast<RankedTensorType>(input.getType());
+  int64_t rank = type.getRank();
+  if (merge && isa<FloatType>(init.getType()) && !axes.empty()) {
+    int64_t first = rank - static_cast<int64_t>(axes.size()), k = 1;
+    bool trailing = true;
+    for (auto [i, a] : llvm::enumerate(axes)) {
+      trailing &= a == first + static_cast<int64_t>(i);
+      if (trailing)
+        k = type.isDynamicDim(a) ? 0 : k * type.getDimSize(a);
+    }
+    if (trailing && k >= 4 * kReductionLanes)
+      return buildLaneSplitReduction(b, loc, input, first, init, combine, merge);
+  }
   SmallVector<OpFoldResult> inSizes = sizesOf(b, loc, input), outSizes;
   SmallVector<AffineExpr> outExprs;
   SmallVector<utils::IteratorType> iters;

@@ -132,11 +132,25 @@ mlir::Value reshapeTo(mlir::OpBuilder &b, mlir::Location loc, mlir::Value v,
                       mlir::RankedTensorType resultType,
                       llvm::ArrayRef<mlir::OpFoldResult> sizes);
 
-/// Reduces `input` over `axes` with `combine`, starting from `init`; the
-/// result drops the reduced dims (keepdims is applied by the caller).
+/// Reduces `input` over `axes` with `combine(element, acc)`, starting from
+/// `init`; the result drops the reduced dims (keepdims is applied by the
+/// caller).
+///
+/// When `merge(acc, acc)` is given, the element type is a float and the
+/// reduced axes are the trailing ones with a static extent of at least
+/// 4 * kReductionLanes, the reduction is split into kReductionLanes interleaved
+/// partial results (element k goes to lane k % kReductionLanes), merged in
+/// lane order, and the elements past the last full group of lanes are combined
+/// last. The summation order is then fixed by the IR, so the lane loop
+/// vectorizes without reassociation and every build (any -O level, vector
+/// width or thread count) rounds the same way.
 mlir::Value buildReduction(mlir::OpBuilder &b, mlir::Location loc,
                            mlir::Value input, llvm::ArrayRef<int64_t> axes,
-                           mlir::Value init, ScalarBody combine);
+                           mlir::Value init, ScalarBody combine,
+                           ScalarBody merge = {});
+/// Number of partial results of a lane-split float reduction: one AVX-512
+/// vector of f32.
+inline constexpr int64_t kReductionLanes = 16;
 /// Re-inserts size-1 dims at `axes` (sorted) into `reduced`.
 mlir::Value keepDims(mlir::OpBuilder &b, mlir::Location loc, mlir::Value reduced,
                      llvm::ArrayRef<int64_t> axes, int64_t rank);

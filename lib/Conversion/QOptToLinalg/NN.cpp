@@ -1006,12 +1006,12 @@ struct GlobalPoolLowering : OpConversionPattern<OpT> {
       axes.push_back(i);
     Value init = isMax ? lowestValue(rewriter, loc, elem, false)
                        : scalarConst(rewriter, loc, elem, 0);
-    Value r = buildReduction(rewriter, loc, x, axes, init,
-                             [](OpBuilder &b, Location l, ValueRange a) -> Value {
-                               if (isMax)
-                                 return arith::MaximumFOp::create(b, l, a[0], a[1]);
-                               return arith::AddFOp::create(b, l, a[0], a[1]);
-                             });
+    auto combine = [](OpBuilder &b, Location l, ValueRange a) -> Value {
+      if (isMax)
+        return arith::MaximumFOp::create(b, l, a[0], a[1]);
+      return arith::AddFOp::create(b, l, a[0], a[1]);
+    };
+    Value r = buildReduction(rewriter, loc, x, axes, init, combine, combine);
     if (!isMax) {
       IndexMath m{rewriter, loc};
       SmallVector<OpFoldResult> xs = sizesOf(rewriter, loc, x);

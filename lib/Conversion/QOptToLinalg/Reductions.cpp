@@ -143,6 +143,15 @@ struct ReduceLowering : OpConversionPattern<OpT> {
             return isFloat ? Value(arith::AddFOp::create(b, l, v, acc))
                            : Value(arith::AddIOp::create(b, l, v, acc));
           }
+        },
+        [&](OpBuilder &b, Location l, ValueRange a) -> Value {
+          // Merges two float partial results (lane-split reductions).
+          switch (kind) {
+          case Red::Max: return arith::MaximumFOp::create(b, l, a[0], a[1]);
+          case Red::Min: return arith::MinimumFOp::create(b, l, a[0], a[1]);
+          case Red::Prod: return arith::MulFOp::create(b, l, a[0], a[1]);
+          default: return arith::AddFOp::create(b, l, a[0], a[1]);
+          }
         });
     if (kind == Red::LogSum || kind == Red::LogSumExp)
       r = buildElementwise(rewriter, loc, ValueRange{r},
@@ -269,10 +278,14 @@ Value combineWithReduced(OpBuilder &b, Location loc, Value x, Value reduced,
 /// Numerically stable (log-)softmax along one axis.
 Value softmax(OpBuilder &b, Location loc, Value x, int64_t axis, bool isLog) {
   Type elem = cast<RankedTensorType>(x.getType()).getElementType();
+  auto maxF = [](OpBuilder &nb, Location l, ValueRange a) -> Value {
+    return arith::MaximumFOp::create(nb, l, a[0], a[1]);
+  };
+  auto addF = [](OpBuilder &nb, Location l, ValueRange a) -> Value {
+    return arith::AddFOp::create(nb, l, a[0], a[1]);
+  };
   Value mx = buildReduction(b, loc, x, {axis}, lowestValue(b, loc, elem, false),
-                            [](OpBuilder &nb, Location l, ValueRange a) -> Value {
-                              return arith::MaximumFOp::create(nb, l, a[0], a[1]);
-                            });
+                            maxF, maxF);
   Value shifted = combineWithReduced(b, loc, x, mx, {axis},
                                      [](OpBuilder &nb, Location l, ValueRange a) -> Value {
                                        return arith::SubFOp::create(nb, l, a[0], a[1]);
@@ -281,7 +294,8 @@ Value softmax(OpBuilder &b, Location loc, Value x, int64_t axis, bool isLog) {
                              [](OpBuilder &nb, Location l, ValueRange a) -> Value {
                                return arith::AddFOp::create(
                                    nb, l, math::ExpOp::create(nb, l, a[0]), a[1]);
-                             });
+                             },
+                             addF);
   return combineWithReduced(b, loc, shifted, sum, {axis},
                             [&](OpBuilder &nb, Location l, ValueRange a) -> Value {
                               if (isLog)
@@ -336,7 +350,7 @@ struct LayerNormLowering : OpConversionPattern<LayerNormalizationOp> {
     };
     Value n = countOf(rewriter, loc, x, axes, elem);
     Value zero = scalarConst(rewriter, loc, elem, 0);
-    Value sum = buildReduction(rewriter, loc, x, axes, zero, addF);
+    Value sum = buildReduction(rewriter, loc, x, axes, zero, addF, addF);
     Value centered = combineWithReduced(
         rewriter, loc, x, sum, axes, [&](OpBuilder &b, Location l, ValueRange a) -> Value {
           return arith::SubFOp::create(b, l, a[0], arith::DivFOp::create(b, l, a[1], n));
@@ -345,7 +359,8 @@ struct LayerNormLowering : OpConversionPattern<LayerNormalizationOp> {
                               [](OpBuilder &b, Location l, ValueRange a) -> Value {
                                 return arith::AddFOp::create(
                                     b, l, arith::MulFOp::create(b, l, a[0], a[0]), a[1]);
-                              });
+                              },
+                              addF);
     Value eps = scalarConst(rewriter, loc, elem, op.getEpsilon().convertToDouble());
     Value normed = combineWithReduced(
         rewriter, loc, centered, sq, axes,
@@ -427,9 +442,10 @@ struct NLLLossLowering : OpConversionPattern<NegativeLogLikelihoodLossOp> {
         return arith::AddFOp::create(b, l, a[0], a[1]);
       };
       Value zero = scalarConst(rewriter, loc, elem, 0);
-      loss = buildReduction(rewriter, loc, loss, all, zero, addF);
+      loss = buildReduction(rewriter, loc, loss, all, zero, addF, addF);
       if (red == "mean") {
-        Value wsum = buildReduction(rewriter, loc, generic.getResult(1), all, zero, addF);
+        Value wsum = buildReduction(rewriter, loc, generic.getResult(1), all,
+                                    zero, addF, addF);
         loss = buildElementwise(rewriter, loc, ValueRange{loss, wsum},
                                 cast<RankedTensorType>(loss.getType()),
                                 [](OpBuilder &b, Location l, ValueRange a) -> Value {

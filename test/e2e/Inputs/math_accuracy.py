@@ -73,8 +73,8 @@ def check(d):
               f"onnxruntime {ou:.2f} ulp, {obad} special mismatches")
         # What the test checks: a few ulp, no wrong special value. Softmax
         # sums 16384 terms in f32, so its error is the summation's: within
-        # 4x onnxruntime's.
-        limit = max(8.0, 4 * ou) if op == "smax" else 8.0
+        # 2x onnxruntime's (qopt sums in 16 interleaved lanes).
+        limit = max(8.0, 2 * ou) if op == "smax" else 8.0
         print(f"{op} ok" if qu <= limit and qbad == 0 else f"{op} TOO INACCURATE")
 
 
