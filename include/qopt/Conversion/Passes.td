@@ -189,4 +189,30 @@ def QOptPromoteReductions : Pass<"qopt-promote-reductions"> {
   let dependentDialects = ["::mlir::scf::SCFDialect", "::mlir::memref::MemRefDialect"];
 }
 
+def QOptPadInPlace : Pass<"qopt-pad-in-place", "::mlir::func::FuncOp"> {
+  let summary = "Write a padded tensor's producer straight into the padded buffer";
+  let description = [{
+    Bufferizing `tensor.pad` allocates the padded buffer, fills all of it with
+    the padding value, then copies the source into its interior: every
+    element is written twice and the source buffer is read once more. This
+    pass rewrites each `tensor.pad` with a static result shape, static low
+    and high padding and a padding value defined outside its region into:
+
+    - a `tensor.empty` of the padded shape;
+    - one `linalg.fill` per padded side (the low and the high part of each
+      padded dim, over the interior of the dims before it and all of the dims
+      after it), so only the border is written, each element once;
+    - a `tensor.insert_slice` of the source into the interior.
+
+    When the source is a result of a destination-style op in the same block,
+    the pad is its only use and its init is a `tensor.empty`, the padded
+    buffer and its
+    border fills are built before that op, and the op's init becomes the
+    interior slice of the padded tensor: after bufferization the producer
+    writes into the padded buffer and the insert is a no-op. Other pads keep
+    the copy into the interior but still fill only the border.
+  }];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect", "::mlir::tensor::TensorDialect"];
+}
+
 #endif
