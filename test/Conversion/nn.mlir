@@ -68,15 +68,46 @@ func.func @avgpool_pads(%x: tensor<1x2x4x4xf32>) -> tensor<1x2x4x4xf32> {
 }
 
 // -----
+// Nearest upscaling by integer factors whose source index is o floordiv s
+// (half_pixel + round_prefer_floor, the default; asymmetric + floor with
+// different factors per axis) reads through an affine map.
+// CHECK-DAG: #[[UP2:.*]] = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2 floordiv 2, d3 floordiv 2)>
+// CHECK-DAG: #[[UP34:.*]] = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2 floordiv 3, d3 floordiv 4)>
 // CHECK-LABEL: func.func @resize_nearest
-// CHECK: linalg.generic
-// CHECK: math.floor
-// CHECK: tensor.extract %arg0
+// CHECK: linalg.generic {indexing_maps = [#[[UP2]], #{{.*}}], {{.*}} ins(%arg0 : tensor<1x1x2x2xf32>)
+// CHECK-NOT: math.floor
+// CHECK-NOT: tensor.extract
+// CHECK: return
 func.func @resize_nearest(%x: tensor<1x1x2x2xf32>) -> tensor<1x1x4x4xf32> {
   %n = qopt.none
   %s = qopt.constant dense<[1.0, 1.0, 2.0, 2.0]> : tensor<4xf32>
   %0 = qopt.resize %x, %n, %s, %n {mode = "nearest"} : (tensor<1x1x2x2xf32>, none, tensor<4xf32>, none) -> tensor<1x1x4x4xf32>
   return %0 : tensor<1x1x4x4xf32>
+}
+// CHECK-LABEL: func.func @resize_nearest_asymmetric
+// CHECK: linalg.generic {indexing_maps = [#[[UP34]], #{{.*}}], {{.*}} ins(%arg0 : tensor<?x2x2x2xf32>)
+func.func @resize_nearest_asymmetric(%x: tensor<?x2x2x2xf32>) -> tensor<?x2x6x8xf32> {
+  %n = qopt.none
+  %s = qopt.constant dense<[1.0, 1.0, 3.0, 4.0]> : tensor<4xf32>
+  %0 = qopt.resize %x, %n, %s, %n {mode = "nearest", coordinate_transformation_mode = "asymmetric", nearest_mode = "floor"} : (tensor<?x2x2x2xf32>, none, tensor<4xf32>, none) -> tensor<?x2x6x8xf32>
+  return %0 : tensor<?x2x6x8xf32>
+}
+
+// -----
+// Gathers through a float source coordinate: asymmetric rounding with factor
+// 3 (r / s = 2/3 rounds up), a fractional factor, and sizes that are an
+// integer multiple while the scale is not.
+// CHECK-LABEL: func.func @resize_nearest_gather
+// CHECK-COUNT-3: tensor.extract %arg
+func.func @resize_nearest_gather(%x: tensor<1x1x2x2xf32>, %y: tensor<1x1x4x4xf32>) -> (tensor<1x1x6x6xf32>, tensor<1x1x6x6xf32>, tensor<1x1x8x8xf32>) {
+  %n = qopt.none
+  %s3 = qopt.constant dense<[1.0, 1.0, 3.0, 3.0]> : tensor<4xf32>
+  %s15 = qopt.constant dense<[1.0, 1.0, 1.5, 1.5]> : tensor<4xf32>
+  %s21 = qopt.constant dense<[1.0, 1.0, 2.1, 2.1]> : tensor<4xf32>
+  %0 = qopt.resize %x, %n, %s3, %n {mode = "nearest", coordinate_transformation_mode = "asymmetric", nearest_mode = "round_prefer_floor"} : (tensor<1x1x2x2xf32>, none, tensor<4xf32>, none) -> tensor<1x1x6x6xf32>
+  %1 = qopt.resize %y, %n, %s15, %n {mode = "nearest"} : (tensor<1x1x4x4xf32>, none, tensor<4xf32>, none) -> tensor<1x1x6x6xf32>
+  %2 = qopt.resize %y, %n, %s21, %n {mode = "nearest", coordinate_transformation_mode = "asymmetric", nearest_mode = "floor"} : (tensor<1x1x4x4xf32>, none, tensor<4xf32>, none) -> tensor<1x1x8x8xf32>
+  return %0, %1, %2 : tensor<1x1x6x6xf32>, tensor<1x1x6x6xf32>, tensor<1x1x8x8xf32>
 }
 
 // -----

@@ -1078,7 +1078,30 @@ struct BatchNormLowering : OpConversionPattern<BatchNormalizationOp> {
   }
 };
 
-/// Resize (nearest and n-linear) as a gather over the output.
+/// Whether nearest Resize with coordinate transformation `ctm` and
+/// `nearestMode` reads source index floor(o / s) for output index o when the
+/// output is exactly s times the input. With o = s * q + r (0 <= r < s), the
+/// source coordinate is:
+///   asymmetric           q + r / s: floor gives q; rounding gives q while
+///                        r / s stays at or (prefer_ceil) below one half;
+///   half_pixel           q + (r + 0.5) / s - 0.5, strictly within one half of
+///   (pytorch_half_pixel) q, so both rounding modes give q (q = 0 clamps);
+///   tf_half_pixel_for_nn q + (r + 0.5) / s: floor gives q;
+///   align_corners        not o / s.
+/// (Axes with s = 1 are not resized at all.)
+static bool nearestIsFloorDiv(StringRef ctm, StringRef nearestMode, int64_t s) {
+  bool round = nearestMode == "round_prefer_floor" || nearestMode == "round_prefer_ceil";
+  if (ctm == "asymmetric")
+    return nearestMode == "floor" || (nearestMode == "round_prefer_floor" && s == 2);
+  if (ctm == "half_pixel" || ctm == "pytorch_half_pixel")
+    return round;
+  if (ctm == "tf_half_pixel_for_nn")
+    return nearestMode == "floor";
+  return false;
+}
+
+/// Resize (nearest and n-linear) as a gather over the output; nearest
+/// upscaling by integer factors as a read through a floordiv map.
 struct ResizeLowering : OpConversionPattern<ResizeOp> {
   using OpConversionPattern::OpConversionPattern;
   LogicalResult
@@ -1155,16 +1178,54 @@ struct ResizeLowering : OpConversionPattern<ResizeOp> {
         }
       }
     }
+    std::string nearestMode = op.getNearestMode().str();
+    // An axis with scale 1 (or equal static sizes) is copied as it is, as
+    // onnxruntime does, whatever the coordinate mode would compute for it
+    // (tf_half_pixel_for_nn with ceil would read index o + 1).
+    SmallVector<bool> resized(rank, false);
+    for (auto [i, d] : llvm::enumerate(axes))
+      resized[d] = bySizes ? (type.isDynamicDim(d) || xType.isDynamicDim(d) ||
+                              type.getDimSize(d) != xType.getDimSize(d))
+                           : (*scales)[i] != 1.0;
+    if (mode == "nearest") {
+      // Integer upscaling whose source index is o / s: a plain read through
+      // an affine map instead of a float coordinate per element.
+      SmallVector<AffineExpr> src;
+      for (int64_t d = 0; d < rank; ++d) {
+        AffineExpr e = rewriter.getAffineDimExpr(d);
+        if (!resized[d]) {
+          src.push_back(e);
+          continue;
+        }
+        int64_t i = llvm::find(axes, d) - axes.begin();
+        int64_t n = xType.getDimSize(d), o = type.getDimSize(d);
+        if (ShapedType::isDynamic(n) || ShapedType::isDynamic(o) || n == 0 ||
+            o % n != 0 || (!bySizes && (*scales)[i] != double(o / n)) ||
+            !nearestIsFloorDiv(ctm, nearestMode, o / n))
+          break;
+        src.push_back(o == n ? e : e.floorDiv(o / n));
+      }
+      if (src.size() == static_cast<size_t>(rank)) {
+        Value init = emptyTensor(rewriter, loc, out, elem);
+        Value r = linalg::GenericOp::create(
+                      rewriter, loc, TypeRange{init.getType()}, ValueRange{x},
+                      ValueRange{init},
+                      {AffineMap::get(rank, 0, src, rewriter.getContext()),
+                       rewriter.getMultiDimIdentityMap(rank)},
+                      SmallVector<utils::IteratorType>(rank, utils::IteratorType::parallel),
+                      [](OpBuilder &b, Location l, ValueRange a) {
+                        linalg::YieldOp::create(b, l, a[0]);
+                      })
+                      .getResult(0);
+        return replaceWithCast(rewriter, op, r, type);
+      }
+    }
     SmallVector<Value> inF, outF, inV;
     for (int64_t d = 0; d < rank; ++d) {
       inF.push_back(toF32(in[d]));
       outF.push_back(toF32(out[d]));
       inV.push_back(m.value(in[d]));
     }
-    std::string nearestMode = op.getNearestMode().str();
-    SmallVector<bool> resized(rank, false);
-    for (int64_t d : axes)
-      resized[d] = true;
     Value init = emptyTensor(rewriter, loc, out, elem);
     Value r = linalg::GenericOp::create(
         rewriter, loc, TypeRange{init.getType()}, ValueRange{}, ValueRange{init},
