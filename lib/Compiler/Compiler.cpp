@@ -62,7 +62,8 @@ std::string lowerToLLVMPipelineText(const CompileOptions &options) {
                   "qopt-lower-quantized),canonicalize,cse,"
                   "convert-qopt-to-linalg,canonicalize,cse,";
   if (options.optLevel > 0)
-    p += "func.func(qopt-fuse-elementwise),canonicalize,cse,func.func(qopt-pad-in-place),";
+    p += "func.func(qopt-fuse-elementwise),canonicalize,cse,func.func(qopt-split-floordiv-dims),"
+         "canonicalize,func.func(qopt-pad-in-place),";
   p += "one-shot-bufferize{bufferize-function-boundaries "
        "function-boundary-type-conversion=identity-layout-map},"
        "qopt-own-results,canonicalize,buffer-deallocation-pipeline,"

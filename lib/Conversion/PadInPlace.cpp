@@ -23,8 +23,13 @@ namespace {
 
 /// The init operand a producer writes `src` into, when the producer can write
 /// straight into the padded buffer instead: a destination-style op in
-/// `block`, with `src` used only by the pad and its init a tensor.empty.
-OpOperand *writableInit(Value src, Block *block) {
+/// `block`, with `src` (or the tensor.collapse_shape `src` is, set in
+/// `collapse`) used only by the pad and its init a tensor.empty.
+OpOperand *writableInit(Value src, Block *block, tensor::CollapseShapeOp &collapse) {
+  if (auto c = src.getDefiningOp<tensor::CollapseShapeOp>(); c && src.hasOneUse()) {
+    collapse = c;
+    src = c.getSrc();
+  }
   auto result = dyn_cast<OpResult>(src);
   if (!result || !src.hasOneUse())
     return nullptr;
@@ -85,7 +90,8 @@ struct PadInPlacePass : qopt::impl::QOptPadInPlaceBase<PadInPlacePass> {
         continue;
       Location loc = pad.getLoc();
       OpBuilder b(pad);
-      OpOperand *init = writableInit(pad.getSource(), pad->getBlock());
+      tensor::CollapseShapeOp collapse;
+      OpOperand *init = writableInit(pad.getSource(), pad->getBlock(), collapse);
       Operation *producer = init ? init->getOwner() : nullptr;
       if (producer) {
         // The border is built before the producer; a constant padding value
@@ -105,9 +111,15 @@ struct PadInPlacePass : qopt::impl::QOptPadInPlaceBase<PadInPlacePass> {
         offs.push_back(b.getIndexAttr(l));
         sizes.push_back(b.getIndexAttr(s));
       }
-      if (producer)
-        init->set(tensor::ExtractSliceOp::create(b, loc, srcType, padded, offs,
-                                                 sizes, strides));
+      if (producer) {
+        Value interior = tensor::ExtractSliceOp::create(b, loc, srcType, padded,
+                                                        offs, sizes, strides);
+        if (collapse)
+          interior = tensor::ExpandShapeOp::create(
+              b, loc, collapse.getSrcType(), interior,
+              collapse.getReassociationIndices());
+        init->set(interior);
+      }
       b.setInsertionPoint(pad);
       pad.replaceAllUsesWith(tensor::InsertSliceOp::create(
                                  b, loc, pad.getSource(), padded, offs, sizes, strides)

@@ -133,3 +133,31 @@ func.func @left_alone(%x: tensor<?xf32>, %y: tensor<4xf32>) -> (tensor<?xf32>, t
   } : tensor<4xf32> to tensor<6xf32>
   return %p, %q : tensor<?xf32>, tensor<6xf32>
 }
+
+// -----
+// Through a collapse_shape (a split upscaling loop): the producer's init is
+// the interior slice expanded with the collapse's reassociation.
+// CHECK-LABEL: func.func @through_collapse
+// CHECK: %[[IN:.*]] = tensor.extract_slice %{{.*}}[1, 1] [4, 6] [1, 1] : tensor<6x8xf32> to tensor<4x6xf32>
+// CHECK: %[[X:.*]] = tensor.expand_shape %[[IN]] {{\[}}[0, 1], [2, 3]] output_shape [2, 2, 3, 2]
+// CHECK: %[[G:.*]] = linalg.generic {{.*}} outs(%[[X]] : tensor<2x2x3x2xf32>)
+// CHECK: %[[C:.*]] = tensor.collapse_shape %[[G]]
+// CHECK: tensor.insert_slice %[[C]] into %{{.*}}[1, 1] [4, 6]
+// BUF-LABEL: func.func @through_collapse
+// BUF-NOT: memref.copy
+// BUF: return
+func.func @through_collapse(%s: tensor<2x3xf32>) -> tensor<6x8xf32> {
+  %e = tensor.empty() : tensor<2x2x3x2xf32>
+  %g = linalg.generic {indexing_maps = [affine_map<(a, b, c, d) -> (a, c)>, affine_map<(a, b, c, d) -> (a, b, c, d)>], iterator_types = ["parallel", "parallel", "parallel", "parallel"]}
+      ins(%s : tensor<2x3xf32>) outs(%e : tensor<2x2x3x2xf32>) {
+  ^bb0(%a: f32, %o: f32):
+    linalg.yield %a : f32
+  } -> tensor<2x2x3x2xf32>
+  %c = tensor.collapse_shape %g [[0, 1], [2, 3]] : tensor<2x2x3x2xf32> into tensor<4x6xf32>
+  %z = arith.constant 0.0 : f32
+  %p = tensor.pad %c low[1, 1] high[1, 1] {
+  ^bb0(%i: index, %j: index):
+    tensor.yield %z : f32
+  } : tensor<4x6xf32> to tensor<6x8xf32>
+  return %p : tensor<6x8xf32>
+}

@@ -189,6 +189,27 @@ def QOptPromoteReductions : Pass<"qopt-promote-reductions"> {
   let dependentDialects = ["::mlir::scf::SCFDialect", "::mlir::memref::MemRefDialect"];
 }
 
+def QOptSplitFloorDivDims : Pass<"qopt-split-floordiv-dims", "::mlir::func::FuncOp"> {
+  let summary = "Split a loop read as `d floordiv s` into two loops";
+  let description = [{
+    Nearest upscaling by an integer factor reads its source through
+    `d floordiv s` (Resize lowering), and elementwise fusion carries that map
+    into the consumers. LLVM cannot vectorize such a loop: the floordiv index
+    is not an affine recurrence, so it cannot bound the accesses to check
+    them for aliasing. This pass rewrites an all-parallel `linalg.generic` on
+    tensors whose loop `d` (static extent divisible by s) is read as
+    `d floordiv s` by some input and as plain `d` elsewhere into a generic
+    over (d', f) with d = d' * s + f: the floordiv read becomes `d'`, operands
+    indexed by `d` are `tensor.expand_shape`d to [n / s, s] (a fresh
+    `tensor.empty` for empty inits), and the results are collapsed back.
+    Every index is then affine in the loops; the inner loop of extent s is
+    unrolled by LLVM and the loop over d' vectorizes with interleaved
+    accesses. Ops that use `linalg.index` of the loop, reduce, or read it with
+    different factors are left alone.
+  }];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect", "::mlir::tensor::TensorDialect"];
+}
+
 def QOptPadInPlace : Pass<"qopt-pad-in-place", "::mlir::func::FuncOp"> {
   let summary = "Write a padded tensor's producer straight into the padded buffer";
   let description = [{
@@ -204,9 +225,10 @@ def QOptPadInPlace : Pass<"qopt-pad-in-place", "::mlir::func::FuncOp"> {
       after it), so only the border is written, each element once;
     - a `tensor.insert_slice` of the source into the interior.
 
-    When the source is a result of a destination-style op in the same block,
-    the pad is its only use and its init is a `tensor.empty`, the padded
-    buffer and its
+    When the source is a result of a destination-style op in the same block
+    (directly or through a `tensor.collapse_shape`, whose reassociation is
+    then applied to the interior slice), the pad is its only use and its init
+    is a `tensor.empty`, the padded buffer and its
     border fills are built before that op, and the op's init becomes the
     interior slice of the padded tensor: after bufferization the producer
     writes into the padded buffer and the insert is a no-op. Other pads keep
