@@ -47,7 +47,17 @@ template <int MR>
 void packA(View8 a, int64_t m, int64_t k0, int64_t kc, int8_t *out, int32_t *rowSum) {
   int64_t q = (kc + 3) / 4;
   for (int64_t i0 = 0; i0 < m; i0 += MR) {
-    for (int64_t g = 0; g < q; ++g)
+    int64_t g = 0;
+    if (a.cs == 1 && i0 + MR <= m) {
+      // Rows of a full panel are contiguous: 4 bytes per row and group.
+      const int8_t *rows[MR];
+      for (int r = 0; r < MR; ++r)
+        rows[r] = a.p + (i0 + r) * a.rs + k0;
+      for (; g < kc / 4; ++g)
+        for (int r = 0; r < MR; ++r, out += 4)
+          std::memcpy(out, rows[r] + g * 4, 4);
+    }
+    for (; g < q; ++g)
       for (int64_t r = 0; r < MR; ++r)
         for (int64_t j = 0; j < 4; ++j) {
           int64_t i = i0 + r, k = g * 4 + j;
@@ -108,20 +118,44 @@ void packBPanel(View8 b, int64_t n, int64_t k0, int64_t kc, int64_t n0, uint8_t 
       }
 }
 
+/// Where a tile's MR x NR result goes: C[r, x] += t[r, x] - comp[r] for the
+/// first `rows` rows and `cols` columns, comp[r] = 128 * (row sum of A).
+struct TileOut {
+  int32_t *c;
+  int64_t crs, ccs;
+  int64_t rows, cols;
+  const int32_t *rowSum;
+};
+
 template <int MR, int NR>
-void tileGeneric(int64_t q, const int8_t *ap, const uint8_t *bp, int32_t *t) {
+void addTile(const int32_t *t, const TileOut &o) {
+  for (int64_t r = 0; r < o.rows; ++r) {
+    int32_t comp = 128 * o.rowSum[r];
+    int32_t *crow = o.c + r * o.crs;
+    if (o.ccs == 1) {
+      for (int64_t x = 0; x < o.cols; ++x)
+        crow[x] += t[r * NR + x] - comp;
+    } else {
+      for (int64_t x = 0; x < o.cols; ++x)
+        crow[x * o.ccs] += t[r * NR + x] - comp;
+    }
+  }
+}
+
+template <int MR, int NR>
+void tileGeneric(int64_t q, const int8_t *ap, const uint8_t *bp, const TileOut &o) {
   int32_t acc[MR][NR] = {};
   for (int64_t g = 0; g < q; ++g, ap += MR * 4, bp += NR * 4)
     for (int r = 0; r < MR; ++r)
       for (int c = 0; c < NR; ++c)
         for (int j = 0; j < 4; ++j)
           acc[r][c] += int32_t(ap[r * 4 + j]) * int32_t(bp[c * 4 + j]);
-  std::memcpy(t, acc, sizeof acc);
+  addTile<MR, NR>(&acc[0][0], o);
 }
 
 #if defined(__x86_64__)
 __attribute__((target("avx512f,avx512bw,avx512vnni"))) void
-tileAvx512Vnni(int64_t q, const int8_t *ap, const uint8_t *bp, int32_t *t) {
+tileAvx512Vnni(int64_t q, const int8_t *ap, const uint8_t *bp, const TileOut &o) {
   constexpr int MR = 8;
   __m512i c0[MR], c1[MR];
   for (int r = 0; r < MR; ++r)
@@ -136,14 +170,32 @@ tileAvx512Vnni(int64_t q, const int8_t *ap, const uint8_t *bp, int32_t *t) {
       c1[r] = _mm512_dpbusd_epi32(c1[r], b1, a);
     }
   }
-  for (int r = 0; r < MR; ++r) {
-    _mm512_storeu_si512(t + r * 32, c0[r]);
-    _mm512_storeu_si512(t + r * 32 + 16, c1[r]);
+  if (o.ccs != 1) {
+    alignas(64) int32_t t[MR * 32];
+    for (int r = 0; r < MR; ++r) {
+      _mm512_storeu_si512(t + r * 32, c0[r]);
+      _mm512_storeu_si512(t + r * 32 + 16, c1[r]);
+    }
+    return addTile<MR, 32>(t, o);
+  }
+  // Straight into C, the columns past N masked off.
+  __mmask16 m0 = o.cols >= 16 ? __mmask16(0xffff) : __mmask16((1u << o.cols) - 1);
+  __mmask16 m1 = o.cols >= 32   ? __mmask16(0xffff)
+                 : o.cols <= 16 ? __mmask16(0)
+                                : __mmask16((1u << (o.cols - 16)) - 1);
+  for (int r = 0; r < MR && r < o.rows; ++r) {
+    int32_t *crow = o.c + r * o.crs;
+    __m512i comp = _mm512_set1_epi32(128 * o.rowSum[r]);
+    __m512i x0 = _mm512_maskz_loadu_epi32(m0, crow);
+    __m512i x1 = _mm512_maskz_loadu_epi32(m1, crow + 16);
+    _mm512_mask_storeu_epi32(crow, m0, _mm512_add_epi32(x0, _mm512_sub_epi32(c0[r], comp)));
+    _mm512_mask_storeu_epi32(crow + 16, m1,
+                             _mm512_add_epi32(x1, _mm512_sub_epi32(c1[r], comp)));
   }
 }
 
 __attribute__((target("avx2,avxvnni"))) void tileAvxVnni(int64_t q, const int8_t *ap,
-                                                          const uint8_t *bp, int32_t *t) {
+                                                          const uint8_t *bp, const TileOut &o) {
   constexpr int MR = 6;
   __m256i c0[MR], c1[MR];
   for (int r = 0; r < MR; ++r)
@@ -159,16 +211,18 @@ __attribute__((target("avx2,avxvnni"))) void tileAvxVnni(int64_t q, const int8_t
       c1[r] = _mm256_dpbusd_avx_epi32(c1[r], b1, a);
     }
   }
+  alignas(32) int32_t t[MR * 16];
   for (int r = 0; r < MR; ++r) {
     _mm256_storeu_si256((__m256i *)(t + r * 16), c0[r]);
     _mm256_storeu_si256((__m256i *)(t + r * 16 + 8), c1[r]);
   }
+  addTile<MR, 16>(t, o);
 }
 
 /// AVX2 without VNNI: vpmaddubsw would saturate, so the u8 bytes are split
 /// into even and odd 16-bit lanes and multiplied with vpmaddwd (exact).
 __attribute__((target("avx2"))) void tileAvx2(int64_t q, const int8_t *ap,
-                                               const uint8_t *bp, int32_t *t) {
+                                               const uint8_t *bp, const TileOut &o) {
   constexpr int MR = 6;
   const __m256i lowBytes = _mm256_set1_epi16(0x00ff);
   __m256i c0[MR], c1[MR];
@@ -191,14 +245,16 @@ __attribute__((target("avx2"))) void tileAvx2(int64_t q, const int8_t *ap,
                                                        _mm256_madd_epi16(b1o, ao)));
     }
   }
+  alignas(32) int32_t t[MR * 16];
   for (int r = 0; r < MR; ++r) {
     _mm256_storeu_si256((__m256i *)(t + r * 16), c0[r]);
     _mm256_storeu_si256((__m256i *)(t + r * 16 + 8), c1[r]);
   }
+  addTile<MR, 16>(t, o);
 }
 #endif
 
-using TileFn = void (*)(int64_t, const int8_t *, const uint8_t *, int32_t *);
+using TileFn = void (*)(int64_t, const int8_t *, const uint8_t *, const TileOut &);
 
 template <int MR, int NR>
 void gemmS8(TileFn tile, int64_t m, int64_t n, int64_t k, View8 a, View8 b, int32_t *c,
@@ -224,22 +280,10 @@ void gemmS8(TileFn tile, int64_t m, int64_t n, int64_t k, View8 a, View8 b, int3
 #pragma omp for collapse(2) schedule(static)
       for (int64_t jp = 0; jp < nPanels; ++jp)
         for (int64_t ip = 0; ip < mPanels; ++ip) {
-          alignas(64) int32_t t[MR * NR];
-          tile(q, apData + ip * MR * q * 4, bpData + jp * NR * q * 4, t);
-          int64_t rows = std::min<int64_t>(MR, m - ip * MR);
-          int64_t cols = std::min<int64_t>(NR, n - jp * NR);
-          for (int64_t r = 0; r < rows; ++r) {
-            int64_t i = ip * MR + r;
-            int32_t comp = 128 * rowSumData[i];
-            int32_t *crow = c + i * crs + jp * NR * ccs;
-            if (ccs == 1) {
-              for (int64_t x = 0; x < cols; ++x)
-                crow[x] += t[r * NR + x] - comp;
-            } else {
-              for (int64_t x = 0; x < cols; ++x)
-                crow[x * ccs] += t[r * NR + x] - comp;
-            }
-          }
+          TileOut out{c + ip * MR * crs + jp * NR * ccs, crs, ccs,
+                      std::min<int64_t>(MR, m - ip * MR), std::min<int64_t>(NR, n - jp * NR),
+                      rowSumData + ip * MR};
+          tile(q, apData + ip * MR * q * 4, bpData + jp * NR * q * 4, out);
         }
     }
   }

@@ -45,25 +45,28 @@ std::vector<int8_t> randomI8(size_t n, std::mt19937 &rng, bool extremes) {
 }
 
 /// C[m,n] (+ the initial C) against int64 sums; B given as [K,N] or, when
-/// `transB`, stored [N,K] and read through strides.
+/// `transB`, stored [N,K] and read through strides. `transAC` stores A as
+/// [K,M] and C as [N,M] (column strides other than 1).
 void checkMatmul(const Variant &v, int64_t m, int64_t n, int64_t k, bool transB,
-                 bool extremes, std::mt19937 &rng) {
+                 bool extremes, std::mt19937 &rng, bool transAC = false) {
   std::vector<int8_t> a = randomI8(m * k, rng, extremes), b = randomI8(k * n, rng, extremes);
   std::vector<int32_t> c(m * n);
   for (size_t i = 0; i < c.size(); ++i)
     c[i] = int32_t(i % 7) - 3;
   std::vector<int32_t> init = c;
   int64_t bs0 = transB ? 1 : n, bs1 = transB ? k : 1;
-  v.fn(a.data(), a.data(), 0, m, k, k, 1, b.data(), b.data(), 0, k, n, bs0, bs1, c.data(),
-       c.data(), 0, m, n, n, 1);
+  int64_t as0 = transAC ? 1 : k, as1 = transAC ? m : 1;
+  int64_t cs0 = transAC ? 1 : n, cs1 = transAC ? m : 1;
+  v.fn(a.data(), a.data(), 0, m, k, as0, as1, b.data(), b.data(), 0, k, n, bs0, bs1, c.data(),
+       c.data(), 0, m, n, cs0, cs1);
   for (int64_t i = 0; i < m; ++i)
     for (int64_t j = 0; j < n; ++j) {
-      int64_t ref = init[i * n + j];
+      int64_t ref = init[i * cs0 + j * cs1];
       for (int64_t p = 0; p < k; ++p)
-        ref += int64_t(a[i * k + p]) * int64_t(b[p * bs0 + j * bs1]);
-      ASSERT_EQ(int64_t(c[i * n + j]), ref)
+        ref += int64_t(a[i * as0 + p * as1]) * int64_t(b[p * bs0 + j * bs1]);
+      ASSERT_EQ(int64_t(c[i * cs0 + j * cs1]), ref)
           << v.name << " m=" << m << " n=" << n << " k=" << k << " transB=" << transB
-          << " at (" << i << ", " << j << ")";
+          << " transAC=" << transAC << " at (" << i << ", " << j << ")";
     }
 }
 
@@ -78,6 +81,7 @@ TEST(Int8Gemm, EveryVariantIsExactOnEdgeShapes) {
     for (auto &s : shapes) {
       checkMatmul(v, s[0], s[1], s[2], false, false, rng);
       checkMatmul(v, s[0], s[1], s[2], true, false, rng);
+      checkMatmul(v, s[0], s[1], s[2], false, false, rng, /*transAC=*/true);
     }
   }
 }
