@@ -194,6 +194,19 @@ tileAvx512Vnni(int64_t q, const int8_t *ap, const uint8_t *bp, const TileOut &o)
   }
 }
 
+/// Adds a 6x16 tile held as two ymm accumulators per row into C (the
+/// epilogue of the AVX-VNNI and AVX2 tiles).
+template <int MR>
+__attribute__((target("avx2"))) void addYmmTile(const __m256i (&c0)[MR],
+                                                const __m256i (&c1)[MR], const TileOut &o) {
+  alignas(32) int32_t t[MR * 16];
+  for (int r = 0; r < MR; ++r) {
+    _mm256_storeu_si256((__m256i *)(t + r * 16), c0[r]);
+    _mm256_storeu_si256((__m256i *)(t + r * 16 + 8), c1[r]);
+  }
+  addTile<MR, 16>(t, o);
+}
+
 __attribute__((target("avx2,avxvnni"))) void tileAvxVnni(int64_t q, const int8_t *ap,
                                                           const uint8_t *bp, const TileOut &o) {
   constexpr int MR = 6;
@@ -211,12 +224,7 @@ __attribute__((target("avx2,avxvnni"))) void tileAvxVnni(int64_t q, const int8_t
       c1[r] = _mm256_dpbusd_avx_epi32(c1[r], b1, a);
     }
   }
-  alignas(32) int32_t t[MR * 16];
-  for (int r = 0; r < MR; ++r) {
-    _mm256_storeu_si256((__m256i *)(t + r * 16), c0[r]);
-    _mm256_storeu_si256((__m256i *)(t + r * 16 + 8), c1[r]);
-  }
-  addTile<MR, 16>(t, o);
+  addYmmTile<MR>(c0, c1, o);
 }
 
 /// AVX2 without VNNI: vpmaddubsw would saturate, so the u8 bytes are split
@@ -245,12 +253,7 @@ __attribute__((target("avx2"))) void tileAvx2(int64_t q, const int8_t *ap,
                                                        _mm256_madd_epi16(b1o, ao)));
     }
   }
-  alignas(32) int32_t t[MR * 16];
-  for (int r = 0; r < MR; ++r) {
-    _mm256_storeu_si256((__m256i *)(t + r * 16), c0[r]);
-    _mm256_storeu_si256((__m256i *)(t + r * 16 + 8), c1[r]);
-  }
-  addTile<MR, 16>(t, o);
+  addYmmTile<MR>(c0, c1, o);
 }
 #endif
 

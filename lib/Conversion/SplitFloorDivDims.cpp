@@ -42,8 +42,8 @@ std::optional<std::pair<unsigned, int64_t>> findSplit(linalg::GenericOp op) {
       llvm::any_of(op.getIteratorTypesArray(),
                    [](utils::IteratorType t) { return t != utils::IteratorType::parallel; }))
     return std::nullopt;
-  SmallVector<int64_t> ranges = op.getStaticLoopRanges();
-  std::optional<std::pair<unsigned, int64_t>> pick;
+  // The floordiv factor each loop is read with (-1: several factors).
+  SmallVector<int64_t> factor(op.getNumLoops(), 0);
   for (OpOperand &operand : op->getOpOperands()) {
     bool isInit = op.isDpsInit(&operand);
     for (AffineExpr e : op.getMatchingIndexingMap(&operand).getResults()) {
@@ -52,23 +52,17 @@ std::optional<std::pair<unsigned, int64_t>> findSplit(linalg::GenericOp op) {
       auto fd = asFloorDiv(e);
       if (!fd || isInit)
         return std::nullopt;
-      if (!pick && !ShapedType::isDynamic(ranges[fd->first]) &&
-          ranges[fd->first] % fd->second == 0)
-        pick = fd;
+      int64_t &f = factor[fd->first];
+      f = f == 0 || f == fd->second ? fd->second : -1;
     }
   }
-  if (!pick)
-    return std::nullopt;
-  // Every floordiv of that loop must use the same factor.
-  for (AffineMap map : op.getIndexingMapsArray())
-    for (AffineExpr e : map.getResults())
-      if (auto fd = asFloorDiv(e); fd && fd->first == pick->first && fd->second != pick->second)
-        return std::nullopt;
-  bool indexed = false;
-  op.getBody()->walk([&](linalg::IndexOp idx) { indexed |= idx.getDim() == pick->first; });
-  if (indexed)
-    return std::nullopt;
-  return pick;
+  SmallVector<bool> indexed(op.getNumLoops(), false);
+  op.getBody()->walk([&](linalg::IndexOp idx) { indexed[idx.getDim()] = true; });
+  SmallVector<int64_t> ranges = op.getStaticLoopRanges();
+  for (auto [d, f] : llvm::enumerate(factor))
+    if (f > 1 && !indexed[d] && !ShapedType::isDynamic(ranges[d]) && ranges[d] % f == 0)
+      return std::pair{static_cast<unsigned>(d), f};
+  return std::nullopt;
 }
 
 /// Rewrites `op` with loop `k` split into (k, k + 1) of extents (n / s, s);

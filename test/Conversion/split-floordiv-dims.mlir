@@ -86,3 +86,24 @@ func.func @left_alone(%s: tensor<4xf32>, %t: tensor<3xf32>, %m: tensor<4x3xf32>)
   } -> tensor<8xf32>
   return %0, %1, %2, %3 : tensor<7xf32>, tensor<6xf32>, tensor<8xf32>, tensor<8xf32>
 }
+
+// -----
+// Loop 0 is read with two factors and stays; loop 1 is still split.
+// CHECK-DAG: #[[A:.*]] = affine_map<(d0, d1, d2) -> (d0 floordiv 2, d1)>
+// CHECK-DAG: #[[B:.*]] = affine_map<(d0, d1, d2) -> (d0 floordiv 3, d1)>
+// CHECK-LABEL: func.func @one_of_two
+// CHECK: linalg.generic {indexing_maps = [#[[A]], #[[B]], #{{.*}}], {{.*}} ins(%arg0, %arg1 : tensor<3x2xf32>, tensor<2x2xf32>) outs(%{{.*}} : tensor<6x2x2xf32>)
+// CHECK: tensor.collapse_shape {{.*}} {{\[}}[0], [1, 2]] : tensor<6x2x2xf32> into tensor<6x4xf32>
+func.func @one_of_two(%s: tensor<3x2xf32>, %t: tensor<2x2xf32>) -> tensor<6x4xf32> {
+  %e = tensor.empty() : tensor<6x4xf32>
+  %0 = linalg.generic {indexing_maps = [affine_map<(a, b) -> (a floordiv 2, b floordiv 2)>,
+                                        affine_map<(a, b) -> (a floordiv 3, b floordiv 2)>,
+                                        affine_map<(a, b) -> (a, b)>],
+                       iterator_types = ["parallel", "parallel"]}
+      ins(%s, %t : tensor<3x2xf32>, tensor<2x2xf32>) outs(%e : tensor<6x4xf32>) {
+  ^bb0(%a: f32, %b: f32, %o: f32):
+    %r = arith.addf %a, %b : f32
+    linalg.yield %r : f32
+  } -> tensor<6x4xf32>
+  return %0 : tensor<6x4xf32>
+}
