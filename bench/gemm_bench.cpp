@@ -21,6 +21,7 @@
 #include <immintrin.h>
 
 #include "../runtime/Kernels.h"
+#include "qopt/Quant/Int8Packing.h"
 
 namespace {
 
@@ -87,18 +88,52 @@ __attribute__((target("avx2,avxvnni"))) double peakAvxVnni(double budget) {
 }
 
 using Kernel = decltype(&qopt_matmul_s8s8_i32_avx512vnni);
+using KernelPA = decltype(&qopt_matmul_s8s8_i32_avx512vnni_pa);
+using KernelPB = decltype(&qopt_matmul_s8s8_i32_avx512vnni_pb);
+struct Kernels {
+  const char *isa;
+  Kernel plain;
+  KernelPA pa;
+  KernelPB pb;
+};
 
-/// Median-free simple rate: repeats C += A*B until `budget` seconds pass.
-double gemmRate(Kernel k, int64_t m, int64_t n, int64_t kk, double budget) {
+/// Which operand holds a layer's weights, which compiled models get packed
+/// at compile time (qopt-prepack-weights): A for a Conv, B for a MatMul.
+enum class Weights { A, B };
+
+/// Repeats C += A*B until `budget` seconds pass; GMAC/s. With `prepacked`,
+/// the weights come packed (outside the timing) as in a compiled model.
+double gemmRate(const Kernels &k, int64_t m, int64_t n, int64_t kk, Weights w, bool prepacked,
+                double budget) {
+  namespace pack = qopt::int8pack;
   std::vector<int8_t> a(m * kk), b(kk * n);
   std::vector<int32_t> c(m * n);
   for (size_t i = 0; i < a.size(); ++i)
     a[i] = int8_t((i * 7) % 255 - 127);
   for (size_t i = 0; i < b.size(); ++i)
     b[i] = int8_t((i * 13) % 255 - 127);
+  pack::Tile tile = *pack::tileFor(k.isa);
+  std::vector<int8_t> packed;
+  std::vector<int32_t> sums;
+  if (prepacked && w == Weights::A) {
+    packed.resize(pack::packedBytes(m, tile.mr, kk));
+    sums.resize(pack::blocks(kk) * m);
+    pack::packA({a.data(), kk, 1}, m, kk, tile.mr, packed.data(), sums.data());
+  } else if (prepacked) {
+    packed.resize(pack::packedBytes(n, tile.nr, kk));
+    pack::packB({b.data(), n, 1}, n, kk, tile.nr, reinterpret_cast<uint8_t *>(packed.data()));
+  }
+  int64_t np = packed.size(), ns = sums.size();
   auto call = [&] {
-    k(a.data(), a.data(), 0, m, kk, kk, 1, b.data(), b.data(), 0, kk, n, n, 1, c.data(),
-      c.data(), 0, m, n, n, 1);
+    if (!prepacked)
+      k.plain(a.data(), a.data(), 0, m, kk, kk, 1, b.data(), b.data(), 0, kk, n, n, 1, c.data(),
+              c.data(), 0, m, n, n, 1);
+    else if (w == Weights::A)
+      k.pa(packed.data(), packed.data(), 0, np, 1, sums.data(), sums.data(), 0, ns, 1, b.data(),
+           b.data(), 0, kk, n, n, 1, c.data(), c.data(), 0, m, n, n, 1);
+    else
+      k.pb(a.data(), a.data(), 0, m, kk, kk, 1, packed.data(), packed.data(), 0, np, 1, c.data(),
+           c.data(), 0, m, n, n, 1);
   };
   call(); // warm-up
   int64_t reps = 0;
@@ -140,27 +175,39 @@ int main(int argc, char **argv) {
     return 0;
   }
   double peak = isa == "avx512vnni" ? peakAvx512(budget) : peakAvxVnni(budget);
-  Kernel k = isa == "avx512vnni" ? qopt_matmul_s8s8_i32_avx512vnni : qopt_matmul_s8s8_i32_avxvnni;
+  Kernels k = isa == "avx512vnni"
+                  ? Kernels{"avx512vnni", qopt_matmul_s8s8_i32_avx512vnni,
+                            qopt_matmul_s8s8_i32_avx512vnni_pa, qopt_matmul_s8s8_i32_avx512vnni_pb}
+                  : Kernels{"avxvnni", qopt_matmul_s8s8_i32_avxvnni, qopt_matmul_s8s8_i32_avxvnni_pa,
+                            qopt_matmul_s8s8_i32_avxvnni_pb};
   std::printf("int8 peak (%s, back-to-back vpdpbusd, 1 core): %.1f GMAC/s\n", isa.c_str(),
               peak / 1e9);
   struct Shape {
     const char *what;
     int64_t m, n, k;
+    Weights w;
   };
-  const Shape shapes[] = {{"square", 1024, 1024, 1024},
-                          {"rec conv 1x1 (240->240, 12x80)", 240, 960, 240},
-                          {"rec conv 1x1 (480<-480, 6x40)", 480, 240, 480},
-                          {"rec conv 1x1 (64<-64, 24x160)", 64, 3840, 64},
-                          {"rec neck conv 3x3 (60<-320)", 60, 40, 2880},
-                          {"rec attention qkv (40 tokens)", 40, 360, 120},
-                          {"rec head FC (40 x 6625)", 40, 6625, 120}};
-  std::printf("%-34s %18s %10s %9s\n", "shape", "MxNxK", "GMAC/s", "of peak");
+  const Shape shapes[] = {{"square", 1024, 1024, 1024, Weights::A},
+                          {"rec conv 1x1 (240->240, 12x80)", 240, 960, 240, Weights::A},
+                          {"rec conv 1x1 (480<-480, 6x40)", 480, 240, 480, Weights::A},
+                          {"rec conv 1x1 (64<-64, 24x160)", 64, 3840, 64, Weights::A},
+                          {"rec neck conv 3x3 (60<-320)", 60, 40, 2880, Weights::A},
+                          {"rec attention qkv (40 tokens)", 40, 360, 120, Weights::B},
+                          {"rec head FC (40 x 6625)", 40, 6625, 120, Weights::B}};
+  // "per call": both operands packed on every call; "prepacked": the
+  // weights (A of a Conv, B of a MatMul) packed at compile time, as
+  // compiled models run them.
+  std::printf("%-34s %18s %8s %19s %19s\n", "shape", "MxNxK", "weights",
+              "per call GMAC/s(%)", "prepacked GMAC/s(%)");
   for (const Shape &s : shapes) {
-    double rate = gemmRate(k, s.m, s.n, s.k, budget / 2);
+    double plain = gemmRate(k, s.m, s.n, s.k, s.w, false, budget / 2);
+    double pre = gemmRate(k, s.m, s.n, s.k, s.w, true, budget / 2);
     char dims[64];
     std::snprintf(dims, sizeof dims, "%lldx%lldx%lld", (long long)s.m, (long long)s.n,
                   (long long)s.k);
-    std::printf("%-34s %18s %10.1f %8.1f%%\n", s.what, dims, rate / 1e9, 100 * rate / peak);
+    std::printf("%-34s %18s %8s %10.1f (%5.1f%%) %10.1f (%5.1f%%)\n", s.what, dims,
+                s.w == Weights::A ? "A" : "B", plain / 1e9, 100 * plain / peak, pre / 1e9,
+                100 * pre / peak);
   }
   return 0;
 }

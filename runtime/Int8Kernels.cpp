@@ -14,14 +14,15 @@
 // packed as u8 = b + 128 (b ^ 0x80) and the tile subtracts 128 * sum_k a[m,k]
 // (A's row sums, taken while packing A). Every variant is exact.
 //
-// Packing per block of KC values of k (q = ceil(kc / 4) groups of 4):
-//   A: panels of MR rows, [q][MR][4] s8, zero beyond M and K;
-//   B: panels of NR columns, [q][NR][4] u8, 0x80 (b = 0) beyond N and K.
+// The packed layouts are in qopt/Quant/Int8Packing.h. Constant weights come
+// packed by the compiler (the _pa / _pb entry points); the other operand is
+// packed here, per block of K.
 // Threads (OpenMP) split the (column panel, row panel) tiles of a block.
 //
 //===----------------------------------------------------------------------===//
 #include "Kernels.h"
 #include "Threads.h"
+#include "qopt/Quant/Int8Packing.h"
 
 #include <algorithm>
 #include <cstdint>
@@ -34,70 +35,38 @@
 
 namespace {
 
-constexpr int64_t KC = 512;
+using qopt::int8pack::kBlockK;
+using qopt::int8pack::View8;
 
-/// A strided i8 matrix view: element (r, c) at p[r * rs + c * cs].
-struct View8 {
-  const int8_t *p;
-  int64_t rs, cs;
-  int8_t at(int64_t r, int64_t c) const { return p[r * rs + c * cs]; }
-};
-
-template <int MR>
-void packA(View8 a, int64_t m, int64_t k0, int64_t kc, int8_t *out, int32_t *rowSum) {
-  int64_t q = (kc + 3) / 4;
-  for (int64_t i0 = 0; i0 < m; i0 += MR) {
-    int64_t g = 0;
-    if (a.cs == 1 && i0 + MR <= m) {
-      // Rows of a full panel are contiguous: 4 bytes per row and group.
-      const int8_t *rows[MR];
-      for (int r = 0; r < MR; ++r)
-        rows[r] = a.p + (i0 + r) * a.rs + k0;
-      for (; g < kc / 4; ++g)
-        for (int r = 0; r < MR; ++r, out += 4)
-          std::memcpy(out, rows[r] + g * 4, 4);
-    }
-    for (; g < q; ++g)
-      for (int64_t r = 0; r < MR; ++r)
-        for (int64_t j = 0; j < 4; ++j) {
-          int64_t i = i0 + r, k = g * 4 + j;
-          *out++ = (i < m && k < kc) ? a.at(i, k0 + k) : 0;
-        }
-  }
-  for (int64_t i = 0; i < m; ++i) {
-    int32_t s = 0;
-    if (a.cs == 1) {
-      const int8_t *row = a.p + i * a.rs + k0;
-      for (int64_t k = 0; k < kc; ++k)
-        s += row[k];
-    } else {
-      for (int64_t k = 0; k < kc; ++k)
-        s += a.at(i, k0 + k);
-    }
-    rowSum[i] = s;
-  }
-}
-
-/// Packs columns [n0, n0 + NR) of B's block [k0, k0 + kc).
+/// Packs columns [n0, n0 + NR) of B's block [k0, k0 + kc) (the layout of
+/// qopt::int8pack::packB, with an SSE2 path for row-major B).
 template <int NR>
 void packBPanel(View8 b, int64_t n, int64_t k0, int64_t kc, int64_t n0, uint8_t *out) {
-  int64_t q = (kc + 3) / 4;
   int64_t cols = std::min<int64_t>(NR, n - n0);
   int64_t g = 0;
 #if defined(__x86_64__)
   // Full groups of 4 rows of a row-major B: interleave 16 columns at a time
   // (bytes r0 r1 → pairs, pairs → quads) with SSE2, flipping the sign bit.
-  if (b.cs == 1 && cols == NR && NR % 16 == 0) {
+  // A panel past N reads its rows through a zero-padded copy.
+  if (b.cs == 1 && NR % 16 == 0) {
     const __m128i flip = _mm_set1_epi8(char(0x80));
+    alignas(16) int8_t pad[4][NR];
+    if (cols < NR)
+      std::memset(pad, 0, sizeof(pad));
     for (; g < kc / 4; ++g) {
       const int8_t *r0 = b.p + (k0 + g * 4) * b.rs + n0;
+      int64_t rs = b.rs;
+      if (cols < NR) {
+        for (int j = 0; j < 4; ++j)
+          std::memcpy(pad[j], r0 + j * b.rs, cols);
+        r0 = pad[0];
+        rs = NR;
+      }
       for (int64_t c = 0; c < NR; c += 16) {
         __m128i x0 = _mm_xor_si128(_mm_loadu_si128((const __m128i *)(r0 + c)), flip);
-        __m128i x1 = _mm_xor_si128(_mm_loadu_si128((const __m128i *)(r0 + b.rs + c)), flip);
-        __m128i x2 =
-            _mm_xor_si128(_mm_loadu_si128((const __m128i *)(r0 + 2 * b.rs + c)), flip);
-        __m128i x3 =
-            _mm_xor_si128(_mm_loadu_si128((const __m128i *)(r0 + 3 * b.rs + c)), flip);
+        __m128i x1 = _mm_xor_si128(_mm_loadu_si128((const __m128i *)(r0 + rs + c)), flip);
+        __m128i x2 = _mm_xor_si128(_mm_loadu_si128((const __m128i *)(r0 + 2 * rs + c)), flip);
+        __m128i x3 = _mm_xor_si128(_mm_loadu_si128((const __m128i *)(r0 + 3 * rs + c)), flip);
         __m128i p01l = _mm_unpacklo_epi8(x0, x1), p01h = _mm_unpackhi_epi8(x0, x1);
         __m128i p23l = _mm_unpacklo_epi8(x2, x3), p23h = _mm_unpackhi_epi8(x2, x3);
         uint8_t *o = out + g * NR * 4 + c * 4;
@@ -109,13 +78,7 @@ void packBPanel(View8 b, int64_t n, int64_t k0, int64_t kc, int64_t n0, uint8_t 
     }
   }
 #endif
-  for (out += g * NR * 4; g < q; ++g)
-    for (int64_t c = 0; c < NR; ++c)
-      for (int64_t j = 0; j < 4; ++j) {
-        int64_t k = g * 4 + j;
-        int8_t v = (c < cols && k < kc) ? b.at(k0 + k, n0 + c) : 0;
-        *out++ = uint8_t(v) ^ 0x80;
-      }
+  qopt::int8pack::packBGroups(b, n, NR, k0, kc, n0, g, out);
 }
 
 /// Where a tile's MR x NR result goes: C[r, x] += t[r, x] - comp[r] for the
@@ -154,6 +117,9 @@ void tileGeneric(int64_t q, const int8_t *ap, const uint8_t *bp, const TileOut &
 }
 
 #if defined(__x86_64__)
+/// The 8x32 tile; `Narrow` computes only its first 16 columns, for a last
+/// panel of at most 16 columns (half the dot products of a full tile).
+template <bool Narrow>
 __attribute__((target("avx512f,avx512bw,avx512vnni"))) void
 tileAvx512Vnni(int64_t q, const int8_t *ap, const uint8_t *bp, const TileOut &o) {
   constexpr int MR = 8;
@@ -161,13 +127,14 @@ tileAvx512Vnni(int64_t q, const int8_t *ap, const uint8_t *bp, const TileOut &o)
   for (int r = 0; r < MR; ++r)
     c0[r] = c1[r] = _mm512_setzero_si512();
   for (int64_t g = 0; g < q; ++g, ap += MR * 4, bp += 128) {
-    __m512i b0 = _mm512_loadu_si512(bp), b1 = _mm512_loadu_si512(bp + 64);
+    __m512i b0 = _mm512_loadu_si512(bp), b1 = Narrow ? b0 : _mm512_loadu_si512(bp + 64);
     for (int r = 0; r < MR; ++r) {
       int32_t word;
       std::memcpy(&word, ap + r * 4, 4);
       __m512i a = _mm512_set1_epi32(word);
       c0[r] = _mm512_dpbusd_epi32(c0[r], b0, a);
-      c1[r] = _mm512_dpbusd_epi32(c1[r], b1, a);
+      if constexpr (!Narrow)
+        c1[r] = _mm512_dpbusd_epi32(c1[r], b1, a);
     }
   }
   if (o.ccs != 1) {
@@ -259,34 +226,61 @@ __attribute__((target("avx2"))) void tileAvx2(int64_t q, const int8_t *ap,
 
 using TileFn = void (*)(int64_t, const int8_t *, const uint8_t *, const TileOut &);
 
+/// Operands the compiler packed (qopt-prepack-weights): A with its row sums
+/// (qopt::int8pack::packA), B (packB). Null where packed per call here.
+struct Prepacked {
+  const int8_t *a = nullptr;
+  const int32_t *aRowSums = nullptr;
+  const uint8_t *b = nullptr;
+};
+
+/// `narrow`, when given, computes the first NR / 2 columns of a tile only
+/// and runs the panels that narrow.
 template <int MR, int NR>
-void gemmS8(TileFn tile, int64_t m, int64_t n, int64_t k, View8 a, View8 b, int32_t *c,
-            int64_t crs, int64_t ccs) {
+void gemmS8(TileFn tile, TileFn narrow, int64_t m, int64_t n, int64_t k, View8 a, View8 b,
+            Prepacked pre, int32_t *c, int64_t crs, int64_t ccs) {
   int64_t mPanels = (m + MR - 1) / MR, nPanels = (n + NR - 1) / NR;
   int threads = qopt::rt::threadsFor(double(m) * double(n) * double(k));
   // Packing buffers of the calling thread, reused across calls; plain
   // pointers, so the workers of the parallel region share them.
-  auto *apData = static_cast<int8_t *>(
-      qopt::rt::threadScratch(qopt::rt::S8PackedA, mPanels * MR * (KC + 3)));
-  auto *rowSumData =
-      static_cast<int32_t *>(qopt::rt::threadScratch(qopt::rt::S8RowSums, m * sizeof(int32_t)));
-  auto *bpData = static_cast<uint8_t *>(
-      qopt::rt::threadScratch(qopt::rt::S8PackedB, nPanels * NR * (std::min(KC, k) + 3)));
-  for (int64_t k0 = 0; k0 < k; k0 += KC) {
-    int64_t kc = std::min(KC, k - k0), q = (kc + 3) / 4;
-    packA<MR>(a, m, k0, kc, apData, rowSumData);
+  int8_t *apData = nullptr;
+  int32_t *rowSumData = nullptr;
+  uint8_t *bpData = nullptr;
+  if (!pre.a) {
+    apData = static_cast<int8_t *>(
+        qopt::rt::threadScratch(qopt::rt::S8PackedA, mPanels * MR * (kBlockK + 3)));
+    rowSumData = static_cast<int32_t *>(
+        qopt::rt::threadScratch(qopt::rt::S8RowSums, m * sizeof(int32_t)));
+  }
+  if (!pre.b)
+    bpData = static_cast<uint8_t *>(qopt::rt::threadScratch(
+        qopt::rt::S8PackedB, nPanels * NR * (std::min(kBlockK, k) + 3)));
+  for (int64_t k0 = 0; k0 < k; k0 += kBlockK) {
+    int64_t kc = std::min(kBlockK, k - k0), q = (kc + 3) / 4;
+    const int8_t *ap = apData;
+    const int32_t *rowSums = rowSumData;
+    if (pre.a) {
+      ap = pre.a + mPanels * MR * k0;
+      rowSums = pre.aRowSums + (k0 / kBlockK) * m;
+    } else {
+      qopt::int8pack::packABlock(a, m, MR, k0, kc, apData, rowSumData);
+    }
+    const uint8_t *bp = pre.b ? pre.b + nPanels * NR * k0 : bpData;
 #pragma omp parallel num_threads(threads)
     {
+      if (!pre.b) {
 #pragma omp for schedule(static)
-      for (int64_t jp = 0; jp < nPanels; ++jp)
-        packBPanel<NR>(b, n, k0, kc, jp * NR, bpData + jp * NR * q * 4);
+        for (int64_t jp = 0; jp < nPanels; ++jp)
+          packBPanel<NR>(b, n, k0, kc, jp * NR, bpData + jp * NR * q * 4);
+      }
 #pragma omp for collapse(2) schedule(static)
       for (int64_t jp = 0; jp < nPanels; ++jp)
         for (int64_t ip = 0; ip < mPanels; ++ip) {
           TileOut out{c + ip * MR * crs + jp * NR * ccs, crs, ccs,
                       std::min<int64_t>(MR, m - ip * MR), std::min<int64_t>(NR, n - jp * NR),
-                      rowSumData + ip * MR};
-          tile(q, apData + ip * MR * q * 4, bpData + jp * NR * q * 4, out);
+                      rowSums + ip * MR};
+          (narrow && out.cols <= NR / 2 ? narrow : tile)(q, ap + ip * MR * q * 4,
+                                                         bp + jp * NR * q * 4, out);
         }
     }
   }
@@ -294,39 +288,64 @@ void gemmS8(TileFn tile, int64_t m, int64_t n, int64_t k, View8 a, View8 b, int3
 
 enum class Isa { Generic, Avx2, AvxVnni, Avx512Vnni };
 
-void matmulS8(Isa isa, int8_t *aBase, int64_t aOff, int64_t m, int64_t k, int64_t as0,
-              int64_t as1, int8_t *bBase, int64_t bOff, int64_t n, int64_t bs0, int64_t bs1,
-              int32_t *cBase, int64_t cOff, int64_t cs0, int64_t cs1) {
+// The compiler packs weights for the tile it names in Int8Packing.h.
+static_assert(qopt::int8pack::tileFor("avx512vnni")->mr == 8 &&
+              qopt::int8pack::tileFor("avx512vnni")->nr == 32);
+static_assert(qopt::int8pack::tileFor("avxvnni")->mr == 6 &&
+              qopt::int8pack::tileFor("avxvnni")->nr == 16);
+static_assert(qopt::int8pack::tileFor("avx2")->mr == 6 && qopt::int8pack::tileFor("avx2")->nr == 16);
+static_assert(qopt::int8pack::tileFor("generic")->mr == 4 &&
+              qopt::int8pack::tileFor("generic")->nr == 8);
+
+void matmulS8(Isa isa, int64_t m, int64_t n, int64_t k, View8 a, View8 b, Prepacked pre,
+              int32_t *c, int64_t cs0, int64_t cs1) {
   if (m == 0 || n == 0 || k == 0)
     return;
-  View8 a{aBase + aOff, as0, as1}, b{bBase + bOff, bs0, bs1};
-  int32_t *c = cBase + cOff;
   switch (isa) {
 #if defined(__x86_64__)
   case Isa::Avx512Vnni:
-    return gemmS8<8, 32>(tileAvx512Vnni, m, n, k, a, b, c, cs0, cs1);
+    return gemmS8<8, 32>(tileAvx512Vnni<false>, tileAvx512Vnni<true>, m, n, k, a, b, pre, c, cs0, cs1);
   case Isa::AvxVnni:
-    return gemmS8<6, 16>(tileAvxVnni, m, n, k, a, b, c, cs0, cs1);
+    return gemmS8<6, 16>(tileAvxVnni, nullptr, m, n, k, a, b, pre, c, cs0, cs1);
   case Isa::Avx2:
-    return gemmS8<6, 16>(tileAvx2, m, n, k, a, b, c, cs0, cs1);
+    return gemmS8<6, 16>(tileAvx2, nullptr, m, n, k, a, b, pre, c, cs0, cs1);
 #endif
   default:
-    return gemmS8<4, 8>(tileGeneric<4, 8>, m, n, k, a, b, c, cs0, cs1);
+    return gemmS8<4, 8>(tileGeneric<4, 8>, nullptr, m, n, k, a, b, pre, c, cs0, cs1);
   }
 }
 
 } // namespace
 
-// Each entry point takes the three memrefs as func-to-llvm expands them:
-// allocated pointer, aligned pointer, offset, sizes[2], strides[2].
+// Each entry point takes the memrefs as func-to-llvm expands them: allocated
+// pointer, aligned pointer, offset, sizes[rank], strides[rank]. The _pa
+// variants take A packed at compile time (bytes, then row sums) instead of A,
+// the _pb variants B packed at compile time instead of B; M, N and K come
+// from the other operands.
 #define QOPT_MATMUL_S8(NAME, ISA)                                                         \
   extern "C" void NAME(int8_t *, int8_t *aBase, int64_t aOff, int64_t m, int64_t k,        \
                        int64_t as0, int64_t as1, int8_t *, int8_t *bBase, int64_t bOff,     \
                        int64_t, int64_t n, int64_t bs0, int64_t bs1, int32_t *,             \
                        int32_t *cBase, int64_t cOff, int64_t, int64_t, int64_t cs0,         \
                        int64_t cs1) {                                                       \
-    matmulS8(ISA, aBase, aOff, m, k, as0, as1, bBase, bOff, n, bs0, bs1, cBase, cOff, cs0,  \
-             cs1);                                                                          \
+    matmulS8(ISA, m, n, k, View8{aBase + aOff, as0, as1}, View8{bBase + bOff, bs0, bs1},    \
+             Prepacked{}, cBase + cOff, cs0, cs1);                                          \
+  }                                                                                         \
+  extern "C" void NAME##_pa(int8_t *, int8_t *paBase, int64_t paOff, int64_t, int64_t,      \
+                            int32_t *, int32_t *rsBase, int64_t rsOff, int64_t, int64_t,    \
+                            int8_t *, int8_t *bBase, int64_t bOff, int64_t k, int64_t n,    \
+                            int64_t bs0, int64_t bs1, int32_t *, int32_t *cBase,            \
+                            int64_t cOff, int64_t m, int64_t, int64_t cs0, int64_t cs1) {   \
+    matmulS8(ISA, m, n, k, View8{nullptr, 0, 0}, View8{bBase + bOff, bs0, bs1},             \
+             Prepacked{paBase + paOff, rsBase + rsOff, nullptr}, cBase + cOff, cs0, cs1);   \
+  }                                                                                         \
+  extern "C" void NAME##_pb(int8_t *, int8_t *aBase, int64_t aOff, int64_t m, int64_t k,    \
+                            int64_t as0, int64_t as1, int8_t *, int8_t *pbBase,             \
+                            int64_t pbOff, int64_t, int64_t, int32_t *, int32_t *cBase,     \
+                            int64_t cOff, int64_t, int64_t n, int64_t cs0, int64_t cs1) {   \
+    matmulS8(ISA, m, n, k, View8{aBase + aOff, as0, as1}, View8{nullptr, 0, 0},             \
+             Prepacked{nullptr, nullptr, reinterpret_cast<const uint8_t *>(pbBase + pbOff)}, \
+             cBase + cOff, cs0, cs1);                                                       \
   }
 QOPT_MATMUL_S8(qopt_matmul_s8s8_i32_generic, Isa::Generic)
 QOPT_MATMUL_S8(qopt_matmul_s8s8_i32_avx2, Isa::Avx2)

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#define QOPT_MEMREF1(T) T *, T *, int64_t, int64_t, int64_t
 #define QOPT_MEMREF2(T) T *, T *, int64_t, int64_t, int64_t, int64_t, int64_t
 #define QOPT_MEMREF3(T) T *, T *, int64_t, int64_t, int64_t, int64_t, int64_t, int64_t, int64_t
 #define QOPT_MEMREF4(T)                                                                    \
@@ -27,6 +28,24 @@ void qopt_matmul_s8s8_i32_avxvnni(QOPT_MEMREF2(int8_t), QOPT_MEMREF2(int8_t),
                                   QOPT_MEMREF2(int32_t));
 void qopt_matmul_s8s8_i32_avx512vnni(QOPT_MEMREF2(int8_t), QOPT_MEMREF2(int8_t),
                                      QOPT_MEMREF2(int32_t));
+// With A packed by qopt::int8pack::packA (bytes, row sums) for the variant's
+// tile, then B and C.
+#define QOPT_MATMUL_S8_PA(NAME)                                                            \
+  void NAME(QOPT_MEMREF1(int8_t), QOPT_MEMREF1(int32_t), QOPT_MEMREF2(int8_t),             \
+            QOPT_MEMREF2(int32_t));
+// A, then B packed by qopt::int8pack::packB, then C.
+#define QOPT_MATMUL_S8_PB(NAME)                                                            \
+  void NAME(QOPT_MEMREF2(int8_t), QOPT_MEMREF1(int8_t), QOPT_MEMREF2(int32_t));
+QOPT_MATMUL_S8_PA(qopt_matmul_s8s8_i32_generic_pa)
+QOPT_MATMUL_S8_PA(qopt_matmul_s8s8_i32_avx2_pa)
+QOPT_MATMUL_S8_PA(qopt_matmul_s8s8_i32_avxvnni_pa)
+QOPT_MATMUL_S8_PA(qopt_matmul_s8s8_i32_avx512vnni_pa)
+QOPT_MATMUL_S8_PB(qopt_matmul_s8s8_i32_generic_pb)
+QOPT_MATMUL_S8_PB(qopt_matmul_s8s8_i32_avx2_pb)
+QOPT_MATMUL_S8_PB(qopt_matmul_s8s8_i32_avxvnni_pb)
+QOPT_MATMUL_S8_PB(qopt_matmul_s8s8_i32_avx512vnni_pb)
+#undef QOPT_MATMUL_S8_PA
+#undef QOPT_MATMUL_S8_PB
 // Depthwise: input [N,C,IH,IW], filter [C,KH,KW], output [N,C,OH,OW], then
 // strides (h, w) and dilations (h, w).
 void qopt_dwconv2d_f32(QOPT_MEMREF4(float), QOPT_MEMREF3(float), QOPT_MEMREF4(float),
@@ -48,6 +67,7 @@ bool matmulF32With(const std::string &kernel, const float *a, int64_t m, int64_t
                    int64_t ldc);
 } // namespace qopt::rt
 
+#undef QOPT_MEMREF1
 #undef QOPT_MEMREF2
 #undef QOPT_MEMREF3
 #undef QOPT_MEMREF4

@@ -8,6 +8,7 @@
 //===----------------------------------------------------------------------===//
 #include "../runtime/Kernels.h"
 #include "../runtime/Threads.h"
+#include "qopt/Quant/Int8Packing.h"
 
 #include <gtest/gtest.h>
 
@@ -19,21 +20,34 @@
 namespace {
 
 using MatmulS8 = decltype(&qopt_matmul_s8s8_i32_generic);
+using MatmulS8PA = decltype(&qopt_matmul_s8s8_i32_generic_pa);
+using MatmulS8PB = decltype(&qopt_matmul_s8s8_i32_generic_pb);
 
 struct Variant {
   const char *name;
   MatmulS8 fn;
+  MatmulS8PA pa; // A packed at compile time
+  MatmulS8PB pb; // B packed at compile time
   bool available;
 };
 
+#define QOPT_VARIANT(NAME, AVAILABLE)                                                      \
+  Variant {                                                                                \
+    #NAME, qopt_matmul_s8s8_i32_##NAME, qopt_matmul_s8s8_i32_##NAME##_pa,                  \
+        qopt_matmul_s8s8_i32_##NAME##_pb, AVAILABLE                                        \
+  }
 std::vector<Variant> variants() {
   bool avx2 = __builtin_cpu_supports("avx2");
-  return {{"generic", qopt_matmul_s8s8_i32_generic, true},
-          {"avx2", qopt_matmul_s8s8_i32_avx2, avx2},
-          {"avxvnni", qopt_matmul_s8s8_i32_avxvnni, avx2 && __builtin_cpu_supports("avxvnni")},
-          {"avx512vnni", qopt_matmul_s8s8_i32_avx512vnni,
-           __builtin_cpu_supports("avx512vnni") && __builtin_cpu_supports("avx512bw")}};
+  return {QOPT_VARIANT(generic, true), QOPT_VARIANT(avx2, avx2),
+          QOPT_VARIANT(avxvnni, avx2 && __builtin_cpu_supports("avxvnni")),
+          QOPT_VARIANT(avx512vnni,
+                       __builtin_cpu_supports("avx512vnni") && __builtin_cpu_supports("avx512bw"))};
 }
+#undef QOPT_VARIANT
+
+/// Which operand comes packed by qopt::int8pack, as the compiler packs
+/// constant weights (qopt-prepack-weights).
+enum class Prepacked { None, A, B };
 
 /// Random i8 values; `extremes` draws only -128 and 127.
 std::vector<int8_t> randomI8(size_t n, std::mt19937 &rng, bool extremes) {
@@ -48,7 +62,8 @@ std::vector<int8_t> randomI8(size_t n, std::mt19937 &rng, bool extremes) {
 /// `transB`, stored [N,K] and read through strides. `transAC` stores A as
 /// [K,M] and C as [N,M] (column strides other than 1).
 void checkMatmul(const Variant &v, int64_t m, int64_t n, int64_t k, bool transB,
-                 bool extremes, std::mt19937 &rng, bool transAC = false) {
+                 bool extremes, std::mt19937 &rng, bool transAC = false,
+                 Prepacked pre = Prepacked::None) {
   std::vector<int8_t> a = randomI8(m * k, rng, extremes), b = randomI8(k * n, rng, extremes);
   std::vector<int32_t> c(m * n);
   for (size_t i = 0; i < c.size(); ++i)
@@ -57,8 +72,25 @@ void checkMatmul(const Variant &v, int64_t m, int64_t n, int64_t k, bool transB,
   int64_t bs0 = transB ? 1 : n, bs1 = transB ? k : 1;
   int64_t as0 = transAC ? 1 : k, as1 = transAC ? m : 1;
   int64_t cs0 = transAC ? 1 : n, cs1 = transAC ? m : 1;
-  v.fn(a.data(), a.data(), 0, m, k, as0, as1, b.data(), b.data(), 0, k, n, bs0, bs1, c.data(),
-       c.data(), 0, m, n, cs0, cs1);
+  namespace pack = qopt::int8pack;
+  pack::Tile tile = *pack::tileFor(v.name);
+  if (pre == Prepacked::A) {
+    std::vector<int8_t> pa(pack::packedBytes(m, tile.mr, k));
+    std::vector<int32_t> sums(pack::blocks(k) * m);
+    pack::packA({a.data(), as0, as1}, m, k, tile.mr, pa.data(), sums.data());
+    int64_t np = pa.size(), ns = sums.size();
+    v.pa(pa.data(), pa.data(), 0, np, 1, sums.data(), sums.data(), 0, ns, 1, b.data(), b.data(),
+         0, k, n, bs0, bs1, c.data(), c.data(), 0, m, n, cs0, cs1);
+  } else if (pre == Prepacked::B) {
+    std::vector<uint8_t> pb(pack::packedBytes(n, tile.nr, k));
+    pack::packB({b.data(), bs0, bs1}, n, k, tile.nr, pb.data());
+    auto *pbs = reinterpret_cast<int8_t *>(pb.data());
+    v.pb(a.data(), a.data(), 0, m, k, as0, as1, pbs, pbs, 0, int64_t(pb.size()), 1, c.data(),
+         c.data(), 0, m, n, cs0, cs1);
+  } else {
+    v.fn(a.data(), a.data(), 0, m, k, as0, as1, b.data(), b.data(), 0, k, n, bs0, bs1,
+         c.data(), c.data(), 0, m, n, cs0, cs1);
+  }
   for (int64_t i = 0; i < m; ++i)
     for (int64_t j = 0; j < n; ++j) {
       int64_t ref = init[i * cs0 + j * cs1];
@@ -66,7 +98,8 @@ void checkMatmul(const Variant &v, int64_t m, int64_t n, int64_t k, bool transB,
         ref += int64_t(a[i * as0 + p * as1]) * int64_t(b[p * bs0 + j * bs1]);
       ASSERT_EQ(int64_t(c[i * cs0 + j * cs1]), ref)
           << v.name << " m=" << m << " n=" << n << " k=" << k << " transB=" << transB
-          << " transAC=" << transAC << " at (" << i << ", " << j << ")";
+          << " transAC=" << transAC << " prepacked=" << int(pre) << " at (" << i << ", "
+          << j << ")";
     }
 }
 
@@ -83,6 +116,25 @@ TEST(Int8Gemm, EveryVariantIsExactOnEdgeShapes) {
       checkMatmul(v, s[0], s[1], s[2], true, false, rng);
       checkMatmul(v, s[0], s[1], s[2], false, false, rng, /*transAC=*/true);
     }
+  }
+}
+
+TEST(Int8Gemm, PrepackedWeightsGiveTheSameResults) {
+  // The layouts qopt-prepack-weights writes at compile time, read by every
+  // variant, across blocks of K (513, 1030) and partial panels.
+  std::mt19937 rng(5);
+  const int64_t shapes[][3] = {{1, 1, 1},    {3, 5, 7},     {9, 33, 5},   {13, 37, 29},
+                               {2, 100, 513}, {17, 65, 1030}, {40, 7, 96}, {60, 40, 288}};
+  for (const Variant &v : variants()) {
+    if (!v.available)
+      continue;
+    for (auto &s : shapes)
+      for (Prepacked pre : {Prepacked::A, Prepacked::B}) {
+        checkMatmul(v, s[0], s[1], s[2], false, false, rng, false, pre);
+        checkMatmul(v, s[0], s[1], s[2], true, false, rng, true, pre);
+      }
+    checkMatmul(v, 7, 19, 515, false, true, rng, false, Prepacked::A);
+    checkMatmul(v, 7, 19, 515, false, true, rng, false, Prepacked::B);
   }
 }
 

@@ -67,8 +67,11 @@ std::string lowerToLLVMPipelineText(const CompileOptions &options) {
   p += "one-shot-bufferize{bufferize-function-boundaries "
        "function-boundary-type-conversion=identity-layout-map},"
        "qopt-own-results,canonicalize,buffer-deallocation-pipeline,"
-       "qopt-strided-copy-to-linalg,qopt-matmul-microkernel{isa=" +
-       (options.kernelIsa.empty() ? selectKernelIsa(options) : options.kernelIsa) + "},";
+       "qopt-strided-copy-to-linalg,";
+  std::string isa = options.kernelIsa.empty() ? selectKernelIsa(options) : options.kernelIsa;
+  if (options.optLevel > 0)
+    p += "qopt-prepack-weights{isa=" + isa + "},";
+  p += "qopt-matmul-microkernel{isa=" + isa + "},";
   // A model compiled for one thread gets no OpenMP regions of its own.
   if (options.threads != 1)
     p += "qopt-parallel-loops,";

@@ -1,6 +1,8 @@
 //===- MatmulMicrokernel.cpp - qopt-matmul-microkernel ----------------------===//
 #include "qopt/Conversion/Passes.h"
 
+#include "KernelCalls.h"
+
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
@@ -13,6 +15,7 @@ namespace qopt {
 } // namespace qopt
 
 using namespace mlir;
+using namespace qopt::kernel_calls;
 
 namespace {
 
@@ -20,17 +23,6 @@ constexpr StringLiteral kKernel = "qopt_matmul_f32";
 constexpr StringLiteral kDepthwise = "qopt_dwconv2d_f32";
 constexpr StringLiteral kDepthwiseS8 = "qopt_dwconv2d_s8_i32";
 constexpr StringLiteral kDepthwiseS16 = "qopt_dwconv2d_s16_i32";
-
-MemRefType anyStrided(Type elem, int64_t rank) {
-  MLIRContext *ctx = elem.getContext();
-  int64_t dyn = ShapedType::kDynamic;
-  return MemRefType::get(SmallVector<int64_t>(rank, dyn), elem,
-                         StridedLayoutAttr::get(ctx, dyn, SmallVector<int64_t>(rank, dyn)));
-}
-
-Value castTo(OpBuilder &b, Location loc, Value v, Type t) {
-  return v.getType() == t ? v : memref::CastOp::create(b, loc, t, v).getResult();
-}
 
 /// Element types of `op`'s memref operands, or nothing if one is not a memref
 /// of rank `ranks[i]`.
@@ -51,16 +43,6 @@ bool supportedElems(ArrayRef<Type> e, bool allowI16 = false) {
   return (e[0].isF32() && e[1].isF32() && e[2].isF32()) ||
          (e[0].isInteger(8) && e[1].isInteger(8) && e[2].isInteger(32)) ||
          (allowI16 && e[0].isInteger(16) && e[1].isInteger(16) && e[2].isInteger(32));
-}
-
-/// Declares `name` (private) with the operand types of `args` if absent.
-void declare(ModuleOp module, StringRef name, ValueRange args) {
-  if (module.lookupSymbol(name))
-    return;
-  OpBuilder b = OpBuilder::atBlockBegin(module.getBody());
-  func::FuncOp::create(b, module.getLoc(), name,
-                       FunctionType::get(module.getContext(), args.getTypes(), {}))
-      .setPrivate();
 }
 
 /// linalg.depthwise_conv_2d_nchw_chw on buffers → qopt_dwconv2d_{f32,s8_i32}.
@@ -102,6 +84,7 @@ struct MatmulMicrokernelPass
           << isa << "' (expected " << qopt::int8KernelIsaList() << ")";
       return signalPassFailure();
     }
+    normalizeTransposedB(module);
     rewriteDepthwise(module);
     std::string s8Kernel = "qopt_matmul_s8s8_i32_" + isa;
     SmallVector<linalg::MatmulOp> work;

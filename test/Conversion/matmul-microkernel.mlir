@@ -61,3 +61,25 @@ func.func @depthwise_int(%x: memref<1x4x9x9xi8>, %w: memref<4x3x3xi8>, %y: memre
     ins(%x16, %w16 : memref<1x4x9x9xi16>, memref<4x3x3xi16>) outs(%y : memref<1x4x7x7xi32>)
   return
 }
+
+// A matmul reading B transposed (Gemm with transB) calls the kernel with a
+// transposed view of B: no copy.
+// CHECK-LABEL: func.func @trans_b
+// CHECK: %[[T:.*]] = memref.transpose %arg1 (d0, d1) -> (d1, d0) : memref<3x8xi8> to memref<8x3xi8, strided<[1, 8]>>
+// CHECK: %[[TC:.*]] = memref.cast %[[T]] : memref<8x3xi8, strided<[1, 8]>> to memref<?x?xi8, strided<[?, ?], offset: ?>>
+// CHECK: call @qopt_matmul_s8s8_i32_generic(%{{.*}}, %[[TC]], %{{.*}})
+// CHECK-NOT: linalg.matmul
+func.func @trans_b(%a: memref<5x8xi8>, %b: memref<3x8xi8>, %c: memref<5x3xi32>) {
+  linalg.matmul indexing_maps = [affine_map<(m, n, k) -> (m, k)>, affine_map<(m, n, k) -> (n, k)>, affine_map<(m, n, k) -> (m, n)>]
+    ins(%a, %b : memref<5x8xi8>, memref<3x8xi8>) outs(%c : memref<5x3xi32>)
+  return
+}
+
+// Other user-defined maps (A transposed) stay linalg.matmul.
+// CHECK-LABEL: func.func @trans_a
+// CHECK: linalg.matmul indexing_maps
+func.func @trans_a(%a: memref<8x5xi8>, %b: memref<8x3xi8>, %c: memref<5x3xi32>) {
+  linalg.matmul indexing_maps = [affine_map<(m, n, k) -> (k, m)>, affine_map<(m, n, k) -> (k, n)>, affine_map<(m, n, k) -> (m, n)>]
+    ins(%a, %b : memref<8x5xi8>, memref<8x3xi8>) outs(%c : memref<5x3xi32>)
+  return
+}

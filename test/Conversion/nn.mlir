@@ -190,3 +190,19 @@ func.func @conv_transpose_padded(%x: tensor<1x3x4x5xf32>, %w: tensor<3x2x2x2xf32
   %0 = qopt.conv_transpose %x, %w, %n {strides = array<i64: 2, 2>, pads = array<i64: 1, 1, 1, 1>} : (tensor<1x3x4x5xf32>, tensor<3x2x2x2xf32>, none) -> tensor<1x2x6x8xf32>
   return %0 : tensor<1x2x6x8xf32>
 }
+
+// -----
+
+// Gemm with transB reads B [N, K] through the matmul's indexing maps instead
+// of materializing B^T; transA still transposes.
+// CHECK-DAG: #[[MA:.*]] = affine_map<(d0, d1, d2) -> (d0, d2)>
+// CHECK-DAG: #[[MB:.*]] = affine_map<(d0, d1, d2) -> (d1, d2)>
+// CHECK-DAG: #[[MC:.*]] = affine_map<(d0, d1, d2) -> (d0, d1)>
+// CHECK-LABEL: func.func @gemm_trans_b
+// CHECK-NOT: linalg.transpose
+// CHECK: linalg.matmul indexing_maps = [#[[MA]], #[[MB]], #[[MC]]] ins(%arg0, %arg1 : tensor<2x8xf32>, tensor<3x8xf32>) outs(%{{.*}} : tensor<2x3xf32>)
+func.func @gemm_trans_b(%a: tensor<2x8xf32>, %b: tensor<3x8xf32>) -> tensor<2x3xf32> {
+  %n = "qopt.none"() : () -> none
+  %0 = qopt.gemm %a, %b, %n {transB = 1 : i64} : (tensor<2x8xf32>, tensor<3x8xf32>, none) -> tensor<2x3xf32>
+  return %0 : tensor<2x3xf32>
+}

@@ -114,6 +114,38 @@ def QOptMatmulMicrokernel : Pass<"qopt-matmul-microkernel", "::mlir::ModuleOp"> 
                            "::mlir::arith::ArithDialect"];
 }
 
+def QOptPrepackWeights : Pass<"qopt-prepack-weights", "::mlir::ModuleOp"> {
+  let summary = "Pack the constant operands of int8 GEMMs at compile time";
+  let description = [{
+    Runs after bufferization, before `qopt-matmul-microkernel`, with the same
+    `isa`. An i8 x i8 -> i32 `linalg.matmul` (default maps, sign-extended
+    operands) whose A or B operand is a view (reshape, cast, subview,
+    transpose) with static strides of a constant `memref.global` becomes a call to the runtime's GEMM with that operand
+    already packed for the variant's register tile:
+
+    * a constant A (a quantized Conv's weights, [M, K]) becomes
+      `qopt_matmul_s8s8_i32_<isa>_pa(packed, row_sums, B, C)`: A in panels of
+      MR rows and the per-block row sums behind the kernel's u8 x s8 sign
+      compensation, both computed here;
+    * otherwise a constant B (a MatMul's or Gemm's weights, [K, N]) becomes
+      `qopt_matmul_s8s8_i32_<isa>_pb(A, packed, C)`: B in panels of NR
+      columns, already offset to unsigned bytes.
+
+    The layouts are defined once, in `include/qopt/Quant/Int8Packing.h`,
+    which the runtime uses too. The packed data are new private constant
+    globals (resource blobs) named after the weights, one per weight and
+    side however many matmuls read it; the original global is erased when
+    nothing else reads it. Views with dynamic offsets or strides, and
+    weights that are not constants, are left to `qopt-matmul-microkernel`.
+    qoptc runs this pass at -O1 and above.
+  }];
+  let options = [
+    Option<"isa", "isa", "std::string", "\"generic\"",
+           "Int8 kernel variant whose tile the packing is for: avx512vnni, avxvnni, avx2 or generic">
+  ];
+  let dependentDialects = ["::mlir::func::FuncDialect", "::mlir::memref::MemRefDialect"];
+}
+
 def QOptParallelLoops : Pass<"qopt-parallel-loops", "::mlir::ModuleOp"> {
   let summary = "Run large linalg ops on buffers as OpenMP work-sharing loops";
   let description = [{

@@ -775,10 +775,12 @@ struct GemmLowering : OpConversionPattern<GemmOp> {
     };
     if (op.getTransA())
       a = transpose(a);
-    if (op.getTransB())
-      bv = transpose(bv);
+    // B^T is read through the matmul's indexing map, not copied: the kernels
+    // take it as a strided view (weights [N, K] of a fully connected layer
+    // are then packed at compile time like any other).
+    bool transB = op.getTransB();
     SmallVector<OpFoldResult> sizes = {sizesOf(rewriter, loc, a)[0],
-                                       sizesOf(rewriter, loc, bv)[1]};
+                                       sizesOf(rewriter, loc, bv)[transB ? 0 : 1]};
     double alpha = op.getAlpha().convertToDouble();
     double beta = op.getBeta().convertToDouble();
     bool hasC = !isa<NoneType>(op.getC().getType()) && beta != 0;
@@ -804,7 +806,21 @@ struct GemmLowering : OpConversionPattern<GemmOp> {
     } else {
       init = filledTensor(rewriter, loc, sizes, scalarConst(rewriter, loc, elem, 0));
     }
-    Value r = matmul2D(rewriter, loc, a, bv, init);
+    Value r;
+    if (transB) {
+      MLIRContext *ctx = rewriter.getContext();
+      auto d = [&](unsigned i) { return rewriter.getAffineDimExpr(i); };
+      auto map = [&](AffineExpr x, AffineExpr y) {
+        return AffineMapAttr::get(AffineMap::get(3, 0, {x, y}, ctx));
+      };
+      ArrayAttr maps = rewriter.getArrayAttr({map(d(0), d(2)), map(d(1), d(2)), map(d(0), d(1))});
+      r = linalg::MatmulOp::create(rewriter, loc, TypeRange{init.getType()}, ValueRange{a, bv},
+                                   ValueRange{init},
+                                   {rewriter.getNamedAttr("indexing_maps", maps)})
+              .getResult(0);
+    } else {
+      r = matmul2D(rewriter, loc, a, bv, init);
+    }
     if (alpha != 1.0 || hasC) {
       Value ac = scalarConst(rewriter, loc, elem, alpha);
       Value bc = scalarConst(rewriter, loc, elem, beta);

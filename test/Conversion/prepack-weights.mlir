@@ -1,0 +1,118 @@
+// RUN: qopt-opt %s --qopt-prepack-weights --split-input-file | FileCheck %s
+// RUN: qopt-opt %s --qopt-prepack-weights=isa=avx512vnni --split-input-file | FileCheck %s --check-prefix=VNNI
+// RUN: not qopt-opt %s --qopt-prepack-weights=isa=sse9 --split-input-file 2>&1 | FileCheck %s --check-prefix=BAD
+// BAD: error: qopt-prepack-weights: unknown isa 'sse9' (expected avx512vnni, avxvnni, avx2 or generic)
+
+// A constant A (a Conv's weights, seen through the collapse to [M, K]) is
+// packed for the generic 4x8 tile: one panel of 4 rows (row 3 is zero), two
+// groups of 4 values of k (k = 5..7 are zero), and the rows' sums 15, 40, 65.
+// The unpacked global has no other reader and goes.
+// CHECK-NOT: @wa :
+// CHECK-LABEL: func.func @conv_weights
+// CHECK-DAG: %[[P:.*]] = memref.get_global @wa_packed_a_generic : memref<32xi8>
+// CHECK-DAG: %[[PC:.*]] = memref.cast %[[P]] : memref<32xi8> to memref<?xi8, strided<[?], offset: ?>>
+// CHECK-DAG: %[[S:.*]] = memref.get_global @wa_packed_a_generic_row_sums : memref<3xi32>
+// CHECK-DAG: %[[SC:.*]] = memref.cast %[[S]]
+// CHECK-DAG: %[[B:.*]] = memref.cast %arg0 : memref<5x7xi8> to memref<?x?xi8, strided<[?, ?], offset: ?>>
+// CHECK-DAG: %[[C:.*]] = memref.cast %arg1 : memref<3x7xi32> to memref<?x?xi32, strided<[?, ?], offset: ?>>
+// CHECK: call @qopt_matmul_s8s8_i32_generic_pa(%[[PC]], %[[SC]], %[[B]], %[[C]])
+// CHECK-NOT: linalg.matmul
+// CHECK: memref.global "private" constant @wa_packed_a_generic : memref<32xi8> = dense_resource<wa_packed_a_generic> {alignment = 64 : i64}
+// CHECK: memref.global "private" constant @wa_packed_a_generic_row_sums : memref<3xi32>
+// CHECK: wa_packed_a_generic: "0x0800000001020304060708090B0C0D0E00000000050000000A0000000F00000000000000"
+// CHECK: wa_packed_a_generic_row_sums: "0x080000000F0000002800000041000000"
+// The avx512vnni tile has 8 rows: 8 rows x 2 groups x 4 bytes.
+// VNNI-LABEL: func.func @conv_weights
+// VNNI: memref.get_global @wa_packed_a_avx512vnni : memref<64xi8>
+// VNNI: call @qopt_matmul_s8s8_i32_avx512vnni_pa(
+memref.global "private" constant @wa : memref<3x5x1x1xi8> = dense<[[[[1]],[[2]],[[3]],[[4]],[[5]]],[[[6]],[[7]],[[8]],[[9]],[[10]]],[[[11]],[[12]],[[13]],[[14]],[[15]]]]> {alignment = 64 : i64}
+func.func @conv_weights(%b: memref<5x7xi8>, %c: memref<3x7xi32>) {
+  %g = memref.get_global @wa : memref<3x5x1x1xi8>
+  %a = memref.collapse_shape %g [[0], [1, 2, 3]] : memref<3x5x1x1xi8> into memref<3x5xi8>
+  linalg.matmul ins(%a, %b : memref<3x5xi8>, memref<5x7xi8>) outs(%c : memref<3x7xi32>)
+  return
+}
+
+// -----
+
+// A constant B (a MatMul's weights, [K, N]) is packed for the 8-column tile,
+// offset to unsigned bytes (b ^ 0x80): column 0 is 1 3 5 and a zero k, column
+// 1 is 2 4 -1 and a zero k, columns 2..7 are zeros (0x80).
+// CHECK-LABEL: func.func @matmul_weights
+// CHECK: %[[A:.*]] = memref.cast %arg0
+// CHECK: %[[P:.*]] = memref.get_global @wb_packed_b_generic : memref<32xi8>
+// CHECK: %[[PC:.*]] = memref.cast %[[P]]
+// CHECK: call @qopt_matmul_s8s8_i32_generic_pb(%[[A]], %[[PC]], %{{.*}}) : (memref<?x?xi8, strided<[?, ?], offset: ?>>, memref<?xi8, strided<[?], offset: ?>>, memref<?x?xi32, strided<[?, ?], offset: ?>>) -> ()
+// CHECK: wb_packed_b_generic: "0x080000008183858082847F80808080808080808080808080808080808080808080808080"
+memref.global "private" constant @wb : memref<3x2xi8> = dense<[[1, 2], [3, 4], [5, -1]]>
+func.func @matmul_weights(%a: memref<4x3xi8>, %c: memref<4x2xi32>) {
+  %g = memref.get_global @wb : memref<3x2xi8>
+  linalg.matmul ins(%a, %g : memref<4x3xi8>, memref<3x2xi8>) outs(%c : memref<4x2xi32>)
+  return
+}
+
+// -----
+
+// Two matmuls reading one weight share one packed copy; the weight stays
+// because a copy still reads it.
+// CHECK: memref.global "private" constant @w : memref<2x4xi8>
+// CHECK-LABEL: func.func @shared
+// CHECK: call @qopt_matmul_s8s8_i32_generic_pb(
+// CHECK: call @qopt_matmul_s8s8_i32_generic_pb(
+// CHECK: memref.copy
+// CHECK: memref.global "private" constant @w_packed_b_generic : memref<32xi8>
+// CHECK-NOT: @w_packed_b_generic_0
+memref.global "private" constant @w : memref<2x4xi8> = dense<1>
+func.func @shared(%a: memref<3x2xi8>, %c: memref<3x4xi32>, %d: memref<3x4xi32>, %e: memref<2x4xi8>) {
+  %g = memref.get_global @w : memref<2x4xi8>
+  linalg.matmul ins(%a, %g : memref<3x2xi8>, memref<2x4xi8>) outs(%c : memref<3x4xi32>)
+  linalg.matmul ins(%a, %g : memref<3x2xi8>, memref<2x4xi8>) outs(%d : memref<3x4xi32>)
+  memref.copy %g, %e : memref<2x4xi8> to memref<2x4xi8>
+  return
+}
+
+// -----
+
+// Views of a constant are packed through their strides: a Gemm's transposed
+// weights (W [N=2, K=3] read as B [3, 2]: column 0 is 1 2 3, column 1 is
+// 4 5 6) and rows 2..3 of a 4x4 constant (offset 8).
+// CHECK-LABEL: func.func @views
+// CHECK: call @qopt_matmul_s8s8_i32_generic_pb(%{{.*}}, %{{.*}}, %{{.*}})
+// CHECK: call @qopt_matmul_s8s8_i32_generic_pb(%{{.*}}, %{{.*}}, %{{.*}})
+// CHECK-NOT: linalg.matmul
+// CHECK: wt_packed_b_generic: "0x080000008182838084858680808080808080808080808080808080808080808080808080"
+// CHECK: rows_packed_b_generic: "0x08000000888C8080898D80808A8E80808B8F808080808080808080808080808080808080"
+memref.global "private" constant @wt : memref<2x3xi8> = dense<[[1, 2, 3], [4, 5, 6]]>
+memref.global "private" constant @rows : memref<4x4xi8> = dense<[[0, 1, 2, 3], [4, 5, 6, 7], [8, 9, 10, 11], [12, 13, 14, 15]]>
+func.func @views(%a: memref<5x3xi8>, %c: memref<5x2xi32>, %a2: memref<5x2xi8>, %c2: memref<5x4xi32>) {
+  %w = memref.get_global @wt : memref<2x3xi8>
+  %t = memref.transpose %w (i, j) -> (j, i) : memref<2x3xi8> to memref<3x2xi8, strided<[1, 3]>>
+  linalg.matmul ins(%a, %t : memref<5x3xi8>, memref<3x2xi8, strided<[1, 3]>>) outs(%c : memref<5x2xi32>)
+  %r = memref.get_global @rows : memref<4x4xi8>
+  %s = memref.subview %r[2, 0] [2, 4] [1, 1] : memref<4x4xi8> to memref<2x4xi8, strided<[4, 1], offset: 8>>
+  linalg.matmul ins(%a2, %s : memref<5x2xi8>, memref<2x4xi8, strided<[4, 1], offset: 8>>) outs(%c2 : memref<5x4xi32>)
+  return
+}
+
+// -----
+
+// Left to qopt-matmul-microkernel: a global that is not constant, a view
+// with dynamic strides, operands that are arguments, and other element types.
+// CHECK-LABEL: func.func @left_alone
+// CHECK-COUNT-4: linalg.matmul
+// CHECK-NOT: call
+memref.global "private" @mutable : memref<2x4xi8> = dense<1>
+memref.global "private" constant @big : memref<4x4xi8> = dense<2>
+memref.global "private" constant @f : memref<2x4xf32> = dense<1.0>
+func.func @left_alone(%a: memref<3x2xi8>, %b: memref<2x4xi8>, %c: memref<3x4xi32>,
+                      %af: memref<3x2xf32>, %cf: memref<3x4xf32>, %i: index) {
+  %m = memref.get_global @mutable : memref<2x4xi8>
+  linalg.matmul ins(%a, %m : memref<3x2xi8>, memref<2x4xi8>) outs(%c : memref<3x4xi32>)
+  %g = memref.get_global @big : memref<4x4xi8>
+  %s = memref.subview %g[%i, 0] [2, 4] [1, 1] : memref<4x4xi8> to memref<2x4xi8, strided<[4, 1], offset: ?>>
+  linalg.matmul ins(%a, %s : memref<3x2xi8>, memref<2x4xi8, strided<[4, 1], offset: ?>>) outs(%c : memref<3x4xi32>)
+  linalg.matmul ins(%a, %b : memref<3x2xi8>, memref<2x4xi8>) outs(%c : memref<3x4xi32>)
+  %gf = memref.get_global @f : memref<2x4xf32>
+  linalg.matmul ins(%af, %gf : memref<3x2xf32>, memref<2x4xf32>) outs(%cf : memref<3x4xf32>)
+  return
+}
