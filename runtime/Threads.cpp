@@ -65,8 +65,14 @@ void *threadScratch(ScratchSlot slot, size_t bytes) {
 
 int threadsFor(double macs) {
   // Below ~100k multiply-adds a parallel region costs more than it saves.
+  // Inside a parallel region (a generated loop over tiles), the caller's
+  // threads already share the work.
   if (macs < 1e5)
     return 1;
+#ifdef _OPENMP
+  if (omp_in_parallel())
+    return 1;
+#endif
   return numThreads();
 }
 

@@ -63,7 +63,7 @@ std::string lowerToLLVMPipelineText(const CompileOptions &options) {
                   "convert-qopt-to-linalg,canonicalize,cse,";
   if (options.optLevel > 0)
     p += "func.func(qopt-fuse-elementwise),canonicalize,cse,func.func(qopt-split-floordiv-dims),"
-         "canonicalize,func.func(qopt-pad-in-place),";
+         "canonicalize,func.func(qopt-pad-in-place,qopt-fuse-gemm-epilogue),";
   p += "one-shot-bufferize{bufferize-function-boundaries "
        "function-boundary-type-conversion=identity-layout-map},"
        "qopt-own-results,canonicalize,buffer-deallocation-pipeline,"
@@ -75,7 +75,7 @@ std::string lowerToLLVMPipelineText(const CompileOptions &options) {
   // A model compiled for one thread gets no OpenMP regions of its own.
   if (options.threads != 1)
     p += "qopt-parallel-loops,";
-  p += "func.func(convert-linalg-to-loops,qopt-promote-reductions,qopt-approximate-math),lower-affine,convert-scf-to-cf,"
+  p += "func.func(scf-forall-to-for,convert-linalg-to-loops,qopt-promote-reductions,qopt-approximate-math),lower-affine,convert-scf-to-cf,"
        "qopt-dynamic-expand-shape,expand-strided-metadata,lower-affine,"
        "finalize-memref-to-llvm{use-generic-functions},"
        "convert-math-to-llvm,convert-math-to-libm,convert-arith-to-llvm,"

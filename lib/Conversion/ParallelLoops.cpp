@@ -15,6 +15,7 @@
 #include "mlir/Dialect/Linalg/Transforms/Transforms.h"
 #include "mlir/Dialect/OpenMP/OpenMPDialect.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/SCF/Transforms/Transforms.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/PatternMatch.h"
 
@@ -68,42 +69,21 @@ void declareLoopThreads(ModuleOp module) {
   func::FuncOp::create(b, module.getLoc(), kLoopThreads, type).setPrivate();
 }
 
-/// Replaces `op` by loops whose `k`-th runs on `omp.wsloop`.
-LogicalResult parallelize(IRRewriter &rewriter, linalg::LinalgOp op, unsigned k,
-                          int64_t minIterations) {
-  Location loc = op.getLoc();
-  rewriter.setInsertionPoint(op);
-  FailureOr<linalg::LinalgLoops> loops = linalg::linalgOpToLoops(rewriter, op);
-  if (failed(loops) || loops->size() != op.getNumLoops())
-    return failure();
-  rewriter.eraseOp(op);
-  auto forOps = llvm::map_to_vector(*loops, [](Operation *l) { return cast<scf::ForOp>(l); });
-
-  // The condition and the thread count, before the outermost loop: every
-  // bound is defined there.
-  rewriter.setInsertionPoint(forOps.front());
-  Type i32 = rewriter.getI32Type();
-  Value threads =
-      func::CallOp::create(rewriter, loc, kLoopThreads, TypeRange{i32}, ValueRange{})
-          .getResult(0);
+/// The runtime's thread count for loops, and whether it is above 1.
+std::pair<Value, Value> loopThreads(IRRewriter &rewriter, Location loc) {
+  Value threads = func::CallOp::create(rewriter, loc, kLoopThreads,
+                                       TypeRange{rewriter.getI32Type()}, ValueRange{})
+                      .getResult(0);
   Value one32 = arith::ConstantIntOp::create(rewriter, loc, 1, 32);
-  Value split = arith::CmpIOp::create(rewriter, loc, arith::CmpIPredicate::sgt, threads, one32);
-  Value volume = arith::ConstantIndexOp::create(rewriter, loc, 1);
-  for (scf::ForOp f : forOps) {
-    // linalg loops start at 0 with step 1.
-    Value trip = arith::SubIOp::create(rewriter, loc, f.getUpperBound(), f.getLowerBound());
-    volume = arith::MulIOp::create(rewriter, loc, volume, trip);
-  }
-  Value min = arith::ConstantIndexOp::create(rewriter, loc, minIterations);
-  Value big = arith::CmpIOp::create(rewriter, loc, arith::CmpIPredicate::sge, volume, min);
-  scf::ForOp target = forOps[k];
-  Value trip = arith::SubIOp::create(rewriter, loc, target.getUpperBound(),
-                                     target.getLowerBound());
-  Value two = arith::ConstantIndexOp::create(rewriter, loc, 2);
-  Value wide = arith::CmpIOp::create(rewriter, loc, arith::CmpIPredicate::sge, trip, two);
-  split = arith::AndIOp::create(rewriter, loc, split, big);
-  split = arith::AndIOp::create(rewriter, loc, split, wide);
+  Value several =
+      arith::CmpIOp::create(rewriter, loc, arith::CmpIPredicate::sgt, threads, one32);
+  return {threads, several};
+}
 
+/// Runs the iterations of `target` (no results) on an OpenMP work-sharing
+/// loop of `threads` threads when `split` holds, else on the calling thread.
+LogicalResult runOnThreads(IRRewriter &rewriter, Location loc, scf::ForOp target, Value split,
+                           Value threads) {
   rewriter.setInsertionPoint(target);
   omp::ParallelOperands parClauses;
   parClauses.ifExpr = split;
@@ -132,6 +112,60 @@ LogicalResult parallelize(IRRewriter &rewriter, linalg::LinalgOp op, unsigned k,
   return success();
 }
 
+/// Replaces `op` by loops whose `k`-th runs on `omp.wsloop`.
+LogicalResult parallelize(IRRewriter &rewriter, linalg::LinalgOp op, unsigned k,
+                          int64_t minIterations) {
+  Location loc = op.getLoc();
+  rewriter.setInsertionPoint(op);
+  FailureOr<linalg::LinalgLoops> loops = linalg::linalgOpToLoops(rewriter, op);
+  if (failed(loops) || loops->size() != op.getNumLoops())
+    return failure();
+  rewriter.eraseOp(op);
+  auto forOps = llvm::map_to_vector(*loops, [](Operation *l) { return cast<scf::ForOp>(l); });
+
+  // The condition and the thread count, before the outermost loop: every
+  // bound is defined there.
+  rewriter.setInsertionPoint(forOps.front());
+  auto [threads, split] = loopThreads(rewriter, loc);
+  Value volume = arith::ConstantIndexOp::create(rewriter, loc, 1);
+  for (scf::ForOp f : forOps) {
+    // linalg loops start at 0 with step 1.
+    Value trip = arith::SubIOp::create(rewriter, loc, f.getUpperBound(), f.getLowerBound());
+    volume = arith::MulIOp::create(rewriter, loc, volume, trip);
+  }
+  Value min = arith::ConstantIndexOp::create(rewriter, loc, minIterations);
+  Value big = arith::CmpIOp::create(rewriter, loc, arith::CmpIPredicate::sge, volume, min);
+  scf::ForOp target = forOps[k];
+  Value trip = arith::SubIOp::create(rewriter, loc, target.getUpperBound(),
+                                     target.getLowerBound());
+  Value two = arith::ConstantIndexOp::create(rewriter, loc, 2);
+  Value wide = arith::CmpIOp::create(rewriter, loc, arith::CmpIPredicate::sge, trip, two);
+  split = arith::AndIOp::create(rewriter, loc, split, big);
+  split = arith::AndIOp::create(rewriter, loc, split, wide);
+
+  return runOnThreads(rewriter, loc, target, split, threads);
+}
+
+/// An scf.forall on buffers (qopt-fuse-gemm-epilogue's tiles) becomes its
+/// scf.for run as an OpenMP work-sharing loop when there are threads and
+/// at least two iterations.
+LogicalResult parallelizeForall(IRRewriter &rewriter, scf::ForallOp forall) {
+  Location loc = forall.getLoc();
+  rewriter.setInsertionPoint(forall);
+  SmallVector<Operation *> loops;
+  if (failed(scf::forallToForLoop(rewriter, forall, &loops)) || loops.size() != 1)
+    return failure();
+  auto target = cast<scf::ForOp>(loops.front());
+  rewriter.setInsertionPoint(target);
+  auto [threads, split] = loopThreads(rewriter, loc);
+  Value trip = arith::SubIOp::create(rewriter, loc, target.getUpperBound(),
+                                     target.getLowerBound());
+  Value wide = arith::CmpIOp::create(rewriter, loc, arith::CmpIPredicate::sgt, trip,
+                                     target.getStep());
+  split = arith::AndIOp::create(rewriter, loc, split, wide);
+  return runOnThreads(rewriter, loc, target, split, threads);
+}
+
 struct ParallelLoops : qopt::impl::QOptParallelLoopsBase<ParallelLoops> {
   using Base::Base;
 
@@ -146,8 +180,17 @@ struct ParallelLoops : qopt::impl::QOptParallelLoopsBase<ParallelLoops> {
   void runOnOperation() override {
     ModuleOp module = getOperation();
     SmallVector<std::pair<linalg::LinalgOp, unsigned>> work;
+    SmallVector<scf::ForallOp> foralls;
+    module.walk([&](scf::ForallOp forall) {
+      if (forall.getNumResults() == 0 && forall.getRank() == 1 &&
+          !forall->getParentOfType<omp::ParallelOp>() &&
+          !forall->getParentOfType<scf::ForallOp>())
+        foralls.push_back(forall);
+    });
     module.walk([&](linalg::LinalgOp op) {
-      if (!op.hasPureBufferSemantics() || op->getParentOfType<omp::ParallelOp>())
+      // Ops in a forall run on the forall's threads.
+      if (!op.hasPureBufferSemantics() || op->getParentOfType<omp::ParallelOp>() ||
+          op->getParentOfType<scf::ForallOp>())
         return;
       std::optional<unsigned> k = splitLoop(op);
       if (!k)
@@ -157,13 +200,19 @@ struct ParallelLoops : qopt::impl::QOptParallelLoopsBase<ParallelLoops> {
         return;
       work.push_back({op, *k});
     });
-    if (work.empty())
+    if (work.empty() && foralls.empty())
       return;
     declareLoopThreads(module);
     IRRewriter rewriter(module.getContext());
     for (auto [op, k] : work) {
       if (failed(parallelize(rewriter, op, k, minIterations))) {
         op.emitError("qopt-parallel-loops: could not lower this op to loops");
+        return signalPassFailure();
+      }
+    }
+    for (scf::ForallOp forall : foralls) {
+      if (failed(parallelizeForall(rewriter, forall))) {
+        forall.emitError("qopt-parallel-loops: could not lower this scf.forall to a loop");
         return signalPassFailure();
       }
     }

@@ -128,3 +128,33 @@ func.func @tensors(%a: tensor<300x200xf32>, %b: tensor<300x200xf32>) -> tensor<3
   %0 = linalg.copy ins(%a : tensor<300x200xf32>) outs(%b : tensor<300x200xf32>) -> tensor<300x200xf32>
   return %0 : tensor<300x200xf32>
 }
+
+// -----
+
+// An scf.forall on buffers (qopt-fuse-gemm-epilogue's tiles) becomes its
+// loop on the runtime's threads, split when there are several threads and
+// more than one iteration (4 here, folded); the linalg op inside stays for
+// the tile's thread.
+// CHECK-LABEL: func.func @forall_tiles
+// CHECK: %[[N:.*]] = call @qopt_rt_loop_threads() : () -> i32
+// CHECK: %[[MANY:.*]] = arith.cmpi sgt, %[[N]], %{{.*}} : i32
+// CHECK-NEXT: omp.parallel if(%[[MANY]]) num_threads(%[[N]] : i32) {
+// CHECK-NEXT: omp.wsloop nowait {
+// CHECK-NEXT: omp.loop_nest (%[[I:.*]]) : index = (%{{.*}}) to (%{{.*}}) step (%{{.*}}) {
+// CHECK: memref.subview %arg0[0, %[[I]]] [64, 256] [1, 1]
+// CHECK: linalg.generic
+// CHECK-NOT: omp.parallel
+// CHECK: omp.yield
+// CHECK-NOT: scf.forall
+func.func @forall_tiles(%x: memref<64x1024xf32>, %y: memref<64x1024xf32>) {
+  scf.forall (%i) = (0) to (1024) step (256) {
+    %s = memref.subview %x[0, %i] [64, 256] [1, 1] : memref<64x1024xf32> to memref<64x256xf32, strided<[1024, 1], offset: ?>>
+    %d = memref.subview %y[0, %i] [64, 256] [1, 1] : memref<64x1024xf32> to memref<64x256xf32, strided<[1024, 1], offset: ?>>
+    linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d0, d1)>], iterator_types = ["parallel", "parallel"]} ins(%s : memref<64x256xf32, strided<[1024, 1], offset: ?>>) outs(%d : memref<64x256xf32, strided<[1024, 1], offset: ?>>) {
+    ^bb0(%a: f32, %b: f32):
+      %r = arith.negf %a : f32
+      linalg.yield %r : f32
+    }
+  }
+  return
+}

@@ -12,6 +12,7 @@ namespace linalg { class LinalgDialect; }
 namespace LLVM { class LLVMDialect; }
 namespace math { class MathDialect; }
 namespace memref { class MemRefDialect; }
+namespace scf { class SCFDialect; }
 namespace tensor { class TensorDialect; }
 } // namespace mlir
 

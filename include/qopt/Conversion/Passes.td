@@ -114,6 +114,37 @@ def QOptMatmulMicrokernel : Pass<"qopt-matmul-microkernel", "::mlir::ModuleOp"> 
                            "::mlir::arith::ArithDialect"];
 }
 
+def QOptFuseGemmEpilogue : Pass<"qopt-fuse-gemm-epilogue", "::mlir::func::FuncOp"> {
+  let summary = "Compute a matmul, its accumulator's initialization and its elementwise consumer tile by tile";
+  let description = [{
+    Runs on tensors, after elementwise fusion. A convolution or matmul lowers
+    to an accumulator initialized by a linalg op (the bias broadcast, or a
+    fill), a `linalg.matmul` into it, and usually an all-parallel
+    `linalg.generic` that reads the accumulator once (activation,
+    requantization, residual add, all fused into one generic by then).
+    Separately, the [F, N] accumulator goes through memory five times.
+
+    When the matmul has static shapes and a constant A (weights, packed at
+    compile time by `qopt-prepack-weights`), the accumulator and its
+    initialization have no other use, they reach the generic through
+    reshapes only, with an identity indexing map, and the accumulator is
+    larger than 256 KiB, the three become one `scf.forall` over tiles of N:
+    each tile initializes its own [F, c] accumulator (the init op's tile),
+    runs the matmul on B's columns [n0, n0 + c) and the generic on the same
+    elements, and inserts the generic's result into the generic's output.
+    A tile is whole rows of the layouts the accumulator is seen in (so it
+    is a contiguous range of columns in each), c divides N, and c is the
+    largest such width whose accumulator and B columns fit 256 KiB, so the
+    accumulator stays in cache between the matmul and the epilogue.
+
+    The tiles are independent: `qopt-parallel-loops` runs the loop on
+    OpenMP threads. Results are bit-identical to the unfused computation
+    (each element is computed by the same operations in the same order).
+  }];
+  let dependentDialects = ["::mlir::scf::SCFDialect", "::mlir::tensor::TensorDialect",
+                           "::mlir::arith::ArithDialect", "::mlir::linalg::LinalgDialect"];
+}
+
 def QOptPrepackWeights : Pass<"qopt-prepack-weights", "::mlir::ModuleOp"> {
   let summary = "Pack the constant operands of int8 GEMMs at compile time";
   let description = [{
