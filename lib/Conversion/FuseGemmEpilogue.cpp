@@ -153,10 +153,11 @@ std::optional<Candidate> match(linalg::GenericOp g) {
     auto aType = cast<RankedTensorType>(a.getType());
     auto bType = cast<RankedTensorType>(b.getType());
     auto outType = cast<RankedTensorType>(out.getType());
-    // A is repacked on every call of the GEMM unless it is a constant
-    // (weights packed at compile time): tiles must not multiply that work.
+    // A is repacked on every call of the GEMM unless it is a constant int8
+    // matrix (weights packed at compile time by qopt-prepack-weights; the
+    // f32 kernel packs A per call): tiles must not multiply that work.
     if (!aType.hasStaticShape() || !bType.hasStaticShape() || !outType.hasStaticShape() ||
-        !isConstant(a))
+        !aType.getElementType().isInteger(8) || !isConstant(a))
       continue;
     int64_t f = aType.getDimSize(0), k = aType.getDimSize(1), n = bType.getDimSize(1);
     Value initRoot = throughReshapes(out, c.initReshapes);
