@@ -124,8 +124,9 @@ def QOptFuseGemmEpilogue : Pass<"qopt-fuse-gemm-epilogue", "::mlir::func::FuncOp
     requantization, residual add, all fused into one generic by then).
     Separately, the [F, N] accumulator goes through memory five times.
 
-    When the matmul has static shapes and a constant A (weights, packed at
-    compile time by `qopt-prepack-weights`), the accumulator and its
+    When the matmul is int8 with static shapes and a constant A (weights,
+    packed at compile time by `qopt-prepack-weights`; the f32 kernel packs A
+    on every call, so float matmuls are left alone), the accumulator and its
     initialization have no other use, they reach the generic through
     reshapes only, with an identity indexing map, and the accumulator is
     larger than 256 KiB, the three become one `scf.forall` over tiles of N:
