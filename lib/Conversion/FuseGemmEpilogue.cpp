@@ -207,7 +207,9 @@ std::optional<Candidate> match(linalg::GenericOp g) {
   return std::nullopt;
 }
 
-void fuse(Candidate &c) {
+/// Builds the tiled loop in place of the epilogue; on failure (which
+/// match()'s checks rule out) erases what it built and leaves the IR as it was.
+LogicalResult fuse(Candidate &c) {
   linalg::GenericOp g = c.epilogue;
   linalg::MatmulOp mm = c.matmul;
   Location loc = mm.getLoc();
@@ -232,7 +234,10 @@ void fuse(Candidate &c) {
   SmallVector<OpFoldResult> io, is;
   tileOf(b, loc, initType.getShape(), c.initLayout, n0, c.columns, io, is);
   FailureOr<TilingResult> initTile = c.init.generateResultTileValue(b, 0, io, is);
-  assert(succeeded(initTile) && "linalg ops tile any result");
+  if (failed(initTile)) {
+    forall->erase();
+    return failure();
+  }
   // A tile of an empty tensor is a small empty tensor: the whole
   // accumulator is never allocated.
   for (Operation *op : initTile->tiledOps)
@@ -274,7 +279,10 @@ void fuse(Candidate &c) {
   }
   FailureOr<TilingResult> tiled =
       cast<TilingInterface>(g.getOperation()).getTiledImplementation(b, go, gs);
-  assert(succeeded(tiled) && "an all-parallel generic tiles");
+  if (failed(tiled)) {
+    forall->erase();
+    return failure();
+  }
   Operation *tg = tiled->tiledOps[0];
   if (auto slice = tg->getOperand(c.operand).getDefiningOp<tensor::ExtractSliceOp>()) {
     tg->setOperand(c.operand, accTile);
@@ -300,6 +308,7 @@ void fuse(Candidate &c) {
   for (Operation *op : c.initReshapes)
     op->erase();
   c.init->erase();
+  return success();
 }
 
 struct FuseGemmEpiloguePass
@@ -311,7 +320,7 @@ struct FuseGemmEpiloguePass
         work.push_back(*c);
     });
     for (Candidate &c : work)
-      fuse(c);
+      (void)fuse(c); // a candidate that cannot be tiled stays unfused
   }
 };
 

@@ -10,7 +10,7 @@ import sys
 
 import numpy as np
 from onnx import helper
-from test_models import Initializers, save_model
+from test_models import Initializers, save_model, save_uniform_data
 
 out = sys.argv[1]
 rng = np.random.default_rng(17)
@@ -43,9 +43,6 @@ nodes = [
                               const("bf", rng.normal(0, 0.1, 4))], ["logits"], name="fc",
                      transB=1),
 ]
-os.makedirs(os.path.join(out, "calib"), exist_ok=True)
 save_model(os.path.join(out, "model.onnx"), nodes, "depthwise", [("input", [1, 3, 16, 16])],
            [("logits", [1, 4])], inits, 14)
-for i in range(8):
-    np.save(os.path.join(out, "calib", f"s{i}.npy"), rng.random((1, 3, 16, 16), np.float32))
-np.save(os.path.join(out, "eval.npy"), rng.random((1, 3, 16, 16), np.float32))
+save_uniform_data(out, (1, 3, 16, 16), 8, rng)

@@ -9,7 +9,7 @@ import sys
 
 import numpy as np
 from onnx import helper
-from test_models import Initializers, save_model
+from test_models import Initializers, save_model, save_uniform_data
 
 out = sys.argv[1]
 rng = np.random.default_rng(23)
@@ -33,9 +33,6 @@ nodes = [
     helper.make_node("GlobalAveragePool", ["c3"], ["gap"], name="gap"),
     helper.make_node("Flatten", ["gap"], ["out"], name="flatten"),
 ]
-os.makedirs(os.path.join(out, "calib"), exist_ok=True)
 save_model(os.path.join(out, "model.onnx"), nodes, "epilogue", [("input", [1, 8, 64, 64])],
            [("out", [1, 4])], inits, 14)
-for i in range(4):
-    np.save(os.path.join(out, "calib", f"s{i}.npy"), rng.random((1, 8, 64, 64), np.float32))
-np.save(os.path.join(out, "eval.npy"), rng.random((1, 8, 64, 64), np.float32))
+save_uniform_data(out, (1, 8, 64, 64), 4, rng)

@@ -1,4 +1,6 @@
 """Shared pieces of the small ONNX models the e2e tests generate."""
+import os
+
 import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
@@ -21,3 +23,12 @@ def save_model(path, nodes, name, inputs, outputs, inits, opset):
                               producer_name="qopt-tests")
     onnx.checker.check_model(model)
     onnx.save(model, path)
+
+
+def save_uniform_data(out, shape, calib_samples, rng):
+    """Writes calib/s<i>.npy (calib_samples of them) and eval.npy under `out`:
+    f32 uniform in [0, 1) of `shape`, drawn from `rng` in that order."""
+    os.makedirs(os.path.join(out, "calib"), exist_ok=True)
+    for i in range(calib_samples):
+        np.save(os.path.join(out, "calib", f"s{i}.npy"), rng.random(shape, np.float32))
+    np.save(os.path.join(out, "eval.npy"), rng.random(shape, np.float32))
