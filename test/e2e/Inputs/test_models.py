@@ -22,6 +22,7 @@ def save_model(path, nodes, name, inputs, outputs, inits, opset):
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)],
                               producer_name="qopt-tests")
     onnx.checker.check_model(model)
+    os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
     onnx.save(model, path)
 
 
