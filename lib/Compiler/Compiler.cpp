@@ -75,7 +75,11 @@ std::string lowerToLLVMPipelineText(const CompileOptions &options) {
   // A model compiled for one thread gets no OpenMP regions of its own.
   if (options.threads != 1)
     p += "qopt-parallel-loops,";
-  p += "func.func(scf-forall-to-for,convert-linalg-to-loops,qopt-promote-reductions,qopt-approximate-math),lower-affine,convert-scf-to-cf,"
+  p += "func.func(scf-forall-to-for,convert-linalg-to-loops,qopt-promote-reductions,qopt-approximate-math";
+  // The static memory plan runs last on buffers: nothing after it allocates.
+  if (options.optLevel > 0)
+    p += ",qopt-plan-buffers";
+  p += "),lower-affine,convert-scf-to-cf,"
        "qopt-dynamic-expand-shape,expand-strided-metadata,lower-affine,"
        "finalize-memref-to-llvm{use-generic-functions},"
        "convert-math-to-llvm,convert-math-to-libm,convert-arith-to-llvm,"

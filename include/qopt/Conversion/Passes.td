@@ -301,4 +301,38 @@ def QOptPadInPlace : Pass<"qopt-pad-in-place", "::mlir::func::FuncOp"> {
   let dependentDialects = ["::mlir::linalg::LinalgDialect", "::mlir::tensor::TensorDialect"];
 }
 
+def QOptPlanBuffers : Pass<"qopt-plan-buffers", "::mlir::func::FuncOp"> {
+  let summary = "Place a function's intermediate buffers in one arena, reusing memory by liveness";
+  let description = [{
+    The static memory plan. Runs on buffers after deallocation has been
+    placed (ownership-based deallocation frees every buffer at the end of
+    its block, so without a plan a model holds all its intermediates until
+    it returns). In a function whose body is one block, every
+    `memref.alloc` with a static shape, the identity layout and whole-byte
+    elements, that sits in the body or only inside `scf.for`/`scf.if` ops
+    (not in a parallel loop), is a candidate. Its live range is the span of
+    the body's top-level ops that use it or a view of it (through casts,
+    reshapes, subviews and other view-like ops), from the first use to the
+    last. A buffer that reaches a terminator (a returned result, a value
+    yielded out of a region) or an op that makes another buffer out of it
+    is not planned.
+
+    Buffers are placed largest first, each at the lowest 64-byte aligned
+    offset that overlaps no placed buffer whose live range meets its own.
+    The function then allocates one `i8` arena of the plan's size on entry
+    and frees it before returning; each planned allocation becomes a
+    `memref.view` of the arena at its offset and its deallocations are
+    erased. Two buffers used by the same top-level op are never live at once
+    and so never overlap. The arena goes through the runtime's allocator,
+    whose per-thread cache hands the same block back on the next run, so
+    concurrent runs each get their own arena.
+
+    The arena's allocation carries `qopt.planned_buffers` (how many
+    allocations it replaced) and `qopt.unplanned_bytes` (what they would
+    take without reuse); its type gives the plan's size. qoptc runs this
+    pass at -O1 and above.
+  }];
+  let dependentDialects = ["::mlir::memref::MemRefDialect", "::mlir::arith::ArithDialect"];
+}
+
 #endif
