@@ -36,6 +36,7 @@ CASES = [("det", "ch_PP-OCRv4_det_infer.onnx", [1, 3, 640, 640]),
          ("rec", "ch_PP-OCRv4_rec_infer.onnx", [1, 3, 48, 320]),
          ("cls", "ch_ppocr_mobile_v2.0_cls_infer.onnx", [1, 3, 48, 192])]
 MEDIAN = re.compile(r"median ([0-9.]+) ms")
+PEAK = re.compile(r"peak memory: ([0-9.]+) MB")
 
 
 def run_measured(cmd, env=None):
@@ -51,11 +52,15 @@ def run_measured(cmd, env=None):
 
 
 def timed(cmd, env=None):
+    """(median ms, peak RSS MB). The peak is the one the tool prints (Linux
+    VmHWM: its own address space); the rusage figure is only a fallback,
+    since a child's ru_maxrss starts at this Python process's resident size."""
     out, rss = run_measured(cmd, env)
     m = MEDIAN.search(out)
     if not m:
         raise RuntimeError(f"no timing in output of {cmd}: {out}")
-    return float(m.group(1)), rss
+    peak = PEAK.search(out)
+    return float(m.group(1)), float(peak.group(1)) if peak else rss
 
 
 def sample(key, shape, i):
@@ -119,9 +124,13 @@ def main():
     for key, t, q8, q32, o32, o8 in rows:
         print(f"{key:5} {t:3d} {q8:9.2f} {q32:9.2f} {o32:9.2f} {o8:9.2f} {q8 / o32:11.2f}"
               f" {q8 / o8:10.2f} {q32 / o32:12.2f}")
-    _, node_base = run_measured([args.node, "-e", "require(process.argv[1])",
-                                 os.path.join(ROOT, "third_party", "npm", "node_modules",
-                                              "onnxruntime-node")])
+    base_out, node_base = run_measured(
+        [args.node, "-e", "require(process.argv[1]); const m = /VmHWM:\\s+(\\d+) kB/.exec("
+         "require('fs').readFileSync('/proc/self/status', 'utf8')); "
+         "if (m) console.log(`peak memory: ${m[1] / 1024} MB`);",
+         os.path.join(ROOT, "third_party", "npm", "node_modules", "onnxruntime-node")])
+    if PEAK.search(base_out):
+        node_base = float(PEAK.search(base_out).group(1))
     print(f"\npeak RSS, MB (node with onnxruntime loaded, no session: {node_base:.0f} MB)")
     print(f"{'model':5} {'thr':>3} {'qopt-i8':>9} {'qopt-f32':>9} {'ORT-f32':>9} {'ORT-i8':>9}")
     for key, t, q8m, q32m, o32m, o8m in mem:

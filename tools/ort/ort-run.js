@@ -69,6 +69,16 @@ function writeNpy(file, tensor) {
     Buffer.from(data.buffer, data.byteOffset, data.byteLength)]));
 }
 
+// This process's peak resident memory in MB: Linux's VmHWM (its own address
+// space; ru_maxrss keeps the parent's resident size at fork), else maxRSS.
+function peakRssMB() {
+  try {
+    const m = /VmHWM:\s+(\d+) kB/.exec(fs.readFileSync('/proc/self/status', 'utf8'));
+    if (m) return Number(m[1]) / 1024;
+  } catch (e) { /* not Linux */ }
+  return process.resourceUsage().maxRSS / 1024;
+}
+
 async function main() {
   const args = process.argv.slice(2);
   let model = null, outDir = null, bench = 0, warmup = 2, threads = 0, graphOpt = 'all';
@@ -110,6 +120,7 @@ async function main() {
     ms.sort((a, b) => a - b);
     const median = ms.length % 2 ? ms[(ms.length - 1) / 2] : 0.5 * (ms[ms.length / 2 - 1] + ms[ms.length / 2]);
     console.log(`benchmark: ${bench} runs (after ${warmup} warm-up): min ${ms[0].toFixed(3)} ms  median ${median.toFixed(3)} ms  max ${ms[ms.length - 1].toFixed(3)} ms`);
+    console.log(`peak memory: ${peakRssMB().toFixed(1)} MB (process max RSS)`);
   }
   if (outDir) {
     fs.mkdirSync(outDir, { recursive: true });
