@@ -154,13 +154,28 @@ int main(int argc, char **argv) {
   setenv("QOPT_NUM_THREADS", "1", 1);
   std::string isa;
   double budget = 1.0;
+  struct Shape {
+    const char *what;
+    int64_t m, n, k;
+    Weights w;
+  };
+  std::vector<Shape> only;
   for (int i = 1; i < argc; ++i) {
-    if (!std::strcmp(argv[i], "--isa") && i + 1 < argc)
+    long long m = 0, n = 0, kk = 0;
+    char side = 'A';
+    if (!std::strcmp(argv[i], "--isa") && i + 1 < argc) {
       isa = argv[++i];
-    else if (!std::strcmp(argv[i], "--seconds") && i + 1 < argc)
+    } else if (!std::strcmp(argv[i], "--seconds") && i + 1 < argc) {
       budget = std::atof(argv[++i]);
-    else {
-      std::fprintf(stderr, "usage: qopt-gemm-bench [--isa avx512vnni|avxvnni] [--seconds S]\n");
+    } else if (!std::strcmp(argv[i], "--shape") && i + 1 < argc &&
+               std::sscanf(argv[++i], "%lldx%lldx%lld:%c", &m, &n, &kk, &side) >= 3 && m > 0 &&
+               n > 0 && kk > 0 && (side == 'A' || side == 'B')) {
+      only.push_back({"--shape", m, n, kk, side == 'A' ? Weights::A : Weights::B});
+    } else {
+      std::fprintf(stderr, "usage: qopt-gemm-bench [--isa avx512vnni|avxvnni] [--seconds S] "
+                           "[--shape MxNxK[:A|:B]]...\n"
+                           "  --shape: time only these shapes; :A or :B names the operand "
+                           "holding the weights (default A)\n");
       return 2;
     }
   }
@@ -182,18 +197,15 @@ int main(int argc, char **argv) {
                             qopt_matmul_s8s8_i32_avxvnni_pb};
   std::printf("int8 peak (%s, back-to-back vpdpbusd, 1 core): %.1f GMAC/s\n", isa.c_str(),
               peak / 1e9);
-  struct Shape {
-    const char *what;
-    int64_t m, n, k;
-    Weights w;
-  };
-  const Shape shapes[] = {{"square", 1024, 1024, 1024, Weights::A},
+  std::vector<Shape> shapes = {{"square", 1024, 1024, 1024, Weights::A},
                           {"rec conv 1x1 (240->240, 12x80)", 240, 960, 240, Weights::A},
                           {"rec conv 1x1 (480<-480, 6x40)", 480, 240, 480, Weights::A},
                           {"rec conv 1x1 (64<-64, 24x160)", 64, 3840, 64, Weights::A},
                           {"rec neck conv 3x3 (60<-320)", 60, 40, 2880, Weights::A},
                           {"rec attention qkv (40 tokens)", 40, 360, 120, Weights::B},
                           {"rec head FC (40 x 6625)", 40, 6625, 120, Weights::B}};
+  if (!only.empty())
+    shapes = only;
   // "per call": both operands packed on every call; "prepacked": the
   // weights (A of a Conv, B of a MatMul) packed at compile time, as
   // compiled models run them.

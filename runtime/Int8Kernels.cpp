@@ -39,30 +39,36 @@ using qopt::int8pack::kBlockK;
 using qopt::int8pack::View8;
 
 /// Packs columns [n0, n0 + NR) of B's block [k0, k0 + kc) (the layout of
-/// qopt::int8pack::packB, with an SSE2 path for row-major B).
+/// qopt::int8pack::packB, with an SSE2 path for row-major B). Columns past N
+/// and values past K of a panel packed here may hold anything: A is zero past
+/// K, and a tile never writes the columns past N.
 template <int NR>
 void packBPanel(View8 b, int64_t n, int64_t k0, int64_t kc, int64_t n0, uint8_t *out) {
   int64_t cols = std::min<int64_t>(NR, n - n0);
   int64_t g = 0;
 #if defined(__x86_64__)
   // Full groups of 4 rows of a row-major B: interleave 16 columns at a time
-  // (bytes r0 r1 → pairs, pairs → quads) with SSE2, flipping the sign bit.
-  // A panel past N reads its rows through a zero-padded copy.
+  // (bytes r0 r1 → pairs, pairs → quads) with SSE2, flipping the sign bit,
+  // for the 16-column chunks that hold a column below N. A chunk past N
+  // reads the bytes after its row, which lie inside B's buffer except near
+  // the block's last row: those groups go through a copy of the rows.
   if (b.cs == 1 && NR % 16 == 0) {
     const __m128i flip = _mm_set1_epi8(char(0x80));
+    const int64_t width = (cols + 15) / 16 * 16;
+    const int64_t end = (k0 + kc - 1) * b.rs + n; // past the block's last element
     alignas(16) int8_t pad[4][NR];
     if (cols < NR)
       std::memset(pad, 0, sizeof(pad));
     for (; g < kc / 4; ++g) {
       const int8_t *r0 = b.p + (k0 + g * 4) * b.rs + n0;
       int64_t rs = b.rs;
-      if (cols < NR) {
+      if ((k0 + g * 4 + 3) * rs + n0 + width > end) {
         for (int j = 0; j < 4; ++j)
           std::memcpy(pad[j], r0 + j * b.rs, cols);
         r0 = pad[0];
         rs = NR;
       }
-      for (int64_t c = 0; c < NR; c += 16) {
+      for (int64_t c = 0; c < width; c += 16) {
         __m128i x0 = _mm_xor_si128(_mm_loadu_si128((const __m128i *)(r0 + c)), flip);
         __m128i x1 = _mm_xor_si128(_mm_loadu_si128((const __m128i *)(r0 + rs + c)), flip);
         __m128i x2 = _mm_xor_si128(_mm_loadu_si128((const __m128i *)(r0 + 2 * rs + c)), flip);
