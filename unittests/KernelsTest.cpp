@@ -60,16 +60,18 @@ std::vector<int8_t> randomI8(size_t n, std::mt19937 &rng, bool extremes) {
 
 /// C[m,n] (+ the initial C) against int64 sums; B given as [K,N] or, when
 /// `transB`, stored [N,K] and read through strides. `transAC` stores A as
-/// [K,M] and C as [N,M] (column strides other than 1).
+/// [K,M] and C as [N,M] (column strides other than 1). `bGap` > 0 makes B
+/// the first N columns of a [K, N + bGap] matrix.
 void checkMatmul(const Variant &v, int64_t m, int64_t n, int64_t k, bool transB,
                  bool extremes, std::mt19937 &rng, bool transAC = false,
-                 Prepacked pre = Prepacked::None) {
-  std::vector<int8_t> a = randomI8(m * k, rng, extremes), b = randomI8(k * n, rng, extremes);
+                 Prepacked pre = Prepacked::None, int64_t bGap = 0) {
+  std::vector<int8_t> a = randomI8(m * k, rng, extremes),
+                      b = randomI8(transB ? n * (k + bGap) : k * (n + bGap), rng, extremes);
   std::vector<int32_t> c(m * n);
   for (size_t i = 0; i < c.size(); ++i)
     c[i] = int32_t(i % 7) - 3;
   std::vector<int32_t> init = c;
-  int64_t bs0 = transB ? 1 : n, bs1 = transB ? k : 1;
+  int64_t bs0 = transB ? 1 : n + bGap, bs1 = transB ? k + bGap : 1;
   int64_t as0 = transAC ? 1 : k, as1 = transAC ? m : 1;
   int64_t cs0 = transAC ? 1 : n, cs1 = transAC ? m : 1;
   namespace pack = qopt::int8pack;
@@ -116,6 +118,23 @@ TEST(Int8Gemm, EveryVariantIsExactOnEdgeShapes) {
       checkMatmul(v, s[0], s[1], s[2], true, false, rng);
       checkMatmul(v, s[0], s[1], s[2], false, false, rng, /*transAC=*/true);
     }
+  }
+}
+
+// A last B panel narrower than the tile is packed from B's own rows, reading
+// past column N (inside B's buffer) for all but the block's last groups.
+TEST(Int8Gemm, PartialPanelsOfStridedBAreExact) {
+  std::mt19937 rng(11);
+  const int64_t shapes[][3] = {{5, 52, 12}, {3, 20, 40}, {9, 40, 2880}, {8, 17, 515},
+                               {7, 3, 9},   {60, 40, 288}};
+  for (const Variant &v : variants()) {
+    if (!v.available)
+      continue;
+    for (auto &s : shapes)
+      for (int64_t gap : {0, 1, 13, 64}) {
+        checkMatmul(v, s[0], s[1], s[2], false, false, rng, false, Prepacked::None, gap);
+        checkMatmul(v, s[0], s[1], s[2], false, false, rng, false, Prepacked::A, gap);
+      }
   }
 }
 
