@@ -130,6 +130,14 @@ struct PlanBuffersPass : qopt::impl::QOptPlanBuffersBase<PlanBuffersPass> {
         }
         if (user->hasTrait<OpTrait::IsTerminator>())
           return false;
+        // A function defined here might keep or free the buffer; the
+        // runtime's kernels (declarations) only read and write it.
+        if (auto call = dyn_cast<func::CallOp>(user)) {
+          auto callee = SymbolTable::lookupNearestSymbolFrom<func::FuncOp>(
+              call, call.getCalleeAttr());
+          if (!callee || !callee.isExternal())
+            return false;
+        }
         bool isView = false;
         if (isa<memref::CastOp>(user)) {
           isView = true;

@@ -75,7 +75,9 @@ func.func @overlap(%x: memref<3xi8>, %y: memref<256xf32>, %z: memref<16xf32>, %n
 // -----
 
 // Not planned: a returned buffer, a dynamic shape, a buffer used in a parallel
-// loop's body, a buffer carried through a loop, a non-identity layout, i1.
+// loop's body, a buffer carried through a loop, a non-identity layout, i1,
+// a buffer passed to a function with a body (a declaration, like the
+// runtime's kernels, is fine: see @kernel_call).
 // With one candidate (%plain) left there is nothing to share: no arena.
 // CHECK-LABEL: func.func @left_alone
 // CHECK-NOT: memref.view
@@ -104,7 +106,25 @@ func.func @left_alone(%n: index) -> memref<8xf32> {
   %bits = memref.alloc() : memref<8xi1>
   %plain = memref.alloc() : memref<8xf32>
   memref.store %f, %plain[%c0] : memref<8xf32>
+  %given = memref.alloc() : memref<8xf32>
+  func.call @keeps(%given) : (memref<8xf32>) -> ()
   return %ret : memref<8xf32>
+}
+func.func private @keeps(%m: memref<8xf32>) {
+  return
+}
+
+// -----
+
+// CHECK-LABEL: func.func @kernel_call
+// CHECK: memref.alloc() {{.*}}qopt.planned_buffers = 2 : i64
+// CHECK: call @kernel(%{{.*}}, %{{.*}}) : (memref<8xf32>, memref<8xf32>) -> ()
+func.func private @kernel(memref<8xf32>, memref<8xf32>)
+func.func @kernel_call() {
+  %a = memref.alloc() : memref<8xf32>
+  %b = memref.alloc() : memref<8xf32>
+  func.call @kernel(%a, %b) : (memref<8xf32>, memref<8xf32>) -> ()
+  return
 }
 
 // -----
