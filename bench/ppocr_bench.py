@@ -52,15 +52,21 @@ def run_measured(cmd, env=None):
 
 
 def timed(cmd, env=None):
-    """(median ms, peak RSS MB). The peak is the one the tool prints (Linux
-    VmHWM: its own address space); the rusage figure is only a fallback,
-    since a child's ru_maxrss starts at this Python process's resident size."""
-    out, rss = run_measured(cmd, env)
+    """(median ms, peak RSS MB) of a tool run with --benchmark."""
+    out, peak = timed_peak(cmd, env)
     m = MEDIAN.search(out)
     if not m:
         raise RuntimeError(f"no timing in output of {cmd}: {out}")
+    return float(m.group(1)), peak
+
+
+def timed_peak(cmd, env=None):
+    """(stdout, peak RSS MB). The peak is the one the tool prints (Linux
+    VmHWM: its own address space); the rusage figure is only a fallback,
+    since a child's ru_maxrss starts at this Python process's resident size."""
+    out, rss = run_measured(cmd, env)
     peak = PEAK.search(out)
-    return float(m.group(1)), float(peak.group(1)) if peak else rss
+    return out, float(peak.group(1)) if peak else rss
 
 
 def sample(key, shape, i):
@@ -124,13 +130,7 @@ def main():
     for key, t, q8, q32, o32, o8 in rows:
         print(f"{key:5} {t:3d} {q8:9.2f} {q32:9.2f} {o32:9.2f} {o8:9.2f} {q8 / o32:11.2f}"
               f" {q8 / o8:10.2f} {q32 / o32:12.2f}")
-    base_out, node_base = run_measured(
-        [args.node, "-e", "require(process.argv[1]); const m = /VmHWM:\\s+(\\d+) kB/.exec("
-         "require('fs').readFileSync('/proc/self/status', 'utf8')); "
-         "if (m) console.log(`peak memory: ${m[1] / 1024} MB`);",
-         os.path.join(ROOT, "third_party", "npm", "node_modules", "onnxruntime-node")])
-    if PEAK.search(base_out):
-        node_base = float(PEAK.search(base_out).group(1))
+    _, node_base = timed_peak([args.node, runner, "--baseline"])
     print(f"\npeak RSS, MB (node with onnxruntime loaded, no session: {node_base:.0f} MB)")
     print(f"{'model':5} {'thr':>3} {'qopt-i8':>9} {'qopt-f32':>9} {'ORT-f32':>9} {'ORT-i8':>9}")
     for key, t, q8m, q32m, o32m, o8m in mem:

@@ -4,6 +4,7 @@
 //
 //   node ort-run.js model.onnx --input name=file.npy ... [--output-dir DIR]
 //        [--benchmark N] [--warmup N] [--threads T] [--graph-opt all|basic|disabled]
+//   node ort-run.js --baseline     # loads onnxruntime only; prints its peak memory
 //
 // Finds onnxruntime-node through NODE_PATH or third_party/npm/node_modules.
 'use strict';
@@ -82,6 +83,7 @@ function peakRssMB() {
 async function main() {
   const args = process.argv.slice(2);
   let model = null, outDir = null, bench = 0, warmup = 2, threads = 0, graphOpt = 'all';
+  let baseline = false;
   const inputs = [];
   for (let i = 0; i < args.length; ++i) {
     const a = args[i];
@@ -91,10 +93,15 @@ async function main() {
     else if (a === '--warmup') warmup = Number(args[++i]);
     else if (a === '--threads') threads = Number(args[++i]);
     else if (a === '--graph-opt') graphOpt = args[++i];
+    else if (a === '--baseline') baseline = true;
     else if (!model) model = a;
     else inputs.push(a);
   }
   const ort = loadOrt();
+  if (baseline) {
+    console.log(`peak memory: ${peakRssMB().toFixed(1)} MB (process max RSS)`);
+    return;
+  }
   const opts = { executionProviders: ['cpu'], graphOptimizationLevel: graphOpt };
   if (threads > 0) { opts.intraOpNumThreads = threads; opts.interOpNumThreads = 1; }
   const session = await ort.InferenceSession.create(model, opts);
