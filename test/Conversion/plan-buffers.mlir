@@ -155,3 +155,28 @@ func.func @in_loop(%n: index) {
   memref.dealloc %outer : memref<32xf32>
   return
 }
+
+// -----
+
+// A body of several blocks (unstructured control flow) has no order of ops to
+// take live ranges over: nothing is planned.
+// CHECK-LABEL: func.func @branches
+// CHECK-NOT: memref.view
+// CHECK: memref.dealloc
+// CHECK: memref.dealloc
+// CHECK: return
+func.func @branches(%c: i1) {
+  %f = arith.constant 1.0 : f32
+  %i = arith.constant 0 : index
+  %a = memref.alloc() : memref<8xf32>
+  %b = memref.alloc() : memref<8xf32>
+  cf.cond_br %c, ^bb1, ^bb2
+^bb1:
+  memref.store %f, %a[%i] : memref<8xf32>
+  cf.br ^bb2
+^bb2:
+  memref.store %f, %b[%i] : memref<8xf32>
+  memref.dealloc %a : memref<8xf32>
+  memref.dealloc %b : memref<8xf32>
+  return
+}
