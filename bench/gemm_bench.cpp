@@ -5,11 +5,14 @@
 // ymm for AVX-VNNI; 16 independent accumulators), then times qopt's int8
 // GEMM kernel of the same instruction set on 1024x1024x1024 and on the
 // PP-OCR recognizer's real layer shapes, single-threaded. Prints GMAC/s and
-// the fraction of peak.
+// the fraction of peak: the median, over 9 trials, of the kernel's rate over
+// the peak timed right before it (same-moment ratios; this machine's speed
+// drifts by up to a third over seconds).
 //
 //   qopt-gemm-bench [--isa avx512vnni|avxvnni] [--seconds S]
 //
 //===----------------------------------------------------------------------===//
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
@@ -29,6 +32,14 @@ using Clock = std::chrono::steady_clock;
 
 double seconds(Clock::time_point t0) {
   return std::chrono::duration<double>(Clock::now() - t0).count();
+}
+
+constexpr int kTrials = 9;
+
+/// The median of `values`.
+double median(std::vector<double> values) {
+  std::nth_element(values.begin(), values.begin() + values.size() / 2, values.end());
+  return values[values.size() / 2];
 }
 
 /// MACs per second of back-to-back vpdpbusd zmm (64 MACs each).
@@ -101,10 +112,21 @@ struct Kernels {
 /// at compile time (qopt-prepack-weights): A for a Conv, B for a MatMul.
 enum class Weights { A, B };
 
-/// Repeats C += A*B until `budget` seconds pass; GMAC/s. With `prepacked`,
-/// the weights come packed (outside the timing) as in a compiled model.
-double gemmRate(const Kernels &k, int64_t m, int64_t n, int64_t kk, Weights w, bool prepacked,
-                double budget) {
+using PeakFn = double (*)(double);
+
+/// A kernel's rate and its fraction of the peak.
+struct Rate {
+  double macs, fraction;
+};
+
+/// Repeats C += A*B for `budget` seconds in all; with `prepacked`, the
+/// weights come packed (outside the timing) as in a compiled model. Each of
+/// kTrials trials times the peak loop right before the kernel: a virtual
+/// machine's neighbours slow this core down by up to a third for seconds at
+/// a time, and adjacent timings see the same slowdown. Returns the medians
+/// of the trials' rates and of their fractions of the peak.
+Rate gemmRate(const Kernels &k, PeakFn peak, int64_t m, int64_t n, int64_t kk, Weights w,
+              bool prepacked, double budget) {
   namespace pack = qopt::int8pack;
   std::vector<int8_t> a(m * kk), b(kk * n);
   std::vector<int32_t> c(m * n);
@@ -136,15 +158,21 @@ double gemmRate(const Kernels &k, int64_t m, int64_t n, int64_t kk, Weights w, b
            c.data(), 0, m, n, n, 1);
   };
   call(); // warm-up
-  int64_t reps = 0;
-  auto t0 = Clock::now();
-  double t = 0;
-  do {
-    call();
-    ++reps;
-    t = seconds(t0);
-  } while (t < budget);
-  return double(reps) * double(m) * double(n) * double(kk) / t;
+  std::vector<double> rates, fractions;
+  for (int trial = 0; trial < kTrials; ++trial) {
+    double p = peak(budget / kTrials / 4);
+    int64_t reps = 0;
+    auto t0 = Clock::now();
+    double t = 0;
+    do {
+      call();
+      ++reps;
+      t = seconds(t0);
+    } while (t < budget / kTrials);
+    rates.push_back(double(reps) * double(m) * double(n) * double(kk) / t);
+    fractions.push_back(rates.back() / p);
+  }
+  return {median(rates), median(fractions)};
 }
 
 } // namespace
@@ -189,7 +217,11 @@ int main(int argc, char **argv) {
                 isa.empty() ? "VNNI" : isa.c_str());
     return 0;
   }
-  double peak = isa == "avx512vnni" ? peakAvx512(budget) : peakAvxVnni(budget);
+  PeakFn peakFn = isa == "avx512vnni" ? peakAvx512 : peakAvxVnni;
+  std::vector<double> peaks;
+  for (int trial = 0; trial < kTrials; ++trial)
+    peaks.push_back(peakFn(budget / kTrials));
+  double peak = median(peaks);
   Kernels k = isa == "avx512vnni"
                   ? Kernels{"avx512vnni", qopt_matmul_s8s8_i32_avx512vnni,
                             qopt_matmul_s8s8_i32_avx512vnni_pa, qopt_matmul_s8s8_i32_avx512vnni_pb}
@@ -212,14 +244,14 @@ int main(int argc, char **argv) {
   std::printf("%-34s %18s %8s %19s %19s\n", "shape", "MxNxK", "weights",
               "per call GMAC/s(%)", "prepacked GMAC/s(%)");
   for (const Shape &s : shapes) {
-    double plain = gemmRate(k, s.m, s.n, s.k, s.w, false, budget / 2);
-    double pre = gemmRate(k, s.m, s.n, s.k, s.w, true, budget / 2);
+    Rate plain = gemmRate(k, peakFn, s.m, s.n, s.k, s.w, false, budget / 2);
+    Rate pre = gemmRate(k, peakFn, s.m, s.n, s.k, s.w, true, budget / 2);
     char dims[64];
     std::snprintf(dims, sizeof dims, "%lldx%lldx%lld", (long long)s.m, (long long)s.n,
                   (long long)s.k);
     std::printf("%-34s %18s %8s %10.1f (%5.1f%%) %10.1f (%5.1f%%)\n", s.what, dims,
-                s.w == Weights::A ? "A" : "B", plain / 1e9, 100 * plain / peak, pre / 1e9,
-                100 * pre / peak);
+                s.w == Weights::A ? "A" : "B", plain.macs / 1e9, 100 * plain.fraction,
+                pre.macs / 1e9, 100 * pre.fraction);
   }
   return 0;
 }

@@ -5,7 +5,8 @@
 // of quantized Conv/MatMul/Gemm, see qopt-lower-quantized). The compiler
 // picks <isa> from the target's features (qopt-matmul-microkernel{isa=...}):
 //
-//   avx512vnni  8x32 tiles of vpdpbusd on zmm
+//   avx512vnni  8x32 tiles of vpdpbusd on zmm (with narrower and shorter
+//               variants for last panels, and 16x8 column tiles)
 //   avxvnni     6x16 tiles of vpdpbusd on ymm (VEX encoding)
 //   avx2        6x16 tiles of vpmaddwd on bytes split into 16-bit halves
 //   generic     portable C++ on the same packed layout
@@ -17,7 +18,8 @@
 // The packed layouts are in qopt/Quant/Int8Packing.h. Constant weights come
 // packed by the compiler (the _pa / _pb entry points); the other operand is
 // packed here, per block of K.
-// Threads (OpenMP) split the (column panel, row panel) tiles of a block.
+// Threads (OpenMP) split the tiles of a block, walked in column blocks of
+// packed B that fit L2, row panel after row panel within a block.
 //
 //===----------------------------------------------------------------------===//
 #include "Kernels.h"
@@ -32,28 +34,70 @@
 #if defined(__x86_64__)
 #include <immintrin.h>
 #endif
+#ifdef _OPENMP
+#include <omp.h>
+#endif
 
 namespace {
 
 using qopt::int8pack::kBlockK;
 using qopt::int8pack::View8;
 
-/// Packs columns [n0, n0 + NR) of B's block [k0, k0 + kc) (the layout of
-/// qopt::int8pack::packB, with an SSE2 path for row-major B). Columns past N
-/// and values past K of a panel packed here may hold anything: A is zero past
-/// K, and a tile never writes the columns past N.
-template <int NR>
-void packBPanel(View8 b, int64_t n, int64_t k0, int64_t kc, int64_t n0, uint8_t *out) {
-  int64_t cols = std::min<int64_t>(NR, n - n0);
-  int64_t g = 0;
 #if defined(__x86_64__)
-  // Full groups of 4 rows of a row-major B: interleave 16 columns at a time
-  // (bytes r0 r1 → pairs, pairs → quads) with SSE2, flipping the sign bit,
-  // for the 16-column chunks that hold a column below N. A chunk past N
-  // reads the bytes after its row, which lie inside B's buffer except near
-  // the block's last row: those groups go through a copy of the rows.
-  if (b.cs == 1 && NR % 16 == 0) {
+/// Interleaves 4 rows x 16 columns of B (rows `rs` bytes apart) into the
+/// packed layout (column after column, its 4 rows' bytes together) with the
+/// sign bit flipped: SSE2.
+struct Interleave16Sse2 {
+  static inline __attribute__((always_inline)) void run(const int8_t *r0, int64_t rs,
+                                                        uint8_t *o) {
     const __m128i flip = _mm_set1_epi8(char(0x80));
+    __m128i x0 = _mm_xor_si128(_mm_loadu_si128((const __m128i *)r0), flip);
+    __m128i x1 = _mm_xor_si128(_mm_loadu_si128((const __m128i *)(r0 + rs)), flip);
+    __m128i x2 = _mm_xor_si128(_mm_loadu_si128((const __m128i *)(r0 + 2 * rs)), flip);
+    __m128i x3 = _mm_xor_si128(_mm_loadu_si128((const __m128i *)(r0 + 3 * rs)), flip);
+    __m128i p01l = _mm_unpacklo_epi8(x0, x1), p01h = _mm_unpackhi_epi8(x0, x1);
+    __m128i p23l = _mm_unpacklo_epi8(x2, x3), p23h = _mm_unpackhi_epi8(x2, x3);
+    _mm_storeu_si128((__m128i *)o, _mm_unpacklo_epi16(p01l, p23l));
+    _mm_storeu_si128((__m128i *)(o + 16), _mm_unpackhi_epi16(p01l, p23l));
+    _mm_storeu_si128((__m128i *)(o + 32), _mm_unpacklo_epi16(p01h, p23h));
+    _mm_storeu_si128((__m128i *)(o + 48), _mm_unpackhi_epi16(p01h, p23h));
+  }
+};
+
+/// The same with AVX-512: row r in 128-bit lane r, one dword permute moves
+/// columns 4d..4d+3 of every row into lane d, one byte shuffle per lane
+/// interleaves the rows (8 instructions for the SSE2 version's 20).
+struct Interleave16Avx512 {
+  static inline __attribute__((target("avx512f,avx512bw"))) void run(const int8_t *r0,
+                                                                      int64_t rs, uint8_t *o) {
+    const __m512i lanes =
+        _mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
+    const __m512i bytes = _mm512_broadcast_i32x4(
+        _mm_setr_epi8(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15));
+    __m512i x = _mm512_castsi128_si512(_mm_loadu_si128((const __m128i *)r0));
+    x = _mm512_inserti32x4(x, _mm_loadu_si128((const __m128i *)(r0 + rs)), 1);
+    x = _mm512_inserti32x4(x, _mm_loadu_si128((const __m128i *)(r0 + 2 * rs)), 2);
+    x = _mm512_inserti32x4(x, _mm_loadu_si128((const __m128i *)(r0 + 3 * rs)), 3);
+    x = _mm512_xor_si512(x, _mm512_set1_epi8(char(0x80)));
+    x = _mm512_shuffle_epi8(_mm512_permutexvar_epi32(lanes, x), bytes);
+    _mm512_storeu_si512(o, x);
+  }
+};
+
+/// Packs columns [n0, n0 + NR) of B's block [k0, k0 + kc) (the layout of
+/// qopt::int8pack::packB), 16 columns of 4 rows at a time with `Interleave`
+/// for row-major B. Columns past N and values past K of a panel packed here
+/// may hold anything: A is zero past K, and a tile never writes the columns
+/// past N. A 16-column chunk past N reads the bytes after its row, which lie
+/// inside B's buffer except near the block's last row: those groups go
+/// through a copy of the rows.
+template <int NR, typename Interleave>
+inline void packBPanelWith(View8 b, int64_t n, int64_t k0, int64_t kc, int64_t n0,
+                           uint8_t *out) {
+  static_assert(NR % 16 == 0);
+  int64_t g = 0;
+  if (b.cs == 1) {
+    const int64_t cols = std::min<int64_t>(NR, n - n0);
     const int64_t width = (cols + 15) / 16 * 16;
     const int64_t end = (k0 + kc - 1) * b.rs + n; // past the block's last element
     alignas(16) int8_t pad[4][NR];
@@ -68,24 +112,32 @@ void packBPanel(View8 b, int64_t n, int64_t k0, int64_t kc, int64_t n0, uint8_t 
         r0 = pad[0];
         rs = NR;
       }
-      for (int64_t c = 0; c < width; c += 16) {
-        __m128i x0 = _mm_xor_si128(_mm_loadu_si128((const __m128i *)(r0 + c)), flip);
-        __m128i x1 = _mm_xor_si128(_mm_loadu_si128((const __m128i *)(r0 + rs + c)), flip);
-        __m128i x2 = _mm_xor_si128(_mm_loadu_si128((const __m128i *)(r0 + 2 * rs + c)), flip);
-        __m128i x3 = _mm_xor_si128(_mm_loadu_si128((const __m128i *)(r0 + 3 * rs + c)), flip);
-        __m128i p01l = _mm_unpacklo_epi8(x0, x1), p01h = _mm_unpackhi_epi8(x0, x1);
-        __m128i p23l = _mm_unpacklo_epi8(x2, x3), p23h = _mm_unpackhi_epi8(x2, x3);
-        uint8_t *o = out + g * NR * 4 + c * 4;
-        _mm_storeu_si128((__m128i *)o, _mm_unpacklo_epi16(p01l, p23l));
-        _mm_storeu_si128((__m128i *)(o + 16), _mm_unpackhi_epi16(p01l, p23l));
-        _mm_storeu_si128((__m128i *)(o + 32), _mm_unpacklo_epi16(p01h, p23h));
-        _mm_storeu_si128((__m128i *)(o + 48), _mm_unpackhi_epi16(p01h, p23h));
-      }
+      for (int64_t c = 0; c < width; c += 16)
+        Interleave::run(r0 + c, rs, out + g * NR * 4 + c * 4);
     }
   }
-#endif
   qopt::int8pack::packBGroups(b, n, NR, k0, kc, n0, g, out);
 }
+
+template <int NR>
+void packBPanelSse2(View8 b, int64_t n, int64_t k0, int64_t kc, int64_t n0, uint8_t *out) {
+  packBPanelWith<NR, Interleave16Sse2>(b, n, k0, kc, n0, out);
+}
+
+// flatten: inlines the loop and, inside this AVX-512 function, the interleave.
+__attribute__((flatten, target("avx512f,avx512bw"))) void
+packBPanelAvx512(View8 b, int64_t n, int64_t k0, int64_t kc, int64_t n0, uint8_t *out) {
+  packBPanelWith<32, Interleave16Avx512>(b, n, k0, kc, n0, out);
+}
+#endif
+
+/// Packs columns [n0, n0 + NR) of B's block [k0, k0 + kc) in portable C++.
+template <int NR>
+void packBPanelGeneric(View8 b, int64_t n, int64_t k0, int64_t kc, int64_t n0, uint8_t *out) {
+  qopt::int8pack::packBGroups(b, n, NR, k0, kc, n0, 0, out);
+}
+
+using PackBFn = void (*)(View8, int64_t, int64_t, int64_t, int64_t, uint8_t *);
 
 /// Where a tile's MR x NR result goes: C[r, x] += t[r, x] - comp[r] for the
 /// first `rows` rows and `cols` columns, comp[r] = 128 * (row sum of A).
@@ -124,17 +176,26 @@ void tileGeneric(int64_t q, const int8_t *ap, const uint8_t *bp, const TileOut &
 
 #if defined(__x86_64__)
 /// The 8x32 tile; `Narrow` computes only its first 16 columns, for a last
-/// panel of at most 16 columns (half the dot products of a full tile).
-template <bool Narrow>
+/// panel of at most 16 columns, and `Rows` < 8 only its first rows, for a
+/// last row panel of at most that many rows (fewer dot products each).
+template <bool Narrow, int Rows>
 __attribute__((target("avx512f,avx512bw,avx512vnni"))) void
 tileAvx512Vnni(int64_t q, const int8_t *ap, const uint8_t *bp, const TileOut &o) {
   constexpr int MR = 8;
+  static_assert(Rows >= 1 && Rows <= MR);
   __m512i c0[MR], c1[MR];
   for (int r = 0; r < MR; ++r)
     c0[r] = c1[r] = _mm512_setzero_si512();
+  // C's rows of this tile, so that the epilogue's read-modify-write finds
+  // them in L1: with a small K the epilogue is a large part of a tile.
+  for (int r = 0; r < Rows && r < o.rows; ++r) {
+    _mm_prefetch(reinterpret_cast<const char *>(o.c + r * o.crs), _MM_HINT_T0);
+    if constexpr (!Narrow)
+      _mm_prefetch(reinterpret_cast<const char *>(o.c + r * o.crs + 16), _MM_HINT_T0);
+  }
   for (int64_t g = 0; g < q; ++g, ap += MR * 4, bp += 128) {
     __m512i b0 = _mm512_loadu_si512(bp), b1 = Narrow ? b0 : _mm512_loadu_si512(bp + 64);
-    for (int r = 0; r < MR; ++r) {
+    for (int r = 0; r < Rows; ++r) {
       int32_t word;
       std::memcpy(&word, ap + r * 4, 4);
       __m512i a = _mm512_set1_epi32(word);
@@ -145,7 +206,7 @@ tileAvx512Vnni(int64_t q, const int8_t *ap, const uint8_t *bp, const TileOut &o)
   }
   if (o.ccs != 1) {
     alignas(64) int32_t t[MR * 32];
-    for (int r = 0; r < MR; ++r) {
+    for (int r = 0; r < Rows; ++r) {
       _mm512_storeu_si512(t + r * 32, c0[r]);
       _mm512_storeu_si512(t + r * 32 + 16, c1[r]);
     }
@@ -156,7 +217,7 @@ tileAvx512Vnni(int64_t q, const int8_t *ap, const uint8_t *bp, const TileOut &o)
   __mmask16 m1 = o.cols >= 32   ? __mmask16(0xffff)
                  : o.cols <= 16 ? __mmask16(0)
                                 : __mmask16((1u << (o.cols - 16)) - 1);
-  for (int r = 0; r < MR && r < o.rows; ++r) {
+  for (int r = 0; r < Rows && r < o.rows; ++r) {
     int32_t *crow = o.c + r * o.crs;
     __m512i comp = _mm512_set1_epi32(128 * o.rowSum[r]);
     __m512i x0 = _mm512_maskz_loadu_epi32(m0, crow);
@@ -165,6 +226,81 @@ tileAvx512Vnni(int64_t q, const int8_t *ap, const uint8_t *bp, const TileOut &o)
     _mm512_mask_storeu_epi32(crow + 16, m1,
                              _mm512_add_epi32(x1, _mm512_sub_epi32(c1[r], comp)));
   }
+}
+
+/// Columns a column tile computes (tileAvx512VnniColumns).
+constexpr int64_t kColumnTileWidth = 8;
+
+/// A last column panel of at most 8 columns, 16 rows (two row panels, `ap0`
+/// and `ap1`) at a time with the rows in the lanes: a group's 16 rows of A
+/// are one vector, each column's 4 bytes of B are broadcast. A dot product
+/// then yields 16 kept values, where a narrow tile's yields 16 of which this
+/// panel keeps at most 8. The result is transposed in registers into C.
+__attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni"))) void
+tileAvx512VnniColumns(int64_t q, const int8_t *ap0, const int8_t *ap1, const uint8_t *bp,
+                      const TileOut &o) {
+  constexpr int W = kColumnTileWidth;
+  __m512i acc[W];
+  for (int x = 0; x < W; ++x)
+    acc[x] = _mm512_setzero_si512();
+  for (int64_t g = 0; g < q; ++g, ap0 += 32, ap1 += 32, bp += 128) {
+    __m512i a = _mm512_inserti64x4(
+        _mm512_castsi256_si512(_mm256_loadu_si256((const __m256i *)ap0)),
+        _mm256_loadu_si256((const __m256i *)ap1), 1);
+    for (int x = 0; x < W; ++x) {
+      int32_t word;
+      std::memcpy(&word, bp + x * 4, 4);
+      acc[x] = _mm512_dpbusd_epi32(acc[x], _mm512_set1_epi32(word), a);
+    }
+  }
+  __mmask16 rowMask = o.rows >= 16 ? __mmask16(0xffff) : __mmask16((1u << o.rows) - 1);
+  __m512i comp = _mm512_slli_epi32(_mm512_maskz_loadu_epi32(rowMask, o.rowSum), 7);
+  for (int x = 0; x < W; ++x)
+    acc[x] = _mm512_sub_epi32(acc[x], comp);
+  if (o.ccs != 1) {
+    alignas(64) int32_t t[W * 16];
+    for (int x = 0; x < W; ++x)
+      _mm512_store_si512(t + x * 16, acc[x]);
+    for (int64_t r = 0; r < o.rows; ++r)
+      for (int64_t x = 0; x < o.cols; ++x)
+        o.c[r * o.crs + x * o.ccs] += t[x * 16 + r];
+    return;
+  }
+  // Transpose: 128-bit lane l of lo[i] (hi[i]) holds columns 0-3 (4-7) of
+  // row 4l + i.
+  __m512i lo[4], hi[4];
+  for (int h = 0; h < 2; ++h) {
+    __m512i *out = h ? hi : lo;
+    const __m512i *in = acc + 4 * h;
+    __m512i p01l = _mm512_unpacklo_epi32(in[0], in[1]), p01h = _mm512_unpackhi_epi32(in[0], in[1]);
+    __m512i p23l = _mm512_unpacklo_epi32(in[2], in[3]), p23h = _mm512_unpackhi_epi32(in[2], in[3]);
+    out[0] = _mm512_unpacklo_epi64(p01l, p23l);
+    out[1] = _mm512_unpackhi_epi64(p01l, p23l);
+    out[2] = _mm512_unpacklo_epi64(p01h, p23h);
+    out[3] = _mm512_unpackhi_epi64(p01h, p23h);
+  }
+  // Rows 4l + i and 4(l + 1) + i, l = 0 or 2, as the two halves of one
+  // vector: qwords 2l, 2l + 1 of lo[i] and hi[i], then of lane l + 1.
+  const __m512i pairs[2] = {_mm512_setr_epi64(0, 1, 8, 9, 2, 3, 10, 11),
+                            _mm512_setr_epi64(4, 5, 12, 13, 6, 7, 14, 15)};
+  const __mmask8 colMask = __mmask8((1u << std::min<int64_t>(o.cols, W)) - 1);
+  for (int i = 0; i < 4; ++i)
+    for (int l = 0; l < 4; l += 2) {
+      __m512i two = _mm512_permutex2var_epi64(lo[i], pairs[l / 2], hi[i]);
+      int64_t r0 = 4 * l + i, r1 = r0 + 4;
+      if (r0 < o.rows) {
+        int32_t *crow = o.c + r0 * o.crs;
+        __m256i v = _mm256_maskz_loadu_epi32(colMask, crow);
+        _mm256_mask_storeu_epi32(crow, colMask,
+                                 _mm256_add_epi32(v, _mm512_castsi512_si256(two)));
+      }
+      if (r1 < o.rows) {
+        int32_t *crow = o.c + r1 * o.crs;
+        __m256i v = _mm256_maskz_loadu_epi32(colMask, crow);
+        _mm256_mask_storeu_epi32(crow, colMask,
+                                 _mm256_add_epi32(v, _mm512_extracti64x4_epi64(two, 1)));
+      }
+    }
 }
 
 /// Adds a 6x16 tile held as two ymm accumulators per row into C (the
@@ -232,6 +368,31 @@ __attribute__((target("avx2"))) void tileAvx2(int64_t q, const int8_t *ap,
 
 using TileFn = void (*)(int64_t, const int8_t *, const uint8_t *, const TileOut &);
 
+/// A tile of 2 MR rows (the row panels at `ap0` and `ap1`) and
+/// kColumnTileWidth columns.
+using ColumnTileFn = void (*)(int64_t, const int8_t *, const int8_t *, const uint8_t *,
+                              const TileOut &);
+
+/// An instruction set's tiles: `full` computes MR x NR; where given,
+/// `narrow` the first NR / 2 columns, `half` the first MR / 2 rows and
+/// `halfNarrow` both, for the last panels that need no more; `columns`
+/// takes a last column panel of at most kColumnTileWidth columns, two row
+/// panels at a time.
+struct Tiles {
+  TileFn full, narrow = nullptr, half = nullptr, halfNarrow = nullptr;
+  ColumnTileFn columns = nullptr;
+
+  TileFn pick(bool fewCols, bool fewRows) const {
+    if (fewCols && fewRows && halfNarrow)
+      return halfNarrow;
+    if (fewCols && narrow)
+      return narrow;
+    if (fewRows && half)
+      return half;
+    return full;
+  }
+};
+
 /// Operands the compiler packed (qopt-prepack-weights): A with its row sums
 /// (qopt::int8pack::packA), B (packB). Null where packed per call here.
 struct Prepacked {
@@ -240,11 +401,14 @@ struct Prepacked {
   const uint8_t *b = nullptr;
 };
 
-/// `narrow`, when given, computes the first NR / 2 columns of a tile only
-/// and runs the panels that narrow.
+/// Bytes of packed B in one column block of gemmS8's tile order.
+constexpr int64_t kBlockPanelBytes = 256 << 10;
+
+/// C += A * B with `tiles`; B, unless prepacked, is packed per block of K
+/// with `packBPanel`.
 template <int MR, int NR>
-void gemmS8(TileFn tile, TileFn narrow, int64_t m, int64_t n, int64_t k, View8 a, View8 b,
-            Prepacked pre, int32_t *c, int64_t crs, int64_t ccs) {
+void gemmS8(const Tiles &tiles, PackBFn packBPanel, int64_t m, int64_t n, int64_t k, View8 a,
+            View8 b, Prepacked pre, int32_t *c, int64_t crs, int64_t ccs) {
   int64_t mPanels = (m + MR - 1) / MR, nPanels = (n + NR - 1) / NR;
   int threads = qopt::rt::threadsFor(double(m) * double(n) * double(k));
   // Packing buffers of the calling thread, reused across calls; plain
@@ -277,17 +441,50 @@ void gemmS8(TileFn tile, TileFn narrow, int64_t m, int64_t n, int64_t k, View8 a
       if (!pre.b) {
 #pragma omp for schedule(static)
         for (int64_t jp = 0; jp < nPanels; ++jp)
-          packBPanel<NR>(b, n, k0, kc, jp * NR, bpData + jp * NR * q * 4);
+          packBPanel(b, n, k0, kc, jp * NR, bpData + jp * NR * q * 4);
       }
-#pragma omp for collapse(2) schedule(static)
-      for (int64_t jp = 0; jp < nPanels; ++jp)
-        for (int64_t ip = 0; ip < mPanels; ++ip) {
-          TileOut out{c + ip * MR * crs + jp * NR * ccs, crs, ccs,
-                      std::min<int64_t>(MR, m - ip * MR), std::min<int64_t>(NR, n - jp * NR),
-                      rowSums + ip * MR};
-          (narrow && out.cols <= NR / 2 ? narrow : tile)(q, ap + ip * MR * q * 4,
-                                                         bp + jp * NR * q * 4, out);
+      // Tiles in column blocks of `nb` B panels (about kBlockPanelBytes of
+      // packed B, which stays in L2), row panels outer within a block: C is
+      // then swept a few rows at a time, left to right, which the hardware
+      // prefetchers follow.
+      const int64_t nb = std::max<int64_t>(1, kBlockPanelBytes / (NR * q * 4));
+      // This thread's share of the tiles in that order, walked with
+      // counters (a division per tile would cost as much as a small tile's
+      // epilogue).
+      int64_t total = mPanels * nPanels, begin = 0, end = total;
+#ifdef _OPENMP
+      int nt = omp_get_num_threads(), tid = omp_get_thread_num();
+      begin = total * tid / nt;
+      end = total * (tid + 1) / nt;
+#endif
+      int64_t jb = begin / (mPanels * nb), rem = begin - jb * mPanels * nb;
+      int64_t width = std::min(nb, nPanels - jb * nb);
+      int64_t ip = rem / width, jj = rem % width;
+      for (int64_t t = begin; t < end; ++t) {
+        int64_t jp = jb * nb + jj;
+        TileOut out{c + ip * MR * crs + jp * NR * ccs, crs, ccs,
+                    std::min<int64_t>(MR, m - ip * MR), std::min<int64_t>(NR, n - jp * NR),
+                    rowSums + ip * MR};
+        const int8_t *a0 = ap + ip * MR * q * 4;
+        if (tiles.columns && out.cols <= kColumnTileWidth) {
+          // Row panels in pairs, each pair by the owner of its even panel.
+          if (ip % 2 == 0) {
+            out.rows = std::min<int64_t>(2 * MR, m - ip * MR);
+            tiles.columns(q, a0, ip + 1 < mPanels ? a0 + MR * q * 4 : a0,
+                          bp + jp * NR * q * 4, out);
+          }
+        } else {
+          tiles.pick(out.cols <= NR / 2, out.rows <= MR / 2)(q, a0, bp + jp * NR * q * 4, out);
         }
+        if (++jj == width) {
+          jj = 0;
+          if (++ip == mPanels) {
+            ip = 0;
+            ++jb;
+            width = std::min(nb, nPanels - jb * nb);
+          }
+        }
+      }
     }
   }
 }
@@ -310,14 +507,20 @@ void matmulS8(Isa isa, int64_t m, int64_t n, int64_t k, View8 a, View8 b, Prepac
   switch (isa) {
 #if defined(__x86_64__)
   case Isa::Avx512Vnni:
-    return gemmS8<8, 32>(tileAvx512Vnni<false>, tileAvx512Vnni<true>, m, n, k, a, b, pre, c, cs0, cs1);
+    return gemmS8<8, 32>(Tiles{tileAvx512Vnni<false, 8>, tileAvx512Vnni<true, 8>,
+                                tileAvx512Vnni<false, 4>, tileAvx512Vnni<true, 4>,
+                                tileAvx512VnniColumns},
+                          packBPanelAvx512, m, n, k, a, b, pre, c, cs0, cs1);
   case Isa::AvxVnni:
-    return gemmS8<6, 16>(tileAvxVnni, nullptr, m, n, k, a, b, pre, c, cs0, cs1);
+    return gemmS8<6, 16>(Tiles{tileAvxVnni}, packBPanelSse2<16>, m, n, k, a, b, pre, c, cs0,
+                         cs1);
   case Isa::Avx2:
-    return gemmS8<6, 16>(tileAvx2, nullptr, m, n, k, a, b, pre, c, cs0, cs1);
+    return gemmS8<6, 16>(Tiles{tileAvx2}, packBPanelSse2<16>, m, n, k, a, b, pre, c, cs0,
+                         cs1);
 #endif
   default:
-    return gemmS8<4, 8>(tileGeneric<4, 8>, nullptr, m, n, k, a, b, pre, c, cs0, cs1);
+    return gemmS8<4, 8>(Tiles{tileGeneric<4, 8>}, packBPanelGeneric<8>, m, n, k, a, b, pre, c,
+                        cs0, cs1);
   }
 }
 

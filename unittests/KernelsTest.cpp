@@ -107,9 +107,15 @@ void checkMatmul(const Variant &v, int64_t m, int64_t n, int64_t k, bool transB,
 
 TEST(Int8Gemm, EveryVariantIsExactOnEdgeShapes) {
   std::mt19937 rng(7);
-  const int64_t shapes[][3] = {{1, 1, 1},   {1, 1, 3},    {3, 5, 7},    {6, 16, 4},
-                               {8, 32, 8},  {9, 33, 5},   {13, 37, 29}, {2, 100, 513},
-                               {17, 65, 1030}, {40, 7, 96}, {64, 64, 64}};
+  // Besides the tile edges: last panels of few rows and columns (the 8x32
+  // tile's half-row, narrow and half-narrow variants: 12x45, 20x12; its
+  // 16-row column tile for a last panel of at most 8 columns, with an odd
+  // number of row panels: 40x7, 13x37), and N past one column block of
+  // packed B at a full block of K (9x530x600).
+  const int64_t shapes[][3] = {{1, 1, 1},      {1, 1, 3},    {3, 5, 7},    {6, 16, 4},
+                               {8, 32, 8},     {9, 33, 5},   {13, 37, 29}, {2, 100, 513},
+                               {17, 65, 1030}, {40, 7, 96},  {64, 64, 64}, {12, 45, 70},
+                               {20, 12, 9},    {9, 530, 600}};
   for (const Variant &v : variants()) {
     if (!v.available)
       continue;
