@@ -446,6 +446,95 @@ dwMaddPlane(const TIn *src, const TIn *flt, int32_t *dst, int64_t iw, int64_t kh
   }
 }
 
+/// Lanes [0, n) of a 16-lane mask, n clamped to [0, 16].
+inline __mmask16 firstLanes(int64_t n) {
+  return n >= 16 ? __mmask16(0xffff) : n <= 0 ? __mmask16(0) : __mmask16((1u << n) - 1);
+}
+
+/// `NC` chunks of 16 outputs of one f32 row, every tap accumulated in
+/// registers (one load and one store of dst per output instead of one per
+/// tap); the last chunk covers `valid` (1..16) outputs. Stride 2 loads the
+/// 32 inputs of a chunk and keeps the even ones.
+template <int SW, int NC>
+__attribute__((target("avx512f,avx512bw,avx512vl,fma"), always_inline)) inline void
+dwFmaChunks(const float *srow, const float *flt, float *row, int64_t kh, int64_t kw,
+            int64_t rowStep, int64_t dw, int64_t valid) {
+  const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26,
+                                         28, 30);
+  __mmask16 m[NC], lo[NC], hi[NC];
+  __m512 acc[NC];
+  for (int c = 0; c < NC; ++c) {
+    int64_t v = c + 1 < NC ? 16 : valid;
+    m[c] = firstLanes(v);
+    // Stride 2: output t reads input 2t, so the last valid one 2v - 2.
+    lo[c] = firstLanes(2 * v - 1);
+    hi[c] = firstLanes(2 * v - 1 - 16);
+    acc[c] = _mm512_maskz_loadu_ps(m[c], row + 16 * c);
+  }
+  for (int64_t i = 0; i < kh; ++i) {
+    const float *s = srow + i * rowStep;
+    for (int64_t j = 0; j < kw; ++j, s += dw) {
+      __m512 w = _mm512_set1_ps(flt[i * kw + j]);
+      for (int c = 0; c < NC; ++c) {
+        __m512 x;
+        if constexpr (SW == 1) {
+          x = _mm512_maskz_loadu_ps(m[c], s + 16 * c);
+        } else {
+          __m512 a = _mm512_maskz_loadu_ps(lo[c], s + 32 * c);
+          __m512 b = _mm512_maskz_loadu_ps(hi[c], s + 32 * c + 16);
+          x = _mm512_permutex2var_ps(a, even, b);
+        }
+        acc[c] = _mm512_fmadd_ps(w, x, acc[c]);
+      }
+    }
+  }
+  for (int c = 0; c < NC; ++c)
+    _mm512_mask_storeu_ps(row + 16 * c, m[c], acc[c]);
+}
+
+/// The f32 plane for stride 1 or 2, in blocks of up to 4 chunks of 16
+/// outputs (4 independent chains of FMAs), masked at the row's end: no
+/// scalar remainder, which dominates the short rows of small feature maps.
+template <int SW>
+__attribute__((target("avx512f,avx512bw,avx512vl,fma"))) void
+dwFmaPlane(const float *src, const float *flt, float *dst, int64_t iw, int64_t kh, int64_t kw,
+           int64_t oh, int64_t ow, int64_t sh, int64_t dh, int64_t dw) {
+  for (int64_t y = 0; y < oh; ++y) {
+    float *row = dst + y * ow;
+    const float *srow = src + y * sh * iw;
+    for (int64_t x0 = 0; x0 < ow; x0 += 64) {
+      int64_t left = std::min<int64_t>(64, ow - x0);
+      int64_t chunks = (left + 15) / 16, valid = left - 16 * (chunks - 1);
+      const float *s = srow + x0 * SW;
+      switch (chunks) {
+      case 4:
+        dwFmaChunks<SW, 4>(s, flt, row + x0, kh, kw, dh * iw, dw, valid);
+        break;
+      case 3:
+        dwFmaChunks<SW, 3>(s, flt, row + x0, kh, kw, dh * iw, dw, valid);
+        break;
+      case 2:
+        dwFmaChunks<SW, 2>(s, flt, row + x0, kh, kw, dh * iw, dw, valid);
+        break;
+      default:
+        dwFmaChunks<SW, 1>(s, flt, row + x0, kh, kw, dh * iw, dw, valid);
+        break;
+      }
+    }
+  }
+}
+
+/// The register-blocked f32 plane for stride 1 or 2; the plain kernel
+/// otherwise.
+__attribute__((target("avx512f,avx512bw,avx512vl,fma"))) void
+dwconvPlaneFmaAvx512(QOPT_DW_PLANE_ARGS(float, float)) {
+  if (sw == 1)
+    return dwFmaPlane<1>(src, flt, dst, iw, kh, kw, oh, ow, sh, dh, dw);
+  if (sw == 2)
+    return dwFmaPlane<2>(src, flt, dst, iw, kh, kw, oh, ow, sh, dh, dw);
+  dwconvPlaneAnyStride(QOPT_DW_PLANE_PASS);
+}
+
 /// The vpmaddwd plane for unit dilation along rows, stride 1 or 2, and up to
 /// 64 tap pairs; the plain kernel otherwise.
 template <typename TIn>
@@ -482,6 +571,8 @@ template <typename TIn, typename TAcc> DwPlaneFn<TIn, TAcc> pickDwPlane() {
 #if defined(__x86_64__)
     if constexpr (std::is_integral_v<TIn> && sizeof(TIn) <= 2 && std::is_same_v<TAcc, int32_t>)
       return dwconvPlaneMaddAvx512<TIn>;
+    if constexpr (std::is_same_v<TIn, float> && std::is_same_v<TAcc, float>)
+      return dwconvPlaneFmaAvx512;
 #endif
     return dwconvPlaneAvx512<TIn, TAcc>;
   }

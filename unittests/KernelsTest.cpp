@@ -181,7 +181,10 @@ TEST(Int8Gemm, EmptyProblemsLeaveCUntouched) {
   EXPECT_EQ(c[3], 8);
 }
 
-template <typename TIn, typename Fn> void checkDepthwise(Fn fn, std::mt19937 &rng) {
+/// Every depthwise kernel against int64 sums. Float inputs hold small
+/// integers, so every partial sum is exact in f32 whatever the order.
+template <typename TIn, typename TAcc, typename Fn>
+void checkDepthwise(Fn fn, std::mt19937 &rng) {
   struct Case {
     int64_t n, c, ih, iw, kh, kw, sh, sw, dh, dw;
   };
@@ -193,7 +196,9 @@ template <typename TIn, typename Fn> void checkDepthwise(Fn fn, std::mt19937 &rn
                         // partial last chunks, odd and even kernel widths.
                         {1, 2, 6, 75, 3, 3, 1, 1, 1, 1},  {1, 2, 7, 71, 5, 5, 2, 2, 1, 1},
                         {1, 1, 3, 40, 3, 4, 1, 1, 1, 1},  {1, 1, 3, 34, 3, 2, 1, 2, 1, 1},
-                        {1, 3, 2, 40, 1, 7, 1, 1, 1, 1},  {1, 1, 4, 64, 3, 3, 1, 1, 1, 1}};
+                        {1, 3, 2, 40, 1, 7, 1, 1, 1, 1},  {1, 1, 4, 64, 3, 3, 1, 1, 1, 1},
+                        // Rows across the f32 kernel's 64-output blocks.
+                        {1, 2, 3, 134, 3, 3, 1, 2, 1, 1}, {1, 1, 2, 140, 1, 3, 1, 1, 1, 1}};
   std::uniform_int_distribution<int> d(std::is_same_v<TIn, int8_t> ? -128 : -255,
                                        std::is_same_v<TIn, int8_t> ? 127 : 255);
   for (const Case &k : cases) {
@@ -204,7 +209,7 @@ template <typename TIn, typename Fn> void checkDepthwise(Fn fn, std::mt19937 &rn
       x = TIn(d(rng));
     for (auto &x : w)
       x = TIn(d(rng) / (std::is_same_v<TIn, int8_t> ? 1 : 2));
-    std::vector<int32_t> out(k.n * k.c * oh * ow, 3);
+    std::vector<TAcc> out(k.n * k.c * oh * ow, 3);
     fn(in.data(), in.data(), 0, k.n, k.c, k.ih, k.iw, k.c * k.ih * k.iw, k.ih * k.iw, k.iw, 1,
        w.data(), w.data(), 0, k.c, k.kh, k.kw, k.kh * k.kw, k.kw, 1, out.data(), out.data(), 0,
        k.n, k.c, oh, ow, k.c * oh * ow, oh * ow, ow, 1, k.sh, k.sw, k.dh, k.dw);
@@ -225,8 +230,13 @@ template <typename TIn, typename Fn> void checkDepthwise(Fn fn, std::mt19937 &rn
 
 TEST(Depthwise, IntegerKernelsAreExact) {
   std::mt19937 rng(3);
-  checkDepthwise<int8_t>(qopt_dwconv2d_s8_i32, rng);
-  checkDepthwise<int16_t>(qopt_dwconv2d_s16_i32, rng);
+  checkDepthwise<int8_t, int32_t>(qopt_dwconv2d_s8_i32, rng);
+  checkDepthwise<int16_t, int32_t>(qopt_dwconv2d_s16_i32, rng);
+}
+
+TEST(Depthwise, FloatKernelIsExactOnIntegerValues) {
+  std::mt19937 rng(4);
+  checkDepthwise<float, float>(qopt_dwconv2d_f32, rng);
 }
 
 TEST(F32Gemm, EveryKernelMatchesReference) {
