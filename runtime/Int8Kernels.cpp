@@ -23,6 +23,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "Kernels.h"
+#include "Lanes.h"
 #include "Threads.h"
 #include "qopt/Quant/Int8Packing.h"
 
@@ -213,10 +214,7 @@ tileAvx512Vnni(int64_t q, const int8_t *ap, const uint8_t *bp, const TileOut &o)
     return addTile<MR, 32>(t, o);
   }
   // Straight into C, the columns past N masked off.
-  __mmask16 m0 = o.cols >= 16 ? __mmask16(0xffff) : __mmask16((1u << o.cols) - 1);
-  __mmask16 m1 = o.cols >= 32   ? __mmask16(0xffff)
-                 : o.cols <= 16 ? __mmask16(0)
-                                : __mmask16((1u << (o.cols - 16)) - 1);
+  __mmask16 m0 = qopt::rt::firstLanes(o.cols), m1 = qopt::rt::firstLanes(o.cols - 16);
   for (int r = 0; r < Rows && r < o.rows; ++r) {
     int32_t *crow = o.c + r * o.crs;
     __m512i comp = _mm512_set1_epi32(128 * o.rowSum[r]);
@@ -253,7 +251,7 @@ tileAvx512VnniColumns(int64_t q, const int8_t *ap0, const int8_t *ap1, const uin
       acc[x] = _mm512_dpbusd_epi32(acc[x], _mm512_set1_epi32(word), a);
     }
   }
-  __mmask16 rowMask = o.rows >= 16 ? __mmask16(0xffff) : __mmask16((1u << o.rows) - 1);
+  __mmask16 rowMask = qopt::rt::firstLanes(o.rows);
   __m512i comp = _mm512_slli_epi32(_mm512_maskz_loadu_epi32(rowMask, o.rowSum), 7);
   for (int x = 0; x < W; ++x)
     acc[x] = _mm512_sub_epi32(acc[x], comp);

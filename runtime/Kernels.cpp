@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "Kernels.h"
+#include "Lanes.h"
 #include "Threads.h"
 
 #if defined(__x86_64__)
@@ -424,7 +425,7 @@ dwMaddPlane(const TIn *src, const TIn *flt, int32_t *dst, int64_t iw, int64_t kh
       else
         dwMaddChunk<TIn, SW, true>(srow, iw, kh, pairs, dh * iw, wp, at, even, odd);
       int64_t left = ow - x0;
-      __mmask16 m0 = left >= 16 ? __mmask16(0xffff) : __mmask16((1u << left) - 1);
+      __mmask16 m0 = qopt::rt::firstLanes(left);
       if constexpr (SW == 2) {
         __m512i d = _mm512_maskz_loadu_epi32(m0, row + x0);
         _mm512_mask_storeu_epi32(row + x0, m0, _mm512_add_epi32(d, even));
@@ -433,9 +434,7 @@ dwMaddPlane(const TIn *src, const TIn *flt, int32_t *dst, int64_t iw, int64_t kh
         __m512i a = _mm512_unpacklo_epi32(even, odd), b = _mm512_unpackhi_epi32(even, odd);
         __m512i first = _mm512_permutex2var_epi32(a, lo, b);
         __m512i second = _mm512_permutex2var_epi32(a, hi, b);
-        __mmask16 m1 = left >= 32   ? __mmask16(0xffff)
-                       : left <= 16 ? __mmask16(0)
-                                    : __mmask16((1u << (left - 16)) - 1);
+        __mmask16 m1 = qopt::rt::firstLanes(left - 16);
         _mm512_mask_storeu_epi32(
             row + x0, m0, _mm512_add_epi32(_mm512_maskz_loadu_epi32(m0, row + x0), first));
         _mm512_mask_storeu_epi32(
@@ -444,11 +443,6 @@ dwMaddPlane(const TIn *src, const TIn *flt, int32_t *dst, int64_t iw, int64_t kh
       }
     }
   }
-}
-
-/// Lanes [0, n) of a 16-lane mask, n clamped to [0, 16].
-inline __mmask16 firstLanes(int64_t n) {
-  return n >= 16 ? __mmask16(0xffff) : n <= 0 ? __mmask16(0) : __mmask16((1u << n) - 1);
 }
 
 /// `NC` chunks of 16 outputs of one f32 row, every tap accumulated in
@@ -465,10 +459,10 @@ dwFmaChunks(const float *srow, const float *flt, float *row, int64_t kh, int64_t
   __m512 acc[NC];
   for (int c = 0; c < NC; ++c) {
     int64_t v = c + 1 < NC ? 16 : valid;
-    m[c] = firstLanes(v);
+    m[c] = qopt::rt::firstLanes(v);
     // Stride 2: output t reads input 2t, so the last valid one 2v - 2.
-    lo[c] = firstLanes(2 * v - 1);
-    hi[c] = firstLanes(2 * v - 1 - 16);
+    lo[c] = qopt::rt::firstLanes(2 * v - 1);
+    hi[c] = qopt::rt::firstLanes(2 * v - 1 - 16);
     acc[c] = _mm512_maskz_loadu_ps(m[c], row + 16 * c);
   }
   for (int64_t i = 0; i < kh; ++i) {
