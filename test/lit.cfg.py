@@ -32,3 +32,13 @@ else:
                     "comparisons against onnxruntime are skipped")
 if os.path.isdir("/usr/share/libonnx-testdata/data/node"):
     config.available_features.add("onnx-testdata")
+
+# In CI (or with QOPT_REQUIRE_REFERENCE=1) every reference must be present: a
+# missing one is an error, not a set of UNSUPPORTED tests in a green run.
+missing = [f for f in ("ort", "ppocr", "onnx-testdata") if f not in config.available_features]
+if os.environ.get("CI") or os.environ.get("QOPT_REQUIRE_REFERENCE"):
+    if missing:
+        lit_config.fatal("CI needs the reference runtime and data, missing: %s "
+                         "(run scripts/setup.sh)" % ", ".join(missing))
+lit_config.note("references: %s" % ", ".join(
+    f + (" MISSING" if f in missing else " found") for f in ("ort", "ppocr", "onnx-testdata")))

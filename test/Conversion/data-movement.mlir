@@ -11,6 +11,15 @@ func.func @reshape_static(%a: tensor<2x3x4xf32>) -> tensor<6x4xf32> {
 }
 
 // -----
+// A negative Flatten axis counts from the rank: -1 on rank 4 is axis 3.
+// CHECK-LABEL: func.func @flatten_negative_axis
+// CHECK: tensor.collapse_shape %arg0 {{\[}}[0, 1, 2], [3]] : tensor<2x3x4x5xf32> into tensor<24x5xf32>
+func.func @flatten_negative_axis(%a: tensor<2x3x4x5xf32>) -> tensor<24x5xf32> {
+  %0 = qopt.flatten %a {axis = -1 : i64} : (tensor<2x3x4x5xf32>) -> tensor<24x5xf32>
+  return %0 : tensor<24x5xf32>
+}
+
+// -----
 // CHECK-LABEL: func.func @transpose
 // CHECK: linalg.transpose ins(%arg0 : tensor<2x3x4xf32>) outs(%{{.*}} : tensor<4x2x3xf32>) permutation = [2, 0, 1]
 func.func @transpose(%a: tensor<2x3x4xf32>) -> tensor<4x2x3xf32> {

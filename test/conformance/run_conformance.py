@@ -9,8 +9,17 @@ shapes must match).
 
 Outcomes: pass (every data set matches), fail (wrong values or shape, or a
 run-time error message), unsupported (qoptc rejected the model with a
-diagnostic), crash (any other exit, a signal, or a time-out). Exit status is
-non-zero on any crash, or when the pass count drops below --min-pass.
+diagnostic that states a limitation: an op type, attribute or data type it
+does not handle), error (qoptc rejected a valid model with an internal
+diagnostic, a failed verifier of an op it built: a bug, listed apart so it
+is not mistaken for a limitation), crash (any other exit, a signal, or a
+time-out). Models compile at qoptc's default -O2 (--opt-level).
+
+The expected outcome of every test is recorded in expected.txt beside this
+script. The run fails on any crash and on any test whose outcome differs
+from the recorded one, in either direction: a regression offset by a new
+pass is caught, and an improvement must be recorded
+(--update-expected rewrites the file from this run).
 """
 import argparse
 import collections
@@ -30,6 +39,8 @@ import onnx  # noqa: E402
 from onnx import numpy_helper  # noqa: E402
 
 RTOL, ATOL = 1e-3, 1e-5
+EXPECTED = os.path.join(os.path.dirname(os.path.abspath(__file__)), "expected.txt")
+OUTCOMES = ("pass", "fail", "unsupported", "error", "crash")
 
 
 def file_safe(name):
@@ -57,14 +68,21 @@ def compare(expected, actual):
     return None
 
 
-def run_test(bindir, test_dir, timeout, keep):
+def is_internal_error(msg):
+    """A diagnostic from a failed verifier of an MLIR op qopt built (the
+    message reads "'dialect.op' op ..."), as opposed to a stated limitation."""
+    body = msg.split("error: ", 1)[-1]
+    return body.startswith("'") and "' op " in body
+
+
+def run_test(bindir, test_dir, timeout, keep, opt_level):
     qoptc = os.path.join(bindir, "qoptc")
     qrun = os.path.join(bindir, "qopt-run")
     work = tempfile.mkdtemp(prefix="qopt-conf-")
     try:
         so = os.path.join(work, "model.so")
         try:
-            p = subprocess.run([qoptc, "--quiet", "-O1", os.path.join(test_dir, "model.onnx"),
+            p = subprocess.run([qoptc, "--quiet", f"-O{opt_level}", os.path.join(test_dir, "model.onnx"),
                                 "-o", so], capture_output=True, timeout=timeout)
         except subprocess.TimeoutExpired:
             return "crash", "qoptc timed out"
@@ -75,7 +93,7 @@ def run_test(bindir, test_dir, timeout, keep):
             msg = lines[i]
             if msg.rstrip().endswith(":") and i + 1 < len(lines):
                 msg += " " + lines[i + 1].strip()
-            return "unsupported", msg
+            return ("error" if is_internal_error(msg) else "unsupported"), msg
         if p.returncode != 0:
             return "crash", f"qoptc exit {p.returncode}: {err[-300:]}"
         if not os.path.exists(so):
@@ -128,6 +146,30 @@ def run_test(bindir, test_dir, timeout, keep):
             shutil.rmtree(work, ignore_errors=True)
 
 
+def read_expected(path):
+    expected = {}
+    with open(path) as f:
+        for line in f:
+            line = line.split("#", 1)[0].strip()
+            if line:
+                kind, test = line.split()
+                expected[test] = kind
+    return expected
+
+
+def write_expected(path, results):
+    with open(path, "w") as f:
+        f.write("# Expected outcome of every ONNX backend test model under qoptc -O2\n"
+                "# (test/conformance/run_conformance.py; regenerate with --update-expected\n"
+                "# after checking every change it makes). outcome suite/test  # reason\n")
+        for (suite, name), (kind, msg) in sorted(results.items()):
+            reason = ""
+            if kind != "pass":
+                reason = msg.split("error: ", 1)[-1].replace("\n", " ")[:110]
+                reason = "  # " + reason
+            f.write(f"{kind:11} {suite}/{name}{reason}\n")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--bindir", required=True)
@@ -137,9 +179,14 @@ def main():
     ap.add_argument("--filter", default="", help="only tests whose name contains this")
     ap.add_argument("--timeout", type=float, default=120)
     ap.add_argument("--jobs", type=int, default=os.cpu_count() or 2)
+    ap.add_argument("--opt-level", type=int, default=2, choices=range(4))
+    ap.add_argument("--expected", default=EXPECTED,
+                    help="file of expected outcomes ('none': do not compare)")
+    ap.add_argument("--update-expected", action="store_true",
+                    help="rewrite the expected outcomes from this run (all suites only)")
     ap.add_argument("--min-pass", type=int, default=0,
-                    help="fail when fewer node tests pass")
-    ap.add_argument("--list", choices=["fail", "unsupported", "all"], default="fail")
+                    help="also fail when fewer node tests pass")
+    ap.add_argument("--list", choices=["fail", "unsupported", "error", "all"], default="fail")
     ap.add_argument("--keep", action="store_true", help="keep work directories")
     args = ap.parse_args()
 
@@ -147,11 +194,14 @@ def main():
     if not tests:
         print(f"no ONNX test models under {args.data} (install libonnx-testdata)")
         return 1
+    if args.update_expected and (args.suite or args.filter):
+        print("--update-expected needs the whole run (no --suite or --filter)")
+        return 2
     results = {}
     done = 0
     with concurrent.futures.ThreadPoolExecutor(args.jobs) as ex:
-        futs = {ex.submit(run_test, args.bindir, d, args.timeout, args.keep): (s, n)
-                for s, n, d in tests}
+        futs = {ex.submit(run_test, args.bindir, d, args.timeout, args.keep, args.opt_level):
+                (s, n) for s, n, d in tests}
         for f in concurrent.futures.as_completed(futs):
             results[futs[f]] = f.result()
             done += 1
@@ -164,7 +214,7 @@ def main():
         per_suite[suite][kind] += 1
         if kind == "unsupported":
             reasons[msg.split("error: ", 1)[-1][:100]] += 1
-        if kind == "crash" or args.list in (kind, "all"):
+        if kind in ("crash", "error") or args.list in (kind, "all"):
             print(f"{kind:11} {suite}/{name}: {msg}")
     print("\nmost common reasons for unsupported:")
     for msg, n in reasons.most_common(12):
@@ -173,17 +223,36 @@ def main():
     for suite in SUITES:
         c = per_suite[suite]
         if c:
-            print(f"  {suite:18} pass {c['pass']:4}  fail {c['fail']:4}  "
-                  f"unsupported {c['unsupported']:4}  crash {c['crash']}")
+            print(f"  {suite:18} " + "  ".join(f"{k} {c[k]:4}" for k in OUTCOMES))
     total = collections.Counter(k for k, _ in results.values())
     node = per_suite["node"]
-    print(f"\nconformance: {len(results)} tests: {total['pass']} pass, {total['fail']} fail, "
-          f"{total['unsupported']} unsupported, {total['crash']} crash "
-          f"(node: {node['pass']} of {sum(node.values())} pass)")
+    print(f"\nconformance at -O{args.opt_level}: {len(results)} tests: " +
+          ", ".join(f"{total[k]} {k}" for k in OUTCOMES) +
+          f" (node: {node['pass']} of {sum(node.values())} pass)")
     ok = total["crash"] == 0
     if node["pass"] < args.min_pass:
         print(f"FAIL: {node['pass']} node tests pass, below the recorded minimum {args.min_pass}")
         ok = False
+    if args.update_expected:
+        write_expected(args.expected, results)
+        print(f"wrote {args.expected}")
+    elif args.expected != "none":
+        expected = read_expected(args.expected)
+        changed = []
+        for (suite, name), (kind, msg) in sorted(results.items()):
+            want = expected.get(f"{suite}/{name}")
+            if want != kind:
+                changed.append((f"{suite}/{name}", want or "(not recorded)", kind, msg))
+        for test, want, got, msg in changed:
+            worse = OUTCOMES.index(got) > OUTCOMES.index(want) if want in OUTCOMES else True
+            print(f"{'REGRESSION' if worse else 'CHANGED':10} {test}: expected {want}, got {got}"
+                  + (f": {msg[:200]}" if msg else ""))
+        if changed:
+            print(f"FAIL: {len(changed)} outcomes differ from {args.expected} (check each; "
+                  "an improvement is recorded with --update-expected)")
+            ok = False
+        else:
+            print(f"every outcome as recorded in {os.path.basename(args.expected)}")
     return 0 if ok else 1
 
 

@@ -125,14 +125,17 @@ struct ReshapeLikeLowering : QOptPattern<OpT> {
     IndexMath m{rewriter, loc};
     SmallVector<OpFoldResult> in = sizesOf(rewriter, loc, data), sizes;
     if constexpr (std::is_same_v<OpT, FlattenOp>) {
-      // Flatten's axis is in [-r, r]; a negative one counts from r.
+      // Flatten's axis is in [-r, r]; a negative one counts from r. (The
+      // attribute is a signless i64 that ODS returns as uint64_t.)
       int64_t r = inType.getRank();
-      std::optional<int64_t> axis = op.getAxis() < 0 ? op.getAxis() + r : op.getAxis();
-      if (*axis < 0 || *axis > r)
+      int64_t axis = static_cast<int64_t>(op.getAxis());
+      if (axis < 0)
+        axis += r;
+      if (axis < 0 || axis > r)
         return unsupported(op, "axis out of range");
       OpFoldResult outer = m.c(1), inner = m.c(1);
       for (int64_t i = 0; i < inType.getRank(); ++i)
-        (i < *axis ? outer : inner) = m.mul(i < *axis ? outer : inner, in[i]);
+        (i < axis ? outer : inner) = m.mul(i < axis ? outer : inner, in[i]);
       sizes = {outer, inner};
     } else {
       bool isSqueeze = std::is_same_v<OpT, SqueezeOp>;

@@ -2,8 +2,12 @@
 float64 and onnxruntime.
 
     reduction_accuracy.py make DIR    writes DIR/model.onnx, DIR/x.npy, DIR/y.npy
-    reduction_accuracy.py check DIR   compares DIR/q/*.npy (qopt) and DIR/o/*.npy
-                                      (onnxruntime) with float64 references
+    reduction_accuracy.py check DIR   compares DIR/q/*.npy (qopt) with float64
+                                      references: max and min exact, the rest
+                                      within 4e-7 of the largest reference value
+                                      (measured at most 1.64e-7: about 2.4x)
+    reduction_accuracy.py ort DIR     also DIR/o/*.npy (onnxruntime): qopt's
+                                      error within 2x onnxruntime's
 
 x is 6x1001 (1001 = 62 groups of 16 lanes + 9 left over), y is 2x3x20x37
 (reduced over 20x37 = 740 = 46 groups + 4).
@@ -70,21 +74,35 @@ def reference(d):
             "gap": y.mean((2, 3), keepdims=True), "gmp": y.max((2, 3), keepdims=True)}
 
 
-def check(d):
-    ref = reference(d)
+def errors(d, sub, ref):
+    """Error of DIR/sub/<name>.npy relative to the largest reference magnitude."""
+    out = {}
     for name, r in ref.items():
-        q = np.load(os.path.join(d, "q", name + ".npy")).astype(np.float64)
-        o = np.load(os.path.join(d, "o", name + ".npy")).astype(np.float64)
-        # Error relative to the largest reference magnitude of the output.
-        qe = float(np.max(np.abs(q - r)) / np.max(np.abs(r)))
-        oe = float(np.max(np.abs(o - r)) / np.max(np.abs(r)))
-        print(f"{name}: qopt {qe:.2e}, onnxruntime {oe:.2e}")
+        got = np.load(os.path.join(d, sub, name + ".npy")).astype(np.float64)
+        out[name] = float(np.max(np.abs(got - r)) / np.max(np.abs(r)))
+    return out
+
+
+EXACT = ("max", "min", "gmp")
+
+
+def check(d):
+    for name, qe in errors(d, "q", reference(d)).items():
+        print(f"{name}: qopt {qe:.2e}")
         # Max and min are exact; the sums may differ from float64 by what f32
-        # rounding gives over ~1000 terms.
-        exact = name in ("max", "min", "gmp")
-        ok = qe == 0.0 if exact else qe <= max(1e-6, 2 * oe)
+        # rounding gives over ~1000 terms in 16 lanes.
+        ok = qe == 0.0 if name in EXACT else qe <= 4e-7
+        print(f"{name} ok" if ok else f"{name} TOO INACCURATE")
+
+
+def ort(d):
+    ref = reference(d)
+    oe = errors(d, "o", ref)
+    for name, qe in errors(d, "q", ref).items():
+        print(f"{name}: qopt {qe:.2e}, onnxruntime {oe[name]:.2e}")
+        ok = qe == 0.0 if name in EXACT else qe <= max(1e-6, 2 * oe[name])
         print(f"{name} ok" if ok else f"{name} TOO INACCURATE")
 
 
 if __name__ == "__main__":
-    {"make": make, "check": check}[sys.argv[1]](sys.argv[2])
+    {"make": make, "check": check, "ort": ort}[sys.argv[1]](sys.argv[2])
