@@ -6,8 +6,8 @@
 #include "qopt/Quant/Gptq.h"
 #include "qopt/Support/Diagnostics.h"
 #include "qopt/Support/ModelLibrary.h"
-#include "qopt/Transforms/Passes.h"
-#include "qopt/Transforms/QuantUtils.h"
+#include "qopt/Transforms/Quant/Passes.h"
+#include "qopt/Transforms/Quant/QuantUtils.h"
 
 #include "mlir/IR/DialectResourceBlobManager.h"
 #include "mlir/Pass/PassManager.h"

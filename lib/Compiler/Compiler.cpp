@@ -1,35 +1,49 @@
-//===- Compiler.cpp - lowering pipeline, LLVM codegen and linking ----------===//
+//===- Compiler.cpp - the compile pipeline, registration, back half -------===//
 #include "qopt/Compiler/Compiler.h"
 
-#include "qopt/Conversion/Passes.h"
+#include "qopt/Codegen/Common/Passes.h"
+#include "qopt/Conversion/QOptToLinalg/Passes.h"
 #include "qopt/Dialect/QOpt/IR/QOptDialect.h"
 #include "qopt/Transforms/Passes.h"
+#include "qopt/Transforms/Quant/Passes.h"
 
 #include "mlir/InitAllDialects.h"
 #include "mlir/InitAllExtensions.h"
 #include "mlir/InitAllPasses.h"
 #include "mlir/Pass/PassRegistry.h"
 #include "mlir/Target/LLVMIR/Dialect/All.h"
-#include "mlir/Target/LLVMIR/Export.h"
 
-#include "llvm/IR/IRBuilder.h"
-#include "llvm/IR/LegacyPassManager.h"
-#include "llvm/IR/Verifier.h"
-#include "llvm/MC/MCSubtargetInfo.h"
-#include "llvm/MC/TargetRegistry.h"
-#include "llvm/Passes/PassBuilder.h"
 #include "llvm/Support/FileSystem.h"
-#include "llvm/Support/Path.h"
-#include "llvm/Support/Program.h"
-#include "llvm/Support/TargetSelect.h"
-#include "llvm/Support/raw_ostream.h"
-#include "llvm/Target/TargetMachine.h"
-#include "llvm/Target/TargetOptions.h"
-#include "llvm/TargetParser/Host.h"
 
 using namespace mlir;
 
 namespace qopt {
+
+CPUTargetOptions cpuTargetOptions(const CompileOptions &options) {
+  CPUTargetOptions t;
+  t.optLevel = options.optLevel;
+  t.cpu = options.targetCPU;
+  t.features = options.targetFeatures;
+  t.threads = options.threads;
+  return t;
+}
+
+CPUCodegenOptions cpuCodegenOptions(const CompileOptions &options) {
+  CPUCodegenOptions c;
+  c.optLevel = options.optLevel;
+  c.isa = options.kernelIsa.empty() ? selectKernelIsa(cpuTargetOptions(options))
+                                    : options.kernelIsa;
+  c.threads = options.threads;
+  return c;
+}
+
+void buildCompilePipeline(OpPassManager &pm, const CompileOptions &options) {
+  CPUCodegenOptions cpu = cpuCodegenOptions(options);
+  QOptToLinalgOptions toLinalg;
+  toLinalg.reductionLanes = cpu.reductionLanes;
+  buildQOptToLinalgPipeline(pm, toLinalg);
+  buildCPUCodegenPipeline(pm, cpu);
+}
 
 void registerCompilerDialects(DialectRegistry &registry) {
   registerAllDialects(registry);
@@ -38,63 +52,20 @@ void registerCompilerDialects(DialectRegistry &registry) {
   registry.insert<QOptDialect>();
 }
 
-static llvm::TargetMachine *createTargetMachine(const CompileOptions &options,
-                                                std::string &error);
-
-std::string selectKernelIsa(const CompileOptions &options) {
-  std::string error;
-  std::unique_ptr<llvm::TargetMachine> tm(createTargetMachine(options, error));
-  if (!tm)
-    return "generic";
-  const llvm::MCSubtargetInfo *sti = tm->getMCSubtargetInfo();
-  if (sti->checkFeatures("+avx512vnni,+avx512bw,+avx512f"))
-    return "avx512vnni";
-  if (sti->checkFeatures("+avxvnni,+avx2"))
-    return "avxvnni";
-  if (sti->checkFeatures("+avx2"))
-    return "avx2";
-  return "generic";
-}
-
-std::string lowerToLLVMPipelineText(const CompileOptions &options) {
-  std::string p = "builtin.module(qopt-model-interface,"
-                  "func.func(qopt-expand-qoperator,qopt-lower-quantize-linear,"
-                  "qopt-lower-quantized),canonicalize,cse,"
-                  "convert-qopt-to-linalg,canonicalize,cse,";
-  if (options.optLevel > 0)
-    p += "func.func(qopt-fuse-elementwise),canonicalize,cse,func.func(qopt-split-floordiv-dims),"
-         "canonicalize,func.func(qopt-pad-in-place,qopt-fuse-gemm-epilogue),";
-  p += "one-shot-bufferize{bufferize-function-boundaries "
-       "function-boundary-type-conversion=identity-layout-map},"
-       "qopt-own-results,canonicalize,buffer-deallocation-pipeline,"
-       "qopt-strided-copy-to-linalg,";
-  std::string isa = options.kernelIsa.empty() ? selectKernelIsa(options) : options.kernelIsa;
-  if (options.optLevel > 0)
-    p += "qopt-prepack-weights{isa=" + isa + "},";
-  p += "qopt-matmul-microkernel{isa=" + isa + "},";
-  // A model compiled for one thread gets no OpenMP regions of its own.
-  if (options.threads != 1)
-    p += "qopt-parallel-loops,";
-  p += "func.func(scf-forall-to-for,convert-linalg-to-loops,qopt-promote-reductions,qopt-approximate-math";
-  // The static memory plan runs last on buffers: nothing after it allocates.
-  if (options.optLevel > 0)
-    p += ",qopt-plan-buffers";
-  p += "),lower-affine,convert-scf-to-cf,"
-       "qopt-dynamic-expand-shape,expand-strided-metadata,lower-affine,"
-       "finalize-memref-to-llvm{use-generic-functions},"
-       "convert-math-to-llvm,convert-math-to-libm,convert-arith-to-llvm,"
-       "convert-index-to-llvm,convert-func-to-llvm,convert-cf-to-llvm,"
-       "convert-openmp-to-llvm,reconcile-unrealized-casts)";
-  return p;
-}
-
-LogicalResult buildLowerToLLVMPipeline(OpPassManager &pm,
-                                       const CompileOptions &options) {
-  std::string text = lowerToLLVMPipelineText(options);
-  // Parse the inner list into the module pass manager.
-  StringRef inner = StringRef(text).drop_front(strlen("builtin.module(")).drop_back();
-  return parsePassPipeline(inner, pm, llvm::errs());
-}
+namespace {
+struct LowerToLLVMOptions : PassPipelineOptions<LowerToLLVMOptions> {
+  Option<unsigned> optLevel{*this, "opt-level",
+                            llvm::cl::desc("0: no fusion, packing or memory plan; 1-3: all"),
+                            llvm::cl::init(2)};
+  Option<std::string> isa{*this, "isa",
+                          llvm::cl::desc("Int8 kernel variant: avx512vnni, avxvnni, avx2 "
+                                         "or generic"),
+                          llvm::cl::init("generic")};
+  Option<unsigned> threads{*this, "threads",
+                           llvm::cl::desc("Kernel threads (1: no OpenMP regions)"),
+                           llvm::cl::init(0)};
+};
+} // namespace
 
 void registerCompilerPasses() {
   static bool done = false;
@@ -103,214 +74,35 @@ void registerCompilerPasses() {
   done = true;
   registerAllPasses();
   registerQOptPasses();
-  registerQOptConversionPasses();
-  PassPipelineRegistration<>(
+  registerQuantPasses();
+  registerQOptToLinalgPipeline();
+  registerCodegenCommonPasses();
+  registerCodegenCPUPasses();
+  PassPipelineRegistration<LowerToLLVMOptions>(
       "qopt-lower-to-llvm",
-      "Lower the qopt dialect to the LLVM dialect (what qoptc runs)",
-      [](OpPassManager &pm) {
+      "Lower the qopt dialect to the LLVM dialect (what qoptc runs): "
+      "qopt-to-linalg-pipeline then qopt-cpu-codegen-pipeline",
+      [](OpPassManager &pm, const LowerToLLVMOptions &o) {
         CompileOptions options;
-        options.kernelIsa = "generic"; // the same IR on every host
-        (void)buildLowerToLLVMPipeline(pm, options);
+        options.optLevel = o.optLevel;
+        options.kernelIsa = o.isa; // generic by default: the same IR on every host
+        options.threads = o.threads;
+        buildCompilePipeline(pm, options);
       });
-}
-
-/// Emits `void qopt_model_invoke(void **args)` calling the C interface of
-/// @main: args[0] points at the results, args[1..] at the input descriptors.
-static LogicalResult addPackedEntry(llvm::Module &m, unsigned threads,
-                                    std::string &error) {
-  llvm::Function *entry = m.getFunction("_mlir_ciface_main");
-  if (!entry) {
-    error = "generated code has no _mlir_ciface_main";
-    return failure();
-  }
-  llvm::LLVMContext &ctx = m.getContext();
-  auto *ptrTy = llvm::PointerType::get(ctx, 0);
-  auto *fnTy = llvm::FunctionType::get(llvm::Type::getVoidTy(ctx), {ptrTy}, false);
-  auto *fn = llvm::Function::Create(fnTy, llvm::GlobalValue::ExternalLinkage,
-                                    "qopt_model_invoke", m);
-  llvm::IRBuilder<> b(llvm::BasicBlock::Create(ctx, "entry", fn));
-  SmallVector<llvm::Value *> args;
-  for (unsigned i = 0; i < entry->arg_size(); ++i) {
-    llvm::Value *slot = b.CreateConstGEP1_64(ptrTy, fn->getArg(0), i);
-    args.push_back(b.CreateLoad(ptrTy, slot));
-  }
-  b.CreateCall(entry, args);
-  b.CreateRetVoid();
-  // The kernels' default thread count (runtime/Threads.cpp).
-  auto *i32 = llvm::Type::getInt32Ty(ctx);
-  new llvm::GlobalVariable(m, i32, /*isConstant=*/true, llvm::GlobalValue::ExternalLinkage,
-                           llvm::ConstantInt::get(i32, threads), "qopt_model_threads");
-  return success();
-}
-
-static llvm::TargetMachine *createTargetMachine(const CompileOptions &options,
-                                                std::string &error) {
-  static bool init = [] {
-    llvm::InitializeNativeTarget();
-    llvm::InitializeNativeTargetAsmPrinter();
-    return true;
-  }();
-  (void)init;
-  std::string triple = llvm::sys::getProcessTriple();
-  const llvm::Target *target = llvm::TargetRegistry::lookupTarget(llvm::Triple(triple), error);
-  if (!target)
-    return nullptr;
-  std::string cpu = options.targetCPU;
-  std::string features;
-  if (cpu.empty() || cpu == "native") {
-    cpu = llvm::sys::getHostCPUName().str();
-    for (auto &f : llvm::sys::getHostCPUFeatures())
-      features += std::string(features.empty() ? "" : ",") +
-                  (f.second ? "+" : "-") + f.first().str();
-  }
-  if (!options.targetFeatures.empty())
-    features += std::string(features.empty() ? "" : ",") + options.targetFeatures;
-  llvm::CodeGenOptLevel level = options.optLevel == 0 ? llvm::CodeGenOptLevel::None
-                                : options.optLevel >= 3
-                                    ? llvm::CodeGenOptLevel::Aggressive
-                                    : llvm::CodeGenOptLevel::Default;
-  llvm::TargetOptions to;
-  auto *tm = target->createTargetMachine(llvm::Triple(triple), cpu, features, to,
-                                         llvm::Reloc::PIC_, std::nullopt, level);
-  if (!tm)
-    error = "cannot create a target machine for " + triple + " / " + cpu;
-  else if (!options.targetCPU.empty() && options.targetCPU != "native" &&
-           !tm->getMCSubtargetInfo()->isCPUStringValid(cpu)) {
-    error = "unknown --target-cpu '" + cpu + "'";
-    delete tm;
-    return nullptr;
-  }
-  return tm;
-}
-
-std::unique_ptr<llvm::Module> translateToLLVMIR(ModuleOp module,
-                                                llvm::LLVMContext &ctx,
-                                                const CompileOptions &options,
-                                                std::string &error) {
-  std::unique_ptr<llvm::Module> m = translateModuleToLLVMIR(module, ctx, "qopt_model");
-  if (!m) {
-    error = "translation to LLVM IR failed";
-    return nullptr;
-  }
-  if (failed(addPackedEntry(*m, options.threads, error)))
-    return nullptr;
-  std::unique_ptr<llvm::TargetMachine> tm(createTargetMachine(options, error));
-  if (!tm)
-    return nullptr;
-  m->setTargetTriple(tm->getTargetTriple());
-  m->setDataLayout(tm->createDataLayout());
-  if (llvm::verifyModule(*m, &llvm::errs())) {
-    error = "generated LLVM IR does not verify";
-    return nullptr;
-  }
-  if (options.optLevel > 0) {
-    llvm::LoopAnalysisManager lam;
-    llvm::FunctionAnalysisManager fam;
-    llvm::CGSCCAnalysisManager cgam;
-    llvm::ModuleAnalysisManager mam;
-    llvm::PassBuilder pb(tm.get());
-    pb.registerModuleAnalyses(mam);
-    pb.registerCGSCCAnalyses(cgam);
-    pb.registerFunctionAnalyses(fam);
-    pb.registerLoopAnalyses(lam);
-    pb.crossRegisterProxies(lam, fam, cgam, mam);
-    llvm::OptimizationLevel level = options.optLevel == 1 ? llvm::OptimizationLevel::O1
-                                    : options.optLevel == 2 ? llvm::OptimizationLevel::O2
-                                                            : llvm::OptimizationLevel::O3;
-    llvm::ModulePassManager mpm = pb.buildPerModuleDefaultPipeline(level);
-    mpm.run(*m, mam);
-  }
-  return m;
-}
-
-LogicalResult emitObjectFile(llvm::Module &module, StringRef path,
-                             const CompileOptions &options, std::string &error) {
-  std::unique_ptr<llvm::TargetMachine> tm(createTargetMachine(options, error));
-  if (!tm)
-    return failure();
-  std::error_code ec;
-  llvm::raw_fd_ostream os(path, ec, llvm::sys::fs::OF_None);
-  if (ec) {
-    error = "cannot write " + path.str() + ": " + ec.message();
-    return failure();
-  }
-  llvm::legacy::PassManager pm;
-  if (tm->addPassesToEmitFile(pm, os, nullptr, llvm::CodeGenFileType::ObjectFile)) {
-    error = "the target cannot emit object files";
-    return failure();
-  }
-  pm.run(module);
-  os.flush();
-  return success();
-}
-
-static std::string findRuntimeLibrary() {
-  if (const char *env = getenv("QOPT_RUNTIME_LIB"))
-    return env;
-  std::string exe = llvm::sys::fs::getMainExecutable(nullptr, nullptr);
-  SmallString<256> p(llvm::sys::path::parent_path(llvm::sys::path::parent_path(exe)));
-  llvm::sys::path::append(p, "lib", "libqopt_model_runtime.a");
-  return std::string(p);
-}
-
-LogicalResult linkSharedLibrary(StringRef objectPath, StringRef outputPath,
-                                std::string &error) {
-  std::string runtime = findRuntimeLibrary();
-  if (!llvm::sys::fs::exists(runtime)) {
-    error = "model runtime library not found at " + runtime +
-            " (set QOPT_RUNTIME_LIB)";
-    return failure();
-  }
-  std::string linker;
-  if (const char *env = getenv("QOPT_LINKER"))
-    linker = env;
-  for (const char *name : {"clang-22", "clang", "cc"}) {
-    if (!linker.empty())
-      break;
-    if (auto p = llvm::sys::findProgramByName(name))
-      linker = *p;
-  }
-  if (linker.empty()) {
-    error = "no linker found (clang-22, clang or cc; or set QOPT_LINKER)";
-    return failure();
-  }
-  SmallString<256> tmp;
-  if (auto ec = llvm::sys::fs::createUniqueFile(outputPath + ".tmp-%%%%%%", tmp)) {
-    error = "cannot create a temporary next to " + outputPath.str() + ": " +
-            ec.message();
-    return failure();
-  }
-  // --whole-archive: the C ABI must be exported even though the model
-  // object references none of it.
-  SmallVector<StringRef> args = {linker, "-shared", "-o", tmp, objectPath,
-                                 "-Wl,--whole-archive", runtime,
-                                 "-Wl,--no-whole-archive", QOPT_OPENMP_LIBRARY,
-                                 "-lstdc++", "-lm", "-lpthread"};
-  std::string errMsg;
-  int rc = llvm::sys::ExecuteAndWait(linker, args, std::nullopt, {}, 0, 0, &errMsg);
-  if (rc != 0) {
-    llvm::sys::fs::remove(tmp);
-    error = "linking failed (" + linker + ", exit " + std::to_string(rc) + ")" +
-            (errMsg.empty() ? "" : ": " + errMsg);
-    return failure();
-  }
-  if (auto ec = llvm::sys::fs::rename(tmp, outputPath)) {
-    llvm::sys::fs::remove(tmp);
-    error = "cannot write " + outputPath.str() + ": " + ec.message();
-    return failure();
-  }
-  return success();
 }
 
 LogicalResult compileToSharedLibrary(ModuleOp module, const CompileOptions &options,
                                     StringRef outputPath, std::string &error) {
   PassManager pm(module.getContext());
-  if (failed(buildLowerToLLVMPipeline(pm, options)) || failed(pm.run(module))) {
+  buildCompilePipeline(pm, options);
+  if (failed(pm.run(module))) {
     error = "lowering failed";
     return failure();
   }
+  CPUTargetOptions target = cpuTargetOptions(options);
   llvm::LLVMContext llvmContext;
-  auto llvmModule = translateToLLVMIR(module, llvmContext, options, error);
+  std::unique_ptr<llvm::Module> llvmModule =
+      translateToLLVMIR(module, llvmContext, target, error);
   if (!llvmModule)
     return failure();
   SmallString<256> obj;
@@ -318,7 +110,7 @@ LogicalResult compileToSharedLibrary(ModuleOp module, const CompileOptions &opti
     error = "cannot create a temporary object: " + ec.message();
     return failure();
   }
-  LogicalResult ok = emitObjectFile(*llvmModule, obj, options, error);
+  LogicalResult ok = emitObjectFile(*llvmModule, obj, target, error);
   if (succeeded(ok))
     ok = linkSharedLibrary(obj, outputPath, error);
   llvm::sys::fs::remove(obj);

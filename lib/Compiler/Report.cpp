@@ -6,7 +6,7 @@
 #include "qopt/Quant/QuantMath.h"
 #include "qopt/Support/Diagnostics.h"
 #include "qopt/Support/ModelLibrary.h"
-#include "qopt/Transforms/QuantUtils.h"
+#include "qopt/Transforms/Quant/QuantUtils.h"
 
 #include "mlir/Dialect/Quant/IR/QuantTypes.h"
 #include "llvm/Support/FileSystem.h"

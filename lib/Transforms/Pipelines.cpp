@@ -1,4 +1,4 @@
-//===- Pipelines.cpp - pass registration and named pipelines --------------===//
+//===- Pipelines.cpp - graph pass registration and the import cleanup -----===//
 #include "qopt/Transforms/Passes.h"
 
 #include "mlir/Pass/PassRegistry.h"

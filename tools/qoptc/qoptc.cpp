@@ -17,13 +17,13 @@
 //===----------------------------------------------------------------------===//
 #include "qopt/Compiler/Calibrate.h"
 #include "qopt/Compiler/Compiler.h"
-#include "qopt/Compiler/QDQPlan.h"
+#include "qopt/Export/QDQPlan.h"
 #include "qopt/Compiler/Report.h"
-#include "qopt/Conversion/Passes.h"
 #include "qopt/Import/ONNXImporter.h"
 #include "qopt/Dialect/QOpt/IR/QOptOps.h"
 #include "qopt/Support/Diagnostics.h"
 #include "qopt/Transforms/Passes.h"
+#include "qopt/Transforms/Quant/Passes.h"
 
 #include "mlir/IR/AsmState.h"
 #include "mlir/IR/MLIRContext.h"
@@ -192,10 +192,12 @@ std::string defaultOutput() {
 
 int main(int argc, char **argv) {
   InitLLVM y(argc, argv);
+  // Passes first: --mlir-print-ir-after=<pass> resolves names against the
+  // registry as the option is created.
+  qopt::registerCompilerPasses();
   mlir::registerAsmPrinterCLOptions();
   mlir::registerMLIRContextCLOptions();
   mlir::registerPassManagerCLOptions();
-  qopt::registerCompilerPasses();
   // --help lists qoptc's own options and the MLIR debugging ones users need;
   // LLVM's backend options stay usable but out of sight (--help-hidden).
   static cl::OptionCategory debugCategory("MLIR debugging");
@@ -215,6 +217,7 @@ int main(int argc, char **argv) {
         option->getOptionHiddenFlag() == cl::NotHidden)
       option->setHiddenFlag(cl::Hidden);
   for (StringRef name : {"mlir-print-ir-after-all", "mlir-print-ir-before-all",
+                         "mlir-print-ir-after", "mlir-print-ir-before",
                          "mlir-print-ir-after-failure", "mlir-timing",
                          "mlir-pass-statistics", "mlir-print-debuginfo"}) {
     auto it = all.find(name);
@@ -493,7 +496,8 @@ int main(int argc, char **argv) {
     mlir::PassManager pm(&context);
     if (failed(mlir::applyPassManagerCLOptions(pm)))
       return 1;
-    if (failed(qopt::buildLowerToLLVMPipeline(pm, copts)) || failed(pm.run(*module)))
+    qopt::buildCompilePipeline(pm, copts);
+    if (failed(pm.run(*module)))
       return 1;
   }
   if (emit == Emit::Lowered)
@@ -505,7 +509,8 @@ int main(int argc, char **argv) {
   progress.step(formatv("LLVM IR, -O{0}", optLevel.getValue()).str());
   llvm::LLVMContext llvmContext;
   std::string error;
-  auto llvmModule = qopt::translateToLLVMIR(*module, llvmContext, copts, error);
+  qopt::CPUTargetOptions target = qopt::cpuTargetOptions(copts);
+  auto llvmModule = qopt::translateToLLVMIR(*module, llvmContext, target, error);
   if (!llvmModule) {
     errs() << "qoptc: " << error << "\n";
     return 1;
@@ -527,7 +532,7 @@ int main(int argc, char **argv) {
     errs() << "qoptc: cannot create a temporary object: " << ec.message() << "\n";
     return 1;
   }
-  if (failed(qopt::emitObjectFile(*llvmModule, obj, copts, error))) {
+  if (failed(qopt::emitObjectFile(*llvmModule, obj, target, error))) {
     sys::fs::remove(obj);
     errs() << "qoptc: " << error << "\n";
     return 1;

@@ -1,78 +1,68 @@
-//===- Compiler.h - qopt dialect → LLVM → object → shared library -*- C++ -*-===//
+//===- Compiler.h - the compile pipeline and the back half of qoptc -*- C++ -*-===//
 //
-// The back half of qoptc, shared by the driver, the Python package (through
-// qoptc) and tests: the lowering pipeline to the LLVM dialect, translation to
-// LLVM IR with the runtime entry point, native code generation and linking.
+// The top-level compile pipeline (qopt dialect → LLVM dialect) built from the
+// stage pipelines, the registration of every pass and pipeline qopt-opt
+// runs, and the back half of the driver: LLVM IR, object, shared library.
+//
+//   buildCompilePipeline = buildQOptToLinalgPipeline   (Conversion/QOptToLinalg)
+//                        + buildCPUCodegenPipeline     (Codegen/CPU; it calls
+//                                                       buildBufferizationPipeline,
+//                                                       Codegen/Common)
+//
+// A GPU target adds its own codegen builder beside the CPU's and is chosen
+// here.
 //
 //===----------------------------------------------------------------------===//
 #ifndef QOPT_COMPILER_COMPILER_H
 #define QOPT_COMPILER_COMPILER_H
 
+#include "qopt/Codegen/CPU/Passes.h"
+#include "qopt/Target/CPU/CPUTarget.h"
+
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/Pass/PassManager.h"
-#include "llvm/IR/LLVMContext.h"
-#include "llvm/IR/Module.h"
 
-#include <memory>
 #include <string>
 
 namespace qopt {
 
 struct CompileOptions {
-  /// 0: no fusion, LLVM -O0; 1: elementwise fusion, LLVM -O1; 2/3: LLVM -O2/-O3.
+  /// 0: no fusion, LLVM -O0; 1: fusion, packing, memory plan, LLVM -O1;
+  /// 2/3: LLVM -O2/-O3.
   unsigned optLevel = 2;
   /// LLVM CPU name; empty or "native" = the host CPU with its features.
   std::string targetCPU;
   /// Extra LLVM target features ("+avx2,-avx512f"); appended to the host's
   /// when targetCPU is native.
   std::string targetFeatures;
-  /// Int8 GEMM kernel variant (qopt-matmul-microkernel{isa}): avx512vnni,
-  /// avxvnni, avx2, generic, or empty to pick from the target's features.
+  /// Int8 GEMM kernel variant (one of int8KernelIsas()), or empty to pick
+  /// the best the target has (selectKernelIsa).
   std::string kernelIsa;
   /// Threads the compiled model's kernels use unless QOPT_NUM_THREADS is set
   /// at run time; 0 = every core.
   unsigned threads = 0;
 };
 
-/// The int8 kernel variant the target of `options` supports best (see
-/// CompileOptions::kernelIsa); "generic" if the target cannot be created.
-std::string selectKernelIsa(const CompileOptions &options);
+/// The CPU target machine options of `options`.
+CPUTargetOptions cpuTargetOptions(const CompileOptions &options);
+/// The CPU codegen options of `options`, the kernel variant resolved.
+CPUCodegenOptions cpuCodegenOptions(const CompileOptions &options);
 
-/// Registers the upstream MLIR passes the lowering pipeline names, the qopt
-/// passes, and the `qopt-lower-to-llvm` pipeline.
-void registerCompilerPasses();
+/// The qopt dialect to the LLVM dialect, on a builtin.module pass manager:
+/// buildQOptToLinalgPipeline{reduction-lanes of the target} followed by the
+/// target's codegen pipeline (the CPU's: buildCPUCodegenPipeline).
+void buildCompilePipeline(mlir::OpPassManager &pm, const CompileOptions &options);
 
-/// The textual pass pipeline from the qopt dialect to the LLVM dialect.
-std::string lowerToLLVMPipelineText(const CompileOptions &options);
-
-/// Adds the lowering pipeline to `pm` (a builtin.module pass manager).
-llvm::LogicalResult buildLowerToLLVMPipeline(mlir::OpPassManager &pm,
-                                             const CompileOptions &options);
-
-/// Registers every dialect and interface the pipeline touches.
+/// Registers every dialect and interface the pipelines touch.
 void registerCompilerDialects(mlir::DialectRegistry &registry);
 
-/// Translates an LLVM-dialect module to LLVM IR for the target, adds the
-/// packed entry point `void qopt_model_invoke(void **)` and optimizes it.
-/// Errors are reported as MLIR diagnostics (on the module) or in `error`.
-std::unique_ptr<llvm::Module> translateToLLVMIR(mlir::ModuleOp module,
-                                                llvm::LLVMContext &ctx,
-                                                const CompileOptions &options,
-                                                std::string &error);
-
-/// Writes a relocatable object for `module` (already optimized).
-llvm::LogicalResult emitObjectFile(llvm::Module &module, llvm::StringRef path,
-                                   const CompileOptions &options,
-                                   std::string &error);
-
-/// Links `objectPath` with the model runtime into a shared library at
-/// `outputPath` (written to a temporary and renamed, so that a failed link
-/// leaves nothing behind). The runtime archive is looked up next to the
-/// running executable (../lib/libqopt_model_runtime.a) unless
-/// QOPT_RUNTIME_LIB is set; the linker is QOPT_LINKER, clang-22, clang or cc.
-llvm::LogicalResult linkSharedLibrary(llvm::StringRef objectPath,
-                                      llvm::StringRef outputPath,
-                                      std::string &error);
+/// Registers the upstream MLIR passes, every qopt pass and every named
+/// pipeline: qopt-import-cleanup, qopt-prequantized-pipeline,
+/// qopt-quantize-pipeline, qopt-to-linalg-pipeline,
+/// qopt-bufferization-pipeline, qopt-cpu-codegen-pipeline and
+/// qopt-lower-to-llvm (buildCompilePipeline; options opt-level, isa,
+/// threads, default isa generic so the IR is the same on every host).
+void registerCompilerPasses();
 
 /// The whole back half: lowers `module` (qopt dialect, modified in place)
 /// and writes a shared library to `outputPath`.

@@ -1,11 +1,9 @@
-//===- Passes.h - qopt transformation passes ----------------------*- C++ -*-===//
+//===- Passes.h - graph passes on the qopt dialect ----------------*- C++ -*-===//
 #ifndef QOPT_TRANSFORMS_PASSES_H
 #define QOPT_TRANSFORMS_PASSES_H
 
 #include "qopt/Dialect/QOpt/IR/QOptDialect.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
-#include "mlir/Dialect/Linalg/IR/Linalg.h"
-#include "mlir/Dialect/Quant/IR/Quant.h"
 #include "mlir/Pass/Pass.h"
 #include "mlir/Pass/PassManager.h"
 
@@ -18,7 +16,7 @@ namespace qopt {
 /// what runs right after import to fold exporter noise.
 void buildImportCleanupPipeline(mlir::OpPassManager &pm);
 
-/// Registers every qopt pass and the `qopt-import-cleanup` pipeline.
+/// Registers the graph passes and the `qopt-import-cleanup` pipeline.
 void registerQOptPasses();
 
 #define GEN_PASS_REGISTRATION

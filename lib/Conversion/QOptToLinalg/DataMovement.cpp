@@ -20,14 +20,6 @@ using namespace qopt::lowering;
 
 namespace {
 
-template <typename OpT>
-struct QOptPattern : OpConversionPattern<OpT> {
-  using OpConversionPattern<OpT>::OpConversionPattern;
-  RankedTensorType resultType(Operation *op, unsigned i = 0) const {
-    return convertedType(this->getTypeConverter(), op->getResult(i).getType());
-  }
-};
-
 /// Reshape: sizes from the shape operand (0 copies the input dim unless
 /// allowzero, -1 takes what is left).
 struct ReshapeLowering : QOptPattern<ReshapeOp> {
@@ -35,10 +27,10 @@ struct ReshapeLowering : QOptPattern<ReshapeOp> {
   LogicalResult
   matchAndRewrite(ReshapeOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
-    RankedTensorType type = resultType(op);
     Value data = adaptor.getData();
-    if (!type || !rankedType(data))
-      return unsupported(op, "unranked tensor");
+    RankedTensorType type = rankedResult(op, {data});
+    if (!type)
+      return failure();
     Location loc = op.getLoc();
     IndexMath m{rewriter, loc};
     SmallVector<OpFoldResult> inSizes = sizesOf(rewriter, loc, data);
@@ -116,11 +108,11 @@ struct ReshapeLikeLowering : QOptPattern<OpT> {
   LogicalResult
   matchAndRewrite(OpT op, typename OpT::Adaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
-    RankedTensorType type = this->resultType(op);
     Value data = adaptor.getOperands()[0];
+    RankedTensorType type = this->rankedResult(op, {data});
+    if (!type)
+      return failure();
     auto inType = rankedType(data);
-    if (!type || !inType)
-      return unsupported(op, "unranked tensor");
     Location loc = op.getLoc();
     IndexMath m{rewriter, loc};
     SmallVector<OpFoldResult> in = sizesOf(rewriter, loc, data), sizes;
@@ -147,9 +139,9 @@ struct ReshapeLikeLowering : QOptPattern<OpT> {
         if (!a)
           return unsupported(op, "axes must be a constant");
         for (int64_t x : *a) {
-          auto n = normalizeAxis(x, axesRank);
-          if (!n)
-            return unsupported(op, "axis out of range");
+          FailureOr<int64_t> n = loweredAxis(op, x, axesRank);
+          if (failed(n))
+            return failure();
           axes.push_back(*n);
         }
       } else {
@@ -179,11 +171,11 @@ struct TransposeLowering : QOptPattern<TransposeOp> {
   LogicalResult
   matchAndRewrite(TransposeOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
-    RankedTensorType type = resultType(op);
     Value data = adaptor.getData();
+    RankedTensorType type = rankedResult(op, {data});
+    if (!type)
+      return failure();
     auto inType = rankedType(data);
-    if (!type || !inType)
-      return unsupported(op, "unranked tensor");
     SmallVector<int64_t> perm;
     if (auto p = op.getPerm())
       perm.assign(p->begin(), p->end());
@@ -206,13 +198,13 @@ struct ConcatLowering : QOptPattern<ConcatOp> {
   LogicalResult
   matchAndRewrite(ConcatOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
-    RankedTensorType type = resultType(op);
+    RankedTensorType type = rankedResult(op, {});
     if (!type)
-      return unsupported(op, "unranked tensor");
+      return failure();
     int64_t rank = type.getRank();
-    auto axis = normalizeAxis(op.getAxis(), rank);
-    if (!axis)
-      return unsupported(op, "axis out of range");
+    FailureOr<int64_t> axis = loweredAxis(op, op.getAxis(), rank);
+    if (failed(axis))
+      return failure();
     Location loc = op.getLoc();
     IndexMath m{rewriter, loc};
     SmallVector<Value> inputs;
@@ -280,11 +272,11 @@ struct SliceLowering : QOptPattern<SliceOp> {
   LogicalResult
   matchAndRewrite(SliceOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
-    RankedTensorType type = resultType(op);
     Value data = adaptor.getData();
+    RankedTensorType type = rankedResult(op, {data});
+    if (!type)
+      return failure();
     auto inType = rankedType(data);
-    if (!type || !inType)
-      return unsupported(op, "unranked tensor");
     int64_t rank = inType.getRank();
     auto starts = getConstantInts(op.getStarts());
     auto ends = getConstantInts(op.getEnds());
@@ -375,9 +367,9 @@ struct SplitLowering : QOptPattern<SplitOp> {
     if (!inType)
       return unsupported(op, "unranked tensor");
     int64_t rank = inType.getRank();
-    auto axis = normalizeAxis(op.getAxis(), rank);
-    if (!axis)
-      return unsupported(op, "axis out of range");
+    FailureOr<int64_t> axis = loweredAxis(op, op.getAxis(), rank);
+    if (failed(axis))
+      return failure();
     Location loc = op.getLoc();
     IndexMath m{rewriter, loc};
     SmallVector<OpFoldResult> dims = sizesOf(rewriter, loc, input);
@@ -422,11 +414,11 @@ struct ExpandLowering : QOptPattern<ExpandOp> {
   LogicalResult
   matchAndRewrite(ExpandOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
-    RankedTensorType type = resultType(op);
     Value input = adaptor.getInput();
+    RankedTensorType type = rankedResult(op, {input});
+    if (!type)
+      return failure();
     auto inType = rankedType(input);
-    if (!type || !inType)
-      return unsupported(op, "unranked tensor");
     Location loc = op.getLoc();
     IndexMath m{rewriter, loc};
     int64_t rank = type.getRank();
@@ -456,16 +448,16 @@ struct GatherLowering : QOptPattern<GatherOp> {
   LogicalResult
   matchAndRewrite(GatherOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
-    RankedTensorType type = resultType(op);
     Value data = adaptor.getData(), indices = adaptor.getIndices();
+    RankedTensorType type = rankedResult(op, {data, indices});
+    if (!type)
+      return failure();
     auto dType = rankedType(data);
     auto iType = rankedType(indices);
-    if (!type || !dType || !iType)
-      return unsupported(op, "unranked tensor");
     int64_t r = dType.getRank(), q = iType.getRank();
-    auto axis = normalizeAxis(op.getAxis(), r);
-    if (!axis)
-      return unsupported(op, "axis out of range");
+    FailureOr<int64_t> axis = loweredAxis(op, op.getAxis(), r);
+    if (failed(axis))
+      return failure();
     Location loc = op.getLoc();
     SmallVector<OpFoldResult> dd = sizesOf(rewriter, loc, data);
     SmallVector<OpFoldResult> id = sizesOf(rewriter, loc, indices), sizes;
@@ -501,15 +493,15 @@ struct GatherElementsLowering : QOptPattern<GatherElementsOp> {
   LogicalResult
   matchAndRewrite(GatherElementsOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
-    RankedTensorType type = resultType(op);
     Value data = adaptor.getData(), indices = adaptor.getIndices();
+    RankedTensorType type = rankedResult(op, {data, indices});
+    if (!type)
+      return failure();
     auto dType = rankedType(data);
-    if (!type || !dType || !rankedType(indices))
-      return unsupported(op, "unranked tensor");
     int64_t r = dType.getRank();
-    auto axis = normalizeAxis(op.getAxis(), r);
-    if (!axis)
-      return unsupported(op, "axis out of range");
+    FailureOr<int64_t> axis = loweredAxis(op, op.getAxis(), r);
+    if (failed(axis))
+      return failure();
     Location loc = op.getLoc();
     Value axisDim = toIndex(rewriter, loc, sizesOf(rewriter, loc, data)[*axis]);
     Value res = buildGatherGeneric(
@@ -572,10 +564,10 @@ struct TileLowering : QOptPattern<TileOp> {
   LogicalResult
   matchAndRewrite(TileOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
-    RankedTensorType type = resultType(op);
     Value input = adaptor.getInput();
-    if (!type || !rankedType(input))
-      return unsupported(op, "unranked tensor");
+    RankedTensorType type = rankedResult(op, {input});
+    if (!type)
+      return failure();
     Location loc = op.getLoc();
     IndexMath m{rewriter, loc};
     SmallVector<OpFoldResult> in = sizesOf(rewriter, loc, input), sizes;
@@ -605,29 +597,18 @@ struct PadLowering : QOptPattern<PadOp> {
   LogicalResult
   matchAndRewrite(PadOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
-    RankedTensorType type = resultType(op);
     Value data = adaptor.getData();
+    RankedTensorType type = rankedResult(op, {data});
+    if (!type)
+      return failure();
     auto inType = rankedType(data);
-    if (!type || !inType)
-      return unsupported(op, "unranked tensor");
     int64_t rank = inType.getRank();
     Location loc = op.getLoc();
     IndexMath m{rewriter, loc};
-    SmallVector<int64_t> axes;
-    if (!isa<NoneType>(op.getAxes().getType())) {
-      auto a = getConstantInts(op.getAxes());
-      if (!a)
-        return unsupported(op, "axes must be a constant");
-      for (int64_t x : *a) {
-        auto n = normalizeAxis(x, rank);
-        if (!n)
-          return unsupported(op, "axis out of range");
-        axes.push_back(*n);
-      }
-    } else {
-      for (int64_t i = 0; i < rank; ++i)
-        axes.push_back(i);
-    }
+    FailureOr<SmallVector<int64_t>> loweredPadAxes = loweredAxes(op, op.getAxes(), rank);
+    if (failed(loweredPadAxes))
+      return failure();
+    SmallVector<int64_t> &axes = *loweredPadAxes;
     int64_t k = axes.size();
     SmallVector<OpFoldResult> lo(rank, m.c(0)), hi(rank, m.c(0));
     for (int64_t i = 0; i < k; ++i) {
@@ -727,9 +708,9 @@ struct ConstantOfShapeLowering : QOptPattern<ConstantOfShapeOp> {
   LogicalResult
   matchAndRewrite(ConstantOfShapeOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
-    RankedTensorType type = resultType(op);
+    RankedTensorType type = rankedResult(op, {});
     if (!type)
-      return unsupported(op, "unranked tensor");
+      return failure();
     Location loc = op.getLoc();
     Type elem = type.getElementType();
     Value fill;

@@ -437,12 +437,12 @@ FailureOr<Value> scalarBody(WhereOp, OpBuilder &b, Location l, const Elem &,
 /// The pattern shared by every elementwise op: the first non-condition
 /// operand's element type describes the computation.
 template <typename OpT>
-struct ElementwiseLowering : OpConversionPattern<OpT> {
-  using OpConversionPattern<OpT>::OpConversionPattern;
+struct ElementwiseLowering : QOptPattern<OpT> {
+  using QOptPattern<OpT>::QOptPattern;
   LogicalResult
   matchAndRewrite(OpT op, typename OpT::Adaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
-    auto resultType = convertedType(this->getTypeConverter(), op->getResult(0).getType());
+    RankedTensorType resultType = this->resultType(op);
     if (!resultType)
       return unsupported(op, "result has no rank");
     ValueRange operands = adaptor.getOperands();
@@ -476,14 +476,14 @@ struct ElementwiseLowering : OpConversionPattern<OpT> {
 };
 
 /// Clip: min/max are optional scalar operands.
-struct ClipLowering : OpConversionPattern<ClipOp> {
-  using OpConversionPattern::OpConversionPattern;
+struct ClipLowering : QOptPattern<ClipOp> {
+  using QOptPattern::QOptPattern;
   LogicalResult
   matchAndRewrite(ClipOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
-    auto resultType = convertedType(getTypeConverter(), op.getType());
-    if (!resultType || !isa<RankedTensorType>(adaptor.getInput().getType()))
-      return unsupported(op, "unranked tensor");
+    RankedTensorType resultType = rankedResult(op, {adaptor.getInput()});
+    if (!resultType)
+      return failure();
     Location loc = op.getLoc();
     Type orig = getElementTypeOrSelf(op.getInput().getType());
     Elem e{signless(orig), isa<FloatType>(orig), isUnsigned(orig)};
@@ -509,14 +509,14 @@ struct ClipLowering : OpConversionPattern<ClipOp> {
   }
 };
 
-struct CastLowering : OpConversionPattern<CastOp> {
-  using OpConversionPattern::OpConversionPattern;
+struct CastLowering : QOptPattern<CastOp> {
+  using QOptPattern::QOptPattern;
   LogicalResult
   matchAndRewrite(CastOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
-    auto resultType = convertedType(getTypeConverter(), op.getType());
-    if (!resultType || !isa<RankedTensorType>(adaptor.getInput().getType()))
-      return unsupported(op, "unranked tensor");
+    RankedTensorType resultType = rankedResult(op, {adaptor.getInput()});
+    if (!resultType)
+      return failure();
     Type from = getElementTypeOrSelf(op.getInput().getType());
     Type to = getElementTypeOrSelf(op.getType());
     if (!from.isIntOrFloat() || !to.isIntOrFloat())

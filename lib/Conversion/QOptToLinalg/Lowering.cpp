@@ -1,7 +1,7 @@
 //===- Lowering.cpp - shared helpers and the convert-qopt-to-linalg pass ---===//
 #include "Lowering.h"
 
-#include "qopt/Conversion/Passes.h"
+#include "qopt/Conversion/QOptToLinalg/Passes.h"
 #include "qopt/Dialect/QOpt/IR/QOptOps.h"
 #include "qopt/Dialect/QOpt/IR/ShapeUtils.h"
 
@@ -18,7 +18,7 @@
 
 namespace qopt {
 #define GEN_PASS_DEF_CONVERTQOPTTOLINALG
-#include "qopt/Conversion/Passes.h.inc"
+#include "qopt/Conversion/QOptToLinalg/Passes.h.inc"
 } // namespace qopt
 
 using namespace mlir;
@@ -35,7 +35,7 @@ bool isUnsigned(Type t) {
   return getElementTypeOrSelf(t).isUnsignedInteger();
 }
 
-QOptTypeConverter::QOptTypeConverter() {
+QOptTypeConverter::QOptTypeConverter(LoweringOptions options) : options(options) {
   addConversion([](Type t) -> std::optional<Type> {
     if (isa<TensorType>(t) && !isa<RankedTensorType>(t))
       return std::nullopt;
@@ -56,6 +56,32 @@ QOptTypeConverter::QOptTypeConverter() {
 
 LogicalResult unsupported(Operation *op, const Twine &why) {
   return op->emitError("cannot lower '") << op->getName() << "': " << why;
+}
+
+FailureOr<int64_t> loweredAxis(Operation *op, int64_t axis, int64_t rank) {
+  std::optional<int64_t> n = normalizeAxis(axis, rank);
+  if (!n)
+    return unsupported(op, "axis out of range");
+  return *n;
+}
+
+FailureOr<SmallVector<int64_t>> loweredAxes(Operation *op, Value axes, int64_t rank) {
+  SmallVector<int64_t> out;
+  if (isa<NoneType>(axes.getType())) {
+    for (int64_t i = 0; i < rank; ++i)
+      out.push_back(i);
+    return out;
+  }
+  std::optional<SmallVector<int64_t>> a = getConstantInts(axes);
+  if (!a)
+    return unsupported(op, "axes must be a constant");
+  for (int64_t x : *a) {
+    FailureOr<int64_t> n = loweredAxis(op, x, rank);
+    if (failed(n))
+      return failure();
+    out.push_back(*n);
+  }
+  return out;
 }
 
 LogicalResult replaceWithCast(ConversionPatternRewriter &rewriter, Operation *op,
@@ -330,10 +356,10 @@ Value reshapeTo(OpBuilder &b, Location loc, Value v, RankedTensorType resultType
 /// reduced axes [first, rank) with static extents.
 static Value buildLaneSplitReduction(OpBuilder &b, Location loc, Value input,
                                      int64_t first, Value init,
-                                     ScalarBody combine, ScalarBody merge) {
+                                     ScalarBody combine, ScalarBody merge,
+                                     int64_t lanes) {
   auto type = cast<RankedTensorType>(input.getType());
   int64_t rank = type.getRank();
-  constexpr int64_t lanes = kReductionLanes;
   MLIRContext *ctx = b.getContext();
   SmallVector<OpFoldResult> sizes = sizesOf(b, loc, input);
   SmallVector<OpFoldResult> outSizes(sizes.begin(), sizes.begin() + first);
@@ -429,10 +455,10 @@ static Value buildLaneSplitReduction(OpBuilder &b, Location loc, Value input,
 
 Value buildReduction(OpBuilder &b, Location loc, Value input,
                      ArrayRef<int64_t> axes, Value init, ScalarBody combine,
-                     ScalarBody merge) {
+                     ScalarBody merge, int64_t lanes) {
   auto type = cast<RankedTensorType>(input.getType());
   int64_t rank = type.getRank();
-  if (merge && isa<FloatType>(init.getType()) && !axes.empty()) {
+  if (merge && lanes > 1 && isa<FloatType>(init.getType()) && !axes.empty()) {
     int64_t first = rank - static_cast<int64_t>(axes.size()), k = 1;
     bool trailing = true;
     for (auto [i, a] : llvm::enumerate(axes)) {
@@ -440,8 +466,8 @@ Value buildReduction(OpBuilder &b, Location loc, Value input,
       if (trailing)
         k = type.isDynamicDim(a) ? 0 : k * type.getDimSize(a);
     }
-    if (trailing && k >= 4 * kReductionLanes)
-      return buildLaneSplitReduction(b, loc, input, first, init, combine, merge);
+    if (trailing && k >= 4 * lanes)
+      return buildLaneSplitReduction(b, loc, input, first, init, combine, merge, lanes);
   }
   SmallVector<OpFoldResult> inSizes = sizesOf(b, loc, input), outSizes;
   SmallVector<AffineExpr> outExprs;
@@ -466,6 +492,126 @@ Value buildReduction(OpBuilder &b, Location loc, Value input,
                linalg::YieldOp::create(nb, nl, combine(nb, nl, args));
              })
       .getResult(0);
+}
+
+Value countOf(OpBuilder &b, Location loc, Value x, ArrayRef<int64_t> axes, Type elem) {
+  IndexMath m{b, loc};
+  SmallVector<OpFoldResult> xs = sizesOf(b, loc, x);
+  OpFoldResult n = m.c(1);
+  for (int64_t a : axes)
+    n = m.mul(n, xs[a]);
+  if (auto c = getConstantIntValue(n))
+    return scalarConst(b, loc, elem, *c);
+  return arith::UIToFPOp::create(
+      b, loc, elem,
+      arith::IndexCastUIOp::create(b, loc, b.getI64Type(), m.value(n)));
+}
+
+Value combineWithReduced(OpBuilder &b, Location loc, Value x, Value reduced,
+                         ArrayRef<int64_t> axes, ScalarBody body, Value extra,
+                         AffineMap extraMap) {
+  auto xType = cast<RankedTensorType>(x.getType());
+  int64_t rank = xType.getRank();
+  SmallVector<AffineExpr> re;
+  for (int64_t d = 0; d < rank; ++d)
+    if (!llvm::is_contained(axes, d))
+      re.push_back(b.getAffineDimExpr(d));
+  SmallVector<Value> ins = {x, reduced};
+  SmallVector<AffineMap> maps = {b.getMultiDimIdentityMap(rank),
+                                 AffineMap::get(rank, 0, re, b.getContext())};
+  if (extra) {
+    ins.push_back(extra);
+    maps.push_back(extraMap);
+  }
+  maps.push_back(b.getMultiDimIdentityMap(rank));
+  Value init = emptyTensor(b, loc, sizesOf(b, loc, x), xType.getElementType());
+  return linalg::GenericOp::create(
+             b, loc, TypeRange{init.getType()}, ins, ValueRange{init}, maps,
+             SmallVector<utils::IteratorType>(rank, utils::IteratorType::parallel),
+             [&](OpBuilder &nb, Location nl, ValueRange a) {
+               linalg::YieldOp::create(nb, nl, body(nb, nl, a.drop_back()));
+             })
+      .getResult(0);
+}
+
+SmallVector<int64_t> attrOr(std::optional<ArrayRef<int64_t>> a, size_t n, int64_t dflt) {
+  if (a && !a->empty())
+    return SmallVector<int64_t>(a->begin(), a->end());
+  return SmallVector<int64_t>(n, dflt);
+}
+
+LogicalResult resolvePads(Operation *op, StringRef autoPad,
+                          std::optional<ArrayRef<int64_t>> pads,
+                          ArrayRef<OpFoldResult> inSpatial, Window &w, OpBuilder &b) {
+  size_t n = w.kernel.size();
+  if (autoPad == "NOTSET" || autoPad.empty()) {
+    SmallVector<int64_t> p = attrOr(pads, 2 * n, 0);
+    if (p.size() != 2 * n)
+      return unsupported(op, "pads has the wrong length");
+    for (size_t i = 0; i < n; ++i) {
+      w.padLo.push_back(b.getIndexAttr(p[i]));
+      w.padHi.push_back(b.getIndexAttr(p[i + n]));
+    }
+    return success();
+  }
+  if (autoPad == "VALID") {
+    w.padLo.assign(n, b.getIndexAttr(0));
+    w.padHi.assign(n, b.getIndexAttr(0));
+    return success();
+  }
+  if (autoPad != "SAME_UPPER" && autoPad != "SAME_LOWER")
+    return unsupported(op, "auto_pad '" + autoPad + "'");
+  for (size_t i = 0; i < n; ++i) {
+    std::optional<int64_t> in = getConstantIntValue(inSpatial[i]);
+    if (!in)
+      return unsupported(op, "auto_pad SAME_* with a dynamic spatial dim");
+    int64_t out = llvm::divideCeil(*in, w.strides[i]);
+    int64_t total = std::max<int64_t>(
+        (out - 1) * w.strides[i] + (w.kernel[i] - 1) * w.dilations[i] + 1 - *in, 0);
+    int64_t small = total / 2, big = total - small;
+    bool upper = autoPad == "SAME_UPPER";
+    w.padLo.push_back(b.getIndexAttr(upper ? small : big));
+    w.padHi.push_back(b.getIndexAttr(upper ? big : small));
+  }
+  return success();
+}
+
+OpFoldResult windowOutSize(IndexMath &m, OpFoldResult in, const Window &w, size_t i,
+                           bool ceilMode) {
+  OpFoldResult span = m.sub(m.add(m.add(in, w.padLo[i]), w.padHi[i]),
+                            m.c((w.kernel[i] - 1) * w.dilations[i] + 1));
+  OpFoldResult out =
+      m.add(ceilMode ? m.ceilDiv(span, m.c(w.strides[i]))
+                     : m.floorDiv(span, m.c(w.strides[i])),
+            m.c(1));
+  if (ceilMode) {
+    // The last window must start inside the input or its left padding.
+    OpFoldResult lastStart = m.mul(m.sub(out, m.c(1)), m.c(w.strides[i]));
+    OpFoldResult limit = m.add(in, w.padLo[i]);
+    if (auto ls = getConstantIntValue(lastStart), li = getConstantIntValue(limit);
+        ls && li) {
+      if (*ls >= *li)
+        out = m.sub(out, m.c(1));
+    } else {
+      Value tooFar = arith::CmpIOp::create(m.b, m.loc, arith::CmpIPredicate::sge,
+                                           m.value(lastStart), m.value(limit));
+      out = arith::SelectOp::create(m.b, m.loc, tooFar,
+                                    m.value(m.sub(out, m.c(1))), m.value(out))
+                .getResult();
+    }
+  }
+  return out;
+}
+
+Value multiplyAdd(OpBuilder &b, Location loc, ValueRange args, Type elem) {
+  Value x = args[0], w = args[1];
+  if (isa<FloatType>(elem))
+    return arith::AddFOp::create(b, loc, args[2], arith::MulFOp::create(b, loc, x, w));
+  if (x.getType() != elem)
+    x = arith::ExtSIOp::create(b, loc, elem, x);
+  if (w.getType() != elem)
+    w = arith::ExtSIOp::create(b, loc, elem, w);
+  return arith::AddIOp::create(b, loc, args[2], arith::MulIOp::create(b, loc, x, w));
 }
 
 Value keepDims(OpBuilder &b, Location loc, Value reduced, ArrayRef<int64_t> axes,
@@ -528,15 +674,14 @@ namespace {
 using namespace qopt::lowering;
 
 /// qopt.constant → arith.constant with a signless type (same data).
-struct ConstantLowering : OpConversionPattern<qopt::ConstantOp> {
-  using OpConversionPattern::OpConversionPattern;
+struct ConstantLowering : QOptPattern<qopt::ConstantOp> {
+  using QOptPattern::QOptPattern;
   LogicalResult
   matchAndRewrite(qopt::ConstantOp op, OpAdaptor,
                   ConversionPatternRewriter &rewriter) const override {
-    auto type = dyn_cast_or_null<RankedTensorType>(
-        getTypeConverter()->convertType(op.getType()));
+    RankedTensorType type = rankedResult(op, {}, "unranked constant");
     if (!type)
-      return unsupported(op, "unranked constant");
+      return failure();
     ElementsAttr value = op.getValue();
     TypedAttr attr;
     if (type == op.getType()) {
@@ -555,14 +700,26 @@ struct ConstantLowering : OpConversionPattern<qopt::ConstantOp> {
 
 struct ConvertQOptToLinalgPass
     : qopt::impl::ConvertQOptToLinalgBase<ConvertQOptToLinalgPass> {
+  using Base::Base;
   void runOnOperation() override {
     MLIRContext *ctx = &getContext();
-    QOptTypeConverter converter;
+    if (reductionLanes < 1 || reductionLanes > 1024) {
+      getOperation().emitError("convert-qopt-to-linalg: reduction-lanes must be in [1, 1024], got ")
+          << static_cast<int64_t>(reductionLanes);
+      return signalPassFailure();
+    }
+    LoweringOptions options;
+    options.reductionLanes = reductionLanes;
+    QOptTypeConverter converter(options);
     RewritePatternSet patterns(ctx);
     patterns.add<ConstantLowering>(converter, ctx);
     populateElementwisePatterns(converter, patterns);
     populateDataMovementPatterns(converter, patterns);
-    populateNNPatterns(converter, patterns);
+    populateConvPatterns(converter, patterns);
+    populateMatMulPatterns(converter, patterns);
+    populatePoolingPatterns(converter, patterns);
+    populateNormalizationPatterns(converter, patterns);
+    populateResizePatterns(converter, patterns);
     populateReductionPatterns(converter, patterns);
     populateFunctionOpInterfaceTypeConversionPattern<func::FuncOp>(patterns,
                                                                    converter);

@@ -1,7 +1,10 @@
 //===- Lowering.h - shared helpers of the qopt → linalg lowering -*- C++ -*-===//
 //
-// Internal to lib/Conversion/QOptToLinalg: the type converter, broadcasting
-// generic builder and scalar helpers every op family uses.
+// Internal to lib/Conversion/QOptToLinalg: the type converter, the pattern
+// base every op family's patterns derive from, the broadcasting generic
+// builder, window geometry, reductions and scalar helpers. One populate
+// function per op family (Elementwise, DataMovement, Conv, MatMul, Pooling,
+// Normalization, Resize, Reductions), as onnx-mlir groups ONNXToKrnl.
 //
 //===----------------------------------------------------------------------===//
 #ifndef QOPT_LIB_CONVERSION_QOPTTOLINALG_LOWERING_H
@@ -14,11 +17,21 @@
 
 namespace qopt::lowering {
 
+/// What the target decides about the target-neutral lowering (pass options
+/// of convert-qopt-to-linalg).
+struct LoweringOptions {
+  /// Partial results of a lane-split float reduction (see buildReduction);
+  /// 1 or less reduces in one running value.
+  int64_t reductionLanes = 1;
+};
+
 /// Tensors of signed/unsigned integers become signless; everything else is
-/// kept. Only ranked tensors convert (the lowering needs ranks).
+/// kept. Only ranked tensors convert (the lowering needs ranks). Carries the
+/// lowering options to the patterns.
 class QOptTypeConverter : public mlir::TypeConverter {
 public:
-  QOptTypeConverter();
+  explicit QOptTypeConverter(LoweringOptions options = {});
+  LoweringOptions options;
 };
 
 /// The signless element type of an element type.
@@ -40,6 +53,49 @@ inline mlir::RankedTensorType convertedType(const mlir::TypeConverter *converter
                                             mlir::Type t) {
   return llvm::dyn_cast_or_null<mlir::RankedTensorType>(converter->convertType(t));
 }
+
+/// Base of every qopt → linalg pattern: what each pattern opens with.
+template <typename OpT>
+struct QOptPattern : mlir::OpConversionPattern<OpT> {
+  using mlir::OpConversionPattern<OpT>::OpConversionPattern;
+
+  /// Result `i`'s converted type when it is a ranked tensor, else null.
+  mlir::RankedTensorType resultType(mlir::Operation *op, unsigned i = 0) const {
+    return convertedType(this->getTypeConverter(), op->getResult(i).getType());
+  }
+  /// The converted type of result `i` when it and every value of `operands`
+  /// are ranked tensors of rank >= `minRank` (and, with `floatOperands`, of
+  /// float elements); otherwise null, with "cannot lower '<op>': <why>"
+  /// emitted on the op.
+  mlir::RankedTensorType
+  rankedResult(mlir::Operation *op, mlir::ValueRange operands,
+               const llvm::Twine &why = "unranked tensor", int64_t minRank = 0,
+               bool floatOperands = false, unsigned i = 0) const {
+    mlir::RankedTensorType type = resultType(op, i);
+    bool ok = static_cast<bool>(type);
+    for (mlir::Value v : operands) {
+      mlir::RankedTensorType t = rankedType(v);
+      ok = ok && t && t.getRank() >= minRank &&
+           (!floatOperands || llvm::isa<mlir::FloatType>(t.getElementType()));
+    }
+    if (!ok) {
+      (void)unsupported(op, why);
+      return {};
+    }
+    return type;
+  }
+  const LoweringOptions &options() const {
+    return static_cast<const QOptTypeConverter *>(this->getTypeConverter())->options;
+  }
+};
+
+/// `axis` in [-rank, rank) normalized to [0, rank), or "axis out of range".
+mlir::FailureOr<int64_t> loweredAxis(mlir::Operation *op, int64_t axis, int64_t rank);
+/// The axes held by `axes` (a constant 1-D integer tensor) normalized to
+/// [0, rank), in order; all of [0, rank) when `axes` is none. Errors: "axes
+/// must be a constant", "axis out of range".
+mlir::FailureOr<llvm::SmallVector<int64_t>>
+loweredAxes(mlir::Operation *op, mlir::Value axes, int64_t rank);
 
 /// Replaces `op` with `v`, casting to `type` first if their types differ
 /// (static vs dynamic dims).
@@ -136,21 +192,29 @@ mlir::Value reshapeTo(mlir::OpBuilder &b, mlir::Location loc, mlir::Value v,
 /// `init`; the result drops the reduced dims (keepdims is applied by the
 /// caller).
 ///
-/// When `merge(acc, acc)` is given, the element type is a float and the
-/// reduced axes are the trailing ones with a static extent of at least
-/// 4 * kReductionLanes, the reduction is split into kReductionLanes interleaved
-/// partial results (element k goes to lane k % kReductionLanes), merged in
-/// lane order, and the elements past the last full group of lanes are combined
-/// last. The summation order is then fixed by the IR, so the lane loop
-/// vectorizes without reassociation and every build (any -O level, vector
-/// width or thread count) rounds the same way.
+/// When `merge(acc, acc)` is given, `lanes` > 1, the element type is a float
+/// and the reduced axes are the trailing ones with a static extent of at
+/// least 4 * lanes, the reduction is split into `lanes` interleaved partial
+/// results (element k goes to lane k % lanes), merged in lane order, and the
+/// elements past the last full group of lanes are combined last. The
+/// summation order is then fixed by the IR, so the lane loop vectorizes
+/// without reassociation and every build (any -O level, vector width or
+/// thread count) rounds the same way. The target picks `lanes`
+/// (LoweringOptions::reductionLanes; the CPU's is 16, one AVX-512 vector of
+/// f32).
 mlir::Value buildReduction(mlir::OpBuilder &b, mlir::Location loc,
                            mlir::Value input, llvm::ArrayRef<int64_t> axes,
                            mlir::Value init, ScalarBody combine,
-                           ScalarBody merge = {});
-/// Number of partial results of a lane-split float reduction: one AVX-512
-/// vector of f32.
-inline constexpr int64_t kReductionLanes = 16;
+                           ScalarBody merge = {}, int64_t lanes = 1);
+/// Number of elements over `axes` of `x` as a scalar of float type `elem`.
+mlir::Value countOf(mlir::OpBuilder &b, mlir::Location loc, mlir::Value x,
+                    llvm::ArrayRef<int64_t> axes, mlir::Type elem);
+/// A generic over `x` that reads `reduced` (x with `axes` removed) broadcast
+/// back against it, and optionally `extra` through `extraMap`.
+mlir::Value combineWithReduced(mlir::OpBuilder &b, mlir::Location loc, mlir::Value x,
+                               mlir::Value reduced, llvm::ArrayRef<int64_t> axes,
+                               ScalarBody body, mlir::Value extra = mlir::Value(),
+                               mlir::AffineMap extraMap = mlir::AffineMap());
 /// Re-inserts size-1 dims at `axes` (sorted) into `reduced`.
 mlir::Value keepDims(mlir::OpBuilder &b, mlir::Location loc, mlir::Value reduced,
                      llvm::ArrayRef<int64_t> axes, int64_t rank);
@@ -160,12 +224,63 @@ mlir::Value castScalar(mlir::OpBuilder &b, mlir::Location loc, mlir::Value v,
                        mlir::Type from, bool fromUnsigned, mlir::Type to,
                        bool toUnsigned);
 
+//===----------------------------------------------------------------------===//
+// Window geometry shared by convolutions and pooling.
+//===----------------------------------------------------------------------===//
+
+/// `a` when set and non-empty, else `n` copies of `dflt`.
+llvm::SmallVector<int64_t> attrOr(std::optional<llvm::ArrayRef<int64_t>> a, size_t n,
+                                  int64_t dflt);
+
+/// Kernel, strides, dilations and resolved pads of a sliding window.
+struct Window {
+  llvm::SmallVector<int64_t> kernel, strides, dilations;
+  llvm::SmallVector<mlir::OpFoldResult> padLo, padHi; // per spatial dim
+};
+
+/// Resolves explicit pads or auto_pad (SAME_* needs static spatial dims)
+/// into `w.padLo`/`w.padHi`.
+llvm::LogicalResult resolvePads(mlir::Operation *op, llvm::StringRef autoPad,
+                                std::optional<llvm::ArrayRef<int64_t>> pads,
+                                llvm::ArrayRef<mlir::OpFoldResult> inSpatial, Window &w,
+                                mlir::OpBuilder &b);
+
+/// out = floor((in + lo + hi - ((k-1)*d+1)) / s) + 1 (ceil when ceilMode,
+/// with the last window starting inside the input or its left padding).
+mlir::OpFoldResult windowOutSize(IndexMath &m, mlir::OpFoldResult in, const Window &w,
+                                 size_t i, bool ceilMode);
+
+/// The body of a multiply-accumulate generic: acc + x * w on block arguments
+/// (x, w, acc), in `elem` (narrower integer operands are sign-extended).
+mlir::Value multiplyAdd(mlir::OpBuilder &b, mlir::Location loc, mlir::ValueRange args,
+                        mlir::Type elem);
+
+//===----------------------------------------------------------------------===//
+// One populate function per op family.
+//===----------------------------------------------------------------------===//
+
 void populateElementwisePatterns(QOptTypeConverter &converter,
                                  mlir::RewritePatternSet &patterns);
 void populateDataMovementPatterns(QOptTypeConverter &converter,
                                   mlir::RewritePatternSet &patterns);
-void populateNNPatterns(QOptTypeConverter &converter,
-                        mlir::RewritePatternSet &patterns);
+/// Conv (2-D as linalg.conv_2d_nchw_fchw, depthwise as
+/// linalg.depthwise_conv_2d_nchw_chw, other ranks and groups as generics) and
+/// ConvTranspose.
+void populateConvPatterns(QOptTypeConverter &converter,
+                          mlir::RewritePatternSet &patterns);
+/// MatMul (linalg.matmul, batched generics) and Gemm.
+void populateMatMulPatterns(QOptTypeConverter &converter,
+                            mlir::RewritePatternSet &patterns);
+/// MaxPool, AveragePool, GlobalMaxPool, GlobalAveragePool.
+void populatePoolingPatterns(QOptTypeConverter &converter,
+                             mlir::RewritePatternSet &patterns);
+/// BatchNormalization, LayerNormalization.
+void populateNormalizationPatterns(QOptTypeConverter &converter,
+                                   mlir::RewritePatternSet &patterns);
+/// Resize (nearest, linear).
+void populateResizePatterns(QOptTypeConverter &converter,
+                            mlir::RewritePatternSet &patterns);
+/// Reduce*, ArgMax/ArgMin, Softmax/LogSoftmax, NegativeLogLikelihoodLoss.
 void populateReductionPatterns(QOptTypeConverter &converter,
                                mlir::RewritePatternSet &patterns);
 

@@ -26,33 +26,18 @@ template <> constexpr Red kindOf<ReduceL1Op>() { return Red::L1; }
 template <> constexpr Red kindOf<ReduceLogSumOp>() { return Red::LogSum; }
 template <> constexpr Red kindOf<ReduceLogSumExpOp>() { return Red::LogSumExp; }
 
-/// Number of elements over `axes` as a scalar of float type `elem`.
-Value countOf(OpBuilder &b, Location loc, Value x, ArrayRef<int64_t> axes,
-              Type elem) {
-  IndexMath m{b, loc};
-  SmallVector<OpFoldResult> xs = sizesOf(b, loc, x);
-  OpFoldResult n = m.c(1);
-  for (int64_t a : axes)
-    n = m.mul(n, xs[a]);
-  if (auto c = getConstantIntValue(n))
-    return scalarConst(b, loc, elem, *c);
-  return arith::UIToFPOp::create(
-      b, loc, elem,
-      arith::IndexCastUIOp::create(b, loc, b.getI64Type(), m.value(n)));
-}
-
 template <typename OpT>
-struct ReduceLowering : OpConversionPattern<OpT> {
-  using OpConversionPattern<OpT>::OpConversionPattern;
+struct ReduceLowering : QOptPattern<OpT> {
+  using QOptPattern<OpT>::QOptPattern;
   LogicalResult
   matchAndRewrite(OpT op, typename OpT::Adaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
     constexpr Red kind = kindOf<OpT>();
-    auto type = convertedType(this->getTypeConverter(), op.getType());
     Value x = adaptor.getData();
+    RankedTensorType type = this->rankedResult(op, {x});
+    if (!type)
+      return failure();
     auto xType = rankedType(x);
-    if (!type || !xType)
-      return unsupported(op, "unranked tensor");
     Type elem = xType.getElementType();
     bool isFloat = isa<FloatType>(elem);
     bool uns = isUnsigned(op.getData().getType());
@@ -63,16 +48,11 @@ struct ReduceLowering : OpConversionPattern<OpT> {
     SmallVector<int64_t> axes;
     bool emptyAxes = isa<NoneType>(op.getAxes().getType());
     if (!emptyAxes) {
-      auto a = getConstantInts(op.getAxes());
-      if (!a)
-        return unsupported(op, "axes must be a constant");
-      emptyAxes = a->empty();
-      for (int64_t v : *a) {
-        auto n = normalizeAxis(v, rank);
-        if (!n)
-          return unsupported(op, "axis out of range");
-        axes.push_back(*n);
-      }
+      FailureOr<SmallVector<int64_t>> a = loweredAxes(op, op.getAxes(), rank);
+      if (failed(a))
+        return failure();
+      axes = std::move(*a);
+      emptyAxes = axes.empty();
     }
     Location loc = op.getLoc();
     if (emptyAxes) {
@@ -152,7 +132,8 @@ struct ReduceLowering : OpConversionPattern<OpT> {
           case Red::Prod: return arith::MulFOp::create(b, l, a[0], a[1]);
           default: return arith::AddFOp::create(b, l, a[0], a[1]);
           }
-        });
+        },
+        this->options().reductionLanes);
     if (kind == Red::LogSum || kind == Red::LogSumExp)
       r = buildElementwise(rewriter, loc, ValueRange{r},
                            cast<RankedTensorType>(r.getType()),
@@ -176,21 +157,21 @@ struct ReduceLowering : OpConversionPattern<OpT> {
 };
 
 template <typename OpT>
-struct ArgLowering : OpConversionPattern<OpT> {
-  using OpConversionPattern<OpT>::OpConversionPattern;
+struct ArgLowering : QOptPattern<OpT> {
+  using QOptPattern<OpT>::QOptPattern;
   static constexpr bool isMax = std::is_same_v<OpT, ArgMaxOp>;
   LogicalResult
   matchAndRewrite(OpT op, typename OpT::Adaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
-    auto type = convertedType(this->getTypeConverter(), op.getType());
     Value x = adaptor.getData();
+    RankedTensorType type = this->rankedResult(op, {x});
+    if (!type)
+      return failure();
     auto xType = rankedType(x);
-    if (!type || !xType)
-      return unsupported(op, "unranked tensor");
     int64_t rank = xType.getRank();
-    auto axis = normalizeAxis(op.getAxis(), rank);
-    if (!axis)
-      return unsupported(op, "axis out of range");
+    FailureOr<int64_t> axis = loweredAxis(op, op.getAxis(), rank);
+    if (failed(axis))
+      return failure();
     Location loc = op.getLoc();
     Type elem = xType.getElementType();
     bool isFloat = isa<FloatType>(elem);
@@ -247,36 +228,9 @@ struct ArgLowering : OpConversionPattern<OpT> {
   }
 };
 
-/// Broadcasts a reduced tensor (axes removed) back against `x` in a generic.
-Value combineWithReduced(OpBuilder &b, Location loc, Value x, Value reduced,
-                         ArrayRef<int64_t> axes, ScalarBody body,
-                         Value extra = Value(), AffineMap extraMap = AffineMap()) {
-  auto xType = cast<RankedTensorType>(x.getType());
-  int64_t rank = xType.getRank();
-  SmallVector<AffineExpr> re;
-  for (int64_t d = 0; d < rank; ++d)
-    if (!llvm::is_contained(axes, d))
-      re.push_back(b.getAffineDimExpr(d));
-  SmallVector<Value> ins = {x, reduced};
-  SmallVector<AffineMap> maps = {b.getMultiDimIdentityMap(rank),
-                                 AffineMap::get(rank, 0, re, b.getContext())};
-  if (extra) {
-    ins.push_back(extra);
-    maps.push_back(extraMap);
-  }
-  maps.push_back(b.getMultiDimIdentityMap(rank));
-  Value init = emptyTensor(b, loc, sizesOf(b, loc, x), xType.getElementType());
-  return linalg::GenericOp::create(
-             b, loc, TypeRange{init.getType()}, ins, ValueRange{init}, maps,
-             SmallVector<utils::IteratorType>(rank, utils::IteratorType::parallel),
-             [&](OpBuilder &nb, Location nl, ValueRange a) {
-               linalg::YieldOp::create(nb, nl, body(nb, nl, a.drop_back()));
-             })
-      .getResult(0);
-}
-
 /// Numerically stable (log-)softmax along one axis.
-Value softmax(OpBuilder &b, Location loc, Value x, int64_t axis, bool isLog) {
+Value softmax(OpBuilder &b, Location loc, Value x, int64_t axis, bool isLog,
+              int64_t lanes) {
   Type elem = cast<RankedTensorType>(x.getType()).getElementType();
   auto maxF = [](OpBuilder &nb, Location l, ValueRange a) -> Value {
     return arith::MaximumFOp::create(nb, l, a[0], a[1]);
@@ -285,7 +239,7 @@ Value softmax(OpBuilder &b, Location loc, Value x, int64_t axis, bool isLog) {
     return arith::AddFOp::create(nb, l, a[0], a[1]);
   };
   Value mx = buildReduction(b, loc, x, {axis}, lowestValue(b, loc, elem, false),
-                            maxF, maxF);
+                            maxF, maxF, lanes);
   Value shifted = combineWithReduced(b, loc, x, mx, {axis},
                                      [](OpBuilder &nb, Location l, ValueRange a) -> Value {
                                        return arith::SubFOp::create(nb, l, a[0], a[1]);
@@ -295,7 +249,7 @@ Value softmax(OpBuilder &b, Location loc, Value x, int64_t axis, bool isLog) {
                                return arith::AddFOp::create(
                                    nb, l, math::ExpOp::create(nb, l, a[0]), a[1]);
                              },
-                             addF);
+                             addF, lanes);
   return combineWithReduced(b, loc, shifted, sum, {axis},
                             [&](OpBuilder &nb, Location l, ValueRange a) -> Value {
                               if (isLog)
@@ -307,94 +261,39 @@ Value softmax(OpBuilder &b, Location loc, Value x, int64_t axis, bool isLog) {
 }
 
 template <typename OpT>
-struct SoftmaxLowering : OpConversionPattern<OpT> {
-  using OpConversionPattern<OpT>::OpConversionPattern;
+struct SoftmaxLowering : QOptPattern<OpT> {
+  using QOptPattern<OpT>::QOptPattern;
   LogicalResult
   matchAndRewrite(OpT op, typename OpT::Adaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
-    auto type = convertedType(this->getTypeConverter(), op.getType());
     Value x = adaptor.getInput();
-    auto xType = rankedType(x);
-    if (!type || !xType || !isa<FloatType>(xType.getElementType()))
-      return unsupported(op, "needs a ranked float input");
-    auto axis = normalizeAxis(op.getAxis(), xType.getRank());
-    if (!axis)
-      return unsupported(op, "axis out of range");
+    RankedTensorType type = this->rankedResult(
+        op, {x}, "needs a ranked float input", 0, /*floatOperands=*/true);
+    if (!type)
+      return failure();
+    FailureOr<int64_t> axis = loweredAxis(op, op.getAxis(), rankedType(x).getRank());
+    if (failed(axis))
+      return failure();
     Value r = softmax(rewriter, op.getLoc(), x, *axis,
-                      std::is_same_v<OpT, LogSoftmaxOp>);
+                      std::is_same_v<OpT, LogSoftmaxOp>, this->options().reductionLanes);
     return replaceWithCast(rewriter, op, r, type);
-  }
-};
-
-struct LayerNormLowering : OpConversionPattern<LayerNormalizationOp> {
-  using OpConversionPattern::OpConversionPattern;
-  LogicalResult
-  matchAndRewrite(LayerNormalizationOp op, OpAdaptor adaptor,
-                  ConversionPatternRewriter &rewriter) const override {
-    auto type = convertedType(getTypeConverter(), op.getType());
-    Value x = adaptor.getX();
-    auto xType = rankedType(x);
-    if (!type || !xType || !isa<FloatType>(xType.getElementType()))
-      return unsupported(op, "needs a ranked float input");
-    int64_t rank = xType.getRank();
-    auto axis = normalizeAxis(op.getAxis(), rank);
-    if (!axis)
-      return unsupported(op, "axis out of range");
-    Location loc = op.getLoc();
-    Type elem = xType.getElementType();
-    SmallVector<int64_t> axes;
-    for (int64_t d = *axis; d < rank; ++d)
-      axes.push_back(d);
-    auto addF = [](OpBuilder &b, Location l, ValueRange a) -> Value {
-      return arith::AddFOp::create(b, l, a[0], a[1]);
-    };
-    Value n = countOf(rewriter, loc, x, axes, elem);
-    Value zero = scalarConst(rewriter, loc, elem, 0);
-    Value sum = buildReduction(rewriter, loc, x, axes, zero, addF, addF);
-    Value centered = combineWithReduced(
-        rewriter, loc, x, sum, axes, [&](OpBuilder &b, Location l, ValueRange a) -> Value {
-          return arith::SubFOp::create(b, l, a[0], arith::DivFOp::create(b, l, a[1], n));
-        });
-    Value sq = buildReduction(rewriter, loc, centered, axes, zero,
-                              [](OpBuilder &b, Location l, ValueRange a) -> Value {
-                                return arith::AddFOp::create(
-                                    b, l, arith::MulFOp::create(b, l, a[0], a[0]), a[1]);
-                              },
-                              addF);
-    Value eps = scalarConst(rewriter, loc, elem, op.getEpsilon().convertToDouble());
-    Value normed = combineWithReduced(
-        rewriter, loc, centered, sq, axes,
-        [&](OpBuilder &b, Location l, ValueRange a) -> Value {
-          Value var = arith::DivFOp::create(b, l, a[1], n);
-          return arith::MulFOp::create(
-              b, l, a[0], math::RsqrtOp::create(b, l, arith::AddFOp::create(b, l, var, eps)));
-        });
-    SmallVector<Value> ins = {normed, adaptor.getScale()};
-    if (!isa<NoneType>(op.getB().getType()))
-      ins.push_back(adaptor.getB());
-    Value r = buildElementwise(
-        rewriter, loc, ins, type,
-        [&](OpBuilder &b, Location l, ValueRange a) -> Value {
-          Value v = arith::MulFOp::create(b, l, a[0], a[1]);
-          return a.size() > 2 ? Value(arith::AddFOp::create(b, l, v, a[2])) : v;
-        },
-        sizesOf(rewriter, loc, x));
-    rewriter.replaceOp(op, r);
-    return success();
   }
 };
 
 /// NegativeLogLikelihoodLoss: one generic over the target computes each
 /// element's loss and weight; sum/mean reduce them.
-struct NLLLossLowering : OpConversionPattern<NegativeLogLikelihoodLossOp> {
-  using OpConversionPattern::OpConversionPattern;
+struct NLLLossLowering : QOptPattern<NegativeLogLikelihoodLossOp> {
+  using QOptPattern::QOptPattern;
   LogicalResult
   matchAndRewrite(NegativeLogLikelihoodLossOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
-    auto type = convertedType(getTypeConverter(), op.getType());
     Value x = adaptor.getInput(), target = adaptor.getTarget();
+    RankedTensorType type =
+        rankedResult(op, {x, target}, "needs ranked float input and integer target");
+    if (!type)
+      return failure();
     auto xType = rankedType(x), tType = rankedType(target);
-    if (!type || !xType || !tType || !isa<FloatType>(xType.getElementType()))
+    if (!isa<FloatType>(xType.getElementType()))
       return unsupported(op, "needs ranked float input and integer target");
     Location loc = op.getLoc();
     Type elem = xType.getElementType();
@@ -442,10 +341,11 @@ struct NLLLossLowering : OpConversionPattern<NegativeLogLikelihoodLossOp> {
         return arith::AddFOp::create(b, l, a[0], a[1]);
       };
       Value zero = scalarConst(rewriter, loc, elem, 0);
-      loss = buildReduction(rewriter, loc, loss, all, zero, addF, addF);
+      int64_t lanes = options().reductionLanes;
+      loss = buildReduction(rewriter, loc, loss, all, zero, addF, addF, lanes);
       if (red == "mean") {
         Value wsum = buildReduction(rewriter, loc, generic.getResult(1), all,
-                                    zero, addF, addF);
+                                    zero, addF, addF, lanes);
         loss = buildElementwise(rewriter, loc, ValueRange{loss, wsum},
                                 cast<RankedTensorType>(loss.getType()),
                                 [](OpBuilder &b, Location l, ValueRange a) -> Value {
@@ -468,6 +368,6 @@ void qopt::lowering::populateReductionPatterns(QOptTypeConverter &converter,
                ReduceLowering<ReduceLogSumOp>, ReduceLowering<ReduceLogSumExpOp>,
                ArgLowering<ArgMaxOp>,
                ArgLowering<ArgMinOp>, SoftmaxLowering<SoftmaxOp>,
-               SoftmaxLowering<LogSoftmaxOp>, LayerNormLowering, NLLLossLowering>(
+               SoftmaxLowering<LogSoftmaxOp>, NLLLossLowering>(
       converter, patterns.getContext());
 }

@@ -1,0 +1,185 @@
+//===- Passes.td - x86 CPU codegen passes -*- tablegen -*-===//
+#ifndef QOPT_CODEGEN_CPU_PASSES
+#define QOPT_CODEGEN_CPU_PASSES
+
+include "mlir/Pass/PassBase.td"
+
+def QOptConvToIm2colGemm : Pass<"qopt-conv-to-im2col-gemm", "::mlir::func::FuncOp"> {
+  let summary = "Run 2-D convolutions as im2col + linalg.matmul (the CPU's GEMM kernels)";
+  let description = [{
+    Runs on tensors, right after `convert-qopt-to-linalg`, which lowers every
+    one-group 2-D Conv (float, or i8/i16 operands with an i32 accumulator) to
+    `linalg.conv_2d_nchw_fchw` on a padded input. Each such op with a static
+    weight shape becomes
+
+        acc[F, N*OH*OW] = W[F, C*KH*KW] x col[C*KH*KW, N*OH*OW]
+
+    with `col` the im2col copy of the input (a `linalg.generic` reading
+    x[n, c, oh*s0 + kh*d0, ow*s1 + kw*d1]) and `acc` a `linalg.matmul`'s
+    accumulator, which `qopt-matmul-microkernel` and `qopt-prepack-weights`
+    turn into the runtime's GEMM. The accumulator starts from the bias when
+    the conv's init broadcasts a 1-D tensor along the channels (the lowering
+    writes the bias so), from zero for a zero fill, and from the init itself
+    (transposed) otherwise; the result is transposed back to [N, F, OH, OW]
+    (a reshape for one image). A 1x1, stride-1 convolution of one image reads
+    its input as col without a copy. One image whose im2col matrix would
+    exceed `band-bytes` is computed in bands of output rows (an `scf.for`,
+    one im2col and one matmul per band into a slice of acc), each band the
+    largest divisor of OH whose im2col fits: the whole matrix of a 3x3
+    convolution at high resolution is tens to hundreds of MB, a band stays in
+    cache between being written and being read by the GEMM. Results are the
+    same as the named op's (the same products, summed in the GEMM's order).
+  }];
+  let options = [
+    Option<"bandBytes", "band-bytes", "int64_t", "2097152",
+           "Largest im2col matrix (bytes) of one image computed at once; larger ones go in bands">
+  ];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect", "::mlir::tensor::TensorDialect",
+                           "::mlir::scf::SCFDialect", "::mlir::arith::ArithDialect"];
+}
+
+def QOptMatmulMicrokernel : Pass<"qopt-matmul-microkernel", "::mlir::ModuleOp"> {
+  let summary = "Call the runtime's GEMM and depthwise microkernels for linalg ops on buffers";
+  let description = [{
+    Runs after bufferization. Every `linalg.matmul` on rank-2 f32 memrefs with
+    the default indexing maps (C += A * B) becomes a call to
+    `qopt_matmul_f32` (runtime/Kernels.cpp: packed panels and a 6x16
+    AVX2/FMA register-blocked kernel chosen at run time, strided fallback).
+    Operands are cast to fully dynamic strided memrefs, so any layout works.
+    Likewise `linalg.depthwise_conv_2d_nchw_chw` on f32 buffers becomes a call
+    to `qopt_dwconv2d_f32` (rows vectorized along the output width).
+
+    `linalg.matmul` on i8 x i8 -> i32 buffers (the integer form of quantized
+    Conv/MatMul/Gemm) becomes a call to `qopt_matmul_s8s8_i32_<isa>`
+    (runtime/Int8Kernels.cpp), where `isa` names the instruction set the
+    target has: `avx512vnni` (vpdpbusd on zmm), `avxvnni` (vpdpbusd on
+    ymm), `avx2` (vpmaddwd) or `generic` (portable C++). qoptc sets it from
+    the target CPU's features; all variants are exact.
+    `linalg.depthwise_conv_2d_nchw_chw` on i8 x i8 -> i32 and i16 x i16 -> i32
+    buffers becomes `qopt_dwconv2d_s8_i32` / `qopt_dwconv2d_s16_i32`.
+  }];
+  let options = [
+    Option<"isa", "isa", "std::string", "\"generic\"",
+           "Int8 kernel variant: avx512vnni, avxvnni, avx2 or generic">
+  ];
+  let dependentDialects = ["::mlir::func::FuncDialect", "::mlir::memref::MemRefDialect",
+                           "::mlir::arith::ArithDialect"];
+}
+
+def QOptFuseGemmEpilogue : Pass<"qopt-fuse-gemm-epilogue", "::mlir::func::FuncOp"> {
+  let summary = "Compute a matmul, its accumulator's initialization and its elementwise consumer tile by tile";
+  let description = [{
+    Runs on tensors, after elementwise fusion. A convolution or matmul lowers
+    to an accumulator initialized by a linalg op (the bias broadcast, or a
+    fill), a `linalg.matmul` into it, and usually an all-parallel
+    `linalg.generic` that reads the accumulator once (activation,
+    requantization, residual add, all fused into one generic by then).
+    Separately, the [F, N] accumulator goes through memory five times.
+
+    When the matmul is int8 with static shapes and a constant A (weights,
+    packed at compile time by `qopt-prepack-weights`; the f32 kernel packs A
+    on every call, so float matmuls are left alone), the accumulator and its
+    initialization have no other use, they reach the generic through
+    reshapes only, with an identity indexing map, and the accumulator is
+    larger than 256 KiB, the three become one `scf.forall` over tiles of N:
+    each tile initializes its own [F, c] accumulator (the init op's tile),
+    runs the matmul on B's columns [n0, n0 + c) and the generic on the same
+    elements, and inserts the generic's result into the generic's output.
+    A tile is whole rows of the layouts the accumulator is seen in (so it
+    is a contiguous range of columns in each), c divides N, and c is the
+    largest such width whose accumulator and B columns fit 256 KiB, so the
+    accumulator stays in cache between the matmul and the epilogue.
+
+    The tiles are independent: `qopt-parallel-loops` runs the loop on
+    OpenMP threads. Results are bit-identical to the unfused computation
+    (each element is computed by the same operations in the same order).
+  }];
+  let dependentDialects = ["::mlir::scf::SCFDialect", "::mlir::tensor::TensorDialect",
+                           "::mlir::arith::ArithDialect", "::mlir::linalg::LinalgDialect"];
+}
+
+def QOptPrepackWeights : Pass<"qopt-prepack-weights", "::mlir::ModuleOp"> {
+  let summary = "Pack the constant operands of int8 GEMMs at compile time";
+  let description = [{
+    Runs after bufferization, before `qopt-matmul-microkernel`, with the same
+    `isa`. An i8 x i8 -> i32 `linalg.matmul` (default maps, sign-extended
+    operands) whose A or B operand is a view (reshape, cast, subview,
+    transpose) with static strides of a constant `memref.global` becomes a call to the runtime's GEMM with that operand
+    already packed for the variant's register tile:
+
+    * a constant A (a quantized Conv's weights, [M, K]) becomes
+      `qopt_matmul_s8s8_i32_<isa>_pa(packed, row_sums, B, C)`: A in panels of
+      MR rows and the per-block row sums behind the kernel's u8 x s8 sign
+      compensation, both computed here;
+    * otherwise a constant B (a MatMul's or Gemm's weights, [K, N]) becomes
+      `qopt_matmul_s8s8_i32_<isa>_pb(A, packed, C)`: B in panels of NR
+      columns, already offset to unsigned bytes.
+
+    The layouts are defined once, in `include/qopt/Quant/Int8Packing.h`,
+    which the runtime uses too. The packed data are new private constant
+    globals (resource blobs) named after the weights, one per weight and
+    side however many matmuls read it; the original global is erased when
+    nothing else reads it. Views with dynamic offsets or strides, and
+    weights that are not constants, are left to `qopt-matmul-microkernel`.
+    qoptc runs this pass at -O1 and above.
+  }];
+  let options = [
+    Option<"isa", "isa", "std::string", "\"generic\"",
+           "Int8 kernel variant whose tile the packing is for: avx512vnni, avxvnni, avx2 or generic">
+  ];
+  let dependentDialects = ["::mlir::func::FuncDialect", "::mlir::memref::MemRefDialect"];
+}
+
+def QOptParallelLoops : Pass<"qopt-parallel-loops", "::mlir::ModuleOp"> {
+  let summary = "Run large linalg ops on buffers as OpenMP work-sharing loops";
+  let description = [{
+    Runs after bufferization and `qopt-matmul-microkernel`, before
+    `convert-linalg-to-loops`. A linalg op on buffers is split across threads
+    when its first loop that is not statically of extent 1 is a parallel loop
+    that every output indexes (so threads write disjoint elements), and when
+    its iteration space may reach `min-iterations` (static shapes below it
+    stay serial). Such an op becomes its `scf.for` loop nest with that loop
+    replaced by
+
+        omp.parallel if(%split) num_threads(%n) {
+          omp.wsloop nowait { omp.loop_nest (%i) = ... { inner loops } }
+        }
+
+    where `%n` is `qopt_rt_loop_threads()` (runtime/Threads.cpp:
+    QOPT_NUM_THREADS, else qoptc's `--threads`, else every core) and
+    `%split` holds when `%n > 1`, the loop has at least 2 iterations and
+    the whole iteration space has at least `min-iterations` points (checked
+    at run time for dynamic shapes). Inner loops stay serial, so LLVM
+    vectorizes them as before. Ops with reductions in front of the split
+    loop, or outputs that do not index it, are left serial.
+  }];
+  let options = [
+    Option<"minIterations", "min-iterations", "int64_t", "32768",
+           "Smallest iteration space that is split across threads">
+  ];
+  let dependentDialects = ["::mlir::omp::OpenMPDialect", "::mlir::scf::SCFDialect",
+                           "::mlir::func::FuncDialect", "::mlir::arith::ArithDialect"];
+}
+
+def QOptPromoteReductions : Pass<"qopt-promote-reductions"> {
+  let summary = "Keep a loop's running reduction in a register instead of memory";
+  let description = [{
+    `convert-linalg-to-loops` writes a reduction as `out[i] = out[i] + f(x[i, j])`
+    inside the loop over `j`: a load and a store of the same element per
+    iteration. LLVM cannot keep it in a register because it cannot prove that
+    the stores do not change the inputs (all buffers come through memref
+    descriptors), so the loop runs at the speed of store-to-load forwarding.
+    This pass runs on `scf.for` loops (innermost first): when the loop loads
+    and stores one element of a buffer at indices that do not change inside
+    it, and nothing else in the loop touches that buffer or memory that may
+    alias it, the element is loaded once before the loop, carried as an
+    `iter_args` value and stored once after. Buffers are known apart when
+    they have different roots (through view-like ops) and one root is a
+    `memref.alloc`/`alloca`, or both are different globals. Loops with calls
+    or other ops with unknown memory effects are left alone. The order of the
+    arithmetic does not change, so results are bit-identical.
+  }];
+  let dependentDialects = ["::mlir::scf::SCFDialect", "::mlir::memref::MemRefDialect"];
+}
+
+#endif

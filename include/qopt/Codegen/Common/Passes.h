@@ -1,0 +1,51 @@
+//===- Passes.h - codegen passes every target uses ----------------*- C++ -*-===//
+//
+// lib/Codegen/Common: passes on linalg/tensor/memref that are not a target's
+// choice (elementwise fusion, floordiv splitting, pad-in-place, the model
+// interface and result ownership, buffer planning, strided copies, inline
+// math, dynamic expand_shape) and the bufferization pipeline.
+//
+//===----------------------------------------------------------------------===//
+#ifndef QOPT_CODEGEN_COMMON_PASSES_H
+#define QOPT_CODEGEN_COMMON_PASSES_H
+
+#include "mlir/Pass/Pass.h"
+#include "mlir/Pass/PassManager.h"
+
+namespace mlir {
+class ModuleOp;
+namespace arith { class ArithDialect; }
+namespace func { class FuncOp; }
+namespace linalg { class LinalgDialect; }
+namespace LLVM { class LLVMDialect; }
+namespace math { class MathDialect; }
+namespace memref { class MemRefDialect; }
+namespace tensor { class TensorDialect; }
+namespace vector { class VectorDialect; }
+} // namespace mlir
+
+namespace qopt {
+
+#define GEN_PASS_DECL
+#include "qopt/Codegen/Common/Passes.h.inc"
+
+#define GEN_PASS_REGISTRATION
+#include "qopt/Codegen/Common/Passes.h.inc"
+
+/// Tensors to buffers, on a builtin.module pass manager:
+///
+///   one-shot-bufferize{bufferize-function-boundaries
+///                      function-boundary-type-conversion=identity-layout-map}
+///   qopt-own-results                 every returned buffer a fresh allocation
+///   canonicalize
+///   buffer-deallocation-pipeline
+///   qopt-strided-copy-to-linalg      non-contiguous copies as loops
+void buildBufferizationPipeline(mlir::OpPassManager &pm);
+
+/// Registers the passes of lib/Codegen/Common and the
+/// `qopt-bufferization-pipeline` pipeline.
+void registerCodegenCommonPasses();
+
+} // namespace qopt
+
+#endif

@@ -1,0 +1,21 @@
+//===- QDQPlan.h - qopt's quantization decisions for QDQ export --*- C++ -*-===//
+#ifndef QOPT_EXPORT_QDQPLAN_H
+#define QOPT_EXPORT_QDQPLAN_H
+
+#include "qopt/Export/QDQExport.h"
+
+#include "mlir/IR/BuiltinOps.h"
+
+namespace qopt {
+
+/// Activation quantizers: the qopt.quantize ops qopt-infer-scales created
+/// (they carry `qopt.observed`). Run right after qopt-infer-scales.
+void collectQDQActivations(mlir::ModuleOp module, QDQPlan &plan);
+
+/// Weights and biases of the integer Conv/MatMul/Gemm ops. Run after
+/// qopt-quantize-ops.
+void collectQDQWeights(mlir::ModuleOp module, QDQPlan &plan);
+
+} // namespace qopt
+
+#endif

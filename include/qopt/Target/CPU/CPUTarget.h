@@ -1,0 +1,71 @@
+//===- CPUTarget.h - x86 CPU: LLVM codegen and linking ------------*- C++ -*-===//
+//
+// The CPU target after the LLVM dialect: the LLVM TargetMachine for the host
+// or a named CPU, translation to LLVM IR with the runtime's packed entry
+// point, LLVM's optimization pipeline, object emission, and linking with the
+// model runtime (runtime/) into a shared library with the C ABI
+// (include/qopt-c/Runtime.h).
+//
+//===----------------------------------------------------------------------===//
+#ifndef QOPT_TARGET_CPU_CPUTARGET_H
+#define QOPT_TARGET_CPU_CPUTARGET_H
+
+#include "mlir/IR/BuiltinOps.h"
+#include "llvm/IR/LLVMContext.h"
+#include "llvm/IR/Module.h"
+
+#include <memory>
+#include <string>
+
+namespace llvm {
+class TargetMachine;
+} // namespace llvm
+
+namespace qopt {
+
+struct CPUTargetOptions {
+  /// LLVM optimization: 0 none, 1-3 LLVM's -O1..-O3 pipelines.
+  unsigned optLevel = 2;
+  /// LLVM CPU name; empty or "native" = the host CPU with its features.
+  std::string cpu;
+  /// Extra LLVM target features ("+avx2,-avx512f"); appended to the host's
+  /// when `cpu` is native.
+  std::string features;
+  /// The kernels' default thread count, stored in the library as
+  /// `qopt_model_threads` (runtime/Threads.cpp); 0 = every core.
+  unsigned threads = 0;
+};
+
+/// The TargetMachine for `options` (PIC, the process triple); null with
+/// `error` set for an unknown CPU name.
+std::unique_ptr<llvm::TargetMachine> createCPUTargetMachine(const CPUTargetOptions &options,
+                                                            std::string &error);
+
+/// The int8 kernel variant the target supports best: avx512vnni (VNNI on
+/// zmm with AVX-512BW), avxvnni, avx2 or generic ("generic" if the target
+/// cannot be created).
+std::string selectKernelIsa(const CPUTargetOptions &options);
+
+/// Translates an LLVM-dialect module to LLVM IR for the target, adds the
+/// packed entry point `void qopt_model_invoke(void **)` and the thread
+/// default, verifies and optimizes it. Errors are reported as MLIR
+/// diagnostics (on the module) or in `error`.
+std::unique_ptr<llvm::Module> translateToLLVMIR(mlir::ModuleOp module, llvm::LLVMContext &ctx,
+                                                const CPUTargetOptions &options,
+                                                std::string &error);
+
+/// Writes a relocatable object for `module` (already optimized).
+llvm::LogicalResult emitObjectFile(llvm::Module &module, llvm::StringRef path,
+                                   const CPUTargetOptions &options, std::string &error);
+
+/// Links `objectPath` with the model runtime into a shared library at
+/// `outputPath` (written to a temporary and renamed, so that a failed link
+/// leaves nothing behind). The runtime archive is looked up next to the
+/// running executable (../lib/libqopt_model_runtime.a) unless
+/// QOPT_RUNTIME_LIB is set; the linker is QOPT_LINKER, clang-22, clang or cc.
+llvm::LogicalResult linkSharedLibrary(llvm::StringRef objectPath, llvm::StringRef outputPath,
+                                      std::string &error);
+
+} // namespace qopt
+
+#endif

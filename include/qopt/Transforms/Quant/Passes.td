@@ -1,0 +1,192 @@
+//===- Passes.td - quantization passes -------------------------*- tablegen -*-===//
+//
+// Calibration-driven INT8 (observers → statistics → scales → integer graph),
+// pre-quantized models (QDQ and QOperator formats), and the lowering of
+// quantized types to integer arithmetic.
+//
+//===----------------------------------------------------------------------===//
+#ifndef QOPT_TRANSFORMS_QUANT_PASSES
+#define QOPT_TRANSFORMS_QUANT_PASSES
+
+include "mlir/Pass/PassBase.td"
+
+def InsertObservers : Pass<"qopt-insert-observers", "::mlir::func::FuncOp"> {
+  let summary = "Observe every float tensor that the integer graph will quantize";
+  let description = [{
+    For each Conv, MatMul and Gemm on f32 tensors (the ops with an integer
+    form), inserts a `qopt.observer` on each non-constant input and, when a
+    consumer runs on quantized values (an op with an integer form or a
+    pass-through op), on the output. When the output's only use is a chain of
+    Relu/Clip(constant bounds), the end of the chain is observed instead, so
+    that the activation folds into the quantized output range. An output
+    whose consumers are all float is not quantized: the integer op produces
+    it in f32 from its accumulator. Constant operands are weights: they
+    are quantized from their own values later, not observed.
+
+    Observer ids are stable and unique: the producing ONNX node's name (with
+    `#k` for its k-th result) or `input:<name>` for a graph input. Ops named in
+    `keep-float` (ONNX node names or op types such as `Conv`) are skipped.
+  }];
+  let options = [
+    ListOption<"keepFloat", "keep-float", "std::string",
+               "ONNX node names or op types to leave in float">
+  ];
+  let dependentDialects = ["::qopt::QOptDialect"];
+}
+
+def ExposeObservers : Pass<"qopt-expose-observers", "::mlir::func::FuncOp"> {
+  let summary = "Turn observers into extra function results (for calibration)";
+  let description = [{
+    Replaces each `qopt.observer` by its input and returns the observed tensor
+    as an extra result named `qopt.observe:<id>`, after the model's own
+    results. The calibration driver compiles this function with the float CPU
+    path and collects statistics from those outputs.
+  }];
+}
+
+def InferScales : Pass<"qopt-infer-scales", "::mlir::func::FuncOp"> {
+  let summary = "Turn calibration statistics into !quant.uniform types";
+  let description = [{
+    Every `qopt.observer` must carry statistics (`min`, `max`, `histogram`,
+    `hist_min`, `hist_max`; attached by the driver from calibration). The
+    range method (`minmax`, `percentile=P`, `mse`, `entropy`) picks the range;
+    activations become per-tensor `u8` (asymmetric, range widened to contain
+    0) or `i8` (symmetric, zero point 0). The observer is replaced by
+    `qopt.quantize` → `qopt.dequantize` of that type; the quantize keeps the
+    observer's id in a `qopt.observed` attribute. The output of a
+    Conv/MatMul/Gemm (or its Relu/Clip) is quantized for all its users; any
+    other tensor only for the users that run on quantized values (integer
+    ops and pass-through ops), so that float users such as a residual Add
+    keep full precision; the former carry a `qopt.all_users` attribute.
+
+    Tensors that reach a Softmax, LogSoftmax, ArgMax/ArgMin or a graph output
+    through shape ops only keep their full (min/max) range with every method:
+    clipping logits merges the largest values and changes the winning class.
+
+    Scales are shared where the integer math requires it: all observers that
+    feed a Concat directly, and the observer of its output, get the union of
+    their ranges, so the Concat runs on quantized values unchanged.
+
+    With `per-channel-depthwise`, depthwise inputs are quantized per channel
+    (axis 1) when the observer has `channel_min`/`channel_max`: a tensor
+    produced by a float op (not an accumulator), shared with no Concat,
+    whose quantized users are all depthwise Convs. Output channel c of a
+    depthwise Conv reads only input channel c, so the accumulator scale
+    sx[c]·sw[c] costs nothing extra. Channel c covers [-a, a] for its
+    largest magnitude a, within the tensor's chosen range.
+  }];
+  let options = [
+    Option<"method", "method", "std::string", "\"minmax\"",
+           "Range method: minmax, percentile=P, mse or entropy">,
+    Option<"activationType", "activation-type", "std::string", "\"u8\"",
+           "u8 (asymmetric) or s8 (symmetric)">,
+    Option<"perChannelDepthwise", "per-channel-depthwise", "bool", "false",
+           "Quantize depthwise Conv inputs per channel">
+  ];
+  let dependentDialects = ["::qopt::QOptDialect", "::mlir::quant::QuantDialect"];
+}
+
+def QuantizeOps : Pass<"qopt-quantize-ops", "::mlir::func::FuncOp"> {
+  let summary = "Form the integer graph from quantize/dequantize pairs";
+  let description = [{
+    Rewrites, to a fixed point:
+    - `quantize(dequantize(x))` → `x` (same type) or `requantize(x)`;
+    - pass-through ops (Reshape, Flatten, Transpose, Squeeze, Unsqueeze,
+      Slice, Identity, MaxPool, Relu, and Concat of one shared type) applied
+      to `dequantize(x)` run on the quantized tensor, and the dequantize moves
+      below them (Relu becomes max(q, zero point));
+    - `quantize(act(conv(dequantize(x), W, B)))` with constant W and B, `act`
+      a chain of Relu/Clip, becomes a Conv on quantized tensors (with an f32
+      result when the output is not quantized): W is
+      quantized symmetric per output channel (`i8` in [-127, 127]; per tensor
+      with `per-tensor-weights`), B becomes i32 with scale sx·sw[c], and the
+      activation runs on the output's quantized values. MatMul and Gemm
+      (alpha = 1, beta = 1, transA = 0) likewise, with per-column weights.
+    Ops named in `keep-float` stay in float.
+  }];
+  let options = [
+    Option<"perTensorWeights", "per-tensor-weights", "bool", "false",
+           "Quantize weights per tensor instead of per output channel">,
+    ListOption<"keepFloat", "keep-float", "std::string",
+               "ONNX node names or op types to leave in float">
+  ];
+  let dependentDialects = ["::qopt::QOptDialect", "::mlir::quant::QuantDialect"];
+}
+
+def LowerQuantized : Pass<"qopt-lower-quantized", "::mlir::func::FuncOp"> {
+  let summary = "Quantized tensors → storage integers and integer arithmetic";
+  let description = [{
+    Replaces every !quant.uniform tensor by its storage type (`ui8` for u8,
+    `i8` for i8) and the quantized ops by qopt arithmetic on integers, so the
+    float lowering handles the rest:
+    - quantize: `cast(clip(round(x / s) + z))`, folded to a constant for
+      constant inputs (weights);
+    - dequantize: `(cast(q) - z) * s`; requantize: dequantize then quantize;
+    - Conv/MatMul/Gemm: i32 operands `q - z`, i32 accumulation with the i32
+      bias, then the requantization epilogue
+      `saturate(round(f32(acc) * M) + zy)`, `M = sx·sw/sy` per output channel
+      (float requantization, the one rule qopt uses everywhere);
+    - Relu/Clip/MaxPool/Concat and shape ops: the same op on storage values.
+    Rounding is half to even everywhere.
+  }];
+  let dependentDialects = ["::qopt::QOptDialect"];
+}
+
+def ImportQDQ : Pass<"qopt-import-qdq", "::mlir::func::FuncOp"> {
+  let summary = "ONNX QuantizeLinear/DequantizeLinear pairs → qopt quantize/dequantize";
+  let description = [{
+    For models quantized by other tools (ONNX Runtime's or TensorRT's QDQ
+    format): `DequantizeLinear(QuantizeLinear(x))` with constant scales and
+    zero points becomes `qopt.dequantize(qopt.quantize(x))` of the matching
+    `!quant.uniform` type (per tensor or per axis), and `DequantizeLinear` of
+    a constant integer tensor (quantized weights) becomes
+    `qopt.dequantize(qopt.quantize(w))` with `w` the dequantized constant, so
+    that re-quantizing at compile time gives back exactly the stored
+    integers. `qopt-quantize-ops` then forms the same integer graph as for a
+    model qopt calibrated itself, keeping the model's own weight scales.
+    Blocked (block_size > 0) quantization and pairs with run-time scales are
+    left as they are (`qopt-lower-quantize-linear` computes them in float).
+    Run `qopt-expand-qoperator` first so that QLinearConv/QLinearMatMul
+    models form pairs too.
+  }];
+  let dependentDialects = ["::qopt::QOptDialect", "::mlir::quant::QuantDialect"];
+}
+
+def ExpandQOperator : Pass<"qopt-expand-qoperator", "::mlir::func::FuncOp"> {
+  let summary = "ONNX QOperator-format ops → QDQ pairs and integer ops";
+  let description = [{
+    Rewrites the quantized ONNX operators into ops qopt already handles, so
+    that a model in ONNX Runtime's QOperator format compiles to the same
+    integer graph as a QDQ model:
+    - `QLinearConv` → `QuantizeLinear(Conv(DequantizeLinear(x),
+      DequantizeLinear(w), DequantizeLinear(B, x_scale·w_scale)))`, and
+      `QLinearMatMul` likewise with `MatMul` (per-row `a`/`y` and per-column
+      `b` scales become per-axis pairs). `qopt-import-qdq` then turns the
+      pairs with constant scales into `!quant.uniform` types.
+    - `MatMulInteger` / `ConvInteger` → `MatMul` / `Conv` on i32 operands
+      `q - zero_point` (exact i32 accumulation, as ONNX defines them).
+    - `DynamicQuantizeLinear` → its defining arithmetic: the u8 scale
+      `(max(x, 0) - min(x, 0)) / 255`, zero point `saturate(round(-min / scale))`
+      and `saturate(round(x / scale) + zero_point)`.
+  }];
+  let dependentDialects = ["::qopt::QOptDialect"];
+}
+
+def LowerQuantizeLinear : Pass<"qopt-lower-quantize-linear", "::mlir::func::FuncOp"> {
+  let summary = "ONNX QuantizeLinear/DequantizeLinear left in the graph → arithmetic";
+  let description = [{
+    The QuantizeLinear/DequantizeLinear ops that `qopt-import-qdq` did not
+    turn into quantized types (run-time scales, integer graph outputs, or
+    when it did not run) become the arithmetic ONNX defines, with
+    run-time scales and zero points:
+    - QuantizeLinear: `cast(clip(round_half_even(x / scale) + zero_point,
+      qmin, qmax))` with the division in f32 (as ONNX Runtime does);
+    - DequantizeLinear: `f32(i32(x) - i32(zero_point)) * scale`.
+    Per-axis scales broadcast along `axis`. Blocked quantization
+    (block_size > 0), non-f32 scales and non-integer storage types are
+    errors naming the ONNX node.
+  }];
+  let dependentDialects = ["::qopt::QOptDialect"];
+}
+
+#endif

@@ -1,0 +1,98 @@
+//===- QuantUtils.h - helpers shared by the quantization passes -*- C++ -*-===//
+#ifndef QOPT_TRANSFORMS_QUANT_QUANTUTILS_H
+#define QOPT_TRANSFORMS_QUANT_QUANTUTILS_H
+
+#include "qopt/Quant/QuantMath.h"
+
+#include "mlir/Dialect/Quant/IR/QuantTypes.h"
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/BuiltinTypes.h"
+#include "mlir/IR/Operation.h"
+#include "mlir/IR/Value.h"
+
+#include <string>
+
+namespace qopt::quantutil {
+
+/// The (first) ONNX node an op came from: its name and op type ("" when
+/// unknown).
+struct OnnxNode {
+  std::string name, opType;
+};
+OnnxNode onnxNode(mlir::Location loc);
+/// Every ONNX node an op came from, in order (a Conv with a folded
+/// BatchNormalization has both; the last one produced the value).
+llvm::SmallVector<OnnxNode> onnxNodes(mlir::Location loc);
+
+/// True if `op` is named in `keepFloat` by ONNX node name, ONNX op type
+/// ("Conv") or qopt op name ("conv" / "qopt.conv").
+bool isKeptFloat(mlir::Operation *op, llvm::ArrayRef<std::string> keepFloat);
+
+/// Ops with an integer form: Conv, MatMul, Gemm.
+bool hasIntegerForm(mlir::Operation *op);
+
+/// A depthwise Conv: one output channel per input channel (group = C,
+/// weights [C, 1, ...]). Its input can be quantized per channel for free:
+/// output channel c only reads input channel c.
+bool isDepthwiseConv(mlir::Operation *op);
+
+/// Ops that carry quantized values unchanged (data operand 0, or all inputs
+/// of a Concat): shape ops, MaxPool, Relu, Concat.
+bool isPassThrough(mlir::Operation *op);
+
+/// True if `v` is produced by a qopt.constant.
+bool isConstant(mlir::Value v);
+
+/// `dense` as a constant attribute: itself when small, else a dense resource
+/// blob named `blobName` (large constants are never attribute literals).
+mlir::ElementsAttr largeAsResource(mlir::DenseElementsAttr dense, llvm::StringRef blobName);
+
+/// Element type of a tensor value or type, as a uniform quantized type (null
+/// otherwise).
+mlir::quant::UniformQuantizedType perTensorType(mlir::Type t);
+
+/// The parameters of a uniform quantized element type (or of a shaped
+/// type's element): one per tensor, or one per slice along `axis`.
+struct QuantTypeParams {
+  llvm::SmallVector<qopt::quant::QuantParams> params;
+  int64_t axis = -1;
+};
+std::optional<QuantTypeParams> quantParamsOf(mlir::Type t);
+
+/// `shape` as the std::vector qopt/Quant/QuantMath.h takes.
+std::vector<int64_t> shapeVector(mlir::ShapedType type);
+
+/// Builds qopt ops at one location, with result types derived from the
+/// operands (elementwise ops take the first operand's type).
+struct Emitter {
+  mlir::OpBuilder &b;
+  mlir::Location loc;
+
+  /// A constant tensor of `elem` values shaped for broadcasting against a
+  /// rank-`rank` tensor: a scalar for one value, else [1.., n at axis, ..1].
+  mlir::Value constant(mlir::Type elem, llvm::ArrayRef<double> values, int64_t rank,
+                       int64_t axis);
+  mlir::Value scalar(mlir::Type elem, double v) { return constant(elem, {v}, 0, 0); }
+  mlir::RankedTensorType like(mlir::Value v, mlir::Type elem) {
+    return llvm::cast<mlir::RankedTensorType>(v.getType()).clone(elem);
+  }
+  mlir::Value castTo(mlir::Value v, mlir::Type elem);
+  /// The constant `values - zeroPoints` of shape `type` (i32 elements, or
+  /// `elem`), one zero point for all or one per slice along `axis` (a
+  /// constant integer operand shifted at compile time).
+  mlir::Value shiftedConstant(mlir::RankedTensorType type, llvm::ArrayRef<int64_t> values,
+                              llvm::ArrayRef<int64_t> zeroPoints, int64_t axis,
+                              mlir::Type elem = {});
+  /// A 1-D per-axis parameter tensor `p` ([C]) reshaped to [C, 1, ..., 1] so
+  /// that it broadcasts along `axis` of a rank-`rank` tensor; scalars and
+  /// one-element tensors are returned as they are.
+  mlir::Value alongAxis(mlir::Value p, int64_t rank, int64_t axis);
+  template <typename OpT> mlir::Value binary(mlir::Value x, mlir::Value y) {
+    return OpT::create(b, loc, x.getType(), x, y);
+  }
+};
+
+} // namespace qopt::quantutil
+
+#endif

@@ -1,0 +1,123 @@
+//===- MatmulMicrokernel.cpp - qopt-matmul-microkernel ----------------------===//
+#include "qopt/Codegen/CPU/Passes.h"
+
+#include "KernelCalls.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/IR/BuiltinOps.h"
+
+namespace qopt {
+#define GEN_PASS_DEF_QOPTMATMULMICROKERNEL
+#include "qopt/Codegen/CPU/Passes.h.inc"
+} // namespace qopt
+
+using namespace mlir;
+using namespace qopt::kernel_calls;
+
+namespace {
+
+constexpr StringLiteral kKernel = "qopt_matmul_f32";
+constexpr StringLiteral kDepthwise = "qopt_dwconv2d_f32";
+constexpr StringLiteral kDepthwiseS8 = "qopt_dwconv2d_s8_i32";
+constexpr StringLiteral kDepthwiseS16 = "qopt_dwconv2d_s16_i32";
+
+/// Element types of `op`'s memref operands, or nothing if one is not a memref
+/// of rank `ranks[i]`.
+std::optional<SmallVector<Type>> memrefElems(Operation *op, ArrayRef<int64_t> ranks) {
+  SmallVector<Type> elems;
+  for (auto [v, r] : llvm::zip(op->getOperands(), ranks)) {
+    auto t = dyn_cast<MemRefType>(v.getType());
+    if (!t || t.getRank() != r)
+      return std::nullopt;
+    elems.push_back(t.getElementType());
+  }
+  return elems;
+}
+
+/// f32 x f32 -> f32, or i8 x i8 -> i32 (sign-extended operands); depthwise
+/// convolutions also take i16 x i16 -> i32.
+bool supportedElems(ArrayRef<Type> e, bool allowI16 = false) {
+  return (e[0].isF32() && e[1].isF32() && e[2].isF32()) ||
+         (e[0].isInteger(8) && e[1].isInteger(8) && e[2].isInteger(32)) ||
+         (allowI16 && e[0].isInteger(16) && e[1].isInteger(16) && e[2].isInteger(32));
+}
+
+/// linalg.depthwise_conv_2d_nchw_chw on buffers → qopt_dwconv2d_{f32,s8_i32}.
+void rewriteDepthwise(ModuleOp module) {
+  SmallVector<linalg::DepthwiseConv2DNchwChwOp> work;
+  module.walk([&](linalg::DepthwiseConv2DNchwChwOp op) {
+    std::optional<SmallVector<Type>> e = memrefElems(op, {4, 3, 4});
+    if (op.hasPureBufferSemantics() && e && supportedElems(*e, /*allowI16=*/true))
+      work.push_back(op);
+  });
+  for (auto op : work) {
+    OpBuilder b(op);
+    Location loc = op.getLoc();
+    auto attr = [&](DenseIntElementsAttr a, int i) -> Value {
+      int64_t v = a ? a.getValues<int64_t>()[i] : 1;
+      return arith::ConstantIntOp::create(b, loc, v, 64);
+    };
+    SmallVector<Value> args;
+    for (auto [v, r] : llvm::zip(op->getOperands(), ArrayRef<int64_t>{4, 3, 4}))
+      args.push_back(
+          castTo(b, loc, v, anyStrided(cast<MemRefType>(v.getType()).getElementType(), r)));
+    args.append({attr(op.getStrides(), 0), attr(op.getStrides(), 1),
+                 attr(op.getDilations(), 0), attr(op.getDilations(), 1)});
+    Type in = cast<MemRefType>(args[0].getType()).getElementType();
+    StringRef name = in.isF32() ? kDepthwise : in.isInteger(8) ? kDepthwiseS8 : kDepthwiseS16;
+    declare(module, name, args);
+    func::CallOp::create(b, loc, name, TypeRange{}, args);
+    op.erase();
+  }
+}
+
+struct MatmulMicrokernelPass
+    : qopt::impl::QOptMatmulMicrokernelBase<MatmulMicrokernelPass> {
+  using Base::Base;
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    if (!llvm::is_contained(qopt::int8KernelIsas(), isa)) {
+      module.emitError("qopt-matmul-microkernel: unknown isa '")
+          << isa << "' (expected " << qopt::int8KernelIsaList() << ")";
+      return signalPassFailure();
+    }
+    normalizeTransposedB(module);
+    rewriteDepthwise(module);
+    std::string s8Kernel = "qopt_matmul_s8s8_i32_" + isa;
+    SmallVector<linalg::MatmulOp> work;
+    module.walk([&](linalg::MatmulOp op) {
+      std::optional<SmallVector<Type>> e = memrefElems(op, {2, 2, 2});
+      if (op.hasPureBufferSemantics() && !op.hasUserDefinedMaps() && e &&
+          supportedElems(*e) && op.getCast() == linalg::TypeFn::cast_signed)
+        work.push_back(op);
+    });
+    for (linalg::MatmulOp op : work) {
+      OpBuilder b(op);
+      SmallVector<Value> args;
+      for (Value v : op->getOperands())
+        args.push_back(castTo(b, op.getLoc(), v,
+                              anyStrided(cast<MemRefType>(v.getType()).getElementType(), 2)));
+      StringRef name = cast<MemRefType>(args[0].getType()).getElementType().isF32()
+                           ? StringRef(kKernel)
+                           : StringRef(s8Kernel);
+      declare(module, name, args);
+      func::CallOp::create(b, op.getLoc(), name, TypeRange{}, args);
+      op.erase();
+    }
+  }
+};
+
+} // namespace
+
+llvm::ArrayRef<llvm::StringRef> qopt::int8KernelIsas() {
+  static const llvm::StringRef names[] = {"avx512vnni", "avxvnni", "avx2", "generic"};
+  return names;
+}
+
+std::string qopt::int8KernelIsaList() {
+  ArrayRef<StringRef> names = int8KernelIsas();
+  return llvm::join(names.drop_back(), ", ") + " or " + names.back().str();
+}

@@ -1,0 +1,222 @@
+//===- ParallelLoops.cpp - qopt-parallel-loops ------------------------------===//
+//
+// Splits large linalg ops on buffers across OpenMP threads: the op becomes its
+// scf.for nest (as convert-linalg-to-loops would make it) with one parallel
+// loop replaced by omp.parallel / omp.wsloop / omp.loop_nest. The thread count
+// comes from the runtime (qopt_rt_loop_threads), so QOPT_NUM_THREADS and
+// qoptc --threads govern these loops as they govern the kernels.
+//
+//===----------------------------------------------------------------------===//
+#include "qopt/Codegen/CPU/Passes.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Linalg/Transforms/Transforms.h"
+#include "mlir/Dialect/OpenMP/OpenMPDialect.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/SCF/Transforms/Transforms.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/PatternMatch.h"
+
+namespace qopt {
+#define GEN_PASS_DEF_QOPTPARALLELLOOPS
+#include "qopt/Codegen/CPU/Passes.h.inc"
+} // namespace qopt
+
+using namespace mlir;
+
+namespace {
+
+constexpr StringLiteral kLoopThreads = "qopt_rt_loop_threads";
+
+/// The loop of `op` to split across threads: the first loop whose static
+/// extent is not 1, if it is parallel and every output indexes it directly
+/// (then distinct iterations write distinct elements).
+std::optional<unsigned> splitLoop(linalg::LinalgOp op) {
+  SmallVector<int64_t> ranges = op.getStaticLoopRanges();
+  SmallVector<utils::IteratorType> iters = op.getIteratorTypesArray();
+  unsigned k = 0;
+  while (k < ranges.size() && ranges[k] == 1)
+    ++k;
+  if (k == ranges.size() || iters[k] != utils::IteratorType::parallel)
+    return std::nullopt;
+  for (OpOperand &init : op.getDpsInitsMutable()) {
+    AffineMap map = op.getMatchingIndexingMap(&init);
+    if (!map.isProjectedPermutation() ||
+        !llvm::is_contained(map.getResults(), getAffineDimExpr(k, op.getContext())))
+      return std::nullopt;
+  }
+  return k;
+}
+
+/// Product of `ranges`, or nullopt if one is dynamic.
+std::optional<int64_t> staticVolume(ArrayRef<int64_t> ranges) {
+  int64_t v = 1;
+  for (int64_t r : ranges) {
+    if (ShapedType::isDynamic(r))
+      return std::nullopt;
+    v *= r;
+  }
+  return v;
+}
+
+void declareLoopThreads(ModuleOp module) {
+  if (module.lookupSymbol(kLoopThreads))
+    return;
+  OpBuilder b = OpBuilder::atBlockBegin(module.getBody());
+  auto type = FunctionType::get(module.getContext(), {}, {b.getI32Type()});
+  func::FuncOp::create(b, module.getLoc(), kLoopThreads, type).setPrivate();
+}
+
+/// The runtime's thread count for loops, and whether it is above 1.
+std::pair<Value, Value> loopThreads(IRRewriter &rewriter, Location loc) {
+  Value threads = func::CallOp::create(rewriter, loc, kLoopThreads,
+                                       TypeRange{rewriter.getI32Type()}, ValueRange{})
+                      .getResult(0);
+  Value one32 = arith::ConstantIntOp::create(rewriter, loc, 1, 32);
+  Value several =
+      arith::CmpIOp::create(rewriter, loc, arith::CmpIPredicate::sgt, threads, one32);
+  return {threads, several};
+}
+
+/// Runs the iterations of `target` (no results) on an OpenMP work-sharing
+/// loop of `threads` threads when `split` holds, else on the calling thread.
+LogicalResult runOnThreads(IRRewriter &rewriter, Location loc, scf::ForOp target, Value split,
+                           Value threads) {
+  rewriter.setInsertionPoint(target);
+  omp::ParallelOperands parClauses;
+  parClauses.ifExpr = split;
+  parClauses.numThreads = threads;
+  auto par = omp::ParallelOp::create(rewriter, loc, parClauses);
+  Block *parBody = rewriter.createBlock(&par.getRegion());
+  rewriter.setInsertionPointToStart(parBody);
+  omp::WsloopOperands wsClauses;
+  wsClauses.nowait = rewriter.getUnitAttr(); // the region's end is a barrier
+  auto ws = omp::WsloopOp::create(rewriter, loc, wsClauses);
+  omp::TerminatorOp::create(rewriter, loc);
+  rewriter.createBlock(&ws.getRegion());
+  omp::LoopNestOperands nestClauses;
+  nestClauses.loopLowerBounds.push_back(target.getLowerBound());
+  nestClauses.loopUpperBounds.push_back(target.getUpperBound());
+  nestClauses.loopSteps.push_back(target.getStep());
+  auto nest = omp::LoopNestOp::create(rewriter, loc, nestClauses);
+  Block *nestBody = rewriter.createBlock(&nest.getRegion(), {}, {rewriter.getIndexType()}, {loc});
+
+  Block *body = target.getBody();
+  rewriter.eraseOp(body->getTerminator());
+  rewriter.mergeBlocks(body, nestBody, nestBody->getArguments());
+  rewriter.setInsertionPointToEnd(nestBody);
+  omp::YieldOp::create(rewriter, loc);
+  rewriter.eraseOp(target);
+  return success();
+}
+
+/// Replaces `op` by loops whose `k`-th runs on `omp.wsloop`.
+LogicalResult parallelize(IRRewriter &rewriter, linalg::LinalgOp op, unsigned k,
+                          int64_t minIterations) {
+  Location loc = op.getLoc();
+  rewriter.setInsertionPoint(op);
+  FailureOr<linalg::LinalgLoops> loops = linalg::linalgOpToLoops(rewriter, op);
+  if (failed(loops) || loops->size() != op.getNumLoops())
+    return failure();
+  rewriter.eraseOp(op);
+  auto forOps = llvm::map_to_vector(*loops, [](Operation *l) { return cast<scf::ForOp>(l); });
+
+  // The condition and the thread count, before the outermost loop: every
+  // bound is defined there.
+  rewriter.setInsertionPoint(forOps.front());
+  auto [threads, split] = loopThreads(rewriter, loc);
+  Value volume = arith::ConstantIndexOp::create(rewriter, loc, 1);
+  for (scf::ForOp f : forOps) {
+    // linalg loops start at 0 with step 1.
+    Value trip = arith::SubIOp::create(rewriter, loc, f.getUpperBound(), f.getLowerBound());
+    volume = arith::MulIOp::create(rewriter, loc, volume, trip);
+  }
+  Value min = arith::ConstantIndexOp::create(rewriter, loc, minIterations);
+  Value big = arith::CmpIOp::create(rewriter, loc, arith::CmpIPredicate::sge, volume, min);
+  scf::ForOp target = forOps[k];
+  Value trip = arith::SubIOp::create(rewriter, loc, target.getUpperBound(),
+                                     target.getLowerBound());
+  Value two = arith::ConstantIndexOp::create(rewriter, loc, 2);
+  Value wide = arith::CmpIOp::create(rewriter, loc, arith::CmpIPredicate::sge, trip, two);
+  split = arith::AndIOp::create(rewriter, loc, split, big);
+  split = arith::AndIOp::create(rewriter, loc, split, wide);
+
+  return runOnThreads(rewriter, loc, target, split, threads);
+}
+
+/// An scf.forall on buffers (qopt-fuse-gemm-epilogue's tiles) becomes its
+/// scf.for run as an OpenMP work-sharing loop when there are threads and
+/// at least two iterations.
+LogicalResult parallelizeForall(IRRewriter &rewriter, scf::ForallOp forall) {
+  Location loc = forall.getLoc();
+  rewriter.setInsertionPoint(forall);
+  SmallVector<Operation *> loops;
+  if (failed(scf::forallToForLoop(rewriter, forall, &loops)) || loops.size() != 1)
+    return failure();
+  auto target = cast<scf::ForOp>(loops.front());
+  rewriter.setInsertionPoint(target);
+  auto [threads, split] = loopThreads(rewriter, loc);
+  Value trip = arith::SubIOp::create(rewriter, loc, target.getUpperBound(),
+                                     target.getLowerBound());
+  Value wide = arith::CmpIOp::create(rewriter, loc, arith::CmpIPredicate::sgt, trip,
+                                     target.getStep());
+  split = arith::AndIOp::create(rewriter, loc, split, wide);
+  return runOnThreads(rewriter, loc, target, split, threads);
+}
+
+struct ParallelLoops : qopt::impl::QOptParallelLoopsBase<ParallelLoops> {
+  using Base::Base;
+
+  LogicalResult initialize(MLIRContext *ctx) override {
+    if (minIterations < 1)
+      return emitError(UnknownLoc::get(ctx))
+             << "qopt-parallel-loops: min-iterations must be at least 1, got "
+             << static_cast<int64_t>(minIterations);
+    return success();
+  }
+
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    SmallVector<std::pair<linalg::LinalgOp, unsigned>> work;
+    SmallVector<scf::ForallOp> foralls;
+    module.walk([&](scf::ForallOp forall) {
+      if (forall.getNumResults() == 0 && forall.getRank() == 1 &&
+          !forall->getParentOfType<omp::ParallelOp>() &&
+          !forall->getParentOfType<scf::ForallOp>())
+        foralls.push_back(forall);
+    });
+    module.walk([&](linalg::LinalgOp op) {
+      // Ops in a forall run on the forall's threads.
+      if (!op.hasPureBufferSemantics() || op->getParentOfType<omp::ParallelOp>() ||
+          op->getParentOfType<scf::ForallOp>())
+        return;
+      std::optional<unsigned> k = splitLoop(op);
+      if (!k)
+        return;
+      std::optional<int64_t> volume = staticVolume(op.getStaticLoopRanges());
+      if (volume && *volume < minIterations)
+        return;
+      work.push_back({op, *k});
+    });
+    if (work.empty() && foralls.empty())
+      return;
+    declareLoopThreads(module);
+    IRRewriter rewriter(module.getContext());
+    for (auto [op, k] : work) {
+      if (failed(parallelize(rewriter, op, k, minIterations))) {
+        op.emitError("qopt-parallel-loops: could not lower this op to loops");
+        return signalPassFailure();
+      }
+    }
+    for (scf::ForallOp forall : foralls) {
+      if (failed(parallelizeForall(rewriter, forall))) {
+        forall.emitError("qopt-parallel-loops: could not lower this scf.forall to a loop");
+        return signalPassFailure();
+      }
+    }
+  }
+};
+
+} // namespace

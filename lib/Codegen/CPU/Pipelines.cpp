@@ -1,0 +1,106 @@
+//===- Pipelines.cpp - the CPU codegen pipeline and registration ----------===//
+#include "qopt/Codegen/CPU/Passes.h"
+
+#include "qopt/Codegen/Common/Passes.h"
+
+#include "mlir/Conversion/Passes.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Linalg/Passes.h"
+#include "mlir/Dialect/MemRef/Transforms/Passes.h"
+#include "mlir/Dialect/SCF/Transforms/Passes.h"
+#include "mlir/Pass/PassRegistry.h"
+#include "mlir/Transforms/Passes.h"
+
+using namespace mlir;
+
+void qopt::buildCPUCodegenPipeline(OpPassManager &pm, const CPUCodegenOptions &options) {
+  bool optimize = options.optLevel > 0;
+  // Tensors: convolutions as GEMMs, then fusion.
+  QOptConvToIm2colGemmOptions im2col;
+  im2col.bandBytes = options.im2colBandBytes;
+  pm.addNestedPass<func::FuncOp>(createQOptConvToIm2colGemm(im2col));
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createCSEPass());
+  if (optimize) {
+    pm.addNestedPass<func::FuncOp>(createQOptFuseElementwise());
+    pm.addPass(createCanonicalizerPass());
+    pm.addPass(createCSEPass());
+    pm.addNestedPass<func::FuncOp>(createQOptSplitFloorDivDims());
+    pm.addPass(createCanonicalizerPass());
+    OpPassManager &fpm = pm.nest<func::FuncOp>();
+    fpm.addPass(createQOptPadInPlace());
+    fpm.addPass(createQOptFuseGemmEpilogue());
+  }
+  buildBufferizationPipeline(pm);
+  // Buffers: kernel calls, threads, loops.
+  if (optimize) {
+    QOptPrepackWeightsOptions prepack;
+    prepack.isa = options.isa;
+    pm.addPass(createQOptPrepackWeights(prepack));
+  }
+  QOptMatmulMicrokernelOptions kernels;
+  kernels.isa = options.isa;
+  pm.addPass(createQOptMatmulMicrokernel(kernels));
+  // A model compiled for one thread gets no OpenMP regions of its own.
+  if (options.threads != 1)
+    pm.addPass(createQOptParallelLoops());
+  OpPassManager &loops = pm.nest<func::FuncOp>();
+  loops.addPass(createForallToForLoopPass());
+  loops.addPass(createConvertLinalgToLoopsPass());
+  loops.addPass(createQOptPromoteReductions());
+  loops.addPass(createQOptApproximateMath());
+  // The static memory plan runs last on buffers: nothing after it allocates.
+  if (optimize)
+    loops.addPass(createQOptPlanBuffers());
+  // The LLVM dialect.
+  pm.addPass(createLowerAffinePass());
+  pm.addPass(createSCFToControlFlowPass());
+  pm.addPass(createQOptDynamicExpandShape());
+  pm.addPass(memref::createExpandStridedMetadataPass());
+  pm.addPass(createLowerAffinePass());
+  FinalizeMemRefToLLVMConversionPassOptions memrefToLLVM;
+  memrefToLLVM.useGenericFunctions = true;
+  pm.addPass(createFinalizeMemRefToLLVMConversionPass(memrefToLLVM));
+  pm.addPass(createConvertMathToLLVMPass());
+  pm.addPass(createConvertMathToLibmPass());
+  pm.addPass(createArithToLLVMConversionPass());
+  pm.addPass(createConvertIndexToLLVMPass());
+  pm.addPass(createConvertFuncToLLVMPass());
+  pm.addPass(createConvertControlFlowToLLVMPass());
+  pm.addPass(createConvertOpenMPToLLVMPass());
+  pm.addPass(createReconcileUnrealizedCastsPass());
+}
+
+namespace {
+struct CPUPipelineOptions : PassPipelineOptions<CPUPipelineOptions> {
+  Option<unsigned> optLevel{*this, "opt-level",
+                            llvm::cl::desc("0: no fusion, packing or memory plan; 1-3: all"),
+                            llvm::cl::init(2)};
+  Option<std::string> isa{*this, "isa",
+                          llvm::cl::desc("Int8 kernel variant: avx512vnni, avxvnni, avx2 "
+                                         "or generic"),
+                          llvm::cl::init("generic")};
+  Option<unsigned> threads{*this, "threads",
+                           llvm::cl::desc("Kernel threads (1: no OpenMP regions)"),
+                           llvm::cl::init(0)};
+  Option<int64_t> bandBytes{*this, "band-bytes",
+                            llvm::cl::desc("qopt-conv-to-im2col-gemm{band-bytes}"),
+                            llvm::cl::init(2 << 20)};
+};
+} // namespace
+
+void qopt::registerCodegenCPUPasses() {
+  registerQOptCodegenCPUPasses();
+  PassPipelineRegistration<CPUPipelineOptions>(
+      "qopt-cpu-codegen-pipeline",
+      "linalg on tensors to the LLVM dialect for x86 CPUs: im2col GEMMs, "
+      "fusion, bufferization, microkernel calls, OpenMP loops",
+      [](OpPassManager &pm, const CPUPipelineOptions &o) {
+        CPUCodegenOptions options;
+        options.optLevel = o.optLevel;
+        options.isa = o.isa;
+        options.threads = o.threads;
+        options.im2colBandBytes = o.bandBytes;
+        buildCPUCodegenPipeline(pm, options);
+      });
+}

@@ -1,0 +1,246 @@
+//===- MatMul.cpp - MatMul and Gemm → linalg ---------------------------===//
+//
+// 2-D products (and batched ones whose B is 2-D, folded into M) become
+// linalg.matmul, which the targets run as GEMMs; a transposed Gemm B is read
+// through the matmul's indexing map. Batched products with broadcasting are
+// one generic.
+//
+//===----------------------------------------------------------------------===//
+#include "Lowering.h"
+
+#include "qopt/Dialect/QOpt/IR/QOptOps.h"
+#include "qopt/Dialect/QOpt/IR/ShapeUtils.h"
+
+using namespace mlir;
+using namespace qopt;
+using namespace qopt::lowering;
+
+namespace {
+
+/// C[M, N] (+)= A[M, K] B[K, N] on 2-D operands.
+Value matmul2D(OpBuilder &b, Location loc, Value a, Value bm, Value init) {
+  return linalg::MatmulOp::create(b, loc, TypeRange{init.getType()},
+                                  ValueRange{a, bm}, ValueRange{init})
+      .getResult(0);
+}
+
+struct MatMulLowering : QOptPattern<MatMulOp> {
+  using QOptPattern::QOptPattern;
+  LogicalResult
+  matchAndRewrite(MatMulOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Value a = adaptor.getA(), bv = adaptor.getB();
+    RankedTensorType type = rankedResult(op, {a, bv});
+    if (!type)
+      return failure();
+    auto aType = rankedType(a), bType = rankedType(bv);
+    Location loc = op.getLoc();
+    IndexMath m{rewriter, loc};
+    Type elem = type.getElementType();
+    Value zero = scalarConst(rewriter, loc, elem, 0);
+    // Promote 1-D operands to matrices; undone by the final reshape.
+    if (aType.getRank() == 1)
+      a = reshapeTo(rewriter, loc, a,
+                    RankedTensorType::get({1, aType.getDimSize(0)}, aType.getElementType()),
+                    {m.c(1), sizesOf(rewriter, loc, a)[0]});
+    if (bType.getRank() == 1)
+      bv = reshapeTo(rewriter, loc, bv,
+                     RankedTensorType::get({bType.getDimSize(0), 1}, bType.getElementType()),
+                     {sizesOf(rewriter, loc, bv)[0], m.c(1)});
+    aType = rankedType(a);
+    bType = rankedType(bv);
+    SmallVector<OpFoldResult> as = sizesOf(rewriter, loc, a),
+                              bs = sizesOf(rewriter, loc, bv);
+    int64_t ar = aType.getRank(), br = bType.getRank();
+    Value result;
+    SmallVector<OpFoldResult> outSizes;
+    if (br == 2) {
+      // [batch..., M, K] x [K, N]: fold the batch into M.
+      OpFoldResult rows = m.c(1);
+      for (int64_t i = 0; i < ar - 1; ++i)
+        rows = m.mul(rows, as[i]);
+      Value a2 = a;
+      if (ar > 2) {
+        SmallVector<ReassociationIndices> re(1);
+        for (int64_t i = 0; i < ar - 1; ++i)
+          re[0].push_back(i);
+        re.push_back({ar - 1});
+        a2 = tensor::CollapseShapeOp::create(rewriter, loc, a, re);
+      }
+      Value init = filledTensor(rewriter, loc, {rows, bs[1]}, zero);
+      result = matmul2D(rewriter, loc, a2, bv, init);
+      outSizes.assign(as.begin(), as.end() - 1);
+      outSizes.push_back(bs[1]);
+    } else {
+      // Batched with numpy broadcasting of the batch dims.
+      int64_t batch = std::max(ar, br) - 2;
+      int64_t loops = batch + 3; // batch..., m, n, k
+      SmallVector<int64_t> outShape;
+      for (int64_t i = 0; i < batch; ++i) {
+        int64_t ai = i - (batch - (ar - 2)), bi = i - (batch - (br - 2));
+        OpFoldResult sz = m.c(1);
+        int64_t st = 1;
+        for (auto [idx, sizes, t] :
+             {std::tuple{ai, &as, aType}, std::tuple{bi, &bs, bType}}) {
+          if (idx < 0 || t.getDimSize(idx) == 1)
+            continue;
+          sz = (*sizes)[idx];
+          st = t.getDimSize(idx);
+        }
+        outSizes.push_back(sz);
+        outShape.push_back(st);
+      }
+      outSizes.push_back(as[ar - 2]);
+      outSizes.push_back(bs[br - 1]);
+      auto mapFor = [&](RankedTensorType t, bool isA) {
+        int64_t r = t.getRank();
+        SmallVector<AffineExpr> e;
+        for (int64_t i = 0; i < r - 2; ++i) {
+          int64_t li = i + (batch - (r - 2));
+          e.push_back(t.getDimSize(i) == 1 && outShape[li] != 1
+                          ? rewriter.getAffineConstantExpr(0)
+                          : rewriter.getAffineDimExpr(li));
+        }
+        if (isA) {
+          e.push_back(rewriter.getAffineDimExpr(batch));
+          e.push_back(rewriter.getAffineDimExpr(batch + 2));
+        } else {
+          e.push_back(rewriter.getAffineDimExpr(batch + 2));
+          e.push_back(rewriter.getAffineDimExpr(batch + 1));
+        }
+        return AffineMap::get(loops, 0, e, getContext());
+      };
+      SmallVector<AffineExpr> oe;
+      for (int64_t i = 0; i < batch + 2; ++i)
+        oe.push_back(rewriter.getAffineDimExpr(i));
+      Value init = filledTensor(rewriter, loc, outSizes, zero);
+      SmallVector<utils::IteratorType> iters(batch + 2,
+                                             utils::IteratorType::parallel);
+      iters.push_back(utils::IteratorType::reduction);
+      result = linalg::GenericOp::create(
+                   rewriter, loc, TypeRange{init.getType()}, ValueRange{a, bv},
+                   ValueRange{init},
+                   {mapFor(aType, true), mapFor(bType, false),
+                    AffineMap::get(loops, 0, oe, getContext())},
+                   iters,
+                   [&](OpBuilder &b, Location l, ValueRange x) {
+                     linalg::YieldOp::create(b, l, multiplyAdd(b, l, x, elem));
+                   })
+                   .getResult(0);
+    }
+    // Back to the ONNX result shape (drops promoted 1-D dims).
+    SmallVector<OpFoldResult> finalSizes;
+    auto oa = rankedType(op.getA()), ob = rankedType(op.getB());
+    for (int64_t i = 0; i < (int64_t)outSizes.size(); ++i) {
+      bool dropM = oa && oa.getRank() == 1 && i == (int64_t)outSizes.size() - 2;
+      bool dropN = ob && ob.getRank() == 1 && i == (int64_t)outSizes.size() - 1;
+      if (!dropM && !dropN)
+        finalSizes.push_back(outSizes[i]);
+    }
+    result = reshapeTo(rewriter, loc, result, type, finalSizes);
+    rewriter.replaceOp(op, result);
+    return success();
+  }
+};
+
+struct GemmLowering : QOptPattern<GemmOp> {
+  using QOptPattern::QOptPattern;
+  LogicalResult
+  matchAndRewrite(GemmOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Value a = adaptor.getA(), bv = adaptor.getB();
+    RankedTensorType type = rankedResult(op, {a, bv}, "needs 2-D operands", 2);
+    if (!type)
+      return failure();
+    if (rankedType(a).getRank() != 2 || rankedType(bv).getRank() != 2)
+      return unsupported(op, "needs 2-D operands");
+    Type aElem = rankedType(a).getElementType();
+    bool intOperands = aElem.isInteger(32) || (aElem.isInteger(8) &&
+                                               rankedType(bv).getElementType().isInteger(8));
+    if (!isa<FloatType>(type.getElementType()) &&
+        !(type.getElementType().isInteger(32) && intOperands &&
+          op.getAlpha().convertToDouble() == 1.0 && op.getBeta().convertToDouble() == 1.0))
+      return unsupported(op, "integer Gemm needs i32 (or i8 x i8) operands and alpha = beta = 1");
+    Location loc = op.getLoc();
+    Type elem = type.getElementType();
+    auto transpose = [&](Value v) -> Value {
+      SmallVector<OpFoldResult> s = sizesOf(rewriter, loc, v);
+      Value init = emptyTensor(rewriter, loc, {s[1], s[0]}, rankedType(v).getElementType());
+      return linalg::TransposeOp::create(rewriter, loc, v, init,
+                                         ArrayRef<int64_t>{1, 0})
+          .getResult()[0];
+    };
+    if (op.getTransA())
+      a = transpose(a);
+    // B^T is read through the matmul's indexing map, not copied: the kernels
+    // take it as a strided view (weights [N, K] of a fully connected layer
+    // are then packed at compile time like any other).
+    bool transB = op.getTransB();
+    SmallVector<OpFoldResult> sizes = {sizesOf(rewriter, loc, a)[0],
+                                       sizesOf(rewriter, loc, bv)[transB ? 0 : 1]};
+    double alpha = op.getAlpha().convertToDouble();
+    double beta = op.getBeta().convertToDouble();
+    bool hasC = !isa<NoneType>(op.getC().getType()) && beta != 0;
+    auto resultNoCast = RankedTensorType::get(
+        {ShapedType::kDynamic, ShapedType::kDynamic}, elem);
+    (void)resultNoCast;
+    Value init;
+    if (hasC && alpha == 1.0) {
+      // Accumulate onto beta * C broadcast to [M, N].
+      Value c = adaptor.getC();
+      RankedTensorType ct = RankedTensorType::get(
+          {getConstantIntValue(sizes[0]).value_or(ShapedType::kDynamic),
+           getConstantIntValue(sizes[1]).value_or(ShapedType::kDynamic)},
+          elem);
+      Value bc = scalarConst(rewriter, loc, elem, beta);
+      init = buildElementwise(
+          rewriter, loc, ValueRange{c}, ct,
+          [&](OpBuilder &b, Location l, ValueRange x) {
+            return beta == 1.0 ? x[0] : Value(arith::MulFOp::create(b, l, x[0], bc));
+          },
+          sizes);
+      hasC = false;
+    } else {
+      init = filledTensor(rewriter, loc, sizes, scalarConst(rewriter, loc, elem, 0));
+    }
+    Value r;
+    if (transB) {
+      MLIRContext *ctx = rewriter.getContext();
+      auto d = [&](unsigned i) { return rewriter.getAffineDimExpr(i); };
+      auto map = [&](AffineExpr x, AffineExpr y) {
+        return AffineMapAttr::get(AffineMap::get(3, 0, {x, y}, ctx));
+      };
+      ArrayAttr maps = rewriter.getArrayAttr({map(d(0), d(2)), map(d(1), d(2)), map(d(0), d(1))});
+      r = linalg::MatmulOp::create(rewriter, loc, TypeRange{init.getType()}, ValueRange{a, bv},
+                                   ValueRange{init},
+                                   {rewriter.getNamedAttr("indexing_maps", maps)})
+              .getResult(0);
+    } else {
+      r = matmul2D(rewriter, loc, a, bv, init);
+    }
+    if (alpha != 1.0 || hasC) {
+      Value ac = scalarConst(rewriter, loc, elem, alpha);
+      Value bc = scalarConst(rewriter, loc, elem, beta);
+      SmallVector<Value> ins = {r};
+      if (hasC)
+        ins.push_back(adaptor.getC());
+      r = buildElementwise(
+          rewriter, loc, ins, cast<RankedTensorType>(r.getType()),
+          [&](OpBuilder &b, Location l, ValueRange x) {
+            Value v = arith::MulFOp::create(b, l, x[0], ac);
+            if (x.size() > 1)
+              v = arith::AddFOp::create(b, l, v, arith::MulFOp::create(b, l, x[1], bc));
+            return v;
+          },
+          sizes);
+    }
+    return replaceWithCast(rewriter, op, r, type);
+  }
+};
+
+} // namespace
+
+void qopt::lowering::populateMatMulPatterns(QOptTypeConverter &converter,
+                                            RewritePatternSet &patterns) {
+  patterns.add<MatMulLowering, GemmLowering>(converter, patterns.getContext());
+}

@@ -1,0 +1,133 @@
+//===- Normalization.cpp - BatchNormalization, LayerNormalization → linalg ===//
+//
+// Inference BatchNormalization as one elementwise generic over per-channel
+// parameters (Conv + BatchNormalization pairs were folded on the graph
+// already); LayerNormalization as a mean and a centered sum of squares over
+// the trailing axes (lane-split reductions, see buildReduction), then one
+// generic for the normalization, scale and bias.
+//
+//===----------------------------------------------------------------------===//
+#include "Lowering.h"
+
+#include "qopt/Dialect/QOpt/IR/QOptOps.h"
+#include "qopt/Dialect/QOpt/IR/ShapeUtils.h"
+
+#include "mlir/Dialect/Math/IR/Math.h"
+
+using namespace mlir;
+using namespace qopt;
+using namespace qopt::lowering;
+
+namespace {
+
+struct BatchNormLowering : QOptPattern<BatchNormalizationOp> {
+  using QOptPattern::QOptPattern;
+  LogicalResult
+  matchAndRewrite(BatchNormalizationOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Value x = adaptor.getX();
+    RankedTensorType type =
+        rankedResult(op, {x}, "needs a float input of rank >= 2", 2, /*floatOperands=*/true);
+    if (!type)
+      return failure();
+    auto xType = rankedType(x);
+    Location loc = op.getLoc();
+    int64_t rank = xType.getRank();
+    Type elem = xType.getElementType();
+    // Per-channel vectors [C] → [C, 1, ..., 1] so that they broadcast on dim 1.
+    SmallVector<Value> ins = {x};
+    for (Value p : {adaptor.getScale(), adaptor.getB(), adaptor.getInputMean(),
+                    adaptor.getInputVar()}) {
+      auto pt = rankedType(p);
+      if (!pt || pt.getRank() != 1)
+        return unsupported(op, "parameters must be 1-D");
+      SmallVector<int64_t> shape(rank - 1, 1);
+      shape[0] = pt.getDimSize(0);
+      SmallVector<OpFoldResult> sizes(rank - 1, rewriter.getIndexAttr(1));
+      sizes[0] = sizesOf(rewriter, loc, p)[0];
+      Value pe = p;
+      if (pt.getElementType() != elem)
+        return unsupported(op, "mixed parameter precision");
+      ins.push_back(reshapeTo(rewriter, loc, pe,
+                              RankedTensorType::get(shape, elem), sizes));
+    }
+    Value eps = scalarConst(rewriter, loc, elem, op.getEpsilon().convertToDouble());
+    Value r = buildElementwise(
+        rewriter, loc, ins, type, [&](OpBuilder &b, Location l, ValueRange a) {
+          Value inv = math::RsqrtOp::create(b, l, arith::AddFOp::create(b, l, a[4], eps));
+          Value n = arith::MulFOp::create(b, l, arith::SubFOp::create(b, l, a[0], a[3]), inv);
+          return arith::AddFOp::create(b, l, arith::MulFOp::create(b, l, n, a[1]), a[2])
+              .getResult();
+        },
+        sizesOf(rewriter, loc, x));
+    rewriter.replaceOp(op, r);
+    return success();
+  }
+};
+
+struct LayerNormLowering : QOptPattern<LayerNormalizationOp> {
+  using QOptPattern::QOptPattern;
+  LogicalResult
+  matchAndRewrite(LayerNormalizationOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Value x = adaptor.getX();
+    RankedTensorType type =
+        rankedResult(op, {x}, "needs a ranked float input", 0, /*floatOperands=*/true);
+    if (!type)
+      return failure();
+    auto xType = rankedType(x);
+    int64_t rank = xType.getRank();
+    FailureOr<int64_t> axis = loweredAxis(op, op.getAxis(), rank);
+    if (failed(axis))
+      return failure();
+    Location loc = op.getLoc();
+    Type elem = xType.getElementType();
+    SmallVector<int64_t> axes;
+    for (int64_t d = *axis; d < rank; ++d)
+      axes.push_back(d);
+    auto addF = [](OpBuilder &b, Location l, ValueRange a) -> Value {
+      return arith::AddFOp::create(b, l, a[0], a[1]);
+    };
+    Value n = countOf(rewriter, loc, x, axes, elem);
+    Value zero = scalarConst(rewriter, loc, elem, 0);
+    int64_t lanes = options().reductionLanes;
+    Value sum = buildReduction(rewriter, loc, x, axes, zero, addF, addF, lanes);
+    Value centered = combineWithReduced(
+        rewriter, loc, x, sum, axes, [&](OpBuilder &b, Location l, ValueRange a) -> Value {
+          return arith::SubFOp::create(b, l, a[0], arith::DivFOp::create(b, l, a[1], n));
+        });
+    Value sq = buildReduction(rewriter, loc, centered, axes, zero,
+                              [](OpBuilder &b, Location l, ValueRange a) -> Value {
+                                return arith::AddFOp::create(
+                                    b, l, arith::MulFOp::create(b, l, a[0], a[0]), a[1]);
+                              },
+                              addF, lanes);
+    Value eps = scalarConst(rewriter, loc, elem, op.getEpsilon().convertToDouble());
+    Value normed = combineWithReduced(
+        rewriter, loc, centered, sq, axes,
+        [&](OpBuilder &b, Location l, ValueRange a) -> Value {
+          Value var = arith::DivFOp::create(b, l, a[1], n);
+          return arith::MulFOp::create(
+              b, l, a[0], math::RsqrtOp::create(b, l, arith::AddFOp::create(b, l, var, eps)));
+        });
+    SmallVector<Value> ins = {normed, adaptor.getScale()};
+    if (!isa<NoneType>(op.getB().getType()))
+      ins.push_back(adaptor.getB());
+    Value r = buildElementwise(
+        rewriter, loc, ins, type,
+        [&](OpBuilder &b, Location l, ValueRange a) -> Value {
+          Value v = arith::MulFOp::create(b, l, a[0], a[1]);
+          return a.size() > 2 ? Value(arith::AddFOp::create(b, l, v, a[2])) : v;
+        },
+        sizesOf(rewriter, loc, x));
+    rewriter.replaceOp(op, r);
+    return success();
+  }
+};
+
+} // namespace
+
+void qopt::lowering::populateNormalizationPatterns(QOptTypeConverter &converter,
+                                                   RewritePatternSet &patterns) {
+  patterns.add<BatchNormLowering, LayerNormLowering>(converter, patterns.getContext());
+}

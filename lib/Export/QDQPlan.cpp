@@ -1,0 +1,123 @@
+//===- QDQPlan.cpp - qopt's quantization decisions for QDQ export ---------===//
+#include "qopt/Export/QDQPlan.h"
+
+#include "qopt/Dialect/QOpt/IR/QOptOps.h"
+#include "qopt/Dialect/QOpt/IR/ShapeUtils.h"
+#include "qopt/Quant/QuantMath.h"
+#include "qopt/Transforms/Quant/QuantUtils.h"
+
+#include "mlir/Dialect/Quant/IR/QuantTypes.h"
+#include "mlir/IR/Location.h"
+
+using namespace mlir;
+
+namespace qopt {
+
+namespace {
+
+/// Names of the ONNX nodes in a (possibly fused) location, in order.
+std::vector<std::string> onnxNodeNames(Location loc) {
+  std::vector<std::string> names;
+  for (const quantutil::OnnxNode &n : quantutil::onnxNodes(loc))
+    names.push_back(n.name);
+  return names;
+}
+
+} // namespace
+
+void collectQDQActivations(ModuleOp module, QDQPlan &plan) {
+  module.walk([&](Operation *op) {
+    std::vector<std::string> nodes = onnxNodeNames(op->getLoc());
+    if (nodes.size() != 1)
+      return;
+    auto hint = [&](Value v, bool isInput, int index) {
+      auto t = dyn_cast<RankedTensorType>(v.getType());
+      if (!t)
+        return;
+      Type e = t.getElementType();
+      if (auto q = dyn_cast<mlir::quant::QuantizedType>(e))
+        e = q.getExpressedType();
+      int32_t dt = e.isF32() ? 1 : e.isF16() ? 10 : e.isF64() ? 11 : e.isInteger(64) ? 7
+                   : e.isInteger(32) ? 6 : e.isInteger(1) ? 9 : 0;
+      if (!dt)
+        return;
+      QDQShapeHint h{nodes.front(), isInput, index, dt, {}};
+      for (int64_t d : t.getShape())
+        h.shape.push_back(ShapedType::isDynamic(d) ? -1 : d);
+      plan.shapes.push_back(std::move(h));
+    };
+    for (OpResult r : op->getResults())
+      hint(r, false, int(r.getResultNumber()));
+    for (OpOperand &o : op->getOpOperands())
+      hint(o.get(), true, int(o.getOperandNumber()));
+  });
+  module.walk([&](QuantizeOp q) {
+    auto id = q->getAttrOfType<StringAttr>("qopt.observed");
+    std::optional<quantutil::QuantTypeParams> qp = quantutil::quantParamsOf(q.getType());
+    if (!id || !qp || (qp->axis >= 0 && qp->axis != 1))
+      return;
+    QDQActivation a;
+    a.id = id.str();
+    a.scale = qp->params[0].scale;
+    a.zeroPoint = qp->params[0].zeroPoint;
+    if (qp->axis == 1)
+      for (const quant::QuantParams &p : qp->params) {
+        a.channelScales.push_back(p.scale);
+        a.channelZeroPoints.push_back(p.zeroPoint);
+      }
+    a.isSigned = qp->params[0].qmin < 0;
+    a.allConsumers = q->hasAttr("qopt.all_users");
+    plan.activations.push_back(std::move(a));
+  });
+}
+
+void collectQDQWeights(ModuleOp module, QDQPlan &plan) {
+  module.walk([&](Operation *op) {
+    // Integer ops have quantized inputs (their result may be f32).
+    if (!isa<ConvOp, MatMulOp, GemmOp>(op) ||
+        !isa<mlir::quant::QuantizedType>(
+            cast<ShapedType>(op->getOperand(0).getType()).getElementType()))
+      return;
+    auto wq = op->getOperand(1).getDefiningOp<QuantizeOp>();
+    if (!wq)
+      return; // MatMul of two activations: its inputs carry the QDQ pairs
+    std::optional<SmallVector<double>> w = getConstantFloats(wq.getInput());
+    auto wType = dyn_cast<RankedTensorType>(wq.getType());
+    // The input's scales: one, or one per channel (a depthwise Conv's input).
+    std::optional<quantutil::QuantTypeParams> xq =
+        quantutil::quantParamsOf(op->getOperand(0).getType());
+    if (!w || !wType || !xq)
+      return;
+    QDQWeightedOp entry;
+    entry.nodes = onnxNodeNames(op->getLoc());
+    if (entry.nodes.empty())
+      return;
+    entry.weightShape.assign(wType.getShape().begin(), wType.getShape().end());
+    std::optional<quantutil::QuantTypeParams> qp = quantutil::quantParamsOf(wType);
+    if (!qp)
+      return;
+    const SmallVector<quant::QuantParams> &params = qp->params;
+    entry.weightAxis = qp->axis;
+    quant::AxisIndex channelOf(quantutil::shapeVector(wType), qp->axis);
+    for (size_t i = 0; i < w->size(); ++i) {
+      size_t c = channelOf(i);
+      entry.weights.push_back(int8_t(quant::quantizeValue((*w)[i], params[c])));
+    }
+    for (const quant::QuantParams &p : params)
+      entry.weightScales.push_back(float(p.scale));
+    if (op->getNumOperands() > 2) {
+      if (std::optional<SmallVector<int64_t>> b = getConstantInts(op->getOperand(2))) {
+        entry.hasBias = true;
+        for (size_t c = 0; c < b->size(); ++c) {
+          entry.bias.push_back(int32_t((*b)[c]));
+          entry.biasScales.push_back(
+              float(xq->params[xq->params.size() == 1 ? 0 : c].scale *
+                    params[params.size() == 1 ? 0 : c].scale));
+        }
+      }
+    }
+    plan.ops.push_back(std::move(entry));
+  });
+}
+
+} // namespace qopt

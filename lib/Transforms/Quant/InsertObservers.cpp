@@ -1,0 +1,128 @@
+//===- InsertObservers.cpp - observe the tensors that will be quantized ---===//
+#include "qopt/Transforms/Quant/QuantUtils.h"
+
+#include "qopt/Dialect/QOpt/IR/QOptOps.h"
+#include "qopt/Transforms/Quant/Passes.h"
+
+#include "mlir/IR/Builders.h"
+#include "llvm/ADT/StringSet.h"
+
+namespace qopt {
+#define GEN_PASS_DEF_INSERTOBSERVERS
+#include "qopt/Transforms/Quant/Passes.h.inc"
+} // namespace qopt
+
+using namespace mlir;
+using namespace qopt;
+using namespace qopt::quantutil;
+
+namespace {
+
+bool isF32Tensor(Value v) {
+  auto t = dyn_cast<RankedTensorType>(v.getType());
+  return t && t.getElementType().isF32();
+}
+
+/// A Relu or a Clip with constant (or absent) bounds.
+bool isFoldableActivation(Operation *op) {
+  if (isa<ReluOp>(op))
+    return true;
+  if (auto clip = dyn_cast<ClipOp>(op))
+    return llvm::all_of(ValueRange{clip.getMin(), clip.getMax()}, [](Value b) {
+      return isa<NoneType>(b.getType()) || isConstant(b);
+    });
+  return false;
+}
+
+struct InsertObserversPass
+    : public qopt::impl::InsertObserversBase<InsertObserversPass> {
+  using Base::Base;
+
+  llvm::StringSet<> usedIds;
+
+  std::string idFor(Value v) {
+    std::string base;
+    if (auto arg = dyn_cast<BlockArgument>(v)) {
+      auto func = cast<func::FuncOp>(arg.getOwner()->getParentOp());
+      auto name = func.getArgAttrOfType<StringAttr>(arg.getArgNumber(), "qopt.name");
+      base = "input:" + (name ? name.str() : std::to_string(arg.getArgNumber()));
+    } else {
+      auto res = cast<OpResult>(v);
+      // The last ONNX node of a fused op (Conv + folded BatchNormalization)
+      // produced the value.
+      SmallVector<OnnxNode> nodes = onnxNodes(res.getOwner()->getLoc());
+      base = nodes.empty() ? res.getOwner()->getName().getStringRef().str()
+                           : nodes.back().name;
+      if (res.getResultNumber() > 0)
+        base += "#" + std::to_string(res.getResultNumber());
+    }
+    std::string id = base;
+    for (int k = 1; usedIds.contains(id); ++k)
+      id = base + "~" + std::to_string(k);
+    usedIds.insert(id);
+    return id;
+  }
+
+  /// Observes `v` once; later calls reuse the observer.
+  void observe(Value v) {
+    if (!isF32Tensor(v) || isConstant(v))
+      return;
+    for (Operation *user : v.getUsers())
+      if (isa<ObserverOp>(user))
+        return;
+    if (auto def = v.getDefiningOp<ObserverOp>())
+      return;
+    OpBuilder b(&getContext());
+    if (auto arg = dyn_cast<BlockArgument>(v)) {
+      // After the observers of earlier arguments, so they stay in order.
+      auto it = arg.getOwner()->begin();
+      while (it != arg.getOwner()->end() && isa<ObserverOp>(*it) &&
+             isa<BlockArgument>(it->getOperand(0)))
+        ++it;
+      b.setInsertionPoint(arg.getOwner(), it);
+    } else
+      b.setInsertionPointAfter(v.getDefiningOp());
+    auto obs = ObserverOp::create(b, v.getLoc(), v.getType(), v,
+                                  b.getStringAttr(idFor(v)), nullptr, nullptr,
+                                  nullptr, nullptr, nullptr, nullptr, nullptr);
+    v.replaceAllUsesExcept(obs.getResult(), obs);
+  }
+
+  void runOnOperation() override {
+    func::FuncOp func = getOperation();
+    func.walk([&](ObserverOp o) { usedIds.insert(o.getId()); });
+    SmallVector<Operation *> targets;
+    func.walk([&](Operation *op) {
+      if (hasIntegerForm(op) && isF32Tensor(op->getResult(0)) &&
+          !isKeptFloat(op, keepFloat))
+        targets.push_back(op);
+    });
+    for (Operation *op : targets) {
+      SmallVector<Value> inputs;
+      if (auto conv = dyn_cast<ConvOp>(op))
+        inputs = {conv.getX()};
+      else if (auto mm = dyn_cast<MatMulOp>(op))
+        inputs = {mm.getA(), mm.getB()};
+      else if (auto gemm = dyn_cast<GemmOp>(op))
+        inputs = {gemm.getA(), gemm.getB()};
+      for (Value in : inputs)
+        observe(in);
+      // Follow a single-use chain of foldable activations.
+      Value out = op->getResult(0);
+      while (out.hasOneUse() && isFoldableActivation(*out.getUsers().begin()))
+        out = (*out.getUsers().begin())->getResult(0);
+      // The output is quantized only for consumers that run on quantized
+      // values; an op whose consumers are all float (a Softmax, a residual
+      // Add, a HardSigmoid) keeps an f32 output computed from its i32
+      // accumulator, one rounding fewer.
+      bool quantizedConsumer = llvm::any_of(out.getUsers(), [&](Operation *user) {
+        return (hasIntegerForm(user) && !isKeptFloat(user, keepFloat)) ||
+               isPassThrough(user);
+      });
+      if (quantizedConsumer)
+        observe(out);
+    }
+  }
+};
+
+} // namespace

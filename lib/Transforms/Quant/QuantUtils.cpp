@@ -1,0 +1,176 @@
+//===- QuantUtils.cpp - helpers shared by the quantization passes ---------===//
+#include "qopt/Transforms/Quant/QuantUtils.h"
+
+#include "qopt/Dialect/QOpt/IR/QOptOps.h"
+
+#include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/DialectResourceBlobManager.h"
+#include "mlir/IR/BuiltinTypes.h"
+#include "mlir/IR/Location.h"
+
+using namespace mlir;
+
+namespace qopt::quantutil {
+
+SmallVector<OnnxNode> onnxNodes(Location loc) {
+  SmallVector<OnnxNode> nodes;
+  loc->walk([&](Location l) {
+    auto fused = dyn_cast<FusedLoc>(l);
+    if (!fused)
+      return WalkResult::advance();
+    auto tag = dyn_cast_or_null<StringAttr>(fused.getMetadata());
+    if (!tag || !tag.getValue().starts_with("onnx."))
+      return WalkResult::advance();
+    for (Location inner : fused.getLocations())
+      if (auto name = dyn_cast<NameLoc>(inner)) {
+        nodes.push_back({name.getName().str(), tag.getValue().drop_front(5).str()});
+        break;
+      }
+    return WalkResult::advance();
+  });
+  return nodes;
+}
+
+OnnxNode onnxNode(Location loc) {
+  SmallVector<OnnxNode> nodes = onnxNodes(loc);
+  return nodes.empty() ? OnnxNode() : nodes.front();
+}
+
+bool isKeptFloat(Operation *op, llvm::ArrayRef<std::string> keepFloat) {
+  if (keepFloat.empty())
+    return false;
+  SmallVector<OnnxNode> nodes = onnxNodes(op->getLoc());
+  StringRef full = op->getName().getStringRef();
+  StringRef shortName = full.starts_with("qopt.") ? full.drop_front(5) : full;
+  for (const std::string &k : keepFloat) {
+    if (k == full || k == shortName)
+      return true;
+    for (const OnnxNode &node : nodes)
+      if (k == node.name || k == node.opType)
+        return true;
+  }
+  return false;
+}
+
+bool hasIntegerForm(Operation *op) { return isa<ConvOp, MatMulOp, GemmOp>(op); }
+
+bool isDepthwiseConv(Operation *op) {
+  auto conv = dyn_cast<ConvOp>(op);
+  if (!conv)
+    return false;
+  auto x = dyn_cast<RankedTensorType>(conv.getX().getType());
+  auto w = dyn_cast<RankedTensorType>(conv.getW().getType());
+  if (!x || !w || x.getRank() < 3 || w.getRank() != x.getRank() || x.isDynamicDim(1) ||
+      w.isDynamicDim(0) || w.isDynamicDim(1))
+    return false;
+  int64_t c = x.getDimSize(1);
+  return c > 1 && int64_t(conv.getGroup()) == c && w.getDimSize(0) == c && w.getDimSize(1) == 1;
+}
+
+bool isPassThrough(Operation *op) {
+  return isa<ReshapeOp, FlattenOp, TransposeOp, SqueezeOp, UnsqueezeOp, SliceOp, MaxPoolOp,
+             ReluOp, ConcatOp>(op);
+}
+
+bool isConstant(Value v) { return v.getDefiningOp<ConstantOp>() != nullptr; }
+
+ElementsAttr largeAsResource(DenseElementsAttr dense, llvm::StringRef blobName) {
+  if (dense.getRawData().size() <= 256)
+    return dense;
+  return DenseResourceElementsAttr::get(
+      dense.getType(), blobName,
+      HeapAsmResourceBlob::allocateAndCopyWithAlign(dense.getRawData(), alignof(uint64_t)));
+}
+
+mlir::quant::UniformQuantizedType perTensorType(Type t) {
+  if (auto st = dyn_cast<ShapedType>(t))
+    t = st.getElementType();
+  return dyn_cast<mlir::quant::UniformQuantizedType>(t);
+}
+
+std::optional<QuantTypeParams> quantParamsOf(Type t) {
+  if (auto st = dyn_cast<ShapedType>(t))
+    t = st.getElementType();
+  QuantTypeParams r;
+  if (auto u = dyn_cast<mlir::quant::UniformQuantizedType>(t)) {
+    r.params.push_back({u.getScale(), u.getZeroPoint(), u.getStorageTypeMin(),
+                        u.getStorageTypeMax()});
+    return r;
+  }
+  if (auto a = dyn_cast<mlir::quant::UniformQuantizedPerAxisType>(t)) {
+    r.axis = a.getQuantizedDimension();
+    for (size_t c = 0; c < a.getScales().size(); ++c)
+      r.params.push_back({a.getScales()[c], a.getZeroPoints()[c], a.getStorageTypeMin(),
+                          a.getStorageTypeMax()});
+    return r;
+  }
+  return std::nullopt;
+}
+
+std::vector<int64_t> shapeVector(ShapedType type) {
+  return std::vector<int64_t>(type.getShape().begin(), type.getShape().end());
+}
+
+Value Emitter::constant(Type elem, ArrayRef<double> values, int64_t rank, int64_t axis) {
+  SmallVector<int64_t> shape;
+  if (values.size() > 1) {
+    shape.assign(rank, 1);
+    shape[axis] = values.size();
+  }
+  auto type = RankedTensorType::get(shape, elem);
+  DenseElementsAttr attr;
+  if (auto ft = dyn_cast<FloatType>(elem)) {
+    SmallVector<APFloat> v;
+    for (double d : values) {
+      APFloat f(d);
+      bool lost;
+      f.convert(ft.getFloatSemantics(), APFloat::rmNearestTiesToEven, &lost);
+      v.push_back(f);
+    }
+    attr = DenseElementsAttr::get(type, v);
+  } else {
+    unsigned w = elem.getIntOrFloatBitWidth();
+    SmallVector<APInt> v;
+    for (double d : values)
+      v.push_back(APInt(w, int64_t(d), /*isSigned=*/true, /*implicitTrunc=*/true));
+    attr = DenseElementsAttr::get(type, v);
+  }
+  return ConstantOp::create(b, loc, attr);
+}
+
+Value Emitter::castTo(Value v, Type elem) {
+  if (cast<ShapedType>(v.getType()).getElementType() == elem)
+    return v;
+  return CastOp::create(b, loc, like(v, elem), v, TypeAttr::get(elem), b.getI64IntegerAttr(1));
+}
+
+Value Emitter::shiftedConstant(RankedTensorType type, ArrayRef<int64_t> values,
+                               ArrayRef<int64_t> zeroPoints, int64_t axis, Type elem) {
+  qopt::quant::AxisIndex channelOf(shapeVector(type), zeroPoints.size() == 1 ? -1 : axis);
+  if (!elem)
+    elem = b.getI32Type();
+  unsigned width = elem.getIntOrFloatBitWidth();
+  SmallVector<APInt> out;
+  for (size_t i = 0; i < values.size(); ++i)
+    out.push_back(APInt(width, values[i] - zeroPoints[channelOf(i)], /*isSigned=*/true));
+  return ConstantOp::create(
+      b, loc, largeAsResource(DenseElementsAttr::get(type.clone(elem), out),
+                              "quantized_i" + std::to_string(width)));
+}
+
+Value Emitter::alongAxis(Value p, int64_t rank, int64_t axis) {
+  auto type = cast<RankedTensorType>(p.getType());
+  if (type.getRank() != 1 || type.getDimSize(0) == 1 || axis < 0 || axis >= rank)
+    return p;
+  SmallVector<int64_t> shape = {type.getDimSize(0)};
+  shape.append(size_t(rank - axis - 1), 1);
+  SmallVector<int64_t> literal(shape);
+  if (ShapedType::isDynamic(literal[0]))
+    literal[0] = -1;
+  auto shapeType = RankedTensorType::get({int64_t(shape.size())}, b.getI64Type());
+  Value s = ConstantOp::create(b, loc, DenseIntElementsAttr::get(shapeType, ArrayRef(literal)));
+  return ReshapeOp::create(b, loc, RankedTensorType::get(shape, type.getElementType()), p, s,
+                           int64_t(0));
+}
+
+} // namespace qopt::quantutil
