@@ -182,6 +182,54 @@ TEST(Calibration, ChannelRanges) {
   EXPECT_TRUE(s.channelMin.empty());
 }
 
+TEST(Calibration, ChannelRangesOnAnyAxis) {
+  // [2, 3, 2] along the last axis (-1, the features of a MatMul input): 2
+  // channels, each seen 6 times.
+  float x[] = {1, -1, 5, 6, 0, 0, /* batch 1 */ 2, 3, -7, 4, 0.5f, 0.25f};
+  TensorStats last;
+  last.channelAxis = -1;
+  last.addChannels(x, {2, 3, 2});
+  EXPECT_EQ(last.channelMin, (std::vector<double>{-7, -1}));
+  EXPECT_EQ(last.channelMax, (std::vector<double>{5, 6}));
+  // Axis 0 of [3, 4]: 3 rows.
+  TensorStats rows;
+  rows.channelAxis = 0;
+  rows.addChannels(x, {3, 4});
+  EXPECT_EQ(rows.channelMin, (std::vector<double>{-1, 0, -7}));
+  EXPECT_EQ(rows.channelMax, (std::vector<double>{6, 3, 4}));
+  // Rank 1 along -1: every element its own channel; an axis past the rank
+  // collects nothing.
+  TensorStats flat;
+  flat.channelAxis = -1;
+  flat.addChannels(x, {4});
+  EXPECT_EQ(flat.channelMin, (std::vector<double>{1, -1, 5, 6}));
+  TensorStats none;
+  none.channelAxis = 3;
+  none.addChannels(x, {2, 3, 2});
+  EXPECT_TRUE(none.channelMin.empty());
+}
+
+TEST(QuantMath, WeightScalePolicy) {
+  // Per output channel (axis 0 of [2, 3]) and per tensor.
+  std::vector<double> w = {0.5, -1.27, 0.1, 0.0, 0.0, 0.0};
+  EXPECT_EQ(absMaxAlong(w, {2, 3}, 0), (std::vector<double>{1.27, 0.0}));
+  EXPECT_EQ(absMaxAlong(w, {2, 3}, -1), (std::vector<double>{1.27}));
+  EXPECT_EQ(absMaxAlong(w, {2, 3}, 1), (std::vector<double>{0.5, 1.27, 0.1}));
+  // max / 127; a (nearly) dead channel is floored at 1e-6 of the largest.
+  std::vector<double> s = weightScales({1.27, 1e-12});
+  EXPECT_DOUBLE_EQ(s[0], 0.01);
+  EXPECT_DOUBLE_EQ(s[1], 0.01 * 1e-6);
+  // A live bias on a dead channel keeps 2x headroom in i32: |b| / (sx s) <= 2^30.
+  std::vector<double> bias = {0.0, 100.0};
+  s = weightScales({1.27, 1e-12}, {0.5}, &bias);
+  EXPECT_DOUBLE_EQ(s[1], 100.0 / (0.5 * double(1 << 30)));
+  EXPECT_LE(quantizeBias(100.0, 0.5 * s[1]), int64_t(1) << 30);
+  // Per tensor: the smallest input scale and the largest |bias| decide.
+  s = weightScales({1e-12}, {0.5, 0.25}, &bias);
+  EXPECT_DOUBLE_EQ(s[0], 100.0 / (0.25 * double(1 << 30)));
+  EXPECT_TRUE(weightScales({}).empty());
+}
+
 TEST(Calibration, StatsFileRoundTripAndRejects) {
   CalibrationStats stats;
   stats.modelFingerprint = "abc";
@@ -189,6 +237,9 @@ TEST(Calibration, StatsFileRoundTripAndRejects) {
   float a[] = {-2.0f, 0.5f, 1.5f};
   stats.tensors["conv1"].add(a, 3);
   stats.tensors["conv1"].addChannels(a, {1, 3});
+  stats.tensors["mm"].channelAxis = -1;
+  stats.tensors["mm"].add(a, 3);
+  stats.tensors["mm"].addChannels(a, {3, 1});
   llvm::SmallString<128> path;
   ASSERT_FALSE(llvm::sys::fs::createTemporaryFile("stats", "json", path));
   std::string err;
@@ -203,6 +254,10 @@ TEST(Calibration, StatsFileRoundTripAndRejects) {
   EXPECT_EQ(t.range, 2.0);
   EXPECT_EQ(t.channelMin, (std::vector<double>{-2.0, 0.5, 1.5}));
   EXPECT_EQ(t.channelMax, t.channelMin);
+  EXPECT_EQ(t.channelAxis, 1);
+  EXPECT_EQ(back.tensors.at("mm").channelAxis, -1);
+  EXPECT_EQ(back.tensors.at("mm").channelMin, (std::vector<double>{-2.0}));
+  EXPECT_EQ(back.tensors.at("mm").channelMax, (std::vector<double>{1.5}));
   EXPECT_TRUE(back.weights.empty());
 
   // GPTQ-rounded weights: codes (base64) and scales survive exactly.
@@ -211,11 +266,11 @@ TEST(Calibration, StatsFileRoundTripAndRejects) {
   r.cols = 3;
   r.scales = {0.1, 1.0 / 3.0};
   r.codes = {-127, 0, 5, 127, -1, 2};
-  stats.weights["0:conv1"] = r;
+  stats.weights["conv1"] = r;
   ASSERT_TRUE(writeStatsFile(std::string(path), stats, err)) << err;
   ASSERT_TRUE(readStatsFile(std::string(path), back, err)) << err;
   ASSERT_EQ(back.weights.size(), 1u);
-  const RoundedWeights &rb = back.weights.at("0:conv1");
+  const RoundedWeights &rb = back.weights.at("conv1");
   EXPECT_EQ(rb.rows, 2);
   EXPECT_EQ(rb.cols, 3);
   EXPECT_FALSE(rb.perTensor);
@@ -225,12 +280,21 @@ TEST(Calibration, StatsFileRoundTripAndRejects) {
   {
     std::error_code ec;
     llvm::raw_fd_ostream os(path, ec);
-    os << R"({"format": "qopt-calibration-stats", "version": 1, "model": "x", "tensors": [],
-             "weights": [{"layer": "0:c", "rows": 2, "cols": 2, "per_tensor": false,
+    os << R"({"format": "qopt-calibration-stats", "version": 2, "model": "x", "tensors": [],
+             "weights": [{"layer": "c", "rows": 2, "cols": 2, "per_tensor": false,
                           "scales": [1, 1], "codes": "AQID"}]})";
   }
   EXPECT_FALSE(readStatsFile(std::string(path), back, err));
-  EXPECT_NE(err.find("malformed rounded weights for layer '0:c'"), std::string::npos) << err;
+  EXPECT_NE(err.find("malformed rounded weights for layer 'c'"), std::string::npos) << err;
+  // Version 1 (layers keyed by walk order) is refused with advice.
+  {
+    std::error_code ec;
+    llvm::raw_fd_ostream os(path, ec);
+    os << R"({"format": "qopt-calibration-stats", "version": 1, "model": "x", "tensors": []})";
+  }
+  EXPECT_FALSE(readStatsFile(std::string(path), back, err));
+  EXPECT_NE(err.find("version 1 is not supported (this qoptc reads version 2); calibrate again"),
+            std::string::npos) << err;
   {
     std::error_code ec;
     llvm::raw_fd_ostream os(path, ec);

@@ -7,6 +7,7 @@
 #include "qopt/Support/Diagnostics.h"
 #include "qopt/Support/ModelLibrary.h"
 #include "qopt/Transforms/Quant/Passes.h"
+#include "qopt/Transforms/Quant/QuantizableLayers.h"
 #include "qopt/Transforms/Quant/QuantUtils.h"
 
 #include "mlir/IR/DialectResourceBlobManager.h"
@@ -30,37 +31,6 @@ using namespace mlir;
 using qopt::io::HostTensor;
 
 namespace qopt {
-
-std::string modelFingerprint(ModuleOp module) {
-  llvm::MD5 hash;
-  module.walk([&](Operation *op) {
-    if (auto o = dyn_cast<ObserverOp>(op)) {
-      std::string text;
-      llvm::raw_string_ostream os(text);
-      os << "observer " << o.getId() << " " << o.getType() << "\n";
-      hash.update(text);
-    } else if (auto c = dyn_cast<ConstantOp>(op)) {
-      std::string text;
-      llvm::raw_string_ostream os(text);
-      os << "constant " << c.getType() << "\n";
-      hash.update(text);
-      ElementsAttr value = c.getValue();
-      if (auto dense = dyn_cast<DenseElementsAttr>(value)) {
-        hash.update(llvm::ArrayRef<uint8_t>(
-            reinterpret_cast<const uint8_t *>(dense.getRawData().data()),
-            dense.getRawData().size()));
-      } else if (auto res = dyn_cast<DenseResourceElementsAttr>(value)) {
-        if (AsmResourceBlob *blob = res.getRawHandle().getBlob())
-          hash.update(llvm::ArrayRef<uint8_t>(
-              reinterpret_cast<const uint8_t *>(blob->getData().data()),
-              blob->getData().size()));
-      }
-    }
-  });
-  llvm::MD5::MD5Result r;
-  hash.final(r);
-  return r.digest().str().str();
-}
 
 namespace {
 
@@ -214,103 +184,6 @@ bool matchSample(std::vector<HostTensor> &tensors, const std::vector<ModelInput>
   return true;
 }
 
-/// A layer whose weights GPTQ can round: a Conv (2-D, explicit pads),
-/// MatMul or Gemm (transA = 0) with constant f32 weights whose input is
-/// observed, i.e. will be quantized.
-struct RoundableLayer {
-  Operation *op;
-  Value input, weight;
-  std::string key;
-  /// The weight as a rows×cols matrix (one row per output channel); a
-  /// MatMul's [K, N] and a Gemm's untransposed B are stored transposed.
-  int64_t rows, cols;
-  bool transposed;
-  quant::LayerHessian hessian;
-};
-
-std::array<int64_t, 2> pairOr(std::optional<ArrayRef<int64_t>> v, int64_t dflt) {
-  if (v && v->size() == 2)
-    return {(*v)[0], (*v)[1]};
-  return {dflt, dflt};
-}
-
-std::vector<RoundableLayer> roundableLayers(ModuleOp module, ArrayRef<std::string> keepFloat) {
-  std::vector<RoundableLayer> layers;
-  module.walk([&](Operation *op) {
-    if (!quantutil::hasIntegerForm(op) || quantutil::isKeptFloat(op, keepFloat))
-      return;
-    Value input = op->getOperand(0), weight = op->getOperand(1);
-    auto wType = dyn_cast<RankedTensorType>(weight.getType());
-    auto xType = dyn_cast<RankedTensorType>(input.getType());
-    // The input must be quantized (observed).
-    if (!input.getDefiningOp<ObserverOp>() || !weight.getDefiningOp<ConstantOp>() || !wType ||
-        !xType || !wType.hasStaticShape() || !wType.getElementType().isF32())
-      return;
-    std::optional<quant::LayerHessian> h;
-    int64_t rows = 0, cols = 0;
-    bool transposed = false;
-    if (auto conv = dyn_cast<ConvOp>(op)) {
-      // Input channels: group x the weight's; a static input dimension must
-      // agree (a dynamic one is checked on each observed input).
-      int64_t group = int64_t(conv.getGroup());
-      int64_t channels = group * (wType.getRank() == 4 ? wType.getDimSize(1) : 0);
-      if (wType.getRank() != 4 || xType.getRank() != 4 || conv.getAutoPad() != "NOTSET" ||
-          group <= 0 || wType.getDimSize(0) % group != 0 || channels <= 0 ||
-          (!xType.isDynamicDim(1) && xType.getDimSize(1) != channels))
-        return;
-      std::optional<ArrayRef<int64_t>> pads = conv.getPads();
-      if (pads && pads->size() != 4)
-        return;
-      std::array<int64_t, 4> p{0, 0, 0, 0};
-      if (pads)
-        std::copy(pads->begin(), pads->end(), p.begin());
-      h = quant::LayerHessian::conv(channels, group,
-                                    {wType.getDimSize(2), wType.getDimSize(3)},
-                                    pairOr(conv.getStrides(), 1), p,
-                                    pairOr(conv.getDilations(), 1));
-      rows = wType.getDimSize(0);
-      cols = wType.getNumElements() / rows;
-    } else {
-      bool transB = false;
-      if (auto gemm = dyn_cast<GemmOp>(op)) {
-        if (gemm.getTransA())
-          return;
-        transB = gemm.getTransB();
-      }
-      if (wType.getRank() != 2)
-        return;
-      transposed = !transB;
-      rows = wType.getDimSize(transposed ? 1 : 0);
-      cols = wType.getDimSize(transposed ? 0 : 1);
-      // (A dynamic inner dimension is checked on each observed input.)
-      if (!xType.isDynamicDim(xType.getRank() - 1) &&
-          xType.getDimSize(xType.getRank() - 1) != cols)
-        return;
-      h = quant::LayerHessian::matmul(cols);
-    }
-    if (rows <= 0 || cols <= 0)
-      return;
-    quantutil::OnnxNode node = quantutil::onnxNode(op->getLoc());
-    std::string key = std::to_string(layers.size()) + ":" +
-                      (node.name.empty() ? op->getName().getStringRef().str() : node.name);
-    layers.push_back({op, input, weight, key, rows, cols, transposed, std::move(*h)});
-  });
-  return layers;
-}
-
-/// The weight of `layer` as rows×cols doubles.
-std::vector<double> weightMatrix(const RoundableLayer &layer) {
-  std::optional<SmallVector<double>> values = getConstantFloats(layer.weight);
-  std::vector<double> w(size_t(layer.rows * layer.cols));
-  if (!values || values->size() != w.size())
-    return {};
-  for (int64_t r = 0; r < layer.rows; ++r)
-    for (int64_t c = 0; c < layer.cols; ++c)
-      w[r * layer.cols + c] =
-          (*values)[layer.transposed ? c * layer.rows + r : r * layer.cols + c];
-  return w;
-}
-
 } // namespace
 
 std::unique_ptr<CalibrationSamples> CalibrationSamples::open(const std::string &path,
@@ -408,9 +281,16 @@ LogicalResult runCalibration(ModuleOp module, const CalibrationOptions &options,
   // Compile the model with the observed tensors as outputs.
   OwningOpRef<ModuleOp> instrumented = module.clone();
   // GPTQ reads each rounded layer's input: the observed tensor it consumes.
-  std::vector<RoundableLayer> layers;
+  struct RoundedLayer {
+    quantutil::QuantizableLayer layer;
+    quantutil::RoundableWeight weight;
+    quant::LayerHessian hessian;
+  };
+  std::vector<RoundedLayer> layers;
   if (options.roundWeights)
-    layers = roundableLayers(module, options.keepFloat);
+    for (quantutil::QuantizableLayer &l : quantutil::quantizableLayers(module, options.keepFloat))
+      if (std::optional<quantutil::RoundableWeight> w = quantutil::roundableWeight(l))
+        layers.push_back({l, *w, w->makeHessian()});
   {
     PassManager pm(module.getContext());
     pm.addNestedPass<func::FuncOp>(createExposeObservers());
@@ -462,15 +342,26 @@ LogicalResult runCalibration(ModuleOp module, const CalibrationOptions &options,
 
   stats.tensors.clear();
   stats.weights.clear();
-  for (auto &[index, id] : observed)
-    stats.tensors.emplace(id, quant::TensorStats());
+  // Channel ranges along each observer's channel_axis (default 1).
+  std::map<std::string, int64_t> channelAxes;
+  module.walk([&](ObserverOp o) {
+    channelAxes[o.getId().str()] = static_cast<int64_t>(o.getChannelAxis().value_or(1));
+  });
+  for (auto &[index, id] : observed) {
+    quant::TensorStats t;
+    auto axis = channelAxes.find(id);
+    if (axis != channelAxes.end())
+      t.channelAxis = axis->second;
+    stats.tensors.emplace(id, std::move(t));
+  }
   // The output carrying each rounded layer's input.
   std::map<std::string, size_t> outputOf;
   for (auto &[index, id] : observed)
     outputOf.emplace(id, index);
   std::vector<size_t> layerOutput;
-  for (const RoundableLayer &l : layers)
-    layerOutput.push_back(outputOf.at(l.input.getDefiningOp<ObserverOp>().getId().str()));
+  for (const RoundedLayer &l : layers)
+    layerOutput.push_back(
+        outputOf.at(l.layer.input.getDefiningOp<ObserverOp>().getId().str()));
   ProgressBar bar{"calibrating", samples->size(), options.showProgress};
   std::vector<qopt_tensor> out(numOutputs);
   for (size_t i = 0; i < samples->size(); ++i) {
@@ -502,7 +393,7 @@ LogicalResult runCalibration(ModuleOp module, const CalibrationOptions &options,
       const qopt_tensor &t = out[layerOutput[l]];
       if (!layers[l].hessian.add(static_cast<const float *>(t.data),
                                  std::vector<int64_t>(t.shape, t.shape + t.rank))) {
-        error = label + ": the input of layer " + describeLocation(layers[l].op->getLoc()) +
+        error = label + ": the input of layer " + describeLocation(layers[l].layer.op->getLoc()) +
                 " has an unexpected shape";
         return failure();
       }
@@ -517,99 +408,23 @@ LogicalResult runCalibration(ModuleOp module, const CalibrationOptions &options,
     bar.update(i + 1);
   }
   stats.samples = samples->size();
-  stats.modelFingerprint = modelFingerprint(module);
+  stats.modelFingerprint = quantutil::modelFingerprint(module);
   ProgressBar rounding{"rounding weights (GPTQ)", layers.size(), options.showProgress};
   for (size_t l = 0; l < layers.size(); ++l) {
-    RoundableLayer &layer = layers[l];
-    std::vector<double> w = weightMatrix(layer);
+    RoundedLayer &r = layers[l];
+    std::vector<double> w = quantutil::weightMatrix(r.layer, r.weight);
     if (w.empty()) {
-      error = "cannot read the weights of " + describeLocation(layer.op->getLoc());
+      error = "cannot read the weights of " + describeLocation(r.layer.op->getLoc());
       return failure();
     }
-    layer.hessian.finish();
-    stats.weights[layer.key] = quant::gptqRound(w, layer.rows, layer.cols, layer.hessian,
-                                                options.perTensorWeights);
+    r.hessian.finish();
+    stats.weights[r.layer.id] = quant::gptqRound(w, r.weight.rows, r.weight.cols, r.hessian,
+                                                 options.perTensorWeights);
+    // The Hessian (K x K doubles per group) is not needed any more.
+    r.hessian = quant::LayerHessian::matmul(0);
     rounding.update(l + 1);
   }
   return success();
-}
-
-LogicalResult applyRoundedWeights(ModuleOp module, const quant::CalibrationStats &stats,
-                                  bool perTensorWeights, ArrayRef<std::string> keepFloat,
-                                  std::string &error) {
-  if (stats.weights.empty()) {
-    error = "the statistics hold no GPTQ-rounded weights (they were computed with "
-            "--weight-rounding=nearest); calibrate again";
-    return failure();
-  }
-  for (RoundableLayer &layer : roundableLayers(module, keepFloat)) {
-    auto it = stats.weights.find(layer.key);
-    if (it == stats.weights.end())
-      continue;
-    const quant::RoundedWeights &r = it->second;
-    if (r.rows != layer.rows || r.cols != layer.cols) {
-      error = "the rounded weights of layer '" + layer.key + "' have shape " +
-              std::to_string(r.rows) + "x" + std::to_string(r.cols) + ", the model's " +
-              std::to_string(layer.rows) + "x" + std::to_string(layer.cols) +
-              "; calibrate again";
-      return failure();
-    }
-    if (r.perTensor != perTensorWeights) {
-      error = std::string("the weights were rounded ") +
-              (r.perTensor ? "per tensor" : "per channel") + ", this compilation quantizes them " +
-              (perTensorWeights ? "per tensor" : "per channel") +
-              " (--per-tensor-weights); calibrate again";
-      return failure();
-    }
-    std::vector<float> values(size_t(r.rows * r.cols));
-    for (int64_t row = 0; row < r.rows; ++row)
-      for (int64_t c = 0; c < r.cols; ++c)
-        values[layer.transposed ? c * r.rows + row : row * r.cols + c] =
-            float(double(r.codes[row * r.cols + c]) * r.scaleOf(row));
-    auto type = cast<RankedTensorType>(layer.weight.getType());
-    OpBuilder b(layer.op);
-    Value w = ConstantOp::create(
-        b, layer.weight.getLoc(),
-        quantutil::largeAsResource(DenseElementsAttr::get(type, ArrayRef(values)), "gptq"));
-    layer.op->setOperand(1, w);
-  }
-  return success();
-}
-
-LogicalResult attachStatistics(ModuleOp module, const quant::CalibrationStats &stats,
-                               std::string &error) {
-  if (stats.modelFingerprint != modelFingerprint(module)) {
-    error = "the calibration statistics were computed for a different model (or "
-            "different --keep-float/--input-shape options); calibrate again";
-    return failure();
-  }
-  Builder b(module.getContext());
-  WalkResult r = module.walk([&](ObserverOp o) {
-    auto it = stats.tensors.find(o.getId().str());
-    if (it == stats.tensors.end()) {
-      error = "the calibration statistics have no entry for tensor '" + o.getId().str() + "'";
-      return WalkResult::interrupt();
-    }
-    const quant::TensorStats &s = it->second;
-    if (s.count == 0) {
-      error = "tensor '" + o.getId().str() + "' was never observed during calibration";
-      return WalkResult::interrupt();
-    }
-    SmallVector<int64_t> hist(s.counts.begin(), s.counts.end());
-    o.setMinAttr(b.getF64FloatAttr(s.min));
-    o.setMaxAttr(b.getF64FloatAttr(s.max));
-    o.setHistogramAttr(b.getDenseI64ArrayAttr(hist));
-    o.setHistMinAttr(b.getF64FloatAttr(-s.range));
-    o.setHistMaxAttr(b.getF64FloatAttr(s.range));
-    auto type = dyn_cast<RankedTensorType>(o.getType());
-    if (s.hasChannelRanges() && type && type.getRank() >= 2 &&
-        (type.isDynamicDim(1) || type.getDimSize(1) == int64_t(s.channelMin.size()))) {
-      o.setChannelMinAttr(b.getDenseF64ArrayAttr(s.channelMin));
-      o.setChannelMaxAttr(b.getDenseF64ArrayAttr(s.channelMax));
-    }
-    return WalkResult::advance();
-  });
-  return failure(r.wasInterrupted());
 }
 
 } // namespace qopt

@@ -98,10 +98,15 @@ bool TensorStats::hasChannelRanges() const {
 }
 
 void TensorStats::addChannels(const float *data, const std::vector<int64_t> &shape) {
-  if (shape.size() < 2 || shape[1] <= 0)
+  int64_t rank = int64_t(shape.size());
+  int64_t axis = channelAxis < 0 ? channelAxis + rank : channelAxis;
+  // Axis 1 needs rank >= 2 (a rank-1 tensor has no channels, only features).
+  if (axis < 0 || axis >= rank || (channelAxis == 1 && rank < 2) || shape[axis] <= 0)
     return;
-  size_t channels = size_t(shape[1]), inner = 1, outer = size_t(shape[0]);
-  for (size_t d = 2; d < shape.size(); ++d)
+  size_t channels = size_t(shape[axis]), inner = 1, outer = 1;
+  for (int64_t d = 0; d < axis; ++d)
+    outer *= size_t(shape[d]);
+  for (int64_t d = axis + 1; d < rank; ++d)
     inner *= size_t(shape[d]);
   if (channelMin.size() != channels) {
     channelMin.assign(channels, std::numeric_limits<double>::infinity());

@@ -75,4 +75,45 @@ int64_t requantizeValue(int64_t acc, float m, const QuantParams &out) {
                   out.qmax);
 }
 
+std::vector<double> absMaxAlong(const std::vector<double> &w, const std::vector<int64_t> &shape,
+                                int64_t axis) {
+  std::vector<double> amax(axis < 0 ? 1 : size_t(shape[axis]), 0.0);
+  AxisIndex channelOf(shape, axis);
+  for (size_t i = 0; i < w.size(); ++i) {
+    size_t c = channelOf(i);
+    amax[c] = std::max(amax[c], std::fabs(w[i]));
+  }
+  return amax;
+}
+
+std::vector<double> weightScales(const std::vector<double> &amax, const std::vector<double> &sx,
+                                 const std::vector<double> *bias) {
+  std::vector<double> scales;
+  for (double a : amax)
+    scales.push_back(weightScale(a));
+  if (scales.empty())
+    return scales;
+  double largest = *std::max_element(scales.begin(), scales.end());
+  for (size_t c = 0; c < scales.size(); ++c) {
+    double floor = std::max(largest * 1e-6, 1e-30);
+    // The input scale of channel c: one for all, or one per channel. (A
+    // per-tensor weight scale must suit the smallest input scale.)
+    double sxc = 0;
+    if (!sx.empty())
+      sxc = scales.size() == 1 ? *std::min_element(sx.begin(), sx.end())
+                               : sx[sx.size() == 1 ? 0 : std::min(c, sx.size() - 1)];
+    if (bias && sxc > 0) {
+      double b = 0;
+      if (scales.size() == 1)
+        for (double v : *bias)
+          b = std::max(b, std::fabs(v));
+      else if (c < bias->size())
+        b = std::fabs((*bias)[c]);
+      floor = std::max(floor, b / (sxc * double(1 << 30)));
+    }
+    scales[c] = std::max(scales[c], floor);
+  }
+  return scales;
+}
+
 } // namespace qopt::quant

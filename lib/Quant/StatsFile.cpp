@@ -33,6 +33,7 @@ bool writeStatsFile(const std::string &path, const CalibrationStats &stats,
                        {"first", int64_t(first)},
                        {"counts", std::move(counts)}};
     if (t.hasChannelRanges()) {
+      entry["channel_axis"] = t.channelAxis;
       entry["channel_min"] = json::Array(t.channelMin);
       entry["channel_max"] = json::Array(t.channelMax);
     }
@@ -128,6 +129,7 @@ bool readStatsFile(const std::string &path, CalibrationStats &stats,
         *first + int64_t(counts->size()) > *bins)
       return bad("malformed entry for tensor '" + id.value_or("?") + "'");
     TensorStats t(*bins);
+    t.channelAxis = o->getInteger("channel_axis").value_or(1);
     t.min = *mn;
     t.max = *mx;
     t.range = *range;

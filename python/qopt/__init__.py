@@ -5,6 +5,10 @@
     model = qopt.Model(so)
     outputs = model.run({"x": np.zeros((1, 3, 224, 224), np.float32)})
 
+    # INT8, calibrated on any iterable of feeds (or a directory / .npz):
+    samples = ({"x": load(i)} for i in range(32))
+    so8 = qopt.compile("model.onnx", "model_int8.so", calibration=samples)
+
 `compile` runs the `qoptc` driver; `Model` loads the compiled shared library
 through its C ABI (include/qopt-c/Runtime.h) with ctypes. `Model.run` may be
 called from several threads at once.
@@ -13,6 +17,7 @@ import ctypes
 import os
 import shutil
 import subprocess
+import tempfile
 
 import numpy as np
 
@@ -45,11 +50,46 @@ def find_tool(name):
     raise FileNotFoundError(f"{name} not found (set QOPT_BINDIR or build qopt)")
 
 
+def _write_samples(samples, directory):
+    """Writes an iterable of {input name: array} feeds (or sequences of arrays
+    in input order) as one .npz per sample, one sample in memory at a time;
+    returns how many were written."""
+    n = 0
+    for feeds in samples:
+        path = os.path.join(directory, f"{n:08d}.npz")
+        if isinstance(feeds, dict):
+            np.savez(path, **{k: np.asarray(v) for k, v in feeds.items()})
+        elif isinstance(feeds, np.ndarray):
+            np.savez(path, feeds)
+        else:
+            np.savez(path, *[np.asarray(v) for v in feeds])
+        n += 1
+    return n
+
+
 def compile(model, output=None, input_shapes=None, opt_level=2, target_cpu=None,
-            extra_args=(), quiet=True):
+            extra_args=(), quiet=True, calibration=None, load_calib_stats=None,
+            calib_samples=None, calib_method=None, activation_type=None,
+            per_tensor_weights=False, per_channel_depthwise=None, weight_rounding=None,
+            keep_float=None, save_calib_stats=None, report=None, emit_qdq_onnx=None,
+            threads=None, kernel_isa=None):
     """Compiles an ONNX (or qopt .mlir) model to a shared library; returns its path.
 
     input_shapes: {input name: [dims]} (None or -1 for a dynamic dim).
+
+    INT8 (docs/quantization.md; each argument is the qoptc option of that name):
+      calibration       a directory of samples or an .npz with a leading sample
+                        axis (qoptc --calib), or any iterable of feeds
+                        ({input name: array}, or arrays in input order), as
+                        ONNX Runtime's CalibrationDataReader gives them: they
+                        are streamed to a temporary directory one at a time
+                        and removed after compiling
+      load_calib_stats  quantize with statistics saved by save_calib_stats
+      calib_samples, calib_method ("minmax", "percentile=99.99", "mse",
+      "entropy"), activation_type ("u8"/"s8"), per_tensor_weights,
+      per_channel_depthwise, weight_rounding ("gptq"/"nearest"), keep_float
+      (node names or op types), save_calib_stats, report, emit_qdq_onnx.
+
     Raises CompileError with qoptc's diagnostics on failure.
     """
     model = os.fspath(model)
@@ -62,10 +102,35 @@ def compile(model, output=None, input_shapes=None, opt_level=2, target_cpu=None,
         cmd.append(f"--input-shape={name}={spec}")
     if target_cpu:
         cmd.append(f"--target-cpu={target_cpu}")
+    if threads is not None:
+        cmd.append(f"--threads={int(threads)}")
+    if kernel_isa:
+        cmd.append(f"--kernel-isa={kernel_isa}")
     if quiet:
         cmd.append("--quiet")
+    options = {"--load-calib-stats": load_calib_stats, "--calib-samples": calib_samples,
+               "--calib-method": calib_method, "--activation-type": activation_type,
+               "--weight-rounding": weight_rounding, "--save-calib-stats": save_calib_stats,
+               "--report": report, "--emit-qdq-onnx": emit_qdq_onnx}
+    for flag, value in options.items():
+        if value is not None:
+            cmd.append(f"{flag}={os.fspath(value) if isinstance(value, os.PathLike) else value}")
+    if per_tensor_weights:
+        cmd.append("--per-tensor-weights")
+    if per_channel_depthwise is not None:
+        cmd.append(f"--per-channel-depthwise={'true' if per_channel_depthwise else 'false'}")
+    if keep_float:
+        cmd.append("--keep-float=" + ",".join(keep_float))
     cmd.extend(extra_args)
-    p = subprocess.run(cmd, capture_output=True, text=True)
+    with tempfile.TemporaryDirectory(prefix="qopt-calib-") as tmp:
+        if calibration is not None:
+            if isinstance(calibration, (str, os.PathLike)):
+                cmd.append(f"--calib={os.fspath(calibration)}")
+            else:
+                if _write_samples(calibration, tmp) == 0:
+                    raise CompileError("calibration: the iterable gave no samples")
+                cmd.append(f"--calib={tmp}")
+        p = subprocess.run(cmd, capture_output=True, text=True)
     if p.returncode != 0:
         raise CompileError(p.stderr.strip() or f"qoptc exited with {p.returncode}")
     return output

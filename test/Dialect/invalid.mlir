@@ -240,8 +240,24 @@ func.func @constant_type() {
 // -----
 
 func.func @observer_channels(%x: tensor<1x2x3x3xf32>) {
-  // expected-error @+1 {{has 3 channel ranges for 'tensor<1x2x3x3xf32>'}}
+  // expected-error @+1 {{has 3 channel ranges for 'tensor<1x2x3x3xf32>' along axis 1}}
   %0 = qopt.observer %x {id = "a", channel_min = array<f64: -1.0, 0.0, 0.0>, channel_max = array<f64: 1.0, 3.0, 1.0>} : tensor<1x2x3x3xf32>
+  return
+}
+
+// -----
+
+func.func @observer_channel_axis(%x: tensor<1x2x3x3xf32>) {
+  // expected-error @+1 {{has 2 channel ranges for 'tensor<1x2x3x3xf32>' along axis -1}}
+  %0 = qopt.observer %x {id = "a", channel_axis = -1 : i64, channel_min = array<f64: -1.0, 0.0>, channel_max = array<f64: 1.0, 3.0>} : tensor<1x2x3x3xf32>
+  return
+}
+
+// -----
+
+func.func @observer_channel_axis_range(%x: tensor<1x2x3x3xf32>) {
+  // expected-error @+1 {{has 2 channel ranges for 'tensor<1x2x3x3xf32>' along axis 4}}
+  %0 = qopt.observer %x {id = "a", channel_axis = 4 : i64, channel_min = array<f64: -1.0, 0.0>, channel_max = array<f64: 1.0, 3.0>} : tensor<1x2x3x3xf32>
   return
 }
 

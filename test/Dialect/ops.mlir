@@ -138,5 +138,8 @@ func.func @quant_types(%x: tensor<4x6xf32>) -> tensor<4x6xf32> {
   // CHECK: qopt.observer %{{.*}} {id = "x", max = 3.000000e+00 : f64, min = -1.000000e+00 : f64}
   %5 = qopt.observer %2 {id = "x", min = -1.0 : f64, max = 3.0 : f64} : tensor<4x6xf32>
   %6 = qopt.observer %5 {id = "h", histogram = array<i64: 1, 4, 2>, hist_min = -1.0 : f64, hist_max = 3.0 : f64} : tensor<4x6xf32>
-  return %6 : tensor<4x6xf32>
+  // Channel ranges along the last axis (the 6 features).
+  // CHECK: qopt.observer %{{.*}} {channel_axis = -1 : i64, channel_max = array<f64: 1.000000e+00, 1.000000e+00, 1.000000e+00, 1.000000e+00, 1.000000e+00, 2.000000e+00>
+  %7 = qopt.observer %6 {id = "f", channel_axis = -1 : i64, channel_min = array<f64: 0.0, 0.0, 0.0, 0.0, 0.0, -1.0>, channel_max = array<f64: 1.0, 1.0, 1.0, 1.0, 1.0, 2.0>} : tensor<4x6xf32>
+  return %7 : tensor<4x6xf32>
 }

@@ -33,7 +33,8 @@ struct CalibrationOptions {
   bool showProgress = true;
   CompileOptions compile;
   /// Also accumulate each quantized layer's input Hessian and round its
-  /// weights with GPTQ (into CalibrationStats::weights).
+  /// weights with GPTQ (into CalibrationStats::weights, by layer id; the
+  /// layers are qopt/Transforms/Quant/QuantizableLayers.h's).
   bool roundWeights = false;
   /// Weight granularity the rounding must produce (--per-tensor-weights).
   bool perTensorWeights = false;
@@ -41,13 +42,9 @@ struct CalibrationOptions {
   std::vector<std::string> keepFloat;
 };
 
-/// Fingerprint of a model with observers: observer ids and types and the
-/// contents of every constant. Statistics are only reused for an identical
-/// fingerprint.
-std::string modelFingerprint(mlir::ModuleOp module);
-
 /// Calibrates `module` (which has observers; it is not modified). On success
-/// `stats` holds one entry per observer id and `floatLibrary` (if non-null)
+/// `stats` holds one entry per observer id (channel ranges along each
+/// observer's channel_axis) and `floatLibrary` (if non-null)
 /// receives the path of the compiled float+observers library, which the
 /// caller removes.
 llvm::LogicalResult runCalibration(mlir::ModuleOp module,
@@ -55,24 +52,6 @@ llvm::LogicalResult runCalibration(mlir::ModuleOp module,
                                    quant::CalibrationStats &stats,
                                    std::string &error,
                                    std::string *floatLibrary = nullptr);
-
-/// Attaches statistics to the module's observers as attributes; fails (with
-/// `error`) if the fingerprint differs or an observer has no entry.
-llvm::LogicalResult attachStatistics(mlir::ModuleOp module,
-                                     const quant::CalibrationStats &stats,
-                                     std::string &error);
-
-/// Replaces the weights of every layer in `stats.weights` by their
-/// GPTQ-rounded values (code · scale, which quantize to the same codes).
-/// Layers are keyed by their order among the layers GPTQ can round (a
-/// Conv/MatMul/Gemm with constant weights and an observed input) and their
-/// ONNX node name. Fails if the statistics hold no rounded weights or were
-/// rounded for another weight granularity.
-llvm::LogicalResult applyRoundedWeights(mlir::ModuleOp module,
-                                        const quant::CalibrationStats &stats,
-                                        bool perTensorWeights,
-                                        llvm::ArrayRef<std::string> keepFloat,
-                                        std::string &error);
 
 /// The samples of a calibration set, read one at a time.
 struct CalibrationSamples {

@@ -31,8 +31,9 @@ public:
   bool add(const float *data, size_t n);
   /// Adds another tensor's statistics (ranges need not match).
   void merge(const TensorStats &other);
-  /// Widens the per-channel ranges (dimension 1 of a rank >= 2 tensor of
-  /// `shape`, row-major) by finite values; ignored for other ranks.
+  /// Widens the per-channel ranges (along `channelAxis` of a tensor of
+  /// `shape`, row-major) by finite values; ignored when the tensor has no
+  /// such axis.
   void addChannels(const float *data, const std::vector<int64_t> &shape);
 
   double min = 0, max = 0;
@@ -40,7 +41,11 @@ public:
   double range = 0;
   uint64_t count = 0;
   std::vector<uint64_t> counts;
-  /// Per-channel (dimension 1) ranges; empty when not collected.
+  /// The axis per-channel ranges are collected along: 1 (NCHW channels,
+  /// the default) or any other; negative counts from the last axis (-1: the
+  /// features of a MatMul input).
+  int64_t channelAxis = 1;
+  /// Per-channel ranges along channelAxis; empty when not collected.
   std::vector<double> channelMin, channelMax;
   /// True when channel ranges were collected and every channel was seen.
   bool hasChannelRanges() const;

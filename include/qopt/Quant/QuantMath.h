@@ -68,6 +68,25 @@ inline double weightScale(double amax) {
   return symmetricParams(amax, -kWeightMax, kWeightMax).scale;
 }
 
+/// The largest |w| of each slice along `axis` of the row-major tensor `w` of
+/// `shape` (one value for the whole tensor when axis < 0).
+std::vector<double> absMaxAlong(const std::vector<double> &w, const std::vector<int64_t> &shape,
+                                int64_t axis);
+
+/// The weight-scale policy: the scales of symmetric weights with per-slice
+/// largest magnitudes `amax` (weightScale of each), floored for dead
+/// channels. A channel whose weights are all ~0 (often with a live bias
+/// after BatchNormalization folding) would get a denormal scale: its
+/// multiplier underflows in f32 and its i32 bias overflows, so the bias is
+/// lost. Each scale is therefore at least 1e-6 of the largest (and 1e-30)
+/// and, given the input scales `sx` (one, or one per channel) and the
+/// float `bias`, large enough that the i32 bias |b| / (sx * s) keeps 2x
+/// headroom (2^30). With a single scale (per tensor) the smallest input
+/// scale and the largest |bias| decide.
+std::vector<double> weightScales(const std::vector<double> &amax,
+                                 const std::vector<double> &sx = {},
+                                 const std::vector<double> *bias = nullptr);
+
 /// i32 bias of a float bias value for an accumulator of scale sx * sw
 /// (saturated to the i32 range).
 int64_t quantizeBias(double bias, double accScale);

@@ -3,15 +3,18 @@
 // Calibration runs once; compilation may run many times. The statistics of
 // every observed tensor are saved as versioned JSON:
 //
-//   {"format": "qopt-calibration-stats", "version": 1,
+//   {"format": "qopt-calibration-stats", "version": 2,
 //    "model": "<fingerprint>", "samples": N,
 //    "tensors": [{"id", "min", "max", "count", "range", "bins",
-//                 "first", "counts": [...]}],
+//                 "first", "counts": [...],
+//                 "channel_axis", "channel_min": [...], "channel_max": [...]}],
 //    "weights": [{"layer", "rows", "cols", "per_tensor", "scales": [...],
 //                 "codes": "<base64 int8>"}]}
 //
-// `weights` (optional) holds the GPTQ-rounded weights of each layer
-// (--weight-rounding=gptq), keyed like CalibrationStats::weights.
+// Tensors are keyed by observer id, layers by their stable id (the ONNX
+// node name, see qopt/Transforms/Quant/QuantizableLayers.h); version 1 keyed
+// layers by walk order and is not read. `weights` (optional) holds the
+// GPTQ-rounded weights of each layer (--weight-rounding=gptq).
 // `counts` holds the histogram from bin `first` up to its last non-empty bin.
 // Files are written to a temporary and renamed, so an interrupted run leaves
 // the previous file intact.
@@ -28,13 +31,13 @@
 
 namespace qopt::quant {
 
-constexpr int kStatsFileVersion = 1;
+constexpr int kStatsFileVersion = 2;
 
 struct CalibrationStats {
   std::string modelFingerprint;
   uint64_t samples = 0;
   std::map<std::string, TensorStats> tensors;
-  /// Weights rounded with GPTQ, by layer key (see gptqLayerKey); empty when
+  /// Weights rounded with GPTQ, by the layer's stable id; empty when
   /// calibration did not round weights.
   std::map<std::string, RoundedWeights> weights;
 };

@@ -105,7 +105,8 @@ struct InferScalesPass : public qopt::impl::InferScalesBase<InferScalesPass> {
   /// quantized values is a depthwise Conv reading it as input.
   static bool perChannelInput(ObserverOp o,
                               const llvm::EquivalenceClasses<Operation *> &groups) {
-    if (!o.getChannelMin() || feedsDecision(o.getResult()) ||
+    // Depthwise channels are axis 1 of NCHW.
+    if (!o.getChannelMin() || o.getChannelAxisIndex() != 1 || feedsDecision(o.getResult()) ||
         std::next(groups.findLeader(o.getOperation())) != groups.member_end())
       return false;
     if (hasIntegerProducer(o))

@@ -1,4 +1,5 @@
 //===- InsertObservers.cpp - observe the tensors that will be quantized ---===//
+#include "qopt/Transforms/Quant/QuantizableLayers.h"
 #include "qopt/Transforms/Quant/QuantUtils.h"
 
 #include "qopt/Dialect/QOpt/IR/QOptOps.h"
@@ -84,7 +85,7 @@ struct InsertObserversPass
       b.setInsertionPointAfter(v.getDefiningOp());
     auto obs = ObserverOp::create(b, v.getLoc(), v.getType(), v,
                                   b.getStringAttr(idFor(v)), nullptr, nullptr,
-                                  nullptr, nullptr, nullptr, nullptr, nullptr);
+                                  nullptr, nullptr, nullptr, nullptr, nullptr, nullptr);
     v.replaceAllUsesExcept(obs.getResult(), obs);
   }
 
@@ -93,8 +94,7 @@ struct InsertObserversPass
     func.walk([&](ObserverOp o) { usedIds.insert(o.getId()); });
     SmallVector<Operation *> targets;
     func.walk([&](Operation *op) {
-      if (hasIntegerForm(op) && isF32Tensor(op->getResult(0)) &&
-          !isKeptFloat(op, keepFloat))
+      if (isQuantizableLayer(op, keepFloat))
         targets.push_back(op);
     });
     for (Operation *op : targets) {
@@ -116,8 +116,7 @@ struct InsertObserversPass
       // Add, a HardSigmoid) keeps an f32 output computed from its i32
       // accumulator, one rounding fewer.
       bool quantizedConsumer = llvm::any_of(out.getUsers(), [&](Operation *user) {
-        return (hasIntegerForm(user) && !isKeptFloat(user, keepFloat)) ||
-               isPassThrough(user);
+        return isQuantizableLayer(user, keepFloat) || isPassThrough(user);
       });
       if (quantizedConsumer)
         observe(out);

@@ -19,7 +19,57 @@ void qopt::buildPreQuantizedPipeline(OpPassManager &pm,
   pm.addPass(createCSEPass());
 }
 
+void qopt::buildQuantizePipeline(OpPassManager &pm, const QuantizePipelineOptions &options) {
+  InsertObserversOptions observe;
+  observe.keepFloat.assign(options.keepFloat.begin(), options.keepFloat.end());
+  pm.addNestedPass<func::FuncOp>(createInsertObservers(observe));
+  AttachCalibrationStatsOptions attach;
+  attach.statsFile = options.statsFile;
+  pm.addPass(createAttachCalibrationStats(attach));
+  if (options.gptq) {
+    ApplyRoundedWeightsOptions apply;
+    apply.statsFile = options.statsFile;
+    apply.perTensorWeights = options.perTensorWeights;
+    apply.keepFloat.assign(options.keepFloat.begin(), options.keepFloat.end());
+    pm.addPass(createApplyRoundedWeights(apply));
+  }
+  InferScalesOptions scales;
+  scales.method = options.method;
+  scales.activationType = options.activationType;
+  scales.perChannelDepthwise = options.perChannelDepthwise;
+  pm.addNestedPass<func::FuncOp>(createInferScales(scales));
+  QuantizeOpsOptions ops;
+  ops.perTensorWeights = options.perTensorWeights;
+  ops.keepFloat.assign(options.keepFloat.begin(), options.keepFloat.end());
+  pm.addNestedPass<func::FuncOp>(createQuantizeOps(ops));
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createCSEPass());
+}
+
 namespace {
+struct QuantizePipelineCLOptions : PassPipelineOptions<QuantizePipelineCLOptions> {
+  Option<std::string> stats{*this, "stats",
+                            llvm::cl::desc("Calibration statistics file (qoptc --save-calib-stats)")};
+  Option<std::string> method{*this, "method",
+                             llvm::cl::desc("Range method: minmax, percentile=P, mse or entropy"),
+                             llvm::cl::init("minmax")};
+  Option<std::string> activationType{*this, "activation-type",
+                                     llvm::cl::desc("u8 (asymmetric) or s8 (symmetric)"),
+                                     llvm::cl::init("u8")};
+  Option<bool> perTensorWeights{*this, "per-tensor-weights",
+                                llvm::cl::desc("One weight scale per tensor"),
+                                llvm::cl::init(false)};
+  Option<bool> perChannelDepthwise{*this, "per-channel-depthwise",
+                                   llvm::cl::desc("Depthwise Conv inputs per channel"),
+                                   llvm::cl::init(true)};
+  Option<std::string> weightRounding{*this, "weight-rounding",
+                                     llvm::cl::desc("gptq (the statistics' rounded weights) "
+                                                    "or nearest"),
+                                     llvm::cl::init("gptq")};
+  ListOption<std::string> keepFloat{*this, "keep-float",
+                                    llvm::cl::desc("ONNX node names or op types to leave in float")};
+};
+
 struct PreQuantizedPipelineOptions
     : PassPipelineOptions<PreQuantizedPipelineOptions> {
   ListOption<std::string> keepFloat{*this, "keep-float",
@@ -29,6 +79,21 @@ struct PreQuantizedPipelineOptions
 
 void qopt::registerQuantPasses() {
   registerQOptQuantPasses();
+  PassPipelineRegistration<QuantizePipelineCLOptions>(
+      "qopt-quantize-pipeline",
+      "INT8 quantization from saved calibration statistics: observers, "
+      "statistics, GPTQ weights, scales, the integer graph",
+      [](OpPassManager &pm, const QuantizePipelineCLOptions &o) {
+        QuantizePipelineOptions options;
+        options.statsFile = o.stats;
+        options.method = o.method;
+        options.activationType = o.activationType;
+        options.perTensorWeights = o.perTensorWeights;
+        options.perChannelDepthwise = o.perChannelDepthwise;
+        options.gptq = o.weightRounding != "nearest";
+        options.keepFloat.assign(o.keepFloat.begin(), o.keepFloat.end());
+        buildQuantizePipeline(pm, options);
+      });
   PassPipelineRegistration<PreQuantizedPipelineOptions>(
       "qopt-prequantized-pipeline",
       "A QDQ or QOperator model to qopt's integer graph with its own scales "

@@ -7,6 +7,8 @@
 #include "mlir/IR/DialectResourceBlobManager.h"
 #include "mlir/IR/BuiltinTypes.h"
 #include "mlir/IR/Location.h"
+#include "llvm/Support/MD5.h"
+#include "llvm/Support/raw_ostream.h"
 
 using namespace mlir;
 
@@ -70,6 +72,37 @@ bool isDepthwiseConv(Operation *op) {
 bool isPassThrough(Operation *op) {
   return isa<ReshapeOp, FlattenOp, TransposeOp, SqueezeOp, UnsqueezeOp, SliceOp, MaxPoolOp,
              ReluOp, ConcatOp>(op);
+}
+
+std::string modelFingerprint(ModuleOp module) {
+  llvm::MD5 hash;
+  module.walk([&](Operation *op) {
+    if (auto o = dyn_cast<ObserverOp>(op)) {
+      std::string text;
+      llvm::raw_string_ostream os(text);
+      os << "observer " << o.getId() << " " << o.getType() << "\n";
+      hash.update(text);
+    } else if (auto c = dyn_cast<ConstantOp>(op)) {
+      std::string text;
+      llvm::raw_string_ostream os(text);
+      os << "constant " << c.getType() << "\n";
+      hash.update(text);
+      ElementsAttr value = c.getValue();
+      if (auto dense = dyn_cast<DenseElementsAttr>(value)) {
+        hash.update(llvm::ArrayRef<uint8_t>(
+            reinterpret_cast<const uint8_t *>(dense.getRawData().data()),
+            dense.getRawData().size()));
+      } else if (auto res = dyn_cast<DenseResourceElementsAttr>(value)) {
+        if (AsmResourceBlob *blob = res.getRawHandle().getBlob())
+          hash.update(llvm::ArrayRef<uint8_t>(
+              reinterpret_cast<const uint8_t *>(blob->getData().data()),
+              blob->getData().size()));
+      }
+    }
+  });
+  llvm::MD5::MD5Result r;
+  hash.final(r);
+  return r.digest().str().str();
 }
 
 bool isConstant(Value v) { return v.getDefiningOp<ConstantOp>() != nullptr; }

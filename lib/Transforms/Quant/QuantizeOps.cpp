@@ -7,6 +7,7 @@
 // here from their constant values.
 //
 //===----------------------------------------------------------------------===//
+#include "qopt/Transforms/Quant/QuantizableLayers.h"
 #include "qopt/Transforms/Quant/QuantUtils.h"
 
 #include "qopt/Dialect/QOpt/IR/QOptOps.h"
@@ -111,22 +112,6 @@ struct SinkDequantize : RewritePattern {
   }
 };
 
-/// Scales of a symmetric weight quantizer: one per slice along `axis`, or a
-/// single one when axis < 0.
-SmallVector<double> weightScales(ArrayRef<double> w, ArrayRef<int64_t> shape,
-                                 int64_t axis) {
-  SmallVector<double> amax(axis < 0 ? 1 : shape[axis], 0.0);
-  qopt::quant::AxisIndex channelOf(std::vector<int64_t>(shape.begin(), shape.end()), axis);
-  for (size_t i = 0; i < w.size(); ++i) {
-    size_t c = channelOf(i);
-    amax[c] = std::max(amax[c], std::fabs(w[i]));
-  }
-  SmallVector<double> scales;
-  for (double a : amax)
-    scales.push_back(qopt::quant::weightScale(a));
-  return scales;
-}
-
 struct QuantizeIntegerOps : OpRewritePattern<QuantizeOp> {
   QuantizeIntegerOps(MLIRContext *ctx, const Options &o)
       : OpRewritePattern(ctx, 2), options(o) {}
@@ -171,34 +156,20 @@ struct QuantizeIntegerOps : OpRewritePattern<QuantizeOp> {
       return failure();
     if (options.perTensorWeights)
       axis = -1;
-    SmallVector<double> scales = weightScales(*values, wType.getShape(), axis);
-    // Dead channels (all weights ~0, often with a live bias after BatchNorm
-    // folding) would get denormal scales: their multiplier underflows in f32
-    // and their bias overflows i32, so the bias is lost. Floor each scale at
-    // 1e-6 of the largest and so that the i32 bias keeps 2x headroom.
-    std::optional<SmallVector<double>> biasValues;
+    // The weight-scale policy (qopt/Quant/QuantMath.h): max |w| / 127 per
+    // slice, floored for dead channels against the bias and input scales.
+    std::vector<double> biasValues;
+    bool hasBias = false;
     if (bias && !isa<NoneType>(bias.getType()))
-      biasValues = getConstantFloats(bias);
-    double largest = *std::max_element(scales.begin(), scales.end());
-    for (size_t c = 0; c < scales.size(); ++c) {
-      double floor = std::max(largest * 1e-6, 1e-30);
-      // The input scale of channel c: one for all, or one per channel.
-      // (A per-tensor weight scale must suit the smallest input scale.)
-      double sxc = 0;
-      if (!sx.empty())
-        sxc = scales.size() == 1 ? *std::min_element(sx.begin(), sx.end())
-                                 : sx[sx.size() == 1 ? 0 : std::min(c, sx.size() - 1)];
-      if (biasValues && sxc > 0) {
-        double b = 0;
-        if (scales.size() == 1)
-          for (double v : *biasValues)
-            b = std::max(b, std::fabs(v));
-        else if (c < biasValues->size())
-          b = std::fabs((*biasValues)[c]);
-        floor = std::max(floor, b / (sxc * double(1 << 30)));
+      if (std::optional<SmallVector<double>> b = getConstantFloats(bias)) {
+        biasValues.assign(b->begin(), b->end());
+        hasBias = true;
       }
-      scales[c] = std::max(scales[c], floor);
-    }
+    std::vector<double> policy = qopt::quant::weightScales(
+        qopt::quant::absMaxAlong(std::vector<double>(values->begin(), values->end()),
+                                 shapeVector(wType), axis),
+        std::vector<double>(sx.begin(), sx.end()), hasBias ? &biasValues : nullptr);
+    SmallVector<double> scales(policy.begin(), policy.end());
     MLIRContext *ctx = rewriter.getContext();
     Type i8 = IntegerType::get(ctx, 8), f32 = Float32Type::get(ctx);
     Type qt;
@@ -356,7 +327,7 @@ struct QuantizeIntegerOps : OpRewritePattern<QuantizeOp> {
       acts.push_back(def);
       v = def->getOperand(0);
     }
-    if (!core || isKeptFloat(core, options.keepFloat))
+    if (!core || !isQuantizableLayer(core, options.keepFloat))
       return failure();
     FailureOr<Value> built = buildCore(rewriter, core, outQ);
     if (failed(built))
@@ -395,12 +366,10 @@ struct FloatOutputIntegerOps : RewritePattern {
   QuantizeIntegerOps builder;
 
   LogicalResult matchAndRewrite(Operation *op, PatternRewriter &rewriter) const override {
-    if (!hasIntegerForm(op) || isKeptFloat(op, builder.options.keepFloat))
-      return failure();
-    auto type = dyn_cast<RankedTensorType>(op->getResult(0).getType());
-    if (!type || !type.getElementType().isF32() ||
+    if (!isQuantizableLayer(op, builder.options.keepFloat) ||
         !QuantizeIntegerOps::quantizedSource(op->getOperand(0), isDepthwiseConv(op)))
       return failure();
+    auto type = cast<RankedTensorType>(op->getResult(0).getType());
     // Left to QuantizeIntegerOps when the output (after Relu/Clip) is quantized.
     Value out = op->getResult(0);
     while (out.hasOneUse() && isa<ReluOp, ClipOp>(*out.getUsers().begin()))

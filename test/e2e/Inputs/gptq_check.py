@@ -50,7 +50,7 @@ for n in model.graph.node:
 layers, differ, ok = [], 0, True
 per_tensor = all(e["per_tensor"] for e in stats["weights"])
 for e in stats["weights"]:
-    name = e["layer"].split(":", 1)[1]
+    name = e["layer"]  # the layer's stable id: its ONNX node name
     w = weights[name].astype(np.float64)
     codes = np.frombuffer(base64.b64decode(e["codes"]), np.int8).reshape(e["rows"], e["cols"])
     scales = np.array(e["scales"])

@@ -16,6 +16,7 @@
 #include "mlir/Pass/Pass.h"
 #include "mlir/Pass/PassManager.h"
 
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -24,6 +25,22 @@ namespace qopt {
 #define GEN_PASS_DECL
 #include "qopt/Transforms/Quant/Passes.h.inc"
 
+namespace quant {
+struct CalibrationStats;
+} // namespace quant
+
+/// qopt-attach-calibration-stats with statistics in memory; `source` names
+/// them in diagnostics (a file name, or "calibration").
+std::unique_ptr<mlir::Pass>
+createAttachCalibrationStats(std::shared_ptr<const quant::CalibrationStats> stats,
+                             std::string source);
+
+/// qopt-apply-rounded-weights with statistics in memory.
+std::unique_ptr<mlir::Pass>
+createApplyRoundedWeights(std::shared_ptr<const quant::CalibrationStats> stats,
+                          std::string source, bool perTensorWeights,
+                          const std::vector<std::string> &keepFloat);
+
 /// A model that is already quantized (QDQ pairs or QOperator ops) to qopt's
 /// integer graph, keeping its own scales:
 ///   func.func(qopt-expand-qoperator), canonicalize, func.func(qopt-import-qdq,
@@ -31,8 +48,26 @@ namespace qopt {
 void buildPreQuantizedPipeline(mlir::OpPassManager &pm,
                                const std::vector<std::string> &keepFloat = {});
 
+/// INT8 quantization of a float model from saved calibration statistics
+/// (what the quantization driver runs after calibration, without it):
+///   func.func(qopt-insert-observers{keep-float}),
+///   qopt-attach-calibration-stats{stats},
+///   gptq: qopt-apply-rounded-weights{stats per-tensor-weights keep-float},
+///   func.func(qopt-infer-scales{method activation-type per-channel-depthwise}),
+///   func.func(qopt-quantize-ops{per-tensor-weights keep-float}), canonicalize, cse
+struct QuantizePipelineOptions {
+  std::string statsFile;
+  std::string method = "minmax";
+  std::string activationType = "u8";
+  bool perTensorWeights = false;
+  bool perChannelDepthwise = true;
+  bool gptq = true;
+  std::vector<std::string> keepFloat;
+};
+void buildQuantizePipeline(mlir::OpPassManager &pm, const QuantizePipelineOptions &options);
+
 /// Registers the quantization passes and the `qopt-prequantized-pipeline`
-/// pipeline.
+/// and `qopt-quantize-pipeline` pipelines.
 void registerQuantPasses();
 
 #define GEN_PASS_REGISTRATION

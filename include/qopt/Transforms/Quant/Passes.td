@@ -44,6 +44,59 @@ def ExposeObservers : Pass<"qopt-expose-observers", "::mlir::func::FuncOp"> {
   }];
 }
 
+def AttachCalibrationStats : Pass<"qopt-attach-calibration-stats", "::mlir::ModuleOp"> {
+  let summary = "Attach calibration statistics to the observers";
+  let description = [{
+    Sets each `qopt.observer`'s statistics from a calibration statistics file
+    (`stats`, as `qoptc --save-calib-stats` writes it; the quantization
+    driver passes the statistics it just computed instead): `min`, `max`,
+    the histogram (`histogram`, `hist_min`, `hist_max`) and, when every
+    channel was seen and the observed type has that many along the
+    observer's `channel_axis`, `channel_min`/`channel_max`.
+
+    The statistics must be for this model: their fingerprint (observer ids
+    and types, the bytes of every constant) must match the module's, every
+    observer must have an entry, and every entry must have seen data. Each
+    failure is an error naming the statistics, and the module is left as it
+    was. Run after `qopt-insert-observers`, before `qopt-infer-scales`.
+  }];
+  let options = [
+    Option<"statsFile", "stats", "std::string", "\"\"",
+           "Calibration statistics file (JSON)">
+  ];
+  let dependentDialects = ["::qopt::QOptDialect"];
+}
+
+def ApplyRoundedWeights : Pass<"qopt-apply-rounded-weights", "::mlir::ModuleOp"> {
+  let summary = "Replace weights by their GPTQ-rounded values";
+  let description = [{
+    GPTQ (`qoptc --weight-rounding=gptq`, the default) rounds each layer's
+    weights during calibration and saves them as int8 codes and scales in
+    the statistics (`stats`). This pass writes them back: the weight of
+    every layer GPTQ rounds (a quantizable Conv/MatMul/Gemm with an observed
+    input and a static f32 constant weight, see
+    qopt/Transforms/Quant/QuantizableLayers.h) becomes code x scale, which
+    `qopt-quantize-ops` quantizes back to exactly those codes. Layers are
+    found by their stable id (the ONNX node name), not by position.
+
+    Errors, each naming the statistics: a fingerprint of another model,
+    statistics without rounded weights (calibrated with
+    `--weight-rounding=nearest`), a layer without an entry, an entry of
+    another shape, or weights rounded per channel for a per-tensor
+    compilation (`per-tensor-weights`) or the other way round. Run after
+    `qopt-insert-observers` with the same `keep-float`.
+  }];
+  let options = [
+    Option<"statsFile", "stats", "std::string", "\"\"",
+           "Calibration statistics file (JSON) with rounded weights">,
+    Option<"perTensorWeights", "per-tensor-weights", "bool", "false",
+           "The compilation quantizes weights per tensor">,
+    ListOption<"keepFloat", "keep-float", "std::string",
+               "ONNX node names or op types left in float">
+  ];
+  let dependentDialects = ["::qopt::QOptDialect"];
+}
+
 def InferScales : Pass<"qopt-infer-scales", "::mlir::func::FuncOp"> {
   let summary = "Turn calibration statistics into !quant.uniform types";
   let description = [{

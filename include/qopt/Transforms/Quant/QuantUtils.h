@@ -6,6 +6,7 @@
 
 #include "mlir/Dialect/Quant/IR/QuantTypes.h"
 #include "mlir/IR/Builders.h"
+#include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/BuiltinTypes.h"
 #include "mlir/IR/Operation.h"
@@ -40,6 +41,11 @@ bool isDepthwiseConv(mlir::Operation *op);
 /// Ops that carry quantized values unchanged (data operand 0, or all inputs
 /// of a Concat): shape ops, MaxPool, Relu, Concat.
 bool isPassThrough(mlir::Operation *op);
+
+/// Fingerprint of a model with observers: observer ids and types and the
+/// contents of every constant. Calibration statistics apply only to a model
+/// with the fingerprint they were computed for.
+std::string modelFingerprint(mlir::ModuleOp module);
 
 /// True if `v` is produced by a qopt.constant.
 bool isConstant(mlir::Value v);

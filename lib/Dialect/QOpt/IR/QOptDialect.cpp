@@ -1,6 +1,7 @@
 //===- QOptDialect.cpp - qopt dialect, op definitions and verifiers --------===//
 #include "qopt/Dialect/QOpt/IR/QOptDialect.h"
 #include "qopt/Dialect/QOpt/IR/QOptOps.h"
+#include "qopt/Dialect/QOpt/IR/ShapeUtils.h"
 
 #include "mlir/Dialect/Quant/IR/QuantTypes.h"
 #include "mlir/IR/Builders.h"
@@ -148,6 +149,14 @@ LogicalResult RequantizeOp::verify() {
   return verifyQuantTypeFitsShape(*this, out);
 }
 
+std::optional<int64_t> ObserverOp::getChannelAxisIndex() {
+  auto axis = static_cast<int64_t>(getChannelAxis().value_or(1));
+  auto type = dyn_cast<RankedTensorType>(getInput().getType());
+  if (!type)
+    return axis;
+  return normalizeAxis(axis, type.getRank());
+}
+
 LogicalResult ObserverOp::verify() {
   if (getId().empty())
     return emitOpError("id must not be empty");
@@ -173,9 +182,11 @@ LogicalResult ObserverOp::verify() {
     auto type = dyn_cast<RankedTensorType>(getInput().getType());
     if (lo.size() != hi.size())
       return emitOpError("channel_min and channel_max differ in size");
-    if (type && (type.getRank() < 2 ||
-                 (!type.isDynamicDim(1) && type.getDimSize(1) != int64_t(lo.size()))))
-      return emitOpError("has ") << lo.size() << " channel ranges for " << type;
+    std::optional<int64_t> axis = getChannelAxisIndex();
+    if (type && (!axis || (static_cast<int64_t>(getChannelAxis().value_or(1)) == 1 && type.getRank() < 2) ||
+                 (!type.isDynamicDim(*axis) && type.getDimSize(*axis) != int64_t(lo.size()))))
+      return emitOpError("has ") << lo.size() << " channel ranges for " << type
+                                 << " along axis " << static_cast<int64_t>(getChannelAxis().value_or(1));
     for (size_t c = 0; c < lo.size(); ++c)
       if (lo[c] > hi[c])
         return emitOpError("channel ") << c << " min exceeds max";

@@ -614,14 +614,23 @@ def QOpt_ObserverOp : QOpt_Op<"observer", [AllTypesMatch<["input", "output"]>]> 
     `id` names the observed tensor (unique in the module). After calibration the
     statistics are attached as `min`/`max`, optionally a histogram of
     `histogram` bin counts over [hist_min, hist_max], and optionally the
-    per-channel (dimension 1) ranges `channel_min`/`channel_max`.
+    per-channel ranges `channel_min`/`channel_max` along `channel_axis`
+    (default 1, the NCHW channels; negative counts from the last axis, as
+    -1 for the features of a MatMul input). Calibration collects the channel
+    ranges along the axis the observer names.
   }];
   let arguments = (ins QOpt_FloatTensor:$input, StrAttr:$id,
                    OptionalAttr<F64Attr>:$min, OptionalAttr<F64Attr>:$max,
                    OptionalAttr<DenseI64ArrayAttr>:$histogram,
                    OptionalAttr<F64Attr>:$hist_min, OptionalAttr<F64Attr>:$hist_max,
                    OptionalAttr<DenseF64ArrayAttr>:$channel_min,
-                   OptionalAttr<DenseF64ArrayAttr>:$channel_max);
+                   OptionalAttr<DenseF64ArrayAttr>:$channel_max,
+                   OptionalAttr<I64Attr>:$channel_axis);
+  let extraClassDeclaration = [{
+    /// The axis of the channel ranges, normalized for a ranked input (the
+    /// attribute, default 1); std::nullopt when out of range.
+    std::optional<int64_t> getChannelAxisIndex();
+  }];
   let results = (outs QOpt_FloatTensor:$output);
   let assemblyFormat = "$input attr-dict `:` type($input)";
   let hasVerifier = 1;

@@ -1,0 +1,105 @@
+//===- Quantize.h - the quantization driver -----------------------*- C++ -*-===//
+//
+// INT8 quantization of a float model in the qopt dialect, as one call that
+// qoptc, the Python package (through qoptc) and tests share. The stages, in
+// order, each a pass (or a calibration run) on the module:
+//
+//   1. observe            qopt-insert-observers: the tensors the integer
+//                         graph will quantize (qopt/Transforms/Quant/
+//                         QuantizableLayers.h decides which layers)
+//   2. [outlier folding]  smoothing / rotation of the float model: a later
+//                         stage goes here, before statistics are taken
+//   3. statistics         calibrate: compile the observed model with qopt's
+//                         own CPU path and stream the calibration set through
+//                         it (runCalibration; GPTQ accumulates its Hessians
+//                         on the way) -- or read a saved statistics file
+//   4. attach             qopt-attach-calibration-stats
+//   5. weight rounding    GPTQ: qopt-apply-rounded-weights (nearest: none;
+//                         AWQ goes here)
+//   6. [bit widths]       mixed-precision assignment goes here
+//   7. scales             qopt-infer-scales (ranges by the range method)
+//   8. integer graph      qopt-quantize-ops, canonicalize, CSE
+//
+// Lowering follows (qopt/Compiler/Compiler.h). A model that is already
+// quantized (QDQ or QOperator ONNX) takes importPreQuantized instead.
+//
+//===----------------------------------------------------------------------===//
+#ifndef QOPT_COMPILER_QUANTIZE_H
+#define QOPT_COMPILER_QUANTIZE_H
+
+#include "qopt/Compiler/Compiler.h"
+#include "qopt/Compiler/Report.h"
+#include "qopt/Export/QDQPlan.h"
+#include "qopt/Quant/StatsFile.h"
+
+#include "mlir/IR/BuiltinOps.h"
+
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace qopt {
+
+enum class WeightRounding { GPTQ, Nearest };
+
+struct QuantOptions {
+  /// Where the statistics come from: a calibration set (a directory of
+  /// .npz/.npy/.pb samples, or one .npz with a leading sample axis), or a
+  /// statistics file saved earlier. Exactly one is set.
+  std::string calibData;
+  std::string loadStats;
+  /// At most this many calibration samples (0: all).
+  size_t maxSamples = 0;
+  /// Activation range method: minmax, percentile[=P], mse, entropy.
+  std::string calibMethod = "minmax";
+  /// u8 (asymmetric) or s8 (symmetric) activations.
+  std::string activationType = "u8";
+  bool perTensorWeights = false;
+  bool perChannelDepthwise = true;
+  WeightRounding weightRounding = WeightRounding::GPTQ;
+  /// ONNX node names or op types left in float.
+  std::vector<std::string> keepFloat;
+  /// Write the statistics here after calibrating.
+  std::string saveStats;
+  /// Fill QuantizeResult::report / ::qdqPlan.
+  bool collectReport = false;
+  bool collectQDQ = false;
+  /// Keep the calibration library for the caller (QuantizeResult::floatLibrary).
+  bool keepFloatLibrary = false;
+  bool showProgress = true;
+};
+
+/// Checks option values (range method, activation type, exclusive sources);
+/// `error` names the option as qoptc spells it.
+llvm::LogicalResult verifyQuantOptions(const QuantOptions &options, std::string &error);
+
+struct QuantizeResult {
+  quant::CalibrationStats stats;
+  QuantizationReport report;
+  QDQPlan qdqPlan;
+  /// The compiled float+observers library of calibration (keepFloatLibrary);
+  /// the caller removes it. Empty when statistics were loaded.
+  std::string floatLibrary;
+};
+
+using ProgressFn = std::function<void(llvm::StringRef)>;
+
+/// Quantizes the float model `module` in place (the stages above).
+/// `compile` is what the calibration library is compiled with. Failures
+/// come as MLIR diagnostics (pass errors, on the module) or in `error`.
+llvm::LogicalResult quantizeModel(mlir::ModuleOp module, const QuantOptions &options,
+                                  const CompileOptions &compile, QuantizeResult &result,
+                                  std::string &error, const ProgressFn &progress = {});
+
+/// True if the model is already quantized: QuantizeLinear/DequantizeLinear
+/// pairs or QOperator ops (QLinearConv, MatMulInteger, ...).
+bool isPreQuantized(mlir::ModuleOp module);
+
+/// A pre-quantized model to qopt's integer graph with its own scales
+/// (buildPreQuantizedPipeline).
+llvm::LogicalResult importPreQuantized(mlir::ModuleOp module,
+                                       const std::vector<std::string> &keepFloat);
+
+} // namespace qopt
+
+#endif

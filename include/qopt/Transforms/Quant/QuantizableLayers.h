@@ -1,0 +1,75 @@
+//===- QuantizableLayers.h - the one quantizable-layer matcher ----*- C++ -*-===//
+//
+// Which ops quantization turns into integer ops, and how each is named,
+// decided once for every stage that needs it: qopt-insert-observers (what to
+// observe), calibration (whose inputs GPTQ accumulates), GPTQ rounding
+// (which weights to round, keyed by the layer's id), qopt-apply-rounded-
+// weights (where the rounded weights go back) and qopt-quantize-ops (which
+// ops get an integer form). Keyed by stable ids, never by walk position, so
+// statistics saved by one compilation apply to the layers they were
+// computed for in another.
+//
+//===----------------------------------------------------------------------===//
+#ifndef QOPT_TRANSFORMS_QUANT_QUANTIZABLELAYERS_H
+#define QOPT_TRANSFORMS_QUANT_QUANTIZABLELAYERS_H
+
+#include "qopt/Quant/Gptq.h"
+
+#include "mlir/IR/Operation.h"
+#include "mlir/IR/Value.h"
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace qopt::quantutil {
+
+/// A Conv, MatMul or Gemm with an f32 result whose ONNX node or op type is
+/// not named in `keepFloat`: an op quantization gives an integer form.
+bool isQuantizableLayer(mlir::Operation *op, llvm::ArrayRef<std::string> keepFloat);
+
+struct QuantizableLayer {
+  mlir::Operation *op = nullptr;
+  /// Stable id: the name of the (first) ONNX node the op came from, or its
+  /// op name when it has none; "~k" is appended to the k-th repeat of a name
+  /// (ONNX does not require unique node names).
+  std::string id;
+  /// The activation (operand 0) and the weight (operand 1).
+  mlir::Value input, weight;
+};
+
+/// Every quantizable layer under `root` in walk order, with unique ids.
+std::vector<QuantizableLayer> quantizableLayers(mlir::Operation *root,
+                                                llvm::ArrayRef<std::string> keepFloat);
+
+/// How GPTQ sees a layer's weight: a constant f32 tensor of static shape as
+/// a rows x cols matrix with one row per output channel (a MatMul's [K, N]
+/// and a Gemm's untransposed B are stored transposed), and the geometry of
+/// the input Hessian (im2col patches of a 2-D Conv with explicit pads, rows
+/// of a MatMul/Gemm input).
+struct RoundableWeight {
+  int64_t rows = 0, cols = 0;
+  bool transposed = false;
+  /// Conv geometry (isConv), else the Hessian is that of rows of `cols`.
+  bool isConv = false;
+  int64_t channels = 0, group = 1;
+  std::array<int64_t, 2> kernel{1, 1}, strides{1, 1}, dilations{1, 1};
+  std::array<int64_t, 4> pads{0, 0, 0, 0};
+  /// An empty Hessian accumulator for the layer's input (cols x cols per
+  /// group: allocated only by calibration, which fills it).
+  quant::LayerHessian makeHessian() const;
+};
+
+/// The GPTQ view of `layer`'s weight, when GPTQ can round it: its input is
+/// observed (will be quantized), its weight a static f32 constant, a Conv is
+/// 2-D without auto_pad, a Gemm has transA = 0, and a static input dim
+/// agrees with the weight.
+std::optional<RoundableWeight> roundableWeight(const QuantizableLayer &layer);
+
+/// The weight of `layer` as rows x cols doubles (empty when it cannot be
+/// read).
+std::vector<double> weightMatrix(const QuantizableLayer &layer, const RoundableWeight &w);
+
+} // namespace qopt::quantutil
+
+#endif

@@ -1,0 +1,96 @@
+//===- AttachCalibrationStats.cpp - qopt-attach-calibration-stats ---------===//
+#include "qopt/Transforms/Quant/Passes.h"
+
+#include "qopt/Dialect/QOpt/IR/QOptOps.h"
+#include "qopt/Quant/StatsFile.h"
+#include "qopt/Transforms/Quant/QuantUtils.h"
+
+namespace qopt {
+#define GEN_PASS_DEF_ATTACHCALIBRATIONSTATS
+#include "qopt/Transforms/Quant/Passes.h.inc"
+} // namespace qopt
+
+using namespace mlir;
+using namespace qopt;
+
+namespace {
+
+struct AttachCalibrationStatsPass
+    : qopt::impl::AttachCalibrationStatsBase<AttachCalibrationStatsPass> {
+  using Base::Base;
+  AttachCalibrationStatsPass(std::shared_ptr<const qopt::quant::CalibrationStats> stats,
+                             std::string source)
+      : stats(std::move(stats)), source(std::move(source)) {}
+
+  std::shared_ptr<const qopt::quant::CalibrationStats> stats;
+  std::string source;
+
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    std::shared_ptr<const qopt::quant::CalibrationStats> s = stats;
+    std::string name = source;
+    if (!s) {
+      auto loaded = std::make_shared<qopt::quant::CalibrationStats>();
+      std::string error;
+      if (statsFile.empty() || !qopt::quant::readStatsFile(statsFile, *loaded, error)) {
+        module.emitError(statsFile.empty() ? "qopt-attach-calibration-stats needs stats=<file>"
+                                           : error);
+        return signalPassFailure();
+      }
+      s = loaded;
+      name = statsFile;
+    }
+    auto fail = [&](const Twine &why) {
+      module.emitError(name + ": " + why);
+      signalPassFailure();
+    };
+    if (s->modelFingerprint != quantutil::modelFingerprint(module))
+      return fail("the calibration statistics were computed for a different model (or "
+                  "different --keep-float/--input-shape options); calibrate again");
+    // Check every observer before changing any.
+    SmallVector<std::pair<ObserverOp, const qopt::quant::TensorStats *>> work;
+    WalkResult r = module.walk([&](ObserverOp o) {
+      auto it = s->tensors.find(o.getId().str());
+      if (it == s->tensors.end()) {
+        fail("the calibration statistics have no entry for tensor '" + o.getId() + "'");
+        return WalkResult::interrupt();
+      }
+      if (it->second.count == 0) {
+        fail("tensor '" + o.getId() + "' was never observed during calibration");
+        return WalkResult::interrupt();
+      }
+      work.push_back({o, &it->second});
+      return WalkResult::advance();
+    });
+    if (r.wasInterrupted())
+      return;
+    Builder b(module.getContext());
+    for (auto [o, t] : work) {
+      SmallVector<int64_t> hist(t->counts.begin(), t->counts.end());
+      o.setMinAttr(b.getF64FloatAttr(t->min));
+      o.setMaxAttr(b.getF64FloatAttr(t->max));
+      o.setHistogramAttr(b.getDenseI64ArrayAttr(hist));
+      o.setHistMinAttr(b.getF64FloatAttr(-t->range));
+      o.setHistMaxAttr(b.getF64FloatAttr(t->range));
+      // Channel ranges along the axis they were collected on, when the
+      // observed type has that many channels there.
+      if (!t->hasChannelRanges() || t->channelAxis != static_cast<int64_t>(o.getChannelAxis().value_or(1)))
+        continue;
+      auto type = dyn_cast<RankedTensorType>(o.getType());
+      std::optional<int64_t> axis = o.getChannelAxisIndex();
+      if (!type || !axis || (t->channelAxis == 1 && type.getRank() < 2) ||
+          (!type.isDynamicDim(*axis) && type.getDimSize(*axis) != int64_t(t->channelMin.size())))
+        continue;
+      o.setChannelMinAttr(b.getDenseF64ArrayAttr(t->channelMin));
+      o.setChannelMaxAttr(b.getDenseF64ArrayAttr(t->channelMax));
+    }
+  }
+};
+
+} // namespace
+
+std::unique_ptr<Pass>
+qopt::createAttachCalibrationStats(std::shared_ptr<const qopt::quant::CalibrationStats> stats,
+                                   std::string source) {
+  return std::make_unique<AttachCalibrationStatsPass>(std::move(stats), std::move(source));
+}

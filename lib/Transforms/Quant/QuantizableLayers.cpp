@@ -1,0 +1,116 @@
+//===- QuantizableLayers.cpp - the one quantizable-layer matcher ----------===//
+#include "qopt/Transforms/Quant/QuantizableLayers.h"
+
+#include "qopt/Dialect/QOpt/IR/QOptOps.h"
+#include "qopt/Dialect/QOpt/IR/ShapeUtils.h"
+#include "qopt/Transforms/Quant/QuantUtils.h"
+
+#include "llvm/ADT/StringMap.h"
+
+using namespace mlir;
+
+namespace qopt::quantutil {
+
+bool isQuantizableLayer(Operation *op, ArrayRef<std::string> keepFloat) {
+  if (!hasIntegerForm(op))
+    return false;
+  auto type = dyn_cast<RankedTensorType>(op->getResult(0).getType());
+  return type && type.getElementType().isF32() && !isKeptFloat(op, keepFloat);
+}
+
+std::vector<QuantizableLayer> quantizableLayers(Operation *root,
+                                                ArrayRef<std::string> keepFloat) {
+  std::vector<QuantizableLayer> layers;
+  llvm::StringMap<int> seen;
+  root->walk([&](Operation *op) {
+    if (!isQuantizableLayer(op, keepFloat))
+      return;
+    OnnxNode node = onnxNode(op->getLoc());
+    std::string base = node.name.empty() ? op->getName().getStringRef().str() : node.name;
+    int &repeats = seen[base];
+    std::string id = repeats == 0 ? base : base + "~" + std::to_string(repeats);
+    ++repeats;
+    layers.push_back({op, id, op->getOperand(0), op->getOperand(1)});
+  });
+  return layers;
+}
+
+static std::array<int64_t, 2> pairOr(std::optional<ArrayRef<int64_t>> v, int64_t dflt) {
+  if (v && v->size() == 2)
+    return {(*v)[0], (*v)[1]};
+  return {dflt, dflt};
+}
+
+std::optional<RoundableWeight> roundableWeight(const QuantizableLayer &layer) {
+  Operation *op = layer.op;
+  auto wType = dyn_cast<RankedTensorType>(layer.weight.getType());
+  auto xType = dyn_cast<RankedTensorType>(layer.input.getType());
+  // The input must be quantized (observed).
+  if (!layer.input.getDefiningOp<ObserverOp>() || !layer.weight.getDefiningOp<ConstantOp>() ||
+      !wType || !xType || !wType.hasStaticShape() || !wType.getElementType().isF32())
+    return std::nullopt;
+  RoundableWeight r;
+  if (auto conv = dyn_cast<ConvOp>(op)) {
+    // Input channels: group x the weight's; a static input dimension must
+    // agree (a dynamic one is checked on each observed input).
+    int64_t group = int64_t(conv.getGroup());
+    int64_t channels = group * (wType.getRank() == 4 ? wType.getDimSize(1) : 0);
+    if (wType.getRank() != 4 || xType.getRank() != 4 || conv.getAutoPad() != "NOTSET" ||
+        group <= 0 || wType.getDimSize(0) % group != 0 || channels <= 0 ||
+        (!xType.isDynamicDim(1) && xType.getDimSize(1) != channels))
+      return std::nullopt;
+    std::optional<ArrayRef<int64_t>> pads = conv.getPads();
+    if (pads && pads->size() != 4)
+      return std::nullopt;
+    std::array<int64_t, 4> p{0, 0, 0, 0};
+    if (pads)
+      std::copy(pads->begin(), pads->end(), p.begin());
+    r.isConv = true;
+    r.channels = channels;
+    r.group = group;
+    r.kernel = {wType.getDimSize(2), wType.getDimSize(3)};
+    r.strides = pairOr(conv.getStrides(), 1);
+    r.pads = p;
+    r.dilations = pairOr(conv.getDilations(), 1);
+    r.rows = wType.getDimSize(0);
+    r.cols = wType.getNumElements() / r.rows;
+  } else {
+    bool transB = false;
+    if (auto gemm = dyn_cast<GemmOp>(op)) {
+      if (gemm.getTransA())
+        return std::nullopt;
+      transB = gemm.getTransB();
+    }
+    if (wType.getRank() != 2)
+      return std::nullopt;
+    r.transposed = !transB;
+    r.rows = wType.getDimSize(r.transposed ? 1 : 0);
+    r.cols = wType.getDimSize(r.transposed ? 0 : 1);
+    // (A dynamic inner dimension is checked on each observed input.)
+    if (!xType.isDynamicDim(xType.getRank() - 1) &&
+        xType.getDimSize(xType.getRank() - 1) != r.cols)
+      return std::nullopt;
+  }
+  if (r.rows <= 0 || r.cols <= 0)
+    return std::nullopt;
+  return r;
+}
+
+quant::LayerHessian RoundableWeight::makeHessian() const {
+  if (isConv)
+    return quant::LayerHessian::conv(channels, group, kernel, strides, pads, dilations);
+  return quant::LayerHessian::matmul(cols);
+}
+
+std::vector<double> weightMatrix(const QuantizableLayer &layer, const RoundableWeight &w) {
+  std::optional<SmallVector<double>> values = getConstantFloats(layer.weight);
+  std::vector<double> m(size_t(w.rows * w.cols));
+  if (!values || values->size() != m.size())
+    return {};
+  for (int64_t r = 0; r < w.rows; ++r)
+    for (int64_t c = 0; c < w.cols; ++c)
+      m[r * w.cols + c] = (*values)[w.transposed ? c * w.rows + r : r * w.cols + c];
+  return m;
+}
+
+} // namespace qopt::quantutil

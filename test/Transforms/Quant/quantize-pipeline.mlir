@@ -1,0 +1,37 @@
+// qopt-quantize-pipeline (buildQuantizePipeline): INT8 from saved calibration
+// statistics, the stages the quantization driver runs after calibrating.
+// (The pass lists are dumped before the passes run; s.json does not exist.)
+// test/Transforms/Quant/calibration-stats.test runs it on statistics qoptc
+// saved and compares the IR with qoptc's.
+// RUN: not qopt-opt %s --qopt-quantize-pipeline="stats=s.json method=mse activation-type=s8 per-tensor-weights=true keep-float=Conv" --dump-pass-pipeline -o /dev/null 2>&1 | FileCheck %s
+// RUN: not qopt-opt %s --qopt-quantize-pipeline="stats=s.json weight-rounding=nearest" --dump-pass-pipeline -o /dev/null 2>&1 | FileCheck %s --check-prefix=NEAREST
+// RUN: not qopt-opt %s --qopt-quantize-pipeline="stats=%t.none.json" -o /dev/null 2>&1 | FileCheck %s --check-prefix=NOFILE
+
+// CHECK: Pass Manager with 7 passes:
+// CHECK-NEXT: builtin.module(
+// CHECK-NEXT: func.func(
+// CHECK-NEXT: qopt-insert-observers{keep-float={Conv}}
+// CHECK-NEXT: ),
+// CHECK-NEXT: qopt-attach-calibration-stats{stats=s.json},
+// CHECK-NEXT: qopt-apply-rounded-weights{keep-float={Conv} per-tensor-weights=true stats=s.json},
+// CHECK-NEXT: func.func(
+// CHECK-NEXT: qopt-infer-scales{activation-type=s8 method=mse per-channel-depthwise=true}
+// CHECK-NEXT: ),
+// CHECK-NEXT: func.func(
+// CHECK-NEXT: qopt-quantize-ops{keep-float={Conv} per-tensor-weights=true}
+// CHECK-NEXT: ),
+// CHECK-NEXT: canonicalize{{.*}},
+// CHECK-NEXT: cse
+// CHECK-NEXT: )
+
+// Nearest rounding has no rounded weights to apply.
+// NEAREST: qopt-attach-calibration-stats{stats=s.json},
+// NEAREST-NEXT: func.func(
+// NEAREST-NEXT: qopt-infer-scales{activation-type=u8 method=minmax per-channel-depthwise=true}
+
+// NOFILE: error: cannot read {{.*}}none.json
+func.func @main(%x: tensor<2x4xf32>) -> tensor<2x3xf32> {
+  %w = qopt.constant dense<0.5> : tensor<4x3xf32>
+  %0 = qopt.matmul %x, %w : (tensor<2x4xf32>, tensor<4x3xf32>) -> tensor<2x3xf32>
+  return %0 : tensor<2x3xf32>
+}
