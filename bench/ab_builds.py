@@ -15,7 +15,7 @@ the default), and runs them on the same inputs. Then:
 
     /usr/bin/python3 bench/ab_builds.py --old OLD_BINDIR --new build/bin
         [--work DIR] [--only example,det,rec,cls] [--rounds 3] [--runs 10]
-        [--no-speed]
+        [--no-speed] [--reuse]
 
 Each bindir must hold qoptc and qopt-run with the runtime archive in
 ../lib (a copy of a build's bin/ and lib/ works). Exit status 1 on any
@@ -77,7 +77,7 @@ def cases(args, work):
     return out
 
 
-def build_all(bindir, tag, work, todo):
+def build_all(bindir, tag, work, todo, reuse=False):
     """Compiles and runs every case with one build; returns {case: .so}."""
     qoptc, qrun = os.path.join(bindir, "qoptc"), os.path.join(bindir, "qopt-run")
     libs = {}
@@ -85,6 +85,9 @@ def build_all(bindir, tag, work, todo):
         d = os.path.join(work, tag, name)
         os.makedirs(d, exist_ok=True)
         f32, i8 = os.path.join(d, "f32.so"), os.path.join(d, "int8.so")
+        if reuse and os.path.exists(f32) and os.path.exists(i8):
+            libs[(name, "f32")], libs[(name, "int8")] = f32, i8
+            continue
         print(f"[{tag}] {name}: compiling float and int8", file=sys.stderr, flush=True)
         subprocess.run([qoptc, "--quiet", onnx, *extra, "-o", f32], check=True)
         subprocess.run([qoptc, "--quiet", onnx, *extra, "--calib", calib, "--save-calib-stats",
@@ -150,12 +153,14 @@ def main():
     ap.add_argument("--runs", type=int, default=10)
     ap.add_argument("--threads", default="1,2")
     ap.add_argument("--no-speed", action="store_true")
+    ap.add_argument("--reuse", action="store_true",
+                    help="keep the libraries and outputs an earlier run left in --work")
     args = ap.parse_args()
     args.only = args.only.split(",")
     work = args.work or tempfile.mkdtemp(prefix="qopt-ab-")
     todo = cases(args, work)
-    old = build_all(os.path.abspath(args.old), "old", work, todo)
-    new = build_all(os.path.abspath(args.new), "new", work, todo)
+    old = build_all(os.path.abspath(args.old), "old", work, todo, args.reuse)
+    new = build_all(os.path.abspath(args.new), "new", work, todo, args.reuse)
     ok = same_outputs(work, todo)
     print(f"outputs: {'all identical' if ok else 'DIFFERENT'}", flush=True)
     if args.no_speed:

@@ -37,12 +37,15 @@ CPUCodegenOptions cpuCodegenOptions(const CompileOptions &options) {
   return c;
 }
 
-void buildCompilePipeline(OpPassManager &pm, const CompileOptions &options) {
-  CPUCodegenOptions cpu = cpuCodegenOptions(options);
+void buildCompilePipeline(OpPassManager &pm, const CPUCodegenOptions &cpu) {
   QOptToLinalgOptions toLinalg;
   toLinalg.reductionLanes = cpu.reductionLanes;
   buildQOptToLinalgPipeline(pm, toLinalg);
   buildCPUCodegenPipeline(pm, cpu);
+}
+
+void buildCompilePipeline(OpPassManager &pm, const CompileOptions &options) {
+  buildCompilePipeline(pm, cpuCodegenOptions(options));
 }
 
 void registerCompilerDialects(DialectRegistry &registry) {
@@ -51,21 +54,6 @@ void registerCompilerDialects(DialectRegistry &registry) {
   registerAllToLLVMIRTranslations(registry);
   registry.insert<QOptDialect>();
 }
-
-namespace {
-struct LowerToLLVMOptions : PassPipelineOptions<LowerToLLVMOptions> {
-  Option<unsigned> optLevel{*this, "opt-level",
-                            llvm::cl::desc("0: no fusion, packing or memory plan; 1-3: all"),
-                            llvm::cl::init(2)};
-  Option<std::string> isa{*this, "isa",
-                          llvm::cl::desc("Int8 kernel variant: avx512vnni, avxvnni, avx2 "
-                                         "or generic"),
-                          llvm::cl::init("generic")};
-  Option<unsigned> threads{*this, "threads",
-                           llvm::cl::desc("Kernel threads (1: no OpenMP regions)"),
-                           llvm::cl::init(0)};
-};
-} // namespace
 
 void registerCompilerPasses() {
   static bool done = false;
@@ -78,16 +66,14 @@ void registerCompilerPasses() {
   registerQOptToLinalgPipeline();
   registerCodegenCommonPasses();
   registerCodegenCPUPasses();
-  PassPipelineRegistration<LowerToLLVMOptions>(
+  // The CPU pipeline's options; the isa is generic by default, so the IR is
+  // the same on every host.
+  PassPipelineRegistration<CPUCodegenPipelineOptions>(
       "qopt-lower-to-llvm",
       "Lower the qopt dialect to the LLVM dialect (what qoptc runs): "
       "qopt-to-linalg-pipeline then qopt-cpu-codegen-pipeline",
-      [](OpPassManager &pm, const LowerToLLVMOptions &o) {
-        CompileOptions options;
-        options.optLevel = o.optLevel;
-        options.kernelIsa = o.isa; // generic by default: the same IR on every host
-        options.threads = o.threads;
-        buildCompilePipeline(pm, options);
+      [](OpPassManager &pm, const CPUCodegenPipelineOptions &o) {
+        buildCompilePipeline(pm, o.toOptions());
       });
 }
 

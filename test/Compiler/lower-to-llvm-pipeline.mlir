@@ -133,9 +133,71 @@
 // O0-NEXT: )
 
 // One thread: no OpenMP regions (qopt-parallel-loops is left out).
-// T1: qopt-matmul-microkernel{isa=generic},
+// T1: Pass Manager with 43 passes:
+// T1-NEXT: builtin.module(
+// T1-NEXT: qopt-model-interface{entry=main},
+// T1-NEXT: func.func(
+// T1-NEXT: qopt-expand-qoperator,
+// T1-NEXT: qopt-lower-quantize-linear,
+// T1-NEXT: qopt-lower-quantized
+// T1-NEXT: ),
+// T1-NEXT: canonicalize{{.*}},
+// T1-NEXT: cse,
+// T1-NEXT: convert-qopt-to-linalg{reduction-lanes=16},
+// T1-NEXT: func.func(
+// T1-NEXT: qopt-conv-to-im2col-gemm{band-bytes=2097152}
+// T1-NEXT: ),
+// T1-NEXT: canonicalize{{.*}},
+// T1-NEXT: cse,
+// T1-NEXT: func.func(
+// T1-NEXT: qopt-fuse-elementwise
+// T1-NEXT: ),
+// T1-NEXT: canonicalize{{.*}},
+// T1-NEXT: cse,
+// T1-NEXT: func.func(
+// T1-NEXT: qopt-split-floordiv-dims
+// T1-NEXT: ),
+// T1-NEXT: canonicalize{{.*}},
+// T1-NEXT: func.func(
+// T1-NEXT: qopt-pad-in-place,
+// T1-NEXT: qopt-fuse-gemm-epilogue
+// T1-NEXT: ),
+// T1-NEXT: one-shot-bufferize{{.*}}bufferize-function-boundaries=true{{.*}}function-boundary-type-conversion=identity-layout-map{{.*}},
+// T1-NEXT: qopt-own-results,
+// T1-NEXT: canonicalize{{.*}},
+// T1-NEXT: expand-realloc{emit-deallocs=false},
+// T1-NEXT: canonicalize{{.*}},
+// T1-NEXT: ownership-based-buffer-deallocation{private-function-dynamic-ownership=false},
+// T1-NEXT: canonicalize{{.*}},
+// T1-NEXT: buffer-deallocation-simplification,
+// T1-NEXT: bufferization-lower-deallocations,
+// T1-NEXT: cse,
+// T1-NEXT: canonicalize{{.*}},
+// T1-NEXT: qopt-strided-copy-to-linalg,
+// T1-NEXT: qopt-prepack-weights{isa=generic},
+// T1-NEXT: qopt-matmul-microkernel{isa=generic},
 // T1-NEXT: func.func(
 // T1-NEXT: scf-forall-to-for,
+// T1-NEXT: convert-linalg-to-loops,
+// T1-NEXT: qopt-promote-reductions,
+// T1-NEXT: qopt-approximate-math{},
+// T1-NEXT: qopt-plan-buffers
+// T1-NEXT: ),
+// T1-NEXT: lower-affine,
+// T1-NEXT: convert-scf-to-cf{allow-pattern-rollback=true},
+// T1-NEXT: qopt-dynamic-expand-shape,
+// T1-NEXT: expand-strided-metadata,
+// T1-NEXT: lower-affine,
+// T1-NEXT: finalize-memref-to-llvm{index-bitwidth=0 use-aligned-alloc=false use-generic-functions=true},
+// T1-NEXT: convert-math-to-llvm{approximate-log1p=true},
+// T1-NEXT: convert-math-to-libm,
+// T1-NEXT: convert-arith-to-llvm{index-bitwidth=0},
+// T1-NEXT: convert-index-to-llvm{index-bitwidth=0},
+// T1-NEXT: convert-func-to-llvm{index-bitwidth=0 use-bare-ptr-memref-call-conv=false},
+// T1-NEXT: convert-cf-to-llvm{index-bitwidth=0},
+// T1-NEXT: convert-openmp-to-llvm,
+// T1-NEXT: reconcile-unrealized-casts
+// T1-NEXT: )
 
 // LLVM: llvm.func @main
 // LLVM: llvm.call @qopt_matmul_f32

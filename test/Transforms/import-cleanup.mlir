@@ -15,8 +15,9 @@
 // PIPE-NEXT: cse
 // PIPE-NEXT: )
 
-// The BatchNormalization is folded into the Conv.
+// The BatchNormalization is folded into the Conv: W' = W * 2 / sqrt(1 + 0).
 // CHECK-LABEL: func.func @main
+// CHECK: qopt.constant dense<2.000000e+00> : tensor<2x2x1x1xf32>
 // CHECK: qopt.conv
 // CHECK-NOT: qopt.batch_normalization
 func.func @main(%x: tensor<1x2x4x4xf32>) -> tensor<1x2x4x4xf32> {

@@ -111,7 +111,11 @@ class QOptTest(unittest.TestCase):
         so = qopt.compile(EXAMPLE, os.path.join(self.dir, "int8_mse.so"),
                           load_calib_stats=os.path.join(self.dir, "stats_npz.json"),
                           calib_method="mse", activation_type="s8", weight_rounding="nearest")
-        self.assertEqual(qopt.Model(so).run({"input": self.x})["probs"].shape, (3, 10))
+        m = qopt.Model(so).run({"input": self.x})["probs"]
+        self.assertEqual(m.shape, (3, 10))
+        # Measured 0.0055; 2x margin. A different library than the minmax one.
+        self.assertLess(float(np.abs(m - f).max()), 0.011)
+        self.assertFalse(np.array_equal(m, q))
         # Bad data is reported with the sample's (temporary) file, before calibrating.
         with self.assertRaises(qopt.CompileError) as cm:
             qopt.compile(EXAMPLE, os.path.join(self.dir, "bad.so"),

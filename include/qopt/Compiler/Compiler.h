@@ -52,6 +52,8 @@ CPUCodegenOptions cpuCodegenOptions(const CompileOptions &options);
 /// buildQOptToLinalgPipeline{reduction-lanes of the target} followed by the
 /// target's codegen pipeline (the CPU's: buildCPUCodegenPipeline).
 void buildCompilePipeline(mlir::OpPassManager &pm, const CompileOptions &options);
+/// The same for CPU codegen options already resolved (the kernel variant chosen).
+void buildCompilePipeline(mlir::OpPassManager &pm, const CPUCodegenOptions &cpu);
 
 /// Registers every dialect and interface the pipelines touch.
 void registerCompilerDialects(mlir::DialectRegistry &registry);

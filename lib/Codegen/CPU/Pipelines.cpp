@@ -71,36 +71,22 @@ void qopt::buildCPUCodegenPipeline(OpPassManager &pm, const CPUCodegenOptions &o
   pm.addPass(createReconcileUnrealizedCastsPass());
 }
 
-namespace {
-struct CPUPipelineOptions : PassPipelineOptions<CPUPipelineOptions> {
-  Option<unsigned> optLevel{*this, "opt-level",
-                            llvm::cl::desc("0: no fusion, packing or memory plan; 1-3: all"),
-                            llvm::cl::init(2)};
-  Option<std::string> isa{*this, "isa",
-                          llvm::cl::desc("Int8 kernel variant: avx512vnni, avxvnni, avx2 "
-                                         "or generic"),
-                          llvm::cl::init("generic")};
-  Option<unsigned> threads{*this, "threads",
-                           llvm::cl::desc("Kernel threads (1: no OpenMP regions)"),
-                           llvm::cl::init(0)};
-  Option<int64_t> bandBytes{*this, "band-bytes",
-                            llvm::cl::desc("qopt-conv-to-im2col-gemm{band-bytes}"),
-                            llvm::cl::init(2 << 20)};
-};
-} // namespace
+qopt::CPUCodegenOptions qopt::CPUCodegenPipelineOptions::toOptions() const {
+  CPUCodegenOptions options;
+  options.optLevel = optLevel;
+  options.isa = isa;
+  options.threads = threads;
+  options.im2colBandBytes = bandBytes;
+  return options;
+}
 
 void qopt::registerCodegenCPUPasses() {
   registerQOptCodegenCPUPasses();
-  PassPipelineRegistration<CPUPipelineOptions>(
+  PassPipelineRegistration<CPUCodegenPipelineOptions>(
       "qopt-cpu-codegen-pipeline",
       "linalg on tensors to the LLVM dialect for x86 CPUs: im2col GEMMs, "
       "fusion, bufferization, microkernel calls, OpenMP loops",
-      [](OpPassManager &pm, const CPUPipelineOptions &o) {
-        CPUCodegenOptions options;
-        options.optLevel = o.optLevel;
-        options.isa = o.isa;
-        options.threads = o.threads;
-        options.im2colBandBytes = o.bandBytes;
-        buildCPUCodegenPipeline(pm, options);
+      [](OpPassManager &pm, const CPUCodegenPipelineOptions &o) {
+        buildCPUCodegenPipeline(pm, o.toOptions());
       });
 }

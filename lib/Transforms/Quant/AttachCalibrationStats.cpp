@@ -27,19 +27,11 @@ struct AttachCalibrationStatsPass
 
   void runOnOperation() override {
     ModuleOp module = getOperation();
-    std::shared_ptr<const qopt::quant::CalibrationStats> s = stats;
-    std::string name = source;
-    if (!s) {
-      auto loaded = std::make_shared<qopt::quant::CalibrationStats>();
-      std::string error;
-      if (statsFile.empty() || !qopt::quant::readStatsFile(statsFile, *loaded, error)) {
-        module.emitError(statsFile.empty() ? "qopt-attach-calibration-stats needs stats=<file>"
-                                           : error);
-        return signalPassFailure();
-      }
-      s = loaded;
-      name = statsFile;
-    }
+    std::string name;
+    std::shared_ptr<const qopt::quant::CalibrationStats> s =
+        quantutil::statsForPass(module, "qopt-attach-calibration-stats", stats, source, statsFile, name);
+    if (!s)
+      return signalPassFailure();
     auto fail = [&](const Twine &why) {
       module.emitError(name + ": " + why);
       signalPassFailure();

@@ -105,6 +105,28 @@ std::string modelFingerprint(ModuleOp module) {
   return r.digest().str().str();
 }
 
+std::shared_ptr<const quant::CalibrationStats>
+statsForPass(ModuleOp module, StringRef passName,
+             std::shared_ptr<const quant::CalibrationStats> given, StringRef givenName,
+             StringRef file, std::string &name) {
+  if (given) {
+    name = givenName.str();
+    return given;
+  }
+  if (file.empty()) {
+    module.emitError(passName + " needs stats=<file>");
+    return nullptr;
+  }
+  auto loaded = std::make_shared<quant::CalibrationStats>();
+  std::string error;
+  if (!quant::readStatsFile(file.str(), *loaded, error)) {
+    module.emitError(error);
+    return nullptr;
+  }
+  name = file.str();
+  return loaded;
+}
+
 bool isConstant(Value v) { return v.getDefiningOp<ConstantOp>() != nullptr; }
 
 ElementsAttr largeAsResource(DenseElementsAttr dense, llvm::StringRef blobName) {

@@ -25,9 +25,21 @@
 // CHECK-NEXT: )
 
 // Nearest rounding has no rounded weights to apply.
-// NEAREST: qopt-attach-calibration-stats{stats=s.json},
+// NEAREST: Pass Manager with 6 passes:
+// NEAREST-NEXT: builtin.module(
+// NEAREST-NEXT: func.func(
+// NEAREST-NEXT: qopt-insert-observers{}
+// NEAREST-NEXT: ),
+// NEAREST-NEXT: qopt-attach-calibration-stats{stats=s.json},
 // NEAREST-NEXT: func.func(
 // NEAREST-NEXT: qopt-infer-scales{activation-type=u8 method=minmax per-channel-depthwise=true}
+// NEAREST-NEXT: ),
+// NEAREST-NEXT: func.func(
+// NEAREST-NEXT: qopt-quantize-ops{ per-tensor-weights=false}
+// NEAREST-NEXT: ),
+// NEAREST-NEXT: canonicalize{{.*}},
+// NEAREST-NEXT: cse
+// NEAREST-NEXT: )
 
 // NOFILE: error: cannot read {{.*}}none.json
 func.func @main(%x: tensor<2x4xf32>) -> tensor<2x3xf32> {

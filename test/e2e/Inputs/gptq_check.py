@@ -55,6 +55,7 @@ for e in stats["weights"]:
     codes = np.frombuffer(base64.b64decode(e["codes"]), np.int8).reshape(e["rows"], e["cols"])
     scales = np.array(e["scales"])
     ok &= w.shape == codes.shape
+    ok &= bool((codes >= -127).all())  # symmetric: -128 is never a code
     if e["per_tensor"]:
         ok &= np.allclose(scales, [np.abs(w).max() / 127], rtol=1e-6)
         ok &= bool(codes.flat[np.abs(w).argmax()] == 127 * np.sign(w.flat[np.abs(w).argmax()]))

@@ -5,7 +5,8 @@ Every bound is set by the caller from a measured value with a stated margin;
 the defaults are int8.test's for tiny_cnn with minmax ranges, where W8A8 with
 per-channel GPTQ-rounded weights measured max|diff| 0.0018, top-1 agreement
 16/16 and SQNR 49.2 dB on the 16 evaluation images: max|diff| <= 0.004 (about
-2x), every top-1 class equal and SQNR >= 45 dB. An output that ignores its
+2x), top-1 agreement >= 15/16 (one flip allowed: image 4's two best classes are
+0.003 apart in float) and SQNR >= 45 dB. An output that ignores its
 input (the mean of the float probabilities for every image) is far outside
 these: max|diff| 0.14, top-1 agreement 10/16, SQNR 14.3 dB.
 """
@@ -18,7 +19,7 @@ ap = argparse.ArgumentParser()
 ap.add_argument("ref")
 ap.add_argument("out")
 ap.add_argument("--max-diff", type=float, default=0.004)
-ap.add_argument("--min-top1", type=float, default=1.0)
+ap.add_argument("--min-top1", type=float, default=15 / 16)
 ap.add_argument("--min-sqnr", type=float, default=45.0, help="output SQNR in dB")
 ap.add_argument("--versus", help="another int8 output that must be at least as close to "
                 "float as `out` (output SQNR, with 0.1 dB slack)")

@@ -3,7 +3,10 @@ qopt-fuse-gemm-epilogue's tile budget (32 x 64 x 64 values), for
 test/e2e/gemm-epilogue.test: Conv 1x1 (8 -> 32) -> HardSwish ->
 Conv 1x1 (32 -> 32) -> Add (residual) -> Relu -> Conv 3x3 (32 -> 4) ->
 GlobalAveragePool -> Flatten.
-Usage: make_epilogue_model.py OUT_DIR (writes model.onnx, calib/, eval.npy)."""
+Usage: make_epilogue_model.py OUT_DIR [--intermediate] (writes model.onnx,
+calib/, eval.npy). With --intermediate the residual block's output `a`
+(32 x 64 x 64, the fused epilogues' result) is a graph output too, so a
+reference sees every element the fused tiles write, not a pooled summary."""
 import os
 import sys
 
@@ -33,6 +36,9 @@ nodes = [
     helper.make_node("GlobalAveragePool", ["c3"], ["gap"], name="gap"),
     helper.make_node("Flatten", ["gap"], ["out"], name="flatten"),
 ]
+outputs = [("out", [1, 4])]
+if "--intermediate" in sys.argv[2:]:
+    outputs.append(("a", [1, 32, 64, 64]))
 save_model(os.path.join(out, "model.onnx"), nodes, "epilogue", [("input", [1, 8, 64, 64])],
-           [("out", [1, 4])], inits, 14)
+           outputs, inits, 14)
 save_uniform_data(out, (1, 8, 64, 64), 4, rng)

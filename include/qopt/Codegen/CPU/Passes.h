@@ -12,6 +12,7 @@
 
 #include "mlir/Pass/Pass.h"
 #include "mlir/Pass/PassManager.h"
+#include "mlir/Pass/PassOptions.h"
 
 #include <string>
 
@@ -81,6 +82,26 @@ struct CPUCodegenOptions {
 ///   convert-func-to-llvm, convert-cf-to-llvm, convert-openmp-to-llvm,
 ///   reconcile-unrealized-casts
 void buildCPUCodegenPipeline(mlir::OpPassManager &pm, const CPUCodegenOptions &options);
+
+/// The options of the `qopt-cpu-codegen-pipeline` pipeline (and of
+/// `qopt-lower-to-llvm`, which builds it): CPUCodegenOptions on the command
+/// line.
+struct CPUCodegenPipelineOptions : mlir::PassPipelineOptions<CPUCodegenPipelineOptions> {
+  Option<unsigned> optLevel{*this, "opt-level",
+                            llvm::cl::desc("0: no fusion, packing or memory plan; 1-3: all"),
+                            llvm::cl::init(2)};
+  Option<std::string> isa{*this, "isa",
+                          llvm::cl::desc("Int8 kernel variant: avx512vnni, avxvnni, avx2 "
+                                         "or generic"),
+                          llvm::cl::init("generic")};
+  Option<unsigned> threads{*this, "threads",
+                           llvm::cl::desc("Kernel threads (1: no OpenMP regions)"),
+                           llvm::cl::init(0)};
+  Option<int64_t> bandBytes{*this, "band-bytes",
+                            llvm::cl::desc("qopt-conv-to-im2col-gemm{band-bytes}"),
+                            llvm::cl::init(2 << 20)};
+  CPUCodegenOptions toOptions() const;
+};
 
 /// Registers the passes of lib/Codegen/CPU and the
 /// `qopt-cpu-codegen-pipeline` pipeline (options: opt-level, isa, threads,

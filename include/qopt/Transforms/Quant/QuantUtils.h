@@ -3,6 +3,7 @@
 #define QOPT_TRANSFORMS_QUANT_QUANTUTILS_H
 
 #include "qopt/Quant/QuantMath.h"
+#include "qopt/Quant/StatsFile.h"
 
 #include "mlir/Dialect/Quant/IR/QuantTypes.h"
 #include "mlir/IR/Builders.h"
@@ -12,6 +13,7 @@
 #include "mlir/IR/Operation.h"
 #include "mlir/IR/Value.h"
 
+#include <memory>
 #include <string>
 
 namespace qopt::quantutil {
@@ -46,6 +48,15 @@ bool isPassThrough(mlir::Operation *op);
 /// contents of every constant. Calibration statistics apply only to a model
 /// with the fingerprint they were computed for.
 std::string modelFingerprint(mlir::ModuleOp module);
+
+/// The calibration statistics a pass works on: `given` (from the driver's
+/// memory, named `givenName`) or else read from `file` (named after it).
+/// Null, with an error emitted on `module`, when neither is there or the
+/// file cannot be read.
+std::shared_ptr<const quant::CalibrationStats>
+statsForPass(mlir::ModuleOp module, llvm::StringRef passName,
+             std::shared_ptr<const quant::CalibrationStats> given, llvm::StringRef givenName,
+             llvm::StringRef file, std::string &name);
 
 /// True if `v` is produced by a qopt.constant.
 bool isConstant(mlir::Value v);
