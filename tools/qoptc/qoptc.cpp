@@ -1,13 +1,7 @@
 //===- qoptc.cpp - ONNX model → shared library ------------------------------===//
 //
-//   qoptc model.onnx -o model.so [--input-shape name=d0,d1,...] [-O0..3]
-//         [--emit=mlir|lowered|llvm|obj|so] [--target-cpu=cpu] [--threads=N]
-//         [--kernel-isa=...] [--mlir-print-ir-after=<pass>] [--quiet]
-//         [--calib DATA | --load-calib-stats F] [INT8 options...]
-//
-// Option parsing and one call: the compiler itself is a library
-// (qopt/Compiler/Driver.h, the quantization driver qopt/Compiler/Quantize.h).
-// See docs/compiling.md and docs/quantization.md.
+// Option parsing and one call: the compiler is a library (qopt/Compiler/
+// Driver.h; quantization: qopt/Compiler/Quantize.h). See docs/compiling.md.
 //
 //===----------------------------------------------------------------------===//
 #include "qopt/Compiler/Driver.h"
@@ -15,7 +9,6 @@
 #include "qopt/Support/Diagnostics.h"
 
 #include "mlir/IR/AsmState.h"
-#include "mlir/IR/MLIRContext.h"
 #include "mlir/Pass/PassManager.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/InitLLVM.h"
