@@ -34,19 +34,9 @@ import tempfile
 import numpy as np
 
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
-sys.path.insert(0, os.path.join(ROOT, "test", "e2e"))
-
-PPOCR = [("det", "ch_PP-OCRv4_det_infer.onnx", [1, 3, 640, 640]),
-         ("rec", "ch_PP-OCRv4_rec_infer.onnx", [1, 3, 48, 320]),
-         ("cls", "ch_ppocr_mobile_v2.0_cls_infer.onnx", [1, 3, 48, 192])]
-
-
-def ppocr_sample(key, shape, i):
-    import ppocr_inputs as pi
-    if key == "det":
-        return pi.det_input(pi.page(shape[3], shape[2]))
-    line = pi.LINES[i % len(pi.LINES)]
-    return pi.rec_input([pi.text_line(line, width=shape[3], size=20 if key == "cls" else 30)])
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+# The PP-OCR models, shapes and rendered inputs of the bench itself.
+from ppocr_bench import CASES as PPOCR, sample as ppocr_sample  # noqa: E402
 
 
 def cases(args, work):

@@ -7,7 +7,6 @@
 #include "qopt/Transforms/Quant/Passes.h"
 
 #include "mlir/Pass/PassManager.h"
-#include "mlir/Transforms/Passes.h"
 #include "llvm/Support/FormatVariadic.h"
 
 using namespace mlir;
@@ -76,10 +75,9 @@ public:
     // Stage 1. Stage 2 (outlier folding) will rewrite the float model here.
     if (failed(observe()) || failed(statistics()))
       return failure();
-    // Stages 4 and 5. Stage 6 (bit widths) will go between them and 7.
-    if (failed(attach()) || failed(roundWeights()))
-      return failure();
-    return failure(failed(inferScales()) || failed(quantizeOps()));
+    // Stages 4, 5 and 7, then 8: the same pipelines qopt-quantize-pipeline
+    // runs (stage 6, bit widths, will go before the scales).
+    return failure(failed(applyStatistics()) || failed(integerGraph()));
   }
 
 private:
@@ -141,22 +139,23 @@ private:
     return success();
   }
 
-  LogicalResult attach() {
-    return runPasses(module, [&](OpPassManager &pm) {
-      pm.addPass(createAttachCalibrationStats(stats, statsName));
-    });
+  QuantizePipelineOptions pipelineOptions() const {
+    QuantizePipelineOptions p;
+    p.stats = stats;
+    p.statsName = statsName;
+    // Statistics calibrated just now are this module's; a loaded file is
+    // checked once, by the attach step.
+    p.fingerprintChecked = options.loadStats.empty();
+    p.method = options.calibMethod;
+    p.activationType = options.activationType;
+    p.perTensorWeights = options.perTensorWeights;
+    p.perChannelDepthwise = options.perChannelDepthwise;
+    p.gptq = gptq();
+    p.keepFloat = options.keepFloat;
+    return p;
   }
 
-  LogicalResult roundWeights() {
-    if (!gptq())
-      return success();
-    return runPasses(module, [&](OpPassManager &pm) {
-      pm.addPass(createApplyRoundedWeights(stats, statsName, options.perTensorWeights,
-                                           options.keepFloat));
-    });
-  }
-
-  LogicalResult inferScales() {
+  LogicalResult applyStatistics() {
     std::string why;
     std::optional<quant::RangeOptions> range = quant::parseRangeMethod(options.calibMethod, why);
     step(llvm::formatv("quantizing: {0} activations, {1} weights, ranges by {2}",
@@ -164,12 +163,8 @@ private:
                        options.perTensorWeights ? "per-tensor" : "per-channel",
                        quant::rangeMethodName(*range))
              .str());
-    InferScalesOptions is;
-    is.method = options.calibMethod;
-    is.activationType = options.activationType;
-    is.perChannelDepthwise = options.perChannelDepthwise;
     if (failed(runPasses(module, [&](OpPassManager &pm) {
-          pm.addNestedPass<func::FuncOp>(createInferScales(is));
+          buildApplyStatisticsPipeline(pm, pipelineOptions());
         })))
       return failure();
     QuantizationReport &report = result.report;
@@ -187,14 +182,9 @@ private:
     return success();
   }
 
-  LogicalResult quantizeOps() {
-    QuantizeOpsOptions qo;
-    qo.perTensorWeights = options.perTensorWeights;
-    qo.keepFloat.assign(options.keepFloat.begin(), options.keepFloat.end());
+  LogicalResult integerGraph() {
     if (failed(runPasses(module, [&](OpPassManager &pm) {
-          pm.addNestedPass<func::FuncOp>(createQuantizeOps(qo));
-          pm.addPass(createCanonicalizerPass());
-          pm.addPass(createCSEPass());
+          buildIntegerGraphPipeline(pm, pipelineOptions());
         })))
       return failure();
     if (options.collectReport)

@@ -30,23 +30,13 @@ using namespace mlir;
 
 namespace {
 
-/// Index arithmetic on OpFoldResults that folds constants.
-struct Idx {
-  OpBuilder &b;
-  Location loc;
-  OpFoldResult c(int64_t v) { return b.getIndexAttr(v); }
-  Value value(OpFoldResult x) { return getValueOrCreateConstantIndexOp(b, loc, x); }
-  OpFoldResult mul(OpFoldResult x, OpFoldResult y) {
-    std::optional<int64_t> a = getConstantIntValue(x), bb = getConstantIntValue(y);
-    if (a && bb)
-      return c(*a * *bb);
-    if (bb == 1)
-      return x;
-    if (a == 1)
-      return y;
-    return arith::MulIOp::create(b, loc, value(x), value(y)).getResult();
-  }
-};
+/// `v * k` for an index value (v itself when k is 1).
+OpFoldResult scaledIndex(OpBuilder &b, Location loc, Value v, int64_t k) {
+  if (k == 1)
+    return v;
+  return arith::MulIOp::create(b, loc, v, arith::ConstantIndexOp::create(b, loc, k))
+      .getResult();
+}
 
 Value copyGeneric(OpBuilder &b, Location loc, Value in, Value init, AffineMap inMap) {
   int64_t rank = cast<RankedTensorType>(init.getType()).getRank();
@@ -66,14 +56,14 @@ Value im2col(OpBuilder &b, Location loc, Value x, int64_t c, int64_t kh, int64_t
              OpFoldResult n, OpFoldResult oh, OpFoldResult ow, ArrayRef<int64_t> strides,
              ArrayRef<int64_t> dilations) {
   Type elem = cast<RankedTensorType>(x.getType()).getElementType();
-  Idx m{b, loc};
+  auto idx = [&](int64_t v) { return OpFoldResult(b.getIndexAttr(v)); };
   auto d = [&](int64_t i) { return b.getAffineDimExpr(i); };
   AffineMap xmap = AffineMap::get(
       6, 0,
       {d(3), d(0), d(4) * strides[0] + d(1) * dilations[0],
        d(5) * strides[1] + d(2) * dilations[1]},
       b.getContext());
-  Value init = tensor::EmptyOp::create(b, loc, {m.c(c), m.c(kh), m.c(kw), n, oh, ow}, elem);
+  Value init = tensor::EmptyOp::create(b, loc, {idx(c), idx(kh), idx(kw), n, oh, ow}, elem);
   Value col6 = copyGeneric(b, loc, x, init, xmap);
   return tensor::CollapseShapeOp::create(
       b, loc, col6, ArrayRef<ReassociationIndices>{{0, 1, 2}, {3, 4, 5}});
@@ -131,7 +121,7 @@ Value convAsGemm(OpBuilder &b, Location loc, linalg::Conv2DNchwFchwOp conv,
   SmallVector<int64_t> strides(conv.getStrides().getValues<int64_t>());
   SmallVector<int64_t> dilations(conv.getDilations().getValues<int64_t>());
   Type elem = initType.getElementType();
-  Idx m{b, loc};
+  auto idx = [&](int64_t v) { return OpFoldResult(b.getIndexAttr(v)); };
   int64_t f = wType.getDimSize(0), c = wType.getDimSize(1), kh = wType.getDimSize(2),
           kw = wType.getDimSize(3);
   bool singleImage = xType.getDimSize(0) == 1;
@@ -141,7 +131,7 @@ Value convAsGemm(OpBuilder &b, Location loc, linalg::Conv2DNchwFchwOp conv,
                                              ArrayRef<ReassociationIndices>{{0}, {1, 2, 3}});
   bool pointwise = kh == 1 && kw == 1 && strides[0] == 1 && strides[1] == 1;
   // Accumulator [F, N, OH, OW] starting from the bias (or 0).
-  SmallVector<OpFoldResult> accSizes = {m.c(f), n, oh, ow};
+  SmallVector<OpFoldResult> accSizes = {idx(f), n, oh, ow};
   Value acc;
   Value empty = tensor::EmptyOp::create(b, loc, accSizes, elem);
   if (Value bias = broadcastBias(init)) {
@@ -177,15 +167,14 @@ Value convAsGemm(OpBuilder &b, Location loc, linalg::Conv2DNchwFchwOp conv,
     auto loop = scf::ForOp::create(
         b, loc, lb, ub, step, ValueRange{acc2},
         [&](OpBuilder &nb, Location nl, Value r0, ValueRange iter) {
-          Idx bm{nb, nl};
-          OpFoldResult zero = bm.c(0), one = bm.c(1);
+          OpFoldResult zero = idx(0), one = idx(1);
           Value band = tensor::ExtractSliceOp::create(
-              nb, nl, x, {zero, zero, bm.mul(r0, bm.c(strides[0])), zero},
-              {one, bm.c(c), bm.c(inRows), bm.c(xType.getDimSize(3))}, {one, one, one, one});
-          Value col = im2col(nb, nl, band, c, kh, kw, one, bm.c(rows), bm.c(*owC), strides,
+              nb, nl, x, {zero, zero, scaledIndex(nb, nl, r0, strides[0]), zero},
+              {one, idx(c), idx(inRows), idx(xType.getDimSize(3))}, {one, one, one, one});
+          Value col = im2col(nb, nl, band, c, kh, kw, one, idx(rows), idx(*owC), strides,
                              dilations);
-          SmallVector<OpFoldResult> offs = {zero, bm.mul(r0, bm.c(*owC))};
-          SmallVector<OpFoldResult> sizes = {bm.c(f), bm.c(cols)};
+          SmallVector<OpFoldResult> offs = {zero, scaledIndex(nb, nl, r0, *owC)};
+          SmallVector<OpFoldResult> sizes = {idx(f), idx(cols)};
           SmallVector<OpFoldResult> unit = {one, one};
           Value out = tensor::ExtractSliceOp::create(nb, nl, iter[0], offs, sizes, unit);
           Value mm = linalg::MatmulOp::create(nb, nl, TypeRange{out.getType()},
@@ -213,9 +202,9 @@ Value convAsGemm(OpBuilder &b, Location loc, linalg::Conv2DNchwFchwOp conv,
         tensor::CollapseShapeOp::create(b, loc, y4,
                                         ArrayRef<ReassociationIndices>{{0, 1}, {2}, {3}}),
         ArrayRef<ReassociationIndices>{{0, 1}, {2}, {3}},
-        ArrayRef<OpFoldResult>{m.c(1), m.c(f), oh, ow});
+        ArrayRef<OpFoldResult>{idx(1), idx(f), oh, ow});
   } else {
-    Value out = tensor::EmptyOp::create(b, loc, SmallVector<OpFoldResult>{n, m.c(f), oh, ow},
+    Value out = tensor::EmptyOp::create(b, loc, SmallVector<OpFoldResult>{n, idx(f), oh, ow},
                                         elem);
     result = linalg::TransposeOp::create(b, loc, y4, out, ArrayRef<int64_t>{1, 0, 2, 3})
                  .getResult()[0];

@@ -19,13 +19,9 @@ namespace {
 struct ApplyRoundedWeightsPass
     : qopt::impl::ApplyRoundedWeightsBase<ApplyRoundedWeightsPass> {
   using Base::Base;
-  ApplyRoundedWeightsPass(std::shared_ptr<const qopt::quant::CalibrationStats> stats,
-                          std::string source, bool perTensor,
-                          const std::vector<std::string> &keep)
-      : stats(std::move(stats)), source(std::move(source)) {
-    perTensorWeights = perTensor;
-    keepFloat = keep;
-  }
+  ApplyRoundedWeightsPass(std::shared_ptr<const qopt::quant::CalibrationStats> stats, std::string source,
+            const qopt::ApplyRoundedWeightsOptions &options)
+      : Base(options), stats(std::move(stats)), source(std::move(source)) {}
 
   std::shared_ptr<const qopt::quant::CalibrationStats> stats;
   std::string source;
@@ -44,7 +40,7 @@ struct ApplyRoundedWeightsPass
     if (s->weights.empty())
       return fail("the statistics hold no GPTQ-rounded weights (they were computed with "
                   "--weight-rounding=nearest); calibrate again");
-    if (s->modelFingerprint != quantutil::modelFingerprint(module))
+    if (checkFingerprint && s->modelFingerprint != quantutil::modelFingerprint(module))
       return fail("the calibration statistics were computed for a different model (or "
                   "different --keep-float/--input-shape options); calibrate again");
     std::vector<std::string> keep(keepFloat.begin(), keepFloat.end());
@@ -97,8 +93,6 @@ struct ApplyRoundedWeightsPass
 
 std::unique_ptr<Pass>
 qopt::createApplyRoundedWeights(std::shared_ptr<const qopt::quant::CalibrationStats> stats,
-                                std::string source, bool perTensorWeights,
-                                const std::vector<std::string> &keepFloat) {
-  return std::make_unique<ApplyRoundedWeightsPass>(std::move(stats), std::move(source),
-                                                   perTensorWeights, keepFloat);
+                  std::string source, const ApplyRoundedWeightsOptions &options) {
+  return std::make_unique<ApplyRoundedWeightsPass>(std::move(stats), std::move(source), options);
 }

@@ -18,9 +18,9 @@ namespace {
 struct AttachCalibrationStatsPass
     : qopt::impl::AttachCalibrationStatsBase<AttachCalibrationStatsPass> {
   using Base::Base;
-  AttachCalibrationStatsPass(std::shared_ptr<const qopt::quant::CalibrationStats> stats,
-                             std::string source)
-      : stats(std::move(stats)), source(std::move(source)) {}
+  AttachCalibrationStatsPass(std::shared_ptr<const qopt::quant::CalibrationStats> stats, std::string source,
+            const qopt::AttachCalibrationStatsOptions &options)
+      : Base(options), stats(std::move(stats)), source(std::move(source)) {}
 
   std::shared_ptr<const qopt::quant::CalibrationStats> stats;
   std::string source;
@@ -36,7 +36,7 @@ struct AttachCalibrationStatsPass
       module.emitError(name + ": " + why);
       signalPassFailure();
     };
-    if (s->modelFingerprint != quantutil::modelFingerprint(module))
+    if (checkFingerprint && s->modelFingerprint != quantutil::modelFingerprint(module))
       return fail("the calibration statistics were computed for a different model (or "
                   "different --keep-float/--input-shape options); calibrate again");
     // Check every observer before changing any.
@@ -68,10 +68,8 @@ struct AttachCalibrationStatsPass
       // observed type has that many channels there.
       if (!t->hasChannelRanges() || t->channelAxis != static_cast<int64_t>(o.getChannelAxis().value_or(1)))
         continue;
-      auto type = dyn_cast<RankedTensorType>(o.getType());
-      std::optional<int64_t> axis = o.getChannelAxisIndex();
-      if (!type || !axis || (t->channelAxis == 1 && type.getRank() < 2) ||
-          (!type.isDynamicDim(*axis) && type.getDimSize(*axis) != int64_t(t->channelMin.size())))
+      if (!isa<RankedTensorType>(o.getType()) ||
+          !o.channelRangesFit(int64_t(t->channelMin.size())))
         continue;
       o.setChannelMinAttr(b.getDenseF64ArrayAttr(t->channelMin));
       o.setChannelMaxAttr(b.getDenseF64ArrayAttr(t->channelMax));
@@ -83,6 +81,6 @@ struct AttachCalibrationStatsPass
 
 std::unique_ptr<Pass>
 qopt::createAttachCalibrationStats(std::shared_ptr<const qopt::quant::CalibrationStats> stats,
-                                   std::string source) {
-  return std::make_unique<AttachCalibrationStatsPass>(std::move(stats), std::move(source));
+                  std::string source, const AttachCalibrationStatsOptions &options) {
+  return std::make_unique<AttachCalibrationStatsPass>(std::move(stats), std::move(source), options);
 }

@@ -23,21 +23,38 @@ void qopt::buildQuantizePipeline(OpPassManager &pm, const QuantizePipelineOption
   InsertObserversOptions observe;
   observe.keepFloat.assign(options.keepFloat.begin(), options.keepFloat.end());
   pm.addNestedPass<func::FuncOp>(createInsertObservers(observe));
+  buildApplyStatisticsPipeline(pm, options);
+  buildIntegerGraphPipeline(pm, options);
+}
+
+void qopt::buildApplyStatisticsPipeline(OpPassManager &pm,
+                                        const QuantizePipelineOptions &options) {
   AttachCalibrationStatsOptions attach;
   attach.statsFile = options.statsFile;
-  pm.addPass(createAttachCalibrationStats(attach));
+  attach.checkFingerprint = !options.fingerprintChecked;
+  pm.addPass(options.stats
+                 ? createAttachCalibrationStats(options.stats, options.statsName, attach)
+                 : createAttachCalibrationStats(attach));
   if (options.gptq) {
+    // The attach step checked the same statistics against the same module.
     ApplyRoundedWeightsOptions apply;
     apply.statsFile = options.statsFile;
+    apply.checkFingerprint = false;
     apply.perTensorWeights = options.perTensorWeights;
     apply.keepFloat.assign(options.keepFloat.begin(), options.keepFloat.end());
-    pm.addPass(createApplyRoundedWeights(apply));
+    pm.addPass(options.stats
+                   ? createApplyRoundedWeights(options.stats, options.statsName, apply)
+                   : createApplyRoundedWeights(apply));
   }
   InferScalesOptions scales;
   scales.method = options.method;
   scales.activationType = options.activationType;
   scales.perChannelDepthwise = options.perChannelDepthwise;
   pm.addNestedPass<func::FuncOp>(createInferScales(scales));
+}
+
+void qopt::buildIntegerGraphPipeline(OpPassManager &pm,
+                                     const QuantizePipelineOptions &options) {
   QuantizeOpsOptions ops;
   ops.perTensorWeights = options.perTensorWeights;
   ops.keepFloat.assign(options.keepFloat.begin(), options.keepFloat.end());

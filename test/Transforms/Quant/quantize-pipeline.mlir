@@ -12,8 +12,9 @@
 // CHECK-NEXT: func.func(
 // CHECK-NEXT: qopt-insert-observers{keep-float={Conv}}
 // CHECK-NEXT: ),
-// CHECK-NEXT: qopt-attach-calibration-stats{stats=s.json},
-// CHECK-NEXT: qopt-apply-rounded-weights{keep-float={Conv} per-tensor-weights=true stats=s.json},
+// CHECK-NEXT: qopt-attach-calibration-stats{check-fingerprint=true stats=s.json},
+// The fingerprint (a hash of every constant) is checked once, when attaching.
+// CHECK-NEXT: qopt-apply-rounded-weights{check-fingerprint=false keep-float={Conv} per-tensor-weights=true stats=s.json},
 // CHECK-NEXT: func.func(
 // CHECK-NEXT: qopt-infer-scales{activation-type=s8 method=mse per-channel-depthwise=true}
 // CHECK-NEXT: ),
@@ -30,7 +31,7 @@
 // NEAREST-NEXT: func.func(
 // NEAREST-NEXT: qopt-insert-observers{}
 // NEAREST-NEXT: ),
-// NEAREST-NEXT: qopt-attach-calibration-stats{stats=s.json},
+// NEAREST-NEXT: qopt-attach-calibration-stats{check-fingerprint=true stats=s.json},
 // NEAREST-NEXT: func.func(
 // NEAREST-NEXT: qopt-infer-scales{activation-type=u8 method=minmax per-channel-depthwise=true}
 // NEAREST-NEXT: ),

@@ -29,17 +29,17 @@ namespace quant {
 struct CalibrationStats;
 } // namespace quant
 
-/// qopt-attach-calibration-stats with statistics in memory; `source` names
-/// them in diagnostics (a file name, or "calibration").
+/// qopt-attach-calibration-stats with statistics in memory (instead of
+/// `options.statsFile`); `source` names them in diagnostics (a file name, or
+/// "calibration").
 std::unique_ptr<mlir::Pass>
 createAttachCalibrationStats(std::shared_ptr<const quant::CalibrationStats> stats,
-                             std::string source);
+                             std::string source, const AttachCalibrationStatsOptions &options);
 
 /// qopt-apply-rounded-weights with statistics in memory.
 std::unique_ptr<mlir::Pass>
 createApplyRoundedWeights(std::shared_ptr<const quant::CalibrationStats> stats,
-                          std::string source, bool perTensorWeights,
-                          const std::vector<std::string> &keepFloat);
+                          std::string source, const ApplyRoundedWeightsOptions &options);
 
 /// A model that is already quantized (QDQ pairs or QOperator ops) to qopt's
 /// integer graph, keeping its own scales:
@@ -48,15 +48,26 @@ createApplyRoundedWeights(std::shared_ptr<const quant::CalibrationStats> stats,
 void buildPreQuantizedPipeline(mlir::OpPassManager &pm,
                                const std::vector<std::string> &keepFloat = {});
 
-/// INT8 quantization of a float model from saved calibration statistics
-/// (what the quantization driver runs after calibration, without it):
-///   func.func(qopt-insert-observers{keep-float}),
-///   qopt-attach-calibration-stats{stats},
-///   gptq: qopt-apply-rounded-weights{stats per-tensor-weights keep-float},
-///   func.func(qopt-infer-scales{method activation-type per-channel-depthwise}),
-///   func.func(qopt-quantize-ops{per-tensor-weights keep-float}), canonicalize, cse
+/// INT8 quantization of a float model from calibration statistics, in the
+/// stages the quantization driver (qopt/Compiler/Quantize.h) runs after
+/// calibrating; buildQuantizePipeline strings them with the observers:
+///   func.func(qopt-insert-observers{keep-float})
+///   buildApplyStatisticsPipeline:
+///     qopt-attach-calibration-stats{stats},
+///     gptq: qopt-apply-rounded-weights{stats per-tensor-weights keep-float
+///                                      check-fingerprint=false},
+///     func.func(qopt-infer-scales{method activation-type per-channel-depthwise})
+///   buildIntegerGraphPipeline:
+///     func.func(qopt-quantize-ops{per-tensor-weights keep-float}), canonicalize, cse
 struct QuantizePipelineOptions {
+  /// The statistics: a file, or (the driver's) `stats` in memory, named
+  /// `statsName` in diagnostics.
   std::string statsFile;
+  std::shared_ptr<const quant::CalibrationStats> stats;
+  std::string statsName;
+  /// The statistics were computed for this very module (calibrated just
+  /// now): the attach step need not hash its constants to check.
+  bool fingerprintChecked = false;
   std::string method = "minmax";
   std::string activationType = "u8";
   bool perTensorWeights = false;
@@ -65,6 +76,8 @@ struct QuantizePipelineOptions {
   std::vector<std::string> keepFloat;
 };
 void buildQuantizePipeline(mlir::OpPassManager &pm, const QuantizePipelineOptions &options);
+void buildApplyStatisticsPipeline(mlir::OpPassManager &pm, const QuantizePipelineOptions &options);
+void buildIntegerGraphPipeline(mlir::OpPassManager &pm, const QuantizePipelineOptions &options);
 
 /// Registers the quantization passes and the `qopt-prequantized-pipeline`
 /// and `qopt-quantize-pipeline` pipelines.

@@ -59,10 +59,16 @@ def AttachCalibrationStats : Pass<"qopt-attach-calibration-stats", "::mlir::Modu
     observer must have an entry, and every entry must have seen data. Each
     failure is an error naming the statistics, and the module is left as it
     was. Run after `qopt-insert-observers`, before `qopt-infer-scales`.
+
+    The fingerprint hashes every constant's bytes; `check-fingerprint=false`
+    skips it where the statistics were computed for this very module (the
+    quantization driver right after calibrating it).
   }];
   let options = [
     Option<"statsFile", "stats", "std::string", "\"\"",
-           "Calibration statistics file (JSON)">
+           "Calibration statistics file (JSON)">,
+    Option<"checkFingerprint", "check-fingerprint", "bool", "true",
+           "Check that the statistics are for this model">
   ];
   let dependentDialects = ["::qopt::QOptDialect"];
 }
@@ -84,11 +90,15 @@ def ApplyRoundedWeights : Pass<"qopt-apply-rounded-weights", "::mlir::ModuleOp">
     `--weight-rounding=nearest`), a layer without an entry, an entry of
     another shape, or weights rounded per channel for a per-tensor
     compilation (`per-tensor-weights`) or the other way round. Run after
-    `qopt-insert-observers` with the same `keep-float`.
+    `qopt-insert-observers` with the same `keep-float`; `check-fingerprint=false`
+    skips the fingerprint where `qopt-attach-calibration-stats` has just
+    checked the same statistics (qopt-quantize-pipeline).
   }];
   let options = [
     Option<"statsFile", "stats", "std::string", "\"\"",
            "Calibration statistics file (JSON) with rounded weights">,
+    Option<"checkFingerprint", "check-fingerprint", "bool", "true",
+           "Check that the statistics are for this model">,
     Option<"perTensorWeights", "per-tensor-weights", "bool", "false",
            "The compilation quantizes weights per tensor">,
     ListOption<"keepFloat", "keep-float", "std::string",

@@ -157,6 +157,16 @@ std::optional<int64_t> ObserverOp::getChannelAxisIndex() {
   return normalizeAxis(axis, type.getRank());
 }
 
+bool ObserverOp::channelRangesFit(int64_t count) {
+  auto type = dyn_cast<RankedTensorType>(getInput().getType());
+  if (!type)
+    return true;
+  std::optional<int64_t> axis = getChannelAxisIndex();
+  if (!axis || (static_cast<int64_t>(getChannelAxis().value_or(1)) == 1 && type.getRank() < 2))
+    return false;
+  return type.isDynamicDim(*axis) || type.getDimSize(*axis) == count;
+}
+
 LogicalResult ObserverOp::verify() {
   if (getId().empty())
     return emitOpError("id must not be empty");
@@ -182,9 +192,7 @@ LogicalResult ObserverOp::verify() {
     auto type = dyn_cast<RankedTensorType>(getInput().getType());
     if (lo.size() != hi.size())
       return emitOpError("channel_min and channel_max differ in size");
-    std::optional<int64_t> axis = getChannelAxisIndex();
-    if (type && (!axis || (static_cast<int64_t>(getChannelAxis().value_or(1)) == 1 && type.getRank() < 2) ||
-                 (!type.isDynamicDim(*axis) && type.getDimSize(*axis) != int64_t(lo.size()))))
+    if (!channelRangesFit(int64_t(lo.size())))
       return emitOpError("has ") << lo.size() << " channel ranges for " << type
                                  << " along axis " << static_cast<int64_t>(getChannelAxis().value_or(1));
     for (size_t c = 0; c < lo.size(); ++c)

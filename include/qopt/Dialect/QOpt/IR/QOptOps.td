@@ -630,6 +630,10 @@ def QOpt_ObserverOp : QOpt_Op<"observer", [AllTypesMatch<["input", "output"]>]> 
     /// The axis of the channel ranges, normalized for a ranked input (the
     /// attribute, default 1); std::nullopt when out of range.
     std::optional<int64_t> getChannelAxisIndex();
+    /// Whether `count` channel ranges fit the observed type along the
+    /// channel axis (any count for an unranked or dynamic axis; axis 1
+    /// needs rank >= 2).
+    bool channelRangesFit(int64_t count);
   }];
   let results = (outs QOpt_FloatTensor:$output);
   let assemblyFormat = "$input attr-dict `:` type($input)";
