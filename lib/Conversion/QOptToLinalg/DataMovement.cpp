@@ -278,10 +278,30 @@ struct SliceLowering : QOptPattern<SliceOp> {
       return failure();
     auto inType = rankedType(data);
     int64_t rank = inType.getRank();
-    auto starts = getConstantInts(op.getStarts());
-    auto ends = getConstantInts(op.getEnds());
+    Location loc = op.getLoc();
+    IndexMath m{rewriter, loc};
+    // Starts and ends: constants, or runtime 1-D integer tensors of static
+    // length (exporters slice position tables to the runtime sequence length).
+    const int64_t big = int64_t(1) << 40;
+    auto bounds = [&](Value original, Value converted) -> std::optional<SmallVector<OpFoldResult>> {
+      SmallVector<OpFoldResult> r;
+      if (auto c = getConstantInts(original)) {
+        for (int64_t v : *c)
+          r.push_back(m.c(std::clamp(v, -big, big)));
+        return r;
+      }
+      auto t = dyn_cast<RankedTensorType>(converted.getType());
+      if (!t || t.getRank() != 1 || t.isDynamicDim(0) || !isa<IntegerType>(t.getElementType()))
+        return std::nullopt;
+      for (int64_t i = 0; i < t.getDimSize(0); ++i)
+        r.push_back(shapeElement(rewriter, loc, converted, i));
+      return r;
+    };
+    auto starts = bounds(op.getStarts(), adaptor.getStarts());
+    auto ends = bounds(op.getEnds(), adaptor.getEnds());
     if (!starts || !ends || starts->size() != ends->size())
-      return unsupported(op, "starts and ends must be constants of equal length");
+      return unsupported(op, "starts and ends must be constants or 1-D tensors of one static "
+                             "length");
     SmallVector<int64_t> axes, steps(starts->size(), 1);
     if (!isa<NoneType>(op.getAxes().getType())) {
       auto a = getConstantInts(op.getAxes());
@@ -298,21 +318,16 @@ struct SliceLowering : QOptPattern<SliceOp> {
         return unsupported(op, "steps must be a constant");
       steps = *s;
     }
-    Location loc = op.getLoc();
-    IndexMath m{rewriter, loc};
     SmallVector<OpFoldResult> dims = sizesOf(rewriter, loc, data);
     SmallVector<OpFoldResult> offsets(rank, m.c(0)), sizes(dims);
     SmallVector<int64_t> stride(rank, 1);
-    const int64_t big = int64_t(1) << 40;
     for (size_t i = 0; i < axes.size(); ++i) {
       auto axis = normalizeAxis(axes[i], rank);
       if (!axis || steps[i] == 0)
         return unsupported(op, "bad axis or zero step");
-      int64_t s = std::clamp((*starts)[i], -big, big);
-      int64_t e = std::clamp((*ends)[i], -big, big);
       OpFoldResult n = dims[*axis];
-      OpFoldResult st = m.wrapNegative(m.c(s), n);
-      OpFoldResult en = m.wrapNegative(m.c(e), n);
+      OpFoldResult st = m.wrapNegative((*starts)[i], n);
+      OpFoldResult en = m.wrapNegative((*ends)[i], n);
       OpFoldResult size;
       if (steps[i] > 0) {
         st = m.min(m.max(st, m.c(0)), n);

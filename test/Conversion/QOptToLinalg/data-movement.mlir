@@ -53,6 +53,23 @@ func.func @slice_neg_step(%a: tensor<10xf32>) -> tensor<3xf32> {
 }
 
 // -----
+// Runtime ends (a position table sliced to the sequence length): read from
+// the tensor, clamped to [0, dim], the size computed at run time.
+// CHECK-LABEL: func.func @slice_runtime_end
+// CHECK: %[[E:.*]] = tensor.extract %arg1[%c0] : tensor<1xi64>
+// CHECK: %[[I:.*]] = arith.index_cast %[[E]] : i64 to index
+// CHECK: arith.maxsi
+// CHECK: arith.minsi
+// CHECK: tensor.extract_slice %arg0[0, 0] [%{{.*}}, 8] [1, 1] : tensor<64x8xf32> to tensor<?x8xf32>
+func.func @slice_runtime_end(%a: tensor<64x8xf32>, %n: tensor<1xi64>) -> tensor<?x8xf32> {
+  %st = qopt.constant dense<[0]> : tensor<1xi64>
+  %ax = qopt.constant dense<[0]> : tensor<1xi64>
+  %n0 = qopt.none
+  %0 = qopt.slice %a, %st, %n, %ax, %n0 : (tensor<64x8xf32>, tensor<1xi64>, tensor<1xi64>, tensor<1xi64>, none) -> tensor<?x8xf32>
+  return %0 : tensor<?x8xf32>
+}
+
+// -----
 // CHECK-LABEL: func.func @gather
 // CHECK: linalg.generic
 // CHECK: arith.index_cast %in : i64 to index
