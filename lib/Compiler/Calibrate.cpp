@@ -270,6 +270,22 @@ bool readSampleFor(const io::ModelLibrary &lib, CalibrationSamples &samples, siz
   return true;
 }
 
+/// Appends up to ceil(budget / samples) rows of length `width`, evenly
+/// spaced over the `n / width` rows of one sample, to `rows` (at most
+/// `budget` rows in all).
+static void sampleRows(const float *data, size_t n, size_t width, size_t budget,
+                       size_t samples, std::vector<float> &rows) {
+  if (width == 0 || n < width)
+    return;
+  size_t have = rows.size() / width, total = n / width;
+  size_t quota = std::min((budget + samples - 1) / std::max<size_t>(samples, 1), budget - std::min(budget, have));
+  if (quota == 0)
+    return;
+  size_t stride = std::max<size_t>(1, total / quota);
+  for (size_t r = 0, taken = 0; r < total && taken < quota; r += stride, ++taken)
+    rows.insert(rows.end(), data + r * width, data + (r + 1) * width);
+}
+
 LogicalResult runCalibration(ModuleOp module, const CalibrationOptions &options,
                              quant::CalibrationStats &stats, std::string &error,
                              std::string *floatLibrary) {
@@ -342,6 +358,7 @@ LogicalResult runCalibration(ModuleOp module, const CalibrationOptions &options,
 
   stats.tensors.clear();
   stats.weights.clear();
+  stats.rows.clear();
   // Channel ranges along each observer's channel_axis (default 1).
   std::map<std::string, int64_t> channelAxes;
   module.walk([&](ObserverOp o) {
@@ -388,6 +405,9 @@ LogicalResult runCalibration(ModuleOp module, const CalibrationOptions &options,
       if (finite)
         s.addChannels(static_cast<const float *>(t.data),
                       std::vector<int64_t>(t.shape, t.shape + t.rank));
+      if (finite && options.sampleRows && s.channelAxis == -1 && t.rank >= 1)
+        sampleRows(static_cast<const float *>(t.data), n, size_t(t.shape[t.rank - 1]),
+                   options.sampleRows, samples->size(), stats.rows[id]);
     }
     for (size_t l = 0; finite && l < layers.size(); ++l) {
       const qopt_tensor &t = out[layerOutput[l]];

@@ -6,7 +6,10 @@
 #include "qopt/Quant/Calibration.h"
 #include "qopt/Transforms/Quant/Passes.h"
 
+#include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Pass/PassManager.h"
+#include "llvm/ADT/ScopeExit.h"
+#include "llvm/Support/FileSystem.h"
 #include "llvm/Support/FormatVariadic.h"
 
 using namespace mlir;
@@ -25,6 +28,10 @@ LogicalResult verifyQuantOptions(const QuantOptions &options, std::string &error
   std::string why;
   if (!quant::parseRangeMethod(options.calibMethod, why)) {
     error = "--calib-method: " + why;
+    return failure();
+  }
+  if (options.smooth && options.smoothAlpha > 1) {
+    error = "--smooth: alpha must be in [0, 1]";
     return failure();
   }
   if (options.activationType != "u8" && options.activationType != "s8") {
@@ -69,11 +76,25 @@ public:
       : module(module), options(options), compile(compile), result(result), error(error),
         progress(progress) {}
 
+  ~QuantizationDriver() {
+    if (!ownedLibrary.empty())
+      llvm::sys::fs::remove(ownedLibrary);
+  }
+
   LogicalResult run() {
     if (failed(verifyQuantOptions(options, error)))
       return failure();
-    // Stage 1. Stage 2 (outlier folding) will rewrite the float model here.
-    if (failed(observe()) || failed(statistics()))
+    // Stage 2 (outlier folding) wraps stage 1: rotation rewrites the float
+    // model before the observers, smoothing needs them and a first
+    // calibration; the check compares the float outputs with the model
+    // as it came.
+    std::string reference;
+    llvm::scope_exit removeReference([&] {
+      if (!reference.empty())
+        llvm::sys::fs::remove(reference);
+    });
+    if (failed(prepareFolding(reference)) || failed(rotate()) || failed(observe()) ||
+        failed(smooth()) || failed(statistics()) || failed(checkFolding(reference)))
       return failure();
     // Stages 4, 5 and 7, then 8: the same pipelines qopt-quantize-pipeline
     // runs (stage 6, bit widths, will go before the scales).
@@ -89,12 +110,156 @@ private:
   const ProgressFn &progress;
   std::shared_ptr<quant::CalibrationStats> stats = std::make_shared<quant::CalibrationStats>();
   std::string statsName;
+  /// The calibration library (the folding check compares it), removed at
+  /// the end unless the caller keeps it (QuantizeResult::floatLibrary).
+  std::string floatLibrary, ownedLibrary;
 
   void step(const Twine &what) {
     if (progress)
       progress(what.str());
   }
   bool gptq() const { return options.weightRounding == WeightRounding::GPTQ; }
+
+  bool folding() const { return options.smooth || options.rotate; }
+
+  /// Whole normalizations for the folding passes, and the float library of
+  /// the model as it came (the reference of the exactness check; only with
+  /// calibration data to run it on).
+  LogicalResult prepareFolding(std::string &reference) {
+    if (!folding())
+      return success();
+    if (options.smooth && options.calibData.empty()) {
+      error = "--smooth needs --calib: the smoothing scales come from a calibration run "
+              "(statistics files do not store them)";
+      return failure();
+    }
+    if (failed(runPasses(module, [&](OpPassManager &pm) {
+          pm.addNestedPass<func::FuncOp>(createRecognizeNorms());
+        })))
+      return failure();
+    if (options.calibData.empty())
+      return success();
+    step("compiling the float model (reference for the outlier folding check)");
+    SmallString<256> so;
+    if (auto ec = llvm::sys::fs::createTemporaryFile("qopt-reference", "so", so)) {
+      error = "cannot create a temporary file: " + ec.message();
+      return failure();
+    }
+    reference = std::string(so);
+    OwningOpRef<ModuleOp> copy = module.clone();
+    if (failed(compileToSharedLibrary(*copy, compile, reference, error))) {
+      error = "compiling the float reference: " + error;
+      return failure();
+    }
+    return success();
+  }
+
+  LogicalResult rotate() {
+    if (!options.rotate)
+      return success();
+    step(options.rotateMatrix.empty()
+             ? llvm::formatv("rotating (randomized Hadamard, seed {0})", options.rotateSeed).str()
+             : "rotating by " + options.rotateMatrix);
+    RotateOptions o;
+    o.seed = options.rotateSeed;
+    o.matrix = options.rotateMatrix;
+    o.keepFloat.assign(options.keepFloat.begin(), options.keepFloat.end());
+    if (failed(runPasses(module, [&](OpPassManager &pm) {
+          pm.addNestedPass<func::FuncOp>(createRotate(o));
+        })))
+      return failure();
+    result.outliers.rotated = true;
+    return success();
+  }
+
+  LogicalResult smooth() {
+    if (!options.smooth)
+      return success();
+    step("smoothing: calibrating for the per-channel ranges");
+    CalibrationOptions co = calibrationOptions();
+    co.roundWeights = false;
+    co.sampleRows = options.smoothSampleRows;
+    auto first = std::make_shared<quant::CalibrationStats>();
+    if (failed(runCalibration(module, co, *first, error))) {
+      error = "calibration: " + error;
+      return failure();
+    }
+    auto chosen = std::make_shared<std::map<std::string, double>>();
+    AttachCalibrationStatsOptions attach;
+    attach.checkFingerprint = false;
+    SmoothOptions so;
+    so.alpha = options.smoothAlpha;
+    so.activationType = options.activationType;
+    so.perTensorWeights = options.perTensorWeights;
+    so.keepFloat.assign(options.keepFloat.begin(), options.keepFloat.end());
+    if (failed(runPasses(module, [&](OpPassManager &pm) {
+          pm.addPass(createAttachCalibrationStats(first, "calibration", attach));
+          pm.addNestedPass<func::FuncOp>(createSmooth(first, chosen, so));
+        })))
+      return failure();
+    OutlierReport &r = result.outliers;
+    r.smoothed = true;
+    r.alphas = *chosen;
+    first->rows.clear();
+    r.before = std::move(*first);
+    size_t smoothed = llvm::count_if(r.alphas, [](auto &a) { return a.second >= 0; });
+    step(llvm::formatv("smoothed {0} of {1} activations feeding linear layers", smoothed,
+                       r.alphas.size())
+             .str());
+    return success();
+  }
+
+  /// The float outputs after folding (the calibration library's first
+  /// outputs) against the model as it came: an exact rewrite moves them by
+  /// rounding only.
+  LogicalResult checkFolding(const std::string &reference) {
+    if (!folding())
+      return success();
+    if (reference.empty()) {
+      step("outlier folding: not checked against the float model (no calibration data)");
+      return success();
+    }
+    size_t outputs = 0;
+    module.walk([&](func::FuncOp f) { outputs = f.getNumResults(); });
+    size_t n = 0;
+    std::vector<OutputReport> &out = result.outliers.exactness;
+    if (failed(compareLibraries(reference, floatLibrary, options.calibData, options.maxSamples,
+                                outputs, out, n, error))) {
+      error = "checking the outlier folding: " + error;
+      return failure();
+    }
+    const double limit = 1e-4;
+    double worst = 0;
+    for (const OutputReport &o : out) {
+      double rel = o.maxAbsDiff / std::max(o.maxAbsRef, 1e-30);
+      worst = std::max(worst, rel);
+      if (rel > limit) {
+        error = llvm::formatv("outlier folding changed the float output '{0}' by {1:e2} "
+                              "relative to its largest value (limit {2:e0}) on {3} "
+                              "calibration samples: a rewrite is not exact",
+                              o.name, rel, limit, n)
+                    .str();
+        return failure();
+      }
+    }
+    step(llvm::formatv("outlier folding: float outputs within {0:e2} relative of the "
+                       "original on {1} samples",
+                       worst, n)
+             .str());
+    return success();
+  }
+
+  CalibrationOptions calibrationOptions() const {
+    CalibrationOptions co;
+    co.dataPath = options.calibData;
+    co.maxSamples = options.maxSamples;
+    co.showProgress = options.showProgress;
+    co.compile = compile;
+    co.roundWeights = gptq();
+    co.perTensorWeights = options.perTensorWeights;
+    co.keepFloat = options.keepFloat;
+    return co;
+  }
 
   LogicalResult observe() {
     step("inserting observers");
@@ -114,21 +279,16 @@ private:
     } else {
       step("calibrating on " + options.calibData);
       statsName = "calibration";
-      CalibrationOptions co;
-      co.dataPath = options.calibData;
-      co.maxSamples = options.maxSamples;
-      co.showProgress = options.showProgress;
-      co.compile = compile;
-      co.roundWeights = gptq();
-      co.perTensorWeights = options.perTensorWeights;
-      co.keepFloat = options.keepFloat;
-      std::string library;
-      if (failed(runCalibration(module, co, *stats, error,
-                                options.keepFloatLibrary ? &library : nullptr))) {
+      CalibrationOptions co = calibrationOptions();
+      bool keep = options.keepFloatLibrary || folding();
+      if (failed(runCalibration(module, co, *stats, error, keep ? &floatLibrary : nullptr))) {
         error = "calibration: " + error;
         return failure();
       }
-      result.floatLibrary = library;
+      if (options.keepFloatLibrary)
+        result.floatLibrary = floatLibrary;
+      else
+        ownedLibrary = floatLibrary;
       if (!options.saveStats.empty()) {
         if (!quant::writeStatsFile(options.saveStats, *stats, error))
           return failure();

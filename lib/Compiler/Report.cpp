@@ -135,6 +135,14 @@ void reportWeights(ModuleOp module, QuantizationReport &report) {
 LogicalResult evaluateOutputs(const std::string &floatLibrary, const std::string &int8Library,
                               const std::string &dataPath, size_t maxSamples,
                               QuantizationReport &report, std::string &error) {
+  return compareLibraries(floatLibrary, int8Library, dataPath, maxSamples, 0, report.outputs,
+                          report.evaluationSamples, error);
+}
+
+LogicalResult compareLibraries(const std::string &floatLibrary, const std::string &int8Library,
+                               const std::string &dataPath, size_t maxSamples, size_t count,
+                               std::vector<OutputReport> &outputs, size_t &samplesRun,
+                               std::string &error) {
   auto samples = CalibrationSamples::open(dataPath, maxSamples, error);
   if (!samples)
     return failure();
@@ -146,11 +154,13 @@ LogicalResult evaluateOutputs(const std::string &floatLibrary, const std::string
     return failure();
   size_t nq = q->api().numOutputs(q->model());
   size_t nf = f->api().numOutputs(f->model());
-  if (nf < nq) {
+
+  size_t compared = count ? std::min(count, nq) : nq;
+  if (nf < compared) {
     error = "the float and INT8 libraries have different outputs";
     return failure();
   }
-  std::vector<double> signal(nq, 0), noise(nq, 0), maxDiff(nq, 0);
+  std::vector<double> signal(nq, 0), noise(nq, 0), maxDiff(nq, 0), maxRef(nq, 0);
   std::vector<io::HostTensor> storage;
   std::vector<qopt_tensor> in;
   std::string label;
@@ -163,7 +173,7 @@ LogicalResult evaluateOutputs(const std::string &floatLibrary, const std::string
       error = label + ": running the model failed";
       return failure();
     }
-    for (size_t k = 0; k < nq; ++k) {
+    for (size_t k = 0; k < compared; ++k) {
       size_t n = 1;
       for (int32_t d = 0; d < qo[k].rank; ++d)
         n *= size_t(qo[k].shape[d]);
@@ -175,6 +185,7 @@ LogicalResult evaluateOutputs(const std::string &floatLibrary, const std::string
           signal[k] += double(a[e]) * double(a[e]);
           noise[k] += d * d;
           maxDiff[k] = std::max(maxDiff[k], std::fabs(d));
+          maxRef[k] = std::max(maxRef[k], std::fabs(double(a[e])));
         }
       }
     }
@@ -185,10 +196,10 @@ LogicalResult evaluateOutputs(const std::string &floatLibrary, const std::string
       if (t.data)
         q->api().free(t.data);
   }
-  report.evaluationSamples = samples->size();
-  for (size_t k = 0; k < nq; ++k)
-    report.outputs.push_back({q->api().outputName(q->model(), k), sqnrOf(signal[k], noise[k]),
-                              maxDiff[k]});
+  samplesRun = samples->size();
+  for (size_t k = 0; k < compared; ++k)
+    outputs.push_back({q->api().outputName(q->model(), k), sqnrOf(signal[k], noise[k]),
+                       maxDiff[k], maxRef[k]});
   return success();
 }
 

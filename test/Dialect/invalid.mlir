@@ -277,3 +277,20 @@ func.func @conv_transpose_channels(%x: tensor<1x3x4x5xf32>, %w: tensor<4x2x2x2xf
   %0 = qopt.conv_transpose %x, %w, %n {strides = array<i64: 2, 2>} : (tensor<1x3x4x5xf32>, tensor<4x2x2x2xf32>, none) -> tensor<1x2x8x10xf32>
   return
 }
+
+// -----
+
+// 172 = 4 * 43: no Hadamard matrix of order 43 (nor of 172) is built in.
+func.func @hadamard_order(%x: tensor<2x172xf32>) {
+  // expected-error @+1 {{last dimension 172 is not m * 2^k for a supported Hadamard order m (1, 12, 20, 28)}}
+  %0 = qopt.hadamard %x : (tensor<2x172xf32>) -> tensor<2x172xf32>
+  return
+}
+
+// -----
+
+func.func @rms_axis(%x: tensor<2x4xf32>, %g: tensor<4xf32>) {
+  // expected-error @+1 {{axis 2 is out of range for rank 2}}
+  %0 = qopt.rms_normalization %x, %g {axis = 2 : i64} : (tensor<2x4xf32>, tensor<4xf32>) -> tensor<2x4xf32>
+  return
+}

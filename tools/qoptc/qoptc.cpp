@@ -88,6 +88,19 @@ static cl::list<std::string>
               cl::desc("ONNX node names or op types (e.g. Conv) to leave in float"),
               cl::CommaSeparated, cl::cat(quantCategory));
 static cl::opt<std::string>
+    smooth("smooth",
+           cl::desc("SmoothQuant: move activation channel outliers into the weights of the "
+                    "linear layers they feed; --smooth searches alpha per layer, "
+                    "--smooth=A uses alpha A in [0, 1] everywhere (needs --calib)"),
+           cl::value_desc("alpha"), cl::ValueOptional, cl::cat(quantCategory));
+static cl::opt<std::string>
+    rotate("rotate",
+           cl::desc("QuaRot-style rotation: rotate residual streams by a randomized Hadamard "
+                    "matrix (--rotate=SEED, default 0) or an orthogonal matrix "
+                    "(--rotate=R.npy), and insert online Hadamard transforms before the "
+                    "other linear layers"),
+           cl::value_desc("seed|matrix.npy"), cl::ValueOptional, cl::cat(quantCategory));
+static cl::opt<std::string>
     saveStats("save-calib-stats",
               cl::desc("Write the calibration statistics to this file"),
               cl::value_desc("file.json"), cl::cat(quantCategory));
@@ -179,9 +192,32 @@ int main(int argc, char **argv) {
   }
   q.weightRounding =
       weightRounding == "gptq" ? qopt::WeightRounding::GPTQ : qopt::WeightRounding::Nearest;
+  if (smooth.getNumOccurrences()) {
+    q.smooth = true;
+    if (!smooth.empty()) {
+      char *end = nullptr;
+      q.smoothAlpha = std::strtod(smooth.c_str(), &end);
+      if (*end || q.smoothAlpha < 0 || q.smoothAlpha > 1) {
+        errs() << "qoptc: --smooth=" << smooth << ": alpha must be a number in [0, 1]\n";
+        return 1;
+      }
+    }
+  }
+  if (rotate.getNumOccurrences()) {
+    q.rotate = true;
+    if (!rotate.empty() && llvm::all_of(rotate.getValue(), [](char c) { return c >= '0' && c <= '9'; })) {
+      if (StringRef(rotate).getAsInteger(10, q.rotateSeed)) {
+        errs() << "qoptc: --rotate=" << rotate << ": seed out of range\n";
+        return 1;
+      }
+    } else {
+      q.rotateMatrix = rotate;
+    }
+  }
   o.quantOptionsGiven = !saveStats.empty() || calibSamples || calibMethod != "minmax" ||
                         weightRounding.getNumOccurrences() || activationType != "u8" ||
-                        perTensorWeights || perChannelDepthwise.getNumOccurrences();
+                        perTensorWeights || perChannelDepthwise.getNumOccurrences() ||
+                        smooth.getNumOccurrences() || rotate.getNumOccurrences();
   o.reportPath = reportPath;
   o.qdqOutput = qdqOutput;
 

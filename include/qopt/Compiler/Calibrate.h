@@ -40,6 +40,11 @@ struct CalibrationOptions {
   bool perTensorWeights = false;
   /// Layers left in float (--keep-float) are not rounded.
   std::vector<std::string> keepFloat;
+  /// Sample up to this many rows (vectors along the last axis) of every
+  /// observed tensor whose observer collects channel ranges on the last
+  /// axis, spread evenly over the samples and their rows, into
+  /// CalibrationStats::rows (the SmoothQuant alpha search). 0: none.
+  size_t sampleRows = 0;
 };
 
 /// Calibrates `module` (which has observers; it is not modified). On success

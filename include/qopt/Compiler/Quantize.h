@@ -7,8 +7,12 @@
 //   1. observe            qopt-insert-observers: the tensors the integer
 //                         graph will quantize (qopt/Transforms/Quant/
 //                         QuantizableLayers.h decides which layers)
-//   2. [outlier folding]  smoothing / rotation of the float model: a later
-//                         stage goes here, before statistics are taken
+//   2. outlier folding    exact rewrites of the float model (--rotate:
+//                         qopt-recognize-norms, qopt-rotate before the
+//                         observers; --smooth: a first calibration sampling
+//                         rows, qopt-attach-calibration-stats, qopt-smooth
+//                         with the alpha search), then a check that the
+//                         float outputs did not move (1e-4 relative)
 //   3. statistics         calibrate: compile the observed model with qopt's
 //                         own CPU path and stream the calibration set through
 //                         it (runCalibration; GPTQ accumulates its Hessians
@@ -35,6 +39,7 @@
 #include "mlir/IR/BuiltinOps.h"
 
 #include <functional>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -67,14 +72,38 @@ struct QuantOptions {
   /// Keep the calibration library for the caller (QuantizeResult::floatLibrary).
   bool keepFloatLibrary = false;
   bool showProgress = true;
+  /// SmoothQuant (qopt-smooth): `smoothAlpha` in [0, 1], or negative to
+  /// search per activation. Needs calibData.
+  bool smooth = false;
+  double smoothAlpha = -1;
+  /// QuaRot-style rotation (qopt-rotate) with the randomized Hadamard of
+  /// `rotateSeed`, or the matrix in `rotateMatrix` (.npy).
+  bool rotate = false;
+  uint64_t rotateSeed = 0;
+  std::string rotateMatrix;
+  /// Rows per activation the alpha search measures on.
+  size_t smoothSampleRows = 256;
 };
 
 /// Checks option values (range method, activation type, exclusive sources);
 /// `error` names the option as qoptc spells it.
 llvm::LogicalResult verifyQuantOptions(const QuantOptions &options, std::string &error);
 
+/// What outlier folding did (QuantizeResult::outliers).
+struct OutlierReport {
+  bool smoothed = false, rotated = false;
+  /// Per smoothed activation (observer id): the alpha chosen (-1: kept).
+  std::map<std::string, double> alphas;
+  /// Per-channel statistics of the observed activations before and after
+  /// folding (smoothing only: rotation happens before any statistics).
+  quant::CalibrationStats before;
+  /// The float outputs after folding against before, on calibration samples.
+  std::vector<OutputReport> exactness;
+};
+
 struct QuantizeResult {
   quant::CalibrationStats stats;
+  OutlierReport outliers;
   QuantizationReport report;
   QDQPlan qdqPlan;
   /// The compiled float+observers library of calibration (keepFloatLibrary);

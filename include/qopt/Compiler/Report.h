@@ -33,6 +33,8 @@ struct TensorReport {
 struct OutputReport {
   std::string name;
   double sqnr = 0, maxAbsDiff = 0;
+  /// The largest |value| of the reference output.
+  double maxAbsRef = 0;
 };
 
 struct QuantizationReport {
@@ -59,6 +61,14 @@ llvm::LogicalResult evaluateOutputs(const std::string &floatLibrary,
                                     const std::string &dataPath, size_t maxSamples,
                                     QuantizationReport &report, std::string &error);
 
+/// The comparison evaluateOutputs makes, of the first `count` outputs (0:
+/// all of `int8Library`'s) into `outputs`; `samplesRun` gets the number of
+/// samples compared.
+llvm::LogicalResult compareLibraries(const std::string &floatLibrary,
+                                     const std::string &int8Library,
+                                     const std::string &dataPath, size_t maxSamples,
+                                     size_t count, std::vector<OutputReport> &outputs,
+                                     size_t &samplesRun, std::string &error);
 /// Writes `<stem>.md` and `<stem>.json` for `path` (either extension).
 bool writeReport(const std::string &path, QuantizationReport report,
                  std::string &error);

@@ -40,6 +40,10 @@ struct CalibrationStats {
   /// Weights rounded with GPTQ, by the layer's stable id; empty when
   /// calibration did not round weights.
   std::map<std::string, RoundedWeights> weights;
+  /// Rows (vectors along the last axis) sampled from the observed tensors
+  /// calibration was asked to sample, by observer id, row-major. In memory
+  /// only (the SmoothQuant alpha search); not written to statistics files.
+  std::map<std::string, std::vector<float>> rows;
 };
 
 bool writeStatsFile(const std::string &path, const CalibrationStats &stats,

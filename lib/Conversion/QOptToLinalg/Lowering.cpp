@@ -719,6 +719,7 @@ struct ConvertQOptToLinalgPass
     populateMatMulPatterns(converter, patterns);
     populatePoolingPatterns(converter, patterns);
     populateNormalizationPatterns(converter, patterns);
+    populateHadamardPatterns(converter, patterns);
     populateResizePatterns(converter, patterns);
     populateReductionPatterns(converter, patterns);
     populateFunctionOpInterfaceTypeConversionPattern<func::FuncOp>(patterns,

@@ -274,9 +274,12 @@ void populateMatMulPatterns(QOptTypeConverter &converter,
 /// MaxPool, AveragePool, GlobalMaxPool, GlobalAveragePool.
 void populatePoolingPatterns(QOptTypeConverter &converter,
                              mlir::RewritePatternSet &patterns);
-/// BatchNormalization, LayerNormalization.
+/// BatchNormalization, LayerNormalization, RMSNormalization.
 void populateNormalizationPatterns(QOptTypeConverter &converter,
                                    mlir::RewritePatternSet &patterns);
+/// Hadamard (fast Walsh-Hadamard butterflies, then the base order's matrix).
+void populateHadamardPatterns(QOptTypeConverter &converter,
+                              mlir::RewritePatternSet &patterns);
 /// Resize (nearest, linear).
 void populateResizePatterns(QOptTypeConverter &converter,
                             mlir::RewritePatternSet &patterns);

@@ -1,10 +1,11 @@
-//===- Normalization.cpp - BatchNormalization, LayerNormalization → linalg ===//
+//===- Normalization.cpp - Batch/Layer/RMS normalization → linalg ---------===//
 //
 // Inference BatchNormalization as one elementwise generic over per-channel
 // parameters (Conv + BatchNormalization pairs were folded on the graph
 // already); LayerNormalization as a mean and a centered sum of squares over
 // the trailing axes (lane-split reductions, see buildReduction), then one
-// generic for the normalization, scale and bias.
+// generic for the normalization, scale and bias; RMSNormalization likewise
+// without the mean.
 //
 //===----------------------------------------------------------------------===//
 #include "Lowering.h"
@@ -125,9 +126,60 @@ struct LayerNormLowering : QOptPattern<LayerNormalizationOp> {
   }
 };
 
+/// RMSNormalization: a lane-split sum of squares over the trailing axes, then
+/// one generic for x * rsqrt(mean + eps) * scale.
+struct RMSNormLowering : QOptPattern<RMSNormalizationOp> {
+  using QOptPattern::QOptPattern;
+  LogicalResult
+  matchAndRewrite(RMSNormalizationOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Value x = adaptor.getX();
+    RankedTensorType type =
+        rankedResult(op, {x}, "needs a ranked float input", 0, /*floatOperands=*/true);
+    if (!type)
+      return failure();
+    auto xType = rankedType(x);
+    int64_t rank = xType.getRank();
+    FailureOr<int64_t> axis = loweredAxis(op, op.getAxis(), rank);
+    if (failed(axis))
+      return failure();
+    Location loc = op.getLoc();
+    Type elem = xType.getElementType();
+    SmallVector<int64_t> axes;
+    for (int64_t d = *axis; d < rank; ++d)
+      axes.push_back(d);
+    auto addF = [](OpBuilder &b, Location l, ValueRange a) -> Value {
+      return arith::AddFOp::create(b, l, a[0], a[1]);
+    };
+    Value n = countOf(rewriter, loc, x, axes, elem);
+    Value zero = scalarConst(rewriter, loc, elem, 0);
+    Value sq = buildReduction(rewriter, loc, x, axes, zero,
+                              [](OpBuilder &b, Location l, ValueRange a) -> Value {
+                                return arith::AddFOp::create(
+                                    b, l, arith::MulFOp::create(b, l, a[0], a[0]), a[1]);
+                              },
+                              addF, options().reductionLanes);
+    Value eps = scalarConst(rewriter, loc, elem, op.getEpsilon().convertToDouble());
+    Value normed = combineWithReduced(
+        rewriter, loc, x, sq, axes, [&](OpBuilder &b, Location l, ValueRange a) -> Value {
+          Value mean = arith::DivFOp::create(b, l, a[1], n);
+          return arith::MulFOp::create(
+              b, l, a[0], math::RsqrtOp::create(b, l, arith::AddFOp::create(b, l, mean, eps)));
+        });
+    Value r = buildElementwise(
+        rewriter, loc, {normed, adaptor.getScale()}, type,
+        [&](OpBuilder &b, Location l, ValueRange a) -> Value {
+          return arith::MulFOp::create(b, l, a[0], a[1]);
+        },
+        sizesOf(rewriter, loc, x));
+    rewriter.replaceOp(op, r);
+    return success();
+  }
+};
+
 } // namespace
 
 void qopt::lowering::populateNormalizationPatterns(QOptTypeConverter &converter,
                                                    RewritePatternSet &patterns) {
-  patterns.add<BatchNormLowering, LayerNormLowering>(converter, patterns.getContext());
+  patterns.add<BatchNormLowering, LayerNormLowering, RMSNormLowering>(converter, patterns.getContext());
 }

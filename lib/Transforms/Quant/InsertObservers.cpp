@@ -83,9 +83,17 @@ struct InsertObserversPass
       b.setInsertionPoint(arg.getOwner(), it);
     } else
       b.setInsertionPointAfter(v.getDefiningOp());
+    // Channel ranges along the features a consumer reads: the last axis of
+    // a MatMul/Gemm input (what smoothing needs), else the NCHW channels.
+    bool features = false, conv = false;
+    for (OpOperand &use : v.getUses()) {
+      features |= isa<MatMulOp, GemmOp>(use.getOwner()) && use.getOperandNumber() == 0;
+      conv |= isa<ConvOp>(use.getOwner());
+    }
+    IntegerAttr axis = features && !conv ? b.getI64IntegerAttr(-1) : IntegerAttr();
     auto obs = ObserverOp::create(b, v.getLoc(), v.getType(), v,
                                   b.getStringAttr(idFor(v)), nullptr, nullptr,
-                                  nullptr, nullptr, nullptr, nullptr, nullptr, nullptr);
+                                  nullptr, nullptr, nullptr, nullptr, nullptr, axis);
     v.replaceAllUsesExcept(obs.getResult(), obs);
   }
 

@@ -27,9 +27,12 @@ func.func @conv_relu(%x: tensor<1x2x4x4xf32> {qopt.name = "x"}) -> tensor<1x3x2x
 // Both activation operands of a MatMul are observed; a value used twice gets
 // one observer; a Relu with a second use is not folded into the output. An
 // output whose consumers are all float (here: the function's result) is not
-// observed: the integer op will produce it in f32.
+// observed: the integer op will produce it in f32. The first operand's
+// observer collects channel ranges along the last axis (the features the
+// MatMul reads, which smoothing needs); the second operand's keeps the
+// default axis.
 // CHECK-LABEL: func.func @matmuls
-// CHECK: %[[A:.*]] = qopt.observer %arg0 {id = "input:0"}
+// CHECK: %[[A:.*]] = qopt.observer %arg0 {channel_axis = -1 : i64, id = "input:0"}
 // CHECK: %[[B:.*]] = qopt.observer %arg1 {id = "input:1"}
 // CHECK: %[[M:.*]] = qopt.matmul %[[A]], %[[B]]
 // CHECK: %[[MO:.*]] = qopt.observer %[[M]] {id = "mm"}

@@ -16,6 +16,7 @@
 #include "mlir/Pass/Pass.h"
 #include "mlir/Pass/PassManager.h"
 
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -35,6 +36,13 @@ struct CalibrationStats;
 std::unique_ptr<mlir::Pass>
 createAttachCalibrationStats(std::shared_ptr<const quant::CalibrationStats> stats,
                              std::string source, const AttachCalibrationStatsOptions &options);
+
+/// qopt-smooth with the rows calibration sampled (`rows`, for the alpha
+/// search) and, when `chosen` is set, the alpha chosen per observer id (-1:
+/// not smoothed) written into it.
+std::unique_ptr<mlir::Pass>
+createSmooth(std::shared_ptr<const quant::CalibrationStats> rows,
+             std::shared_ptr<std::map<std::string, double>> chosen, const SmoothOptions &options);
 
 /// qopt-apply-rounded-weights with statistics in memory.
 std::unique_ptr<mlir::Pass>

@@ -34,6 +34,91 @@ def InsertObservers : Pass<"qopt-insert-observers", "::mlir::func::FuncOp"> {
   let dependentDialects = ["::qopt::QOptDialect"];
 }
 
+def RecognizeNorms : Pass<"qopt-recognize-norms", "::mlir::func::FuncOp"> {
+  let summary = "Turn decomposed LayerNorm / RMSNorm chains into one op";
+  let description = [{
+    Exporters write normalizations out: RMSNorm as
+    `x / sqrt(mean(x^2) + eps) * gamma` (Pow or Mul for the square; Div, or
+    Mul by a Reciprocal or by `1 / sqrt`), LayerNorm (before opset 17) as the
+    same on `x - mean(x)`, then `* gamma + beta`. Each becomes
+    `qopt.rms_normalization` / `qopt.layer_normalization` over the last axis;
+    a constant last-axis Mul after a norm becomes its Scale, a constant Add
+    after a LayerNorm its B (also for the LayerNormalization op the importer
+    produces). Intermediate values must have no other use, means must reduce
+    only the last axis with keepdims, eps must be a scalar constant. The
+    outlier passes (`qopt-smooth`, `qopt-rotate`) fold scales into gamma/beta
+    and rotate through RMS norms, so they need the norms whole.
+  }];
+  let dependentDialects = ["::qopt::QOptDialect"];
+}
+
+def Smooth : Pass<"qopt-smooth", "::mlir::func::FuncOp"> {
+  let summary = "SmoothQuant: move activation channel outliers into the weights";
+  let description = [{
+    For each observed activation X whose observer carries per-channel ranges
+    on the last axis (`qopt-insert-observers` puts the channel axis of a
+    MatMul/Gemm input there; `qopt-attach-calibration-stats` attaches them)
+    and whose every consumer is a linear layer with a constant weight:
+    `s_j = max|X_j|^alpha / max|W_j|^(1 - alpha)` (W_j: row j of all
+    consumers' weights, one s shared by them), `diag(s)` folded into the
+    weights and `1/s` into the producer: a LayerNormalization's Scale and B,
+    an RMSNormalization's Scale, a linear layer's output columns (and its
+    constant bias), else a per-channel Mul inserted before the observer.
+    The float function is unchanged.
+
+    `alpha` in [0, 1] smooths every such activation with that alpha. A
+    negative alpha (the quantization driver's default) searches 0.05, 0.10,
+    ..., 0.95 and "no smoothing" per activation for the least error of the
+    quantized product on rows of X sampled during calibration (so it needs
+    the driver; see qopt/Quant/Smoothing.h). The observer records the
+    choice as `qopt.smooth_alpha` (-1: left as it was) and its statistics
+    are rescaled; histograms are dropped (calibrate again for range methods
+    that need them, as the driver does).
+  }];
+  let options = [
+    Option<"alpha", "alpha", "double", "0.5",
+           "Migration strength in [0, 1]; negative: search per activation">,
+    Option<"activationType", "activation-type", "std::string", "\"u8\"",
+           "Activation quantization the search measures (u8 or s8)">,
+    Option<"perTensorWeights", "per-tensor-weights", "bool", "false",
+           "Weight quantization the search measures">,
+    ListOption<"keepFloat", "keep-float", "std::string",
+               "ONNX node names or op types left in float (not smoothed)">
+  ];
+  let dependentDialects = ["::qopt::QOptDialect"];
+}
+
+def Rotate : Pass<"qopt-rotate", "::mlir::func::FuncOp"> {
+  let summary = "Rotate residual streams (QuaRot) and insert online Hadamard transforms";
+  let description = [{
+    Exact rewrites of the float model that spread channel outliers over all
+    channels. (1) Residual rotation: a stream of Adds written by a constant
+    Gather table, linear layers and constant biases and read only by RMS
+    norms over the last axis that feed only linear layers is rotated by an
+    orthogonal R: gamma is folded into the readers, writers get `. R`,
+    readers `R^T .`; a stream that anything else touches (graph input or
+    output, LayerNorm, other ops) is left as it is, with a remark naming the
+    op. (2) Online Hadamard (`online`): every other linear layer's
+    activation input of a supported width (m * 2^k, m in 1, 12, 20, 28) gets
+    a `qopt.hadamard` and `H^T` folded into its weight.
+
+    R is the randomized Hadamard matrix of `seed`, or the n x n orthogonal
+    matrix in `matrix` (.npy, f32/f64, checked to 1e-5). Run on the float
+    model after `qopt-recognize-norms`, before observers.
+  }];
+  let options = [
+    Option<"seed", "seed", "uint64_t", "0", "Seed of the randomized Hadamard rotation">,
+    Option<"matrix", "matrix", "std::string", "\"\"",
+           "An orthogonal n x n rotation (.npy) instead of the randomized Hadamard">,
+    Option<"residual", "residual", "bool", "true", "Rotate residual streams">,
+    Option<"online", "online", "bool", "true",
+           "Insert online Hadamard transforms before the other linear layers">,
+    ListOption<"keepFloat", "keep-float", "std::string",
+               "ONNX node names or op types left in float (no online transform)">
+  ];
+  let dependentDialects = ["::qopt::QOptDialect"];
+}
+
 def ExposeObservers : Pass<"qopt-expose-observers", "::mlir::func::FuncOp"> {
   let summary = "Turn observers into extra function results (for calibration)";
   let description = [{

@@ -2,6 +2,7 @@
 #include "qopt/Dialect/QOpt/IR/QOptDialect.h"
 #include "qopt/Dialect/QOpt/IR/QOptOps.h"
 #include "qopt/Dialect/QOpt/IR/ShapeUtils.h"
+#include "qopt/Quant/Hadamard.h"
 
 #include "mlir/Dialect/Quant/IR/QuantTypes.h"
 #include "mlir/IR/Builders.h"
@@ -70,6 +71,19 @@ LogicalResult LogSoftmaxOp::verify() {
 LogicalResult LayerNormalizationOp::verify() {
   return verifyAxisInRank(*this, getX(), getAxis());
 }
+LogicalResult RMSNormalizationOp::verify() {
+  return verifyAxisInRank(*this, getX(), getAxis());
+}
+LogicalResult HadamardOp::verify() {
+  auto t = dyn_cast<RankedTensorType>(getInput().getType());
+  if (!t || t.getRank() == 0 || t.isDynamicDim(t.getRank() - 1))
+    return success();
+  int64_t n = t.getDimSize(t.getRank() - 1);
+  if (!qopt::quant::hadamardOrderSupported(n))
+    return emitOpError("last dimension ")
+           << n << " is not m * 2^k for a supported Hadamard order m (1, 12, 20, 28)";
+  return success();
+}
 
 /// Checks that a quantized element type fits a tensor of the given shape.
 static LogicalResult verifyQuantTypeFitsShape(Operation *op, ShapedType tensor) {
@@ -77,7 +91,7 @@ static LogicalResult verifyQuantTypeFitsShape(Operation *op, ShapedType tensor) 
   if (!tensor.hasRank())
     return success();
   ArrayRef<int64_t> shape = tensor.getShape();
-  if (auto perAxis = dyn_cast<quant::UniformQuantizedPerAxisType>(elt)) {
+  if (auto perAxis = dyn_cast<mlir::quant::UniformQuantizedPerAxisType>(elt)) {
     int64_t d = perAxis.getQuantizedDimension();
     if (d >= int64_t(shape.size()))
       return op->emitOpError("quantized dimension ")
@@ -88,7 +102,7 @@ static LogicalResult verifyQuantTypeFitsShape(Operation *op, ShapedType tensor) 
              << perAxis.getScales().size() << " scales but dimension " << d
              << " has size " << shape[d];
   }
-  if (auto sub = dyn_cast<quant::UniformQuantizedSubChannelType>(elt)) {
+  if (auto sub = dyn_cast<mlir::quant::UniformQuantizedSubChannelType>(elt)) {
     auto scalesShape = sub.getScales().getType().getShape();
     if (scalesShape.size() != shape.size())
       return op->emitOpError("sub-channel scales rank ")
@@ -108,7 +122,7 @@ static LogicalResult verifyQuantTypeFitsShape(Operation *op, ShapedType tensor) 
 }
 
 static Type expressedTypeOf(Type quantElt) {
-  if (auto q = dyn_cast<quant::QuantizedType>(quantElt))
+  if (auto q = dyn_cast<mlir::quant::QuantizedType>(quantElt))
     return q.getExpressedType();
   return {};
 }

@@ -409,6 +409,41 @@ def QOpt_LayerNormalizationOp : QOpt_SharedInferOp<"layer_normalization",
   let hasVerifier = 1;
 }
 
+def QOpt_RMSNormalizationOp : QOpt_SharedInferOp<"rms_normalization",
+                                                 "inferSameAsFirstOperand"> {
+  let summary = "RMS normalization over dims [axis, rank) (ONNX opset 23 RMSNormalization)";
+  let description = [{
+    `Y = X / sqrt(mean(X^2 over [axis, rank)) + epsilon) * Scale`, Scale
+    broadcast against the normalized dims. Not produced by the importer
+    directly (ONNX 1.12 cannot parse opset 23): `qopt-recognize-norms` forms it
+    from the decomposed Pow/ReduceMean/Add/Sqrt/Div/Mul that exporters write.
+  }];
+  let arguments = (ins QOpt_Tensor:$X, QOpt_Tensor:$Scale,
+                   DefaultValuedAttr<I64Attr, "-1">:$axis,
+                   DefaultValuedAttr<F32Attr, "1.0e-5">:$epsilon,
+                   DefaultValuedAttr<I64Attr, "1">:$stash_type);
+  let results = (outs QOpt_Tensor:$Y);
+  let hasVerifier = 1;
+}
+
+def QOpt_HadamardOp : QOpt_SharedInferOp<"hadamard", "inferSameAsFirstOperand"> {
+  let summary = "Orthonormal Hadamard transform of the last axis";
+  let description = [{
+    `Y[..., :] = X[..., :] . H / sqrt(n)` for the n x n Hadamard matrix
+    `H = H_m (x) H_{2^k}` (Kronecker product, n = m * 2^k) where `H_{2^k}` is
+    Sylvester's and `H_m` is qopt's Hadamard matrix of order m, one of 1, 12,
+    20 and 28 (Paley constructions; qopt/Quant/Hadamard.h builds each once for
+    every user). The matrix is symmetric for m = 1 and orthogonal always, so
+    `hadamard` followed by a MatMul with `H^T . W / sqrt(n)` folded in is the
+    identity on the float function. Inserted by `qopt-rotate` where a rotation
+    cannot be folded into weights (an "online" Hadamard); lowered as a fast
+    Walsh-Hadamard transform, O(n log n) per row.
+  }];
+  let arguments = (ins QOpt_Tensor:$input);
+  let results = (outs QOpt_Tensor:$output);
+  let hasVerifier = 1;
+}
+
 def QOpt_NegativeLogLikelihoodLossOp : QOpt_InferOp<"negative_log_likelihood_loss"> {
   let summary = "ONNX NegativeLogLikelihoodLoss: -input[n, target[n, d], d] * weight[target]";
   let description = [{

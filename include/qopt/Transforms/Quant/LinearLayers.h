@@ -1,0 +1,52 @@
+//===- LinearLayers.h - linear layers seen by the outlier passes -*- C++ -*-===//
+//
+// The view of a MatMul/Gemm with a constant weight that smoothing and
+// rotation rewrite: the weight as a K x N matrix (K = input features, the
+// activation's last axis; N = outputs), read and replaced as doubles.
+// Rewrites never change a constant in place: a weight shared by several ops
+// (tied embeddings) gets a new constant for the op being rewritten.
+//
+//===----------------------------------------------------------------------===//
+#ifndef QOPT_TRANSFORMS_QUANT_LINEARLAYERS_H
+#define QOPT_TRANSFORMS_QUANT_LINEARLAYERS_H
+
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/Operation.h"
+#include "mlir/IR/Value.h"
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace qopt::quantutil {
+
+/// An op that multiplies its activation (operand 0) by a constant f32 weight
+/// of static shape: a MatMul with a rank-2 [K, N] operand 1, or a Gemm with
+/// transA = 0 and a constant B ([K, N], or [N, K] with transB).
+struct LinearLayer {
+  mlir::Operation *op = nullptr;
+  int64_t k = 0, n = 0;
+  bool transposed = false; // Gemm transB: stored [N, K]
+  mlir::Value weight() const;
+  /// The weight as K x N doubles, row-major (empty when unreadable).
+  std::vector<double> read() const;
+  /// Replaces the weight by `kByN` (K x N row-major) as a new constant in
+  /// the layer's stored layout.
+  void write(mlir::OpBuilder &b, const std::vector<double> &kByN) const;
+};
+
+/// The layer if `use` is the activation operand of a linear layer.
+std::optional<LinearLayer> linearLayerOf(mlir::OpOperand &use);
+
+/// A new f32 qopt.constant of `shape` (a dense resource blob named `blob`
+/// when large).
+mlir::Value f32Constant(mlir::OpBuilder &b, mlir::Location loc, llvm::ArrayRef<int64_t> shape,
+                        llvm::ArrayRef<double> values, llvm::StringRef blob);
+
+/// The values of a constant f32 vector that broadcasts along the last axis
+/// only (shape [n] or [1, .., 1, n]); std::nullopt otherwise.
+std::optional<std::vector<double>> lastAxisVector(mlir::Value v, int64_t n);
+
+} // namespace qopt::quantutil
+
+#endif

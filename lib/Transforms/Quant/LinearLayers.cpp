@@ -1,0 +1,82 @@
+//===- LinearLayers.cpp - linear layers seen by the outlier passes --------===//
+#include "qopt/Transforms/Quant/LinearLayers.h"
+
+#include "qopt/Dialect/QOpt/IR/QOptOps.h"
+#include "qopt/Dialect/QOpt/IR/ShapeUtils.h"
+#include "qopt/Transforms/Quant/QuantUtils.h"
+
+using namespace mlir;
+
+namespace qopt::quantutil {
+
+Value LinearLayer::weight() const { return op->getOperand(1); }
+
+std::optional<LinearLayer> linearLayerOf(OpOperand &use) {
+  Operation *op = use.getOwner();
+  if (use.getOperandNumber() != 0 || !isa<MatMulOp, GemmOp>(op))
+    return std::nullopt;
+  Value w = op->getOperand(1);
+  auto wType = dyn_cast<RankedTensorType>(w.getType());
+  auto xType = dyn_cast<RankedTensorType>(use.get().getType());
+  if (!isConstant(w) || !wType || wType.getRank() != 2 || !wType.hasStaticShape() ||
+      !wType.getElementType().isF32() || !xType || xType.getRank() < 1)
+    return std::nullopt;
+  LinearLayer l;
+  l.op = op;
+  if (auto gemm = dyn_cast<GemmOp>(op)) {
+    if (gemm.getTransA() || xType.getRank() != 2)
+      return std::nullopt;
+    l.transposed = gemm.getTransB() != 0;
+  }
+  l.k = wType.getDimSize(l.transposed ? 1 : 0);
+  l.n = wType.getDimSize(l.transposed ? 0 : 1);
+  int64_t xk = xType.getDimSize(xType.getRank() - 1);
+  if (!ShapedType::isDynamic(xk) && xk != l.k)
+    return std::nullopt;
+  return l;
+}
+
+std::vector<double> LinearLayer::read() const {
+  std::optional<SmallVector<double>> v = getConstantFloats(weight());
+  if (!v || int64_t(v->size()) != k * n)
+    return {};
+  if (!transposed)
+    return std::vector<double>(v->begin(), v->end());
+  std::vector<double> r(static_cast<size_t>(k * n));
+  for (int64_t i = 0; i < n; ++i)
+    for (int64_t j = 0; j < k; ++j)
+      r[size_t(j * n + i)] = (*v)[size_t(i * k + j)];
+  return r;
+}
+
+void LinearLayer::write(OpBuilder &b, const std::vector<double> &kByN) const {
+  std::vector<double> stored = kByN;
+  if (transposed)
+    for (int64_t j = 0; j < k; ++j)
+      for (int64_t i = 0; i < n; ++i)
+        stored[size_t(i * k + j)] = kByN[size_t(j * n + i)];
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPoint(op);
+  auto shape = cast<RankedTensorType>(weight().getType()).getShape();
+  op->setOperand(1, f32Constant(b, op->getLoc(), shape, stored, "folded_weight"));
+}
+
+Value f32Constant(OpBuilder &b, Location loc, ArrayRef<int64_t> shape, ArrayRef<double> values,
+                  StringRef blob) {
+  SmallVector<float> f(values.begin(), values.end());
+  auto type = RankedTensorType::get(shape, b.getF32Type());
+  return ConstantOp::create(b, loc, largeAsResource(DenseElementsAttr::get(type, ArrayRef(f)), blob));
+}
+
+std::optional<std::vector<double>> lastAxisVector(Value v, int64_t n) {
+  auto type = dyn_cast<RankedTensorType>(v.getType());
+  if (!type || !type.hasStaticShape() || type.getNumElements() != n || type.getRank() < 1 ||
+      type.getDimSize(type.getRank() - 1) != n)
+    return std::nullopt;
+  std::optional<SmallVector<double>> values = getConstantFloats(v);
+  if (!values)
+    return std::nullopt;
+  return std::vector<double>(values->begin(), values->end());
+}
+
+} // namespace qopt::quantutil

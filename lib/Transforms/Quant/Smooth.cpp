@@ -1,0 +1,218 @@
+//===- Smooth.cpp - SmoothQuant: move activation outliers into weights ----===//
+//
+// See qopt/Quant/Smoothing.h for the arithmetic. Per observed activation X
+// whose every consumer is a linear layer with a constant weight, and whose
+// observer carries per-channel ranges on the last axis: s is computed once
+// for all consumers, diag(s) is folded into their weights, and 1/s into the
+// producer of X: a LayerNormalization's Scale and B, an RMSNormalization's
+// Scale, a linear layer's output columns (and its constant bias Add); when
+// none of these produces X alone, a per-channel Mul by 1/s is inserted in
+// front of the observer (the other users of X keep the unscaled value).
+// The observer's statistics are rescaled (channel ranges / s, min/max from
+// them); its histogram no longer applies and is dropped, so the range
+// methods that need one must calibrate again (the quantization driver
+// does). The observer gets `qopt.smooth_alpha` (the alpha used, or -1 when
+// the search kept X as it was).
+//
+//===----------------------------------------------------------------------===//
+#include "qopt/Dialect/QOpt/IR/QOptOps.h"
+#include "qopt/Quant/Smoothing.h"
+#include "qopt/Quant/StatsFile.h"
+#include "qopt/Transforms/Quant/LinearLayers.h"
+#include "qopt/Transforms/Quant/Passes.h"
+#include "qopt/Transforms/Quant/QuantUtils.h"
+
+#include <limits>
+
+namespace qopt {
+#define GEN_PASS_DEF_SMOOTH
+#include "qopt/Transforms/Quant/Passes.h.inc"
+} // namespace qopt
+
+using namespace mlir;
+using namespace qopt;
+using namespace qopt::quantutil;
+
+namespace {
+
+/// Divides a constant last-axis vector operand of `op` by s (a new
+/// constant); false when the operand is not one.
+bool divideOperand(OpBuilder &b, Operation *op, unsigned index, const std::vector<double> &s) {
+  int64_t n = int64_t(s.size());
+  Value v = op->getOperand(index);
+  std::optional<std::vector<double>> values = lastAxisVector(v, n);
+  if (!values)
+    return false;
+  for (int64_t j = 0; j < n; ++j)
+    (*values)[j] /= s[j];
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPoint(op);
+  auto shape = cast<RankedTensorType>(v.getType()).getShape();
+  op->setOperand(index, f32Constant(b, op->getLoc(), shape, *values, "smoothed"));
+  return true;
+}
+
+/// Folds 1/s into the producer of `x` when it produces x for the observer
+/// alone.
+bool absorbIntoProducer(OpBuilder &b, Value x, const std::vector<double> &s) {
+  Operation *def = x.getDefiningOp();
+  int64_t n = int64_t(s.size());
+  if (!def || !x.hasOneUse())
+    return false;
+  if (auto ln = dyn_cast<LayerNormalizationOp>(def)) {
+    if (static_cast<int64_t>(ln.getAxis()) != -1 || !lastAxisVector(ln.getScale(), n) ||
+        (!isa<NoneType>(ln.getB().getType()) && !lastAxisVector(ln.getB(), n)))
+      return false;
+    divideOperand(b, ln, 1, s);
+    if (!isa<NoneType>(ln.getB().getType()))
+      divideOperand(b, ln, 2, s);
+    return true;
+  }
+  if (auto rn = dyn_cast<RMSNormalizationOp>(def))
+    return static_cast<int64_t>(rn.getAxis()) == -1 && divideOperand(b, rn, 1, s);
+  // A linear layer (optionally + a constant bias) writing exactly x.
+  Value y = x;
+  AddOp bias;
+  if (auto add = dyn_cast<AddOp>(def)) {
+    for (int i = 0; i < 2 && !bias; ++i)
+      if (lastAxisVector(add->getOperand(1 - i), n) && add->getOperand(i).hasOneUse() &&
+          add->getOperand(i).getType() == add.getType()) {
+        bias = add;
+        y = add->getOperand(i);
+      }
+    if (!bias)
+      return false;
+  }
+  auto mm = y.getDefiningOp<MatMulOp>();
+  if (!mm || mm->getOperand(0) == y)
+    return false;
+  std::optional<LinearLayer> l = linearLayerOf(mm->getOpOperand(0));
+  if (!l || l->n != n)
+    return false;
+  std::vector<double> w = l->read();
+  if (w.empty())
+    return false;
+  for (int64_t j = 0; j < l->k; ++j)
+    for (int64_t o = 0; o < n; ++o)
+      w[size_t(j * n + o)] /= s[size_t(o)];
+  l->write(b, w);
+  if (bias)
+    divideOperand(b, bias, bias->getOperand(0) == y ? 1 : 0, s);
+  return true;
+}
+
+struct SmoothPass : public qopt::impl::SmoothBase<SmoothPass> {
+  using Base::Base;
+  std::shared_ptr<const qopt::quant::CalibrationStats> rows;
+  std::shared_ptr<std::map<std::string, double>> chosen;
+
+  LogicalResult smooth(ObserverOp obs) {
+    auto type = dyn_cast<RankedTensorType>(obs.getType());
+    if (!obs.getChannelMin() || !obs.getChannelMax() || !type || type.getRank() < 1 ||
+        obs.getChannelAxisIndex() != type.getRank() - 1)
+      return success();
+    int64_t k = type.getDimSize(type.getRank() - 1);
+    if (ShapedType::isDynamic(k) || int64_t(obs.getChannelMin()->size()) != k)
+      return success();
+    SmallVector<LinearLayer> layers;
+    for (OpOperand &use : obs.getResult().getUses()) {
+      std::optional<LinearLayer> l = linearLayerOf(use);
+      if (!l || quantutil::isKeptFloat(l->op, keepFloat))
+        return success();
+      layers.push_back(*l);
+    }
+    if (layers.empty())
+      return success();
+    qopt::quant::SmoothingProblem p;
+    p.k = k;
+    p.channelMin.assign(obs.getChannelMin()->begin(), obs.getChannelMin()->end());
+    p.channelMax.assign(obs.getChannelMax()->begin(), obs.getChannelMax()->end());
+    p.symmetricActivations = activationType == "s8";
+    p.perTensorWeights = perTensorWeights;
+    for (const LinearLayer &l : layers) {
+      p.weights.push_back(l.read());
+      p.widths.push_back(l.n);
+      if (p.weights.back().empty())
+        return success();
+    }
+    double a = alpha;
+    if (a < 0) {
+      const std::vector<float> *sampled = nullptr;
+      if (rows) {
+        auto r = rows->rows.find(obs.getId().str());
+        if (r != rows->rows.end() && !r->second.empty())
+          sampled = &r->second;
+      }
+      if (!sampled)
+        return obs.emitError("qopt-smooth: the alpha search needs sampled rows of '")
+               << obs.getId() << "' (the quantization driver samples them while "
+               << "calibrating); give alpha=A to smooth with a fixed alpha";
+      p.rows = *sampled;
+      a = qopt::quant::searchSmoothingAlpha(p, qopt::quant::defaultAlphaGrid()).alpha;
+    }
+    OpBuilder b(obs);
+    obs->setAttr("qopt.smooth_alpha", b.getF64FloatAttr(a));
+    if (chosen)
+      (*chosen)[obs.getId().str()] = a;
+    if (a < 0)
+      return success();
+    std::vector<double> s = qopt::quant::smoothingScales(p, a);
+    for (size_t c = 0; c < layers.size(); ++c) {
+      std::vector<double> &w = p.weights[c];
+      for (int64_t j = 0; j < k; ++j)
+        for (int64_t o = 0; o < layers[c].n; ++o)
+          w[size_t(j * layers[c].n + o)] *= s[size_t(j)];
+      layers[c].write(b, w);
+    }
+    if (!absorbIntoProducer(b, obs.getInput(), s)) {
+      b.setInsertionPoint(obs);
+      Value inv = f32Constant(b, obs.getLoc(), {k},
+                              llvm::to_vector(llvm::map_range(s, [](double v) { return 1 / v; })),
+                              "smoothing");
+      Value x = obs.getInput();
+      obs->setOperand(0, MulOp::create(b, obs.getLoc(), x.getType(), x, inv));
+    }
+    // The statistics of X / s.
+    SmallVector<double> lo, hi;
+    double mn = std::numeric_limits<double>::infinity(), mx = -mn;
+    for (int64_t j = 0; j < k; ++j) {
+      lo.push_back(p.channelMin[j] / s[j]);
+      hi.push_back(p.channelMax[j] / s[j]);
+      mn = std::min(mn, lo.back());
+      mx = std::max(mx, hi.back());
+    }
+    obs.setChannelMinAttr(b.getDenseF64ArrayAttr(lo));
+    obs.setChannelMaxAttr(b.getDenseF64ArrayAttr(hi));
+    if (obs.getMin() && obs.getMax()) {
+      obs.setMinAttr(b.getF64FloatAttr(mn));
+      obs.setMaxAttr(b.getF64FloatAttr(mx));
+    }
+    obs.removeHistogramAttr();
+    obs.removeHistMinAttr();
+    obs.removeHistMaxAttr();
+    return success();
+  }
+
+  void runOnOperation() override {
+    if (alpha > 1) {
+      getOperation().emitError("qopt-smooth: alpha must be in [0, 1] (negative: search)");
+      return signalPassFailure();
+    }
+    SmallVector<ObserverOp> observers;
+    getOperation().walk([&](ObserverOp o) { observers.push_back(o); });
+    for (ObserverOp o : observers)
+      if (failed(smooth(o)))
+        return signalPassFailure();
+  }
+};
+
+} // namespace
+
+std::unique_ptr<Pass> qopt::createSmooth(std::shared_ptr<const qopt::quant::CalibrationStats> rows,
+                                         std::shared_ptr<std::map<std::string, double>> chosen,
+                                         const SmoothOptions &options) {
+  auto pass = std::make_unique<SmoothPass>(options);
+  pass->rows = std::move(rows);
+  pass->chosen = std::move(chosen);
+  return pass;
+}
