@@ -5,6 +5,7 @@
 #include "qopt/Dialect/QOpt/IR/QOptOps.h"
 #include "qopt/Quant/Calibration.h"
 #include "qopt/Transforms/Quant/Passes.h"
+#include "qopt/Transforms/Quant/QuantUtils.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Pass/PassManager.h"
@@ -32,6 +33,11 @@ LogicalResult verifyQuantOptions(const QuantOptions &options, std::string &error
   }
   if (options.smooth && options.smoothAlpha > 1) {
     error = "--smooth: alpha must be in [0, 1]";
+    return failure();
+  }
+  if (options.activationGranularity != "per-tensor" &&
+      options.activationGranularity != "per-token") {
+    error = "--activation-granularity must be per-tensor or per-token";
     return failure();
   }
   if (options.activationType != "u8" && options.activationType != "s8") {
@@ -74,7 +80,10 @@ public:
                      const CompileOptions &compile, QuantizeResult &result, std::string &error,
                      const ProgressFn &progress)
       : module(module), options(options), compile(compile), result(result), error(error),
-        progress(progress) {}
+        progress(progress), keepFloat(options.keepFloat) {
+    if (!options.quantizeAttention)
+      keepFloat.push_back(quantutil::kActivationMatMuls);
+  }
 
   ~QuantizationDriver() {
     if (!ownedLibrary.empty())
@@ -108,6 +117,9 @@ private:
   QuantizeResult &result;
   std::string &error;
   const ProgressFn &progress;
+  /// --keep-float, plus the activation-by-activation MatMuls unless
+  /// --quantize-attention.
+  std::vector<std::string> keepFloat;
   std::shared_ptr<quant::CalibrationStats> stats = std::make_shared<quant::CalibrationStats>();
   std::string statsName;
   /// The calibration library (the folding check compares it), removed at
@@ -139,6 +151,27 @@ private:
       return failure();
     if (options.calibData.empty())
       return success();
+    if (options.collectReport && options.rotate) {
+      // The report's "before": the linear layers' inputs in the model as
+      // it came, from a calibration of its own.
+      step("calibrating the model as imported (for the report)");
+      OwningOpRef<ModuleOp> copy = module.clone();
+      InsertObserversOptions o;
+      o.keepFloat.assign(keepFloat.begin(), keepFloat.end());
+      if (failed(runPasses(*copy, [&](OpPassManager &pm) {
+            pm.addNestedPass<func::FuncOp>(createInsertObservers(o));
+          })))
+        return failure();
+      CalibrationOptions co = calibrationOptions();
+      co.roundWeights = false;
+      quant::CalibrationStats before;
+      if (failed(runCalibration(*copy, co, before, error))) {
+        error = "calibration: " + error;
+        return failure();
+      }
+      result.report.outliers.before =
+          layerInputStats(*copy, before, keepFloat, options.activationType);
+    }
     step("compiling the float model (reference for the outlier folding check)");
     SmallString<256> so;
     if (auto ec = llvm::sys::fs::createTemporaryFile("qopt-reference", "so", so)) {
@@ -163,7 +196,7 @@ private:
     RotateOptions o;
     o.seed = options.rotateSeed;
     o.matrix = options.rotateMatrix;
-    o.keepFloat.assign(options.keepFloat.begin(), options.keepFloat.end());
+    o.keepFloat.assign(keepFloat.begin(), keepFloat.end());
     if (failed(runPasses(module, [&](OpPassManager &pm) {
           pm.addNestedPass<func::FuncOp>(createRotate(o));
         })))
@@ -184,6 +217,9 @@ private:
       error = "calibration: " + error;
       return failure();
     }
+    if (options.collectReport && result.report.outliers.before.empty())
+      result.report.outliers.before =
+          layerInputStats(module, *first, keepFloat, options.activationType);
     auto chosen = std::make_shared<std::map<std::string, double>>();
     AttachCalibrationStatsOptions attach;
     attach.checkFingerprint = false;
@@ -191,7 +227,7 @@ private:
     so.alpha = options.smoothAlpha;
     so.activationType = options.activationType;
     so.perTensorWeights = options.perTensorWeights;
-    so.keepFloat.assign(options.keepFloat.begin(), options.keepFloat.end());
+    so.keepFloat.assign(keepFloat.begin(), keepFloat.end());
     if (failed(runPasses(module, [&](OpPassManager &pm) {
           pm.addPass(createAttachCalibrationStats(first, "calibration", attach));
           pm.addNestedPass<func::FuncOp>(createSmooth(first, chosen, so));
@@ -200,6 +236,7 @@ private:
     OutlierReport &r = result.outliers;
     r.smoothed = true;
     r.alphas = *chosen;
+    result.report.outliers.alphas = *chosen;
     first->rows.clear();
     r.before = std::move(*first);
     size_t smoothed = llvm::count_if(r.alphas, [](auto &a) { return a.second >= 0; });
@@ -228,6 +265,7 @@ private:
       error = "checking the outlier folding: " + error;
       return failure();
     }
+    result.report.outliers.exactness = out;
     const double limit = 1e-4;
     double worst = 0;
     for (const OutputReport &o : out) {
@@ -257,14 +295,14 @@ private:
     co.compile = compile;
     co.roundWeights = gptq();
     co.perTensorWeights = options.perTensorWeights;
-    co.keepFloat = options.keepFloat;
+    co.keepFloat = keepFloat;
     return co;
   }
 
   LogicalResult observe() {
     step("inserting observers");
     InsertObserversOptions o;
-    o.keepFloat.assign(options.keepFloat.begin(), options.keepFloat.end());
+    o.keepFloat.assign(keepFloat.begin(), keepFloat.end());
     return runPasses(module, [&](OpPassManager &pm) {
       pm.addNestedPass<func::FuncOp>(createInsertObservers(o));
     });
@@ -296,6 +334,32 @@ private:
       }
     }
     result.stats = *stats;
+    // The linear layers' inputs as quantization will see them (observers
+    // are still in place): for the report, and a hint when channel
+    // outliers would cost per-tensor INT8 its resolution.
+    LayerInputReport inputs = layerInputStats(module, *stats, keepFloat, options.activationType);
+    double worst = 0;
+    std::string where;
+    for (auto &[id, in] : inputs)
+      if (in.channelRatio > worst) {
+        worst = in.channelRatio;
+        where = id;
+      }
+    if (!folding() && worst > 8)
+      step(llvm::formatv("warning: the input of '{0}' has a channel {1:f1}x its median "
+                         "channel: activation outliers; --smooth or --rotate fold them away",
+                         where, worst)
+               .str());
+    if (options.collectReport) {
+      OutlierSection &o = result.report.outliers;
+      o.after = std::move(inputs);
+      if (options.smooth)
+        o.methods.push_back("smooth");
+      if (options.rotate)
+        o.methods.push_back("rotate");
+      if (options.activationGranularity == "per-token")
+        o.methods.push_back("per-token activations");
+    }
     return success();
   }
 
@@ -311,15 +375,19 @@ private:
     p.perTensorWeights = options.perTensorWeights;
     p.perChannelDepthwise = options.perChannelDepthwise;
     p.gptq = gptq();
-    p.keepFloat = options.keepFloat;
+    p.keepFloat = keepFloat;
+    p.perTokenActivations = options.activationGranularity == "per-token";
     return p;
   }
 
   LogicalResult applyStatistics() {
     std::string why;
     std::optional<quant::RangeOptions> range = quant::parseRangeMethod(options.calibMethod, why);
-    step(llvm::formatv("quantizing: {0} activations, {1} weights, ranges by {2}",
+    step(llvm::formatv("quantizing: {0}{1} activations, {2} weights, ranges by {3}",
                        options.activationType,
+                       options.activationGranularity == "per-token"
+                           ? " (linear-layer inputs: s8 per token)"
+                           : "",
                        options.perTensorWeights ? "per-tensor" : "per-channel",
                        quant::rangeMethodName(*range))
              .str());

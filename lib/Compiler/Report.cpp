@@ -7,6 +7,7 @@
 #include "qopt/Support/Diagnostics.h"
 #include "qopt/Support/ModelLibrary.h"
 #include "qopt/Transforms/Quant/QuantUtils.h"
+#include "qopt/Transforms/Quant/QuantizableLayers.h"
 
 #include "mlir/Dialect/Quant/IR/QuantTypes.h"
 #include "llvm/Support/FileSystem.h"
@@ -41,6 +42,47 @@ double sqnrOf(double signal, double noise) {
 }
 
 } // namespace
+
+LayerInputReport layerInputStats(ModuleOp module, const quant::CalibrationStats &stats,
+                                 const std::vector<std::string> &keepFloat,
+                                 const std::string &activationType) {
+  LayerInputReport r;
+  bool symmetric = activationType == "s8";
+  for (const quantutil::QuantizableLayer &l : quantutil::quantizableLayers(module, keepFloat)) {
+    auto obs = l.input.getDefiningOp<ObserverOp>();
+    if (!obs || !quantutil::isConstant(l.weight))
+      continue;
+    auto it = stats.tensors.find(obs.getId().str());
+    if (it == stats.tensors.end())
+      continue;
+    const quant::TensorStats &t = it->second;
+    LayerInputStats s;
+    s.observer = obs.getId().str();
+    double median = 0;
+    if (t.hasChannelRanges() && t.channelAxis == -1) {
+      std::vector<double> amax;
+      for (size_t j = 0; j < t.channelMin.size(); ++j)
+        amax.push_back(std::max(std::abs(t.channelMin[j]), std::abs(t.channelMax[j])));
+      std::vector<double> sorted = amax;
+      std::nth_element(sorted.begin(), sorted.begin() + sorted.size() / 2, sorted.end());
+      median = sorted[sorted.size() / 2];
+      auto worst = std::max_element(amax.begin(), amax.end());
+      s.worstChannel = worst - amax.begin();
+      s.channelRatio = median > 0 ? *worst / median : 0;
+    }
+    if (t.range > 0) {
+      quant::RangeOptions minmax;
+      int64_t qmin = symmetric ? -128 : 0, qmax = symmetric ? 127 : 255;
+      auto [lo, hi] = quant::chooseRange(t, minmax, qmin, qmax, symmetric);
+      quant::QuantParams p = quant::paramsForRange(lo, hi, qmin, qmax, symmetric);
+      s.sqnr = quant::histogramSQNR(t, p);
+      if (median > 0 && p.scale > 0)
+        s.medianBits = std::log2(std::max(1.0, 2 * median / p.scale));
+    }
+    r[l.id] = s;
+  }
+  return r;
+}
 
 void reportActivations(ModuleOp module, const quant::CalibrationStats &stats,
                        QuantizationReport &report) {
@@ -230,6 +272,70 @@ bool writeReport(const std::string &path, QuantizationReport report, std::string
         os << llvm::formatv("| {0} | {1:f1} | {2:e3} |\n", o.name, o.sqnr, o.maxAbsDiff);
       os << "\n";
     }
+    const OutlierSection &o = report.outliers;
+    if (!o.after.empty()) {
+      double worstRatio = 0;
+      for (auto &[id, a] : o.after)
+        worstRatio = std::max(worstRatio, a.channelRatio);
+      os << "## Activation outliers (linear-layer inputs)\n\n";
+      if (o.methods.empty())
+        os << "No outlier folding. "
+           << (worstRatio > 8 ? llvm::formatv("Some inputs have a channel {0:f1}x their median "
+                                              "channel: per-tensor INT8 spends its range on "
+                                              "it. Try --smooth or --rotate "
+                                              "(docs/quantization.md, Outliers).\n\n",
+                                              worstRatio)
+                                    .str()
+                              : std::string("\n\n"));
+      else {
+        os << "Folding: ";
+        for (size_t i = 0; i < o.methods.size(); ++i)
+          os << (i ? ", " : "") << o.methods[i];
+        os << ".";
+        double rel = 0;
+        for (const OutputReport &e : o.exactness)
+          rel = std::max(rel, e.maxAbsDiff / std::max(e.maxAbsRef, 1e-30));
+        if (!o.exactness.empty())
+          os << llvm::formatv(" Float outputs after folding are within {0:e2} (relative to "
+                              "the largest value) of the original model's.",
+                              rel);
+        os << "\n\n";
+      }
+      os << "`ratio`: the largest channel's max |x| over the median channel's (channel "
+            "index in brackets); `bits`: log2 of the per-tensor INT8 steps across the "
+            "median channel's range (8 at best; what the outliers leave the other "
+            "channels); `SQNR`: per-tensor quantization of the whole input on the "
+            "calibration histogram, dominated by the largest channels. Before: the model "
+            "as imported; after: as quantized.\n\n"
+         << "| layer | ratio before | ratio after | bits before | bits after | SQNR before "
+            "(dB) | SQNR after (dB) | alpha |\n"
+         << "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n";
+      std::vector<std::pair<std::string, LayerInputStats>> rows(o.after.begin(), o.after.end());
+      std::stable_sort(rows.begin(), rows.end(), [&](auto &a, auto &b) {
+        auto ba = o.before.find(a.first), bb = o.before.find(b.first);
+        double ra = ba != o.before.end() ? ba->second.channelRatio : a.second.channelRatio;
+        double rb = bb != o.before.end() ? bb->second.channelRatio : b.second.channelRatio;
+        return ra > rb;
+      });
+      for (auto &[id, a] : rows) {
+        auto b = o.before.find(id);
+        auto alpha = o.alphas.find(b != o.before.end() ? b->second.observer : a.observer);
+        auto ratio = [](const LayerInputStats &x) {
+          return llvm::formatv("{0:f1} [{1}]", x.channelRatio, x.worstChannel).str();
+        };
+        auto f1 = [&](double v) { return llvm::formatv("{0:f1}", v).str(); };
+        os << "| " << id << " | " << (b != o.before.end() ? ratio(b->second) : "-") << " | "
+           << ratio(a) << " | " << (b != o.before.end() ? f1(b->second.medianBits) : "-")
+           << " | " << f1(a.medianBits) << " | "
+           << (b != o.before.end() ? llvm::formatv("{0:f1}", b->second.sqnr).str() : "-")
+           << " | " << llvm::formatv("{0:f1}", a.sqnr).str() << " | "
+           << (alpha == o.alphas.end() ? std::string("-")
+               : alpha->second < 0    ? std::string("kept")
+                                      : llvm::formatv("{0:f2}", alpha->second).str())
+           << " |\n";
+      }
+      os << "\n";
+    }
     os << "## Tensors, worst SQNR first\n\n"
        << "SQNR of quantizing each tensor alone (activations: on the calibration "
           "histogram; weights: on their values). `zero` is the fraction of values "
@@ -266,7 +372,32 @@ bool writeReport(const std::string &path, QuantizationReport report, std::string
     for (const OutputReport &o : report.outputs)
       outputs.push_back(llvm::json::Object{
           {"name", o.name}, {"sqnr_db", o.sqnr}, {"max_abs_diff", o.maxAbsDiff}});
+    llvm::json::Array layers;
+    for (auto &[id, a] : report.outliers.after) {
+      llvm::json::Object row{{"layer", id},
+                             {"input", a.observer},
+                             {"channel_ratio", a.channelRatio},
+                             {"worst_channel", a.worstChannel},
+                             {"sqnr_db", a.sqnr},
+                             {"median_channel_bits", a.medianBits}};
+      auto b = report.outliers.before.find(id);
+      if (b != report.outliers.before.end()) {
+        row["channel_ratio_before"] = b->second.channelRatio;
+        row["worst_channel_before"] = b->second.worstChannel;
+        row["sqnr_db_before"] = b->second.sqnr;
+        row["median_channel_bits_before"] = b->second.medianBits;
+        auto alpha = report.outliers.alphas.find(b->second.observer);
+        if (alpha != report.outliers.alphas.end())
+          row["smooth_alpha"] = alpha->second;
+      }
+      layers.push_back(std::move(row));
+    }
+    llvm::json::Array methods;
+    for (const std::string &m : report.outliers.methods)
+      methods.push_back(m);
     llvm::json::Object root{{"method", report.method},
+                            {"outlier_folding", std::move(methods)},
+                            {"linear_inputs", std::move(layers)},
                             {"activation_type", report.activationType},
                             {"weights", report.weightGranularity},
                             {"calibration_samples", int64_t(report.calibrationSamples)},

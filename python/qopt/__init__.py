@@ -72,7 +72,7 @@ def compile(model, output=None, input_shapes=None, opt_level=2, target_cpu=None,
             calib_samples=None, calib_method=None, activation_type=None,
             per_tensor_weights=False, per_channel_depthwise=None, weight_rounding=None,
             keep_float=None, save_calib_stats=None, report=None, emit_qdq_onnx=None,
-            threads=None, kernel_isa=None):
+            threads=None, kernel_isa=None, smooth=None, rotate=None):
     """Compiles an ONNX (or qopt .mlir) model to a shared library; returns its path.
 
     input_shapes: {input name: [dims]} (None or -1 for a dynamic dim).
@@ -89,6 +89,11 @@ def compile(model, output=None, input_shapes=None, opt_level=2, target_cpu=None,
       "entropy"), activation_type ("u8"/"s8"), per_tensor_weights,
       per_channel_depthwise, weight_rounding ("gptq"/"nearest"), keep_float
       (node names or op types), save_calib_stats, report, emit_qdq_onnx.
+      smooth            True (SmoothQuant, alpha searched per layer) or an alpha
+                        in [0, 1] (qoptc --smooth[=alpha])
+      rotate            True (randomized Hadamard rotation, seed 0), a seed
+                        (int) or the path of an orthogonal matrix (.npy)
+                        (qoptc --rotate[=seed|matrix])
 
     Raises CompileError with qoptc's diagnostics on failure.
     """
@@ -121,6 +126,16 @@ def compile(model, output=None, input_shapes=None, opt_level=2, target_cpu=None,
         cmd.append(f"--per-channel-depthwise={'true' if per_channel_depthwise else 'false'}")
     if keep_float:
         cmd.append("--keep-float=" + ",".join(keep_float))
+    if smooth is True:
+        cmd.append("--smooth")
+    elif smooth is not None and smooth is not False:
+        cmd.append(f"--smooth={float(smooth)}")
+    if rotate is True:
+        cmd.append("--rotate")
+    elif isinstance(rotate, int) and not isinstance(rotate, bool):
+        cmd.append(f"--rotate={rotate}")
+    elif rotate is not None and rotate is not False:
+        cmd.append(f"--rotate={os.fspath(rotate)}")
     cmd.extend(extra_args)
     with tempfile.TemporaryDirectory(prefix="qopt-calib-") as tmp:
         if calibration is not None:

@@ -100,6 +100,16 @@ static cl::opt<std::string>
                     "(--rotate=R.npy), and insert online Hadamard transforms before the "
                     "other linear layers"),
            cl::value_desc("seed|matrix.npy"), cl::ValueOptional, cl::cat(quantCategory));
+static cl::opt<std::string> activationGranularity(
+    "activation-granularity",
+    cl::desc("per-tensor (static scales, default) or per-token: the inputs of linear layers "
+             "get a symmetric s8 scale per row (token), computed when the model runs"),
+    cl::init("per-tensor"), cl::cat(quantCategory));
+static cl::opt<bool> quantizeAttention(
+    "quantize-attention",
+    cl::desc("Also quantize MatMuls whose two operands are activations (attention's Q.K^T "
+             "and P.V) to int8; by default they stay float"),
+    cl::cat(quantCategory));
 static cl::opt<std::string>
     saveStats("save-calib-stats",
               cl::desc("Write the calibration statistics to this file"),
@@ -185,6 +195,8 @@ int main(int argc, char **argv) {
   q.perTensorWeights = perTensorWeights;
   q.perChannelDepthwise = perChannelDepthwise;
   q.keepFloat.assign(keepFloat.begin(), keepFloat.end());
+  q.quantizeAttention = quantizeAttention;
+  q.activationGranularity = activationGranularity;
   q.saveStats = saveStats;
   if (weightRounding != "gptq" && weightRounding != "nearest") {
     errs() << "qoptc: --weight-rounding must be gptq or nearest\n";
@@ -217,7 +229,8 @@ int main(int argc, char **argv) {
   o.quantOptionsGiven = !saveStats.empty() || calibSamples || calibMethod != "minmax" ||
                         weightRounding.getNumOccurrences() || activationType != "u8" ||
                         perTensorWeights || perChannelDepthwise.getNumOccurrences() ||
-                        smooth.getNumOccurrences() || rotate.getNumOccurrences();
+                        smooth.getNumOccurrences() || rotate.getNumOccurrences() ||
+                        quantizeAttention || activationGranularity != "per-tensor";
   o.reportPath = reportPath;
   o.qdqOutput = qdqOutput;
 

@@ -59,11 +59,18 @@ struct QuantOptions {
   std::string calibMethod = "minmax";
   /// u8 (asymmetric) or s8 (symmetric) activations.
   std::string activationType = "u8";
+  /// per-tensor (static scales from calibration) or per-token: the inputs
+  /// of linear layers get a symmetric s8 scale per row at run time
+  /// (qopt-per-token-activations); other activations stay per tensor.
+  std::string activationGranularity = "per-tensor";
   bool perTensorWeights = false;
   bool perChannelDepthwise = true;
   WeightRounding weightRounding = WeightRounding::GPTQ;
   /// ONNX node names or op types left in float.
   std::vector<std::string> keepFloat;
+  /// Quantize MatMuls of two activations (attention's Q.K^T and P.V) too;
+  /// by default they stay float (softmax always does).
+  bool quantizeAttention = false;
   /// Write the statistics here after calibrating.
   std::string saveStats;
   /// Fill QuantizeResult::report / ::qdqPlan.

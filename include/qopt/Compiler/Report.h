@@ -13,6 +13,7 @@
 
 #include "qopt/Compiler/Calibrate.h"
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -37,8 +38,48 @@ struct OutputReport {
   double maxAbsRef = 0;
 };
 
+/// The activation input of one linear layer (MatMul/Gemm with a constant
+/// weight): how far its channels spread and what per-tensor quantization
+/// makes of it.
+struct LayerInputStats {
+  std::string observer;
+  /// max over channels of max|x_j|, divided by the median channel's.
+  double channelRatio = 0;
+  /// The channel with the largest max|x_j|.
+  int64_t worstChannel = -1;
+  /// SQNR (dB) of per-tensor quantization of the input (calibration
+  /// histogram, minmax range, the compilation's activation type); 0 when no
+  /// histogram was kept.
+  double sqnr = 0;
+  /// log2 of the quantization steps per-tensor INT8 leaves across the
+  /// median channel's range [-max|x_j|, max|x_j|] (8 at best): what channel
+  /// outliers take from every other channel, which the whole-tensor SQNR
+  /// (dominated by the outliers' energy) hides.
+  double medianBits = 0;
+};
+
+/// Per layer id (qopt/Transforms/Quant/QuantizableLayers.h).
+using LayerInputReport = std::map<std::string, LayerInputStats>;
+
+/// The linear layers of `module` (which has observers) and their inputs'
+/// statistics in `stats`.
+LayerInputReport layerInputStats(mlir::ModuleOp module, const quant::CalibrationStats &stats,
+                                 const std::vector<std::string> &keepFloat,
+                                 const std::string &activationType);
+
+/// What outlier folding did, for the report.
+struct OutlierSection {
+  std::vector<std::string> methods; // "smooth", "rotate", "per-token"
+  LayerInputReport before, after;
+  /// Smoothing's alpha per observer id (-1: left alone).
+  std::map<std::string, double> alphas;
+  /// Float outputs after folding against before.
+  std::vector<OutputReport> exactness;
+};
+
 struct QuantizationReport {
   std::string method, activationType, weightGranularity;
+  OutlierSection outliers;
   uint64_t calibrationSamples = 0;
   std::vector<TensorReport> tensors;
   std::vector<OutputReport> outputs;

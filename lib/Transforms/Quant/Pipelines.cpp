@@ -1,5 +1,6 @@
 //===- Pipelines.cpp - quantization pass registration and pipelines -------===//
 #include "qopt/Transforms/Quant/Passes.h"
+#include "qopt/Transforms/Quant/QuantUtils.h"
 
 #include "mlir/Pass/PassRegistry.h"
 #include "mlir/Transforms/Passes.h"
@@ -46,6 +47,11 @@ void qopt::buildApplyStatisticsPipeline(OpPassManager &pm,
                    ? createApplyRoundedWeights(options.stats, options.statsName, apply)
                    : createApplyRoundedWeights(apply));
   }
+  if (options.perTokenActivations) {
+    PerTokenActivationsOptions perToken;
+    perToken.keepFloat.assign(options.keepFloat.begin(), options.keepFloat.end());
+    pm.addNestedPass<func::FuncOp>(createPerTokenActivations(perToken));
+  }
   InferScalesOptions scales;
   scales.method = options.method;
   scales.activationType = options.activationType;
@@ -85,6 +91,14 @@ struct QuantizePipelineCLOptions : PassPipelineOptions<QuantizePipelineCLOptions
                                      llvm::cl::init("gptq")};
   ListOption<std::string> keepFloat{*this, "keep-float",
                                     llvm::cl::desc("ONNX node names or op types to leave in float")};
+  Option<std::string> activationGranularity{
+      *this, "activation-granularity",
+      llvm::cl::desc("per-tensor (static scales) or per-token (linear-layer inputs, dynamic)"),
+      llvm::cl::init("per-tensor")};
+  Option<bool> quantizeAttention{*this, "quantize-attention",
+                                 llvm::cl::desc("Also quantize MatMuls of two activations "
+                                                "(default: they stay float, as in qoptc)"),
+                                 llvm::cl::init(false)};
 };
 
 struct PreQuantizedPipelineOptions
@@ -109,6 +123,9 @@ void qopt::registerQuantPasses() {
         options.perChannelDepthwise = o.perChannelDepthwise;
         options.gptq = o.weightRounding != "nearest";
         options.keepFloat.assign(o.keepFloat.begin(), o.keepFloat.end());
+        if (!o.quantizeAttention)
+          options.keepFloat.push_back(quantutil::kActivationMatMuls);
+        options.perTokenActivations = o.activationGranularity == "per-token";
         buildQuantizePipeline(pm, options);
       });
   PassPipelineRegistration<PreQuantizedPipelineOptions>(

@@ -47,6 +47,9 @@ bool isKeptFloat(Operation *op, llvm::ArrayRef<std::string> keepFloat) {
   for (const std::string &k : keepFloat) {
     if (k == full || k == shortName)
       return true;
+    if (k == kActivationMatMuls && isa<MatMulOp>(op) && !isConstant(op->getOperand(0)) &&
+        !isConstant(op->getOperand(1)))
+      return true;
     for (const OnnxNode &node : nodes)
       if (k == node.name || k == node.opType)
         return true;

@@ -6,20 +6,25 @@
 // RUN: not qopt-opt %s --qopt-quantize-pipeline="stats=s.json method=mse activation-type=s8 per-tensor-weights=true keep-float=Conv" --dump-pass-pipeline -o /dev/null 2>&1 | FileCheck %s
 // RUN: not qopt-opt %s --qopt-quantize-pipeline="stats=s.json weight-rounding=nearest" --dump-pass-pipeline -o /dev/null 2>&1 | FileCheck %s --check-prefix=NEAREST
 // RUN: not qopt-opt %s --qopt-quantize-pipeline="stats=%t.none.json" -o /dev/null 2>&1 | FileCheck %s --check-prefix=NOFILE
+// RUN: not qopt-opt %s --qopt-quantize-pipeline="stats=s.json quantize-attention=true" --dump-pass-pipeline -o /dev/null 2>&1 | FileCheck %s --check-prefix=ATTENTION
+
+// MatMuls of two activations (attention) stay float unless
+// quantize-attention: the keep-float entry @activation-matmuls names them.
+// ATTENTION: qopt-insert-observers{}
 
 // CHECK: Pass Manager with 7 passes:
 // CHECK-NEXT: builtin.module(
 // CHECK-NEXT: func.func(
-// CHECK-NEXT: qopt-insert-observers{keep-float={Conv}}
+// CHECK-NEXT: qopt-insert-observers{keep-float={Conv,@activation-matmuls}}
 // CHECK-NEXT: ),
 // CHECK-NEXT: qopt-attach-calibration-stats{check-fingerprint=true stats=s.json},
 // The fingerprint (a hash of every constant) is checked once, when attaching.
-// CHECK-NEXT: qopt-apply-rounded-weights{check-fingerprint=false keep-float={Conv} per-tensor-weights=true stats=s.json},
+// CHECK-NEXT: qopt-apply-rounded-weights{check-fingerprint=false keep-float={Conv,@activation-matmuls} per-tensor-weights=true stats=s.json},
 // CHECK-NEXT: func.func(
 // CHECK-NEXT: qopt-infer-scales{activation-type=s8 method=mse per-channel-depthwise=true}
 // CHECK-NEXT: ),
 // CHECK-NEXT: func.func(
-// CHECK-NEXT: qopt-quantize-ops{keep-float={Conv} per-tensor-weights=true}
+// CHECK-NEXT: qopt-quantize-ops{keep-float={Conv,@activation-matmuls} per-tensor-weights=true}
 // CHECK-NEXT: ),
 // CHECK-NEXT: canonicalize{{.*}},
 // CHECK-NEXT: cse
@@ -29,14 +34,14 @@
 // NEAREST: Pass Manager with 6 passes:
 // NEAREST-NEXT: builtin.module(
 // NEAREST-NEXT: func.func(
-// NEAREST-NEXT: qopt-insert-observers{}
+// NEAREST-NEXT: qopt-insert-observers{keep-float={@activation-matmuls}}
 // NEAREST-NEXT: ),
 // NEAREST-NEXT: qopt-attach-calibration-stats{check-fingerprint=true stats=s.json},
 // NEAREST-NEXT: func.func(
 // NEAREST-NEXT: qopt-infer-scales{activation-type=u8 method=minmax per-channel-depthwise=true}
 // NEAREST-NEXT: ),
 // NEAREST-NEXT: func.func(
-// NEAREST-NEXT: qopt-quantize-ops{ per-tensor-weights=false}
+// NEAREST-NEXT: qopt-quantize-ops{keep-float={@activation-matmuls} per-tensor-weights=false}
 // NEAREST-NEXT: ),
 // NEAREST-NEXT: canonicalize{{.*}},
 // NEAREST-NEXT: cse

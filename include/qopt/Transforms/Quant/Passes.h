@@ -64,6 +64,7 @@ void buildPreQuantizedPipeline(mlir::OpPassManager &pm,
 ///     qopt-attach-calibration-stats{stats},
 ///     gptq: qopt-apply-rounded-weights{stats per-tensor-weights keep-float
 ///                                      check-fingerprint=false},
+///     per-token: func.func(qopt-per-token-activations{keep-float}),
 ///     func.func(qopt-infer-scales{method activation-type per-channel-depthwise})
 ///   buildIntegerGraphPipeline:
 ///     func.func(qopt-quantize-ops{per-tensor-weights keep-float}), canonicalize, cse
@@ -81,6 +82,8 @@ struct QuantizePipelineOptions {
   bool perTensorWeights = false;
   bool perChannelDepthwise = true;
   bool gptq = true;
+  /// Linear-layer inputs quantized per token at run time.
+  bool perTokenActivations = false;
   std::vector<std::string> keepFloat;
 };
 void buildQuantizePipeline(mlir::OpPassManager &pm, const QuantizePipelineOptions &options);

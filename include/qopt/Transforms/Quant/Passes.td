@@ -192,6 +192,26 @@ def ApplyRoundedWeights : Pass<"qopt-apply-rounded-weights", "::mlir::ModuleOp">
   let dependentDialects = ["::qopt::QOptDialect"];
 }
 
+def PerTokenActivations : Pass<"qopt-per-token-activations", "::mlir::func::FuncOp"> {
+  let summary = "Quantize linear-layer inputs per token, with scales computed at run time";
+  let description = [{
+    For every MatMul with a constant [K, N] weight (and Gemm without C)
+    whose activation input is observed: each row x of the input (a token)
+    gets a symmetric scale `s = max|x| / 127` computed when the model runs,
+    the codes `round(x / s)` enter the integer layer as
+    `!quant.uniform<i8:f32, 1.0>`, and the layer's f32 output is multiplied
+    by s. The static observer is dropped where the layer was its only user.
+    A Gemm with a bias stays per tensor. The layer gets `qopt.per_token`.
+    Run after `qopt-attach-calibration-stats` (and GPTQ's rounded weights),
+    before `qopt-infer-scales`; `qoptc --activation-granularity=per-token`.
+  }];
+  let options = [
+    ListOption<"keepFloat", "keep-float", "std::string",
+               "ONNX node names or op types left in float">
+  ];
+  let dependentDialects = ["::qopt::QOptDialect", "::mlir::quant::QuantDialect"];
+}
+
 def InferScales : Pass<"qopt-infer-scales", "::mlir::func::FuncOp"> {
   let summary = "Turn calibration statistics into !quant.uniform types";
   let description = [{

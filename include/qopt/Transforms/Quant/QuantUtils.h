@@ -28,8 +28,14 @@ OnnxNode onnxNode(mlir::Location loc);
 /// BatchNormalization has both; the last one produced the value).
 llvm::SmallVector<OnnxNode> onnxNodes(mlir::Location loc);
 
+/// The keep-float entry naming every MatMul whose two operands are both
+/// activations (attention's Q.K^T and P.V): the driver adds it unless
+/// --quantize-attention.
+inline constexpr const char *kActivationMatMuls = "@activation-matmuls";
+
 /// True if `op` is named in `keepFloat` by ONNX node name, ONNX op type
-/// ("Conv") or qopt op name ("conv" / "qopt.conv").
+/// ("Conv") or qopt op name ("conv" / "qopt.conv"), or is a MatMul of two
+/// activations and `keepFloat` has kActivationMatMuls.
 bool isKeptFloat(mlir::Operation *op, llvm::ArrayRef<std::string> keepFloat);
 
 /// Ops with an integer form: Conv, MatMul, Gemm.
