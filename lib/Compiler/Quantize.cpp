@@ -31,6 +31,13 @@ LogicalResult verifyQuantOptions(const QuantOptions &options, std::string &error
     error = "--calib-method: " + why;
     return failure();
   }
+  if (options.collectQDQ && (options.smooth || options.rotate ||
+                             options.activationGranularity == "per-token")) {
+    error = "--emit-qdq-onnx cannot write --smooth, --rotate or per-token models yet: the "
+            "export writes the imported ONNX graph with qopt's scales, and these change the "
+            "graph (folded weights and norms, inserted transforms, run-time scales)";
+    return failure();
+  }
   if (options.smooth && options.smoothAlpha > 1) {
     error = "--smooth: alpha must be in [0, 1]";
     return failure();
@@ -103,7 +110,8 @@ public:
         llvm::sys::fs::remove(reference);
     });
     if (failed(prepareFolding(reference)) || failed(rotate()) || failed(observe()) ||
-        failed(smooth()) || failed(statistics()) || failed(checkFolding(reference)))
+        failed(selectOnlineTransforms()) || failed(smooth()) || failed(statistics()) ||
+        failed(checkFolding(reference)))
       return failure();
     // Stages 4, 5 and 7, then 8: the same pipelines qopt-quantize-pipeline
     // runs (stage 6, bit widths, will go before the scales).
@@ -205,6 +213,45 @@ private:
     return success();
   }
 
+  /// After --rotate: a calibration sampling rows, and each online Hadamard
+  /// transform kept only where it lowers the quantized error.
+  LogicalResult selectOnlineTransforms() {
+    bool any = false;
+    module.walk([&](HadamardOp) { any = true; });
+    if (!options.rotate || !any)
+      return success();
+    if (options.calibData.empty()) {
+      step("online Hadamard transforms: all kept (choosing needs calibration data)");
+      return success();
+    }
+    step("online Hadamard transforms: calibrating to choose where they help");
+    CalibrationOptions co = calibrationOptions();
+    co.roundWeights = false;
+    co.sampleRows = options.smoothSampleRows;
+    auto sampled = std::make_shared<quant::CalibrationStats>();
+    if (failed(runCalibration(module, co, *sampled, error))) {
+      error = "calibration: " + error;
+      return failure();
+    }
+    SelectOnlineHadamardOptions so;
+    so.activationType = options.activationType;
+    so.perTensorWeights = options.perTensorWeights;
+    so.perToken = options.activationGranularity == "per-token";
+    if (failed(runPasses(module, [&](OpPassManager &pm) {
+          pm.addNestedPass<func::FuncOp>(createSelectOnlineHadamard(sampled, so));
+        })))
+      return failure();
+    size_t kept = 0, total = 0;
+    module.walk([&](ObserverOp o) {
+      if (auto a = o->getAttrOfType<BoolAttr>("qopt.online_hadamard")) {
+        ++total;
+        kept += a.getValue();
+      }
+    });
+    step(llvm::formatv("online Hadamard transforms: kept {0} of {1}", kept, total).str());
+    return success();
+  }
+
   LogicalResult smooth() {
     if (!options.smooth)
       return success();
@@ -227,6 +274,7 @@ private:
     so.alpha = options.smoothAlpha;
     so.activationType = options.activationType;
     so.perTensorWeights = options.perTensorWeights;
+    so.perToken = options.activationGranularity == "per-token";
     so.keepFloat.assign(keepFloat.begin(), keepFloat.end());
     if (failed(runPasses(module, [&](OpPassManager &pm) {
           pm.addPass(createAttachCalibrationStats(first, "calibration", attach));

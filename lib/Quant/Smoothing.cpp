@@ -47,10 +47,20 @@ double smoothedProductError(const SmoothingProblem &p, const std::vector<double>
                        ? symmetricParams(std::max(-lo, hi), -128, 127)
                        : asymmetricParams(lo, hi, 0, 255);
   std::vector<double> xs(static_cast<size_t>(rows * k)), xd(static_cast<size_t>(rows * k));
-  for (int64_t i = 0; i < rows * k; ++i) {
-    double v = double(p.rows[size_t(i)]);
-    xs[size_t(i)] = v;
-    xd[size_t(i)] = dequantizeValue(quantizeValue(v / s[size_t(i % k)], xq), xq);
+  for (int64_t r = 0; r < rows; ++r) {
+    if (p.perToken) {
+      // The row's own scale, as qopt-per-token-activations computes it.
+      double amax = 0;
+      for (int64_t j = 0; j < k; ++j)
+        amax = std::max(amax, std::abs(double(p.rows[size_t(r * k + j)]) / s[size_t(j)]));
+      xq = symmetricParams(std::max(amax, 1e-30), -127, 127);
+    }
+    for (int64_t j = 0; j < k; ++j) {
+      size_t i = size_t(r * k + j);
+      double v = double(p.rows[i]);
+      xs[i] = v;
+      xd[i] = dequantizeValue(quantizeValue(v / s[size_t(j)], xq), xq);
+    }
   }
   double err = 0;
   for (size_t c = 0; c < p.weights.size(); ++c) {
@@ -111,37 +121,96 @@ SmoothingProblem heldOut(const SmoothingProblem &p, int64_t begin, int64_t end) 
   return f;
 }
 
+/// Two-fold cross-validation over the sampled rows (in calibration order):
+/// s and the activation range fitted on one half, the error measured on
+/// the other. Measured on the rows the ranges came from, the search prefers
+/// alpha near 1, which pins every channel to its calibration maximum and
+/// clips whatever exceeds it at run time.
+std::vector<SmoothingProblem> folds(const SmoothingProblem &p) {
+  int64_t rows = int64_t(p.rows.size()) / std::max<int64_t>(p.k, 1);
+  if (rows >= 2)
+    return {heldOut(p, 0, rows / 2), heldOut(p, rows / 2, rows)};
+  return {p};
+}
+
+double foldsError(const std::vector<SmoothingProblem> &fs, double alpha) {
+  double e = 0;
+  for (const SmoothingProblem &f : fs)
+    e += smoothedProductError(f, alpha < 0 ? std::vector<double>(static_cast<size_t>(f.k), 1.0)
+                                           : smoothingScales(f, alpha));
+  return e;
+}
+
 } // namespace
 
+double crossValidatedError(const SmoothingProblem &p, double alpha) {
+  return foldsError(folds(p), alpha);
+}
+
 AlphaChoice searchSmoothingAlpha(const SmoothingProblem &p, const std::vector<double> &grid) {
-  // Two-fold cross-validation over the sampled rows (in calibration order):
-  // s and the activation range fitted on one half, the error measured on
-  // the other. Measured on the rows the ranges came from, the search
-  // prefers alpha near 1, which pins every channel to its calibration
-  // maximum and clips whatever exceeds it at run time.
-  int64_t rows = int64_t(p.rows.size()) / std::max<int64_t>(p.k, 1);
-  std::vector<SmoothingProblem> folds;
-  if (rows >= 2)
-    folds = {heldOut(p, 0, rows / 2), heldOut(p, rows / 2, rows)};
-  else
-    folds = {p};
-  auto error = [&](double alpha) {
-    double e = 0;
-    for (const SmoothingProblem &f : folds)
-      e += smoothedProductError(f, alpha < 0 ? std::vector<double>(size_t(p.k), 1.0)
-                                             : smoothingScales(f, alpha));
-    return e;
-  };
+  std::vector<SmoothingProblem> fs = folds(p);
   AlphaChoice best;
-  best.baseline = best.error = error(-1);
+  best.baseline = best.error = foldsError(fs, -1);
   for (double alpha : grid) {
-    double e = error(alpha);
+    double e = foldsError(fs, alpha);
     if (e < best.error) {
       best.error = e;
       best.alpha = alpha;
     }
   }
   return best;
+}
+
+namespace {
+
+/// Per-channel ranges of the problem's rows.
+void rangesFromRows(SmoothingProblem &p) {
+  int64_t rows = int64_t(p.rows.size()) / p.k;
+  p.channelMin.assign(static_cast<size_t>(p.k), std::numeric_limits<double>::infinity());
+  p.channelMax.assign(static_cast<size_t>(p.k), -std::numeric_limits<double>::infinity());
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t j = 0; j < p.k; ++j) {
+      double v = p.rows[size_t(r * p.k + j)];
+      p.channelMin[size_t(j)] = std::min(p.channelMin[size_t(j)], v);
+      p.channelMax[size_t(j)] = std::max(p.channelMax[size_t(j)], v);
+    }
+}
+
+} // namespace
+
+TransformChoice chooseOnlineTransform(const SmoothingProblem &transformed,
+                                      const std::vector<double> &h) {
+  int64_t n = transformed.k, count = int64_t(transformed.rows.size()) / n;
+  SmoothingProblem with = transformed, without = transformed;
+  // X = (X H) H^T.
+  for (int64_t r = 0; r < count; ++r)
+    for (int64_t i = 0; i < n; ++i) {
+      double v = 0;
+      for (int64_t j = 0; j < n; ++j)
+        v += double(transformed.rows[size_t(r * n + j)]) * h[size_t(i * n + j)];
+      without.rows[size_t(r * n + i)] = float(v);
+    }
+  TransformChoice c;
+  for (size_t l = 0; l < transformed.weights.size(); ++l) {
+    int64_t width = transformed.widths[l];
+    const std::vector<double> &w = transformed.weights[l];
+    // W = H (H^T W).
+    std::vector<double> orig(w.size(), 0.0);
+    for (int64_t i = 0; i < n; ++i)
+      for (int64_t j = 0; j < n; ++j) {
+        double a = h[size_t(i * n + j)];
+        for (int64_t o = 0; o < width; ++o)
+          orig[size_t(i * width + o)] += a * w[size_t(j * width + o)];
+      }
+    without.weights[l] = orig;
+    c.weightsWithout.push_back(std::move(orig));
+  }
+  rangesFromRows(with);
+  rangesFromRows(without);
+  c.errorWith = crossValidatedError(with, -1);
+  c.errorWithout = crossValidatedError(without, -1);
+  c.keep = c.errorWith < c.errorWithout;
+  return c;
 }
 
 std::vector<double> defaultAlphaGrid() {

@@ -72,7 +72,8 @@ def compile(model, output=None, input_shapes=None, opt_level=2, target_cpu=None,
             calib_samples=None, calib_method=None, activation_type=None,
             per_tensor_weights=False, per_channel_depthwise=None, weight_rounding=None,
             keep_float=None, save_calib_stats=None, report=None, emit_qdq_onnx=None,
-            threads=None, kernel_isa=None, smooth=None, rotate=None):
+            threads=None, kernel_isa=None, smooth=None, rotate=None,
+            activation_granularity=None, quantize_attention=False):
     """Compiles an ONNX (or qopt .mlir) model to a shared library; returns its path.
 
     input_shapes: {input name: [dims]} (None or -1 for a dynamic dim).
@@ -94,6 +95,9 @@ def compile(model, output=None, input_shapes=None, opt_level=2, target_cpu=None,
       rotate            True (randomized Hadamard rotation, seed 0), a seed
                         (int) or the path of an orthogonal matrix (.npy)
                         (qoptc --rotate[=seed|matrix])
+      activation_granularity  "per-tensor" or "per-token" (linear-layer inputs
+                        quantized per row at run time)
+      quantize_attention  also quantize MatMuls of two activations
 
     Raises CompileError with qoptc's diagnostics on failure.
     """
@@ -116,12 +120,15 @@ def compile(model, output=None, input_shapes=None, opt_level=2, target_cpu=None,
     options = {"--load-calib-stats": load_calib_stats, "--calib-samples": calib_samples,
                "--calib-method": calib_method, "--activation-type": activation_type,
                "--weight-rounding": weight_rounding, "--save-calib-stats": save_calib_stats,
-               "--report": report, "--emit-qdq-onnx": emit_qdq_onnx}
+               "--report": report, "--emit-qdq-onnx": emit_qdq_onnx,
+               "--activation-granularity": activation_granularity}
     for flag, value in options.items():
         if value is not None:
             cmd.append(f"{flag}={os.fspath(value) if isinstance(value, os.PathLike) else value}")
     if per_tensor_weights:
         cmd.append("--per-tensor-weights")
+    if quantize_attention:
+        cmd.append("--quantize-attention")
     if per_channel_depthwise is not None:
         cmd.append(f"--per-channel-depthwise={'true' if per_channel_depthwise else 'false'}")
     if keep_float:

@@ -2,7 +2,7 @@
 //
 // The one definition of qopt's Hadamard matrices, shared by the qopt.hadamard
 // verifier and lowering, the rotation pass (which folds H^T into weights) and
-// the QDQ export (which writes an online Hadamard as a MatMul by H). Order
+// the choice of online transforms (which undoes them). Order
 // n = m * 2^k with m in {1, 12, 20, 28}: H_n = H_m (x) H_{2^k}, Sylvester's
 // construction for 2^k and Paley's for m (I for 12 = 11 + 1 and 20 = 19 + 1,
 // II for 28 = 2 (13 + 1)).
@@ -32,7 +32,7 @@ std::vector<double> hadamardMatrix(int64_t n);
 
 /// In-place orthonormal Hadamard transform of `rows` rows of length n
 /// (Y = X . H / sqrt(n)): the fast Walsh-Hadamard butterflies, then H_m.
-/// The reference for tests and for folding.
+/// hadamardMatrix is built with it (the transform of the identity).
 void hadamardTransform(double *data, int64_t rows, int64_t n);
 
 /// A random orthogonal rotation for QuaRot-style folding: the orthonormal

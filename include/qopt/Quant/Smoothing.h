@@ -33,6 +33,10 @@ struct SmoothingProblem {
   std::vector<int64_t> widths;
   /// s8 (symmetric) activations instead of u8.
   bool symmetricActivations = false;
+  /// Each row quantized with its own symmetric s8 scale max|x| / 127 (per
+  /// token, as --activation-granularity=per-token) instead of one
+  /// per-tensor quantizer over the channel ranges.
+  bool perToken = false;
   bool perTensorWeights = false;
 };
 
@@ -58,6 +62,25 @@ struct AlphaChoice {
 /// and the error measured on the other, both ways. Ties keep the earlier
 /// candidate (no smoothing first). Needs sampled rows.
 AlphaChoice searchSmoothingAlpha(const SmoothingProblem &p, const std::vector<double> &grid);
+
+/// smoothedProductError cross-validated as the search measures it (the rows
+/// split in two halves, ranges fitted on one, error on the other, both
+/// ways); alpha < 0: no smoothing.
+double crossValidatedError(const SmoothingProblem &p, double alpha);
+
+/// Whether an online orthogonal transform pays off for one activation.
+/// `transformed` holds rows of X H and the weights H^T W (ranges unused);
+/// `h` is H (k x k, row-major, orthogonal). The rows X = (X H) H^T and
+/// weights W = H (H^T W) are rebuilt, and both forms measured with
+/// crossValidatedError (no smoothing), with `transformed`'s quantization.
+struct TransformChoice {
+  bool keep = false;
+  double errorWith = 0, errorWithout = 0;
+  /// The weights without the transform, one per consumer.
+  std::vector<std::vector<double>> weightsWithout;
+};
+TransformChoice chooseOnlineTransform(const SmoothingProblem &transformed,
+                                      const std::vector<double> &h);
 
 /// The default grid: 0.05, 0.10, ..., 0.95.
 std::vector<double> defaultAlphaGrid();

@@ -39,8 +39,16 @@ struct HadamardLowering : QOptPattern<HadamardOp> {
     auto xType = rankedType(x);
     int64_t rank = xType.getRank();
     int64_t n = xType.getDimSize(rank - 1);
-    if (ShapedType::isDynamic(n))
-      return unsupported(op, "the transformed (last) dimension must be static");
+    if (ShapedType::isDynamic(n)) {
+      // The result type may know the width the input's type does not.
+      n = type.getDimSize(rank - 1);
+      if (ShapedType::isDynamic(n))
+        return unsupported(op, "the transformed (last) dimension must be static");
+      SmallVector<int64_t> shape(xType.getShape());
+      shape.back() = n;
+      xType = RankedTensorType::get(shape, xType.getElementType());
+      x = tensor::CastOp::create(rewriter, op.getLoc(), xType, x);
+    }
     int64_t m = qopt::quant::hadamardBaseOrder(n);
     if (!m)
       return unsupported(op, "no Hadamard matrix of order " + std::to_string(n));

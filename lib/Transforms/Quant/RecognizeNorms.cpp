@@ -25,6 +25,8 @@
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
+#include <type_traits>
+
 namespace qopt {
 #define GEN_PASS_DEF_RECOGNIZENORMS
 #include "qopt/Transforms/Quant/Passes.h.inc"
@@ -198,12 +200,28 @@ template <typename NormOp> struct FoldScale : OpRewritePattern<MulOp> {
       std::optional<std::vector<double>> scale = lastAxisVector(norm.getScale(), n);
       if (!n || !gamma || !scale || static_cast<int64_t>(norm.getAxis()) != -1)
         continue;
-      for (int64_t j = 0; j < n; ++j)
+      // A LayerNorm's bias is scaled too: (n g + B) c = n (g c) + B c.
+      std::optional<std::vector<double>> bias;
+      if constexpr (std::is_same_v<NormOp, LayerNormalizationOp>) {
+        if (!isa<NoneType>(norm.getB().getType())) {
+          bias = lastAxisVector(norm.getB(), n);
+          if (!bias)
+            continue;
+        }
+      }
+      for (int64_t j = 0; j < n; ++j) {
         (*scale)[j] *= (*gamma)[j];
+        if (bias)
+          (*bias)[j] *= (*gamma)[j];
+      }
       rewriter.setInsertionPoint(norm);
       Value s = f32Constant(rewriter, mul.getLoc(), {n}, *scale, "norm_scale");
+      Value b = bias ? f32Constant(rewriter, mul.getLoc(), {n}, *bias, "norm_bias") : Value();
       rewriter.modifyOpInPlace(norm, [&] {
         norm.getScaleMutable().assign(s);
+        if constexpr (std::is_same_v<NormOp, LayerNormalizationOp>)
+          if (b)
+            norm.getBMutable().assign(b);
         norm->setLoc(rewriter.getFusedLoc({norm.getLoc(), mul.getLoc()}));
       });
       rewriter.replaceOp(mul, norm.getResult());

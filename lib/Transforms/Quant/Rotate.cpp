@@ -115,8 +115,12 @@ void collectStream(Value start, int64_t n, Stream &s) {
     for (OpOperand &use : v.getUses()) {
       Operation *user = use.getOwner();
       if (auto add = dyn_cast<AddOp>(user)) {
+        // The other operand joins the stream unless it is a bias (handled
+        // when the Add's result is visited).
         work.push_back(add.getResult());
-        work.push_back(add->getOperand(1 - use.getOperandNumber()));
+        Value other = add->getOperand(1 - use.getOperandNumber());
+        if (!lastAxisVector(other, n))
+          work.push_back(other);
       } else if (auto rn = dyn_cast<RMSNormalizationOp>(user);
                  rn && static_cast<int64_t>(rn.getAxis()) == -1 && use.getOperandNumber() == 0) {
         s.norms.insert(rn);
@@ -248,46 +252,55 @@ struct RotatePass : public qopt::impl::RotateBase<RotatePass> {
   /// Rotations by width, built once.
   std::map<int64_t, std::vector<double>> rotations;
 
-  FailureOr<const std::vector<double> *> rotation(Operation *anchor, int64_t n) {
-    auto it = rotations.find(n);
-    if (it != rotations.end())
-      return &it->second;
-    std::vector<double> r;
-    if (!matrix.empty()) {
-      auto buf = llvm::MemoryBuffer::getFile(matrix);
-      io::HostTensor t;
-      std::string error;
-      if (!buf) {
-        anchor->emitError("qopt-rotate: cannot read ") << matrix;
-        return failure();
+  /// The user's matrix (`matrix`), read and checked once, before anything
+  /// is rewritten: square, f32 or f64, orthogonal to 1e-5.
+  std::vector<double> userMatrix;
+  int64_t userWidth = 0;
+
+  LogicalResult loadMatrix(Operation *anchor) {
+    auto buf = llvm::MemoryBuffer::getFile(matrix);
+    if (!buf)
+      return anchor->emitError("qopt-rotate: cannot read ")
+             << matrix << ": " << buf.getError().message();
+    io::HostTensor t;
+    std::string error;
+    if (!io::readNpy((*buf)->getBuffer().str(), t, error))
+      return anchor->emitError("qopt-rotate: ") << matrix << ": " << error;
+    if (t.shape.size() != 2 || t.shape[0] != t.shape[1] || t.shape[0] <= 0 ||
+        (t.dtype != QOPT_DTYPE_F32 && t.dtype != QOPT_DTYPE_F64))
+      return anchor->emitError("qopt-rotate: ") << matrix << " must be a square f32 or f64 matrix";
+    int64_t n = t.shape[0];
+    userMatrix.resize(size_t(n * n));
+    for (int64_t i = 0; i < n * n; ++i) {
+      if (t.dtype == QOPT_DTYPE_F32) {
+        float f;
+        std::memcpy(&f, t.data.data() + i * 4, 4);
+        userMatrix[size_t(i)] = f;
+      } else {
+        std::memcpy(&userMatrix[size_t(i)], t.data.data() + i * 8, 8);
       }
-      if (!io::readNpy((*buf)->getBuffer().str(), t, error))
-        return anchor->emitError("qopt-rotate: ") << matrix << ": " << error, failure();
-      if (t.shape != std::vector<int64_t>{n, n} ||
-          (t.dtype != QOPT_DTYPE_F32 && t.dtype != QOPT_DTYPE_F64))
-        return anchor->emitError("qopt-rotate: ")
-                   << matrix << " must be a " << n << "x" << n
-                   << " f32 or f64 matrix for a stream of width " << n,
-               failure();
-      r.resize(size_t(n * n));
-      for (int64_t i = 0; i < n * n; ++i) {
-        if (t.dtype == QOPT_DTYPE_F32) {
-          float f;
-          std::memcpy(&f, t.data.data() + i * 4, 4);
-          r[size_t(i)] = f;
-        } else {
-          std::memcpy(&r[size_t(i)], t.data.data() + i * 8, 8);
-        }
-      }
-      double err = qopt::quant::orthogonalityError(r, n);
-      if (err > 1e-5)
-        return anchor->emitError("qopt-rotate: ")
-                   << matrix << " is not orthogonal (max |R R^T - I| = " << err << ")",
-               failure();
-    } else {
-      r = qopt::quant::randomizedHadamard(n, seed);
     }
-    return &rotations.emplace(n, std::move(r)).first->second;
+    double err = qopt::quant::orthogonalityError(userMatrix, n);
+    if (err > 1e-5)
+      return anchor->emitError("qopt-rotate: ")
+             << matrix << " is not orthogonal (max |R R^T - I| = " << err << ")";
+    userWidth = n;
+    return success();
+  }
+
+  FailureOr<const std::vector<double> *> rotation(Operation *anchor, int64_t n) {
+    if (!matrix.empty()) {
+      if (n != userWidth)
+        return anchor->emitError("qopt-rotate: ")
+                   << matrix << " is " << userWidth << "x" << userWidth
+                   << " but the residual stream this RMS norm reads is " << n << " wide",
+               failure();
+      return &userMatrix;
+    }
+    auto it = rotations.find(n);
+    if (it == rotations.end())
+      it = rotations.emplace(n, qopt::quant::randomizedHadamard(n, seed)).first;
+    return &it->second;
   }
 
   LogicalResult rotateStream(Stream &s, llvm::DenseSet<Value> &rotatedInputs) {
@@ -336,6 +349,8 @@ struct RotatePass : public qopt::impl::RotateBase<RotatePass> {
 
   void runOnOperation() override {
     func::FuncOp func = getOperation();
+    if (!matrix.empty() && failed(loadMatrix(func)))
+      return signalPassFailure();
     llvm::DenseSet<Value> rotatedInputs;
     if (residual) {
       llvm::DenseSet<Operation *> done;
@@ -401,7 +416,11 @@ struct RotatePass : public qopt::impl::RotateBase<RotatePass> {
           b.setInsertionPointAfter(def);
         else
           b.setInsertionPointToStart(x.getParentBlock());
-        h = HadamardOp::create(b, op->getLoc(), x.getType(), x);
+        // The width is the weight's K (the input's type may not know it).
+        auto xType = cast<RankedTensorType>(x.getType());
+        SmallVector<int64_t> shape(xType.getShape());
+        shape.back() = l->k;
+        h = HadamardOp::create(b, op->getLoc(), xType.clone(shape), x);
       }
       std::vector<double> hm = qopt::quant::hadamardMatrix(l->k);
       l->write(b, rTransposeTimes(hm, l->k, l->read(), l->n));

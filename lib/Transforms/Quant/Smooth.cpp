@@ -111,9 +111,6 @@ struct SmoothPass : public qopt::impl::SmoothBase<SmoothPass> {
     if (!obs.getChannelMin() || !obs.getChannelMax() || !type || type.getRank() < 1 ||
         obs.getChannelAxisIndex() != type.getRank() - 1)
       return success();
-    int64_t k = type.getDimSize(type.getRank() - 1);
-    if (ShapedType::isDynamic(k) || int64_t(obs.getChannelMin()->size()) != k)
-      return success();
     SmallVector<LinearLayer> layers;
     for (OpOperand &use : obs.getResult().getUses()) {
       std::optional<LinearLayer> l = linearLayerOf(use);
@@ -123,12 +120,17 @@ struct SmoothPass : public qopt::impl::SmoothBase<SmoothPass> {
     }
     if (layers.empty())
       return success();
+    // The width: the weights' K (the activation's type may not know it).
+    int64_t k = layers.front().k;
+    if (int64_t(obs.getChannelMin()->size()) != k)
+      return success();
     qopt::quant::SmoothingProblem p;
     p.k = k;
     p.channelMin.assign(obs.getChannelMin()->begin(), obs.getChannelMin()->end());
     p.channelMax.assign(obs.getChannelMax()->begin(), obs.getChannelMax()->end());
     p.symmetricActivations = activationType == "s8";
     p.perTensorWeights = perTensorWeights;
+    p.perToken = perToken;
     for (const LinearLayer &l : layers) {
       p.weights.push_back(l.read());
       p.widths.push_back(l.n);

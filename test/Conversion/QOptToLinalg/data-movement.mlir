@@ -58,9 +58,13 @@ func.func @slice_neg_step(%a: tensor<10xf32>) -> tensor<3xf32> {
 // CHECK-LABEL: func.func @slice_runtime_end
 // CHECK: %[[E:.*]] = tensor.extract %arg1[%c0] : tensor<1xi64>
 // CHECK: %[[I:.*]] = arith.index_cast %[[E]] : i64 to index
-// CHECK: arith.maxsi
-// CHECK: arith.minsi
-// CHECK: tensor.extract_slice %arg0[0, 0] [%{{.*}}, 8] [1, 1] : tensor<64x8xf32> to tensor<?x8xf32>
+// CHECK: %[[NEG:.*]] = arith.cmpi slt, %[[I]], %c0
+// CHECK: %[[W:.*]] = arith.addi %[[I]], %c64
+// CHECK: %[[SEL:.*]] = arith.select %[[NEG]], %[[W]], %[[I]]
+// CHECK: %[[LO:.*]] = arith.maxsi %[[SEL]], %c0
+// CHECK: %[[HI:.*]] = arith.minsi %[[LO]], %c64
+// CHECK: %[[SZ:.*]] = arith.maxsi %[[HI]], %c0
+// CHECK: tensor.extract_slice %arg0[0, 0] {{\[}}%[[SZ]], 8] [1, 1] : tensor<64x8xf32> to tensor<?x8xf32>
 func.func @slice_runtime_end(%a: tensor<64x8xf32>, %n: tensor<1xi64>) -> tensor<?x8xf32> {
   %st = qopt.constant dense<[0]> : tensor<1xi64>
   %ax = qopt.constant dense<[0]> : tensor<1xi64>

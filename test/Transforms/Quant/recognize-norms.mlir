@@ -26,10 +26,14 @@ func.func @rms_div(%x: tensor<?x2xf32>) -> tensor<?x2xf32> {
 // the default 1e-5 (not printed); the
 // input may have other users (the residual stream).
 // CHECK-LABEL: func.func @rms_reciprocal
+// CHECK-NOT: qopt.sqrt
 // CHECK: %[[O:.*]] = qopt.constant dense<1.000000e+00> : tensor<4xf32>
+// CHECK-NOT: qopt.sqrt
 // CHECK: %[[N:.*]] = qopt.rms_normalization %arg0, %[[O]] :
+// CHECK-NOT: qopt.sqrt
 // CHECK: qopt.add %arg0, %[[N]]
 // CHECK-NOT: qopt.sqrt
+// CHECK: return
 func.func @rms_reciprocal(%x: tensor<3x4xf32>) -> tensor<3x4xf32> {
   %ax = qopt.constant dense<[1]> : tensor<1xi64>
   %eps = qopt.constant dense<1.0e-5> : tensor<f32>
@@ -89,6 +93,43 @@ func.func @fold_into_op(%x: tensor<4x2xf32>) -> tensor<4x2xf32> {
 }
 
 // -----
+// A constant Mul after a LayerNorm that has a bias scales both:
+// (n g + B) c = n (g c) + B c.
+// CHECK-LABEL: func.func @scale_after_bias
+// CHECK-DAG: %[[G:.*]] = qopt.constant dense<[6.000000e+00, 8.000000e+00]>
+// CHECK-DAG: %[[B:.*]] = qopt.constant dense<[3.000000e+00, -4.000000e+00]>
+// CHECK: qopt.layer_normalization %arg0, %[[G]], %[[B]]
+// CHECK-NOT: qopt.mul
+func.func @scale_after_bias(%x: tensor<4x2xf32>) -> tensor<4x2xf32> {
+  %g0 = qopt.constant dense<[2.0, 4.0]> : tensor<2xf32>
+  %b0 = qopt.constant dense<[1.0, -2.0]> : tensor<2xf32>
+  %c = qopt.constant dense<[3.0, 2.0]> : tensor<2xf32>
+  %n = qopt.layer_normalization %x, %g0, %b0 : (tensor<4x2xf32>, tensor<2xf32>, tensor<2xf32>) -> tensor<4x2xf32>
+  %y = qopt.mul %n, %c : (tensor<4x2xf32>, tensor<2xf32>) -> tensor<4x2xf32>
+  return %y : tensor<4x2xf32>
+}
+
+// -----
+// RMSNorm with x * (1 / sqrt(..)); a following Mul by a gamma that is not a
+// constant stays a Mul.
+// CHECK-LABEL: func.func @rms_one_over
+// CHECK: %[[N:.*]] = qopt.rms_normalization %arg0
+// CHECK: qopt.mul %[[N]], %arg1
+func.func @rms_one_over(%x: tensor<3x4xf32>, %g: tensor<4xf32>) -> tensor<3x4xf32> {
+  %ax = qopt.constant dense<[-1]> : tensor<1xi64>
+  %eps = qopt.constant dense<1.0e-5> : tensor<f32>
+  %one = qopt.constant dense<1.0> : tensor<f32>
+  %p = qopt.mul %x, %x : (tensor<3x4xf32>, tensor<3x4xf32>) -> tensor<3x4xf32>
+  %m = qopt.reduce_mean %p, %ax : (tensor<3x4xf32>, tensor<1xi64>) -> tensor<3x1xf32>
+  %a = qopt.add %m, %eps : (tensor<3x1xf32>, tensor<f32>) -> tensor<3x1xf32>
+  %s = qopt.sqrt %a : (tensor<3x1xf32>) -> tensor<3x1xf32>
+  %r = qopt.div %one, %s : (tensor<f32>, tensor<3x1xf32>) -> tensor<3x1xf32>
+  %d = qopt.mul %x, %r : (tensor<3x4xf32>, tensor<3x1xf32>) -> tensor<3x4xf32>
+  %y = qopt.mul %d, %g : (tensor<3x4xf32>, tensor<4xf32>) -> tensor<3x4xf32>
+  return %y : tensor<3x4xf32>
+}
+
+// -----
 // Not normalizations over the last axis, or intermediates used elsewhere:
 // left as they are.
 // CHECK-LABEL: func.func @not_matched
@@ -96,8 +137,8 @@ func.func @fold_into_op(%x: tensor<4x2xf32>) -> tensor<4x2xf32> {
 // CHECK-NOT: qopt.layer_normalization
 // CHECK: qopt.div
 // CHECK: qopt.div
-// CHECK: qopt.mul
-func.func @not_matched(%x: tensor<3x4xf32>, %g: tensor<4xf32>) -> (tensor<3x4xf32>, tensor<1x4xf32>, tensor<3x1xf32>, tensor<3x4xf32>) {
+// CHECK: return
+func.func @not_matched(%x: tensor<3x4xf32>) -> (tensor<3x4xf32>, tensor<3x1xf32>, tensor<3x4xf32>) {
   %two = qopt.constant dense<2.0> : tensor<f32>
   %eps = qopt.constant dense<1.0e-5> : tensor<f32>
   %ax0 = qopt.constant dense<[0]> : tensor<1xi64>
@@ -114,7 +155,5 @@ func.func @not_matched(%x: tensor<3x4xf32>, %g: tensor<4xf32>) -> (tensor<3x4xf3
   %a2 = qopt.add %m2, %eps : (tensor<3x1xf32>, tensor<f32>) -> tensor<3x1xf32>
   %s2 = qopt.sqrt %a2 : (tensor<3x1xf32>) -> tensor<3x1xf32>
   %d2 = qopt.div %x, %s2 : (tensor<3x4xf32>, tensor<3x1xf32>) -> tensor<3x4xf32>
-  // A gamma that is not a constant stays a Mul.
-  %y = qopt.mul %d2, %g : (tensor<3x4xf32>, tensor<4xf32>) -> tensor<3x4xf32>
-  return %d, %s, %m2, %y : tensor<3x4xf32>, tensor<1x4xf32>, tensor<3x1xf32>, tensor<3x4xf32>
+  return %d, %m2, %d2 : tensor<3x4xf32>, tensor<3x1xf32>, tensor<3x4xf32>
 }

@@ -4,8 +4,10 @@
 // RUN: qopt-opt %s --split-input-file --pass-pipeline='builtin.module(func.func(qopt-rotate{seed=3}))' 2>&1 >/dev/null | FileCheck %s --check-prefix=REMARK
 // RUN: not qopt-opt %s --split-input-file --pass-pipeline='builtin.module(func.func(qopt-rotate{matrix=%t.bad.npy}))' 2>&1 | FileCheck %s --check-prefix=BAD
 // RUN: not qopt-opt %s --split-input-file --pass-pipeline='builtin.module(func.func(qopt-rotate{matrix=%t.shape.npy}))' 2>&1 | FileCheck %s --check-prefix=SHAPE
+// RUN: not qopt-opt %s --split-input-file --pass-pipeline='builtin.module(func.func(qopt-rotate{matrix=%t.none.npy}))' 2>&1 | FileCheck %s --check-prefix=MISSING
+// MISSING: error: qopt-rotate: cannot read {{.*}}none.npy: No such file or directory
 // BAD: error: qopt-rotate: {{.*}}bad.npy is not orthogonal (max |R R^T - I| = 3.000000e+00)
-// SHAPE: error: qopt-rotate: {{.*}}shape.npy must be a 4x4 f32 or f64 matrix for a stream of width 4
+// SHAPE: error: qopt-rotate: {{.*}}shape.npy is 3x3 but the residual stream this RMS norm reads is 4 wide
 
 // A residual stream: written by an embedding table and a linear layer, read
 // by two RMS norms that feed linear layers. With R = I (matrix=eye) the

@@ -44,6 +44,11 @@ std::unique_ptr<mlir::Pass>
 createSmooth(std::shared_ptr<const quant::CalibrationStats> rows,
              std::shared_ptr<std::map<std::string, double>> chosen, const SmoothOptions &options);
 
+/// qopt-select-online-hadamard with the rows calibration sampled.
+std::unique_ptr<mlir::Pass>
+createSelectOnlineHadamard(std::shared_ptr<const quant::CalibrationStats> rows,
+                           const SelectOnlineHadamardOptions &options);
+
 /// qopt-apply-rounded-weights with statistics in memory.
 std::unique_ptr<mlir::Pass>
 createApplyRoundedWeights(std::shared_ptr<const quant::CalibrationStats> stats,

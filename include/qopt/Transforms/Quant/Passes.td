@@ -82,6 +82,8 @@ def Smooth : Pass<"qopt-smooth", "::mlir::func::FuncOp"> {
            "Activation quantization the search measures (u8 or s8)">,
     Option<"perTensorWeights", "per-tensor-weights", "bool", "false",
            "Weight quantization the search measures">,
+    Option<"perToken", "per-token", "bool", "false",
+           "The search measures per-token activation quantization">,
     ListOption<"keepFloat", "keep-float", "std::string",
                "ONNX node names or op types left in float (not smoothed)">
   ];
@@ -188,6 +190,30 @@ def ApplyRoundedWeights : Pass<"qopt-apply-rounded-weights", "::mlir::ModuleOp">
            "The compilation quantizes weights per tensor">,
     ListOption<"keepFloat", "keep-float", "std::string",
                "ONNX node names or op types left in float">
+  ];
+  let dependentDialects = ["::qopt::QOptDialect"];
+}
+
+def SelectOnlineHadamard : Pass<"qopt-select-online-hadamard", "::mlir::func::FuncOp"> {
+  let summary = "Keep each online Hadamard transform only where it lowers the quantized error";
+  let description = [{
+    For every `qopt.hadamard` (inserted by `qopt-rotate`) whose output is
+    observed and feeds only linear layers with constant weights: the error
+    of the quantized product of those layers, measured on rows of the
+    transform's output sampled during calibration, with the transform (X H,
+    H^T W) and without it (X, W), cross-validated as the SmoothQuant alpha
+    search measures it, with this compilation's activation quantization. A
+    transform that does not lower it is removed and the weights restored;
+    the observer records `qopt.online_hadamard`. Needs the quantization
+    driver's sampled rows (run by `qoptc --rotate` when calibrating).
+  }];
+  let options = [
+    Option<"activationType", "activation-type", "std::string", "\"u8\"",
+           "Activation quantization measured (u8 or s8)">,
+    Option<"perTensorWeights", "per-tensor-weights", "bool", "false",
+           "Weight quantization measured">,
+    Option<"perToken", "per-token", "bool", "false",
+           "Measure per-token activation quantization">
   ];
   let dependentDialects = ["::qopt::QOptDialect"];
 }
