@@ -153,12 +153,15 @@ private:
               "(statistics files do not store them)";
       return failure();
     }
+    if (options.rotate && options.calibData.empty()) {
+      error = "--rotate needs --calib: which online Hadamard transforms to keep is measured "
+              "on the calibration data (statistics files do not store it)";
+      return failure();
+    }
     if (failed(runPasses(module, [&](OpPassManager &pm) {
           pm.addNestedPass<func::FuncOp>(createRecognizeNorms());
         })))
       return failure();
-    if (options.calibData.empty())
-      return success();
     if (options.collectReport && options.rotate) {
       // The report's "before": the linear layers' inputs in the model as
       // it came, from a calibration of its own.
@@ -213,6 +216,20 @@ private:
     return success();
   }
 
+  /// A calibration of the module as it is now (no weight rounding) that
+  /// also samples rows of the linear layers' inputs; null on failure.
+  std::shared_ptr<quant::CalibrationStats> calibrateSamplingRows() {
+    CalibrationOptions co = calibrationOptions();
+    co.roundWeights = false;
+    co.sampleRows = options.smoothSampleRows;
+    auto stats = std::make_shared<quant::CalibrationStats>();
+    if (failed(runCalibration(module, co, *stats, error))) {
+      error = "calibration: " + error;
+      return nullptr;
+    }
+    return stats;
+  }
+
   /// After --rotate: a calibration sampling rows, and each online Hadamard
   /// transform kept only where it lowers the quantized error.
   LogicalResult selectOnlineTransforms() {
@@ -220,19 +237,10 @@ private:
     module.walk([&](HadamardOp) { any = true; });
     if (!options.rotate || !any)
       return success();
-    if (options.calibData.empty()) {
-      step("online Hadamard transforms: all kept (choosing needs calibration data)");
-      return success();
-    }
     step("online Hadamard transforms: calibrating to choose where they help");
-    CalibrationOptions co = calibrationOptions();
-    co.roundWeights = false;
-    co.sampleRows = options.smoothSampleRows;
-    auto sampled = std::make_shared<quant::CalibrationStats>();
-    if (failed(runCalibration(module, co, *sampled, error))) {
-      error = "calibration: " + error;
+    std::shared_ptr<quant::CalibrationStats> sampled = calibrateSamplingRows();
+    if (!sampled)
       return failure();
-    }
     SelectOnlineHadamardOptions so;
     so.activationType = options.activationType;
     so.perTensorWeights = options.perTensorWeights;
@@ -256,14 +264,9 @@ private:
     if (!options.smooth)
       return success();
     step("smoothing: calibrating for the per-channel ranges");
-    CalibrationOptions co = calibrationOptions();
-    co.roundWeights = false;
-    co.sampleRows = options.smoothSampleRows;
-    auto first = std::make_shared<quant::CalibrationStats>();
-    if (failed(runCalibration(module, co, *first, error))) {
-      error = "calibration: " + error;
+    std::shared_ptr<quant::CalibrationStats> first = calibrateSamplingRows();
+    if (!first)
       return failure();
-    }
     if (options.collectReport && result.report.outliers.before.empty())
       result.report.outliers.before =
           layerInputStats(module, *first, keepFloat, options.activationType);
@@ -300,10 +303,6 @@ private:
   LogicalResult checkFolding(const std::string &reference) {
     if (!folding())
       return success();
-    if (reference.empty()) {
-      step("outlier folding: not checked against the float model (no calibration data)");
-      return success();
-    }
     size_t outputs = 0;
     module.walk([&](func::FuncOp f) { outputs = f.getNumResults(); });
     size_t n = 0;

@@ -2,14 +2,17 @@
 //
 // 2-D products (and batched ones whose B is 2-D, folded into M) become
 // linalg.matmul, which the targets run as GEMMs; a transposed Gemm B is read
-// through the matmul's indexing map. Batched products with broadcasting are
-// one generic.
+// through the matmul's indexing map. Batched products of two batched
+// operands become an scf.forall of 2-D linalg.matmuls over the batch;
+// batched products with broadcasting are one generic.
 //
 //===----------------------------------------------------------------------===//
 #include "Lowering.h"
 
 #include "qopt/Dialect/QOpt/IR/QOptOps.h"
 #include "qopt/Dialect/QOpt/IR/ShapeUtils.h"
+
+#include "mlir/Dialect/SCF/IR/SCF.h"
 
 using namespace mlir;
 using namespace qopt;
@@ -71,6 +74,55 @@ struct MatMulLowering : QOptPattern<MatMulOp> {
       result = matmul2D(rewriter, loc, a2, bv, init);
       outSizes.assign(as.begin(), as.end() - 1);
       outSizes.push_back(bs[1]);
+    } else if (ar == br && llvm::all_of(llvm::seq<int64_t>(0, ar - 2), [&](int64_t i) {
+                 return (aType.getDimSize(i) == 1) == (bType.getDimSize(i) == 1);
+               })) {
+      // [batch..., M, K] x [batch..., K, N] with the same batch dims (no
+      // broadcasting; dynamic dims are equal as ONNX requires): one 2-D
+      // matmul per batch element in an scf.forall, so that each is a GEMM
+      // the target runs as such (attention's Q.K^T and P.V).
+      int64_t batch = ar - 2;
+      OpFoldResult count = m.c(1);
+      for (int64_t i = 0; i < batch; ++i)
+        count = m.mul(count, as[i]);
+      auto collapse = [&](Value v, int64_t r) -> Value {
+        if (batch == 1)
+          return v;
+        SmallVector<ReassociationIndices> re(1);
+        for (int64_t i = 0; i < batch; ++i)
+          re[0].push_back(i);
+        re.push_back({r - 2});
+        re.push_back({r - 1});
+        return tensor::CollapseShapeOp::create(rewriter, loc, v, re).getResult();
+      };
+      Value a3 = collapse(a, ar), b3 = collapse(bv, br);
+      OpFoldResult rows = as[ar - 2], inner = as[ar - 1], cols = bs[br - 1];
+      Value init = filledTensor(rewriter, loc, {count, rows, cols}, zero);
+      auto forall = scf::ForallOp::create(
+          rewriter, loc, ArrayRef<OpFoldResult>{count}, ValueRange{init}, std::nullopt,
+          [&](OpBuilder &b, Location l, ValueRange args) {
+            Value i = args[0], out = args[1];
+            OpFoldResult one = b.getIndexAttr(1), zeroIdx = b.getIndexAttr(0);
+            auto slice = [&](Value v, OpFoldResult d0, OpFoldResult d1) -> Value {
+              SmallVector<OpFoldResult> offsets{i, zeroIdx, zeroIdx}, sizes{one, d0, d1},
+                  strides{one, one, one};
+              RankedTensorType sliceType =
+                  tensor::ExtractSliceOp::inferCanonicalRankReducedResultType(
+                      2, cast<RankedTensorType>(v.getType()), sizes);
+              return tensor::ExtractSliceOp::create(b, l, sliceType, v, offsets, sizes, strides);
+            };
+            Value prod = matmul2D(b, l, slice(a3, rows, inner), slice(b3, inner, cols),
+                                  slice(out, rows, cols));
+            auto par = scf::InParallelOp::create(b, l);
+            b.setInsertionPointToStart(par.getBody());
+            tensor::ParallelInsertSliceOp::create(
+                b, l, prod, out, ArrayRef<OpFoldResult>{i, zeroIdx, zeroIdx},
+                ArrayRef<OpFoldResult>{one, rows, cols}, ArrayRef<OpFoldResult>{one, one, one});
+          });
+      result = forall.getResult(0);
+      outSizes.assign(as.begin(), as.end() - 2);
+      outSizes.push_back(rows);
+      outSizes.push_back(cols);
     } else {
       // Batched with numpy broadcasting of the batch dims.
       int64_t batch = std::max(ar, br) - 2;

@@ -66,43 +66,70 @@ struct BatchNormLowering : QOptPattern<BatchNormalizationOp> {
   }
 };
 
+/// What Layer/RMS normalization lowerings share: the result type, the
+/// normalized trailing axes [axis, rank), their element count as a scalar.
+struct TrailingAxes {
+  RankedTensorType type;
+  SmallVector<int64_t> axes;
+  Value count, zero;
+};
+
+template <typename Op>
+FailureOr<TrailingAxes> trailingAxes(const QOptPattern<Op> &pattern, Op op, Value x,
+                                     ConversionPatternRewriter &rewriter) {
+  TrailingAxes t;
+  t.type = pattern.rankedResult(op, {x}, "needs a ranked float input", 0,
+                                /*floatOperands=*/true);
+  if (!t.type)
+    return failure();
+  auto xType = cast<RankedTensorType>(x.getType());
+  int64_t rank = xType.getRank();
+  FailureOr<int64_t> axis = loweredAxis(op, op.getAxis(), rank);
+  if (failed(axis))
+    return failure();
+  for (int64_t d = *axis; d < rank; ++d)
+    t.axes.push_back(d);
+  t.count = countOf(rewriter, op.getLoc(), x, t.axes, xType.getElementType());
+  t.zero = scalarConst(rewriter, op.getLoc(), xType.getElementType(), 0);
+  return t;
+}
+
+Value addFloats(OpBuilder &b, Location l, ValueRange a) {
+  return arith::AddFOp::create(b, l, a[0], a[1]);
+}
+
+/// Sum of squares of `x` over `axes` (lane-split, see buildReduction).
+Value sumOfSquares(OpBuilder &b, Location loc, Value x, ArrayRef<int64_t> axes, Value zero,
+                   int64_t lanes) {
+  return buildReduction(b, loc, x, axes, zero,
+                        [](OpBuilder &b, Location l, ValueRange a) -> Value {
+                          return arith::AddFOp::create(
+                              b, l, arith::MulFOp::create(b, l, a[0], a[0]), a[1]);
+                        },
+                        addFloats, lanes);
+}
+
 struct LayerNormLowering : QOptPattern<LayerNormalizationOp> {
   using QOptPattern::QOptPattern;
   LogicalResult
   matchAndRewrite(LayerNormalizationOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
     Value x = adaptor.getX();
-    RankedTensorType type =
-        rankedResult(op, {x}, "needs a ranked float input", 0, /*floatOperands=*/true);
-    if (!type)
+    FailureOr<TrailingAxes> t = trailingAxes(*this, op, x, rewriter);
+    if (failed(t))
       return failure();
-    auto xType = rankedType(x);
-    int64_t rank = xType.getRank();
-    FailureOr<int64_t> axis = loweredAxis(op, op.getAxis(), rank);
-    if (failed(axis))
-      return failure();
+    RankedTensorType type = t->type;
+    ArrayRef<int64_t> axes = t->axes;
+    Value n = t->count, zero = t->zero;
     Location loc = op.getLoc();
-    Type elem = xType.getElementType();
-    SmallVector<int64_t> axes;
-    for (int64_t d = *axis; d < rank; ++d)
-      axes.push_back(d);
-    auto addF = [](OpBuilder &b, Location l, ValueRange a) -> Value {
-      return arith::AddFOp::create(b, l, a[0], a[1]);
-    };
-    Value n = countOf(rewriter, loc, x, axes, elem);
-    Value zero = scalarConst(rewriter, loc, elem, 0);
+    Type elem = type.getElementType();
     int64_t lanes = options().reductionLanes;
-    Value sum = buildReduction(rewriter, loc, x, axes, zero, addF, addF, lanes);
+    Value sum = buildReduction(rewriter, loc, x, axes, zero, addFloats, addFloats, lanes);
     Value centered = combineWithReduced(
         rewriter, loc, x, sum, axes, [&](OpBuilder &b, Location l, ValueRange a) -> Value {
           return arith::SubFOp::create(b, l, a[0], arith::DivFOp::create(b, l, a[1], n));
         });
-    Value sq = buildReduction(rewriter, loc, centered, axes, zero,
-                              [](OpBuilder &b, Location l, ValueRange a) -> Value {
-                                return arith::AddFOp::create(
-                                    b, l, arith::MulFOp::create(b, l, a[0], a[0]), a[1]);
-                              },
-                              addF, lanes);
+    Value sq = sumOfSquares(rewriter, loc, centered, axes, zero, lanes);
     Value eps = scalarConst(rewriter, loc, elem, op.getEpsilon().convertToDouble());
     Value normed = combineWithReduced(
         rewriter, loc, centered, sq, axes,
@@ -134,31 +161,15 @@ struct RMSNormLowering : QOptPattern<RMSNormalizationOp> {
   matchAndRewrite(RMSNormalizationOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
     Value x = adaptor.getX();
-    RankedTensorType type =
-        rankedResult(op, {x}, "needs a ranked float input", 0, /*floatOperands=*/true);
-    if (!type)
+    FailureOr<TrailingAxes> t = trailingAxes(*this, op, x, rewriter);
+    if (failed(t))
       return failure();
-    auto xType = rankedType(x);
-    int64_t rank = xType.getRank();
-    FailureOr<int64_t> axis = loweredAxis(op, op.getAxis(), rank);
-    if (failed(axis))
-      return failure();
+    RankedTensorType type = t->type;
+    ArrayRef<int64_t> axes = t->axes;
+    Value n = t->count;
     Location loc = op.getLoc();
-    Type elem = xType.getElementType();
-    SmallVector<int64_t> axes;
-    for (int64_t d = *axis; d < rank; ++d)
-      axes.push_back(d);
-    auto addF = [](OpBuilder &b, Location l, ValueRange a) -> Value {
-      return arith::AddFOp::create(b, l, a[0], a[1]);
-    };
-    Value n = countOf(rewriter, loc, x, axes, elem);
-    Value zero = scalarConst(rewriter, loc, elem, 0);
-    Value sq = buildReduction(rewriter, loc, x, axes, zero,
-                              [](OpBuilder &b, Location l, ValueRange a) -> Value {
-                                return arith::AddFOp::create(
-                                    b, l, arith::MulFOp::create(b, l, a[0], a[0]), a[1]);
-                              },
-                              addF, options().reductionLanes);
+    Type elem = type.getElementType();
+    Value sq = sumOfSquares(rewriter, loc, x, axes, t->zero, options().reductionLanes);
     Value eps = scalarConst(rewriter, loc, elem, op.getEpsilon().convertToDouble());
     Value normed = combineWithReduced(
         rewriter, loc, x, sq, axes, [&](OpBuilder &b, Location l, ValueRange a) -> Value {

@@ -47,6 +47,26 @@ func.func @matmul_batch_folded(%a: tensor<2x5x8xf32>, %b: tensor<8x3xf32>) -> te
 }
 
 // -----
+// Both operands batched alike (attention): one 2-D linalg.matmul per batch
+// element (the batch dims collapsed) in an scf.forall, so each is a GEMM.
+// CHECK-LABEL: func.func @matmul_batched_pair
+// CHECK: %[[A:.*]] = tensor.collapse_shape %arg0 {{\[}}[0, 1], [2], [3]] : tensor<?x4x?x32xf32> into tensor<?x?x32xf32>
+// CHECK: %[[B:.*]] = tensor.collapse_shape %arg1 {{\[}}[0, 1], [2], [3]] : tensor<?x4x32x?xf32> into tensor<?x32x?xf32>
+// CHECK: scf.forall (%[[I:.*]]) in (%{{.*}}) shared_outs(%[[O:.*]] = %{{.*}})
+// CHECK: %[[AS:.*]] = tensor.extract_slice %[[A]][%[[I]], 0, 0] [1, %{{.*}}, 32] [1, 1, 1] : tensor<?x?x32xf32> to tensor<?x32xf32>
+// CHECK: %[[BS:.*]] = tensor.extract_slice %[[B]][%[[I]], 0, 0] [1, 32, %{{.*}}] [1, 1, 1] : tensor<?x32x?xf32> to tensor<32x?xf32>
+// CHECK: %[[OS:.*]] = tensor.extract_slice %[[O]][%[[I]], 0, 0]
+// CHECK: %[[P:.*]] = linalg.matmul ins(%[[AS]], %[[BS]] : tensor<?x32xf32>, tensor<32x?xf32>) outs(%[[OS]] : tensor<?x?xf32>)
+// CHECK: tensor.parallel_insert_slice %[[P]] into %[[O]][%[[I]], 0, 0]
+// CHECK: tensor.reshape {{.*}} -> tensor<?x4x?x?xf32>
+// CHECK-NOT: linalg.generic
+// CHECK: return
+func.func @matmul_batched_pair(%a: tensor<?x4x?x32xf32>, %b: tensor<?x4x32x?xf32>) -> tensor<?x4x?x?xf32> {
+  %0 = qopt.matmul %a, %b : (tensor<?x4x?x32xf32>, tensor<?x4x32x?xf32>) -> tensor<?x4x?x?xf32>
+  return %0 : tensor<?x4x?x?xf32>
+}
+
+// -----
 // CHECK-LABEL: func.func @maxpool
 // CHECK: arith.constant 0xFF800000 : f32
 // CHECK: linalg.pooling_nchw_max {dilations = dense<1> : tensor<2xi64>, strides = dense<2> : tensor<2xi64>}
