@@ -7,12 +7,13 @@
 //   1. observe            qopt-insert-observers: the tensors the integer
 //                         graph will quantize (qopt/Transforms/Quant/
 //                         QuantizableLayers.h decides which layers)
-//   2. outlier folding    exact rewrites of the float model (--rotate:
-//                         qopt-recognize-norms, qopt-rotate before the
-//                         observers; --smooth: a first calibration sampling
+//   2. outlier folding    exact rewrites of the float model: qopt-recognize-
+//                         norms; --rotate: qopt-rotate before the observers,
+//                         then a calibration sampling rows and qopt-select-
+//                         online-hadamard; --smooth: a calibration sampling
 //                         rows, qopt-attach-calibration-stats, qopt-smooth
-//                         with the alpha search), then a check that the
-//                         float outputs did not move (1e-4 relative)
+//                         with the alpha search; then a check that the float
+//                         outputs did not move (1e-4 relative)
 //   3. statistics         calibrate: compile the observed model with qopt's
 //                         own CPU path and stream the calibration set through
 //                         it (runCalibration; GPTQ accumulates its Hessians
