@@ -31,14 +31,19 @@ func.func @paley(%x: tensor<2x3x24xf32>) -> tensor<2x3x24xf32> {
 }
 
 // -----
+// The mean of squares (sum / 16) plus epsilon, its rsqrt, times x and gamma.
 // CHECK-LABEL: func.func @rms
+// CHECK-DAG: %[[EPS:.*]] = arith.constant 2.500000e-01 : f32
+// CHECK-DAG: %[[N:.*]] = arith.constant 1.600000e+01 : f32
 // CHECK: linalg.generic {{.*}}iterator_types = ["parallel", "reduction"]
 // CHECK: arith.mulf
 // CHECK: arith.addf
-// CHECK: math.rsqrt
+// CHECK: %[[MEAN:.*]] = arith.divf %{{.*}}, %[[N]]
+// CHECK: %[[V:.*]] = arith.addf %[[MEAN]], %[[EPS]]
+// CHECK: math.rsqrt %[[V]]
 // CHECK: arith.mulf
 func.func @rms(%x: tensor<?x16xf32>, %g: tensor<16xf32>) -> tensor<?x16xf32> {
-  %0 = qopt.rms_normalization %x, %g : (tensor<?x16xf32>, tensor<16xf32>) -> tensor<?x16xf32>
+  %0 = qopt.rms_normalization %x, %g {epsilon = 0.25 : f32} : (tensor<?x16xf32>, tensor<16xf32>) -> tensor<?x16xf32>
   return %0 : tensor<?x16xf32>
 }
 

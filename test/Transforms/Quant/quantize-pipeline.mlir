@@ -7,6 +7,16 @@
 // RUN: not qopt-opt %s --qopt-quantize-pipeline="stats=s.json weight-rounding=nearest" --dump-pass-pipeline -o /dev/null 2>&1 | FileCheck %s --check-prefix=NEAREST
 // RUN: not qopt-opt %s --qopt-quantize-pipeline="stats=%t.none.json" -o /dev/null 2>&1 | FileCheck %s --check-prefix=NOFILE
 // RUN: not qopt-opt %s --qopt-quantize-pipeline="stats=s.json quantize-attention=true" --dump-pass-pipeline -o /dev/null 2>&1 | FileCheck %s --check-prefix=ATTENTION
+// RUN: not qopt-opt %s --qopt-quantize-pipeline="stats=s.json activation-granularity=per-token" --dump-pass-pipeline -o /dev/null 2>&1 | FileCheck %s --check-prefix=TOKEN
+
+// Per-token activations: the linear layers' inputs get run-time scales
+// before the static scales are inferred for the rest.
+// TOKEN: qopt-apply-rounded-weights
+// TOKEN-NEXT: func.func(
+// TOKEN-NEXT: qopt-per-token-activations{keep-float={@activation-matmuls}}
+// TOKEN-NEXT: ),
+// TOKEN-NEXT: func.func(
+// TOKEN-NEXT: qopt-infer-scales
 
 // MatMuls of two activations (attention) stay float unless
 // quantize-attention: the keep-float entry @activation-matmuls names them.

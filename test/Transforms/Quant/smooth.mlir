@@ -80,3 +80,24 @@ func.func @not_smoothed(%x: tensor<?x2xf32>) -> (tensor<?x2xf32>, tensor<?x2xf32
   %y2 = qopt.matmul %o2, %w : (tensor<?x2xf32>, tensor<2x2xf32>) -> tensor<?x2xf32>
   return %y, %r, %y2 : tensor<?x2xf32>, tensor<?x2xf32>, tensor<?x2xf32>
 }
+
+// -----
+// An RMS norm producer and a Gemm consumer with transB (its weight stored
+// [N, K]): channel 0 of X reaches 4 and its weight column reaches 4 too, so
+// s_0 = (4 / 4)^0.5 = 1; channel 1 reaches 9 with weights up to 1: s_1 = 3.
+// The norm's scale is divided, the stored [N, K] weight's columns multiplied.
+// CHECK-LABEL: func.func @rms_and_gemm
+// CHECK: %[[G:.*]] = qopt.constant dense<[2.000000e+00, 1.000000e+00]>
+// CHECK: %[[N:.*]] = qopt.rms_normalization %arg0, %[[G]]
+// CHECK: %[[O:.*]] = qopt.observer %[[N]] {channel_axis = -1 : i64, channel_max = array<f64: 4.000000e+00, 3.000000e+00>
+// CHECK: %[[W:.*]] = qopt.constant dense<{{\[}}[4.000000e+00, 3.000000e+00], [-2.000000e+00, -1.500000e+00]]>
+// CHECK: qopt.gemm %[[O]], %[[W]], %{{.*}} {transB = 1 : i64}
+func.func @rms_and_gemm(%x: tensor<4x2xf32>) -> tensor<4x2xf32> {
+  %g = qopt.constant dense<[2.0, 3.0]> : tensor<2xf32>
+  %w = qopt.constant dense<[[4.0, 1.0], [-2.0, -0.5]]> : tensor<2x2xf32>
+  %none = qopt.none
+  %n = qopt.rms_normalization %x, %g : (tensor<4x2xf32>, tensor<2xf32>) -> tensor<4x2xf32>
+  %o = qopt.observer %n {id = "ln", min = -9.0 : f64, max = 9.0 : f64, channel_axis = -1 : i64, channel_min = array<f64: -4.0, -9.0>, channel_max = array<f64: 4.0, 9.0>} : tensor<4x2xf32>
+  %y = qopt.gemm %o, %w, %none {transB = 1 : i64} : (tensor<4x2xf32>, tensor<2x2xf32>, none) -> tensor<4x2xf32>
+  return %y : tensor<4x2xf32>
+}
