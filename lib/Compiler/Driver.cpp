@@ -34,11 +34,40 @@ std::string outputPathFor(const DriverOptions &options) {
 
 namespace {
 
-/// Writes through a temporary in the same directory ("-": stdout).
+/// An existing output that is not a regular file (/dev/null, a FIFO): it is
+/// written in place, never replaced by renaming a temporary over it (which,
+/// run as root, would turn /dev/null into a regular file).
+bool isSpecialFile(StringRef path) {
+  llvm::sys::fs::file_status st;
+  return !llvm::sys::fs::status(path, st) && llvm::sys::fs::exists(st) &&
+         !llvm::sys::fs::is_regular_file(st) && !llvm::sys::fs::is_directory(st);
+}
+
+/// Copies a finished temporary `from` into the special file `to`.
+LogicalResult copyInto(StringRef from, StringRef to, std::string &error) {
+  if (auto ec = llvm::sys::fs::copy_file(from, to)) {
+    error = "cannot write " + to.str() + ": " + ec.message();
+    return failure();
+  }
+  return success();
+}
+
+/// Writes through a temporary in the same directory ("-": stdout; a special
+/// file: in place).
 LogicalResult writeAtomically(StringRef path, function_ref<void(raw_ostream &)> write,
                               std::string &error) {
   if (path == "-") {
     write(llvm::outs());
+    return success();
+  }
+  if (isSpecialFile(path)) {
+    std::error_code ec;
+    llvm::raw_fd_ostream os(path, ec);
+    if (ec) {
+      error = "cannot write " + path.str() + ": " + ec.message();
+      return failure();
+    }
+    write(os);
     return success();
   }
   SmallString<256> tmp;
@@ -237,7 +266,8 @@ private:
           failed(finishReport(false)));
     step("native code");
     SmallString<256> obj;
-    if (options.emit == EmitKind::Obj) {
+    bool special = isSpecialFile(out);
+    if (options.emit == EmitKind::Obj && !special) {
       if (auto ec = llvm::sys::fs::createUniqueFile(out + ".tmp-%%%%%%", obj))
         return fail("cannot write next to " + out + ": " + ec.message());
     } else if (auto ec = llvm::sys::fs::createTemporaryFile("qoptc", "o", obj)) {
@@ -247,14 +277,26 @@ private:
     if (failed(emitObjectFile(*llvmModule, obj, target, error)))
       return failure();
     if (options.emit == EmitKind::Obj) {
-      if (auto ec = llvm::sys::fs::rename(obj, out))
+      if (special) {
+        if (failed(copyInto(obj, out, error)))
+          return failure();
+      } else if (auto ec = llvm::sys::fs::rename(obj, out)) {
         return fail("cannot write " + out + ": " + ec.message());
+      }
       step("wrote " + out);
       return finishReport(false);
     }
     step("linking " + out);
-    if (failed(linkSharedLibrary(obj, out, error)))
+    if (special) {
+      SmallString<256> so;
+      if (auto ec = llvm::sys::fs::createTemporaryFile("qoptc", "so", so))
+        return fail("cannot create a temporary library: " + ec.message());
+      llvm::scope_exit removeSo([&] { llvm::sys::fs::remove(so); });
+      if (failed(linkSharedLibrary(obj, so, error)) || failed(copyInto(so, out, error)))
+        return failure();
+    } else if (failed(linkSharedLibrary(obj, out, error))) {
       return failure();
+    }
     step("wrote " + out);
     return finishReport(true);
   }
