@@ -153,15 +153,33 @@ std::vector<double> randomizedHadamard(int64_t n, uint64_t seed) {
   return r;
 }
 
+std::vector<double> denseProduct(const std::vector<double> &a, bool transA,
+                                 const std::vector<double> &b, bool transB, int64_t m,
+                                 int64_t k, int64_t n) {
+  std::vector<double> c(static_cast<size_t>(m * n), 0.0);
+  std::vector<double> brow(static_cast<size_t>(n));
+  for (int64_t p = 0; p < k; ++p) {
+    // Row p of op(B), contiguous for the inner loop.
+    for (int64_t j = 0; j < n; ++j)
+      brow[size_t(j)] = transB ? b[size_t(j * k + p)] : b[size_t(p * n + j)];
+    for (int64_t i = 0; i < m; ++i) {
+      double av = transA ? a[size_t(p * m + i)] : a[size_t(i * k + p)];
+      if (av == 0)
+        continue;
+      double *ci = &c[size_t(i * n)];
+      for (int64_t j = 0; j < n; ++j)
+        ci[j] += av * brow[size_t(j)];
+    }
+  }
+  return c;
+}
+
 double orthogonalityError(const std::vector<double> &r, int64_t n) {
+  std::vector<double> rrt = denseProduct(r, false, r, true, n, n, n);
   double worst = 0;
   for (int64_t i = 0; i < n; ++i)
-    for (int64_t j = 0; j < n; ++j) {
-      double s = 0;
-      for (int64_t k = 0; k < n; ++k)
-        s += r[size_t(i * n + k)] * r[size_t(j * n + k)];
-      worst = std::max(worst, std::abs(s - (i == j ? 1.0 : 0.0)));
-    }
+    for (int64_t j = 0; j < n; ++j)
+      worst = std::max(worst, std::abs(rrt[size_t(i * n + j)] - (i == j ? 1.0 : 0.0)));
   return worst;
 }
 

@@ -1,6 +1,7 @@
 //===- Smoothing.cpp - SmoothQuant scales and their alpha search ----------===//
 #include "qopt/Quant/Smoothing.h"
 
+#include "qopt/Quant/Hadamard.h"
 #include "qopt/Quant/QuantMath.h"
 
 #include <algorithm>
@@ -34,7 +35,22 @@ std::vector<double> smoothingScales(const SmoothingProblem &p, double alpha) {
   return s;
 }
 
-double smoothedProductError(const SmoothingProblem &p, const std::vector<double> &s) {
+namespace {
+
+/// X W per consumer, in double: the reference every candidate s is measured
+/// against (diag(s) and 1/s cancel in float, so it is the same for all).
+std::vector<std::vector<double>> floatProducts(const SmoothingProblem &p) {
+  int64_t rows = int64_t(p.rows.size()) / std::max<int64_t>(p.k, 1);
+  std::vector<double> x(p.rows.begin(), p.rows.end());
+  std::vector<std::vector<double>> y;
+  for (size_t c = 0; c < p.weights.size(); ++c)
+    y.push_back(denseProduct(x, false, p.weights[c], false, rows, p.k, p.widths[c]));
+  return y;
+}
+
+/// smoothedProductError against precomputed float products.
+double quantizedProductError(const SmoothingProblem &p, const std::vector<double> &s,
+                             const std::vector<std::vector<double>> &reference) {
   int64_t k = p.k;
   int64_t rows = int64_t(p.rows.size()) / std::max<int64_t>(k, 1);
   // Activation quantizer over the range of X / s.
@@ -46,7 +62,7 @@ double smoothedProductError(const SmoothingProblem &p, const std::vector<double>
   QuantParams xq = p.symmetricActivations
                        ? symmetricParams(std::max(-lo, hi), -128, 127)
                        : asymmetricParams(lo, hi, 0, 255);
-  std::vector<double> xs(static_cast<size_t>(rows * k)), xd(static_cast<size_t>(rows * k));
+  std::vector<double> xd(static_cast<size_t>(rows * k));
   for (int64_t r = 0; r < rows; ++r) {
     if (p.perToken) {
       // The row's own scale, as qopt-per-token-activations computes it.
@@ -57,9 +73,7 @@ double smoothedProductError(const SmoothingProblem &p, const std::vector<double>
     }
     for (int64_t j = 0; j < k; ++j) {
       size_t i = size_t(r * k + j);
-      double v = double(p.rows[i]);
-      xs[i] = v;
-      xd[i] = dequantizeValue(quantizeValue(v / s[size_t(j)], xq), xq);
+      xd[i] = dequantizeValue(quantizeValue(double(p.rows[i]) / s[size_t(j)], xq), xq);
     }
   }
   double err = 0;
@@ -71,53 +85,53 @@ double smoothedProductError(const SmoothingProblem &p, const std::vector<double>
     for (int64_t j = 0; j < k; ++j)
       for (int64_t o = 0; o < n; ++o)
         ws[size_t(j * n + o)] = w[size_t(j * n + o)] * s[size_t(j)];
-    std::vector<double> amax =
-        absMaxAlong(ws, {k, n}, p.perTensorWeights ? -1 : 1);
-    std::vector<double> scales = weightScales(amax);
+    std::vector<double> scales = weightScales(absMaxAlong(ws, {k, n}, p.perTensorWeights ? -1 : 1));
     for (int64_t j = 0; j < k; ++j)
       for (int64_t o = 0; o < n; ++o) {
-        double sc = scales[p.perTensorWeights ? 0 : size_t(o)];
-        QuantParams wq{sc, 0, -kWeightMax, kWeightMax};
+        QuantParams wq{scales[p.perTensorWeights ? 0 : size_t(o)], 0, -kWeightMax, kWeightMax};
         ws[size_t(j * n + o)] = dequantizeValue(quantizeValue(ws[size_t(j * n + o)], wq), wq);
       }
-    std::vector<double> yf(static_cast<size_t>(n)), yq(static_cast<size_t>(n));
-    for (int64_t r = 0; r < rows; ++r) {
-      std::fill(yf.begin(), yf.end(), 0.0);
-      std::fill(yq.begin(), yq.end(), 0.0);
-      for (int64_t j = 0; j < k; ++j) {
-        double a = xs[size_t(r * k + j)], b = xd[size_t(r * k + j)];
-        const double *wr = &w[size_t(j * n)], *qr = &ws[size_t(j * n)];
-        for (int64_t o = 0; o < n; ++o) {
-          yf[size_t(o)] += a * wr[o];
-          yq[size_t(o)] += b * qr[o];
-        }
-      }
-      for (int64_t o = 0; o < n; ++o)
-        err += (yf[size_t(o)] - yq[size_t(o)]) * (yf[size_t(o)] - yq[size_t(o)]);
+    std::vector<double> yq = denseProduct(xd, false, ws, false, rows, k, n);
+    for (size_t i = 0; i < yq.size(); ++i) {
+      double d = reference[c][i] - yq[i];
+      err += d * d;
     }
   }
   return err;
+}
+
+} // namespace
+
+double smoothedProductError(const SmoothingProblem &p, const std::vector<double> &s) {
+  return quantizedProductError(p, s, floatProducts(p));
 }
 
 namespace {
 
 /// The problem restricted to rows [begin, end) for measuring and to the
 /// other rows for the ranges that s and the activation quantizer come from.
-SmoothingProblem heldOut(const SmoothingProblem &p, int64_t begin, int64_t end) {
-  SmoothingProblem f = p;
-  int64_t k = p.k, rows = int64_t(p.rows.size()) / k;
-  f.rows.assign(p.rows.begin() + begin * k, p.rows.begin() + end * k);
-  f.channelMin.assign(size_t(k), std::numeric_limits<double>::infinity());
-  f.channelMax.assign(size_t(k), -std::numeric_limits<double>::infinity());
+/// Sets `to`'s channel ranges to those of `from`'s rows outside [skipBegin,
+/// skipEnd).
+void rangesOfRows(const SmoothingProblem &from, SmoothingProblem &to, int64_t skipBegin = 0,
+                  int64_t skipEnd = 0) {
+  int64_t k = from.k, rows = int64_t(from.rows.size()) / k;
+  to.channelMin.assign(static_cast<size_t>(k), std::numeric_limits<double>::infinity());
+  to.channelMax.assign(static_cast<size_t>(k), -std::numeric_limits<double>::infinity());
   for (int64_t r = 0; r < rows; ++r) {
-    if (r >= begin && r < end)
+    if (r >= skipBegin && r < skipEnd)
       continue;
     for (int64_t j = 0; j < k; ++j) {
-      double v = p.rows[size_t(r * k + j)];
-      f.channelMin[size_t(j)] = std::min(f.channelMin[size_t(j)], v);
-      f.channelMax[size_t(j)] = std::max(f.channelMax[size_t(j)], v);
+      double v = from.rows[size_t(r * k + j)];
+      to.channelMin[size_t(j)] = std::min(to.channelMin[size_t(j)], v);
+      to.channelMax[size_t(j)] = std::max(to.channelMax[size_t(j)], v);
     }
   }
+}
+
+SmoothingProblem heldOut(const SmoothingProblem &p, int64_t begin, int64_t end) {
+  SmoothingProblem f = p;
+  f.rows.assign(p.rows.begin() + begin * p.k, p.rows.begin() + end * p.k);
+  rangesOfRows(p, f, begin, end);
   return f;
 }
 
@@ -133,22 +147,36 @@ std::vector<SmoothingProblem> folds(const SmoothingProblem &p) {
   return {p};
 }
 
-double foldsError(const std::vector<SmoothingProblem> &fs, double alpha) {
+/// The folds with their float products, computed once for every alpha.
+struct Folds {
+  std::vector<SmoothingProblem> problems;
+  std::vector<std::vector<std::vector<double>>> references;
+  explicit Folds(const SmoothingProblem &p) : problems(folds(p)) {
+    for (const SmoothingProblem &f : problems)
+      references.push_back(floatProducts(f));
+  }
+};
+
+double foldsError(const Folds &fs, double alpha) {
   double e = 0;
-  for (const SmoothingProblem &f : fs)
-    e += smoothedProductError(f, alpha < 0 ? std::vector<double>(static_cast<size_t>(f.k), 1.0)
-                                           : smoothingScales(f, alpha));
+  for (size_t i = 0; i < fs.problems.size(); ++i) {
+    const SmoothingProblem &f = fs.problems[i];
+    e += quantizedProductError(f,
+                               alpha < 0 ? std::vector<double>(static_cast<size_t>(f.k), 1.0)
+                                         : smoothingScales(f, alpha),
+                               fs.references[i]);
+  }
   return e;
 }
 
 } // namespace
 
 double crossValidatedError(const SmoothingProblem &p, double alpha) {
-  return foldsError(folds(p), alpha);
+  return foldsError(Folds(p), alpha);
 }
 
 AlphaChoice searchSmoothingAlpha(const SmoothingProblem &p, const std::vector<double> &grid) {
-  std::vector<SmoothingProblem> fs = folds(p);
+  Folds fs(p);
   AlphaChoice best;
   best.baseline = best.error = foldsError(fs, -1);
   for (double alpha : grid) {
@@ -161,52 +189,22 @@ AlphaChoice searchSmoothingAlpha(const SmoothingProblem &p, const std::vector<do
   return best;
 }
 
-namespace {
-
-/// Per-channel ranges of the problem's rows.
-void rangesFromRows(SmoothingProblem &p) {
-  int64_t rows = int64_t(p.rows.size()) / p.k;
-  p.channelMin.assign(static_cast<size_t>(p.k), std::numeric_limits<double>::infinity());
-  p.channelMax.assign(static_cast<size_t>(p.k), -std::numeric_limits<double>::infinity());
-  for (int64_t r = 0; r < rows; ++r)
-    for (int64_t j = 0; j < p.k; ++j) {
-      double v = p.rows[size_t(r * p.k + j)];
-      p.channelMin[size_t(j)] = std::min(p.channelMin[size_t(j)], v);
-      p.channelMax[size_t(j)] = std::max(p.channelMax[size_t(j)], v);
-    }
-}
-
-} // namespace
-
 TransformChoice chooseOnlineTransform(const SmoothingProblem &transformed,
                                       const std::vector<double> &h) {
   int64_t n = transformed.k, count = int64_t(transformed.rows.size()) / n;
   SmoothingProblem with = transformed, without = transformed;
-  // X = (X H) H^T.
-  for (int64_t r = 0; r < count; ++r)
-    for (int64_t i = 0; i < n; ++i) {
-      double v = 0;
-      for (int64_t j = 0; j < n; ++j)
-        v += double(transformed.rows[size_t(r * n + j)]) * h[size_t(i * n + j)];
-      without.rows[size_t(r * n + i)] = float(v);
-    }
+  // X = (X H) H^T and W = H (H^T W).
+  std::vector<double> xh(transformed.rows.begin(), transformed.rows.end());
+  std::vector<double> x = denseProduct(xh, false, h, true, count, n, n);
+  without.rows.assign(x.begin(), x.end());
   TransformChoice c;
   for (size_t l = 0; l < transformed.weights.size(); ++l) {
-    int64_t width = transformed.widths[l];
-    const std::vector<double> &w = transformed.weights[l];
-    // W = H (H^T W).
-    std::vector<double> orig(w.size(), 0.0);
-    for (int64_t i = 0; i < n; ++i)
-      for (int64_t j = 0; j < n; ++j) {
-        double a = h[size_t(i * n + j)];
-        for (int64_t o = 0; o < width; ++o)
-          orig[size_t(i * width + o)] += a * w[size_t(j * width + o)];
-      }
-    without.weights[l] = orig;
-    c.weightsWithout.push_back(std::move(orig));
+    without.weights[l] =
+        denseProduct(h, false, transformed.weights[l], false, n, n, transformed.widths[l]);
+    c.weightsWithout.push_back(without.weights[l]);
   }
-  rangesFromRows(with);
-  rangesFromRows(without);
+  rangesOfRows(with, with);
+  rangesOfRows(without, without);
   c.errorWith = crossValidatedError(with, -1);
   c.errorWithout = crossValidatedError(without, -1);
   c.keep = c.errorWith < c.errorWithout;

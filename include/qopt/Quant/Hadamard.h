@@ -40,6 +40,14 @@ void hadamardTransform(double *data, int64_t rows, int64_t n);
 /// R = diag(s) . H / sqrt(n). Deterministic in `seed` across platforms.
 std::vector<double> randomizedHadamard(int64_t n, uint64_t seed);
 
+/// C = op(A) . op(B) for row-major double matrices, op(A) m x k and op(B)
+/// k x n; `transA` / `transB`: A is stored k x m / B is stored n x k. The
+/// one product the rotation folds (X R, R^T W, beta W) and the choice of
+/// online transforms (undoing X H and H^T W) use.
+std::vector<double> denseProduct(const std::vector<double> &a, bool transA,
+                                 const std::vector<double> &b, bool transB, int64_t m,
+                                 int64_t k, int64_t n);
+
 /// max |R R^T - I| of an n x n row-major matrix.
 double orthogonalityError(const std::vector<double> &r, int64_t n);
 

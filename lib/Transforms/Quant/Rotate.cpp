@@ -148,33 +148,13 @@ void collectStream(Value start, int64_t n, Stream &s) {
 /// Y = X . R for X rows x n.
 std::vector<double> timesR(const std::vector<double> &x, int64_t rows, const std::vector<double> &r,
                            int64_t n) {
-  std::vector<double> y(static_cast<size_t>(rows * n), 0.0);
-  for (int64_t i = 0; i < rows; ++i)
-    for (int64_t k = 0; k < n; ++k) {
-      double a = x[size_t(i * n + k)];
-      if (a == 0)
-        continue;
-      const double *rr = &r[size_t(k * n)];
-      double *yy = &y[size_t(i * n)];
-      for (int64_t j = 0; j < n; ++j)
-        yy[j] += a * rr[j];
-    }
-  return y;
+  return qopt::quant::denseProduct(x, false, r, false, rows, n, n);
 }
 
 /// Y = R^T . W for W n x cols.
 std::vector<double> rTransposeTimes(const std::vector<double> &r, int64_t n,
                                     const std::vector<double> &w, int64_t cols) {
-  std::vector<double> y(static_cast<size_t>(n * cols), 0.0);
-  for (int64_t k = 0; k < n; ++k)
-    for (int64_t i = 0; i < n; ++i) {
-      double a = r[size_t(k * n + i)];
-      const double *ww = &w[size_t(k * cols)];
-      double *yy = &y[size_t(i * cols)];
-      for (int64_t j = 0; j < cols; ++j)
-        yy[j] += a * ww[j];
-    }
-  return y;
+  return qopt::quant::denseProduct(r, true, w, false, n, n, cols);
 }
 
 /// Adds the constant `bias` (N) to the output of the linear layer `l`: into
@@ -226,13 +206,8 @@ bool foldNormAffine(OpBuilder &b, Operation *norm, int64_t n) {
     return false;
   for (const LinearLayer &l : users) {
     std::vector<double> w = l.read();
-    if (beta) {
-      std::vector<double> bw(size_t(l.n), 0.0);
-      for (int64_t j = 0; j < n; ++j)
-        for (int64_t o = 0; o < l.n; ++o)
-          bw[size_t(o)] += (*beta)[size_t(j)] * w[size_t(j * l.n + o)];
-      addToOutput(b, l, bw);
-    }
+    if (beta)
+      addToOutput(b, l, qopt::quant::denseProduct(*beta, false, w, false, 1, n, l.n));
     for (int64_t j = 0; j < n; ++j)
       for (int64_t o = 0; o < l.n; ++o)
         w[size_t(j * l.n + o)] *= (*gamma)[size_t(j)];
