@@ -17,26 +17,16 @@ using namespace qopt;
 namespace {
 
 struct ApplyRoundedWeightsPass
-    : qopt::impl::ApplyRoundedWeightsBase<ApplyRoundedWeightsPass> {
-  using Base::Base;
-  ApplyRoundedWeightsPass(std::shared_ptr<const qopt::quant::CalibrationStats> stats, std::string source,
-            const qopt::ApplyRoundedWeightsOptions &options)
-      : Base(options), stats(std::move(stats)), source(std::move(source)) {}
-
-  std::shared_ptr<const qopt::quant::CalibrationStats> stats;
-  std::string source;
+    : quantutil::StatsPass<qopt::impl::ApplyRoundedWeightsBase<ApplyRoundedWeightsPass>, qopt::ApplyRoundedWeightsOptions> {
+  using StatsPass::StatsPass;
 
   void runOnOperation() override {
     ModuleOp module = getOperation();
     std::string name;
-    std::shared_ptr<const qopt::quant::CalibrationStats> s =
-        quantutil::statsForPass(module, "qopt-apply-rounded-weights", stats, source, statsFile, name);
+    std::shared_ptr<const qopt::quant::CalibrationStats> s = resolveStats(module, name);
     if (!s)
       return signalPassFailure();
-    auto fail = [&](const Twine &why) {
-      module.emitError(name + ": " + why);
-      signalPassFailure();
-    };
+    auto fail = [&](const Twine &why) { StatsPass::fail(module, name, why); };
     if (s->weights.empty())
       return fail("the statistics hold no GPTQ-rounded weights (they were computed with "
                   "--weight-rounding=nearest); calibrate again");

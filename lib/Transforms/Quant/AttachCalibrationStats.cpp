@@ -16,26 +16,16 @@ using namespace qopt;
 namespace {
 
 struct AttachCalibrationStatsPass
-    : qopt::impl::AttachCalibrationStatsBase<AttachCalibrationStatsPass> {
-  using Base::Base;
-  AttachCalibrationStatsPass(std::shared_ptr<const qopt::quant::CalibrationStats> stats, std::string source,
-            const qopt::AttachCalibrationStatsOptions &options)
-      : Base(options), stats(std::move(stats)), source(std::move(source)) {}
-
-  std::shared_ptr<const qopt::quant::CalibrationStats> stats;
-  std::string source;
+    : quantutil::StatsPass<qopt::impl::AttachCalibrationStatsBase<AttachCalibrationStatsPass>, qopt::AttachCalibrationStatsOptions> {
+  using StatsPass::StatsPass;
 
   void runOnOperation() override {
     ModuleOp module = getOperation();
     std::string name;
-    std::shared_ptr<const qopt::quant::CalibrationStats> s =
-        quantutil::statsForPass(module, "qopt-attach-calibration-stats", stats, source, statsFile, name);
+    std::shared_ptr<const qopt::quant::CalibrationStats> s = resolveStats(module, name);
     if (!s)
       return signalPassFailure();
-    auto fail = [&](const Twine &why) {
-      module.emitError(name + ": " + why);
-      signalPassFailure();
-    };
+    auto fail = [&](const Twine &why) { StatsPass::fail(module, name, why); };
     if (checkFingerprint && s->modelFingerprint != quantutil::modelFingerprint(module))
       return fail("the calibration statistics were computed for a different model (or "
                   "different --keep-float/--input-shape options); calibrate again");

@@ -64,6 +64,31 @@ statsForPass(mlir::ModuleOp module, llvm::StringRef passName,
              std::shared_ptr<const quant::CalibrationStats> given, llvm::StringRef givenName,
              llvm::StringRef file, std::string &name);
 
+/// The base of a pass that reads calibration statistics: from the driver's
+/// memory (the constructor) or from its `stats=<file>` option. `PassBase` is
+/// the ODS base (`impl::XBase<Pass>`), `Options` its options struct.
+template <typename PassBase, typename Options> struct StatsPass : PassBase {
+  using PassBase::PassBase;
+  StatsPass(std::shared_ptr<const quant::CalibrationStats> stats, std::string source,
+            const Options &options)
+      : PassBase(options), stats(std::move(stats)), source(std::move(source)) {}
+
+  std::shared_ptr<const quant::CalibrationStats> stats;
+  std::string source;
+
+  /// The statistics and, in `name`, what diagnostics call them (the file, or
+  /// `source`); null with an error emitted on `module`.
+  std::shared_ptr<const quant::CalibrationStats> resolveStats(mlir::ModuleOp module,
+                                                              std::string &name) {
+    return statsForPass(module, this->getArgument(), stats, source, this->statsFile, name);
+  }
+  /// An error on `module` prefixed with the statistics' name; fails the pass.
+  void fail(mlir::ModuleOp module, llvm::StringRef name, const llvm::Twine &why) {
+    module.emitError(name + ": " + why);
+    this->signalPassFailure();
+  }
+};
+
 /// True if `v` is produced by a qopt.constant.
 bool isConstant(mlir::Value v);
 
