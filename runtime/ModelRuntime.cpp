@@ -11,6 +11,8 @@
 //===----------------------------------------------------------------------===//
 #include "qopt-c/Runtime.h"
 
+#include "Target.h"
+
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -20,8 +22,6 @@
 
 extern "C" {
 extern const char qopt_model_meta[];
-void qopt_model_invoke(void **args);
-void _mlir_memref_to_llvm_free(void *ptr); // Allocator.cpp
 }
 
 namespace {
@@ -50,6 +50,7 @@ std::string shapeString(const int64_t *shape, size_t rank) {
 
 struct qopt_model {
   std::vector<TensorInfo> inputs, outputs;
+  qopt::rt::TargetModel *target = nullptr;
 };
 
 extern "C" {
@@ -60,7 +61,11 @@ const char *qopt_last_error(void) { return lastError.c_str(); }
 
 void qopt_free(void *ptr) { std::free(ptr); }
 
-qopt_model *qopt_model_create(void) {
+const char *qopt_target(void) { return qopt::rt::targetName(); }
+
+qopt_model *qopt_model_create(void) { return qopt_model_create_on_device(-1); }
+
+qopt_model *qopt_model_create_on_device(int device) {
   auto *m = new (std::nothrow) qopt_model();
   if (!m) {
     fail("out of memory");
@@ -101,11 +106,41 @@ qopt_model *qopt_model_create(void) {
     info.name = q;
     (std::strcmp(kind, "in") == 0 ? m->inputs : m->outputs).push_back(info);
   }
+  std::string error;
+  m->target = qopt::rt::targetCreate(device, error);
+  if (!m->target) {
+    delete m;
+    fail(error);
+    return nullptr;
+  }
   lastError.clear();
   return m;
 }
 
-void qopt_model_destroy(qopt_model *model) { delete model; }
+void qopt_model_destroy(qopt_model *model) {
+  if (!model)
+    return;
+  qopt::rt::targetDestroy(model->target);
+  delete model;
+}
+
+int qopt_model_set_stream(qopt_model *m, void *stream) {
+  if (!m)
+    return fail("qopt_model_set_stream: model is NULL");
+  std::string error;
+  if (!qopt::rt::targetSetStream(m->target, stream, error))
+    return fail(error);
+  lastError.clear();
+  return 0;
+}
+
+double qopt_model_last_run_device_ms(const qopt_model *m) {
+  return m ? qopt::rt::targetLastRunDeviceMs(m->target) : -1;
+}
+
+size_t qopt_model_device_peak_bytes(const qopt_model *m) {
+  return m ? qopt::rt::targetPeakDeviceBytes(m->target) : 0;
+}
 
 size_t qopt_model_num_inputs(const qopt_model *m) { return m ? m->inputs.size() : 0; }
 size_t qopt_model_num_outputs(const qopt_model *m) { return m ? m->outputs.size() : 0; }
@@ -127,8 +162,8 @@ QOPT_ACCESSORS(input, inputs)
 QOPT_ACCESSORS(output, outputs)
 #undef QOPT_ACCESSORS
 
-int qopt_model_run(qopt_model *m, const qopt_tensor *inputs, size_t numInputs,
-                   qopt_tensor *outputs, size_t numOutputs) {
+static int runModel(qopt_model *m, const qopt_tensor *inputs, size_t numInputs,
+                    qopt_tensor *outputs, size_t numOutputs, bool deviceTensors) {
   if (!m)
     return fail("qopt_model_run: model is NULL");
   if (numInputs != m->inputs.size() || (numInputs && !inputs))
@@ -159,9 +194,21 @@ int qopt_model_run(qopt_model *m, const qopt_tensor *inputs, size_t numInputs,
     }
     if (!t.data && numel > 0)
       return fail(what + ": data is NULL");
+  }
+  std::string error;
+  qopt::rt::TargetRun *run = qopt::rt::targetBeginRun(m->target, deviceTensors, error);
+  if (!run)
+    return fail(error);
+  for (size_t i = 0; i < numInputs; ++i) {
+    const qopt_tensor &t = inputs[i];
+    size_t bytes = qopt_dtype_size(t.dtype);
+    for (int32_t d = 0; d < t.rank; ++d)
+      bytes *= (size_t)t.shape[d];
+    void *ptr = deviceTensors ? t.data : qopt::rt::targetInput(run, t.data, bytes, error);
+    if (!ptr && bytes && error.size())
+      break;
     std::vector<int64_t> &d = descs[i];
     d.resize(3 + 2 * t.rank);
-    void *ptr = t.data;
     std::memcpy(&d[0], &ptr, sizeof(void *));
     std::memcpy(&d[1], &ptr, sizeof(void *));
     d[2] = 0;
@@ -184,9 +231,12 @@ int qopt_model_run(qopt_model *m, const qopt_tensor *inputs, size_t numInputs,
   args.push_back(results.data());
   for (auto &d : descs)
     args.push_back(d.data());
-  qopt_model_invoke(args.data());
-
-  int rc = 0;
+  if (!error.empty()) {
+    qopt::rt::targetEndRun(run, error);
+    return fail(error);
+  }
+  // Results are freed even when the run failed part way.
+  int rc = qopt::rt::targetInvoke(run, args.data(), error) ? 0 : fail(error);
   for (size_t i = 0; i < numOutputs; ++i) {
     const TensorInfo &info = m->outputs[i];
     int64_t *d = &results[resultOffset[i]];
@@ -204,7 +254,11 @@ int qopt_model_run(qopt_model *m, const qopt_tensor *inputs, size_t numInputs,
     }
     const char *src = static_cast<const char *>(aligned) +
                       d[2] * (int64_t)qopt_dtype_size(info.dtype);
-    if (rc == 0) {
+    if (rc == 0 && deviceTensors && (!out.data || out.capacity < bytes)) {
+      rc = fail("output '" + info.name + "' needs " + std::to_string(bytes) +
+                " bytes of device memory, the caller's buffer has " +
+                std::to_string(out.data ? out.capacity : 0));
+    } else if (rc == 0) {
       if (!out.data) {
         out.data = std::malloc(bytes ? bytes : 1);
         if (!out.data)
@@ -215,14 +269,26 @@ int qopt_model_run(qopt_model *m, const qopt_tensor *inputs, size_t numInputs,
         rc = fail("output '" + info.name + "' needs " + std::to_string(bytes) +
                   " bytes, buffer has " + std::to_string(out.capacity));
       }
-      if (rc == 0 && bytes)
-        std::memcpy(out.data, src, bytes);
     }
-    _mlir_memref_to_llvm_free(allocated);
+    if (rc == 0 && bytes && !qopt::rt::targetCopyOut(run, out.data, src, bytes, error))
+      rc = fail(error);
+    qopt::rt::targetFreeResult(run, allocated);
   }
+  if (!qopt::rt::targetEndRun(run, error) && rc == 0)
+    rc = fail(error);
   if (rc == 0)
     lastError.clear();
   return rc;
+}
+
+int qopt_model_run(qopt_model *m, const qopt_tensor *inputs, size_t numInputs,
+                   qopt_tensor *outputs, size_t numOutputs) {
+  return runModel(m, inputs, numInputs, outputs, numOutputs, false);
+}
+
+int qopt_model_run_device(qopt_model *m, const qopt_tensor *inputs, size_t numInputs,
+                          qopt_tensor *outputs, size_t numOutputs) {
+  return runModel(m, inputs, numInputs, outputs, numOutputs, true);
 }
 
 } // extern "C"

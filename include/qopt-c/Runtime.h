@@ -5,8 +5,13 @@
 |*                                                                            *|
 |* Thread safety: qopt_model_run may be called concurrently from several      *|
 |* threads on the same instance (generated code keeps no mutable global       *|
-|* state; every call allocates its own intermediates). The error string is    *|
+|* state; every call allocates its own intermediates; a GPU model gives each  *|
+|* call its own stream and stream-ordered allocations). The error string is   *|
 |* per thread. qopt_model_destroy must not race with a run on that instance.  *|
+|*                                                                            *|
+|* GPU models (qoptc --target=cuda) export the same functions. They load the  *|
+|* CUDA driver (libcuda.so.1) with dlopen in qopt_model_create, which fails   *|
+|* with a message when there is no driver or device.                          *|
 |*                                                                            *|
 \*===----------------------------------------------------------------------===*/
 #ifndef QOPT_C_RUNTIME_H
@@ -19,7 +24,7 @@
 extern "C" {
 #endif
 
-#define QOPT_ABI_VERSION 1
+#define QOPT_ABI_VERSION 2
 /** The largest rank a model input or output may have. */
 #define QOPT_MAX_RANK 16
 
@@ -55,8 +60,15 @@ typedef struct qopt_model qopt_model;
 /** ABI version of this library (QOPT_ABI_VERSION when it was built). */
 int qopt_abi_version(void);
 
-/** Creates a model instance; NULL on failure (see qopt_last_error). */
+/** What the library was compiled for: "cpu" or "cuda". */
+const char *qopt_target(void);
+
+/** Creates a model instance; NULL on failure (see qopt_last_error). A GPU
+ *  model uses device QOPT_CUDA_DEVICE (default 0). */
 qopt_model *qopt_model_create(void);
+/** The same on GPU `device` (a CUDA device ordinal; -1: the default). A CPU
+ *  model accepts only -1 and 0. */
+qopt_model *qopt_model_create_on_device(int device);
 void qopt_model_destroy(qopt_model *model);
 
 size_t qopt_model_num_inputs(const qopt_model *model);
@@ -84,6 +96,28 @@ const int64_t *qopt_model_output_shape(const qopt_model *model, size_t i);
  *  Returns 0 on success, non-zero on error (see qopt_last_error). */
 int qopt_model_run(qopt_model *model, const qopt_tensor *inputs,
                    size_t num_inputs, qopt_tensor *outputs, size_t num_outputs);
+
+/** Runs a GPU model on tensors that are already in device memory: every
+ *  data pointer is a CUdeviceptr on the instance's device, and every output
+ *  must have data and capacity set (nothing is allocated for the caller).
+ *  Returns when the results are written. A CPU model refuses it. */
+int qopt_model_run_device(qopt_model *model, const qopt_tensor *inputs,
+                          size_t num_inputs, qopt_tensor *outputs, size_t num_outputs);
+
+/** GPU models: later runs on this instance use `stream` (a CUstream of the
+ *  instance's device, e.g. the primary context's) instead of the instance's
+ *  own streams; NULL goes back to them. Runs still wait for their results.
+ *  A CPU model accepts only NULL. */
+int qopt_model_set_stream(qopt_model *model, void *stream);
+
+/** GPU models: device time of the calling thread's last run of `model`, in
+ *  milliseconds, measured with CUDA events around the kernels (inputs and
+ *  outputs copies included); -1 for CPU models or before any run. */
+double qopt_model_last_run_device_ms(const qopt_model *model);
+/** GPU models: the most device memory the instance's runs have held at once
+ *  (intermediates, results and input copies; the kernels' modules and
+ *  weights not counted); 0 for CPU models. */
+size_t qopt_model_device_peak_bytes(const qopt_model *model);
 
 /** The calling thread's last error message ("" if none). */
 const char *qopt_last_error(void);

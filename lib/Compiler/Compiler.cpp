@@ -2,8 +2,10 @@
 #include "qopt/Compiler/Compiler.h"
 
 #include "qopt/Codegen/Common/Passes.h"
+#include "qopt/Codegen/GPU/Passes.h"
 #include "qopt/Conversion/QOptToLinalg/Passes.h"
 #include "qopt/Dialect/QOpt/IR/QOptDialect.h"
+#include "qopt/Target/CUDA/CUDATarget.h"
 #include "qopt/Transforms/Passes.h"
 #include "qopt/Transforms/Quant/Passes.h"
 
@@ -44,7 +46,41 @@ void buildCompilePipeline(OpPassManager &pm, const CPUCodegenOptions &cpu) {
   buildCPUCodegenPipeline(pm, cpu);
 }
 
+FailureOr<GPUCodegenOptions> gpuCodegenOptions(const CompileOptions &options,
+                                               std::string &error) {
+  if (!llvm::is_contained(gpuArchs(), options.gpuArch)) {
+    error = "--gpu-arch: unknown value '" + options.gpuArch + "' (expected " +
+            llvm::join(gpuArchs(), ", ") + ")";
+    return failure();
+  }
+  GPUCodegenOptions g;
+  g.optLevel = options.optLevel;
+  g.arch = options.gpuArch;
+  g.tensorCores = options.tensorCores && !options.gpuEmulateOnHost;
+  g.emulateOnHost = options.gpuEmulateOnHost;
+  // Also for PTX: the kernels link its libdevice when it has one.
+  g.toolkit = findCUDAToolkit();
+  if (failed(gpuBinaryFormat(options.gpuBinary, g.toolkit, g.format, error)))
+    return failure();
+  return g;
+}
+
+void buildCompilePipeline(OpPassManager &pm, const GPUCodegenOptions &gpu) {
+  QOptToLinalgOptions toLinalg;
+  toLinalg.reductionLanes = 1;
+  buildQOptToLinalgPipeline(pm, toLinalg);
+  buildGPUCodegenPipeline(pm, gpu);
+}
+
 void buildCompilePipeline(OpPassManager &pm, const CompileOptions &options) {
+  if (options.isCUDA()) {
+    std::string error;
+    FailureOr<GPUCodegenOptions> gpu = gpuCodegenOptions(options, error);
+    // Callers check the options first (qoptc: gpuCodegenOptions); a bad one
+    // here falls back to PTX for the default arch rather than aborting.
+    buildCompilePipeline(pm, succeeded(gpu) ? *gpu : GPUCodegenOptions());
+    return;
+  }
   buildCompilePipeline(pm, cpuCodegenOptions(options));
 }
 
@@ -66,6 +102,7 @@ void registerCompilerPasses() {
   registerQOptToLinalgPipeline();
   registerCodegenCommonPasses();
   registerCodegenCPUPasses();
+  registerCodegenGPUPasses();
   // The CPU pipeline's options; the isa is generic by default, so the IR is
   // the same on every host.
   PassPipelineRegistration<CPUCodegenPipelineOptions>(
@@ -85,6 +122,13 @@ LogicalResult compileToSharedLibrary(ModuleOp module, const CompileOptions &opti
     error = "lowering failed";
     return failure();
   }
+  return emitSharedLibrary(module, options, outputPath, error);
+}
+
+LogicalResult emitSharedLibrary(ModuleOp module, const CompileOptions &options,
+                                StringRef outputPath, std::string &error) {
+  if (options.needsCUDARuntime())
+    terminatePTXObjects(module);
   CPUTargetOptions target = cpuTargetOptions(options);
   llvm::LLVMContext llvmContext;
   std::unique_ptr<llvm::Module> llvmModule =
@@ -98,7 +142,8 @@ LogicalResult compileToSharedLibrary(ModuleOp module, const CompileOptions &opti
   }
   LogicalResult ok = emitObjectFile(*llvmModule, obj, target, error);
   if (succeeded(ok))
-    ok = linkSharedLibrary(obj, outputPath, error);
+    ok = options.needsCUDARuntime() ? linkCUDASharedLibrary(obj, outputPath, error)
+                          : linkSharedLibrary(obj, outputPath, error);
   llvm::sys::fs::remove(obj);
   return ok;
 }

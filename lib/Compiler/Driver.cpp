@@ -3,6 +3,7 @@
 
 #include "qopt/Export/QDQExport.h"
 #include "qopt/Import/ONNXImporter.h"
+#include "qopt/Target/CUDA/CUDATarget.h"
 #include "qopt/Transforms/Passes.h"
 
 #include "mlir/Parser/Parser.h"
@@ -102,7 +103,10 @@ public:
       return failure();
     if (options.emit == EmitKind::Mlir)
       return failure(failed(writeModule()) || failed(finishReport(false)));
-    step("lowering to LLVM (linalg, bufferization, loops)");
+    step(options.compile.isCUDA()
+             ? "lowering for " + options.compile.gpuArch +
+                   " (linalg, bufferization, GPU kernels, NVVM, kernel binaries)"
+             : std::string("lowering to LLVM (linalg, bufferization, loops)"));
     {
       PassManager pm(&context);
       if (failed(applyPassManagerCLOptions(pm)))
@@ -157,6 +161,19 @@ private:
                   "' (expected auto, " + int8KernelIsaList() + ")");
     if (fromMlir() && !options.inputShapes.empty())
       return fail("--input-shape applies to ONNX input only");
+    if (options.compile.target != "cpu" && !options.compile.isCUDA())
+      return fail("--target: unknown value '" + options.compile.target +
+                  "' (expected cpu or cuda)");
+    if (options.compile.gpuEmulateOnHost && !options.compile.isCUDA())
+      return fail("--gpu-emulate-on-host needs --target=cuda");
+    if (options.compile.isCUDA()) {
+      std::string why;
+      if (failed(gpuCodegenOptions(options.compile, why)))
+        return fail(why);
+      if (options.emit == EmitKind::Obj && !options.compile.gpuEmulateOnHost)
+        return fail("--emit=obj is not available with --target=cuda (the object needs the "
+                    "CUDA runtime it is linked with); use --emit=so or --emit=llvm");
+    }
     return success();
   }
 
@@ -209,7 +226,11 @@ private:
     q.collectQDQ = !options.qdqOutput.empty();
     q.keepFloatLibrary = q.collectReport;
     q.showProgress = !options.quiet;
-    if (failed(quantizeModel(*module, q, options.compile, quantized, error,
+    // Calibration and the float reference run on this machine's CPU, whatever
+    // the target.
+    CompileOptions host = options.compile;
+    host.target = "cpu";
+    if (failed(quantizeModel(*module, q, host, quantized, error,
                              [&](StringRef what) { step(what); })))
       return failure();
     if (!options.qdqOutput.empty()) {
@@ -251,8 +272,15 @@ private:
     return success();
   }
 
+  LogicalResult link(StringRef obj, StringRef so) {
+    return options.compile.needsCUDARuntime() ? linkCUDASharedLibrary(obj, so, error)
+                                    : linkSharedLibrary(obj, so, error);
+  }
+
   LogicalResult emitNative() {
     CPUTargetOptions target = cpuTargetOptions(options.compile);
+    if (options.compile.needsCUDARuntime())
+      terminatePTXObjects(*module);
     step(llvm::formatv("LLVM IR, -O{0}", options.compile.optLevel).str());
     llvm::LLVMContext llvmContext;
     std::unique_ptr<llvm::Module> llvmModule =
@@ -292,9 +320,9 @@ private:
       if (auto ec = llvm::sys::fs::createTemporaryFile("qoptc", "so", so))
         return fail("cannot create a temporary library: " + ec.message());
       llvm::scope_exit removeSo([&] { llvm::sys::fs::remove(so); });
-      if (failed(linkSharedLibrary(obj, so, error)) || failed(copyInto(so, out, error)))
+      if (failed(link(obj, so)) || failed(copyInto(so, out, error)))
         return failure();
-    } else if (failed(linkSharedLibrary(obj, out, error))) {
+    } else if (failed(link(obj, out))) {
       return failure();
     }
     step("wrote " + out);

@@ -80,15 +80,42 @@ def is_internal_error(msg):
     return body.startswith("'") and "' op " in body
 
 
-def run_test(bindir, test_dir, timeout, keep, opt_level):
+def export_test(test_dir, so, out_names, export_dir, name):
+    """Copies what a run needs on another machine (the GPU check): the
+    library, the input .pb files and the expected outputs as .npy (the runner
+    there has numpy only)."""
+    dst = os.path.join(export_dir, file_safe(name))
+    os.makedirs(dst, exist_ok=True)
+    shutil.copy(so, os.path.join(dst, "model.so"))
+    for ds in sorted(glob.glob(os.path.join(test_dir, "test_data_set_*"))):
+        d = os.path.join(dst, os.path.basename(ds))
+        os.makedirs(d, exist_ok=True)
+        for f in glob.glob(os.path.join(ds, "input_*.pb")):
+            shutil.copy(f, d)
+        for f in glob.glob(os.path.join(ds, "output_*.pb")):
+            t = onnx.TensorProto()
+            with open(f, "rb") as fh:
+                t.ParseFromString(fh.read())
+            i = int(f.rsplit("_", 1)[1].split(".")[0])
+            arr = numpy_helper.to_array(t)
+            if t.data_type == onnx.TensorProto.BFLOAT16:
+                arr = arr.astype(np.float32)
+            np.save(os.path.join(d, f"expected_{i}.npy"), arr)
+    with open(os.path.join(dst, "outputs.txt"), "w") as fh:
+        fh.write("\n".join(file_safe(n) for n in out_names) + "\n")
+
+
+def run_test(bindir, test_dir, timeout, keep, opt_level, qoptc_args=(), compile_only=False,
+             export_dir=None, name=""):
     qoptc = os.path.join(bindir, "qoptc")
     qrun = os.path.join(bindir, "qopt-run")
     work = tempfile.mkdtemp(prefix="qopt-conf-")
     try:
         so = os.path.join(work, "model.so")
         try:
-            p = subprocess.run([qoptc, "--quiet", f"-O{opt_level}", os.path.join(test_dir, "model.onnx"),
-                                "-o", so], capture_output=True, timeout=timeout)
+            p = subprocess.run([qoptc, "--quiet", f"-O{opt_level}", *qoptc_args,
+                                os.path.join(test_dir, "model.onnx"), "-o", so],
+                               capture_output=True, timeout=timeout)
         except subprocess.TimeoutExpired:
             return "crash", "qoptc timed out"
         err = p.stderr.decode(errors="replace").strip()
@@ -108,6 +135,10 @@ def run_test(bindir, test_dir, timeout, keep, opt_level):
         sets = sorted(glob.glob(os.path.join(test_dir, "test_data_set_*")))
         if not sets:
             return "unsupported", "no test data sets"
+        if export_dir:
+            export_test(test_dir, so, out_names, export_dir, name)
+        if compile_only:
+            return "pass", ""
         for ds in sets:
             inputs = sorted(glob.glob(os.path.join(ds, "input_*.pb")),
                             key=lambda f: int(f.rsplit("_", 1)[1].split(".")[0]))
@@ -203,9 +234,22 @@ def main():
                     help="also fail when fewer node tests pass")
     ap.add_argument("--list", choices=["fail", "unsupported", "error", "all"], default="fail")
     ap.add_argument("--keep", action="store_true", help="keep work directories")
+    ap.add_argument("--qoptc-arg", action="append", default=[],
+                    help="extra qoptc argument (e.g. --qoptc-arg=--target=cuda)")
+    ap.add_argument("--compile-only", action="store_true",
+                    help="stop after compiling: a test passes when its library is written "
+                         "(--target=cuda on a machine without a GPU)")
+    ap.add_argument("--only-expected-pass", action="store_true",
+                    help="only the tests that pass on the CPU (recorded so in expected.txt)")
+    ap.add_argument("--export", metavar="DIR",
+                    help="copy each compiled library with its inputs and expected outputs "
+                         "(.npy) to DIR/<suite>_<test>/ for scripts/gpu_conformance.py")
     args = ap.parse_args()
 
     tests = [t for t in discover(args.data, args.suite or SUITES) if args.filter in t[1]]
+    if args.only_expected_pass:
+        recorded, _ = read_expected(EXPECTED)
+        tests = [t for t in tests if recorded.get(f"{t[0]}/{t[1]}") == "pass"]
     if not tests:
         print(f"no ONNX test models under {args.data} (install libonnx-testdata)")
         return 1
@@ -215,7 +259,8 @@ def main():
     results = {}
     done = 0
     with concurrent.futures.ThreadPoolExecutor(args.jobs) as ex:
-        futs = {ex.submit(run_test, args.bindir, d, args.timeout, args.keep, args.opt_level):
+        futs = {ex.submit(run_test, args.bindir, d, args.timeout, args.keep, args.opt_level,
+                          args.qoptc_arg, args.compile_only, args.export, f"{s}_{n}"):
                 (s, n) for s, n, d in tests}
         for f in concurrent.futures.as_completed(futs):
             results[futs[f]] = f.result()
@@ -254,7 +299,7 @@ def main():
     elif args.expected != "none":
         expected, reasons = read_expected(args.expected)
         changed = []
-        if not args.suite and not args.filter:
+        if not args.suite and not args.filter and not args.only_expected_pass:
             # A whole run must meet every recorded test (a suite directory that
             # went missing is a regression, not a smaller run).
             ran = {f"{s}/{n}" for s, n in results}

@@ -45,6 +45,34 @@ static cl::opt<std::string>
               cl::desc("Int8 kernels: auto (default: the best the target CPU has), "
                        "avx512vnni, avxvnni, avx2 or generic"),
               cl::init("auto"), cl::cat(compileCategory));
+static cl::OptionCategory gpuCategory("NVIDIA GPU target");
+static cl::opt<std::string>
+    target("target",
+           cl::desc("What the library runs on: cpu (default: x86 code) or cuda (NVIDIA GPU "
+                    "kernels; the library needs libcuda.so.1 and a GPU when it is loaded, "
+                    "compiling needs neither)"),
+           cl::init("cpu"), cl::cat(compileCategory));
+static cl::opt<std::string>
+    gpuArch("gpu-arch",
+            cl::desc("--target=cuda: SM architecture of the kernels: sm_80 (default), sm_86, "
+                     "sm_87, sm_89, sm_90 or sm_90a"),
+            cl::init("sm_80"), cl::cat(gpuCategory));
+static cl::opt<std::string>
+    gpuBinary("gpu-binary",
+              cl::desc("--target=cuda: kernel binary in the library: auto (default: a fatbin "
+                       "with the arch's cubin and the PTX when a CUDA toolkit is found, else "
+                       "PTX that the driver compiles at load), ptx, cubin or fatbin"),
+              cl::init("auto"), cl::cat(gpuCategory));
+static cl::opt<bool>
+    gpuTensorCores("gpu-tensor-cores",
+                   cl::desc("--target=cuda: int8 GEMMs on tensor cores (mma.sync; default on)"),
+                   cl::init(true), cl::cat(gpuCategory));
+static cl::opt<bool> gpuEmulateOnHost(
+    "gpu-emulate-on-host",
+    cl::desc("--target=cuda testing aid: run the GPU pipeline's placement and kernels as host "
+             "loops in a CPU library (checks them on a machine without a GPU; tensor cores "
+             "off)"),
+    cl::init(false), cl::cat(gpuCategory));
 static cl::opt<bool> quiet("quiet", cl::desc("No progress output"), cl::cat(compileCategory));
 static cl::opt<bool> noOnnxInference("no-onnx-shape-inference",
                                      cl::desc("Skip ONNX's own shape inference"),
@@ -185,6 +213,11 @@ int main(int argc, char **argv) {
   o.compile.targetFeatures = targetFeatures;
   o.compile.threads = threads;
   o.compile.kernelIsa = kernelIsa == "auto" ? "" : kernelIsa.getValue();
+  o.compile.target = target;
+  o.compile.gpuArch = gpuArch;
+  o.compile.gpuBinary = gpuBinary;
+  o.compile.tensorCores = gpuTensorCores;
+  o.compile.gpuEmulateOnHost = gpuEmulateOnHost;
   o.quiet = quiet;
   qopt::QuantOptions &q = o.quant;
   q.calibData = calibData;

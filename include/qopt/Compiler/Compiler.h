@@ -9,14 +9,16 @@
 //                                                       buildBufferizationPipeline,
 //                                                       Codegen/Common)
 //
-// A GPU target adds its own codegen builder beside the CPU's and is chosen
-// here.
+// --target=cuda swaps the codegen half: buildQOptToLinalgPipeline (one
+// reduction lane) + buildGPUCodegenPipeline (Codegen/GPU), then the CUDA
+// target's kernel binaries and runtime (Target/CUDA).
 //
 //===----------------------------------------------------------------------===//
 #ifndef QOPT_COMPILER_COMPILER_H
 #define QOPT_COMPILER_COMPILER_H
 
 #include "qopt/Codegen/CPU/Passes.h"
+#include "qopt/Codegen/GPU/Passes.h"
 #include "qopt/Target/CPU/CPUTarget.h"
 
 #include "mlir/IR/BuiltinOps.h"
@@ -41,6 +43,23 @@ struct CompileOptions {
   /// Threads the compiled model's kernels use unless QOPT_NUM_THREADS is set
   /// at run time; 0 = every core.
   unsigned threads = 0;
+  /// "cpu" (x86 code, runtime/) or "cuda" (NVIDIA GPU kernels launched by
+  /// x86 host code, runtime/cuda/).
+  std::string target = "cpu";
+  /// --target=cuda: the SM the kernels are compiled for (one of gpuArchs()).
+  std::string gpuArch = "sm_80";
+  /// --target=cuda: kernel binary, auto (a fatbin with cubin and PTX when a
+  /// CUDA toolkit is found, else PTX), ptx, cubin or fatbin.
+  std::string gpuBinary = "auto";
+  /// --target=cuda: integer GEMMs on tensor cores (mma.sync).
+  bool tensorCores = true;
+  /// --target=cuda testing aid: the GPU pipeline's placement and kernels run
+  /// as host loops in a CPU library (GPUCodegenOptions::emulateOnHost).
+  bool gpuEmulateOnHost = false;
+
+  bool isCUDA() const { return target == "cuda"; }
+  /// Whether the library runs on a GPU (links runtime/cuda).
+  bool needsCUDARuntime() const { return isCUDA() && !gpuEmulateOnHost; }
 };
 
 /// The CPU target machine options of `options`.
@@ -48,12 +67,25 @@ CPUTargetOptions cpuTargetOptions(const CompileOptions &options);
 /// The CPU codegen options of `options`, the kernel variant resolved.
 CPUCodegenOptions cpuCodegenOptions(const CompileOptions &options);
 
+/// The GPU codegen options of `options` (binary format resolved against the
+/// CUDA toolkit found on this machine); fails for a bad arch or binary.
+llvm::FailureOr<GPUCodegenOptions> gpuCodegenOptions(const CompileOptions &options,
+                                                     std::string &error);
+
 /// The qopt dialect to the LLVM dialect, on a builtin.module pass manager:
 /// buildQOptToLinalgPipeline{reduction-lanes of the target} followed by the
 /// target's codegen pipeline (the CPU's: buildCPUCodegenPipeline).
 void buildCompilePipeline(mlir::OpPassManager &pm, const CompileOptions &options);
 /// The same for CPU codegen options already resolved (the kernel variant chosen).
 void buildCompilePipeline(mlir::OpPassManager &pm, const CPUCodegenOptions &cpu);
+/// The same for the CUDA target: buildQOptToLinalgPipeline{reduction-lanes=1}
+/// followed by buildGPUCodegenPipeline.
+void buildCompilePipeline(mlir::OpPassManager &pm, const GPUCodegenOptions &gpu);
+
+/// After the pipeline: the shared library at `outputPath` from the LLVM
+/// dialect module (the target's runtime linked in).
+llvm::LogicalResult emitSharedLibrary(mlir::ModuleOp module, const CompileOptions &options,
+                                      llvm::StringRef outputPath, std::string &error);
 
 /// Registers every dialect and interface the pipelines touch.
 void registerCompilerDialects(mlir::DialectRegistry &registry);

@@ -167,21 +167,27 @@ LogicalResult emitObjectFile(llvm::Module &module, StringRef path,
   return success();
 }
 
-static std::string findRuntimeLibrary() {
-  if (const char *env = getenv("QOPT_RUNTIME_LIB"))
+std::string findRuntimeLibrary(StringRef archive, const char *envVar) {
+  if (const char *env = getenv(envVar))
     return env;
   std::string exe = llvm::sys::fs::getMainExecutable(nullptr, nullptr);
   SmallString<256> p(llvm::sys::path::parent_path(llvm::sys::path::parent_path(exe)));
-  llvm::sys::path::append(p, "lib", "libqopt_model_runtime.a");
+  llvm::sys::path::append(p, "lib", archive);
   return std::string(p);
 }
 
 LogicalResult linkSharedLibrary(StringRef objectPath, StringRef outputPath,
                                 std::string &error) {
-  std::string runtime = findRuntimeLibrary();
+  return linkModelLibrary(objectPath, outputPath,
+                          findRuntimeLibrary("libqopt_model_runtime.a", "QOPT_RUNTIME_LIB"),
+                          {QOPT_OPENMP_LIBRARY, "-lstdc++", "-lm", "-lpthread"}, error);
+}
+
+LogicalResult linkModelLibrary(StringRef objectPath, StringRef outputPath, StringRef runtime,
+                               ArrayRef<StringRef> libraries, std::string &error) {
   if (!llvm::sys::fs::exists(runtime)) {
-    error = "model runtime library not found at " + runtime +
-            " (set QOPT_RUNTIME_LIB)";
+    error = "model runtime library not found at " + runtime.str() +
+            " (set QOPT_RUNTIME_LIB, or QOPT_CUDA_RUNTIME_LIB for --target=cuda)";
     return failure();
   }
   std::string linker;
@@ -207,8 +213,8 @@ LogicalResult linkSharedLibrary(StringRef objectPath, StringRef outputPath,
   // object references none of it.
   SmallVector<StringRef> args = {linker, "-shared", "-o", tmp, objectPath,
                                  "-Wl,--whole-archive", runtime,
-                                 "-Wl,--no-whole-archive", QOPT_OPENMP_LIBRARY,
-                                 "-lstdc++", "-lm", "-lpthread"};
+                                 "-Wl,--no-whole-archive"};
+  args.append(libraries.begin(), libraries.end());
   std::string errMsg;
   int rc = llvm::sys::ExecuteAndWait(linker, args, std::nullopt, {}, 0, 0, &errMsg);
   if (rc != 0) {

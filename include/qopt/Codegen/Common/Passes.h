@@ -42,6 +42,18 @@ namespace qopt {
 ///   qopt-strided-copy-to-linalg      non-contiguous copies as loops
 void buildBufferizationPipeline(mlir::OpPassManager &pm);
 
+/// Loops on buffers (scf, affine, memref, math, arith) to the LLVM dialect
+/// for the host, on a builtin.module pass manager: the tail of the CPU
+/// pipeline, also what the GPU pipeline's host emulation ends with:
+///
+///   lower-affine, convert-scf-to-cf, qopt-dynamic-expand-shape,
+///   expand-strided-metadata, lower-affine,
+///   finalize-memref-to-llvm{use-generic-functions}, convert-math-to-llvm,
+///   convert-math-to-libm, convert-arith-to-llvm, convert-index-to-llvm,
+///   convert-func-to-llvm, convert-cf-to-llvm, convert-openmp-to-llvm,
+///   reconcile-unrealized-casts
+void buildLoopsToLLVMPipeline(mlir::OpPassManager &pm);
+
 /// Registers the passes of lib/Codegen/Common and the
 /// `qopt-bufferization-pipeline` pipeline.
 void registerCodegenCommonPasses();

@@ -66,6 +66,19 @@ llvm::LogicalResult emitObjectFile(llvm::Module &module, llvm::StringRef path,
 llvm::LogicalResult linkSharedLibrary(llvm::StringRef objectPath, llvm::StringRef outputPath,
                                       std::string &error);
 
+/// The runtime archive `archive` next to the running executable
+/// (../lib/<archive>), or the path in environment variable `envVar`.
+std::string findRuntimeLibrary(llvm::StringRef archive, const char *envVar);
+
+/// The link step itself: `objectPath` + the whole `runtime` archive +
+/// `libraries` (linker arguments) into a shared library at `outputPath`
+/// (written to a temporary and renamed). The CUDA target links its host
+/// code with it too.
+llvm::LogicalResult linkModelLibrary(llvm::StringRef objectPath, llvm::StringRef outputPath,
+                                     llvm::StringRef runtime,
+                                     llvm::ArrayRef<llvm::StringRef> libraries,
+                                     std::string &error);
+
 } // namespace qopt
 
 #endif

@@ -1,0 +1,147 @@
+//===- Passes.h - NVIDIA GPU codegen passes and pipeline ----------*- C++ -*-===//
+//
+// lib/Codegen/GPU: what the CUDA target decides. Buffer placement (host or
+// device), SIMT kernels for every linalg op, tensor-core GEMMs through
+// nvgpu.mma.sync, and the pipeline from linalg on tensors to the LLVM
+// dialect with the kernels compiled to PTX/cubin in a gpu.binary.
+//
+//===----------------------------------------------------------------------===//
+#ifndef QOPT_CODEGEN_GPU_PASSES_H
+#define QOPT_CODEGEN_GPU_PASSES_H
+
+#include "mlir/IR/Value.h"
+#include "mlir/Pass/Pass.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Pass/PassOptions.h"
+
+#include <string>
+
+namespace mlir {
+class ModuleOp;
+class OpBuilder;
+namespace arith { class ArithDialect; }
+namespace func { class FuncOp; }
+namespace gpu { class GPUDialect; class GPUModuleOp; class LaunchOp; }
+namespace linalg { class LinalgDialect; class LinalgOp; }
+namespace LLVM { class LLVMDialect; }
+namespace math { class MathDialect; }
+namespace memref { class MemRefDialect; }
+namespace nvgpu { class NVGPUDialect; }
+namespace scf { class SCFDialect; }
+namespace vector { class VectorDialect; }
+} // namespace mlir
+
+namespace qopt {
+
+#define GEN_PASS_DECL
+#include "qopt/Codegen/GPU/Passes.h.inc"
+
+#define GEN_PASS_REGISTRATION
+#include "qopt/Codegen/GPU/Passes.h.inc"
+
+/// What the GPU pipeline is built for.
+struct GPUCodegenOptions {
+  /// 0: no elementwise fusion; 1-3: fusion. Also the NVPTX back end's level.
+  unsigned optLevel = 2;
+  /// The SM the kernels are compiled for (sm_80, sm_89, sm_90, ...).
+  std::string arch = "sm_80";
+  /// PTX features for the NVPTX back end ("+ptx80"); empty picks the
+  /// lowest PTX version the arch accepts.
+  std::string features;
+  /// gpu-module-to-binary format: "isa" (PTX only: the driver compiles it
+  /// when the model loads), "bin" (cubin) or "fatbin" (cubin + PTX, needs a
+  /// CUDA toolkit's ptxas and fatbinary).
+  std::string format = "isa";
+  /// The CUDA toolkit directory: libdevice from it, ptxas and fatbinary for
+  /// bin/fatbin ("": none; PTX only, no libdevice).
+  std::string toolkit;
+  /// Threads per block of the SIMT kernels.
+  int64_t blockSize = 256;
+  /// Use tensor cores (mma.sync) for integer and f16 GEMMs.
+  bool tensorCores = true;
+  /// Testing aid: stop after the kernels are mapped, run them as host loops
+  /// (qopt-gpu-emulate-on-host) and lower for the CPU (buildLoopsToLLVMPipeline)
+  /// so that a machine without a GPU checks the placement and the kernels.
+  bool emulateOnHost = false;
+};
+
+/// linalg on tensors (after convert-qopt-to-linalg) to the LLVM dialect with
+/// the kernels in a gpu.binary, on a builtin.module pass manager:
+///
+///   -O1+: func.func(qopt-fuse-elementwise), canonicalize, cse
+///   bufferization (buildBufferizationPipeline)
+///   func.func(qopt-gpu-place-buffers,
+///             tensor-cores: qopt-gpu-mma-matmul,
+///             qopt-gpu-map-kernels{block-size},
+///             convert-linalg-to-loops, scf-forall-to-for)
+///   canonicalize, cse
+///   emulate-on-host: func.func(qopt-gpu-emulate-on-host), qopt-gpu-expand-pow,
+///                    qopt-approximate-math{every function it approximates},
+///                    buildLoopsToLLVMPipeline; stop
+///   gpu-kernel-outlining, func.func(gpu-async-region),
+///   nvvm-attach-target{chip features O}, gpu.module(qopt-gpu-expand-pow),
+///   qopt-approximate-math{every function it approximates},
+///   lower-affine, convert-scf-to-cf, qopt-dynamic-expand-shape,
+///   expand-strided-metadata, lower-affine, convert-nvgpu-to-nvvm,
+///   gpu.module(convert-vector-to-llvm, convert-gpu-to-nvvm, qopt-gpu-lower-math,
+///              canonicalize, cse, reconcile-unrealized-casts),
+///   gpu-to-llvm, finalize-memref-to-llvm{use-generic-functions},
+///   convert-math-to-llvm, convert-math-to-libm, convert-arith-to-llvm,
+///   convert-index-to-llvm, convert-func-to-llvm, convert-cf-to-llvm,
+///   reconcile-unrealized-casts, qopt-gpu-module-to-binary{format toolkit}
+void buildGPUCodegenPipeline(mlir::OpPassManager &pm, const GPUCodegenOptions &options);
+
+/// The options of `qopt-gpu-codegen-pipeline`: GPUCodegenOptions on the
+/// command line.
+struct GPUCodegenPipelineOptions : mlir::PassPipelineOptions<GPUCodegenPipelineOptions> {
+  Option<unsigned> optLevel{*this, "opt-level", llvm::cl::desc("0: no fusion; 1-3: fusion"),
+                            llvm::cl::init(2)};
+  Option<std::string> arch{*this, "arch", llvm::cl::desc("SM architecture (sm_80, sm_90, ...)"),
+                           llvm::cl::init("sm_80")};
+  Option<std::string> features{*this, "features",
+                               llvm::cl::desc("PTX features (+ptx80); empty: the lowest"),
+                               llvm::cl::init("")};
+  Option<std::string> format{*this, "format",
+                             llvm::cl::desc("Kernel binary: isa (PTX), bin (cubin), fatbin"),
+                             llvm::cl::init("isa")};
+  Option<std::string> toolkit{*this, "toolkit", llvm::cl::desc("CUDA toolkit directory"),
+                              llvm::cl::init("")};
+  Option<int64_t> blockSize{*this, "block-size",
+                            llvm::cl::desc("Threads per block of SIMT kernels"),
+                            llvm::cl::init(256)};
+  Option<bool> tensorCores{*this, "tensor-cores",
+                           llvm::cl::desc("Integer/f16 GEMMs on tensor cores"),
+                           llvm::cl::init(true)};
+  Option<bool> emulateOnHost{*this, "emulate-on-host",
+                             llvm::cl::desc("Testing aid: kernels as host loops, for the CPU"),
+                             llvm::cl::init(false)};
+  GPUCodegenOptions toOptions() const;
+};
+
+/// Registers the passes of lib/Codegen/GPU and `qopt-gpu-codegen-pipeline`.
+void registerCodegenGPUPasses();
+
+namespace gpu_codegen {
+/// The buffer a view chain starts from (an allocation, argument or global);
+/// when `chain` is given, the view ops from the root to `v`, root first.
+mlir::Value bufferRoot(mlir::Value v,
+                       llvm::SmallVectorImpl<mlir::Operation *> *chain = nullptr);
+/// Whether `op` is nested in a linalg op's region.
+bool insideLinalg(mlir::Operation *op);
+/// Calls `fn` on every memref `op` reads or writes: operands and memrefs
+/// its body captures.
+void forEachMemRefRead(mlir::linalg::LinalgOp op, llvm::function_ref<void(mlir::Value)> fn);
+/// Clones the memref.get_global reads (and views of them) a launch body uses
+/// into the body, so that kernels read the GPU module's copy.
+void sinkGlobalsIntoLaunch(mlir::gpu::LaunchOp launch);
+/// Launches `total` threads in a 1-D grid of `blockSize`-thread blocks (one
+/// block whose threads all fail the guard when total is 0); `body` builds
+/// one thread's work from its linear index, under a guard index < total.
+void buildLinearLaunch(mlir::OpBuilder &b, mlir::Location loc, mlir::Value total,
+                       int64_t blockSize,
+                       llvm::function_ref<void(mlir::OpBuilder &, mlir::Value)> body);
+} // namespace gpu_codegen
+
+} // namespace qopt
+
+#endif

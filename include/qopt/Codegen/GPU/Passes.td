@@ -1,0 +1,141 @@
+//===- Passes.td - NVIDIA GPU codegen passes -*- tablegen -*-===//
+#ifndef QOPT_CODEGEN_GPU_PASSES
+#define QOPT_CODEGEN_GPU_PASSES
+
+include "mlir/Pass/PassBase.td"
+
+def QOptGPUPlaceBuffers : Pass<"qopt-gpu-place-buffers", "::mlir::func::FuncOp"> {
+  let summary = "Decide which buffers live on the GPU and which on the host; insert the copies";
+  let description = [{
+    Runs on the bufferized entry function of a model compiled for the GPU.
+    The function's arguments and results are device buffers (the CUDA
+    runtime copies host tensors in and out, or takes the caller's device
+    pointers). Most work runs on the device; what has to run on the host is
+    the scalar code that computes shapes: `memref.load`/`memref.store` outside
+    a linalg op, and the shape operand of `memref.reshape`.
+
+    Placement: a buffer that such host code reads or writes is a host buffer,
+    and so is every buffer a linalg op writing a host buffer reads
+    (propagated to a fixed point). Those linalg ops get the unit attribute
+    `qopt.host` and later become host loops; every other linalg op (and
+    every `memref.copy`, turned into `linalg.copy` first) runs on the device.
+    Allocations of device buffers become `gpu.alloc`/`gpu.dealloc`.
+    Constants (`memref.get_global`) are usable on both sides: kernels read
+    the device copy that `gpu-kernel-outlining` places in the GPU module.
+
+    Where a host op reads a device buffer, the buffer is copied to a host
+    buffer (`gpu.memcpy`) just before that op; where a device op reads a
+    host buffer, or a host buffer is returned, the other way round. Such
+    buffers are shape tensors of a few elements. A buffer written on both
+    sides is refused with an error naming the op.
+  }];
+  let dependentDialects = ["::mlir::gpu::GPUDialect", "::mlir::linalg::LinalgDialect",
+                           "::mlir::memref::MemRefDialect"];
+}
+
+def QOptGPUMapKernels : Pass<"qopt-gpu-map-kernels", "::mlir::func::FuncOp"> {
+  let summary = "Every device linalg op becomes a gpu.launch: one thread per output point";
+  let description = [{
+    Runs after `qopt-gpu-place-buffers`. Each linalg op on buffers without
+    `qopt.host` becomes a `gpu.launch` with a 1-D grid of `block-size`-thread
+    blocks over its parallel iteration space (all parallel dims linearized,
+    so any rank and any dynamic extent maps the same way; a guard drops the
+    tail). Each thread delinearizes its index, runs the reduction dims as an
+    `scf.for` nest with the output value carried in registers when the
+    output does not depend on a reduction dim, and stores its outputs. The
+    body is the op's region with `linalg.index` replaced by the thread's
+    indices. `memref.get_global` reads in the op are cloned into the launch
+    so that the kernel uses the device copy. An empty iteration space
+    launches one block whose threads all fail the guard (a conditional
+    launch would split the host code into regions that each wait for the
+    device). Ops marked `qopt.host` become host loops
+    (`convert-linalg-to-loops`).
+
+    Those are the generic SIMT kernels; `qopt-gpu-mma-matmul` runs first and
+    takes the integer and f16 GEMMs to tensor cores.
+  }];
+  let options = [
+    Option<"blockSize", "block-size", "int64_t", "256", "Threads per block">
+  ];
+  let dependentDialects = ["::mlir::gpu::GPUDialect", "::mlir::scf::SCFDialect",
+                           "::mlir::arith::ArithDialect", "::mlir::memref::MemRefDialect"];
+}
+
+def QOptGPULowerMath : Pass<"qopt-gpu-lower-math", "::mlir::gpu::GPUModuleOp"> {
+  let summary = "libdevice calls with an exact PTX instruction as LLVM intrinsics";
+  let description = [{
+    Runs on each GPU module after `convert-gpu-to-nvvm`, which turns every
+    `math` op (and `arith.remf`) into a call into CUDA's libdevice,
+    present only where a CUDA toolkit is installed, and whose `sqrtf` is the
+    approximate one by default. Calls to `__nv_fma`, `sqrt`, `fabs`, `floor`,
+    `ceil`, `round`, `rint`, `trunc`, `copysign`, `fmod`, `fmax` and `fmin`
+    (f32 and f64) become the LLVM intrinsics NVPTX lowers to exact
+    instructions (`fma.rn`, `sqrt.rn`, `abs`, `cvt.rmi`, `max`, ...);
+    `__nv_rsqrt` becomes `1 / sqrt(x)`.
+    Unused declarations go. The pipeline approximates the transcendental f32
+    functions before (`qopt-approximate-math` with every function it knows);
+    what is still left (`powf`, `sinh`, ...) needs libdevice (see
+    `qopt-gpu-module-to-binary`).
+  }];
+  let dependentDialects = ["::mlir::LLVM::LLVMDialect"];
+}
+
+def QOptGPUExpandPow : Pass<"qopt-gpu-expand-pow"> {
+  let summary = "f32 math.powf in kernels as exp(y * log|x|) with ONNX's special cases";
+  let description = [{
+    So that kernels need no libdevice for Pow: runs before
+    `qopt-approximate-math`, which then approximates the `exp` and `log`.
+    A constant exponent 1, 2, 3, 0.5 or -1 becomes multiplications, a
+    `sqrt` or a division. Otherwise x^y = exp(y * log|x|), negated for a
+    negative x and an odd integer y, NaN for a negative x and a non-integer
+    y, and 1 for y = 0 (C's pow, which ONNX follows). The relative error
+    grows with |y log x| (f32 rounding of the product): about 1e-6 for
+    |y log x| < 10. Runs on any op (the GPU pipeline: each GPU module; its
+    host emulation: the whole module).
+  }];
+  let dependentDialects = ["::mlir::math::MathDialect", "::mlir::arith::ArithDialect"];
+}
+
+def QOptGPUModuleToBinary : Pass<"qopt-gpu-module-to-binary", "::mlir::ModuleOp"> {
+  let summary = "Kernels to PTX/cubin/fatbin, with or without a CUDA toolkit";
+  let description = [{
+    Runs upstream `gpu-module-to-binary` with a toolkit directory chosen so
+    that compiling never needs a CUDA installation for PTX: `toolkit` when it
+    has `nvvm/libdevice/libdevice.10.bc` (libdevice is linked), else a
+    directory holding an empty stand-in for libdevice (MLIR's NVVM target
+    insists on one; its `bin/` links to the toolkit's when there is one
+    without libdevice). Without the real libdevice, a kernel that still calls
+    one of its functions (`__nv_powf`, ...) is an error naming the function
+    and the model's op, not PTX that fails when the driver loads it. `bin`
+    and `fatbin` need the toolkit's `ptxas` and `fatbinary`.
+  }];
+  let options = [
+    Option<"format", "format", "std::string", "\"isa\"", "isa (PTX), bin (cubin) or fatbin">,
+    Option<"toolkit", "toolkit", "std::string", "\"\"", "CUDA toolkit directory (\"\": none)">
+  ];
+  let dependentDialects = ["::mlir::gpu::GPUDialect"];
+}
+
+def QOptGPUEmulateOnHost : Pass<"qopt-gpu-emulate-on-host", "::mlir::func::FuncOp"> {
+  let summary = "Testing aid: run gpu.launch bodies as host loops, device memory as host memory";
+  let description = [{
+    Lets a machine without a GPU execute what the GPU pipeline placed and
+    mapped, so that the placement (`qopt-gpu-place-buffers`) and the SIMT
+    kernels (`qopt-gpu-map-kernels`) are checked against reference outputs
+    on the CPU (`qoptc --target=cuda --gpu-emulate-on-host`, used by the
+    conformance and e2e tests). Each `gpu.launch` becomes `scf.for` loops
+    over blocks and threads (z, y, x), its body cloned with the block and
+    thread ids, grid and block sizes substituted; `gpu.alloc`/`gpu.dealloc`
+    become `memref.alloc`/`memref.dealloc` and `gpu.memcpy` a `memref.copy`.
+    Running threads one after another is exact only for kernels without
+    barriers, shared memory or warp collectives: the pass refuses a launch
+    that has any (the tensor-core GEMMs), so it runs with them turned off.
+    The pipeline's emulation applies the kernels' math choices too
+    (`qopt-gpu-expand-pow`, `qopt-approximate-math` with every function),
+    so that their accuracy is checked as well; the PTX instructions
+    themselves (IEEE `sqrt.rn`, `div.rn`, `fma.rn`) match the host's.
+  }];
+  let dependentDialects = ["::mlir::scf::SCFDialect", "::mlir::memref::MemRefDialect"];
+}
+
+#endif

@@ -1,0 +1,124 @@
+//===- Pipelines.cpp - the GPU codegen pipeline and registration ----------===//
+#include "qopt/Codegen/GPU/Passes.h"
+
+#include "qopt/Codegen/Common/Passes.h"
+
+#include "mlir/Conversion/AffineToStandard/AffineToStandard.h"
+#include "mlir/Conversion/ArithToLLVM/ArithToLLVM.h"
+#include "mlir/Conversion/ControlFlowToLLVM/ControlFlowToLLVM.h"
+#include "mlir/Conversion/FuncToLLVM/ConvertFuncToLLVMPass.h"
+#include "mlir/Conversion/GPUCommon/GPUCommonPass.h"
+#include "mlir/Conversion/GPUToNVVM/GPUToNVVMPass.h"
+#include "mlir/Conversion/IndexToLLVM/IndexToLLVM.h"
+#include "mlir/Conversion/MathToLLVM/MathToLLVM.h"
+#include "mlir/Conversion/MathToLibm/MathToLibm.h"
+#include "mlir/Conversion/MemRefToLLVM/MemRefToLLVM.h"
+#include "mlir/Conversion/NVGPUToNVVM/NVGPUToNVVM.h"
+#include "mlir/Conversion/ReconcileUnrealizedCasts/ReconcileUnrealizedCasts.h"
+#include "mlir/Conversion/SCFToControlFlow/SCFToControlFlow.h"
+#include "mlir/Conversion/VectorToLLVM/ConvertVectorToLLVMPass.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/GPU/Transforms/Passes.h"
+#include "mlir/Dialect/Linalg/Passes.h"
+#include "mlir/Dialect/MemRef/Transforms/Passes.h"
+#include "mlir/Dialect/SCF/Transforms/Passes.h"
+#include "mlir/Pass/PassRegistry.h"
+#include "mlir/Transforms/Passes.h"
+
+using namespace mlir;
+
+void qopt::buildGPUCodegenPipeline(OpPassManager &pm, const GPUCodegenOptions &options) {
+  // Tensors: fewer, bigger kernels.
+  if (options.optLevel > 0) {
+    pm.addNestedPass<func::FuncOp>(createQOptFuseElementwise());
+    pm.addPass(createCanonicalizerPass());
+    pm.addPass(createCSEPass());
+  }
+  buildBufferizationPipeline(pm);
+  // Buffers: placement, kernels, host loops.
+  OpPassManager &fpm = pm.nest<func::FuncOp>();
+  fpm.addPass(createQOptGPUPlaceBuffers());
+  QOptGPUMapKernelsOptions map;
+  map.blockSize = options.blockSize;
+  fpm.addPass(createQOptGPUMapKernels(map));
+  fpm.addPass(createConvertLinalgToLoopsPass());
+  fpm.addPass(createForallToForLoopPass());
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createCSEPass());
+  // Kernels need libdevice only for what has neither a polynomial nor a PTX
+  // instruction (qopt-gpu-lower-math).
+  QOptApproximateMathOptions approx;
+  approx.ops = {"exp",  "expm1", "tanh", "log", "log2", "log1p", "erf", "erfc",
+                "atan", "atan2", "asin", "acos", "sin", "cos", "cbrt"};
+  if (options.emulateOnHost) {
+    pm.addNestedPass<func::FuncOp>(createQOptGPUEmulateOnHost());
+    pm.addPass(createQOptGPUExpandPow());
+    pm.addPass(createQOptApproximateMath(approx));
+    buildLoopsToLLVMPipeline(pm);
+    return;
+  }
+  // The GPU module and the host code that launches it.
+  pm.addPass(createGpuKernelOutliningPass());
+  pm.addNestedPass<func::FuncOp>(createGpuAsyncRegionPass());
+  GpuNVVMAttachTargetOptions target;
+  target.chip = options.arch;
+  target.features = options.features;
+  target.optLevel = options.optLevel;
+  pm.addPass(createGpuNVVMAttachTarget(target));
+  pm.addNestedPass<gpu::GPUModuleOp>(createQOptGPUExpandPow());
+  pm.addPass(createQOptApproximateMath(approx));
+  pm.addPass(createLowerAffinePass());
+  pm.addPass(createSCFToControlFlowPass());
+  pm.addPass(createQOptDynamicExpandShape());
+  pm.addPass(memref::createExpandStridedMetadataPass());
+  pm.addPass(createLowerAffinePass());
+  pm.addPass(createConvertNVGPUToNVVMPass());
+  OpPassManager &gpm = pm.nest<gpu::GPUModuleOp>();
+  gpm.addPass(createConvertVectorToLLVMPass());
+  gpm.addPass(createConvertGpuOpsToNVVMOps());
+  gpm.addPass(createQOptGPULowerMath());
+  gpm.addPass(createCanonicalizerPass());
+  gpm.addPass(createCSEPass());
+  gpm.addPass(createReconcileUnrealizedCastsPass());
+  // The host.
+  pm.addPass(createGpuToLLVMConversionPass());
+  FinalizeMemRefToLLVMConversionPassOptions memrefToLLVM;
+  memrefToLLVM.useGenericFunctions = true;
+  pm.addPass(createFinalizeMemRefToLLVMConversionPass(memrefToLLVM));
+  pm.addPass(createConvertMathToLLVMPass());
+  pm.addPass(createConvertMathToLibmPass());
+  pm.addPass(createArithToLLVMConversionPass());
+  pm.addPass(createConvertIndexToLLVMPass());
+  pm.addPass(createConvertFuncToLLVMPass());
+  pm.addPass(createConvertControlFlowToLLVMPass());
+  pm.addPass(createReconcileUnrealizedCastsPass());
+  QOptGPUModuleToBinaryOptions binary;
+  binary.format = options.format;
+  binary.toolkit = options.toolkit;
+  pm.addPass(createQOptGPUModuleToBinary(binary));
+}
+
+qopt::GPUCodegenOptions qopt::GPUCodegenPipelineOptions::toOptions() const {
+  GPUCodegenOptions o;
+  o.optLevel = optLevel;
+  o.arch = arch;
+  o.features = features;
+  o.format = format;
+  o.toolkit = toolkit;
+  o.blockSize = blockSize;
+  o.tensorCores = tensorCores;
+  o.emulateOnHost = emulateOnHost;
+  return o;
+}
+
+void qopt::registerCodegenGPUPasses() {
+  registerQOptCodegenGPUPasses();
+  PassPipelineRegistration<GPUCodegenPipelineOptions>(
+      "qopt-gpu-codegen-pipeline",
+      "linalg on tensors to the LLVM dialect for NVIDIA GPUs: buffer placement, "
+      "SIMT and tensor-core kernels, NVVM, PTX/cubin in a gpu.binary",
+      [](OpPassManager &pm, const GPUCodegenPipelineOptions &o) {
+        buildGPUCodegenPipeline(pm, o.toOptions());
+      });
+}
