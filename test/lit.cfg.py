@@ -33,6 +33,23 @@ else:
 if os.path.isdir("/usr/share/libonnx-testdata/data/node"):
     config.available_features.add("onnx-testdata")
 
+# The stand-in CUDA driver of test/runtime (the GPU runtime's host side runs
+# under it without a GPU), and ptxas for the tests that assemble kernels.
+config.substitutions.append(("%fake_cuda",
+                             os.path.join(config.qopt_obj_root, "lib", "libqopt_fake_cuda.so")))
+ptxas = None
+for d in (os.environ.get("CUDA_HOME"), os.environ.get("CUDA_PATH"), "/usr/local/cuda"):
+    if d and os.access(os.path.join(d, "bin", "ptxas"), os.X_OK):
+        ptxas = os.path.join(d, "bin", "ptxas")
+        break
+ptxas = ptxas or shutil.which("ptxas")
+if ptxas:
+    config.available_features.add("ptxas")
+    config.substitutions.append(("%ptxas", ptxas))
+    config.substitutions.append(("%cuda_toolkit", os.path.dirname(os.path.dirname(ptxas))))
+else:
+    lit_config.note("no CUDA toolkit (ptxas): the tests that assemble GPU kernels are skipped")
+
 # In CI (or with QOPT_REQUIRE_REFERENCE=1) every reference must be present: a
 # missing one is an error, not a set of UNSUPPORTED tests in a green run.
 missing = [f for f in ("ort", "ppocr", "onnx-testdata") if f not in config.available_features]

@@ -39,6 +39,12 @@ std::unique_ptr<ModelLibrary> ModelLibrary::load(const std::string &path,
   sym(a.free, "qopt_free");
   if (!ok)
     return nullptr;
+  auto optional = [&](auto &fn, const char *name) {
+    fn = reinterpret_cast<std::remove_reference_t<decltype(fn)>>(dlsym(lib->handle, name));
+  };
+  optional(a.target, "qopt_target");
+  optional(a.lastRunDeviceMs, "qopt_model_last_run_device_ms");
+  optional(a.devicePeakBytes, "qopt_model_device_peak_bytes");
   lib->instance = a.create();
   if (!lib->instance) {
     error = a.lastError();

@@ -202,7 +202,8 @@ int main(int argc, char **argv) {
     for (int i = 0; i < warmup; ++i)
       if (!runOnce())
         return 1;
-    std::vector<double> ms;
+    bool gpu = api.target && std::strcmp(api.target(), "cuda") == 0;
+    std::vector<double> ms, deviceMs;
     for (int i = 0; i < benchmark; ++i) {
       auto t0 = std::chrono::steady_clock::now();
       if (!runOnce())
@@ -210,13 +211,25 @@ int main(int argc, char **argv) {
       ms.push_back(std::chrono::duration<double, std::milli>(
                        std::chrono::steady_clock::now() - t0)
                        .count());
+      if (gpu && api.lastRunDeviceMs && api.lastRunDeviceMs(model) >= 0)
+        deviceMs.push_back(api.lastRunDeviceMs(model));
     }
-    std::sort(ms.begin(), ms.end());
-    double median = ms.size() % 2 ? ms[ms.size() / 2]
-                                  : 0.5 * (ms[ms.size() / 2 - 1] + ms[ms.size() / 2]);
-    printf("benchmark: %d runs (after %d warm-up): min %.3f ms  median %.3f ms  max %.3f ms\n",
-           benchmark, warmup, ms.front(), median, ms.back());
+    auto report = [&](const char *what, std::vector<double> &v) {
+      std::sort(v.begin(), v.end());
+      double median = v.size() % 2 ? v[v.size() / 2] : 0.5 * (v[v.size() / 2 - 1] + v[v.size() / 2]);
+      printf("%s: %d runs (after %d warm-up): min %.3f ms  median %.3f ms  max %.3f ms\n", what,
+             benchmark, warmup, v.front(), median, v.back());
+    };
+    report("benchmark", ms);
+    // GPU runs: the device's own time between events recorded on the run's
+    // stream before the input copies and after the output copies.
+    if (!deviceMs.empty())
+      report("device (CUDA events)", deviceMs);
     printf("peak memory: %.1f MB (process max RSS)\n", peakRssMB());
+    if (gpu && api.devicePeakBytes)
+      printf("device memory: %.1f MB peak held by runs (intermediates, inputs, results; "
+             "kernels and weights not counted)\n",
+             api.devicePeakBytes(model) / 1048576.0);
   }
   if (!outputDir.empty())
     mkdir(outputDir.c_str(), 0755);

@@ -27,6 +27,10 @@ struct ModelApi {
   int (*run)(qopt_model *, const qopt_tensor *, size_t, qopt_tensor *, size_t);
   const char *(*lastError)();
   void (*free)(void *);
+  // ABI 2, absent from older libraries (nullptr then).
+  const char *(*target)();
+  double (*lastRunDeviceMs)(const qopt_model *);
+  size_t (*devicePeakBytes)(const qopt_model *);
 };
 
 /// A loaded model library with one model instance.

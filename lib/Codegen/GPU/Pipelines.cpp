@@ -1,6 +1,7 @@
 //===- Pipelines.cpp - the GPU codegen pipeline and registration ----------===//
 #include "qopt/Codegen/GPU/Passes.h"
 
+#include "qopt/Codegen/CPU/Passes.h"
 #include "qopt/Codegen/Common/Passes.h"
 
 #include "mlir/Conversion/AffineToStandard/AffineToStandard.h"
@@ -29,7 +30,13 @@
 using namespace mlir;
 
 void qopt::buildGPUCodegenPipeline(OpPassManager &pm, const GPUCodegenOptions &options) {
-  // Tensors: fewer, bigger kernels.
+  // Tensors: convolutions as GEMMs when those go to tensor cores, then
+  // fewer, bigger kernels.
+  if (options.tensorCores) {
+    pm.addNestedPass<func::FuncOp>(createQOptConvToIm2colGemm());
+    pm.addPass(createCanonicalizerPass());
+    pm.addPass(createCSEPass());
+  }
   if (options.optLevel > 0) {
     pm.addNestedPass<func::FuncOp>(createQOptFuseElementwise());
     pm.addPass(createCanonicalizerPass());
@@ -39,6 +46,8 @@ void qopt::buildGPUCodegenPipeline(OpPassManager &pm, const GPUCodegenOptions &o
   // Buffers: placement, kernels, host loops.
   OpPassManager &fpm = pm.nest<func::FuncOp>();
   fpm.addPass(createQOptGPUPlaceBuffers());
+  if (options.tensorCores)
+    fpm.addPass(createQOptGPUMmaMatmul());
   QOptGPUMapKernelsOptions map;
   map.blockSize = options.blockSize;
   fpm.addPass(createQOptGPUMapKernels(map));
@@ -75,8 +84,10 @@ void qopt::buildGPUCodegenPipeline(OpPassManager &pm, const GPUCodegenOptions &o
   pm.addPass(createLowerAffinePass());
   pm.addPass(createConvertNVGPUToNVVMPass());
   OpPassManager &gpm = pm.nest<gpu::GPUModuleOp>();
-  gpm.addPass(createConvertVectorToLLVMPass());
+  // After the GPU ops: memrefs in shared memory have their address space
+  // then; the n-D vectors of the mma fragments are left for vector-to-llvm.
   gpm.addPass(createConvertGpuOpsToNVVMOps());
+  gpm.addPass(createConvertVectorToLLVMPass());
   gpm.addPass(createQOptGPULowerMath());
   gpm.addPass(createCanonicalizerPass());
   gpm.addPass(createCSEPass());

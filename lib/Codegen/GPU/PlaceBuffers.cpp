@@ -101,7 +101,7 @@ Value PlaceBuffersPass::mirror(Operation *user, Value used, Space to) {
                                 ValueRange())
                .getMemref();
   else
-    copy = memref::AllocOp::create(b, loc, type, dyn);
+    hostRoots.insert(copy = memref::AllocOp::create(b, loc, type, dyn));
   gpu::MemcpyOp::create(b, loc, TypeRange(), ValueRange(), copy, root);
   IRMapping map;
   map.map(root, copy);

@@ -83,7 +83,7 @@ struct GPUCodegenOptions {
 ///   qopt-approximate-math{every function it approximates},
 ///   lower-affine, convert-scf-to-cf, qopt-dynamic-expand-shape,
 ///   expand-strided-metadata, lower-affine, convert-nvgpu-to-nvvm,
-///   gpu.module(convert-vector-to-llvm, convert-gpu-to-nvvm, qopt-gpu-lower-math,
+///   gpu.module(convert-gpu-to-nvvm, convert-vector-to-llvm, qopt-gpu-lower-math,
 ///              canonicalize, cse, reconcile-unrealized-casts),
 ///   gpu-to-llvm, finalize-memref-to-llvm{use-generic-functions},
 ///   convert-math-to-llvm, convert-math-to-libm, convert-arith-to-llvm,

@@ -33,6 +33,40 @@ def QOptGPUPlaceBuffers : Pass<"qopt-gpu-place-buffers", "::mlir::func::FuncOp">
                            "::mlir::memref::MemRefDialect"];
 }
 
+def QOptGPUMmaMatmul : Pass<"qopt-gpu-mma-matmul", "::mlir::func::FuncOp"> {
+  let summary = "Integer GEMMs on tensor cores: i8 x i8 -> i32 linalg.matmul as mma.sync m16n8k32";
+  let description = [{
+    Runs after `qopt-gpu-place-buffers`, before `qopt-gpu-map-kernels`. Each
+    device `linalg.matmul` C += A * B on rank-2 buffers with i8 A and B and
+    an i32 C (the integer form of quantized MatMul, Gemm and, through
+    im2col, Conv), with the default indexing maps, becomes a tensor-core
+    kernel:
+
+    - a block of 128 threads (4 warps) computes a 64x64 tile of C, each warp
+      a 32x32 quarter as 2x4 `nvgpu.mma.sync` tiles of shape [16, 8, 32]
+      (PTX `mma.sync.aligned.m16n8k32.row.col.satfinite.s32.s8.s8.s32`)
+      with the accumulators in registers;
+    - per step of 32 along K the block stages A's 64x32 tile and B's 32x64
+      tile in shared memory, B transposed (n-major) so that both fragments
+      are 4-byte loads of 4 consecutive k; rows are padded to 36 bytes
+      against bank conflicts; elements past M, N or K are staged as zeros,
+      which leaves the sums exact;
+    - the fragments follow the PTX ISA's layouts for m16n8k32 (lane = 4 *
+      group + t: A rows group and group + 8, k = 4t..4t+3 and 16 + 4t..; B
+      column group, the same k; C rows group and group + 8, columns 2t and
+      2t + 1);
+    - each thread adds its accumulators to C (linalg.matmul accumulates
+      into its init: a bias or zero), guarded at the edges.
+
+    Integer sums are exact in any order, so results equal the SIMT
+    kernel's unless an i32 sum overflows (mma.sync saturates, the CPU
+    wraps; neither happens for int8 GEMMs with K < 2^17).
+  }];
+  let dependentDialects = ["::mlir::gpu::GPUDialect", "::mlir::nvgpu::NVGPUDialect",
+                           "::mlir::vector::VectorDialect", "::mlir::scf::SCFDialect",
+                           "::mlir::arith::ArithDialect", "::mlir::memref::MemRefDialect"];
+}
+
 def QOptGPUMapKernels : Pass<"qopt-gpu-map-kernels", "::mlir::func::FuncOp"> {
   let summary = "Every device linalg op becomes a gpu.launch: one thread per output point";
   let description = [{

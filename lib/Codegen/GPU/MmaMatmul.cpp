@@ -1,0 +1,204 @@
+//===- MmaMatmul.cpp - qopt-gpu-mma-matmul ----------------------------------===//
+//
+// int8 GEMMs as tensor-core kernels (nvgpu.mma.sync m16n8k32). The tile
+// shape, the shared-memory staging and the fragment layouts are described
+// in Passes.td; the fragment coordinates are the PTX ISA's.
+//
+//===----------------------------------------------------------------------===//
+#include "qopt/Codegen/GPU/Passes.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/NVGPU/IR/NVGPUDialect.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+
+namespace qopt {
+#define GEN_PASS_DEF_QOPTGPUMMAMATMUL
+#include "qopt/Codegen/GPU/Passes.h.inc"
+} // namespace qopt
+
+using namespace mlir;
+
+namespace {
+
+constexpr int64_t kTileM = 64, kTileN = 64, kTileK = 32, kPad = 4, kThreads = 128;
+constexpr int64_t kWarpM = 32, kWarpN = 32, kMmaM = 16, kMmaN = 8;
+
+bool isInt8Gemm(linalg::MatmulOp op) {
+  if (op->hasAttr("qopt.host") || !op.hasPureBufferSemantics() || op.hasUserDefinedMaps())
+    return false;
+  auto a = dyn_cast<MemRefType>(op.getInputs()[0].getType());
+  auto b = dyn_cast<MemRefType>(op.getInputs()[1].getType());
+  auto c = dyn_cast<MemRefType>(op.getOutputs()[0].getType());
+  return a && b && c && a.getRank() == 2 && b.getRank() == 2 && c.getRank() == 2 &&
+         a.getElementType().isInteger(8) && b.getElementType().isInteger(8) &&
+         c.getElementType().isInteger(32);
+}
+
+struct Builder {
+  OpBuilder &b;
+  Location loc;
+  Value c(int64_t v) { return arith::ConstantIndexOp::create(b, loc, v); }
+  Value add(Value x, Value y) { return arith::AddIOp::create(b, loc, x, y); }
+  Value mul(Value x, Value y) { return arith::MulIOp::create(b, loc, x, y); }
+  Value div(Value x, Value y) { return arith::DivUIOp::create(b, loc, x, y); }
+  Value rem(Value x, Value y) { return arith::RemUIOp::create(b, loc, x, y); }
+  Value lt(Value x, Value y) {
+    return arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, x, y);
+  }
+  Value andI(Value x, Value y) { return arith::AndIOp::create(b, loc, x, y); }
+};
+
+void rewrite(linalg::MatmulOp op) {
+  OpBuilder b(op);
+  Location loc = op.getLoc();
+  Builder h{b, loc};
+  Value A = op.getInputs()[0], B = op.getInputs()[1], C = op.getOutputs()[0];
+  Value M = memref::DimOp::create(b, loc, A, 0), K = memref::DimOp::create(b, loc, A, 1);
+  Value N = memref::DimOp::create(b, loc, B, 1);
+  Value one = h.c(1);
+  auto ceilDiv = [&](Value x, int64_t d) {
+    return arith::MaxUIOp::create(b, loc, arith::CeilDivUIOp::create(b, loc, x, h.c(d)), one);
+  };
+  Value gridX = ceilDiv(N, kTileN), gridY = ceilDiv(M, kTileM);
+  auto launch = gpu::LaunchOp::create(b, loc, gridX, gridY, one, h.c(kThreads), one, one);
+  auto smemSpace = gpu::AddressSpaceAttr::get(b.getContext(), gpu::AddressSpace::Workgroup);
+  auto i8 = b.getI8Type();
+  auto tileType = MemRefType::get({kTileM, kTileK + kPad}, i8, AffineMap(), smemSpace);
+  Value As = launch.addWorkgroupAttribution(tileType, loc);
+  Value Bs = launch.addWorkgroupAttribution(
+      MemRefType::get({kTileN, kTileK + kPad}, i8, AffineMap(), smemSpace), loc);
+
+  OpBuilder lb = OpBuilder::atBlockBegin(&launch.getBody().front());
+  Builder k{lb, loc};
+  Value tx = launch.getThreadIds().x;
+  Value rowBase = k.mul(launch.getBlockIds().y, k.c(kTileM));
+  Value colBase = k.mul(launch.getBlockIds().x, k.c(kTileN));
+  Value warp = k.div(tx, k.c(32)), lane = k.rem(tx, k.c(32));
+  Value group = k.div(lane, k.c(4)), tig = k.rem(lane, k.c(4));
+  Value warpRow = k.mul(k.div(warp, k.c(2)), k.c(kWarpM));
+  Value warpCol = k.mul(k.rem(warp, k.c(2)), k.c(kWarpN));
+  Value zero8 = arith::ConstantIntOp::create(lb, loc, 0, 8);
+
+  auto accType = VectorType::get({2, 2}, lb.getI32Type());
+  constexpr int64_t tilesM = kWarpM / kMmaM, tilesN = kWarpN / kMmaN;
+  SmallVector<Value> init;
+  Value zeroAcc = arith::ConstantOp::create(lb, loc, accType, DenseElementsAttr::get(
+                                                                  accType, lb.getI32IntegerAttr(0)));
+  for (int64_t i = 0; i < tilesM * tilesN; ++i)
+    init.push_back(zeroAcc);
+  Value kSteps = arith::CeilDivUIOp::create(lb, loc, K, k.c(kTileK));
+  auto loop = scf::ForOp::create(lb, loc, k.c(0), kSteps, k.c(1), init);
+  {
+    OpBuilder fb = OpBuilder::atBlockBegin(loop.getBody());
+    Builder f{fb, loc};
+    Value k0 = f.mul(loop.getInductionVar(), f.c(kTileK));
+    // Stage A: 64 rows x 32 k, 16 consecutive bytes per thread.
+    {
+      Value r = f.div(tx, f.c(2)), kk = f.mul(f.rem(tx, f.c(2)), f.c(16));
+      Value gr = f.add(rowBase, r);
+      Value rowOk = f.lt(gr, M);
+      for (int64_t j = 0; j < 16; ++j) {
+        Value kj = f.add(kk, f.c(j)), gk = f.add(k0, kj);
+        Value ok = f.andI(rowOk, f.lt(gk, K));
+        auto sel = scf::IfOp::create(fb, loc, i8, ok, /*withElse=*/true);
+        OpBuilder tb = sel.getThenBodyBuilder();
+        scf::YieldOp::create(tb, loc, ValueRange{memref::LoadOp::create(tb, loc, A, ValueRange{gr, gk})});
+        OpBuilder eb = sel.getElseBodyBuilder();
+        scf::YieldOp::create(eb, loc, ValueRange{zero8});
+        memref::StoreOp::create(fb, loc, sel.getResult(0), As, ValueRange{r, kj});
+      }
+    }
+    // Stage B transposed: Bs[n][k] = B[k0 + k][colBase + n].
+    {
+      Value kk = f.div(tx, f.c(4)), n0 = f.mul(f.rem(tx, f.c(4)), f.c(16));
+      Value gk = f.add(k0, kk);
+      Value kOk = f.lt(gk, K);
+      for (int64_t j = 0; j < 16; ++j) {
+        Value nj = f.add(n0, f.c(j)), gn = f.add(colBase, nj);
+        Value ok = f.andI(kOk, f.lt(gn, N));
+        auto sel = scf::IfOp::create(fb, loc, i8, ok, true);
+        OpBuilder tb = sel.getThenBodyBuilder();
+        scf::YieldOp::create(tb, loc, ValueRange{memref::LoadOp::create(tb, loc, B, ValueRange{gk, gn})});
+        OpBuilder eb = sel.getElseBodyBuilder();
+        scf::YieldOp::create(eb, loc, ValueRange{zero8});
+        memref::StoreOp::create(fb, loc, sel.getResult(0), Bs, ValueRange{nj, kk});
+      }
+    }
+    gpu::BarrierOp::create(fb, loc);
+    auto frag4 = VectorType::get({4}, i8);
+    auto load4 = [&](Value tile, Value row, Value col) -> Value {
+      return vector::LoadOp::create(fb, loc, frag4, tile, ValueRange{row, col},
+                                    /*nontemporal=*/false, fb.getI64IntegerAttr(4));
+    };
+    Value kLo = f.mul(tig, f.c(4)), kHi = f.add(kLo, f.c(16));
+    SmallVector<Value> aFrags, bFrags;
+    auto aType = VectorType::get({4, 4}, i8), bType = VectorType::get({2, 4}, i8);
+    for (int64_t mi = 0; mi < tilesM; ++mi) {
+      Value r0 = f.add(f.add(warpRow, f.c(mi * kMmaM)), group), r1 = f.add(r0, f.c(8));
+      Value parts[4] = {load4(As, r0, kLo), load4(As, r1, kLo), load4(As, r0, kHi),
+                        load4(As, r1, kHi)};
+      Value a = arith::ConstantOp::create(fb, loc, aType,
+                                          DenseElementsAttr::get(aType, fb.getI8IntegerAttr(0)));
+      for (int64_t p = 0; p < 4; ++p)
+        a = vector::InsertOp::create(fb, loc, parts[p], a, ArrayRef<int64_t>{p});
+      aFrags.push_back(a);
+    }
+    for (int64_t ni = 0; ni < tilesN; ++ni) {
+      Value n = f.add(f.add(warpCol, f.c(ni * kMmaN)), group);
+      Value bv = arith::ConstantOp::create(fb, loc, bType,
+                                           DenseElementsAttr::get(bType, fb.getI8IntegerAttr(0)));
+      bv = vector::InsertOp::create(fb, loc, load4(Bs, n, kLo), bv, ArrayRef<int64_t>{0});
+      bv = vector::InsertOp::create(fb, loc, load4(Bs, n, kHi), bv, ArrayRef<int64_t>{1});
+      bFrags.push_back(bv);
+    }
+    SmallVector<Value> next;
+    for (int64_t mi = 0; mi < tilesM; ++mi)
+      for (int64_t ni = 0; ni < tilesN; ++ni)
+        next.push_back(nvgpu::MmaSyncOp::create(fb, loc, aFrags[mi], bFrags[ni],
+                                                loop.getRegionIterArgs()[mi * tilesN + ni],
+                                                ArrayRef<int64_t>{kMmaM, kMmaN, kTileK}));
+    // The next step overwrites the tiles: everyone must be done reading.
+    gpu::BarrierOp::create(fb, loc);
+    scf::YieldOp::create(fb, loc, next);
+  }
+  // C += acc, at the PTX layout's coordinates, guarded at the edges.
+  for (int64_t mi = 0; mi < tilesM; ++mi)
+    for (int64_t ni = 0; ni < tilesN; ++ni) {
+      Value acc = loop.getResult(mi * tilesN + ni);
+      Value r0 = k.add(k.add(rowBase, k.add(warpRow, k.c(mi * kMmaM))), group);
+      Value c0 = k.add(k.add(colBase, k.add(warpCol, k.c(ni * kMmaN))), k.mul(tig, k.c(2)));
+      for (int64_t half = 0; half < 2; ++half)
+        for (int64_t j = 0; j < 2; ++j) {
+          Value r = k.add(r0, k.c(8 * half)), col = k.add(c0, k.c(j));
+          Value ok = k.andI(k.lt(r, M), k.lt(col, N));
+          auto guard = scf::IfOp::create(lb, loc, ok, false);
+          OpBuilder gb = guard.getThenBodyBuilder();
+          Value v = vector::ExtractOp::create(gb, loc, acc, ArrayRef<int64_t>{half, j});
+          Value old = memref::LoadOp::create(gb, loc, C, ValueRange{r, col});
+          memref::StoreOp::create(gb, loc, arith::AddIOp::create(gb, loc, old, v), C,
+                                  ValueRange{r, col});
+        }
+    }
+  gpu::TerminatorOp::create(lb, loc);
+  qopt::gpu_codegen::sinkGlobalsIntoLaunch(launch);
+  op.erase();
+}
+
+struct MmaMatmulPass : qopt::impl::QOptGPUMmaMatmulBase<MmaMatmulPass> {
+  void runOnOperation() override {
+    SmallVector<linalg::MatmulOp> gemms;
+    getOperation().walk([&](linalg::MatmulOp op) {
+      if (isInt8Gemm(op))
+        gemms.push_back(op);
+    });
+    for (linalg::MatmulOp op : gemms)
+      rewrite(op);
+  }
+};
+
+} // namespace

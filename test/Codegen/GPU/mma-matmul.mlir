@@ -1,0 +1,60 @@
+// qopt-gpu-mma-matmul: an i8 x i8 -> i32 linalg.matmul on device buffers
+// becomes a tensor-core kernel: 64x64 tiles of C per 128-thread block, A and
+// B^T staged in shared memory (rows of 32 + 4 bytes), 2x4 mma.sync
+// m16n8k32 per warp and k-step, C += acc at the edges' guards. Float
+// matmuls and host ops are left to the SIMT kernels.
+// RUN: qopt-opt %s --qopt-gpu-mma-matmul | FileCheck %s
+// RUN: qopt-opt %s --qopt-gpu-codegen-pipeline="format=isa" | FileCheck %s --check-prefix=PTX
+// RUN: %if ptxas %{ qopt-opt %s --qopt-gpu-codegen-pipeline="format=bin arch=sm_80 toolkit=%cuda_toolkit" | FileCheck %s --check-prefix=CUBIN80 %}
+// RUN: %if ptxas %{ qopt-opt %s --qopt-gpu-codegen-pipeline="format=bin arch=sm_90 toolkit=%cuda_toolkit" | FileCheck %s --check-prefix=CUBIN90 %}
+
+// CHECK-LABEL: func.func @int8_gemm
+// CHECK: %[[M:.*]] = memref.dim %arg0, %c0
+// CHECK: %[[K:.*]] = memref.dim %arg0, %c1
+// CHECK: %[[N:.*]] = memref.dim %arg1, %c1
+// CHECK: %[[GX:.*]] = arith.ceildivui %[[N]], %c64
+// CHECK: %[[GY:.*]] = arith.ceildivui %[[M]], %c64
+// CHECK: gpu.launch blocks({{.*}}) in ({{.*}}) threads({{.*}}) in (%{{.*}} = %c128{{.*}}) workgroup(%[[AS:.*]] : memref<64x36xi8, #gpu.address_space<workgroup>>, %[[BS:.*]] : memref<64x36xi8, #gpu.address_space<workgroup>>)
+// CHECK: scf.for {{.*}} iter_args({{.*}}) -> (vector<2x2xi32>, vector<2x2xi32>, vector<2x2xi32>, vector<2x2xi32>, vector<2x2xi32>, vector<2x2xi32>, vector<2x2xi32>, vector<2x2xi32>)
+// CHECK-COUNT-16: memref.store %{{.*}}, %[[AS]]
+// CHECK-COUNT-16: memref.store %{{.*}}, %[[BS]]
+// CHECK: gpu.barrier
+// CHECK: vector.load %[[AS]]{{.*}} {alignment = 4 : i64} : memref<64x36xi8, #gpu.address_space<workgroup>>, vector<4xi8>
+// CHECK-COUNT-8: nvgpu.mma.sync({{.*}}) {mmaShape = [16, 8, 32]} : (vector<4x4xi8>, vector<2x4xi8>, vector<2x2xi32>) -> vector<2x2xi32>
+// CHECK: gpu.barrier
+// CHECK: scf.yield
+// CHECK-COUNT-32: memref.store %{{.*}}, %arg2
+// CHECK: gpu.terminator
+// CHECK-NOT: linalg.matmul
+// CHECK-LABEL: func.func @float_gemm
+// CHECK: linalg.matmul
+// CHECK-LABEL: func.func @host_gemm
+// CHECK: linalg.matmul
+func.func @int8_gemm(%a: memref<?x?xi8>, %b: memref<?x?xi8>, %c: memref<?x?xi32>) {
+  linalg.matmul ins(%a, %b : memref<?x?xi8>, memref<?x?xi8>) outs(%c : memref<?x?xi32>)
+  return
+}
+func.func @float_gemm(%a: memref<8x8xf32>, %b: memref<8x8xf32>, %c: memref<8x8xf32>) {
+  linalg.matmul ins(%a, %b : memref<8x8xf32>, memref<8x8xf32>) outs(%c : memref<8x8xf32>)
+  return
+}
+func.func @host_gemm(%a: memref<8x8xi8>, %b: memref<8x8xi8>, %c: memref<8x8xi32>) {
+  linalg.matmul {qopt.host} ins(%a, %b : memref<8x8xi8>, memref<8x8xi8>) outs(%c : memref<8x8xi32>)
+  return
+}
+
+// On tensors, through the whole GPU pipeline: the PTX has the tensor-core
+// instruction, eight per k-step, and it assembles for sm_80 and sm_90.
+// PTX: gpu.binary
+// PTX-SAME: mma.sync.aligned.m16n8k32.row.col.satfinite.s32.s8.s8.s32
+// CUBIN80: gpu.binary @int8_gemm_kernel [#gpu.object<#nvvm.target<chip = "sm_80">, properties = {{.*}}, bin = "\7FELF
+// CUBIN90: gpu.binary @int8_gemm_kernel [#gpu.object<#nvvm.target<chip = "sm_90">, properties = {{.*}}, bin = "\7FELF
+func.func @main(%a: tensor<?x256xi8>, %b: tensor<256x96xi8>) -> tensor<?x96xi32> {
+  %c0 = arith.constant 0 : index
+  %m = tensor.dim %a, %c0 : tensor<?x256xi8>
+  %z = arith.constant 0 : i32
+  %e = tensor.empty(%m) : tensor<?x96xi32>
+  %f = linalg.fill ins(%z : i32) outs(%e : tensor<?x96xi32>) -> tensor<?x96xi32>
+  %r = linalg.matmul ins(%a, %b : tensor<?x256xi8>, tensor<256x96xi8>) outs(%f : tensor<?x96xi32>) -> tensor<?x96xi32>
+  return %r : tensor<?x96xi32>
+}
