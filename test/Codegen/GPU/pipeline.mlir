@@ -53,7 +53,7 @@
 // EMU-NEXT: )
 
 // OUT: llvm.func @main
-// OUT: gpu.launch_func @main_kernel::@main_kernel
+// OUT: gpu.launch_func <%{{.*}} : !llvm.ptr> @main_kernel::@main_kernel
 // OUT: gpu.binary @main_kernel
 // OUT-SAME: .target sm_80
 // OUT-SAME: fma.rn.f32
