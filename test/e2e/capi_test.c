@@ -27,8 +27,14 @@ typedef int32_t (*qopt_model_input_rank_t)(const qopt_model *, size_t);
 typedef const int64_t *(*qopt_model_input_shape_t)(const qopt_model *, size_t);
 typedef const char *(*qopt_model_output_name_t)(const qopt_model *, size_t);
 typedef int (*qopt_model_run_t)(qopt_model *, const qopt_tensor *, size_t, qopt_tensor *, size_t);
+typedef qopt_model_run_t qopt_model_run_device_t;
 typedef const char *(*qopt_last_error_t)(void);
 typedef void (*qopt_free_t)(void *);
+typedef const char *(*qopt_target_t)(void);
+typedef qopt_model *(*qopt_model_create_on_device_t)(int);
+typedef int (*qopt_model_set_stream_t)(qopt_model *, void *);
+typedef double (*qopt_model_last_run_device_ms_t)(const qopt_model *);
+typedef size_t (*qopt_model_device_peak_bytes_t)(const qopt_model *);
 
 static qopt_model_run_t run_fn;
 static qopt_last_error_t err_fn;
@@ -79,6 +85,9 @@ int main(int argc, char **argv) {
   LOAD(qopt_model_num_outputs) LOAD(qopt_model_input_name) LOAD(qopt_model_input_dtype)
   LOAD(qopt_model_input_rank) LOAD(qopt_model_input_shape) LOAD(qopt_model_output_name)
   LOAD(qopt_model_run) LOAD(qopt_last_error) LOAD(qopt_free)
+  LOAD(qopt_target) LOAD(qopt_model_create_on_device) LOAD(qopt_model_set_stream)
+  LOAD(qopt_model_run_device) LOAD(qopt_model_last_run_device_ms)
+  LOAD(qopt_model_device_peak_bytes)
   run_fn = qopt_model_run; err_fn = qopt_last_error; free_fn = qopt_free;
 
   model = qopt_model_create();
@@ -138,6 +147,26 @@ int main(int argc, char **argv) {
     pthread_join(th[i], &r);
     CHECK(r == NULL, "thread %d: %ld bad runs", i, (long)r);
   }
+  /* ABI 2 on a CPU model: the GPU entry points refuse with a reason. */
+  CHECK(strcmp(qopt_target(), "cpu") == 0, "target %s", qopt_target());
+  CHECK(qopt_model_set_stream(model, NULL) == 0, "set_stream(NULL): %s", qopt_last_error());
+  CHECK(qopt_model_set_stream(model, (void *)1) != 0 &&
+            strstr(qopt_last_error(), "compiled for the CPU") != NULL,
+        "set_stream on a CPU model: %s", qopt_last_error());
+  memset(&out, 0, sizeof out);
+  out.data = buf; out.capacity = sizeof buf;
+  CHECK(qopt_model_run_device(model, &in, 1, &out, 1) != 0 &&
+            strstr(qopt_last_error(), "takes host tensors") != NULL,
+        "run_device on a CPU model: %s", qopt_last_error());
+  CHECK(qopt_model_last_run_device_ms(model) == -1, "device ms on the CPU");
+  CHECK(qopt_model_device_peak_bytes(model) == 0, "device bytes on the CPU");
+  qopt_model *other = qopt_model_create_on_device(1);
+  CHECK(other == NULL && strstr(qopt_last_error(), "there is no device 1") != NULL,
+        "create_on_device(1): %s", qopt_last_error());
+  other = qopt_model_create_on_device(0);
+  CHECK(other != NULL, "create_on_device(0): %s", qopt_last_error());
+  qopt_model_destroy(other);
+
   qopt_model_destroy(model);
   free(input);
   printf("%s (%d failures)\n", failures ? "FAIL" : "PASS", failures);
