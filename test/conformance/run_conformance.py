@@ -82,8 +82,8 @@ def is_internal_error(msg):
 
 def export_test(test_dir, so, out_names, export_dir, name):
     """Copies what a run needs on another machine (the GPU check): the
-    library, the input .pb files and the expected outputs as .npy (the runner
-    there has numpy only)."""
+    library, the inputs and the expected outputs as .npy (the runner there
+    has numpy only)."""
     dst = os.path.join(export_dir, file_safe(name))
     os.makedirs(dst, exist_ok=True)
     shutil.copy(so, os.path.join(dst, "model.so"))
@@ -91,7 +91,11 @@ def export_test(test_dir, so, out_names, export_dir, name):
         d = os.path.join(dst, os.path.basename(ds))
         os.makedirs(d, exist_ok=True)
         for f in glob.glob(os.path.join(ds, "input_*.pb")):
-            shutil.copy(f, d)
+            t = onnx.TensorProto()
+            with open(f, "rb") as fh:
+                t.ParseFromString(fh.read())
+            i = int(f.rsplit("_", 1)[1].split(".")[0])
+            np.save(os.path.join(d, f"input_{i}.npy"), numpy_helper.to_array(t))
         for f in glob.glob(os.path.join(ds, "output_*.pb")):
             t = onnx.TensorProto()
             with open(f, "rb") as fh:

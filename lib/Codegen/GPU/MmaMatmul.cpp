@@ -28,6 +28,58 @@ namespace {
 constexpr int64_t kTileM = 64, kTileN = 64, kTileK = 32, kPad = 4, kThreads = 128;
 constexpr int64_t kWarpM = 32, kWarpN = 32, kMmaM = 16, kMmaN = 8;
 
+/// If `v` (an i32 buffer) is only written by an elementwise linalg op that
+/// sign-extends an i8 buffer of the same shape, and read by `reader` alone,
+/// that op; linalg.matmul extends i8 operands itself, so the matmul can read
+/// the i8 buffer (MatMulInteger and QLinearMatMul lower to such extensions).
+linalg::GenericOp signExtensionOf(Value v, Operation *reader) {
+  Value root = qopt::gpu_codegen::bufferRoot(v);
+  if (root != v || !isa_and_nonnull<gpu::AllocOp, memref::AllocOp>(root.getDefiningOp()))
+    return nullptr;
+  linalg::GenericOp writer;
+  for (Operation *user : root.getUsers()) {
+    if (user == reader || isa<gpu::DeallocOp, memref::DeallocOp>(user))
+      continue;
+    auto g = dyn_cast<linalg::GenericOp>(user);
+    if (!g || writer || g.getNumDpsInputs() != 1 || g.getNumDpsInits() != 1 ||
+        g.getDpsInits()[0] != root || g->hasAttr("qopt.host"))
+      return nullptr;
+    writer = g;
+  }
+  if (!writer || !llvm::all_of(writer.getIndexingMapsArray(),
+                               [](AffineMap m) { return m.isIdentity(); }))
+    return nullptr;
+  auto in = dyn_cast<MemRefType>(writer.getDpsInputs()[0].getType());
+  if (!in || !in.getElementType().isInteger(8) ||
+      in.getShape() != cast<MemRefType>(root.getType()).getShape())
+    return nullptr;
+  Block &body = writer.getRegion().front();
+  if (body.getOperations().size() != 2)
+    return nullptr;
+  auto ext = dyn_cast<arith::ExtSIOp>(body.front());
+  if (!ext || ext.getIn() != body.getArgument(0) ||
+      body.getTerminator()->getOperand(0) != ext.getResult())
+    return nullptr;
+  // The extension must come before the matmul in the same block.
+  if (writer->getBlock() != reader->getBlock() || !writer->isBeforeInBlock(reader))
+    return nullptr;
+  return writer;
+}
+
+/// Reads the i8 sources of sign-extended i32 operands directly.
+void foldSignExtensions(linalg::MatmulOp op) {
+  if (op->hasAttr("qopt.host") || !op.hasPureBufferSemantics() || op.hasUserDefinedMaps() ||
+      !getElementTypeOrSelf(op.getOutputs()[0].getType()).isInteger(32))
+    return;
+  for (int i = 0; i < 2; ++i) {
+    linalg::GenericOp ext = signExtensionOf(op.getInputs()[i], op);
+    if (!ext)
+      continue;
+    op->setOperand(i, ext.getDpsInputs()[0]);
+    ext.erase();
+  }
+}
+
 bool isInt8Gemm(linalg::MatmulOp op) {
   if (op->hasAttr("qopt.host") || !op.hasPureBufferSemantics() || op.hasUserDefinedMaps())
     return false;
@@ -193,6 +245,7 @@ struct MmaMatmulPass : qopt::impl::QOptGPUMmaMatmulBase<MmaMatmulPass> {
   void runOnOperation() override {
     SmallVector<linalg::MatmulOp> gemms;
     getOperation().walk([&](linalg::MatmulOp op) {
+      foldSignExtensions(op);
       if (isInt8Gemm(op))
         gemms.push_back(op);
     });

@@ -58,3 +58,4 @@ func.func @main(%a: tensor<?x256xi8>, %b: tensor<256x96xi8>) -> tensor<?x96xi32>
   %r = linalg.matmul ins(%a, %b : tensor<?x256xi8>, tensor<256x96xi8>) outs(%f : tensor<?x96xi32>) -> tensor<?x96xi32>
   return %r : tensor<?x96xi32>
 }
+

@@ -58,6 +58,11 @@ def QOptGPUMmaMatmul : Pass<"qopt-gpu-mma-matmul", "::mlir::func::FuncOp"> {
     - each thread adds its accumulators to C (linalg.matmul accumulates
       into its init: a bias or zero), guarded at the edges.
 
+    First, an i32 operand that only a sign-extension of an i8 buffer writes
+    (how MatMulInteger and QLinearMatMul lower, to handle zero points) is
+    replaced by that i8 buffer and the extension dropped: linalg.matmul
+    sign-extends its operands itself.
+
     Integer sums are exact in any order, so results equal the SIMT
     kernel's unless an i32 sum overflows (mma.sync saturates, the CPU
     wraps; neither happens for int8 GEMMs with K < 2^17).
