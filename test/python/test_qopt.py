@@ -71,6 +71,28 @@ class QOptTest(unittest.TestCase):
         self.assertIn("unsupported ONNX op types", str(cm.exception))
         self.assertFalse(os.path.exists(out))
 
+    def test_cuda_target(self):
+        # A GPU library compiles without a GPU; loading it here fails with the
+        # driver's message (this machine has none, or the stand-in says so).
+        so = qopt.compile(EXAMPLE, os.path.join(self.dir, "tiny_cuda.so"), target="cuda",
+                          gpu_arch="sm_90", gpu_binary="ptx")
+        self.assertTrue(os.path.exists(so))
+        env = os.environ.get("QOPT_CUDA_DRIVER")
+        os.environ["QOPT_CUDA_DRIVER"] = os.path.join(self.dir, "no-such-libcuda.so")
+        try:
+            with self.assertRaises(qopt.QOptError) as cm:
+                qopt.Model(so)
+            self.assertIn("no CUDA driver", str(cm.exception))
+        finally:
+            if env is None:
+                del os.environ["QOPT_CUDA_DRIVER"]
+            else:
+                os.environ["QOPT_CUDA_DRIVER"] = env
+        with self.assertRaises(qopt.CompileError) as cm:
+            qopt.compile(EXAMPLE, os.path.join(self.dir, "bad_arch.so"), target="cuda",
+                         gpu_arch="sm_75")
+        self.assertIn("--gpu-arch: unknown value 'sm_75'", str(cm.exception))
+
     def test_not_a_model(self):
         with self.assertRaises(qopt.QOptError):
             qopt.Model(os.path.join(self.dir, "missing.so"))
