@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Builds the bundle scripts/gpu-check.sh runs on a GPU machine.
 
-    scripts/gpu_bundle.py [--arch sm_90] [--out build/gpu-bundle.tar.xz] [--quick]
+    scripts/gpu_bundle.py [--arch sm_90] [--out build/gpu-bundle.tar.xz]
+                          [--no-conformance] [--no-ppocr] [--emulate]
 
 The GPU machine cannot build MLIR or compile models, so everything is made
 here: CUDA libraries (cubins for --arch; the runtime loads libcuda itself),
@@ -9,7 +10,9 @@ inputs as .npy and reference outputs (ONNX Runtime's CPU outputs for float
 models, the CPU INT8 build's accuracy for INT8 ones), GEMM models whose
 operands are inputs (timed on device tensors against torch), and the latency
 models with their ONNX files. Written as one .tar.xz that fits the device
-tool's 64 MiB. --quick leaves out the conformance tests and PP-OCR.
+tool's 64 MiB. --emulate builds every library with --gpu-emulate-on-host
+instead (CPU libraries running the GPU pipeline's kernels as host loops), so
+that gpu_check.py and its references can be tried on this machine.
 """
 import argparse
 import datetime
@@ -37,9 +40,17 @@ def run(cmd, **kw):
     subprocess.run(cmd, check=True, **kw)
 
 
+EMULATE = False
+
+
+def cuda_flags(arch):
+    if EMULATE:
+        return ["--target=cuda", "--gpu-emulate-on-host"]
+    return ["--target=cuda", "--gpu-binary=cubin", f"--gpu-arch={arch}"]
+
+
 def qoptc(model, out, arch, *extra):
-    run([os.path.join(BIN, "qoptc"), "--quiet", model, "--target=cuda", "--gpu-binary=cubin",
-         f"--gpu-arch={arch}", *extra, "-o", out])
+    run([os.path.join(BIN, "qoptc"), "--quiet", model, *cuda_flags(arch), *extra, "-o", out])
     run(["strip", "--strip-unneeded", out])
 
 
@@ -112,15 +123,19 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--arch", default="sm_90")
     ap.add_argument("--out", default=os.path.join(ROOT, "build", "gpu-bundle.tar.xz"))
-    ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--no-conformance", action="store_true")
+    ap.add_argument("--no-ppocr", action="store_true")
+    ap.add_argument("--emulate", action="store_true")
     args = ap.parse_args()
+    global EMULATE
+    EMULATE = args.emulate
     work = tempfile.mkdtemp(prefix="qopt-gpu-bundle-")
     b = os.path.join(work, "bundle")
     for sub in ("models", "gemm", "latency"):
         os.makedirs(os.path.join(b, sub))
     commit = subprocess.run(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"],
                             capture_output=True, text=True).stdout.strip()
-    json.dump({"commit": commit, "arch": args.arch,
+    json.dump({"commit": commit, "arch": "host emulation" if args.emulate else args.arch,
                "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="minutes")},
               open(os.path.join(b, "bundle.json"), "w"))
 
@@ -140,7 +155,7 @@ def main():
                   int8=["--calib", os.path.join(tf, f"{kind}_calib")])
         add_model(models, md, f"{kind}_int8_rotate", onnx_path, xs, names, args.arch, work,
                   int8=["--calib", os.path.join(tf, f"{kind}_calib"), "--rotate"])
-    if not args.quick and os.path.isdir(PPOCR):
+    if not args.no_ppocr and os.path.isdir(PPOCR):
         from ppocr_inputs import det_input, page, rec_input, text_line
         det = det_input(page(640, 640))
         rec = rec_input([text_line("qopt 2026 GPU"), text_line("tensor cores", bold=True)])
@@ -181,12 +196,10 @@ def main():
             xs.append(f)
         for q in ("f32", "int8"):
             lib = f"{kind}_{q}.so"
-            if not os.path.exists(os.path.join(ld, lib)):
-                extra = [] if q == "f32" else ["--calib", os.path.join(tf, f"{kind}_calib")]
-                qoptc(os.path.join(tf, onnx_name), os.path.join(ld, lib), args.arch, *extra)
+            shutil.copy(os.path.join(md, lib), os.path.join(ld, lib))
             lat.append({"name": f"{kind} {q} batch 8 x 128", "library": lib, "inputs": xs,
                         "onnx": onnx_name if q == "f32" else ""})
-    if not args.quick and os.path.isdir(PPOCR):
+    if not args.no_ppocr and os.path.isdir(PPOCR):
         shutil.copy(os.path.join(PPOCR, "ch_PP-OCRv4_det_infer.onnx"), ld)
         shutil.copy(os.path.join(md, "ppocr_det_f32.so"), os.path.join(ld, "det_f32.so"))
         for batch in (1, 8):
@@ -197,16 +210,16 @@ def main():
     json.dump(lat, open(os.path.join(ld, "manifest.json"), "w"), indent=1)
 
     # The conformance subset that passes on the CPU.
-    if not args.quick:
+    if not args.no_conformance:
         run([sys.executable, os.path.join(ROOT, "test", "conformance", "run_conformance.py"),
              "--bindir", BIN, "--only-expected-pass", "--compile-only", "--expected", "none",
-             "--qoptc-arg=--target=cuda", "--qoptc-arg=--gpu-binary=cubin",
-             f"--qoptc-arg=--gpu-arch={args.arch}", "--export", os.path.join(b, "conformance")],
-            stdout=subprocess.DEVNULL)
+             *[f"--qoptc-arg={f}" for f in cuda_flags(args.arch)],
+             "--export", os.path.join(b, "conformance")], stdout=subprocess.DEVNULL)
         for root, _, files in os.walk(os.path.join(b, "conformance")):
             for f in files:
                 if f.endswith(".so"):
-                    subprocess.run(["strip", "--strip-unneeded", os.path.join(root, f)])
+                    subprocess.run(["strip", "--strip-unneeded", os.path.join(root, f)],
+                                   check=True)
 
     with tarfile.open(args.out, "w:xz", preset=9) as t:
         t.add(b, arcname="bundle")

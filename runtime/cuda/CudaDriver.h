@@ -28,6 +28,7 @@ using CUjit_option = int;
 
 constexpr CUresult CUDA_SUCCESS = 0;
 constexpr int CU_EVENT_DEFAULT = 0;
+constexpr int CU_EVENT_DISABLE_TIMING = 2;
 constexpr int CU_STREAM_NON_BLOCKING = 1;
 constexpr int CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR = 75;
 constexpr int CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR = 76;
@@ -64,6 +65,7 @@ struct Driver {
   CUresult (*cuEventSynchronize)(CUevent);
   CUresult (*cuEventElapsedTime)(float *, CUevent, CUevent);
   CUresult (*cuEventDestroy)(CUevent);
+  CUresult (*cuStreamWaitEvent)(CUstream, CUevent, unsigned);
   CUresult (*cuGetErrorName)(CUresult, const char **);
   CUresult (*cuGetErrorString)(CUresult, const char **);
 };

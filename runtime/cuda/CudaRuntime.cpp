@@ -105,6 +105,7 @@ const Driver *driver(std::string &error) {
     sym(d.cuEventSynchronize, "cuEventSynchronize");
     sym(d.cuEventElapsedTime, "cuEventElapsedTime");
     sym(d.cuEventDestroy, "cuEventDestroy_v2");
+    sym(d.cuStreamWaitEvent, "cuStreamWaitEvent");
     sym(d.cuGetErrorName, "cuGetErrorName");
     sym(d.cuGetErrorString, "cuGetErrorString");
     if (missing)
@@ -318,6 +319,36 @@ void mgpuStreamSynchronize(void *stream) {
   if (currentRun && runOk())
     check(currentRun->model->d->cuStreamSynchronize(static_cast<CUstream>(stream)),
           "cuStreamSynchronize");
+}
+
+// Joins of async tokens (gpu.wait async [%a, %b]) lower to events.
+void *mgpuEventCreate() {
+  if (!currentRun || !runOk())
+    return nullptr;
+  CUevent e = nullptr;
+  check(currentRun->model->d->cuEventCreate(&e, CU_EVENT_DISABLE_TIMING), "cuEventCreate");
+  return e;
+}
+void mgpuEventDestroy(void *event) {
+  if (currentRun && event)
+    currentRun->model->d->cuEventDestroy(static_cast<CUevent>(event));
+}
+void mgpuEventSynchronize(void *event) {
+  if (currentRun && runOk() && event)
+    check(currentRun->model->d->cuEventSynchronize(static_cast<CUevent>(event)),
+          "cuEventSynchronize");
+}
+void mgpuEventRecord(void *event, void *stream) {
+  if (currentRun && runOk() && event)
+    check(currentRun->model->d->cuEventRecord(static_cast<CUevent>(event),
+                                              static_cast<CUstream>(stream)),
+          "cuEventRecord");
+}
+void mgpuStreamWaitEvent(void *stream, void *event) {
+  if (currentRun && runOk() && event)
+    check(currentRun->model->d->cuStreamWaitEvent(static_cast<CUstream>(stream),
+                                                  static_cast<CUevent>(event), 0),
+          "cuStreamWaitEvent");
 }
 
 void *mgpuMemAlloc(uint64_t bytes, void *, bool) {

@@ -245,6 +245,9 @@ def main():
                          "(--target=cuda on a machine without a GPU)")
     ap.add_argument("--only-expected-pass", action="store_true",
                     help="only the tests that pass on the CPU (recorded so in expected.txt)")
+    ap.add_argument("--all-must-pass", action="store_true",
+                    help="fail unless every test run passes (with --only-expected-pass: "
+                         "another build of what passes on the CPU)")
     ap.add_argument("--export", metavar="DIR",
                     help="copy each compiled library with its inputs and expected outputs "
                          "(.npy) to DIR/<suite>_<test>/ for scripts/gpu_conformance.py")
@@ -294,6 +297,9 @@ def main():
           ", ".join(f"{total[k]} {k}" for k in OUTCOMES) +
           f" (node: {node['pass']} of {sum(node.values())} pass)")
     ok = total["crash"] == 0
+    if args.all_must_pass and total["pass"] != len(results):
+        print(f"FAIL: {len(results) - total['pass']} of {len(results)} tests did not pass")
+        ok = False
     if node["pass"] < args.min_pass:
         print(f"FAIL: {node['pass']} node tests pass, below the recorded minimum {args.min_pass}")
         ok = False

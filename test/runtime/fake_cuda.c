@@ -127,6 +127,7 @@ CUresult cuEventRecord(void *e, void *s) { return 0; }
 CUresult cuEventSynchronize(void *e) { return 0; }
 CUresult cuEventElapsedTime(float *ms, void *a, void *b) { *ms = 0.5f; return 0; }
 CUresult cuEventDestroy_v2(void *e) { free(e); return 0; }
+CUresult cuStreamWaitEvent(void *s, void *e, unsigned f) { return 0; }
 CUresult cuGetErrorName(CUresult r, const char **s) {
   switch (r) {
   case 2: *s = "CUDA_ERROR_OUT_OF_MEMORY"; return 0;

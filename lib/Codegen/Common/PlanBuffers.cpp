@@ -9,6 +9,7 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Interfaces/ViewLikeInterface.h"
@@ -27,9 +28,11 @@ constexpr uint64_t kAlign = 64;
 uint64_t alignTo(uint64_t n, uint64_t a) { return (n + a - 1) / a * a; }
 
 /// A buffer the plan places: live from top-level op `first` to `last`.
+/// `alloc` is a memref.alloc, or a gpu.alloc with `device`; `deallocs` the
+/// matching deallocations.
 struct Buffer {
-  memref::AllocOp alloc;
-  SmallVector<memref::DeallocOp> deallocs;
+  Operation *alloc = nullptr;
+  SmallVector<Operation *> deallocs;
   unsigned first = 0, last = 0;
   uint64_t size = 0, align = kAlign, offset = 0;
 };
@@ -70,17 +73,28 @@ struct PlanBuffersPass : qopt::impl::QOptPlanBuffersBase<PlanBuffersPass> {
     };
 
     SmallVector<Buffer> buffers;
-    func.walk([&](memref::AllocOp alloc) {
-      std::optional<uint64_t> size = byteSize(alloc.getType());
-      if (!size || *size == 0 || !onlyInSequentialRegions(alloc, func))
+    func.walk([&](Operation *op) {
+      MemRefType type;
+      uint64_t align = 0;
+      if (auto a = dyn_cast<memref::AllocOp>(op); a && !device) {
+        type = a.getType();
+        align = a.getAlignment().value_or(0);
+      } else if (auto g = dyn_cast<gpu::AllocOp>(op); g && device && !g.getAsyncToken() &&
+                                                        !g.getHostShared()) {
+        type = g.getType();
+      } else {
+        return;
+      }
+      std::optional<uint64_t> size = byteSize(type);
+      if (!size || *size == 0 || !onlyInSequentialRegions(op, func))
         return;
       Buffer buf;
-      buf.alloc = alloc;
+      buf.alloc = op;
       buf.size = alignTo(*size, kAlign);
-      buf.align = std::max<uint64_t>(kAlign, alloc.getAlignment().value_or(0));
+      buf.align = std::max<uint64_t>(kAlign, align);
       if (!llvm::isPowerOf2_64(buf.align))
         return;
-      if (trackUses(buf, positionOf))
+      if (trackUses(buf, positionOf, device))
         buffers.push_back(std::move(buf));
     });
     if (buffers.size() < 2)
@@ -96,36 +110,47 @@ struct PlanBuffersPass : qopt::impl::QOptPlanBuffersBase<PlanBuffersPass> {
     OpBuilder b(&body, body.begin());
     Location loc = func.getLoc();
     auto arenaType = MemRefType::get({int64_t(arenaSize)}, b.getI8Type());
-    auto arenaAlloc = memref::AllocOp::create(b, loc, arenaType, b.getI64IntegerAttr(arenaAlign));
+    // Device allocations are 256-byte aligned by the driver.
+    Operation *arenaAlloc =
+        device ? gpu::AllocOp::create(b, loc, arenaType, Type(), ValueRange(), ValueRange(),
+                                      ValueRange())
+                     .getOperation()
+               : memref::AllocOp::create(b, loc, arenaType, b.getI64IntegerAttr(arenaAlign))
+                     .getOperation();
     arenaAlloc->setAttr("qopt.planned_buffers", b.getI64IntegerAttr(buffers.size()));
     arenaAlloc->setAttr("qopt.unplanned_bytes", b.getI64IntegerAttr(unplanned));
-    Value arena = arenaAlloc;
+    Value arena = arenaAlloc->getResult(0);
     for (Buffer &buf : buffers) {
       b.setInsertionPoint(buf.alloc);
-      Value shift = arith::ConstantIndexOp::create(b, buf.alloc.getLoc(), buf.offset);
-      Value view = memref::ViewOp::create(b, buf.alloc.getLoc(), buf.alloc.getType(), arena, shift,
+      Location l = buf.alloc->getLoc();
+      Value shift = arith::ConstantIndexOp::create(b, l, buf.offset);
+      Value view = memref::ViewOp::create(b, l, buf.alloc->getResult(0).getType(), arena, shift,
                                           ValueRange{});
-      for (memref::DeallocOp d : buf.deallocs)
-        d.erase();
-      buf.alloc.replaceAllUsesWith(view);
-      buf.alloc.erase();
+      for (Operation *d : buf.deallocs)
+        d->erase();
+      buf.alloc->getResult(0).replaceAllUsesWith(view);
+      buf.alloc->erase();
     }
     b.setInsertionPoint(body.getTerminator());
-    memref::DeallocOp::create(b, loc, arena);
+    if (device)
+      gpu::DeallocOp::create(b, loc, TypeRange(), ValueRange(), arena);
+    else
+      memref::DeallocOp::create(b, loc, arena);
   }
 
   /// Fills `buf`'s live range and deallocations from the uses of its
   /// allocation and of every view of it; false if the buffer escapes.
   template <typename PositionFn>
-  static bool trackUses(Buffer &buf, PositionFn positionOf) {
-    SmallVector<Value> aliases{buf.alloc.getResult()};
+  static bool trackUses(Buffer &buf, PositionFn positionOf, bool device) {
+    SmallVector<Value> aliases{buf.alloc->getResult(0)};
     bool used = false;
     while (!aliases.empty()) {
       Value v = aliases.pop_back_val();
       for (OpOperand &use : v.getUses()) {
         Operation *user = use.getOwner();
-        if (auto d = dyn_cast<memref::DeallocOp>(user)) {
-          buf.deallocs.push_back(d);
+        if ((!device && isa<memref::DeallocOp>(user)) ||
+            (device && isa<gpu::DeallocOp>(user) && !cast<gpu::DeallocOp>(user).getAsyncToken())) {
+          buf.deallocs.push_back(user);
           continue;
         }
         if (user->hasTrait<OpTrait::IsTerminator>())

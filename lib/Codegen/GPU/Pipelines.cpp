@@ -53,6 +53,11 @@ void qopt::buildGPUCodegenPipeline(OpPassManager &pm, const GPUCodegenOptions &o
   fpm.addPass(createQOptGPUMapKernels(map));
   fpm.addPass(createConvertLinalgToLoopsPass());
   fpm.addPass(createForallToForLoopPass());
+  if (options.optLevel > 0) {
+    QOptPlanBuffersOptions plan;
+    plan.device = true;
+    fpm.addPass(createQOptPlanBuffers(plan));
+  }
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
   // Kernels need libdevice only for what has neither a polynomial nor a PTX

@@ -93,7 +93,9 @@ LogicalResult linkCUDASharedLibrary(StringRef objectPath, StringRef outputPath,
   return linkModelLibrary(
       objectPath, outputPath,
       findRuntimeLibrary("libqopt_model_runtime_cuda.a", "QOPT_CUDA_RUNTIME_LIB"),
-      {"-ldl", "-lstdc++", "-lm", "-lpthread"}, error);
+      // -z defs: a runtime entry point generated code calls and runtime/cuda
+      // lacks is a link error here, not a dlopen failure on the GPU machine.
+      {"-ldl", "-lstdc++", "-lm", "-lpthread", "-Wl,-z,defs"}, error);
 }
 
 } // namespace qopt

@@ -17,7 +17,8 @@
 // CHECK-NEXT: qopt-gpu-mma-matmul,
 // CHECK-NEXT: qopt-gpu-map-kernels{block-size=256},
 // CHECK-NEXT: convert-linalg-to-loops,
-// CHECK-NEXT: scf-forall-to-for
+// CHECK-NEXT: scf-forall-to-for,
+// CHECK-NEXT: qopt-plan-buffers{device=true}
 // CHECK-NEXT: ),
 // CHECK: gpu-kernel-outlining
 // CHECK-NEXT: func.func(
@@ -41,6 +42,7 @@
 // O0-NOT: qopt-fuse-elementwise
 // O0-NOT: qopt-gpu-mma-matmul
 // O0: qopt-gpu-map-kernels{block-size=64}
+// O0-NOT: qopt-plan-buffers
 
 // EMU: qopt-gpu-map-kernels{block-size=256},
 // EMU: qopt-gpu-emulate-on-host

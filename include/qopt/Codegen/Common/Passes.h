@@ -16,6 +16,7 @@ namespace mlir {
 class ModuleOp;
 namespace arith { class ArithDialect; }
 namespace func { class FuncOp; }
+namespace gpu { class GPUDialect; }
 namespace linalg { class LinalgDialect; }
 namespace LLVM { class LLVMDialect; }
 namespace math { class MathDialect; }

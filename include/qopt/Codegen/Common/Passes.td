@@ -174,8 +174,20 @@ def QOptPlanBuffers : Pass<"qopt-plan-buffers", "::mlir::func::FuncOp"> {
     allocations it replaced) and `qopt.unplanned_bytes` (what they would
     take without reuse); its type gives the plan's size. qoptc runs this
     pass at -O1 and above.
+
+    With `device`, the plan is of device memory (the GPU pipeline, after its
+    kernels are mapped): `gpu.alloc`/`gpu.dealloc` instead of
+    `memref.alloc`/`memref.dealloc`, the arena itself a `gpu.alloc`. A
+    launch is one top-level op, so its buffers' ranges cover it; kernels run
+    in order on the run's stream, so buffers whose ranges do not meet may
+    share memory.
   }];
-  let dependentDialects = ["::mlir::memref::MemRefDialect", "::mlir::arith::ArithDialect"];
+  let options = [
+    Option<"device", "device", "bool", "false",
+           "Plan gpu.alloc buffers (device memory) instead of memref.alloc ones">
+  ];
+  let dependentDialects = ["::mlir::memref::MemRefDialect", "::mlir::arith::ArithDialect",
+                           "::mlir::gpu::GPUDialect"];
 }
 
 #endif

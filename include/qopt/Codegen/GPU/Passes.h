@@ -73,7 +73,8 @@ struct GPUCodegenOptions {
 ///   func.func(qopt-gpu-place-buffers,
 ///             tensor-cores: qopt-gpu-mma-matmul,
 ///             qopt-gpu-map-kernels{block-size},
-///             convert-linalg-to-loops, scf-forall-to-for)
+///             convert-linalg-to-loops, scf-forall-to-for,
+///             -O1+: qopt-plan-buffers{device})
 ///   canonicalize, cse
 ///   emulate-on-host: func.func(qopt-gpu-emulate-on-host), qopt-gpu-expand-pow,
 ///                    qopt-approximate-math{every function it approximates},
