@@ -200,7 +200,11 @@ def check_models(bundle, log):
             bad += 1
             continue
         msgs = []
-        for i, ref in enumerate(entry["references"]):
+        checks = [(i, ref, entry) for i, ref in enumerate(entry["references"])]
+        # INT8: also against the CPU INT8 build's own outputs.
+        for extra in entry.get("also", []):
+            checks.append((extra["output"], extra["reference"], extra))
+        for i, ref, entry in checks:
             r = np.load(os.path.join(bundle, "models", ref))
             kind = entry.get("metric", "close")
             if kind == "close":
@@ -213,7 +217,7 @@ def check_models(bundle, log):
                 e = r.astype(np.float64)
                 s = 10 * np.log10(np.sum(e * e) / max(np.sum((e - outs[i]) ** 2), 1e-30))
                 why = None if s >= entry["min_sqnr"] else f"SQNR {s:.2f} dB < {entry['min_sqnr']}"
-                msgs.append(f"SQNR {s:.2f} dB")
+                msgs.append(f"SQNR {s:.2f} dB vs {ref}")
             elif kind == "binary":
                 agree = float(np.mean((outs[i] > 0.3) == (r > 0.3)))
                 why = None if agree >= entry["min_agreement"] else f"map agreement {agree:.5f}"
@@ -227,7 +231,7 @@ def check_models(bundle, log):
         log(f"  model {'FAIL' if failed else 'ok  '} {entry['name']}: "
             f"{'; '.join(msgs) or 'outputs within tolerance'}; device {dev:.3f} ms, wall {wall:.3f} ms")
     log(f"models: {ok} pass, {bad} fail")
-    return ok, bad
+    return bad
 
 
 def time_cuda(fn, reps):
@@ -247,14 +251,16 @@ def time_cuda(fn, reps):
 
 
 def check_gemm(bundle, log):
+    """Returns how many GEMM results disagreed with torch's."""
     try:
         import torch
     except ImportError:
         log("gemm: torch missing, not measured")
-        return
+        return 0
     if not torch.cuda.is_available():
         log("gemm: torch sees no GPU, not measured")
-        return
+        return 0
+    bad = 0
     for entry in json.load(open(os.path.join(bundle, "gemm", "manifest.json"))):
         M, K, N, kind = entry["m"], entry["k"], entry["n"], entry["kind"]
         try:
@@ -277,17 +283,22 @@ def check_gemm(bundle, log):
             ref_fn = lambda: torch.matmul(a, b)  # noqa: E731
             ref_name = "torch.matmul fp32 (cuBLAS, no TF32)"
         try:
+            # qopt runs on its own stream: the operands must be written first.
+            torch.cuda.synchronize()
             qopt_ms = time_cuda(lambda: m.run_device([a, b], [c]), 10)
             ref = ref_fn()
             if kind == "int8":
                 exact = bool(torch.equal(c, ref))
                 verdict = "exact" if exact else "DIFFERS"
+                bad += not exact
             else:
                 err = float((c - ref).abs().max() / ref.abs().max())
                 verdict = f"max rel diff {err:.2e}"
+                bad += err > 1e-4
             ref_ms = time_cuda(ref_fn, 10)
         except Exception as e:  # noqa: BLE001
-            log(f"  gemm {kind} {M}x{K}x{N}: {e}")
+            log(f"  gemm FAIL {kind} {M}x{K}x{N}: {e}")
+            bad += 1
             m.close()
             continue
         m.close()
@@ -295,6 +306,7 @@ def check_gemm(bundle, log):
         log(f"  gemm {kind} {M}x{K}x{N}: qopt {qopt_ms:.3f} ms ({ops / qopt_ms / 1e9:.1f} T(FL)OPS), "
             f"{ref_name} {ref_ms:.3f} ms ({ops / ref_ms / 1e9:.1f}); qopt/ref throughput "
             f"{ref_ms / qopt_ms:.2f}; result vs ref: {verdict}")
+    return bad
 
 
 def check_latency(bundle, log):
@@ -368,12 +380,14 @@ def main():
             log(f"device: {torch.cuda.get_device_name(0)}, torch {torch.__version__}")
     except ImportError:
         pass
-    check_models(args.bundle, log)
-    check_gemm(args.bundle, log)
+    failed = check_models(args.bundle, log)
+    failed += check_gemm(args.bundle, log)
     check_latency(args.bundle, log)
-    check_conformance(args.bundle, log, start + args.budget)
-    log(f"done in {time.time() - start:.1f} s")
-    return 0
+    counts = check_conformance(args.bundle, log, start + args.budget)
+    failed += counts["fail"] + counts["error"]
+    log(f"done in {time.time() - start:.1f} s: " +
+        ("every correctness check passed" if not failed else f"{failed} correctness checks FAILED"))
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":

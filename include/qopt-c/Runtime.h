@@ -100,7 +100,10 @@ int qopt_model_run(qopt_model *model, const qopt_tensor *inputs,
 /** Runs a GPU model on tensors that are already in device memory: every
  *  data pointer is a CUdeviceptr on the instance's device, and every output
  *  must have data and capacity set (nothing is allocated for the caller).
- *  Returns when the results are written. A CPU model refuses it. */
+ *  The run is on the instance's own stream (or the one set with
+ *  qopt_model_set_stream): work the caller queued on another stream that
+ *  writes the inputs must be finished (synchronized) first. Returns when the
+ *  results are written. A CPU model refuses it. */
 int qopt_model_run_device(qopt_model *model, const qopt_tensor *inputs,
                           size_t num_inputs, qopt_tensor *outputs, size_t num_outputs);
 

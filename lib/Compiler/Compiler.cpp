@@ -56,7 +56,7 @@ FailureOr<GPUCodegenOptions> gpuCodegenOptions(const CompileOptions &options,
   GPUCodegenOptions g;
   g.optLevel = options.optLevel;
   g.arch = options.gpuArch;
-  g.tensorCores = options.tensorCores && !options.gpuEmulateOnHost;
+  g.tensorCores = options.tensorCores;
   g.emulateOnHost = options.gpuEmulateOnHost;
   // Also for PTX: the kernels link its libdevice when it has one.
   g.toolkit = findCUDAToolkit();

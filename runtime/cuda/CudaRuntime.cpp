@@ -106,6 +106,8 @@ const Driver *driver(std::string &error) {
     sym(d.cuEventElapsedTime, "cuEventElapsedTime");
     sym(d.cuEventDestroy, "cuEventDestroy_v2");
     sym(d.cuStreamWaitEvent, "cuStreamWaitEvent");
+    sym(d.cuDeviceGetDefaultMemPool, "cuDeviceGetDefaultMemPool");
+    sym(d.cuMemPoolSetAttribute, "cuMemPoolSetAttribute");
     sym(d.cuGetErrorName, "cuGetErrorName");
     sym(d.cuGetErrorString, "cuGetErrorString");
     if (missing)
@@ -441,6 +443,14 @@ TargetModel *targetCreate(int device, std::string &error) {
     error = describe(*d, "cuDeviceGet", r);
     return nullptr;
   }
+  int pools = 0;
+  if (d->cuDeviceGetAttribute(&pools, CU_DEVICE_ATTRIBUTE_MEMORY_POOLS_SUPPORTED, m->device) ||
+      !pools) {
+    error = "CUDA device " + std::to_string(device) +
+            " does not support stream-ordered allocation (cuMemAllocAsync), which qopt's "
+            "runtime uses";
+    return nullptr;
+  }
   if (CUresult r = d->cuDevicePrimaryCtxRetain(&m->context, m->device)) {
     error = describe(*d, "cuDevicePrimaryCtxRetain", r);
     return nullptr;
@@ -449,6 +459,14 @@ TargetModel *targetCreate(int device, std::string &error) {
     error = describe(*d, "cuCtxSetCurrent", r);
     d->cuDevicePrimaryCtxRelease(m->device);
     return nullptr;
+  }
+  // Keep what runs freed in the device's pool instead of handing it back to
+  // the driver at every synchronization (the default threshold is 0), so
+  // that the next run reuses it.
+  CUmemoryPool pool = nullptr;
+  if (d->cuDeviceGetDefaultMemPool(&pool, m->device) == CUDA_SUCCESS && pool) {
+    unsigned long long keep = ~0ull;
+    d->cuMemPoolSetAttribute(pool, CU_MEMPOOL_ATTR_RELEASE_THRESHOLD, &keep);
   }
   std::vector<const Binary *> toLoad;
   {
@@ -467,6 +485,7 @@ TargetModel *targetCreate(int device, std::string &error) {
 void targetDestroy(TargetModel *m) {
   if (!m)
     return;
+  lastDeviceMs.erase(m);
   m->d->cuCtxSetCurrent(m->context);
   for (CUstream s : m->freeStreams)
     m->d->cuStreamDestroy(s);
@@ -506,9 +525,11 @@ TargetRun *targetBeginRun(TargetModel *m, bool, std::string &error) {
     }
     run->ownStream = true;
   }
-  if (m->d->cuEventCreate(&run->start, CU_EVENT_DEFAULT) ||
-      m->d->cuEventCreate(&run->stop, CU_EVENT_DEFAULT)) {
-    run->start = run->stop = nullptr; // timing is optional
+  if (m->d->cuEventCreate(&run->start, CU_EVENT_DEFAULT) != CUDA_SUCCESS) {
+    run->start = nullptr; // timing is optional
+  } else if (m->d->cuEventCreate(&run->stop, CU_EVENT_DEFAULT) != CUDA_SUCCESS) {
+    m->d->cuEventDestroy(run->start);
+    run->start = run->stop = nullptr;
   } else {
     m->d->cuEventRecord(run->start, run->stream);
   }

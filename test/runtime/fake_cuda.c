@@ -8,6 +8,7 @@
  *   badmodule  cuModuleLoadDataEx fails with a JIT log (bad PTX)
  *   launchfail every cuLaunchKernel fails
  *   oom        cuMemAllocAsync fails after FAKE_CUDA_ALLOCS allocations
+ *   nopools    the device has no stream-ordered allocator
  * At exit it prints "fake-cuda: ..." counters to stderr. */
 #include <pthread.h>
 #include <stdio.h>
@@ -31,13 +32,17 @@ __attribute__((destructor)) static void report(void) {
           launches, totalAllocs, liveAllocs, modules, liveStreams);
 }
 
+static int ctx;
 CUresult cuInit(unsigned f) { return is("initfail") ? 100 : 0; }
 CUresult cuDriverGetVersion(int *v) { *v = 13000; return 0; }
 CUresult cuDeviceGetCount(int *n) { *n = is("nodevice") ? 0 : 1; return 0; }
 CUresult cuDeviceGet(int *d, int i) { *d = i; return i == 0 ? 0 : 101; }
 CUresult cuDeviceGetName(char *s, int n, int d) { snprintf(s, n, "fake"); return 0; }
-CUresult cuDeviceGetAttribute(int *v, int a, int d) { *v = 9; return 0; }
-static int ctx;
+CUresult cuDeviceGetAttribute(int *v, int a, int d) {
+  *v = (a == 115 /* MEMORY_POOLS_SUPPORTED */ && is("nopools")) ? 0 : 9;
+  return 0;
+}
+
 CUresult cuDevicePrimaryCtxRetain(void **c, int d) { *c = &ctx; return 0; }
 CUresult cuDevicePrimaryCtxRelease_v2(int d) { return 0; }
 CUresult cuCtxSetCurrent(void *c) { return 0; }
@@ -128,6 +133,8 @@ CUresult cuEventSynchronize(void *e) { return 0; }
 CUresult cuEventElapsedTime(float *ms, void *a, void *b) { *ms = 0.5f; return 0; }
 CUresult cuEventDestroy_v2(void *e) { free(e); return 0; }
 CUresult cuStreamWaitEvent(void *s, void *e, unsigned f) { return 0; }
+CUresult cuDeviceGetDefaultMemPool(void **p, int d) { *p = &ctx; return 0; }
+CUresult cuMemPoolSetAttribute(void *p, int attr, void *v) { return 0; }
 CUresult cuGetErrorName(CUresult r, const char **s) {
   switch (r) {
   case 2: *s = "CUDA_ERROR_OUT_OF_MEMORY"; return 0;

@@ -32,12 +32,15 @@ void qopt::buildBufferizationPipeline(OpPassManager &pm) {
   pm.addPass(createQOptStridedCopyToLinalg());
 }
 
-void qopt::buildLoopsToLLVMPipeline(OpPassManager &pm) {
+void qopt::buildLoopsToLLVMPipeline(OpPassManager &pm,
+                                    function_ref<void(OpPassManager &)> beforeLLVM) {
   pm.addPass(createLowerAffinePass());
   pm.addPass(createSCFToControlFlowPass());
   pm.addPass(createQOptDynamicExpandShape());
   pm.addPass(memref::createExpandStridedMetadataPass());
   pm.addPass(createLowerAffinePass());
+  if (beforeLLVM)
+    beforeLLVM(pm);
   FinalizeMemRefToLLVMConversionPassOptions memrefToLLVM;
   memrefToLLVM.useGenericFunctions = true;
   pm.addPass(createFinalizeMemRefToLLVMConversionPass(memrefToLLVM));

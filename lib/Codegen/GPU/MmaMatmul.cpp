@@ -16,6 +16,8 @@
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 
+#include <array>
+
 namespace qopt {
 #define GEN_PASS_DEF_QOPTGPUMMAMATMUL
 #include "qopt/Codegen/GPU/Passes.h.inc"
@@ -29,11 +31,14 @@ constexpr int64_t kTileM = 64, kTileN = 64, kTileK = 32, kPad = 4, kThreads = 12
 constexpr int64_t kWarpM = 32, kWarpN = 32, kMmaM = 16, kMmaN = 8;
 
 /// If `v` (an i32 buffer) is only written by an elementwise linalg op that
-/// sign-extends an i8 buffer of the same shape, and read by `reader` alone,
-/// that op; linalg.matmul extends i8 operands itself, so the matmul can read
-/// the i8 buffer (MatMulInteger and QLinearMatMul lower to such extensions).
+/// sign-extends an i8 buffer of the same shape, and otherwise only read by
+/// `reader`, that op; linalg.matmul extends i8 operands itself, so the matmul
+/// can read the i8 buffer (MatMulInteger and QLinearMatMul lower to such
+/// extensions). The i8 buffer must be untouched between the two ops (no
+/// write, no deallocation, no other use at all: conservative).
 linalg::GenericOp signExtensionOf(Value v, Operation *reader) {
-  Value root = qopt::gpu_codegen::bufferRoot(v);
+  using qopt::gpu_codegen::bufferRoot;
+  Value root = bufferRoot(v);
   if (root != v || !isa_and_nonnull<gpu::AllocOp, memref::AllocOp>(root.getDefiningOp()))
     return nullptr;
   linalg::GenericOp writer;
@@ -49,7 +54,8 @@ linalg::GenericOp signExtensionOf(Value v, Operation *reader) {
   if (!writer || !llvm::all_of(writer.getIndexingMapsArray(),
                                [](AffineMap m) { return m.isIdentity(); }))
     return nullptr;
-  auto in = dyn_cast<MemRefType>(writer.getDpsInputs()[0].getType());
+  Value src = writer.getDpsInputs()[0];
+  auto in = dyn_cast<MemRefType>(src.getType());
   if (!in || !in.getElementType().isInteger(8) ||
       in.getShape() != cast<MemRefType>(root.getType()).getShape())
     return nullptr;
@@ -60,23 +66,44 @@ linalg::GenericOp signExtensionOf(Value v, Operation *reader) {
   if (!ext || ext.getIn() != body.getArgument(0) ||
       body.getTerminator()->getOperand(0) != ext.getResult())
     return nullptr;
-  // The extension must come before the matmul in the same block.
   if (writer->getBlock() != reader->getBlock() || !writer->isBeforeInBlock(reader))
     return nullptr;
+  Value srcRoot = bufferRoot(src);
+  for (Operation *op = writer->getNextNode(); op != reader; op = op->getNextNode()) {
+    bool touches = false;
+    op->walk([&](Operation *inner) {
+      for (Value operand : inner->getOperands())
+        if (isa<MemRefType>(operand.getType()) && bufferRoot(operand) == srcRoot)
+          touches = true;
+    });
+    if (touches)
+      return nullptr;
+  }
   return writer;
 }
 
-/// Reads the i8 sources of sign-extended i32 operands directly.
+/// Reads the i8 sources of sign-extended i32 operands directly, and drops
+/// the extensions and their i32 buffers.
 void foldSignExtensions(linalg::MatmulOp op) {
   if (op->hasAttr("qopt.host") || !op.hasPureBufferSemantics() || op.hasUserDefinedMaps() ||
+      op.getCast() != linalg::TypeFn::cast_signed ||
       !getElementTypeOrSelf(op.getOutputs()[0].getType()).isInteger(32))
     return;
+  // Both operands first: A and B may be the same buffer.
+  linalg::GenericOp exts[2] = {signExtensionOf(op.getInputs()[0], op),
+                               signExtensionOf(op.getInputs()[1], op)};
+  Value wide[2] = {op.getInputs()[0], op.getInputs()[1]};
+  for (int i = 0; i < 2; ++i)
+    if (exts[i])
+      op->setOperand(i, exts[i].getDpsInputs()[0]);
   for (int i = 0; i < 2; ++i) {
-    linalg::GenericOp ext = signExtensionOf(op.getInputs()[i], op);
-    if (!ext)
+    if (!exts[i] || (i == 1 && exts[1] == exts[0]))
       continue;
-    op->setOperand(i, ext.getDpsInputs()[0]);
-    ext.erase();
+    exts[i].erase();
+    Operation *alloc = wide[i].getDefiningOp();
+    for (Operation *user : llvm::make_early_inc_range(wide[i].getUsers()))
+      user->erase(); // only deallocations are left
+    alloc->erase();
   }
 }
 
@@ -86,7 +113,8 @@ bool isInt8Gemm(linalg::MatmulOp op) {
   auto a = dyn_cast<MemRefType>(op.getInputs()[0].getType());
   auto b = dyn_cast<MemRefType>(op.getInputs()[1].getType());
   auto c = dyn_cast<MemRefType>(op.getOutputs()[0].getType());
-  return a && b && c && a.getRank() == 2 && b.getRank() == 2 && c.getRank() == 2 &&
+  return op.getCast() == linalg::TypeFn::cast_signed && a && b && c && a.getRank() == 2 &&
+         b.getRank() == 2 && c.getRank() == 2 &&
          a.getElementType().isInteger(8) && b.getElementType().isInteger(8) &&
          c.getElementType().isInteger(32);
 }
@@ -121,6 +149,8 @@ void rewrite(linalg::MatmulOp op) {
   auto smemSpace = gpu::AddressSpaceAttr::get(b.getContext(), gpu::AddressSpace::Workgroup);
   auto i8 = b.getI8Type();
   auto tileType = MemRefType::get({kTileM, kTileK + kPad}, i8, AffineMap(), smemSpace);
+  // Both tiles are read with 4-byte loads: qopt-gpu-align-shared-memory
+  // aligns them once they are a gpu.func's attributions.
   Value As = launch.addWorkgroupAttribution(tileType, loc);
   Value Bs = launch.addWorkgroupAttribution(
       MemRefType::get({kTileN, kTileK + kPad}, i8, AffineMap(), smemSpace), loc);
@@ -149,38 +179,34 @@ void rewrite(linalg::MatmulOp op) {
     OpBuilder fb = OpBuilder::atBlockBegin(loop.getBody());
     Builder f{fb, loc};
     Value k0 = f.mul(loop.getInductionVar(), f.c(kTileK));
-    // Stage A: 64 rows x 32 k, 16 consecutive bytes per thread.
-    {
-      Value r = f.div(tx, f.c(2)), kk = f.mul(f.rem(tx, f.c(2)), f.c(16));
-      Value gr = f.add(rowBase, r);
-      Value rowOk = f.lt(gr, M);
+    // 16 consecutive elements per thread of a tile of `src`: element j at
+    // (row(j), col(j)) of src, stored at (srow(j), scol(j)) of `tile`; zero
+    // outside [0, rows) x [0, cols).
+    auto stage = [&](Value tile, Value src, Value rows, Value cols,
+                     function_ref<std::array<Value, 4>(Value)> at) {
       for (int64_t j = 0; j < 16; ++j) {
-        Value kj = f.add(kk, f.c(j)), gk = f.add(k0, kj);
-        Value ok = f.andI(rowOk, f.lt(gk, K));
+        auto [r, c, sr, sc] = at(f.c(j));
+        Value ok = f.andI(f.lt(r, rows), f.lt(c, cols));
         auto sel = scf::IfOp::create(fb, loc, i8, ok, /*withElse=*/true);
         OpBuilder tb = sel.getThenBodyBuilder();
-        scf::YieldOp::create(tb, loc, ValueRange{memref::LoadOp::create(tb, loc, A, ValueRange{gr, gk})});
+        scf::YieldOp::create(tb, loc, ValueRange{memref::LoadOp::create(tb, loc, src, ValueRange{r, c})});
         OpBuilder eb = sel.getElseBodyBuilder();
         scf::YieldOp::create(eb, loc, ValueRange{zero8});
-        memref::StoreOp::create(fb, loc, sel.getResult(0), As, ValueRange{r, kj});
+        memref::StoreOp::create(fb, loc, sel.getResult(0), tile, ValueRange{sr, sc});
       }
-    }
-    // Stage B transposed: Bs[n][k] = B[k0 + k][colBase + n].
-    {
-      Value kk = f.div(tx, f.c(4)), n0 = f.mul(f.rem(tx, f.c(4)), f.c(16));
-      Value gk = f.add(k0, kk);
-      Value kOk = f.lt(gk, K);
-      for (int64_t j = 0; j < 16; ++j) {
-        Value nj = f.add(n0, f.c(j)), gn = f.add(colBase, nj);
-        Value ok = f.andI(kOk, f.lt(gn, N));
-        auto sel = scf::IfOp::create(fb, loc, i8, ok, true);
-        OpBuilder tb = sel.getThenBodyBuilder();
-        scf::YieldOp::create(tb, loc, ValueRange{memref::LoadOp::create(tb, loc, B, ValueRange{gk, gn})});
-        OpBuilder eb = sel.getElseBodyBuilder();
-        scf::YieldOp::create(eb, loc, ValueRange{zero8});
-        memref::StoreOp::create(fb, loc, sel.getResult(0), Bs, ValueRange{nj, kk});
-      }
-    }
+    };
+    // A: 64 rows x 32 k, two threads per row.
+    Value aRow = f.div(tx, f.c(2)), aK = f.mul(f.rem(tx, f.c(2)), f.c(16));
+    stage(As, A, M, K, [&](Value j) -> std::array<Value, 4> {
+      Value kj = f.add(aK, j);
+      return {f.add(rowBase, aRow), f.add(k0, kj), aRow, kj};
+    });
+    // B transposed: Bs[n][k] = B[k0 + k][colBase + n], four threads per k.
+    Value bK = f.div(tx, f.c(4)), bN = f.mul(f.rem(tx, f.c(4)), f.c(16));
+    stage(Bs, B, K, N, [&](Value j) -> std::array<Value, 4> {
+      Value nj = f.add(bN, j);
+      return {f.add(k0, bK), f.add(colBase, nj), nj, bK};
+    });
     gpu::BarrierOp::create(fb, loc);
     auto frag4 = VectorType::get({4}, i8);
     auto load4 = [&](Value tile, Value row, Value col) -> Value {
@@ -243,14 +269,13 @@ void rewrite(linalg::MatmulOp op) {
 
 struct MmaMatmulPass : qopt::impl::QOptGPUMmaMatmulBase<MmaMatmulPass> {
   void runOnOperation() override {
-    SmallVector<linalg::MatmulOp> gemms;
-    getOperation().walk([&](linalg::MatmulOp op) {
-      foldSignExtensions(op);
+    SmallVector<linalg::MatmulOp> matmuls;
+    getOperation().walk([&](linalg::MatmulOp op) { matmuls.push_back(op); });
+    for (linalg::MatmulOp op : matmuls) {
+      foldSignExtensions(op); // erases ops around it: not inside the walk
       if (isInt8Gemm(op))
-        gemms.push_back(op);
-    });
-    for (linalg::MatmulOp op : gemms)
-      rewrite(op);
+        rewrite(op);
+    }
   }
 };
 

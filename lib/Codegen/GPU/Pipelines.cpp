@@ -32,7 +32,7 @@ using namespace mlir;
 void qopt::buildGPUCodegenPipeline(OpPassManager &pm, const GPUCodegenOptions &options) {
   // Tensors: convolutions as GEMMs when those go to tensor cores, then
   // fewer, bigger kernels.
-  if (options.tensorCores) {
+  if (options.tensorCores || options.emulateOnHost) {
     pm.addNestedPass<func::FuncOp>(createQOptConvToIm2colGemm());
     pm.addPass(createCanonicalizerPass());
     pm.addPass(createCSEPass());
@@ -46,7 +46,7 @@ void qopt::buildGPUCodegenPipeline(OpPassManager &pm, const GPUCodegenOptions &o
   // Buffers: placement, kernels, host loops.
   OpPassManager &fpm = pm.nest<func::FuncOp>();
   fpm.addPass(createQOptGPUPlaceBuffers());
-  if (options.tensorCores)
+  if (options.tensorCores && !options.emulateOnHost)
     fpm.addPass(createQOptGPUMmaMatmul());
   QOptGPUMapKernelsOptions map;
   map.blockSize = options.blockSize;
@@ -80,35 +80,23 @@ void qopt::buildGPUCodegenPipeline(OpPassManager &pm, const GPUCodegenOptions &o
   target.features = options.features;
   target.optLevel = options.optLevel;
   pm.addPass(createGpuNVVMAttachTarget(target));
+  pm.addNestedPass<gpu::GPUModuleOp>(createQOptGPUAlignSharedMemory());
   pm.addNestedPass<gpu::GPUModuleOp>(createQOptGPUExpandPow());
   pm.addPass(createQOptApproximateMath(approx));
-  pm.addPass(createLowerAffinePass());
-  pm.addPass(createSCFToControlFlowPass());
-  pm.addPass(createQOptDynamicExpandShape());
-  pm.addPass(memref::createExpandStridedMetadataPass());
-  pm.addPass(createLowerAffinePass());
-  pm.addPass(createConvertNVGPUToNVVMPass());
-  OpPassManager &gpm = pm.nest<gpu::GPUModuleOp>();
-  // After the GPU ops: memrefs in shared memory have their address space
-  // then; the n-D vectors of the mma fragments are left for vector-to-llvm.
-  gpm.addPass(createConvertGpuOpsToNVVMOps());
-  gpm.addPass(createConvertVectorToLLVMPass());
-  gpm.addPass(createQOptGPULowerMath());
-  gpm.addPass(createCanonicalizerPass());
-  gpm.addPass(createCSEPass());
-  gpm.addPass(createReconcileUnrealizedCastsPass());
-  // The host.
-  pm.addPass(createGpuToLLVMConversionPass());
-  FinalizeMemRefToLLVMConversionPassOptions memrefToLLVM;
-  memrefToLLVM.useGenericFunctions = true;
-  pm.addPass(createFinalizeMemRefToLLVMConversionPass(memrefToLLVM));
-  pm.addPass(createConvertMathToLLVMPass());
-  pm.addPass(createConvertMathToLibmPass());
-  pm.addPass(createArithToLLVMConversionPass());
-  pm.addPass(createConvertIndexToLLVMPass());
-  pm.addPass(createConvertFuncToLLVMPass());
-  pm.addPass(createConvertControlFlowToLLVMPass());
-  pm.addPass(createReconcileUnrealizedCastsPass());
+  buildLoopsToLLVMPipeline(pm, [](OpPassManager &pm) {
+    pm.addPass(createConvertNVGPUToNVVMPass());
+    OpPassManager &gpm = pm.nest<gpu::GPUModuleOp>();
+    // After the GPU ops: memrefs in shared memory have their address space
+    // then; the n-D vectors of the mma fragments are left for vector-to-llvm.
+    gpm.addPass(createConvertGpuOpsToNVVMOps());
+    gpm.addPass(createConvertVectorToLLVMPass());
+    gpm.addPass(createQOptGPULowerMath());
+    gpm.addPass(createCanonicalizerPass());
+    gpm.addPass(createCSEPass());
+    gpm.addPass(createReconcileUnrealizedCastsPass());
+    // The host's launches, allocations and copies.
+    pm.addPass(createGpuToLLVMConversionPass());
+  });
   QOptGPUModuleToBinaryOptions binary;
   binary.format = options.format;
   binary.toolkit = options.toolkit;

@@ -228,6 +228,11 @@ void PlaceBuffersPass::runOnOperation() {
       for (Operation *op : chain)
         b.clone(*op, map);
       o.set(map.lookup(o.get()));
+      // The host buffer was returned, so nothing freed it; it is not now.
+      if (root.getDefiningOp<memref::AllocOp>() &&
+          llvm::none_of(ret->getOperands(),
+                        [&](Value v) { return bufferRoot(v) == root; }))
+        memref::DeallocOp::create(b, loc, root);
     }
   });
   // Device allocations.

@@ -4,7 +4,7 @@
 // --target=cuda runs the same builder.
 // RUN: qopt-opt %s --qopt-gpu-codegen-pipeline="arch=sm_90" --dump-pass-pipeline -o /dev/null 2>&1 | FileCheck %s
 // RUN: qopt-opt %s --qopt-gpu-codegen-pipeline="opt-level=0 tensor-cores=0 block-size=64" --dump-pass-pipeline -o /dev/null 2>&1 | FileCheck %s --check-prefix=O0
-// RUN: qopt-opt %s --qopt-gpu-codegen-pipeline="emulate-on-host=1 tensor-cores=0" --dump-pass-pipeline -o /dev/null 2>&1 | FileCheck %s --check-prefix=EMU
+// RUN: qopt-opt %s --qopt-gpu-codegen-pipeline="emulate-on-host=1" --dump-pass-pipeline -o /dev/null 2>&1 | FileCheck %s --check-prefix=EMU
 // RUN: qopt-opt %s --qopt-gpu-codegen-pipeline | FileCheck %s --check-prefix=OUT
 // CHECK: builtin.module(
 // CHECK-NEXT: func.func(
@@ -26,6 +26,9 @@
 // CHECK-NEXT: ),
 // CHECK-NEXT: nvvm-attach-target{O=2 chip=sm_90
 // CHECK-NEXT: gpu.module(
+// CHECK-NEXT: qopt-gpu-align-shared-memory{alignment=16}
+// CHECK-NEXT: ),
+// CHECK-NEXT: gpu.module(
 // CHECK-NEXT: qopt-gpu-expand-pow
 // CHECK-NEXT: ),
 // CHECK-NEXT: qopt-approximate-math{ops={exp,expm1,tanh,log,log2,log1p,erf,erfc,atan,atan2,asin,acos,sin,cos,cbrt}},
@@ -44,6 +47,8 @@
 // O0: qopt-gpu-map-kernels{block-size=64}
 // O0-NOT: qopt-plan-buffers
 
+// EMU: qopt-conv-to-im2col-gemm
+// EMU-NOT: qopt-gpu-mma-matmul
 // EMU: qopt-gpu-map-kernels{block-size=256},
 // EMU: qopt-gpu-emulate-on-host
 // EMU-NEXT: ),

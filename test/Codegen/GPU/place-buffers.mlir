@@ -65,7 +65,7 @@ func.func @shape_on_host(%a: memref<?xf32>, %shape: memref<2xi64>) -> index {
 // -----
 
 // A host-computed buffer read by a device op is copied to the device, and
-// a returned host buffer is returned as a fresh device copy.
+// a returned host buffer is returned as a fresh device copy, the host one freed.
 // CHECK-LABEL: func.func @host_to_device
 // CHECK: %[[S:.*]] = memref.alloc() : memref<4xf32>
 // CHECK: memref.store {{.*}}, %[[S]]
@@ -77,6 +77,7 @@ func.func @shape_on_host(%a: memref<?xf32>, %shape: memref<2xi64>) -> index {
 // CHECK: gpu.dealloc %[[D]]
 // CHECK: %[[R:.*]] = gpu.alloc () : memref<4xf32>
 // CHECK: gpu.memcpy %[[R]], %[[S]]
+// CHECK: memref.dealloc %[[S]]
 // CHECK: return %[[OUT]], %[[R]]
 #id = affine_map<(d0) -> (d0)>
 func.func @host_to_device(%f: f32) -> (memref<4xf32>, memref<4xf32>) {

@@ -26,6 +26,10 @@ def main():
         print("MISMATCH: no outputs in", args.a)
         return 1
     ok = True
+    for f in sorted(glob.glob(os.path.join(args.b, "*.npy"))):
+        if not os.path.exists(os.path.join(args.a, os.path.basename(f))):
+            print(f"{os.path.basename(f)}: missing in {args.a}")
+            ok = False
     for f in files:
         name = os.path.basename(f)
         x = np.load(f)

@@ -48,12 +48,17 @@ void buildBufferizationPipeline(mlir::OpPassManager &pm);
 /// pipeline, also what the GPU pipeline's host emulation ends with:
 ///
 ///   lower-affine, convert-scf-to-cf, qopt-dynamic-expand-shape,
-///   expand-strided-metadata, lower-affine,
+///   expand-strided-metadata, lower-affine, [beforeLLVM's passes],
 ///   finalize-memref-to-llvm{use-generic-functions}, convert-math-to-llvm,
 ///   convert-math-to-libm, convert-arith-to-llvm, convert-index-to-llvm,
 ///   convert-func-to-llvm, convert-cf-to-llvm, convert-openmp-to-llvm,
 ///   reconcile-unrealized-casts
-void buildLoopsToLLVMPipeline(mlir::OpPassManager &pm);
+///
+/// `beforeLLVM` adds a target's passes where memrefs are still memrefs but
+/// control flow is cf (the GPU pipeline: NVVM for its kernels, gpu-to-llvm).
+void buildLoopsToLLVMPipeline(
+    mlir::OpPassManager &pm,
+    llvm::function_ref<void(mlir::OpPassManager &)> beforeLLVM = nullptr);
 
 /// Registers the passes of lib/Codegen/Common and the
 /// `qopt-bufferization-pipeline` pipeline.

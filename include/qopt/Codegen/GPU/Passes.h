@@ -57,21 +57,25 @@ struct GPUCodegenOptions {
   std::string toolkit;
   /// Threads per block of the SIMT kernels.
   int64_t blockSize = 256;
-  /// Use tensor cores (mma.sync) for integer and f16 GEMMs.
+  /// Use tensor cores (mma.sync) for integer GEMMs, and convolutions as
+  /// im2col GEMMs so that they reach them.
   bool tensorCores = true;
   /// Testing aid: stop after the kernels are mapped, run them as host loops
   /// (qopt-gpu-emulate-on-host) and lower for the CPU (buildLoopsToLLVMPipeline)
-  /// so that a machine without a GPU checks the placement and the kernels.
+  /// so that a machine without a GPU checks the placement and the kernels:
+  /// the im2col GEMMs stay, the tensor-core kernel (warp-cooperative) does not.
   bool emulateOnHost = false;
 };
 
 /// linalg on tensors (after convert-qopt-to-linalg) to the LLVM dialect with
 /// the kernels in a gpu.binary, on a builtin.module pass manager:
 ///
+///   tensor-cores or emulate-on-host: func.func(qopt-conv-to-im2col-gemm),
+///         canonicalize, cse
 ///   -O1+: func.func(qopt-fuse-elementwise), canonicalize, cse
 ///   bufferization (buildBufferizationPipeline)
 ///   func.func(qopt-gpu-place-buffers,
-///             tensor-cores: qopt-gpu-mma-matmul,
+///             tensor-cores and not emulate-on-host: qopt-gpu-mma-matmul,
 ///             qopt-gpu-map-kernels{block-size},
 ///             convert-linalg-to-loops, scf-forall-to-for,
 ///             -O1+: qopt-plan-buffers{device})
@@ -80,7 +84,8 @@ struct GPUCodegenOptions {
 ///                    qopt-approximate-math{every function it approximates},
 ///                    buildLoopsToLLVMPipeline; stop
 ///   gpu-kernel-outlining, func.func(gpu-async-region),
-///   nvvm-attach-target{chip features O}, gpu.module(qopt-gpu-expand-pow),
+///   nvvm-attach-target{chip features O},
+///   gpu.module(qopt-gpu-align-shared-memory), gpu.module(qopt-gpu-expand-pow),
 ///   qopt-approximate-math{every function it approximates},
 ///   lower-affine, convert-scf-to-cf, qopt-dynamic-expand-shape,
 ///   expand-strided-metadata, lower-affine, convert-nvgpu-to-nvvm,

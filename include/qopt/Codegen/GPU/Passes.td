@@ -119,6 +119,20 @@ def QOptGPULowerMath : Pass<"qopt-gpu-lower-math", "::mlir::gpu::GPUModuleOp"> {
   let dependentDialects = ["::mlir::LLVM::LLVMDialect"];
 }
 
+def QOptGPUAlignSharedMemory : Pass<"qopt-gpu-align-shared-memory", "::mlir::gpu::GPUModuleOp"> {
+  let summary = "Align every kernel's shared-memory buffers (llvm.align on workgroup attributions)";
+  let description = [{
+    Runs on each GPU module after outlining. A workgroup attribution gets
+    `llvm.align = alignment` unless it has one, which `convert-gpu-to-nvvm`
+    turns into the `.align` of its `.shared` array: without it an i8 array is
+    `.align 1`, and the 4-byte fragment loads of `qopt-gpu-mma-matmul` would
+    rely on where ptxas happens to place it.
+  }];
+  let options = [
+    Option<"alignment", "alignment", "int64_t", "16", "Byte alignment">
+  ];
+}
+
 def QOptGPUExpandPow : Pass<"qopt-gpu-expand-pow"> {
   let summary = "f32 math.powf in kernels as exp(y * log|x|) with ONNX's special cases";
   let description = [{
@@ -168,7 +182,8 @@ def QOptGPUEmulateOnHost : Pass<"qopt-gpu-emulate-on-host", "::mlir::func::FuncO
     become `memref.alloc`/`memref.dealloc` and `gpu.memcpy` a `memref.copy`.
     Running threads one after another is exact only for kernels without
     barriers, shared memory or warp collectives: the pass refuses a launch
-    that has any (the tensor-core GEMMs), so it runs with them turned off.
+    that has any (the tensor-core GEMMs), so the pipeline's emulation leaves
+    the tensor-core pass out (the im2col GEMMs of convolutions stay).
     The pipeline's emulation applies the kernels' math choices too
     (`qopt-gpu-expand-pow`, `qopt-approximate-math` with every function),
     so that their accuracy is checked as well; the PTX instructions
