@@ -366,8 +366,20 @@ void mgpuMemFree(void *ptr, void *) {
 }
 
 void mgpuMemcpy(void *dst, void *src, size_t bytes, void *stream) {
-  if (!currentRun || !runOk() || !bytes)
+  if (!currentRun || !bytes)
     return;
+  if (!runOk()) {
+    // The run has failed and the rest of it is skipped, but its host code
+    // still runs: a copy to host memory (a shape tensor the host reads)
+    // reads as zeros rather than uninitialized bytes, so that the skipped
+    // run's sizes and loops stay empty instead of arbitrary.
+    auto p = reinterpret_cast<CUdeviceptr>(dst);
+    auto it = currentRun->sizes.upper_bound(p);
+    bool device = it != currentRun->sizes.begin() && p < std::prev(it)->first + std::prev(it)->second;
+    if (!device && dst)
+      std::memset(dst, 0, bytes);
+    return;
+  }
   check(currentRun->model->d->cuMemcpyAsync(reinterpret_cast<CUdeviceptr>(dst),
                                             reinterpret_cast<CUdeviceptr>(src), bytes,
                                             static_cast<CUstream>(stream)),
