@@ -1,7 +1,6 @@
 //===- Pipelines.cpp - the GPU codegen pipeline and registration ----------===//
 #include "qopt/Codegen/GPU/Passes.h"
 
-#include "qopt/Codegen/CPU/Passes.h"
 #include "qopt/Codegen/Common/Passes.h"
 
 #include "mlir/Conversion/AffineToStandard/AffineToStandard.h"

@@ -1,8 +1,8 @@
 //===- Passes.h - x86 CPU codegen passes and pipeline -------------*- C++ -*-===//
 //
-// lib/Codegen/CPU: what the CPU target decides. Convolutions as im2col GEMMs,
-// int8 GEMM microkernel calls and compile-time weight packing for the
-// kernel variant the target has (avx512vnni, avxvnni, avx2, generic), GEMM
+// lib/Codegen/CPU: what the CPU target decides. Int8 GEMM microkernel calls
+// and compile-time weight packing for the kernel variant the target has
+// (avx512vnni, avxvnni, avx2, generic), GEMM
 // epilogue fusion, OpenMP work-sharing loops and register-promoted
 // reductions; and the pipeline from linalg on tensors to the LLVM dialect.
 //

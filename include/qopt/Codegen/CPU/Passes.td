@@ -4,40 +4,6 @@
 
 include "mlir/Pass/PassBase.td"
 
-def QOptConvToIm2colGemm : Pass<"qopt-conv-to-im2col-gemm", "::mlir::func::FuncOp"> {
-  let summary = "Run 2-D convolutions as im2col + linalg.matmul (the CPU's GEMM kernels)";
-  let description = [{
-    Runs on tensors, right after `convert-qopt-to-linalg`, which lowers every
-    one-group 2-D Conv (float, or i8/i16 operands with an i32 accumulator) to
-    `linalg.conv_2d_nchw_fchw` on a padded input. Each such op with a static
-    weight shape becomes
-
-        acc[F, N*OH*OW] = W[F, C*KH*KW] x col[C*KH*KW, N*OH*OW]
-
-    with `col` the im2col copy of the input (a `linalg.generic` reading
-    x[n, c, oh*s0 + kh*d0, ow*s1 + kw*d1]) and `acc` a `linalg.matmul`'s
-    accumulator, which `qopt-matmul-microkernel` and `qopt-prepack-weights`
-    turn into the runtime's GEMM. The accumulator starts from the bias when
-    the conv's init broadcasts a 1-D tensor along the channels (the lowering
-    writes the bias so), from zero for a zero fill, and from the init itself
-    (transposed) otherwise; the result is transposed back to [N, F, OH, OW]
-    (a reshape for one image). A 1x1, stride-1 convolution of one image reads
-    its input as col without a copy. One image whose im2col matrix would
-    exceed `band-bytes` is computed in bands of output rows (an `scf.for`,
-    one im2col and one matmul per band into a slice of acc), each band the
-    largest divisor of OH whose im2col fits: the whole matrix of a 3x3
-    convolution at high resolution is tens to hundreds of MB, a band stays in
-    cache between being written and being read by the GEMM. Results are the
-    same as the named op's (the same products, summed in the GEMM's order).
-  }];
-  let options = [
-    Option<"bandBytes", "band-bytes", "int64_t", "2097152",
-           "Largest im2col matrix (bytes) of one image computed at once; larger ones go in bands">
-  ];
-  let dependentDialects = ["::mlir::linalg::LinalgDialect", "::mlir::tensor::TensorDialect",
-                           "::mlir::scf::SCFDialect", "::mlir::arith::ArithDialect"];
-}
-
 def QOptMatmulMicrokernel : Pass<"qopt-matmul-microkernel", "::mlir::ModuleOp"> {
   let summary = "Call the runtime's GEMM and depthwise microkernels for linalg ops on buffers";
   let description = [{

@@ -1,7 +1,8 @@
 //===- Passes.h - codegen passes every target uses ----------------*- C++ -*-===//
 //
 // lib/Codegen/Common: passes on linalg/tensor/memref that are not a target's
-// choice (elementwise fusion, floordiv splitting, pad-in-place, the model
+// choice (convolutions as im2col GEMMs, elementwise fusion, floordiv
+// splitting, pad-in-place, the model
 // interface and result ownership, buffer planning, strided copies, inline
 // math, dynamic expand_shape) and the bufferization pipeline.
 //
@@ -21,6 +22,7 @@ namespace linalg { class LinalgDialect; }
 namespace LLVM { class LLVMDialect; }
 namespace math { class MathDialect; }
 namespace memref { class MemRefDialect; }
+namespace scf { class SCFDialect; }
 namespace tensor { class TensorDialect; }
 namespace vector { class VectorDialect; }
 } // namespace mlir

@@ -1,16 +1,17 @@
 //===- ConvToIm2colGemm.cpp - 2-D convolutions as im2col + linalg.matmul --===//
 //
-// The CPU runs convolutions on its GEMM kernels: each
+// Both targets run convolutions on their GEMM kernels: each
 // linalg.conv_2d_nchw_fchw (the target-neutral lowering of a one-group 2-D
-// Conv) becomes an im2col copy and a linalg.matmul that qopt-matmul-microkernel
-// and qopt-prepack-weights turn into runtime GEMM calls. Upstream's
+// Conv) becomes an im2col copy and a linalg.matmul, which the CPU's
+// qopt-matmul-microkernel and qopt-prepack-weights turn into runtime GEMM
+// calls and the GPU's qopt-gpu-mma-matmul into tensor-core kernels. Upstream's
 // ConvertConv2DToImg2Col and IREE's ConvolutionToIGEMM are the same idea;
 // this one keeps the accumulator in [F, N*OH*OW] (the GEMM's C), starts it
 // from the bias the lowering broadcast into the conv's init, skips the copy
 // for pointwise convolutions of one image and bands large ones.
 //
 //===----------------------------------------------------------------------===//
-#include "qopt/Codegen/CPU/Passes.h"
+#include "qopt/Codegen/Common/Passes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -23,7 +24,7 @@
 
 namespace qopt {
 #define GEN_PASS_DEF_QOPTCONVTOIM2COLGEMM
-#include "qopt/Codegen/CPU/Passes.h.inc"
+#include "qopt/Codegen/Common/Passes.h.inc"
 } // namespace qopt
 
 using namespace mlir;
