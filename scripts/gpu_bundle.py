@@ -78,7 +78,7 @@ def sqnr(ref, x):
 
 
 def add_model(entries, d, name, onnx_path, inputs, input_names, arch, work, int8=None,
-              metric=None):
+              metric=None, extra=()):
     """A float model (against ORT) or, with int8=(calib flag...), an INT8 one:
     its SQNR against ORT's float outputs must stay within 1 dB of the CPU
     INT8 build's, and against the CPU INT8 build's own outputs be at least
@@ -99,7 +99,7 @@ def add_model(entries, d, name, onnx_path, inputs, input_names, arch, work, int8
         ref_files.append(f)
     entry = {"name": name, "library": lib, "inputs": in_files, "references": ref_files}
     if int8 is None:
-        qoptc(onnx_path, os.path.join(d, lib), arch)
+        qoptc(onnx_path, os.path.join(d, lib), arch, *extra)
         entry.update(metric or {"metric": "close", "rtol": 1e-3, "atol": 1e-4})
     else:
         cpu = os.path.join(work, name + "_cpu.so")
@@ -157,6 +157,10 @@ def main():
         names = list(sample.keys())
         xs = [sample[n] for n in names]
         add_model(models, md, f"{kind}_f32", onnx_path, xs, names, args.arch, work)
+        # f16 tensor cores: a plausibility bar, never measured (f16 operand
+        # rounding alone is about 66 dB per GEMM).
+        add_model(models, md, f"{kind}_fp16", onnx_path, xs, names, args.arch, work,
+                  extra=["--gpu-float=fp16"], metric={"metric": "sqnr", "min_sqnr": 30.0})
         add_model(models, md, f"{kind}_int8", onnx_path, xs, names, args.arch, work,
                   int8=["--calib", os.path.join(tf, f"{kind}_calib")])
         add_model(models, md, f"{kind}_int8_rotate", onnx_path, xs, names, args.arch, work,
@@ -182,12 +186,14 @@ def main():
     # kernel's 64x64x32 tiles (its edge guards).
     shapes = [(4096, 4096, 4096), (1024, 512, 512), (1024, 512, 2048), (1024, 2048, 512),
               (1000, 520, 1000)]
-    for kind in ("int8", "f32"):
+    for kind in ("int8", "f32", "f16"):
         for (m, k, n) in shapes:
             name = f"gemm_{kind}_{m}x{k}x{n}"
             p = os.path.join(work, name + ".onnx")
-            gemm_model(p, m, k, n, kind)
-            qoptc(p, os.path.join(b, "gemm", name + ".so"), args.arch)
+            # f16: the f32 model on the f16 tensor cores (--gpu-float=fp16).
+            gemm_model(p, m, k, n, "int8" if kind == "int8" else "f32")
+            qoptc(p, os.path.join(b, "gemm", name + ".so"), args.arch,
+                  *(["--gpu-float=fp16"] if kind == "f16" else []))
             gemms.append({"library": name + ".so", "m": m, "k": k, "n": n, "kind": kind})
     json.dump(gemms, open(os.path.join(b, "gemm", "manifest.json"), "w"), indent=1)
 

@@ -57,6 +57,11 @@ FailureOr<GPUCodegenOptions> gpuCodegenOptions(const CompileOptions &options,
   g.optLevel = options.optLevel;
   g.arch = options.gpuArch;
   g.tensorCores = options.tensorCores;
+  if (options.gpuFloat != "fp32" && options.gpuFloat != "fp16") {
+    error = "--gpu-float: unknown value '" + options.gpuFloat + "' (expected fp32 or fp16)";
+    return failure();
+  }
+  g.float16 = options.gpuFloat == "fp16";
   g.emulateOnHost = options.gpuEmulateOnHost;
   // Also for PTX: the kernels link its libdevice when it has one.
   g.toolkit = findCUDAToolkit();

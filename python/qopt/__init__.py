@@ -74,13 +74,14 @@ def compile(model, output=None, input_shapes=None, opt_level=2, target_cpu=None,
             keep_float=None, save_calib_stats=None, report=None, emit_qdq_onnx=None,
             threads=None, kernel_isa=None, smooth=None, rotate=None,
             activation_granularity=None, quantize_attention=False, target=None,
-            gpu_arch=None, gpu_binary=None):
+            gpu_arch=None, gpu_binary=None, gpu_float=None):
     """Compiles an ONNX (or qopt .mlir) model to a shared library; returns its path.
 
     input_shapes: {input name: [dims]} (None or -1 for a dynamic dim).
     target: "cpu" (default) or "cuda" (NVIDIA GPU kernels, docs/gpu.md), with
-    gpu_arch ("sm_80", "sm_90", ...) and gpu_binary ("auto", "ptx", "cubin",
-    "fatbin"): qoptc --target, --gpu-arch, --gpu-binary. A CUDA library runs
+    gpu_arch ("sm_80", "sm_90", ...), gpu_binary ("auto", "ptx", "cubin",
+    "fatbin") and gpu_float ("fp32", "fp16"): qoptc --target, --gpu-arch,
+    --gpu-binary, --gpu-float. A CUDA library runs
     through Model like any other; it needs a GPU and its driver when loaded.
 
     INT8 (docs/quantization.md; each argument is the qoptc option of that name):
@@ -126,6 +127,8 @@ def compile(model, output=None, input_shapes=None, opt_level=2, target_cpu=None,
         cmd.append(f"--gpu-arch={gpu_arch}")
     if gpu_binary:
         cmd.append(f"--gpu-binary={gpu_binary}")
+    if gpu_float:
+        cmd.append(f"--gpu-float={gpu_float}")
     if quiet:
         cmd.append("--quiet")
     options = {"--load-calib-stats": load_calib_stats, "--calib-samples": calib_samples,

@@ -67,6 +67,11 @@ static cl::opt<bool>
     gpuTensorCores("gpu-tensor-cores",
                    cl::desc("--target=cuda: int8 GEMMs on tensor cores (mma.sync; default on)"),
                    cl::init(true), cl::cat(gpuCategory));
+static cl::opt<std::string>
+    gpuFloat("gpu-float",
+             cl::desc("--target=cuda: float GEMMs in fp32 (default: SIMT kernels) or fp16 "
+                      "(operands rounded to f16, f16 tensor cores, f32 accumulation)"),
+             cl::init("fp32"), cl::cat(gpuCategory));
 static cl::opt<bool> gpuEmulateOnHost(
     "gpu-emulate-on-host",
     cl::desc("--target=cuda testing aid: run the GPU pipeline's placement and kernels as host "
@@ -218,6 +223,7 @@ int main(int argc, char **argv) {
   o.compile.gpuBinary = gpuBinary;
   o.compile.tensorCores = gpuTensorCores;
   o.compile.gpuEmulateOnHost = gpuEmulateOnHost;
+  o.compile.gpuFloat = gpuFloat;
   o.quiet = quiet;
   qopt::QuantOptions &q = o.quant;
   q.calibData = calibData;

@@ -53,6 +53,9 @@ struct CompileOptions {
   std::string gpuBinary = "auto";
   /// --target=cuda: integer GEMMs on tensor cores (mma.sync).
   bool tensorCores = true;
+  /// --target=cuda: "fp32" (float GEMMs in f32 SIMT kernels) or "fp16" (on
+  /// the f16 tensor cores, f32 accumulation).
+  std::string gpuFloat = "fp32";
   /// --target=cuda testing aid: the GPU pipeline's placement and kernels run
   /// as host loops in a CPU library (GPUCodegenOptions::emulateOnHost).
   bool gpuEmulateOnHost = false;

@@ -30,6 +30,20 @@ namespace {
 constexpr int64_t kTileM = 64, kTileN = 64, kTileK = 32, kPad = 4, kThreads = 128;
 constexpr int64_t kWarpM = 32, kWarpN = 32, kMmaM = 16, kMmaN = 8;
 
+/// The two tensor-core GEMMs: s8 x s8 -> s32 (m16n8k32, four i8 per 32-bit
+/// fragment register) and, from f32 operands rounded to f16 in shared
+/// memory, f16 x f16 -> f32 (m16n8k16, two f16 per register). A k-tile of
+/// 32 elements is one int8 step or two f16 steps.
+struct Kind {
+  bool f16;
+  int64_t mmaK() const { return f16 ? 16 : 32; }
+  int64_t perRegister() const { return f16 ? 2 : 4; }
+  Type element(OpBuilder &b) const { return f16 ? Type(b.getF16Type()) : Type(b.getI8Type()); }
+  Type accumulator(OpBuilder &b) const {
+    return f16 ? Type(b.getF32Type()) : Type(b.getI32Type());
+  }
+};
+
 /// If `v` (an i32 buffer) is only written by an elementwise linalg op that
 /// sign-extends an i8 buffer of the same shape, and otherwise only read by
 /// `reader`, that op; linalg.matmul extends i8 operands itself, so the matmul
@@ -107,6 +121,17 @@ void foldSignExtensions(linalg::MatmulOp op) {
   }
 }
 
+/// Whether `op` is an f32 GEMM for the f16 tensor cores (--gpu-float=fp16).
+bool isFloatGemm(linalg::MatmulOp op) {
+  if (op->hasAttr("qopt.host") || !op.hasPureBufferSemantics() || op.hasUserDefinedMaps())
+    return false;
+  auto a = dyn_cast<MemRefType>(op.getInputs()[0].getType());
+  auto b = dyn_cast<MemRefType>(op.getInputs()[1].getType());
+  auto c = dyn_cast<MemRefType>(op.getOutputs()[0].getType());
+  return a && b && c && a.getRank() == 2 && b.getRank() == 2 && c.getRank() == 2 &&
+         a.getElementType().isF32() && b.getElementType().isF32() && c.getElementType().isF32();
+}
+
 bool isInt8Gemm(linalg::MatmulOp op) {
   if (op->hasAttr("qopt.host") || !op.hasPureBufferSemantics() || op.hasUserDefinedMaps())
     return false;
@@ -133,7 +158,7 @@ struct Builder {
   Value andI(Value x, Value y) { return arith::AndIOp::create(b, loc, x, y); }
 };
 
-void rewrite(linalg::MatmulOp op) {
+void rewrite(linalg::MatmulOp op, Kind kind) {
   OpBuilder b(op);
   Location loc = op.getLoc();
   Builder h{b, loc};
@@ -147,13 +172,13 @@ void rewrite(linalg::MatmulOp op) {
   Value gridX = ceilDiv(N, kTileN), gridY = ceilDiv(M, kTileM);
   auto launch = gpu::LaunchOp::create(b, loc, gridX, gridY, one, h.c(kThreads), one, one);
   auto smemSpace = gpu::AddressSpaceAttr::get(b.getContext(), gpu::AddressSpace::Workgroup);
-  auto i8 = b.getI8Type();
-  auto tileType = MemRefType::get({kTileM, kTileK + kPad}, i8, AffineMap(), smemSpace);
+  Type elem = kind.element(b), accElem = kind.accumulator(b);
+  auto tileType = MemRefType::get({kTileM, kTileK + kPad}, elem, AffineMap(), smemSpace);
   // Both tiles are read with 4-byte loads: qopt-gpu-align-shared-memory
   // aligns them once they are a gpu.func's attributions.
   Value As = launch.addWorkgroupAttribution(tileType, loc);
   Value Bs = launch.addWorkgroupAttribution(
-      MemRefType::get({kTileN, kTileK + kPad}, i8, AffineMap(), smemSpace), loc);
+      MemRefType::get({kTileN, kTileK + kPad}, elem, AffineMap(), smemSpace), loc);
 
   OpBuilder lb = OpBuilder::atBlockBegin(&launch.getBody().front());
   Builder k{lb, loc};
@@ -164,13 +189,12 @@ void rewrite(linalg::MatmulOp op) {
   Value group = k.div(lane, k.c(4)), tig = k.rem(lane, k.c(4));
   Value warpRow = k.mul(k.div(warp, k.c(2)), k.c(kWarpM));
   Value warpCol = k.mul(k.rem(warp, k.c(2)), k.c(kWarpN));
-  Value zero8 = arith::ConstantIntOp::create(lb, loc, 0, 8);
+  Value zeroElem = arith::ConstantOp::create(lb, loc, lb.getZeroAttr(elem));
 
-  auto accType = VectorType::get({2, 2}, lb.getI32Type());
+  auto accType = VectorType::get({2, 2}, accElem);
   constexpr int64_t tilesM = kWarpM / kMmaM, tilesN = kWarpN / kMmaN;
   SmallVector<Value> init;
-  Value zeroAcc = arith::ConstantOp::create(lb, loc, accType, DenseElementsAttr::get(
-                                                                  accType, lb.getI32IntegerAttr(0)));
+  Value zeroAcc = arith::ConstantOp::create(lb, loc, accType, lb.getZeroAttr(accType));
   for (int64_t i = 0; i < tilesM * tilesN; ++i)
     init.push_back(zeroAcc);
   Value kSteps = arith::CeilDivUIOp::create(lb, loc, K, k.c(kTileK));
@@ -187,11 +211,14 @@ void rewrite(linalg::MatmulOp op) {
       for (int64_t j = 0; j < 16; ++j) {
         auto [r, c, sr, sc] = at(f.c(j));
         Value ok = f.andI(f.lt(r, rows), f.lt(c, cols));
-        auto sel = scf::IfOp::create(fb, loc, i8, ok, /*withElse=*/true);
+        auto sel = scf::IfOp::create(fb, loc, elem, ok, /*withElse=*/true);
         OpBuilder tb = sel.getThenBodyBuilder();
-        scf::YieldOp::create(tb, loc, ValueRange{memref::LoadOp::create(tb, loc, src, ValueRange{r, c})});
+        Value v = memref::LoadOp::create(tb, loc, src, ValueRange{r, c});
+        if (kind.f16)
+          v = arith::TruncFOp::create(tb, loc, elem, v);
+        scf::YieldOp::create(tb, loc, ValueRange{v});
         OpBuilder eb = sel.getElseBodyBuilder();
-        scf::YieldOp::create(eb, loc, ValueRange{zero8});
+        scf::YieldOp::create(eb, loc, ValueRange{zeroElem});
         memref::StoreOp::create(fb, loc, sel.getResult(0), tile, ValueRange{sr, sc});
       }
     };
@@ -208,38 +235,44 @@ void rewrite(linalg::MatmulOp op) {
       return {f.add(k0, bK), f.add(colBase, nj), nj, bK};
     });
     gpu::BarrierOp::create(fb, loc);
-    auto frag4 = VectorType::get({4}, i8);
-    auto load4 = [&](Value tile, Value row, Value col) -> Value {
-      return vector::LoadOp::create(fb, loc, frag4, tile, ValueRange{row, col},
+    auto part = VectorType::get({kind.perRegister()}, elem);
+    auto load = [&](Value tile, Value row, Value col) -> Value {
+      return vector::LoadOp::create(fb, loc, part, tile, ValueRange{row, col},
                                     /*nontemporal=*/false, fb.getI64IntegerAttr(4));
     };
-    Value kLo = f.mul(tig, f.c(4)), kHi = f.add(kLo, f.c(16));
-    SmallVector<Value> aFrags, bFrags;
-    auto aType = VectorType::get({4, 4}, i8), bType = VectorType::get({2, 4}, i8);
-    for (int64_t mi = 0; mi < tilesM; ++mi) {
-      Value r0 = f.add(f.add(warpRow, f.c(mi * kMmaM)), group), r1 = f.add(r0, f.c(8));
-      Value parts[4] = {load4(As, r0, kLo), load4(As, r1, kLo), load4(As, r0, kHi),
-                        load4(As, r1, kHi)};
-      Value a = arith::ConstantOp::create(fb, loc, aType,
-                                          DenseElementsAttr::get(aType, fb.getI8IntegerAttr(0)));
-      for (int64_t p = 0; p < 4; ++p)
-        a = vector::InsertOp::create(fb, loc, parts[p], a, ArrayRef<int64_t>{p});
-      aFrags.push_back(a);
+    auto aType = VectorType::get({4, kind.perRegister()}, elem);
+    auto bType = VectorType::get({2, kind.perRegister()}, elem);
+    SmallVector<Value> acc(loop.getRegionIterArgs());
+    for (int64_t ks = 0; ks < kTileK; ks += kind.mmaK()) {
+      // PTX ISA fragments: registers 0/1 at k = ks + perReg*t, 2/3 half a
+      // step further; A rows group and group + 8, B column group.
+      Value kLo = f.add(f.c(ks), f.mul(tig, f.c(kind.perRegister())));
+      Value kHi = f.add(kLo, f.c(kind.mmaK() / 2));
+      SmallVector<Value> aFrags, bFrags;
+      for (int64_t mi = 0; mi < tilesM; ++mi) {
+        Value r0 = f.add(f.add(warpRow, f.c(mi * kMmaM)), group), r1 = f.add(r0, f.c(8));
+        Value parts[4] = {load(As, r0, kLo), load(As, r1, kLo), load(As, r0, kHi),
+                          load(As, r1, kHi)};
+        Value a = arith::ConstantOp::create(fb, loc, aType, fb.getZeroAttr(aType));
+        for (int64_t p = 0; p < 4; ++p)
+          a = vector::InsertOp::create(fb, loc, parts[p], a, ArrayRef<int64_t>{p});
+        aFrags.push_back(a);
+      }
+      for (int64_t ni = 0; ni < tilesN; ++ni) {
+        Value n = f.add(f.add(warpCol, f.c(ni * kMmaN)), group);
+        Value bv = arith::ConstantOp::create(fb, loc, bType, fb.getZeroAttr(bType));
+        bv = vector::InsertOp::create(fb, loc, load(Bs, n, kLo), bv, ArrayRef<int64_t>{0});
+        bv = vector::InsertOp::create(fb, loc, load(Bs, n, kHi), bv, ArrayRef<int64_t>{1});
+        bFrags.push_back(bv);
+      }
+      for (int64_t mi = 0; mi < tilesM; ++mi)
+        for (int64_t ni = 0; ni < tilesN; ++ni) {
+          Value &c = acc[mi * tilesN + ni];
+          c = nvgpu::MmaSyncOp::create(fb, loc, aFrags[mi], bFrags[ni], c,
+                                       ArrayRef<int64_t>{kMmaM, kMmaN, kind.mmaK()});
+        }
     }
-    for (int64_t ni = 0; ni < tilesN; ++ni) {
-      Value n = f.add(f.add(warpCol, f.c(ni * kMmaN)), group);
-      Value bv = arith::ConstantOp::create(fb, loc, bType,
-                                           DenseElementsAttr::get(bType, fb.getI8IntegerAttr(0)));
-      bv = vector::InsertOp::create(fb, loc, load4(Bs, n, kLo), bv, ArrayRef<int64_t>{0});
-      bv = vector::InsertOp::create(fb, loc, load4(Bs, n, kHi), bv, ArrayRef<int64_t>{1});
-      bFrags.push_back(bv);
-    }
-    SmallVector<Value> next;
-    for (int64_t mi = 0; mi < tilesM; ++mi)
-      for (int64_t ni = 0; ni < tilesN; ++ni)
-        next.push_back(nvgpu::MmaSyncOp::create(fb, loc, aFrags[mi], bFrags[ni],
-                                                loop.getRegionIterArgs()[mi * tilesN + ni],
-                                                ArrayRef<int64_t>{kMmaM, kMmaN, kTileK}));
+    SmallVector<Value> next = acc;
     // The next step overwrites the tiles: everyone must be done reading.
     gpu::BarrierOp::create(fb, loc);
     scf::YieldOp::create(fb, loc, next);
@@ -258,8 +291,9 @@ void rewrite(linalg::MatmulOp op) {
           OpBuilder gb = guard.getThenBodyBuilder();
           Value v = vector::ExtractOp::create(gb, loc, acc, ArrayRef<int64_t>{half, j});
           Value old = memref::LoadOp::create(gb, loc, C, ValueRange{r, col});
-          memref::StoreOp::create(gb, loc, arith::AddIOp::create(gb, loc, old, v), C,
-                                  ValueRange{r, col});
+          Value sum = kind.f16 ? Value(arith::AddFOp::create(gb, loc, old, v))
+                               : Value(arith::AddIOp::create(gb, loc, old, v));
+          memref::StoreOp::create(gb, loc, sum, C, ValueRange{r, col});
         }
     }
   gpu::TerminatorOp::create(lb, loc);
@@ -268,13 +302,16 @@ void rewrite(linalg::MatmulOp op) {
 }
 
 struct MmaMatmulPass : qopt::impl::QOptGPUMmaMatmulBase<MmaMatmulPass> {
+  using Base::Base;
   void runOnOperation() override {
     SmallVector<linalg::MatmulOp> matmuls;
     getOperation().walk([&](linalg::MatmulOp op) { matmuls.push_back(op); });
     for (linalg::MatmulOp op : matmuls) {
       foldSignExtensions(op); // erases ops around it: not inside the walk
       if (isInt8Gemm(op))
-        rewrite(op);
+        rewrite(op, Kind{false});
+      else if (float16 && isFloatGemm(op))
+        rewrite(op, Kind{true});
     }
   }
 };

@@ -45,8 +45,11 @@ void qopt::buildGPUCodegenPipeline(OpPassManager &pm, const GPUCodegenOptions &o
   // Buffers: placement, kernels, host loops.
   OpPassManager &fpm = pm.nest<func::FuncOp>();
   fpm.addPass(createQOptGPUPlaceBuffers());
-  if (options.tensorCores && !options.emulateOnHost)
-    fpm.addPass(createQOptGPUMmaMatmul());
+  if (options.tensorCores && !options.emulateOnHost) {
+    QOptGPUMmaMatmulOptions mma;
+    mma.float16 = options.float16;
+    fpm.addPass(createQOptGPUMmaMatmul(mma));
+  }
   QOptGPUMapKernelsOptions map;
   map.blockSize = options.blockSize;
   fpm.addPass(createQOptGPUMapKernels(map));
@@ -111,6 +114,7 @@ qopt::GPUCodegenOptions qopt::GPUCodegenPipelineOptions::toOptions() const {
   o.toolkit = toolkit;
   o.blockSize = blockSize;
   o.tensorCores = tensorCores;
+  o.float16 = float16;
   o.emulateOnHost = emulateOnHost;
   return o;
 }

@@ -14,7 +14,7 @@
 // CHECK: qopt-strided-copy-to-linalg,
 // CHECK-NEXT: func.func(
 // CHECK-NEXT: qopt-gpu-place-buffers,
-// CHECK-NEXT: qopt-gpu-mma-matmul,
+// CHECK-NEXT: qopt-gpu-mma-matmul{float16=false},
 // CHECK-NEXT: qopt-gpu-map-kernels{block-size=256},
 // CHECK-NEXT: convert-linalg-to-loops,
 // CHECK-NEXT: scf-forall-to-for,

@@ -60,6 +60,9 @@ struct GPUCodegenOptions {
   /// Use tensor cores (mma.sync) for integer GEMMs, and convolutions as
   /// im2col GEMMs so that they reach them.
   bool tensorCores = true;
+  /// f32 GEMMs on the f16 tensor cores too (f32 accumulation); with
+  /// tensorCores.
+  bool float16 = false;
   /// Testing aid: stop after the kernels are mapped, run them as host loops
   /// (qopt-gpu-emulate-on-host) and lower for the CPU (buildLoopsToLLVMPipeline)
   /// so that a machine without a GPU checks the placement and the kernels:
@@ -75,7 +78,7 @@ struct GPUCodegenOptions {
 ///   -O1+: func.func(qopt-fuse-elementwise), canonicalize, cse
 ///   bufferization (buildBufferizationPipeline)
 ///   func.func(qopt-gpu-place-buffers,
-///             tensor-cores and not emulate-on-host: qopt-gpu-mma-matmul,
+///             tensor-cores and not emulate-on-host: qopt-gpu-mma-matmul{float16},
 ///             qopt-gpu-map-kernels{block-size},
 ///             convert-linalg-to-loops, scf-forall-to-for,
 ///             -O1+: qopt-plan-buffers{device})
@@ -118,6 +121,9 @@ struct GPUCodegenPipelineOptions : mlir::PassPipelineOptions<GPUCodegenPipelineO
   Option<bool> tensorCores{*this, "tensor-cores",
                            llvm::cl::desc("Integer/f16 GEMMs on tensor cores"),
                            llvm::cl::init(true)};
+  Option<bool> float16{*this, "float16",
+                       llvm::cl::desc("f32 GEMMs on the f16 tensor cores"),
+                       llvm::cl::init(false)};
   Option<bool> emulateOnHost{*this, "emulate-on-host",
                              llvm::cl::desc("Testing aid: kernels as host loops, for the CPU"),
                              llvm::cl::init(false)};

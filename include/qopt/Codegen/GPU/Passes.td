@@ -66,7 +66,18 @@ def QOptGPUMmaMatmul : Pass<"qopt-gpu-mma-matmul", "::mlir::func::FuncOp"> {
     Integer sums are exact in any order, so results equal the SIMT
     kernel's unless an i32 sum overflows (mma.sync saturates, the CPU
     wraps; neither happens for int8 GEMMs with K < 2^17).
+
+    With `float16` (qoptc --gpu-float=fp16), f32 matmuls get the same
+    kernel on the f16 tensor cores: operands rounded to f16 (round to
+    nearest even) as they are staged, `mma.sync` m16n8k16 (two per k-tile,
+    fragments of two f16 per register at the PTX ISA's coordinates) with f32
+    accumulation, C += acc in f32. That changes results by the f16 rounding
+    of the operands (about 2^-11 relative per product).
   }];
+  let options = [
+    Option<"float16", "float16", "bool", "false",
+           "Also run f32 GEMMs on the f16 tensor cores (f32 accumulation)">
+  ];
   let dependentDialects = ["::mlir::gpu::GPUDialect", "::mlir::nvgpu::NVGPUDialect",
                            "::mlir::vector::VectorDialect", "::mlir::scf::SCFDialect",
                            "::mlir::arith::ArithDialect", "::mlir::memref::MemRefDialect"];

@@ -1,0 +1,38 @@
+// qopt-gpu-mma-matmul{float16}: f32 GEMMs on the f16 tensor cores. Operands
+// are rounded to f16 as they are staged, two m16n8k16 steps per 32-wide
+// k-tile, f32 accumulators, C += acc in f32. Without the option f32 GEMMs
+// stay SIMT.
+// RUN: qopt-opt %s --qopt-gpu-mma-matmul=float16=1 | FileCheck %s
+// RUN: qopt-opt %s --qopt-gpu-mma-matmul | FileCheck %s --check-prefix=OFF
+// RUN: qopt-opt %s --qopt-gpu-codegen-pipeline="format=isa float16=1" | FileCheck %s --check-prefix=PTX
+// RUN: %if ptxas %{ qopt-opt %s --qopt-gpu-codegen-pipeline="format=bin arch=sm_90 float16=1 toolkit=%cuda_toolkit" -o /dev/null %}
+
+// CHECK-LABEL: func.func @float_gemm
+// CHECK: gpu.launch {{.*}} workgroup(%[[AS:.*]] : memref<64x36xf16, #gpu.address_space<workgroup>>, %[[BS:.*]] : memref<64x36xf16, #gpu.address_space<workgroup>>)
+// CHECK: scf.for {{.*}} -> (vector<2x2xf32>, vector<2x2xf32>, vector<2x2xf32>, vector<2x2xf32>, vector<2x2xf32>, vector<2x2xf32>, vector<2x2xf32>, vector<2x2xf32>)
+// CHECK: arith.truncf %{{.*}} : f32 to f16
+// CHECK: gpu.barrier
+// CHECK: vector.load %[[AS]]{{.*}} {alignment = 4 : i64} : memref<64x36xf16, #gpu.address_space<workgroup>>, vector<2xf16>
+// CHECK-COUNT-16: nvgpu.mma.sync({{.*}}) {mmaShape = [16, 8, 16]} : (vector<4x2xf16>, vector<2x2xf16>, vector<2x2xf32>) -> vector<2x2xf32>
+// CHECK: gpu.barrier
+// CHECK: arith.addf
+// CHECK-NOT: linalg.matmul
+// CHECK-LABEL: func.func @main
+// OFF-LABEL: func.func @float_gemm
+// OFF: linalg.matmul
+// OFF-NOT: nvgpu.mma.sync
+func.func @float_gemm(%a: memref<?x?xf32>, %b: memref<?x?xf32>, %c: memref<?x?xf32>) {
+  linalg.matmul ins(%a, %b : memref<?x?xf32>, memref<?x?xf32>) outs(%c : memref<?x?xf32>)
+  return
+}
+
+// PTX: mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32
+func.func @main(%a: tensor<?x256xf32>, %b: tensor<256x96xf32>) -> tensor<?x96xf32> {
+  %c0 = arith.constant 0 : index
+  %m = tensor.dim %a, %c0 : tensor<?x256xf32>
+  %z = arith.constant 0.0 : f32
+  %e = tensor.empty(%m) : tensor<?x96xf32>
+  %f = linalg.fill ins(%z : f32) outs(%e : tensor<?x96xf32>) -> tensor<?x96xf32>
+  %r = linalg.matmul ins(%a, %b : tensor<?x256xf32>, tensor<256x96xf32>) outs(%f : tensor<?x96xf32>) -> tensor<?x96xf32>
+  return %r : tensor<?x96xf32>
+}
