@@ -204,23 +204,23 @@ def check_models(bundle, log):
         # INT8: also against the CPU INT8 build's own outputs.
         for extra in entry.get("also", []):
             checks.append((extra["output"], extra["reference"], extra))
-        for i, ref, entry in checks:
+        for i, ref, spec in checks:
             r = np.load(os.path.join(bundle, "models", ref))
-            kind = entry.get("metric", "close")
+            kind = spec.get("metric", "close")
             if kind == "close":
-                why = compare(r, outs[i], entry.get("rtol", 1e-3), entry.get("atol", 1e-4))
+                why = compare(r, outs[i], spec.get("rtol", 1e-3), spec.get("atol", 1e-4))
             elif kind == "argmax":
                 agree = float(np.mean(np.argmax(outs[i], -1) == np.argmax(r, -1)))
-                why = None if agree >= entry["min_agreement"] else f"argmax agreement {agree:.4f}"
+                why = None if agree >= spec["min_agreement"] else f"argmax agreement {agree:.4f}"
                 msgs.append(f"argmax agreement {agree:.4f}")
             elif kind == "sqnr":
                 e = r.astype(np.float64)
                 s = 10 * np.log10(np.sum(e * e) / max(np.sum((e - outs[i]) ** 2), 1e-30))
-                why = None if s >= entry["min_sqnr"] else f"SQNR {s:.2f} dB < {entry['min_sqnr']}"
+                why = None if s >= spec["min_sqnr"] else f"SQNR {s:.2f} dB < {spec['min_sqnr']}"
                 msgs.append(f"SQNR {s:.2f} dB vs {ref}")
             elif kind == "binary":
                 agree = float(np.mean((outs[i] > 0.3) == (r > 0.3)))
-                why = None if agree >= entry["min_agreement"] else f"map agreement {agree:.5f}"
+                why = None if agree >= spec["min_agreement"] else f"map agreement {agree:.5f}"
                 msgs.append(f"binarised agreement {agree:.5f}")
             if why:
                 msgs.append(f"output {i}: {why}")
