@@ -166,7 +166,9 @@ struct TargetModel {
   CUcontext context = nullptr;
   std::map<const Binary *, CUmodule> modules;
   std::mutex mutex; // kernels, streams, peak
-  std::map<std::pair<const Binary *, std::string>, std::unique_ptr<Kernel>> kernels;
+  // Keyed by the name's address: generated code passes the same constant
+  // string for a kernel at every launch, so a lookup builds no string.
+  std::map<std::pair<const Binary *, const char *>, std::unique_ptr<Kernel>> kernels;
   std::vector<CUstream> freeStreams;
   CUstream userStream = nullptr;
   std::atomic<size_t> liveBytes{0}, peakBytes{0};
@@ -274,7 +276,7 @@ void *mgpuModuleGetFunction(void *module, const char *name) {
   TargetModel *m = r->model;
   auto *binary = static_cast<const Binary *>(module);
   std::lock_guard<std::mutex> lock(m->mutex);
-  auto key = std::make_pair(binary, std::string(name));
+  auto key = std::make_pair(binary, name);
   auto it = m->kernels.find(key);
   if (it != m->kernels.end())
     return it->second.get();

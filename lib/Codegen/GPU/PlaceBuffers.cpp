@@ -78,41 +78,50 @@ struct PlaceBuffersPass : qopt::impl::QOptGPUPlaceBuffersBase<PlaceBuffersPass> 
     return hostRoots.contains(root) ? Space::Host : Space::Device;
   }
 
-  /// Before `user`, a copy of `used`'s root in space `to`; returns the same
-  /// view of the copy. The copy is freed after `user`.
+  /// Before `at`, a copy of `used`'s root in space `to`: the copy, and the
+  /// same view of it as `used` is of the root.
+  std::pair<Value, Value> copyBefore(Operation *at, Value used, Space to);
+  /// copyBefore `user`, the copy freed after it; returns the view.
   Value mirror(Operation *user, Value used, Space to);
 
   llvm::SetVector<Value> hostRoots;
 };
 
-Value PlaceBuffersPass::mirror(Operation *user, Value used, Space to) {
+std::pair<Value, Value> PlaceBuffersPass::copyBefore(Operation *at, Value used, Space to) {
   SmallVector<Operation *> chain;
   Value root = bufferRoot(used, &chain);
   auto type = cast<MemRefType>(root.getType());
-  OpBuilder b(user);
-  Location loc = user->getLoc();
+  OpBuilder b(at);
+  Location loc = at->getLoc();
   SmallVector<Value> dyn;
   for (int64_t d = 0; d < type.getRank(); ++d)
     if (type.isDynamicDim(d))
       dyn.push_back(memref::DimOp::create(b, loc, root, d));
+  auto plain = MemRefType::get(type.getShape(), type.getElementType());
   Value copy;
   if (to == Space::Device)
-    copy = gpu::AllocOp::create(b, loc, type, /*asyncToken=*/Type(), ValueRange(), dyn,
+    copy = gpu::AllocOp::create(b, loc, plain, /*asyncToken=*/Type(), ValueRange(), dyn,
                                 ValueRange())
                .getMemref();
   else
-    hostRoots.insert(copy = memref::AllocOp::create(b, loc, type, dyn));
+    hostRoots.insert(copy = memref::AllocOp::create(b, loc, plain, dyn));
   gpu::MemcpyOp::create(b, loc, TypeRange(), ValueRange(), copy, root);
   IRMapping map;
   map.map(root, copy);
   for (Operation *op : chain)
     b.clone(*op, map);
+  return {copy, map.lookup(used)};
+}
+
+Value PlaceBuffersPass::mirror(Operation *user, Value used, Space to) {
+  auto [copy, view] = copyBefore(user, used, to);
+  OpBuilder b(user->getContext());
   b.setInsertionPointAfter(user);
   if (to == Space::Device)
-    gpu::DeallocOp::create(b, loc, TypeRange(), ValueRange(), copy);
+    gpu::DeallocOp::create(b, user->getLoc(), TypeRange(), ValueRange(), copy);
   else
-    memref::DeallocOp::create(b, loc, copy);
-  return map.lookup(used);
+    memref::DeallocOp::create(b, user->getLoc(), copy);
+  return view;
 }
 
 void PlaceBuffersPass::runOnOperation() {
@@ -206,33 +215,17 @@ void PlaceBuffersPass::runOnOperation() {
     for (OpOperand &o : ret->getOpOperands()) {
       if (!isa<MemRefType>(o.get().getType()))
         continue;
-      Space s = spaceOf(bufferRoot(o.get()));
-      if (s == Space::Device)
+      Value root = bufferRoot(o.get());
+      if (spaceOf(root) == Space::Device)
         continue;
       // A fresh device copy (the runtime frees results as device memory).
-      SmallVector<Operation *> chain;
-      Value root = bufferRoot(o.get(), &chain);
-      auto type = cast<MemRefType>(root.getType());
-      OpBuilder b(ret);
-      Location loc = ret.getLoc();
-      SmallVector<Value> dyn;
-      for (int64_t d = 0; d < type.getRank(); ++d)
-        if (type.isDynamicDim(d))
-          dyn.push_back(memref::DimOp::create(b, loc, root, d));
-      auto plain = MemRefType::get(type.getShape(), type.getElementType());
-      Value copy = gpu::AllocOp::create(b, loc, plain, Type(), ValueRange(), dyn, ValueRange())
-                       .getMemref();
-      gpu::MemcpyOp::create(b, loc, TypeRange(), ValueRange(), copy, root);
-      IRMapping map;
-      map.map(root, copy);
-      for (Operation *op : chain)
-        b.clone(*op, map);
-      o.set(map.lookup(o.get()));
+      o.set(copyBefore(ret, o.get(), Space::Device).second);
       // The host buffer was returned, so nothing freed it; it is not now.
       if (root.getDefiningOp<memref::AllocOp>() &&
-          llvm::none_of(ret->getOperands(),
-                        [&](Value v) { return bufferRoot(v) == root; }))
-        memref::DeallocOp::create(b, loc, root);
+          llvm::none_of(ret->getOperands(), [&](Value v) { return bufferRoot(v) == root; })) {
+        OpBuilder b(ret);
+        memref::DeallocOp::create(b, ret.getLoc(), root);
+      }
     }
   });
   // Device allocations.
