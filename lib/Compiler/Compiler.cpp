@@ -57,6 +57,7 @@ FailureOr<GPUCodegenOptions> gpuCodegenOptions(const CompileOptions &options,
   g.optLevel = options.optLevel;
   g.arch = options.gpuArch;
   g.tensorCores = options.tensorCores;
+  g.epilogues = options.gpuEpilogues;
   if (options.gpuFloat != "fp32" && options.gpuFloat != "fp16") {
     error = "--gpu-float: unknown value '" + options.gpuFloat + "' (expected fp32 or fp16)";
     return failure();

@@ -67,6 +67,12 @@ static cl::opt<bool>
     gpuTensorCores("gpu-tensor-cores",
                    cl::desc("--target=cuda: int8 GEMMs on tensor cores (mma.sync; default on)"),
                    cl::init(true), cl::cat(gpuCategory));
+static cl::opt<bool> gpuEpilogues(
+    "gpu-fuse-epilogues",
+    cl::desc("--target=cuda: GEMM kernels also compute the accumulator's initialization "
+             "(bias) and its elementwise consumers (requantization, activation, layout "
+             "transpose) (default on; not at -O0)"),
+    cl::init(true), cl::cat(gpuCategory));
 static cl::opt<std::string>
     gpuFloat("gpu-float",
              cl::desc("--target=cuda: float GEMMs in fp32 (default: SIMT kernels) or fp16 "
@@ -222,6 +228,7 @@ int main(int argc, char **argv) {
   o.compile.gpuArch = gpuArch;
   o.compile.gpuBinary = gpuBinary;
   o.compile.tensorCores = gpuTensorCores;
+  o.compile.gpuEpilogues = gpuEpilogues;
   o.compile.gpuEmulateOnHost = gpuEmulateOnHost;
   o.compile.gpuFloat = gpuFloat;
   o.quiet = quiet;

@@ -53,6 +53,8 @@ struct CompileOptions {
   std::string gpuBinary = "auto";
   /// --target=cuda: integer GEMMs on tensor cores (mma.sync).
   bool tensorCores = true;
+  /// --target=cuda: GEMM kernels fuse their bias and elementwise consumers.
+  bool gpuEpilogues = true;
   /// --target=cuda: "fp32" (float GEMMs in f32 SIMT kernels) or "fp16" (on
   /// the f16 tensor cores, f32 accumulation).
   std::string gpuFloat = "fp32";

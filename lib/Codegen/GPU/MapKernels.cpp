@@ -4,7 +4,7 @@
 // kernels (Passes.td has the contract).
 //
 //===----------------------------------------------------------------------===//
-#include "qopt/Codegen/GPU/Passes.h"
+#include "GemmEpilogue.h"
 
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -86,29 +86,21 @@ void buildLinearLaunch(OpBuilder &b, Location loc, Value total, int64_t blockSiz
 
 namespace {
 
-/// The indices of `map` applied to `ivs`.
-SmallVector<Value> applyMap(OpBuilder &b, Location loc, AffineMap map, ValueRange ivs) {
-  SmallVector<Value> out;
-  for (AffineExpr e : map.getResults()) {
-    if (auto d = dyn_cast<AffineDimExpr>(e)) {
-      out.push_back(ivs[d.getPosition()]);
-      continue;
-    }
-    out.push_back(affine::AffineApplyOp::create(
-        b, loc, AffineMap::get(map.getNumDims(), 0, e), ivs));
-  }
-  return out;
-}
-
 struct MapKernelsPass : qopt::impl::QOptGPUMapKernelsBase<MapKernelsPass> {
   using Base::Base;
   void runOnOperation() override;
-  LogicalResult mapOp(linalg::GenericOp op);
+  LogicalResult mapOp(linalg::GenericOp op, Operation *at, GemmEpilogue *epi);
 };
 
-LogicalResult MapKernelsPass::mapOp(linalg::GenericOp op) {
+/// Maps `op` with its launch before `at`; a generalized matmul with `epi`
+/// reads its accumulator's initial value and stores its final value through
+/// it (the output is carried across the reduction).
+LogicalResult MapKernelsPass::mapOp(linalg::GenericOp op, Operation *at,
+                                    GemmEpilogue *epi) {
   Location loc = op.getLoc();
-  OpBuilder b(op);
+  OpBuilder b(at);
+  if (epi)
+    epi->prepare(b, loc);
   SmallVector<Range, 4> ranges =
       cast<linalg::LinalgOp>(op.getOperation()).createLoopRanges(b, loc);
   SmallVector<utils::IteratorType> iters = op.getIteratorTypesArray();
@@ -135,44 +127,40 @@ LogicalResult MapKernelsPass::mapOp(linalg::GenericOp op) {
       if (m.isFunctionOfDim(d))
         carry = false;
   }
+  if (epi && !carry)
+    return op->emitError("qopt-gpu-map-kernels: a GEMM epilogue needs the output carried");
 
   Block &block = op.getRegion().front();
   auto emitBody = [&](OpBuilder &tb, ArrayRef<Value> ivs,
                       ValueRange outputValues) -> SmallVector<Value> {
     IRMapping map;
-    for (OpOperand *in : op.getDpsInputOperands()) {
-      Value arg = block.getArgument(in->getOperandNumber());
-      Value v = in->get();
-      if (isa<MemRefType>(v.getType()))
-        v = memref::LoadOp::create(tb, loc, v,
-                                   applyMap(tb, loc, op.getMatchingIndexingMap(in), ivs));
-      map.map(arg, v);
-    }
     for (auto [i, init] : llvm::enumerate(op.getDpsInitsMutable()))
       map.map(block.getArgument(init.getOperandNumber()), outputValues[i]);
-    for (Operation &inner : block.without_terminator()) {
-      if (auto index = dyn_cast<linalg::IndexOp>(inner)) {
-        map.map(index.getResult(), ivs[index.getDim()]);
-        continue;
-      }
-      tb.clone(inner, map);
-    }
-    SmallVector<Value> yielded;
-    for (Value v : block.getTerminator()->getOperands())
-      yielded.push_back(map.lookupOrDefault(v));
-    return yielded;
+    return emitGenericBody(tb, loc, op, ivs, map);
   };
   auto loadOutputs = [&](OpBuilder &tb, ArrayRef<Value> ivs) {
     SmallVector<Value> vals;
+    if (epi) {
+      SmallVector<Value> ij =
+          applyIndexingMap(tb, loc, op.getMatchingIndexingMap(op.getDpsInitOperand(0)), ivs);
+      vals.push_back(epi->loadInit(tb, loc, ij[0], ij[1]));
+      return vals;
+    }
     for (OpOperand &init : op.getDpsInitsMutable())
       vals.push_back(memref::LoadOp::create(
-          tb, loc, init.get(), applyMap(tb, loc, op.getMatchingIndexingMap(&init), ivs)));
+          tb, loc, init.get(), applyIndexingMap(tb, loc, op.getMatchingIndexingMap(&init), ivs)));
     return vals;
   };
   auto storeOutputs = [&](OpBuilder &tb, ArrayRef<Value> ivs, ValueRange vals) {
+    if (epi) {
+      SmallVector<Value> ij =
+          applyIndexingMap(tb, loc, op.getMatchingIndexingMap(op.getDpsInitOperand(0)), ivs);
+      epi->store(tb, loc, ij[0], ij[1], vals[0]);
+      return;
+    }
     for (auto [i, init] : llvm::enumerate(op.getDpsInitsMutable()))
       memref::StoreOp::create(tb, loc, vals[i], init.get(),
-                              applyMap(tb, loc, op.getMatchingIndexingMap(&init), ivs));
+                              applyIndexingMap(tb, loc, op.getMatchingIndexingMap(&init), ivs));
   };
 
   buildLinearLaunch(b, loc, total, blockSize, [&](OpBuilder &tb, Value id) {
@@ -229,17 +217,38 @@ LogicalResult MapKernelsPass::mapOp(linalg::GenericOp op) {
 
 void MapKernelsPass::runOnOperation() {
   func::FuncOp func = getOperation();
+  IRRewriter rewriter(&getContext());
+  // GEMMs first: which neighbours their kernels compute (this may
+  // generalize those neighbours, so before collecting the ops).
+  llvm::DenseMap<Operation *, GemmEpilogue> gemms;
+  llvm::SmallPtrSet<Operation *, 16> fused;
+  SmallVector<linalg::MatmulOp> matmuls;
+  func.walk([&](linalg::MatmulOp op) {
+    if (!op->hasAttr("qopt.host") && !insideLinalg(op) && op.hasPureBufferSemantics())
+      matmuls.push_back(op);
+  });
+  for (linalg::MatmulOp mm : matmuls) {
+    GemmEpilogue e = GemmEpilogue::match(mm, rewriter, this->epilogues, fused);
+    if (e.initOp())
+      fused.insert(e.initOp());
+    for (linalg::GenericOp c : e.consumerOps())
+      fused.insert(c);
+    if (e.fusesAnything())
+      gemms.try_emplace(mm, std::move(e));
+  }
   SmallVector<linalg::LinalgOp> ops;
   func.walk([&](linalg::LinalgOp op) {
-    if (!op->hasAttr("qopt.host") && !insideLinalg(op))
+    if (!op->hasAttr("qopt.host") && !insideLinalg(op) && !fused.contains(op))
       ops.push_back(op);
   });
-  IRRewriter rewriter(&getContext());
   for (linalg::LinalgOp op : ops) {
     if (!op.hasPureBufferSemantics()) {
       op->emitError("qopt-gpu-map-kernels: expected a linalg op on buffers");
       return signalPassFailure();
     }
+    auto epi = gemms.find(op);
+    GemmEpilogue *e = epi == gemms.end() ? nullptr : &epi->second;
+    Operation *at = e ? e->anchor() : op.getOperation();
     linalg::GenericOp generic = dyn_cast<linalg::GenericOp>(op.getOperation());
     if (!generic) {
       rewriter.setInsertionPoint(op);
@@ -249,9 +258,13 @@ void MapKernelsPass::runOnOperation() {
         return signalPassFailure();
       }
       generic = *g;
+      if (at == op.getOperation())
+        at = generic;
     }
-    if (failed(mapOp(generic)))
+    if (failed(mapOp(generic, at, e)))
       return signalPassFailure();
+    if (e)
+      e->finish();
   }
 }
 

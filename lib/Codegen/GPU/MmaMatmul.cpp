@@ -5,7 +5,7 @@
 // in Passes.td; the fragment coordinates are the PTX ISA's.
 //
 //===----------------------------------------------------------------------===//
-#include "qopt/Codegen/GPU/Passes.h"
+#include "GemmEpilogue.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -158,11 +158,12 @@ struct Builder {
   Value andI(Value x, Value y) { return arith::AndIOp::create(b, loc, x, y); }
 };
 
-void rewrite(linalg::MatmulOp op, Kind kind) {
-  OpBuilder b(op);
+void rewrite(linalg::MatmulOp op, Kind kind, qopt::gpu_codegen::GemmEpilogue &epi) {
+  OpBuilder b(epi.anchor());
   Location loc = op.getLoc();
+  epi.prepare(b, loc);
   Builder h{b, loc};
-  Value A = op.getInputs()[0], B = op.getInputs()[1], C = op.getOutputs()[0];
+  Value A = op.getInputs()[0], B = op.getInputs()[1];
   Value M = memref::DimOp::create(b, loc, A, 0), K = memref::DimOp::create(b, loc, A, 1);
   Value N = memref::DimOp::create(b, loc, B, 1);
   Value one = h.c(1);
@@ -277,7 +278,8 @@ void rewrite(linalg::MatmulOp op, Kind kind) {
     gpu::BarrierOp::create(fb, loc);
     scf::YieldOp::create(fb, loc, next);
   }
-  // C += acc, at the PTX layout's coordinates, guarded at the edges.
+  // C = init + acc, at the PTX layout's coordinates, guarded at the edges:
+  // through the epilogue when fused.
   for (int64_t mi = 0; mi < tilesM; ++mi)
     for (int64_t ni = 0; ni < tilesN; ++ni) {
       Value acc = loop.getResult(mi * tilesN + ni);
@@ -290,15 +292,16 @@ void rewrite(linalg::MatmulOp op, Kind kind) {
           auto guard = scf::IfOp::create(lb, loc, ok, false);
           OpBuilder gb = guard.getThenBodyBuilder();
           Value v = vector::ExtractOp::create(gb, loc, acc, ArrayRef<int64_t>{half, j});
-          Value old = memref::LoadOp::create(gb, loc, C, ValueRange{r, col});
+          Value old = epi.loadInit(gb, loc, r, col);
           Value sum = kind.f16 ? Value(arith::AddFOp::create(gb, loc, old, v))
                                : Value(arith::AddIOp::create(gb, loc, old, v));
-          memref::StoreOp::create(gb, loc, sum, C, ValueRange{r, col});
+          epi.store(gb, loc, r, col, sum);
         }
     }
   gpu::TerminatorOp::create(lb, loc);
   qopt::gpu_codegen::sinkGlobalsIntoLaunch(launch);
   op.erase();
+  epi.finish();
 }
 
 struct MmaMatmulPass : qopt::impl::QOptGPUMmaMatmulBase<MmaMatmulPass> {
@@ -306,12 +309,16 @@ struct MmaMatmulPass : qopt::impl::QOptGPUMmaMatmulBase<MmaMatmulPass> {
   void runOnOperation() override {
     SmallVector<linalg::MatmulOp> matmuls;
     getOperation().walk([&](linalg::MatmulOp op) { matmuls.push_back(op); });
+    IRRewriter rewriter(&getContext());
+    // Each rewrite erases what it fused before the next match.
+    llvm::SmallPtrSet<Operation *, 1> none;
     for (linalg::MatmulOp op : matmuls) {
       foldSignExtensions(op); // erases ops around it: not inside the walk
-      if (isInt8Gemm(op))
-        rewrite(op, Kind{false});
-      else if (float16 && isFloatGemm(op))
-        rewrite(op, Kind{true});
+      bool f16 = !isInt8Gemm(op);
+      if (f16 && !(float16 && isFloatGemm(op)))
+        continue;
+      auto epi = qopt::gpu_codegen::GemmEpilogue::match(op, rewriter, epilogues, none);
+      rewrite(op, Kind{f16}, epi);
     }
   }
 };

@@ -48,10 +48,12 @@ void qopt::buildGPUCodegenPipeline(OpPassManager &pm, const GPUCodegenOptions &o
   if (options.tensorCores && !options.emulateOnHost) {
     QOptGPUMmaMatmulOptions mma;
     mma.float16 = options.float16;
+    mma.epilogues = options.epilogues && options.optLevel > 0;
     fpm.addPass(createQOptGPUMmaMatmul(mma));
   }
   QOptGPUMapKernelsOptions map;
   map.blockSize = options.blockSize;
+  map.epilogues = options.epilogues && options.optLevel > 0;
   fpm.addPass(createQOptGPUMapKernels(map));
   fpm.addPass(createConvertLinalgToLoopsPass());
   fpm.addPass(createForallToForLoopPass());
@@ -115,6 +117,7 @@ qopt::GPUCodegenOptions qopt::GPUCodegenPipelineOptions::toOptions() const {
   o.blockSize = blockSize;
   o.tensorCores = tensorCores;
   o.float16 = float16;
+  o.epilogues = epilogues;
   o.emulateOnHost = emulateOnHost;
   return o;
 }

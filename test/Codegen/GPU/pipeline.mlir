@@ -14,8 +14,8 @@
 // CHECK: qopt-strided-copy-to-linalg,
 // CHECK-NEXT: func.func(
 // CHECK-NEXT: qopt-gpu-place-buffers,
-// CHECK-NEXT: qopt-gpu-mma-matmul{float16=false},
-// CHECK-NEXT: qopt-gpu-map-kernels{block-size=256},
+// CHECK-NEXT: qopt-gpu-mma-matmul{epilogues=true float16=false},
+// CHECK-NEXT: qopt-gpu-map-kernels{block-size=256 epilogues=true},
 // CHECK-NEXT: convert-linalg-to-loops,
 // CHECK-NEXT: scf-forall-to-for,
 // CHECK-NEXT: qopt-plan-buffers{device=true}
@@ -44,12 +44,12 @@
 // O0-NOT: qopt-conv-to-im2col-gemm
 // O0-NOT: qopt-fuse-elementwise
 // O0-NOT: qopt-gpu-mma-matmul
-// O0: qopt-gpu-map-kernels{block-size=64}
+// O0: qopt-gpu-map-kernels{block-size=64 epilogues=false}
 // O0-NOT: qopt-plan-buffers
 
 // EMU: qopt-conv-to-im2col-gemm
 // EMU-NOT: qopt-gpu-mma-matmul
-// EMU: qopt-gpu-map-kernels{block-size=256},
+// EMU: qopt-gpu-map-kernels{block-size=256 epilogues=true},
 // EMU: qopt-gpu-emulate-on-host
 // EMU-NEXT: ),
 // EMU-NEXT: qopt-gpu-expand-pow,

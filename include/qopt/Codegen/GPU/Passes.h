@@ -63,6 +63,10 @@ struct GPUCodegenOptions {
   /// f32 GEMMs on the f16 tensor cores too (f32 accumulation); with
   /// tensorCores.
   bool float16 = false;
+  /// GEMM kernels compute their accumulator's initialization and
+  /// elementwise consumer (the `epilogues` option of both GEMM passes;
+  /// not at -O0).
+  bool epilogues = true;
   /// Testing aid: stop after the kernels are mapped, run them as host loops
   /// (qopt-gpu-emulate-on-host) and lower for the CPU (buildLoopsToLLVMPipeline)
   /// so that a machine without a GPU checks the placement and the kernels:
@@ -78,8 +82,8 @@ struct GPUCodegenOptions {
 ///   -O1+: func.func(qopt-fuse-elementwise), canonicalize, cse
 ///   bufferization (buildBufferizationPipeline)
 ///   func.func(qopt-gpu-place-buffers,
-///             tensor-cores and not emulate-on-host: qopt-gpu-mma-matmul{float16},
-///             qopt-gpu-map-kernels{block-size},
+///             tensor-cores and not emulate-on-host: qopt-gpu-mma-matmul{float16 epilogues},
+///             qopt-gpu-map-kernels{block-size epilogues},
 ///             convert-linalg-to-loops, scf-forall-to-for,
 ///             -O1+: qopt-plan-buffers{device})
 ///   canonicalize, cse
@@ -124,6 +128,10 @@ struct GPUCodegenPipelineOptions : mlir::PassPipelineOptions<GPUCodegenPipelineO
   Option<bool> float16{*this, "float16",
                        llvm::cl::desc("f32 GEMMs on the f16 tensor cores"),
                        llvm::cl::init(false)};
+  Option<bool> epilogues{*this, "epilogues",
+                         llvm::cl::desc("GEMM kernels compute their accumulator's "
+                                        "initialization and elementwise consumer"),
+                         llvm::cl::init(true)};
   Option<bool> emulateOnHost{*this, "emulate-on-host",
                              llvm::cl::desc("Testing aid: kernels as host loops, for the CPU"),
                              llvm::cl::init(false)};

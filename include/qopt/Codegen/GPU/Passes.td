@@ -73,10 +73,35 @@ def QOptGPUMmaMatmul : Pass<"qopt-gpu-mma-matmul", "::mlir::func::FuncOp"> {
     fragments of two f16 per register at the PTX ISA's coordinates) with f32
     accumulation, C += acc in f32. That changes results by the f16 rounding
     of the operands (about 2^-11 relative per product).
+
+    Epilogues (option `epilogues`, on by default). On buffers the matmul's
+    accumulator C is usually a device allocation (seen through reshapes)
+    that one all-parallel op initializes before the matmul (a fill, the
+    bias broadcast) and one all-parallel op reads after it (requantization,
+    activation, residual add, the transpose of a batched convolution to
+    NCHW, all one linalg.generic after elementwise fusion). Then the kernel
+    evaluates the initialization at each of its (i, j) instead of loading
+    C[i, j], and applies the consumer to the final value instead of storing
+    it: the consumer's iteration point is (i, j) linearized in C and
+    delinearized in the view it reads, its other operands are loaded at
+    their indexing maps, and its results are stored to its outputs. When
+    both are fused, C's buffer goes. Conditions: C's buffer is a device
+    allocation with the identity layout reached through collapse/expand
+    reshapes only; the two ops (and the matmul) are its only accesses
+    besides deallocations, all in one block; the initialization writes
+    every element through a permutation map without reading it; the
+    consumer reads C through one operand with a permutation map and writes
+    its outputs through permutation maps. The kernel runs at the consumer's
+    place, so no op in between may write or free A, B or what the
+    initialization reads, and the consumer's outputs may not share a buffer
+    with anything the kernel reads. Results are bit-identical to the
+    unfused kernels (the same operations on the same values).
   }];
   let options = [
     Option<"float16", "float16", "bool", "false",
-           "Also run f32 GEMMs on the f16 tensor cores (f32 accumulation)">
+           "Also run f32 GEMMs on the f16 tensor cores (f32 accumulation)">,
+    Option<"epilogues", "epilogues", "bool", "true",
+           "Compute a GEMM's accumulator initialization and elementwise consumer in its kernel">
   ];
   let dependentDialects = ["::mlir::gpu::GPUDialect", "::mlir::nvgpu::NVGPUDialect",
                            "::mlir::vector::VectorDialect", "::mlir::scf::SCFDialect",
@@ -102,10 +127,16 @@ def QOptGPUMapKernels : Pass<"qopt-gpu-map-kernels", "::mlir::func::FuncOp"> {
     (`convert-linalg-to-loops`).
 
     Those are the generic SIMT kernels; `qopt-gpu-mma-matmul` runs first and
-    takes the integer and f16 GEMMs to tensor cores.
+    takes the integer and f16 GEMMs to tensor cores. A `linalg.matmul` left
+    to this pass fuses its accumulator's initialization and consumer as
+    `qopt-gpu-mma-matmul` does (option `epilogues`): each thread evaluates
+    the initialization at its (i, j), runs the k loop, and applies the
+    consumer to the result.
   }];
   let options = [
-    Option<"blockSize", "block-size", "int64_t", "256", "Threads per block">
+    Option<"blockSize", "block-size", "int64_t", "256", "Threads per block">,
+    Option<"epilogues", "epilogues", "bool", "true",
+           "Compute a GEMM's accumulator initialization and elementwise consumer in its kernel">
   ];
   let dependentDialects = ["::mlir::gpu::GPUDialect", "::mlir::scf::SCFDialect",
                            "::mlir::arith::ArithDialect", "::mlir::memref::MemRefDialect"];
