@@ -125,4 +125,93 @@ TEST(Gptq, IdentityAndDeadInputsRoundToNearest) {
   EXPECT_EQ(g.codes, nearestRound(w, rows, k, false).codes);
 }
 
+// The blocked GPTQ (two levels of lazy batches, f32 updates after an f64
+// factorization) against a plain one written from the paper's definition:
+// H⁻¹ by Gauss-Jordan, its upper Cholesky factor U (H⁻¹ = Uᵀ U), then one
+// column at a time in f64, each error spread over the later columns in
+// proportion to U's row. 300 columns cross the 32- and 128-column blocks and
+// end in a partial one.
+TEST(Gptq, BlockedMatchesColumnByColumnReference) {
+  const int64_t rows = 6, k = 300, samples = 400;
+  std::vector<float> base = randomFloats(samples * 8, 11), noise = randomFloats(samples * k, 12);
+  std::vector<float> x(samples * k);
+  for (int64_t s = 0; s < samples; ++s)
+    for (int64_t i = 0; i < k; ++i)
+      x[s * k + i] = base[s * 8 + i % 8] + 0.2f * noise[s * k + i];
+  LayerHessian lh = LayerHessian::matmul(k);
+  ASSERT_TRUE(lh.add(x.data(), {samples, k}));
+  lh.finish();
+  std::vector<float> wf = randomFloats(rows * k, 13);
+  std::vector<double> w(wf.begin(), wf.end());
+
+  // Reference.
+  std::vector<double> hd(lh.matrix(0), lh.matrix(0) + k * k);
+  double mean = 0;
+  for (int64_t i = 0; i < k; ++i)
+    mean += hd[i * k + i];
+  for (int64_t i = 0; i < k; ++i)
+    hd[i * k + i] += 0.01 * mean / double(k);
+  std::vector<double> inv(k * k, 0.0);
+  for (int64_t i = 0; i < k; ++i)
+    inv[i * k + i] = 1;
+  for (int64_t c = 0; c < k; ++c) {
+    double p = hd[c * k + c];
+    for (int64_t j = 0; j < k; ++j) {
+      hd[c * k + j] /= p;
+      inv[c * k + j] /= p;
+    }
+    for (int64_t r = 0; r < k; ++r) {
+      if (r == c)
+        continue;
+      double f = hd[r * k + c];
+      for (int64_t j = 0; j < k; ++j) {
+        hd[r * k + j] -= f * hd[c * k + j];
+        inv[r * k + j] -= f * inv[c * k + j];
+      }
+    }
+  }
+  std::vector<double> u(k * k, 0.0); // H⁻¹ = Uᵀ U
+  for (int64_t i = 0; i < k; ++i) {
+    double d = inv[i * k + i];
+    for (int64_t t = 0; t < i; ++t)
+      d -= u[t * k + i] * u[t * k + i];
+    u[i * k + i] = std::sqrt(d);
+    for (int64_t j = i + 1; j < k; ++j) {
+      double v = inv[i * k + j];
+      for (int64_t t = 0; t < i; ++t)
+        v -= u[t * k + i] * u[t * k + j];
+      u[i * k + j] = v / u[i * k + i];
+    }
+  }
+  RoundedWeights ref = nearestRound(w, rows, k, false);
+  for (int64_t r = 0; r < rows; ++r) {
+    int64_t pin = 0;
+    for (int64_t j = 1; j < k; ++j)
+      if (std::fabs(w[r * k + j]) > std::fabs(w[r * k + pin]))
+        pin = j;
+    std::vector<double> wr(w.begin() + r * k, w.begin() + (r + 1) * k);
+    double s = ref.scaleOf(r);
+    for (int64_t j = 0; j < k; ++j) {
+      double q = j == pin ? (w[r * k + j] < 0 ? -127 : 127)
+                          : std::clamp(std::nearbyint(wr[j] / s), -127.0, 127.0);
+      ref.codes[r * k + j] = int8_t(q);
+      double e = (wr[j] - q * s) / u[j * k + j];
+      for (int64_t t = j + 1; t < k; ++t)
+        wr[t] -= e * u[j * k + t];
+    }
+  }
+
+  double eRef = outputError(w, ref, lh);
+  EXPECT_LT(eRef, 0.5 * outputError(w, nearestRound(w, rows, k, false), lh));
+  for (int64_t block : {int64_t(1), int64_t(7), int64_t(128)}) {
+    RoundedWeights g = gptqRound(w, rows, k, lh, false, 0.01, block);
+    int64_t differ = 0;
+    for (size_t i = 0; i < g.codes.size(); ++i)
+      differ += g.codes[i] != ref.codes[i];
+    // f32 updates may move a value that sits on a rounding boundary.
+    EXPECT_LE(differ, int64_t(g.codes.size() / 100)) << "block " << block;
+    EXPECT_NEAR(outputError(w, g, lh) / eRef, 1.0, 0.01) << "block " << block;
+  }
+}
+
 } // namespace

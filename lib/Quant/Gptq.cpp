@@ -3,7 +3,15 @@
 #include "qopt/Quant/QuantMath.h"
 
 #include <algorithm>
+#include <cblas.h>
 #include <cmath>
+
+// LAPACK (OpenBLAS's), column-major.
+extern "C" {
+void dpotrf_(const char *uplo, const int *n, double *a, const int *lda, int *info);
+void dtrtri_(const char *uplo, const char *diag, const int *n, double *a, const int *lda,
+             int *info);
+}
 
 namespace qopt::quant {
 
@@ -31,17 +39,19 @@ LayerHessian LayerHessian::matmul(int64_t k) {
 }
 
 void LayerHessian::accumulate(int64_t g, const std::vector<float> &colsT, int64_t positions) {
-  // H += X Xᵀ for the k×positions matrix X (rows contiguous), lower triangle.
+  // H += X Xᵀ for the k×positions matrix X (rows contiguous), lower triangle
+  // (row-major), in double: dsyrk over chunks of positions converted to
+  // double (a chunk bounds the copy for large convolution inputs).
   double *hg = h.data() + g * k * k;
-  for (int64_t i = 0; i < k; ++i) {
-    const float *xi = colsT.data() + i * positions;
-    for (int64_t j = 0; j <= i; ++j) {
-      const float *xj = colsT.data() + j * positions;
-      double s = 0;
-      for (int64_t p = 0; p < positions; ++p)
-        s += double(xi[p]) * double(xj[p]);
-      hg[i * k + j] += s;
-    }
+  constexpr int64_t kChunk = 1024;
+  std::vector<double> xd(size_t(k * std::min(positions, kChunk)));
+  for (int64_t p0 = 0; p0 < positions; p0 += kChunk) {
+    int64_t pc = std::min(kChunk, positions - p0);
+    for (int64_t i = 0; i < k; ++i)
+      for (int64_t p = 0; p < pc; ++p)
+        xd[i * pc + p] = colsT[i * positions + p0 + p];
+    cblas_dsyrk(CblasRowMajor, CblasLower, CblasNoTrans, int(k), int(pc), 1.0, xd.data(),
+                int(pc), 1.0, hg, int(k));
   }
 }
 
@@ -53,11 +63,16 @@ bool LayerHessian::add(const float *x, const std::vector<int64_t> &shape) {
     int64_t rows = 1;
     for (size_t d = 0; d + 1 < shape.size(); ++d)
       rows *= shape[d];
-    colsT.resize(size_t(k * rows));
-    for (int64_t r = 0; r < rows; ++r)
-      for (int64_t i = 0; i < k; ++i)
-        colsT[i * rows + r] = x[r * k + i];
-    accumulate(0, colsT, rows);
+    // H += Xᵀ X for the rows×k matrix X, in chunks of rows converted to
+    // double.
+    const int64_t kChunk = std::max<int64_t>(256, (int64_t(1) << 24) / k);
+    std::vector<double> xd(size_t(k * std::min(rows, kChunk)));
+    for (int64_t r0 = 0; r0 < rows; r0 += kChunk) {
+      int64_t rc = std::min(kChunk, rows - r0);
+      std::copy(x + r0 * k, x + (r0 + rc) * k, xd.begin());
+      cblas_dsyrk(CblasRowMajor, CblasLower, CblasTrans, int(k), int(rc), 1.0, xd.data(),
+                  int(k), 1.0, h.data(), int(k));
+    }
     count += uint64_t(rows);
     return true;
   }
@@ -99,11 +114,15 @@ bool LayerHessian::add(const float *x, const std::vector<int64_t> &shape) {
 }
 
 void LayerHessian::finish() {
+  // Tiles keep the transposition in cache.
+  constexpr int64_t kTile = 64;
   for (int64_t g = 0; g < numGroups; ++g) {
     double *hg = h.data() + g * k * k;
-    for (int64_t i = 0; i < k; ++i)
-      for (int64_t j = 0; j < i; ++j)
-        hg[j * k + i] = hg[i * k + j];
+    for (int64_t i0 = 0; i0 < k; i0 += kTile)
+      for (int64_t j0 = 0; j0 <= i0; j0 += kTile)
+        for (int64_t i = i0; i < std::min(k, i0 + kTile); ++i)
+          for (int64_t j = j0; j < std::min(i, j0 + kTile); ++j)
+            hg[j * k + i] = hg[i * k + j];
   }
 }
 
@@ -111,46 +130,48 @@ namespace {
 
 /// The upper-triangular U with H⁻¹ = Uᵀ U, for symmetric positive definite H
 /// (n×n). With J the reversal permutation, J H J = L Lᵀ (Cholesky) gives
-/// H⁻¹ = (J L⁻¹ J)ᵀ (J L⁻¹ J), and J L⁻¹ J is upper triangular. Returns
-/// false if H is not positive definite.
-bool inverseCholeskyUpper(const std::vector<double> &hMat, int64_t n, std::vector<double> &u) {
-  std::vector<double> l(size_t(n * n), 0.0);
-  auto hr = [&](int64_t i, int64_t j) { return hMat[(n - 1 - i) * n + (n - 1 - j)]; };
-  for (int64_t j = 0; j < n; ++j) {
-    double d = hr(j, j);
-    for (int64_t t = 0; t < j; ++t)
-      d -= l[j * n + t] * l[j * n + t];
-    if (!(d > 0) || !std::isfinite(d))
-      return false;
-    double ljj = std::sqrt(d);
-    l[j * n + j] = ljj;
-    for (int64_t i = j + 1; i < n; ++i) {
-      double s = hr(i, j);
-      const double *li = l.data() + i * n, *lj = l.data() + j * n;
-      for (int64_t t = 0; t < j; ++t)
-        s -= li[t] * lj[t];
-      l[i * n + j] = s / ljj;
-    }
-  }
-  // M = L⁻¹ (lower), row by row: row i = (e_i - sum_t<i l[i][t] row t) / l[i][i].
-  std::vector<double> m(size_t(n * n), 0.0);
+/// H⁻¹ = (J L⁻¹ J)ᵀ (J L⁻¹ J), and J L⁻¹ J is upper triangular (LAPACK's
+/// dpotrf and dtrtri in f64, in `scratch`). Writes U's upper triangle to `u`
+/// (f32, row-major; the lower triangle is not written) and its diagonal to
+/// `diag` (f64). Returns false if H is not positive definite.
+bool inverseCholeskyUpper(const std::vector<double> &hMat, int64_t n,
+                          std::vector<double> &scratch, std::vector<float> &u,
+                          std::vector<double> &diag) {
+  // J H J is symmetric: its row-major storage is also its column-major one.
+  scratch.resize(size_t(n * n));
+  double *m = scratch.data();
   for (int64_t i = 0; i < n; ++i) {
-    double *mi = m.data() + i * n;
-    for (int64_t t = 0; t < i; ++t) {
-      double f = l[i * n + t];
-      const double *mt = m.data() + t * n;
-      for (int64_t c = 0; c <= t; ++c)
-        mi[c] -= f * mt[c];
-    }
-    mi[i] = 1.0;
-    double inv = 1.0 / l[i * n + i];
-    for (int64_t c = 0; c <= i; ++c)
-      mi[c] *= inv;
+    const double *src = hMat.data() + (n - 1 - i) * n;
+    double *dst = m + i * n;
+    for (int64_t j = 0; j < n; ++j)
+      dst[j] = src[n - 1 - j];
   }
-  u.assign(size_t(n * n), 0.0);
+  int nn = int(n), info = 0;
+  dpotrf_("L", &nn, m, &nn, &info);
+  if (info != 0)
+    return false;
+  dtrtri_("L", "N", &nn, m, &nn, &info);
+  if (info != 0)
+    return false;
+  // M = L⁻¹ is column-major lower: M(a, b) = m[b * n + a] for a >= b, and
+  // U(i, j) = M(n-1-i, n-1-j). Tiles keep the transposition in cache.
+  u.resize(size_t(n * n));
+  diag.resize(size_t(n));
+  constexpr int64_t kTile = 64;
+  for (int64_t i0 = 0; i0 < n; i0 += kTile)
+    for (int64_t j0 = i0; j0 < n; j0 += kTile)
+      for (int64_t i = i0; i < std::min(n, i0 + kTile); ++i)
+        for (int64_t j = std::max(i, j0); j < std::min(n, j0 + kTile); ++j)
+          u[i * n + j] = float(m[(n - 1 - j) * n + (n - 1 - i)]);
+  for (int64_t i = 0; i < n; ++i) {
+    diag[i] = m[(n - 1 - i) * n + (n - 1 - i)];
+    if (!std::isfinite(diag[i]))
+      return false;
+  }
   for (int64_t i = 0; i < n; ++i)
     for (int64_t j = i; j < n; ++j)
-      u[i * n + j] = m[(n - 1 - i) * n + (n - 1 - j)];
+      if (!std::isfinite(u[i * n + j]))
+        return false;
   return true;
 }
 
@@ -187,7 +208,9 @@ RoundedWeights nearestRound(const std::vector<double> &w, int64_t rows, int64_t 
 }
 
 RoundedWeights gptqRound(const std::vector<double> &w, int64_t rows, int64_t cols,
-                         const LayerHessian &h, bool perTensor, double damp) {
+                         const LayerHessian &h, bool perTensor, double damp,
+                         int64_t blockSize) {
+  blockSize = std::max<int64_t>(1, blockSize);
   RoundedWeights r = nearestRound(w, rows, cols, perTensor);
   int64_t groups = h.groups();
   if (h.size() != cols || groups <= 0 || rows % groups != 0)
@@ -210,7 +233,8 @@ RoundedWeights gptqRound(const std::vector<double> &w, int64_t rows, int64_t col
     }
   }
   int64_t perGroup = rows / groups, n = cols;
-  std::vector<double> hg(size_t(n * n)), u, work;
+  std::vector<double> hg(size_t(n * n)), scratch, udiag;
+  std::vector<float> uf, work, err;
   for (int64_t g = 0; g < groups; ++g) {
     std::copy(h.matrix(g), h.matrix(g) + n * n, hg.begin());
     // Inputs never seen (zero diagonal) get a unit diagonal: no coupling, so
@@ -226,30 +250,56 @@ RoundedWeights gptqRound(const std::vector<double> &w, int64_t rows, int64_t col
     }
     mean /= double(n);
     bool ok = false;
+    std::vector<double> diag(static_cast<size_t>(n));
+    for (int64_t i = 0; i < n; ++i)
+      diag[i] = hg[i * n + i];
     for (double factor = 1; factor <= 1000 && !ok; factor *= 10) {
-      std::vector<double> damped = hg;
       for (int64_t i = 0; i < n; ++i)
-        damped[i * n + i] += damp * factor * mean;
-      ok = inverseCholeskyUpper(damped, n, u);
+        hg[i * n + i] = diag[i] + damp * factor * mean;
+      ok = inverseCholeskyUpper(hg, n, scratch, uf, udiag);
     }
     if (!ok)
       continue;
     int64_t r0 = g * perGroup;
+    // The updates in f32 (the factorization above is where f64 matters).
     work.assign(w.begin() + r0 * cols, w.begin() + (r0 + perGroup) * cols);
-    for (int64_t j = 0; j < n; ++j) {
-      double ujj = u[j * n + j];
-      for (int64_t i = 0; i < perGroup; ++i) {
-        int64_t row = r0 + i;
-        double s = r.scaleOf(row), v = work[i * cols + j];
-        int8_t q = pinned[row] == j ? int8_t(w[row * cols + j] < 0 ? -kWeightMax : kWeightMax)
-                                    : roundCode(v, s);
-        r.codes[row * cols + j] = q;
-        double e = (v - double(q) * s) / ujj;
-        double *wr = work.data() + i * cols;
-        const double *uj = u.data() + j * n;
-        for (int64_t t = j + 1; t < n; ++t)
-          wr[t] -= e * uj[t];
+    // Lazy batches (the GPTQ paper's), on two levels: inside a block of
+    // `inner` columns each row's error goes to the block's later columns at
+    // once; the rest of a block of `blockSize` columns, then the columns
+    // after it, get a block's errors in one GEMM. Same updates as one column
+    // at a time, in another summation order.
+    int64_t inner = std::min<int64_t>(blockSize, 32);
+    for (int64_t j0 = 0; j0 < n; j0 += blockSize) {
+      int64_t j1 = std::min(n, j0 + blockSize), bw = j1 - j0;
+      err.assign(size_t(perGroup * bw), 0.0f);
+      for (int64_t k0 = j0; k0 < j1; k0 += inner) {
+        int64_t k1 = std::min(j1, k0 + inner);
+        for (int64_t i = 0; i < perGroup; ++i) {
+          int64_t row = r0 + i;
+          double s = r.scaleOf(row);
+          float *wr = work.data() + i * cols, *er = err.data() + i * bw - j0;
+          for (int64_t j = k0; j < k1; ++j) {
+            double v = wr[j];
+            int8_t q = pinned[row] == j
+                           ? int8_t(w[row * cols + j] < 0 ? -kWeightMax : kWeightMax)
+                           : roundCode(v, s);
+            r.codes[row * cols + j] = q;
+            float e = float((v - double(q) * s) / udiag[j]);
+            er[j] = e;
+            const float *uj = uf.data() + j * n;
+            for (int64_t t = j + 1; t < k1; ++t)
+              wr[t] -= e * uj[t];
+          }
+        }
+        if (k1 < j1)
+          cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, int(perGroup), int(j1 - k1),
+                      int(k1 - k0), -1.0f, err.data() + (k0 - j0), int(bw),
+                      uf.data() + k0 * n + k1, int(n), 1.0f, work.data() + k1, int(cols));
       }
+      if (j1 < n)
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, int(perGroup), int(n - j1),
+                    int(bw), -1.0f, err.data(), int(bw), uf.data() + j0 * n + j1, int(n), 1.0f,
+                    work.data() + j1, int(cols));
     }
   }
   return r;
@@ -257,19 +307,20 @@ RoundedWeights gptqRound(const std::vector<double> &w, int64_t rows, int64_t col
 
 double outputError(const std::vector<double> &w, const RoundedWeights &r,
                    const LayerHessian &h) {
+  // Per group: trace(D H Dᵀ) = sum of (D H) ∘ D for D = W - R of its rows.
   int64_t n = r.cols, perGroup = r.rows / std::max<int64_t>(1, h.groups());
   double total = 0;
-  std::vector<double> d(static_cast<size_t>(n), 0.0);
-  for (int64_t row = 0; row < r.rows; ++row) {
-    const double *hg = h.matrix(row / perGroup);
-    for (int64_t j = 0; j < n; ++j)
-      d[j] = w[row * n + j] - double(r.codes[row * n + j]) * r.scaleOf(row);
-    for (int64_t i = 0; i < n; ++i) {
-      double s = 0;
+  std::vector<double> d(size_t(perGroup * n)), dh(size_t(perGroup * n));
+  for (int64_t g = 0; g * perGroup < r.rows; ++g) {
+    for (int64_t i = 0; i < perGroup; ++i) {
+      int64_t row = g * perGroup + i;
       for (int64_t j = 0; j < n; ++j)
-        s += hg[i * n + j] * d[j];
-      total += d[i] * s;
+        d[i * n + j] = w[row * n + j] - double(r.codes[row * n + j]) * r.scaleOf(row);
     }
+    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, int(perGroup), int(n), int(n), 1.0,
+                d.data(), int(n), h.matrix(g), int(n), 0.0, dh.data(), int(n));
+    for (size_t t = 0; t < d.size(); ++t)
+      total += d[t] * dh[t];
   }
   return total;
 }

@@ -75,8 +75,11 @@ struct RoundedWeights {
 /// element of largest magnitude keeps the code ±127, so the scales can be
 /// recomputed from the rounded values exactly. A group whose H is not
 /// positive definite even after 1000x the dampening is rounded to nearest.
+/// The error updates run in lazy batches of `blockSize` columns (the same
+/// updates as column by column, in another order; 1 is column by column).
 RoundedWeights gptqRound(const std::vector<double> &w, int64_t rows, int64_t cols,
-                         const LayerHessian &h, bool perTensor, double damp = 0.01);
+                         const LayerHessian &h, bool perTensor, double damp = 0.01,
+                         int64_t blockSize = 128);
 
 /// Rounds to nearest (ties to even) with the same scales (the reference
 /// GPTQ improves on).
