@@ -125,26 +125,25 @@ TEST(Gptq, IdentityAndDeadInputsRoundToNearest) {
   EXPECT_EQ(g.codes, nearestRound(w, rows, k, false).codes);
 }
 
-// The blocked GPTQ (two levels of lazy batches, f32 updates after an f64
-// factorization) against a plain one written from the paper's definition:
-// H⁻¹ by Gauss-Jordan, its upper Cholesky factor U (H⁻¹ = Uᵀ U), then one
-// column at a time in f64, each error spread over the later columns in
-// proportion to U's row. 300 columns cross the 32- and 128-column blocks and
-// end in a partial one.
-TEST(Gptq, BlockedMatchesColumnByColumnReference) {
-  const int64_t rows = 6, k = 300, samples = 400;
-  std::vector<float> base = randomFloats(samples * 8, 11), noise = randomFloats(samples * k, 12);
+/// Inputs built from 8 shared signals plus noise: strongly correlated, so
+/// GPTQ has something to compensate with.
+LayerHessian correlatedHessian(int64_t k, int64_t samples, unsigned seed) {
+  std::vector<float> base = randomFloats(samples * 8, seed), noise = randomFloats(samples * k, seed + 1);
   std::vector<float> x(samples * k);
   for (int64_t s = 0; s < samples; ++s)
     for (int64_t i = 0; i < k; ++i)
       x[s * k + i] = base[s * 8 + i % 8] + 0.2f * noise[s * k + i];
   LayerHessian lh = LayerHessian::matmul(k);
-  ASSERT_TRUE(lh.add(x.data(), {samples, k}));
+  EXPECT_TRUE(lh.add(x.data(), {samples, k}));
   lh.finish();
-  std::vector<float> wf = randomFloats(rows * k, 13);
-  std::vector<double> w(wf.begin(), wf.end());
+  return lh;
+}
 
-  // Reference.
+/// The reference's U, from the paper's definition: H dampened by 1% of its
+/// mean diagonal, H⁻¹ by Gauss-Jordan, then its upper Cholesky factor
+/// (H⁻¹ = Uᵀ U), all in f64.
+std::vector<double> referenceU(const LayerHessian &lh) {
+  int64_t k = lh.size();
   std::vector<double> hd(lh.matrix(0), lh.matrix(0) + k * k);
   double mean = 0;
   for (int64_t i = 0; i < k; ++i)
@@ -170,7 +169,7 @@ TEST(Gptq, BlockedMatchesColumnByColumnReference) {
       }
     }
   }
-  std::vector<double> u(k * k, 0.0); // H⁻¹ = Uᵀ U
+  std::vector<double> u(k * k, 0.0);
   for (int64_t i = 0; i < k; ++i) {
     double d = inv[i * k + i];
     for (int64_t t = 0; t < i; ++t)
@@ -183,6 +182,20 @@ TEST(Gptq, BlockedMatchesColumnByColumnReference) {
       u[i * k + j] = v / u[i * k + i];
     }
   }
+  return u;
+}
+
+// The blocked GPTQ (two levels of lazy batches, f32 updates after an f64
+// factorization) against a plain one: referenceU, then one column at a
+// time in f64, each error spread over the later columns in proportion to
+// U's row. 300 columns cross the 32- and 128-column blocks and end in a
+// partial one.
+TEST(Gptq, BlockedMatchesColumnByColumnReference) {
+  const int64_t rows = 6, k = 300;
+  LayerHessian lh = correlatedHessian(k, 400, 11);
+  std::vector<float> wf = randomFloats(rows * k, 13);
+  std::vector<double> w(wf.begin(), wf.end());
+  std::vector<double> u = referenceU(lh);
   RoundedWeights ref = nearestRound(w, rows, k, false);
   for (int64_t r = 0; r < rows; ++r) {
     int64_t pin = 0;
@@ -212,6 +225,58 @@ TEST(Gptq, BlockedMatchesColumnByColumnReference) {
     EXPECT_LE(differ, int64_t(g.codes.size() / 100)) << "block " << block;
     EXPECT_NEAR(outputError(w, g, lh) / eRef, 1.0, 0.01) << "block " << block;
   }
+}
+
+// Group-wise GPTQ against the same plain sweep, where each group's scale
+// and zero point come from its weights as updated when the sweep reaches
+// the group's first column (int4, groups of 32 and 64, symmetric and
+// asymmetric, with and without clip search; 300 columns end in a partial
+// group). GPTQ must beat round-to-nearest with the same format by far.
+TEST(Gptq, GroupwiseMatchesColumnByColumnReference) {
+  const int64_t rows = 5, k = 300;
+  LayerHessian lh = correlatedHessian(k, 400, 21);
+  std::vector<float> wf = randomFloats(rows * k, 23);
+  std::vector<double> w(wf.begin(), wf.end());
+  std::vector<double> u = referenceU(lh);
+  for (int64_t gs : {int64_t(32), int64_t(64)})
+    for (bool sym : {true, false})
+      for (bool clip : {false, true}) {
+        GroupSpec spec;
+        spec.bits = 4;
+        spec.groupSize = gs;
+        spec.symmetric = sym;
+        spec.clipSearch = clip;
+        std::string what = "g" + std::to_string(gs) + (sym ? " sym" : " asym") +
+                           (clip ? " clip" : "");
+        GroupWeights ref = roundToNearestGroupwise(w, rows, k, spec);
+        int64_t ng = ref.groups();
+        for (int64_t r = 0; r < rows; ++r) {
+          std::vector<double> wr(w.begin() + r * k, w.begin() + (r + 1) * k);
+          for (int64_t j = 0; j < k; ++j) {
+            int64_t p = r * ng + j / gs;
+            if (j % gs == 0)
+              groupParams(wr.data() + j, std::min(k, j + gs) - j, spec, ref.scales[p],
+                          ref.zeros[p]);
+            int64_t q = groupCode(wr[j], ref.scales[p], ref.zeros[p], spec);
+            ref.codes[r * k + j] = int16_t(q);
+            double e = (wr[j] - double(q - ref.zeros[p]) * ref.scales[p]) / u[j * k + j];
+            for (int64_t t = j + 1; t < k; ++t)
+              wr[t] -= e * u[j * k + t];
+          }
+        }
+        double eRef = outputError(w, ref, lh);
+        EXPECT_LT(eRef, 0.5 * outputError(w, roundToNearestGroupwise(w, rows, k, spec), lh))
+            << what;
+        GroupWeights g = gptqGroupwise(w, rows, k, lh, spec);
+        int64_t differ = 0;
+        for (size_t i = 0; i < g.codes.size(); ++i) {
+          differ += g.codes[i] != ref.codes[i];
+          ASSERT_GE(g.codes[i], spec.qmin());
+          ASSERT_LE(g.codes[i], spec.qmax());
+        }
+        EXPECT_LE(differ, int64_t(g.codes.size() / 50)) << what;
+        EXPECT_NEAR(outputError(w, g, lh) / eRef, 1.0, 0.02) << what;
+      }
 }
 
 } // namespace

@@ -207,6 +207,87 @@ RoundedWeights nearestRound(const std::vector<double> &w, int64_t rows, int64_t 
   return r;
 }
 
+namespace {
+
+/// U (f32, row-major upper) and its diagonal (f64) for group `g` of `h`:
+/// dampened by damp · mean(diag H), 10x more up to 1000x until H is
+/// positive definite; inputs never seen (zero diagonal) get a unit diagonal
+/// (no coupling: their weights are simply rounded). False if it never is.
+bool factorGroup(const LayerHessian &h, int64_t g, double damp, std::vector<double> &hg,
+                 std::vector<double> &scratch, std::vector<float> &uf,
+                 std::vector<double> &udiag) {
+  int64_t n = h.size();
+  hg.assign(h.matrix(g), h.matrix(g) + n * n);
+  double mean = 0;
+  for (int64_t i = 0; i < n; ++i) {
+    if (!(hg[i * n + i] > 0)) {
+      for (int64_t j = 0; j < n; ++j)
+        hg[i * n + j] = hg[j * n + i] = 0;
+      hg[i * n + i] = 1;
+    }
+    mean += hg[i * n + i];
+  }
+  mean /= double(n);
+  std::vector<double> diag(static_cast<size_t>(n));
+  for (int64_t i = 0; i < n; ++i)
+    diag[i] = hg[i * n + i];
+  for (double factor = 1; factor <= 1000; factor *= 10) {
+    for (int64_t i = 0; i < n; ++i)
+      hg[i * n + i] = diag[i] + damp * factor * mean;
+    if (inverseCholeskyUpper(hg, n, scratch, uf, udiag))
+      return true;
+  }
+  return false;
+}
+
+/// GPTQ's column sweep over `rows` rows of `work` (f32, row stride n): each
+/// element becomes round(i, j, value) (the dequantized value it is rounded
+/// to) and its error goes to the later columns through U. Lazy batches (the
+/// GPTQ paper's), on two levels: inside a block of `inner` columns each
+/// row's error goes to the block's later columns at once; the rest of a
+/// block of `outer` columns, then the columns after it, get a block's errors
+/// in one GEMM. Same updates as one column at a time, in another summation
+/// order. `atColumn(j)` runs before column j when j is a multiple of `every`
+/// (0: never), when columns [j, j + every) have received every update from
+/// the columns before j (every divides outer and inner divides every).
+template <typename Round, typename AtColumn>
+void sweep(std::vector<float> &work, int64_t rows, int64_t n, const std::vector<float> &uf,
+           const std::vector<double> &udiag, int64_t outer, int64_t inner, int64_t every,
+           Round round, AtColumn atColumn) {
+  std::vector<float> err;
+  for (int64_t j0 = 0; j0 < n; j0 += outer) {
+    int64_t j1 = std::min(n, j0 + outer), bw = j1 - j0;
+    err.assign(size_t(rows * bw), 0.0f);
+    for (int64_t k0 = j0; k0 < j1; k0 += inner) {
+      int64_t k1 = std::min(j1, k0 + inner);
+      for (int64_t j = k0; every > 0 && j < k1; ++j)
+        if (j % every == 0)
+          atColumn(j);
+      for (int64_t i = 0; i < rows; ++i) {
+        float *wr = work.data() + i * n, *er = err.data() + i * bw - j0;
+        for (int64_t j = k0; j < k1; ++j) {
+          double v = wr[j];
+          float e = float((v - round(i, j, v)) / udiag[j]);
+          er[j] = e;
+          const float *uj = uf.data() + j * n;
+          for (int64_t t = j + 1; t < k1; ++t)
+            wr[t] -= e * uj[t];
+        }
+      }
+      if (k1 < j1)
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, int(rows), int(j1 - k1),
+                    int(k1 - k0), -1.0f, err.data() + (k0 - j0), int(bw),
+                    uf.data() + k0 * n + k1, int(n), 1.0f, work.data() + k1, int(n));
+    }
+    if (j1 < n)
+      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, int(rows), int(n - j1), int(bw),
+                  -1.0f, err.data(), int(bw), uf.data() + j0 * n + j1, int(n), 1.0f,
+                  work.data() + j1, int(n));
+  }
+}
+
+} // namespace
+
 RoundedWeights gptqRound(const std::vector<double> &w, int64_t rows, int64_t cols,
                          const LayerHessian &h, bool perTensor, double damp,
                          int64_t blockSize) {
@@ -233,89 +314,85 @@ RoundedWeights gptqRound(const std::vector<double> &w, int64_t rows, int64_t col
     }
   }
   int64_t perGroup = rows / groups, n = cols;
-  std::vector<double> hg(size_t(n * n)), scratch, udiag;
-  std::vector<float> uf, work, err;
+  std::vector<double> hg, scratch, udiag;
+  std::vector<float> uf, work;
   for (int64_t g = 0; g < groups; ++g) {
-    std::copy(h.matrix(g), h.matrix(g) + n * n, hg.begin());
-    // Inputs never seen (zero diagonal) get a unit diagonal: no coupling, so
-    // their weights are simply rounded.
-    double mean = 0;
-    for (int64_t i = 0; i < n; ++i) {
-      if (!(hg[i * n + i] > 0)) {
-        for (int64_t j = 0; j < n; ++j)
-          hg[i * n + j] = hg[j * n + i] = 0;
-        hg[i * n + i] = 1;
-      }
-      mean += hg[i * n + i];
-    }
-    mean /= double(n);
-    bool ok = false;
-    std::vector<double> diag(static_cast<size_t>(n));
-    for (int64_t i = 0; i < n; ++i)
-      diag[i] = hg[i * n + i];
-    for (double factor = 1; factor <= 1000 && !ok; factor *= 10) {
-      for (int64_t i = 0; i < n; ++i)
-        hg[i * n + i] = diag[i] + damp * factor * mean;
-      ok = inverseCholeskyUpper(hg, n, scratch, uf, udiag);
-    }
-    if (!ok)
+    if (!factorGroup(h, g, damp, hg, scratch, uf, udiag))
       continue;
     int64_t r0 = g * perGroup;
-    // The updates in f32 (the factorization above is where f64 matters).
+    // The updates in f32 (the factorization is where f64 matters).
     work.assign(w.begin() + r0 * cols, w.begin() + (r0 + perGroup) * cols);
-    // Lazy batches (the GPTQ paper's), on two levels: inside a block of
-    // `inner` columns each row's error goes to the block's later columns at
-    // once; the rest of a block of `blockSize` columns, then the columns
-    // after it, get a block's errors in one GEMM. Same updates as one column
-    // at a time, in another summation order.
-    int64_t inner = std::min<int64_t>(blockSize, 32);
-    for (int64_t j0 = 0; j0 < n; j0 += blockSize) {
-      int64_t j1 = std::min(n, j0 + blockSize), bw = j1 - j0;
-      err.assign(size_t(perGroup * bw), 0.0f);
-      for (int64_t k0 = j0; k0 < j1; k0 += inner) {
-        int64_t k1 = std::min(j1, k0 + inner);
-        for (int64_t i = 0; i < perGroup; ++i) {
+    sweep(
+        work, perGroup, n, uf, udiag, blockSize, std::min<int64_t>(blockSize, 32), 0,
+        [&](int64_t i, int64_t j, double v) {
           int64_t row = r0 + i;
           double s = r.scaleOf(row);
-          float *wr = work.data() + i * cols, *er = err.data() + i * bw - j0;
-          for (int64_t j = k0; j < k1; ++j) {
-            double v = wr[j];
-            int8_t q = pinned[row] == j
-                           ? int8_t(w[row * cols + j] < 0 ? -kWeightMax : kWeightMax)
-                           : roundCode(v, s);
-            r.codes[row * cols + j] = q;
-            float e = float((v - double(q) * s) / udiag[j]);
-            er[j] = e;
-            const float *uj = uf.data() + j * n;
-            for (int64_t t = j + 1; t < k1; ++t)
-              wr[t] -= e * uj[t];
-          }
-        }
-        if (k1 < j1)
-          cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, int(perGroup), int(j1 - k1),
-                      int(k1 - k0), -1.0f, err.data() + (k0 - j0), int(bw),
-                      uf.data() + k0 * n + k1, int(n), 1.0f, work.data() + k1, int(cols));
-      }
-      if (j1 < n)
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, int(perGroup), int(n - j1),
-                    int(bw), -1.0f, err.data(), int(bw), uf.data() + j0 * n + j1, int(n), 1.0f,
-                    work.data() + j1, int(cols));
-    }
+          int8_t q = pinned[row] == j ? int8_t(w[row * cols + j] < 0 ? -kWeightMax : kWeightMax)
+                                      : roundCode(v, s);
+          r.codes[row * cols + j] = q;
+          return double(q) * s;
+        },
+        [](int64_t) {});
   }
   return r;
 }
 
-double outputError(const std::vector<double> &w, const RoundedWeights &r,
-                   const LayerHessian &h) {
-  // Per group: trace(D H Dᵀ) = sum of (D H) ∘ D for D = W - R of its rows.
-  int64_t n = r.cols, perGroup = r.rows / std::max<int64_t>(1, h.groups());
+GroupWeights gptqGroupwise(const std::vector<double> &w, int64_t rows, int64_t cols,
+                           const LayerHessian &h, const GroupSpec &spec, double damp,
+                           int64_t blockSize) {
+  GroupWeights r = roundToNearestGroupwise(w, rows, cols, spec);
+  int64_t groups = h.groups();
+  if (!spec.check().empty() || h.size() != cols || groups <= 0 || rows % groups != 0)
+    return r;
+  blockSize = std::max<int64_t>(1, blockSize);
+  int64_t perGroup = rows / groups, n = cols, g = r.groupSize(), ng = r.groups();
+  // A group's parameters come from its weights as updated when the sweep
+  // reaches its first column: blocks are whole groups and inner blocks
+  // divide them, so by then every earlier column's error has reached it.
+  bool perChannel = spec.groupSize == 0;
+  int64_t outer = perChannel ? blockSize : std::max(g, blockSize / g * g);
+  int64_t inner = std::min<int64_t>(32, perChannel ? blockSize : g);
+  std::vector<double> hg, scratch, udiag, tmp;
+  std::vector<float> uf, work;
+  for (int64_t hgI = 0; hgI < groups; ++hgI) {
+    if (!factorGroup(h, hgI, damp, hg, scratch, uf, udiag))
+      continue;
+    int64_t r0 = hgI * perGroup;
+    work.assign(w.begin() + r0 * cols, w.begin() + (r0 + perGroup) * cols);
+    sweep(
+        work, perGroup, n, uf, udiag, outer, inner, perChannel ? n : g,
+        [&](int64_t i, int64_t j, double v) {
+          int64_t row = r0 + i, p = row * ng + j / g;
+          int64_t q = groupCode(v, r.scales[p], r.zeros[p], spec);
+          r.codes[row * cols + j] = int16_t(q);
+          return double(q - r.zeros[p]) * r.scales[p];
+        },
+        [&](int64_t j) {
+          int64_t c1 = std::min(n, j + g);
+          tmp.resize(size_t(c1 - j));
+          for (int64_t i = 0; i < perGroup; ++i) {
+            int64_t p = (r0 + i) * ng + j / g;
+            std::copy(work.begin() + i * n + j, work.begin() + i * n + c1, tmp.begin());
+            groupParams(tmp.data(), c1 - j, spec, r.scales[p], r.zeros[p]);
+          }
+        });
+  }
+  return r;
+}
+
+/// Per group of `h`: trace(D H Dᵀ) = sum of (D H) ∘ D for D = W - R of its
+/// rows, with R's elements from `value(row, col)`.
+template <typename Value>
+static double outputErrorOf(const std::vector<double> &w, int64_t rows, int64_t n,
+                            const LayerHessian &h, Value value) {
+  int64_t perGroup = rows / std::max<int64_t>(1, h.groups());
   double total = 0;
   std::vector<double> d(size_t(perGroup * n)), dh(size_t(perGroup * n));
-  for (int64_t g = 0; g * perGroup < r.rows; ++g) {
+  for (int64_t g = 0; g * perGroup < rows; ++g) {
     for (int64_t i = 0; i < perGroup; ++i) {
       int64_t row = g * perGroup + i;
       for (int64_t j = 0; j < n; ++j)
-        d[i * n + j] = w[row * n + j] - double(r.codes[row * n + j]) * r.scaleOf(row);
+        d[i * n + j] = w[row * n + j] - value(row, j);
     }
     cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, int(perGroup), int(n), int(n), 1.0,
                 d.data(), int(n), h.matrix(g), int(n), 0.0, dh.data(), int(n));
@@ -323,6 +400,19 @@ double outputError(const std::vector<double> &w, const RoundedWeights &r,
       total += d[t] * dh[t];
   }
   return total;
+}
+
+double outputError(const std::vector<double> &w, const RoundedWeights &r,
+                   const LayerHessian &h) {
+  return outputErrorOf(w, r.rows, r.cols, h, [&](int64_t row, int64_t j) {
+    return double(r.codes[row * r.cols + j]) * r.scaleOf(row);
+  });
+}
+
+double outputError(const std::vector<double> &w, const GroupWeights &r,
+                   const LayerHessian &h) {
+  return outputErrorOf(w, r.rows, r.cols, h,
+                       [&](int64_t row, int64_t j) { return r.value(row, j); });
 }
 
 } // namespace qopt::quant

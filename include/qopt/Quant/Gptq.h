@@ -17,6 +17,8 @@
 #ifndef QOPT_QUANT_GPTQ_H
 #define QOPT_QUANT_GPTQ_H
 
+#include "qopt/Quant/GroupWeights.h"
+
 #include <array>
 #include <cstdint>
 #include <string>
@@ -89,6 +91,20 @@ RoundedWeights nearestRound(const std::vector<double> &w, int64_t rows, int64_t 
 /// Output error of `r` against `w` for the inputs behind `h`: the sum over
 /// groups of trace((W - R) H (W - R)ᵀ).
 double outputError(const std::vector<double> &w, const RoundedWeights &r,
+                   const LayerHessian &h);
+
+/// GPTQ with group-wise low-bit parameters (GroupWeights.h): the same sweep
+/// as gptqRound, each group's scale and zero point computed from its
+/// weights as updated when the sweep reaches the group's first column (the
+/// GPTQ paper's lazy groups; with spec.clipSearch, each group's clip ratio
+/// is searched then). Round-to-nearest when `spec` is unusable or `h` does
+/// not fit.
+GroupWeights gptqGroupwise(const std::vector<double> &w, int64_t rows, int64_t cols,
+                           const LayerHessian &h, const GroupSpec &spec, double damp = 0.01,
+                           int64_t blockSize = 128);
+
+/// Output error of group-wise weights `r` against `w` (as above).
+double outputError(const std::vector<double> &w, const GroupWeights &r,
                    const LayerHessian &h);
 
 } // namespace qopt::quant
