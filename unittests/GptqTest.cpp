@@ -216,7 +216,7 @@ TEST(Gptq, BlockedMatchesColumnByColumnReference) {
 
   double eRef = outputError(w, ref, lh);
   EXPECT_LT(eRef, 0.5 * outputError(w, nearestRound(w, rows, k, false), lh));
-  for (int64_t block : {int64_t(1), int64_t(7), int64_t(128)}) {
+  for (int64_t block : {int64_t(1), int64_t(7), int64_t(64), int64_t(128)}) {
     RoundedWeights g = gptqRound(w, rows, k, lh, false, 0.01, block);
     int64_t differ = 0;
     for (size_t i = 0; i < g.codes.size(); ++i)

@@ -387,6 +387,18 @@ GemmEpilogue GemmEpilogue::match(linalg::MatmulOp mm, RewriterBase &rewriter, bo
       e.initOut = out;
     }
   }
+  // Without a fused initialization the kernel loads C's initial value where
+  // it runs: no link may write C (other blocks would still load it), and
+  // nothing between the matmul and there may change it.
+  if (!e.init && !e.consumers.empty() &&
+      (llvm::is_contained(e.writes, root) ||
+       llvm::any_of(e.intermediates, [&](Value v) { return v == root; }) ||
+       clobberedBetween(mm, e.anchorOp, {root}))) {
+    e.consumers.clear();
+    e.intermediates.clear();
+    e.writes.clear();
+    e.anchorOp = mm;
+  }
   return e;
 }
 
@@ -426,8 +438,19 @@ void GemmEpilogue::prepare(OpBuilder &b, Location loc) {
   cSizes = sizesOf(b, loc, C, root);
   if (init)
     initSizes = sizesOf(b, loc, initOut->get(), root);
-  if (!consumers.empty())
-    consumerSizes = sizesOf(b, loc, consumers[0].in->get(), root);
+  if (consumers.empty())
+    return;
+  consumerSizes = sizesOf(b, loc, consumers[0].in->get(), root);
+  // Link k reads link k-1's output buffer, maybe through another reshape.
+  linkSizes.clear();
+  for (size_t k = 1; k < consumers.size(); ++k) {
+    Value prevOut = consumers[k - 1].op.getDpsInits()[0], in = consumers[k].in->get();
+    Value buffer = intermediates[k - 1];
+    if (prevOut == in)
+      linkSizes.push_back({});
+    else
+      linkSizes.push_back({sizesOf(b, loc, prevOut, buffer), sizesOf(b, loc, in, buffer)});
+  }
 }
 
 /// The iteration point of `op` whose `operand` (a permutation map over a
@@ -469,6 +492,15 @@ void GemmEpilogue::store(OpBuilder &b, Location loc, Value i, Value j, Value acc
       linalg::GenericOp prev = consumers[k - 1].op;
       SmallVector<Value> coords = applyIndexingMap(
           b, loc, prev.getMatchingIndexingMap(prev.getDpsInitOperand(0)), ivs);
+      // Through another reshape of the buffer: linearize in the view the
+      // previous link wrote, delinearize in the one this link reads.
+      const std::pair<SmallVector<Value>, SmallVector<Value>> &views = linkSizes[k - 1];
+      if (!views.first.empty()) {
+        Value l = arith::ConstantIndexOp::create(b, loc, 0);
+        for (auto [c, size] : llvm::zip(coords, views.first))
+          l = arith::AddIOp::create(b, loc, arith::MulIOp::create(b, loc, l, size), c);
+        coords = delinearize(b, loc, l, views.second);
+      }
       AffineMap map = op.getMatchingIndexingMap(link.in);
       ivs.assign(op.getNumLoops(), Value());
       for (unsigned r = 0; r < map.getNumResults(); ++r)
@@ -519,7 +551,12 @@ void GemmEpilogue::finish() {
     init.erase();
   consumers.clear();
   init = nullptr;
+  // A buffer may hold several links' values (or C's): each goes once.
+  SmallVector<Value> buffers;
   for (Value v : intermediates)
+    if (v != root && !llvm::is_contained(buffers, v))
+      buffers.push_back(v);
+  for (Value v : buffers)
     eraseIfDead(v);
   if (root)
     eraseIfDead(root);

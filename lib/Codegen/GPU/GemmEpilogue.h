@@ -79,6 +79,10 @@ private:
   /// Roots of the last link's outputs.
   llvm::SmallVector<mlir::Value> writes;
   llvm::SmallVector<mlir::Value> cSizes, initSizes, consumerSizes;
+  /// Per link after the first: the sizes of the view the previous link
+  /// wrote and of the view this one reads (both empty when the same view).
+  llvm::SmallVector<std::pair<llvm::SmallVector<mlir::Value>, llvm::SmallVector<mlir::Value>>>
+      linkSizes;
 };
 } // namespace qopt::gpu_codegen
 

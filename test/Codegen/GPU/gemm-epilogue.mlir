@@ -12,6 +12,7 @@
 // bias is read at f, the scale at f, the i8 result stored at (n, f, h, w).
 // MMA-LABEL: func.func @conv
 // MMA-SAME: (%[[W:.*]]: memref<8x27xi8>, %[[COLS:.*]]: memref<27x?xi8>, %[[BIAS:.*]]: memref<8xi32>, %[[SCALE:.*]]: memref<8xf32>, %[[N:.*]]: index)
+// MMA-NOT: gpu.alloc
 // MMA: %[[Q:.*]] = gpu.alloc (%[[N]]) : memref<?x8x4x4xi8>
 // MMA-NOT: gpu.alloc
 // MMA: gpu.launch
@@ -223,6 +224,131 @@ func.func @not_an_init(%a: memref<64x64xi8>, %b: memref<64x64xi8>, %o: memref<32
   linalg.matmul ins(%a, %b : memref<64x64xi8>, memref<64x64xi8>) outs(%acc : memref<64x64xi32>)
   %v = memref.subview %acc[0, 0] [32, 64] [1, 1] : memref<64x64xi32> to memref<32x64xi32, strided<[64, 1]>>
   linalg.copy ins(%v : memref<32x64xi32, strided<[64, 1]>>) outs(%o : memref<32x64xi32, strided<[64, 1]>>)
+  gpu.dealloc %acc : memref<64x64xi32>
+  return
+}
+
+// -----
+
+// A chain through another reshape of an intermediate buffer (a head split):
+// the second link's point comes from the first one's output linearized in
+// [8, 16] and delinearized in [8, 4, 4], so l = 16 i + j is stored at
+// (l / 4 % 4, l / 16, l % 4).
+// SIMT-LABEL: func.func @reshape_between_links
+// SIMT-NOT: gpu.alloc
+// SIMT: gpu.launch
+// SIMT: %[[J:.*]] = arith.remui %{{.*}}, %c16
+// SIMT: %[[I:.*]] = arith.divui %{{.*}}, %c16
+// SIMT: scf.for
+// SIMT: %[[L:.*]] = arith.addi %{{.*}}, %[[J]] : index
+// SIMT: %[[V:.*]] = arith.addi %{{.*}}, %c1_i32 : i32
+// SIMT: %[[L2:.*]] = arith.addi
+// SIMT: %[[W:.*]] = arith.remui %[[L2]], %c4
+// SIMT: %[[Q:.*]] = arith.divui %[[L2]], %c4
+// SIMT: %[[H:.*]] = arith.remui %[[Q]], %c4
+// SIMT: %[[R:.*]] = arith.divui %[[Q]], %c4
+// SIMT: memref.store %[[V]], %arg2[%[[H]], %[[R]], %[[W]]] : memref<4x8x4xi32>
+// SIMT-NOT: linalg.
+// SIMT-LABEL: func.func @unfused_init_link_writes_c
+#id2b = affine_map<(d0, d1) -> (d0, d1)>
+func.func @reshape_between_links(%a: memref<8x32xi8>, %b: memref<32x16xi8>, %o: memref<4x8x4xi32>) {
+  %c0 = arith.constant 0 : i32
+  %c1 = arith.constant 1 : i32
+  %acc = gpu.alloc () : memref<8x16xi32>
+  linalg.fill ins(%c0 : i32) outs(%acc : memref<8x16xi32>)
+  linalg.matmul ins(%a, %b : memref<8x32xi8>, memref<32x16xi8>) outs(%acc : memref<8x16xi32>)
+  %t = gpu.alloc () : memref<8x16xi32>
+  linalg.generic {indexing_maps = [#id2b, #id2b], iterator_types = ["parallel", "parallel"]} ins(%acc : memref<8x16xi32>) outs(%t : memref<8x16xi32>) {
+  ^bb0(%in: i32, %out: i32):
+    %s = arith.addi %in, %c1 : i32
+    linalg.yield %s : i32
+  }
+  %e = memref.expand_shape %t [[0], [1, 2]] output_shape [8, 4, 4] : memref<8x16xi32> into memref<8x4x4xi32>
+  linalg.transpose ins(%e : memref<8x4x4xi32>) outs(%o : memref<4x8x4xi32>) permutation = [1, 0, 2]
+  gpu.dealloc %acc : memref<8x16xi32>
+  gpu.dealloc %t : memref<8x16xi32>
+  return
+}
+
+// -----
+
+// Not fused: the initialization stays (a host op), so the kernel loads C
+// where it runs, and the chain's last link writes C: other blocks could
+// still be loading it. The kernel stores C; both links stay.
+// MMA-LABEL: func.func @unfused_init_link_writes_c
+// MMA: linalg.copy {qopt.host}
+// MMA: gpu.launch
+// MMA: memref.store %{{.*}}, %[[C:.*]][%{{.*}}, %{{.*}}] : memref<64x64xi32>
+// MMA: gpu.alloc
+// MMA: linalg.generic
+// MMA: linalg.generic {{.*}} outs(%[[C]]
+#id2c = affine_map<(d0, d1) -> (d0, d1)>
+#tr2c = affine_map<(d0, d1) -> (d1, d0)>
+func.func @unfused_init_link_writes_c(%a: memref<64x64xi8>, %b: memref<64x64xi8>, %bias: memref<64x64xi32>) {
+  %acc = gpu.alloc () : memref<64x64xi32>
+  linalg.copy {qopt.host} ins(%bias : memref<64x64xi32>) outs(%acc : memref<64x64xi32>)
+  linalg.matmul ins(%a, %b : memref<64x64xi8>, memref<64x64xi8>) outs(%acc : memref<64x64xi32>)
+  %t = gpu.alloc () : memref<64x64xi32>
+  linalg.generic {indexing_maps = [#tr2c, #id2c], iterator_types = ["parallel", "parallel"]} ins(%acc : memref<64x64xi32>) outs(%t : memref<64x64xi32>) {
+  ^bb0(%in: i32, %out: i32):
+    linalg.yield %in : i32
+  }
+  linalg.generic {indexing_maps = [#id2c, #id2c], iterator_types = ["parallel", "parallel"]} ins(%t : memref<64x64xi32>) outs(%acc : memref<64x64xi32>) {
+  ^bb0(%in: i32, %out: i32):
+    %s = arith.muli %in, %in : i32
+    linalg.yield %s : i32
+  }
+  gpu.dealloc %t : memref<64x64xi32>
+  gpu.dealloc %acc : memref<64x64xi32>
+  return
+}
+
+// -----
+
+// A chain whose links reuse buffers (C -> T -> U -> T -> C -> output): every
+// link fuses, each buffer is erased once.
+// MMA-LABEL: func.func @ping_pong
+// MMA-NOT: gpu.alloc
+// MMA: gpu.launch
+// MMA: %[[X:.*]] = arith.muli %{{.*}}, %c3_i32 : i32
+// MMA: %[[Y:.*]] = arith.shrsi %[[X]], %c3_i32 : i32
+// MMA: %[[Z:.*]] = arith.subi %[[Y]], %c3_i32 : i32
+// MMA: memref.store %[[Z]], %arg2
+// MMA-NOT: linalg.
+// MMA-NOT: gpu.dealloc
+// MMA: return
+#id2d = affine_map<(d0, d1) -> (d0, d1)>
+func.func @ping_pong(%a: memref<64x64xi8>, %b: memref<64x64xi8>, %o: memref<64x64xi32>) {
+  %c0 = arith.constant 0 : i32
+  %c3 = arith.constant 3 : i32
+  %acc = gpu.alloc () : memref<64x64xi32>
+  %t = gpu.alloc () : memref<64x64xi32>
+  %u = gpu.alloc () : memref<64x64xi32>
+  linalg.fill ins(%c0 : i32) outs(%acc : memref<64x64xi32>)
+  linalg.matmul ins(%a, %b : memref<64x64xi8>, memref<64x64xi8>) outs(%acc : memref<64x64xi32>)
+  linalg.generic {indexing_maps = [#id2d, #id2d], iterator_types = ["parallel", "parallel"]} ins(%acc : memref<64x64xi32>) outs(%t : memref<64x64xi32>) {
+  ^bb0(%in: i32, %out: i32):
+    %s = arith.addi %in, %c3 : i32
+    linalg.yield %s : i32
+  }
+  linalg.generic {indexing_maps = [#id2d, #id2d], iterator_types = ["parallel", "parallel"]} ins(%t : memref<64x64xi32>) outs(%u : memref<64x64xi32>) {
+  ^bb0(%in: i32, %out: i32):
+    %s = arith.muli %in, %c3 : i32
+    linalg.yield %s : i32
+  }
+  linalg.generic {indexing_maps = [#id2d, #id2d], iterator_types = ["parallel", "parallel"]} ins(%u : memref<64x64xi32>) outs(%t : memref<64x64xi32>) {
+  ^bb0(%in: i32, %out: i32):
+    %s = arith.shrsi %in, %c3 : i32
+    linalg.yield %s : i32
+  }
+  linalg.generic {indexing_maps = [#id2d, #id2d], iterator_types = ["parallel", "parallel"]} ins(%t : memref<64x64xi32>) outs(%acc : memref<64x64xi32>) {
+  ^bb0(%in: i32, %out: i32):
+    %s = arith.subi %in, %c3 : i32
+    linalg.yield %s : i32
+  }
+  linalg.copy ins(%acc : memref<64x64xi32>) outs(%o : memref<64x64xi32>)
+  gpu.dealloc %u : memref<64x64xi32>
+  gpu.dealloc %t : memref<64x64xi32>
   gpu.dealloc %acc : memref<64x64xi32>
   return
 }

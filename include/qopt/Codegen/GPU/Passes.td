@@ -76,26 +76,37 @@ def QOptGPUMmaMatmul : Pass<"qopt-gpu-mma-matmul", "::mlir::func::FuncOp"> {
 
     Epilogues (option `epilogues`, on by default). On buffers the matmul's
     accumulator C is usually a device allocation (seen through reshapes)
-    that one all-parallel op initializes before the matmul (a fill, the
-    bias broadcast) and one all-parallel op reads after it (requantization,
-    activation, residual add, the transpose of a batched convolution to
-    NCHW, all one linalg.generic after elementwise fusion). Then the kernel
-    evaluates the initialization at each of its (i, j) instead of loading
-    C[i, j], and applies the consumer to the final value instead of storing
-    it: the consumer's iteration point is (i, j) linearized in C and
-    delinearized in the view it reads, its other operands are loaded at
-    their indexing maps, and its results are stored to its outputs. When
-    both are fused, C's buffer goes. Conditions: C's buffer is a device
-    allocation with the identity layout reached through collapse/expand
-    reshapes only; the two ops (and the matmul) are its only accesses
-    besides deallocations, all in one block; the initialization writes
-    every element through a permutation map without reading it; the
-    consumer reads C through one operand with a permutation map and writes
-    its outputs through permutation maps. The kernel runs at the consumer's
-    place, so no op in between may write or free A, B or what the
-    initialization reads, and the consumer's outputs may not share a buffer
-    with anything the kernel reads. Results are bit-identical to the
-    unfused kernels (the same operations on the same values).
+    that an all-parallel op initializes before the matmul (a fill, the bias
+    broadcast) and a chain of all-parallel ops consumes after it
+    (requantization, activation, residual add, the transpose of a batched
+    convolution to NCHW). The kernel then evaluates the initialization at
+    each of its (i, j) instead of loading C[i, j], and passes the final
+    value through the chain instead of storing it: the first link's
+    iteration point is (i, j) linearized in C and delinearized in the view
+    it reads; a later link's is the previous link's output coordinates,
+    re-linearized when it reads that buffer through another reshape; each
+    link's other operands are loaded at their indexing maps, and only the
+    last link stores its results. C's buffer and the intermediate buffers go
+    when nothing else uses them.
+
+    Conditions. C's buffer is a device allocation with the identity layout
+    reached through collapse/expand reshapes only, all of its accesses in
+    the matmul's block. Buffers may be reused for several values: the
+    initialization is the access right before the matmul and writes every
+    element through a permutation map without reading it; each link is the
+    access right after the previous value's writer, reads it through one
+    input with a permutation map (writing it only in place, at the same
+    map), and is its only reader (the next access overwrites the whole
+    buffer, or there is none, or the link writes it in place); a link
+    continues the chain only through a single output in a device
+    allocation of its own. Accesses through other views (subviews, dynamic
+    reshapes) are opaque and stop fusion. The kernel runs where the last
+    link ran: nothing in between may write or free what it reads (A, B, the
+    initialization's and the links' inputs, and C itself when the
+    initialization is not fused), the last link's outputs may not share a
+    buffer with any of those, and without a fused initialization no link
+    may write C. Results are bit-identical to the unfused kernels (the same
+    operations on the same values).
   }];
   let options = [
     Option<"float16", "float16", "bool", "false",
