@@ -286,6 +286,31 @@ void sweep(std::vector<float> &work, int64_t rows, int64_t n, const std::vector<
   }
 }
 
+/// Runs `sweep` on the rows of each group of `h` (rows split evenly over
+/// them), from a f32 copy of the rows; `round(row, j, v)` and
+/// `atColumn(r0, rows, work, j)` get the matrix row and the group's first
+/// row, row count and working copy. A group whose H is never positive
+/// definite is skipped (its rows keep what the caller set).
+template <typename Round, typename AtColumn>
+void sweepGroups(const std::vector<double> &w, int64_t rows, int64_t cols, const LayerHessian &h,
+                 double damp, int64_t outer, int64_t inner, int64_t every, Round round,
+                 AtColumn atColumn) {
+  int64_t perGroup = rows / h.groups();
+  std::vector<double> hg, scratch, udiag;
+  std::vector<float> uf, work;
+  for (int64_t g = 0; g < h.groups(); ++g) {
+    if (!factorGroup(h, g, damp, hg, scratch, uf, udiag))
+      continue;
+    int64_t r0 = g * perGroup;
+    // The updates in f32 (the factorization is where f64 matters).
+    work.assign(w.begin() + r0 * cols, w.begin() + (r0 + perGroup) * cols);
+    sweep(
+        work, perGroup, cols, uf, udiag, outer, inner, every,
+        [&](int64_t i, int64_t j, double v) { return round(r0 + i, j, v); },
+        [&](int64_t j) { atColumn(r0, perGroup, work, j); });
+  }
+}
+
 } // namespace
 
 RoundedWeights gptqRound(const std::vector<double> &w, int64_t rows, int64_t cols,
@@ -313,27 +338,16 @@ RoundedWeights gptqRound(const std::vector<double> &w, int64_t rows, int64_t col
       pinned[i] = best;
     }
   }
-  int64_t perGroup = rows / groups, n = cols;
-  std::vector<double> hg, scratch, udiag;
-  std::vector<float> uf, work;
-  for (int64_t g = 0; g < groups; ++g) {
-    if (!factorGroup(h, g, damp, hg, scratch, uf, udiag))
-      continue;
-    int64_t r0 = g * perGroup;
-    // The updates in f32 (the factorization is where f64 matters).
-    work.assign(w.begin() + r0 * cols, w.begin() + (r0 + perGroup) * cols);
-    sweep(
-        work, perGroup, n, uf, udiag, blockSize, std::min<int64_t>(blockSize, 32), 0,
-        [&](int64_t i, int64_t j, double v) {
-          int64_t row = r0 + i;
-          double s = r.scaleOf(row);
-          int8_t q = pinned[row] == j ? int8_t(w[row * cols + j] < 0 ? -kWeightMax : kWeightMax)
-                                      : roundCode(v, s);
-          r.codes[row * cols + j] = q;
-          return double(q) * s;
-        },
-        [](int64_t) {});
-  }
+  sweepGroups(
+      w, rows, cols, h, damp, blockSize, std::min<int64_t>(blockSize, 32), 0,
+      [&](int64_t row, int64_t j, double v) {
+        double s = r.scaleOf(row);
+        int8_t q = pinned[row] == j ? int8_t(w[row * cols + j] < 0 ? -kWeightMax : kWeightMax)
+                                    : roundCode(v, s);
+        r.codes[row * cols + j] = q;
+        return double(q) * s;
+      },
+      [](int64_t, int64_t, const std::vector<float> &, int64_t) {});
   return r;
 }
 
@@ -345,38 +359,31 @@ GroupWeights gptqGroupwise(const std::vector<double> &w, int64_t rows, int64_t c
   if (!spec.check().empty() || h.size() != cols || groups <= 0 || rows % groups != 0)
     return r;
   blockSize = std::max<int64_t>(1, blockSize);
-  int64_t perGroup = rows / groups, n = cols, g = r.groupSize(), ng = r.groups();
+  int64_t n = cols, g = r.groupSize(), ng = r.groups();
   // A group's parameters come from its weights as updated when the sweep
   // reaches its first column: blocks are whole groups and inner blocks
   // divide them, so by then every earlier column's error has reached it.
   bool perChannel = spec.groupSize == 0;
   int64_t outer = perChannel ? blockSize : std::max(g, blockSize / g * g);
   int64_t inner = std::min<int64_t>(32, perChannel ? blockSize : g);
-  std::vector<double> hg, scratch, udiag, tmp;
-  std::vector<float> uf, work;
-  for (int64_t hgI = 0; hgI < groups; ++hgI) {
-    if (!factorGroup(h, hgI, damp, hg, scratch, uf, udiag))
-      continue;
-    int64_t r0 = hgI * perGroup;
-    work.assign(w.begin() + r0 * cols, w.begin() + (r0 + perGroup) * cols);
-    sweep(
-        work, perGroup, n, uf, udiag, outer, inner, perChannel ? n : g,
-        [&](int64_t i, int64_t j, double v) {
-          int64_t row = r0 + i, p = row * ng + j / g;
-          int64_t q = groupCode(v, r.scales[p], r.zeros[p], spec);
-          r.codes[row * cols + j] = int16_t(q);
-          return double(q - r.zeros[p]) * r.scales[p];
-        },
-        [&](int64_t j) {
-          int64_t c1 = std::min(n, j + g);
-          tmp.resize(size_t(c1 - j));
-          for (int64_t i = 0; i < perGroup; ++i) {
-            int64_t p = (r0 + i) * ng + j / g;
-            std::copy(work.begin() + i * n + j, work.begin() + i * n + c1, tmp.begin());
-            groupParams(tmp.data(), c1 - j, spec, r.scales[p], r.zeros[p]);
-          }
-        });
-  }
+  std::vector<double> tmp;
+  sweepGroups(
+      w, rows, cols, h, damp, outer, inner, perChannel ? n : g,
+      [&](int64_t row, int64_t j, double v) {
+        int64_t p = row * ng + j / g;
+        int64_t q = groupCode(v, r.scales[p], r.zeros[p], spec);
+        r.codes[row * cols + j] = int16_t(q);
+        return double(q - r.zeros[p]) * r.scales[p];
+      },
+      [&](int64_t r0, int64_t count, const std::vector<float> &work, int64_t j) {
+        int64_t c1 = std::min(n, j + g);
+        tmp.resize(size_t(c1 - j));
+        for (int64_t i = 0; i < count; ++i) {
+          int64_t p = (r0 + i) * ng + j / g;
+          std::copy(work.begin() + i * n + j, work.begin() + i * n + c1, tmp.begin());
+          groupParams(tmp.data(), c1 - j, spec, r.scales[p], r.zeros[p]);
+        }
+      });
   return r;
 }
 
