@@ -456,10 +456,14 @@ void GemmEpilogue::prepare(OpBuilder &b, Location loc) {
 /// The iteration point of `op` whose `operand` (a permutation map over a
 /// view of `sizes`) reaches element (i, j) of the [M, N] accumulator.
 static SmallVector<Value> pointOf(OpBuilder &b, Location loc, linalg::GenericOp op,
-                                  OpOperand *operand, ArrayRef<Value> sizes,
+                                  OpOperand *operand, ArrayRef<Value> sizes, Value C,
                                   ArrayRef<Value> cSizes, Value i, Value j) {
-  Value l = arith::AddIOp::create(b, loc, arith::MulIOp::create(b, loc, i, cSizes[1]), j);
-  SmallVector<Value> coords = delinearize(b, loc, l, sizes);
+  // Read through C's own view: (i, j) as they are.
+  SmallVector<Value> coords{i, j};
+  if (operand->get() != C) {
+    Value l = arith::AddIOp::create(b, loc, arith::MulIOp::create(b, loc, i, cSizes[1]), j);
+    coords = delinearize(b, loc, l, sizes);
+  }
   AffineMap map = op.getMatchingIndexingMap(operand);
   SmallVector<Value> ivs(op.getNumLoops());
   for (unsigned k = 0; k < map.getNumResults(); ++k)
@@ -470,7 +474,7 @@ static SmallVector<Value> pointOf(OpBuilder &b, Location loc, linalg::GenericOp 
 Value GemmEpilogue::loadInit(OpBuilder &b, Location loc, Value i, Value j) const {
   if (!init)
     return memref::LoadOp::create(b, loc, C, ValueRange{i, j});
-  SmallVector<Value> ivs = pointOf(b, loc, init, initOut, initSizes, cSizes, i, j);
+  SmallVector<Value> ivs = pointOf(b, loc, init, initOut, initSizes, C, cSizes, i, j);
   IRMapping map;
   return emitGenericBody(b, loc, init, ivs, map)[0];
 }
@@ -485,7 +489,7 @@ void GemmEpilogue::store(OpBuilder &b, Location loc, Value i, Value j, Value acc
   for (auto [k, link] : llvm::enumerate(consumers)) {
     linalg::GenericOp op = link.op;
     if (k == 0) {
-      ivs = pointOf(b, loc, op, link.in, consumerSizes, cSizes, i, j);
+      ivs = pointOf(b, loc, op, link.in, consumerSizes, C, cSizes, i, j);
     } else {
       // The previous link's output coordinates, read through this link's
       // permutation.

@@ -231,8 +231,9 @@ func.func @not_an_init(%a: memref<64x64xi8>, %b: memref<64x64xi8>, %o: memref<32
 // -----
 
 // A chain through another reshape of an intermediate buffer (a head split):
-// the second link's point comes from the first one's output linearized in
-// [8, 16] and delinearized in [8, 4, 4], so l = 16 i + j is stored at
+// the first link reads C's own view, so its point is (i, j) as it is; the
+// second link's comes from the first one's output linearized in [8, 16] and
+// delinearized in [8, 4, 4], so l = 16 i + j is stored at
 // (l / 4 % 4, l / 16, l % 4).
 // SIMT-LABEL: func.func @reshape_between_links
 // SIMT-NOT: gpu.alloc
@@ -240,9 +241,8 @@ func.func @not_an_init(%a: memref<64x64xi8>, %b: memref<64x64xi8>, %o: memref<32
 // SIMT: %[[J:.*]] = arith.remui %{{.*}}, %c16
 // SIMT: %[[I:.*]] = arith.divui %{{.*}}, %c16
 // SIMT: scf.for
-// SIMT: %[[L:.*]] = arith.addi %{{.*}}, %[[J]] : index
 // SIMT: %[[V:.*]] = arith.addi %{{.*}}, %c1_i32 : i32
-// SIMT: %[[L2:.*]] = arith.addi
+// SIMT: %[[L2:.*]] = arith.addi %{{.*}}, %[[J]] : index
 // SIMT: %[[W:.*]] = arith.remui %[[L2]], %c4
 // SIMT: %[[Q:.*]] = arith.divui %[[L2]], %c4
 // SIMT: %[[H:.*]] = arith.remui %[[Q]], %c4
