@@ -78,15 +78,8 @@ bool isReshape(Operation *op) { return isa<memref::CollapseShapeOp, memref::Expa
 bool mayWriteOrFree(Operation *op, Value root) {
   std::optional<SmallVector<MemoryEffects::EffectInstance>> effects =
       getEffectsRecursively(op);
-  if (!effects) {
-    bool hit = false;
-    op->walk([&](Operation *inner) {
-      for (Value v : inner->getOperands())
-        if (isa<MemRefType>(v.getType()) && bufferRoot(v) == root)
-          hit = true;
-    });
-    return hit;
-  }
+  if (!effects)
+    return touchesBuffer(op, root);
   for (const MemoryEffects::EffectInstance &e : *effects) {
     if (!isa<MemoryEffects::Write, MemoryEffects::Free>(e.getEffect()))
       continue;
@@ -120,13 +113,7 @@ SmallVector<Value> readRoots(linalg::LinalgOp op, Value skip) {
   };
   for (OpOperand *in : op.getDpsInputOperands())
     add(in->get());
-  op->walk([&](Operation *inner) {
-    if (inner == op.getOperation())
-      return;
-    for (Value v : inner->getOperands())
-      if (!op->isAncestor(v.getParentBlock()->getParentOp()))
-        add(v);
-  });
+  forEachCapturedMemRef(op, add);
   return roots;
 }
 

@@ -83,16 +83,9 @@ linalg::GenericOp signExtensionOf(Value v, Operation *reader) {
   if (writer->getBlock() != reader->getBlock() || !writer->isBeforeInBlock(reader))
     return nullptr;
   Value srcRoot = bufferRoot(src);
-  for (Operation *op = writer->getNextNode(); op != reader; op = op->getNextNode()) {
-    bool touches = false;
-    op->walk([&](Operation *inner) {
-      for (Value operand : inner->getOperands())
-        if (isa<MemRefType>(operand.getType()) && bufferRoot(operand) == srcRoot)
-          touches = true;
-    });
-    if (touches)
+  for (Operation *op = writer->getNextNode(); op != reader; op = op->getNextNode())
+    if (qopt::gpu_codegen::touchesBuffer(op, srcRoot))
       return nullptr;
-  }
   return writer;
 }
 

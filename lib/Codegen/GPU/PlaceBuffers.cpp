@@ -45,11 +45,7 @@ bool insideLinalg(Operation *op) {
   return false;
 }
 
-void forEachMemRefRead(linalg::LinalgOp op, function_ref<void(Value)> fn) {
-  for (OpOperand &o : op->getOpOperands())
-    if (isa<MemRefType>(o.get().getType()))
-      fn(o.get());
-  // Memrefs the body captures (gathers of shape tensors, tables).
+void forEachCapturedMemRef(linalg::LinalgOp op, function_ref<void(Value)> fn) {
   op->walk([&](Operation *inner) {
     if (inner == op.getOperation())
       return;
@@ -57,6 +53,24 @@ void forEachMemRefRead(linalg::LinalgOp op, function_ref<void(Value)> fn) {
       if (isa<MemRefType>(v.getType()) && !op->isAncestor(v.getParentBlock()->getParentOp()))
         fn(v);
   });
+}
+
+void forEachMemRefRead(linalg::LinalgOp op, function_ref<void(Value)> fn) {
+  for (OpOperand &o : op->getOpOperands())
+    if (isa<MemRefType>(o.get().getType()))
+      fn(o.get());
+  // Memrefs the body captures (gathers of shape tensors, tables).
+  forEachCapturedMemRef(op, fn);
+}
+
+bool touchesBuffer(Operation *op, Value root) {
+  bool hit = false;
+  op->walk([&](Operation *inner) {
+    for (Value v : inner->getOperands())
+      if (isa<MemRefType>(v.getType()) && bufferRoot(v) == root)
+        hit = true;
+  });
+  return hit;
 }
 
 } // namespace qopt::gpu_codegen

@@ -151,6 +151,12 @@ bool insideLinalg(mlir::Operation *op);
 /// Calls `fn` on every memref `op` reads or writes: operands and memrefs
 /// its body captures.
 void forEachMemRefRead(mlir::linalg::LinalgOp op, llvm::function_ref<void(mlir::Value)> fn);
+/// Calls `fn` on every memref defined outside `op` that its body uses.
+void forEachCapturedMemRef(mlir::linalg::LinalgOp op,
+                           llvm::function_ref<void(mlir::Value)> fn);
+/// Whether `op` or an op nested in it has an operand viewing the buffer
+/// `root` (any use: read, write, free).
+bool touchesBuffer(mlir::Operation *op, mlir::Value root);
 /// Clones the memref.get_global reads (and views of them) a launch body uses
 /// into the body, so that kernels read the GPU module's copy.
 void sinkGlobalsIntoLaunch(mlir::gpu::LaunchOp launch);
