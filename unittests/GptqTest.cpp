@@ -18,6 +18,22 @@ std::vector<float> randomFloats(size_t n, unsigned seed) {
   return v;
 }
 
+/// Inputs built from `signals` shared signals plus `noise` times unit noise:
+/// strongly correlated, so GPTQ has something to compensate with.
+LayerHessian correlatedHessian(int64_t k, int64_t samples, unsigned seed, int64_t signals = 8,
+                               float noise = 0.2f) {
+  std::vector<float> base = randomFloats(samples * signals, seed),
+                     unit = randomFloats(samples * k, seed + 1);
+  std::vector<float> x(samples * k);
+  for (int64_t s = 0; s < samples; ++s)
+    for (int64_t i = 0; i < k; ++i)
+      x[s * k + i] = base[s * signals + i % signals] + noise * unit[s * k + i];
+  LayerHessian lh = LayerHessian::matmul(k);
+  EXPECT_TRUE(lh.add(x.data(), {samples, k}));
+  lh.finish();
+  return lh;
+}
+
 // The Hessian of a grouped, strided, padded, dilated Conv equals the sum of
 // outer products of its input patches, extracted here the obvious way.
 TEST(Gptq, ConvHessianMatchesPatches) {
@@ -77,15 +93,8 @@ TEST(Gptq, MatMulHessianIsXtX) {
 // rounding, keeps the scales (every row still reaches code ±127) and never
 // leaves the code range.
 TEST(Gptq, LowersOutputErrorOnCorrelatedInputs) {
-  const int64_t rows = 8, k = 16, samples = 200;
-  std::vector<float> base = randomFloats(samples * 4, 3), noise = randomFloats(samples * k, 4);
-  std::vector<float> x(samples * k);
-  for (int64_t s = 0; s < samples; ++s)
-    for (int64_t i = 0; i < k; ++i)
-      x[s * k + i] = base[s * 4 + i % 4] + 0.1f * noise[s * k + i];
-  LayerHessian lh = LayerHessian::matmul(k);
-  ASSERT_TRUE(lh.add(x.data(), {samples, k}));
-  lh.finish();
+  const int64_t rows = 8, k = 16;
+  LayerHessian lh = correlatedHessian(k, 200, 3, 4, 0.1f);
   std::vector<float> wf = randomFloats(rows * k, 5);
   std::vector<double> w(wf.begin(), wf.end());
   for (bool perTensor : {false, true}) {
@@ -123,20 +132,6 @@ TEST(Gptq, IdentityAndDeadInputsRoundToNearest) {
   std::vector<double> w(wf.begin(), wf.end());
   RoundedWeights g = gptqRound(w, rows, k, lh, false);
   EXPECT_EQ(g.codes, nearestRound(w, rows, k, false).codes);
-}
-
-/// Inputs built from 8 shared signals plus noise: strongly correlated, so
-/// GPTQ has something to compensate with.
-LayerHessian correlatedHessian(int64_t k, int64_t samples, unsigned seed) {
-  std::vector<float> base = randomFloats(samples * 8, seed), noise = randomFloats(samples * k, seed + 1);
-  std::vector<float> x(samples * k);
-  for (int64_t s = 0; s < samples; ++s)
-    for (int64_t i = 0; i < k; ++i)
-      x[s * k + i] = base[s * 8 + i % 8] + 0.2f * noise[s * k + i];
-  LayerHessian lh = LayerHessian::matmul(k);
-  EXPECT_TRUE(lh.add(x.data(), {samples, k}));
-  lh.finish();
-  return lh;
 }
 
 /// The reference's U, from the paper's definition: H dampened by 1% of its
@@ -277,6 +272,27 @@ TEST(Gptq, GroupwiseMatchesColumnByColumnReference) {
         EXPECT_LE(differ, int64_t(g.codes.size() / 50)) << what;
         EXPECT_NEAR(outputError(w, g, lh) / eRef, 1.0, 0.02) << what;
       }
+}
+
+// A Hessian that cannot be factored (an infinite input reached it; a NaN
+// one is treated as an input never seen): group-wise
+// GPTQ falls back to round-to-nearest for those rows, parameters included.
+TEST(Gptq, GroupwiseUnfactorableHessianRoundsToNearest) {
+  const int64_t rows = 4, k = 64, samples = 32;
+  std::vector<float> x = randomFloats(samples * k, 31);
+  x[5] = INFINITY;
+  LayerHessian lh = LayerHessian::matmul(k);
+  ASSERT_TRUE(lh.add(x.data(), {samples, k}));
+  lh.finish();
+  std::vector<float> wf = randomFloats(rows * k, 32);
+  std::vector<double> w(wf.begin(), wf.end());
+  GroupSpec spec;
+  spec.groupSize = 32;
+  spec.clipSearch = true;
+  GroupWeights g = gptqGroupwise(w, rows, k, lh, spec), n = roundToNearestGroupwise(w, rows, k, spec);
+  EXPECT_EQ(g.codes, n.codes);
+  EXPECT_EQ(g.scales, n.scales);
+  EXPECT_EQ(g.zeros, n.zeros);
 }
 
 } // namespace

@@ -161,17 +161,14 @@ bool inverseCholeskyUpper(const std::vector<double> &hMat, int64_t n,
   for (int64_t i0 = 0; i0 < n; i0 += kTile)
     for (int64_t j0 = i0; j0 < n; j0 += kTile)
       for (int64_t i = i0; i < std::min(n, i0 + kTile); ++i)
-        for (int64_t j = std::max(i, j0); j < std::min(n, j0 + kTile); ++j)
-          u[i * n + j] = float(m[(n - 1 - j) * n + (n - 1 - i)]);
-  for (int64_t i = 0; i < n; ++i) {
-    diag[i] = m[(n - 1 - i) * n + (n - 1 - i)];
-    if (!std::isfinite(diag[i]))
-      return false;
-  }
+        for (int64_t j = std::max(i, j0); j < std::min(n, j0 + kTile); ++j) {
+          double v = m[(n - 1 - j) * n + (n - 1 - i)];
+          if (!std::isfinite(v))
+            return false;
+          u[i * n + j] = float(v);
+        }
   for (int64_t i = 0; i < n; ++i)
-    for (int64_t j = i; j < n; ++j)
-      if (!std::isfinite(u[i * n + j]))
-        return false;
+    diag[i] = m[(n - 1 - i) * n + (n - 1 - i)];
   return true;
 }
 
@@ -290,17 +287,20 @@ void sweep(std::vector<float> &work, int64_t rows, int64_t n, const std::vector<
 /// them), from a f32 copy of the rows; `round(row, j, v)` and
 /// `atColumn(r0, rows, work, j)` get the matrix row and the group's first
 /// row, row count and working copy. A group whose H is never positive
-/// definite is skipped (its rows keep what the caller set).
+/// definite is skipped; returns the first row of each skipped group.
 template <typename Round, typename AtColumn>
-void sweepGroups(const std::vector<double> &w, int64_t rows, int64_t cols, const LayerHessian &h,
+std::vector<int64_t> sweepGroups(const std::vector<double> &w, int64_t rows, int64_t cols, const LayerHessian &h,
                  double damp, int64_t outer, int64_t inner, int64_t every, Round round,
                  AtColumn atColumn) {
   int64_t perGroup = rows / h.groups();
   std::vector<double> hg, scratch, udiag;
   std::vector<float> uf, work;
+  std::vector<int64_t> skipped;
   for (int64_t g = 0; g < h.groups(); ++g) {
-    if (!factorGroup(h, g, damp, hg, scratch, uf, udiag))
+    if (!factorGroup(h, g, damp, hg, scratch, uf, udiag)) {
+      skipped.push_back(g * perGroup);
       continue;
+    }
     int64_t r0 = g * perGroup;
     // The updates in f32 (the factorization is where f64 matters).
     work.assign(w.begin() + r0 * cols, w.begin() + (r0 + perGroup) * cols);
@@ -309,6 +309,7 @@ void sweepGroups(const std::vector<double> &w, int64_t rows, int64_t cols, const
         [&](int64_t i, int64_t j, double v) { return round(r0 + i, j, v); },
         [&](int64_t j) { atColumn(r0, perGroup, work, j); });
   }
+  return skipped;
 }
 
 } // namespace
@@ -354,10 +355,13 @@ RoundedWeights gptqRound(const std::vector<double> &w, int64_t rows, int64_t col
 GroupWeights gptqGroupwise(const std::vector<double> &w, int64_t rows, int64_t cols,
                            const LayerHessian &h, const GroupSpec &spec, double damp,
                            int64_t blockSize) {
-  GroupWeights r = roundToNearestGroupwise(w, rows, cols, spec);
   int64_t groups = h.groups();
   if (!spec.check().empty() || h.size() != cols || groups <= 0 || rows % groups != 0)
-    return r;
+    return roundToNearestGroupwise(w, rows, cols, spec);
+  // Parameters are set as the sweep reaches each group; only the rows of a
+  // Hessian group that is skipped are rounded to nearest (with the clip
+  // search, rounding everything first would double its cost).
+  GroupWeights r = GroupWeights::shaped(rows, cols, spec);
   blockSize = std::max<int64_t>(1, blockSize);
   int64_t n = cols, g = r.groupSize(), ng = r.groups();
   // A group's parameters come from its weights as updated when the sweep
@@ -367,7 +371,7 @@ GroupWeights gptqGroupwise(const std::vector<double> &w, int64_t rows, int64_t c
   int64_t outer = perChannel ? blockSize : std::max(g, blockSize / g * g);
   int64_t inner = std::min<int64_t>(32, perChannel ? blockSize : g);
   std::vector<double> tmp;
-  sweepGroups(
+  std::vector<int64_t> skipped = sweepGroups(
       w, rows, cols, h, damp, outer, inner, perChannel ? n : g,
       [&](int64_t row, int64_t j, double v) {
         int64_t p = row * ng + j / g;
@@ -384,6 +388,8 @@ GroupWeights gptqGroupwise(const std::vector<double> &w, int64_t rows, int64_t c
           groupParams(tmp.data(), c1 - j, spec, r.scales[p], r.zeros[p]);
         }
       });
+  for (int64_t r0 : skipped)
+    roundRowsToNearest(w, r0, r0 + rows / groups, r);
   return r;
 }
 

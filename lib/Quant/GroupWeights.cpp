@@ -60,25 +60,35 @@ void groupParams(const double *x, int64_t n, const GroupSpec &spec, double &scal
   zero = best.zeroPoint;
 }
 
-GroupWeights roundToNearestGroupwise(const std::vector<double> &w, int64_t rows, int64_t cols,
-                                     const GroupSpec &spec) {
+GroupWeights GroupWeights::shaped(int64_t rows, int64_t cols, const GroupSpec &spec) {
   GroupWeights r;
   r.rows = rows;
   r.cols = cols;
   r.spec = spec;
-  int64_t g = r.groupSize(), ng = r.groups();
-  r.scales.resize(size_t(rows * ng));
-  r.zeros.resize(size_t(rows * ng));
-  r.codes.resize(size_t(rows * cols));
-  for (int64_t i = 0; i < rows; ++i)
+  r.scales.assign(size_t(rows * r.groups()), 0.0);
+  r.zeros.assign(size_t(rows * r.groups()), 0);
+  r.codes.assign(size_t(rows * cols), 0);
+  return r;
+}
+
+void roundRowsToNearest(const std::vector<double> &w, int64_t row0, int64_t row1,
+                        GroupWeights &r) {
+  int64_t cols = r.cols, g = r.groupSize(), ng = r.groups();
+  for (int64_t i = row0; i < row1; ++i)
     for (int64_t k = 0; k < ng; ++k) {
       int64_t c0 = k * g, c1 = std::min(cols, c0 + g);
       double &s = r.scales[i * ng + k];
       int64_t &z = r.zeros[i * ng + k];
-      groupParams(w.data() + i * cols + c0, c1 - c0, spec, s, z);
+      groupParams(w.data() + i * cols + c0, c1 - c0, r.spec, s, z);
       for (int64_t c = c0; c < c1; ++c)
-        r.codes[i * cols + c] = int16_t(groupCode(w[i * cols + c], s, z, spec));
+        r.codes[i * cols + c] = int16_t(groupCode(w[i * cols + c], s, z, r.spec));
     }
+}
+
+GroupWeights roundToNearestGroupwise(const std::vector<double> &w, int64_t rows, int64_t cols,
+                                     const GroupSpec &spec) {
+  GroupWeights r = GroupWeights::shaped(rows, cols, spec);
+  roundRowsToNearest(w, 0, rows, r);
   return r;
 }
 

@@ -45,6 +45,8 @@ struct GroupWeights {
   std::vector<int64_t> zeros;
   /// rows × cols.
   std::vector<int16_t> codes;
+  /// Zero-filled parameters and codes for a rows × cols matrix.
+  static GroupWeights shaped(int64_t rows, int64_t cols, const GroupSpec &spec);
   int64_t groupSize() const { return spec.groupSize > 0 ? spec.groupSize : cols; }
   int64_t groups() const { return (cols + groupSize() - 1) / groupSize(); }
   int64_t param(int64_t row, int64_t col) const { return row * groups() + col / groupSize(); }
@@ -61,6 +63,10 @@ void groupParams(const double *x, int64_t n, const GroupSpec &spec, double &scal
 
 /// The code of `v` under a group's scale and zero point.
 int64_t groupCode(double v, double scale, int64_t zero, const GroupSpec &spec);
+
+/// Rows [row0, row1) of `r` (shaped for `w`) rounded to nearest.
+void roundRowsToNearest(const std::vector<double> &w, int64_t row0, int64_t row1,
+                        GroupWeights &r);
 
 /// Round to nearest with group-wise parameters.
 GroupWeights roundToNearestGroupwise(const std::vector<double> &w, int64_t rows, int64_t cols,
