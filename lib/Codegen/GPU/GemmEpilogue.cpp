@@ -312,6 +312,8 @@ GemmEpilogue GemmEpilogue::match(linalg::MatmulOp mm, RewriterBase &rewriter, bo
   // reads; other blocks still read while a block writes the last link's
   // outputs, so those may not share a buffer with anything it reads.
   SmallVector<Value> reads{bufferRoot(mm.getInputs()[0]), bufferRoot(mm.getInputs()[1])};
+  // Roots of the last link's outputs.
+  SmallVector<Value> lastWrites;
   Value cur = root;
   Accesses curAcc = *acc;
   Operation *prev = mm;
@@ -339,7 +341,7 @@ GemmEpilogue GemmEpilogue::match(linalg::MatmulOp mm, RewriterBase &rewriter, bo
       break;
     e.consumers.push_back({g, in});
     e.anchorOp = g;
-    e.writes = writes;
+    lastWrites = writes;
     reads = std::move(linkReads);
     // Go on through a single output in a buffer of its own.
     Value out = g.getNumDpsInits() == 1 ? plainAllocation(g.getDpsInits()[0]) : Value();
@@ -366,7 +368,7 @@ GemmEpilogue GemmEpilogue::match(linalg::MatmulOp mm, RewriterBase &rewriter, bo
     if (ok) {
       SmallVector<Value> initReads = readRoots(g, root);
       ok = !clobberedBetween(g, e.anchorOp, initReads) &&
-           llvm::none_of(initReads, [&](Value r) { return llvm::is_contained(e.writes, r); });
+           llvm::none_of(initReads, [&](Value r) { return llvm::is_contained(lastWrites, r); });
     }
     linalg::GenericOp generic = ok ? generalize(rewriter, g, out) : nullptr;
     if (generic) {
@@ -378,12 +380,11 @@ GemmEpilogue GemmEpilogue::match(linalg::MatmulOp mm, RewriterBase &rewriter, bo
   // it runs: no link may write C (other blocks would still load it), and
   // nothing between the matmul and there may change it.
   if (!e.init && !e.consumers.empty() &&
-      (llvm::is_contained(e.writes, root) ||
+      (llvm::is_contained(lastWrites, root) ||
        llvm::any_of(e.intermediates, [&](Value v) { return v == root; }) ||
        clobberedBetween(mm, e.anchorOp, {root}))) {
     e.consumers.clear();
     e.intermediates.clear();
-    e.writes.clear();
     e.anchorOp = mm;
   }
   return e;

@@ -76,8 +76,6 @@ private:
   llvm::SmallVector<Link> consumers;
   /// Buffers of the links' outputs that only the next link read.
   llvm::SmallVector<mlir::Value> intermediates;
-  /// Roots of the last link's outputs.
-  llvm::SmallVector<mlir::Value> writes;
   llvm::SmallVector<mlir::Value> cSizes, initSizes, consumerSizes;
   /// Per link after the first: the sizes of the view the previous link
   /// wrote and of the view this one reads (both empty when the same view).

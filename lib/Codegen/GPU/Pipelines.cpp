@@ -42,18 +42,19 @@ void qopt::buildGPUCodegenPipeline(OpPassManager &pm, const GPUCodegenOptions &o
     pm.addPass(createCSEPass());
   }
   buildBufferizationPipeline(pm);
-  // Buffers: placement, kernels, host loops.
+  // Buffers: placement, kernels, host loops. -O0 keeps GEMM epilogues apart.
+  bool epilogues = options.epilogues && options.optLevel > 0;
   OpPassManager &fpm = pm.nest<func::FuncOp>();
   fpm.addPass(createQOptGPUPlaceBuffers());
   if (options.tensorCores && !options.emulateOnHost) {
     QOptGPUMmaMatmulOptions mma;
     mma.float16 = options.float16;
-    mma.epilogues = options.epilogues && options.optLevel > 0;
+    mma.epilogues = epilogues;
     fpm.addPass(createQOptGPUMmaMatmul(mma));
   }
   QOptGPUMapKernelsOptions map;
   map.blockSize = options.blockSize;
-  map.epilogues = options.epilogues && options.optLevel > 0;
+  map.epilogues = epilogues;
   fpm.addPass(createQOptGPUMapKernels(map));
   fpm.addPass(createConvertLinalgToLoopsPass());
   fpm.addPass(createForallToForLoopPass());
