@@ -270,6 +270,12 @@ std::vector<std::string> qopt::rt::f32KernelsAvailable() {
   return names;
 }
 
+void qopt::rt::matmulF32Fastest(const float *a, int64_t m, int64_t k, int64_t lda,
+                                const float *b, int64_t n, int64_t ldb, float *c,
+                                int64_t ldc) {
+  matmulF32(bestKernel(), a, m, k, lda, 1, b, n, ldb, 1, c, ldc, 1);
+}
+
 bool qopt::rt::matmulF32With(const std::string &kernel, const float *a, int64_t m,
                              int64_t k, int64_t lda, const float *b, int64_t n, int64_t ldb,
                              float *c, int64_t ldc) {

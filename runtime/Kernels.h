@@ -8,6 +8,8 @@
 #ifndef QOPT_RUNTIME_KERNELS_H
 #define QOPT_RUNTIME_KERNELS_H
 
+#include "qopt/Quant/NBitsPacking.h"
+
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -46,6 +48,11 @@ QOPT_MATMUL_S8_PB(qopt_matmul_s8s8_i32_avxvnni_pb)
 QOPT_MATMUL_S8_PB(qopt_matmul_s8s8_i32_avx512vnni_pb)
 #undef QOPT_MATMUL_S8_PA
 #undef QOPT_MATMUL_S8_PB
+// A [M,K] f32, then W's packed codes [N, blocks, blob], scales [N, blocks] and
+// zero points [N, zeroPointBytes] (qopt/Quant/NBitsPacking.h; [0, 0]: none,
+// 2^(bits - 1)), C [M,N] f32, bits and block size: C += A * W^T.
+void qopt_matmul_nbits_f32(QOPT_MEMREF2(float), QOPT_MEMREF3(uint8_t), QOPT_MEMREF2(float),
+                           QOPT_MEMREF2(uint8_t), QOPT_MEMREF2(float), int64_t, int64_t);
 // Depthwise: input [N,C,IH,IW], filter [C,KH,KW], output [N,C,OH,OW], then
 // strides (h, w) and dilations (h, w).
 void qopt_dwconv2d_f32(QOPT_MEMREF4(float), QOPT_MEMREF3(float), QOPT_MEMREF4(float),
@@ -65,6 +72,18 @@ std::vector<std::string> f32KernelsAvailable();
 bool matmulF32With(const std::string &kernel, const float *a, int64_t m, int64_t k,
                    int64_t lda, const float *b, int64_t n, int64_t ldb, float *c,
                    int64_t ldc);
+/// C += A * B with the fastest f32 kernel, unit inner strides.
+void matmulF32Fastest(const float *a, int64_t m, int64_t k, int64_t lda, const float *b,
+                      int64_t n, int64_t ldb, float *c, int64_t ldc);
+/// The rows kernels of qopt_matmul_nbits_f32 this CPU can run for `bits`
+/// and `blockSize` ("avx512", "avx2", "generic"), fastest first.
+std::vector<std::string> nbitsKernelsAvailable(int64_t bits, int64_t blockSize);
+/// C[m, N] += A[m, K] * W^T with dense operands through the named rows
+/// kernel (any m), or "panels" (dequantized panels and the f32 GEMM); false
+/// if this CPU cannot run it. For tests and benchmarks.
+bool matmulNBitsWith(const std::string &kernel, const qopt::nbits::Layout &layout,
+                     const float *a, int64_t m, int64_t lda, const uint8_t *b,
+                     const float *scales, const uint8_t *zeroPoints, float *c, int64_t ldc);
 } // namespace qopt::rt
 
 #undef QOPT_MEMREF1

@@ -18,7 +18,16 @@ int numThreads();
 int threadsFor(double macs);
 
 /// The packing buffers a kernel call needs at once, one per slot.
-enum ScratchSlot { F32PackedA, F32PackedB, S8PackedA, S8RowSums, S8PackedB, NumScratchSlots };
+enum ScratchSlot {
+  F32PackedA,
+  F32PackedB,
+  S8PackedA,
+  S8RowSums,
+  S8PackedB,
+  NBitsRows,
+  NBitsPanel,
+  NumScratchSlots
+};
 
 /// A 64-byte aligned buffer of at least `bytes`, owned by the calling thread
 /// and reused by its later calls (it grows, never shrinks): no malloc, mmap or

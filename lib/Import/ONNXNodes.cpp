@@ -152,27 +152,38 @@ static const OpInfo kOps[] = {
     {"ConvInteger", "qopt.conv_integer", 4, 1},
 };
 
+/// Ops of ONNX Runtime's com.microsoft domain that qopt imports.
+static const char *const kMicrosoftDomain = "com.microsoft";
+static const OpInfo kMicrosoftOps[] = {
+    {"MatMulNBits", "qopt.matmul_nbits", 6, 1},
+};
+
 /// Ops handled without a table entry (aliases and constants).
 static const char *kSpecialOps[] = {"Constant", "Identity", "Dropout", "CastLike",
                                     "Size", "SoftmaxCrossEntropyLoss"};
 
-static const OpInfo *lookup(StringRef opType) {
-  for (const OpInfo &info : kOps)
+static const OpInfo *lookup(StringRef domain, StringRef opType) {
+  bool isDefault = domain.empty() || domain == "ai.onnx";
+  if (!isDefault && domain != kMicrosoftDomain)
+    return nullptr;
+  for (const OpInfo &info : isDefault ? ArrayRef(kOps) : ArrayRef(kMicrosoftOps))
     if (opType == info.onnx)
       return &info;
   return nullptr;
 }
 
 bool isSupportedOp(StringRef domain, StringRef opType) {
-  if (!domain.empty() && domain != "ai.onnx")
-    return false;
-  return lookup(opType) || llvm::is_contained(kSpecialOps, opType);
+  if (lookup(domain, opType))
+    return true;
+  return (domain.empty() || domain == "ai.onnx") && llvm::is_contained(kSpecialOps, opType);
 }
 
 std::vector<std::string> supportedOps() {
   std::vector<std::string> out;
   for (const OpInfo &info : kOps)
     out.push_back(info.onnx);
+  for (const OpInfo &info : kMicrosoftOps)
+    out.push_back(std::string(kMicrosoftDomain) + "::" + info.onnx);
   for (const char *s : kSpecialOps)
     out.push_back(s);
   llvm::sort(out);
@@ -386,7 +397,7 @@ LogicalResult GraphImporter::importNode(const onnx::NodeProto &node, Location lo
     return success();
   }
 
-  const OpInfo *info = lookup(opType);
+  const OpInfo *info = lookup(node.domain(), opType);
   if (!info)
     return nodeError(loc, node, opset) << "unsupported op";
 

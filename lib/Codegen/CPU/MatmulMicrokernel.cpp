@@ -2,6 +2,8 @@
 #include "qopt/Codegen/CPU/Passes.h"
 
 #include "KernelCalls.h"
+#include "qopt/Conversion/QOptToLinalg/MatMulNBits.h"
+#include "qopt/Quant/NBitsPacking.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -74,6 +76,60 @@ void rewriteDepthwise(ModuleOp module) {
   }
 }
 
+/// The linalg.generic of a qopt.matmul_nbits on buffers (its library_call
+/// and exactly matMulNBitsMaps for some bits, block size and zero-point
+/// presence) → qopt_matmul_nbits_f32(A, B, scales, zero points, C, bits,
+/// block size); absent zero points are passed as an empty memref.
+void rewriteMatMulNBits(ModuleOp module) {
+  struct Match {
+    linalg::GenericOp op;
+    int64_t bits, blockSize;
+  };
+  SmallVector<Match> work;
+  module.walk([&](linalg::GenericOp op) {
+    if (op.getLibraryCallName() != qopt::nbits::kKernelName || !op.hasPureBufferSemantics())
+      return;
+    bool zeroPoints = op->getNumOperands() == 5;
+    SmallVector<int64_t> ranks = {2, 3, 2};
+    if (zeroPoints)
+      ranks.push_back(2);
+    ranks.push_back(2);
+    std::optional<SmallVector<Type>> e = memrefElems(op, ranks);
+    if (!e || e->size() != op->getNumOperands() || !e->front().isF32() ||
+        !(*e)[1].isInteger(8) || !(*e)[2].isF32() || (zeroPoints && !(*e)[3].isInteger(8)) ||
+        !e->back().isF32())
+      return;
+    // The block size is the divisor of the scales' block index.
+    auto block = dyn_cast<AffineBinaryOpExpr>(op.getIndexingMapsArray()[2].getResult(1));
+    auto divisor = block ? dyn_cast<AffineConstantExpr>(block.getRHS()) : AffineConstantExpr();
+    if (!divisor || !qopt::nbits::supportedBlockSize(divisor.getValue()))
+      return;
+    for (int64_t bits : {4, 8})
+      if (op.getIndexingMapsArray() ==
+          qopt::matMulNBitsMaps(op.getContext(), bits, divisor.getValue(), zeroPoints)) {
+        work.push_back({op, bits, divisor.getValue()});
+        return;
+      }
+  });
+  for (Match &m : work) {
+    OpBuilder b(m.op);
+    Location loc = m.op.getLoc();
+    SmallVector<Value> operands(m.op->getOperands());
+    if (operands.size() == 4)
+      operands.insert(operands.begin() + 3,
+                      memref::AllocaOp::create(b, loc, MemRefType::get({0, 0}, b.getI8Type())));
+    SmallVector<Value> args;
+    for (auto [v, r] : llvm::zip(operands, ArrayRef<int64_t>{2, 3, 2, 2, 2}))
+      args.push_back(
+          castTo(b, loc, v, anyStrided(cast<MemRefType>(v.getType()).getElementType(), r)));
+    args.push_back(arith::ConstantIntOp::create(b, loc, m.bits, 64));
+    args.push_back(arith::ConstantIntOp::create(b, loc, m.blockSize, 64));
+    declare(module, qopt::nbits::kKernelName, args);
+    func::CallOp::create(b, loc, qopt::nbits::kKernelName, TypeRange{}, args);
+    m.op.erase();
+  }
+}
+
 struct MatmulMicrokernelPass
     : qopt::impl::QOptMatmulMicrokernelBase<MatmulMicrokernelPass> {
   using Base::Base;
@@ -86,6 +142,7 @@ struct MatmulMicrokernelPass
     }
     normalizeTransposedB(module);
     rewriteDepthwise(module);
+    rewriteMatMulNBits(module);
     std::string s8Kernel = "qopt_matmul_s8s8_i32_" + isa;
     SmallVector<linalg::MatmulOp> work;
     module.walk([&](linalg::MatmulOp op) {

@@ -23,7 +23,14 @@ struct FuseElementwisePass
     linalg::populateElementwiseOpsFusionPatterns(
         patterns, [](OpOperand *fused) {
           Operation *producer = fused->get().getDefiningOp();
-          return producer && producer->hasOneUse();
+          // A generic that names a library_call becomes a kernel call (as
+          // MatMulNBits does): fusing would change the operands it takes.
+          auto namesKernel = [](Operation *op) {
+            auto g = dyn_cast_or_null<linalg::GenericOp>(op);
+            return g && g.getLibraryCallAttr();
+          };
+          return producer && producer->hasOneUse() && !namesKernel(producer) &&
+                 !namesKernel(fused->getOwner());
         });
     linalg::populateEraseUnusedOperandsAndResultsPatterns(patterns);
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))

@@ -9,6 +9,7 @@
 //===----------------------------------------------------------------------===//
 #include "Lowering.h"
 
+#include "qopt/Conversion/QOptToLinalg/MatMulNBits.h"
 #include "qopt/Dialect/QOpt/IR/QOptOps.h"
 #include "qopt/Dialect/QOpt/IR/ShapeUtils.h"
 
@@ -290,9 +291,114 @@ struct GemmLowering : QOptPattern<GemmOp> {
   }
 };
 
+/// MatMulNBits: one linalg.generic over (m, n, k) that unpacks each code
+/// and zero point, dequantizes in f32 and accumulates, named by its
+/// library_call so that a target with a kernel for it (the CPU's
+/// qopt_matmul_nbits_f32) replaces it by a call; elsewhere it runs as loops.
+/// Its indexing maps carry the layout (matMulNBitsMaps).
+struct MatMulNBitsLowering : QOptPattern<MatMulNBitsOp> {
+  using QOptPattern::QOptPattern;
+  LogicalResult
+  matchAndRewrite(MatMulNBitsOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Value a = adaptor.getA();
+    RankedTensorType type = rankedResult(op, {a});
+    if (!type)
+      return failure();
+    nbits::Layout l = op.getLayout();
+    auto bType = rankedType(adaptor.getB()), sType = rankedType(adaptor.getScales());
+    if (!bType || !bType.hasStaticShape() || !sType || !sType.hasStaticShape())
+      return unsupported(op, "needs B and scales of static shape");
+    Location loc = op.getLoc();
+    MLIRContext *ctx = rewriter.getContext();
+    IndexMath m{rewriter, loc};
+    Type f32 = rewriter.getF32Type(), i8 = rewriter.getI8Type(), i32 = rewriter.getI32Type();
+    auto to2D = [&](Value v, int64_t cols) -> Value {
+      auto t = rankedType(v);
+      if (t.getRank() == 2)
+        return v;
+      SmallVector<ReassociationIndices> re = {{0, 1}};
+      return tensor::ExpandShapeOp::create(
+          rewriter, loc, RankedTensorType::get({l.n, cols}, t.getElementType()), v, re);
+    };
+    Value scales = to2D(adaptor.getScales(), l.kBlocks());
+    bool hasZeroPoints = !isa<NoneType>(op.getZeroPoints().getType());
+    SmallVector<Value> ins;
+    if (hasZeroPoints) {
+      auto zType = rankedType(adaptor.getZeroPoints());
+      if (!zType || !zType.hasStaticShape())
+        return unsupported(op, "needs zero points of static shape");
+    }
+    // A as [M, K] (leading dims folded into M).
+    auto aType = rankedType(a);
+    SmallVector<OpFoldResult> as = sizesOf(rewriter, loc, a);
+    OpFoldResult rows = m.c(1);
+    for (int64_t i = 0; i + 1 < aType.getRank(); ++i)
+      rows = m.mul(rows, as[i]);
+    auto a2Type = RankedTensorType::get(
+        {getConstantIntValue(rows).value_or(ShapedType::kDynamic), l.k}, f32);
+    Value a2 = aType.getRank() == 2 ? a : reshapeTo(rewriter, loc, a, a2Type, {rows, m.c(l.k)});
+    Value init = filledTensor(rewriter, loc, {rows, m.c(l.n)}, scalarConst(rewriter, loc, f32, 0));
+
+    SmallVector<AffineMap> maps = matMulNBitsMaps(ctx, l.bits, l.blockSize, hasZeroPoints);
+    ins = {a2, adaptor.getB(), scales};
+    if (hasZeroPoints)
+      ins.push_back(to2D(adaptor.getZeroPoints(), l.zeroPointBytes()));
+    SmallVector<utils::IteratorType> iters = {utils::IteratorType::parallel,
+                                              utils::IteratorType::parallel,
+                                              utils::IteratorType::reduction};
+    int64_t bits = l.bits, blockSize = l.blockSize, defaultZeroPoint = l.defaultZeroPoint();
+    auto generic = linalg::GenericOp::create(
+        rewriter, loc, TypeRange{init.getType()}, ins, ValueRange{init}, maps, iters,
+        [&](OpBuilder &b, Location l2, ValueRange x) {
+          auto c32 = [&](int64_t v) { return arith::ConstantIntOp::create(b, l2, i32, v); };
+          // The code (or zero point) in a byte: the nibble of element `e`
+          // (parity selects low or high) for 4 bits, the byte for 8.
+          auto unpack = [&](Value byte, Value e) -> Value {
+            Value v = arith::ExtUIOp::create(b, l2, i32, byte);
+            if (bits == 8)
+              return v;
+            Value parity = arith::AndIOp::create(
+                b, l2, arith::IndexCastOp::create(b, l2, i32, e), c32(1));
+            Value shift = arith::MulIOp::create(b, l2, parity, c32(4));
+            return arith::AndIOp::create(b, l2, arith::ShRUIOp::create(b, l2, v, shift),
+                                         c32(15));
+          };
+          Value k = linalg::IndexOp::create(b, l2, 2);
+          Value blk = arith::DivUIOp::create(
+              b, l2, k, arith::ConstantIndexOp::create(b, l2, blockSize));
+          Value code = unpack(x[1], k);
+          Value zp = hasZeroPoints ? unpack(x[3], blk) : Value(c32(defaultZeroPoint));
+          Value w = arith::MulFOp::create(
+              b, l2,
+              arith::SIToFPOp::create(b, l2, f32, arith::SubIOp::create(b, l2, code, zp)),
+              x[2]);
+          Value prod = arith::MulFOp::create(b, l2, x[0], w);
+          linalg::YieldOp::create(b, l2, ValueRange{arith::AddFOp::create(b, l2, x.back(), prod)});
+        });
+    generic.setLibraryCallAttr(rewriter.getStringAttr(nbits::kKernelName));
+    Value r = generic.getResult(0);
+    if (!isa<NoneType>(op.getBias().getType())) {
+      auto rt = cast<RankedTensorType>(r.getType());
+      r = buildElementwise(
+          rewriter, loc, ValueRange{r, adaptor.getBias()}, rt,
+          [&](OpBuilder &b, Location l2, ValueRange x) -> Value {
+            return arith::AddFOp::create(b, l2, x[0], x[1]);
+          },
+          {rows, m.c(l.n)});
+    }
+    SmallVector<OpFoldResult> outSizes(as.begin(), as.end() - 1);
+    outSizes.push_back(m.c(l.n));
+    if (aType.getRank() != 2)
+      r = reshapeTo(rewriter, loc, r, type, outSizes);
+    return replaceWithCast(rewriter, op, r, type);
+  }
+};
+
 } // namespace
 
 void qopt::lowering::populateMatMulPatterns(QOptTypeConverter &converter,
                                             RewritePatternSet &patterns) {
-  patterns.add<MatMulLowering, GemmLowering>(converter, patterns.getContext());
+  patterns.add<MatMulLowering, GemmLowering, MatMulNBitsLowering>(converter,
+                                                                 patterns.getContext());
 }

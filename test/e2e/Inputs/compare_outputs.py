@@ -1,10 +1,11 @@
 """Compares the .npy outputs two qopt-run --output-dir runs wrote.
 
-    compare_outputs.py DIR_A DIR_B [--atol A] [--rtol R]
+    compare_outputs.py DIR_A DIR_B [--atol A] [--rtol R] [--max-rel M]
 
 Prints one line per output with the largest absolute difference and the
 largest magnitude, then "match" when every element satisfies
-|a - b| <= atol + rtol * |b| (and shapes and dtypes agree), else "MISMATCH".
+|a - b| <= atol + rtol * |b| + M * max |b| (and shapes and dtypes agree),
+else "MISMATCH".
 """
 import argparse
 import glob
@@ -20,6 +21,8 @@ def main():
     ap.add_argument("b")
     ap.add_argument("--atol", type=float, default=0.0)
     ap.add_argument("--rtol", type=float, default=0.0)
+    ap.add_argument("--max-rel", type=float, default=0.0,
+                    help="tolerance relative to the largest |value| of B's output")
     args = ap.parse_args()
     files = sorted(glob.glob(os.path.join(args.a, "*.npy")))
     if not files:
@@ -45,9 +48,10 @@ def main():
             continue
         xd, yd = x.astype(np.float64), y.astype(np.float64)
         diff = np.abs(xd - yd)
-        good = bool(np.all(diff <= args.atol + args.rtol * np.abs(yd)))
+        largest = float(np.abs(yd).max()) if yd.size else 0.0
+        good = bool(np.all(diff <= args.atol + args.rtol * np.abs(yd) + args.max_rel * largest))
         print(f"{name}: {x.dtype}{list(x.shape)} max |diff| {diff.max():.3g} "
-              f"max |value| {np.abs(yd).max():.3g}")
+              f"max |value| {largest:.3g}")
         ok &= good
     print("match" if ok else "MISMATCH")
     return 0 if ok else 1

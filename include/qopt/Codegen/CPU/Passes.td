@@ -23,6 +23,11 @@ def QOptMatmulMicrokernel : Pass<"qopt-matmul-microkernel", "::mlir::ModuleOp"> 
     the target CPU's features; all variants are exact.
     `linalg.depthwise_conv_2d_nchw_chw` on i8 x i8 -> i32 and i16 x i16 -> i32
     buffers becomes `qopt_dwconv2d_s8_i32` / `qopt_dwconv2d_s16_i32`.
+    The `linalg.generic` that `qopt.matmul_nbits` lowers to (library_call
+    `qopt_matmul_nbits_f32`, the indexing maps of
+    qopt/Conversion/QOptToLinalg/MatMulNBits.h) becomes a call to
+    `qopt_matmul_nbits_f32` (runtime/NBitsKernels.cpp) with its bits and
+    block size; a generic with other maps or types stays loops.
   }];
   let options = [
     Option<"isa", "isa", "std::string", "\"generic\"",

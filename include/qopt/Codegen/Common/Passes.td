@@ -11,7 +11,9 @@ def QOptFuseElementwise : Pass<"qopt-fuse-elementwise", "::mlir::func::FuncOp"> 
     `linalg-fuse-elementwise-ops` also folds collapse/expand_shape through
     named ops by generalizing them, which would turn the `linalg.matmul`s
     that the GEMM microkernel executes into generics. Only single-use
-    producers are fused, so no computation is duplicated.
+    producers are fused, so no computation is duplicated. Generics that name
+    a `library_call` (MatMulNBits' dequantizing GEMM) are neither fused into
+    nor fused away: a target replaces them by that kernel.
   }];
   let dependentDialects = ["::mlir::linalg::LinalgDialect"];
 }

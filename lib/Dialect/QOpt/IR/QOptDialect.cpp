@@ -85,6 +85,57 @@ LogicalResult HadamardOp::verify() {
   return success();
 }
 
+qopt::nbits::Layout MatMulNBitsOp::getLayout() {
+  return {getKAttr().getInt(), getNAttr().getInt(), getBitsAttr().getInt(),
+          getBlockSizeAttr().getInt()};
+}
+
+LogicalResult MatMulNBitsOp::verify() {
+  qopt::nbits::Layout l = getLayout();
+  if (std::optional<std::string> why = l.invalid())
+    return emitOpError(*why);
+  if (!isa<NoneType>(getGIdx().getType()))
+    return emitOpError("g_idx (a permuted block order) is not supported");
+  auto ranked = [](Value v) { return dyn_cast<RankedTensorType>(v.getType()); };
+  auto elementsIs = [](RankedTensorType t, int64_t count) {
+    return !t.hasStaticShape() || t.getNumElements() == count;
+  };
+  if (auto a = ranked(getA())) {
+    if (!a.getElementType().isF32())
+      return emitOpError("A must be f32, got ") << a.getElementType();
+    if (a.getRank() == 0 || (!a.isDynamicDim(a.getRank() - 1) && a.getShape().back() != l.k))
+      return emitOpError("A's last dimension must be K = ") << l.k << ", got " << a;
+  }
+  if (auto b = ranked(getB())) {
+    SmallVector<int64_t> want = {l.n, l.kBlocks(), l.blobBytes()};
+    if (!b.getElementType().isUnsignedInteger(8) || b.getRank() != 3 ||
+        failed(verifyCompatibleShape(b.getShape(), want)))
+      return emitOpError("B must be ui8 [N, ceil(K / block_size), block_size * bits / 8] = [")
+             << want[0] << ", " << want[1] << ", " << want[2] << "], got " << b;
+  }
+  if (auto s = ranked(getScales())) {
+    if (!s.getElementType().isF32())
+      return emitOpError("scales must be f32, got ") << s.getElementType();
+    if ((s.getRank() != 1 && s.getRank() != 2) || !elementsIs(s, l.n * l.kBlocks()))
+      return emitOpError("scales must hold N * ceil(K / block_size) = ")
+             << l.n * l.kBlocks() << " values, got " << s;
+  }
+  if (auto z = ranked(getZeroPoints())) {
+    if (!z.getElementType().isUnsignedInteger(8))
+      return emitOpError("zero points must be packed ui8 (float zero points are not "
+                         "supported), got ")
+             << z.getElementType();
+    if ((z.getRank() != 1 && z.getRank() != 2) || !elementsIs(z, l.n * l.zeroPointBytes()))
+      return emitOpError("zero points must hold N * ceil(blocks * bits / 8) = ")
+             << l.n * l.zeroPointBytes() << " bytes, got " << z;
+  }
+  if (auto bias = ranked(getBias())) {
+    if (!bias.getElementType().isF32() || bias.getRank() != 1 || !elementsIs(bias, l.n))
+      return emitOpError("bias must be f32 [N = ") << l.n << "], got " << bias;
+  }
+  return success();
+}
+
 /// Checks that a quantized element type fits a tensor of the given shape.
 static LogicalResult verifyQuantTypeFitsShape(Operation *op, ShapedType tensor) {
   Type elt = tensor.getElementType();

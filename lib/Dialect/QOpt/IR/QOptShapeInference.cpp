@@ -1047,6 +1047,20 @@ LogicalResult QLinearMatMulOp::inferResultTypes(SmallVectorImpl<Type> &types) {
   return inferMatMulLike(*this, getA(), getB(), eltOf(getYZeroPoint()), types);
 }
 
+LogicalResult MatMulNBitsOp::inferResultTypes(SmallVectorImpl<Type> &types) {
+  auto at = rankedOf(getA());
+  if (!at) {
+    types.push_back(UnrankedTensorType::get(eltOf(getA())));
+    return success();
+  }
+  if (at.getRank() == 0)
+    return emitOpError("A must have rank >= 1");
+  Shape out(at.getShape());
+  out.back() = getNAttr().getInt();
+  types.push_back(RankedTensorType::get(out, at.getElementType()));
+  return success();
+}
+
 LogicalResult GemmOp::inferResultTypes(SmallVectorImpl<Type> &types) {
   Type elt = accumulatorEltOf(getA());
   auto at = rankedOf(getA()), bt = rankedOf(getB());

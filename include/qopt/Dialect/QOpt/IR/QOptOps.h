@@ -8,6 +8,7 @@
 #include "mlir/IR/OpDefinition.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 #include "qopt/Dialect/QOpt/IR/QOptDialect.h"
+#include "qopt/Quant/NBitsPacking.h"
 
 namespace qopt {
 namespace detail {

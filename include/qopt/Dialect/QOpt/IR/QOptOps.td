@@ -609,6 +609,33 @@ def QOpt_ConvIntegerOp : QOpt_InferOp<"conv_integer"> {
   let results = (outs QOpt_Tensor:$y);
 }
 
+def QOpt_MatMulNBitsOp : QOpt_InferOp<"matmul_nbits"> {
+  let summary = "A x W^T with W block-quantized to 4 or 8 bits (com.microsoft MatMulNBits)";
+  let description = [{
+    ONNX Runtime's MatMulNBits: Y[..., n] = sum_k A[..., k] * W[n, k] (+ bias[n]),
+    W[n, k] = (code - zero_point) * scale per block of `block_size` elements
+    along K. The packed storage (B u8 [N, ceil(K / block_size), block_size *
+    bits / 8], scales [N * blocks] or [N, blocks], zero points u8 packed like
+    B along the blocks, 2^(bits - 1) when absent) is qopt/Quant/NBitsPacking.h.
+    qopt supports 4 and 8 bits, f32 scales, u8 zero points and no g_idx;
+    `accuracy_level` (ORT's choice of compute type) has no effect: qopt
+    dequantizes to f32 and accumulates in f32.
+  }];
+  let arguments = (ins QOpt_Tensor:$A, QOpt_Tensor:$B, QOpt_Tensor:$scales,
+                   QOpt_TensorOrNone:$zero_points, QOpt_TensorOrNone:$g_idx,
+                   QOpt_TensorOrNone:$bias,
+                   I64Attr:$K, I64Attr:$N,
+                   DefaultValuedAttr<I64Attr, "4">:$bits,
+                   I64Attr:$block_size,
+                   DefaultValuedAttr<I64Attr, "0">:$accuracy_level);
+  let results = (outs QOpt_Tensor:$Y);
+  let hasVerifier = 1;
+  let extraClassDeclaration = [{
+    /// The packed layout the attributes describe (qopt/Quant/NBitsPacking.h).
+    ::qopt::nbits::Layout getLayout();
+  }];
+}
+
 //===----------------------------------------------------------------------===//
 // qopt quantization ops on !quant.uniform types
 //===----------------------------------------------------------------------===//

@@ -1,0 +1,373 @@
+//===- NBitsKernels.cpp - f32 x block-quantized n-bit weight GEMM ---------===//
+//
+// qopt_matmul_nbits_f32: C[M,N] += A[M,K] * W[N,K]^T, W stored as 4- or
+// 8-bit codes with a scale and zero point per block of K (the layout of
+// qopt/Quant/NBitsPacking.h, ONNX Runtime's MatMulNBits). Called for the
+// linalg.generic that qopt.matmul_nbits lowers to (qopt-matmul-microkernel).
+// Every path computes w = (code - zero point) * scale in f32 and
+// accumulates products in f32 (the order of the additions differs between
+// paths, as between any two GEMMs).
+//
+//   rows      M < kGemmRows (decoding, batch 1): each output is a dot
+//             product over the packed row of W, read once per row of A;
+//             (code - zero point) is formed on bytes, converted to f32 and
+//             multiplied with A, the block's sum scaled once. AVX-512 and
+//             AVX2 variants for 4 bits with blocks of 32k and for 8 bits;
+//             portable C++ otherwise. Threads split N.
+//   panels    M >= kGemmRows: W is dequantized to f32 in panels of
+//             kPanelColumns columns, each multiplied by the f32 GEMM
+//             (runtime/Kernels.cpp).
+//
+// Both read W straight from the packed weight: it is never expanded whole.
+//
+//===----------------------------------------------------------------------===//
+#include "Kernels.h"
+#include "Threads.h"
+#include "qopt/Quant/NBitsPacking.h"
+
+#include <algorithm>
+#include <cstdint>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
+
+using qopt::nbits::Layout;
+
+namespace {
+
+constexpr int64_t kGemmRows = 8;
+constexpr int64_t kPanelColumns = 256;
+
+/// The kernel's operands with unit inner strides (see the entry point).
+struct Operands {
+  Layout l;
+  const float *a;
+  int64_t lda;
+  const uint8_t *b;
+  const float *scales;
+  const uint8_t *zp;
+  float *c;
+  int64_t ldc;
+  int64_t m;
+};
+
+/// Row `m` of A laid out for the vector rows kernels: zero-padded to whole
+/// blocks, and for 4 bits with each 32 values reordered as the 16 even ones
+/// then the 16 odd ones (the low and high nibbles of 16 bytes).
+void prepareRow(const Operands &o, int64_t m, float *out) {
+  int64_t padded = o.l.kBlocks() * o.l.blockSize;
+  const float *row = o.a + m * o.lda;
+  if (o.l.bits == 8) {
+    std::memcpy(out, row, o.l.k * sizeof(float));
+    std::fill(out + o.l.k, out + padded, 0.0f);
+    return;
+  }
+  for (int64_t c0 = 0; c0 < padded; c0 += 32)
+    for (int64_t j = 0; j < 16; ++j) {
+      int64_t even = c0 + 2 * j, odd = even + 1;
+      out[c0 + j] = even < o.l.k ? row[even] : 0.0f;
+      out[c0 + 16 + j] = odd < o.l.k ? row[odd] : 0.0f;
+    }
+}
+
+/// One output in portable C++ (any block size), from the unreordered row.
+float dotGeneric(const Operands &o, const float *row, int64_t n) {
+  float acc = 0;
+  for (int64_t blk = 0; blk < o.l.kBlocks(); ++blk) {
+    int64_t k0 = blk * o.l.blockSize, k1 = std::min(o.l.k, k0 + o.l.blockSize);
+    int z = o.l.zeroPoint(o.zp, n, blk);
+    float sum = 0;
+    for (int64_t k = k0; k < k1; ++k)
+      sum += float(int(o.l.code(o.b, n, k)) - z) * row[k];
+    acc += sum * o.scales[n * o.l.kBlocks() + blk];
+  }
+  return acc;
+}
+
+#if defined(__x86_64__)
+inline __attribute__((target("avx512f"))) float hsum512(__m512 v) {
+  return _mm512_reduce_add_ps(v);
+}
+
+/// One output on AVX-512 from a prepared row (prepareRow).
+__attribute__((target("avx512f,avx512bw"))) float dotAvx512(const Operands &o, const float *xr,
+                                                            int64_t n) {
+  const Layout &l = o.l;
+  const uint8_t *blob = o.b + n * l.kBlocks() * l.blobBytes();
+  const float *s = o.scales + n * l.kBlocks();
+  __m512 acc = _mm512_setzero_ps();
+  if (l.bits == 4) {
+    const __m128i low = _mm_set1_epi8(0x0F);
+    for (int64_t blk = 0; blk < l.kBlocks(); ++blk, blob += l.blobBytes()) {
+      __m128i z = _mm_set1_epi8(char(l.zeroPoint(o.zp, n, blk)));
+      __m512 sum = _mm512_setzero_ps();
+      const float *x = xr + blk * l.blockSize;
+      for (int64_t c = 0; c < l.blockSize; c += 32, x += 32) {
+        __m128i bytes = _mm_loadu_si128(reinterpret_cast<const __m128i *>(blob + c / 2));
+        __m128i lo = _mm_sub_epi8(_mm_and_si128(bytes, low), z);
+        __m128i hi = _mm_sub_epi8(_mm_and_si128(_mm_srli_epi16(bytes, 4), low), z);
+        sum = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(lo)), _mm512_loadu_ps(x),
+                              sum);
+        sum = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(hi)),
+                              _mm512_loadu_ps(x + 16), sum);
+      }
+      acc = _mm512_fmadd_ps(sum, _mm512_set1_ps(s[blk]), acc);
+    }
+    return hsum512(acc);
+  }
+  for (int64_t blk = 0; blk < l.kBlocks(); ++blk, blob += l.blobBytes()) {
+    __m512i z = _mm512_set1_epi32(l.zeroPoint(o.zp, n, blk));
+    __m512 sum = _mm512_setzero_ps();
+    const float *x = xr + blk * l.blockSize;
+    for (int64_t c = 0; c < l.blockSize; c += 16) {
+      __m128i bytes = _mm_loadu_si128(reinterpret_cast<const __m128i *>(blob + c));
+      __m512i w = _mm512_sub_epi32(_mm512_cvtepu8_epi32(bytes), z);
+      sum = _mm512_fmadd_ps(_mm512_cvtepi32_ps(w), _mm512_loadu_ps(x + c), sum);
+    }
+    acc = _mm512_fmadd_ps(sum, _mm512_set1_ps(s[blk]), acc);
+  }
+  return hsum512(acc);
+}
+
+inline __attribute__((target("avx2,fma"))) float hsum256(__m256 v) {
+  __m128 x = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+  x = _mm_add_ps(x, _mm_movehl_ps(x, x));
+  x = _mm_add_ss(x, _mm_shuffle_ps(x, x, 1));
+  return _mm_cvtss_f32(x);
+}
+
+/// The low 8 signed bytes of `v` as f32.
+inline __attribute__((target("avx2,fma"))) __m256 widen8(__m128i v) {
+  return _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(v));
+}
+
+/// One output on AVX2 + FMA from a prepared row.
+__attribute__((target("avx2,fma"))) float dotAvx2(const Operands &o, const float *xr,
+                                                  int64_t n) {
+  const Layout &l = o.l;
+  const uint8_t *blob = o.b + n * l.kBlocks() * l.blobBytes();
+  const float *s = o.scales + n * l.kBlocks();
+  __m256 acc = _mm256_setzero_ps();
+  if (l.bits == 4) {
+    const __m128i low = _mm_set1_epi8(0x0F);
+    for (int64_t blk = 0; blk < l.kBlocks(); ++blk, blob += l.blobBytes()) {
+      __m128i z = _mm_set1_epi8(char(l.zeroPoint(o.zp, n, blk)));
+      __m256 sum = _mm256_setzero_ps();
+      const float *x = xr + blk * l.blockSize;
+      for (int64_t c = 0; c < l.blockSize; c += 32, x += 32) {
+        __m128i bytes = _mm_loadu_si128(reinterpret_cast<const __m128i *>(blob + c / 2));
+        __m128i lo = _mm_sub_epi8(_mm_and_si128(bytes, low), z);
+        __m128i hi = _mm_sub_epi8(_mm_and_si128(_mm_srli_epi16(bytes, 4), low), z);
+        sum = _mm256_fmadd_ps(widen8(lo), _mm256_loadu_ps(x), sum);
+        sum = _mm256_fmadd_ps(widen8(_mm_srli_si128(lo, 8)), _mm256_loadu_ps(x + 8), sum);
+        sum = _mm256_fmadd_ps(widen8(hi), _mm256_loadu_ps(x + 16), sum);
+        sum = _mm256_fmadd_ps(widen8(_mm_srli_si128(hi, 8)), _mm256_loadu_ps(x + 24), sum);
+      }
+      acc = _mm256_fmadd_ps(sum, _mm256_set1_ps(s[blk]), acc);
+    }
+    return hsum256(acc);
+  }
+  for (int64_t blk = 0; blk < l.kBlocks(); ++blk, blob += l.blobBytes()) {
+    __m256i z = _mm256_set1_epi32(l.zeroPoint(o.zp, n, blk));
+    __m256 sum = _mm256_setzero_ps();
+    const float *x = xr + blk * l.blockSize;
+    for (int64_t c = 0; c < l.blockSize; c += 8) {
+      __m128i bytes = _mm_loadl_epi64(reinterpret_cast<const __m128i *>(blob + c));
+      __m256i w = _mm256_sub_epi32(_mm256_cvtepu8_epi32(bytes), z);
+      sum = _mm256_fmadd_ps(_mm256_cvtepi32_ps(w), _mm256_loadu_ps(x + c), sum);
+    }
+    acc = _mm256_fmadd_ps(sum, _mm256_set1_ps(s[blk]), acc);
+  }
+  return hsum256(acc);
+}
+#endif
+
+using DotFn = float (*)(const Operands &, const float *, int64_t);
+
+struct RowsKernel {
+  const char *name;
+  DotFn dot;
+  /// Whether the kernel takes rows prepared by prepareRow.
+  bool prepared;
+  bool (*available)(const Layout &);
+};
+
+#if defined(__x86_64__)
+bool vectorLayout(const Layout &l) { return l.bits == 8 || l.blockSize % 32 == 0; }
+#endif
+
+const RowsKernel kRowsKernels[] = {
+#if defined(__x86_64__)
+    {"avx512", dotAvx512, true,
+     [](const Layout &l) {
+       return vectorLayout(l) && __builtin_cpu_supports("avx512f") &&
+              __builtin_cpu_supports("avx512bw");
+     }},
+    {"avx2", dotAvx2, true,
+     [](const Layout &l) {
+       return vectorLayout(l) && __builtin_cpu_supports("avx2") &&
+              __builtin_cpu_supports("fma");
+     }},
+#endif
+    {"generic", dotGeneric, false, [](const Layout &) { return true; }},
+};
+
+const RowsKernel *rowsKernel(const std::string &name, const Layout &l) {
+  for (const RowsKernel &k : kRowsKernels)
+    if ((name.empty() || name == k.name) && k.available(l))
+      return &k;
+  return nullptr;
+}
+
+/// The rows path: C[m, n] += dot(A[m, :], W[n, :]).
+void rows(const Operands &o, const RowsKernel &kern) {
+  int64_t padded = o.l.kBlocks() * o.l.blockSize;
+  float *prepared = nullptr;
+  if (kern.prepared) {
+    prepared = static_cast<float *>(
+        qopt::rt::threadScratch(qopt::rt::NBitsRows, size_t(o.m * padded) * sizeof(float)));
+    for (int64_t m = 0; m < o.m; ++m)
+      prepareRow(o, m, prepared + m * padded);
+  }
+  int threads = qopt::rt::threadsFor(double(o.m) * double(o.l.n) * double(o.l.k));
+#pragma omp parallel for num_threads(threads) schedule(static)
+  for (int64_t n = 0; n < o.l.n; ++n)
+    for (int64_t m = 0; m < o.m; ++m) {
+      const float *x = kern.prepared ? prepared + m * padded : o.a + m * o.lda;
+      o.c[m * o.ldc + n] += kern.dot(o, x, n);
+    }
+}
+
+/// The panels path: W^T dequantized kPanelColumns columns at a time, each
+/// panel multiplied by the f32 GEMM.
+void panels(const Operands &o) {
+  const Layout &l = o.l;
+  int64_t width = std::min(kPanelColumns, l.n);
+  auto *panel = static_cast<float *>(
+      qopt::rt::threadScratch(qopt::rt::NBitsPanel, size_t(l.k * width) * sizeof(float)));
+  for (int64_t n0 = 0; n0 < l.n; n0 += width) {
+    int64_t nc = std::min(width, l.n - n0);
+    int threads = qopt::rt::threadsFor(double(l.k) * double(nc) * 8);
+#pragma omp parallel for num_threads(threads) schedule(static)
+    for (int64_t j = 0; j < nc; ++j)
+      for (int64_t k = 0; k < l.k; ++k)
+        panel[k * nc + j] = l.dequantize(o.b, o.scales, o.zp, n0 + j, k);
+    qopt::rt::matmulF32Fastest(o.a, o.m, l.k, o.lda, panel, nc, nc, o.c + n0, o.ldc);
+  }
+}
+
+bool denseRowMajor(int64_t rank, const int64_t *sizes, const int64_t *strides) {
+  int64_t expect = 1;
+  for (int64_t d = rank - 1; d >= 0; --d) {
+    if (sizes[d] != 1 && strides[d] != expect)
+      return false;
+    expect *= sizes[d];
+  }
+  return true;
+}
+
+} // namespace
+
+std::vector<std::string> qopt::rt::nbitsKernelsAvailable(int64_t bits, int64_t blockSize) {
+  Layout l{blockSize, 1, bits, blockSize};
+  std::vector<std::string> names;
+  for (const RowsKernel &k : kRowsKernels)
+    if (k.available(l))
+      names.push_back(k.name);
+  return names;
+}
+
+bool qopt::rt::matmulNBitsWith(const std::string &kernel, const qopt::nbits::Layout &layout,
+                               const float *a, int64_t m, int64_t lda, const uint8_t *b,
+                               const float *scales, const uint8_t *zeroPoints, float *c,
+                               int64_t ldc) {
+  Operands o{layout, a, lda, b, scales, zeroPoints, c, ldc, m};
+  if (kernel == "panels") {
+    panels(o);
+    return true;
+  }
+  const RowsKernel *k = rowsKernel(kernel, layout);
+  if (!k)
+    return false;
+  rows(o, *k);
+  return true;
+}
+
+extern "C" void qopt_matmul_nbits_f32(float *, float *aBase, int64_t aOff, int64_t m,
+                                      int64_t k, int64_t as0, int64_t as1, uint8_t *,
+                                      uint8_t *bBase, int64_t bOff, int64_t n,
+                                      int64_t kBlocks, int64_t blob, int64_t bs0,
+                                      int64_t bs1, int64_t bs2, float *, float *sBase,
+                                      int64_t sOff, int64_t sRows, int64_t sCols,
+                                      int64_t ss0, int64_t ss1, uint8_t *, uint8_t *zBase,
+                                      int64_t zOff, int64_t zRows, int64_t zCols, int64_t zs0,
+                                      int64_t zs1, float *, float *cBase, int64_t cOff,
+                                      int64_t cRows, int64_t cCols, int64_t cs0, int64_t cs1,
+                                      int64_t bits, int64_t blockSize) {
+  (void)cRows;
+  (void)cCols;
+  Layout l{k, n, bits, blockSize};
+  const int64_t bSizes[] = {n, kBlocks, blob}, bStrides[] = {bs0, bs1, bs2};
+  const int64_t sSizes[] = {sRows, sCols}, sStrides[] = {ss0, ss1};
+  const int64_t zSizes[] = {zRows, zCols}, zStrides[] = {zs0, zs1};
+  const float *a = aBase + aOff;
+  float *c = cBase + cOff;
+  // The constants of the compiled model are dense; anything else is copied
+  // dense first (and A's or C's columns strided: one row at a time).
+  std::vector<uint8_t> bCopy, zCopy;
+  std::vector<float> sCopy;
+  const uint8_t *b = bBase + bOff, *zp = zBase + zOff;
+  const float *s = sBase + sOff;
+  if (!denseRowMajor(3, bSizes, bStrides)) {
+    bCopy.resize(size_t(n * kBlocks * blob));
+    for (int64_t i = 0; i < n; ++i)
+      for (int64_t j = 0; j < kBlocks; ++j)
+        for (int64_t t = 0; t < blob; ++t)
+          bCopy[(i * kBlocks + j) * blob + t] = b[i * bs0 + j * bs1 + t * bs2];
+    b = bCopy.data();
+  }
+  if (!denseRowMajor(2, sSizes, sStrides)) {
+    sCopy.resize(size_t(sRows * sCols));
+    for (int64_t i = 0; i < sRows; ++i)
+      for (int64_t j = 0; j < sCols; ++j)
+        sCopy[i * sCols + j] = s[i * ss0 + j * ss1];
+    s = sCopy.data();
+  }
+  if (zRows == 0) // no zero points: 2^(bits - 1)
+    zp = nullptr;
+  else if (!denseRowMajor(2, zSizes, zStrides)) {
+    zCopy.resize(size_t(zRows * zCols));
+    for (int64_t i = 0; i < zRows; ++i)
+      for (int64_t j = 0; j < zCols; ++j)
+        zCopy[i * zCols + j] = zp[i * zs0 + j * zs1];
+    zp = zCopy.data();
+  }
+  if (m == 0 || n == 0 || k == 0)
+    return;
+  auto run = [&](const float *rowA, int64_t rowsA, int64_t lda, float *rowC, int64_t ldc) {
+    Operands o{l, rowA, lda, b, s, zp, rowC, ldc, rowsA};
+    if (rowsA >= kGemmRows)
+      panels(o);
+    else
+      rows(o, *rowsKernel("", l));
+  };
+  if (as1 == 1 && cs1 == 1) {
+    run(a, m, as0, c, cs0);
+    return;
+  }
+  // Strided columns: each row of A and C through a dense copy.
+  std::vector<float> rowA(static_cast<size_t>(k)), rowC(static_cast<size_t>(n));
+  for (int64_t i = 0; i < m; ++i) {
+    for (int64_t j = 0; j < k; ++j)
+      rowA[j] = a[i * as0 + j * as1];
+    for (int64_t j = 0; j < n; ++j)
+      rowC[j] = c[i * cs0 + j * cs1];
+    run(rowA.data(), 1, k, rowC.data(), n);
+    for (int64_t j = 0; j < n; ++j)
+      c[i * cs0 + j * cs1] = rowC[j];
+  }
+}

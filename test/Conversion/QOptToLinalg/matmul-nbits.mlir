@@ -1,0 +1,52 @@
+// RUN: qopt-opt %s --convert-qopt-to-linalg --canonicalize --split-input-file | FileCheck %s
+// qopt.matmul_nbits → one linalg.generic named by its library_call, whose
+// indexing maps carry the packed layout (qopt/Quant/NBitsPacking.h).
+
+// 4 bits, blocks of 32, batched A folded into M, zero points given, bias.
+// CHECK-DAG: #[[A:.*]] = affine_map<(d0, d1, d2) -> (d0, d2)>
+// CHECK-DAG: #[[B:.*]] = affine_map<(d0, d1, d2) -> (d1, d2 floordiv 32, (d2 mod 32) floordiv 2)>
+// CHECK-DAG: #[[S:.*]] = affine_map<(d0, d1, d2) -> (d1, d2 floordiv 32)>
+// CHECK-DAG: #[[Z:.*]] = affine_map<(d0, d1, d2) -> (d1, (d2 floordiv 32) floordiv 2)>
+// CHECK-DAG: #[[C:.*]] = affine_map<(d0, d1, d2) -> (d0, d1)>
+// CHECK-LABEL: func.func @w4
+// CHECK-DAG: %[[S2:.*]] = tensor.expand_shape %arg2 {{\[\[}}0, 1]] output_shape [3, 2] : tensor<6xf32> into tensor<3x2xf32>
+// CHECK-DAG: %[[Z2:.*]] = tensor.expand_shape %arg3 {{\[\[}}0, 1]] output_shape [3, 1] : tensor<3xi8> into tensor<3x1xi8>
+// CHECK-DAG: %[[A2:.*]] = tensor.collapse_shape %arg0
+// CHECK: %[[ACC:.*]] = linalg.generic {indexing_maps = [#[[A]], #[[B]], #[[S]], #[[Z]], #[[C]]], iterator_types = ["parallel", "parallel", "reduction"], library_call = "qopt_matmul_nbits_f32"} ins(%[[A2]], %arg1, %[[S2]], %[[Z2]] : tensor<8x40xf32>, tensor<3x2x16xi8>, tensor<3x2xf32>, tensor<3x1xi8>)
+// The code: the byte's nibble by the parity of k; the zero point's by the
+// parity of the block k / 32.
+// CHECK: %[[K:.*]] = linalg.index 2 : index
+// CHECK: %[[BLK:.*]] = arith.divui %[[K]], %{{.*}} : index
+// CHECK: arith.extui %{{.*}} : i8 to i32
+// CHECK: arith.shrui
+// CHECK: arith.andi
+// CHECK: arith.subi
+// CHECK: arith.sitofp
+// CHECK: arith.mulf
+// CHECK: arith.mulf
+// CHECK: arith.addf
+// CHECK: linalg.generic {{.*}} ins(%[[ACC]], %arg4 : tensor<8x3xf32>, tensor<3xf32>)
+// CHECK: tensor.expand_shape {{.*}} into tensor<2x4x3xf32>
+func.func @w4(%a: tensor<2x4x40xf32>, %b: tensor<3x2x16xui8>, %s: tensor<6xf32>, %z: tensor<3xui8>, %bias: tensor<3xf32>) -> tensor<2x4x3xf32> {
+  %n = qopt.none
+  %y = qopt.matmul_nbits %a, %b, %s, %z, %n, %bias {K = 40 : i64, N = 3 : i64, block_size = 32 : i64} : (tensor<2x4x40xf32>, tensor<3x2x16xui8>, tensor<6xf32>, tensor<3xui8>, none, tensor<3xf32>) -> tensor<2x4x3xf32>
+  return %y : tensor<2x4x3xf32>
+}
+
+// -----
+
+// 8 bits without zero points: no zero-point operand, the body subtracts the
+// default 128; one byte per code; a dynamic M.
+// CHECK-DAG: #[[B8:.*]] = affine_map<(d0, d1, d2) -> (d1, d2 floordiv 16, d2 mod 16)>
+// CHECK-DAG: #[[S8:.*]] = affine_map<(d0, d1, d2) -> (d1, d2 floordiv 16)>
+// CHECK-LABEL: func.func @w8
+// CHECK: linalg.generic {indexing_maps = [#{{.*}}, #[[B8]], #[[S8]], #{{.*}}], {{.*}} library_call = "qopt_matmul_nbits_f32"} ins(%arg0, %arg1, %{{.*}} : tensor<?x40xf32>, tensor<3x3x16xi8>, tensor<3x3xf32>) outs(%{{.*}} : tensor<?x3xf32>)
+// CHECK: %[[CODE:.*]] = arith.extui %{{.*}} : i8 to i32
+// CHECK: arith.subi %[[CODE]], %c128_i32 : i32
+// CHECK-NOT: arith.shrui
+// CHECK: linalg.yield
+func.func @w8(%a: tensor<?x40xf32>, %b: tensor<3x3x16xui8>, %s: tensor<9xf32>) -> tensor<?x3xf32> {
+  %n = qopt.none
+  %y = qopt.matmul_nbits %a, %b, %s, %n, %n, %n {K = 40 : i64, N = 3 : i64, bits = 8 : i64, block_size = 16 : i64} : (tensor<?x40xf32>, tensor<3x3x16xui8>, tensor<9xf32>, none, none, none) -> tensor<?x3xf32>
+  return %y : tensor<?x3xf32>
+}

@@ -1,0 +1,89 @@
+// RUN: qopt-opt %s --split-input-file --verify-diagnostics
+
+// A valid one: 4 bits, K = 40 in two blocks of 32 (the last one padded).
+func.func @ok(%a: tensor<?x40xf32>, %b: tensor<3x2x16xui8>, %s: tensor<6xf32>, %z: tensor<3xui8>) -> tensor<?x3xf32> {
+  %n = qopt.none
+  %y = qopt.matmul_nbits %a, %b, %s, %z, %n, %n {K = 40 : i64, N = 3 : i64, block_size = 32 : i64} : (tensor<?x40xf32>, tensor<3x2x16xui8>, tensor<6xf32>, tensor<3xui8>, none, none) -> tensor<?x3xf32>
+  return %y : tensor<?x3xf32>
+}
+
+// -----
+
+func.func @block_size(%a: tensor<2x40xf32>, %b: tensor<3x2x12xui8>, %s: tensor<6xf32>) -> tensor<2x3xf32> {
+  %n = qopt.none
+  // expected-error @+1 {{block_size 24 is not a power of two of at least 16}}
+  %y = qopt.matmul_nbits %a, %b, %s, %n, %n, %n {K = 40 : i64, N = 3 : i64, block_size = 24 : i64} : (tensor<2x40xf32>, tensor<3x2x12xui8>, tensor<6xf32>, none, none, none) -> tensor<2x3xf32>
+  return %y : tensor<2x3xf32>
+}
+
+// -----
+
+func.func @b_shape(%a: tensor<2x40xf32>, %b: tensor<3x1x16xui8>, %s: tensor<6xf32>) -> tensor<2x3xf32> {
+  %n = qopt.none
+  // expected-error @+1 {{B must be ui8 [N, ceil(K / block_size), block_size * bits / 8] = [3, 2, 16], got 'tensor<3x1x16xui8>'}}
+  %y = qopt.matmul_nbits %a, %b, %s, %n, %n, %n {K = 40 : i64, N = 3 : i64, block_size = 32 : i64} : (tensor<2x40xf32>, tensor<3x1x16xui8>, tensor<6xf32>, none, none, none) -> tensor<2x3xf32>
+  return %y : tensor<2x3xf32>
+}
+
+// -----
+
+func.func @k_mismatch(%a: tensor<2x48xf32>, %b: tensor<3x2x16xui8>, %s: tensor<6xf32>) -> tensor<2x3xf32> {
+  %n = qopt.none
+  // expected-error @+1 {{A's last dimension must be K = 40, got 'tensor<2x48xf32>'}}
+  %y = qopt.matmul_nbits %a, %b, %s, %n, %n, %n {K = 40 : i64, N = 3 : i64, block_size = 32 : i64} : (tensor<2x48xf32>, tensor<3x2x16xui8>, tensor<6xf32>, none, none, none) -> tensor<2x3xf32>
+  return %y : tensor<2x3xf32>
+}
+
+// -----
+
+func.func @scales_count(%a: tensor<2x40xf32>, %b: tensor<3x2x16xui8>, %s: tensor<3xf32>) -> tensor<2x3xf32> {
+  %n = qopt.none
+  // expected-error @+1 {{scales must hold N * ceil(K / block_size) = 6 values, got 'tensor<3xf32>'}}
+  %y = qopt.matmul_nbits %a, %b, %s, %n, %n, %n {K = 40 : i64, N = 3 : i64, block_size = 32 : i64} : (tensor<2x40xf32>, tensor<3x2x16xui8>, tensor<3xf32>, none, none, none) -> tensor<2x3xf32>
+  return %y : tensor<2x3xf32>
+}
+
+// -----
+
+func.func @float_zero_points(%a: tensor<2x40xf32>, %b: tensor<3x2x16xui8>, %s: tensor<6xf32>, %z: tensor<6xf32>) -> tensor<2x3xf32> {
+  %n = qopt.none
+  // expected-error @+1 {{zero points must be packed ui8 (float zero points are not supported), got 'f32'}}
+  %y = qopt.matmul_nbits %a, %b, %s, %z, %n, %n {K = 40 : i64, N = 3 : i64, block_size = 32 : i64} : (tensor<2x40xf32>, tensor<3x2x16xui8>, tensor<6xf32>, tensor<6xf32>, none, none) -> tensor<2x3xf32>
+  return %y : tensor<2x3xf32>
+}
+
+// -----
+
+func.func @zero_point_bytes(%a: tensor<2x40xf32>, %b: tensor<3x2x16xui8>, %s: tensor<6xf32>, %z: tensor<6xui8>) -> tensor<2x3xf32> {
+  %n = qopt.none
+  // expected-error @+1 {{zero points must hold N * ceil(blocks * bits / 8) = 3 bytes, got 'tensor<6xui8>'}}
+  %y = qopt.matmul_nbits %a, %b, %s, %z, %n, %n {K = 40 : i64, N = 3 : i64, block_size = 32 : i64} : (tensor<2x40xf32>, tensor<3x2x16xui8>, tensor<6xf32>, tensor<6xui8>, none, none) -> tensor<2x3xf32>
+  return %y : tensor<2x3xf32>
+}
+
+// -----
+
+func.func @g_idx(%a: tensor<2x40xf32>, %b: tensor<3x2x16xui8>, %s: tensor<6xf32>, %g: tensor<40xi32>) -> tensor<2x3xf32> {
+  %n = qopt.none
+  // expected-error @+1 {{g_idx (a permuted block order) is not supported}}
+  %y = qopt.matmul_nbits %a, %b, %s, %n, %g, %n {K = 40 : i64, N = 3 : i64, block_size = 32 : i64} : (tensor<2x40xf32>, tensor<3x2x16xui8>, tensor<6xf32>, none, tensor<40xi32>, none) -> tensor<2x3xf32>
+  return %y : tensor<2x3xf32>
+}
+
+// -----
+
+func.func @bias(%a: tensor<2x40xf32>, %b: tensor<3x2x16xui8>, %s: tensor<6xf32>, %bias: tensor<4xf32>) -> tensor<2x3xf32> {
+  %n = qopt.none
+  // expected-error @+1 {{bias must be f32 [N = 3], got 'tensor<4xf32>'}}
+  %y = qopt.matmul_nbits %a, %b, %s, %n, %n, %bias {K = 40 : i64, N = 3 : i64, block_size = 32 : i64} : (tensor<2x40xf32>, tensor<3x2x16xui8>, tensor<6xf32>, none, none, tensor<4xf32>) -> tensor<2x3xf32>
+  return %y : tensor<2x3xf32>
+}
+
+// -----
+
+func.func @eight_bits(%a: tensor<2x40xf32>, %b: tensor<3x3x16xui8>, %s: tensor<9xf32>, %z: tensor<9xui8>) -> tensor<2x3xf32> {
+  %n = qopt.none
+  // 8 bits, blocks of 16: three blocks, one zero-point byte each.
+  %y = qopt.matmul_nbits %a, %b, %s, %z, %n, %n {K = 40 : i64, N = 3 : i64, bits = 8 : i64, block_size = 16 : i64} : (tensor<2x40xf32>, tensor<3x3x16xui8>, tensor<9xf32>, tensor<9xui8>, none, none) -> tensor<2x3xf32>
+  return %y : tensor<2x3xf32>
+}

@@ -1,0 +1,177 @@
+//===- NBitsKernelsTest.cpp - packed n-bit layout and its GEMM kernels ----===//
+//
+// qopt/Quant/NBitsPacking.h (codes and zero points written and read back,
+// the byte layout ONNX Runtime's MatMulNBits uses) and every kernel of
+// qopt_matmul_nbits_f32 this CPU can run (rows: avx512, avx2, generic;
+// panels) against a double-precision reference on edge shapes: K not a
+// multiple of the block, one output channel, M across the rows/panels
+// threshold, zero points present and absent, strided A and C through the
+// C entry point.
+//
+//===----------------------------------------------------------------------===//
+#include "../runtime/Kernels.h"
+#include "qopt/Quant/NBitsPacking.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdint>
+#include <random>
+#include <string>
+#include <vector>
+
+namespace {
+
+using qopt::nbits::Layout;
+
+TEST(NBitsPacking, FourBitBytesAreLowNibbleFirst) {
+  Layout l{40, 2, 4, 32};
+  EXPECT_EQ(l.kBlocks(), 2);
+  EXPECT_EQ(l.blobBytes(), 16);
+  EXPECT_EQ(l.weightBytes(), 64);
+  EXPECT_EQ(l.zeroPointBytes(), 1);
+  std::vector<uint8_t> b(size_t(l.weightBytes()), 0);
+  l.setCode(b.data(), 1, 0, 0x3);  // row 1, block 0, byte 0 low
+  l.setCode(b.data(), 1, 1, 0xA);  // high nibble of the same byte
+  l.setCode(b.data(), 1, 33, 0xF); // row 1, block 1, byte 0 high
+  EXPECT_EQ(b[32], 0xA3);
+  EXPECT_EQ(b[48], 0xF0);
+  EXPECT_EQ(l.code(b.data(), 1, 0), 0x3);
+  EXPECT_EQ(l.code(b.data(), 1, 1), 0xA);
+  EXPECT_EQ(l.code(b.data(), 1, 33), 0xF);
+  std::vector<uint8_t> zp(size_t(l.n * l.zeroPointBytes()), 0);
+  l.setZeroPoint(zp.data(), 0, 1, 0x9);
+  l.setZeroPoint(zp.data(), 1, 0, 0x2);
+  EXPECT_EQ(zp[0], 0x90);
+  EXPECT_EQ(zp[1], 0x02);
+  EXPECT_EQ(l.zeroPoint(zp.data(), 0, 1), 9);
+  EXPECT_EQ(l.zeroPoint(nullptr, 0, 1), 8);
+  std::vector<float> scales = {0.5f, 0.25f, 1.0f, 2.0f};
+  EXPECT_EQ(l.dequantize(b.data(), scales.data(), zp.data(), 1, 1), (0xA - 2) * 1.0f);
+  EXPECT_EQ(l.dequantize(b.data(), scales.data(), nullptr, 1, 33), (0xF - 8) * 2.0f);
+}
+
+TEST(NBitsPacking, EightBitsAndValidation) {
+  Layout l{20, 1, 8, 16};
+  EXPECT_EQ(l.blobBytes(), 16);
+  EXPECT_EQ(l.zeroPointBytes(), 2);
+  std::vector<uint8_t> b(size_t(l.weightBytes()), 0);
+  l.setCode(b.data(), 0, 17, 200);
+  EXPECT_EQ(b[17], 200);
+  EXPECT_EQ(l.defaultZeroPoint(), 128);
+  EXPECT_FALSE(l.invalid());
+  EXPECT_TRUE((Layout{20, 1, 3, 16}.invalid()));
+  EXPECT_TRUE((Layout{20, 1, 4, 24}.invalid()));
+  EXPECT_TRUE((Layout{20, 1, 4, 8}.invalid()));
+}
+
+struct Problem {
+  Layout l;
+  int64_t m;
+  bool zeroPoints;
+  std::vector<float> a, scales;
+  std::vector<uint8_t> b, zp;
+
+  Problem(Layout layout, int64_t rows, bool withZp, uint32_t seed)
+      : l(layout), m(rows), zeroPoints(withZp) {
+    std::mt19937 rng(seed);
+    std::uniform_real_distribution<float> val(-1.0f, 1.0f), scale(0.01f, 0.1f);
+    std::uniform_int_distribution<int> code(0, l.maxCode());
+    a.resize(size_t(m * l.k));
+    for (float &v : a)
+      v = val(rng);
+    b.assign(size_t(l.weightBytes()), 0);
+    for (int64_t n = 0; n < l.n; ++n)
+      for (int64_t k = 0; k < l.kBlocks() * l.blockSize; ++k)
+        l.setCode(b.data(), n, k, uint8_t(code(rng)));
+    scales.resize(size_t(l.n * l.kBlocks()));
+    for (float &s : scales)
+      s = scale(rng);
+    if (zeroPoints) {
+      zp.assign(size_t(l.n * l.zeroPointBytes()), 0);
+      for (int64_t n = 0; n < l.n; ++n)
+        for (int64_t blk = 0; blk < l.kBlocks(); ++blk)
+          l.setZeroPoint(zp.data(), n, blk, uint8_t(code(rng)));
+    }
+  }
+  const uint8_t *zeroPointData() const { return zeroPoints ? zp.data() : nullptr; }
+
+  /// C = A * W^T in double, and the largest |C|.
+  std::vector<double> reference(double &largest) const {
+    std::vector<double> c(size_t(m * l.n), 0.0);
+    largest = 0;
+    for (int64_t i = 0; i < m; ++i)
+      for (int64_t n = 0; n < l.n; ++n) {
+        double s = 0;
+        for (int64_t k = 0; k < l.k; ++k)
+          s += double(a[i * l.k + k]) *
+               double(l.dequantize(b.data(), scales.data(), zeroPointData(), n, k));
+        c[i * l.n + n] = s;
+        largest = std::max(largest, std::fabs(s));
+      }
+    return c;
+  }
+};
+
+/// Layouts covering both bit widths, every block size class and partial
+/// last blocks.
+std::vector<Layout> layouts() {
+  return {{64, 5, 4, 32},  {100, 17, 4, 32}, {256, 33, 4, 128}, {48, 3, 4, 16},
+          {72, 9, 8, 16},  {300, 40, 8, 64}, {1, 1, 4, 32},     {129, 1, 8, 128}};
+}
+
+TEST(NBitsKernels, EveryVariantMatchesTheReference) {
+  uint32_t seed = 1;
+  for (const Layout &l : layouts())
+    for (int64_t m : {1, 3, 8, 11})
+      for (bool zp : {false, true}) {
+        Problem p(l, m, zp, seed++);
+        double largest = 0;
+        std::vector<double> want = p.reference(largest);
+        std::vector<std::string> kernels = qopt::rt::nbitsKernelsAvailable(l.bits, l.blockSize);
+        ASSERT_FALSE(kernels.empty());
+        EXPECT_EQ(kernels.back(), "generic");
+        kernels.push_back("panels");
+        for (const std::string &kernel : kernels) {
+          // C starts at 1: the kernels accumulate.
+          std::vector<float> c(size_t(m * l.n), 1.0f);
+          ASSERT_TRUE(qopt::rt::matmulNBitsWith(kernel, l, p.a.data(), m, l.k, p.b.data(),
+                                                p.scales.data(), p.zeroPointData(), c.data(),
+                                                l.n));
+          double worst = 0;
+          for (size_t i = 0; i < c.size(); ++i)
+            worst = std::max(worst, std::fabs(double(c[i]) - 1.0 - want[i]));
+          EXPECT_LE(worst, 1e-5 * std::max(largest, 1.0))
+              << kernel << " K=" << l.k << " N=" << l.n << " bits=" << l.bits
+              << " block=" << l.blockSize << " M=" << m << " zp=" << zp;
+        }
+      }
+}
+
+TEST(NBitsKernels, CEntryPointTakesStridedOperands) {
+  // A as the transpose of a [K, M] buffer, C as the transpose of [N, M];
+  // B, scales and zero points dense as the compiler passes them.
+  Layout l{96, 7, 4, 32};
+  for (int64_t m : {2, 9}) {
+    Problem p(l, m, true, 99 + uint32_t(m));
+    double largest = 0;
+    std::vector<double> want = p.reference(largest);
+    std::vector<float> at(size_t(l.k * m));
+    for (int64_t i = 0; i < m; ++i)
+      for (int64_t k = 0; k < l.k; ++k)
+        at[k * m + i] = p.a[i * l.k + k];
+    std::vector<float> ct(size_t(l.n * m), 0.0f);
+    std::vector<float> scales = p.scales;
+    qopt_matmul_nbits_f32(at.data(), at.data(), 0, m, l.k, 1, m, p.b.data(), p.b.data(), 0, l.n,
+                          l.kBlocks(), l.blobBytes(), l.kBlocks() * l.blobBytes(),
+                          l.blobBytes(), 1, scales.data(), scales.data(), 0, l.n, l.kBlocks(),
+                          l.kBlocks(), 1, p.zp.data(), p.zp.data(), 0, l.n, l.zeroPointBytes(),
+                          l.zeroPointBytes(), 1, ct.data(), ct.data(), 0, m, l.n, 1, m, l.bits,
+                          l.blockSize);
+    for (int64_t i = 0; i < m; ++i)
+      for (int64_t n = 0; n < l.n; ++n)
+        EXPECT_NEAR(ct[n * m + i], want[i * l.n + n], 1e-5 * largest) << "M=" << m;
+  }
+}
+
+} // namespace
