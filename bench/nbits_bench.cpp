@@ -1,0 +1,211 @@
+//===- nbits_bench.cpp - n-bit weight GEMV against DRAM read bandwidth -----===//
+//
+// Batch-1 decoding reads every weight once per token, so a W4 GEMV is
+// bound by memory bandwidth. This measures the machine's DRAM read
+// bandwidth (a STREAM-like sum over a buffer far larger than the caches),
+// then qopt_matmul_nbits_f32's rows kernels on K = N = 4096 (and the
+// shapes given) at batch 1, cycling through enough weight matrices that
+// each call reads its weight from DRAM as a decoder's layers would. Reports
+// the weight bytes (codes, scales and zero points) read per second and
+// their fraction of the read bandwidth timed right before, the median over
+// trials, and the f32 GEMV (the same product with f32 weights through the
+// f32 GEMM kernel) for comparison.
+//
+//   qopt-nbits-bench [--threads T] [--bits 4|8] [--block B] [--trials N]
+//                    [--kernel avx512|avx2|generic] [--shape KxN]...
+//
+// The thread count is fixed for the process (QOPT_NUM_THREADS is set from
+// --threads before the first kernel call).
+//
+//===----------------------------------------------------------------------===//
+#include <algorithm>
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <random>
+#include <string>
+#include <vector>
+
+#include <immintrin.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+#include "../runtime/Kernels.h"
+#include "qopt/Quant/NBitsPacking.h"
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using qopt::nbits::Layout;
+
+double seconds(Clock::time_point t0) {
+  return std::chrono::duration<double>(Clock::now() - t0).count();
+}
+
+double median(std::vector<double> values) {
+  std::nth_element(values.begin(), values.begin() + values.size() / 2, values.end());
+  return values[values.size() / 2];
+}
+
+/// Sum of `n` floats with AVX-512 loads (4 independent accumulators).
+__attribute__((target("avx512f"))) float sumAvx512(const float *p, int64_t n) {
+  __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+  for (int64_t i = 0; i + 64 <= n; i += 64) {
+    a0 = _mm512_add_ps(a0, _mm512_loadu_ps(p + i));
+    a1 = _mm512_add_ps(a1, _mm512_loadu_ps(p + i + 16));
+    a2 = _mm512_add_ps(a2, _mm512_loadu_ps(p + i + 32));
+    a3 = _mm512_add_ps(a3, _mm512_loadu_ps(p + i + 48));
+  }
+  return _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(a0, a1), _mm512_add_ps(a2, a3)));
+}
+
+/// Bytes per second of reading `buffer` once, split over `threads`.
+double readBandwidth(const std::vector<float> &buffer, int threads) {
+  int64_t n = int64_t(buffer.size());
+  volatile float sink = 0;
+  auto t0 = Clock::now();
+  float total = 0;
+#pragma omp parallel for num_threads(threads) reduction(+ : total) schedule(static)
+  for (int t = 0; t < threads; ++t) {
+    int64_t chunk = n / threads / 64 * 64;
+    total += sumAvx512(buffer.data() + t * chunk, chunk);
+  }
+  double s = seconds(t0);
+  sink = total;
+  (void)sink;
+  return double(n) * sizeof(float) / s;
+}
+
+struct Weights {
+  Layout l;
+  std::vector<uint8_t> b, zp;
+  std::vector<float> scales;
+};
+
+Weights randomWeights(const Layout &l, std::mt19937 &rng) {
+  Weights w{l, {}, {}, {}};
+  w.b.resize(size_t(l.weightBytes()));
+  for (uint8_t &v : w.b)
+    v = uint8_t(rng());
+  w.zp.resize(size_t(l.n * l.zeroPointBytes()));
+  for (uint8_t &v : w.zp)
+    v = uint8_t(rng());
+  w.scales.assign(size_t(l.n * l.kBlocks()), 0.01f);
+  return w;
+}
+
+int64_t bytesRead(const Layout &l) {
+  return l.weightBytes() + l.n * l.kBlocks() * int64_t(sizeof(float)) + l.n * l.zeroPointBytes();
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+  int threads = 1, trials = 9, bits = 4, block = 32;
+  std::string kernel;
+  std::vector<std::pair<int64_t, int64_t>> shapes;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    auto next = [&]() -> const char * {
+      if (i + 1 >= argc) {
+        std::fprintf(stderr, "%s needs a value\n", a.c_str());
+        std::exit(2);
+      }
+      return argv[++i];
+    };
+    if (a == "--threads")
+      threads = std::atoi(next());
+    else if (a == "--trials")
+      trials = std::atoi(next());
+    else if (a == "--bits")
+      bits = std::atoi(next());
+    else if (a == "--block")
+      block = std::atoi(next());
+    else if (a == "--kernel")
+      kernel = next();
+    else if (a == "--shape") {
+      long long k = 0, n = 0;
+      if (std::sscanf(next(), "%lldx%lld", &k, &n) != 2 || k <= 0 || n <= 0) {
+        std::fprintf(stderr, "--shape takes KxN\n");
+        return 2;
+      }
+      shapes.push_back({k, n});
+    } else {
+      std::fprintf(stderr,
+                   "usage: qopt-nbits-bench [--threads T] [--bits 4|8] [--block B] "
+                   "[--trials N] [--kernel avx512|avx2|generic] [--shape KxN]...\n");
+      return 2;
+    }
+  }
+  if (shapes.empty())
+    shapes.push_back({4096, 4096});
+  if (threads < 1 || trials < 1) {
+    std::fprintf(stderr, "--threads and --trials must be positive\n");
+    return 2;
+  }
+  if (!__builtin_cpu_supports("avx512f")) {
+    std::fprintf(stderr, "qopt-nbits-bench: the bandwidth probe needs AVX-512F\n");
+    return 1;
+  }
+  setenv("QOPT_NUM_THREADS", std::to_string(threads).c_str(), 1);
+  std::vector<std::string> available = qopt::rt::nbitsKernelsAvailable(bits, block);
+  if (kernel.empty())
+    kernel = available.front();
+  if (std::find(available.begin(), available.end(), kernel) == available.end()) {
+    std::fprintf(stderr, "kernel '%s' cannot run here for %d bits, blocks of %d\n",
+                 kernel.c_str(), bits, block);
+    return 1;
+  }
+  // 512 MiB: far past any cache.
+  std::vector<float> stream(size_t(128) << 20, 1.0f);
+  readBandwidth(stream, threads);
+  std::printf("threads %d, W%d blocks of %d, kernel %s\n", threads, bits, block, kernel.c_str());
+  std::printf("%-11s %9s %9s %9s %9s %7s %9s %9s\n", "KxN", "W us", "W GB/s", "read GB/s",
+              "of read", "f32 us", "f32 GB/s", "W / f32");
+  std::mt19937 rng(7);
+  for (auto [k, n] : shapes) {
+    Layout l{k, n, bits, block};
+    if (std::optional<std::string> why = l.invalid()) {
+      std::fprintf(stderr, "%s\n", why->c_str());
+      return 1;
+    }
+    // Enough copies to exceed 256 MiB, so each call reads from DRAM.
+    int64_t copies = std::max<int64_t>(2, (int64_t(256) << 20) / bytesRead(l) + 1);
+    std::vector<Weights> w;
+    for (int64_t c = 0; c < copies; ++c)
+      w.push_back(randomWeights(l, rng));
+    int64_t f32Copies = std::max<int64_t>(2, (int64_t(256) << 20) / (k * n * 4) + 1);
+    std::vector<std::vector<float>> wf(size_t(f32Copies), std::vector<float>(size_t(k * n), 0.01f));
+    std::vector<float> a(size_t(k), 0.5f), c(size_t(n), 0.0f);
+    std::vector<double> ratio, gbs, us, fus, fgbs, bw;
+    for (int t = 0; t < trials; ++t) {
+      double read = readBandwidth(stream, threads);
+      // One pass over the copies (the first call of a trial warms nothing:
+      // its weights were last read a full cycle ago).
+      auto t0 = Clock::now();
+      for (const Weights &x : w)
+        qopt::rt::matmulNBitsWith(kernel, l, a.data(), 1, k, x.b.data(), x.scales.data(),
+                                  x.zp.data(), c.data(), n);
+      double per = seconds(t0) / double(copies);
+      auto t1 = Clock::now();
+      for (const std::vector<float> &x : wf)
+        qopt::rt::matmulF32Fastest(a.data(), 1, k, k, x.data(), n, n, c.data(), n);
+      double fper = seconds(t1) / double(f32Copies);
+      bw.push_back(read / 1e9);
+      us.push_back(per * 1e6);
+      gbs.push_back(double(bytesRead(l)) / per / 1e9);
+      ratio.push_back(double(bytesRead(l)) / per / read);
+      fus.push_back(fper * 1e6);
+      fgbs.push_back(double(k * n * 4) / fper / 1e9);
+    }
+    char name[32];
+    std::snprintf(name, sizeof(name), "%lldx%lld", (long long)k, (long long)n);
+    std::printf("%-11s %9.1f %9.2f %9.2f %8.0f%% %7.0f %9.2f %8.2fx\n", name, median(us),
+                median(gbs), median(bw), 100 * median(ratio), median(fus), median(fgbs),
+                median(fus) / median(us));
+  }
+  return 0;
+}
