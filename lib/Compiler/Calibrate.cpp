@@ -306,7 +306,8 @@ LogicalResult runCalibration(ModuleOp module, const CalibrationOptions &options,
   if (options.roundWeights)
     for (quantutil::QuantizableLayer &l : quantutil::quantizableLayers(module, options.keepFloat))
       if (std::optional<quantutil::RoundableWeight> w = quantutil::roundableWeight(l))
-        layers.push_back({l, *w, w->makeHessian()});
+        if (!options.groupWeights || !w->isConv)
+          layers.push_back({l, *w, w->makeHessian()});
   {
     PassManager pm(module.getContext());
     pm.addNestedPass<func::FuncOp>(createExposeObservers());
@@ -358,6 +359,7 @@ LogicalResult runCalibration(ModuleOp module, const CalibrationOptions &options,
 
   stats.tensors.clear();
   stats.weights.clear();
+  stats.groupWeights.clear();
   stats.rows.clear();
   // Channel ranges along each observer's channel_axis (default 1).
   std::map<std::string, int64_t> channelAxes;
@@ -438,8 +440,12 @@ LogicalResult runCalibration(ModuleOp module, const CalibrationOptions &options,
       return failure();
     }
     r.hessian.finish();
-    stats.weights[r.layer.id] = quant::gptqRound(w, r.weight.rows, r.weight.cols, r.hessian,
-                                                 options.perTensorWeights);
+    if (options.groupWeights)
+      stats.groupWeights[r.layer.id] = quant::gptqGroupwise(w, r.weight.rows, r.weight.cols,
+                                                            r.hessian, *options.groupWeights);
+    else
+      stats.weights[r.layer.id] = quant::gptqRound(w, r.weight.rows, r.weight.cols, r.hessian,
+                                                   options.perTensorWeights);
     // The Hessian (K x K doubles per group) is not needed any more.
     r.hessian = quant::LayerHessian::matmul(0);
     rounding.update(l + 1);

@@ -141,7 +141,8 @@ private:
     llvm::errs() << llvm::formatv("qoptc: [{0,6:f2}s] {1}\n", s, what.str());
   }
   bool quantizing() const {
-    return !options.quant.calibData.empty() || !options.quant.loadStats.empty();
+    return !options.quant.calibData.empty() || !options.quant.loadStats.empty() ||
+           options.quant.weightOnly;
   }
   bool fromMlir() const { return StringRef(options.inputFile).ends_with(".mlir"); }
 

@@ -17,7 +17,39 @@ using namespace mlir;
 
 namespace qopt {
 
+/// Weight-only options (see QuantOptions::weightOnly).
+static LogicalResult verifyWeightOnlyOptions(const QuantOptions &options, std::string &error) {
+  if (options.weightBits != 4 && options.weightBits != 8) {
+    error = "--weight-bits must be 4 or 8";
+    return failure();
+  }
+  if (options.weightGroupSize < 16 ||
+      (options.weightGroupSize & (options.weightGroupSize - 1)) != 0) {
+    error = "--weight-group-size must be a power of two of at least 16";
+    return failure();
+  }
+  if (!options.loadStats.empty()) {
+    error = "--weight-only does not read statistics files (--load-calib-stats): GPTQ "
+            "needs --calib, nearest rounding needs no data";
+    return failure();
+  }
+  if (options.weightRounding == WeightRounding::GPTQ && options.calibData.empty()) {
+    error = "--weight-only with GPTQ rounding (the default) needs --calib; "
+            "--weight-rounding=nearest needs no data";
+    return failure();
+  }
+  if (options.smooth || options.rotate || options.activationGranularity != "per-tensor" ||
+      !options.saveStats.empty() || options.quantizeAttention) {
+    error = "--weight-only keeps activations float: it does not combine with --smooth, "
+            "--rotate, --activation-granularity, --quantize-attention or --save-calib-stats";
+    return failure();
+  }
+  return success();
+}
+
 LogicalResult verifyQuantOptions(const QuantOptions &options, std::string &error) {
+  if (options.weightOnly)
+    return verifyWeightOnlyOptions(options, error);
   if (!options.calibData.empty() && !options.loadStats.empty()) {
     error = "--calib and --load-calib-stats are exclusive";
     return failure();
@@ -100,6 +132,8 @@ public:
   LogicalResult run() {
     if (failed(verifyQuantOptions(options, error)))
       return failure();
+    if (options.weightOnly)
+      return weightOnly();
     // Stage 2 (outlier folding) wraps stage 1: rotation rewrites the float
     // model before the observers, smoothing needs them and a first
     // calibration; the check compares the float outputs with the model
@@ -454,6 +488,69 @@ private:
       reportActivations(module, *stats, report);
     if (options.collectQDQ)
       collectQDQActivations(module, result.qdqPlan);
+    return success();
+  }
+
+  /// Weight-only quantization: [GPTQ calibration of an observed copy,
+  /// rounding group-wise] then qopt-quantize-weights on the module.
+  LogicalResult weightOnly() {
+    quant::GroupSpec spec;
+    spec.bits = options.weightBits;
+    spec.groupSize = options.weightGroupSize;
+    spec.symmetric = options.weightSymmetric;
+    spec.clipSearch = true;
+    std::shared_ptr<std::map<std::string, quant::GroupWeights>> rounded;
+    if (gptq()) {
+      step("weight-only GPTQ: calibrating for the Hessians of the linear layers' inputs");
+      OwningOpRef<ModuleOp> copy = module.clone();
+      InsertObserversOptions o;
+      o.keepFloat.assign(keepFloat.begin(), keepFloat.end());
+      if (failed(runPasses(*copy, [&](OpPassManager &pm) {
+            pm.addNestedPass<func::FuncOp>(createInsertObservers(o));
+          })))
+        return failure();
+      CalibrationOptions co = calibrationOptions();
+      co.groupWeights = spec;
+      quant::CalibrationStats s;
+      if (failed(runCalibration(*copy, co, s, error))) {
+        error = "calibration: " + error;
+        return failure();
+      }
+      rounded = std::make_shared<std::map<std::string, quant::GroupWeights>>(
+          std::move(s.groupWeights));
+    }
+    auto layers = std::make_shared<std::vector<WeightOnlyLayer>>();
+    QuantizeWeightsOptions qo;
+    qo.bits = options.weightBits;
+    qo.groupSize = options.weightGroupSize;
+    qo.symmetric = options.weightSymmetric;
+    qo.clipSearch = true;
+    qo.keepFloat.assign(keepFloat.begin(), keepFloat.end());
+    if (failed(runPasses(module, [&](OpPassManager &pm) {
+          pm.addPass(createQuantizeWeights(rounded, layers, qo));
+        })))
+      return failure();
+    size_t quantized = llvm::count_if(*layers, [](auto &l) { return l.keptFloat.empty(); });
+    std::vector<double> sqnr;
+    for (const WeightOnlyLayer &l : *layers)
+      if (l.keptFloat.empty())
+        sqnr.push_back(l.weightSqnrDb);
+    llvm::sort(sqnr);
+    std::string range =
+        sqnr.empty() ? std::string()
+                     : llvm::formatv(", weight SQNR {0:f1} / {1:f1} / {2:f1} dB (min / median / "
+                                     "max)",
+                                     sqnr.front(), sqnr[sqnr.size() / 2], sqnr.back())
+                           .str();
+    step(llvm::formatv("weight-only: {0} of {1} linear layers to W{2} in groups of {3} ({4}, "
+                       "{5}){6}",
+                       quantized, layers->size(), options.weightBits, options.weightGroupSize,
+                       options.weightSymmetric ? "symmetric" : "asymmetric",
+                       gptq() ? "GPTQ" : "nearest with clip search", range)
+             .str());
+    result.weightOnly = std::move(*layers);
+    if (options.collectQDQ)
+      collectNBitsWeights(module, result.qdqPlan);
     return success();
   }
 

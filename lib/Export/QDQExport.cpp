@@ -159,6 +159,71 @@ struct Exporter {
     return true;
   }
 
+  /// The MatMul/Gemm `op.node` as com.microsoft MatMulNBits.
+  bool applyNBits(const QDQNBitsOp &op) {
+    onnx::NodeProto *node = findNode(op.node);
+    if (!node || (node->op_type() != "MatMul" && node->op_type() != "Gemm")) {
+      error = "node '" + op.node + "' is not a MatMul or Gemm of the model";
+      return false;
+    }
+    auto bytes = [&](const std::string &base, const std::vector<int64_t> &dims,
+                     const std::vector<uint8_t> &data) {
+      auto *t = graph->add_initializer();
+      t->set_name(fresh(base));
+      t->set_data_type(onnx::TensorProto::UINT8);
+      for (int64_t d : dims)
+        t->add_dims(d);
+      t->set_raw_data(std::string(reinterpret_cast<const char *>(data.data()), data.size()));
+      return t->name();
+    };
+    int64_t blocks = (op.k + op.blockSize - 1) / op.blockSize;
+    std::string b = bytes(op.node + "_B_nbits", {op.n, blocks, op.blockSize * op.bits / 8},
+                          op.weights);
+    auto *sc = graph->add_initializer();
+    sc->set_name(fresh(op.node + "_scales"));
+    sc->set_data_type(onnx::TensorProto::FLOAT);
+    sc->add_dims(int64_t(op.scales.size()));
+    sc->set_raw_data(std::string(reinterpret_cast<const char *>(op.scales.data()),
+                                 op.scales.size() * sizeof(float)));
+    std::string a = node->input(0);
+    std::string bias = node->op_type() == "Gemm" && node->input_size() > 2 ? node->input(2) : "";
+    node->clear_input();
+    node->clear_attribute();
+    node->add_input(a);
+    node->add_input(b);
+    node->add_input(sc->name());
+    node->add_input(op.zeroPoints.empty()
+                        ? ""
+                        : bytes(op.node + "_zero_points", {int64_t(op.zeroPoints.size())},
+                                op.zeroPoints));
+    if (!bias.empty()) {
+      node->add_input(""); // g_idx
+      node->add_input(bias);
+    }
+    while (node->input_size() > 3 && node->input(node->input_size() - 1).empty())
+      node->mutable_input()->RemoveLast();
+    node->set_op_type("MatMulNBits");
+    node->set_domain("com.microsoft");
+    for (auto [name, value] : {std::pair<const char *, int64_t>{"K", op.k},
+                               {"N", op.n},
+                               {"bits", op.bits},
+                               {"block_size", op.blockSize}}) {
+      auto *attr = node->add_attribute();
+      attr->set_name(name);
+      attr->set_type(onnx::AttributeProto::INT);
+      attr->set_i(value);
+    }
+    bool imported = false;
+    for (const auto &o : model.opset_import())
+      imported |= o.domain() == "com.microsoft";
+    if (!imported) {
+      auto *o = model.add_opset_import();
+      o->set_domain("com.microsoft");
+      o->set_version(1);
+    }
+    return true;
+  }
+
   bool applyActivation(const QDQActivation &a) {
     std::string tensor;
     onnx::NodeProto *producer = nullptr;
@@ -366,6 +431,11 @@ bool exportQDQModel(const std::string &inputPath, const std::string &outputPath,
   e.collectNames();
   for (const QDQWeightedOp &op : plan.ops)
     if (!e.applyOp(op)) {
+      error = e.error;
+      return false;
+    }
+  for (const QDQNBitsOp &op : plan.nbits)
+    if (!e.applyNBits(op)) {
       error = e.error;
       return false;
     }

@@ -120,4 +120,31 @@ void collectQDQWeights(ModuleOp module, QDQPlan &plan) {
   });
 }
 
+void collectNBitsWeights(ModuleOp module, QDQPlan &plan) {
+  OwningOpRef<ModuleOp> copy = module.clone();
+  copy->walk([&](func::FuncOp f) { (void)quantutil::lowerWeightOnlyLayers(f); });
+  copy->walk([&](MatMulNBitsOp op) {
+    std::vector<std::string> nodes = onnxNodeNames(op->getLoc());
+    std::optional<SmallVector<int64_t>> b = getConstantInts(op.getB());
+    std::optional<SmallVector<double>> s = getConstantFloats(op.getScales());
+    if (nodes.size() != 1 || !b || !s)
+      return;
+    QDQNBitsOp n;
+    n.node = nodes.front();
+    nbits::Layout l = op.getLayout();
+    n.k = l.k;
+    n.n = l.n;
+    n.bits = l.bits;
+    n.blockSize = l.blockSize;
+    for (int64_t v : *b)
+      n.weights.push_back(uint8_t(v));
+    for (double v : *s)
+      n.scales.push_back(float(v));
+    if (std::optional<SmallVector<int64_t>> z = getConstantInts(op.getZeroPoints()))
+      for (int64_t v : *z)
+        n.zeroPoints.push_back(uint8_t(v));
+    plan.nbits.push_back(std::move(n));
+  });
+}
+
 } // namespace qopt

@@ -122,6 +122,23 @@ static cl::opt<std::string> weightRounding(
     cl::desc("How weights are rounded to int8: gptq (default; minimises each layer's "
              "output error on the calibration data, Frantar et al.) or nearest"),
     cl::init("gptq"), cl::cat(quantCategory));
+static cl::opt<bool> weightOnly(
+    "weight-only",
+    cl::desc("Weight-only quantization (W4A16 / W8A16): MatMul/Gemm weights to "
+             "--weight-bits codes in groups of --weight-group-size inputs, activations float. "
+             "GPTQ rounding (the default) needs --calib; --weight-rounding=nearest needs no data"),
+    cl::cat(quantCategory));
+static cl::opt<unsigned> weightBits("weight-bits",
+                                    cl::desc("Weight-only: bits per weight, 4 or 8 (default 4)"),
+                                    cl::init(4), cl::cat(quantCategory));
+static cl::opt<unsigned> weightGroupSize(
+    "weight-group-size",
+    cl::desc("Weight-only: inputs per scale, a power of two of at least 16 (default 128)"),
+    cl::init(128), cl::cat(quantCategory));
+static cl::opt<bool> weightSymmetric(
+    "weight-symmetric",
+    cl::desc("Weight-only: symmetric codes without zero points (default: asymmetric)"),
+    cl::cat(quantCategory));
 static cl::list<std::string>
     keepFloat("keep-float",
               cl::desc("ONNX node names or op types (e.g. Conv) to leave in float"),
@@ -244,6 +261,16 @@ int main(int argc, char **argv) {
   q.quantizeAttention = quantizeAttention;
   q.activationGranularity = activationGranularity;
   q.saveStats = saveStats;
+  q.weightOnly = weightOnly;
+  q.weightBits = weightBits;
+  q.weightGroupSize = weightGroupSize;
+  q.weightSymmetric = weightSymmetric;
+  if (!weightOnly && (weightBits.getNumOccurrences() || weightGroupSize.getNumOccurrences() ||
+                      weightSymmetric)) {
+    errs() << "qoptc: --weight-bits, --weight-group-size and --weight-symmetric need "
+              "--weight-only (INT8 quantization rounds weights to 8 bits per channel)\n";
+    return 1;
+  }
   if (weightRounding != "gptq" && weightRounding != "nearest") {
     errs() << "qoptc: --weight-rounding must be gptq or nearest\n";
     return 1;

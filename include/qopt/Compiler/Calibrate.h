@@ -22,6 +22,7 @@
 #include "mlir/IR/BuiltinOps.h"
 
 #include <functional>
+#include <optional>
 #include <string>
 
 namespace qopt {
@@ -38,6 +39,10 @@ struct CalibrationOptions {
   bool roundWeights = false;
   /// Weight granularity the rounding must produce (--per-tensor-weights).
   bool perTensorWeights = false;
+  /// With roundWeights: round the MatMul/Gemm weights group-wise with this
+  /// spec (weight-only quantization) into CalibrationStats::groupWeights,
+  /// instead of int8 per channel into ::weights; Conv layers are skipped.
+  std::optional<quant::GroupSpec> groupWeights;
   /// Layers left in float (--keep-float) are not rounded.
   std::vector<std::string> keepFloat;
   /// Sample up to this many rows (vectors along the last axis) of every

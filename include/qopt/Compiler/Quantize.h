@@ -25,6 +25,11 @@
 //   7. scales             qopt-infer-scales (ranges by the range method)
 //   8. integer graph      qopt-quantize-ops, canonicalize, CSE
 //
+// Weight-only quantization (QuantOptions::weightOnly) replaces all of this
+// with: [GPTQ: a calibration of a copy with observers, for the Hessians of
+// the linear layers' inputs, rounding group-wise] then
+// qopt-quantize-weights.
+//
 // Lowering follows (qopt/Compiler/Compiler.h). A model that is already
 // quantized (QDQ or QOperator ONNX) takes importPreQuantized instead.
 //
@@ -36,6 +41,7 @@
 #include "qopt/Compiler/Report.h"
 #include "qopt/Export/QDQPlan.h"
 #include "qopt/Quant/StatsFile.h"
+#include "qopt/Transforms/Quant/Passes.h"
 
 #include "mlir/IR/BuiltinOps.h"
 
@@ -91,6 +97,15 @@ struct QuantOptions {
   std::string rotateMatrix;
   /// Rows per activation the alpha search measures on.
   size_t smoothSampleRows = 256;
+  /// Weight-only quantization (W4A16 / W8A16): activations stay float; the
+  /// MatMul/Gemm weights get `weightBits` codes with a scale (and, unless
+  /// `weightSymmetric`, a zero point) per group of `weightGroupSize` inputs
+  /// (qopt-quantize-weights), rounded by GPTQ (needs calibData) or to
+  /// nearest with a clip search per group (no data needed).
+  bool weightOnly = false;
+  int64_t weightBits = 4;
+  int64_t weightGroupSize = 128;
+  bool weightSymmetric = false;
 };
 
 /// Checks option values (range method, activation type, exclusive sources);
@@ -114,6 +129,8 @@ struct QuantizeResult {
   OutlierReport outliers;
   QuantizationReport report;
   QDQPlan qdqPlan;
+  /// Weight-only quantization: what happened to each linear layer.
+  std::vector<WeightOnlyLayer> weightOnly;
   /// The compiled float+observers library of calibration (keepFloatLibrary);
   /// the caller removes it. Empty when statistics were loaded.
   std::string floatLibrary;

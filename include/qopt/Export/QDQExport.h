@@ -11,6 +11,9 @@
 //     DequantizeLinear with scale sx·sw; BatchNormalizations qopt folded into
 //     a Conv are removed and the folded weights written.
 // Models below opset 13 are converted to 13 first (per-axis QDQ needs it).
+// Weight-only models (qoptc --weight-only) are written with their MatMul/
+// Gemm nodes as com.microsoft MatMulNBits (ONNX Runtime's int4/int8 weight
+// format), activations untouched.
 //
 //===----------------------------------------------------------------------===//
 #ifndef QOPT_EXPORT_QDQEXPORT_H
@@ -60,10 +63,23 @@ struct QDQShapeHint {
   std::vector<int64_t> shape;
 };
 
+/// A weight-only quantized MatMul/Gemm, written as com.microsoft
+/// MatMulNBits with qopt's packed codes (qopt/Quant/NBitsPacking.h, which is
+/// MatMulNBits' layout): the node keeps its name, A, output and (Gemm) bias.
+struct QDQNBitsOp {
+  std::string node;
+  int64_t k = 0, n = 0, bits = 4, blockSize = 128;
+  std::vector<uint8_t> weights;
+  std::vector<float> scales;
+  /// Empty: the default 2^(bits - 1).
+  std::vector<uint8_t> zeroPoints;
+};
+
 struct QDQPlan {
   std::vector<QDQActivation> activations;
   std::vector<QDQWeightedOp> ops;
   std::vector<QDQShapeHint> shapes;
+  std::vector<QDQNBitsOp> nbits;
 };
 
 /// Reads `inputPath` (binary or textual ONNX), applies `plan` and writes a

@@ -16,6 +16,12 @@ void collectQDQActivations(mlir::ModuleOp module, QDQPlan &plan);
 /// qopt-quantize-ops.
 void collectQDQWeights(mlir::ModuleOp module, QDQPlan &plan);
 
+/// The weight-only layers (float MatMul/Gemm with a sub-channel quantized
+/// constant weight, as qopt-quantize-weights leaves them), packed as
+/// qopt-lower-quantized packs them (on a copy of `module`). Run after
+/// qopt-quantize-weights.
+void collectNBitsWeights(mlir::ModuleOp module, QDQPlan &plan);
+
 } // namespace qopt
 
 #endif

@@ -25,6 +25,7 @@
 
 #include "qopt/Quant/Calibration.h"
 #include "qopt/Quant/Gptq.h"
+#include "qopt/Quant/GroupWeights.h"
 
 #include <map>
 #include <string>
@@ -44,6 +45,9 @@ struct CalibrationStats {
   /// calibration was asked to sample, by observer id, row-major. In memory
   /// only (the SmoothQuant alpha search); not written to statistics files.
   std::map<std::string, std::vector<float>> rows;
+  /// Group-wise GPTQ results (weight-only quantization), by layer id. In
+  /// memory only: not written to statistics files.
+  std::map<std::string, GroupWeights> groupWeights;
 };
 
 bool writeStatsFile(const std::string &path, const CalibrationStats &stats,

@@ -382,6 +382,8 @@ struct LowerQuantizedPass
 
   void runOnOperation() override {
     func::FuncOp func = getOperation();
+    if (failed(quantutil::lowerWeightOnlyLayers(func)))
+      return signalPassFailure();
     SmallVector<Operation *> ops;
     func.walk([&](Operation *op) {
       if (op != func.getOperation())
@@ -398,7 +400,14 @@ struct LowerQuantizedPass
       OpBuilder b(op);
       Lowerer l{{b, op->getLoc()}};
       if (auto q = dyn_cast<QuantizeOp>(op)) {
-        replace(op, l.quantize(q.getInput(), *QInfo::of(q.getType())));
+        std::optional<QInfo> info = QInfo::of(q.getType());
+        if (!info) {
+          op->emitError("cannot lower quantization to ")
+              << q.getType()
+              << ": sub-channel types are lowered only as the weight of a float MatMul/Gemm";
+          return signalPassFailure();
+        }
+        replace(op, l.quantize(q.getInput(), *info));
       } else if (auto dq = dyn_cast<DequantizeOp>(op)) {
         std::optional<QInfo> in = infoOf(dq.getInput());
         replace(op, l.dequantize(dq.getInput(), *in));

@@ -41,12 +41,14 @@ static std::array<int64_t, 2> pairOr(std::optional<ArrayRef<int64_t>> v, int64_t
   return {dflt, dflt};
 }
 
-std::optional<RoundableWeight> roundableWeight(const QuantizableLayer &layer) {
+std::optional<RoundableWeight> roundableWeight(const QuantizableLayer &layer,
+                                               bool requireObservedInput) {
   Operation *op = layer.op;
   auto wType = dyn_cast<RankedTensorType>(layer.weight.getType());
   auto xType = dyn_cast<RankedTensorType>(layer.input.getType());
   // The input must be quantized (observed).
-  if (!layer.input.getDefiningOp<ObserverOp>() || !layer.weight.getDefiningOp<ConstantOp>() ||
+  if ((requireObservedInput && !layer.input.getDefiningOp<ObserverOp>()) ||
+      !layer.weight.getDefiningOp<ConstantOp>() ||
       !wType || !xType || !wType.hasStaticShape() || !wType.getElementType().isF32())
     return std::nullopt;
   RoundableWeight r;

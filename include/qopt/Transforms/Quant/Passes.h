@@ -28,6 +28,7 @@ namespace qopt {
 
 namespace quant {
 struct CalibrationStats;
+struct GroupWeights;
 } // namespace quant
 
 /// qopt-attach-calibration-stats with statistics in memory (instead of
@@ -43,6 +44,26 @@ createAttachCalibrationStats(std::shared_ptr<const quant::CalibrationStats> stat
 std::unique_ptr<mlir::Pass>
 createSmooth(std::shared_ptr<const quant::CalibrationStats> rows,
              std::shared_ptr<std::map<std::string, double>> chosen, const SmoothOptions &options);
+
+/// What qopt-quantize-weights did to one layer.
+struct WeightOnlyLayer {
+  std::string id;
+  int64_t rows = 0, cols = 0, bits = 0, groupSize = 0;
+  /// "gptq", "nearest+clip" or "nearest"; empty when the layer stayed float.
+  std::string method;
+  /// Why the layer stayed float (empty when quantized).
+  std::string keptFloat;
+  /// 10 log10(sum w^2 / sum (w - w')^2) over the layer's weights.
+  double weightSqnrDb = 0;
+};
+
+/// qopt-quantize-weights with codes from GPTQ where `rounded` has the layer
+/// (by id; null: round to nearest), the layers it saw appended to `report`
+/// when set.
+std::unique_ptr<mlir::Pass>
+createQuantizeWeights(std::shared_ptr<const std::map<std::string, quant::GroupWeights>> rounded,
+                      std::shared_ptr<std::vector<WeightOnlyLayer>> report,
+                      const QuantizeWeightsOptions &options);
 
 /// qopt-select-online-hadamard with the rows calibration sampled.
 std::unique_ptr<mlir::Pass>

@@ -160,6 +160,41 @@ def AttachCalibrationStats : Pass<"qopt-attach-calibration-stats", "::mlir::Modu
   let dependentDialects = ["::qopt::QOptDialect"];
 }
 
+def QuantizeWeights : Pass<"qopt-quantize-weights", "::mlir::ModuleOp"> {
+  let summary = "Weight-only quantization: group-wise 4- or 8-bit weights of MatMul/Gemm layers";
+  let description = [{
+    W4A16 / W8A16 (`qoptc --weight-only`): the weight of every quantizable
+    MatMul or Gemm (qopt/Transforms/Quant/QuantizableLayers.h, `keep-float`
+    honoured) that is a static f32 constant, whose input dimension K is a
+    multiple of `group-size`, and (Gemm) has transA = 0, alpha = 1 and no C
+    or a bias C of [N] with beta = 1, becomes
+    `qopt.dequantize(qopt.quantize(W'))` with a sub-channel
+    `!quant.uniform<i4|u4|i8|u8:f32:{...}>` type: one scale (and, unless
+    `symmetric`, one zero point) per output channel and group of
+    `group-size` inputs. W' holds the quantized values, so quantizing it
+    gives back the codes exactly. Activations stay float;
+    `qopt-lower-quantized` turns each such layer into `qopt.matmul_nbits`.
+
+    Codes are rounded to nearest with each group's clip ratio searched
+    (`clip-search`, the MSE-optimal ratio on a grid from 1.00 to 0.50), or
+    taken from GPTQ (`createQuantizeWeights` with the group-wise GPTQ result
+    of calibration, by layer id). Other layers stay float, each with a
+    remark saying why.
+  }];
+  let options = [
+    Option<"bits", "bits", "int64_t", "4", "Weight bits: 4 or 8">,
+    Option<"groupSize", "group-size", "int64_t", "128",
+           "Inputs per group (a power of two, at least 16)">,
+    Option<"symmetric", "symmetric", "bool", "false",
+           "Symmetric codes (no zero points) instead of asymmetric">,
+    Option<"clipSearch", "clip-search", "bool", "true",
+           "Search each group's clip ratio (round to nearest only)">,
+    ListOption<"keepFloat", "keep-float", "std::string",
+               "ONNX node names or op types left in float">
+  ];
+  let dependentDialects = ["::qopt::QOptDialect", "::mlir::quant::QuantDialect"];
+}
+
 def ApplyRoundedWeights : Pass<"qopt-apply-rounded-weights", "::mlir::ModuleOp"> {
   let summary = "Replace weights by their GPTQ-rounded values";
   let description = [{

@@ -141,6 +141,13 @@ struct Emitter {
   }
 };
 
+/// The weight-only layers of `func` (a float MatMul/Gemm whose weight is
+/// dequantize(quantize(constant)) with a sub-channel !quant.uniform type, as
+/// qopt-quantize-weights writes them) as qopt.matmul_nbits with packed codes
+/// (lib/Transforms/Quant/LowerWeightOnly.cpp; qopt-lower-quantized runs it
+/// first). Errors name the layer.
+llvm::LogicalResult lowerWeightOnlyLayers(mlir::func::FuncOp func);
+
 } // namespace qopt::quantutil
 
 #endif

@@ -61,10 +61,12 @@ struct RoundableWeight {
 };
 
 /// The GPTQ view of `layer`'s weight, when GPTQ can round it: its input is
-/// observed (will be quantized), its weight a static f32 constant, a Conv is
-/// 2-D without auto_pad, a Gemm has transA = 0, and a static input dim
-/// agrees with the weight.
-std::optional<RoundableWeight> roundableWeight(const QuantizableLayer &layer);
+/// observed (will be quantized; not required with `requireObservedInput`
+/// false, as for weight-only quantization), its weight a static f32
+/// constant, a Conv is 2-D without auto_pad, a Gemm has transA = 0, and a
+/// static input dim agrees with the weight.
+std::optional<RoundableWeight> roundableWeight(const QuantizableLayer &layer,
+                                               bool requireObservedInput = true);
 
 /// The weight of `layer` as rows x cols doubles (empty when it cannot be
 /// read).

@@ -1,0 +1,174 @@
+//===- LowerWeightOnly.cpp - sub-channel quantized weights → matmul_nbits -===//
+//
+// Part of qopt-lower-quantized: a float MatMul/Gemm whose weight is
+// dequantize(quantize(constant)) with a sub-channel !quant.uniform type (the
+// form qopt-quantize-weights writes) becomes qopt.matmul_nbits with the
+// codes packed as qopt/Quant/NBitsPacking.h lays them out. Codes come from
+// QuantMath's quantizeValue with the type's parameters, so they are the
+// ones the type describes; signed codes are stored offset by 2^(bits - 1)
+// (with their zero points), as the unsigned layout needs.
+//
+//===----------------------------------------------------------------------===//
+#include "qopt/Transforms/Quant/QuantUtils.h"
+
+#include "qopt/Dialect/QOpt/IR/QOptOps.h"
+#include "qopt/Dialect/QOpt/IR/ShapeUtils.h"
+#include "qopt/Quant/NBitsPacking.h"
+#include "qopt/Quant/QuantMath.h"
+
+#include "mlir/Dialect/Quant/IR/QuantTypes.h"
+#include "mlir/IR/Builders.h"
+
+using namespace mlir;
+using namespace qopt;
+
+namespace {
+
+using mlir::quant::UniformQuantizedSubChannelType;
+
+/// The sub-channel quantized constant `w` reads, if it is one:
+/// dequantize(quantize(constant)).
+std::optional<std::pair<QuantizeOp, UniformQuantizedSubChannelType>>
+subChannelWeight(Value w) {
+  auto dq = w.getDefiningOp<DequantizeOp>();
+  auto q = dq ? dq.getInput().getDefiningOp<QuantizeOp>() : QuantizeOp();
+  if (!q)
+    return std::nullopt;
+  auto t = dyn_cast<UniformQuantizedSubChannelType>(
+      cast<ShapedType>(q.getType()).getElementType());
+  if (!t)
+    return std::nullopt;
+  return std::make_pair(q, t);
+}
+
+LogicalResult lowerOne(Operation *op, QuantizeOp q, UniformQuantizedSubChannelType t) {
+  auto fail = [&](const Twine &why) {
+    return op->emitError("cannot lower a sub-channel quantized weight: ") << why;
+  };
+  auto wType = dyn_cast<RankedTensorType>(q.getInput().getType());
+  std::optional<SmallVector<double>> values = getConstantFloats(q.getInput());
+  if (!wType || wType.getRank() != 2 || !wType.hasStaticShape() || !values)
+    return fail("it must be a static 2-D constant");
+  Value a = op->getOperand(0);
+  auto resultType = dyn_cast<RankedTensorType>(op->getResult(0).getType());
+  if (!isa<FloatType>(getElementTypeOrSelf(a.getType())) || !resultType ||
+      !resultType.getElementType().isF32())
+    return fail("its layer must take and produce f32 (weight-only quantization)");
+  // Orientation: B [K, N] (MatMul, Gemm) or [N, K] (Gemm with transB).
+  bool transB = false;
+  Value bias;
+  if (auto gemm = dyn_cast<GemmOp>(op)) {
+    if (gemm.getTransA() || gemm.getAlpha().convertToDouble() != 1.0)
+      return fail("a Gemm needs transA = 0 and alpha = 1");
+    transB = gemm.getTransB();
+    if (!isa<NoneType>(gemm.getC().getType())) {
+      auto c = dyn_cast<RankedTensorType>(gemm.getC().getType());
+      if (gemm.getBeta().convertToDouble() != 1.0 || !c || c.getRank() != 1)
+        return fail("a Gemm's C must be a bias [N] with beta = 1");
+      bias = gemm.getC();
+    }
+  }
+  int64_t kDim = transB ? 1 : 0;
+  int64_t k = wType.getDimSize(kDim), n = wType.getDimSize(1 - kDim);
+  int64_t block = 0;
+  for (auto [dim, size] : t.getBlockSizeInfo()) {
+    if (dim == kDim)
+      block = size;
+    else if (size != 1)
+      return fail("blocks must run along K only (one block per output channel)");
+  }
+  nbits::Layout l{k, n, int64_t(t.getStorageTypeIntegralWidth()), block};
+  if (std::optional<std::string> why = l.invalid())
+    return fail(*why);
+  // Signed codes are stored offset into the unsigned range.
+  int64_t offset = t.isSigned() ? -t.getStorageTypeMin() : 0;
+  if (t.getStorageTypeMin() + offset < 0 || t.getStorageTypeMax() + offset > l.maxCode())
+    return fail("its storage range does not fit " + std::to_string(l.bits) + " unsigned bits");
+  SmallVector<double> scales;
+  for (APFloat s : t.getScales().getValues<APFloat>())
+    scales.push_back(s.convertToDouble());
+  // Zero points are stored in the (signless) storage width: unsigned types'
+  // read zero-extended (MLIR prints them sign-extended: u4 zero point 9 shows
+  // as -7).
+  SmallVector<int64_t> zeros;
+  for (APInt z : t.getZeroPoints().getValues<APInt>())
+    zeros.push_back(t.isSigned() ? z.getSExtValue() : int64_t(z.getZExtValue()));
+  // Parameter (n, block) of the type's [K/bs, N] or [N, K/bs] tensors.
+  auto param = [&](int64_t row, int64_t blk) {
+    return size_t(transB ? row * l.kBlocks() + blk : blk * n + row);
+  };
+  std::vector<uint8_t> packed(size_t(l.weightBytes()), 0);
+  std::vector<float> packedScales(size_t(n * l.kBlocks()));
+  std::vector<uint8_t> packedZeros(size_t(n * l.zeroPointBytes()), 0);
+  bool defaultZeros = true;
+  for (int64_t row = 0; row < n; ++row)
+    for (int64_t blk = 0; blk < l.kBlocks(); ++blk) {
+      size_t p = param(row, blk);
+      qopt::quant::QuantParams qp;
+      qp.scale = scales[p];
+      qp.zeroPoint = zeros[p];
+      qp.qmin = t.getStorageTypeMin();
+      qp.qmax = t.getStorageTypeMax();
+      packedScales[size_t(row * l.kBlocks() + blk)] = float(qp.scale);
+      int64_t z = qp.zeroPoint + offset;
+      if (z < 0 || z > l.maxCode())
+        return fail("a zero point is outside the storage range");
+      l.setZeroPoint(packedZeros.data(), row, blk, uint8_t(z));
+      defaultZeros &= z == l.defaultZeroPoint();
+      for (int64_t c = blk * block; c < std::min(k, (blk + 1) * block); ++c) {
+        double v = (*values)[size_t(transB ? row * k + c : c * n + row)];
+        l.setCode(packed.data(), row, c, uint8_t(qopt::quant::quantizeValue(v, qp) + offset));
+      }
+    }
+  OpBuilder b(op);
+  Location loc = op->getLoc();
+  MLIRContext *ctx = op->getContext();
+  Type u8 = IntegerType::get(ctx, 8, IntegerType::Unsigned);
+  auto bytes = [&](ArrayRef<int64_t> shape, ArrayRef<uint8_t> data) -> Value {
+    SmallVector<APInt> v;
+    v.reserve(data.size());
+    for (uint8_t x : data)
+      v.push_back(APInt(8, x));
+    return ConstantOp::create(
+        b, loc,
+        quantutil::largeAsResource(DenseElementsAttr::get(RankedTensorType::get(shape, u8), v),
+                                   "nbits"));
+  };
+  Value bv = bytes({n, l.kBlocks(), l.blobBytes()}, packed);
+  Value sv = ConstantOp::create(
+      b, loc,
+      quantutil::largeAsResource(
+          DenseElementsAttr::get(RankedTensorType::get({n * l.kBlocks()}, b.getF32Type()),
+                                 ArrayRef<float>(packedScales)),
+          "nbits_scales"));
+  Value none = NoneOp::create(b, loc, b.getNoneType());
+  Value zv = defaultZeros ? none : bytes({n * l.zeroPointBytes()}, packedZeros);
+  auto mm = MatMulNBitsOp::create(b, loc, resultType, a, bv, sv, zv, none, bias ? bias : none,
+                                  b.getI64IntegerAttr(k), b.getI64IntegerAttr(n),
+                                  b.getI64IntegerAttr(l.bits), b.getI64IntegerAttr(block),
+                                  b.getI64IntegerAttr(0));
+  op->getResult(0).replaceAllUsesWith(mm.getResult());
+  Operation *dq = op->getOperand(1).getDefiningOp();
+  op->erase();
+  if (dq->use_empty())
+    dq->erase();
+  if (q->use_empty())
+    q->erase();
+  return success();
+}
+
+} // namespace
+
+LogicalResult qopt::quantutil::lowerWeightOnlyLayers(func::FuncOp func) {
+  SmallVector<std::tuple<Operation *, QuantizeOp, UniformQuantizedSubChannelType>> work;
+  func.walk([&](Operation *op) {
+    if (!isa<MatMulOp, GemmOp>(op) || op->getNumOperands() < 2)
+      return;
+    if (auto w = subChannelWeight(op->getOperand(1)))
+      work.push_back({op, w->first, w->second});
+  });
+  for (auto [op, q, t] : work)
+    if (failed(lowerOne(op, q, t)))
+      return failure();
+  return success();
+}

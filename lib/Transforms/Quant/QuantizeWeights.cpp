@@ -1,0 +1,187 @@
+//===- QuantizeWeights.cpp - qopt-quantize-weights ------------------------===//
+//
+// Weight-only quantization: each eligible MatMul/Gemm weight W becomes
+// dequantize(quantize(W')) with a sub-channel !quant.uniform type, W' the
+// group-wise quantized values (qopt/Quant/GroupWeights.h). The integer form
+// (qopt.matmul_nbits) is qopt-lower-quantized's.
+//
+//===----------------------------------------------------------------------===//
+#include "qopt/Transforms/Quant/Passes.h"
+
+#include "qopt/Dialect/QOpt/IR/QOptOps.h"
+#include "qopt/Quant/GroupWeights.h"
+#include "qopt/Quant/NBitsPacking.h"
+#include "qopt/Transforms/Quant/QuantizableLayers.h"
+#include "qopt/Transforms/Quant/QuantUtils.h"
+
+#include "mlir/Dialect/Quant/IR/QuantTypes.h"
+
+#include <cmath>
+
+namespace qopt {
+#define GEN_PASS_DEF_QUANTIZEWEIGHTS
+#include "qopt/Transforms/Quant/Passes.h.inc"
+} // namespace qopt
+
+using namespace mlir;
+using namespace qopt;
+
+namespace {
+
+using GroupMap = std::map<std::string, qopt::quant::GroupWeights>;
+
+/// Why `layer` cannot be weight-only quantized (empty when it can).
+std::string ineligible(const quantutil::QuantizableLayer &layer,
+                       const std::optional<quantutil::RoundableWeight> &w, int64_t groupSize) {
+  if (!isa<MatMulOp, GemmOp>(layer.op))
+    return "only MatMul and Gemm weights are quantized weight-only";
+  if (!w)
+    return "the weight is not a static 2-D f32 constant (or a Gemm has transA)";
+  if (auto gemm = dyn_cast<GemmOp>(layer.op)) {
+    if (gemm.getAlpha().convertToDouble() != 1.0)
+      return "a Gemm with alpha != 1";
+    auto c = dyn_cast<RankedTensorType>(gemm.getC().getType());
+    if (!isa<NoneType>(gemm.getC().getType()) &&
+        (gemm.getBeta().convertToDouble() != 1.0 || !c || c.getRank() != 1 ||
+         c.getDimSize(0) != w->rows || !c.getElementType().isF32()))
+      return "a Gemm whose C is not a bias [N] with beta = 1";
+  }
+  if (w->cols % groupSize != 0)
+    return "K = " + std::to_string(w->cols) + " is not a multiple of the group size " +
+           std::to_string(groupSize);
+  return "";
+}
+
+struct QuantizeWeightsPass : qopt::impl::QuantizeWeightsBase<QuantizeWeightsPass> {
+  using Base::Base;
+  QuantizeWeightsPass(std::shared_ptr<const GroupMap> rounded,
+                      std::shared_ptr<std::vector<WeightOnlyLayer>> report,
+                      const QuantizeWeightsOptions &options)
+      : Base(options), rounded(std::move(rounded)), report(std::move(report)) {}
+
+  std::shared_ptr<const GroupMap> rounded;
+  std::shared_ptr<std::vector<WeightOnlyLayer>> report;
+
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    if (bits != 4 && bits != 8) {
+      module.emitError("qopt-quantize-weights: bits must be 4 or 8, got ") << bits;
+      return signalPassFailure();
+    }
+    if (!qopt::nbits::supportedBlockSize(groupSize)) {
+      module.emitError("qopt-quantize-weights: group-size must be a power of two of at "
+                       "least 16, got ")
+          << groupSize;
+      return signalPassFailure();
+    }
+    qopt::quant::GroupSpec spec;
+    spec.bits = bits;
+    spec.groupSize = groupSize;
+    spec.symmetric = symmetric;
+    spec.clipSearch = clipSearch;
+    std::vector<std::string> keep(keepFloat.begin(), keepFloat.end());
+    MLIRContext *ctx = module.getContext();
+    for (const quantutil::QuantizableLayer &layer : quantutil::quantizableLayers(module, keep)) {
+      std::optional<quantutil::RoundableWeight> w =
+          quantutil::roundableWeight(layer, /*requireObservedInput=*/false);
+      WeightOnlyLayer entry;
+      entry.id = layer.id;
+      entry.bits = bits;
+      entry.groupSize = groupSize;
+      if (w) {
+        entry.rows = w->rows;
+        entry.cols = w->cols;
+      }
+      entry.keptFloat = ineligible(layer, w, groupSize);
+      if (!entry.keptFloat.empty()) {
+        emitRemark(layer.op->getLoc(), "weight-only quantization: kept float: ")
+            << entry.keptFloat;
+        if (report)
+          report->push_back(entry);
+        continue;
+      }
+      std::vector<double> values = quantutil::weightMatrix(layer, *w);
+      qopt::quant::GroupWeights g;
+      auto it = rounded ? rounded->find(layer.id) : GroupMap::const_iterator();
+      if (rounded && it != rounded->end()) {
+        g = it->second;
+        if (g.rows != w->rows || g.cols != w->cols || g.spec.bits != bits ||
+            g.spec.groupSize != groupSize || g.spec.symmetric != symmetric) {
+          layer.op->emitError("weight-only quantization: the GPTQ result for layer '")
+              << layer.id << "' does not match its shape or format";
+          return signalPassFailure();
+        }
+        entry.method = "gptq";
+      } else {
+        g = qopt::quant::roundToNearestGroupwise(values, w->rows, w->cols, spec);
+        entry.method = clipSearch ? "nearest+clip" : "nearest";
+      }
+      // The type on the weight as the layer reads it: [K, N] (rows = N are
+      // the columns) or, transposed in storage, [N, K].
+      bool kMajor = w->transposed;
+      auto wType = cast<RankedTensorType>(layer.weight.getType());
+      int64_t groups = g.groups();
+      SmallVector<int64_t> paramShape =
+          kMajor ? SmallVector<int64_t>{groups, w->rows} : SmallVector<int64_t>{w->rows, groups};
+      SmallVector<float> scales(size_t(w->rows * groups));
+      SmallVector<APInt> zeros(size_t(w->rows * groups));
+      unsigned width = unsigned(bits);
+      for (int64_t r = 0; r < w->rows; ++r)
+        for (int64_t gi = 0; gi < groups; ++gi) {
+          size_t at = size_t(kMajor ? gi * w->rows + r : r * groups + gi);
+          scales[at] = float(g.scales[g.param(r, gi * groupSize)]);
+          zeros[at] = APInt(width, uint64_t(g.zeros[g.param(r, gi * groupSize)]),
+                            /*isSigned=*/true, /*implicitTrunc=*/true);
+        }
+      // W' in the operand's layout, with the scale as the type stores it.
+      SmallVector<float> quantized(size_t(w->rows * w->cols));
+      double signal = 0, noise = 0;
+      for (int64_t r = 0; r < w->rows; ++r)
+        for (int64_t c = 0; c < w->cols; ++c) {
+          int64_t p = g.param(r, c);
+          float v = float(g.codes[r * w->cols + c] - g.zeros[p]) * float(g.scales[p]);
+          quantized[size_t(kMajor ? c * w->rows + r : r * w->cols + c)] = v;
+          double x = values[size_t(r * w->cols + c)];
+          signal += x * x;
+          noise += (x - v) * (x - v);
+        }
+      entry.weightSqnrDb = noise > 0 ? 10 * std::log10(signal / noise) : INFINITY;
+      auto f32 = Float32Type::get(ctx);
+      auto scaleAttr = DenseElementsAttr::get(RankedTensorType::get(paramShape, f32),
+                                              ArrayRef<float>(scales));
+      // Zero points in the storage type (the quant dialect's rule).
+      auto zeroAttr = DenseElementsAttr::get(
+          RankedTensorType::get(paramShape, IntegerType::get(ctx, width)), ArrayRef<APInt>(zeros));
+      SmallVector<int32_t> dims = {0, 1};
+      SmallVector<int64_t> blocks = kMajor ? SmallVector<int64_t>{groupSize, 1}
+                                           : SmallVector<int64_t>{1, groupSize};
+      Type storage = IntegerType::get(ctx, unsigned(bits));
+      auto qType = mlir::quant::UniformQuantizedSubChannelType::getChecked(
+          [&] { return layer.op->emitError("weight-only quantization: "); },
+          symmetric ? unsigned(mlir::quant::QuantizationFlags::Signed) : 0u, storage, f32,
+          scaleAttr, zeroAttr, dims, blocks, spec.qmin(), spec.qmax());
+      if (!qType)
+        return signalPassFailure();
+      OpBuilder b(layer.op);
+      Location loc = layer.weight.getLoc();
+      Value fq = ConstantOp::create(
+          b, loc,
+          quantutil::largeAsResource(DenseElementsAttr::get(wType, ArrayRef<float>(quantized)),
+                                     "weight_only"));
+      Value q = QuantizeOp::create(b, loc, wType.clone(qType), fq);
+      Value dq = DequantizeOp::create(b, loc, wType, q);
+      layer.op->setOperand(1, dq);
+      if (report)
+        report->push_back(entry);
+    }
+  }
+};
+
+} // namespace
+
+std::unique_ptr<Pass>
+qopt::createQuantizeWeights(std::shared_ptr<const GroupMap> rounded,
+                            std::shared_ptr<std::vector<WeightOnlyLayer>> report,
+                            const QuantizeWeightsOptions &options) {
+  return std::make_unique<QuantizeWeightsPass>(std::move(rounded), std::move(report), options);
+}
