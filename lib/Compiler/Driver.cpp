@@ -257,9 +257,13 @@ private:
       report.evaluationNote = "Not evaluated: end-to-end SQNR needs --emit=so.";
     } else if (quantized.floatLibrary.empty()) {
       report.evaluationNote = "Not evaluated: end-to-end SQNR needs calibration data "
-                              "(--calib), not --load-calib-stats.";
+                              "(--calib), not --load-calib-stats" +
+                              std::string(options.quant.weightOnly
+                                              ? " or weight-only nearest rounding without it."
+                                              : ".");
     } else {
-      step("evaluating INT8 against float on calibration samples");
+      step(options.quant.weightOnly ? "evaluating weight-only against float on calibration samples"
+                                    : "evaluating INT8 against float on calibration samples");
       size_t n = options.quant.maxSamples ? std::min<size_t>(options.quant.maxSamples, 8) : 8;
       std::string why;
       if (failed(evaluateOutputs(quantized.floatLibrary, out, options.quant.calibData, n,

@@ -512,7 +512,10 @@ private:
       CalibrationOptions co = calibrationOptions();
       co.groupWeights = spec;
       quant::CalibrationStats s;
-      if (failed(runCalibration(*copy, co, s, error))) {
+      // The observed library's first outputs are the float model's: the
+      // report's reference.
+      if (failed(runCalibration(*copy, co, s, error,
+                                options.keepFloatLibrary ? &result.floatLibrary : nullptr))) {
         error = "calibration: " + error;
         return failure();
       }
@@ -548,6 +551,16 @@ private:
                        options.weightSymmetric ? "symmetric" : "asymmetric",
                        gptq() ? "GPTQ" : "nearest with clip search", range)
              .str());
+    if (options.collectReport) {
+      result.report.weightOnly = *layers;
+      result.report.weightGranularity =
+          llvm::formatv("W{0}, groups of {1}, {2}, {3}", options.weightBits,
+                        options.weightGroupSize,
+                        options.weightSymmetric ? "symmetric" : "asymmetric",
+                        gptq() ? "GPTQ" : "nearest with clip search")
+              .str();
+      result.report.calibrationSamples = 0;
+    }
     result.weightOnly = std::move(*layers);
     if (options.collectQDQ)
       collectNBitsWeights(module, result.qdqPlan);

@@ -256,7 +256,56 @@ bool writeReport(const std::string &path, QuantizationReport report, std::string
   if (ext == ".md" || ext == ".json")
     llvm::sys::path::replace_extension(stem, "");
   std::string md, js;
-  {
+  if (!report.weightOnly.empty()) {
+    llvm::raw_string_ostream os(md);
+    os << "# qopt weight-only quantization report\n\n"
+       << "- weights: " << report.weightGranularity << "; activations stay float\n\n"
+       << "## Model outputs (weight-only vs float)\n\n";
+    if (report.outputs.empty()) {
+      os << report.evaluationNote << "\n\n";
+    } else {
+      os << "On " << report.evaluationSamples << " calibration samples.\n\n"
+         << "| output | SQNR (dB) | max abs diff |\n| --- | ---: | ---: |\n";
+      for (const OutputReport &o : report.outputs)
+        os << llvm::formatv("| {0} | {1:f1} | {2:e3} |\n", o.name, o.sqnr, o.maxAbsDiff);
+      os << "\n";
+    }
+    os << "## Layers\n\n`weight SQNR`: 10 log10 of the weights' energy over the energy of "
+          "their quantization error.\n\n"
+       << "| layer | N x K | bits | group | method | weight SQNR (dB) |\n"
+       << "| --- | --- | ---: | ---: | --- | ---: |\n";
+    llvm::json::Array layers;
+    for (const WeightOnlyLayer &l : report.weightOnly) {
+      bool kept = !l.keptFloat.empty();
+      os << llvm::formatv("| {0} | {1}x{2} | {3} | {4} | {5} | {6} |\n", l.id, l.rows, l.cols,
+                          kept ? std::string("32") : std::to_string(l.bits),
+                          kept ? std::string("-") : std::to_string(l.groupSize),
+                          kept ? "float: " + l.keptFloat : l.method,
+                          kept ? std::string("-")
+                               : llvm::formatv("{0:f1}", l.weightSqnrDb).str());
+      llvm::json::Object row{{"layer", l.id}, {"rows", l.rows}, {"cols", l.cols}};
+      if (kept) {
+        row["kept_float"] = l.keptFloat;
+      } else {
+        row["bits"] = l.bits;
+        row["group_size"] = l.groupSize;
+        row["method"] = l.method;
+        row["weight_sqnr_db"] = l.weightSqnrDb;
+      }
+      layers.push_back(std::move(row));
+    }
+    llvm::json::Array outputs;
+    for (const OutputReport &o : report.outputs)
+      outputs.push_back(llvm::json::Object{
+          {"name", o.name}, {"sqnr_db", o.sqnr}, {"max_abs_diff", o.maxAbsDiff}});
+    llvm::json::Object root{{"weights", report.weightGranularity},
+                            {"evaluation_samples", int64_t(report.evaluationSamples)},
+                            {"outputs", std::move(outputs)},
+                            {"layers", std::move(layers)}};
+    llvm::raw_string_ostream js_os(js);
+    js_os << llvm::formatv("{0:2}", llvm::json::Value(std::move(root))) << "\n";
+  }
+  if (report.weightOnly.empty()) {
     llvm::raw_string_ostream os(md);
     os << "# qopt INT8 quantization report\n\n"
        << "- activations: " << report.activationType << ", ranges by " << report.method << "\n"
@@ -354,7 +403,7 @@ bool writeReport(const std::string &path, QuantizationReport report, std::string
                           100 * t.zeroFraction);
     }
   }
-  {
+  if (report.weightOnly.empty()) {
     llvm::json::Array tensors, outputs;
     for (const TensorReport &t : report.tensors)
       tensors.push_back(llvm::json::Object{{"id", t.id},

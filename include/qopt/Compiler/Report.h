@@ -12,6 +12,7 @@
 #define QOPT_COMPILER_REPORT_H
 
 #include "qopt/Compiler/Calibrate.h"
+#include "qopt/Transforms/Quant/Passes.h"
 
 #include <map>
 #include <string>
@@ -85,6 +86,9 @@ struct QuantizationReport {
   std::vector<OutputReport> outputs;
   size_t evaluationSamples = 0;
   std::string evaluationNote;
+  /// Weight-only quantization (qoptc --weight-only): one row per linear
+  /// layer; the report is then about these, not activations.
+  std::vector<WeightOnlyLayer> weightOnly;
 };
 
 /// Activations: the qopt.quantize ops that carry `qopt.observed` (right

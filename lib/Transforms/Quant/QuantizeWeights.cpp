@@ -65,13 +65,13 @@ struct QuantizeWeightsPass : qopt::impl::QuantizeWeightsBase<QuantizeWeightsPass
   void runOnOperation() override {
     ModuleOp module = getOperation();
     if (bits != 4 && bits != 8) {
-      module.emitError("qopt-quantize-weights: bits must be 4 or 8, got ") << bits;
+      module.emitError("qopt-quantize-weights: bits must be 4 or 8, got ") << int64_t(bits);
       return signalPassFailure();
     }
     if (!qopt::nbits::supportedBlockSize(groupSize)) {
       module.emitError("qopt-quantize-weights: group-size must be a power of two of at "
                        "least 16, got ")
-          << groupSize;
+          << int64_t(groupSize);
       return signalPassFailure();
     }
     qopt::quant::GroupSpec spec;
