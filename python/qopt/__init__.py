@@ -74,7 +74,8 @@ def compile(model, output=None, input_shapes=None, opt_level=2, target_cpu=None,
             keep_float=None, save_calib_stats=None, report=None, emit_qdq_onnx=None,
             threads=None, kernel_isa=None, smooth=None, rotate=None,
             activation_granularity=None, quantize_attention=False, target=None,
-            gpu_arch=None, gpu_binary=None, gpu_float=None):
+            gpu_arch=None, gpu_binary=None, gpu_float=None, weight_only=False,
+            weight_bits=None, weight_group_size=None, weight_symmetric=False):
     """Compiles an ONNX (or qopt .mlir) model to a shared library; returns its path.
 
     input_shapes: {input name: [dims]} (None or -1 for a dynamic dim).
@@ -104,6 +105,15 @@ def compile(model, output=None, input_shapes=None, opt_level=2, target_cpu=None,
       activation_granularity  "per-tensor" or "per-token" (linear-layer inputs
                         quantized per row at run time)
       quantize_attention  also quantize MatMuls of two activations
+
+    Weight-only (W4A16 / W8A16, docs/quantization.md "Weight-only"):
+      weight_only       True: MatMul/Gemm weights to low-bit groups,
+                        activations float (qoptc --weight-only); GPTQ rounding
+                        (the default) needs calibration, weight_rounding=
+                        "nearest" needs none
+      weight_bits (4 or 8), weight_group_size (a power of two >= 16),
+      weight_symmetric  qoptc --weight-bits, --weight-group-size,
+                        --weight-symmetric
 
     Raises CompileError with qoptc's diagnostics on failure.
     """
@@ -135,7 +145,8 @@ def compile(model, output=None, input_shapes=None, opt_level=2, target_cpu=None,
                "--calib-method": calib_method, "--activation-type": activation_type,
                "--weight-rounding": weight_rounding, "--save-calib-stats": save_calib_stats,
                "--report": report, "--emit-qdq-onnx": emit_qdq_onnx,
-               "--activation-granularity": activation_granularity}
+               "--activation-granularity": activation_granularity,
+               "--weight-bits": weight_bits, "--weight-group-size": weight_group_size}
     for flag, value in options.items():
         if value is not None:
             cmd.append(f"{flag}={os.fspath(value) if isinstance(value, os.PathLike) else value}")
@@ -143,6 +154,10 @@ def compile(model, output=None, input_shapes=None, opt_level=2, target_cpu=None,
         cmd.append("--per-tensor-weights")
     if quantize_attention:
         cmd.append("--quantize-attention")
+    if weight_only:
+        cmd.append("--weight-only")
+    if weight_symmetric:
+        cmd.append("--weight-symmetric")
     if per_channel_depthwise is not None:
         cmd.append(f"--per-channel-depthwise={'true' if per_channel_depthwise else 'false'}")
     if keep_float:

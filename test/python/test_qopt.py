@@ -181,6 +181,28 @@ class QOptTest(unittest.TestCase):
                 qopt.compile(EXAMPLE, os.path.join(self.dir, "bad.so"), calibration=calib, **kw)
             self.assertIn(message, str(cm.exception))
 
+    def test_weight_only(self):
+        # weight_only= and its options reach qoptc: the example's one Gemm
+        # (fc, K = 1024) gets W4 or W8 groups, its Convs stay float. Measured
+        # max |probs - float| 0.018 (W4 g128), 0.0020 (W8), 0.034 (W4 g32
+        # symmetric); bounds about 1.5x. Bad values come back as errors.
+        f = self.model.run({"input": self.x})["probs"]
+        for name, kw, bound in (("w4", {}, 0.027), ("w8", {"weight_bits": 8}, 0.003),
+                                ("w4sym", {"weight_group_size": 32, "weight_symmetric": True},
+                                 0.05)):
+            so = qopt.compile(EXAMPLE, os.path.join(self.dir, name + ".so"), weight_only=True,
+                              weight_rounding="nearest", **kw)
+            q = qopt.Model(so).run({"input": self.x})["probs"]
+            self.assertFalse(np.array_equal(q, f), name)
+            self.assertLess(float(np.abs(q - f).max()), bound, name)
+        for kw, message in (({"weight_bits": 3}, "--weight-bits must be 4 or 8"),
+                            ({"weight_group_size": 100}, "must be a power of two"),
+                            ({"weight_rounding": "gptq"}, "needs --calib")):
+            with self.assertRaises(qopt.CompileError) as cm:
+                qopt.compile(EXAMPLE, os.path.join(self.dir, "bad.so"), weight_only=True,
+                             **{"weight_rounding": "nearest", **kw})
+            self.assertIn(message, str(cm.exception))
+
     def test_threads(self):
         ref = self.model.run({"input": self.x})["probs"]
         with concurrent.futures.ThreadPoolExecutor(4) as ex:

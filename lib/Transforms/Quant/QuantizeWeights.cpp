@@ -94,8 +94,11 @@ struct QuantizeWeightsPass : qopt::impl::QuantizeWeightsBase<QuantizeWeightsPass
       }
       entry.keptFloat = ineligible(layer, w, groupSize);
       if (!entry.keptFloat.empty()) {
-        emitRemark(layer.op->getLoc(), "weight-only quantization: kept float: ")
-            << entry.keptFloat;
+        // A remark for the linear layers that stay float (Convs are not
+        // candidates: only the report lists them).
+        if (isa<MatMulOp, GemmOp>(layer.op))
+          emitRemark(layer.op->getLoc(), "weight-only quantization: kept float: ")
+              << entry.keptFloat;
         if (report)
           report->push_back(entry);
         continue;
