@@ -361,7 +361,7 @@ def main():
         m = np.ones((n, args.batch, args.seq), np.int64)
         for s in range(n):
             for b in range(args.batch):
-                m[s, b, args.seq - rng.integers(0, args.seq // 4):] = 0
+                m[s, b, args.seq - rng.integers(0, max(1, args.seq // 4)):] = 0
         return m
 
     for split, n in (("calib", args.calib), ("eval", args.eval)):

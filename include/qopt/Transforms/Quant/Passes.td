@@ -355,7 +355,12 @@ def LowerQuantized : Pass<"qopt-lower-quantized", "::mlir::func::FuncOp"> {
       bias, then the requantization epilogue
       `saturate(round(f32(acc) * M) + zy)`, `M = sx·sw/sy` per output channel
       (float requantization, the one rule qopt uses everywhere);
-    - Relu/Clip/MaxPool/Concat and shape ops: the same op on storage values.
+    - Relu/Clip/MaxPool/Concat and shape ops: the same op on storage values;
+    - first, a float MatMul/Gemm whose weight is dequantize(quantize(constant))
+      with a sub-channel type (weight-only, qopt-quantize-weights) becomes
+      `qopt.matmul_nbits` with the codes packed as qopt/Quant/NBitsPacking.h
+      lays them out (lib/Transforms/Quant/LowerWeightOnly.cpp); a sub-channel
+      type anywhere else is an error.
     Rounding is half to even everywhere.
   }];
   let dependentDialects = ["::qopt::QOptDialect"];
