@@ -12,6 +12,7 @@
 #include "qopt-c/Runtime.h"
 
 #include "Target.h"
+#include "Threads.h"
 
 #include <cstdio>
 #include <cstdlib>
@@ -236,7 +237,10 @@ static int runModel(qopt_model *m, const qopt_tensor *inputs, size_t numInputs,
     return fail(error);
   }
   // Results are freed even when the run failed part way.
+  qopt::rt::takeKernelError();
   int rc = qopt::rt::targetInvoke(run, args.data(), error) ? 0 : fail(error);
+  if (std::string k = qopt::rt::takeKernelError(); rc == 0 && !k.empty())
+    rc = fail(k);
   for (size_t i = 0; i < numOutputs; ++i) {
     const TensorInfo &info = m->outputs[i];
     int64_t *d = &results[resultOffset[i]];

@@ -3,6 +3,7 @@
 #define QOPT_RUNTIME_THREADS_H
 
 #include <cstddef>
+#include <string>
 
 namespace qopt::rt {
 
@@ -34,6 +35,15 @@ enum ScratchSlot {
 /// page faults per kernel call. Inside a parallel region each worker gets its
 /// own.
 void *threadScratch(ScratchSlot slot, size_t bytes);
+
+/// A kernel that cannot run its operands (a run-time shape that contradicts
+/// the compiled layout) records why here and returns without writing; the
+/// model's run then fails with this message (qopt_last_error). Per calling
+/// thread: kernels report from the thread that called them. (KernelErrors.cpp,
+/// part of every target's runtime.)
+void kernelError(const char *message);
+/// The message recorded since the last call, cleared.
+std::string takeKernelError();
 
 } // namespace qopt::rt
 

@@ -256,11 +256,12 @@ private:
     if (!haveLibrary) {
       report.evaluationNote = "Not evaluated: end-to-end SQNR needs --emit=so.";
     } else if (quantized.floatLibrary.empty()) {
-      report.evaluationNote = "Not evaluated: end-to-end SQNR needs calibration data "
-                              "(--calib), not --load-calib-stats" +
-                              std::string(options.quant.weightOnly
-                                              ? " or weight-only nearest rounding without it."
-                                              : ".");
+      report.evaluationNote =
+          options.quant.weightOnly
+              ? "Not evaluated: the outputs are compared with float only when weight-only "
+                "quantization calibrates (GPTQ or --awq with --calib)."
+              : "Not evaluated: end-to-end SQNR needs calibration data (--calib), not "
+                "--load-calib-stats.";
     } else {
       step(options.quant.weightOnly ? "evaluating weight-only against float on calibration samples"
                                     : "evaluating INT8 against float on calibration samples");

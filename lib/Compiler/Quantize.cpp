@@ -33,9 +33,19 @@ static LogicalResult verifyWeightOnlyOptions(const QuantOptions &options, std::s
             "needs --calib, nearest rounding needs no data";
     return failure();
   }
+  if (options.awq && options.calibData.empty()) {
+    error = "--awq needs --calib: its scales come from the linear layers' input rows";
+    return failure();
+  }
   if (options.weightRounding == WeightRounding::GPTQ && options.calibData.empty()) {
     error = "--weight-only with GPTQ rounding (the default) needs --calib; "
             "--weight-rounding=nearest needs no data";
+    return failure();
+  }
+  if (options.perTensorWeights || options.activationType != "u8" ||
+      options.calibMethod != "minmax") {
+    error = "--per-tensor-weights, --activation-type and --calib-method are INT8 options: "
+            "--weight-only quantizes weights in groups and keeps activations float";
     return failure();
   }
   if (options.smooth || options.rotate || options.activationGranularity != "per-tensor" ||
@@ -68,6 +78,10 @@ LogicalResult verifyQuantOptions(const QuantOptions &options, std::string &error
     error = "--emit-qdq-onnx cannot write --smooth, --rotate or per-token models yet: the "
             "export writes the imported ONNX graph with qopt's scales, and these change the "
             "graph (folded weights and norms, inserted transforms, run-time scales)";
+    return failure();
+  }
+  if (options.awq) {
+    error = "--awq is for weight-only quantization (--weight-only)";
     return failure();
   }
   if (options.smooth && options.smoothAlpha > 1) {
@@ -491,6 +505,87 @@ private:
     return success();
   }
 
+  /// AWQ on the module: observers, a calibration sampling rows, qopt-awq,
+  /// then the observers removed (weight-only keeps activations float).
+  LogicalResult awq() {
+    step("AWQ: calibrating for rows of the linear layers' inputs");
+    if (failed(observe()))
+      return failure();
+    CalibrationOptions co = calibrationOptions();
+    co.roundWeights = false;
+    co.sampleRows = options.smoothSampleRows;
+    auto sampled = std::make_shared<quant::CalibrationStats>();
+    // The calibration library computes the model before scaling: the
+    // reference of the exactness check below.
+    std::string before;
+    llvm::scope_exit removeBefore([&] {
+      if (!before.empty())
+        llvm::sys::fs::remove(before);
+    });
+    if (failed(runCalibration(module, co, *sampled, error, &before))) {
+      error = "calibration: " + error;
+      return failure();
+    }
+    auto chosen = std::make_shared<std::map<std::string, double>>();
+    AwqOptions ao;
+    ao.bits = options.weightBits;
+    ao.groupSize = options.weightGroupSize;
+    ao.symmetric = options.weightSymmetric;
+    ao.keepFloat.assign(keepFloat.begin(), keepFloat.end());
+    if (failed(runPasses(module, [&](OpPassManager &pm) {
+          pm.addNestedPass<func::FuncOp>(createAwq(sampled, chosen, ao));
+        })))
+      return failure();
+    SmallVector<ObserverOp> observers;
+    module.walk([&](ObserverOp o) { observers.push_back(o); });
+    for (ObserverOp o : observers) {
+      o.getResult().replaceAllUsesWith(o.getInput());
+      o.erase();
+    }
+    size_t scaled = llvm::count_if(*chosen, [](auto &a) { return a.second > 0; });
+    step(llvm::formatv("AWQ: scaled {0} of {1} activations feeding linear layers", scaled,
+                       chosen->size())
+             .str());
+    // The scaling is exact in float: the float outputs must not move
+    // (outlier folding's check and limit).
+    SmallString<256> so;
+    if (auto ec = llvm::sys::fs::createTemporaryFile("qopt-awq", "so", so)) {
+      error = "cannot create a temporary file: " + ec.message();
+      return failure();
+    }
+    llvm::scope_exit removeAfter([&] { llvm::sys::fs::remove(so); });
+    OwningOpRef<ModuleOp> copy = module.clone();
+    if (failed(compileToSharedLibrary(*copy, compile, std::string(so), error))) {
+      error = "compiling the scaled float model: " + error;
+      return failure();
+    }
+    size_t outputs = 0;
+    module.walk([&](func::FuncOp f) { outputs = f.getNumResults(); });
+    std::vector<OutputReport> out;
+    size_t n = 0;
+    if (failed(compareLibraries(before, std::string(so), options.calibData, options.maxSamples,
+                                outputs, out, n, error))) {
+      error = "checking the AWQ scaling: " + error;
+      return failure();
+    }
+    double worst = 0;
+    for (const OutputReport &o : out)
+      worst = std::max(worst, o.maxAbsDiff / std::max(o.maxAbsRef, 1e-30));
+    if (worst > 1e-4) {
+      error = llvm::formatv("AWQ's scaling changed the float outputs by {0:e2} relative to "
+                            "their largest value (limit 1e-4) on {1} calibration samples: a "
+                            "rewrite is not exact",
+                            worst, n)
+                  .str();
+      return failure();
+    }
+    step(llvm::formatv("AWQ: float outputs within {0:e2} relative of the unscaled model's "
+                       "on {1} samples",
+                       worst, n)
+             .str());
+    return success();
+  }
+
   /// Weight-only quantization: [GPTQ calibration of an observed copy,
   /// rounding group-wise] then qopt-quantize-weights on the module.
   LogicalResult weightOnly() {
@@ -499,6 +594,8 @@ private:
     spec.groupSize = options.weightGroupSize;
     spec.symmetric = options.weightSymmetric;
     spec.clipSearch = true;
+    if (options.awq && failed(awq()))
+      return failure();
     std::shared_ptr<std::map<std::string, quant::GroupWeights>> rounded;
     if (gptq()) {
       step("weight-only GPTQ: calibrating for the Hessians of the linear layers' inputs");
@@ -546,24 +643,28 @@ private:
                                      sqnr.front(), sqnr[sqnr.size() / 2], sqnr.back())
                            .str();
     step(llvm::formatv("weight-only: {0} of {1} linear layers to W{2} in groups of {3} ({4}, "
-                       "{5}){6}",
+                       "{5}{6}){7}",
                        quantized, layers->size(), options.weightBits, options.weightGroupSize,
                        options.weightSymmetric ? "symmetric" : "asymmetric",
+                       options.awq ? "AWQ + " : "",
                        gptq() ? "GPTQ" : "nearest with clip search", range)
              .str());
     if (options.collectReport) {
       result.report.weightOnly = *layers;
       result.report.weightGranularity =
-          llvm::formatv("W{0}, groups of {1}, {2}, {3}", options.weightBits,
+          llvm::formatv("W{0}, groups of {1}, {2}, {3}{4}", options.weightBits,
                         options.weightGroupSize,
                         options.weightSymmetric ? "symmetric" : "asymmetric",
+                        options.awq ? "AWQ + " : "",
                         gptq() ? "GPTQ" : "nearest with clip search")
               .str();
       result.report.calibrationSamples = 0;
     }
     result.weightOnly = std::move(*layers);
-    if (options.collectQDQ)
-      collectNBitsWeights(module, result.qdqPlan);
+    if (options.collectQDQ && !collectNBitsWeights(module, result.qdqPlan, error)) {
+      error = "--emit-qdq-onnx: " + error;
+      return failure();
+    }
     return success();
   }
 

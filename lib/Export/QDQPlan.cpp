@@ -4,6 +4,7 @@
 #include "qopt/Dialect/QOpt/IR/QOptOps.h"
 #include "qopt/Dialect/QOpt/IR/ShapeUtils.h"
 #include "qopt/Quant/QuantMath.h"
+#include "qopt/Support/Diagnostics.h"
 #include "qopt/Transforms/Quant/QuantUtils.h"
 
 #include "mlir/Dialect/Quant/IR/QuantTypes.h"
@@ -120,15 +121,29 @@ void collectQDQWeights(ModuleOp module, QDQPlan &plan) {
   });
 }
 
-void collectNBitsWeights(ModuleOp module, QDQPlan &plan) {
+bool collectNBitsWeights(ModuleOp module, QDQPlan &plan, std::string &error) {
   OwningOpRef<ModuleOp> copy = module.clone();
-  copy->walk([&](func::FuncOp f) { (void)quantutil::lowerWeightOnlyLayers(f); });
-  copy->walk([&](MatMulNBitsOp op) {
+  // The model's own MatMulNBits stay as the ONNX file has them.
+  llvm::DenseSet<Operation *> imported;
+  copy->walk([&](MatMulNBitsOp op) { imported.insert(op); });
+  bool lowered = true;
+  copy->walk([&](func::FuncOp f) { lowered &= succeeded(quantutil::lowerWeightOnlyLayers(f)); });
+  if (!lowered) {
+    error = "a weight-only layer could not be packed (see the diagnostic above)";
+    return false;
+  }
+  WalkResult r = copy->walk([&](MatMulNBitsOp op) {
+    if (imported.contains(op))
+      return WalkResult::advance();
     std::vector<std::string> nodes = onnxNodeNames(op->getLoc());
     std::optional<SmallVector<int64_t>> b = getConstantInts(op.getB());
     std::optional<SmallVector<double>> s = getConstantFloats(op.getScales());
-    if (nodes.size() != 1 || !b || !s)
-      return;
+    if (nodes.size() != 1 || !b || !s) {
+      error = "the weight-only layer at " + describeLocation(op->getLoc()) +
+              " is not one ONNX MatMul/Gemm node with constant weights: it cannot be "
+              "written as MatMulNBits";
+      return WalkResult::interrupt();
+    }
     QDQNBitsOp n;
     n.node = nodes.front();
     nbits::Layout l = op.getLayout();
@@ -144,7 +159,9 @@ void collectNBitsWeights(ModuleOp module, QDQPlan &plan) {
       for (int64_t v : *z)
         n.zeroPoints.push_back(uint8_t(v));
     plan.nbits.push_back(std::move(n));
+    return WalkResult::advance();
   });
+  return !r.wasInterrupted();
 }
 
 } // namespace qopt

@@ -75,7 +75,7 @@ def compile(model, output=None, input_shapes=None, opt_level=2, target_cpu=None,
             threads=None, kernel_isa=None, smooth=None, rotate=None,
             activation_granularity=None, quantize_attention=False, target=None,
             gpu_arch=None, gpu_binary=None, gpu_float=None, weight_only=False,
-            weight_bits=None, weight_group_size=None, weight_symmetric=False):
+            weight_bits=None, weight_group_size=None, weight_symmetric=False, awq=False):
     """Compiles an ONNX (or qopt .mlir) model to a shared library; returns its path.
 
     input_shapes: {input name: [dims]} (None or -1 for a dynamic dim).
@@ -114,6 +114,8 @@ def compile(model, output=None, input_shapes=None, opt_level=2, target_cpu=None,
       weight_bits (4 or 8), weight_group_size (a power of two >= 16),
       weight_symmetric  qoptc --weight-bits, --weight-group-size,
                         --weight-symmetric
+      awq               True: AWQ channel scaling first (qoptc --awq; needs
+                        calibration)
 
     Raises CompileError with qoptc's diagnostics on failure.
     """
@@ -158,6 +160,8 @@ def compile(model, output=None, input_shapes=None, opt_level=2, target_cpu=None,
         cmd.append("--weight-only")
     if weight_symmetric:
         cmd.append("--weight-symmetric")
+    if awq:
+        cmd.append("--awq")
     if per_channel_depthwise is not None:
         cmd.append(f"--per-channel-depthwise={'true' if per_channel_depthwise else 'false'}")
     if keep_float:

@@ -38,7 +38,7 @@ func.func @k_mismatch(%a: tensor<2x48xf32>, %b: tensor<3x2x16xui8>, %s: tensor<6
 
 func.func @scales_count(%a: tensor<2x40xf32>, %b: tensor<3x2x16xui8>, %s: tensor<3xf32>) -> tensor<2x3xf32> {
   %n = qopt.none
-  // expected-error @+1 {{scales must hold N * ceil(K / block_size) = 6 values, got 'tensor<3xf32>'}}
+  // expected-error @+1 {{scales must be [N * blocks] or [N, blocks] with N = 3, blocks = ceil(K / block_size) = 2, got 'tensor<3xf32>'}}
   %y = qopt.matmul_nbits %a, %b, %s, %n, %n, %n {K = 40 : i64, N = 3 : i64, block_size = 32 : i64} : (tensor<2x40xf32>, tensor<3x2x16xui8>, tensor<3xf32>, none, none, none) -> tensor<2x3xf32>
   return %y : tensor<2x3xf32>
 }
@@ -56,7 +56,7 @@ func.func @float_zero_points(%a: tensor<2x40xf32>, %b: tensor<3x2x16xui8>, %s: t
 
 func.func @zero_point_bytes(%a: tensor<2x40xf32>, %b: tensor<3x2x16xui8>, %s: tensor<6xf32>, %z: tensor<6xui8>) -> tensor<2x3xf32> {
   %n = qopt.none
-  // expected-error @+1 {{zero points must hold N * ceil(blocks * bits / 8) = 3 bytes, got 'tensor<6xui8>'}}
+  // expected-error @+1 {{zero points must be [N * bytes] or [N, bytes] with N = 3, bytes = ceil(blocks * bits / 8) = 1, got 'tensor<6xui8>'}}
   %y = qopt.matmul_nbits %a, %b, %s, %z, %n, %n {K = 40 : i64, N = 3 : i64, block_size = 32 : i64} : (tensor<2x40xf32>, tensor<3x2x16xui8>, tensor<6xf32>, tensor<6xui8>, none, none) -> tensor<2x3xf32>
   return %y : tensor<2x3xf32>
 }
@@ -85,5 +85,15 @@ func.func @eight_bits(%a: tensor<2x40xf32>, %b: tensor<3x3x16xui8>, %s: tensor<9
   %n = qopt.none
   // 8 bits, blocks of 16: three blocks, one zero-point byte each.
   %y = qopt.matmul_nbits %a, %b, %s, %z, %n, %n {K = 40 : i64, N = 3 : i64, bits = 8 : i64, block_size = 16 : i64} : (tensor<2x40xf32>, tensor<3x3x16xui8>, tensor<9xf32>, tensor<9xui8>, none, none) -> tensor<2x3xf32>
+  return %y : tensor<2x3xf32>
+}
+
+// -----
+
+func.func @scales_transposed(%a: tensor<2x64xf32>, %b: tensor<3x2x16xui8>, %s: tensor<2x3xf32>) -> tensor<2x3xf32> {
+  %n = qopt.none
+  // Rank-2 scales are [N, blocks]: [blocks, N] has the right count but would be read transposed.
+  // expected-error @+1 {{scales must be [N * blocks] or [N, blocks] with N = 3, blocks = ceil(K / block_size) = 2, got 'tensor<2x3xf32>'}}
+  %y = qopt.matmul_nbits %a, %b, %s, %n, %n, %n {K = 64 : i64, N = 3 : i64, block_size = 32 : i64} : (tensor<2x64xf32>, tensor<3x2x16xui8>, tensor<2x3xf32>, none, none, none) -> tensor<2x3xf32>
   return %y : tensor<2x3xf32>
 }

@@ -139,6 +139,11 @@ static cl::opt<bool> weightSymmetric(
     "weight-symmetric",
     cl::desc("Weight-only: symmetric codes without zero points (default: asymmetric)"),
     cl::cat(quantCategory));
+static cl::opt<bool> awq(
+    "awq",
+    cl::desc("Weight-only: AWQ's activation-aware scaling of the linear layers' input "
+             "channels before rounding (needs --calib)"),
+    cl::cat(quantCategory));
 static cl::list<std::string>
     keepFloat("keep-float",
               cl::desc("ONNX node names or op types (e.g. Conv) to leave in float"),
@@ -265,6 +270,7 @@ int main(int argc, char **argv) {
   q.weightBits = weightBits;
   q.weightGroupSize = weightGroupSize;
   q.weightSymmetric = weightSymmetric;
+  q.awq = awq;
   if (!weightOnly && (weightBits.getNumOccurrences() || weightGroupSize.getNumOccurrences() ||
                       weightSymmetric)) {
     errs() << "qoptc: --weight-bits, --weight-group-size and --weight-symmetric need "
@@ -303,7 +309,7 @@ int main(int argc, char **argv) {
                         weightRounding.getNumOccurrences() || activationType != "u8" ||
                         perTensorWeights || perChannelDepthwise.getNumOccurrences() ||
                         smooth.getNumOccurrences() || rotate.getNumOccurrences() ||
-                        quantizeAttention || activationGranularity != "per-tensor";
+                        quantizeAttention || activationGranularity != "per-tensor" || awq;
   o.reportPath = reportPath;
   o.qdqOutput = qdqOutput;
 

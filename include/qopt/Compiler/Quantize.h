@@ -26,9 +26,10 @@
 //   8. integer graph      qopt-quantize-ops, canonicalize, CSE
 //
 // Weight-only quantization (QuantOptions::weightOnly) replaces all of this
-// with: [GPTQ: a calibration of a copy with observers, for the Hessians of
-// the linear layers' inputs, rounding group-wise] then
-// qopt-quantize-weights.
+// with: [AWQ: observers, a calibration sampling rows of the linear layers'
+// inputs, qopt-awq, observers removed] [GPTQ: a calibration of a copy with
+// observers, for the Hessians of the linear layers' inputs, rounding
+// group-wise] then qopt-quantize-weights.
 //
 // Lowering follows (qopt/Compiler/Compiler.h). A model that is already
 // quantized (QDQ or QOperator ONNX) takes importPreQuantized instead.
@@ -106,6 +107,9 @@ struct QuantOptions {
   int64_t weightBits = 4;
   int64_t weightGroupSize = 128;
   bool weightSymmetric = false;
+  /// Weight-only: AWQ's activation-aware channel scaling first (qopt-awq;
+  /// needs calibData).
+  bool awq = false;
 };
 
 /// Checks option values (range method, activation type, exclusive sources);

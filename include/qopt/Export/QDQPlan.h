@@ -19,8 +19,10 @@ void collectQDQWeights(mlir::ModuleOp module, QDQPlan &plan);
 /// The weight-only layers (float MatMul/Gemm with a sub-channel quantized
 /// constant weight, as qopt-quantize-weights leaves them), packed as
 /// qopt-lower-quantized packs them (on a copy of `module`). Run after
-/// qopt-quantize-weights.
-void collectNBitsWeights(mlir::ModuleOp module, QDQPlan &plan);
+/// qopt-quantize-weights. MatMulNBits the model already had are left as
+/// they are. False, with `error` naming the layer, when a quantized layer
+/// cannot be written as one ONNX node (the export would leave it float).
+bool collectNBitsWeights(mlir::ModuleOp module, QDQPlan &plan, std::string &error);
 
 } // namespace qopt
 

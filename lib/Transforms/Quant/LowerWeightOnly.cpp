@@ -80,6 +80,14 @@ LogicalResult lowerOne(Operation *op, QuantizeOp q, UniformQuantizedSubChannelTy
   nbits::Layout l{k, n, int64_t(t.getStorageTypeIntegralWidth()), block};
   if (std::optional<std::string> why = l.invalid())
     return fail(*why);
+  // One parameter per block and output channel, in the weight's layout
+  // (the type may leave a dimension's block size implicit).
+  SmallVector<int64_t> paramShape =
+      transB ? SmallVector<int64_t>{n, l.kBlocks()} : SmallVector<int64_t>{l.kBlocks(), n};
+  if (t.getScales().getType().getShape() != ArrayRef<int64_t>(paramShape) ||
+      t.getZeroPoints().getType().getShape() != ArrayRef<int64_t>(paramShape))
+    return fail("its scales and zero points must have one entry per output channel and "
+                "block of K");
   // Signed codes are stored offset into the unsigned range.
   int64_t offset = t.isSigned() ? -t.getStorageTypeMin() : 0;
   if (t.getStorageTypeMin() + offset < 0 || t.getStorageTypeMax() + offset > l.maxCode())

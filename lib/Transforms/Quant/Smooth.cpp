@@ -35,72 +35,6 @@ using namespace qopt::quantutil;
 
 namespace {
 
-/// Divides a constant last-axis vector operand of `op` by s (a new
-/// constant); false when the operand is not one.
-bool divideOperand(OpBuilder &b, Operation *op, unsigned index, const std::vector<double> &s) {
-  int64_t n = int64_t(s.size());
-  Value v = op->getOperand(index);
-  std::optional<std::vector<double>> values = lastAxisVector(v, n);
-  if (!values)
-    return false;
-  for (int64_t j = 0; j < n; ++j)
-    (*values)[j] /= s[j];
-  OpBuilder::InsertionGuard guard(b);
-  b.setInsertionPoint(op);
-  auto shape = cast<RankedTensorType>(v.getType()).getShape();
-  op->setOperand(index, f32Constant(b, op->getLoc(), shape, *values, "smoothed"));
-  return true;
-}
-
-/// Folds 1/s into the producer of `x` when it produces x for the observer
-/// alone.
-bool absorbIntoProducer(OpBuilder &b, Value x, const std::vector<double> &s) {
-  Operation *def = x.getDefiningOp();
-  int64_t n = int64_t(s.size());
-  if (!def || !x.hasOneUse())
-    return false;
-  if (auto ln = dyn_cast<LayerNormalizationOp>(def)) {
-    if (static_cast<int64_t>(ln.getAxis()) != -1 || !lastAxisVector(ln.getScale(), n) ||
-        (!isa<NoneType>(ln.getB().getType()) && !lastAxisVector(ln.getB(), n)))
-      return false;
-    divideOperand(b, ln, 1, s);
-    if (!isa<NoneType>(ln.getB().getType()))
-      divideOperand(b, ln, 2, s);
-    return true;
-  }
-  if (auto rn = dyn_cast<RMSNormalizationOp>(def))
-    return static_cast<int64_t>(rn.getAxis()) == -1 && divideOperand(b, rn, 1, s);
-  // A linear layer (optionally + a constant bias) writing exactly x.
-  Value y = x;
-  AddOp bias;
-  if (auto add = dyn_cast<AddOp>(def)) {
-    for (int i = 0; i < 2 && !bias; ++i)
-      if (lastAxisVector(add->getOperand(1 - i), n) && add->getOperand(i).hasOneUse() &&
-          add->getOperand(i).getType() == add.getType()) {
-        bias = add;
-        y = add->getOperand(i);
-      }
-    if (!bias)
-      return false;
-  }
-  auto mm = y.getDefiningOp<MatMulOp>();
-  if (!mm || mm->getOperand(0) == y)
-    return false;
-  std::optional<LinearLayer> l = linearLayerOf(mm->getOpOperand(0));
-  if (!l || l->n != n)
-    return false;
-  std::vector<double> w = l->read();
-  if (w.empty())
-    return false;
-  for (int64_t j = 0; j < l->k; ++j)
-    for (int64_t o = 0; o < n; ++o)
-      w[size_t(j * n + o)] /= s[size_t(o)];
-  l->write(b, w);
-  if (bias)
-    divideOperand(b, bias, bias->getOperand(0) == y ? 1 : 0, s);
-  return true;
-}
-
 struct SmoothPass : public qopt::impl::SmoothBase<SmoothPass> {
   using Base::Base;
   std::shared_ptr<const qopt::quant::CalibrationStats> rows;
@@ -166,14 +100,8 @@ struct SmoothPass : public qopt::impl::SmoothBase<SmoothPass> {
           w[size_t(j * layers[c].n + o)] *= s[size_t(j)];
       layers[c].write(b, w);
     }
-    if (!absorbIntoProducer(b, obs.getInput(), s)) {
-      b.setInsertionPoint(obs);
-      Value inv = f32Constant(b, obs.getLoc(), {k},
-                              llvm::to_vector(llvm::map_range(s, [](double v) { return 1 / v; })),
-                              "smoothing");
-      Value x = obs.getInput();
-      obs->setOperand(0, MulOp::create(b, obs.getLoc(), x.getType(), x, inv));
-    }
+    b.setInsertionPoint(obs);
+    obs->setOperand(0, divideChannels(b, obs.getInput(), s, obs.getLoc()));
     // The statistics of X / s.
     SmallVector<double> lo, hi;
     double mn = std::numeric_limits<double>::infinity(), mx = -mn;

@@ -47,6 +47,18 @@ mlir::Value f32Constant(mlir::OpBuilder &b, mlir::Location loc, llvm::ArrayRef<i
 /// only (shape [n] or [1, .., 1, n]); std::nullopt otherwise.
 std::optional<std::vector<double>> lastAxisVector(mlir::Value v, int64_t n);
 
+/// Folds 1/s (one factor per channel of the last axis) into the producer of
+/// `x` when it produces x for one use alone: a LayerNormalization's Scale and
+/// B, an RMSNormalization's Scale, or a linear layer's output columns (and
+/// its constant bias Add). False (nothing changed) otherwise.
+bool absorbIntoProducer(mlir::OpBuilder &b, mlir::Value x, const std::vector<double> &s);
+
+/// x / s per channel of the last axis: absorbed into x's producer when
+/// possible (returns x), else a new Mul by 1/s at the builder's insertion
+/// point (returns it). The smoothing and AWQ rewrite.
+mlir::Value divideChannels(mlir::OpBuilder &b, mlir::Value x, const std::vector<double> &s,
+                           mlir::Location loc);
+
 } // namespace qopt::quantutil
 
 #endif

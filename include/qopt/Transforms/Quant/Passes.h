@@ -65,6 +65,12 @@ createQuantizeWeights(std::shared_ptr<const std::map<std::string, quant::GroupWe
                       std::shared_ptr<std::vector<WeightOnlyLayer>> report,
                       const QuantizeWeightsOptions &options);
 
+/// qopt-awq with the rows calibration sampled (for the alpha search) and,
+/// when `chosen` is set, the alpha chosen per observer id written into it.
+std::unique_ptr<mlir::Pass>
+createAwq(std::shared_ptr<const quant::CalibrationStats> rows,
+          std::shared_ptr<std::map<std::string, double>> chosen, const AwqOptions &options);
+
 /// qopt-select-online-hadamard with the rows calibration sampled.
 std::unique_ptr<mlir::Pass>
 createSelectOnlineHadamard(std::shared_ptr<const quant::CalibrationStats> rows,

@@ -160,6 +160,37 @@ def AttachCalibrationStats : Pass<"qopt-attach-calibration-stats", "::mlir::Modu
   let dependentDialects = ["::qopt::QOptDialect"];
 }
 
+def Awq : Pass<"qopt-awq", "::mlir::func::FuncOp"> {
+  let summary = "AWQ: scale the input channels of linear layers by activation magnitude";
+  let description = [{
+    Activation-aware weight scaling for weight-only quantization (see
+    qopt/Quant/Awq.h). Per observed activation X (per-channel statistics on
+    its last axis, as qopt-insert-observers leaves a linear layer's input)
+    whose every consumer is a linear layer with a constant weight not left
+    float: s_j = mean|X_j|^alpha (normalized), diag(s) folded into the
+    consumers' weights and 1/s into X's producer (a LayerNormalization's or
+    RMSNormalization's scale, a linear layer's output columns) or, when none
+    produces X alone, a per-channel Mul in front of the observer. The float
+    model computes the same function. alpha is searched (`alpha` < 0, the
+    default; grid 0, 0.05, ..., 1, where 0 leaves X alone) by the error of
+    the product with the weights quantized as qopt-quantize-weights will
+    (`bits`, `group-size`, `symmetric`, round to nearest with the clip
+    search), on rows of X sampled during calibration; the quantization
+    driver (`qoptc --weight-only --awq`) samples them. `alpha=A` applies A
+    everywhere without rows. Observers get `qopt.awq_alpha`.
+  }];
+  let options = [
+    Option<"alpha", "alpha", "double", "-1.0",
+           "Scaling exponent in [0, 1]; negative: search per activation">,
+    Option<"bits", "bits", "int64_t", "4", "Weight bits the search assumes">,
+    Option<"groupSize", "group-size", "int64_t", "128", "Group size the search assumes">,
+    Option<"symmetric", "symmetric", "bool", "false", "Symmetric weight codes">,
+    ListOption<"keepFloat", "keep-float", "std::string",
+               "ONNX node names or op types left in float">
+  ];
+  let dependentDialects = ["::qopt::QOptDialect"];
+}
+
 def QuantizeWeights : Pass<"qopt-quantize-weights", "::mlir::ModuleOp"> {
   let summary = "Weight-only quantization: group-wise 4- or 8-bit weights of MatMul/Gemm layers";
   let description = [{

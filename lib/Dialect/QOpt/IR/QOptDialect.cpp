@@ -116,18 +116,23 @@ LogicalResult MatMulNBitsOp::verify() {
   if (auto s = ranked(getScales())) {
     if (!s.getElementType().isF32())
       return emitOpError("scales must be f32, got ") << s.getElementType();
-    if ((s.getRank() != 1 && s.getRank() != 2) || !elementsIs(s, l.n * l.kBlocks()))
-      return emitOpError("scales must hold N * ceil(K / block_size) = ")
-             << l.n * l.kBlocks() << " values, got " << s;
+    if ((s.getRank() != 1 && s.getRank() != 2) || !elementsIs(s, l.n * l.kBlocks()) ||
+        (s.getRank() == 2 &&
+         failed(verifyCompatibleShape(s.getShape(), ArrayRef<int64_t>{l.n, l.kBlocks()}))))
+      return emitOpError("scales must be [N * blocks] or [N, blocks] with N = ")
+             << l.n << ", blocks = ceil(K / block_size) = " << l.kBlocks() << ", got " << s;
   }
   if (auto z = ranked(getZeroPoints())) {
     if (!z.getElementType().isUnsignedInteger(8))
       return emitOpError("zero points must be packed ui8 (float zero points are not "
                          "supported), got ")
              << z.getElementType();
-    if ((z.getRank() != 1 && z.getRank() != 2) || !elementsIs(z, l.n * l.zeroPointBytes()))
-      return emitOpError("zero points must hold N * ceil(blocks * bits / 8) = ")
-             << l.n * l.zeroPointBytes() << " bytes, got " << z;
+    if ((z.getRank() != 1 && z.getRank() != 2) || !elementsIs(z, l.n * l.zeroPointBytes()) ||
+        (z.getRank() == 2 && failed(verifyCompatibleShape(
+                                 z.getShape(), ArrayRef<int64_t>{l.n, l.zeroPointBytes()}))))
+      return emitOpError("zero points must be [N * bytes] or [N, bytes] with N = ")
+             << l.n << ", bytes = ceil(blocks * bits / 8) = " << l.zeroPointBytes() << ", got "
+             << z;
   }
   if (auto bias = ranked(getBias())) {
     if (!bias.getElementType().isF32() || bias.getRank() != 1 || !elementsIs(bias, l.n))

@@ -1,0 +1,61 @@
+//===- Awq.h - activation-aware weight scaling (AWQ) -------------*- C++ -*-===//
+//
+// AWQ (Lin et al., 2024) for weight-only quantization: an activation X (K
+// channels on its last axis) feeding linear layers with weights W_c (K x
+// N_c) is rewritten as (X / s) (diag(s) W_c), the same product in float, so
+// that the input channels that carry large activations get larger weights
+// and a finer share of their group's quantization grid. s_j = mean|X_j|^alpha,
+// normalized by sqrt(max s * min s); alpha on a grid from 0 (s = 1, no
+// scaling) to 1 is chosen by the error of the product with the weights
+// quantized group-wise (round to nearest with the clip search, the
+// GroupWeights rules) against the float product, on rows of X sampled
+// during calibration. Activations stay float (weight-only), so X / s is
+// exact up to float rounding.
+//
+//===----------------------------------------------------------------------===//
+#ifndef QOPT_QUANT_AWQ_H
+#define QOPT_QUANT_AWQ_H
+
+#include "qopt/Quant/GroupWeights.h"
+
+#include <cstdint>
+#include <vector>
+
+namespace qopt::quant {
+
+struct AwqProblem {
+  int64_t k = 0;
+  /// Sampled rows of X, R x K row-major.
+  std::vector<float> rows;
+  /// The consumers' weights, each K x N_c row-major, with their N_c.
+  std::vector<std::vector<double>> weights;
+  std::vector<int64_t> widths;
+  /// How the weights will be quantized (groups along K).
+  GroupSpec spec;
+};
+
+/// s for `alpha` from the rows' mean |x_j| (channels that are all zero get
+/// the smallest nonzero channel's value); alpha 0 gives s = 1.
+std::vector<double> awqScales(const AwqProblem &p, double alpha);
+
+/// Squared error, summed over the rows and consumers, of (X / s) Q(diag(s) W)
+/// against X W (double; Q: group-wise round to nearest under `p.spec`).
+double awqProductError(const AwqProblem &p, const std::vector<double> &s);
+
+struct AwqChoice {
+  double alpha = 0;
+  double error = 0;
+  /// The error with s = 1 (alpha 0).
+  double baseline = 0;
+};
+
+/// The alpha of `grid` (which should start at 0: no scaling) with the least
+/// awqProductError; ties keep the earlier one. Needs rows.
+AwqChoice searchAwqAlpha(const AwqProblem &p, const std::vector<double> &grid);
+
+/// The default grid: 0, 0.05, ..., 1 (the AWQ paper's 20 steps).
+std::vector<double> defaultAwqGrid();
+
+} // namespace qopt::quant
+
+#endif
