@@ -10,6 +10,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "../runtime/Kernels.h"
+#include "../runtime/Threads.h"
 #include "qopt/Quant/NBitsPacking.h"
 
 #include <gtest/gtest.h>
@@ -174,6 +175,53 @@ TEST(NBitsKernels, CEntryPointTakesStridedOperands) {
       for (int64_t n = 0; n < l.n; ++n)
         EXPECT_NEAR(ct[n * m + i], want[i * l.n + n], 1e-5 * largest) << "M=" << m;
   }
+}
+
+TEST(NBitsKernels, CEntryPointCopiesNonDenseParametersAndTakesNoZeroPoints) {
+  // Scales as the transpose of a [blocks, N] buffer, B with padding after
+  // each row (a row stride past its bytes), and no zero points (a 0 x 0
+  // memref: the default 8).
+  Layout l{64, 3, 4, 32};
+  Problem p(l, 2, false, 7);
+  double largest = 0;
+  std::vector<double> want = p.reference(largest);
+  int64_t rowBytes = l.kBlocks() * l.blobBytes(), padded = rowBytes + 5;
+  std::vector<uint8_t> bPadded(size_t(l.n * padded), 0xAB);
+  for (int64_t n = 0; n < l.n; ++n)
+    std::copy(p.b.begin() + n * rowBytes, p.b.begin() + (n + 1) * rowBytes,
+              bPadded.begin() + n * padded);
+  std::vector<float> sT(size_t(l.kBlocks() * l.n));
+  for (int64_t n = 0; n < l.n; ++n)
+    for (int64_t b = 0; b < l.kBlocks(); ++b)
+      sT[size_t(b * l.n + n)] = p.scales[size_t(n * l.kBlocks() + b)];
+  std::vector<float> c(size_t(2 * l.n), 0.0f);
+  uint8_t none = 0;
+  std::vector<float> a = p.a;
+  qopt_matmul_nbits_f32(a.data(), a.data(), 0, 2, l.k, l.k, 1, bPadded.data(), bPadded.data(),
+                        0, l.n, l.kBlocks(), l.blobBytes(), padded, l.blobBytes(), 1, sT.data(),
+                        sT.data(), 0, l.n, l.kBlocks(), 1, l.n, &none, &none, 0, 0, 0, 0, 0,
+                        c.data(), c.data(), 0, 2, l.n, l.n, 1, l.bits, l.blockSize);
+  EXPECT_TRUE(qopt::rt::takeKernelError().empty());
+  for (size_t i = 0; i < c.size(); ++i)
+    EXPECT_NEAR(c[i], want[i], 1e-5 * largest) << i;
+}
+
+TEST(NBitsKernels, CEntryPointRefusesAnInnerDimensionOfAnotherWeight) {
+  // A with K = 96 against a weight packed for K in (32, 64]: nothing is
+  // written and the run gets an error.
+  Layout l{64, 3, 4, 32};
+  Problem p(l, 1, true, 8);
+  std::vector<float> a(96, 1.0f), c(3, 5.0f), s = p.scales;
+  qopt_matmul_nbits_f32(a.data(), a.data(), 0, 1, 96, 96, 1, p.b.data(), p.b.data(), 0, l.n,
+                        l.kBlocks(), l.blobBytes(), l.kBlocks() * l.blobBytes(), l.blobBytes(),
+                        1, s.data(), s.data(), 0, l.n, l.kBlocks(), l.kBlocks(), 1, p.zp.data(),
+                        p.zp.data(), 0, l.n, l.zeroPointBytes(), l.zeroPointBytes(), 1, c.data(),
+                        c.data(), 0, 1, l.n, l.n, 1, l.bits, l.blockSize);
+  std::string error = qopt::rt::takeKernelError();
+  EXPECT_NE(error.find("A's inner dimension 96"), std::string::npos) << error;
+  for (float v : c)
+    EXPECT_EQ(v, 5.0f);
+  EXPECT_TRUE(qopt::rt::takeKernelError().empty());
 }
 
 } // namespace

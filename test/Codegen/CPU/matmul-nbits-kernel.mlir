@@ -15,7 +15,13 @@
 // CHECK-LABEL: func.func @w4
 // CHECK-DAG: %[[BITS:.*]] = arith.constant 4 : i64
 // CHECK-DAG: %[[BS:.*]] = arith.constant 32 : i64
-// CHECK: call @qopt_matmul_nbits_f32(%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %[[BITS]], %[[BS]])
+// The operands in the kernel's order: A, B, scales, zero points, C.
+// CHECK-DAG: %[[CA:.*]] = memref.cast %arg0 : memref<?x40xf32> to
+// CHECK-DAG: %[[CB:.*]] = memref.cast %arg1 : memref<3x2x16xi8> to
+// CHECK-DAG: %[[CS:.*]] = memref.cast %arg2 : memref<3x2xf32> to
+// CHECK-DAG: %[[CZ:.*]] = memref.cast %arg3 : memref<3x1xi8> to
+// CHECK-DAG: %[[CC:.*]] = memref.cast %arg4 : memref<?x3xf32> to
+// CHECK: call @qopt_matmul_nbits_f32(%[[CA]], %[[CB]], %[[CS]], %[[CZ]], %[[CC]], %[[BITS]], %[[BS]])
 // CHECK-NOT: linalg.generic
 // CHECK-LABEL: func.func @w8
 func.func @w4(%a: memref<?x40xf32>, %b: memref<3x2x16xi8>, %s: memref<3x2xf32>, %z: memref<3x1xi8>, %c: memref<?x3xf32>) {
