@@ -22,7 +22,6 @@ qoptc and timed by qopt-run.
 """
 import argparse
 import os
-import re
 import subprocess
 import sys
 import tempfile
@@ -33,17 +32,8 @@ ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
 sys.path.insert(0, os.path.join(ROOT, "python"))
 import qopt  # noqa: E402
 
-MEDIAN = re.compile(r"median ([0-9.]+) ms")
-
-
-def median_ms(cmd, env=None):
-    p = subprocess.run(cmd, capture_output=True, text=True, env=dict(os.environ, **(env or {})))
-    if p.returncode:
-        sys.exit(f"failed: {' '.join(cmd)}\n{p.stderr}")
-    m = MEDIAN.search(p.stdout)
-    if not m:
-        sys.exit(f"no timing from {' '.join(cmd)}:\n{p.stdout}")
-    return float(m.group(1))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from benchutil import median_ms  # noqa: E402
 
 
 def main():

@@ -190,6 +190,57 @@ private:
 
   bool folding() const { return options.smooth || options.rotate; }
 
+  /// A copy of the module with observers (the driver's keep-float),
+  /// calibrated with `co` into `stats`; null on failure (`error` says why).
+  OwningOpRef<ModuleOp> calibrateObservedCopy(const CalibrationOptions &co,
+                                              quant::CalibrationStats &stats,
+                                              std::string *library = nullptr) {
+    OwningOpRef<ModuleOp> copy = module.clone();
+    InsertObserversOptions o;
+    o.keepFloat.assign(keepFloat.begin(), keepFloat.end());
+    if (failed(runPasses(*copy, [&](OpPassManager &pm) {
+          pm.addNestedPass<func::FuncOp>(createInsertObservers(o));
+        })))
+      return nullptr;
+    if (failed(runCalibration(*copy, co, stats, error, library))) {
+      error = "calibration: " + error;
+      return nullptr;
+    }
+    return copy;
+  }
+
+  /// The largest change of any float output of `library` against
+  /// `reference` on the calibration samples, relative to the output's
+  /// largest value; `outputs` and `samples` get the comparison. Fails when
+  /// the change exceeds 1e-4: an exact rewrite (outlier folding, AWQ) moves
+  /// the outputs by rounding only.
+  LogicalResult checkExact(const std::string &reference, const std::string &library,
+                           StringRef what, std::vector<OutputReport> &outputs, double &worst,
+                           size_t &samples) {
+    size_t count = 0;
+    module.walk([&](func::FuncOp f) { count = f.getNumResults(); });
+    if (failed(compareLibraries(reference, library, options.calibData, options.maxSamples, count,
+                                outputs, samples, error))) {
+      error = "checking " + what.str() + ": " + error;
+      return failure();
+    }
+    const double limit = 1e-4;
+    worst = 0;
+    for (const OutputReport &o : outputs) {
+      double rel = o.maxAbsDiff / std::max(o.maxAbsRef, 1e-30);
+      worst = std::max(worst, rel);
+      if (rel > limit) {
+        error = llvm::formatv("{0} changed the float output '{1}' by {2:e2} relative to its "
+                              "largest value (limit {3:e0}) on {4} calibration samples: a "
+                              "rewrite is not exact",
+                              what, o.name, rel, limit, samples)
+                    .str();
+        return failure();
+      }
+    }
+    return success();
+  }
+
   /// Whole normalizations for the folding passes, and the float library of
   /// the model as it came (the reference of the exactness check; only with
   /// calibration data to run it on).
@@ -214,20 +265,12 @@ private:
       // The report's "before": the linear layers' inputs in the model as
       // it came, from a calibration of its own.
       step("calibrating the model as imported (for the report)");
-      OwningOpRef<ModuleOp> copy = module.clone();
-      InsertObserversOptions o;
-      o.keepFloat.assign(keepFloat.begin(), keepFloat.end());
-      if (failed(runPasses(*copy, [&](OpPassManager &pm) {
-            pm.addNestedPass<func::FuncOp>(createInsertObservers(o));
-          })))
-        return failure();
       CalibrationOptions co = calibrationOptions();
       co.roundWeights = false;
       quant::CalibrationStats before;
-      if (failed(runCalibration(*copy, co, before, error))) {
-        error = "calibration: " + error;
+      OwningOpRef<ModuleOp> copy = calibrateObservedCopy(co, before);
+      if (!copy)
         return failure();
-      }
       result.report.outliers.before =
           layerInputStats(*copy, before, keepFloat, options.activationType);
     }
@@ -351,30 +394,12 @@ private:
   LogicalResult checkFolding(const std::string &reference) {
     if (!folding())
       return success();
-    size_t outputs = 0;
-    module.walk([&](func::FuncOp f) { outputs = f.getNumResults(); });
-    size_t n = 0;
     std::vector<OutputReport> &out = result.outliers.exactness;
-    if (failed(compareLibraries(reference, floatLibrary, options.calibData, options.maxSamples,
-                                outputs, out, n, error))) {
-      error = "checking the outlier folding: " + error;
-      return failure();
-    }
-    result.report.outliers.exactness = out;
-    const double limit = 1e-4;
     double worst = 0;
-    for (const OutputReport &o : out) {
-      double rel = o.maxAbsDiff / std::max(o.maxAbsRef, 1e-30);
-      worst = std::max(worst, rel);
-      if (rel > limit) {
-        error = llvm::formatv("outlier folding changed the float output '{0}' by {1:e2} "
-                              "relative to its largest value (limit {2:e0}) on {3} "
-                              "calibration samples: a rewrite is not exact",
-                              o.name, rel, limit, n)
-                    .str();
-        return failure();
-      }
-    }
+    size_t n = 0;
+    if (failed(checkExact(reference, floatLibrary, "outlier folding", out, worst, n)))
+      return failure();
+    result.report.outliers.exactness = out;
     step(llvm::formatv("outlier folding: float outputs within {0:e2} relative of the "
                        "original on {1} samples",
                        worst, n)
@@ -559,26 +584,11 @@ private:
       error = "compiling the scaled float model: " + error;
       return failure();
     }
-    size_t outputs = 0;
-    module.walk([&](func::FuncOp f) { outputs = f.getNumResults(); });
     std::vector<OutputReport> out;
-    size_t n = 0;
-    if (failed(compareLibraries(before, std::string(so), options.calibData, options.maxSamples,
-                                outputs, out, n, error))) {
-      error = "checking the AWQ scaling: " + error;
-      return failure();
-    }
     double worst = 0;
-    for (const OutputReport &o : out)
-      worst = std::max(worst, o.maxAbsDiff / std::max(o.maxAbsRef, 1e-30));
-    if (worst > 1e-4) {
-      error = llvm::formatv("AWQ's scaling changed the float outputs by {0:e2} relative to "
-                            "their largest value (limit 1e-4) on {1} calibration samples: a "
-                            "rewrite is not exact",
-                            worst, n)
-                  .str();
+    size_t n = 0;
+    if (failed(checkExact(before, std::string(so), "AWQ's scaling", out, worst, n)))
       return failure();
-    }
     step(llvm::formatv("AWQ: float outputs within {0:e2} relative of the unscaled model's "
                        "on {1} samples",
                        worst, n)
@@ -599,23 +609,13 @@ private:
     std::shared_ptr<std::map<std::string, quant::GroupWeights>> rounded;
     if (gptq()) {
       step("weight-only GPTQ: calibrating for the Hessians of the linear layers' inputs");
-      OwningOpRef<ModuleOp> copy = module.clone();
-      InsertObserversOptions o;
-      o.keepFloat.assign(keepFloat.begin(), keepFloat.end());
-      if (failed(runPasses(*copy, [&](OpPassManager &pm) {
-            pm.addNestedPass<func::FuncOp>(createInsertObservers(o));
-          })))
-        return failure();
       CalibrationOptions co = calibrationOptions();
       co.groupWeights = spec;
       quant::CalibrationStats s;
       // The observed library's first outputs are the float model's: the
       // report's reference.
-      if (failed(runCalibration(*copy, co, s, error,
-                                options.keepFloatLibrary ? &result.floatLibrary : nullptr))) {
-        error = "calibration: " + error;
+      if (!calibrateObservedCopy(co, s, options.keepFloatLibrary ? &result.floatLibrary : nullptr))
         return failure();
-      }
       rounded = std::make_shared<std::map<std::string, quant::GroupWeights>>(
           std::move(s.groupWeights));
     }

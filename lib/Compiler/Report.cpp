@@ -245,6 +245,27 @@ LogicalResult compareLibraries(const std::string &floatLibrary, const std::strin
   return success();
 }
 
+static llvm::json::Array outputsJson(const QuantizationReport &report) {
+  llvm::json::Array outputs;
+  for (const OutputReport &o : report.outputs)
+    outputs.push_back(llvm::json::Object{
+        {"name", o.name}, {"sqnr_db", o.sqnr}, {"max_abs_diff", o.maxAbsDiff}});
+  return outputs;
+}
+
+/// The outputs' SQNR against float, or why they were not evaluated.
+static void writeOutputsTable(llvm::raw_ostream &os, const QuantizationReport &report) {
+  if (report.outputs.empty()) {
+    os << report.evaluationNote << "\n\n";
+    return;
+  }
+  os << "On " << report.evaluationSamples << " calibration samples.\n\n"
+     << "| output | SQNR (dB) | max abs diff |\n| --- | ---: | ---: |\n";
+  for (const OutputReport &o : report.outputs)
+    os << llvm::formatv("| {0} | {1:f1} | {2:e3} |\n", o.name, o.sqnr, o.maxAbsDiff);
+  os << "\n";
+}
+
 bool writeReport(const std::string &path, QuantizationReport report, std::string &error) {
   // Worst first; ties by kind and name so the order is deterministic.
   std::sort(report.tensors.begin(), report.tensors.end(),
@@ -261,15 +282,7 @@ bool writeReport(const std::string &path, QuantizationReport report, std::string
     os << "# qopt weight-only quantization report\n\n"
        << "- weights: " << report.weightGranularity << "; activations stay float\n\n"
        << "## Model outputs (weight-only vs float)\n\n";
-    if (report.outputs.empty()) {
-      os << report.evaluationNote << "\n\n";
-    } else {
-      os << "On " << report.evaluationSamples << " calibration samples.\n\n"
-         << "| output | SQNR (dB) | max abs diff |\n| --- | ---: | ---: |\n";
-      for (const OutputReport &o : report.outputs)
-        os << llvm::formatv("| {0} | {1:f1} | {2:e3} |\n", o.name, o.sqnr, o.maxAbsDiff);
-      os << "\n";
-    }
+    writeOutputsTable(os, report);
     os << "## Layers\n\n`weight SQNR`: 10 log10 of the weights' energy over the energy of "
           "their quantization error.\n\n"
        << "| layer | N x K | bits | group | method | weight SQNR (dB) |\n"
@@ -294,13 +307,9 @@ bool writeReport(const std::string &path, QuantizationReport report, std::string
       }
       layers.push_back(std::move(row));
     }
-    llvm::json::Array outputs;
-    for (const OutputReport &o : report.outputs)
-      outputs.push_back(llvm::json::Object{
-          {"name", o.name}, {"sqnr_db", o.sqnr}, {"max_abs_diff", o.maxAbsDiff}});
     llvm::json::Object root{{"weights", report.weightGranularity},
                             {"evaluation_samples", int64_t(report.evaluationSamples)},
-                            {"outputs", std::move(outputs)},
+                            {"outputs", outputsJson(report)},
                             {"layers", std::move(layers)}};
     llvm::raw_string_ostream js_os(js);
     js_os << llvm::formatv("{0:2}", llvm::json::Value(std::move(root))) << "\n";
@@ -312,15 +321,7 @@ bool writeReport(const std::string &path, QuantizationReport report, std::string
        << "- weights: " << report.weightGranularity << "\n"
        << "- calibration samples: " << report.calibrationSamples << "\n\n";
     os << "## Model outputs (INT8 vs float)\n\n";
-    if (report.outputs.empty()) {
-      os << report.evaluationNote << "\n\n";
-    } else {
-      os << "On " << report.evaluationSamples << " calibration samples.\n\n"
-         << "| output | SQNR (dB) | max abs diff |\n| --- | ---: | ---: |\n";
-      for (const OutputReport &o : report.outputs)
-        os << llvm::formatv("| {0} | {1:f1} | {2:e3} |\n", o.name, o.sqnr, o.maxAbsDiff);
-      os << "\n";
-    }
+    writeOutputsTable(os, report);
     const OutlierSection &o = report.outliers;
     if (!o.after.empty()) {
       double worstRatio = 0;
@@ -404,7 +405,7 @@ bool writeReport(const std::string &path, QuantizationReport report, std::string
     }
   }
   if (report.weightOnly.empty()) {
-    llvm::json::Array tensors, outputs;
+    llvm::json::Array tensors;
     for (const TensorReport &t : report.tensors)
       tensors.push_back(llvm::json::Object{{"id", t.id},
                                            {"kind", t.kind},
@@ -418,9 +419,6 @@ bool writeReport(const std::string &path, QuantizationReport report, std::string
                                            {"zero_point", t.zeroPoint},
                                            {"type", t.type},
                                            {"zero_fraction", t.zeroFraction}});
-    for (const OutputReport &o : report.outputs)
-      outputs.push_back(llvm::json::Object{
-          {"name", o.name}, {"sqnr_db", o.sqnr}, {"max_abs_diff", o.maxAbsDiff}});
     llvm::json::Array layers;
     for (auto &[id, a] : report.outliers.after) {
       llvm::json::Object row{{"layer", id},
@@ -451,7 +449,7 @@ bool writeReport(const std::string &path, QuantizationReport report, std::string
                             {"weights", report.weightGranularity},
                             {"calibration_samples", int64_t(report.calibrationSamples)},
                             {"evaluation_samples", int64_t(report.evaluationSamples)},
-                            {"outputs", std::move(outputs)},
+                            {"outputs", outputsJson(report)},
                             {"tensors", std::move(tensors)}};
     llvm::raw_string_ostream os(js);
     os << llvm::formatv("{0:2}", llvm::json::Value(std::move(root))) << "\n";

@@ -92,28 +92,7 @@ struct AwqPass : public qopt::impl::AwqBase<AwqPass> {
                                         std::abs((*obs.getChannelMax())[j]))));
     }
     s = qopt::quant::awqScales(p, a);
-    for (size_t c = 0; c < layers.size(); ++c) {
-      std::vector<double> &w = p.weights[c];
-      for (int64_t j = 0; j < p.k; ++j)
-        for (int64_t o = 0; o < layers[c].n; ++o)
-          w[size_t(j * layers[c].n + o)] *= s[size_t(j)];
-      layers[c].write(b, w);
-    }
-    b.setInsertionPoint(obs);
-    obs->setOperand(0, divideChannels(b, obs.getInput(), s, obs.getLoc()));
-    // The observer now sees X / s.
-    if (obs.getChannelMin() && obs.getChannelMax()) {
-      SmallVector<double> lo, hi;
-      for (int64_t j = 0; j < p.k; ++j) {
-        lo.push_back((*obs.getChannelMin())[j] / s[size_t(j)]);
-        hi.push_back((*obs.getChannelMax())[j] / s[size_t(j)]);
-      }
-      obs.setChannelMinAttr(b.getDenseF64ArrayAttr(lo));
-      obs.setChannelMaxAttr(b.getDenseF64ArrayAttr(hi));
-    }
-    obs.removeHistogramAttr();
-    obs.removeHistMinAttr();
-    obs.removeHistMaxAttr();
+    scaleLayerInputs(b, obs, layers, p.weights, s);
     return success();
   }
 

@@ -5,6 +5,8 @@
 #include "qopt/Dialect/QOpt/IR/ShapeUtils.h"
 #include "qopt/Transforms/Quant/QuantUtils.h"
 
+#include <limits>
+
 using namespace mlir;
 
 namespace qopt::quantutil {
@@ -151,6 +153,40 @@ Value divideChannels(OpBuilder &b, Value x, const std::vector<double> &s, Locati
                           llvm::to_vector(llvm::map_range(s, [](double v) { return 1 / v; })),
                           "channel_scales");
   return MulOp::create(b, loc, x.getType(), x, inv);
+}
+
+void scaleLayerInputs(OpBuilder &b, ObserverOp obs, ArrayRef<LinearLayer> layers,
+                      std::vector<std::vector<double>> &kByN, const std::vector<double> &s) {
+  int64_t k = int64_t(s.size());
+  for (size_t c = 0; c < layers.size(); ++c) {
+    std::vector<double> &w = kByN[c];
+    for (int64_t j = 0; j < k; ++j)
+      for (int64_t o = 0; o < layers[c].n; ++o)
+        w[size_t(j * layers[c].n + o)] *= s[size_t(j)];
+    layers[c].write(b, w);
+  }
+  b.setInsertionPoint(obs);
+  obs->setOperand(0, divideChannels(b, obs.getInput(), s, obs.getLoc()));
+  if (obs.getChannelMin() && obs.getChannelMax() &&
+      int64_t(obs.getChannelMin()->size()) == k && int64_t(obs.getChannelMax()->size()) == k) {
+    SmallVector<double> lo, hi;
+    double mn = std::numeric_limits<double>::infinity(), mx = -mn;
+    for (int64_t j = 0; j < k; ++j) {
+      lo.push_back((*obs.getChannelMin())[j] / s[size_t(j)]);
+      hi.push_back((*obs.getChannelMax())[j] / s[size_t(j)]);
+      mn = std::min(mn, lo.back());
+      mx = std::max(mx, hi.back());
+    }
+    obs.setChannelMinAttr(b.getDenseF64ArrayAttr(lo));
+    obs.setChannelMaxAttr(b.getDenseF64ArrayAttr(hi));
+    if (obs.getMin() && obs.getMax()) {
+      obs.setMinAttr(b.getF64FloatAttr(mn));
+      obs.setMaxAttr(b.getF64FloatAttr(mx));
+    }
+  }
+  obs.removeHistogramAttr();
+  obs.removeHistMinAttr();
+  obs.removeHistMaxAttr();
 }
 
 } // namespace qopt::quantutil

@@ -93,33 +93,7 @@ struct SmoothPass : public qopt::impl::SmoothBase<SmoothPass> {
     if (a < 0)
       return success();
     std::vector<double> s = qopt::quant::smoothingScales(p, a);
-    for (size_t c = 0; c < layers.size(); ++c) {
-      std::vector<double> &w = p.weights[c];
-      for (int64_t j = 0; j < k; ++j)
-        for (int64_t o = 0; o < layers[c].n; ++o)
-          w[size_t(j * layers[c].n + o)] *= s[size_t(j)];
-      layers[c].write(b, w);
-    }
-    b.setInsertionPoint(obs);
-    obs->setOperand(0, divideChannels(b, obs.getInput(), s, obs.getLoc()));
-    // The statistics of X / s.
-    SmallVector<double> lo, hi;
-    double mn = std::numeric_limits<double>::infinity(), mx = -mn;
-    for (int64_t j = 0; j < k; ++j) {
-      lo.push_back(p.channelMin[j] / s[j]);
-      hi.push_back(p.channelMax[j] / s[j]);
-      mn = std::min(mn, lo.back());
-      mx = std::max(mx, hi.back());
-    }
-    obs.setChannelMinAttr(b.getDenseF64ArrayAttr(lo));
-    obs.setChannelMaxAttr(b.getDenseF64ArrayAttr(hi));
-    if (obs.getMin() && obs.getMax()) {
-      obs.setMinAttr(b.getF64FloatAttr(mn));
-      obs.setMaxAttr(b.getF64FloatAttr(mx));
-    }
-    obs.removeHistogramAttr();
-    obs.removeHistMinAttr();
-    obs.removeHistMaxAttr();
+    scaleLayerInputs(b, obs, layers, p.weights, s);
     return success();
   }
 

@@ -10,6 +10,8 @@
 #ifndef QOPT_TRANSFORMS_QUANT_LINEARLAYERS_H
 #define QOPT_TRANSFORMS_QUANT_LINEARLAYERS_H
 
+#include "qopt/Dialect/QOpt/IR/QOptOps.h"
+
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/Operation.h"
 #include "mlir/IR/Value.h"
@@ -58,6 +60,16 @@ bool absorbIntoProducer(mlir::OpBuilder &b, mlir::Value x, const std::vector<dou
 /// point (returns it). The smoothing and AWQ rewrite.
 mlir::Value divideChannels(mlir::OpBuilder &b, mlir::Value x, const std::vector<double> &s,
                            mlir::Location loc);
+
+/// X -> X / s for linear layers that all read X through `obs`, the same
+/// function in float (smoothing and AWQ): each layer's weight rows
+/// multiplied by s (`kByN[c]`, the layers' weights as read, are scaled in
+/// place and written back), 1/s folded into X's producer or a Mul in front
+/// of the observer (divideChannels), and the observer's statistics made
+/// those of X / s: channel ranges divided, min/max from them, the histogram
+/// dropped.
+void scaleLayerInputs(mlir::OpBuilder &b, ObserverOp obs, llvm::ArrayRef<LinearLayer> layers,
+                      std::vector<std::vector<double>> &kByN, const std::vector<double> &s);
 
 } // namespace qopt::quantutil
 
