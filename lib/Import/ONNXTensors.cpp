@@ -127,7 +127,12 @@ FailureOr<ElementsAttr> convertTensor(const onnx::TensorProto &t, StringRef base
   Type elt = onnxDataTypeToMlir(t.data_type(), ctx);
   if (!elt)
     return emitError(loc) << "tensor '" << t.name() << "' has unsupported data type "
-                          << onnxDataTypeName(t.data_type());
+                          << onnxDataTypeName(t.data_type())
+                          << (t.data_type() == 21 || t.data_type() == 22
+                                  ? " (ONNX 1.12, which qopt builds with, has no 4-bit "
+                                    "tensors; 4-bit weights import as com.microsoft "
+                                    "MatMulNBits)"
+                                  : "");
   if (t.has_segment())
     return emitError(loc) << "tensor '" << t.name() << "' is segmented (unsupported)";
   SmallVector<int64_t> shape;

@@ -24,10 +24,61 @@ namespace {
 /// a tensor of `type` (float expressed type) stored as `storage` (the
 /// integer tensor's element type); null if they are not constant or not
 /// per-tensor / per-axis 8-bit.
+/// The sub-channel type of a blocked (opset 21 block_size) 8-bit quantizer:
+/// scales and zero points shaped like `type` with `axis` divided by
+/// `blockSize` (which must divide it: the type cannot describe a partial
+/// last block); null otherwise.
+Type blockedQuantType(RankedTensorType type, Type storage, Value scale, Value zeroPoint,
+                      int64_t axis, int64_t blockSize) {
+  auto it = dyn_cast<IntegerType>(storage);
+  auto sType = dyn_cast<RankedTensorType>(scale.getType());
+  std::optional<SmallVector<double>> scales = getConstantFloats(scale);
+  int64_t rank = type.getRank();
+  if (axis < 0)
+    axis += rank;
+  if (!it || it.getWidth() != 8 || !type.getElementType().isF32() || !type.hasStaticShape() ||
+      !sType || !scales || blockSize <= 0 || axis < 0 || axis >= rank ||
+      sType.getRank() != rank || type.getDimSize(axis) % blockSize != 0 ||
+      llvm::any_of(*scales, [](double v) { return !(v > 0); }))
+    return nullptr;
+  for (int64_t d = 0; d < rank; ++d)
+    if (sType.getDimSize(d) != (d == axis ? type.getDimSize(d) / blockSize : type.getDimSize(d)))
+      return nullptr;
+  SmallVector<int64_t> zps(scales->size(), 0);
+  if (!isa<NoneType>(zeroPoint.getType())) {
+    std::optional<SmallVector<int64_t>> z = getConstantInts(zeroPoint);
+    auto zt = dyn_cast<RankedTensorType>(zeroPoint.getType());
+    if (!z || !zt || zt.getShape() != sType.getShape() || zt.getElementType() != storage)
+      return nullptr;
+    zps.assign(z->begin(), z->end());
+  }
+  MLIRContext *ctx = type.getContext();
+  bool isSigned = !it.isUnsigned();
+  SmallVector<float> fs(scales->begin(), scales->end());
+  SmallVector<APInt> zs;
+  for (int64_t z : zps)
+    zs.push_back(APInt(8, uint64_t(z), /*isSigned=*/true, /*implicitTrunc=*/true));
+  Type i8 = IntegerType::get(ctx, 8);
+  SmallVector<int32_t> dims;
+  SmallVector<int64_t> blocks;
+  for (int64_t d = 0; d < rank; ++d) {
+    dims.push_back(int32_t(d));
+    blocks.push_back(d == axis ? blockSize : 1);
+  }
+  return mlir::quant::UniformQuantizedSubChannelType::getChecked(
+      [&] { return emitError(scale.getLoc()); },
+      isSigned ? unsigned(mlir::quant::QuantizationFlags::Signed) : 0u, i8,
+      type.getElementType(),
+      DenseElementsAttr::get(RankedTensorType::get(sType.getShape(), Float32Type::get(ctx)),
+                             ArrayRef<float>(fs)),
+      DenseElementsAttr::get(RankedTensorType::get(sType.getShape(), i8), ArrayRef<APInt>(zs)),
+      dims, blocks, isSigned ? -128 : 0, isSigned ? 127 : 255);
+}
+
 Type quantTypeFor(RankedTensorType type, Type storage, Value scale, Value zeroPoint,
                   int64_t axis, int64_t blockSize) {
   if (blockSize != 0)
-    return nullptr;
+    return blockedQuantType(type, storage, scale, zeroPoint, axis, blockSize);
   std::optional<SmallVector<double>> scales = getConstantFloats(scale);
   if (!scales || scales->empty())
     return nullptr;
@@ -121,6 +172,34 @@ struct ImportQuantizedConstant : OpRewritePattern<DequantizeLinearOp> {
     } else if (auto pt = dyn_cast<mlir::quant::UniformQuantizedType>(qt)) {
       scales = {pt.getScale()};
       zps = {pt.getZeroPoint()};
+    } else if (auto sc = dyn_cast<mlir::quant::UniformQuantizedSubChannelType>(qt)) {
+      // Blocked: element i takes the parameters of its block.
+      ArrayRef<int64_t> shape = qType.getShape(), pshape = sc.getScales().getType().getShape();
+      SmallVector<double> ps;
+      for (APFloat v : sc.getScales().getValues<APFloat>())
+        ps.push_back(v.convertToDouble());
+      SmallVector<int64_t> pz;
+      for (APInt v : sc.getZeroPoints().getValues<APInt>())
+        pz.push_back(sc.isSigned() ? v.getSExtValue() : int64_t(v.getZExtValue()));
+      SmallVector<float> values(ints->size());
+      for (size_t i = 0; i < ints->size(); ++i) {
+        int64_t rest = int64_t(i), p = 0, stride = 1;
+        for (int64_t d = rank - 1; d >= 0; --d) {
+          int64_t idx = rest % shape[d];
+          rest /= shape[d];
+          p += (idx / (shape[d] / pshape[d])) * stride;
+          stride *= pshape[d];
+        }
+        values[i] = float(double((*ints)[i] - pz[size_t(p)]) * ps[size_t(p)]);
+      }
+      auto fType = RankedTensorType::get(qType.getShape(), rewriter.getF32Type());
+      Value w = ConstantOp::create(
+          rewriter, dq.getLoc(),
+          quantutil::largeAsResource(DenseElementsAttr::get(fType, ArrayRef(values)),
+                                     "dequantized"));
+      Value q = QuantizeOp::create(rewriter, dq.getLoc(), fType.clone(qt), w);
+      rewriter.replaceOpWithNewOp<DequantizeOp>(dq, outType, q);
+      return success();
     } else {
       auto pa = cast<mlir::quant::UniformQuantizedPerAxisType>(qt);
       scales.assign(pa.getScales().begin(), pa.getScales().end());

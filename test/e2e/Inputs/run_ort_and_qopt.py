@@ -1,7 +1,7 @@
 """Runs each model of a directory under onnxruntime-node and under qopt
 (qoptc, then qopt-run) on the same inputs and compares the outputs.
 
-    run_ort_and_qopt.py DIR ORT_RUN_JS --max-rel M [--qoptc-arg ARG]...
+    run_ort_and_qopt.py DIR ORT_RUN_JS --max-rel M [--qoptc-arg ARG]... [--ort-arg ARG]...
 
 DIR holds models.txt (one name per line), NAME.onnx and NAME.<input>.npy per
 input. Prints "NAME: match" or "NAME: MISMATCH" per model (after
@@ -29,6 +29,7 @@ def main():
     ap.add_argument("ort_run")
     ap.add_argument("--max-rel", type=float, required=True)
     ap.add_argument("--qoptc-arg", action="append", default=[])
+    ap.add_argument("--ort-arg", action="append", default=[])
     args = ap.parse_args()
     compare = os.path.join(os.path.dirname(os.path.abspath(__file__)), "compare_outputs.py")
     with open(os.path.join(args.dir, "models.txt")) as f:
@@ -38,7 +39,8 @@ def main():
         feeds = []
         for npy in sorted(glob.glob(base + ".*.npy")):
             feeds += ["--input", os.path.basename(npy)[len(name) + 1:-4] + "=" + npy]
-        run(["node", args.ort_run, base + ".onnx", *feeds, "--output-dir", base + "_ort"])
+        run(["node", args.ort_run, base + ".onnx", *feeds, "--output-dir", base + "_ort",
+             *args.ort_arg])
         run(["qoptc", "--quiet", base + ".onnx", "-o", base + ".so", *args.qoptc_arg])
         run(["qopt-run", base + ".so", *feeds, "--output-dir", base + "_qopt"])
         r = subprocess.run([sys.executable, compare, base + "_qopt", base + "_ort",
