@@ -33,6 +33,11 @@ static LogicalResult verifyWeightOnlyOptions(const QuantOptions &options, std::s
             "needs --calib, nearest rounding needs no data";
     return failure();
   }
+  if (options.quantizeEmbeddings && options.collectQDQ) {
+    error = "--emit-qdq-onnx cannot write quantized embedding tables (--quantize-embeddings): "
+            "ONNX has no standard form of them";
+    return failure();
+  }
   if (options.awq && options.calibData.empty()) {
     error = "--awq needs --calib: its scales come from the linear layers' input rows";
     return failure();
@@ -80,8 +85,8 @@ LogicalResult verifyQuantOptions(const QuantOptions &options, std::string &error
             "graph (folded weights and norms, inserted transforms, run-time scales)";
     return failure();
   }
-  if (options.awq) {
-    error = "--awq is for weight-only quantization (--weight-only)";
+  if (options.awq || options.quantizeEmbeddings) {
+    error = "--awq and --quantize-embeddings are for weight-only quantization (--weight-only)";
     return failure();
   }
   if (options.smooth && options.smoothAlpha > 1) {
@@ -625,6 +630,7 @@ private:
     qo.groupSize = options.weightGroupSize;
     qo.symmetric = options.weightSymmetric;
     qo.clipSearch = true;
+    qo.embeddings = options.quantizeEmbeddings;
     qo.keepFloat.assign(keepFloat.begin(), keepFloat.end());
     if (failed(runPasses(module, [&](OpPassManager &pm) {
           pm.addPass(createQuantizeWeights(rounded, layers, qo));
@@ -642,7 +648,7 @@ private:
                                      "max)",
                                      sqnr.front(), sqnr[sqnr.size() / 2], sqnr.back())
                            .str();
-    step(llvm::formatv("weight-only: {0} of {1} linear layers to W{2} in groups of {3} ({4}, "
+    step(llvm::formatv("weight-only: {0} of {1} layers to W{2} in groups of {3} ({4}, "
                        "{5}{6}){7}",
                        quantized, layers->size(), options.weightBits, options.weightGroupSize,
                        options.weightSymmetric ? "symmetric" : "asymmetric",

@@ -75,7 +75,8 @@ def compile(model, output=None, input_shapes=None, opt_level=2, target_cpu=None,
             threads=None, kernel_isa=None, smooth=None, rotate=None,
             activation_granularity=None, quantize_attention=False, target=None,
             gpu_arch=None, gpu_binary=None, gpu_float=None, weight_only=False,
-            weight_bits=None, weight_group_size=None, weight_symmetric=False, awq=False):
+            weight_bits=None, weight_group_size=None, weight_symmetric=False, awq=False,
+            quantize_embeddings=False):
     """Compiles an ONNX (or qopt .mlir) model to a shared library; returns its path.
 
     input_shapes: {input name: [dims]} (None or -1 for a dynamic dim).
@@ -116,6 +117,7 @@ def compile(model, output=None, input_shapes=None, opt_level=2, target_cpu=None,
                         --weight-symmetric
       awq               True: AWQ channel scaling first (qoptc --awq; needs
                         calibration)
+      quantize_embeddings  True: embedding tables too (qoptc --quantize-embeddings)
 
     Raises CompileError with qoptc's diagnostics on failure.
     """
@@ -162,6 +164,8 @@ def compile(model, output=None, input_shapes=None, opt_level=2, target_cpu=None,
         cmd.append("--weight-symmetric")
     if awq:
         cmd.append("--awq")
+    if quantize_embeddings:
+        cmd.append("--quantize-embeddings")
     if per_channel_depthwise is not None:
         cmd.append(f"--per-channel-depthwise={'true' if per_channel_depthwise else 'false'}")
     if keep_float:

@@ -97,3 +97,13 @@ func.func @scales_transposed(%a: tensor<2x64xf32>, %b: tensor<3x2x16xui8>, %s: t
   %y = qopt.matmul_nbits %a, %b, %s, %n, %n, %n {K = 64 : i64, N = 3 : i64, block_size = 32 : i64} : (tensor<2x64xf32>, tensor<3x2x16xui8>, tensor<2x3xf32>, none, none, none) -> tensor<2x3xf32>
   return %y : tensor<2x3xf32>
 }
+
+// -----
+
+func.func @dequantize_rows(%p: tensor<4x16xui8>, %s: tensor<4x2xf32>) -> tensor<4x32xf32> {
+  %n = qopt.none
+  // 32 values in blocks of 32 take 16 bytes and 1 scale per row, not 2.
+  // expected-error @+1 {{rows must hold 16 packed bytes, 1 scales and 1 zero-point bytes for D = 32}}
+  %y = qopt.dequantize_nbits %p, %s, %n {D = 32 : i64, block_size = 32 : i64} : (tensor<4x16xui8>, tensor<4x2xf32>, none) -> tensor<4x32xf32>
+  return %y : tensor<4x32xf32>
+}

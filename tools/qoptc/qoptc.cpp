@@ -144,6 +144,11 @@ static cl::opt<bool> awq(
     cl::desc("Weight-only: AWQ's activation-aware scaling of the linear layers' input "
              "channels before rounding (needs --calib)"),
     cl::cat(quantCategory));
+static cl::opt<bool> quantizeEmbeddings(
+    "quantize-embeddings",
+    cl::desc("Weight-only: also quantize embedding tables (Gather on a constant) per row, "
+             "in groups of --weight-group-size"),
+    cl::cat(quantCategory));
 static cl::list<std::string>
     keepFloat("keep-float",
               cl::desc("ONNX node names or op types (e.g. Conv) to leave in float"),
@@ -271,6 +276,7 @@ int main(int argc, char **argv) {
   q.weightGroupSize = weightGroupSize;
   q.weightSymmetric = weightSymmetric;
   q.awq = awq;
+  q.quantizeEmbeddings = quantizeEmbeddings;
   if (!weightOnly && (weightBits.getNumOccurrences() || weightGroupSize.getNumOccurrences() ||
                       weightSymmetric)) {
     errs() << "qoptc: --weight-bits, --weight-group-size and --weight-symmetric need "
@@ -309,7 +315,8 @@ int main(int argc, char **argv) {
                         weightRounding.getNumOccurrences() || activationType != "u8" ||
                         perTensorWeights || perChannelDepthwise.getNumOccurrences() ||
                         smooth.getNumOccurrences() || rotate.getNumOccurrences() ||
-                        quantizeAttention || activationGranularity != "per-tensor" || awq;
+                        quantizeAttention || activationGranularity != "per-tensor" || awq ||
+                        quantizeEmbeddings;
   o.reportPath = reportPath;
   o.qdqOutput = qdqOutput;
 

@@ -110,6 +110,8 @@ struct QuantOptions {
   /// Weight-only: AWQ's activation-aware channel scaling first (qopt-awq;
   /// needs calibData).
   bool awq = false;
+  /// Weight-only: also the embedding tables (Gather on a constant), per row.
+  bool quantizeEmbeddings = false;
 };
 
 /// Checks option values (range method, activation type, exclusive sources);

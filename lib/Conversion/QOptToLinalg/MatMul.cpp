@@ -291,6 +291,40 @@ struct GemmLowering : QOptPattern<GemmOp> {
   }
 };
 
+/// (code - zero point) * scale in f32 for element `k` of a packed row
+/// (qopt/Quant/NBitsPacking.h): `byte` holds its code (the nibble of k's
+/// parity for 4 bits), `zpByte` its block's zero point (the nibble of the
+/// block's parity; null: 2^(bits - 1)). The one scalar rule of
+/// qopt.matmul_nbits and qopt.dequantize_nbits.
+Value nbitsValue(OpBuilder &b, Location loc, Value byte, Value zpByte, Value scale, Value k,
+                 int64_t bits, int64_t blockSize) {
+  Type i32 = b.getI32Type();
+  auto c32 = [&](int64_t v) { return arith::ConstantIntOp::create(b, loc, i32, v); };
+  // The code (or zero point) in a byte: the nibble of element `e` (parity
+  // selects low or high) for 4 bits, the byte for 8.
+  auto unpack = [&](Value v8, Value e) -> Value {
+    Value v = arith::ExtUIOp::create(b, loc, i32, v8);
+    if (bits == 8)
+      return v;
+    Value parity =
+        arith::AndIOp::create(b, loc, arith::IndexCastOp::create(b, loc, i32, e), c32(1));
+    Value shift = arith::MulIOp::create(b, loc, parity, c32(4));
+    return arith::AndIOp::create(b, loc, arith::ShRUIOp::create(b, loc, v, shift), c32(15));
+  };
+  Value code = unpack(byte, k);
+  Value zp;
+  if (zpByte) {
+    Value blk =
+        arith::DivUIOp::create(b, loc, k, arith::ConstantIndexOp::create(b, loc, blockSize));
+    zp = unpack(zpByte, blk);
+  } else {
+    zp = c32(int64_t(1) << (bits - 1));
+  }
+  return arith::MulFOp::create(
+      b, loc, arith::SIToFPOp::create(b, loc, b.getF32Type(), arith::SubIOp::create(b, loc, code, zp)),
+      scale);
+}
+
 /// MatMulNBits: one linalg.generic over (m, n, k) that unpacks each code
 /// and zero point, dequantizes in f32 and accumulates, named by its
 /// library_call so that a target with a kernel for it (the CPU's
@@ -312,7 +346,7 @@ struct MatMulNBitsLowering : QOptPattern<MatMulNBitsOp> {
     Location loc = op.getLoc();
     MLIRContext *ctx = rewriter.getContext();
     IndexMath m{rewriter, loc};
-    Type f32 = rewriter.getF32Type(), i8 = rewriter.getI8Type(), i32 = rewriter.getI32Type();
+    Type f32 = rewriter.getF32Type();
     auto to2D = [&](Value v, int64_t cols) -> Value {
       auto t = rankedType(v);
       if (t.getRank() == 2)
@@ -347,32 +381,13 @@ struct MatMulNBitsLowering : QOptPattern<MatMulNBitsOp> {
     SmallVector<utils::IteratorType> iters = {utils::IteratorType::parallel,
                                               utils::IteratorType::parallel,
                                               utils::IteratorType::reduction};
-    int64_t bits = l.bits, blockSize = l.blockSize, defaultZeroPoint = l.defaultZeroPoint();
+    int64_t bits = l.bits, blockSize = l.blockSize;
     auto generic = linalg::GenericOp::create(
         rewriter, loc, TypeRange{init.getType()}, ins, ValueRange{init}, maps, iters,
         [&](OpBuilder &b, Location l2, ValueRange x) {
-          auto c32 = [&](int64_t v) { return arith::ConstantIntOp::create(b, l2, i32, v); };
-          // The code (or zero point) in a byte: the nibble of element `e`
-          // (parity selects low or high) for 4 bits, the byte for 8.
-          auto unpack = [&](Value byte, Value e) -> Value {
-            Value v = arith::ExtUIOp::create(b, l2, i32, byte);
-            if (bits == 8)
-              return v;
-            Value parity = arith::AndIOp::create(
-                b, l2, arith::IndexCastOp::create(b, l2, i32, e), c32(1));
-            Value shift = arith::MulIOp::create(b, l2, parity, c32(4));
-            return arith::AndIOp::create(b, l2, arith::ShRUIOp::create(b, l2, v, shift),
-                                         c32(15));
-          };
           Value k = linalg::IndexOp::create(b, l2, 2);
-          Value blk = arith::DivUIOp::create(
-              b, l2, k, arith::ConstantIndexOp::create(b, l2, blockSize));
-          Value code = unpack(x[1], k);
-          Value zp = hasZeroPoints ? unpack(x[3], blk) : Value(c32(defaultZeroPoint));
-          Value w = arith::MulFOp::create(
-              b, l2,
-              arith::SIToFPOp::create(b, l2, f32, arith::SubIOp::create(b, l2, code, zp)),
-              x[2]);
+          Value w = nbitsValue(b, l2, x[1], hasZeroPoints ? x[3] : Value(), x[2], k, bits,
+                               blockSize);
           Value prod = arith::MulFOp::create(b, l2, x[0], w);
           linalg::YieldOp::create(b, l2, ValueRange{arith::AddFOp::create(b, l2, x.back(), prod)});
         });
@@ -395,10 +410,63 @@ struct MatMulNBitsLowering : QOptPattern<MatMulNBitsOp> {
   }
 };
 
+/// DequantizeNBits: one parallel linalg.generic over the result, the packed
+/// bytes, scales and zero points read through maps that divide the last
+/// index (bytes: d floordiv (8 / bits); parameters: d floordiv block_size).
+struct DequantizeNBitsLowering : QOptPattern<DequantizeNBitsOp> {
+  using QOptPattern::QOptPattern;
+  LogicalResult
+  matchAndRewrite(DequantizeNBitsOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Value packed = adaptor.getPacked();
+    RankedTensorType type = rankedResult(op, {packed});
+    if (!type)
+      return failure();
+    nbits::Layout l = op.getLayout();
+    Location loc = op.getLoc();
+    MLIRContext *ctx = rewriter.getContext();
+    int64_t rank = type.getRank(), per = 8 / l.bits;
+    SmallVector<AffineExpr> lead;
+    for (int64_t i = 0; i + 1 < rank; ++i)
+      lead.push_back(rewriter.getAffineDimExpr(i));
+    AffineExpr d = rewriter.getAffineDimExpr(rank - 1);
+    AffineExpr block = d.floorDiv(l.blockSize);
+    auto map = [&](AffineExpr last) {
+      SmallVector<AffineExpr> e(lead);
+      e.push_back(last);
+      return AffineMap::get(rank, 0, e, ctx);
+    };
+    bool hasZeroPoints = !isa<NoneType>(op.getZeroPoints().getType());
+    SmallVector<Value> ins = {packed, adaptor.getScales()};
+    SmallVector<AffineMap> maps = {map(per == 1 ? d : d.floorDiv(per)), map(block)};
+    if (hasZeroPoints) {
+      ins.push_back(adaptor.getZeroPoints());
+      maps.push_back(map(per == 1 ? block : block.floorDiv(per)));
+    }
+    maps.push_back(AffineMap::getMultiDimIdentityMap(rank, ctx));
+    SmallVector<OpFoldResult> sizes = sizesOf(rewriter, loc, packed);
+    sizes.back() = rewriter.getIndexAttr(l.k);
+    Value init = emptyTensor(rewriter, loc, sizes, rewriter.getF32Type());
+    int64_t bits = l.bits, blockSize = l.blockSize;
+    Value r = linalg::GenericOp::create(
+                  rewriter, loc, TypeRange{init.getType()}, ins, ValueRange{init}, maps,
+                  SmallVector<utils::IteratorType>(rank, utils::IteratorType::parallel),
+                  [&](OpBuilder &b, Location l2, ValueRange x) {
+                    Value k = linalg::IndexOp::create(b, l2, rank - 1);
+                    linalg::YieldOp::create(
+                        b, l2,
+                        ValueRange{nbitsValue(b, l2, x[0], hasZeroPoints ? x[2] : Value(), x[1],
+                                              k, bits, blockSize)});
+                  })
+                  .getResult(0);
+    return replaceWithCast(rewriter, op, r, type);
+  }
+};
+
 } // namespace
 
 void qopt::lowering::populateMatMulPatterns(QOptTypeConverter &converter,
                                             RewritePatternSet &patterns) {
-  patterns.add<MatMulLowering, GemmLowering, MatMulNBitsLowering>(converter,
-                                                                 patterns.getContext());
+  patterns.add<MatMulLowering, GemmLowering, MatMulNBitsLowering, DequantizeNBitsLowering>(
+      converter, patterns.getContext());
 }

@@ -404,7 +404,8 @@ struct LowerQuantizedPass
         if (!info) {
           op->emitError("cannot lower quantization to ")
               << q.getType()
-              << ": sub-channel types are lowered only as the weight of a float MatMul/Gemm";
+              << ": sub-channel types are lowered only as the weight of a float MatMul/Gemm "
+                 "or the table of a Gather";
           return signalPassFailure();
         }
         replace(op, l.quantize(q.getInput(), *info));

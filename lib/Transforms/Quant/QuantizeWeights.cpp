@@ -9,6 +9,7 @@
 #include "qopt/Transforms/Quant/Passes.h"
 
 #include "qopt/Dialect/QOpt/IR/QOptOps.h"
+#include "qopt/Dialect/QOpt/IR/ShapeUtils.h"
 #include "qopt/Quant/GroupWeights.h"
 #include "qopt/Quant/NBitsPacking.h"
 #include "qopt/Transforms/Quant/QuantizableLayers.h"
@@ -62,6 +63,110 @@ struct QuantizeWeightsPass : qopt::impl::QuantizeWeightsBase<QuantizeWeightsPass
   std::shared_ptr<const GroupMap> rounded;
   std::shared_ptr<std::vector<WeightOnlyLayer>> report;
 
+  /// dequantize(quantize(W')) of `weight` (rows x cols = `w`, in the
+  /// operand's layout: [K, N] when `w.transposed`, else [rows, cols]) with
+  /// the sub-channel type of `g`; the weight SQNR into `entry`. Null on a
+  /// type error (emitted).
+  Value quantizedWeight(Operation *op, Value weight, const quantutil::RoundableWeight &w,
+                        const std::vector<double> &values, const qopt::quant::GroupWeights &g,
+                        WeightOnlyLayer &entry) {
+    MLIRContext *ctx = op->getContext();
+    unsigned width = unsigned(bits);
+    qopt::quant::GroupSpec spec = g.spec;
+    bool kMajor = w.transposed;
+    auto wType = cast<RankedTensorType>(weight.getType());
+    int64_t groups = g.groups();
+    SmallVector<int64_t> paramShape =
+        kMajor ? SmallVector<int64_t>{groups, w.rows} : SmallVector<int64_t>{w.rows, groups};
+    SmallVector<float> scales(size_t(w.rows * groups));
+    SmallVector<APInt> zeros(size_t(w.rows * groups));
+    for (int64_t r = 0; r < w.rows; ++r)
+      for (int64_t gi = 0; gi < groups; ++gi) {
+        size_t at = size_t(kMajor ? gi * w.rows + r : r * groups + gi);
+        scales[at] = float(g.scales[g.param(r, gi * groupSize)]);
+        zeros[at] = APInt(width, uint64_t(g.zeros[g.param(r, gi * groupSize)]),
+                          /*isSigned=*/true, /*implicitTrunc=*/true);
+      }
+    // W' in the operand's layout, with the scale as the type stores it.
+    SmallVector<float> quantized(size_t(w.rows * w.cols));
+    double signal = 0, noise = 0;
+    for (int64_t r = 0; r < w.rows; ++r)
+      for (int64_t c = 0; c < w.cols; ++c) {
+        int64_t p = g.param(r, c);
+        float v = float(g.codes[r * w.cols + c] - g.zeros[p]) * float(g.scales[p]);
+        quantized[size_t(kMajor ? c * w.rows + r : r * w.cols + c)] = v;
+        double x = values[size_t(r * w.cols + c)];
+        signal += x * x;
+        noise += (x - v) * (x - v);
+      }
+    entry.weightSqnrDb = noise > 0 ? 10 * std::log10(signal / noise) : INFINITY;
+    auto f32 = Float32Type::get(ctx);
+    auto scaleAttr = DenseElementsAttr::get(RankedTensorType::get(paramShape, f32),
+                                            ArrayRef<float>(scales));
+    // Zero points in the storage type (the quant dialect's rule).
+    auto zeroAttr = DenseElementsAttr::get(
+        RankedTensorType::get(paramShape, IntegerType::get(ctx, width)), ArrayRef<APInt>(zeros));
+    SmallVector<int32_t> dims = {0, 1};
+    SmallVector<int64_t> blocks = kMajor ? SmallVector<int64_t>{groupSize, 1}
+                                         : SmallVector<int64_t>{1, groupSize};
+    Type storage = IntegerType::get(ctx, width);
+    auto qType = mlir::quant::UniformQuantizedSubChannelType::getChecked(
+        [&] { return op->emitError("weight-only quantization: "); },
+        symmetric ? unsigned(mlir::quant::QuantizationFlags::Signed) : 0u, storage, f32,
+        scaleAttr, zeroAttr, dims, blocks, spec.qmin(), spec.qmax());
+    if (!qType)
+      return nullptr;
+    OpBuilder b(op);
+    Location loc = weight.getLoc();
+    Value fq = ConstantOp::create(
+        b, loc,
+        quantutil::largeAsResource(DenseElementsAttr::get(wType, ArrayRef<float>(quantized)),
+                                   "weight_only"));
+    Value q = QuantizeOp::create(b, loc, wType.clone(qType), fq);
+    return DequantizeOp::create(b, loc, wType, q);
+  }
+
+  /// Embedding tables: the constant [V, D] table of a Gather on axis 0.
+  void quantizeEmbeddings(ModuleOp module, const qopt::quant::GroupSpec &spec,
+                          ArrayRef<std::string> keep) {
+    SmallVector<GatherOp> gathers;
+    module.walk([&](GatherOp g) { gathers.push_back(g); });
+    for (GatherOp gather : gathers) {
+      auto t = dyn_cast<RankedTensorType>(gather.getData().getType());
+      std::optional<SmallVector<double>> table = getConstantFloats(gather.getData());
+      if (!t || t.getRank() != 2 || !t.hasStaticShape() || !t.getElementType().isF32() ||
+          !table || gather.getAxis() != 0 || quantutil::isKeptFloat(gather, keep))
+        continue;
+      WeightOnlyLayer entry;
+      SmallVector<quantutil::OnnxNode> nodes = quantutil::onnxNodes(gather.getLoc());
+      entry.id = nodes.empty() ? std::string("gather") : nodes.front().name;
+      entry.rows = t.getDimSize(0);
+      entry.cols = t.getDimSize(1);
+      entry.bits = bits;
+      entry.groupSize = groupSize;
+      if (entry.cols % groupSize != 0) {
+        entry.keptFloat = "D = " + std::to_string(entry.cols) +
+                          " is not a multiple of the group size " + std::to_string(groupSize);
+        emitRemark(gather.getLoc(), "weight-only quantization: embedding kept float: ")
+            << entry.keptFloat;
+      } else {
+        std::vector<double> values(table->begin(), table->end());
+        qopt::quant::GroupWeights g =
+            qopt::quant::roundToNearestGroupwise(values, entry.rows, entry.cols, spec);
+        entry.method = spec.clipSearch ? "nearest+clip" : "nearest";
+        quantutil::RoundableWeight w;
+        w.rows = entry.rows;
+        w.cols = entry.cols;
+        Value dq = quantizedWeight(gather, gather.getData(), w, values, g, entry);
+        if (!dq)
+          return signalPassFailure();
+        gather->setOperand(0, dq);
+      }
+      if (report)
+        report->push_back(entry);
+    }
+  }
+
   void runOnOperation() override {
     ModuleOp module = getOperation();
     if (bits != 4 && bits != 8) {
@@ -80,7 +185,6 @@ struct QuantizeWeightsPass : qopt::impl::QuantizeWeightsBase<QuantizeWeightsPass
     spec.symmetric = symmetric;
     spec.clipSearch = clipSearch;
     std::vector<std::string> keep(keepFloat.begin(), keepFloat.end());
-    MLIRContext *ctx = module.getContext();
     for (const quantutil::QuantizableLayer &layer : quantutil::quantizableLayers(module, keep)) {
       std::optional<quantutil::RoundableWeight> w =
           quantutil::roundableWeight(layer, /*requireObservedInput=*/false);
@@ -119,64 +223,15 @@ struct QuantizeWeightsPass : qopt::impl::QuantizeWeightsBase<QuantizeWeightsPass
         g = qopt::quant::roundToNearestGroupwise(values, w->rows, w->cols, spec);
         entry.method = clipSearch ? "nearest+clip" : "nearest";
       }
-      // The type on the weight as the layer reads it: [K, N] (rows = N are
-      // the columns) or, transposed in storage, [N, K].
-      bool kMajor = w->transposed;
-      auto wType = cast<RankedTensorType>(layer.weight.getType());
-      int64_t groups = g.groups();
-      SmallVector<int64_t> paramShape =
-          kMajor ? SmallVector<int64_t>{groups, w->rows} : SmallVector<int64_t>{w->rows, groups};
-      SmallVector<float> scales(size_t(w->rows * groups));
-      SmallVector<APInt> zeros(size_t(w->rows * groups));
-      unsigned width = unsigned(bits);
-      for (int64_t r = 0; r < w->rows; ++r)
-        for (int64_t gi = 0; gi < groups; ++gi) {
-          size_t at = size_t(kMajor ? gi * w->rows + r : r * groups + gi);
-          scales[at] = float(g.scales[g.param(r, gi * groupSize)]);
-          zeros[at] = APInt(width, uint64_t(g.zeros[g.param(r, gi * groupSize)]),
-                            /*isSigned=*/true, /*implicitTrunc=*/true);
-        }
-      // W' in the operand's layout, with the scale as the type stores it.
-      SmallVector<float> quantized(size_t(w->rows * w->cols));
-      double signal = 0, noise = 0;
-      for (int64_t r = 0; r < w->rows; ++r)
-        for (int64_t c = 0; c < w->cols; ++c) {
-          int64_t p = g.param(r, c);
-          float v = float(g.codes[r * w->cols + c] - g.zeros[p]) * float(g.scales[p]);
-          quantized[size_t(kMajor ? c * w->rows + r : r * w->cols + c)] = v;
-          double x = values[size_t(r * w->cols + c)];
-          signal += x * x;
-          noise += (x - v) * (x - v);
-        }
-      entry.weightSqnrDb = noise > 0 ? 10 * std::log10(signal / noise) : INFINITY;
-      auto f32 = Float32Type::get(ctx);
-      auto scaleAttr = DenseElementsAttr::get(RankedTensorType::get(paramShape, f32),
-                                              ArrayRef<float>(scales));
-      // Zero points in the storage type (the quant dialect's rule).
-      auto zeroAttr = DenseElementsAttr::get(
-          RankedTensorType::get(paramShape, IntegerType::get(ctx, width)), ArrayRef<APInt>(zeros));
-      SmallVector<int32_t> dims = {0, 1};
-      SmallVector<int64_t> blocks = kMajor ? SmallVector<int64_t>{groupSize, 1}
-                                           : SmallVector<int64_t>{1, groupSize};
-      Type storage = IntegerType::get(ctx, unsigned(bits));
-      auto qType = mlir::quant::UniformQuantizedSubChannelType::getChecked(
-          [&] { return layer.op->emitError("weight-only quantization: "); },
-          symmetric ? unsigned(mlir::quant::QuantizationFlags::Signed) : 0u, storage, f32,
-          scaleAttr, zeroAttr, dims, blocks, spec.qmin(), spec.qmax());
-      if (!qType)
+      Value dq = quantizedWeight(layer.op, layer.weight, *w, values, g, entry);
+      if (!dq)
         return signalPassFailure();
-      OpBuilder b(layer.op);
-      Location loc = layer.weight.getLoc();
-      Value fq = ConstantOp::create(
-          b, loc,
-          quantutil::largeAsResource(DenseElementsAttr::get(wType, ArrayRef<float>(quantized)),
-                                     "weight_only"));
-      Value q = QuantizeOp::create(b, loc, wType.clone(qType), fq);
-      Value dq = DequantizeOp::create(b, loc, wType, q);
       layer.op->setOperand(1, dq);
       if (report)
         report->push_back(entry);
     }
+    if (embeddings)
+      quantizeEmbeddings(module, spec, keep);
   }
 };
 

@@ -64,7 +64,7 @@ func.func @blocks_along_n(%x: tensor<4x32xf32>) -> tensor<4x2xf32> {
 // A sub-channel quantized tensor anywhere else is refused, not mis-lowered.
 !w = !quant.uniform<u4:f32:{0:32, 1:1}, {{1.0:8, 1.0:8}}>
 func.func @elsewhere(%x: tensor<32x2xf32>) -> tensor<32x2xf32> {
-  // expected-error @+1 {{sub-channel types are lowered only as the weight of a float MatMul/Gemm}}
+  // expected-error @+1 {{sub-channel types are lowered only as the weight of a float MatMul/Gemm or the table of a Gather}}
   %q = qopt.quantize %x : tensor<32x2xf32> -> tensor<32x2x!w>
   %d = qopt.dequantize %q : tensor<32x2x!w> -> tensor<32x2xf32>
   return %d : tensor<32x2xf32>
@@ -106,4 +106,27 @@ func.func @two_blocks_transposed(%x: tensor<4x64xf32>) -> tensor<4x2xf32> {
   %n = qopt.none
   %y = qopt.gemm %x, %d, %n {transB = 1 : i64} : (tensor<4x64xf32>, tensor<2x64xf32>, none) -> tensor<4x2xf32>
   return %y : tensor<4x2xf32>
+}
+
+// -----
+
+// A Gather of a quantized embedding table [4, 32] (one block per row, zero
+// points all the default 8): the packed rows [4, 16] and the scales [4, 1]
+// gathered with the same indices, then dequantize_nbits of the gathered rows.
+// Row r holds (k % 16 - 8) * scale_r: code k % 16, the bytes as above.
+// CHECK-LABEL: func.func @embedding
+// CHECK: %[[P:.*]] = qopt.constant dense<{{\[\[}}16, 50, 84, 118, 152, 186, 220, 254, 16, 50, 84, 118, 152, 186, 220, 254], [16, 50, {{.*}}]]> : tensor<4x16xui8>
+// CHECK: %[[PG:.*]] = qopt.gather %[[P]], %arg0 {{.*}}-> tensor<3x16xui8>
+// CHECK: %[[S:.*]] = qopt.constant dense<{{\[\[}}1.000000e+00], [5.000000e-01], [2.500000e-01], [2.000000e+00]]> : tensor<4x1xf32>
+// CHECK: %[[SG:.*]] = qopt.gather %[[S]], %arg0 {{.*}}-> tensor<3x1xf32>
+// CHECK: %[[N:.*]] = qopt.none
+// CHECK: %[[Y:.*]] = qopt.dequantize_nbits %[[PG]], %[[SG]], %[[N]] {D = 32 : i64, block_size = 32 : i64} : (tensor<3x16xui8>, tensor<3x1xf32>, none) -> tensor<3x32xf32>
+// CHECK: return %[[Y]]
+!e = !quant.uniform<u4:f32:{0:1, 1:32}, {{1.0:8}, {0.5:8}, {0.25:8}, {2.0:8}}>
+func.func @embedding(%i: tensor<3xi64>) -> tensor<3x32xf32> {
+  %w = qopt.constant dense<[[-8.00, -7.00, -6.00, -5.00, -4.00, -3.00, -2.00, -1.00, 0.00, 1.00, 2.00, 3.00, 4.00, 5.00, 6.00, 7.00, -8.00, -7.00, -6.00, -5.00, -4.00, -3.00, -2.00, -1.00, 0.00, 1.00, 2.00, 3.00, 4.00, 5.00, 6.00, 7.00], [-4.00, -3.50, -3.00, -2.50, -2.00, -1.50, -1.00, -0.50, 0.00, 0.50, 1.00, 1.50, 2.00, 2.50, 3.00, 3.50, -4.00, -3.50, -3.00, -2.50, -2.00, -1.50, -1.00, -0.50, 0.00, 0.50, 1.00, 1.50, 2.00, 2.50, 3.00, 3.50], [-2.00, -1.75, -1.50, -1.25, -1.00, -0.75, -0.50, -0.25, 0.00, 0.25, 0.50, 0.75, 1.00, 1.25, 1.50, 1.75, -2.00, -1.75, -1.50, -1.25, -1.00, -0.75, -0.50, -0.25, 0.00, 0.25, 0.50, 0.75, 1.00, 1.25, 1.50, 1.75], [-16.00, -14.00, -12.00, -10.00, -8.00, -6.00, -4.00, -2.00, 0.00, 2.00, 4.00, 6.00, 8.00, 10.00, 12.00, 14.00, -16.00, -14.00, -12.00, -10.00, -8.00, -6.00, -4.00, -2.00, 0.00, 2.00, 4.00, 6.00, 8.00, 10.00, 12.00, 14.00]]> : tensor<4x32xf32>
+  %q = qopt.quantize %w : tensor<4x32xf32> -> tensor<4x32x!e>
+  %d = qopt.dequantize %q : tensor<4x32x!e> -> tensor<4x32xf32>
+  %g = qopt.gather %d, %i : (tensor<4x32xf32>, tensor<3xi64>) -> tensor<3x32xf32>
+  return %g : tensor<3x32xf32>
 }

@@ -210,7 +210,10 @@ def QuantizeWeights : Pass<"qopt-quantize-weights", "::mlir::ModuleOp"> {
     (`clip-search`, the MSE-optimal ratio on a grid from 1.00 to 0.50), or
     taken from GPTQ (`createQuantizeWeights` with the group-wise GPTQ result
     of calibration, by layer id). Other layers stay float, each with a
-    remark saying why.
+    remark saying why. With `embeddings`, the table [V, D] of a Gather on
+    axis 0 is quantized the same way per row (groups along D; D a multiple
+    of `group-size`); qopt-lower-quantized then gathers its packed rows and
+    dequantizes only those (`qopt.dequantize_nbits`).
   }];
   let options = [
     Option<"bits", "bits", "int64_t", "4", "Weight bits: 4 or 8">,
@@ -220,6 +223,9 @@ def QuantizeWeights : Pass<"qopt-quantize-weights", "::mlir::ModuleOp"> {
            "Symmetric codes (no zero points) instead of asymmetric">,
     Option<"clipSearch", "clip-search", "bool", "true",
            "Search each group's clip ratio (round to nearest only)">,
+    Option<"embeddings", "embeddings", "bool", "false",
+           "Also embedding tables: a Gather (axis 0) of a static 2-D f32 constant, "
+           "per row and group, rounded to nearest with the clip search">,
     ListOption<"keepFloat", "keep-float", "std::string",
                "ONNX node names or op types left in float">
   ];
@@ -390,8 +396,10 @@ def LowerQuantized : Pass<"qopt-lower-quantized", "::mlir::func::FuncOp"> {
     - first, a float MatMul/Gemm whose weight is dequantize(quantize(constant))
       with a sub-channel type (weight-only, qopt-quantize-weights) becomes
       `qopt.matmul_nbits` with the codes packed as qopt/Quant/NBitsPacking.h
-      lays them out (lib/Transforms/Quant/LowerWeightOnly.cpp); a sub-channel
-      type anywhere else is an error.
+      lays them out (lib/Transforms/Quant/LowerWeightOnly.cpp), and a Gather
+      (axis 0) of such a table becomes gathers of its packed rows, scales and
+      zero points and `qopt.dequantize_nbits` of the gathered rows; a
+      sub-channel type anywhere else is an error.
     Rounding is half to even everywhere.
   }];
   let dependentDialects = ["::qopt::QOptDialect"];

@@ -141,6 +141,37 @@ LogicalResult MatMulNBitsOp::verify() {
   return success();
 }
 
+qopt::nbits::Layout DequantizeNBitsOp::getLayout() {
+  return {getDAttr().getInt(), 1, getBitsAttr().getInt(), getBlockSizeAttr().getInt()};
+}
+
+LogicalResult DequantizeNBitsOp::verify() {
+  qopt::nbits::Layout l = getLayout();
+  if (std::optional<std::string> why = l.invalid())
+    return emitOpError(*why);
+  auto packed = dyn_cast<RankedTensorType>(getPacked().getType());
+  auto scales = dyn_cast<RankedTensorType>(getScales().getType());
+  auto zps = dyn_cast<RankedTensorType>(getZeroPoints().getType());
+  if (!packed || !scales || packed.getRank() == 0)
+    return emitOpError("needs ranked packed values and scales");
+  if (!packed.getElementType().isUnsignedInteger(8) || !scales.getElementType().isF32() ||
+      (zps && !zps.getElementType().isUnsignedInteger(8)))
+    return emitOpError("packed values and zero points must be ui8, scales f32");
+  auto rowsMatch = [&](RankedTensorType t, int64_t last) {
+    if (t.getRank() != packed.getRank())
+      return false;
+    SmallVector<int64_t> want(packed.getShape());
+    want.back() = last;
+    return succeeded(verifyCompatibleShape(t.getShape(), want));
+  };
+  if (!rowsMatch(packed, l.kBlocks() * l.blobBytes()) || !rowsMatch(scales, l.kBlocks()) ||
+      (zps && !rowsMatch(zps, l.zeroPointBytes())))
+    return emitOpError("rows must hold ")
+           << l.kBlocks() * l.blobBytes() << " packed bytes, " << l.kBlocks() << " scales and "
+           << l.zeroPointBytes() << " zero-point bytes for D = " << l.k;
+  return success();
+}
+
 /// Checks that a quantized element type fits a tensor of the given shape.
 static LogicalResult verifyQuantTypeFitsShape(Operation *op, ShapedType tensor) {
   Type elt = tensor.getElementType();

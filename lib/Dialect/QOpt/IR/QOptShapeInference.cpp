@@ -1061,6 +1061,18 @@ LogicalResult MatMulNBitsOp::inferResultTypes(SmallVectorImpl<Type> &types) {
   return success();
 }
 
+LogicalResult DequantizeNBitsOp::inferResultTypes(SmallVectorImpl<Type> &types) {
+  auto pt = rankedOf(getPacked());
+  if (!pt || pt.getRank() == 0) {
+    types.push_back(UnrankedTensorType::get(Float32Type::get(getContext())));
+    return success();
+  }
+  Shape out(pt.getShape());
+  out.back() = getDAttr().getInt();
+  types.push_back(RankedTensorType::get(out, Float32Type::get(getContext())));
+  return success();
+}
+
 LogicalResult GemmOp::inferResultTypes(SmallVectorImpl<Type> &types) {
   Type elt = accumulatorEltOf(getA());
   auto at = rankedOf(getA()), bt = rankedOf(getB());

@@ -636,6 +636,28 @@ def QOpt_MatMulNBitsOp : QOpt_InferOp<"matmul_nbits"> {
   }];
 }
 
+def QOpt_DequantizeNBitsOp : QOpt_InferOp<"dequantize_nbits"> {
+  let summary = "Rows of packed 4/8-bit block-quantized values to f32";
+  let description = [{
+    Each row along the last axis holds `D` values packed as one row of a
+    MatMulNBits weight (qopt/Quant/NBitsPacking.h: blocks of `block_size`,
+    two 4-bit codes per byte, the even element in the low nibble):
+    `packed` [..., blocks * block_size * bits / 8], `scales` [..., blocks]
+    (f32), `zero_points` [..., ceil(blocks * bits / 8)] (u8, or none:
+    2^(bits - 1)); the result [..., D] is (code - zero point) * scale. The
+    rows of a quantized embedding table, gathered, become floats with it.
+  }];
+  let arguments = (ins QOpt_Tensor:$packed, QOpt_Tensor:$scales,
+                   QOpt_TensorOrNone:$zero_points, I64Attr:$D,
+                   DefaultValuedAttr<I64Attr, "4">:$bits, I64Attr:$block_size);
+  let results = (outs QOpt_Tensor:$output);
+  let hasVerifier = 1;
+  let extraClassDeclaration = [{
+    /// One row's layout (n = 1, k = D).
+    ::qopt::nbits::Layout getLayout();
+  }];
+}
+
 //===----------------------------------------------------------------------===//
 // qopt quantization ops on !quant.uniform types
 //===----------------------------------------------------------------------===//
