@@ -50,9 +50,11 @@ QOPT_MATMUL_S8_PB(qopt_matmul_s8s8_i32_avx512vnni_pb)
 #undef QOPT_MATMUL_S8_PB
 // A [M,K] f32, then W's packed codes [N, blocks, blob], scales [N, blocks] and
 // zero points [N, zeroPointBytes] (qopt/Quant/NBitsPacking.h; [0, 0]: none,
-// 2^(bits - 1)), C [M,N] f32, bits and block size: C += A * W^T.
+// 2^(bits - 1)), C [M,N] f32, bits, block size and the compiled K (A's
+// run-time K must equal it): C += A * W^T.
 void qopt_matmul_nbits_f32(QOPT_MEMREF2(float), QOPT_MEMREF3(uint8_t), QOPT_MEMREF2(float),
-                           QOPT_MEMREF2(uint8_t), QOPT_MEMREF2(float), int64_t, int64_t);
+                           QOPT_MEMREF2(uint8_t), QOPT_MEMREF2(float), int64_t, int64_t,
+                           int64_t);
 // Depthwise: input [N,C,IH,IW], filter [C,KH,KW], output [N,C,OH,OW], then
 // strides (h, w) and dilations (h, w).
 void qopt_dwconv2d_f32(QOPT_MEMREF4(float), QOPT_MEMREF3(float), QOPT_MEMREF4(float),

@@ -377,18 +377,20 @@ extern "C" void qopt_matmul_nbits_f32(float *, float *aBase, int64_t aOff, int64
                                       int64_t zOff, int64_t zRows, int64_t zCols, int64_t zs0,
                                       int64_t zs1, float *, float *cBase, int64_t cOff,
                                       int64_t cRows, int64_t cCols, int64_t cs0, int64_t cs1,
-                                      int64_t bits, int64_t blockSize) {
+                                      int64_t bits, int64_t blockSize, int64_t compiledK) {
   Layout l{k, n, bits, blockSize};
   // A run-time K (a dynamic dim of A) must agree with the packed weight, and
   // the parameters with N and the blocks: else nothing is computed and the
   // run fails (a wrong layout would read past W).
-  if (l.invalid() || l.kBlocks() != kBlocks || l.blobBytes() != blob || cRows != m ||
+  if (l.invalid() || k != compiledK || l.kBlocks() != kBlocks || l.blobBytes() != blob ||
+      cRows != m ||
       cCols != n || sRows * sCols != n * kBlocks ||
       (zRows != 0 && zRows * zCols != n * l.zeroPointBytes())) {
     qopt::rt::kernelError(
         ("MatMulNBits: A's inner dimension " + std::to_string(k) + " (or the result's shape) "
-         "does not match the packed weight of " + std::to_string(n) + " x " +
-         std::to_string(kBlocks) + " blocks of " + std::to_string(blockSize))
+         "does not match the packed weight: K = " + std::to_string(compiledK) + ", " +
+         std::to_string(n) + " x " + std::to_string(kBlocks) + " blocks of " +
+         std::to_string(blockSize))
             .c_str());
     return;
   }

@@ -170,7 +170,7 @@ TEST(NBitsKernels, CEntryPointTakesStridedOperands) {
                           l.blobBytes(), 1, scales.data(), scales.data(), 0, l.n, l.kBlocks(),
                           l.kBlocks(), 1, p.zp.data(), p.zp.data(), 0, l.n, l.zeroPointBytes(),
                           l.zeroPointBytes(), 1, ct.data(), ct.data(), 0, m, l.n, 1, m, l.bits,
-                          l.blockSize);
+                          l.blockSize, l.k);
     for (int64_t i = 0; i < m; ++i)
       for (int64_t n = 0; n < l.n; ++n)
         EXPECT_NEAR(ct[n * m + i], want[i * l.n + n], 1e-5 * largest) << "M=" << m;
@@ -200,28 +200,35 @@ TEST(NBitsKernels, CEntryPointCopiesNonDenseParametersAndTakesNoZeroPoints) {
   qopt_matmul_nbits_f32(a.data(), a.data(), 0, 2, l.k, l.k, 1, bPadded.data(), bPadded.data(),
                         0, l.n, l.kBlocks(), l.blobBytes(), padded, l.blobBytes(), 1, sT.data(),
                         sT.data(), 0, l.n, l.kBlocks(), 1, l.n, &none, &none, 0, 0, 0, 0, 0,
-                        c.data(), c.data(), 0, 2, l.n, l.n, 1, l.bits, l.blockSize);
+                        c.data(), c.data(), 0, 2, l.n, l.n, 1, l.bits, l.blockSize, l.k);
   EXPECT_TRUE(qopt::rt::takeKernelError().empty());
   for (size_t i = 0; i < c.size(); ++i)
     EXPECT_NEAR(c[i], want[i], 1e-5 * largest) << i;
 }
 
 TEST(NBitsKernels, CEntryPointRefusesAnInnerDimensionOfAnotherWeight) {
-  // A with K = 96 against a weight packed for K in (32, 64]: nothing is
-  // written and the run gets an error.
+  // A weight compiled for K = 64 (2 blocks of 32), run with K = 96 (another
+  // block count) and K = 40 (the same block count): nothing is written and
+  // the run gets an error.
   Layout l{64, 3, 4, 32};
   Problem p(l, 1, true, 8);
-  std::vector<float> a(96, 1.0f), c(3, 5.0f), s = p.scales;
-  qopt_matmul_nbits_f32(a.data(), a.data(), 0, 1, 96, 96, 1, p.b.data(), p.b.data(), 0, l.n,
-                        l.kBlocks(), l.blobBytes(), l.kBlocks() * l.blobBytes(), l.blobBytes(),
-                        1, s.data(), s.data(), 0, l.n, l.kBlocks(), l.kBlocks(), 1, p.zp.data(),
-                        p.zp.data(), 0, l.n, l.zeroPointBytes(), l.zeroPointBytes(), 1, c.data(),
-                        c.data(), 0, 1, l.n, l.n, 1, l.bits, l.blockSize);
-  std::string error = qopt::rt::takeKernelError();
-  EXPECT_NE(error.find("A's inner dimension 96"), std::string::npos) << error;
-  for (float v : c)
-    EXPECT_EQ(v, 5.0f);
-  EXPECT_TRUE(qopt::rt::takeKernelError().empty());
+  for (int64_t k : {96, 40}) {
+    std::vector<float> a(size_t(k), 1.0f), c(3, 5.0f), s = p.scales;
+    qopt_matmul_nbits_f32(a.data(), a.data(), 0, 1, k, k, 1, p.b.data(), p.b.data(), 0, l.n,
+                          l.kBlocks(), l.blobBytes(), l.kBlocks() * l.blobBytes(), l.blobBytes(),
+                          1, s.data(), s.data(), 0, l.n, l.kBlocks(), l.kBlocks(), 1,
+                          p.zp.data(), p.zp.data(), 0, l.n, l.zeroPointBytes(),
+                          l.zeroPointBytes(), 1, c.data(), c.data(), 0, 1, l.n, l.n, 1, l.bits,
+                          l.blockSize, l.k);
+    std::string error = qopt::rt::takeKernelError();
+    EXPECT_NE(error.find("A's inner dimension " + std::to_string(k) +
+                         " (or the result's shape) does not match the packed weight: K = 64"),
+              std::string::npos)
+        << error;
+    for (float v : c)
+      EXPECT_EQ(v, 5.0f);
+    EXPECT_TRUE(qopt::rt::takeKernelError().empty());
+  }
 }
 
 } // namespace

@@ -259,7 +259,7 @@ private:
       report.evaluationNote =
           options.quant.weightOnly
               ? "Not evaluated: the outputs are compared with float only when weight-only "
-                "quantization calibrates (GPTQ or --awq with --calib)."
+                "quantization calibrates (GPTQ or --awq, with --calib)."
               : "Not evaluated: end-to-end SQNR needs calibration data (--calib), not "
                 "--load-calib-stats.";
     } else {

@@ -552,6 +552,9 @@ private:
       if (!before.empty())
         llvm::sys::fs::remove(before);
     });
+    // Without GPTQ (which keeps its own), the report's float reference: the
+    // same float function (checked below).
+    bool keepBefore = options.keepFloatLibrary && !gptq();
     if (failed(runCalibration(module, co, *sampled, error, &before))) {
       error = "calibration: " + error;
       return failure();
@@ -598,6 +601,10 @@ private:
                        "on {1} samples",
                        worst, n)
              .str());
+    if (keepBefore) {
+      result.floatLibrary = before;
+      before.clear();
+    }
     return success();
   }
 

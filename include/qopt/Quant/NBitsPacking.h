@@ -26,12 +26,35 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 
 namespace qopt::nbits {
 
-/// The runtime's kernel for a MatMulNBits (C[M, N] += A[M, K] * W^T in f32),
-/// also the library_call of the linalg.generic it replaces.
+/// The runtime's kernel for a MatMulNBits (C[M, N] += A[M, K] * W^T in f32).
 constexpr const char *kKernelName = "qopt_matmul_nbits_f32";
+
+/// The library_call of that generic: the kernel's name and the compiled K,
+/// "qopt_matmul_nbits_f32:k=<K>".
+inline std::string libraryCall(int64_t k) {
+  return std::string(kKernelName) + ":k=" + std::to_string(k);
+}
+
+/// K from a library_call written by libraryCall, or nothing.
+inline std::optional<int64_t> libraryCallK(std::string_view call) {
+  std::string_view prefix = kKernelName;
+  if (call.substr(0, prefix.size()) != prefix || call.substr(prefix.size(), 3) != ":k=")
+    return std::nullopt;
+  int64_t k = 0;
+  std::string_view digits = call.substr(prefix.size() + 3);
+  if (digits.empty() || digits.size() > 18)
+    return std::nullopt;
+  for (char c : digits) {
+    if (c < '0' || c > '9')
+      return std::nullopt;
+    k = k * 10 + (c - '0');
+  }
+  return k > 0 ? std::optional<int64_t>(k) : std::nullopt;
+}
 
 /// Bit widths the layout (and qopt's kernels) support.
 constexpr bool supportedBits(int64_t bits) { return bits == 4 || bits == 8; }

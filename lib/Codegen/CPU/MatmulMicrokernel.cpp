@@ -76,18 +76,19 @@ void rewriteDepthwise(ModuleOp module) {
   }
 }
 
-/// The linalg.generic of a qopt.matmul_nbits on buffers (its library_call
-/// and exactly matMulNBitsMaps for some bits, block size and zero-point
-/// presence) → qopt_matmul_nbits_f32(A, B, scales, zero points, C, bits,
+/// The linalg.generic of a qopt.matmul_nbits on buffers (its library_call,
+/// which carries the compiled K, and exactly matMulNBitsMaps for some bits,
+/// block size and zero-point presence) → qopt_matmul_nbits_f32(A, B, scales, zero points, C, bits,
 /// block size); absent zero points are passed as an empty memref.
 void rewriteMatMulNBits(ModuleOp module) {
   struct Match {
     linalg::GenericOp op;
-    int64_t bits, blockSize;
+    int64_t bits, blockSize, k;
   };
   SmallVector<Match> work;
   module.walk([&](linalg::GenericOp op) {
-    if (op.getLibraryCallName() != qopt::nbits::kKernelName || !op.hasPureBufferSemantics())
+    std::optional<int64_t> k = qopt::nbits::libraryCallK(op.getLibraryCallName());
+    if (!k || !op.hasPureBufferSemantics())
       return;
     bool zeroPoints = op->getNumOperands() == 5;
     SmallVector<int64_t> ranks = {2, 3, 2};
@@ -107,7 +108,7 @@ void rewriteMatMulNBits(ModuleOp module) {
     for (int64_t bits : {4, 8})
       if (op.getIndexingMapsArray() ==
           qopt::matMulNBitsMaps(op.getContext(), bits, divisor.getValue(), zeroPoints)) {
-        work.push_back({op, bits, divisor.getValue()});
+        work.push_back({op, bits, divisor.getValue(), *k});
         return;
       }
   });
@@ -124,6 +125,7 @@ void rewriteMatMulNBits(ModuleOp module) {
           castTo(b, loc, v, anyStrided(cast<MemRefType>(v.getType()).getElementType(), r)));
     args.push_back(arith::ConstantIntOp::create(b, loc, m.bits, 64));
     args.push_back(arith::ConstantIntOp::create(b, loc, m.blockSize, 64));
+    args.push_back(arith::ConstantIntOp::create(b, loc, m.k, 64));
     declare(module, qopt::nbits::kKernelName, args);
     func::CallOp::create(b, loc, qopt::nbits::kKernelName, TypeRange{}, args);
     m.op.erase();

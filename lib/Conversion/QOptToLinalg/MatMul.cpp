@@ -391,7 +391,9 @@ struct MatMulNBitsLowering : QOptPattern<MatMulNBitsOp> {
           Value prod = arith::MulFOp::create(b, l2, x[0], w);
           linalg::YieldOp::create(b, l2, ValueRange{arith::AddFOp::create(b, l2, x.back(), prod)});
         });
-    generic.setLibraryCallAttr(rewriter.getStringAttr(nbits::kKernelName));
+    // The compiled K rides in the library_call (an inherent attribute every
+    // rewrite keeps): the kernel checks A's run-time K against it.
+    generic.setLibraryCallAttr(rewriter.getStringAttr(nbits::libraryCall(l.k)));
     Value r = generic.getResult(0);
     if (!isa<NoneType>(op.getBias().getType())) {
       auto rt = cast<RankedTensorType>(r.getType());

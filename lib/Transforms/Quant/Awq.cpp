@@ -44,6 +44,10 @@ struct AwqPass : public qopt::impl::AwqBase<AwqPass> {
       return success();
     qopt::quant::AwqProblem p;
     p.k = layers.front().k;
+    // Layers whose K is not a multiple of the group stay float
+    // (qopt-quantize-weights): nothing to balance for them.
+    if (p.k % groupSize != 0)
+      return success();
     p.spec.bits = bits;
     p.spec.groupSize = groupSize;
     p.spec.symmetric = symmetric;

@@ -168,15 +168,21 @@ LogicalResult lowerOne(Operation *op, QuantizeOp q, UniformQuantizedSubChannelTy
 /// A Gather (axis 0) of a sub-channel quantized table [V, D] (blocks along
 /// D): the packed rows, their scales and zero points gathered with the
 /// same indices, then qopt.dequantize_nbits of the gathered rows only.
-LogicalResult lowerGather(GatherOp gather, QuantizeOp q, UniformQuantizedSubChannelType t) {
+/// The packed constants of a quantized table (rows, scales, zero points or
+/// null), made once per table.
+using PackedTables = DenseMap<Operation *, std::array<Value, 3>>;
+
+LogicalResult lowerGather(GatherOp gather, QuantizeOp q, UniformQuantizedSubChannelType t,
+                          PackedTables &packedOf) {
   auto fail = [&](const Twine &why) {
     return gather->emitError("cannot lower a sub-channel quantized table: ") << why;
   };
   auto tType = dyn_cast<RankedTensorType>(q.getInput().getType());
   auto iType = dyn_cast<RankedTensorType>(gather.getIndices().getType());
   std::optional<SmallVector<double>> values = getConstantFloats(q.getInput());
+  int64_t axis = int64_t(gather.getAxis());
   if (!tType || tType.getRank() != 2 || !tType.hasStaticShape() || !values || !iType ||
-      gather.getAxis() != 0)
+      (axis != 0 && axis != -2))
     return fail("it must be a static 2-D constant gathered along axis 0");
   int64_t v = tType.getDimSize(0), d = tType.getDimSize(1), block = 0;
   for (auto [dim, size] : t.getBlockSizeInfo()) {
@@ -191,62 +197,68 @@ LogicalResult lowerGather(GatherOp gather, QuantizeOp q, UniformQuantizedSubChan
   if (t.getScales().getType().getShape() != ArrayRef<int64_t>{v, l.kBlocks()} ||
       t.getZeroPoints().getType().getShape() != ArrayRef<int64_t>{v, l.kBlocks()})
     return fail("its scales and zero points must have one entry per row and block");
-  int64_t offset = t.isSigned() ? -t.getStorageTypeMin() : 0;
-  SmallVector<double> scales;
-  for (APFloat sc : t.getScales().getValues<APFloat>())
-    scales.push_back(sc.convertToDouble());
-  SmallVector<int64_t> zeros;
-  for (APInt z : t.getZeroPoints().getValues<APInt>())
-    zeros.push_back(t.isSigned() ? z.getSExtValue() : int64_t(z.getZExtValue()));
-  std::vector<uint8_t> packed(size_t(l.weightBytes()), 0);
-  std::vector<float> packedScales(size_t(v * l.kBlocks()));
-  std::vector<uint8_t> packedZeros(size_t(v * l.zeroPointBytes()), 0);
-  bool defaultZeros = true;
-  for (int64_t row = 0; row < v; ++row)
-    for (int64_t blk = 0; blk < l.kBlocks(); ++blk) {
-      size_t p = size_t(row * l.kBlocks() + blk);
-      qopt::quant::QuantParams qp{scales[p], zeros[p], t.getStorageTypeMin(),
-                                  t.getStorageTypeMax()};
-      packedScales[p] = float(qp.scale);
-      int64_t z = qp.zeroPoint + offset;
-      if (z < 0 || z > l.maxCode())
-        return fail("a zero point is outside the storage range");
-      l.setZeroPoint(packedZeros.data(), row, blk, uint8_t(z));
-      defaultZeros &= z == l.defaultZeroPoint();
-      for (int64_t c = blk * block; c < std::min(d, (blk + 1) * block); ++c)
-        l.setCode(packed.data(), row, c,
-                  uint8_t(qopt::quant::quantizeValue((*values)[size_t(row * d + c)], qp) +
-                          offset));
-    }
   OpBuilder b(gather);
   Location loc = gather.getLoc();
   MLIRContext *ctx = gather.getContext();
   Type u8 = IntegerType::get(ctx, 8, IntegerType::Unsigned);
-  auto constant = [&](DenseElementsAttr attr) -> Value {
-    return ConstantOp::create(b, loc, quantutil::largeAsResource(attr, "nbits_table"));
-  };
-  auto bytesAttr = [&](int64_t cols, ArrayRef<uint8_t> data) {
-    SmallVector<APInt> a;
-    for (uint8_t x : data)
-      a.push_back(APInt(8, x));
-    return DenseElementsAttr::get(RankedTensorType::get({v, cols}, u8), a);
-  };
-  // Each table gathered with the gather's own indices and axis.
+  int64_t rowBytes = l.kBlocks() * l.blobBytes();
+  std::array<Value, 3> &tables = packedOf[q];
+  if (!tables[0]) {
+    int64_t offset = t.isSigned() ? -t.getStorageTypeMin() : 0;
+    SmallVector<double> scales;
+    for (APFloat sc : t.getScales().getValues<APFloat>())
+      scales.push_back(sc.convertToDouble());
+    SmallVector<int64_t> zeros;
+    for (APInt z : t.getZeroPoints().getValues<APInt>())
+      zeros.push_back(t.isSigned() ? z.getSExtValue() : int64_t(z.getZExtValue()));
+    std::vector<uint8_t> packed(size_t(l.weightBytes()), 0);
+    std::vector<float> packedScales(size_t(v * l.kBlocks()));
+    std::vector<uint8_t> packedZeros(size_t(v * l.zeroPointBytes()), 0);
+    bool defaultZeros = true;
+    for (int64_t row = 0; row < v; ++row)
+      for (int64_t blk = 0; blk < l.kBlocks(); ++blk) {
+        size_t p = size_t(row * l.kBlocks() + blk);
+        qopt::quant::QuantParams qp{scales[p], zeros[p], t.getStorageTypeMin(),
+                                    t.getStorageTypeMax()};
+        packedScales[p] = float(qp.scale);
+        int64_t z = qp.zeroPoint + offset;
+        if (z < 0 || z > l.maxCode())
+          return fail("a zero point is outside the storage range");
+        l.setZeroPoint(packedZeros.data(), row, blk, uint8_t(z));
+        defaultZeros &= z == l.defaultZeroPoint();
+        for (int64_t c = blk * block; c < std::min(d, (blk + 1) * block); ++c)
+          l.setCode(packed.data(), row, c,
+                    uint8_t(qopt::quant::quantizeValue((*values)[size_t(row * d + c)], qp) +
+                            offset));
+      }
+    // Right after the table's quantize, which dominates every gather of it.
+    OpBuilder cb(q);
+    auto constant = [&](DenseElementsAttr attr) -> Value {
+      return ConstantOp::create(cb, q.getLoc(), quantutil::largeAsResource(attr, "nbits_table"));
+    };
+    auto bytesAttr = [&](int64_t cols, ArrayRef<uint8_t> data) {
+      SmallVector<APInt> a;
+      for (uint8_t x : data)
+        a.push_back(APInt(8, x));
+      return DenseElementsAttr::get(RankedTensorType::get({v, cols}, u8), a);
+    };
+    tables[0] = constant(bytesAttr(rowBytes, packed));
+    tables[1] = constant(DenseElementsAttr::get(
+        RankedTensorType::get({v, l.kBlocks()}, b.getF32Type()), ArrayRef<float>(packedScales)));
+    if (!defaultZeros)
+      tables[2] = constant(bytesAttr(l.zeroPointBytes(), packedZeros));
+  }
+  // Each table gathered with the gather's own indices.
   auto gathered = [&](Value table, int64_t cols, Type elt) -> Value {
     SmallVector<int64_t> shape(iType.getShape());
     shape.push_back(cols);
     return GatherOp::create(b, loc, RankedTensorType::get(shape, elt), table,
-                            gather.getIndices(), gather.getAxisAttr());
+                            gather.getIndices(), b.getI64IntegerAttr(0));
   };
-  int64_t rowBytes = l.kBlocks() * l.blobBytes();
-  Value pg = gathered(constant(bytesAttr(rowBytes, packed)), rowBytes, u8);
-  Value sg = gathered(
-      constant(DenseElementsAttr::get(RankedTensorType::get({v, l.kBlocks()}, b.getF32Type()),
-                                      ArrayRef<float>(packedScales))),
-      l.kBlocks(), b.getF32Type());
-  Value zg = defaultZeros ? Value(NoneOp::create(b, loc, b.getNoneType()))
-                          : gathered(constant(bytesAttr(l.zeroPointBytes(), packedZeros)),
-                                     l.zeroPointBytes(), u8);
+  Value pg = gathered(tables[0], rowBytes, u8);
+  Value sg = gathered(tables[1], l.kBlocks(), b.getF32Type());
+  Value zg = tables[2] ? gathered(tables[2], l.zeroPointBytes(), u8)
+                       : Value(NoneOp::create(b, loc, b.getNoneType()));
   auto dq = DequantizeNBitsOp::create(b, loc, gather.getType(), pg, sg, zg,
                                       b.getI64IntegerAttr(d), b.getI64IntegerAttr(l.bits),
                                       b.getI64IntegerAttr(block));
@@ -278,8 +290,9 @@ LogicalResult qopt::quantutil::lowerWeightOnlyLayers(func::FuncOp func) {
     if (auto w = subChannelWeight(g.getData()))
       tables.push_back({g, w->first, w->second});
   });
+  PackedTables packedOf;
   for (auto [g, q, t] : tables)
-    if (failed(lowerGather(g, q, t)))
+    if (failed(lowerGather(g, q, t, packedOf)))
       return failure();
   return success();
 }

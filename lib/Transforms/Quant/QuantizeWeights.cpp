@@ -131,12 +131,19 @@ struct QuantizeWeightsPass : qopt::impl::QuantizeWeightsBase<QuantizeWeightsPass
                           ArrayRef<std::string> keep) {
     SmallVector<GatherOp> gathers;
     module.walk([&](GatherOp g) { gathers.push_back(g); });
+    // A table two Gathers read is quantized once.
+    DenseMap<Value, Value> quantizedTables;
     for (GatherOp gather : gathers) {
       auto t = dyn_cast<RankedTensorType>(gather.getData().getType());
       std::optional<SmallVector<double>> table = getConstantFloats(gather.getData());
+      int64_t axis = int64_t(gather.getAxis());
       if (!t || t.getRank() != 2 || !t.hasStaticShape() || !t.getElementType().isF32() ||
-          !table || gather.getAxis() != 0 || quantutil::isKeptFloat(gather, keep))
+          !table || (axis != 0 && axis != -2) || quantutil::isKeptFloat(gather, keep))
         continue;
+      if (Value done = quantizedTables.lookup(gather.getData())) {
+        gather->setOperand(0, done);
+        continue;
+      }
       WeightOnlyLayer entry;
       SmallVector<quantutil::OnnxNode> nodes = quantutil::onnxNodes(gather.getLoc());
       entry.id = nodes.empty() ? std::string("gather") : nodes.front().name;
@@ -160,6 +167,7 @@ struct QuantizeWeightsPass : qopt::impl::QuantizeWeightsBase<QuantizeWeightsPass
         Value dq = quantizedWeight(gather, gather.getData(), w, values, g, entry);
         if (!dq)
           return signalPassFailure();
+        quantizedTables[gather.getData()] = dq;
         gather->setOperand(0, dq);
       }
       if (report)

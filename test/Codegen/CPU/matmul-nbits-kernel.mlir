@@ -1,7 +1,8 @@
 // RUN: qopt-opt %s --qopt-matmul-microkernel | FileCheck %s
 // The generic of a qopt.matmul_nbits on buffers becomes a call to
 // qopt_matmul_nbits_f32 with the bits and block size its maps carry
-// (qopt/Conversion/QOptToLinalg/MatMulNBits.h); other maps stay loops.
+// (qopt/Conversion/QOptToLinalg/MatMulNBits.h) and the compiled K its
+// library_call carries; other maps stay loops.
 
 #a = affine_map<(d0, d1, d2) -> (d0, d2)>
 #b4 = affine_map<(d0, d1, d2) -> (d1, d2 floordiv 32, (d2 mod 32) floordiv 2)>
@@ -11,21 +12,22 @@
 #b8 = affine_map<(d0, d1, d2) -> (d1, d2 floordiv 16, d2 mod 16)>
 #s16 = affine_map<(d0, d1, d2) -> (d1, d2 floordiv 16)>
 
-// CHECK: func.func private @qopt_matmul_nbits_f32(memref<?x?xf32, strided<[?, ?], offset: ?>>, memref<?x?x?xi8, strided<[?, ?, ?], offset: ?>>, memref<?x?xf32, strided<[?, ?], offset: ?>>, memref<?x?xi8, strided<[?, ?], offset: ?>>, memref<?x?xf32, strided<[?, ?], offset: ?>>, i64, i64)
+// CHECK: func.func private @qopt_matmul_nbits_f32(memref<?x?xf32, strided<[?, ?], offset: ?>>, memref<?x?x?xi8, strided<[?, ?, ?], offset: ?>>, memref<?x?xf32, strided<[?, ?], offset: ?>>, memref<?x?xi8, strided<[?, ?], offset: ?>>, memref<?x?xf32, strided<[?, ?], offset: ?>>, i64, i64, i64)
 // CHECK-LABEL: func.func @w4
 // CHECK-DAG: %[[BITS:.*]] = arith.constant 4 : i64
 // CHECK-DAG: %[[BS:.*]] = arith.constant 32 : i64
+// CHECK-DAG: %[[K:.*]] = arith.constant 40 : i64
 // The operands in the kernel's order: A, B, scales, zero points, C.
 // CHECK-DAG: %[[CA:.*]] = memref.cast %arg0 : memref<?x40xf32> to
 // CHECK-DAG: %[[CB:.*]] = memref.cast %arg1 : memref<3x2x16xi8> to
 // CHECK-DAG: %[[CS:.*]] = memref.cast %arg2 : memref<3x2xf32> to
 // CHECK-DAG: %[[CZ:.*]] = memref.cast %arg3 : memref<3x1xi8> to
 // CHECK-DAG: %[[CC:.*]] = memref.cast %arg4 : memref<?x3xf32> to
-// CHECK: call @qopt_matmul_nbits_f32(%[[CA]], %[[CB]], %[[CS]], %[[CZ]], %[[CC]], %[[BITS]], %[[BS]])
+// CHECK: call @qopt_matmul_nbits_f32(%[[CA]], %[[CB]], %[[CS]], %[[CZ]], %[[CC]], %[[BITS]], %[[BS]], %[[K]])
 // CHECK-NOT: linalg.generic
 // CHECK-LABEL: func.func @w8
 func.func @w4(%a: memref<?x40xf32>, %b: memref<3x2x16xi8>, %s: memref<3x2xf32>, %z: memref<3x1xi8>, %c: memref<?x3xf32>) {
-  linalg.generic {indexing_maps = [#a, #b4, #s32, #z4, #c], iterator_types = ["parallel", "parallel", "reduction"], library_call = "qopt_matmul_nbits_f32"}
+  linalg.generic {indexing_maps = [#a, #b4, #s32, #z4, #c], iterator_types = ["parallel", "parallel", "reduction"], library_call = "qopt_matmul_nbits_f32:k=40"}
       ins(%a, %b, %s, %z : memref<?x40xf32>, memref<3x2x16xi8>, memref<3x2xf32>, memref<3x1xi8>) outs(%c : memref<?x3xf32>) {
   ^bb0(%x: f32, %q: i8, %sc: f32, %zp: i8, %acc: f32):
     %w = arith.mulf %x, %sc : f32
@@ -40,10 +42,10 @@ func.func @w4(%a: memref<?x40xf32>, %b: memref<3x2x16xi8>, %s: memref<3x2xf32>, 
 // CHECK: %[[Z:.*]] = memref.cast %[[NOZP]] : memref<0x0xi8> to memref<?x?xi8, strided<[?, ?], offset: ?>>
 // CHECK-DAG: %[[BITS8:.*]] = arith.constant 8 : i64
 // CHECK-DAG: %[[BS16:.*]] = arith.constant 16 : i64
-// CHECK: call @qopt_matmul_nbits_f32(%{{.*}}, %{{.*}}, %{{.*}}, %[[Z]], %{{.*}}, %[[BITS8]], %[[BS16]])
+// CHECK: call @qopt_matmul_nbits_f32(%{{.*}}, %{{.*}}, %{{.*}}, %[[Z]], %{{.*}}, %[[BITS8]], %[[BS16]], %{{.*}})
 // CHECK-LABEL: func.func @mismatched
 func.func @w8(%a: memref<2x40xf32>, %b: memref<3x3x16xi8>, %s: memref<3x3xf32>, %c: memref<2x3xf32>) {
-  linalg.generic {indexing_maps = [#a, #b8, #s16, #c], iterator_types = ["parallel", "parallel", "reduction"], library_call = "qopt_matmul_nbits_f32"}
+  linalg.generic {indexing_maps = [#a, #b8, #s16, #c], iterator_types = ["parallel", "parallel", "reduction"], library_call = "qopt_matmul_nbits_f32:k=40"}
       ins(%a, %b, %s : memref<2x40xf32>, memref<3x3x16xi8>, memref<3x3xf32>) outs(%c : memref<2x3xf32>) {
   ^bb0(%x: f32, %q: i8, %sc: f32, %acc: f32):
     %w = arith.mulf %x, %sc : f32
@@ -56,10 +58,26 @@ func.func @w8(%a: memref<2x40xf32>, %b: memref<3x3x16xi8>, %s: memref<3x3xf32>, 
 // The scales' blocks (16) disagree with B's (32): not the kernel's layout.
 // CHECK: linalg.generic
 // CHECK-NOT: call @qopt_matmul_nbits_f32
-// CHECK-LABEL: func.func @on_tensors
+// CHECK-LABEL: func.func @no_k
 func.func @mismatched(%a: memref<2x40xf32>, %b: memref<3x2x16xi8>, %s: memref<3x3xf32>, %z: memref<3x1xi8>, %c: memref<2x3xf32>) {
-  linalg.generic {indexing_maps = [#a, #b4, #s16, #z4, #c], iterator_types = ["parallel", "parallel", "reduction"], library_call = "qopt_matmul_nbits_f32"}
+  linalg.generic {indexing_maps = [#a, #b4, #s16, #z4, #c], iterator_types = ["parallel", "parallel", "reduction"], library_call = "qopt_matmul_nbits_f32:k=40"}
       ins(%a, %b, %s, %z : memref<2x40xf32>, memref<3x2x16xi8>, memref<3x3xf32>, memref<3x1xi8>) outs(%c : memref<2x3xf32>) {
+  ^bb0(%x: f32, %q: i8, %sc: f32, %zp: i8, %acc: f32):
+    %w = arith.mulf %x, %sc : f32
+    %r = arith.addf %acc, %w : f32
+    linalg.yield %r : f32
+  }
+  return
+}
+
+// A library_call without the compiled K (the kernel could not check A's
+// run-time K against it): stays loops.
+// CHECK: linalg.generic
+// CHECK-NOT: call @
+// CHECK: return
+func.func @no_k(%a: memref<?x?xf32>, %b: memref<3x2x16xi8>, %s: memref<3x2xf32>, %z: memref<3x1xi8>, %c: memref<?x3xf32>) {
+  linalg.generic {indexing_maps = [#a, #b4, #s32, #z4, #c], iterator_types = ["parallel", "parallel", "reduction"], library_call = "qopt_matmul_nbits_f32"}
+      ins(%a, %b, %s, %z : memref<?x?xf32>, memref<3x2x16xi8>, memref<3x2xf32>, memref<3x1xi8>) outs(%c : memref<?x3xf32>) {
   ^bb0(%x: f32, %q: i8, %sc: f32, %zp: i8, %acc: f32):
     %w = arith.mulf %x, %sc : f32
     %r = arith.addf %acc, %w : f32
@@ -73,7 +91,7 @@ func.func @mismatched(%a: memref<2x40xf32>, %b: memref<3x2x16xi8>, %s: memref<3x
 // CHECK-NOT: call @
 // CHECK: return
 func.func @on_tensors(%a: tensor<2x40xf32>, %b: tensor<3x2x16xi8>, %s: tensor<3x2xf32>, %z: tensor<3x1xi8>, %c: tensor<2x3xf32>) -> tensor<2x3xf32> {
-  %r = linalg.generic {indexing_maps = [#a, #b4, #s32, #z4, #c], iterator_types = ["parallel", "parallel", "reduction"], library_call = "qopt_matmul_nbits_f32"}
+  %r = linalg.generic {indexing_maps = [#a, #b4, #s32, #z4, #c], iterator_types = ["parallel", "parallel", "reduction"], library_call = "qopt_matmul_nbits_f32:k=40"}
       ins(%a, %b, %s, %z : tensor<2x40xf32>, tensor<3x2x16xi8>, tensor<3x2xf32>, tensor<3x1xi8>) outs(%c : tensor<2x3xf32>) {
   ^bb0(%x: f32, %q: i8, %sc: f32, %zp: i8, %acc: f32):
     %w = arith.mulf %x, %sc : f32

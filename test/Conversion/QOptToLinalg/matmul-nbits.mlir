@@ -12,7 +12,7 @@
 // CHECK-DAG: %[[S2:.*]] = tensor.expand_shape %arg2 {{\[\[}}0, 1]] output_shape [3, 2] : tensor<6xf32> into tensor<3x2xf32>
 // CHECK-DAG: %[[Z2:.*]] = tensor.expand_shape %arg3 {{\[\[}}0, 1]] output_shape [3, 1] : tensor<3xi8> into tensor<3x1xi8>
 // CHECK-DAG: %[[A2:.*]] = tensor.collapse_shape %arg0
-// CHECK: %[[ACC:.*]] = linalg.generic {indexing_maps = [#[[A]], #[[B]], #[[S]], #[[Z]], #[[C]]], iterator_types = ["parallel", "parallel", "reduction"], library_call = "qopt_matmul_nbits_f32"} ins(%[[A2]], %arg1, %[[S2]], %[[Z2]] : tensor<8x40xf32>, tensor<3x2x16xi8>, tensor<3x2xf32>, tensor<3x1xi8>)
+// CHECK: %[[ACC:.*]] = linalg.generic {indexing_maps = [#[[A]], #[[B]], #[[S]], #[[Z]], #[[C]]], iterator_types = ["parallel", "parallel", "reduction"], library_call = "qopt_matmul_nbits_f32:k=40"} ins(%[[A2]], %arg1, %[[S2]], %[[Z2]] : tensor<8x40xf32>, tensor<3x2x16xi8>, tensor<3x2xf32>, tensor<3x1xi8>)
 // The code: the byte's nibble by the parity of k; the zero point's by the
 // parity of the block k / 32.
 // CHECK: %[[K:.*]] = linalg.index 2 : index
@@ -40,7 +40,7 @@ func.func @w4(%a: tensor<2x4x40xf32>, %b: tensor<3x2x16xui8>, %s: tensor<6xf32>,
 // CHECK-DAG: #[[B8:.*]] = affine_map<(d0, d1, d2) -> (d1, d2 floordiv 16, d2 mod 16)>
 // CHECK-DAG: #[[S8:.*]] = affine_map<(d0, d1, d2) -> (d1, d2 floordiv 16)>
 // CHECK-LABEL: func.func @w8
-// CHECK: linalg.generic {indexing_maps = [#{{.*}}, #[[B8]], #[[S8]], #{{.*}}], {{.*}} library_call = "qopt_matmul_nbits_f32"} ins(%arg0, %arg1, %{{.*}} : tensor<?x40xf32>, tensor<3x3x16xi8>, tensor<3x3xf32>) outs(%{{.*}} : tensor<?x3xf32>)
+// CHECK: linalg.generic {indexing_maps = [#{{.*}}, #[[B8]], #[[S8]], #{{.*}}], {{.*}} library_call = "qopt_matmul_nbits_f32:k=40"} ins(%arg0, %arg1, %{{.*}} : tensor<?x40xf32>, tensor<3x3x16xi8>, tensor<3x3xf32>) outs(%{{.*}} : tensor<?x3xf32>)
 // CHECK: %[[CODE:.*]] = arith.extui %{{.*}} : i8 to i32
 // CHECK: arith.subi %[[CODE]], %c128_i32 : i32
 // CHECK-NOT: arith.shrui

@@ -1,8 +1,12 @@
-// RUN: qopt-opt %s --split-input-file --pass-pipeline='builtin.module(func.func(qopt-awq{alpha=1}))' | FileCheck %s
-// RUN: not qopt-opt %s --split-input-file --pass-pipeline='builtin.module(func.func(qopt-awq))' 2>&1 | FileCheck %s --check-prefix=SEARCH
+// RUN: qopt-opt %s --split-input-file --pass-pipeline='builtin.module(func.func(qopt-awq{alpha=1 group-size=2}))' | FileCheck %s
+// RUN: qopt-opt %s --split-input-file --pass-pipeline='builtin.module(func.func(qopt-awq{alpha=1}))' | FileCheck %s --check-prefix=GROUP
+// RUN: not qopt-opt %s --split-input-file --pass-pipeline='builtin.module(func.func(qopt-awq{group-size=2}))' 2>&1 | FileCheck %s --check-prefix=SEARCH
 // RUN: not qopt-opt %s --split-input-file --pass-pipeline='builtin.module(func.func(qopt-awq{alpha=2}))' 2>&1 | FileCheck %s --check-prefix=RANGE
 // SEARCH: error: qopt-awq: the alpha search needs sampled rows of 'x'
 // RANGE: error: qopt-awq: alpha must be in [0, 1] (negative: search)
+// With groups of 128, K = 2 is no multiple: those layers stay float in
+// weight-only quantization, so AWQ leaves their inputs alone.
+// GROUP-NOT: qopt.awq_alpha
 // AWQ with alpha = 1 and no sampled rows: the channel ranges stand in for
 // the magnitudes, |x| reaches 1 and 4, so s = (1, 4) / sqrt(1 * 4) =
 // (0.5, 2): the weight rows are multiplied by s, X divided by it.

@@ -50,3 +50,41 @@ func.func @dynamic_scale(%x: tensor<4xf32>, %s: tensor<f32>) -> tensor<4xf32> {
   %d = qopt.dequantize_linear %q, %s, %n : (tensor<4xui8>, tensor<f32>, none) -> tensor<4xf32>
   return %d : tensor<4xf32>
 }
+
+// -----
+
+// A blocked (opset 21) DequantizeLinear of constant u8 weights [K = 32, N =
+// 2], blocks of 16 along K (axis 0): a sub-channel type with the same
+// scales and zero points, the weights dequantized per block: rows 0-15
+// (10 - 8) * 0.5 and (10 - 4) * 1, rows 16-31 (10 - 2) * 0.25 and (10 - 6) * 2.
+// CHECK-LABEL: func.func @blocked
+// CHECK: %[[W:.*]] = qopt.constant dense<{{\[\[}}1.000000e+00, 6.000000e+00], [1.000000e+00, 6.000000e+00]
+// CHECK-SAME: [1.000000e+00, 6.000000e+00], [2.000000e+00, 8.000000e+00]
+// CHECK: qopt.quantize %[[W]] : tensor<32x2xf32> -> tensor<32x2x!quant.uniform<u8:f32:{0:16, 1:1}, {{\{\{}}5.000000e-01:8, 1.000000e+00:4}, {2.500000e-01:2, 2.000000e+00:6}}>>
+// CHECK: qopt.dequantize
+// The weight-only layer keeps its float activations (no integer form):
+// INT-LABEL: func.func @blocked
+// INT: qopt.matmul %arg0, %{{.*}} : (tensor<3x32xf32>, tensor<32x2xf32>)
+func.func @blocked(%x: tensor<3x32xf32>) -> tensor<3x2xf32> {
+  %wq = qopt.constant dense<10> : tensor<32x2xui8>
+  %ws = qopt.constant dense<[[0.5, 1.0], [0.25, 2.0]]> : tensor<2x2xf32>
+  %wz = qopt.constant dense<[[8, 4], [2, 6]]> : tensor<2x2xui8>
+  %w = qopt.dequantize_linear %wq, %ws, %wz {axis = 0 : i64, block_size = 16 : i64} : (tensor<32x2xui8>, tensor<2x2xf32>, tensor<2x2xui8>) -> tensor<32x2xf32>
+  %y = qopt.matmul %x, %w : (tensor<3x32xf32>, tensor<32x2xf32>) -> tensor<3x2xf32>
+  return %y : tensor<3x2xf32>
+}
+
+// -----
+
+// A block size that does not divide its axis (30 by 16) cannot be a
+// sub-channel type: the DequantizeLinear stays (qopt-lower-quantize-linear
+// then refuses blocked quantization with a diagnostic).
+// CHECK-LABEL: func.func @blocked_partial
+// CHECK: qopt.dequantize_linear
+func.func @blocked_partial(%x: tensor<3x30xf32>) -> tensor<3x2xf32> {
+  %wq = qopt.constant dense<10> : tensor<30x2xui8>
+  %ws = qopt.constant dense<[[0.5, 1.0], [0.25, 2.0]]> : tensor<2x2xf32>
+  %w = qopt.dequantize_linear %wq, %ws, %wq {axis = 0 : i64, block_size = 16 : i64} : (tensor<30x2xui8>, tensor<2x2xf32>, tensor<30x2xui8>) -> tensor<30x2xf32>
+  %y = qopt.matmul %x, %w : (tensor<3x30xf32>, tensor<30x2xf32>) -> tensor<3x2xf32>
+  return %y : tensor<3x2xf32>
+}

@@ -116,8 +116,8 @@ func.func @two_blocks_transposed(%x: tensor<4x64xf32>) -> tensor<4x2xf32> {
 // Row r holds (k % 16 - 8) * scale_r: code k % 16, the bytes as above.
 // CHECK-LABEL: func.func @embedding
 // CHECK: %[[P:.*]] = qopt.constant dense<{{\[\[}}16, 50, 84, 118, 152, 186, 220, 254, 16, 50, 84, 118, 152, 186, 220, 254], [16, 50, {{.*}}]]> : tensor<4x16xui8>
-// CHECK: %[[PG:.*]] = qopt.gather %[[P]], %arg0 {{.*}}-> tensor<3x16xui8>
 // CHECK: %[[S:.*]] = qopt.constant dense<{{\[\[}}1.000000e+00], [5.000000e-01], [2.500000e-01], [2.000000e+00]]> : tensor<4x1xf32>
+// CHECK: %[[PG:.*]] = qopt.gather %[[P]], %arg0 {{.*}}-> tensor<3x16xui8>
 // CHECK: %[[SG:.*]] = qopt.gather %[[S]], %arg0 {{.*}}-> tensor<3x1xf32>
 // CHECK: %[[N:.*]] = qopt.none
 // CHECK: %[[Y:.*]] = qopt.dequantize_nbits %[[PG]], %[[SG]], %[[N]] {D = 32 : i64, block_size = 32 : i64} : (tensor<3x16xui8>, tensor<3x1xf32>, none) -> tensor<3x32xf32>
@@ -129,4 +129,23 @@ func.func @embedding(%i: tensor<3xi64>) -> tensor<3x32xf32> {
   %d = qopt.dequantize %q : tensor<4x32x!e> -> tensor<4x32xf32>
   %g = qopt.gather %d, %i : (tensor<4x32xf32>, tensor<3xi64>) -> tensor<3x32xf32>
   return %g : tensor<3x32xf32>
+}
+
+// -----
+
+// Two Gathers of one quantized table (axis -2 is axis 0): the packed
+// constants are made once and gathered twice.
+// CHECK-LABEL: func.func @shared_table
+// CHECK: qopt.constant {{.*}} : tensor<4x16xui8>
+// CHECK: qopt.dequantize_nbits
+// CHECK-NOT: qopt.constant
+// CHECK: qopt.dequantize_nbits
+!e = !quant.uniform<u4:f32:{0:1, 1:32}, {{1.0:8}, {0.5:8}, {0.25:8}, {2.0:8}}>
+func.func @shared_table(%i: tensor<3xi64>, %j: tensor<2xi64>) -> (tensor<3x32xf32>, tensor<2x32xf32>) {
+  %w = qopt.constant dense<1.0> : tensor<4x32xf32>
+  %q = qopt.quantize %w : tensor<4x32xf32> -> tensor<4x32x!e>
+  %d = qopt.dequantize %q : tensor<4x32x!e> -> tensor<4x32xf32>
+  %g = qopt.gather %d, %i : (tensor<4x32xf32>, tensor<3xi64>) -> tensor<3x32xf32>
+  %h = qopt.gather %d, %j {axis = -2 : i64} : (tensor<4x32xf32>, tensor<2xi64>) -> tensor<2x32xf32>
+  return %g, %h : tensor<3x32xf32>, tensor<2x32xf32>
 }

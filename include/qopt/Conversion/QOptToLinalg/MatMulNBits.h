@@ -1,7 +1,7 @@
 //===- MatMulNBits.h - the linalg form of qopt.matmul_nbits -----*- C++ -*-===//
 //
 // qopt.matmul_nbits lowers to one linalg.generic over (m, n, k) whose
-// library_call is qopt::nbits::kKernelName; these are its indexing maps,
+// library_call is qopt::nbits::libraryCall(K); these are its indexing maps,
 // shared by the lowering (which builds them) and the CPU target (which
 // replaces a generic with exactly these maps by the runtime kernel).
 //

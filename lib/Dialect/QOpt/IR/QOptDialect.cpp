@@ -169,6 +169,10 @@ LogicalResult DequantizeNBitsOp::verify() {
     return emitOpError("rows must hold ")
            << l.kBlocks() * l.blobBytes() << " packed bytes, " << l.kBlocks() << " scales and "
            << l.zeroPointBytes() << " zero-point bytes for D = " << l.k;
+  auto out = dyn_cast<RankedTensorType>(getOutput().getType());
+  if (out && (!out.getElementType().isF32() || !rowsMatch(out, l.k)))
+    return emitOpError("result must be f32 shaped like the packed rows with D = ")
+           << l.k << " values per row, got " << out;
   return success();
 }
 
