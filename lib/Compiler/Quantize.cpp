@@ -28,9 +28,18 @@ static LogicalResult verifyWeightOnlyOptions(const QuantOptions &options, std::s
     error = "--weight-group-size must be a power of two of at least 16";
     return failure();
   }
-  if (!options.loadStats.empty()) {
-    error = "--weight-only does not read statistics files (--load-calib-stats): GPTQ "
-            "needs --calib, nearest rounding needs no data";
+  if (!options.loadStats.empty() && !options.calibData.empty()) {
+    error = "--calib and --load-calib-stats are exclusive";
+    return failure();
+  }
+  if ((!options.loadStats.empty() || !options.saveStats.empty()) &&
+      options.weightRounding != WeightRounding::GPTQ) {
+    error = "--weight-only statistics files hold GPTQ's group-wise weights: "
+            "--load-calib-stats/--save-calib-stats need --weight-rounding=gptq";
+    return failure();
+  }
+  if (!options.loadStats.empty() && options.awq) {
+    error = "--awq needs --calib: its scales are not stored in statistics files";
     return failure();
   }
   if (options.quantizeEmbeddings && options.collectQDQ) {
@@ -42,9 +51,10 @@ static LogicalResult verifyWeightOnlyOptions(const QuantOptions &options, std::s
     error = "--awq needs --calib: its scales come from the linear layers' input rows";
     return failure();
   }
-  if (options.weightRounding == WeightRounding::GPTQ && options.calibData.empty()) {
-    error = "--weight-only with GPTQ rounding (the default) needs --calib; "
-            "--weight-rounding=nearest needs no data";
+  if (options.weightRounding == WeightRounding::GPTQ && options.calibData.empty() &&
+      options.loadStats.empty()) {
+    error = "--weight-only with GPTQ rounding (the default) needs --calib (or statistics "
+            "saved by it, --load-calib-stats); --weight-rounding=nearest needs no data";
     return failure();
   }
   if (options.perTensorWeights || options.activationType != "u8" ||
@@ -54,9 +64,9 @@ static LogicalResult verifyWeightOnlyOptions(const QuantOptions &options, std::s
     return failure();
   }
   if (options.smooth || options.rotate || options.activationGranularity != "per-tensor" ||
-      !options.saveStats.empty() || options.quantizeAttention) {
+      options.quantizeAttention) {
     error = "--weight-only keeps activations float: it does not combine with --smooth, "
-            "--rotate, --activation-granularity, --quantize-attention or --save-calib-stats";
+            "--rotate, --activation-granularity or --quantize-attention";
     return failure();
   }
   return success();
@@ -197,15 +207,24 @@ private:
 
   /// A copy of the module with observers (the driver's keep-float),
   /// calibrated with `co` into `stats`; null on failure (`error` says why).
-  OwningOpRef<ModuleOp> calibrateObservedCopy(const CalibrationOptions &co,
-                                              quant::CalibrationStats &stats,
-                                              std::string *library = nullptr) {
+  /// A copy of the module with observers (the driver's keep-float); null
+  /// on failure.
+  OwningOpRef<ModuleOp> observedCopy() {
     OwningOpRef<ModuleOp> copy = module.clone();
     InsertObserversOptions o;
     o.keepFloat.assign(keepFloat.begin(), keepFloat.end());
     if (failed(runPasses(*copy, [&](OpPassManager &pm) {
           pm.addNestedPass<func::FuncOp>(createInsertObservers(o));
         })))
+      return nullptr;
+    return copy;
+  }
+
+  OwningOpRef<ModuleOp> calibrateObservedCopy(const CalibrationOptions &co,
+                                              quant::CalibrationStats &stats,
+                                              std::string *library = nullptr) {
+    OwningOpRef<ModuleOp> copy = observedCopy();
+    if (!copy)
       return nullptr;
     if (failed(runCalibration(*copy, co, stats, error, library))) {
       error = "calibration: " + error;
@@ -619,7 +638,28 @@ private:
     if (options.awq && failed(awq()))
       return failure();
     std::shared_ptr<std::map<std::string, quant::GroupWeights>> rounded;
-    if (gptq()) {
+    if (gptq() && !options.loadStats.empty()) {
+      step("reading calibration statistics " + options.loadStats);
+      quant::CalibrationStats s;
+      if (!quant::readStatsFile(options.loadStats, s, error))
+        return failure();
+      OwningOpRef<ModuleOp> copy = observedCopy();
+      if (!copy)
+        return failure();
+      if (s.modelFingerprint != quantutil::modelFingerprint(*copy)) {
+        error = options.loadStats + ": the statistics were computed for a different model (or "
+                                    "different --keep-float/--input-shape options); calibrate "
+                                    "again";
+        return failure();
+      }
+      if (s.groupWeights.empty()) {
+        error = options.loadStats + ": no group-wise GPTQ weights (the file was not saved by "
+                                    "--weight-only with GPTQ rounding)";
+        return failure();
+      }
+      rounded = std::make_shared<std::map<std::string, quant::GroupWeights>>(
+          std::move(s.groupWeights));
+    } else if (gptq()) {
       step("weight-only GPTQ: calibrating for the Hessians of the linear layers' inputs");
       CalibrationOptions co = calibrationOptions();
       co.groupWeights = spec;
@@ -628,6 +668,11 @@ private:
       // report's reference.
       if (!calibrateObservedCopy(co, s, options.keepFloatLibrary ? &result.floatLibrary : nullptr))
         return failure();
+      if (!options.saveStats.empty()) {
+        if (!quant::writeStatsFile(options.saveStats, s, error))
+          return failure();
+        step("wrote calibration statistics " + options.saveStats);
+      }
       rounded = std::make_shared<std::map<std::string, quant::GroupWeights>>(
           std::move(s.groupWeights));
     }

@@ -56,6 +56,29 @@ bool writeStatsFile(const std::string &path, const CalibrationStats &stats,
           {"codes", encodeBase64(ArrayRef<int8_t>(r.codes))}});
     root["weights"] = std::move(weights);
   }
+  if (!stats.groupWeights.empty()) {
+    json::Array groups;
+    for (const auto &[layer, g] : stats.groupWeights) {
+      // Codes as bytes code - qmin (0 .. 2^bits - 1).
+      std::vector<uint8_t> codes;
+      codes.reserve(g.codes.size());
+      for (int16_t c : g.codes)
+        codes.push_back(uint8_t(c - g.spec.qmin()));
+      json::Array zeros;
+      for (int64_t z : g.zeros)
+        zeros.push_back(z);
+      groups.push_back(json::Object{{"layer", layer},
+                                    {"rows", g.rows},
+                                    {"cols", g.cols},
+                                    {"bits", g.spec.bits},
+                                    {"group_size", g.spec.groupSize},
+                                    {"symmetric", g.spec.symmetric},
+                                    {"scales", json::Array(g.scales)},
+                                    {"zero_points", std::move(zeros)},
+                                    {"codes", encodeBase64(ArrayRef<uint8_t>(codes))}});
+    }
+    root["group_weights"] = std::move(groups);
+  }
   SmallString<256> tmp;
   if (auto ec = sys::fs::createUniqueFile(path + ".tmp-%%%%%%", tmp)) {
     error = "cannot write next to " + path + ": " + ec.message();
@@ -193,6 +216,60 @@ bool readStatsFile(const std::string &path, CalibrationStats &stats,
         if (c < -127)
           return malformed();
       stats.weights.emplace(layer->str(), std::move(r));
+    }
+  }
+  stats.groupWeights.clear();
+  if (const json::Value *gv = root->get("group_weights")) {
+    const json::Array *groups = gv->getAsArray();
+    if (!groups)
+      return bad("'group_weights' is not an array");
+    for (const json::Value &v : *groups) {
+      const json::Object *o = v.getAsObject();
+      std::optional<StringRef> layer = o ? o->getString("layer") : std::nullopt;
+      auto integer = [&](StringRef key) { return o ? o->getInteger(key) : std::nullopt; };
+      std::optional<int64_t> rows = integer("rows"), cols = integer("cols"),
+                             bits = integer("bits"), groupSize = integer("group_size");
+      std::optional<bool> symmetric = o ? o->getBoolean("symmetric") : std::nullopt;
+      const json::Array *scales = o ? o->getArray("scales") : nullptr;
+      const json::Array *zeros = o ? o->getArray("zero_points") : nullptr;
+      std::optional<StringRef> codes = o ? o->getString("codes") : std::nullopt;
+      auto malformed = [&] {
+        return bad("malformed group-wise weights for layer '" + layer.value_or("?") + "'");
+      };
+      if (!layer || !rows || !cols || !bits || !groupSize || !symmetric || !scales || !zeros ||
+          !codes || *rows <= 0 || *cols <= 0)
+        return malformed();
+      GroupSpec spec;
+      spec.bits = *bits;
+      spec.groupSize = *groupSize;
+      spec.symmetric = *symmetric;
+      if (!spec.check().empty())
+        return malformed();
+      GroupWeights g = GroupWeights::shaped(*rows, *cols, spec);
+      if (scales->size() != g.scales.size() || zeros->size() != g.zeros.size())
+        return malformed();
+      for (size_t i = 0; i < g.scales.size(); ++i) {
+        std::optional<double> d = (*scales)[i].getAsNumber();
+        std::optional<int64_t> z = (*zeros)[i].getAsInteger();
+        if (!d || !(*d > 0) || !z || *z < spec.qmin() || *z > spec.qmax())
+          return malformed();
+        g.scales[i] = *d;
+        g.zeros[i] = *z;
+      }
+      std::vector<char> bytes;
+      if (Error e = decodeBase64(*codes, bytes)) {
+        consumeError(std::move(e));
+        return malformed();
+      }
+      if (bytes.size() != g.codes.size())
+        return malformed();
+      for (size_t i = 0; i < bytes.size(); ++i) {
+        int64_t c = int64_t(uint8_t(bytes[i])) + spec.qmin();
+        if (c > spec.qmax())
+          return malformed();
+        g.codes[i] = int16_t(c);
+      }
+      stats.groupWeights.emplace(layer->str(), std::move(g));
     }
   }
   return true;

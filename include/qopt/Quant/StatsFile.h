@@ -14,7 +14,8 @@
 // Tensors are keyed by observer id, layers by their stable id (the ONNX
 // node name, see qopt/Transforms/Quant/QuantizableLayers.h); version 1 keyed
 // layers by walk order and is not read. `weights` (optional) holds the
-// GPTQ-rounded weights of each layer (--weight-rounding=gptq).
+// GPTQ-rounded weights of each layer (--weight-rounding=gptq); `group_weights`
+// (optional) the group-wise GPTQ codes of weight-only quantization.
 // `counts` holds the histogram from bin `first` up to its last non-empty bin.
 // Files are written to a temporary and renamed, so an interrupted run leaves
 // the previous file intact.
@@ -45,8 +46,8 @@ struct CalibrationStats {
   /// calibration was asked to sample, by observer id, row-major. In memory
   /// only (the SmoothQuant alpha search); not written to statistics files.
   std::map<std::string, std::vector<float>> rows;
-  /// Group-wise GPTQ results (weight-only quantization), by layer id. In
-  /// memory only: not written to statistics files.
+  /// Group-wise GPTQ results (weight-only quantization), by layer id
+  /// (`group_weights`: codes - qmin as base64 bytes, scales, zero points).
   std::map<std::string, GroupWeights> groupWeights;
 };
 
