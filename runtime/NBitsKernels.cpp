@@ -97,6 +97,22 @@ inline __attribute__((target("avx512f"))) float hsum512(__m512 v) {
   return _mm512_reduce_add_ps(v);
 }
 
+/// 16 bytes of 4-bit codes minus the block's zero point `z` (bytes): the
+/// even elements (low nibbles) in `lo`, the odd ones (high nibbles) in `hi`,
+/// as signed bytes. Every SSE level has these instructions.
+inline void splitNibbles(__m128i bytes, __m128i z, __m128i &lo, __m128i &hi) {
+  const __m128i low = _mm_set1_epi8(0x0F);
+  lo = _mm_sub_epi8(_mm_and_si128(bytes, low), z);
+  hi = _mm_sub_epi8(_mm_and_si128(_mm_srli_epi16(bytes, 4), low), z);
+}
+
+/// sum += (16 signed bytes as f32) * x[0..16).
+inline __attribute__((target("avx512f"))) __m512 fma16(__m128i codes, const float *x,
+                                                        __m512 sum) {
+  return _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(codes)), _mm512_loadu_ps(x),
+                         sum);
+}
+
 /// One output on AVX-512 from a prepared row (prepareRow).
 __attribute__((target("avx512f,avx512bw"))) float dotAvx512(const Operands &o, const float *xr,
                                                             int64_t n) {
@@ -105,19 +121,14 @@ __attribute__((target("avx512f,avx512bw"))) float dotAvx512(const Operands &o, c
   const float *s = o.scales + n * l.kBlocks();
   __m512 acc = _mm512_setzero_ps();
   if (l.bits == 4) {
-    const __m128i low = _mm_set1_epi8(0x0F);
     for (int64_t blk = 0; blk < l.kBlocks(); ++blk, blob += l.blobBytes()) {
       __m128i z = _mm_set1_epi8(char(l.zeroPoint(o.zp, n, blk)));
       __m512 sum = _mm512_setzero_ps();
       const float *x = xr + blk * l.blockSize;
       for (int64_t c = 0; c < l.blockSize; c += 32, x += 32) {
-        __m128i bytes = _mm_loadu_si128(reinterpret_cast<const __m128i *>(blob + c / 2));
-        __m128i lo = _mm_sub_epi8(_mm_and_si128(bytes, low), z);
-        __m128i hi = _mm_sub_epi8(_mm_and_si128(_mm_srli_epi16(bytes, 4), low), z);
-        sum = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(lo)), _mm512_loadu_ps(x),
-                              sum);
-        sum = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(hi)),
-                              _mm512_loadu_ps(x + 16), sum);
+        __m128i lo, hi;
+        splitNibbles(_mm_loadu_si128(reinterpret_cast<const __m128i *>(blob + c / 2)), z, lo, hi);
+        sum = fma16(hi, x + 16, fma16(lo, x, sum));
       }
       acc = _mm512_fmadd_ps(sum, _mm512_set1_ps(s[blk]), acc);
     }
@@ -152,7 +163,6 @@ __attribute__((target("avx512f,avx512bw"))) void dots4Avx512W4(const Operands &o
     row[r] = o.b + (n0 + r) * rowBytes;
     s[r] = o.scales + (n0 + r) * l.kBlocks();
   }
-  const __m128i low = _mm_set1_epi8(0x0F);
   __m512 acc[4] = {_mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps(),
                    _mm512_setzero_ps()};
   for (int64_t blk = 0; blk < l.kBlocks(); ++blk) {
@@ -167,10 +177,10 @@ __attribute__((target("avx512f,avx512bw"))) void dots4Avx512W4(const Operands &o
     for (int64_t c = 0; c < l.blockSize; c += 32, x += 32) {
       __m512 xe = _mm512_loadu_ps(x), xo = _mm512_loadu_ps(x + 16);
       for (int r = 0; r < 4; ++r) {
-        __m128i bytes =
-            _mm_loadu_si128(reinterpret_cast<const __m128i *>(row[r] + byte0 + c / 2));
-        __m128i lo = _mm_sub_epi8(_mm_and_si128(bytes, low), z[r]);
-        __m128i hi = _mm_sub_epi8(_mm_and_si128(_mm_srli_epi16(bytes, 4), low), z[r]);
+        __m128i lo, hi;
+        splitNibbles(
+            _mm_loadu_si128(reinterpret_cast<const __m128i *>(row[r] + byte0 + c / 2)), z[r],
+            lo, hi);
         sum[r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(lo)), xe, sum[r]);
         sum[r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(hi)), xo, sum[r]);
       }
@@ -202,15 +212,13 @@ __attribute__((target("avx2,fma"))) float dotAvx2(const Operands &o, const float
   const float *s = o.scales + n * l.kBlocks();
   __m256 acc = _mm256_setzero_ps();
   if (l.bits == 4) {
-    const __m128i low = _mm_set1_epi8(0x0F);
     for (int64_t blk = 0; blk < l.kBlocks(); ++blk, blob += l.blobBytes()) {
       __m128i z = _mm_set1_epi8(char(l.zeroPoint(o.zp, n, blk)));
       __m256 sum = _mm256_setzero_ps();
       const float *x = xr + blk * l.blockSize;
       for (int64_t c = 0; c < l.blockSize; c += 32, x += 32) {
-        __m128i bytes = _mm_loadu_si128(reinterpret_cast<const __m128i *>(blob + c / 2));
-        __m128i lo = _mm_sub_epi8(_mm_and_si128(bytes, low), z);
-        __m128i hi = _mm_sub_epi8(_mm_and_si128(_mm_srli_epi16(bytes, 4), low), z);
+        __m128i lo, hi;
+        splitNibbles(_mm_loadu_si128(reinterpret_cast<const __m128i *>(blob + c / 2)), z, lo, hi);
         sum = _mm256_fmadd_ps(widen8(lo), _mm256_loadu_ps(x), sum);
         sum = _mm256_fmadd_ps(widen8(_mm_srli_si128(lo, 8)), _mm256_loadu_ps(x + 8), sum);
         sum = _mm256_fmadd_ps(widen8(hi), _mm256_loadu_ps(x + 16), sum);

@@ -41,6 +41,76 @@ subChannelWeight(Value w) {
   return std::make_pair(q, t);
 }
 
+/// A sub-channel quantized matrix packed as qopt/Quant/NBitsPacking.h lays
+/// it out (rows = output channels or table rows).
+struct Packed {
+  std::vector<uint8_t> codes, zeros;
+  std::vector<float> scales;
+  /// Every zero point is 2^(bits - 1): none need be stored.
+  bool defaultZeros = true;
+};
+
+/// Packs the matrix whose element (row, c) is `value(row, c)` and whose
+/// parameters for (row, block) are the type's `param(row, block)`-th: codes
+/// by QuantMath's quantizeValue with the type's parameters, signed codes and
+/// zero points offset by 2^(bits - 1) into the unsigned layout. Fails (with
+/// `fail`) when the storage range does not fit the layout's bits.
+FailureOr<Packed> pack(UniformQuantizedSubChannelType t, const nbits::Layout &l,
+                       function_ref<double(int64_t, int64_t)> value,
+                       function_ref<size_t(int64_t, int64_t)> param,
+                       function_ref<InFlightDiagnostic(const Twine &)> fail) {
+  int64_t offset = t.isSigned() ? -t.getStorageTypeMin() : 0;
+  if (t.getStorageTypeMin() + offset < 0 || t.getStorageTypeMax() + offset > l.maxCode()) {
+    fail("its storage range does not fit " + std::to_string(l.bits) + " unsigned bits");
+    return failure();
+  }
+  SmallVector<double> scales;
+  for (APFloat s : t.getScales().getValues<APFloat>())
+    scales.push_back(s.convertToDouble());
+  // Zero points are stored in the (signless) storage width: unsigned types'
+  // read zero-extended (MLIR prints them sign-extended: u4 zero point 9 shows
+  // as -7).
+  SmallVector<int64_t> zeros;
+  for (APInt z : t.getZeroPoints().getValues<APInt>())
+    zeros.push_back(t.isSigned() ? z.getSExtValue() : int64_t(z.getZExtValue()));
+  Packed p;
+  p.codes.assign(size_t(l.weightBytes()), 0);
+  p.scales.resize(size_t(l.n * l.kBlocks()));
+  p.zeros.assign(size_t(l.n * l.zeroPointBytes()), 0);
+  for (int64_t row = 0; row < l.n; ++row)
+    for (int64_t blk = 0; blk < l.kBlocks(); ++blk) {
+      size_t at = param(row, blk);
+      qopt::quant::QuantParams qp{scales[at], zeros[at], t.getStorageTypeMin(),
+                                  t.getStorageTypeMax()};
+      p.scales[size_t(row * l.kBlocks() + blk)] = float(qp.scale);
+      int64_t z = qp.zeroPoint + offset;
+      if (z < 0 || z > l.maxCode()) {
+        fail("a zero point is outside the storage range");
+        return failure();
+      }
+      l.setZeroPoint(p.zeros.data(), row, blk, uint8_t(z));
+      p.defaultZeros &= z == l.defaultZeroPoint();
+      for (int64_t c = blk * l.blockSize; c < std::min(l.k, (blk + 1) * l.blockSize); ++c)
+        l.setCode(p.codes.data(), row, c,
+                  uint8_t(qopt::quant::quantizeValue(value(row, c), qp) + offset));
+    }
+  return p;
+}
+
+/// A ui8 constant of `shape` holding `data` (a resource when large).
+Value bytesConstant(OpBuilder &b, Location loc, ArrayRef<int64_t> shape,
+                    ArrayRef<uint8_t> data, StringRef blob) {
+  SmallVector<APInt> v;
+  v.reserve(data.size());
+  for (uint8_t x : data)
+    v.push_back(APInt(8, x));
+  Type u8 = IntegerType::get(b.getContext(), 8, IntegerType::Unsigned);
+  return ConstantOp::create(
+      b, loc,
+      quantutil::largeAsResource(DenseElementsAttr::get(RankedTensorType::get(shape, u8), v),
+                                 blob));
+}
+
 LogicalResult lowerOne(Operation *op, QuantizeOp q, UniformQuantizedSubChannelType t) {
   auto fail = [&](const Twine &why) {
     return op->emitError("cannot lower a sub-channel quantized weight: ") << why;
@@ -88,69 +158,29 @@ LogicalResult lowerOne(Operation *op, QuantizeOp q, UniformQuantizedSubChannelTy
       t.getZeroPoints().getType().getShape() != ArrayRef<int64_t>(paramShape))
     return fail("its scales and zero points must have one entry per output channel and "
                 "block of K");
-  // Signed codes are stored offset into the unsigned range.
-  int64_t offset = t.isSigned() ? -t.getStorageTypeMin() : 0;
-  if (t.getStorageTypeMin() + offset < 0 || t.getStorageTypeMax() + offset > l.maxCode())
-    return fail("its storage range does not fit " + std::to_string(l.bits) + " unsigned bits");
-  SmallVector<double> scales;
-  for (APFloat s : t.getScales().getValues<APFloat>())
-    scales.push_back(s.convertToDouble());
-  // Zero points are stored in the (signless) storage width: unsigned types'
-  // read zero-extended (MLIR prints them sign-extended: u4 zero point 9 shows
-  // as -7).
-  SmallVector<int64_t> zeros;
-  for (APInt z : t.getZeroPoints().getValues<APInt>())
-    zeros.push_back(t.isSigned() ? z.getSExtValue() : int64_t(z.getZExtValue()));
   // Parameter (n, block) of the type's [K/bs, N] or [N, K/bs] tensors.
-  auto param = [&](int64_t row, int64_t blk) {
-    return size_t(transB ? row * l.kBlocks() + blk : blk * n + row);
-  };
-  std::vector<uint8_t> packed(size_t(l.weightBytes()), 0);
-  std::vector<float> packedScales(size_t(n * l.kBlocks()));
-  std::vector<uint8_t> packedZeros(size_t(n * l.zeroPointBytes()), 0);
-  bool defaultZeros = true;
-  for (int64_t row = 0; row < n; ++row)
-    for (int64_t blk = 0; blk < l.kBlocks(); ++blk) {
-      size_t p = param(row, blk);
-      qopt::quant::QuantParams qp;
-      qp.scale = scales[p];
-      qp.zeroPoint = zeros[p];
-      qp.qmin = t.getStorageTypeMin();
-      qp.qmax = t.getStorageTypeMax();
-      packedScales[size_t(row * l.kBlocks() + blk)] = float(qp.scale);
-      int64_t z = qp.zeroPoint + offset;
-      if (z < 0 || z > l.maxCode())
-        return fail("a zero point is outside the storage range");
-      l.setZeroPoint(packedZeros.data(), row, blk, uint8_t(z));
-      defaultZeros &= z == l.defaultZeroPoint();
-      for (int64_t c = blk * block; c < std::min(k, (blk + 1) * block); ++c) {
-        double v = (*values)[size_t(transB ? row * k + c : c * n + row)];
-        l.setCode(packed.data(), row, c, uint8_t(qopt::quant::quantizeValue(v, qp) + offset));
-      }
-    }
+  FailureOr<Packed> packed = pack(
+      t, l,
+      [&](int64_t row, int64_t c) { return (*values)[size_t(transB ? row * k + c : c * n + row)]; },
+      [&](int64_t row, int64_t blk) {
+        return size_t(transB ? row * l.kBlocks() + blk : blk * n + row);
+      },
+      fail);
+  if (failed(packed))
+    return failure();
   OpBuilder b(op);
   Location loc = op->getLoc();
-  MLIRContext *ctx = op->getContext();
-  Type u8 = IntegerType::get(ctx, 8, IntegerType::Unsigned);
-  auto bytes = [&](ArrayRef<int64_t> shape, ArrayRef<uint8_t> data) -> Value {
-    SmallVector<APInt> v;
-    v.reserve(data.size());
-    for (uint8_t x : data)
-      v.push_back(APInt(8, x));
-    return ConstantOp::create(
-        b, loc,
-        quantutil::largeAsResource(DenseElementsAttr::get(RankedTensorType::get(shape, u8), v),
-                                   "nbits"));
-  };
-  Value bv = bytes({n, l.kBlocks(), l.blobBytes()}, packed);
+  Value bv = bytesConstant(b, loc, {n, l.kBlocks(), l.blobBytes()}, packed->codes, "nbits");
   Value sv = ConstantOp::create(
       b, loc,
       quantutil::largeAsResource(
           DenseElementsAttr::get(RankedTensorType::get({n * l.kBlocks()}, b.getF32Type()),
-                                 ArrayRef<float>(packedScales)),
+                                 ArrayRef<float>(packed->scales)),
           "nbits_scales"));
   Value none = NoneOp::create(b, loc, b.getNoneType());
-  Value zv = defaultZeros ? none : bytes({n * l.zeroPointBytes()}, packedZeros);
+  Value zv = packed->defaultZeros
+                 ? none
+                 : bytesConstant(b, loc, {n * l.zeroPointBytes()}, packed->zeros, "nbits");
   auto mm = MatMulNBitsOp::create(b, loc, resultType, a, bv, sv, zv, none, bias ? bias : none,
                                   b.getI64IntegerAttr(k), b.getI64IntegerAttr(n),
                                   b.getI64IntegerAttr(l.bits), b.getI64IntegerAttr(block),
@@ -165,13 +195,13 @@ LogicalResult lowerOne(Operation *op, QuantizeOp q, UniformQuantizedSubChannelTy
   return success();
 }
 
-/// A Gather (axis 0) of a sub-channel quantized table [V, D] (blocks along
-/// D): the packed rows, their scales and zero points gathered with the
-/// same indices, then qopt.dequantize_nbits of the gathered rows only.
 /// The packed constants of a quantized table (rows, scales, zero points or
 /// null), made once per table.
 using PackedTables = DenseMap<Operation *, std::array<Value, 3>>;
 
+/// A Gather (axis 0) of a sub-channel quantized table [V, D] (blocks along
+/// D): the packed rows, their scales and zero points gathered with the
+/// same indices, then qopt.dequantize_nbits of the gathered rows only.
 LogicalResult lowerGather(GatherOp gather, QuantizeOp q, UniformQuantizedSubChannelType t,
                           PackedTables &packedOf) {
   auto fail = [&](const Twine &why) {
@@ -204,49 +234,23 @@ LogicalResult lowerGather(GatherOp gather, QuantizeOp q, UniformQuantizedSubChan
   int64_t rowBytes = l.kBlocks() * l.blobBytes();
   std::array<Value, 3> &tables = packedOf[q];
   if (!tables[0]) {
-    int64_t offset = t.isSigned() ? -t.getStorageTypeMin() : 0;
-    SmallVector<double> scales;
-    for (APFloat sc : t.getScales().getValues<APFloat>())
-      scales.push_back(sc.convertToDouble());
-    SmallVector<int64_t> zeros;
-    for (APInt z : t.getZeroPoints().getValues<APInt>())
-      zeros.push_back(t.isSigned() ? z.getSExtValue() : int64_t(z.getZExtValue()));
-    std::vector<uint8_t> packed(size_t(l.weightBytes()), 0);
-    std::vector<float> packedScales(size_t(v * l.kBlocks()));
-    std::vector<uint8_t> packedZeros(size_t(v * l.zeroPointBytes()), 0);
-    bool defaultZeros = true;
-    for (int64_t row = 0; row < v; ++row)
-      for (int64_t blk = 0; blk < l.kBlocks(); ++blk) {
-        size_t p = size_t(row * l.kBlocks() + blk);
-        qopt::quant::QuantParams qp{scales[p], zeros[p], t.getStorageTypeMin(),
-                                    t.getStorageTypeMax()};
-        packedScales[p] = float(qp.scale);
-        int64_t z = qp.zeroPoint + offset;
-        if (z < 0 || z > l.maxCode())
-          return fail("a zero point is outside the storage range");
-        l.setZeroPoint(packedZeros.data(), row, blk, uint8_t(z));
-        defaultZeros &= z == l.defaultZeroPoint();
-        for (int64_t c = blk * block; c < std::min(d, (blk + 1) * block); ++c)
-          l.setCode(packed.data(), row, c,
-                    uint8_t(qopt::quant::quantizeValue((*values)[size_t(row * d + c)], qp) +
-                            offset));
-      }
+    FailureOr<Packed> packed = pack(
+        t, l, [&](int64_t row, int64_t c) { return (*values)[size_t(row * d + c)]; },
+        [&](int64_t row, int64_t blk) { return size_t(row * l.kBlocks() + blk); }, fail);
+    if (failed(packed))
+      return failure();
     // Right after the table's quantize, which dominates every gather of it.
     OpBuilder cb(q);
-    auto constant = [&](DenseElementsAttr attr) -> Value {
-      return ConstantOp::create(cb, q.getLoc(), quantutil::largeAsResource(attr, "nbits_table"));
-    };
-    auto bytesAttr = [&](int64_t cols, ArrayRef<uint8_t> data) {
-      SmallVector<APInt> a;
-      for (uint8_t x : data)
-        a.push_back(APInt(8, x));
-      return DenseElementsAttr::get(RankedTensorType::get({v, cols}, u8), a);
-    };
-    tables[0] = constant(bytesAttr(rowBytes, packed));
-    tables[1] = constant(DenseElementsAttr::get(
-        RankedTensorType::get({v, l.kBlocks()}, b.getF32Type()), ArrayRef<float>(packedScales)));
-    if (!defaultZeros)
-      tables[2] = constant(bytesAttr(l.zeroPointBytes(), packedZeros));
+    tables[0] = bytesConstant(cb, q.getLoc(), {v, rowBytes}, packed->codes, "nbits_table");
+    tables[1] = ConstantOp::create(
+        cb, q.getLoc(),
+        quantutil::largeAsResource(
+            DenseElementsAttr::get(RankedTensorType::get({v, l.kBlocks()}, b.getF32Type()),
+                                   ArrayRef<float>(packed->scales)),
+            "nbits_table"));
+    if (!packed->defaultZeros)
+      tables[2] = bytesConstant(cb, q.getLoc(), {v, l.zeroPointBytes()}, packed->zeros,
+                                "nbits_table");
   }
   // Each table gathered with the gather's own indices.
   auto gathered = [&](Value table, int64_t cols, Type elt) -> Value {
