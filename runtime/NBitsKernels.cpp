@@ -331,9 +331,22 @@ void panels(const Operands &o) {
     int64_t nc = std::min(width, l.n - n0);
     int threads = qopt::rt::threadsFor(double(l.k) * double(nc) * 8);
 #pragma omp parallel for num_threads(threads) schedule(static)
-    for (int64_t j = 0; j < nc; ++j)
-      for (int64_t k = 0; k < l.k; ++k)
-        panel[k * nc + j] = l.dequantize(o.b, o.scales, o.zp, n0 + j, k);
+    for (int64_t j = 0; j < nc; ++j) {
+      // Row n0 + j of W block by block: the block's scale and zero point
+      // once, its codes read straight from the blob.
+      int64_t n = n0 + j;
+      const uint8_t *blob = o.b + n * l.kBlocks() * l.blobBytes();
+      for (int64_t blk = 0; blk < l.kBlocks(); ++blk, blob += l.blobBytes()) {
+        float scale = o.scales[n * l.kBlocks() + blk];
+        int zp = l.zeroPoint(o.zp, n, blk);
+        int64_t k0 = blk * l.blockSize, count = std::min(l.blockSize, l.k - k0);
+        float *out = panel + k0 * nc + j;
+        for (int64_t i = 0; i < count; ++i) {
+          int code = l.bits == 8 ? blob[i] : (i & 1) ? blob[i / 2] >> 4 : blob[i / 2] & 0xF;
+          out[i * nc] = float(code - zp) * scale;
+        }
+      }
+    }
     qopt::rt::matmulF32Fastest(o.a, o.m, l.k, o.lda, panel, nc, nc, o.c + n0, o.ldc);
   }
 }
