@@ -7,7 +7,9 @@
 // PP-OCR recognizer's real layer shapes, single-threaded. Prints GMAC/s and
 // the fraction of peak: the median, over 9 trials, of the kernel's rate over
 // the peak timed right before it (same-moment ratios; this machine's speed
-// drifts by up to a third over seconds).
+// drifts by up to a third over seconds). With AVX-512 VNNI it then times
+// the W4A8 kernel (qopt_matmul_nbits_s8, int4 weights with group scales
+// times int8 activations) at M = 128 the same way.
 //
 //   qopt-gemm-bench [--isa avx512vnni|avxvnni] [--seconds S]
 //
@@ -25,6 +27,7 @@
 
 #include "../runtime/Kernels.h"
 #include "qopt/Quant/Int8Packing.h"
+#include "qopt/Quant/NBitsPacking.h"
 
 namespace {
 
@@ -119,12 +122,33 @@ struct Rate {
   double macs, fraction;
 };
 
-/// Repeats C += A*B for `budget` seconds in all; with `prepacked`, the
-/// weights come packed (outside the timing) as in a compiled model. Each of
-/// kTrials trials times the peak loop right before the kernel: a virtual
+/// Times `call` (`macs` multiply-adds) for `budget` seconds in all, in
+/// kTrials trials, each right after timing the peak loop: a virtual
 /// machine's neighbours slow this core down by up to a third for seconds at
 /// a time, and adjacent timings see the same slowdown. Returns the medians
 /// of the trials' rates and of their fractions of the peak.
+template <typename Call>
+Rate timedRate(Call call, double macs, PeakFn peak, double budget) {
+  call(); // warm-up
+  std::vector<double> rates, fractions;
+  for (int trial = 0; trial < kTrials; ++trial) {
+    double p = peak(budget / kTrials / 4);
+    int64_t reps = 0;
+    auto t0 = Clock::now();
+    double t = 0;
+    do {
+      call();
+      ++reps;
+      t = seconds(t0);
+    } while (t < budget / kTrials);
+    rates.push_back(double(reps) * macs / t);
+    fractions.push_back(rates.back() / p);
+  }
+  return {median(rates), median(fractions)};
+}
+
+/// Repeats C += A*B for `budget` seconds in all; with `prepacked`, the
+/// weights come packed (outside the timing) as in a compiled model.
 Rate gemmRate(const Kernels &k, PeakFn peak, int64_t m, int64_t n, int64_t kk, Weights w,
               bool prepacked, double budget) {
   namespace pack = qopt::int8pack;
@@ -157,22 +181,29 @@ Rate gemmRate(const Kernels &k, PeakFn peak, int64_t m, int64_t n, int64_t kk, W
       k.pb(a.data(), a.data(), 0, m, kk, kk, 1, packed.data(), packed.data(), 0, np, 1, c.data(),
            c.data(), 0, m, n, n, 1);
   };
-  call(); // warm-up
-  std::vector<double> rates, fractions;
-  for (int trial = 0; trial < kTrials; ++trial) {
-    double p = peak(budget / kTrials / 4);
-    int64_t reps = 0;
-    auto t0 = Clock::now();
-    double t = 0;
-    do {
-      call();
-      ++reps;
-      t = seconds(t0);
-    } while (t < budget / kTrials);
-    rates.push_back(double(reps) * double(m) * double(n) * double(kk) / t);
-    fractions.push_back(rates.back() / p);
-  }
-  return {median(rates), median(fractions)};
+  return timedRate(call, double(m) * double(n) * double(kk), peak, budget);
+}
+
+/// W4A8 / group-wise W8A8 (qopt_matmul_nbits_s8's tiles: s8 activations,
+/// packed n-bit weights with a scale and zero point per block) on
+/// C[m,n] += A[m,k] * W^T.
+Rate nbitsS8Rate(PeakFn peak, int64_t m, int64_t n, int64_t kk, int64_t bits, int64_t block,
+                 double budget) {
+  qopt::nbits::Layout l{kk, n, bits, block};
+  std::vector<int8_t> a(m * kk);
+  for (size_t i = 0; i < a.size(); ++i)
+    a[i] = int8_t((i * 7) % 255 - 127);
+  std::vector<uint8_t> b(l.weightBytes()), zp(n * l.zeroPointBytes());
+  for (size_t i = 0; i < b.size(); ++i)
+    b[i] = uint8_t(i * 13);
+  for (size_t i = 0; i < zp.size(); ++i)
+    zp[i] = uint8_t(i * 5);
+  std::vector<float> scales(n * l.kBlocks(), 0.01f), c(m * n);
+  auto call = [&] {
+    qopt::rt::matmulNBitsS8With("tiles", l, a.data(), m, kk, b.data(), scales.data(), zp.data(),
+                                c.data(), n);
+  };
+  return timedRate(call, double(m) * double(n) * double(kk), peak, budget);
 }
 
 } // namespace
@@ -252,6 +283,27 @@ int main(int argc, char **argv) {
     std::printf("%-34s %18s %8s %10.1f (%5.1f%%) %10.1f (%5.1f%%)\n", s.what, dims,
                 s.w == Weights::A ? "A" : "B", plain.macs / 1e9, 100 * plain.fraction,
                 pre.macs / 1e9, 100 * pre.fraction);
+  }
+  if (isa == "avx512vnni") {
+    // W4A8: 4-bit weights (a scale and zero point per group of K) times int8
+    // activations, the nibbles unpacked per call (the weights stay packed).
+    std::printf("\n%-34s %18s %8s %19s\n", "W4A8 / W8A8 group-wise (tiles)", "MxNxK", "bits/g",
+                "GMAC/s (% of peak)");
+    struct NBitsShape {
+      int64_t m, n, k, bits, block;
+    };
+    for (const NBitsShape &s : {NBitsShape{128, 4096, 4096, 4, 128},
+                                NBitsShape{128, 4096, 4096, 4, 32},
+                                NBitsShape{128, 4096, 4096, 8, 128},
+                                NBitsShape{128, 11008, 4096, 4, 128}}) {
+      Rate r = nbitsS8Rate(peakFn, s.m, s.n, s.k, s.bits, s.block, budget);
+      char dims[64], fmt[32];
+      std::snprintf(dims, sizeof dims, "%lldx%lldx%lld", (long long)s.m, (long long)s.n,
+                    (long long)s.k);
+      std::snprintf(fmt, sizeof fmt, "%lld/%lld", (long long)s.bits, (long long)s.block);
+      std::printf("%-34s %18s %8s %10.1f (%5.1f%%)\n", "", dims, fmt, r.macs / 1e9,
+                  100 * r.fraction);
+    }
   }
   return 0;
 }

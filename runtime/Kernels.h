@@ -55,6 +55,11 @@ QOPT_MATMUL_S8_PB(qopt_matmul_s8s8_i32_avx512vnni_pb)
 void qopt_matmul_nbits_f32(QOPT_MEMREF2(float), QOPT_MEMREF3(uint8_t), QOPT_MEMREF2(float),
                            QOPT_MEMREF2(uint8_t), QOPT_MEMREF2(float), int64_t, int64_t,
                            int64_t);
+// The same with A [M,K] signed 8-bit (the integer form of W4A8 / group-wise
+// W8A8): C += A * W^T, integer dot products per block.
+void qopt_matmul_nbits_s8(QOPT_MEMREF2(int8_t), QOPT_MEMREF3(uint8_t), QOPT_MEMREF2(float),
+                          QOPT_MEMREF2(uint8_t), QOPT_MEMREF2(float), int64_t, int64_t,
+                          int64_t);
 // Depthwise: input [N,C,IH,IW], filter [C,KH,KW], output [N,C,OH,OW], then
 // strides (h, w) and dilations (h, w).
 void qopt_dwconv2d_f32(QOPT_MEMREF4(float), QOPT_MEMREF3(float), QOPT_MEMREF4(float),
@@ -86,6 +91,15 @@ std::vector<std::string> nbitsKernelsAvailable(int64_t bits, int64_t blockSize);
 bool matmulNBitsWith(const std::string &kernel, const qopt::nbits::Layout &layout,
                      const float *a, int64_t m, int64_t lda, const uint8_t *b,
                      const float *scales, const uint8_t *zeroPoints, float *c, int64_t ldc);
+/// The kernels of qopt_matmul_nbits_s8 this CPU can run for `bits` and
+/// `blockSize`: "tiles" (M >= 8), then the rows kernels ("avx512vnni",
+/// "avx2", "generic"), fastest first.
+std::vector<std::string> nbitsS8KernelsAvailable(int64_t bits, int64_t blockSize);
+/// C[m, N] += A[m, K] * W^T with A s8 through the named kernel (any m);
+/// false if this CPU cannot run it. For tests and benchmarks.
+bool matmulNBitsS8With(const std::string &kernel, const qopt::nbits::Layout &layout,
+                       const int8_t *a, int64_t m, int64_t lda, const uint8_t *b,
+                       const float *scales, const uint8_t *zeroPoints, float *c, int64_t ldc);
 } // namespace qopt::rt
 
 #undef QOPT_MEMREF1

@@ -24,6 +24,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "Kernels.h"
+#include "NBitsOperands.h"
 #include "Threads.h"
 #include "qopt/Quant/NBitsPacking.h"
 
@@ -351,15 +352,6 @@ void panels(const Operands &o) {
   }
 }
 
-bool denseRowMajor(int64_t rank, const int64_t *sizes, const int64_t *strides) {
-  int64_t expect = 1;
-  for (int64_t d = rank - 1; d >= 0; --d) {
-    if (sizes[d] != 1 && strides[d] != expect)
-      return false;
-    expect *= sizes[d];
-  }
-  return true;
-}
 
 } // namespace
 
@@ -399,79 +391,21 @@ extern "C" void qopt_matmul_nbits_f32(float *, float *aBase, int64_t aOff, int64
                                       int64_t zs1, float *, float *cBase, int64_t cOff,
                                       int64_t cRows, int64_t cCols, int64_t cs0, int64_t cs1,
                                       int64_t bits, int64_t blockSize, int64_t compiledK) {
-  Layout l{k, n, bits, blockSize};
-  // A run-time K (a dynamic dim of A) must agree with the packed weight, and
-  // the parameters with N and the blocks: else nothing is computed and the
-  // run fails (a wrong layout would read past W).
-  if (l.invalid() || k != compiledK || l.kBlocks() != kBlocks || l.blobBytes() != blob ||
-      cRows != m ||
-      cCols != n || sRows * sCols != n * kBlocks ||
-      (zRows != 0 && zRows * zCols != n * l.zeroPointBytes())) {
-    qopt::rt::kernelError(
-        ("MatMulNBits: A's inner dimension " + std::to_string(k) + " (or the result's shape) "
-         "does not match the packed weight: K = " + std::to_string(compiledK) + ", " +
-         std::to_string(n) + " x " + std::to_string(kBlocks) + " blocks of " +
-         std::to_string(blockSize))
-            .c_str());
+  qopt::rt::NBitsWeights w;
+  if (!w.init("MatMulNBits", m, k, compiledK, bits, blockSize,
+              {bBase + bOff, {n, kBlocks, blob}, {bs0, bs1, bs2}},
+              {sBase + sOff, {sRows, sCols}, {ss0, ss1}},
+              {zBase + zOff, {zRows, zCols}, {zs0, zs1}}, cRows, cCols))
     return;
-  }
-  const int64_t bSizes[] = {n, kBlocks, blob}, bStrides[] = {bs0, bs1, bs2};
-  const int64_t sSizes[] = {sRows, sCols}, sStrides[] = {ss0, ss1};
-  const int64_t zSizes[] = {zRows, zCols}, zStrides[] = {zs0, zs1};
-  const float *a = aBase + aOff;
-  float *c = cBase + cOff;
-  // The constants of the compiled model are dense; anything else is copied
-  // dense first (and A's or C's columns strided: one row at a time).
-  std::vector<uint8_t> bCopy, zCopy;
-  std::vector<float> sCopy;
-  const uint8_t *b = bBase + bOff, *zp = zBase + zOff;
-  const float *s = sBase + sOff;
-  if (!denseRowMajor(3, bSizes, bStrides)) {
-    bCopy.resize(size_t(n * kBlocks * blob));
-    for (int64_t i = 0; i < n; ++i)
-      for (int64_t j = 0; j < kBlocks; ++j)
-        for (int64_t t = 0; t < blob; ++t)
-          bCopy[(i * kBlocks + j) * blob + t] = b[i * bs0 + j * bs1 + t * bs2];
-    b = bCopy.data();
-  }
-  if (!denseRowMajor(2, sSizes, sStrides)) {
-    sCopy.resize(size_t(sRows * sCols));
-    for (int64_t i = 0; i < sRows; ++i)
-      for (int64_t j = 0; j < sCols; ++j)
-        sCopy[i * sCols + j] = s[i * ss0 + j * ss1];
-    s = sCopy.data();
-  }
-  if (zRows == 0) // no zero points: 2^(bits - 1)
-    zp = nullptr;
-  else if (!denseRowMajor(2, zSizes, zStrides)) {
-    zCopy.resize(size_t(zRows * zCols));
-    for (int64_t i = 0; i < zRows; ++i)
-      for (int64_t j = 0; j < zCols; ++j)
-        zCopy[i * zCols + j] = zp[i * zs0 + j * zs1];
-    zp = zCopy.data();
-  }
   if (m == 0 || n == 0 || k == 0)
     return;
-  auto run = [&](const float *rowA, int64_t rowsA, int64_t lda, float *rowC, int64_t ldc) {
-    Operands o{l, rowA, lda, b, s, zp, rowC, ldc, rowsA};
-    if (rowsA >= kGemmRows)
-      panels(o);
-    else
-      rows(o, *rowsKernel("", l));
-  };
-  if (as1 == 1 && cs1 == 1) {
-    run(a, m, as0, c, cs0);
-    return;
-  }
-  // Strided columns: each row of A and C through a dense copy.
-  std::vector<float> rowA(static_cast<size_t>(k)), rowC(static_cast<size_t>(n));
-  for (int64_t i = 0; i < m; ++i) {
-    for (int64_t j = 0; j < k; ++j)
-      rowA[j] = a[i * as0 + j * as1];
-    for (int64_t j = 0; j < n; ++j)
-      rowC[j] = c[i * cs0 + j * cs1];
-    run(rowA.data(), 1, k, rowC.data(), n);
-    for (int64_t j = 0; j < n; ++j)
-      c[i * cs0 + j * cs1] = rowC[j];
-  }
+  qopt::rt::withDenseRows(aBase + aOff, m, k, as0, as1, cBase + cOff, n, cs0, cs1,
+                          [&](const float *a, int64_t rowsA, int64_t lda, float *c,
+                              int64_t ldc) {
+                            Operands o{w.l, a, lda, w.b, w.scales, w.zp, c, ldc, rowsA};
+                            if (rowsA >= kGemmRows)
+                              panels(o);
+                            else
+                              rows(o, *rowsKernel("", w.l));
+                          });
 }

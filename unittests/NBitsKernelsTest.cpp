@@ -231,4 +231,105 @@ TEST(NBitsKernels, CEntryPointRefusesAnInnerDimensionOfAnotherWeight) {
   }
 }
 
+/// Signed 8-bit A for qopt_matmul_nbits_s8 (the full range, -128 included)
+/// with the weights of `p`, and C = A * W^T in double.
+std::vector<int8_t> s8Rows(const Problem &p, uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::uniform_int_distribution<int> val(-128, 127);
+  std::vector<int8_t> a(size_t(p.m * p.l.k));
+  for (int8_t &v : a)
+    v = int8_t(val(rng));
+  return a;
+}
+
+std::vector<double> s8Reference(const Problem &p, const std::vector<int8_t> &a,
+                                double &largest) {
+  const Layout &l = p.l;
+  std::vector<double> c(size_t(p.m * l.n), 0.0);
+  largest = 0;
+  for (int64_t i = 0; i < p.m; ++i)
+    for (int64_t n = 0; n < l.n; ++n) {
+      double s = 0;
+      for (int64_t k = 0; k < l.k; ++k)
+        s += double(a[i * l.k + k]) *
+             double(l.dequantize(p.b.data(), p.scales.data(), p.zeroPointData(), n, k));
+      c[i * l.n + n] = s;
+      largest = std::max(largest, std::fabs(s));
+    }
+  return c;
+}
+
+TEST(NBitsS8Kernels, EveryVariantMatchesTheReference) {
+  // The layouts above plus blocks of a whole 64-byte load and more (4 bits,
+  // 128 and 256), 8-bit blocks of 16 and 32 (several per load), and M past
+  // two tiles of 6 rows.
+  std::vector<Layout> all = layouts();
+  all.insert(all.end(), {{512, 35, 4, 256}, {384, 33, 4, 128}, {96, 20, 8, 32},
+                         {200, 7, 4, 16}, {1024, 64, 4, 64}});
+  uint32_t seed = 1000;
+  for (const Layout &l : all)
+    for (int64_t m : {1, 2, 3, 4, 5, 8, 13})
+      for (bool zp : {false, true}) {
+        Problem p(l, m, zp, seed++);
+        std::vector<int8_t> a = s8Rows(p, seed++);
+        double largest = 0;
+        std::vector<double> want = s8Reference(p, a, largest);
+        std::vector<std::string> kernels = qopt::rt::nbitsS8KernelsAvailable(l.bits, l.blockSize);
+        ASSERT_FALSE(kernels.empty());
+        EXPECT_EQ(kernels.back(), "generic");
+        for (const std::string &kernel : kernels) {
+          std::vector<float> c(size_t(m * l.n), 1.0f);
+          ASSERT_TRUE(qopt::rt::matmulNBitsS8With(kernel, l, a.data(), m, l.k, p.b.data(),
+                                                  p.scales.data(), p.zeroPointData(), c.data(),
+                                                  l.n));
+          double worst = 0;
+          for (size_t i = 0; i < c.size(); ++i)
+            worst = std::max(worst, std::fabs(double(c[i]) - 1.0 - want[i]));
+          EXPECT_LE(worst, 1e-5 * std::max(largest, 1.0))
+              << kernel << " K=" << l.k << " N=" << l.n << " bits=" << l.bits
+              << " block=" << l.blockSize << " M=" << m << " zp=" << zp;
+        }
+      }
+}
+
+TEST(NBitsS8Kernels, CEntryPointTakesStridedRowsAndRefusesAnotherK) {
+  Layout l{96, 7, 4, 32};
+  for (int64_t m : {2, 9}) {
+    Problem p(l, m, true, 77 + uint32_t(m));
+    std::vector<int8_t> a = s8Rows(p, 5);
+    double largest = 0;
+    std::vector<double> want = s8Reference(p, a, largest);
+    // A as the transpose of [K, M], C as the transpose of [N, M].
+    std::vector<int8_t> at(size_t(l.k * m));
+    for (int64_t i = 0; i < m; ++i)
+      for (int64_t k = 0; k < l.k; ++k)
+        at[k * m + i] = a[i * l.k + k];
+    std::vector<float> ct(size_t(l.n * m), 0.0f), s = p.scales;
+    qopt_matmul_nbits_s8(at.data(), at.data(), 0, m, l.k, 1, m, p.b.data(), p.b.data(), 0, l.n,
+                         l.kBlocks(), l.blobBytes(), l.kBlocks() * l.blobBytes(), l.blobBytes(),
+                         1, s.data(), s.data(), 0, l.n, l.kBlocks(), l.kBlocks(), 1,
+                         p.zp.data(), p.zp.data(), 0, l.n, l.zeroPointBytes(),
+                         l.zeroPointBytes(), 1, ct.data(), ct.data(), 0, m, l.n, 1, m, l.bits,
+                         l.blockSize, l.k);
+    EXPECT_TRUE(qopt::rt::takeKernelError().empty());
+    for (int64_t i = 0; i < m; ++i)
+      for (int64_t n = 0; n < l.n; ++n)
+        EXPECT_NEAR(ct[n * m + i], want[i * l.n + n], 1e-5 * largest) << "M=" << m;
+    // Compiled for K = 64: nothing written, an error for the run.
+    std::vector<float> c(size_t(m * l.n), 5.0f);
+    qopt_matmul_nbits_s8(a.data(), a.data(), 0, m, l.k, l.k, 1, p.b.data(), p.b.data(), 0, l.n,
+                         l.kBlocks(), l.blobBytes(), l.kBlocks() * l.blobBytes(), l.blobBytes(),
+                         1, s.data(), s.data(), 0, l.n, l.kBlocks(), l.kBlocks(), 1,
+                         p.zp.data(), p.zp.data(), 0, l.n, l.zeroPointBytes(),
+                         l.zeroPointBytes(), 1, c.data(), c.data(), 0, m, l.n, l.n, 1, l.bits,
+                         l.blockSize, 64);
+    std::string error = qopt::rt::takeKernelError();
+    EXPECT_NE(error.find("MatMulNBits (int8 activations): A's inner dimension 96"),
+              std::string::npos)
+        << error;
+    for (float v : c)
+      EXPECT_EQ(v, 5.0f);
+  }
+}
+
 } // namespace

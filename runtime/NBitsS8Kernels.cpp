@@ -1,0 +1,580 @@
+//===- NBitsS8Kernels.cpp - s8 activations x block-quantized n-bit weights -===//
+//
+// qopt_matmul_nbits_s8: C[M,N] += A[M,K] * W[N,K]^T with A signed 8-bit
+// integers and W in the packed layout of qopt/Quant/NBitsPacking.h: the
+// integer form of a quantized MatMul whose weight has a scale per block of
+// K (W4A8, and group-wise W8A8), see qopt-lower-quantized. With codes c,
+// zero points z and scales s per block b:
+//
+//   C[m,n] += sum_b s[n,b] * (sum_{k in b} c[n,k] a[m,k] - z[n,b] sum_{k in b} a[m,k])
+//
+// The inner sums are exact integers: unsigned codes times signed bytes is
+// what vpdpbusd (and vpmaddubsw) compute, so the nibbles are only split,
+// never shifted by their zero point, which meets A's block sums once per
+// output. Partial sums become f32 and take their block's scale once per 64
+// bytes of W (rows) or per block (tiles).
+//
+// A is prepared per call in "group order": groups of G = 512 / bits elements
+// (what one 64-byte load of W holds), for 4 bits the group's 64 even
+// elements then its 64 odd ones (the low and high nibbles of its bytes),
+// zero-padded to whole groups. Lane j of a group's 16-lane dot product then
+// covers elements [j G/16, (j + 1) G/16): one block, as blocks hold at least
+// 16 elements.
+//
+//   rows    M < kTileRows (decoding), or without AVX-512 VNNI: each output a
+//           dot product over the packed row of W, up to 4 rows of A sharing
+//           each load of W. AVX-512 VNNI (4 and 8 bits), AVX2 (4 bits:
+//           vpmaddubsw, exact as codes are below 16), portable C++. Threads
+//           split N.
+//   tiles   M >= kTileRows with AVX-512 VNNI: W unpacked to bytes 32 columns
+//           at a time (a panel in the int8 GEMM's VNNI layout, with its
+//           scales), 6x32 tiles of vpdpbusd with i32 accumulators per block
+//           and f32 ones across blocks. Threads split the panels.
+//
+//===----------------------------------------------------------------------===//
+#include "Kernels.h"
+#include "Lanes.h"
+#include "NBitsOperands.h"
+#include "Threads.h"
+#include "qopt/Quant/NBitsPacking.h"
+
+#include <algorithm>
+#include <cstdint>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
+
+using qopt::nbits::Layout;
+
+namespace {
+
+constexpr int64_t kTileRows = 8;
+constexpr int64_t kMR = 6, kNR = 32;
+
+struct S8Operands {
+  Layout l;
+  const int8_t *a;
+  int64_t lda;
+  const uint8_t *b;
+  const float *scales;
+  const uint8_t *zp;
+  float *c;
+  int64_t ldc;
+  int64_t m;
+};
+
+/// Elements per 64 bytes of W.
+int64_t groupCodes(const Layout &l) { return 512 / l.bits; }
+/// Elements of a prepared row: whole blocks rounded up to whole groups.
+int64_t paddedK(const Layout &l) {
+  int64_t g = groupCodes(l);
+  return (l.kBlocks() * l.blockSize + g - 1) / g * g;
+}
+int64_t rowBytes(const Layout &l) { return l.kBlocks() * l.blobBytes(); }
+
+/// Rows [m0, m0 + rows) of A in group order into `out` ([rows][paddedK])
+/// and their block sums into `sums` ([rows][kBlocks], exact in f32).
+void prepareRows(const S8Operands &o, int64_t m0, int64_t rows, int8_t *out, float *sums) {
+  const Layout &l = o.l;
+  int64_t g = groupCodes(l), padded = paddedK(l), half = g / 2;
+  for (int64_t r = 0; r < rows; ++r) {
+    const int8_t *x = o.a + (m0 + r) * o.lda;
+    int8_t *p = out + r * padded;
+    if (l.bits == 8) {
+      std::memcpy(p, x, size_t(l.k));
+      std::memset(p + l.k, 0, size_t(padded - l.k));
+    } else {
+      for (int64_t g0 = 0; g0 < padded; g0 += g) {
+        int64_t whole = std::min(half, std::max<int64_t>(0, (l.k - g0) / 2));
+        for (int64_t j = 0; j < whole; ++j) {
+          p[g0 + j] = x[g0 + 2 * j];
+          p[g0 + half + j] = x[g0 + 2 * j + 1];
+        }
+        for (int64_t j = whole; j < half; ++j) {
+          int64_t even = g0 + 2 * j;
+          p[g0 + j] = even < l.k ? x[even] : 0;
+          p[g0 + half + j] = even + 1 < l.k ? x[even + 1] : 0;
+        }
+      }
+    }
+    for (int64_t b = 0; b < l.kBlocks(); ++b) {
+      int32_t s = 0;
+      for (int64_t k = b * l.blockSize, e = std::min(l.k, k + l.blockSize); k < e; ++k)
+        s += x[k];
+      sums[r * l.kBlocks() + b] = float(s);
+    }
+  }
+}
+
+/// sum_b s[n,b] z[n,b] sums[b]: the zero points' share of output n.
+float zeroPointTerm(const S8Operands &o, int64_t n, const float *sums) {
+  const Layout &l = o.l;
+  const float *s = o.scales + n * l.kBlocks();
+  float t = 0;
+  for (int64_t b = 0; b < l.kBlocks(); ++b)
+    t += s[b] * float(l.zeroPoint(o.zp, n, b)) * sums[b];
+  return t;
+}
+
+/// One output in portable C++ from the unprepared row `x`.
+float dotGeneric(const S8Operands &o, const int8_t *x, int64_t n) {
+  const Layout &l = o.l;
+  float acc = 0;
+  for (int64_t b = 0; b < l.kBlocks(); ++b) {
+    int64_t sum = 0, xs = 0;
+    for (int64_t k = b * l.blockSize, e = std::min(l.k, k + l.blockSize); k < e; ++k) {
+      sum += int64_t(l.code(o.b, n, k)) * x[k];
+      xs += x[k];
+    }
+    acc += o.scales[n * l.kBlocks() + b] * float(sum - int64_t(l.zeroPoint(o.zp, n, b)) * xs);
+  }
+  return acc;
+}
+
+#if defined(__x86_64__)
+/// Block of each of a group's 16 lanes, relative to the group's first block
+/// (blocks smaller than a group).
+__attribute__((target("avx512f"))) __m512i laneBlocks512(const Layout &l) {
+  alignas(64) int32_t idx[16];
+  for (int j = 0; j < 16; ++j)
+    idx[j] = int32_t(j * (groupCodes(l) / 16) / l.blockSize);
+  return _mm512_load_si512(idx);
+}
+
+/// Zero points of blocks [b0, b0 + 16) of row n as f32 (masked lanes 0).
+__attribute__((target("avx512f,avx512bw,avx512vl"))) __m512
+zeroPoints16(const S8Operands &o, int64_t n, int64_t b0, __mmask16 lanes) {
+  const Layout &l = o.l;
+  if (!o.zp)
+    return _mm512_set1_ps(float(l.defaultZeroPoint()));
+  const uint8_t *row = o.zp + n * l.zeroPointBytes();
+  __m128i z;
+  if (l.bits == 8) {
+    z = _mm_maskz_loadu_epi8(lanes, row + b0);
+  } else {
+    int64_t count = std::min<int64_t>(16, l.kBlocks() - b0);
+    __m128i x = _mm_maskz_loadu_epi8(__mmask16((1u << ((count + 1) / 2)) - 1), row + b0 / 2);
+    const __m128i low = _mm_set1_epi8(0x0F);
+    z = _mm_unpacklo_epi8(_mm_and_si128(x, low), _mm_and_si128(_mm_srli_epi16(x, 4), low));
+  }
+  return _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(z));
+}
+
+__attribute__((target("avx512f,avx512bw,avx512vl"))) float
+zeroPointTermAvx512(const S8Operands &o, int64_t n, const float *sums) {
+  const Layout &l = o.l;
+  const float *s = o.scales + n * l.kBlocks();
+  __m512 t = _mm512_setzero_ps();
+  for (int64_t b0 = 0; b0 < l.kBlocks(); b0 += 16) {
+    __mmask16 lanes = qopt::rt::firstLanes(l.kBlocks() - b0);
+    __m512 sz = _mm512_mul_ps(_mm512_maskz_loadu_ps(lanes, s + b0), zeroPoints16(o, n, b0, lanes));
+    t = _mm512_fmadd_ps(sz, _mm512_maskz_loadu_ps(lanes, sums + b0), t);
+  }
+  return _mm512_reduce_add_ps(t);
+}
+
+/// Outputs n of R prepared rows (`p` [R][paddedK], `sums` [R][kBlocks]) on
+/// AVX-512 VNNI.
+template <int R>
+__attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni"))) void
+dotsAvx512Vnni(const S8Operands &o, const int8_t *p, const float *sums, int64_t n, float *out) {
+  const Layout &l = o.l;
+  const int64_t g = groupCodes(l), padded = paddedK(l), bytes = rowBytes(l);
+  const int64_t blocksPerGroup = g / l.blockSize; // 0: a block spans groups
+  const uint8_t *row = o.b + n * bytes;
+  const float *s = o.scales + n * l.kBlocks();
+  const __m512i laneBlock = laneBlocks512(l), low = _mm512_set1_epi8(0x0F);
+  __m512 acc[R];
+  for (int r = 0; r < R; ++r)
+    acc[r] = _mm512_setzero_ps();
+  for (int64_t byte0 = 0, e0 = 0; byte0 < bytes; byte0 += 64, e0 += g) {
+    int64_t left = bytes - byte0;
+    __mmask64 valid = left >= 64 ? ~__mmask64(0) : (__mmask64(1) << left) - 1;
+    __m512i v = _mm512_maskz_loadu_epi8(valid, row + byte0);
+    __m512 sc;
+    if (blocksPerGroup <= 1) {
+      sc = _mm512_set1_ps(s[e0 / l.blockSize]);
+    } else {
+      int64_t b0 = e0 / l.blockSize;
+      sc = _mm512_permutexvar_ps(
+          laneBlock, _mm512_maskz_loadu_ps(qopt::rt::firstLanes(l.kBlocks() - b0), s + b0));
+    }
+    if (l.bits == 4) {
+      __m512i lo = _mm512_and_si512(v, low);
+      __m512i hi = _mm512_and_si512(_mm512_srli_epi16(v, 4), low);
+      for (int r = 0; r < R; ++r) {
+        const int8_t *x = p + r * padded + e0;
+        __m512i d = _mm512_dpbusd_epi32(_mm512_setzero_si512(), lo, _mm512_loadu_si512(x));
+        d = _mm512_dpbusd_epi32(d, hi, _mm512_loadu_si512(x + 64));
+        acc[r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(d), sc, acc[r]);
+      }
+    } else {
+      for (int r = 0; r < R; ++r) {
+        __m512i d = _mm512_dpbusd_epi32(_mm512_setzero_si512(), v,
+                                        _mm512_loadu_si512(p + r * padded + e0));
+        acc[r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(d), sc, acc[r]);
+      }
+    }
+  }
+  for (int r = 0; r < R; ++r)
+    out[r] = _mm512_reduce_add_ps(acc[r]) -
+             zeroPointTermAvx512(o, n, sums + r * l.kBlocks());
+}
+
+/// A mask of the first `count` (clamped to [0, 8]) 32-bit lanes.
+__attribute__((target("avx2"))) __m256i firstWords(int64_t count) {
+  alignas(32) int32_t m[8];
+  for (int j = 0; j < 8; ++j)
+    m[j] = j < count ? -1 : 0;
+  return _mm256_load_si256(reinterpret_cast<const __m256i *>(m));
+}
+
+/// The same on AVX2 for 4 bits: each 64 bytes of W as two halves of 32,
+/// products of byte pairs summed to i16 (|2 * 15 * 128| twice fits) then i32.
+template <int R>
+__attribute__((target("avx2,fma"))) void dotsAvx2W4(const S8Operands &o, const int8_t *p,
+                                                    const float *sums, int64_t n, float *out) {
+  const Layout &l = o.l;
+  const int64_t padded = paddedK(l), bytes = rowBytes(l);
+  const int64_t blocksPerGroup = 128 / l.blockSize;
+  const uint8_t *row = o.b + n * bytes;
+  const float *s = o.scales + n * l.kBlocks();
+  const __m256i low = _mm256_set1_epi8(0x0F), ones = _mm256_set1_epi16(1);
+  __m256i laneBlock[2];
+  for (int h = 0; h < 2; ++h) {
+    alignas(32) int32_t idx[8];
+    for (int j = 0; j < 8; ++j)
+      idx[j] = int32_t((8 * h + j) * 8 / l.blockSize);
+    laneBlock[h] = _mm256_load_si256(reinterpret_cast<const __m256i *>(idx));
+  }
+  __m256 acc[R];
+  for (int r = 0; r < R; ++r)
+    acc[r] = _mm256_setzero_ps();
+  for (int64_t byte0 = 0, e0 = 0; byte0 < bytes; byte0 += 64, e0 += 128) {
+    __m256 blockScales = _mm256_setzero_ps();
+    if (blocksPerGroup > 1) {
+      int64_t b0 = e0 / l.blockSize;
+      blockScales = _mm256_maskload_ps(s + b0, firstWords(l.kBlocks() - b0));
+    }
+    for (int h = 0; h < 2; ++h) {
+      int64_t left = bytes - byte0 - 32 * h;
+      if (left <= 0)
+        break;
+      const uint8_t *w = row + byte0 + 32 * h;
+      __m256i v = left >= 32 ? _mm256_loadu_si256(reinterpret_cast<const __m256i *>(w))
+                             : _mm256_maskload_epi32(reinterpret_cast<const int *>(w),
+                                                     firstWords(left / 4));
+      __m256 sc = blocksPerGroup <= 1 ? _mm256_set1_ps(s[e0 / l.blockSize])
+                                      : _mm256_permutevar8x32_ps(blockScales, laneBlock[h]);
+      __m256i lo = _mm256_and_si256(v, low);
+      __m256i hi = _mm256_and_si256(_mm256_srli_epi16(v, 4), low);
+      for (int r = 0; r < R; ++r) {
+        const int8_t *x = p + r * padded + e0 + 32 * h;
+        __m256i pairs = _mm256_add_epi16(
+            _mm256_maddubs_epi16(lo, _mm256_loadu_si256(reinterpret_cast<const __m256i *>(x))),
+            _mm256_maddubs_epi16(hi,
+                                 _mm256_loadu_si256(reinterpret_cast<const __m256i *>(x + 64))));
+        acc[r] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_madd_epi16(pairs, ones)), sc, acc[r]);
+      }
+    }
+  }
+  for (int r = 0; r < R; ++r) {
+    __m128 x = _mm_add_ps(_mm256_castps256_ps128(acc[r]), _mm256_extractf128_ps(acc[r], 1));
+    x = _mm_add_ps(x, _mm_movehl_ps(x, x));
+    x = _mm_add_ss(x, _mm_shuffle_ps(x, x, 1));
+    out[r] = _mm_cvtss_f32(x) - zeroPointTerm(o, n, sums + r * l.kBlocks());
+  }
+}
+#endif
+
+/// Outputs n of up to 4 prepared rows (R is the template's row count).
+using DotsFn = void (*)(const S8Operands &, const int8_t *, const float *, int64_t, float *);
+
+struct RowsKernel {
+  const char *name;
+  DotsFn dots[4]; // 1, 2, 3 and 4 rows; null: portable C++ (dotGeneric)
+  bool (*available)(const Layout &);
+};
+
+const RowsKernel kRowsKernels[] = {
+#if defined(__x86_64__)
+    {"avx512vnni",
+     {dotsAvx512Vnni<1>, dotsAvx512Vnni<2>, dotsAvx512Vnni<3>, dotsAvx512Vnni<4>},
+     [](const Layout &) {
+       return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+              __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512vnni");
+     }},
+    {"avx2",
+     {dotsAvx2W4<1>, dotsAvx2W4<2>, dotsAvx2W4<3>, dotsAvx2W4<4>},
+     [](const Layout &l) {
+       return l.bits == 4 && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+     }},
+#endif
+    {"generic", {nullptr, nullptr, nullptr, nullptr}, [](const Layout &) { return true; }},
+};
+
+const RowsKernel *rowsKernel(const std::string &name, const Layout &l) {
+  for (const RowsKernel &k : kRowsKernels)
+    if ((name.empty() || name == k.name) && k.available(l))
+      return &k;
+  return nullptr;
+}
+
+/// The rows path: C[m, n] += dot(A[m, :], W[n, :]), four rows of A at a time.
+void rows(const S8Operands &o, const RowsKernel &kern) {
+  const Layout &l = o.l;
+  int64_t padded = paddedK(l);
+  int8_t *prepared = nullptr;
+  float *sums = nullptr;
+  if (kern.dots[0]) {
+    size_t preparedBytes = (size_t(o.m * padded) + 63) / 64 * 64;
+    auto *scratch = static_cast<char *>(qopt::rt::threadScratch(
+        qopt::rt::NBitsRows, preparedBytes + size_t(o.m * l.kBlocks()) * sizeof(float)));
+    prepared = reinterpret_cast<int8_t *>(scratch);
+    sums = reinterpret_cast<float *>(scratch + preparedBytes);
+    prepareRows(o, 0, o.m, prepared, sums);
+  }
+  int threads = qopt::rt::threadsFor(double(o.m) * double(l.n) * double(l.k));
+#pragma omp parallel for num_threads(threads) schedule(static)
+  for (int64_t n = 0; n < l.n; ++n) {
+    for (int64_t m0 = 0; m0 < o.m; m0 += 4) {
+      int64_t count = std::min<int64_t>(4, o.m - m0);
+      float out[4];
+      if (kern.dots[0])
+        kern.dots[count - 1](o, prepared + m0 * padded, sums + m0 * l.kBlocks(), n, out);
+      else
+        for (int64_t r = 0; r < count; ++r)
+          out[r] = dotGeneric(o, o.a + (m0 + r) * o.lda, n);
+      for (int64_t r = 0; r < count; ++r)
+        o.c[(m0 + r) * o.ldc + n] += out[r];
+    }
+  }
+}
+
+#if defined(__x86_64__)
+/// The quads (4 elements of the group order) of block b: one range, or for
+/// 4-bit blocks smaller than a group its even and its odd elements.
+int quadRanges(const Layout &l, int64_t b, int64_t (&start)[2], int64_t &count) {
+  int64_t g = groupCodes(l);
+  if (l.bits == 8 || l.blockSize >= g) {
+    start[0] = b * l.blockSize / 4;
+    count = l.blockSize / 4;
+    return 1;
+  }
+  int64_t group = b * l.blockSize / g, j = b - group * (g / l.blockSize);
+  count = l.blockSize / 8;
+  start[0] = group * (g / 4) + j * count;
+  start[1] = start[0] + g / 8;
+  return 2;
+}
+
+/// Columns [n0, n0 + 32) of W for the tiles: codes as bytes in the VNNI
+/// layout (`bp` [quads][32][4], quads of the group order), scales and
+/// scale x zero point per block (`sp`, `szp` [kBlocks][32]); columns past N
+/// are zero.
+__attribute__((target("avx512f,avx512bw,avx512vl"))) void
+packPanel(const S8Operands &o, int64_t n0, uint8_t *bp, float *sp, float *szp) {
+  const Layout &l = o.l;
+  const int64_t bytes = rowBytes(l), quads = paddedK(l) / 4, g = groupCodes(l);
+  const int64_t quadsPerGroup = g / 4;
+  int64_t cols = std::min<int64_t>(kNR, l.n - n0);
+  __m512i rowOffset[2];
+  __mmask16 colMask[2];
+  for (int h = 0; h < 2; ++h) {
+    alignas(64) int32_t off[16];
+    for (int j = 0; j < 16; ++j)
+      off[j] = int32_t(std::min<int64_t>(16 * h + j, cols - 1) * bytes);
+    rowOffset[h] = _mm512_load_si512(off);
+    colMask[h] = qopt::rt::firstLanes(cols - 16 * h);
+  }
+  const uint8_t *base = o.b + n0 * bytes;
+  const __m512i low = _mm512_set1_epi8(0x0F);
+  for (int64_t q = 0; q < quads; ++q) {
+    int64_t group = q / quadsPerGroup, pos = (q % quadsPerGroup) * 4;
+    bool high = l.bits == 4 && pos >= 64;
+    int64_t byte = group * 64 + (high ? pos - 64 : pos);
+    for (int h = 0; h < 2; ++h) {
+      __m512i v = _mm512_setzero_si512();
+      if (byte < bytes)
+        v = _mm512_mask_i32gather_epi32(v, colMask[h], rowOffset[h], base + byte, 1);
+      if (l.bits == 4)
+        v = _mm512_and_si512(high ? _mm512_srli_epi32(v, 4) : v, low);
+      _mm512_storeu_si512(bp + q * 128 + h * 64, v);
+    }
+  }
+  for (int64_t b = 0; b < l.kBlocks(); ++b)
+    for (int64_t j = 0; j < kNR; ++j) {
+      float s = j < cols ? o.scales[(n0 + j) * l.kBlocks() + b] : 0.0f;
+      sp[b * kNR + j] = s;
+      szp[b * kNR + j] = j < cols ? s * float(l.zeroPoint(o.zp, n0 + j, b)) : 0.0f;
+    }
+}
+
+/// C[m0 + r, n0 + x] += the 6x32 tile of blocks [b0, b1) (A packed [quads][6][4]
+/// for rows m0.., `sums` their block sums [6][kBlocks]).
+__attribute__((target("avx512f,avx512bw,avx512vnni"))) void
+tile(const Layout &l, const int8_t *ap, const float *sums, const uint8_t *bp, const float *sp,
+     const float *szp, int64_t b0, int64_t b1, float *c, int64_t ldc, int64_t rows,
+     int64_t cols) {
+  __m512 f[kMR][2];
+  for (int r = 0; r < kMR; ++r)
+    f[r][0] = f[r][1] = _mm512_setzero_ps();
+  for (int64_t b = b0; b < b1; ++b) {
+    __m512i d[kMR][2];
+    for (int r = 0; r < kMR; ++r)
+      d[r][0] = d[r][1] = _mm512_setzero_si512();
+    int64_t start[2], count;
+    int ranges = quadRanges(l, b, start, count);
+    for (int i = 0; i < ranges; ++i) {
+      const uint8_t *bq = bp + start[i] * 128;
+      const int8_t *aq = ap + start[i] * kMR * 4;
+      for (int64_t q = 0; q < count; ++q, bq += 128, aq += kMR * 4) {
+        __m512i w0 = _mm512_loadu_si512(bq), w1 = _mm512_loadu_si512(bq + 64);
+        for (int r = 0; r < kMR; ++r) {
+          int32_t word;
+          std::memcpy(&word, aq + r * 4, 4);
+          __m512i a = _mm512_set1_epi32(word);
+          d[r][0] = _mm512_dpbusd_epi32(d[r][0], w0, a);
+          d[r][1] = _mm512_dpbusd_epi32(d[r][1], w1, a);
+        }
+      }
+    }
+    __m512 s0 = _mm512_loadu_ps(sp + b * kNR), s1 = _mm512_loadu_ps(sp + b * kNR + 16);
+    __m512 z0 = _mm512_loadu_ps(szp + b * kNR), z1 = _mm512_loadu_ps(szp + b * kNR + 16);
+    for (int r = 0; r < kMR; ++r) {
+      __m512 xs = _mm512_set1_ps(sums[r * l.kBlocks() + b]);
+      f[r][0] = _mm512_fnmadd_ps(z0, xs, _mm512_fmadd_ps(_mm512_cvtepi32_ps(d[r][0]), s0, f[r][0]));
+      f[r][1] = _mm512_fnmadd_ps(z1, xs, _mm512_fmadd_ps(_mm512_cvtepi32_ps(d[r][1]), s1, f[r][1]));
+    }
+  }
+  __mmask16 m0 = qopt::rt::firstLanes(cols), m1 = qopt::rt::firstLanes(cols - 16);
+  for (int64_t r = 0; r < rows; ++r) {
+    float *row = c + r * ldc;
+    _mm512_mask_storeu_ps(row, m0, _mm512_add_ps(_mm512_maskz_loadu_ps(m0, row), f[r][0]));
+    _mm512_mask_storeu_ps(row + 16, m1,
+                          _mm512_add_ps(_mm512_maskz_loadu_ps(m1, row + 16), f[r][1]));
+  }
+}
+
+/// The tiles path (AVX-512 VNNI).
+void tiles(const S8Operands &o) {
+  const Layout &l = o.l;
+  const int64_t padded = paddedK(l), quads = padded / 4;
+  const int64_t mPanels = (o.m + kMR - 1) / kMR, nPanels = (l.n + kNR - 1) / kNR;
+  // A in group order, then packed [panel][quad][6][4]; block sums [M][kBlocks].
+  size_t rowsBytes = (size_t(mPanels * kMR * padded) + 63) / 64 * 64;
+  size_t sumsBytes = (size_t(mPanels * kMR * l.kBlocks()) * sizeof(float) + 63) / 64 * 64;
+  auto *scratch = static_cast<char *>(
+      qopt::rt::threadScratch(qopt::rt::NBitsRows, 2 * rowsBytes + sumsBytes));
+  auto *prepared = reinterpret_cast<int8_t *>(scratch);
+  auto *packedA = reinterpret_cast<int8_t *>(scratch + rowsBytes);
+  auto *sums = reinterpret_cast<float *>(scratch + 2 * rowsBytes);
+  prepareRows(o, 0, o.m, prepared, sums);
+  std::memset(prepared + o.m * padded, 0, size_t((mPanels * kMR - o.m) * padded));
+  std::fill(sums + o.m * l.kBlocks(), sums + mPanels * kMR * l.kBlocks(), 0.0f);
+  for (int64_t p = 0; p < mPanels; ++p)
+    for (int64_t q = 0; q < quads; ++q)
+      for (int64_t r = 0; r < kMR; ++r)
+        std::memcpy(packedA + (p * quads + q) * kMR * 4 + r * 4,
+                    prepared + (p * kMR + r) * padded + q * 4, 4);
+  // Blocks per pass over the row panels: about 512 elements of W (16 KiB
+  // of a panel, which stays in L1), whole groups.
+  const int64_t chunk = std::max<int64_t>(
+      1, std::max<int64_t>(512, groupCodes(l)) / l.blockSize);
+  size_t panelBytes = size_t(quads * kNR * 4);
+  int threads = qopt::rt::threadsFor(double(o.m) * double(l.n) * double(l.k));
+#pragma omp parallel for num_threads(threads) schedule(static)
+  for (int64_t jp = 0; jp < nPanels; ++jp) {
+    auto *buf = static_cast<char *>(qopt::rt::threadScratch(
+        qopt::rt::NBitsPanel, panelBytes + 2 * size_t(l.kBlocks() * kNR) * sizeof(float)));
+    auto *bp = reinterpret_cast<uint8_t *>(buf);
+    auto *sp = reinterpret_cast<float *>(buf + panelBytes);
+    float *szp = sp + l.kBlocks() * kNR;
+    int64_t n0 = jp * kNR, cols = std::min<int64_t>(kNR, l.n - n0);
+    packPanel(o, n0, bp, sp, szp);
+    for (int64_t b0 = 0; b0 < l.kBlocks(); b0 += chunk)
+      for (int64_t ip = 0; ip < mPanels; ++ip)
+        tile(l, packedA + ip * quads * kMR * 4, sums + ip * kMR * l.kBlocks(), bp, sp, szp, b0,
+             std::min(l.kBlocks(), b0 + chunk), o.c + ip * kMR * o.ldc + n0, o.ldc,
+             std::min<int64_t>(kMR, o.m - ip * kMR), cols);
+  }
+}
+
+bool tilesAvailable() {
+  return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+         __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512vnni");
+}
+#endif
+
+void run(const S8Operands &o) {
+#if defined(__x86_64__)
+  if (o.m >= kTileRows && tilesAvailable())
+    return tiles(o);
+#endif
+  rows(o, *rowsKernel("", o.l));
+}
+
+} // namespace
+
+std::vector<std::string> qopt::rt::nbitsS8KernelsAvailable(int64_t bits, int64_t blockSize) {
+  Layout l{blockSize, 1, bits, blockSize};
+  std::vector<std::string> names;
+#if defined(__x86_64__)
+  if (tilesAvailable())
+    names.push_back("tiles");
+#endif
+  for (const RowsKernel &k : kRowsKernels)
+    if (k.available(l))
+      names.push_back(k.name);
+  return names;
+}
+
+bool qopt::rt::matmulNBitsS8With(const std::string &kernel, const qopt::nbits::Layout &layout,
+                                 const int8_t *a, int64_t m, int64_t lda, const uint8_t *b,
+                                 const float *scales, const uint8_t *zeroPoints, float *c,
+                                 int64_t ldc) {
+  S8Operands o{layout, a, lda, b, scales, zeroPoints, c, ldc, m};
+#if defined(__x86_64__)
+  if (kernel == "tiles") {
+    if (!tilesAvailable())
+      return false;
+    tiles(o);
+    return true;
+  }
+#endif
+  const RowsKernel *k = rowsKernel(kernel, layout);
+  if (!k)
+    return false;
+  rows(o, *k);
+  return true;
+}
+
+extern "C" void qopt_matmul_nbits_s8(int8_t *, int8_t *aBase, int64_t aOff, int64_t m,
+                                     int64_t k, int64_t as0, int64_t as1, uint8_t *,
+                                     uint8_t *bBase, int64_t bOff, int64_t n, int64_t kBlocks,
+                                     int64_t blob, int64_t bs0, int64_t bs1, int64_t bs2,
+                                     float *, float *sBase, int64_t sOff, int64_t sRows,
+                                     int64_t sCols, int64_t ss0, int64_t ss1, uint8_t *,
+                                     uint8_t *zBase, int64_t zOff, int64_t zRows,
+                                     int64_t zCols, int64_t zs0, int64_t zs1, float *,
+                                     float *cBase, int64_t cOff, int64_t cRows, int64_t cCols,
+                                     int64_t cs0, int64_t cs1, int64_t bits, int64_t blockSize,
+                                     int64_t compiledK) {
+  qopt::rt::NBitsWeights w;
+  if (!w.init("MatMulNBits (int8 activations)", m, k, compiledK, bits, blockSize,
+              {bBase + bOff, {n, kBlocks, blob}, {bs0, bs1, bs2}},
+              {sBase + sOff, {sRows, sCols}, {ss0, ss1}},
+              {zBase + zOff, {zRows, zCols}, {zs0, zs1}}, cRows, cCols))
+    return;
+  if (m == 0 || n == 0 || k == 0)
+    return;
+  qopt::rt::withDenseRows(aBase + aOff, m, k, as0, as1, cBase + cOff, n, cs0, cs1,
+                          [&](const int8_t *a, int64_t rowsA, int64_t lda, float *c,
+                              int64_t ldc) {
+                            run(S8Operands{w.l, a, lda, w.b, w.scales, w.zp, c, ldc, rowsA});
+                          });
+}
