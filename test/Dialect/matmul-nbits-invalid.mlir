@@ -107,3 +107,21 @@ func.func @dequantize_rows(%p: tensor<4x16xui8>, %s: tensor<4x2xf32>) -> tensor<
   %y = qopt.dequantize_nbits %p, %s, %n {D = 32 : i64, block_size = 32 : i64} : (tensor<4x16xui8>, tensor<4x2xf32>, none) -> tensor<4x32xf32>
   return %y : tensor<4x32xf32>
 }
+
+// -----
+
+// i8 A (W4A8 codes) is valid, with an f32 result; other integer A is not.
+func.func @a_i8(%a: tensor<2x40xi8>, %b: tensor<3x2x16xui8>, %s: tensor<6xf32>) -> tensor<2x3xf32> {
+  %n = qopt.none
+  %y = qopt.matmul_nbits %a, %b, %s, %n, %n, %n {K = 40 : i64, N = 3 : i64, block_size = 32 : i64} : (tensor<2x40xi8>, tensor<3x2x16xui8>, tensor<6xf32>, none, none, none) -> tensor<2x3xf32>
+  return %y : tensor<2x3xf32>
+}
+
+// -----
+
+func.func @a_i16(%a: tensor<2x40xi16>, %b: tensor<3x2x16xui8>, %s: tensor<6xf32>) -> tensor<2x3xf32> {
+  %n = qopt.none
+  // expected-error @+1 {{A must be f32 (or i8 codes), got 'i16'}}
+  %y = qopt.matmul_nbits %a, %b, %s, %n, %n, %n {K = 40 : i64, N = 3 : i64, block_size = 32 : i64} : (tensor<2x40xi16>, tensor<3x2x16xui8>, tensor<6xf32>, none, none, none) -> tensor<2x3xf32>
+  return %y : tensor<2x3xf32>
+}

@@ -30,18 +30,23 @@
 
 namespace qopt::nbits {
 
-/// The runtime's kernel for a MatMulNBits (C[M, N] += A[M, K] * W^T in f32).
+/// The runtime's kernels for a MatMulNBits: C[M, N] += A[M, K] * W^T with A
+/// f32, or with A signed 8-bit integers (W4A8: integer dot products per
+/// block, scaled in f32).
 constexpr const char *kKernelName = "qopt_matmul_nbits_f32";
+constexpr const char *kKernelNameS8 = "qopt_matmul_nbits_s8";
 
 /// The library_call of that generic: the kernel's name and the compiled K,
-/// "qopt_matmul_nbits_f32:k=<K>".
-inline std::string libraryCall(int64_t k) {
-  return std::string(kKernelName) + ":k=" + std::to_string(k);
+/// "qopt_matmul_nbits_f32:k=<K>" (or the s8 kernel's).
+inline std::string libraryCall(int64_t k, bool s8 = false) {
+  return std::string(s8 ? kKernelNameS8 : kKernelName) + ":k=" + std::to_string(k);
 }
 
 /// K from a library_call written by libraryCall, or nothing.
 inline std::optional<int64_t> libraryCallK(std::string_view call) {
   std::string_view prefix = kKernelName;
+  if (call.substr(0, prefix.size()) != prefix)
+    prefix = kKernelNameS8;
   if (call.substr(0, prefix.size()) != prefix || call.substr(prefix.size(), 3) != ":k=")
     return std::nullopt;
   int64_t k = 0;

@@ -79,7 +79,8 @@ void rewriteDepthwise(ModuleOp module) {
 /// The linalg.generic of a qopt.matmul_nbits on buffers (its library_call,
 /// which carries the compiled K, and exactly matMulNBitsMaps for some bits,
 /// block size and zero-point presence) → qopt_matmul_nbits_f32(A, B, scales, zero points, C, bits,
-/// block size); absent zero points are passed as an empty memref.
+/// block size, K), or qopt_matmul_nbits_s8 for an i8 A; absent zero points
+/// are passed as an empty memref.
 void rewriteMatMulNBits(ModuleOp module) {
   struct Match {
     linalg::GenericOp op;
@@ -96,7 +97,8 @@ void rewriteMatMulNBits(ModuleOp module) {
       ranks.push_back(2);
     ranks.push_back(2);
     std::optional<SmallVector<Type>> e = memrefElems(op, ranks);
-    if (!e || e->size() != op->getNumOperands() || !e->front().isF32() ||
+    if (!e || e->size() != op->getNumOperands() ||
+        !(e->front().isF32() || e->front().isInteger(8)) ||
         !(*e)[1].isInteger(8) || !(*e)[2].isF32() || (zeroPoints && !(*e)[3].isInteger(8)) ||
         !e->back().isF32())
       return;
@@ -126,8 +128,11 @@ void rewriteMatMulNBits(ModuleOp module) {
     args.push_back(arith::ConstantIntOp::create(b, loc, m.bits, 64));
     args.push_back(arith::ConstantIntOp::create(b, loc, m.blockSize, 64));
     args.push_back(arith::ConstantIntOp::create(b, loc, m.k, 64));
-    declare(module, qopt::nbits::kKernelName, args);
-    func::CallOp::create(b, loc, qopt::nbits::kKernelName, TypeRange{}, args);
+    StringRef name = cast<MemRefType>(operands[0].getType()).getElementType().isInteger(8)
+                         ? qopt::nbits::kKernelNameS8
+                         : qopt::nbits::kKernelName;
+    declare(module, name, args);
+    func::CallOp::create(b, loc, name, TypeRange{}, args);
     m.op.erase();
   }
 }

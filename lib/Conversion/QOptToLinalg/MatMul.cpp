@@ -326,9 +326,10 @@ Value nbitsValue(OpBuilder &b, Location loc, Value byte, Value zpByte, Value sca
 }
 
 /// MatMulNBits: one linalg.generic over (m, n, k) that unpacks each code
-/// and zero point, dequantizes in f32 and accumulates, named by its
-/// library_call so that a target with a kernel for it (the CPU's
-/// qopt_matmul_nbits_f32) replaces it by a call; elsewhere it runs as loops.
+/// and zero point, dequantizes in f32 and accumulates (an i8 A converted to
+/// f32), named by its library_call so that a target with a kernel for it
+/// (the CPU's qopt_matmul_nbits_f32 / _s8) replaces it by a call; elsewhere
+/// it runs as loops.
 /// Its indexing maps carry the layout (matMulNBitsMaps).
 struct MatMulNBitsLowering : QOptPattern<MatMulNBitsOp> {
   using QOptPattern::QOptPattern;
@@ -369,8 +370,10 @@ struct MatMulNBitsLowering : QOptPattern<MatMulNBitsOp> {
     OpFoldResult rows = m.c(1);
     for (int64_t i = 0; i + 1 < aType.getRank(); ++i)
       rows = m.mul(rows, as[i]);
+    Type aElement = aType.getElementType();
+    bool s8 = aElement.isSignlessInteger(8);
     auto a2Type = RankedTensorType::get(
-        {getConstantIntValue(rows).value_or(ShapedType::kDynamic), l.k}, f32);
+        {getConstantIntValue(rows).value_or(ShapedType::kDynamic), l.k}, aElement);
     Value a2 = aType.getRank() == 2 ? a : reshapeTo(rewriter, loc, a, a2Type, {rows, m.c(l.k)});
     Value init = filledTensor(rewriter, loc, {rows, m.c(l.n)}, scalarConst(rewriter, loc, f32, 0));
 
@@ -388,12 +391,13 @@ struct MatMulNBitsLowering : QOptPattern<MatMulNBitsOp> {
           Value k = linalg::IndexOp::create(b, l2, 2);
           Value w = nbitsValue(b, l2, x[1], hasZeroPoints ? x[3] : Value(), x[2], k, bits,
                                blockSize);
-          Value prod = arith::MulFOp::create(b, l2, x[0], w);
+          Value av = s8 ? Value(arith::SIToFPOp::create(b, l2, f32, x[0])) : x[0];
+          Value prod = arith::MulFOp::create(b, l2, av, w);
           linalg::YieldOp::create(b, l2, ValueRange{arith::AddFOp::create(b, l2, x.back(), prod)});
         });
     // The compiled K rides in the library_call (an inherent attribute every
     // rewrite keeps): the kernel checks A's run-time K against it.
-    generic.setLibraryCallAttr(rewriter.getStringAttr(nbits::libraryCall(l.k)));
+    generic.setLibraryCallAttr(rewriter.getStringAttr(nbits::libraryCall(l.k, s8)));
     Value r = generic.getResult(0);
     if (!isa<NoneType>(op.getBias().getType())) {
       auto rt = cast<RankedTensorType>(r.getType());

@@ -303,6 +303,27 @@ struct LowerQuantizedPass
                                            resultType.getRank() - 1));
   }
 
+  /// W4A8: a MatMul/Gemm of a per-tensor 8-bit activation and a weight
+  /// quantized group-wise (a sub-channel type) → qopt.matmul_nbits on the
+  /// activation's codes as i8 (f32 result), requantized when the layer's
+  /// result is quantized.
+  LogicalResult lowerGroupWise(Operation *op, QuantizeOp w, const std::optional<QInfo> &out) {
+    OpBuilder b(op);
+    Lowerer l{{b, op->getLoc()}};
+    std::optional<QInfo> qa = infoOf(op->getOperand(0));
+    if (!qa || qa->axis >= 0 || qa->storage.getIntOrFloatBitWidth() != 8)
+      return op->emitError("a group-wise quantized weight needs a per-tensor 8-bit input");
+    Value xs = l.toSigned8(op->getOperand(0), *qa);
+    int64_t zs = qa->zeroPoints[0] - (qa->storage.isUnsignedInteger() ? 128 : 0);
+    FailureOr<Value> y = quantutil::matMulNBitsFor(op, xs, w, qa->scales[0], zs);
+    if (failed(y))
+      return failure();
+    replace(op, out ? l.quantize(*y, *out) : *y);
+    if (w->use_empty())
+      w->erase();
+    return success();
+  }
+
   /// Core op with quantized operands → i32 op + epilogue.
   LogicalResult lowerCore(Operation *op) {
     OpBuilder b(op);
@@ -312,6 +333,9 @@ struct LowerQuantizedPass
         cast<ShapedType>(op->getResult(0).getType()).getElementType());
     if (!floatResult && (!out || out->axis >= 0))
       return op->emitError("expects a per-tensor quantized or a float result");
+    if (isa<MatMulOp, GemmOp>(op))
+      if (QuantizeOp w = quantutil::subChannelQuantize(op->getOperand(1)))
+        return lowerGroupWise(op, w, floatResult ? std::nullopt : out);
     Type i32 = b.getI32Type();
     auto resultType = cast<RankedTensorType>(op->getResult(0).getType()).clone(i32);
     std::optional<QInfo> qa, qb;
@@ -401,6 +425,15 @@ struct LowerQuantizedPass
       Lowerer l{{b, op->getLoc()}};
       if (auto q = dyn_cast<QuantizeOp>(op)) {
         std::optional<QInfo> info = QInfo::of(q.getType());
+        // A group-wise weight of integer layers: lowered with each of them.
+        if (quantutil::subChannelQuantize(q) && !q->use_empty() &&
+            llvm::all_of(q->getUsers(), [&](Operation *user) {
+              return isa<MatMulOp, GemmOp>(user) && quantutil::hasIntegerForm(user) &&
+                     user->getOperand(1) == q.getResult() &&
+                     (isQuantized(user->getOperand(0).getType()) ||
+                      quantTypeOf.count(user->getOperand(0)));
+            }))
+          continue;
         if (!info) {
           op->emitError("cannot lower quantization to ")
               << q.getType()

@@ -111,7 +111,11 @@ Value bytesConstant(OpBuilder &b, Location loc, ArrayRef<int64_t> shape,
                                  blob));
 }
 
-LogicalResult lowerOne(Operation *op, QuantizeOp q, UniformQuantizedSubChannelType t) {
+/// qopt.matmul_nbits computing `layer` (MatMul/Gemm) on `a` with the
+/// sub-channel quantized weight `q` (type `t`); see matMulNBitsFor.
+FailureOr<Value> buildMatMulNBits(Operation *op, Value a, QuantizeOp q,
+                                  UniformQuantizedSubChannelType t, double aScale,
+                                  int64_t aZero) {
   auto fail = [&](const Twine &why) {
     return op->emitError("cannot lower a sub-channel quantized weight: ") << why;
   };
@@ -119,11 +123,10 @@ LogicalResult lowerOne(Operation *op, QuantizeOp q, UniformQuantizedSubChannelTy
   std::optional<SmallVector<double>> values = getConstantFloats(q.getInput());
   if (!wType || wType.getRank() != 2 || !wType.hasStaticShape() || !values)
     return fail("it must be a static 2-D constant");
-  Value a = op->getOperand(0);
   auto resultType = dyn_cast<RankedTensorType>(op->getResult(0).getType());
-  if (!isa<FloatType>(getElementTypeOrSelf(a.getType())) || !resultType ||
-      !resultType.getElementType().isF32())
-    return fail("its layer must take and produce f32 (weight-only quantization)");
+  if (!resultType)
+    return fail("its layer must have a ranked result");
+  bool integerA = getElementTypeOrSelf(a.getType()).isSignlessInteger(8);
   // Orientation: B [K, N] (MatMul, Gemm) or [N, K] (Gemm with transB).
   bool transB = false;
   Value bias;
@@ -133,6 +136,8 @@ LogicalResult lowerOne(Operation *op, QuantizeOp q, UniformQuantizedSubChannelTy
     transB = gemm.getTransB();
     if (!isa<NoneType>(gemm.getC().getType())) {
       auto c = dyn_cast<RankedTensorType>(gemm.getC().getType());
+      if (integerA)
+        return fail("a Gemm with int8 activations must have no C");
       if (gemm.getBeta().convertToDouble() != 1.0 || !c || c.getRank() != 1)
         return fail("a Gemm's C must be a bias [N] with beta = 1");
       bias = gemm.getC();
@@ -170,6 +175,24 @@ LogicalResult lowerOne(Operation *op, QuantizeOp q, UniformQuantizedSubChannelTy
     return failure();
   OpBuilder b(op);
   Location loc = op->getLoc();
+  // Integer A: x = aScale * (a - aZero), so the scales take aScale and
+  // -aScale * aZero * sum_k W[n, k] becomes a bias (W as the kernel
+  // dequantizes it).
+  if (aZero != 0) {
+    SmallVector<float> shift(static_cast<size_t>(n));
+    for (int64_t row = 0; row < n; ++row) {
+      double sum = 0;
+      for (int64_t c = 0; c < k; ++c)
+        sum += l.dequantize(packed->codes.data(), packed->scales.data(),
+                            packed->defaultZeros ? nullptr : packed->zeros.data(), row, c);
+      shift[size_t(row)] = float(-aScale * double(aZero) * sum);
+    }
+    bias = ConstantOp::create(
+        b, loc, DenseElementsAttr::get(RankedTensorType::get({n}, b.getF32Type()),
+                                       ArrayRef<float>(shift)));
+  }
+  for (float &s : packed->scales)
+    s = float(double(s) * aScale);
   Value bv = bytesConstant(b, loc, {n, l.kBlocks(), l.blobBytes()}, packed->codes, "nbits");
   Value sv = ConstantOp::create(
       b, loc,
@@ -181,11 +204,25 @@ LogicalResult lowerOne(Operation *op, QuantizeOp q, UniformQuantizedSubChannelTy
   Value zv = packed->defaultZeros
                  ? none
                  : bytesConstant(b, loc, {n * l.zeroPointBytes()}, packed->zeros, "nbits");
-  auto mm = MatMulNBitsOp::create(b, loc, resultType, a, bv, sv, zv, none, bias ? bias : none,
-                                  b.getI64IntegerAttr(k), b.getI64IntegerAttr(n),
-                                  b.getI64IntegerAttr(l.bits), b.getI64IntegerAttr(block),
-                                  b.getI64IntegerAttr(0));
-  op->getResult(0).replaceAllUsesWith(mm.getResult());
+  auto mm = MatMulNBitsOp::create(b, loc, resultType.clone(b.getF32Type()), a, bv, sv, zv, none,
+                                  bias ? bias : none, b.getI64IntegerAttr(k),
+                                  b.getI64IntegerAttr(n), b.getI64IntegerAttr(l.bits),
+                                  b.getI64IntegerAttr(block), b.getI64IntegerAttr(0));
+  return mm.getResult();
+}
+
+/// A float layer with a dequantized sub-channel weight (weight-only).
+LogicalResult lowerOne(Operation *op, QuantizeOp q, UniformQuantizedSubChannelType t) {
+  Value a = op->getOperand(0);
+  auto resultType = dyn_cast<RankedTensorType>(op->getResult(0).getType());
+  if (!isa<FloatType>(getElementTypeOrSelf(a.getType())) || !resultType ||
+      !resultType.getElementType().isF32())
+    return op->emitError("cannot lower a sub-channel quantized weight: its layer must take "
+                         "and produce f32 (weight-only quantization)");
+  FailureOr<Value> mm = buildMatMulNBits(op, a, q, t, 1.0, 0);
+  if (failed(mm))
+    return failure();
+  op->getResult(0).replaceAllUsesWith(*mm);
   Operation *dq = op->getOperand(1).getDefiningOp();
   op->erase();
   if (dq->use_empty())
@@ -277,6 +314,19 @@ LogicalResult lowerGather(GatherOp gather, QuantizeOp q, UniformQuantizedSubChan
 }
 
 } // namespace
+
+QuantizeOp qopt::quantutil::subChannelQuantize(Value v) {
+  auto q = v.getDefiningOp<QuantizeOp>();
+  if (q && isa<UniformQuantizedSubChannelType>(cast<ShapedType>(q.getType()).getElementType()))
+    return q;
+  return QuantizeOp();
+}
+
+FailureOr<Value> qopt::quantutil::matMulNBitsFor(Operation *layer, Value a, QuantizeOp q,
+                                                 double aScale, int64_t aZero) {
+  auto t = cast<UniformQuantizedSubChannelType>(cast<ShapedType>(q.getType()).getElementType());
+  return buildMatMulNBits(layer, a, q, t, aScale, aZero);
+}
 
 LogicalResult qopt::quantutil::lowerWeightOnlyLayers(func::FuncOp func) {
   SmallVector<std::tuple<Operation *, QuantizeOp, UniformQuantizedSubChannelType>> work;

@@ -132,16 +132,24 @@ struct QuantizeIntegerOps : OpRewritePattern<QuantizeOp> {
   /// qopt.quantize of a constant weight, symmetric per slice along `axis`
   /// (per tensor when axis < 0 or per-tensor-weights is set). The input
   /// scales `sx` (one, or one per output channel of a depthwise Conv) and the
-  /// float `bias` (optional) bound the scales from below, see below.
+  /// float `bias` (optional) bound the scales from below, see below. With
+  /// `subChannel`, a weight already quantized group-wise (a sub-channel type,
+  /// qopt-quantize-weights: W4A8) keeps its type and comes with no scales.
   FailureOr<std::pair<Value, SmallVector<double>>>
   quantizeWeight(PatternRewriter &rewriter, Location loc, Value w, int64_t axis,
-                 ArrayRef<double> sx = {}, Value bias = nullptr) const {
+                 ArrayRef<double> sx = {}, Value bias = nullptr,
+                 bool subChannel = false) const {
     // Weights a pre-quantized model already quantized keep their type.
     if (auto dq = w.getDefiningOp<DequantizeOp>()) {
       auto q = dq.getInput().getDefiningOp<QuantizeOp>();
       if (!q || !isConstant(q.getInput()))
         return failure();
       Type elt = cast<ShapedType>(q.getType()).getElementType();
+      if (isa<mlir::quant::UniformQuantizedSubChannelType>(elt)) {
+        if (!subChannel)
+          return failure();
+        return std::make_pair(Value(q.getResult()), SmallVector<double>{});
+      }
       if (auto pt = dyn_cast<mlir::quant::UniformQuantizedType>(elt))
         return std::make_pair(Value(q.getResult()), SmallVector<double>{pt.getScale()});
       auto pa = dyn_cast<mlir::quant::UniformQuantizedPerAxisType>(elt);
@@ -251,7 +259,8 @@ struct QuantizeIntegerOps : OpRewritePattern<QuantizeOp> {
         if (!bType)
           return failure();
         auto w = quantizeWeight(rewriter, loc, mm.getB(),
-                                bType.getRank() >= 2 ? bType.getRank() - 1 : -1);
+                                bType.getRank() >= 2 ? bType.getRank() - 1 : -1, {}, nullptr,
+                                /*subChannel=*/bType.getRank() == 2);
         if (failed(w))
           return failure();
         b = w->first;
@@ -271,8 +280,9 @@ struct QuantizeIntegerOps : OpRewritePattern<QuantizeOp> {
       if (b) {
         acc.push_back(sa * perTensorType(b.getType()).getScale());
       } else {
+        // A group-wise weight has no per-channel scale for an i32 bias.
         auto w = quantizeWeight(rewriter, loc, gemm.getB(), gemm.getTransB() ? 0 : 1, sa,
-                                hasC ? gemm.getC() : Value());
+                                hasC ? gemm.getC() : Value(), /*subChannel=*/!hasC);
         if (failed(w))
           return failure();
         b = w->first;

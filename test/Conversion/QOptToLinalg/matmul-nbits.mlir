@@ -50,3 +50,19 @@ func.func @w8(%a: tensor<?x40xf32>, %b: tensor<3x3x16xui8>, %s: tensor<9xf32>) -
   %y = qopt.matmul_nbits %a, %b, %s, %n, %n, %n {K = 40 : i64, N = 3 : i64, bits = 8 : i64, block_size = 16 : i64} : (tensor<?x40xf32>, tensor<3x3x16xui8>, tensor<9xf32>, none, none, none) -> tensor<?x3xf32>
   return %y : tensor<?x3xf32>
 }
+
+// -----
+
+// i8 A (the codes of a W4A8 layer's activation): converted to f32 in the
+// body, the s8 kernel named in the library_call, an f32 result.
+// CHECK-LABEL: func.func @w4a8
+// CHECK: linalg.generic {{.*}} library_call = "qopt_matmul_nbits_s8:k=64"} ins(%arg0, %arg1, %{{.*}} : tensor<2x64xi8>, tensor<3x2x16xi8>, tensor<3x2xf32>) outs(%{{.*}} : tensor<2x3xf32>)
+// CHECK: ^bb0(%[[X:[^:]*]]: i8,
+// CHECK: %[[XF:.*]] = arith.sitofp %[[X]] : i8 to f32
+// CHECK: arith.mulf %[[XF]], %{{.*}} : f32
+// CHECK: linalg.yield
+func.func @w4a8(%a: tensor<2x64xi8>, %b: tensor<3x2x16xui8>, %s: tensor<6xf32>) -> tensor<2x3xf32> {
+  %n = qopt.none
+  %y = qopt.matmul_nbits %a, %b, %s, %n, %n, %n {K = 64 : i64, N = 3 : i64, block_size = 32 : i64} : (tensor<2x64xi8>, tensor<3x2x16xui8>, tensor<6xf32>, none, none, none) -> tensor<2x3xf32>
+  return %y : tensor<2x3xf32>
+}

@@ -16,6 +16,10 @@
 #include <memory>
 #include <string>
 
+namespace qopt {
+class QuantizeOp;
+} // namespace qopt
+
 namespace qopt::quantutil {
 
 /// The (first) ONNX node an op came from: its name and op type ("" when
@@ -147,6 +151,19 @@ struct Emitter {
 /// (lib/Transforms/Quant/LowerWeightOnly.cpp; qopt-lower-quantized runs it
 /// first). Errors name the layer.
 llvm::LogicalResult lowerWeightOnlyLayers(mlir::func::FuncOp func);
+
+/// `v`'s defining qopt.quantize when it quantizes to a sub-channel type, or
+/// null.
+QuantizeOp subChannelQuantize(mlir::Value v);
+
+/// qopt.matmul_nbits (before `layer`) computing the MatMul/Gemm `layer` with
+/// its weight quantized by `q` (a sub-channel type over a static 2-D
+/// constant) on `a`: f32 activations, or the i8 codes of a per-tensor
+/// activation x = aScale * (a - aZero) (W4A8), whose scale goes into the
+/// weight scales and whose zero point into a bias. The result is f32.
+/// Errors name the layer.
+mlir::FailureOr<mlir::Value> matMulNBitsFor(mlir::Operation *layer, mlir::Value a, QuantizeOp q,
+                                            double aScale, int64_t aZero);
 
 } // namespace qopt::quantutil
 

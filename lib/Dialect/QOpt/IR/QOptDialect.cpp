@@ -101,8 +101,8 @@ LogicalResult MatMulNBitsOp::verify() {
     return !t.hasStaticShape() || t.getNumElements() == count;
   };
   if (auto a = ranked(getA())) {
-    if (!a.getElementType().isF32())
-      return emitOpError("A must be f32, got ") << a.getElementType();
+    if (!a.getElementType().isF32() && !a.getElementType().isSignlessInteger(8))
+      return emitOpError("A must be f32 (or i8 codes), got ") << a.getElementType();
     if (a.getRank() == 0 || (!a.isDynamicDim(a.getRank() - 1) && a.getShape().back() != l.k))
       return emitOpError("A's last dimension must be K = ") << l.k << ", got " << a;
   }

@@ -1048,16 +1048,18 @@ LogicalResult QLinearMatMulOp::inferResultTypes(SmallVectorImpl<Type> &types) {
 }
 
 LogicalResult MatMulNBitsOp::inferResultTypes(SmallVectorImpl<Type> &types) {
+  // f32 for f32 and for i8 A.
+  Type f32 = Float32Type::get(getContext());
   auto at = rankedOf(getA());
   if (!at) {
-    types.push_back(UnrankedTensorType::get(eltOf(getA())));
+    types.push_back(UnrankedTensorType::get(f32));
     return success();
   }
   if (at.getRank() == 0)
     return emitOpError("A must have rank >= 1");
   Shape out(at.getShape());
   out.back() = getNAttr().getInt();
-  types.push_back(RankedTensorType::get(out, at.getElementType()));
+  types.push_back(RankedTensorType::get(out, f32));
   return success();
 }
 

@@ -620,6 +620,12 @@ def QOpt_MatMulNBitsOp : QOpt_InferOp<"matmul_nbits"> {
     qopt supports 4 and 8 bits, f32 scales, u8 zero points and no g_idx;
     `accuracy_level` (ORT's choice of compute type) has no effect: qopt
     dequantizes to f32 and accumulates in f32.
+
+    qopt also gives A as signed 8-bit integers (i8; never from ONNX): the
+    integer form of a W4A8 layer (`qopt-lower-quantized`), where A holds the
+    activation's codes and the scales the weight scales times the
+    activation scale. The result is f32 either way; the CPU kernel then
+    sums code x A exactly in integers per block.
   }];
   let arguments = (ins QOpt_Tensor:$A, QOpt_Tensor:$B, QOpt_Tensor:$scales,
                    QOpt_TensorOrNone:$zero_points, QOpt_TensorOrNone:$g_idx,
