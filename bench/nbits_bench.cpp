@@ -12,7 +12,11 @@
 // f32 GEMM kernel) for comparison.
 //
 //   qopt-nbits-bench [--threads T] [--bits 4|8] [--block B] [--trials N]
-//                    [--kernel avx512|avx2|generic] [--shape KxN]...
+//                    [--activations f32|s8] [--kernel NAME] [--shape KxN]...
+//
+// --activations s8 times qopt_matmul_nbits_s8 (W4A8: int8 activations,
+// kernels avx512vnni|avx2|generic) instead of the f32 kernel (avx512|avx2|
+// generic).
 //
 // The thread count is fixed for the process (QOPT_NUM_THREADS is set from
 // --threads before the first kernel call).
@@ -106,6 +110,7 @@ int64_t bytesRead(const Layout &l) {
 int main(int argc, char **argv) {
   int threads = 1, trials = 9, bits = 4, block = 32;
   std::string kernel;
+  bool s8 = false;
   std::vector<std::pair<int64_t, int64_t>> shapes;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
@@ -126,6 +131,14 @@ int main(int argc, char **argv) {
       block = std::atoi(next());
     else if (a == "--kernel")
       kernel = next();
+    else if (a == "--activations") {
+      std::string v = next();
+      if (v != "f32" && v != "s8") {
+        std::fprintf(stderr, "--activations takes f32 or s8\n");
+        return 2;
+      }
+      s8 = v == "s8";
+    }
     else if (a == "--shape") {
       long long k = 0, n = 0;
       if (std::sscanf(next(), "%lldx%lld", &k, &n) != 2 || k <= 0 || n <= 0) {
@@ -136,7 +149,7 @@ int main(int argc, char **argv) {
     } else {
       std::fprintf(stderr,
                    "usage: qopt-nbits-bench [--threads T] [--bits 4|8] [--block B] "
-                   "[--trials N] [--kernel avx512|avx2|generic] [--shape KxN]...\n");
+                   "[--trials N] [--activations f32|s8] [--kernel NAME] [--shape KxN]...\n");
       return 2;
     }
   }
@@ -151,7 +164,10 @@ int main(int argc, char **argv) {
     return 1;
   }
   setenv("QOPT_NUM_THREADS", std::to_string(threads).c_str(), 1);
-  std::vector<std::string> available = qopt::rt::nbitsKernelsAvailable(bits, block);
+  std::vector<std::string> available = s8 ? qopt::rt::nbitsS8KernelsAvailable(bits, block)
+                                          : qopt::rt::nbitsKernelsAvailable(bits, block);
+  // The s8 tiles are for M >= 8, not this batch-1 product.
+  available.erase(std::remove(available.begin(), available.end(), "tiles"), available.end());
   if (kernel.empty())
     kernel = available.front();
   if (std::find(available.begin(), available.end(), kernel) == available.end()) {
@@ -162,7 +178,8 @@ int main(int argc, char **argv) {
   // 512 MiB: far past any cache.
   std::vector<float> stream(size_t(128) << 20, 1.0f);
   readBandwidth(stream, threads);
-  std::printf("threads %d, W%d blocks of %d, kernel %s\n", threads, bits, block, kernel.c_str());
+  std::printf("threads %d, W%d blocks of %d, %s activations, kernel %s\n", threads, bits,
+              block, s8 ? "s8" : "f32", kernel.c_str());
   std::printf("%-11s %9s %9s %9s %9s %7s %9s %9s\n", "KxN", "W us", "W GB/s", "read GB/s",
               "of read", "f32 us", "f32 GB/s", "W / f32");
   std::mt19937 rng(7);
@@ -180,6 +197,7 @@ int main(int argc, char **argv) {
     int64_t f32Copies = std::max<int64_t>(2, (int64_t(256) << 20) / (k * n * 4) + 1);
     std::vector<std::vector<float>> wf(size_t(f32Copies), std::vector<float>(size_t(k * n), 0.01f));
     std::vector<float> a(size_t(k), 0.5f), c(size_t(n), 0.0f);
+    std::vector<int8_t> a8(size_t(k), 7);
     std::vector<double> ratio, gbs, us, fus, fgbs, bw;
     for (int t = 0; t < trials; ++t) {
       double read = readBandwidth(stream, threads);
@@ -187,8 +205,12 @@ int main(int argc, char **argv) {
       // its weights were last read a full cycle ago).
       auto t0 = Clock::now();
       for (const Weights &x : w)
-        qopt::rt::matmulNBitsWith(kernel, l, a.data(), 1, k, x.b.data(), x.scales.data(),
-                                  x.zp.data(), c.data(), n);
+        if (s8)
+          qopt::rt::matmulNBitsS8With(kernel, l, a8.data(), 1, k, x.b.data(), x.scales.data(),
+                                      x.zp.data(), c.data(), n);
+        else
+          qopt::rt::matmulNBitsWith(kernel, l, a.data(), 1, k, x.b.data(), x.scales.data(),
+                                    x.zp.data(), c.data(), n);
       double per = seconds(t0) / double(copies);
       auto t1 = Clock::now();
       for (const std::vector<float> &x : wf)

@@ -65,6 +65,9 @@ struct S8Operands {
   float *c;
   int64_t ldc;
   int64_t m;
+  /// Block of each of a group's 16 dot-product lanes relative to the
+  /// group's first block (for blocks smaller than a group), set by rows().
+  alignas(64) int32_t laneBlock[16] = {};
 };
 
 /// Elements per 64 bytes of W.
@@ -136,14 +139,6 @@ float dotGeneric(const S8Operands &o, const int8_t *x, int64_t n) {
 }
 
 #if defined(__x86_64__)
-/// Block of each of a group's 16 lanes, relative to the group's first block
-/// (blocks smaller than a group).
-__attribute__((target("avx512f"))) __m512i laneBlocks512(const Layout &l) {
-  alignas(64) int32_t idx[16];
-  for (int j = 0; j < 16; ++j)
-    idx[j] = int32_t(j * (groupCodes(l) / 16) / l.blockSize);
-  return _mm512_load_si512(idx);
-}
 
 /// Zero points of blocks [b0, b0 + 16) of row n as f32 (masked lanes 0).
 __attribute__((target("avx512f,avx512bw,avx512vl"))) __m512
@@ -187,14 +182,16 @@ dotsAvx512Vnni(const S8Operands &o, const int8_t *p, const float *sums, int64_t 
   const int64_t blocksPerGroup = g / l.blockSize; // 0: a block spans groups
   const uint8_t *row = o.b + n * bytes;
   const float *s = o.scales + n * l.kBlocks();
-  const __m512i laneBlock = laneBlocks512(l), low = _mm512_set1_epi8(0x0F);
+  const __m512i laneBlock = _mm512_load_si512(o.laneBlock), low = _mm512_set1_epi8(0x0F);
   __m512 acc[R];
   for (int r = 0; r < R; ++r)
     acc[r] = _mm512_setzero_ps();
   for (int64_t byte0 = 0, e0 = 0; byte0 < bytes; byte0 += 64, e0 += g) {
+    // A masked load only for a last partial group: one of a whole vector
+    // measured 3x slower than a plain load here (qopt-nbits-bench).
     int64_t left = bytes - byte0;
-    __mmask64 valid = left >= 64 ? ~__mmask64(0) : (__mmask64(1) << left) - 1;
-    __m512i v = _mm512_maskz_loadu_epi8(valid, row + byte0);
+    __m512i v = left >= 64 ? _mm512_loadu_si512(row + byte0)
+                           : _mm512_maskz_loadu_epi8((__mmask64(1) << left) - 1, row + byte0);
     __m512 sc;
     if (blocksPerGroup <= 1) {
       sc = _mm512_set1_ps(s[e0 / l.blockSize]);
@@ -244,13 +241,10 @@ __attribute__((target("avx2,fma"))) void dotsAvx2W4(const S8Operands &o, const i
   const uint8_t *row = o.b + n * bytes;
   const float *s = o.scales + n * l.kBlocks();
   const __m256i low = _mm256_set1_epi8(0x0F), ones = _mm256_set1_epi16(1);
-  __m256i laneBlock[2];
-  for (int h = 0; h < 2; ++h) {
-    alignas(32) int32_t idx[8];
-    for (int j = 0; j < 8; ++j)
-      idx[j] = int32_t((8 * h + j) * 8 / l.blockSize);
-    laneBlock[h] = _mm256_load_si256(reinterpret_cast<const __m256i *>(idx));
-  }
+  // Lanes 8h .. 8h + 7 of the group's (4 bits: 8 elements per lane).
+  const __m256i laneBlock[2] = {
+      _mm256_load_si256(reinterpret_cast<const __m256i *>(o.laneBlock)),
+      _mm256_load_si256(reinterpret_cast<const __m256i *>(o.laneBlock + 8))};
   __m256 acc[R];
   for (int r = 0; r < R; ++r)
     acc[r] = _mm256_setzero_ps();
@@ -325,8 +319,10 @@ const RowsKernel *rowsKernel(const std::string &name, const Layout &l) {
 }
 
 /// The rows path: C[m, n] += dot(A[m, :], W[n, :]), four rows of A at a time.
-void rows(const S8Operands &o, const RowsKernel &kern) {
+void rows(S8Operands o, const RowsKernel &kern) {
   const Layout &l = o.l;
+  for (int j = 0; j < 16; ++j)
+    o.laneBlock[j] = int32_t(j * (groupCodes(l) / 16) / l.blockSize);
   int64_t padded = paddedK(l);
   int8_t *prepared = nullptr;
   float *sums = nullptr;
@@ -372,38 +368,79 @@ int quadRanges(const Layout &l, int64_t b, int64_t (&start)[2], int64_t &count) 
   return 2;
 }
 
+/// Transposes the 16 x 16 dwords of r (row i = r[i]) in place: afterwards
+/// r[d] holds dword d of every input row, row i in lane i.
+__attribute__((target("avx512f"), always_inline)) inline void transpose16x16(__m512i (&r)[16]) {
+  __m512i t[16];
+  for (int i = 0; i < 8; ++i) {
+    t[2 * i] = _mm512_unpacklo_epi32(r[2 * i], r[2 * i + 1]);
+    t[2 * i + 1] = _mm512_unpackhi_epi32(r[2 * i], r[2 * i + 1]);
+  }
+  // r[4i + k], 128-bit lane L: dword 4L + k of rows 4i .. 4i + 3.
+  for (int i = 0; i < 4; ++i) {
+    r[4 * i] = _mm512_unpacklo_epi64(t[4 * i], t[4 * i + 2]);
+    r[4 * i + 1] = _mm512_unpackhi_epi64(t[4 * i], t[4 * i + 2]);
+    r[4 * i + 2] = _mm512_unpacklo_epi64(t[4 * i + 1], t[4 * i + 3]);
+    r[4 * i + 3] = _mm512_unpackhi_epi64(t[4 * i + 1], t[4 * i + 3]);
+  }
+  // The 4 x 4 transpose of 128-bit lanes across r[k], r[4 + k], r[8 + k], r[12 + k].
+  for (int k = 0; k < 4; ++k) {
+    __m512i ab0 = _mm512_shuffle_i32x4(r[k], r[4 + k], 0x44);
+    __m512i ab1 = _mm512_shuffle_i32x4(r[k], r[4 + k], 0xEE);
+    __m512i cd0 = _mm512_shuffle_i32x4(r[8 + k], r[12 + k], 0x44);
+    __m512i cd1 = _mm512_shuffle_i32x4(r[8 + k], r[12 + k], 0xEE);
+    t[k] = _mm512_shuffle_i32x4(ab0, cd0, 0x88);
+    t[4 + k] = _mm512_shuffle_i32x4(ab0, cd0, 0xDD);
+    t[8 + k] = _mm512_shuffle_i32x4(ab1, cd1, 0x88);
+    t[12 + k] = _mm512_shuffle_i32x4(ab1, cd1, 0xDD);
+  }
+  for (int i = 0; i < 16; ++i)
+    r[i] = t[i];
+}
+
 /// Columns [n0, n0 + 32) of W for the tiles: codes as bytes in the VNNI
 /// layout (`bp` [quads][32][4], quads of the group order), scales and
 /// scale x zero point per block (`sp`, `szp` [kBlocks][32]); columns past N
-/// are zero.
-__attribute__((target("avx512f,avx512bw,avx512vl"))) void
+/// are zero. Each 64 bytes of 16 columns (one group) are 16 loads, the
+/// nibble split, and a 16 x 16 dword transpose per nibble half.
+__attribute__((target("avx512f,avx512bw"))) void
 packPanel(const S8Operands &o, int64_t n0, uint8_t *bp, float *sp, float *szp) {
   const Layout &l = o.l;
-  const int64_t bytes = rowBytes(l), quads = paddedK(l) / 4, g = groupCodes(l);
-  const int64_t quadsPerGroup = g / 4;
+  const int64_t bytes = rowBytes(l), g = groupCodes(l), quadsPerGroup = g / 4;
   int64_t cols = std::min<int64_t>(kNR, l.n - n0);
-  __m512i rowOffset[2];
-  __mmask16 colMask[2];
-  for (int h = 0; h < 2; ++h) {
-    alignas(64) int32_t off[16];
-    for (int j = 0; j < 16; ++j)
-      off[j] = int32_t(std::min<int64_t>(16 * h + j, cols - 1) * bytes);
-    rowOffset[h] = _mm512_load_si512(off);
-    colMask[h] = qopt::rt::firstLanes(cols - 16 * h);
-  }
-  const uint8_t *base = o.b + n0 * bytes;
   const __m512i low = _mm512_set1_epi8(0x0F);
-  for (int64_t q = 0; q < quads; ++q) {
-    int64_t group = q / quadsPerGroup, pos = (q % quadsPerGroup) * 4;
-    bool high = l.bits == 4 && pos >= 64;
-    int64_t byte = group * 64 + (high ? pos - 64 : pos);
-    for (int h = 0; h < 2; ++h) {
-      __m512i v = _mm512_setzero_si512();
-      if (byte < bytes)
-        v = _mm512_mask_i32gather_epi32(v, colMask[h], rowOffset[h], base + byte, 1);
-      if (l.bits == 4)
-        v = _mm512_and_si512(high ? _mm512_srli_epi32(v, 4) : v, low);
-      _mm512_storeu_si512(bp + q * 128 + h * 64, v);
+  for (int64_t h = 0; h < 2; ++h) {
+    int64_t have = std::min<int64_t>(16, cols - 16 * h); // columns of this half
+    for (int64_t byte0 = 0, q0 = 0; byte0 < bytes; byte0 += 64, q0 += quadsPerGroup) {
+      // Plain loads but for a last partial group (a masked load of a whole
+      // vector measured 3x slower on this machine).
+      int64_t left = bytes - byte0;
+      __mmask64 valid = left >= 64 ? ~__mmask64(0) : (__mmask64(1) << left) - 1;
+      __m512i r[16];
+      for (int j = 0; j < 16; ++j) {
+        const uint8_t *src = o.b + (n0 + 16 * h + j) * bytes + byte0;
+        r[j] = j >= have    ? _mm512_setzero_si512()
+               : left >= 64 ? _mm512_loadu_si512(src)
+                            : _mm512_maskz_loadu_epi8(valid, src);
+      }
+      uint8_t *out = bp + q0 * 128 + h * 64;
+      if (l.bits == 8) {
+        transpose16x16(r);
+        for (int d = 0; d < 16; ++d)
+          _mm512_storeu_si512(out + d * 128, r[d]);
+        continue;
+      }
+      __m512i hi[16];
+      for (int j = 0; j < 16; ++j) {
+        hi[j] = _mm512_and_si512(_mm512_srli_epi16(r[j], 4), low);
+        r[j] = _mm512_and_si512(r[j], low);
+      }
+      transpose16x16(r);
+      for (int d = 0; d < 16; ++d)
+        _mm512_storeu_si512(out + d * 128, r[d]);
+      transpose16x16(hi);
+      for (int d = 0; d < 16; ++d)
+        _mm512_storeu_si512(out + (16 + d) * 128, hi[d]);
     }
   }
   for (int64_t b = 0; b < l.kBlocks(); ++b)
@@ -481,10 +518,6 @@ void tiles(const S8Operands &o) {
       for (int64_t r = 0; r < kMR; ++r)
         std::memcpy(packedA + (p * quads + q) * kMR * 4 + r * 4,
                     prepared + (p * kMR + r) * padded + q * 4, 4);
-  // Blocks per pass over the row panels: about 512 elements of W (16 KiB
-  // of a panel, which stays in L1), whole groups.
-  const int64_t chunk = std::max<int64_t>(
-      1, std::max<int64_t>(512, groupCodes(l)) / l.blockSize);
   size_t panelBytes = size_t(quads * kNR * 4);
   int threads = qopt::rt::threadsFor(double(o.m) * double(l.n) * double(l.k));
 #pragma omp parallel for num_threads(threads) schedule(static)
@@ -496,11 +529,13 @@ void tiles(const S8Operands &o) {
     float *szp = sp + l.kBlocks() * kNR;
     int64_t n0 = jp * kNR, cols = std::min<int64_t>(kNR, l.n - n0);
     packPanel(o, n0, bp, sp, szp);
-    for (int64_t b0 = 0; b0 < l.kBlocks(); b0 += chunk)
-      for (int64_t ip = 0; ip < mPanels; ++ip)
-        tile(l, packedA + ip * quads * kMR * 4, sums + ip * kMR * l.kBlocks(), bp, sp, szp, b0,
-             std::min(l.kBlocks(), b0 + chunk), o.c + ip * kMR * o.ldc + n0, o.ldc,
-             std::min<int64_t>(kMR, o.m - ip * kMR), cols);
+    // Each tile over all of K, its f32 sums in registers throughout (the
+    // panel, K x 32 bytes, streams from L2: measured faster than passes of
+    // 512 elements that keep it in L1 but store and reload C).
+    for (int64_t ip = 0; ip < mPanels; ++ip)
+      tile(l, packedA + ip * quads * kMR * 4, sums + ip * kMR * l.kBlocks(), bp, sp, szp, 0,
+           l.kBlocks(), o.c + ip * kMR * o.ldc + n0, o.ldc,
+           std::min<int64_t>(kMR, o.m - ip * kMR), cols);
   }
 }
 

@@ -142,7 +142,7 @@ private:
   }
   bool quantizing() const {
     return !options.quant.calibData.empty() || !options.quant.loadStats.empty() ||
-           options.quant.weightOnly;
+           options.quant.weightOnly || options.quant.groupWiseWeights;
   }
   bool fromMlir() const { return StringRef(options.inputFile).ends_with(".mlir"); }
 

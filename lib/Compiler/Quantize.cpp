@@ -17,8 +17,8 @@ using namespace mlir;
 
 namespace qopt {
 
-/// Weight-only options (see QuantOptions::weightOnly).
-static LogicalResult verifyWeightOnlyOptions(const QuantOptions &options, std::string &error) {
+/// --weight-bits and --weight-group-size (weight-only and group-wise INT8).
+static LogicalResult verifyGroupOptions(const QuantOptions &options, std::string &error) {
   if (options.weightBits != 4 && options.weightBits != 8) {
     error = "--weight-bits must be 4 or 8";
     return failure();
@@ -28,6 +28,13 @@ static LogicalResult verifyWeightOnlyOptions(const QuantOptions &options, std::s
     error = "--weight-group-size must be a power of two of at least 16";
     return failure();
   }
+  return success();
+}
+
+/// Weight-only options (see QuantOptions::weightOnly).
+static LogicalResult verifyWeightOnlyOptions(const QuantOptions &options, std::string &error) {
+  if (failed(verifyGroupOptions(options, error)))
+    return failure();
   if (!options.loadStats.empty() && !options.calibData.empty()) {
     error = "--calib and --load-calib-stats are exclusive";
     return failure();
@@ -98,6 +105,19 @@ LogicalResult verifyQuantOptions(const QuantOptions &options, std::string &error
   if (options.awq || options.quantizeEmbeddings) {
     error = "--awq and --quantize-embeddings are for weight-only quantization (--weight-only)";
     return failure();
+  }
+  if (options.groupWiseWeights) {
+    if (failed(verifyGroupOptions(options, error)))
+      return failure();
+    if (options.perTensorWeights) {
+      error = "--per-tensor-weights and --weight-bits/--weight-group-size are exclusive";
+      return failure();
+    }
+    if (options.collectQDQ) {
+      error = "--emit-qdq-onnx cannot write group-wise weights with int8 activations (W4A8): "
+              "ONNX Runtime's MatMulNBits takes float activations";
+      return failure();
+    }
   }
   if (options.smooth && options.smoothAlpha > 1) {
     error = "--smooth: alpha must be in [0, 1]";
@@ -178,7 +198,7 @@ public:
       return failure();
     // Stages 4, 5 and 7, then 8: the same pipelines qopt-quantize-pipeline
     // runs (stage 6, bit widths, will go before the scales).
-    return failure(failed(applyStatistics()) || failed(integerGraph()));
+    return failure(failed(applyStatistics()) || failed(groupWise()) || failed(integerGraph()));
   }
 
 private:
@@ -440,7 +460,18 @@ private:
     co.roundWeights = gptq();
     co.perTensorWeights = options.perTensorWeights;
     co.keepFloat = keepFloat;
+    if (options.groupWiseWeights && gptq())
+      co.groupWeights = groupSpec();
     return co;
+  }
+
+  quant::GroupSpec groupSpec() const {
+    quant::GroupSpec spec;
+    spec.bits = options.weightBits;
+    spec.groupSize = options.weightGroupSize;
+    spec.symmetric = options.weightSymmetric;
+    spec.clipSearch = true;
+    return spec;
   }
 
   LogicalResult observe() {
@@ -518,7 +549,8 @@ private:
     p.activationType = options.activationType;
     p.perTensorWeights = options.perTensorWeights;
     p.perChannelDepthwise = options.perChannelDepthwise;
-    p.gptq = gptq();
+    // Group-wise weights come rounded by qopt-quantize-weights instead.
+    p.gptq = gptq() && !options.groupWiseWeights;
     p.keepFloat = keepFloat;
     p.perTokenActivations = options.activationGranularity == "per-token";
     return p;
@@ -545,7 +577,7 @@ private:
     report.weightGranularity =
         std::string(options.perTensorWeights ? "i8 symmetric per-tensor"
                                              : "i8 symmetric per-channel") +
-        (gptq() ? ", rounded by GPTQ" : ", rounded to nearest");
+        (gptq() && !options.groupWiseWeights ? ", rounded by GPTQ" : ", rounded to nearest");
     report.calibrationSamples = stats->samples;
     if (options.collectReport)
       reportActivations(module, *stats, report);
@@ -627,14 +659,86 @@ private:
     return success();
   }
 
+  /// qopt-quantize-weights on the module with `rounded` (GPTQ's group-wise
+  /// weights, or null: nearest with a clip search); the layers it saw, or
+  /// null on failure. Prints what it did after `what`.
+  std::shared_ptr<std::vector<WeightOnlyLayer>>
+  quantizeWeights(std::shared_ptr<std::map<std::string, quant::GroupWeights>> rounded,
+                  StringRef what) {
+    auto layers = std::make_shared<std::vector<WeightOnlyLayer>>();
+    QuantizeWeightsOptions qo;
+    qo.bits = options.weightBits;
+    qo.groupSize = options.weightGroupSize;
+    qo.symmetric = options.weightSymmetric;
+    qo.clipSearch = true;
+    qo.embeddings = options.quantizeEmbeddings;
+    qo.keepFloat.assign(keepFloat.begin(), keepFloat.end());
+    if (failed(runPasses(module, [&](OpPassManager &pm) {
+          pm.addPass(createQuantizeWeights(rounded, layers, qo));
+        })))
+      return nullptr;
+    size_t quantized = llvm::count_if(*layers, [](auto &l) { return l.keptFloat.empty(); });
+    std::vector<double> sqnr;
+    for (const WeightOnlyLayer &l : *layers)
+      if (l.keptFloat.empty())
+        sqnr.push_back(l.weightSqnrDb);
+    llvm::sort(sqnr);
+    std::string range =
+        sqnr.empty() ? std::string()
+                     : llvm::formatv(", weight SQNR {0:f1} / {1:f1} / {2:f1} dB (min / median / "
+                                     "max)",
+                                     sqnr.front(), sqnr[sqnr.size() / 2], sqnr.back())
+                           .str();
+    step(llvm::formatv("{0}: {1} of {2} layers to W{3} in groups of {4} ({5}, "
+                       "{6}{7}){8}",
+                       what, quantized, layers->size(), options.weightBits,
+                       options.weightGroupSize,
+                       options.weightSymmetric ? "symmetric" : "asymmetric",
+                       options.awq ? "AWQ + " : "",
+                       gptq() ? "GPTQ" : "nearest with clip search", range)
+             .str());
+    return layers;
+  }
+
+  /// INT8 with group-wise weights: after the activation scales, the linear
+  /// layers' weights to group-wise codes (GPTQ's from the calibration, or
+  /// nearest); qopt-quantize-ops keeps their types and qopt-lower-quantized
+  /// makes W4A8 layers of them. Layers it leaves (K not a multiple of the
+  /// group, ...) get INT8 per-channel weights as usual.
+  LogicalResult groupWise() {
+    if (!options.groupWiseWeights)
+      return success();
+    std::shared_ptr<std::map<std::string, quant::GroupWeights>> rounded;
+    if (gptq()) {
+      if (stats->groupWeights.empty()) {
+        error = (options.loadStats.empty() ? std::string("calibration")
+                                           : options.loadStats) +
+                ": no group-wise GPTQ weights (a statistics file must be saved with the same "
+                "--weight-bits/--weight-group-size and GPTQ rounding)";
+        return failure();
+      }
+      rounded = std::make_shared<std::map<std::string, quant::GroupWeights>>(stats->groupWeights);
+    }
+    auto layers = quantizeWeights(rounded, llvm::formatv("W{0}A8", options.weightBits).str());
+    if (!layers)
+      return failure();
+    if (options.collectReport) {
+      result.report.groupWise = *layers;
+      result.report.weightGranularity =
+          llvm::formatv("MatMul/Gemm: W{0} in groups of {1}, {2}, {3}; other layers i8 "
+                        "symmetric per-channel, rounded to nearest",
+                        options.weightBits, options.weightGroupSize,
+                        options.weightSymmetric ? "symmetric" : "asymmetric",
+                        gptq() ? "GPTQ" : "nearest with clip search")
+              .str();
+    }
+    return success();
+  }
+
   /// Weight-only quantization: [GPTQ calibration of an observed copy,
   /// rounding group-wise] then qopt-quantize-weights on the module.
   LogicalResult weightOnly() {
-    quant::GroupSpec spec;
-    spec.bits = options.weightBits;
-    spec.groupSize = options.weightGroupSize;
-    spec.symmetric = options.weightSymmetric;
-    spec.clipSearch = true;
+    quant::GroupSpec spec = groupSpec();
     if (options.awq && failed(awq()))
       return failure();
     std::shared_ptr<std::map<std::string, quant::GroupWeights>> rounded;
@@ -676,37 +780,9 @@ private:
       rounded = std::make_shared<std::map<std::string, quant::GroupWeights>>(
           std::move(s.groupWeights));
     }
-    auto layers = std::make_shared<std::vector<WeightOnlyLayer>>();
-    QuantizeWeightsOptions qo;
-    qo.bits = options.weightBits;
-    qo.groupSize = options.weightGroupSize;
-    qo.symmetric = options.weightSymmetric;
-    qo.clipSearch = true;
-    qo.embeddings = options.quantizeEmbeddings;
-    qo.keepFloat.assign(keepFloat.begin(), keepFloat.end());
-    if (failed(runPasses(module, [&](OpPassManager &pm) {
-          pm.addPass(createQuantizeWeights(rounded, layers, qo));
-        })))
+    auto layers = quantizeWeights(rounded, "weight-only");
+    if (!layers)
       return failure();
-    size_t quantized = llvm::count_if(*layers, [](auto &l) { return l.keptFloat.empty(); });
-    std::vector<double> sqnr;
-    for (const WeightOnlyLayer &l : *layers)
-      if (l.keptFloat.empty())
-        sqnr.push_back(l.weightSqnrDb);
-    llvm::sort(sqnr);
-    std::string range =
-        sqnr.empty() ? std::string()
-                     : llvm::formatv(", weight SQNR {0:f1} / {1:f1} / {2:f1} dB (min / median / "
-                                     "max)",
-                                     sqnr.front(), sqnr[sqnr.size() / 2], sqnr.back())
-                           .str();
-    step(llvm::formatv("weight-only: {0} of {1} layers to W{2} in groups of {3} ({4}, "
-                       "{5}{6}){7}",
-                       quantized, layers->size(), options.weightBits, options.weightGroupSize,
-                       options.weightSymmetric ? "symmetric" : "asymmetric",
-                       options.awq ? "AWQ + " : "",
-                       gptq() ? "GPTQ" : "nearest with clip search", range)
-             .str());
     if (options.collectReport) {
       result.report.weightOnly = *layers;
       result.report.weightGranularity =

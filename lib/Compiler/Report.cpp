@@ -266,7 +266,42 @@ static void writeOutputsTable(llvm::raw_ostream &os, const QuantizationReport &r
   os << "\n";
 }
 
+/// The table of group-wise quantized linear layers (weight-only, or the
+/// weights of INT8 with group-wise weights) under `title`, and the same as
+/// JSON.
+static llvm::json::Array writeGroupWiseLayers(llvm::raw_ostream &os, llvm::StringRef title,
+                                              const std::vector<WeightOnlyLayer> &rows) {
+  os << "## " << title
+     << "\n\n`weight SQNR`: 10 log10 of the weights' energy over the energy of "
+        "their quantization error.\n\n"
+     << "| layer | N x K | bits | group | method | weight SQNR (dB) |\n"
+     << "| --- | --- | ---: | ---: | --- | ---: |\n";
+  llvm::json::Array layers;
+  for (const WeightOnlyLayer &l : rows) {
+    bool kept = !l.keptFloat.empty();
+    os << llvm::formatv("| {0} | {1}x{2} | {3} | {4} | {5} | {6} |\n", l.id, l.rows, l.cols,
+                        kept ? std::string("32") : std::to_string(l.bits),
+                        kept ? std::string("-") : std::to_string(l.groupSize),
+                        kept ? "float: " + l.keptFloat : l.method,
+                        kept ? std::string("-")
+                             : llvm::formatv("{0:f1}", l.weightSqnrDb).str());
+    llvm::json::Object row{{"layer", l.id}, {"rows", l.rows}, {"cols", l.cols}};
+    if (kept) {
+      row["kept_float"] = l.keptFloat;
+    } else {
+      row["bits"] = l.bits;
+      row["group_size"] = l.groupSize;
+      row["method"] = l.method;
+      row["weight_sqnr_db"] = l.weightSqnrDb;
+    }
+    layers.push_back(std::move(row));
+  }
+  os << "\n";
+  return layers;
+}
+
 bool writeReport(const std::string &path, QuantizationReport report, std::string &error) {
+  llvm::json::Array groupWiseJson;
   // Worst first; ties by kind and name so the order is deterministic.
   std::sort(report.tensors.begin(), report.tensors.end(),
             [](const TensorReport &a, const TensorReport &b) {
@@ -283,30 +318,7 @@ bool writeReport(const std::string &path, QuantizationReport report, std::string
        << "- weights: " << report.weightGranularity << "; activations stay float\n\n"
        << "## Model outputs (weight-only vs float)\n\n";
     writeOutputsTable(os, report);
-    os << "## Layers\n\n`weight SQNR`: 10 log10 of the weights' energy over the energy of "
-          "their quantization error.\n\n"
-       << "| layer | N x K | bits | group | method | weight SQNR (dB) |\n"
-       << "| --- | --- | ---: | ---: | --- | ---: |\n";
-    llvm::json::Array layers;
-    for (const WeightOnlyLayer &l : report.weightOnly) {
-      bool kept = !l.keptFloat.empty();
-      os << llvm::formatv("| {0} | {1}x{2} | {3} | {4} | {5} | {6} |\n", l.id, l.rows, l.cols,
-                          kept ? std::string("32") : std::to_string(l.bits),
-                          kept ? std::string("-") : std::to_string(l.groupSize),
-                          kept ? "float: " + l.keptFloat : l.method,
-                          kept ? std::string("-")
-                               : llvm::formatv("{0:f1}", l.weightSqnrDb).str());
-      llvm::json::Object row{{"layer", l.id}, {"rows", l.rows}, {"cols", l.cols}};
-      if (kept) {
-        row["kept_float"] = l.keptFloat;
-      } else {
-        row["bits"] = l.bits;
-        row["group_size"] = l.groupSize;
-        row["method"] = l.method;
-        row["weight_sqnr_db"] = l.weightSqnrDb;
-      }
-      layers.push_back(std::move(row));
-    }
+    llvm::json::Array layers = writeGroupWiseLayers(os, "Layers", report.weightOnly);
     llvm::json::Object root{{"weights", report.weightGranularity},
                             {"evaluation_samples", int64_t(report.evaluationSamples)},
                             {"outputs", outputsJson(report)},
@@ -386,6 +398,9 @@ bool writeReport(const std::string &path, QuantizationReport report, std::string
       }
       os << "\n";
     }
+    if (!report.groupWise.empty())
+      groupWiseJson = writeGroupWiseLayers(
+          os, "Group-wise weights (linear layers, int8 activations)", report.groupWise);
     os << "## Tensors, worst SQNR first\n\n"
        << "SQNR of quantizing each tensor alone (activations: on the calibration "
           "histogram; weights: on their values). `zero` is the fraction of values "
@@ -451,6 +466,8 @@ bool writeReport(const std::string &path, QuantizationReport report, std::string
                             {"evaluation_samples", int64_t(report.evaluationSamples)},
                             {"outputs", outputsJson(report)},
                             {"tensors", std::move(tensors)}};
+    if (!report.groupWise.empty())
+      root["group_wise_layers"] = std::move(groupWiseJson);
     llvm::raw_string_ostream os(js);
     os << llvm::formatv("{0:2}", llvm::json::Value(std::move(root))) << "\n";
   }

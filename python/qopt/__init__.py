@@ -114,7 +114,9 @@ def compile(model, output=None, input_shapes=None, opt_level=2, target_cpu=None,
                         "nearest" needs none
       weight_bits (4 or 8), weight_group_size (a power of two >= 16),
       weight_symmetric  qoptc --weight-bits, --weight-group-size,
-                        --weight-symmetric
+                        --weight-symmetric; without weight_only (and with
+                        calibration) the linear layers get these group-wise
+                        weights and int8 activations (W4A8)
       awq               True: AWQ channel scaling first (qoptc --awq; needs
                         calibration)
       quantize_embeddings  True: embedding tables too (qoptc --quantize-embeddings)

@@ -128,16 +128,19 @@ static cl::opt<bool> weightOnly(
              "--weight-bits codes in groups of --weight-group-size inputs, activations float. "
              "GPTQ rounding (the default) needs --calib; --weight-rounding=nearest needs no data"),
     cl::cat(quantCategory));
-static cl::opt<unsigned> weightBits("weight-bits",
-                                    cl::desc("Weight-only: bits per weight, 4 or 8 (default 4)"),
-                                    cl::init(4), cl::cat(quantCategory));
+static cl::opt<unsigned> weightBits(
+    "weight-bits",
+    cl::desc("Bits per MatMul/Gemm weight in groups, 4 or 8 (default 4): weight-only with "
+             "--weight-only, else with int8 activations (W4A8 with 4)"),
+    cl::init(4), cl::cat(quantCategory));
 static cl::opt<unsigned> weightGroupSize(
     "weight-group-size",
-    cl::desc("Weight-only: inputs per scale, a power of two of at least 16 (default 128)"),
+    cl::desc("Inputs per weight scale of --weight-bits, a power of two of at least 16 "
+             "(default 128)"),
     cl::init(128), cl::cat(quantCategory));
 static cl::opt<bool> weightSymmetric(
     "weight-symmetric",
-    cl::desc("Weight-only: symmetric codes without zero points (default: asymmetric)"),
+    cl::desc("Group-wise weights: symmetric codes without zero points (default: asymmetric)"),
     cl::cat(quantCategory));
 static cl::opt<bool> awq(
     "awq",
@@ -277,12 +280,10 @@ int main(int argc, char **argv) {
   q.weightSymmetric = weightSymmetric;
   q.awq = awq;
   q.quantizeEmbeddings = quantizeEmbeddings;
-  if (!weightOnly && (weightBits.getNumOccurrences() || weightGroupSize.getNumOccurrences() ||
-                      weightSymmetric)) {
-    errs() << "qoptc: --weight-bits, --weight-group-size and --weight-symmetric need "
-              "--weight-only (INT8 quantization rounds weights to 8 bits per channel)\n";
-    return 1;
-  }
+  // Without --weight-only these make INT8 quantization's linear-layer
+  // weights group-wise (W4A8 with --weight-bits=4).
+  q.groupWiseWeights = !weightOnly && (weightBits.getNumOccurrences() ||
+                                       weightGroupSize.getNumOccurrences() || weightSymmetric);
   if (weightRounding != "gptq" && weightRounding != "nearest") {
     errs() << "qoptc: --weight-rounding must be gptq or nearest\n";
     return 1;

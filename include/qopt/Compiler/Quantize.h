@@ -107,6 +107,12 @@ struct QuantOptions {
   int64_t weightBits = 4;
   int64_t weightGroupSize = 128;
   bool weightSymmetric = false;
+  /// INT8 quantization with group-wise MatMul/Gemm weights (W4A8 with
+  /// weightBits 4, group-wise W8A8 with 8): activations stay 8-bit, the
+  /// weights of linear layers get `weightBits` codes per group of
+  /// `weightGroupSize` inputs as in weight-only (GPTQ group-wise or nearest
+  /// with a clip search); other layers keep INT8 per-channel weights.
+  bool groupWiseWeights = false;
   /// Weight-only: AWQ's activation-aware channel scaling first (qopt-awq;
   /// needs calibData).
   bool awq = false;

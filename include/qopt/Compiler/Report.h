@@ -89,6 +89,9 @@ struct QuantizationReport {
   /// Weight-only quantization (qoptc --weight-only): one row per linear
   /// layer; the report is then about these, not activations.
   std::vector<WeightOnlyLayer> weightOnly;
+  /// INT8 with group-wise weights (qoptc --weight-bits without
+  /// --weight-only): the linear layers' weights, in the INT8 report.
+  std::vector<WeightOnlyLayer> groupWise;
 };
 
 /// Activations: the qopt.quantize ops that carry `qopt.observed` (right

@@ -38,6 +38,20 @@ OnnxNode onnxNode(Location loc) {
   return nodes.empty() ? OnnxNode() : nodes.front();
 }
 
+/// A constant, or a constant's quantized values dequantized (a weight that
+/// qopt-quantize-weights or a QDQ model quantized): not an activation.
+static bool isConstantWeight(Value v) {
+  if (isConstant(v))
+    return true;
+  auto dq = v.getDefiningOp<DequantizeOp>();
+  if (!dq)
+    return false;
+  if (isConstant(dq.getInput()))
+    return true;
+  auto q = dq.getInput().getDefiningOp<QuantizeOp>();
+  return q && isConstant(q.getInput());
+}
+
 bool isKeptFloat(Operation *op, llvm::ArrayRef<std::string> keepFloat) {
   if (keepFloat.empty())
     return false;
@@ -47,8 +61,8 @@ bool isKeptFloat(Operation *op, llvm::ArrayRef<std::string> keepFloat) {
   for (const std::string &k : keepFloat) {
     if (k == full || k == shortName)
       return true;
-    if (k == kActivationMatMuls && isa<MatMulOp>(op) && !isConstant(op->getOperand(0)) &&
-        !isConstant(op->getOperand(1)))
+    if (k == kActivationMatMuls && isa<MatMulOp>(op) && !isConstantWeight(op->getOperand(0)) &&
+        !isConstantWeight(op->getOperand(1)))
       return true;
     for (const OnnxNode &node : nodes)
       if (k == node.name || k == node.opType)
