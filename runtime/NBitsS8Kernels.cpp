@@ -67,7 +67,7 @@ struct S8Operands {
   int64_t m;
   /// Block of each of a group's 16 dot-product lanes relative to the
   /// group's first block (for blocks smaller than a group), set by rows().
-  alignas(64) int32_t laneBlock[16] = {};
+  int32_t laneBlock[16] = {};
 };
 
 /// Elements per 64 bytes of W.
@@ -182,7 +182,7 @@ dotsAvx512Vnni(const S8Operands &o, const int8_t *p, const float *sums, int64_t 
   const int64_t blocksPerGroup = g / l.blockSize; // 0: a block spans groups
   const uint8_t *row = o.b + n * bytes;
   const float *s = o.scales + n * l.kBlocks();
-  const __m512i laneBlock = _mm512_load_si512(o.laneBlock), low = _mm512_set1_epi8(0x0F);
+  const __m512i laneBlock = _mm512_loadu_si512(o.laneBlock), low = _mm512_set1_epi8(0x0F);
   __m512 acc[R];
   for (int r = 0; r < R; ++r)
     acc[r] = _mm512_setzero_ps();
@@ -243,8 +243,8 @@ __attribute__((target("avx2,fma"))) void dotsAvx2W4(const S8Operands &o, const i
   const __m256i low = _mm256_set1_epi8(0x0F), ones = _mm256_set1_epi16(1);
   // Lanes 8h .. 8h + 7 of the group's (4 bits: 8 elements per lane).
   const __m256i laneBlock[2] = {
-      _mm256_load_si256(reinterpret_cast<const __m256i *>(o.laneBlock)),
-      _mm256_load_si256(reinterpret_cast<const __m256i *>(o.laneBlock + 8))};
+      _mm256_loadu_si256(reinterpret_cast<const __m256i *>(o.laneBlock)),
+      _mm256_loadu_si256(reinterpret_cast<const __m256i *>(o.laneBlock + 8))};
   __m256 acc[R];
   for (int r = 0; r < R; ++r)
     acc[r] = _mm256_setzero_ps();

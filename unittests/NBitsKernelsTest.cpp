@@ -265,7 +265,7 @@ TEST(NBitsS8Kernels, EveryVariantMatchesTheReference) {
   // two tiles of 6 rows.
   std::vector<Layout> all = layouts();
   all.insert(all.end(), {{512, 35, 4, 256}, {384, 33, 4, 128}, {96, 20, 8, 32},
-                         {200, 7, 4, 16}, {1024, 64, 4, 64}});
+                         {200, 7, 4, 16}, {1024, 64, 4, 64}, {1024, 20, 8, 32}});
   uint32_t seed = 1000;
   for (const Layout &l : all)
     for (int64_t m : {1, 2, 3, 4, 5, 8, 13})
@@ -315,6 +315,17 @@ TEST(NBitsS8Kernels, CEntryPointTakesStridedRowsAndRefusesAnotherK) {
     for (int64_t i = 0; i < m; ++i)
       for (int64_t n = 0; n < l.n; ++n)
         EXPECT_NEAR(ct[n * m + i], want[i * l.n + n], 1e-5 * largest) << "M=" << m;
+    // Dense A and C: M = 9 reaches the tiles through the entry point.
+    std::vector<float> cd(size_t(m * l.n), 0.0f);
+    qopt_matmul_nbits_s8(a.data(), a.data(), 0, m, l.k, l.k, 1, p.b.data(), p.b.data(), 0, l.n,
+                         l.kBlocks(), l.blobBytes(), l.kBlocks() * l.blobBytes(), l.blobBytes(),
+                         1, s.data(), s.data(), 0, l.n, l.kBlocks(), l.kBlocks(), 1,
+                         p.zp.data(), p.zp.data(), 0, l.n, l.zeroPointBytes(),
+                         l.zeroPointBytes(), 1, cd.data(), cd.data(), 0, m, l.n, l.n, 1, l.bits,
+                         l.blockSize, l.k);
+    EXPECT_TRUE(qopt::rt::takeKernelError().empty());
+    for (int64_t i = 0; i < m * l.n; ++i)
+      EXPECT_NEAR(cd[size_t(i)], want[size_t(i)], 1e-5 * largest) << "dense M=" << m;
     // Compiled for K = 64: nothing written, an error for the run.
     std::vector<float> c(size_t(m * l.n), 5.0f);
     qopt_matmul_nbits_s8(a.data(), a.data(), 0, m, l.k, l.k, 1, p.b.data(), p.b.data(), 0, l.n,

@@ -437,8 +437,8 @@ struct LowerQuantizedPass
         if (!info) {
           op->emitError("cannot lower quantization to ")
               << q.getType()
-              << ": sub-channel types are lowered only as the weight of a float MatMul/Gemm "
-                 "or the table of a Gather";
+              << ": sub-channel types are lowered only as the weight of a MatMul/Gemm "
+                 "(float, or with a per-tensor 8-bit input) or the table of a Gather";
           return signalPassFailure();
         }
         replace(op, l.quantize(q.getInput(), *info));

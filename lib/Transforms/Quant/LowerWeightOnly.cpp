@@ -136,10 +136,15 @@ FailureOr<Value> buildMatMulNBits(Operation *op, Value a, QuantizeOp q,
     transB = gemm.getTransB();
     if (!isa<NoneType>(gemm.getC().getType())) {
       auto c = dyn_cast<RankedTensorType>(gemm.getC().getType());
-      if (integerA)
-        return fail("a Gemm with int8 activations must have no C");
-      if (gemm.getBeta().convertToDouble() != 1.0 || !c || c.getRank() != 1)
-        return fail("a Gemm's C must be a bias [N] with beta = 1");
+      // f32 A: a bias [N]. Int8 A: a constant [N] or [1, N] (QuantizeOps
+      // keeps a group-wise layer's C float), folded into the bias below.
+      bool ok = c && c.getElementType().isF32() && gemm.getBeta().convertToDouble() == 1.0 &&
+                (integerA ? c.hasStaticShape() && c.getNumElements() == c.getShape().back() &&
+                                getConstantFloats(gemm.getC())
+                          : c.getRank() == 1);
+      if (!ok)
+        return fail(integerA ? "a Gemm's C must be a constant bias [N] with beta = 1"
+                             : "a Gemm's C must be a bias [N] with beta = 1");
       bias = gemm.getC();
     }
   }
@@ -178,14 +183,21 @@ FailureOr<Value> buildMatMulNBits(Operation *op, Value a, QuantizeOp q,
   // Integer A: x = aScale * (a - aZero), so the scales take aScale and
   // -aScale * aZero * sum_k W[n, k] becomes a bias (W as the kernel
   // dequantizes it).
-  if (aZero != 0) {
+  if (integerA && (aZero != 0 || bias)) {
+    // The float bias C (a constant here) joins the shift.
+    std::optional<SmallVector<double>> cValues;
+    if (bias)
+      cValues = getConstantFloats(bias);
+    if (cValues && int64_t(cValues->size()) != n)
+      return fail("a Gemm's C must be a constant bias [N] with beta = 1");
     SmallVector<float> shift(static_cast<size_t>(n));
     for (int64_t row = 0; row < n; ++row) {
       double sum = 0;
-      for (int64_t c = 0; c < k; ++c)
+      for (int64_t col = 0; aZero != 0 && col < k; ++col)
         sum += l.dequantize(packed->codes.data(), packed->scales.data(),
-                            packed->defaultZeros ? nullptr : packed->zeros.data(), row, c);
-      shift[size_t(row)] = float(-aScale * double(aZero) * sum);
+                            packed->defaultZeros ? nullptr : packed->zeros.data(), row, col);
+      shift[size_t(row)] =
+          float(-aScale * double(aZero) * sum + (cValues ? (*cValues)[size_t(row)] : 0.0));
     }
     bias = ConstantOp::create(
         b, loc, DenseElementsAttr::get(RankedTensorType::get({n}, b.getF32Type()),

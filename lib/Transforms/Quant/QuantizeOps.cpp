@@ -277,20 +277,26 @@ struct QuantizeIntegerOps : OpRewritePattern<QuantizeOp> {
       double sa = perTensorType(a.getType()).getScale();
       Value b = quantizedSource(gemm.getB());
       SmallVector<double> acc;
+      bool groupWise = false;
       if (b) {
         acc.push_back(sa * perTensorType(b.getType()).getScale());
       } else {
-        // A group-wise weight has no per-channel scale for an i32 bias.
         auto w = quantizeWeight(rewriter, loc, gemm.getB(), gemm.getTransB() ? 0 : 1, sa,
-                                hasC ? gemm.getC() : Value(), /*subChannel=*/!hasC);
+                                hasC ? gemm.getC() : Value(), /*subChannel=*/true);
         if (failed(w))
           return failure();
         b = w->first;
+        groupWise = w->second.empty();
         for (double s : w->second)
           acc.push_back(sa * s);
       }
       Value c = gemm.getC();
-      if (hasC) {
+      // A group-wise weight has no accumulator scale for an i32 bias: its C
+      // stays a float constant, added to the f32 result by
+      // qopt-lower-quantized (qopt.matmul_nbits' bias).
+      if (hasC && groupWise && !isConstant(c))
+        return failure();
+      if (hasC && !groupWise) {
         int64_t n = coreType.getDimSize(1);
         auto cType = dyn_cast<RankedTensorType>(c.getType());
         if (ShapedType::isDynamic(n) || !cType || cType.getNumElements() != n ||

@@ -64,7 +64,7 @@ func.func @blocks_along_n(%x: tensor<4x32xf32>) -> tensor<4x2xf32> {
 // A sub-channel quantized tensor anywhere else is refused, not mis-lowered.
 !w = !quant.uniform<u4:f32:{0:32, 1:1}, {{1.0:8, 1.0:8}}>
 func.func @elsewhere(%x: tensor<32x2xf32>) -> tensor<32x2xf32> {
-  // expected-error @+1 {{sub-channel types are lowered only as the weight of a float MatMul/Gemm or the table of a Gather}}
+  // expected-error @+1 {{sub-channel types are lowered only as the weight of a MatMul/Gemm (float, or with a per-tensor 8-bit input) or the table of a Gather}}
   %q = qopt.quantize %x : tensor<32x2xf32> -> tensor<32x2x!w>
   %d = qopt.dequantize %q : tensor<32x2x!w> -> tensor<32x2xf32>
   return %d : tensor<32x2xf32>
