@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "Kernels.h"
+#include "MemRefs.h"
 #include "Lanes.h"
 #include "Threads.h"
 
@@ -594,15 +595,7 @@ void dwconvPlanes(const TIn *in, const TIn *w, TAcc *out, int64_t n, int64_t c, 
           sw, dh, dw);
 }
 
-bool denseRowMajor(int64_t rank, const int64_t *sizes, const int64_t *strides) {
-  int64_t expect = 1;
-  for (int64_t i = rank - 1; i >= 0; --i) {
-    if (sizes[i] != 1 && strides[i] != expect)
-      return false;
-    expect *= sizes[i];
-  }
-  return true;
-}
+using qopt::rt::denseRowMajor;
 
 /// The depthwise convolution on any strides: the vectorized planes for dense
 /// buffers, a plain loop nest otherwise.

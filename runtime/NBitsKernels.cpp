@@ -279,10 +279,7 @@ const RowsKernel kRowsKernels[] = {
 };
 
 const RowsKernel *rowsKernel(const std::string &name, const Layout &l) {
-  for (const RowsKernel &k : kRowsKernels)
-    if ((name.empty() || name == k.name) && k.available(l))
-      return &k;
-  return nullptr;
+  return qopt::rt::findRowsKernel(kRowsKernels, name, l);
 }
 
 /// The rows path: C[m, n] += dot(A[m, :], W[n, :]).
@@ -358,9 +355,7 @@ void panels(const Operands &o) {
 std::vector<std::string> qopt::rt::nbitsKernelsAvailable(int64_t bits, int64_t blockSize) {
   Layout l{blockSize, 1, bits, blockSize};
   std::vector<std::string> names;
-  for (const RowsKernel &k : kRowsKernels)
-    if (k.available(l))
-      names.push_back(k.name);
+  qopt::rt::availableRowsKernels(kRowsKernels, l, names);
   return names;
 }
 

@@ -9,9 +9,11 @@
 #ifndef QOPT_RUNTIME_NBITSOPERANDS_H
 #define QOPT_RUNTIME_NBITSOPERANDS_H
 
+#include "MemRefs.h"
 #include "Threads.h"
 #include "qopt/Quant/NBitsPacking.h"
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <type_traits>
@@ -19,22 +21,25 @@
 
 namespace qopt::rt {
 
-inline bool denseRowMajor(int64_t rank, const int64_t *sizes, const int64_t *strides) {
-  int64_t expect = 1;
-  for (int64_t d = rank - 1; d >= 0; --d) {
-    if (sizes[d] != 1 && strides[d] != expect)
-      return false;
-    expect *= sizes[d];
-  }
-  return true;
+/// The rows kernel of `table` named `name` (any: empty) that can run
+/// `layout` on this CPU, fastest first, or null.
+template <typename Kernel, size_t N>
+const Kernel *findRowsKernel(const Kernel (&table)[N], const std::string &name,
+                             const qopt::nbits::Layout &layout) {
+  for (const Kernel &k : table)
+    if ((name.empty() || name == k.name) && k.available(layout))
+      return &k;
+  return nullptr;
 }
 
-/// A memref descriptor's base pointer (aligned + offset), sizes and strides.
-template <typename T, int Rank>
-struct MemRefView {
-  T *data;
-  int64_t sizes[Rank], strides[Rank];
-};
+/// The names of the kernels of `table` that can run `layout` here.
+template <typename Kernel, size_t N>
+void availableRowsKernels(const Kernel (&table)[N], const qopt::nbits::Layout &layout,
+                          std::vector<std::string> &names) {
+  for (const Kernel &k : table)
+    if (k.available(layout))
+      names.push_back(k.name);
+}
 
 /// The weight operands of one call, dense: pointers into the caller's
 /// buffers, or into the copies held here.

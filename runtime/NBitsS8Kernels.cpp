@@ -312,10 +312,7 @@ const RowsKernel kRowsKernels[] = {
 };
 
 const RowsKernel *rowsKernel(const std::string &name, const Layout &l) {
-  for (const RowsKernel &k : kRowsKernels)
-    if ((name.empty() || name == k.name) && k.available(l))
-      return &k;
-  return nullptr;
+  return qopt::rt::findRowsKernel(kRowsKernels, name, l);
 }
 
 /// The rows path: C[m, n] += dot(A[m, :], W[n, :]), four rows of A at a time.
@@ -562,9 +559,7 @@ std::vector<std::string> qopt::rt::nbitsS8KernelsAvailable(int64_t bits, int64_t
   if (tilesAvailable())
     names.push_back("tiles");
 #endif
-  for (const RowsKernel &k : kRowsKernels)
-    if (k.available(l))
-      names.push_back(k.name);
+  qopt::rt::availableRowsKernels(kRowsKernels, l, names);
   return names;
 }
 
