@@ -123,6 +123,19 @@ std::vector<Layout> layouts() {
           {8200, 9, 4, 64}};
 }
 
+/// C (started at 1: the kernels accumulate) against the reference, within
+/// 1e-5 of its largest value.
+void expectAccumulated(const std::vector<float> &c, const std::vector<double> &want,
+                       double largest, const std::string &kernel, const Layout &l, int64_t m,
+                       bool zp) {
+  double worst = 0;
+  for (size_t i = 0; i < c.size(); ++i)
+    worst = std::max(worst, std::fabs(double(c[i]) - 1.0 - want[i]));
+  EXPECT_LE(worst, 1e-5 * std::max(largest, 1.0))
+      << kernel << " K=" << l.k << " N=" << l.n << " bits=" << l.bits << " block="
+      << l.blockSize << " M=" << m << " zp=" << zp;
+}
+
 TEST(NBitsKernels, EveryVariantMatchesTheReference) {
   uint32_t seed = 1;
   for (const Layout &l : layouts())
@@ -136,17 +149,11 @@ TEST(NBitsKernels, EveryVariantMatchesTheReference) {
         EXPECT_EQ(kernels.back(), "generic");
         kernels.push_back("panels");
         for (const std::string &kernel : kernels) {
-          // C starts at 1: the kernels accumulate.
           std::vector<float> c(size_t(m * l.n), 1.0f);
           ASSERT_TRUE(qopt::rt::matmulNBitsWith(kernel, l, p.a.data(), m, l.k, p.b.data(),
                                                 p.scales.data(), p.zeroPointData(), c.data(),
                                                 l.n));
-          double worst = 0;
-          for (size_t i = 0; i < c.size(); ++i)
-            worst = std::max(worst, std::fabs(double(c[i]) - 1.0 - want[i]));
-          EXPECT_LE(worst, 1e-5 * std::max(largest, 1.0))
-              << kernel << " K=" << l.k << " N=" << l.n << " bits=" << l.bits
-              << " block=" << l.blockSize << " M=" << m << " zp=" << zp;
+          expectAccumulated(c, want, largest, kernel, l, m, zp);
         }
       }
 }
@@ -282,12 +289,7 @@ TEST(NBitsS8Kernels, EveryVariantMatchesTheReference) {
           ASSERT_TRUE(qopt::rt::matmulNBitsS8With(kernel, l, a.data(), m, l.k, p.b.data(),
                                                   p.scales.data(), p.zeroPointData(), c.data(),
                                                   l.n));
-          double worst = 0;
-          for (size_t i = 0; i < c.size(); ++i)
-            worst = std::max(worst, std::fabs(double(c[i]) - 1.0 - want[i]));
-          EXPECT_LE(worst, 1e-5 * std::max(largest, 1.0))
-              << kernel << " K=" << l.k << " N=" << l.n << " bits=" << l.bits
-              << " block=" << l.blockSize << " M=" << m << " zp=" << zp;
+          expectAccumulated(c, want, largest, kernel, l, m, zp);
         }
       }
 }
