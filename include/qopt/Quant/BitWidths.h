@@ -1,0 +1,56 @@
+//===- BitWidths.h - Mixed-precision assignment under a budget --*- C++ -*-===//
+//
+// The solver of mixed-precision assignment: each layer picks one of its
+// candidate formats (float, INT8, W4 groups, ...), each with a cost (weight
+// bytes, bits, measured latency) and a sensitivity (the accuracy it costs,
+// e.g. the model-output error of quantizing that layer alone); the
+// assignment minimises the total sensitivity with the total cost within the
+// budget. That is the multiple-choice knapsack problem, solved exactly by
+// dynamic programming over integer costs (bytes and bits are integers;
+// fractional costs such as milliseconds are rounded up to a grid first,
+// discretizeCosts, so the solution is feasible in the real costs and
+// optimal on the grid).
+//
+//===----------------------------------------------------------------------===//
+#ifndef QOPT_QUANT_BITWIDTHS_H
+#define QOPT_QUANT_BITWIDTHS_H
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace qopt::quant {
+
+/// One candidate format of one layer.
+struct FormatChoice {
+  int64_t cost = 0;         // >= 0, in the budget's unit
+  double sensitivity = 0.0; // what the choice costs in accuracy (lower is better)
+};
+
+struct Assignment {
+  /// The chosen candidate of each layer (an index into its choices).
+  std::vector<size_t> pick;
+  int64_t cost = 0;
+  double sensitivity = 0.0;
+};
+
+/// The assignment of least total sensitivity whose total cost is at most
+/// `budget`, or nothing when even the cheapest choices exceed it (or a layer
+/// has no choice). Among equally sensitive assignments, the cheapest.
+/// Time O(layers x choices x B) and memory O(layers x B) where B is the
+/// budget less the cheapest assignment's cost; `error` says why when B
+/// would exceed `maxStates` (discretize first).
+std::optional<Assignment> solveBitWidths(const std::vector<std::vector<FormatChoice>> &layers,
+                                         int64_t budget, std::string *error = nullptr,
+                                         int64_t maxStates = int64_t(1) << 26);
+
+/// Real costs on a grid of `steps` units per budget: each cost rounded up to
+/// whole units of budget / steps (so any assignment feasible on the grid is
+/// feasible in the real costs), the budget becoming `steps`.
+std::vector<std::vector<int64_t>> discretizeCosts(const std::vector<std::vector<double>> &costs,
+                                                  double budget, int64_t steps);
+
+} // namespace qopt::quant
+
+#endif

@@ -1,0 +1,106 @@
+//===- BitWidths.cpp - Mixed-precision assignment under a budget ----------===//
+#include "qopt/Quant/BitWidths.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+namespace qopt::quant {
+
+std::optional<Assignment> solveBitWidths(const std::vector<std::vector<FormatChoice>> &layers,
+                                         int64_t budget, std::string *error,
+                                         int64_t maxStates) {
+  // Every layer pays at least its cheapest choice: the DP runs over the
+  // slack above that (B states), which keeps it small when choices differ
+  // by little compared with their size.
+  int64_t base = 0;
+  std::vector<int64_t> cheapest;
+  for (const std::vector<FormatChoice> &choices : layers) {
+    if (choices.empty()) {
+      if (error)
+        *error = "a layer has no candidate format";
+      return std::nullopt;
+    }
+    int64_t c = choices.front().cost;
+    for (const FormatChoice &f : choices)
+      c = std::min(c, f.cost);
+    cheapest.push_back(c);
+    base += c;
+  }
+  if (base > budget) {
+    if (error)
+      *error = "the budget is below the cheapest assignment (" + std::to_string(base) + " > " +
+               std::to_string(budget) + ")";
+    return std::nullopt;
+  }
+  const int64_t slack = budget - base;
+  // No extra cost ever helps past the largest possible extra.
+  int64_t maxExtra = 0;
+  for (size_t l = 0; l < layers.size(); ++l) {
+    int64_t m = 0;
+    for (const FormatChoice &f : layers[l])
+      m = std::max(m, f.cost - cheapest[l]);
+    maxExtra += m;
+  }
+  const int64_t states = std::min(slack, maxExtra) + 1;
+  if (double(states) * double(std::max<size_t>(layers.size(), 1)) > double(maxStates)) {
+    if (error)
+      *error = "the budget spans " + std::to_string(states) + " cost units over " +
+               std::to_string(layers.size()) + " layers: discretize the costs";
+    return std::nullopt;
+  }
+  const double inf = std::numeric_limits<double>::infinity();
+  // best[e]: least sensitivity of the layers so far with extra cost exactly e.
+  std::vector<double> best(static_cast<size_t>(states), inf), next(static_cast<size_t>(states));
+  best[0] = 0.0;
+  // from[l * states + e]: the choice of layer l on the best path to e.
+  std::vector<uint16_t> from(layers.size() * size_t(states), 0);
+  for (size_t l = 0; l < layers.size(); ++l) {
+    std::fill(next.begin(), next.end(), inf);
+    for (int64_t e = 0; e < states; ++e) {
+      if (best[size_t(e)] == inf)
+        continue;
+      for (size_t i = 0; i < layers[l].size(); ++i) {
+        int64_t to = e + layers[l][i].cost - cheapest[l];
+        if (to >= states)
+          continue;
+        double s = best[size_t(e)] + layers[l][i].sensitivity;
+        if (s < next[size_t(to)]) {
+          next[size_t(to)] = s;
+          from[l * size_t(states) + size_t(to)] = uint16_t(i);
+        }
+      }
+    }
+    best.swap(next);
+  }
+  // The least sensitivity, the lowest cost among ties.
+  int64_t at = 0;
+  for (int64_t e = 1; e < states; ++e)
+    if (best[size_t(e)] < best[size_t(at)])
+      at = e;
+  Assignment a;
+  a.sensitivity = best[size_t(at)];
+  a.cost = base + at;
+  a.pick.assign(layers.size(), 0);
+  for (size_t l = layers.size(); l-- > 0;) {
+    size_t i = from[l * size_t(states) + size_t(at)];
+    a.pick[l] = i;
+    at -= layers[l][i].cost - cheapest[l];
+  }
+  return a;
+}
+
+std::vector<std::vector<int64_t>> discretizeCosts(const std::vector<std::vector<double>> &costs,
+                                                  double budget, int64_t steps) {
+  double unit = budget / double(steps);
+  std::vector<std::vector<int64_t>> out;
+  for (const std::vector<double> &layer : costs) {
+    std::vector<int64_t> row;
+    for (double c : layer)
+      row.push_back(unit > 0 ? int64_t(std::ceil(c / unit - 1e-9)) : 0);
+    out.push_back(std::move(row));
+  }
+  return out;
+}
+
+} // namespace qopt::quant
