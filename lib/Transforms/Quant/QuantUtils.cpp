@@ -38,6 +38,31 @@ OnnxNode onnxNode(Location loc) {
   return nodes.empty() ? OnnxNode() : nodes.front();
 }
 
+std::optional<LayerFormat> parseLayerFormat(llvm::StringRef name) {
+  LayerFormat f;
+  if (name == "float")
+    return f;
+  if (name == "int8") {
+    f.kind = LayerFormat::Int8;
+    f.bits = 8;
+    return f;
+  }
+  // w<bits>g<group>
+  if (!name.consume_front("w"))
+    return std::nullopt;
+  auto [b, g] = name.split('g');
+  if (b.getAsInteger(10, f.bits) || g.getAsInteger(10, f.groupSize) ||
+      (f.bits != 4 && f.bits != 8) || f.groupSize < 16 || (f.groupSize & (f.groupSize - 1)))
+    return std::nullopt;
+  f.kind = LayerFormat::Groups;
+  return f;
+}
+
+std::optional<LayerFormat> layerFormatOf(Operation *op) {
+  auto attr = op->getAttrOfType<StringAttr>(kFormatAttr);
+  return attr ? parseLayerFormat(attr.getValue()) : std::nullopt;
+}
+
 /// A constant, or a constant's quantized values dequantized (a weight that
 /// qopt-quantize-weights or a QDQ model quantized): not an activation.
 static bool isConstantWeight(Value v) {
@@ -53,6 +78,8 @@ static bool isConstantWeight(Value v) {
 }
 
 bool isKeptFloat(Operation *op, llvm::ArrayRef<std::string> keepFloat) {
+  if (std::optional<LayerFormat> f = layerFormatOf(op); f && f->kind == LayerFormat::Float)
+    return true;
   if (keepFloat.empty())
     return false;
   SmallVector<OnnxNode> nodes = onnxNodes(op->getLoc());

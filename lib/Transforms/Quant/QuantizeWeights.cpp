@@ -71,8 +71,9 @@ struct QuantizeWeightsPass : qopt::impl::QuantizeWeightsBase<QuantizeWeightsPass
                         const std::vector<double> &values, const qopt::quant::GroupWeights &g,
                         WeightOnlyLayer &entry) {
     MLIRContext *ctx = op->getContext();
-    unsigned width = unsigned(bits);
     qopt::quant::GroupSpec spec = g.spec;
+    unsigned width = unsigned(spec.bits);
+    int64_t groupSize = spec.groupSize;
     bool kMajor = w.transposed;
     auto wType = cast<RankedTensorType>(weight.getType());
     int64_t groups = g.groups();
@@ -112,7 +113,7 @@ struct QuantizeWeightsPass : qopt::impl::QuantizeWeightsBase<QuantizeWeightsPass
     Type storage = IntegerType::get(ctx, width);
     auto qType = mlir::quant::UniformQuantizedSubChannelType::getChecked(
         [&] { return op->emitError("weight-only quantization: "); },
-        symmetric ? unsigned(mlir::quant::QuantizationFlags::Signed) : 0u, storage, f32,
+        spec.symmetric ? unsigned(mlir::quant::QuantizationFlags::Signed) : 0u, storage, f32,
         scaleAttr, zeroAttr, dims, blocks, spec.qmin(), spec.qmax());
     if (!qType)
       return nullptr;
@@ -198,13 +199,23 @@ struct QuantizeWeightsPass : qopt::impl::QuantizeWeightsBase<QuantizeWeightsPass
           quantutil::roundableWeight(layer, /*requireObservedInput=*/false);
       WeightOnlyLayer entry;
       entry.id = layer.id;
-      entry.bits = bits;
-      entry.groupSize = groupSize;
+      // A format chosen for this layer (qopt-assign-bit-widths) overrides
+      // the pass's bits and group size.
+      qopt::quant::GroupSpec layerSpec = spec;
+      std::optional<quantutil::LayerFormat> format = quantutil::layerFormatOf(layer.op);
+      if (format && format->kind == quantutil::LayerFormat::Groups) {
+        layerSpec.bits = int(format->bits);
+        layerSpec.groupSize = format->groupSize;
+      }
+      entry.bits = layerSpec.bits;
+      entry.groupSize = layerSpec.groupSize;
       if (w) {
         entry.rows = w->rows;
         entry.cols = w->cols;
       }
-      entry.keptFloat = ineligible(layer, w, groupSize);
+      entry.keptFloat = format && format->kind == quantutil::LayerFormat::Int8
+                            ? "format int8 (not group-wise)"
+                            : ineligible(layer, w, layerSpec.groupSize);
       if (!entry.keptFloat.empty()) {
         // A remark for the linear layers that stay float (Convs are not
         // candidates: only the report lists them).
@@ -218,17 +229,19 @@ struct QuantizeWeightsPass : qopt::impl::QuantizeWeightsBase<QuantizeWeightsPass
       std::vector<double> values = quantutil::weightMatrix(layer, *w);
       qopt::quant::GroupWeights g;
       auto it = rounded ? rounded->find(layer.id) : GroupMap::const_iterator();
-      if (rounded && it != rounded->end()) {
+      bool sameFormat = rounded && it != rounded->end() && it->second.spec.bits == layerSpec.bits &&
+                        it->second.spec.groupSize == layerSpec.groupSize;
+      if (rounded && it != rounded->end() && (sameFormat || !format)) {
         g = it->second;
-        if (g.rows != w->rows || g.cols != w->cols || g.spec.bits != bits ||
-            g.spec.groupSize != groupSize || g.spec.symmetric != symmetric) {
+        if (g.rows != w->rows || g.cols != w->cols || g.spec.bits != layerSpec.bits ||
+            g.spec.groupSize != layerSpec.groupSize || g.spec.symmetric != layerSpec.symmetric) {
           layer.op->emitError("weight-only quantization: the GPTQ result for layer '")
               << layer.id << "' does not match its shape or format";
           return signalPassFailure();
         }
         entry.method = "gptq";
       } else {
-        g = qopt::quant::roundToNearestGroupwise(values, w->rows, w->cols, spec);
+        g = qopt::quant::roundToNearestGroupwise(values, w->rows, w->cols, layerSpec);
         entry.method = clipSearch ? "nearest+clip" : "nearest";
       }
       Value dq = quantizedWeight(layer.op, layer.weight, *w, values, g, entry);

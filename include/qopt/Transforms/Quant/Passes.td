@@ -191,6 +191,38 @@ def Awq : Pass<"qopt-awq", "::mlir::func::FuncOp"> {
   let dependentDialects = ["::qopt::QOptDialect"];
 }
 
+def AssignBitWidths : Pass<"qopt-assign-bit-widths", "::mlir::ModuleOp"> {
+  let summary = "Choose each layer's format from a sensitivity/cost table under a budget";
+  let description = [{
+    Mixed precision: reads a table (JSON, `table`) of candidate formats per
+    quantizable layer, each with its sensitivity (what quantizing that layer
+    to the format costs in accuracy; lower is better) and its costs, solves
+    the multiple-choice knapsack problem exactly (qopt/Quant/BitWidths.h:
+    least total sensitivity with the total cost within `budget`) and writes
+    the chosen format on each layer as `qopt.format`, which
+    `qopt-quantize-weights`, `qopt-insert-observers` and `qopt-quantize-ops`
+    obey: `float`, `int8` (INT8 per-channel weights; not group-wise), or
+    `w<bits>g<group>` (4- or 8-bit weights in groups, e.g. `w4g128`).
+
+        {"layers": [{"layer": "<layer id>", "params": <weights>,
+                     "formats": [{"format": "w4g128", "sensitivity": 0.8,
+                                  "bytes": 8704, "latency_ms": 0.02}, ...]}, ...]}
+
+    Layer ids are the quantizable layers' (their ONNX node names, with "~N"
+    for repeats, as reports and statistics files name them). `budget`:
+    `bits=B` (average nominal bits per weight over the table's layers: 32,
+    8 or the group format's bits, times `params`), `size=N[KB|MB]` (the sum
+    of `bytes`, 1 KB = 1024 bytes) or `latency=T` (milliseconds, the sum of
+    `latency_ms`, on a grid of 10000 steps rounded up). Layers not in the
+    table keep the pipeline's default. A remark per layer names its choice.
+  }];
+  let options = [
+    Option<"table", "table", "std::string", "", "Sensitivity/cost table (JSON)">,
+    Option<"budget", "budget", "std::string", "",
+           "bits=B, size=N[KB|MB] or latency=MS">
+  ];
+}
+
 def QuantizeWeights : Pass<"qopt-quantize-weights", "::mlir::ModuleOp"> {
   let summary = "Weight-only quantization: group-wise 4- or 8-bit weights of MatMul/Gemm layers";
   let description = [{

@@ -37,9 +37,28 @@ llvm::SmallVector<OnnxNode> onnxNodes(mlir::Location loc);
 /// --quantize-attention.
 inline constexpr const char *kActivationMatMuls = "@activation-matmuls";
 
+/// The per-layer format attribute `qopt-assign-bit-widths` writes on a
+/// quantizable layer (MatMul/Gemm/Conv) and the quantization passes obey:
+/// "float" (kept float), "int8" (INT8 per-channel weights, or float under
+/// weight-only quantization: not group-wise), or "w<bits>g<group>" (weights
+/// in groups of `group` inputs with 4 or 8 bits: qopt-quantize-weights).
+inline constexpr const char *kFormatAttr = "qopt.format";
+
+struct LayerFormat {
+  enum Kind { Float, Int8, Groups } kind = Float;
+  int64_t bits = 32, groupSize = 0;
+  /// Nominal bits per weight (32, 8, bits).
+  int64_t weightBits() const { return kind == Float ? 32 : kind == Int8 ? 8 : bits; }
+};
+/// `name` as a format, or nothing when it names none.
+std::optional<LayerFormat> parseLayerFormat(llvm::StringRef name);
+/// The format `op` carries in kFormatAttr, or nothing.
+std::optional<LayerFormat> layerFormatOf(mlir::Operation *op);
+
 /// True if `op` is named in `keepFloat` by ONNX node name, ONNX op type
 /// ("Conv") or qopt op name ("conv" / "qopt.conv"), or is a MatMul of two
-/// activations and `keepFloat` has kActivationMatMuls.
+/// activations and `keepFloat` has kActivationMatMuls, or carries the
+/// format "float" (kFormatAttr).
 bool isKeptFloat(mlir::Operation *op, llvm::ArrayRef<std::string> keepFloat);
 
 /// Ops with an integer form: Conv, MatMul, Gemm.

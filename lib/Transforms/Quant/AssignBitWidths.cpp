@@ -1,0 +1,237 @@
+//===- AssignBitWidths.cpp - per-layer formats under a budget -------------===//
+//
+// Mixed precision: a table of candidate formats per layer (sensitivity and
+// costs, JSON) and a budget in, the exact multiple-choice knapsack solution
+// (qopt/Quant/BitWidths.h) out as a `qopt.format` attribute per layer.
+//
+//===----------------------------------------------------------------------===//
+#include "qopt/Quant/BitWidths.h"
+#include "qopt/Transforms/Quant/Passes.h"
+#include "qopt/Transforms/Quant/QuantUtils.h"
+#include "qopt/Transforms/Quant/QuantizableLayers.h"
+
+#include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/JSON.h"
+#include "llvm/Support/MemoryBuffer.h"
+
+#include <cmath>
+#include <map>
+
+namespace qopt {
+#define GEN_PASS_DEF_ASSIGNBITWIDTHS
+#include "qopt/Transforms/Quant/Passes.h.inc"
+} // namespace qopt
+
+using namespace mlir;
+using namespace qopt;
+
+namespace {
+
+struct Budget {
+  enum Kind { Bits, Size, Latency } kind = Bits;
+  double value = 0;
+};
+
+/// "bits=5.0", "size=3MB" (KB, MB or bytes), "latency=2.5".
+std::optional<Budget> parseBudget(StringRef text) {
+  auto [key, value] = text.split('=');
+  Budget b;
+  double scale = 1;
+  if (key == "bits") {
+    b.kind = Budget::Bits;
+  } else if (key == "size") {
+    b.kind = Budget::Size;
+    if (value.consume_back("MB"))
+      scale = 1024.0 * 1024.0;
+    else if (value.consume_back("KB"))
+      scale = 1024.0;
+  } else if (key == "latency") {
+    b.kind = Budget::Latency;
+    value.consume_back("ms");
+  } else {
+    return std::nullopt;
+  }
+  if (value.trim().getAsDouble(b.value) || !(b.value > 0))
+    return std::nullopt;
+  b.value *= scale;
+  return b;
+}
+
+struct Candidate {
+  std::string format;
+  double sensitivity = 0, bytes = -1, latency = -1;
+};
+struct TableLayer {
+  std::string id;
+  int64_t params = 0;
+  std::vector<Candidate> formats;
+};
+
+struct AssignBitWidthsPass : qopt::impl::AssignBitWidthsBase<AssignBitWidthsPass> {
+  using Base::Base;
+
+  /// The table's layers, or an error (emitted on `module`).
+  FailureOr<std::vector<TableLayer>> readTable(ModuleOp module) {
+    auto fail = [&](const Twine &why) {
+      module.emitError("qopt-assign-bit-widths: ") << table << ": " << why;
+      return failure();
+    };
+    auto buffer = llvm::MemoryBuffer::getFile(table);
+    if (!buffer)
+      return fail("cannot read it: " + buffer.getError().message());
+    llvm::Expected<llvm::json::Value> json = llvm::json::parse((*buffer)->getBuffer());
+    if (!json)
+      return fail("not JSON: " + llvm::toString(json.takeError()));
+    const llvm::json::Object *root = json->getAsObject();
+    const llvm::json::Array *layers = root ? root->getArray("layers") : nullptr;
+    if (!layers)
+      return fail("expected an object with a \"layers\" array");
+    std::vector<TableLayer> out;
+    for (const llvm::json::Value &v : *layers) {
+      const llvm::json::Object *l = v.getAsObject();
+      std::optional<StringRef> id = l ? l->getString("layer") : std::nullopt;
+      const llvm::json::Array *formats = l ? l->getArray("formats") : nullptr;
+      if (!id || !formats || formats->empty())
+        return fail("each layer needs \"layer\" (its id) and a non-empty \"formats\" array");
+      TableLayer t;
+      t.id = id->str();
+      t.params = l->getInteger("params").value_or(0);
+      for (const llvm::json::Value &fv : *formats) {
+        const llvm::json::Object *f = fv.getAsObject();
+        std::optional<StringRef> name = f ? f->getString("format") : std::nullopt;
+        std::optional<double> s = f ? f->getNumber("sensitivity") : std::nullopt;
+        if (!name || !s)
+          return fail("layer '" + t.id + "': each format needs \"format\" and \"sensitivity\"");
+        if (!quantutil::parseLayerFormat(*name))
+          return fail("layer '" + t.id + "': unknown format '" + *name +
+                      "' (float, int8 or w<4|8>g<group>)");
+        Candidate c;
+        c.format = name->str();
+        c.sensitivity = *s;
+        c.bytes = f->getNumber("bytes").value_or(-1);
+        c.latency = f->getNumber("latency_ms").value_or(-1);
+        t.formats.push_back(c);
+      }
+      out.push_back(std::move(t));
+    }
+    return out;
+  }
+
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    std::optional<Budget> b = parseBudget(budget);
+    if (!b) {
+      module.emitError("qopt-assign-bit-widths: budget must be bits=B, size=N[KB|MB] or "
+                       "latency=MS with a positive value, got '")
+          << budget << "'";
+      return signalPassFailure();
+    }
+    FailureOr<std::vector<TableLayer>> layers = readTable(module);
+    if (failed(layers))
+      return signalPassFailure();
+    // The table's layers in the module.
+    std::map<std::string, Operation *> byId;
+    for (const quantutil::QuantizableLayer &l : quantutil::quantizableLayers(module, {}))
+      byId[l.id] = l.op;
+    std::vector<Operation *> ops;
+    for (const TableLayer &t : *layers) {
+      auto it = byId.find(t.id);
+      if (it == byId.end()) {
+        module.emitError("qopt-assign-bit-widths: ")
+            << table << ": layer '" << t.id << "' is not a quantizable layer of this model";
+        return signalPassFailure();
+      }
+      ops.push_back(it->second);
+    }
+    // Integer costs in the budget's unit.
+    std::vector<std::vector<qopt::quant::FormatChoice>> choices;
+    int64_t limit = 0;
+    if (b->kind == Budget::Latency) {
+      std::vector<std::vector<double>> costs;
+      for (const TableLayer &t : *layers) {
+        std::vector<double> row;
+        for (const Candidate &c : t.formats) {
+          if (c.latency < 0) {
+            module.emitError("qopt-assign-bit-widths: ")
+                << table << ": a latency budget needs \"latency_ms\" for every format (layer '"
+                << t.id << "', " << c.format << ")";
+            return signalPassFailure();
+          }
+          row.push_back(c.latency);
+        }
+        costs.push_back(row);
+      }
+      const int64_t steps = 10000;
+      std::vector<std::vector<int64_t>> grid = qopt::quant::discretizeCosts(costs, b->value, steps);
+      for (size_t l = 0; l < layers->size(); ++l) {
+        choices.emplace_back();
+        for (size_t i = 0; i < grid[l].size(); ++i)
+          choices.back().push_back({grid[l][i], (*layers)[l].formats[i].sensitivity});
+      }
+      limit = steps;
+    } else {
+      int64_t params = 0;
+      for (const TableLayer &t : *layers) {
+        if (b->kind == Budget::Bits && t.params <= 0) {
+          module.emitError("qopt-assign-bit-widths: ")
+              << table << ": a bits budget needs \"params\" (the layer's weights) for layer '"
+              << t.id << "'";
+          return signalPassFailure();
+        }
+        params += t.params;
+        choices.emplace_back();
+        for (const Candidate &c : t.formats) {
+          int64_t cost = 0;
+          if (b->kind == Budget::Bits) {
+            cost = quantutil::parseLayerFormat(c.format)->weightBits() * t.params;
+          } else if (c.bytes < 0) {
+            module.emitError("qopt-assign-bit-widths: ")
+                << table << ": a size budget needs \"bytes\" for every format (layer '" << t.id
+                << "', " << c.format << ")";
+            return signalPassFailure();
+          } else {
+            cost = int64_t(std::ceil(c.bytes));
+          }
+          choices.back().push_back({cost, c.sensitivity});
+        }
+      }
+      limit = b->kind == Budget::Bits ? int64_t(std::floor(b->value * double(params)))
+                                      : int64_t(std::floor(b->value));
+    }
+    // Byte and bit budgets of large models: solve on a grid of 100000
+    // steps (rounded up: the choice stays within the real budget).
+    std::string why;
+    std::optional<qopt::quant::Assignment> a;
+    if (b->kind != Budget::Latency && limit > 100000) {
+      std::vector<std::vector<double>> costs;
+      for (auto &row : choices) {
+        costs.emplace_back();
+        for (auto &c : row)
+          costs.back().push_back(double(c.cost));
+      }
+      std::vector<std::vector<int64_t>> grid =
+          qopt::quant::discretizeCosts(costs, double(limit), 100000);
+      auto gridChoices = choices;
+      for (size_t l = 0; l < grid.size(); ++l)
+        for (size_t i = 0; i < grid[l].size(); ++i)
+          gridChoices[l][i].cost = grid[l][i];
+      a = qopt::quant::solveBitWidths(gridChoices, 100000, &why);
+    } else {
+      a = qopt::quant::solveBitWidths(choices, limit, &why);
+    }
+    if (!a) {
+      module.emitError("qopt-assign-bit-widths: no assignment within budget '")
+          << budget << "': " << why;
+      return signalPassFailure();
+    }
+    MLIRContext *ctx = module.getContext();
+    for (size_t l = 0; l < layers->size(); ++l) {
+      const Candidate &c = (*layers)[l].formats[a->pick[l]];
+      ops[l]->setAttr(quantutil::kFormatAttr, StringAttr::get(ctx, c.format));
+      emitRemark(ops[l]->getLoc(), "qopt-assign-bit-widths: '")
+          << (*layers)[l].id << "' -> " << c.format << " (sensitivity " << c.sensitivity << ")";
+    }
+  }
+};
+
+} // namespace

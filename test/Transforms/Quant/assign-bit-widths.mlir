@@ -1,0 +1,52 @@
+// qopt-assign-bit-widths: the exact choice of formats under a budget from a
+// sensitivity/cost table (Inputs/bit-widths.json: two 32x32 layers, "q"
+// losing 9 at w4g32 and 1 at w8g32, "k" 2 and 0.5, float losing nothing).
+// bits=6: one layer may take 8 bits (4 + 8 = 12 of 2 x 6), the one whose
+// upgrade buys more ("q": 9 - 1 > 2 - 0.5).
+// RUN: qopt-opt %s --qopt-assign-bit-widths="table=%S/Inputs/bit-widths.json budget=bits=6" | FileCheck %s --check-prefix=BITS6
+// (The first matmul is "q", the second "k".)
+// BITS6: qopt.matmul {{.*}} {qopt.format = "w8g32"}
+// BITS6: qopt.matmul {{.*}} {qopt.format = "w4g32"}
+// bits=8: both at 8 bits; bits=20 affords one float layer (32 + 8), "q".
+// RUN: qopt-opt %s --qopt-assign-bit-widths="table=%S/Inputs/bit-widths.json budget=bits=8" | FileCheck %s --check-prefix=BITS8
+// BITS8-COUNT-2: {qopt.format = "w8g32"}
+// RUN: qopt-opt %s --qopt-assign-bit-widths="table=%S/Inputs/bit-widths.json budget=bits=20" | FileCheck %s --check-prefix=BITS20
+// BITS20: {qopt.format = "float"}
+// BITS20: {qopt.format = "w8g32"}
+// A size budget (bytes of the table): 1792 = 1152 + 640 as for bits=6;
+// 2303 still (2304 would buy "k" 8 bits too); a latency budget of 0.75 ms:
+// float "q" (0.5) + w8g32 "k" (0.2).
+// RUN: qopt-opt %s --qopt-assign-bit-widths="table=%S/Inputs/bit-widths.json budget=size=2303" | FileCheck %s --check-prefix=BITS6
+// RUN: qopt-opt %s --qopt-assign-bit-widths="table=%S/Inputs/bit-widths.json budget=size=2.25KB" | FileCheck %s --check-prefix=BITS8
+// RUN: qopt-opt %s --qopt-assign-bit-widths="table=%S/Inputs/bit-widths.json budget=latency=0.75" | FileCheck %s --check-prefix=BITS20
+// The choices are obeyed: qopt-quantize-weights gives "q" 8-bit and "k"
+// 4-bit groups of 32 (its own default being 4 bits in groups of 128, which K
+// = 32 could not take).
+// RUN: qopt-opt %s --qopt-assign-bit-widths="table=%S/Inputs/bit-widths.json budget=bits=6" --qopt-quantize-weights | FileCheck %s --check-prefix=OBEY
+// OBEY: !quant.uniform<u8:f32:{0:32, 1:1}
+// OBEY: qopt.matmul
+// OBEY: !quant.uniform<u4:f32:{0:32, 1:1}
+// OBEY: qopt.matmul
+// A float choice stays float ("q" at bits=20), the other layer quantized.
+// RUN: qopt-opt %s --qopt-assign-bit-widths="table=%S/Inputs/bit-widths.json budget=bits=20" --qopt-quantize-weights | FileCheck %s --check-prefix=OBEY20
+// OBEY20-NOT: qopt.quantize
+// OBEY20: qopt.matmul {{.*}} {qopt.format = "float"}
+// OBEY20: qopt.quantize {{.*}}!quant.uniform<u8:f32:{0:32, 1:1}
+// Errors: a budget below the cheapest choice, an unknown budget, a layer
+// the model does not have, a missing table.
+// RUN: not qopt-opt %s --qopt-assign-bit-widths="table=%S/Inputs/bit-widths.json budget=bits=3" 2>&1 | FileCheck %s --check-prefix=LOW
+// LOW: error: qopt-assign-bit-widths: no assignment within budget 'bits=3': the budget is below the cheapest assignment (8192 > 6144)
+// RUN: not qopt-opt %s --qopt-assign-bit-widths="table=%S/Inputs/bit-widths.json budget=speed=2" 2>&1 | FileCheck %s --check-prefix=KIND
+// KIND: error: qopt-assign-bit-widths: budget must be bits=B, size=N[KB|MB] or latency=MS with a positive value, got 'speed=2'
+// RUN: sed 's/"k"/"v"/' %S/Inputs/bit-widths.json > %t.json
+// RUN: not qopt-opt %s --qopt-assign-bit-widths="table=%t.json budget=bits=6" 2>&1 | FileCheck %s --check-prefix=LAYER
+// LAYER: error: qopt-assign-bit-widths: {{.*}}.json: layer 'v' is not a quantizable layer of this model
+// RUN: not qopt-opt %s --qopt-assign-bit-widths="table=%t.missing budget=bits=6" 2>&1 | FileCheck %s --check-prefix=MISSING
+// MISSING: error: qopt-assign-bit-widths: {{.*}}.missing: cannot read it
+func.func @attention(%x: tensor<4x32xf32>) -> (tensor<4x32xf32>, tensor<4x32xf32>) {
+  %wq = qopt.constant dense<0.5> : tensor<32x32xf32>
+  %wk = qopt.constant dense<0.25> : tensor<32x32xf32>
+  %q = qopt.matmul %x, %wq : (tensor<4x32xf32>, tensor<32x32xf32>) -> tensor<4x32xf32> loc(fused<"onnx.MatMul">["q"])
+  %k = qopt.matmul %x, %wk : (tensor<4x32xf32>, tensor<32x32xf32>) -> tensor<4x32xf32> loc(fused<"onnx.MatMul">["k"])
+  return %q, %k : tensor<4x32xf32>, tensor<4x32xf32>
+}
