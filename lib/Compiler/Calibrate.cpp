@@ -440,9 +440,14 @@ LogicalResult runCalibration(ModuleOp module, const CalibrationOptions &options,
       return failure();
     }
     r.hessian.finish();
-    if (options.groupWeights)
+    if (options.groupWeights) {
       stats.groupWeights[r.layer.id] = quant::gptqGroupwise(w, r.weight.rows, r.weight.cols,
                                                             r.hessian, *options.groupWeights);
+      for (const quant::GroupSpec &spec : options.extraGroupWeights)
+        if (r.weight.cols % spec.groupSize == 0)
+          stats.groupWeights[quant::groupWeightsKey(r.layer.id, spec)] =
+              quant::gptqGroupwise(w, r.weight.rows, r.weight.cols, r.hessian, spec);
+    }
     else
       stats.weights[r.layer.id] = quant::gptqRound(w, r.weight.rows, r.weight.cols, r.hessian,
                                                    options.perTensorWeights);

@@ -6,12 +6,16 @@
 #include "qopt/Quant/Calibration.h"
 #include "qopt/Transforms/Quant/Passes.h"
 #include "qopt/Transforms/Quant/QuantUtils.h"
+#include "qopt/Transforms/Quant/QuantizableLayers.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Pass/PassManager.h"
 #include "llvm/ADT/ScopeExit.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/JSON.h"
+
+#include <cmath>
 
 using namespace mlir;
 
@@ -58,6 +62,24 @@ static LogicalResult verifyWeightOnlyOptions(const QuantOptions &options, std::s
     error = "--awq needs --calib: its scales come from the linear layers' input rows";
     return failure();
   }
+  if (options.mixedPrecision) {
+    if (options.calibData.empty()) {
+      error = "--mixed-precision needs --calib: each layer's sensitivity is measured on the "
+              "calibration samples";
+      return failure();
+    }
+    if (options.budget.empty()) {
+      error = "--mixed-precision needs --budget bits=B or size=N[KB|MB]";
+      return failure();
+    }
+    for (const std::string &f : options.formats) {
+      std::optional<quantutil::LayerFormat> lf = quantutil::parseLayerFormat(f);
+      if (!lf || lf->kind == quantutil::LayerFormat::Int8) {
+        error = "--formats: '" + f + "' is not a weight-only format (float or w<4|8>g<group>)";
+        return failure();
+      }
+    }
+  }
   if (options.weightRounding == WeightRounding::GPTQ && options.calibData.empty() &&
       options.loadStats.empty()) {
     error = "--weight-only with GPTQ rounding (the default) needs --calib (or statistics "
@@ -102,8 +124,9 @@ LogicalResult verifyQuantOptions(const QuantOptions &options, std::string &error
             "graph (folded weights and norms, inserted transforms, run-time scales)";
     return failure();
   }
-  if (options.awq || options.quantizeEmbeddings) {
-    error = "--awq and --quantize-embeddings are for weight-only quantization (--weight-only)";
+  if (options.awq || options.quantizeEmbeddings || options.mixedPrecision) {
+    error = "--awq, --quantize-embeddings and --mixed-precision are for weight-only "
+            "quantization (--weight-only) so far";
     return failure();
   }
   if (options.groupWiseWeights) {
@@ -735,6 +758,175 @@ private:
     return success();
   }
 
+  /// Mixed precision's candidate formats (--formats, or W4 and W8 in the
+  /// group size).
+  std::vector<quantutil::LayerFormat> candidateFormats() const {
+    std::vector<std::string> names = options.formats;
+    if (names.empty())
+      names = {llvm::formatv("w4g{0}", options.weightGroupSize).str(),
+               llvm::formatv("w8g{0}", options.weightGroupSize).str()};
+    std::vector<quantutil::LayerFormat> out;
+    for (const std::string &n : names)
+      out.push_back(*quantutil::parseLayerFormat(n));
+    return out;
+  }
+
+  static std::string formatName(const quantutil::LayerFormat &f) {
+    return f.kind == quantutil::LayerFormat::Float
+               ? "float"
+               : llvm::formatv("w{0}g{1}", f.bits, f.groupSize).str();
+  }
+
+  /// Mixed precision (weight-only): each candidate layer quantized alone to
+  /// each candidate format (the other layers float), compiled and run on the
+  /// calibration samples against the float model; its sensitivity is the
+  /// outputs' noise-to-signal ratio (10^(-SQNR/10), averaged over outputs:
+  /// additive to first order over layers). The table then goes through
+  /// qopt-assign-bit-widths with the budget, which marks each layer's format.
+  LogicalResult assignFormats(
+      const std::shared_ptr<std::map<std::string, quant::GroupWeights>> &rounded) {
+    std::vector<quantutil::LayerFormat> formats = candidateFormats();
+    // A bits budget below every format fails before anything is measured.
+    StringRef budget = options.budget;
+    double bits = 0;
+    if (budget.consume_front("bits=") && !budget.getAsDouble(bits)) {
+      int64_t least = 32;
+      for (const quantutil::LayerFormat &f : formats)
+        least = std::min(least, f.weightBits());
+      if (bits < double(least)) {
+        error = llvm::formatv("mixed precision: no assignment within budget '{0}': the budget "
+                              "is below the cheapest assignment ({1} bits per weight)",
+                              options.budget, least)
+                    .str();
+        return failure();
+      }
+    }
+    std::vector<std::string> temps;
+    llvm::scope_exit cleanup([&] {
+      for (const std::string &t : temps)
+        llvm::sys::fs::remove(t);
+    });
+    auto temp = [&](StringRef ext) -> std::string {
+      SmallString<256> path;
+      if (llvm::sys::fs::createTemporaryFile("qopt-mixed", ext, path))
+        return "";
+      temps.push_back(std::string(path));
+      return temps.back();
+    };
+    std::string floatLib = temp("so"), table = temp("json");
+    if (floatLib.empty() || table.empty()) {
+      error = "cannot create a temporary file";
+      return failure();
+    }
+    step("mixed precision: compiling the float model (the reference)");
+    {
+      OwningOpRef<ModuleOp> copy = module.clone();
+      if (failed(compileToSharedLibrary(*copy, compile, floatLib, error)))
+        return failure();
+    }
+    size_t outputCount = 0;
+    module.walk([&](func::FuncOp f) { outputCount = f.getNumResults(); });
+    // The candidate layers: linear layers with a constant weight.
+    struct Candidate {
+      std::string id;
+      int64_t rows = 0, cols = 0;
+    };
+    std::vector<Candidate> candidates;
+    for (const quantutil::QuantizableLayer &l : quantutil::quantizableLayers(module, keepFloat))
+      if (isa<MatMulOp, GemmOp>(l.op))
+        if (auto w = quantutil::roundableWeight(l, /*requireObservedInput=*/false))
+          candidates.push_back({l.id, w->rows, w->cols});
+    llvm::json::Array rows;
+    size_t measured = 0, total = 0;
+    for (const Candidate &c : candidates)
+      for (const quantutil::LayerFormat &f : formats)
+        total += f.kind == quantutil::LayerFormat::Groups && c.cols % f.groupSize == 0;
+    for (const Candidate &c : candidates) {
+      llvm::json::Array choices;
+      for (const quantutil::LayerFormat &f : formats) {
+        int64_t params = c.rows * c.cols;
+        if (f.kind == quantutil::LayerFormat::Float) {
+          choices.push_back(llvm::json::Object{
+              {"format", "float"}, {"sensitivity", 0.0}, {"bytes", params * 4}});
+          continue;
+        }
+        if (c.cols % f.groupSize != 0)
+          continue; // not a candidate for this layer
+        step(llvm::formatv("mixed precision: measuring {0} of {1}: '{2}' as {3}", ++measured,
+                           total, c.id, formatName(f))
+                 .str());
+        // A path of its own per library: the loader keeps a library it has
+        // loaded by its path.
+        std::string lib = temp("so");
+        if (lib.empty()) {
+          error = "cannot create a temporary file";
+          return failure();
+        }
+        OwningOpRef<ModuleOp> copy = module.clone();
+        for (const quantutil::QuantizableLayer &l :
+             quantutil::quantizableLayers(*copy, keepFloat))
+          l.op->setAttr(quantutil::kFormatAttr,
+                        StringAttr::get(module.getContext(),
+                                        l.id == c.id ? formatName(f) : "float"));
+        QuantizeWeightsOptions qo;
+        qo.bits = options.weightBits;
+        qo.groupSize = options.weightGroupSize;
+        qo.symmetric = options.weightSymmetric;
+        qo.clipSearch = true;
+        qo.keepFloat.assign(keepFloat.begin(), keepFloat.end());
+        if (failed(runPasses(*copy, [&](OpPassManager &pm) {
+              pm.addPass(createQuantizeWeights(rounded, nullptr, qo));
+            })) ||
+            failed(compileToSharedLibrary(*copy, compile, lib, error)))
+          return failure();
+        std::vector<OutputReport> outputs;
+        size_t samples = 0;
+        if (failed(compareLibraries(floatLib, lib, options.calibData, options.maxSamples,
+                                    outputCount, outputs, samples, error)))
+          return failure();
+        double noise = 0;
+        for (const OutputReport &o : outputs)
+          noise += std::isfinite(o.sqnr) ? std::pow(10.0, -o.sqnr / 10.0) : 0.0;
+        noise /= double(std::max<size_t>(outputs.size(), 1));
+        // Codes, then f32 scales and (asymmetric) 4- or 8-bit zero points per group.
+        int64_t groups = params / f.groupSize;
+        int64_t bytes = params * f.bits / 8 + groups * 4 +
+                        (options.weightSymmetric ? 0 : (groups * f.bits + 7) / 8);
+        choices.push_back(llvm::json::Object{
+            {"format", formatName(f)}, {"sensitivity", noise}, {"bytes", bytes}});
+      }
+      if (choices.empty())
+        continue;
+      rows.push_back(llvm::json::Object{
+          {"layer", c.id}, {"params", c.rows * c.cols}, {"formats", std::move(choices)}});
+    }
+    {
+      std::error_code ec;
+      llvm::raw_fd_ostream os(table, ec);
+      if (ec) {
+        error = "cannot write " + table + ": " + ec.message();
+        return failure();
+      }
+      os << llvm::formatv("{0:2}",
+                          llvm::json::Value(llvm::json::Object{{"layers", std::move(rows)}}));
+    }
+    if (!options.mixedPrecisionTable.empty() &&
+        llvm::sys::fs::copy_file(table, options.mixedPrecisionTable)) {
+      error = "cannot write " + options.mixedPrecisionTable;
+      return failure();
+    }
+    AssignBitWidthsOptions ao;
+    ao.table = table;
+    ao.budget = options.budget;
+    if (failed(runPasses(module, [&](OpPassManager &pm) {
+          pm.addPass(createAssignBitWidths(ao));
+        }))) {
+      error = "mixed precision: no assignment within --budget " + options.budget;
+      return failure();
+    }
+    return success();
+  }
+
   /// Weight-only quantization: [GPTQ calibration of an observed copy,
   /// rounding group-wise] then qopt-quantize-weights on the module.
   LogicalResult weightOnly() {
@@ -767,6 +959,15 @@ private:
       step("weight-only GPTQ: calibrating for the Hessians of the linear layers' inputs");
       CalibrationOptions co = calibrationOptions();
       co.groupWeights = spec;
+      if (options.mixedPrecision)
+        for (const quantutil::LayerFormat &f : candidateFormats())
+          if (f.kind == quantutil::LayerFormat::Groups &&
+              (f.bits != spec.bits || f.groupSize != spec.groupSize)) {
+            quant::GroupSpec extra = spec;
+            extra.bits = f.bits;
+            extra.groupSize = f.groupSize;
+            co.extraGroupWeights.push_back(extra);
+          }
       quant::CalibrationStats s;
       // The observed library's first outputs are the float model's: the
       // report's reference.
@@ -780,6 +981,8 @@ private:
       rounded = std::make_shared<std::map<std::string, quant::GroupWeights>>(
           std::move(s.groupWeights));
     }
+    if (options.mixedPrecision && failed(assignFormats(rounded)))
+      return failure();
     auto layers = quantizeWeights(rounded, "weight-only");
     if (!layers)
       return failure();

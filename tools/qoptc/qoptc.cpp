@@ -142,6 +142,24 @@ static cl::opt<bool> weightSymmetric(
     "weight-symmetric",
     cl::desc("Group-wise weights: symmetric codes without zero points (default: asymmetric)"),
     cl::cat(quantCategory));
+static cl::opt<bool> mixedPrecision(
+    "mixed-precision",
+    cl::desc("Weight-only: choose each linear layer's format by its measured sensitivity "
+             "under --budget (needs --calib)"),
+    cl::cat(quantCategory));
+static cl::opt<std::string> budget(
+    "budget", cl::desc("Mixed precision: bits=B (average bits per weight) or size=N[KB|MB]"),
+    cl::cat(quantCategory));
+static cl::list<std::string> formats(
+    "formats",
+    cl::desc("Mixed precision: candidate formats, e.g. w4g128,w8g128,float (default: "
+             "W4 and W8 in groups of --weight-group-size)"),
+    cl::CommaSeparated, cl::cat(quantCategory));
+static cl::opt<std::string> mixedPrecisionTable(
+    "mixed-precision-table",
+    cl::desc("Mixed precision: also write the measured sensitivity/cost table (JSON, "
+             "qopt-assign-bit-widths' input)"),
+    cl::value_desc("table.json"), cl::cat(quantCategory));
 static cl::opt<bool> awq(
     "awq",
     cl::desc("Weight-only: AWQ's activation-aware scaling of the linear layers' input "
@@ -279,6 +297,15 @@ int main(int argc, char **argv) {
   q.weightGroupSize = weightGroupSize;
   q.weightSymmetric = weightSymmetric;
   q.awq = awq;
+  q.mixedPrecision = mixedPrecision;
+  q.budget = budget;
+  q.formats.assign(formats.begin(), formats.end());
+  q.mixedPrecisionTable = mixedPrecisionTable;
+  if (!mixedPrecision && (budget.getNumOccurrences() || formats.getNumOccurrences() ||
+                          mixedPrecisionTable.getNumOccurrences())) {
+    errs() << "qoptc: --budget, --formats and --mixed-precision-table need --mixed-precision\n";
+    return 1;
+  }
   q.quantizeEmbeddings = quantizeEmbeddings;
   // Without --weight-only these make INT8 quantization's linear-layer
   // weights group-wise (W4A8 with --weight-bits=4).

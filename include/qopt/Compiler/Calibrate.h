@@ -43,6 +43,9 @@ struct CalibrationOptions {
   /// spec (weight-only quantization) into CalibrationStats::groupWeights,
   /// instead of int8 per channel into ::weights; Conv layers are skipped.
   std::optional<quant::GroupSpec> groupWeights;
+  /// Also round them with each of these specs (mixed precision's candidate
+  /// formats), under quant::groupWeightsKey(layer, spec).
+  std::vector<quant::GroupSpec> extraGroupWeights;
   /// Layers left in float (--keep-float) are not rounded.
   std::vector<std::string> keepFloat;
   /// Sample up to this many rows (vectors along the last axis) of every

@@ -118,6 +118,16 @@ struct QuantOptions {
   bool awq = false;
   /// Weight-only: also the embedding tables (Gather on a constant), per row.
   bool quantizeEmbeddings = false;
+  /// Weight-only mixed precision: each linear layer's format chosen among
+  /// `formats` (default w4 and w8 in groups of weightGroupSize; "float" may
+  /// be added) by measured sensitivity under `budget` (bits=B, size=N[KB|MB];
+  /// qopt-assign-bit-widths). Needs calibData.
+  bool mixedPrecision = false;
+  std::string budget;
+  std::vector<std::string> formats;
+  /// Also write the measured sensitivity/cost table here (JSON, the input
+  /// format of qopt-assign-bit-widths).
+  std::string mixedPrecisionTable;
 };
 
 /// Checks option values (range method, activation type, exclusive sources);

@@ -37,6 +37,12 @@ struct GroupSpec {
   std::string check() const;
 };
 
+/// The key of a layer's group-wise weights in another format than the
+/// calibration's first (mixed precision): "<layer>@w<bits>g<group>".
+inline std::string groupWeightsKey(const std::string &layer, const GroupSpec &spec) {
+  return layer + "@w" + std::to_string(spec.bits) + "g" + std::to_string(spec.groupSize);
+}
+
 struct GroupWeights {
   int64_t rows = 0, cols = 0;
   GroupSpec spec;

@@ -15,6 +15,7 @@
 #include "llvm/Support/MemoryBuffer.h"
 
 #include <cmath>
+#include <numeric>
 #include <map>
 
 namespace qopt {
@@ -198,8 +199,20 @@ struct AssignBitWidthsPass : qopt::impl::AssignBitWidthsBase<AssignBitWidthsPass
       limit = b->kind == Budget::Bits ? int64_t(std::floor(b->value * double(params)))
                                       : int64_t(std::floor(b->value));
     }
-    // Byte and bit budgets of large models: solve on a grid of 100000
-    // steps (rounded up: the choice stays within the real budget).
+    // Costs in units of their greatest common divisor (exact: bits x
+    // params share large factors), then, if the budget still spans more
+    // than 100000 units, on a grid of 100000 steps rounded up (the choice
+    // stays within the real budget).
+    int64_t unit = 0;
+    for (auto &row : choices)
+      for (auto &c : row)
+        unit = std::gcd(unit, c.cost);
+    if (unit > 1 && b->kind != Budget::Latency) {
+      for (auto &row : choices)
+        for (auto &c : row)
+          c.cost /= unit;
+      limit /= unit;
+    }
     std::string why;
     std::optional<qopt::quant::Assignment> a;
     if (b->kind != Budget::Latency && limit > 100000) {
@@ -220,8 +233,9 @@ struct AssignBitWidthsPass : qopt::impl::AssignBitWidthsBase<AssignBitWidthsPass
       a = qopt::quant::solveBitWidths(choices, limit, &why);
     }
     if (!a) {
+      // (The solver's numbers are in its internal cost units.)
       module.emitError("qopt-assign-bit-widths: no assignment within budget '")
-          << budget << "': " << why;
+          << budget << "': " << StringRef(why).split(" (").first;
       return signalPassFailure();
     }
     MLIRContext *ctx = module.getContext();

@@ -229,6 +229,13 @@ struct QuantizeWeightsPass : qopt::impl::QuantizeWeightsBase<QuantizeWeightsPass
       std::vector<double> values = quantutil::weightMatrix(layer, *w);
       qopt::quant::GroupWeights g;
       auto it = rounded ? rounded->find(layer.id) : GroupMap::const_iterator();
+      // A format of its own: GPTQ's rounding in that format when the
+      // calibration made one (mixed precision), else to nearest.
+      if (rounded && format && format->kind == quantutil::LayerFormat::Groups) {
+        auto own = rounded->find(qopt::quant::groupWeightsKey(layer.id, layerSpec));
+        if (own != rounded->end())
+          it = own;
+      }
       bool sameFormat = rounded && it != rounded->end() && it->second.spec.bits == layerSpec.bits &&
                         it->second.spec.groupSize == layerSpec.groupSize;
       if (rounded && it != rounded->end() && (sameFormat || !format)) {

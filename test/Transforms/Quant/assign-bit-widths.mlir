@@ -35,7 +35,7 @@
 // Errors: a budget below the cheapest choice, an unknown budget, a layer
 // the model does not have, a missing table.
 // RUN: not qopt-opt %s --qopt-assign-bit-widths="table=%S/Inputs/bit-widths.json budget=bits=3" 2>&1 | FileCheck %s --check-prefix=LOW
-// LOW: error: qopt-assign-bit-widths: no assignment within budget 'bits=3': the budget is below the cheapest assignment (8192 > 6144)
+// LOW: error: qopt-assign-bit-widths: no assignment within budget 'bits=3': the budget is below the cheapest assignment{{$}}
 // RUN: not qopt-opt %s --qopt-assign-bit-widths="table=%S/Inputs/bit-widths.json budget=speed=2" 2>&1 | FileCheck %s --check-prefix=KIND
 // KIND: error: qopt-assign-bit-widths: budget must be bits=B, size=N[KB|MB] or latency=MS with a positive value, got 'speed=2'
 // RUN: sed 's/"k"/"v"/' %S/Inputs/bit-widths.json > %t.json
