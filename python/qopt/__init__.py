@@ -76,7 +76,7 @@ def compile(model, output=None, input_shapes=None, opt_level=2, target_cpu=None,
             activation_granularity=None, quantize_attention=False, target=None,
             gpu_arch=None, gpu_binary=None, gpu_float=None, weight_only=False,
             weight_bits=None, weight_group_size=None, weight_symmetric=False, awq=False,
-            quantize_embeddings=False):
+            quantize_embeddings=False, mixed_precision=False, budget=None, formats=None):
     """Compiles an ONNX (or qopt .mlir) model to a shared library; returns its path.
 
     input_shapes: {input name: [dims]} (None or -1 for a dynamic dim).
@@ -120,6 +120,10 @@ def compile(model, output=None, input_shapes=None, opt_level=2, target_cpu=None,
       awq               True: AWQ channel scaling first (qoptc --awq; needs
                         calibration)
       quantize_embeddings  True: embedding tables too (qoptc --quantize-embeddings)
+      mixed_precision   True: each linear layer's format chosen by its measured
+                        sensitivity under `budget` ("bits=5", "size=3MB") among
+                        `formats` (e.g. ["w4g128", "w8g128", "float"]); needs
+                        weight_only and calibration (qoptc --mixed-precision)
 
     Raises CompileError with qoptc's diagnostics on failure.
     """
@@ -152,7 +156,8 @@ def compile(model, output=None, input_shapes=None, opt_level=2, target_cpu=None,
                "--weight-rounding": weight_rounding, "--save-calib-stats": save_calib_stats,
                "--report": report, "--emit-qdq-onnx": emit_qdq_onnx,
                "--activation-granularity": activation_granularity,
-               "--weight-bits": weight_bits, "--weight-group-size": weight_group_size}
+               "--weight-bits": weight_bits, "--weight-group-size": weight_group_size,
+               "--budget": budget}
     for flag, value in options.items():
         if value is not None:
             cmd.append(f"{flag}={os.fspath(value) if isinstance(value, os.PathLike) else value}")
@@ -166,6 +171,10 @@ def compile(model, output=None, input_shapes=None, opt_level=2, target_cpu=None,
         cmd.append("--weight-symmetric")
     if awq:
         cmd.append("--awq")
+    if mixed_precision:
+        cmd.append("--mixed-precision")
+    if formats:
+        cmd.append("--formats=" + ",".join(formats))
     if quantize_embeddings:
         cmd.append("--quantize-embeddings")
     if per_channel_depthwise is not None:
