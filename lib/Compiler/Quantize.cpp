@@ -68,8 +68,13 @@ static LogicalResult verifyWeightOnlyOptions(const QuantOptions &options, std::s
               "calibration samples";
       return failure();
     }
-    if (options.budget.empty()) {
-      error = "--mixed-precision needs --budget bits=B or size=N[KB|MB]";
+    StringRef b = options.budget;
+    double value = 0;
+    bool kind = b.consume_front("bits=") || b.consume_front("size=");
+    if (!b.consume_back("MB"))
+      b.consume_back("KB");
+    if (!kind || b.getAsDouble(value) || !(value > 0)) {
+      error = "--mixed-precision needs --budget bits=B or size=N[KB|MB] (a positive number)";
       return failure();
     }
     for (const std::string &f : options.formats) {
@@ -884,9 +889,18 @@ private:
         if (failed(compareLibraries(floatLib, lib, options.calibData, options.maxSamples,
                                     outputCount, outputs, samples, error)))
           return failure();
+        llvm::sys::fs::remove(lib);
         double noise = 0;
-        for (const OutputReport &o : outputs)
+        for (const OutputReport &o : outputs) {
+          // +inf: identical outputs; NaN or -inf: the quantized model broke.
+          if (std::isnan(o.sqnr) || o.sqnr == -INFINITY) {
+            error = llvm::formatv("mixed precision: '{0}' as {1} makes output '{2}' non-finite",
+                                  c.id, formatName(f), o.name)
+                        .str();
+            return failure();
+          }
           noise += std::isfinite(o.sqnr) ? std::pow(10.0, -o.sqnr / 10.0) : 0.0;
+        }
         noise /= double(std::max<size_t>(outputs.size(), 1));
         // Codes, then f32 scales and (asymmetric) 4- or 8-bit zero points per group.
         int64_t groups = params / f.groupSize;
@@ -921,7 +935,8 @@ private:
     if (failed(runPasses(module, [&](OpPassManager &pm) {
           pm.addPass(createAssignBitWidths(ao));
         }))) {
-      error = "mixed precision: no assignment within --budget " + options.budget;
+      error = "mixed precision: choosing the formats within --budget " + options.budget +
+              " failed (see the error above)";
       return failure();
     }
     return success();
@@ -988,9 +1003,15 @@ private:
       return failure();
     if (options.collectReport) {
       result.report.weightOnly = *layers;
+      std::string bits =
+          options.mixedPrecision
+              ? "mixed precision under --budget " + options.budget +
+                    " (each layer's bits and group below)"
+              : llvm::formatv("W{0}, groups of {1}", options.weightBits,
+                              options.weightGroupSize)
+                    .str();
       result.report.weightGranularity =
-          llvm::formatv("W{0}, groups of {1}, {2}, {3}{4}", options.weightBits,
-                        options.weightGroupSize,
+          llvm::formatv("{0}, {1}, {2}{3}", bits,
                         options.weightSymmetric ? "symmetric" : "asymmetric",
                         options.awq ? "AWQ + " : "",
                         gptq() ? "GPTQ" : "nearest with clip search")

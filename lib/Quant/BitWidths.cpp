@@ -21,9 +21,20 @@ std::optional<Assignment> solveBitWidths(const std::vector<std::vector<FormatCho
         *error = "a layer has no candidate format";
       return std::nullopt;
     }
+    if (choices.size() > std::numeric_limits<uint32_t>::max()) {
+      if (error)
+        *error = "a layer has too many candidate formats";
+      return std::nullopt;
+    }
     int64_t c = choices.front().cost;
-    for (const FormatChoice &f : choices)
+    for (const FormatChoice &f : choices) {
+      if (f.cost < 0 || !std::isfinite(f.sensitivity)) {
+        if (error)
+          *error = "a cost is negative or a sensitivity is not finite";
+        return std::nullopt;
+      }
       c = std::min(c, f.cost);
+    }
     cheapest.push_back(c);
     base += c;
   }
@@ -54,20 +65,21 @@ std::optional<Assignment> solveBitWidths(const std::vector<std::vector<FormatCho
   std::vector<double> best(static_cast<size_t>(states), inf), next(static_cast<size_t>(states));
   best[0] = 0.0;
   // from[l * states + e]: the choice of layer l on the best path to e.
-  std::vector<uint16_t> from(layers.size() * size_t(states), 0);
+  std::vector<uint32_t> from(layers.size() * size_t(states), 0);
   for (size_t l = 0; l < layers.size(); ++l) {
     std::fill(next.begin(), next.end(), inf);
     for (int64_t e = 0; e < states; ++e) {
       if (best[size_t(e)] == inf)
         continue;
       for (size_t i = 0; i < layers[l].size(); ++i) {
-        int64_t to = e + layers[l][i].cost - cheapest[l];
-        if (to >= states)
+        int64_t extra = layers[l][i].cost - cheapest[l];
+        if (extra >= states - e)
           continue;
+        int64_t to = e + extra;
         double s = best[size_t(e)] + layers[l][i].sensitivity;
         if (s < next[size_t(to)]) {
           next[size_t(to)] = s;
-          from[l * size_t(states) + size_t(to)] = uint16_t(i);
+          from[l * size_t(states) + size_t(to)] = uint32_t(i);
         }
       }
     }
@@ -92,12 +104,16 @@ std::optional<Assignment> solveBitWidths(const std::vector<std::vector<FormatCho
 
 std::vector<std::vector<int64_t>> discretizeCosts(const std::vector<std::vector<double>> &costs,
                                                   double budget, int64_t steps) {
-  double unit = budget / double(steps);
+  // Without a positive budget and grid nothing with a positive cost fits.
+  const int64_t never = int64_t(1) << 62;
+  double unit = budget > 0 && steps > 0 ? budget / double(steps) : 0.0;
   std::vector<std::vector<int64_t>> out;
   for (const std::vector<double> &layer : costs) {
     std::vector<int64_t> row;
-    for (double c : layer)
-      row.push_back(unit > 0 ? int64_t(std::ceil(c / unit - 1e-9)) : 0);
+    for (double c : layer) {
+      double units = unit > 0 ? std::ceil(c / unit) : (c > 0 ? double(never) : 0.0);
+      row.push_back(units >= double(never) ? never : int64_t(std::max(0.0, units)));
+    }
     out.push_back(std::move(row));
   }
   return out;

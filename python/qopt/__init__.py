@@ -174,7 +174,7 @@ def compile(model, output=None, input_shapes=None, opt_level=2, target_cpu=None,
     if mixed_precision:
         cmd.append("--mixed-precision")
     if formats:
-        cmd.append("--formats=" + ",".join(formats))
+        cmd.append("--formats=" + (formats if isinstance(formats, str) else ",".join(formats)))
     if quantize_embeddings:
         cmd.append("--quantize-embeddings")
     if per_channel_depthwise is not None:

@@ -5,6 +5,7 @@
 // (qopt/Quant/BitWidths.h) out as a `qopt.format` attribute per layer.
 //
 //===----------------------------------------------------------------------===//
+#include "qopt/Dialect/QOpt/IR/QOptOps.h"
 #include "qopt/Quant/BitWidths.h"
 #include "qopt/Transforms/Quant/Passes.h"
 #include "qopt/Transforms/Quant/QuantUtils.h"
@@ -17,6 +18,7 @@
 #include <cmath>
 #include <numeric>
 #include <map>
+#include <set>
 
 namespace qopt {
 #define GEN_PASS_DEF_ASSIGNBITWIDTHS
@@ -101,6 +103,8 @@ struct AssignBitWidthsPass : qopt::impl::AssignBitWidthsBase<AssignBitWidthsPass
         const llvm::json::Object *f = fv.getAsObject();
         std::optional<StringRef> name = f ? f->getString("format") : std::nullopt;
         std::optional<double> s = f ? f->getNumber("sensitivity") : std::nullopt;
+        if (s && !std::isfinite(*s))
+          return fail("layer '" + t.id + "': a sensitivity is not finite");
         if (!name || !s)
           return fail("layer '" + t.id + "': each format needs \"format\" and \"sensitivity\"");
         if (!quantutil::parseLayerFormat(*name))
@@ -135,7 +139,13 @@ struct AssignBitWidthsPass : qopt::impl::AssignBitWidthsBase<AssignBitWidthsPass
     for (const quantutil::QuantizableLayer &l : quantutil::quantizableLayers(module, {}))
       byId[l.id] = l.op;
     std::vector<Operation *> ops;
+    std::set<std::string> seenIds;
     for (const TableLayer &t : *layers) {
+      if (!seenIds.insert(t.id).second) {
+        module.emitError("qopt-assign-bit-widths: ")
+            << table << ": layer '" << t.id << "' appears twice";
+        return signalPassFailure();
+      }
       auto it = byId.find(t.id);
       if (it == byId.end()) {
         module.emitError("qopt-assign-bit-widths: ")
@@ -143,6 +153,23 @@ struct AssignBitWidthsPass : qopt::impl::AssignBitWidthsBase<AssignBitWidthsPass
         return signalPassFailure();
       }
       ops.push_back(it->second);
+      // A group format must divide the layer's K (else qopt-quantize-weights
+      // would keep the layer float while the budget counted its bits).
+      auto wType = dyn_cast<RankedTensorType>(it->second->getOperand(1).getType());
+      int64_t k = -1;
+      if (wType && wType.getRank() == 2) {
+        auto gemm = dyn_cast<GemmOp>(it->second);
+        k = wType.getDimSize(gemm && gemm.getTransB() ? 1 : 0);
+      }
+      for (const Candidate &c : t.formats) {
+        std::optional<quantutil::LayerFormat> f = quantutil::parseLayerFormat(c.format);
+        if (f->kind == quantutil::LayerFormat::Groups && (k <= 0 || k % f->groupSize != 0)) {
+          module.emitError("qopt-assign-bit-widths: ")
+              << table << ": layer '" << t.id << "' cannot take " << c.format
+              << ": its K is not a multiple of the group size";
+          return signalPassFailure();
+        }
+      }
     }
     // Integer costs in the budget's unit.
     std::vector<std::vector<qopt::quant::FormatChoice>> choices;
@@ -214,8 +241,9 @@ struct AssignBitWidthsPass : qopt::impl::AssignBitWidthsBase<AssignBitWidthsPass
       limit /= unit;
     }
     std::string why;
-    std::optional<qopt::quant::Assignment> a;
-    if (b->kind != Budget::Latency && limit > 100000) {
+    std::optional<qopt::quant::Assignment> a = qopt::quant::solveBitWidths(choices, limit, &why);
+    // Too many cost units to solve exactly: on a grid of 100000 steps.
+    if (!a && why.find("discretize") != std::string::npos) {
       std::vector<std::vector<double>> costs;
       for (auto &row : choices) {
         costs.emplace_back();
@@ -229,8 +257,6 @@ struct AssignBitWidthsPass : qopt::impl::AssignBitWidthsBase<AssignBitWidthsPass
         for (size_t i = 0; i < grid[l].size(); ++i)
           gridChoices[l][i].cost = grid[l][i];
       a = qopt::quant::solveBitWidths(gridChoices, 100000, &why);
-    } else {
-      a = qopt::quant::solveBitWidths(choices, limit, &why);
     }
     if (!a) {
       // (The solver's numbers are in its internal cost units.)

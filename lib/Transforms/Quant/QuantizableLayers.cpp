@@ -23,14 +23,20 @@ std::vector<QuantizableLayer> quantizableLayers(Operation *root,
   std::vector<QuantizableLayer> layers;
   llvm::StringMap<int> seen;
   root->walk([&](Operation *op) {
-    if (!isQuantizableLayer(op, keepFloat))
+    // Ids are numbered over every layer with an integer form, kept float or
+    // not, so that a layer's id does not depend on which others are kept
+    // float (--keep-float, a mixed-precision "float" choice).
+    auto type = hasIntegerForm(op) ? dyn_cast<RankedTensorType>(op->getResult(0).getType())
+                                   : RankedTensorType();
+    if (!type || !type.getElementType().isF32())
       return;
     OnnxNode node = onnxNode(op->getLoc());
     std::string base = node.name.empty() ? op->getName().getStringRef().str() : node.name;
     int &repeats = seen[base];
     std::string id = repeats == 0 ? base : base + "~" + std::to_string(repeats);
     ++repeats;
-    layers.push_back({op, id, op->getOperand(0), op->getOperand(1)});
+    if (isQuantizableLayer(op, keepFloat))
+      layers.push_back({op, id, op->getOperand(0), op->getOperand(1)});
   });
   return layers;
 }

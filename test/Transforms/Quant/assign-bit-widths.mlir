@@ -41,6 +41,12 @@
 // RUN: sed 's/"k"/"v"/' %S/Inputs/bit-widths.json > %t.json
 // RUN: not qopt-opt %s --qopt-assign-bit-widths="table=%t.json budget=bits=6" 2>&1 | FileCheck %s --check-prefix=LAYER
 // LAYER: error: qopt-assign-bit-widths: {{.*}}.json: layer 'v' is not a quantizable layer of this model
+// RUN: sed 's/"k"/"q"/' %S/Inputs/bit-widths.json > %t.twice.json
+// RUN: not qopt-opt %s --qopt-assign-bit-widths="table=%t.twice.json budget=bits=6" 2>&1 | FileCheck %s --check-prefix=TWICE
+// TWICE: error: qopt-assign-bit-widths: {{.*}}.json: layer 'q' appears twice
+// RUN: sed 's/w4g32/w4g64/' %S/Inputs/bit-widths.json > %t.g64.json
+// RUN: not qopt-opt %s --qopt-assign-bit-widths="table=%t.g64.json budget=bits=6" 2>&1 | FileCheck %s --check-prefix=GROUP
+// GROUP: error: qopt-assign-bit-widths: {{.*}}.json: layer 'q' cannot take w4g64: its K is not a multiple of the group size
 // RUN: not qopt-opt %s --qopt-assign-bit-widths="table=%t.missing budget=bits=6" 2>&1 | FileCheck %s --check-prefix=MISSING
 // MISSING: error: qopt-assign-bit-widths: {{.*}}.missing: cannot read it
 func.func @attention(%x: tensor<4x32xf32>) -> (tensor<4x32xf32>, tensor<4x32xf32>) {
