@@ -63,9 +63,9 @@ static LogicalResult verifyWeightOnlyOptions(const QuantOptions &options, std::s
     return failure();
   }
   if (options.mixedPrecision) {
-    if (options.calibData.empty()) {
+    if (options.calibData.empty() && options.loadStats.empty()) {
       error = "--mixed-precision needs --calib: each layer's sensitivity is measured on the "
-              "calibration samples";
+              "calibration samples (or --load-calib-stats of a file saved with its choice)";
       return failure();
     }
     StringRef b = options.budget;
@@ -782,6 +782,24 @@ private:
                : llvm::formatv("w{0}g{1}", f.bits, f.groupSize).str();
   }
 
+  /// Marks each layer named in `formats` (layer id -> format) with it; a
+  /// name the model lacks is an error.
+  LogicalResult applyFormats(const std::map<std::string, std::string> &formats) {
+    std::map<std::string, Operation *> byId;
+    for (const quantutil::QuantizableLayer &l : quantutil::quantizableLayers(module, {}))
+      byId[l.id] = l.op;
+    for (const auto &[id, f] : formats) {
+      auto it = byId.find(id);
+      if (it == byId.end() || !quantutil::parseLayerFormat(f)) {
+        error = options.loadStats + ": the stored format of layer '" + id + "' (" + f +
+                ") does not fit this model";
+        return failure();
+      }
+      it->second->setAttr(quantutil::kFormatAttr, StringAttr::get(module.getContext(), f));
+    }
+    return success();
+  }
+
   /// Mixed precision (weight-only): each candidate layer quantized alone to
   /// each candidate format (the other layers float), compiled and run on the
   /// calibration samples against the float model; its sensitivity is the
@@ -949,9 +967,11 @@ private:
     if (options.awq && failed(awq()))
       return failure();
     std::shared_ptr<std::map<std::string, quant::GroupWeights>> rounded;
+    // The statistics read or calibrated (written again below with the
+    // mixed-precision choice).
+    quant::CalibrationStats s;
     if (gptq() && !options.loadStats.empty()) {
       step("reading calibration statistics " + options.loadStats);
-      quant::CalibrationStats s;
       if (!quant::readStatsFile(options.loadStats, s, error))
         return failure();
       OwningOpRef<ModuleOp> copy = observedCopy();
@@ -968,8 +988,7 @@ private:
                                     "--weight-only with GPTQ rounding)";
         return failure();
       }
-      rounded = std::make_shared<std::map<std::string, quant::GroupWeights>>(
-          std::move(s.groupWeights));
+      rounded = std::make_shared<std::map<std::string, quant::GroupWeights>>(s.groupWeights);
     } else if (gptq()) {
       step("weight-only GPTQ: calibrating for the Hessians of the linear layers' inputs");
       CalibrationOptions co = calibrationOptions();
@@ -983,7 +1002,6 @@ private:
             extra.groupSize = f.groupSize;
             co.extraGroupWeights.push_back(extra);
           }
-      quant::CalibrationStats s;
       // The observed library's first outputs are the float model's: the
       // report's reference.
       if (!calibrateObservedCopy(co, s, options.keepFloatLibrary ? &result.floatLibrary : nullptr))
@@ -993,11 +1011,40 @@ private:
           return failure();
         step("wrote calibration statistics " + options.saveStats);
       }
-      rounded = std::make_shared<std::map<std::string, quant::GroupWeights>>(
-          std::move(s.groupWeights));
+      rounded = std::make_shared<std::map<std::string, quant::GroupWeights>>(s.groupWeights);
     }
-    if (options.mixedPrecision && failed(assignFormats(rounded)))
-      return failure();
+    if (options.mixedPrecision) {
+      if (!s.formats.empty()) {
+        // A rebuild: the file's choice, unmeasured.
+        if (s.formatsBudget != options.budget) {
+          error = options.loadStats + ": its formats were chosen under --budget " +
+                  s.formatsBudget + ", not " + options.budget +
+                  " (sensitivities are not stored: calibrate again)";
+          return failure();
+        }
+        if (failed(applyFormats(s.formats)))
+          return failure();
+        step("mixed precision: the formats chosen in " + options.loadStats);
+      } else {
+        if (options.calibData.empty()) {
+          error = options.loadStats + ": no mixed-precision choice stored (save the file with "
+                                      "--mixed-precision), and measuring needs --calib";
+          return failure();
+        }
+        if (failed(assignFormats(rounded)))
+          return failure();
+        if (!options.saveStats.empty() && !s.groupWeights.empty()) {
+          for (const quantutil::QuantizableLayer &l :
+               quantutil::quantizableLayers(module, {}))
+            if (auto f = l.op->getAttrOfType<StringAttr>(quantutil::kFormatAttr))
+              s.formats[l.id] = f.getValue().str();
+          s.formatsBudget = options.budget;
+          if (!quant::writeStatsFile(options.saveStats, s, error))
+            return failure();
+          step("wrote the mixed-precision choice into " + options.saveStats);
+        }
+      }
+    }
     auto layers = quantizeWeights(rounded, "weight-only");
     if (!layers)
       return failure();

@@ -79,6 +79,13 @@ bool writeStatsFile(const std::string &path, const CalibrationStats &stats,
     }
     root["group_weights"] = std::move(groups);
   }
+  if (!stats.formats.empty()) {
+    json::Object formats;
+    for (const auto &[layer, f] : stats.formats)
+      formats[layer] = f;
+    root["formats"] = std::move(formats);
+    root["formats_budget"] = stats.formatsBudget;
+  }
   SmallString<256> tmp;
   if (auto ec = sys::fs::createUniqueFile(path + ".tmp-%%%%%%", tmp)) {
     error = "cannot write next to " + path + ": " + ec.message();
@@ -271,6 +278,19 @@ bool readStatsFile(const std::string &path, CalibrationStats &stats,
       }
       stats.groupWeights.emplace(layer->str(), std::move(g));
     }
+  }
+  stats.formats.clear();
+  if (const json::Value *fv = root->get("formats")) {
+    const json::Object *formats = fv->getAsObject();
+    if (!formats)
+      return bad("'formats' is not an object");
+    for (const auto &[layer, f] : *formats) {
+      std::optional<StringRef> name = f.getAsString();
+      if (!name)
+        return bad("'formats' maps layer ids to format names");
+      stats.formats.emplace(layer.str(), name->str());
+    }
+    stats.formatsBudget = root->getString("formats_budget").value_or("").str();
   }
   return true;
 }

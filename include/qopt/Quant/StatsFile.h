@@ -49,6 +49,11 @@ struct CalibrationStats {
   /// Group-wise GPTQ results (weight-only quantization), by layer id
   /// (`group_weights`: codes - qmin as base64 bytes, scales, zero points).
   std::map<std::string, GroupWeights> groupWeights;
+  /// Mixed precision's choice (`formats`: layer id -> format name such as
+  /// "w4g128"), so that a rebuild from the file reproduces it unmeasured.
+  std::map<std::string, std::string> formats;
+  /// The budget those formats were chosen under (`formats_budget`).
+  std::string formatsBudget;
 };
 
 bool writeStatsFile(const std::string &path, const CalibrationStats &stats,
