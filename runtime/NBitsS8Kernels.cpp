@@ -23,9 +23,9 @@
 //
 //   rows    M < kTileRows (decoding), or without AVX-512 VNNI: each output a
 //           dot product over the packed row of W, up to 4 rows of A sharing
-//           each load of W. AVX-512 VNNI (4 and 8 bits), AVX2 (4 bits:
-//           vpmaddubsw, exact as codes are below 16), portable C++. Threads
-//           split N.
+//           each load of W. AVX-512 VNNI, AVX2 (vpmaddubsw on nibbles, exact
+//           as they are below 16; an 8-bit code as two nibbles), portable
+//           C++. Threads split N.
 //   tiles   M >= kTileRows with AVX-512 VNNI: W unpacked to bytes 32 columns
 //           at a time (a panel in the int8 GEMM's VNNI layout, with its
 //           scales), 6x32 tiles of vpdpbusd with i32 accumulators per block
@@ -230,25 +230,28 @@ __attribute__((target("avx2"))) __m256i firstWords(int64_t count) {
   return _mm256_load_si256(reinterpret_cast<const __m256i *>(m));
 }
 
-/// The same on AVX2 for 4 bits: each 64 bytes of W as two halves of 32,
-/// products of byte pairs summed to i16 (|2 * 15 * 128| twice fits) then i32.
+/// The same on AVX2: each 64 bytes of W as two halves of 32, products of
+/// byte pairs summed to i16 (|2 * 15 * 128| twice fits) then i32; 8-bit
+/// codes as two nibbles.
 template <int R>
-__attribute__((target("avx2,fma"))) void dotsAvx2W4(const S8Operands &o, const int8_t *p,
-                                                    const float *sums, int64_t n, float *out) {
+__attribute__((target("avx2,fma"))) void dotsAvx2(const S8Operands &o, const int8_t *p,
+                                                  const float *sums, int64_t n, float *out) {
   const Layout &l = o.l;
-  const int64_t padded = paddedK(l), bytes = rowBytes(l);
-  const int64_t blocksPerGroup = 128 / l.blockSize;
+  const int64_t padded = paddedK(l), bytes = rowBytes(l), g = groupCodes(l);
+  const int64_t blocksPerGroup = g / l.blockSize;
   const uint8_t *row = o.b + n * bytes;
   const float *s = o.scales + n * l.kBlocks();
-  const __m256i low = _mm256_set1_epi8(0x0F), ones = _mm256_set1_epi16(1);
-  // Lanes 8h .. 8h + 7 of the group's (4 bits: 8 elements per lane).
+  const __m256i low = _mm256_set1_epi8(0x0F), ones = _mm256_set1_epi16(1),
+                sixteens = _mm256_set1_epi16(16);
+  // Lanes 8h .. 8h + 7 of the group's (8 elements per lane for 4 bits, 4
+  // for 8).
   const __m256i laneBlock[2] = {
       _mm256_loadu_si256(reinterpret_cast<const __m256i *>(o.laneBlock)),
       _mm256_loadu_si256(reinterpret_cast<const __m256i *>(o.laneBlock + 8))};
   __m256 acc[R];
   for (int r = 0; r < R; ++r)
     acc[r] = _mm256_setzero_ps();
-  for (int64_t byte0 = 0, e0 = 0; byte0 < bytes; byte0 += 64, e0 += 128) {
+  for (int64_t byte0 = 0, e0 = 0; byte0 < bytes; byte0 += 64, e0 += g) {
     __m256 blockScales = _mm256_setzero_ps();
     if (blocksPerGroup > 1) {
       int64_t b0 = e0 / l.blockSize;
@@ -268,11 +271,20 @@ __attribute__((target("avx2,fma"))) void dotsAvx2W4(const S8Operands &o, const i
       __m256i hi = _mm256_and_si256(_mm256_srli_epi16(v, 4), low);
       for (int r = 0; r < R; ++r) {
         const int8_t *x = p + r * padded + e0 + 32 * h;
-        __m256i pairs = _mm256_add_epi16(
-            _mm256_maddubs_epi16(lo, _mm256_loadu_si256(reinterpret_cast<const __m256i *>(x))),
-            _mm256_maddubs_epi16(hi,
-                                 _mm256_loadu_si256(reinterpret_cast<const __m256i *>(x + 64))));
-        acc[r] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_madd_epi16(pairs, ones)), sc, acc[r]);
+        __m256i a = _mm256_loadu_si256(reinterpret_cast<const __m256i *>(x)), d;
+        if (l.bits == 4) {
+          __m256i pairs = _mm256_add_epi16(
+              _mm256_maddubs_epi16(lo, a),
+              _mm256_maddubs_epi16(
+                  hi, _mm256_loadu_si256(reinterpret_cast<const __m256i *>(x + 64))));
+          d = _mm256_madd_epi16(pairs, ones);
+        } else {
+          // An 8-bit code is 16 hi + lo: two nibble products, each safe
+          // from vpmaddubsw's saturation, the high one weighted 16 in i32.
+          d = _mm256_add_epi32(_mm256_madd_epi16(_mm256_maddubs_epi16(lo, a), ones),
+                               _mm256_madd_epi16(_mm256_maddubs_epi16(hi, a), sixteens));
+        }
+        acc[r] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(d), sc, acc[r]);
       }
     }
   }
@@ -303,9 +315,9 @@ const RowsKernel kRowsKernels[] = {
               __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512vnni");
      }},
     {"avx2",
-     {dotsAvx2W4<1>, dotsAvx2W4<2>, dotsAvx2W4<3>, dotsAvx2W4<4>},
-     [](const Layout &l) {
-       return l.bits == 4 && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+     {dotsAvx2<1>, dotsAvx2<2>, dotsAvx2<3>, dotsAvx2<4>},
+     [](const Layout &) {
+       return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
      }},
 #endif
     {"generic", {nullptr, nullptr, nullptr, nullptr}, [](const Layout &) { return true; }},
