@@ -126,6 +126,25 @@ TEST(BitWidths, SaysWhyWhenItCannot) {
   EXPECT_TRUE(none->pick.empty());
 }
 
+TEST(BitWidths, ParsesBudgetsAsUsersWriteThem) {
+  std::optional<Budget> b = parseBudget("bits=5.0");
+  ASSERT_TRUE(b);
+  EXPECT_EQ(b->kind, Budget::Bits);
+  EXPECT_EQ(b->value, 5.0);
+  b = parseBudget("size=3MB");
+  ASSERT_TRUE(b);
+  EXPECT_EQ(b->kind, Budget::Size);
+  EXPECT_EQ(b->value, 3.0 * 1024 * 1024);
+  EXPECT_EQ(parseBudget("size=2.25KB")->value, 2304.0);
+  EXPECT_EQ(parseBudget("size=100")->value, 100.0);
+  b = parseBudget("latency=2.5ms");
+  ASSERT_TRUE(b);
+  EXPECT_EQ(b->kind, Budget::Latency);
+  EXPECT_EQ(b->value, 2.5);
+  for (const char *bad : {"bits=0", "bits=-1", "bits=x", "speed=2", "bits", "size=3GB", ""})
+    EXPECT_FALSE(parseBudget(bad)) << bad;
+}
+
 TEST(BitWidths, DiscretizedCostsRoundUpSoGridSolutionsFit) {
   // Budget 1.0 ms on 10 steps of 0.1 ms: 0.25 -> 3, 0.3 -> 3, 0.0 -> 0.
   std::vector<std::vector<int64_t>> d = discretizeCosts({{0.25, 0.3}, {0.0, 1.0}}, 1.0, 10);

@@ -3,7 +3,9 @@
 
 #include "qopt/Compiler/Calibrate.h"
 #include "qopt/Dialect/QOpt/IR/QOptOps.h"
+#include "qopt/Quant/BitWidths.h"
 #include "qopt/Quant/Calibration.h"
+#include "qopt/Quant/NBitsPacking.h"
 #include "qopt/Transforms/Quant/Passes.h"
 #include "qopt/Transforms/Quant/QuantUtils.h"
 #include "qopt/Transforms/Quant/QuantizableLayers.h"
@@ -68,12 +70,8 @@ static LogicalResult verifyWeightOnlyOptions(const QuantOptions &options, std::s
               "calibration samples (or --load-calib-stats of a file saved with its choice)";
       return failure();
     }
-    StringRef b = options.budget;
-    double value = 0;
-    bool kind = b.consume_front("bits=") || b.consume_front("size=");
-    if (!b.consume_back("MB"))
-      b.consume_back("KB");
-    if (!kind || b.getAsDouble(value) || !(value > 0)) {
+    std::optional<quant::Budget> b = quant::parseBudget(options.budget);
+    if (!b || b->kind == quant::Budget::Latency) {
       error = "--mixed-precision needs --budget bits=B or size=N[KB|MB] (a positive number)";
       return failure();
     }
@@ -687,13 +685,8 @@ private:
     return success();
   }
 
-  /// qopt-quantize-weights on the module with `rounded` (GPTQ's group-wise
-  /// weights, or null: nearest with a clip search); the layers it saw, or
-  /// null on failure. Prints what it did after `what`.
-  std::shared_ptr<std::vector<WeightOnlyLayer>>
-  quantizeWeights(std::shared_ptr<std::map<std::string, quant::GroupWeights>> rounded,
-                  StringRef what) {
-    auto layers = std::make_shared<std::vector<WeightOnlyLayer>>();
+  /// qopt-quantize-weights as the options ask for.
+  QuantizeWeightsOptions quantizeWeightsOptions() const {
     QuantizeWeightsOptions qo;
     qo.bits = options.weightBits;
     qo.groupSize = options.weightGroupSize;
@@ -701,6 +694,17 @@ private:
     qo.clipSearch = true;
     qo.embeddings = options.quantizeEmbeddings;
     qo.keepFloat.assign(keepFloat.begin(), keepFloat.end());
+    return qo;
+  }
+
+  /// qopt-quantize-weights on the module with `rounded` (GPTQ's group-wise
+  /// weights, or null: nearest with a clip search); the layers it saw, or
+  /// null on failure. Prints what it did after `what`.
+  std::shared_ptr<std::vector<WeightOnlyLayer>>
+  quantizeWeights(std::shared_ptr<std::map<std::string, quant::GroupWeights>> rounded,
+                  StringRef what) {
+    auto layers = std::make_shared<std::vector<WeightOnlyLayer>>();
+    QuantizeWeightsOptions qo = quantizeWeightsOptions();
     if (failed(runPasses(module, [&](OpPassManager &pm) {
           pm.addPass(createQuantizeWeights(rounded, layers, qo));
         })))
@@ -776,12 +780,6 @@ private:
     return out;
   }
 
-  static std::string formatName(const quantutil::LayerFormat &f) {
-    return f.kind == quantutil::LayerFormat::Float
-               ? "float"
-               : llvm::formatv("w{0}g{1}", f.bits, f.groupSize).str();
-  }
-
   /// Marks each layer named in `formats` (layer id -> format) with it; a
   /// name the model lacks is an error.
   LogicalResult applyFormats(const std::map<std::string, std::string> &formats) {
@@ -810,13 +808,12 @@ private:
       const std::shared_ptr<std::map<std::string, quant::GroupWeights>> &rounded) {
     std::vector<quantutil::LayerFormat> formats = candidateFormats();
     // A bits budget below every format fails before anything is measured.
-    StringRef budget = options.budget;
-    double bits = 0;
-    if (budget.consume_front("bits=") && !budget.getAsDouble(bits)) {
+    std::optional<quant::Budget> budget = quant::parseBudget(options.budget);
+    if (budget && budget->kind == quant::Budget::Bits) {
       int64_t least = 32;
       for (const quantutil::LayerFormat &f : formats)
         least = std::min(least, f.weightBits());
-      if (bits < double(least)) {
+      if (budget->value < double(least)) {
         error = llvm::formatv("mixed precision: no assignment within budget '{0}': the budget "
                               "is below the cheapest assignment ({1} bits per weight)",
                               options.budget, least)
@@ -876,7 +873,7 @@ private:
         if (c.cols % f.groupSize != 0)
           continue; // not a candidate for this layer
         step(llvm::formatv("mixed precision: measuring {0} of {1}: '{2}' as {3}", ++measured,
-                           total, c.id, formatName(f))
+                           total, c.id, f.name())
                  .str());
         // A path of its own per library: the loader keeps a library it has
         // loaded by its path.
@@ -890,13 +887,9 @@ private:
              quantutil::quantizableLayers(*copy, keepFloat))
           l.op->setAttr(quantutil::kFormatAttr,
                         StringAttr::get(module.getContext(),
-                                        l.id == c.id ? formatName(f) : "float"));
-        QuantizeWeightsOptions qo;
-        qo.bits = options.weightBits;
-        qo.groupSize = options.weightGroupSize;
-        qo.symmetric = options.weightSymmetric;
-        qo.clipSearch = true;
-        qo.keepFloat.assign(keepFloat.begin(), keepFloat.end());
+                                        l.id == c.id ? f.name() : "float"));
+        QuantizeWeightsOptions qo = quantizeWeightsOptions();
+        qo.embeddings = false;
         if (failed(runPasses(*copy, [&](OpPassManager &pm) {
               pm.addPass(createQuantizeWeights(rounded, nullptr, qo));
             })) ||
@@ -913,19 +906,20 @@ private:
           // +inf: identical outputs; NaN or -inf: the quantized model broke.
           if (std::isnan(o.sqnr) || o.sqnr == -INFINITY) {
             error = llvm::formatv("mixed precision: '{0}' as {1} makes output '{2}' non-finite",
-                                  c.id, formatName(f), o.name)
+                                  c.id, f.name(), o.name)
                         .str();
             return failure();
           }
           noise += std::isfinite(o.sqnr) ? std::pow(10.0, -o.sqnr / 10.0) : 0.0;
         }
         noise /= double(std::max<size_t>(outputs.size(), 1));
-        // Codes, then f32 scales and (asymmetric) 4- or 8-bit zero points per group.
-        int64_t groups = params / f.groupSize;
-        int64_t bytes = params * f.bits / 8 + groups * 4 +
-                        (options.weightSymmetric ? 0 : (groups * f.bits + 7) / 8);
+        // Packed codes, f32 scales and (asymmetric) packed zero points, as
+        // the library stores them (qopt/Quant/NBitsPacking.h).
+        nbits::Layout layout{c.cols, c.rows, f.bits, f.groupSize};
+        int64_t bytes = layout.weightBytes() + layout.n * layout.kBlocks() * 4 +
+                        (options.weightSymmetric ? 0 : layout.n * layout.zeroPointBytes());
         choices.push_back(llvm::json::Object{
-            {"format", formatName(f)}, {"sensitivity", noise}, {"bytes", bytes}});
+            {"format", f.name()}, {"sensitivity", noise}, {"bytes", bytes}});
       }
       if (choices.empty())
         continue;

@@ -1,6 +1,8 @@
 //===- BitWidths.cpp - Mixed-precision assignment under a budget ----------===//
 #include "qopt/Quant/BitWidths.h"
 
+#include "llvm/ADT/StringRef.h"
+
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -100,6 +102,30 @@ std::optional<Assignment> solveBitWidths(const std::vector<std::vector<FormatCho
     at -= layers[l][i].cost - cheapest[l];
   }
   return a;
+}
+
+std::optional<Budget> parseBudget(std::string_view text) {
+  auto [key, value] = llvm::StringRef(text.data(), text.size()).split('=');
+  Budget b;
+  double scale = 1;
+  if (key == "bits") {
+    b.kind = Budget::Bits;
+  } else if (key == "size") {
+    b.kind = Budget::Size;
+    if (value.consume_back("MB"))
+      scale = 1024.0 * 1024.0;
+    else if (value.consume_back("KB"))
+      scale = 1024.0;
+  } else if (key == "latency") {
+    b.kind = Budget::Latency;
+    value.consume_back("ms");
+  } else {
+    return std::nullopt;
+  }
+  if (value.trim().getAsDouble(b.value) || !(b.value > 0))
+    return std::nullopt;
+  b.value *= scale;
+  return b;
 }
 
 std::vector<std::vector<int64_t>> discretizeCosts(const std::vector<std::vector<double>> &costs,

@@ -18,6 +18,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace qopt::quant {
@@ -44,6 +45,15 @@ struct Assignment {
 std::optional<Assignment> solveBitWidths(const std::vector<std::vector<FormatChoice>> &layers,
                                          int64_t budget, std::string *error = nullptr,
                                          int64_t maxStates = int64_t(1) << 26);
+
+/// A budget as users write it: "bits=5.0" (average bits per weight),
+/// "size=3MB" (bytes; KB and MB are 1024 and 1024^2) or "latency=2.5[ms]";
+/// the value must be positive.
+struct Budget {
+  enum Kind { Bits, Size, Latency } kind = Bits;
+  double value = 0;
+};
+std::optional<Budget> parseBudget(std::string_view text);
 
 /// Real costs on a grid of `steps` units per budget: each cost rounded up to
 /// whole units of budget / steps (so any assignment feasible on the grid is

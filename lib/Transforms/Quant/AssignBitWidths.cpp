@@ -30,35 +30,7 @@ using namespace qopt;
 
 namespace {
 
-struct Budget {
-  enum Kind { Bits, Size, Latency } kind = Bits;
-  double value = 0;
-};
-
-/// "bits=5.0", "size=3MB" (KB, MB or bytes), "latency=2.5".
-std::optional<Budget> parseBudget(StringRef text) {
-  auto [key, value] = text.split('=');
-  Budget b;
-  double scale = 1;
-  if (key == "bits") {
-    b.kind = Budget::Bits;
-  } else if (key == "size") {
-    b.kind = Budget::Size;
-    if (value.consume_back("MB"))
-      scale = 1024.0 * 1024.0;
-    else if (value.consume_back("KB"))
-      scale = 1024.0;
-  } else if (key == "latency") {
-    b.kind = Budget::Latency;
-    value.consume_back("ms");
-  } else {
-    return std::nullopt;
-  }
-  if (value.trim().getAsDouble(b.value) || !(b.value > 0))
-    return std::nullopt;
-  b.value *= scale;
-  return b;
-}
+using qopt::quant::Budget;
 
 struct Candidate {
   std::string format;
@@ -124,7 +96,7 @@ struct AssignBitWidthsPass : qopt::impl::AssignBitWidthsBase<AssignBitWidthsPass
 
   void runOnOperation() override {
     ModuleOp module = getOperation();
-    std::optional<Budget> b = parseBudget(budget);
+    std::optional<Budget> b = qopt::quant::parseBudget(budget);
     if (!b) {
       module.emitError("qopt-assign-bit-widths: budget must be bits=B, size=N[KB|MB] or "
                        "latency=MS with a positive value, got '")

@@ -152,3 +152,29 @@ func.func @float_output(%x: tensor<1x1x2x2xf32>) -> tensor<1x1x2x2xf32> {
   %s = qopt.sigmoid %c : (tensor<1x1x2x2xf32>) -> tensor<1x1x2x2xf32>
   return %s : tensor<1x1x2x2xf32>
 }
+
+// -----
+
+// A weight already quantized group-wise (a sub-channel type, W4A8) keeps its
+// type: the integer MatMul reads it as it is, and a Gemm's constant bias C
+// stays float (qopt-lower-quantized adds it to the f32 result). A Gemm whose
+// C is not a constant cannot: it stays float on the dequantized operands.
+// CHECK-LABEL: func.func @group_wise
+// CHECK: %[[W:.*]] = qopt.quantize %{{.*}} -> tensor<32x2x!quant.uniform<u4:f32:{0:32, 1:1}
+// CHECK: qopt.matmul %{{.*}}, %[[W]] : (tensor<4x32x!quant.uniform<u8:f32, 5.000000e-01:128>>, tensor<32x2x!quant.uniform<u4
+// CHECK: qopt.gemm %{{.*}}, %[[W]], %{{.*}} : (tensor<4x32x!quant.uniform<u8{{.*}}>>, tensor<32x2x!quant.uniform<u4{{.*}}>>, tensor<2xf32>) -> tensor<4x2xf32>
+// CHECK: qopt.gemm %{{.*}}, %{{.*}}, %arg1 : (tensor<4x32xf32>, tensor<32x2xf32>, tensor<2xf32>) -> tensor<4x2xf32>
+!qa = !quant.uniform<u8:f32, 0.5:128>
+!qw = !quant.uniform<u4:f32:{0:32, 1:1}, {{1.0:8, 0.5:0}}>
+func.func @group_wise(%x: tensor<4x32xf32>, %c2: tensor<2xf32>) -> (tensor<4x2xf32>, tensor<4x2xf32>, tensor<4x2xf32>) {
+  %w = qopt.constant dense<1.0> : tensor<32x2xf32>
+  %c = qopt.constant dense<[1.0, 2.0]> : tensor<2xf32>
+  %qx = qopt.quantize %x : tensor<4x32xf32> -> tensor<4x32x!qa>
+  %dx = qopt.dequantize %qx : tensor<4x32x!qa> -> tensor<4x32xf32>
+  %qw = qopt.quantize %w : tensor<32x2xf32> -> tensor<32x2x!qw>
+  %dw = qopt.dequantize %qw : tensor<32x2x!qw> -> tensor<32x2xf32>
+  %y = qopt.matmul %dx, %dw : (tensor<4x32xf32>, tensor<32x2xf32>) -> tensor<4x2xf32>
+  %g = qopt.gemm %dx, %dw, %c : (tensor<4x32xf32>, tensor<32x2xf32>, tensor<2xf32>) -> tensor<4x2xf32>
+  %h = qopt.gemm %dx, %dw, %c2 : (tensor<4x32xf32>, tensor<32x2xf32>, tensor<2xf32>) -> tensor<4x2xf32>
+  return %y, %g, %h : tensor<4x2xf32>, tensor<4x2xf32>, tensor<4x2xf32>
+}

@@ -49,6 +49,12 @@ struct LayerFormat {
   int64_t bits = 32, groupSize = 0;
   /// Nominal bits per weight (32, 8, bits).
   int64_t weightBits() const { return kind == Float ? 32 : kind == Int8 ? 8 : bits; }
+  /// The name parseLayerFormat reads back.
+  std::string name() const {
+    return kind == Float  ? "float"
+           : kind == Int8 ? "int8"
+                          : "w" + std::to_string(bits) + "g" + std::to_string(groupSize);
+  }
 };
 /// `name` as a format, or nothing when it names none.
 std::optional<LayerFormat> parseLayerFormat(llvm::StringRef name);
