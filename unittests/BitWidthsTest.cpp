@@ -141,7 +141,14 @@ TEST(BitWidths, ParsesBudgetsAsUsersWriteThem) {
   ASSERT_TRUE(b);
   EXPECT_EQ(b->kind, Budget::Latency);
   EXPECT_EQ(b->value, 2.5);
-  for (const char *bad : {"bits=0", "bits=-1", "bits=x", "speed=2", "bits", "size=3GB", ""})
+  EXPECT_FALSE(b->relative);
+  b = parseBudget("latency=1.15x");
+  ASSERT_TRUE(b);
+  EXPECT_EQ(b->kind, Budget::Latency);
+  EXPECT_TRUE(b->relative);
+  EXPECT_EQ(b->value, 1.15);
+  for (const char *bad : {"bits=0", "bits=-1", "bits=x", "speed=2", "bits", "size=3GB", "",
+                          "latency=x", "latency=0x", "latency=1.2xms", "size=2x"})
     EXPECT_FALSE(parseBudget(bad)) << bad;
 }
 

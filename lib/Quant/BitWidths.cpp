@@ -118,7 +118,10 @@ std::optional<Budget> parseBudget(std::string_view text) {
       scale = 1024.0;
   } else if (key == "latency") {
     b.kind = Budget::Latency;
-    value.consume_back("ms");
+    if (value.consume_back("x"))
+      b.relative = true;
+    else
+      value.consume_back("ms");
   } else {
     return std::nullopt;
   }

@@ -47,11 +47,14 @@ std::optional<Assignment> solveBitWidths(const std::vector<std::vector<FormatCho
                                          int64_t maxStates = int64_t(1) << 26);
 
 /// A budget as users write it: "bits=5.0" (average bits per weight),
-/// "size=3MB" (bytes; KB and MB are 1024 and 1024^2) or "latency=2.5[ms]";
+/// "size=3MB" (bytes; KB and MB are 1024 and 1024^2), "latency=2.5[ms]" or
+/// "latency=1.15x" (relative: times the all-INT8 model's measured latency);
 /// the value must be positive.
 struct Budget {
   enum Kind { Bits, Size, Latency } kind = Bits;
   double value = 0;
+  /// Latency only: `value` is a factor of a reference latency, not ms.
+  bool relative = false;
 };
 std::optional<Budget> parseBudget(std::string_view text);
 

@@ -45,6 +45,10 @@ struct TableLayer {
 struct AssignBitWidthsPass : qopt::impl::AssignBitWidthsBase<AssignBitWidthsPass> {
   using Base::Base;
 
+  /// The table's latency outside the layers' choices and the reference of
+  /// relative latency budgets (negative: absent).
+  double baseLatency = 0, referenceLatency = -1;
+
   /// The table's layers, or an error (emitted on `module`).
   FailureOr<std::vector<TableLayer>> readTable(ModuleOp module) {
     auto fail = [&](const Twine &why) {
@@ -61,6 +65,10 @@ struct AssignBitWidthsPass : qopt::impl::AssignBitWidthsBase<AssignBitWidthsPass
     const llvm::json::Array *layers = root ? root->getArray("layers") : nullptr;
     if (!layers)
       return fail("expected an object with a \"layers\" array");
+    baseLatency = root->getNumber("base_latency_ms").value_or(0);
+    referenceLatency = root->getNumber("reference_latency_ms").value_or(-1);
+    if (!std::isfinite(baseLatency) || baseLatency < 0 || !std::isfinite(referenceLatency))
+      return fail("base_latency_ms and reference_latency_ms must be finite and non-negative");
     std::vector<TableLayer> out;
     for (const llvm::json::Value &v : *layers) {
       const llvm::json::Object *l = v.getAsObject();
@@ -98,8 +106,8 @@ struct AssignBitWidthsPass : qopt::impl::AssignBitWidthsBase<AssignBitWidthsPass
     ModuleOp module = getOperation();
     std::optional<Budget> b = qopt::quant::parseBudget(budget);
     if (!b) {
-      module.emitError("qopt-assign-bit-widths: budget must be bits=B, size=N[KB|MB] or "
-                       "latency=MS with a positive value, got '")
+      module.emitError("qopt-assign-bit-widths: budget must be bits=B, size=N[KB|MB], "
+                       "latency=MS or latency=Fx with a positive value, got '")
           << budget << "'";
       return signalPassFailure();
     }
@@ -161,8 +169,27 @@ struct AssignBitWidthsPass : qopt::impl::AssignBitWidthsBase<AssignBitWidthsPass
         }
         costs.push_back(row);
       }
+      double total = b->value;
+      if (b->relative) {
+        if (referenceLatency <= 0) {
+          module.emitError("qopt-assign-bit-widths: ")
+              << table << ": a relative latency budget (" << budget
+              << ") needs \"reference_latency_ms\" in the table";
+          return signalPassFailure();
+        }
+        total = b->value * referenceLatency;
+      }
+      // What the layers' choices may spend beyond the fixed latency.
+      double available = total - baseLatency;
+      if (available < 0) {
+        module.emitError("qopt-assign-bit-widths: no assignment within budget '")
+            << budget << "': the latency outside the layers alone ("
+            << llvm::formatv("{0:f3}", baseLatency) << " ms) exceeds it ("
+            << llvm::formatv("{0:f3}", total) << " ms)";
+        return signalPassFailure();
+      }
       const int64_t steps = 10000;
-      std::vector<std::vector<int64_t>> grid = qopt::quant::discretizeCosts(costs, b->value, steps);
+      std::vector<std::vector<int64_t>> grid = qopt::quant::discretizeCosts(costs, available, steps);
       for (size_t l = 0; l < layers->size(); ++l) {
         choices.emplace_back();
         for (size_t i = 0; i < grid[l].size(); ++i)

@@ -19,6 +19,19 @@
 // RUN: qopt-opt %s --qopt-assign-bit-widths="table=%S/Inputs/bit-widths.json budget=size=2303" | FileCheck %s --check-prefix=BITS6
 // RUN: qopt-opt %s --qopt-assign-bit-widths="table=%S/Inputs/bit-widths.json budget=size=2.25KB" | FileCheck %s --check-prefix=BITS8
 // RUN: qopt-opt %s --qopt-assign-bit-widths="table=%S/Inputs/bit-widths.json budget=latency=0.75" | FileCheck %s --check-prefix=BITS20
+// Latency outside the layers (base_latency_ms) comes off the budget: 1.0 ms
+// less 0.25 chooses as 0.75 did, less 0.5 leaves 0.5 ms, both w8g32 (0.4).
+// A relative budget is a factor of reference_latency_ms: 2x of 0.5 ms = 1.0.
+// RUN: sed 's/^{"layers"/{"base_latency_ms": 0.25, "reference_latency_ms": 0.5, "layers"/' %S/Inputs/bit-widths.json > %t.base.json
+// RUN: qopt-opt %s --qopt-assign-bit-widths="table=%t.base.json budget=latency=1.0ms" | FileCheck %s --check-prefix=BITS20
+// RUN: qopt-opt %s --qopt-assign-bit-widths="table=%t.base.json budget=latency=2x" | FileCheck %s --check-prefix=BITS20
+// RUN: sed 's/^{"layers"/{"base_latency_ms": 0.5, "layers"/' %S/Inputs/bit-widths.json > %t.base5.json
+// RUN: qopt-opt %s --qopt-assign-bit-widths="table=%t.base5.json budget=latency=1.0" | FileCheck %s --check-prefix=BITS8
+// Errors: a relative budget without a reference; a base above the budget.
+// RUN: not qopt-opt %s --qopt-assign-bit-widths="table=%t.base5.json budget=latency=2x" 2>&1 | FileCheck %s --check-prefix=NOREF
+// NOREF: error: qopt-assign-bit-widths: {{.*}}.json: a relative latency budget (latency=2x) needs "reference_latency_ms" in the table
+// RUN: not qopt-opt %s --qopt-assign-bit-widths="table=%t.base5.json budget=latency=0.4" 2>&1 | FileCheck %s --check-prefix=BASE
+// BASE: error: qopt-assign-bit-widths: no assignment within budget 'latency=0.4': the latency outside the layers alone (0.500 ms) exceeds it (0.400 ms)
 // The choices are obeyed: qopt-quantize-weights gives "q" 8-bit and "k"
 // 4-bit groups of 32 (its own default being 4 bits in groups of 128, which K
 // = 32 could not take).
@@ -37,7 +50,7 @@
 // RUN: not qopt-opt %s --qopt-assign-bit-widths="table=%S/Inputs/bit-widths.json budget=bits=3" 2>&1 | FileCheck %s --check-prefix=LOW
 // LOW: error: qopt-assign-bit-widths: no assignment within budget 'bits=3': the budget is below the cheapest assignment{{$}}
 // RUN: not qopt-opt %s --qopt-assign-bit-widths="table=%S/Inputs/bit-widths.json budget=speed=2" 2>&1 | FileCheck %s --check-prefix=KIND
-// KIND: error: qopt-assign-bit-widths: budget must be bits=B, size=N[KB|MB] or latency=MS with a positive value, got 'speed=2'
+// KIND: error: qopt-assign-bit-widths: budget must be bits=B, size=N[KB|MB], latency=MS or latency=Fx with a positive value, got 'speed=2'
 // RUN: sed 's/"k"/"v"/' %S/Inputs/bit-widths.json > %t.json
 // RUN: not qopt-opt %s --qopt-assign-bit-widths="table=%t.json budget=bits=6" 2>&1 | FileCheck %s --check-prefix=LAYER
 // LAYER: error: qopt-assign-bit-widths: {{.*}}.json: layer 'v' is not a quantizable layer of this model

@@ -206,20 +206,24 @@ def AssignBitWidths : Pass<"qopt-assign-bit-widths", "::mlir::ModuleOp"> {
 
         {"layers": [{"layer": "<layer id>", "params": <weights>,
                      "formats": [{"format": "w4g128", "sensitivity": 0.8,
-                                  "bytes": 8704, "latency_ms": 0.02}, ...]}, ...]}
+                                  "bytes": 8704, "latency_ms": 0.02}, ...]}, ...],
+         "base_latency_ms": 2.7, "reference_latency_ms": 2.7}
 
     Layer ids are the quantizable layers' (their ONNX node names, with "~N"
     for repeats, as reports and statistics files name them). `budget`:
     `bits=B` (average nominal bits per weight over the table's layers: 32,
     8 or the group format's bits, times `params`), `size=N[KB|MB]` (the sum
-    of `bytes`, 1 KB = 1024 bytes) or `latency=T` (milliseconds, the sum of
-    `latency_ms`, on a grid of 10000 steps rounded up). Layers not in the
-    table keep the pipeline's default. A remark per layer names its choice.
+    of `bytes`, 1 KB = 1024 bytes) or `latency=T[ms]` (milliseconds: `base_latency_ms`, the latency no layer's
+    choice changes, 0 if absent, plus the sum of `latency_ms`, on a grid of
+    10000 steps rounded up) or `latency=Fx` (F times `reference_latency_ms`,
+    which the table must give; qoptc writes the all-INT8 model's measured
+    latency there). Layers not in the table keep the pipeline's default. A
+    remark per layer names its choice.
   }];
   let options = [
     Option<"table", "table", "std::string", "", "Sensitivity/cost table (JSON)">,
     Option<"budget", "budget", "std::string", "",
-           "bits=B, size=N[KB|MB] or latency=MS">
+           "bits=B, size=N[KB|MB], latency=MS or latency=Fx">
   ];
 }
 
