@@ -9,6 +9,8 @@
 // QOPT_ALLOC_CACHE_MB=0 disables it.
 //
 //===----------------------------------------------------------------------===//
+#include "PerThread.h"
+
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -38,7 +40,10 @@ struct Cache {
   }
 };
 
-thread_local Cache cache;
+Cache &threadCache() {
+  static qopt::rt::PerThread<Cache> caches; // PerThread.h: lets the library unload
+  return caches.get();
+}
 
 size_t roundUp(size_t n) { return (n + kGranule - 1) / kGranule * kGranule; }
 
@@ -48,6 +53,7 @@ extern "C" {
 
 void *_mlir_memref_to_llvm_alloc(size_t size) {
   size_t rounded = roundUp(size + kHeader);
+  Cache &cache = threadCache();
   void *block = nullptr;
   auto it = cache.free.find(rounded);
   if (it != cache.free.end()) {
@@ -74,6 +80,7 @@ void _mlir_memref_to_llvm_free(void *ptr) {
     return;
   void *block = static_cast<char *>(ptr) - kHeader;
   size_t rounded = *static_cast<size_t *>(block);
+  Cache &cache = threadCache();
   if (cache.bytes + rounded <= cacheLimit()) {
     cache.free.emplace(rounded, block);
     cache.bytes += rounded;

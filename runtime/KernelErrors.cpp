@@ -4,6 +4,7 @@
 // benchmarks) do not pull in the model ABI; part of every target's runtime.
 //
 //===----------------------------------------------------------------------===//
+#include "PerThread.h"
 #include "Threads.h"
 
 #include <string>
@@ -11,17 +12,20 @@
 namespace qopt::rt {
 
 namespace {
-thread_local std::string pendingKernelError;
+std::string &pendingKernelError() {
+  static PerThread<std::string> pending;
+  return pending.get();
+}
 } // namespace
 
 void kernelError(const char *message) {
-  if (pendingKernelError.empty())
-    pendingKernelError = message;
+  if (pendingKernelError().empty())
+    pendingKernelError() = message;
 }
 
 std::string takeKernelError() {
   std::string m;
-  m.swap(pendingKernelError);
+  m.swap(pendingKernelError());
   return m;
 }
 

@@ -12,6 +12,7 @@
 #include "qopt-c/Runtime.h"
 
 #include "Target.h"
+#include "PerThread.h"
 #include "Threads.h"
 
 #include <cstdio>
@@ -27,10 +28,15 @@ extern const char qopt_model_meta[];
 
 namespace {
 
-thread_local std::string lastError;
+/// The calling thread's last error (PerThread.h: no thread_local object that
+/// would keep the library loaded).
+std::string &lastError() {
+  static qopt::rt::PerThread<std::string> errors;
+  return errors.get();
+}
 
 int fail(const std::string &msg) {
-  lastError = msg;
+  lastError() = msg;
   return 1;
 }
 
@@ -58,7 +64,7 @@ extern "C" {
 
 int qopt_abi_version(void) { return QOPT_ABI_VERSION; }
 
-const char *qopt_last_error(void) { return lastError.c_str(); }
+const char *qopt_last_error(void) { return lastError().c_str(); }
 
 void qopt_free(void *ptr) { std::free(ptr); }
 
@@ -114,7 +120,7 @@ qopt_model *qopt_model_create_on_device(int device) {
     fail(error);
     return nullptr;
   }
-  lastError.clear();
+  lastError().clear();
   return m;
 }
 
@@ -131,7 +137,7 @@ int qopt_model_set_stream(qopt_model *m, void *stream) {
   std::string error;
   if (!qopt::rt::targetSetStream(m->target, stream, error))
     return fail(error);
-  lastError.clear();
+  lastError().clear();
   return 0;
 }
 
@@ -281,7 +287,7 @@ static int runModel(qopt_model *m, const qopt_tensor *inputs, size_t numInputs,
   if (!qopt::rt::targetEndRun(run, error) && rc == 0)
     rc = fail(error);
   if (rc == 0)
-    lastError.clear();
+    lastError().clear();
   return rc;
 }
 

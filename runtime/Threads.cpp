@@ -7,6 +7,8 @@
 //===----------------------------------------------------------------------===//
 #include "Threads.h"
 
+#include "PerThread.h"
+
 #include <cstdint>
 #include <cstdlib>
 
@@ -53,8 +55,11 @@ void *threadScratch(ScratchSlot slot, size_t bytes) {
     size_t bytes = 0;
     ~Buffer() { std::free(p); }
   };
-  thread_local Buffer buffers[NumScratchSlots];
-  Buffer &b = buffers[slot];
+  struct Buffers {
+    Buffer slots[NumScratchSlots];
+  };
+  static PerThread<Buffers> buffers; // PerThread.h: lets the library unload
+  Buffer &b = buffers.get().slots[slot];
   if (b.bytes < bytes) {
     std::free(b.p);
     b.bytes = (bytes + 63) / 64 * 64;

@@ -13,6 +13,7 @@
 through its C ABI (include/qopt-c/Runtime.h) with ctypes. `Model.run` may be
 called from several threads at once.
 """
+import _ctypes
 import ctypes
 import os
 import shutil
@@ -120,10 +121,12 @@ def compile(model, output=None, input_shapes=None, opt_level=2, target_cpu=None,
       awq               True: AWQ channel scaling first (qoptc --awq; needs
                         calibration)
       quantize_embeddings  True: embedding tables too (qoptc --quantize-embeddings)
-      mixed_precision   True: each linear layer's format chosen by its measured
-                        sensitivity under `budget` ("bits=5", "size=3MB") among
-                        `formats` (e.g. ["w4g128", "w8g128", "float"]); needs
-                        weight_only and calibration (qoptc --mixed-precision)
+      mixed_precision   True: each layer's format chosen by its measured
+                        sensitivity under `budget` ("bits=5", "size=3MB",
+                        "latency=1.15x" or "latency=2.5ms") among `formats`:
+                        with weight_only e.g. ["w4g128", "w8g128", "float"],
+                        else INT8 or float per Conv/MatMul/Gemm; needs
+                        calibration (qoptc --mixed-precision)
 
     Raises CompileError with qoptc's diagnostics on failure.
     """
@@ -279,6 +282,8 @@ class Model:
     def run(self, feeds):
         """Runs the model. feeds: {name: array} or a list in input order.
         Returns {output name: numpy array}. Raises QOptError on bad inputs."""
+        if self._handle is None:
+            raise QOptError("the model is closed")
         if isinstance(feeds, dict):
             unknown = set(feeds) - set(self.input_names)
             if unknown:
@@ -328,9 +333,14 @@ class Model:
         return result
 
     def close(self):
+        """Destroys the model and unloads its library (the model's buffer
+        caches go with it); run() refuses afterwards."""
         if getattr(self, "_handle", None):
             self._lib.qopt_model_destroy(self._handle)
             self._handle = None
+        if getattr(self, "_lib", None) is not None:
+            _ctypes.dlclose(self._lib._handle)
+            self._lib = None
 
     def __del__(self):
         self.close()

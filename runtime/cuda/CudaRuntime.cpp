@@ -21,6 +21,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "../Target.h"
+#include "../PerThread.h"
 #include "CudaDriver.h"
 
 #include <dlfcn.h>
@@ -192,7 +193,10 @@ using qopt::rt::TargetRun;
 namespace {
 
 thread_local TargetRun *currentRun = nullptr;
-thread_local std::map<const TargetModel *, double> lastDeviceMs;
+std::map<const TargetModel *, double> &lastDeviceMs() {
+  static qopt::rt::PerThread<std::map<const TargetModel *, double>> times;
+  return times.get();
+}
 
 /// Records a failure of the current run (the first one wins).
 void runFailed(const std::string &what) {
@@ -499,7 +503,7 @@ TargetModel *targetCreate(int device, std::string &error) {
 void targetDestroy(TargetModel *m) {
   if (!m)
     return;
-  lastDeviceMs.erase(m);
+  lastDeviceMs().erase(m);
   m->d->cuCtxSetCurrent(m->context);
   for (CUstream s : m->freeStreams)
     m->d->cuStreamDestroy(s);
@@ -602,7 +606,7 @@ bool targetEndRun(TargetRun *r, std::string &error) {
   if (r->stop) {
     float ms = -1;
     if (r->error.empty() && m->d->cuEventElapsedTime(&ms, r->start, r->stop) == CUDA_SUCCESS)
-      lastDeviceMs[m] = ms;
+      lastDeviceMs()[m] = ms;
     m->d->cuEventDestroy(r->start);
     m->d->cuEventDestroy(r->stop);
   }
@@ -619,8 +623,8 @@ bool targetEndRun(TargetRun *r, std::string &error) {
 }
 
 double targetLastRunDeviceMs(TargetModel *m) {
-  auto it = lastDeviceMs.find(m);
-  return it == lastDeviceMs.end() ? -1 : it->second;
+  auto it = lastDeviceMs().find(m);
+  return it == lastDeviceMs().end() ? -1 : it->second;
 }
 
 size_t targetPeakDeviceBytes(TargetModel *m) { return m->peakBytes.load(); }

@@ -223,6 +223,28 @@ class QOptTest(unittest.TestCase):
         for o in outs:
             np.testing.assert_array_equal(o, ref)
 
+    def test_close_unloads(self):
+        # A closed model's library leaves the process, even after runs on
+        # several threads (per-thread buffer caches, errors) that used to
+        # pin it: a process swapping models does not keep them all.
+        path = os.path.join(self.dir, "unload.so")
+        with open(self.so, "rb") as f, open(path, "wb") as g:
+            g.write(f.read())
+        m = qopt.Model(path)
+        ref = self.model.run({"input": self.x})["probs"]
+        with concurrent.futures.ThreadPoolExecutor(3) as ex:
+            outs = list(ex.map(lambda _: m.run({"input": self.x})["probs"], range(6)))
+        for o in outs:
+            np.testing.assert_array_equal(o, ref)
+        with self.assertRaises(qopt.QOptError):
+            m.run({"input": self.x[:, :2]})  # an error recorded for this thread
+        self.assertIn(path, open("/proc/self/maps").read())
+        m.close()
+        self.assertNotIn(path, open("/proc/self/maps").read())
+        m.close()
+        with self.assertRaisesRegex(qopt.QOptError, "the model is closed"):
+            m.run({"input": self.x})
+
 
 if __name__ == "__main__":
     unittest.main()
