@@ -104,6 +104,8 @@ def main():
     ap.add_argument("--methods", default="minmax,percentile=99.99,mse,entropy")
     ap.add_argument("--models-to-run", default="rec,det")
     ap.add_argument("--qoptc-args", default="", help="extra qoptc flags for the INT8 builds")
+    ap.add_argument("--calib-args", default="",
+                    help="extra qoptc flags for the calibrating build only (e.g. --report R.md)")
     args = ap.parse_args()
     methods = args.methods.split(",")
     keys = [l.rstrip("\n") for l in open(os.path.join(args.models, "ppocr_keys_v1.txt"),
@@ -125,7 +127,8 @@ def main():
         stats = os.path.join(work, "rec_stats.json")
         t0 = time.time()
         qoptc(args.bindir, onnx, "--calib", cal, "--save-calib-stats", stats, "-o",
-              os.path.join(work, "rec_tmp.so"), *args.qoptc_args.split())
+              os.path.join(work, "rec_tmp.so"), *args.qoptc_args.split(),
+              *args.calib_args.split())
         print(f"rec: calibrated on {args.calib_lines} lines in {time.time() - t0:.1f}s; "
               f"{sum(t in cal_set for t in eval_texts)} evaluation texts also in calibration")
 
@@ -173,7 +176,8 @@ def main():
         stats = os.path.join(work, "det_stats.json")
         t0 = time.time()
         qoptc(args.bindir, onnx, "--calib", cal, "--save-calib-stats", stats, "-o",
-              os.path.join(work, "det_tmp.so"), *args.qoptc_args.split())
+              os.path.join(work, "det_tmp.so"), *args.qoptc_args.split(),
+              *args.calib_args.split())
         print(f"det: calibrated on {args.calib_pages} pages in {time.time() - t0:.1f}s")
         fm = qopt.Model(f32)
         ref = [list(fm.run({"x": x}).values())[0] for x in eval_inputs]

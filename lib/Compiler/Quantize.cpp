@@ -18,6 +18,7 @@
 #include "llvm/Support/JSON.h"
 
 #include <cmath>
+#include <set>
 
 using namespace mlir;
 
@@ -127,10 +128,28 @@ LogicalResult verifyQuantOptions(const QuantOptions &options, std::string &error
             "graph (folded weights and norms, inserted transforms, run-time scales)";
     return failure();
   }
-  if (options.awq || options.quantizeEmbeddings || options.mixedPrecision) {
-    error = "--awq, --quantize-embeddings and --mixed-precision are for weight-only "
-            "quantization (--weight-only) so far";
+  if (options.awq || options.quantizeEmbeddings) {
+    error = "--awq and --quantize-embeddings are for weight-only quantization (--weight-only)";
     return failure();
+  }
+  if (options.mixedPrecision) {
+    if (!quant::parseBudget(options.budget)) {
+      error = "--mixed-precision needs --budget bits=B, size=N[KB|MB], latency=MS or "
+              "latency=Fx (F times the all-INT8 model's latency), with a positive value";
+      return failure();
+    }
+    for (const std::string &f : options.formats)
+      if (f != "int8" && f != "float") {
+        error = "--formats: '" + f + "' is not an INT8 mixed-precision format (int8 or float; "
+                "group-wise formats need --weight-only)";
+        return failure();
+      }
+    if (options.groupWiseWeights || options.smooth || options.rotate ||
+        options.activationGranularity != "per-tensor" || options.collectQDQ) {
+      error = "INT8 --mixed-precision does not combine with --weight-bits/--weight-group-size, "
+              "--smooth, --rotate, --activation-granularity=per-token or --emit-qdq-onnx yet";
+      return failure();
+    }
   }
   if (options.groupWiseWeights) {
     if (failed(verifyGroupOptions(options, error)))
@@ -220,7 +239,7 @@ public:
     });
     if (failed(prepareFolding(reference)) || failed(rotate()) || failed(observe()) ||
         failed(selectOnlineTransforms()) || failed(smooth()) || failed(statistics()) ||
-        failed(checkFolding(reference)))
+        failed(checkFolding(reference)) || failed(mixedInt8()))
       return failure();
     // Stages 4, 5 and 7, then 8: the same pipelines qopt-quantize-pipeline
     // runs (stage 6, bit widths, will go before the scales).
@@ -242,6 +261,9 @@ private:
   /// The calibration library (the folding check compares it), removed at
   /// the end unless the caller keeps it (QuantizeResult::floatLibrary).
   std::string floatLibrary, ownedLibrary;
+  /// The loaded statistics were checked against the module before its
+  /// observers changed (INT8 mixed precision).
+  bool fingerprintVerified = false;
 
   void step(const Twine &what) {
     if (progress)
@@ -519,7 +541,7 @@ private:
       step("calibrating on " + options.calibData);
       statsName = "calibration";
       CalibrationOptions co = calibrationOptions();
-      bool keep = options.keepFloatLibrary || folding();
+      bool keep = options.keepFloatLibrary || folding() || options.mixedPrecision;
       if (failed(runCalibration(module, co, *stats, error, keep ? &floatLibrary : nullptr))) {
         error = "calibration: " + error;
         return failure();
@@ -570,7 +592,7 @@ private:
     p.statsName = statsName;
     // Statistics calibrated just now are this module's; a loaded file is
     // checked once, by the attach step.
-    p.fingerprintChecked = options.loadStats.empty();
+    p.fingerprintChecked = options.loadStats.empty() || fingerprintVerified;
     p.method = options.calibMethod;
     p.activationType = options.activationType;
     p.perTensorWeights = options.perTensorWeights;
@@ -767,6 +789,397 @@ private:
     return success();
   }
 
+  /// The outputs' mean noise-to-signal ratio, 10^(-SQNR/10) (additive to
+  /// first order over layers); fails when an output of `what` went
+  /// non-finite.
+  LogicalResult outputNoise(const std::vector<OutputReport> &outputs, StringRef what,
+                            double &noise) {
+    noise = 0;
+    for (const OutputReport &o : outputs) {
+      // +inf: identical outputs; NaN or -inf: the quantized model broke.
+      if (std::isnan(o.sqnr) || o.sqnr == -INFINITY) {
+        error = llvm::formatv("mixed precision: {0} makes output '{1}' non-finite", what,
+                              o.name)
+                    .str();
+        return failure();
+      }
+      noise += std::isfinite(o.sqnr) ? std::pow(10.0, -o.sqnr / 10.0) : 0.0;
+    }
+    noise /= double(std::max<size_t>(outputs.size(), 1));
+    return success();
+  }
+
+  /// Replaces the observers of `m` by those qopt-insert-observers places
+  /// for its layers as they are now (layers marked float lose theirs), each
+  /// new observer taking every attribute (id, channel axis, ...) of the old
+  /// one on the same tensor: the calibration statistics stay valid.
+  LogicalResult reobserve(ModuleOp m) {
+    DenseMap<Value, DictionaryAttr> old;
+    SmallVector<ObserverOp> observers;
+    m.walk([&](ObserverOp o) { observers.push_back(o); });
+    for (ObserverOp o : observers) {
+      old[o.getInput()] = o->getAttrDictionary();
+      o.getResult().replaceAllUsesWith(o.getInput());
+      o.erase();
+    }
+    InsertObserversOptions io;
+    io.keepFloat.assign(keepFloat.begin(), keepFloat.end());
+    if (failed(runPasses(m, [&](OpPassManager &pm) {
+          pm.addNestedPass<func::FuncOp>(createInsertObservers(io));
+        })))
+      return failure();
+    bool ok = true;
+    m.walk([&](ObserverOp o) {
+      auto it = old.find(o.getInput());
+      if (it == old.end()) {
+        if (ok)
+          error = "mixed precision: a tensor observed for the chosen formats (" + o.getId().str() +
+                  ") was not observed in calibration";
+        ok = false;
+        return;
+      }
+      o->setAttrs(it->second);
+    });
+    return success(ok);
+  }
+
+  /// INT8 mixed precision: which of the INT8 layers (Conv, MatMul, Gemm
+  /// with a constant weight) stay float. Each candidate is measured by a
+  /// trial, the all-INT8 model with that layer alone float, compiled and
+  /// run on the calibration samples against the float model and timed:
+  /// the INT8 choice's sensitivity is the output noise the trial removes,
+  /// the float choice's latency what it adds (first-order in both: effects
+  /// of restoring several layers are taken as additive). The table then
+  /// goes through qopt-assign-bit-widths with the budget (a relative
+  /// latency budget is a factor of the all-INT8 latency).
+  LogicalResult mixedInt8() {
+    if (!options.mixedPrecision)
+      return success();
+    if (!stats->formats.empty()) {
+      // A rebuild: the file's choice, unmeasured.
+      if (stats->formatsBudget != options.budget) {
+        error = options.loadStats + ": its formats were chosen under --budget " +
+                stats->formatsBudget + ", not " + options.budget +
+                " (sensitivities are not stored: calibrate again)";
+        return failure();
+      }
+      if (stats->modelFingerprint != quantutil::modelFingerprint(module)) {
+        error = options.loadStats + ": the calibration statistics were computed for a "
+                                    "different model (or different --keep-float/--input-shape "
+                                    "options); calibrate again";
+        return failure();
+      }
+      fingerprintVerified = true;
+      if (failed(applyFormats(stats->formats)) || failed(reobserve(module)))
+        return failure();
+      step("mixed precision: the formats chosen in " + options.loadStats);
+      return success();
+    }
+    if (options.calibData.empty()) {
+      error = options.loadStats + ": no mixed-precision choice stored (save the file with "
+                                  "--mixed-precision), and measuring needs --calib";
+      return failure();
+    }
+    bool allowInt8 = options.formats.empty() || llvm::is_contained(options.formats, "int8");
+    bool allowFloat = options.formats.empty() || llvm::is_contained(options.formats, "float");
+    std::optional<quant::Budget> budget = quant::parseBudget(options.budget);
+    if (!budget) {
+      error = "--budget '" + options.budget + "': expected bits=B, size=N[KB|MB], latency=MS or "
+                                              "latency=Fx";
+      return failure();
+    }
+    struct Candidate {
+      std::string id;
+      int64_t params = 0, channels = 0;
+      double macs = 0;
+    };
+    std::vector<Candidate> candidates;
+    double totalMacs = 0;
+    for (const quantutil::QuantizableLayer &l : quantutil::quantizableLayers(module, keepFloat)) {
+      if (!quantutil::hasIntegerForm(l.op) || !quantutil::isConstant(l.op->getOperand(1)))
+        continue;
+      Candidate c{l.id};
+      c.macs = layerMacs(l.op, c.channels);
+      c.params = cast<RankedTensorType>(l.op->getOperand(1).getType()).getNumElements();
+      totalMacs += c.macs;
+      candidates.push_back(c);
+    }
+    if (candidates.empty()) {
+      error = "mixed precision: the model has no INT8 layer with a constant weight to choose for";
+      return failure();
+    }
+    std::vector<std::string> temps;
+    llvm::scope_exit cleanup([&] {
+      for (const std::string &t : temps)
+        llvm::sys::fs::remove(t);
+    });
+    auto temp = [&](StringRef ext) -> std::string {
+      SmallString<256> path;
+      if (llvm::sys::fs::createTemporaryFile("qopt-mixed", ext, path))
+        return "";
+      temps.push_back(std::string(path));
+      return temps.back();
+    };
+    // The calibration library's first outputs are the model's.
+    size_t outputCount = 0;
+    module.walk([&](func::FuncOp f) { outputCount = f.getNumResults(); });
+    // A trial: the model with `floatIds` float and the other candidates
+    // INT8, compiled, run on the calibration samples against float (its
+    // output noise) and, if `ms`, timed; its library kept in `*kept`.
+    auto trial = [&](const std::set<std::string> &floatIds, StringRef what, double &noise,
+                     double *ms, std::string *kept = nullptr) -> LogicalResult {
+      OwningOpRef<ModuleOp> copy = module.clone();
+      for (const quantutil::QuantizableLayer &l :
+           quantutil::quantizableLayers(*copy, keepFloat))
+        if (floatIds.count(l.id))
+          l.op->setAttr(quantutil::kFormatAttr, StringAttr::get(module.getContext(), "float"));
+      std::string lib = temp("so");
+      if (lib.empty()) {
+        error = "cannot create a temporary file";
+        return failure();
+      }
+      if (failed(reobserve(*copy)) || failed(runPasses(*copy, [&](OpPassManager &pm) {
+            buildApplyStatisticsPipeline(pm, pipelineOptions());
+            buildIntegerGraphPipeline(pm, pipelineOptions());
+          })) ||
+          failed(compileToSharedLibrary(*copy, compile, lib, error)))
+        return failure();
+      std::vector<OutputReport> outputs;
+      size_t samples = 0;
+      if (failed(compareLibraries(floatLibrary, lib, options.calibData, options.maxSamples,
+                                  outputCount, outputs, samples, error)) ||
+          failed(outputNoise(outputs, what, noise)) ||
+          (ms && failed(measureLatency(lib, options.calibData, 20, *ms, error))))
+        return failure();
+      if (kept)
+        *kept = lib;
+      else
+        llvm::sys::fs::remove(lib);
+      return success();
+    };
+    // Timing again lowers a measurement to the fastest seen (the first
+    // trial's timing ran up to 1.5x slow in the compiler's process).
+    auto retime = [&](const std::string &lib, double &ms) -> LogicalResult {
+      double again = 0;
+      if (failed(measureLatency(lib, options.calibData, 20, again, error)))
+        return failure();
+      ms = std::min(ms, again);
+      return success();
+    };
+    MixedPrecisionSection section;
+    section.budget = options.budget;
+    std::set<std::string> all;
+    for (const Candidate &c : candidates)
+      all.insert(c.id);
+    step("mixed precision: the all-INT8 model (the baseline)");
+    std::string int8Lib, floatLib;
+    if (failed(trial({}, "the all-INT8 model", section.int8Noise, &section.int8LatencyMs,
+                     &int8Lib)))
+      return failure();
+    step("mixed precision: the model with every candidate float");
+    double floatNoise = 0;
+    if (failed(trial(all, "the float model", floatNoise, &section.floatLatencyMs, &floatLib)) ||
+        failed(retime(int8Lib, section.int8LatencyMs)) ||
+        failed(retime(floatLib, section.floatLatencyMs)))
+      return failure();
+    // A layer's float latency: its share, by multiply-adds, of what the
+    // all-float model takes over the all-INT8 one (timing each trial's
+    // whole model instead gave deltas within the timing noise, which the
+    // solver then took as free).
+    double spread = std::max(0.0, section.floatLatencyMs - section.int8LatencyMs);
+    llvm::json::Array rows;
+    size_t n = 0;
+    for (const Candidate &c : candidates) {
+      step(llvm::formatv("mixed precision: trial {0} of {1}: '{2}' alone INT8", ++n,
+                         candidates.size(), c.id)
+               .str());
+      MixedPrecisionLayer row;
+      row.layer = c.id;
+      row.params = c.params;
+      row.macs = c.macs;
+      std::set<std::string> others = all;
+      others.erase(c.id);
+      if (failed(trial(others, "'" + c.id + "' alone INT8", row.sensitivity, nullptr)))
+        return failure();
+      row.deltaMs = totalMacs > 0 ? spread * c.macs / totalMacs : 0.0;
+      llvm::json::Array choices;
+      if (allowInt8)
+        choices.push_back(llvm::json::Object{{"format", "int8"},
+                                             {"sensitivity", row.sensitivity},
+                                             {"bytes", c.params + 4 * c.channels},
+                                             {"latency_ms", 0.0}});
+      if (allowFloat)
+        choices.push_back(llvm::json::Object{{"format", "float"},
+                                             {"sensitivity", 0.0},
+                                             {"bytes", 4 * c.params},
+                                             {"latency_ms", row.deltaMs}});
+      rows.push_back(llvm::json::Object{
+          {"layer", c.id}, {"params", c.params}, {"formats", std::move(choices)}});
+      section.layers.push_back(row);
+    }
+    std::string table = temp("json");
+    if (table.empty()) {
+      error = "cannot create a temporary file";
+      return failure();
+    }
+    {
+      std::error_code ec;
+      llvm::raw_fd_ostream os(table, ec);
+      if (ec) {
+        error = "cannot write " + table + ": " + ec.message();
+        return failure();
+      }
+      os << llvm::formatv("{0:2}", llvm::json::Value(llvm::json::Object{
+                                       {"layers", std::move(rows)},
+                                       {"base_latency_ms", section.int8LatencyMs},
+                                       {"reference_latency_ms", section.int8LatencyMs}}));
+    }
+    if (!options.mixedPrecisionTable.empty() &&
+        llvm::sys::fs::copy_file(table, options.mixedPrecisionTable)) {
+      error = "cannot write " + options.mixedPrecisionTable;
+      return failure();
+    }
+    // Solve; under a latency budget, compile and time the choice, and solve
+    // again under a budget lowered by the overshoot while the measured
+    // latency exceeds the budget (the per-layer estimates are first-order).
+    double limit = budget->kind != quant::Budget::Latency ? 0
+                   : budget->relative ? budget->value * section.int8LatencyMs
+                                      : budget->value;
+    std::string solveBudget = options.budget;
+    std::map<std::string, std::string> chosen;
+    for (int round = 0;; ++round) {
+      if (failed(solveFormats(table, solveBudget, chosen)))
+        return failure();
+      std::set<std::string> floats;
+      for (const auto &[id, f] : chosen)
+        if (f == "float")
+          floats.insert(id);
+      section.predictedLatencyMs = section.int8LatencyMs;
+      for (const MixedPrecisionLayer &row : section.layers)
+        if (floats.count(row.layer))
+          section.predictedLatencyMs += row.deltaMs;
+      step(llvm::formatv("mixed precision: {0} of {1} layers float (predicted {2:f2} ms, "
+                         "all-INT8 {3:f2} ms); measuring the choice",
+                         floats.size(), section.layers.size(), section.predictedLatencyMs,
+                         section.int8LatencyMs)
+               .str());
+      std::string chosenLib;
+      if (failed(trial(floats, "the chosen formats", section.chosenNoise,
+                       &section.chosenLatencyMs, &chosenLib)) ||
+          failed(retime(int8Lib, section.int8LatencyMs)) ||
+          failed(retime(chosenLib, section.chosenLatencyMs)))
+        return failure();
+      if (budget->kind == quant::Budget::Latency && budget->relative)
+        limit = budget->value * section.int8LatencyMs;
+      section.solvedBudget = solveBudget;
+      if (limit <= 0 || section.chosenLatencyMs <= limit || floats.empty())
+        break;
+      if (round == 3) {
+        step(llvm::formatv("warning: mixed precision: the choice measured {0:f3} ms, over the "
+                              "budget's {1:f3} ms after {2} re-solves",
+                              section.chosenLatencyMs, limit, round)
+                    .str());
+        break;
+      }
+      double lowered = limit - (section.chosenLatencyMs - section.predictedLatencyMs);
+      lowered = std::min(lowered, section.predictedLatencyMs - 1e-6);
+      step(llvm::formatv("mixed precision: measured {0:f3} ms, over {1:f3} ms: solving "
+                         "again under latency={2:f4}",
+                         section.chosenLatencyMs, limit, lowered)
+               .str());
+      solveBudget = llvm::formatv("latency={0:f6}", lowered).str();
+    }
+    size_t kept = 0;
+    for (MixedPrecisionLayer &row : section.layers) {
+      row.format = chosen.count(row.layer) ? chosen[row.layer] : "int8";
+      kept += row.format == "float";
+    }
+    if (failed(applyFormats(chosen)) || failed(reobserve(module)))
+      return failure();
+    step(llvm::formatv("mixed precision: {0} of {1} layers float (measured {2:f2} ms, "
+                       "all-INT8 {3:f2} ms)",
+                       kept, section.layers.size(), section.chosenLatencyMs,
+                       section.int8LatencyMs)
+             .str());
+    if (!options.saveStats.empty()) {
+      stats->formats = chosen;
+      stats->formatsBudget = options.budget;
+      result.stats = *stats;
+      if (!quant::writeStatsFile(options.saveStats, *stats, error))
+        return failure();
+      step("wrote the mixed-precision choice into " + options.saveStats);
+    }
+    result.report.mixed = std::move(section);
+    return success();
+  }
+
+  /// Runs qopt-assign-bit-widths with `table` and `budget` on a copy of the
+  /// module (its per-layer remarks dropped: the report has the table) and
+  /// returns each candidate's chosen format by layer id.
+  LogicalResult solveFormats(StringRef table, StringRef budget,
+                             std::map<std::string, std::string> &chosen) {
+    OwningOpRef<ModuleOp> copy = module.clone();
+    // (A layer marked float is no longer a quantizable layer: found before.)
+    std::map<std::string, Operation *> byId;
+    for (const quantutil::QuantizableLayer &l : quantutil::quantizableLayers(*copy, keepFloat))
+      byId[l.id] = l.op;
+    AssignBitWidthsOptions ao;
+    ao.table = table.str();
+    ao.budget = budget.str();
+    ScopedDiagnosticHandler quietRemarks(module.getContext(), [](Diagnostic &d) {
+      return success(d.getSeverity() == DiagnosticSeverity::Remark);
+    });
+    if (failed(runPasses(*copy, [&](OpPassManager &pm) {
+          pm.addPass(createAssignBitWidths(ao));
+        }))) {
+      error = "mixed precision: choosing the formats within --budget " + options.budget +
+              " failed (see the error above)";
+      return failure();
+    }
+    chosen.clear();
+    for (const auto &[id, op] : byId)
+      if (auto f = op->getAttrOfType<StringAttr>(quantutil::kFormatAttr))
+        chosen[id] = f.getValue().str();
+    return success();
+  }
+
+  /// A layer's multiply-adds per calibration sample, from its input
+  /// observer's element count (per sample) and the weight's shape;
+  /// `channels` gets its output channels (the per-channel scales).
+  double layerMacs(Operation *op, int64_t &channels) const {
+    auto w = cast<RankedTensorType>(op->getOperand(1).getType());
+    int64_t rank = w.getRank();
+    int64_t inner = 1; // input elements per output position and channel group
+    double strides = 1;
+    if (auto conv = dyn_cast<ConvOp>(op)) {
+      channels = w.getDimSize(0);
+      inner = w.getDimSize(1) * std::max<int64_t>(conv.getGroup(), 1);
+      if (auto s = conv.getStrides())
+        for (int64_t v : *s)
+          strides *= double(std::max<int64_t>(v, 1));
+    } else if (isa<GemmOp>(op) && cast<GemmOp>(op).getTransB()) {
+      channels = w.getDimSize(0);
+      inner = w.getDimSize(1);
+    } else {
+      channels = w.getDimSize(rank - 1);
+      inner = w.getDimSize(rank - 2);
+    }
+    double inputs = 0;
+    Value x = op->getOperand(0);
+    if (auto obs = x.getDefiningOp<ObserverOp>()) {
+      auto it = stats->tensors.find(obs.getId().str());
+      if (it != stats->tensors.end() && stats->samples)
+        inputs = double(it->second.count) / double(stats->samples);
+    }
+    if (inputs <= 0) // not observed: its static dims (dynamic ones as 1)
+      if (auto t = dyn_cast<RankedTensorType>(x.getType())) {
+        inputs = 1;
+        for (int64_t d : t.getShape())
+          inputs *= ShapedType::isDynamic(d) ? 1.0 : double(d);
+      }
+    return inputs / double(std::max<int64_t>(inner, 1)) / strides * double(w.getNumElements());
+  }
+
   /// Mixed precision's candidate formats (--formats, or W4 and W8 in the
   /// group size).
   std::vector<quantutil::LayerFormat> candidateFormats() const {
@@ -902,17 +1315,9 @@ private:
           return failure();
         llvm::sys::fs::remove(lib);
         double noise = 0;
-        for (const OutputReport &o : outputs) {
-          // +inf: identical outputs; NaN or -inf: the quantized model broke.
-          if (std::isnan(o.sqnr) || o.sqnr == -INFINITY) {
-            error = llvm::formatv("mixed precision: '{0}' as {1} makes output '{2}' non-finite",
-                                  c.id, f.name(), o.name)
-                        .str();
-            return failure();
-          }
-          noise += std::isfinite(o.sqnr) ? std::pow(10.0, -o.sqnr / 10.0) : 0.0;
-        }
-        noise /= double(std::max<size_t>(outputs.size(), 1));
+        if (failed(outputNoise(outputs, llvm::formatv("'{0}' as {1}", c.id, f.name()).str(),
+                               noise)))
+          return failure();
         // Packed codes, f32 scales and (asymmetric) packed zero points, as
         // the library stores them (qopt/Quant/NBitsPacking.h).
         nbits::Layout layout{c.cols, c.rows, f.bits, f.groupSize};

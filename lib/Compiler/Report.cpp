@@ -17,6 +17,7 @@
 #include "llvm/Support/raw_ostream.h"
 
 #include <algorithm>
+#include <chrono>
 #include <tuple>
 #include <cmath>
 
@@ -245,6 +246,39 @@ LogicalResult compareLibraries(const std::string &floatLibrary, const std::strin
   return success();
 }
 
+LogicalResult measureLatency(const std::string &library, const std::string &dataPath,
+                             size_t runs, double &ms, std::string &error) {
+  auto samples = CalibrationSamples::open(dataPath, 1, error);
+  if (!samples)
+    return failure();
+  auto lib = io::ModelLibrary::load(library, error);
+  if (!lib)
+    return failure();
+  std::vector<io::HostTensor> storage;
+  std::vector<qopt_tensor> in;
+  std::string label;
+  if (!readSampleFor(*lib, *samples, 0, storage, in, label, error))
+    return failure();
+  size_t n = lib->api().numOutputs(lib->model());
+  ms = INFINITY;
+  for (size_t r = 0; r < runs + 3; ++r) {
+    std::vector<qopt_tensor> out(n);
+    auto start = std::chrono::steady_clock::now();
+    int rc = lib->api().run(lib->model(), in.data(), in.size(), out.data(), n);
+    auto end = std::chrono::steady_clock::now();
+    for (qopt_tensor &t : out)
+      if (t.data)
+        lib->api().free(t.data);
+    if (rc != 0) {
+      error = label + ": running the model failed";
+      return failure();
+    }
+    if (r >= 3)
+      ms = std::min(ms, std::chrono::duration<double, std::milli>(end - start).count());
+  }
+  return success();
+}
+
 static llvm::json::Array outputsJson(const QuantizationReport &report) {
   llvm::json::Array outputs;
   for (const OutputReport &o : report.outputs)
@@ -300,8 +334,63 @@ static llvm::json::Array writeGroupWiseLayers(llvm::raw_ostream &os, llvm::Strin
   return layers;
 }
 
+/// INT8 mixed precision's section: the model latencies, then one row per
+/// candidate layer, most sensitive first; and the same as JSON.
+static llvm::json::Object writeMixedPrecision(llvm::raw_ostream &os,
+                                              const MixedPrecisionSection &m) {
+  auto db = [](double noise) {
+    return noise > 0 ? llvm::formatv("{0:f1}", -10 * std::log10(noise)).str()
+                     : std::string("inf");
+  };
+  size_t kept = llvm::count_if(m.layers, [](auto &l) { return l.format == "float"; });
+  os << "## Mixed precision\n\n"
+     << llvm::formatv("Budget {0}: {1} of {2} layers float, the others INT8{3}. Measured on "
+                      "the first calibration sample: all-INT8 {4:f3} ms (output SQNR {5} dB), "
+                      "all-float {6:f3} ms; the choice {7:f3} ms (predicted {8:f3} ms), output "
+                      "SQNR {9} dB.\n\n",
+                      m.budget, kept, m.layers.size(),
+                      m.solvedBudget != m.budget ? " (solved under " + m.solvedBudget +
+                                                       ": the first choice measured over)"
+                                                 : std::string(),
+                      m.int8LatencyMs, db(m.int8Noise), m.floatLatencyMs, m.chosenLatencyMs,
+                      m.predictedLatencyMs, db(m.chosenNoise))
+     << "Each row: the float model with that layer alone INT8 (the trial); its output noise "
+        "is the INT8 choice's sensitivity. `Δ ms`: the float choice's latency over INT8, the "
+        "layer's multiply-add share of the all-float model's latency over the all-INT8 "
+        "one's.\n\n"
+     << "| layer | params | MMACs | choice | trial SQNR (dB) | Δ ms |\n"
+     << "| --- | ---: | ---: | --- | ---: | ---: |\n";
+  std::vector<const MixedPrecisionLayer *> rows;
+  for (const MixedPrecisionLayer &l : m.layers)
+    rows.push_back(&l);
+  std::stable_sort(rows.begin(), rows.end(),
+                   [](auto *a, auto *b) { return a->sensitivity > b->sensitivity; });
+  llvm::json::Array layers;
+  for (const MixedPrecisionLayer *l : rows) {
+    os << llvm::formatv("| {0} | {1} | {2:f2} | {3} | {4} | {5:f3} |\n", l->layer, l->params,
+                        l->macs / 1e6, l->format, db(l->sensitivity), l->deltaMs);
+    layers.push_back(llvm::json::Object{{"layer", l->layer},
+                                        {"params", l->params},
+                                        {"macs", l->macs},
+                                        {"format", l->format},
+                                        {"sensitivity", l->sensitivity},
+                                        {"delta_ms", l->deltaMs}});
+  }
+  os << "\n";
+  return llvm::json::Object{{"budget", m.budget},
+                            {"solved_budget", m.solvedBudget},
+                            {"int8_latency_ms", m.int8LatencyMs},
+                            {"float_latency_ms", m.floatLatencyMs},
+                            {"predicted_latency_ms", m.predictedLatencyMs},
+                            {"chosen_latency_ms", m.chosenLatencyMs},
+                            {"int8_noise", m.int8Noise},
+                            {"chosen_noise", m.chosenNoise},
+                            {"layers", std::move(layers)}};
+}
+
 bool writeReport(const std::string &path, QuantizationReport report, std::string &error) {
   llvm::json::Array groupWiseJson;
+  llvm::json::Object mixedJson;
   // Worst first; ties by kind and name so the order is deterministic.
   std::sort(report.tensors.begin(), report.tensors.end(),
             [](const TensorReport &a, const TensorReport &b) {
@@ -398,6 +487,8 @@ bool writeReport(const std::string &path, QuantizationReport report, std::string
       }
       os << "\n";
     }
+    if (!report.mixed.layers.empty())
+      mixedJson = writeMixedPrecision(os, report.mixed);
     if (!report.groupWise.empty())
       groupWiseJson = writeGroupWiseLayers(
           os, "Group-wise weights (linear layers, int8 activations)", report.groupWise);
@@ -468,6 +559,8 @@ bool writeReport(const std::string &path, QuantizationReport report, std::string
                             {"tensors", std::move(tensors)}};
     if (!report.groupWise.empty())
       root["group_wise_layers"] = std::move(groupWiseJson);
+    if (!report.mixed.layers.empty())
+      root["mixed_precision"] = std::move(mixedJson);
     llvm::raw_string_ostream os(js);
     os << llvm::formatv("{0:2}", llvm::json::Value(std::move(root))) << "\n";
   }

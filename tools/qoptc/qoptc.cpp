@@ -144,16 +144,19 @@ static cl::opt<bool> weightSymmetric(
     cl::cat(quantCategory));
 static cl::opt<bool> mixedPrecision(
     "mixed-precision",
-    cl::desc("Weight-only: choose each linear layer's format by its measured sensitivity "
-             "under --budget (needs --calib)"),
+    cl::desc("Choose each layer's format by its measured sensitivity under --budget "
+             "(needs --calib): with --weight-only among group-wise formats, else INT8 or "
+             "float per Conv/MatMul/Gemm"),
     cl::cat(quantCategory));
 static cl::opt<std::string> budget(
-    "budget", cl::desc("Mixed precision: bits=B (average bits per weight) or size=N[KB|MB]"),
+    "budget", cl::desc("Mixed precision: bits=B (average bits per weight), size=N[KB|MB], "
+                       "latency=MS or latency=Fx (F times the all-INT8 model's measured "
+                       "latency; INT8 only)"),
     cl::cat(quantCategory));
 static cl::list<std::string> formats(
     "formats",
     cl::desc("Mixed precision: candidate formats, e.g. w4g128,w8g128,float (default: "
-             "W4 and W8 in groups of --weight-group-size)"),
+             "W4 and W8 in groups of --weight-group-size; INT8: int8,float)"),
     cl::CommaSeparated, cl::cat(quantCategory));
 static cl::opt<std::string> mixedPrecisionTable(
     "mixed-precision-table",

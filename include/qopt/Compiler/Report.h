@@ -78,8 +78,36 @@ struct OutlierSection {
   std::vector<OutputReport> exactness;
 };
 
+/// INT8 mixed precision (qoptc --mixed-precision without --weight-only):
+/// per candidate layer, its measured trial (the float model with that layer
+/// alone INT8) and the choice.
+struct MixedPrecisionLayer {
+  std::string layer, format;
+  int64_t params = 0;
+  /// Multiply-adds per calibration sample.
+  double macs = 0;
+  /// The trial's output noise-to-signal ratio (the INT8 choice's
+  /// sensitivity).
+  double sensitivity = 0;
+  /// The float choice's latency over INT8: the layer's multiply-add share
+  /// of the all-float model's measured latency over the all-INT8 one's.
+  double deltaMs = 0;
+};
+struct MixedPrecisionSection {
+  /// --budget, and the budget of the last solve (lower when the measured
+  /// latency of an earlier choice exceeded the budget).
+  std::string budget, solvedBudget;
+  /// All-INT8 and all-float (the candidate layers) models, measured.
+  double int8LatencyMs = 0, floatLatencyMs = 0, int8Noise = 0;
+  /// The choice: predicted (all-INT8 plus its float layers' deltas) and
+  /// measured.
+  double predictedLatencyMs = 0, chosenLatencyMs = 0, chosenNoise = 0;
+  std::vector<MixedPrecisionLayer> layers;
+};
+
 struct QuantizationReport {
   std::string method, activationType, weightGranularity;
+  MixedPrecisionSection mixed;
   OutlierSection outliers;
   uint64_t calibrationSamples = 0;
   std::vector<TensorReport> tensors;
@@ -117,6 +145,11 @@ llvm::LogicalResult compareLibraries(const std::string &floatLibrary,
                                      const std::string &dataPath, size_t maxSamples,
                                      size_t count, std::vector<OutputReport> &outputs,
                                      size_t &samplesRun, std::string &error);
+/// The latency of `library` on the first calibration sample of `dataPath`:
+/// the fastest of `runs` timed runs after three warm-up runs, in `ms`.
+llvm::LogicalResult measureLatency(const std::string &library, const std::string &dataPath,
+                                   size_t runs, double &ms, std::string &error);
+
 /// Writes `<stem>.md` and `<stem>.json` for `path` (either extension).
 bool writeReport(const std::string &path, QuantizationReport report,
                  std::string &error);
