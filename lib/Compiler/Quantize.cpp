@@ -190,6 +190,26 @@ bool isPreQuantized(ModuleOp module) {
   return found;
 }
 
+/// Temporary files (mixed precision's trial libraries and tables), removed
+/// when it goes out of scope.
+struct TempFiles {
+  std::vector<std::string> paths;
+  TempFiles() = default;
+  TempFiles(const TempFiles &) = delete;
+  ~TempFiles() {
+    for (const std::string &p : paths)
+      llvm::sys::fs::remove(p);
+  }
+  /// A new empty file with extension `ext`; "" if none could be made.
+  std::string make(StringRef ext) {
+    SmallString<256> path;
+    if (llvm::sys::fs::createTemporaryFile("qopt-mixed", ext, path))
+      return "";
+    paths.push_back(std::string(path));
+    return paths.back();
+  }
+};
+
 /// Runs `build`'s passes on `module` with the pass-manager command-line
 /// options (IR printing, timing) applied.
 static LogicalResult runPasses(ModuleOp module, function_ref<void(OpPassManager &)> build) {
@@ -908,18 +928,8 @@ private:
       error = "mixed precision: the model has no INT8 layer with a constant weight to choose for";
       return failure();
     }
-    std::vector<std::string> temps;
-    llvm::scope_exit cleanup([&] {
-      for (const std::string &t : temps)
-        llvm::sys::fs::remove(t);
-    });
-    auto temp = [&](StringRef ext) -> std::string {
-      SmallString<256> path;
-      if (llvm::sys::fs::createTemporaryFile("qopt-mixed", ext, path))
-        return "";
-      temps.push_back(std::string(path));
-      return temps.back();
-    };
+    TempFiles temps;
+    auto temp = [&](StringRef ext) { return temps.make(ext); };
     // The calibration library's first outputs are the model's.
     size_t outputCount = 0;
     module.walk([&](func::FuncOp f) { outputCount = f.getNumResults(); });
@@ -1042,8 +1052,11 @@ private:
     // Solve; under a latency budget, compile and time the choice, and solve
     // again under a budget lowered by the overshoot while the measured
     // latency exceeds the budget (the per-layer estimates are first-order).
+    // (The table's latencies stay as they are: the re-timed all-INT8
+    // latency only moves the relative budget's limit.)
+    double int8Ms = section.int8LatencyMs;
     double limit = budget->kind != quant::Budget::Latency ? 0
-                   : budget->relative ? budget->value * section.int8LatencyMs
+                   : budget->relative ? budget->value * int8Ms
                                       : budget->value;
     std::string solveBudget = options.budget;
     std::map<std::string, std::string> chosen;
@@ -1066,12 +1079,13 @@ private:
       std::string chosenLib;
       if (failed(trial(floats, "the chosen formats", section.chosenNoise,
                        &section.chosenLatencyMs, &chosenLib)) ||
-          failed(retime(int8Lib, section.int8LatencyMs)) ||
+          failed(retime(int8Lib, int8Ms)) ||
           failed(retime(chosenLib, section.chosenLatencyMs)))
         return failure();
       if (budget->kind == quant::Budget::Latency && budget->relative)
-        limit = budget->value * section.int8LatencyMs;
+        limit = budget->value * int8Ms;
       section.solvedBudget = solveBudget;
+      section.int8BesideMs = int8Ms;
       if (limit <= 0 || section.chosenLatencyMs <= limit || floats.empty())
         break;
       if (round == 3) {
@@ -1234,18 +1248,8 @@ private:
         return failure();
       }
     }
-    std::vector<std::string> temps;
-    llvm::scope_exit cleanup([&] {
-      for (const std::string &t : temps)
-        llvm::sys::fs::remove(t);
-    });
-    auto temp = [&](StringRef ext) -> std::string {
-      SmallString<256> path;
-      if (llvm::sys::fs::createTemporaryFile("qopt-mixed", ext, path))
-        return "";
-      temps.push_back(std::string(path));
-      return temps.back();
-    };
+    TempFiles temps;
+    auto temp = [&](StringRef ext) { return temps.make(ext); };
     std::string floatLib = temp("so"), table = temp("json");
     if (floatLib.empty() || table.empty()) {
       error = "cannot create a temporary file";

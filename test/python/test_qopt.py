@@ -236,8 +236,10 @@ class QOptTest(unittest.TestCase):
             outs = list(ex.map(lambda _: m.run({"input": self.x})["probs"], range(6)))
         for o in outs:
             np.testing.assert_array_equal(o, ref)
+        # This thread too: its buffer cache and scratch, and an error.
+        np.testing.assert_array_equal(m.run({"input": self.x})["probs"], ref)
         with self.assertRaises(qopt.QOptError):
-            m.run({"input": self.x[:, :2]})  # an error recorded for this thread
+            m.run({"input": self.x[:, :2]})
         self.assertIn(path, open("/proc/self/maps").read())
         m.close()
         self.assertNotIn(path, open("/proc/self/maps").read())

@@ -102,6 +102,9 @@ struct MixedPrecisionSection {
   /// The choice: predicted (all-INT8 plus its float layers' deltas) and
   /// measured.
   double predictedLatencyMs = 0, chosenLatencyMs = 0, chosenNoise = 0;
+  /// The all-INT8 latency timed again beside the choice (the fastest seen;
+  /// a relative budget's limit is a factor of it).
+  double int8BesideMs = 0;
   std::vector<MixedPrecisionLayer> layers;
 };
 
