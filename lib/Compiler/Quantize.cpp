@@ -1128,8 +1128,8 @@ private:
   }
 
   /// Runs qopt-assign-bit-widths with `table` and `budget` on a copy of the
-  /// module (its per-layer remarks dropped: the report has the table) and
-  /// returns each candidate's chosen format by layer id.
+  /// module (its per-layer remarks shown with the progress, dropped when
+  /// quiet) and returns each candidate's chosen format by layer id.
   LogicalResult solveFormats(StringRef table, StringRef budget,
                              std::map<std::string, std::string> &chosen) {
     OwningOpRef<ModuleOp> copy = module.clone();
@@ -1140,8 +1140,9 @@ private:
     AssignBitWidthsOptions ao;
     ao.table = table.str();
     ao.budget = budget.str();
-    ScopedDiagnosticHandler quietRemarks(module.getContext(), [](Diagnostic &d) {
-      return success(d.getSeverity() == DiagnosticSeverity::Remark);
+    bool quiet = !progress;
+    ScopedDiagnosticHandler quietRemarks(module.getContext(), [quiet](Diagnostic &d) {
+      return success(quiet && d.getSeverity() == DiagnosticSeverity::Remark);
     });
     if (failed(runPasses(*copy, [&](OpPassManager &pm) {
           pm.addPass(createAssignBitWidths(ao));
@@ -1350,16 +1351,9 @@ private:
       error = "cannot write " + options.mixedPrecisionTable;
       return failure();
     }
-    AssignBitWidthsOptions ao;
-    ao.table = table;
-    ao.budget = options.budget;
-    if (failed(runPasses(module, [&](OpPassManager &pm) {
-          pm.addPass(createAssignBitWidths(ao));
-        }))) {
-      error = "mixed precision: choosing the formats within --budget " + options.budget +
-              " failed (see the error above)";
+    std::map<std::string, std::string> chosen;
+    if (failed(solveFormats(table, options.budget, chosen)) || failed(applyFormats(chosen)))
       return failure();
-    }
     return success();
   }
 
