@@ -1140,7 +1140,7 @@ private:
     AssignBitWidthsOptions ao;
     ao.table = table.str();
     ao.budget = budget.str();
-    bool quiet = !progress;
+    bool quiet = !options.showProgress;
     ScopedDiagnosticHandler quietRemarks(module.getContext(), [quiet](Diagnostic &d) {
       return success(quiet && d.getSeverity() == DiagnosticSeverity::Remark);
     });
