@@ -1095,8 +1095,12 @@ private:
                     .str());
         break;
       }
+      // Never below the all-INT8 latency (the table's base), where no
+      // assignment exists: the last resort is every layer INT8. (Rounded up
+      // to the 6 decimals the budget is written with.)
       double lowered = limit - (section.chosenLatencyMs - section.predictedLatencyMs);
       lowered = std::min(lowered, section.predictedLatencyMs - 1e-6);
+      lowered = std::ceil(std::max(lowered, section.int8LatencyMs) * 1e6) / 1e6;
       step(llvm::formatv("mixed precision: measured {0:f3} ms, over {1:f3} ms: solving "
                          "again under latency={2:f4}",
                          section.chosenLatencyMs, limit, lowered)
