@@ -829,6 +829,21 @@ private:
     return success();
   }
 
+  /// Compiles `m` into `lib` and measures its outputs' noise against
+  /// `floatLib` on the calibration samples (outputNoise); what mixed
+  /// precision's trials measure, weight-only or INT8.
+  LogicalResult libraryNoise(ModuleOp m, const std::string &floatLib, const std::string &lib,
+                             size_t outputCount, StringRef what, double &noise) {
+    if (failed(compileToSharedLibrary(m, compile, lib, error)))
+      return failure();
+    std::vector<OutputReport> outputs;
+    size_t samples = 0;
+    if (failed(compareLibraries(floatLib, lib, options.calibData, options.maxSamples,
+                                outputCount, outputs, samples, error)))
+      return failure();
+    return outputNoise(outputs, what, noise);
+  }
+
   /// Replaces the observers of `m` by those qopt-insert-observers places
   /// for its layers as they are now (layers marked float lose theirs), each
   /// new observer taking every attribute (id, channel axis, ...) of the old
@@ -865,13 +880,14 @@ private:
 
   /// INT8 mixed precision: which of the INT8 layers (Conv, MatMul, Gemm
   /// with a constant weight) stay float. Each candidate is measured by a
-  /// trial, the all-INT8 model with that layer alone float, compiled and
-  /// run on the calibration samples against the float model and timed:
-  /// the INT8 choice's sensitivity is the output noise the trial removes,
-  /// the float choice's latency what it adds (first-order in both: effects
-  /// of restoring several layers are taken as additive). The table then
-  /// goes through qopt-assign-bit-widths with the budget (a relative
-  /// latency budget is a factor of the all-INT8 latency).
+  /// trial, the float model with that layer alone INT8, compiled and run on
+  /// the calibration samples against float: its output noise is the INT8
+  /// choice's sensitivity. The float choice's latency is the layer's share,
+  /// by multiply-adds, of the timed all-float model's latency over the
+  /// all-INT8 one's. Both are first-order (effects taken as additive). The
+  /// table goes through qopt-assign-bit-widths with the budget (a relative
+  /// latency budget is a factor of the all-INT8 latency); under a latency
+  /// budget the choice is timed and solved again while over.
   LogicalResult mixedInt8() {
     if (!options.mixedPrecision)
       return success();
@@ -952,13 +968,7 @@ private:
             buildApplyStatisticsPipeline(pm, pipelineOptions());
             buildIntegerGraphPipeline(pm, pipelineOptions());
           })) ||
-          failed(compileToSharedLibrary(*copy, compile, lib, error)))
-        return failure();
-      std::vector<OutputReport> outputs;
-      size_t samples = 0;
-      if (failed(compareLibraries(floatLibrary, lib, options.calibData, options.maxSamples,
-                                  outputCount, outputs, samples, error)) ||
-          failed(outputNoise(outputs, what, noise)) ||
+          failed(libraryNoise(*copy, floatLibrary, lib, outputCount, what, noise)) ||
           (ms && failed(measureLatency(lib, options.calibData, 20, *ms, error))))
         return failure();
       if (kept)
@@ -967,8 +977,9 @@ private:
         llvm::sys::fs::remove(lib);
       return success();
     };
-    // Timing again lowers a measurement to the fastest seen (the first
-    // trial's timing ran up to 1.5x slow in the compiler's process).
+    // Timing again lowers a measurement to the fastest seen (this machine's
+    // timings drifted by up to 1.9x over minutes; the minimum of repeated
+    // measurements is the least disturbed).
     auto retime = [&](const std::string &lib, double &ms) -> LogicalResult {
       double again = 0;
       if (failed(measureLatency(lib, options.calibData, 20, again, error)))
@@ -1312,21 +1323,14 @@ private:
                                         l.id == c.id ? f.name() : "float"));
         QuantizeWeightsOptions qo = quantizeWeightsOptions();
         qo.embeddings = false;
+        double noise = 0;
         if (failed(runPasses(*copy, [&](OpPassManager &pm) {
               pm.addPass(createQuantizeWeights(rounded, nullptr, qo));
             })) ||
-            failed(compileToSharedLibrary(*copy, compile, lib, error)))
-          return failure();
-        std::vector<OutputReport> outputs;
-        size_t samples = 0;
-        if (failed(compareLibraries(floatLib, lib, options.calibData, options.maxSamples,
-                                    outputCount, outputs, samples, error)))
+            failed(libraryNoise(*copy, floatLib, lib, outputCount,
+                                llvm::formatv("'{0}' as {1}", c.id, f.name()).str(), noise)))
           return failure();
         llvm::sys::fs::remove(lib);
-        double noise = 0;
-        if (failed(outputNoise(outputs, llvm::formatv("'{0}' as {1}", c.id, f.name()).str(),
-                               noise)))
-          return failure();
         // Packed codes, f32 scales and (asymmetric) packed zero points, as
         // the library stores them (qopt/Quant/NBitsPacking.h).
         nbits::Layout layout{c.cols, c.rows, f.bits, f.groupSize};
