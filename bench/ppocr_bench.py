@@ -10,6 +10,12 @@ model and for 1 and 2 threads (QOPT_NUM_THREADS / ORT intra-op threads):
   ORT int8     onnxruntime on qopt's own --emit-qdq-onnx export (same scales,
                so int8 vs int8 compares execution only)
 
+qopt is timed the way users run it, through the Python package
+(`qopt.Model(so, num_threads=t).run`, bench/py_run_time.py), and through
+`qopt-run --benchmark`; the ratios use the Python medians, and the last
+columns show what the Python call costs over qopt-run (same library, input
+and threads).
+
 Prints medians and the ratios the project tracks (lower is better), then peak
 resident memory (each run's own process; node's baseline with onnxruntime
 loaded and no session is shown too), then the int8 GEMM microbenchmark
@@ -115,23 +121,29 @@ def main():
                        check=True)
         for t in (1, 2):
             env = {"QOPT_NUM_THREADS": str(t)}
-            q8, q8m = timed([qrun, i8, "--input", inp, "--benchmark", runs], env)
-            q32, q32m = timed([qrun, f32, "--input", inp, "--benchmark", runs], env)
+            py = [sys.executable, os.path.join(ROOT, "bench", "py_run_time.py")]
+            q8, _ = timed(py + [i8, inp, "--runs", runs, "--threads", str(t)])
+            r8, q8m = timed([qrun, i8, "--input", inp, "--benchmark", runs], env)
+            q32, _ = timed(py + [f32, inp, "--runs", runs, "--threads", str(t)])
+            r32, q32m = timed([qrun, f32, "--input", inp, "--benchmark", runs], env)
             ort = [args.node, runner]
             o32, o32m = timed(ort + [onnx_path, "--input", inp, "--benchmark", runs,
                                      "--threads", str(t)])
             o8, o8m = timed(ort + [qdq, "--input", inp, "--benchmark", runs, "--threads", str(t)])
-            rows.append((key, t, q8, q32, o32, o8))
+            rows.append((key, t, q8, q32, o32, o8, r8, r32))
             mem.append((key, t, q8m, q32m, o32m, o8m))
-            print(f"[{key}] {t} thread(s): qopt int8 {q8:.2f} ms, f32 {q32:.2f} ms; "
-                  f"ORT f32 {o32:.2f} ms, int8 {o8:.2f} ms", file=sys.stderr, flush=True)
+            print(f"[{key}] {t} thread(s): qopt int8 {q8:.2f} ms (qopt-run {r8:.2f}), f32 "
+                  f"{q32:.2f} ms (qopt-run {r32:.2f}); ORT f32 {o32:.2f} ms, int8 {o8:.2f} ms",
+                  file=sys.stderr, flush=True)
     print(f"\n{'model':5} {'thr':>3} {'qopt-i8':>9} {'qopt-f32':>9} {'ORT-f32':>9} {'ORT-i8':>9}"
-          f" {'i8/ORT-f32':>11} {'i8/ORT-i8':>10} {'f32/ORT-f32':>12}   (ms, medians)")
-    for key, t, q8, q32, o32, o8 in rows:
+          f" {'i8/ORT-f32':>11} {'i8/ORT-i8':>10} {'f32/ORT-f32':>12} {'py/run-i8':>10}"
+          f" {'py/run-f32':>11}   (ms, medians; qopt through Python)")
+    for key, t, q8, q32, o32, o8, r8, r32 in rows:
         print(f"{key:5} {t:3d} {q8:9.2f} {q32:9.2f} {o32:9.2f} {o8:9.2f} {q8 / o32:11.2f}"
-              f" {q8 / o8:10.2f} {q32 / o32:12.2f}")
+              f" {q8 / o8:10.2f} {q32 / o32:12.2f} {q8 / r8:10.3f} {q32 / r32:11.3f}")
     _, node_base = timed_peak([args.node, runner, "--baseline"])
-    print(f"\npeak RSS, MB (node with onnxruntime loaded, no session: {node_base:.0f} MB)")
+    print(f"\npeak RSS, MB (qopt: qopt-run's process; node with onnxruntime loaded, no "
+          f"session: {node_base:.0f} MB)")
     print(f"{'model':5} {'thr':>3} {'qopt-i8':>9} {'qopt-f32':>9} {'ORT-f32':>9} {'ORT-i8':>9}")
     for key, t, q8m, q32m, o32m, o8m in mem:
         print(f"{key:5} {t:3d} {q8m:9.0f} {q32m:9.0f} {o32m:9.0f} {o8m:9.0f}")

@@ -1,7 +1,8 @@
 //===- CpuTarget.cpp - the CPU side of runtime/Target.h --------------------===//
 //
 // Tensors are host memory and generated code is a plain call: nothing to set
-// up, nothing to copy in, results copied out with memcpy.
+// up, nothing to copy in; results are handed to the caller as they are (the
+// runtime allocator's buffers) or copied into the caller's buffers.
 //
 //===----------------------------------------------------------------------===//
 #include "Target.h"
@@ -55,6 +56,9 @@ bool targetCopyOut(TargetRun *, void *dst, const void *src, size_t bytes, std::s
   if (bytes)
     std::memcpy(dst, src, bytes);
   return true;
+}
+void *targetTakeResult(TargetRun *, void *allocated, const void *data) {
+  return allocated && allocated == data ? allocated : nullptr;
 }
 void targetFreeResult(TargetRun *, void *allocated) { _mlir_memref_to_llvm_free(allocated); }
 bool targetEndRun(TargetRun *, std::string &) { return true; }

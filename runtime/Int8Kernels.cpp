@@ -35,9 +35,6 @@
 #if defined(__x86_64__)
 #include <immintrin.h>
 #endif
-#ifdef _OPENMP
-#include <omp.h>
-#endif
 
 namespace {
 
@@ -434,12 +431,13 @@ void gemmS8(const Tiles &tiles, PackBFn packBPanel, int64_t m, int64_t n, int64_
       qopt::int8pack::packABlock(a, m, MR, k0, kc, apData, rowSumData);
     }
     const uint8_t *bp = pre.b ? pre.b + nPanels * NR * k0 : bpData;
-#pragma omp parallel num_threads(threads)
-    {
+    qopt::rt::parallelRegion(threads, [&](int tid, int nt) {
       if (!pre.b) {
-#pragma omp for schedule(static)
-        for (int64_t jp = 0; jp < nPanels; ++jp)
+        int64_t pb, pe;
+        qopt::rt::staticRange(nPanels, tid, nt, pb, pe);
+        for (int64_t jp = pb; jp < pe; ++jp)
           packBPanel(b, n, k0, kc, jp * NR, bpData + jp * NR * q * 4);
+        qopt::rt::barrier(nt);
       }
       // Tiles in column blocks of `nb` B panels (about kBlockPanelBytes of
       // packed B, which stays in L2), row panels outer within a block: C is
@@ -449,12 +447,8 @@ void gemmS8(const Tiles &tiles, PackBFn packBPanel, int64_t m, int64_t n, int64_
       // This thread's share of the tiles in that order, walked with
       // counters (a division per tile would cost as much as a small tile's
       // epilogue).
-      int64_t total = mPanels * nPanels, begin = 0, end = total;
-#ifdef _OPENMP
-      int nt = omp_get_num_threads(), tid = omp_get_thread_num();
-      begin = total * tid / nt;
-      end = total * (tid + 1) / nt;
-#endif
+      int64_t total = mPanels * nPanels, begin, end;
+      qopt::rt::staticRange(total, tid, nt, begin, end);
       int64_t jb = begin / (mPanels * nb), rem = begin - jb * mPanels * nb;
       int64_t width = std::min(nb, nPanels - jb * nb);
       int64_t ip = rem / width, jj = rem % width;
@@ -483,7 +477,7 @@ void gemmS8(const Tiles &tiles, PackBFn packBPanel, int64_t m, int64_t n, int64_
           }
         }
       }
-    }
+    });
   }
 }
 

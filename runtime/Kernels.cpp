@@ -239,9 +239,10 @@ void gemmPacked(const F32Kernel &kern, int64_t m, int64_t n, int64_t k, const fl
   int64_t per = (n + threads - 1) / threads;
   int64_t nc = std::clamp<int64_t>((per + nr - 1) / nr * nr, nr, NC);
   int64_t chunks = (n + nc - 1) / nc;
-#pragma omp parallel for num_threads(threads) schedule(static)
-  for (int64_t ci = 0; ci < chunks; ++ci)
-    gemmColumns(kern, m, ci * nc, std::min(nc, n - ci * nc), k, ap, b, ldb, c, ldc);
+  qopt::rt::parallelFor(threads, chunks, [&](int64_t begin, int64_t end) {
+    for (int64_t ci = begin; ci < end; ++ci)
+      gemmColumns(kern, m, ci * nc, std::min(nc, n - ci * nc), k, ap, b, ldb, c, ldc);
+  });
 }
 
 void matmulF32(const F32Kernel &kern, const float *a, int64_t m, int64_t k, int64_t as0,
@@ -589,10 +590,11 @@ void dwconvPlanes(const TIn *in, const TIn *w, TAcc *out, int64_t n, int64_t c, 
                   int64_t sw, int64_t dh, int64_t dw) {
   static const DwPlaneFn<TIn, TAcc> plane = pickDwPlane<TIn, TAcc>();
   int threads = qopt::rt::threadsFor(double(n * c) * double(oh * ow) * double(kh * kw));
-#pragma omp parallel for num_threads(threads) schedule(static)
-  for (int64_t p = 0; p < n * c; ++p)
-    plane(in + p * ih * iw, w + (p % c) * kh * kw, out + p * oh * ow, iw, kh, kw, oh, ow, sh,
-          sw, dh, dw);
+  qopt::rt::parallelFor(threads, n * c, [&](int64_t begin, int64_t end) {
+    for (int64_t p = begin; p < end; ++p)
+      plane(in + p * ih * iw, w + (p % c) * kh * kw, out + p * oh * ow, iw, kh, kw, oh, ow,
+            sh, sw, dh, dw);
+  });
 }
 
 using qopt::rt::denseRowMajor;

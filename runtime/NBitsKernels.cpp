@@ -301,21 +301,22 @@ void rows(const Operands &o, const RowsKernel &kern) {
                       : nullptr;
   // Groups of four outputs (the last one shorter).
   int64_t groups = (o.l.n + 3) / 4;
-#pragma omp parallel for num_threads(threads) schedule(static)
-  for (int64_t g = 0; g < groups; ++g) {
-    int64_t n0 = g * 4, count = std::min<int64_t>(4, o.l.n - n0);
-    for (int64_t m = 0; m < o.m; ++m) {
-      const float *x = kern.prepared ? prepared + m * padded : o.a + m * o.lda;
-      float out[4];
-      if (dots4 && count == 4)
-        dots4(o, x, n0, out);
-      else
+  qopt::rt::parallelFor(threads, groups, [&](int64_t begin, int64_t end) {
+    for (int64_t g = begin; g < end; ++g) {
+      int64_t n0 = g * 4, count = std::min<int64_t>(4, o.l.n - n0);
+      for (int64_t m = 0; m < o.m; ++m) {
+        const float *x = kern.prepared ? prepared + m * padded : o.a + m * o.lda;
+        float out[4];
+        if (dots4 && count == 4)
+          dots4(o, x, n0, out);
+        else
+          for (int64_t r = 0; r < count; ++r)
+            out[r] = kern.dot(o, x, n0 + r);
         for (int64_t r = 0; r < count; ++r)
-          out[r] = kern.dot(o, x, n0 + r);
-      for (int64_t r = 0; r < count; ++r)
-        o.c[m * o.ldc + n0 + r] += out[r];
+          o.c[m * o.ldc + n0 + r] += out[r];
+      }
     }
-  }
+  });
 }
 
 /// The panels path: W^T dequantized kPanelColumns columns at a time, each
@@ -328,23 +329,24 @@ void panels(const Operands &o) {
   for (int64_t n0 = 0; n0 < l.n; n0 += width) {
     int64_t nc = std::min(width, l.n - n0);
     int threads = qopt::rt::threadsFor(double(l.k) * double(nc) * 8);
-#pragma omp parallel for num_threads(threads) schedule(static)
-    for (int64_t j = 0; j < nc; ++j) {
-      // Row n0 + j of W block by block: the block's scale and zero point
-      // once, its codes read straight from the blob.
-      int64_t n = n0 + j;
-      const uint8_t *blob = o.b + n * l.kBlocks() * l.blobBytes();
-      for (int64_t blk = 0; blk < l.kBlocks(); ++blk, blob += l.blobBytes()) {
-        float scale = o.scales[n * l.kBlocks() + blk];
-        int zp = l.zeroPoint(o.zp, n, blk);
-        int64_t k0 = blk * l.blockSize, count = std::min(l.blockSize, l.k - k0);
-        float *out = panel + k0 * nc + j;
-        for (int64_t i = 0; i < count; ++i) {
-          int code = l.bits == 8 ? blob[i] : (i & 1) ? blob[i / 2] >> 4 : blob[i / 2] & 0xF;
-          out[i * nc] = float(code - zp) * scale;
+    qopt::rt::parallelFor(threads, nc, [&](int64_t begin, int64_t end) {
+      for (int64_t j = begin; j < end; ++j) {
+        // Row n0 + j of W block by block: the block's scale and zero point
+        // once, its codes read straight from the blob.
+        int64_t n = n0 + j;
+        const uint8_t *blob = o.b + n * l.kBlocks() * l.blobBytes();
+        for (int64_t blk = 0; blk < l.kBlocks(); ++blk, blob += l.blobBytes()) {
+          float scale = o.scales[n * l.kBlocks() + blk];
+          int zp = l.zeroPoint(o.zp, n, blk);
+          int64_t k0 = blk * l.blockSize, count = std::min(l.blockSize, l.k - k0);
+          float *out = panel + k0 * nc + j;
+          for (int64_t i = 0; i < count; ++i) {
+            int code = l.bits == 8 ? blob[i] : (i & 1) ? blob[i / 2] >> 4 : blob[i / 2] & 0xF;
+            out[i * nc] = float(code - zp) * scale;
+          }
         }
       }
-    }
+    });
     qopt::rt::matmulF32Fastest(o.a, o.m, l.k, o.lda, panel, nc, nc, o.c + n0, o.ldc);
   }
 }

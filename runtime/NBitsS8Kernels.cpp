@@ -344,20 +344,21 @@ void rows(S8Operands o, const RowsKernel &kern) {
     prepareRows(o, 0, o.m, prepared, sums);
   }
   int threads = qopt::rt::threadsFor(double(o.m) * double(l.n) * double(l.k));
-#pragma omp parallel for num_threads(threads) schedule(static)
-  for (int64_t n = 0; n < l.n; ++n) {
-    for (int64_t m0 = 0; m0 < o.m; m0 += 4) {
-      int64_t count = std::min<int64_t>(4, o.m - m0);
-      float out[4];
-      if (kern.dots[0])
-        kern.dots[count - 1](o, prepared + m0 * padded, sums + m0 * l.kBlocks(), n, out);
-      else
+  qopt::rt::parallelFor(threads, l.n, [&](int64_t begin, int64_t end) {
+    for (int64_t n = begin; n < end; ++n) {
+      for (int64_t m0 = 0; m0 < o.m; m0 += 4) {
+        int64_t count = std::min<int64_t>(4, o.m - m0);
+        float out[4];
+        if (kern.dots[0])
+          kern.dots[count - 1](o, prepared + m0 * padded, sums + m0 * l.kBlocks(), n, out);
+        else
+          for (int64_t r = 0; r < count; ++r)
+            out[r] = dotGeneric(o, o.a + (m0 + r) * o.lda, n);
         for (int64_t r = 0; r < count; ++r)
-          out[r] = dotGeneric(o, o.a + (m0 + r) * o.lda, n);
-      for (int64_t r = 0; r < count; ++r)
-        o.c[(m0 + r) * o.ldc + n] += out[r];
+          o.c[(m0 + r) * o.ldc + n] += out[r];
+      }
     }
-  }
+  });
 }
 
 #if defined(__x86_64__)
@@ -529,23 +530,24 @@ void tiles(const S8Operands &o) {
                     prepared + (p * kMR + r) * padded + q * 4, 4);
   size_t panelBytes = size_t(quads * kNR * 4);
   int threads = qopt::rt::threadsFor(double(o.m) * double(l.n) * double(l.k));
-#pragma omp parallel for num_threads(threads) schedule(static)
-  for (int64_t jp = 0; jp < nPanels; ++jp) {
-    auto *buf = static_cast<char *>(qopt::rt::threadScratch(
-        qopt::rt::NBitsPanel, panelBytes + 2 * size_t(l.kBlocks() * kNR) * sizeof(float)));
-    auto *bp = reinterpret_cast<uint8_t *>(buf);
-    auto *sp = reinterpret_cast<float *>(buf + panelBytes);
-    float *szp = sp + l.kBlocks() * kNR;
-    int64_t n0 = jp * kNR, cols = std::min<int64_t>(kNR, l.n - n0);
-    packPanel(o, n0, bp, sp, szp);
-    // Each tile over all of K, its f32 sums in registers throughout (the
-    // panel, K x 32 bytes, streams from L2: measured faster than passes of
-    // 512 elements that keep it in L1 but store and reload C).
-    for (int64_t ip = 0; ip < mPanels; ++ip)
-      tile(l, packedA + ip * quads * kMR * 4, sums + ip * kMR * l.kBlocks(), bp, sp, szp, 0,
-           l.kBlocks(), o.c + ip * kMR * o.ldc + n0, o.ldc,
-           std::min<int64_t>(kMR, o.m - ip * kMR), cols);
-  }
+  qopt::rt::parallelFor(threads, nPanels, [&](int64_t begin, int64_t end) {
+    for (int64_t jp = begin; jp < end; ++jp) {
+      auto *buf = static_cast<char *>(qopt::rt::threadScratch(
+          qopt::rt::NBitsPanel, panelBytes + 2 * size_t(l.kBlocks() * kNR) * sizeof(float)));
+      auto *bp = reinterpret_cast<uint8_t *>(buf);
+      auto *sp = reinterpret_cast<float *>(buf + panelBytes);
+      float *szp = sp + l.kBlocks() * kNR;
+      int64_t n0 = jp * kNR, cols = std::min<int64_t>(kNR, l.n - n0);
+      packPanel(o, n0, bp, sp, szp);
+      // Each tile over all of K, its f32 sums in registers throughout (the
+      // panel, K x 32 bytes, streams from L2: measured faster than passes of
+      // 512 elements that keep it in L1 but store and reload C).
+      for (int64_t ip = 0; ip < mPanels; ++ip)
+        tile(l, packedA + ip * quads * kMR * 4, sums + ip * kMR * l.kBlocks(), bp, sp, szp, 0,
+             l.kBlocks(), o.c + ip * kMR * o.ldc + n0, o.ldc,
+             std::min<int64_t>(kMR, o.m - ip * kMR), cols);
+    }
+  });
 }
 
 bool tilesAvailable() {

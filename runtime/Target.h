@@ -38,6 +38,11 @@ bool targetInvoke(TargetRun *r, void **args, std::string &error);
 /// Copies `bytes` of a result to the caller's `dst`.
 bool targetCopyOut(TargetRun *r, void *dst, const void *src, size_t bytes,
                    std::string &error);
+/// The result buffer itself, for the caller to keep and later free with
+/// qopt_free, when `data` (the result's first element) is host memory that
+/// the runtime's allocator gave as `allocated`; nullptr when the result must
+/// be copied out (a device buffer, or a view into a larger allocation).
+void *targetTakeResult(TargetRun *r, void *allocated, const void *data);
 /// Frees a result buffer generated code allocated.
 void targetFreeResult(TargetRun *r, void *allocated);
 /// Finishes the run (waits for the device); false and `error` when any step

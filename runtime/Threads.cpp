@@ -1,8 +1,9 @@
 //===- Threads.cpp - kernel thread count and per-thread scratch buffers -----===//
 //
-// QOPT_NUM_THREADS (run time) wins over the model's compiled default
-// (qoptc --threads, the `qopt_model_threads` global qoptc emits; 0 = every
-// core OpenMP sees). Read once per process.
+// A model instance's qopt_model_set_num_threads wins, for its runs; then
+// QOPT_NUM_THREADS (run time, read once per process); then the model's
+// compiled default (qoptc --threads, the `qopt_model_threads` global qoptc
+// emits; 0 = every core OpenMP sees).
 //
 //===----------------------------------------------------------------------===//
 #include "Threads.h"
@@ -34,7 +35,21 @@ int parseThreadCount(const char *text) {
   return int(v);
 }
 
+namespace {
+// The running instance's count on this thread (0: none). A plain int: a
+// thread_local without a destructor does not pin the library (PerThread.h).
+thread_local int runThreads = 0;
+} // namespace
+
+RunThreads::RunThreads(int n) : previous(runThreads) {
+  if (n > 0)
+    runThreads = n;
+}
+RunThreads::~RunThreads() { runThreads = previous; }
+
 int numThreads() {
+  if (runThreads > 0)
+    return runThreads;
   static const int n = [] {
     if (int v = parseThreadCount(std::getenv("QOPT_NUM_THREADS")))
       return v;

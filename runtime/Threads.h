@@ -3,7 +3,12 @@
 #define QOPT_RUNTIME_THREADS_H
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
+
+#ifdef _OPENMP
+#include <omp.h>
+#endif
 
 namespace qopt::rt {
 
@@ -11,12 +16,80 @@ namespace qopt::rt {
 /// empty or not a number in [1, 4096].
 int parseThreadCount(const char *text);
 
-/// Threads the kernels run on: QOPT_NUM_THREADS, else the model's compiled
-/// default (qoptc --threads), else every core.
+/// Threads the kernels run on: the running instance's thread count
+/// (RunThreads), else QOPT_NUM_THREADS, else the model's compiled default
+/// (qoptc --threads), else every core.
 int numThreads();
+
+/// Makes numThreads() return `n` on the calling thread while it lives (a
+/// model instance's qopt_model_set_num_threads, for the duration of one
+/// run); n = 0 keeps the default.
+class RunThreads {
+public:
+  explicit RunThreads(int n);
+  ~RunThreads();
+  RunThreads(const RunThreads &) = delete;
+  RunThreads &operator=(const RunThreads &) = delete;
+
+private:
+  int previous;
+};
 
 /// numThreads(), or 1 for work too small to split (`macs` multiply-adds).
 int threadsFor(double macs);
+
+/// Runs body(tid, nt) on `threads` OpenMP threads (tid in [0, nt)); with one
+/// thread the caller runs body(0, 1) without entering OpenMP at all.
+///
+/// The kernels split their work by hand instead of `#pragma omp for`: the
+/// libomp Debian ships (libomp5-19's, which /usr/lib/llvm-22/lib/libomp.so.5
+/// links to) formats a debug trace string (vsnprintf and a malloc) in every
+/// work-sharing loop's __kmpc_for_static_init even with tracing off (seen
+/// in gdb): 4-7% of the PP-OCR classifier's time, paid also in a serialized
+/// region at one thread.
+template <typename F> void parallelRegion(int threads, F &&body) {
+#ifdef _OPENMP
+  if (threads > 1) {
+#pragma omp parallel num_threads(threads)
+    body(omp_get_thread_num(), omp_get_num_threads());
+    return;
+  }
+#endif
+  body(0, 1);
+}
+
+/// All `nt` threads of the enclosing parallelRegion wait for each other.
+inline void barrier(int nt) {
+#ifdef _OPENMP
+  if (nt > 1) {
+#pragma omp barrier
+  }
+#else
+  (void)nt;
+#endif
+}
+
+/// This thread's share [begin, end) of n iterations split into nt nearly
+/// equal contiguous ranges (schedule(static)'s split).
+inline void staticRange(int64_t n, int tid, int nt, int64_t &begin, int64_t &end) {
+  begin = n * tid / nt;
+  end = n * (tid + 1) / nt;
+}
+
+/// body(begin, end) over [0, n) on `threads` threads, one contiguous range
+/// each (parallelRegion and staticRange).
+template <typename F> void parallelFor(int threads, int64_t n, F &&body) {
+  if (n <= 0)
+    return;
+  if (n < threads)
+    threads = int(n);
+  parallelRegion(threads, [&](int tid, int nt) {
+    int64_t begin, end;
+    staticRange(n, tid, nt, begin, end);
+    if (begin < end)
+      body(begin, end);
+  });
+}
 
 /// The packing buffers a kernel call needs at once, one per slot.
 enum ScratchSlot {

@@ -24,7 +24,7 @@
 extern "C" {
 #endif
 
-#define QOPT_ABI_VERSION 2
+#define QOPT_ABI_VERSION 3
 /** The largest rank a model input or output may have. */
 #define QOPT_MAX_RANK 16
 
@@ -89,13 +89,24 @@ const int64_t *qopt_model_output_shape(const qopt_model *model, size_t i);
  *  inputs: one per model input, in order; dtype, rank and static dims must
  *  match the model's.
  *  outputs: one per model output. rank and shape are always written. If
- *  data is NULL the library allocates it (free it with qopt_free) and sets
- *  capacity; otherwise the output is copied into data, which must hold
+ *  data is NULL the library gives the caller a buffer holding the output
+ *  (on the CPU the one the generated code wrote, not a copy; free it with
+ *  qopt_free, from any thread, also after the instance is destroyed) and
+ *  sets capacity; otherwise the output is copied into data, which must hold
  *  capacity >= the output's byte size (if not, the call fails and shape
- *  tells the size needed). dtype is written.
+ *  tells the size needed). dtype is written. Buffers freed with qopt_free
+ *  are cached and given out again (no page faults on the next run of the
+ *  same shapes); a caller that passes its own buffers gets one copy.
  *  Returns 0 on success, non-zero on error (see qopt_last_error). */
 int qopt_model_run(qopt_model *model, const qopt_tensor *inputs,
                    size_t num_inputs, qopt_tensor *outputs, size_t num_outputs);
+
+/** Threads this instance's runs use on the CPU: n >= 1, or 0 for the
+ *  default (QOPT_NUM_THREADS, else the model's compiled --threads, else
+ *  every core). It wins over QOPT_NUM_THREADS and holds for runs that start
+ *  after the call. GPU models accept it and run their host side on the
+ *  calling thread. Returns 0, or non-zero for n < 0 or n > 4096. */
+int qopt_model_set_num_threads(qopt_model *model, int n);
 
 /** Runs a GPU model on tensors that are already in device memory: every
  *  data pointer is a CUdeviceptr on the instance's device, and every output
@@ -125,7 +136,7 @@ size_t qopt_model_device_peak_bytes(const qopt_model *model);
 /** The calling thread's last error message ("" if none). */
 const char *qopt_last_error(void);
 
-/** Frees an output buffer allocated by qopt_model_run. */
+/** Frees an output buffer that qopt_model_run gave the caller. */
 void qopt_free(void *ptr);
 
 /** Byte size of one element of a dtype (0 for invalid). */

@@ -11,7 +11,8 @@
 
 `compile` runs the `qoptc` driver; `Model` loads the compiled shared library
 through its C ABI (include/qopt-c/Runtime.h) with ctypes. `Model.run` may be
-called from several threads at once.
+called from several threads at once; its outputs are arrays on the buffers the
+model wrote (no copy), or the caller's own arrays (`run(feeds, outputs=...)`).
 """
 import _ctypes
 import ctypes
@@ -35,11 +36,24 @@ class CompileError(QOptError):
     """qoptc rejected the model; the message holds its diagnostics."""
 
 
+def _installed_bindir():
+    """The tools' directory recorded when the package was installed (pip from
+    a checkout, or cmake --install), else None."""
+    try:
+        from . import _paths
+    except ImportError:
+        return None
+    return _paths.BINDIR
+
+
 def find_tool(name):
-    """Path of a qopt tool: $QOPT_BINDIR, the build tree next to this package, PATH."""
+    """Path of a qopt tool: $QOPT_BINDIR, the directory recorded at install
+    time, the build tree next to this package (a checkout), PATH."""
     candidates = []
     if os.environ.get("QOPT_BINDIR"):
         candidates.append(os.path.join(os.environ["QOPT_BINDIR"], name))
+    if _installed_bindir():
+        candidates.append(os.path.join(_installed_bindir(), name))
     here = os.path.dirname(os.path.abspath(__file__))
     candidates.append(os.path.join(here, "..", "..", "build", "bin", name))
     for c in candidates:
@@ -222,16 +236,56 @@ _DTYPES = {1: np.float32, 2: np.float64, 3: np.float16, 5: np.int8, 6: np.int16,
 _CODES = {np.dtype(v): k for k, v in _DTYPES.items()}
 
 
-class Model:
-    """A model compiled by qoptc, loaded from its shared library."""
+class _Library:
+    """A loaded model library. It is unloaded (dlclose) when nothing uses it:
+    neither a Model nor an output array whose memory the library gave."""
 
     def __init__(self, path):
+        self.cdll = ctypes.CDLL(path, mode=ctypes.RTLD_LOCAL)
+        self.free = self.cdll.qopt_free  # looked up once: __del__ may run late
+
+    def __del__(self):
+        cdll = getattr(self, "cdll", None)
+        if cdll is not None:
+            self.cdll = self.free = None
+            _ctypes.dlclose(cdll._handle)
+
+
+class _Output:
+    """Owns an output buffer that qopt_model_run gave the caller; the numpy
+    array built on it keeps this object (and so the library) alive, and the
+    buffer goes back to the runtime's cache when the array dies."""
+    __slots__ = ("__array_interface__", "_library", "_ptr")
+
+    def __init__(self, library, ptr, shape, dtype):
+        self._library, self._ptr = library, ptr
+        self.__array_interface__ = {"data": (ptr, False), "shape": shape,
+                                    "typestr": np.dtype(dtype).str, "version": 3}
+
+    def __del__(self):
+        if self._ptr:
+            self._library.free(self._ptr)
+            self._ptr = None
+
+
+class Model:
+    """A model compiled by qoptc, loaded from its shared library.
+
+    num_threads: threads this instance's runs use (None: QOPT_NUM_THREADS,
+    else the model's compiled --threads, else every core); it wins over
+    QOPT_NUM_THREADS. Model.run may be called from several threads at once.
+    """
+
+    def __init__(self, path, num_threads=None):
         path = os.path.abspath(os.fspath(path))
         try:
-            self._lib = ctypes.CDLL(path, mode=ctypes.RTLD_LOCAL)
+            self._library = _Library(path)
         except OSError as e:
             raise QOptError(f"cannot load {path}: {e}") from None
-        lib = self._lib
+        except AttributeError:
+            raise QOptError(f"{path} is not a qopt model") from None
+        self._handle = None
+        lib = self._lib = self._library.cdll
         try:
             lib.qopt_model_create.restype = ctypes.c_void_p
         except AttributeError:
@@ -253,11 +307,25 @@ class Model:
                                        ctypes.POINTER(_Tensor), ctypes.c_size_t]
         lib.qopt_last_error.restype = ctypes.c_char_p
         lib.qopt_free.argtypes = [ctypes.c_void_p]
+        if num_threads is not None:
+            n = int(num_threads)
+            if n < 1:
+                raise QOptError(f"num_threads must be >= 1, got {num_threads}")
+            if not hasattr(lib, "qopt_model_set_num_threads"):
+                raise QOptError(f"{path} was compiled by an older qoptc (C ABI "
+                                f"{lib.qopt_abi_version()}): recompile it to set num_threads")
         self._handle = lib.qopt_model_create()
         if not self._handle:
             raise QOptError(lib.qopt_last_error().decode())
+        if num_threads is not None:
+            lib.qopt_model_set_num_threads.argtypes = [ctypes.c_void_p, ctypes.c_int]
+            if lib.qopt_model_set_num_threads(self._handle, n) != 0:
+                raise QOptError(lib.qopt_last_error().decode())
+        self.num_threads = None if num_threads is None else n
         self.inputs = self._describe("input")
         self.outputs = self._describe("output")
+        self._input_index = {n: i for i, (n, _, _) in enumerate(self.inputs)}
+        self._output_index = {n: i for i, (n, _, _) in enumerate(self.outputs)}
 
     def _describe(self, kind):
         lib, h = self._lib, self._handle
@@ -279,24 +347,38 @@ class Model:
     def output_names(self):
         return [n for n, _, _ in self.outputs]
 
-    def run(self, feeds):
-        """Runs the model. feeds: {name: array} or a list in input order.
-        Returns {output name: numpy array}. Raises QOptError on bad inputs."""
+    def _by_position(self, values, index, what):
+        """values as a list in model order (None where not given)."""
+        names = [n for n in index]
+        if isinstance(values, dict):
+            unknown = set(values) - set(index)
+            if unknown:
+                raise QOptError(f"unknown {what}(s) {sorted(unknown)}; the model has "
+                                f"{names}")
+            return [values.get(n) for n in names]
+        values = list(values)
+        if len(values) != len(names):
+            raise QOptError(f"expected {len(names)} {what}s, got {len(values)}")
+        return values
+
+    def run(self, feeds, outputs=None):
+        """Runs the model.
+
+        feeds: {name: array} or a list in input order.
+        outputs: optional arrays to write results into ({name: array} for some
+        or all outputs, or a list in output order with None for the ones to
+        allocate): C-contiguous, writeable, of the output's dtype and shape;
+        the result is copied into them once. Without them each output is a
+        new array on the buffer the model wrote (no copy).
+
+        Returns {output name: array} (the given arrays where given). Raises
+        QOptError on bad inputs or outputs."""
         if self._handle is None:
             raise QOptError("the model is closed")
-        if isinstance(feeds, dict):
-            unknown = set(feeds) - set(self.input_names)
-            if unknown:
-                raise QOptError(f"unknown input(s) {sorted(unknown)}; the model takes "
-                                f"{self.input_names}")
-            missing = [n for n in self.input_names if n not in feeds]
-            if missing:
-                raise QOptError(f"missing input(s) {missing}")
-            arrays = [feeds[n] for n in self.input_names]
-        else:
-            arrays = list(feeds)
-            if len(arrays) != len(self.inputs):
-                raise QOptError(f"expected {len(self.inputs)} inputs, got {len(arrays)}")
+        arrays = self._by_position(feeds, self._input_index, "input")
+        missing = [n for n, a in zip(self._input_index, arrays) if a is None]
+        if missing:
+            raise QOptError(f"missing input(s) {missing}")
         keep = []
         ins = (_Tensor * max(len(arrays), 1))()
         for i, a in enumerate(arrays):
@@ -307,40 +389,66 @@ class Model:
             if code is None:
                 raise QOptError(f"input '{self.inputs[i][0]}': unsupported dtype {a.dtype}")
             keep.append(a)
-            ins[i].data = a.ctypes.data
-            ins[i].capacity = a.nbytes
-            ins[i].dtype = code
-            ins[i].rank = a.ndim
-            for k, d in enumerate(a.shape):
-                ins[i].shape[k] = d
+            t = ins[i]
+            t.data = a.ctypes.data
+            t.capacity = a.nbytes
+            t.dtype = code
+            t.rank = a.ndim
+            t.shape[:a.ndim] = a.shape
+        given = [None] * len(self.outputs) if outputs is None else \
+            self._by_position(outputs, self._output_index, "output")
         outs = (_Tensor * len(self.outputs))()
+        for i, g in enumerate(given):
+            if g is None:
+                continue
+            name, dtype, shape = self.outputs[i]
+            if not isinstance(g, np.ndarray) or not g.flags.c_contiguous or \
+                    not g.flags.writeable:
+                raise QOptError(f"output '{name}': expected a C-contiguous, writeable "
+                                f"numpy array")
+            if dtype is not None and g.dtype != np.dtype(dtype):
+                raise QOptError(f"output '{name}': expected dtype {np.dtype(dtype)}, got "
+                                f"{g.dtype}")
+            if None not in shape and g.shape != shape:
+                raise QOptError(f"output '{name}': expected shape {list(shape)}, got "
+                                f"{list(g.shape)}")
+            outs[i].data = g.ctypes.data
+            outs[i].capacity = g.nbytes
         rc = self._lib.qopt_model_run(self._handle, ins, len(arrays), outs, len(self.outputs))
         if rc != 0:
             raise QOptError(self._lib.qopt_last_error().decode())
         result = {}
+        error = None
         for i, (name, _, _) in enumerate(self.outputs):
             t = outs[i]
+            shape = tuple(t.shape[:t.rank])
+            g = given[i]
+            if g is not None:
+                if g.shape != shape and error is None:
+                    error = QOptError(f"output '{name}': the result has shape {list(shape)}, "
+                                      f"the given array {list(g.shape)}")
+                result[name] = g
+                continue
+            # The buffer is ours from here: owned before anything can raise.
             dtype = _DTYPES.get(t.dtype)
-            shape = tuple(t.shape[k] for k in range(t.rank))
-            n = int(np.prod(shape, dtype=np.int64))
             if dtype is None:
-                self._lib.qopt_free(t.data)
-                raise QOptError(f"output '{name}' has a dtype numpy cannot hold")
-            buf = (ctypes.c_char * (n * np.dtype(dtype).itemsize)).from_address(t.data) \
-                if n else b""
-            result[name] = np.frombuffer(bytes(buf), dtype=dtype).reshape(shape).copy()
-            self._lib.qopt_free(t.data)
+                self._library.free(t.data)
+                error = error or QOptError(f"output '{name}' has a dtype numpy cannot hold")
+                continue
+            result[name] = np.asarray(_Output(self._library, t.data, shape, dtype))
+        if error is not None:
+            raise error
         return result
 
     def close(self):
-        """Destroys the model and unloads its library (the model's buffer
-        caches go with it); run() refuses afterwards."""
+        """Destroys the model instance; run() refuses afterwards. The library
+        is unloaded (with the model's buffer caches) once no output array of
+        it is alive any more."""
         if getattr(self, "_handle", None):
             self._lib.qopt_model_destroy(self._handle)
-            self._handle = None
-        if getattr(self, "_lib", None) is not None:
-            _ctypes.dlclose(self._lib._handle)
-            self._lib = None
+        self._handle = None
+        self._lib = None
+        self._library = None
 
     def __del__(self):
         self.close()

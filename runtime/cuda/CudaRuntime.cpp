@@ -590,6 +590,8 @@ bool targetCopyOut(TargetRun *r, void *dst, const void *src, size_t bytes,
   return true;
 }
 
+void *targetTakeResult(TargetRun *, void *, const void *) { return nullptr; }
+
 void targetFreeResult(TargetRun *r, void *allocated) {
   currentRun = r;
   release(r, reinterpret_cast<CUdeviceptr>(allocated));

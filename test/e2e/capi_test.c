@@ -1,9 +1,13 @@
 /* C ABI test: loads a compiled model with dlopen and checks metadata, a run
  * against an expected .npy-free reference (two runs must agree), concurrent
  * runs from several threads, caller-provided output buffers, and that bad
- * inputs produce error messages rather than crashes.
+ * inputs produce error messages rather than crashes, per-instance thread
+ * counts, and output buffers freed on another thread after the instance is
+ * gone.
  *
- *   qopt-capi-test model.so    (model: tiny_cnn, input [?,3,32,32] f32)
+ *   QOPT_NUM_THREADS=1 qopt-capi-test model.so
+ *       (model: tiny_cnn, input [?,3,32,32] f32; one thread by default, so
+ *       that qopt_model_set_num_threads(2) shows as a new OpenMP thread)
  */
 #include "qopt-c/Runtime.h"
 
@@ -35,6 +39,8 @@ typedef qopt_model *(*qopt_model_create_on_device_t)(int);
 typedef int (*qopt_model_set_stream_t)(qopt_model *, void *);
 typedef double (*qopt_model_last_run_device_ms_t)(const qopt_model *);
 typedef size_t (*qopt_model_device_peak_bytes_t)(const qopt_model *);
+typedef int (*qopt_model_set_num_threads_t)(qopt_model *, int);
+typedef int (*qopt_abi_version_t)(void);
 
 static qopt_model_run_t run_fn;
 static qopt_last_error_t err_fn;
@@ -69,6 +75,23 @@ static void *worker(void *arg) {
   return (void *)bad;
 }
 
+/* Threads of this process (/proc/self/status). */
+static int process_threads(void) {
+  FILE *f = fopen("/proc/self/status", "r");
+  char line[256];
+  int n = -1;
+  while (f && fgets(line, sizeof line, f))
+    if (sscanf(line, "Threads: %d", &n) == 1)
+      break;
+  if (f) fclose(f);
+  return n;
+}
+
+static void *free_elsewhere(void *ptr) {
+  free_fn(ptr);
+  return NULL;
+}
+
 static void expect_error(qopt_tensor in, const char *needle) {
   qopt_tensor out;
   memset(&out, 0, sizeof out);
@@ -87,7 +110,9 @@ int main(int argc, char **argv) {
   LOAD(qopt_model_run) LOAD(qopt_last_error) LOAD(qopt_free)
   LOAD(qopt_target) LOAD(qopt_model_create_on_device) LOAD(qopt_model_set_stream)
   LOAD(qopt_model_run_device) LOAD(qopt_model_last_run_device_ms)
-  LOAD(qopt_model_device_peak_bytes)
+  LOAD(qopt_model_device_peak_bytes) LOAD(qopt_model_set_num_threads) LOAD(qopt_abi_version)
+  CHECK(qopt_abi_version() == QOPT_ABI_VERSION && QOPT_ABI_VERSION == 3, "ABI version %d",
+        qopt_abi_version());
   run_fn = qopt_model_run; err_fn = qopt_last_error; free_fn = qopt_free;
 
   model = qopt_model_create();
@@ -115,7 +140,28 @@ int main(int argc, char **argv) {
   float sum = 0;
   for (int j = 0; j < 10; ++j) sum += reference[j];
   CHECK(fabsf(sum - 1.0f) < 1e-5f, "softmax row sums to %f", sum);
+  /* The buffer the generated code wrote, handed over: the runtime
+   * allocator's 64-byte aligned payload, exactly the output's size. */
+  CHECK(((uintptr_t)out.data & 63) == 0 && out.capacity == sizeof reference,
+        "handed-over output %p, capacity %zu", out.data, out.capacity);
   qopt_free(out.data);
+
+  /* Per-instance threads: QOPT_NUM_THREADS=1 gave one thread so far; 2 for
+   * this instance starts OpenMP workers, with the same result. */
+  CHECK(process_threads() == 1, "%d threads with QOPT_NUM_THREADS=1", process_threads());
+  CHECK(qopt_model_set_num_threads(model, -1) != 0 &&
+            strstr(qopt_last_error(), "-1 is not a thread count") != NULL,
+        "set_num_threads(-1): %s", qopt_last_error());
+  CHECK(qopt_model_set_num_threads(model, 5000) != 0, "set_num_threads(5000) accepted");
+  CHECK(qopt_model_set_num_threads(NULL, 1) != 0, "set_num_threads(NULL) accepted");
+  CHECK(qopt_model_set_num_threads(model, 2) == 0, "set_num_threads(2): %s", qopt_last_error());
+  memset(&out, 0, sizeof out);
+  CHECK(qopt_model_run(model, &in, 1, &out, 1) == 0, "2-thread run: %s", qopt_last_error());
+  CHECK(process_threads() >= 2, "%d threads after a 2-thread run", process_threads());
+  CHECK(out.data && memcmp(out.data, reference, sizeof reference) == 0,
+        "2-thread output differs");
+  qopt_free(out.data);
+  CHECK(qopt_model_set_num_threads(model, 0) == 0, "set_num_threads(0): %s", qopt_last_error());
 
   /* Caller-provided buffers: too small fails with the needed shape, big enough works. */
   float buf[40];
@@ -135,6 +181,9 @@ int main(int argc, char **argv) {
   bad = make_input(4); bad.shape[2] = 31; expect_error(bad, "expected shape [?,3,32,32], got [4,3,31,32]");
   bad = make_input(4); bad.data = NULL; expect_error(bad, "data is NULL");
   bad = make_input(-1); expect_error(bad, "expected shape");
+  /* A batch whose byte size overflows: refused before anything reads it. */
+  bad = make_input(INT64_MAX / 1024); expect_error(bad, "has more bytes than an address space holds");
+  bad = make_input(INT64_MAX / 3072 / 2); /* elements fit, bytes do not */ expect_error(bad, "has more bytes than an address space holds");
   memset(&out, 0, sizeof out);
   CHECK(qopt_model_run(model, &in, 2, &out, 1) != 0, "wrong input count accepted");
   CHECK(qopt_model_run(NULL, &in, 1, &out, 1) != 0, "NULL model accepted");
@@ -165,7 +214,15 @@ int main(int argc, char **argv) {
         "create_on_device(1): %s", qopt_last_error());
   other = qopt_model_create_on_device(0);
   CHECK(other != NULL, "create_on_device(0): %s", qopt_last_error());
+  /* An output outlives its instance and may be freed on another thread. */
+  memset(&out, 0, sizeof out);
+  CHECK(other && qopt_model_run(other, &in, 1, &out, 1) == 0, "run: %s", qopt_last_error());
   qopt_model_destroy(other);
+  CHECK(out.data && memcmp(out.data, reference, sizeof reference) == 0,
+        "output after destroy differs");
+  pthread_t freer;
+  pthread_create(&freer, NULL, free_elsewhere, out.data);
+  pthread_join(freer, NULL);
 
   qopt_model_destroy(model);
   free(input);

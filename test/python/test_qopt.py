@@ -242,10 +242,73 @@ class QOptTest(unittest.TestCase):
             m.run({"input": self.x[:, :2]})
         self.assertIn(path, open("/proc/self/maps").read())
         m.close()
+        # Outputs are the library's buffers: they stay valid, and keep the
+        # library loaded, until the last of them dies.
+        self.assertIn(path, open("/proc/self/maps").read())
+        for o in outs:
+            np.testing.assert_array_equal(o, ref)
+        last = outs.pop()
+        del o, outs
+        self.assertIn(path, open("/proc/self/maps").read())
+        del last
         self.assertNotIn(path, open("/proc/self/maps").read())
         m.close()
         with self.assertRaisesRegex(qopt.QOptError, "the model is closed"):
             m.run({"input": self.x})
+
+    def test_outputs_without_copies(self):
+        # Default outputs wrap the buffer the model wrote (not an array that
+        # owns a copy of it); they are ordinary writeable arrays.
+        a = self.model.run({"input": self.x})["probs"]
+        self.assertFalse(a.flags.owndata)
+        self.assertTrue(a.flags.writeable and a.flags.c_contiguous)
+        self.assertEqual(a.ctypes.data % 64, 0)
+        b = self.model.run({"input": self.x})["probs"]
+        self.assertFalse(np.shares_memory(a, b))
+        np.testing.assert_array_equal(a, b)
+        a[:] = 0  # the caller's to change
+        np.testing.assert_array_equal(self.model.run({"input": self.x})["probs"], b)
+
+    def test_outputs_into_given_arrays(self):
+        ref = self.model.run({"input": self.x})["probs"]
+        out = np.full((3, 10), np.nan, np.float32)
+        got = self.model.run({"input": self.x}, outputs={"probs": out})
+        self.assertIs(got["probs"], out)
+        np.testing.assert_array_equal(out, ref)
+        out[:] = np.nan
+        self.assertIs(self.model.run([self.x], outputs=[out])["probs"], out)
+        np.testing.assert_array_equal(out, ref)
+        # None in the list: that output is allocated as usual.
+        np.testing.assert_array_equal(self.model.run([self.x], outputs=[None])["probs"], ref)
+        cases = [({"probs": np.zeros((3, 10), np.float64)}, "expected dtype float32"),
+                 ({"probs": np.zeros((3, 20), np.float32)[:, ::2]}, "C-contiguous"),
+                 ({"probs": [0.0] * 30}, "numpy array"),
+                 ({"nope": out}, "unknown output"),
+                 ([out, out], "expected 1 outputs, got 2")]
+        ro = np.zeros((3, 10), np.float32)
+        ro.flags.writeable = False
+        cases.append(({"probs": ro}, "writeable"))
+        for outputs, msg in cases:
+            with self.assertRaises(qopt.QOptError) as cm:
+                self.model.run({"input": self.x}, outputs=outputs)
+            self.assertIn(msg, str(cm.exception))
+        # The output's batch follows the input's (a dynamic dim): a wrong
+        # shape with too few bytes fails in the library, with enough bytes
+        # after the run.
+        for shape, msg in [((2, 10), "needs 120 bytes"), ((10, 3), "the result has shape")]:
+            with self.assertRaises(qopt.QOptError) as cm:
+                self.model.run({"input": self.x}, outputs=[np.zeros(shape, np.float32)])
+            self.assertIn(msg, str(cm.exception))
+
+    def test_num_threads(self):
+        ref = self.model.run({"input": self.x})["probs"]
+        for n in (1, 2):
+            with qopt.Model(self.so, num_threads=n) as m:
+                self.assertEqual(m.num_threads, n)
+                np.testing.assert_array_equal(m.run({"input": self.x})["probs"], ref)
+        for bad in (0, -3):
+            with self.assertRaisesRegex(qopt.QOptError, "num_threads must be >= 1"):
+                qopt.Model(self.so, num_threads=bad)
 
 
 if __name__ == "__main__":

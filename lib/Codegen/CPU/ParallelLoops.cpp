@@ -2,9 +2,14 @@
 //
 // Splits large linalg ops on buffers across OpenMP threads: the op becomes its
 // scf.for nest (as convert-linalg-to-loops would make it) with one parallel
-// loop replaced by omp.parallel / omp.wsloop / omp.loop_nest. The thread count
-// comes from the runtime (qopt_rt_loop_threads), so QOPT_NUM_THREADS and
-// qoptc --threads govern these loops as they govern the kernels.
+// loop run inside an omp.parallel region, each thread on its own contiguous
+// range of that loop's iterations (schedule(static)'s split, computed from
+// omp_get_thread_num / omp_get_num_threads rather than by omp.wsloop: the
+// libomp Debian ships formats a debug string in every work-sharing loop's
+// __kmpc_for_static_init, runtime/Threads.h). The thread count comes from the
+// runtime (qopt_rt_loop_threads), so the instance's thread count,
+// QOPT_NUM_THREADS and qoptc --threads govern these loops as they govern the
+// kernels.
 //
 //===----------------------------------------------------------------------===//
 #include "qopt/Codegen/CPU/Passes.h"
@@ -29,6 +34,8 @@ using namespace mlir;
 namespace {
 
 constexpr StringLiteral kLoopThreads = "qopt_rt_loop_threads";
+constexpr StringLiteral kThreadNum = "omp_get_thread_num";
+constexpr StringLiteral kNumThreads = "omp_get_num_threads";
 
 /// The loop of `op` to split across threads: the first loop whose static
 /// extent is not 1, if it is parallel and every output indexes it directly
@@ -61,12 +68,21 @@ std::optional<int64_t> staticVolume(ArrayRef<int64_t> ranges) {
   return v;
 }
 
+/// Declares the i32() functions the split loops call.
 void declareLoopThreads(ModuleOp module) {
-  if (module.lookupSymbol(kLoopThreads))
-    return;
   OpBuilder b = OpBuilder::atBlockBegin(module.getBody());
   auto type = FunctionType::get(module.getContext(), {}, {b.getI32Type()});
-  func::FuncOp::create(b, module.getLoc(), kLoopThreads, type).setPrivate();
+  for (StringLiteral name : {kLoopThreads, kThreadNum, kNumThreads})
+    if (!module.lookupSymbol(name))
+      func::FuncOp::create(b, module.getLoc(), name, type).setPrivate();
+}
+
+/// An index from a call of one of those functions.
+Value callIndex(IRRewriter &rewriter, Location loc, StringRef name) {
+  Value v = func::CallOp::create(rewriter, loc, name, TypeRange{rewriter.getI32Type()},
+                                 ValueRange{})
+                .getResult(0);
+  return arith::IndexCastOp::create(rewriter, loc, rewriter.getIndexType(), v);
 }
 
 /// The runtime's thread count for loops, and whether it is above 1.
@@ -80,8 +96,9 @@ std::pair<Value, Value> loopThreads(IRRewriter &rewriter, Location loc) {
   return {threads, several};
 }
 
-/// Runs the iterations of `target` (no results) on an OpenMP work-sharing
-/// loop of `threads` threads when `split` holds, else on the calling thread.
+/// Runs the iterations of `target` (no results) in an OpenMP parallel region
+/// of `threads` threads when `split` holds (else on the calling thread), each
+/// thread on iterations [n * tid / nt, n * (tid + 1) / nt) of the loop's n.
 LogicalResult runOnThreads(IRRewriter &rewriter, Location loc, scf::ForOp target, Value split,
                            Value threads) {
   rewriter.setInsertionPoint(target);
@@ -91,28 +108,29 @@ LogicalResult runOnThreads(IRRewriter &rewriter, Location loc, scf::ForOp target
   auto par = omp::ParallelOp::create(rewriter, loc, parClauses);
   Block *parBody = rewriter.createBlock(&par.getRegion());
   rewriter.setInsertionPointToStart(parBody);
-  omp::WsloopOperands wsClauses;
-  wsClauses.nowait = rewriter.getUnitAttr(); // the region's end is a barrier
-  auto ws = omp::WsloopOp::create(rewriter, loc, wsClauses);
+  Value tid = callIndex(rewriter, loc, kThreadNum);
+  Value nt = callIndex(rewriter, loc, kNumThreads);
+  Value lb = target.getLowerBound(), ub = target.getUpperBound(), step = target.getStep();
+  Value n = arith::CeilDivSIOp::create(
+      rewriter, loc, arith::SubIOp::create(rewriter, loc, ub, lb), step);
+  Value one = arith::ConstantIndexOp::create(rewriter, loc, 1);
+  auto boundOf = [&](Value t) -> Value {
+    Value first = arith::DivSIOp::create(rewriter, loc,
+                                         arith::MulIOp::create(rewriter, loc, n, t), nt);
+    return arith::AddIOp::create(rewriter, loc, lb,
+                                 arith::MulIOp::create(rewriter, loc, first, step));
+  };
+  Value begin = boundOf(tid);
+  Value end = boundOf(arith::AddIOp::create(rewriter, loc, tid, one));
+  end = arith::MinSIOp::create(rewriter, loc, end, ub);
   omp::TerminatorOp::create(rewriter, loc);
-  rewriter.createBlock(&ws.getRegion());
-  omp::LoopNestOperands nestClauses;
-  nestClauses.loopLowerBounds.push_back(target.getLowerBound());
-  nestClauses.loopUpperBounds.push_back(target.getUpperBound());
-  nestClauses.loopSteps.push_back(target.getStep());
-  auto nest = omp::LoopNestOp::create(rewriter, loc, nestClauses);
-  Block *nestBody = rewriter.createBlock(&nest.getRegion(), {}, {rewriter.getIndexType()}, {loc});
-
-  Block *body = target.getBody();
-  rewriter.eraseOp(body->getTerminator());
-  rewriter.mergeBlocks(body, nestBody, nestBody->getArguments());
-  rewriter.setInsertionPointToEnd(nestBody);
-  omp::YieldOp::create(rewriter, loc);
-  rewriter.eraseOp(target);
+  rewriter.moveOpBefore(target, parBody->getTerminator());
+  target.getLowerBoundMutable().assign(begin);
+  target.getUpperBoundMutable().assign(end);
   return success();
 }
 
-/// Replaces `op` by loops whose `k`-th runs on `omp.wsloop`.
+/// Replaces `op` by loops whose `k`-th is split over threads (runOnThreads).
 LogicalResult parallelize(IRRewriter &rewriter, linalg::LinalgOp op, unsigned k,
                           int64_t minIterations) {
   Location loc = op.getLoc();

@@ -6,7 +6,12 @@
 // RUN: qopt-opt %s --split-input-file --qopt-parallel-loops=min-iterations=1 --convert-linalg-to-loops --lower-affine --convert-scf-to-cf --finalize-memref-to-llvm --convert-arith-to-llvm --convert-index-to-llvm --convert-func-to-llvm --convert-cf-to-llvm --convert-openmp-to-llvm --reconcile-unrealized-casts | FileCheck %s --check-prefix=LLVM
 
 // An elementwise op over 1x64x32x32 (65536 points): the batch loop has
-// extent 1, so the channel loop is split; the inner loops stay serial.
+// extent 1, so the channel loop is split; the inner loops stay serial. Each
+// thread takes channels [64 * tid / nt, 64 * (tid + 1) / nt), computed from
+// omp_get_thread_num / omp_get_num_threads (no work-sharing loop: its
+// __kmpc_for_static_init is slow in Debian's libomp).
+// CHECK: func.func private @omp_get_thread_num() -> i32
+// CHECK: func.func private @omp_get_num_threads() -> i32
 // CHECK-LABEL: func.func @elementwise
 // CHECK-DAG: %[[C0:.*]] = arith.constant 0 : index
 // CHECK-DAG: %[[C1:.*]] = arith.constant 1 : index
@@ -14,19 +19,30 @@
 // CHECK: %[[N:.*]] = call @qopt_rt_loop_threads() : () -> i32
 // CHECK: %[[MANY:.*]] = arith.cmpi sgt, %[[N]], %{{.*}} : i32
 // CHECK-NEXT: omp.parallel if(%[[MANY]]) num_threads(%[[N]] : i32) {
-// CHECK-NEXT: omp.wsloop nowait {
-// CHECK-NEXT: omp.loop_nest (%[[C:.*]]) : index = (%[[C0]]) to (%[[C64]]) step (%[[C1]]) {
-// CHECK: scf.for %[[H:.*]] = %[[C0]] to
+// CHECK-NEXT: %[[TID32:.*]] = func.call @omp_get_thread_num() : () -> i32
+// CHECK-NEXT: %[[TID:.*]] = arith.index_cast %[[TID32]] : i32 to index
+// CHECK-NEXT: %[[NT32:.*]] = func.call @omp_get_num_threads() : () -> i32
+// CHECK-NEXT: %[[NT:.*]] = arith.index_cast %[[NT32]] : i32 to index
+// CHECK-NEXT: %[[M0:.*]] = arith.muli %[[TID]], %[[C64]] : index
+// CHECK-NEXT: %[[BEGIN:.*]] = arith.divsi %[[M0]], %[[NT]] : index
+// CHECK-NEXT: %[[NEXT:.*]] = arith.addi %[[TID]], %[[C1]] : index
+// CHECK-NEXT: %[[M1:.*]] = arith.muli %[[NEXT]], %[[C64]] : index
+// CHECK-NEXT: %[[E:.*]] = arith.divsi %[[M1]], %[[NT]] : index
+// CHECK-NEXT: %[[END:.*]] = arith.minsi %[[E]], %[[C64]] : index
+// CHECK-NEXT: scf.for %[[C:.*]] = %[[BEGIN]] to %[[END]] step %[[C1]] {
+// CHECK-NEXT: scf.for %[[H:.*]] = %[[C0]] to
 // CHECK-NEXT: scf.for %[[W:.*]] = %[[C0]] to
 // CHECK: memref.load %arg0[%[[C0]], %[[C]], %[[H]], %[[W]]]
 // CHECK: memref.store %{{.*}}, %arg1[%[[C0]], %[[C]], %[[H]], %[[W]]]
-// CHECK: omp.yield
 // CHECK: omp.terminator
+// CHECK-NOT: omp.wsloop
 // CHECK-NOT: linalg.generic
 // LLVM-LABEL: llvm.func @elementwise
 // LLVM: omp.parallel
-// LLVM: omp.loop_nest (%{{.*}}) : i64
+// LLVM: llvm.call @omp_get_thread_num()
+// LLVM: llvm.call @omp_get_num_threads()
 // LLVM: llvm.fadd
+// LLVM: omp.terminator
 #id4 = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>
 func.func @elementwise(%a: memref<1x64x32x32xf32>, %b: memref<1x64x32x32xf32>) {
   linalg.generic {indexing_maps = [#id4, #id4], iterator_types = ["parallel", "parallel", "parallel", "parallel"]}
@@ -74,8 +90,11 @@ func.func @small(%a: memref<4x128xf32>, %b: memref<4x128xf32>) {
 // CHECK: %[[A:.*]] = arith.andi %[[MANY]], %[[BIG]] : i1
 // CHECK: %[[IF:.*]] = arith.andi %[[A]], %[[WIDE]] : i1
 // CHECK: omp.parallel if(%[[IF]]) num_threads(%[[N]] : i32)
-// CHECK: omp.loop_nest (%{{.*}}) : index = (%{{.*}}) to (%[[D1]])
-// CHECK: scf.for %{{.*}} = %{{.*}} to %[[D2]]
+// CHECK: %[[BEGIN:.*]] = arith.divsi %{{.*}}, %{{.*}} : index
+// CHECK: %[[E:.*]] = arith.divsi %{{.*}}, %{{.*}} : index
+// CHECK-NEXT: %[[END:.*]] = arith.minsi %[[E]], %[[D1]] : index
+// CHECK-NEXT: scf.for %{{.*}} = %[[BEGIN]] to %[[END]] step
+// CHECK-NEXT: scf.for %{{.*}} = %{{.*}} to %[[D2]]
 func.func @dynamic(%a: memref<1x?x?xf32>, %b: memref<1x?xf32>) {
   linalg.reduce ins(%a : memref<1x?x?xf32>) outs(%b : memref<1x?xf32>) dimensions = [2]
   (%x: f32, %y: f32) {
@@ -139,12 +158,17 @@ func.func @tensors(%a: tensor<300x200xf32>, %b: tensor<300x200xf32>) -> tensor<3
 // CHECK: %[[N:.*]] = call @qopt_rt_loop_threads() : () -> i32
 // CHECK: %[[MANY:.*]] = arith.cmpi sgt, %[[N]], %{{.*}} : i32
 // CHECK-NEXT: omp.parallel if(%[[MANY]]) num_threads(%[[N]] : i32) {
-// CHECK-NEXT: omp.wsloop nowait {
-// CHECK-NEXT: omp.loop_nest (%[[I:.*]]) : index = (%{{.*}}) to (%{{.*}}) step (%{{.*}}) {
+// Four tiles of 256 columns: thread tid starts at tile 4 * tid / nt.
+// CHECK: %[[T0:.*]] = arith.divsi %{{.*}}, %{{.*}} : index
+// CHECK-NEXT: %[[BEGIN:.*]] = arith.muli %[[T0]], %c256 : index
+// CHECK: %[[T1:.*]] = arith.divsi %{{.*}}, %{{.*}} : index
+// CHECK-NEXT: %[[E:.*]] = arith.muli %[[T1]], %c256 : index
+// CHECK-NEXT: %[[END:.*]] = arith.minsi %[[E]], %c1024 : index
+// CHECK-NEXT: scf.for %[[I:.*]] = %[[BEGIN]] to %[[END]] step %c256 {
 // CHECK: memref.subview %arg0[0, %[[I]]] [64, 256] [1, 1]
 // CHECK: linalg.generic
 // CHECK-NOT: omp.parallel
-// CHECK: omp.yield
+// CHECK: omp.terminator
 // CHECK-NOT: scf.forall
 func.func @forall_tiles(%x: memref<64x1024xf32>, %y: memref<64x1024xf32>) {
   scf.forall (%i) = (0) to (1024) step (256) {

@@ -102,7 +102,7 @@ def QOptPrepackWeights : Pass<"qopt-prepack-weights", "::mlir::ModuleOp"> {
 }
 
 def QOptParallelLoops : Pass<"qopt-parallel-loops", "::mlir::ModuleOp"> {
-  let summary = "Run large linalg ops on buffers as OpenMP work-sharing loops";
+  let summary = "Split large linalg ops on buffers over OpenMP threads";
   let description = [{
     Runs after bufferization and `qopt-matmul-microkernel`, before
     `convert-linalg-to-loops`. A linalg op on buffers is split across threads
@@ -110,14 +110,20 @@ def QOptParallelLoops : Pass<"qopt-parallel-loops", "::mlir::ModuleOp"> {
     that every output indexes (so threads write disjoint elements), and when
     its iteration space may reach `min-iterations` (static shapes below it
     stay serial). Such an op becomes its `scf.for` loop nest with that loop
-    replaced by
+    run inside a parallel region, each thread on its own contiguous share
+    of the loop's `n` iterations (schedule(static)'s split):
 
         omp.parallel if(%split) num_threads(%n) {
-          omp.wsloop nowait { omp.loop_nest (%i) = ... { inner loops } }
+          %tid = omp_get_thread_num(), %nt = omp_get_num_threads()
+          scf.for %i = lb + (n * tid / nt) * step
+                    to min(ub, lb + (n * (tid + 1) / nt) * step) { inner loops }
         }
 
-    where `%n` is `qopt_rt_loop_threads()` (runtime/Threads.cpp:
-    QOPT_NUM_THREADS, else qoptc's `--threads`, else every core) and
+    (not `omp.wsloop`: the libomp Debian ships formats a debug string in
+    every work-sharing loop's `__kmpc_for_static_init`), where `%n` is
+    `qopt_rt_loop_threads()` (runtime/Threads.cpp: the instance's
+    `qopt_model_set_num_threads`, else QOPT_NUM_THREADS, else qoptc's
+    `--threads`, else every core) and
     `%split` holds when `%n > 1`, the loop has at least 2 iterations and
     the whole iteration space has at least `min-iterations` points (checked
     at run time for dynamic shapes). Inner loops stay serial, so LLVM
