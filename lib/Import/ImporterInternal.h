@@ -53,6 +53,17 @@ struct GraphImporter {
   mlir::LogicalResult importNode(const onnx::NodeProto &node, mlir::Location loc);
 };
 
+/// Location of a node: its name tagged with its op type ("onnx.<op_type>").
+mlir::Location nodeLocation(mlir::MLIRContext &ctx, const onnx::NodeProto &node);
+
+/// Checks what the importer and ONNX's own libraries rely on before either
+/// reads `graph` (ONNXValidate.cpp): schema-valid default-domain nodes at
+/// `opset`, inputs defined before use, each value produced once, every graph
+/// output produced. Emits a diagnostic naming the node and op and fails
+/// otherwise.
+mlir::LogicalResult validateGraph(const onnx::GraphProto &graph, int64_t opset,
+                                  mlir::MLIRContext &ctx, mlir::Location graphLoc);
+
 /// True if the importer handles this (domain, op_type).
 bool isSupportedOp(llvm::StringRef domain, llvm::StringRef opType);
 /// Every supported ONNX op type, sorted (for docs and --list-ops).

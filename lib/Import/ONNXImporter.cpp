@@ -59,13 +59,19 @@ parseInputShape(StringRef spec, std::string &error) {
   return std::make_pair(name.str(), dims);
 }
 
+Location import::nodeLocation(MLIRContext &ctx, const onnx::NodeProto &node) {
+  return FusedLoc::get(&ctx, {NameLoc::get(StringAttr::get(&ctx, node.name()))},
+                       StringAttr::get(&ctx, "onnx." + node.op_type()));
+}
+
 namespace {
 using namespace import;
 
-/// Location of a node: its name (generated when empty) tagged with its op type.
-Location nodeLocation(MLIRContext &ctx, const onnx::NodeProto &node) {
-  return FusedLoc::get(&ctx, {NameLoc::get(StringAttr::get(&ctx, node.name()))},
-                       StringAttr::get(&ctx, "onnx." + node.op_type()));
+/// Names unnamed nodes (<op_type>_<index>) so every diagnostic can point at one.
+void nameNodes(onnx::GraphProto &graph) {
+  for (int i = 0; i < graph.node_size(); ++i)
+    if (graph.node(i).name().empty())
+      graph.mutable_node(i)->set_name(graph.node(i).op_type() + "_" + std::to_string(i));
 }
 
 struct ModelImporter {
@@ -103,6 +109,12 @@ OwningOpRef<ModuleOp> ModelImporter::run(onnx::ModelProto &model, StringRef base
             << ")";
     return nullptr;
   }
+  // Nothing reads the graph before it is checked: ONNX's version converter
+  // and shape inference crash on some malformed graphs.
+  nameNodes(*model.mutable_graph());
+  if (failed(validateGraph(model.graph(), opset, ctx, modelLoc)))
+    return nullptr;
+  const int64_t originalOpset = opset;
   if (opset < kMinOpset) {
     // Upgrade old models with ONNX's version converter.
     try {
@@ -117,11 +129,12 @@ OwningOpRef<ModuleOp> ModelImporter::run(onnx::ModelProto &model, StringRef base
     opset = kMinOpset;
   }
   onnx::GraphProto &graph = *model.mutable_graph();
-
-  // Name unnamed nodes so every diagnostic can point at one.
-  for (int i = 0; i < graph.node_size(); ++i)
-    if (graph.node(i).name().empty())
-      graph.mutable_node(i)->set_name(graph.node(i).op_type() + "_" + std::to_string(i));
+  if (opset != originalOpset) {
+    // What the converter's adapters made must hold at the new opset too.
+    nameNodes(graph);
+    if (failed(validateGraph(graph, opset, ctx, modelLoc)))
+      return nullptr;
+  }
 
   // Every unsupported op in one report.
   llvm::MapVector<std::string, std::vector<std::string>,

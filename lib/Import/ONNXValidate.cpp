@@ -1,0 +1,103 @@
+//===- ONNXValidate.cpp - structural checks before anything reads a graph --===//
+//
+// ONNX's own C++ libraries are not hardened against malformed protos: the
+// version converter dereferences a null value for a graph output that no node
+// produces (graphProtoToGraph) and its adapters index node inputs that are not
+// there (an opset-6 Add with one input segfaults in BroadcastForwardCompatibility),
+// and the importer's builders assume the inputs an op requires. So every
+// graph is checked first, and a malformed one becomes a diagnostic naming the
+// node and op instead of a crash:
+//
+//  - each node of a default-domain (ai.onnx) op against ONNX's schema at the
+//    model's opset (OpSchema::Verify: input and output counts, required
+//    inputs not empty, required attributes, attribute types, unknown or
+//    repeated attributes). ONNX 1.12 knows opsets up to 17; above that only
+//    the input and output counts and the required inputs of its newest
+//    schema of the op are checked (what opsets 18-21 changed, mostly
+//    attributes that became optional inputs, the importer checks itself);
+//  - every input name defined before use (a graph input, an initializer or
+//    an earlier node's output; "" is an absent optional input);
+//  - no value produced twice (by two nodes, or by a node and a graph input
+//    or initializer);
+//  - every graph output produced.
+//
+//===----------------------------------------------------------------------===//
+#include "ImporterInternal.h"
+
+#include <onnx/defs/schema.h>
+
+using namespace mlir;
+
+namespace qopt {
+namespace import {
+
+LogicalResult validateGraph(const onnx::GraphProto &graph, int64_t opset, MLIRContext &ctx,
+                            Location graphLoc) {
+  // Where each name comes from, for the messages.
+  llvm::StringMap<std::string> defined;
+  auto define = [&](const std::string &name, const std::string &by) -> std::string {
+    auto [it, inserted] = defined.try_emplace(name, by);
+    return inserted ? std::string() : it->second;
+  };
+  for (const auto &init : graph.initializer())
+    if (std::string prev = define(init.name(), "an initializer"); !prev.empty())
+      return emitError(graphLoc) << "initializer '" << init.name() << "' is defined twice";
+  for (const auto &in : graph.input()) {
+    // An initializer may be listed as an input too (IR version < 4 style).
+    std::string prev = define(in.name(), "a graph input");
+    if (!prev.empty() && prev != "an initializer")
+      return emitError(graphLoc) << "graph input '" << in.name() << "' is listed twice";
+  }
+
+  for (const auto &node : graph.node()) {
+    Location loc = nodeLocation(ctx, node);
+    auto nodeError = [&]() { return emitError(loc) << "(opset " << opset << ") "; };
+    bool defaultDomain = node.domain().empty() || node.domain() == "ai.onnx";
+    const bool known = opset <= kMaxOnnxInferenceOpset;
+    if (const onnx::OpSchema *schema =
+            defaultDomain ? onnx::OpSchemaRegistry::Schema(
+                                node.op_type(), int(std::min(opset, kMaxOnnxInferenceOpset)), "")
+                          : nullptr) {
+      if (known) {
+        try {
+          schema->Verify(node);
+        } catch (const std::exception &e) {
+          return nodeError() << "malformed node: " << e.what();
+        }
+      } else {
+        if (node.input_size() < schema->min_input() ||
+            node.output_size() < schema->min_output())
+          return nodeError() << "malformed node: " << node.input_size() << " inputs and "
+                             << node.output_size() << " outputs; ONNX's "
+                             << node.op_type() << "-" << schema->since_version()
+                             << " requires at least " << schema->min_input() << " and "
+                             << schema->min_output();
+        const auto &params = schema->inputs();
+        for (int i = 0; i < node.input_size() && i < int(params.size()); ++i)
+          if (node.input(i).empty() &&
+              params[i].GetOption() == onnx::OpSchema::FormalParameterOption::Single)
+            return nodeError() << "malformed node: input " << i << " ('"
+                               << params[i].GetName() << "') is required but empty";
+      }
+    }
+    for (const std::string &in : node.input())
+      if (!in.empty() && !defined.count(in))
+        return nodeError() << "input '" << in
+                           << "' is not a graph input, an initializer or an earlier node's "
+                              "output";
+    for (const std::string &out : node.output()) {
+      if (out.empty())
+        continue;
+      if (std::string prev = define(out, "node '" + node.name() + "'"); !prev.empty())
+        return nodeError() << "output '" << out << "' is already produced by " << prev;
+    }
+  }
+  for (const auto &out : graph.output())
+    if (!defined.count(out.name()))
+      return emitError(graphLoc) << "graph output '" << out.name()
+                                 << "' is not produced by any node, input or initializer";
+  return success();
+}
+
+} // namespace import
+} // namespace qopt
