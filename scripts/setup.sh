@@ -9,6 +9,7 @@ APT_PKGS=(
   llvm-22-dev llvm-22-tools libmlir-22-dev mlir-22-tools clang-22 libomp-22-dev
   libonnx-dev libprotobuf-dev protobuf-compiler libonnx-testdata
   python3-numpy python3-onnx python3-pil fonts-dejavu-core zlib1g-dev
+  python3-pip python3-setuptools python3-venv
   libgtest-dev libopenblas-dev
 )
 # The image may ship nodesource's nodejs (which bundles npm); Debian's npm conflicts with it.

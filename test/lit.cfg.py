@@ -23,6 +23,7 @@ else:
     lit_config.note("PP-OCR models not found at %s (npm install failed?): "
                     "PP-OCR import tests are skipped" % ppocr)
 config.substitutions.append(("%qopt_bindir", config.qopt_tools_dir))
+config.substitutions.append(("%qopt_build", config.qopt_obj_root))
 import shutil
 ort = os.path.join(config.qopt_npm_dir, "onnxruntime-node")
 if shutil.which("node") and os.path.isdir(ort):
