@@ -15,11 +15,15 @@ import sys
 
 
 def site_dir(prefix):
+    # PREFIX/lib/python*/{site,dist}-packages on sys.path: /usr/local's for
+    # --prefix /usr/local, /usr/lib/python3/dist-packages for /usr, but not
+    # /usr/local/... for /usr nor ~/.local/... for $HOME.
     prefix = os.path.realpath(prefix)
     for entry in sys.path:
         real = os.path.realpath(entry) if entry else ""
-        if real.startswith(prefix + os.sep) and \
-                os.path.basename(real) in ("site-packages", "dist-packages"):
+        rel = os.path.relpath(real, prefix).split(os.sep) if real else []
+        if len(rel) == 3 and rel[0] == "lib" and rel[1].startswith("python") and \
+                rel[2] in ("site-packages", "dist-packages"):
             return real
     return os.path.join(prefix, "lib", "python3", "site-packages")
 

@@ -19,6 +19,7 @@
 #include "PerThread.h"
 #include "Threads.h"
 
+#include <algorithm>
 #include <atomic>
 #include <cstdio>
 #include <cstdlib>
@@ -219,6 +220,9 @@ static int runModel(qopt_model *m, const qopt_tensor *inputs, size_t numInputs,
                     shapeString(t.shape, t.rank));
       overflow |= __builtin_mul_overflow(numel, t.shape[d], &numel);
     }
+    for (int32_t d = 0; d < t.rank; ++d)
+      if (t.shape[d] == 0) // no bytes, whatever the other dims
+        overflow = false, numel = 0;
     if (overflow || numel > INT64_MAX / int64_t(qopt_dtype_size(t.dtype)))
       return fail(what + ": shape " + shapeString(t.shape, t.rank) +
                   " has more bytes than an address space holds");
@@ -268,6 +272,7 @@ static int runModel(qopt_model *m, const qopt_tensor *inputs, size_t numInputs,
   }
   // Results are freed even when the run failed part way.
   std::vector<bool> given(numOutputs, false); // buffers this call gave the caller
+  std::vector<void *> handed;                  // results given as they are
   qopt::rt::takeKernelError();
   int rc = qopt::rt::targetInvoke(run, args.data(), error) ? 0 : fail(error);
   if (std::string k = qopt::rt::takeKernelError(); rc == 0 && !k.empty())
@@ -299,12 +304,13 @@ static int runModel(qopt_model *m, const qopt_tensor *inputs, size_t numInputs,
         // earlier output was given (results are distinct allocations; the
         // check costs nothing), else a copy in the runtime allocator's memory.
         void *own = qopt::rt::targetTakeResult(run, allocated, src);
-        for (size_t j = 0; own && j < i; ++j)
-          own = outputs[j].data == own ? nullptr : own;
+        if (std::find(handed.begin(), handed.end(), own) != handed.end())
+          own = nullptr;
         given[i] = true;
         if (own) {
           out.data = own; // the caller's now: not freed below
           out.capacity = bytes;
+          handed.push_back(own);
           continue;
         }
         out.data = _mlir_memref_to_llvm_alloc(bytes ? bytes : 1);
@@ -319,7 +325,10 @@ static int runModel(qopt_model *m, const qopt_tensor *inputs, size_t numInputs,
     }
     if (rc == 0 && bytes && !qopt::rt::targetCopyOut(run, out.data, src, bytes, error))
       rc = fail(error);
-    qopt::rt::targetFreeResult(run, allocated);
+    // A result sharing an allocation already handed to the caller (results
+    // are distinct allocations today) was copied; its memory is the caller's.
+    if (std::find(handed.begin(), handed.end(), allocated) == handed.end())
+      qopt::rt::targetFreeResult(run, allocated);
   }
   if (!qopt::rt::targetEndRun(run, error) && rc == 0)
     rc = fail(error);

@@ -12,8 +12,10 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <cstdint>
 #include <random>
+#include <thread>
 #include <string>
 #include <vector>
 
@@ -313,6 +315,78 @@ TEST(Threads, CountParsing) {
   EXPECT_EQ(parseThreadCount("-3"), 0);
   EXPECT_EQ(parseThreadCount("2x"), 0);
   EXPECT_EQ(parseThreadCount("100000"), 0);
+}
+
+TEST(Threads, RunThreadsNestsAndRestores) {
+  using qopt::rt::numThreads;
+  using qopt::rt::RunThreads;
+  const int base = numThreads();
+  {
+    RunThreads three(3);
+    EXPECT_EQ(numThreads(), 3);
+    {
+      RunThreads keep(0); // 0: no override of its own
+      EXPECT_EQ(numThreads(), 3);
+      RunThreads five(5);
+      EXPECT_EQ(numThreads(), 5);
+    }
+    EXPECT_EQ(numThreads(), 3);
+  }
+  EXPECT_EQ(numThreads(), base);
+  // Per calling thread: another thread keeps the default.
+  RunThreads two(2);
+  int other = -1;
+  std::thread([&] { other = numThreads(); }).join();
+  EXPECT_EQ(other, base);
+  EXPECT_EQ(numThreads(), 2);
+}
+
+TEST(Threads, StaticRangesPartitionEveryCount) {
+  for (int64_t n : {0, 1, 2, 3, 7, 64, 1000})
+    for (int nt : {1, 2, 3, 5, 8}) {
+      int64_t next = 0;
+      for (int tid = 0; tid < nt; ++tid) {
+        int64_t b, e;
+        qopt::rt::staticRange(n, tid, nt, b, e);
+        EXPECT_EQ(b, next) << n << " over " << nt;
+        EXPECT_LE(b, e);
+        EXPECT_LE(e - b, (n + nt - 1) / nt); // balanced: no range over ceil(n / nt)
+        next = e;
+      }
+      EXPECT_EQ(next, n) << n << " over " << nt;
+    }
+}
+
+TEST(Threads, ParallelForRunsEachIndexOnce) {
+  for (int threads : {1, 2, 3, 8})
+    for (int64_t n : {0, 1, 2, 5, 100}) {
+      std::vector<std::atomic<int>> hits(static_cast<size_t>(n));
+      std::atomic<int> bodies{0};
+      qopt::rt::parallelFor(threads, n, [&](int64_t begin, int64_t end) {
+        ++bodies;
+        for (int64_t i = begin; i < end; ++i)
+          ++hits[size_t(i)];
+      });
+      for (int64_t i = 0; i < n; ++i)
+        EXPECT_EQ(hits[size_t(i)].load(), 1) << i << " of " << n << ", " << threads;
+      // One body per thread at most, none for nothing to do; never more
+      // threads than iterations.
+      EXPECT_LE(bodies.load(), std::min<int64_t>(threads, n));
+      EXPECT_EQ(bodies.load() == 0, n == 0);
+    }
+}
+
+TEST(Threads, ParallelRegionUsesTheThreadsAsked) {
+  for (int threads : {1, 2, 4}) {
+    std::atomic<int> calls{0}, seenNt{0};
+    qopt::rt::parallelRegion(threads, [&](int tid, int nt) {
+      ++calls;
+      seenNt = nt;
+      EXPECT_LT(tid, nt);
+    });
+    EXPECT_EQ(calls.load(), threads);
+    EXPECT_EQ(seenNt.load(), threads);
+  }
 }
 
 } // namespace

@@ -13,6 +13,10 @@
 
 #include <onnx/onnx_pb.h>
 
+namespace onnx {
+class ISchemaRegistry;
+} // namespace onnx
+
 namespace qopt {
 namespace import {
 
@@ -63,6 +67,12 @@ mlir::Location nodeLocation(mlir::MLIRContext &ctx, const onnx::NodeProto &node)
 /// otherwise.
 mlir::LogicalResult validateGraph(const onnx::GraphProto &graph, int64_t opset,
                                   mlir::MLIRContext &ctx, mlir::Location graphLoc);
+
+/// ONNX's schema registry with each shape-inference function run only on
+/// inputs it can handle (typed required inputs; ranks the spatial ops can
+/// index): ONNX 1.12's functions crash on some malformed graphs
+/// (ONNXValidate.cpp). For onnx::shape_inference::InferShapes.
+const onnx::ISchemaRegistry &guardedSchemaRegistry();
 
 /// True if the importer handles this (domain, op_type).
 bool isSupportedOp(llvm::StringRef domain, llvm::StringRef opType);

@@ -21,10 +21,17 @@
 //    or initializer);
 //  - every graph output produced.
 //
+// ONNX's shape inference then runs through guardedSchemaRegistry(): each
+// op's inference function only on inputs it can handle (its shape functions
+// read required input types unchecked and index spatial dims of any rank).
+//
 //===----------------------------------------------------------------------===//
 #include "ImporterInternal.h"
 
 #include <onnx/defs/schema.h>
+
+#include <map>
+#include <mutex>
 
 using namespace mlir;
 
@@ -97,6 +104,88 @@ LogicalResult validateGraph(const onnx::GraphProto &graph, int64_t opset, MLIRCo
       return emitError(graphLoc) << "graph output '" << out.name()
                                  << "' is not produced by any node, input or initializer";
   return success();
+}
+
+namespace {
+
+/// Ops whose ONNX 1.12 shape inference indexes spatial dims without checking
+/// the input's rank (convTransposeShapeInference segfaulted on a rank-2 X,
+/// found by qopt-fuzz-onnx): X must have rank >= 3, and W the rank of X.
+bool spatialOp(const std::string &op) {
+  static const char *const kOps[] = {"Conv",        "ConvTranspose", "ConvInteger",
+                                     "QLinearConv", "MaxPool",       "AveragePool",
+                                     "LpPool",      "MaxUnpool",     "GlobalAveragePool",
+                                     "GlobalMaxPool", "GlobalLpPool"};
+  for (const char *o : kOps)
+    if (op == o)
+      return true;
+  return false;
+}
+
+int rankOf(const onnx::TypeProto *t) {
+  return t && t->has_tensor_type() && t->tensor_type().has_shape()
+             ? t->tensor_type().shape().dim_size()
+             : -1;
+}
+
+/// Whether ONNX's inference function may run on what `ctx` holds: every
+/// required input typed (several functions read input types unchecked) and,
+/// for the spatial ops, ranks they can index.
+bool safeToInfer(const onnx::OpSchema &schema, onnx::InferenceContext &ctx) {
+  const auto &params = schema.inputs();
+  for (size_t i = 0; i < ctx.getNumInputs() && i < params.size(); ++i)
+    if (params[i].GetOption() == onnx::OpSchema::FormalParameterOption::Single &&
+        !ctx.getInputType(i))
+      return false;
+  if (spatialOp(schema.Name()) && ctx.getNumInputs() > 0) {
+    int x = rankOf(ctx.getInputType(0));
+    if (x >= 0 && x < 3)
+      return false;
+    bool weights = schema.Name() == "Conv" || schema.Name() == "ConvTranspose" ||
+                   schema.Name() == "ConvInteger";
+    int w = weights && ctx.getNumInputs() > 1 ? rankOf(ctx.getInputType(1)) : -1;
+    if (x >= 0 && w >= 0 && w != x)
+      return false;
+  }
+  return true;
+}
+
+/// ONNX's schemas with every inference function behind safeToInfer: a node
+/// it refuses keeps no inferred type, and qopt's own inference (which
+/// diagnoses) decides.
+class GuardedRegistry : public onnx::ISchemaRegistry {
+public:
+  const onnx::OpSchema *GetSchema(const std::string &key, const int maxInclusiveVersion,
+                                  const std::string &domain) const override {
+    const onnx::OpSchema *s =
+        onnx::OpSchemaRegistry::Schema(key, maxInclusiveVersion, domain);
+    if (!s)
+      return nullptr;
+    std::lock_guard<std::mutex> lock(mutex);
+    auto k = std::make_tuple(key, domain, s->SinceVersion());
+    auto it = guarded.find(k);
+    if (it != guarded.end())
+      return &it->second;
+    onnx::OpSchema copy = *s;
+    onnx::InferenceFunction infer = s->GetTypeAndShapeInferenceFunction();
+    if (infer)
+      copy.TypeAndShapeInferenceFunction([infer, s](onnx::InferenceContext &ctx) {
+        if (safeToInfer(*s, ctx))
+          infer(ctx);
+      });
+    return &guarded.emplace(k, std::move(copy)).first->second;
+  }
+
+private:
+  mutable std::mutex mutex;
+  mutable std::map<std::tuple<std::string, std::string, int>, onnx::OpSchema> guarded;
+};
+
+} // namespace
+
+const onnx::ISchemaRegistry &guardedSchemaRegistry() {
+  static GuardedRegistry registry;
+  return registry;
 }
 
 } // namespace import

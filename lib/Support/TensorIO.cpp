@@ -10,6 +10,12 @@
 
 namespace qopt::io {
 
+/// byteSize's answer for a negative dim or more than 2^62 bytes: readers
+/// refuse such shapes before they allocate anything.
+constexpr size_t kTooLarge = ~size_t(0);
+/// Bytes of t's elements (its dtype and shape), or kTooLarge.
+static size_t byteSize(const HostTensor &t);
+
 namespace {
 
 bool slurp(const std::string &path, std::string &bytes, std::string &error) {
@@ -112,21 +118,32 @@ bool parseNpyHeader(const std::string &bytes, HostTensor &t, size_t &dataOffset,
       size_t j = i;
       while (j < shape.size() && isdigit((unsigned char)shape[j]))
         ++j;
+      // At most 18 digits: every such dim fits in int64 (std::stoll would
+      // throw on more); byteSize refuses products past 2^62.
+      if (j - i > 18) {
+        error = ".npy shape has a dimension too large: " + shape.substr(i, j - i);
+        return false;
+      }
       t.shape.push_back(std::stoll(shape.substr(i, j - i)));
       i = j;
     } else {
       ++i;
     }
   }
+  if (byteSize(t) == kTooLarge) {
+    error = ".npy shape " + shape + " has more bytes than qopt reads";
+    return false;
+  }
   dataOffset = start + headerLen;
   return true;
 }
 
 static size_t byteSize(const HostTensor &t) {
-  size_t n = qopt_dtype_size(t.dtype);
+  uint64_t n = qopt_dtype_size(t.dtype);
   for (int64_t d : t.shape)
-    n *= (size_t)d;
-  return n;
+    if (d < 0 || __builtin_mul_overflow(n, uint64_t(d), &n) || n > (uint64_t(1) << 62))
+      return kTooLarge;
+  return size_t(n);
 }
 
 bool readNpy(const std::string &bytes, HostTensor &t, std::string &error) {
@@ -421,7 +438,7 @@ bool NpzSliceReader::open(const std::string &p, std::string &error) {
       error = what + "has no leading sample axis";
       return false;
     }
-    size_t total = byteSize(m->info);
+    size_t total = byteSize(m->info); // parseNpyHeader refused kTooLarge
     if (m->entry.method == 0 && m->headerBytes + total > m->entry.csize) {
       error = what + "truncated .npy data";
       return false;
@@ -502,16 +519,33 @@ bool readTensorProto(const std::string &path, HostTensor &t, std::string &error)
   }
   t.name = p.name();
   t.shape.assign(p.dims().begin(), p.dims().end());
-  size_t esize = qopt_dtype_size(t.dtype), n = 1;
-  for (int64_t d : t.shape)
-    n *= (size_t)d;
-  t.data.assign(n * esize, 0);
+  size_t esize = qopt_dtype_size(t.dtype), nbytes = byteSize(t);
+  if (nbytes == kTooLarge) {
+    error = path + ": dims with a negative or too large size";
+    return false;
+  }
+  size_t n = nbytes / esize;
+  // The data must be there before anything is allocated for it.
+  size_t stored = p.has_raw_data() ? p.raw_data().size() / esize
+                  : t.dtype == QOPT_DTYPE_F32 ? size_t(p.float_data_size())
+                  : t.dtype == QOPT_DTYPE_F64 ? size_t(p.double_data_size())
+                  : t.dtype == QOPT_DTYPE_I64 ? size_t(p.int64_data_size())
+                  : t.dtype == QOPT_DTYPE_U32 || t.dtype == QOPT_DTYPE_U64
+                      ? size_t(p.uint64_data_size())
+                      : size_t(p.int32_data_size());
+  if (p.has_raw_data() && p.raw_data().size() != nbytes) {
+    error = path + ": raw_data has the wrong size";
+    return false;
+  }
+  if (stored != n) {
+    error = path + ": expected " + std::to_string(n) + " elements, found " +
+            std::to_string(stored);
+    return false;
+  }
+  t.data.assign(nbytes, 0);
   if (p.has_raw_data()) {
-    if (p.raw_data().size() != n * esize) {
-      error = path + ": raw_data has the wrong size";
-      return false;
-    }
-    std::memcpy(t.data.data(), p.raw_data().data(), n * esize);
+    if (nbytes)
+      std::memcpy(t.data.data(), p.raw_data().data(), nbytes);
     return true;
   }
   auto put = [&](size_t i, auto v) {

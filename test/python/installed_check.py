@@ -13,6 +13,7 @@ package = os.path.realpath(qopt.__file__)
 print("package", package)
 print("in checkout" if package.startswith(os.path.join(checkout, "python") + os.sep)
       else "outside checkout")
+print("recorded", qopt._installed_bindir())
 print("qoptc", qopt.find_tool("qoptc"))
 print("qopt-run", qopt.find_tool("qopt-run"))
 with tempfile.TemporaryDirectory() as tmp:

@@ -269,6 +269,21 @@ class QOptTest(unittest.TestCase):
         a[:] = 0  # the caller's to change
         np.testing.assert_array_equal(self.model.run({"input": self.x})["probs"], b)
 
+    def test_output_buffers_go_back(self):
+        # Each default output's buffer is freed (qopt_free) exactly once,
+        # when the array dies, and not while it lives.
+        with qopt.Model(self.so) as m:
+            freed = []
+            real = m._library.free
+            m._library.free = lambda p: (freed.append(p), real(p))
+            a = m.run({"input": self.x})["probs"]
+            ptr = a.ctypes.data
+            view = a[1:]
+            del a
+            self.assertEqual(freed, [])  # the view keeps the buffer
+            del view
+            self.assertEqual(freed, [ptr])
+
     def test_outputs_into_given_arrays(self):
         ref = self.model.run({"input": self.x})["probs"]
         out = np.full((3, 10), np.nan, np.float32)
