@@ -277,7 +277,18 @@ bool readNpz(const std::string &path, std::vector<HostTensor> &out,
   std::vector<ZipEntry> entries;
   if (!listZip(f, path, entries, error))
     return false;
+  f.clear();
+  f.seekg(0, std::ios::end);
+  const uint64_t fileSize = uint64_t(f.tellg());
   for (const ZipEntry &z : entries) {
+    // Sizes from the headers are checked before anything is allocated for
+    // them (qopt-fuzz-tensor-io: a 4 GB claim in a tiny file): the entry lies
+    // in the file, and deflate expands at most 1032:1.
+    if (z.dataOffset + z.csize > fileSize ||
+        (z.method != 0 && uint64_t(z.usize) > uint64_t(z.csize) * 1032 + 64)) {
+      error = path + ": corrupt zip entry " + z.name;
+      return false;
+    }
     std::string packed(z.csize, '\0');
     if (!readAt(f, z.dataOffset, packed.data(), packed.size())) {
       error = path + ": truncated zip entry " + z.name;
