@@ -60,6 +60,11 @@ struct GraphImporter {
 /// Location of a node: its name tagged with its op type ("onnx.<op_type>").
 mlir::Location nodeLocation(mlir::MLIRContext &ctx, const onnx::NodeProto &node);
 
+/// An error at a node's location (which names the node and op type),
+/// prefixed with the model's opset.
+mlir::InFlightDiagnostic nodeError(mlir::Location loc, const onnx::NodeProto &node,
+                                   int64_t opset);
+
 /// Checks what the importer and ONNX's own libraries rely on before either
 /// reads `graph` (ONNXValidate.cpp): schema-valid default-domain nodes at
 /// `opset`, inputs defined before use, each value produced once, every graph

@@ -210,9 +210,8 @@ Value GraphImporter::constF32(ArrayRef<float> vals, Location loc, bool scalar) {
   return ConstantOp::create(builder, loc, DenseFPElementsAttr::get(type, vals));
 }
 
-/// Error prefix naming the node, its op type and the model's opset.
-static InFlightDiagnostic nodeError(Location loc, const onnx::NodeProto &node,
-                                    int64_t opset) {
+InFlightDiagnostic nodeError(Location loc, const onnx::NodeProto &node,
+                              int64_t opset) {
   // The location already names the node and op type.
   return emitError(loc) << "(opset " << opset << ") ";
 }

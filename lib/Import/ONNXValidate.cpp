@@ -58,7 +58,7 @@ LogicalResult validateGraph(const onnx::GraphProto &graph, int64_t opset, MLIRCo
 
   for (const auto &node : graph.node()) {
     Location loc = nodeLocation(ctx, node);
-    auto nodeError = [&]() { return emitError(loc) << "(opset " << opset << ") "; };
+    auto error = [&]() { return nodeError(loc, node, opset); };
     bool defaultDomain = node.domain().empty() || node.domain() == "ai.onnx";
     const bool known = opset <= kMaxOnnxInferenceOpset;
     if (const onnx::OpSchema *schema =
@@ -69,12 +69,12 @@ LogicalResult validateGraph(const onnx::GraphProto &graph, int64_t opset, MLIRCo
         try {
           schema->Verify(node);
         } catch (const std::exception &e) {
-          return nodeError() << "malformed node: " << e.what();
+          return error() << "malformed node: " << e.what();
         }
       } else {
         if (node.input_size() < schema->min_input() ||
             node.output_size() < schema->min_output())
-          return nodeError() << "malformed node: " << node.input_size() << " inputs and "
+          return error() << "malformed node: " << node.input_size() << " inputs and "
                              << node.output_size() << " outputs; ONNX's "
                              << node.op_type() << "-" << schema->since_version()
                              << " requires at least " << schema->min_input() << " and "
@@ -83,20 +83,20 @@ LogicalResult validateGraph(const onnx::GraphProto &graph, int64_t opset, MLIRCo
         for (int i = 0; i < node.input_size() && i < int(params.size()); ++i)
           if (node.input(i).empty() &&
               params[i].GetOption() == onnx::OpSchema::FormalParameterOption::Single)
-            return nodeError() << "malformed node: input " << i << " ('"
+            return error() << "malformed node: input " << i << " ('"
                                << params[i].GetName() << "') is required but empty";
       }
     }
     for (const std::string &in : node.input())
       if (!in.empty() && !defined.count(in))
-        return nodeError() << "input '" << in
+        return error() << "input '" << in
                            << "' is not a graph input, an initializer or an earlier node's "
                               "output";
     for (const std::string &out : node.output()) {
       if (out.empty())
         continue;
       if (std::string prev = define(out, "node '" + node.name() + "'"); !prev.empty())
-        return nodeError() << "output '" << out << "' is already produced by " << prev;
+        return error() << "output '" << out << "' is already produced by " << prev;
     }
   }
   for (const auto &out : graph.output())
