@@ -10,6 +10,9 @@
 #include "mlir/IR/Diagnostics.h"
 #include "llvm/ADT/StringMap.h"
 #include "llvm/ADT/StringSet.h"
+#include "mlir/IR/Block.h"
+
+#include <memory>
 
 #include <onnx/onnx_pb.h>
 
@@ -25,6 +28,13 @@ namespace import {
 mlir::FailureOr<mlir::ElementsAttr>
 convertTensor(const onnx::TensorProto &tensor, llvm::StringRef baseDir,
               int64_t resourceThresholdBytes, mlir::Location loc);
+
+/// `raw` (the row-major bytes of `type`) as a constant attribute: a dense
+/// resource blob named after `blobName` above `threshold` bytes, else dense.
+mlir::ElementsAttr elementsFromRaw(mlir::RankedTensorType type, llvm::ArrayRef<char> raw,
+                                   llvm::StringRef blobName, int64_t threshold);
+/// The row-major bytes of a non-splat dense or dense-resource constant.
+std::optional<llvm::ArrayRef<char>> rawConstantData(mlir::ElementsAttr value);
 
 /// Converts a ValueInfo's type: ranked when a shape is given (dim_param or
 /// missing dims are dynamic), unranked otherwise. Null on unsupported types.
@@ -55,7 +65,62 @@ struct GraphImporter {
                        bool scalar = false);
   /// Imports one node; emits a diagnostic at `loc` and fails on error.
   mlir::LogicalResult importNode(const onnx::NodeProto &node, mlir::Location loc);
+
+  // Control flow (ONNXControlFlow.cpp) and recurrent ops (ONNXRecurrent.cpp).
+  /// A subgraph imported into a detached block whose arguments are its inputs.
+  struct Body {
+    std::unique_ptr<mlir::Block> block;
+    llvm::SmallVector<mlir::Value> outputs;
+  };
+  /// Imports `g` (a subgraph attribute of `node`) into a new block with
+  /// arguments of `argTypes`; outer-scope values stay visible, the names it
+  /// defines do not leak out.
+  mlir::FailureOr<Body> importBody(const onnx::GraphProto &g, mlir::TypeRange argTypes,
+                                   mlir::Location loc, const onnx::NodeProto &node);
+  mlir::LogicalResult importIf(const onnx::NodeProto &node, mlir::Location loc,
+                               llvm::ArrayRef<mlir::Value> inputs);
+  mlir::LogicalResult importLoop(const onnx::NodeProto &node, mlir::Location loc,
+                                 llvm::ArrayRef<mlir::Value> inputs);
+  mlir::LogicalResult importScan(const onnx::NodeProto &node, mlir::Location loc,
+                                 llvm::ArrayRef<mlir::Value> inputs);
+  mlir::LogicalResult importRecurrent(const onnx::NodeProto &node, mlir::Location loc,
+                                      llvm::ArrayRef<mlir::Value> inputs);
+  /// The element of a one-element tensor (the condition of If, M of Loop).
+  mlir::FailureOr<mlir::Value> scalarOf(mlir::Value t, mlir::Location loc,
+                                        const onnx::NodeProto &node, llvm::StringRef what);
+  /// Creates qopt op `name` with its result type inferred; null (op erased)
+  /// when inference fails.
+  mlir::Value emitOp(llvm::StringRef name, mlir::ValueRange operands, mlir::Location loc,
+                     llvm::ArrayRef<mlir::NamedAttribute> attrs = {});
+  /// A ValueInfo's type, or null.
+  mlir::Type declaredType(const onnx::ValueInfoProto &vi);
 };
+
+// Tensor helpers of the control-flow and recurrent importers.
+/// Equal element types and ranks: the type with the dims both agree on,
+/// dynamic elsewhere; null otherwise.
+mlir::Type joinTensorTypes(mlir::Type a, mlir::Type b);
+/// `v` as `to` (a tensor.cast unless it already is).
+mlir::Value castTensor(mlir::OpBuilder &b, mlir::Location loc, mlir::Value v, mlir::Type to);
+/// The sizes of a ranked tensor (static ones as attributes).
+llvm::SmallVector<mlir::OpFoldResult> tensorSizes(mlir::OpBuilder &b, mlir::Location loc,
+                                                  mlir::Value v);
+/// Entry `index` of `src` along `axis`, that axis dropped.
+mlir::Value sliceAlong(mlir::OpBuilder &b, mlir::Location loc, mlir::Value src, int64_t axis,
+                       mlir::OpFoldResult index);
+/// `slice` (rank r) written into `dest` (rank r + 1) at `index` along `axis`.
+mlir::Value insertAlong(mlir::OpBuilder &b, mlir::Location loc, mlir::Value slice,
+                        mlir::Value dest, int64_t axis, mlir::OpFoldResult index);
+/// An uninitialized tensor of `sliceType` with a dim of `extent` inserted at `axis`.
+mlir::Value emptyWithExtraDim(mlir::OpBuilder &b, mlir::Location loc,
+                              mlir::RankedTensorType sliceType, int64_t axis,
+                              mlir::OpFoldResult extent);
+
+/// Calls `fn` on every node of `graph` and of its subgraphs, outer first.
+void forEachNode(const onnx::GraphProto &graph,
+                 llvm::function_ref<void(const onnx::NodeProto &)> fn);
+/// The subgraph attributes of `node`.
+llvm::SmallVector<const onnx::GraphProto *> subgraphsOf(const onnx::NodeProto &node);
 
 /// Location of a node: its name tagged with its op type ("onnx.<op_type>").
 mlir::Location nodeLocation(mlir::MLIRContext &ctx, const onnx::NodeProto &node);

@@ -12,6 +12,7 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Quant/IR/Quant.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/Verifier.h"
 #include "llvm/ADT/MapVector.h"
@@ -29,7 +30,7 @@ namespace qopt {
 
 void registerImportDialects(MLIRContext &context) {
   context.loadDialect<QOptDialect, func::FuncDialect, quant::QuantDialect,
-                      arith::ArithDialect, tensor::TensorDialect>();
+                      arith::ArithDialect, tensor::TensorDialect, scf::SCFDialect>();
 }
 
 std::optional<std::pair<std::string, std::vector<int64_t>>>
@@ -67,11 +68,20 @@ Location import::nodeLocation(MLIRContext &ctx, const onnx::NodeProto &node) {
 namespace {
 using namespace import;
 
-/// Names unnamed nodes (<op_type>_<index>) so every diagnostic can point at one.
-void nameNodes(onnx::GraphProto &graph) {
-  for (int i = 0; i < graph.node_size(); ++i)
-    if (graph.node(i).name().empty())
-      graph.mutable_node(i)->set_name(graph.node(i).op_type() + "_" + std::to_string(i));
+/// Names unnamed nodes (<op_type>_<index>, inside a subgraph prefixed with
+/// the owning node's name and "/") so every diagnostic can point at one.
+void nameNodes(onnx::GraphProto &graph, const std::string &prefix = "") {
+  for (int i = 0; i < graph.node_size(); ++i) {
+    onnx::NodeProto &node = *graph.mutable_node(i);
+    if (node.name().empty())
+      node.set_name(prefix + node.op_type() + "_" + std::to_string(i));
+    for (auto &a : *node.mutable_attribute()) {
+      if (a.has_g())
+        nameNodes(*a.mutable_g(), node.name() + "/");
+      for (auto &g : *a.mutable_graphs())
+        nameNodes(g, node.name() + "/");
+    }
+  }
 }
 
 struct ModelImporter {
@@ -140,10 +150,11 @@ OwningOpRef<ModuleOp> ModelImporter::run(onnx::ModelProto &model, StringRef base
   llvm::MapVector<std::string, std::vector<std::string>,
                   std::map<std::string, unsigned>>
       unsupported;
-  for (const auto &node : graph.node())
+  forEachNode(graph, [&](const onnx::NodeProto &node) {
     if (!isSupportedOp(node.domain(), node.op_type()))
       unsupported[(node.domain().empty() ? "" : node.domain() + "::") + node.op_type()]
           .push_back(node.name());
+  });
   if (!unsupported.empty()) {
     auto diag = error();
     diag << unsupported.size() << " unsupported ONNX op type"
@@ -202,9 +213,13 @@ OwningOpRef<ModuleOp> ModelImporter::run(onnx::ModelProto &model, StringRef base
   GraphImporter gi(ctx, options);
   gi.baseDir = baseDir.str();
   gi.opset = opset;
-  for (const auto &node : graph.node())
+  forEachNode(graph, [&](const onnx::NodeProto &node) {
     for (const auto &in : node.input())
       gi.usedNames.insert(in);
+    for (const onnx::GraphProto *g : subgraphsOf(node))
+      for (const auto &out : g->output())
+        gi.usedNames.insert(out.name());
+  });
   for (const auto &out : graph.output())
     gi.usedNames.insert(out.name());
   std::string why;
@@ -219,6 +234,14 @@ OwningOpRef<ModuleOp> ModelImporter::run(onnx::ModelProto &model, StringRef base
     recordType(vi);
   for (const auto &vi : graph.output())
     recordType(vi);
+  forEachNode(graph, [&](const onnx::NodeProto &node) {
+    for (const onnx::GraphProto *g : subgraphsOf(node)) {
+      for (const auto &vi : g->value_info())
+        recordType(vi);
+      for (const auto &vi : g->output())
+        recordType(vi);
+    }
+  });
 
   OwningOpRef<ModuleOp> module = ModuleOp::create(modelLoc);
   OpBuilder &b = gi.builder;

@@ -160,7 +160,11 @@ static const OpInfo kMicrosoftOps[] = {
 
 /// Ops handled without a table entry (aliases and constants).
 static const char *kSpecialOps[] = {"Constant", "Identity", "Dropout", "CastLike",
-                                    "Size", "SoftmaxCrossEntropyLoss"};
+                                    "Size", "SoftmaxCrossEntropyLoss",
+                                    // Control flow (ONNXControlFlow.cpp).
+                                    "If", "Loop", "Scan",
+                                    // Recurrent ops (ONNXRecurrent.cpp).
+                                    "LSTM", "GRU", "RNN"};
 
 static const OpInfo *lookup(StringRef domain, StringRef opType) {
   bool isDefault = domain.empty() || domain == "ai.onnx";
@@ -279,6 +283,15 @@ LogicalResult GraphImporter::importNode(const onnx::NodeProto &node, Location lo
     inputs.push_back(it->second);
   }
   auto input = [&](size_t i) { return i < inputs.size() ? inputs[i] : Value(); };
+
+  if (opType == "If")
+    return importIf(node, loc, inputs);
+  if (opType == "Loop")
+    return importLoop(node, loc, inputs);
+  if (opType == "Scan")
+    return importScan(node, loc, inputs);
+  if (opType == "LSTM" || opType == "GRU" || opType == "RNN")
+    return importRecurrent(node, loc, inputs);
 
   // Constants and aliases.
   if (opType == "Constant") {
@@ -579,19 +592,7 @@ LogicalResult GraphImporter::importNode(const onnx::NodeProto &node, Location lo
       SmallVector<int64_t> axes;
       for (int64_t d = *nAxis; d < xt.getRank(); ++d)
         axes.push_back(d);
-      auto build = [&](StringRef name, ValueRange ins,
-                       ArrayRef<NamedAttribute> attrs = {}) -> Value {
-        OperationState st(loc, name);
-        st.addOperands(ins);
-        st.addAttributes(attrs);
-        st.addTypes(UnrankedTensorType::get(xt.getElementType()));
-        Operation *o = builder.create(st);
-        SmallVector<Type> types;
-        if (failed(cast<InferShapesOpInterface>(o).inferResultTypes(types)))
-          return Value();
-        o->getResult(0).setType(types[0]);
-        return o->getResult(0);
-      };
+      auto build = [&](StringRef name, ValueRange ins) { return emitOp(name, ins, loc); };
       Value axesV = constI64(axes, loc);
       Value epsV = ConstantOp::create(
           builder, loc,

@@ -175,18 +175,31 @@ FailureOr<ElementsAttr> convertTensor(const onnx::TensorProto &t, StringRef base
       bits.push_back(c != 0);
     return ElementsAttr(DenseElementsAttr::get(type, bits));
   }
-  if (int64_t(raw.size()) > threshold) {
-    auto blob = HeapAsmResourceBlob::allocateAndCopyWithAlign(
-        ArrayRef<char>(raw.data(), raw.size()), alignof(uint64_t));
-    return ElementsAttr(DenseResourceElementsAttr::get(
-        type, sanitizeBlobName(t.name().empty() ? "tensor" : t.name()), std::move(blob)));
-  }
   bool splat = false;
-  if (!DenseElementsAttr::isValidRawBuffer(type, ArrayRef<char>(raw.data(), raw.size()),
+  if (int64_t(raw.size()) <= threshold &&
+      !DenseElementsAttr::isValidRawBuffer(type, ArrayRef<char>(raw.data(), raw.size()),
                                            splat))
     return emitError(loc) << "tensor '" << t.name() << "': malformed data";
-  return ElementsAttr(
-      DenseElementsAttr::getFromRawBuffer(type, ArrayRef<char>(raw.data(), raw.size())));
+  return elementsFromRaw(type, ArrayRef<char>(raw.data(), raw.size()),
+                         t.name().empty() ? "tensor" : t.name(), threshold);
+}
+
+ElementsAttr elementsFromRaw(RankedTensorType type, ArrayRef<char> raw, StringRef blobName,
+                             int64_t threshold) {
+  if (int64_t(raw.size()) > threshold) {
+    auto blob = HeapAsmResourceBlob::allocateAndCopyWithAlign(raw, alignof(uint64_t));
+    return DenseResourceElementsAttr::get(type, sanitizeBlobName(blobName), std::move(blob));
+  }
+  return DenseElementsAttr::getFromRawBuffer(type, raw);
+}
+
+std::optional<ArrayRef<char>> rawConstantData(ElementsAttr value) {
+  if (auto dense = dyn_cast<DenseElementsAttr>(value))
+    return dense.isSplat() ? std::nullopt : std::optional(dense.getRawData());
+  if (auto res = dyn_cast<DenseResourceElementsAttr>(value))
+    if (AsmResourceBlob *blob = res.getRawHandle().getBlob())
+      return blob->getData();
+  return std::nullopt;
 }
 
 Type convertValueType(const onnx::TypeProto &type, MLIRContext &ctx,

@@ -19,7 +19,10 @@
 //    an earlier node's output; "" is an absent optional input);
 //  - no value produced twice (by two nodes, or by a node and a graph input
 //    or initializer);
-//  - every graph output produced.
+//  - every graph output produced;
+//  - the same, recursively, for subgraphs (If branches, Loop and Scan
+//    bodies), where the outer scope's values defined before the owning node
+//    are visible and the subgraph's inputs may shadow them.
 //
 // ONNX's shape inference then runs through guardedSchemaRegistry(): each
 // op's inference function only on inputs it can handle (its shape functions
@@ -38,22 +41,32 @@ using namespace mlir;
 namespace qopt {
 namespace import {
 
-LogicalResult validateGraph(const onnx::GraphProto &graph, int64_t opset, MLIRContext &ctx,
-                            Location graphLoc) {
-  // Where each name comes from, for the messages.
-  llvm::StringMap<std::string> defined;
+/// Checks `graph` with the names of `defined` (an outer scope) visible.
+static LogicalResult validateScope(const onnx::GraphProto &graph, int64_t opset,
+                                   MLIRContext &ctx, Location graphLoc,
+                                   llvm::StringMap<std::string> defined,
+                                   const onnx::NodeProto *owner) {
+  llvm::StringSet<> local; // names this graph defines itself
   auto define = [&](const std::string &name, const std::string &by) -> std::string {
-    auto [it, inserted] = defined.try_emplace(name, by);
-    return inserted ? std::string() : it->second;
+    if (local.insert(name).second) {
+      defined[name] = by; // may shadow an outer-scope name
+      return std::string();
+    }
+    return defined[name];
   };
+  std::string where = owner ? " of the subgraph '" + graph.name() + "' of node '" +
+                                  owner->name() + "' (" + owner->op_type() + ")"
+                            : std::string();
   for (const auto &init : graph.initializer())
     if (std::string prev = define(init.name(), "an initializer"); !prev.empty())
-      return emitError(graphLoc) << "initializer '" << init.name() << "' is defined twice";
+      return emitError(graphLoc) << "initializer '" << init.name() << "'" << where
+                                 << " is defined twice";
   for (const auto &in : graph.input()) {
     // An initializer may be listed as an input too (IR version < 4 style).
     std::string prev = define(in.name(), "a graph input");
     if (!prev.empty() && prev != "an initializer")
-      return emitError(graphLoc) << "graph input '" << in.name() << "' is listed twice";
+      return emitError(graphLoc) << "graph input '" << in.name() << "'" << where
+                                 << " is listed twice";
   }
 
   for (const auto &node : graph.node()) {
@@ -92,6 +105,9 @@ LogicalResult validateGraph(const onnx::GraphProto &graph, int64_t opset, MLIRCo
         return error() << "input '" << in
                            << "' is not a graph input, an initializer or an earlier node's "
                               "output";
+    for (const onnx::GraphProto *g : subgraphsOf(node))
+      if (failed(validateScope(*g, opset, ctx, loc, defined, &node)))
+        return failure();
     for (const std::string &out : node.output()) {
       if (out.empty())
         continue;
@@ -101,9 +117,14 @@ LogicalResult validateGraph(const onnx::GraphProto &graph, int64_t opset, MLIRCo
   }
   for (const auto &out : graph.output())
     if (!defined.count(out.name()))
-      return emitError(graphLoc) << "graph output '" << out.name()
-                                 << "' is not produced by any node, input or initializer";
+      return emitError(graphLoc) << "graph output '" << out.name() << "'" << where
+                                 << " is not produced by any node, input or initializer";
   return success();
+}
+
+LogicalResult validateGraph(const onnx::GraphProto &graph, int64_t opset, MLIRContext &ctx,
+                            Location graphLoc) {
+  return validateScope(graph, opset, ctx, graphLoc, {}, nullptr);
 }
 
 namespace {

@@ -23,6 +23,9 @@ using namespace mlir;
 void qopt::buildBufferizationPipeline(OpPassManager &pm) {
   bufferization::OneShotBufferizePassOptions oneShot;
   oneShot.bufferizeFunctionBoundaries = true;
+  // Loop-carried tensors (ONNX Loop/Scan, recurrent ops) may get a new
+  // buffer each iteration; the deallocation pipeline frees the old one.
+  oneShot.allowReturnAllocsFromLoops = true;
   oneShot.functionBoundaryTypeConversion =
       bufferization::LayoutMapOption::IdentityLayoutMap;
   pm.addPass(bufferization::createOneShotBufferizePass(oneShot));

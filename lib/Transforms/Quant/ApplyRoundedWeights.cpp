@@ -27,9 +27,6 @@ struct ApplyRoundedWeightsPass
     if (!s)
       return signalPassFailure();
     auto fail = [&](const Twine &why) { StatsPass::fail(module, name, why); };
-    if (s->weights.empty())
-      return fail("the statistics hold no GPTQ-rounded weights (they were computed with "
-                  "--weight-rounding=nearest); calibrate again");
     if (checkFingerprint && s->modelFingerprint != quantutil::modelFingerprint(module))
       return fail("the calibration statistics were computed for a different model (or "
                   "different --keep-float/--input-shape options); calibrate again");
@@ -46,6 +43,9 @@ struct ApplyRoundedWeightsPass
       if (!w)
         continue;
       auto it = s->weights.find(layer.id);
+      if (it == s->weights.end() && s->weights.empty())
+        return fail("the statistics hold no GPTQ-rounded weights (they were computed with "
+                    "--weight-rounding=nearest); calibrate again");
       if (it == s->weights.end())
         return fail("the statistics have no rounded weights for layer '" + layer.id +
                     "'; calibrate again");

@@ -5,6 +5,7 @@
 #include "qopt/Dialect/QOpt/IR/ShapeUtils.h"
 #include "qopt/Transforms/Quant/QuantUtils.h"
 
+#include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "llvm/ADT/StringMap.h"
 
 using namespace mlir;
@@ -12,6 +13,11 @@ using namespace mlir;
 namespace qopt::quantutil {
 
 bool isQuantizableLayer(Operation *op, ArrayRef<std::string> keepFloat) {
+  // Calibration observes function-level values only (each observed tensor
+  // becomes a result of the calibration model): a layer inside an If branch
+  // or a Loop/Scan body stays float.
+  if (!isa_and_nonnull<func::FuncOp>(op->getParentOp()))
+    return false;
   if (!hasIntegerForm(op))
     return false;
   auto type = dyn_cast<RankedTensorType>(op->getResult(0).getType());

@@ -50,7 +50,7 @@ def main():
         diff = np.abs(xd - yd)
         largest = float(np.abs(yd).max()) if yd.size else 0.0
         good = bool(np.all(diff <= args.atol + args.rtol * np.abs(yd) + args.max_rel * largest))
-        print(f"{name}: {x.dtype}{list(x.shape)} max |diff| {diff.max():.3g} "
+        print(f"{name}: {x.dtype}{list(x.shape)} max |diff| {diff.max() if diff.size else 0:.3g} "
               f"max |value| {largest:.3g}")
         ok &= good
     print("match" if ok else "MISMATCH")

@@ -25,7 +25,8 @@
 namespace qopt::quantutil {
 
 /// A Conv, MatMul or Gemm with an f32 result whose ONNX node or op type is
-/// not named in `keepFloat`: an op quantization gives an integer form.
+/// not named in `keepFloat`, directly in a function (not inside an If
+/// branch or a loop body): an op quantization gives an integer form.
 bool isQuantizableLayer(mlir::Operation *op, llvm::ArrayRef<std::string> keepFloat);
 
 struct QuantizableLayer {
