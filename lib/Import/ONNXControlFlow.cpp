@@ -153,7 +153,9 @@ FailureOr<Value> GraphImporter::scalarOf(Value t, Location loc, const onnx::Node
   if (!rt || llvm::any_of(rt.getShape(), [](int64_t d) { return d != 1 && !ShapedType::isDynamic(d); }))
     return nodeError(loc, node, opset) << what << " must be a tensor of one element, got "
                                        << str(t.getType());
-  SmallVector<Value> zeros(rt.getRank(), arith::ConstantIndexOp::create(builder, loc, 0));
+  SmallVector<Value> zeros;
+  if (rt.getRank() > 0)
+    zeros.assign(rt.getRank(), arith::ConstantIndexOp::create(builder, loc, 0));
   return tensor::ExtractOp::create(builder, loc, t, zeros).getResult();
 }
 
@@ -434,8 +436,9 @@ LogicalResult GraphImporter::importLoop(const onnx::NodeProto &node, Location lo
         continue;
       Value acc = whileOp.getResult(2 + numCarried + k);
       SmallVector<OpFoldResult> offsets(scanTypes[k].getRank() + 1, builder.getIndexAttr(0));
-      SmallVector<OpFoldResult> sizes = tensorSizes(builder, loc, acc);
-      sizes[0] = trips;
+      SmallVector<OpFoldResult> sizes{trips};
+      for (int64_t d : scanTypes[k].getShape())
+        sizes.push_back(builder.getIndexAttr(d));
       SmallVector<OpFoldResult> strides(offsets.size(), builder.getIndexAttr(1));
       values[node.output(numCarried + k)] =
           tensor::ExtractSliceOp::create(builder, loc, acc, offsets, sizes, strides);

@@ -69,7 +69,7 @@ namespace {
 using namespace import;
 
 /// Names unnamed nodes (<op_type>_<index>, inside a subgraph prefixed with
-/// the owning node's name and "/") so every diagnostic can point at one.
+/// "<owning node>/<attribute>/") so every diagnostic can point at one.
 void nameNodes(onnx::GraphProto &graph, const std::string &prefix = "") {
   for (int i = 0; i < graph.node_size(); ++i) {
     onnx::NodeProto &node = *graph.mutable_node(i);
@@ -77,9 +77,9 @@ void nameNodes(onnx::GraphProto &graph, const std::string &prefix = "") {
       node.set_name(prefix + node.op_type() + "_" + std::to_string(i));
     for (auto &a : *node.mutable_attribute()) {
       if (a.has_g())
-        nameNodes(*a.mutable_g(), node.name() + "/");
+        nameNodes(*a.mutable_g(), node.name() + "/" + a.name() + "/");
       for (auto &g : *a.mutable_graphs())
-        nameNodes(g, node.name() + "/");
+        nameNodes(g, node.name() + "/" + a.name() + "/");
     }
   }
 }

@@ -11,6 +11,7 @@
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Interfaces/ViewLikeInterface.h"
 
 #include "llvm/ADT/SetVector.h"
@@ -138,10 +139,38 @@ Value PlaceBuffersPass::mirror(Operation *user, Value used, Space to) {
   return view;
 }
 
+/// The ONNX op type of a control-flow node an scf op was imported from
+/// (If, Loop, Scan, LSTM, GRU, RNN), or "".
+static StringRef controlFlowNode(Operation *op) {
+  auto fused = dyn_cast<FusedLoc>(op->getLoc());
+  auto tag = fused ? dyn_cast_or_null<StringAttr>(fused.getMetadata()) : StringAttr();
+  if (!tag || !tag.getValue().starts_with("onnx."))
+    return "";
+  StringRef type = tag.getValue().drop_front(5);
+  for (StringRef cf : {"If", "Loop", "Scan", "LSTM", "GRU", "RNN"})
+    if (type == cf)
+      return type;
+  return "";
+}
+
 void PlaceBuffersPass::runOnOperation() {
   func::FuncOp func = getOperation();
-  if (func.isExternal())
+  // Private functions are host helpers (the deallocation pipeline's
+  // dealloc_helper, which compares buffer pointers and writes its own i1
+  // buffers), not model code.
+  if (func.isExternal() || func.isPrivate())
     return;
+  // Placement analyses straight-line buffers; loop-carried and branch
+  // buffers of imported control flow are not handled yet.
+  WalkResult cf = func.walk([&](Operation *op) {
+    if (!isa<scf::IfOp, scf::ForOp, scf::WhileOp>(op) || controlFlowNode(op).empty())
+      return WalkResult::advance();
+    op->emitError("the CUDA target does not support control flow yet (ONNX ")
+        << controlFlowNode(op) << "); compile for the CPU";
+    return WalkResult::interrupt();
+  });
+  if (cf.wasInterrupted())
+    return signalPassFailure();
   // memref.copy runs as a kernel like any other copy.
   func.walk([&](memref::CopyOp copy) {
     OpBuilder b(copy);

@@ -1,7 +1,10 @@
-"""Writes ONNX models with control flow (If, Loop, Scan) and their inputs for
-run_ort_and_qopt.py: DIR/models.txt, DIR/NAME.onnx, DIR/NAME.<input>.npy.
+"""Writes ONNX models with control flow (If, Loop, Scan) and recurrent ops
+(LSTM, GRU, RNN) and their inputs for run_ort_and_qopt.py: DIR/models.txt,
+DIR/NAME.onnx, DIR/NAME.<input>.npy; calibration sets DIR/calib_NAME/ for the
+INT8 checks.
 
-    make_control_flow_models.py DIR
+    make_control_flow_models.py DIR            the models above
+    make_control_flow_models.py --errors DIR   malformed or unsupported ones
 
 The models exercise what exporters produce: subgraphs that read outer-scope
 values and have initializers of their own, conditions computed at run time,
@@ -212,7 +215,140 @@ def recurrent_feeds(rng, g, seq, batch):
     return feeds
 
 
+def int8_model(rng):
+    """y = (tanh-loop(relu(x @ W0))) @ W3: MatMuls outside the loop quantize,
+    the one inside stays float."""
+    w0 = (rng.standard_normal((8, 16)) * 0.4).astype(np.float32)
+    wl = (rng.standard_normal((16, 16)) * 0.3).astype(np.float32)
+    w3 = (rng.standard_normal((16, 4)) * 0.3).astype(np.float32)
+    body = helper.make_graph(
+        [helper.make_node("MatMul", ["v_in", "Wl"], ["lm"]),
+         helper.make_node("Tanh", ["lm"], ["v_out"]),
+         helper.make_node("Identity", ["c_in"], ["c_out"])],
+        "int8_body", [vi("i", I64, []), vi("c_in", B, []), vi("v_in", F, [4, 16])],
+        [vi("c_out", B, []), vi("v_out", F, [4, 16])])
+    nodes = [helper.make_node("MatMul", ["x", "W0"], ["a"]),
+             helper.make_node("Relu", ["a"], ["r"]),
+             const("m", np.array(3, np.int64)),
+             helper.make_node("Loop", ["m", "", "r"], ["l"], body=body),
+             helper.make_node("MatMul", ["l", "W3"], ["y"])]
+    return helper.make_graph(nodes, "int8_around_loop", [vi("x", F, [4, 8])],
+                             [vi("y", F, [4, 4])],
+                             initializer=[numpy_helper.from_array(w0, "W0"),
+                                          numpy_helper.from_array(wl, "Wl"),
+                                          numpy_helper.from_array(w3, "W3")])
+
+
+def calib_set(out, name, rng, shapes, count=8):
+    d = os.path.join(out, "calib_" + name)
+    os.makedirs(d, exist_ok=True)
+    for i in range(count):
+        np.savez(os.path.join(d, f"s{i}.npz"),
+                 **{k: rng.standard_normal(s).astype(np.float32) for k, s in shapes.items()})
+
+
+def errors(out):
+    """Models the importer must refuse with a diagnostic naming node and op."""
+    os.makedirs(out, exist_ok=True)
+
+    def write(name, nodes, inputs, outputs, opset=13, inits=()):
+        g = helper.make_graph(nodes, name, inputs, outputs, initializer=list(inits))
+        m = helper.make_model(g, opset_imports=[helper.make_opsetid("", opset)])
+        m.ir_version = 8
+        onnx.save(m, os.path.join(out, name + ".onnx"))
+
+    # A body node reads a name defined nowhere.
+    body = helper.make_graph(
+        [helper.make_node("Add", ["v_in", "nowhere"], ["v_out"], name="add_in_body"),
+         helper.make_node("Identity", ["c_in"], ["c_out"])],
+        "b", [vi("i", I64, []), vi("c_in", B, []), vi("v_in", F, [2])],
+        [vi("c_out", B, []), vi("v_out", F, [2])])
+    write("undefined-in-body",
+          [const("m", np.array(2, np.int64)),
+           helper.make_node("Loop", ["m", "", "x"], ["y"], body=body, name="loop")],
+          [vi("x", F, [2])], [vi("y", F, [2])])
+    # A body reads an outer value defined only after the loop.
+    body = helper.make_graph(
+        [helper.make_node("Add", ["v_in", "late"], ["v_out"], name="add_late"),
+         helper.make_node("Identity", ["c_in"], ["c_out"])],
+        "b", [vi("i", I64, []), vi("c_in", B, []), vi("v_in", F, [2])],
+        [vi("c_out", B, []), vi("v_out", F, [2])])
+    write("outer-defined-later",
+          [const("m", np.array(2, np.int64)),
+           helper.make_node("Loop", ["m", "", "x"], ["y"], body=body, name="loop"),
+           helper.make_node("Relu", ["x"], ["late"], name="late_relu")],
+          [vi("x", F, [2])], [vi("y", F, [2])])
+    # Branches of different ranks.
+    then_g = helper.make_graph([const("t", np.zeros((2, 2), np.float32))], "then", [],
+                               [vi("t", F, [2, 2])])
+    else_g = helper.make_graph([const("e", np.zeros((4,), np.float32))], "else", [],
+                               [vi("e", F, [4])])
+    write("if-ranks", [helper.make_node("If", ["c"], ["y"], then_branch=then_g,
+                                        else_branch=else_g, name="branch")],
+          [vi("c", B, [])], [vi("y", F, None)])
+    # Scan outputs without a trip count.
+    body = helper.make_graph(
+        [helper.make_node("Identity", ["c_in"], ["c_out"]),
+         helper.make_node("Identity", ["v_in"], ["v_out"]),
+         helper.make_node("Identity", ["v_in"], ["s_out"])],
+        "b", [vi("i", I64, []), vi("c_in", B, []), vi("v_in", F, [2])],
+        [vi("c_out", B, []), vi("v_out", F, [2]), vi("s_out", F, [2])])
+    write("loop-scan-without-m",
+          [helper.make_node("Loop", ["", "c", "x"], ["y", "s"], body=body, name="loop")],
+          [vi("c", B, []), vi("x", F, [2])], [vi("y", F, [2]), vi("s", F, None)])
+    # A loop-carried value that changes element type.
+    body = helper.make_graph(
+        [helper.make_node("Identity", ["c_in"], ["c_out"]),
+         helper.make_node("Cast", ["v_in"], ["v_out"], to=TensorProto.INT64)],
+        "b", [vi("i", I64, []), vi("c_in", B, []), vi("v_in", F, [2])],
+        [vi("c_out", B, []), vi("v_out", I64, [2])])
+    write("loop-carried-type",
+          [const("m", np.array(2, np.int64)),
+           helper.make_node("Loop", ["m", "", "x"], ["y"], body=body, name="loop")],
+          [vi("x", F, [2])], [vi("y", F, None)])
+    # A Scan output whose shape is not static.
+    body = helper.make_graph(
+        [helper.make_node("Add", ["s_in", "x_t"], ["s_out"]),
+         helper.make_node("ReduceMax", ["x_t"], ["mx"], keepdims=0),
+         helper.make_node("Cast", ["mx"], ["lim"], to=TensorProto.INT64),
+         const("zero_i", np.array(0, np.int64)),
+         const("one_i", np.array(1, np.int64)),
+         helper.make_node("Range", ["zero_i", "lim", "one_i"], ["nz"])],
+        "b", [vi("s_in", F, [3]), vi("x_t", F, [3])],
+        [vi("s_out", F, [3]), vi("nz", I64, None)])
+    write("scan-dynamic-output",
+          [helper.make_node("Scan", ["s", "x"], ["y", "z"], body=body, num_scan_inputs=1,
+                            name="scan")],
+          [vi("s", F, [3]), vi("x", F, [4, 3])], [vi("y", F, [3]), vi("z", I64, None)],
+          opset=16)
+    # The batched Scan of opset 8.
+    body = helper.make_graph([helper.make_node("Add", ["s_in", "x_t"], ["s_out"])], "b",
+                             [vi("s_in", F, [3]), vi("x_t", F, [3])], [vi("s_out", F, [3])])
+    write("scan-opset8",
+          [helper.make_node("Scan", ["", "s", "x"], ["y"], body=body, num_scan_inputs=1,
+                            name="scan8")],
+          [vi("s", F, [1, 3]), vi("x", F, [1, 4, 3])], [vi("y", F, [1, 3])], opset=8)
+    # Recurrent ops: an activation qopt does not have; sequence_lens backwards.
+    rng = np.random.default_rng(0)
+    w = numpy_helper.from_array(rng.standard_normal((1, 8, 3)).astype(np.float32), "W")
+    r = numpy_helper.from_array(rng.standard_normal((1, 8, 2)).astype(np.float32), "R")
+    write("rnn-affine",
+          [helper.make_node("RNN", ["X", "W2", "R2"], ["Y"], hidden_size=2,
+                            activations=["Affine"], name="rnn")],
+          [vi("X", F, [5, 1, 3])], [vi("Y", F, None)],
+          inits=[numpy_helper.from_array(rng.standard_normal((1, 2, 3)).astype(np.float32), "W2"),
+                 numpy_helper.from_array(rng.standard_normal((1, 2, 2)).astype(np.float32), "R2")])
+    write("lstm-seq-lens-reverse",
+          [helper.make_node("LSTM", ["X", "W", "R", "", "L"], ["Y"], hidden_size=2,
+                            direction="reverse", name="lstm")],
+          [vi("X", F, [5, 1, 3]), vi("L", TensorProto.INT32, [1])], [vi("Y", F, None)],
+          inits=[w, r])
+
+
 def main():
+    if sys.argv[1] == "--errors":
+        errors(sys.argv[2])
+        return
     out = sys.argv[1]
     os.makedirs(out, exist_ok=True)
     rng = np.random.default_rng(7)
@@ -256,6 +392,10 @@ def main():
     for name, kw in recurrent:
         g = recurrent_model(rng, **kw)
         save(out, name, g, 14, recurrent_feeds(rng, g, seq=7, batch=3), names)
+    save(out, "int8_around_loop", int8_model(rng), 13,
+         {"x": rng.standard_normal((4, 8)).astype(np.float32)}, names)
+    calib_set(out, "int8_around_loop", rng, {"x": (4, 8)})
+    calib_set(out, "lstm_bidi", rng, {"X": (7, 3, 5), "h0": (2, 3, 8), "c0": (2, 3, 8)})
     with open(os.path.join(out, "models.txt"), "w") as f:
         f.write("\n".join(names) + "\n")
 
