@@ -83,13 +83,17 @@ struct GraphImporter {
                                  llvm::ArrayRef<mlir::Value> inputs);
   mlir::LogicalResult importScan(const onnx::NodeProto &node, mlir::Location loc,
                                  llvm::ArrayRef<mlir::Value> inputs);
+  /// IsNaN, IsInf, DepthToSpace, SpaceToDepth, InstanceNormalization,
+  /// MeanVarianceNormalization, LRN, Hardmax, EyeLike (ONNXDecompositions.cpp).
+  mlir::LogicalResult importDecomposed(const onnx::NodeProto &node, mlir::Location loc,
+                                       llvm::ArrayRef<mlir::Value> inputs);
   mlir::LogicalResult importRecurrent(const onnx::NodeProto &node, mlir::Location loc,
                                       llvm::ArrayRef<mlir::Value> inputs);
   /// The element of a one-element tensor (the condition of If, M of Loop).
   mlir::FailureOr<mlir::Value> scalarOf(mlir::Value t, mlir::Location loc,
                                         const onnx::NodeProto &node, llvm::StringRef what);
   /// Creates qopt op `name` with its result type inferred; null (op erased)
-  /// when inference fails.
+  /// when inference fails or an operand is null.
   mlir::Value emitOp(llvm::StringRef name, mlir::ValueRange operands, mlir::Location loc,
                      llvm::ArrayRef<mlir::NamedAttribute> attrs = {});
   /// A ValueInfo's type, or null.

@@ -165,6 +165,10 @@ static const char *kSpecialOps[] = {"Constant", "Identity", "Dropout", "CastLike
                                     "If", "Loop", "Scan",
                                     // Recurrent ops (ONNXRecurrent.cpp).
                                     "LSTM", "GRU", "RNN"};
+/// Ops imported as compositions of qopt ops (ONNXDecompositions.cpp).
+static const char *const kDecomposedOps[] = {
+    "IsNaN", "IsInf", "DepthToSpace", "SpaceToDepth", "InstanceNormalization",
+    "MeanVarianceNormalization", "LRN", "Hardmax", "EyeLike"};
 
 static const OpInfo *lookup(StringRef domain, StringRef opType) {
   bool isDefault = domain.empty() || domain == "ai.onnx";
@@ -179,7 +183,8 @@ static const OpInfo *lookup(StringRef domain, StringRef opType) {
 bool isSupportedOp(StringRef domain, StringRef opType) {
   if (lookup(domain, opType))
     return true;
-  return (domain.empty() || domain == "ai.onnx") && llvm::is_contained(kSpecialOps, opType);
+  return (domain.empty() || domain == "ai.onnx") &&
+         (llvm::is_contained(kSpecialOps, opType) || llvm::is_contained(kDecomposedOps, opType));
 }
 
 std::vector<std::string> supportedOps() {
@@ -189,6 +194,8 @@ std::vector<std::string> supportedOps() {
   for (const OpInfo &info : kMicrosoftOps)
     out.push_back(std::string(kMicrosoftDomain) + "::" + info.onnx);
   for (const char *s : kSpecialOps)
+    out.push_back(s);
+  for (const char *s : kDecomposedOps)
     out.push_back(s);
   llvm::sort(out);
   return out;
@@ -292,6 +299,8 @@ LogicalResult GraphImporter::importNode(const onnx::NodeProto &node, Location lo
     return importScan(node, loc, inputs);
   if (opType == "LSTM" || opType == "GRU" || opType == "RNN")
     return importRecurrent(node, loc, inputs);
+  if (llvm::is_contained(kDecomposedOps, opType))
+    return importDecomposed(node, loc, inputs);
 
   // Constants and aliases.
   if (opType == "Constant") {

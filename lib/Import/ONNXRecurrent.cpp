@@ -29,6 +29,8 @@ namespace import {
 
 Value GraphImporter::emitOp(StringRef name, ValueRange operands, Location loc,
                             ArrayRef<NamedAttribute> attrs) {
+  if (llvm::any_of(operands, [](Value v) { return !v; }))
+    return {};
   OperationState state(loc, name);
   state.addOperands(operands);
   state.addAttributes(attrs);
