@@ -63,7 +63,10 @@ void rewriteDepthwise(ModuleOp module) {
       return arith::ConstantIntOp::create(b, loc, v, 64);
     };
     SmallVector<Value> args;
-    for (auto [v, r] : llvm::zip(op->getOperands(), ArrayRef<int64_t>{4, 3, 4}))
+    // A named array: an initializer list inside the range-for's expression
+    // dies before the loop body reads it (ASan: stack-use-after-scope).
+    static constexpr int64_t kRanks[] = {4, 3, 4};
+    for (auto [v, r] : llvm::zip(op->getOperands(), kRanks))
       args.push_back(
           castTo(b, loc, v, anyStrided(cast<MemRefType>(v.getType()).getElementType(), r)));
     args.append({attr(op.getStrides(), 0), attr(op.getStrides(), 1),
@@ -122,7 +125,8 @@ void rewriteMatMulNBits(ModuleOp module) {
       operands.insert(operands.begin() + 3,
                       memref::AllocaOp::create(b, loc, MemRefType::get({0, 0}, b.getI8Type())));
     SmallVector<Value> args;
-    for (auto [v, r] : llvm::zip(operands, ArrayRef<int64_t>{2, 3, 2, 2, 2}))
+    static constexpr int64_t kRanks[] = {2, 3, 2, 2, 2}; // named: see above
+    for (auto [v, r] : llvm::zip(operands, kRanks))
       args.push_back(
           castTo(b, loc, v, anyStrided(cast<MemRefType>(v.getType()).getElementType(), r)));
     args.push_back(arith::ConstantIntOp::create(b, loc, m.bits, 64));

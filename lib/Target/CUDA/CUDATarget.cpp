@@ -88,6 +88,12 @@ void terminatePTXObjects(ModuleOp module) {
   });
 }
 
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define QOPT_SANITIZED_BUILD 1
+#endif
+#endif
+
 LogicalResult linkCUDASharedLibrary(StringRef objectPath, StringRef outputPath,
                                     std::string &error) {
   return linkModelLibrary(
@@ -95,7 +101,14 @@ LogicalResult linkCUDASharedLibrary(StringRef objectPath, StringRef outputPath,
       findRuntimeLibrary("libqopt_model_runtime_cuda.a", "QOPT_CUDA_RUNTIME_LIB"),
       // -z defs: a runtime entry point generated code calls and runtime/cuda
       // lacks is a link error here, not a dlopen failure on the GPU machine.
-      {"-ldl", "-lstdc++", "-lm", "-lpthread", "-Wl,-z,defs"}, error);
+      // A sanitized build's runtime leaves the sanitizer's symbols to the
+      // process that loads the model (scripts/sanitize.sh).
+#ifdef QOPT_SANITIZED_BUILD
+      {"-ldl", "-lstdc++", "-lm", "-lpthread"},
+#else
+      {"-ldl", "-lstdc++", "-lm", "-lpthread", "-Wl,-z,defs"},
+#endif
+      error);
 }
 
 } // namespace qopt
