@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 APT_PKGS=(
   build-essential cmake ninja-build ccache git
   llvm-22-dev llvm-22-tools libmlir-22-dev mlir-22-tools clang-22 libomp-22-dev
-  libclang-rt-22-dev
+  libclang-rt-22-dev lld-22
   libonnx-dev libprotobuf-dev protobuf-compiler libonnx-testdata
   python3-numpy python3-onnx python3-pil fonts-dejavu-core zlib1g-dev
   python3-pip python3-setuptools python3-venv

@@ -131,11 +131,25 @@ LogicalResult compileToSharedLibrary(ModuleOp module, const CompileOptions &opti
   return emitSharedLibrary(module, options, outputPath, error);
 }
 
+LogicalResult externalizeModelWeights(ModuleOp module, ExternalWeights &weights,
+                                     std::string &error) {
+  SmallString<256> stem;
+  if (auto ec = llvm::sys::fs::createTemporaryFile("qoptc", "", stem)) {
+    error = "cannot create a temporary file: " + ec.message();
+    return failure();
+  }
+  llvm::sys::fs::remove(stem); // a unique name for <stem>.weights.o
+  return externalizeWeights(module, stem, kExternalWeightBytes, weights, error);
+}
+
 LogicalResult emitSharedLibrary(ModuleOp module, const CompileOptions &options,
                                 StringRef outputPath, std::string &error) {
   if (options.needsCUDARuntime())
     terminatePTXObjects(module);
   CPUTargetOptions target = cpuTargetOptions(options);
+  ExternalWeights weights;
+  if (failed(externalizeModelWeights(module, weights, error)))
+    return failure();
   llvm::LLVMContext llvmContext;
   std::unique_ptr<llvm::Module> llvmModule =
       translateToLLVMIR(module, llvmContext, target, error);
@@ -147,9 +161,12 @@ LogicalResult emitSharedLibrary(ModuleOp module, const CompileOptions &options,
     return failure();
   }
   LogicalResult ok = emitObjectFile(*llvmModule, obj, target, error);
+  SmallVector<StringRef> extra;
+  if (!weights.objectPath.empty())
+    extra.push_back(weights.objectPath);
   if (succeeded(ok))
-    ok = options.needsCUDARuntime() ? linkCUDASharedLibrary(obj, outputPath, error)
-                          : linkSharedLibrary(obj, outputPath, error);
+    ok = options.needsCUDARuntime() ? linkCUDASharedLibrary(obj, outputPath, error, extra)
+                                    : linkSharedLibrary(obj, outputPath, error, extra);
   llvm::sys::fs::remove(obj);
   return ok;
 }

@@ -278,15 +278,24 @@ private:
     return success();
   }
 
-  LogicalResult link(StringRef obj, StringRef so) {
-    return options.compile.needsCUDARuntime() ? linkCUDASharedLibrary(obj, so, error)
-                                    : linkSharedLibrary(obj, so, error);
+  LogicalResult link(StringRef obj, StringRef so, const ExternalWeights &weights) {
+    SmallVector<StringRef> extra;
+    if (!weights.objectPath.empty())
+      extra.push_back(weights.objectPath);
+    return options.compile.needsCUDARuntime() ? linkCUDASharedLibrary(obj, so, error, extra)
+                                              : linkSharedLibrary(obj, so, error, extra);
   }
 
   LogicalResult emitNative() {
     CPUTargetOptions target = cpuTargetOptions(options.compile);
     if (options.compile.needsCUDARuntime())
       terminatePTXObjects(*module);
+    // A library's weights go in as an object of their own, not as LLVM
+    // constants (.ll and .o outputs keep them inside, to stand alone).
+    ExternalWeights weights;
+    if (options.emit == EmitKind::So &&
+        failed(externalizeModelWeights(*module, weights, error)))
+      return failure();
     step(llvm::formatv("LLVM IR, -O{0}", options.compile.optLevel).str());
     llvm::LLVMContext llvmContext;
     std::unique_ptr<llvm::Module> llvmModule =
@@ -326,9 +335,9 @@ private:
       if (auto ec = llvm::sys::fs::createTemporaryFile("qoptc", "so", so))
         return fail("cannot create a temporary library: " + ec.message());
       llvm::scope_exit removeSo([&] { llvm::sys::fs::remove(so); });
-      if (failed(link(obj, so)) || failed(copyInto(so, out, error)))
+      if (failed(link(obj, so, weights)) || failed(copyInto(so, out, error)))
         return failure();
-    } else if (failed(link(obj, out))) {
+    } else if (failed(link(obj, out, weights))) {
       return failure();
     }
     step("wrote " + out);

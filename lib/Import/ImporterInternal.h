@@ -89,6 +89,15 @@ struct GraphImporter {
                                        llvm::ArrayRef<mlir::Value> inputs);
   mlir::LogicalResult importRecurrent(const onnx::NodeProto &node, mlir::Location loc,
                                       llvm::ArrayRef<mlir::Value> inputs);
+  /// importBody for a loop body whose arguments [argBase, argBase + count)
+  /// are carried to outputs [outBase, outBase + count): their types are
+  /// widened to the join with what the body yields until they settle
+  /// (`what` names them in diagnostics). Updates `argTypes`.
+  mlir::FailureOr<Body> importCarriedBody(const onnx::GraphProto &g,
+                                          llvm::SmallVectorImpl<mlir::Type> &argTypes,
+                                          int64_t argBase, int64_t outBase, int64_t count,
+                                          llvm::StringRef what, mlir::Location loc,
+                                          const onnx::NodeProto &node);
   /// The element of a one-element tensor (the condition of If, M of Loop).
   mlir::FailureOr<mlir::Value> scalarOf(mlir::Value t, mlir::Location loc,
                                         const onnx::NodeProto &node, llvm::StringRef what);
@@ -125,6 +134,9 @@ void forEachNode(const onnx::GraphProto &graph,
                  llvm::function_ref<void(const onnx::NodeProto &)> fn);
 /// The subgraph attributes of `node`.
 llvm::SmallVector<const onnx::GraphProto *> subgraphsOf(const onnx::NodeProto &node);
+
+/// The attribute `name` of `node`, or null.
+const onnx::AttributeProto *findAttr(const onnx::NodeProto &node, llvm::StringRef name);
 
 /// Location of a node: its name tagged with its op type ("onnx.<op_type>").
 mlir::Location nodeLocation(mlir::MLIRContext &ctx, const onnx::NodeProto &node);

@@ -36,24 +36,18 @@ namespace import {
 namespace {
 
 const onnx::GraphProto *graphAttr(const onnx::NodeProto &node, StringRef name) {
-  for (const auto &a : node.attribute())
-    if (a.name() == name && a.type() == onnx::AttributeProto::GRAPH)
-      return &a.g();
-  return nullptr;
+  const onnx::AttributeProto *a = findAttr(node, name);
+  return a && a->type() == onnx::AttributeProto::GRAPH ? &a->g() : nullptr;
 }
 
 int64_t intAttr(const onnx::NodeProto &node, StringRef name, int64_t dflt) {
-  for (const auto &a : node.attribute())
-    if (a.name() == name)
-      return a.i();
-  return dflt;
+  const onnx::AttributeProto *a = findAttr(node, name);
+  return a ? a->i() : dflt;
 }
 
 SmallVector<int64_t> intsAttr(const onnx::NodeProto &node, StringRef name) {
-  for (const auto &a : node.attribute())
-    if (a.name() == name)
-      return SmallVector<int64_t>(a.ints().begin(), a.ints().end());
-  return {};
+  const onnx::AttributeProto *a = findAttr(node, name);
+  return a ? SmallVector<int64_t>(a->ints().begin(), a->ints().end()) : SmallVector<int64_t>();
 }
 
 std::string str(Type t) { return llvm::formatv("{0}", t).str(); }
@@ -204,6 +198,32 @@ GraphImporter::importBody(const onnx::GraphProto &g, TypeRange argTypes, Locatio
   return body;
 }
 
+FailureOr<GraphImporter::Body>
+GraphImporter::importCarriedBody(const onnx::GraphProto &g, SmallVectorImpl<Type> &argTypes,
+                                 int64_t argBase, int64_t outBase, int64_t count,
+                                 StringRef what, Location loc, const onnx::NodeProto &node) {
+  for (int attempt = 0;; ++attempt) {
+    FailureOr<Body> body = importBody(g, argTypes, loc, node);
+    if (failed(body))
+      return failure();
+    bool widened = false;
+    for (int64_t j = 0; j < count; ++j) {
+      Type in = argTypes[argBase + j], out = body->outputs[outBase + j].getType();
+      Type joined = joinTensorTypes(in, out);
+      if (!joined)
+        return nodeError(loc, node, opset)
+               << what << " #" << j << " ('" << g.input(argBase + j).name() << "') enters as "
+               << str(in) << " and leaves the body as " << str(out);
+      widened |= joined != in;
+      argTypes[argBase + j] = joined;
+    }
+    if (!widened)
+      return body;
+    if (attempt == 8)
+      return nodeError(loc, node, opset) << what << " types do not settle";
+  }
+}
+
 /// Replaces the uses of `body`'s arguments by `args`, moves its ops to the
 /// end of `dest` and returns its outputs in terms of `args`.
 static SmallVector<Value> inlineBody(GraphImporter::Body &body, Block *dest, ValueRange args) {
@@ -317,28 +337,11 @@ LogicalResult GraphImporter::importLoop(const onnx::NodeProto &node, Location lo
                              scalarType(declaredType(g->input(1)), i1)};
   for (int64_t j = 0; j < numCarried; ++j)
     argTypes.push_back(carriedType(inits[j].getType(), declaredType(g->input(2 + j))));
-  FailureOr<Body> body = failure();
-  for (int attempt = 0;; ++attempt) {
-    body = importBody(*g, argTypes, loc, node);
-    if (failed(body))
-      return failure();
-    bool widened = false;
-    for (int64_t j = 0; j < numCarried; ++j) {
-      Type out = body->outputs[1 + j].getType();
-      Type joined = joinTensorTypes(argTypes[2 + j], out);
-      if (!joined)
-        return nodeError(loc, node, opset)
-               << "loop-carried value #" << j << " ('" << g->input(2 + j).name()
-               << "') enters as " << str(argTypes[2 + j]) << " and leaves the body as "
-               << str(out);
-      widened |= joined != argTypes[2 + j];
-      argTypes[2 + j] = joined;
-    }
-    if (!widened)
-      break;
-    if (attempt == 8)
-      return nodeError(loc, node, opset) << "loop-carried types do not settle";
-  }
+  FailureOr<Body> body =
+      importCarriedBody(*g, argTypes, /*argBase=*/2, /*outBase=*/1, numCarried,
+                        "loop-carried value", loc, node);
+  if (failed(body))
+    return failure();
   SmallVector<RankedTensorType> scanTypes;
   for (int64_t k = 0; k < numScan; ++k) {
     Value out = body->outputs[1 + numCarried + k];
@@ -503,27 +506,10 @@ LogicalResult GraphImporter::importScan(const onnx::NodeProto &node, Location lo
     shape.erase(shape.begin() + *axis);
     argTypes.push_back(RankedTensorType::get(shape, t.getElementType()));
   }
-  FailureOr<Body> body = failure();
-  for (int attempt = 0;; ++attempt) {
-    body = importBody(*g, argTypes, loc, node);
-    if (failed(body))
-      return failure();
-    bool widened = false;
-    for (int64_t j = 0; j < numState; ++j) {
-      Type out = body->outputs[j].getType();
-      Type joined = joinTensorTypes(argTypes[j], out);
-      if (!joined)
-        return nodeError(loc, node, opset)
-               << "state #" << j << " ('" << g->input(j).name() << "') enters as "
-               << str(argTypes[j]) << " and leaves the body as " << str(out);
-      widened |= joined != argTypes[j];
-      argTypes[j] = joined;
-    }
-    if (!widened)
-      break;
-    if (attempt == 8)
-      return nodeError(loc, node, opset) << "state types do not settle";
-  }
+  FailureOr<Body> body = importCarriedBody(*g, argTypes, /*argBase=*/0, /*outBase=*/0,
+                                           numState, "state", loc, node);
+  if (failed(body))
+    return failure();
   SmallVector<RankedTensorType> scanOutTypes;
   for (int64_t k = 0; k < numScanOut; ++k) {
     Value out = body->outputs[numState + k];

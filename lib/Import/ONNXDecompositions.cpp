@@ -30,17 +30,6 @@ using namespace mlir;
 namespace qopt {
 namespace import {
 
-namespace {
-
-const onnx::AttributeProto *attrOf(const onnx::NodeProto &node, StringRef name) {
-  for (const auto &a : node.attribute())
-    if (a.name() == name)
-      return &a;
-  return nullptr;
-}
-
-} // namespace
-
 LogicalResult GraphImporter::importDecomposed(const onnx::NodeProto &node, Location loc,
                                               ArrayRef<Value> inputs) {
   StringRef op = node.op_type();
@@ -53,11 +42,11 @@ LogicalResult GraphImporter::importDecomposed(const onnx::NodeProto &node, Locat
     return success();
   };
   auto intAttr = [&](StringRef name, int64_t dflt) {
-    const auto *a = attrOf(node, name);
+    const auto *a = findAttr(node, name);
     return a ? a->i() : dflt;
   };
   auto floatAttr = [&](StringRef name, float dflt) {
-    const auto *a = attrOf(node, name);
+    const auto *a = findAttr(node, name);
     return a ? a->f() : dflt;
   };
   Value x = inputs.empty() ? Value() : inputs[0];
@@ -112,7 +101,7 @@ LogicalResult GraphImporter::importDecomposed(const onnx::NodeProto &node, Locat
     if (failed(allow({"blocksize", "mode"})))
       return failure();
     int64_t b = intAttr("blocksize", 0);
-    std::string mode = attrOf(node, "mode") ? attrOf(node, "mode")->s() : "DCR";
+    std::string mode = findAttr(node, "mode") ? findAttr(node, "mode")->s() : "DCR";
     if (xt.getRank() != 4 || b < 1 || ShapedType::isDynamicShape(xt.getShape().drop_front()))
       return error() << "needs a 4-D input with static C, H, W and blocksize >= 1";
     int64_t c = xt.getDimSize(1), h = xt.getDimSize(2), w = xt.getDimSize(3);
@@ -165,7 +154,7 @@ LogicalResult GraphImporter::importDecomposed(const onnx::NodeProto &node, Locat
     if (!isFloat())
       return error() << "needs a float input";
     SmallVector<int64_t> axes{0, 2, 3};
-    if (const auto *a = attrOf(node, "axes"))
+    if (const auto *a = findAttr(node, "axes"))
       axes.assign(a->ints().begin(), a->ints().end());
     Value axesV = constI64(axes, loc);
     Value mean = emit("qopt.reduce_mean", {x, axesV});
@@ -236,7 +225,7 @@ LogicalResult GraphImporter::importDecomposed(const onnx::NodeProto &node, Locat
     if (xt.getRank() != 2 || !xt.hasStaticShape())
       return error() << "needs a 2-D input of static shape";
     Type out = elt;
-    if (const auto *a = attrOf(node, "dtype")) {
+    if (const auto *a = findAttr(node, "dtype")) {
       out = onnxDataTypeToMlir(int32_t(a->i()), ctx);
       if (!out)
         return error() << "unsupported dtype " << onnxDataTypeName(int32_t(a->i()));

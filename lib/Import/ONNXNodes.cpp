@@ -227,8 +227,7 @@ InFlightDiagnostic nodeError(Location loc, const onnx::NodeProto &node,
   return emitError(loc) << "(opset " << opset << ") ";
 }
 
-static const onnx::AttributeProto *findAttr(const onnx::NodeProto &node,
-                                            StringRef name) {
+const onnx::AttributeProto *findAttr(const onnx::NodeProto &node, StringRef name) {
   for (const auto &a : node.attribute())
     if (a.name() == name)
       return &a;

@@ -6,6 +6,7 @@
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
 #include "llvm/ADT/StringExtras.h"
+#include "llvm/ADT/bit.h"
 #include <cstring>
 
 using namespace mlir;
@@ -60,9 +61,10 @@ static std::string sanitizeBlobName(llvm::StringRef name) {
   return out;
 }
 
-/// Reads `length` bytes of external data described by the tensor.
-static FailureOr<std::string> readExternal(const onnx::TensorProto &t,
-                                           StringRef baseDir, Location loc) {
+/// Maps the external data described by the tensor (its bytes are the
+/// buffer's, from the file's page cache; nothing is copied).
+static FailureOr<std::unique_ptr<llvm::MemoryBuffer>>
+mapExternal(const onnx::TensorProto &t, StringRef baseDir, Location loc) {
   std::string location;
   int64_t offset = 0, length = -1;
   for (const auto &kv : t.external_data()) {
@@ -84,19 +86,21 @@ static FailureOr<std::string> readExternal(const onnx::TensorProto &t,
                           << location << "' must be relative to the model directory";
   llvm::SmallString<256> path(baseDir);
   llvm::sys::path::append(path, location);
-  auto buf = llvm::MemoryBuffer::getFile(path, /*IsText=*/false,
-                                         /*RequiresNullTerminator=*/false);
-  if (!buf)
+  uint64_t size = 0;
+  if (std::error_code ec = llvm::sys::fs::file_size(path, size))
     return emitError(loc) << "tensor '" << t.name() << "': cannot read external data '"
-                          << path << "': " << buf.getError().message();
-  int64_t size = (*buf)->getBufferSize();
+                          << path << "': " << ec.message();
   if (length < 0)
-    length = size - offset;
-  if (offset < 0 || offset + length > size)
+    length = int64_t(size) - offset;
+  if (offset < 0 || length < 0 || uint64_t(offset) + uint64_t(length) > size)
     return emitError(loc) << "tensor '" << t.name() << "': external data '" << path
                           << "' has " << size << " bytes, need offset " << offset
                           << " + length " << length;
-  return std::string((*buf)->getBufferStart() + offset, length);
+  auto buf = llvm::MemoryBuffer::getFileSlice(path, length, offset, /*IsVolatile=*/false);
+  if (!buf)
+    return emitError(loc) << "tensor '" << t.name() << "': cannot read external data '"
+                          << path << "': " << buf.getError().message();
+  return std::move(*buf);
 }
 
 /// Packs typed repeated fields into little-endian bytes of the element width.
@@ -148,10 +152,25 @@ FailureOr<ElementsAttr> convertTensor(const onnx::TensorProto &t, StringRef base
 
   std::string raw;
   if (t.data_location() == onnx::TensorProto::EXTERNAL) {
-    auto ext = readExternal(t, baseDir, loc);
+    auto ext = mapExternal(t, baseDir, loc);
     if (failed(ext))
       return failure();
-    raw = std::move(*ext);
+    std::shared_ptr<llvm::MemoryBuffer> buf = std::move(*ext);
+    StringRef data = buf->getBuffer();
+    // A large tensor whose mapped bytes are aligned for its elements is a
+    // blob over the mapping (the weights are not copied: a model bigger than
+    // memory can be compiled); the mapping lives as long as the blob.
+    uintptr_t addr = reinterpret_cast<uintptr_t>(data.data());
+    if (int64_t(data.size()) == count * bytes && int64_t(data.size()) > threshold &&
+        !elt.isInteger(1) && addr % bytes == 0) {
+      size_t align = std::min<size_t>(64, size_t(1) << llvm::countr_zero(addr | 64));
+      AsmResourceBlob blob(ArrayRef<char>(data.data(), data.size()), align,
+                           [buf](void *, size_t, size_t) mutable { buf.reset(); },
+                           /*dataIsMutable=*/false);
+      return ElementsAttr(DenseResourceElementsAttr::get(
+          type, sanitizeBlobName(t.name().empty() ? "tensor" : t.name()), std::move(blob)));
+    }
+    raw = data.str();
   } else if (t.has_raw_data()) {
     raw = t.raw_data();
   } else {

@@ -87,8 +87,18 @@ void buildCompilePipeline(mlir::OpPassManager &pm, const CPUCodegenOptions &cpu)
 /// followed by buildGPUCodegenPipeline.
 void buildCompilePipeline(mlir::OpPassManager &pm, const GPUCodegenOptions &gpu);
 
+/// Constant globals of at least this many bytes (the weights) reach a
+/// library in an object file of their own instead of as LLVM IR constants
+/// (externalizeWeights).
+constexpr uint64_t kExternalWeightBytes = 64 * 1024;
+
+/// externalizeWeights with a fresh temporary stem and kExternalWeightBytes.
+llvm::LogicalResult externalizeModelWeights(mlir::ModuleOp module, ExternalWeights &weights,
+                                            std::string &error);
+
 /// After the pipeline: the shared library at `outputPath` from the LLVM
-/// dialect module (the target's runtime linked in).
+/// dialect module (the target's runtime linked in; weights in an object of
+/// their own).
 llvm::LogicalResult emitSharedLibrary(mlir::ModuleOp module, const CompileOptions &options,
                                       llvm::StringRef outputPath, std::string &error);
 

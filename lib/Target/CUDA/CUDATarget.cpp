@@ -95,7 +95,7 @@ void terminatePTXObjects(ModuleOp module) {
 #endif
 
 LogicalResult linkCUDASharedLibrary(StringRef objectPath, StringRef outputPath,
-                                    std::string &error) {
+                                    std::string &error, ArrayRef<StringRef> extraInputs) {
   return linkModelLibrary(
       objectPath, outputPath,
       findRuntimeLibrary("libqopt_model_runtime_cuda.a", "QOPT_CUDA_RUNTIME_LIB"),
@@ -108,7 +108,7 @@ LogicalResult linkCUDASharedLibrary(StringRef objectPath, StringRef outputPath,
 #else
       {"-ldl", "-lstdc++", "-lm", "-lpthread", "-Wl,-z,defs"},
 #endif
-      error);
+      error, extraInputs);
 }
 
 } // namespace qopt

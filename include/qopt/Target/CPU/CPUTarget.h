@@ -58,13 +58,38 @@ std::unique_ptr<llvm::Module> translateToLLVMIR(mlir::ModuleOp module, llvm::LLV
 llvm::LogicalResult emitObjectFile(llvm::Module &module, llvm::StringRef path,
                                    const CPUTargetOptions &options, std::string &error);
 
+/// Files that hold a module's weights outside its LLVM IR (removed when
+/// this is destroyed).
+struct ExternalWeights {
+  std::string objectPath; ///< an ELF object defining `qopt_weights`
+  uint64_t bytes = 0;
+  ExternalWeights() = default;
+  ExternalWeights(const ExternalWeights &) = delete;
+  ExternalWeights &operator=(const ExternalWeights &) = delete;
+  ~ExternalWeights();
+};
+
+/// Moves the initializers of constant LLVM globals of at least `minBytes`
+/// (the model's weights) out of `module` (in the LLVM dialect) into the ELF
+/// object `<stem>.weights.o`, each use of one becoming an offset into the
+/// hidden symbol `qopt_weights` it defines (64-byte aligned offsets, in
+/// section .rodata.qopt_weights): large weights never become LLVM IR
+/// constants or in-memory object sections. Link that object with the
+/// model's (linkSharedLibrary's `extraInputs`). Nothing is written when no
+/// global qualifies (`out` stays empty).
+mlir::LogicalResult externalizeWeights(mlir::ModuleOp module, llvm::StringRef stem,
+                                       uint64_t minBytes, ExternalWeights &out,
+                                       std::string &error);
+
 /// Links `objectPath` with the model runtime into a shared library at
 /// `outputPath` (written to a temporary and renamed, so that a failed link
 /// leaves nothing behind). The runtime archive is looked up next to the
 /// running executable (../lib/libqopt_model_runtime.a) unless
 /// QOPT_RUNTIME_LIB is set; the linker is QOPT_LINKER, clang-22, clang or cc.
+/// `extraInputs` are linked too (externalizeWeights' object).
 llvm::LogicalResult linkSharedLibrary(llvm::StringRef objectPath, llvm::StringRef outputPath,
-                                      std::string &error);
+                                      std::string &error,
+                                      llvm::ArrayRef<llvm::StringRef> extraInputs = {});
 
 /// The runtime archive `archive` next to the running executable
 /// (../lib/<archive>), or the path in environment variable `envVar`.
@@ -77,7 +102,8 @@ std::string findRuntimeLibrary(llvm::StringRef archive, const char *envVar);
 llvm::LogicalResult linkModelLibrary(llvm::StringRef objectPath, llvm::StringRef outputPath,
                                      llvm::StringRef runtime,
                                      llvm::ArrayRef<llvm::StringRef> libraries,
-                                     std::string &error);
+                                     std::string &error,
+                                     llvm::ArrayRef<llvm::StringRef> extraInputs = {});
 
 } // namespace qopt
 

@@ -41,7 +41,8 @@ void terminatePTXObjects(mlir::ModuleOp module);
 /// CUDA model runtime (../lib/libqopt_model_runtime_cuda.a or
 /// $QOPT_CUDA_RUNTIME_LIB) into a shared library.
 llvm::LogicalResult linkCUDASharedLibrary(llvm::StringRef objectPath,
-                                          llvm::StringRef outputPath, std::string &error);
+                                          llvm::StringRef outputPath, std::string &error,
+                                          llvm::ArrayRef<llvm::StringRef> extraInputs = {});
 
 } // namespace qopt
 

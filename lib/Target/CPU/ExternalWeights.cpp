@@ -1,0 +1,220 @@
+//===- ExternalWeights.cpp - large weights as an object file of their own ---===//
+//
+// A model's weights reach the library without ever becoming LLVM IR: each
+// constant LLVM global of at least `minBytes` is replaced by an offset into
+// the hidden symbol `qopt_weights`, and the bytes are streamed from the MLIR
+// blobs into a relocatable ELF object holding that symbol in a read-only
+// section of its own, linked beside the model's code. LLVM's constants, its
+// optimizer, its object writer and an assembler never hold them; the loader
+// maps them like any read-only data. (The compile held them three times
+// before: the MLIR blob, the LLVM constant, the object file's section.)
+//
+//===----------------------------------------------------------------------===//
+#include "qopt/Target/CPU/CPUTarget.h"
+
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/DialectResourceBlobManager.h"
+#include "llvm/BinaryFormat/ELF.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <cstring>
+
+using namespace mlir;
+
+namespace qopt {
+
+namespace {
+constexpr const char *kSymbol = "qopt_weights";
+constexpr uint64_t kAlign = 64;
+
+/// The bytes of a global's initializer as LLVM would lay them out, or
+/// nothing when they are not simply the attribute's raw data.
+std::optional<ArrayRef<char>> initializerBytes(LLVM::GlobalOp g) {
+  auto value = dyn_cast_or_null<ElementsAttr>(g.getValueOrNull());
+  if (!value)
+    return std::nullopt;
+  auto type = dyn_cast<ShapedType>(value.getType());
+  Type elt = type ? type.getElementType() : Type();
+  if (!elt || !elt.isIntOrFloat() || elt.getIntOrFloatBitWidth() % 8 != 0)
+    return std::nullopt;
+  uint64_t expect = uint64_t(type.getNumElements()) * (elt.getIntOrFloatBitWidth() / 8);
+  ArrayRef<char> bytes;
+  if (auto res = dyn_cast<DenseResourceElementsAttr>(value)) {
+    AsmResourceBlob *blob = res.getRawHandle().getBlob();
+    if (!blob)
+      return std::nullopt;
+    bytes = blob->getData();
+  } else if (auto dense = dyn_cast<DenseElementsAttr>(value); dense && !dense.isSplat()) {
+    bytes = dense.getRawData();
+  } else {
+    return std::nullopt;
+  }
+  if (bytes.size() != expect)
+    return std::nullopt;
+  return bytes;
+}
+
+void pad(llvm::raw_ostream &os, uint64_t &at, uint64_t align) {
+  uint64_t next = (at + align - 1) / align * align;
+  os.write_zeros(next - at);
+  at = next;
+}
+
+/// Writes an x86-64 relocatable ELF object whose one allocated section,
+/// .rodata.qopt_weights (aligned to `align`), holds `globals`' initializers
+/// at `offsets`, and whose one symbol, the hidden global `qopt_weights`,
+/// marks its start.
+LogicalResult writeWeightsObject(StringRef path, ArrayRef<LLVM::GlobalOp> globals,
+                                 ArrayRef<uint64_t> offsets, uint64_t size, uint64_t align,
+                                 std::string &error) {
+  namespace E = llvm::ELF;
+  std::error_code ec;
+  llvm::raw_fd_ostream os(path, ec, llvm::sys::fs::OF_None);
+  if (ec) {
+    error = "cannot write " + path.str() + ": " + ec.message();
+    return failure();
+  }
+  // Layout: header | section data | .symtab | .strtab | .shstrtab | headers.
+  // (String tables start with an empty name: build them with their sizes.)
+  static const char kStr[] = "\0qopt_weights";
+  static const char kShStr[] =
+      "\0.rodata.qopt_weights\0.note.GNU-stack\0.symtab\0.strtab\0.shstrtab";
+  const std::string strtab(kStr, sizeof(kStr));
+  const std::string shstrtab(kShStr, sizeof(kShStr));
+  auto name = [&](StringRef n) { return uint32_t(StringRef(shstrtab).find(n)); };
+  static_assert(sizeof(kStr) == 14, "a leading and a trailing NUL around the name");
+  uint64_t at = 0;
+  E::Elf64_Ehdr eh{};
+  std::memcpy(eh.e_ident, E::ElfMagic, 4);
+  eh.e_ident[E::EI_CLASS] = E::ELFCLASS64;
+  eh.e_ident[E::EI_DATA] = E::ELFDATA2LSB;
+  eh.e_ident[E::EI_VERSION] = E::EV_CURRENT;
+  eh.e_type = E::ET_REL;
+  eh.e_machine = E::EM_X86_64;
+  eh.e_version = E::EV_CURRENT;
+  eh.e_ehsize = sizeof(E::Elf64_Ehdr);
+  eh.e_shentsize = sizeof(E::Elf64_Shdr);
+  eh.e_shnum = 6;
+  eh.e_shstrndx = 5;
+  // The header is rewritten at the end, once e_shoff is known.
+  os.write(reinterpret_cast<const char *>(&eh), sizeof(eh));
+  at = sizeof(eh);
+  pad(os, at, align);
+  const uint64_t dataOffset = at;
+  for (auto [g, off] : llvm::zip(globals, offsets)) {
+    os.write_zeros(dataOffset + off - at);
+    ArrayRef<char> bytes = *initializerBytes(g);
+    os.write(bytes.data(), bytes.size());
+    at = dataOffset + off + bytes.size();
+  }
+  os.write_zeros(dataOffset + size - at);
+  at = dataOffset + size;
+  pad(os, at, 8);
+  const uint64_t symOffset = at;
+  E::Elf64_Sym syms[2]{};
+  syms[1].st_name = 1;
+  syms[1].setBindingAndType(E::STB_GLOBAL, E::STT_OBJECT);
+  syms[1].st_other = E::STV_HIDDEN;
+  syms[1].st_shndx = 1;
+  syms[1].st_size = size;
+  os.write(reinterpret_cast<const char *>(syms), sizeof(syms));
+  at += sizeof(syms);
+  const uint64_t strOffset = at;
+  os << strtab;
+  at += strtab.size();
+  const uint64_t shstrOffset = at;
+  os << shstrtab;
+  at += shstrtab.size();
+  pad(os, at, 8);
+  eh.e_shoff = at;
+  E::Elf64_Shdr sh[6]{};
+  sh[1] = {name(".rodata.qopt_weights"), E::SHT_PROGBITS, E::SHF_ALLOC, 0, dataOffset, size,
+           0, 0, align, 0};
+  sh[2] = {name(".note.GNU-stack"), E::SHT_PROGBITS, 0, 0, dataOffset, 0, 0, 0, 1, 0};
+  sh[3] = {name(".symtab"), E::SHT_SYMTAB, 0, 0, symOffset, sizeof(syms), 4, 1, 8,
+           sizeof(E::Elf64_Sym)};
+  sh[4] = {name(".strtab"), E::SHT_STRTAB, 0, 0, strOffset, strtab.size(), 0, 0, 1, 0};
+  sh[5] = {name(".shstrtab"), E::SHT_STRTAB, 0, 0, shstrOffset, shstrtab.size(), 0, 0, 1, 0};
+  os.write(reinterpret_cast<const char *>(sh), sizeof(sh));
+  os.seek(0);
+  os.write(reinterpret_cast<const char *>(&eh), sizeof(eh));
+  os.close();
+  if (os.has_error()) {
+    error = "cannot write " + path.str() + ": " + os.error().message();
+    os.clear_error();
+    return failure();
+  }
+  return success();
+}
+} // namespace
+
+ExternalWeights::~ExternalWeights() {
+  if (!objectPath.empty())
+    llvm::sys::fs::remove(objectPath);
+}
+
+LogicalResult externalizeWeights(ModuleOp module, StringRef stem, uint64_t minBytes,
+                                 ExternalWeights &out, std::string &error) {
+  SmallVector<LLVM::GlobalOp> moved;
+  for (auto g : module.getOps<LLVM::GlobalOp>()) {
+    if (!g.getConstant() || !g.getInitializerRegion().empty())
+      continue;
+    std::optional<ArrayRef<char>> bytes = initializerBytes(g);
+    if (bytes && bytes->size() >= minBytes)
+      moved.push_back(g);
+  }
+  if (moved.empty())
+    return success();
+
+  // Offsets: each global at its alignment, at least 64 bytes.
+  SmallVector<uint64_t> offsets;
+  llvm::StringMap<uint64_t> offsetOf;
+  uint64_t offset = 0, maxAlign = kAlign;
+  for (LLVM::GlobalOp g : moved) {
+    uint64_t align = std::max<uint64_t>(kAlign, g.getAlignment().value_or(kAlign));
+    maxAlign = std::max(maxAlign, align);
+    uint64_t start = (offset + align - 1) / align * align;
+    offsets.push_back(start);
+    offsetOf[g.getSymName()] = start;
+    offset = start + initializerBytes(g)->size();
+  }
+  out.objectPath = (stem + ".weights.o").str();
+  if (failed(writeWeightsObject(out.objectPath, moved, offsets, offset, maxAlign, error)))
+    return failure();
+  out.bytes = offset;
+
+  // Every use of a moved global's address becomes qopt_weights + offset.
+  MLIRContext *ctx = module.getContext();
+  OpBuilder b(ctx);
+  b.setInsertionPointToStart(module.getBody());
+  auto i8 = IntegerType::get(ctx, 8);
+  auto decl = LLVM::GlobalOp::create(b, module.getLoc(), LLVM::LLVMArrayType::get(i8, 0),
+                                     /*isConstant=*/true, LLVM::Linkage::External, kSymbol,
+                                     Attribute(), /*alignment=*/maxAlign);
+  decl.setVisibility_(LLVM::Visibility::Hidden);
+  decl.setDsoLocal(true);
+  auto ptr = LLVM::LLVMPointerType::get(ctx);
+  SmallVector<LLVM::AddressOfOp> uses;
+  module.walk([&](LLVM::AddressOfOp a) {
+    if (offsetOf.count(a.getGlobalName()))
+      uses.push_back(a);
+  });
+  for (LLVM::AddressOfOp a : uses) {
+    b.setInsertionPoint(a);
+    Value base = LLVM::AddressOfOp::create(b, a.getLoc(), ptr, kSymbol);
+    Value off = LLVM::ConstantOp::create(b, a.getLoc(), b.getI64Type(),
+                                         b.getI64IntegerAttr(offsetOf.lookup(a.getGlobalName())));
+    Value p = LLVM::GEPOp::create(b, a.getLoc(), ptr, i8, base, ValueRange{off},
+                                  LLVM::GEPNoWrapFlags::inbounds);
+    a.getResult().replaceAllUsesWith(p);
+    a.erase();
+  }
+  for (LLVM::GlobalOp g : moved)
+    g.erase();
+
+  return success();
+}
+
+} // namespace qopt
