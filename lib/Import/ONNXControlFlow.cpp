@@ -6,8 +6,8 @@
 //            outputs, cast to the join of both branches' types;
 //  - Loop -> scf.while carrying (iteration i64, condition i1, the loop-carried
 //            values, one accumulator per scan output); scan outputs are
-//            inserted at row i of a [M, ...] buffer and sliced to the
-//            executed trip count afterwards;
+//            inserted at row i of a buffer of min(M, 64) rows that doubles
+//            when full, and sliced to the executed trip count afterwards;
 //  - Scan -> scf.for over the scan axis (opset 9+: scan_input_axes,
 //            directions, scan_output_axes), state variables as iter_args.
 //
@@ -57,6 +57,9 @@ bool isOneElement(Type t, Type elt) {
   return rt && rt.getElementType() == elt &&
          llvm::all_of(rt.getShape(), [](int64_t d) { return d == 1 || ShapedType::isDynamic(d); });
 }
+
+/// Rows a Loop's scan-output buffer starts with (it doubles when full).
+constexpr int64_t kInitialScanRows = 64;
 
 } // namespace
 
@@ -320,11 +323,6 @@ LogicalResult GraphImporter::importLoop(const onnx::NodeProto &node, Location lo
     if (!v || !isa<RankedTensorType>(v.getType()))
       return nodeError(loc, node, opset) << "loop-carried input #" << i
                                          << " must be a ranked tensor";
-  if (numScan > 0 && !maxTrip)
-    return nodeError(loc, node, opset)
-           << "scan outputs need a trip count (M); a loop bounded only by its condition "
-              "with scan outputs is unsupported";
-
   // The body's argument types; widened until the body yields what it takes.
   Type i64 = builder.getI64Type(), i1 = builder.getI1Type();
   auto scalarType = [&](Type declared, Type elt) -> Type {
@@ -378,7 +376,12 @@ LogicalResult GraphImporter::importLoop(const onnx::NodeProto &node, Location lo
   for (int64_t j = 0; j < numCarried; ++j)
     whileInits.push_back(castTensor(builder, loc, inits[j], argTypes[2 + j]));
   if (numScan > 0) {
-    Value capacity = arith::MaxSIOp::create(builder, loc, maxScalar, zero64);
+    // Room for min(M, 64) rows; the body doubles it when a row does not fit
+    // (exporters write M = INT64_MAX for loops bounded by their condition).
+    Value capacity = arith::ConstantIntOp::create(builder, loc, i64, kInitialScanRows);
+    if (maxScalar)
+      capacity = arith::MinSIOp::create(
+          builder, loc, arith::MaxSIOp::create(builder, loc, maxScalar, zero64), capacity);
     Value capIndex = arith::IndexCastOp::create(builder, loc, builder.getIndexType(), capacity);
     for (RankedTensorType t : scanTypes)
       whileInits.push_back(emptyWithExtraDim(builder, loc, t, 0, capIndex));
@@ -422,9 +425,32 @@ LogicalResult GraphImporter::importLoop(const onnx::NodeProto &node, Location lo
     for (int64_t j = 0; j < numCarried; ++j)
       yields.push_back(castTensor(builder, loc, outs[1 + j], argTypes[2 + j]));
     Value row = arith::IndexCastOp::create(builder, loc, builder.getIndexType(), iter);
-    for (int64_t k = 0; k < numScan; ++k)
-      yields.push_back(insertAlong(builder, loc, outs[1 + numCarried + k],
-                                   after->getArgument(2 + numCarried + k), 0, row));
+    for (int64_t k = 0; k < numScan; ++k) {
+      Value acc = after->getArgument(2 + numCarried + k);
+      Value rows = tensor::DimOp::create(builder, loc, acc, 0);
+      Value full = arith::CmpIOp::create(builder, loc, arith::CmpIPredicate::sge, row, rows);
+      auto grow = scf::IfOp::create(builder, loc, TypeRange{acc.getType()}, full,
+                                    /*addThenBlock=*/true, /*addElseBlock=*/true);
+      {
+        OpBuilder::InsertionGuard g(builder);
+        builder.setInsertionPointToStart(grow.thenBlock());
+        Value two = arith::ConstantIndexOp::create(builder, loc, 2);
+        Value one = arith::ConstantIndexOp::create(builder, loc, 1);
+        Value doubled = arith::MaxUIOp::create(
+            builder, loc, arith::MulIOp::create(builder, loc, rows, two), one);
+        Value bigger = emptyWithExtraDim(builder, loc, scanTypes[k], 0, doubled);
+        SmallVector<OpFoldResult> zeros(scanTypes[k].getRank() + 1, builder.getIndexAttr(0));
+        SmallVector<OpFoldResult> ones(zeros.size(), builder.getIndexAttr(1));
+        SmallVector<OpFoldResult> sizes = tensorSizes(builder, loc, acc);
+        Value copied =
+            tensor::InsertSliceOp::create(builder, loc, acc, bigger, zeros, sizes, ones);
+        scf::YieldOp::create(builder, loc, copied);
+        builder.setInsertionPointToStart(grow.elseBlock());
+        scf::YieldOp::create(builder, loc, acc);
+      }
+      yields.push_back(insertAlong(builder, loc, outs[1 + numCarried + k], grow.getResult(0),
+                                   0, row));
+    }
     scf::YieldOp::create(builder, loc, yields);
   }
   builder.setInsertionPointAfter(whileOp);

@@ -136,6 +136,36 @@ def loop_cond_model():
     return helper.make_graph(nodes, "loop_cond", [vi("x", F, [3])], [vi("y", F, [3])])
 
 
+def loop_long_model():
+    """A while loop as exporters write it (M = INT64_MAX, bounded by its
+    condition) with a scan output: 100 iterations, past the scan buffer's
+    initial 64 rows."""
+    body = helper.make_graph(
+        [const("k", np.array(1.01, np.float32)),
+         helper.make_node("Mul", ["v_in", "k"], ["v_out"]),
+         helper.make_node("Identity", ["v_out"], ["s_out"]),
+         const("last", np.array(99, np.int64)),
+         helper.make_node("Less", ["i", "last"], ["c_out"])],
+        "long_body", [vi("i", I64, []), vi("c_in", B, []), vi("v_in", F, [2])],
+        [vi("c_out", B, []), vi("v_out", F, [2]), vi("s_out", F, [2])])
+    nodes = [const("m", np.array(np.iinfo(np.int64).max, np.int64)),
+             const("t", np.array(True)),
+             helper.make_node("Loop", ["m", "t", "x"], ["y", "ys"], body=body)]
+    return helper.make_graph(nodes, "loop_long", [vi("x", F, [2])],
+                             [vi("y", F, [2]), vi("ys", F, ["n", 2])])
+
+
+def if_shapes_model():
+    """Branches of different static shapes: the output's second dim is dynamic."""
+    then_g = helper.make_graph([helper.make_node("Tanh", ["x"], ["t_out"])], "then_shapes",
+                               [], [vi("t_out", F, [2, 3])])
+    else_g = helper.make_graph([helper.make_node("Concat", ["x", "x"], ["e_out"], axis=1)],
+                               "else_shapes", [], [vi("e_out", F, [2, 6])])
+    nodes = [helper.make_node("If", ["c"], ["y"], then_branch=then_g, else_branch=else_g)]
+    return helper.make_graph(nodes, "if_shapes", [vi("c", B, []), vi("x", F, [2, 3])],
+                             [vi("y", F, [2, None])])
+
+
 def scan_model():
     """Scan (opset 16): state s[4]; a[5,4] scanned along axis 0 forwards, b[4,5]
     along axis 1 backwards; s <- s + a_t * b_t; outputs s per step (axis 0)
@@ -209,7 +239,8 @@ def recurrent_feeds(rng, g, seq, batch):
         dims = [d.dim_value or d.dim_param for d in i.type.tensor_type.shape.dim]
         shape = [seq if d == "seq" else batch if d == "batch" else d for d in dims]
         if i.name == "seq_lens":
-            feeds[i.name] = rng.integers(1, seq + 1, size=shape).astype(np.int32)
+            # Full, shortest and a middle length: the masking must run.
+            feeds[i.name] = np.array([seq, 1, 4][:batch], np.int32)
         else:
             feeds[i.name] = rng.standard_normal(shape).astype(np.float32)
     return feeds
@@ -286,16 +317,6 @@ def errors(out):
     write("if-ranks", [helper.make_node("If", ["c"], ["y"], then_branch=then_g,
                                         else_branch=else_g, name="branch")],
           [vi("c", B, [])], [vi("y", F, None)])
-    # Scan outputs without a trip count.
-    body = helper.make_graph(
-        [helper.make_node("Identity", ["c_in"], ["c_out"]),
-         helper.make_node("Identity", ["v_in"], ["v_out"]),
-         helper.make_node("Identity", ["v_in"], ["s_out"])],
-        "b", [vi("i", I64, []), vi("c_in", B, []), vi("v_in", F, [2])],
-        [vi("c_out", B, []), vi("v_out", F, [2]), vi("s_out", F, [2])])
-    write("loop-scan-without-m",
-          [helper.make_node("Loop", ["", "c", "x"], ["y", "s"], body=body, name="loop")],
-          [vi("c", B, []), vi("x", F, [2])], [vi("y", F, [2]), vi("s", F, None)])
     # A loop-carried value that changes element type.
     body = helper.make_graph(
         [helper.make_node("Identity", ["c_in"], ["c_out"]),
@@ -366,6 +387,11 @@ def main():
          {"x": np.array([[1.0, -2.0]], np.float32)}, names)
     save(out, "loop_cond", loop_cond_model(), 13,
          {"x": np.array([1.0, 2.0, 0.5], np.float32)}, names)
+    save(out, "loop_long", loop_long_model(), 13,
+         {"x": np.array([1.0, -0.5], np.float32)}, names)
+    xs = rng.standard_normal((2, 3)).astype(np.float32)
+    save(out, "if_shapes_then", if_shapes_model(), 13, {"c": np.array(True), "x": xs}, names)
+    save(out, "if_shapes_else", if_shapes_model(), 13, {"c": np.array(False), "x": xs}, names)
     save(out, "scan_rev", scan_model(), 16,
          {"s0": rng.standard_normal(4).astype(np.float32),
           "a": rng.standard_normal((5, 4)).astype(np.float32),
