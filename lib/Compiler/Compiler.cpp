@@ -142,6 +142,17 @@ LogicalResult externalizeModelWeights(ModuleOp module, ExternalWeights &weights,
   return externalizeWeights(module, stem, kExternalWeightBytes, weights, error);
 }
 
+LogicalResult linkModel(const CompileOptions &options, StringRef objectPath,
+                        StringRef outputPath, const ExternalWeights &weights,
+                        std::string &error) {
+  SmallVector<StringRef> extra;
+  if (!weights.objectPath.empty())
+    extra.push_back(weights.objectPath);
+  return options.needsCUDARuntime()
+             ? linkCUDASharedLibrary(objectPath, outputPath, error, extra)
+             : linkSharedLibrary(objectPath, outputPath, error, extra);
+}
+
 LogicalResult emitSharedLibrary(ModuleOp module, const CompileOptions &options,
                                 StringRef outputPath, std::string &error) {
   if (options.needsCUDARuntime())
@@ -161,12 +172,8 @@ LogicalResult emitSharedLibrary(ModuleOp module, const CompileOptions &options,
     return failure();
   }
   LogicalResult ok = emitObjectFile(*llvmModule, obj, target, error);
-  SmallVector<StringRef> extra;
-  if (!weights.objectPath.empty())
-    extra.push_back(weights.objectPath);
   if (succeeded(ok))
-    ok = options.needsCUDARuntime() ? linkCUDASharedLibrary(obj, outputPath, error, extra)
-                                    : linkSharedLibrary(obj, outputPath, error, extra);
+    ok = linkModel(options, obj, outputPath, weights, error);
   llvm::sys::fs::remove(obj);
   return ok;
 }

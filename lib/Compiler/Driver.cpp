@@ -279,11 +279,7 @@ private:
   }
 
   LogicalResult link(StringRef obj, StringRef so, const ExternalWeights &weights) {
-    SmallVector<StringRef> extra;
-    if (!weights.objectPath.empty())
-      extra.push_back(weights.objectPath);
-    return options.compile.needsCUDARuntime() ? linkCUDASharedLibrary(obj, so, error, extra)
-                                              : linkSharedLibrary(obj, so, error, extra);
+    return linkModel(options.compile, obj, so, weights, error);
   }
 
   LogicalResult emitNative() {

@@ -638,7 +638,7 @@ private:
     // Layers in If branches and loop bodies are not observed: say so.
     unsigned nested = 0;
     module.walk([&](Operation *op) {
-      if (quantutil::hasIntegerForm(op) && !isa_and_nonnull<func::FuncOp>(op->getParentOp()))
+      if (quantutil::hasIntegerForm(op) && quantutil::isInsideControlFlow(op))
         ++nested;
     });
     if (nested)

@@ -33,8 +33,6 @@ convertTensor(const onnx::TensorProto &tensor, llvm::StringRef baseDir,
 /// resource blob named after `blobName` above `threshold` bytes, else dense.
 mlir::ElementsAttr elementsFromRaw(mlir::RankedTensorType type, llvm::ArrayRef<char> raw,
                                    llvm::StringRef blobName, int64_t threshold);
-/// The row-major bytes of a non-splat dense or dense-resource constant.
-std::optional<llvm::ArrayRef<char>> rawConstantData(mlir::ElementsAttr value);
 
 /// Converts a ValueInfo's type: ranked when a shape is given (dim_param or
 /// missing dims are dynamic), unranked otherwise. Null on unsupported types.

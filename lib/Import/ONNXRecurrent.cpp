@@ -17,6 +17,7 @@
 //===----------------------------------------------------------------------===//
 #include "ImporterInternal.h"
 #include "qopt/Dialect/QOpt/IR/QOptOps.h"
+#include "qopt/Dialect/QOpt/IR/ShapeUtils.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
@@ -52,10 +53,11 @@ static Value directionTransposed(GraphImporter &gi, Value w, int64_t d, Location
   OpBuilder &b = gi.builder;
   auto wt = cast<RankedTensorType>(w.getType());
   if (auto c = w.getDefiningOp<ConstantOp>(); c && wt.hasStaticShape()) {
-    if (std::optional<ArrayRef<char>> raw = rawConstantData(c.getValue())) {
+    if (std::optional<RawElements> data = rawElementData(c.getValue()); data && !data->splat) {
+      ArrayRef<char> raw = data->bytes;
       int64_t rows = wt.getDimSize(1), cols = wt.getDimSize(2);
-      if (int64_t(raw->size()) == wt.getNumElements() * 4) {
-        const float *src = reinterpret_cast<const float *>(raw->data()) + d * rows * cols;
+      if (int64_t(raw.size()) == wt.getNumElements() * 4) {
+        const float *src = reinterpret_cast<const float *>(raw.data()) + d * rows * cols;
         std::vector<float> t(size_t(rows * cols));
         for (int64_t i = 0; i < rows; ++i)
           for (int64_t j = 0; j < cols; ++j)

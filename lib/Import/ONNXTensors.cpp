@@ -212,14 +212,6 @@ ElementsAttr elementsFromRaw(RankedTensorType type, ArrayRef<char> raw, StringRe
   return DenseElementsAttr::getFromRawBuffer(type, raw);
 }
 
-std::optional<ArrayRef<char>> rawConstantData(ElementsAttr value) {
-  if (auto dense = dyn_cast<DenseElementsAttr>(value))
-    return dense.isSplat() ? std::nullopt : std::optional(dense.getRawData());
-  if (auto res = dyn_cast<DenseResourceElementsAttr>(value))
-    if (AsmResourceBlob *blob = res.getRawHandle().getBlob())
-      return blob->getData();
-  return std::nullopt;
-}
 
 Type convertValueType(const onnx::TypeProto &type, MLIRContext &ctx,
                       std::string &error) {

@@ -7,17 +7,25 @@
 
 using namespace mlir;
 
+std::optional<std::pair<StringRef, StringRef>> qopt::onnxNodeOf(Location loc) {
+  auto fused = dyn_cast<FusedLoc>(loc);
+  auto tag = fused ? dyn_cast_or_null<StringAttr>(fused.getMetadata()) : StringAttr();
+  if (!tag || !tag.getValue().starts_with("onnx."))
+    return std::nullopt;
+  for (Location inner : fused.getLocations())
+    if (auto name = dyn_cast<NameLoc>(inner))
+      return std::make_pair(name.getName().getValue(), tag.getValue().drop_front(5));
+  return std::nullopt;
+}
+
 std::string qopt::describeLocation(Location loc) {
   std::string out;
   llvm::raw_string_ostream os(out);
   if (auto fused = dyn_cast<FusedLoc>(loc)) {
-    auto tag = dyn_cast_or_null<StringAttr>(fused.getMetadata());
-    if (tag && tag.getValue().starts_with("onnx.") && fused.getLocations().size() == 1)
-      if (auto name = dyn_cast<NameLoc>(fused.getLocations()[0])) {
-        os << "node '" << name.getName().getValue() << "' ("
-           << tag.getValue().drop_front(5) << ")";
-        return out;
-      }
+    if (auto node = onnxNodeOf(loc); node && fused.getLocations().size() == 1) {
+      os << "node '" << node->first << "' (" << node->second << ")";
+      return out;
+    }
     llvm::interleave(
         fused.getLocations(), os, [&](Location l) { os << describeLocation(l); }, "; ");
     return out;

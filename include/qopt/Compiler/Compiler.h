@@ -96,6 +96,12 @@ constexpr uint64_t kExternalWeightBytes = 64 * 1024;
 llvm::LogicalResult externalizeModelWeights(mlir::ModuleOp module, ExternalWeights &weights,
                                             std::string &error);
 
+/// Links the model object (and `weights`' object, if any) with the target's
+/// runtime: linkCUDASharedLibrary or linkSharedLibrary.
+llvm::LogicalResult linkModel(const CompileOptions &options, llvm::StringRef objectPath,
+                              llvm::StringRef outputPath, const ExternalWeights &weights,
+                              std::string &error);
+
 /// After the pipeline: the shared library at `outputPath` from the LLVM
 /// dialect module (the target's runtime linked in; weights in an object of
 /// their own).

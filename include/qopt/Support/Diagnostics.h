@@ -4,9 +4,16 @@
 
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/Location.h"
+#include <optional>
 #include <string>
+#include <utility>
 
 namespace qopt {
+
+/// The ONNX node a location names (the importer's
+/// `fused<"onnx.<OpType>">["<name>"]`): {name, op type}, or nothing.
+std::optional<std::pair<llvm::StringRef, llvm::StringRef>>
+onnxNodeOf(mlir::Location loc);
 
 /// Renders a location for users: ONNX nodes as `node 'conv1' (Conv)`, named
 /// values as `'name'`, files as `file:line:col`; fused locations joined by `; `.

@@ -6,6 +6,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "qopt/Codegen/GPU/Passes.h"
+#include "qopt/Support/Diagnostics.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
@@ -142,14 +143,12 @@ Value PlaceBuffersPass::mirror(Operation *user, Value used, Space to) {
 /// The ONNX op type of a control-flow node an scf op was imported from
 /// (If, Loop, Scan, LSTM, GRU, RNN), or "".
 static StringRef controlFlowNode(Operation *op) {
-  auto fused = dyn_cast<FusedLoc>(op->getLoc());
-  auto tag = fused ? dyn_cast_or_null<StringAttr>(fused.getMetadata()) : StringAttr();
-  if (!tag || !tag.getValue().starts_with("onnx."))
+  auto node = qopt::onnxNodeOf(op->getLoc());
+  if (!node)
     return "";
-  StringRef type = tag.getValue().drop_front(5);
   for (StringRef cf : {"If", "Loop", "Scan", "LSTM", "GRU", "RNN"})
-    if (type == cf)
-      return type;
+    if (node->second == cf)
+      return cf;
   return "";
 }
 

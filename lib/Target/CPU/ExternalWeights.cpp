@@ -11,6 +11,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "qopt/Target/CPU/CPUTarget.h"
+#include "qopt/Dialect/QOpt/IR/ShapeUtils.h"
 
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/IR/BuiltinAttributes.h"
@@ -40,20 +41,10 @@ std::optional<ArrayRef<char>> initializerBytes(LLVM::GlobalOp g) {
   if (!elt || !elt.isIntOrFloat() || elt.getIntOrFloatBitWidth() % 8 != 0)
     return std::nullopt;
   uint64_t expect = uint64_t(type.getNumElements()) * (elt.getIntOrFloatBitWidth() / 8);
-  ArrayRef<char> bytes;
-  if (auto res = dyn_cast<DenseResourceElementsAttr>(value)) {
-    AsmResourceBlob *blob = res.getRawHandle().getBlob();
-    if (!blob)
-      return std::nullopt;
-    bytes = blob->getData();
-  } else if (auto dense = dyn_cast<DenseElementsAttr>(value); dense && !dense.isSplat()) {
-    bytes = dense.getRawData();
-  } else {
+  std::optional<RawElements> data = rawElementData(value);
+  if (!data || data->splat || data->bytes.size() != expect)
     return std::nullopt;
-  }
-  if (bytes.size() != expect)
-    return std::nullopt;
-  return bytes;
+  return data->bytes;
 }
 
 void pad(llvm::raw_ostream &os, uint64_t &at, uint64_t align) {

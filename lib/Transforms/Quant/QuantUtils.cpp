@@ -2,6 +2,7 @@
 #include "qopt/Transforms/Quant/QuantUtils.h"
 
 #include "qopt/Dialect/QOpt/IR/QOptOps.h"
+#include "qopt/Support/Diagnostics.h"
 
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/DialectResourceBlobManager.h"
@@ -17,17 +18,8 @@ namespace qopt::quantutil {
 SmallVector<OnnxNode> onnxNodes(Location loc) {
   SmallVector<OnnxNode> nodes;
   loc->walk([&](Location l) {
-    auto fused = dyn_cast<FusedLoc>(l);
-    if (!fused)
-      return WalkResult::advance();
-    auto tag = dyn_cast_or_null<StringAttr>(fused.getMetadata());
-    if (!tag || !tag.getValue().starts_with("onnx."))
-      return WalkResult::advance();
-    for (Location inner : fused.getLocations())
-      if (auto name = dyn_cast<NameLoc>(inner)) {
-        nodes.push_back({name.getName().str(), tag.getValue().drop_front(5).str()});
-        break;
-      }
+    if (auto node = onnxNodeOf(l))
+      nodes.push_back({node->first.str(), node->second.str()});
     return WalkResult::advance();
   });
   return nodes;

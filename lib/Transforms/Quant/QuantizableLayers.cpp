@@ -12,11 +12,14 @@ using namespace mlir;
 
 namespace qopt::quantutil {
 
+bool isInsideControlFlow(Operation *op) {
+  return !isa_and_nonnull<func::FuncOp>(op->getParentOp());
+}
+
 bool isQuantizableLayer(Operation *op, ArrayRef<std::string> keepFloat) {
   // Calibration observes function-level values only (each observed tensor
-  // becomes a result of the calibration model): a layer inside an If branch
-  // or a Loop/Scan body stays float.
-  if (!isa_and_nonnull<func::FuncOp>(op->getParentOp()))
+  // becomes a result of the calibration model).
+  if (isInsideControlFlow(op))
     return false;
   if (!hasIntegerForm(op))
     return false;

@@ -29,6 +29,10 @@ namespace qopt::quantutil {
 /// branch or a loop body): an op quantization gives an integer form.
 bool isQuantizableLayer(mlir::Operation *op, llvm::ArrayRef<std::string> keepFloat);
 
+/// Inside an If branch, a Loop/Scan body or an LSTM/GRU/RNN recurrence (not
+/// directly in a function): calibration cannot observe it, so it stays float.
+bool isInsideControlFlow(mlir::Operation *op);
+
 struct QuantizableLayer {
   mlir::Operation *op = nullptr;
   /// Stable id: the name of the (first) ONNX node the op came from, or its

@@ -144,23 +144,22 @@ std::optional<SmallVector<int64_t>> getIntValues(ElementsAttr attr) {
 
 /// f32 and f64 elements read straight from their bytes (through APFloat,
 /// one element at a time, the weights of a 1.5 GiB model took minutes).
+std::optional<RawElements> rawElementData(ElementsAttr attr) {
+  if (auto dense = dyn_cast<DenseElementsAttr>(attr))
+    return RawElements{dense.getRawData(), dense.isSplat()};
+  if (auto res = dyn_cast<DenseResourceElementsAttr>(attr))
+    if (AsmResourceBlob *blob = res.getRawHandle().getBlob())
+      return RawElements{blob->getData(), false};
+  return std::nullopt;
+}
+
 static std::optional<SmallVector<double>> rawFloatValues(ElementsAttr attr) {
   Type elt = attr.getElementType();
-  if (!elt.isF32() && !elt.isF64())
+  std::optional<RawElements> data = rawElementData(attr);
+  if ((!elt.isF32() && !elt.isF64()) || !data)
     return std::nullopt;
-  ArrayRef<char> raw;
-  bool splat = false;
-  if (auto dense = dyn_cast<DenseElementsAttr>(attr)) {
-    raw = dense.getRawData();
-    splat = dense.isSplat();
-  } else if (auto res = dyn_cast<DenseResourceElementsAttr>(attr)) {
-    AsmResourceBlob *blob = res.getRawHandle().getBlob();
-    if (!blob)
-      return std::nullopt;
-    raw = blob->getData();
-  } else {
-    return std::nullopt;
-  }
+  ArrayRef<char> raw = data->bytes;
+  bool splat = data->splat;
   const size_t bytes = elt.isF32() ? 4 : 8;
   const int64_t n = cast<ShapedType>(attr.getType()).getNumElements();
   auto at = [&](size_t i) {

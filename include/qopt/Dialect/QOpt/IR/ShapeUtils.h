@@ -32,6 +32,14 @@ std::optional<llvm::SmallVector<double>> getConstantFloats(mlir::Value v);
 std::optional<llvm::SmallVector<int64_t>> getIntValues(mlir::ElementsAttr attr);
 std::optional<llvm::SmallVector<double>> getFloatValues(mlir::ElementsAttr attr);
 
+/// The stored bytes of a dense or dense-resource constant (row-major; one
+/// element when `splat`), or nothing for other attributes or a released blob.
+struct RawElements {
+  llvm::ArrayRef<char> bytes;
+  bool splat = false;
+};
+std::optional<RawElements> rawElementData(mlir::ElementsAttr attr);
+
 /// Output spatial size of a convolution / pooling window along one dim, using
 /// explicit pads; kDynamic if the input is dynamic.
 int64_t convOutputSize(int64_t in, int64_t kernel, int64_t stride,
