@@ -10,12 +10,15 @@
 //
 //   rows      M < kGemmRows (decoding, batch 1): each output is a dot
 //             product over the packed row of W, read once per row of A.
-//             AVX-512 and AVX2: (code - zero point) formed on bytes,
-//             converted to f32 and multiplied with A, the block's sum scaled
-//             once; with AVX-512, 4 bits and rows of A larger than L1, four
-//             rows of W at a time share A's loads. Vector variants need
-//             blocks of 32k for 4 bits; portable C++ otherwise. Threads
-//             split N.
+//             AVX-512, 4 bits (avx512-lut): 64 bytes of codes are 16 lanes
+//             of 8 nibbles, each nibble looked up as f32 by one vpermps
+//             (no unpacking), A reordered to match; the zero points enter
+//             as scale * z * (sum of A over the block); rows of A larger
+//             than L1 take four rows of W at a time, sharing A's loads.
+//             AVX-512 (8 bits) and AVX2: (code - zero point) formed on
+//             bytes, converted to f32 and multiplied with A, the block's
+//             sum scaled once (AVX2 needs blocks of 32k for 4 bits).
+//             Portable C++ otherwise. Threads split N.
 //   panels    M >= kGemmRows: W is dequantized to f32 in panels of
 //             kPanelColumns columns, each multiplied by the f32 GEMM
 //             (runtime/Kernels.cpp).
@@ -93,6 +96,35 @@ float dotGeneric(const Operands &o, const float *row, int64_t n) {
   return acc;
 }
 
+/// Rows of A for the AVX-512 4-bit lookup kernel (dotAvx512Lut): K padded
+/// to whole chunks of 128 values, each chunk transposed as 8 x 16 (value
+/// 8i + j of the chunk at j * 16 + i: lane i of a 64-byte load of codes
+/// holds values 8i..8i+7 in its nibbles), then the sum of A over each block
+/// (kBlocks values, padded to 16) for the zero points.
+int64_t lutChunks(const Layout &l) { return (l.kBlocks() * l.blockSize + 127) / 128; }
+
+int64_t lutRowFloats(const Layout &l) {
+  return lutChunks(l) * 128 + (l.kBlocks() + 15) / 16 * 16;
+}
+
+void prepareRowLut(const Operands &o, int64_t m, float *out) {
+  const float *row = o.a + m * o.lda;
+  const int64_t chunks = lutChunks(o.l);
+  for (int64_t c = 0; c < chunks; ++c)
+    for (int64_t j = 0; j < 8; ++j)
+      for (int64_t i = 0; i < 16; ++i) {
+        int64_t k = c * 128 + 8 * i + j;
+        out[c * 128 + j * 16 + i] = k < o.l.k ? row[k] : 0.0f;
+      }
+  float *sums = out + chunks * 128;
+  std::fill(sums, out + lutRowFloats(o.l), 0.0f);
+  for (int64_t k = 0; k < o.l.k; ++k)
+    sums[k / o.l.blockSize] += row[k];
+}
+
+/// Row `m` of A as it is (the generic kernel).
+void prepareRowNone(const Operands &, int64_t, float *) {}
+
 #if defined(__x86_64__)
 inline __attribute__((target("avx512f"))) float hsum512(__m512 v) {
   return _mm512_reduce_add_ps(v);
@@ -107,34 +139,13 @@ inline void splitNibbles(__m128i bytes, __m128i z, __m128i &lo, __m128i &hi) {
   hi = _mm_sub_epi8(_mm_and_si128(_mm_srli_epi16(bytes, 4), low), z);
 }
 
-/// sum += (16 signed bytes as f32) * x[0..16).
-inline __attribute__((target("avx512f"))) __m512 fma16(__m128i codes, const float *x,
-                                                        __m512 sum) {
-  return _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(codes)), _mm512_loadu_ps(x),
-                         sum);
-}
-
-/// One output on AVX-512 from a prepared row (prepareRow).
+/// One output on AVX-512 for 8 bits from a prepared row (prepareRow).
 __attribute__((target("avx512f,avx512bw"))) float dotAvx512(const Operands &o, const float *xr,
                                                             int64_t n) {
   const Layout &l = o.l;
   const uint8_t *blob = o.b + n * l.kBlocks() * l.blobBytes();
   const float *s = o.scales + n * l.kBlocks();
   __m512 acc = _mm512_setzero_ps();
-  if (l.bits == 4) {
-    for (int64_t blk = 0; blk < l.kBlocks(); ++blk, blob += l.blobBytes()) {
-      __m128i z = _mm_set1_epi8(char(l.zeroPoint(o.zp, n, blk)));
-      __m512 sum = _mm512_setzero_ps();
-      const float *x = xr + blk * l.blockSize;
-      for (int64_t c = 0; c < l.blockSize; c += 32, x += 32) {
-        __m128i lo, hi;
-        splitNibbles(_mm_loadu_si128(reinterpret_cast<const __m128i *>(blob + c / 2)), z, lo, hi);
-        sum = fma16(hi, x + 16, fma16(lo, x, sum));
-      }
-      acc = _mm512_fmadd_ps(sum, _mm512_set1_ps(s[blk]), acc);
-    }
-    return hsum512(acc);
-  }
   for (int64_t blk = 0; blk < l.kBlocks(); ++blk, blob += l.blobBytes()) {
     __m512i z = _mm512_set1_epi32(l.zeroPoint(o.zp, n, blk));
     __m512 sum = _mm512_setzero_ps();
@@ -149,48 +160,153 @@ __attribute__((target("avx512f,avx512bw"))) float dotAvx512(const Operands &o, c
   return hsum512(acc);
 }
 
-/// Four consecutive outputs n0..n0+3 on AVX-512 for 4-bit codes, as
-/// dotAvx512 computes each, sharing the loads of A. (A vpermps lookup of
-/// each nibble in a per-block table of (code - zero point) * scale measured
-/// slower on this machine.)
-__attribute__((target("avx512f,avx512bw"))) void dots4Avx512W4(const Operands &o,
-                                                                const float *xr, int64_t n0,
-                                                                float *out) {
+/// sum[r] += code * a per lane over a 128-value chunk, for the codes `v[r]`
+/// of R rows (dotsAvx512Lut); the loads of A are shared by the rows.
+template <int R>
+inline __attribute__((target("avx512f"))) void lutChunk(const __m512i *v, const float *x,
+                                                        __m512 lut, __m512 *sum) {
+  // One row: two chains of additions, so each FMA does not wait for the last.
+  __m512 part[R == 1 ? 2 : R];
+  for (int r = 0; r < R; ++r)
+    part[r] = _mm512_mul_ps(_mm512_permutexvar_ps(v[r], lut), _mm512_loadu_ps(x));
+  if (R == 1)
+    part[R == 1 ? 1 : 0] = _mm512_setzero_ps();
+  for (int j = 1; j < 8; ++j) {
+    __m512 xj = _mm512_loadu_ps(x + 16 * j);
+    for (int r = 0; r < R; ++r) {
+      __m512 &p = part[R == 1 ? (j & 1) : r];
+      p = _mm512_fmadd_ps(_mm512_permutexvar_ps(_mm512_srli_epi32(v[r], 4 * j), lut), xj, p);
+    }
+  }
+  if (R == 1)
+    sum[0] = _mm512_add_ps(sum[0], _mm512_add_ps(part[0], part[R == 1 ? 1 : 0]));
+  else
+    for (int r = 0; r < R; ++r)
+      sum[r] = _mm512_add_ps(sum[r], part[r]);
+}
+
+/// sum over the blocks of row n of scale * zero point * (sum of A over the
+/// block), 16 blocks at a time; `sums` are A's block sums (prepareRowLut).
+__attribute__((target("avx512f,avx512bw,avx512vl"))) float
+lutZeroPointTerm(const Operands &o, const float *sums, int64_t n) {
   const Layout &l = o.l;
-  const int64_t rowBytes = l.kBlocks() * l.blobBytes();
-  const uint8_t *row[4];
-  const float *s[4];
-  for (int r = 0; r < 4; ++r) {
-    row[r] = o.b + (n0 + r) * rowBytes;
-    s[r] = o.scales + (n0 + r) * l.kBlocks();
-  }
-  __m512 acc[4] = {_mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps(),
-                   _mm512_setzero_ps()};
-  for (int64_t blk = 0; blk < l.kBlocks(); ++blk) {
-    __m128i z[4];
-    __m512 sum[4];
-    for (int r = 0; r < 4; ++r) {
-      z[r] = _mm_set1_epi8(char(l.zeroPoint(o.zp, n0 + r, blk)));
-      sum[r] = _mm512_setzero_ps();
+  const int64_t kBlocks = l.kBlocks();
+  const float *s = o.scales + n * kBlocks;
+  const uint8_t *zr = o.zp ? o.zp + n * l.zeroPointBytes() : nullptr;
+  __m512 corr = _mm512_setzero_ps();
+  for (int64_t b0 = 0; b0 < kBlocks; b0 += 16) {
+    int64_t count = std::min<int64_t>(16, kBlocks - b0);
+    __mmask16 m = __mmask16(count == 16 ? 0xFFFF : (1u << count) - 1);
+    __m512 z = _mm512_set1_ps(float(l.defaultZeroPoint()));
+    if (zr) {
+      // 4-bit zero points, block 2j in the low nibble of byte j.
+      __m128i bytes = _mm_maskz_loadu_epi8(__mmask16((1u << ((count + 1) / 2)) - 1), zr + b0 / 2);
+      const __m128i low = _mm_set1_epi8(0x0F);
+      __m128i zs = _mm_unpacklo_epi8(_mm_and_si128(bytes, low),
+                                     _mm_and_si128(_mm_srli_epi16(bytes, 4), low));
+      z = _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(zs));
     }
-    const float *x = xr + blk * l.blockSize;
-    const int64_t byte0 = blk * l.blobBytes();
-    for (int64_t c = 0; c < l.blockSize; c += 32, x += 32) {
-      __m512 xe = _mm512_loadu_ps(x), xo = _mm512_loadu_ps(x + 16);
-      for (int r = 0; r < 4; ++r) {
-        __m128i lo, hi;
-        splitNibbles(
-            _mm_loadu_si128(reinterpret_cast<const __m128i *>(row[r] + byte0 + c / 2)), z[r],
-            lo, hi);
-        sum[r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(lo)), xe, sum[r]);
-        sum[r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(hi)), xo, sum[r]);
+    corr = _mm512_fmadd_ps(_mm512_mul_ps(_mm512_maskz_loadu_ps(m, s + b0), z),
+                           _mm512_maskz_loadu_ps(m, sums + b0), corr);
+  }
+  return _mm512_reduce_add_ps(corr);
+}
+
+/// Outputs n0..n0+R-1 on AVX-512 for 4 bits, from a row prepared by
+/// prepareRowLut: sum_k (code - z) * scale * a = sum_blocks scale * (sum
+/// code * a - z * sum a). Each 64-byte load of codes is 16 dwords of 8
+/// nibbles; shifted by 4j, vpermps looks the low nibble of each lane up in
+/// the table 0..15 (it reads only the index's low 4 bits), so 16 codes
+/// become f32 in one shuffle with no unpacking. The per-block scales
+/// multiply each chunk's lanes; the zero points' term is one dot product
+/// over the blocks. R = 4 shares A's loads between four rows of W, for rows
+/// of A that do not stay in L1 (one row at a time streams W faster
+/// otherwise: one sequential stream).
+template <int R>
+__attribute__((target("avx512f,avx512bw,avx512vl"))) void
+dotsAvx512Lut(const Operands &o, const float *xr, int64_t n0, float *out) {
+  const Layout &l = o.l;
+  const int64_t kBlocks = l.kBlocks(), padded = kBlocks * l.blockSize;
+  const uint8_t *row[R];
+  const float *s[R];
+  __m512 acc[R];
+  for (int r = 0; r < R; ++r) {
+    row[r] = o.b + (n0 + r) * (padded / 2);
+    s[r] = o.scales + (n0 + r) * kBlocks;
+    acc[r] = _mm512_setzero_ps();
+  }
+  const __m512 lut = _mm512_setr_ps(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+  const int64_t full = padded / 128;
+  __m512i v[R];
+  if (l.blockSize >= 128) {
+    // Whole chunks per block: one scale per block.
+    const int64_t perBlock = l.blockSize / 128;
+    for (int64_t blk = 0, c = 0; blk < kBlocks; ++blk) {
+      __m512 sum[R];
+      for (int r = 0; r < R; ++r)
+        sum[r] = _mm512_setzero_ps();
+      for (int64_t i = 0; i < perBlock; ++i, ++c) {
+        for (int r = 0; r < R; ++r)
+          v[r] = _mm512_loadu_si512(row[r] + c * 64);
+        lutChunk<R>(v, xr + c * 128, lut, sum);
       }
+      for (int r = 0; r < R; ++r)
+        acc[r] = _mm512_fmadd_ps(sum[r], _mm512_set1_ps(s[r][blk]), acc[r]);
     }
-    for (int r = 0; r < 4; ++r)
-      acc[r] = _mm512_fmadd_ps(sum[r], _mm512_set1_ps(s[r][blk]), acc[r]);
+  } else {
+    // Several blocks per chunk: lane i (values 8i..8i+7 of the chunk) is
+    // in block i / (blockSize / 8) of the chunk's first.
+    const int64_t perChunk = 128 / l.blockSize;
+    const __m512i blockOfLane =
+        _mm512_srli_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
+                          __builtin_ctzll(uint64_t(l.blockSize / 8)));
+    // The chunk's scales, perChunk of them; unmasked loads of exactly that
+    // size for whole chunks (masked loads that miss the caches are slow).
+    auto scalesOf = [&](const float *p, __mmask16 blocks)
+                        __attribute__((target("avx512f"))) {
+      if (blocks != __mmask16((1u << perChunk) - 1))
+        return _mm512_maskz_loadu_ps(blocks, p);
+      if (perChunk == 8)
+        return _mm512_castps256_ps512(_mm256_loadu_ps(p));
+      if (perChunk == 4)
+        return _mm512_castps128_ps512(_mm_loadu_ps(p));
+      return _mm512_castps128_ps512(
+          _mm_castpd_ps(_mm_load_sd(reinterpret_cast<const double *>(p))));
+    };
+    auto step = [&](int64_t c, __mmask16 lanes, __mmask16 blocks)
+                    __attribute__((target("avx512f"))) {
+      __m512 sum[R];
+      for (int r = 0; r < R; ++r) {
+        v[r] = lanes == 0xFFFF ? _mm512_loadu_si512(row[r] + c * 64)
+                             : _mm512_maskz_loadu_epi32(lanes, row[r] + c * 64);
+        sum[r] = _mm512_setzero_ps();
+      }
+      lutChunk<R>(v, xr + c * 128, lut, sum);
+      for (int r = 0; r < R; ++r)
+        acc[r] = _mm512_fmadd_ps(
+            sum[r],
+            _mm512_permutexvar_ps(blockOfLane, scalesOf(s[r] + c * perChunk, blocks)),
+            acc[r]);
+    };
+    for (int64_t c = 0; c < full; ++c)
+      step(c, 0xFFFF, __mmask16((1u << perChunk) - 1));
+    // The row ends inside the last chunk: its lanes past the end are masked
+    // (they are the next row's codes, or past the weights), and so are the
+    // scales past the row's last block.
+    if (int64_t tailLanes = (padded % 128) / 8)
+      step(full, __mmask16((1u << tailLanes) - 1),
+           __mmask16((1u << (kBlocks - full * perChunk)) - 1));
   }
-  for (int r = 0; r < 4; ++r)
-    out[r] = _mm512_reduce_add_ps(acc[r]);
+  const float *sums = xr + lutChunks(l) * 128;
+  for (int r = 0; r < R; ++r)
+    out[r] = _mm512_reduce_add_ps(acc[r]) - lutZeroPointTerm(o, sums, n0 + r);
+}
+
+__attribute__((target("avx512f,avx512bw,avx512vl"))) float
+dotAvx512Lut(const Operands &o, const float *xr, int64_t n) {
+  float out;
+  dotsAvx512Lut<1>(o, xr, n, &out);
+  return out;
 }
 
 inline __attribute__((target("avx2,fma"))) float hsum256(__m256 v) {
@@ -248,13 +364,20 @@ using DotFn = float (*)(const Operands &, const float *, int64_t);
 /// Outputs n0..n0+3 at once (null: four calls of the DotFn).
 using Dots4Fn = void (*)(const Operands &, const float *, int64_t, float *);
 
+/// How a kernel wants the rows of A: written by `prepare` into
+/// `floats(layout)` values each (prepareRowNone: A as it is).
+using PrepareFn = void (*)(const Operands &, int64_t, float *);
+using RowFloatsFn = int64_t (*)(const Layout &);
+
+int64_t paddedRowFloats(const Layout &l) { return l.kBlocks() * l.blockSize; }
+
 struct RowsKernel {
   const char *name;
   DotFn dot;
   /// For 4 bits only.
   Dots4Fn dots4W4;
-  /// Whether the kernel takes rows prepared by prepareRow.
-  bool prepared;
+  PrepareFn prepare;
+  RowFloatsFn rowFloats;
   bool (*available)(const Layout &);
 };
 
@@ -264,18 +387,24 @@ bool vectorLayout(const Layout &l) { return l.bits == 8 || l.blockSize % 32 == 0
 
 const RowsKernel kRowsKernels[] = {
 #if defined(__x86_64__)
-    {"avx512", dotAvx512, dots4Avx512W4, true,
+    {"avx512-lut", dotAvx512Lut, dotsAvx512Lut<4>, prepareRowLut, lutRowFloats,
      [](const Layout &l) {
-       return vectorLayout(l) && __builtin_cpu_supports("avx512f") &&
+       return l.bits == 4 && __builtin_cpu_supports("avx512f") &&
+              __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl");
+     }},
+    {"avx512", dotAvx512, nullptr, prepareRow, paddedRowFloats,
+     [](const Layout &l) {
+       return l.bits == 8 && __builtin_cpu_supports("avx512f") &&
               __builtin_cpu_supports("avx512bw");
      }},
-    {"avx2", dotAvx2, nullptr, true,
+    {"avx2", dotAvx2, nullptr, prepareRow, paddedRowFloats,
      [](const Layout &l) {
        return vectorLayout(l) && __builtin_cpu_supports("avx2") &&
               __builtin_cpu_supports("fma");
      }},
 #endif
-    {"generic", dotGeneric, nullptr, false, [](const Layout &) { return true; }},
+    {"generic", dotGeneric, nullptr, prepareRowNone, nullptr,
+     [](const Layout &) { return true; }},
 };
 
 const RowsKernel *rowsKernel(const std::string &name, const Layout &l) {
@@ -284,13 +413,13 @@ const RowsKernel *rowsKernel(const std::string &name, const Layout &l) {
 
 /// The rows path: C[m, n] += dot(A[m, :], W[n, :]).
 void rows(const Operands &o, const RowsKernel &kern) {
-  int64_t padded = o.l.kBlocks() * o.l.blockSize;
+  int64_t padded = kern.rowFloats ? kern.rowFloats(o.l) : 0;
   float *prepared = nullptr;
-  if (kern.prepared) {
+  if (kern.rowFloats) {
     prepared = static_cast<float *>(
         qopt::rt::threadScratch(qopt::rt::NBitsRows, size_t(o.m * padded) * sizeof(float)));
     for (int64_t m = 0; m < o.m; ++m)
-      prepareRow(o, m, prepared + m * padded);
+      kern.prepare(o, m, prepared + m * padded);
   }
   int threads = qopt::rt::threadsFor(double(o.m) * double(o.l.n) * double(o.l.k));
   // Four rows at a time pay off once a row of A no longer stays in L1
@@ -305,7 +434,7 @@ void rows(const Operands &o, const RowsKernel &kern) {
     for (int64_t g = begin; g < end; ++g) {
       int64_t n0 = g * 4, count = std::min<int64_t>(4, o.l.n - n0);
       for (int64_t m = 0; m < o.m; ++m) {
-        const float *x = kern.prepared ? prepared + m * padded : o.a + m * o.lda;
+        const float *x = prepared ? prepared + m * padded : o.a + m * o.lda;
         float out[4];
         if (dots4 && count == 4)
           dots4(o, x, n0, out);

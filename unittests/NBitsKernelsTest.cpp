@@ -115,12 +115,15 @@ struct Problem {
 };
 
 /// Layouts covering both bit widths, every block size class, partial last
-/// blocks, and rows of A longer than L1 (K > 8192: the AVX-512 4-bit
-/// kernel then takes four outputs at a time; N = 9 leaves one over).
+/// blocks, rows of W that end inside a 128-value chunk (the AVX-512 lookup
+/// kernel masks them), blocks spanning several chunks, and rows of A longer
+/// than L1 (K > 8192: the AVX-512 4-bit kernels then take four outputs at a
+/// time; N = 9 and 6 leave some over).
 std::vector<Layout> layouts() {
-  return {{64, 5, 4, 32}, {100, 17, 4, 32}, {256, 33, 4, 128}, {48, 3, 4, 16},
-          {72, 9, 8, 16}, {300, 40, 8, 64}, {1, 1, 4, 32},     {129, 1, 8, 128},
-          {8200, 9, 4, 64}};
+  return {{64, 5, 4, 32},   {100, 17, 4, 32}, {256, 33, 4, 128}, {48, 3, 4, 16},
+          {72, 9, 8, 16},   {300, 40, 8, 64}, {1, 1, 4, 32},     {129, 1, 8, 128},
+          {8200, 9, 4, 64}, {192, 6, 4, 64},  {100, 5, 4, 16},   {600, 7, 4, 256},
+          {8256, 6, 4, 16}};
 }
 
 /// C (started at 1: the kernels accumulate) against the reference, within
