@@ -15,8 +15,8 @@
 //                    [--activations f32|s8] [--kernel NAME] [--shape KxN]...
 //
 // --activations s8 times qopt_matmul_nbits_s8 (W4A8: int8 activations,
-// kernels avx512vnni|avx2|generic) instead of the f32 kernel (avx512|avx2|
-// generic).
+// kernels avx512vnni|avxvnni|avx2|generic) instead of the f32 kernel
+// (avx512-lut (4 bits)|avx512 (8 bits)|avx2|generic).
 //
 // The thread count is fixed for the process (QOPT_NUM_THREADS is set from
 // --threads before the first kernel call).

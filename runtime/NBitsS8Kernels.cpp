@@ -23,9 +23,10 @@
 //
 //   rows    M < kTileRows (decoding), or without AVX-512 VNNI: each output a
 //           dot product over the packed row of W, up to 4 rows of A sharing
-//           each load of W. AVX-512 VNNI, AVX2 (vpmaddubsw on nibbles, exact
-//           as they are below 16; an 8-bit code as two nibbles), portable
-//           C++. Threads split N.
+//           each load of W. AVX-512 VNNI, AVX-VNNI (vpdpbusd on ymm), AVX2
+//           (vpmaddubsw on nibbles, exact as they are below 16; an 8-bit
+//           code as two nibbles), portable C++; the two ymm variants share
+//           NBitsS8Rows256.inc. Threads split N.
 //   tiles   M >= kTileRows with AVX-512 VNNI: W unpacked to bytes 32 columns
 //           at a time (a panel in the int8 GEMM's VNNI layout, with its
 //           scales), 6x32 tiles of vpdpbusd with i32 accumulators per block
@@ -230,71 +231,90 @@ __attribute__((target("avx2"))) __m256i firstWords(int64_t count) {
   return _mm256_load_si256(reinterpret_cast<const __m256i *>(m));
 }
 
-/// The same on AVX2: each 64 bytes of W as two halves of 32, products of
-/// byte pairs summed to i16 (|2 * 15 * 128| twice fits) then i32; 8-bit
-/// codes as two nibbles.
-template <int R>
-__attribute__((target("avx2,fma"))) void dotsAvx2(const S8Operands &o, const int8_t *p,
-                                                  const float *sums, int64_t n, float *out) {
+/// zeroPointTerm on AVX2, 8 blocks at a time (the rest in scalar code).
+__attribute__((target("avx2,fma"))) float zeroPointTermAvx2(const S8Operands &o, int64_t n,
+                                                           const float *sums) {
   const Layout &l = o.l;
-  const int64_t padded = paddedK(l), bytes = rowBytes(l), g = groupCodes(l);
-  const int64_t blocksPerGroup = g / l.blockSize;
-  const uint8_t *row = o.b + n * bytes;
-  const float *s = o.scales + n * l.kBlocks();
-  const __m256i low = _mm256_set1_epi8(0x0F), ones = _mm256_set1_epi16(1),
-                sixteens = _mm256_set1_epi16(16);
-  // Lanes 8h .. 8h + 7 of the group's (8 elements per lane for 4 bits, 4
-  // for 8).
-  const __m256i laneBlock[2] = {
-      _mm256_loadu_si256(reinterpret_cast<const __m256i *>(o.laneBlock)),
-      _mm256_loadu_si256(reinterpret_cast<const __m256i *>(o.laneBlock + 8))};
-  __m256 acc[R];
-  for (int r = 0; r < R; ++r)
-    acc[r] = _mm256_setzero_ps();
-  for (int64_t byte0 = 0, e0 = 0; byte0 < bytes; byte0 += 64, e0 += g) {
-    __m256 blockScales = _mm256_setzero_ps();
-    if (blocksPerGroup > 1) {
-      int64_t b0 = e0 / l.blockSize;
-      blockScales = _mm256_maskload_ps(s + b0, firstWords(l.kBlocks() - b0));
-    }
-    for (int h = 0; h < 2; ++h) {
-      int64_t left = bytes - byte0 - 32 * h;
-      if (left <= 0)
-        break;
-      const uint8_t *w = row + byte0 + 32 * h;
-      __m256i v = left >= 32 ? _mm256_loadu_si256(reinterpret_cast<const __m256i *>(w))
-                             : _mm256_maskload_epi32(reinterpret_cast<const int *>(w),
-                                                     firstWords(left / 4));
-      __m256 sc = blocksPerGroup <= 1 ? _mm256_set1_ps(s[e0 / l.blockSize])
-                                      : _mm256_permutevar8x32_ps(blockScales, laneBlock[h]);
-      __m256i lo = _mm256_and_si256(v, low);
-      __m256i hi = _mm256_and_si256(_mm256_srli_epi16(v, 4), low);
-      for (int r = 0; r < R; ++r) {
-        const int8_t *x = p + r * padded + e0 + 32 * h;
-        __m256i a = _mm256_loadu_si256(reinterpret_cast<const __m256i *>(x)), d;
-        if (l.bits == 4) {
-          __m256i pairs = _mm256_add_epi16(
-              _mm256_maddubs_epi16(lo, a),
-              _mm256_maddubs_epi16(
-                  hi, _mm256_loadu_si256(reinterpret_cast<const __m256i *>(x + 64))));
-          d = _mm256_madd_epi16(pairs, ones);
-        } else {
-          // An 8-bit code is 16 hi + lo: two nibble products, each safe
-          // from vpmaddubsw's saturation, the high one weighted 16 in i32.
-          d = _mm256_add_epi32(_mm256_madd_epi16(_mm256_maddubs_epi16(lo, a), ones),
-                               _mm256_madd_epi16(_mm256_maddubs_epi16(hi, a), sixteens));
-        }
-        acc[r] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(d), sc, acc[r]);
+  const int64_t kBlocks = l.kBlocks();
+  const float *s = o.scales + n * kBlocks;
+  const uint8_t *zr = o.zp ? o.zp + n * l.zeroPointBytes() : nullptr;
+  __m256 t = _mm256_setzero_ps();
+  int64_t b0 = 0;
+  for (; b0 + 8 <= kBlocks; b0 += 8) {
+    __m256 z = _mm256_set1_ps(float(l.defaultZeroPoint()));
+    if (zr) {
+      __m128i bytes;
+      if (l.bits == 8) {
+        bytes = _mm_loadl_epi64(reinterpret_cast<const __m128i *>(zr + b0));
+      } else {
+        // 8 nibbles in 4 bytes, block 2j in the low nibble of byte j.
+        int32_t word;
+        std::memcpy(&word, zr + b0 / 2, 4);
+        __m128i x = _mm_cvtsi32_si128(word);
+        const __m128i low = _mm_set1_epi8(0x0F);
+        bytes = _mm_unpacklo_epi8(_mm_and_si128(x, low), _mm_and_si128(_mm_srli_epi16(x, 4), low));
       }
+      z = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(bytes));
     }
+    t = _mm256_fmadd_ps(_mm256_mul_ps(_mm256_loadu_ps(s + b0), z), _mm256_loadu_ps(sums + b0), t);
   }
-  for (int r = 0; r < R; ++r) {
-    __m128 x = _mm_add_ps(_mm256_castps256_ps128(acc[r]), _mm256_extractf128_ps(acc[r], 1));
-    x = _mm_add_ps(x, _mm_movehl_ps(x, x));
-    x = _mm_add_ss(x, _mm_shuffle_ps(x, x, 1));
-    out[r] = _mm_cvtss_f32(x) - zeroPointTerm(o, n, sums + r * l.kBlocks());
-  }
+  __m128 x = _mm_add_ps(_mm256_castps256_ps128(t), _mm256_extractf128_ps(t, 1));
+  x = _mm_add_ps(x, _mm_movehl_ps(x, x));
+  x = _mm_add_ss(x, _mm_shuffle_ps(x, x, 1));
+  float total = _mm_cvtss_f32(x);
+  for (; b0 < kBlocks; ++b0)
+    total += s[b0] * float(l.zeroPoint(o.zp, n, b0)) * sums[b0];
+  return total;
 }
+
+/// The dot products of 32 code bytes with 32 bytes of A on AVX2: products
+/// of byte pairs summed to i16 (|2 * 15 * 128| twice fits) then i32; an
+/// 8-bit code is 16 hi + lo, two nibble products, each safe from
+/// vpmaddubsw's saturation, the high one weighted 16 in i32.
+__attribute__((target("avx2"), always_inline)) inline __m256i dot4Avx2(__m256i lo, __m256i a,
+                                                                      __m256i hi, __m256i aHi) {
+  __m256i pairs = _mm256_add_epi16(_mm256_maddubs_epi16(lo, a), _mm256_maddubs_epi16(hi, aHi));
+  return _mm256_madd_epi16(pairs, _mm256_set1_epi16(1));
+}
+
+__attribute__((target("avx2"), always_inline)) inline __m256i dot8Avx2(__m256i, __m256i lo,
+                                                                      __m256i hi, __m256i a) {
+  return _mm256_add_epi32(
+      _mm256_madd_epi16(_mm256_maddubs_epi16(lo, a), _mm256_set1_epi16(1)),
+      _mm256_madd_epi16(_mm256_maddubs_epi16(hi, a), _mm256_set1_epi16(16)));
+}
+
+/// The same with AVX-VNNI's vpdpbusd on ymm (unsigned codes times signed
+/// bytes, summed in i32 without saturation).
+__attribute__((target("avx2,avxvnni"), always_inline)) inline __m256i
+dot4AvxVnni(__m256i lo, __m256i a, __m256i hi, __m256i aHi) {
+  return _mm256_dpbusd_avx_epi32(_mm256_dpbusd_avx_epi32(_mm256_setzero_si256(), lo, a), hi, aHi);
+}
+
+__attribute__((target("avx2,avxvnni"), always_inline)) inline __m256i
+dot8AvxVnni(__m256i v, __m256i, __m256i, __m256i a) {
+  return _mm256_dpbusd_avx_epi32(_mm256_setzero_si256(), v, a);
+}
+
+#define QOPT_S8_ROWS dotsAvx2
+#define QOPT_S8_TARGET "avx2,fma"
+#define QOPT_S8_DOT4 dot4Avx2
+#define QOPT_S8_DOT8 dot8Avx2
+#include "NBitsS8Rows256.inc"
+#undef QOPT_S8_ROWS
+#undef QOPT_S8_TARGET
+#undef QOPT_S8_DOT4
+#undef QOPT_S8_DOT8
+
+#define QOPT_S8_ROWS dotsAvxVnni
+#define QOPT_S8_TARGET "avx2,fma,avxvnni"
+#define QOPT_S8_DOT4 dot4AvxVnni
+#define QOPT_S8_DOT8 dot8AvxVnni
+#include "NBitsS8Rows256.inc"
+#undef QOPT_S8_ROWS
+#undef QOPT_S8_TARGET
+#undef QOPT_S8_DOT4
+#undef QOPT_S8_DOT8
 #endif
 
 /// Outputs n of up to 4 prepared rows (R is the template's row count).
@@ -313,6 +333,12 @@ const RowsKernel kRowsKernels[] = {
      [](const Layout &) {
        return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
               __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512vnni");
+     }},
+    {"avxvnni",
+     {dotsAvxVnni<1>, dotsAvxVnni<2>, dotsAvxVnni<3>, dotsAvxVnni<4>},
+     [](const Layout &) {
+       return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
+              __builtin_cpu_supports("avxvnni");
      }},
     {"avx2",
      {dotsAvx2<1>, dotsAvx2<2>, dotsAvx2<3>, dotsAvx2<4>},

@@ -2,14 +2,17 @@
 //
 // qopt/Quant/NBitsPacking.h (codes and zero points written and read back,
 // the byte layout ONNX Runtime's MatMulNBits uses) and every kernel of
-// qopt_matmul_nbits_f32 this CPU can run (rows: avx512, avx2, generic;
-// panels) against a double-precision reference on edge shapes: K not a
+// qopt_matmul_nbits_f32 this CPU can run (rows: avx512-lut, avx512, avx2,
+// generic; panels) and of qopt_matmul_nbits_s8 (rows: avx512vnni, avxvnni,
+// avx2, generic; tiles) against a double-precision reference on edge shapes: K not a
 // multiple of the block, one output channel, M across the rows/panels
 // threshold, zero points present and absent, strided A and C through the
 // C entry point.
 //
 //===----------------------------------------------------------------------===//
 #include "../runtime/Kernels.h"
+
+#include <algorithm>
 #include "../runtime/Threads.h"
 #include "qopt/Quant/NBitsPacking.h"
 
@@ -150,6 +153,12 @@ TEST(NBitsKernels, EveryVariantMatchesTheReference) {
         std::vector<std::string> kernels = qopt::rt::nbitsKernelsAvailable(l.bits, l.blockSize);
         ASSERT_FALSE(kernels.empty());
         EXPECT_EQ(kernels.back(), "generic");
+#if defined(__x86_64__)
+        // The AVX-512 lookup kernel takes every 4-bit layout where it runs.
+        if (l.bits == 4 && __builtin_cpu_supports("avx512bw") &&
+            __builtin_cpu_supports("avx512vl"))
+          EXPECT_EQ(kernels.front(), "avx512-lut");
+#endif
         kernels.push_back("panels");
         for (const std::string &kernel : kernels) {
           std::vector<float> c(size_t(m * l.n), 1.0f);
@@ -287,6 +296,11 @@ TEST(NBitsS8Kernels, EveryVariantMatchesTheReference) {
         std::vector<std::string> kernels = qopt::rt::nbitsS8KernelsAvailable(l.bits, l.blockSize);
         ASSERT_FALSE(kernels.empty());
         EXPECT_EQ(kernels.back(), "generic");
+#if defined(__x86_64__)
+        // The AVX-VNNI variant is checked wherever the CPU has it.
+        if (__builtin_cpu_supports("avxvnni"))
+          EXPECT_NE(std::find(kernels.begin(), kernels.end(), "avxvnni"), kernels.end());
+#endif
         for (const std::string &kernel : kernels) {
           std::vector<float> c(size_t(m * l.n), 1.0f);
           ASSERT_TRUE(qopt::rt::matmulNBitsS8With(kernel, l, a.data(), m, l.k, p.b.data(),
