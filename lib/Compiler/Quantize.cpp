@@ -158,11 +158,6 @@ LogicalResult verifyQuantOptions(const QuantOptions &options, std::string &error
       error = "--per-tensor-weights and --weight-bits/--weight-group-size are exclusive";
       return failure();
     }
-    if (options.collectQDQ) {
-      error = "--emit-qdq-onnx cannot write group-wise weights with int8 activations (W4A8): "
-              "ONNX Runtime's MatMulNBits takes float activations";
-      return failure();
-    }
   }
   if (options.smooth && options.smoothAlpha > 1) {
     error = "--smooth: alpha must be in [0, 1]";
@@ -1497,8 +1492,14 @@ private:
       return failure();
     if (options.collectReport)
       reportWeights(module, result.report);
-    if (options.collectQDQ)
+    if (options.collectQDQ) {
       collectQDQWeights(module, result.qdqPlan);
+      if (options.groupWiseWeights &&
+          !collectGroupWiseWeights(module, result.qdqPlan, error)) {
+        error = "--emit-qdq-onnx: " + error;
+        return failure();
+      }
+    }
     return success();
   }
 };

@@ -27,6 +27,8 @@ struct Exporter {
   onnx::ModelProto model;
   onnx::GraphProto *graph = nullptr;
   std::set<std::string> names;
+  /// MatMulNBits nodes whose input qopt quantizes (W4A8).
+  std::set<std::string> quantizedNBits;
   std::string error;
 
   std::string fresh(const std::string &base) {
@@ -204,6 +206,8 @@ struct Exporter {
       node->mutable_input()->RemoveLast();
     node->set_op_type("MatMulNBits");
     node->set_domain("com.microsoft");
+    if (op.quantizedInput)
+      quantizedNBits.insert(node->name());
     for (auto [name, value] : {std::pair<const char *, int64_t>{"K", op.k},
                                {"N", op.n},
                                {"bits", op.bits},
@@ -278,7 +282,8 @@ struct Exporter {
       dq = fresh(tensor + "_dequantized");
       for (auto &n : *graph->mutable_node())
         for (int i = 0; i < n.input_size(); ++i)
-          if (n.input(i) == tensor && (a.allConsumers || isPassThroughType(n.op_type())))
+          if (n.input(i) == tensor && (a.allConsumers || isPassThroughType(n.op_type()) ||
+                                       quantizedNBits.count(n.name())))
             n.set_input(i, dq);
     }
     auto *qn = graph->add_node();

@@ -121,6 +121,42 @@ void collectQDQWeights(ModuleOp module, QDQPlan &plan) {
   });
 }
 
+namespace {
+
+/// The MatMulNBits entry of `op` (packed constants, one ONNX node);
+/// `kind` names the layer in the error.
+bool addNBits(MatMulNBitsOp op, StringRef kind, bool quantizedInput, QDQPlan &plan,
+              std::string &error) {
+  std::vector<std::string> nodes = onnxNodeNames(op->getLoc());
+  std::optional<SmallVector<int64_t>> b = getConstantInts(op.getB());
+  std::optional<SmallVector<double>> s = getConstantFloats(op.getScales());
+  if (nodes.size() != 1 || !b || !s) {
+    error = "the " + kind.str() + " layer at " + describeLocation(op->getLoc()) +
+            " is not one ONNX MatMul/Gemm node with constant weights: it cannot be "
+            "written as MatMulNBits";
+    return false;
+  }
+  QDQNBitsOp n;
+  n.node = nodes.front();
+  nbits::Layout l = op.getLayout();
+  n.k = l.k;
+  n.n = l.n;
+  n.bits = l.bits;
+  n.blockSize = l.blockSize;
+  n.quantizedInput = quantizedInput;
+  for (int64_t v : *b)
+    n.weights.push_back(uint8_t(v));
+  for (double v : *s)
+    n.scales.push_back(float(v));
+  if (std::optional<SmallVector<int64_t>> z = getConstantInts(op.getZeroPoints()))
+    for (int64_t v : *z)
+      n.zeroPoints.push_back(uint8_t(v));
+  plan.nbits.push_back(std::move(n));
+  return true;
+}
+
+} // namespace
+
 bool collectNBitsWeights(ModuleOp module, QDQPlan &plan, std::string &error) {
   OwningOpRef<ModuleOp> copy = module.clone();
   // The model's own MatMulNBits stay as the ONNX file has them.
@@ -135,33 +171,36 @@ bool collectNBitsWeights(ModuleOp module, QDQPlan &plan, std::string &error) {
   WalkResult r = copy->walk([&](MatMulNBitsOp op) {
     if (imported.contains(op))
       return WalkResult::advance();
-    std::vector<std::string> nodes = onnxNodeNames(op->getLoc());
-    std::optional<SmallVector<int64_t>> b = getConstantInts(op.getB());
-    std::optional<SmallVector<double>> s = getConstantFloats(op.getScales());
-    if (nodes.size() != 1 || !b || !s) {
-      error = "the weight-only layer at " + describeLocation(op->getLoc()) +
-              " is not one ONNX MatMul/Gemm node with constant weights: it cannot be "
-              "written as MatMulNBits";
-      return WalkResult::interrupt();
-    }
-    QDQNBitsOp n;
-    n.node = nodes.front();
-    nbits::Layout l = op.getLayout();
-    n.k = l.k;
-    n.n = l.n;
-    n.bits = l.bits;
-    n.blockSize = l.blockSize;
-    for (int64_t v : *b)
-      n.weights.push_back(uint8_t(v));
-    for (double v : *s)
-      n.scales.push_back(float(v));
-    if (std::optional<SmallVector<int64_t>> z = getConstantInts(op.getZeroPoints()))
-      for (int64_t v : *z)
-        n.zeroPoints.push_back(uint8_t(v));
-    plan.nbits.push_back(std::move(n));
-    return WalkResult::advance();
+    return addNBits(op, "weight-only", false, plan, error) ? WalkResult::advance()
+                                                           : WalkResult::interrupt();
   });
   return !r.wasInterrupted();
+}
+
+bool collectGroupWiseWeights(ModuleOp module, QDQPlan &plan, std::string &error) {
+  OwningOpRef<ModuleOp> copy = module.clone();
+  SmallVector<std::pair<Operation *, QuantizeOp>> layers;
+  copy->walk([&](Operation *op) {
+    if (!isa<MatMulOp, GemmOp>(op) || op->getNumOperands() < 2 ||
+        !isa<mlir::quant::QuantizedType>(getElementTypeOrSelf(op->getOperand(0).getType())))
+      return;
+    if (QuantizeOp q = quantutil::subChannelQuantize(op->getOperand(1)))
+      layers.push_back({op, q});
+  });
+  for (auto [op, q] : layers) {
+    // Packed with the weight's own scales (aScale 1): the exported graph
+    // dequantizes the activation before the MatMulNBits.
+    FailureOr<Value> mm = quantutil::matMulNBitsFor(op, op->getOperand(0), q, 1.0, 0);
+    auto nb = succeeded(mm) ? mm->getDefiningOp<MatMulNBitsOp>() : MatMulNBitsOp();
+    if (!nb) {
+      error = "the group-wise layer at " + describeLocation(op->getLoc()) +
+              " cannot be written as MatMulNBits (see the diagnostic above)";
+      return false;
+    }
+    if (!addNBits(nb, "group-wise", true, plan, error))
+      return false;
+  }
+  return true;
 }
 
 } // namespace qopt

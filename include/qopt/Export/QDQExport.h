@@ -13,7 +13,9 @@
 // Models below opset 13 are converted to 13 first (per-axis QDQ needs it).
 // Weight-only models (qoptc --weight-only) are written with their MatMul/
 // Gemm nodes as com.microsoft MatMulNBits (ONNX Runtime's int4/int8 weight
-// format), activations untouched.
+// format), activations untouched; group-wise weights with int8 activations
+// (W4A8) as MatMulNBits fed by their input's QuantizeLinear/
+// DequantizeLinear.
 //
 //===----------------------------------------------------------------------===//
 #ifndef QOPT_EXPORT_QDQEXPORT_H
@@ -73,6 +75,9 @@ struct QDQNBitsOp {
   std::vector<float> scales;
   /// Empty: the default 2^(bits - 1).
   std::vector<uint8_t> zeroPoints;
+  /// qopt runs the layer on its input's int8 codes (W4A8): the input's
+  /// QuantizeLinear/DequantizeLinear feed the MatMulNBits.
+  bool quantizedInput = false;
 };
 
 struct QDQPlan {

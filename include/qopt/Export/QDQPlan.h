@@ -24,6 +24,15 @@ void collectQDQWeights(mlir::ModuleOp module, QDQPlan &plan);
 /// cannot be written as one ONNX node (the export would leave it float).
 bool collectNBitsWeights(mlir::ModuleOp module, QDQPlan &plan, std::string &error);
 
+/// The group-wise layers with int8 activations (W4A8: an integer MatMul/Gemm
+/// whose weight is a sub-channel quantized constant, as qopt-quantize-ops
+/// leaves them), with their weights packed as for collectNBitsWeights and
+/// their input marked quantized (the export puts the activation's
+/// QuantizeLinear/DequantizeLinear before the MatMulNBits). Run after
+/// qopt-quantize-ops. False, with `error` naming the layer, when one cannot
+/// be written as MatMulNBits.
+bool collectGroupWiseWeights(mlir::ModuleOp module, QDQPlan &plan, std::string &error);
+
 } // namespace qopt
 
 #endif
