@@ -690,6 +690,7 @@ private:
     ao.bits = options.weightBits;
     ao.groupSize = options.weightGroupSize;
     ao.symmetric = options.weightSymmetric;
+    ao.gptq = gptq();
     ao.keepFloat.assign(keepFloat.begin(), keepFloat.end());
     if (failed(runPasses(module, [&](OpPassManager &pm) {
           pm.addNestedPass<func::FuncOp>(createAwq(sampled, chosen, ao));

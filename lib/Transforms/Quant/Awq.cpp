@@ -51,6 +51,7 @@ struct AwqPass : public qopt::impl::AwqBase<AwqPass> {
     p.spec.bits = bits;
     p.spec.groupSize = groupSize;
     p.spec.symmetric = symmetric;
+    p.gptq = gptq;
     p.spec.clipSearch = true;
     for (const LinearLayer &l : layers) {
       if (l.k != p.k)

@@ -176,8 +176,12 @@ def Awq : Pass<"qopt-awq", "::mlir::func::FuncOp"> {
     the product with the weights quantized as qopt-quantize-weights will
     (`bits`, `group-size`, `symmetric`, round to nearest with the clip
     search), on rows of X sampled during calibration; the quantization
-    driver (`qoptc --weight-only --awq`) samples them. `alpha=A` applies A
-    everywhere without rows. Observers get `qopt.awq_alpha`.
+    driver (`qoptc --weight-only --awq`) samples them. With `gptq`, the
+    weights will be rounded by GPTQ: the nearest-rounding choice a and a / 2
+    are then compared with 0 by the product error on half of the sampled
+    rows with the weights rounded by group-wise GPTQ on the other half's
+    Hessian, and kept only for a gain of 5% (kAwqGptqMinGain). `alpha=A` applies A everywhere without rows.
+    Observers get `qopt.awq_alpha`.
   }];
   let options = [
     Option<"alpha", "alpha", "double", "-1.0",
@@ -185,6 +189,8 @@ def Awq : Pass<"qopt-awq", "::mlir::func::FuncOp"> {
     Option<"bits", "bits", "int64_t", "4", "Weight bits the search assumes">,
     Option<"groupSize", "group-size", "int64_t", "128", "Group size the search assumes">,
     Option<"symmetric", "symmetric", "bool", "false", "Symmetric weight codes">,
+    Option<"gptq", "gptq", "bool", "false",
+           "The weights will be rounded by GPTQ: settle alpha by GPTQ's error">,
     ListOption<"keepFloat", "keep-float", "std::string",
                "ONNX node names or op types left in float">
   ];
