@@ -6,6 +6,9 @@
 #   scripts/fuzz.sh [SECONDS_PER_TARGET] [TARGET...]
 #
 # Targets: onnx onnx-text tensor-io stats model-run (default: all; 60 s each).
+# QOPT_FUZZ_RUNS=N also stops each target after N executions (whichever of
+# the time and the count comes first), e.g. the 1 million executions or
+# 1 hour per target of a long run: QOPT_FUZZ_RUNS=1000000 scripts/fuzz.sh 3600.
 # Corpora grow in build-fuzz/corpus/<target>/, findings land in
 # build-fuzz/findings/<target>/ (crash-*, leak-*, timeout-*), logs in
 # build-fuzz/logs/. Prints each target's executions and what it found.
@@ -100,7 +103,7 @@ for t in "${TARGETS[@]}"; do
   UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
     "$B/bin/qopt-fuzz-$t" "$corpus" "$s" -max_total_time="$SECONDS_PER_TARGET" \
       -timeout=10 -rss_limit_mb=4096 -max_len=1048576 -artifact_prefix="$findings/" \
-      -print_final_stats=1 > "$log" 2>&1 || rc=$?
+      -print_final_stats=1 ${QOPT_FUZZ_RUNS:+-runs=$QOPT_FUZZ_RUNS} > "$log" 2>&1 || rc=$?
   runs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' || echo "?")
   found=$(ls "$findings" | wc -l)
   summary+=("$t: $runs executions, exit $rc, $found finding(s) in $findings")

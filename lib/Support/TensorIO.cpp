@@ -450,7 +450,13 @@ bool NpzSliceReader::open(const std::string &p, std::string &error) {
       return false;
     }
     size_t total = byteSize(m->info); // parseNpyHeader refused kTooLarge
-    if (m->entry.method == 0 && m->headerBytes + total > m->entry.csize) {
+    // The member's uncompressed size bounds the array (a compressed one's
+    // also bounded by deflate's ratio), so a header cannot make a slice
+    // allocate more than the archive holds.
+    uint64_t holds = m->entry.method == 0 ? m->entry.csize : m->entry.usize;
+    if ((m->entry.method != 0 &&
+         uint64_t(m->entry.usize) > uint64_t(m->entry.csize) * 1032 + 64) ||
+        uint64_t(m->headerBytes) + total > holds) {
       error = what + "truncated .npy data";
       return false;
     }
