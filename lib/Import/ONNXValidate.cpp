@@ -171,7 +171,26 @@ bool safeToInfer(const onnx::OpSchema &schema, onnx::InferenceContext &ctx) {
   return true;
 }
 
-/// ONNX's schemas with every inference function behind safeToInfer: a node
+/// Whether ONNX's data propagation (the values of shape tensors) may run on
+/// what `ctx` holds: every required input typed as a tensor and every output
+/// typed (Shape's reads its input's type unchecked: a graph input without a
+/// type crashed it, qopt-fuzz-onnx).
+bool safeToPropagate(const onnx::OpSchema &schema, onnx::DataPropagationContext &ctx) {
+  const auto &params = schema.inputs();
+  for (size_t i = 0; i < ctx.getNumInputs() && i < params.size(); ++i) {
+    const onnx::TypeProto *t = ctx.getInputType(i);
+    if (params[i].GetOption() == onnx::OpSchema::FormalParameterOption::Single &&
+        (!t || !t->has_tensor_type()))
+      return false;
+  }
+  for (size_t o = 0; o < ctx.getNumOutputs(); ++o)
+    if (!ctx.getOutputType(o))
+      return false;
+  return true;
+}
+
+/// ONNX's schemas with every inference function behind safeToInfer and
+/// every data propagation function behind safeToPropagate: a node
 /// it refuses keeps no inferred type, and qopt's own inference (which
 /// diagnoses) decides.
 class GuardedRegistry : public onnx::ISchemaRegistry {
@@ -194,6 +213,11 @@ public:
         if (safeToInfer(*s, ctx))
           infer(ctx);
       });
+    onnx::DataPropagationFunction propagate = s->GetDataPropagationFunction();
+    copy.PartialDataPropagationFunction([propagate, s](onnx::DataPropagationContext &ctx) {
+      if (safeToPropagate(*s, ctx))
+        propagate(ctx);
+    });
     return &guarded.emplace(k, std::move(copy)).first->second;
   }
 

@@ -1,6 +1,6 @@
 //===- Resize.cpp - Resize → linalg ------------------------------------===//
 //
-// Nearest and n-linear Resize as a gather over the output; nearest
+// Nearest, n-linear and n-cubic Resize as a gather over the output; nearest
 // upscaling by integer factors as a read through a floordiv map.
 //
 //===----------------------------------------------------------------------===//
@@ -39,8 +39,14 @@ static bool nearestIsFloorDiv(StringRef ctm, StringRef nearestMode, int64_t s) {
   return false;
 }
 
-/// Resize (nearest and n-linear) as a gather over the output; nearest
-/// upscaling by integer factors as a read through a floordiv map.
+/// Resize (nearest, n-linear, n-cubic) as a gather over the output; nearest
+/// upscaling by integer factors as a read through a floordiv map. Each
+/// output element sums, over the product of the resized axes' taps, the
+/// input at the taps' indices times the product of their weights: one tap
+/// (weight 1) on a nearest or unresized axis, two on a linear one, four on
+/// a cubic one (ONNX's cubic convolution with cubic_coeff_a; indices past
+/// the edges read the edge element, or with exclude_outside get weight 0
+/// and the other weights are renormalized).
 struct ResizeLowering : QOptPattern<ResizeOp> {
   using QOptPattern::QOptPattern;
   LogicalResult
@@ -53,7 +59,7 @@ struct ResizeLowering : QOptPattern<ResizeOp> {
       return failure();
     auto xType = rankedType(x);
     StringRef mode = op.getMode(), ctm = op.getCoordinateTransformationMode();
-    if (mode != "nearest" && mode != "linear")
+    if (mode != "nearest" && mode != "linear" && mode != "cubic")
       return unsupported(op, "mode '" + mode + "'");
     if (op.getAntialias())
       return unsupported(op, "antialias");
@@ -87,8 +93,17 @@ struct ResizeLowering : QOptPattern<ResizeOp> {
     bool bySizes = !isa<NoneType>(op.getSizes().getType()) &&
                    rankedType(adaptor.getSizes()) &&
                    rankedType(adaptor.getSizes()).getNumElements() > 0;
-    if (!bySizes && (!scales || scales->empty()))
-      return unsupported(op, "scales must be a constant (or sizes given)");
+    // Scales known only at run time (a graph input): one f32 per axis,
+    // read in the kernel; the resized dims are then dynamic.
+    bool runtimeScales = false;
+    if (!bySizes && (!scales || scales->empty())) {
+      auto st = rankedType(adaptor.getScales());
+      if (!st || st.getRank() != 1 || !st.getElementType().isF32() ||
+          st.getDimSize(0) != int64_t(axes.size()))
+        return unsupported(op, "scales must be a constant or a 1-D f32 tensor of one scale "
+                               "per axis (or sizes given)");
+      runtimeScales = true;
+    }
     auto toF32 = [&](OpFoldResult v) -> Value {
       Value i64 = arith::IndexCastOp::create(rewriter, loc, rewriter.getI64Type(),
                                              m.value(v));
@@ -104,8 +119,11 @@ struct ResizeLowering : QOptPattern<ResizeOp> {
                      : m.c(type.getDimSize(d));
         scale[d] = arith::DivFOp::create(rewriter, loc, toF32(out[d]), toF32(in[d]));
       } else {
-        double s = (*scales)[i];
-        scale[d] = scalarConst(rewriter, loc, f32, s);
+        scale[d] = runtimeScales
+                       ? tensor::ExtractOp::create(rewriter, loc, adaptor.getScales(),
+                                                   ValueRange{m.value(m.c(int64_t(i)))})
+                             .getResult()
+                       : scalarConst(rewriter, loc, f32, (*scales)[i]);
         if (!type.isDynamicDim(d)) {
           out[d] = m.c(type.getDimSize(d));
         } else {
@@ -122,12 +140,14 @@ struct ResizeLowering : QOptPattern<ResizeOp> {
     // An axis with scale 1 (or equal static sizes) is copied as it is, as
     // onnxruntime does, whatever the coordinate mode would compute for it
     // (tf_half_pixel_for_nn with ceil would read index o + 1).
+    // (With run-time scales every axis is resized in the kernel, and a
+    // nearest one whose scale turns out 1 is copied there.)
     SmallVector<bool> resized(rank, false);
     for (auto [i, d] : llvm::enumerate(axes))
       resized[d] = bySizes ? (type.isDynamicDim(d) || xType.isDynamicDim(d) ||
                               type.getDimSize(d) != xType.getDimSize(d))
-                           : (*scales)[i] != 1.0;
-    if (mode == "nearest") {
+                           : runtimeScales || (*scales)[i] != 1.0;
+    if (mode == "nearest" && !runtimeScales) {
       // Integer upscaling whose source index is o / s: a plain read through
       // an affine map instead of a float coordinate per element.
       SmallVector<AffineExpr> src;
@@ -175,13 +195,12 @@ struct ResizeLowering : QOptPattern<ResizeOp> {
           auto fc = [&](double v) { return scalarConst(b, l, f32, v); };
           Value zeroI = arith::ConstantIndexOp::create(b, l, 0);
           Value oneI = arith::ConstantIndexOp::create(b, l, 1);
-          SmallVector<Value> idx, lo, hi, wt;
+          // Per axis, its taps: (index, weight), the weight null for 1.
+          SmallVector<SmallVector<std::pair<Value, Value>>> taps(rank);
           for (int64_t d = 0; d < rank; ++d) {
             Value i = linalg::IndexOp::create(b, l, d);
             if (!resized[d]) {
-              lo.push_back(i);
-              hi.push_back(i);
-              wt.push_back(Value());
+              taps[d].push_back({i, Value()});
               continue;
             }
             Value o = arith::SIToFPOp::create(
@@ -190,12 +209,14 @@ struct ResizeLowering : QOptPattern<ResizeOp> {
             if (ctm == "asymmetric") {
               xo = arith::DivFOp::create(b, l, o, scale[d]);
             } else if (ctm == "align_corners") {
-              Value den = arith::SubFOp::create(b, l, outF[d], fc(1));
+              // The resized length is the output size, or with scales the
+              // unrounded in * scale (as ONNX's reference computes it).
+              Value len = bySizes ? outF[d] : arith::MulFOp::create(b, l, inF[d], scale[d]);
+              Value den = arith::SubFOp::create(b, l, len, fc(1));
               Value num = arith::MulFOp::create(
                   b, l, o, arith::SubFOp::create(b, l, inF[d], fc(1)));
               Value q = arith::DivFOp::create(b, l, num, den);
-              Value one = arith::CmpFOp::create(b, l, arith::CmpFPredicate::OEQ,
-                                                outF[d], fc(1));
+              Value one = arith::CmpFOp::create(b, l, arith::CmpFPredicate::OEQ, len, fc(1));
               xo = arith::SelectOp::create(b, l, one, fc(0), q);
             } else if (ctm == "tf_half_pixel_for_nn") {
               xo = arith::DivFOp::create(b, l, arith::AddFOp::create(b, l, o, fc(0.5)),
@@ -213,12 +234,13 @@ struct ResizeLowering : QOptPattern<ResizeOp> {
               }
             }
             Value last = arith::SubIOp::create(b, l, inV[d], oneI);
-            auto clampIdx = [&](Value f) {
-              Value iv = arith::IndexCastOp::create(
-                  b, l, b.getIndexType(),
-                  arith::FPToSIOp::create(b, l, b.getI64Type(), f));
-              return arith::MinSIOp::create(
-                  b, l, arith::MaxSIOp::create(b, l, iv, zeroI), last);
+            auto toIndex = [&](Value f) -> Value {
+              return arith::IndexCastOp::create(
+                  b, l, b.getIndexType(), arith::FPToSIOp::create(b, l, b.getI64Type(), f));
+            };
+            auto clampIdx = [&](Value iv) -> Value {
+              return arith::MinSIOp::create(b, l, arith::MaxSIOp::create(b, l, iv, zeroI),
+                                            last);
             };
             if (mode == "nearest") {
               Value fl = math::FloorOp::create(b, l, xo);
@@ -236,43 +258,94 @@ struct ResizeLowering : QOptPattern<ResizeOp> {
                 pick = arith::SelectOp::create(
                     b, l, down, fl, arith::AddFOp::create(b, l, fl, fc(1)));
               }
-              Value iv = clampIdx(pick);
-              lo.push_back(iv);
-              hi.push_back(iv);
-              wt.push_back(Value());
-            } else {
+              Value picked = clampIdx(toIndex(pick));
+              if (runtimeScales)
+                picked = arith::SelectOp::create(
+                    b, l,
+                    arith::CmpFOp::create(b, l, arith::CmpFPredicate::OEQ, scale[d], fc(1)), i,
+                    picked);
+              taps[d].push_back({picked, Value()});
+            } else if (mode == "linear") {
               xo = arith::MaximumFOp::create(b, l, xo, fc(0));
               Value fl = math::FloorOp::create(b, l, xo);
-              Value i0 = clampIdx(fl);
+              Value i0 = clampIdx(toIndex(fl));
               Value i1 = arith::MinSIOp::create(
                   b, l, arith::AddIOp::create(b, l, i0, oneI), last);
               Value w = arith::SubFOp::create(b, l, xo, fl);
               // Past the last input element the weight does not matter.
-              lo.push_back(i0);
-              hi.push_back(i1);
-              wt.push_back(w);
+              taps[d].push_back({i0, arith::SubFOp::create(b, l, fc(1), w)});
+              taps[d].push_back({i1, w});
+            } else {
+              // Cubic: taps floor(x) - 1 .. floor(x) + 2 at distances
+              // 1 + t, t, 1 - t, 2 - t (t = x - floor(x)) from x.
+              double a = op.getCubicCoeffA().convertToDouble();
+              Value fl = math::FloorOp::create(b, l, xo);
+              Value t = arith::SubFOp::create(b, l, xo, fl);
+              Value base = toIndex(fl);
+              // |s| <= 1: (a + 2)|s|^3 - (a + 3)|s|^2 + 1;
+              // 1 < |s| < 2: a|s|^3 - 5a|s|^2 + 8a|s| - 4a.
+              auto nearW = [&](Value s) -> Value {
+                Value s2 = arith::MulFOp::create(b, l, s, s);
+                Value p = arith::SubFOp::create(
+                    b, l, arith::MulFOp::create(b, l, fc(a + 2), s), fc(a + 3));
+                return arith::AddFOp::create(b, l, arith::MulFOp::create(b, l, p, s2), fc(1));
+              };
+              auto farW = [&](Value s) -> Value {
+                Value p = arith::SubFOp::create(b, l, arith::MulFOp::create(b, l, fc(a), s),
+                                                fc(5 * a));
+                p = arith::AddFOp::create(b, l, arith::MulFOp::create(b, l, p, s), fc(8 * a));
+                return arith::SubFOp::create(b, l, arith::MulFOp::create(b, l, p, s),
+                                             fc(4 * a));
+              };
+              Value oneMinus = arith::SubFOp::create(b, l, fc(1), t);
+              Value w[4] = {farW(arith::AddFOp::create(b, l, t, fc(1))), nearW(t),
+                            nearW(oneMinus),
+                            farW(arith::AddFOp::create(b, l, oneMinus, fc(1)))};
+              Value idx[4];
+              for (int j = 0; j < 4; ++j)
+                idx[j] = arith::AddIOp::create(b, l, base,
+                                               arith::ConstantIndexOp::create(b, l, j - 1));
+              if (op.getExcludeOutside()) {
+                // Taps outside the input weigh 0; the rest share the sum.
+                Value sum = fc(0);
+                for (int j = 0; j < 4; ++j) {
+                  Value inside = arith::AndIOp::create(
+                      b, l,
+                      arith::CmpIOp::create(b, l, arith::CmpIPredicate::sge, idx[j], zeroI),
+                      arith::CmpIOp::create(b, l, arith::CmpIPredicate::sle, idx[j], last));
+                  w[j] = arith::SelectOp::create(b, l, inside, w[j], fc(0));
+                  sum = arith::AddFOp::create(b, l, sum, w[j]);
+                }
+                for (Value &wj : w)
+                  wj = arith::DivFOp::create(b, l, wj, sum);
+              }
+              for (int j = 0; j < 4; ++j)
+                taps[d].push_back({clampIdx(idx[j]), w[j]});
             }
           }
-          // Sum over the 2^k corners of the resized linear axes.
-          SmallVector<int64_t> lin;
+          // Sum over the product of the axes' taps.
+          SmallVector<int64_t> multi;
+          int64_t combos = 1;
           for (int64_t d = 0; d < rank; ++d)
-            if (wt[d])
-              lin.push_back(d);
+            if (taps[d].size() > 1) {
+              multi.push_back(d);
+              combos *= int64_t(taps[d].size());
+            }
           Value acc;
-          for (int64_t mask = 0; mask < (int64_t(1) << lin.size()); ++mask) {
-            SmallVector<Value> src(lo);
-            Value weight = fc(1);
-            for (size_t j = 0; j < lin.size(); ++j) {
-              int64_t d = lin[j];
-              bool high = mask & (int64_t(1) << j);
-              if (high)
-                src[d] = hi[d];
-              weight = arith::MulFOp::create(
-                  b, l, weight,
-                  high ? wt[d] : arith::SubFOp::create(b, l, fc(1), wt[d]).getResult());
+          for (int64_t c = 0; c < combos; ++c) {
+            SmallVector<Value> src;
+            for (int64_t d = 0; d < rank; ++d)
+              src.push_back(taps[d][0].first);
+            Value weight;
+            for (int64_t rest = c, j = 0; j < int64_t(multi.size()); ++j) {
+              int64_t d = multi[j], n = int64_t(taps[d].size()), k = rest % n;
+              rest /= n;
+              src[d] = taps[d][k].first;
+              Value w = taps[d][k].second;
+              weight = weight ? Value(arith::MulFOp::create(b, l, weight, w)) : w;
             }
             Value v = tensor::ExtractOp::create(b, l, x, src);
-            if (lin.empty()) {
+            if (multi.empty()) {
               acc = v;
               break;
             }
@@ -280,7 +353,7 @@ struct ResizeLowering : QOptPattern<ResizeOp> {
             Value term = arith::MulFOp::create(b, l, vf, weight);
             acc = acc ? Value(arith::AddFOp::create(b, l, acc, term)) : term;
           }
-          if (!lin.empty() && elem != f32)
+          if (!multi.empty() && elem != f32)
             acc = castScalar(b, l, acc, f32, false, elem, false);
           linalg::YieldOp::create(b, l, acc);
         }).getResult(0);

@@ -453,7 +453,13 @@ LogicalResult SqueezeOp::inferResultTypes(SmallVectorImpl<Type> &types) {
         return emitOpError("cannot squeeze dimension ")
                << a << " of size " << in.getDimSize(a);
   } else {
-    types.push_back(UnrankedTensorType::get(elt));
+    // Axes known at run time: their count fixes the rank, not the sizes.
+    auto at = rankedOf(getAxes());
+    if (at && at.getRank() == 1 && !at.isDynamicDim(0) && at.getDimSize(0) <= in.getRank())
+      types.push_back(
+          RankedTensorType::get(Shape(in.getRank() - at.getDimSize(0), kDyn), elt));
+    else
+      types.push_back(UnrankedTensorType::get(elt));
     return success();
   }
   types.push_back(RankedTensorType::get(reduceShape(in.getShape(), axes, false), elt));
@@ -465,7 +471,12 @@ LogicalResult UnsqueezeOp::inferResultTypes(SmallVectorImpl<Type> &types) {
   auto in = rankedOf(getData());
   auto c = getConstantInts(getAxes());
   if (!in || !c) {
-    types.push_back(UnrankedTensorType::get(elt));
+    // Axes known at run time: their count fixes the rank, not the sizes.
+    auto at = rankedOf(getAxes());
+    if (in && at && at.getRank() == 1 && !at.isDynamicDim(0))
+      types.push_back(RankedTensorType::get(Shape(in.getRank() + at.getDimSize(0), kDyn), elt));
+    else
+      types.push_back(UnrankedTensorType::get(elt));
     return success();
   }
   int64_t outRank = in.getRank() + c->size();
@@ -1116,7 +1127,13 @@ LogicalResult ResizeOp::inferResultTypes(SmallVectorImpl<Type> &types) {
     for (int64_t i = 0; i < r; ++i)
       axes.push_back(i);
   }
-  bool hasSizes = !isNone(getSizes()), hasScales = !isNone(getScales());
+  // An empty tensor stands for an absent one (exporters write scales = []
+  // next to sizes).
+  auto given = [](Value v) {
+    auto t = dyn_cast<RankedTensorType>(v.getType());
+    return !isNone(v) && !(t && t.hasStaticShape() && t.getNumElements() == 0);
+  };
+  bool hasSizes = given(getSizes()), hasScales = given(getScales());
   if (hasSizes && hasScales)
     return emitOpError("only one of scales and sizes may be given");
   Shape out(xt.getShape());

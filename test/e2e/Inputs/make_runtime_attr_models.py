@@ -1,0 +1,91 @@
+"""Models whose shape-deciding inputs (Squeeze/Unsqueeze axes, Resize scales)
+are graph inputs, with outputs of undeclared shape, so qopt computes the
+result shapes at run time; one directory per case with the model and its
+input .npy files (inputs.txt lists name=file pairs for qopt-run and ORT).
+
+    make_runtime_attr_models.py OUT_DIR [--run]
+"""
+import os
+import sys
+
+import numpy as np
+import onnx
+from onnx import TensorProto, helper
+
+OUT = sys.argv[1]
+rng = np.random.RandomState(0)
+
+
+def save(name, node, inputs, feeds):
+    d = os.path.join(OUT, name)
+    os.makedirs(d, exist_ok=True)
+    graph = helper.make_graph(
+        [node], name, inputs,
+        # No shape: qopt infers none and computes it when running.
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+    onnx.save(model, os.path.join(d, "model.onnx"))
+    pairs = []
+    for k, v in feeds.items():
+        np.save(os.path.join(d, k + ".npy"), v)
+        pairs.append("%s=%s" % (k, os.path.join(d, k + ".npy")))
+    open(os.path.join(d, "inputs.txt"), "w").write(" ".join(pairs))
+
+
+def x_info(shape):
+    return helper.make_tensor_value_info("x", TensorProto.FLOAT, list(shape))
+
+
+def axes_info(n):
+    return helper.make_tensor_value_info("axes", TensorProto.INT64, [n])
+
+
+x = rng.randn(3, 1, 4, 1).astype(np.float32)
+save("squeeze_runtime_axes", helper.make_node("Squeeze", ["x", "axes"], ["y"]),
+     [x_info(x.shape), axes_info(2)], {"x": x, "axes": np.array([-1, 1], np.int64)})
+x = rng.randn(2, 5).astype(np.float32)
+save("unsqueeze_runtime_axes", helper.make_node("Unsqueeze", ["x", "axes"], ["y"]),
+     [x_info(x.shape), axes_info(2)], {"x": x, "axes": np.array([3, 0], np.int64)})
+
+# Resize with run-time scales (no roi): cubic with exclude_outside, linear
+# align_corners downscaling by a factor that floors, and nearest.
+x = rng.randn(1, 2, 5, 6).astype(np.float32)
+for name, attrs, scales in [
+        ("resize_cubic_runtime_scales",
+         dict(mode="cubic", cubic_coeff_a=-0.5, exclude_outside=1), [1, 1, 1.6, 0.7]),
+        ("resize_linear_align_corners_runtime_scales",
+         dict(mode="linear", coordinate_transformation_mode="align_corners"), [1, 1, 0.6, 1.5]),
+        ("resize_nearest_runtime_scales", dict(mode="nearest"), [1, 1, 2.0, 0.5])]:
+    node = helper.make_node("Resize", ["x", "", "scales"], ["y"], **attrs)
+    save(name, node, [x_info(x.shape),
+                      helper.make_tensor_value_info("scales", TensorProto.FLOAT, [4])],
+         {"x": x, "scales": np.array(scales, np.float32)})
+
+
+def run_all(out):
+    """With --run: compiles each case with qoptc, runs it with qopt-run and
+    onnxruntime-node (tools/ort/ort-run.js) and prints compare_outputs.py's
+    verdict per case (the tools from PATH)."""
+    import subprocess
+    here = os.path.dirname(os.path.abspath(__file__))
+    ort = os.path.join(here, "..", "..", "..", "tools", "ort", "ort-run.js")
+    for name in sorted(os.listdir(out)):
+        d = os.path.join(out, name)
+        feeds = []
+        for pair in open(os.path.join(d, "inputs.txt")).read().split():
+            feeds += ["--input", pair]
+        so = os.path.join(d, "m.so")
+        subprocess.run(["qoptc", "--quiet", os.path.join(d, "model.onnx"), "-o", so], check=True)
+        subprocess.run(["qopt-run", so] + feeds + ["--output-dir", os.path.join(d, "q")],
+                       check=True, stdout=subprocess.DEVNULL)
+        subprocess.run(["node", ort, os.path.join(d, "model.onnx")] + feeds +
+                       ["--output-dir", os.path.join(d, "o")], check=True,
+                       stdout=subprocess.DEVNULL)
+        r = subprocess.run([sys.executable, os.path.join(here, "compare_outputs.py"),
+                            os.path.join(d, "q"), os.path.join(d, "o"), "--max-rel", "1e-5"],
+                           stdout=subprocess.PIPE, text=True)
+        print(name, r.stdout.replace("\n", " ").strip())
+
+
+if len(sys.argv) > 2 and sys.argv[2] == "--run":
+    run_all(OUT)
