@@ -162,6 +162,13 @@ TEST(Awq, GptqSearchScalesOutlierChannelsAndDeclinesSmallGains) {
   AwqChoice g = searchAwqAlpha(plain, defaultAwqGrid());
   EXPECT_EQ(g.alpha, 0.0) << "nearest chose " << nearest.alpha;
   EXPECT_EQ(g.error, g.baseline);
+  // Fewer than 2K rows: too few to fit GPTQ on half of them, nothing is
+  // scaled even with outliers.
+  AwqProblem few = problem(64, {48}, 100, 8, 20.0, 4);
+  few.gptq = true;
+  EXPECT_EQ(searchAwqAlpha(few, defaultAwqGrid()).alpha, 0.0);
+  few.gptq = false;
+  EXPECT_GT(searchAwqAlpha(few, defaultAwqGrid()).alpha, 0.0);
 }
 
 } // namespace

@@ -8,12 +8,47 @@
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/raw_ostream.h"
 
+#include <cmath>
+
 using namespace llvm;
 
 namespace qopt::quant {
 
+namespace {
+
+/// A number only when it is finite (JSON has no inf or NaN: a statistics
+/// file holding one would not read back).
+std::optional<double> finite(std::optional<double> d) {
+  return d && std::isfinite(*d) ? d : std::nullopt;
+}
+
+bool allFinite(ArrayRef<double> values) {
+  return llvm::all_of(values, [](double v) { return std::isfinite(v); });
+}
+
+} // namespace
+
 bool writeStatsFile(const std::string &path, const CalibrationStats &stats,
                     std::string &error) {
+  // JSON cannot hold inf or NaN: refuse them rather than write a file that
+  // does not read back.
+  for (const auto &[id, t] : stats.tensors)
+    if (!allFinite({t.min, t.max, t.range}) || !allFinite(t.channelMin) ||
+        !allFinite(t.channelMax)) {
+      error = "cannot save statistics: the range of '" + id +
+              "' is not finite (inf or NaN in the calibration outputs)";
+      return false;
+    }
+  for (const auto &[layer, r] : stats.weights)
+    if (!allFinite(r.scales)) {
+      error = "cannot save statistics: a weight scale of '" + layer + "' is not finite";
+      return false;
+    }
+  for (const auto &[layer, g] : stats.groupWeights)
+    if (!allFinite(g.scales)) {
+      error = "cannot save statistics: a weight scale of '" + layer + "' is not finite";
+      return false;
+    }
   json::Array tensors;
   for (const auto &[id, t] : stats.tensors) {
     size_t first = 0, last = t.bins();
@@ -149,8 +184,8 @@ bool readStatsFile(const std::string &path, CalibrationStats &stats,
     if (!o)
       return bad("a tensor entry is not an object");
     std::optional<StringRef> id = o->getString("id");
-    std::optional<double> mn = o->getNumber("min"), mx = o->getNumber("max"),
-                          range = o->getNumber("range");
+    std::optional<double> mn = finite(o->getNumber("min")), mx = finite(o->getNumber("max")),
+                          range = finite(o->getNumber("range"));
     std::optional<int64_t> count = o->getInteger("count"), bins = o->getInteger("bins"),
                            first = o->getInteger("first");
     const json::Array *counts = o->getArray("counts");
@@ -174,7 +209,8 @@ bool readStatsFile(const std::string &path, CalibrationStats &stats,
     if (bool(cmin) != bool(cmax) || (cmin && cmin->size() != cmax->size()))
       return bad("malformed channel ranges for tensor '" + *id + "'");
     for (size_t c = 0; cmin && c < cmin->size(); ++c) {
-      std::optional<double> lo = (*cmin)[c].getAsNumber(), hi = (*cmax)[c].getAsNumber();
+      std::optional<double> lo = finite((*cmin)[c].getAsNumber()),
+                            hi = finite((*cmax)[c].getAsNumber());
       if (!lo || !hi || *lo > *hi)
         return bad("malformed channel ranges for tensor '" + *id + "'");
       t.channelMin.push_back(*lo);
@@ -206,7 +242,7 @@ bool readStatsFile(const std::string &path, CalibrationStats &stats,
       r.cols = *cols;
       r.perTensor = *perTensor;
       for (const json::Value &s : *scales) {
-        std::optional<double> d = s.getAsNumber();
+        std::optional<double> d = finite(s.getAsNumber());
         if (!d || !(*d > 0))
           return malformed();
         r.scales.push_back(*d);
@@ -256,7 +292,7 @@ bool readStatsFile(const std::string &path, CalibrationStats &stats,
       if (scales->size() != g.scales.size() || zeros->size() != g.zeros.size())
         return malformed();
       for (size_t i = 0; i < g.scales.size(); ++i) {
-        std::optional<double> d = (*scales)[i].getAsNumber();
+        std::optional<double> d = finite((*scales)[i].getAsNumber());
         std::optional<int64_t> z = (*zeros)[i].getAsInteger();
         if (!d || !(*d > 0) || !z || *z < spec.qmin() || *z > spec.qmax())
           return malformed();

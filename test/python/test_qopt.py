@@ -196,7 +196,8 @@ class QOptTest(unittest.TestCase):
             self.assertFalse(np.array_equal(q, f), name)
             self.assertLess(float(np.abs(q - f).max()), bound, name)
         # awq= with calibration data reaches qoptc (AWQ then nearest rounding:
-        # measured 0.025; AWQ then GPTQ: 0.0077).
+        # measured 0.025; AWQ then GPTQ: 0.0045, GPTQ's result: 4 rows are too
+        # few for AWQ to judge a scaling under GPTQ, so it scales nothing).
         r = np.random.RandomState(4)
         calib = [{"input": r.rand(1, 3, 32, 32).astype(np.float32)} for _ in range(4)]
         w4 = qopt.Model(os.path.join(self.dir, "w4.so")).run({"input": self.x})["probs"]

@@ -71,7 +71,9 @@ struct AwqChoice {
 /// The alpha of `grid` (which should start at 0: no scaling) with the least
 /// awqProductError; ties keep the earlier one. With p.gptq, that alpha a and
 /// a / 2 are compared with 0 by awqGptqProductError: the lowest wins if it
-/// gains kAwqGptqMinGain over 0, else 0. Needs rows.
+/// gains kAwqGptqMinGain over 0, else 0; with fewer than 2K rows (too few to
+/// fit GPTQ's Hessian on half of them) it is 0, errors the nearest-rounding
+/// baseline. Needs rows.
 AwqChoice searchAwqAlpha(const AwqProblem &p, const std::vector<double> &grid);
 
 /// The default grid: 0, 0.05, ..., 1 (the AWQ paper's 20 steps).

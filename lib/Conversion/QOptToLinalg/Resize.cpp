@@ -209,9 +209,10 @@ struct ResizeLowering : QOptPattern<ResizeOp> {
             if (ctm == "asymmetric") {
               xo = arith::DivFOp::create(b, l, o, scale[d]);
             } else if (ctm == "align_corners") {
-              // The resized length is the output size, or with scales the
-              // unrounded in * scale (as ONNX's reference computes it).
-              Value len = bySizes ? outF[d] : arith::MulFOp::create(b, l, inF[d], scale[d]);
+              // The resized length is the output size, as onnxruntime takes
+              // it (ONNX's reference takes the unrounded in * scale; they
+              // differ when that is not an integer).
+              Value len = outF[d];
               Value den = arith::SubFOp::create(b, l, len, fc(1));
               Value num = arith::MulFOp::create(
                   b, l, o, arith::SubFOp::create(b, l, inF[d], fc(1)));

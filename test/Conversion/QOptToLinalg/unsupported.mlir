@@ -1,11 +1,11 @@
 // RUN: qopt-opt %s --convert-qopt-to-linalg --split-input-file --verify-diagnostics
 
-func.func @cubic(%x: tensor<1x1x2x2xf32>) -> tensor<1x1x4x4xf32> {
+func.func @antialias(%x: tensor<1x1x2x2xf32>) -> tensor<1x1x4x4xf32> {
   %n = qopt.none
   %s = qopt.constant dense<[1.0, 1.0, 2.0, 2.0]> : tensor<4xf32>
-  // expected-error @+2 {{cannot lower 'qopt.resize': mode 'cubic'}}
+  // expected-error @+2 {{cannot lower 'qopt.resize': antialias}}
   // expected-error @+1 {{failed to legalize}}
-  %0 = qopt.resize %x, %n, %s, %n {mode = "cubic"} : (tensor<1x1x2x2xf32>, none, tensor<4xf32>, none) -> tensor<1x1x4x4xf32>
+  %0 = qopt.resize %x, %n, %s, %n {mode = "linear", antialias = 1} : (tensor<1x1x2x2xf32>, none, tensor<4xf32>, none) -> tensor<1x1x4x4xf32>
   return %0 : tensor<1x1x4x4xf32>
 }
 
