@@ -158,6 +158,7 @@ TEST(Awq, GptqSearchScalesOutlierChannelsAndDeclinesSmallGains) {
   // threshold this test fails: it scales).
   AwqProblem plain = problem(64, {48}, 256, 8, 1.0, 5);
   AwqChoice nearest = searchAwqAlpha(plain, defaultAwqGrid());
+  ASSERT_GT(nearest.alpha, 0.0);
   plain.gptq = true;
   AwqChoice g = searchAwqAlpha(plain, defaultAwqGrid());
   EXPECT_EQ(g.alpha, 0.0) << "nearest chose " << nearest.alpha;

@@ -162,9 +162,12 @@ bool safeToInfer(const onnx::OpSchema &schema, onnx::InferenceContext &ctx) {
     int x = rankOf(ctx.getInputType(0));
     if (x >= 0 && x < 3)
       return false;
+    // The weight: input 1, or 3 for QLinearConv (x, its scale and zero
+    // point first; a rank-3 x with a rank-4 w crashed ONNX's inference).
+    size_t wi = schema.Name() == "QLinearConv" ? 3 : 1;
     bool weights = schema.Name() == "Conv" || schema.Name() == "ConvTranspose" ||
-                   schema.Name() == "ConvInteger";
-    int w = weights && ctx.getNumInputs() > 1 ? rankOf(ctx.getInputType(1)) : -1;
+                   schema.Name() == "ConvInteger" || schema.Name() == "QLinearConv";
+    int w = weights && ctx.getNumInputs() > wi ? rankOf(ctx.getInputType(wi)) : -1;
     if (x >= 0 && w >= 0 && w != x)
       return false;
   }

@@ -54,7 +54,7 @@ for name, attrs, scales in [
         ("resize_cubic_runtime_scales",
          dict(mode="cubic", cubic_coeff_a=-0.5, exclude_outside=1), [1, 1, 1.6, 0.7]),
         ("resize_linear_align_corners_runtime_scales",
-         dict(mode="linear", coordinate_transformation_mode="align_corners"), [1, 1, 0.6, 1.5]),
+         dict(mode="linear", coordinate_transformation_mode="align_corners"), [1, 1, 0.7, 1.5]),
         ("resize_nearest_runtime_scales", dict(mode="nearest"), [1, 1, 2.0, 0.5])]:
     node = helper.make_node("Resize", ["x", "", "scales"], ["y"], **attrs)
     save(name, node, [x_info(x.shape),
