@@ -28,6 +28,7 @@
 //===----------------------------------------------------------------------===//
 #include "Kernels.h"
 #include "NBitsOperands.h"
+#include "NBitsZeroPoints.h"
 #include "Threads.h"
 #include "qopt/Quant/NBitsPacking.h"
 
@@ -185,33 +186,6 @@ inline __attribute__((target("avx512f"))) void lutChunk(const __m512i *v, const 
       sum[r] = _mm512_add_ps(sum[r], part[r]);
 }
 
-/// sum over the blocks of row n of scale * zero point * (sum of A over the
-/// block), 16 blocks at a time; `sums` are A's block sums (prepareRowLut).
-__attribute__((target("avx512f,avx512bw,avx512vl"))) float
-lutZeroPointTerm(const Operands &o, const float *sums, int64_t n) {
-  const Layout &l = o.l;
-  const int64_t kBlocks = l.kBlocks();
-  const float *s = o.scales + n * kBlocks;
-  const uint8_t *zr = o.zp ? o.zp + n * l.zeroPointBytes() : nullptr;
-  __m512 corr = _mm512_setzero_ps();
-  for (int64_t b0 = 0; b0 < kBlocks; b0 += 16) {
-    int64_t count = std::min<int64_t>(16, kBlocks - b0);
-    __mmask16 m = __mmask16(count == 16 ? 0xFFFF : (1u << count) - 1);
-    __m512 z = _mm512_set1_ps(float(l.defaultZeroPoint()));
-    if (zr) {
-      // 4-bit zero points, block 2j in the low nibble of byte j.
-      __m128i bytes = _mm_maskz_loadu_epi8(__mmask16((1u << ((count + 1) / 2)) - 1), zr + b0 / 2);
-      const __m128i low = _mm_set1_epi8(0x0F);
-      __m128i zs = _mm_unpacklo_epi8(_mm_and_si128(bytes, low),
-                                     _mm_and_si128(_mm_srli_epi16(bytes, 4), low));
-      z = _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(zs));
-    }
-    corr = _mm512_fmadd_ps(_mm512_mul_ps(_mm512_maskz_loadu_ps(m, s + b0), z),
-                           _mm512_maskz_loadu_ps(m, sums + b0), corr);
-  }
-  return _mm512_reduce_add_ps(corr);
-}
-
 /// Outputs n0..n0+R-1 on AVX-512 for 4 bits, from a row prepared by
 /// prepareRowLut: sum_k (code - z) * scale * a = sum_blocks scale * (sum
 /// code * a - z * sum a). Each 64-byte load of codes is 16 dwords of 8
@@ -299,7 +273,7 @@ dotsAvx512Lut(const Operands &o, const float *xr, int64_t n0, float *out) {
   }
   const float *sums = xr + lutChunks(l) * 128;
   for (int r = 0; r < R; ++r)
-    out[r] = _mm512_reduce_add_ps(acc[r]) - lutZeroPointTerm(o, sums, n0 + r);
+    out[r] = _mm512_reduce_add_ps(acc[r]) - qopt::rt::zeroPointTermAvx512(o, n0 + r, sums);
 }
 
 __attribute__((target("avx512f,avx512bw,avx512vl"))) float

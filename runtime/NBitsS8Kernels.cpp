@@ -36,6 +36,7 @@
 #include "Kernels.h"
 #include "Lanes.h"
 #include "NBitsOperands.h"
+#include "NBitsZeroPoints.h"
 #include "Threads.h"
 #include "qopt/Quant/NBitsPacking.h"
 
@@ -141,38 +142,6 @@ float dotGeneric(const S8Operands &o, const int8_t *x, int64_t n) {
 
 #if defined(__x86_64__)
 
-/// Zero points of blocks [b0, b0 + 16) of row n as f32 (masked lanes 0).
-__attribute__((target("avx512f,avx512bw,avx512vl"))) __m512
-zeroPoints16(const S8Operands &o, int64_t n, int64_t b0, __mmask16 lanes) {
-  const Layout &l = o.l;
-  if (!o.zp)
-    return _mm512_set1_ps(float(l.defaultZeroPoint()));
-  const uint8_t *row = o.zp + n * l.zeroPointBytes();
-  __m128i z;
-  if (l.bits == 8) {
-    z = _mm_maskz_loadu_epi8(lanes, row + b0);
-  } else {
-    int64_t count = std::min<int64_t>(16, l.kBlocks() - b0);
-    __m128i x = _mm_maskz_loadu_epi8(__mmask16((1u << ((count + 1) / 2)) - 1), row + b0 / 2);
-    const __m128i low = _mm_set1_epi8(0x0F);
-    z = _mm_unpacklo_epi8(_mm_and_si128(x, low), _mm_and_si128(_mm_srli_epi16(x, 4), low));
-  }
-  return _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(z));
-}
-
-__attribute__((target("avx512f,avx512bw,avx512vl"))) float
-zeroPointTermAvx512(const S8Operands &o, int64_t n, const float *sums) {
-  const Layout &l = o.l;
-  const float *s = o.scales + n * l.kBlocks();
-  __m512 t = _mm512_setzero_ps();
-  for (int64_t b0 = 0; b0 < l.kBlocks(); b0 += 16) {
-    __mmask16 lanes = qopt::rt::firstLanes(l.kBlocks() - b0);
-    __m512 sz = _mm512_mul_ps(_mm512_maskz_loadu_ps(lanes, s + b0), zeroPoints16(o, n, b0, lanes));
-    t = _mm512_fmadd_ps(sz, _mm512_maskz_loadu_ps(lanes, sums + b0), t);
-  }
-  return _mm512_reduce_add_ps(t);
-}
-
 /// Outputs n of R prepared rows (`p` [R][paddedK], `sums` [R][kBlocks]) on
 /// AVX-512 VNNI.
 template <int R>
@@ -220,7 +189,7 @@ dotsAvx512Vnni(const S8Operands &o, const int8_t *p, const float *sums, int64_t 
   }
   for (int r = 0; r < R; ++r)
     out[r] = _mm512_reduce_add_ps(acc[r]) -
-             zeroPointTermAvx512(o, n, sums + r * l.kBlocks());
+             qopt::rt::zeroPointTermAvx512(o, n, sums + r * l.kBlocks());
 }
 
 /// A mask of the first `count` (clamped to [0, 8]) 32-bit lanes.
