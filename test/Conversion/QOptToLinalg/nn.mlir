@@ -195,3 +195,20 @@ func.func @gemm_trans_b(%a: tensor<2x8xf32>, %b: tensor<3x8xf32>) -> tensor<2x3x
   %0 = qopt.gemm %a, %b, %n {transB = 1 : i64} : (tensor<2x8xf32>, tensor<3x8xf32>, none) -> tensor<2x3xf32>
   return %0 : tensor<2x3xf32>
 }
+
+// -----
+// Cubic Resize: four taps per resized axis, 4 x 4 reads per output for two
+// axes, weights from cubic_coeff_a (-0.75: 1.25 = a + 2, 2.25 = a + 3).
+// CHECK-LABEL: func.func @resize_cubic
+// CHECK-DAG: arith.constant 1.250000e+00 : f32
+// CHECK-DAG: arith.constant 2.250000e+00 : f32
+// CHECK: linalg.generic
+// CHECK-COUNT-16: tensor.extract %{{.*}} : tensor<1x1x2x2xf32>
+// CHECK-NOT: tensor.extract
+// CHECK: linalg.yield
+func.func @resize_cubic(%x: tensor<1x1x2x2xf32>) -> tensor<1x1x4x4xf32> {
+  %n = qopt.none
+  %s = qopt.constant dense<[1.0, 1.0, 2.0, 2.0]> : tensor<4xf32>
+  %0 = qopt.resize %x, %n, %s, %n {mode = "cubic"} : (tensor<1x1x2x2xf32>, none, tensor<4xf32>, none) -> tensor<1x1x4x4xf32>
+  return %0 : tensor<1x1x4x4xf32>
+}

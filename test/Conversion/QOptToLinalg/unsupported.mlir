@@ -18,6 +18,25 @@ func.func @float_not(%x: tensor<4xf32>) -> tensor<4xf32> {
 }
 
 // -----
+// Run-time axes need a static count (it fixes the result's rank).
+func.func @unsqueeze_axes_of_unknown_count(%x: tensor<3x4xf32>, %ax: tensor<?xi64>) -> tensor<?x?x?xf32> {
+  // expected-error @+2 {{axes must be a constant or a 1-D integer tensor of static length}}
+  // expected-error @+1 {{failed to legalize}}
+  %0 = qopt.unsqueeze %x, %ax : (tensor<3x4xf32>, tensor<?xi64>) -> tensor<?x?x?xf32>
+  return %0 : tensor<?x?x?xf32>
+}
+
+// -----
+// Run-time scales: one f32 per axis.
+func.func @resize_scales_wrong_count(%x: tensor<1x1x2x2xf32>, %s: tensor<3xf32>) -> tensor<?x?x?x?xf32> {
+  %n = qopt.none
+  // expected-error @+2 {{scales must be a constant or a 1-D f32 tensor of one scale per axis}}
+  // expected-error @+1 {{failed to legalize}}
+  %0 = qopt.resize %x, %n, %s, %n {mode = "linear"} : (tensor<1x1x2x2xf32>, none, tensor<3xf32>, none) -> tensor<?x?x?x?xf32>
+  return %0 : tensor<?x?x?x?xf32>
+}
+
+// -----
 func.func @runtime_axes(%x: tensor<3x4xf32>, %ax: tensor<1xi64>) -> tensor<?x?xf32> {
   // expected-error @+2 {{axes must be a constant}}
   // expected-error @+1 {{failed to legalize}}
