@@ -120,6 +120,18 @@ TEST(BitWidths, SaysWhyWhenItCannot) {
   EXPECT_NE(error.find("discretize the costs"), std::string::npos) << error;
   EXPECT_FALSE(solveBitWidths({{{4, std::numeric_limits<double>::infinity()}}}, 8, &error));
   EXPECT_EQ(error, "a cost is negative or a sensitivity is not finite");
+  // "Never fits" costs (discretizeCosts' 2^62 under a zero budget) on
+  // several layers: their sums overflow int64 unless saturated (a latency
+  // budget lowered to the all-INT8 latency threw std::length_error here).
+  const int64_t never = int64_t(1) << 62;
+  std::optional<Assignment> cheap =
+      solveBitWidths({{{0, 1.0}, {never, 0.0}}, {{0, 2.0}, {never, 0.0}}, {{0, 3.0}, {never, 0.0}}},
+                     10000, &error);
+  ASSERT_TRUE(cheap) << error;
+  EXPECT_EQ(cheap->pick, (std::vector<size_t>{0, 0, 0}));
+  EXPECT_EQ(cheap->cost, 0);
+  EXPECT_FALSE(solveBitWidths({{{never, 1.0}}, {{never, 1.0}}, {{never, 1.0}}}, 10000, &error));
+  EXPECT_EQ(error, "the budget is below the cheapest assignment (beyond any budget > 10000)");
   // No layers: the empty assignment.
   std::optional<Assignment> none = solveBitWidths({}, 0);
   ASSERT_TRUE(none);

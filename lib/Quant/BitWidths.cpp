@@ -38,22 +38,28 @@ std::optional<Assignment> solveBitWidths(const std::vector<std::vector<FormatCho
       c = std::min(c, f.cost);
     }
     cheapest.push_back(c);
-    base += c;
+    // Saturating: costs may be the "never fits" sentinel of
+    // discretizeCosts (2^62), and a few of them overflow a sum.
+    base = c > std::numeric_limits<int64_t>::max() - base ? std::numeric_limits<int64_t>::max()
+                                                          : base + c;
   }
   if (base > budget) {
     if (error)
-      *error = "the budget is below the cheapest assignment (" + std::to_string(base) + " > " +
-               std::to_string(budget) + ")";
+      *error = "the budget is below the cheapest assignment (" +
+               (base == std::numeric_limits<int64_t>::max() ? std::string("beyond any budget")
+                                                            : std::to_string(base)) +
+               " > " + std::to_string(budget) + ")";
     return std::nullopt;
   }
   const int64_t slack = budget - base;
-  // No extra cost ever helps past the largest possible extra.
+  // No extra cost ever helps past the largest possible extra (summed up to
+  // the slack only: extras past it never fit, and their sum can overflow).
   int64_t maxExtra = 0;
   for (size_t l = 0; l < layers.size(); ++l) {
     int64_t m = 0;
     for (const FormatChoice &f : layers[l])
       m = std::max(m, f.cost - cheapest[l]);
-    maxExtra += m;
+    maxExtra = m > slack - maxExtra ? slack : maxExtra + m;
   }
   const int64_t states = std::min(slack, maxExtra) + 1;
   if (double(states) * double(std::max<size_t>(layers.size(), 1)) > double(maxStates)) {

@@ -27,6 +27,12 @@
 // RUN: qopt-opt %s --qopt-assign-bit-widths="table=%t.base.json budget=latency=2x" | FileCheck %s --check-prefix=BITS20
 // RUN: sed 's/^{"layers"/{"base_latency_ms": 0.5, "layers"/' %S/Inputs/bit-widths.json > %t.base5.json
 // RUN: qopt-opt %s --qopt-assign-bit-widths="table=%t.base5.json budget=latency=1.0" | FileCheck %s --check-prefix=BITS8
+// A budget of exactly the base leaves nothing to spend: only zero-latency
+// formats fit (the others cost "never" on the grid, whose sum over layers
+// once overflowed the solver), both w4g32 here.
+// RUN: sed -e 's/^{"layers"/{"base_latency_ms": 0.5, "layers"/' -e 's/"latency_ms": 0.1/"latency_ms": 0.0/' %S/Inputs/bit-widths.json > %t.zero.json
+// RUN: qopt-opt %s --qopt-assign-bit-widths="table=%t.zero.json budget=latency=0.5" | FileCheck %s --check-prefix=ATBASE
+// ATBASE-COUNT-2: {qopt.format = "w4g32"}
 // Errors: a relative budget without a reference; a base above the budget.
 // RUN: not qopt-opt %s --qopt-assign-bit-widths="table=%t.base5.json budget=latency=2x" 2>&1 | FileCheck %s --check-prefix=NOREF
 // NOREF: error: qopt-assign-bit-widths: {{.*}}.json: a relative latency budget (latency=2x) needs "reference_latency_ms" in the table
