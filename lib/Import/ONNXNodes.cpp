@@ -93,6 +93,7 @@ static const OpInfo kOps[] = {
     {"Shrink", "qopt.shrink", 1, 1},
     {"BitShift", "qopt.bit_shift", 2, 1},
     {"Trilu", "qopt.trilu", 2, 1},
+    {"CumSum", "qopt.cumsum", 2, 1},
     {"GatherElements", "qopt.gather_elements", 2, 1},
     {"NegativeLogLikelihoodLoss", "qopt.negative_log_likelihood_loss", 3, 1},
     {"Gelu", "qopt.gelu", 1, 1},

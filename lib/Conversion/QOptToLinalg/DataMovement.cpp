@@ -101,76 +101,6 @@ struct ReshapeLowering : QOptPattern<ReshapeOp> {
   }
 };
 
-/// The result sizes of a Squeeze (`squeeze`) or Unsqueeze of an input of
-/// sizes `in` by axes known only at run time (`axes`, a 1-D integer tensor
-/// of static length, normalized against `rank`: the input's for Squeeze,
-/// the result's for Unsqueeze), computed with index arithmetic.
-FailureOr<SmallVector<OpFoldResult>> runtimeAxesSizes(OpBuilder &b, Location loc, Value axes,
-                                                      ArrayRef<OpFoldResult> in, int64_t rank,
-                                                      bool squeeze) {
-  auto t = rankedType(axes);
-  if (!t || t.getRank() != 1 || t.isDynamicDim(0) || !isa<IntegerType>(t.getElementType()))
-    return failure();
-  IndexMath m{b, loc};
-  Value rankV = m.value(m.c(rank)), zero = m.value(m.c(0)), one = m.value(m.c(1));
-  SmallVector<Value> norm;
-  for (int64_t i = 0; i < t.getDimSize(0); ++i) {
-    Value v = tensor::ExtractOp::create(b, loc, axes, ValueRange{m.value(m.c(i))});
-    Value a = arith::IndexCastOp::create(b, loc, b.getIndexType(), v);
-    Value neg = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, a, zero);
-    norm.push_back(
-        arith::SelectOp::create(b, loc, neg, arith::AddIOp::create(b, loc, a, rankV), a));
-  }
-  auto eq = [&](Value x, Value y) {
-    return arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, x, y).getResult();
-  };
-  auto cnt = [&](Value c) { return arith::SelectOp::create(b, loc, c, one, zero).getResult(); };
-  // isAxis(d): d is one of the axes; below(d): how many axes are below d.
-  auto isAxis = [&](int64_t d) {
-    Value any = arith::ConstantIntOp::create(b, loc, 0, 1);
-    for (Value a : norm)
-      any = arith::OrIOp::create(b, loc, any, eq(a, m.value(m.c(d))));
-    return any;
-  };
-  auto below = [&](int64_t d) {
-    Value n = zero;
-    for (Value a : norm)
-      n = arith::AddIOp::create(
-          b, loc, n,
-          cnt(arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, a, m.value(m.c(d)))));
-    return n;
-  };
-  SmallVector<OpFoldResult> sizes;
-  if (squeeze) {
-    // Result dim k is the input dim i that is no axis with i - below(i) = k.
-    int64_t outRank = int64_t(in.size()) - t.getDimSize(0);
-    SmallVector<Value> keep, pos;
-    for (int64_t i = 0; i < int64_t(in.size()); ++i) {
-      keep.push_back(arith::XOrIOp::create(b, loc, isAxis(i),
-                                           arith::ConstantIntOp::create(b, loc, 1, 1)));
-      pos.push_back(arith::SubIOp::create(b, loc, m.value(m.c(i)), below(i)));
-    }
-    for (int64_t k = 0; k < outRank; ++k) {
-      Value s = one;
-      for (int64_t i = 0; i < int64_t(in.size()); ++i)
-        s = arith::SelectOp::create(
-            b, loc, arith::AndIOp::create(b, loc, keep[i], eq(pos[i], m.value(m.c(k)))),
-            m.value(in[i]), s);
-      sizes.push_back(s);
-    }
-    return sizes;
-  }
-  // Unsqueeze: result dim d is 1 on an axis, else input dim d - below(d).
-  for (int64_t d = 0; d < rank; ++d) {
-    Value j = arith::SubIOp::create(b, loc, m.value(m.c(d)), below(d));
-    Value s = one;
-    for (int64_t i = 0; i < int64_t(in.size()); ++i)
-      s = arith::SelectOp::create(b, loc, eq(j, m.value(m.c(i))), m.value(in[i]), s);
-    sizes.push_back(arith::SelectOp::create(b, loc, isAxis(d), one, s).getResult());
-  }
-  return sizes;
-}
-
 /// Squeeze / Unsqueeze / Flatten: result sizes follow from the input's.
 template <typename OpT>
 struct ReshapeLikeLowering : QOptPattern<OpT> {
@@ -385,6 +315,11 @@ struct SliceLowering : QOptPattern<SliceOp> {
       return unsupported(op, "starts and ends must be constants or 1-D tensors of one static "
                              "length");
     SmallVector<int64_t> axes, steps(starts->size(), 1);
+    bool runtimeAxesOrSteps =
+        (!isa<NoneType>(op.getAxes().getType()) && !getConstantInts(op.getAxes())) ||
+        (!isa<NoneType>(op.getSteps().getType()) && !getConstantInts(op.getSteps()));
+    if (runtimeAxesOrSteps)
+      return lowerRuntime(op, adaptor, data, type, *starts, *ends, rewriter);
     if (!isa<NoneType>(op.getAxes().getType())) {
       auto a = getConstantInts(op.getAxes());
       if (!a)
@@ -452,6 +387,123 @@ struct SliceLowering : QOptPattern<SliceOp> {
     rewriter.replaceOp(op, r);
     return success();
   }
+
+  /// Axes or steps known only at run time (1-D integer tensors of the
+  /// starts' static length): every dim takes its start, end and step by
+  /// selects over the entries whose axis it is (0, its size and 1 when
+  /// none), both step signs' clamping computed and one selected; a gather
+  /// reads the elements, its indices clamped into the input so that no
+  /// value makes it read outside (repeated axes or a zero step give
+  /// undefined results, as the README says of run-time axes).
+  LogicalResult lowerRuntime(SliceOp op, OpAdaptor adaptor, Value data, RankedTensorType type,
+                             ArrayRef<OpFoldResult> starts, ArrayRef<OpFoldResult> ends,
+                             ConversionPatternRewriter &rewriter) const {
+    Location loc = op.getLoc();
+    IndexMath m{rewriter, loc};
+    int64_t rank = rankedType(data).getRank();
+    size_t count = starts.size();
+    auto entries = [&](Value original, Value converted,
+                       StringRef what) -> FailureOr<SmallVector<Value>> {
+      SmallVector<Value> r;
+      if (auto c = getConstantInts(original)) {
+        if (c->size() != count)
+          return unsupported(op, what + " must have one entry per start");
+        for (int64_t v : *c)
+          r.push_back(m.value(m.c(v)));
+        return r;
+      }
+      auto t = dyn_cast<RankedTensorType>(converted.getType());
+      if (!t || t.getRank() != 1 || t.getDimSize(0) != int64_t(count) ||
+          !isa<IntegerType>(t.getElementType()))
+        return unsupported(op, what + " must be a constant or a 1-D integer tensor with one "
+                                      "entry per start");
+      for (size_t i = 0; i < count; ++i)
+        r.push_back(m.value(shapeElement(rewriter, loc, converted, int64_t(i))));
+      return r;
+    };
+    SmallVector<Value> axes;
+    if (isa<NoneType>(op.getAxes().getType())) {
+      for (size_t i = 0; i < count; ++i)
+        axes.push_back(m.value(m.c(int64_t(i))));
+    } else {
+      FailureOr<SmallVector<Value>> a = entries(op.getAxes(), adaptor.getAxes(), "axes");
+      if (failed(a))
+        return failure();
+      Value rankV = m.value(m.c(rank)), zero = m.value(m.c(0));
+      for (Value x : *a)
+        axes.push_back(arith::SelectOp::create(
+            rewriter, loc, arith::CmpIOp::create(rewriter, loc, arith::CmpIPredicate::slt, x, zero),
+            arith::AddIOp::create(rewriter, loc, x, rankV), x));
+    }
+    SmallVector<Value> steps;
+    if (isa<NoneType>(op.getSteps().getType())) {
+      steps.assign(count, m.value(m.c(1)));
+    } else {
+      FailureOr<SmallVector<Value>> s = entries(op.getSteps(), adaptor.getSteps(), "steps");
+      if (failed(s))
+        return failure();
+      steps = *s;
+    }
+    auto select = [&](Value c, Value t, Value f) {
+      return arith::SelectOp::create(rewriter, loc, c, t, f).getResult();
+    };
+    auto cmp = [&](arith::CmpIPredicate p, Value x, Value y) {
+      return arith::CmpIOp::create(rewriter, loc, p, x, y).getResult();
+    };
+    // Starts and ends as given can be anything in int64 (exporters write
+    // INT64_MIN/MAX): bounded first so that no arithmetic overflows.
+    const int64_t big = int64_t(1) << 40;
+    auto bounded = [&](Value v) {
+      return m.value(m.min(m.max(v, m.c(-big)), m.c(big)));
+    };
+    SmallVector<OpFoldResult> dims = sizesOf(rewriter, loc, data), sizes;
+    SmallVector<Value> offs, strides;
+    Value zero = m.value(m.c(0)), one = m.value(m.c(1));
+    for (int64_t d = 0; d < rank; ++d) {
+      Value n = m.value(dims[d]);
+      Value st = zero, en = n, step = one;
+      for (size_t i = 0; i < count; ++i) {
+        Value here = cmp(arith::CmpIPredicate::eq, axes[i], m.value(m.c(d)));
+        st = select(here, bounded(m.value(starts[i])), st);
+        en = select(here, bounded(m.value(ends[i])), en);
+        step = select(here, bounded(steps[i]), step);
+      }
+      step = select(cmp(arith::CmpIPredicate::eq, step, zero), one, step);
+      Value positive = cmp(arith::CmpIPredicate::sgt, step, zero);
+      st = m.value(m.wrapNegative(st, n));
+      en = m.value(m.wrapNegative(en, n));
+      Value nm1 = m.value(m.sub(n, m.c(1)));
+      Value stUp = m.value(m.min(m.max(st, m.c(0)), n));
+      Value enUp = m.value(m.min(m.max(en, m.c(0)), n));
+      Value sizeUp = m.value(m.max(m.ceilDiv(m.sub(enUp, stUp), step), m.c(0)));
+      Value stDown = m.value(m.min(m.max(st, m.c(0)), nm1));
+      Value enDown = m.value(m.min(m.max(en, m.c(-1)), nm1));
+      Value sizeDown = m.value(
+          m.max(m.ceilDiv(m.sub(stDown, enDown), m.sub(m.c(0), step)), m.c(0)));
+      offs.push_back(select(positive, stUp, stDown));
+      strides.push_back(step);
+      sizes.push_back(type.isDynamicDim(d) ? OpFoldResult(select(positive, sizeUp, sizeDown))
+                                           : m.c(type.getDimSize(d)));
+    }
+    Value r = buildGatherGeneric(
+        rewriter, loc, data, type, sizes, {}, {},
+        [&](OpBuilder &b, Location l, ValueRange idx, ValueRange) {
+          SmallVector<Value> src;
+          for (int64_t d = 0; d < rank; ++d) {
+            Value at = arith::AddIOp::create(b, l, offs[d],
+                                             arith::MulIOp::create(b, l, idx[d], strides[d]));
+            Value last = arith::SubIOp::create(b, l, toIndex(b, l, dims[d]),
+                                               arith::ConstantIndexOp::create(b, l, 1));
+            src.push_back(arith::MinSIOp::create(
+                b, l,
+                arith::MaxSIOp::create(b, l, at, arith::ConstantIndexOp::create(b, l, 0)),
+                last));
+          }
+          return src;
+        });
+    rewriter.replaceOp(op, r);
+    return success();
+  }
 };
 
 struct SplitLowering : QOptPattern<SplitOp> {
@@ -473,11 +525,30 @@ struct SplitLowering : QOptPattern<SplitOp> {
     int64_t n = op.getNumResults();
     SmallVector<OpFoldResult> parts;
     if (!isa<NoneType>(op.getSplit().getType())) {
-      auto split = getConstantInts(op.getSplit());
-      if (!split || (int64_t)split->size() != n)
-        return unsupported(op, "split sizes must be a constant, one per output");
-      for (int64_t s : *split)
-        parts.push_back(m.c(s));
+      if (auto split = getConstantInts(op.getSplit())) {
+        if ((int64_t)split->size() != n)
+          return unsupported(op, "split sizes must be one per output");
+        for (int64_t s : *split)
+          parts.push_back(m.c(s));
+      } else {
+        // Sizes known at run time (a 1-D tensor of one per output): each
+        // part clamped to what is left of the axis, so that no slice reads
+        // outside the input whatever the values (sizes that do not add up
+        // to the axis give undefined results, as the README says).
+        auto t = dyn_cast<RankedTensorType>(adaptor.getSplit().getType());
+        if (!t || t.getRank() != 1 || t.isDynamicDim(0) || t.getDimSize(0) != n ||
+            !isa<IntegerType>(t.getElementType()))
+          return unsupported(op, "split sizes must be a constant or a 1-D integer tensor of "
+                                 "one size per output");
+        OpFoldResult left = dims[*axis];
+        for (int64_t i = 0; i < n; ++i) {
+          OpFoldResult s = m.c(0);
+          if (getConstantIntValue(left) != 0)
+            s = m.min(m.max(shapeElement(rewriter, loc, adaptor.getSplit(), i), m.c(0)), left);
+          parts.push_back(s);
+          left = m.sub(left, s);
+        }
+      }
     } else {
       OpFoldResult chunk = m.ceilDiv(dims[*axis], m.c(n));
       for (int64_t i = 0; i < n; ++i)
@@ -494,8 +565,13 @@ struct SplitLowering : QOptPattern<SplitOp> {
       SmallVector<OpFoldResult> offsets(rank, m.c(0)), sizes(dims);
       offsets[*axis] = offset;
       sizes[*axis] = parts[i];
-      Value r = tensor::ExtractSliceOp::create(rewriter, loc, input, offsets,
-                                               sizes, strides);
+      // An empty part: no slice (a static offset at the end of the axis
+      // fails extract_slice's bounds check).
+      Value r = getConstantIntValue(parts[i]) == 0
+                    ? emptyTensor(rewriter, loc, sizes, type.getElementType())
+                    : tensor::ExtractSliceOp::create(rewriter, loc, input, offsets, sizes,
+                                                     strides)
+                          .getResult();
       if (r.getType() != type)
         r = tensor::CastOp::create(rewriter, loc, type, r);
       results.push_back(r);

@@ -667,6 +667,87 @@ Value castScalar(OpBuilder &b, Location loc, Value v, Type from,
                      : Value(arith::ExtSIOp::create(b, loc, to, v));
 }
 
+FailureOr<SmallVector<Value>> runtimeAxes(OpBuilder &b, Location loc, Value axes,
+                                          int64_t rank) {
+  auto t = rankedType(axes);
+  if (!t || t.getRank() != 1 || t.isDynamicDim(0) || !isa<IntegerType>(t.getElementType()))
+    return failure();
+  IndexMath m{b, loc};
+  Value rankV = m.value(m.c(rank)), zero = m.value(m.c(0));
+  SmallVector<Value> norm;
+  for (int64_t i = 0; i < t.getDimSize(0); ++i) {
+    Value v = tensor::ExtractOp::create(b, loc, axes, ValueRange{m.value(m.c(i))});
+    Value a = arith::IndexCastOp::create(b, loc, b.getIndexType(), v);
+    Value neg = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, a, zero);
+    norm.push_back(
+        arith::SelectOp::create(b, loc, neg, arith::AddIOp::create(b, loc, a, rankV), a));
+  }
+  return norm;
+}
+
+Value isRuntimeAxis(OpBuilder &b, Location loc, ArrayRef<Value> axes, int64_t d) {
+  Value dv = arith::ConstantIndexOp::create(b, loc, d);
+  Value any = arith::ConstantIntOp::create(b, loc, 0, 1);
+  for (Value a : axes)
+    any = arith::OrIOp::create(
+        b, loc, any, arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, a, dv));
+  return any;
+}
+
+FailureOr<SmallVector<OpFoldResult>> runtimeAxesSizes(OpBuilder &b, Location loc, Value axes,
+                                                      ArrayRef<OpFoldResult> in, int64_t rank,
+                                                      bool squeeze) {
+  FailureOr<SmallVector<Value>> normOr = runtimeAxes(b, loc, axes, rank);
+  if (failed(normOr))
+    return failure();
+  SmallVector<Value> norm = *normOr;
+  IndexMath m{b, loc};
+  Value zero = m.value(m.c(0)), one = m.value(m.c(1));
+  auto eq = [&](Value x, Value y) {
+    return arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, x, y).getResult();
+  };
+  auto cnt = [&](Value c) { return arith::SelectOp::create(b, loc, c, one, zero).getResult(); };
+  // isAxis(d): d is one of the axes; below(d): how many axes are below d.
+  auto isAxis = [&](int64_t d) { return isRuntimeAxis(b, loc, norm, d); };
+  auto below = [&](int64_t d) {
+    Value n = zero;
+    for (Value a : norm)
+      n = arith::AddIOp::create(
+          b, loc, n,
+          cnt(arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, a, m.value(m.c(d)))));
+    return n;
+  };
+  SmallVector<OpFoldResult> sizes;
+  if (squeeze) {
+    // Result dim k is the input dim i that is no axis with i - below(i) = k.
+    int64_t outRank = int64_t(in.size()) - int64_t(norm.size());
+    SmallVector<Value> keep, pos;
+    for (int64_t i = 0; i < int64_t(in.size()); ++i) {
+      keep.push_back(arith::XOrIOp::create(b, loc, isAxis(i),
+                                           arith::ConstantIntOp::create(b, loc, 1, 1)));
+      pos.push_back(arith::SubIOp::create(b, loc, m.value(m.c(i)), below(i)));
+    }
+    for (int64_t k = 0; k < outRank; ++k) {
+      Value s = one;
+      for (int64_t i = 0; i < int64_t(in.size()); ++i)
+        s = arith::SelectOp::create(
+            b, loc, arith::AndIOp::create(b, loc, keep[i], eq(pos[i], m.value(m.c(k)))),
+            m.value(in[i]), s);
+      sizes.push_back(s);
+    }
+    return sizes;
+  }
+  // Unsqueeze: result dim d is 1 on an axis, else input dim d - below(d).
+  for (int64_t d = 0; d < rank; ++d) {
+    Value j = arith::SubIOp::create(b, loc, m.value(m.c(d)), below(d));
+    Value s = one;
+    for (int64_t i = 0; i < int64_t(in.size()); ++i)
+      s = arith::SelectOp::create(b, loc, eq(j, m.value(m.c(i))), m.value(in[i]), s);
+    sizes.push_back(arith::SelectOp::create(b, loc, isAxis(d), one, s).getResult());
+  }
+  return sizes;
+}
+
 } // namespace qopt::lowering
 
 namespace {

@@ -215,6 +215,22 @@ mlir::Value combineWithReduced(mlir::OpBuilder &b, mlir::Location loc, mlir::Val
                                mlir::Value reduced, llvm::ArrayRef<int64_t> axes,
                                ScalarBody body, mlir::Value extra = mlir::Value(),
                                mlir::AffineMap extraMap = mlir::AffineMap());
+/// Axes known only at run time: the elements of `axes` (a 1-D integer
+/// tensor of static length) as indices, negative ones wrapped by `rank`;
+/// fails for any other type. (Out-of-range values stay out of range: they
+/// match no dim.)
+mlir::FailureOr<llvm::SmallVector<mlir::Value>>
+runtimeAxes(mlir::OpBuilder &b, mlir::Location loc, mlir::Value axes, int64_t rank);
+/// An i1: dim `d` is one of `axes` (runtimeAxes' values).
+mlir::Value isRuntimeAxis(mlir::OpBuilder &b, mlir::Location loc, llvm::ArrayRef<mlir::Value> axes,
+                          int64_t d);
+/// The result sizes of a Squeeze (`squeeze`) or Unsqueeze of an input of
+/// sizes `in` by axes known only at run time (runtimeAxes, normalized
+/// against `rank`: the input's for Squeeze, the result's for Unsqueeze),
+/// computed with index arithmetic.
+mlir::FailureOr<llvm::SmallVector<mlir::OpFoldResult>>
+runtimeAxesSizes(mlir::OpBuilder &b, mlir::Location loc, mlir::Value axes,
+                 llvm::ArrayRef<mlir::OpFoldResult> in, int64_t rank, bool squeeze);
 /// Re-inserts size-1 dims at `axes` (sorted) into `reduced`.
 mlir::Value keepDims(mlir::OpBuilder &b, mlir::Location loc, mlir::Value reduced,
                      llvm::ArrayRef<int64_t> axes, int64_t rank);

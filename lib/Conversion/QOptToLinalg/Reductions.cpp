@@ -5,6 +5,7 @@
 #include "qopt/Dialect/QOpt/IR/ShapeUtils.h"
 
 #include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
 
 using namespace mlir;
 using namespace qopt;
@@ -47,6 +48,13 @@ struct ReduceLowering : QOptPattern<OpT> {
     int64_t rank = xType.getRank();
     SmallVector<int64_t> axes;
     bool emptyAxes = isa<NoneType>(op.getAxes().getType());
+    if (!emptyAxes) {
+      auto at = dyn_cast<RankedTensorType>(adaptor.getAxes().getType());
+      if (at && at.getRank() == 1 && at.getDimSize(0) == 0)
+        emptyAxes = true; // a run-time input of no axes
+      else if (!getConstantInts(op.getAxes()))
+        return lowerRuntimeAxes(op, x, adaptor.getAxes(), type, rewriter);
+    }
     if (!emptyAxes) {
       FailureOr<SmallVector<int64_t>> a = loweredAxes(op, op.getAxes(), rank);
       if (failed(a))
@@ -153,6 +161,126 @@ struct ReduceLowering : QOptPattern<OpT> {
     if (op.getKeepdims())
       r = keepDims(rewriter, loc, r, axes, rank);
     return replaceWithCast(rewriter, op, r, type);
+  }
+
+  /// Axes known only at run time (a 1-D integer tensor of static length
+  /// L >= 1): the element-wise part of the reduction first (square, abs,
+  /// exp), then each dim reduced to size 1 under an scf.if on "d is an
+  /// axis", then the final part (mean's division, sqrt, log); without
+  /// keepdims the reduced dims are reshaped away (rank - L remain, as the
+  /// result type says; repeated or out-of-range axes give undefined
+  /// results, as the README says of run-time axes).
+  LogicalResult lowerRuntimeAxes(OpT op, Value x, Value axesV, RankedTensorType type,
+                                 ConversionPatternRewriter &rewriter) const {
+    constexpr Red kind = kindOf<OpT>();
+    Location loc = op.getLoc();
+    auto xType = rankedType(x);
+    int64_t rank = xType.getRank();
+    Type elem = xType.getElementType();
+    bool isFloat = isa<FloatType>(elem);
+    bool uns = isUnsigned(op.getData().getType());
+    FailureOr<SmallVector<Value>> axes = runtimeAxes(rewriter, loc, axesV, rank);
+    if (failed(axes))
+      return unsupported(op, "axes must be a constant or a 1-D integer tensor of static length");
+    auto merge = [&](OpBuilder &b, Location l, Value v, Value acc) -> Value {
+      switch (kind) {
+      case Red::Max:
+        if (isFloat)
+          return arith::MaximumFOp::create(b, l, v, acc);
+        return uns ? Value(arith::MaxUIOp::create(b, l, v, acc))
+                   : Value(arith::MaxSIOp::create(b, l, v, acc));
+      case Red::Min:
+        if (isFloat)
+          return arith::MinimumFOp::create(b, l, v, acc);
+        return uns ? Value(arith::MinUIOp::create(b, l, v, acc))
+                   : Value(arith::MinSIOp::create(b, l, v, acc));
+      case Red::Prod:
+        return isFloat ? Value(arith::MulFOp::create(b, l, v, acc))
+                       : Value(arith::MulIOp::create(b, l, v, acc));
+      default:
+        return isFloat ? Value(arith::AddFOp::create(b, l, v, acc))
+                       : Value(arith::AddIOp::create(b, l, v, acc));
+      }
+    };
+    Value v = x;
+    if (kind == Red::SumSquare || kind == Red::L2 || kind == Red::L1 || kind == Red::LogSumExp)
+      v = buildElementwise(rewriter, loc, ValueRange{x}, xType,
+                           [&](OpBuilder &b, Location l, ValueRange a) -> Value {
+                             Value e = a[0];
+                             if (kind == Red::LogSumExp)
+                               return math::ExpOp::create(b, l, e);
+                             if (kind == Red::L1)
+                               return isFloat ? Value(math::AbsFOp::create(b, l, e))
+                                              : (uns ? e : Value(math::AbsIOp::create(b, l, e)));
+                             return isFloat ? Value(arith::MulFOp::create(b, l, e, e))
+                                            : Value(arith::MulIOp::create(b, l, e, e));
+                           });
+    SmallVector<OpFoldResult> in = sizesOf(rewriter, loc, x);
+    IndexMath m{rewriter, loc};
+    OpFoldResult count = m.c(1);
+    for (int64_t d = 0; d < rank; ++d) {
+      if (xType.getDimSize(d) == 1)
+        continue; // reducing it changes nothing
+      Value flag = isRuntimeAxis(rewriter, loc, *axes, d);
+      count = m.mul(count, OpFoldResult(arith::SelectOp::create(rewriter, loc, flag,
+                                                                m.value(in[d]),
+                                                                m.value(m.c(1)))
+                                            .getResult()));
+      auto cur = cast<RankedTensorType>(v.getType());
+      SmallVector<int64_t> shape(cur.getShape());
+      shape[d] = ShapedType::kDynamic;
+      auto joined = RankedTensorType::get(shape, cur.getElementType());
+      Value before = v;
+      auto ifOp = scf::IfOp::create(
+          rewriter, loc, flag,
+          [&](OpBuilder &b, Location l) {
+            Value init;
+            switch (kind) {
+            case Red::Max: init = lowestValue(b, l, elem, uns); break;
+            case Red::Min: init = highestValue(b, l, elem, uns); break;
+            case Red::Prod: init = scalarConst(b, l, elem, 1); break;
+            default: init = scalarConst(b, l, elem, 0); break;
+            }
+            Value r = buildReduction(b, l, before, {d}, init,
+                                     [&](OpBuilder &bb, Location ll, ValueRange a) -> Value {
+                                       return merge(bb, ll, a[0], a[1]);
+                                     });
+            r = keepDims(b, l, r, {d}, rank);
+            scf::YieldOp::create(b, l, ValueRange{tensor::CastOp::create(b, l, joined, r)});
+          },
+          [&](OpBuilder &b, Location l) {
+            scf::YieldOp::create(b, l,
+                                 ValueRange{tensor::CastOp::create(b, l, joined, before)});
+          });
+      v = ifOp.getResult(0);
+    }
+    if (kind == Red::Mean || kind == Red::L2 || kind == Red::LogSum || kind == Red::LogSumExp) {
+      Value n;
+      if (kind == Red::Mean)
+        n = arith::UIToFPOp::create(
+            rewriter, loc, elem,
+            arith::IndexCastUIOp::create(rewriter, loc, rewriter.getI64Type(), m.value(count)));
+      v = buildElementwise(rewriter, loc, ValueRange{v}, cast<RankedTensorType>(v.getType()),
+                           [&](OpBuilder &b, Location l, ValueRange a) -> Value {
+                             if (kind == Red::Mean)
+                               return arith::DivFOp::create(b, l, a[0], n);
+                             if (kind == Red::L2)
+                               return math::SqrtOp::create(b, l, a[0]);
+                             return math::LogOp::create(b, l, a[0]);
+                           });
+    }
+    if (!op.getKeepdims()) {
+      FailureOr<SmallVector<OpFoldResult>> sizes =
+          runtimeAxesSizes(rewriter, loc, axesV, in, rank, /*squeeze=*/true);
+      if (failed(sizes) || int64_t(sizes->size()) != type.getRank())
+        return unsupported(op, "the result rank does not match the run-time axes' count");
+      // (Reshaped at dynamic sizes: v's are; the cast then takes the
+      // result type's static ones.)
+      auto dynamic = RankedTensorType::get(
+          SmallVector<int64_t>(type.getRank(), ShapedType::kDynamic), type.getElementType());
+      v = reshapeTo(rewriter, loc, v, dynamic, *sizes);
+    }
+    return replaceWithCast(rewriter, op, v, type);
   }
 };
 
@@ -359,6 +487,93 @@ struct NLLLossLowering : QOptPattern<NegativeLogLikelihoodLossOp> {
 
 } // namespace
 
+/// CumSum as a generic with one more loop, j, over the axis: y[.., k, ..]
+/// = sum over j of x[.., j, ..] where j <= k (j < k exclusive; j >= k or
+/// j > k reversed), summed in ascending j. That is O(n^2) along the axis,
+/// which the axes CumSum runs over in models (positions from a mask, a few
+/// thousand at most) afford. An axis known only at run time selects among
+/// the per-dim scans with scf.if (an out-of-range axis leaves x as it is:
+/// undefined, as the README says of run-time axes).
+struct CumSumLowering : QOptPattern<CumSumOp> {
+  using QOptPattern::QOptPattern;
+  LogicalResult
+  matchAndRewrite(CumSumOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Value x = adaptor.getX();
+    RankedTensorType type = rankedResult(op, {x});
+    if (!type)
+      return failure();
+    auto xType = rankedType(x);
+    int64_t rank = xType.getRank();
+    if (rank == 0)
+      return unsupported(op, "a scalar input has no axis");
+    auto axisType = dyn_cast<RankedTensorType>(adaptor.getAxis().getType());
+    if (!axisType || axisType.getNumElements() != 1 ||
+        !isa<IntegerType>(axisType.getElementType()))
+      return unsupported(op, "axis must be a 0-D or 1-element integer tensor");
+    Location loc = op.getLoc();
+    bool exclusive = op.getExclusive(), reverse = op.getReverse();
+    Type elem = xType.getElementType();
+    auto scan = [&](OpBuilder &b, Location l, int64_t axis) -> Value {
+      SmallVector<OpFoldResult> sizes = sizesOf(b, l, x);
+      Value init = filledTensor(b, l, sizes, scalarConst(b, l, elem, 0));
+      MLIRContext *ctx = b.getContext();
+      SmallVector<AffineExpr> in;
+      for (int64_t d = 0; d < rank; ++d)
+        in.push_back(getAffineDimExpr(d == axis ? rank : d, ctx));
+      AffineMap inMap = AffineMap::get(rank + 1, 0, in, ctx);
+      AffineMap outMap = AffineMap::getMultiDimIdentityMap(rank + 1, ctx).getMajorSubMap(rank);
+      SmallVector<utils::IteratorType> iters(rank, utils::IteratorType::parallel);
+      iters.push_back(utils::IteratorType::reduction);
+      auto pred = reverse ? (exclusive ? arith::CmpIPredicate::sgt : arith::CmpIPredicate::sge)
+                          : (exclusive ? arith::CmpIPredicate::slt : arith::CmpIPredicate::sle);
+      return linalg::GenericOp::create(
+                 b, l, TypeRange{init.getType()}, ValueRange{x}, ValueRange{init},
+                 {inMap, outMap}, iters,
+                 [&](OpBuilder &bb, Location ll, ValueRange a) {
+                   Value j = linalg::IndexOp::create(bb, ll, rank);
+                   Value k = linalg::IndexOp::create(bb, ll, axis);
+                   Value take = arith::CmpIOp::create(bb, ll, pred, j, k);
+                   Value sum = isa<FloatType>(elem)
+                                   ? Value(arith::AddFOp::create(bb, ll, a[1], a[0]))
+                                   : Value(arith::AddIOp::create(bb, ll, a[1], a[0]));
+                   linalg::YieldOp::create(
+                       bb, ll, arith::SelectOp::create(bb, ll, take, sum, a[1]).getResult());
+                 })
+          .getResult(0);
+    };
+    if (auto c = getConstantInts(op.getAxis())) {
+      FailureOr<int64_t> axis = loweredAxis(op, c->front(), rank);
+      if (failed(axis))
+        return failure();
+      return replaceWithCast(rewriter, op, scan(rewriter, loc, *axis), type);
+    }
+    FailureOr<SmallVector<Value>> axes = runtimeAxes(rewriter, loc, adaptor.getAxis(), rank);
+    if (failed(axes)) {
+      // A 0-D axis: its one element as the 1-element list runtimeAxes reads.
+      Value a = arith::IndexCastOp::create(rewriter, loc, rewriter.getIndexType(),
+                                           extractScalar(rewriter, loc, adaptor.getAxis()));
+      Value rankV = arith::ConstantIndexOp::create(rewriter, loc, rank);
+      Value neg = arith::CmpIOp::create(rewriter, loc, arith::CmpIPredicate::slt, a,
+                                        arith::ConstantIndexOp::create(rewriter, loc, 0));
+      axes = SmallVector<Value>{arith::SelectOp::create(
+          rewriter, loc, neg, arith::AddIOp::create(rewriter, loc, a, rankV), a)};
+    }
+    Value v = x;
+    for (int64_t d = 0; d < rank; ++d) {
+      Value before = v;
+      v = scf::IfOp::create(
+              rewriter, loc, isRuntimeAxis(rewriter, loc, *axes, d),
+              [&](OpBuilder &b, Location l) {
+                scf::YieldOp::create(b, l, ValueRange{scan(b, l, d)});
+              },
+              [&](OpBuilder &b, Location l) { scf::YieldOp::create(b, l, ValueRange{before}); })
+              .getResult(0);
+    }
+    return replaceWithCast(rewriter, op, v, type);
+  }
+};
+
 void qopt::lowering::populateReductionPatterns(QOptTypeConverter &converter,
                                                RewritePatternSet &patterns) {
   patterns.add<ReduceLowering<ReduceSumOp>, ReduceLowering<ReduceMeanOp>,
@@ -368,6 +583,6 @@ void qopt::lowering::populateReductionPatterns(QOptTypeConverter &converter,
                ReduceLowering<ReduceLogSumOp>, ReduceLowering<ReduceLogSumExpOp>,
                ArgLowering<ArgMaxOp>,
                ArgLowering<ArgMinOp>, SoftmaxLowering<SoftmaxOp>,
-               SoftmaxLowering<LogSoftmaxOp>, NLLLossLowering>(
+               SoftmaxLowering<LogSoftmaxOp>, NLLLossLowering, CumSumLowering>(
       converter, patterns.getContext());
 }

@@ -93,3 +93,57 @@ func.func @pad(%a: tensor<2x3xf32>) -> tensor<4x3xf32> {
   %0 = qopt.pad %a, %p, %n, %n {mode = "constant"} : (tensor<2x3xf32>, tensor<4xi64>, none, none) -> tensor<4x3xf32>
   return %0 : tensor<4x3xf32>
 }
+
+// -----
+// Split sizes known at run time: each clamped to what is left of the axis.
+// CHECK-LABEL: func.func @split_runtime
+// CHECK: %[[S0:.*]] = arith.index_cast %{{.*}} : i64 to index
+// CHECK: %[[L0:.*]] = arith.maxsi %[[S0]], %c0 : index
+// CHECK: %[[P0:.*]] = arith.minsi %[[L0]], %c9 : index
+// CHECK: %[[LEFT:.*]] = arith.subi %c9, %[[P0]] : index
+// CHECK: %[[S1:.*]] = arith.index_cast %{{.*}} : i64 to index
+// CHECK: %[[L1:.*]] = arith.maxsi %[[S1]], %c0 : index
+// CHECK: %[[P1:.*]] = arith.minsi %[[L1]], %[[LEFT]] : index
+// CHECK: tensor.extract_slice %arg0[0, 0] [4, %[[P0]]] [1, 1]
+// CHECK: tensor.extract_slice %arg0[0, %[[P0]]] [4, %[[P1]]] [1, 1]
+func.func @split_runtime(%x: tensor<4x9xf32>, %s: tensor<2xi64>) -> (tensor<4x?xf32>, tensor<4x?xf32>) {
+  %0:2 = qopt.split %x, %s {axis = 1 : i64} : (tensor<4x9xf32>, tensor<2xi64>) -> (tensor<4x?xf32>, tensor<4x?xf32>)
+  return %0#0, %0#1 : tensor<4x?xf32>, tensor<4x?xf32>
+}
+
+// -----
+// An empty axis: empty parts, no slice.
+// CHECK-LABEL: func.func @split_empty_axis
+// CHECK-NOT: extract_slice
+// CHECK-COUNT-2: tensor.empty() : tensor<0xf32>
+func.func @split_empty_axis(%x: tensor<0xf32>, %s: tensor<2xi64>) -> (tensor<0xf32>, tensor<0xf32>) {
+  %0:2 = qopt.split %x, %s : (tensor<0xf32>, tensor<2xi64>) -> (tensor<0xf32>, tensor<0xf32>)
+  return %0#0, %0#1 : tensor<0xf32>, tensor<0xf32>
+}
+
+// -----
+// Axes and steps known at run time: each dim selects its start, end and
+// step (a zero step taken as 1), both signs' clamping is computed and one
+// chosen; the gather's indices stay inside the input.
+// CHECK-LABEL: func.func @slice_runtime_axes_steps
+// CHECK: %[[IS0:.*]] = arith.cmpi eq, %{{.*}}, %c0 : index
+// CHECK: %[[STEP:.*]] = arith.select %[[IS0]], %{{.*}}, %c1 : index
+// CHECK: %[[ZERO:.*]] = arith.cmpi eq, %[[STEP]], %c0 : index
+// CHECK: %[[STEP1:.*]] = arith.select %[[ZERO]], %c1, %[[STEP]] : index
+// CHECK: %[[POS:.*]] = arith.cmpi sgt, %[[STEP1]], %c0 : index
+// CHECK: arith.ceildivsi %{{.*}}, %[[STEP1]] : index
+// CHECK: %[[NEG:.*]] = arith.subi %c0, %[[STEP1]] : index
+// CHECK: arith.ceildivsi %{{.*}}, %[[NEG]] : index
+// CHECK: %[[OFF0:.*]] = arith.select %[[POS]]
+// CHECK: tensor.empty(%{{.*}}, %{{.*}}) : tensor<?x?xf32>
+// CHECK: linalg.generic
+// CHECK: %[[I:.*]] = linalg.index 0 : index
+// CHECK: %[[M:.*]] = arith.muli %[[I]], %[[STEP1]] : index
+// CHECK: %[[AT:.*]] = arith.addi %[[OFF0]], %[[M]] : index
+// CHECK: %[[LO:.*]] = arith.maxsi %[[AT]], %c0 : index
+// CHECK: %[[R:.*]] = arith.minsi %[[LO]], %c5 : index
+// CHECK: tensor.extract %arg0[%[[R]], %{{.*}}] : tensor<6x5xf32>
+func.func @slice_runtime_axes_steps(%x: tensor<6x5xf32>, %st: tensor<1xi64>, %en: tensor<1xi64>, %ax: tensor<1xi64>, %sp: tensor<1xi64>) -> tensor<?x?xf32> {
+  %0 = qopt.slice %x, %st, %en, %ax, %sp : (tensor<6x5xf32>, tensor<1xi64>, tensor<1xi64>, tensor<1xi64>, tensor<1xi64>) -> tensor<?x?xf32>
+  return %0 : tensor<?x?xf32>
+}

@@ -119,3 +119,74 @@ func.func @reduce_not_split(%a: tensor<4x63xf32>, %b: tensor<100x4xf32>, %c: ten
   %3 = qopt.reduce_sum %d, %ax1 {keepdims = 0 : i64} : (tensor<4x100xi32>, tensor<1xi64>) -> tensor<4xi32>
   return %0, %1, %2, %3 : tensor<4xf32>, tensor<4xf32>, tensor<4xf32>, tensor<4xi32>
 }
+
+// -----
+// Axes known at run time: each dim (but the size-1 one) reduced under an
+// scf.if on "it is an axis"; the mean divides by the product of the reduced
+// sizes; without keepdims the reduced dims are reshaped away at run time.
+// CHECK-LABEL: func.func @reduce_mean_runtime_axes
+// CHECK: %[[IS0:.*]] = arith.cmpi eq, %[[AX:.*]], %c0 : index
+// CHECK: %[[N0:.*]] = arith.select %[[IS0]], %c3, %c1 : index
+// CHECK: scf.if %[[IS0]] -> (tensor<?x1x4xf32>)
+// CHECK: linalg.generic {{.*}} iterator_types = ["reduction", "parallel", "parallel"]
+// CHECK: arith.addf
+// CHECK: } else {
+// CHECK: tensor.cast %arg0 : tensor<3x1x4xf32> to tensor<?x1x4xf32>
+// CHECK-NOT: arith.cmpi eq, %[[AX]], %c1
+// CHECK: %[[IS2:.*]] = arith.cmpi eq, %[[AX]], %c2 : index
+// CHECK: %[[N2:.*]] = arith.select %[[IS2]], %c4, %c1 : index
+// CHECK: %[[N:.*]] = arith.muli %[[N0]], %[[N2]] : index
+// CHECK: scf.if %[[IS2]] -> (tensor<?x1x?xf32>)
+// CHECK: iterator_types = ["parallel", "parallel", "reduction"]
+// CHECK: %[[NI:.*]] = arith.index_castui %[[N]] : index to i64
+// CHECK: %[[NF:.*]] = arith.uitofp %[[NI]] : i64 to f32
+// CHECK: arith.divf %{{.*}}, %[[NF]] : f32
+// CHECK: tensor.reshape {{.*}} -> tensor<?x?xf32>
+func.func @reduce_mean_runtime_axes(%x: tensor<3x1x4xf32>, %ax: tensor<1xi64>) -> tensor<?x?xf32> {
+  %0 = qopt.reduce_mean %x, %ax {keepdims = 0 : i64} : (tensor<3x1x4xf32>, tensor<1xi64>) -> tensor<?x?xf32>
+  return %0 : tensor<?x?xf32>
+}
+
+// -----
+// A run-time input of no axes is the empty list: everything reduced.
+// CHECK-LABEL: func.func @reduce_sum_no_runtime_axes
+// CHECK-NOT: scf.if
+// CHECK: iterator_types = ["reduction", "reduction"]
+func.func @reduce_sum_no_runtime_axes(%x: tensor<3x4xf32>, %ax: tensor<0xi64>) -> tensor<1x1xf32> {
+  %0 = qopt.reduce_sum %x, %ax : (tensor<3x4xf32>, tensor<0xi64>) -> tensor<1x1xf32>
+  return %0 : tensor<1x1xf32>
+}
+
+// -----
+// CumSum: one more loop (d2) over the axis; reversed and exclusive, element
+// k sums j > k, in ascending j.
+// CHECK-DAG: #[[IN:.*]] = affine_map<(d0, d1, d2) -> (d0, d2)>
+// CHECK-DAG: #[[OUT:.*]] = affine_map<(d0, d1, d2) -> (d0, d1)>
+// CHECK-LABEL: func.func @cumsum_reverse_exclusive
+// CHECK: linalg.generic {indexing_maps = [#[[IN]], #[[OUT]]], iterator_types = ["parallel", "parallel", "reduction"]}
+// CHECK: %[[J:.*]] = linalg.index 2 : index
+// CHECK: %[[K:.*]] = linalg.index 1 : index
+// CHECK: %[[TAKE:.*]] = arith.cmpi sgt, %[[J]], %[[K]] : index
+// CHECK: %[[S:.*]] = arith.addf %out, %in : f32
+// CHECK: arith.select %[[TAKE]], %[[S]], %out : f32
+func.func @cumsum_reverse_exclusive(%x: tensor<3x4xf32>) -> tensor<3x4xf32> {
+  %a = qopt.constant dense<-1> : tensor<i32>
+  %0 = qopt.cumsum %x, %a {reverse = 1 : i64, exclusive = 1 : i64} : (tensor<3x4xf32>, tensor<i32>) -> tensor<3x4xf32>
+  return %0 : tensor<3x4xf32>
+}
+
+// -----
+// An axis known at run time (0-D, negative wrapped): one scan per dim under
+// scf.if; forward and inclusive, j <= k.
+// CHECK-LABEL: func.func @cumsum_runtime_axis
+// CHECK: %[[A:.*]] = tensor.extract %arg1[] : tensor<i32>
+// CHECK: %[[IS0:.*]] = arith.cmpi eq, %{{.*}}, %c0 : index
+// CHECK: scf.if %[[IS0]] -> (tensor<3x4xi32>)
+// CHECK: arith.cmpi sle
+// CHECK: arith.addi %out, %in : i32
+// CHECK: %[[IS1:.*]] = arith.cmpi eq, %{{.*}}, %c1 : index
+// CHECK: scf.if %[[IS1]] -> (tensor<3x4xi32>)
+func.func @cumsum_runtime_axis(%x: tensor<3x4xi32>, %a: tensor<i32>) -> tensor<3x4xi32> {
+  %0 = qopt.cumsum %x, %a : (tensor<3x4xi32>, tensor<i32>) -> tensor<3x4xi32>
+  return %0 : tensor<3x4xi32>
+}

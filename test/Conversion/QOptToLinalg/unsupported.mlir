@@ -37,11 +37,29 @@ func.func @resize_scales_wrong_count(%x: tensor<1x1x2x2xf32>, %s: tensor<3xf32>)
 }
 
 // -----
-func.func @runtime_axes(%x: tensor<3x4xf32>, %ax: tensor<1xi64>) -> tensor<?x?xf32> {
-  // expected-error @+2 {{axes must be a constant}}
+// Run-time reduction axes need a static count too; so do Split's sizes
+// (one per output) and CumSum's axis (one).
+func.func @reduce_axes_of_unknown_count(%x: tensor<3x4xf32>, %ax: tensor<?xi64>) -> tensor<?x?xf32> {
+  // expected-error @+2 {{axes must be a constant or a 1-D integer tensor of static length}}
   // expected-error @+1 {{failed to legalize}}
-  %0 = qopt.reduce_sum %x, %ax : (tensor<3x4xf32>, tensor<1xi64>) -> tensor<?x?xf32>
+  %0 = qopt.reduce_sum %x, %ax : (tensor<3x4xf32>, tensor<?xi64>) -> tensor<?x?xf32>
   return %0 : tensor<?x?xf32>
+}
+
+// -----
+func.func @split_sizes_of_unknown_count(%x: tensor<6xf32>, %s: tensor<?xi64>) -> (tensor<?xf32>, tensor<?xf32>) {
+  // expected-error @+2 {{split sizes must be a constant or a 1-D integer tensor of one size per output}}
+  // expected-error @+1 {{failed to legalize}}
+  %0:2 = qopt.split %x, %s : (tensor<6xf32>, tensor<?xi64>) -> (tensor<?xf32>, tensor<?xf32>)
+  return %0#0, %0#1 : tensor<?xf32>, tensor<?xf32>
+}
+
+// -----
+func.func @cumsum_axis_of_two(%x: tensor<6xf32>, %a: tensor<2xi64>) -> tensor<6xf32> {
+  // expected-error @+2 {{axis must be a 0-D or 1-element integer tensor}}
+  // expected-error @+1 {{failed to legalize}}
+  %0 = qopt.cumsum %x, %a : (tensor<6xf32>, tensor<2xi64>) -> tensor<6xf32>
+  return %0 : tensor<6xf32>
 }
 
 // -----

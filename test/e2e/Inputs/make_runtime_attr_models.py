@@ -1,7 +1,8 @@
-"""Models whose shape-deciding inputs (Squeeze/Unsqueeze axes, Resize scales)
-are graph inputs, with outputs of undeclared shape, so qopt computes the
-result shapes at run time; one directory per case with the model and its
-input .npy files (inputs.txt lists name=file pairs for qopt-run and ORT).
+"""Models whose shape-deciding inputs (Squeeze/Unsqueeze/ReduceSum axes,
+Slice starts/ends/axes/steps, Split sizes, Resize scales, CumSum's axis) are
+graph inputs, with outputs of undeclared shape, so qopt computes the result
+shapes at run time; one directory per case with the model and its input .npy
+files (inputs.txt lists name=file pairs for qopt-run and ORT).
 
     make_runtime_attr_models.py OUT_DIR [--run]
 """
@@ -16,13 +17,13 @@ OUT = sys.argv[1]
 rng = np.random.RandomState(0)
 
 
-def save(name, node, inputs, feeds):
+def save(name, node, inputs, feeds, outputs=("y",)):
     d = os.path.join(OUT, name)
     os.makedirs(d, exist_ok=True)
     graph = helper.make_graph(
         [node], name, inputs,
         # No shape: qopt infers none and computes it when running.
-        [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)])
+        [helper.make_tensor_value_info(o, TensorProto.FLOAT, None) for o in outputs])
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
     onnx.save(model, os.path.join(d, "model.onnx"))
     pairs = []
@@ -60,6 +61,39 @@ for name, attrs, scales in [
     save(name, node, [x_info(x.shape),
                       helper.make_tensor_value_info("scales", TensorProto.FLOAT, [4])],
          {"x": x, "scales": np.array(scales, np.float32)})
+
+
+def ints_info(name, n):
+    return helper.make_tensor_value_info(name, TensorProto.INT64, [n])
+
+
+# ReduceSum (opset 13: axes an input) over run-time axes, with and without
+# keepdims; one axis negative.
+x = rng.randn(3, 4, 5, 2).astype(np.float32)
+for keep in (0, 1):
+    save("reduce_sum_runtime_axes_keepdims%d" % keep,
+         helper.make_node("ReduceSum", ["x", "axes"], ["y"], keepdims=keep),
+         [x_info(x.shape), axes_info(2)], {"x": x, "axes": np.array([-1, 1], np.int64)})
+# Slice with every parameter at run time: a negative step, a negative axis,
+# an end past the dim (clamped), INT64_MIN as a reversed end.
+x = rng.randn(6, 7, 5).astype(np.float32)
+save("slice_runtime_params", helper.make_node("Slice", ["x", "starts", "ends", "axes", "steps"],
+                                              ["y"]),
+     [x_info(x.shape)] + [ints_info(n, 3) for n in ("starts", "ends", "axes", "steps")],
+     {"x": x, "starts": np.array([5, 1, -2], np.int64),
+      "ends": np.array([np.iinfo(np.int64).min, 100, 0], np.int64),
+      "axes": np.array([0, -2, 2], np.int64), "steps": np.array([-2, 3, -1], np.int64)})
+# Split sizes at run time, one part empty.
+x = rng.randn(4, 9).astype(np.float32)
+save("split_runtime_sizes", helper.make_node("Split", ["x", "split"], ["y0", "y1", "y2"], axis=1),
+     [x_info(x.shape), ints_info("split", 3)], {"x": x, "split": np.array([2, 0, 7], np.int64)},
+     outputs=("y0", "y1", "y2"))
+# CumSum over a run-time axis (opset 14), reversed and exclusive.
+x = rng.randn(3, 4, 5).astype(np.float32)
+node = helper.make_node("CumSum", ["x", "axis"], ["y"], reverse=1, exclusive=1)
+save("cumsum_runtime_axis", node,
+     [x_info(x.shape), helper.make_tensor_value_info("axis", TensorProto.INT32, [])],
+     {"x": x, "axis": np.array(-2, np.int32)})
 
 
 def run_all(out):

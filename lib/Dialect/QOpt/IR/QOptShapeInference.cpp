@@ -205,8 +205,28 @@ LogicalResult qopt::detail::inferReduce(Operation *op, SmallVectorImpl<Type> &ty
     if (failed(normalizeAxes(op, axes, t.getRank())))
       return failure();
   } else {
-    types.push_back(keep ? Type(RankedTensorType::get(allDynamic(t.getRank()), elt))
-                         : Type(UnrankedTensorType::get(elt)));
+    // Axes known at run time: with keepdims the rank stays (dims of size 1
+    // stay 1); without, a static count of them fixes the rank (an empty
+    // list reduces everything, or nothing with noop_with_empty_axes).
+    auto at = rankedOf(axesV);
+    bool counted = at && at.getRank() == 1 && !at.isDynamicDim(0);
+    if (counted && at.getDimSize(0) == 0) {
+      types.push_back(noop ? Type(t)
+                           : Type(RankedTensorType::get(
+                                 keep ? Shape(t.getRank(), 1) : Shape(), elt)));
+      return success();
+    }
+    if (keep) {
+      Shape out(t.getShape());
+      for (int64_t &d : out)
+        if (d != 1)
+          d = kDyn;
+      types.push_back(RankedTensorType::get(out, elt));
+    } else if (counted && at.getDimSize(0) <= t.getRank()) {
+      types.push_back(RankedTensorType::get(Shape(t.getRank() - at.getDimSize(0), kDyn), elt));
+    } else {
+      types.push_back(UnrankedTensorType::get(elt));
+    }
     return success();
   }
   types.push_back(RankedTensorType::get(reduceShape(t.getShape(), axes, keep), elt));

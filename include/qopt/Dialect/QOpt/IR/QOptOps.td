@@ -230,6 +230,19 @@ def QOpt_TriluOp : QOpt_SharedInferOp<"trilu", "inferSameAsFirstOperand"> {
                    DefaultValuedAttr<I64Attr, "1">:$upper);
   let results = (outs QOpt_Tensor:$output);
 }
+def QOpt_CumSumOp : QOpt_SharedInferOp<"cumsum", "inferSameAsFirstOperand"> {
+  let summary = "Cumulative sum along an axis given as a scalar operand";
+  let description = [{
+    ONNX CumSum: element k of the axis is the sum of elements 0..k
+    (`exclusive`: 0..k-1; `reverse`: k..n-1, or k+1..n-1 with `exclusive`).
+    The axis is a 0-D or 1-element integer tensor, negative counting from
+    the last dim; it may be known only at run time.
+  }];
+  let arguments = (ins QOpt_Tensor:$x, QOpt_Tensor:$axis,
+                   DefaultValuedAttr<I64Attr, "0">:$exclusive,
+                   DefaultValuedAttr<I64Attr, "0">:$reverse);
+  let results = (outs QOpt_Tensor:$y);
+}
 def QOpt_SoftmaxOp : QOpt_UnaryOp<"softmax", "Softmax along one axis",
     (ins DefaultValuedAttr<I64Attr, "-1">:$axis)> { let hasVerifier = 1; }
 def QOpt_LogSoftmaxOp : QOpt_UnaryOp<"log_softmax", "Log-softmax along one axis",
