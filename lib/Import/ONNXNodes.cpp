@@ -10,6 +10,7 @@
 #include "qopt/Dialect/QOpt/IR/QOptOps.h"
 
 #include "qopt/Dialect/QOpt/IR/ShapeUtils.h"
+#include "qopt/Quant/NBitsPacking.h"
 
 #include "mlir/IR/TypeUtilities.h"
 #include "llvm/Support/FormatVariadic.h"
@@ -554,6 +555,81 @@ LogicalResult GraphImporter::importNode(const onnx::NodeProto &node, Location lo
     }
     extraAttrs.push_back(builder.getNamedAttr("axis", builder.getI64IntegerAttr(-1)));
     consumed.insert("axis");
+  }
+
+  // MatMulNBits' g_idx (GPTQ act-order exports; deprecated by ONNX
+  // Runtime): column k of W uses the scale of block g_idx[k]. When block b
+  // holds exactly its block_size columns (the last one what K leaves), as
+  // act-order writes them, a stable sort of K by g_idx makes the blocks
+  // contiguous: the codes are repacked in that order and A's last axis is
+  // gathered in it, which computes the same sums.
+  if (opType == "MatMulNBits" && operands.size() > 4 && operands[4]) {
+    auto intAttr = [&](StringRef n, int64_t dflt) {
+      const onnx::AttributeProto *a = attr(n);
+      return a ? a->i() : dflt;
+    };
+    nbits::Layout l{intAttr("K", 0), intAttr("N", 0), intAttr("bits", 4),
+                    intAttr("block_size", 0)};
+    if (std::optional<std::string> why = l.invalid())
+      return nodeError(loc, node, opset) << *why;
+    if (operands.size() > 3 && operands[3])
+      return nodeError(loc, node, opset)
+             << "g_idx with zero points is unsupported (onnxruntime 1.30 drops the "
+                "zero points when g_idx is given, against its operator's definition; "
+                "qopt refuses rather than pick one)";
+    std::optional<SmallVector<int64_t>> g = getConstantInts(operands[4]);
+    if (!g)
+      return nodeError(loc, node, opset) << "g_idx must be a constant (an initializer)";
+    if (int64_t(g->size()) != l.k)
+      return nodeError(loc, node, opset)
+             << "g_idx has " << g->size() << " entries, K is " << l.k;
+    SmallVector<int64_t> count(l.kBlocks(), 0);
+    for (int64_t b : *g) {
+      if (b < 0 || b >= l.kBlocks())
+        return nodeError(loc, node, opset)
+               << "g_idx entry " << b << " is not a block index in [0, " << l.kBlocks() << ")";
+      ++count[b];
+    }
+    for (int64_t b = 0; b < l.kBlocks(); ++b)
+      if (count[b] != std::min(l.blockSize, l.k - b * l.blockSize))
+        return nodeError(loc, node, opset)
+               << "g_idx gives block " << b << " " << count[b] << " columns, not "
+               << std::min(l.blockSize, l.k - b * l.blockSize)
+               << " (only a permutation of K into whole blocks is supported)";
+    SmallVector<int64_t> perm(l.k);
+    for (int64_t k = 0; k < l.k; ++k)
+      perm[k] = k;
+    llvm::sort(perm, [&](int64_t x, int64_t y) {
+      return (*g)[x] < (*g)[y] || ((*g)[x] == (*g)[y] && x < y); // stable
+    });
+    bool identity = true;
+    for (int64_t k = 0; k < l.k; ++k)
+      identity &= perm[k] == k;
+    if (!identity) {
+      auto bConst = operands[1] ? operands[1].getDefiningOp<ConstantOp>() : ConstantOp();
+      auto bType = bConst ? dyn_cast<RankedTensorType>(bConst.getType()) : RankedTensorType();
+      std::optional<RawElements> raw =
+          bConst ? rawElementData(cast<ElementsAttr>(bConst.getValue())) : std::nullopt;
+      if (!raw || raw->splat || !bType || int64_t(raw->bytes.size()) != l.weightBytes())
+        return nodeError(loc, node, opset)
+               << "a permuting g_idx needs B as a constant of " << l.weightBytes() << " bytes";
+      const auto *src = reinterpret_cast<const uint8_t *>(raw->bytes.data());
+      std::vector<uint8_t> packed(raw->bytes.size(), 0);
+      for (int64_t n = 0; n < l.n; ++n)
+        for (int64_t k = 0; k < l.k; ++k)
+          l.setCode(packed.data(), n, k, l.code(src, n, perm[k]));
+      operands[1] = ConstantOp::create(
+          builder, loc,
+          DenseElementsAttr::getFromRawBuffer(
+              bType, ArrayRef<char>(reinterpret_cast<const char *>(packed.data()),
+                                    packed.size())));
+      Value gathered = emitOp("qopt.gather", {operands[0], constI64(perm, loc)}, loc,
+                              {builder.getNamedAttr("axis", builder.getI64IntegerAttr(-1))});
+      if (!gathered)
+        return failure();
+      operands[0] = gathered;
+    }
+    operands[4] = Value();
   }
 
   // Operand count and absent optional operands.

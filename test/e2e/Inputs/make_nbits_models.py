@@ -2,7 +2,9 @@
 block-quantized MatMul) and an input for each, covering both paths of qopt's
 kernel (rows: M < 8; dequantized panels: M >= 8), 4 and 8 bits, zero points
 present and absent, a last block that K does not fill, block sizes 16 to 128,
-bias, leading batch dimensions and a dynamic one.
+bias, leading batch dimensions and a dynamic one, and act-order g_idx
+(column k in block g_idx[k]; no zero points, as onnxruntime drops them with
+g_idx).
 
     make_nbits_models.py OUT_DIR
 
@@ -27,7 +29,8 @@ def pack(codes, bits):
     return (codes[:, 0::2] | (codes[:, 1::2] << 4)).astype(np.uint8)
 
 
-def model(name, rng, k, n, bits, block, a_shape, a_dims, zero_points, bias, relu_chain):
+def model(name, rng, k, n, bits, block, a_shape, a_dims, zero_points, bias, relu_chain,
+          g_idx=False):
     blocks = (k + block - 1) // block
     codes = rng.integers(0, 1 << bits, size=(n, blocks * block), dtype=np.uint8)
     b = pack(codes, bits).reshape(n, blocks, block * bits // 8)
@@ -38,6 +41,12 @@ def model(name, rng, k, n, bits, block, a_shape, a_dims, zero_points, bias, relu
         zp = rng.integers(0, 1 << bits, size=(n, blocks), dtype=np.uint8)
         inits.append(numpy_helper.from_array(pack(zp, bits).reshape(-1), "Z"))
         inputs.append("Z")
+    if g_idx:
+        # Act-order: the columns of each block scattered over K.
+        g = np.empty(k, np.int32)
+        g[rng.permutation(k)] = np.arange(k) // block
+        inputs += [""] * (4 - len(inputs)) + ["G"]
+        inits.append(numpy_helper.from_array(g, "G"))
     if bias:
         inputs += [""] * (5 - len(inputs)) + ["bias"]
         inits.append(numpy_helper.from_array(
@@ -74,6 +83,8 @@ CASES = [
     ("rows_w8_partial", 72, 33, 8, 16, (2, 72), [2, 72], True, True, False),
     ("panels_w4_batch", 256, 80, 4, 64, (2, 5, 256), [2, 5, 256], True, True, True),
     ("panels_w8_dynamic", 128, 300, 8, 128, (9, 128), ["batch", 128], False, False, False),
+    ("gidx_w4_partial", 100, 40, 4, 32, (3, 100), [3, 100], False, True, False, True),
+    ("gidx_w4_panels", 128, 64, 4, 16, (9, 128), [9, 128], False, False, False, True),
 ]
 
 
@@ -82,8 +93,8 @@ def main():
     os.makedirs(out, exist_ok=True)
     rng = np.random.default_rng(20261203)
     names = []
-    for name, k, n, bits, block, a_shape, a_dims, zp, bias, chain in CASES:
-        m, a = model(name, rng, k, n, bits, block, a_shape, a_dims, zp, bias, chain)
+    for name, k, n, bits, block, a_shape, a_dims, zp, bias, chain, *g_idx in CASES:
+        m, a = model(name, rng, k, n, bits, block, a_shape, a_dims, zp, bias, chain, *g_idx)
         onnx.checker.check_model(m)
         onnx.save(m, os.path.join(out, name + ".onnx"))
         np.save(os.path.join(out, name + ".A.npy"), a)

@@ -630,7 +630,8 @@ def QOpt_MatMulNBitsOp : QOpt_InferOp<"matmul_nbits"> {
     along K. The packed storage (B u8 [N, ceil(K / block_size), block_size *
     bits / 8], scales [N * blocks] or [N, blocks], zero points u8 packed like
     B along the blocks, 2^(bits - 1) when absent) is qopt/Quant/NBitsPacking.h.
-    qopt supports 4 and 8 bits, f32 scales, u8 zero points and no g_idx;
+    qopt supports 4 and 8 bits, f32 scales, u8 zero points and no g_idx (the
+    importer folds an act-order g_idx into a gather of A and repacked codes);
     `accuracy_level` (ORT's choice of compute type) has no effect: qopt
     dequantizes to f32 and accumulates in f32.
 
