@@ -16,6 +16,7 @@
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/JSON.h"
+#include "llvm/Support/MemoryBuffer.h"
 
 #include <cmath>
 #include <set>
@@ -1131,6 +1132,8 @@ private:
       row.format = chosen.count(row.layer) ? chosen[row.layer] : "int8";
       kept += row.format == "float";
     }
+    if (options.collectReport)
+      paretoSweep(table, chosen); // (before the formats apply: the table's layers)
     if (failed(applyFormats(chosen)) || failed(reobserve(module)))
       return failure();
     step(llvm::formatv("mixed precision: {0} of {1} layers float (measured {2:f2} ms, "
@@ -1154,7 +1157,7 @@ private:
   /// module (its per-layer remarks shown with the progress, dropped when
   /// quiet) and returns each candidate's chosen format by layer id.
   LogicalResult solveFormats(StringRef table, StringRef budget,
-                             std::map<std::string, std::string> &chosen) {
+                             std::map<std::string, std::string> &chosen, bool silent = false) {
     OwningOpRef<ModuleOp> copy = module.clone();
     // (A layer marked float is no longer a quantizable layer: found before.)
     std::map<std::string, Operation *> byId;
@@ -1164,8 +1167,8 @@ private:
     ao.table = table.str();
     ao.budget = budget.str();
     bool quiet = !options.showProgress;
-    ScopedDiagnosticHandler quietRemarks(module.getContext(), [quiet](Diagnostic &d) {
-      return success(quiet && d.getSeverity() == DiagnosticSeverity::Remark);
+    ScopedDiagnosticHandler quietRemarks(module.getContext(), [quiet, silent](Diagnostic &d) {
+      return success(silent || (quiet && d.getSeverity() == DiagnosticSeverity::Remark));
     });
     if (failed(runPasses(*copy, [&](OpPassManager &pm) {
           pm.addPass(createAssignBitWidths(ao));
@@ -1179,6 +1182,116 @@ private:
       if (auto f = op->getAttrOfType<StringAttr>(quantutil::kFormatAttr))
         chosen[id] = f.getValue().str();
     return success();
+  }
+
+  /// The report's Pareto front: `table` solved under budgets of the
+  /// --budget's kind spread evenly from the cheapest assignment's cost to
+  /// the dearest's, each choice's predicted cost and noise (its formats'
+  /// sensitivities summed) from the table; `chosen` (the compilation's
+  /// choice) is marked, and added when no sweep budget gave it.
+  void paretoSweep(StringRef table, const std::map<std::string, std::string> &chosen) {
+    std::optional<quant::Budget> budget = quant::parseBudget(options.budget);
+    auto buffer = llvm::MemoryBuffer::getFile(table);
+    if (!budget || !buffer)
+      return;
+    llvm::Expected<llvm::json::Value> root = llvm::json::parse((*buffer)->getBuffer());
+    if (!root) {
+      llvm::consumeError(root.takeError());
+      return;
+    }
+    const llvm::json::Object *obj = root->getAsObject();
+    const llvm::json::Array *layers = obj ? obj->getArray("layers") : nullptr;
+    if (!layers)
+      return;
+    // Per layer: format -> (cost in the budget's unit, sensitivity).
+    std::map<std::string, std::map<std::string, std::pair<double, double>>> costs;
+    double params = 0, base = obj->getNumber("base_latency_ms").value_or(0);
+    for (const llvm::json::Value &l : *layers) {
+      const llvm::json::Object *lo = l.getAsObject();
+      std::optional<llvm::StringRef> id = lo ? lo->getString("layer") : std::nullopt;
+      const llvm::json::Array *formats = lo ? lo->getArray("formats") : nullptr;
+      if (!id || !formats)
+        return;
+      double p = double(lo->getInteger("params").value_or(0));
+      params += p;
+      for (const llvm::json::Value &f : *formats) {
+        const llvm::json::Object *fo = f.getAsObject();
+        std::optional<llvm::StringRef> name = fo ? fo->getString("format") : std::nullopt;
+        std::optional<quantutil::LayerFormat> lf =
+            name ? quantutil::parseLayerFormat(*name) : std::nullopt;
+        if (!lf)
+          return;
+        double cost = budget->kind == quant::Budget::Bits   ? double(lf->weightBits()) * p
+                      : budget->kind == quant::Budget::Size ? fo->getNumber("bytes").value_or(0)
+                                                            : fo->getNumber("latency_ms").value_or(0);
+        costs[id->str()][name->str()] = {cost, fo->getNumber("sensitivity").value_or(0)};
+      }
+    }
+    if (costs.empty() || (budget->kind == quant::Budget::Bits && params <= 0))
+      return;
+    // A total in the unit the report shows: average bits, bytes or ms.
+    auto shown = [&](double total) {
+      return budget->kind == quant::Budget::Bits     ? total / params
+             : budget->kind == quant::Budget::Latency ? base + total
+                                                      : total;
+    };
+    double lo = 0, hi = 0;
+    for (auto &[id, formats] : costs) {
+      double mn = INFINITY, mx = -INFINITY;
+      for (auto &[name, cs] : formats)
+        mn = std::min(mn, cs.first), mx = std::max(mx, cs.first);
+      lo += mn, hi += mx;
+    }
+    auto point = [&](const std::map<std::string, std::string> &assignment, std::string label) {
+      ParetoPoint pt;
+      pt.budget = std::move(label);
+      double total = 0;
+      for (auto &[id, formats] : costs) {
+        auto it = assignment.find(id);
+        auto f = formats.find(it != assignment.end() ? it->second : "");
+        if (f == formats.end())
+          return std::optional<ParetoPoint>();
+        double mn = INFINITY;
+        for (auto &[name, cs] : formats)
+          mn = std::min(mn, cs.first);
+        total += f->second.first;
+        pt.noise += f->second.second;
+        pt.upgraded += f->second.first > mn;
+      }
+      pt.cost = shown(total);
+      pt.chosen = assignment == chosen;
+      if (pt.chosen)
+        pt.budget = options.budget; // (which gives the same choice)
+      return std::optional<ParetoPoint>(pt);
+    };
+    std::vector<ParetoPoint> points;
+    std::set<std::map<std::string, std::string>> seen;
+    const int steps = 12;
+    for (int i = 0; i < steps; ++i) {
+      // (A hair above each total, so that rounding in the budget's text
+      // never puts the dearest assignment out of reach.)
+      double v = shown(lo + (hi - lo) * i / (steps - 1));
+      std::string b = budget->kind == quant::Budget::Bits
+                          ? llvm::formatv("bits={0:f6}", v * (1 + 1e-9) + 1e-6).str()
+                      : budget->kind == quant::Budget::Size
+                          ? llvm::formatv("size={0}", int64_t(std::ceil(v))).str()
+                          : llvm::formatv("latency={0:f6}", v + 1e-6).str();
+      std::map<std::string, std::string> a;
+      if (failed(solveFormats(table, b, a, /*silent=*/true)) || !seen.insert(a).second)
+        continue;
+      if (std::optional<ParetoPoint> pt = point(a, b))
+        points.push_back(*pt);
+    }
+    error.clear();
+    if (!seen.count(chosen))
+      if (std::optional<ParetoPoint> pt = point(chosen, options.budget))
+        points.push_back(*pt);
+    std::stable_sort(points.begin(), points.end(),
+                     [](const ParetoPoint &a, const ParetoPoint &b) { return a.cost < b.cost; });
+    result.report.pareto = std::move(points);
+    result.report.paretoCost = budget->kind == quant::Budget::Bits   ? "average weight bits"
+                               : budget->kind == quant::Budget::Size ? "bytes"
+                                                                     : "predicted ms";
   }
 
   /// A layer's multiply-adds per calibration sample, from its input
@@ -1368,9 +1481,11 @@ private:
       return failure();
     }
     std::map<std::string, std::string> chosen;
-    if (failed(solveFormats(table, options.budget, chosen)) || failed(applyFormats(chosen)))
+    if (failed(solveFormats(table, options.budget, chosen)))
       return failure();
-    return success();
+    if (options.collectReport)
+      paretoSweep(table, chosen); // (before the formats apply: the table's layers)
+    return applyFormats(chosen);
   }
 
   /// Weight-only quantization: [GPTQ calibration of an observed copy,

@@ -6,6 +6,7 @@
 #include "qopt/Quant/QuantMath.h"
 #include "qopt/Support/Diagnostics.h"
 #include "qopt/Support/ModelLibrary.h"
+#include "qopt/Support/Svg.h"
 #include "qopt/Transforms/Quant/QuantUtils.h"
 #include "qopt/Transforms/Quant/QuantizableLayers.h"
 
@@ -389,6 +390,39 @@ static llvm::json::Object writeMixedPrecision(llvm::raw_ostream &os,
                             {"layers", std::move(layers)}};
 }
 
+/// The mixed-precision Pareto table (a link to its plot, `plot`, first) and
+/// its JSON.
+static llvm::json::Array writePareto(llvm::raw_ostream &os, const QuantizationReport &report,
+                                     llvm::StringRef plot) {
+  auto db = [](double noise) {
+    return noise > 0 ? llvm::formatv("{0:f1}", -10 * std::log10(noise)).str()
+                     : std::string("inf");
+  };
+  os << "## Mixed precision: choices over budgets\n\n"
+     << "![predicted output SQNR against " << report.paretoCost << "](" << plot << ")\n\n"
+     << "The exact choice under budgets spread from the cheapest assignment to the "
+        "dearest. `cost`: " << report.paretoCost
+     << " of the choice; `predicted SQNR`: of its summed layer sensitivities (first order, "
+        "as the solver takes them; not measured); `upgraded`: layers not at their cheapest "
+        "format. The compilation's choice is marked.\n\n"
+     << "| budget | cost | predicted SQNR (dB) | upgraded | chosen |\n"
+     << "| --- | ---: | ---: | ---: | --- |\n";
+  llvm::json::Array js;
+  for (const ParetoPoint &p : report.pareto) {
+    os << llvm::formatv("| {0} | {1} | {2} | {3} | {4} |\n", p.budget,
+                        llvm::formatv(report.paretoCost == "bytes" ? "{0:f0}" : "{0:f4}", p.cost)
+                            .str(),
+                        db(p.noise), p.upgraded, p.chosen ? "**chosen**" : "");
+    js.push_back(llvm::json::Object{{"budget", p.budget},
+                                    {"cost", p.cost},
+                                    {"noise", p.noise},
+                                    {"upgraded", int64_t(p.upgraded)},
+                                    {"chosen", p.chosen}});
+  }
+  os << "\n";
+  return js;
+}
+
 bool writeReport(const std::string &path, QuantizationReport report, std::string &error) {
   llvm::json::Array groupWiseJson;
   llvm::json::Object mixedJson;
@@ -402,6 +436,12 @@ bool writeReport(const std::string &path, QuantizationReport report, std::string
   if (ext == ".md" || ext == ".json")
     llvm::sys::path::replace_extension(stem, "");
   std::string md, js;
+  // Charts beside the report, linked from it by file name.
+  std::string sqnrSvg = std::string(stem) + ".sqnr.svg", paretoSvg = std::string(stem) + ".pareto.svg";
+  std::string sqnrName = llvm::sys::path::filename(sqnrSvg).str();
+  std::string paretoName = llvm::sys::path::filename(paretoSvg).str();
+  std::vector<svg::Bar> bars;
+  llvm::json::Array paretoJson;
   if (!report.weightOnly.empty()) {
     llvm::raw_string_ostream os(md);
     os << "# qopt weight-only quantization report\n\n"
@@ -409,10 +449,18 @@ bool writeReport(const std::string &path, QuantizationReport report, std::string
        << "## Model outputs (weight-only vs float)\n\n";
     writeOutputsTable(os, report);
     llvm::json::Array layers = writeGroupWiseLayers(os, "Layers", report.weightOnly);
+    for (const WeightOnlyLayer &l : report.weightOnly)
+      if (l.keptFloat.empty())
+        bars.push_back({l.id, l.weightSqnrDb});
+    os << "![weight SQNR per layer](" << sqnrName << ")\n\n";
+    if (!report.pareto.empty())
+      paretoJson = writePareto(os, report, paretoName);
     llvm::json::Object root{{"weights", report.weightGranularity},
                             {"evaluation_samples", int64_t(report.evaluationSamples)},
                             {"outputs", outputsJson(report)},
                             {"layers", std::move(layers)}};
+    if (!report.pareto.empty())
+      root["pareto"] = std::move(paretoJson);
     llvm::raw_string_ostream js_os(js);
     js_os << llvm::formatv("{0:2}", llvm::json::Value(std::move(root))) << "\n";
   }
@@ -490,6 +538,8 @@ bool writeReport(const std::string &path, QuantizationReport report, std::string
     }
     if (!report.mixed.layers.empty())
       mixedJson = writeMixedPrecision(os, report.mixed);
+    if (!report.pareto.empty())
+      paretoJson = writePareto(os, report, paretoName);
     if (!report.groupWise.empty())
       groupWiseJson = writeGroupWiseLayers(
           os, "Group-wise weights (linear layers, int8 activations)", report.groupWise);
@@ -497,9 +547,11 @@ bool writeReport(const std::string &path, QuantizationReport report, std::string
        << "SQNR of quantizing each tensor alone (activations: on the calibration "
           "histogram; weights: on their values). `zero` is the fraction of values "
           "that quantize to the zero point.\n\n"
+       << "![SQNR per tensor](" << sqnrName << ")\n\n"
        << "| tensor | kind | SQNR (dB) | observed | quantized range | scale | zero point | zero |\n"
        << "| --- | --- | ---: | --- | --- | --- | ---: | ---: |\n";
     for (const TensorReport &t : report.tensors) {
+      bars.push_back({t.id + " (" + t.kind + ")", t.sqnr});
       std::string scale = t.scaleMin == t.scaleMax
                               ? llvm::formatv("{0:e3}", t.scaleMin).str()
                               : llvm::formatv("{0:e3} .. {1:e3}", t.scaleMin, t.scaleMax).str();
@@ -562,11 +614,29 @@ bool writeReport(const std::string &path, QuantizationReport report, std::string
       root["group_wise_layers"] = std::move(groupWiseJson);
     if (!report.mixed.layers.empty())
       root["mixed_precision"] = std::move(mixedJson);
+    if (!report.pareto.empty())
+      root["pareto"] = std::move(paretoJson);
     llvm::raw_string_ostream os(js);
     os << llvm::formatv("{0:2}", llvm::json::Value(std::move(root))) << "\n";
   }
-  for (auto [suffix, text] : {std::pair<const char *, std::string *>{".md", &md}, {".json", &js}}) {
-    std::string file = std::string(stem) + suffix;
+  std::string sqnrText = svg::barChart(report.weightOnly.empty()
+                                           ? "SQNR of each tensor quantized alone, worst first"
+                                           : "Weight SQNR per layer",
+                                       "dB", bars);
+  std::string paretoText;
+  if (!report.pareto.empty()) {
+    std::vector<svg::Point> points;
+    for (const ParetoPoint &p : report.pareto)
+      points.push_back({p.budget, p.cost, p.noise > 0 ? -10 * std::log10(p.noise) : INFINITY,
+                        p.chosen});
+    paretoText = svg::scatterPlot("Mixed precision: predicted output SQNR over budgets",
+                                  report.paretoCost, "predicted SQNR (dB)", points);
+  }
+  std::vector<std::pair<std::string, std::string *>> files = {
+      {std::string(stem) + ".md", &md}, {std::string(stem) + ".json", &js}, {sqnrSvg, &sqnrText}};
+  if (!paretoText.empty())
+    files.push_back({paretoSvg, &paretoText});
+  for (auto &[file, text] : files) {
     std::error_code ec;
     llvm::raw_fd_ostream os(file, ec);
     if (ec) {

@@ -108,9 +108,25 @@ struct MixedPrecisionSection {
   std::vector<MixedPrecisionLayer> layers;
 };
 
+/// One budget of the mixed-precision sweep: the exact choice under it, its
+/// predicted cost and output noise (the sum of its layers' sensitivities,
+/// additive to first order, as the solver takes them).
+struct ParetoPoint {
+  std::string budget;
+  double cost = 0, noise = 0;
+  /// Layers not at their cheapest format.
+  size_t upgraded = 0;
+  /// The assignment the compilation chose.
+  bool chosen = false;
+};
+
 struct QuantizationReport {
   std::string method, activationType, weightGranularity;
   MixedPrecisionSection mixed;
+  /// Mixed precision (INT8 or weight-only): the choices over budgets of the
+  /// --budget's kind, cheapest first, and what their cost counts.
+  std::vector<ParetoPoint> pareto;
+  std::string paretoCost;
   OutlierSection outliers;
   uint64_t calibrationSamples = 0;
   std::vector<TensorReport> tensors;
