@@ -194,3 +194,15 @@ TEST(BitWidths, DiscretizedCostsRoundUpSoGridSolutionsFit) {
 }
 
 } // namespace
+
+TEST(BitWidths, SpearmanRanksWithTiedAverages) {
+  EXPECT_DOUBLE_EQ(spearman({1, 2, 3, 4}, {10, 20, 30, 45}), 1.0);
+  EXPECT_DOUBLE_EQ(spearman({1, 2, 3, 4}, {4, 3, 2, 1}), -1.0);
+  // Ties share their average rank: a -> 1.5, 1.5, 3 against 1, 2, 3.
+  EXPECT_NEAR(spearman({1, 1, 2}, {1, 2, 3}), 1.5 / std::sqrt(3.0), 1e-12);
+  // Only the order matters.
+  EXPECT_DOUBLE_EQ(spearman({1, 100, 2}, {5, 6, 5.5}), 1.0);
+  EXPECT_TRUE(std::isnan(spearman({1, 1, 1}, {1, 2, 3})));
+  EXPECT_TRUE(std::isnan(spearman({1}, {1})));
+  EXPECT_TRUE(std::isnan(spearman({1, 2}, {1, 2, 3})));
+}

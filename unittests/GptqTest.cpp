@@ -296,3 +296,33 @@ TEST(Gptq, GroupwiseUnfactorableHessianRoundsToNearest) {
 }
 
 } // namespace
+
+TEST(Gptq, HessianProxyIsTheDiagonalWeightedErrorPerInput) {
+  // 3 x 4 weights, round-to-nearest 4-bit in groups of 4 (one group a row).
+  std::vector<double> w = {0.9, -0.31, 0.05, 0.52, -0.77, 0.12, 0.66, -0.08, 0.3, 0.3, -0.91, 0.44};
+  GroupSpec spec;
+  spec.bits = 4;
+  spec.groupSize = 4;
+  LayerHessian h = LayerHessian::matmul(4);
+  // Inputs along the axes (scaled): H is diagonal, and the proxy is then
+  // the exact mean squared output error.
+  std::vector<std::vector<float>> xs = {{2, 0, 0, 0}, {0, 1, 0, 0}, {0, 0, 3, 0}, {0, 0, 0, 0.5}};
+  for (const auto &x : xs)
+    ASSERT_TRUE(h.add(x.data(), {1, 4}));
+  h.finish();
+  GroupWeights q = gptqGroupwise(w, 3, 4, LayerHessian::matmul(0), spec); // nearest
+  double exact = 0;
+  for (const auto &x : xs)
+    for (int64_t i = 0; i < 3; ++i) {
+      double e = 0;
+      for (int64_t j = 0; j < 4; ++j)
+        e += (w[i * 4 + j] - q.value(i, j)) * x[j];
+      exact += e * e;
+    }
+  exact /= double(xs.size());
+  ASSERT_GT(exact, 0);
+  EXPECT_NEAR(hessianWeightedError(w, q, h), exact, 1e-12 * exact);
+  // Nothing observed, or a Hessian of another width: no proxy.
+  EXPECT_TRUE(std::isnan(hessianWeightedError(w, q, LayerHessian::matmul(4))));
+  EXPECT_TRUE(std::isnan(hessianWeightedError(w, q, LayerHessian::matmul(3))));
+}

@@ -441,12 +441,15 @@ LogicalResult runCalibration(ModuleOp module, const CalibrationOptions &options,
     }
     r.hessian.finish();
     if (options.groupWeights) {
-      stats.groupWeights[r.layer.id] = quant::gptqGroupwise(w, r.weight.rows, r.weight.cols,
-                                                            r.hessian, *options.groupWeights);
+      auto round = [&](const std::string &key, const quant::GroupSpec &spec) {
+        quant::GroupWeights &g = stats.groupWeights[key] =
+            quant::gptqGroupwise(w, r.weight.rows, r.weight.cols, r.hessian, spec);
+        stats.hessianProxy[key] = quant::hessianWeightedError(w, g, r.hessian);
+      };
+      round(r.layer.id, *options.groupWeights);
       for (const quant::GroupSpec &spec : options.extraGroupWeights)
         if (r.weight.cols % spec.groupSize == 0)
-          stats.groupWeights[quant::groupWeightsKey(r.layer.id, spec)] =
-              quant::gptqGroupwise(w, r.weight.rows, r.weight.cols, r.hessian, spec);
+          round(quant::groupWeightsKey(r.layer.id, spec), spec);
     }
     else
       stats.weights[r.layer.id] = quant::gptqRound(w, r.weight.rows, r.weight.cols, r.hessian,

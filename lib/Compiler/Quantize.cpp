@@ -84,6 +84,12 @@ static LogicalResult verifyWeightOnlyOptions(const QuantOptions &options, std::s
         return failure();
       }
     }
+    if (options.sensitivity == "hessian" &&
+        (options.calibData.empty() || options.weightRounding != WeightRounding::GPTQ)) {
+      error = "--sensitivity hessian needs GPTQ calibration (--calib, GPTQ rounding): the "
+              "proxy comes from the calibration's Hessians";
+      return failure();
+    }
   }
   if (options.weightRounding == WeightRounding::GPTQ && options.calibData.empty() &&
       options.loadStats.empty()) {
@@ -107,6 +113,15 @@ static LogicalResult verifyWeightOnlyOptions(const QuantOptions &options, std::s
 }
 
 LogicalResult verifyQuantOptions(const QuantOptions &options, std::string &error) {
+  if (options.sensitivity != "measured" && options.sensitivity != "hessian") {
+    error = "--sensitivity must be measured or hessian, got '" + options.sensitivity + "'";
+    return failure();
+  }
+  if (options.sensitivity == "hessian" && (!options.weightOnly || !options.mixedPrecision)) {
+    error = "--sensitivity hessian is for --weight-only --mixed-precision (INT8 mixed "
+            "precision measures its trials)";
+    return failure();
+  }
   if (options.weightOnly)
     return verifyWeightOnlyOptions(options, error);
   if (!options.calibData.empty() && !options.loadStats.empty()) {
@@ -280,6 +295,8 @@ private:
   /// The loaded statistics were checked against the module before its
   /// observers changed (INT8 mixed precision).
   bool fingerprintVerified = false;
+  /// Weight-only calibration's Hessian proxies (CalibrationStats::hessianProxy).
+  std::map<std::string, double> hessianProxy;
 
   void step(const Twine &what) {
     if (progress)
@@ -1371,6 +1388,12 @@ private:
   LogicalResult assignFormats(
       const std::shared_ptr<std::map<std::string, quant::GroupWeights>> &rounded) {
     std::vector<quantutil::LayerFormat> formats = candidateFormats();
+    // Per format name (and "" for all pooled): proxy and measured series.
+    std::map<std::string, std::pair<std::vector<double>, std::vector<double>>> series;
+    auto reportProxy = llvm::make_scope_exit([&] {
+      for (auto &[name, s] : series)
+        result.report.proxy.push_back({name, s.first.size(), quant::spearman(s.first, s.second)});
+    });
     // A bits budget below every format fails before anything is measured.
     std::optional<quant::Budget> budget = quant::parseBudget(options.budget);
     if (budget && budget->kind == quant::Budget::Bits) {
@@ -1392,8 +1415,11 @@ private:
       error = "cannot create a temporary file";
       return failure();
     }
-    step("mixed precision: compiling the float model (the reference)");
-    {
+    // --sensitivity hessian: the calibration's Hessian proxy stands for the
+    // measured noise; nothing is compiled.
+    bool byHessian = options.sensitivity == "hessian";
+    if (!byHessian) {
+      step("mixed precision: compiling the float model (the reference)");
       OwningOpRef<ModuleOp> copy = module.clone();
       if (failed(compileToSharedLibrary(*copy, compile, floatLib, error)))
         return failure();
@@ -1426,32 +1452,65 @@ private:
         }
         if (c.cols % f.groupSize != 0)
           continue; // not a candidate for this layer
-        step(llvm::formatv("mixed precision: measuring {0} of {1}: '{2}' as {3}", ++measured,
-                           total, c.id, f.name())
+        step(llvm::formatv("mixed precision: {4} {0} of {1}: '{2}' as {3}", ++measured, total,
+                           c.id, f.name(), byHessian ? "Hessian proxy of" : "measuring")
                  .str());
-        // A path of its own per library: the loader keeps a library it has
-        // loaded by its path.
-        std::string lib = temp("so");
-        if (lib.empty()) {
-          error = "cannot create a temporary file";
-          return failure();
-        }
-        OwningOpRef<ModuleOp> copy = module.clone();
-        for (const quantutil::QuantizableLayer &l :
-             quantutil::quantizableLayers(*copy, keepFloat))
-          l.op->setAttr(quantutil::kFormatAttr,
-                        StringAttr::get(module.getContext(),
-                                        l.id == c.id ? f.name() : "float"));
-        QuantizeWeightsOptions qo = quantizeWeightsOptions();
-        qo.embeddings = false;
         double noise = 0;
-        if (failed(runPasses(*copy, [&](OpPassManager &pm) {
-              pm.addPass(createQuantizeWeights(rounded, nullptr, qo));
-            })) ||
-            failed(libraryNoise(*copy, floatLib, lib, outputCount,
-                                llvm::formatv("'{0}' as {1}", c.id, f.name()).str(), noise)))
-          return failure();
-        llvm::sys::fs::remove(lib);
+        if (!byHessian) {
+          // A path of its own per library: the loader keeps a library it has
+          // loaded by its path.
+          std::string lib = temp("so");
+          if (lib.empty()) {
+            error = "cannot create a temporary file";
+            return failure();
+          }
+          OwningOpRef<ModuleOp> copy = module.clone();
+          for (const quantutil::QuantizableLayer &l :
+               quantutil::quantizableLayers(*copy, keepFloat))
+            l.op->setAttr(quantutil::kFormatAttr,
+                          StringAttr::get(module.getContext(),
+                                          l.id == c.id ? f.name() : "float"));
+          QuantizeWeightsOptions qo = quantizeWeightsOptions();
+          qo.embeddings = false;
+          if (failed(runPasses(*copy, [&](OpPassManager &pm) {
+                pm.addPass(createQuantizeWeights(rounded, nullptr, qo));
+              })) ||
+              failed(libraryNoise(*copy, floatLib, lib, outputCount,
+                                  llvm::formatv("'{0}' as {1}", c.id, f.name()).str(), noise)))
+            return failure();
+          llvm::sys::fs::remove(lib);
+        }
+        // The Hessian proxy of the same codes (calibration's; none when
+        // they came from a file): its rank agreement with the measured
+        // noise goes to the report.
+        auto own = hessianProxy.find(
+            quant::groupWeightsKey(c.id, quant::GroupSpec{f.bits, f.groupSize}));
+        auto base = hessianProxy.find(c.id);
+        const quant::GroupWeights *g0 = nullptr;
+        if (rounded)
+          if (auto it = rounded->find(c.id); it != rounded->end())
+            g0 = &it->second;
+        double proxy = own != hessianProxy.end() ? own->second
+                       : base != hessianProxy.end() && g0 && g0->spec.bits == f.bits &&
+                               g0->spec.groupSize == f.groupSize
+                           ? base->second
+                           : NAN;
+        if (byHessian) {
+          if (!std::isfinite(proxy)) {
+            error = llvm::formatv("mixed precision: --sensitivity hessian: no Hessian proxy "
+                                  "for '{0}' as {1} (it needs GPTQ calibration of the layer "
+                                  "in that format)",
+                                  c.id, f.name())
+                        .str();
+            return failure();
+          }
+          noise = proxy;
+        } else if (std::isfinite(proxy)) {
+          for (const std::string &name : {std::string(), f.name()}) {
+            series[name].first.push_back(proxy);
+            series[name].second.push_back(noise);
+          }
+        }
         // Packed codes, f32 scales and (asymmetric) packed zero points, as
         // the library stores them (qopt/Quant/NBitsPacking.h).
         nbits::Layout layout{c.cols, c.rows, f.bits, f.groupSize};
@@ -1541,6 +1600,7 @@ private:
       }
       rounded = std::make_shared<std::map<std::string, quant::GroupWeights>>(s.groupWeights);
     }
+    hessianProxy = s.hessianProxy;
     if (options.mixedPrecision) {
       if (!s.formats.empty()) {
         // A rebuild: the file's choice, unmeasured.

@@ -455,12 +455,35 @@ bool writeReport(const std::string &path, QuantizationReport report, std::string
     os << "![weight SQNR per layer](" << sqnrName << ")\n\n";
     if (!report.pareto.empty())
       paretoJson = writePareto(os, report, paretoName);
+    llvm::json::Array proxyJson;
+    if (!report.proxy.empty()) {
+      os << "## Mixed precision: a cheap sensitivity proxy\n\n"
+         << "The Hessian proxy (each layer's relative output error from the diagonal of its "
+            "input Hessian, GPTQ's statistics; no compile) against the measured output noise: "
+            "Spearman's rank correlation over the measured (layer, format) pairs, all formats "
+            "together and per format (within a format it ranks the layers).\n\n"
+         << "| formats | pairs | Spearman rho |\n| --- | ---: | ---: |\n";
+      for (const QuantizationReport::ProxyAgreement &a : report.proxy) {
+        std::string rho = std::isfinite(a.spearman) ? llvm::formatv("{0:f3}", a.spearman).str()
+                                                    : std::string("-");
+        os << "| " << (a.format.empty() ? std::string("all") : a.format) << " | " << a.pairs
+           << " | " << rho << " |\n";
+        proxyJson.push_back(llvm::json::Object{
+            {"formats", a.format.empty() ? std::string("all") : a.format},
+            {"pairs", int64_t(a.pairs)},
+            {"spearman", std::isfinite(a.spearman) ? llvm::json::Value(a.spearman)
+                                                   : llvm::json::Value(nullptr)}});
+      }
+      os << "\n";
+    }
     llvm::json::Object root{{"weights", report.weightGranularity},
                             {"evaluation_samples", int64_t(report.evaluationSamples)},
                             {"outputs", outputsJson(report)},
                             {"layers", std::move(layers)}};
     if (!report.pareto.empty())
       root["pareto"] = std::move(paretoJson);
+    if (!report.proxy.empty())
+      root["sensitivity_proxy"] = std::move(proxyJson);
     llvm::raw_string_ostream js_os(js);
     js_os << llvm::formatv("{0:2}", llvm::json::Value(std::move(root))) << "\n";
   }

@@ -154,4 +154,38 @@ std::vector<std::vector<int64_t>> discretizeCosts(const std::vector<std::vector<
   return out;
 }
 
+double spearman(const std::vector<double> &a, const std::vector<double> &b) {
+  size_t n = a.size();
+  if (n < 2 || b.size() != n)
+    return NAN;
+  auto ranks = [n](const std::vector<double> &x) {
+    std::vector<size_t> order(n);
+    for (size_t i = 0; i < n; ++i)
+      order[i] = i;
+    std::stable_sort(order.begin(), order.end(), [&](size_t p, size_t q) { return x[p] < x[q]; });
+    std::vector<double> r(n);
+    for (size_t i = 0; i < n;) {
+      size_t j = i;
+      while (j + 1 < n && x[order[j + 1]] == x[order[i]])
+        ++j;
+      for (size_t k = i; k <= j; ++k)
+        r[order[k]] = 0.5 * double(i + j) + 1; // the ties' average rank
+      i = j + 1;
+    }
+    return r;
+  };
+  std::vector<double> ra = ranks(a), rb = ranks(b);
+  double ma = 0, mb = 0;
+  for (size_t i = 0; i < n; ++i)
+    ma += ra[i], mb += rb[i];
+  ma /= double(n), mb /= double(n);
+  double sab = 0, saa = 0, sbb = 0;
+  for (size_t i = 0; i < n; ++i) {
+    sab += (ra[i] - ma) * (rb[i] - mb);
+    saa += (ra[i] - ma) * (ra[i] - ma);
+    sbb += (rb[i] - mb) * (rb[i] - mb);
+  }
+  return saa > 0 && sbb > 0 ? sab / std::sqrt(saa * sbb) : NAN;
+}
+
 } // namespace qopt::quant

@@ -428,4 +428,23 @@ double outputError(const std::vector<double> &w, const GroupWeights &r,
                        [&](int64_t row, int64_t j) { return r.value(row, j); });
 }
 
+double hessianWeightedError(const std::vector<double> &w, const GroupWeights &q,
+                            const LayerHessian &h) {
+  if (h.groups() != 1 || h.size() != q.cols || h.vectors() == 0 ||
+      int64_t(w.size()) != q.rows * q.cols)
+    return NAN;
+  const double *hm = h.matrix(0);
+  double noise = 0, signal = 0;
+  for (int64_t j = 0; j < q.cols; ++j) {
+    double hjj = hm[j * q.cols + j], dn = 0;
+    for (int64_t i = 0; i < q.rows; ++i) {
+      double d = w[i * q.cols + j] - q.value(i, j);
+      dn += d * d;
+    }
+    noise += hjj * dn;
+    signal += hjj;
+  }
+  return signal > 0 ? noise / double(h.vectors()) : NAN;
+}
+
 } // namespace qopt::quant

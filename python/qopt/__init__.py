@@ -91,7 +91,8 @@ def compile(model, output=None, input_shapes=None, opt_level=2, target_cpu=None,
             activation_granularity=None, quantize_attention=False, target=None,
             gpu_arch=None, gpu_binary=None, gpu_float=None, weight_only=False,
             weight_bits=None, weight_group_size=None, weight_symmetric=False, awq=False,
-            quantize_embeddings=False, mixed_precision=False, budget=None, formats=None):
+            quantize_embeddings=False, mixed_precision=False, budget=None, formats=None,
+            sensitivity=None):
     """Compiles an ONNX (or qopt .mlir) model to a shared library; returns its path.
 
     input_shapes: {input name: [dims]} (None or -1 for a dynamic dim).
@@ -141,6 +142,9 @@ def compile(model, output=None, input_shapes=None, opt_level=2, target_cpu=None,
                         with weight_only e.g. ["w4g128", "w8g128", "float"],
                         else INT8 or float per Conv/MatMul/Gemm; needs
                         calibration (qoptc --mixed-precision)
+      sensitivity       weight-only mixed precision: "measured" (default) or
+                        "hessian" (the calibration's Hessian proxy, nothing
+                        compiled; qoptc --sensitivity)
 
     Raises CompileError with qoptc's diagnostics on failure.
     """
@@ -174,7 +178,7 @@ def compile(model, output=None, input_shapes=None, opt_level=2, target_cpu=None,
                "--report": report, "--emit-qdq-onnx": emit_qdq_onnx,
                "--activation-granularity": activation_granularity,
                "--weight-bits": weight_bits, "--weight-group-size": weight_group_size,
-               "--budget": budget}
+               "--budget": budget, "--sensitivity": sensitivity}
     for flag, value in options.items():
         if value is not None:
             cmd.append(f"{flag}={os.fspath(value) if isinstance(value, os.PathLike) else value}")

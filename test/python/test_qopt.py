@@ -213,6 +213,18 @@ class QOptTest(unittest.TestCase):
             # AWQ + GPTQ declines to scale on 4 rows: GPTQ's library exactly.
             self.assertEqual(np.array_equal(q, gptq), name == "awq_gptq", name)
             self.assertLess(float(np.abs(q - f).max()), bound, name)
+        # Mixed precision by the Hessian proxy (sensitivity=): the one
+        # layer gets W4 under bits=4 (GPTQ's W4 library exactly) and W8
+        # under bits=8 (not W4; as close to float as W8 is).
+        for budget in ("bits=4", "bits=8"):
+            so = qopt.compile(EXAMPLE, os.path.join(self.dir, "mp_" + budget[5:] + ".so"),
+                              weight_only=True,
+                              calibration=calib, mixed_precision=True, budget=budget,
+                              sensitivity="hessian")
+            q = qopt.Model(so).run({"input": self.x})["probs"]
+            self.assertEqual(np.array_equal(q, gptq), budget == "bits=4", budget)
+            if budget == "bits=8":
+                self.assertLess(float(np.abs(q - f).max()), 0.003)
         for kw, message in (({"weight_bits": 3}, "--weight-bits must be 4 or 8"),
                             ({"weight_group_size": 100}, "must be a power of two"),
                             ({"weight_rounding": "gptq"}, "needs --calib"),

@@ -163,6 +163,13 @@ static cl::opt<std::string> mixedPrecisionTable(
     cl::desc("Mixed precision: also write the measured sensitivity/cost table (JSON, "
              "qopt-assign-bit-widths' input)"),
     cl::value_desc("table.json"), cl::cat(quantCategory));
+static cl::opt<std::string> sensitivity(
+    "sensitivity",
+    cl::desc("Weight-only mixed precision: the sensitivities, 'measured' (each layer in each "
+             "format compiled and run against float; default) or 'hessian' (each layer's "
+             "output error from its input Hessian's diagonal and its GPTQ codes: no "
+             "compiles)"),
+    cl::init("measured"), cl::cat(quantCategory));
 static cl::opt<bool> awq(
     "awq",
     cl::desc("Weight-only: AWQ's activation-aware scaling of the linear layers' input "
@@ -304,9 +311,12 @@ int main(int argc, char **argv) {
   q.budget = budget;
   q.formats.assign(formats.begin(), formats.end());
   q.mixedPrecisionTable = mixedPrecisionTable;
+  q.sensitivity = sensitivity;
   if (!mixedPrecision && (budget.getNumOccurrences() || formats.getNumOccurrences() ||
-                          mixedPrecisionTable.getNumOccurrences())) {
-    errs() << "qoptc: --budget, --formats and --mixed-precision-table need --mixed-precision\n";
+                          mixedPrecisionTable.getNumOccurrences() ||
+                          sensitivity.getNumOccurrences())) {
+    errs() << "qoptc: --budget, --formats, --mixed-precision-table and --sensitivity need "
+              "--mixed-precision\n";
     return 1;
   }
   q.quantizeEmbeddings = quantizeEmbeddings;

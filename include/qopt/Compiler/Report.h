@@ -14,6 +14,7 @@
 #include "qopt/Compiler/Calibrate.h"
 #include "qopt/Transforms/Quant/Passes.h"
 
+#include <cmath>
 #include <map>
 #include <string>
 #include <vector>
@@ -127,6 +128,16 @@ struct QuantizationReport {
   /// --budget's kind, cheapest first, and what their cost counts.
   std::vector<ParetoPoint> pareto;
   std::string paretoCost;
+  /// Weight-only mixed precision: Spearman's rank correlation of the
+  /// Hessian proxy (quant::hessianWeightedError) with the measured
+  /// sensitivities, over the (layer, format) pairs measured in one format
+  /// (`format`) or in all (`format` empty); rho NaN when undefined.
+  struct ProxyAgreement {
+    std::string format;
+    size_t pairs = 0;
+    double spearman = NAN;
+  };
+  std::vector<ProxyAgreement> proxy;
   OutlierSection outliers;
   uint64_t calibrationSamples = 0;
   std::vector<TensorReport> tensors;

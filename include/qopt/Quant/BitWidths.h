@@ -58,6 +58,10 @@ struct Budget {
 };
 std::optional<Budget> parseBudget(std::string_view text);
 
+/// Spearman's rank correlation of two equally long series (ties take their
+/// average rank); NaN with fewer than two values or a constant series.
+double spearman(const std::vector<double> &a, const std::vector<double> &b);
+
 /// Real costs on a grid of `steps` units per budget: each cost rounded up to
 /// whole units of budget / steps (so any assignment feasible on the grid is
 /// feasible in the real costs), the budget becoming `steps`.

@@ -49,6 +49,10 @@ struct CalibrationStats {
   /// Group-wise GPTQ results (weight-only quantization), by layer id
   /// (`group_weights`: codes - qmin as base64 bytes, scales, zero points).
   std::map<std::string, GroupWeights> groupWeights;
+  /// Per groupWeights entry (same key): hessianWeightedError of its codes,
+  /// mixed precision's cheap sensitivity proxy. Computed in calibration;
+  /// not written to files.
+  std::map<std::string, double> hessianProxy;
   /// Mixed precision's choice (`formats`: layer id -> format name such as
   /// "w4g128"), so that a rebuild from the file reproduces it unmeasured.
   std::map<std::string, std::string> formats;
