@@ -176,22 +176,46 @@ LogicalResult GraphImporter::importRecurrent(const onnx::NodeProto &node, Locati
       return error() << "needs hidden_size (or a static R)";
     hidden = rt.getDimSize(2);
   }
-  auto expect = [&](RankedTensorType t, StringRef what, ArrayRef<int64_t> shape) -> LogicalResult {
+  // `v` of rank `rank` whose leading dims are `shape` where static (a
+  // dynamic expected dim, kDynamic, accepts any).
+  auto expect = [&](Value v, StringRef what, int64_t rank,
+                    ArrayRef<int64_t> shape) -> LogicalResult {
+    auto t = dyn_cast<RankedTensorType>(v.getType());
+    if (!t || t.getRank() != rank || !t.getElementType().isF32())
+      return error() << what << " must be a float32 tensor of rank " << rank << ", got "
+                     << v.getType();
     for (auto [i, d] : llvm::enumerate(shape))
-      if (!t.isDynamicDim(i) && t.getDimSize(i) != d)
+      if (!ShapedType::isDynamic(d) && !t.isDynamicDim(i) && t.getDimSize(i) != d)
         return error() << what << " has dim " << i << " = " << t.getDimSize(i)
                        << ", expected " << d;
     return success();
   };
-  if (failed(expect(wt, "W", {dirs, gates * hidden})) ||
-      failed(expect(rt, "R", {dirs, gates * hidden, hidden})))
+  if (failed(expect(w, "W", 3, {dirs, gates * hidden})) ||
+      failed(expect(r, "R", 3, {dirs, gates * hidden, hidden})))
     return failure();
-  if (b && failed(expect(cast<RankedTensorType>(b.getType()), "B", {dirs, 2 * gates * hidden})))
+  if (b && failed(expect(b, "B", 2, {dirs, 2 * gates * hidden})))
     return failure();
   if (seqLens && direction != "forward")
     return error() << "sequence_lens with the " << direction << " direction is unsupported";
-  if (peep && failed(expect(cast<RankedTensorType>(peep.getType()), "P", {dirs, 3 * hidden})))
+  if (peep && failed(expect(peep, "P", 2, {dirs, 3 * hidden})))
     return failure();
+  // initial_h and initial_c: [directions, batch, hidden], or [batch,
+  // directions, hidden] with layout 1 (made direction-major here).
+  int64_t batchSize = xt.getDimSize(layout == 1 ? 0 : 1);
+  for (auto [v, what] : {std::pair<Value *, const char *>{&initH, "initial_h"}, {&initC, "initial_c"}}) {
+    if (!*v)
+      continue;
+    if (failed(expect(*v, what, 3,
+                      layout == 1 ? ArrayRef<int64_t>{batchSize, dirs, hidden}
+                                  : ArrayRef<int64_t>{dirs, batchSize, hidden})))
+      return failure();
+    if (layout == 1) {
+      *v = emitOp("qopt.transpose", {*v}, loc,
+                  {builder.getNamedAttr("perm", builder.getDenseI64ArrayAttr({1, 0, 2}))});
+      if (!*v)
+        return failure();
+    }
+  }
 
   auto attrF = [&](StringRef name, float v) { return builder.getNamedAttr(name, builder.getF32FloatAttr(v)); };
   auto apply = [&](const Activation &act, Value v) -> Value {
