@@ -27,6 +27,45 @@ template <> constexpr Red kindOf<ReduceL1Op>() { return Red::L1; }
 template <> constexpr Red kindOf<ReduceLogSumOp>() { return Red::LogSum; }
 template <> constexpr Red kindOf<ReduceLogSumExpOp>() { return Red::LogSumExp; }
 
+/// A reduction's element-wise part (square, abs, exp; the element itself
+/// for the others) and its combining of two partial results.
+Value reducedElement(OpBuilder &b, Location l, Red kind, bool isFloat, bool uns, Value v) {
+  switch (kind) {
+  case Red::L1:
+    return isFloat ? Value(math::AbsFOp::create(b, l, v))
+                   : (uns ? v : Value(math::AbsIOp::create(b, l, v)));
+  case Red::LogSumExp:
+    return math::ExpOp::create(b, l, v);
+  case Red::L2:
+  case Red::SumSquare:
+    return isFloat ? Value(arith::MulFOp::create(b, l, v, v))
+                   : Value(arith::MulIOp::create(b, l, v, v));
+  default:
+    return v;
+  }
+}
+Value reductionMerge(OpBuilder &b, Location l, Red kind, bool isFloat, bool uns, Value v,
+                     Value acc) {
+  switch (kind) {
+  case Red::Max:
+    if (isFloat)
+      return arith::MaximumFOp::create(b, l, v, acc);
+    return uns ? Value(arith::MaxUIOp::create(b, l, v, acc))
+               : Value(arith::MaxSIOp::create(b, l, v, acc));
+  case Red::Min:
+    if (isFloat)
+      return arith::MinimumFOp::create(b, l, v, acc);
+    return uns ? Value(arith::MinUIOp::create(b, l, v, acc))
+               : Value(arith::MinSIOp::create(b, l, v, acc));
+  case Red::Prod:
+    return isFloat ? Value(arith::MulFOp::create(b, l, v, acc))
+                   : Value(arith::MulIOp::create(b, l, v, acc));
+  default:
+    return isFloat ? Value(arith::AddFOp::create(b, l, v, acc))
+                   : Value(arith::AddIOp::create(b, l, v, acc));
+  }
+}
+
 template <typename OpT>
 struct ReduceLowering : QOptPattern<OpT> {
   using QOptPattern<OpT>::QOptPattern;
@@ -100,46 +139,12 @@ struct ReduceLowering : QOptPattern<OpT> {
     Value r = buildReduction(
         rewriter, loc, x, axes, init,
         [&](OpBuilder &b, Location l, ValueRange a) -> Value {
-          Value v = a[0], acc = a[1];
-          switch (kind) {
-          case Red::Max:
-            if (isFloat)
-              return arith::MaximumFOp::create(b, l, v, acc);
-            return uns ? Value(arith::MaxUIOp::create(b, l, v, acc))
-                       : Value(arith::MaxSIOp::create(b, l, v, acc));
-          case Red::Min:
-            if (isFloat)
-              return arith::MinimumFOp::create(b, l, v, acc);
-            return uns ? Value(arith::MinUIOp::create(b, l, v, acc))
-                       : Value(arith::MinSIOp::create(b, l, v, acc));
-          case Red::Prod:
-            return isFloat ? Value(arith::MulFOp::create(b, l, v, acc))
-                           : Value(arith::MulIOp::create(b, l, v, acc));
-          case Red::L1:
-            v = isFloat ? Value(math::AbsFOp::create(b, l, v))
-                        : (uns ? v : Value(math::AbsIOp::create(b, l, v)));
-            return isFloat ? Value(arith::AddFOp::create(b, l, v, acc))
-                           : Value(arith::AddIOp::create(b, l, v, acc));
-          case Red::LogSumExp:
-            return arith::AddFOp::create(b, l, math::ExpOp::create(b, l, v), acc);
-          case Red::L2:
-          case Red::SumSquare:
-            v = isFloat ? Value(arith::MulFOp::create(b, l, v, v))
-                        : Value(arith::MulIOp::create(b, l, v, v));
-            [[fallthrough]];
-          default:
-            return isFloat ? Value(arith::AddFOp::create(b, l, v, acc))
-                           : Value(arith::AddIOp::create(b, l, v, acc));
-          }
+          return reductionMerge(b, l, kind, isFloat, uns,
+                                reducedElement(b, l, kind, isFloat, uns, a[0]), a[1]);
         },
         [&](OpBuilder &b, Location l, ValueRange a) -> Value {
           // Merges two float partial results (lane-split reductions).
-          switch (kind) {
-          case Red::Max: return arith::MaximumFOp::create(b, l, a[0], a[1]);
-          case Red::Min: return arith::MinimumFOp::create(b, l, a[0], a[1]);
-          case Red::Prod: return arith::MulFOp::create(b, l, a[0], a[1]);
-          default: return arith::AddFOp::create(b, l, a[0], a[1]);
-          }
+          return reductionMerge(b, l, kind, /*isFloat=*/true, uns, a[0], a[1]);
         },
         this->options().reductionLanes);
     if (kind == Red::LogSum || kind == Red::LogSumExp)
@@ -182,38 +187,11 @@ struct ReduceLowering : QOptPattern<OpT> {
     FailureOr<SmallVector<Value>> axes = runtimeAxes(rewriter, loc, axesV, rank);
     if (failed(axes))
       return unsupported(op, "axes must be a constant or a 1-D integer tensor of static length");
-    auto merge = [&](OpBuilder &b, Location l, Value v, Value acc) -> Value {
-      switch (kind) {
-      case Red::Max:
-        if (isFloat)
-          return arith::MaximumFOp::create(b, l, v, acc);
-        return uns ? Value(arith::MaxUIOp::create(b, l, v, acc))
-                   : Value(arith::MaxSIOp::create(b, l, v, acc));
-      case Red::Min:
-        if (isFloat)
-          return arith::MinimumFOp::create(b, l, v, acc);
-        return uns ? Value(arith::MinUIOp::create(b, l, v, acc))
-                   : Value(arith::MinSIOp::create(b, l, v, acc));
-      case Red::Prod:
-        return isFloat ? Value(arith::MulFOp::create(b, l, v, acc))
-                       : Value(arith::MulIOp::create(b, l, v, acc));
-      default:
-        return isFloat ? Value(arith::AddFOp::create(b, l, v, acc))
-                       : Value(arith::AddIOp::create(b, l, v, acc));
-      }
-    };
     Value v = x;
     if (kind == Red::SumSquare || kind == Red::L2 || kind == Red::L1 || kind == Red::LogSumExp)
       v = buildElementwise(rewriter, loc, ValueRange{x}, xType,
                            [&](OpBuilder &b, Location l, ValueRange a) -> Value {
-                             Value e = a[0];
-                             if (kind == Red::LogSumExp)
-                               return math::ExpOp::create(b, l, e);
-                             if (kind == Red::L1)
-                               return isFloat ? Value(math::AbsFOp::create(b, l, e))
-                                              : (uns ? e : Value(math::AbsIOp::create(b, l, e)));
-                             return isFloat ? Value(arith::MulFOp::create(b, l, e, e))
-                                            : Value(arith::MulIOp::create(b, l, e, e));
+                             return reducedElement(b, l, kind, isFloat, uns, a[0]);
                            });
     SmallVector<OpFoldResult> in = sizesOf(rewriter, loc, x);
     IndexMath m{rewriter, loc};
@@ -243,7 +221,8 @@ struct ReduceLowering : QOptPattern<OpT> {
             }
             Value r = buildReduction(b, l, before, {d}, init,
                                      [&](OpBuilder &bb, Location ll, ValueRange a) -> Value {
-                                       return merge(bb, ll, a[0], a[1]);
+                                       return reductionMerge(bb, ll, kind, isFloat, uns, a[0],
+                                                             a[1]);
                                      });
             r = keepDims(b, l, r, {d}, rank);
             scf::YieldOp::create(b, l, ValueRange{tensor::CastOp::create(b, l, joined, r)});
