@@ -283,11 +283,17 @@ struct ConvTransposeLowering : QOptPattern<ConvTransposeOp> {
         int64_t target = outShape && !outShape->empty()
                              ? (*outShape)[outShape->size() - spatial + i]
                              : *in * s[i];
-        int64_t total = s[i] * (*in - 1) + outPad[i] + (k[i] - 1) * d[i] + 1 - target;
-        total = std::max<int64_t>(total, 0);
-        bool lower = autoPad == "SAME_LOWER";
+        int64_t natural = s[i] * (*in - 1) + outPad[i] + (k[i] - 1) * d[i] + 1;
+        int64_t total = std::max<int64_t>(natural - target, 0);
+        // ONNX: SAME_UPPER puts the smaller half first; SAME_LOWER, and
+        // output_shape without auto_pad, the larger.
+        bool lower = autoPad == "SAME_LOWER" || (outShape && autoPad != "SAME_UPPER");
         padLo[i] = lower ? total - total / 2 : total / 2;
         padHi[i] = total - padLo[i];
+        // An output_shape past the natural size: the rest comes at the end
+        // (as output_padding does; those positions see no input).
+        if (natural < target)
+          outPad[i] += target - natural;
       }
     } else if (auto p = op.getPads()) {
       if ((int64_t)p->size() != 2 * spatial)

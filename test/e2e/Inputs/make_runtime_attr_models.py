@@ -1,8 +1,9 @@
 """Models whose shape-deciding inputs (Squeeze/Unsqueeze/ReduceSum axes,
 Slice starts/ends/axes/steps, Split sizes, Resize scales, CumSum's axis) are
 graph inputs, with outputs of undeclared shape, so qopt computes the result
-shapes at run time; one directory per case with the model and its input .npy
-files (inputs.txt lists name=file pairs for qopt-run and ORT).
+shapes at run time, and ConvTranspose's output_shape attribute (the padding
+it implies); one directory per case with the model and its input .npy files
+(inputs.txt lists name=file pairs for qopt-run and ORT).
 
     make_runtime_attr_models.py OUT_DIR [--run]
 """
@@ -94,6 +95,29 @@ node = helper.make_node("CumSum", ["x", "axis"], ["y"], reverse=1, exclusive=1)
 save("cumsum_runtime_axis", node,
      [x_info(x.shape), helper.make_tensor_value_info("axis", TensorProto.INT32, [])],
      {"x": x, "axis": np.array(-2, np.int32)})
+
+# ConvTranspose with output_shape: 4 -> natural 9 at stride 2, kernel 3.
+# 8 leaves a total padding of 1, which ONNX puts at the start without
+# auto_pad (SAME_UPPER would put it at the end); 10 is past the natural
+# size (by less than the stride, as onnxruntime requires): the extra comes
+# at the end.
+x = rng.randn(1, 2, 4, 4).astype(np.float32)
+w = helper.make_tensor("w", TensorProto.FLOAT, [2, 3, 3, 3],
+                       rng.randn(2 * 3 * 3 * 3).astype(np.float32).tolist())
+for name, shape, attrs in [("convtranspose_output_shape_odd", [8, 8], {}),
+                           ("convtranspose_output_shape_same_upper", [8, 8],
+                            dict(auto_pad="SAME_UPPER")),
+                           ("convtranspose_output_shape_past", [10, 9], {})]:
+    d = os.path.join(OUT, name)
+    os.makedirs(d, exist_ok=True)
+    node = helper.make_node("ConvTranspose", ["x", "w"], ["y"], strides=[2, 2],
+                            output_shape=shape, **attrs)
+    graph = helper.make_graph([node], name, [x_info(x.shape)],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)], [w])
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)]),
+              os.path.join(d, "model.onnx"))
+    np.save(os.path.join(d, "x.npy"), x)
+    open(os.path.join(d, "inputs.txt"), "w").write("x=" + os.path.join(d, "x.npy"))
 
 
 def run_all(out):
