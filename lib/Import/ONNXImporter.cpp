@@ -84,6 +84,39 @@ void nameNodes(onnx::GraphProto &graph, const std::string &prefix = "") {
   }
 }
 
+/// PRelu before opset 7 takes a 1-D slope of C values per channel (axis 1,
+/// as Caffe's); from opset 7 the slope broadcasts from the last axis, and
+/// ONNX's version converter leaves the slope as it is. A constant 1-D slope
+/// of the input's C channels becomes [C, 1, ...] before the conversion, so
+/// that it means the same after it.
+void channelSlopesOfOldPRelu(onnx::GraphProto &graph) {
+  auto rankAndChannels = [&](const std::string &name) -> std::pair<int, int64_t> {
+    for (const auto *list : {&graph.input(), &graph.value_info()})
+      for (const onnx::ValueInfoProto &v : *list)
+        if (v.name() == name && v.type().has_tensor_type() &&
+            v.type().tensor_type().has_shape()) {
+          const auto &shape = v.type().tensor_type().shape();
+          int64_t c = shape.dim_size() > 1 && shape.dim(1).has_dim_value()
+                          ? shape.dim(1).dim_value()
+                          : -1;
+          return {shape.dim_size(), c};
+        }
+    return {-1, -1};
+  };
+  for (const onnx::NodeProto &node : graph.node()) {
+    if (node.op_type() != "PRelu" || node.input_size() != 2)
+      continue;
+    auto [rank, channels] = rankAndChannels(node.input(0));
+    if (rank < 3)
+      continue; // [N, C] broadcasts the same either way
+    for (onnx::TensorProto &t : *graph.mutable_initializer())
+      if (t.name() == node.input(1) && t.dims_size() == 1 && t.dims(0) > 1 &&
+          t.dims(0) == channels)
+        for (int i = 2; i < rank; ++i)
+          t.add_dims(1);
+  }
+}
+
 struct ModelImporter {
   MLIRContext &ctx;
   const ImportOptions &options;
@@ -126,6 +159,8 @@ OwningOpRef<ModuleOp> ModelImporter::run(onnx::ModelProto &model, StringRef base
     return nullptr;
   const int64_t originalOpset = opset;
   if (opset < kMinOpset) {
+    if (opset < 7)
+      channelSlopesOfOldPRelu(*model.mutable_graph());
     // Upgrade old models with ONNX's version converter.
     try {
       model = onnx::version_conversion::ConvertVersion(model, int(kMinOpset));
