@@ -59,6 +59,20 @@ struct ModelInterfacePass
     auto describe = [&](StringRef kind, Type type, StringAttr nameAttr,
                         unsigned index) -> LogicalResult {
       auto t = dyn_cast<RankedTensorType>(type);
+      if (!t && kind == "out" && !func.empty()) {
+        // Point at the op computing the output: its location names the
+        // ONNX node.
+        Operation *ret = func.front().getTerminator();
+        Operation *def = index < ret->getNumOperands()
+                             ? ret->getOperand(index).getDefiningOp()
+                             : nullptr;
+        if (def)
+          return def->emitError("model output '")
+                 << (nameAttr ? nameAttr.str() : (kind + Twine(index)).str())
+                 << "' has no known rank (" << type
+                 << "): qopt compiles ranked tensors only, and this op's result rank "
+                    "depends on values known only at run time";
+      }
       if (!t)
         return func.emitError("entry ") << kind << " #" << index
                                         << " must be a ranked tensor, got " << type;
