@@ -95,6 +95,7 @@ static const OpInfo kOps[] = {
     {"BitShift", "qopt.bit_shift", 2, 1},
     {"Trilu", "qopt.trilu", 2, 1},
     {"CumSum", "qopt.cumsum", 2, 1},
+    {"GridSample", "qopt.grid_sample", 2, 1},
     {"GatherElements", "qopt.gather_elements", 2, 1},
     {"NegativeLogLikelihoodLoss", "qopt.negative_log_likelihood_loss", 3, 1},
     {"Gelu", "qopt.gelu", 1, 1},

@@ -362,9 +362,167 @@ struct ResizeLowering : QOptPattern<ResizeOp> {
   }
 };
 
+/// GridSample (2-D) as a generic over the output [N, C, Ho, Wo]: each point
+/// reads its (x, y) from the grid, unnormalizes it, and interpolates X there
+/// (PyTorch's grid_sample, which ONNX's GridSample-16 follows): for
+/// bilinear and nearest the coordinate itself is clipped or reflected by
+/// the padding mode; for bicubic each of the 16 taps is. Reads outside X
+/// give 0 (zeros padding); indices are clamped before any read, and
+/// coordinates first bounded (NaN and infinities from the grid included), so
+/// no grid value reads outside X.
+struct GridSampleLowering : QOptPattern<GridSampleOp> {
+  using QOptPattern::QOptPattern;
+  LogicalResult
+  matchAndRewrite(GridSampleOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Value x = adaptor.getX(), grid = adaptor.getGrid();
+    RankedTensorType type = rankedResult(op, {x, grid});
+    if (!type)
+      return failure();
+    auto xType = rankedType(x), gType = rankedType(grid);
+    auto ft = dyn_cast<FloatType>(xType.getElementType());
+    auto gft = dyn_cast<FloatType>(gType.getElementType());
+    if (!ft || !gft || xType.getRank() != 4 || gType.getRank() != 4)
+      return unsupported(op, "needs float X [N, C, H, W] and grid [N, Ho, Wo, 2]");
+    Location loc = op.getLoc();
+    bool align = op.getAlignCorners() != 0;
+    StringRef mode = op.getMode(), padding = op.getPaddingMode();
+    SmallVector<OpFoldResult> xs = sizesOf(rewriter, loc, x), gs = sizesOf(rewriter, loc, grid);
+    SmallVector<OpFoldResult> sizes = {xs[0], xs[1], gs[1], gs[2]};
+    Value init = emptyTensor(rewriter, loc, sizes, ft);
+    Value hIdx = toIndex(rewriter, loc, xs[2]), wIdx = toIndex(rewriter, loc, xs[3]);
+    auto toF = [&](OpBuilder &b, Location l, Value idx) -> Value {
+      return arith::SIToFPOp::create(
+          b, l, ft, arith::IndexCastOp::create(b, l, b.getI64Type(), idx));
+    };
+    Value r =
+        linalg::GenericOp::create(
+            rewriter, loc, TypeRange{init.getType()}, ValueRange{}, ValueRange{init},
+            {rewriter.getMultiDimIdentityMap(4)},
+            SmallVector<utils::IteratorType>(4, utils::IteratorType::parallel),
+            [&](OpBuilder &b, Location l, ValueRange) {
+              auto fc = [&](double v) -> Value {
+                return arith::ConstantOp::create(b, l, b.getFloatAttr(ft, v));
+              };
+              auto ic = [&](int64_t v) -> Value {
+                return arith::ConstantIndexOp::create(b, l, v);
+              };
+              Value n = linalg::IndexOp::create(b, l, 0), c = linalg::IndexOp::create(b, l, 1);
+              Value ho = linalg::IndexOp::create(b, l, 2), wo = linalg::IndexOp::create(b, l, 3);
+              auto gridAt = [&](int64_t k) -> Value {
+                Value v = tensor::ExtractOp::create(b, l, grid, ValueRange{n, ho, wo, ic(k)});
+                return gft == ft ? v : castScalar(b, l, v, gft, false, ft, false);
+              };
+              Value hF = toF(b, l, hIdx), wF = toF(b, l, wIdx);
+              auto add = [&](Value p, Value q) { return arith::AddFOp::create(b, l, p, q).getResult(); };
+              auto sub = [&](Value p, Value q) { return arith::SubFOp::create(b, l, p, q).getResult(); };
+              auto mul = [&](Value p, Value q) { return arith::MulFOp::create(b, l, p, q).getResult(); };
+              // [-1, 1] to pixel coordinates.
+              auto unnormalize = [&](Value g, Value size) -> Value {
+                Value g1 = add(g, fc(1));
+                return align ? mul(mul(g1, fc(0.5)), sub(size, fc(1)))
+                             : mul(sub(mul(g1, size), fc(1)), fc(0.5));
+              };
+              auto clip = [&](Value v, Value size) -> Value {
+                return arith::MinNumFOp::create(
+                    b, l, arith::MaxNumFOp::create(b, l, v, fc(0)), sub(size, fc(1)));
+              };
+              // Reflects v into [lo2 / 2, hi2 / 2] (PyTorch's reflect_coordinates).
+              auto reflect = [&](Value v, Value lo2, Value hi2) -> Value {
+                Value lo = mul(lo2, fc(0.5)), span = mul(sub(hi2, lo2), fc(0.5));
+                Value d = math::AbsFOp::create(b, l, sub(v, lo));
+                Value safeSpan = arith::MaxNumFOp::create(b, l, span, fc(1e-30));
+                Value flips = math::FloorOp::create(b, l, arith::DivFOp::create(b, l, d, safeSpan));
+                Value extra = sub(d, mul(flips, safeSpan));
+                Value half = mul(flips, fc(0.5));
+                Value even = arith::CmpFOp::create(b, l, arith::CmpFPredicate::OEQ,
+                                                   math::FloorOp::create(b, l, half), half);
+                Value out = arith::SelectOp::create(b, l, even, add(extra, lo),
+                                                    add(sub(span, extra), lo));
+                // A dim of one pixel (no span): its only coordinate.
+                Value none = arith::CmpFOp::create(b, l, arith::CmpFPredicate::OLE, span, fc(0));
+                return arith::SelectOp::create(b, l, none, fc(0), out);
+              };
+              auto pad = [&](Value v, Value size) -> Value {
+                if (padding == "border")
+                  return clip(v, size);
+                if (padding == "reflection")
+                  return clip(align ? reflect(v, fc(0), mul(fc(2), sub(size, fc(1))))
+                                    : reflect(v, fc(-1), sub(mul(fc(2), size), fc(1))),
+                              size);
+                return v;
+              };
+              // A pixel coordinate (integral) to an index and whether it lies
+              // in [0, size): bounded first (no float-to-int overflow).
+              auto index = [&](Value v, Value size, Value sizeIdx) -> std::pair<Value, Value> {
+                v = arith::MinNumFOp::create(b, l, arith::MaxNumFOp::create(b, l, v, fc(-4)),
+                                             add(size, fc(4)));
+                Value i = arith::IndexCastOp::create(
+                    b, l, b.getIndexType(), arith::FPToSIOp::create(b, l, b.getI64Type(), v));
+                Value inside = arith::AndIOp::create(
+                    b, l, arith::CmpIOp::create(b, l, arith::CmpIPredicate::sge, i, ic(0)),
+                    arith::CmpIOp::create(b, l, arith::CmpIPredicate::slt, i, sizeIdx));
+                Value last = arith::SubIOp::create(b, l, sizeIdx, ic(1));
+                i = arith::MaxSIOp::create(b, l, arith::MinSIOp::create(b, l, i, last), ic(0));
+                return {i, inside};
+              };
+              auto read = [&](Value px, Value py) -> Value {
+                auto [xi, xin] = index(px, wF, wIdx);
+                auto [yi, yin] = index(py, hF, hIdx);
+                Value v = tensor::ExtractOp::create(b, l, x, ValueRange{n, c, yi, xi});
+                return arith::SelectOp::create(b, l, arith::AndIOp::create(b, l, xin, yin), v,
+                                               fc(0));
+              };
+              Value ix = unnormalize(gridAt(0), wF), iy = unnormalize(gridAt(1), hF);
+              Value out;
+              if (mode == "nearest") {
+                out = read(math::RoundEvenOp::create(b, l, pad(ix, wF)),
+                           math::RoundEvenOp::create(b, l, pad(iy, hF)));
+              } else if (mode == "bilinear") {
+                ix = pad(ix, wF), iy = pad(iy, hF);
+                Value x0 = math::FloorOp::create(b, l, ix), y0 = math::FloorOp::create(b, l, iy);
+                Value x1 = add(x0, fc(1)), y1 = add(y0, fc(1));
+                Value tx = sub(ix, x0), ty = sub(iy, y0);
+                Value ux = sub(fc(1), tx), uy = sub(fc(1), ty);
+                out = add(add(mul(mul(ux, uy), read(x0, y0)), mul(mul(tx, uy), read(x1, y0))),
+                          add(mul(mul(ux, ty), read(x0, y1)), mul(mul(tx, ty), read(x1, y1))));
+              } else {
+                // Cubic convolution, A = -0.75, over taps at floor - 1 .. floor + 2.
+                const double a = -0.75;
+                auto weights = [&](Value t) {
+                  auto far = [&](Value s) { // |s| in [1, 2]
+                    return sub(mul(add(mul(sub(mul(fc(a), s), fc(5 * a)), s), fc(8 * a)), s),
+                               fc(4 * a));
+                  };
+                  auto nearW = [&](Value s) { // |s| in [0, 1]
+                    return add(mul(mul(sub(mul(fc(a + 2), s), fc(a + 3)), s), s), fc(1));
+                  };
+                  Value u = sub(fc(1), t);
+                  return std::array<Value, 4>{far(add(t, fc(1))), nearW(t), nearW(u),
+                                              far(add(u, fc(1)))};
+                };
+                Value x0 = math::FloorOp::create(b, l, ix), y0 = math::FloorOp::create(b, l, iy);
+                std::array<Value, 4> wx = weights(sub(ix, x0)), wy = weights(sub(iy, y0));
+                for (int j = 0; j < 4; ++j) {
+                  Value py = pad(add(y0, fc(j - 1)), hF);
+                  Value row;
+                  for (int i = 0; i < 4; ++i) {
+                    Value term = mul(wx[i], read(pad(add(x0, fc(i - 1)), wF), py));
+                    row = row ? add(row, term) : term;
+                  }
+                  out = out ? add(out, mul(wy[j], row)) : mul(wy[j], row);
+                }
+              }
+              linalg::YieldOp::create(b, l, out);
+            })
+            .getResult(0);
+    return replaceWithCast(rewriter, op, r, type);
+  }
+};
+
 } // namespace
 
 void qopt::lowering::populateResizePatterns(QOptTypeConverter &converter,
                                             RewritePatternSet &patterns) {
-  patterns.add<ResizeLowering>(converter, patterns.getContext());
+  patterns.add<ResizeLowering, GridSampleLowering>(converter, patterns.getContext());
 }

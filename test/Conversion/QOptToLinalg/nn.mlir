@@ -212,3 +212,22 @@ func.func @resize_cubic(%x: tensor<1x1x2x2xf32>) -> tensor<1x1x4x4xf32> {
   %0 = qopt.resize %x, %n, %s, %n {mode = "cubic"} : (tensor<1x1x2x2xf32>, none, tensor<4xf32>, none) -> tensor<1x1x4x4xf32>
   return %0 : tensor<1x1x4x4xf32>
 }
+
+// -----
+// GridSample, nearest with reflection: one generic over [N, C, Ho, Wo]
+// reading the grid's (x, y), the coordinate reflected and clipped, rounded
+// half to even, the read guarded (0 outside X) with clamped indices.
+// CHECK-LABEL: func.func @grid_sample_nearest
+// CHECK: linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "parallel", "parallel"]
+// CHECK: tensor.extract %arg1[%{{.*}}, %{{.*}}, %{{.*}}, %c0] : tensor<1x2x3x2xf32>
+// CHECK: tensor.extract %arg1[%{{.*}}, %{{.*}}, %{{.*}}, %c1] : tensor<1x2x3x2xf32>
+// CHECK: math.floor
+// CHECK: math.roundeven
+// CHECK: arith.fptosi
+// CHECK: arith.minsi
+// CHECK: %[[V:.*]] = tensor.extract %arg0
+// CHECK: arith.select %{{.*}}, %[[V]], %{{.*}} : f32
+func.func @grid_sample_nearest(%x: tensor<1x1x4x5xf32>, %g: tensor<1x2x3x2xf32>) -> tensor<1x1x2x3xf32> {
+  %0 = qopt.grid_sample %x, %g {mode = "nearest", padding_mode = "reflection"} : (tensor<1x1x4x5xf32>, tensor<1x2x3x2xf32>) -> tensor<1x1x2x3xf32>
+  return %0 : tensor<1x1x2x3xf32>
+}

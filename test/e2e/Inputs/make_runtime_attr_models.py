@@ -2,8 +2,10 @@
 Slice starts/ends/axes/steps, Split sizes, Resize scales, CumSum's axis) are
 graph inputs, with outputs of undeclared shape, so qopt computes the result
 shapes at run time, and ConvTranspose's output_shape attribute (the padding
-it implies); one directory per case with the model and its input .npy files
-(inputs.txt lists name=file pairs for qopt-run and ORT).
+it implies); also GridSample in every mode, padding mode and corner
+alignment, its grid reaching past [-1, 1]; one directory per case with the
+model and its input .npy files (inputs.txt lists name=file pairs for qopt-run
+and ORT).
 
     make_runtime_attr_models.py OUT_DIR [--run]
 """
@@ -118,6 +120,30 @@ for name, shape, attrs in [("convtranspose_output_shape_odd", [8, 8], {}),
               os.path.join(d, "model.onnx"))
     np.save(os.path.join(d, "x.npy"), x)
     open(os.path.join(d, "inputs.txt"), "w").write("x=" + os.path.join(d, "x.npy"))
+
+# GridSample (opset 16): every mode x padding x align_corners on one input,
+# the grid reaching 30% past [-1, 1] so that every padding mode is used.
+x = rng.randn(1, 2, 5, 4).astype(np.float32)
+grid = rng.uniform(-1.3, 1.3, size=(1, 3, 6, 2)).astype(np.float32)
+for mode in ("bilinear", "nearest", "bicubic"):
+    for padding in ("zeros", "border", "reflection"):
+        for align in (0, 1):
+            name = "gridsample_%s_%s_align%d" % (mode, padding, align)
+            d = os.path.join(OUT, name)
+            os.makedirs(d, exist_ok=True)
+            node = helper.make_node("GridSample", ["x", "grid"], ["y"], mode=mode,
+                                    padding_mode=padding, align_corners=align)
+            graph = helper.make_graph(
+                [node], name, [x_info(x.shape),
+                               helper.make_tensor_value_info("grid", TensorProto.FLOAT,
+                                                             list(grid.shape))],
+                [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)])
+            onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 16)]),
+                      os.path.join(d, "model.onnx"))
+            np.save(os.path.join(d, "x.npy"), x)
+            np.save(os.path.join(d, "grid.npy"), grid)
+            open(os.path.join(d, "inputs.txt"), "w").write(
+                "x=%s grid=%s" % (os.path.join(d, "x.npy"), os.path.join(d, "grid.npy")))
 
 
 def run_all(out):

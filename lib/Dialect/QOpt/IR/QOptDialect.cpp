@@ -85,6 +85,26 @@ LogicalResult HadamardOp::verify() {
   return success();
 }
 
+LogicalResult GridSampleOp::verify() {
+  if (getMode() != "bilinear" && getMode() != "nearest" && getMode() != "bicubic")
+    return emitOpError("mode must be bilinear, nearest or bicubic, got '") << getMode() << "'";
+  if (getPaddingMode() != "zeros" && getPaddingMode() != "border" &&
+      getPaddingMode() != "reflection")
+    return emitOpError("padding_mode must be zeros, border or reflection, got '")
+           << getPaddingMode() << "'";
+  auto xt = dyn_cast<RankedTensorType>(getX().getType());
+  auto gt = dyn_cast<RankedTensorType>(getGrid().getType());
+  if (xt && xt.getRank() != 4)
+    return emitOpError("X must be 4-D [N, C, H, W] (only 2-D sampling is supported), got ")
+           << xt;
+  if (gt && (gt.getRank() != 4 || (!gt.isDynamicDim(3) && gt.getDimSize(3) != 2)))
+    return emitOpError("grid must be [N, Ho, Wo, 2], got ") << gt;
+  if (xt && gt && !xt.isDynamicDim(0) && !gt.isDynamicDim(0) &&
+      xt.getDimSize(0) != gt.getDimSize(0))
+    return emitOpError("X and grid have different batch sizes");
+  return success();
+}
+
 qopt::nbits::Layout MatMulNBitsOp::getLayout() {
   return {getKAttr().getInt(), getNAttr().getInt(), getBitsAttr().getInt(),
           getBlockSizeAttr().getInt()};

@@ -1127,6 +1127,19 @@ LogicalResult GemmOp::inferResultTypes(SmallVectorImpl<Type> &types) {
   return success();
 }
 
+LogicalResult GridSampleOp::inferResultTypes(SmallVectorImpl<Type> &types) {
+  Type elt = eltOf(getX());
+  auto xt = rankedOf(getX()), gt = rankedOf(getGrid());
+  if (!xt || !gt || xt.getRank() != 4 || gt.getRank() != 4) {
+    types.push_back(xt ? Type(RankedTensorType::get(allDynamic(xt.getRank()), elt))
+                       : Type(UnrankedTensorType::get(elt)));
+    return success();
+  }
+  types.push_back(RankedTensorType::get(
+      {xt.getDimSize(0), xt.getDimSize(1), gt.getDimSize(1), gt.getDimSize(2)}, elt));
+  return success();
+}
+
 LogicalResult ResizeOp::inferResultTypes(SmallVectorImpl<Type> &types) {
   Type elt = eltOf(getX());
   auto xt = rankedOf(getX());

@@ -530,6 +530,23 @@ def QOpt_ResizeOp : QOpt_InferOp<"resize"> {
   let results = (outs QOpt_Tensor:$Y);
 }
 
+def QOpt_GridSampleOp : QOpt_InferOp<"grid_sample"> {
+  let summary = "Samples X [N, C, H, W] at grid [N, Ho, Wo, 2] (ONNX GridSample-16)";
+  let description = [{
+    Each grid point holds (x, y) normalized to [-1, 1] across W and H (the
+    pixels' corners with align_corners = 0, their centres with 1); the
+    result [N, C, Ho, Wo] interpolates X there (`mode` bilinear, nearest
+    with ties to even, bicubic with A = -0.75) and `padding_mode` says what
+    is read outside X (zeros, the border, or a reflection).
+  }];
+  let arguments = (ins QOpt_Tensor:$X, QOpt_Tensor:$grid,
+                   DefaultValuedAttr<I64Attr, "0">:$align_corners,
+                   DefaultValuedStrAttr<StrAttr, "bilinear">:$mode,
+                   DefaultValuedStrAttr<StrAttr, "zeros">:$padding_mode);
+  let results = (outs QOpt_Tensor:$Y);
+  let hasVerifier = 1;
+}
+
 def QOpt_ArgMaxOp : QOpt_InferOp<"argmax"> {
   let summary = "Index of the maximum along an axis (i64)";
   let arguments = (ins QOpt_Tensor:$data, DefaultValuedAttr<I64Attr, "0">:$axis,
