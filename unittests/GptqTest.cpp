@@ -322,6 +322,30 @@ TEST(Gptq, HessianProxyIsTheDiagonalWeightedErrorPerInput) {
   exact /= double(xs.size());
   ASSERT_GT(exact, 0);
   EXPECT_NEAR(hessianWeightedError(w, q, h), exact, 1e-12 * exact);
+  // Correlated inputs: the proxy keeps H's diagonal only, so it is
+  // sum_j H_jj sum_i d_ij^2 / vectors, not the exact output error.
+  LayerHessian hc = LayerHessian::matmul(4);
+  std::vector<std::vector<float>> xc = {{1, 1, 0, 0}, {0, 2, 1, 0}};
+  for (const auto &x : xc)
+    ASSERT_TRUE(hc.add(x.data(), {1, 4}));
+  hc.finish();
+  double diag = 0;
+  for (int64_t j = 0; j < 4; ++j) {
+    double hjj = 0, d2 = 0;
+    for (const auto &x : xc)
+      hjj += double(x[j]) * x[j];
+    for (int64_t i = 0; i < 3; ++i)
+      d2 += (w[i * 4 + j] - q.value(i, j)) * (w[i * 4 + j] - q.value(i, j));
+    diag += hjj * d2;
+  }
+  diag /= double(xc.size());
+  EXPECT_NEAR(hessianWeightedError(w, q, hc), diag, 1e-12 * diag);
+  // Only zeros observed: no signal, no proxy.
+  LayerHessian hz = LayerHessian::matmul(4);
+  std::vector<float> zero(4, 0.0f);
+  ASSERT_TRUE(hz.add(zero.data(), {1, 4}));
+  hz.finish();
+  EXPECT_TRUE(std::isnan(hessianWeightedError(w, q, hz)));
   // Nothing observed, or a Hessian of another width: no proxy.
   EXPECT_TRUE(std::isnan(hessianWeightedError(w, q, LayerHessian::matmul(4))));
   EXPECT_TRUE(std::isnan(hessianWeightedError(w, q, LayerHessian::matmul(3))));

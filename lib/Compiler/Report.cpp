@@ -458,8 +458,9 @@ bool writeReport(const std::string &path, QuantizationReport report, std::string
     llvm::json::Array proxyJson;
     if (!report.proxy.empty()) {
       os << "## Mixed precision: a cheap sensitivity proxy\n\n"
-         << "The Hessian proxy (each layer's relative output error from the diagonal of its "
-            "input Hessian, GPTQ's statistics; no compile) against the measured output noise: "
+         << "The Hessian proxy (each layer's output error per input vector from the diagonal "
+            "of its input Hessian, GPTQ's statistics; no compile) against the measured output "
+            "noise: "
             "Spearman's rank correlation over the measured (layer, format) pairs, all formats "
             "together and per format (within a format it ranks the layers).\n\n"
          << "| formats | pairs | Spearman rho |\n| --- | ---: | ---: |\n";

@@ -88,8 +88,11 @@ void nameNodes(onnx::GraphProto &graph, const std::string &prefix = "") {
 /// as Caffe's); from opset 7 the slope broadcasts from the last axis, and
 /// ONNX's version converter leaves the slope as it is. A constant 1-D slope
 /// of the input's C channels becomes [C, 1, ...] before the conversion, so
-/// that it means the same after it.
-void channelSlopesOfOldPRelu(onnx::GraphProto &graph) {
+/// that it means the same after it. Returns the PRelu nodes with a 1-D slope
+/// of several values whose input's rank is not declared (their meaning
+/// after the conversion cannot be kept).
+std::vector<std::string> channelSlopesOfOldPRelu(onnx::GraphProto &graph) {
+  std::vector<std::string> unknown;
   auto rankAndChannels = [&](const std::string &name) -> std::pair<int, int64_t> {
     for (const auto *list : {&graph.input(), &graph.value_info()})
       for (const onnx::ValueInfoProto &v : *list)
@@ -107,14 +110,30 @@ void channelSlopesOfOldPRelu(onnx::GraphProto &graph) {
     if (node.op_type() != "PRelu" || node.input_size() != 2)
       continue;
     auto [rank, channels] = rankAndChannels(node.input(0));
+    if (rank < 0) {
+      for (const onnx::TensorProto &t : graph.initializer())
+        if (t.name() == node.input(1) && t.dims_size() == 1 && t.dims(0) > 1)
+          unknown.push_back(node.name());
+      continue;
+    }
     if (rank < 3)
       continue; // [N, C] broadcasts the same either way
     for (onnx::TensorProto &t : *graph.mutable_initializer())
       if (t.name() == node.input(1) && t.dims_size() == 1 && t.dims(0) > 1 &&
-          t.dims(0) == channels)
+          t.dims(0) == channels) {
         for (int i = 2; i < rank; ++i)
           t.add_dims(1);
+        // (Before IR 4 an initializer is a graph input too: its declared
+        // shape follows.)
+        for (onnx::ValueInfoProto &v : *graph.mutable_input())
+          if (v.name() == t.name() && v.type().has_tensor_type() &&
+              v.type().tensor_type().has_shape() &&
+              v.type().tensor_type().shape().dim_size() == 1)
+            for (int i = 2; i < rank; ++i)
+              v.mutable_type()->mutable_tensor_type()->mutable_shape()->add_dim()->set_dim_value(1);
+      }
   }
+  return unknown;
 }
 
 struct ModelImporter {
@@ -160,7 +179,12 @@ OwningOpRef<ModuleOp> ModelImporter::run(onnx::ModelProto &model, StringRef base
   const int64_t originalOpset = opset;
   if (opset < kMinOpset) {
     if (opset < 7)
-      channelSlopesOfOldPRelu(*model.mutable_graph());
+      for (const std::string &node : channelSlopesOfOldPRelu(*model.mutable_graph())) {
+        error() << "node '" << node << "' (PRelu, opset " << opset
+                << "): a per-channel slope on an input whose rank the model does not "
+                   "declare is unsupported (its meaning changes at opset 7)";
+        return nullptr;
+      }
     // Upgrade old models with ONNX's version converter.
     try {
       model = onnx::version_conversion::ConvertVersion(model, int(kMinOpset));

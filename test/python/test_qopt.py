@@ -225,6 +225,12 @@ class QOptTest(unittest.TestCase):
             self.assertEqual(np.array_equal(q, gptq), budget == "bits=4", budget)
             if budget == "bits=8":
                 self.assertLess(float(np.abs(q - f).max()), 0.003)
+        # (and the option reaches qoptc: a bad value is its error)
+        with self.assertRaises(qopt.CompileError) as cm:
+            qopt.compile(EXAMPLE, os.path.join(self.dir, "bad.so"), weight_only=True,
+                         calibration=calib, mixed_precision=True, budget="bits=8",
+                         sensitivity="bogus")
+        self.assertIn("--sensitivity must be measured or hessian", str(cm.exception))
         for kw, message in (({"weight_bits": 3}, "--weight-bits must be 4 or 8"),
                             ({"weight_group_size": 100}, "must be a power of two"),
                             ({"weight_rounding": "gptq"}, "needs --calib"),

@@ -439,6 +439,8 @@ struct SliceLowering : QOptPattern<SliceOp> {
     if (isa<NoneType>(op.getSteps().getType())) {
       steps.assign(count, m.value(m.c(1)));
     } else {
+      if (auto c = getConstantInts(op.getSteps()); c && llvm::is_contained(*c, 0))
+        return unsupported(op, "bad axis or zero step");
       FailureOr<SmallVector<Value>> s = entries(op.getSteps(), adaptor.getSteps(), "steps");
       if (failed(s))
         return failure();

@@ -180,7 +180,11 @@ func.func @cumsum_reverse_exclusive(%x: tensor<3x4xf32>) -> tensor<3x4xf32> {
 // scf.if; forward and inclusive, j <= k.
 // CHECK-LABEL: func.func @cumsum_runtime_axis
 // CHECK: %[[A:.*]] = tensor.extract %arg1[] : tensor<i32>
-// CHECK: %[[IS0:.*]] = arith.cmpi eq, %{{.*}}, %c0 : index
+// CHECK: %[[AI:.*]] = arith.index_cast %[[A]] : i32 to index
+// CHECK: %[[NEG:.*]] = arith.cmpi slt, %[[AI]], %c0 : index
+// CHECK: %[[W:.*]] = arith.addi %[[AI]], %c2 : index
+// CHECK: %[[AX:.*]] = arith.select %[[NEG]], %[[W]], %[[AI]] : index
+// CHECK: %[[IS0:.*]] = arith.cmpi eq, %[[AX]], %c0 : index
 // CHECK: scf.if %[[IS0]] -> (tensor<3x4xi32>)
 // CHECK: arith.cmpi sle
 // CHECK: arith.addi %out, %in : i32
