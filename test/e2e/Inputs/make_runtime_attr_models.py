@@ -20,14 +20,14 @@ OUT = sys.argv[1]
 rng = np.random.RandomState(0)
 
 
-def save(name, node, inputs, feeds, outputs=("y",)):
+def save(name, node, inputs, feeds, outputs=("y",), opset=13):
     d = os.path.join(OUT, name)
     os.makedirs(d, exist_ok=True)
     graph = helper.make_graph(
         [node], name, inputs,
         # No shape: qopt infers none and computes it when running.
         [helper.make_tensor_value_info(o, TensorProto.FLOAT, None) for o in outputs])
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)])
     onnx.save(model, os.path.join(d, "model.onnx"))
     pairs = []
     for k, v in feeds.items():
@@ -77,6 +77,16 @@ for keep in (0, 1):
     save("reduce_sum_runtime_axes_keepdims%d" % keep,
          helper.make_node("ReduceSum", ["x", "axes"], ["y"], keepdims=keep),
          [x_info(x.shape), axes_info(2)], {"x": x, "axes": np.array([-1, 1], np.int64)})
+# Opset 18: every Reduce* takes its axes as an input. Each kind over
+# run-time axes (its element-wise part, starting value and final part in
+# the run-time path); positive inputs for the logarithms.
+xp = (np.abs(rng.randn(3, 4, 5)) + 0.1).astype(np.float32)
+for op in ("ReduceMax", "ReduceMin", "ReduceMean", "ReduceProd", "ReduceL1", "ReduceL2",
+           "ReduceSumSquare", "ReduceLogSum", "ReduceLogSumExp"):
+    name = "%s_runtime_axes" % op.lower()
+    save(name, helper.make_node(op, ["x", "axes"], ["y"], keepdims=0),
+         [x_info(xp.shape), axes_info(2)], {"x": xp, "axes": np.array([0, -1], np.int64)},
+         opset=18)
 # Slice with every parameter at run time: a negative step, a negative axis,
 # an end past the dim (clamped), INT64_MIN as a reversed end.
 x = rng.randn(6, 7, 5).astype(np.float32)
