@@ -96,6 +96,12 @@ save("slice_runtime_params", helper.make_node("Slice", ["x", "starts", "ends", "
      {"x": x, "starts": np.array([5, 1, -2], np.int64),
       "ends": np.array([np.iinfo(np.int64).min, 100, 0], np.int64),
       "axes": np.array([0, -2, 2], np.int64), "steps": np.array([-2, 3, -1], np.int64)})
+# ReduceSum over a run-time list of no axes with noop_with_empty_axes: the
+# input as it is.
+x = rng.randn(2, 3).astype(np.float32)
+save("reduce_sum_runtime_no_axes_noop",
+     helper.make_node("ReduceSum", ["x", "axes"], ["y"], noop_with_empty_axes=1),
+     [x_info(x.shape), axes_info(0)], {"x": x, "axes": np.zeros(0, np.int64)})
 # Split sizes at run time, one part empty.
 x = rng.randn(4, 9).astype(np.float32)
 save("split_runtime_sizes", helper.make_node("Split", ["x", "split"], ["y0", "y1", "y2"], axis=1),
@@ -119,7 +125,12 @@ w = helper.make_tensor("w", TensorProto.FLOAT, [2, 3, 3, 3],
 for name, shape, attrs in [("convtranspose_output_shape_odd", [8, 8], {}),
                            ("convtranspose_output_shape_same_upper", [8, 8],
                             dict(auto_pad="SAME_UPPER")),
-                           ("convtranspose_output_shape_past", [10, 9], {})]:
+                           ("convtranspose_output_shape_past", [10, 9], {}),
+                           ("convtranspose_output_shape_same_lower", [8, 8],
+                            dict(auto_pad="SAME_LOWER")),
+                           # (output_shape overrides explicit pads)
+                           ("convtranspose_output_shape_pads", [8, 8],
+                            dict(pads=[1, 1, 1, 1]))]:
     d = os.path.join(OUT, name)
     os.makedirs(d, exist_ok=True)
     node = helper.make_node("ConvTranspose", ["x", "w"], ["y"], strides=[2, 2],
