@@ -429,11 +429,8 @@ struct SliceLowering : QOptPattern<SliceOp> {
       FailureOr<SmallVector<Value>> a = entries(op.getAxes(), adaptor.getAxes(), "axes");
       if (failed(a))
         return failure();
-      Value rankV = m.value(m.c(rank)), zero = m.value(m.c(0));
       for (Value x : *a)
-        axes.push_back(arith::SelectOp::create(
-            rewriter, loc, arith::CmpIOp::create(rewriter, loc, arith::CmpIPredicate::slt, x, zero),
-            arith::AddIOp::create(rewriter, loc, x, rankV), x));
+        axes.push_back(wrapRuntimeAxis(rewriter, loc, x, rank));
     }
     SmallVector<Value> steps;
     if (isa<NoneType>(op.getSteps().getType())) {

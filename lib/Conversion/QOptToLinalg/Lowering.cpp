@@ -667,20 +667,28 @@ Value castScalar(OpBuilder &b, Location loc, Value v, Type from,
                      : Value(arith::ExtSIOp::create(b, loc, to, v));
 }
 
+Value wrapRuntimeAxis(OpBuilder &b, Location loc, Value axis, int64_t rank) {
+  Value zero = arith::ConstantIndexOp::create(b, loc, 0);
+  Value rankV = arith::ConstantIndexOp::create(b, loc, rank);
+  Value neg = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, axis, zero);
+  return arith::SelectOp::create(b, loc, neg, arith::AddIOp::create(b, loc, axis, rankV), axis);
+}
+
 FailureOr<SmallVector<Value>> runtimeAxes(OpBuilder &b, Location loc, Value axes,
                                           int64_t rank) {
   auto t = rankedType(axes);
-  if (!t || t.getRank() != 1 || t.isDynamicDim(0) || !isa<IntegerType>(t.getElementType()))
+  if (!t || t.getRank() > 1 || (t.getRank() == 1 && t.isDynamicDim(0)) ||
+      !isa<IntegerType>(t.getElementType()))
     return failure();
-  IndexMath m{b, loc};
-  Value rankV = m.value(m.c(rank)), zero = m.value(m.c(0));
   SmallVector<Value> norm;
-  for (int64_t i = 0; i < t.getDimSize(0); ++i) {
-    Value v = tensor::ExtractOp::create(b, loc, axes, ValueRange{m.value(m.c(i))});
-    Value a = arith::IndexCastOp::create(b, loc, b.getIndexType(), v);
-    Value neg = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, a, zero);
+  int64_t count = t.getRank() == 0 ? 1 : t.getDimSize(0);
+  for (int64_t i = 0; i < count; ++i) {
+    SmallVector<Value> at;
+    if (t.getRank() == 1)
+      at.push_back(arith::ConstantIndexOp::create(b, loc, i));
+    Value v = tensor::ExtractOp::create(b, loc, axes, at);
     norm.push_back(
-        arith::SelectOp::create(b, loc, neg, arith::AddIOp::create(b, loc, a, rankV), a));
+        wrapRuntimeAxis(b, loc, arith::IndexCastOp::create(b, loc, b.getIndexType(), v), rank));
   }
   return norm;
 }

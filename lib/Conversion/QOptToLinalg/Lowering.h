@@ -215,10 +215,13 @@ mlir::Value combineWithReduced(mlir::OpBuilder &b, mlir::Location loc, mlir::Val
                                mlir::Value reduced, llvm::ArrayRef<int64_t> axes,
                                ScalarBody body, mlir::Value extra = mlir::Value(),
                                mlir::AffineMap extraMap = mlir::AffineMap());
+/// An axis index known only at run time, negative ones wrapped by `rank`
+/// (out-of-range values stay out of range: they match no dim).
+mlir::Value wrapRuntimeAxis(mlir::OpBuilder &b, mlir::Location loc, mlir::Value axis,
+                            int64_t rank);
 /// Axes known only at run time: the elements of `axes` (a 1-D integer
-/// tensor of static length) as indices, negative ones wrapped by `rank`;
-/// fails for any other type. (Out-of-range values stay out of range: they
-/// match no dim.)
+/// tensor of static length, or a 0-D one: one axis) as wrapped indices
+/// (wrapRuntimeAxis); fails for any other type.
 mlir::FailureOr<llvm::SmallVector<mlir::Value>>
 runtimeAxes(mlir::OpBuilder &b, mlir::Location loc, mlir::Value axes, int64_t rank);
 /// An i1: dim `d` is one of `axes` (runtimeAxes' values).

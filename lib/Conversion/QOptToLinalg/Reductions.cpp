@@ -528,16 +528,8 @@ struct CumSumLowering : QOptPattern<CumSumOp> {
       return replaceWithCast(rewriter, op, scan(rewriter, loc, *axis), type);
     }
     FailureOr<SmallVector<Value>> axes = runtimeAxes(rewriter, loc, adaptor.getAxis(), rank);
-    if (failed(axes)) {
-      // A 0-D axis: its one element as the 1-element list runtimeAxes reads.
-      Value a = arith::IndexCastOp::create(rewriter, loc, rewriter.getIndexType(),
-                                           extractScalar(rewriter, loc, adaptor.getAxis()));
-      Value rankV = arith::ConstantIndexOp::create(rewriter, loc, rank);
-      Value neg = arith::CmpIOp::create(rewriter, loc, arith::CmpIPredicate::slt, a,
-                                        arith::ConstantIndexOp::create(rewriter, loc, 0));
-      axes = SmallVector<Value>{arith::SelectOp::create(
-          rewriter, loc, neg, arith::AddIOp::create(rewriter, loc, a, rankV), a)};
-    }
+    if (failed(axes))
+      return unsupported(op, "axis must be a 0-D or 1-element integer tensor");
     Value v = x;
     for (int64_t d = 0; d < rank; ++d) {
       Value before = v;
