@@ -408,4 +408,53 @@ void memrefCopy(int64_t elemSize, QOptUnrankedMemRef *src,
   }
 }
 
+namespace {
+qopt_observe_fn observeFn = nullptr;
+void *observeUser = nullptr;
+} // namespace
+
+void qopt_calibration_set_observer(qopt_observe_fn fn, void *user) {
+  observeFn = fn;
+  observeUser = user;
+}
+
+/// `func.call @qopt_observe_f32(%index, %t) : (i64, memref<*xf32>)` (the
+/// observers qopt-expose-observers puts inside control flow): the unranked
+/// memref arrives as {rank, ranked descriptor*}. A strided value is copied
+/// to a dense one first.
+void qopt_observe_f32(int64_t index, int64_t rank, void *descriptor) {
+  if (!observeFn)
+    return;
+  auto *d = static_cast<int64_t *>(descriptor);
+  const float *base;
+  std::memcpy(&base, &d[1], sizeof base);
+  base += d[2];
+  const int64_t *sizes = &d[3], *strides = &d[3 + rank];
+  int64_t total = 1, expected = 1;
+  bool dense = true;
+  for (int64_t k = rank - 1; k >= 0; --k) {
+    dense &= sizes[k] == 1 || strides[k] == expected;
+    expected *= sizes[k];
+    total *= sizes[k];
+  }
+  if (dense || total == 0) {
+    observeFn(observeUser, index, base, int32_t(rank), sizes);
+    return;
+  }
+  std::vector<float> copy(static_cast<size_t>(total));
+  std::vector<int64_t> idx(size_t(rank), 0);
+  for (int64_t n = 0; n < total; ++n) {
+    int64_t off = 0;
+    for (int64_t k = 0; k < rank; ++k)
+      off += idx[k] * strides[k];
+    copy[size_t(n)] = base[off];
+    for (int64_t k = rank - 1; k >= 0; --k) {
+      if (++idx[k] < sizes[k])
+        break;
+      idx[k] = 0;
+    }
+  }
+  observeFn(observeUser, index, copy.data(), int32_t(rank), sizes);
+}
+
 } // extern "C"

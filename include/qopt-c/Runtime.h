@@ -146,6 +146,18 @@ const char *qopt_dtype_name(int32_t dtype);
 /** Inverse of qopt_dtype_name; QOPT_DTYPE_INVALID for unknown names. */
 int32_t qopt_dtype_from_name(const char *name);
 
+/** Calibration support (qoptc's own calibration run; not for applications).
+ *  A library compiled with observers inside control flow (If branches,
+ *  Loop/Scan bodies, recurrences) calls the observer for every value such an
+ *  observer sees, on the thread running the model, with a dense row-major
+ *  copy of the value: `index` numbers the observer (the compiler's
+ *  `qopt.region_observers` order). One observer per library (a process-wide
+ *  setting of that library); NULL removes it. Libraries without such
+ *  observers export the function too and never call it. */
+typedef void (*qopt_observe_fn)(void *user, int64_t index, const float *data,
+                                int32_t rank, const int64_t *shape);
+void qopt_calibration_set_observer(qopt_observe_fn fn, void *user);
+
 #ifdef __cplusplus
 }
 #endif

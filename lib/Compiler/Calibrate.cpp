@@ -310,12 +310,17 @@ LogicalResult runCalibration(ModuleOp module, const CalibrationOptions &options,
           layers.push_back({l, *w, w->makeHessian()});
   {
     PassManager pm(module.getContext());
-    pm.addNestedPass<func::FuncOp>(createExposeObservers());
+    pm.addPass(createExposeObservers());
     if (failed(pm.run(*instrumented))) {
       error = "cannot expose the observers";
       return failure();
     }
   }
+  // Observers inside control flow report each value through the runtime.
+  std::vector<std::string> regionIds;
+  if (auto ids = (*instrumented)->getAttrOfType<ArrayAttr>("qopt.region_observers"))
+    for (Attribute id : ids)
+      regionIds.push_back(cast<StringAttr>(id).str());
   SmallString<256> so;
   if (auto ec = llvm::sys::fs::createTemporaryFile("qopt-calib", "so", so)) {
     error = "cannot create a temporary file: " + ec.message();
@@ -366,21 +371,74 @@ LogicalResult runCalibration(ModuleOp module, const CalibrationOptions &options,
   module.walk([&](ObserverOp o) {
     channelAxes[o.getId().str()] = static_cast<int64_t>(o.getChannelAxis().value_or(1));
   });
-  for (auto &[index, id] : observed) {
+  auto addTensor = [&](const std::string &id) {
     quant::TensorStats t;
     auto axis = channelAxes.find(id);
     if (axis != channelAxes.end())
       t.channelAxis = axis->second;
     stats.tensors.emplace(id, std::move(t));
-  }
-  // The output carrying each rounded layer's input.
-  std::map<std::string, size_t> outputOf;
+  };
   for (auto &[index, id] : observed)
-    outputOf.emplace(id, index);
-  std::vector<size_t> layerOutput;
-  for (const RoundedLayer &l : layers)
-    layerOutput.push_back(
-        outputOf.at(l.layer.input.getDefiningOp<ObserverOp>().getId().str()));
+    addTensor(id);
+  for (const std::string &id : regionIds)
+    addTensor(id);
+  // The rounded layers reading each observed tensor.
+  std::map<std::string, std::vector<size_t>> layersOf;
+  for (size_t l = 0; l < layers.size(); ++l)
+    layersOf[layers[l].layer.input.getDefiningOp<ObserverOp>().getId().str()].push_back(l);
+
+  // Every observed value, a model output or a value seen inside control flow
+  // (once per branch taken or iteration): statistics, sampled rows and the
+  // Hessians of the layers it feeds. The first NaN/Inf or bad shape stops
+  // the observation of the sample.
+  std::string bad, badLayer;
+  auto observe = [&](const std::string &id, const float *data, int32_t rank,
+                     const int64_t *dims) {
+    if (!bad.empty() || !badLayer.empty())
+      return;
+    std::vector<int64_t> shape(dims, dims + rank);
+    size_t n = 1;
+    for (int64_t d : shape)
+      n *= size_t(d);
+    quant::TensorStats &s = stats.tensors.at(id);
+    if (!s.add(data, n)) {
+      bad = id;
+      return;
+    }
+    s.addChannels(data, shape);
+    if (options.sampleRows && s.channelAxis == -1 && rank >= 1)
+      sampleRows(data, n, size_t(shape.back()), options.sampleRows, samples->size(),
+                 stats.rows[id]);
+    auto readers = layersOf.find(id);
+    if (readers != layersOf.end())
+      for (size_t l : readers->second)
+        if (!layers[l].hessian.add(data, shape)) {
+          badLayer = describeLocation(layers[l].layer.op->getLoc());
+          return;
+        }
+  };
+  struct RegionObserver {
+    const std::vector<std::string> *ids;
+    decltype(observe) *fn;
+    static void call(void *user, int64_t index, const float *data, int32_t rank,
+                     const int64_t *shape) {
+      auto *self = static_cast<RegionObserver *>(user);
+      if (index >= 0 && size_t(index) < self->ids->size())
+        (*self->fn)((*self->ids)[size_t(index)], data, rank, shape);
+    }
+  } regionObserver{&regionIds, &observe};
+  if (!regionIds.empty()) {
+    if (!api.setObserver) {
+      error = "the calibration library cannot report values inside control flow";
+      return failure();
+    }
+    api.setObserver(&RegionObserver::call, &regionObserver);
+  }
+  llvm::scope_exit unsetObserver([&] {
+    if (api.setObserver)
+      api.setObserver(nullptr, nullptr);
+  });
+
   ProgressBar bar{"calibrating", samples->size(), options.showProgress};
   std::vector<qopt_tensor> out(numOutputs);
   for (size_t i = 0; i < samples->size(); ++i) {
@@ -392,38 +450,18 @@ LogicalResult runCalibration(ModuleOp module, const CalibrationOptions &options,
       error = label + ": running the model failed: " + api.lastError();
       return failure();
     }
-    bool finite = true;
-    std::string bad;
     for (auto &[index, id] : observed) {
       const qopt_tensor &t = out[index];
-      size_t n = 1;
-      for (int32_t d = 0; d < t.rank; ++d)
-        n *= size_t(t.shape[d]);
-      quant::TensorStats &s = stats.tensors.at(id);
-      if (finite && !s.add(static_cast<const float *>(t.data), n)) {
-        finite = false;
-        bad = id;
-      }
-      if (finite)
-        s.addChannels(static_cast<const float *>(t.data),
-                      std::vector<int64_t>(t.shape, t.shape + t.rank));
-      if (finite && options.sampleRows && s.channelAxis == -1 && t.rank >= 1)
-        sampleRows(static_cast<const float *>(t.data), n, size_t(t.shape[t.rank - 1]),
-                   options.sampleRows, samples->size(), stats.rows[id]);
-    }
-    for (size_t l = 0; finite && l < layers.size(); ++l) {
-      const qopt_tensor &t = out[layerOutput[l]];
-      if (!layers[l].hessian.add(static_cast<const float *>(t.data),
-                                 std::vector<int64_t>(t.shape, t.shape + t.rank))) {
-        error = label + ": the input of layer " + describeLocation(layers[l].layer.op->getLoc()) +
-                " has an unexpected shape";
-        return failure();
-      }
+      observe(id, static_cast<const float *>(t.data), t.rank, t.shape);
     }
     for (qopt_tensor &t : out)
       if (t.data)
         api.free(t.data);
-    if (!finite) {
+    if (!badLayer.empty()) {
+      error = label + ": the input of layer " + badLayer + " has an unexpected shape";
+      return failure();
+    }
+    if (!bad.empty()) {
       error = label + ": the float model computes NaN or Inf in tensor '" + bad + "'";
       return failure();
     }

@@ -648,18 +648,6 @@ private:
                        options.perTensorWeights ? "per-tensor" : "per-channel",
                        quant::rangeMethodName(*range))
              .str());
-    // Layers in If branches and loop bodies are not observed: say so.
-    unsigned nested = 0;
-    module.walk([&](Operation *op) {
-      if (quantutil::hasIntegerForm(op) && quantutil::isInsideControlFlow(op))
-        ++nested;
-    });
-    if (nested)
-      emitWarning(module.getLoc())
-          << nested << " Conv/MatMul/Gemm layer" << (nested > 1 ? "s" : "")
-          << " inside control flow (If branches, Loop/Scan bodies, LSTM/GRU/RNN recurrences) stay"
-          << (nested > 1 ? "" : "s")
-          << " float: calibration observes values outside control flow only";
     if (failed(runPasses(module, [&](OpPassManager &pm) {
           buildApplyStatisticsPipeline(pm, pipelineOptions());
         })))

@@ -55,7 +55,8 @@ LayerInputReport layerInputStats(ModuleOp module, const quant::CalibrationStats 
     if (!obs || !quantutil::isConstant(l.weight))
       continue;
     auto it = stats.tensors.find(obs.getId().str());
-    if (it == stats.tensors.end())
+    // (Never computed: a branch no calibration sample took.)
+    if (it == stats.tensors.end() || it->second.count == 0)
       continue;
     const quant::TensorStats &t = it->second;
     LayerInputStats s;

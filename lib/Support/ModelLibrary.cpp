@@ -45,6 +45,7 @@ std::unique_ptr<ModelLibrary> ModelLibrary::load(const std::string &path,
   optional(a.target, "qopt_target");
   optional(a.lastRunDeviceMs, "qopt_model_last_run_device_ms");
   optional(a.devicePeakBytes, "qopt_model_device_peak_bytes");
+  optional(a.setObserver, "qopt_calibration_set_observer");
   lib->instance = a.create();
   if (!lib->instance) {
     error = a.lastError();

@@ -31,6 +31,8 @@ struct ModelApi {
   const char *(*target)();
   double (*lastRunDeviceMs)(const qopt_model *);
   size_t (*devicePeakBytes)(const qopt_model *);
+  // Calibration support (present since observers inside control flow).
+  void (*setObserver)(qopt_observe_fn, void *);
 };
 
 /// A loaded model library with one model instance.

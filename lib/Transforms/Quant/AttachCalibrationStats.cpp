@@ -3,6 +3,7 @@
 
 #include "qopt/Dialect/QOpt/IR/QOptOps.h"
 #include "qopt/Quant/StatsFile.h"
+#include "qopt/Transforms/Quant/QuantizableLayers.h"
 #include "qopt/Transforms/Quant/QuantUtils.h"
 
 namespace qopt {
@@ -31,6 +32,7 @@ struct AttachCalibrationStatsPass
                   "different --keep-float/--input-shape options); calibrate again");
     // Check every observer before changing any.
     SmallVector<std::pair<ObserverOp, const qopt::quant::TensorStats *>> work;
+    SmallVector<ObserverOp> unseen;
     WalkResult r = module.walk([&](ObserverOp o) {
       auto it = s->tensors.find(o.getId().str());
       if (it == s->tensors.end()) {
@@ -38,6 +40,12 @@ struct AttachCalibrationStatsPass
         return WalkResult::interrupt();
       }
       if (it->second.count == 0) {
+        // A branch no calibration sample took: what reads the tensor stays
+        // float.
+        if (quantutil::isInsideControlFlow(o)) {
+          unseen.push_back(o);
+          return WalkResult::advance();
+        }
         fail("tensor '" + o.getId() + "' was never observed during calibration");
         return WalkResult::interrupt();
       }
@@ -46,6 +54,14 @@ struct AttachCalibrationStatsPass
     });
     if (r.wasInterrupted())
       return;
+    for (ObserverOp o : unseen) {
+      o.emitWarning("tensor '")
+          << o.getId()
+          << "' inside control flow was never computed during calibration (a branch no "
+             "sample took, or a loop that ran no iteration): what reads it stays float";
+      o.replaceAllUsesWith(o.getInput());
+      o.erase();
+    }
     Builder b(module.getContext());
     for (auto [o, t] : work) {
       SmallVector<int64_t> hist(t->counts.begin(), t->counts.end());

@@ -44,9 +44,17 @@ struct InsertObserversPass
   std::string idFor(Value v) {
     std::string base;
     if (auto arg = dyn_cast<BlockArgument>(v)) {
-      auto func = cast<func::FuncOp>(arg.getOwner()->getParentOp());
-      auto name = func.getArgAttrOfType<StringAttr>(arg.getArgNumber(), "qopt.name");
-      base = "input:" + (name ? name.str() : std::to_string(arg.getArgNumber()));
+      Operation *owner = arg.getOwner()->getParentOp();
+      if (auto func = dyn_cast<func::FuncOp>(owner)) {
+        auto name = func.getArgAttrOfType<StringAttr>(arg.getArgNumber(), "qopt.name");
+        base = "input:" + (name ? name.str() : std::to_string(arg.getArgNumber()));
+      } else {
+        // A loop body's argument (an iteration's carried value): named after
+        // the control-flow node.
+        SmallVector<OnnxNode> nodes = onnxNodes(owner->getLoc());
+        base = (nodes.empty() ? owner->getName().getStringRef().str() : nodes.back().name) +
+               ":body_arg" + std::to_string(arg.getArgNumber());
+      }
     } else {
       auto res = cast<OpResult>(v);
       // The last ONNX node of a fused op (Conv + folded BatchNormalization)

@@ -17,10 +17,6 @@ bool isInsideControlFlow(Operation *op) {
 }
 
 bool isQuantizableLayer(Operation *op, ArrayRef<std::string> keepFloat) {
-  // Calibration observes function-level values only (each observed tensor
-  // becomes a result of the calibration model).
-  if (isInsideControlFlow(op))
-    return false;
   if (!hasIntegerForm(op))
     return false;
   auto type = dyn_cast<RankedTensorType>(op->getResult(0).getType());

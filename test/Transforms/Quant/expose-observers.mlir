@@ -1,4 +1,4 @@
-// RUN: qopt-opt %s --qopt-expose-observers | FileCheck %s
+// RUN: qopt-opt %s --split-input-file --qopt-expose-observers | FileCheck %s
 
 // Observers disappear; the observed tensors become extra results named
 // qopt.observe:<id>, after the model's own results.
@@ -12,4 +12,39 @@ func.func @main(%x: tensor<4xf32> {qopt.name = "x"}) -> (tensor<4xf32> {qopt.nam
   %r = qopt.relu %o : (tensor<4xf32>) -> tensor<4xf32>
   %o2 = qopt.observer %r {id = "relu"} : tensor<4xf32>
   return %o2 : tensor<4xf32>
+}
+
+// -----
+
+// An observer inside control flow (here an scf.for body, as a Scan or a
+// recurrence imports) becomes a call of the runtime's hook with the value
+// as an unranked tensor and its index in the module's qopt.region_observers;
+// the hook is declared once, reading its argument only. Function-level
+// observers still become results.
+// CHECK-LABEL: module attributes {qopt.region_observers = ["body", "body2"]}
+// CHECK-LABEL: func.func @loop
+// CHECK-SAME: -> (tensor<4xf32> {qopt.name = "y"}, tensor<4xf32> {qopt.name = "qopt.observe:input:x"})
+// CHECK: scf.for
+// CHECK:   %[[I0:.*]] = arith.constant 0 : i64
+// CHECK:   %[[U0:.*]] = tensor.cast %{{.*}} : tensor<4xf32> to tensor<*xf32>
+// CHECK:   call @qopt_observe_f32(%[[I0]], %[[U0]]) : (i64, tensor<*xf32>) -> ()
+// CHECK:   %[[I1:.*]] = arith.constant 1 : i64
+// CHECK:   call @qopt_observe_f32(%[[I1]], %{{.*}}) : (i64, tensor<*xf32>) -> ()
+// CHECK-NOT: qopt.observer
+// CHECK: func.func private @qopt_observe_f32(i64, tensor<*xf32> {bufferization.access = "read"})
+// CHECK-NOT: func.func private @qopt_observe_f32
+module {
+func.func @loop(%x: tensor<4xf32> {qopt.name = "x"}) -> (tensor<4xf32> {qopt.name = "y"}) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c3 = arith.constant 3 : index
+  %o = qopt.observer %x {id = "input:x"} : tensor<4xf32>
+  %r = scf.for %i = %c0 to %c3 step %c1 iter_args(%s = %o) -> (tensor<4xf32>) {
+    %b = qopt.observer %s {id = "body"} : tensor<4xf32>
+    %t = qopt.relu %b : (tensor<4xf32>) -> tensor<4xf32>
+    %b2 = qopt.observer %t {id = "body2"} : tensor<4xf32>
+    scf.yield %b2 : tensor<4xf32>
+  }
+  return %r : tensor<4xf32>
+}
 }

@@ -246,9 +246,53 @@ def recurrent_feeds(rng, g, seq, batch):
     return feeds
 
 
+def int8_if_model(rng):
+    """y = Relu(x @ Wt) @ Wt2 if c else Tanh(x @ We) @ We2: two layers in each
+    branch, the second reading a value computed in the branch (a calibration
+    set taking only one branch never sees the other's)."""
+    wt = (rng.standard_normal((16, 16)) * 0.3).astype(np.float32)
+    wt2 = (rng.standard_normal((16, 4)) * 0.3).astype(np.float32)
+    we = (rng.standard_normal((16, 16)) * 0.3).astype(np.float32)
+    we2 = (rng.standard_normal((16, 4)) * 0.3).astype(np.float32)
+    then_g = helper.make_graph(
+        [helper.make_node("MatMul", ["x", "Wt"], ["tm"]),
+         helper.make_node("Relu", ["tm"], ["tr"]),
+         helper.make_node("MatMul", ["tr", "Wt2"], ["then_y"])],
+        "int8_then", [], [vi("then_y", F, [4, 4])])
+    else_g = helper.make_graph(
+        [helper.make_node("MatMul", ["x", "We"], ["em"]),
+         helper.make_node("Tanh", ["em"], ["et"]),
+         helper.make_node("MatMul", ["et", "We2"], ["else_y"])],
+        "int8_else", [], [vi("else_y", F, [4, 4])])
+    return helper.make_graph(
+        [helper.make_node("If", ["c"], ["y"], then_branch=then_g, else_branch=else_g)],
+        "int8_if", [vi("c", B, []), vi("x", F, [4, 16])], [vi("y", F, [4, 4])],
+        initializer=[numpy_helper.from_array(wt, "Wt"), numpy_helper.from_array(wt2, "Wt2"),
+                     numpy_helper.from_array(we, "We"), numpy_helper.from_array(we2, "We2")])
+
+
+def int8_scan_model(rng):
+    """Scan (opset 16) over axis 1 of a[4, 6, 8]: s <- Tanh(a_t @ W + s), a
+    MatMul on a strided slice of the input in the body; y = s @ W2."""
+    w = (rng.standard_normal((8, 16)) * 0.3).astype(np.float32)
+    w2 = (rng.standard_normal((16, 4)) * 0.3).astype(np.float32)
+    body = helper.make_graph(
+        [helper.make_node("MatMul", ["a_t", "W"], ["m"]),
+         helper.make_node("Add", ["m", "s_in"], ["p"]),
+         helper.make_node("Tanh", ["p"], ["s_out"])],
+        "int8_scan_body", [vi("s_in", F, [4, 16]), vi("a_t", F, [4, 8])],
+        [vi("s_out", F, [4, 16])])
+    nodes = [helper.make_node("Scan", ["s0", "a"], ["s"], body=body, num_scan_inputs=1,
+                              scan_input_axes=[1]),
+             helper.make_node("MatMul", ["s", "W2"], ["y"])]
+    return helper.make_graph(
+        nodes, "int8_scan", [vi("s0", F, [4, 16]), vi("a", F, [4, 6, 8])], [vi("y", F, [4, 4])],
+        initializer=[numpy_helper.from_array(w, "W"), numpy_helper.from_array(w2, "W2")])
+
+
 def int8_model(rng):
-    """y = (tanh-loop(relu(x @ W0))) @ W3: MatMuls outside the loop quantize,
-    the one inside stays float."""
+    """y = (tanh-loop(relu(x @ W0))) @ W3: a MatMul before, inside and after
+    a Loop."""
     w0 = (rng.standard_normal((8, 16)) * 0.4).astype(np.float32)
     wl = (rng.standard_normal((16, 16)) * 0.3).astype(np.float32)
     w3 = (rng.standard_normal((16, 4)) * 0.3).astype(np.float32)
@@ -421,6 +465,20 @@ def main():
     save(out, "int8_around_loop", int8_model(rng), 13,
          {"x": rng.standard_normal((4, 8)).astype(np.float32)}, names)
     calib_set(out, "int8_around_loop", rng, {"x": (4, 8)})
+    g = int8_if_model(rng)
+    x = rng.standard_normal((4, 16)).astype(np.float32)
+    save(out, "int8_if_then", g, 13, {"c": np.array(True), "x": x}, names)
+    save(out, "int8_if_else", g, 13, {"c": np.array(False), "x": x}, names)
+    save(out, "int8_scan", int8_scan_model(rng), 16,
+         {"s0": rng.standard_normal((4, 16)).astype(np.float32),
+          "a": rng.standard_normal((4, 6, 8)).astype(np.float32)}, names)
+    calib_set(out, "int8_scan", rng, {"s0": (4, 16), "a": (4, 6, 8)})
+    # Only the then branch is taken during calibration.
+    d = os.path.join(out, "calib_int8_if")
+    os.makedirs(d, exist_ok=True)
+    for i in range(8):
+        np.savez(os.path.join(d, f"s{i}.npz"), c=np.array(True),
+                 x=rng.standard_normal((4, 16)).astype(np.float32))
     calib_set(out, "lstm_bidi", rng, {"X": (7, 3, 5), "h0": (2, 3, 8), "c0": (2, 3, 8)})
     with open(os.path.join(out, "models.txt"), "w") as f:
         f.write("\n".join(names) + "\n")

@@ -121,14 +121,24 @@ def Rotate : Pass<"qopt-rotate", "::mlir::func::FuncOp"> {
   let dependentDialects = ["::qopt::QOptDialect"];
 }
 
-def ExposeObservers : Pass<"qopt-expose-observers", "::mlir::func::FuncOp"> {
-  let summary = "Turn observers into extra function results (for calibration)";
+def ExposeObservers : Pass<"qopt-expose-observers", "::mlir::ModuleOp"> {
+  let summary = "Turn observers into extra function results or runtime calls (for calibration)";
   let description = [{
-    Replaces each `qopt.observer` by its input and returns the observed tensor
-    as an extra result named `qopt.observe:<id>`, after the model's own
-    results. The calibration driver compiles this function with the float CPU
-    path and collects statistics from those outputs.
+    Replaces each `qopt.observer` by its input. A function-level observer's
+    tensor becomes an extra result named `qopt.observe:<id>`, after the
+    model's own results. An observer inside control flow (an `scf.if` branch,
+    an `scf.while`/`scf.for` body), which sees one value per branch taken or
+    per iteration, becomes a call of the model runtime's
+    `qopt_observe_f32(i64 index, tensor<*xf32>)` (declared by the pass); the
+    module attribute `qopt.region_observers` lists those observers' ids, the
+    call's index being the position in it. The calibration driver compiles
+    the result with the float CPU path and collects statistics from the extra
+    outputs and from every call.
   }];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::bufferization::BufferizationDialect",
+                           "::mlir::func::FuncDialect",
+                           "::mlir::tensor::TensorDialect"];
 }
 
 def AttachCalibrationStats : Pass<"qopt-attach-calibration-stats", "::mlir::ModuleOp"> {

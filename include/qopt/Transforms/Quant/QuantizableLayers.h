@@ -25,12 +25,12 @@
 namespace qopt::quantutil {
 
 /// A Conv, MatMul or Gemm with an f32 result whose ONNX node or op type is
-/// not named in `keepFloat`, directly in a function (not inside an If
-/// branch or a loop body): an op quantization gives an integer form.
+/// not named in `keepFloat` (in a function, an If branch, a Loop/Scan body
+/// or a recurrence alike): an op quantization gives an integer form.
 bool isQuantizableLayer(mlir::Operation *op, llvm::ArrayRef<std::string> keepFloat);
 
 /// Inside an If branch, a Loop/Scan body or an LSTM/GRU/RNN recurrence (not
-/// directly in a function): calibration cannot observe it, so it stays float.
+/// directly in a function).
 bool isInsideControlFlow(mlir::Operation *op);
 
 struct QuantizableLayer {
