@@ -743,6 +743,12 @@ LogicalResult GraphImporter::importNode(const onnx::NodeProto &node, Location lo
   }
   for (NamedAttribute na : extraAttrs)
     state.addAttribute(na.getName(), na.getValue());
+  // An attribute of the wrong kind (ONNX's schema check covers opsets up to
+  // 17 only) would leave the op's typed attribute unset.
+  if (failed(opName->verifyInherentAttrs(state.attributes, [&] {
+        return nodeError(loc, node, opset) << "malformed node: ";
+      })))
+    return failure();
 
   state.addOperands(operands);
   Type placeholder = UnrankedTensorType::get(builder.getF32Type());
