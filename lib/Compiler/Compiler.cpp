@@ -36,6 +36,7 @@ CPUCodegenOptions cpuCodegenOptions(const CompileOptions &options) {
   c.isa = options.kernelIsa.empty() ? selectKernelIsa(cpuTargetOptions(options))
                                     : options.kernelIsa;
   c.threads = options.threads;
+  c.releaseWeights = options.releaseWeights;
   return c;
 }
 

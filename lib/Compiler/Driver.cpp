@@ -111,7 +111,10 @@ public:
       PassManager pm(&context);
       if (failed(applyPassManagerCLOptions(pm)))
         return failure();
-      buildCompilePipeline(pm, options.compile);
+      // The last use of the module's weights: packing frees what it replaces.
+      CompileOptions compile = options.compile;
+      compile.releaseWeights = true;
+      buildCompilePipeline(pm, compile);
       if (failed(pm.run(*module)))
         return failure();
     }

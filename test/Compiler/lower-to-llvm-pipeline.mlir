@@ -52,7 +52,7 @@
 // O2-NEXT: cse,
 // O2-NEXT: canonicalize{{.*}},
 // O2-NEXT: qopt-strided-copy-to-linalg,
-// O2-NEXT: qopt-prepack-weights{isa=avx512vnni},
+// O2-NEXT: qopt-prepack-weights{isa=avx512vnni release-weights=false},
 // O2-NEXT: qopt-matmul-microkernel{isa=avx512vnni},
 // O2-NEXT: qopt-parallel-loops{min-iterations=32768},
 // O2-NEXT: func.func(
@@ -174,7 +174,7 @@
 // T1-NEXT: cse,
 // T1-NEXT: canonicalize{{.*}},
 // T1-NEXT: qopt-strided-copy-to-linalg,
-// T1-NEXT: qopt-prepack-weights{isa=generic},
+// T1-NEXT: qopt-prepack-weights{isa=generic release-weights=false},
 // T1-NEXT: qopt-matmul-microkernel{isa=generic},
 // T1-NEXT: func.func(
 // T1-NEXT: scf-forall-to-for,

@@ -43,6 +43,10 @@ struct CompileOptions {
   /// Threads the compiled model's kernels use unless QOPT_NUM_THREADS is set
   /// at run time; 0 = every core.
   unsigned threads = 0;
+  /// The module is compiled for the last time and shares no weights with
+  /// another live module: lowering frees weights it supersedes at once
+  /// (qopt-prepack-weights{release-weights}).
+  bool releaseWeights = false;
   /// "cpu" (x86 code, runtime/) or "cuda" (NVIDIA GPU kernels launched by
   /// x86 host code, runtime/cuda/).
   std::string target = "cpu";

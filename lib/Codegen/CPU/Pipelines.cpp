@@ -35,6 +35,7 @@ void qopt::buildCPUCodegenPipeline(OpPassManager &pm, const CPUCodegenOptions &o
   if (optimize) {
     QOptPrepackWeightsOptions prepack;
     prepack.isa = options.isa;
+    prepack.releaseWeights = options.releaseWeights;
     pm.addPass(createQOptPrepackWeights(prepack));
   }
   QOptMatmulMicrokernelOptions kernels;

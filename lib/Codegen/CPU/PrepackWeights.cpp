@@ -164,6 +164,28 @@ struct PrepackWeightsPass : qopt::impl::QOptPrepackWeightsBase<PrepackWeightsPas
     using Key = std::tuple<Operation *, int, int64_t, int64_t, int64_t, int64_t, int64_t>;
     std::map<Key, Packed> cache;
     llvm::SetVector<memref::GlobalOp> sources;
+    // The unpacked weights go as soon as their last matmul is rewritten
+    // (with release-weights their bytes too), so a model's weights are not
+    // held unpacked and packed at once.
+    DenseMap<Operation *, int> pending;
+    for (linalg::MatmulOp op : work)
+      for (int s = 0; s < 2; ++s)
+        if (std::optional<ConstantView> view = constantView(op->getOperand(s), symbols)) {
+          ++pending[view->global.getOperation()];
+          break;
+        }
+    auto eraseIfUnused = [&](memref::GlobalOp global) {
+      if (!SymbolTable::symbolKnownUseEmpty(global, module))
+        return;
+      auto res = dyn_cast_or_null<DenseResourceElementsAttr>(global.getInitialValueAttr());
+      sources.remove(global);
+      for (auto it = cache.begin(); it != cache.end();)
+        it = std::get<0>(it->first) == global.getOperation() ? cache.erase(it) : std::next(it);
+      symbols.erase(global);
+      if (releaseWeights && res)
+        if (auto *entry = res.getRawHandle().getResource())
+          entry->setBlob(AsmResourceBlob());
+    };
     for (linalg::MatmulOp op : work) {
       int side = -1;
       std::optional<ConstantView> view;
@@ -227,11 +249,12 @@ struct PrepackWeightsPass : qopt::impl::QOptPrepackWeightsBase<PrepackWeightsPas
       Value weights = op->getOperand(side);
       op.erase();
       eraseDeadChain(weights);
+      if (--pending[global.getOperation()] == 0)
+        eraseIfUnused(global);
     }
     // The unpacked weights stay only where something else still reads them.
-    for (memref::GlobalOp global : sources)
-      if (SymbolTable::symbolKnownUseEmpty(global, module))
-        global.erase();
+    for (memref::GlobalOp global : SmallVector<memref::GlobalOp>(sources.begin(), sources.end()))
+      eraseIfUnused(global);
   }
 };
 

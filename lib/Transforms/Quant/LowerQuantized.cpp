@@ -103,9 +103,22 @@ struct Lowerer : quantutil::Emitter {
     // Constants (weights, clip bounds) are quantized now.
     if (auto values = getConstantFloats(x)) {
       auto type = cast<RankedTensorType>(x.getType());
-      SmallVector<APInt> out;
       unsigned w = q.storage.getIntOrFloatBitWidth();
       qopt::quant::AxisIndex channelOf = q.paramIndex(type);
+      if (w == 8 || w == 16 || w == 32 || w == 64) {
+        // Written straight into the constant's bytes (a weight's codes).
+        size_t bytes = w / 8;
+        auto fill = [&](MutableArrayRef<char> raw) {
+          for (size_t i = 0; i < values->size(); ++i) {
+            uint64_t v = uint64_t(qopt::quant::quantizeValue((*values)[i], q.params(channelOf(i))));
+            for (size_t k = 0; k < bytes; ++k)
+              raw[i * bytes + k] = char((v >> (8 * k)) & 0xff);
+          }
+        };
+        return ConstantOp::create(
+            b, loc, quantutil::intConstantFromBytes(type.clone(q.storage), "quantized", fill));
+      }
+      SmallVector<APInt> out;
       for (size_t i = 0; i < values->size(); ++i) {
         size_t c = channelOf(i);
         out.push_back(APInt(w, qopt::quant::quantizeValue((*values)[i], q.params(c)),

@@ -173,6 +173,19 @@ ElementsAttr largeAsResource(DenseElementsAttr dense, llvm::StringRef blobName) 
       HeapAsmResourceBlob::allocateAndCopyWithAlign(dense.getRawData(), alignof(uint64_t)));
 }
 
+ElementsAttr intConstantFromBytes(RankedTensorType type, llvm::StringRef blobName,
+                                  llvm::function_ref<void(llvm::MutableArrayRef<char>)> fill) {
+  size_t bytes = size_t(type.getNumElements()) * (type.getElementTypeBitWidth() / 8);
+  if (bytes <= 256) {
+    std::vector<char> raw(bytes);
+    fill(raw);
+    return DenseElementsAttr::getFromRawBuffer(type, raw);
+  }
+  AsmResourceBlob blob = HeapAsmResourceBlob::allocate(bytes, alignof(uint64_t));
+  fill(blob.getMutableData());
+  return DenseResourceElementsAttr::get(type, blobName, std::move(blob));
+}
+
 mlir::quant::UniformQuantizedType perTensorType(Type t) {
   if (auto st = dyn_cast<ShapedType>(t))
     t = st.getElementType();

@@ -35,7 +35,7 @@
 // CPU-NEXT: cse,
 // CPU-NEXT: canonicalize{{.*}},
 // CPU-NEXT: qopt-strided-copy-to-linalg,
-// CPU-NEXT: qopt-prepack-weights{isa=avxvnni},
+// CPU-NEXT: qopt-prepack-weights{isa=avxvnni release-weights=false},
 // CPU-NEXT: qopt-matmul-microkernel{isa=avxvnni},
 // CPU-NEXT: qopt-parallel-loops{min-iterations=32768},
 // CPU-NEXT: func.func(

@@ -59,6 +59,9 @@ struct CPUCodegenOptions {
   int64_t reductionLanes = 16;
   /// qopt-conv-to-im2col-gemm{band-bytes}.
   int64_t im2colBandBytes = 2 << 20;
+  /// qopt-prepack-weights{release-weights}: only for a module no other
+  /// module shares weight blobs with.
+  bool releaseWeights = false;
 };
 
 /// linalg on tensors (after convert-qopt-to-linalg) to the LLVM dialect, on

@@ -90,13 +90,19 @@ def QOptPrepackWeights : Pass<"qopt-prepack-weights", "::mlir::ModuleOp"> {
     which the runtime uses too. The packed data are new private constant
     globals (resource blobs) named after the weights, one per weight and
     side however many matmuls read it; the original global is erased when
-    nothing else reads it. Views with dynamic offsets or strides, and
+    nothing else reads it, and with `release-weights` its bytes are freed then
+    (a large model's int8 weights are held once, not unpacked and packed at
+    the same time). Views with dynamic offsets or strides, and
     weights that are not constants, are left to `qopt-matmul-microkernel`.
     qoptc runs this pass at -O1 and above.
   }];
   let options = [
     Option<"isa", "isa", "std::string", "\"generic\"",
-           "Int8 kernel variant whose tile the packing is for: avx512vnni, avxvnni, avx2 or generic">
+           "Int8 kernel variant whose tile the packing is for: avx512vnni, avxvnni, avx2 or generic">,
+    Option<"releaseWeights", "release-weights", "bool", "false",
+           "Free the bytes of each erased unpacked weight at once (its resource blob); only "
+           "for a module no other module in the context shares weights with (qoptc sets it "
+           "for the module it compiles last)">
   ];
   let dependentDialects = ["::mlir::func::FuncDialect", "::mlir::memref::MemRefDialect"];
 }

@@ -125,6 +125,13 @@ bool isConstant(mlir::Value v);
 /// blob named `blobName` (large constants are never attribute literals).
 mlir::ElementsAttr largeAsResource(mlir::DenseElementsAttr dense, llvm::StringRef blobName);
 
+/// A constant of `type` (integer elements of 8, 16, 32 or 64 bits) whose
+/// elements `fill` writes in the dense byte layout (little-endian, row-major):
+/// a resource blob written in place when larger than 256 bytes (no uniqued
+/// DenseElementsAttr copy of a weight), else a DenseElementsAttr.
+mlir::ElementsAttr intConstantFromBytes(mlir::RankedTensorType type, llvm::StringRef blobName,
+                                        llvm::function_ref<void(llvm::MutableArrayRef<char>)> fill);
+
 /// Element type of a tensor value or type, as a uniform quantized type (null
 /// otherwise).
 mlir::quant::UniformQuantizedType perTensorType(mlir::Type t);

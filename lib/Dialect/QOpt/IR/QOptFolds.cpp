@@ -17,6 +17,15 @@ using namespace qopt;
 /// Integer constants up to this many elements are folded (shape math only).
 static constexpr int64_t kMaxFoldElements = 64;
 
+/// The values of a constant integer operand of at most kMaxFoldElements
+/// elements (the folds below are shape arithmetic: a weight is never read).
+static std::optional<SmallVector<int64_t>> smallIntValues(Attribute a) {
+  auto e = dyn_cast_or_null<ElementsAttr>(a);
+  if (!e || e.getNumElements() > kMaxFoldElements)
+    return std::nullopt;
+  return getIntValues(e);
+}
+
 OpFoldResult ConstantOp::fold(FoldAdaptor) { return getValue(); }
 OpFoldResult NoneOp::fold(FoldAdaptor) { return UnitAttr::get(getContext()); }
 
@@ -51,8 +60,8 @@ static Attribute intElements(Type resultType, ArrayRef<int64_t> values) {
 /// Elementwise integer fold for small constants with scalar/equal broadcasting.
 template <typename Fn>
 static Attribute foldIntBinary(Type resultType, Attribute lhs, Attribute rhs, Fn fn) {
-  auto l = getIntValues(dyn_cast_or_null<ElementsAttr>(lhs));
-  auto r = getIntValues(dyn_cast_or_null<ElementsAttr>(rhs));
+  auto l = smallIntValues(lhs);
+  auto r = smallIntValues(rhs);
   if (!l || !r || l->size() > kMaxFoldElements || r->size() > kMaxFoldElements)
     return {};
   size_t n = std::max(l->size(), r->size());
@@ -109,7 +118,7 @@ OpFoldResult CastOp::fold(FoldAdaptor a) {
   if (getInput().getType() == getType())
     return getInput();
   // Integer-to-integer casts of small constants (shape math: i32 <-> i64).
-  auto vals = getIntValues(dyn_cast_or_null<ElementsAttr>(a.getInput()));
+  auto vals = smallIntValues(a.getInput());
   if (vals && vals->size() <= kMaxFoldElements && isa<IntegerType>(getTo()) &&
       getTo().getIntOrFloatBitWidth() > 1)
     return intElements(getType(), *vals);
@@ -184,7 +193,7 @@ OpFoldResult ConcatOp::fold(FoldAdaptor a) {
     return {};
   SmallVector<int64_t> all;
   for (Attribute in : a.getInputs()) {
-    auto v = getIntValues(dyn_cast_or_null<ElementsAttr>(in));
+    auto v = smallIntValues(in);
     if (!v)
       return {};
     all.append(v->begin(), v->end());
@@ -195,8 +204,8 @@ OpFoldResult ConcatOp::fold(FoldAdaptor a) {
 }
 
 OpFoldResult SliceOp::fold(FoldAdaptor a) {
-  auto data = getIntValues(dyn_cast_or_null<ElementsAttr>(a.getData()));
-  auto starts = getIntValues(dyn_cast_or_null<ElementsAttr>(a.getStarts()));
+  auto data = smallIntValues(a.getData());
+  auto starts = smallIntValues(a.getStarts());
   auto rt = dyn_cast<RankedTensorType>(getType());
   auto dt = dyn_cast<RankedTensorType>(getData().getType());
   if (!data || !starts || !rt || !dt || dt.getRank() != 1 || !rt.hasStaticShape() ||
@@ -204,7 +213,7 @@ OpFoldResult SliceOp::fold(FoldAdaptor a) {
     return {};
   std::optional<SmallVector<int64_t>> steps;
   if (!isa<NoneType>(getSteps().getType())) {
-    steps = getIntValues(dyn_cast_or_null<ElementsAttr>(a.getSteps()));
+    steps = smallIntValues(a.getSteps());
     if (!steps || steps->size() != 1)
       return {};
   }
@@ -236,8 +245,8 @@ static std::optional<SmallVector<int64_t>> shapeOpDims(ShapeOp shape) {
 }
 
 OpFoldResult GatherOp::fold(FoldAdaptor a) {
-  auto data = getIntValues(dyn_cast_or_null<ElementsAttr>(a.getData()));
-  auto idx = getIntValues(dyn_cast_or_null<ElementsAttr>(a.getIndices()));
+  auto data = smallIntValues(a.getData());
+  auto idx = smallIntValues(a.getIndices());
   // Gather of static dims out of Shape(x), even when other dims are dynamic.
   if (!data && idx)
     if (auto shape = getData().getDefiningOp<ShapeOp>()) {
