@@ -392,6 +392,11 @@ LogicalResult runCalibration(ModuleOp module, const CalibrationOptions &options,
   // Hessians of the layers it feeds. The first NaN/Inf or bad shape stops
   // the observation of the sample.
   std::string bad, badLayer;
+  size_t sample = 0;
+  // Rows are sampled once per sample and tensor: a value seen at every
+  // iteration of a loop gives rows from its first iteration (else the first
+  // samples' iterations would spend the whole budget).
+  std::map<std::string, size_t> rowsTaken;
   auto observe = [&](const std::string &id, const float *data, int32_t rank,
                      const int64_t *dims) {
     if (!bad.empty() || !badLayer.empty())
@@ -406,9 +411,14 @@ LogicalResult runCalibration(ModuleOp module, const CalibrationOptions &options,
       return;
     }
     s.addChannels(data, shape);
-    if (options.sampleRows && s.channelAxis == -1 && rank >= 1)
-      sampleRows(data, n, size_t(shape.back()), options.sampleRows, samples->size(),
-                 stats.rows[id]);
+    if (options.sampleRows && s.channelAxis == -1 && rank >= 1) {
+      auto [taken, first] = rowsTaken.try_emplace(id, sample);
+      if (first || taken->second != sample) {
+        taken->second = sample;
+        sampleRows(data, n, size_t(shape.back()), options.sampleRows, samples->size(),
+                   stats.rows[id]);
+      }
+    }
     auto readers = layersOf.find(id);
     if (readers != layersOf.end())
       for (size_t l : readers->second)
@@ -444,6 +454,7 @@ LogicalResult runCalibration(ModuleOp module, const CalibrationOptions &options,
   for (size_t i = 0; i < samples->size(); ++i) {
     if (!readSampleFor(*lib, *samples, i, tensors, in, label, error))
       return failure();
+    sample = i;
     for (qopt_tensor &t : out)
       std::memset(&t, 0, sizeof t);
     if (api.run(model, in.data(), in.size(), out.data(), out.size()) != 0) {

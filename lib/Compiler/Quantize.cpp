@@ -6,6 +6,7 @@
 #include "qopt/Quant/BitWidths.h"
 #include "qopt/Quant/Calibration.h"
 #include "qopt/Quant/NBitsPacking.h"
+#include "qopt/Support/Diagnostics.h"
 #include "qopt/Transforms/Quant/Passes.h"
 #include "qopt/Transforms/Quant/QuantUtils.h"
 #include "qopt/Transforms/Quant/QuantizableLayers.h"
@@ -254,8 +255,27 @@ public:
       llvm::sys::fs::remove(ownedLibrary);
   }
 
+  /// --emit-qdq-onnx rewrites the nodes of the main ONNX graph by name and
+  /// output index: control flow (its subgraphs, its outputs, which the
+  /// imported loops number differently) has no place there yet.
+  LogicalResult checkExportable() {
+    Operation *region = nullptr;
+    module.walk([&](Operation *op) {
+      if (!region && op->getNumRegions() && !isa<func::FuncOp, ModuleOp>(op))
+        region = op;
+    });
+    if (!region)
+      return success();
+    error = "--emit-qdq-onnx cannot write models with control flow yet (" +
+            describeLocation(region->getLoc()) +
+            "): the export rewrites the main graph's nodes only";
+    return failure();
+  }
+
   LogicalResult run() {
     if (failed(verifyQuantOptions(options, error)))
+      return failure();
+    if (options.collectQDQ && failed(checkExportable()))
       return failure();
     if (options.weightOnly)
       return weightOnly();

@@ -1,5 +1,6 @@
 //===- QDQExport.cpp - write qopt's quantization as a QDQ ONNX model ------===//
 #include "qopt/Export/QDQExport.h"
+#include "qopt/Import/ONNXImporter.h"
 
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/MemoryBuffer.h"
@@ -380,6 +381,8 @@ bool exportQDQModel(const std::string &inputPath, const std::string &outputPath,
       error = "cannot parse " + inputPath;
       return false;
     }
+    // The plan names nodes as the importer does (unnamed ones included).
+    nameOnnxNodes(*e.model.mutable_graph());
     for (const auto &t : e.model.graph().initializer())
       if (t.data_location() == onnx::TensorProto::EXTERNAL) {
         error = "models with external data are not supported by --emit-qdq-onnx yet";

@@ -173,7 +173,7 @@ OwningOpRef<ModuleOp> ModelImporter::run(onnx::ModelProto &model, StringRef base
   }
   // Nothing reads the graph before it is checked: ONNX's version converter
   // and shape inference crash on some malformed graphs.
-  nameNodes(*model.mutable_graph());
+  nameOnnxNodes(*model.mutable_graph());
   if (failed(validateGraph(model.graph(), opset, ctx, modelLoc)))
     return nullptr;
   const int64_t originalOpset = opset;
@@ -200,7 +200,7 @@ OwningOpRef<ModuleOp> ModelImporter::run(onnx::ModelProto &model, StringRef base
   onnx::GraphProto &graph = *model.mutable_graph();
   if (opset != originalOpset) {
     // What the converter's adapters made must hold at the new opset too.
-    nameNodes(graph);
+    nameOnnxNodes(graph);
     if (failed(validateGraph(graph, opset, ctx, modelLoc)))
       return nullptr;
   }
@@ -366,6 +366,8 @@ OwningOpRef<ModuleOp> ModelImporter::run(onnx::ModelProto &model, StringRef base
   return module;
 }
 } // namespace
+
+void nameOnnxNodes(onnx::GraphProto &graph) { nameNodes(graph); }
 
 OwningOpRef<ModuleOp> importOnnxBuffer(StringRef data, bool isText, StringRef baseDir,
                                        StringRef displayName, MLIRContext &context,

@@ -19,7 +19,17 @@ class MLIRContext;
 class Type;
 } // namespace mlir
 
+namespace onnx {
+class GraphProto;
+} // namespace onnx
+
 namespace qopt {
+
+/// Names the unnamed nodes of `graph` and its subgraphs as the importer does
+/// (<op_type>_<index>, inside a subgraph prefixed "<owning node>/<attribute>/"),
+/// the names diagnostics, layer ids and --keep-float use; the QDQ export
+/// names a model's nodes the same way to find them.
+void nameOnnxNodes(onnx::GraphProto &graph);
 
 /// Oldest and newest default-domain opset the importer accepts.
 constexpr int64_t kMinOpset = 7;

@@ -6,7 +6,10 @@
 // no function result can carry: it becomes a call of the model runtime's
 // `qopt_observe_f32(index, tensor)`, which hands each value to the
 // calibration driver as it is computed. `index` is the position of the
-// observer's id in the module's `qopt.region_observers` array.
+// observer's id in the module's `qopt.region_observers` array. The call goes
+// through a private function per observed type, whose frame holds the
+// unranked descriptor (called inside a loop directly, the descriptor's
+// stack slot would be allocated anew each iteration).
 //
 //===----------------------------------------------------------------------===//
 #include "qopt/Dialect/QOpt/IR/QOptOps.h"
@@ -41,6 +44,31 @@ struct ExposeObserversPass
       module->setAttr("qopt.region_observers", ArrayAttr::get(&getContext(), regionIds));
   }
 
+  /// A private function passing a value of `type` to the hook (one per
+  /// type): the unranked descriptor the hook takes lives in its frame, so a
+  /// long loop that observes does not grow its own stack per iteration.
+  func::FuncOp wrapperFor(ModuleOp module, Type type) {
+    auto it = wrappers.find(type);
+    if (it != wrappers.end())
+      return it->second;
+    func::FuncOp hook = observeFn(module);
+    OpBuilder b = OpBuilder::atBlockEnd(module.getBody());
+    Location loc = module.getLoc();
+    auto f = func::FuncOp::create(
+        b, loc, (kObserveFn + "_" + Twine(wrappers.size())).str(),
+        b.getFunctionType({b.getI64Type(), type}, {}));
+    f.setPrivate();
+    SymbolTable(module).insert(f); // renames on a clash
+    b.setInsertionPointToStart(f.addEntryBlock());
+    Value unranked = tensor::CastOp::create(b, loc, UnrankedTensorType::get(b.getF32Type()),
+                                            f.getArgument(1));
+    func::CallOp::create(b, loc, hook, ValueRange{f.getArgument(0), unranked});
+    func::ReturnOp::create(b, loc);
+    wrappers[type] = f;
+    return f;
+  }
+  DenseMap<Type, func::FuncOp> wrappers;
+
   /// The runtime's observation hook, declared once.
   func::FuncOp observeFn(ModuleOp module) {
     if (auto f = module.lookupSymbol<func::FuncOp>(kObserveFn))
@@ -72,9 +100,8 @@ struct ExposeObserversPass
         OpBuilder b(o);
         Value index = arith::ConstantIntOp::create(b, o.getLoc(), b.getI64Type(),
                                                    int64_t(regionIds.size()));
-        Value unranked = tensor::CastOp::create(
-            b, o.getLoc(), UnrankedTensorType::get(b.getF32Type()), o.getInput());
-        func::CallOp::create(b, o.getLoc(), observeFn(module), ValueRange{index, unranked});
+        func::CallOp::create(b, o.getLoc(), wrapperFor(module, o.getInput().getType()),
+                             ValueRange{index, o.getInput()});
         regionIds.push_back(o.getIdAttr());
       } else {
         observed.push_back(o.getInput());

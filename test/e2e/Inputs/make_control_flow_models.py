@@ -290,6 +290,30 @@ def int8_scan_model(rng):
         initializer=[numpy_helper.from_array(w, "W"), numpy_helper.from_array(w2, "W2")])
 
 
+def int8_nested_model(rng):
+    """y = (Loop 3 times: v <- Tanh(v @ Wl), v = x) if c else x @ We: a
+    MatMul in a loop body inside an If branch."""
+    wl = (rng.standard_normal((16, 16)) * 0.4).astype(np.float32)
+    we = (rng.standard_normal((16, 16)) * 0.3).astype(np.float32)
+    body = helper.make_graph(
+        [helper.make_node("MatMul", ["v_in", "Wl"], ["lm"]),
+         helper.make_node("Tanh", ["lm"], ["v_out"]),
+         helper.make_node("Identity", ["c_in"], ["c_out"])],
+        "nested_body", [vi("i", I64, []), vi("c_in", B, []), vi("v_in", F, [4, 16])],
+        [vi("c_out", B, []), vi("v_out", F, [4, 16])])
+    then_g = helper.make_graph(
+        [const("m", np.array(3, np.int64)),
+         helper.make_node("Loop", ["m", "", "x"], ["then_y"], body=body)],
+        "nested_then", [], [vi("then_y", F, [4, 16])])
+    else_g = helper.make_graph(
+        [helper.make_node("MatMul", ["x", "We"], ["else_y"])],
+        "nested_else", [], [vi("else_y", F, [4, 16])])
+    return helper.make_graph(
+        [helper.make_node("If", ["c"], ["y"], then_branch=then_g, else_branch=else_g)],
+        "int8_nested", [vi("c", B, []), vi("x", F, [4, 16])], [vi("y", F, [4, 16])],
+        initializer=[numpy_helper.from_array(wl, "Wl"), numpy_helper.from_array(we, "We")])
+
+
 def int8_model(rng):
     """y = (tanh-loop(relu(x @ W0))) @ W3: a MatMul before, inside and after
     a Loop."""
@@ -473,6 +497,13 @@ def main():
          {"s0": rng.standard_normal((4, 16)).astype(np.float32),
           "a": rng.standard_normal((4, 6, 8)).astype(np.float32)}, names)
     calib_set(out, "int8_scan", rng, {"s0": (4, 16), "a": (4, 6, 8)})
+    save(out, "int8_nested", int8_nested_model(rng), 13,
+         {"c": np.array(True), "x": rng.standard_normal((4, 16)).astype(np.float32)}, names)
+    d = os.path.join(out, "calib_int8_nested")
+    os.makedirs(d, exist_ok=True)
+    for i in range(8):
+        np.savez(os.path.join(d, f"s{i}.npz"), c=np.array(i % 2 == 0),
+                 x=rng.standard_normal((4, 16)).astype(np.float32))
     # Only the then branch is taken during calibration.
     d = os.path.join(out, "calib_int8_if")
     os.makedirs(d, exist_ok=True)

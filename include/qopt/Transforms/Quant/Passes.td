@@ -129,7 +129,10 @@ def ExposeObservers : Pass<"qopt-expose-observers", "::mlir::ModuleOp"> {
     model's own results. An observer inside control flow (an `scf.if` branch,
     an `scf.while`/`scf.for` body), which sees one value per branch taken or
     per iteration, becomes a call of the model runtime's
-    `qopt_observe_f32(i64 index, tensor<*xf32>)` (declared by the pass); the
+    `qopt_observe_f32(i64 index, tensor<*xf32>)` (declared by the pass),
+    through a private function per observed type that casts the value to
+    unranked (so the descriptor is not allocated on a loop's stack at every
+    iteration); the
     module attribute `qopt.region_observers` lists those observers' ids, the
     call's index being the position in it. The calibration driver compiles
     the result with the float CPU path and collects statistics from the extra
