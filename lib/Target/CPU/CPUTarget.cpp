@@ -120,6 +120,10 @@ std::unique_ptr<llvm::Module> translateToLLVMIR(ModuleOp module, llvm::LLVMConte
   }
   if (failed(addPackedEntry(*m, options.threads, error)))
     return nullptr;
+  // The weights (ExternalWeights.cpp) may be larger than the 2 GiB a 32-bit
+  // PC-relative offset reaches: the code addresses them with 64-bit ones.
+  if (llvm::GlobalVariable *w = m->getGlobalVariable("qopt_weights", true))
+    w->setCodeModel(llvm::CodeModel::Large);
   std::unique_ptr<llvm::TargetMachine> tm = createCPUTargetMachine(options, error);
   if (!tm)
     return nullptr;

@@ -54,7 +54,7 @@ void pad(llvm::raw_ostream &os, uint64_t &at, uint64_t align) {
 }
 
 /// Writes an x86-64 relocatable ELF object whose one allocated section,
-/// .rodata.qopt_weights (aligned to `align`), holds `globals`' initializers
+/// .lrodata.qopt_weights (aligned to `align`), holds `globals`' initializers
 /// at `offsets`, and whose one symbol, the hidden global `qopt_weights`,
 /// marks its start.
 LogicalResult writeWeightsObject(StringRef path, ArrayRef<LLVM::GlobalOp> globals,
@@ -71,7 +71,7 @@ LogicalResult writeWeightsObject(StringRef path, ArrayRef<LLVM::GlobalOp> global
   // (String tables start with an empty name: build them with their sizes.)
   static const char kStr[] = "\0qopt_weights";
   static const char kShStr[] =
-      "\0.rodata.qopt_weights\0.note.GNU-stack\0.symtab\0.strtab\0.shstrtab";
+      "\0.lrodata.qopt_weights\0.note.GNU-stack\0.symtab\0.strtab\0.shstrtab";
   const std::string strtab(kStr, sizeof(kStr));
   const std::string shstrtab(kShStr, sizeof(kShStr));
   auto name = [&](StringRef n) { return uint32_t(StringRef(shstrtab).find(n)); };
@@ -121,8 +121,12 @@ LogicalResult writeWeightsObject(StringRef path, ArrayRef<LLVM::GlobalOp> global
   pad(os, at, 8);
   eh.e_shoff = at;
   E::Elf64_Shdr sh[6]{};
-  sh[1] = {name(".rodata.qopt_weights"), E::SHT_PROGBITS, E::SHF_ALLOC, 0, dataOffset, size,
-           0, 0, align, 0};
+  // A large section (x86-64 medium/large code models): the linker places it
+  // apart from .text and .rodata, which stay within 2 GiB of each other
+  // however large the weights are; the code reaches it with 64-bit offsets
+  // (qopt_weights has the large code model, CPUTarget.cpp).
+  sh[1] = {name(".lrodata.qopt_weights"), E::SHT_PROGBITS, E::SHF_ALLOC | E::SHF_X86_64_LARGE,
+           0, dataOffset, size, 0, 0, align, 0};
   sh[2] = {name(".note.GNU-stack"), E::SHT_PROGBITS, 0, 0, dataOffset, 0, 0, 0, 1, 0};
   sh[3] = {name(".symtab"), E::SHT_SYMTAB, 0, 0, symOffset, sizeof(syms), 4, 1, 8,
            sizeof(E::Elf64_Sym)};
