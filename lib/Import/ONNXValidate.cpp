@@ -74,6 +74,18 @@ static LogicalResult validateScope(const onnx::GraphProto &graph, int64_t opset,
     auto error = [&]() { return nodeError(loc, node, opset); };
     bool defaultDomain = node.domain().empty() || node.domain() == "ai.onnx";
     const bool known = opset <= kMaxOnnxInferenceOpset;
+    // An op that ONNX defines only from a later opset has no schema to check
+    // the node against here: refuse it (the importer would read inputs the
+    // node need not have).
+    if (defaultDomain && known &&
+        !onnx::OpSchemaRegistry::Schema(node.op_type(), int(opset), ""))
+      if (onnx::OpSchemaRegistry::Schema(node.op_type(), int(kMaxOnnxInferenceOpset), "")) {
+        int64_t first = opset + 1;
+        while (!onnx::OpSchemaRegistry::Schema(node.op_type(), int(first), ""))
+          ++first;
+        return error() << "malformed node: ONNX defines " << node.op_type() << " from opset "
+                       << first << ", the model's opset is " << opset;
+      }
     if (const onnx::OpSchema *schema =
             defaultDomain ? onnx::OpSchemaRegistry::Schema(
                                 node.op_type(), int(std::min(opset, kMaxOnnxInferenceOpset)), "")
