@@ -290,17 +290,22 @@ def int8_scan_model(rng):
         initializer=[numpy_helper.from_array(w, "W"), numpy_helper.from_array(w2, "W2")])
 
 
+def tanh_loop_body(name, wl):
+    """A Loop body: v <- Tanh(v @ wl) (v [4, 16]), the condition passed on."""
+    return helper.make_graph(
+        [helper.make_node("MatMul", ["v_in", wl], ["lm"]),
+         helper.make_node("Tanh", ["lm"], ["v_out"]),
+         helper.make_node("Identity", ["c_in"], ["c_out"])],
+        name, [vi("i", I64, []), vi("c_in", B, []), vi("v_in", F, [4, 16])],
+        [vi("c_out", B, []), vi("v_out", F, [4, 16])])
+
+
 def int8_nested_model(rng):
     """y = (Loop 3 times: v <- Tanh(v @ Wl), v = x) if c else x @ We: a
     MatMul in a loop body inside an If branch."""
     wl = (rng.standard_normal((16, 16)) * 0.4).astype(np.float32)
     we = (rng.standard_normal((16, 16)) * 0.3).astype(np.float32)
-    body = helper.make_graph(
-        [helper.make_node("MatMul", ["v_in", "Wl"], ["lm"]),
-         helper.make_node("Tanh", ["lm"], ["v_out"]),
-         helper.make_node("Identity", ["c_in"], ["c_out"])],
-        "nested_body", [vi("i", I64, []), vi("c_in", B, []), vi("v_in", F, [4, 16])],
-        [vi("c_out", B, []), vi("v_out", F, [4, 16])])
+    body = tanh_loop_body("nested_body", "Wl")
     then_g = helper.make_graph(
         [const("m", np.array(3, np.int64)),
          helper.make_node("Loop", ["m", "", "x"], ["then_y"], body=body)],
@@ -320,12 +325,7 @@ def int8_model(rng):
     w0 = (rng.standard_normal((8, 16)) * 0.4).astype(np.float32)
     wl = (rng.standard_normal((16, 16)) * 0.3).astype(np.float32)
     w3 = (rng.standard_normal((16, 4)) * 0.3).astype(np.float32)
-    body = helper.make_graph(
-        [helper.make_node("MatMul", ["v_in", "Wl"], ["lm"]),
-         helper.make_node("Tanh", ["lm"], ["v_out"]),
-         helper.make_node("Identity", ["c_in"], ["c_out"])],
-        "int8_body", [vi("i", I64, []), vi("c_in", B, []), vi("v_in", F, [4, 16])],
-        [vi("c_out", B, []), vi("v_out", F, [4, 16])])
+    body = tanh_loop_body("int8_body", "Wl")
     nodes = [helper.make_node("MatMul", ["x", "W0"], ["a"]),
              helper.make_node("Relu", ["a"], ["r"]),
              const("m", np.array(3, np.int64)),
