@@ -823,9 +823,17 @@ struct ConvertQOptToLinalgPass
     target.addLegalDialect<linalg::LinalgDialect, tensor::TensorDialect,
                            arith::ArithDialect, math::MathDialect, scf::SCFDialect,
                            bufferization::BufferizationDialect>();
-    // An external declaration (the runtime's calibration hook takes an
-    // unranked tensor) and the calls of it stay as they are.
-    auto external = [](func::FuncOp f) { return f && f.isExternal(); };
+    // A runtime function may take an unranked tensor (the calibration hook,
+    // qopt-expose-observers), which the converter refuses for model values:
+    // its declaration and calls stay as they are when every other type in
+    // the signature is legal.
+    auto external = [&](func::FuncOp f) {
+      return f && f.isExternal() &&
+             llvm::all_of(f.getFunctionType().getInputs(), [&](Type t) {
+               return isa<UnrankedTensorType>(t) || converter.isLegal(t);
+             }) &&
+             converter.isLegal(f.getFunctionType().getResults());
+    };
     target.addDynamicallyLegalOp<func::FuncOp>([&](func::FuncOp f) {
       return external(f) || (converter.isSignatureLegal(f.getFunctionType()) &&
                              converter.isLegal(&f.getBody()));

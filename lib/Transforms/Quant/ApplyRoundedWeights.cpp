@@ -73,7 +73,7 @@ struct ApplyRoundedWeightsPass
       OpBuilder b(item.layer.op);
       Value w = ConstantOp::create(
           b, item.layer.weight.getLoc(),
-          quantutil::largeAsResource(DenseElementsAttr::get(type, ArrayRef(values)), "gptq"));
+          quantutil::largeAsResource(type, ArrayRef<float>(values), "gptq"));
       item.layer.op->setOperand(1, w);
     }
   }

@@ -195,7 +195,7 @@ struct ImportQuantizedConstant : OpRewritePattern<DequantizeLinearOp> {
       auto fType = RankedTensorType::get(qType.getShape(), rewriter.getF32Type());
       Value w = ConstantOp::create(
           rewriter, dq.getLoc(),
-          quantutil::largeAsResource(DenseElementsAttr::get(fType, ArrayRef(values)),
+          quantutil::largeAsResource(fType, ArrayRef<float>(values),
                                      "dequantized"));
       Value q = QuantizeOp::create(rewriter, dq.getLoc(), fType.clone(qt), w);
       rewriter.replaceOpWithNewOp<DequantizeOp>(dq, outType, q);
@@ -215,7 +215,7 @@ struct ImportQuantizedConstant : OpRewritePattern<DequantizeLinearOp> {
     auto fType = RankedTensorType::get(qType.getShape(), rewriter.getF32Type());
     Value w = ConstantOp::create(
         rewriter, dq.getLoc(),
-        quantutil::largeAsResource(DenseElementsAttr::get(fType, ArrayRef(values)),
+        quantutil::largeAsResource(fType, ArrayRef<float>(values),
                                    "dequantized"));
     if (!qt) {
       rewriter.replaceOp(dq, w);

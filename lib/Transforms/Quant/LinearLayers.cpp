@@ -67,7 +67,7 @@ Value f32Constant(OpBuilder &b, Location loc, ArrayRef<int64_t> shape, ArrayRef<
                   StringRef blob) {
   SmallVector<float> f(values.begin(), values.end());
   auto type = RankedTensorType::get(shape, b.getF32Type());
-  return ConstantOp::create(b, loc, largeAsResource(DenseElementsAttr::get(type, ArrayRef(f)), blob));
+  return ConstantOp::create(b, loc, largeAsResource(type, ArrayRef<float>(f), blob));
 }
 
 std::optional<std::vector<double>> lastAxisVector(Value v, int64_t n) {

@@ -116,7 +116,7 @@ struct Lowerer : quantutil::Emitter {
           }
         };
         return ConstantOp::create(
-            b, loc, quantutil::intConstantFromBytes(type.clone(q.storage), "quantized", fill));
+            b, loc, quantutil::constantFromBytes(type.clone(q.storage), "quantized", fill));
       }
       SmallVector<APInt> out;
       for (size_t i = 0; i < values->size(); ++i) {

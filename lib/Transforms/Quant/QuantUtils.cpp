@@ -173,8 +173,8 @@ ElementsAttr largeAsResource(DenseElementsAttr dense, llvm::StringRef blobName) 
       HeapAsmResourceBlob::allocateAndCopyWithAlign(dense.getRawData(), alignof(uint64_t)));
 }
 
-ElementsAttr intConstantFromBytes(RankedTensorType type, llvm::StringRef blobName,
-                                  llvm::function_ref<void(llvm::MutableArrayRef<char>)> fill) {
+ElementsAttr constantFromBytes(RankedTensorType type, llvm::StringRef blobName,
+                               llvm::function_ref<void(llvm::MutableArrayRef<char>)> fill) {
   size_t bytes = size_t(type.getNumElements()) * (type.getElementTypeBitWidth() / 8);
   if (bytes <= 256) {
     std::vector<char> raw(bytes);

@@ -121,8 +121,7 @@ struct QuantizeWeightsPass : qopt::impl::QuantizeWeightsBase<QuantizeWeightsPass
     Location loc = weight.getLoc();
     Value fq = ConstantOp::create(
         b, loc,
-        quantutil::largeAsResource(DenseElementsAttr::get(wType, ArrayRef<float>(quantized)),
-                                   "weight_only"));
+        quantutil::largeAsResource(wType, ArrayRef<float>(quantized), "weight_only"));
     Value q = QuantizeOp::create(b, loc, wType.clone(qType), fq);
     return DequantizeOp::create(b, loc, wType, q);
   }

@@ -13,8 +13,11 @@
 #include "mlir/IR/Operation.h"
 #include "mlir/IR/Value.h"
 
+#include <cassert>
+#include <cstring>
 #include <memory>
 #include <string>
+#include <type_traits>
 
 namespace qopt {
 class QuantizeOp;
@@ -125,12 +128,26 @@ bool isConstant(mlir::Value v);
 /// blob named `blobName` (large constants are never attribute literals).
 mlir::ElementsAttr largeAsResource(mlir::DenseElementsAttr dense, llvm::StringRef blobName);
 
-/// A constant of `type` (integer elements of 8, 16, 32 or 64 bits) whose
-/// elements `fill` writes in the dense byte layout (little-endian, row-major):
-/// a resource blob written in place when larger than 256 bytes (no uniqued
-/// DenseElementsAttr copy of a weight), else a DenseElementsAttr.
-mlir::ElementsAttr intConstantFromBytes(mlir::RankedTensorType type, llvm::StringRef blobName,
-                                        llvm::function_ref<void(llvm::MutableArrayRef<char>)> fill);
+/// A constant of `type` (integer or float elements of 8, 16, 32 or 64 bits)
+/// whose elements `fill` writes in the dense byte layout (little-endian,
+/// row-major): a resource blob written in place when larger than 256 bytes
+/// (no uniqued DenseElementsAttr copy of a weight, which the context would
+/// keep for the whole compile beside the blob), else a DenseElementsAttr.
+mlir::ElementsAttr constantFromBytes(mlir::RankedTensorType type, llvm::StringRef blobName,
+                                     llvm::function_ref<void(llvm::MutableArrayRef<char>)> fill);
+
+/// `values` (one per element of `type`, of its element width) as a
+/// constant attribute, through constantFromBytes.
+template <typename T>
+mlir::ElementsAttr largeAsResource(mlir::RankedTensorType type, llvm::ArrayRef<T> values,
+                                   llvm::StringRef blobName) {
+  static_assert(std::is_arithmetic_v<T>, "plain element values");
+  assert(int64_t(values.size()) == type.getNumElements() &&
+         type.getElementTypeBitWidth() == 8 * sizeof(T) && "one value of the element width each");
+  return constantFromBytes(type, blobName, [&](llvm::MutableArrayRef<char> raw) {
+    std::memcpy(raw.data(), values.data(), raw.size());
+  });
+}
 
 /// Element type of a tensor value or type, as a uniform quantized type (null
 /// otherwise).
