@@ -12,6 +12,9 @@
 #include "mlir/Dialect/Quant/IR/QuantTypes.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/TypeUtilities.h"
+#include "llvm/Support/MathExtras.h"
+
+#include <limits>
 
 using namespace mlir;
 using namespace qopt;
@@ -46,10 +49,15 @@ static Type makeTensor(const std::optional<Shape> &shape, Type elt) {
 }
 static Shape allDynamic(int64_t rank) { return Shape(rank, kDyn); }
 
-static int64_t mulDims(int64_t a, int64_t b) {
+/// a * b for dimensions; nullopt when the product does not fit in int64
+/// (a malformed model: fuzzed shapes and repeats reach here).
+static std::optional<int64_t> mulDims(int64_t a, int64_t b) {
   if (ShapedType::isDynamic(a) || ShapedType::isDynamic(b))
     return kDyn;
-  return a * b;
+  int64_t p;
+  if (llvm::MulOverflow(a, b, p))
+    return std::nullopt;
+  return p;
 }
 
 //===----------------------------------------------------------------------===//
@@ -78,6 +86,20 @@ LogicalResult qopt::detail::verifyInferredResultTypes(Operation *op) {
   for (auto [i, inferred, declared] :
        llvm::enumerate(types, op->getResultTypes())) {
     auto it = cast<ShapedType>(inferred), dt = cast<ShapedType>(declared);
+    // A malformed model can ask for a negative or uncountable shape; every
+    // later size computation assumes neither.
+    if (it.hasRank()) {
+      int64_t count = 1;
+      for (int64_t d : it.getShape()) {
+        if (ShapedType::isDynamic(d))
+          continue;
+        if (d < 0)
+          return op->emitOpError("result #") << i << " would have negative dimension " << d;
+        if (llvm::MulOverflow(count, d, count))
+          return op->emitOpError("result #")
+                 << i << " would have more elements than int64 can count: " << inferred;
+      }
+    }
     if (!compatibleElements(it.getElementType(), dt.getElementType()) ||
         failed(verifyCompatibleShape(it, dt)))
       return op->emitOpError("result #")
@@ -292,8 +314,8 @@ LogicalResult ReshapeOp::inferResultTypes(SmallVectorImpl<Type> &types) {
     out.push_back(d);
     if (ShapedType::isDynamic(d))
       knownDynamic = true;
-    else
-      known *= d;
+    else if (llvm::MulOverflow(known, d, known))
+      return emitOpError("shape [") << *target << "] has more elements than int64 can count";
   }
   if (in && in.hasStaticShape()) {
     int64_t total = in.getNumElements();
@@ -530,8 +552,12 @@ LogicalResult FlattenOp::inferResultTypes(SmallVectorImpl<Type> &types) {
   if (axis < 0)
     axis += r;
   int64_t a = 1, b = 1;
-  for (int64_t i = 0; i < r; ++i)
-    (i < axis ? a : b) = mulDims(i < axis ? a : b, in.getDimSize(i));
+  for (int64_t i = 0; i < r; ++i) {
+    std::optional<int64_t> p = mulDims(i < axis ? a : b, in.getDimSize(i));
+    if (!p)
+      return emitOpError("the flattened size of ") << in << " overflows int64";
+    (i < axis ? a : b) = *p;
+  }
   types.push_back(RankedTensorType::get({a, b}, elt));
   return success();
 }
@@ -743,8 +769,15 @@ LogicalResult TileOp::inferResultTypes(SmallVectorImpl<Type> &types) {
     if (int64_t(c->size()) != in.getRank())
       return emitOpError("repeats has ") << c->size() << " entries for rank "
                                          << in.getRank();
-    for (int64_t i = 0; i < in.getRank(); ++i)
-      out[i] = mulDims(in.getDimSize(i), (*c)[i]);
+    for (int64_t i = 0; i < in.getRank(); ++i) {
+      if ((*c)[i] < 0)
+        return emitOpError("repeats must be non-negative, got ") << (*c)[i];
+      std::optional<int64_t> p = mulDims(in.getDimSize(i), (*c)[i]);
+      if (!p)
+        return emitOpError("repeating dimension ") << i << " " << (*c)[i]
+                                                   << " times overflows int64";
+      out[i] = *p;
+    }
   }
   types.push_back(RankedTensorType::get(out, elt));
   return success();
@@ -832,7 +865,7 @@ static LogicalResult windowOutput(Operation *op, ArrayRef<int64_t> in,
     if (s <= 0 || d <= 0)
       return op->emitOpError("strides and dilations must be positive");
     if (w.autoPad == "SAME_UPPER" || w.autoPad == "SAME_LOWER") {
-      out.push_back(ShapedType::isDynamic(in[i]) ? kDyn : (in[i] + s - 1) / s);
+      out.push_back(ShapedType::isDynamic(in[i]) ? kDyn : in[i] / s + (in[i] % s != 0));
       continue;
     }
     int64_t pb = 0, pe = 0;
@@ -932,7 +965,11 @@ LogicalResult ConvTransposeOp::inferResultTypes(SmallVectorImpl<Type> &types) {
   if (!ShapedType::isDynamic(c) && !wt.isDynamicDim(0) && c != wt.getDimSize(0))
     return emitOpError("input has ") << c << " channels, weight has "
                                      << wt.getDimSize(0);
-  Shape out = {xt.getDimSize(0), mulDims(wt.getDimSize(1), g)};
+  std::optional<int64_t> m = mulDims(wt.getDimSize(1), g);
+  if (!m)
+    return emitOpError("group ") << g << " times " << wt.getDimSize(1)
+                                 << " output channels overflows int64";
+  Shape out = {xt.getDimSize(0), *m};
   auto len = [&](std::optional<ArrayRef<int64_t>> a, int64_t want,
                  StringRef name) -> LogicalResult {
     if (a && int64_t(a->size()) != want)
@@ -965,16 +1002,23 @@ LogicalResult ConvTransposeOp::inferResultTypes(SmallVectorImpl<Type> &types) {
       out.push_back(kDyn);
       continue;
     }
+    // Computed wide: fuzzed strides, dilations and pads overflow int64.
+    __int128 o;
     if (getAutoPad() == "SAME_UPPER" || getAutoPad() == "SAME_LOWER") {
-      out.push_back(in * s);
-      continue;
+      o = __int128(in) * s;
+    } else {
+      int64_t pb = 0, pe = 0;
+      if (getPads() && getAutoPad() == "NOTSET") {
+        pb = (*getPads())[i];
+        pe = (*getPads())[i + n];
+      }
+      o = __int128(s) * (in - 1) + op + (__int128(k) - 1) * d + 1 - pb - pe;
     }
-    int64_t pb = 0, pe = 0;
-    if (getPads() && getAutoPad() == "NOTSET") {
-      pb = (*getPads())[i];
-      pe = (*getPads())[i + n];
-    }
-    out.push_back(s * (in - 1) + op + ((k - 1) * d + 1) - pb - pe);
+    if (o < 0 || o > std::numeric_limits<int64_t>::max())
+      return emitOpError("output spatial dimension ")
+             << i << " is out of range (strides, dilations, pads and output_padding give "
+             << (o < 0 ? "a negative size" : "more than int64") << ")";
+    out.push_back(int64_t(o));
   }
   types.push_back(RankedTensorType::get(out, elt));
   return success();
@@ -1187,11 +1231,17 @@ LogicalResult ResizeOp::inferResultTypes(SmallVectorImpl<Type> &types) {
       return success();
     }
     for (auto [i, a] : llvm::enumerate(axes)) {
-      if (c && (*c)[i] <= 0)
+      if (c && !((*c)[i] > 0))
         return emitOpError("scales must be positive");
-      out[a] = (c && !xt.isDynamicDim(a))
-                   ? int64_t(std::floor(double(xt.getDimSize(a)) * (*c)[i]))
-                   : kDyn;
+      if (!c || xt.isDynamicDim(a)) {
+        out[a] = kDyn;
+        continue;
+      }
+      double v = std::floor(double(xt.getDimSize(a)) * (*c)[i]);
+      if (!(v < 0x1p62))
+        return emitOpError("scale ") << (*c)[i] << " makes dimension " << a
+                                     << " larger than int64";
+      out[a] = int64_t(v);
     }
   } else {
     return emitOpError("needs scales or sizes");

@@ -6,6 +6,7 @@
 #include "mlir/IR/DialectResourceBlobManager.h"
 #include "llvm/ADT/APFloat.h"
 #include <cstring>
+#include <limits>
 
 using namespace mlir;
 
@@ -223,15 +224,18 @@ int64_t convOutputSize(int64_t in, int64_t kernel, int64_t stride,
                        bool ceilMode) {
   if (ShapedType::isDynamic(in) || ShapedType::isDynamic(kernel))
     return ShapedType::kDynamic;
-  int64_t effK = dilation * (kernel - 1) + 1;
-  int64_t num = in + padBegin + padEnd - effK;
+  // Wide arithmetic: fuzzed kernels, dilations and pads overflow int64.
+  __int128 effK = __int128(dilation) * (kernel - 1) + 1;
+  __int128 num = __int128(in) + padBegin + padEnd - effK;
   if (num < 0 || stride <= 0)
     return ShapedType::kDynamic;
-  int64_t out = (ceilMode ? (num + stride - 1) / stride : num / stride) + 1;
+  __int128 out = (ceilMode ? (num + stride - 1) / stride : num / stride) + 1;
   // ONNX/PyTorch: the last window must start inside the input or left padding.
-  if (ceilMode && (out - 1) * stride >= in + padBegin)
+  if (ceilMode && (out - 1) * stride >= __int128(in) + padBegin)
     --out;
-  return out;
+  if (out > std::numeric_limits<int64_t>::max())
+    return ShapedType::kDynamic;
+  return int64_t(out);
 }
 
 } // namespace qopt
