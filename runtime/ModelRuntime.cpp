@@ -30,6 +30,10 @@
 
 extern "C" {
 extern const char qopt_model_meta[];
+// Defined only by a library that borrows its weights from the process that
+// compiled it (a calibration library): the table that process fills.
+__attribute__((weak)) extern const void *qopt_weight_table[];
+__attribute__((weak)) extern const int64_t qopt_weight_table_size;
 void *_mlir_memref_to_llvm_alloc(size_t size); // Allocator.cpp
 void _mlir_memref_to_llvm_free(void *ptr);
 }
@@ -82,6 +86,11 @@ const char *qopt_target(void) { return qopt::rt::targetName(); }
 qopt_model *qopt_model_create(void) { return qopt_model_create_on_device(-1); }
 
 qopt_model *qopt_model_create_on_device(int device) {
+  if (&qopt_weight_table_size && qopt_weight_table_size > 0 && !qopt_weight_table[0]) {
+    fail("this library borrows its weights from the process that compiled it (a "
+         "calibration library) and cannot run elsewhere");
+    return nullptr;
+  }
   auto *m = new (std::nothrow) qopt_model();
   if (!m) {
     fail("out of memory");

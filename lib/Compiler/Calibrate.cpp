@@ -326,7 +326,11 @@ LogicalResult runCalibration(ModuleOp module, const CalibrationOptions &options,
     error = "cannot create a temporary file: " + ec.message();
     return failure();
   }
-  if (failed(compileToSharedLibrary(*instrumented, options.compile, so, error))) {
+  // A library only this run loads borrows the weights from this process
+  // (a 28 GB model is not written out again); a kept one carries its own.
+  std::vector<const void *> borrowed;
+  if (failed(compileToSharedLibrary(*instrumented, options.compile, so, error,
+                                    floatLibrary ? nullptr : &borrowed))) {
     llvm::sys::fs::remove(so);
     error = "compiling the calibration model: " + error;
     return failure();
@@ -337,7 +341,8 @@ LogicalResult runCalibration(ModuleOp module, const CalibrationOptions &options,
   });
   if (floatLibrary)
     *floatLibrary = std::string(so);
-  std::unique_ptr<io::ModelLibrary> lib = io::ModelLibrary::load(std::string(so), error);
+  std::unique_ptr<io::ModelLibrary> lib =
+      io::ModelLibrary::load(std::string(so), error, borrowed);
   if (!lib)
     return failure();
   const io::ModelApi &api = lib->api();

@@ -122,25 +122,26 @@ void registerCompilerPasses() {
 }
 
 LogicalResult compileToSharedLibrary(ModuleOp module, const CompileOptions &options,
-                                    StringRef outputPath, std::string &error) {
+                                    StringRef outputPath, std::string &error,
+                                    std::vector<const void *> *borrowed) {
   PassManager pm(module.getContext());
   buildCompilePipeline(pm, options);
   if (failed(pm.run(module))) {
     error = "lowering failed";
     return failure();
   }
-  return emitSharedLibrary(module, options, outputPath, error);
+  return emitSharedLibrary(module, options, outputPath, error, borrowed);
 }
 
 LogicalResult externalizeModelWeights(ModuleOp module, ExternalWeights &weights,
-                                     std::string &error) {
+                                     std::string &error, bool borrow) {
   SmallString<256> stem;
   if (auto ec = llvm::sys::fs::createTemporaryFile("qoptc", "", stem)) {
     error = "cannot create a temporary file: " + ec.message();
     return failure();
   }
   llvm::sys::fs::remove(stem); // a unique name for <stem>.weights.o
-  return externalizeWeights(module, stem, kExternalWeightBytes, weights, error);
+  return externalizeWeights(module, stem, kExternalWeightBytes, weights, error, borrow);
 }
 
 LogicalResult linkModel(const CompileOptions &options, StringRef objectPath,
@@ -155,13 +156,16 @@ LogicalResult linkModel(const CompileOptions &options, StringRef objectPath,
 }
 
 LogicalResult emitSharedLibrary(ModuleOp module, const CompileOptions &options,
-                                StringRef outputPath, std::string &error) {
+                                StringRef outputPath, std::string &error,
+                                std::vector<const void *> *borrowed) {
   if (options.needsCUDARuntime())
     terminatePTXObjects(module);
   CPUTargetOptions target = cpuTargetOptions(options);
   ExternalWeights weights;
-  if (failed(externalizeModelWeights(module, weights, error)))
+  if (failed(externalizeModelWeights(module, weights, error, borrowed != nullptr)))
     return failure();
+  if (borrowed)
+    *borrowed = weights.borrowed;
   llvm::LLVMContext llvmContext;
   std::unique_ptr<llvm::Module> llvmModule =
       translateToLLVMIR(module, llvmContext, target, error);

@@ -1,13 +1,16 @@
 //===- ModelLibrary.cpp - load a qoptc-compiled shared library ------------===//
 #include "qopt/Support/ModelLibrary.h"
 
+#include <algorithm>
+#include <cstdint>
 #include <dlfcn.h>
 #include <type_traits>
 
 namespace qopt::io {
 
 std::unique_ptr<ModelLibrary> ModelLibrary::load(const std::string &path,
-                                                 std::string &error) {
+                                                 std::string &error,
+                                                 const std::vector<const void *> &borrowed) {
   std::string p = path.find('/') == std::string::npos ? "./" + path : path;
   std::unique_ptr<ModelLibrary> lib(new ModelLibrary());
   lib->handle = dlopen(p.c_str(), RTLD_NOW | RTLD_LOCAL);
@@ -46,6 +49,15 @@ std::unique_ptr<ModelLibrary> ModelLibrary::load(const std::string &path,
   optional(a.lastRunDeviceMs, "qopt_model_last_run_device_ms");
   optional(a.devicePeakBytes, "qopt_model_device_peak_bytes");
   optional(a.setObserver, "qopt_calibration_set_observer");
+  if (!borrowed.empty()) {
+    auto *table = static_cast<const void **>(dlsym(lib->handle, "qopt_weight_table"));
+    auto *size = static_cast<const int64_t *>(dlsym(lib->handle, "qopt_weight_table_size"));
+    if (!table || !size || *size != int64_t(borrowed.size())) {
+      error = path + " does not borrow " + std::to_string(borrowed.size()) + " weights";
+      return nullptr;
+    }
+    std::copy(borrowed.begin(), borrowed.end(), table);
+  }
   lib->instance = a.create();
   if (!lib->instance) {
     error = a.lastError();

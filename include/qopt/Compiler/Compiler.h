@@ -98,7 +98,7 @@ constexpr uint64_t kExternalWeightBytes = 64 * 1024;
 
 /// externalizeWeights with a fresh temporary stem and kExternalWeightBytes.
 llvm::LogicalResult externalizeModelWeights(mlir::ModuleOp module, ExternalWeights &weights,
-                                            std::string &error);
+                                            std::string &error, bool borrow = false);
 
 /// Links the model object (and `weights`' object, if any) with the target's
 /// runtime: linkCUDASharedLibrary or linkSharedLibrary.
@@ -108,9 +108,12 @@ llvm::LogicalResult linkModel(const CompileOptions &options, llvm::StringRef obj
 
 /// After the pipeline: the shared library at `outputPath` from the LLVM
 /// dialect module (the target's runtime linked in; weights in an object of
-/// their own).
+/// their own). With `borrowed`, the library borrows the weights from this
+/// process instead (externalizeWeights' borrowed mode) and `borrowed` gets
+/// the table to load it with.
 llvm::LogicalResult emitSharedLibrary(mlir::ModuleOp module, const CompileOptions &options,
-                                      llvm::StringRef outputPath, std::string &error);
+                                      llvm::StringRef outputPath, std::string &error,
+                                      std::vector<const void *> *borrowed = nullptr);
 
 /// Registers every dialect and interface the pipelines touch.
 void registerCompilerDialects(mlir::DialectRegistry &registry);
@@ -124,11 +127,12 @@ void registerCompilerDialects(mlir::DialectRegistry &registry);
 void registerCompilerPasses();
 
 /// The whole back half: lowers `module` (qopt dialect, modified in place)
-/// and writes a shared library to `outputPath`.
+/// and writes a shared library to `outputPath` (`borrowed`: emitSharedLibrary).
 llvm::LogicalResult compileToSharedLibrary(mlir::ModuleOp module,
                                            const CompileOptions &options,
                                            llvm::StringRef outputPath,
-                                           std::string &error);
+                                           std::string &error,
+                                           std::vector<const void *> *borrowed = nullptr);
 
 } // namespace qopt
 

@@ -11,6 +11,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace qopt::io {
 
@@ -38,9 +39,12 @@ struct ModelApi {
 /// A loaded model library with one model instance.
 class ModelLibrary {
 public:
-  /// Loads `path`; nullptr with `error` set on failure.
+  /// Loads `path`; nullptr with `error` set on failure. A library compiled
+  /// to borrow its weights (emitSharedLibrary's `borrowed`) gets their
+  /// addresses in its table before the instance is created.
   static std::unique_ptr<ModelLibrary> load(const std::string &path,
-                                            std::string &error);
+                                            std::string &error,
+                                            const std::vector<const void *> &borrowed = {});
   ~ModelLibrary();
   ModelLibrary(const ModelLibrary &) = delete;
   ModelLibrary &operator=(const ModelLibrary &) = delete;

@@ -16,6 +16,7 @@
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/DialectResourceBlobManager.h"
+#include "llvm/ADT/StringSet.h"
 #include "llvm/BinaryFormat/ELF.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/raw_ostream.h"
@@ -28,6 +29,8 @@ namespace qopt {
 
 namespace {
 constexpr const char *kSymbol = "qopt_weights";
+constexpr const char *kTableSymbol = "qopt_weight_table";
+constexpr const char *kTableSizeSymbol = "qopt_weight_table_size";
 constexpr uint64_t kAlign = 64;
 
 /// The bytes of a global's initializer as LLVM would lay them out, or
@@ -150,16 +153,82 @@ ExternalWeights::~ExternalWeights() {
     llvm::sys::fs::remove(objectPath);
 }
 
+/// Borrowed mode: uses of `borrowed` globals load their address from the
+/// exported table `qopt_weight_table` (entry i for borrowed[i]).
+static void borrowGlobals(ModuleOp module, ArrayRef<LLVM::GlobalOp> borrowed, ExternalWeights &out) {
+  MLIRContext *ctx = module.getContext();
+  OpBuilder b(ctx);
+  b.setInsertionPointToStart(module.getBody());
+  auto ptr = LLVM::LLVMPointerType::get(ctx);
+  auto i64 = IntegerType::get(ctx, 64);
+  Location loc = module.getLoc();
+  auto tableType = LLVM::LLVMArrayType::get(ptr, borrowed.size());
+  auto table = LLVM::GlobalOp::create(b, loc, tableType, /*isConstant=*/false,
+                                      LLVM::Linkage::External, kTableSymbol, Attribute(),
+                                      /*alignment=*/8);
+  {
+    OpBuilder::InsertionGuard guard(b);
+    b.createBlock(&table.getInitializerRegion());
+    Value zero = LLVM::ZeroOp::create(b, loc, tableType);
+    LLVM::ReturnOp::create(b, loc, zero);
+  }
+  LLVM::GlobalOp::create(b, loc, i64, /*isConstant=*/true, LLVM::Linkage::External,
+                         kTableSizeSymbol, b.getI64IntegerAttr(int64_t(borrowed.size())),
+                         /*alignment=*/8);
+  llvm::StringMap<int64_t> indexOf;
+  for (auto [i, borrowedGlobal] : llvm::enumerate(borrowed)) {
+    LLVM::GlobalOp g = borrowedGlobal;
+    indexOf[g.getSymName()] = int64_t(i);
+    out.borrowed.push_back(initializerBytes(g)->data());
+    out.bytes += initializerBytes(g)->size();
+  }
+  SmallVector<LLVM::AddressOfOp> uses;
+  module.walk([&](LLVM::AddressOfOp a) {
+    if (indexOf.count(a.getGlobalName()))
+      uses.push_back(a);
+  });
+  for (LLVM::AddressOfOp a : uses) {
+    b.setInsertionPoint(a);
+    Value base = LLVM::AddressOfOp::create(b, a.getLoc(), ptr, kTableSymbol);
+    Value slot = LLVM::GEPOp::create(
+        b, a.getLoc(), ptr, tableType, base,
+        ArrayRef<LLVM::GEPArg>{0, int32_t(indexOf.lookup(a.getGlobalName()))},
+        LLVM::GEPNoWrapFlags::inbounds);
+    auto load = LLVM::LoadOp::create(b, a.getLoc(), ptr, slot, /*alignment=*/8);
+    load.setInvariant(true);
+    a.getResult().replaceAllUsesWith(load.getResult());
+    a.erase();
+  }
+  for (LLVM::GlobalOp g : borrowed)
+    g.erase();
+}
+
 LogicalResult externalizeWeights(ModuleOp module, StringRef stem, uint64_t minBytes,
-                                 ExternalWeights &out, std::string &error) {
-  SmallVector<LLVM::GlobalOp> moved;
+                                 ExternalWeights &out, std::string &error, bool borrow) {
+  SmallVector<LLVM::GlobalOp> moved, borrowed;
+  // Globals whose address some op outside a function takes (another
+  // global's initializer) cannot load it from the table.
+  llvm::StringSet<> usedOutsideFunctions;
+  if (borrow)
+    module.walk([&](LLVM::AddressOfOp a) {
+      if (!a->getParentOfType<LLVM::LLVMFuncOp>())
+        usedOutsideFunctions.insert(a.getGlobalName());
+    });
   for (auto g : module.getOps<LLVM::GlobalOp>()) {
     if (!g.getConstant() || !g.getInitializerRegion().empty())
       continue;
     std::optional<ArrayRef<char>> bytes = initializerBytes(g);
-    if (bytes && bytes->size() >= minBytes)
+    if (!bytes || bytes->size() < minBytes)
+      continue;
+    uint64_t align = g.getAlignment().value_or(1);
+    if (borrow && !usedOutsideFunctions.contains(g.getSymName()) &&
+        reinterpret_cast<uintptr_t>(bytes->data()) % std::max<uint64_t>(align, 1) == 0)
+      borrowed.push_back(g);
+    else
       moved.push_back(g);
   }
+  if (!borrowed.empty())
+    borrowGlobals(module, borrowed, out);
   if (moved.empty())
     return success();
 
@@ -178,7 +247,7 @@ LogicalResult externalizeWeights(ModuleOp module, StringRef stem, uint64_t minBy
   out.objectPath = (stem + ".weights.o").str();
   if (failed(writeWeightsObject(out.objectPath, moved, offsets, offset, maxAlign, error)))
     return failure();
-  out.bytes = offset;
+  out.bytes += offset;
 
   // Every use of a moved global's address becomes qopt_weights + offset.
   MLIRContext *ctx = module.getContext();

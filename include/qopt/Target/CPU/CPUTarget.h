@@ -16,6 +16,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace llvm {
 class TargetMachine;
@@ -63,6 +64,9 @@ llvm::LogicalResult emitObjectFile(llvm::Module &module, llvm::StringRef path,
 struct ExternalWeights {
   std::string objectPath; ///< an ELF object defining `qopt_weights`
   uint64_t bytes = 0;
+  /// Borrowed mode: the addresses, in this process, of the weights the
+  /// library reads through its table `qopt_weight_table` (bindBorrowedWeights).
+  std::vector<const void *> borrowed;
   ExternalWeights() = default;
   ExternalWeights(const ExternalWeights &) = delete;
   ExternalWeights &operator=(const ExternalWeights &) = delete;
@@ -77,9 +81,21 @@ struct ExternalWeights {
 /// constants or in-memory object sections. Link that object with the
 /// model's (linkSharedLibrary's `extraInputs`). Nothing is written when no
 /// global qualifies (`out` stays empty).
+///
+/// With `borrow`, the weights are not written at all: each use loads its
+/// address from the library's table `qopt_weight_table` (exported, with
+/// `qopt_weight_table_size`), and `out.borrowed` lists the addresses of the
+/// bytes in this process (the MLIR blobs: memory-mapped external data or the
+/// context's storage). Such a library runs only in this process while the
+/// blobs live, once the table is filled (ModelLibrary::load's `borrowed`);
+/// the model runtime refuses to create an instance of it otherwise.
+/// Calibration libraries use it: a 28 GB float model is never copied into
+/// an object file and a library. A global whose bytes are not aligned as the
+/// global asks, or whose address is taken outside a function, stays in the
+/// object file.
 mlir::LogicalResult externalizeWeights(mlir::ModuleOp module, llvm::StringRef stem,
                                        uint64_t minBytes, ExternalWeights &out,
-                                       std::string &error);
+                                       std::string &error, bool borrow = false);
 
 /// Links `objectPath` with the model runtime into a shared library at
 /// `outputPath` (written to a temporary and renamed, so that a failed link
