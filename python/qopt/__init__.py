@@ -20,6 +20,7 @@ import os
 import shutil
 import subprocess
 import tempfile
+import threading
 
 import numpy as np
 
@@ -242,10 +243,37 @@ _CODES = {np.dtype(v): k for k, v in _DTYPES.items()}
 
 class _Library:
     """A loaded model library. It is unloaded (dlclose) when nothing uses it:
-    neither a Model nor an output array whose memory the library gave."""
+    neither a Model nor an output array whose memory the library gave.
+
+    The dynamic loader finds an already loaded library by its path name, so
+    a library recompiled to the same path while the old one is still loaded
+    (a live Model or output array) would silently be the old code: that one
+    is loaded from a private copy instead."""
+
+    # Path name given to dlopen -> [file identity, open handles by that name].
+    _names = {}
+    _names_lock = threading.Lock()
 
     def __init__(self, path):
-        self.cdll = ctypes.CDLL(path, mode=ctypes.RTLD_LOCAL)
+        self.name = None
+        st = os.stat(path)
+        identity = (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
+        with _Library._names_lock:
+            entry = _Library._names.get(path)
+            if entry is None or entry[0] == identity:
+                self.cdll = ctypes.CDLL(path, mode=ctypes.RTLD_LOCAL)
+                if entry is None:
+                    entry = _Library._names[path] = [identity, 0]
+                entry[1] += 1
+                self.name = path
+        if self.name is None:
+            tmp = tempfile.mkdtemp(prefix="qopt-lib-")
+            try:
+                copy = os.path.join(tmp, os.path.basename(path))
+                shutil.copyfile(path, copy)
+                self.cdll = ctypes.CDLL(copy, mode=ctypes.RTLD_LOCAL)
+            finally:
+                shutil.rmtree(tmp, ignore_errors=True)  # the mapping outlives the file
         self.free = self.cdll.qopt_free  # looked up once: __del__ may run late
 
     def __del__(self):
@@ -253,6 +281,13 @@ class _Library:
         if cdll is not None:
             self.cdll = self.free = None
             _ctypes.dlclose(cdll._handle)
+            if self.name is not None:
+                with _Library._names_lock:
+                    entry = _Library._names.get(self.name)
+                    if entry is not None:
+                        entry[1] -= 1
+                        if entry[1] == 0:
+                            del _Library._names[self.name]
 
 
 class _Output:

@@ -280,6 +280,27 @@ class QOptTest(unittest.TestCase):
         with self.assertRaisesRegex(qopt.QOptError, "the model is closed"):
             m.run({"input": self.x})
 
+    def test_recompiled_to_the_same_path(self):
+        # A library recompiled to a path whose old library is still loaded
+        # (the old Model is alive): the new Model runs the new code. The
+        # dynamic loader alone would hand back the old library by its name.
+        path = os.path.join(self.dir, "same-path.so")
+        qopt.compile(EXAMPLE, path)
+        old = qopt.Model(path)
+        self.assertEqual(old.inputs[0][2], (None, 3, 32, 32))
+        qopt.compile(EXAMPLE, path, input_shapes={"input": [3, 3, 32, 32]})
+        new = qopt.Model(path)
+        self.assertEqual(new.inputs[0][2], (3, 3, 32, 32))
+        self.assertEqual(old.inputs[0][2], (None, 3, 32, 32))
+        np.testing.assert_allclose(new.run({"input": self.x})["probs"],
+                                   old.run({"input": self.x})["probs"], rtol=1e-5, atol=1e-6)
+        # The same file again shares the loaded library.
+        again = qopt.Model(path)
+        self.assertEqual(again.inputs[0][2], (3, 3, 32, 32))
+        old.close()
+        new.close()
+        again.close()
+
     def test_outputs_without_copies(self):
         # Default outputs wrap the buffer the model wrote (not an array that
         # owns a copy of it); they are ordinary writeable arrays.
