@@ -170,6 +170,18 @@ bool safeToInfer(const onnx::OpSchema &schema, onnx::InferenceContext &ctx) {
     if (params[i].GetOption() == onnx::OpSchema::FormalParameterOption::Single &&
         !ctx.getInputType(i))
       return false;
+  // Attributes ONNX's inference functions divide by (a MaxPool with a zero
+  // stride raised SIGFPE in convPoolShapeInference, qopt-fuzz-onnx) or
+  // count windows with: they must be positive.
+  for (const char *name : {"strides", "dilations", "kernel_shape"})
+    if (const onnx::AttributeProto *a = ctx.getAttribute(name))
+      for (int64_t v : a->ints())
+        if (v <= 0)
+          return false;
+  for (const char *name : {"group", "blocksize"})
+    if (const onnx::AttributeProto *a = ctx.getAttribute(name))
+      if (a->type() == onnx::AttributeProto::INT && a->i() <= 0)
+        return false;
   if (spatialOp(schema.Name()) && ctx.getNumInputs() > 0) {
     int x = rankOf(ctx.getInputType(0));
     if (x >= 0 && x < 3)

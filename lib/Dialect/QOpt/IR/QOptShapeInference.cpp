@@ -819,10 +819,14 @@ LogicalResult PadOp::inferResultTypes(SmallVectorImpl<Type> &types) {
   Shape out(in.getShape());
   for (int64_t i = 0; i < n; ++i) {
     int64_t &d = out[axes[i]];
-    if (!ShapedType::isDynamic(d))
-      d += (*pads)[i] + (*pads)[i + n];
-    if (!ShapedType::isDynamic(d) && d < 0)
+    if (ShapedType::isDynamic(d))
+      continue;
+    __int128 padded = __int128(d) + (*pads)[i] + (*pads)[i + n];
+    if (padded < 0)
       return emitOpError("pads make dimension ") << axes[i] << " negative";
+    if (padded > std::numeric_limits<int64_t>::max())
+      return emitOpError("pads make dimension ") << axes[i] << " larger than int64";
+    d = int64_t(padded);
   }
   types.push_back(RankedTensorType::get(out, elt));
   return success();
@@ -864,6 +868,9 @@ static LogicalResult windowOutput(Operation *op, ArrayRef<int64_t> in,
     int64_t d = w.dilations ? (*w.dilations)[i] : 1;
     if (s <= 0 || d <= 0)
       return op->emitOpError("strides and dilations must be positive");
+    if (!ShapedType::isDynamic(kernel[i]) && kernel[i] <= 0)
+      return op->emitOpError("kernel dimension ") << i << " is " << kernel[i]
+                                                  << ", must be positive";
     if (w.autoPad == "SAME_UPPER" || w.autoPad == "SAME_LOWER") {
       out.push_back(ShapedType::isDynamic(in[i]) ? kDyn : in[i] / s + (in[i] % s != 0));
       continue;
