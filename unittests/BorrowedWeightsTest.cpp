@@ -11,6 +11,7 @@
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/Parser/Parser.h"
+#include "llvm/ADT/ScopeExit.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Format.h"
 #include "llvm/Support/raw_ostream.h"
@@ -71,6 +72,10 @@ TEST(BorrowedWeights, LibraryReadsTheCompilersBytes) {
   SmallString<128> so, own;
   ASSERT_FALSE(llvm::sys::fs::createTemporaryFile("borrowed", "so", so));
   ASSERT_FALSE(llvm::sys::fs::createTemporaryFile("own", "so", own));
+  llvm::scope_exit cleanup([&] {
+    llvm::sys::fs::remove(so);
+    llvm::sys::fs::remove(own);
+  });
   std::string error;
   std::vector<const void *> borrowed;
   qopt::CompileOptions options;
@@ -89,7 +94,6 @@ TEST(BorrowedWeights, LibraryReadsTheCompilersBytes) {
   uint64_t size = 0, ownSize = 0;
   ASSERT_FALSE(llvm::sys::fs::file_size(so, size));
   ASSERT_FALSE(llvm::sys::fs::file_size(own, ownSize));
-  llvm::sys::fs::remove(own);
   // (the table and its symbols take a few bytes: 16 when measured)
   EXPECT_GE(ownSize + 1024, size + uint64_t(K) * N * 4) << "the weights were written into the library";
 
@@ -113,6 +117,4 @@ TEST(BorrowedWeights, LibraryReadsTheCompilersBytes) {
         ref += double(x[m * K + k]) * weight(k, n);
       EXPECT_NEAR(y[m * N + n], ref, 1e-4) << m << "," << n;
     }
-  lib.reset();
-  llvm::sys::fs::remove(so);
 }

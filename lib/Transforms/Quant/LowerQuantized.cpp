@@ -234,9 +234,20 @@ struct LowerQuantizedPass
         qw->storage.getIntOrFloatBitWidth() != 8 || qw->storage.isUnsignedInteger() ||
         qw->hasZeroPoint() || !wType || !wType.hasStaticShape())
       return {};
-    std::optional<SmallVector<int64_t>> wv = getConstantInts(w);
-    if (!wv)
+    // The codes, read in place when they are 8-bit (the weights of a 7B
+    // model: copying each layer into int64_t was most of this pass's time).
+    std::optional<SmallVector<int64_t>> wide;
+    std::optional<RawElements> raw;
+    if (auto cst = w.getDefiningOp<ConstantOp>(); cst && wType.getElementType().isInteger(8) &&
+                                               !wType.getElementType().isUnsignedInteger())
+      raw = rawElementData(cast<ElementsAttr>(cst.getValue()));
+    if (!raw && !(wide = getConstantInts(w)))
       return {};
+    auto code = [&](int64_t i) -> int64_t {
+      if (wide)
+        return (*wide)[i];
+      return int8_t(raw->bytes[raw->splat ? 0 : i]);
+    };
     if (auto conv = dyn_cast<ConvOp>(op)) {
       std::optional<ArrayRef<int64_t>> pads = conv.getPads();
       auto xType = dyn_cast<RankedTensorType>(x.getType());
@@ -259,7 +270,7 @@ struct LowerQuantizedPass
       for (int64_t j = 0; j < m; ++j) {
         int64_t acc = 0;
         for (int64_t k = 0; k < per; ++k)
-          acc += (*wv)[j * per + k];
+          acc += code(j * per + k);
         sums.push_back(acc);
       }
       std::optional<SmallVector<int64_t>> bias;
@@ -300,7 +311,7 @@ struct LowerQuantizedPass
     sums.assign(n, 0);
     for (int64_t r = 0; r < k; ++r)
       for (int64_t c = 0; c < n; ++c)
-        sums[c] += transB ? (*wv)[c * k + r] : (*wv)[r * n + c];
+        sums[c] += transB ? code(c * k + r) : code(r * n + c);
     Value acc;
     if (auto gemm = dyn_cast<GemmOp>(op))
       acc = GemmOp::create(b, loc, resultType, xs, w, gemm.getC(), gemm.getAlphaAttr(),
