@@ -654,6 +654,7 @@ private:
     p.gptq = gptq() && !options.groupWiseWeights;
     p.keepFloat = keepFloat;
     p.perTokenActivations = options.activationGranularity == "per-token";
+    p.recordRoundedOriginals = options.collectReport;
     return p;
   }
 
@@ -1676,6 +1677,8 @@ private:
       return failure();
     if (options.collectReport)
       reportWeights(module, result.report);
+    // The originals GPTQ's rounding replaced served the report only.
+    module.walk([](ConstantOp c) { c->removeAttr(quantutil::kRoundedFromAttr); });
     if (options.collectQDQ) {
       collectQDQWeights(module, result.qdqPlan);
       if (options.groupWiseWeights &&

@@ -144,12 +144,21 @@ void reportWeights(ModuleOp module, QuantizationReport &report) {
     const SmallVector<quant::QuantParams> &params = qp->params;
     int64_t axis = qp->axis;
     quant::AxisIndex channelOf(quantutil::shapeVector(type), axis);
+    // GPTQ-rounded weights are on the grid already: their error is against
+    // the weights before rounding (qopt-apply-rounded-weights{record-originals}).
+    std::optional<SmallVector<double>> original;
+    if (auto c = q.getInput().getDefiningOp<ConstantOp>())
+      if (auto from = c->getAttrOfType<ElementsAttr>(quantutil::kRoundedFromAttr))
+        if ((original = getFloatValues(from)) && original->size() != w->size())
+          original.reset();
     double signal = 0, noise = 0;
     uint64_t zeros = 0;
     for (size_t i = 0; i < w->size(); ++i) {
       const quant::QuantParams &p = params[channelOf(i)];
       double v = (*w)[i];
       int64_t qv = quant::quantizeValue(v, p);
+      if (original)
+        v = (*original)[i];
       double d = v - quant::dequantizeValue(qv, p);
       signal += v * v;
       noise += d * d;

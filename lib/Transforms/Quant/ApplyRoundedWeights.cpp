@@ -71,9 +71,12 @@ struct ApplyRoundedWeightsPass
               float(double(r.codes[row * r.cols + c]) * r.scaleOf(row));
       auto type = cast<RankedTensorType>(item.layer.weight.getType());
       OpBuilder b(item.layer.op);
-      Value w = ConstantOp::create(
+      auto w = ConstantOp::create(
           b, item.layer.weight.getLoc(),
           quantutil::largeAsResource(type, ArrayRef<float>(values), "gptq"));
+      if (recordOriginals)
+        if (auto original = item.layer.weight.getDefiningOp<ConstantOp>())
+          w->setAttr(quantutil::kRoundedFromAttr, original.getValue());
       item.layer.op->setOperand(1, w);
     }
   }

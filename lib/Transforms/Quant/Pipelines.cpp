@@ -42,6 +42,7 @@ void qopt::buildApplyStatisticsPipeline(OpPassManager &pm,
     apply.statsFile = options.statsFile;
     apply.checkFingerprint = false;
     apply.perTensorWeights = options.perTensorWeights;
+    apply.recordOriginals = options.recordRoundedOriginals;
     apply.keepFloat.assign(options.keepFloat.begin(), options.keepFloat.end());
     pm.addPass(options.stats
                    ? createApplyRoundedWeights(options.stats, options.statsName, apply)

@@ -29,7 +29,7 @@
 // CHECK-NEXT: ),
 // CHECK-NEXT: qopt-attach-calibration-stats{check-fingerprint=true stats=s.json},
 // The fingerprint (a hash of every constant) is checked once, when attaching.
-// CHECK-NEXT: qopt-apply-rounded-weights{check-fingerprint=false keep-float={Conv,@activation-matmuls} per-tensor-weights=true stats=s.json},
+// CHECK-NEXT: qopt-apply-rounded-weights{check-fingerprint=false keep-float={Conv,@activation-matmuls} per-tensor-weights=true record-originals=false stats=s.json},
 // CHECK-NEXT: func.func(
 // CHECK-NEXT: qopt-infer-scales{activation-type=s8 method=mse per-channel-depthwise=true}
 // CHECK-NEXT: ),

@@ -98,7 +98,7 @@ void buildPreQuantizedPipeline(mlir::OpPassManager &pm,
 ///   buildApplyStatisticsPipeline:
 ///     qopt-attach-calibration-stats{stats},
 ///     gptq: qopt-apply-rounded-weights{stats per-tensor-weights keep-float
-///                                      check-fingerprint=false},
+///                                      check-fingerprint=false record-originals},
 ///     per-token: func.func(qopt-per-token-activations{keep-float}),
 ///     func.func(qopt-infer-scales{method activation-type per-channel-depthwise})
 ///   buildIntegerGraphPipeline:
@@ -120,6 +120,8 @@ struct QuantizePipelineOptions {
   /// Linear-layer inputs quantized per token at run time.
   bool perTokenActivations = false;
   std::vector<std::string> keepFloat;
+  /// qopt-apply-rounded-weights{record-originals} (for the report).
+  bool recordRoundedOriginals = false;
 };
 void buildQuantizePipeline(mlir::OpPassManager &pm, const QuantizePipelineOptions &options);
 void buildApplyStatisticsPipeline(mlir::OpPassManager &pm, const QuantizePipelineOptions &options);

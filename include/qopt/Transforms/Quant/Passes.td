@@ -316,7 +316,11 @@ def ApplyRoundedWeights : Pass<"qopt-apply-rounded-weights", "::mlir::ModuleOp">
     Option<"perTensorWeights", "per-tensor-weights", "bool", "false",
            "The compilation quantizes weights per tensor">,
     ListOption<"keepFloat", "keep-float", "std::string",
-               "ONNX node names or op types left in float">
+               "ONNX node names or op types left in float">,
+    Option<"recordOriginals", "record-originals", "bool", "false",
+           "Keep each replaced weight's original values on its new constant "
+           "(discardable attribute qopt.rounded_from; the report's weight SQNR "
+           "compares the quantized weights with them)">
   ];
   let dependentDialects = ["::qopt::QOptDialect"];
 }

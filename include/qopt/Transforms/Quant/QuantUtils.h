@@ -47,6 +47,10 @@ inline constexpr const char *kActivationMatMuls = "@activation-matmuls";
 /// in groups of `group` inputs with 4 or 8 bits: qopt-quantize-weights).
 inline constexpr const char *kFormatAttr = "qopt.format";
 
+/// On a weight constant qopt-apply-rounded-weights{record-originals} wrote:
+/// the weight's values before GPTQ rounded them (the report's reference).
+inline constexpr const char *kRoundedFromAttr = "qopt.rounded_from";
+
 struct LayerFormat {
   enum Kind { Float, Int8, Groups } kind = Float;
   int64_t bits = 32, groupSize = 0;
