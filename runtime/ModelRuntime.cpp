@@ -32,8 +32,11 @@ extern "C" {
 extern const char qopt_model_meta[];
 // Defined only by a library that borrows its weights from the process that
 // compiled it (a calibration library): the table that process fills.
-__attribute__((weak)) extern const void *qopt_weight_table[];
-__attribute__((weak)) extern const int64_t qopt_weight_table_size;
+// Protected, as the definitions: resolved within this library at link time
+// (null when the model defines no table), never to another loaded object's,
+// and still exported for the compiler's dlsym.
+__attribute__((weak, visibility("protected"))) extern const void *qopt_weight_table[];
+__attribute__((weak, visibility("protected"))) extern const int64_t qopt_weight_table_size;
 void *_mlir_memref_to_llvm_alloc(size_t size); // Allocator.cpp
 void _mlir_memref_to_llvm_free(void *ptr);
 }

@@ -7,6 +7,7 @@
 #include "llvm/Support/Path.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/ADT/bit.h"
+#include "llvm/Support/MathExtras.h"
 #include <cstring>
 
 using namespace mlir;
@@ -141,14 +142,24 @@ FailureOr<ElementsAttr> convertTensor(const onnx::TensorProto &t, StringRef base
     return emitError(loc) << "tensor '" << t.name() << "' is segmented (unsupported)";
   SmallVector<int64_t> shape;
   int64_t count = 1;
+  bool empty = llvm::is_contained(t.dims(), 0);
   for (int64_t d : t.dims()) {
     if (d < 0)
       return emitError(loc) << "tensor '" << t.name() << "' has negative dimension " << d;
     shape.push_back(d);
-    count *= d;
+    // Checked: dims whose product wraps to a small number would accept a
+    // payload of that size.
+    if (!empty && llvm::MulOverflow(count, d, count))
+      return emitError(loc) << "tensor '" << t.name()
+                            << "' has more elements than int64 can count";
   }
+  if (empty)
+    count = 0;
   auto type = RankedTensorType::get(shape, elt);
   unsigned bytes = std::max(1u, elt.getIntOrFloatBitWidth() / 8);
+  int64_t need = 0;
+  if (llvm::MulOverflow(count, int64_t(bytes), need))
+    return emitError(loc) << "tensor '" << t.name() << "' has more bytes than int64 can count";
 
   std::string raw;
   if (t.data_location() == onnx::TensorProto::EXTERNAL) {
@@ -161,7 +172,7 @@ FailureOr<ElementsAttr> convertTensor(const onnx::TensorProto &t, StringRef base
     // blob over the mapping (the weights are not copied: a model bigger than
     // memory can be compiled); the mapping lives as long as the blob.
     uintptr_t addr = reinterpret_cast<uintptr_t>(data.data());
-    if (int64_t(data.size()) == count * bytes && int64_t(data.size()) > threshold &&
+    if (int64_t(data.size()) == need && int64_t(data.size()) > threshold &&
         !elt.isInteger(1) && addr % bytes == 0) {
       size_t align = std::min<size_t>(64, size_t(1) << llvm::countr_zero(addr | 64));
       AsmResourceBlob blob(ArrayRef<char>(data.data(), data.size()), align,
@@ -183,9 +194,9 @@ FailureOr<ElementsAttr> convertTensor(const onnx::TensorProto &t, StringRef base
     default: raw = packField(t.int32_data(), bytes); break; // ints, bool, f16, bf16, f8
     }
   }
-  if (int64_t(raw.size()) != count * bytes)
+  if (int64_t(raw.size()) != need)
     return emitError(loc) << "tensor '" << t.name() << "' of shape " << type
-                          << " needs " << count * bytes << " bytes of data, has "
+                          << " needs " << need << " bytes of data, has "
                           << raw.size();
 
   if (elt.isInteger(1)) {
@@ -206,7 +217,7 @@ FailureOr<ElementsAttr> convertTensor(const onnx::TensorProto &t, StringRef base
 ElementsAttr elementsFromRaw(RankedTensorType type, ArrayRef<char> raw, StringRef blobName,
                              int64_t threshold) {
   if (int64_t(raw.size()) > threshold) {
-    auto blob = HeapAsmResourceBlob::allocateAndCopyWithAlign(raw, alignof(uint64_t));
+    auto blob = HeapAsmResourceBlob::allocateAndCopyWithAlign(raw, /*align=*/64);
     return DenseResourceElementsAttr::get(type, sanitizeBlobName(blobName), std::move(blob));
   }
   return DenseElementsAttr::getFromRawBuffer(type, raw);

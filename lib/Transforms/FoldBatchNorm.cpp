@@ -35,7 +35,7 @@ ElementsAttr makeFloatConstant(RankedTensorType type, ArrayRef<double> values,
     return dense;
   ArrayRef<char> raw = dense.getRawData();
   return DenseResourceElementsAttr::get(
-      type, blobName, HeapAsmResourceBlob::allocateAndCopyWithAlign(raw, alignof(uint64_t)));
+      type, blobName, HeapAsmResourceBlob::allocateAndCopyWithAlign(raw, /*align=*/64));
 }
 
 struct FoldBNIntoConv : OpRewritePattern<BatchNormalizationOp> {

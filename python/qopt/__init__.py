@@ -15,6 +15,7 @@ called from several threads at once; its outputs are arrays on the buffers the
 model wrote (no copy), or the caller's own arrays (`run(feeds, outputs=...)`).
 """
 import _ctypes
+import collections
 import ctypes
 import os
 import shutil
@@ -253,12 +254,24 @@ class _Library:
     # Path name given to dlopen -> [file identity, open handles by that name].
     _names = {}
     _names_lock = threading.Lock()
+    # Names whose handle __del__ closed, counted down by the next __init__:
+    # __del__ takes no lock (a garbage collection inside __init__'s critical
+    # section may run it on the same thread). Until then a count is high,
+    # which only sends a load to the private-name path.
+    _closed = collections.deque()
 
     def __init__(self, path):
         self.name = None
         st = os.stat(path)
         identity = (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
         with _Library._names_lock:
+            while _Library._closed:
+                name = _Library._closed.popleft()
+                entry = _Library._names.get(name)
+                if entry is not None:
+                    entry[1] -= 1
+                    if entry[1] <= 0:
+                        del _Library._names[name]
             entry = _Library._names.get(path)
             if entry is None or entry[0] == identity:
                 self.cdll = ctypes.CDLL(path, mode=ctypes.RTLD_LOCAL)
@@ -267,14 +280,35 @@ class _Library:
                 entry[1] += 1
                 self.name = path
         if self.name is None:
-            tmp = tempfile.mkdtemp(prefix="qopt-lib-")
-            try:
-                copy = os.path.join(tmp, os.path.basename(path))
-                shutil.copyfile(path, copy)
-                self.cdll = ctypes.CDLL(copy, mode=ctypes.RTLD_LOCAL)
-            finally:
-                shutil.rmtree(tmp, ignore_errors=True)  # the mapping outlives the file
+            self.cdll = self._load_private(path, identity, entry[0])
         self.free = self.cdll.qopt_free  # looked up once: __del__ may run late
+
+    @staticmethod
+    def _load_private(path, identity, loaded):
+        """Loads `path` under a name of its own: a hard link beside it (no
+        copy) when it is another file than the loaded one (the loader also
+        matches device and inode), else a copy in the temporary directory.
+        The names are removed at once: the mapping outlives them."""
+        ways = [(None, shutil.copyfile)]
+        if identity[:2] != loaded[:2]:
+            ways.insert(0, (os.path.dirname(path), os.link))
+        for where, place in ways:
+            try:
+                tmp = tempfile.mkdtemp(prefix=".qopt-lib-", dir=where)
+            except OSError:
+                continue
+            try:
+                alias = os.path.join(tmp, os.path.basename(path))
+                try:
+                    place(path, alias)
+                except OSError:
+                    if place is shutil.copyfile:
+                        raise
+                    continue
+                return ctypes.CDLL(alias, mode=ctypes.RTLD_LOCAL)
+            finally:
+                shutil.rmtree(tmp, ignore_errors=True)
+        raise OSError(f"cannot give {path} a private name to load it by")
 
     def __del__(self):
         cdll = getattr(self, "cdll", None)
@@ -282,12 +316,7 @@ class _Library:
             self.cdll = self.free = None
             _ctypes.dlclose(cdll._handle)
             if self.name is not None:
-                with _Library._names_lock:
-                    entry = _Library._names.get(self.name)
-                    if entry is not None:
-                        entry[1] -= 1
-                        if entry[1] == 0:
-                            del _Library._names[self.name]
+                _Library._closed.append(self.name)
 
 
 class _Output:

@@ -294,7 +294,7 @@ class QOptTest(unittest.TestCase):
         self.assertEqual(old.inputs[0][2], (None, 3, 32, 32))
         np.testing.assert_allclose(new.run({"input": self.x})["probs"],
                                    old.run({"input": self.x})["probs"], rtol=1e-5, atol=1e-6)
-        # The same file again shares the loaded library.
+        # A third Model of the recompiled file runs the new code too.
         again = qopt.Model(path)
         self.assertEqual(again.inputs[0][2], (3, 3, 32, 32))
         old.close()

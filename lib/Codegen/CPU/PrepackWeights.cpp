@@ -108,7 +108,7 @@ memref::GlobalOp addGlobal(ModuleOp module, SymbolTable &symbols, StringRef name
   auto type = MemRefType::get({n}, elem);
   auto attr = DenseResourceElementsAttr::get(
       RankedTensorType::get({n}, elem), name,
-      HeapAsmResourceBlob::allocateAndCopyWithAlign(bytes, alignof(uint64_t)));
+      HeapAsmResourceBlob::allocateAndCopyWithAlign(bytes, /*align=*/64));
   OpBuilder b(module.getContext());
   auto global = memref::GlobalOp::create(b, module.getLoc(), name, b.getStringAttr("private"),
                                          type, attr, /*constant=*/true,

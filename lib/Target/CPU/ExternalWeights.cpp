@@ -163,18 +163,23 @@ static void borrowGlobals(ModuleOp module, ArrayRef<LLVM::GlobalOp> borrowed, Ex
   auto i64 = IntegerType::get(ctx, 64);
   Location loc = module.getLoc();
   auto tableType = LLVM::LLVMArrayType::get(ptr, borrowed.size());
+  // Protected: exported for dlsym, but this library's code always reads its
+  // own table, whatever another loaded object defines under the name.
   auto table = LLVM::GlobalOp::create(b, loc, tableType, /*isConstant=*/false,
                                       LLVM::Linkage::External, kTableSymbol, Attribute(),
                                       /*alignment=*/8);
+  table.setVisibility_(LLVM::Visibility::Protected);
   {
     OpBuilder::InsertionGuard guard(b);
     b.createBlock(&table.getInitializerRegion());
     Value zero = LLVM::ZeroOp::create(b, loc, tableType);
     LLVM::ReturnOp::create(b, loc, zero);
   }
-  LLVM::GlobalOp::create(b, loc, i64, /*isConstant=*/true, LLVM::Linkage::External,
-                         kTableSizeSymbol, b.getI64IntegerAttr(int64_t(borrowed.size())),
-                         /*alignment=*/8);
+  auto size = LLVM::GlobalOp::create(b, loc, i64, /*isConstant=*/true, LLVM::Linkage::External,
+                                     kTableSizeSymbol,
+                                     b.getI64IntegerAttr(int64_t(borrowed.size())),
+                                     /*alignment=*/8);
+  size.setVisibility_(LLVM::Visibility::Protected);
   llvm::StringMap<int64_t> indexOf;
   for (auto [i, borrowedGlobal] : llvm::enumerate(borrowed)) {
     LLVM::GlobalOp g = borrowedGlobal;

@@ -241,6 +241,9 @@ struct LowerQuantizedPass
     if (auto cst = w.getDefiningOp<ConstantOp>(); cst && wType.getElementType().isInteger(8) &&
                                                !wType.getElementType().isUnsignedInteger())
       raw = rawElementData(cast<ElementsAttr>(cst.getValue()));
+    if (raw && (raw->splat ? raw->bytes.empty()
+                           : int64_t(raw->bytes.size()) != wType.getNumElements()))
+      raw.reset(); // a blob that does not hold the type's bytes: the checked path
     if (!raw && !(wide = getConstantInts(w)))
       return {};
     auto code = [&](int64_t i) -> int64_t {

@@ -170,7 +170,7 @@ ElementsAttr largeAsResource(DenseElementsAttr dense, llvm::StringRef blobName) 
     return dense;
   return DenseResourceElementsAttr::get(
       dense.getType(), blobName,
-      HeapAsmResourceBlob::allocateAndCopyWithAlign(dense.getRawData(), alignof(uint64_t)));
+      HeapAsmResourceBlob::allocateAndCopyWithAlign(dense.getRawData(), /*align=*/64));
 }
 
 ElementsAttr constantFromBytes(RankedTensorType type, llvm::StringRef blobName,
@@ -181,7 +181,7 @@ ElementsAttr constantFromBytes(RankedTensorType type, llvm::StringRef blobName,
     fill(raw);
     return DenseElementsAttr::getFromRawBuffer(type, raw);
   }
-  AsmResourceBlob blob = HeapAsmResourceBlob::allocate(bytes, alignof(uint64_t));
+  AsmResourceBlob blob = HeapAsmResourceBlob::allocate(bytes, /*align=*/64);
   fill(blob.getMutableData());
   return DenseResourceElementsAttr::get(type, blobName, std::move(blob));
 }

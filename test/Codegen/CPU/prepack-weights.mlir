@@ -19,8 +19,8 @@
 // CHECK-NOT: linalg.matmul
 // CHECK: memref.global "private" constant @wa_packed_a_generic : memref<32xi8> = dense_resource<wa_packed_a_generic> {alignment = 64 : i64}
 // CHECK: memref.global "private" constant @wa_packed_a_generic_row_sums : memref<3xi32>
-// CHECK: wa_packed_a_generic: "0x0800000001020304060708090B0C0D0E00000000050000000A0000000F00000000000000"
-// CHECK: wa_packed_a_generic_row_sums: "0x080000000F0000002800000041000000"
+// CHECK: wa_packed_a_generic: "0x4000000001020304060708090B0C0D0E00000000050000000A0000000F00000000000000"
+// CHECK: wa_packed_a_generic_row_sums: "0x400000000F0000002800000041000000"
 // The avx512vnni tile has 8 rows: 8 rows x 2 groups x 4 bytes.
 // VNNI-LABEL: func.func @conv_weights
 // VNNI: memref.get_global @wa_packed_a_avx512vnni : memref<64xi8>
@@ -43,7 +43,7 @@ func.func @conv_weights(%b: memref<5x7xi8>, %c: memref<3x7xi32>) {
 // CHECK: %[[P:.*]] = memref.get_global @wb_packed_b_generic : memref<32xi8>
 // CHECK: %[[PC:.*]] = memref.cast %[[P]]
 // CHECK: call @qopt_matmul_s8s8_i32_generic_pb(%[[A]], %[[PC]], %{{.*}}) : (memref<?x?xi8, strided<[?, ?], offset: ?>>, memref<?xi8, strided<[?], offset: ?>>, memref<?x?xi32, strided<[?, ?], offset: ?>>) -> ()
-// CHECK: wb_packed_b_generic: "0x080000008183858082847F80808080808080808080808080808080808080808080808080"
+// CHECK: wb_packed_b_generic: "0x400000008183858082847F80808080808080808080808080808080808080808080808080"
 memref.global "private" constant @wb : memref<3x2xi8> = dense<[[1, 2], [3, 4], [5, -1]]>
 func.func @matmul_weights(%a: memref<4x3xi8>, %c: memref<4x2xi32>) {
   %g = memref.get_global @wb : memref<3x2xi8>
@@ -80,8 +80,8 @@ func.func @shared(%a: memref<3x2xi8>, %c: memref<3x4xi32>, %d: memref<3x4xi32>, 
 // CHECK: call @qopt_matmul_s8s8_i32_generic_pb(%{{.*}}, %{{.*}}, %{{.*}})
 // CHECK: call @qopt_matmul_s8s8_i32_generic_pb(%{{.*}}, %{{.*}}, %{{.*}})
 // CHECK-NOT: linalg.matmul
-// CHECK: wt_packed_b_generic: "0x080000008182838084858680808080808080808080808080808080808080808080808080"
-// CHECK: rows_packed_b_generic: "0x08000000888C8080898D80808A8E80808B8F808080808080808080808080808080808080"
+// CHECK: wt_packed_b_generic: "0x400000008182838084858680808080808080808080808080808080808080808080808080"
+// CHECK: rows_packed_b_generic: "0x40000000888C8080898D80808A8E80808B8F808080808080808080808080808080808080"
 memref.global "private" constant @wt : memref<2x3xi8> = dense<[[1, 2, 3], [4, 5, 6]]>
 memref.global "private" constant @rows : memref<4x4xi8> = dense<[[0, 1, 2, 3], [4, 5, 6, 7], [8, 9, 10, 11], [12, 13, 14, 15]]>
 func.func @views(%a: memref<5x3xi8>, %c: memref<5x2xi32>, %a2: memref<5x2xi8>, %c2: memref<5x4xi32>) {

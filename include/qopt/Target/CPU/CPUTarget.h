@@ -65,7 +65,8 @@ struct ExternalWeights {
   std::string objectPath; ///< an ELF object defining `qopt_weights`
   uint64_t bytes = 0;
   /// Borrowed mode: the addresses, in this process, of the weights the
-  /// library reads through its table `qopt_weight_table` (bindBorrowedWeights).
+  /// library reads through its table `qopt_weight_table` (ModelLibrary::load
+  /// fills it).
   std::vector<const void *> borrowed;
   ExternalWeights() = default;
   ExternalWeights(const ExternalWeights &) = delete;

@@ -88,7 +88,7 @@ LogicalResult qopt::detail::verifyInferredResultTypes(Operation *op) {
     auto it = cast<ShapedType>(inferred), dt = cast<ShapedType>(declared);
     // A malformed model can ask for a negative or uncountable shape; every
     // later size computation assumes neither.
-    if (it.hasRank()) {
+    if (it.hasRank() && !llvm::is_contained(it.getShape(), 0)) {
       int64_t count = 1;
       for (int64_t d : it.getShape()) {
         if (ShapedType::isDynamic(d))
@@ -314,8 +314,15 @@ LogicalResult ReshapeOp::inferResultTypes(SmallVectorImpl<Type> &types) {
     out.push_back(d);
     if (ShapedType::isDynamic(d))
       knownDynamic = true;
-    else if (llvm::MulOverflow(known, d, known))
-      return emitOpError("shape [") << *target << "] has more elements than int64 can count";
+  }
+  // The known dims' product, checked (a zero dim makes it 0 whatever the
+  // others are).
+  if (!llvm::is_contained(out, 0)) {
+    for (int64_t d : out)
+      if (!ShapedType::isDynamic(d) && llvm::MulOverflow(known, d, known))
+        return emitOpError("shape [") << *target << "] has more elements than int64 can count";
+  } else {
+    known = 0;
   }
   if (in && in.hasStaticShape()) {
     int64_t total = in.getNumElements();
@@ -388,7 +395,10 @@ LogicalResult ConcatOp::inferResultTypes(SmallVectorImpl<Type> &types) {
       int64_t d = t.getDimSize(i);
       int64_t &o = (*out)[i];
       if (i == axis) {
-        o = (ShapedType::isDynamic(o) || ShapedType::isDynamic(d)) ? kDyn : o + d;
+        if (ShapedType::isDynamic(o) || ShapedType::isDynamic(d))
+          o = kDyn;
+        else if (llvm::AddOverflow(o, d, o))
+          return emitOpError("the concatenated dimension overflows int64");
       } else if (ShapedType::isDynamic(o)) {
         o = d;
       } else if (!ShapedType::isDynamic(d) && d != o) {
@@ -416,8 +426,10 @@ static int64_t sliceSize(int64_t dim, int64_t start, int64_t end, int64_t step) 
     return std::clamp<int64_t>(v, isEnd ? -1 : 0, dim - 1);
   };
   int64_t s = clampIdx(start, false), e = clampIdx(end, true);
-  int64_t n = step > 0 ? (e - s + step - 1) / step : (s - e + (-step) - 1) / (-step);
-  return std::max<int64_t>(n, 0);
+  // Wide: a fuzzed step near the int64 limits overflows `e - s + step - 1`.
+  __int128 st = step;
+  __int128 n = st > 0 ? (__int128(e) - s + st - 1) / st : (__int128(s) - e - st - 1) / -st;
+  return int64_t(std::max<__int128>(n, 0));
 }
 
 LogicalResult SliceOp::inferResultTypes(SmallVectorImpl<Type> &types) {
@@ -643,7 +655,7 @@ LogicalResult SplitOp::inferResultTypes(SmallVectorImpl<Type> &types) {
   Type elt = eltOf(getInput());
   auto in = rankedOf(getInput());
   int64_t n = getNumResults();
-  if (getNumOutputs() && *getNumOutputs() != n)
+  if (getNumOutputs() && int64_t(*getNumOutputs()) != n)
     return emitOpError("num_outputs ") << *getNumOutputs() << " differs from "
                                        << n << " results";
   if (!in) {
@@ -908,7 +920,11 @@ static LogicalResult inferConvLike(Operation *op, Value x, Value w, Type elt,
   if (group <= 0)
     return op->emitOpError("group must be positive");
   int64_t c = xt.getDimSize(1), m = wt.getDimSize(0), cw = wt.getDimSize(1);
-  if (!ShapedType::isDynamic(c) && !ShapedType::isDynamic(cw) && c != cw * group)
+  std::optional<int64_t> channels = mulDims(cw, group);
+  if (!channels)
+    return op->emitOpError("group ") << group << " times " << cw
+                                     << " weight channels overflows int64";
+  if (!ShapedType::isDynamic(c) && !ShapedType::isDynamic(cw) && c != *channels)
     return op->emitOpError("input has ")
            << c << " channels but weight expects " << cw << " x group " << group;
   if (!ShapedType::isDynamic(m) && m % group != 0)
@@ -1005,6 +1021,8 @@ LogicalResult ConvTransposeOp::inferResultTypes(SmallVectorImpl<Type> &types) {
     int64_t s = getStrides() ? (*getStrides())[i] : 1;
     int64_t d = getDilations() ? (*getDilations())[i] : 1;
     int64_t op = getOutputPadding() ? (*getOutputPadding())[i] : 0;
+    if (s <= 0 || d <= 0)
+      return emitOpError("strides and dilations must be positive");
     if (ShapedType::isDynamic(in) || ShapedType::isDynamic(k)) {
       out.push_back(kDyn);
       continue;
@@ -1316,7 +1334,7 @@ static LogicalResult checkQdqScale(Operation *op, Value x, Value scale,
     int64_t xd = xt.getDimSize(i), sd = st.getDimSize(i);
     if (ShapedType::isDynamic(xd) || ShapedType::isDynamic(sd))
       continue;
-    int64_t want = i == *a ? (xd + blockSize - 1) / blockSize : xd;
+    int64_t want = i == *a ? xd / blockSize + (xd % blockSize != 0) : xd;
     if (sd != want)
       return op->emitOpError("blocked scale dimension ")
              << i << " is " << sd << ", expected " << want;
