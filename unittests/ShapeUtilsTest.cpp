@@ -46,3 +46,14 @@ TEST(Window, ConvAndPoolSizes) {
   EXPECT_EQ(qopt::convOutputSize(D, 3, 1, 1, 1, 1, false), D);
   EXPECT_EQ(qopt::convOutputSize(2, 5, 1, 1, 0, 0, false), D); // window too big
 }
+
+TEST(Shape, StaticElementCount) {
+  constexpr int64_t big = int64_t(1) << 62;
+  EXPECT_EQ(*qopt::staticElementCount({2, 3, 4}), 24);
+  EXPECT_EQ(*qopt::staticElementCount({}), 1);
+  EXPECT_EQ(*qopt::staticElementCount({2, D, 5}), 10); // dynamic dims skipped
+  EXPECT_EQ(*qopt::staticElementCount({big, 4, 0}), 0); // empty, not overflow
+  EXPECT_EQ(*qopt::staticElementCount({big, 1}), big);
+  EXPECT_FALSE(qopt::staticElementCount({big, 4}));
+  EXPECT_FALSE(qopt::staticElementCount({big, 2, 2}));
+}

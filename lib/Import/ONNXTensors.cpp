@@ -1,5 +1,6 @@
 //===- ONNXTensors.cpp - ONNX tensors and types to MLIR -------------------===//
 #include "ImporterInternal.h"
+#include "qopt/Dialect/QOpt/IR/ShapeUtils.h"
 
 #include "mlir/IR/DialectResourceBlobManager.h"
 #include "llvm/Support/FileSystem.h"
@@ -141,20 +142,17 @@ FailureOr<ElementsAttr> convertTensor(const onnx::TensorProto &t, StringRef base
   if (t.has_segment())
     return emitError(loc) << "tensor '" << t.name() << "' is segmented (unsupported)";
   SmallVector<int64_t> shape;
-  int64_t count = 1;
-  bool empty = llvm::is_contained(t.dims(), 0);
   for (int64_t d : t.dims()) {
     if (d < 0)
       return emitError(loc) << "tensor '" << t.name() << "' has negative dimension " << d;
     shape.push_back(d);
-    // Checked: dims whose product wraps to a small number would accept a
-    // payload of that size.
-    if (!empty && llvm::MulOverflow(count, d, count))
-      return emitError(loc) << "tensor '" << t.name()
-                            << "' has more elements than int64 can count";
   }
-  if (empty)
-    count = 0;
+  // Checked: dims whose product wraps to a small number would accept a
+  // payload of that size.
+  std::optional<int64_t> elements = staticElementCount(shape);
+  if (!elements)
+    return emitError(loc) << "tensor '" << t.name() << "' has more elements than int64 can count";
+  int64_t count = *elements;
   auto type = RankedTensorType::get(shape, elt);
   unsigned bytes = std::max(1u, elt.getIntOrFloatBitWidth() / 8);
   int64_t need = 0;

@@ -57,10 +57,10 @@ void pad(llvm::raw_ostream &os, uint64_t &at, uint64_t align) {
 }
 
 /// Writes an x86-64 relocatable ELF object whose one allocated section,
-/// .lrodata.qopt_weights (aligned to `align`), holds `globals`' initializers
-/// at `offsets`, and whose one symbol, the hidden global `qopt_weights`,
-/// marks its start.
-LogicalResult writeWeightsObject(StringRef path, ArrayRef<LLVM::GlobalOp> globals,
+/// .lrodata.qopt_weights (aligned to `align`), holds the initializers
+/// `contents` at `offsets`, and whose one symbol, the hidden global
+/// `qopt_weights`, marks its start.
+LogicalResult writeWeightsObject(StringRef path, ArrayRef<ArrayRef<char>> contents,
                                  ArrayRef<uint64_t> offsets, uint64_t size, uint64_t align,
                                  std::string &error) {
   namespace E = llvm::ELF;
@@ -97,9 +97,8 @@ LogicalResult writeWeightsObject(StringRef path, ArrayRef<LLVM::GlobalOp> global
   at = sizeof(eh);
   pad(os, at, align);
   const uint64_t dataOffset = at;
-  for (auto [g, off] : llvm::zip(globals, offsets)) {
+  for (auto [bytes, off] : llvm::zip(contents, offsets)) {
     os.write_zeros(dataOffset + off - at);
-    ArrayRef<char> bytes = *initializerBytes(g);
     os.write(bytes.data(), bytes.size());
     at = dataOffset + off + bytes.size();
   }
@@ -153,9 +152,33 @@ ExternalWeights::~ExternalWeights() {
     llvm::sys::fs::remove(objectPath);
 }
 
-/// Borrowed mode: uses of `borrowed` globals load their address from the
-/// exported table `qopt_weight_table` (entry i for borrowed[i]).
-static void borrowGlobals(ModuleOp module, ArrayRef<LLVM::GlobalOp> borrowed, ExternalWeights &out) {
+/// Replaces every use of the address of `globals[i]` by what `address`
+/// builds at that use for i, then erases the globals.
+static void redirectGlobals(ModuleOp module, ArrayRef<LLVM::GlobalOp> globals,
+                            function_ref<Value(OpBuilder &, Location, size_t)> address) {
+  llvm::StringMap<size_t> indexOf;
+  for (auto [i, g] : llvm::enumerate(globals))
+    indexOf[LLVM::GlobalOp(g).getSymName()] = i;
+  SmallVector<LLVM::AddressOfOp> uses;
+  module.walk([&](LLVM::AddressOfOp a) {
+    if (indexOf.count(a.getGlobalName()))
+      uses.push_back(a);
+  });
+  OpBuilder b(module.getContext());
+  for (LLVM::AddressOfOp a : uses) {
+    b.setInsertionPoint(a);
+    a.getResult().replaceAllUsesWith(address(b, a.getLoc(), indexOf.lookup(a.getGlobalName())));
+    a.erase();
+  }
+  for (LLVM::GlobalOp g : globals)
+    g.erase();
+}
+
+/// Borrowed mode: uses of `borrowed` globals (whose initializers are
+/// `bytes`) load their address from the exported table `qopt_weight_table`
+/// (entry i for borrowed[i]).
+static void borrowGlobals(ModuleOp module, ArrayRef<LLVM::GlobalOp> borrowed,
+                          ArrayRef<ArrayRef<char>> bytes, ExternalWeights &out) {
   MLIRContext *ctx = module.getContext();
   OpBuilder b(ctx);
   b.setInsertionPointToStart(module.getBody());
@@ -180,37 +203,25 @@ static void borrowGlobals(ModuleOp module, ArrayRef<LLVM::GlobalOp> borrowed, Ex
                                      b.getI64IntegerAttr(int64_t(borrowed.size())),
                                      /*alignment=*/8);
   size.setVisibility_(LLVM::Visibility::Protected);
-  llvm::StringMap<int64_t> indexOf;
-  for (auto [i, borrowedGlobal] : llvm::enumerate(borrowed)) {
-    LLVM::GlobalOp g = borrowedGlobal;
-    indexOf[g.getSymName()] = int64_t(i);
-    out.borrowed.push_back(initializerBytes(g)->data());
-    out.bytes += initializerBytes(g)->size();
+  for (ArrayRef<char> data : bytes) {
+    out.borrowed.push_back(data.data());
+    out.bytes += data.size();
   }
-  SmallVector<LLVM::AddressOfOp> uses;
-  module.walk([&](LLVM::AddressOfOp a) {
-    if (indexOf.count(a.getGlobalName()))
-      uses.push_back(a);
-  });
-  for (LLVM::AddressOfOp a : uses) {
-    b.setInsertionPoint(a);
-    Value base = LLVM::AddressOfOp::create(b, a.getLoc(), ptr, kTableSymbol);
-    Value slot = LLVM::GEPOp::create(
-        b, a.getLoc(), ptr, tableType, base,
-        ArrayRef<LLVM::GEPArg>{0, int32_t(indexOf.lookup(a.getGlobalName()))},
-        LLVM::GEPNoWrapFlags::inbounds);
-    auto load = LLVM::LoadOp::create(b, a.getLoc(), ptr, slot, /*alignment=*/8);
+  redirectGlobals(module, borrowed, [&](OpBuilder &b, Location at, size_t i) -> Value {
+    Value base = LLVM::AddressOfOp::create(b, at, ptr, kTableSymbol);
+    Value slot = LLVM::GEPOp::create(b, at, ptr, tableType, base,
+                                     ArrayRef<LLVM::GEPArg>{0, int32_t(i)},
+                                     LLVM::GEPNoWrapFlags::inbounds);
+    auto load = LLVM::LoadOp::create(b, at, ptr, slot, /*alignment=*/8);
     load.setInvariant(true);
-    a.getResult().replaceAllUsesWith(load.getResult());
-    a.erase();
-  }
-  for (LLVM::GlobalOp g : borrowed)
-    g.erase();
+    return load;
+  });
 }
 
 LogicalResult externalizeWeights(ModuleOp module, StringRef stem, uint64_t minBytes,
                                  ExternalWeights &out, std::string &error, bool borrow) {
   SmallVector<LLVM::GlobalOp> moved, borrowed;
+  SmallVector<ArrayRef<char>> movedBytes, borrowedBytes;
   // Globals whose address some op outside a function takes (another
   // global's initializer) cannot load it from the table.
   llvm::StringSet<> usedOutsideFunctions;
@@ -227,30 +238,31 @@ LogicalResult externalizeWeights(ModuleOp module, StringRef stem, uint64_t minBy
       continue;
     uint64_t align = g.getAlignment().value_or(1);
     if (borrow && !usedOutsideFunctions.contains(g.getSymName()) &&
-        reinterpret_cast<uintptr_t>(bytes->data()) % std::max<uint64_t>(align, 1) == 0)
+        reinterpret_cast<uintptr_t>(bytes->data()) % std::max<uint64_t>(align, 1) == 0) {
       borrowed.push_back(g);
-    else
+      borrowedBytes.push_back(*bytes);
+    } else {
       moved.push_back(g);
+      movedBytes.push_back(*bytes);
+    }
   }
   if (!borrowed.empty())
-    borrowGlobals(module, borrowed, out);
+    borrowGlobals(module, borrowed, borrowedBytes, out);
   if (moved.empty())
     return success();
 
   // Offsets: each global at its alignment, at least 64 bytes.
   SmallVector<uint64_t> offsets;
-  llvm::StringMap<uint64_t> offsetOf;
   uint64_t offset = 0, maxAlign = kAlign;
-  for (LLVM::GlobalOp g : moved) {
-    uint64_t align = std::max<uint64_t>(kAlign, g.getAlignment().value_or(kAlign));
+  for (auto [g, data] : llvm::zip(moved, movedBytes)) {
+    uint64_t align = std::max<uint64_t>(kAlign, LLVM::GlobalOp(g).getAlignment().value_or(kAlign));
     maxAlign = std::max(maxAlign, align);
     uint64_t start = (offset + align - 1) / align * align;
     offsets.push_back(start);
-    offsetOf[g.getSymName()] = start;
-    offset = start + initializerBytes(g)->size();
+    offset = start + data.size();
   }
   out.objectPath = (stem + ".weights.o").str();
-  if (failed(writeWeightsObject(out.objectPath, moved, offsets, offset, maxAlign, error)))
+  if (failed(writeWeightsObject(out.objectPath, movedBytes, offsets, offset, maxAlign, error)))
     return failure();
   out.bytes += offset;
 
@@ -265,23 +277,12 @@ LogicalResult externalizeWeights(ModuleOp module, StringRef stem, uint64_t minBy
   decl.setVisibility_(LLVM::Visibility::Hidden);
   decl.setDsoLocal(true);
   auto ptr = LLVM::LLVMPointerType::get(ctx);
-  SmallVector<LLVM::AddressOfOp> uses;
-  module.walk([&](LLVM::AddressOfOp a) {
-    if (offsetOf.count(a.getGlobalName()))
-      uses.push_back(a);
+  redirectGlobals(module, moved, [&](OpBuilder &b, Location at, size_t i) -> Value {
+    Value base = LLVM::AddressOfOp::create(b, at, ptr, kSymbol);
+    Value off = LLVM::ConstantOp::create(b, at, b.getI64Type(), b.getI64IntegerAttr(offsets[i]));
+    return LLVM::GEPOp::create(b, at, ptr, i8, base, ValueRange{off},
+                               LLVM::GEPNoWrapFlags::inbounds);
   });
-  for (LLVM::AddressOfOp a : uses) {
-    b.setInsertionPoint(a);
-    Value base = LLVM::AddressOfOp::create(b, a.getLoc(), ptr, kSymbol);
-    Value off = LLVM::ConstantOp::create(b, a.getLoc(), b.getI64Type(),
-                                         b.getI64IntegerAttr(offsetOf.lookup(a.getGlobalName())));
-    Value p = LLVM::GEPOp::create(b, a.getLoc(), ptr, i8, base, ValueRange{off},
-                                  LLVM::GEPNoWrapFlags::inbounds);
-    a.getResult().replaceAllUsesWith(p);
-    a.erase();
-  }
-  for (LLVM::GlobalOp g : moved)
-    g.erase();
 
   return success();
 }

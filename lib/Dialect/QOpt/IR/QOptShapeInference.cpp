@@ -88,17 +88,13 @@ LogicalResult qopt::detail::verifyInferredResultTypes(Operation *op) {
     auto it = cast<ShapedType>(inferred), dt = cast<ShapedType>(declared);
     // A malformed model can ask for a negative or uncountable shape; every
     // later size computation assumes neither.
-    if (it.hasRank() && !llvm::is_contained(it.getShape(), 0)) {
-      int64_t count = 1;
-      for (int64_t d : it.getShape()) {
-        if (ShapedType::isDynamic(d))
-          continue;
-        if (d < 0)
+    if (it.hasRank()) {
+      for (int64_t d : it.getShape())
+        if (!ShapedType::isDynamic(d) && d < 0)
           return op->emitOpError("result #") << i << " would have negative dimension " << d;
-        if (llvm::MulOverflow(count, d, count))
-          return op->emitOpError("result #")
-                 << i << " would have more elements than int64 can count: " << inferred;
-      }
+      if (!staticElementCount(it.getShape()))
+        return op->emitOpError("result #")
+               << i << " would have more elements than int64 can count: " << inferred;
     }
     if (!compatibleElements(it.getElementType(), dt.getElementType()) ||
         failed(verifyCompatibleShape(it, dt)))
@@ -288,7 +284,7 @@ LogicalResult ReshapeOp::inferResultTypes(SmallVectorImpl<Type> &types) {
     return success();
   }
   Shape out;
-  int64_t inferIdx = -1, known = 1;
+  int64_t inferIdx = -1, known = 0;
   bool knownDynamic = false;
   for (auto [i, d] : llvm::enumerate(*target)) {
     if (d == -1) {
@@ -315,15 +311,10 @@ LogicalResult ReshapeOp::inferResultTypes(SmallVectorImpl<Type> &types) {
     if (ShapedType::isDynamic(d))
       knownDynamic = true;
   }
-  // The known dims' product, checked (a zero dim makes it 0 whatever the
-  // others are).
-  if (!llvm::is_contained(out, 0)) {
-    for (int64_t d : out)
-      if (!ShapedType::isDynamic(d) && llvm::MulOverflow(known, d, known))
-        return emitOpError("shape [") << *target << "] has more elements than int64 can count";
-  } else {
-    known = 0;
-  }
+  std::optional<int64_t> product = staticElementCount(out);
+  if (!product)
+    return emitOpError("shape [") << *target << "] has more elements than int64 can count";
+  known = *product;
   if (in && in.hasStaticShape()) {
     int64_t total = in.getNumElements();
     if (inferIdx >= 0 && !knownDynamic) {

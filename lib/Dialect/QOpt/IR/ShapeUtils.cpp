@@ -5,6 +5,7 @@
 #include "mlir/IR/BuiltinTypes.h"
 #include "mlir/IR/DialectResourceBlobManager.h"
 #include "llvm/ADT/APFloat.h"
+#include "llvm/Support/MathExtras.h"
 #include <cstring>
 #include <limits>
 
@@ -217,6 +218,16 @@ std::optional<SmallVector<double>> getConstantFloats(Value v) {
   if (!cst)
     return std::nullopt;
   return getFloatValues(cst.getValue());
+}
+
+std::optional<int64_t> staticElementCount(ArrayRef<int64_t> shape) {
+  if (llvm::is_contained(shape, 0))
+    return 0;
+  int64_t count = 1;
+  for (int64_t d : shape)
+    if (!ShapedType::isDynamic(d) && llvm::MulOverflow(count, d, count))
+      return std::nullopt;
+  return count;
 }
 
 int64_t convOutputSize(int64_t in, int64_t kernel, int64_t stride,

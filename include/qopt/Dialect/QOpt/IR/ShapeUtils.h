@@ -40,6 +40,11 @@ struct RawElements {
 };
 std::optional<RawElements> rawElementData(mlir::ElementsAttr attr);
 
+/// The product of the static dims of `shape` (dynamic ones skipped; any 0
+/// makes it 0), or nullopt when it does not fit in int64 (a malformed
+/// model's shape).
+std::optional<int64_t> staticElementCount(llvm::ArrayRef<int64_t> shape);
+
 /// Output spatial size of a convolution / pooling window along one dim, using
 /// explicit pads; kDynamic if the input is dynamic.
 int64_t convOutputSize(int64_t in, int64_t kernel, int64_t stride,
