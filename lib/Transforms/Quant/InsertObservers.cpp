@@ -24,17 +24,6 @@ bool isF32Tensor(Value v) {
   return t && t.getElementType().isF32();
 }
 
-/// A Relu or a Clip with constant (or absent) bounds.
-bool isFoldableActivation(Operation *op) {
-  if (isa<ReluOp>(op))
-    return true;
-  if (auto clip = dyn_cast<ClipOp>(op))
-    return llvm::all_of(ValueRange{clip.getMin(), clip.getMax()}, [](Value b) {
-      return isa<NoneType>(b.getType()) || isConstant(b);
-    });
-  return false;
-}
-
 struct InsertObserversPass
     : public qopt::impl::InsertObserversBase<InsertObserversPass> {
   using Base::Base;

@@ -110,6 +110,16 @@ bool isPassThrough(Operation *op) {
              ReluOp, ConcatOp>(op);
 }
 
+bool isFoldableActivation(Operation *op) {
+  if (isa<ReluOp>(op))
+    return true;
+  if (auto clip = dyn_cast<ClipOp>(op))
+    return llvm::all_of(ValueRange{clip.getMin(), clip.getMax()}, [](Value b) {
+      return isa<NoneType>(b.getType()) || isConstant(b);
+    });
+  return false;
+}
+
 std::string modelFingerprint(ModuleOp module) {
   llvm::MD5 hash;
   module.walk([&](Operation *op) {

@@ -35,6 +35,11 @@ std::vector<QuantizableLayer> quantizableLayers(Operation *root,
                                    : RankedTensorType();
     if (!type || !type.getElementType().isF32())
       return;
+    if (auto given = op->getAttrOfType<StringAttr>(kLayerIdAttr)) {
+      if (isQuantizableLayer(op, keepFloat))
+        layers.push_back({op, given.str(), op->getOperand(0), op->getOperand(1)});
+      return;
+    }
     OnnxNode node = onnxNode(op->getLoc());
     std::string base = node.name.empty() ? op->getName().getStringRef().str() : node.name;
     int &repeats = seen[base];

@@ -246,6 +246,45 @@ def AssignBitWidths : Pass<"qopt-assign-bit-widths", "::mlir::ModuleOp"> {
   ];
 }
 
+def SwitchTrials : Pass<"qopt-switch-trials", "::mlir::ModuleOp"> {
+  let summary = "One model for every mixed-precision trial: quantized copies selected at run time";
+  let description = [{
+    Mixed precision measures each candidate layer quantized alone (every
+    other layer float) on the calibration samples. Instead of compiling one
+    model per trial, this pass builds one model that holds them all: each
+    entry `<layer id>=<format>` of `trials` (trial number = its position)
+    adds a copy of the layer, with the Relu/Clip chain that folds into its
+    output, carrying `qopt.format = <format>` and `qopt.layer_id = <layer
+    id>` (so statistics and GPTQ codes keyed by the layer's id find it), next
+    to the layer itself, which becomes `qopt.format = "float"`. A
+    `qopt.where` on `qopt.equal(trial, t)` passes the copy's output on when
+    the new last function argument `trial` (tensor<1xi64>, named
+    `qopt.trial`) is t, else the float one; any other number runs the float
+    model.
+
+    Observers: the pass removes those of the calibrated model and observes,
+    with the same attributes (id, channel axis), only what a trial of an
+    `int8` copy quantizes: the copy's activation inputs and, when the
+    layer's output (after the folded chain) feeds a pass-through op
+    (MaxPool, a shape op, Concat), its output. Everything else runs float,
+    as in the trial; quantizable layers no trial names become `float`.
+    Group-wise formats (`w<bits>g<group>`) quantize weights
+    only and get no observers.
+
+    Errors: a trial naming no quantizable layer (`keep-float` honoured), a
+    format that is not `int8` or `w<bits>g<group>`, an `int8` copy whose
+    input the calibrated model did not observe, a layer named twice with
+    one format, a module without exactly one public function.
+  }];
+  let options = [
+    ListOption<"trials", "trials", "std::string",
+               "<layer id>=<format> per trial, in trial-number order">,
+    ListOption<"keepFloat", "keep-float", "std::string",
+               "ONNX node names or op types left in float">
+  ];
+  let dependentDialects = ["::qopt::QOptDialect"];
+}
+
 def QuantizeWeights : Pass<"qopt-quantize-weights", "::mlir::ModuleOp"> {
   let summary = "Weight-only quantization: group-wise 4- or 8-bit weights of MatMul/Gemm layers";
   let description = [{

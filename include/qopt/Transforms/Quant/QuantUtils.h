@@ -51,6 +51,11 @@ inline constexpr const char *kFormatAttr = "qopt.format";
 /// the weight's values before GPTQ rounded them (the report's reference).
 inline constexpr const char *kRoundedFromAttr = "qopt.rounded_from";
 
+/// An explicit layer id (a copy of a layer made by qopt-switch-trials, which
+/// stands for the layer it copies): quantizableLayers takes it as the id and
+/// does not count the op among the repeats of its ONNX node name.
+inline constexpr const char *kLayerIdAttr = "qopt.layer_id";
+
 struct LayerFormat {
   enum Kind { Float, Int8, Groups } kind = Float;
   int64_t bits = 32, groupSize = 0;
@@ -85,6 +90,10 @@ bool isDepthwiseConv(mlir::Operation *op);
 /// Ops that carry quantized values unchanged (data operand 0, or all inputs
 /// of a Concat): shape ops, MaxPool, Relu, Concat.
 bool isPassThrough(mlir::Operation *op);
+
+/// A Relu or a Clip with constant (or absent) bounds: an activation that
+/// folds into a quantized layer's output range.
+bool isFoldableActivation(mlir::Operation *op);
 
 /// Fingerprint of a model with observers: observer ids and types and the
 /// contents of every constant. Calibration statistics apply only to a model

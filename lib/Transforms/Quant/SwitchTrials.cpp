@@ -1,0 +1,209 @@
+//===- SwitchTrials.cpp - every mixed-precision trial in one model --------===//
+//
+// Mixed precision measures each candidate layer quantized alone. Compiling a
+// model per trial cost the recognizer ~15 s a trial (47 trials: 875 s); one
+// model that holds every trial, selected by an input, compiles once.
+//
+//===----------------------------------------------------------------------===//
+#include "qopt/Transforms/Quant/QuantizableLayers.h"
+#include "qopt/Transforms/Quant/QuantUtils.h"
+
+#include "qopt/Dialect/QOpt/IR/QOptOps.h"
+#include "qopt/Transforms/Quant/Passes.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/IRMapping.h"
+#include "llvm/ADT/MapVector.h"
+
+namespace qopt {
+#define GEN_PASS_DEF_SWITCHTRIALS
+#include "qopt/Transforms/Quant/Passes.h.inc"
+} // namespace qopt
+
+using namespace mlir;
+using namespace qopt;
+using namespace qopt::quantutil;
+
+namespace {
+
+struct SwitchTrialsPass : public qopt::impl::SwitchTrialsBase<SwitchTrialsPass> {
+  using Base::Base;
+
+  /// The calibrated model's observer attributes, by the value observed.
+  DenseMap<Value, DictionaryAttr> observed;
+  /// A selecting `qopt.where` -> the layer output it stands for (what the
+  /// calibrated model observed).
+  DenseMap<Value, Value> original;
+  /// The observers this pass made, by the value observed.
+  DenseMap<Value, Value> made;
+
+  /// `v` observed with the attributes the calibrated model's observer of the
+  /// same tensor had; null if it had none.
+  Value observe(OpBuilder &b, Value v) {
+    if (Value o = made.lookup(v))
+      return o;
+    Value key = original.lookup(v) ? original.lookup(v) : v;
+    DictionaryAttr attrs = observed.lookup(key);
+    if (!attrs)
+      return {};
+    OpBuilder::InsertionGuard guard(b);
+    if (auto arg = dyn_cast<BlockArgument>(v))
+      b.setInsertionPointToStart(arg.getOwner());
+    else
+      b.setInsertionPointAfter(v.getDefiningOp());
+    auto obs = ObserverOp::create(b, v.getLoc(), v.getType(), v, b.getStringAttr(""), nullptr,
+                                  nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr);
+    obs->setAttrs(attrs);
+    made[v] = obs.getResult();
+    return obs.getResult();
+  }
+
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    func::FuncOp func;
+    for (auto f : module.getOps<func::FuncOp>())
+      if (f.isPublic() && !f.isExternal()) {
+        if (func) {
+          module.emitError("qopt-switch-trials: the module has more than one public function");
+          return signalPassFailure();
+        }
+        func = f;
+      }
+    if (!func) {
+      module.emitError("qopt-switch-trials: the module has no public function");
+      return signalPassFailure();
+    }
+    if (trials.empty()) {
+      module.emitError("qopt-switch-trials: no trials given");
+      return signalPassFailure();
+    }
+
+    // The trials, grouped by layer (trial numbers in the given order).
+    std::map<std::string, Operation *> byId;
+    for (const QuantizableLayer &l : quantizableLayers(func, keepFloat))
+      byId.emplace(l.id, l.op);
+    llvm::MapVector<Operation *, SmallVector<std::pair<LayerFormat, int64_t>>> perLayer;
+    DenseMap<Operation *, std::string> idOf;
+    for (auto [t, entry] : llvm::enumerate(trials)) {
+      auto [id, name] = StringRef(entry).rsplit('=');
+      auto it = byId.find(id.str());
+      if (name.empty() || it == byId.end()) {
+        module.emitError() << "qopt-switch-trials: trial " << t << " ('" << entry
+                           << "') names no quantizable layer (expected <layer id>=<format>)";
+        return signalPassFailure();
+      }
+      std::optional<LayerFormat> f = parseLayerFormat(name);
+      if (!f || f->kind == LayerFormat::Float) {
+        module.emitError() << "qopt-switch-trials: trial " << t << " ('" << entry
+                           << "'): the format must be int8 or w<bits>g<group>";
+        return signalPassFailure();
+      }
+      auto &formats = perLayer[it->second];
+      for (auto &[g, u] : formats)
+        if (g.name() == f->name()) {
+          module.emitError() << "qopt-switch-trials: trials " << u << " and " << t
+                             << " are both '" << entry << "'";
+          return signalPassFailure();
+        }
+      formats.push_back({*f, int64_t(t)});
+      idOf[it->second] = id.str();
+    }
+
+    // The calibrated model's observers go; what a trial quantizes is
+    // observed again below.
+    SmallVector<ObserverOp> observers;
+    module.walk([&](ObserverOp o) { observers.push_back(o); });
+    for (ObserverOp o : observers) {
+      observed[o.getInput()] = o->getAttrDictionary();
+      o.getResult().replaceAllUsesWith(o.getInput());
+      o.erase();
+    }
+
+    MLIRContext *ctx = &getContext();
+    auto trialType = RankedTensorType::get({1}, IntegerType::get(ctx, 64));
+    unsigned argIndex = func.getNumArguments();
+    if (failed(func.insertArgument(
+            argIndex, trialType,
+            DictionaryAttr::get(ctx, {NamedAttribute(StringAttr::get(ctx, "qopt.name"),
+                                                     StringAttr::get(ctx, "qopt.trial"))}),
+            func.getLoc()))) {
+      module.emitError("qopt-switch-trials: cannot add the trial argument");
+      return signalPassFailure();
+    }
+    Value trial = func.getArgument(argIndex);
+
+    // The layers not switched run float, as in every trial.
+    for (auto &[id, op] : byId)
+      if (!perLayer.count(op))
+        op->setAttr(kFormatAttr, StringAttr::get(ctx, "float"));
+
+    OpBuilder b(ctx);
+    for (auto &[layer, formats] : perLayer) {
+      // The layer and the activations that fold into its output.
+      SmallVector<Operation *> chain{layer};
+      Value end = layer->getResult(0);
+      while (end.hasOneUse() && isFoldableActivation(*end.getUsers().begin())) {
+        chain.push_back(*end.getUsers().begin());
+        end = chain.back()->getResult(0);
+      }
+      // A trial quantizes the output only for a pass-through consumer (the
+      // other layers are float).
+      bool quantizedOutput = llvm::any_of(end.getUsers(), isPassThrough);
+      Value current = end;
+      Operation *firstSelect = nullptr;
+      b.setInsertionPointAfter(end.getDefiningOp());
+      for (auto &[format, number] : formats) {
+        IRMapping map;
+        if (format.kind == LayerFormat::Int8) {
+          // The activation inputs, observed as calibrated.
+          for (OpOperand &in : layer->getOpOperands()) {
+            Value v = in.get();
+            if (isConstant(v) || !isa<RankedTensorType>(v.getType()) ||
+                !cast<RankedTensorType>(v.getType()).getElementType().isF32())
+              continue;
+            Value o = observe(b, v);
+            if (!o) {
+              layer->emitError() << "qopt-switch-trials: the calibrated model did not observe "
+                                    "operand #"
+                                 << in.getOperandNumber() << " of layer '" << idOf[layer]
+                                 << "'";
+              return signalPassFailure();
+            }
+            map.map(v, o);
+          }
+        }
+        Operation *copy = nullptr;
+        for (Operation *op : chain)
+          copy = b.clone(*op, map);
+        Operation *copyLayer = map.lookup(layer->getResult(0)).getDefiningOp();
+        copyLayer->setAttr(kFormatAttr, StringAttr::get(ctx, format.name()));
+        copyLayer->setAttr(kLayerIdAttr, StringAttr::get(ctx, idOf[layer]));
+        Value out = copy->getResult(0);
+        if (format.kind == LayerFormat::Int8 && quantizedOutput)
+          if (DictionaryAttr attrs = observed.lookup(end)) {
+            auto obs = ObserverOp::create(b, out.getLoc(), out.getType(), out,
+                                          b.getStringAttr(""), nullptr, nullptr, nullptr,
+                                          nullptr, nullptr, nullptr, nullptr, nullptr);
+            obs->setAttrs(attrs);
+            out = obs.getResult();
+          }
+        Location loc = end.getLoc();
+        auto number64 = DenseElementsAttr::get(trialType, ArrayRef<int64_t>{number});
+        Value k = ConstantOp::create(b, loc, number64);
+        Value is = EqualOp::create(b, loc, RankedTensorType::get({1}, b.getI1Type()), trial, k);
+        auto select = WhereOp::create(b, loc, end.getType(), is, out, current);
+        if (!firstSelect)
+          firstSelect = select;
+        current = select.getResult();
+      }
+      layer->setAttr(kFormatAttr, StringAttr::get(ctx, "float"));
+      end.replaceUsesWithIf(current, [&](OpOperand &use) {
+        return use.getOwner() != firstSelect;
+      });
+      original[current] = end;
+    }
+  }
+};
+
+} // namespace

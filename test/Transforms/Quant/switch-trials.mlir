@@ -1,0 +1,62 @@
+// RUN: qopt-opt %s --split-input-file --qopt-insert-observers --qopt-switch-trials="trials=conv1=int8,conv2=int8" | FileCheck %s
+// RUN: qopt-opt %s --split-input-file --qopt-insert-observers --qopt-switch-trials="trials=conv2=int8" | FileCheck %s --check-prefix=ONE
+// RUN: not qopt-opt %s --split-input-file --qopt-insert-observers --qopt-switch-trials="trials=conv9=int8" 2>&1 | FileCheck %s --check-prefix=NOLAYER
+// RUN: not qopt-opt %s --split-input-file --qopt-insert-observers --qopt-switch-trials="trials=conv1=float" 2>&1 | FileCheck %s --check-prefix=FORMAT
+// RUN: not qopt-opt %s --split-input-file --qopt-insert-observers --qopt-switch-trials="trials=conv1=int8,conv1=int8" 2>&1 | FileCheck %s --check-prefix=TWICE
+// RUN: not qopt-opt %s --split-input-file --qopt-switch-trials="trials=conv1=int8" 2>&1 | FileCheck %s --check-prefix=UNOBSERVED
+// RUN: not qopt-opt %s --split-input-file --qopt-insert-observers --qopt-switch-trials="trials=conv1=int8 keep-float=conv1" 2>&1 | FileCheck %s --check-prefix=NOLAYER1
+
+// Each layer's int8 copy sits beside it (which turns float) with the Relu
+// that folds into its output; a qopt.where on the new trial argument picks
+// the copy's output for its trial number. The copy's input is observed as
+// calibrated ("input:x"); conv1's output feeds a MaxPool (pass-through), so
+// the copy's output is observed as the calibrated model did after the Relu
+// ("relu1"); conv2's input is the MaxPool of the selected value, observed
+// as "pool". The float layers read unobserved values; conv2's output (the
+// model's result) is not quantized.
+// CHECK-LABEL: func.func @net
+// CHECK-SAME: %[[X:.*]]: tensor<1x2x4x4xf32> {qopt.name = "x"}, %[[T:.*]]: tensor<1xi64> {qopt.name = "qopt.trial"}
+// CHECK: %[[OX:.*]] = qopt.observer %[[X]] {id = "input:x"}
+// CHECK: %[[F1:.*]] = qopt.conv %[[X]], %[[W1:[^,]*]], %{{[^ ]*}} {qopt.format = "float"}
+// CHECK: %[[FR:.*]] = qopt.relu %[[F1]]
+// CHECK: %[[Q1:.*]] = qopt.conv %[[OX]], %[[W1]], %{{[^ ]*}} {qopt.format = "int8", qopt.layer_id = "conv1"}
+// CHECK: %[[QR:.*]] = qopt.relu %[[Q1]]
+// CHECK: %[[QO:.*]] = qopt.observer %[[QR]] {id = "relu1"}
+// CHECK: %[[K0:.*]] = qopt.constant dense<0> : tensor<1xi64>
+// CHECK: %[[E0:.*]] = qopt.equal %[[T]], %[[K0]]
+// CHECK: %[[S1:.*]] = qopt.where %[[E0]], %[[QO]], %[[FR]]
+// CHECK: %[[P:.*]] = qopt.max_pool %[[S1]]
+// CHECK: %[[OP:.*]] = qopt.observer %[[P]] {id = "pool"}
+// CHECK: %[[F2:.*]] = qopt.conv %[[P]], {{.*}} {qopt.format = "float"}
+// CHECK: %[[Q2:.*]] = qopt.conv %[[OP]], {{.*}} {qopt.format = "int8", qopt.layer_id = "conv2"}
+// CHECK-NOT: qopt.observer
+// CHECK: %[[K1:.*]] = qopt.constant dense<1> : tensor<1xi64>
+// CHECK: %[[E1:.*]] = qopt.equal %[[T]], %[[K1]]
+// CHECK: %[[S2:.*]] = qopt.where %[[E1]], %[[Q2]], %[[F2]]
+// CHECK: return %[[S2]]
+// Only conv2 switched: conv1 stays as it was, unobserved, and the observer
+// of conv2's copy is the calibrated "pool"; the trial is number 0.
+// ONE-LABEL: func.func @net
+// ONE-NOT: qopt.observer %arg0
+// ONE: qopt.conv %arg0, {{.*}} -> tensor<1x3x4x4xf32>
+// ONE-NOT: qopt.format
+// ONE: %[[P:.*]] = qopt.max_pool
+// ONE: %[[OP:.*]] = qopt.observer %[[P]] {id = "pool"}
+// ONE: qopt.conv %[[P]], {{.*}} {qopt.format = "float"}
+// ONE: qopt.conv %[[OP]], {{.*}} {qopt.format = "int8", qopt.layer_id = "conv2"}
+// ONE: qopt.constant dense<0> : tensor<1xi64>
+// NOLAYER: trial 0 ('conv9=int8') names no quantizable layer
+// NOLAYER1: trial 0 ('conv1=int8') names no quantizable layer
+// FORMAT: trial 0 ('conv1=float'): the format must be int8 or w<bits>g<group>
+// TWICE: trials 0 and 1 are both 'conv1=int8'
+// UNOBSERVED: the calibrated model did not observe operand #0 of layer 'conv1'
+func.func @net(%x: tensor<1x2x4x4xf32> {qopt.name = "x"}) -> tensor<1x3x2x2xf32> {
+  %w = qopt.constant dense<0.5> : tensor<3x2x1x1xf32>
+  %w2 = qopt.constant dense<0.25> : tensor<3x3x1x1xf32>
+  %n = qopt.none
+  %c = qopt.conv %x, %w, %n : (tensor<1x2x4x4xf32>, tensor<3x2x1x1xf32>, none) -> tensor<1x3x4x4xf32> loc(fused<"onnx.Conv">["conv1"])
+  %r = qopt.relu %c : (tensor<1x3x4x4xf32>) -> tensor<1x3x4x4xf32> loc(fused<"onnx.Relu">["relu1"])
+  %p = qopt.max_pool %r {kernel_shape = array<i64: 2, 2>, strides = array<i64: 2, 2>} : (tensor<1x3x4x4xf32>) -> tensor<1x3x2x2xf32> loc(fused<"onnx.MaxPool">["pool"])
+  %c2 = qopt.conv %p, %w2, %n : (tensor<1x3x2x2xf32>, tensor<3x3x1x1xf32>, none) -> tensor<1x3x2x2xf32> loc(fused<"onnx.Conv">["conv2"])
+  return %c2 : tensor<1x3x2x2xf32>
+}
