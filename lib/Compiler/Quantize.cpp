@@ -114,8 +114,10 @@ static LogicalResult verifyWeightOnlyOptions(const QuantOptions &options, std::s
 }
 
 LogicalResult verifyQuantOptions(const QuantOptions &options, std::string &error) {
-  if (options.sensitivity != "measured" && options.sensitivity != "hessian") {
-    error = "--sensitivity must be measured or hessian, got '" + options.sensitivity + "'";
+  if (options.sensitivity != "measured" && options.sensitivity != "separate" &&
+      options.sensitivity != "hessian") {
+    error = "--sensitivity must be measured, separate or hessian, got '" + options.sensitivity +
+            "'";
     return failure();
   }
   if (options.sensitivity == "hessian" && (!options.weightOnly || !options.mixedPrecision)) {
@@ -879,6 +881,61 @@ private:
     return outputNoise(outputs, what, noise);
   }
 
+  /// Every trial's noise (outputNoise against `floatLib`) from one library:
+  /// the module with each `trials` entry (<layer id>=<format>) switched in
+  /// by qopt-switch-trials, quantized by `quantize`, compiled once and run
+  /// per trial number on the calibration samples. The library's float path
+  /// (no trial) is checked against `floatLib` too: it runs the same float
+  /// ops, so anything but a near-exact match is a warning.
+  LogicalResult trialNoises(const std::string &floatLib, const std::vector<std::string> &trials,
+                            llvm::function_ref<void(OpPassManager &)> quantize,
+                            size_t outputCount, std::vector<double> &noises) {
+    OwningOpRef<ModuleOp> copy = module.clone();
+    SwitchTrialsOptions so;
+    so.trials.assign(trials.begin(), trials.end());
+    so.keepFloat.assign(keepFloat.begin(), keepFloat.end());
+    if (failed(runPasses(*copy, [&](OpPassManager &pm) {
+          pm.addPass(createSwitchTrials(so));
+          quantize(pm);
+        })))
+      return failure();
+    TempFiles temps;
+    std::string lib = temps.make("so");
+    if (lib.empty()) {
+      error = "cannot create a temporary file";
+      return failure();
+    }
+    step(llvm::formatv("mixed precision: compiling one library with the {0} trials",
+                       trials.size())
+             .str());
+    if (failed(compileToSharedLibrary(*copy, compile, lib, error)))
+      return failure();
+    copy = nullptr;
+    std::vector<std::vector<OutputReport>> outputs;
+    std::vector<OutputReport> floatPath;
+    size_t samples = 0;
+    if (failed(compareTrials(floatLib, lib, options.calibData, options.maxSamples, outputCount,
+                             trials.size(), outputs, floatPath, samples, options.showProgress,
+                             error)))
+      return failure();
+    double pathNoise = 0;
+    if (failed(outputNoise(floatPath, "the trial library's float path", pathNoise)))
+      return failure();
+    // Fusion may differ around the selections: float rounding, far below
+    // any quantization noise (1e-6: 60 dB).
+    if (pathNoise > 1e-6)
+      step(llvm::formatv("warning: mixed precision: the trial library's float path is {0:f1} "
+                         "dB from the float model (expected exact); the trials are measured "
+                         "against the float model regardless",
+                         -10 * std::log10(pathNoise))
+               .str());
+    noises.assign(trials.size(), 0);
+    for (size_t k = 0; k < trials.size(); ++k)
+      if (failed(outputNoise(outputs[k], "trial '" + trials[k] + "'", noises[k])))
+        return failure();
+    return success();
+  }
+
   /// Replaces the observers of `m` by those qopt-insert-observers places
   /// for its layers as they are now (layers marked float lose theirs), each
   /// new observer taking every attribute (id, channel axis, ...) of the old
@@ -1043,20 +1100,39 @@ private:
     // whole model instead gave deltas within the timing noise, which the
     // solver then took as free).
     double spread = std::max(0.0, section.floatLatencyMs - section.int8LatencyMs);
+    // Each candidate alone INT8: from one library holding every trial, or
+    // (--sensitivity separate) one compile per trial.
+    std::vector<double> noises;
+    if (options.sensitivity != "separate") {
+      std::vector<std::string> trials;
+      for (const Candidate &c : candidates)
+        trials.push_back(c.id + "=int8");
+      if (failed(trialNoises(floatLibrary, trials,
+                             [&](OpPassManager &pm) {
+                               buildApplyStatisticsPipeline(pm, pipelineOptions());
+                               buildIntegerGraphPipeline(pm, pipelineOptions());
+                             },
+                             outputCount, noises)))
+        return failure();
+    }
     llvm::json::Array rows;
     size_t n = 0;
     for (const Candidate &c : candidates) {
-      step(llvm::formatv("mixed precision: trial {0} of {1}: '{2}' alone INT8", ++n,
-                         candidates.size(), c.id)
-               .str());
       MixedPrecisionLayer row;
       row.layer = c.id;
       row.params = c.params;
       row.macs = c.macs;
-      std::set<std::string> others = all;
-      others.erase(c.id);
-      if (failed(trial(others, "'" + c.id + "' alone INT8", row.sensitivity, nullptr)))
-        return failure();
+      if (!noises.empty()) {
+        row.sensitivity = noises[n++];
+      } else {
+        step(llvm::formatv("mixed precision: trial {0} of {1}: '{2}' alone INT8", ++n,
+                           candidates.size(), c.id)
+                 .str());
+        std::set<std::string> others = all;
+        others.erase(c.id);
+        if (failed(trial(others, "'" + c.id + "' alone INT8", row.sensitivity, nullptr)))
+          return failure();
+      }
       row.deltaMs = totalMacs > 0 ? spread * c.macs / totalMacs : 0.0;
       llvm::json::Array choices;
       if (allowInt8)
@@ -1098,11 +1174,16 @@ private:
     // Solve; under a latency budget, compile and time the choice, and solve
     // again under a budget lowered by the overshoot while the measured
     // latency exceeds the budget (the per-layer estimates are first-order).
-    // (The table's latencies stay as they are: the re-timed all-INT8
-    // latency only moves the relative budget's limit.)
-    double int8Ms = section.int8LatencyMs;
+    // The choice is timed alternately with the all-INT8 library, in the
+    // same minutes: the machine's speed drifts (the same all-INT8 library
+    // measured 3.5 ms in one session and 4.6 ms in another), so a relative
+    // budget compares the two measured side by side, and its overshoot is
+    // carried into the table's units (its all-INT8 latency) by that ratio.
+    // (A minimum over all measurements for the all-INT8 model against
+    // one window's for the choice put a fair choice 'over' a 1.15x budget
+    // and fell back to every layer INT8.)
     double limit = budget->kind != quant::Budget::Latency ? 0
-                   : budget->relative ? budget->value * int8Ms
+                   : budget->relative ? budget->value * section.int8LatencyMs
                                       : budget->value;
     std::string solveBudget = options.budget;
     std::map<std::string, std::string> chosen;
@@ -1123,33 +1204,38 @@ private:
                          section.int8LatencyMs)
                .str());
       std::string chosenLib;
-      if (failed(trial(floats, "the chosen formats", section.chosenNoise,
-                       &section.chosenLatencyMs, &chosenLib)) ||
-          failed(retime(int8Lib, int8Ms)) ||
-          failed(retime(chosenLib, section.chosenLatencyMs)))
+      if (failed(trial(floats, "the chosen formats", section.chosenNoise, nullptr, &chosenLib)))
         return failure();
-      if (budget->kind == quant::Budget::Latency && budget->relative)
-        limit = budget->value * int8Ms;
       section.solvedBudget = solveBudget;
-      section.int8BesideMs = int8Ms;
-      if (limit <= 0 || section.chosenLatencyMs <= limit || floats.empty())
+      double int8Now = INFINITY, chosenNow = INFINITY;
+      for (int pair = 0; pair < 3; ++pair)
+        if (failed(retime(int8Lib, int8Now)) || failed(retime(chosenLib, chosenNow)))
+          return failure();
+      section.int8BesideMs = int8Now;
+      section.chosenLatencyMs = chosenNow;
+      // The choice in the table's units.
+      double measured =
+          budget->relative ? chosenNow / int8Now * section.int8LatencyMs : chosenNow;
+      if (limit <= 0 || measured <= limit || floats.empty())
         break;
       if (round == 3) {
-        step(llvm::formatv("warning: mixed precision: the choice measured {0:f3} ms, over the "
-                              "budget's {1:f3} ms after {2} re-solves",
-                              section.chosenLatencyMs, limit, round)
-                    .str());
+        step(llvm::formatv("warning: mixed precision: the choice measured {0:f3} ms ({1:f3} "
+                           "ms in the table's units), over the budget's {2:f3} ms after {3} "
+                           "re-solves",
+                           chosenNow, measured, limit, round)
+                 .str());
         break;
       }
       // Never below the all-INT8 latency (the table's base), where no
       // assignment exists: the last resort is every layer INT8. (Rounded up
       // to the 6 decimals the budget is written with.)
-      double lowered = limit - (section.chosenLatencyMs - section.predictedLatencyMs);
+      double lowered = limit - (measured - section.predictedLatencyMs);
       lowered = std::min(lowered, section.predictedLatencyMs - 1e-6);
       lowered = std::ceil(std::max(lowered, section.int8LatencyMs) * 1e6) / 1e6;
-      step(llvm::formatv("mixed precision: measured {0:f3} ms, over {1:f3} ms: solving "
-                         "again under latency={2:f4}",
-                         section.chosenLatencyMs, limit, lowered)
+      step(llvm::formatv("mixed precision: measured {0:f3} ms beside all-INT8's {1:f3} ms "
+                         "({2:f3} ms in the table's units), over {3:f3} ms: solving again "
+                         "under latency={4:f4}",
+                         chosenNow, int8Now, measured, limit, lowered)
                .str());
       solveBudget = llvm::formatv("latency={0:f6}", lowered).str();
     }
@@ -1399,7 +1485,7 @@ private:
     std::vector<quantutil::LayerFormat> formats = candidateFormats();
     // Per format name (and "" for all pooled): proxy and measured series.
     std::map<std::string, std::pair<std::vector<double>, std::vector<double>>> series;
-    auto reportProxy = llvm::make_scope_exit([&] {
+    llvm::scope_exit reportProxy([&] {
       for (auto &[name, s] : series)
         result.report.proxy.push_back({name, s.first.size(), quant::spearman(s.first, s.second)});
     });
@@ -1447,9 +1533,28 @@ private:
           candidates.push_back({l.id, w->rows, w->cols});
     llvm::json::Array rows;
     size_t measured = 0, total = 0;
+    std::vector<std::string> trials;
     for (const Candidate &c : candidates)
       for (const quantutil::LayerFormat &f : formats)
-        total += f.kind == quantutil::LayerFormat::Groups && c.cols % f.groupSize == 0;
+        if (f.kind == quantutil::LayerFormat::Groups && c.cols % f.groupSize == 0)
+          trials.push_back(c.id + "=" + f.name());
+    total = trials.size();
+    // Measured: every trial from one library, or (--sensitivity separate)
+    // one compile per trial in the loop below.
+    std::map<std::string, double> measuredNoise;
+    if (!byHessian && options.sensitivity != "separate" && !trials.empty()) {
+      std::vector<double> noises;
+      QuantizeWeightsOptions qo = quantizeWeightsOptions();
+      qo.embeddings = false;
+      if (failed(trialNoises(floatLib, trials,
+                             [&](OpPassManager &pm) {
+                               pm.addPass(createQuantizeWeights(rounded, nullptr, qo));
+                             },
+                             outputCount, noises)))
+        return failure();
+      for (size_t k = 0; k < trials.size(); ++k)
+        measuredNoise[trials[k]] = noises[k];
+    }
     for (const Candidate &c : candidates) {
       llvm::json::Array choices;
       for (const quantutil::LayerFormat &f : formats) {
@@ -1461,11 +1566,15 @@ private:
         }
         if (c.cols % f.groupSize != 0)
           continue; // not a candidate for this layer
-        step(llvm::formatv("mixed precision: {4} {0} of {1}: '{2}' as {3}", ++measured, total,
-                           c.id, f.name(), byHessian ? "Hessian proxy of" : "measuring")
-                 .str());
         double noise = 0;
-        if (!byHessian) {
+        if (auto it = measuredNoise.find(c.id + "=" + f.name()); it != measuredNoise.end()) {
+          noise = it->second;
+        } else {
+          step(llvm::formatv("mixed precision: {4} {0} of {1}: '{2}' as {3}", ++measured, total,
+                             c.id, f.name(), byHessian ? "Hessian proxy of" : "measuring")
+                   .str());
+        }
+        if (!byHessian && measuredNoise.empty()) {
           // A path of its own per library: the loader keeps a library it has
           // loaded by its path.
           std::string lib = temp("so");

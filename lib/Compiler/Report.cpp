@@ -1,5 +1,6 @@
 //===- Report.cpp - what quantization did, tensor by tensor ---------------===//
 #include "qopt/Compiler/Report.h"
+#include "qopt/Compiler/Progress.h"
 
 #include "qopt/Dialect/QOpt/IR/QOptOps.h"
 #include "qopt/Dialect/QOpt/IR/ShapeUtils.h"
@@ -193,6 +194,54 @@ LogicalResult evaluateOutputs(const std::string &floatLibrary, const std::string
                           report.evaluationSamples, error);
 }
 
+namespace {
+/// Signal and noise of a library's outputs against a reference's, summed
+/// over samples (the first `compared` outputs, f32 only).
+struct OutputComparison {
+  std::vector<double> signal, noise, maxDiff, maxRef;
+  explicit OutputComparison(size_t n) : signal(n, 0), noise(n, 0), maxDiff(n, 0), maxRef(n, 0) {}
+
+  void add(const std::vector<qopt_tensor> &ref, const std::vector<qopt_tensor> &got) {
+    for (size_t k = 0; k < signal.size(); ++k) {
+      if (got[k].dtype != QOPT_DTYPE_F32 || ref[k].dtype != QOPT_DTYPE_F32)
+        continue;
+      size_t n = 1;
+      for (int32_t d = 0; d < got[k].rank; ++d)
+        n *= size_t(got[k].shape[d]);
+      auto *a = static_cast<const float *>(ref[k].data);
+      auto *b = static_cast<const float *>(got[k].data);
+      for (size_t e = 0; e < n; ++e) {
+        double d = double(a[e]) - double(b[e]);
+        signal[k] += double(a[e]) * double(a[e]);
+        noise[k] += d * d;
+        maxDiff[k] = std::max(maxDiff[k], std::fabs(d));
+        maxRef[k] = std::max(maxRef[k], std::fabs(double(a[e])));
+      }
+    }
+  }
+
+  void report(const io::ModelLibrary &lib, std::vector<OutputReport> &outputs) const {
+    for (size_t k = 0; k < signal.size(); ++k)
+      outputs.push_back({lib.api().outputName(lib.model(), k), sqnrOf(signal[k], noise[k]),
+                         maxDiff[k], maxRef[k]});
+  }
+};
+
+/// Runs `lib` on `in` into `out` (freed by the caller through freeOutputs).
+bool runLibrary(const io::ModelLibrary &lib, const std::vector<qopt_tensor> &in,
+                std::vector<qopt_tensor> &out) {
+  out.assign(lib.api().numOutputs(lib.model()), qopt_tensor{});
+  return lib.api().run(lib.model(), in.data(), in.size(), out.data(), out.size()) == 0;
+}
+
+void freeOutputs(const io::ModelLibrary &lib, std::vector<qopt_tensor> &out) {
+  for (qopt_tensor &t : out)
+    if (t.data)
+      lib.api().free(t.data);
+  out.clear();
+}
+} // namespace
+
 LogicalResult compareLibraries(const std::string &floatLibrary, const std::string &int8Library,
                                const std::string &dataPath, size_t maxSamples, size_t count,
                                std::vector<OutputReport> &outputs, size_t &samplesRun,
@@ -214,46 +263,94 @@ LogicalResult compareLibraries(const std::string &floatLibrary, const std::strin
     error = "the float and INT8 libraries have different outputs";
     return failure();
   }
-  std::vector<double> signal(nq, 0), noise(nq, 0), maxDiff(nq, 0), maxRef(nq, 0);
+  OutputComparison comparison(compared);
   std::vector<io::HostTensor> storage;
-  std::vector<qopt_tensor> in;
+  std::vector<qopt_tensor> in, fo, qo;
   std::string label;
   for (size_t i = 0; i < samples->size(); ++i) {
-    std::vector<qopt_tensor> fo(nf), qo(nq);
     if (!readSampleFor(*q, *samples, i, storage, in, label, error))
       return failure();
-    if (f->api().run(f->model(), in.data(), in.size(), fo.data(), nf) != 0 ||
-        q->api().run(q->model(), in.data(), in.size(), qo.data(), nq) != 0) {
+    bool ok = runLibrary(*f, in, fo) && runLibrary(*q, in, qo);
+    if (ok)
+      comparison.add(fo, qo);
+    freeOutputs(*f, fo);
+    freeOutputs(*q, qo);
+    if (!ok) {
       error = label + ": running the model failed";
       return failure();
     }
-    for (size_t k = 0; k < compared; ++k) {
-      size_t n = 1;
-      for (int32_t d = 0; d < qo[k].rank; ++d)
-        n *= size_t(qo[k].shape[d]);
-      if (qo[k].dtype == QOPT_DTYPE_F32 && fo[k].dtype == QOPT_DTYPE_F32) {
-        auto *a = static_cast<const float *>(fo[k].data);
-        auto *b = static_cast<const float *>(qo[k].data);
-        for (size_t e = 0; e < n; ++e) {
-          double d = double(a[e]) - double(b[e]);
-          signal[k] += double(a[e]) * double(a[e]);
-          noise[k] += d * d;
-          maxDiff[k] = std::max(maxDiff[k], std::fabs(d));
-          maxRef[k] = std::max(maxRef[k], std::fabs(double(a[e])));
-        }
-      }
-    }
-    for (qopt_tensor &t : fo)
-      if (t.data)
-        f->api().free(t.data);
-    for (qopt_tensor &t : qo)
-      if (t.data)
-        q->api().free(t.data);
   }
   samplesRun = samples->size();
-  for (size_t k = 0; k < compared; ++k)
-    outputs.push_back({q->api().outputName(q->model(), k), sqnrOf(signal[k], noise[k]),
-                       maxDiff[k], maxRef[k]});
+  comparison.report(*q, outputs);
+  return success();
+}
+
+LogicalResult compareTrials(const std::string &floatLibrary, const std::string &trialLibrary,
+                            const std::string &dataPath, size_t maxSamples, size_t count,
+                            size_t trials, std::vector<std::vector<OutputReport>> &outputs,
+                            std::vector<OutputReport> &floatPath, size_t &samplesRun,
+                            bool showProgress, std::string &error) {
+  auto samples = CalibrationSamples::open(dataPath, maxSamples, error);
+  if (!samples)
+    return failure();
+  auto f = io::ModelLibrary::load(floatLibrary, error);
+  if (!f)
+    return failure();
+  auto t = io::ModelLibrary::load(trialLibrary, error);
+  if (!t)
+    return failure();
+  size_t nt = t->api().numOutputs(t->model());
+  size_t nf = f->api().numOutputs(f->model());
+  size_t compared = count ? std::min(count, nt) : nt;
+  size_t inputs = f->api().numInputs(f->model());
+  if (nf < compared || t->api().numInputs(t->model()) != inputs + 1 ||
+      t->api().inputDtype(t->model(), inputs) != QOPT_DTYPE_I64) {
+    error = "the trial library does not extend the float library by a trial-number input";
+    return failure();
+  }
+  // Trial number `trials` (no trial) runs the float path.
+  std::vector<OutputComparison> comparisons(trials + 1, OutputComparison(compared));
+  std::vector<io::HostTensor> storage;
+  std::vector<qopt_tensor> in, fo, to;
+  std::string label;
+  int64_t number = 0;
+  qopt_tensor numberTensor{};
+  numberTensor.data = &number;
+  numberTensor.dtype = QOPT_DTYPE_I64;
+  numberTensor.rank = 1;
+  numberTensor.shape[0] = 1;
+  ProgressBar bar{"mixed precision: running the trials", samples->size() * (trials + 1),
+                  showProgress};
+  for (size_t i = 0; i < samples->size(); ++i) {
+    if (!readSampleFor(*f, *samples, i, storage, in, label, error))
+      return failure();
+    if (!runLibrary(*f, in, fo)) {
+      freeOutputs(*f, fo);
+      error = label + ": running the float model failed";
+      return failure();
+    }
+    in.push_back(numberTensor);
+    for (size_t k = 0; k <= trials; ++k) {
+      number = int64_t(k);
+      bool ok = runLibrary(*t, in, to);
+      if (ok)
+        comparisons[k].add(fo, to);
+      freeOutputs(*t, to);
+      if (!ok) {
+        freeOutputs(*f, fo);
+        error = llvm::formatv("{0}: running trial {1} failed", label, k).str();
+        return failure();
+      }
+      bar.update(i * (trials + 1) + k + 1);
+    }
+    freeOutputs(*f, fo);
+  }
+  samplesRun = samples->size();
+  outputs.assign(trials, {});
+  for (size_t k = 0; k < trials; ++k)
+    comparisons[k].report(*t, outputs[k]);
+  floatPath.clear();
+  comparisons[trials].report(*t, floatPath);
   return success();
 }
 

@@ -176,7 +176,7 @@ GraphImporter::importBody(const onnx::GraphProto &g, TypeRange argTypes, Locatio
     body.block->addArgument(t, loc);
   // Names the body defines are visible only inside it.
   llvm::StringMap<Value> outer = values;
-  auto restore = llvm::make_scope_exit([&] { values = std::move(outer); });
+  llvm::scope_exit restore([&] { values = std::move(outer); });
   OpBuilder::InsertionGuard guard(builder);
   builder.setInsertionPointToEnd(body.block.get());
   for (int i = 0; i < g.input_size(); ++i)

@@ -144,9 +144,10 @@ def compile(model, output=None, input_shapes=None, opt_level=2, target_cpu=None,
                         with weight_only e.g. ["w4g128", "w8g128", "float"],
                         else INT8 or float per Conv/MatMul/Gemm; needs
                         calibration (qoptc --mixed-precision)
-      sensitivity       weight-only mixed precision: "measured" (default) or
-                        "hessian" (the calibration's Hessian proxy, nothing
-                        compiled; qoptc --sensitivity)
+      sensitivity       mixed precision: "measured" (default: every trial
+                        from one library), "separate" (one compile per
+                        trial) or, weight-only, "hessian" (the calibration's
+                        Hessian proxy, nothing compiled; qoptc --sensitivity)
 
     Raises CompileError with qoptc's diagnostics on failure.
     """

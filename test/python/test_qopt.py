@@ -230,7 +230,7 @@ class QOptTest(unittest.TestCase):
             qopt.compile(EXAMPLE, os.path.join(self.dir, "bad.so"), weight_only=True,
                          calibration=calib, mixed_precision=True, budget="bits=8",
                          sensitivity="bogus")
-        self.assertIn("--sensitivity must be measured or hessian", str(cm.exception))
+        self.assertIn("--sensitivity must be measured, separate or hessian", str(cm.exception))
         for kw, message in (({"weight_bits": 3}, "--weight-bits must be 4 or 8"),
                             ({"weight_group_size": 100}, "must be a power of two"),
                             ({"weight_rounding": "gptq"}, "needs --calib"),

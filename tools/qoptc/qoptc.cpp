@@ -165,9 +165,10 @@ static cl::opt<std::string> mixedPrecisionTable(
     cl::value_desc("table.json"), cl::cat(quantCategory));
 static cl::opt<std::string> sensitivity(
     "sensitivity",
-    cl::desc("Weight-only mixed precision: the sensitivities, 'measured' (each layer in each "
-             "format compiled and run against float; default) or 'hessian' (each layer's "
-             "output error from its input Hessian's diagonal and its GPTQ codes: no "
+    cl::desc("Mixed precision: the sensitivities, 'measured' (each layer in each format run "
+             "alone against float, all from one library compiled once; default), 'separate' "
+             "(the same, one compile per trial: slower) or, weight-only, 'hessian' (each "
+             "layer's output error from its input Hessian's diagonal and its GPTQ codes: no "
              "compiles)"),
     cl::init("measured"), cl::cat(quantCategory));
 static cl::opt<bool> awq(

@@ -128,10 +128,11 @@ struct QuantOptions {
   /// Also write the measured sensitivity/cost table here (JSON, the input
   /// format of qopt-assign-bit-widths).
   std::string mixedPrecisionTable;
-  /// Where weight-only mixed precision's sensitivities come from:
-  /// "measured" (each layer in each format compiled and run against float)
-  /// or "hessian" (quant::hessianWeightedError of the GPTQ codes from the
-  /// calibration's Hessians: nothing compiled).
+  /// Where mixed precision's sensitivities come from: "measured" (each
+  /// layer in each format run alone against float, every trial in one
+  /// library: qopt-switch-trials), "separate" (the same trials, one compile
+  /// each) or, weight-only, "hessian" (quant::hessianWeightedError of the
+  /// GPTQ codes from the calibration's Hessians: nothing compiled).
   std::string sensitivity = "measured";
 };
 

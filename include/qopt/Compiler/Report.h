@@ -175,6 +175,19 @@ llvm::LogicalResult compareLibraries(const std::string &floatLibrary,
                                      const std::string &dataPath, size_t maxSamples,
                                      size_t count, std::vector<OutputReport> &outputs,
                                      size_t &samplesRun, std::string &error);
+/// Mixed precision's trials from one library (qopt-switch-trials): runs
+/// `floatLibrary` once and `trialLibrary` once per trial number 0..trials
+/// (its last input, an i64 [1] tensor) on each of the first `maxSamples`
+/// calibration samples, and records the SQNR of the first `count` outputs
+/// (0: all) of each trial against float in `outputs[k]`, and of trial number
+/// `trials` (no trial: the float path) in `floatPath`.
+llvm::LogicalResult compareTrials(const std::string &floatLibrary,
+                                  const std::string &trialLibrary,
+                                  const std::string &dataPath, size_t maxSamples, size_t count,
+                                  size_t trials,
+                                  std::vector<std::vector<OutputReport>> &outputs,
+                                  std::vector<OutputReport> &floatPath, size_t &samplesRun,
+                                  bool showProgress, std::string &error);
 /// The latency of `library` on the first calibration sample of `dataPath`:
 /// the fastest of `runs` timed runs after three warm-up runs, in `ms`.
 llvm::LogicalResult measureLatency(const std::string &library, const std::string &dataPath,
