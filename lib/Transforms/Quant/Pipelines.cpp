@@ -57,6 +57,7 @@ void qopt::buildApplyStatisticsPipeline(OpPassManager &pm,
   scales.method = options.method;
   scales.activationType = options.activationType;
   scales.perChannelDepthwise = options.perChannelDepthwise;
+  scales.keepFloat.assign(options.keepFloat.begin(), options.keepFloat.end());
   pm.addNestedPass<func::FuncOp>(createInferScales(scales));
 }
 

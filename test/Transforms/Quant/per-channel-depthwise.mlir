@@ -81,3 +81,71 @@ func.func @tiny_channel(%x: tensor<1x2x3x3xf32>) -> tensor<1x2x3x3xf32> {
   %y = qopt.conv %o, %w, %b {group = 2 : i64} : (tensor<1x2x3x3xf32>, tensor<2x1x1x1xf32>, tensor<2xf32>) -> tensor<1x2x3x3xf32>
   return %y : tensor<1x2x3x3xf32>
 }
+
+// -----
+
+// A Conv left float (qopt.format = "float": --keep-float or a mixed-precision
+// choice) is a float producer: the depthwise Conv after it takes its input
+// per channel, and its float user (the Add) keeps the float tensor.
+// CHECK-LABEL: func.func @after_float_conv
+// CHECK: %[[C:.*]] = qopt.conv %arg0, {{.*}}qopt.format = "float"
+// CHECK-NEXT: %[[Q:.*]] = qopt.quantize %[[C]] {qopt.observed = "c"} : tensor<1x2x3x3xf32> -> tensor<1x2x3x3x!quant.uniform<u8:f32:1, {0.0039215686274509803:128,0.015686274509803921:64}>>
+// CHECK-NEXT: %[[D:.*]] = qopt.dequantize %[[Q]]
+// CHECK: qopt.conv %[[D]], {{.*}}group = 2
+// CHECK-NEXT: qopt.add %[[C]], %[[C]]
+// The same Conv INT8 is requantized from its accumulator: per tensor, for
+// every user (the Add too).
+// CHECK-LABEL: func.func @after_int8_conv
+// CHECK: %[[Q:.*]] = qopt.quantize %{{.*}} {qopt.all_users, qopt.observed = "c"} : tensor<1x2x3x3xf32> -> tensor<1x2x3x3x!quant.uniform<u8:f32, 0.015686274509803921:64>>
+// CHECK-NEXT: %[[D:.*]] = qopt.dequantize %[[Q]]
+// CHECK: qopt.conv %[[D]], {{.*}}group = 2
+// CHECK-NEXT: qopt.add %[[D]], %[[D]]
+func.func @after_float_conv(%x: tensor<1x2x3x3xf32>) -> (tensor<1x2x3x3xf32>, tensor<1x2x3x3xf32>) {
+  %w0 = qopt.constant dense<1.0> : tensor<2x2x1x1xf32>
+  %n = qopt.none
+  %c = qopt.conv %x, %w0, %n {qopt.format = "float"} : (tensor<1x2x3x3xf32>, tensor<2x2x1x1xf32>, none) -> tensor<1x2x3x3xf32>
+  %o = qopt.observer %c {id = "c", min = -1.0 : f64, max = 3.0 : f64, channel_min = array<f64: -0.25, -1.0>, channel_max = array<f64: 0.5, 3.0>} : tensor<1x2x3x3xf32>
+  %w = qopt.constant dense<[[[[0.4]]], [[[2.0]]]]> : tensor<2x1x1x1xf32>
+  %y = qopt.conv %o, %w, %n {group = 2 : i64} : (tensor<1x2x3x3xf32>, tensor<2x1x1x1xf32>, none) -> tensor<1x2x3x3xf32>
+  %a = qopt.add %o, %o : (tensor<1x2x3x3xf32>, tensor<1x2x3x3xf32>) -> tensor<1x2x3x3xf32>
+  return %y, %a : tensor<1x2x3x3xf32>, tensor<1x2x3x3xf32>
+}
+func.func @after_int8_conv(%x: tensor<1x2x3x3xf32>) -> (tensor<1x2x3x3xf32>, tensor<1x2x3x3xf32>) {
+  %w0 = qopt.constant dense<1.0> : tensor<2x2x1x1xf32>
+  %n = qopt.none
+  %c = qopt.conv %x, %w0, %n : (tensor<1x2x3x3xf32>, tensor<2x2x1x1xf32>, none) -> tensor<1x2x3x3xf32>
+  %o = qopt.observer %c {id = "c", min = -1.0 : f64, max = 3.0 : f64, channel_min = array<f64: -0.25, -1.0>, channel_max = array<f64: 0.5, 3.0>} : tensor<1x2x3x3xf32>
+  %w = qopt.constant dense<[[[[0.4]]], [[[2.0]]]]> : tensor<2x1x1x1xf32>
+  %y = qopt.conv %o, %w, %n {group = 2 : i64} : (tensor<1x2x3x3xf32>, tensor<2x1x1x1xf32>, none) -> tensor<1x2x3x3xf32>
+  %a = qopt.add %o, %o : (tensor<1x2x3x3xf32>, tensor<1x2x3x3xf32>) -> tensor<1x2x3x3xf32>
+  return %y, %a : tensor<1x2x3x3xf32>, tensor<1x2x3x3xf32>
+}
+
+// -----
+
+// A float Conv beside the depthwise one as a user of the same tensor keeps
+// the float tensor and does not stop the per-channel input; left INT8 (a
+// full Conv mixes channels) it does.
+// CHECK-LABEL: func.func @float_user
+// CHECK: %[[Q:.*]] = qopt.quantize %arg0 {qopt.observed = "x"} : tensor<1x2x3x3xf32> -> tensor<1x2x3x3x!quant.uniform<u8:f32:1, {0.0039215686274509803:128,0.015686274509803921:64}>>
+// CHECK: qopt.conv %arg0, {{.*}}qopt.format = "float"
+// CHECK-LABEL: func.func @int8_user
+// CHECK: qopt.quantize %arg0 {qopt.observed = "x"} : tensor<1x2x3x3xf32> -> tensor<1x2x3x3x!quant.uniform<u8:f32, 0.015686274509803921:64>>
+func.func @float_user(%x: tensor<1x2x3x3xf32>) -> (tensor<1x2x3x3xf32>, tensor<1x2x3x3xf32>) {
+  %o = qopt.observer %x {id = "x", min = -1.0 : f64, max = 3.0 : f64, channel_min = array<f64: -0.25, -1.0>, channel_max = array<f64: 0.5, 3.0>} : tensor<1x2x3x3xf32>
+  %n = qopt.none
+  %w = qopt.constant dense<[[[[0.4]]], [[[2.0]]]]> : tensor<2x1x1x1xf32>
+  %y = qopt.conv %o, %w, %n {group = 2 : i64} : (tensor<1x2x3x3xf32>, tensor<2x1x1x1xf32>, none) -> tensor<1x2x3x3xf32>
+  %w1 = qopt.constant dense<1.0> : tensor<2x2x1x1xf32>
+  %z = qopt.conv %o, %w1, %n {qopt.format = "float"} : (tensor<1x2x3x3xf32>, tensor<2x2x1x1xf32>, none) -> tensor<1x2x3x3xf32>
+  return %y, %z : tensor<1x2x3x3xf32>, tensor<1x2x3x3xf32>
+}
+func.func @int8_user(%x: tensor<1x2x3x3xf32>) -> (tensor<1x2x3x3xf32>, tensor<1x2x3x3xf32>) {
+  %o = qopt.observer %x {id = "x", min = -1.0 : f64, max = 3.0 : f64, channel_min = array<f64: -0.25, -1.0>, channel_max = array<f64: 0.5, 3.0>} : tensor<1x2x3x3xf32>
+  %n = qopt.none
+  %w = qopt.constant dense<[[[[0.4]]], [[[2.0]]]]> : tensor<2x1x1x1xf32>
+  %y = qopt.conv %o, %w, %n {group = 2 : i64} : (tensor<1x2x3x3xf32>, tensor<2x1x1x1xf32>, none) -> tensor<1x2x3x3xf32>
+  %w1 = qopt.constant dense<1.0> : tensor<2x2x1x1xf32>
+  %z = qopt.conv %o, %w1, %n : (tensor<1x2x3x3xf32>, tensor<2x2x1x1xf32>, none) -> tensor<1x2x3x3xf32>
+  return %y, %z : tensor<1x2x3x3xf32>, tensor<1x2x3x3xf32>
+}

@@ -31,7 +31,7 @@
 // The fingerprint (a hash of every constant) is checked once, when attaching.
 // CHECK-NEXT: qopt-apply-rounded-weights{check-fingerprint=false keep-float={Conv,@activation-matmuls} per-tensor-weights=true record-originals=false stats=s.json},
 // CHECK-NEXT: func.func(
-// CHECK-NEXT: qopt-infer-scales{activation-type=s8 method=mse per-channel-depthwise=true}
+// CHECK-NEXT: qopt-infer-scales{activation-type=s8 keep-float={Conv,@activation-matmuls} method=mse per-channel-depthwise=true}
 // CHECK-NEXT: ),
 // CHECK-NEXT: func.func(
 // CHECK-NEXT: qopt-quantize-ops{keep-float={Conv,@activation-matmuls} per-tensor-weights=true}
@@ -48,7 +48,7 @@
 // NEAREST-NEXT: ),
 // NEAREST-NEXT: qopt-attach-calibration-stats{check-fingerprint=true stats=s.json},
 // NEAREST-NEXT: func.func(
-// NEAREST-NEXT: qopt-infer-scales{activation-type=u8 method=minmax per-channel-depthwise=true}
+// NEAREST-NEXT: qopt-infer-scales{activation-type=u8 keep-float={@activation-matmuls} method=minmax per-channel-depthwise=true}
 // NEAREST-NEXT: ),
 // NEAREST-NEXT: func.func(
 // NEAREST-NEXT: qopt-quantize-ops{keep-float={@activation-matmuls} per-tensor-weights=false}

@@ -421,7 +421,9 @@ def InferScales : Pass<"qopt-infer-scales", "::mlir::func::FuncOp"> {
     Conv/MatMul/Gemm (or its Relu/Clip) is quantized for all its users; any
     other tensor only for the users that run on quantized values (integer
     ops and pass-through ops), so that float users such as a residual Add
-    keep full precision; the former carry a `qopt.all_users` attribute.
+    keep full precision; the former carry a `qopt.all_users` attribute. A
+    Conv/MatMul/Gemm left float (`keep-float`, or `qopt.format = "float"`
+    from mixed precision) is a float op here, as producer and as user.
 
     Tensors that reach a Softmax, LogSoftmax, ArgMax/ArgMin or a graph output
     through shape ops only keep their full (min/max) range with every method:
@@ -433,7 +435,8 @@ def InferScales : Pass<"qopt-infer-scales", "::mlir::func::FuncOp"> {
 
     With `per-channel-depthwise`, depthwise inputs are quantized per channel
     (axis 1) when the observer has `channel_min`/`channel_max`: a tensor
-    produced by a float op (not an accumulator), shared with no Concat,
+    produced by a float op (not an accumulator; a layer left float
+    included), shared with no Concat,
     whose quantized users are all depthwise Convs. Output channel c of a
     depthwise Conv reads only input channel c, so the accumulator scale
     sx[c]·sw[c] costs nothing extra. Channel c covers [-a, a] for its
@@ -445,7 +448,9 @@ def InferScales : Pass<"qopt-infer-scales", "::mlir::func::FuncOp"> {
     Option<"activationType", "activation-type", "std::string", "\"u8\"",
            "u8 (asymmetric) or s8 (symmetric)">,
     Option<"perChannelDepthwise", "per-channel-depthwise", "bool", "false",
-           "Quantize depthwise Conv inputs per channel">
+           "Quantize depthwise Conv inputs per channel">,
+    ListOption<"keepFloat", "keep-float", "std::string",
+               "ONNX node names or op types left in float (as qopt-quantize-ops is told)">
   ];
   let dependentDialects = ["::qopt::QOptDialect", "::mlir::quant::QuantDialect"];
 }
