@@ -120,6 +120,16 @@ LogicalResult verifyQuantOptions(const QuantOptions &options, std::string &error
             "'";
     return failure();
   }
+  if (options.sensitivityMetric != "sqnr" && options.sensitivityMetric != "kl") {
+    error = "--sensitivity-metric must be sqnr or kl, got '" + options.sensitivityMetric + "'";
+    return failure();
+  }
+  if (options.sensitivityMetric == "kl" &&
+      (!options.mixedPrecision || options.sensitivity == "hessian")) {
+    error = "--sensitivity-metric kl needs --mixed-precision with measured sensitivities "
+            "(not --sensitivity hessian)";
+    return failure();
+  }
   if (options.sensitivity == "hessian" && (!options.weightOnly || !options.mixedPrecision)) {
     error = "--sensitivity hessian is for --weight-only --mixed-precision (INT8 mixed "
             "precision measures its trials)";
@@ -367,7 +377,7 @@ private:
     size_t count = 0;
     module.walk([&](func::FuncOp f) { count = f.getNumResults(); });
     if (failed(compareLibraries(reference, library, options.calibData, options.maxSamples, count,
-                                outputs, samples, error))) {
+                                false, outputs, samples, error))) {
       error = "checking " + what.str() + ": " + error;
       return failure();
     }
@@ -846,11 +856,14 @@ private:
     return success();
   }
 
+  bool klMetric() const { return options.sensitivityMetric == "kl"; }
+
   /// The outputs' mean noise-to-signal ratio, 10^(-SQNR/10) (additive to
-  /// first order over layers); fails when an output of `what` went
-  /// non-finite.
+  /// first order over layers), or with --sensitivity-metric kl (unless
+  /// `sqnrOnly`) their mean KL divergence (additive to first order too);
+  /// fails when an output of `what` went non-finite or has no distribution.
   LogicalResult outputNoise(const std::vector<OutputReport> &outputs, StringRef what,
-                            double &noise) {
+                            double &noise, bool sqnrOnly = false) {
     noise = 0;
     for (const OutputReport &o : outputs) {
       // +inf: identical outputs; NaN or -inf: the quantized model broke.
@@ -859,6 +872,17 @@ private:
                               o.name)
                     .str();
         return failure();
+      }
+      if (klMetric() && !sqnrOnly) {
+        if (std::isnan(o.kl)) {
+          error = llvm::formatv("mixed precision: --sensitivity-metric kl: output '{0}' has no "
+                                "distribution along its last axis (not f32, or shorter than 2)",
+                                o.name)
+                      .str();
+          return failure();
+        }
+        noise += o.kl;
+        continue;
       }
       noise += std::isfinite(o.sqnr) ? std::pow(10.0, -o.sqnr / 10.0) : 0.0;
     }
@@ -876,7 +900,7 @@ private:
     std::vector<OutputReport> outputs;
     size_t samples = 0;
     if (failed(compareLibraries(floatLib, lib, options.calibData, options.maxSamples,
-                                outputCount, outputs, samples, error)))
+                                outputCount, klMetric(), outputs, samples, error)))
       return failure();
     return outputNoise(outputs, what, noise);
   }
@@ -915,11 +939,12 @@ private:
     std::vector<OutputReport> floatPath;
     size_t samples = 0;
     if (failed(compareTrials(floatLib, lib, options.calibData, options.maxSamples, outputCount,
-                             trials.size(), outputs, floatPath, samples, options.showProgress,
+                             trials.size(), klMetric(), outputs, floatPath, samples, options.showProgress,
                              error)))
       return failure();
     double pathNoise = 0;
-    if (failed(outputNoise(floatPath, "the trial library's float path", pathNoise)))
+    if (failed(outputNoise(floatPath, "the trial library's float path", pathNoise,
+                           /*sqnrOnly=*/true)))
       return failure();
     // Fusion may differ around the selections: float rounding, far below
     // any quantization noise (1e-6: 60 dB).
@@ -1401,6 +1426,7 @@ private:
     std::stable_sort(points.begin(), points.end(),
                      [](const ParetoPoint &a, const ParetoPoint &b) { return a.cost < b.cost; });
     result.report.pareto = std::move(points);
+    result.report.klNoise = klMetric();
     result.report.paretoCost = budget->kind == quant::Budget::Bits   ? "average weight bits"
                                : budget->kind == quant::Budget::Size ? "bytes"
                                                                      : "predicted ms";

@@ -190,21 +190,80 @@ void reportWeights(ModuleOp module, QuantizationReport &report) {
 LogicalResult evaluateOutputs(const std::string &floatLibrary, const std::string &int8Library,
                               const std::string &dataPath, size_t maxSamples,
                               QuantizationReport &report, std::string &error) {
-  return compareLibraries(floatLibrary, int8Library, dataPath, maxSamples, 0, report.outputs,
-                          report.evaluationSamples, error);
+  return compareLibraries(floatLibrary, int8Library, dataPath, maxSamples, 0, false,
+                          report.outputs, report.evaluationSamples, error);
+}
+
+double klDivergenceRows(const float *ref, const float *got, size_t rows, size_t len) {
+  if (rows == 0 || len == 0)
+    return 0;
+  constexpr double kFloor = 1e-12;
+  std::vector<double> lp(len), lq(len);
+  double total = 0;
+  for (size_t r = 0; r < rows; ++r) {
+    const float *a = ref + r * len, *b = got + r * len;
+    double sumA = 0;
+    bool distribution = true;
+    for (size_t i = 0; i < len; ++i) {
+      distribution &= a[i] >= 0;
+      sumA += a[i];
+    }
+    distribution &= std::fabs(sumA - 1) <= 1e-3;
+    if (distribution) {
+      double sumB = 0;
+      for (size_t i = 0; i < len; ++i)
+        sumB += std::max(double(b[i]), 0.0);
+      for (size_t i = 0; i < len; ++i) {
+        lp[i] = a[i] > 0 ? std::log(a[i] / sumA) : -INFINITY;
+        double q = sumB > 0 ? std::max(double(b[i]), 0.0) / sumB : 1.0 / double(len);
+        lq[i] = std::log(std::max(q, kFloor));
+      }
+    } else {
+      // log-softmax of both rows.
+      auto logSoftmax = [len](const float *x, std::vector<double> &out) {
+        double m = -INFINITY;
+        for (size_t i = 0; i < len; ++i)
+          m = std::max(m, double(x[i]));
+        double s = 0;
+        for (size_t i = 0; i < len; ++i)
+          s += std::exp(double(x[i]) - m);
+        double lse = m + std::log(s);
+        for (size_t i = 0; i < len; ++i)
+          out[i] = double(x[i]) - lse;
+      };
+      logSoftmax(a, lp);
+      logSoftmax(b, lq);
+    }
+    double kl = 0;
+    for (size_t i = 0; i < len; ++i)
+      if (lp[i] > -INFINITY)
+        kl += std::exp(lp[i]) * (lp[i] - lq[i]);
+    total += kl;
+  }
+  return total / double(rows);
 }
 
 namespace {
 /// Signal and noise of a library's outputs against a reference's, summed
-/// over samples (the first `compared` outputs, f32 only).
+/// over samples (the first `compared` outputs, f32 only), and with `kl` the
+/// KL divergence of their last axes (klDivergenceRows, averaged over rows).
 struct OutputComparison {
-  std::vector<double> signal, noise, maxDiff, maxRef;
-  explicit OutputComparison(size_t n) : signal(n, 0), noise(n, 0), maxDiff(n, 0), maxRef(n, 0) {}
+  std::vector<double> signal, noise, maxDiff, maxRef, klSum;
+  std::vector<size_t> klRows;
+  /// Outputs with no distribution on their last axis (not f32, shorter
+  /// than 2) in some sample.
+  std::vector<bool> noDistribution;
+  bool kl = false;
+  OutputComparison(size_t n, bool kl)
+      : signal(n, 0), noise(n, 0), maxDiff(n, 0), maxRef(n, 0), klSum(n, 0), klRows(n, 0),
+        noDistribution(n, false), kl(kl) {}
 
   void add(const std::vector<qopt_tensor> &ref, const std::vector<qopt_tensor> &got) {
     for (size_t k = 0; k < signal.size(); ++k) {
-      if (got[k].dtype != QOPT_DTYPE_F32 || ref[k].dtype != QOPT_DTYPE_F32)
+      if (got[k].dtype != QOPT_DTYPE_F32 || ref[k].dtype != QOPT_DTYPE_F32) {
+        noDistribution[k] = true;
         continue;
+      }
       size_t n = 1;
       for (int32_t d = 0; d < got[k].rank; ++d)
         n *= size_t(got[k].shape[d]);
@@ -217,13 +276,26 @@ struct OutputComparison {
         maxDiff[k] = std::max(maxDiff[k], std::fabs(d));
         maxRef[k] = std::max(maxRef[k], std::fabs(double(a[e])));
       }
+      if (!kl)
+        continue;
+      size_t len = got[k].rank > 0 ? size_t(got[k].shape[got[k].rank - 1]) : 1;
+      if (len < 2) {
+        noDistribution[k] = true;
+        continue;
+      }
+      klSum[k] += klDivergenceRows(a, b, n / len, len) * double(n / len);
+      klRows[k] += n / len;
     }
   }
 
   void report(const io::ModelLibrary &lib, std::vector<OutputReport> &outputs) const {
-    for (size_t k = 0; k < signal.size(); ++k)
-      outputs.push_back({lib.api().outputName(lib.model(), k), sqnrOf(signal[k], noise[k]),
-                         maxDiff[k], maxRef[k]});
+    for (size_t k = 0; k < signal.size(); ++k) {
+      OutputReport o{lib.api().outputName(lib.model(), k), sqnrOf(signal[k], noise[k]),
+                     maxDiff[k], maxRef[k]};
+      if (kl && !noDistribution[k])
+        o.kl = klRows[k] ? klSum[k] / double(klRows[k]) : 0.0;
+      outputs.push_back(std::move(o));
+    }
   }
 };
 
@@ -244,7 +316,7 @@ void freeOutputs(const io::ModelLibrary &lib, std::vector<qopt_tensor> &out) {
 
 LogicalResult compareLibraries(const std::string &floatLibrary, const std::string &int8Library,
                                const std::string &dataPath, size_t maxSamples, size_t count,
-                               std::vector<OutputReport> &outputs, size_t &samplesRun,
+                               bool kl, std::vector<OutputReport> &outputs, size_t &samplesRun,
                                std::string &error) {
   auto samples = CalibrationSamples::open(dataPath, maxSamples, error);
   if (!samples)
@@ -263,7 +335,7 @@ LogicalResult compareLibraries(const std::string &floatLibrary, const std::strin
     error = "the float and INT8 libraries have different outputs";
     return failure();
   }
-  OutputComparison comparison(compared);
+  OutputComparison comparison(compared, kl);
   std::vector<io::HostTensor> storage;
   std::vector<qopt_tensor> in, fo, qo;
   std::string label;
@@ -287,7 +359,8 @@ LogicalResult compareLibraries(const std::string &floatLibrary, const std::strin
 
 LogicalResult compareTrials(const std::string &floatLibrary, const std::string &trialLibrary,
                             const std::string &dataPath, size_t maxSamples, size_t count,
-                            size_t trials, std::vector<std::vector<OutputReport>> &outputs,
+                            size_t trials, bool kl,
+                            std::vector<std::vector<OutputReport>> &outputs,
                             std::vector<OutputReport> &floatPath, size_t &samplesRun,
                             bool showProgress, std::string &error) {
   auto samples = CalibrationSamples::open(dataPath, maxSamples, error);
@@ -309,7 +382,7 @@ LogicalResult compareTrials(const std::string &floatLibrary, const std::string &
     return failure();
   }
   // Trial number `trials` (no trial) runs the float path.
-  std::vector<OutputComparison> comparisons(trials + 1, OutputComparison(compared));
+  std::vector<OutputComparison> comparisons(trials + 1, OutputComparison(compared, kl));
   std::vector<io::HostTensor> storage;
   std::vector<qopt_tensor> in, fo, to;
   std::string label;
@@ -442,31 +515,43 @@ static llvm::json::Array writeGroupWiseLayers(llvm::raw_ostream &os, llvm::Strin
   return layers;
 }
 
+/// A mixed-precision noise as the report shows it: the SQNR (dB) of a
+/// noise-to-signal ratio, or a KL divergence (nats) as it is; and the
+/// column header of such values.
+static std::string noiseValue(double noise, bool kl) {
+  if (kl)
+    return llvm::formatv("{0:e2}", noise).str();
+  return noise > 0 ? llvm::formatv("{0:f1}", -10 * std::log10(noise)).str()
+                   : std::string("inf");
+}
+static std::string noiseHeader(bool kl) { return kl ? "KL (nats)" : "SQNR (dB)"; }
+/// "SQNR 19.0 dB" / "KL 1.20e-03 nats".
+static std::string noiseWords(double noise, bool kl) {
+  return (kl ? "KL " : "SQNR ") + noiseValue(noise, kl) + (kl ? " nats" : " dB");
+}
+
 /// INT8 mixed precision's section: the model latencies, then one row per
 /// candidate layer, most sensitive first; and the same as JSON.
 static llvm::json::Object writeMixedPrecision(llvm::raw_ostream &os,
-                                              const MixedPrecisionSection &m) {
-  auto db = [](double noise) {
-    return noise > 0 ? llvm::formatv("{0:f1}", -10 * std::log10(noise)).str()
-                     : std::string("inf");
-  };
+                                              const MixedPrecisionSection &m, bool kl) {
   size_t kept = llvm::count_if(m.layers, [](auto &l) { return l.format == "float"; });
   os << "## Mixed precision\n\n"
      << llvm::formatv("Budget {0}: {1} of {2} layers float, the others INT8{3}. Measured on "
-                      "the first calibration sample: all-INT8 {4:f3} ms (output SQNR {5} dB), "
+                      "the first calibration sample: all-INT8 {4:f3} ms (output {5}), "
                       "all-float {6:f3} ms; the choice {7:f3} ms (predicted {8:f3} ms; all-INT8 timed "
-                      "beside it {10:f3} ms), output SQNR {9} dB.\n\n",
+                      "beside it {10:f3} ms), output {9}.\n\n",
                       m.budget, kept, m.layers.size(),
                       m.solvedBudget != m.budget ? " (solved under " + m.solvedBudget +
                                                        ": the first choice measured over)"
                                                  : std::string(),
-                      m.int8LatencyMs, db(m.int8Noise), m.floatLatencyMs, m.chosenLatencyMs,
-                      m.predictedLatencyMs, db(m.chosenNoise), m.int8BesideMs)
+                      m.int8LatencyMs, noiseWords(m.int8Noise, kl), m.floatLatencyMs,
+                      m.chosenLatencyMs, m.predictedLatencyMs, noiseWords(m.chosenNoise, kl),
+                      m.int8BesideMs)
      << "Each row: the float model with that layer alone INT8 (the trial); its output noise "
         "is the INT8 choice's sensitivity. `Δ ms`: the float choice's latency over INT8, the "
         "layer's multiply-add share of the all-float model's latency over the all-INT8 "
         "one's.\n\n"
-     << "| layer | params | MMACs | choice | trial SQNR (dB) | Δ ms |\n"
+     << "| layer | params | MMACs | choice | trial " << noiseHeader(kl) << " | Δ ms |\n"
      << "| --- | ---: | ---: | --- | ---: | ---: |\n";
   std::vector<const MixedPrecisionLayer *> rows;
   for (const MixedPrecisionLayer &l : m.layers)
@@ -476,7 +561,7 @@ static llvm::json::Object writeMixedPrecision(llvm::raw_ostream &os,
   llvm::json::Array layers;
   for (const MixedPrecisionLayer *l : rows) {
     os << llvm::formatv("| {0} | {1} | {2:f2} | {3} | {4} | {5:f3} |\n", l->layer, l->params,
-                        l->macs / 1e6, l->format, db(l->sensitivity), l->deltaMs);
+                        l->macs / 1e6, l->format, noiseValue(l->sensitivity, kl), l->deltaMs);
     layers.push_back(llvm::json::Object{{"layer", l->layer},
                                         {"params", l->params},
                                         {"macs", l->macs},
@@ -501,25 +586,24 @@ static llvm::json::Object writeMixedPrecision(llvm::raw_ostream &os,
 /// its JSON.
 static llvm::json::Array writePareto(llvm::raw_ostream &os, const QuantizationReport &report,
                                      llvm::StringRef plot) {
-  auto db = [](double noise) {
-    return noise > 0 ? llvm::formatv("{0:f1}", -10 * std::log10(noise)).str()
-                     : std::string("inf");
-  };
+  bool kl = report.klNoise;
+  std::string what = kl ? "KL" : "SQNR";
   os << "## Mixed precision: choices over budgets\n\n"
-     << "![predicted output SQNR against " << report.paretoCost << "](" << plot << ")\n\n"
+     << "![predicted output " << what << " against " << report.paretoCost << "](" << plot
+     << ")\n\n"
      << "The exact choice under budgets spread from the cheapest assignment to the "
-        "dearest. `cost`: " << report.paretoCost
-     << " of the choice; `predicted SQNR`: of its summed layer sensitivities (first order, "
-        "as the solver takes them; not measured); `upgraded`: layers not at their cheapest "
-        "format. The compilation's choice is marked.\n\n"
-     << "| budget | cost | predicted SQNR (dB) | upgraded | chosen |\n"
+        "dearest. `cost`: " << report.paretoCost << " of the choice; `predicted " << what
+     << "`: of its summed layer sensitivities (first order, as the solver takes them; not "
+        "measured); `upgraded`: layers not at their cheapest format. The compilation's "
+        "choice is marked.\n\n"
+     << "| budget | cost | predicted " << noiseHeader(kl) << " | upgraded | chosen |\n"
      << "| --- | ---: | ---: | ---: | --- |\n";
   llvm::json::Array js;
   for (const ParetoPoint &p : report.pareto) {
     os << llvm::formatv("| {0} | {1} | {2} | {3} | {4} |\n", p.budget,
                         llvm::formatv(report.paretoCost == "bytes" ? "{0:f0}" : "{0:f4}", p.cost)
                             .str(),
-                        db(p.noise), p.upgraded, p.chosen ? "**chosen**" : "");
+                        noiseValue(p.noise, kl), p.upgraded, p.chosen ? "**chosen**" : "");
     js.push_back(llvm::json::Object{{"budget", p.budget},
                                     {"cost", p.cost},
                                     {"noise", p.noise},
@@ -588,8 +672,10 @@ bool writeReport(const std::string &path, QuantizationReport report, std::string
                             {"evaluation_samples", int64_t(report.evaluationSamples)},
                             {"outputs", outputsJson(report)},
                             {"layers", std::move(layers)}};
-    if (!report.pareto.empty())
+    if (!report.pareto.empty()) {
       root["pareto"] = std::move(paretoJson);
+      root["mixed_precision_metric"] = report.klNoise ? "kl" : "sqnr";
+    }
     if (!report.proxy.empty())
       root["sensitivity_proxy"] = std::move(proxyJson);
     llvm::raw_string_ostream js_os(js);
@@ -668,7 +754,7 @@ bool writeReport(const std::string &path, QuantizationReport report, std::string
       os << "\n";
     }
     if (!report.mixed.layers.empty())
-      mixedJson = writeMixedPrecision(os, report.mixed);
+      mixedJson = writeMixedPrecision(os, report.mixed, report.klNoise);
     if (!report.pareto.empty())
       paretoJson = writePareto(os, report, paretoName);
     if (!report.groupWise.empty())
@@ -745,8 +831,10 @@ bool writeReport(const std::string &path, QuantizationReport report, std::string
       root["group_wise_layers"] = std::move(groupWiseJson);
     if (!report.mixed.layers.empty())
       root["mixed_precision"] = std::move(mixedJson);
-    if (!report.pareto.empty())
+    if (!report.pareto.empty()) {
       root["pareto"] = std::move(paretoJson);
+      root["mixed_precision_metric"] = report.klNoise ? "kl" : "sqnr";
+    }
     llvm::raw_string_ostream os(js);
     os << llvm::formatv("{0:2}", llvm::json::Value(std::move(root))) << "\n";
   }
@@ -760,8 +848,12 @@ bool writeReport(const std::string &path, QuantizationReport report, std::string
     for (const ParetoPoint &p : report.pareto)
       points.push_back({p.budget, p.cost, p.noise > 0 ? -10 * std::log10(p.noise) : INFINITY,
                         p.chosen});
-    paretoText = svg::scatterPlot("Mixed precision: predicted output SQNR over budgets",
-                                  report.paretoCost, "predicted SQNR (dB)", points);
+    // (A KL divergence plotted the same way, -10 log10 of it: up is better.)
+    paretoText = svg::scatterPlot(
+        report.klNoise ? "Mixed precision: predicted output KL over budgets"
+                       : "Mixed precision: predicted output SQNR over budgets",
+        report.paretoCost,
+        report.klNoise ? "predicted -10 log10 KL (dB of nats)" : "predicted SQNR (dB)", points);
   }
   std::vector<std::pair<std::string, std::string *>> files = {
       {std::string(stem) + ".md", &md}, {std::string(stem) + ".json", &js}, {sqnrSvg, &sqnrText}};

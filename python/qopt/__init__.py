@@ -94,7 +94,7 @@ def compile(model, output=None, input_shapes=None, opt_level=2, target_cpu=None,
             gpu_arch=None, gpu_binary=None, gpu_float=None, weight_only=False,
             weight_bits=None, weight_group_size=None, weight_symmetric=False, awq=False,
             quantize_embeddings=False, mixed_precision=False, budget=None, formats=None,
-            sensitivity=None):
+            sensitivity=None, sensitivity_metric=None):
     """Compiles an ONNX (or qopt .mlir) model to a shared library; returns its path.
 
     input_shapes: {input name: [dims]} (None or -1 for a dynamic dim).
@@ -148,6 +148,10 @@ def compile(model, output=None, input_shapes=None, opt_level=2, target_cpu=None,
                         from one library), "separate" (one compile per
                         trial) or, weight-only, "hessian" (the calibration's
                         Hessian proxy, nothing compiled; qoptc --sensitivity)
+      sensitivity_metric  mixed precision: "sqnr" (default: the outputs'
+                        noise-to-signal ratio) or "kl" (KL divergence of the
+                        output distributions along the last axis; qoptc
+                        --sensitivity-metric)
 
     Raises CompileError with qoptc's diagnostics on failure.
     """
@@ -181,7 +185,8 @@ def compile(model, output=None, input_shapes=None, opt_level=2, target_cpu=None,
                "--report": report, "--emit-qdq-onnx": emit_qdq_onnx,
                "--activation-granularity": activation_granularity,
                "--weight-bits": weight_bits, "--weight-group-size": weight_group_size,
-               "--budget": budget, "--sensitivity": sensitivity}
+               "--budget": budget, "--sensitivity": sensitivity,
+               "--sensitivity-metric": sensitivity_metric}
     for flag, value in options.items():
         if value is not None:
             cmd.append(f"{flag}={os.fspath(value) if isinstance(value, os.PathLike) else value}")

@@ -231,6 +231,11 @@ class QOptTest(unittest.TestCase):
                          calibration=calib, mixed_precision=True, budget="bits=8",
                          sensitivity="bogus")
         self.assertIn("--sensitivity must be measured, separate or hessian", str(cm.exception))
+        with self.assertRaises(qopt.CompileError) as cm:
+            qopt.compile(EXAMPLE, os.path.join(self.dir, "bad.so"), weight_only=True,
+                         calibration=calib, mixed_precision=True, budget="bits=8",
+                         sensitivity_metric="bogus")
+        self.assertIn("--sensitivity-metric must be sqnr or kl, got 'bogus'", str(cm.exception))
         for kw, message in (({"weight_bits": 3}, "--weight-bits must be 4 or 8"),
                             ({"weight_group_size": 100}, "must be a power of two"),
                             ({"weight_rounding": "gptq"}, "needs --calib"),

@@ -171,6 +171,14 @@ static cl::opt<std::string> sensitivity(
              "layer's output error from its input Hessian's diagonal and its GPTQ codes: no "
              "compiles)"),
     cl::init("measured"), cl::cat(quantCategory));
+static cl::opt<std::string> sensitivityMetric(
+    "sensitivity-metric",
+    cl::desc("Mixed precision: how a trial's output error counts, 'sqnr' (the outputs' "
+             "noise-to-signal ratio; default) or 'kl' (the KL divergence of the float "
+             "model's output distribution from the trial's along each output's last axis: "
+             "softmax of logits, or the outputs themselves where they are distributions; for "
+             "classifiers and decoders)"),
+    cl::init("sqnr"), cl::cat(quantCategory));
 static cl::opt<bool> awq(
     "awq",
     cl::desc("Weight-only: AWQ's activation-aware scaling of the linear layers' input "
@@ -313,11 +321,13 @@ int main(int argc, char **argv) {
   q.formats.assign(formats.begin(), formats.end());
   q.mixedPrecisionTable = mixedPrecisionTable;
   q.sensitivity = sensitivity;
+  q.sensitivityMetric = sensitivityMetric;
   if (!mixedPrecision && (budget.getNumOccurrences() || formats.getNumOccurrences() ||
                           mixedPrecisionTable.getNumOccurrences() ||
-                          sensitivity.getNumOccurrences())) {
-    errs() << "qoptc: --budget, --formats, --mixed-precision-table and --sensitivity need "
-              "--mixed-precision\n";
+                          sensitivity.getNumOccurrences() ||
+                          sensitivityMetric.getNumOccurrences())) {
+    errs() << "qoptc: --budget, --formats, --mixed-precision-table, --sensitivity and "
+              "--sensitivity-metric need --mixed-precision\n";
     return 1;
   }
   q.quantizeEmbeddings = quantizeEmbeddings;

@@ -134,6 +134,12 @@ struct QuantOptions {
   /// each) or, weight-only, "hessian" (quant::hessianWeightedError of the
   /// GPTQ codes from the calibration's Hessians: nothing compiled).
   std::string sensitivity = "measured";
+  /// How a measured trial's output noise counts: "sqnr" (the outputs'
+  /// noise-to-signal ratio, 10^(-SQNR/10), averaged over outputs) or "kl"
+  /// (the KL divergence of float's output distribution from the trial's
+  /// along each output's last axis, klDivergenceRows: for classifiers and
+  /// decoders, whose logits matter through their softmax).
+  std::string sensitivityMetric = "sqnr";
 };
 
 /// Checks option values (range method, activation type, exclusive sources);

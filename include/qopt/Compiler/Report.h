@@ -38,7 +38,19 @@ struct OutputReport {
   double sqnr = 0, maxAbsDiff = 0;
   /// The largest |value| of the reference output.
   double maxAbsRef = 0;
+  /// When asked for: the mean KL divergence (nats) per row of the last axis
+  /// (klDivergenceRows); NaN when the output has no such distribution (not
+  /// f32, or a last axis shorter than 2).
+  double kl = NAN;
 };
+
+/// Mean KL divergence KL(P || Q), in nats, over `rows` rows of `len`
+/// values: P from `ref`, Q from `got`, row by row. A row of `ref` that is
+/// already a distribution (no negative value, summing to 1 within 1e-3) is
+/// taken as it is, with `got`'s row clamped at 0 and normalized (each
+/// probability at least 1e-12, so a zero where P is not costs a finite
+/// amount); any other row is a row of logits and both go through softmax.
+double klDivergenceRows(const float *ref, const float *got, size_t rows, size_t len);
 
 /// The activation input of one linear layer (MatMul/Gemm with a constant
 /// weight): how far its channels spread and what per-tensor quantization
@@ -87,8 +99,9 @@ struct MixedPrecisionLayer {
   int64_t params = 0;
   /// Multiply-adds per calibration sample.
   double macs = 0;
-  /// The trial's output noise-to-signal ratio (the INT8 choice's
-  /// sensitivity).
+  /// The trial's output noise (the INT8 choice's sensitivity): the
+  /// noise-to-signal ratio, or with --sensitivity-metric kl the KL
+  /// divergence.
   double sensitivity = 0;
   /// The float choice's latency over INT8: the layer's multiply-add share
   /// of the all-float model's measured latency over the all-INT8 one's.
@@ -128,6 +141,10 @@ struct QuantizationReport {
   /// --budget's kind, cheapest first, and what their cost counts.
   std::vector<ParetoPoint> pareto;
   std::string paretoCost;
+  /// Mixed precision's noises (sensitivities, the Pareto points'
+  /// predictions, the measured choices) are KL divergences in nats
+  /// (--sensitivity-metric kl), not noise-to-signal ratios shown as SQNR.
+  bool klNoise = false;
   /// Weight-only mixed precision: Spearman's rank correlation of the
   /// Hessian proxy (quant::hessianWeightedError) with the measured
   /// sensitivities, over the (layer, format) pairs measured in one format
@@ -169,22 +186,23 @@ llvm::LogicalResult evaluateOutputs(const std::string &floatLibrary,
 
 /// The comparison evaluateOutputs makes, of the first `count` outputs (0:
 /// all of `int8Library`'s) into `outputs`; `samplesRun` gets the number of
-/// samples compared.
+/// samples compared. With `kl`, each output's `kl` too.
 llvm::LogicalResult compareLibraries(const std::string &floatLibrary,
                                      const std::string &int8Library,
                                      const std::string &dataPath, size_t maxSamples,
-                                     size_t count, std::vector<OutputReport> &outputs,
+                                     size_t count, bool kl, std::vector<OutputReport> &outputs,
                                      size_t &samplesRun, std::string &error);
 /// Mixed precision's trials from one library (qopt-switch-trials): runs
 /// `floatLibrary` once and `trialLibrary` once per trial number 0..trials
 /// (its last input, an i64 [1] tensor) on each of the first `maxSamples`
 /// calibration samples, and records the SQNR of the first `count` outputs
 /// (0: all) of each trial against float in `outputs[k]`, and of trial number
-/// `trials` (no trial: the float path) in `floatPath`.
+/// `trials` (no trial: the float path) in `floatPath`; with `kl`, each
+/// output's `kl` too.
 llvm::LogicalResult compareTrials(const std::string &floatLibrary,
                                   const std::string &trialLibrary,
                                   const std::string &dataPath, size_t maxSamples, size_t count,
-                                  size_t trials,
+                                  size_t trials, bool kl,
                                   std::vector<std::vector<OutputReport>> &outputs,
                                   std::vector<OutputReport> &floatPath, size_t &samplesRun,
                                   bool showProgress, std::string &error);
