@@ -2,6 +2,8 @@
 #include "qopt/Compiler/Quantize.h"
 
 #include "qopt/Compiler/Calibrate.h"
+#include "qopt/Compiler/LayerLatency.h"
+#include "qopt/Support/ModelLibrary.h"
 #include "qopt/Dialect/QOpt/IR/QOptOps.h"
 #include "qopt/Quant/BitWidths.h"
 #include "qopt/Quant/Calibration.h"
@@ -122,6 +124,22 @@ LogicalResult verifyQuantOptions(const QuantOptions &options, std::string &error
   }
   if (options.sensitivityMetric != "sqnr" && options.sensitivityMetric != "kl") {
     error = "--sensitivity-metric must be sqnr or kl, got '" + options.sensitivityMetric + "'";
+    return failure();
+  }
+  if (options.sensitivityDirection != "forward" && options.sensitivityDirection != "reverse" &&
+      options.sensitivityDirection != "both") {
+    error = "--sensitivity-direction must be forward, reverse or both, got '" +
+            options.sensitivityDirection + "'";
+    return failure();
+  }
+  if (options.sensitivityDirection != "forward" &&
+      (!options.mixedPrecision || options.weightOnly)) {
+    error = "--sensitivity-direction reverse|both is for INT8 --mixed-precision (without "
+            "--weight-only)";
+    return failure();
+  }
+  if (options.layerLatency != "micro" && options.layerLatency != "macs") {
+    error = "--layer-latency must be micro or macs, got '" + options.layerLatency + "'";
     return failure();
   }
   if (options.sensitivityMetric == "kl" &&
@@ -911,11 +929,16 @@ private:
   /// per trial number on the calibration samples. The library's float path
   /// (no trial) is checked against `floatLib` too: it runs the same float
   /// ops, so anything but a near-exact match is a warning.
+  /// With `reverse` (qopt-switch-trials{reverse}), the trials restore a
+  /// layer to float in the quantized model, whose path (no trial) is then
+  /// not float: its noise goes to `*basePath` instead of being checked.
   LogicalResult trialNoises(const std::string &floatLib, const std::vector<std::string> &trials,
                             llvm::function_ref<void(OpPassManager &)> quantize,
-                            size_t outputCount, std::vector<double> &noises) {
+                            size_t outputCount, std::vector<double> &noises,
+                            bool reverse = false, double *basePath = nullptr) {
     OwningOpRef<ModuleOp> copy = module.clone();
     SwitchTrialsOptions so;
+    so.reverse = reverse;
     so.trials.assign(trials.begin(), trials.end());
     so.keepFloat.assign(keepFloat.begin(), keepFloat.end());
     if (failed(runPasses(*copy, [&](OpPassManager &pm) {
@@ -943,9 +966,13 @@ private:
                              error)))
       return failure();
     double pathNoise = 0;
-    if (failed(outputNoise(floatPath, "the trial library's float path", pathNoise,
-                           /*sqnrOnly=*/true)))
+    if (reverse) {
+      if (failed(outputNoise(floatPath, "the trial library's quantized path", *basePath)))
+        return failure();
+    } else if (failed(outputNoise(floatPath, "the trial library's float path", pathNoise,
+                                  /*sqnrOnly=*/true))) {
       return failure();
+    }
     // Fusion may differ around the selections: float rounding, far below
     // any quantization noise (1e-6: 60 dB).
     if (pathNoise > 1e-6)
@@ -995,13 +1022,119 @@ private:
     return success(ok);
   }
 
+  /// Each of `ids` (candidate layers) alone, INT8 and float, compiled and
+  /// timed (LayerLatency.h), or found in the layer latency cache: their
+  /// times into `section.layers` (in `ids`' order). The module's dynamic
+  /// input dimensions take the first calibration sample's. False, with
+  /// `section.latencyNote` saying why, when a layer cannot stand alone (the
+  /// multiply-add shares apply then).
+  FailureOr<bool> microBenchmarks(ArrayRef<std::string> ids, MixedPrecisionSection &section) {
+    OwningOpRef<ModuleOp> copy = module.clone();
+    bool dynamic = false;
+    copy->walk([&](func::FuncOp f) {
+      if (f.isPublic() && !f.isExternal())
+        for (Type t : f.getArgumentTypes())
+          if (auto r = dyn_cast<RankedTensorType>(t); r && !r.hasStaticShape())
+            dynamic = true;
+    });
+    if (dynamic) {
+      FirstSample sample;
+      if (failed(loadFirstSample(floatLibrary, options.calibData, sample, error)))
+        return failure();
+      std::vector<std::vector<int64_t>> shapes;
+      for (const qopt_tensor &t : sample.inputs)
+        shapes.emplace_back(t.shape, t.shape + t.rank);
+      if (failed(specializeShapes(*copy, shapes, error)))
+        return failure();
+    }
+    std::map<std::string, Operation *> byId;
+    for (const quantutil::QuantizableLayer &l : quantutil::quantizableLayers(*copy, keepFloat))
+      byId.emplace(l.id, l.op);
+    // The timing does not depend on how the weights were rounded.
+    QuantizePipelineOptions p = pipelineOptions();
+    p.gptq = false;
+    p.recordRoundedOriginals = false;
+    LayerLatencyCache cache(options.latencyCache);
+    section.latencyCache = cache.path();
+    std::string quantization =
+        llvm::formatv("{0}|{1}|{2}|{3}", options.activationType,
+                      options.perTensorWeights ? "per-tensor" : "per-channel",
+                      options.perChannelDepthwise, options.activationGranularity)
+            .str();
+    TempFiles temps;
+    for (auto [k, id] : llvm::enumerate(ids)) {
+      MixedPrecisionLayer &row = section.layers[k];
+      auto it = byId.find(id);
+      std::string why = "not found after the shapes were specialized";
+      OwningOpRef<ModuleOp> q, f;
+      if (it != byId.end() && (q = extractLayer(it->second, true, keepFloat, why)))
+        f = extractLayer(it->second, false, keepFloat, why);
+      // (What was timed so far stays in the cache.)
+      auto giveUp = [&](const std::string &note) -> FailureOr<bool> {
+        section.latencyNote = note;
+        std::string saveError;
+        if (failed(cache.save(saveError)))
+          step("warning: mixed precision: " + saveError);
+        return false;
+      };
+      if (!f)
+        return giveUp("layer '" + id + "' cannot be timed alone: " + why);
+      std::string key = layerLatencyKey(*q, compile, quantization);
+      if (std::optional<LayerLatencyCache::Entry> e = cache.lookup(key)) {
+        row.int8Ms = e->int8Ms;
+        row.floatMs = e->floatMs;
+        row.cached = true;
+      } else {
+        std::string what;
+        llvm::raw_string_ostream os(what);
+        os << it->second->getName() << " " << it->second->getOperand(0).getType() << " -> "
+           << it->second->getResult(0).getType();
+        std::string qLib = temps.make("so"), fLib = temps.make("so");
+        if (qLib.empty() || fLib.empty()) {
+          error = "cannot create a temporary file";
+          return failure();
+        }
+        auto quantize = [&](OpPassManager &pm) {
+          buildApplyStatisticsPipeline(pm, p);
+          buildIntegerGraphPipeline(pm, p);
+        };
+        // A layer that does not compile or run alone (the model itself
+        // did) is not worth failing the compile for: the MAC shares apply.
+        std::string why;
+        bool passed = succeeded(runPasses(*q, quantize)) && succeeded(runPasses(*f, quantize));
+        if (!passed)
+          why = "its module did not quantize (see the diagnostics above)";
+        else if (failed(compileToSharedLibrary(*q, compile, qLib, why)) ||
+                 failed(compileToSharedLibrary(*f, compile, fLib, why)) ||
+                 failed(timeLibraryPair(qLib, fLib, row.int8Ms, row.floatMs, why)))
+          passed = false;
+        if (!passed)
+          return giveUp("layer '" + id + "' failed its micro-benchmark: " + why);
+        cache.store(key, what, {row.int8Ms, row.floatMs});
+        llvm::sys::fs::remove(qLib);
+        llvm::sys::fs::remove(fLib);
+      }
+      step(llvm::formatv("mixed precision: layer {0} of {1} '{2}' alone: INT8 {3:f4} ms, "
+                         "float {4:f4} ms{5}",
+                         k + 1, ids.size(), id, row.int8Ms, row.floatMs,
+                         row.cached ? " (cached)" : "")
+               .str());
+    }
+    std::string why;
+    if (failed(cache.save(why)))
+      step("warning: mixed precision: " + why);
+    return true;
+  }
+
   /// INT8 mixed precision: which of the INT8 layers (Conv, MatMul, Gemm
   /// with a constant weight) stay float. Each candidate is measured by a
-  /// trial, the float model with that layer alone INT8, compiled and run on
-  /// the calibration samples against float: its output noise is the INT8
-  /// choice's sensitivity. The float choice's latency is the layer's share,
-  /// by multiply-adds, of the timed all-float model's latency over the
-  /// all-INT8 one's. Both are first-order (effects taken as additive). The
+  /// trial, the float model with that layer alone INT8 (and/or, reverse,
+  /// the all-INT8 model with it alone float), run on the calibration
+  /// samples against float: its output noise is the INT8 choice's
+  /// sensitivity. The float choice's latency is the layer's share of the
+  /// timed all-float model's latency over the all-INT8 one's: by its
+  /// micro-benchmarks (microBenchmarks) or by multiply-adds. Both are
+  /// first-order (effects taken as additive). The
   /// table goes through qopt-assign-bit-widths with the budget (a relative
   /// latency budget is a factor of the all-INT8 latency); under a latency
   /// budget the choice is timed and solved again while over.
@@ -1127,38 +1260,123 @@ private:
     double spread = std::max(0.0, section.floatLatencyMs - section.int8LatencyMs);
     // Each candidate alone INT8: from one library holding every trial, or
     // (--sensitivity separate) one compile per trial.
-    std::vector<double> noises;
+    // And (--sensitivity-direction reverse|both) each candidate restored to
+    // float in the all-INT8 model: the noise it removes there.
+    bool forward = options.sensitivityDirection != "reverse";
+    bool reverse = options.sensitivityDirection != "forward";
+    section.direction = options.sensitivityDirection;
+    std::vector<double> noises, restored;
+    double basePath = section.int8Noise;
     if (options.sensitivity != "separate") {
-      std::vector<std::string> trials;
-      for (const Candidate &c : candidates)
+      auto quantize = [&](OpPassManager &pm) {
+        buildApplyStatisticsPipeline(pm, pipelineOptions());
+        buildIntegerGraphPipeline(pm, pipelineOptions());
+      };
+      std::vector<std::string> trials, back;
+      for (const Candidate &c : candidates) {
         trials.push_back(c.id + "=int8");
-      if (failed(trialNoises(floatLibrary, trials,
-                             [&](OpPassManager &pm) {
-                               buildApplyStatisticsPipeline(pm, pipelineOptions());
-                               buildIntegerGraphPipeline(pm, pipelineOptions());
-                             },
-                             outputCount, noises)))
+        back.push_back(c.id + "=float");
+      }
+      if (forward && failed(trialNoises(floatLibrary, trials, quantize, outputCount, noises)))
         return failure();
+      if (reverse) {
+        step("mixed precision: the reverse trials (each layer restored to float)");
+        if (failed(trialNoises(floatLibrary, back, quantize, outputCount, restored,
+                               /*reverse=*/true, &basePath)))
+          return failure();
+        // The library's quantized path is the all-INT8 model but for float
+        // rounding around the selections.
+        if (std::abs(basePath - section.int8Noise) >
+            0.01 * std::max(section.int8Noise, std::numeric_limits<double>::min()))
+          step(llvm::formatv("warning: mixed precision: the reverse trials' quantized path "
+                             "measured {0:e3} where the all-INT8 model measured {1:e3}; the "
+                             "restored layers' gains are taken against the former",
+                             basePath, section.int8Noise)
+                   .str());
+      }
+    }
+    // A layer's float cost: its micro-benchmarks' difference, scaled so
+    // that the layers' differences add up to the whole models' (the layers
+    // alone convert their inputs and outputs, which a chain of INT8 layers
+    // does not); or its multiply-add share of that difference.
+    section.layers.resize(candidates.size());
+    if (options.layerLatency == "micro") {
+      std::vector<std::string> ids;
+      for (const Candidate &c : candidates)
+        ids.push_back(c.id);
+      FailureOr<bool> timed = microBenchmarks(ids, section);
+      if (failed(timed))
+        return failure();
+      if (*timed) {
+        double sumExtra = 0;
+        for (const MixedPrecisionLayer &row : section.layers) {
+          section.sumInt8Ms += row.int8Ms;
+          section.sumFloatMs += row.floatMs;
+          sumExtra += std::max(0.0, row.floatMs - row.int8Ms);
+        }
+        if (sumExtra > 0) {
+          section.latencyModel = "micro";
+          // Whole models within the timing noise of each other: the
+          // layers' own differences, unscaled.
+          section.latencyScale = spread > 0 ? spread / sumExtra : 1.0;
+          if (spread <= 0)
+            section.latencyNote = "the all-float model measured no slower than the all-INT8 "
+                                  "one: the layers' differences are taken unscaled";
+        } else {
+          section.latencyNote = "every layer alone measured no slower float than INT8";
+        }
+      }
+      if (section.latencyModel != "micro")
+        step("warning: mixed precision: " + section.latencyNote +
+             "; each layer's float cost is its multiply-add share");
+      else if (!section.latencyNote.empty())
+        step("warning: mixed precision: " + section.latencyNote);
     }
     llvm::json::Array rows;
     size_t n = 0;
-    for (const Candidate &c : candidates) {
-      MixedPrecisionLayer row;
+    for (auto [k, c] : llvm::enumerate(candidates)) {
+      MixedPrecisionLayer &row = section.layers[k];
       row.layer = c.id;
       row.params = c.params;
       row.macs = c.macs;
-      if (!noises.empty()) {
-        row.sensitivity = noises[n++];
+      if (options.sensitivity != "separate") {
+        if (forward)
+          row.forwardNoise = noises[n];
+        if (reverse)
+          row.restoredNoise = restored[n];
+        ++n;
       } else {
-        step(llvm::formatv("mixed precision: trial {0} of {1}: '{2}' alone INT8", ++n,
-                           candidates.size(), c.id)
-                 .str());
-        std::set<std::string> others = all;
-        others.erase(c.id);
-        if (failed(trial(others, "'" + c.id + "' alone INT8", row.sensitivity, nullptr)))
-          return failure();
+        ++n;
+        if (forward) {
+          step(llvm::formatv("mixed precision: trial {0} of {1}: '{2}' alone INT8", n,
+                             candidates.size(), c.id)
+                   .str());
+          std::set<std::string> others = all;
+          others.erase(c.id);
+          if (failed(trial(others, "'" + c.id + "' alone INT8", row.forwardNoise, nullptr)))
+            return failure();
+        }
+        if (reverse) {
+          step(llvm::formatv("mixed precision: reverse trial {0} of {1}: '{2}' restored to "
+                             "float",
+                             n, candidates.size(), c.id)
+                   .str());
+          if (failed(trial({c.id}, "'" + c.id + "' restored to float", row.restoredNoise,
+                           nullptr)))
+            return failure();
+        }
       }
-      row.deltaMs = totalMacs > 0 ? spread * c.macs / totalMacs : 0.0;
+      // What INT8 costs this layer: its noise alone (forward), the noise
+      // restoring it removes from the all-INT8 model (reverse, never
+      // negative), or their mean.
+      double gain = std::max(0.0, basePath - row.restoredNoise);
+      row.sensitivity = forward && reverse ? 0.5 * (row.forwardNoise + gain)
+                        : forward          ? row.forwardNoise
+                                           : gain;
+      row.deltaMs = section.latencyModel == "micro"
+                        ? section.latencyScale * std::max(0.0, row.floatMs - row.int8Ms)
+                    : totalMacs > 0 ? spread * c.macs / totalMacs
+                                    : 0.0;
       llvm::json::Array choices;
       if (allowInt8)
         choices.push_back(llvm::json::Object{{"format", "int8"},
@@ -1172,7 +1390,15 @@ private:
                                              {"latency_ms", row.deltaMs}});
       rows.push_back(llvm::json::Object{
           {"layer", c.id}, {"params", c.params}, {"formats", std::move(choices)}});
-      section.layers.push_back(row);
+    }
+    section.reverseBaseNoise = reverse ? basePath : 0.0;
+    if (forward && reverse) {
+      std::vector<double> a, b;
+      for (const MixedPrecisionLayer &row : section.layers) {
+        a.push_back(row.forwardNoise);
+        b.push_back(std::max(0.0, basePath - row.restoredNoise));
+      }
+      section.directionSpearman = quant::spearman(a, b);
     }
     std::string table = temp("json");
     if (table.empty()) {
@@ -1251,10 +1477,20 @@ private:
                  .str());
         break;
       }
+      // The per-layer estimates missed the choice's extra latency over
+      // all-INT8 by the factor measured/predicted extra; the budget's extra
+      // is divided by it (subtracting the overshoot instead reached the
+      // all-INT8 floor whenever the overshoot exceeded the budget's slack:
+      // on the recognizer one overshoot of 1.3x gave every layer INT8).
       // Never below the all-INT8 latency (the table's base), where no
       // assignment exists: the last resort is every layer INT8. (Rounded up
       // to the 6 decimals the budget is written with.)
-      double lowered = limit - (measured - section.predictedLatencyMs);
+      double predictedExtra = section.predictedLatencyMs - section.int8LatencyMs;
+      double measuredExtra = measured - section.int8LatencyMs;
+      double lowered = measuredExtra > predictedExtra && predictedExtra > 0
+                           ? section.int8LatencyMs +
+                                 (limit - section.int8LatencyMs) * predictedExtra / measuredExtra
+                           : limit - (measured - section.predictedLatencyMs);
       lowered = std::min(lowered, section.predictedLatencyMs - 1e-6);
       lowered = std::ceil(std::max(lowered, section.int8LatencyMs) * 1e6) / 1e6;
       step(llvm::formatv("mixed precision: measured {0:f3} ms beside all-INT8's {1:f3} ms "

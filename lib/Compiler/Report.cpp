@@ -427,19 +427,26 @@ LogicalResult compareTrials(const std::string &floatLibrary, const std::string &
   return success();
 }
 
-LogicalResult measureLatency(const std::string &library, const std::string &dataPath,
-                             size_t runs, double &ms, std::string &error) {
+LogicalResult loadFirstSample(const std::string &library, const std::string &dataPath,
+                              FirstSample &out, std::string &error) {
   auto samples = CalibrationSamples::open(dataPath, 1, error);
   if (!samples)
     return failure();
-  auto lib = io::ModelLibrary::load(library, error);
-  if (!lib)
+  out.library = io::ModelLibrary::load(library, error);
+  if (!out.library)
     return failure();
-  std::vector<io::HostTensor> storage;
-  std::vector<qopt_tensor> in;
-  std::string label;
-  if (!readSampleFor(*lib, *samples, 0, storage, in, label, error))
+  return success(
+      readSampleFor(*out.library, *samples, 0, out.storage, out.inputs, out.label, error));
+}
+
+LogicalResult measureLatency(const std::string &library, const std::string &dataPath,
+                             size_t runs, double &ms, std::string &error) {
+  FirstSample sample;
+  if (failed(loadFirstSample(library, dataPath, sample, error)))
     return failure();
+  io::ModelLibrary *lib = sample.library.get();
+  std::vector<qopt_tensor> &in = sample.inputs;
+  const std::string &label = sample.label;
   size_t n = lib->api().numOutputs(lib->model());
   ms = INFINITY;
   for (size_t r = 0; r < runs + 3; ++r) {
@@ -547,12 +554,51 @@ static llvm::json::Object writeMixedPrecision(llvm::raw_ostream &os,
                       m.int8LatencyMs, noiseWords(m.int8Noise, kl), m.floatLatencyMs,
                       m.chosenLatencyMs, m.predictedLatencyMs, noiseWords(m.chosenNoise, kl),
                       m.int8BesideMs)
-     << "Each row: the float model with that layer alone INT8 (the trial); its output noise "
-        "is the INT8 choice's sensitivity. `Δ ms`: the float choice's latency over INT8, the "
-        "layer's multiply-add share of the all-float model's latency over the all-INT8 "
-        "one's.\n\n"
-     << "| layer | params | MMACs | choice | trial " << noiseHeader(kl) << " | Δ ms |\n"
-     << "| --- | ---: | ---: | --- | ---: | ---: |\n";
+     << (m.direction == "forward"
+             ? std::string("Each row: the float model with that layer alone INT8 (the trial); "
+                           "its output noise is the INT8 choice's sensitivity. ")
+             : llvm::formatv(
+                   "Each row: `trial`, the float model with that layer alone INT8 (the "
+                   "forward trial){0}; `restored`, the all-INT8 model with that layer alone "
+                   "float (the reverse trial). The INT8 choice's sensitivity is {1}.{2} ",
+                   m.direction == "both" ? "" : ", not measured",
+                   m.direction == "both" ? "the mean of the forward trial's noise and the "
+                                           "noise restoring the layer removes"
+                                         : "the noise restoring the layer removes from the "
+                                           "all-INT8 model (0 if none)",
+                   std::isnan(m.directionSpearman)
+                       ? std::string()
+                       : llvm::formatv(" The two rank the layers with Spearman's rho {0:f3}.",
+                                       m.directionSpearman)
+                             .str())
+                   .str())
+     << "`Δ ms`: the float choice's latency over INT8, ";
+  bool micro = m.latencyModel == "micro";
+  if (micro)
+    os << llvm::formatv(
+        "from the layer's micro-benchmarks (the layer alone at its shapes, compiled INT8 "
+        "and float and timed: `INT8 ms`, `float ms`{0}): float minus INT8 (0 if lower), "
+        "times {1:f3}{6}. The layers alone sum to {2:f3} ms INT8 ({3:f2}x the all-INT8 "
+        "model) and {4:f3} ms float ({5:f2}x the all-float model).\n\n",
+        m.latencyCache.empty() ? std::string()
+                               : "; `cached`: read from " + m.latencyCache,
+        m.latencyScale, m.sumInt8Ms, m.int8LatencyMs > 0 ? m.sumInt8Ms / m.int8LatencyMs : 0.0,
+        m.sumFloatMs, m.floatLatencyMs > 0 ? m.sumFloatMs / m.floatLatencyMs : 0.0,
+        m.latencyNote.empty() ? std::string(" so that the layers' add up to the all-float "
+                                            "model's latency over the all-INT8 one's")
+                              : " (" + m.latencyNote + ")");
+  else
+    os << "the layer's multiply-add share of the all-float model's latency over the all-INT8 "
+          "one's"
+       << (m.latencyNote.empty() ? std::string() : " (micro-benchmarks not used: " +
+                                                       m.latencyNote + ")")
+       << ".\n\n";
+  bool both = m.direction != "forward";
+  os << "| layer | params | MMACs | choice | trial " << noiseHeader(kl)
+     << (both ? " | restored " + noiseHeader(kl) + " | sensitivity" : std::string()) << " | Δ ms |"
+     << (micro ? " INT8 ms | float ms | cached |\n" : "\n")
+     << "| --- | ---: | ---: | --- | ---: |" << (both ? " ---: | ---: |" : "") << " ---: |"
+     << (micro ? " ---: | ---: | --- |\n" : "\n");
   std::vector<const MixedPrecisionLayer *> rows;
   for (const MixedPrecisionLayer &l : m.layers)
     rows.push_back(&l);
@@ -560,14 +606,34 @@ static llvm::json::Object writeMixedPrecision(llvm::raw_ostream &os,
                    [](auto *a, auto *b) { return a->sensitivity > b->sensitivity; });
   llvm::json::Array layers;
   for (const MixedPrecisionLayer *l : rows) {
-    os << llvm::formatv("| {0} | {1} | {2:f2} | {3} | {4} | {5:f3} |\n", l->layer, l->params,
-                        l->macs / 1e6, l->format, noiseValue(l->sensitivity, kl), l->deltaMs);
-    layers.push_back(llvm::json::Object{{"layer", l->layer},
-                                        {"params", l->params},
-                                        {"macs", l->macs},
-                                        {"format", l->format},
-                                        {"sensitivity", l->sensitivity},
-                                        {"delta_ms", l->deltaMs}});
+    if (both)
+      os << llvm::formatv("| {0} | {1} | {2:f2} | {3} | {4} | {5} | {6:e2} | {7:f3} |", l->layer,
+                          l->params, l->macs / 1e6, l->format,
+                          m.direction == "both" ? noiseValue(l->forwardNoise, kl)
+                                                : std::string("-"),
+                          noiseValue(l->restoredNoise, kl), l->sensitivity, l->deltaMs);
+    else
+      os << llvm::formatv("| {0} | {1} | {2:f2} | {3} | {4} | {5:f3} |", l->layer, l->params,
+                          l->macs / 1e6, l->format, noiseValue(l->sensitivity, kl),
+                          l->deltaMs);
+    if (micro)
+      os << llvm::formatv(" {0:f4} | {1:f4} | {2} |", l->int8Ms, l->floatMs,
+                          l->cached ? "yes" : "no");
+    os << "\n";
+    llvm::json::Object row{{"layer", l->layer},         {"params", l->params},
+                           {"macs", l->macs},           {"format", l->format},
+                           {"sensitivity", l->sensitivity}, {"delta_ms", l->deltaMs}};
+    if (both) {
+      row["restored_noise"] = l->restoredNoise;
+      if (m.direction == "both")
+        row["forward_noise"] = l->forwardNoise;
+    }
+    if (micro) {
+      row["int8_alone_ms"] = l->int8Ms;
+      row["float_alone_ms"] = l->floatMs;
+      row["cached"] = l->cached;
+    }
+    layers.push_back(std::move(row));
   }
   os << "\n";
   return llvm::json::Object{{"budget", m.budget},
@@ -579,6 +645,17 @@ static llvm::json::Object writeMixedPrecision(llvm::raw_ostream &os,
                             {"int8_latency_beside_ms", m.int8BesideMs},
                             {"int8_noise", m.int8Noise},
                             {"chosen_noise", m.chosenNoise},
+                            {"direction", m.direction},
+                            {"reverse_base_noise", m.reverseBaseNoise},
+                            {"direction_spearman", std::isnan(m.directionSpearman)
+                                                       ? llvm::json::Value(nullptr)
+                                                       : llvm::json::Value(m.directionSpearman)},
+                            {"latency_model", m.latencyModel},
+                            {"latency_note", m.latencyNote},
+                            {"latency_scale", m.latencyScale},
+                            {"layers_int8_alone_ms", m.sumInt8Ms},
+                            {"layers_float_alone_ms", m.sumFloatMs},
+                            {"latency_cache", m.latencyCache},
                             {"layers", std::move(layers)}};
 }
 

@@ -94,7 +94,8 @@ def compile(model, output=None, input_shapes=None, opt_level=2, target_cpu=None,
             gpu_arch=None, gpu_binary=None, gpu_float=None, weight_only=False,
             weight_bits=None, weight_group_size=None, weight_symmetric=False, awq=False,
             quantize_embeddings=False, mixed_precision=False, budget=None, formats=None,
-            sensitivity=None, sensitivity_metric=None):
+            sensitivity=None, sensitivity_metric=None, sensitivity_direction=None,
+            layer_latency=None, latency_cache=None):
     """Compiles an ONNX (or qopt .mlir) model to a shared library; returns its path.
 
     input_shapes: {input name: [dims]} (None or -1 for a dynamic dim).
@@ -152,6 +153,16 @@ def compile(model, output=None, input_shapes=None, opt_level=2, target_cpu=None,
                         noise-to-signal ratio) or "kl" (KL divergence of the
                         output distributions along the last axis; qoptc
                         --sensitivity-metric)
+      sensitivity_direction  INT8 mixed precision: "forward" (default: each
+                        layer alone INT8), "reverse" (each layer alone float
+                        in the all-INT8 model) or "both" (qoptc
+                        --sensitivity-direction)
+      layer_latency     INT8 mixed precision, a layer's float cost: "micro"
+                        (default: the layer alone compiled INT8 and float
+                        and timed) or "macs" (its multiply-add share; qoptc
+                        --layer-latency)
+      latency_cache     directory of the micro-benchmarks' cache, "" for
+                        none (qoptc --latency-cache)
 
     Raises CompileError with qoptc's diagnostics on failure.
     """
@@ -186,7 +197,9 @@ def compile(model, output=None, input_shapes=None, opt_level=2, target_cpu=None,
                "--activation-granularity": activation_granularity,
                "--weight-bits": weight_bits, "--weight-group-size": weight_group_size,
                "--budget": budget, "--sensitivity": sensitivity,
-               "--sensitivity-metric": sensitivity_metric}
+               "--sensitivity-metric": sensitivity_metric,
+               "--sensitivity-direction": sensitivity_direction,
+               "--layer-latency": layer_latency, "--latency-cache": latency_cache}
     for flag, value in options.items():
         if value is not None:
             cmd.append(f"{flag}={os.fspath(value) if isinstance(value, os.PathLike) else value}")

@@ -236,6 +236,26 @@ class QOptTest(unittest.TestCase):
                          calibration=calib, mixed_precision=True, budget="bits=8",
                          sensitivity_metric="bogus")
         self.assertIn("--sensitivity-metric must be sqnr or kl, got 'bogus'", str(cm.exception))
+        with self.assertRaises(qopt.CompileError) as cm:
+            qopt.compile(EXAMPLE, os.path.join(self.dir, "bad.so"),
+                         calibration=calib, mixed_precision=True, budget="bits=8",
+                         layer_latency="bogus")
+        self.assertIn("--layer-latency must be micro or macs, got 'bogus'", str(cm.exception))
+        with self.assertRaises(qopt.CompileError) as cm:
+            qopt.compile(EXAMPLE, os.path.join(self.dir, "bad.so"),
+                         calibration=calib, mixed_precision=True, budget="bits=8",
+                         sensitivity_direction="bogus")
+        self.assertIn("--sensitivity-direction must be forward, reverse or both, got 'bogus'",
+                      str(cm.exception))
+        # INT8 mixed precision's micro-benchmarks go to the cache directory
+        # given (one file per machine and build).
+        cache = os.path.join(self.dir, "latency-cache")
+        qopt.compile(EXAMPLE, os.path.join(self.dir, "mp_int8.so"), calibration=calib,
+                     mixed_precision=True, budget="latency=1.5x", latency_cache=cache,
+                     quiet=True)
+        files = os.listdir(cache)
+        self.assertEqual(len(files), 1, files)
+        self.assertTrue(files[0].startswith("layer-latency-"), files)
         for kw, message in (({"weight_bits": 3}, "--weight-bits must be 4 or 8"),
                             ({"weight_group_size": 100}, "must be a power of two"),
                             ({"weight_rounding": "gptq"}, "needs --calib"),

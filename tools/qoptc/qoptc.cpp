@@ -5,6 +5,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "qopt/Compiler/Driver.h"
+#include "qopt/Compiler/LayerLatency.h"
 #include "qopt/Import/ONNXImporter.h"
 #include "qopt/Support/Diagnostics.h"
 
@@ -179,6 +180,26 @@ static cl::opt<std::string> sensitivityMetric(
              "softmax of logits, or the outputs themselves where they are distributions; for "
              "classifiers and decoders)"),
     cl::init("sqnr"), cl::cat(quantCategory));
+static cl::opt<std::string> sensitivityDirection(
+    "sensitivity-direction",
+    cl::desc("INT8 mixed precision: 'forward' (each layer alone INT8 in the float model; "
+             "default), 'reverse' (each layer alone float in the all-INT8 model: the noise "
+             "restoring it removes, counting the layers' interactions) or 'both' (the mean of "
+             "the two)"),
+    cl::init("forward"), cl::cat(quantCategory));
+static cl::opt<std::string> layerLatency(
+    "layer-latency",
+    cl::desc("INT8 mixed precision: a layer's float cost over INT8, 'micro' (the layer alone, "
+             "at its shapes, compiled INT8 and float and timed here, scaled to the whole "
+             "models' measured difference; default) or 'macs' (its multiply-add share of that "
+             "difference)"),
+    cl::init("micro"), cl::cat(quantCategory));
+static cl::opt<std::string> latencyCache(
+    "latency-cache",
+    cl::desc("INT8 mixed precision: the directory caching the layers' micro-benchmarks per "
+             "machine and compiler build (default $QOPT_CACHE_DIR, else $XDG_CACHE_HOME/qopt "
+             "or ~/.cache/qopt; empty: no cache)"),
+    cl::value_desc("dir"), cl::cat(quantCategory));
 static cl::opt<bool> awq(
     "awq",
     cl::desc("Weight-only: AWQ's activation-aware scaling of the linear layers' input "
@@ -322,12 +343,24 @@ int main(int argc, char **argv) {
   q.mixedPrecisionTable = mixedPrecisionTable;
   q.sensitivity = sensitivity;
   q.sensitivityMetric = sensitivityMetric;
+  q.layerLatency = layerLatency;
+  q.sensitivityDirection = sensitivityDirection;
+  q.latencyCache = latencyCache.getNumOccurrences() ? std::string(latencyCache)
+                                                    : qopt::LayerLatencyCache::defaultDirectory();
+  if (weightOnly && (layerLatency.getNumOccurrences() || latencyCache.getNumOccurrences())) {
+    errs() << "qoptc: --layer-latency and --latency-cache are for INT8 mixed precision (not "
+              "--weight-only)\n";
+    return 1;
+  }
   if (!mixedPrecision && (budget.getNumOccurrences() || formats.getNumOccurrences() ||
                           mixedPrecisionTable.getNumOccurrences() ||
                           sensitivity.getNumOccurrences() ||
-                          sensitivityMetric.getNumOccurrences())) {
-    errs() << "qoptc: --budget, --formats, --mixed-precision-table, --sensitivity and "
-              "--sensitivity-metric need --mixed-precision\n";
+                          sensitivityMetric.getNumOccurrences() ||
+                          sensitivityDirection.getNumOccurrences() ||
+                          layerLatency.getNumOccurrences() || latencyCache.getNumOccurrences())) {
+    errs() << "qoptc: --budget, --formats, --mixed-precision-table, --sensitivity, "
+              "--sensitivity-metric, --sensitivity-direction, --layer-latency and "
+              "--latency-cache need --mixed-precision\n";
     return 1;
   }
   q.quantizeEmbeddings = quantizeEmbeddings;

@@ -140,6 +140,18 @@ struct QuantOptions {
   /// along each output's last axis, klDivergenceRows: for classifiers and
   /// decoders, whose logits matter through their softmax).
   std::string sensitivityMetric = "sqnr";
+  /// INT8 mixed precision's trials: "forward" (each layer alone INT8 in
+  /// the float model), "reverse" (each layer alone float in the all-INT8
+  /// model: the noise restoring it removes, which counts the layers'
+  /// interactions) or "both" (the mean of the two sensitivities).
+  std::string sensitivityDirection = "forward";
+  /// INT8 mixed precision, a layer's float cost over INT8: "micro" (the
+  /// layer alone compiled INT8 and float and timed here: LayerLatency.h) or
+  /// "macs" (its multiply-add share of the all-float model's latency over
+  /// the all-INT8 one's).
+  std::string layerLatency = "micro";
+  /// The micro-benchmarks' cache directory (LayerLatencyCache); empty: none.
+  std::string latencyCache;
 };
 
 /// Checks option values (range method, activation type, exclusive sources);

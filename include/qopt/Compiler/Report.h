@@ -12,6 +12,8 @@
 #define QOPT_COMPILER_REPORT_H
 
 #include "qopt/Compiler/Calibrate.h"
+#include "qopt/Support/ModelLibrary.h"
+#include "qopt/Support/TensorIO.h"
 #include "qopt/Transforms/Quant/Passes.h"
 
 #include <cmath>
@@ -103,9 +105,17 @@ struct MixedPrecisionLayer {
   /// noise-to-signal ratio, or with --sensitivity-metric kl the KL
   /// divergence.
   double sensitivity = 0;
-  /// The float choice's latency over INT8: the layer's multiply-add share
-  /// of the all-float model's measured latency over the all-INT8 one's.
+  /// INT8: the forward trial's noise (the layer alone INT8) and the reverse
+  /// trial's (the all-INT8 model with the layer float), as measured
+  /// (MixedPrecisionSection::direction says which were).
+  double forwardNoise = 0, restoredNoise = 0;
+  /// The float choice's latency over INT8 (see MixedPrecisionSection::
+  /// latencyModel).
   double deltaMs = 0;
+  /// The layer alone, INT8 and float, timed (micro-benchmarks; 0 if not).
+  double int8Ms = 0, floatMs = 0;
+  /// Its timings came from the layer latency cache.
+  bool cached = false;
 };
 struct MixedPrecisionSection {
   /// --budget, and the budget of the last solve (lower when the measured
@@ -119,6 +129,27 @@ struct MixedPrecisionSection {
   /// The all-INT8 latency timed again beside the choice (the fastest seen;
   /// a relative budget's limit is a factor of it).
   double int8BesideMs = 0;
+  /// INT8 sensitivities from the forward trials, the reverse ones (the
+  /// noise restoring the layer removes from the all-INT8 model) or "both"
+  /// (their mean); with both, Spearman's rho between the two rankings.
+  std::string direction = "forward";
+  double directionSpearman = NAN;
+  /// Reverse trials: the noise of the quantized model they restore layers
+  /// in (the trial library's path without a trial, or the all-INT8 model's
+  /// with --sensitivity separate).
+  double reverseBaseNoise = 0;
+  /// How a layer's deltaMs was found: "micro" (its micro-benchmarks'
+  /// float-minus-INT8 times, scaled by latencyScale so that they add up to
+  /// the all-float model's latency over the all-INT8 one's) or "macs" (its
+  /// multiply-add share of that difference); `latencyNote` says why "macs"
+  /// when micro-benchmarks were asked for.
+  std::string latencyModel = "macs", latencyNote;
+  double latencyScale = 1;
+  /// Micro-benchmarks: the layers' INT8 and float times summed (against
+  /// int8LatencyMs and floatLatencyMs: how the per-layer costs predict the
+  /// whole model), and the cache file they were kept in ("" without one).
+  double sumInt8Ms = 0, sumFloatMs = 0;
+  std::string latencyCache;
   std::vector<MixedPrecisionLayer> layers;
 };
 
@@ -206,6 +237,17 @@ llvm::LogicalResult compareTrials(const std::string &floatLibrary,
                                   std::vector<std::vector<OutputReport>> &outputs,
                                   std::vector<OutputReport> &floatPath, size_t &samplesRun,
                                   bool showProgress, std::string &error);
+/// `library` loaded, with the first calibration sample of `dataPath` read
+/// for its inputs (`inputs` point into `storage`).
+struct FirstSample {
+  std::unique_ptr<io::ModelLibrary> library;
+  std::vector<io::HostTensor> storage;
+  std::vector<qopt_tensor> inputs;
+  std::string label;
+};
+llvm::LogicalResult loadFirstSample(const std::string &library, const std::string &dataPath,
+                                    FirstSample &out, std::string &error);
+
 /// The latency of `library` on the first calibration sample of `dataPath`:
 /// the fastest of `runs` timed runs after three warm-up runs, in `ms`.
 llvm::LogicalResult measureLatency(const std::string &library, const std::string &dataPath,

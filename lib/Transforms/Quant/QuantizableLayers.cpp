@@ -16,6 +16,19 @@ bool isInsideControlFlow(Operation *op) {
   return !isa_and_nonnull<func::FuncOp>(op->getParentOp());
 }
 
+Operation *integerProducer(Value v, ArrayRef<std::string> keepFloat) {
+  while (Operation *def = v.getDefiningOp()) {
+    if (isa<ReluOp, ClipOp>(def))
+      v = def->getOperand(0);
+    else if (isa<WhereOp>(def) && def->hasAttr(kTrialSelectAttr))
+      v = def->getOperand(2);
+    else
+      break;
+  }
+  Operation *producer = v.getDefiningOp();
+  return producer && isQuantizableLayer(producer, keepFloat) ? producer : nullptr;
+}
+
 bool isQuantizableLayer(Operation *op, ArrayRef<std::string> keepFloat) {
   if (!hasIntegerForm(op))
     return false;

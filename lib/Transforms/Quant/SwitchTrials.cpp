@@ -94,7 +94,12 @@ struct SwitchTrialsPass : public qopt::impl::SwitchTrialsBase<SwitchTrialsPass> 
         return signalPassFailure();
       }
       std::optional<LayerFormat> f = parseLayerFormat(name);
-      if (!f || f->kind == LayerFormat::Float) {
+      if (reverse && (!f || f->kind != LayerFormat::Float)) {
+        module.emitError() << "qopt-switch-trials: trial " << t << " ('" << entry
+                           << "'): reverse trials restore a layer to float (<layer id>=float)";
+        return signalPassFailure();
+      }
+      if (!reverse && (!f || f->kind == LayerFormat::Float)) {
         module.emitError() << "qopt-switch-trials: trial " << t << " ('" << entry
                            << "'): the format must be int8 or w<bits>g<group>";
         return signalPassFailure();
@@ -111,10 +116,13 @@ struct SwitchTrialsPass : public qopt::impl::SwitchTrialsBase<SwitchTrialsPass> 
     }
 
     // The calibrated model's observers go; what a trial quantizes is
-    // observed again below.
+    // observed again below. (Reverse trials keep them: the model stays
+    // quantized.)
     SmallVector<ObserverOp> observers;
     module.walk([&](ObserverOp o) { observers.push_back(o); });
     for (ObserverOp o : observers) {
+      if (reverse)
+        break;
       observed[o.getInput()] = o->getAttrDictionary();
       o.getResult().replaceAllUsesWith(o.getInput());
       o.erase();
@@ -133,9 +141,10 @@ struct SwitchTrialsPass : public qopt::impl::SwitchTrialsBase<SwitchTrialsPass> 
     }
     Value trial = func.getArgument(argIndex);
 
-    // The layers not switched run float, as in every trial.
+    // The layers not switched run float, as in every trial (quantized, as
+    // they are, in reverse trials).
     for (auto &[id, op] : byId)
-      if (!perLayer.count(op))
+      if (!perLayer.count(op) && !reverse)
         op->setAttr(kFormatAttr, StringAttr::get(ctx, "float"));
 
     OpBuilder b(ctx);
@@ -149,13 +158,19 @@ struct SwitchTrialsPass : public qopt::impl::SwitchTrialsBase<SwitchTrialsPass> 
       }
       // A trial quantizes the output only for a pass-through consumer (the
       // other layers are float).
-      bool quantizedOutput = llvm::any_of(end.getUsers(), isPassThrough);
+      bool quantizedOutput = !reverse && llvm::any_of(end.getUsers(), isPassThrough);
       Value current = end;
       Operation *firstSelect = nullptr;
       b.setInsertionPointAfter(end.getDefiningOp());
       for (auto &[format, number] : formats) {
         IRMapping map;
-        if (format.kind == LayerFormat::Int8) {
+        if (reverse) {
+          // The float copy reads what the observers see, not what they
+          // quantize.
+          for (Value v : layer->getOperands())
+            if (auto o = v.getDefiningOp<ObserverOp>())
+              map.map(v, o.getInput());
+        } else if (format.kind == LayerFormat::Int8) {
           // The activation inputs, observed as calibrated.
           for (OpOperand &in : layer->getOpOperands()) {
             Value v = in.get();
@@ -193,11 +208,13 @@ struct SwitchTrialsPass : public qopt::impl::SwitchTrialsBase<SwitchTrialsPass> 
         Value k = ConstantOp::create(b, loc, number64);
         Value is = EqualOp::create(b, loc, RankedTensorType::get({1}, b.getI1Type()), trial, k);
         auto select = WhereOp::create(b, loc, end.getType(), is, out, current);
+        select->setAttr(kTrialSelectAttr, b.getUnitAttr());
         if (!firstSelect)
           firstSelect = select;
         current = select.getResult();
       }
-      layer->setAttr(kFormatAttr, StringAttr::get(ctx, "float"));
+      if (!reverse)
+        layer->setAttr(kFormatAttr, StringAttr::get(ctx, "float"));
       end.replaceUsesWithIf(current, [&](OpOperand &use) {
         return use.getOwner() != firstSelect;
       });

@@ -5,6 +5,8 @@
 // RUN: not qopt-opt %s --split-input-file --qopt-insert-observers --qopt-switch-trials="trials=conv1=int8,conv1=int8" 2>&1 | FileCheck %s --check-prefix=TWICE
 // RUN: not qopt-opt %s --split-input-file --qopt-switch-trials="trials=conv1=int8" 2>&1 | FileCheck %s --check-prefix=UNOBSERVED
 // RUN: not qopt-opt %s --split-input-file --qopt-insert-observers --qopt-switch-trials="trials=conv1=int8 keep-float=conv1" 2>&1 | FileCheck %s --check-prefix=NOLAYER1
+// RUN: qopt-opt %s --split-input-file --qopt-insert-observers --qopt-switch-trials="reverse=true trials=conv1=float,conv2=float" | FileCheck %s --check-prefix=REV
+// RUN: not qopt-opt %s --split-input-file --qopt-insert-observers --qopt-switch-trials="reverse=true trials=conv1=int8" 2>&1 | FileCheck %s --check-prefix=REVFORMAT
 
 // Each layer's int8 copy sits beside it (which turns float) with the Relu
 // that folds into its output; a qopt.where on the new trial argument picks
@@ -24,7 +26,7 @@
 // CHECK: %[[QO:.*]] = qopt.observer %[[QR]] {id = "relu1"}
 // CHECK: %[[K0:.*]] = qopt.constant dense<0> : tensor<1xi64>
 // CHECK: %[[E0:.*]] = qopt.equal %[[T]], %[[K0]]
-// CHECK: %[[S1:.*]] = qopt.where %[[E0]], %[[QO]], %[[FR]]
+// CHECK: %[[S1:.*]] = qopt.where %[[E0]], %[[QO]], %[[FR]] {qopt.trial_select}
 // CHECK: %[[P:.*]] = qopt.max_pool %[[S1]]
 // CHECK: %[[OP:.*]] = qopt.observer %[[P]] {id = "pool"}
 // CHECK: %[[F2:.*]] = qopt.conv %[[P]], {{.*}} {qopt.format = "float"}
@@ -50,6 +52,26 @@
 // FORMAT: trial 0 ('conv1=float'): the format must be int8 or w<bits>g<group>
 // TWICE: trials 0 and 1 are both 'conv1=int8'
 // UNOBSERVED: the calibrated model did not observe operand #0 of layer 'conv1'
+// Reverse trials: the quantized model stays (its observers, no format on
+// the layers); each layer's float copy reads the unobserved input and its
+// selection goes where the layer's output went, the observer included:
+// conv1's copy reads x (not its observer), relu1's observer now observes
+// the selection, and conv2's copy reads the MaxPool's output unobserved.
+// REV-LABEL: func.func @net
+// REV: %[[OX:.*]] = qopt.observer %[[X:[^ ]*]] {id = "input:x"}
+// REV: %[[Q1:.*]] = qopt.conv %[[OX]], %[[W1:[^,]*]], %{{[^ ]*}} :
+// REV: %[[R1:.*]] = qopt.relu %[[Q1]]
+// REV: %[[F1:.*]] = qopt.conv %[[X]], %[[W1]], %{{[^ ]*}} {qopt.format = "float", qopt.layer_id = "conv1"}
+// REV: %[[FR:.*]] = qopt.relu %[[F1]]
+// REV: %[[S1:.*]] = qopt.where %{{.*}}, %[[FR]], %[[R1]]
+// REV: %[[O1:.*]] = qopt.observer %[[S1]] {id = "relu1"}
+// REV: %[[P:.*]] = qopt.max_pool %[[O1]]
+// REV: %[[OP:.*]] = qopt.observer %[[P]] {id = "pool"}
+// REV: %[[Q2:.*]] = qopt.conv %[[OP]], %{{[^ ]*}}, %{{[^ ]*}} :
+// REV: %[[F2:.*]] = qopt.conv %[[P]], {{.*}} {qopt.format = "float", qopt.layer_id = "conv2"}
+// REV: %[[S2:.*]] = qopt.where %{{.*}}, %[[F2]], %[[Q2]]
+// REV: return %[[S2]]
+// REVFORMAT: trial 0 ('conv1=int8'): reverse trials restore a layer to float (<layer id>=float)
 func.func @net(%x: tensor<1x2x4x4xf32> {qopt.name = "x"}) -> tensor<1x3x2x2xf32> {
   %w = qopt.constant dense<0.5> : tensor<3x2x1x1xf32>
   %w2 = qopt.constant dense<0.25> : tensor<3x3x1x1xf32>

@@ -271,14 +271,25 @@ def SwitchTrials : Pass<"qopt-switch-trials", "::mlir::ModuleOp"> {
     Group-wise formats (`w<bits>g<group>`) quantize weights
     only and get no observers.
 
+    With `reverse`, the trials are the other way round (each layer restored
+    to float in the quantized model, to capture interactions): every trial
+    is `<layer id>=float`, the layers and the calibrated observers stay as
+    they are (the model quantizes as without the pass when no trial runs),
+    and each copy is `float`, reading the layer's unobserved inputs; the
+    selected output goes on to the layer's users and observers as the
+    layer's did.
+
     Errors: a trial naming no quantizable layer (`keep-float` honoured), a
-    format that is not `int8` or `w<bits>g<group>`, an `int8` copy whose
-    input the calibrated model did not observe, a layer named twice with
-    one format, a module without exactly one public function.
+    format that is not `int8` or `w<bits>g<group>` (only `float` with
+    `reverse`), an `int8` copy whose input the calibrated model did not
+    observe, a layer named twice with one format, a module without exactly
+    one public function.
   }];
   let options = [
     ListOption<"trials", "trials", "std::string",
                "<layer id>=<format> per trial, in trial-number order">,
+    Option<"reverse", "reverse", "bool", /*default=*/"false",
+           "Each trial restores its layer to float in the quantized model">,
     ListOption<"keepFloat", "keep-float", "std::string",
                "ONNX node names or op types left in float">
   ];

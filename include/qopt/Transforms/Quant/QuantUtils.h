@@ -47,6 +47,10 @@ inline constexpr const char *kActivationMatMuls = "@activation-matmuls";
 /// in groups of `group` inputs with 4 or 8 bits: qopt-quantize-weights).
 inline constexpr const char *kFormatAttr = "qopt.format";
 
+/// On a qopt.where qopt-switch-trials made: it selects a trial's output
+/// over the value the model computes without one (its last operand).
+inline constexpr const char *kTrialSelectAttr = "qopt.trial_select";
+
 /// On a weight constant qopt-apply-rounded-weights{record-originals} wrote:
 /// the weight's values before GPTQ rounded them (the report's reference).
 inline constexpr const char *kRoundedFromAttr = "qopt.rounded_from";

@@ -29,6 +29,13 @@ namespace qopt::quantutil {
 /// or a recurrence alike): an op quantization gives an integer form.
 bool isQuantizableLayer(mlir::Operation *op, llvm::ArrayRef<std::string> keepFloat);
 
+/// The quantizable layer (isQuantizableLayer) computing `v` through the
+/// Relu/Clip that fold into its output, or null: a value an INT8 layer
+/// requantizes from its accumulator, not a float op's. A mixed-precision
+/// trial selection (a qopt.where marked kTrialSelectAttr) stands for the
+/// value the model computes without a trial, its last operand.
+mlir::Operation *integerProducer(mlir::Value v, llvm::ArrayRef<std::string> keepFloat);
+
 /// Inside an If branch, a Loop/Scan body or an LSTM/GRU/RNN recurrence (not
 /// directly in a function).
 bool isInsideControlFlow(mlir::Operation *op);
