@@ -10,6 +10,7 @@
 #include "qopt/Compiler/LayerLatency.h"
 
 #include "qopt/Dialect/QOpt/IR/QOptOps.h"
+#include "qopt/Compiler/Report.h"
 #include "qopt/Support/ModelLibrary.h"
 #include "qopt/Target/CPU/CPUTarget.h"
 #include "qopt/Transforms/Passes.h"
@@ -140,16 +141,10 @@ OwningOpRef<ModuleOp> extractLayer(Operation *layer, bool int8, ArrayRef<std::st
   func.setResultAttr(0, "qopt.name", b.getStringAttr("y"));
   b.setInsertionPointToStart(func.addEntryBlock());
   IRMapping map;
-  auto observe = [&](Value v, ObserverOp like) -> Value {
-    auto o = ObserverOp::create(b, loc, v.getType(), v, b.getStringAttr(""), nullptr, nullptr,
-                                nullptr, nullptr, nullptr, nullptr, nullptr, nullptr);
-    o->setAttrs(like->getAttrDictionary());
-    return o.getResult();
-  };
   for (auto [i, v] : llvm::enumerate(acts)) {
     Value arg = func.getArgument(i);
     if (auto o = v.getDefiningOp<ObserverOp>(); o && int8) {
-      arg = observe(arg, o);
+      arg = quantutil::observeLike(b, arg, o->getAttrDictionary());
       if (quantutil::integerProducer(o.getInput(), keepFloat)) {
         auto copy = cast<ObserverOp>(arg.getDefiningOp());
         copy.removeChannelMinAttr();
@@ -178,7 +173,7 @@ OwningOpRef<ModuleOp> extractLayer(Operation *layer, bool int8, ArrayRef<std::st
   if (int8)
     for (Operation *user : end.getUsers())
       if (auto o = dyn_cast<ObserverOp>(user)) {
-        out = observe(out, o);
+        out = quantutil::observeLike(b, out, o->getAttrDictionary());
         break;
       }
   func::ReturnOp::create(b, loc, out);
@@ -341,7 +336,6 @@ struct TimedLibrary {
   std::unique_ptr<io::ModelLibrary> lib;
   std::vector<std::vector<float>> data;
   std::vector<qopt_tensor> in;
-  size_t outputs = 0;
   double best = INFINITY;
 
   LogicalResult open(const std::string &path, std::string &error) {
@@ -383,34 +377,11 @@ struct TimedLibrary {
       }
       t.data = data[i].data();
     }
-    outputs = api.numOutputs(lib->model());
     return success();
   }
 
-  /// At least `runs` runs and `ms` milliseconds; the fastest run into best.
   LogicalResult time(size_t runs, double ms, std::string &error) {
-    const io::ModelApi &api = lib->api();
-    double spent = 0;
-    for (size_t r = 0; r < runs || spent < ms; ++r) {
-      std::vector<qopt_tensor> out(outputs);
-      auto start = std::chrono::steady_clock::now();
-      int rc = api.run(lib->model(), in.data(), in.size(), out.data(), out.size());
-      auto stop = std::chrono::steady_clock::now();
-      for (qopt_tensor &t : out)
-        if (t.data)
-          api.free(t.data);
-      if (rc != 0) {
-        const char *why = api.lastError();
-        error = std::string("running a layer's micro-benchmark failed: ") + (why ? why : "");
-        return failure();
-      }
-      double t = std::chrono::duration<double, std::milli>(stop - start).count();
-      spent += t;
-      best = std::min(best, t);
-      if (r > 100000)
-        break;
-    }
-    return success();
+    return fastestRun(*lib, in, runs, ms, best, "a layer's micro-benchmark", error);
   }
 };
 } // namespace

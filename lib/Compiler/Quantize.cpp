@@ -1029,24 +1029,17 @@ private:
   /// `section.latencyNote` saying why, when a layer cannot stand alone (the
   /// multiply-add shares apply then).
   FailureOr<bool> microBenchmarks(ArrayRef<std::string> ids, MixedPrecisionSection &section) {
+    // (A model of static shapes only has them confirmed.)
     OwningOpRef<ModuleOp> copy = module.clone();
-    bool dynamic = false;
-    copy->walk([&](func::FuncOp f) {
-      if (f.isPublic() && !f.isExternal())
-        for (Type t : f.getArgumentTypes())
-          if (auto r = dyn_cast<RankedTensorType>(t); r && !r.hasStaticShape())
-            dynamic = true;
-    });
-    if (dynamic) {
-      FirstSample sample;
-      if (failed(loadFirstSample(floatLibrary, options.calibData, sample, error)))
-        return failure();
-      std::vector<std::vector<int64_t>> shapes;
-      for (const qopt_tensor &t : sample.inputs)
-        shapes.emplace_back(t.shape, t.shape + t.rank);
-      if (failed(specializeShapes(*copy, shapes, error)))
-        return failure();
-    }
+    FirstSample sample;
+    if (failed(loadFirstSample(floatLibrary, options.calibData, sample, error)))
+      return failure();
+    std::vector<std::vector<int64_t>> shapes;
+    for (const qopt_tensor &t : sample.inputs)
+      shapes.emplace_back(t.shape, t.shape + t.rank);
+    sample = {};
+    if (failed(specializeShapes(*copy, shapes, error)))
+      return failure();
     std::map<std::string, Operation *> byId;
     for (const quantutil::QuantizableLayer &l : quantutil::quantizableLayers(*copy, keepFloat))
       byId.emplace(l.id, l.op);

@@ -248,6 +248,13 @@ struct FirstSample {
 llvm::LogicalResult loadFirstSample(const std::string &library, const std::string &dataPath,
                                     FirstSample &out, std::string &error);
 
+/// Runs `library` on `inputs` at least `runs` times and for at least
+/// `minMs` ms in all, each output freed at once; `best` is lowered to the
+/// fastest run (ms). A failed run is an error naming `what`.
+llvm::LogicalResult fastestRun(const io::ModelLibrary &library,
+                               const std::vector<qopt_tensor> &inputs, size_t runs, double minMs,
+                               double &best, const std::string &what, std::string &error);
+
 /// The latency of `library` on the first calibration sample of `dataPath`:
 /// the fastest of `runs` timed runs after three warm-up runs, in `ms`.
 llvm::LogicalResult measureLatency(const std::string &library, const std::string &dataPath,

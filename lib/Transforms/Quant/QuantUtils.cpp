@@ -175,6 +175,13 @@ statsForPass(ModuleOp module, StringRef passName,
 
 bool isConstant(Value v) { return v.getDefiningOp<ConstantOp>() != nullptr; }
 
+Value observeLike(OpBuilder &b, Value v, DictionaryAttr attrs) {
+  auto obs = ObserverOp::create(b, v.getLoc(), v.getType(), v, b.getStringAttr(""), nullptr,
+                                nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr);
+  obs->setAttrs(attrs);
+  return obs.getResult();
+}
+
 ElementsAttr largeAsResource(DenseElementsAttr dense, llvm::StringRef blobName) {
   if (dense.getRawData().size() <= 256)
     return dense;

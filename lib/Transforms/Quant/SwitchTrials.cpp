@@ -52,11 +52,9 @@ struct SwitchTrialsPass : public qopt::impl::SwitchTrialsBase<SwitchTrialsPass> 
       b.setInsertionPointToStart(arg.getOwner());
     else
       b.setInsertionPointAfter(v.getDefiningOp());
-    auto obs = ObserverOp::create(b, v.getLoc(), v.getType(), v, b.getStringAttr(""), nullptr,
-                                  nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr);
-    obs->setAttrs(attrs);
-    made[v] = obs.getResult();
-    return obs.getResult();
+    Value obs = observeLike(b, v, attrs);
+    made[v] = obs;
+    return obs;
   }
 
   void runOnOperation() override {
@@ -118,14 +116,14 @@ struct SwitchTrialsPass : public qopt::impl::SwitchTrialsBase<SwitchTrialsPass> 
     // The calibrated model's observers go; what a trial quantizes is
     // observed again below. (Reverse trials keep them: the model stays
     // quantized.)
-    SmallVector<ObserverOp> observers;
-    module.walk([&](ObserverOp o) { observers.push_back(o); });
-    for (ObserverOp o : observers) {
-      if (reverse)
-        break;
-      observed[o.getInput()] = o->getAttrDictionary();
-      o.getResult().replaceAllUsesWith(o.getInput());
-      o.erase();
+    if (!reverse) {
+      SmallVector<ObserverOp> observers;
+      module.walk([&](ObserverOp o) { observers.push_back(o); });
+      for (ObserverOp o : observers) {
+        observed[o.getInput()] = o->getAttrDictionary();
+        o.getResult().replaceAllUsesWith(o.getInput());
+        o.erase();
+      }
     }
 
     MLIRContext *ctx = &getContext();
@@ -196,13 +194,8 @@ struct SwitchTrialsPass : public qopt::impl::SwitchTrialsBase<SwitchTrialsPass> 
         copyLayer->setAttr(kLayerIdAttr, StringAttr::get(ctx, idOf[layer]));
         Value out = copy->getResult(0);
         if (format.kind == LayerFormat::Int8 && quantizedOutput)
-          if (DictionaryAttr attrs = observed.lookup(end)) {
-            auto obs = ObserverOp::create(b, out.getLoc(), out.getType(), out,
-                                          b.getStringAttr(""), nullptr, nullptr, nullptr,
-                                          nullptr, nullptr, nullptr, nullptr, nullptr);
-            obs->setAttrs(attrs);
-            out = obs.getResult();
-          }
+          if (DictionaryAttr attrs = observed.lookup(end))
+            out = observeLike(b, out, attrs);
         Location loc = end.getLoc();
         auto number64 = DenseElementsAttr::get(trialType, ArrayRef<int64_t>{number});
         Value k = ConstantOp::create(b, loc, number64);

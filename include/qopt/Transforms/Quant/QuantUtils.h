@@ -141,6 +141,11 @@ template <typename PassBase, typename Options> struct StatsPass : PassBase {
 /// True if `v` is produced by a qopt.constant.
 bool isConstant(mlir::Value v);
 
+/// A qopt.observer of `v` at `b`'s insertion point carrying `attrs` (another
+/// observer's: id, statistics, channel axis), so the calibration statistics
+/// apply to it as to that one.
+mlir::Value observeLike(mlir::OpBuilder &b, mlir::Value v, mlir::DictionaryAttr attrs);
+
 /// `dense` as a constant attribute: itself when small, else a dense resource
 /// blob named `blobName` (large constants are never attribute literals).
 mlir::ElementsAttr largeAsResource(mlir::DenseElementsAttr dense, llvm::StringRef blobName);
