@@ -110,6 +110,14 @@ func.func @after_float_conv(%x: tensor<1x2x3x3xf32>) -> (tensor<1x2x3x3xf32>, te
   %a = qopt.add %o, %o : (tensor<1x2x3x3xf32>, tensor<1x2x3x3xf32>) -> tensor<1x2x3x3xf32>
   return %y, %a : tensor<1x2x3x3xf32>, tensor<1x2x3x3xf32>
 }
+// Behind a mixed-precision trial selection (qopt-switch-trials{reverse}: a
+// qopt.where marked qopt.trial_select over the INT8 Conv and its float copy)
+// the tensor is still the INT8 Conv's: per tensor, as in the all-INT8 model.
+// An unmarked qopt.where is a float producer: per channel.
+// CHECK-LABEL: func.func @after_trial_select
+// CHECK: qopt.quantize %{{.*}} {qopt.all_users, qopt.observed = "c"} : tensor<1x2x3x3xf32> -> tensor<1x2x3x3x!quant.uniform<u8:f32, 0.015686274509803921:64>>
+// CHECK-LABEL: func.func @after_plain_where
+// CHECK: qopt.quantize %{{.*}} {qopt.observed = "c"} : tensor<1x2x3x3xf32> -> tensor<1x2x3x3x!quant.uniform<u8:f32:1, {0.0039215686274509803:128,0.015686274509803921:64}>>
 func.func @after_int8_conv(%x: tensor<1x2x3x3xf32>) -> (tensor<1x2x3x3xf32>, tensor<1x2x3x3xf32>) {
   %w0 = qopt.constant dense<1.0> : tensor<2x2x1x1xf32>
   %n = qopt.none
@@ -121,6 +129,28 @@ func.func @after_int8_conv(%x: tensor<1x2x3x3xf32>) -> (tensor<1x2x3x3xf32>, ten
   return %y, %a : tensor<1x2x3x3xf32>, tensor<1x2x3x3xf32>
 }
 
+func.func @after_trial_select(%x: tensor<1x2x3x3xf32>, %t: tensor<1xi1>) -> tensor<1x2x3x3xf32> {
+  %w0 = qopt.constant dense<1.0> : tensor<2x2x1x1xf32>
+  %n = qopt.none
+  %c = qopt.conv %x, %w0, %n : (tensor<1x2x3x3xf32>, tensor<2x2x1x1xf32>, none) -> tensor<1x2x3x3xf32>
+  %f = qopt.conv %x, %w0, %n {qopt.format = "float"} : (tensor<1x2x3x3xf32>, tensor<2x2x1x1xf32>, none) -> tensor<1x2x3x3xf32>
+  %s = qopt.where %t, %f, %c {qopt.trial_select} : (tensor<1xi1>, tensor<1x2x3x3xf32>, tensor<1x2x3x3xf32>) -> tensor<1x2x3x3xf32>
+  %o = qopt.observer %s {id = "c", min = -1.0 : f64, max = 3.0 : f64, channel_min = array<f64: -0.25, -1.0>, channel_max = array<f64: 0.5, 3.0>} : tensor<1x2x3x3xf32>
+  %w = qopt.constant dense<[[[[0.4]]], [[[2.0]]]]> : tensor<2x1x1x1xf32>
+  %y = qopt.conv %o, %w, %n {group = 2 : i64} : (tensor<1x2x3x3xf32>, tensor<2x1x1x1xf32>, none) -> tensor<1x2x3x3xf32>
+  return %y : tensor<1x2x3x3xf32>
+}
+func.func @after_plain_where(%x: tensor<1x2x3x3xf32>, %t: tensor<1xi1>) -> tensor<1x2x3x3xf32> {
+  %w0 = qopt.constant dense<1.0> : tensor<2x2x1x1xf32>
+  %n = qopt.none
+  %c = qopt.conv %x, %w0, %n : (tensor<1x2x3x3xf32>, tensor<2x2x1x1xf32>, none) -> tensor<1x2x3x3xf32>
+  %f = qopt.conv %x, %w0, %n {qopt.format = "float"} : (tensor<1x2x3x3xf32>, tensor<2x2x1x1xf32>, none) -> tensor<1x2x3x3xf32>
+  %s = qopt.where %t, %f, %c : (tensor<1xi1>, tensor<1x2x3x3xf32>, tensor<1x2x3x3xf32>) -> tensor<1x2x3x3xf32>
+  %o = qopt.observer %s {id = "c", min = -1.0 : f64, max = 3.0 : f64, channel_min = array<f64: -0.25, -1.0>, channel_max = array<f64: 0.5, 3.0>} : tensor<1x2x3x3xf32>
+  %w = qopt.constant dense<[[[[0.4]]], [[[2.0]]]]> : tensor<2x1x1x1xf32>
+  %y = qopt.conv %o, %w, %n {group = 2 : i64} : (tensor<1x2x3x3xf32>, tensor<2x1x1x1xf32>, none) -> tensor<1x2x3x3xf32>
+  return %y : tensor<1x2x3x3xf32>
+}
 // -----
 
 // A float Conv beside the depthwise one as a user of the same tensor keeps
