@@ -137,9 +137,14 @@ private:
   QuantizeResult quantized;
   std::chrono::steady_clock::time_point start = std::chrono::steady_clock::now();
 
+  /// A progress line; with --quiet, only warnings ("warning: ...").
   void step(const Twine &what) {
-    if (options.quiet)
+    if (options.quiet) {
+      std::string text = what.str();
+      if (StringRef(text).starts_with("warning: "))
+        llvm::errs() << "qoptc: " << text << "\n";
       return;
+    }
     double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     llvm::errs() << llvm::formatv("qoptc: [{0,6:f2}s] {1}\n", s, what.str());
   }

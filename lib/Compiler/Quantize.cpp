@@ -115,7 +115,31 @@ static LogicalResult verifyWeightOnlyOptions(const QuantOptions &options, std::s
   return success();
 }
 
+/// --layer-groups as formatGroups' rules.
+static LogicalResult parseGroupRules(StringRef text, quantutil::GroupRules &rules,
+                                     std::string &error) {
+  rules = {false, false};
+  if (text == "none")
+    return success();
+  SmallVector<StringRef> parts;
+  text.split(parts, ',');
+  for (StringRef part : parts) {
+    bool &rule = part.trim() == "inputs" ? rules.sharedInput : rules.concat;
+    if ((part.trim() != "inputs" && part.trim() != "concat") || rule) {
+      error = "--layer-groups must be 'none' or a comma list of distinct 'inputs' and "
+              "'concat', got '" +
+              text.str() + "'";
+      return failure();
+    }
+    rule = true;
+  }
+  return success();
+}
+
 LogicalResult verifyQuantOptions(const QuantOptions &options, std::string &error) {
+  quantutil::GroupRules rules;
+  if (failed(parseGroupRules(options.layerGroups, rules, error)))
+    return failure();
   if (options.sensitivity != "measured" && options.sensitivity != "separate" &&
       options.sensitivity != "hessian") {
     error = "--sensitivity must be measured, separate or hessian, got '" + options.sensitivity +
@@ -932,14 +956,27 @@ private:
   /// With `reverse` (qopt-switch-trials{reverse}), the trials restore a
   /// layer to float in the quantized model, whose path (no trial) is then
   /// not float: its noise goes to `*basePath` instead of being checked.
+  /// `numbers`, when given, is each entry's trial number (entries sharing
+  /// one switch a group of layers together; numbers 0..N-1, `noises` by
+  /// number); else each entry is a trial of its own.
   LogicalResult trialNoises(const std::string &floatLib, const std::vector<std::string> &trials,
                             llvm::function_ref<void(OpPassManager &)> quantize,
                             size_t outputCount, std::vector<double> &noises,
-                            bool reverse = false, double *basePath = nullptr) {
+                            bool reverse = false, double *basePath = nullptr,
+                            const std::vector<int64_t> &numbers = {}) {
+    size_t count = trials.size();
+    if (!numbers.empty())
+      count = size_t(*std::max_element(numbers.begin(), numbers.end()) + 1);
+    std::vector<std::string> names(count);
+    for (auto [k, entry] : llvm::enumerate(trials)) {
+      std::string &name = names[numbers.empty() ? k : size_t(numbers[k])];
+      name += (name.empty() ? "" : " + ") + entry;
+    }
     OwningOpRef<ModuleOp> copy = module.clone();
     SwitchTrialsOptions so;
     so.reverse = reverse;
     so.trials.assign(trials.begin(), trials.end());
+    so.trialNumbers.assign(numbers.begin(), numbers.end());
     so.keepFloat.assign(keepFloat.begin(), keepFloat.end());
     if (failed(runPasses(*copy, [&](OpPassManager &pm) {
           pm.addPass(createSwitchTrials(so));
@@ -952,8 +989,7 @@ private:
       error = "cannot create a temporary file";
       return failure();
     }
-    step(llvm::formatv("mixed precision: compiling one library with the {0} trials",
-                       trials.size())
+    step(llvm::formatv("mixed precision: compiling one library with the {0} trials", count)
              .str());
     if (failed(compileToSharedLibrary(*copy, compile, lib, error)))
       return failure();
@@ -962,7 +998,7 @@ private:
     std::vector<OutputReport> floatPath;
     size_t samples = 0;
     if (failed(compareTrials(floatLib, lib, options.calibData, options.maxSamples, outputCount,
-                             trials.size(), klMetric(), outputs, floatPath, samples, options.showProgress,
+                             count, klMetric(), outputs, floatPath, samples, options.showProgress,
                              error)))
       return failure();
     double pathNoise = 0;
@@ -981,9 +1017,9 @@ private:
                          "against the float model regardless",
                          -10 * std::log10(pathNoise))
                .str());
-    noises.assign(trials.size(), 0);
-    for (size_t k = 0; k < trials.size(); ++k)
-      if (failed(outputNoise(outputs[k], "trial '" + trials[k] + "'", noises[k])))
+    noises.assign(count, 0);
+    for (size_t k = 0; k < count; ++k)
+      if (failed(outputNoise(outputs[k], "trial '" + names[k] + "'", noises[k])))
         return failure();
     return success();
   }
@@ -1024,11 +1060,14 @@ private:
 
   /// Each of `ids` (candidate layers) alone, INT8 and float, compiled and
   /// timed (LayerLatency.h), or found in the layer latency cache: their
-  /// times into `section.layers` (in `ids`' order). The module's dynamic
+  /// times into `rows` (in `ids`' order), the cache's path into `section`.
+  /// The module's dynamic
   /// input dimensions take the first calibration sample's. False, with
   /// `section.latencyNote` saying why, when a layer cannot stand alone (the
   /// multiply-add shares apply then).
-  FailureOr<bool> microBenchmarks(ArrayRef<std::string> ids, MixedPrecisionSection &section) {
+  FailureOr<bool> microBenchmarks(ArrayRef<std::string> ids,
+                                  std::vector<MixedPrecisionLayer> &rows,
+                                  MixedPrecisionSection &section) {
     // (A model of static shapes only has them confirmed.)
     OwningOpRef<ModuleOp> copy = module.clone();
     FirstSample sample;
@@ -1056,7 +1095,7 @@ private:
             .str();
     TempFiles temps;
     for (auto [k, id] : llvm::enumerate(ids)) {
-      MixedPrecisionLayer &row = section.layers[k];
+      MixedPrecisionLayer &row = rows[k];
       auto it = byId.find(id);
       std::string why = "not found after the shapes were specialized";
       OwningOpRef<ModuleOp> q, f;
@@ -1173,6 +1212,7 @@ private:
       double macs = 0;
     };
     std::vector<Candidate> candidates;
+    std::vector<quantutil::QuantizableLayer> candidateLayers;
     double totalMacs = 0;
     for (const quantutil::QuantizableLayer &l : quantutil::quantizableLayers(module, keepFloat)) {
       if (!quantutil::hasIntegerForm(l.op) || !quantutil::isConstant(l.op->getOperand(1)))
@@ -1182,11 +1222,31 @@ private:
       c.params = cast<RankedTensorType>(l.op->getOperand(1).getType()).getNumElements();
       totalMacs += c.macs;
       candidates.push_back(c);
+      candidateLayers.push_back(l);
     }
     if (candidates.empty()) {
       error = "mixed precision: the model has no INT8 layer with a constant weight to choose for";
       return failure();
     }
+    // Layers tied by a shared activation or a Concat's shared scale take
+    // one format together: one trial and one row of the table per group.
+    quantutil::GroupRules rules;
+    if (failed(parseGroupRules(options.layerGroups, rules, error)))
+      return failure();
+    std::vector<std::vector<size_t>> groups =
+        quantutil::formatGroups(candidateLayers, keepFloat, rules);
+    candidateLayers.clear();
+    auto membersOf = [&](const std::vector<size_t> &g) {
+      std::set<std::string> ids;
+      for (size_t k : g)
+        ids.insert(candidates[k].id);
+      return ids;
+    };
+    if (groups.size() < candidates.size())
+      step(llvm::formatv("mixed precision: {0} layers in {1} groups that each take one format "
+                         "(--layer-groups {2})",
+                         candidates.size(), groups.size(), options.layerGroups)
+               .str());
     TempFiles temps;
     auto temp = [&](StringRef ext) { return temps.make(ext); };
     // The calibration library's first outputs are the model's.
@@ -1266,16 +1326,20 @@ private:
         buildIntegerGraphPipeline(pm, pipelineOptions());
       };
       std::vector<std::string> trials, back;
-      for (const Candidate &c : candidates) {
-        trials.push_back(c.id + "=int8");
-        back.push_back(c.id + "=float");
-      }
-      if (forward && failed(trialNoises(floatLibrary, trials, quantize, outputCount, noises)))
+      std::vector<int64_t> numbers;
+      for (auto [g, members] : llvm::enumerate(groups))
+        for (size_t k : members) {
+          trials.push_back(candidates[k].id + "=int8");
+          back.push_back(candidates[k].id + "=float");
+          numbers.push_back(int64_t(g));
+        }
+      if (forward && failed(trialNoises(floatLibrary, trials, quantize, outputCount, noises,
+                                        /*reverse=*/false, nullptr, numbers)))
         return failure();
       if (reverse) {
         step("mixed precision: the reverse trials (each layer restored to float)");
         if (failed(trialNoises(floatLibrary, back, quantize, outputCount, restored,
-                               /*reverse=*/true, &basePath)))
+                               /*reverse=*/true, &basePath, numbers)))
           return failure();
         // The library's quantized path is the all-INT8 model but for float
         // rounding around the selections.
@@ -1292,20 +1356,34 @@ private:
     // that the layers' differences add up to the whole models' (the layers
     // alone convert their inputs and outputs, which a chain of INT8 layers
     // does not); or its multiply-add share of that difference.
-    section.layers.resize(candidates.size());
+    section.layers.resize(groups.size());
+    // Per group: its members' float-minus-INT8 micro-benchmark times, each
+    // at least 0.
+    std::vector<double> groupExtra(groups.size(), 0.0);
     if (options.layerLatency == "micro") {
       std::vector<std::string> ids;
       for (const Candidate &c : candidates)
         ids.push_back(c.id);
-      FailureOr<bool> timed = microBenchmarks(ids, section);
+      std::vector<MixedPrecisionLayer> alone(candidates.size());
+      FailureOr<bool> timed = microBenchmarks(ids, alone, section);
       if (failed(timed))
         return failure();
       if (*timed) {
         double sumExtra = 0;
-        for (const MixedPrecisionLayer &row : section.layers) {
+        for (const MixedPrecisionLayer &row : alone) {
           section.sumInt8Ms += row.int8Ms;
           section.sumFloatMs += row.floatMs;
           sumExtra += std::max(0.0, row.floatMs - row.int8Ms);
+        }
+        for (auto [g, members] : llvm::enumerate(groups)) {
+          MixedPrecisionLayer &row = section.layers[g];
+          row.cached = true;
+          for (size_t k : members) {
+            row.int8Ms += alone[k].int8Ms;
+            row.floatMs += alone[k].floatMs;
+            row.cached = row.cached && alone[k].cached;
+            groupExtra[g] += std::max(0.0, alone[k].floatMs - alone[k].int8Ms);
+          }
         }
         if (sumExtra > 0) {
           section.latencyModel = "micro";
@@ -1326,36 +1404,45 @@ private:
         step("warning: mixed precision: " + section.latencyNote);
     }
     llvm::json::Array rows;
-    size_t n = 0;
-    for (auto [k, c] : llvm::enumerate(candidates)) {
-      MixedPrecisionLayer &row = section.layers[k];
+    for (auto [g, members] : llvm::enumerate(groups)) {
+      MixedPrecisionLayer &row = section.layers[g];
+      const Candidate &c = candidates[members.front()];
       row.layer = c.id;
-      row.params = c.params;
-      row.macs = c.macs;
+      int64_t channels = 0;
+      for (size_t k : members) {
+        if (members.size() > 1)
+          row.members.push_back(candidates[k].id);
+        row.params += candidates[k].params;
+        row.macs += candidates[k].macs;
+        channels += candidates[k].channels;
+      }
+      std::string name = "'" + c.id + "'" +
+                         (members.size() > 1
+                              ? llvm::formatv(" and {0} more", members.size() - 1).str()
+                              : std::string());
       if (options.sensitivity != "separate") {
         if (forward)
-          row.forwardNoise = noises[n];
+          row.forwardNoise = noises[g];
         if (reverse)
-          row.restoredNoise = restored[n];
-        ++n;
+          row.restoredNoise = restored[g];
       } else {
-        ++n;
+        std::set<std::string> ids = membersOf(members);
         if (forward) {
-          step(llvm::formatv("mixed precision: trial {0} of {1}: '{2}' alone INT8", n,
-                             candidates.size(), c.id)
+          step(llvm::formatv("mixed precision: trial {0} of {1}: {2} alone INT8", g + 1,
+                             groups.size(), name)
                    .str());
-          std::set<std::string> others = all;
-          others.erase(c.id);
-          if (failed(trial(others, "'" + c.id + "' alone INT8", row.forwardNoise, nullptr)))
+          std::set<std::string> others;
+          std::set_difference(all.begin(), all.end(), ids.begin(), ids.end(),
+                              std::inserter(others, others.end()));
+          if (failed(trial(others, name + " alone INT8", row.forwardNoise, nullptr)))
             return failure();
         }
         if (reverse) {
-          step(llvm::formatv("mixed precision: reverse trial {0} of {1}: '{2}' restored to "
+          step(llvm::formatv("mixed precision: reverse trial {0} of {1}: {2} restored to "
                              "float",
-                             n, candidates.size(), c.id)
+                             g + 1, groups.size(), name)
                    .str());
-          if (failed(trial({c.id}, "'" + c.id + "' restored to float", row.restoredNoise,
-                           nullptr)))
+          if (failed(trial(ids, name + " restored to float", row.restoredNoise, nullptr)))
             return failure();
         }
       }
@@ -1366,23 +1453,25 @@ private:
       row.sensitivity = forward && reverse ? 0.5 * (row.forwardNoise + gain)
                         : forward          ? row.forwardNoise
                                            : gain;
-      row.deltaMs = section.latencyModel == "micro"
-                        ? section.latencyScale * std::max(0.0, row.floatMs - row.int8Ms)
-                    : totalMacs > 0 ? spread * c.macs / totalMacs
-                                    : 0.0;
+      row.deltaMs = section.latencyModel == "micro" ? section.latencyScale * groupExtra[g]
+                    : totalMacs > 0                     ? spread * row.macs / totalMacs
+                                                        : 0.0;
       llvm::json::Array choices;
       if (allowInt8)
         choices.push_back(llvm::json::Object{{"format", "int8"},
                                              {"sensitivity", row.sensitivity},
-                                             {"bytes", c.params + 4 * c.channels},
+                                             {"bytes", row.params + 4 * channels},
                                              {"latency_ms", 0.0}});
       if (allowFloat)
         choices.push_back(llvm::json::Object{{"format", "float"},
                                              {"sensitivity", 0.0},
-                                             {"bytes", 4 * c.params},
+                                             {"bytes", 4 * row.params},
                                              {"latency_ms", row.deltaMs}});
-      rows.push_back(llvm::json::Object{
-          {"layer", c.id}, {"params", c.params}, {"formats", std::move(choices)}});
+      llvm::json::Object tableRow{
+          {"layer", c.id}, {"params", row.params}, {"formats", std::move(choices)}};
+      if (!row.members.empty())
+        tableRow["members"] = llvm::json::Array(row.members);
+      rows.push_back(std::move(tableRow));
     }
     section.reverseBaseNoise = reverse ? basePath : 0.0;
     if (forward && reverse) {
@@ -1444,7 +1533,7 @@ private:
           section.predictedLatencyMs += row.deltaMs;
       step(llvm::formatv("mixed precision: {0} of {1} layers float (predicted {2:f2} ms, "
                          "all-INT8 {3:f2} ms); measuring the choice",
-                         floats.size(), section.layers.size(), section.predictedLatencyMs,
+                         floats.size(), candidates.size(), section.predictedLatencyMs,
                          section.int8LatencyMs)
                .str());
       std::string chosenLib;
@@ -1496,7 +1585,8 @@ private:
     size_t kept = 0;
     for (MixedPrecisionLayer &row : section.layers) {
       row.format = chosen.count(row.layer) ? chosen[row.layer] : "int8";
-      kept += row.format == "float";
+      if (row.format == "float")
+        kept += std::max<size_t>(1, row.members.size());
     }
     if (options.collectReport)
       paretoSweep(table, chosen); // (before the formats apply: the table's layers)
@@ -1504,7 +1594,7 @@ private:
       return failure();
     step(llvm::formatv("mixed precision: {0} of {1} layers float (measured {2:f2} ms, "
                        "all-INT8 {3:f2} ms)",
-                       kept, section.layers.size(), section.chosenLatencyMs,
+                       kept, candidates.size(), section.chosenLatencyMs,
                        section.int8LatencyMs)
              .str());
     if (!options.saveStats.empty()) {

@@ -553,13 +553,19 @@ static std::string noiseWords(double noise, bool kl) {
 /// candidate layer, most sensitive first; and the same as JSON.
 static llvm::json::Object writeMixedPrecision(llvm::raw_ostream &os,
                                               const MixedPrecisionSection &m, bool kl) {
-  size_t kept = llvm::count_if(m.layers, [](auto &l) { return l.format == "float"; });
+  size_t kept = 0, total = 0, groups = 0;
+  for (const MixedPrecisionLayer &l : m.layers) {
+    size_t n = std::max<size_t>(1, l.members.size());
+    total += n;
+    kept += l.format == "float" ? n : 0;
+    groups += l.members.size() > 1;
+  }
   os << "## Mixed precision\n\n"
      << llvm::formatv("Budget {0}: {1} of {2} layers float, the others INT8{3}. Measured on "
                       "the first calibration sample: all-INT8 {4:f3} ms (output {5}), "
                       "all-float {6:f3} ms; the choice {7:f3} ms (predicted {8:f3} ms; all-INT8 timed "
                       "beside it {10:f3} ms), output {9}.\n\n",
-                      m.budget, kept, m.layers.size(),
+                      m.budget, kept, total,
                       m.solvedBudget != m.budget ? " (solved under " + m.solvedBudget +
                                                        ": the first choice measured over)"
                                                  : std::string(),
@@ -584,6 +590,14 @@ static llvm::json::Object writeMixedPrecision(llvm::raw_ostream &os,
                                        m.directionSpearman)
                              .str())
                    .str())
+     << (groups ? llvm::formatv("{0} of layers that take one format together (layers "
+                                "reading one activation, or meeting in one Concat: "
+                                "--layer-groups), listed with `+`: one trial switches the "
+                                "whole group, and its costs are its members' sums. ",
+                                groups == 1 ? std::string("One row is a group")
+                                            : std::to_string(groups) + " rows are groups")
+                      .str()
+                : std::string())
      << "`Δ ms`: the float choice's latency over INT8, ";
   bool micro = m.latencyModel == "micro";
   if (micro)
@@ -618,14 +632,15 @@ static llvm::json::Object writeMixedPrecision(llvm::raw_ostream &os,
                    [](auto *a, auto *b) { return a->sensitivity > b->sensitivity; });
   llvm::json::Array layers;
   for (const MixedPrecisionLayer *l : rows) {
+    std::string name = l->members.empty() ? l->layer : llvm::join(l->members, " + ");
     if (both)
-      os << llvm::formatv("| {0} | {1} | {2:f2} | {3} | {4} | {5} | {6:e2} | {7:f3} |", l->layer,
+      os << llvm::formatv("| {0} | {1} | {2:f2} | {3} | {4} | {5} | {6:e2} | {7:f3} |", name,
                           l->params, l->macs / 1e6, l->format,
                           m.direction == "both" ? noiseValue(l->forwardNoise, kl)
                                                 : std::string("-"),
                           noiseValue(l->restoredNoise, kl), l->sensitivity, l->deltaMs);
     else
-      os << llvm::formatv("| {0} | {1} | {2:f2} | {3} | {4} | {5:f3} |", l->layer, l->params,
+      os << llvm::formatv("| {0} | {1} | {2:f2} | {3} | {4} | {5:f3} |", name, l->params,
                           l->macs / 1e6, l->format, noiseValue(l->sensitivity, kl),
                           l->deltaMs);
     if (micro)
@@ -635,6 +650,8 @@ static llvm::json::Object writeMixedPrecision(llvm::raw_ostream &os,
     llvm::json::Object row{{"layer", l->layer},         {"params", l->params},
                            {"macs", l->macs},           {"format", l->format},
                            {"sensitivity", l->sensitivity}, {"delta_ms", l->deltaMs}};
+    if (!l->members.empty())
+      row["members"] = llvm::json::Array(l->members);
     if (both) {
       row["restored_noise"] = l->restoredNoise;
       if (m.direction == "both")

@@ -95,7 +95,7 @@ def compile(model, output=None, input_shapes=None, opt_level=2, target_cpu=None,
             weight_bits=None, weight_group_size=None, weight_symmetric=False, awq=False,
             quantize_embeddings=False, mixed_precision=False, budget=None, formats=None,
             sensitivity=None, sensitivity_metric=None, sensitivity_direction=None,
-            layer_latency=None, latency_cache=None):
+            layer_latency=None, latency_cache=None, layer_groups=None):
     """Compiles an ONNX (or qopt .mlir) model to a shared library; returns its path.
 
     input_shapes: {input name: [dims]} (None or -1 for a dynamic dim).
@@ -163,6 +163,9 @@ def compile(model, output=None, input_shapes=None, opt_level=2, target_cpu=None,
                         --layer-latency)
       latency_cache     directory of the micro-benchmarks' cache, "" for
                         none (qoptc --latency-cache)
+      layer_groups      INT8 mixed precision, layers that take one format
+                        together: "inputs,concat" (default), "inputs",
+                        "concat" or "none" (qoptc --layer-groups)
 
     Raises CompileError with qoptc's diagnostics on failure.
     """
@@ -199,7 +202,8 @@ def compile(model, output=None, input_shapes=None, opt_level=2, target_cpu=None,
                "--budget": budget, "--sensitivity": sensitivity,
                "--sensitivity-metric": sensitivity_metric,
                "--sensitivity-direction": sensitivity_direction,
-               "--layer-latency": layer_latency, "--latency-cache": latency_cache}
+               "--layer-latency": layer_latency, "--latency-cache": latency_cache,
+               "--layer-groups": layer_groups}
     for flag, value in options.items():
         if value is not None:
             cmd.append(f"{flag}={os.fspath(value) if isinstance(value, os.PathLike) else value}")

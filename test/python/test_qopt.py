@@ -247,6 +247,12 @@ class QOptTest(unittest.TestCase):
                          sensitivity_direction="bogus")
         self.assertIn("--sensitivity-direction must be forward, reverse or both, got 'bogus'",
                       str(cm.exception))
+        with self.assertRaises(qopt.CompileError) as cm:
+            qopt.compile(EXAMPLE, os.path.join(self.dir, "bad.so"),
+                         calibration=calib, mixed_precision=True, budget="bits=8",
+                         layer_groups="inputs,bogus")
+        self.assertIn("--layer-groups must be 'none' or a comma list of distinct 'inputs' and "
+                      "'concat', got 'inputs,bogus'", str(cm.exception))
         # INT8 mixed precision's micro-benchmarks go to the cache directory
         # given (one file per machine and build).
         cache = os.path.join(self.dir, "latency-cache")

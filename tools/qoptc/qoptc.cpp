@@ -85,7 +85,7 @@ static cl::opt<bool> gpuEmulateOnHost(
              "loops in a CPU library (checks them on a machine without a GPU; tensor cores "
              "off)"),
     cl::init(false), cl::cat(gpuCategory));
-static cl::opt<bool> quiet("quiet", cl::desc("No progress output"), cl::cat(compileCategory));
+static cl::opt<bool> quiet("quiet", cl::desc("No progress output (warnings still print)"), cl::cat(compileCategory));
 static cl::opt<bool> noOnnxInference("no-onnx-shape-inference",
                                      cl::desc("Skip ONNX's own shape inference"),
                                      cl::cat(compileCategory));
@@ -194,6 +194,13 @@ static cl::opt<std::string> layerLatency(
              "models' measured difference; default) or 'macs' (its multiply-add share of that "
              "difference)"),
     cl::init("micro"), cl::cat(quantCategory));
+static cl::opt<std::string> layerGroups(
+    "layer-groups",
+    cl::desc("INT8 mixed precision: which layers take one format together, a comma list of "
+             "'inputs' (layers reading one activation: q/k/v, branches on one tensor) and "
+             "'concat' (layers whose outputs meet in one Concat, which shares one scale), or "
+             "'none'; default inputs,concat"),
+    cl::init("inputs,concat"), cl::cat(quantCategory));
 static cl::opt<std::string> latencyCache(
     "latency-cache",
     cl::desc("INT8 mixed precision: the directory caching the layers' micro-benchmarks per "
@@ -345,11 +352,13 @@ int main(int argc, char **argv) {
   q.sensitivityMetric = sensitivityMetric;
   q.layerLatency = layerLatency;
   q.sensitivityDirection = sensitivityDirection;
+  q.layerGroups = layerGroups;
   q.latencyCache = latencyCache.getNumOccurrences() ? std::string(latencyCache)
                                                     : qopt::LayerLatencyCache::defaultDirectory();
-  if (weightOnly && (layerLatency.getNumOccurrences() || latencyCache.getNumOccurrences())) {
-    errs() << "qoptc: --layer-latency and --latency-cache are for INT8 mixed precision (not "
-              "--weight-only)\n";
+  if (weightOnly && (layerLatency.getNumOccurrences() || latencyCache.getNumOccurrences() ||
+                     layerGroups.getNumOccurrences())) {
+    errs() << "qoptc: --layer-latency, --latency-cache and --layer-groups are for INT8 mixed "
+              "precision (not --weight-only)\n";
     return 1;
   }
   if (!mixedPrecision && (budget.getNumOccurrences() || formats.getNumOccurrences() ||
@@ -357,10 +366,11 @@ int main(int argc, char **argv) {
                           sensitivity.getNumOccurrences() ||
                           sensitivityMetric.getNumOccurrences() ||
                           sensitivityDirection.getNumOccurrences() ||
-                          layerLatency.getNumOccurrences() || latencyCache.getNumOccurrences())) {
+                          layerLatency.getNumOccurrences() || latencyCache.getNumOccurrences() ||
+                          layerGroups.getNumOccurrences())) {
     errs() << "qoptc: --budget, --formats, --mixed-precision-table, --sensitivity, "
-              "--sensitivity-metric, --sensitivity-direction, --layer-latency and "
-              "--latency-cache need --mixed-precision\n";
+              "--sensitivity-metric, --sensitivity-direction, --layer-latency, "
+              "--latency-cache and --layer-groups need --mixed-precision\n";
     return 1;
   }
   q.quantizeEmbeddings = quantizeEmbeddings;

@@ -150,6 +150,10 @@ struct QuantOptions {
   /// "macs" (its multiply-add share of the all-float model's latency over
   /// the all-INT8 one's).
   std::string layerLatency = "micro";
+  /// INT8 mixed precision: the ties that make layers take one format
+  /// together (quantutil::formatGroups), "inputs", "concat", both
+  /// comma-separated, or "none".
+  std::string layerGroups = "inputs,concat";
   /// The micro-benchmarks' cache directory (LayerLatencyCache); empty: none.
   std::string latencyCache;
 };

@@ -97,7 +97,11 @@ struct OutlierSection {
 /// per candidate layer, its measured trial (the float model with that layer
 /// alone INT8) and the choice.
 struct MixedPrecisionLayer {
+  /// The layer (a group's first member), its choice, and (a group of
+  /// layers that take one format together) every member; the other fields
+  /// are then the group's (sums, its trials).
   std::string layer, format;
+  std::vector<std::string> members;
   int64_t params = 0;
   /// Multiply-adds per calibration sample.
   double macs = 0;

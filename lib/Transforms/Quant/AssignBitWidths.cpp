@@ -38,6 +38,8 @@ struct Candidate {
 };
 struct TableLayer {
   std::string id;
+  /// The layers taking the row's format: its "members", or the layer alone.
+  std::vector<std::string> members;
   int64_t params = 0;
   std::vector<Candidate> formats;
 };
@@ -79,6 +81,21 @@ struct AssignBitWidthsPass : qopt::impl::AssignBitWidthsBase<AssignBitWidthsPass
       TableLayer t;
       t.id = id->str();
       t.params = l->getInteger("params").value_or(0);
+      if (const llvm::json::Value *m = l->get("members")) {
+        const llvm::json::Array *members = m->getAsArray();
+        if (!members || members->empty())
+          return fail("layer '" + t.id + "': \"members\" must be a non-empty array of ids");
+        for (const llvm::json::Value &mv : *members) {
+          std::optional<StringRef> member = mv.getAsString();
+          if (!member)
+            return fail("layer '" + t.id + "': \"members\" must be a non-empty array of ids");
+          t.members.push_back(member->str());
+        }
+        if (!llvm::is_contained(t.members, t.id))
+          return fail("layer '" + t.id + "': its \"members\" must include it");
+      } else {
+        t.members.push_back(t.id);
+      }
       for (const llvm::json::Value &fv : *formats) {
         const llvm::json::Object *f = fv.getAsObject();
         std::optional<StringRef> name = f ? f->getString("format") : std::nullopt;
@@ -118,36 +135,39 @@ struct AssignBitWidthsPass : qopt::impl::AssignBitWidthsBase<AssignBitWidthsPass
     std::map<std::string, Operation *> byId;
     for (const quantutil::QuantizableLayer &l : quantutil::quantizableLayers(module, {}))
       byId[l.id] = l.op;
-    std::vector<Operation *> ops;
+    std::vector<std::vector<Operation *>> ops;
     std::set<std::string> seenIds;
     for (const TableLayer &t : *layers) {
-      if (!seenIds.insert(t.id).second) {
-        module.emitError("qopt-assign-bit-widths: ")
-            << table << ": layer '" << t.id << "' appears twice";
-        return signalPassFailure();
-      }
-      auto it = byId.find(t.id);
-      if (it == byId.end()) {
-        module.emitError("qopt-assign-bit-widths: ")
-            << table << ": layer '" << t.id << "' is not a quantizable layer of this model";
-        return signalPassFailure();
-      }
-      ops.push_back(it->second);
-      // A group format must divide the layer's K (else qopt-quantize-weights
-      // would keep the layer float while the budget counted its bits).
-      auto wType = dyn_cast<RankedTensorType>(it->second->getOperand(1).getType());
-      int64_t k = -1;
-      if (wType && wType.getRank() == 2) {
-        auto gemm = dyn_cast<GemmOp>(it->second);
-        k = wType.getDimSize(gemm && gemm.getTransB() ? 1 : 0);
-      }
-      for (const Candidate &c : t.formats) {
-        std::optional<quantutil::LayerFormat> f = quantutil::parseLayerFormat(c.format);
-        if (f->kind == quantutil::LayerFormat::Groups && (k <= 0 || k % f->groupSize != 0)) {
+      ops.emplace_back();
+      for (const std::string &id : t.members) {
+        if (!seenIds.insert(id).second) {
           module.emitError("qopt-assign-bit-widths: ")
-              << table << ": layer '" << t.id << "' cannot take " << c.format
-              << ": its K is not a multiple of the group size";
+              << table << ": layer '" << id << "' appears twice";
           return signalPassFailure();
+        }
+        auto it = byId.find(id);
+        if (it == byId.end()) {
+          module.emitError("qopt-assign-bit-widths: ")
+              << table << ": layer '" << id << "' is not a quantizable layer of this model";
+          return signalPassFailure();
+        }
+        ops.back().push_back(it->second);
+        // A group format must divide the layer's K (else qopt-quantize-weights
+        // would keep the layer float while the budget counted its bits).
+        auto wType = dyn_cast<RankedTensorType>(it->second->getOperand(1).getType());
+        int64_t k = -1;
+        if (wType && wType.getRank() == 2) {
+          auto gemm = dyn_cast<GemmOp>(it->second);
+          k = wType.getDimSize(gemm && gemm.getTransB() ? 1 : 0);
+        }
+        for (const Candidate &c : t.formats) {
+          std::optional<quantutil::LayerFormat> f = quantutil::parseLayerFormat(c.format);
+          if (f->kind == quantutil::LayerFormat::Groups && (k <= 0 || k % f->groupSize != 0)) {
+            module.emitError("qopt-assign-bit-widths: ")
+                << table << ": layer '" << id << "' cannot take " << c.format
+                << ": its K is not a multiple of the group size";
+            return signalPassFailure();
+          }
         }
       }
     }
@@ -266,9 +286,15 @@ struct AssignBitWidthsPass : qopt::impl::AssignBitWidthsBase<AssignBitWidthsPass
     MLIRContext *ctx = module.getContext();
     for (size_t l = 0; l < layers->size(); ++l) {
       const Candidate &c = (*layers)[l].formats[a->pick[l]];
-      ops[l]->setAttr(quantutil::kFormatAttr, StringAttr::get(ctx, c.format));
-      emitRemark(ops[l]->getLoc(), "qopt-assign-bit-widths: '")
-          << (*layers)[l].id << "' -> " << c.format << " (sensitivity " << c.sensitivity << ")";
+      for (auto [id, op] : llvm::zip_equal((*layers)[l].members, ops[l])) {
+        op->setAttr(quantutil::kFormatAttr, StringAttr::get(ctx, c.format));
+        InFlightDiagnostic remark = emitRemark(op->getLoc(), "qopt-assign-bit-widths: '");
+        remark << id << "' -> " << c.format;
+        if ((*layers)[l].members.size() > 1)
+          remark << " (group '" << (*layers)[l].id << "', sensitivity " << c.sensitivity << ")";
+        else
+          remark << " (sensitivity " << c.sensitivity << ")";
+      }
     }
   }
 };

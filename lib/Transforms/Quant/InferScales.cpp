@@ -9,6 +9,8 @@
 #include "mlir/IR/Builders.h"
 #include "llvm/ADT/EquivalenceClasses.h"
 
+#include <map>
+
 namespace qopt {
 #define GEN_PASS_DEF_INFERSCALES
 #include "qopt/Transforms/Quant/Passes.h.inc"
@@ -125,6 +127,31 @@ struct InferScalesPass : public qopt::impl::InferScalesBase<InferScalesPass> {
     return any;
   }
 
+  /// A mixed-precision trial library (qopt-switch-trials) feeds a Concat
+  /// through trial selections: per trial number, the observed outputs of
+  /// that trial's INT8 copies. Where one trial's copies feed every input,
+  /// they share one scale, as the Concat's inputs do in that trial's model
+  /// compiled alone (where only those inputs are observed: its output,
+  /// read by no INT8 layer of the trial, is not).
+  void unionTrialCopies(ConcatOp concat, llvm::EquivalenceClasses<Operation *> &groups) {
+    std::map<int64_t, SmallVector<Operation *>> perTrial;
+    for (Value in : concat.getInputs()) {
+      Value v = in;
+      while (auto where = v.getDefiningOp<WhereOp>()) {
+        auto number = where->getAttrOfType<IntegerAttr>(qopt::quantutil::kTrialSelectAttr);
+        if (!number)
+          break;
+        if (auto o = where->getOperand(1).getDefiningOp<ObserverOp>())
+          perTrial[number.getInt()].push_back(o);
+        v = where->getOperand(2);
+      }
+    }
+    for (auto &[number, members] : perTrial)
+      if (members.size() == concat.getInputs().size())
+        for (Operation *m : members)
+          groups.unionSets(members.front(), m);
+  }
+
   void runOnOperation() override {
     func::FuncOp func = getOperation();
     std::string error;
@@ -162,8 +189,10 @@ struct InferScalesPass : public qopt::impl::InferScalesBase<InferScalesPass> {
       SmallVector<Operation *> members;
       for (Value in : concat.getInputs()) {
         auto o = in.getDefiningOp<ObserverOp>();
-        if (!o)
+        if (!o) {
+          unionTrialCopies(concat, groups);
           return;
+        }
         members.push_back(o);
       }
       for (Operation *user : concat->getUsers())

@@ -6,6 +6,7 @@
 #include "qopt/Transforms/Quant/QuantUtils.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "llvm/ADT/EquivalenceClasses.h"
 #include "llvm/ADT/StringMap.h"
 
 using namespace mlir;
@@ -62,6 +63,83 @@ std::vector<QuantizableLayer> quantizableLayers(Operation *root,
       layers.push_back({op, id, op->getOperand(0), op->getOperand(1)});
   });
   return layers;
+}
+
+/// The layers whose outputs reach `v` through folded activations and
+/// pass-through ops (observers, shape ops, Slice, MaxPool, Concat).
+static void producersThrough(Value v, ArrayRef<std::string> keepFloat,
+                             SmallVectorImpl<Operation *> &out) {
+  SmallVector<Value> work{v};
+  DenseSet<Value> seen;
+  while (!work.empty()) {
+    Value cur = work.pop_back_val();
+    if (!seen.insert(cur).second)
+      continue;
+    if (Operation *layer = integerProducer(cur, keepFloat)) {
+      out.push_back(layer);
+      continue;
+    }
+    Operation *def = cur.getDefiningOp();
+    if (!def)
+      continue;
+    if (auto concat = dyn_cast<ConcatOp>(def))
+      llvm::append_range(work, concat.getInputs());
+    else if (isa<ObserverOp, ReshapeOp, FlattenOp, TransposeOp, SqueezeOp, UnsqueezeOp,
+                 SliceOp, MaxPoolOp>(def))
+      work.push_back(def->getOperand(0));
+  }
+}
+
+std::vector<std::vector<size_t>> formatGroups(ArrayRef<QuantizableLayer> layers,
+                                              ArrayRef<std::string> keepFloat,
+                                              GroupRules rules) {
+  DenseMap<Operation *, size_t> index;
+  for (auto [k, l] : llvm::enumerate(layers))
+    index[l.op] = k;
+  llvm::EquivalenceClasses<size_t> classes;
+  for (size_t k = 0; k < layers.size(); ++k)
+    classes.insert(k);
+  if (rules.sharedInput) {
+    DenseMap<Value, size_t> firstReader;
+    for (auto [k, l] : llvm::enumerate(layers)) {
+      Value x = l.input;
+      while (auto o = x.getDefiningOp<ObserverOp>())
+        x = o.getInput();
+      auto [it, inserted] = firstReader.try_emplace(x, k);
+      if (!inserted)
+        classes.unionSets(it->second, k);
+    }
+  }
+  if (rules.concat && !layers.empty()) {
+    Operation *root = layers.front().op;
+    while (Operation *parent = root->getParentOp())
+      root = parent;
+    // A Concat inside another's inputs is reached from the outer one too:
+    // the union covers both.
+    root->walk([&](ConcatOp concat) {
+      SmallVector<Operation *> producers;
+      producersThrough(concat.getResult(), keepFloat, producers);
+      std::optional<size_t> first;
+      for (Operation *p : producers) {
+        auto it = index.find(p);
+        if (it == index.end())
+          continue;
+        if (first)
+          classes.unionSets(*first, it->second);
+        else
+          first = it->second;
+      }
+    });
+  }
+  std::vector<std::vector<size_t>> groups;
+  DenseMap<size_t, size_t> groupOf; // leader -> position in groups
+  for (size_t k = 0; k < layers.size(); ++k) {
+    auto [it, inserted] = groupOf.try_emplace(classes.getLeaderValue(k), groups.size());
+    if (inserted)
+      groups.emplace_back();
+    groups[it->second].push_back(k);
+  }
+  return groups;
 }
 
 static std::array<int64_t, 2> pairOr(std::optional<ArrayRef<int64_t>> v, int64_t dflt) {

@@ -15,6 +15,9 @@
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/IRMapping.h"
 #include "llvm/ADT/MapVector.h"
+#include "llvm/ADT/SmallPtrSet.h"
+
+#include <map>
 
 namespace qopt {
 #define GEN_PASS_DEF_SWITCHTRIALS
@@ -83,7 +86,16 @@ struct SwitchTrialsPass : public qopt::impl::SwitchTrialsBase<SwitchTrialsPass> 
       byId.emplace(l.id, l.op);
     llvm::MapVector<Operation *, SmallVector<std::pair<LayerFormat, int64_t>>> perLayer;
     DenseMap<Operation *, std::string> idOf;
+    if (!trialNumbers.empty() &&
+        (trialNumbers.size() != trials.size() ||
+         llvm::any_of(trialNumbers, [](int64_t n) { return n < 0; }))) {
+      module.emitError() << "qopt-switch-trials: trial-numbers must give one non-negative "
+                            "number per entry of trials ("
+                         << trials.size() << "), got " << trialNumbers.size();
+      return signalPassFailure();
+    }
     for (auto [t, entry] : llvm::enumerate(trials)) {
+      int64_t number = trialNumbers.empty() ? int64_t(t) : trialNumbers[t];
       auto [id, name] = StringRef(entry).rsplit('=');
       auto it = byId.find(id.str());
       if (name.empty() || it == byId.end()) {
@@ -103,15 +115,27 @@ struct SwitchTrialsPass : public qopt::impl::SwitchTrialsBase<SwitchTrialsPass> 
         return signalPassFailure();
       }
       auto &formats = perLayer[it->second];
-      for (auto &[g, u] : formats)
+      for (auto &[g, u] : formats) {
+        if (u == number) {
+          module.emitError() << "qopt-switch-trials: trial " << number << " names layer '"
+                             << id << "' twice";
+          return signalPassFailure();
+        }
         if (g.name() == f->name()) {
-          module.emitError() << "qopt-switch-trials: trials " << u << " and " << t
+          module.emitError() << "qopt-switch-trials: trials " << u << " and " << number
                              << " are both '" << entry << "'";
           return signalPassFailure();
         }
-      formats.push_back({*f, int64_t(t)});
+      }
+      formats.push_back({*f, number});
       idOf[it->second] = id.str();
     }
+
+    // Each trial's layers.
+    std::map<int64_t, SmallPtrSet<Operation *, 4>> trialLayers;
+    for (auto &[layer, formats] : perLayer)
+      for (auto &[format, number] : formats)
+        trialLayers[number].insert(layer);
 
     // The calibrated model's observers go; what a trial quantizes is
     // observed again below. (Reverse trials keep them: the model stays
@@ -164,10 +188,23 @@ struct SwitchTrialsPass : public qopt::impl::SwitchTrialsBase<SwitchTrialsPass> 
         IRMapping map;
         if (reverse) {
           // The float copy reads what the observers see, not what they
-          // quantize.
-          for (Value v : layer->getOperands())
-            if (auto o = v.getDefiningOp<ObserverOp>())
+          // quantize; but an INT8 layer's output is quantized for every
+          // user (qopt-infer-scales), float ones too, where the trial's
+          // model compiled alone still quantizes it: where a layer outside
+          // the trial reads it INT8, or a pass-through op does.
+          for (Value v : layer->getOperands()) {
+            auto o = v.getDefiningOp<ObserverOp>();
+            if (!o)
+              continue;
+            bool quantizedInTrial =
+                integerProducer(o.getInput(), keepFloat) &&
+                llvm::any_of(o.getResult().getUsers(), [&](Operation *user) {
+                  return !user->hasAttr(kLayerIdAttr) && !trialLayers[number].count(user) &&
+                         (isQuantizableLayer(user, keepFloat) || isPassThrough(user));
+                });
+            if (!quantizedInTrial)
               map.map(v, o.getInput());
+          }
         } else if (format.kind == LayerFormat::Int8) {
           // The activation inputs, observed as calibrated.
           for (OpOperand &in : layer->getOpOperands()) {
@@ -201,7 +238,7 @@ struct SwitchTrialsPass : public qopt::impl::SwitchTrialsBase<SwitchTrialsPass> 
         Value k = ConstantOp::create(b, loc, number64);
         Value is = EqualOp::create(b, loc, RankedTensorType::get({1}, b.getI1Type()), trial, k);
         auto select = WhereOp::create(b, loc, end.getType(), is, out, current);
-        select->setAttr(kTrialSelectAttr, b.getUnitAttr());
+        select->setAttr(kTrialSelectAttr, b.getI64IntegerAttr(number));
         if (!firstSelect)
           firstSelect = select;
         current = select.getResult();

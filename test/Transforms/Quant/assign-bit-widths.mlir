@@ -68,6 +68,30 @@
 // GROUP: error: qopt-assign-bit-widths: {{.*}}.json: layer 'q' cannot take w4g64: its K is not a multiple of the group size
 // RUN: not qopt-opt %s --qopt-assign-bit-widths="table=%t.missing budget=bits=6" 2>&1 | FileCheck %s --check-prefix=MISSING
 // MISSING: error: qopt-assign-bit-widths: {{.*}}.missing: cannot read it
+// A group row (Inputs/bit-widths-group.json: "q" and "k" as one, 2048
+// params): its choice goes on both members. bits=6 cannot afford the
+// group's 8 bits (16384 of 12288 bits), which the two rows alone could
+// split (BITS6 above); bits=8 can. A remark per member names the group.
+// RUN: qopt-opt %s --qopt-assign-bit-widths="table=%S/Inputs/bit-widths-group.json budget=bits=6" | FileCheck %s --check-prefix=G6
+// G6-COUNT-2: {qopt.format = "w4g32"}
+// RUN: qopt-opt %s --qopt-assign-bit-widths="table=%S/Inputs/bit-widths-group.json budget=bits=8" 2>&1 | FileCheck %s --check-prefix=G8
+// G8-DAG: remark: {{.*}}qopt-assign-bit-widths: 'q' -> w8g32 (group 'q', sensitivity 1.5{{0*}}e+00)
+// G8-DAG: remark: {{.*}}qopt-assign-bit-widths: 'k' -> w8g32 (group 'q', sensitivity 1.5{{0*}}e+00)
+// G8-COUNT-2: {qopt.format = "w8g32"}
+// Errors: members without the row's layer, not an array, a member in two
+// rows, a member the model lacks.
+// RUN: sed 's/"members": \["q", "k"\]/"members": ["k"]/' %S/Inputs/bit-widths-group.json > %t.g1.json
+// RUN: not qopt-opt %s --qopt-assign-bit-widths="table=%t.g1.json budget=bits=6" 2>&1 | FileCheck %s --check-prefix=GSELF
+// GSELF: error: qopt-assign-bit-widths: {{.*}}.json: layer 'q': its "members" must include it
+// RUN: sed 's/"members": \["q", "k"\]/"members": "q"/' %S/Inputs/bit-widths-group.json > %t.g2.json
+// RUN: not qopt-opt %s --qopt-assign-bit-widths="table=%t.g2.json budget=bits=6" 2>&1 | FileCheck %s --check-prefix=GARRAY
+// GARRAY: error: qopt-assign-bit-widths: {{.*}}.json: layer 'q': "members" must be a non-empty array of ids
+// RUN: sed 's/"members": \["q", "k"\]/"members": ["q", "k", "q"]/' %S/Inputs/bit-widths-group.json > %t.g3.json
+// RUN: not qopt-opt %s --qopt-assign-bit-widths="table=%t.g3.json budget=bits=6" 2>&1 | FileCheck %s --check-prefix=GTWICE
+// GTWICE: error: qopt-assign-bit-widths: {{.*}}.json: layer 'q' appears twice
+// RUN: sed 's/"members": \["q", "k"\]/"members": ["q", "v"]/' %S/Inputs/bit-widths-group.json > %t.g4.json
+// RUN: not qopt-opt %s --qopt-assign-bit-widths="table=%t.g4.json budget=bits=6" 2>&1 | FileCheck %s --check-prefix=GLAYER
+// GLAYER: error: qopt-assign-bit-widths: {{.*}}.json: layer 'v' is not a quantizable layer of this model
 func.func @attention(%x: tensor<4x32xf32>) -> (tensor<4x32xf32>, tensor<4x32xf32>) {
   %wq = qopt.constant dense<0.5> : tensor<32x32xf32>
   %wk = qopt.constant dense<0.25> : tensor<32x32xf32>

@@ -52,3 +52,28 @@ func.func @concat(%a: tensor<2xf32>, %b: tensor<2xf32>) -> tensor<4xf32> {
   return %oc : tensor<4xf32>
 }
 
+// -----
+
+// A mixed-precision trial library (qopt-switch-trials) feeds the Concat
+// through trial selections: the copies of trial 1 feed both inputs and
+// share the union of their ranges, [-1, 2] (scale 3/255, zero point 85),
+// as that trial compiled alone would; trial 0's copy feeds one input only
+// (the other is float in that trial) and keeps its own, [0, 4] (scale
+// 4/255, zero point 0).
+// U8-LABEL: func.func @concat_trials
+// U8: qopt.quantize %{{.*}} {qopt.observed = "a0"} : tensor<2xf32> -> tensor<2x!quant.uniform<u8:f32, 0.015686274509803921>>
+// U8: qopt.quantize %{{.*}} {qopt.observed = "a1"} : tensor<2xf32> -> tensor<2x!quant.uniform<u8:f32, 0.011764705882352941:85>>
+// U8: qopt.quantize %{{.*}} {qopt.observed = "b1"} : tensor<2xf32> -> tensor<2x!quant.uniform<u8:f32, 0.011764705882352941:85>>
+func.func @concat_trials(%fa: tensor<2xf32>, %qa0: tensor<2xf32>, %qa1: tensor<2xf32>,
+                         %fb: tensor<2xf32>, %qb1: tensor<2xf32>,
+                         %is0: tensor<1xi1>, %is1: tensor<1xi1>) -> tensor<4xf32> {
+  %oa0 = qopt.observer %qa0 {id = "a0", min = 0.0 : f64, max = 4.0 : f64} : tensor<2xf32>
+  %oa1 = qopt.observer %qa1 {id = "a1", min = 0.0 : f64, max = 2.0 : f64} : tensor<2xf32>
+  %ob1 = qopt.observer %qb1 {id = "b1", min = -1.0 : f64, max = 1.0 : f64} : tensor<2xf32>
+  %sa0 = qopt.where %is0, %oa0, %fa {qopt.trial_select = 0 : i64} : (tensor<1xi1>, tensor<2xf32>, tensor<2xf32>) -> tensor<2xf32>
+  %sa1 = qopt.where %is1, %oa1, %sa0 {qopt.trial_select = 1 : i64} : (tensor<1xi1>, tensor<2xf32>, tensor<2xf32>) -> tensor<2xf32>
+  %sb1 = qopt.where %is1, %ob1, %fb {qopt.trial_select = 1 : i64} : (tensor<1xi1>, tensor<2xf32>, tensor<2xf32>) -> tensor<2xf32>
+  %c = qopt.concat %sa1, %sb1 {axis = 0 : i64} : (tensor<2xf32>, tensor<2xf32>) -> tensor<4xf32>
+  return %c : tensor<4xf32>
+}
+

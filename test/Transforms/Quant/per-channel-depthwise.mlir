@@ -134,7 +134,7 @@ func.func @after_trial_select(%x: tensor<1x2x3x3xf32>, %t: tensor<1xi1>) -> tens
   %n = qopt.none
   %c = qopt.conv %x, %w0, %n : (tensor<1x2x3x3xf32>, tensor<2x2x1x1xf32>, none) -> tensor<1x2x3x3xf32>
   %f = qopt.conv %x, %w0, %n {qopt.format = "float"} : (tensor<1x2x3x3xf32>, tensor<2x2x1x1xf32>, none) -> tensor<1x2x3x3xf32>
-  %s = qopt.where %t, %f, %c {qopt.trial_select} : (tensor<1xi1>, tensor<1x2x3x3xf32>, tensor<1x2x3x3xf32>) -> tensor<1x2x3x3xf32>
+  %s = qopt.where %t, %f, %c {qopt.trial_select = 0 : i64} : (tensor<1xi1>, tensor<1x2x3x3xf32>, tensor<1x2x3x3xf32>) -> tensor<1x2x3x3xf32>
   %o = qopt.observer %s {id = "c", min = -1.0 : f64, max = 3.0 : f64, channel_min = array<f64: -0.25, -1.0>, channel_max = array<f64: 0.5, 3.0>} : tensor<1x2x3x3xf32>
   %w = qopt.constant dense<[[[[0.4]]], [[[2.0]]]]> : tensor<2x1x1x1xf32>
   %y = qopt.conv %o, %w, %n {group = 2 : i64} : (tensor<1x2x3x3xf32>, tensor<2x1x1x1xf32>, none) -> tensor<1x2x3x3xf32>

@@ -7,6 +7,11 @@
 // RUN: not qopt-opt %s --split-input-file --qopt-insert-observers --qopt-switch-trials="trials=conv1=int8 keep-float=conv1" 2>&1 | FileCheck %s --check-prefix=NOLAYER1
 // RUN: qopt-opt %s --split-input-file --qopt-insert-observers --qopt-switch-trials="reverse=true trials=conv1=float,conv2=float" | FileCheck %s --check-prefix=REV
 // RUN: not qopt-opt %s --split-input-file --qopt-insert-observers --qopt-switch-trials="reverse=true trials=conv1=int8" 2>&1 | FileCheck %s --check-prefix=REVFORMAT
+// RUN: qopt-opt %s --split-input-file --qopt-insert-observers --qopt-switch-trials="trials=conv1=int8,conv2=int8 trial-numbers=0,0" | FileCheck %s --check-prefix=GROUP
+// RUN: qopt-opt %s --split-input-file --qopt-insert-observers --qopt-switch-trials="reverse=true trials=conv1=float,conv2=float trial-numbers=3,3" | FileCheck %s --check-prefix=REVGROUP
+// RUN: not qopt-opt %s --split-input-file --qopt-insert-observers --qopt-switch-trials="trials=conv1=int8,conv2=int8 trial-numbers=0" 2>&1 | FileCheck %s --check-prefix=NUMBERS
+// RUN: not qopt-opt %s --split-input-file --qopt-insert-observers --qopt-switch-trials="trials=conv1=int8,conv2=int8 trial-numbers=0,-1" 2>&1 | FileCheck %s --check-prefix=NUMBERS
+// RUN: not qopt-opt %s --split-input-file --qopt-insert-observers --qopt-switch-trials="trials=conv1=int8,conv1=w8g16 trial-numbers=2,2" 2>&1 | FileCheck %s --check-prefix=INTRIAL
 
 // Each layer's int8 copy sits beside it (which turns float) with the Relu
 // that folds into its output; a qopt.where on the new trial argument picks
@@ -26,7 +31,7 @@
 // CHECK: %[[QO:.*]] = qopt.observer %[[QR]] {id = "relu1"}
 // CHECK: %[[K0:.*]] = qopt.constant dense<0> : tensor<1xi64>
 // CHECK: %[[E0:.*]] = qopt.equal %[[T]], %[[K0]]
-// CHECK: %[[S1:.*]] = qopt.where %[[E0]], %[[QO]], %[[FR]] {qopt.trial_select}
+// CHECK: %[[S1:.*]] = qopt.where %[[E0]], %[[QO]], %[[FR]] {qopt.trial_select = 0 : i64}
 // CHECK: %[[P:.*]] = qopt.max_pool %[[S1]]
 // CHECK: %[[OP:.*]] = qopt.observer %[[P]] {id = "pool"}
 // CHECK: %[[F2:.*]] = qopt.conv %[[P]], {{.*}} {qopt.format = "float"}
@@ -72,6 +77,23 @@
 // REV: %[[S2:.*]] = qopt.where %{{.*}}, %[[F2]], %[[Q2]]
 // REV: return %[[S2]]
 // REVFORMAT: trial 0 ('conv1=int8'): reverse trials restore a layer to float (<layer id>=float)
+// One trial switching both layers (a format group): both selections test
+// trial 0, so trial 0 runs both INT8 copies.
+// GROUP-LABEL: func.func @net
+// GROUP: qopt.conv {{.*}} {qopt.format = "int8", qopt.layer_id = "conv1"}
+// GROUP: %[[K0:.*]] = qopt.constant dense<0> : tensor<1xi64>
+// GROUP: qopt.equal %{{.*}}, %[[K0]]
+// GROUP: qopt.conv {{.*}} {qopt.format = "int8", qopt.layer_id = "conv2"}
+// GROUP-NOT: dense<1> : tensor<1xi64>
+// GROUP: %[[K1:.*]] = qopt.constant dense<0> : tensor<1xi64>
+// GROUP: qopt.equal %{{.*}}, %[[K1]]
+// REVGROUP-LABEL: func.func @net
+// REVGROUP: {qopt.format = "float", qopt.layer_id = "conv1"}
+// REVGROUP: qopt.constant dense<3> : tensor<1xi64>
+// REVGROUP: {qopt.format = "float", qopt.layer_id = "conv2"}
+// REVGROUP: qopt.constant dense<3> : tensor<1xi64>
+// NUMBERS: trial-numbers must give one non-negative number per entry of trials (2), got
+// INTRIAL: trial 2 names layer 'conv1' twice
 func.func @net(%x: tensor<1x2x4x4xf32> {qopt.name = "x"}) -> tensor<1x3x2x2xf32> {
   %w = qopt.constant dense<0.5> : tensor<3x2x1x1xf32>
   %w2 = qopt.constant dense<0.25> : tensor<3x3x1x1xf32>

@@ -229,7 +229,11 @@ def AssignBitWidths : Pass<"qopt-assign-bit-widths", "::mlir::ModuleOp"> {
          "base_latency_ms": 2.7, "reference_latency_ms": 2.7}
 
     Layer ids are the quantizable layers' (their ONNX node names, with "~N"
-    for repeats, as reports and statistics files name them). `budget`:
+    for repeats, as reports and statistics files name them). A row may
+    stand for a group of layers that take one format together:
+    `"members": ["<id>", ...]` (the row's `layer` among them) lists them,
+    its `params` and costs are the group's totals, and its choice goes on
+    every member; no layer may appear in two rows. `budget`:
     `bits=B` (average nominal bits per weight over the table's layers: 32,
     8 or the group format's bits, times `params`), `size=N[KB|MB]` (the sum
     of `bytes`, 1 KB = 1024 bytes) or `latency=T[ms]` (milliseconds: `base_latency_ms`, the latency no layer's
@@ -237,7 +241,7 @@ def AssignBitWidths : Pass<"qopt-assign-bit-widths", "::mlir::ModuleOp"> {
     10000 steps rounded up) or `latency=Fx` (F times `reference_latency_ms`,
     which the table must give; qoptc writes the all-INT8 model's measured
     latency there). Layers not in the table keep the pipeline's default. A
-    remark per layer names its choice.
+    remark per layer (each member of a group) names its choice.
   }];
   let options = [
     Option<"table", "table", "std::string", "", "Sensitivity/cost table (JSON)">,
@@ -252,7 +256,9 @@ def SwitchTrials : Pass<"qopt-switch-trials", "::mlir::ModuleOp"> {
     Mixed precision measures each candidate layer quantized alone (every
     other layer float) on the calibration samples. Instead of compiling one
     model per trial, this pass builds one model that holds them all: each
-    entry `<layer id>=<format>` of `trials` (trial number = its position)
+    entry `<layer id>=<format>` of `trials` (trial number = its position,
+    or the entry's number in `trial-numbers`, which lets one trial switch
+    several layers: a group of layers that take one format together)
     adds a copy of the layer, with the Relu/Clip chain that folds into its
     output, carrying `qopt.format = <format>` and `qopt.layer_id = <layer
     id>` (so statistics and GPTQ codes keyed by the layer's id find it), next
@@ -283,11 +289,14 @@ def SwitchTrials : Pass<"qopt-switch-trials", "::mlir::ModuleOp"> {
     format that is not `int8` or `w<bits>g<group>` (only `float` with
     `reverse`), an `int8` copy whose input the calibrated model did not
     observe, a layer named twice with one format, a module without exactly
-    one public function.
+    one public function, `trial-numbers` not one non-negative number per
+    entry, a layer named twice in one trial.
   }];
   let options = [
     ListOption<"trials", "trials", "std::string",
                "<layer id>=<format> per trial, in trial-number order">,
+    ListOption<"trialNumbers", "trial-numbers", "int64_t",
+               "The trial number of each entry of trials (default: its position)">,
     Option<"reverse", "reverse", "bool", /*default=*/"false",
            "Each trial restores its layer to float in the quantized model">,
     ListOption<"keepFloat", "keep-float", "std::string",

@@ -48,7 +48,8 @@ inline constexpr const char *kActivationMatMuls = "@activation-matmuls";
 inline constexpr const char *kFormatAttr = "qopt.format";
 
 /// On a qopt.where qopt-switch-trials made: it selects a trial's output
-/// over the value the model computes without one (its last operand).
+/// over the value the model computes without one (its last operand); the
+/// attribute's value (i64) is the trial number.
 inline constexpr const char *kTrialSelectAttr = "qopt.trial_select";
 
 /// On a weight constant qopt-apply-rounded-weights{record-originals} wrote:

@@ -54,6 +54,26 @@ struct QuantizableLayer {
 std::vector<QuantizableLayer> quantizableLayers(mlir::Operation *root,
                                                 llvm::ArrayRef<std::string> keepFloat);
 
+/// Which ties put layers in one format group (formatGroups).
+struct GroupRules {
+  /// Layers reading one activation (operand 0, observers looked through):
+  /// q/k/v of an attention, branches on one tensor. It is quantized once
+  /// for all of them.
+  bool sharedInput = true;
+  /// Layers whose outputs, through their folded Relu/Clip and pass-through
+  /// ops (shape ops, Slice, MaxPool, nested Concats), are inputs of one
+  /// Concat: its inputs and output share one scale.
+  bool concat = true;
+};
+
+/// `layers` partitioned into the groups that take one format together
+/// under `rules`, as indices into `layers`: each group in `layers`' order,
+/// the groups ordered by their first member; a layer tied to none is a
+/// group of its own.
+std::vector<std::vector<size_t>> formatGroups(llvm::ArrayRef<QuantizableLayer> layers,
+                                              llvm::ArrayRef<std::string> keepFloat,
+                                              GroupRules rules = {});
+
 /// How GPTQ sees a layer's weight: a constant f32 tensor of static shape as
 /// a rows x cols matrix with one row per output channel (a MatMul's [K, N]
 /// and a Gemm's untransposed B are stored transposed), and the geometry of
