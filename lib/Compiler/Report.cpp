@@ -700,7 +700,7 @@ static llvm::json::Array writePareto(llvm::raw_ostream &os, const QuantizationRe
      << "The exact choice under budgets spread from the cheapest assignment to the "
         "dearest. `cost`: " << report.paretoCost << " of the choice; `predicted " << what
      << "`: of its summed layer sensitivities (first order, as the solver takes them; not "
-        "measured); `upgraded`: layers not at their cheapest format. The compilation's "
+        "measured); `upgraded`: rows of the table (layers, or groups of layers) not at their cheapest format. The compilation's "
         "choice is marked.\n\n"
      << "| budget | cost | predicted " << noiseHeader(kl) << " | upgraded | chosen |\n"
      << "| --- | ---: | ---: | ---: | --- |\n";

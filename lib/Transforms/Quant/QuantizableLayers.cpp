@@ -65,31 +65,6 @@ std::vector<QuantizableLayer> quantizableLayers(Operation *root,
   return layers;
 }
 
-/// The layers whose outputs reach `v` through folded activations and
-/// pass-through ops (observers, shape ops, Slice, MaxPool, Concat).
-static void producersThrough(Value v, ArrayRef<std::string> keepFloat,
-                             SmallVectorImpl<Operation *> &out) {
-  SmallVector<Value> work{v};
-  DenseSet<Value> seen;
-  while (!work.empty()) {
-    Value cur = work.pop_back_val();
-    if (!seen.insert(cur).second)
-      continue;
-    if (Operation *layer = integerProducer(cur, keepFloat)) {
-      out.push_back(layer);
-      continue;
-    }
-    Operation *def = cur.getDefiningOp();
-    if (!def)
-      continue;
-    if (auto concat = dyn_cast<ConcatOp>(def))
-      llvm::append_range(work, concat.getInputs());
-    else if (isa<ObserverOp, ReshapeOp, FlattenOp, TransposeOp, SqueezeOp, UnsqueezeOp,
-                 SliceOp, MaxPoolOp>(def))
-      work.push_back(def->getOperand(0));
-  }
-}
-
 std::vector<std::vector<size_t>> formatGroups(ArrayRef<QuantizableLayer> layers,
                                               ArrayRef<std::string> keepFloat,
                                               GroupRules rules) {
@@ -114,21 +89,26 @@ std::vector<std::vector<size_t>> formatGroups(ArrayRef<QuantizableLayer> layers,
     Operation *root = layers.front().op;
     while (Operation *parent = root->getParentOp())
       root = parent;
-    // A Concat inside another's inputs is reached from the outer one too:
-    // the union covers both.
+    // qopt-infer-scales gives a Concat's inputs one scale when every
+    // input is observed; an unobserved input (a float op's output) leaves
+    // each its own. (In a module without observers, a layer's output
+    // counts as observed.)
     root->walk([&](ConcatOp concat) {
-      SmallVector<Operation *> producers;
-      producersThrough(concat.getResult(), keepFloat, producers);
-      std::optional<size_t> first;
-      for (Operation *p : producers) {
-        auto it = index.find(p);
-        if (it == index.end())
-          continue;
-        if (first)
-          classes.unionSets(*first, it->second);
-        else
-          first = it->second;
+      SmallVector<size_t> members;
+      for (Value in : concat.getInputs()) {
+        Value v = in;
+        if (auto o = v.getDefiningOp<ObserverOp>())
+          v = o.getInput();
+        else if (!integerProducer(v, keepFloat))
+          return;
+        if (Operation *producer = integerProducer(v, keepFloat)) {
+          auto it = index.find(producer);
+          if (it != index.end())
+            members.push_back(it->second);
+        }
       }
+      for (size_t m : members)
+        classes.unionSets(members.front(), m);
     });
   }
   std::vector<std::vector<size_t>> groups;

@@ -86,12 +86,14 @@ struct SwitchTrialsPass : public qopt::impl::SwitchTrialsBase<SwitchTrialsPass> 
       byId.emplace(l.id, l.op);
     llvm::MapVector<Operation *, SmallVector<std::pair<LayerFormat, int64_t>>> perLayer;
     DenseMap<Operation *, std::string> idOf;
-    if (!trialNumbers.empty() &&
-        (trialNumbers.size() != trials.size() ||
-         llvm::any_of(trialNumbers, [](int64_t n) { return n < 0; }))) {
-      module.emitError() << "qopt-switch-trials: trial-numbers must give one non-negative "
-                            "number per entry of trials ("
+    if (!trialNumbers.empty() && trialNumbers.size() != trials.size()) {
+      module.emitError() << "qopt-switch-trials: trial-numbers must give one number per entry "
+                            "of trials ("
                          << trials.size() << "), got " << trialNumbers.size();
+      return signalPassFailure();
+    }
+    if (llvm::any_of(trialNumbers, [](int64_t n) { return n < 0; })) {
+      module.emitError() << "qopt-switch-trials: trial-numbers must not be negative";
       return signalPassFailure();
     }
     for (auto [t, entry] : llvm::enumerate(trials)) {
@@ -190,14 +192,16 @@ struct SwitchTrialsPass : public qopt::impl::SwitchTrialsBase<SwitchTrialsPass> 
           // The float copy reads what the observers see, not what they
           // quantize; but an INT8 layer's output is quantized for every
           // user (qopt-infer-scales), float ones too, where the trial's
-          // model compiled alone still quantizes it: where a layer outside
-          // the trial reads it INT8, or a pass-through op does.
+          // model compiled alone still quantizes it: where its producer is
+          // not in the trial (so INT8) and a layer outside the trial reads
+          // it INT8, or a pass-through op does.
           for (Value v : layer->getOperands()) {
             auto o = v.getDefiningOp<ObserverOp>();
             if (!o)
               continue;
+            Operation *producer = integerProducer(o.getInput(), keepFloat);
             bool quantizedInTrial =
-                integerProducer(o.getInput(), keepFloat) &&
+                producer && !trialLayers[number].count(producer) &&
                 llvm::any_of(o.getResult().getUsers(), [&](Operation *user) {
                   return !user->hasAttr(kLayerIdAttr) && !trialLayers[number].count(user) &&
                          (isQuantizableLayer(user, keepFloat) || isPassThrough(user));

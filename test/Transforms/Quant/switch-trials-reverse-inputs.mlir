@@ -1,5 +1,6 @@
 // RUN: qopt-opt %s --qopt-insert-observers --qopt-switch-trials="reverse=true trials=conv2=float,conv2b=float,conv3=float" | FileCheck %s
 // RUN: qopt-opt %s --qopt-insert-observers --qopt-switch-trials="reverse=true trials=conv2=float,conv2b=float,conv3=float trial-numbers=0,0,1" | FileCheck %s --check-prefix=GROUP
+// RUN: qopt-opt %s --qopt-insert-observers --qopt-switch-trials="reverse=true trials=conv1=float,conv2=float trial-numbers=0,0" | FileCheck %s --check-prefix=PRODUCER
 
 // Reverse trials: a float copy reads what its layer's input observer sees,
 // not what it quantizes; except that an INT8 layer's output is quantized
@@ -24,6 +25,13 @@
 // GROUP: qopt.observer %[[R1]] {id = "relu1"}
 // GROUP: qopt.conv %[[R1]], {{.*}} {qopt.format = "float", qopt.layer_id = "conv2"}
 // GROUP: qopt.conv %[[R1]], {{.*}} {qopt.format = "float", qopt.layer_id = "conv2b"}
+// With conv1 restored in the same trial, its output is a float op's:
+// quantized for INT8 users only (conv2b), so conv2's copy reads it
+// unobserved (the trial's selection of conv1's float copy).
+// PRODUCER-LABEL: func.func @direct
+// PRODUCER: %[[S:.*]] = qopt.where {{.*}} {qopt.trial_select = 0 : i64}
+// PRODUCER: qopt.observer %[[S]] {id = "relu1"}
+// PRODUCER: qopt.conv %[[S]], {{.*}} {qopt.format = "float", qopt.layer_id = "conv2"}
 func.func @direct(%x: tensor<1x2x4x4xf32> {qopt.name = "x"}) -> (tensor<1x3x2x2xf32>, tensor<1x3x4x4xf32>) {
   %w = qopt.constant dense<0.5> : tensor<3x2x1x1xf32>
   %w2 = qopt.constant dense<0.25> : tensor<3x3x1x1xf32>

@@ -10,7 +10,7 @@
 // RUN: qopt-opt %s --split-input-file --qopt-insert-observers --qopt-switch-trials="trials=conv1=int8,conv2=int8 trial-numbers=0,0" | FileCheck %s --check-prefix=GROUP
 // RUN: qopt-opt %s --split-input-file --qopt-insert-observers --qopt-switch-trials="reverse=true trials=conv1=float,conv2=float trial-numbers=3,3" | FileCheck %s --check-prefix=REVGROUP
 // RUN: not qopt-opt %s --split-input-file --qopt-insert-observers --qopt-switch-trials="trials=conv1=int8,conv2=int8 trial-numbers=0" 2>&1 | FileCheck %s --check-prefix=NUMBERS
-// RUN: not qopt-opt %s --split-input-file --qopt-insert-observers --qopt-switch-trials="trials=conv1=int8,conv2=int8 trial-numbers=0,-1" 2>&1 | FileCheck %s --check-prefix=NUMBERS
+// RUN: not qopt-opt %s --split-input-file --qopt-insert-observers --qopt-switch-trials="trials=conv1=int8,conv2=int8 trial-numbers=0,-1" 2>&1 | FileCheck %s --check-prefix=NEGATIVE
 // RUN: not qopt-opt %s --split-input-file --qopt-insert-observers --qopt-switch-trials="trials=conv1=int8,conv1=w8g16 trial-numbers=2,2" 2>&1 | FileCheck %s --check-prefix=INTRIAL
 
 // Each layer's int8 copy sits beside it (which turns float) with the Relu
@@ -92,7 +92,8 @@
 // REVGROUP: qopt.constant dense<3> : tensor<1xi64>
 // REVGROUP: {qopt.format = "float", qopt.layer_id = "conv2"}
 // REVGROUP: qopt.constant dense<3> : tensor<1xi64>
-// NUMBERS: trial-numbers must give one non-negative number per entry of trials (2), got
+// NUMBERS: trial-numbers must give one number per entry of trials (2), got 1
+// NEGATIVE: trial-numbers must not be negative
 // INTRIAL: trial 2 names layer 'conv1' twice
 func.func @net(%x: tensor<1x2x4x4xf32> {qopt.name = "x"}) -> tensor<1x3x2x2xf32> {
   %w = qopt.constant dense<0.5> : tensor<3x2x1x1xf32>

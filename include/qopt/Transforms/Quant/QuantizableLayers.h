@@ -60,9 +60,9 @@ struct GroupRules {
   /// q/k/v of an attention, branches on one tensor. It is quantized once
   /// for all of them.
   bool sharedInput = true;
-  /// Layers whose outputs, through their folded Relu/Clip and pass-through
-  /// ops (shape ops, Slice, MaxPool, nested Concats), are inputs of one
-  /// Concat: its inputs and output share one scale.
+  /// Layers whose outputs (through their folded Relu/Clip) are inputs of
+  /// one Concat whose every input is observed: qopt-infer-scales gives
+  /// them one scale.
   bool concat = true;
 };
 
