@@ -777,12 +777,7 @@ private:
           pm.addNestedPass<func::FuncOp>(createAwq(sampled, chosen, ao));
         })))
       return failure();
-    SmallVector<ObserverOp> observers;
-    module.walk([&](ObserverOp o) { observers.push_back(o); });
-    for (ObserverOp o : observers) {
-      o.getResult().replaceAllUsesWith(o.getInput());
-      o.erase();
-    }
+    quantutil::removeObservers(module);
     size_t scaled = llvm::count_if(*chosen, [](auto &a) { return a.second > 0; });
     step(llvm::formatv("AWQ: scaled {0} of {1} activations feeding linear layers", scaled,
                        chosen->size())
@@ -1029,14 +1024,7 @@ private:
   /// new observer taking every attribute (id, channel axis, ...) of the old
   /// one on the same tensor: the calibration statistics stay valid.
   LogicalResult reobserve(ModuleOp m) {
-    DenseMap<Value, DictionaryAttr> old;
-    SmallVector<ObserverOp> observers;
-    m.walk([&](ObserverOp o) { observers.push_back(o); });
-    for (ObserverOp o : observers) {
-      old[o.getInput()] = o->getAttrDictionary();
-      o.getResult().replaceAllUsesWith(o.getInput());
-      o.erase();
-    }
+    DenseMap<Value, DictionaryAttr> old = quantutil::removeObservers(m);
     InsertObserversOptions io;
     io.keepFloat.assign(keepFloat.begin(), keepFloat.end());
     if (failed(runPasses(m, [&](OpPassManager &pm) {

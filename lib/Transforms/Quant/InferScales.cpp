@@ -186,15 +186,13 @@ struct InferScalesPass : public qopt::impl::InferScalesBase<InferScalesPass> {
     for (ObserverOp o : observers)
       groups.insert(o);
     func.walk([&](ConcatOp concat) {
-      SmallVector<Operation *> members;
-      for (Value in : concat.getInputs()) {
-        auto o = in.getDefiningOp<ObserverOp>();
-        if (!o) {
-          unionTrialCopies(concat, groups);
-          return;
-        }
-        members.push_back(o);
+      if (!qopt::quantutil::concatSharesScale(concat)) {
+        unionTrialCopies(concat, groups);
+        return;
       }
+      SmallVector<Operation *> members;
+      for (Value in : concat.getInputs())
+        members.push_back(in.getDefiningOp());
       for (Operation *user : concat->getUsers())
         if (isa<ObserverOp>(user))
           members.push_back(user);

@@ -182,6 +182,24 @@ Value observeLike(OpBuilder &b, Value v, DictionaryAttr attrs) {
   return obs.getResult();
 }
 
+bool concatSharesScale(Operation *concat) {
+  return isa<ConcatOp>(concat) && llvm::all_of(concat->getOperands(), [](Value in) {
+           return in.getDefiningOp<ObserverOp>() != nullptr;
+         });
+}
+
+DenseMap<Value, DictionaryAttr> removeObservers(Operation *root) {
+  SmallVector<ObserverOp> observers;
+  root->walk([&](ObserverOp o) { observers.push_back(o); });
+  DenseMap<Value, DictionaryAttr> attrs;
+  for (ObserverOp o : observers) {
+    attrs[o.getInput()] = o->getAttrDictionary();
+    o.getResult().replaceAllUsesWith(o.getInput());
+    o.erase();
+  }
+  return attrs;
+}
+
 ElementsAttr largeAsResource(DenseElementsAttr dense, llvm::StringRef blobName) {
   if (dense.getRawData().size() <= 256)
     return dense;

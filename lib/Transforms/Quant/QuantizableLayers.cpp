@@ -89,19 +89,17 @@ std::vector<std::vector<size_t>> formatGroups(ArrayRef<QuantizableLayer> layers,
     Operation *root = layers.front().op;
     while (Operation *parent = root->getParentOp())
       root = parent;
-    // qopt-infer-scales gives a Concat's inputs one scale when every
-    // input is observed; an unobserved input (a float op's output) leaves
-    // each its own. (In a module without observers, a layer's output
-    // counts as observed.)
+    // The Concats whose inputs share one scale (concatSharesScale); in a
+    // module without observers, those whose inputs are all layer outputs.
     root->walk([&](ConcatOp concat) {
+      bool observed = concatSharesScale(concat);
       SmallVector<size_t> members;
       for (Value in : concat.getInputs()) {
-        Value v = in;
-        if (auto o = v.getDefiningOp<ObserverOp>())
-          v = o.getInput();
-        else if (!integerProducer(v, keepFloat))
+        Value v = observed ? in.getDefiningOp<ObserverOp>().getInput() : in;
+        Operation *producer = integerProducer(v, keepFloat);
+        if (!observed && !producer)
           return;
-        if (Operation *producer = integerProducer(v, keepFloat)) {
+        if (producer) {
           auto it = index.find(producer);
           if (it != index.end())
             members.push_back(it->second);

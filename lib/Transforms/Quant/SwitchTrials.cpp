@@ -142,15 +142,8 @@ struct SwitchTrialsPass : public qopt::impl::SwitchTrialsBase<SwitchTrialsPass> 
     // The calibrated model's observers go; what a trial quantizes is
     // observed again below. (Reverse trials keep them: the model stays
     // quantized.)
-    if (!reverse) {
-      SmallVector<ObserverOp> observers;
-      module.walk([&](ObserverOp o) { observers.push_back(o); });
-      for (ObserverOp o : observers) {
-        observed[o.getInput()] = o->getAttrDictionary();
-        o.getResult().replaceAllUsesWith(o.getInput());
-        o.erase();
-      }
-    }
+    if (!reverse)
+      observed = removeObservers(module);
 
     MLIRContext *ctx = &getContext();
     auto trialType = RankedTensorType::get({1}, IntegerType::get(ctx, 64));

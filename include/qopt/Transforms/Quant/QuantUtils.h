@@ -12,6 +12,7 @@
 #include "mlir/IR/BuiltinTypes.h"
 #include "mlir/IR/Operation.h"
 #include "mlir/IR/Value.h"
+#include "llvm/ADT/DenseMap.h"
 
 #include <cassert>
 #include <cstring>
@@ -146,6 +147,16 @@ bool isConstant(mlir::Value v);
 /// observer's: id, statistics, channel axis), so the calibration statistics
 /// apply to it as to that one.
 mlir::Value observeLike(mlir::OpBuilder &b, mlir::Value v, mlir::DictionaryAttr attrs);
+
+/// True if every input of `concat` (a qopt.concat) is observed: then its
+/// inputs and observed output share one scale (qopt-infer-scales); an
+/// unobserved input (a float op's output) leaves each its own.
+bool concatSharesScale(mlir::Operation *concat);
+
+/// Removes every qopt.observer under `root` (its users read the observed
+/// value again) and returns each observed value's observer attributes, for
+/// observeLike to put back where they still apply.
+llvm::DenseMap<mlir::Value, mlir::DictionaryAttr> removeObservers(mlir::Operation *root);
 
 /// `dense` as a constant attribute: itself when small, else a dense resource
 /// blob named `blobName` (large constants are never attribute literals).
