@@ -467,20 +467,21 @@ LogicalResult runCalibration(ModuleOp module, const CalibrationOptions &options,
       return failure();
     }
     r.hessian.finish();
-    if (options.groupWeights) {
-      auto round = [&](const std::string &key, const quant::GroupSpec &spec) {
-        quant::GroupWeights &g = stats.groupWeights[key] =
-            quant::gptqGroupwise(w, r.weight.rows, r.weight.cols, r.hessian, spec);
-        stats.hessianProxy[key] = quant::hessianWeightedError(w, g, r.hessian);
-      };
+    auto round = [&](const std::string &key, const quant::GroupSpec &spec) {
+      quant::GroupWeights &g = stats.groupWeights[key] =
+          quant::gptqGroupwise(w, r.weight.rows, r.weight.cols, r.hessian, spec);
+      stats.hessianProxy[key] = quant::hessianWeightedError(w, g, r.hessian);
+    };
+    if (options.groupWeights)
       round(r.layer.id, *options.groupWeights);
-      for (const quant::GroupSpec &spec : options.extraGroupWeights)
-        if (r.weight.cols % spec.groupSize == 0)
-          round(quant::groupWeightsKey(r.layer.id, spec), spec);
-    }
     else
       stats.weights[r.layer.id] = quant::gptqRound(w, r.weight.rows, r.weight.cols, r.hessian,
                                                    options.perTensorWeights);
+    // (Convs have no group-wise form.)
+    if (!r.weight.isConv)
+      for (const quant::GroupSpec &spec : options.extraGroupWeights)
+        if (r.weight.cols % spec.groupSize == 0)
+          round(quant::groupWeightsKey(r.layer.id, spec), spec);
     // The Hessian (K x K doubles per group) is not needed any more.
     r.hessian = quant::LayerHessian::matmul(0);
     rounding.update(l + 1);

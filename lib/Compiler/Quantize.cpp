@@ -210,15 +210,17 @@ LogicalResult verifyQuantOptions(const QuantOptions &options, std::string &error
       return failure();
     }
     for (const std::string &f : options.formats)
-      if (f != "int8" && f != "float") {
-        error = "--formats: '" + f + "' is not an INT8 mixed-precision format (int8 or float; "
-                "group-wise formats need --weight-only)";
+      if (!quantutil::parseLayerFormat(f)) {
+        error = "--formats: '" + f + "' is not an INT8 mixed-precision format (int8, float, or "
+                "w<4|8>g<group> for W4A8/W8A8 group-wise linear layers, the group a power of "
+                "two of at least 16)";
         return failure();
       }
     if (options.groupWiseWeights || options.smooth || options.rotate ||
         options.activationGranularity != "per-tensor" || options.collectQDQ) {
-      error = "INT8 --mixed-precision does not combine with --weight-bits/--weight-group-size, "
-              "--smooth, --rotate, --activation-granularity=per-token or --emit-qdq-onnx yet";
+      error = "INT8 --mixed-precision does not combine with --weight-bits/--weight-group-size/"
+              "--weight-symmetric (list group-wise formats in --formats instead), --smooth, "
+              "--rotate, --activation-granularity=per-token or --emit-qdq-onnx yet";
       return failure();
     }
   }
@@ -371,6 +373,8 @@ private:
   bool fingerprintVerified = false;
   /// Weight-only calibration's Hessian proxies (CalibrationStats::hessianProxy).
   std::map<std::string, double> hessianProxy;
+  /// groupCodes()' copy of the statistics' group-wise codes.
+  std::shared_ptr<std::map<std::string, quant::GroupWeights>> groupCodesCache;
 
   void step(const Twine &what) {
     if (progress)
@@ -617,7 +621,54 @@ private:
     co.keepFloat = keepFloat;
     if (options.groupWiseWeights && gptq())
       co.groupWeights = groupSpec();
+    // INT8 mixed precision's group-wise formats: GPTQ's codes in each,
+    // beside the int8 ones, from the same Hessians.
+    if (options.mixedPrecision && !options.weightOnly && gptq())
+      for (const quantutil::LayerFormat &f : int8GroupFormats()) {
+        quant::GroupSpec spec = groupSpec();
+        spec.bits = int(f.bits);
+        spec.groupSize = f.groupSize;
+        co.extraGroupWeights.push_back(spec);
+      }
     return co;
+  }
+
+  /// INT8 mixed precision's group-wise candidate formats (W4A8/W8A8 with
+  /// group-wise linear weights) from --formats.
+  std::vector<quantutil::LayerFormat> int8GroupFormats() const {
+    std::vector<quantutil::LayerFormat> out;
+    if (options.weightOnly || !options.mixedPrecision)
+      return out;
+    for (const std::string &n : options.formats)
+      if (std::optional<quantutil::LayerFormat> f = quantutil::parseLayerFormat(n))
+        if (f->kind == quantutil::LayerFormat::Groups)
+          out.push_back(*f);
+    return out;
+  }
+
+  /// The calibration's group-wise GPTQ codes (null with nearest rounding:
+  /// qopt-quantize-weights rounds to nearest then), shared by the passes.
+  std::shared_ptr<std::map<std::string, quant::GroupWeights>> groupCodes() {
+    if (!gptq() || stats->groupWeights.empty())
+      return nullptr;
+    if (!groupCodesCache)
+      groupCodesCache =
+          std::make_shared<std::map<std::string, quant::GroupWeights>>(stats->groupWeights);
+    return groupCodesCache;
+  }
+
+  /// The INT8 quantization of a module with observers: the statistics'
+  /// scales, the group-wise weights of layers given a group-wise format
+  /// (INT8 mixed precision's W4A8 choices; nothing otherwise), the integer
+  /// graph.
+  void buildInt8Quantize(OpPassManager &pm, const QuantizePipelineOptions &p,
+                         std::shared_ptr<std::map<std::string, quant::GroupWeights>> codes) {
+    buildApplyStatisticsPipeline(pm, p);
+    QuantizeWeightsOptions qo = quantizeWeightsOptions();
+    qo.embeddings = false;
+    qo.formattedOnly = true;
+    pm.addPass(createQuantizeWeights(std::move(codes), nullptr, qo));
+    buildIntegerGraphPipeline(pm, p);
   }
 
   quant::GroupSpec groupSpec() const {
@@ -865,7 +916,7 @@ private:
   /// group, ...) get INT8 per-channel weights as usual.
   LogicalResult groupWise() {
     if (!options.groupWiseWeights)
-      return success();
+      return chosenGroupWise();
     std::shared_ptr<std::map<std::string, quant::GroupWeights>> rounded;
     if (gptq()) {
       if (stats->groupWeights.empty()) {
@@ -890,6 +941,47 @@ private:
                         gptq() ? "GPTQ" : "nearest with clip search")
               .str();
     }
+    return success();
+  }
+
+  /// INT8 mixed precision: the layers given a group-wise format get its
+  /// weights (GPTQ's codes in that format from the calibration, or
+  /// nearest), the others stay as they are.
+  LogicalResult chosenGroupWise() {
+    std::vector<std::pair<std::string, std::string>> grouped;
+    for (const quantutil::QuantizableLayer &l : quantutil::quantizableLayers(module, keepFloat))
+      if (std::optional<quantutil::LayerFormat> f = quantutil::layerFormatOf(l.op))
+        if (f->kind == quantutil::LayerFormat::Groups)
+          grouped.push_back({l.id, f->name()});
+    if (grouped.empty())
+      return success();
+    std::shared_ptr<std::map<std::string, quant::GroupWeights>> codes = groupCodes();
+    if (gptq())
+      for (const auto &[id, f] : grouped) {
+        std::optional<quantutil::LayerFormat> lf = quantutil::parseLayerFormat(f);
+        if (!codes || !codes->count(quant::groupWeightsKey(
+                          id, quant::GroupSpec{int(lf->bits), lf->groupSize}))) {
+          error = (options.loadStats.empty() ? std::string("calibration")
+                                             : options.loadStats) +
+                  ": no GPTQ codes of layer '" + id + "' as " + f +
+                  " (statistics must be calibrated with that format in --formats)";
+          return failure();
+        }
+      }
+    auto layers = std::make_shared<std::vector<WeightOnlyLayer>>();
+    QuantizeWeightsOptions qo = quantizeWeightsOptions();
+    qo.embeddings = false;
+    qo.formattedOnly = true;
+    if (failed(runPasses(module, [&](OpPassManager &pm) {
+          pm.addPass(createQuantizeWeights(codes, layers, qo));
+        })))
+      return failure();
+    step(llvm::formatv("mixed precision: {0} layers to group-wise weights with int8 "
+                       "activations ({1})",
+                       layers->size(), gptq() ? "GPTQ" : "nearest with clip search")
+             .str());
+    if (options.collectReport)
+      result.report.groupWise = *layers;
     return success();
   }
 
@@ -973,6 +1065,9 @@ private:
     so.trials.assign(trials.begin(), trials.end());
     so.trialNumbers.assign(numbers.begin(), numbers.end());
     so.keepFloat.assign(keepFloat.begin(), keepFloat.end());
+    // INT8 mixed precision's group-wise trials are W4A8: their copies'
+    // activations are quantized.
+    so.groupActivations = !options.weightOnly;
     if (failed(runPasses(*copy, [&](OpPassManager &pm) {
           pm.addPass(createSwitchTrials(so));
           quantize(pm);
@@ -1089,6 +1184,12 @@ private:
       OwningOpRef<ModuleOp> q, f;
       if (it != byId.end() && (q = extractLayer(it->second, true, keepFloat, why)))
         f = extractLayer(it->second, false, keepFloat, why);
+      // (Copies for the group-wise formats: q and f are quantized below.)
+      OwningOpRef<ModuleOp> qRaw, fRaw;
+      if (f && !row.groupFormats.empty()) {
+        qRaw = q->clone();
+        fRaw = f->clone();
+      }
       // (What was timed so far stays in the cache.)
       auto giveUp = [&](const std::string &note) -> FailureOr<bool> {
         section.latencyNote = note;
@@ -1139,6 +1240,55 @@ private:
                          k + 1, ids.size(), id, row.int8Ms, row.floatMs,
                          row.cached ? " (cached)" : "")
                .str());
+      // Its group-wise formats (W4A8): the INT8 module with the format,
+      // timed beside the float one.
+      for (MixedPrecisionFormat &g : row.groupFormats) {
+        OwningOpRef<ModuleOp> w = qRaw->clone();
+        w->walk([&](Operation *op) {
+          if (quantutil::hasIntegerForm(op))
+            op->setAttr(quantutil::kFormatAttr, StringAttr::get(op->getContext(), g.format));
+        });
+        std::string key = layerLatencyKey(
+            *w, compile,
+            quantization + (options.weightSymmetric ? "|symmetric" : "|asymmetric"));
+        if (std::optional<LayerLatencyCache::Entry> e = cache.lookup(key)) {
+          g.aloneMs = e->int8Ms;
+          g.cached = true;
+        } else {
+          std::string wLib = temps.make("so"), fLib = temps.make("so");
+          if (wLib.empty() || fLib.empty()) {
+            error = "cannot create a temporary file";
+            return failure();
+          }
+          OwningOpRef<ModuleOp> f2 = fRaw->clone();
+          std::string why;
+          double floatMs = 0;
+          if (failed(runPasses(*w, [&](OpPassManager &pm) {
+                buildInt8Quantize(pm, p, nullptr);
+              })) ||
+              failed(runPasses(*f2, [&](OpPassManager &pm) {
+                buildInt8Quantize(pm, p, nullptr);
+              })) ||
+              failed(compileToSharedLibrary(*w, compile, wLib, why)) ||
+              failed(compileToSharedLibrary(*f2, compile, fLib, why)) ||
+              failed(timeLibraryPair(wLib, fLib, g.aloneMs, floatMs, why)))
+            return giveUp("layer '" + id + "' as " + g.format +
+                          " failed its micro-benchmark: " + why);
+          std::string what;
+          llvm::raw_string_ostream os(what);
+          os << g.format << " " << it->second->getName() << " "
+             << it->second->getOperand(0).getType() << " -> "
+             << it->second->getResult(0).getType();
+          // (The entry's "INT8" time is the group-wise format's.)
+          cache.store(key, what, {g.aloneMs, floatMs});
+          llvm::sys::fs::remove(wLib);
+          llvm::sys::fs::remove(fLib);
+        }
+        step(llvm::formatv("mixed precision: layer {0} of {1} '{2}' alone as {3}: {4:f4} ms{5}",
+                           k + 1, ids.size(), id, g.format, g.aloneMs,
+                           g.cached ? " (cached)" : "")
+                 .str());
+      }
     }
     std::string why;
     if (failed(cache.save(why)))
@@ -1194,10 +1344,15 @@ private:
                                               "latency=Fx";
       return failure();
     }
+    // Group-wise formats (W4A8, W8A8 in groups) for the linear layers that
+    // can take them.
+    std::vector<quantutil::LayerFormat> groupFormats = int8GroupFormats();
     struct Candidate {
       std::string id;
       int64_t params = 0, channels = 0;
       double macs = 0;
+      /// Per group-wise format: its bytes, or -1 if the layer cannot take it.
+      std::vector<int64_t> groupBytes;
     };
     std::vector<Candidate> candidates;
     std::vector<quantutil::QuantizableLayer> candidateLayers;
@@ -1208,6 +1363,12 @@ private:
       Candidate c{l.id};
       c.macs = layerMacs(l.op, c.channels);
       c.params = cast<RankedTensorType>(l.op->getOperand(1).getType()).getNumElements();
+      std::optional<quantutil::RoundableWeight> w =
+          quantutil::roundableWeight(l, /*requireObservedInput=*/false);
+      for (const quantutil::LayerFormat &f : groupFormats)
+        c.groupBytes.push_back(quantutil::groupWiseIneligible(l, w, f.groupSize).empty()
+                                   ? groupWiseBytes(w->rows, w->cols, f)
+                                   : -1);
       totalMacs += c.macs;
       candidates.push_back(c);
       candidateLayers.push_back(l);
@@ -1230,6 +1391,25 @@ private:
         ids.insert(candidates[k].id);
       return ids;
     };
+    // The group-wise formats' trials: a group in format f (every member can
+    // take it) is trial groupTrial[g][f], numbered after the int8/float
+    // ones (-1: none).
+    std::vector<std::vector<int64_t>> groupTrial(groups.size(),
+                                                 std::vector<int64_t>(groupFormats.size(), -1));
+    int64_t trialCount = int64_t(groups.size());
+    for (auto [g, members] : llvm::enumerate(groups))
+      for (size_t f = 0; f < groupFormats.size(); ++f)
+        if (llvm::all_of(members, [&](size_t k) { return candidates[k].groupBytes[f] >= 0; }))
+          groupTrial[g][f] = trialCount++;
+    for (auto [g, members] : llvm::enumerate(groups))
+      if (!allowInt8 && !allowFloat && llvm::all_of(groupTrial[g], [](int64_t n) {
+            return n < 0;
+          })) {
+        error = "mixed precision: layer '" + candidates[members.front()].id +
+                "' can take none of --formats " + llvm::join(options.formats, ",") +
+                " (group-wise formats are for MatMul/Gemm whose K is a multiple of the group)";
+        return failure();
+      }
     if (groups.size() < candidates.size())
       step(llvm::formatv("mixed precision: {0} layers in {1} groups that each take one format "
                          "(--layer-groups {2})",
@@ -1240,24 +1420,26 @@ private:
     // The calibration library's first outputs are the model's.
     size_t outputCount = 0;
     module.walk([&](func::FuncOp f) { outputCount = f.getNumResults(); });
-    // A trial: the model with `floatIds` float and the other candidates
-    // INT8, compiled, run on the calibration samples against float (its
-    // output noise) and, if `ms`, timed; its library kept in `*kept`.
-    auto trial = [&](const std::set<std::string> &floatIds, StringRef what, double &noise,
-                     double *ms, std::string *kept = nullptr) -> LogicalResult {
+    // A trial: the model with the candidates in `formats` (layer id ->
+    // format) in those and the others INT8, compiled, run on the
+    // calibration samples against float (its output noise) and, if `ms`,
+    // timed; its library kept in `*kept`.
+    auto formatTrial = [&](const std::map<std::string, std::string> &formats, StringRef what,
+                           double &noise, double *ms,
+                           std::string *kept = nullptr) -> LogicalResult {
       OwningOpRef<ModuleOp> copy = module.clone();
       for (const quantutil::QuantizableLayer &l :
            quantutil::quantizableLayers(*copy, keepFloat))
-        if (floatIds.count(l.id))
-          l.op->setAttr(quantutil::kFormatAttr, StringAttr::get(module.getContext(), "float"));
+        if (auto it = formats.find(l.id); it != formats.end())
+          l.op->setAttr(quantutil::kFormatAttr,
+                        StringAttr::get(module.getContext(), it->second));
       std::string lib = temp("so");
       if (lib.empty()) {
         error = "cannot create a temporary file";
         return failure();
       }
       if (failed(reobserve(*copy)) || failed(runPasses(*copy, [&](OpPassManager &pm) {
-            buildApplyStatisticsPipeline(pm, pipelineOptions());
-            buildIntegerGraphPipeline(pm, pipelineOptions());
+            buildInt8Quantize(pm, pipelineOptions(), groupCodes());
           })) ||
           failed(libraryNoise(*copy, floatLibrary, lib, outputCount, what, noise)) ||
           (ms && failed(measureLatency(lib, options.calibData, 20, *ms, error))))
@@ -1267,6 +1449,14 @@ private:
       else
         llvm::sys::fs::remove(lib);
       return success();
+    };
+    // The model with `floatIds` float and the other candidates INT8.
+    auto trial = [&](const std::set<std::string> &floatIds, StringRef what, double &noise,
+                     double *ms, std::string *kept = nullptr) -> LogicalResult {
+      std::map<std::string, std::string> formats;
+      for (const std::string &id : floatIds)
+        formats[id] = "float";
+      return formatTrial(formats, what, noise, ms, kept);
     };
     // Timing again lowers a measurement to the fastest seen (this machine's
     // timings drifted by up to 1.9x over minutes; the minimum of repeated
@@ -1310,8 +1500,7 @@ private:
     double basePath = section.int8Noise;
     if (options.sensitivity != "separate") {
       auto quantize = [&](OpPassManager &pm) {
-        buildApplyStatisticsPipeline(pm, pipelineOptions());
-        buildIntegerGraphPipeline(pm, pipelineOptions());
+        buildInt8Quantize(pm, pipelineOptions(), groupCodes());
       };
       std::vector<std::string> trials, back;
       std::vector<int64_t> numbers;
@@ -1321,11 +1510,24 @@ private:
           back.push_back(candidates[k].id + "=float");
           numbers.push_back(int64_t(g));
         }
+      // Group-wise trials in both libraries: W4A8 alone in the float
+      // model, and in the all-INT8 model.
+      for (auto [g, members] : llvm::enumerate(groups))
+        for (size_t f = 0; f < groupFormats.size(); ++f)
+          if (groupTrial[g][f] >= 0)
+            for (size_t k : members) {
+              trials.push_back(candidates[k].id + "=" + groupFormats[f].name());
+              back.push_back(trials.back());
+              numbers.push_back(groupTrial[g][f]);
+            }
       if (forward && failed(trialNoises(floatLibrary, trials, quantize, outputCount, noises,
                                         /*reverse=*/false, nullptr, numbers)))
         return failure();
       if (reverse) {
-        step("mixed precision: the reverse trials (each layer restored to float)");
+        step(groupFormats.empty()
+                 ? "mixed precision: the reverse trials (each layer restored to float)"
+                 : "mixed precision: the reverse trials (each layer restored to float, or "
+                   "switched to each group-wise format)");
         if (failed(trialNoises(floatLibrary, back, quantize, outputCount, restored,
                                /*reverse=*/true, &basePath, numbers)))
           return failure();
@@ -1348,11 +1550,20 @@ private:
     // Per group: its members' float-minus-INT8 micro-benchmark times, each
     // at least 0.
     std::vector<double> groupExtra(groups.size(), 0.0);
+    // Per group and group-wise format: its members' format-minus-INT8
+    // micro-benchmark times (negative when faster).
+    std::vector<std::vector<double>> groupFormatExtra(
+        groups.size(), std::vector<double>(groupFormats.size(), 0.0));
     if (options.layerLatency == "micro") {
       std::vector<std::string> ids;
       for (const Candidate &c : candidates)
         ids.push_back(c.id);
       std::vector<MixedPrecisionLayer> alone(candidates.size());
+      for (auto [g, members] : llvm::enumerate(groups))
+        for (size_t k : members)
+          for (size_t f = 0; f < groupFormats.size(); ++f)
+            if (groupTrial[g][f] >= 0)
+              alone[k].groupFormats.push_back({groupFormats[f].name()});
       FailureOr<bool> timed = microBenchmarks(ids, alone, section);
       if (failed(timed))
         return failure();
@@ -1371,6 +1582,14 @@ private:
             row.floatMs += alone[k].floatMs;
             row.cached = row.cached && alone[k].cached;
             groupExtra[g] += std::max(0.0, alone[k].floatMs - alone[k].int8Ms);
+            for (const MixedPrecisionFormat &a : alone[k].groupFormats) {
+              size_t f = size_t(llvm::find_if(groupFormats,
+                                              [&](const quantutil::LayerFormat &lf) {
+                                                return lf.name() == a.format;
+                                              }) -
+                                groupFormats.begin());
+              groupFormatExtra[g][f] += a.aloneMs - alone[k].int8Ms;
+            }
           }
         }
         if (sumExtra > 0) {
@@ -1387,11 +1606,14 @@ private:
       }
       if (section.latencyModel != "micro")
         step("warning: mixed precision: " + section.latencyNote +
-             "; each layer's float cost is its multiply-add share");
+             "; each layer's float cost is its multiply-add share" +
+             (groupFormats.empty() ? "" : ", its group-wise formats' cost INT8's"));
       else if (!section.latencyNote.empty())
         step("warning: mixed precision: " + section.latencyNote);
     }
     llvm::json::Array rows;
+    // The table's base latency: all-INT8 plus every row's fastest choice.
+    double baseShift = 0;
     for (auto [g, members] : llvm::enumerate(groups)) {
       MixedPrecisionLayer &row = section.layers[g];
       const Candidate &c = candidates[members.front()];
@@ -1444,17 +1666,82 @@ private:
       row.deltaMs = section.latencyModel == "micro" ? section.latencyScale * groupExtra[g]
                     : totalMacs > 0                     ? spread * row.macs / totalMacs
                                                         : 0.0;
+      // Its group-wise formats: measured as the INT8 choice is, the
+      // reverse trial's noise counted over the restored model's.
+      std::vector<size_t> rowFormats; // (their indices in groupFormats)
+      for (size_t f = 0; f < groupFormats.size(); ++f) {
+        int64_t number = groupTrial[g][f];
+        if (number < 0)
+          continue;
+        MixedPrecisionFormat mf{groupFormats[f].name()};
+        if (options.sensitivity != "separate") {
+          if (forward)
+            mf.forwardNoise = noises[size_t(number)];
+          if (reverse)
+            mf.reverseNoise = restored[size_t(number)];
+        } else {
+          std::map<std::string, std::string> formats;
+          std::set<std::string> ids = membersOf(members);
+          for (const std::string &id : ids)
+            formats[id] = mf.format;
+          if (forward) {
+            step(llvm::formatv("mixed precision: trial {0} of {1}: {2} alone {3}", g + 1,
+                               groups.size(), name, mf.format)
+                     .str());
+            std::map<std::string, std::string> alone = formats;
+            for (const std::string &id : all)
+              if (!ids.count(id))
+                alone[id] = "float";
+            if (failed(formatTrial(alone, name + " alone " + mf.format, mf.forwardNoise,
+                                   nullptr)))
+              return failure();
+          }
+          if (reverse) {
+            step(llvm::formatv("mixed precision: reverse trial {0} of {1}: {2} as {3}", g + 1,
+                               groups.size(), name, mf.format)
+                     .str());
+            if (failed(formatTrial(formats, name + " as " + mf.format, mf.reverseNoise,
+                                   nullptr)))
+              return failure();
+          }
+        }
+        double over = std::max(0.0, mf.reverseNoise - row.restoredNoise);
+        mf.sensitivity = forward && reverse ? 0.5 * (mf.forwardNoise + over)
+                         : forward          ? mf.forwardNoise
+                                            : over;
+        if (section.latencyModel == "micro") {
+          mf.deltaMs = section.latencyScale * groupFormatExtra[g][f];
+          mf.aloneMs = row.int8Ms + groupFormatExtra[g][f];
+        }
+        row.groupFormats.push_back(mf);
+        rowFormats.push_back(f);
+      }
+      // Latencies over the row's fastest choice (the table's are never
+      // negative); the rest goes to the table's base.
+      double fastest = 0;
+      for (const MixedPrecisionFormat &mf : row.groupFormats)
+        fastest = std::min(fastest, mf.deltaMs);
+      baseShift += fastest;
       llvm::json::Array choices;
       if (allowInt8)
         choices.push_back(llvm::json::Object{{"format", "int8"},
                                              {"sensitivity", row.sensitivity},
                                              {"bytes", row.params + 4 * channels},
-                                             {"latency_ms", 0.0}});
+                                             {"latency_ms", -fastest}});
       if (allowFloat)
         choices.push_back(llvm::json::Object{{"format", "float"},
                                              {"sensitivity", 0.0},
                                              {"bytes", 4 * row.params},
-                                             {"latency_ms", row.deltaMs}});
+                                             {"latency_ms", row.deltaMs - fastest}});
+      for (auto [mf, fi] : llvm::zip_equal(row.groupFormats, rowFormats)) {
+        int64_t bytes = 0;
+        for (size_t k : members)
+          bytes += candidates[k].groupBytes[fi];
+        choices.push_back(llvm::json::Object{{"format", mf.format},
+                                             {"sensitivity", mf.sensitivity},
+                                             {"bytes", bytes},
+                                             {"latency_ms", mf.deltaMs - fastest}});
+      }
       llvm::json::Object tableRow{
           {"layer", c.id}, {"params", row.params}, {"formats", std::move(choices)}};
       if (!row.members.empty())
@@ -1484,7 +1771,8 @@ private:
       }
       os << llvm::formatv("{0:2}", llvm::json::Value(llvm::json::Object{
                                        {"layers", std::move(rows)},
-                                       {"base_latency_ms", section.int8LatencyMs},
+                                       {"base_latency_ms",
+                                        std::max(0.0, section.int8LatencyMs + baseShift)},
                                        {"reference_latency_ms", section.int8LatencyMs}}));
     }
     if (!options.mixedPrecisionTable.empty() &&
@@ -1511,21 +1799,30 @@ private:
     for (int round = 0;; ++round) {
       if (failed(solveFormats(table, solveBudget, chosen)))
         return failure();
-      std::set<std::string> floats;
+      // The layers not INT8 (float, or a group-wise format).
+      std::map<std::string, std::string> changed;
       for (const auto &[id, f] : chosen)
-        if (f == "float")
-          floats.insert(id);
+        if (f != "int8")
+          changed[id] = f;
       section.predictedLatencyMs = section.int8LatencyMs;
-      for (const MixedPrecisionLayer &row : section.layers)
-        if (floats.count(row.layer))
+      for (const MixedPrecisionLayer &row : section.layers) {
+        auto it = chosen.find(row.layer);
+        if (it == chosen.end())
+          continue;
+        if (it->second == "float")
           section.predictedLatencyMs += row.deltaMs;
-      step(llvm::formatv("mixed precision: {0} of {1} layers float (predicted {2:f2} ms, "
-                         "all-INT8 {3:f2} ms); measuring the choice",
-                         floats.size(), candidates.size(), section.predictedLatencyMs,
-                         section.int8LatencyMs)
+        for (const MixedPrecisionFormat &mf : row.groupFormats)
+          if (mf.format == it->second)
+            section.predictedLatencyMs += mf.deltaMs;
+      }
+      step(llvm::formatv("mixed precision: {0} of {1} layers {2} (predicted {3:f2} ms, "
+                         "all-INT8 {4:f2} ms); measuring the choice",
+                         changed.size(), candidates.size(), chosenWords(changed),
+                         section.predictedLatencyMs, section.int8LatencyMs)
                .str());
       std::string chosenLib;
-      if (failed(trial(floats, "the chosen formats", section.chosenNoise, nullptr, &chosenLib)))
+      if (failed(formatTrial(changed, "the chosen formats", section.chosenNoise, nullptr,
+                             &chosenLib)))
         return failure();
       section.solvedBudget = solveBudget;
       double int8Now = INFINITY, chosenNow = INFINITY;
@@ -1537,7 +1834,7 @@ private:
       // The choice in the table's units.
       double measured =
           budget->relative ? chosenNow / int8Now * section.int8LatencyMs : chosenNow;
-      if (limit <= 0 || measured <= limit || floats.empty())
+      if (limit <= 0 || measured <= limit || changed.empty())
         break;
       if (round == 3) {
         step(llvm::formatv("warning: mixed precision: the choice measured {0:f3} ms ({1:f3} "
@@ -1570,20 +1867,20 @@ private:
                .str());
       solveBudget = llvm::formatv("latency={0:f6}", lowered).str();
     }
-    size_t kept = 0;
-    for (MixedPrecisionLayer &row : section.layers) {
+    std::map<std::string, std::string> changed;
+    for (MixedPrecisionLayer &row : section.layers)
       row.format = chosen.count(row.layer) ? chosen[row.layer] : "int8";
-      if (row.format == "float")
-        kept += std::max<size_t>(1, row.members.size());
-    }
+    for (const auto &[id, f] : chosen)
+      if (f != "int8")
+        changed[id] = f;
     if (options.collectReport)
       paretoSweep(table, chosen); // (before the formats apply: the table's layers)
     if (failed(applyFormats(chosen)) || failed(reobserve(module)))
       return failure();
-    step(llvm::formatv("mixed precision: {0} of {1} layers float (measured {2:f2} ms, "
-                       "all-INT8 {3:f2} ms)",
-                       kept, candidates.size(), section.chosenLatencyMs,
-                       section.int8LatencyMs)
+    step(llvm::formatv("mixed precision: {0} of {1} layers {2} (measured {3:f2} ms, "
+                       "all-INT8 {4:f2} ms)",
+                       changed.size(), candidates.size(), chosenWords(changed),
+                       section.chosenLatencyMs, section.int8LatencyMs)
              .str());
     if (!options.saveStats.empty()) {
       stats->formats = chosen;
@@ -1595,6 +1892,20 @@ private:
     }
     result.report.mixed = std::move(section);
     return success();
+  }
+
+  /// "float" (INT8 mixed precision's layers not INT8, all float), or
+  /// "not INT8: 3 float, 6 w4g128".
+  static std::string chosenWords(const std::map<std::string, std::string> &changed) {
+    std::map<std::string, size_t> counts;
+    for (const auto &[id, f] : changed)
+      ++counts[f];
+    if (counts.empty() || (counts.size() == 1 && counts.count("float")))
+      return "float";
+    std::vector<std::string> parts;
+    for (const auto &[f, n] : counts)
+      parts.push_back(std::to_string(n) + " " + f);
+    return "not INT8: " + llvm::join(parts, ", ");
   }
 
   /// Runs qopt-assign-bit-widths with `table` and `budget` on a copy of the
@@ -1774,6 +2085,15 @@ private:
           inputs *= ShapedType::isDynamic(d) ? 1.0 : double(d);
       }
     return inputs / double(std::max<int64_t>(inner, 1)) / strides * double(w.getNumElements());
+  }
+
+  /// A rows x cols weight's bytes in group-wise format `f`: packed codes,
+  /// f32 scales and (asymmetric) packed zero points, as the library stores
+  /// them (qopt/Quant/NBitsPacking.h).
+  int64_t groupWiseBytes(int64_t rows, int64_t cols, const quantutil::LayerFormat &f) const {
+    nbits::Layout layout{cols, rows, f.bits, f.groupSize};
+    return layout.weightBytes() + layout.n * layout.kBlocks() * 4 +
+           (options.weightSymmetric ? 0 : layout.n * layout.zeroPointBytes());
   }
 
   /// Mixed precision's candidate formats (--formats, or W4 and W8 in the
@@ -1962,13 +2282,9 @@ private:
             series[name].second.push_back(noise);
           }
         }
-        // Packed codes, f32 scales and (asymmetric) packed zero points, as
-        // the library stores them (qopt/Quant/NBitsPacking.h).
-        nbits::Layout layout{c.cols, c.rows, f.bits, f.groupSize};
-        int64_t bytes = layout.weightBytes() + layout.n * layout.kBlocks() * 4 +
-                        (options.weightSymmetric ? 0 : layout.n * layout.zeroPointBytes());
-        choices.push_back(llvm::json::Object{
-            {"format", f.name()}, {"sensitivity", noise}, {"bytes", bytes}});
+        choices.push_back(llvm::json::Object{{"format", f.name()},
+                                             {"sensitivity", noise},
+                                             {"bytes", groupWiseBytes(c.rows, c.cols, f)}});
       }
       if (choices.empty())
         continue;

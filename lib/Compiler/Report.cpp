@@ -549,19 +549,63 @@ static std::string noiseWords(double noise, bool kl) {
   return (kl ? "KL " : "SQNR ") + noiseValue(noise, kl) + (kl ? " nats" : " dB");
 }
 
+/// INT8 mixed precision's group-wise formats (W4A8): one row per layer and
+/// format, in `rows`' order; nothing when no layer had one.
+static void writeGroupFormats(llvm::raw_ostream &os, const MixedPrecisionSection &m,
+                              llvm::ArrayRef<const MixedPrecisionLayer *> rows, bool kl) {
+  if (llvm::none_of(rows, [](auto *l) { return !l->groupFormats.empty(); }))
+    return;
+  bool fwd = m.direction != "reverse", rev = m.direction != "forward";
+  bool micro = m.latencyModel == "micro";
+  os << "Group-wise formats (`w<bits>g<group>`: the linear layer's weights in groups, its "
+        "activations int8 as in INT8), measured as the INT8 choice is: "
+     << (fwd ? "`trial`, the float model with the layer alone in the format; " : "")
+     << (rev ? "`in INT8`, the all-INT8 model with the layer in the format (its noise over "
+               "the restored row's is the reverse sensitivity); "
+             : "")
+     << "`Δ ms`, the latency over INT8 (negative: faster)"
+     << (micro ? ", from the layer's micro-benchmark in the format (`alone ms`) scaled as "
+                 "the float choice's"
+               : " (no micro-benchmarks: taken as INT8's)")
+     << ".\n\n| layer | format | chosen |" << (fwd ? " trial " + noiseHeader(kl) + " |" : "")
+     << (rev ? " in INT8 " + noiseHeader(kl) + " |" : "") << " sensitivity | Δ ms |"
+     << (micro ? " alone ms |\n" : "\n") << "| --- | --- | --- |" << (fwd ? " ---: |" : "")
+     << (rev ? " ---: |" : "") << " ---: | ---: |" << (micro ? " ---: |\n" : "\n");
+  for (const MixedPrecisionLayer *l : rows)
+    for (const MixedPrecisionFormat &f : l->groupFormats) {
+      os << "| " << (l->members.empty() ? l->layer : llvm::join(l->members, " + ")) << " | "
+         << f.format << " | " << (l->format == f.format ? "yes" : "") << " |";
+      if (fwd)
+        os << " " << noiseValue(f.forwardNoise, kl) << " |";
+      if (rev)
+        os << " " << noiseValue(f.reverseNoise, kl) << " |";
+      os << llvm::formatv(" {0:e2} | {1:f3} |", f.sensitivity, f.deltaMs);
+      if (micro)
+        os << llvm::formatv(" {0:f4} |", f.aloneMs);
+      os << "\n";
+    }
+  os << "\n";
+}
+
 /// INT8 mixed precision's section: the model latencies, then one row per
 /// candidate layer, most sensitive first; and the same as JSON.
 static llvm::json::Object writeMixedPrecision(llvm::raw_ostream &os,
                                               const MixedPrecisionSection &m, bool kl) {
   size_t kept = 0, total = 0, groups = 0;
+  std::map<std::string, size_t> grouped; // group-wise format -> layers
   for (const MixedPrecisionLayer &l : m.layers) {
     size_t n = std::max<size_t>(1, l.members.size());
     total += n;
     kept += l.format == "float" ? n : 0;
+    if (l.format != "float" && l.format != "int8")
+      grouped[l.format] += n;
     groups += l.members.size() > 1;
   }
+  std::string others;
+  for (const auto &[f, n] : grouped)
+    others += llvm::formatv(", {0} {1}", n, f).str();
   os << "## Mixed precision\n\n"
-     << llvm::formatv("Budget {0}: {1} of {2} layers float, the others INT8{3}. Measured on "
+     << llvm::formatv("Budget {0}: {1} of {2} layers float{11}, the others INT8{3}. Measured on "
                       "the first calibration sample: all-INT8 {4:f3} ms (output {5}), "
                       "all-float {6:f3} ms; the choice {7:f3} ms (predicted {8:f3} ms; all-INT8 timed "
                       "beside it {10:f3} ms), output {9}.\n\n",
@@ -571,7 +615,7 @@ static llvm::json::Object writeMixedPrecision(llvm::raw_ostream &os,
                                                  : std::string(),
                       m.int8LatencyMs, noiseWords(m.int8Noise, kl), m.floatLatencyMs,
                       m.chosenLatencyMs, m.predictedLatencyMs, noiseWords(m.chosenNoise, kl),
-                      m.int8BesideMs)
+                      m.int8BesideMs, others)
      << (m.direction == "forward"
              ? std::string("Each row: the float model with that layer alone INT8 (the trial); "
                            "its output noise is the INT8 choice's sensitivity. ")
@@ -662,9 +706,28 @@ static llvm::json::Object writeMixedPrecision(llvm::raw_ostream &os,
       row["float_alone_ms"] = l->floatMs;
       row["cached"] = l->cached;
     }
+    if (!l->groupFormats.empty()) {
+      llvm::json::Array formats;
+      for (const MixedPrecisionFormat &f : l->groupFormats) {
+        llvm::json::Object fo{{"format", f.format},
+                              {"sensitivity", f.sensitivity},
+                              {"delta_ms", f.deltaMs}};
+        if (m.direction != "reverse")
+          fo["forward_noise"] = f.forwardNoise;
+        if (both)
+          fo["reverse_noise"] = f.reverseNoise;
+        if (micro) {
+          fo["alone_ms"] = f.aloneMs;
+          fo["cached"] = f.cached;
+        }
+        formats.push_back(std::move(fo));
+      }
+      row["group_formats"] = std::move(formats);
+    }
     layers.push_back(std::move(row));
   }
   os << "\n";
+  writeGroupFormats(os, m, rows, kl);
   return llvm::json::Object{{"budget", m.budget},
                             {"solved_budget", m.solvedBudget},
                             {"int8_latency_ms", m.int8LatencyMs},

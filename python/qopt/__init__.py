@@ -143,8 +143,10 @@ def compile(model, output=None, input_shapes=None, opt_level=2, target_cpu=None,
                         sensitivity under `budget` ("bits=5", "size=3MB",
                         "latency=1.15x" or "latency=2.5ms") among `formats`:
                         with weight_only e.g. ["w4g128", "w8g128", "float"],
-                        else INT8 or float per Conv/MatMul/Gemm; needs
-                        calibration (qoptc --mixed-precision)
+                        else INT8 or float per Conv/MatMul/Gemm (and
+                        W4A8 per MatMul/Gemm with e.g. ["int8", "float",
+                        "w4g128"]); needs calibration (qoptc
+                        --mixed-precision)
       sensitivity       mixed precision: "measured" (default: every trial
                         from one library), "separate" (one compile per
                         trial) or, weight-only, "hessian" (the calibration's

@@ -147,7 +147,8 @@ static cl::opt<bool> mixedPrecision(
     "mixed-precision",
     cl::desc("Choose each layer's format by its measured sensitivity under --budget "
              "(needs --calib): with --weight-only among group-wise formats, else INT8 or "
-             "float per Conv/MatMul/Gemm"),
+             "float per Conv/MatMul/Gemm (and W4A8 per MatMul/Gemm when --formats lists "
+             "w<bits>g<group>)"),
     cl::cat(quantCategory));
 static cl::opt<std::string> budget(
     "budget", cl::desc("Mixed precision: bits=B (average bits per weight), size=N[KB|MB], "
@@ -157,7 +158,8 @@ static cl::opt<std::string> budget(
 static cl::list<std::string> formats(
     "formats",
     cl::desc("Mixed precision: candidate formats, e.g. w4g128,w8g128,float (default: "
-             "W4 and W8 in groups of --weight-group-size; INT8: int8,float)"),
+             "W4 and W8 in groups of --weight-group-size; INT8: int8,float, to which "
+             "w<bits>g<group> adds group-wise weights with int8 activations)"),
     cl::CommaSeparated, cl::cat(quantCategory));
 static cl::opt<std::string> mixedPrecisionTable(
     "mixed-precision-table",

@@ -43,8 +43,10 @@ struct CalibrationOptions {
   /// spec (weight-only quantization) into CalibrationStats::groupWeights,
   /// instead of int8 per channel into ::weights; Conv layers are skipped.
   std::optional<quant::GroupSpec> groupWeights;
-  /// Also round them with each of these specs (mixed precision's candidate
-  /// formats), under quant::groupWeightsKey(layer, spec).
+  /// Also round the MatMul/Gemm weights with each of these specs (mixed
+  /// precision's candidate formats), under quant::groupWeightsKey(layer,
+  /// spec); without groupWeights, beside the int8 per-channel rounding
+  /// (INT8 mixed precision with W4A8 formats).
   std::vector<quant::GroupSpec> extraGroupWeights;
   /// Layers left in float (--keep-float) are not rounded.
   std::vector<std::string> keepFloat;

@@ -96,6 +96,24 @@ struct OutlierSection {
 /// INT8 mixed precision (qoptc --mixed-precision without --weight-only):
 /// per candidate layer, its measured trial (the float model with that layer
 /// alone INT8) and the choice.
+/// INT8 mixed precision: one group-wise format (W4A8, W8A8 in groups) of a
+/// linear layer (or group).
+struct MixedPrecisionFormat {
+  std::string format;
+  /// Its forward trial's noise (the layer alone in the format in the float
+  /// model) and reverse trial's (the all-INT8 model with the layer in the
+  /// format), as measured.
+  double forwardNoise = 0, reverseNoise = 0;
+  /// Its sensitivity (forward: the forward noise; reverse: the reverse
+  /// noise over the restored one, at least 0; both: their mean) and its
+  /// latency over INT8 (negative when faster).
+  double sensitivity = 0, deltaMs = 0;
+  /// The layer alone in the format, timed (micro-benchmarks; 0 if not),
+  /// and whether that came from the cache.
+  double aloneMs = 0;
+  bool cached = false;
+};
+
 struct MixedPrecisionLayer {
   /// The layer (a group's first member), its choice, and (a group of
   /// layers that take one format together) every member; the other fields
@@ -120,6 +138,8 @@ struct MixedPrecisionLayer {
   double int8Ms = 0, floatMs = 0;
   /// Its timings came from the layer latency cache.
   bool cached = false;
+  /// The group-wise formats it can take (--formats w<bits>g<group>).
+  std::vector<MixedPrecisionFormat> groupFormats;
 };
 struct MixedPrecisionSection {
   /// --budget, and the budget of the last solve (lower when the measured

@@ -40,7 +40,10 @@ struct ApplyRoundedWeightsPass
     SmallVector<Work> work;
     for (const quantutil::QuantizableLayer &layer : quantutil::quantizableLayers(module, keep)) {
       std::optional<quantutil::RoundableWeight> w = quantutil::roundableWeight(layer);
-      if (!w)
+      // A layer given a group-wise format takes its codes from
+      // qopt-quantize-weights instead.
+      std::optional<quantutil::LayerFormat> format = quantutil::layerFormatOf(layer.op);
+      if (!w || (format && format->kind == quantutil::LayerFormat::Groups))
         continue;
       auto it = s->weights.find(layer.id);
       if (it == s->weights.end() && s->weights.empty())

@@ -200,4 +200,25 @@ std::vector<double> weightMatrix(const QuantizableLayer &layer, const RoundableW
   return m;
 }
 
+std::string groupWiseIneligible(const QuantizableLayer &layer,
+                                const std::optional<RoundableWeight> &w, int64_t groupSize) {
+  if (!isa<MatMulOp, GemmOp>(layer.op))
+    return "only MatMul and Gemm weights are quantized weight-only";
+  if (!w)
+    return "the weight is not a static 2-D f32 constant (or a Gemm has transA)";
+  if (auto gemm = dyn_cast<GemmOp>(layer.op)) {
+    if (gemm.getAlpha().convertToDouble() != 1.0)
+      return "a Gemm with alpha != 1";
+    auto c = dyn_cast<RankedTensorType>(gemm.getC().getType());
+    if (!isa<NoneType>(gemm.getC().getType()) &&
+        (gemm.getBeta().convertToDouble() != 1.0 || !c || c.getRank() != 1 ||
+         c.getDimSize(0) != w->rows || !c.getElementType().isF32()))
+      return "a Gemm whose C is not a bias [N] with beta = 1";
+  }
+  if (w->cols % groupSize != 0)
+    return "K = " + std::to_string(w->cols) + " is not a multiple of the group size " +
+           std::to_string(groupSize);
+  return "";
+}
+
 } // namespace qopt::quantutil

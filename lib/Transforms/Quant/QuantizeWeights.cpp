@@ -31,28 +31,6 @@ namespace {
 
 using GroupMap = std::map<std::string, qopt::quant::GroupWeights>;
 
-/// Why `layer` cannot be weight-only quantized (empty when it can).
-std::string ineligible(const quantutil::QuantizableLayer &layer,
-                       const std::optional<quantutil::RoundableWeight> &w, int64_t groupSize) {
-  if (!isa<MatMulOp, GemmOp>(layer.op))
-    return "only MatMul and Gemm weights are quantized weight-only";
-  if (!w)
-    return "the weight is not a static 2-D f32 constant (or a Gemm has transA)";
-  if (auto gemm = dyn_cast<GemmOp>(layer.op)) {
-    if (gemm.getAlpha().convertToDouble() != 1.0)
-      return "a Gemm with alpha != 1";
-    auto c = dyn_cast<RankedTensorType>(gemm.getC().getType());
-    if (!isa<NoneType>(gemm.getC().getType()) &&
-        (gemm.getBeta().convertToDouble() != 1.0 || !c || c.getRank() != 1 ||
-         c.getDimSize(0) != w->rows || !c.getElementType().isF32()))
-      return "a Gemm whose C is not a bias [N] with beta = 1";
-  }
-  if (w->cols % groupSize != 0)
-    return "K = " + std::to_string(w->cols) + " is not a multiple of the group size " +
-           std::to_string(groupSize);
-  return "";
-}
-
 struct QuantizeWeightsPass : qopt::impl::QuantizeWeightsBase<QuantizeWeightsPass> {
   using Base::Base;
   QuantizeWeightsPass(std::shared_ptr<const GroupMap> rounded,
@@ -202,7 +180,10 @@ struct QuantizeWeightsPass : qopt::impl::QuantizeWeightsBase<QuantizeWeightsPass
       // the pass's bits and group size.
       qopt::quant::GroupSpec layerSpec = spec;
       std::optional<quantutil::LayerFormat> format = quantutil::layerFormatOf(layer.op);
-      if (format && format->kind == quantutil::LayerFormat::Groups) {
+      bool grouped = format && format->kind == quantutil::LayerFormat::Groups;
+      if (formattedOnly && !grouped)
+        continue;
+      if (grouped) {
         layerSpec.bits = int(format->bits);
         layerSpec.groupSize = format->groupSize;
       }
@@ -214,7 +195,14 @@ struct QuantizeWeightsPass : qopt::impl::QuantizeWeightsBase<QuantizeWeightsPass
       }
       entry.keptFloat = format && format->kind == quantutil::LayerFormat::Int8
                             ? "format int8 (not group-wise)"
-                            : ineligible(layer, w, layerSpec.groupSize);
+                            : quantutil::groupWiseIneligible(layer, w, layerSpec.groupSize);
+      if (!entry.keptFloat.empty() && formattedOnly) {
+        // (Chosen for it: leaving it INT8 would measure another format.)
+        layer.op->emitError("qopt-quantize-weights: layer '")
+            << layer.id << "' has format " << format->name()
+            << " but cannot take group-wise weights: " << entry.keptFloat;
+        return signalPassFailure();
+      }
       if (!entry.keptFloat.empty()) {
         // A remark for the linear layers that stay float (Convs are not
         // candidates: only the report lists them).

@@ -106,9 +106,11 @@ struct SwitchTrialsPass : public qopt::impl::SwitchTrialsBase<SwitchTrialsPass> 
         return signalPassFailure();
       }
       std::optional<LayerFormat> f = parseLayerFormat(name);
-      if (reverse && (!f || f->kind != LayerFormat::Float)) {
+      if (reverse && (!f || (f->kind != LayerFormat::Float &&
+                             !(groupActivations && f->kind == LayerFormat::Groups)))) {
         module.emitError() << "qopt-switch-trials: trial " << t << " ('" << entry
-                           << "'): reverse trials restore a layer to float (<layer id>=float)";
+                           << "'): reverse trials restore a layer to float (<layer id>=float)"
+                           << (groupActivations ? " or switch it to w<bits>g<group>" : "");
         return signalPassFailure();
       }
       if (!reverse && (!f || f->kind == LayerFormat::Float)) {
@@ -181,7 +183,14 @@ struct SwitchTrialsPass : public qopt::impl::SwitchTrialsBase<SwitchTrialsPass> 
       b.setInsertionPointAfter(end.getDefiningOp());
       for (auto &[format, number] : formats) {
         IRMapping map;
-        if (reverse) {
+        // Copies whose activations are quantized: int8, and group-wise ones
+        // with group-activations (W4A8).
+        bool quantizedCopy = format.kind == LayerFormat::Int8 ||
+                             (groupActivations && format.kind == LayerFormat::Groups);
+        if (reverse && quantizedCopy) {
+          // The layer in another quantized format, in the quantized model:
+          // it reads what the layer reads, observed as calibrated.
+        } else if (reverse) {
           // The float copy reads what the observers see, not what they
           // quantize; but an INT8 layer's output is quantized for every
           // user (qopt-infer-scales), float ones too, where the trial's
@@ -202,7 +211,7 @@ struct SwitchTrialsPass : public qopt::impl::SwitchTrialsBase<SwitchTrialsPass> 
             if (!quantizedInTrial)
               map.map(v, o.getInput());
           }
-        } else if (format.kind == LayerFormat::Int8) {
+        } else if (quantizedCopy) {
           // The activation inputs, observed as calibrated.
           for (OpOperand &in : layer->getOpOperands()) {
             Value v = in.get();
@@ -227,7 +236,7 @@ struct SwitchTrialsPass : public qopt::impl::SwitchTrialsBase<SwitchTrialsPass> 
         copyLayer->setAttr(kFormatAttr, StringAttr::get(ctx, format.name()));
         copyLayer->setAttr(kLayerIdAttr, StringAttr::get(ctx, idOf[layer]));
         Value out = copy->getResult(0);
-        if (format.kind == LayerFormat::Int8 && quantizedOutput)
+        if (quantizedCopy && quantizedOutput)
           if (DictionaryAttr attrs = observed.lookup(end))
             out = observeLike(b, out, attrs);
         Location loc = end.getLoc();
@@ -239,6 +248,8 @@ struct SwitchTrialsPass : public qopt::impl::SwitchTrialsBase<SwitchTrialsPass> 
         if (!firstSelect)
           firstSelect = select;
         current = select.getResult();
+        if (reverse && !quantizedCopy)
+          floatCopies.push_back({number, out});
       }
       if (!reverse)
         layer->setAttr(kFormatAttr, StringAttr::get(ctx, "float"));
@@ -246,7 +257,75 @@ struct SwitchTrialsPass : public qopt::impl::SwitchTrialsBase<SwitchTrialsPass> 
         return use.getOwner() != firstSelect;
       });
       original[current] = end;
+      if (reverse && failed(bypassOutputObservers(b, current, trial, trialType)))
+        return signalPassFailure();
+      floatCopies.clear();
     }
+  }
+
+  /// The float copies of the layer being switched (reverse): trial number
+  /// and output.
+  SmallVector<std::pair<int64_t, Value>> floatCopies;
+
+  /// Whether `v` is quantized for a consumer: observed, read by a
+  /// quantizable layer (not a trial's copy), or passed on by a pass-through
+  /// op whose result is.
+  bool reachesQuantized(Value v) {
+    for (Operation *user : v.getUsers()) {
+      if (isa<ObserverOp>(user) ||
+          (!user->hasAttr(kLayerIdAttr) && isQuantizableLayer(user, keepFloat)))
+        return true;
+      if (isPassThrough(user) && llvm::any_of(user->getResults(), [&](Value r) {
+            return reachesQuantized(r);
+          }))
+        return true;
+    }
+    return false;
+  }
+
+  /// Reverse: the output observers of a restored layer (their input is the
+  /// selection `selected`) quantize its float copy's output for every
+  /// user, where the trial's model compiled alone, the layer float, only
+  /// quantizes it for the INT8 layers it feeds: the other users (float
+  /// ops, pass-through chains that reach nothing quantized) read each float
+  /// copy's output directly in its trial.
+  LogicalResult bypassOutputObservers(OpBuilder &b, Value selected, Value trial,
+                                      RankedTensorType trialType) {
+    if (floatCopies.empty())
+      return success();
+    SmallVector<ObserverOp> observers;
+    for (Operation *user : selected.getUsers())
+      if (auto o = dyn_cast<ObserverOp>(user))
+        observers.push_back(o);
+    for (ObserverOp o : observers) {
+      SmallVector<OpOperand *> uses;
+      for (OpOperand &use : o.getResult().getUses()) {
+        Operation *user = use.getOwner();
+        if (user->hasAttr(kLayerIdAttr) || isQuantizableLayer(user, keepFloat) ||
+            (isPassThrough(user) && llvm::any_of(user->getResults(), [&](Value r) {
+               return reachesQuantized(r);
+             })))
+          continue;
+        uses.push_back(&use);
+      }
+      if (uses.empty())
+        continue;
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPointAfter(o);
+      Value v = o.getResult();
+      for (auto &[number, out] : floatCopies) {
+        // (Not a layer output the scale rules look through: a float op.)
+        Location loc = o.getLoc();
+        auto number64 = DenseElementsAttr::get(trialType, ArrayRef<int64_t>{number});
+        Value k = ConstantOp::create(b, loc, number64);
+        Value is =
+            EqualOp::create(b, loc, RankedTensorType::get({1}, b.getI1Type()), trial, k);
+        v = WhereOp::create(b, loc, v.getType(), is, out, v).getResult();
+      }
+      for (OpOperand *use : uses)
+        use->set(v);
+    }
+    return success();
   }
 };
 

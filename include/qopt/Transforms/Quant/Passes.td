@@ -275,7 +275,9 @@ def SwitchTrials : Pass<"qopt-switch-trials", "::mlir::ModuleOp"> {
     (MaxPool, a shape op, Concat), its output. Everything else runs float,
     as in the trial; quantizable layers no trial names become `float`.
     Group-wise formats (`w<bits>g<group>`) quantize weights
-    only and get no observers.
+    only and get no observers (W4A16 trials of weight-only mixed
+    precision), unless `group-activations` is set: then their copies are
+    observed as `int8` ones are (W4A8 trials of INT8 mixed precision).
 
     With `reverse`, the trials are the other way round (each layer restored
     to float in the quantized model, to capture interactions): every trial
@@ -283,12 +285,16 @@ def SwitchTrials : Pass<"qopt-switch-trials", "::mlir::ModuleOp"> {
     they are (the model quantizes as without the pass when no trial runs),
     and each copy is `float`, reading the layer's unobserved inputs; the
     selected output goes on to the layer's users and observers as the
-    layer's did.
+    layer's did. With `group-activations`, a reverse trial may also switch
+    a layer to a group-wise format (`<layer id>=w<bits>g<group>`, the
+    all-INT8 model with that layer W4A8): that copy reads the layer's
+    observed inputs.
 
     Errors: a trial naming no quantizable layer (`keep-float` honoured), a
     format that is not `int8` or `w<bits>g<group>` (only `float` with
-    `reverse`), an `int8` copy whose input the calibrated model did not
-    observe, a layer named twice with one format, a module without exactly
+    `reverse`, or `float` and `w<bits>g<group>` with `reverse` and
+    `group-activations`), a quantized copy whose input the calibrated model
+    did not observe, a layer named twice with one format, a module without exactly
     one public function, `trial-numbers` not one non-negative number per
     entry, a layer named twice in one trial.
   }];
@@ -299,6 +305,9 @@ def SwitchTrials : Pass<"qopt-switch-trials", "::mlir::ModuleOp"> {
                "The trial number of each entry of trials (default: its position)">,
     Option<"reverse", "reverse", "bool", /*default=*/"false",
            "Each trial restores its layer to float in the quantized model">,
+    Option<"groupActivations", "group-activations", "bool", /*default=*/"false",
+           "Group-wise copies quantize their activations as int8 copies do (W4A8); "
+           "reverse trials may switch a layer to a group-wise format">,
     ListOption<"keepFloat", "keep-float", "std::string",
                "ONNX node names or op types left in float">
   ];
@@ -328,6 +337,13 @@ def QuantizeWeights : Pass<"qopt-quantize-weights", "::mlir::ModuleOp"> {
     axis 0 is quantized the same way per row (groups along D; D a multiple
     of `group-size`); qopt-lower-quantized then gathers its packed rows and
     dequantizes only those (`qopt.dequantize_nbits`).
+
+    A layer's `qopt.format` (qopt-assign-bit-widths) wins over `bits` and
+    `group-size` (`w<bits>g<group>`; GPTQ codes under
+    `<layer>@w<bits>g<group>` first), keeps it float (`float`) or leaves
+    it to INT8 (`int8`). With `formatted-only` (INT8 with group-wise
+    formats: W4A8 mixed precision), only layers with a group-wise format
+    are touched, and one that cannot take its format is an error.
   }];
   let options = [
     Option<"bits", "bits", "int64_t", "4", "Weight bits: 4 or 8">,
@@ -340,6 +356,10 @@ def QuantizeWeights : Pass<"qopt-quantize-weights", "::mlir::ModuleOp"> {
     Option<"embeddings", "embeddings", "bool", "false",
            "Also embedding tables: a Gather (axis 0) of a static 2-D f32 constant, "
            "per row and group, rounded to nearest with the clip search">,
+    Option<"formattedOnly", "formatted-only", "bool", "false",
+           "Only layers whose qopt.format is group-wise (w<bits>g<group>); the others "
+           "are left as they are, without remarks (INT8 mixed precision, where they "
+           "are INT8 or float)">,
     ListOption<"keepFloat", "keep-float", "std::string",
                "ONNX node names or op types left in float">
   ];
@@ -356,7 +376,10 @@ def ApplyRoundedWeights : Pass<"qopt-apply-rounded-weights", "::mlir::ModuleOp">
     input and a static f32 constant weight, see
     qopt/Transforms/Quant/QuantizableLayers.h) becomes code x scale, which
     `qopt-quantize-ops` quantizes back to exactly those codes. Layers are
-    found by their stable id (the ONNX node name), not by position.
+    found by their stable id (the ONNX node name), not by position. A layer
+    whose `qopt.format` is group-wise (`w<bits>g<group>`, INT8 mixed
+    precision's W4A8 choices) is left alone: `qopt-quantize-weights` gives
+    it that format's codes.
 
     Errors, each naming the statistics: a fingerprint of another model,
     statistics without rounded weights (calibrated with

@@ -104,6 +104,13 @@ std::optional<RoundableWeight> roundableWeight(const QuantizableLayer &layer,
 /// read).
 std::vector<double> weightMatrix(const QuantizableLayer &layer, const RoundableWeight &w);
 
+/// Why `layer` (with `w`, its roundableWeight without an observed input)
+/// cannot take group-wise weights in groups of `groupSize` (empty when it
+/// can): only MatMul/Gemm with a static 2-D weight, a Gemm with alpha 1 and
+/// at most a bias [N], K a multiple of the group.
+std::string groupWiseIneligible(const QuantizableLayer &layer,
+                                const std::optional<RoundableWeight> &w, int64_t groupSize);
+
 } // namespace qopt::quantutil
 
 #endif
