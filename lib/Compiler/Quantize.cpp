@@ -641,7 +641,10 @@ private:
       return out;
     for (const std::string &n : options.formats)
       if (std::optional<quantutil::LayerFormat> f = quantutil::parseLayerFormat(n))
-        if (f->kind == quantutil::LayerFormat::Groups)
+        if (f->kind == quantutil::LayerFormat::Groups &&
+            llvm::none_of(out, [&](const quantutil::LayerFormat &o) {
+              return o.name() == f->name();
+            }))
           out.push_back(*f);
     return out;
   }
@@ -960,7 +963,7 @@ private:
       for (const auto &[id, f] : grouped) {
         std::optional<quantutil::LayerFormat> lf = quantutil::parseLayerFormat(f);
         if (!codes || !codes->count(quant::groupWeightsKey(
-                          id, quant::GroupSpec{int(lf->bits), lf->groupSize}))) {
+                          id, quant::GroupSpec{lf->bits, lf->groupSize}))) {
           error = (options.loadStats.empty() ? std::string("calibration")
                                              : options.loadStats) +
                   ": no GPTQ codes of layer '" + id + "' as " + f +
@@ -1253,6 +1256,7 @@ private:
             quantization + (options.weightSymmetric ? "|symmetric" : "|asymmetric"));
         if (std::optional<LayerLatencyCache::Entry> e = cache.lookup(key)) {
           g.aloneMs = e->int8Ms;
+          g.floatBesideMs = e->floatMs;
           g.cached = true;
         } else {
           std::string wLib = temps.make("so"), fLib = temps.make("so");
@@ -1262,7 +1266,7 @@ private:
           }
           OwningOpRef<ModuleOp> f2 = fRaw->clone();
           std::string why;
-          double floatMs = 0;
+          double &floatMs = g.floatBesideMs;
           if (failed(runPasses(*w, [&](OpPassManager &pm) {
                 buildInt8Quantize(pm, p, nullptr);
               })) ||
@@ -1379,9 +1383,15 @@ private:
     }
     // Layers tied by a shared activation or a Concat's shared scale take
     // one format together: one trial and one row of the table per group.
+    // Only a float choice needs them together: int8 and the group-wise
+    // formats all quantize the shared activation, and a Concat's inputs
+    // stay observed. Without float among the formats each layer chooses
+    // alone.
     quantutil::GroupRules rules;
     if (failed(parseGroupRules(options.layerGroups, rules, error)))
       return failure();
+    if (!allowFloat)
+      rules = quantutil::GroupRules{false, false};
     std::vector<std::vector<size_t>> groups =
         quantutil::formatGroups(candidateLayers, keepFloat, rules);
     candidateLayers.clear();
@@ -1401,6 +1411,20 @@ private:
       for (size_t f = 0; f < groupFormats.size(); ++f)
         if (llvm::all_of(members, [&](size_t k) { return candidates[k].groupBytes[f] >= 0; }))
           groupTrial[g][f] = trialCount++;
+    // GPTQ's codes in every format a trial uses (else the trial would
+    // measure nearest rounding, which the compile does not use).
+    if (gptq())
+      for (auto [g, members] : llvm::enumerate(groups))
+        for (size_t f = 0; f < groupFormats.size(); ++f)
+          for (size_t k : members)
+            if (groupTrial[g][f] >= 0 &&
+                !stats->groupWeights.count(quant::groupWeightsKey(
+                    candidates[k].id,
+                    quant::GroupSpec{groupFormats[f].bits, groupFormats[f].groupSize}))) {
+              error = "mixed precision: the calibration has no GPTQ codes of layer '" +
+                      candidates[k].id + "' as " + groupFormats[f].name();
+              return failure();
+            }
     for (auto [g, members] : llvm::enumerate(groups))
       if (!allowInt8 && !allowFloat && llvm::all_of(groupTrial[g], [](int64_t n) {
             return n < 0;
@@ -1554,6 +1578,9 @@ private:
     // micro-benchmark times (negative when faster).
     std::vector<std::vector<double>> groupFormatExtra(
         groups.size(), std::vector<double>(groupFormats.size(), 0.0));
+    // ... and their times in the format and the float times beside them.
+    std::vector<std::vector<std::pair<double, double>>> groupFormatAlone(
+        groups.size(), std::vector<std::pair<double, double>>(groupFormats.size()));
     if (options.layerLatency == "micro") {
       std::vector<std::string> ids;
       for (const Candidate &c : candidates)
@@ -1588,7 +1615,12 @@ private:
                                                 return lf.name() == a.format;
                                               }) -
                                 groupFormats.begin());
-              groupFormatExtra[g][f] += a.aloneMs - alone[k].int8Ms;
+              // In the units of the layer's INT8/float pair: scaled by
+              // its float time over the one timed beside the format.
+              double ratio = a.floatBesideMs > 0 ? alone[k].floatMs / a.floatBesideMs : 1.0;
+              groupFormatExtra[g][f] += a.aloneMs * ratio - alone[k].int8Ms;
+              groupFormatAlone[g][f].first += a.aloneMs;
+              groupFormatAlone[g][f].second += a.floatBesideMs;
             }
           }
         }
@@ -1711,7 +1743,8 @@ private:
                                             : over;
         if (section.latencyModel == "micro") {
           mf.deltaMs = section.latencyScale * groupFormatExtra[g][f];
-          mf.aloneMs = row.int8Ms + groupFormatExtra[g][f];
+          mf.aloneMs = groupFormatAlone[g][f].first;
+          mf.floatBesideMs = groupFormatAlone[g][f].second;
         }
         row.groupFormats.push_back(mf);
         rowFormats.push_back(f);
@@ -1757,6 +1790,16 @@ private:
       }
       section.directionSpearman = quant::spearman(a, b);
     }
+    // The latency every assignment spends: all-INT8 with each row's
+    // fastest choice (below all-INT8 where W4A8 is faster).
+    double tableBase = section.int8LatencyMs + baseShift;
+    if (tableBase < 0) {
+      error = llvm::formatv("mixed precision: the group-wise formats' measured savings "
+                            "({0:f3} ms) exceed the all-INT8 latency ({1:f3} ms)",
+                            -baseShift, section.int8LatencyMs)
+                  .str();
+      return failure();
+    }
     std::string table = temp("json");
     if (table.empty()) {
       error = "cannot create a temporary file";
@@ -1771,8 +1814,7 @@ private:
       }
       os << llvm::formatv("{0:2}", llvm::json::Value(llvm::json::Object{
                                        {"layers", std::move(rows)},
-                                       {"base_latency_ms",
-                                        std::max(0.0, section.int8LatencyMs + baseShift)},
+                                       {"base_latency_ms", tableBase},
                                        {"reference_latency_ms", section.int8LatencyMs}}));
     }
     if (!options.mixedPrecisionTable.empty() &&
@@ -1859,7 +1901,7 @@ private:
                                  (limit - section.int8LatencyMs) * predictedExtra / measuredExtra
                            : limit - (measured - section.predictedLatencyMs);
       lowered = std::min(lowered, section.predictedLatencyMs - 1e-6);
-      lowered = std::ceil(std::max(lowered, section.int8LatencyMs) * 1e6) / 1e6;
+      lowered = std::ceil(std::max(lowered, tableBase) * 1e6) / 1e6;
       step(llvm::formatv("mixed precision: measured {0:f3} ms beside all-INT8's {1:f3} ms "
                          "({2:f3} ms in the table's units), over {3:f3} ms: solving again "
                          "under latency={4:f4}",

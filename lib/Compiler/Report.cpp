@@ -564,13 +564,15 @@ static void writeGroupFormats(llvm::raw_ostream &os, const MixedPrecisionSection
                "the restored row's is the reverse sensitivity); "
              : "")
      << "`Δ ms`, the latency over INT8 (negative: faster)"
-     << (micro ? ", from the layer's micro-benchmark in the format (`alone ms`) scaled as "
-                 "the float choice's"
+     << (micro ? ", from the layer's micro-benchmark in the format (`alone ms`, timed beside "
+                 "the float form, `float ms`, and scaled by the layer's float time over it) "
+                 "minus its INT8 time, scaled as the float choice's"
                : " (no micro-benchmarks: taken as INT8's)")
      << ".\n\n| layer | format | chosen |" << (fwd ? " trial " + noiseHeader(kl) + " |" : "")
      << (rev ? " in INT8 " + noiseHeader(kl) + " |" : "") << " sensitivity | Δ ms |"
-     << (micro ? " alone ms |\n" : "\n") << "| --- | --- | --- |" << (fwd ? " ---: |" : "")
-     << (rev ? " ---: |" : "") << " ---: | ---: |" << (micro ? " ---: |\n" : "\n");
+     << (micro ? " alone ms | float ms |\n" : "\n") << "| --- | --- | --- |"
+     << (fwd ? " ---: |" : "") << (rev ? " ---: |" : "") << " ---: | ---: |"
+     << (micro ? " ---: | ---: |\n" : "\n");
   for (const MixedPrecisionLayer *l : rows)
     for (const MixedPrecisionFormat &f : l->groupFormats) {
       os << "| " << (l->members.empty() ? l->layer : llvm::join(l->members, " + ")) << " | "
@@ -581,7 +583,7 @@ static void writeGroupFormats(llvm::raw_ostream &os, const MixedPrecisionSection
         os << " " << noiseValue(f.reverseNoise, kl) << " |";
       os << llvm::formatv(" {0:e2} | {1:f3} |", f.sensitivity, f.deltaMs);
       if (micro)
-        os << llvm::formatv(" {0:f4} |", f.aloneMs);
+        os << llvm::formatv(" {0:f4} | {1:f4} |", f.aloneMs, f.floatBesideMs);
       os << "\n";
     }
   os << "\n";
@@ -718,6 +720,7 @@ static llvm::json::Object writeMixedPrecision(llvm::raw_ostream &os,
           fo["reverse_noise"] = f.reverseNoise;
         if (micro) {
           fo["alone_ms"] = f.aloneMs;
+          fo["float_beside_ms"] = f.floatBesideMs;
           fo["cached"] = f.cached;
         }
         formats.push_back(std::move(fo));

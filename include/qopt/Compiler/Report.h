@@ -108,9 +108,12 @@ struct MixedPrecisionFormat {
   /// noise over the restored one, at least 0; both: their mean) and its
   /// latency over INT8 (negative when faster).
   double sensitivity = 0, deltaMs = 0;
-  /// The layer alone in the format, timed (micro-benchmarks; 0 if not),
-  /// and whether that came from the cache.
-  double aloneMs = 0;
+  /// The layer alone in the format and its float form timed beside it
+  /// (micro-benchmarks; 0 if not), and whether they came from the cache.
+  /// The format's time counts scaled by the layer's own float time over
+  /// floatBesideMs (the INT8 and float times are another pair's, maybe
+  /// minutes apart).
+  double aloneMs = 0, floatBesideMs = 0;
   bool cached = false;
 };
 

@@ -180,6 +180,8 @@ struct SwitchTrialsPass : public qopt::impl::SwitchTrialsBase<SwitchTrialsPass> 
       bool quantizedOutput = !reverse && llvm::any_of(end.getUsers(), isPassThrough);
       Value current = end;
       Operation *firstSelect = nullptr;
+      // Reverse: the float copies (trial number, output).
+      SmallVector<std::pair<int64_t, Value>> copies;
       b.setInsertionPointAfter(end.getDefiningOp());
       for (auto &[format, number] : formats) {
         IRMapping map;
@@ -249,7 +251,7 @@ struct SwitchTrialsPass : public qopt::impl::SwitchTrialsBase<SwitchTrialsPass> 
           firstSelect = select;
         current = select.getResult();
         if (reverse && !quantizedCopy)
-          floatCopies.push_back({number, out});
+          copies.push_back({number, out});
       }
       if (!reverse)
         layer->setAttr(kFormatAttr, StringAttr::get(ctx, "float"));
@@ -257,15 +259,17 @@ struct SwitchTrialsPass : public qopt::impl::SwitchTrialsBase<SwitchTrialsPass> 
         return use.getOwner() != firstSelect;
       });
       original[current] = end;
-      if (reverse && failed(bypassOutputObservers(b, current, trial, trialType)))
-        return signalPassFailure();
-      floatCopies.clear();
+      if (!copies.empty())
+        bypasses.push_back({current, std::move(copies)});
     }
+    // (After every layer: the input rule above looks at the observers'
+    // users as calibrated, before any bypass moves them.)
+    for (auto &[selected, floatCopies] : bypasses)
+      bypassOutputObservers(b, selected, floatCopies, trial, trialType);
   }
 
-  /// The float copies of the layer being switched (reverse): trial number
-  /// and output.
-  SmallVector<std::pair<int64_t, Value>> floatCopies;
+  /// Reverse: per restored layer, its selection and float copies.
+  SmallVector<std::pair<Value, SmallVector<std::pair<int64_t, Value>>>> bypasses;
 
   /// Whether `v` is quantized for a consumer: observed, read by a
   /// quantizable layer (not a trial's copy), or passed on by a pass-through
@@ -288,11 +292,12 @@ struct SwitchTrialsPass : public qopt::impl::SwitchTrialsBase<SwitchTrialsPass> 
   /// user, where the trial's model compiled alone, the layer float, only
   /// quantizes it for the INT8 layers it feeds: the other users (float
   /// ops, pass-through chains that reach nothing quantized) read each float
-  /// copy's output directly in its trial.
-  LogicalResult bypassOutputObservers(OpBuilder &b, Value selected, Value trial,
-                                      RankedTensorType trialType) {
-    if (floatCopies.empty())
-      return success();
+  /// copy's output directly in its trial. A Concat reading the observer
+  /// keeps it: its shared scale (qopt-infer-scales) needs observed inputs,
+  /// or the path without a trial would change.
+  void bypassOutputObservers(OpBuilder &b, Value selected,
+                             ArrayRef<std::pair<int64_t, Value>> floatCopies, Value trial,
+                             RankedTensorType trialType) {
     SmallVector<ObserverOp> observers;
     for (Operation *user : selected.getUsers())
       if (auto o = dyn_cast<ObserverOp>(user))
@@ -302,6 +307,7 @@ struct SwitchTrialsPass : public qopt::impl::SwitchTrialsBase<SwitchTrialsPass> 
       for (OpOperand &use : o.getResult().getUses()) {
         Operation *user = use.getOwner();
         if (user->hasAttr(kLayerIdAttr) || isQuantizableLayer(user, keepFloat) ||
+            isa<ConcatOp>(user) ||
             (isPassThrough(user) && llvm::any_of(user->getResults(), [&](Value r) {
                return reachesQuantized(r);
              })))
@@ -325,7 +331,6 @@ struct SwitchTrialsPass : public qopt::impl::SwitchTrialsBase<SwitchTrialsPass> 
       for (OpOperand *use : uses)
         use->set(v);
     }
-    return success();
   }
 };
 

@@ -1,12 +1,13 @@
-// RUN: qopt-opt %s --qopt-quantize-weights="formatted-only=true" | FileCheck %s
-// RUN: qopt-opt %s --qopt-quantize-weights | FileCheck %s --check-prefix=ALL
+// RUN: qopt-opt %s --qopt-quantize-weights="formatted-only=true group-size=32" 2>&1 | FileCheck %s
+// RUN: qopt-opt %s --qopt-quantize-weights="group-size=32" 2>&1 | FileCheck %s --check-prefix=ALL
 
 // formatted-only (INT8 mixed precision's W4A8 choices): only the layer whose
 // qopt.format is group-wise gets group-wise weights, in its format (8 bits,
-// groups of 32, over the pass's 4 and 128); the unformatted and int8 layers
-// keep their f32 weights for INT8 quantization. Without the option, the
-// unformatted layer takes the pass's format too (4 bits: groups of 128 do
-// not divide K = 64, so it stays float with a remark) and int8 stays.
+// groups of 32, over the pass's 4 bits), silently; the unformatted and int8
+// layers keep their f32 weights for INT8 quantization. Without the option,
+// the unformatted layer takes the pass's format too (4 bits in groups of
+// 32), and the int8 one stays with a remark.
+// CHECK-NOT: remark
 // CHECK-LABEL: func.func @three
 // CHECK-NOT: qopt.quantize
 // CHECK: qopt.matmul %arg0, %{{.*}} : (tensor<2x64xf32>, tensor<64x64xf32>)
@@ -14,8 +15,9 @@
 // CHECK: qopt.matmul {{.*}} {qopt.format = "w8g32"}
 // CHECK-NOT: qopt.quantize
 // CHECK: qopt.matmul {{.*}} {qopt.format = "int8"}
+// ALL: remark: {{.*}}weight-only quantization: kept float: format int8 (not group-wise)
 // ALL-LABEL: func.func @three
-// ALL-NOT: u4
+// ALL: qopt.quantize {{.*}}!quant.uniform<u4:f32:{0:32, 1:1}
 // ALL: qopt.quantize {{.*}}!quant.uniform<u8:f32:{0:32, 1:1}
 // ALL-NOT: qopt.quantize
 // ALL: qopt.matmul {{.*}} {qopt.format = "int8"}
