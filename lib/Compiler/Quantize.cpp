@@ -667,11 +667,23 @@ private:
   void buildInt8Quantize(OpPassManager &pm, const QuantizePipelineOptions &p,
                          std::shared_ptr<std::map<std::string, quant::GroupWeights>> codes) {
     buildApplyStatisticsPipeline(pm, p);
+    pm.addPass(createQuantizeWeights(std::move(codes), nullptr, chosenFormatsOptions()));
+    buildIntegerGraphPipeline(pm, p);
+  }
+
+  /// qopt-quantize-weights for the layers given a group-wise format only
+  /// (INT8 mixed precision).
+  QuantizeWeightsOptions chosenFormatsOptions() const {
     QuantizeWeightsOptions qo = quantizeWeightsOptions();
     qo.embeddings = false;
     qo.formattedOnly = true;
-    pm.addPass(createQuantizeWeights(std::move(codes), nullptr, qo));
-    buildIntegerGraphPipeline(pm, p);
+    return qo;
+  }
+
+  /// Whether the statistics hold GPTQ's codes of layer `id` in `f`.
+  bool hasGroupCodes(const std::string &id, const quantutil::LayerFormat &f) const {
+    return stats->groupWeights.count(
+        quant::groupWeightsKey(id, quant::GroupSpec{f.bits, f.groupSize}));
   }
 
   quant::GroupSpec groupSpec() const {
@@ -958,12 +970,9 @@ private:
           grouped.push_back({l.id, f->name()});
     if (grouped.empty())
       return success();
-    std::shared_ptr<std::map<std::string, quant::GroupWeights>> codes = groupCodes();
     if (gptq())
       for (const auto &[id, f] : grouped) {
-        std::optional<quantutil::LayerFormat> lf = quantutil::parseLayerFormat(f);
-        if (!codes || !codes->count(quant::groupWeightsKey(
-                          id, quant::GroupSpec{lf->bits, lf->groupSize}))) {
+        if (!hasGroupCodes(id, *quantutil::parseLayerFormat(f))) {
           error = (options.loadStats.empty() ? std::string("calibration")
                                              : options.loadStats) +
                   ": no GPTQ codes of layer '" + id + "' as " + f +
@@ -972,11 +981,8 @@ private:
         }
       }
     auto layers = std::make_shared<std::vector<WeightOnlyLayer>>();
-    QuantizeWeightsOptions qo = quantizeWeightsOptions();
-    qo.embeddings = false;
-    qo.formattedOnly = true;
     if (failed(runPasses(module, [&](OpPassManager &pm) {
-          pm.addPass(createQuantizeWeights(codes, layers, qo));
+          pm.addPass(createQuantizeWeights(groupCodes(), layers, chosenFormatsOptions()));
         })))
       return failure();
     step(llvm::formatv("mixed precision: {0} layers to group-wise weights with int8 "
@@ -1417,10 +1423,7 @@ private:
       for (auto [g, members] : llvm::enumerate(groups))
         for (size_t f = 0; f < groupFormats.size(); ++f)
           for (size_t k : members)
-            if (groupTrial[g][f] >= 0 &&
-                !stats->groupWeights.count(quant::groupWeightsKey(
-                    candidates[k].id,
-                    quant::GroupSpec{groupFormats[f].bits, groupFormats[f].groupSize}))) {
+            if (groupTrial[g][f] >= 0 && !hasGroupCodes(candidates[k].id, groupFormats[f])) {
               error = "mixed precision: the calibration has no GPTQ codes of layer '" +
                       candidates[k].id + "' as " + groupFormats[f].name();
               return failure();
@@ -1609,12 +1612,12 @@ private:
             row.floatMs += alone[k].floatMs;
             row.cached = row.cached && alone[k].cached;
             groupExtra[g] += std::max(0.0, alone[k].floatMs - alone[k].int8Ms);
-            for (const MixedPrecisionFormat &a : alone[k].groupFormats) {
-              size_t f = size_t(llvm::find_if(groupFormats,
-                                              [&](const quantutil::LayerFormat &lf) {
-                                                return lf.name() == a.format;
-                                              }) -
-                                groupFormats.begin());
+            // (alone[k].groupFormats: the group's formats, in order.)
+            size_t j = 0;
+            for (size_t f = 0; f < groupFormats.size(); ++f) {
+              if (groupTrial[g][f] < 0)
+                continue;
+              const MixedPrecisionFormat &a = alone[k].groupFormats[j++];
               // In the units of the layer's INT8/float pair: scaled by
               // its float time over the one timed beside the format.
               double ratio = a.floatBesideMs > 0 ? alone[k].floatMs / a.floatBesideMs : 1.0;

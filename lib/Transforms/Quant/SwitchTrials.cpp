@@ -241,11 +241,7 @@ struct SwitchTrialsPass : public qopt::impl::SwitchTrialsBase<SwitchTrialsPass> 
         if (quantizedCopy && quantizedOutput)
           if (DictionaryAttr attrs = observed.lookup(end))
             out = observeLike(b, out, attrs);
-        Location loc = end.getLoc();
-        auto number64 = DenseElementsAttr::get(trialType, ArrayRef<int64_t>{number});
-        Value k = ConstantOp::create(b, loc, number64);
-        Value is = EqualOp::create(b, loc, RankedTensorType::get({1}, b.getI1Type()), trial, k);
-        auto select = WhereOp::create(b, loc, end.getType(), is, out, current);
+        WhereOp select = selectTrial(b, end.getLoc(), trial, number, out, current);
         select->setAttr(kTrialSelectAttr, b.getI64IntegerAttr(number));
         if (!firstSelect)
           firstSelect = select;
@@ -265,7 +261,17 @@ struct SwitchTrialsPass : public qopt::impl::SwitchTrialsBase<SwitchTrialsPass> 
     // (After every layer: the input rule above looks at the observers'
     // users as calibrated, before any bypass moves them.)
     for (auto &[selected, floatCopies] : bypasses)
-      bypassOutputObservers(b, selected, floatCopies, trial, trialType);
+      bypassOutputObservers(b, selected, floatCopies, trial);
+  }
+
+  /// `chosen` when the trial argument `trial` is `number`, else `otherwise`.
+  static WhereOp selectTrial(OpBuilder &b, Location loc, Value trial, int64_t number,
+                             Value chosen, Value otherwise) {
+    auto trialType = cast<RankedTensorType>(trial.getType());
+    Value k = ConstantOp::create(
+        b, loc, DenseElementsAttr::get(trialType, ArrayRef<int64_t>{number}));
+    Value is = EqualOp::create(b, loc, RankedTensorType::get({1}, b.getI1Type()), trial, k);
+    return WhereOp::create(b, loc, otherwise.getType(), is, chosen, otherwise);
   }
 
   /// Reverse: per restored layer, its selection and float copies.
@@ -296,8 +302,7 @@ struct SwitchTrialsPass : public qopt::impl::SwitchTrialsBase<SwitchTrialsPass> 
   /// keeps it: its shared scale (qopt-infer-scales) needs observed inputs,
   /// or the path without a trial would change.
   void bypassOutputObservers(OpBuilder &b, Value selected,
-                             ArrayRef<std::pair<int64_t, Value>> floatCopies, Value trial,
-                             RankedTensorType trialType) {
+                             ArrayRef<std::pair<int64_t, Value>> floatCopies, Value trial) {
     SmallVector<ObserverOp> observers;
     for (Operation *user : selected.getUsers())
       if (auto o = dyn_cast<ObserverOp>(user))
@@ -321,12 +326,7 @@ struct SwitchTrialsPass : public qopt::impl::SwitchTrialsBase<SwitchTrialsPass> 
       Value v = o.getResult();
       for (auto &[number, out] : floatCopies) {
         // (Not a layer output the scale rules look through: a float op.)
-        Location loc = o.getLoc();
-        auto number64 = DenseElementsAttr::get(trialType, ArrayRef<int64_t>{number});
-        Value k = ConstantOp::create(b, loc, number64);
-        Value is =
-            EqualOp::create(b, loc, RankedTensorType::get({1}, b.getI1Type()), trial, k);
-        v = WhereOp::create(b, loc, v.getType(), is, out, v).getResult();
+        v = selectTrial(b, o.getLoc(), trial, number, out, v).getResult();
       }
       for (OpOperand *use : uses)
         use->set(v);
