@@ -309,18 +309,22 @@ extern "C" void qopt_matmul_f32(float *, float *aBase, int64_t aOff, int64_t m,
 namespace {
 
 /// out[n,c,oh,ow] += sum_{kh,kw} in[n,c,oh*sh+kh*dh, ow*sw+kw*dw] * w[c,kh,kw]
-/// on dense row-major buffers (input already padded), for one (n, c) plane.
+/// for one (n, c) plane (input already padded): input rows `rs` elements
+/// apart (rows of a wider buffer when the input is a slice), of which `iw`
+/// are read; dense filter and output planes.
 /// The innermost loop runs along the output row so that it vectorizes;
 /// integer inputs are widened to the accumulator type.
 template <int SW, typename TIn, typename TAcc>
 __attribute__((always_inline)) inline void
-dwconvPlane(const TIn *src, const TIn *flt, TAcc *dst, int64_t iw, int64_t kh, int64_t kw,
-            int64_t oh, int64_t ow, int64_t sh, int64_t sw, int64_t dh, int64_t dw) {
+dwconvPlane(const TIn *src, int64_t rs, const TIn *flt, TAcc *dst, int64_t iw, int64_t kh,
+            int64_t kw, int64_t oh, int64_t ow, int64_t sh, int64_t sw, int64_t dh,
+            int64_t dw) {
+  (void)iw;
   const int64_t stepW = SW > 0 ? SW : sw;
   for (int64_t y = 0; y < oh; ++y) {
     TAcc *row = dst + y * ow;
     for (int64_t i = 0; i < kh; ++i) {
-      const TIn *srow = src + (y * sh + i * dh) * iw;
+      const TIn *srow = src + (y * sh + i * dh) * rs;
       for (int64_t j = 0; j < kw; ++j) {
         const TAcc wv = TAcc(flt[i * kw + j]);
         const TIn *s = srow + j * dw;
@@ -335,9 +339,9 @@ dwconvPlane(const TIn *src, const TIn *flt, TAcc *dst, int64_t iw, int64_t kh, i
 /// (`target` attributes) and called through a pointer from the threaded loop,
 /// whose outlined body would otherwise be compiled for the baseline ISA.
 #define QOPT_DW_PLANE_ARGS(TIn, TAcc)                                                      \
-  const TIn *src, const TIn *flt, TAcc *dst, int64_t iw, int64_t kh, int64_t kw, int64_t oh, \
-      int64_t ow, int64_t sh, int64_t sw, int64_t dh, int64_t dw
-#define QOPT_DW_PLANE_PASS src, flt, dst, iw, kh, kw, oh, ow, sh, sw, dh, dw
+  const TIn *src, int64_t rs, const TIn *flt, TAcc *dst, int64_t iw, int64_t kh, int64_t kw, \
+      int64_t oh, int64_t ow, int64_t sh, int64_t sw, int64_t dh, int64_t dw
+#define QOPT_DW_PLANE_PASS src, rs, flt, dst, iw, kh, kw, oh, ow, sh, sw, dh, dw
 template <typename TIn, typename TAcc>
 __attribute__((always_inline)) inline void dwconvPlaneAnyStride(QOPT_DW_PLANE_ARGS(TIn, TAcc)) {
   if (sw == 1)
@@ -375,10 +379,11 @@ load32(const TIn *p, int64_t avail) {
 
 /// The even (and for stride 1, odd) output sums of one output chunk: every
 /// tap pair (i, jp) of the plane against its input pairs.
-template <typename TIn, int SW, bool Masked>
+template <typename TIn, int SW, int KH, int PAIRS, bool Masked>
 __attribute__((target("avx512f,avx512bw,avx512vl"), always_inline)) inline void
-dwMaddChunk(const TIn *src, int64_t iw, int64_t kh, int64_t pairs, int64_t rowStep,
+dwMaddChunk(const TIn *src, int64_t iw, int64_t khRun, int64_t pairsRun, int64_t rowStep,
             const __m512i *wp, int64_t at, __m512i &even, __m512i &odd) {
+  const int64_t kh = KH > 0 ? KH : khRun, pairs = PAIRS > 0 ? PAIRS : pairsRun;
   for (int64_t i = 0; i < kh; ++i) {
     const TIn *srow = src + i * rowStep;
     for (int64_t jp = 0; jp < pairs; ++jp) {
@@ -393,6 +398,62 @@ dwMaddChunk(const TIn *src, int64_t iw, int64_t kh, int64_t pairs, int64_t rowSt
   }
 }
 
+/// dwMaddChunk for two output rows at once (row stride 1 and no row
+/// dilation, taps fixed at compile time): each of the KH + 1 input rows is
+/// loaded once and meets tap row r of the first output row and r - 1 of the
+/// second, so the rows share KH - 1 of their loads.
+template <typename TIn, int SW, int KH, int PAIRS, bool Masked>
+__attribute__((target("avx512f,avx512bw,avx512vl"), always_inline)) inline void
+dwMaddChunk2(const TIn *src, int64_t iw, int64_t rowStep, const __m512i *wp, int64_t at,
+             __m512i &even0, __m512i &odd0, __m512i &even1, __m512i &odd1) {
+  for (int r = 0; r <= KH; ++r) {
+    const TIn *srow = src + r * rowStep;
+    for (int jp = 0; jp < PAIRS; ++jp) {
+      int64_t a = at + 2 * jp;
+      __m512i xe = load32<TIn, Masked>(srow + a, iw - a), xo = xe;
+      if constexpr (SW == 1)
+        xo = load32<TIn, Masked>(srow + a + 1, iw - a - 1);
+      if (r < KH) {
+        even0 = _mm512_add_epi32(even0, _mm512_madd_epi16(xe, wp[r * PAIRS + jp]));
+        if constexpr (SW == 1)
+          odd0 = _mm512_add_epi32(odd0, _mm512_madd_epi16(xo, wp[r * PAIRS + jp]));
+      }
+      if (r > 0) {
+        even1 = _mm512_add_epi32(even1, _mm512_madd_epi16(xe, wp[(r - 1) * PAIRS + jp]));
+        if constexpr (SW == 1)
+          odd1 = _mm512_add_epi32(odd1, _mm512_madd_epi16(xo, wp[(r - 1) * PAIRS + jp]));
+      }
+    }
+  }
+}
+
+/// Adds a chunk's sums to outputs [x0, x0 + chunk) of `row` (as many as are
+/// left of its `ow`); stride 1 interleaves the even and odd halves (`lo`,
+/// `hi`: the permutations).
+template <int SW>
+__attribute__((target("avx512f,avx512bw,avx512vl"), always_inline)) inline void
+dwMaddStore(int32_t *row, int64_t x0, int64_t ow, __m512i lo, __m512i hi, __m512i even,
+            __m512i odd) {
+  int64_t left = ow - x0;
+  __mmask16 m0 = qopt::rt::firstLanes(left);
+  if constexpr (SW == 2) {
+    (void)odd;
+    __m512i d = _mm512_maskz_loadu_epi32(m0, row + x0);
+    _mm512_mask_storeu_epi32(row + x0, m0, _mm512_add_epi32(d, even));
+  } else {
+    // even[t] is output x0 + 2t, odd[t] is x0 + 2t + 1.
+    __m512i a = _mm512_unpacklo_epi32(even, odd), b = _mm512_unpackhi_epi32(even, odd);
+    __m512i first = _mm512_permutex2var_epi32(a, lo, b);
+    __m512i second = _mm512_permutex2var_epi32(a, hi, b);
+    __mmask16 m1 = qopt::rt::firstLanes(left - 16);
+    _mm512_mask_storeu_epi32(
+        row + x0, m0, _mm512_add_epi32(_mm512_maskz_loadu_epi32(m0, row + x0), first));
+    _mm512_mask_storeu_epi32(
+        row + x0 + 16, m1,
+        _mm512_add_epi32(_mm512_maskz_loadu_epi32(m1, row + x0 + 16), second));
+  }
+}
+
 /// Integer depthwise plane with vpmaddwd: taps are taken two at a time, as
 /// (w[j], w[j+1]) pairs in each 32-bit lane (built once per plane) against
 /// the input pairs (s[x + j], s[x + j + 1]), and all taps of an output chunk
@@ -401,14 +462,18 @@ dwMaddChunk(const TIn *src, int64_t iw, int64_t kh, int64_t pairs, int64_t rowSt
 /// outputs of a 32-output chunk with two loads one element apart, and
 /// interleaves the two halves at the end. Loads are masked only where a
 /// chunk would read past the input row. Exact: |x|, |w| < 2^15, and the
-/// sum of two products fits i32 (as it does in the plain kernel).
-template <typename TIn, int SW>
+/// sum of two products fits i32 (as it does in the plain kernel). KH and
+/// PAIRS > 0 fix the kernel's rows and tap pairs at compile time (3x3, 5x5:
+/// the tap loops unroll and the tap pairs stay in registers); 0 reads them
+/// from kh and kw.
+template <typename TIn, int SW, int KH = 0, int PAIRS = 0>
 __attribute__((target("avx512f,avx512bw,avx512vl,fma"))) void
-dwMaddPlane(const TIn *src, const TIn *flt, int32_t *dst, int64_t iw, int64_t kh, int64_t kw,
-            int64_t oh, int64_t ow, int64_t sh, int64_t dh) {
+dwMaddPlane(const TIn *src, int64_t rs, const TIn *flt, int32_t *dst, int64_t iw,
+            int64_t khRun, int64_t kw, int64_t oh, int64_t ow, int64_t sh, int64_t dh) {
   constexpr int64_t chunk = SW == 1 ? 32 : 16;
-  const int64_t pairs = (kw + 1) / 2;
-  __m512i wp[64];
+  const int64_t kh = KH > 0 ? KH : khRun;
+  const int64_t pairs = PAIRS > 0 ? PAIRS : (kw + 1) / 2;
+  __m512i wp[KH > 0 ? KH * PAIRS : 64];
   for (int64_t i = 0; i < kh; ++i)
     for (int64_t jp = 0; jp < pairs; ++jp) {
       int64_t j = 2 * jp;
@@ -422,33 +487,36 @@ dwMaddPlane(const TIn *src, const TIn *flt, int32_t *dst, int64_t iw, int64_t kh
   // Chunks starting below `fullEnd` read inside the row without masks: the
   // last load of a chunk at x0 ends at x0*SW + 2*pairs + 32 (+1 for SW 1).
   const int64_t reach = 2 * pairs + 32 + (SW == 1 ? 1 : 0);
-  for (int64_t y = 0; y < oh; ++y) {
+  int64_t y = 0;
+  if constexpr (KH > 0) {
+    if (sh == 1 && dh == 1)
+      for (; y + 2 <= oh; y += 2) {
+        const TIn *srow = src + y * rs;
+        for (int64_t x0 = 0; x0 < ow; x0 += chunk) {
+          __m512i e0 = _mm512_setzero_si512(), o0 = e0, e1 = e0, o1 = e0;
+          int64_t at = x0 * SW;
+          if (at + reach <= iw)
+            dwMaddChunk2<TIn, SW, KH, PAIRS, false>(srow, iw, rs, wp, at, e0, o0, e1, o1);
+          else
+            dwMaddChunk2<TIn, SW, KH, PAIRS, true>(srow, iw, rs, wp, at, e0, o0, e1, o1);
+          dwMaddStore<SW>(dst + y * ow, x0, ow, lo, hi, e0, o0);
+          dwMaddStore<SW>(dst + (y + 1) * ow, x0, ow, lo, hi, e1, o1);
+        }
+      }
+  }
+  for (; y < oh; ++y) {
     int32_t *row = dst + y * ow;
-    const TIn *srow = src + y * sh * iw;
+    const TIn *srow = src + y * sh * rs;
     for (int64_t x0 = 0; x0 < ow; x0 += chunk) {
       __m512i even = _mm512_setzero_si512(), odd = _mm512_setzero_si512();
       int64_t at = x0 * SW;
       if (at + reach <= iw)
-        dwMaddChunk<TIn, SW, false>(srow, iw, kh, pairs, dh * iw, wp, at, even, odd);
+        dwMaddChunk<TIn, SW, KH, PAIRS, false>(srow, iw, kh, pairs, dh * rs, wp, at, even,
+                                               odd);
       else
-        dwMaddChunk<TIn, SW, true>(srow, iw, kh, pairs, dh * iw, wp, at, even, odd);
-      int64_t left = ow - x0;
-      __mmask16 m0 = qopt::rt::firstLanes(left);
-      if constexpr (SW == 2) {
-        __m512i d = _mm512_maskz_loadu_epi32(m0, row + x0);
-        _mm512_mask_storeu_epi32(row + x0, m0, _mm512_add_epi32(d, even));
-      } else {
-        // even[t] is output x0 + 2t, odd[t] is x0 + 2t + 1.
-        __m512i a = _mm512_unpacklo_epi32(even, odd), b = _mm512_unpackhi_epi32(even, odd);
-        __m512i first = _mm512_permutex2var_epi32(a, lo, b);
-        __m512i second = _mm512_permutex2var_epi32(a, hi, b);
-        __mmask16 m1 = qopt::rt::firstLanes(left - 16);
-        _mm512_mask_storeu_epi32(
-            row + x0, m0, _mm512_add_epi32(_mm512_maskz_loadu_epi32(m0, row + x0), first));
-        _mm512_mask_storeu_epi32(
-            row + x0 + 16, m1,
-            _mm512_add_epi32(_mm512_maskz_loadu_epi32(m1, row + x0 + 16), second));
-      }
+        dwMaddChunk<TIn, SW, KH, PAIRS, true>(srow, iw, kh, pairs, dh * rs, wp, at, even,
+                                              odd);
+      dwMaddStore<SW>(row, x0, ow, lo, hi, even, odd);
     }
   }
 }
@@ -499,27 +567,27 @@ dwFmaChunks(const float *srow, const float *flt, float *row, int64_t kh, int64_t
 /// scalar remainder, which dominates the short rows of small feature maps.
 template <int SW>
 __attribute__((target("avx512f,avx512bw,avx512vl,fma"))) void
-dwFmaPlane(const float *src, const float *flt, float *dst, int64_t iw, int64_t kh, int64_t kw,
+dwFmaPlane(const float *src, int64_t rs, const float *flt, float *dst, int64_t kh, int64_t kw,
            int64_t oh, int64_t ow, int64_t sh, int64_t dh, int64_t dw) {
   for (int64_t y = 0; y < oh; ++y) {
     float *row = dst + y * ow;
-    const float *srow = src + y * sh * iw;
+    const float *srow = src + y * sh * rs;
     for (int64_t x0 = 0; x0 < ow; x0 += 64) {
       int64_t left = std::min<int64_t>(64, ow - x0);
       int64_t chunks = (left + 15) / 16, valid = left - 16 * (chunks - 1);
       const float *s = srow + x0 * SW;
       switch (chunks) {
       case 4:
-        dwFmaChunks<SW, 4>(s, flt, row + x0, kh, kw, dh * iw, dw, valid);
+        dwFmaChunks<SW, 4>(s, flt, row + x0, kh, kw, dh * rs, dw, valid);
         break;
       case 3:
-        dwFmaChunks<SW, 3>(s, flt, row + x0, kh, kw, dh * iw, dw, valid);
+        dwFmaChunks<SW, 3>(s, flt, row + x0, kh, kw, dh * rs, dw, valid);
         break;
       case 2:
-        dwFmaChunks<SW, 2>(s, flt, row + x0, kh, kw, dh * iw, dw, valid);
+        dwFmaChunks<SW, 2>(s, flt, row + x0, kh, kw, dh * rs, dw, valid);
         break;
       default:
-        dwFmaChunks<SW, 1>(s, flt, row + x0, kh, kw, dh * iw, dw, valid);
+        dwFmaChunks<SW, 1>(s, flt, row + x0, kh, kw, dh * rs, dw, valid);
         break;
       }
     }
@@ -531,9 +599,9 @@ dwFmaPlane(const float *src, const float *flt, float *dst, int64_t iw, int64_t k
 __attribute__((target("avx512f,avx512bw,avx512vl,fma"))) void
 dwconvPlaneFmaAvx512(QOPT_DW_PLANE_ARGS(float, float)) {
   if (sw == 1)
-    return dwFmaPlane<1>(src, flt, dst, iw, kh, kw, oh, ow, sh, dh, dw);
+    return dwFmaPlane<1>(src, rs, flt, dst, kh, kw, oh, ow, sh, dh, dw);
   if (sw == 2)
-    return dwFmaPlane<2>(src, flt, dst, iw, kh, kw, oh, ow, sh, dh, dw);
+    return dwFmaPlane<2>(src, rs, flt, dst, kh, kw, oh, ow, sh, dh, dw);
   dwconvPlaneAnyStride(QOPT_DW_PLANE_PASS);
 }
 
@@ -543,10 +611,20 @@ template <typename TIn>
 __attribute__((target("avx512f,avx512bw,avx512vl,fma"))) void
 dwconvPlaneMaddAvx512(QOPT_DW_PLANE_ARGS(TIn, int32_t)) {
   if (dw == 1 && kh * ((kw + 1) / 2) <= 64) {
+    // The common square kernels with their taps fixed at compile time.
+    int shape = kh == 3 && kw == 3 ? 3 : kh == 5 && kw == 5 ? 5 : 0;
+    if (sw == 1 && shape == 3)
+      return dwMaddPlane<TIn, 1, 3, 2>(src, rs, flt, dst, iw, kh, kw, oh, ow, sh, dh);
+    if (sw == 1 && shape == 5)
+      return dwMaddPlane<TIn, 1, 5, 3>(src, rs, flt, dst, iw, kh, kw, oh, ow, sh, dh);
+    if (sw == 2 && shape == 3)
+      return dwMaddPlane<TIn, 2, 3, 2>(src, rs, flt, dst, iw, kh, kw, oh, ow, sh, dh);
+    if (sw == 2 && shape == 5)
+      return dwMaddPlane<TIn, 2, 5, 3>(src, rs, flt, dst, iw, kh, kw, oh, ow, sh, dh);
     if (sw == 1)
-      return dwMaddPlane<TIn, 1>(src, flt, dst, iw, kh, kw, oh, ow, sh, dh);
+      return dwMaddPlane<TIn, 1>(src, rs, flt, dst, iw, kh, kw, oh, ow, sh, dh);
     if (sw == 2)
-      return dwMaddPlane<TIn, 2>(src, flt, dst, iw, kh, kw, oh, ow, sh, dh);
+      return dwMaddPlane<TIn, 2>(src, rs, flt, dst, iw, kh, kw, oh, ow, sh, dh);
   }
   dwconvPlaneAnyStride(QOPT_DW_PLANE_PASS);
 }
@@ -564,8 +642,8 @@ void dwconvPlaneGeneric(QOPT_DW_PLANE_ARGS(TIn, TAcc)) {
 #undef QOPT_DW_PLANE_PASS
 
 template <typename TIn, typename TAcc>
-using DwPlaneFn = void (*)(const TIn *, const TIn *, TAcc *, int64_t, int64_t, int64_t, int64_t,
-                           int64_t, int64_t, int64_t, int64_t, int64_t);
+using DwPlaneFn = void (*)(const TIn *, int64_t, const TIn *, TAcc *, int64_t, int64_t, int64_t,
+                           int64_t, int64_t, int64_t, int64_t, int64_t, int64_t);
 
 template <typename TIn, typename TAcc> DwPlaneFn<TIn, TAcc> pickDwPlane() {
   if (__builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl") &&
@@ -583,17 +661,20 @@ template <typename TIn, typename TAcc> DwPlaneFn<TIn, TAcc> pickDwPlane() {
   return dwconvPlaneGeneric<TIn, TAcc>;
 }
 
-/// Dense row-major buffers: planes split over threads.
+/// Dense row-major filter and output; input rows of unit stride, `is`
+/// (batch, channel, row) strides apart (a channel or row slice of a padded
+/// buffer, as in qopt-fuse-depthwise-epilogue's tiles): planes split over
+/// threads.
 template <typename TIn, typename TAcc>
-void dwconvPlanes(const TIn *in, const TIn *w, TAcc *out, int64_t n, int64_t c, int64_t ih,
-                  int64_t iw, int64_t kh, int64_t kw, int64_t oh, int64_t ow, int64_t sh,
-                  int64_t sw, int64_t dh, int64_t dw) {
+void dwconvPlanes(const TIn *in, const int64_t *is, const TIn *w, TAcc *out, int64_t n,
+                  int64_t c, int64_t iw, int64_t kh, int64_t kw, int64_t oh, int64_t ow,
+                  int64_t sh, int64_t sw, int64_t dh, int64_t dw) {
   static const DwPlaneFn<TIn, TAcc> plane = pickDwPlane<TIn, TAcc>();
   int threads = qopt::rt::threadsFor(double(n * c) * double(oh * ow) * double(kh * kw));
   qopt::rt::parallelFor(threads, n * c, [&](int64_t begin, int64_t end) {
     for (int64_t p = begin; p < end; ++p)
-      plane(in + p * ih * iw, w + (p % c) * kh * kw, out + p * oh * ow, iw, kh, kw, oh, ow,
-            sh, sw, dh, dw);
+      plane(in + (p / c) * is[0] + (p % c) * is[1], is[2], w + (p % c) * kh * kw,
+            out + p * oh * ow, iw, kh, kw, oh, ow, sh, sw, dh, dw);
   });
 }
 
@@ -607,9 +688,12 @@ void dwconv(const TIn *in, const int64_t *inSizes, const int64_t *is, const TIn 
             const int64_t *os, int64_t sh, int64_t sw, int64_t dh, int64_t dw) {
   int64_t n = inSizes[0], c = inSizes[1], ih = inSizes[2], iw = inSizes[3];
   int64_t kh = wSizes[1], kw = wSizes[2], oh = oSizes[2], ow = oSizes[3];
-  if (denseRowMajor(4, inSizes, is) && denseRowMajor(3, wSizes, ws) &&
+  // Rows of unit stride (any row and plane pitch: slices of a larger
+  // buffer) go to the vectorized planes.
+  if ((iw == 1 || is[3] == 1) && denseRowMajor(3, wSizes, ws) &&
       denseRowMajor(4, oSizes, os)) {
-    dwconvPlanes<TIn, TAcc>(in, w, out, n, c, ih, iw, kh, kw, oh, ow, sh, sw, dh, dw);
+    int64_t strides[3] = {n == 1 ? 0 : is[0], c == 1 ? 0 : is[1], ih == 1 ? iw : is[2]};
+    dwconvPlanes<TIn, TAcc>(in, strides, w, out, n, c, iw, kh, kw, oh, ow, sh, sw, dh, dw);
     return;
   }
   for (int64_t b = 0; b < n; ++b)

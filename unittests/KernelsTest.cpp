@@ -183,7 +183,9 @@ TEST(Int8Gemm, EmptyProblemsLeaveCUntouched) {
   EXPECT_EQ(c[3], 8);
 }
 
-/// Every depthwise kernel against int64 sums. Float inputs hold small
+/// Every depthwise kernel against int64 sums, on dense inputs and on inputs
+/// whose rows, planes and images lie inside a larger buffer (the channel
+/// slices of qopt-fuse-depthwise-epilogue's tiles). Float inputs hold small
 /// integers, so every partial sum is exact in f32 whatever the order.
 template <typename TIn, typename TAcc, typename Fn>
 void checkDepthwise(Fn fn, std::mt19937 &rng) {
@@ -200,34 +202,48 @@ void checkDepthwise(Fn fn, std::mt19937 &rng) {
                         {1, 1, 3, 40, 3, 4, 1, 1, 1, 1},  {1, 1, 3, 34, 3, 2, 1, 2, 1, 1},
                         {1, 3, 2, 40, 1, 7, 1, 1, 1, 1},  {1, 1, 4, 64, 3, 3, 1, 1, 1, 1},
                         // Rows across the f32 kernel's 64-output blocks.
-                        {1, 2, 3, 134, 3, 3, 1, 2, 1, 1}, {1, 1, 2, 140, 1, 3, 1, 1, 1, 1}};
+                        {1, 2, 3, 134, 3, 3, 1, 2, 1, 1}, {1, 1, 2, 140, 1, 3, 1, 1, 1, 1},
+                        // The 3x3 and 5x5 kernels fixed at compile time: two
+                        // output rows at a time (row stride 1, odd and even
+                        // row counts), one (row stride 2, row dilation 2).
+                        {1, 2, 9, 40, 5, 5, 1, 1, 1, 1},  {2, 3, 8, 37, 3, 3, 1, 2, 1, 1},
+                        {1, 2, 9, 70, 5, 5, 2, 1, 1, 1},  {1, 2, 8, 50, 3, 3, 1, 1, 2, 1},
+                        {1, 1, 6, 20, 5, 5, 1, 2, 1, 1}};
   std::uniform_int_distribution<int> d(std::is_same_v<TIn, int8_t> ? -128 : -255,
                                        std::is_same_v<TIn, int8_t> ? 127 : 255);
-  for (const Case &k : cases) {
-    int64_t oh = (k.ih - k.dh * (k.kh - 1) - 1) / k.sh + 1;
-    int64_t ow = (k.iw - k.dw * (k.kw - 1) - 1) / k.sw + 1;
-    std::vector<TIn> in(k.n * k.c * k.ih * k.iw), w(k.c * k.kh * k.kw);
-    for (auto &x : in)
-      x = TIn(d(rng));
-    for (auto &x : w)
-      x = TIn(d(rng) / (std::is_same_v<TIn, int8_t> ? 1 : 2));
-    std::vector<TAcc> out(k.n * k.c * oh * ow, 3);
-    fn(in.data(), in.data(), 0, k.n, k.c, k.ih, k.iw, k.c * k.ih * k.iw, k.ih * k.iw, k.iw, 1,
-       w.data(), w.data(), 0, k.c, k.kh, k.kw, k.kh * k.kw, k.kw, 1, out.data(), out.data(), 0,
-       k.n, k.c, oh, ow, k.c * oh * ow, oh * ow, ow, 1, k.sh, k.sw, k.dh, k.dw);
-    for (int64_t b = 0; b < k.n; ++b)
-      for (int64_t ch = 0; ch < k.c; ++ch)
-        for (int64_t y = 0; y < oh; ++y)
-          for (int64_t x = 0; x < ow; ++x) {
-            int64_t ref = 3;
-            for (int64_t i = 0; i < k.kh; ++i)
-              for (int64_t j = 0; j < k.kw; ++j)
-                ref += int64_t(in[((b * k.c + ch) * k.ih + y * k.sh + i * k.dh) * k.iw +
-                                  x * k.sw + j * k.dw]) *
-                       int64_t(w[(ch * k.kh + i) * k.kw + j]);
-            ASSERT_EQ(int64_t(out[((b * k.c + ch) * oh + y) * ow + x]), ref);
-          }
-  }
+  for (const Case &k : cases)
+    for (bool inside : {false, true}) {
+      SCOPED_TRACE(testing::Message() << "case c=" << k.c << " " << k.ih << "x" << k.iw
+                                      << " k" << k.kh << "x" << k.kw << " s" << k.sh << "x"
+                                      << k.sw << " d" << k.dh << "x" << k.dw
+                                      << (inside ? " inside a larger buffer" : " dense"));
+      int64_t oh = (k.ih - k.dh * (k.kh - 1) - 1) / k.sh + 1;
+      int64_t ow = (k.iw - k.dw * (k.kw - 1) - 1) / k.sw + 1;
+      // Strides of the input: rows, planes and images with gaps after them.
+      int64_t rs = k.iw + (inside ? 5 : 0), ps = (k.ih + (inside ? 2 : 0)) * rs;
+      int64_t bs = k.c * ps + (inside ? 7 : 0);
+      std::vector<TIn> in(k.n * bs), w(k.c * k.kh * k.kw);
+      for (auto &x : in)
+        x = TIn(d(rng));
+      for (auto &x : w)
+        x = TIn(d(rng) / (std::is_same_v<TIn, int8_t> ? 1 : 2));
+      std::vector<TAcc> out(k.n * k.c * oh * ow, 3);
+      fn(in.data(), in.data(), 0, k.n, k.c, k.ih, k.iw, bs, ps, rs, 1, w.data(), w.data(), 0,
+         k.c, k.kh, k.kw, k.kh * k.kw, k.kw, 1, out.data(), out.data(), 0, k.n, k.c, oh, ow,
+         k.c * oh * ow, oh * ow, ow, 1, k.sh, k.sw, k.dh, k.dw);
+      for (int64_t b = 0; b < k.n; ++b)
+        for (int64_t ch = 0; ch < k.c; ++ch)
+          for (int64_t y = 0; y < oh; ++y)
+            for (int64_t x = 0; x < ow; ++x) {
+              int64_t ref = 3;
+              for (int64_t i = 0; i < k.kh; ++i)
+                for (int64_t j = 0; j < k.kw; ++j)
+                  ref += int64_t(in[b * bs + ch * ps + (y * k.sh + i * k.dh) * rs + x * k.sw +
+                                    j * k.dw]) *
+                         int64_t(w[(ch * k.kh + i) * k.kw + j]);
+              ASSERT_EQ(int64_t(out[((b * k.c + ch) * oh + y) * ow + x]), ref);
+            }
+    }
 }
 
 TEST(Depthwise, IntegerKernelsAreExact) {
