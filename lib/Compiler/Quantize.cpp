@@ -1370,7 +1370,8 @@ private:
     for (const quantutil::QuantizableLayer &l : quantutil::quantizableLayers(module, keepFloat)) {
       if (!quantutil::hasIntegerForm(l.op) || !quantutil::isConstant(l.op->getOperand(1)))
         continue;
-      Candidate c{l.id};
+      Candidate c;
+      c.id = l.id;
       c.macs = layerMacs(l.op, c.channels);
       c.params = cast<RankedTensorType>(l.op->getOperand(1).getType()).getNumElements();
       std::optional<quantutil::RoundableWeight> w =

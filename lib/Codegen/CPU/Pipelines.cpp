@@ -29,6 +29,7 @@ void qopt::buildCPUCodegenPipeline(OpPassManager &pm, const CPUCodegenOptions &o
     OpPassManager &fpm = pm.nest<func::FuncOp>();
     fpm.addPass(createQOptPadInPlace());
     fpm.addPass(createQOptFuseGemmEpilogue());
+    fpm.addPass(createQOptFuseDepthwiseEpilogue());
   }
   buildBufferizationPipeline(pm);
   // Buffers: kernel calls, threads, loops.

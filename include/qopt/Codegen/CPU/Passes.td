@@ -69,6 +69,40 @@ def QOptFuseGemmEpilogue : Pass<"qopt-fuse-gemm-epilogue", "::mlir::func::FuncOp
                            "::mlir::arith::ArithDialect", "::mlir::linalg::LinalgDialect"];
 }
 
+def QOptFuseDepthwiseEpilogue : Pass<"qopt-fuse-depthwise-epilogue", "::mlir::func::FuncOp"> {
+  let summary = "Compute a depthwise convolution, its accumulator's initialization and its elementwise consumer on tiles of channels";
+  let description = [{
+    Runs on tensors, after elementwise fusion. A depthwise convolution lowers
+    to an accumulator initialized by a linalg op (the bias broadcast, or a
+    fill), a `linalg.depthwise_conv_2d_nchw_chw` into it, and usually an
+    all-parallel `linalg.generic` that reads the accumulator once with an
+    identity indexing map (activation, requantization). Separately, the
+    [N, C, OH, OW] accumulator is written, read and written, and read again
+    through memory.
+
+    When the shapes are static, the accumulator and its initialization have
+    no other use, and the accumulator is larger than `tile-bytes`, the
+    generic is tiled along channels into an `scf.forall` and the
+    convolution and the initialization are fused into it
+    (`scf::tileConsumerAndFuseProducersUsingSCF`): each tile initializes its
+    own accumulator, convolves its channels of the input (a slice of the
+    padded input; the runtime's depthwise kernels take rows of any pitch) and
+    of the filter, and applies the generic. A tile is the most channels that
+    divide C and whose accumulator and input planes fit `tile-bytes`
+    (at least one channel). The generic's other operands are sliced, not
+    fused.
+
+    The tiles are independent: `qopt-parallel-loops` runs the loop on
+    OpenMP threads. Results are bit-identical to the unfused computation.
+  }];
+  let options = [
+    Option<"tileBytes", "tile-bytes", "int64_t", "64 << 10",
+           "Bytes of a tile's accumulator and input planes (and the size of accumulator left unfused)">
+  ];
+  let dependentDialects = ["::mlir::scf::SCFDialect", "::mlir::tensor::TensorDialect",
+                           "::mlir::arith::ArithDialect", "::mlir::linalg::LinalgDialect"];
+}
+
 def QOptPrepackWeights : Pass<"qopt-prepack-weights", "::mlir::ModuleOp"> {
   let summary = "Pack the constant operands of int8 GEMMs at compile time";
   let description = [{
