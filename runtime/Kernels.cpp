@@ -61,18 +61,21 @@ void packB(const float *b, int64_t ldb, int64_t kc, int64_t nc, int64_t nr, floa
 }
 
 /// C[0:rows, 0:cols] += tile (row stride NR): the edge of C, where a full
-/// register tile would write past it.
+/// register tile would write past it. With `overwrite`, C's old values are
+/// not read: C = 0 + tile (the same bits as adding to a zero-filled C).
 template <int64_t NR>
-void addTile(const float *tile, float *c, int64_t ldc, int64_t rows, int64_t cols) {
+void addTile(const float *tile, float *c, int64_t ldc, int64_t rows, int64_t cols,
+             bool overwrite) {
   for (int64_t r = 0; r < rows; ++r)
     for (int64_t q = 0; q < cols; ++q)
-      c[r * ldc + q] += tile[r * NR + q];
+      c[r * ldc + q] = (overwrite ? 0.0f : c[r * ldc + q]) + tile[r * NR + q];
 }
 
 /// A register-blocked kernel: C[0:rows, 0:cols] += sum_k Ap[k][r] * Bp[k][c]
-/// over one MR-row panel of A and one NR-column panel of B.
+/// over one MR-row panel of A and one NR-column panel of B; with
+/// `overwrite`, C = 0 + that sum, C's old values unread.
 using KernelFn = void (*)(int64_t kc, const float *ap, const float *bp, float *c,
-                          int64_t ldc, int64_t rows, int64_t cols);
+                          int64_t ldc, int64_t rows, int64_t cols, bool overwrite);
 
 struct F32Kernel {
   const char *name;
@@ -88,13 +91,13 @@ struct F32Kernel {
 struct GenericF32 {
   static constexpr int64_t MR = 6, NR = 16;
   static void run(int64_t kc, const float *ap, const float *bp, float *c, int64_t ldc,
-                  int64_t rows, int64_t cols) {
+                  int64_t rows, int64_t cols, bool overwrite) {
     float acc[MR][NR] = {};
     for (int64_t k = 0; k < kc; ++k, ap += MR, bp += NR)
       for (int64_t r = 0; r < MR; ++r)
         for (int64_t q = 0; q < NR; ++q)
           acc[r][q] += ap[r] * bp[q];
-    addTile<NR>(&acc[0][0], c, ldc, rows, cols);
+    addTile<NR>(&acc[0][0], c, ldc, rows, cols, overwrite);
   }
 };
 
@@ -104,7 +107,8 @@ struct Avx2F32 {
   static constexpr int64_t MR = 6, NR = 16;
   __attribute__((target("avx2,fma"))) static void run(int64_t kc, const float *ap,
                                                       const float *bp, float *c, int64_t ldc,
-                                                      int64_t rows, int64_t cols) {
+                                                      int64_t rows, int64_t cols,
+                                                      bool overwrite) {
     __m256 acc[MR][2];
     for (auto &row : acc)
       row[0] = row[1] = _mm256_setzero_ps();
@@ -117,10 +121,12 @@ struct Avx2F32 {
       }
     }
     if (rows == MR && cols == NR) {
+      const __m256 zero = _mm256_setzero_ps();
       for (int64_t r = 0; r < MR; ++r) {
         float *cr = c + r * ldc;
-        _mm256_storeu_ps(cr, _mm256_add_ps(_mm256_loadu_ps(cr), acc[r][0]));
-        _mm256_storeu_ps(cr + 8, _mm256_add_ps(_mm256_loadu_ps(cr + 8), acc[r][1]));
+        _mm256_storeu_ps(cr, _mm256_add_ps(overwrite ? zero : _mm256_loadu_ps(cr), acc[r][0]));
+        _mm256_storeu_ps(cr + 8,
+                         _mm256_add_ps(overwrite ? zero : _mm256_loadu_ps(cr + 8), acc[r][1]));
       }
       return;
     }
@@ -129,7 +135,7 @@ struct Avx2F32 {
       _mm256_store_ps(tile + r * NR, acc[r][0]);
       _mm256_store_ps(tile + r * NR + 8, acc[r][1]);
     }
-    addTile<NR>(tile, c, ldc, rows, cols);
+    addTile<NR>(tile, c, ldc, rows, cols, overwrite);
   }
 };
 
@@ -140,7 +146,8 @@ struct Avx512F32 {
   static constexpr int64_t MR = 8, NR = 32;
   __attribute__((target("avx512f"))) static void run(int64_t kc, const float *ap,
                                                      const float *bp, float *c, int64_t ldc,
-                                                     int64_t rows, int64_t cols) {
+                                                     int64_t rows, int64_t cols,
+                                                     bool overwrite) {
     __m512 acc[MR][2];
     for (auto &row : acc)
       row[0] = row[1] = _mm512_setzero_ps();
@@ -152,20 +159,29 @@ struct Avx512F32 {
         acc[r][1] = _mm512_fmadd_ps(a, b1, acc[r][1]);
       }
     }
+    const __m512 zero = _mm512_setzero_ps();
     if (rows == MR && cols == NR) {
       for (int64_t r = 0; r < MR; ++r) {
         float *cr = c + r * ldc;
-        _mm512_storeu_ps(cr, _mm512_add_ps(_mm512_loadu_ps(cr), acc[r][0]));
-        _mm512_storeu_ps(cr + 16, _mm512_add_ps(_mm512_loadu_ps(cr + 16), acc[r][1]));
+        _mm512_storeu_ps(cr, _mm512_add_ps(overwrite ? zero : _mm512_loadu_ps(cr), acc[r][0]));
+        _mm512_storeu_ps(cr + 16,
+                         _mm512_add_ps(overwrite ? zero : _mm512_loadu_ps(cr + 16), acc[r][1]));
       }
       return;
     }
-    alignas(64) float tile[MR * NR];
+    // The edge of C: the first `rows` rows, masked to `cols` columns (a
+    // GEMM with fewer than 8 rows, such as a ConvTranspose to 1 channel,
+    // runs only such tiles).
+    __mmask16 m0 = qopt::rt::firstLanes(cols), m1 = qopt::rt::firstLanes(cols - 16);
     for (int64_t r = 0; r < MR; ++r) {
-      _mm512_store_ps(tile + r * NR, acc[r][0]);
-      _mm512_store_ps(tile + r * NR + 16, acc[r][1]);
+      if (r >= rows)
+        break;
+      float *cr = c + r * ldc;
+      __m512 c0 = overwrite ? zero : _mm512_maskz_loadu_ps(m0, cr);
+      __m512 c1 = overwrite ? zero : _mm512_maskz_loadu_ps(m1, cr + 16);
+      _mm512_mask_storeu_ps(cr, m0, _mm512_add_ps(c0, acc[r][0]));
+      _mm512_mask_storeu_ps(cr + 16, m1, _mm512_add_ps(c1, acc[r][1]));
     }
-    addTile<NR>(tile, c, ldc, rows, cols);
   }
 };
 
@@ -208,9 +224,11 @@ void packAllA(const F32Kernel &kern, int64_t m, int64_t k, const float *a, int64
   }
 }
 
-/// C[:, jc:jc+nc] += A * B[:, jc:jc+nc] with unit inner strides, A packed.
+/// C[:, jc:jc+nc] += A * B[:, jc:jc+nc] with unit inner strides, A packed
+/// (with `overwrite`: C = 0 + A * B, C's old values unread).
 void gemmColumns(const F32Kernel &kern, int64_t m, int64_t jc, int64_t nc, int64_t k,
-                 const float *ap, const float *b, int64_t ldb, float *c, int64_t ldc) {
+                 const float *ap, const float *b, int64_t ldb, float *c, int64_t ldc,
+                 bool overwrite) {
   int64_t mr = kern.mr, nr = kern.nr;
   auto *bp = static_cast<float *>(
       qopt::rt::threadScratch(qopt::rt::F32PackedB, KC * NC * sizeof(float)));
@@ -222,14 +240,15 @@ void gemmColumns(const F32Kernel &kern, int64_t m, int64_t jc, int64_t nc, int64
     for (int64_t jr = 0; jr < nc; jr += nr)
       for (int64_t ir = 0; ir < m; ir += mr)
         kern.fn(kc, apBlock + ir * kc, bp + jr * kc, c + ir * ldc + jc + jr, ldc,
-                std::min(mr, m - ir), std::min(nr, nc - jr));
+                std::min(mr, m - ir), std::min(nr, nc - jr), overwrite && pc == 0);
   }
 }
 
 /// C += A*B with unit inner strides: A packed once, threads take column
 /// chunks of C (each packing its own B chunk).
 void gemmPacked(const F32Kernel &kern, int64_t m, int64_t n, int64_t k, const float *a,
-                int64_t lda, const float *b, int64_t ldb, float *c, int64_t ldc) {
+                int64_t lda, const float *b, int64_t ldb, float *c, int64_t ldc,
+                bool overwrite) {
   int64_t mr = kern.mr, nr = kern.nr;
   int64_t mPad = (m + mr - 1) / mr * mr;
   auto *ap = static_cast<float *>(
@@ -241,17 +260,26 @@ void gemmPacked(const F32Kernel &kern, int64_t m, int64_t n, int64_t k, const fl
   int64_t chunks = (n + nc - 1) / nc;
   qopt::rt::parallelFor(threads, chunks, [&](int64_t begin, int64_t end) {
     for (int64_t ci = begin; ci < end; ++ci)
-      gemmColumns(kern, m, ci * nc, std::min(nc, n - ci * nc), k, ap, b, ldb, c, ldc);
+      gemmColumns(kern, m, ci * nc, std::min(nc, n - ci * nc), k, ap, b, ldb, c, ldc,
+                  overwrite);
   });
 }
 
+/// C += A * B, or with `overwrite` C = 0 + A * B (what a zero fill of C and
+/// the accumulating GEMM give, bit for bit, without reading C).
 void matmulF32(const F32Kernel &kern, const float *a, int64_t m, int64_t k, int64_t as0,
                int64_t as1, const float *b, int64_t n, int64_t bs0, int64_t bs1, float *c,
-               int64_t cs0, int64_t cs1) {
-  if (m == 0 || n == 0 || k == 0)
+               int64_t cs0, int64_t cs1, bool overwrite = false) {
+  if (m == 0 || n == 0)
+    return;
+  if (overwrite && (k == 0 || !(as1 == 1 && bs1 == 1 && cs1 == 1)))
+    for (int64_t i = 0; i < m; ++i)
+      for (int64_t j = 0; j < n; ++j)
+        c[i * cs0 + j * cs1] = 0.0f;
+  if (k == 0)
     return;
   if (as1 == 1 && bs1 == 1 && cs1 == 1) {
-    gemmPacked(kern, m, n, k, a, as0, b, bs0, c, cs0);
+    gemmPacked(kern, m, n, k, a, as0, b, bs0, c, cs0, overwrite);
     return;
   }
   for (int64_t i = 0; i < m; ++i)
@@ -280,10 +308,10 @@ void qopt::rt::matmulF32Fastest(const float *a, int64_t m, int64_t k, int64_t ld
 
 bool qopt::rt::matmulF32With(const std::string &kernel, const float *a, int64_t m,
                              int64_t k, int64_t lda, const float *b, int64_t n, int64_t ldb,
-                             float *c, int64_t ldc) {
+                             float *c, int64_t ldc, bool overwrite) {
   for (const F32Kernel &kern : kF32Kernels)
     if (kernel == kern.name && kern.available()) {
-      matmulF32(kern, a, m, k, lda, 1, b, n, ldb, 1, c, ldc, 1);
+      matmulF32(kern, a, m, k, lda, 1, b, n, ldb, 1, c, ldc, 1, overwrite);
       return true;
     }
   return false;
@@ -300,6 +328,22 @@ extern "C" void qopt_matmul_f32(float *, float *aBase, int64_t aOff, int64_t m,
   (void)n2;
   matmulF32(bestKernel(), aBase + aOff, m, k, as0, as1, bBase + bOff, n, bs0, bs1,
             cBase + cOff, cs0, cs1);
+}
+
+/// qopt_matmul_f32 for a C that the compiled code zero-filled right before
+/// (qopt-matmul-microkernel drops that fill): C = 0 + A * B without reading
+/// C, the same bits as the fill and the accumulating call.
+extern "C" void qopt_matmul_f32_overwrite(float *, float *aBase, int64_t aOff, int64_t m,
+                                          int64_t k, int64_t as0, int64_t as1, float *,
+                                          float *bBase, int64_t bOff, int64_t k2, int64_t n,
+                                          int64_t bs0, int64_t bs1, float *, float *cBase,
+                                          int64_t cOff, int64_t m2, int64_t n2, int64_t cs0,
+                                          int64_t cs1) {
+  (void)k2;
+  (void)m2;
+  (void)n2;
+  matmulF32(bestKernel(), aBase + aOff, m, k, as0, as1, bBase + bOff, n, bs0, bs1,
+            cBase + cOff, cs0, cs1, /*overwrite=*/true);
 }
 
 //===----------------------------------------------------------------------===//
@@ -484,8 +528,10 @@ dwMaddPlane(const TIn *src, int64_t rs, const TIn *flt, int32_t *dst, int64_t iw
   const __m512i lo = _mm512_setr_epi32(0, 1, 2, 3, 16, 17, 18, 19, 4, 5, 6, 7, 20, 21, 22, 23);
   const __m512i hi =
       _mm512_setr_epi32(8, 9, 10, 11, 24, 25, 26, 27, 12, 13, 14, 15, 28, 29, 30, 31);
-  // Chunks starting below `fullEnd` read inside the row without masks: the
-  // last load of a chunk at x0 ends at x0*SW + 2*pairs + 32 (+1 for SW 1).
+  // A chunk at `at` = x0*SW reads its loads unmasked when at + reach <= iw:
+  // the last load starts at at + 2*(pairs - 1) (+1 for SW 1) and spans 32
+  // elements, so it ends before at + 2*pairs + 31; `reach` keeps a margin
+  // of 1-2 elements.
   const int64_t reach = 2 * pairs + 32 + (SW == 1 ? 1 : 0);
   int64_t y = 0;
   if constexpr (KH > 0) {

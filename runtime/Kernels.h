@@ -22,6 +22,8 @@
 
 extern "C" {
 void qopt_matmul_f32(QOPT_MEMREF2(float), QOPT_MEMREF2(float), QOPT_MEMREF2(float));
+/// C = A * B without reading C (for a C the compiled code zero-filled).
+void qopt_matmul_f32_overwrite(QOPT_MEMREF2(float), QOPT_MEMREF2(float), QOPT_MEMREF2(float));
 void qopt_matmul_s8s8_i32_generic(QOPT_MEMREF2(int8_t), QOPT_MEMREF2(int8_t),
                                   QOPT_MEMREF2(int32_t));
 void qopt_matmul_s8s8_i32_avx2(QOPT_MEMREF2(int8_t), QOPT_MEMREF2(int8_t),
@@ -75,10 +77,11 @@ namespace qopt::rt {
 /// fastest first; qopt_matmul_f32 uses the first.
 std::vector<std::string> f32KernelsAvailable();
 /// C[m,n] += A[m,k] * B[k,n] (row-major, leading dimensions lda/ldb/ldc) with
-/// the named kernel; false if this CPU cannot run it. For tests.
+/// the named kernel (with `overwrite`: C = 0 + A * B, C unread); false if
+/// this CPU cannot run it. For tests.
 bool matmulF32With(const std::string &kernel, const float *a, int64_t m, int64_t k,
                    int64_t lda, const float *b, int64_t n, int64_t ldb, float *c,
-                   int64_t ldc);
+                   int64_t ldc, bool overwrite = false);
 /// C += A * B with the fastest f32 kernel, unit inner strides.
 void matmulF32Fastest(const float *a, int64_t m, int64_t k, int64_t lda, const float *b,
                       int64_t n, int64_t ldb, float *c, int64_t ldc);

@@ -12,8 +12,11 @@
 
 #include <gtest/gtest.h>
 
+#include <array>
 #include <atomic>
 #include <cstdint>
+#include <cstring>
+#include <limits>
 #include <random>
 #include <thread>
 #include <string>
@@ -208,7 +211,9 @@ void checkDepthwise(Fn fn, std::mt19937 &rng) {
                         // row counts), one (row stride 2, row dilation 2).
                         {1, 2, 9, 40, 5, 5, 1, 1, 1, 1},  {2, 3, 8, 37, 3, 3, 1, 2, 1, 1},
                         {1, 2, 9, 70, 5, 5, 2, 1, 1, 1},  {1, 2, 8, 50, 3, 3, 1, 1, 2, 1},
-                        {1, 1, 6, 20, 5, 5, 1, 2, 1, 1}};
+                        {1, 1, 6, 20, 5, 5, 1, 2, 1, 1},  {1, 1, 6, 60, 5, 5, 1, 2, 1, 1},
+                        // Enough work to split the planes over threads.
+                        {2, 16, 34, 34, 3, 3, 1, 1, 1, 1}};
   std::uniform_int_distribution<int> d(std::is_same_v<TIn, int8_t> ? -128 : -255,
                                        std::is_same_v<TIn, int8_t> ? 127 : 255);
   for (const Case &k : cases)
@@ -247,12 +252,14 @@ void checkDepthwise(Fn fn, std::mt19937 &rng) {
 }
 
 TEST(Depthwise, IntegerKernelsAreExact) {
+  qopt::rt::RunThreads two(2); // the large case splits its planes over threads
   std::mt19937 rng(3);
   checkDepthwise<int8_t, int32_t>(qopt_dwconv2d_s8_i32, rng);
   checkDepthwise<int16_t, int32_t>(qopt_dwconv2d_s16_i32, rng);
 }
 
 TEST(Depthwise, FloatKernelIsExactOnIntegerValues) {
+  qopt::rt::RunThreads two(2);
   std::mt19937 rng(4);
   checkDepthwise<float, float>(qopt_dwconv2d_f32, rng);
 }
@@ -290,6 +297,60 @@ TEST(F32Gemm, EveryKernelMatchesReference) {
     }
   EXPECT_FALSE(qopt::rt::matmulF32With("no-such-kernel", nullptr, 0, 0, 0, nullptr, 0, 0,
                                        nullptr, 0));
+}
+
+/// Overwriting C (a C the compiled code had zero-filled) gives the bits of a
+/// zero fill and the accumulating GEMM, never reads C (NaN stays out), and
+/// leaves the columns past N alone: every kernel, every edge shape, and the
+/// entry point on its packed and strided paths and with K = 0.
+TEST(F32Gemm, OverwriteEqualsZeroFillAndAccumulate) {
+  std::mt19937 rng(9);
+  std::uniform_real_distribution<float> d(-1, 1);
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  for (const std::string &kernel : qopt::rt::f32KernelsAvailable())
+    for (auto s : {std::array<int64_t, 3>{7, 1000, 33}, {70, 45, 300}, {1, 17, 1},
+                   {8, 32, 257}, {9, 33, 5}, {4, 100, 24}, {6, 16, 3}, {3, 20, 2}}) {
+      int64_t m = s[0], n = s[1], k = s[2], lda = k + 3, ldb = n + 5, ldc = n + 2;
+      std::vector<float> a(m * lda), b(k * ldb), zeroFilled(m * ldc, 0.5f);
+      for (auto &x : a)
+        x = d(rng);
+      for (auto &x : b)
+        x = d(rng);
+      std::vector<float> overwritten(zeroFilled);
+      for (int64_t i = 0; i < m; ++i)
+        for (int64_t j = 0; j < n; ++j) {
+          zeroFilled[i * ldc + j] = 0.0f;
+          overwritten[i * ldc + j] = nan;
+        }
+      ASSERT_TRUE(qopt::rt::matmulF32With(kernel, a.data(), m, k, lda, b.data(), n, ldb,
+                                          zeroFilled.data(), ldc));
+      ASSERT_TRUE(qopt::rt::matmulF32With(kernel, a.data(), m, k, lda, b.data(), n, ldb,
+                                          overwritten.data(), ldc, /*overwrite=*/true));
+      ASSERT_EQ(0, std::memcmp(zeroFilled.data(), overwritten.data(),
+                               zeroFilled.size() * sizeof(float)))
+          << kernel << " " << m << "x" << n << "x" << k;
+    }
+  int64_t m = 5, n = 40, k = 7;
+  std::vector<float> a(m * k), b(k * n), bt(n * k);
+  for (auto &x : a)
+    x = d(rng);
+  for (auto &x : b)
+    x = d(rng);
+  for (int64_t p = 0; p < k; ++p)
+    for (int64_t j = 0; j < n; ++j)
+      bt[j * k + p] = b[p * n + j];
+  for (int64_t kk : {k, int64_t(0)}) {
+    std::vector<float> ref(m * n, 0.0f), packed(m * n, nan), strided(m * n, nan);
+    qopt_matmul_f32(a.data(), a.data(), 0, m, kk, k, 1, b.data(), b.data(), 0, kk, n, n, 1,
+                    ref.data(), ref.data(), 0, m, n, n, 1);
+    qopt_matmul_f32_overwrite(a.data(), a.data(), 0, m, kk, k, 1, b.data(), b.data(), 0, kk,
+                              n, n, 1, packed.data(), packed.data(), 0, m, n, n, 1);
+    qopt_matmul_f32_overwrite(a.data(), a.data(), 0, m, kk, k, 1, bt.data(), bt.data(), 0, kk,
+                              n, 1, k, strided.data(), strided.data(), 0, m, n, n, 1);
+    EXPECT_EQ(0, std::memcmp(ref.data(), packed.data(), ref.size() * sizeof(float))) << kk;
+    for (int64_t i = 0; i < m * n; ++i)
+      ASSERT_NEAR(strided[i], ref[i], 1e-5) << "k " << kk << " at " << i;
+  }
 }
 
 TEST(F32Gemm, EntryPointMatchesReference) {

@@ -10,6 +10,7 @@
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/Matchers.h"
 
 namespace qopt {
 #define GEN_PASS_DEF_QOPTMATMULMICROKERNEL
@@ -22,6 +23,7 @@ using namespace qopt::kernel_calls;
 namespace {
 
 constexpr StringLiteral kKernel = "qopt_matmul_f32";
+constexpr StringLiteral kKernelOverwrite = "qopt_matmul_f32_overwrite";
 constexpr StringLiteral kDepthwise = "qopt_dwconv2d_f32";
 constexpr StringLiteral kDepthwiseS8 = "qopt_dwconv2d_s8_i32";
 constexpr StringLiteral kDepthwiseS16 = "qopt_dwconv2d_s16_i32";
@@ -141,6 +143,12 @@ void rewriteMatMulNBits(ModuleOp module) {
   }
 }
 
+/// A +0.0 constant (not -0.0: -0.0 + x differs from x for x = -0.0).
+bool isPositiveZero(Value v) {
+  FloatAttr f;
+  return matchPattern(v, m_Constant(&f)) && f.getValue().isPosZero();
+}
+
 struct MatmulMicrokernelPass
     : qopt::impl::QOptMatmulMicrokernelBase<MatmulMicrokernelPass> {
   using Base::Base;
@@ -163,14 +171,22 @@ struct MatmulMicrokernelPass
         work.push_back(op);
     });
     for (linalg::MatmulOp op : work) {
+      bool f32 = cast<MemRefType>(op->getOperand(0).getType()).getElementType().isF32();
+      StringRef name = f32 ? StringRef(kKernel) : StringRef(s8Kernel);
+      // A zero fill of C right before an f32 GEMM: the kernel writes C
+      // without reading it (0 + A*B, the same bits), and the fill goes.
+      if (f32)
+        if (auto fill = dyn_cast_or_null<linalg::FillOp>(op->getPrevNode());
+            fill && fill.hasPureBufferSemantics() &&
+            fill.getOutputs()[0] == op.getOutputs()[0] && isPositiveZero(fill.getInputs()[0])) {
+          name = kKernelOverwrite;
+          fill.erase();
+        }
       OpBuilder b(op);
       SmallVector<Value> args;
       for (Value v : op->getOperands())
         args.push_back(castTo(b, op.getLoc(), v,
                               anyStrided(cast<MemRefType>(v.getType()).getElementType(), 2)));
-      StringRef name = cast<MemRefType>(args[0].getType()).getElementType().isF32()
-                           ? StringRef(kKernel)
-                           : StringRef(s8Kernel);
       declare(module, name, args);
       func::CallOp::create(b, op.getLoc(), name, TypeRange{}, args);
       op.erase();

@@ -13,6 +13,41 @@ func.func @f32(%a: memref<4x8xf32>, %b: memref<8x3xf32>, %c: memref<4x3xf32>) {
   return
 }
 
+// A +0.0 fill of C right before an f32 matmul goes: the overwriting kernel
+// writes C = 0 + A*B without reading it. Another fill value, -0.0, a fill of
+// another buffer or an op in between keep the fill and the accumulating call.
+// CHECK-LABEL: func.func @f32_zero_init
+// CHECK-NOT: linalg.fill
+// CHECK: call @qopt_matmul_f32_overwrite(
+// CHECK: linalg.fill ins(%{{.*}} : f32) outs(%arg2
+// CHECK: call @qopt_matmul_f32(
+// CHECK: linalg.fill ins(%{{.*}} : f32) outs(%arg2
+// CHECK: call @qopt_matmul_f32(
+// CHECK: linalg.fill ins(%{{.*}} : f32) outs(%arg3
+// CHECK: call @qopt_matmul_f32(
+// CHECK: linalg.fill ins(%{{.*}} : f32) outs(%arg2
+// CHECK: memref.store
+// CHECK: call @qopt_matmul_f32(
+// CHECK: return
+func.func @f32_zero_init(%a: memref<4x8xf32>, %b: memref<8x3xf32>, %c: memref<4x3xf32>, %d: memref<4x3xf32>) {
+  %z = arith.constant 0.0 : f32
+  %nz = arith.constant -0.0 : f32
+  %one = arith.constant 1.0 : f32
+  %i = arith.constant 0 : index
+  linalg.fill ins(%z : f32) outs(%c : memref<4x3xf32>)
+  linalg.matmul ins(%a, %b : memref<4x8xf32>, memref<8x3xf32>) outs(%c : memref<4x3xf32>)
+  linalg.fill ins(%one : f32) outs(%c : memref<4x3xf32>)
+  linalg.matmul ins(%a, %b : memref<4x8xf32>, memref<8x3xf32>) outs(%c : memref<4x3xf32>)
+  linalg.fill ins(%nz : f32) outs(%c : memref<4x3xf32>)
+  linalg.matmul ins(%a, %b : memref<4x8xf32>, memref<8x3xf32>) outs(%c : memref<4x3xf32>)
+  linalg.fill ins(%z : f32) outs(%d : memref<4x3xf32>)
+  linalg.matmul ins(%a, %b : memref<4x8xf32>, memref<8x3xf32>) outs(%c : memref<4x3xf32>)
+  linalg.fill ins(%z : f32) outs(%c : memref<4x3xf32>)
+  memref.store %one, %c[%i, %i] : memref<4x3xf32>
+  linalg.matmul ins(%a, %b : memref<4x8xf32>, memref<8x3xf32>) outs(%c : memref<4x3xf32>)
+  return
+}
+
 // i8 x i8 -> i32 (the integer form of quantized layers) calls the int8
 // kernel of the chosen instruction set (generic by default).
 // CHECK-LABEL: func.func @s8

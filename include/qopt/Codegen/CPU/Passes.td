@@ -12,6 +12,9 @@ def QOptMatmulMicrokernel : Pass<"qopt-matmul-microkernel", "::mlir::ModuleOp"> 
     `qopt_matmul_f32` (runtime/Kernels.cpp: packed panels and a 6x16
     AVX2/FMA register-blocked kernel chosen at run time, strided fallback).
     Operands are cast to fully dynamic strided memrefs, so any layout works.
+    When the op right before is a `linalg.fill` of the same C with +0.0, the
+    fill is dropped and the call is to `qopt_matmul_f32_overwrite`, which
+    writes C = 0 + A * B without reading C (the same bits).
     Likewise `linalg.depthwise_conv_2d_nchw_chw` on f32 buffers becomes a call
     to `qopt_dwconv2d_f32` (rows vectorized along the output width).
 
