@@ -18,13 +18,19 @@ def RefineShapes : Pass<"qopt-refine-shapes", "::mlir::func::FuncOp"> {
 }
 
 def FoldBatchNorm : Pass<"qopt-fold-batchnorm", "::mlir::func::FuncOp"> {
-  let summary = "Fold inference-mode BatchNormalization into the preceding Conv";
+  let summary = "Fold inference-mode BatchNormalization and per-channel bias Adds into the preceding Conv or ConvTranspose";
   let description = [{
     `batch_normalization(conv(x, W, B))` with constant W, B and BN parameters
     and no other use of the conv becomes `conv(x, W', B')` with
     `W'[m] = W[m] * s[m]`, `B'[m] = (B[m] - mean[m]) * s[m] + beta[m]`,
-    `s = gamma / sqrt(var + eps)`, computed in double precision. Folded weights
-    are stored as dense resource blobs.
+    `s = gamma / sqrt(var + eps)`, computed in double precision; `m` is the
+    output channel (a Conv weight's dim 0; a ConvTranspose weight
+    [C, M/group, ...] feeds output channel `(c / (C/group)) * M/group + m`).
+    `add(conv(x, W, B), k)` with a constant k holding one value per output
+    channel ([1, M, 1, 1], [M, 1, 1], ...) or a single value, and the
+    conv's result shape, becomes `conv(x, W, B + k)` (exporters that write
+    the bias as a separate Add, as Paddle does after ConvTranspose). Folded
+    weights are stored as dense resource blobs.
   }];
   let dependentDialects = ["::qopt::QOptDialect"];
 }
