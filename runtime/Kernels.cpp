@@ -317,34 +317,25 @@ bool qopt::rt::matmulF32With(const std::string &kernel, const float *a, int64_t 
   return false;
 }
 
-extern "C" void qopt_matmul_f32(float *, float *aBase, int64_t aOff, int64_t m,
-                                int64_t k, int64_t as0, int64_t as1, float *,
-                                float *bBase, int64_t bOff, int64_t k2, int64_t n,
-                                int64_t bs0, int64_t bs1, float *, float *cBase,
-                                int64_t cOff, int64_t m2, int64_t n2, int64_t cs0,
-                                int64_t cs1) {
-  (void)k2;
-  (void)m2;
-  (void)n2;
-  matmulF32(bestKernel(), aBase + aOff, m, k, as0, as1, bBase + bOff, n, bs0, bs1,
-            cBase + cOff, cs0, cs1);
-}
-
-/// qopt_matmul_f32 for a C that the compiled code zero-filled right before
-/// (qopt-matmul-microkernel drops that fill): C = 0 + A * B without reading
-/// C, the same bits as the fill and the accumulating call.
-extern "C" void qopt_matmul_f32_overwrite(float *, float *aBase, int64_t aOff, int64_t m,
-                                          int64_t k, int64_t as0, int64_t as1, float *,
-                                          float *bBase, int64_t bOff, int64_t k2, int64_t n,
-                                          int64_t bs0, int64_t bs1, float *, float *cBase,
-                                          int64_t cOff, int64_t m2, int64_t n2, int64_t cs0,
-                                          int64_t cs1) {
-  (void)k2;
-  (void)m2;
-  (void)n2;
-  matmulF32(bestKernel(), aBase + aOff, m, k, as0, as1, bBase + bOff, n, bs0, bs1,
-            cBase + cOff, cs0, cs1, /*overwrite=*/true);
-}
+/// C += A * B on func-to-llvm's expanded memref descriptors; the
+/// `_overwrite` entry is for a C that the compiled code zero-filled right
+/// before (qopt-matmul-microkernel drops that fill): C = 0 + A * B without
+/// reading C, the same bits as the fill and the accumulating call.
+#define QOPT_MATMUL_F32(NAME, OVERWRITE)                                                   \
+  extern "C" void NAME(float *, float *aBase, int64_t aOff, int64_t m, int64_t k,          \
+                       int64_t as0, int64_t as1, float *, float *bBase, int64_t bOff,      \
+                       int64_t k2, int64_t n, int64_t bs0, int64_t bs1, float *,           \
+                       float *cBase, int64_t cOff, int64_t m2, int64_t n2, int64_t cs0,    \
+                       int64_t cs1) {                                                      \
+    (void)k2;                                                                              \
+    (void)m2;                                                                              \
+    (void)n2;                                                                              \
+    matmulF32(bestKernel(), aBase + aOff, m, k, as0, as1, bBase + bOff, n, bs0, bs1,       \
+              cBase + cOff, cs0, cs1, OVERWRITE);                                          \
+  }
+QOPT_MATMUL_F32(qopt_matmul_f32, false)
+QOPT_MATMUL_F32(qopt_matmul_f32_overwrite, true)
+#undef QOPT_MATMUL_F32
 
 //===----------------------------------------------------------------------===//
 // Depthwise 2-D convolution
