@@ -39,7 +39,7 @@
 // O2-NEXT: func.func(
 // O2-NEXT: qopt-pad-in-place,
 // O2-NEXT: qopt-fuse-gemm-epilogue,
-// O2-NEXT: qopt-fuse-depthwise-epilogue{tile-bytes=65536}
+// O2-NEXT: qopt-fuse-depthwise-epilogue{tile-bytes=262144}
 // O2-NEXT: ),
 // O2-NEXT: one-shot-bufferize{{.*}}bufferize-function-boundaries=true{{.*}}function-boundary-type-conversion=identity-layout-map{{.*}},
 // O2-NEXT: qopt-own-results,
@@ -162,7 +162,7 @@
 // T1-NEXT: func.func(
 // T1-NEXT: qopt-pad-in-place,
 // T1-NEXT: qopt-fuse-gemm-epilogue,
-// T1-NEXT: qopt-fuse-depthwise-epilogue{tile-bytes=65536}
+// T1-NEXT: qopt-fuse-depthwise-epilogue{tile-bytes=262144}
 // T1-NEXT: ),
 // T1-NEXT: one-shot-bufferize{{.*}}bufferize-function-boundaries=true{{.*}}function-boundary-type-conversion=identity-layout-map{{.*}},
 // T1-NEXT: qopt-own-results,

@@ -1,4 +1,15 @@
-// RUN: qopt-opt %s --split-input-file --pass-pipeline="builtin.module(func.func(qopt-fuse-depthwise-epilogue),canonicalize)" | FileCheck %s
+// RUN: qopt-opt %s --split-input-file --pass-pipeline="builtin.module(func.func(qopt-fuse-depthwise-epilogue{tile-bytes=65536}),canonicalize)" | FileCheck %s
+// RUN: qopt-opt %s --split-input-file --pass-pipeline="builtin.module(func.func(qopt-fuse-depthwise-epilogue),canonicalize)" | FileCheck %s --check-prefix=DEFAULT
+
+// The default budget, 256 KiB, leaves accumulators of 256 KiB or less alone
+// (they stay in cache as they are): only @fill_residual's 300 KiB one is
+// tiled, 16 channels per tile (16 x 13.9 KiB).
+// DEFAULT-LABEL: func.func @stride2
+// DEFAULT-NOT: scf.forall
+// DEFAULT-LABEL: func.func @fill_residual
+// DEFAULT: scf.forall (%{{.*}}) = (0) to (48) step (16)
+// DEFAULT-LABEL: func.func @unfused
+// DEFAULT-NOT: scf.forall
 
 // An i16 depthwise convolution (per-channel input), its bias init and its
 // requantizing epilogue: 32 x 32 x 32 i32 accumulators (128 KiB) on a

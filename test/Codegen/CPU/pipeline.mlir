@@ -22,7 +22,7 @@
 // CPU-NEXT: func.func(
 // CPU-NEXT: qopt-pad-in-place,
 // CPU-NEXT: qopt-fuse-gemm-epilogue,
-// CPU-NEXT: qopt-fuse-depthwise-epilogue{tile-bytes=65536}
+// CPU-NEXT: qopt-fuse-depthwise-epilogue{tile-bytes=262144}
 // CPU-NEXT: ),
 // CPU-NEXT: one-shot-bufferize{{.*}}bufferize-function-boundaries=true{{.*}}function-boundary-type-conversion=identity-layout-map{{.*}},
 // CPU-NEXT: qopt-own-results,

@@ -1,9 +1,9 @@
 """Writes a float model whose depthwise convolutions have accumulators larger
-than qopt-fuse-depthwise-epilogue's 64 KiB tiles, and data, for
+than qopt-fuse-depthwise-epilogue's 256 KiB, and data, for
 test/e2e/depthwise-epilogue.test:
 Conv 3x3 (3 -> 48) -> HardSwish -> depthwise 3x3 stride 1 -> Relu
-(48 x 64 x 64 accumulators: fused) -> depthwise 5x5 stride 2 -> HardSwish
-(48 x 32 x 32: fused) -> depthwise 3x3 stride 2 -> Add (48 x 16 x 16: 48 KiB,
+(48 x 96 x 96 accumulators: fused) -> depthwise 5x5 stride 2 -> HardSwish
+(48 x 48 x 48: fused) -> depthwise 3x3 stride 2 -> Add (48 x 24 x 24: 108 KiB,
 left alone). The depthwise input channel ranges differ by 16x, so INT8
 quantizes them per channel (the i16 kernels) unless told otherwise.
 Usage: make_depthwise_epilogue_model.py OUT_DIR (writes model.onnx, calib/, eval.npy)."""
@@ -44,5 +44,5 @@ nodes = [
                      name="add"),
 ]
 save_model(os.path.join(out, "model.onnx"), nodes, "depthwise_epilogue",
-           [("input", [1, 3, 64, 64])], [("out", [1, C, 16, 16])], inits, 14)
-save_uniform_data(out, (1, 3, 64, 64), 4, rng)
+           [("input", [1, 3, 96, 96])], [("out", [1, C, 24, 24])], inits, 14)
+save_uniform_data(out, (1, 3, 96, 96), 4, rng)

@@ -99,7 +99,7 @@ def QOptFuseDepthwiseEpilogue : Pass<"qopt-fuse-depthwise-epilogue", "::mlir::fu
     OpenMP threads. Results are bit-identical to the unfused computation.
   }];
   let options = [
-    Option<"tileBytes", "tile-bytes", "int64_t", "64 << 10",
+    Option<"tileBytes", "tile-bytes", "int64_t", "256 << 10",
            "Bytes of a tile's accumulator and input planes (and the size of accumulator left unfused)">
   ];
   let dependentDialects = ["::mlir::scf::SCFDialect", "::mlir::tensor::TensorDialect",
