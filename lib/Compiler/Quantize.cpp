@@ -1650,6 +1650,7 @@ private:
     llvm::json::Array rows;
     // The table's base latency: all-INT8 plus every row's fastest choice.
     double baseShift = 0;
+    std::vector<double> rowFastest;
     for (auto [g, members] : llvm::enumerate(groups)) {
       MixedPrecisionLayer &row = section.layers[g];
       const Candidate &c = candidates[members.front()];
@@ -1759,6 +1760,7 @@ private:
       for (const MixedPrecisionFormat &mf : row.groupFormats)
         fastest = std::min(fastest, mf.deltaMs);
       baseShift += fastest;
+      rowFastest.push_back(fastest);
       llvm::json::Array choices;
       if (allowInt8)
         choices.push_back(llvm::json::Object{{"format", "int8"},
@@ -1798,11 +1800,21 @@ private:
     // fastest choice (below all-INT8 where W4A8 is faster).
     double tableBase = section.int8LatencyMs + baseShift;
     if (tableBase < 0) {
-      error = llvm::formatv("mixed precision: the group-wise formats' measured savings "
-                            "({0:f3} ms) exceed the all-INT8 latency ({1:f3} ms)",
-                            -baseShift, section.int8LatencyMs)
-                  .str();
-      return failure();
+      // Savings past the whole model's time are timing noise in the
+      // micro-benchmarks: count no format as faster than INT8 (latencies
+      // over-, never under-estimated, so a latency budget still holds).
+      step(llvm::formatv("warning: mixed precision: the group-wise formats' measured "
+                         "savings ({0:f3} ms) exceed the all-INT8 latency ({1:f3} ms): "
+                         "timing noise; no format is counted faster than INT8",
+                         -baseShift, section.int8LatencyMs)
+               .str());
+      for (auto [tableRow, fastest] : llvm::zip_equal(rows, rowFastest))
+        for (llvm::json::Value &choice : *tableRow.getAsObject()->getArray("formats")) {
+          llvm::json::Object &o = *choice.getAsObject();
+          o["latency_ms"] = std::max(0.0, *o.getNumber("latency_ms") + fastest);
+        }
+      baseShift = 0;
+      tableBase = section.int8LatencyMs;
     }
     std::string table = temp("json");
     if (table.empty()) {
