@@ -1813,6 +1813,11 @@ private:
           llvm::json::Object &o = *choice.getAsObject();
           o["latency_ms"] = std::max(0.0, *o.getNumber("latency_ms") + fastest);
         }
+      // The report and the predicted latency read the rows' deltas: the
+      // same clamp there, so they agree with the table.
+      for (MixedPrecisionLayer &row : section.layers)
+        for (MixedPrecisionFormat &mf : row.groupFormats)
+          mf.deltaMs = std::max(0.0, mf.deltaMs);
       baseShift = 0;
       tableBase = section.int8LatencyMs;
     }
