@@ -343,6 +343,11 @@ struct TimedLibrary {
     if (!lib)
       return failure();
     const io::ModelApi &api = lib->api();
+    // One thread (timeLibraryPair).
+    if (!api.setNumThreads || api.setNumThreads(lib->model(), 1) != 0) {
+      error = path + ": cannot set the thread count";
+      return failure();
+    }
     size_t n = api.numInputs(lib->model());
     data.resize(n);
     in.resize(n);

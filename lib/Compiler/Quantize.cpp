@@ -1818,6 +1818,7 @@ private:
       for (MixedPrecisionLayer &row : section.layers)
         for (MixedPrecisionFormat &mf : row.groupFormats)
           mf.deltaMs = std::max(0.0, mf.deltaMs);
+      section.formatLatencyClamped = true;
       baseShift = 0;
       tableBase = section.int8LatencyMs;
     }

@@ -568,6 +568,10 @@ static void writeGroupFormats(llvm::raw_ostream &os, const MixedPrecisionSection
                  "the float form, `float ms`, and scaled by the layer's float time over it) "
                  "minus its INT8 time, scaled as the float choice's"
                : " (no micro-benchmarks: taken as INT8's)")
+     << (m.formatLatencyClamped
+             ? "; the measured savings passed the all-INT8 model's latency (timing noise), so "
+               "every negative Δ was taken as 0"
+             : "")
      << ".\n\n| layer | format | chosen |" << (fwd ? " trial " + noiseHeader(kl) + " |" : "")
      << (rev ? " in INT8 " + noiseHeader(kl) + " |" : "") << " sensitivity | Δ ms |"
      << (micro ? " alone ms | float ms |\n" : "\n") << "| --- | --- | --- |"
@@ -748,6 +752,7 @@ static llvm::json::Object writeMixedPrecision(llvm::raw_ostream &os,
                             {"latency_model", m.latencyModel},
                             {"latency_note", m.latencyNote},
                             {"latency_scale", m.latencyScale},
+                            {"group_format_latency_clamped", m.formatLatencyClamped},
                             {"layers_int8_alone_ms", m.sumInt8Ms},
                             {"layers_float_alone_ms", m.sumFloatMs},
                             {"latency_cache", m.latencyCache},

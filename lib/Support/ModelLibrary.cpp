@@ -49,6 +49,7 @@ std::unique_ptr<ModelLibrary> ModelLibrary::load(const std::string &path,
   optional(a.lastRunDeviceMs, "qopt_model_last_run_device_ms");
   optional(a.devicePeakBytes, "qopt_model_device_peak_bytes");
   optional(a.setObserver, "qopt_calibration_set_observer");
+  optional(a.setNumThreads, "qopt_model_set_num_threads");
   if (!borrowed.empty()) {
     auto *table = static_cast<const void **>(dlsym(lib->handle, "qopt_weight_table"));
     auto *size = static_cast<const int64_t *>(dlsym(lib->handle, "qopt_weight_table_size"));

@@ -172,6 +172,9 @@ struct MixedPrecisionSection {
   /// when micro-benchmarks were asked for.
   std::string latencyModel = "macs", latencyNote;
   double latencyScale = 1;
+  /// The group-wise formats' measured savings passed the all-INT8 latency
+  /// (timing noise): their deltas were clamped at 0 (none faster than INT8).
+  bool formatLatencyClamped = false;
   /// Micro-benchmarks: the layers' INT8 and float times summed (against
   /// int8LatencyMs and floatLatencyMs: how the per-layer costs predict the
   /// whole model), and the cache file they were kept in ("" without one).

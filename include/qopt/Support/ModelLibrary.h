@@ -34,6 +34,8 @@ struct ModelApi {
   size_t (*devicePeakBytes)(const qopt_model *);
   // Calibration support (present since observers inside control flow).
   void (*setObserver)(qopt_observe_fn, void *);
+  // Per-instance thread count (present since ABI 2's thread control).
+  int (*setNumThreads)(qopt_model *, int);
 };
 
 /// A loaded model library with one model instance.
