@@ -8,7 +8,9 @@
 // The fast path (unit inner strides) packs A into MR-row and B into NR-column
 // panels and runs a register-blocked FMA kernel chosen at run time: 8x32 on
 // AVX-512F, 6x16 on AVX2+FMA, portable C++ otherwise. Full tiles accumulate
-// straight into C; edge tiles go through a small buffer.
+// straight into C; edge tiles go through a small buffer. Up to four rows of
+// A (a decode step's activations against its weights) skip the packing:
+// B's rows stream through once while C's rows stay in L1.
 //
 //===----------------------------------------------------------------------===//
 #include <algorithm>
@@ -77,11 +79,169 @@ void addTile(const float *tile, float *c, int64_t ldc, int64_t rows, int64_t col
 using KernelFn = void (*)(int64_t kc, const float *ap, const float *bp, float *c,
                           int64_t ldc, int64_t rows, int64_t cols, bool overwrite);
 
+/// A GEMM with at most kStreamRows rows of A and unit inner strides of B
+/// and C: C[0:m, j0:j1] (+)= A * B[:, j0:j1], B read once, row by row,
+/// never packed.
+struct StreamArgs {
+  const float *a;
+  int64_t m, k, as0, as1;
+  const float *b;
+  int64_t ldb;
+  float *c;
+  int64_t ldc;
+  bool overwrite;
+};
+using StreamFn = void (*)(const StreamArgs &, int64_t j0, int64_t j1);
+
+/// Rows of A up to which streamColumns runs instead of the packed GEMM.
+/// Packing copies every element of B per call, which a few rows of A do
+/// not amortize: a decode step (one row of A, the weights as B) spent 80%
+/// of its time in packB's copies, reading B from memory in 128-byte pieces
+/// one row apart.
+constexpr int64_t kStreamRows = 4;
+/// Columns of C per pass over B's rows (m rows of them stay in L1).
+constexpr int64_t kStreamCols = 1024;
+
+/// The portable streaming GEMM (StreamFn) for M rows: per chunk of
+/// columns, four rows of B at a time; each element of C takes its products
+/// in k order (one multiply-add each where the ISA has FMA). The
+/// target-specific entries below inline it (flatten) to vectorize it for
+/// their instruction set.
+template <int M> inline void streamColumnsRows(const StreamArgs &s, int64_t j0, int64_t j1) {
+  for (int64_t jc = j0; jc < j1; jc += kStreamCols) {
+    const int64_t w = std::min(kStreamCols, j1 - jc);
+    if (s.overwrite)
+      for (int r = 0; r < M; ++r)
+        std::fill_n(s.c + r * s.ldc + jc, w, 0.0f);
+    int64_t p = 0;
+    for (; p + 4 <= s.k; p += 4) {
+      const float *__restrict b0 = s.b + p * s.ldb + jc;
+      const float *__restrict b1 = b0 + s.ldb;
+      const float *__restrict b2 = b1 + s.ldb;
+      const float *__restrict b3 = b2 + s.ldb;
+      for (int r = 0; r < M; ++r) {
+        const float *ar = s.a + r * s.as0 + p * s.as1;
+        const float a0 = ar[0], a1 = ar[s.as1], a2 = ar[2 * s.as1], a3 = ar[3 * s.as1];
+        float *__restrict cr = s.c + r * s.ldc + jc;
+        for (int64_t j = 0; j < w; ++j)
+          cr[j] = cr[j] + a0 * b0[j] + a1 * b1[j] + a2 * b2[j] + a3 * b3[j];
+      }
+    }
+    for (; p < s.k; ++p) {
+      const float *__restrict b0 = s.b + p * s.ldb + jc;
+      for (int r = 0; r < M; ++r) {
+        const float a0 = s.a[r * s.as0 + p * s.as1];
+        float *__restrict cr = s.c + r * s.ldc + jc;
+        for (int64_t j = 0; j < w; ++j)
+          cr[j] = cr[j] + a0 * b0[j];
+      }
+    }
+  }
+}
+
+inline void streamColumnsPortable(const StreamArgs &s, int64_t j0, int64_t j1) {
+  switch (s.m) {
+  case 1:
+    return streamColumnsRows<1>(s, j0, j1);
+  case 2:
+    return streamColumnsRows<2>(s, j0, j1);
+  case 3:
+    return streamColumnsRows<3>(s, j0, j1);
+  default:
+    static_assert(kStreamRows == 4);
+    return streamColumnsRows<4>(s, j0, j1);
+  }
+}
+
+void streamColumnsGeneric(const StreamArgs &s, int64_t j0, int64_t j1) {
+  streamColumnsPortable(s, j0, j1);
+}
+
+#if defined(__x86_64__)
+__attribute__((flatten, target("avx2,fma"))) void
+streamColumnsAvx2(const StreamArgs &s, int64_t j0, int64_t j1) {
+  streamColumnsPortable(s, j0, j1);
+}
+
+/// One 16-column vector at `j` of streamPassAvx512 (`Masked`: the edge,
+/// its first lanes only; whole vectors go unmasked, masked stores being
+/// slower on some cores).
+template <int M, int R, bool Masked>
+__attribute__((target("avx512f"), always_inline)) inline void
+streamVectorAvx512(const StreamArgs &s, const __m512 (&a)[M][R], const float *b0, float *c0,
+                   int64_t j, __mmask16 lanes) {
+  __m512 b[R];
+  for (int i = 0; i < R; ++i)
+    b[i] = Masked ? _mm512_maskz_loadu_ps(lanes, b0 + i * s.ldb + j)
+                  : _mm512_loadu_ps(b0 + i * s.ldb + j);
+  for (int r = 0; r < M; ++r) {
+    float *cr = c0 + r * s.ldc + j;
+    __m512 acc = Masked ? _mm512_maskz_loadu_ps(lanes, cr) : _mm512_loadu_ps(cr);
+    for (int i = 0; i < R; ++i)
+      acc = _mm512_fmadd_ps(a[r][i], b[i], acc);
+    if (Masked)
+      _mm512_mask_storeu_ps(cr, lanes, acc);
+    else
+      _mm512_storeu_ps(cr, acc);
+  }
+}
+
+/// Rows [p, p + R) of B into the M rows of C's columns [jc, jc + w): each
+/// 16-column vector of B is loaded once for all M rows.
+template <int M, int R>
+__attribute__((target("avx512f"))) inline void
+streamPassAvx512(const StreamArgs &s, int64_t jc, int64_t w, int64_t p) {
+  const float *b0 = s.b + p * s.ldb + jc;
+  float *c0 = s.c + jc;
+  __m512 a[M][R];
+  for (int r = 0; r < M; ++r)
+    for (int i = 0; i < R; ++i)
+      a[r][i] = _mm512_set1_ps(s.a[r * s.as0 + (p + i) * s.as1]);
+  int64_t j = 0;
+  for (; j + 16 <= w; j += 16)
+    streamVectorAvx512<M, R, false>(s, a, b0, c0, j, 0xffff);
+  if (j < w)
+    streamVectorAvx512<M, R, true>(s, a, b0, c0, j, qopt::rt::firstLanes(w - j));
+}
+
+/// streamColumnsRows with AVX-512F intrinsics.
+template <int M>
+__attribute__((target("avx512f"))) void streamColumnsAvx512Rows(const StreamArgs &s,
+                                                                int64_t j0, int64_t j1) {
+  for (int64_t jc = j0; jc < j1; jc += kStreamCols) {
+    const int64_t w = std::min(kStreamCols, j1 - jc);
+    if (s.overwrite)
+      for (int r = 0; r < M; ++r)
+        std::fill_n(s.c + r * s.ldc + jc, w, 0.0f);
+    // Four rows of B per pass, then the last K % 4 one at a time.
+    int64_t p = 0;
+    for (; p + 4 <= s.k; p += 4)
+      streamPassAvx512<M, 4>(s, jc, w, p);
+    for (; p < s.k; ++p)
+      streamPassAvx512<M, 1>(s, jc, w, p);
+  }
+}
+
+void streamColumnsAvx512(const StreamArgs &s, int64_t j0, int64_t j1) {
+  switch (s.m) {
+  case 1:
+    return streamColumnsAvx512Rows<1>(s, j0, j1);
+  case 2:
+    return streamColumnsAvx512Rows<2>(s, j0, j1);
+  case 3:
+    return streamColumnsAvx512Rows<3>(s, j0, j1);
+  default:
+    return streamColumnsAvx512Rows<4>(s, j0, j1);
+  }
+}
+#endif
+
 struct F32Kernel {
   const char *name;
   int64_t mr, nr;
   KernelFn fn;
   bool (*available)();
+  StreamFn stream;
 };
 
 // Each kernel is a struct with its tile shape (MR, NR) and `run`; the kernel
@@ -190,17 +350,18 @@ bool hasAvx2() { return __builtin_cpu_supports("avx2") && __builtin_cpu_supports
 #endif
 bool always() { return true; }
 
-template <typename K> constexpr F32Kernel entry(const char *name, bool (*available)()) {
-  return {name, K::MR, K::NR, K::run, available};
+template <typename K>
+constexpr F32Kernel entry(const char *name, bool (*available)(), StreamFn stream) {
+  return {name, K::MR, K::NR, K::run, available, stream};
 }
 
 /// Fastest first; the last one runs everywhere.
 const F32Kernel kF32Kernels[] = {
 #if defined(__x86_64__)
-    entry<Avx512F32>("avx512", hasAvx512),
-    entry<Avx2F32>("avx2", hasAvx2),
+    entry<Avx512F32>("avx512", hasAvx512, streamColumnsAvx512),
+    entry<Avx2F32>("avx2", hasAvx2, streamColumnsAvx2),
 #endif
-    entry<GenericF32>("generic", always),
+    entry<GenericF32>("generic", always, streamColumnsGeneric),
 };
 
 const F32Kernel &bestKernel() {
@@ -278,6 +439,16 @@ void matmulF32(const F32Kernel &kern, const float *a, int64_t m, int64_t k, int6
         c[i * cs0 + j * cs1] = 0.0f;
   if (k == 0)
     return;
+  if (m <= kStreamRows && bs1 == 1 && cs1 == 1) {
+    // Threads take column ranges (multiples of 16: whole vectors).
+    StreamArgs s{a, m, k, as0, as1, b, bs0, c, cs0, overwrite};
+    int threads = qopt::rt::threadsFor(double(m) * double(n) * double(k));
+    int64_t vectors = (n + 15) / 16;
+    qopt::rt::parallelFor(threads, vectors, [&](int64_t begin, int64_t end) {
+      kern.stream(s, begin * 16, std::min(n, end * 16));
+    });
+    return;
+  }
   if (as1 == 1 && bs1 == 1 && cs1 == 1) {
     gemmPacked(kern, m, n, k, a, as0, b, bs0, c, cs0, overwrite);
     return;

@@ -267,6 +267,9 @@ TEST(Depthwise, FloatKernelIsExactOnIntegerValues) {
 TEST(F32Gemm, EveryKernelMatchesReference) {
   // Edge shapes for the 6x16 and 8x32 tiles: M, N below, at and across a
   // tile; K across the 256-deep blocks; enough columns to split over threads.
+  // M <= 4 streams B unpacked: N across its 1024-column chunks and its
+  // 16-column thread split, K not a multiple of its four rows, on two threads.
+  qopt::rt::RunThreads two(2);
   std::vector<std::string> kernels = qopt::rt::f32KernelsAvailable();
   ASSERT_FALSE(kernels.empty());
   EXPECT_EQ(kernels.back(), "generic");
@@ -274,7 +277,8 @@ TEST(F32Gemm, EveryKernelMatchesReference) {
   std::uniform_real_distribution<float> d(-1, 1);
   for (const std::string &kernel : kernels)
     for (auto s : {std::array<int64_t, 3>{7, 1000, 33}, {70, 45, 300}, {1, 17, 1},
-                   {8, 32, 257}, {9, 33, 5}, {16, 64, 512}, {6, 16, 3}}) {
+                   {8, 32, 257}, {9, 33, 5}, {16, 64, 512}, {6, 16, 3}, {1, 2100, 37},
+                   {4, 1030, 9}, {3, 48, 4}, {2, 5, 6}, {5, 70, 11}}) {
       int64_t m = s[0], n = s[1], k = s[2];
       // Leading dimensions wider than the rows, as for slices of a buffer.
       int64_t lda = k + 3, ldb = n + 5, ldc = n + 2;
@@ -309,7 +313,8 @@ TEST(F32Gemm, OverwriteEqualsZeroFillAndAccumulate) {
   const float nan = std::numeric_limits<float>::quiet_NaN();
   for (const std::string &kernel : qopt::rt::f32KernelsAvailable())
     for (auto s : {std::array<int64_t, 3>{7, 1000, 33}, {70, 45, 300}, {1, 17, 1},
-                   {8, 32, 257}, {9, 33, 5}, {4, 100, 24}, {6, 16, 3}, {3, 20, 2}}) {
+                   {8, 32, 257}, {9, 33, 5}, {4, 100, 24}, {6, 16, 3}, {3, 20, 2},
+                   {2, 1500, 7}}) {
       int64_t m = s[0], n = s[1], k = s[2], lda = k + 3, ldb = n + 5, ldc = n + 2;
       std::vector<float> a(m * lda), b(k * ldb), zeroFilled(m * ldc, 0.5f);
       for (auto &x : a)
