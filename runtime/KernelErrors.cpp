@@ -7,6 +7,7 @@
 #include "PerThread.h"
 #include "Threads.h"
 
+#include <cstdint>
 #include <string>
 
 namespace qopt::rt {
@@ -30,3 +31,14 @@ std::string takeKernelError() {
 }
 
 } // namespace qopt::rt
+
+/// A failed check of the generated code (qopt-runtime-asserts): the message,
+/// a memref<?xi8> of its bytes, becomes the run's error unless one came
+/// first. The run goes on; qopt_model_run then fails with the message.
+extern "C" void qopt_rt_assert_failed(int8_t *, int8_t *aligned, int64_t offset, int64_t size,
+                                      int64_t stride) {
+  std::string message;
+  for (int64_t i = 0; i < size; ++i)
+    message += char(aligned[offset + i * stride]);
+  qopt::rt::kernelError(message.c_str());
+}

@@ -11,7 +11,7 @@
 // RUN: not qopt-opt %s --qopt-lower-to-llvm="isa=sse9" -o /dev/null 2>&1 | FileCheck %s --check-prefix=BADISA
 
 // -O1..-O3 build the same MLIR pipeline (they differ in LLVM's).
-// O2: Pass Manager with 44 passes:
+// O2: Pass Manager with 45 passes:
 // O2-NEXT: builtin.module(
 // O2-NEXT: qopt-model-interface{entry=main},
 // O2-NEXT: func.func(
@@ -21,7 +21,7 @@
 // O2-NEXT: ),
 // O2-NEXT: canonicalize{{.*}},
 // O2-NEXT: cse,
-// O2-NEXT: convert-qopt-to-linalg{reduction-lanes=16},
+// O2-NEXT: convert-qopt-to-linalg{index-checks=true reduction-lanes=16},
 // O2-NEXT: func.func(
 // O2-NEXT: qopt-conv-to-im2col-gemm{band-bytes=2097152}
 // O2-NEXT: ),
@@ -54,6 +54,7 @@
 // O2-NEXT: canonicalize{{.*}},
 // O2-NEXT: qopt-strided-copy-to-linalg,
 // O2-NEXT: qopt-prepack-weights{isa=avx512vnni release-weights=false},
+// O2-NEXT: qopt-runtime-asserts,
 // O2-NEXT: qopt-matmul-microkernel{isa=avx512vnni},
 // O2-NEXT: qopt-parallel-loops{min-iterations=32768},
 // O2-NEXT: func.func(
@@ -81,7 +82,7 @@
 
 // -O0: no elementwise fusion, floordiv splitting, pad-in-place, GEMM
 // epilogue fusion, weight packing or memory plan.
-// O0: Pass Manager with 37 passes:
+// O0: Pass Manager with 38 passes:
 // O0-NEXT: builtin.module(
 // O0-NEXT: qopt-model-interface{entry=main},
 // O0-NEXT: func.func(
@@ -91,7 +92,7 @@
 // O0-NEXT: ),
 // O0-NEXT: canonicalize{{.*}},
 // O0-NEXT: cse,
-// O0-NEXT: convert-qopt-to-linalg{reduction-lanes=16},
+// O0-NEXT: convert-qopt-to-linalg{index-checks=true reduction-lanes=16},
 // O0-NEXT: func.func(
 // O0-NEXT: qopt-conv-to-im2col-gemm{band-bytes=2097152}
 // O0-NEXT: ),
@@ -109,6 +110,7 @@
 // O0-NEXT: cse,
 // O0-NEXT: canonicalize{{.*}},
 // O0-NEXT: qopt-strided-copy-to-linalg,
+// O0-NEXT: qopt-runtime-asserts,
 // O0-NEXT: qopt-matmul-microkernel{isa=avx2},
 // O0-NEXT: qopt-parallel-loops{min-iterations=32768},
 // O0-NEXT: func.func(
@@ -134,7 +136,7 @@
 // O0-NEXT: )
 
 // One thread: no OpenMP regions (qopt-parallel-loops is left out).
-// T1: Pass Manager with 43 passes:
+// T1: Pass Manager with 44 passes:
 // T1-NEXT: builtin.module(
 // T1-NEXT: qopt-model-interface{entry=main},
 // T1-NEXT: func.func(
@@ -144,7 +146,7 @@
 // T1-NEXT: ),
 // T1-NEXT: canonicalize{{.*}},
 // T1-NEXT: cse,
-// T1-NEXT: convert-qopt-to-linalg{reduction-lanes=16},
+// T1-NEXT: convert-qopt-to-linalg{index-checks=true reduction-lanes=16},
 // T1-NEXT: func.func(
 // T1-NEXT: qopt-conv-to-im2col-gemm{band-bytes=2097152}
 // T1-NEXT: ),
@@ -177,6 +179,7 @@
 // T1-NEXT: canonicalize{{.*}},
 // T1-NEXT: qopt-strided-copy-to-linalg,
 // T1-NEXT: qopt-prepack-weights{isa=generic release-weights=false},
+// T1-NEXT: qopt-runtime-asserts,
 // T1-NEXT: qopt-matmul-microkernel{isa=generic},
 // T1-NEXT: func.func(
 // T1-NEXT: scf-forall-to-for,

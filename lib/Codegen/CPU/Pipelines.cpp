@@ -39,6 +39,7 @@ void qopt::buildCPUCodegenPipeline(OpPassManager &pm, const CPUCodegenOptions &o
     prepack.releaseWeights = options.releaseWeights;
     pm.addPass(createQOptPrepackWeights(prepack));
   }
+  pm.addPass(createQOptRuntimeAsserts());
   QOptMatmulMicrokernelOptions kernels;
   kernels.isa = options.isa;
   pm.addPass(createQOptMatmulMicrokernel(kernels));

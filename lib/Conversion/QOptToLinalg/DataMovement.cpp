@@ -11,6 +11,11 @@
 
 #include "qopt/Dialect/QOpt/IR/QOptOps.h"
 #include "qopt/Dialect/QOpt/IR/ShapeUtils.h"
+#include "qopt/Support/Diagnostics.h"
+
+#include "mlir/Dialect/ControlFlow/IR/ControlFlowOps.h"
+#include "mlir/Dialect/Utils/StaticValueUtils.h"
+#include "llvm/Support/FormatVariadic.h"
 
 #include "mlir/Dialect/Math/IR/Math.h"
 
@@ -615,6 +620,67 @@ struct ExpandLowering : QOptPattern<ExpandOp> {
   }
 };
 
+/// ONNX requires Gather/GatherElements indices in [-n, n), n the data's
+/// size along the axis (`axisSize`). Constant indices are checked here (an
+/// error on the op, when n is static); with LoweringOptions::indexChecks,
+/// run-time ones get a cf.assert that their minimum and maximum lie in
+/// range, its message naming the node. The gathers clamp in any case.
+LogicalResult checkIndices(Operation *op, Value original, Value indices,
+                           OpFoldResult axisSize, int64_t axis,
+                           const LoweringOptions &options,
+                           ConversionPatternRewriter &rewriter) {
+  std::optional<int64_t> n = getConstantIntValue(axisSize);
+  std::string range =
+      n ? llvm::formatv("[{0}, {1})", -*n, *n).str() : std::string("[-n, n)");
+  if (std::optional<SmallVector<int64_t>> c = getConstantInts(original)) {
+    if (n)
+      for (int64_t v : *c)
+        if (v < -*n || v >= *n)
+          return op->emitError("index ")
+                 << v << " is outside " << range << " of data's axis " << axis;
+    return success();
+  }
+  if (!options.indexChecks)
+    return success();
+  Location loc = op->getLoc();
+  auto iType = cast<RankedTensorType>(indices.getType());
+  Type i64 = rewriter.getI64Type();
+  auto scalar = [&](int64_t init) {
+    Value e = tensor::EmptyOp::create(rewriter, loc, ArrayRef<int64_t>{}, i64);
+    Value c = arith::ConstantIntOp::create(rewriter, loc, i64, init);
+    return linalg::FillOp::create(rewriter, loc, c, e).getResult(0);
+  };
+  int64_t q = iType.getRank();
+  SmallVector<AffineMap> maps{rewriter.getMultiDimIdentityMap(q),
+                              AffineMap::get(q, 0, rewriter.getContext()),
+                              AffineMap::get(q, 0, rewriter.getContext())};
+  auto scalarType = RankedTensorType::get({}, i64);
+  auto extremes = linalg::GenericOp::create(
+      rewriter, loc, TypeRange{scalarType, scalarType}, ValueRange{indices},
+      ValueRange{scalar(std::numeric_limits<int64_t>::max()),
+                 scalar(std::numeric_limits<int64_t>::min())},
+      maps, SmallVector<utils::IteratorType>(q, utils::IteratorType::reduction),
+      [&](OpBuilder &b, Location l, ValueRange a) {
+        Value v = a[0].getType() == i64 ? a[0] : arith::ExtSIOp::create(b, l, i64, a[0]);
+        linalg::YieldOp::create(b, l,
+                                ValueRange{arith::MinSIOp::create(b, l, v, a[1]),
+                                           arith::MaxSIOp::create(b, l, v, a[2])});
+      });
+  Value lo = tensor::ExtractOp::create(rewriter, loc, extremes.getResult(0), ValueRange{});
+  Value hi = tensor::ExtractOp::create(rewriter, loc, extremes.getResult(1), ValueRange{});
+  Value size = arith::IndexCastOp::create(rewriter, loc, i64, toIndex(rewriter, loc, axisSize));
+  Value zero = arith::ConstantIntOp::create(rewriter, loc, i64, 0);
+  Value ok = arith::AndIOp::create(
+      rewriter, loc,
+      arith::CmpIOp::create(rewriter, loc, arith::CmpIPredicate::sge, lo,
+                            arith::SubIOp::create(rewriter, loc, zero, size)),
+      arith::CmpIOp::create(rewriter, loc, arith::CmpIPredicate::slt, hi, size));
+  cf::AssertOp::create(rewriter, loc, ok,
+                       describeLocation(loc) + ": an index is outside " + range +
+                           " of data's axis " + std::to_string(axis));
+  return success();
+}
+
 struct GatherLowering : QOptPattern<GatherOp> {
   using QOptPattern::QOptPattern;
   LogicalResult
@@ -642,6 +708,9 @@ struct GatherLowering : QOptPattern<GatherOp> {
     for (int64_t i = 0; i < q; ++i)
       iexprs.push_back(rewriter.getAffineDimExpr(*axis + i));
     AffineMap imap = AffineMap::get(type.getRank(), 0, iexprs, getContext());
+    if (failed(checkIndices(op, op.getIndices(), indices, dd[*axis], *axis, options(),
+                            rewriter)))
+      return failure();
     Value axisDim = toIndex(rewriter, loc, dd[*axis]);
     Value res = buildGatherGeneric(
         rewriter, loc, data, type, sizes, ValueRange{indices}, {imap},
@@ -675,7 +744,11 @@ struct GatherElementsLowering : QOptPattern<GatherElementsOp> {
     if (failed(axis))
       return failure();
     Location loc = op.getLoc();
-    Value axisDim = toIndex(rewriter, loc, sizesOf(rewriter, loc, data)[*axis]);
+    OpFoldResult axisSize = sizesOf(rewriter, loc, data)[*axis];
+    if (failed(checkIndices(op, op.getIndices(), indices, axisSize, *axis, options(),
+                            rewriter)))
+      return failure();
+    Value axisDim = toIndex(rewriter, loc, axisSize);
     Value res = buildGatherGeneric(
         rewriter, loc, data, type, sizesOf(rewriter, loc, indices), ValueRange{indices},
         {rewriter.getMultiDimIdentityMap(r)},

@@ -6,6 +6,7 @@
 #include "qopt/Dialect/QOpt/IR/ShapeUtils.h"
 
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
+#include "mlir/Dialect/ControlFlow/IR/ControlFlowOps.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Func/Transforms/FuncConversions.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
@@ -799,6 +800,7 @@ struct ConvertQOptToLinalgPass
     }
     LoweringOptions options;
     options.reductionLanes = reductionLanes;
+    options.indexChecks = indexChecks;
     QOptTypeConverter converter(options);
     RewritePatternSet patterns(ctx);
     patterns.add<ConstantLowering>(converter, ctx);
@@ -820,7 +822,7 @@ struct ConvertQOptToLinalgPass
     target.addIllegalDialect<qopt::QOptDialect>();
     // qopt.none only feeds optional operands; it dies with its users.
     target.addLegalOp<qopt::NoneOp>();
-    target.addLegalDialect<linalg::LinalgDialect, tensor::TensorDialect,
+    target.addLegalDialect<cf::ControlFlowDialect, linalg::LinalgDialect, tensor::TensorDialect,
                            arith::ArithDialect, math::MathDialect, scf::SCFDialect,
                            bufferization::BufferizationDialect>();
     // A runtime function may take an unranked tensor (the calibration hook,

@@ -23,6 +23,8 @@ struct LoweringOptions {
   /// Partial results of a lane-split float reduction (see buildReduction);
   /// 1 or less reduces in one running value.
   int64_t reductionLanes = 1;
+  /// Run-time Gather/GatherElements indices checked with a cf.assert.
+  bool indexChecks = false;
 };
 
 /// Tensors of signed/unsigned integers become signless; everything else is

@@ -19,6 +19,7 @@ void qopt::buildQOptToLinalgPipeline(OpPassManager &pm, const QOptToLinalgOption
   pm.addPass(createCSEPass());
   ConvertQOptToLinalgOptions convert;
   convert.reductionLanes = options.reductionLanes;
+  convert.indexChecks = options.indexChecks;
   pm.addPass(createConvertQOptToLinalg(convert));
 }
 
@@ -28,6 +29,10 @@ struct ToLinalgPipelineOptions : PassPipelineOptions<ToLinalgPipelineOptions> {
       *this, "reduction-lanes",
       llvm::cl::desc("Partial results of a lane-split float reduction (1: no split)"),
       llvm::cl::init(1)};
+  Option<bool> indexChecks{
+      *this, "index-checks",
+      llvm::cl::desc("Check run-time Gather/GatherElements indices (a cf.assert each)"),
+      llvm::cl::init(false)};
 };
 } // namespace
 
@@ -40,6 +45,7 @@ void qopt::registerQOptToLinalgPipeline() {
       [](OpPassManager &pm, const ToLinalgPipelineOptions &o) {
         QOptToLinalgOptions options;
         options.reductionLanes = o.reductionLanes;
+        options.indexChecks = o.indexChecks;
         buildQOptToLinalgPipeline(pm, options);
       });
 }

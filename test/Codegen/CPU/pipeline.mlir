@@ -3,7 +3,7 @@
 // RUN: qopt-opt %s --qopt-cpu-codegen-pipeline="opt-level=1 isa=avxvnni band-bytes=1024" --dump-pass-pipeline -o /dev/null 2>&1 | FileCheck %s --check-prefix=CPU
 // RUN: qopt-opt %s --qopt-cpu-codegen-pipeline="opt-level=0 threads=1" --dump-pass-pipeline -o /dev/null 2>&1 | FileCheck %s --check-prefix=CPU0
 // RUN: qopt-opt %s --qopt-cpu-codegen-pipeline | FileCheck %s --check-prefix=LLVM --implicit-check-not=linalg. --implicit-check-not=tensor.
-// CPU: Pass Manager with 39 passes:
+// CPU: Pass Manager with 40 passes:
 // CPU-NEXT: builtin.module(
 // CPU-NEXT: func.func(
 // CPU-NEXT: qopt-conv-to-im2col-gemm{band-bytes=1024}
@@ -37,6 +37,7 @@
 // CPU-NEXT: canonicalize{{.*}},
 // CPU-NEXT: qopt-strided-copy-to-linalg,
 // CPU-NEXT: qopt-prepack-weights{isa=avxvnni release-weights=false},
+// CPU-NEXT: qopt-runtime-asserts,
 // CPU-NEXT: qopt-matmul-microkernel{isa=avxvnni},
 // CPU-NEXT: qopt-parallel-loops{min-iterations=32768},
 // CPU-NEXT: func.func(
@@ -62,7 +63,7 @@
 // CPU-NEXT: reconcile-unrealized-casts
 // CPU-NEXT: )
 
-// CPU0: Pass Manager with 31 passes:
+// CPU0: Pass Manager with 32 passes:
 // CPU0-NEXT: builtin.module(
 // CPU0-NEXT: func.func(
 // CPU0-NEXT: qopt-conv-to-im2col-gemm{band-bytes=2097152}
@@ -81,6 +82,7 @@
 // CPU0-NEXT: cse,
 // CPU0-NEXT: canonicalize{{.*}},
 // CPU0-NEXT: qopt-strided-copy-to-linalg,
+// CPU0-NEXT: qopt-runtime-asserts,
 // CPU0-NEXT: qopt-matmul-microkernel{isa=generic},
 // CPU0-NEXT: func.func(
 // CPU0-NEXT: scf-forall-to-for,

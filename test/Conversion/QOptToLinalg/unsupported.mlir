@@ -82,3 +82,22 @@ func.func @conv_transpose_dynamic_weights(%x: tensor<1x3x4x5xf32>, %w: tensor<3x
   %0 = qopt.conv_transpose %x, %w, %n {strides = array<i64: 2, 2>} : (tensor<1x3x4x5xf32>, tensor<3x2x?x?xf32>, none) -> tensor<1x2x?x?xf32>
   return %0 : tensor<1x2x?x?xf32>
 }
+
+// -----
+// A constant index outside the axis is an ONNX error, reported at compile time.
+func.func @gather_constant_out_of_range(%a: tensor<5x4xf32>) -> tensor<2x4xf32> {
+  %i = qopt.constant dense<[1, 5]> : tensor<2xi64>
+  // expected-error @+2 {{index 5 is outside [-5, 5) of data's axis 0}}
+  // expected-error @+1 {{failed to legalize}}
+  %0 = qopt.gather %a, %i {axis = 0 : i64} : (tensor<5x4xf32>, tensor<2xi64>) -> tensor<2x4xf32>
+  return %0 : tensor<2x4xf32>
+}
+
+// -----
+func.func @gather_elements_constant_out_of_range(%a: tensor<3x4xf32>) -> tensor<1x2xf32> {
+  %i = qopt.constant dense<[[0, -5]]> : tensor<1x2xi64>
+  // expected-error @+2 {{index -5 is outside [-4, 4) of data's axis 1}}
+  // expected-error @+1 {{failed to legalize}}
+  %0 = qopt.gather_elements %a, %i {axis = 1 : i64} : (tensor<3x4xf32>, tensor<1x2xi64>) -> tensor<1x2xf32>
+  return %0 : tensor<1x2xf32>
+}

@@ -181,6 +181,23 @@ def QOptParallelLoops : Pass<"qopt-parallel-loops", "::mlir::ModuleOp"> {
                            "::mlir::func::FuncDialect", "::mlir::arith::ArithDialect"];
 }
 
+def QOptRuntimeAsserts : Pass<"qopt-runtime-asserts", "::mlir::ModuleOp"> {
+  let summary = "Turn cf.assert into a run error the model reports instead of an abort";
+  let description = [{
+    `convert-cf-to-llvm` lowers a failing `cf.assert` to `abort()`: the
+    process of whoever runs the model would die. This pass rewrites each
+    `cf.assert %ok, "message"` into `scf.if` on `!%ok` that calls the
+    runtime's `qopt_rt_assert_failed` with the message (a constant
+    `memref.global` of its bytes, one per distinct message). The runtime
+    keeps the first message of the run, the run goes on (the checked ops
+    stay memory-safe on their own: the gathers clamp their indices) and
+    `qopt_model_run` then fails with that message. The lowering emits the
+    asserts (`convert-qopt-to-linalg{index-checks}`).
+  }];
+  let dependentDialects = ["::mlir::scf::SCFDialect", "::mlir::memref::MemRefDialect",
+                           "::mlir::func::FuncDialect", "::mlir::arith::ArithDialect"];
+}
+
 def QOptPromoteReductions : Pass<"qopt-promote-reductions"> {
   let summary = "Keep a loop's running reduction in a register instead of memory";
   let description = [{

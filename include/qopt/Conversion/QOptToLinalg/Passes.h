@@ -9,6 +9,7 @@ namespace mlir {
 class ModuleOp;
 namespace arith { class ArithDialect; }
 namespace bufferization { class BufferizationDialect; }
+namespace cf { class ControlFlowDialect; }
 namespace linalg { class LinalgDialect; }
 namespace math { class MathDialect; }
 namespace scf { class SCFDialect; }
@@ -28,6 +29,8 @@ struct QOptToLinalgOptions {
   /// convert-qopt-to-linalg{reduction-lanes}: interleaved partial results of
   /// float reductions over long axes (1: one running value).
   int64_t reductionLanes = 1;
+  /// convert-qopt-to-linalg{index-checks}: run-time Gather indices checked.
+  bool indexChecks = false;
 };
 
 /// The qopt dialect (float or quantized) to linalg on tensors, on a

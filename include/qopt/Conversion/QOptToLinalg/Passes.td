@@ -30,12 +30,24 @@ def ConvertQOptToLinalg : Pass<"convert-qopt-to-linalg", "::mlir::ModuleOp"> {
     that many interleaved partial results merged in lane order, so the
     summation order is fixed by the IR (1, the default, keeps one running
     value; the CPU target uses 16, one AVX-512 vector of f32).
+
+    Gather and GatherElements indices outside [-n, n) of the data's axis are
+    an ONNX error. Constant indices are checked here (an error naming the
+    node). With `index-checks` (the CPU target's), indices computed at run
+    time get a `cf.assert` that they all lie in range, whose message names
+    the node; the gather itself clamps them, so memory stays in bounds
+    either way (without the option an out-of-range run-time index reads the
+    nearest row). The CPU pipeline turns the asserts into run errors
+    (`qopt-runtime-asserts`).
   }];
   let options = [
     Option<"reductionLanes", "reduction-lanes", "int64_t", "1",
-           "Partial results of a lane-split float reduction (1: no split)">
+           "Partial results of a lane-split float reduction (1: no split)">,
+    Option<"indexChecks", "index-checks", "bool", "false",
+           "Check run-time Gather/GatherElements indices (a cf.assert each)">
   ];
   let dependentDialects = [
+    "::mlir::cf::ControlFlowDialect",
     "::mlir::linalg::LinalgDialect", "::mlir::tensor::TensorDialect",
     "::mlir::arith::ArithDialect", "::mlir::math::MathDialect",
     "::mlir::scf::SCFDialect", "::mlir::bufferization::BufferizationDialect"
