@@ -43,7 +43,7 @@ CPUCodegenOptions cpuCodegenOptions(const CompileOptions &options) {
 void buildCompilePipeline(OpPassManager &pm, const CPUCodegenOptions &cpu) {
   QOptToLinalgOptions toLinalg;
   toLinalg.reductionLanes = cpu.reductionLanes;
-  toLinalg.indexChecks = true;
+  toLinalg.runtimeChecks = true;
   buildQOptToLinalgPipeline(pm, toLinalg);
   buildCPUCodegenPipeline(pm, cpu);
 }

@@ -21,7 +21,7 @@
 // O2-NEXT: ),
 // O2-NEXT: canonicalize{{.*}},
 // O2-NEXT: cse,
-// O2-NEXT: convert-qopt-to-linalg{index-checks=true reduction-lanes=16},
+// O2-NEXT: convert-qopt-to-linalg{reduction-lanes=16 runtime-checks=true},
 // O2-NEXT: func.func(
 // O2-NEXT: qopt-conv-to-im2col-gemm{band-bytes=2097152}
 // O2-NEXT: ),
@@ -92,7 +92,7 @@
 // O0-NEXT: ),
 // O0-NEXT: canonicalize{{.*}},
 // O0-NEXT: cse,
-// O0-NEXT: convert-qopt-to-linalg{index-checks=true reduction-lanes=16},
+// O0-NEXT: convert-qopt-to-linalg{reduction-lanes=16 runtime-checks=true},
 // O0-NEXT: func.func(
 // O0-NEXT: qopt-conv-to-im2col-gemm{band-bytes=2097152}
 // O0-NEXT: ),
@@ -146,7 +146,7 @@
 // T1-NEXT: ),
 // T1-NEXT: canonicalize{{.*}},
 // T1-NEXT: cse,
-// T1-NEXT: convert-qopt-to-linalg{index-checks=true reduction-lanes=16},
+// T1-NEXT: convert-qopt-to-linalg{reduction-lanes=16 runtime-checks=true},
 // T1-NEXT: func.func(
 // T1-NEXT: qopt-conv-to-im2col-gemm{band-bytes=2097152}
 // T1-NEXT: ),

@@ -142,6 +142,8 @@ struct ReshapeLikeLowering : QOptPattern<OpT> {
       if (!isa<NoneType>(axesV.getType())) {
         auto a = getConstantInts(axesV);
         if (!a) {
+          checkRuntimeAxes(rewriter, loc, this->options(), adaptor.getOperands()[1], axesRank,
+                           isSqueeze ? ArrayRef<OpFoldResult>(in) : ArrayRef<OpFoldResult>());
           FailureOr<SmallVector<OpFoldResult>> s =
               runtimeAxesSizes(rewriter, loc, adaptor.getOperands()[1], in, axesRank, isSqueeze);
           if (failed(s) || int64_t(s->size()) != type.getRank())
@@ -398,8 +400,9 @@ struct SliceLowering : QOptPattern<SliceOp> {
   /// selects over the entries whose axis it is (0, its size and 1 when
   /// none), both step signs' clamping computed and one selected; a gather
   /// reads the elements, its indices clamped into the input so that no
-  /// value makes it read outside (repeated axes or a zero step give
-  /// undefined results, as the README says of run-time axes).
+  /// value makes it read outside. Repeated or out-of-range axes and zero
+  /// steps fail the run with runtime checks (the CPU's); without, their
+  /// results are undefined.
   LogicalResult lowerRuntime(SliceOp op, OpAdaptor adaptor, Value data, RankedTensorType type,
                              ArrayRef<OpFoldResult> starts, ArrayRef<OpFoldResult> ends,
                              ConversionPatternRewriter &rewriter) const {
@@ -454,6 +457,15 @@ struct SliceLowering : QOptPattern<SliceOp> {
     auto cmp = [&](arith::CmpIPredicate p, Value x, Value y) {
       return arith::CmpIOp::create(rewriter, loc, p, x, y).getResult();
     };
+    if (options().runtimeChecks) {
+      runtimeCheck(rewriter, loc, options(), axesValid(rewriter, loc, axes, rank),
+                   llvm::formatv("the axes must lie in [{0}, {1}) and differ", -rank, rank));
+      Value nonzero = arith::ConstantIntOp::create(rewriter, loc, 1, 1);
+      for (Value s : steps)
+        nonzero = arith::AndIOp::create(rewriter, loc, nonzero,
+                                        cmp(arith::CmpIPredicate::ne, s, m.value(m.c(0))));
+      runtimeCheck(rewriter, loc, options(), nonzero, "a step is 0");
+    }
     // Starts and ends as given can be anything in int64 (exporters write
     // INT64_MIN/MAX): bounded first so that no arithmetic overflows.
     const int64_t big = int64_t(1) << 40;
@@ -538,19 +550,35 @@ struct SplitLowering : QOptPattern<SplitOp> {
         // Sizes known at run time (a 1-D tensor of one per output): each
         // part clamped to what is left of the axis, so that no slice reads
         // outside the input whatever the values (sizes that do not add up
-        // to the axis give undefined results, as the README says).
+        // to the axis fail the run with runtime checks, the CPU's; without,
+        // their results are undefined).
         auto t = dyn_cast<RankedTensorType>(adaptor.getSplit().getType());
         if (!t || t.getRank() != 1 || t.isDynamicDim(0) || t.getDimSize(0) != n ||
             !isa<IntegerType>(t.getElementType()))
           return unsupported(op, "split sizes must be a constant or a 1-D integer tensor of "
                                  "one size per output");
         OpFoldResult left = dims[*axis];
+        // (Checked: no size negative, and they add up to the axis.)
+        Value ok = arith::ConstantIntOp::create(rewriter, loc, 1, 1);
+        OpFoldResult total = m.c(0);
         for (int64_t i = 0; i < n; ++i) {
+          OpFoldResult given = shapeElement(rewriter, loc, adaptor.getSplit(), i);
+          ok = arith::AndIOp::create(rewriter, loc, ok,
+                                     arith::CmpIOp::create(rewriter, loc, arith::CmpIPredicate::sge,
+                                                           m.value(given), m.value(m.c(0))));
+          total = m.add(total, given);
           OpFoldResult s = m.c(0);
           if (getConstantIntValue(left) != 0)
-            s = m.min(m.max(shapeElement(rewriter, loc, adaptor.getSplit(), i), m.c(0)), left);
+            s = m.min(m.max(given, m.c(0)), left);
           parts.push_back(s);
           left = m.sub(left, s);
+        }
+        if (options().runtimeChecks) {
+          ok = arith::AndIOp::create(rewriter, loc, ok,
+                                     arith::CmpIOp::create(rewriter, loc, arith::CmpIPredicate::eq,
+                                                           m.value(total), m.value(dims[*axis])));
+          runtimeCheck(rewriter, loc, options(), ok,
+                       "the split sizes must be non-negative and add up to the axis");
         }
       }
     } else {
@@ -622,7 +650,7 @@ struct ExpandLowering : QOptPattern<ExpandOp> {
 
 /// ONNX requires Gather/GatherElements indices in [-n, n), n the data's
 /// size along the axis (`axisSize`). Constant indices are checked here (an
-/// error on the op, when n is static); with LoweringOptions::indexChecks,
+/// error on the op, when n is static); with LoweringOptions::runtimeChecks,
 /// run-time ones get a cf.assert that their minimum and maximum lie in
 /// range, its message naming the node. The gathers clamp in any case.
 LogicalResult checkIndices(Operation *op, Value original, Value indices,
@@ -640,7 +668,7 @@ LogicalResult checkIndices(Operation *op, Value original, Value indices,
                  << v << " is outside " << range << " of data's axis " << axis;
     return success();
   }
-  if (!options.indexChecks)
+  if (!options.runtimeChecks)
     return success();
   Location loc = op->getLoc();
   auto iType = cast<RankedTensorType>(indices.getType());
@@ -675,9 +703,8 @@ LogicalResult checkIndices(Operation *op, Value original, Value indices,
       arith::CmpIOp::create(rewriter, loc, arith::CmpIPredicate::sge, lo,
                             arith::SubIOp::create(rewriter, loc, zero, size)),
       arith::CmpIOp::create(rewriter, loc, arith::CmpIPredicate::slt, hi, size));
-  cf::AssertOp::create(rewriter, loc, ok,
-                       describeLocation(loc) + ": an index is outside " + range +
-                           " of data's axis " + std::to_string(axis));
+  runtimeCheck(rewriter, loc, options, ok,
+               "an index is outside " + range + " of data's axis " + std::to_string(axis));
   return success();
 }
 

@@ -4,6 +4,7 @@
 #include "qopt/Conversion/QOptToLinalg/Passes.h"
 #include "qopt/Dialect/QOpt/IR/QOptOps.h"
 #include "qopt/Dialect/QOpt/IR/ShapeUtils.h"
+#include "qopt/Support/Diagnostics.h"
 
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/ControlFlow/IR/ControlFlowOps.h"
@@ -16,6 +17,7 @@
 #include "mlir/Dialect/Arith/Utils/Utils.h"
 #include "mlir/IR/BuiltinDialect.h"
 #include "mlir/IR/DialectResourceBlobManager.h"
+#include "llvm/Support/FormatVariadic.h"
 
 namespace qopt {
 #define GEN_PASS_DEF_CONVERTQOPTTOLINALG
@@ -694,6 +696,51 @@ FailureOr<SmallVector<Value>> runtimeAxes(OpBuilder &b, Location loc, Value axes
   return norm;
 }
 
+void runtimeCheck(OpBuilder &b, Location loc, const LoweringOptions &options, Value ok,
+                  const Twine &what) {
+  if (options.runtimeChecks)
+    cf::AssertOp::create(b, loc, ok, describeLocation(loc) + ": " + what.str());
+}
+
+Value axesValid(OpBuilder &b, Location loc, ArrayRef<Value> axes, int64_t rank) {
+  Value zero = arith::ConstantIndexOp::create(b, loc, 0);
+  Value rankV = arith::ConstantIndexOp::create(b, loc, rank);
+  Value ok = arith::ConstantIntOp::create(b, loc, 1, 1);
+  auto both = [&](Value c) { ok = arith::AndIOp::create(b, loc, ok, c); };
+  for (auto [i, a] : llvm::enumerate(axes)) {
+    both(arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sge, a, zero));
+    both(arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, a, rankV));
+    for (Value other : axes.take_front(i))
+      both(arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ne, a, other));
+  }
+  return ok;
+}
+
+void checkRuntimeAxes(OpBuilder &b, Location loc, const LoweringOptions &options, Value axes,
+                      int64_t rank, ArrayRef<OpFoldResult> squeezed) {
+  if (!options.runtimeChecks)
+    return;
+  FailureOr<SmallVector<Value>> norm = runtimeAxes(b, loc, axes, rank);
+  if (failed(norm))
+    return;
+  runtimeCheck(b, loc, options, axesValid(b, loc, *norm, rank),
+               llvm::formatv("the axes must lie in [{0}, {1}) and differ", -rank, rank));
+  if (squeezed.empty())
+    return;
+  IndexMath m{b, loc};
+  Value ok = arith::ConstantIntOp::create(b, loc, 1, 1);
+  for (auto [d, size] : llvm::enumerate(squeezed))
+    ok = arith::AndIOp::create(
+        b, loc, ok,
+        arith::OrIOp::create(
+            b, loc,
+            arith::XOrIOp::create(b, loc, isRuntimeAxis(b, loc, *norm, int64_t(d)),
+                                  arith::ConstantIntOp::create(b, loc, 1, 1)),
+            arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, m.value(size),
+                                  m.value(m.c(1)))));
+  runtimeCheck(b, loc, options, ok, "a squeezed dim is not 1");
+}
+
 Value isRuntimeAxis(OpBuilder &b, Location loc, ArrayRef<Value> axes, int64_t d) {
   Value dv = arith::ConstantIndexOp::create(b, loc, d);
   Value any = arith::ConstantIntOp::create(b, loc, 0, 1);
@@ -800,7 +847,7 @@ struct ConvertQOptToLinalgPass
     }
     LoweringOptions options;
     options.reductionLanes = reductionLanes;
-    options.indexChecks = indexChecks;
+    options.runtimeChecks = runtimeChecks;
     QOptTypeConverter converter(options);
     RewritePatternSet patterns(ctx);
     patterns.add<ConstantLowering>(converter, ctx);

@@ -23,8 +23,9 @@ struct LoweringOptions {
   /// Partial results of a lane-split float reduction (see buildReduction);
   /// 1 or less reduces in one running value.
   int64_t reductionLanes = 1;
-  /// Run-time Gather/GatherElements indices checked with a cf.assert.
-  bool indexChecks = false;
+  /// Values known only at run time that ONNX constrains checked with
+  /// cf.asserts (runtimeCheck).
+  bool runtimeChecks = false;
 };
 
 /// Tensors of signed/unsigned integers become signless; everything else is
@@ -236,6 +237,23 @@ mlir::Value isRuntimeAxis(mlir::OpBuilder &b, mlir::Location loc, llvm::ArrayRef
 mlir::FailureOr<llvm::SmallVector<mlir::OpFoldResult>>
 runtimeAxesSizes(mlir::OpBuilder &b, mlir::Location loc, mlir::Value axes,
                  llvm::ArrayRef<mlir::OpFoldResult> in, int64_t rank, bool squeeze);
+/// With LoweringOptions::runtimeChecks: a cf.assert that `ok` (i1) holds,
+/// its message "<the node>: <what>" (qopt-runtime-asserts makes a failure
+/// a run error). Nothing without the option.
+void runtimeCheck(mlir::OpBuilder &b, mlir::Location loc, const LoweringOptions &options,
+                  mlir::Value ok, const llvm::Twine &what);
+/// With LoweringOptions::runtimeChecks: checks axes known only at run time
+/// (`axes`, as runtimeAxes takes them, against `rank`): each in
+/// [-rank, rank), no two the same dim; with `squeezed` (the input sizes of
+/// a Squeeze) also that every axis' dim is 1.
+void checkRuntimeAxes(mlir::OpBuilder &b, mlir::Location loc, const LoweringOptions &options,
+                      mlir::Value axes, int64_t rank,
+                      llvm::ArrayRef<mlir::OpFoldResult> squeezed = {});
+/// An i1: the wrapped run-time axes (wrapRuntimeAxis) lie in [0, rank) and
+/// are pairwise different.
+mlir::Value axesValid(mlir::OpBuilder &b, mlir::Location loc, llvm::ArrayRef<mlir::Value> axes,
+                      int64_t rank);
+
 /// Re-inserts size-1 dims at `axes` (sorted) into `reduced`.
 mlir::Value keepDims(mlir::OpBuilder &b, mlir::Location loc, mlir::Value reduced,
                      llvm::ArrayRef<int64_t> axes, int64_t rank);

@@ -19,7 +19,7 @@ void qopt::buildQOptToLinalgPipeline(OpPassManager &pm, const QOptToLinalgOption
   pm.addPass(createCSEPass());
   ConvertQOptToLinalgOptions convert;
   convert.reductionLanes = options.reductionLanes;
-  convert.indexChecks = options.indexChecks;
+  convert.runtimeChecks = options.runtimeChecks;
   pm.addPass(createConvertQOptToLinalg(convert));
 }
 
@@ -29,9 +29,9 @@ struct ToLinalgPipelineOptions : PassPipelineOptions<ToLinalgPipelineOptions> {
       *this, "reduction-lanes",
       llvm::cl::desc("Partial results of a lane-split float reduction (1: no split)"),
       llvm::cl::init(1)};
-  Option<bool> indexChecks{
-      *this, "index-checks",
-      llvm::cl::desc("Check run-time Gather/GatherElements indices (a cf.assert each)"),
+  Option<bool> runtimeChecks{
+      *this, "runtime-checks",
+      llvm::cl::desc("Check values known only at run time that ONNX constrains (cf.asserts)"),
       llvm::cl::init(false)};
 };
 } // namespace
@@ -45,7 +45,7 @@ void qopt::registerQOptToLinalgPipeline() {
       [](OpPassManager &pm, const ToLinalgPipelineOptions &o) {
         QOptToLinalgOptions options;
         options.reductionLanes = o.reductionLanes;
-        options.indexChecks = o.indexChecks;
+        options.runtimeChecks = o.runtimeChecks;
         buildQOptToLinalgPipeline(pm, options);
       });
 }

@@ -187,6 +187,7 @@ struct ReduceLowering : QOptPattern<OpT> {
     FailureOr<SmallVector<Value>> axes = runtimeAxes(rewriter, loc, axesV, rank);
     if (failed(axes))
       return unsupported(op, "axes must be a constant or a 1-D integer tensor of static length");
+    checkRuntimeAxes(rewriter, loc, this->options(), axesV, rank);
     Value v = x;
     if (kind == Red::SumSquare || kind == Red::L2 || kind == Red::L1 || kind == Red::LogSumExp)
       v = buildElementwise(rewriter, loc, ValueRange{x}, xType,
@@ -530,6 +531,7 @@ struct CumSumLowering : QOptPattern<CumSumOp> {
     FailureOr<SmallVector<Value>> axes = runtimeAxes(rewriter, loc, adaptor.getAxis(), rank);
     if (failed(axes))
       return unsupported(op, "axis must be a 0-D or 1-element integer tensor");
+    checkRuntimeAxes(rewriter, loc, options(), adaptor.getAxis(), rank);
     Value v = x;
     for (int64_t d = 0; d < rank; ++d) {
       Value before = v;

@@ -136,6 +136,15 @@ struct ResizeLowering : QOptPattern<ResizeOp> {
         }
       }
     }
+    if (runtimeScales && options().runtimeChecks) {
+      Value ok = arith::ConstantIntOp::create(rewriter, loc, 1, 1);
+      Value zero = scalarConst(rewriter, loc, f32, 0.0);
+      for (int64_t d : axes)
+        ok = arith::AndIOp::create(
+            rewriter, loc, ok,
+            arith::CmpFOp::create(rewriter, loc, arith::CmpFPredicate::OGT, scale[d], zero));
+      runtimeCheck(rewriter, loc, options(), ok, "a scale is not positive");
+    }
     std::string nearestMode = op.getNearestMode().str();
     // An axis with scale 1 (or equal static sizes) is copied as it is, as
     // onnxruntime does, whatever the coordinate mode would compute for it

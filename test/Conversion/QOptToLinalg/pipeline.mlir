@@ -13,7 +13,7 @@
 // PIPE-NEXT: ),
 // PIPE-NEXT: canonicalize{{.*}},
 // PIPE-NEXT: cse,
-// PIPE-NEXT: convert-qopt-to-linalg{index-checks=false reduction-lanes=8}
+// PIPE-NEXT: convert-qopt-to-linalg{reduction-lanes=8 runtime-checks=false}
 // PIPE-NEXT: )
 
 // CHECK-LABEL: func.func @main

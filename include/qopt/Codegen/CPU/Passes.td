@@ -190,9 +190,9 @@ def QOptRuntimeAsserts : Pass<"qopt-runtime-asserts", "::mlir::ModuleOp"> {
     runtime's `qopt_rt_assert_failed` with the message (a constant
     `memref.global` of its bytes, one per distinct message). The runtime
     keeps the first message of the run, the run goes on (the checked ops
-    stay memory-safe on their own: the gathers clamp their indices) and
+    stay memory-safe on their own: they clamp what they read) and
     `qopt_model_run` then fails with that message. The lowering emits the
-    asserts (`convert-qopt-to-linalg{index-checks}`).
+    asserts (`convert-qopt-to-linalg{runtime-checks}`).
   }];
   let dependentDialects = ["::mlir::scf::SCFDialect", "::mlir::memref::MemRefDialect",
                            "::mlir::func::FuncDialect", "::mlir::arith::ArithDialect"];

@@ -29,8 +29,9 @@ struct QOptToLinalgOptions {
   /// convert-qopt-to-linalg{reduction-lanes}: interleaved partial results of
   /// float reductions over long axes (1: one running value).
   int64_t reductionLanes = 1;
-  /// convert-qopt-to-linalg{index-checks}: run-time Gather indices checked.
-  bool indexChecks = false;
+  /// convert-qopt-to-linalg{runtime-checks}: run-time values ONNX constrains
+  /// (Gather indices, axes, steps, split sizes, scales) checked.
+  bool runtimeChecks = false;
 };
 
 /// The qopt dialect (float or quantized) to linalg on tensors, on a

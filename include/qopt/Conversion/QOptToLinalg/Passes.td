@@ -33,18 +33,21 @@ def ConvertQOptToLinalg : Pass<"convert-qopt-to-linalg", "::mlir::ModuleOp"> {
 
     Gather and GatherElements indices outside [-n, n) of the data's axis are
     an ONNX error. Constant indices are checked here (an error naming the
-    node). With `index-checks` (the CPU target's), indices computed at run
-    time get a `cf.assert` that they all lie in range, whose message names
-    the node; the gather itself clamps them, so memory stays in bounds
-    either way (without the option an out-of-range run-time index reads the
-    nearest row). The CPU pipeline turns the asserts into run errors
-    (`qopt-runtime-asserts`).
+    node). With `runtime-checks` (the CPU target's), every value known only
+    at run time that ONNX constrains gets a `cf.assert` whose message names
+    the node: Gather/GatherElements indices in [-n, n) (by their minimum and
+    maximum), the axes of Slice, Squeeze, Unsqueeze, Reduce* and CumSum in
+    range and different, Slice steps not 0, a Squeeze's dims 1, Split sizes
+    non-negative and adding up to the axis, Resize scales positive. The ops
+    themselves clamp whatever they read, so memory stays in bounds either
+    way; without the option such values give undefined results. The CPU
+    pipeline turns the asserts into run errors (`qopt-runtime-asserts`).
   }];
   let options = [
     Option<"reductionLanes", "reduction-lanes", "int64_t", "1",
            "Partial results of a lane-split float reduction (1: no split)">,
-    Option<"indexChecks", "index-checks", "bool", "false",
-           "Check run-time Gather/GatherElements indices (a cf.assert each)">
+    Option<"runtimeChecks", "runtime-checks", "bool", "false",
+           "Check values known only at run time that ONNX constrains (cf.asserts)">
   ];
   let dependentDialects = [
     "::mlir::cf::ControlFlowDialect",
