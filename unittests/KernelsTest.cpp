@@ -267,8 +267,9 @@ TEST(Depthwise, FloatKernelIsExactOnIntegerValues) {
 TEST(F32Gemm, EveryKernelMatchesReference) {
   // Edge shapes for the 6x16 and 8x32 tiles: M, N below, at and across a
   // tile; K across the 256-deep blocks; enough columns to split over threads.
-  // M <= 4 streams B unpacked: N across its 1024-column chunks and its
-  // 16-column thread split, K not a multiple of its four rows, on two threads.
+  // M <= 4 streams B unpacked: N across its 1024-column chunks, K not a
+  // multiple of its four rows; 1x2100x64 (past the 1e5 multiply-adds that
+  // take a second thread) splits its columns over two threads, at 1056.
   qopt::rt::RunThreads two(2);
   std::vector<std::string> kernels = qopt::rt::f32KernelsAvailable();
   ASSERT_FALSE(kernels.empty());
@@ -277,7 +278,7 @@ TEST(F32Gemm, EveryKernelMatchesReference) {
   std::uniform_real_distribution<float> d(-1, 1);
   for (const std::string &kernel : kernels)
     for (auto s : {std::array<int64_t, 3>{7, 1000, 33}, {70, 45, 300}, {1, 17, 1},
-                   {8, 32, 257}, {9, 33, 5}, {16, 64, 512}, {6, 16, 3}, {1, 2100, 37},
+                   {8, 32, 257}, {9, 33, 5}, {16, 64, 512}, {6, 16, 3}, {1, 2100, 64},
                    {4, 1030, 9}, {3, 48, 4}, {2, 5, 6}, {5, 70, 11}}) {
       int64_t m = s[0], n = s[1], k = s[2];
       // Leading dimensions wider than the rows, as for slices of a buffer.
@@ -314,7 +315,7 @@ TEST(F32Gemm, OverwriteEqualsZeroFillAndAccumulate) {
   for (const std::string &kernel : qopt::rt::f32KernelsAvailable())
     for (auto s : {std::array<int64_t, 3>{7, 1000, 33}, {70, 45, 300}, {1, 17, 1},
                    {8, 32, 257}, {9, 33, 5}, {4, 100, 24}, {6, 16, 3}, {3, 20, 2},
-                   {2, 1500, 7}}) {
+                   {2, 1500, 7}, {3, 1100, 40}}) {
       int64_t m = s[0], n = s[1], k = s[2], lda = k + 3, ldb = n + 5, ldc = n + 2;
       std::vector<float> a(m * lda), b(k * ldb), zeroFilled(m * ldc, 0.5f);
       for (auto &x : a)
@@ -355,6 +356,39 @@ TEST(F32Gemm, OverwriteEqualsZeroFillAndAccumulate) {
     EXPECT_EQ(0, std::memcmp(ref.data(), packed.data(), ref.size() * sizeof(float))) << kk;
     for (int64_t i = 0; i < m * n; ++i)
       ASSERT_NEAR(strided[i], ref[i], 1e-5) << "k " << kk << " at " << i;
+  }
+}
+
+/// The streaming path (M <= 4) through the entry points with A read
+/// through its strides (transposed), accumulating and overwriting.
+TEST(F32Gemm, StreamingTakesStridedA) {
+  qopt::rt::RunThreads two(2);
+  std::mt19937 rng(11);
+  std::uniform_real_distribution<float> d(-1, 1);
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  for (auto s : {std::array<int64_t, 3>{3, 50, 9}, {4, 1100, 30}}) {
+    int64_t m = s[0], n = s[1], k = s[2];
+    std::vector<float> a(m * k), at(k * m), b(k * n);
+    for (auto &x : a)
+      x = d(rng);
+    for (auto &x : b)
+      x = d(rng);
+    for (int64_t i = 0; i < m; ++i)
+      for (int64_t p = 0; p < k; ++p)
+        at[p * m + i] = a[i * k + p];
+    std::vector<float> acc(m * n, 0.5f), over(m * n, nan);
+    qopt_matmul_f32(at.data(), at.data(), 0, m, k, 1, m, b.data(), b.data(), 0, k, n, n, 1,
+                    acc.data(), acc.data(), 0, m, n, n, 1);
+    qopt_matmul_f32_overwrite(at.data(), at.data(), 0, m, k, 1, m, b.data(), b.data(), 0, k, n,
+                              n, 1, over.data(), over.data(), 0, m, n, n, 1);
+    for (int64_t i = 0; i < m; ++i)
+      for (int64_t j = 0; j < n; ++j) {
+        double ref = 0;
+        for (int64_t p = 0; p < k; ++p)
+          ref += double(a[i * k + p]) * double(b[p * n + j]);
+        ASSERT_NEAR(acc[i * n + j], ref + 0.5, 1e-4) << m << "x" << n << " at " << i << "," << j;
+        ASSERT_NEAR(over[i * n + j], ref, 1e-4) << m << "x" << n << " at " << i << "," << j;
+      }
   }
 }
 

@@ -142,13 +142,20 @@ struct ReshapeLikeLowering : QOptPattern<OpT> {
       if (!isa<NoneType>(axesV.getType())) {
         auto a = getConstantInts(axesV);
         if (!a) {
-          checkRuntimeAxes(rewriter, loc, this->options(), adaptor.getOperands()[1], axesRank,
-                           isSqueeze ? ArrayRef<OpFoldResult>(in) : ArrayRef<OpFoldResult>());
+          Value ok = checkRuntimeAxes(
+              rewriter, loc, this->options(), adaptor.getOperands()[1], axesRank,
+              /*distinct=*/true, isSqueeze ? ArrayRef<OpFoldResult>(in) : ArrayRef<OpFoldResult>());
           FailureOr<SmallVector<OpFoldResult>> s =
               runtimeAxesSizes(rewriter, loc, adaptor.getOperands()[1], in, axesRank, isSqueeze);
           if (failed(s) || int64_t(s->size()) != type.getRank())
             return unsupported(op, "axes must be a constant or a 1-D integer tensor of "
                                    "static length");
+          // A failed check leaves the run to finish with every size 0:
+          // sizes from bad axes may not match the input's element count.
+          if (ok)
+            for (OpFoldResult &size : *s)
+              size = arith::SelectOp::create(rewriter, loc, ok, m.value(size), m.value(m.c(0)))
+                         .getResult();
           // Dims the result type knows (the model's declared output) stay
           // static: squeezing or inserting 1s never moves the data.
           for (int64_t d = 0; d < type.getRank(); ++d)
@@ -558,7 +565,8 @@ struct SplitLowering : QOptPattern<SplitOp> {
           return unsupported(op, "split sizes must be a constant or a 1-D integer tensor of "
                                  "one size per output");
         OpFoldResult left = dims[*axis];
-        // (Checked: no size negative, and they add up to the axis.)
+        // (Checked: each size in [0, the axis], so that their sum cannot
+        // wrap, and the sum the axis.)
         Value ok = arith::ConstantIntOp::create(rewriter, loc, 1, 1);
         OpFoldResult total = m.c(0);
         for (int64_t i = 0; i < n; ++i) {
@@ -566,6 +574,10 @@ struct SplitLowering : QOptPattern<SplitOp> {
           ok = arith::AndIOp::create(rewriter, loc, ok,
                                      arith::CmpIOp::create(rewriter, loc, arith::CmpIPredicate::sge,
                                                            m.value(given), m.value(m.c(0))));
+          ok = arith::AndIOp::create(
+              rewriter, loc, ok,
+              arith::CmpIOp::create(rewriter, loc, arith::CmpIPredicate::sle, m.value(given),
+                                    m.value(dims[*axis])));
           total = m.add(total, given);
           OpFoldResult s = m.c(0);
           if (getConstantIntValue(left) != 0)
@@ -649,10 +661,12 @@ struct ExpandLowering : QOptPattern<ExpandOp> {
 };
 
 /// ONNX requires Gather/GatherElements indices in [-n, n), n the data's
-/// size along the axis (`axisSize`). Constant indices are checked here (an
-/// error on the op, when n is static); with LoweringOptions::runtimeChecks,
-/// run-time ones get a cf.assert that their minimum and maximum lie in
-/// range, its message naming the node. The gathers clamp in any case.
+/// size along the axis (`axisSize`). Constant indices against a static n
+/// are checked here (an error on the op); with
+/// LoweringOptions::runtimeChecks, the others get a cf.assert that their
+/// minimum and maximum lie in range (computed here for constants, by a
+/// reduction otherwise), its message naming the node. The gathers clamp in
+/// any case.
 LogicalResult checkIndices(Operation *op, Value original, Value indices,
                            OpFoldResult axisSize, int64_t axis,
                            const LoweringOptions &options,
@@ -660,42 +674,48 @@ LogicalResult checkIndices(Operation *op, Value original, Value indices,
   std::optional<int64_t> n = getConstantIntValue(axisSize);
   std::string range =
       n ? llvm::formatv("[{0}, {1})", -*n, *n).str() : std::string("[-n, n)");
-  if (std::optional<SmallVector<int64_t>> c = getConstantInts(original)) {
-    if (n)
-      for (int64_t v : *c)
-        if (v < -*n || v >= *n)
-          return op->emitError("index ")
-                 << v << " is outside " << range << " of data's axis " << axis;
+  std::optional<SmallVector<int64_t>> c = getConstantInts(original);
+  if (c && n) {
+    for (int64_t v : *c)
+      if (v < -*n || v >= *n)
+        return op->emitError("index ")
+               << v << " is outside " << range << " of data's axis " << axis;
     return success();
   }
-  if (!options.runtimeChecks)
+  if (!options.runtimeChecks || (c && c->empty()))
     return success();
   Location loc = op->getLoc();
-  auto iType = cast<RankedTensorType>(indices.getType());
   Type i64 = rewriter.getI64Type();
-  auto scalar = [&](int64_t init) {
-    Value e = tensor::EmptyOp::create(rewriter, loc, ArrayRef<int64_t>{}, i64);
-    Value c = arith::ConstantIntOp::create(rewriter, loc, i64, init);
-    return linalg::FillOp::create(rewriter, loc, c, e).getResult(0);
-  };
-  int64_t q = iType.getRank();
-  SmallVector<AffineMap> maps{rewriter.getMultiDimIdentityMap(q),
-                              AffineMap::get(q, 0, rewriter.getContext()),
-                              AffineMap::get(q, 0, rewriter.getContext())};
-  auto scalarType = RankedTensorType::get({}, i64);
-  auto extremes = linalg::GenericOp::create(
-      rewriter, loc, TypeRange{scalarType, scalarType}, ValueRange{indices},
-      ValueRange{scalar(std::numeric_limits<int64_t>::max()),
-                 scalar(std::numeric_limits<int64_t>::min())},
-      maps, SmallVector<utils::IteratorType>(q, utils::IteratorType::reduction),
-      [&](OpBuilder &b, Location l, ValueRange a) {
-        Value v = a[0].getType() == i64 ? a[0] : arith::ExtSIOp::create(b, l, i64, a[0]);
-        linalg::YieldOp::create(b, l,
-                                ValueRange{arith::MinSIOp::create(b, l, v, a[1]),
-                                           arith::MaxSIOp::create(b, l, v, a[2])});
-      });
-  Value lo = tensor::ExtractOp::create(rewriter, loc, extremes.getResult(0), ValueRange{});
-  Value hi = tensor::ExtractOp::create(rewriter, loc, extremes.getResult(1), ValueRange{});
+  Value lo, hi;
+  if (c) {
+    lo = arith::ConstantIntOp::create(rewriter, loc, i64, *llvm::min_element(*c));
+    hi = arith::ConstantIntOp::create(rewriter, loc, i64, *llvm::max_element(*c));
+  } else {
+    auto iType = cast<RankedTensorType>(indices.getType());
+    auto scalar = [&](int64_t init) {
+      Value e = tensor::EmptyOp::create(rewriter, loc, ArrayRef<int64_t>{}, i64);
+      Value v = arith::ConstantIntOp::create(rewriter, loc, i64, init);
+      return linalg::FillOp::create(rewriter, loc, v, e).getResult(0);
+    };
+    int64_t q = iType.getRank();
+    SmallVector<AffineMap> maps{rewriter.getMultiDimIdentityMap(q),
+                                AffineMap::get(q, 0, rewriter.getContext()),
+                                AffineMap::get(q, 0, rewriter.getContext())};
+    auto scalarType = RankedTensorType::get({}, i64);
+    auto extremes = linalg::GenericOp::create(
+        rewriter, loc, TypeRange{scalarType, scalarType}, ValueRange{indices},
+        ValueRange{scalar(std::numeric_limits<int64_t>::max()),
+                   scalar(std::numeric_limits<int64_t>::min())},
+        maps, SmallVector<utils::IteratorType>(q, utils::IteratorType::reduction),
+        [&](OpBuilder &b, Location l, ValueRange a) {
+          Value v = a[0].getType() == i64 ? a[0] : arith::ExtSIOp::create(b, l, i64, a[0]);
+          linalg::YieldOp::create(b, l,
+                                  ValueRange{arith::MinSIOp::create(b, l, v, a[1]),
+                                             arith::MaxSIOp::create(b, l, v, a[2])});
+        });
+    lo = tensor::ExtractOp::create(rewriter, loc, extremes.getResult(0), ValueRange{});
+    hi = tensor::ExtractOp::create(rewriter, loc, extremes.getResult(1), ValueRange{});
+  }
   Value size = arith::IndexCastOp::create(rewriter, loc, i64, toIndex(rewriter, loc, axisSize));
   Value zero = arith::ConstantIntOp::create(rewriter, loc, i64, 0);
   Value ok = arith::AndIOp::create(

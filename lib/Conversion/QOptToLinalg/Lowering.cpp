@@ -702,7 +702,8 @@ void runtimeCheck(OpBuilder &b, Location loc, const LoweringOptions &options, Va
     cf::AssertOp::create(b, loc, ok, describeLocation(loc) + ": " + what.str());
 }
 
-Value axesValid(OpBuilder &b, Location loc, ArrayRef<Value> axes, int64_t rank) {
+Value axesValid(OpBuilder &b, Location loc, ArrayRef<Value> axes, int64_t rank,
+                bool distinct) {
   Value zero = arith::ConstantIndexOp::create(b, loc, 0);
   Value rankV = arith::ConstantIndexOp::create(b, loc, rank);
   Value ok = arith::ConstantIntOp::create(b, loc, 1, 1);
@@ -710,23 +711,27 @@ Value axesValid(OpBuilder &b, Location loc, ArrayRef<Value> axes, int64_t rank) 
   for (auto [i, a] : llvm::enumerate(axes)) {
     both(arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sge, a, zero));
     both(arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, a, rankV));
-    for (Value other : axes.take_front(i))
-      both(arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ne, a, other));
+    if (distinct)
+      for (Value other : axes.take_front(i))
+        both(arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ne, a, other));
   }
   return ok;
 }
 
-void checkRuntimeAxes(OpBuilder &b, Location loc, const LoweringOptions &options, Value axes,
-                      int64_t rank, ArrayRef<OpFoldResult> squeezed) {
+Value checkRuntimeAxes(OpBuilder &b, Location loc, const LoweringOptions &options, Value axes,
+                       int64_t rank, bool distinct, ArrayRef<OpFoldResult> squeezed) {
   if (!options.runtimeChecks)
-    return;
+    return {};
   FailureOr<SmallVector<Value>> norm = runtimeAxes(b, loc, axes, rank);
   if (failed(norm))
-    return;
-  runtimeCheck(b, loc, options, axesValid(b, loc, *norm, rank),
-               llvm::formatv("the axes must lie in [{0}, {1}) and differ", -rank, rank));
+    return {};
+  Value valid = axesValid(b, loc, *norm, rank, distinct);
+  runtimeCheck(b, loc, options, valid,
+               llvm::formatv(distinct ? "the axes must lie in [{0}, {1}) and differ"
+                                      : "the axes must lie in [{0}, {1})",
+                             -rank, rank));
   if (squeezed.empty())
-    return;
+    return valid;
   IndexMath m{b, loc};
   Value ok = arith::ConstantIntOp::create(b, loc, 1, 1);
   for (auto [d, size] : llvm::enumerate(squeezed))
@@ -739,6 +744,7 @@ void checkRuntimeAxes(OpBuilder &b, Location loc, const LoweringOptions &options
             arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, m.value(size),
                                   m.value(m.c(1)))));
   runtimeCheck(b, loc, options, ok, "a squeezed dim is not 1");
+  return arith::AndIOp::create(b, loc, valid, ok);
 }
 
 Value isRuntimeAxis(OpBuilder &b, Location loc, ArrayRef<Value> axes, int64_t d) {

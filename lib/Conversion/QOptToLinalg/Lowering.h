@@ -244,15 +244,18 @@ void runtimeCheck(mlir::OpBuilder &b, mlir::Location loc, const LoweringOptions 
                   mlir::Value ok, const llvm::Twine &what);
 /// With LoweringOptions::runtimeChecks: checks axes known only at run time
 /// (`axes`, as runtimeAxes takes them, against `rank`): each in
-/// [-rank, rank), no two the same dim; with `squeezed` (the input sizes of
-/// a Squeeze) also that every axis' dim is 1.
-void checkRuntimeAxes(mlir::OpBuilder &b, mlir::Location loc, const LoweringOptions &options,
-                      mlir::Value axes, int64_t rank,
-                      llvm::ArrayRef<mlir::OpFoldResult> squeezed = {});
-/// An i1: the wrapped run-time axes (wrapRuntimeAxis) lie in [0, rank) and
-/// are pairwise different.
+/// [-rank, rank) and, with `distinct`, no two the same dim (a Reduce that
+/// keeps its dims may repeat one, as onnxruntime allows); with `squeezed`
+/// (the input sizes of a Squeeze) also that every axis' dim is 1. Returns
+/// the i1 that all of it holds (null without the option), for sizes that
+/// must stay safe when it does not.
+mlir::Value checkRuntimeAxes(mlir::OpBuilder &b, mlir::Location loc,
+                             const LoweringOptions &options, mlir::Value axes, int64_t rank,
+                             bool distinct, llvm::ArrayRef<mlir::OpFoldResult> squeezed = {});
+/// An i1: the wrapped run-time axes (wrapRuntimeAxis) lie in [0, rank) and,
+/// with `distinct`, are pairwise different.
 mlir::Value axesValid(mlir::OpBuilder &b, mlir::Location loc, llvm::ArrayRef<mlir::Value> axes,
-                      int64_t rank);
+                      int64_t rank, bool distinct = true);
 
 /// Re-inserts size-1 dims at `axes` (sorted) into `reduced`.
 mlir::Value keepDims(mlir::OpBuilder &b, mlir::Location loc, mlir::Value reduced,

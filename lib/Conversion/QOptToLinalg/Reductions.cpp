@@ -173,8 +173,8 @@ struct ReduceLowering : QOptPattern<OpT> {
   /// exp), then each dim reduced to size 1 under an scf.if on "d is an
   /// axis", then the final part (mean's division, sqrt, log); without
   /// keepdims the reduced dims are reshaped away (rank - L remain, as the
-  /// result type says; repeated or out-of-range axes give undefined
-  /// results, as the README says of run-time axes).
+  /// result type says). With runtime checks, an axis out of range, or a
+  /// repeated one without keepdims, fails the run; without, undefined.
   LogicalResult lowerRuntimeAxes(OpT op, Value x, Value axesV, RankedTensorType type,
                                  ConversionPatternRewriter &rewriter) const {
     constexpr Red kind = kindOf<OpT>();
@@ -187,7 +187,9 @@ struct ReduceLowering : QOptPattern<OpT> {
     FailureOr<SmallVector<Value>> axes = runtimeAxes(rewriter, loc, axesV, rank);
     if (failed(axes))
       return unsupported(op, "axes must be a constant or a 1-D integer tensor of static length");
-    checkRuntimeAxes(rewriter, loc, this->options(), axesV, rank);
+    // (Repeated axes matter only where they change the result's rank.)
+    checkRuntimeAxes(rewriter, loc, this->options(), axesV, rank,
+                     /*distinct=*/!op.getKeepdims());
     Value v = x;
     if (kind == Red::SumSquare || kind == Red::L2 || kind == Red::L1 || kind == Red::LogSumExp)
       v = buildElementwise(rewriter, loc, ValueRange{x}, xType,
@@ -472,8 +474,8 @@ struct NLLLossLowering : QOptPattern<NegativeLogLikelihoodLossOp> {
 /// j > k reversed), summed in ascending j. That is O(n^2) along the axis,
 /// which the axes CumSum runs over in models (positions from a mask, a few
 /// thousand at most) afford. An axis known only at run time selects among
-/// the per-dim scans with scf.if (an out-of-range axis leaves x as it is:
-/// undefined, as the README says of run-time axes).
+/// the per-dim scans with scf.if (an out-of-range axis fails the run with
+/// runtime checks; without, it leaves x as it is).
 struct CumSumLowering : QOptPattern<CumSumOp> {
   using QOptPattern::QOptPattern;
   LogicalResult
@@ -531,7 +533,7 @@ struct CumSumLowering : QOptPattern<CumSumOp> {
     FailureOr<SmallVector<Value>> axes = runtimeAxes(rewriter, loc, adaptor.getAxis(), rank);
     if (failed(axes))
       return unsupported(op, "axis must be a 0-D or 1-element integer tensor");
-    checkRuntimeAxes(rewriter, loc, options(), adaptor.getAxis(), rank);
+    checkRuntimeAxes(rewriter, loc, options(), adaptor.getAxis(), rank, /*distinct=*/false);
     Value v = x;
     for (int64_t d = 0; d < rank; ++d) {
       Value before = v;

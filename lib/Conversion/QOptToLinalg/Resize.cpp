@@ -137,13 +137,27 @@ struct ResizeLowering : QOptPattern<ResizeOp> {
       }
     }
     if (runtimeScales && options().runtimeChecks) {
+      // Positive, and no output size past 2^40 (+inf, NaN or a huge scale
+      // would overflow the size's conversion); a failed check leaves the
+      // run to finish with the resized dims 0.
       Value ok = arith::ConstantIntOp::create(rewriter, loc, 1, 1);
       Value zero = scalarConst(rewriter, loc, f32, 0.0);
-      for (int64_t d : axes)
+      Value most = scalarConst(rewriter, loc, f32, 1099511627776.0);
+      for (int64_t d : axes) {
         ok = arith::AndIOp::create(
             rewriter, loc, ok,
             arith::CmpFOp::create(rewriter, loc, arith::CmpFPredicate::OGT, scale[d], zero));
-      runtimeCheck(rewriter, loc, options(), ok, "a scale is not positive");
+        Value size = arith::MulFOp::create(rewriter, loc, toF32(in[d]), scale[d]);
+        ok = arith::AndIOp::create(
+            rewriter, loc, ok,
+            arith::CmpFOp::create(rewriter, loc, arith::CmpFPredicate::OLT, size, most));
+      }
+      runtimeCheck(rewriter, loc, options(), ok,
+                   "a scale is not positive or makes a size past 2^40");
+      for (int64_t d : axes)
+        if (type.isDynamicDim(d))
+          out[d] = arith::SelectOp::create(rewriter, loc, ok, m.value(out[d]), m.value(m.c(0)))
+                       .getResult();
     }
     std::string nearestMode = op.getNearestMode().str();
     // An axis with scale 1 (or equal static sizes) is copied as it is, as

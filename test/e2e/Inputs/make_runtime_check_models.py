@@ -13,6 +13,8 @@ listing the cases in OUT/<model>.cases. Models:
   squeeze  Squeeze(x, axes), node 'squash'
   split    Split(x, split, axis=0), node 'halves'
   resize   Resize(x, scales) nearest, node 'grow'
+  axes     Unsqueeze(x, uaxes) (node 'lift'), ReduceSum(x, raxes,
+           keepdims=0) (node 'total'), CumSum(x, caxis) (node 'running')
 """
 import os
 import sys
@@ -93,6 +95,17 @@ def main():
          [("x", F, [1, 1, 2, 2]), ("scales", F, [4])], [("y", F, None)])
     feeds(out, "resize", {"x": x(1, 1, 2, 2), "scales": np.array([1, 1, 2, 1.5], np.float32)},
           {"negative": {"scales": np.array([1, 1, -2, 1.5], np.float32)}})
+
+    save(out, "axes",
+         [helper.make_node("Unsqueeze", ["x", "uaxes"], ["u"], name="lift"),
+          helper.make_node("ReduceSum", ["x", "raxes"], ["r"], name="total", keepdims=0),
+          helper.make_node("CumSum", ["x", "caxis"], ["c"], name="running")],
+         [("x", F, [3, 4]), ("uaxes", I64, [2]), ("raxes", I64, [1]), ("caxis", I64, [])],
+         [("u", F, None), ("r", F, None), ("c", F, [3, 4])])
+    feeds(out, "axes",
+          {"x": x(3, 4), "uaxes": i64(0, -1), "raxes": i64(-1), "caxis": np.array(-2, np.int64)},
+          {"unsqueeze_repeated": {"uaxes": i64(1, 1)}, "reduce_outside": {"raxes": i64(2)},
+           "cumsum_outside": {"caxis": np.array(2, np.int64)}})
 
 
 if __name__ == "__main__":
