@@ -115,16 +115,6 @@ void prepareRows(const S8Operands &o, int64_t m0, int64_t rows, int8_t *out, flo
   }
 }
 
-/// sum_b s[n,b] z[n,b] sums[b]: the zero points' share of output n.
-float zeroPointTerm(const S8Operands &o, int64_t n, const float *sums) {
-  const Layout &l = o.l;
-  const float *s = o.scales + n * l.kBlocks();
-  float t = 0;
-  for (int64_t b = 0; b < l.kBlocks(); ++b)
-    t += s[b] * float(l.zeroPoint(o.zp, n, b)) * sums[b];
-  return t;
-}
-
 /// One output in portable C++ from the unprepared row `x`.
 float dotGeneric(const S8Operands &o, const int8_t *x, int64_t n) {
   const Layout &l = o.l;
@@ -200,7 +190,8 @@ __attribute__((target("avx2"))) __m256i firstWords(int64_t count) {
   return _mm256_load_si256(reinterpret_cast<const __m256i *>(m));
 }
 
-/// zeroPointTerm on AVX2, 8 blocks at a time (the rest in scalar code).
+/// sum_b s[n,b] z[n,b] sums[b], the zero points' share of output n, on AVX2:
+/// 8 blocks at a time (the rest in scalar code).
 __attribute__((target("avx2,fma"))) float zeroPointTermAvx2(const S8Operands &o, int64_t n,
                                                            const float *sums) {
   const Layout &l = o.l;
