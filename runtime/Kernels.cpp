@@ -228,16 +228,12 @@ __attribute__((target("avx512f"))) void streamColumnsAvx512Rows(const StreamArgs
 }
 
 void streamColumnsAvx512(const StreamArgs &s, int64_t j0, int64_t j1) {
-  switch (s.m) {
-  case 1:
-    return streamColumnsAvx512Rows<1>(s, j0, j1);
-  case 2:
-    return streamColumnsAvx512Rows<2>(s, j0, j1);
-  case 3:
-    return streamColumnsAvx512Rows<3>(s, j0, j1);
-  default:
-    return streamColumnsAvx512Rows<4>(s, j0, j1);
-  }
+  // (The portable entry keeps a switch: its flatten wrappers inline only
+  // direct calls.)
+  static constexpr StreamFn byRows[] = {streamColumnsAvx512Rows<1>, streamColumnsAvx512Rows<2>,
+                                        streamColumnsAvx512Rows<3>, streamColumnsAvx512Rows<4>};
+  static_assert(std::size(byRows) == kStreamRows);
+  byRows[s.m - 1](s, j0, j1);
 }
 #endif
 

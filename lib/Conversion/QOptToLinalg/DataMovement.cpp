@@ -11,9 +11,7 @@
 
 #include "qopt/Dialect/QOpt/IR/QOptOps.h"
 #include "qopt/Dialect/QOpt/IR/ShapeUtils.h"
-#include "qopt/Support/Diagnostics.h"
 
-#include "mlir/Dialect/ControlFlow/IR/ControlFlowOps.h"
 #include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "llvm/Support/FormatVariadic.h"
 
@@ -465,8 +463,7 @@ struct SliceLowering : QOptPattern<SliceOp> {
       return arith::CmpIOp::create(rewriter, loc, p, x, y).getResult();
     };
     if (options().runtimeChecks) {
-      runtimeCheck(rewriter, loc, options(), axesValid(rewriter, loc, axes, rank),
-                   llvm::formatv("the axes must lie in [{0}, {1}) and differ", -rank, rank));
+      checkAxes(rewriter, loc, options(), axes, rank, /*distinct=*/true);
       Value nonzero = arith::ConstantIntOp::create(rewriter, loc, 1, 1);
       for (Value s : steps)
         nonzero = arith::AndIOp::create(rewriter, loc, nonzero,
@@ -565,30 +562,31 @@ struct SplitLowering : QOptPattern<SplitOp> {
           return unsupported(op, "split sizes must be a constant or a 1-D integer tensor of "
                                  "one size per output");
         OpFoldResult left = dims[*axis];
-        // (Checked: each size in [0, the axis], so that their sum cannot
-        // wrap, and the sum the axis.)
-        Value ok = arith::ConstantIntOp::create(rewriter, loc, 1, 1);
+        // (Checked with runtime checks: each size in [0, the axis], so that
+        // their sum cannot wrap, and the sum the axis.)
+        const bool check = options().runtimeChecks;
+        Value ok = check ? arith::ConstantIntOp::create(rewriter, loc, 1, 1) : Value();
         OpFoldResult total = m.c(0);
-        for (int64_t i = 0; i < n; ++i) {
-          OpFoldResult given = shapeElement(rewriter, loc, adaptor.getSplit(), i);
-          ok = arith::AndIOp::create(rewriter, loc, ok,
-                                     arith::CmpIOp::create(rewriter, loc, arith::CmpIPredicate::sge,
-                                                           m.value(given), m.value(m.c(0))));
+        auto also = [&](arith::CmpIPredicate p, OpFoldResult x, OpFoldResult y) {
           ok = arith::AndIOp::create(
               rewriter, loc, ok,
-              arith::CmpIOp::create(rewriter, loc, arith::CmpIPredicate::sle, m.value(given),
-                                    m.value(dims[*axis])));
-          total = m.add(total, given);
+              arith::CmpIOp::create(rewriter, loc, p, m.value(x), m.value(y)));
+        };
+        for (int64_t i = 0; i < n; ++i) {
+          OpFoldResult given = shapeElement(rewriter, loc, adaptor.getSplit(), i);
+          if (check) {
+            also(arith::CmpIPredicate::sge, given, m.c(0));
+            also(arith::CmpIPredicate::sle, given, dims[*axis]);
+            total = m.add(total, given);
+          }
           OpFoldResult s = m.c(0);
           if (getConstantIntValue(left) != 0)
             s = m.min(m.max(given, m.c(0)), left);
           parts.push_back(s);
           left = m.sub(left, s);
         }
-        if (options().runtimeChecks) {
-          ok = arith::AndIOp::create(rewriter, loc, ok,
-                                     arith::CmpIOp::create(rewriter, loc, arith::CmpIPredicate::eq,
-                                                           m.value(total), m.value(dims[*axis])));
+        if (check) {
+          also(arith::CmpIPredicate::eq, total, dims[*axis]);
           runtimeCheck(rewriter, loc, options(), ok,
                        "the split sizes must be non-negative and add up to the axis");
         }
@@ -692,11 +690,6 @@ LogicalResult checkIndices(Operation *op, Value original, Value indices,
     hi = arith::ConstantIntOp::create(rewriter, loc, i64, *llvm::max_element(*c));
   } else {
     auto iType = cast<RankedTensorType>(indices.getType());
-    auto scalar = [&](int64_t init) {
-      Value e = tensor::EmptyOp::create(rewriter, loc, ArrayRef<int64_t>{}, i64);
-      Value v = arith::ConstantIntOp::create(rewriter, loc, i64, init);
-      return linalg::FillOp::create(rewriter, loc, v, e).getResult(0);
-    };
     int64_t q = iType.getRank();
     SmallVector<AffineMap> maps{rewriter.getMultiDimIdentityMap(q),
                                 AffineMap::get(q, 0, rewriter.getContext()),
@@ -704,8 +697,8 @@ LogicalResult checkIndices(Operation *op, Value original, Value indices,
     auto scalarType = RankedTensorType::get({}, i64);
     auto extremes = linalg::GenericOp::create(
         rewriter, loc, TypeRange{scalarType, scalarType}, ValueRange{indices},
-        ValueRange{scalar(std::numeric_limits<int64_t>::max()),
-                   scalar(std::numeric_limits<int64_t>::min())},
+        ValueRange{filledTensor(rewriter, loc, {}, highestValue(rewriter, loc, i64, false)),
+                   filledTensor(rewriter, loc, {}, lowestValue(rewriter, loc, i64, false))},
         maps, SmallVector<utils::IteratorType>(q, utils::IteratorType::reduction),
         [&](OpBuilder &b, Location l, ValueRange a) {
           Value v = a[0].getType() == i64 ? a[0] : arith::ExtSIOp::create(b, l, i64, a[0]);

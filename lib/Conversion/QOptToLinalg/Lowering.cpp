@@ -718,6 +718,16 @@ Value axesValid(OpBuilder &b, Location loc, ArrayRef<Value> axes, int64_t rank,
   return ok;
 }
 
+Value checkAxes(OpBuilder &b, Location loc, const LoweringOptions &options,
+                ArrayRef<Value> axes, int64_t rank, bool distinct) {
+  Value valid = axesValid(b, loc, axes, rank, distinct);
+  runtimeCheck(b, loc, options, valid,
+               llvm::formatv(distinct ? "the axes must lie in [{0}, {1}) and differ"
+                                      : "the axes must lie in [{0}, {1})",
+                             -rank, rank));
+  return valid;
+}
+
 Value checkRuntimeAxes(OpBuilder &b, Location loc, const LoweringOptions &options, Value axes,
                        int64_t rank, bool distinct, ArrayRef<OpFoldResult> squeezed) {
   if (!options.runtimeChecks)
@@ -725,11 +735,7 @@ Value checkRuntimeAxes(OpBuilder &b, Location loc, const LoweringOptions &option
   FailureOr<SmallVector<Value>> norm = runtimeAxes(b, loc, axes, rank);
   if (failed(norm))
     return {};
-  Value valid = axesValid(b, loc, *norm, rank, distinct);
-  runtimeCheck(b, loc, options, valid,
-               llvm::formatv(distinct ? "the axes must lie in [{0}, {1}) and differ"
-                                      : "the axes must lie in [{0}, {1})",
-                             -rank, rank));
+  Value valid = checkAxes(b, loc, options, *norm, rank, distinct);
   if (squeezed.empty())
     return valid;
   IndexMath m{b, loc};

@@ -256,6 +256,10 @@ mlir::Value checkRuntimeAxes(mlir::OpBuilder &b, mlir::Location loc,
 /// with `distinct`, are pairwise different.
 mlir::Value axesValid(mlir::OpBuilder &b, mlir::Location loc, llvm::ArrayRef<mlir::Value> axes,
                       int64_t rank, bool distinct = true);
+/// runtimeCheck of axesValid, with the message checkRuntimeAxes gives;
+/// returns the i1.
+mlir::Value checkAxes(mlir::OpBuilder &b, mlir::Location loc, const LoweringOptions &options,
+                      llvm::ArrayRef<mlir::Value> axes, int64_t rank, bool distinct);
 
 /// Re-inserts size-1 dims at `axes` (sorted) into `reduced`.
 mlir::Value keepDims(mlir::OpBuilder &b, mlir::Location loc, mlir::Value reduced,
