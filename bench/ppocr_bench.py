@@ -129,7 +129,10 @@ def main():
             ort = [args.node, runner]
             o32, o32m = timed(ort + [onnx_path, "--input", inp, "--benchmark", runs,
                                      "--threads", str(t)])
-            o8, o8m = timed(ort + [qdq, "--input", inp, "--benchmark", runs, "--threads", str(t)])
+            # onnxruntime's default integer path, as its users run it (on CPUs
+            # without VNNI it saturates: ort-run.js, --fast-int8).
+            o8, o8m = timed(ort + [qdq, "--input", inp, "--benchmark", runs, "--threads", str(t),
+                                   "--fast-int8"])
             rows.append((key, t, q8, q32, o32, o8, r8, r32))
             mem.append((key, t, q8m, q32m, o32m, o8m))
             print(f"[{key}] {t} thread(s): qopt int8 {q8:.2f} ms (qopt-run {r8:.2f}), f32 "

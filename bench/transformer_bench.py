@@ -83,7 +83,7 @@ def main():
             r["ORT f32"] = median_ms(ort + [onnx_path] + inputs + ["--benchmark", runs,
                                                                     "--threads", str(t)])
             r["ORT int8"] = median_ms(ort + [os.path.join(d, "qdq.onnx")] + inputs +
-                                      ["--benchmark", runs, "--threads", str(t)])
+                                      ["--benchmark", runs, "--threads", str(t), "--fast-int8"])
             rows.append((f"{model} {batch}x{args.seq}", t, r))
             print(f"[{model}] {t} thread(s): " +
                   ", ".join(f"{k} {v:.2f} ms" for k, v in r.items()), file=sys.stderr, flush=True)

@@ -4,8 +4,17 @@
 //
 //   node ort-run.js model.onnx --input name=file.npy ... [--output-dir DIR]
 //        [--benchmark N] [--warmup N] [--threads T] [--graph-opt all|basic|disabled]
+//        [--fast-int8]
 //   node ort-run.js --baseline     # loads onnxruntime only; prints its peak memory
 //
+// Integer kernels: on x86-64 CPUs without VNNI (AVX2, AVX-512 without VNNI),
+// onnxruntime's default u8 x s8 products go through vpmaddubsw, which
+// saturates a pair of products at 16 bits: its INT8 outputs are then not the
+// exact ones ONNX defines (PP-OCR and other real models lose whole channels).
+// As a reference this runner asks for onnxruntime's exact path
+// (`session.x64quantprecision` = 1, u8 x u8 products; no effect on VNNI CPUs
+// or on float models). --fast-int8 keeps onnxruntime's default, for timing
+// what its users get.
 // Finds onnxruntime-node through NODE_PATH or third_party/npm/node_modules.
 'use strict';
 const fs = require('fs');
@@ -83,7 +92,7 @@ function peakRssMB() {
 async function main() {
   const args = process.argv.slice(2);
   let model = null, outDir = null, bench = 0, warmup = 2, threads = 0, graphOpt = 'all';
-  let baseline = false;
+  let baseline = false, fastInt8 = false;
   const inputs = [];
   for (let i = 0; i < args.length; ++i) {
     const a = args[i];
@@ -94,6 +103,7 @@ async function main() {
     else if (a === '--threads') threads = Number(args[++i]);
     else if (a === '--graph-opt') graphOpt = args[++i];
     else if (a === '--baseline') baseline = true;
+    else if (a === '--fast-int8') fastInt8 = true;
     else if (!model) model = a;
     else inputs.push(a);
   }
@@ -103,6 +113,7 @@ async function main() {
     return;
   }
   const opts = { executionProviders: ['cpu'], graphOptimizationLevel: graphOpt };
+  if (!fastInt8) opts.extra = { session: { x64quantprecision: '1' } };
   if (threads > 0) { opts.intraOpNumThreads = threads; opts.interOpNumThreads = 1; }
   const session = await ort.InferenceSession.create(model, opts);
   const feeds = {};
