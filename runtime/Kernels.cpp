@@ -880,6 +880,165 @@ dwconvPlaneMaddAvx512(QOPT_DW_PLANE_ARGS(TIn, int32_t)) {
   }
   dwconvPlaneAnyStride(QOPT_DW_PLANE_PASS);
 }
+
+/// The AVX2 form of dwMaddPlane (16-bit lanes in ymm: chunks of 16 outputs
+/// at stride 1, 8 at stride 2). AVX2 has no byte or word masks, so a chunk
+/// whose loads would pass the input row copies the rows' tails into a
+/// zero-padded buffer and reads that instead, and a last partial chunk adds
+/// its outputs through a buffer.
+namespace dwavx2 {
+
+template <typename TIn>
+__attribute__((target("avx2"), always_inline)) inline __m256i load16(const TIn *p) {
+  if constexpr (sizeof(TIn) == 2)
+    return _mm256_loadu_si256(reinterpret_cast<const __m256i *>(p));
+  else
+    return _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i *>(p)));
+}
+
+/// A chunk's sums for `rows` output rows sharing their input rows (row
+/// stride 1, no row dilation; rows 1 and 2) or one output row (any row
+/// step): input row r meets tap row r of output row 0 and r - 1 of row 1.
+template <typename TIn, int SW, int ROWS>
+__attribute__((target("avx2"), always_inline)) inline void
+chunk(const TIn *src, int64_t rowStep, int64_t kh, int64_t pairs, const __m256i *wp,
+      int64_t at, __m256i (&even)[2], __m256i (&odd)[2]) {
+  for (int64_t r = 0; r < kh + ROWS - 1; ++r) {
+    const TIn *srow = src + r * rowStep;
+    for (int64_t jp = 0; jp < pairs; ++jp) {
+      int64_t a = at + 2 * jp;
+      __m256i xe = load16(srow + a), xo = xe;
+      if constexpr (SW == 1)
+        xo = load16(srow + a + 1);
+      for (int o = 0; o < ROWS; ++o) {
+        int64_t tap = r - o;
+        if (tap < 0 || tap >= kh)
+          continue;
+        __m256i w = wp[tap * pairs + jp];
+        even[o] = _mm256_add_epi32(even[o], _mm256_madd_epi16(xe, w));
+        if constexpr (SW == 1)
+          odd[o] = _mm256_add_epi32(odd[o], _mm256_madd_epi16(xo, w));
+      }
+    }
+  }
+}
+
+/// Row tails for chunks near a row's end: up to kh + 1 rows (kh * pairs <=
+/// 64) of up to 2 * 64 + 16 elements.
+constexpr int64_t kTail = 144, kTailRows = 65;
+
+/// `chunk` at input column `at`. A chunk reads [at, at + 2 * pairs + 16) of
+/// each input row (its last load starts at at + 2 * (pairs - 1), +1 at
+/// stride 1, and spans 16 elements); where that passes the row's `iw`, it
+/// reads the rows' tails from `tail`, zero past the row.
+template <typename TIn, int SW, int ROWS>
+__attribute__((target("avx2"), always_inline)) inline void
+edgeChunk(const TIn *src, int64_t rowStep, int64_t iw, int64_t kh, int64_t pairs,
+          const __m256i *wp, int64_t at, TIn *tail, __m256i (&even)[2], __m256i (&odd)[2]) {
+  const int64_t reach = 2 * pairs + 16;
+  if (at + reach <= iw)
+    return chunk<TIn, SW, ROWS>(src, rowStep, kh, pairs, wp, at, even, odd);
+  int64_t n = std::min(reach, iw - at);
+  for (int64_t r = 0; r < kh + ROWS - 1; ++r) {
+    std::memcpy(tail + r * kTail, src + r * rowStep + at, n * sizeof(TIn));
+    std::memset(tail + r * kTail + n, 0, (reach - n) * sizeof(TIn));
+  }
+  chunk<TIn, SW, ROWS>(tail, kTail, kh, pairs, wp, 0, even, odd);
+}
+
+/// Adds a chunk's sums to outputs [x0, x0 + chunk) of `row` (as many as
+/// are left of its `ow`); stride 1 interleaves the even and odd halves.
+template <int SW>
+__attribute__((target("avx2"), always_inline)) inline void
+store(int32_t *row, int64_t x0, int64_t ow, __m256i even, __m256i odd) {
+  constexpr int64_t kChunk = SW == 1 ? 16 : 8;
+  alignas(32) int32_t sums[16];
+  if constexpr (SW == 2) {
+    (void)odd;
+    _mm256_store_si256(reinterpret_cast<__m256i *>(sums), even);
+  } else {
+    // even[t] is output x0 + 2t, odd[t] is x0 + 2t + 1.
+    __m256i a = _mm256_unpacklo_epi32(even, odd), b = _mm256_unpackhi_epi32(even, odd);
+    _mm256_store_si256(reinterpret_cast<__m256i *>(sums), _mm256_permute2x128_si256(a, b, 0x20));
+    _mm256_store_si256(reinterpret_cast<__m256i *>(sums + 8),
+                       _mm256_permute2x128_si256(a, b, 0x31));
+  }
+  int64_t left = std::min(kChunk, ow - x0);
+  if (left == kChunk) {
+    for (int64_t h = 0; h < kChunk; h += 8) {
+      __m256i *d = reinterpret_cast<__m256i *>(row + x0 + h);
+      _mm256_storeu_si256(
+          d, _mm256_add_epi32(_mm256_loadu_si256(d),
+                              _mm256_load_si256(reinterpret_cast<const __m256i *>(sums + h))));
+    }
+    return;
+  }
+  for (int64_t t = 0; t < left; ++t)
+    row[x0 + t] += sums[t];
+}
+
+/// The plane: taps in (w[j], w[j+1]) pairs against input pairs, as in
+/// dwMaddPlane; KH and PAIRS > 0 fix the kernel at compile time.
+template <typename TIn, int SW, int KH = 0, int PAIRS = 0>
+__attribute__((target("avx2,fma"))) void plane(const TIn *src, int64_t rs, const TIn *flt,
+                                               int32_t *dst, int64_t iw, int64_t khRun,
+                                               int64_t kw, int64_t oh, int64_t ow, int64_t sh,
+                                               int64_t dh) {
+  constexpr int64_t kChunk = SW == 1 ? 16 : 8;
+  const int64_t kh = KH > 0 ? KH : khRun;
+  const int64_t pairs = PAIRS > 0 ? PAIRS : (kw + 1) / 2;
+  __m256i wp[KH > 0 ? KH * PAIRS : 64];
+  for (int64_t i = 0; i < kh; ++i)
+    for (int64_t jp = 0; jp < pairs; ++jp) {
+      int64_t j = 2 * jp;
+      uint32_t w0 = uint16_t(int16_t(flt[i * kw + j]));
+      uint32_t w1 = j + 1 < kw ? uint16_t(int16_t(flt[i * kw + j + 1])) : 0u;
+      wp[i * pairs + jp] = _mm256_set1_epi32(int32_t(w0 | (w1 << 16)));
+    }
+  alignas(32) TIn tail[kTailRows * kTail];
+  int64_t y = 0;
+  if (KH > 0 && sh == 1 && dh == 1)
+    for (; y + 2 <= oh; y += 2)
+      for (int64_t x0 = 0; x0 < ow; x0 += kChunk) {
+        __m256i even[2] = {_mm256_setzero_si256(), _mm256_setzero_si256()};
+        __m256i odd[2] = {even[0], even[0]};
+        edgeChunk<TIn, SW, 2>(src + y * rs, rs, iw, kh, pairs, wp, x0 * SW, tail, even, odd);
+        store<SW>(dst + y * ow, x0, ow, even[0], odd[0]);
+        store<SW>(dst + (y + 1) * ow, x0, ow, even[1], odd[1]);
+      }
+  for (; y < oh; ++y)
+    for (int64_t x0 = 0; x0 < ow; x0 += kChunk) {
+      __m256i even[2] = {_mm256_setzero_si256(), _mm256_setzero_si256()};
+      __m256i odd[2] = {even[0], even[0]};
+      edgeChunk<TIn, SW, 1>(src + y * sh * rs, dh * rs, iw, kh, pairs, wp, x0 * SW, tail, even,
+                            odd);
+      store<SW>(dst + y * ow, x0, ow, even[0], odd[0]);
+    }
+}
+
+} // namespace dwavx2
+
+/// The vpmaddwd plane on AVX2 for unit dilation along rows, stride 1 or 2,
+/// and up to 64 tap pairs; the plain kernel otherwise.
+template <typename TIn>
+__attribute__((target("avx2,fma"))) void dwconvPlaneMaddAvx2(QOPT_DW_PLANE_ARGS(TIn, int32_t)) {
+  if (dw == 1 && kh * ((kw + 1) / 2) <= 64) {
+    int shape = kh == 3 && kw == 3 ? 3 : kh == 5 && kw == 5 ? 5 : 0;
+    if (sw == 1 && shape == 3)
+      return dwavx2::plane<TIn, 1, 3, 2>(src, rs, flt, dst, iw, kh, kw, oh, ow, sh, dh);
+    if (sw == 1 && shape == 5)
+      return dwavx2::plane<TIn, 1, 5, 3>(src, rs, flt, dst, iw, kh, kw, oh, ow, sh, dh);
+    if (sw == 2 && shape == 3)
+      return dwavx2::plane<TIn, 2, 3, 2>(src, rs, flt, dst, iw, kh, kw, oh, ow, sh, dh);
+    if (sw == 2 && shape == 5)
+      return dwavx2::plane<TIn, 2, 5, 3>(src, rs, flt, dst, iw, kh, kw, oh, ow, sh, dh);
+    if (sw == 1)
+      return dwavx2::plane<TIn, 1>(src, rs, flt, dst, iw, kh, kw, oh, ow, sh, dh);
+    if (sw == 2)
+      return dwavx2::plane<TIn, 2>(src, rs, flt, dst, iw, kh, kw, oh, ow, sh, dh);
+  }
+  dwconvPlaneAnyStride(QOPT_DW_PLANE_PASS);
+}
 #endif
 
 template <typename TIn, typename TAcc>
@@ -908,8 +1067,13 @@ template <typename TIn, typename TAcc> DwPlaneFn<TIn, TAcc> pickDwPlane() {
 #endif
     return dwconvPlaneAvx512<TIn, TAcc>;
   }
-  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
+  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
+#if defined(__x86_64__)
+    if constexpr (std::is_integral_v<TIn> && sizeof(TIn) <= 2 && std::is_same_v<TAcc, int32_t>)
+      return dwconvPlaneMaddAvx2<TIn>;
+#endif
     return dwconvPlaneAvx2<TIn, TAcc>;
+  }
   return dwconvPlaneGeneric<TIn, TAcc>;
 }
 
