@@ -8,7 +8,7 @@
 //   avx512vnni  8x32 tiles of vpdpbusd on zmm (with narrower and shorter
 //               variants for last panels, and 16x8 column tiles)
 //   avxvnni     6x16 tiles of vpdpbusd on ymm (VEX encoding)
-//   avx2        6x16 tiles of vpmaddwd on bytes split into 16-bit halves
+//   avx2        6x16 tiles of vpmaddwd on operands widened to 16 bits
 //   generic     portable C++ on the same packed layout
 //
 // The dot-product instructions multiply unsigned by signed bytes, so B is
@@ -331,31 +331,96 @@ __attribute__((target("avx2,avxvnni"))) void tileAvxVnni(int64_t q, const int8_t
   addYmmTile<MR>(c0, c1, o);
 }
 
-/// AVX2 without VNNI: vpmaddubsw would saturate, so the u8 bytes are split
-/// into even and odd 16-bit lanes and multiplied with vpmaddwd (exact).
-__attribute__((target("avx2"))) void tileAvx2(int64_t q, const int8_t *ap,
-                                               const uint8_t *bp, const TileOut &o) {
+// AVX2 without VNNI: vpmaddubsw would saturate, so the operands are split
+// into even and odd 16-bit lanes and multiplied with vpmaddwd (exact).
+// With 16 ymm registers, splitting both inside the tile (12 accumulators,
+// B's four halves, A's two) spills; the tiles take operands split ahead of
+// time (per call and per block of K) and run each half in its own pass:
+//   wide A: per group and row, int16 (a0, a2) then (a1, a3) (widenAAvx2);
+//   split B: per group, the NR columns' (b0, b2) pairs as int16, then their
+//            (b1, b3) pairs (splitBAvx2 of a packed panel), where B is
+//            packed per call; compile-time packed B is split in the tile.
+// 12 accumulators, 2 B halves and 1 broadcast fit. In L1 on AMD Zen 3 the
+// in-tile split ran at 61% of vpmaddwd's peak, wide A at 70%, both at 80%.
+
+/// Widens `count` groups of 4 packed A values (a0, a1, a2, a3) to int16
+/// (a0, a2, a1, a3).
+__attribute__((target("avx2"))) void widenAAvx2(const int8_t *in, int64_t count, int8_t *out) {
+  const __m256i order = _mm256_broadcastsi128_si256(
+      _mm_setr_epi8(0, 1, 4, 5, 2, 3, 6, 7, 8, 9, 12, 13, 10, 11, 14, 15));
+  auto *o = reinterpret_cast<int16_t *>(out);
+  int64_t i = 0;
+  for (; i + 4 <= count; i += 4) {
+    __m256i x = _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i *>(in + 4 * i)));
+    _mm256_storeu_si256(reinterpret_cast<__m256i *>(o + 4 * i), _mm256_shuffle_epi8(x, order));
+  }
+  for (; i < count; ++i) {
+    o[4 * i] = in[4 * i];
+    o[4 * i + 1] = in[4 * i + 2];
+    o[4 * i + 2] = in[4 * i + 1];
+    o[4 * i + 3] = in[4 * i + 3];
+  }
+}
+
+/// Splits a packed 16-column B panel of q groups into int16 halves.
+__attribute__((target("avx2"))) void splitBAvx2(const uint8_t *in, int64_t q, uint8_t *out) {
+  const __m256i lowBytes = _mm256_set1_epi16(0x00ff);
+  for (int64_t g = 0; g < q; ++g, in += 64, out += 128) {
+    __m256i b0 = _mm256_loadu_si256(reinterpret_cast<const __m256i *>(in));
+    __m256i b1 = _mm256_loadu_si256(reinterpret_cast<const __m256i *>(in + 32));
+    auto *o = reinterpret_cast<__m256i *>(out);
+    _mm256_storeu_si256(o, _mm256_and_si256(b0, lowBytes));
+    _mm256_storeu_si256(o + 1, _mm256_and_si256(b1, lowBytes));
+    _mm256_storeu_si256(o + 2, _mm256_srli_epi16(b0, 8));
+    _mm256_storeu_si256(o + 3, _mm256_srli_epi16(b1, 8));
+  }
+}
+
+/// Adds 2 x 8 columns of int16 pairs times a row's broadcast int16 pair to
+/// every row's accumulators.
+template <int MR>
+__attribute__((target("avx2"), always_inline)) inline void
+maddRows(__m256i b0, __m256i b1, const int16_t *a, __m256i (&c0)[MR], __m256i (&c1)[MR]) {
+  for (int r = 0; r < MR; ++r) {
+    int32_t pair;
+    std::memcpy(&pair, a + r * 4, 4);
+    __m256i x = _mm256_set1_epi32(pair);
+    c0[r] = _mm256_add_epi32(c0[r], _mm256_madd_epi16(b0, x));
+    c1[r] = _mm256_add_epi32(c1[r], _mm256_madd_epi16(b1, x));
+  }
+}
+
+/// The AVX2 tile on wide A and packed B: B's bytes split in registers.
+__attribute__((target("avx2"))) void tileAvx2WideA(int64_t q, const int8_t *ap,
+                                                    const uint8_t *bp, const TileOut &o) {
   constexpr int MR = 6;
   const __m256i lowBytes = _mm256_set1_epi16(0x00ff);
+  const auto *a = reinterpret_cast<const int16_t *>(ap);
   __m256i c0[MR], c1[MR];
   for (int r = 0; r < MR; ++r)
     c0[r] = c1[r] = _mm256_setzero_si256();
-  for (int64_t g = 0; g < q; ++g, ap += MR * 4, bp += 64) {
-    __m256i b0 = _mm256_loadu_si256((const __m256i *)bp);
-    __m256i b1 = _mm256_loadu_si256((const __m256i *)(bp + 32));
-    __m256i b0e = _mm256_and_si256(b0, lowBytes), b0o = _mm256_srli_epi16(b0, 8);
-    __m256i b1e = _mm256_and_si256(b1, lowBytes), b1o = _mm256_srli_epi16(b1, 8);
-    for (int r = 0; r < MR; ++r) {
-      int32_t word;
-      std::memcpy(&word, ap + r * 4, 4);
-      __m256i a = _mm256_set1_epi32(word);
-      __m256i ae = _mm256_srai_epi16(_mm256_slli_epi16(a, 8), 8);
-      __m256i ao = _mm256_srai_epi16(a, 8);
-      c0[r] = _mm256_add_epi32(c0[r], _mm256_add_epi32(_mm256_madd_epi16(b0e, ae),
-                                                       _mm256_madd_epi16(b0o, ao)));
-      c1[r] = _mm256_add_epi32(c1[r], _mm256_add_epi32(_mm256_madd_epi16(b1e, ae),
-                                                       _mm256_madd_epi16(b1o, ao)));
-    }
+  for (int64_t g = 0; g < q; ++g, a += MR * 4, bp += 64) {
+    const auto *b = reinterpret_cast<const __m256i *>(bp);
+    maddRows<MR>(_mm256_and_si256(_mm256_loadu_si256(b), lowBytes),
+                 _mm256_and_si256(_mm256_loadu_si256(b + 1), lowBytes), a, c0, c1);
+    maddRows<MR>(_mm256_srli_epi16(_mm256_loadu_si256(b), 8),
+                 _mm256_srli_epi16(_mm256_loadu_si256(b + 1), 8), a + 2, c0, c1);
+  }
+  addYmmTile<MR>(c0, c1, o);
+}
+
+/// The AVX2 tile on wide A and split B.
+__attribute__((target("avx2"))) void tileAvx2Split(int64_t q, const int8_t *ap,
+                                                    const uint8_t *bp, const TileOut &o) {
+  constexpr int MR = 6;
+  const auto *a = reinterpret_cast<const int16_t *>(ap);
+  __m256i c0[MR], c1[MR];
+  for (int r = 0; r < MR; ++r)
+    c0[r] = c1[r] = _mm256_setzero_si256();
+  for (int64_t g = 0; g < q; ++g, a += MR * 4, bp += 128) {
+    const auto *b = reinterpret_cast<const __m256i *>(bp);
+    maddRows<MR>(_mm256_loadu_si256(b), _mm256_loadu_si256(b + 1), a, c0, c1);
+    maddRows<MR>(_mm256_loadu_si256(b + 2), _mm256_loadu_si256(b + 3), a + 2, c0, c1);
   }
   addYmmTile<MR>(c0, c1, o);
 }
@@ -376,6 +441,12 @@ using ColumnTileFn = void (*)(int64_t, const int8_t *, const int8_t *, const uin
 struct Tiles {
   TileFn full, narrow = nullptr, half = nullptr, halfNarrow = nullptr;
   ColumnTileFn columns = nullptr;
+  /// Where set, the tiles read A widened by `widenA` (count groups of
+  /// 4 values, twice the bytes), and B, where packed per call, split by
+  /// `splitB` (a panel of q groups, twice the bytes) for `splitFull`.
+  void (*widenA)(const int8_t *, int64_t, int8_t *) = nullptr;
+  void (*splitB)(const uint8_t *, int64_t, uint8_t *) = nullptr;
+  TileFn splitFull = nullptr;
 
   TileFn pick(bool fewCols, bool fewRows) const {
     if (fewCols && fewRows && halfNarrow)
@@ -406,8 +477,14 @@ void gemmS8(const Tiles &tiles, PackBFn packBPanel, int64_t m, int64_t n, int64_
             View8 b, Prepacked pre, int32_t *c, int64_t crs, int64_t ccs) {
   int64_t mPanels = (m + MR - 1) / MR, nPanels = (n + NR - 1) / NR;
   int threads = qopt::rt::threadsFor(double(m) * double(n) * double(k));
+  const bool wideA = tiles.widenA, splitB = tiles.splitB && !pre.b;
+  const int64_t aScale = wideA ? 2 : 1, bScale = splitB ? 2 : 1;
   // Packing buffers of the calling thread, reused across calls; plain
   // pointers, so the workers of the parallel region share them.
+  int8_t *wideData = nullptr;
+  if (wideA)
+    wideData = static_cast<int8_t *>(
+        qopt::rt::threadScratch(qopt::rt::S8WideA, mPanels * MR * (kBlockK + 3) * 2));
   int8_t *apData = nullptr;
   int32_t *rowSumData = nullptr;
   uint8_t *bpData = nullptr;
@@ -419,7 +496,7 @@ void gemmS8(const Tiles &tiles, PackBFn packBPanel, int64_t m, int64_t n, int64_
   }
   if (!pre.b)
     bpData = static_cast<uint8_t *>(qopt::rt::threadScratch(
-        qopt::rt::S8PackedB, nPanels * NR * (std::min(kBlockK, k) + 3)));
+        qopt::rt::S8PackedB, nPanels * NR * (std::min(kBlockK, k) + 3) * bScale));
   for (int64_t k0 = 0; k0 < k; k0 += kBlockK) {
     int64_t kc = std::min(kBlockK, k - k0), q = (kc + 3) / 4;
     const int8_t *ap = apData;
@@ -432,13 +509,29 @@ void gemmS8(const Tiles &tiles, PackBFn packBPanel, int64_t m, int64_t n, int64_
     }
     const uint8_t *bp = pre.b ? pre.b + nPanels * NR * k0 : bpData;
     qopt::rt::parallelRegion(threads, [&](int tid, int nt) {
+      if (wideA) {
+        int64_t pb, pe;
+        qopt::rt::staticRange(mPanels, tid, nt, pb, pe);
+        if (pb < pe)
+          tiles.widenA(ap + pb * MR * q * 4, (pe - pb) * MR * q, wideData + pb * MR * q * 8);
+      }
       if (!pre.b) {
         int64_t pb, pe;
         qopt::rt::staticRange(nPanels, tid, nt, pb, pe);
-        for (int64_t jp = pb; jp < pe; ++jp)
-          packBPanel(b, n, k0, kc, jp * NR, bpData + jp * NR * q * 4);
-        qopt::rt::barrier(nt);
+        uint8_t *panel = splitB ? static_cast<uint8_t *>(qopt::rt::threadScratch(
+                                      qopt::rt::S8SplitPanel, NR * q * 4))
+                                : nullptr;
+        for (int64_t jp = pb; jp < pe; ++jp) {
+          if (!splitB) {
+            packBPanel(b, n, k0, kc, jp * NR, bpData + jp * NR * q * 4);
+            continue;
+          }
+          packBPanel(b, n, k0, kc, jp * NR, panel);
+          tiles.splitB(panel, q, bpData + jp * NR * q * 8);
+        }
       }
+      if (wideA || !pre.b)
+        qopt::rt::barrier(nt);
       // Tiles in column blocks of `nb` B panels (about kBlockPanelBytes of
       // packed B, which stays in L2), row panels outer within a block: C is
       // then swept a few rows at a time, left to right, which the hardware
@@ -457,8 +550,10 @@ void gemmS8(const Tiles &tiles, PackBFn packBPanel, int64_t m, int64_t n, int64_
         TileOut out{c + ip * MR * crs + jp * NR * ccs, crs, ccs,
                     std::min<int64_t>(MR, m - ip * MR), std::min<int64_t>(NR, n - jp * NR),
                     rowSums + ip * MR};
-        const int8_t *a0 = ap + ip * MR * q * 4;
-        if (tiles.columns && out.cols <= kColumnTileWidth) {
+        const int8_t *a0 = (wideA ? wideData : ap) + ip * MR * q * 4 * aScale;
+        if (splitB) {
+          tiles.splitFull(q, a0, bp + jp * NR * q * 8, out);
+        } else if (tiles.columns && out.cols <= kColumnTileWidth) {
           // Row panels in pairs, each pair by the owner of its even panel.
           if (ip % 2 == 0) {
             out.rows = std::min<int64_t>(2 * MR, m - ip * MR);
@@ -506,9 +601,13 @@ void matmulS8(Isa isa, int64_t m, int64_t n, int64_t k, View8 a, View8 b, Prepac
   case Isa::AvxVnni:
     return gemmS8<6, 16>(Tiles{tileAvxVnni}, packBPanelSse2<16>, m, n, k, a, b, pre, c, cs0,
                          cs1);
-  case Isa::Avx2:
-    return gemmS8<6, 16>(Tiles{tileAvx2}, packBPanelSse2<16>, m, n, k, a, b, pre, c, cs0,
-                         cs1);
+  case Isa::Avx2: {
+    Tiles tiles{tileAvx2WideA};
+    tiles.widenA = widenAAvx2;
+    tiles.splitB = splitBAvx2;
+    tiles.splitFull = tileAvx2Split;
+    return gemmS8<6, 16>(tiles, packBPanelSse2<16>, m, n, k, a, b, pre, c, cs0, cs1);
+  }
 #endif
   default:
     return gemmS8<4, 8>(Tiles{tileGeneric<4, 8>}, packBPanelGeneric<8>, m, n, k, a, b, pre, c,

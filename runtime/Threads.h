@@ -98,6 +98,8 @@ enum ScratchSlot {
   S8PackedA,
   S8RowSums,
   S8PackedB,
+  S8WideA,
+  S8SplitPanel,
   NBitsRows,
   NBitsPanel,
   NumScratchSlots
