@@ -1056,26 +1056,58 @@ template <typename TIn, typename TAcc>
 using DwPlaneFn = void (*)(const TIn *, int64_t, const TIn *, TAcc *, int64_t, int64_t, int64_t,
                            int64_t, int64_t, int64_t, int64_t, int64_t, int64_t);
 
-template <typename TIn, typename TAcc> DwPlaneFn<TIn, TAcc> pickDwPlane() {
-  if (__builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl") &&
-      __builtin_cpu_supports("fma")) {
+/// The depthwise plane kernels by name, fastest first; the last runs
+/// everywhere.
+enum class DwIsa { Avx512, Avx2, Generic };
+struct DwKernel {
+  const char *name;
+  DwIsa isa;
+  bool (*available)();
+};
+const DwKernel kDwKernels[] = {
 #if defined(__x86_64__)
-    if constexpr (std::is_integral_v<TIn> && sizeof(TIn) <= 2 && std::is_same_v<TAcc, int32_t>)
+    {"avx512", DwIsa::Avx512,
+     [] {
+       return __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl") &&
+              __builtin_cpu_supports("fma");
+     }},
+    {"avx2", DwIsa::Avx2,
+     [] { return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"); }},
+#endif
+    {"generic", DwIsa::Generic, [] { return true; }},
+};
+
+template <typename TIn, typename TAcc> DwPlaneFn<TIn, TAcc> dwPlaneFor(DwIsa isa) {
+  constexpr bool integer =
+      std::is_integral_v<TIn> && sizeof(TIn) <= 2 && std::is_same_v<TAcc, int32_t>;
+  switch (isa) {
+#if defined(__x86_64__)
+  case DwIsa::Avx512:
+    if constexpr (integer)
       return dwconvPlaneMaddAvx512<TIn>;
     if constexpr (std::is_same_v<TIn, float> && std::is_same_v<TAcc, float>)
       return dwconvPlaneFmaAvx512;
-#endif
     return dwconvPlaneAvx512<TIn, TAcc>;
-  }
-  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
-#if defined(__x86_64__)
-    if constexpr (std::is_integral_v<TIn> && sizeof(TIn) <= 2 && std::is_same_v<TAcc, int32_t>)
+  case DwIsa::Avx2:
+    if constexpr (integer)
       return dwconvPlaneMaddAvx2<TIn>;
-#endif
     return dwconvPlaneAvx2<TIn, TAcc>;
+#endif
+  default:
+    return dwconvPlaneGeneric<TIn, TAcc>;
   }
+}
+
+template <typename TIn, typename TAcc> DwPlaneFn<TIn, TAcc> pickDwPlane() {
+  for (const DwKernel &k : kDwKernels)
+    if (k.available())
+      return dwPlaneFor<TIn, TAcc>(k.isa);
   return dwconvPlaneGeneric<TIn, TAcc>;
 }
+
+/// The kernel the calling thread's depthwise calls use instead of the
+/// fastest (qopt::rt::DwconvKernelScope; tests), or null.
+thread_local const DwKernel *dwChosen = nullptr;
 
 /// Dense row-major filter and output; input rows of unit stride, `is`
 /// (batch, channel, row) strides apart (a channel or row slice of a padded
@@ -1085,7 +1117,8 @@ template <typename TIn, typename TAcc>
 void dwconvPlanes(const TIn *in, const int64_t *is, const TIn *w, TAcc *out, int64_t n,
                   int64_t c, int64_t iw, int64_t kh, int64_t kw, int64_t oh, int64_t ow,
                   int64_t sh, int64_t sw, int64_t dh, int64_t dw) {
-  static const DwPlaneFn<TIn, TAcc> plane = pickDwPlane<TIn, TAcc>();
+  static const DwPlaneFn<TIn, TAcc> fastest = pickDwPlane<TIn, TAcc>();
+  const DwPlaneFn<TIn, TAcc> plane = dwChosen ? dwPlaneFor<TIn, TAcc>(dwChosen->isa) : fastest;
   int threads = qopt::rt::threadsFor(double(n * c) * double(oh * ow) * double(kh * kw));
   qopt::rt::parallelFor(threads, n * c, [&](int64_t begin, int64_t end) {
     for (int64_t p = begin; p < end; ++p)
@@ -1149,3 +1182,20 @@ QOPT_DWCONV(qopt_dwconv2d_f32, float, float)
 QOPT_DWCONV(qopt_dwconv2d_s8_i32, int8_t, int32_t)
 QOPT_DWCONV(qopt_dwconv2d_s16_i32, int16_t, int32_t)
 #undef QOPT_DWCONV
+
+std::vector<std::string> qopt::rt::dwconvKernelsAvailable() {
+  std::vector<std::string> names;
+  for (const DwKernel &k : kDwKernels)
+    if (k.available())
+      names.push_back(k.name);
+  return names;
+}
+
+qopt::rt::DwconvKernelScope::DwconvKernelScope(const std::string &kernel) {
+  for (const DwKernel &k : kDwKernels)
+    if (k.name == kernel && k.available())
+      dwChosen = &k;
+  ok_ = dwChosen != nullptr;
+}
+
+qopt::rt::DwconvKernelScope::~DwconvKernelScope() { dwChosen = nullptr; }

@@ -73,6 +73,23 @@ void qopt_dwconv2d_s16_i32(QOPT_MEMREF4(int16_t), QOPT_MEMREF3(int16_t),
 }
 
 namespace qopt::rt {
+/// The depthwise convolution kernels this CPU can run ("avx512", "avx2",
+/// "generic"), fastest first; qopt_dwconv2d_* use the first.
+std::vector<std::string> dwconvKernelsAvailable();
+/// While it lives, the calling thread's qopt_dwconv2d_* calls run the named
+/// kernel (ok() is false, and nothing changes, if this CPU cannot run it).
+/// For tests.
+class DwconvKernelScope {
+public:
+  explicit DwconvKernelScope(const std::string &kernel);
+  ~DwconvKernelScope();
+  DwconvKernelScope(const DwconvKernelScope &) = delete;
+  DwconvKernelScope &operator=(const DwconvKernelScope &) = delete;
+  bool ok() const { return ok_; }
+
+private:
+  bool ok_;
+};
 /// The f32 GEMM kernels this CPU can run ("avx512", "avx2", "generic"),
 /// fastest first; qopt_matmul_f32 uses the first.
 std::vector<std::string> f32KernelsAvailable();

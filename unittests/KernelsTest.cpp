@@ -251,17 +251,33 @@ void checkDepthwise(Fn fn, std::mt19937 &rng) {
     }
 }
 
+// Every kernel this CPU runs, not only the fastest: an AVX-512 machine also
+// checks the AVX2 kernels.
 TEST(Depthwise, IntegerKernelsAreExact) {
   qopt::rt::RunThreads two(2); // the large case splits its planes over threads
-  std::mt19937 rng(3);
-  checkDepthwise<int8_t, int32_t>(qopt_dwconv2d_s8_i32, rng);
-  checkDepthwise<int16_t, int32_t>(qopt_dwconv2d_s16_i32, rng);
+  std::vector<std::string> kernels = qopt::rt::dwconvKernelsAvailable();
+  ASSERT_FALSE(kernels.empty());
+  EXPECT_EQ(kernels.back(), "generic");
+  for (const std::string &kernel : kernels) {
+    SCOPED_TRACE(kernel);
+    qopt::rt::DwconvKernelScope use(kernel);
+    ASSERT_TRUE(use.ok());
+    std::mt19937 rng(3);
+    checkDepthwise<int8_t, int32_t>(qopt_dwconv2d_s8_i32, rng);
+    checkDepthwise<int16_t, int32_t>(qopt_dwconv2d_s16_i32, rng);
+  }
+  EXPECT_FALSE(qopt::rt::DwconvKernelScope("no-such-kernel").ok());
 }
 
 TEST(Depthwise, FloatKernelIsExactOnIntegerValues) {
   qopt::rt::RunThreads two(2);
-  std::mt19937 rng(4);
-  checkDepthwise<float, float>(qopt_dwconv2d_f32, rng);
+  for (const std::string &kernel : qopt::rt::dwconvKernelsAvailable()) {
+    SCOPED_TRACE(kernel);
+    qopt::rt::DwconvKernelScope use(kernel);
+    ASSERT_TRUE(use.ok());
+    std::mt19937 rng(4);
+    checkDepthwise<float, float>(qopt_dwconv2d_f32, rng);
+  }
 }
 
 TEST(F32Gemm, EveryKernelMatchesReference) {
