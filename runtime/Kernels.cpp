@@ -1018,6 +1018,96 @@ __attribute__((target("avx2,fma"))) void plane(const TIn *src, int64_t rs, const
 
 } // namespace dwavx2
 
+/// The first `count` (clamped to [0, 8]) 32-bit lanes, as an AVX2 mask.
+__attribute__((target("avx2"), always_inline)) inline __m256i firstLanes8(int64_t count) {
+  int32_t n = int32_t(std::clamp<int64_t>(count, 0, 8));
+  return _mm256_cmpgt_epi32(_mm256_set1_epi32(n), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+}
+
+/// The AVX2 form of dwFmaChunks: `NC` chunks of 8 outputs of one f32 row,
+/// every tap accumulated in registers; the last chunk covers `valid` (1..8)
+/// outputs, read and written with masked loads and stores.
+template <int SW, int NC>
+__attribute__((target("avx2,fma"), always_inline)) inline void
+dwFmaChunksAvx2(const float *srow, const float *flt, float *row, int64_t kh, int64_t kw,
+                int64_t rowStep, int64_t dw, int64_t valid) {
+  __m256i m[NC], lo[NC], hi[NC];
+  __m256 acc[NC];
+  for (int c = 0; c < NC; ++c) {
+    int64_t v = c + 1 < NC ? 8 : valid;
+    m[c] = firstLanes8(v);
+    // Stride 2: output t reads input 2t, so the last valid one 2v - 2.
+    lo[c] = firstLanes8(2 * v - 1);
+    hi[c] = firstLanes8(2 * v - 1 - 8);
+    acc[c] = _mm256_maskload_ps(row + 8 * c, m[c]);
+  }
+  for (int64_t i = 0; i < kh; ++i) {
+    const float *s = srow + i * rowStep;
+    for (int64_t j = 0; j < kw; ++j, s += dw) {
+      __m256 w = _mm256_set1_ps(flt[i * kw + j]);
+      for (int c = 0; c < NC; ++c) {
+        __m256 x;
+        if constexpr (SW == 1) {
+          x = _mm256_maskload_ps(s + 8 * c, m[c]);
+        } else {
+          // The even elements of 16: [a0 a2 b0 b2 | a4 a6 b4 b6], then the
+          // middle 64-bit halves swapped.
+          __m256 a = _mm256_maskload_ps(s + 16 * c, lo[c]);
+          __m256 b = _mm256_maskload_ps(s + 16 * c + 8, hi[c]);
+          __m256 e = _mm256_shuffle_ps(a, b, _MM_SHUFFLE(2, 0, 2, 0));
+          x = _mm256_castpd_ps(
+              _mm256_permute4x64_pd(_mm256_castps_pd(e), _MM_SHUFFLE(3, 1, 2, 0)));
+        }
+        acc[c] = _mm256_fmadd_ps(w, x, acc[c]);
+      }
+    }
+  }
+  for (int c = 0; c < NC; ++c) {
+    if (c + 1 < NC || valid == 8)
+      _mm256_storeu_ps(row + 8 * c, acc[c]);
+    else
+      _mm256_maskstore_ps(row + 8 * c, m[c], acc[c]);
+  }
+}
+
+/// The f32 plane on AVX2 for stride 1 or 2, in blocks of up to 4 chunks of
+/// 8 outputs; the plain kernel otherwise.
+__attribute__((target("avx2,fma"))) void dwconvPlaneFmaAvx2(QOPT_DW_PLANE_ARGS(float, float)) {
+  if (sw != 1 && sw != 2)
+    return dwconvPlaneAnyStride(QOPT_DW_PLANE_PASS);
+  for (int64_t y = 0; y < oh; ++y) {
+    float *row = dst + y * ow;
+    const float *srow = src + y * sh * rs;
+    for (int64_t x0 = 0; x0 < ow; x0 += 32) {
+      int64_t left = std::min<int64_t>(32, ow - x0);
+      int64_t chunks = (left + 7) / 8, valid = left - 8 * (chunks - 1);
+      const float *s = srow + x0 * sw;
+      float *r = row + x0;
+#define QOPT_DW_FMA_CHUNKS(SW)                                                                 \
+  switch (chunks) {                                                                            \
+  case 4:                                                                                      \
+    dwFmaChunksAvx2<SW, 4>(s, flt, r, kh, kw, dh * rs, dw, valid);                             \
+    break;                                                                                     \
+  case 3:                                                                                      \
+    dwFmaChunksAvx2<SW, 3>(s, flt, r, kh, kw, dh * rs, dw, valid);                             \
+    break;                                                                                     \
+  case 2:                                                                                      \
+    dwFmaChunksAvx2<SW, 2>(s, flt, r, kh, kw, dh * rs, dw, valid);                             \
+    break;                                                                                     \
+  default:                                                                                     \
+    dwFmaChunksAvx2<SW, 1>(s, flt, r, kh, kw, dh * rs, dw, valid);                             \
+    break;                                                                                     \
+  }
+      if (sw == 1) {
+        QOPT_DW_FMA_CHUNKS(1)
+      } else {
+        QOPT_DW_FMA_CHUNKS(2)
+      }
+#undef QOPT_DW_FMA_CHUNKS
+    }
+  }
+}
+
 /// The vpmaddwd plane on AVX2 for unit dilation along rows, stride 1 or 2,
 /// and up to 64 tap pairs; the plain kernel otherwise.
 template <typename TIn>
@@ -1091,6 +1181,8 @@ template <typename TIn, typename TAcc> DwPlaneFn<TIn, TAcc> dwPlaneFor(DwIsa isa
   case DwIsa::Avx2:
     if constexpr (integer)
       return dwconvPlaneMaddAvx2<TIn>;
+    if constexpr (std::is_same_v<TIn, float> && std::is_same_v<TAcc, float>)
+      return dwconvPlaneFmaAvx2;
     return dwconvPlaneAvx2<TIn, TAcc>;
 #endif
   default:
