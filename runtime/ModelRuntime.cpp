@@ -15,6 +15,7 @@
 //===----------------------------------------------------------------------===//
 #include "qopt-c/Runtime.h"
 
+#include "CpuFeatures.h"
 #include "Target.h"
 #include "PerThread.h"
 #include "Threads.h"
@@ -89,6 +90,10 @@ const char *qopt_target(void) { return qopt::rt::targetName(); }
 qopt_model *qopt_model_create(void) { return qopt_model_create_on_device(-1); }
 
 qopt_model *qopt_model_create_on_device(int device) {
+  if (std::string error; !qopt::rt::checkCpuFeatures(error)) {
+    fail(error);
+    return nullptr;
+  }
   if (&qopt_weight_table_size && qopt_weight_table_size > 0 && !qopt_weight_table[0]) {
     fail("this library borrows its weights from the process that compiled it (a "
          "calibration library) and cannot run elsewhere");

@@ -31,6 +31,25 @@ if config.qopt_sanitize:
             config.qopt_asan_runtime, python)
     lit_config.note("sanitized build (%s)" % config.qopt_sanitize)
 config.substitutions.append(("%python", python))
+
+# An x86 instruction-set feature this machine lacks (LLVM's name, then
+# /proc/cpuinfo's), for the test of libraries compiled for another CPU.
+def missing_cpu_feature():
+    try:
+        with open("/proc/cpuinfo") as f:
+            flags = next((l.split(":", 1)[1].split() for l in f if l.startswith("flags")), [])
+    except OSError:
+        return None
+    for llvm_name, flag in (("avx512f", "avx512f"), ("avx512vnni", "avx512_vnni"),
+                            ("avxvnni", "avx_vnni"), ("avx512bf16", "avx512_bf16"),
+                            ("avx512fp16", "avx512_fp16")):
+        if flags and flag not in flags:
+            return llvm_name
+    return None
+feature = missing_cpu_feature()
+if feature:
+    config.available_features.add("cpu-feature-missing")
+    config.substitutions.append(("%missing_cpu_feature", feature))
 config.substitutions.append(("%testdata", "/usr/share/libonnx-testdata/data"))
 
 ppocr = os.path.join(config.qopt_npm_dir, "@gutenye", "ocr-models", "assets")

@@ -1,5 +1,6 @@
 //===- CPUTarget.cpp - TargetMachine, LLVM IR, object file, linking -------===//
 #include "qopt/Target/CPU/CPUTarget.h"
+#include "qopt/Target/CPU/CpuFeatures.h"
 
 #include "mlir/Target/LLVMIR/Export.h"
 
@@ -110,6 +111,27 @@ std::string selectKernelIsa(const CPUTargetOptions &options) {
   return "generic";
 }
 
+/// Records the x86 features `tm` enables (of those the runtime can check,
+/// CpuFeatures.h) and its CPU name: `qopt_model_cpu_features` ("avx,avx2,...")
+/// and `qopt_model_target_cpu`, read by qopt_model_create.
+static void addCpuFeatures(llvm::Module &m, const llvm::TargetMachine &tm) {
+  if (!tm.getTargetTriple().isX86())
+    return;
+  const llvm::MCSubtargetInfo *sti = tm.getMCSubtargetInfo();
+  std::string features;
+#define QOPT_RECORD_FEATURE(NAME)                                                          \
+  if (sti->checkFeatures("+" NAME))                                                        \
+    features += std::string(features.empty() ? "" : ",") + NAME;
+  QOPT_X86_CPU_FEATURES(QOPT_RECORD_FEATURE)
+#undef QOPT_RECORD_FEATURE
+  for (auto [name, value] : {std::pair{"qopt_model_cpu_features", features},
+                             std::pair{"qopt_model_target_cpu", tm.getTargetCPU().str()}}) {
+    llvm::Constant *text = llvm::ConstantDataArray::getString(m.getContext(), value);
+    new llvm::GlobalVariable(m, text->getType(), /*isConstant=*/true,
+                             llvm::GlobalValue::ExternalLinkage, text, name);
+  }
+}
+
 std::unique_ptr<llvm::Module> translateToLLVMIR(ModuleOp module, llvm::LLVMContext &ctx,
                                                 const CPUTargetOptions &options,
                                                 std::string &error) {
@@ -129,6 +151,7 @@ std::unique_ptr<llvm::Module> translateToLLVMIR(ModuleOp module, llvm::LLVMConte
     return nullptr;
   m->setTargetTriple(tm->getTargetTriple());
   m->setDataLayout(tm->createDataLayout());
+  addCpuFeatures(*m, *tm);
   if (llvm::verifyModule(*m, &llvm::errs())) {
     error = "generated LLVM IR does not verify";
     return nullptr;
