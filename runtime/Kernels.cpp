@@ -704,6 +704,16 @@ dwMaddStore(int32_t *row, int64_t x0, int64_t ow, __m512i lo, __m512i hi, __m512
   }
 }
 
+/// Taps (w[i, 2 jp], w[i, 2 jp + 1]) of a kh x kw filter as the two 16-bit
+/// halves of one 32-bit lane (0 past the row), for vpmaddwd.
+template <typename TIn>
+inline int32_t tapPair(const TIn *flt, int64_t kw, int64_t i, int64_t jp) {
+  int64_t j = 2 * jp;
+  uint32_t w0 = uint16_t(int16_t(flt[i * kw + j]));
+  uint32_t w1 = j + 1 < kw ? uint16_t(int16_t(flt[i * kw + j + 1])) : 0u;
+  return int32_t(w0 | (w1 << 16));
+}
+
 /// Integer depthwise plane with vpmaddwd: taps are taken two at a time, as
 /// (w[j], w[j+1]) pairs in each 32-bit lane (built once per plane) against
 /// the input pairs (s[x + j], s[x + j + 1]), and all taps of an output chunk
@@ -725,12 +735,8 @@ dwMaddPlane(const TIn *src, int64_t rs, const TIn *flt, int32_t *dst, int64_t iw
   const int64_t pairs = PAIRS > 0 ? PAIRS : (kw + 1) / 2;
   __m512i wp[KH > 0 ? KH * PAIRS : 64];
   for (int64_t i = 0; i < kh; ++i)
-    for (int64_t jp = 0; jp < pairs; ++jp) {
-      int64_t j = 2 * jp;
-      uint32_t w0 = uint16_t(int16_t(flt[i * kw + j]));
-      uint32_t w1 = j + 1 < kw ? uint16_t(int16_t(flt[i * kw + j + 1])) : 0u;
-      wp[i * pairs + jp] = _mm512_set1_epi32(int32_t(w0 | (w1 << 16)));
-    }
+    for (int64_t jp = 0; jp < pairs; ++jp)
+      wp[i * pairs + jp] = _mm512_set1_epi32(tapPair(flt, kw, i, jp));
   const __m512i lo = _mm512_setr_epi32(0, 1, 2, 3, 16, 17, 18, 19, 4, 5, 6, 7, 20, 21, 22, 23);
   const __m512i hi =
       _mm512_setr_epi32(8, 9, 10, 11, 24, 25, 26, 27, 12, 13, 14, 15, 28, 29, 30, 31);
@@ -989,12 +995,8 @@ __attribute__((target("avx2,fma"))) void plane(const TIn *src, int64_t rs, const
   const int64_t pairs = PAIRS > 0 ? PAIRS : (kw + 1) / 2;
   __m256i wp[KH > 0 ? KH * PAIRS : 64];
   for (int64_t i = 0; i < kh; ++i)
-    for (int64_t jp = 0; jp < pairs; ++jp) {
-      int64_t j = 2 * jp;
-      uint32_t w0 = uint16_t(int16_t(flt[i * kw + j]));
-      uint32_t w1 = j + 1 < kw ? uint16_t(int16_t(flt[i * kw + j + 1])) : 0u;
-      wp[i * pairs + jp] = _mm256_set1_epi32(int32_t(w0 | (w1 << 16)));
-    }
+    for (int64_t jp = 0; jp < pairs; ++jp)
+      wp[i * pairs + jp] = _mm256_set1_epi32(tapPair(flt, kw, i, jp));
   alignas(32) TIn tail[kTailRows * kTail];
   int64_t y = 0;
   if (KH > 0 && sh == 1 && dh == 1)
