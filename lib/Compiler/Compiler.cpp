@@ -66,6 +66,7 @@ FailureOr<GPUCodegenOptions> gpuCodegenOptions(const CompileOptions &options,
   }
   g.float16 = options.gpuFloat == "fp16";
   g.emulateOnHost = options.gpuEmulateOnHost;
+  g.emulateTensorCores = options.gpuEmulateTensorCores;
   // Also for PTX: the kernels link its libdevice when it has one.
   g.toolkit = findCUDAToolkit();
   if (failed(gpuBinaryFormat(options.gpuBinary, g.toolkit, g.format, error)))

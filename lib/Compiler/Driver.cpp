@@ -175,6 +175,10 @@ private:
                   "' (expected cpu or cuda)");
     if (options.compile.gpuEmulateOnHost && !options.compile.isCUDA())
       return fail("--gpu-emulate-on-host needs --target=cuda");
+    if (options.compile.gpuEmulateTensorCores && !options.compile.gpuEmulateOnHost)
+      return fail("--gpu-emulate-tensor-cores needs --gpu-emulate-on-host");
+    if (options.compile.gpuEmulateTensorCores && !options.compile.tensorCores)
+      return fail("--gpu-emulate-tensor-cores needs --gpu-tensor-cores (the default)");
     if (options.compile.isCUDA()) {
       std::string why;
       if (failed(gpuCodegenOptions(options.compile, why)))

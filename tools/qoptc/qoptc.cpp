@@ -85,6 +85,12 @@ static cl::opt<bool> gpuEmulateOnHost(
              "loops in a CPU library (checks them on a machine without a GPU; tensor cores "
              "off)"),
     cl::init(false), cl::cat(gpuCategory));
+static cl::opt<bool> gpuEmulateTensorCores(
+    "gpu-emulate-tensor-cores",
+    cl::desc("With --gpu-emulate-on-host: keep the tensor-core GEMM kernels and run each of "
+             "their blocks as a team of OpenMP threads, one per GPU thread (barriers, warp-level "
+             "mma.sync by the PTX ISA's fragment layouts); slow, for small models"),
+    cl::init(false), cl::cat(gpuCategory));
 static cl::opt<bool> quiet("quiet", cl::desc("No progress output (warnings still print)"), cl::cat(compileCategory));
 static cl::opt<bool> noOnnxInference("no-onnx-shape-inference",
                                      cl::desc("Skip ONNX's own shape inference"),
@@ -327,6 +333,7 @@ int main(int argc, char **argv) {
   o.compile.tensorCores = gpuTensorCores;
   o.compile.gpuEpilogues = gpuEpilogues;
   o.compile.gpuEmulateOnHost = gpuEmulateOnHost;
+  o.compile.gpuEmulateTensorCores = gpuEmulateTensorCores;
   o.compile.gpuFloat = gpuFloat;
   o.quiet = quiet;
   qopt::QuantOptions &q = o.quant;

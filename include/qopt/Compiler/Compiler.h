@@ -65,6 +65,9 @@ struct CompileOptions {
   /// --target=cuda testing aid: the GPU pipeline's placement and kernels run
   /// as host loops in a CPU library (GPUCodegenOptions::emulateOnHost).
   bool gpuEmulateOnHost = false;
+  /// With gpuEmulateOnHost: the tensor-core kernels too, each block an
+  /// OpenMP team (GPUCodegenOptions::emulateTensorCores).
+  bool gpuEmulateTensorCores = false;
 
   bool isCUDA() const { return target == "cuda"; }
   /// Whether the library runs on a GPU (links runtime/cuda).

@@ -46,7 +46,7 @@ void qopt::buildGPUCodegenPipeline(OpPassManager &pm, const GPUCodegenOptions &o
   bool epilogues = options.epilogues && options.optLevel > 0;
   OpPassManager &fpm = pm.nest<func::FuncOp>();
   fpm.addPass(createQOptGPUPlaceBuffers());
-  if (options.tensorCores && !options.emulateOnHost) {
+  if (options.tensorCores && (!options.emulateOnHost || options.emulateTensorCores)) {
     QOptGPUMmaMatmulOptions mma;
     mma.float16 = options.float16;
     mma.epilogues = epilogues;
@@ -71,10 +71,13 @@ void qopt::buildGPUCodegenPipeline(OpPassManager &pm, const GPUCodegenOptions &o
   approx.ops = {"exp",  "expm1", "tanh", "log", "log2", "log1p", "erf", "erfc",
                 "atan", "atan2", "asin", "acos", "sin", "cos", "cbrt"};
   if (options.emulateOnHost) {
-    pm.addNestedPass<func::FuncOp>(createQOptGPUEmulateOnHost());
+    QOptGPUEmulateOnHostOptions emulate;
+    emulate.teams = options.emulateTensorCores;
+    pm.addPass(createQOptGPUEmulateOnHost(emulate));
     pm.addPass(createQOptGPUExpandPow());
     pm.addPass(createQOptApproximateMath(approx));
-    buildLoopsToLLVMPipeline(pm);
+    // The tensor-core kernels' fragments are vectors.
+    buildLoopsToLLVMPipeline(pm, [](OpPassManager &pm) { pm.addPass(createConvertVectorToLLVMPass()); });
     return;
   }
   // The GPU module and the host code that launches it.
@@ -120,6 +123,7 @@ qopt::GPUCodegenOptions qopt::GPUCodegenPipelineOptions::toOptions() const {
   o.float16 = float16;
   o.epilogues = epilogues;
   o.emulateOnHost = emulateOnHost;
+  o.emulateTensorCores = emulateTensorCores;
   return o;
 }
 

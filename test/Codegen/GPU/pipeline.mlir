@@ -5,6 +5,7 @@
 // RUN: qopt-opt %s --qopt-gpu-codegen-pipeline="arch=sm_90" --dump-pass-pipeline -o /dev/null 2>&1 | FileCheck %s
 // RUN: qopt-opt %s --qopt-gpu-codegen-pipeline="opt-level=0 tensor-cores=0 block-size=64" --dump-pass-pipeline -o /dev/null 2>&1 | FileCheck %s --check-prefix=O0
 // RUN: qopt-opt %s --qopt-gpu-codegen-pipeline="emulate-on-host=1" --dump-pass-pipeline -o /dev/null 2>&1 | FileCheck %s --check-prefix=EMU
+// RUN: qopt-opt %s --qopt-gpu-codegen-pipeline="emulate-on-host=1 emulate-tensor-cores=1" --dump-pass-pipeline -o /dev/null 2>&1 | FileCheck %s --check-prefix=EMUTC
 // RUN: qopt-opt %s --qopt-gpu-codegen-pipeline | FileCheck %s --check-prefix=OUT
 // CHECK: builtin.module(
 // CHECK-NEXT: func.func(
@@ -50,14 +51,22 @@
 // EMU: qopt-conv-to-im2col-gemm
 // EMU-NOT: qopt-gpu-mma-matmul
 // EMU: qopt-gpu-map-kernels{block-size=256 epilogues=true},
-// EMU: qopt-gpu-emulate-on-host
-// EMU-NEXT: ),
+// EMU: cse,
+// EMU-NEXT: qopt-gpu-emulate-on-host{teams=false},
 // EMU-NEXT: qopt-gpu-expand-pow,
 // EMU-NEXT: qopt-approximate-math
 // EMU-NOT: gpu-kernel-outlining
 // EMU-NOT: nvvm
+// EMU: convert-vector-to-llvm
+// EMU: finalize-memref-to-llvm
 // EMU: reconcile-unrealized-casts
 // EMU-NEXT: )
+
+// With the tensor cores emulated too: the tensor-core pass stays, and the
+// emulation runs cooperating blocks as OpenMP teams.
+// EMUTC: qopt-gpu-mma-matmul{epilogues=true float16=false}
+// EMUTC: qopt-gpu-emulate-on-host{teams=true},
+// EMUTC-NOT: gpu-kernel-outlining
 
 // OUT: llvm.func @main
 // OUT: gpu.launch_func <%{{.*}} : !llvm.ptr> @main_kernel::@main_kernel

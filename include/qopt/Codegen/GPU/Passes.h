@@ -20,13 +20,14 @@ namespace mlir {
 class ModuleOp;
 class OpBuilder;
 namespace arith { class ArithDialect; }
-namespace func { class FuncOp; }
+namespace func { class FuncDialect; class FuncOp; }
 namespace gpu { class GPUDialect; class GPUModuleOp; class LaunchOp; }
 namespace linalg { class LinalgDialect; class LinalgOp; }
 namespace LLVM { class LLVMDialect; }
 namespace math { class MathDialect; }
 namespace memref { class MemRefDialect; }
 namespace nvgpu { class NVGPUDialect; }
+namespace omp { class OpenMPDialect; }
 namespace scf { class SCFDialect; }
 namespace vector { class VectorDialect; }
 } // namespace mlir
@@ -72,6 +73,9 @@ struct GPUCodegenOptions {
   /// so that a machine without a GPU checks the placement and the kernels:
   /// the im2col GEMMs stay, the tensor-core kernel (warp-cooperative) does not.
   bool emulateOnHost = false;
+  /// With emulateOnHost and tensorCores: keep the tensor-core kernels and
+  /// run their blocks as OpenMP teams (qopt-gpu-emulate-on-host{teams}).
+  bool emulateTensorCores = false;
 };
 
 /// linalg on tensors (after convert-qopt-to-linalg) to the LLVM dialect with
@@ -87,9 +91,11 @@ struct GPUCodegenOptions {
 ///             convert-linalg-to-loops, scf-forall-to-for,
 ///             -O1+: qopt-plan-buffers{device})
 ///   canonicalize, cse
-///   emulate-on-host: func.func(qopt-gpu-emulate-on-host), qopt-gpu-expand-pow,
+///   emulate-on-host: qopt-gpu-emulate-on-host{teams = emulate-tensor-cores},
+///                    qopt-gpu-expand-pow,
 ///                    qopt-approximate-math{every function it approximates},
-///                    buildLoopsToLLVMPipeline; stop
+///                    buildLoopsToLLVMPipeline (with convert-vector-to-llvm
+///                    before memrefs reach LLVM); stop
 ///   gpu-kernel-outlining, func.func(gpu-async-region),
 ///   nvvm-attach-target{chip features O},
 ///   gpu.module(qopt-gpu-align-shared-memory), gpu.module(qopt-gpu-expand-pow),
@@ -135,6 +141,10 @@ struct GPUCodegenPipelineOptions : mlir::PassPipelineOptions<GPUCodegenPipelineO
   Option<bool> emulateOnHost{*this, "emulate-on-host",
                              llvm::cl::desc("Testing aid: kernels as host loops, for the CPU"),
                              llvm::cl::init(false)};
+  Option<bool> emulateTensorCores{
+      *this, "emulate-tensor-cores",
+      llvm::cl::desc("With emulate-on-host: tensor-core kernels too, blocks as OpenMP teams"),
+      llvm::cl::init(false)};
   GPUCodegenOptions toOptions() const;
 };
 

@@ -222,27 +222,49 @@ def QOptGPUModuleToBinary : Pass<"qopt-gpu-module-to-binary", "::mlir::ModuleOp"
   let dependentDialects = ["::mlir::gpu::GPUDialect"];
 }
 
-def QOptGPUEmulateOnHost : Pass<"qopt-gpu-emulate-on-host", "::mlir::func::FuncOp"> {
+def QOptGPUEmulateOnHost : Pass<"qopt-gpu-emulate-on-host", "::mlir::ModuleOp"> {
   let summary = "Testing aid: run gpu.launch bodies as host loops, device memory as host memory";
   let description = [{
     Lets a machine without a GPU execute what the GPU pipeline placed and
-    mapped, so that the placement (`qopt-gpu-place-buffers`) and the SIMT
-    kernels (`qopt-gpu-map-kernels`) are checked against reference outputs
-    on the CPU (`qoptc --target=cuda --gpu-emulate-on-host`, used by the
-    conformance and e2e tests). Each `gpu.launch` becomes `scf.for` loops
-    over blocks and threads (z, y, x), its body cloned with the block and
-    thread ids, grid and block sizes substituted; `gpu.alloc`/`gpu.dealloc`
-    become `memref.alloc`/`memref.dealloc` and `gpu.memcpy` a `memref.copy`.
+    mapped, so that the placement (`qopt-gpu-place-buffers`) and the
+    kernels (`qopt-gpu-map-kernels`, and with `teams` `qopt-gpu-mma-matmul`)
+    are checked against reference outputs on the CPU (`qoptc --target=cuda
+    --gpu-emulate-on-host`, used by the conformance and e2e tests). Each
+    `gpu.launch` becomes `scf.for` loops over blocks and threads (z, y, x),
+    its body cloned with the block and thread ids, grid and block sizes
+    substituted; `gpu.alloc`/`gpu.dealloc` become `memref.alloc`/
+    `memref.dealloc` and `gpu.memcpy` a `memref.copy`.
+
     Running threads one after another is exact only for kernels without
-    barriers, shared memory or warp collectives: the pass refuses a launch
-    that has any (the tensor-core GEMMs), so the pipeline's emulation leaves
-    the tensor-core pass out (the im2col GEMMs of convolutions stay).
+    barriers, shared memory or warp collectives. Without `teams` the pass
+    refuses a launch that has any (the tensor-core GEMMs), so the pipeline's
+    emulation leaves the tensor-core pass out (the im2col GEMMs of
+    convolutions stay). With `teams`, such a launch runs each block as an
+    `omp.parallel` team of one OpenMP thread per GPU thread (the thread ids
+    from `omp_get_thread_num`); its workgroup attributions become host
+    buffers shared by the team, `gpu.barrier` becomes `omp.barrier`, and
+    each `nvgpu.mma.sync` (m16n8k32 s8 and m16n8k16 f16; others are
+    refused) is exchanged through buffers shared by the team
+    (`qopt/Codegen/GPU/MmaEmulation.h`): every thread stores its fragments,
+    the team meets, each thread calls the runtime for its own lane's result
+    (`runtime/GpuEmulation.cpp`, the PTX ISA's fragment layouts), the team
+    meets again. Launches without cooperation stay sequential loops. The
+    team's size is checked after it ran (`qopt_emu_check_team`: the run
+    fails if libomp gave fewer threads). A block of 128 threads on a few
+    cores meets at two barriers per mma.sync: slow, for small models.
+
     The pipeline's emulation applies the kernels' math choices too
     (`qopt-gpu-expand-pow`, `qopt-approximate-math` with every function),
     so that their accuracy is checked as well; the PTX instructions
     themselves (IEEE `sqrt.rn`, `div.rn`, `fma.rn`) match the host's.
   }];
-  let dependentDialects = ["::mlir::scf::SCFDialect", "::mlir::memref::MemRefDialect"];
+  let options = [
+    Option<"teams", "teams", "bool", "false",
+           "Run blocks with barriers, shared memory or mma.sync as OpenMP teams">
+  ];
+  let dependentDialects = ["::mlir::scf::SCFDialect", "::mlir::memref::MemRefDialect",
+                           "::mlir::omp::OpenMPDialect", "::mlir::vector::VectorDialect",
+                           "::mlir::func::FuncDialect", "::mlir::arith::ArithDialect"];
 }
 
 #endif
