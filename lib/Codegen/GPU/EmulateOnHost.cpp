@@ -86,6 +86,50 @@ struct Exchange {
   Value a, b, c, d;
 };
 
+/// Whether the team emulation runs `op`: ldmatrix without .trans, of 1, 2
+/// or 4 matrices, each lane's register of each a 32-bit word.
+bool emulatedLdMatrix(nvgpu::LdMatrixOp op) {
+  auto t = cast<VectorType>(op.getRes().getType());
+  int64_t n = op.getNumTiles(), bits = t.getElementType().getIntOrFloatBitWidth();
+  return !op.getTranspose() && (n == 1 || n == 2 || n == 4) && t.getRank() == 2 &&
+         t.getDimSize(0) == n && bits * t.getDimSize(1) == 32 && !op.getIndices().empty();
+}
+
+/// ldmatrix by the PTX ISA: every lane stores its row address; after a
+/// barrier, lane L takes, for each matrix j, the 32-bit word L % 4 of the
+/// row lane 8j + L / 4 addressed (the row's 16 bytes along the source's
+/// last dimension); a barrier again before the addresses are reused.
+void emulateLdMatrix(OpBuilder &b, nvgpu::LdMatrixOp op, Value tid, Value addresses) {
+  Location loc = op.getLoc();
+  auto c = [&](int64_t v) { return arith::ConstantIndexOp::create(b, loc, v); };
+  auto add = [&](Value x, Value y) { return arith::AddIOp::create(b, loc, x, y); };
+  auto mul = [&](Value x, Value y) { return arith::MulIOp::create(b, loc, x, y); };
+  int64_t rank = op.getIndices().size();
+  for (auto [d, idx] : llvm::enumerate(op.getIndices()))
+    memref::StoreOp::create(b, loc, idx, addresses, ValueRange{add(mul(tid, c(rank)), c(d))});
+  omp::BarrierOp::create(b, loc);
+  auto t = cast<VectorType>(op.getRes().getType());
+  auto word = VectorType::get({t.getDimSize(1)}, t.getElementType());
+  Value lane = arith::RemUIOp::create(b, loc, tid, c(emu::kWarpSize));
+  Value warpBase = arith::SubIOp::create(b, loc, tid, lane);
+  Value row = arith::DivUIOp::create(b, loc, lane, c(4));
+  Value inRow = mul(arith::RemUIOp::create(b, loc, lane, c(4)), c(t.getDimSize(1)));
+  Value result = arith::ConstantOp::create(b, loc, t, b.getZeroAttr(t));
+  for (int64_t j = 0; j < t.getDimSize(0); ++j) {
+    Value from = add(add(warpBase, c(8 * j)), row);
+    SmallVector<Value> at;
+    for (int64_t d = 0; d < rank; ++d)
+      at.push_back(
+          memref::LoadOp::create(b, loc, addresses, ValueRange{add(mul(from, c(rank)), c(d))}));
+    at.back() = add(at.back(), inRow);
+    Value v = vector::LoadOp::create(b, loc, word, op.getSrcMemref(), at);
+    result = vector::InsertOp::create(b, loc, v, result, ArrayRef<int64_t>{j});
+  }
+  omp::BarrierOp::create(b, loc);
+  op.getRes().replaceAllUsesWith(result);
+  op.erase();
+}
+
 struct EmulateOnHostPass : qopt::impl::QOptGPUEmulateOnHostBase<EmulateOnHostPass> {
   using Base::Base;
 
@@ -188,6 +232,9 @@ struct EmulateOnHostPass : qopt::impl::QOptGPUEmulateOnHostBase<EmulateOnHostPas
       if (auto mma = dyn_cast<nvgpu::MmaSyncOp>(op)) {
         if (!mmaShape(mma))
           bad = op;
+      } else if (auto ld = dyn_cast<nvgpu::LdMatrixOp>(op)) {
+        if (!emulatedLdMatrix(ld))
+          bad = op;
       } else if (isa<gpu::ShuffleOp, gpu::SubgroupReduceOp>(op) ||
                  isNVGPU(op) ||
                  op->getName().getStringRef().starts_with("nvvm.")) {
@@ -201,7 +248,8 @@ struct EmulateOnHostPass : qopt::impl::QOptGPUEmulateOnHostBase<EmulateOnHostPas
       bad = launch;
     for (BlockArgument arg : launch.getWorkgroupAttributions())
       for (Operation *user : arg.getUsers())
-        if (!bad && !isa<memref::LoadOp, memref::StoreOp, vector::LoadOp, vector::StoreOp>(user))
+        if (!bad && !isa<memref::LoadOp, memref::StoreOp, vector::LoadOp, vector::StoreOp,
+                         nvgpu::LdMatrixOp>(user))
           bad = user;
     if (bad)
       return bad->emitError("qopt-gpu-emulate-on-host{teams}: cannot emulate ")
@@ -210,7 +258,9 @@ struct EmulateOnHostPass : qopt::impl::QOptGPUEmulateOnHostBase<EmulateOnHostPas
     std::optional<int64_t> bx = getConstantIntValue(block.x), by = getConstantIntValue(block.y),
                            bz = getConstantIntValue(block.z);
     bool hasMma = false;
-    launch.getBody().walk([&](nvgpu::MmaSyncOp) { hasMma = true; });
+    launch.getBody().walk([&](Operation *op) {
+      hasMma |= isa<nvgpu::MmaSyncOp, nvgpu::LdMatrixOp>(op);
+    });
     if (!bx || !by || !bz || (hasMma && (*bx * *by * *bz) % emu::kWarpSize != 0))
       return launch.emitError("qopt-gpu-emulate-on-host{teams}: a cooperating kernel needs a "
                               "constant block size (of whole warps with mma.sync)");
@@ -249,6 +299,16 @@ struct EmulateOnHostPass : qopt::impl::QOptGPUEmulateOnHostBase<EmulateOnHostPas
       exchanges[s] = x;
       auto dyn = [&](Type t) { return MemRefType::get({ShapedType::kDynamic}, t); };
       declare(module, s->function, {dyn(elem), dyn(elem), dyn(acc), dyn(acc), index}, {});
+    });
+    // ldmatrix: the lanes' row addresses, per rank of the source.
+    llvm::DenseMap<int64_t, Value> addresses;
+    launch.getBody().walk([&](nvgpu::LdMatrixOp op) {
+      int64_t rank = op.getIndices().size();
+      if (addresses.count(rank))
+        return;
+      Value m = memref::AllocOp::create(b, loc, MemRefType::get({threads * rank}, index));
+      shared.push_back(m);
+      addresses[rank] = m;
     });
     // The team's size, as thread 0 saw it.
     Value got = memref::AllocaOp::create(b, loc, MemRefType::get({}, i64));
@@ -293,7 +353,7 @@ struct EmulateOnHostPass : qopt::impl::QOptGPUEmulateOnHostBase<EmulateOnHostPas
     // Barriers and mma.sync of the team's copy.
     SmallVector<Operation *> cooperative;
     run.getThenRegion().walk([&](Operation *op) {
-      if (isa<gpu::BarrierOp, nvgpu::MmaSyncOp>(op))
+      if (isa<gpu::BarrierOp, nvgpu::MmaSyncOp, nvgpu::LdMatrixOp>(op))
         cooperative.push_back(op);
     });
     for (Operation *op : cooperative) {
@@ -301,6 +361,10 @@ struct EmulateOnHostPass : qopt::impl::QOptGPUEmulateOnHostBase<EmulateOnHostPas
       if (isa<gpu::BarrierOp>(op)) {
         omp::BarrierOp::create(ob, loc);
         op->erase();
+        continue;
+      }
+      if (auto ld = dyn_cast<nvgpu::LdMatrixOp>(op)) {
+        emulateLdMatrix(ob, ld, tid, addresses.lookup(ld.getIndices().size()));
         continue;
       }
       auto mma = cast<nvgpu::MmaSyncOp>(op);

@@ -27,7 +27,11 @@ using namespace mlir;
 
 namespace {
 
-constexpr int64_t kTileM = 64, kTileN = 64, kTileK = 32, kPad = 4, kThreads = 128;
+constexpr int64_t kTileM = 64, kTileN = 64, kTileK = 32, kThreads = 128;
+/// Bytes each staged row is padded with: rows of 48 (int8) or 80 (f16)
+/// bytes keep every ldmatrix row address 16-byte aligned, and the 8 rows one
+/// ldmatrix phase reads start in 8 different groups of 4 banks.
+constexpr int64_t kPadBytes = 16;
 constexpr int64_t kWarpM = 32, kWarpN = 32, kMmaM = 16, kMmaN = 8;
 
 /// The two tensor-core GEMMs: s8 x s8 -> s32 (m16n8k32, four i8 per 32-bit
@@ -42,6 +46,8 @@ struct Kind {
   Type accumulator(OpBuilder &b) const {
     return f16 ? Type(b.getF32Type()) : Type(b.getI32Type());
   }
+  /// Elements of a staged row: the k-tile and the padding.
+  int64_t rowElements() const { return kTileK + kPadBytes / (f16 ? 2 : 1); }
 };
 
 /// If `v` (an i32 buffer) is only written by an elementwise linalg op that
@@ -167,12 +173,12 @@ void rewrite(linalg::MatmulOp op, Kind kind, qopt::gpu_codegen::GemmEpilogue &ep
   auto launch = gpu::LaunchOp::create(b, loc, gridX, gridY, one, h.c(kThreads), one, one);
   auto smemSpace = gpu::AddressSpaceAttr::get(b.getContext(), gpu::AddressSpace::Workgroup);
   Type elem = kind.element(b), accElem = kind.accumulator(b);
-  auto tileType = MemRefType::get({kTileM, kTileK + kPad}, elem, AffineMap(), smemSpace);
-  // Both tiles are read with 4-byte loads: qopt-gpu-align-shared-memory
+  auto tileType = MemRefType::get({kTileM, kind.rowElements()}, elem, AffineMap(), smemSpace);
+  // Both tiles are read by ldmatrix (16-byte rows): qopt-gpu-align-shared-memory
   // aligns them once they are a gpu.func's attributions.
   Value As = launch.addWorkgroupAttribution(tileType, loc);
   Value Bs = launch.addWorkgroupAttribution(
-      MemRefType::get({kTileN, kTileK + kPad}, elem, AffineMap(), smemSpace), loc);
+      MemRefType::get({kTileN, kind.rowElements()}, elem, AffineMap(), smemSpace), loc);
 
   OpBuilder lb = OpBuilder::atBlockBegin(&launch.getBody().front());
   Builder k{lb, loc};
@@ -229,35 +235,42 @@ void rewrite(linalg::MatmulOp op, Kind kind, qopt::gpu_codegen::GemmEpilogue &ep
       return {f.add(k0, bK), f.add(colBase, nj), nj, bK};
     });
     gpu::BarrierOp::create(fb, loc);
-    auto part = VectorType::get({kind.perRegister()}, elem);
-    auto load = [&](Value tile, Value row, Value col) -> Value {
-      return vector::LoadOp::create(fb, loc, part, tile, ValueRange{row, col},
-                                    /*nontemporal=*/false, fb.getI64IntegerAttr(4));
-    };
+    // Fragments by ldmatrix.x4: four 8x8 matrices of 32-bit words (8 rows
+    // of 16 bytes), lanes 8j..8j+7 giving the row addresses of matrix j,
+    // which lands in register j of every lane: lane 4g + t gets word t of
+    // row g. That is the PTX ISA's mma fragment when the matrices are
+    // chosen as below (A: rows 0-7 and 8-15 at k and k + half; B^T: rows
+    // n of one tile at k and k + half, then of the next tile).
     auto aType = VectorType::get({4, kind.perRegister()}, elem);
     auto bType = VectorType::get({2, kind.perRegister()}, elem);
+    auto ldmatrix = [&](Value tile, Value row, Value col) -> Value {
+      return nvgpu::LdMatrixOp::create(fb, loc, aType, tile, ValueRange{row, col},
+                                       /*transpose=*/false, /*numTiles=*/4);
+    };
+    Value half = f.c(kind.mmaK() / 2);
+    Value lane16 = f.rem(lane, f.c(16)), lane8 = f.rem(lane, f.c(8));
+    // A: lane L addresses row L % 16 at k + (L / 16) * half.
+    Value aKOff = f.mul(f.div(lane, f.c(16)), half);
+    // B^T: lane L addresses row 8 * (L / 16) + L % 8 at k + ((L / 8) % 2) * half.
+    Value bRowOff = f.add(f.mul(f.div(lane, f.c(16)), f.c(8)), lane8);
+    Value bKOff = f.mul(f.rem(f.div(lane, f.c(8)), f.c(2)), half);
     SmallVector<Value> acc(loop.getRegionIterArgs());
     for (int64_t ks = 0; ks < kTileK; ks += kind.mmaK()) {
-      // PTX ISA fragments: registers 0/1 at k = ks + perReg*t, 2/3 half a
-      // step further; A rows group and group + 8, B column group.
-      Value kLo = f.add(f.c(ks), f.mul(tig, f.c(kind.perRegister())));
-      Value kHi = f.add(kLo, f.c(kind.mmaK() / 2));
       SmallVector<Value> aFrags, bFrags;
-      for (int64_t mi = 0; mi < tilesM; ++mi) {
-        Value r0 = f.add(f.add(warpRow, f.c(mi * kMmaM)), group), r1 = f.add(r0, f.c(8));
-        Value parts[4] = {load(As, r0, kLo), load(As, r1, kLo), load(As, r0, kHi),
-                          load(As, r1, kHi)};
-        Value a = arith::ConstantOp::create(fb, loc, aType, fb.getZeroAttr(aType));
-        for (int64_t p = 0; p < 4; ++p)
-          a = vector::InsertOp::create(fb, loc, parts[p], a, ArrayRef<int64_t>{p});
-        aFrags.push_back(a);
-      }
-      for (int64_t ni = 0; ni < tilesN; ++ni) {
-        Value n = f.add(f.add(warpCol, f.c(ni * kMmaN)), group);
-        Value bv = arith::ConstantOp::create(fb, loc, bType, fb.getZeroAttr(bType));
-        bv = vector::InsertOp::create(fb, loc, load(Bs, n, kLo), bv, ArrayRef<int64_t>{0});
-        bv = vector::InsertOp::create(fb, loc, load(Bs, n, kHi), bv, ArrayRef<int64_t>{1});
-        bFrags.push_back(bv);
+      for (int64_t mi = 0; mi < tilesM; ++mi)
+        aFrags.push_back(ldmatrix(As, f.add(f.add(warpRow, f.c(mi * kMmaM)), lane16),
+                                  f.add(f.c(ks), aKOff)));
+      for (int64_t ni = 0; ni < tilesN; ni += 2) {
+        Value both = ldmatrix(Bs, f.add(f.add(warpCol, f.c(ni * kMmaN)), bRowOff),
+                              f.add(f.c(ks), bKOff));
+        for (int64_t t = 0; t < 2; ++t) {
+          Value bv = arith::ConstantOp::create(fb, loc, bType, fb.getZeroAttr(bType));
+          for (int64_t r = 0; r < 2; ++r)
+            bv = vector::InsertOp::create(
+                fb, loc, vector::ExtractOp::create(fb, loc, both, ArrayRef<int64_t>{2 * t + r}),
+                bv, ArrayRef<int64_t>{r});
+          bFrags.push_back(bv);
+        }
       }
       for (int64_t mi = 0; mi < tilesM; ++mi)
         for (int64_t ni = 0; ni < tilesN; ++ni) {

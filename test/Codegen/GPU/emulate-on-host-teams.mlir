@@ -1,21 +1,24 @@
 // qopt-gpu-emulate-on-host{teams}: a kernel whose threads cooperate (the
-// tensor-core GEMM: shared-memory tiles, barriers, mma.sync) runs each block
-// as an OpenMP team of one thread per GPU thread; the tiles become host
-// buffers, gpu.barrier omp.barrier, and each mma.sync a deposit of the
-// lane's fragments, a barrier, the runtime's lane result, a barrier. A
-// kernel without cooperation stays sequential loops.
+// tensor-core GEMM: shared-memory tiles, barriers, ldmatrix, mma.sync) runs
+// each block as an OpenMP team of one thread per GPU thread; the tiles become
+// host buffers, gpu.barrier omp.barrier, each ldmatrix a deposit of the lane's
+// row address, a barrier, the lane's words of the rows its warp addressed, a
+// barrier, and each mma.sync a deposit of the lane's fragments, a barrier,
+// the runtime's lane result, a barrier. A kernel without cooperation stays
+// sequential loops.
 // RUN: qopt-opt %s --split-input-file --qopt-gpu-mma-matmul --qopt-gpu-emulate-on-host="teams=true" --verify-diagnostics | FileCheck %s
 
 // CHECK-DAG: func.func private @qopt_emu_mma_m16n8k32_s8(memref<?xi8>, memref<?xi8>, memref<?xi32>, memref<?xi32>, index)
 // CHECK-DAG: func.func private @qopt_emu_check_team(i64, i64)
 // CHECK-DAG: func.func private @omp_get_thread_num() -> i32
 // CHECK-LABEL: func.func @int8_gemm
-// CHECK-DAG: %[[AS:.*]] = memref.alloc() : memref<64x36xi8>
-// CHECK-DAG: %[[BS:.*]] = memref.alloc() : memref<64x36xi8>
+// CHECK-DAG: %[[AS:.*]] = memref.alloc() : memref<64x48xi8>
+// CHECK-DAG: %[[BS:.*]] = memref.alloc() : memref<64x48xi8>
 // CHECK-DAG: %[[XA:.*]] = memref.alloc() : memref<2048xi8>
 // CHECK-DAG: %[[XB:.*]] = memref.alloc() : memref<1024xi8>
 // CHECK-DAG: %[[XC:.*]] = memref.alloc() : memref<512xi32>
 // CHECK-DAG: %[[XD:.*]] = memref.alloc() : memref<512xi32>
+// CHECK-DAG: %[[XI:.*]] = memref.alloc() : memref<256xindex>
 // CHECK: scf.for
 // CHECK: scf.for
 // CHECK: scf.for
@@ -26,7 +29,15 @@
 // CHECK: scf.for
 // CHECK: memref.store %{{.*}}, %[[AS]]
 // CHECK: omp.barrier
-// CHECK: vector.load %[[AS]]
+// CHECK: memref.store %{{.*}}, %[[XI]][%{{.*}}] : memref<256xindex>
+// CHECK: memref.store %{{.*}}, %[[XI]][%{{.*}}] : memref<256xindex>
+// CHECK-NEXT: omp.barrier
+// CHECK: %[[R:.*]] = memref.load %[[XI]]
+// CHECK: %[[C:.*]] = memref.load %[[XI]]
+// CHECK: %[[CW:.*]] = arith.addi %[[C]]
+// CHECK: vector.load %[[AS]][%[[R]], %[[CW]]] : memref<64x48xi8>, vector<4xi8>
+// CHECK-COUNT-3: vector.load %[[AS]]
+// CHECK: omp.barrier
 // CHECK: %[[SLOT:.*]] = arith.muli %[[TID]], %c16
 // CHECK: vector.store %{{.*}}, %[[XA]][%{{.*}}] : memref<2048xi8>, vector<4xi8>
 // CHECK: vector.store %{{.*}}, %[[XB]][%{{.*}}] : memref<1024xi8>, vector<4xi8>

@@ -8,11 +8,12 @@
 // RUN: %if ptxas %{ qopt-opt %s --qopt-gpu-codegen-pipeline="format=bin arch=sm_90 float16=1 toolkit=%cuda_toolkit" -o /dev/null %}
 
 // CHECK-LABEL: func.func @float_gemm
-// CHECK: gpu.launch {{.*}} workgroup(%[[AS:.*]] : memref<64x36xf16, #gpu.address_space<workgroup>>, %[[BS:.*]] : memref<64x36xf16, #gpu.address_space<workgroup>>)
+// CHECK: gpu.launch {{.*}} workgroup(%[[AS:.*]] : memref<64x40xf16, #gpu.address_space<workgroup>>, %[[BS:.*]] : memref<64x40xf16, #gpu.address_space<workgroup>>)
 // CHECK: scf.for {{.*}} -> (vector<2x2xf32>, vector<2x2xf32>, vector<2x2xf32>, vector<2x2xf32>, vector<2x2xf32>, vector<2x2xf32>, vector<2x2xf32>, vector<2x2xf32>)
 // CHECK: arith.truncf %{{.*}} : f32 to f16
 // CHECK: gpu.barrier
-// CHECK: vector.load %[[AS]]{{.*}} {alignment = 4 : i64} : memref<64x36xf16, #gpu.address_space<workgroup>>, vector<2xf16>
+// CHECK-COUNT-2: nvgpu.ldmatrix %[[AS]][{{.*}}] {numTiles = 4 : i32, transpose = false} : memref<64x40xf16, #gpu.address_space<workgroup>> -> vector<4x2xf16>
+// CHECK-COUNT-2: nvgpu.ldmatrix %[[BS]][{{.*}}] {numTiles = 4 : i32, transpose = false} : memref<64x40xf16, #gpu.address_space<workgroup>> -> vector<4x2xf16>
 // CHECK-COUNT-16: nvgpu.mma.sync({{.*}}) {mmaShape = [16, 8, 16]} : (vector<4x2xf16>, vector<2x2xf16>, vector<2x2xf32>) -> vector<2x2xf32>
 // CHECK: gpu.barrier
 // CHECK: arith.addf
@@ -26,7 +27,8 @@ func.func @float_gemm(%a: memref<?x?xf32>, %b: memref<?x?xf32>, %c: memref<?x?xf
   return
 }
 
-// PTX: mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32
+// PTX: ldmatrix.sync.aligned.m8n8.x4.shared.b16
+// PTX-SAME: mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32
 func.func @main(%a: tensor<?x256xf32>, %b: tensor<256x96xf32>) -> tensor<?x96xf32> {
   %c0 = arith.constant 0 : index
   %m = tensor.dim %a, %c0 : tensor<?x256xf32>

@@ -14,12 +14,13 @@
 // CHECK: %[[N:.*]] = memref.dim %arg1, %c1
 // CHECK: %[[GX:.*]] = arith.ceildivui %[[N]], %c64
 // CHECK: %[[GY:.*]] = arith.ceildivui %[[M]], %c64
-// CHECK: gpu.launch blocks({{.*}}) in ({{.*}}) threads({{.*}}) in (%{{.*}} = %c128{{.*}}) workgroup(%[[AS:.*]] : memref<64x36xi8, #gpu.address_space<workgroup>>, %[[BS:.*]] : memref<64x36xi8, #gpu.address_space<workgroup>>)
+// CHECK: gpu.launch blocks({{.*}}) in ({{.*}}) threads({{.*}}) in (%{{.*}} = %c128{{.*}}) workgroup(%[[AS:.*]] : memref<64x48xi8, #gpu.address_space<workgroup>>, %[[BS:.*]] : memref<64x48xi8, #gpu.address_space<workgroup>>)
 // CHECK: scf.for {{.*}} iter_args({{.*}}) -> (vector<2x2xi32>, vector<2x2xi32>, vector<2x2xi32>, vector<2x2xi32>, vector<2x2xi32>, vector<2x2xi32>, vector<2x2xi32>, vector<2x2xi32>)
 // CHECK-COUNT-16: memref.store %{{.*}}, %[[AS]]
 // CHECK-COUNT-16: memref.store %{{.*}}, %[[BS]]
 // CHECK: gpu.barrier
-// CHECK: vector.load %[[AS]]{{.*}} {alignment = 4 : i64} : memref<64x36xi8, #gpu.address_space<workgroup>>, vector<4xi8>
+// CHECK-COUNT-2: nvgpu.ldmatrix %[[AS]][{{.*}}] {numTiles = 4 : i32, transpose = false} : memref<64x48xi8, #gpu.address_space<workgroup>> -> vector<4x4xi8>
+// CHECK-COUNT-2: nvgpu.ldmatrix %[[BS]][{{.*}}] {numTiles = 4 : i32, transpose = false} : memref<64x48xi8, #gpu.address_space<workgroup>> -> vector<4x4xi8>
 // CHECK-COUNT-8: nvgpu.mma.sync({{.*}}) {mmaShape = [16, 8, 32]} : (vector<4x4xi8>, vector<2x4xi8>, vector<2x2xi32>) -> vector<2x2xi32>
 // CHECK: gpu.barrier
 // CHECK: scf.yield
@@ -46,6 +47,7 @@ func.func @host_gemm(%a: memref<8x8xi8>, %b: memref<8x8xi8>, %c: memref<8x8xi32>
 // On tensors, through the whole GPU pipeline: the PTX has the tensor-core
 // instruction, eight per k-step, and it assembles for sm_80 and sm_90.
 // PTX: gpu.binary
+// PTX-SAME: ldmatrix.sync.aligned.m8n8.x4.shared.b16
 // PTX-SAME: mma.sync.aligned.m16n8k32.row.col.satfinite.s32.s8.s8.s32
 // CUBIN80: gpu.binary @int8_gemm_kernel [#gpu.object<#nvvm.target<chip = "sm_80">, properties = {{.*}}, bin = "\7FELF
 // CUBIN90: gpu.binary @int8_gemm_kernel [#gpu.object<#nvvm.target<chip = "sm_90">, properties = {{.*}}, bin = "\7FELF

@@ -48,13 +48,19 @@ def QOptGPUMmaMatmul : Pass<"qopt-gpu-mma-matmul", "::mlir::func::FuncOp"> {
       with the accumulators in registers;
     - per step of 32 along K the block stages A's 64x32 tile and B's 32x64
       tile in shared memory, B transposed (n-major) so that both fragments
-      are 4-byte loads of 4 consecutive k; rows are padded to 36 bytes
-      against bank conflicts; elements past M, N or K are staged as zeros,
-      which leaves the sums exact;
-    - the fragments follow the PTX ISA's layouts for m16n8k32 (lane = 4 *
-      group + t: A rows group and group + 8, k = 4t..4t+3 and 16 + 4t..; B
-      column group, the same k; C rows group and group + 8, columns 2t and
-      2t + 1);
+      are rows of consecutive k; rows are padded by 16 bytes (48 bytes for
+      int8, 80 for f16) so that every row starts 16-byte aligned and the 8
+      rows an ldmatrix phase reads fall in different banks; elements past
+      M, N or K are staged as zeros, which leaves the sums exact;
+    - the fragments are loaded with `nvgpu.ldmatrix` x4 (PTX
+      `ldmatrix.sync.aligned.m8n8.x4.shared.b16`: lanes 8j..8j+7 address
+      the 16-byte rows of matrix j, lane 4g + t receives word t of row g
+      in register j): per A tile rows 0-7 and 8-15 at k and k + 16 bytes,
+      per two B tiles the rows n of each at k and k + 16 bytes, which is
+      the PTX ISA's layout for m16n8k32 (lane = 4 * group + t: A rows group
+      and group + 8, k = 4t..4t+3 and 16 + 4t..; B column group, the same
+      k; C rows group and group + 8, columns 2t and 2t + 1) and, with f16
+      words of two elements, for m16n8k16;
     - each thread adds its accumulators to C (linalg.matmul accumulates
       into its init: a bias or zero), guarded at the edges.
 
