@@ -190,6 +190,28 @@ void rewrite(linalg::MatmulOp op, Kind kind, qopt::gpu_codegen::GemmEpilogue &ep
   Value warpRow = k.mul(k.div(warp, k.c(2)), k.c(kWarpM));
   Value warpCol = k.mul(k.rem(warp, k.c(2)), k.c(kWarpN));
   Value zeroElem = arith::ConstantOp::create(lb, loc, lb.getZeroAttr(elem));
+  // Whether 16 elements from any row of `m` at a column that is a multiple
+  // of 16 start 16-byte aligned: unit inner stride, the first element and
+  // the row stride in bytes multiples of 16 (checked in the kernel, on the
+  // buffer it is given; rows of K = 27 int8 are not).
+  auto alignedRows = [&](Value m) -> Value {
+    auto t = cast<MemRefType>(m.getType());
+    int64_t bytes = t.getElementTypeBitWidth() / 8, offset;
+    SmallVector<int64_t> strides;
+    if (failed(t.getStridesAndOffset(strides, offset)) || strides.size() != 2 ||
+        strides[1] != 1)
+      return arith::ConstantIntOp::create(lb, loc, lb.getI1Type(), 0);
+    auto md = memref::ExtractStridedMetadataOp::create(lb, loc, m);
+    Value ptr = memref::ExtractAlignedPointerAsIndexOp::create(lb, loc, m);
+    Value first = k.add(ptr, k.mul(md.getOffset(), k.c(bytes)));
+    Value rowBytes = k.mul(md.getStrides()[0], k.c(bytes));
+    auto zeroMod16 = [&](Value v) -> Value {
+      return arith::CmpIOp::create(lb, loc, arith::CmpIPredicate::eq, k.rem(v, k.c(16)),
+                                   k.c(0));
+    };
+    return k.andI(zeroMod16(first), zeroMod16(rowBytes));
+  };
+  Value aAligned = alignedRows(A), bAligned = alignedRows(B);
 
   auto accType = VectorType::get({2, 2}, accElem);
   constexpr int64_t tilesM = kWarpM / kMmaM, tilesN = kWarpN / kMmaN;
@@ -222,18 +244,60 @@ void rewrite(linalg::MatmulOp op, Kind kind, qopt::gpu_codegen::GemmEpilogue &ep
         memref::StoreOp::create(fb, loc, sel.getResult(0), tile, ValueRange{sr, sc});
       }
     };
-    // A: 64 rows x 32 k, two threads per row.
+    // The 16 elements from (r, c) of `src` as one vector load when they
+    // are all in bounds and `aligned` holds, then `store` (f16: rounded);
+    // else element by element (`stage`).
+    auto stageRow = [&](Value src, Value aligned, Value r, Value c, Value rows, Value cols,
+                        function_ref<void(Value)> store,
+                        function_ref<void()> byElement) {
+      Value whole = f.andI(aligned, f.andI(f.lt(r, rows),
+                                           arith::CmpIOp::create(fb, loc,
+                                                                 arith::CmpIPredicate::ule,
+                                                                 f.add(c, f.c(16)), cols)));
+      auto branch = scf::IfOp::create(fb, loc, whole, /*withElse=*/true);
+      OpBuilder::InsertionGuard guard(fb);
+      fb.setInsertionPoint(branch.thenBlock()->getTerminator());
+      auto srcType = cast<MemRefType>(src.getType());
+      Value v = vector::LoadOp::create(fb, loc, VectorType::get({16}, srcType.getElementType()),
+                                       src, ValueRange{r, c}, /*nontemporal=*/false,
+                                       fb.getI64IntegerAttr(16));
+      if (kind.f16)
+        v = arith::TruncFOp::create(fb, loc, VectorType::get({16}, elem), v);
+      store(v);
+      fb.setInsertionPoint(branch.elseBlock()->getTerminator());
+      byElement();
+    };
+    // A: 64 rows x 32 k, two threads per row; a row's 16 elements are
+    // contiguous in A and in the tile (whose rows are 16-byte aligned).
     Value aRow = f.div(tx, f.c(2)), aK = f.mul(f.rem(tx, f.c(2)), f.c(16));
-    stage(As, A, M, K, [&](Value j) -> std::array<Value, 4> {
-      Value kj = f.add(aK, j);
-      return {f.add(rowBase, aRow), f.add(k0, kj), aRow, kj};
-    });
-    // B transposed: Bs[n][k] = B[k0 + k][colBase + n], four threads per k.
+    stageRow(A, aAligned, f.add(rowBase, aRow), f.add(k0, aK), M, K,
+             [&](Value v) {
+               vector::StoreOp::create(fb, loc, v, As, ValueRange{aRow, aK},
+                                       /*nontemporal=*/false, fb.getI64IntegerAttr(16));
+             },
+             [&] {
+               stage(As, A, M, K, [&](Value j) -> std::array<Value, 4> {
+                 Value kj = f.add(aK, j);
+                 return {f.add(rowBase, aRow), f.add(k0, kj), aRow, kj};
+               });
+             });
+    // B transposed: Bs[n][k] = B[k0 + k][colBase + n], four threads per k;
+    // 16 consecutive n of one row of B, stored one by one down a column.
     Value bK = f.div(tx, f.c(4)), bN = f.mul(f.rem(tx, f.c(4)), f.c(16));
-    stage(Bs, B, K, N, [&](Value j) -> std::array<Value, 4> {
-      Value nj = f.add(bN, j);
-      return {f.add(k0, bK), f.add(colBase, nj), nj, bK};
-    });
+    stageRow(B, bAligned, f.add(k0, bK), f.add(colBase, bN), K, N,
+             [&](Value v) {
+               for (int64_t j = 0; j < 16; ++j)
+                 memref::StoreOp::create(fb, loc,
+                                         vector::ExtractOp::create(fb, loc, v,
+                                                                   ArrayRef<int64_t>{j}),
+                                         Bs, ValueRange{f.add(bN, f.c(j)), bK});
+             },
+             [&] {
+               stage(Bs, B, K, N, [&](Value j) -> std::array<Value, 4> {
+                 Value nj = f.add(bN, j);
+                 return {f.add(k0, bK), f.add(colBase, nj), nj, bK};
+               });
+             });
     gpu::BarrierOp::create(fb, loc);
     // Fragments by ldmatrix.x4: four 8x8 matrices of 32-bit words (8 rows
     // of 16 bytes), lanes 8j..8j+7 giving the row addresses of matrix j,

@@ -10,6 +10,8 @@
 // CHECK-LABEL: func.func @float_gemm
 // CHECK: gpu.launch {{.*}} workgroup(%[[AS:.*]] : memref<64x40xf16, #gpu.address_space<workgroup>>, %[[BS:.*]] : memref<64x40xf16, #gpu.address_space<workgroup>>)
 // CHECK: scf.for {{.*}} -> (vector<2x2xf32>, vector<2x2xf32>, vector<2x2xf32>, vector<2x2xf32>, vector<2x2xf32>, vector<2x2xf32>, vector<2x2xf32>, vector<2x2xf32>)
+// CHECK: vector.load %arg0[{{.*}}] {alignment = 16 : i64} : memref<?x?xf32>, vector<16xf32>
+// CHECK-NEXT: arith.truncf %{{.*}} : vector<16xf32> to vector<16xf16>
 // CHECK: arith.truncf %{{.*}} : f32 to f16
 // CHECK: gpu.barrier
 // CHECK-COUNT-2: nvgpu.ldmatrix %[[AS]][{{.*}}] {numTiles = 4 : i32, transpose = false} : memref<64x40xf16, #gpu.address_space<workgroup>> -> vector<4x2xf16>

@@ -5,6 +5,7 @@
 // matmuls and host ops are left to the SIMT kernels.
 // RUN: qopt-opt %s --qopt-gpu-mma-matmul | FileCheck %s
 // RUN: qopt-opt %s --qopt-gpu-codegen-pipeline="format=isa" | FileCheck %s --check-prefix=PTX
+// RUN: qopt-opt %s --qopt-gpu-codegen-pipeline="format=isa" | FileCheck %s --check-prefix=PTXV
 // RUN: %if ptxas %{ qopt-opt %s --qopt-gpu-codegen-pipeline="format=bin arch=sm_80 toolkit=%cuda_toolkit" | FileCheck %s --check-prefix=CUBIN80 %}
 // RUN: %if ptxas %{ qopt-opt %s --qopt-gpu-codegen-pipeline="format=bin arch=sm_90 toolkit=%cuda_toolkit" | FileCheck %s --check-prefix=CUBIN90 %}
 
@@ -15,8 +16,19 @@
 // CHECK: %[[GX:.*]] = arith.ceildivui %[[N]], %c64
 // CHECK: %[[GY:.*]] = arith.ceildivui %[[M]], %c64
 // CHECK: gpu.launch blocks({{.*}}) in ({{.*}}) threads({{.*}}) in (%{{.*}} = %c128{{.*}}) workgroup(%[[AS:.*]] : memref<64x48xi8, #gpu.address_space<workgroup>>, %[[BS:.*]] : memref<64x48xi8, #gpu.address_space<workgroup>>)
+// CHECK: memref.extract_aligned_pointer_as_index %arg0
+// CHECK: memref.extract_aligned_pointer_as_index %arg1
 // CHECK: scf.for {{.*}} iter_args({{.*}}) -> (vector<2x2xi32>, vector<2x2xi32>, vector<2x2xi32>, vector<2x2xi32>, vector<2x2xi32>, vector<2x2xi32>, vector<2x2xi32>, vector<2x2xi32>)
+// A row's 16 bytes in one load and one store when aligned and in bounds,
+// else byte by byte; B's 16 bytes in one load, stored down a column.
+// CHECK: scf.if
+// CHECK-NEXT: vector.load %arg0[{{.*}}] {alignment = 16 : i64} : memref<?x?xi8>, vector<16xi8>
+// CHECK-NEXT: vector.store %{{.*}}, %[[AS]][{{.*}}] {alignment = 16 : i64} : memref<64x48xi8, #gpu.address_space<workgroup>>, vector<16xi8>
+// CHECK-NEXT: } else {
 // CHECK-COUNT-16: memref.store %{{.*}}, %[[AS]]
+// CHECK: vector.load %arg1[{{.*}}] {alignment = 16 : i64} : memref<?x?xi8>, vector<16xi8>
+// CHECK-COUNT-16: memref.store %{{.*}}, %[[BS]]
+// CHECK: } else {
 // CHECK-COUNT-16: memref.store %{{.*}}, %[[BS]]
 // CHECK: gpu.barrier
 // CHECK-COUNT-2: nvgpu.ldmatrix %[[AS]][{{.*}}] {numTiles = 4 : i32, transpose = false} : memref<64x48xi8, #gpu.address_space<workgroup>> -> vector<4x4xi8>
@@ -49,6 +61,9 @@ func.func @host_gemm(%a: memref<8x8xi8>, %b: memref<8x8xi8>, %c: memref<8x8xi32>
 // PTX: gpu.binary
 // PTX-SAME: ldmatrix.sync.aligned.m8n8.x4.shared.b16
 // PTX-SAME: mma.sync.aligned.m16n8k32.row.col.satfinite.s32.s8.s8.s32
+// The aligned staging path's 16-byte global loads.
+// PTXV: gpu.binary
+// PTXV-SAME: ld.global.v4.b32
 // CUBIN80: gpu.binary @int8_gemm_kernel [#gpu.object<#nvvm.target<chip = "sm_80">, properties = {{.*}}, bin = "\7FELF
 // CUBIN90: gpu.binary @int8_gemm_kernel [#gpu.object<#nvvm.target<chip = "sm_90">, properties = {{.*}}, bin = "\7FELF
 func.func @main(%a: tensor<?x256xi8>, %b: tensor<256x96xi8>) -> tensor<?x96xi32> {

@@ -51,7 +51,12 @@ def QOptGPUMmaMatmul : Pass<"qopt-gpu-mma-matmul", "::mlir::func::FuncOp"> {
       are rows of consecutive k; rows are padded by 16 bytes (48 bytes for
       int8, 80 for f16) so that every row starts 16-byte aligned and the 8
       rows an ldmatrix phase reads fall in different banks; elements past
-      M, N or K are staged as zeros, which leaves the sums exact;
+      M, N or K are staged as zeros, which leaves the sums exact. Each
+      thread stages 16 consecutive elements of A (a row's k) and of B (a
+      row's n): with one 16-byte-aligned vector load (and, for A, one
+      vector store) when the operand's first element and row stride are
+      multiples of 16 bytes (checked in the kernel on the buffer it gets)
+      and all 16 are in bounds, else element by element;
     - the fragments are loaded with `nvgpu.ldmatrix` x4 (PTX
       `ldmatrix.sync.aligned.m8n8.x4.shared.b16`: lanes 8j..8j+7 address
       the 16-byte rows of matrix j, lane 4g + t receives word t of row g
