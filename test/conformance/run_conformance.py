@@ -226,7 +226,8 @@ def main():
     ap.add_argument("--data", default=DEFAULT_DATA)
     ap.add_argument("--suite", action="append", choices=SUITES,
                     help="only these suites (default: all)")
-    ap.add_argument("--filter", default="", help="only tests whose name contains this")
+    ap.add_argument("--filter", default="",
+                    help="only tests whose name contains this (or, comma-separated, any of these)")
     ap.add_argument("--timeout", type=float, default=120)
     ap.add_argument("--jobs", type=int, default=os.cpu_count() or 2)
     ap.add_argument("--opt-level", type=int, default=2, choices=range(4))
@@ -256,7 +257,9 @@ def main():
                          "(.npy) to DIR/<suite>_<test>/ for scripts/gpu_conformance.py")
     args = ap.parse_args()
 
-    tests = [t for t in discover(args.data, args.suite or SUITES) if args.filter in t[1]]
+    wanted = args.filter.split(",")
+    tests = [t for t in discover(args.data, args.suite or SUITES)
+             if any(w in t[1] for w in wanted)]
     if args.only_expected_pass:
         recorded, _ = read_expected(EXPECTED)
         tests = [t for t in tests if recorded.get(f"{t[0]}/{t[1]}") == "pass"]
