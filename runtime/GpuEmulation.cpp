@@ -4,7 +4,7 @@
 // --gpu-emulate-tensor-cores` call for each nvgpu.mma.sync (the exchange
 // protocol is in qopt/Codegen/GPU/MmaEmulation.h). The fragment layouts are
 // the PTX ISA's ("Matrix fragments for mma.m16n8k32" with .s8 and
-// "mma.m16n8k16" with .f16), written here from the ISA independently of
+// "mma.m16n8k16" with .f16/.bf16), written here from the ISA independently of
 // the kernel generator (lib/Codegen/GPU/MmaMatmul.cpp), so that running
 // the one against the other checks the generator's fragment coordinates.
 //
@@ -69,6 +69,13 @@ float halfToFloat(uint16_t h) {
   return f;
 }
 
+float bf16ToFloat(uint16_t h) {
+  uint32_t bits = uint32_t(h) << 16;
+  float f;
+  std::memcpy(&f, &bits, sizeof f);
+  return f;
+}
+
 /// The warp's A and B in full, from the fragments its 32 lanes stored.
 template <typename E, typename Get>
 void gather(const MmaShape &s, const E *a, const E *b, int64_t warpBase, Get get, float *aFull,
@@ -113,24 +120,35 @@ extern "C" void qopt_emu_mma_m16n8k32_s8(int8_t *, int8_t *a, int64_t aOff, int6
   }
 }
 
-/// The same for f16 x f16 -> f32 (products exact in f32, added in k order).
-extern "C" void qopt_emu_mma_m16n8k16_f16(uint16_t *, uint16_t *a, int64_t aOff, int64_t,
-                                          int64_t, uint16_t *, uint16_t *b, int64_t bOff,
-                                          int64_t, int64_t, float *, float *c, int64_t cOff,
-                                          int64_t, int64_t, float *, float *d, int64_t dOff,
-                                          int64_t, int64_t, int64_t thread) {
-  const MmaShape &s = qopt::gpu_emulation::kMmaF16;
+/// m16n8k16 with 16-bit float operands (`toFloat` of their bits) -> f32:
+/// products exact in f32 (11 or 8 significant bits each), added in k order.
+template <typename ToFloat>
+void mmaM16n8k16(const MmaShape &s, const uint16_t *a, const uint16_t *b, const float *c,
+                 float *d, int64_t thread, ToFloat toFloat) {
   int64_t lane = thread % kWarpSize, warpBase = thread - lane;
   float aFull[16 * 16], bFull[16 * 8];
-  gather(s, a + aOff, b + bOff, warpBase, halfToFloat, aFull, bFull);
+  gather(s, a, b, warpBase, toFloat, aFull, bFull);
   for (int i = 0; i < s.cPerLane(); ++i) {
     Coord o = cCoord(int(lane), i);
-    float sum = c[cOff + thread * s.cPerLane() + i];
+    float sum = c[thread * s.cPerLane() + i];
     for (int k = 0; k < s.k; ++k)
       sum += aFull[o.row * s.k + k] * bFull[k * s.n + o.col];
-    d[dOff + thread * s.cPerLane() + i] = sum;
+    d[thread * s.cPerLane() + i] = sum;
   }
 }
+
+/// The entry points for f16 and bf16 x f16/bf16 -> f32 (exchange buffers as
+/// for the s8 one).
+#define QOPT_EMU_MMA_16BIT(NAME, SHAPE, TO_FLOAT)                                          \
+  extern "C" void NAME(uint16_t *, uint16_t *a, int64_t aOff, int64_t, int64_t, uint16_t *,  \
+                       uint16_t *b, int64_t bOff, int64_t, int64_t, float *, float *c,       \
+                       int64_t cOff, int64_t, int64_t, float *, float *d, int64_t dOff,      \
+                       int64_t, int64_t, int64_t thread) {                                   \
+    mmaM16n8k16(SHAPE, a + aOff, b + bOff, c + cOff, d + dOff, thread, TO_FLOAT);            \
+  }
+QOPT_EMU_MMA_16BIT(qopt_emu_mma_m16n8k16_f16, qopt::gpu_emulation::kMmaF16, halfToFloat)
+QOPT_EMU_MMA_16BIT(qopt_emu_mma_m16n8k16_bf16, qopt::gpu_emulation::kMmaBF16, bf16ToFloat)
+#undef QOPT_EMU_MMA_16BIT
 
 /// A team smaller or larger than the block (libomp refused the thread
 /// count): its results are not computed (the pass skips the body), and the
@@ -143,3 +161,20 @@ extern "C" void qopt_emu_check_team(int64_t got, int64_t want) {
                   " (OMP_THREAD_LIMIT or KMP_DEVICE_THREAD_LIMIT too low?)";
   qopt::rt::kernelError(m.c_str());
 }
+
+#if defined(__x86_64__)
+/// f32 to bf16, round to nearest even (NaN stays a quiet NaN), as PTX's
+/// cvt.rn.bf16.f32: LLVM calls it for an fptrunc to bfloat on x86 without
+/// AVX512-BF16 (the bf16 tensor-core kernels' staging, when emulated), and
+/// Debian 12's libgcc does not have it.
+extern "C" __bf16 __truncsfbf2(float f) {
+  uint32_t u;
+  std::memcpy(&u, &f, sizeof u);
+  uint16_t h = (u & 0x7fffffffu) > 0x7f800000u
+                   ? uint16_t((u >> 16) | 0x40)
+                   : uint16_t((u + 0x7fffu + ((u >> 16) & 1u)) >> 16);
+  __bf16 r;
+  std::memcpy(&r, &h, sizeof r);
+  return r;
+}
+#endif

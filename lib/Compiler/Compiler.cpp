@@ -60,11 +60,12 @@ FailureOr<GPUCodegenOptions> gpuCodegenOptions(const CompileOptions &options,
   g.arch = options.gpuArch;
   g.tensorCores = options.tensorCores;
   g.epilogues = options.gpuEpilogues;
-  if (options.gpuFloat != "fp32" && options.gpuFloat != "fp16") {
-    error = "--gpu-float: unknown value '" + options.gpuFloat + "' (expected fp32 or fp16)";
+  if (options.gpuFloat != "fp32" && options.gpuFloat != "fp16" && options.gpuFloat != "bf16") {
+    error = "--gpu-float: unknown value '" + options.gpuFloat + "' (expected fp32, fp16 or bf16)";
     return failure();
   }
   g.float16 = options.gpuFloat == "fp16";
+  g.bfloat16 = options.gpuFloat == "bf16";
   g.emulateOnHost = options.gpuEmulateOnHost;
   g.emulateTensorCores = options.gpuEmulateTensorCores;
   // Also for PTX: the kernels link its libdevice when it has one.

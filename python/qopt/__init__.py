@@ -101,7 +101,7 @@ def compile(model, output=None, input_shapes=None, opt_level=2, target_cpu=None,
     input_shapes: {input name: [dims]} (None or -1 for a dynamic dim).
     target: "cpu" (default) or "cuda" (NVIDIA GPU kernels, docs/gpu.md), with
     gpu_arch ("sm_80", "sm_90", ...), gpu_binary ("auto", "ptx", "cubin",
-    "fatbin") and gpu_float ("fp32", "fp16"): qoptc --target, --gpu-arch,
+    "fatbin") and gpu_float ("fp32", "fp16", "bf16"): qoptc --target, --gpu-arch,
     --gpu-binary, --gpu-float. A CUDA library runs
     through Model like any other; it needs a GPU and its driver when loaded.
 

@@ -76,8 +76,9 @@ static cl::opt<bool> gpuEpilogues(
     cl::init(true), cl::cat(gpuCategory));
 static cl::opt<std::string>
     gpuFloat("gpu-float",
-             cl::desc("--target=cuda: float GEMMs in fp32 (default: SIMT kernels) or fp16 "
-                      "(operands rounded to f16, f16 tensor cores, f32 accumulation)"),
+             cl::desc("--target=cuda: float GEMMs in fp32 (default: SIMT kernels), fp16 "
+                      "(operands rounded to f16, f16 tensor cores, f32 accumulation) or bf16 "
+                      "(the same with bf16: f32's range, 8 bits of mantissa)"),
              cl::init("fp32"), cl::cat(gpuCategory));
 static cl::opt<bool> gpuEmulateOnHost(
     "gpu-emulate-on-host",

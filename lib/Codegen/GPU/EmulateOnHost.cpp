@@ -60,17 +60,28 @@ Operation *cooperation(gpu::LaunchOp launch) {
   return found;
 }
 
+Type elementType(MLIRContext *ctx, const emu::MmaShape &s) {
+  switch (s.element) {
+  case emu::MmaElement::F16:
+    return Float16Type::get(ctx);
+  case emu::MmaElement::BF16:
+    return BFloat16Type::get(ctx);
+  case emu::MmaElement::S8:
+    break;
+  }
+  return IntegerType::get(ctx, 8);
+}
+
 /// The supported mma.sync shape of `op`, or nothing.
 const emu::MmaShape *mmaShape(nvgpu::MmaSyncOp op) {
   auto a = cast<VectorType>(op.getMatrixA().getType());
   auto b = cast<VectorType>(op.getMatrixB().getType());
   auto c = cast<VectorType>(op.getMatrixC().getType());
   SmallVector<int64_t> mnk = llvm::to_vector(op.getMmaShapeAsArray());
-  for (const emu::MmaShape *s : {&emu::kMmaS8, &emu::kMmaF16}) {
-    Type elem = s->f16 ? Type(Float16Type::get(op.getContext()))
-                       : Type(IntegerType::get(op.getContext(), 8));
-    Type acc = s->f16 ? Type(Float32Type::get(op.getContext()))
-                      : Type(IntegerType::get(op.getContext(), 32));
+  for (const emu::MmaShape *s : {&emu::kMmaS8, &emu::kMmaF16, &emu::kMmaBF16}) {
+    Type elem = elementType(op.getContext(), *s);
+    Type acc = s->isFloat() ? Type(Float32Type::get(op.getContext()))
+                            : Type(IntegerType::get(op.getContext(), 32));
     if (mnk == SmallVector<int64_t>{s->m, s->n, s->k} && a.getElementType() == elem &&
         b.getElementType() == elem && c.getElementType() == acc &&
         a.getShape() == ArrayRef<int64_t>{s->aRegisters, s->perRegister} &&
@@ -287,8 +298,8 @@ struct EmulateOnHostPass : qopt::impl::QOptGPUEmulateOnHostBase<EmulateOnHostPas
       const emu::MmaShape *s = mmaShape(op);
       if (exchanges.count(s))
         return;
-      Type elem = s->f16 ? Type(b.getF16Type()) : Type(b.getI8Type());
-      Type acc = s->f16 ? Type(b.getF32Type()) : Type(b.getI32Type());
+      Type elem = elementType(b.getContext(), *s);
+      Type acc = s->isFloat() ? Type(b.getF32Type()) : Type(b.getI32Type());
       auto buffer = [&](Type t, int64_t perLane) {
         Value m = memref::AllocOp::create(b, loc, MemRefType::get({threads * perLane}, t));
         shared.push_back(m);

@@ -34,20 +34,23 @@ constexpr int64_t kTileM = 64, kTileN = 64, kTileK = 32, kThreads = 128;
 constexpr int64_t kPadBytes = 16;
 constexpr int64_t kWarpM = 32, kWarpN = 32, kMmaM = 16, kMmaN = 8;
 
-/// The two tensor-core GEMMs: s8 x s8 -> s32 (m16n8k32, four i8 per 32-bit
-/// fragment register) and, from f32 operands rounded to f16 in shared
-/// memory, f16 x f16 -> f32 (m16n8k16, two f16 per register). A k-tile of
-/// 32 elements is one int8 step or two f16 steps.
+/// The tensor-core GEMMs: s8 x s8 -> s32 (m16n8k32, four i8 per 32-bit
+/// fragment register) and, from f32 operands rounded to f16 or bf16 in
+/// shared memory, f16/bf16 x f16/bf16 -> f32 (m16n8k16, two per register).
+/// A k-tile of 32 elements is one int8 step or two 16-bit steps.
 struct Kind {
-  bool f16;
-  int64_t mmaK() const { return f16 ? 16 : 32; }
-  int64_t perRegister() const { return f16 ? 2 : 4; }
-  Type element(OpBuilder &b) const { return f16 ? Type(b.getF16Type()) : Type(b.getI8Type()); }
+  enum Elem { S8, F16, BF16 } e;
+  bool isFloat() const { return e != S8; }
+  int64_t mmaK() const { return isFloat() ? 16 : 32; }
+  int64_t perRegister() const { return isFloat() ? 2 : 4; }
+  Type element(OpBuilder &b) const {
+    return e == F16 ? Type(b.getF16Type()) : e == BF16 ? Type(b.getBF16Type()) : Type(b.getI8Type());
+  }
   Type accumulator(OpBuilder &b) const {
-    return f16 ? Type(b.getF32Type()) : Type(b.getI32Type());
+    return isFloat() ? Type(b.getF32Type()) : Type(b.getI32Type());
   }
   /// Elements of a staged row: the k-tile and the padding.
-  int64_t rowElements() const { return kTileK + kPadBytes / (f16 ? 2 : 1); }
+  int64_t rowElements() const { return kTileK + kPadBytes / (isFloat() ? 2 : 1); }
 };
 
 /// If `v` (an i32 buffer) is only written by an elementwise linalg op that
@@ -236,7 +239,7 @@ void rewrite(linalg::MatmulOp op, Kind kind, qopt::gpu_codegen::GemmEpilogue &ep
         auto sel = scf::IfOp::create(fb, loc, elem, ok, /*withElse=*/true);
         OpBuilder tb = sel.getThenBodyBuilder();
         Value v = memref::LoadOp::create(tb, loc, src, ValueRange{r, c});
-        if (kind.f16)
+        if (kind.isFloat())
           v = arith::TruncFOp::create(tb, loc, elem, v);
         scf::YieldOp::create(tb, loc, ValueRange{v});
         OpBuilder eb = sel.getElseBodyBuilder();
@@ -261,7 +264,7 @@ void rewrite(linalg::MatmulOp op, Kind kind, qopt::gpu_codegen::GemmEpilogue &ep
       Value v = vector::LoadOp::create(fb, loc, VectorType::get({16}, srcType.getElementType()),
                                        src, ValueRange{r, c}, /*nontemporal=*/false,
                                        fb.getI64IntegerAttr(16));
-      if (kind.f16)
+      if (kind.isFloat())
         v = arith::TruncFOp::create(fb, loc, VectorType::get({16}, elem), v);
       store(v);
       fb.setInsertionPoint(branch.elseBlock()->getTerminator());
@@ -363,7 +366,7 @@ void rewrite(linalg::MatmulOp op, Kind kind, qopt::gpu_codegen::GemmEpilogue &ep
           OpBuilder gb = guard.getThenBodyBuilder();
           Value v = vector::ExtractOp::create(gb, loc, acc, ArrayRef<int64_t>{half, j});
           Value old = epi.loadInit(gb, loc, r, col);
-          Value sum = kind.f16 ? Value(arith::AddFOp::create(gb, loc, old, v))
+          Value sum = kind.isFloat() ? Value(arith::AddFOp::create(gb, loc, old, v))
                                : Value(arith::AddIOp::create(gb, loc, old, v));
           epi.store(gb, loc, r, col, sum);
         }
@@ -384,11 +387,11 @@ struct MmaMatmulPass : qopt::impl::QOptGPUMmaMatmulBase<MmaMatmulPass> {
     llvm::SmallPtrSet<Operation *, 1> none;
     for (linalg::MatmulOp op : matmuls) {
       foldSignExtensions(op); // erases ops around it: not inside the walk
-      bool f16 = !isInt8Gemm(op);
-      if (f16 && !(float16 && isFloatGemm(op)))
+      bool isFloat = !isInt8Gemm(op);
+      if (isFloat && !((float16 || bfloat16) && isFloatGemm(op)))
         continue;
       auto epi = qopt::gpu_codegen::GemmEpilogue::match(op, rewriter, epilogues, none);
-      rewrite(op, Kind{f16}, epi);
+      rewrite(op, Kind{isFloat ? (bfloat16 ? Kind::BF16 : Kind::F16) : Kind::S8}, epi);
     }
   }
 };

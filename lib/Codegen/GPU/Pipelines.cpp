@@ -49,6 +49,7 @@ void qopt::buildGPUCodegenPipeline(OpPassManager &pm, const GPUCodegenOptions &o
   if (options.tensorCores && (!options.emulateOnHost || options.emulateTensorCores)) {
     QOptGPUMmaMatmulOptions mma;
     mma.float16 = options.float16;
+    mma.bfloat16 = options.bfloat16;
     mma.epilogues = epilogues;
     fpm.addPass(createQOptGPUMmaMatmul(mma));
   }
@@ -92,6 +93,7 @@ void qopt::buildGPUCodegenPipeline(OpPassManager &pm, const GPUCodegenOptions &o
   pm.addNestedPass<gpu::GPUModuleOp>(createQOptGPUExpandPow());
   pm.addPass(createQOptApproximateMath(approx));
   buildLoopsToLLVMPipeline(pm, [](OpPassManager &pm) {
+    pm.addNestedPass<gpu::GPUModuleOp>(createQOptGPULowerBf16Mma());
     pm.addPass(createConvertNVGPUToNVVMPass());
     OpPassManager &gpm = pm.nest<gpu::GPUModuleOp>();
     // After the GPU ops: memrefs in shared memory have their address space
@@ -121,6 +123,7 @@ qopt::GPUCodegenOptions qopt::GPUCodegenPipelineOptions::toOptions() const {
   o.blockSize = blockSize;
   o.tensorCores = tensorCores;
   o.float16 = float16;
+  o.bfloat16 = bfloat16;
   o.epilogues = epilogues;
   o.emulateOnHost = emulateOnHost;
   o.emulateTensorCores = emulateTensorCores;

@@ -6,6 +6,12 @@
 // RUN: qopt-opt %s --qopt-gpu-mma-matmul | FileCheck %s --check-prefix=OFF
 // RUN: qopt-opt %s --qopt-gpu-codegen-pipeline="format=isa float16=1" | FileCheck %s --check-prefix=PTX
 // RUN: %if ptxas %{ qopt-opt %s --qopt-gpu-codegen-pipeline="format=bin arch=sm_90 float16=1 toolkit=%cuda_toolkit" -o /dev/null %}
+// With bfloat16 the same kernel on bf16 (qopt-gpu-lower-bf16-mma lowers its
+// mma.sync, which upstream's nvgpu lowering refuses).
+// RUN: qopt-opt %s --qopt-gpu-mma-matmul=bfloat16=1 | FileCheck %s --check-prefix=BF16
+// RUN: qopt-opt %s --qopt-gpu-codegen-pipeline="format=isa bfloat16=1" | FileCheck %s --check-prefix=PTXBF16
+// RUN: %if ptxas %{ qopt-opt %s --qopt-gpu-codegen-pipeline="format=bin arch=sm_80 bfloat16=1 toolkit=%cuda_toolkit" -o /dev/null %}
+// RUN: %if ptxas %{ qopt-opt %s --qopt-gpu-codegen-pipeline="format=bin arch=sm_90 bfloat16=1 toolkit=%cuda_toolkit" -o /dev/null %}
 
 // CHECK-LABEL: func.func @float_gemm
 // CHECK: gpu.launch {{.*}} workgroup(%[[AS:.*]] : memref<64x40xf16, #gpu.address_space<workgroup>>, %[[BS:.*]] : memref<64x40xf16, #gpu.address_space<workgroup>>)
@@ -21,6 +27,11 @@
 // CHECK: arith.addf
 // CHECK-NOT: linalg.matmul
 // CHECK-LABEL: func.func @main
+// BF16-LABEL: func.func @float_gemm
+// BF16: gpu.launch {{.*}} workgroup(%[[AS:.*]] : memref<64x40xbf16, #gpu.address_space<workgroup>>, %[[BS:.*]] : memref<64x40xbf16, #gpu.address_space<workgroup>>)
+// BF16: arith.truncf %{{.*}} : vector<16xf32> to vector<16xbf16>
+// BF16: nvgpu.ldmatrix %[[AS]][{{.*}}] {numTiles = 4 : i32, transpose = false} : memref<64x40xbf16, #gpu.address_space<workgroup>> -> vector<4x2xbf16>
+// BF16-COUNT-16: nvgpu.mma.sync({{.*}}) {mmaShape = [16, 8, 16]} : (vector<4x2xbf16>, vector<2x2xbf16>, vector<2x2xf32>) -> vector<2x2xf32>
 // OFF-LABEL: func.func @float_gemm
 // OFF: linalg.matmul
 // OFF-NOT: nvgpu.mma.sync
@@ -29,6 +40,8 @@ func.func @float_gemm(%a: memref<?x?xf32>, %b: memref<?x?xf32>, %c: memref<?x?xf
   return
 }
 
+// PTXBF16: gpu.binary
+// PTXBF16-SAME: mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32
 // PTX: ldmatrix.sync.aligned.m8n8.x4.shared.b16
 // PTX-SAME: mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32
 func.func @main(%a: tensor<?x256xf32>, %b: tensor<256x96xf32>) -> tensor<?x96xf32> {

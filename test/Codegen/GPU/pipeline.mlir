@@ -15,7 +15,7 @@
 // CHECK: qopt-strided-copy-to-linalg,
 // CHECK-NEXT: func.func(
 // CHECK-NEXT: qopt-gpu-place-buffers,
-// CHECK-NEXT: qopt-gpu-mma-matmul{epilogues=true float16=false},
+// CHECK-NEXT: qopt-gpu-mma-matmul{bfloat16=false epilogues=true float16=false},
 // CHECK-NEXT: qopt-gpu-map-kernels{block-size=256 epilogues=true},
 // CHECK-NEXT: convert-linalg-to-loops,
 // CHECK-NEXT: scf-forall-to-for,
@@ -33,7 +33,10 @@
 // CHECK-NEXT: qopt-gpu-expand-pow
 // CHECK-NEXT: ),
 // CHECK-NEXT: qopt-approximate-math{ops={exp,expm1,tanh,log,log2,log1p,erf,erfc,atan,atan2,asin,acos,sin,cos,cbrt}},
-// CHECK: convert-nvgpu-to-nvvm,
+// CHECK: gpu.module(
+// CHECK-NEXT: qopt-gpu-lower-bf16-mma
+// CHECK-NEXT: ),
+// CHECK-NEXT: convert-nvgpu-to-nvvm,
 // CHECK-NEXT: gpu.module(
 // CHECK-NEXT: convert-gpu-to-nvvm
 // CHECK-NEXT: convert-vector-to-llvm
@@ -64,7 +67,7 @@
 
 // With the tensor cores emulated too: the tensor-core pass stays, and the
 // emulation runs cooperating blocks as OpenMP teams.
-// EMUTC: qopt-gpu-mma-matmul{epilogues=true float16=false}
+// EMUTC: qopt-gpu-mma-matmul{bfloat16=false epilogues=true float16=false}
 // EMUTC: qopt-gpu-emulate-on-host{teams=true},
 // EMUTC-NOT: gpu-kernel-outlining
 

@@ -21,20 +21,27 @@
 
 namespace qopt::gpu_emulation {
 
+/// The operands' element type of an mma.sync; the accumulator is s32 for
+/// S8, f32 otherwise.
+enum class MmaElement { S8, F16, BF16 };
+
 /// One mma.sync shape the emulation supports.
 struct MmaShape {
   const char *function; // the runtime's entry point
   int64_t m, n, k;
-  bool f16;             // f16 x f16 -> f32, else s8 x s8 -> s32
+  MmaElement element;
   int64_t aRegisters, bRegisters, perRegister; // fragment vector shapes
+  bool isFloat() const { return element != MmaElement::S8; }
   int64_t aPerLane() const { return aRegisters * perRegister; }
   int64_t bPerLane() const { return bRegisters * perRegister; }
   static constexpr int64_t cPerLane() { return 4; } // vector<2x2>
 };
 
-/// m16n8k32 s8 (four i8 per register) and m16n8k16 f16 (two per register).
-constexpr MmaShape kMmaS8{"qopt_emu_mma_m16n8k32_s8", 16, 8, 32, false, 4, 2, 4};
-constexpr MmaShape kMmaF16{"qopt_emu_mma_m16n8k16_f16", 16, 8, 16, true, 4, 2, 2};
+/// m16n8k32 s8 (four i8 per register) and m16n8k16 f16 and bf16 (two per
+/// register).
+constexpr MmaShape kMmaS8{"qopt_emu_mma_m16n8k32_s8", 16, 8, 32, MmaElement::S8, 4, 2, 4};
+constexpr MmaShape kMmaF16{"qopt_emu_mma_m16n8k16_f16", 16, 8, 16, MmaElement::F16, 4, 2, 2};
+constexpr MmaShape kMmaBF16{"qopt_emu_mma_m16n8k16_bf16", 16, 8, 16, MmaElement::BF16, 4, 2, 2};
 
 /// After a team ran, its thread count against the block size the kernel
 /// was launched with: void(i64 got, i64 want); a difference fails the run.

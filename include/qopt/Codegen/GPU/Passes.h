@@ -24,6 +24,7 @@ namespace func { class FuncDialect; class FuncOp; }
 namespace gpu { class GPUDialect; class GPUModuleOp; class LaunchOp; }
 namespace linalg { class LinalgDialect; class LinalgOp; }
 namespace LLVM { class LLVMDialect; }
+namespace NVVM { class NVVMDialect; }
 namespace math { class MathDialect; }
 namespace memref { class MemRefDialect; }
 namespace nvgpu { class NVGPUDialect; }
@@ -64,6 +65,8 @@ struct GPUCodegenOptions {
   /// f32 GEMMs on the f16 tensor cores too (f32 accumulation); with
   /// tensorCores.
   bool float16 = false;
+  /// The same on the bf16 tensor cores (wins over float16).
+  bool bfloat16 = false;
   /// GEMM kernels compute their accumulator's initialization and
   /// elementwise consumer (the `epilogues` option of both GEMM passes;
   /// not at -O0).
@@ -134,6 +137,9 @@ struct GPUCodegenPipelineOptions : mlir::PassPipelineOptions<GPUCodegenPipelineO
   Option<bool> float16{*this, "float16",
                        llvm::cl::desc("f32 GEMMs on the f16 tensor cores"),
                        llvm::cl::init(false)};
+  Option<bool> bfloat16{*this, "bfloat16",
+                        llvm::cl::desc("f32 GEMMs on the bf16 tensor cores"),
+                        llvm::cl::init(false)};
   Option<bool> epilogues{*this, "epilogues",
                          llvm::cl::desc("GEMM kernels compute their accumulator's "
                                         "initialization and elementwise consumer"),

@@ -83,7 +83,10 @@ def QOptGPUMmaMatmul : Pass<"qopt-gpu-mma-matmul", "::mlir::func::FuncOp"> {
     nearest even) as they are staged, `mma.sync` m16n8k16 (two per k-tile,
     fragments of two f16 per register at the PTX ISA's coordinates) with f32
     accumulation, C += acc in f32. That changes results by the f16 rounding
-    of the operands (about 2^-11 relative per product).
+    of the operands (about 2^-11 relative per product). With `bfloat16`
+    (qoptc --gpu-float=bf16) the same with bf16 operands (f32's exponent
+    range, about 2^-8 relative per product); upstream's nvgpu lowering does
+    not take bf16, so `qopt-gpu-lower-bf16-mma` lowers those mma.sync ops.
 
     Epilogues (option `epilogues`, on by default). On buffers the matmul's
     accumulator C is usually a device allocation (seen through reshapes)
@@ -122,6 +125,8 @@ def QOptGPUMmaMatmul : Pass<"qopt-gpu-mma-matmul", "::mlir::func::FuncOp"> {
   let options = [
     Option<"float16", "float16", "bool", "false",
            "Also run f32 GEMMs on the f16 tensor cores (f32 accumulation)">,
+    Option<"bfloat16", "bfloat16", "bool", "false",
+           "Also run f32 GEMMs on the bf16 tensor cores (f32 accumulation; wins over float16)">,
     Option<"epilogues", "epilogues", "bool", "true",
            "Compute a GEMM's accumulator initialization and elementwise consumer in its kernel">
   ];
@@ -231,6 +236,23 @@ def QOptGPUModuleToBinary : Pass<"qopt-gpu-module-to-binary", "::mlir::ModuleOp"
     Option<"toolkit", "toolkit", "std::string", "\"\"", "CUDA toolkit directory (\"\": none)">
   ];
   let dependentDialects = ["::mlir::gpu::GPUDialect"];
+}
+
+def QOptGPULowerBf16Mma : Pass<"qopt-gpu-lower-bf16-mma"> {
+  let summary = "bf16 nvgpu.mma.sync m16n8k16 as nvvm.mma.sync (upstream's lowering refuses bf16)";
+  let description = [{
+    `convert-nvgpu-to-nvvm` cannot lower an `nvgpu.mma.sync` whose operands
+    are bf16 ("failed to deduce operand PTX types"). This pass, run on the
+    GPU module before it, rewrites each m16n8k16 bf16 x bf16 -> f32 one
+    (the kernels of `qopt-gpu-mma-matmul{bfloat16}`) into `nvvm.mma.sync`
+    (PTX `mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32`): each
+    fragment register (two bf16) bitcast to i32, the accumulator's four f32
+    in the order c0..c3 = (0,0), (0,1), (1,0), (1,1), the result struct's
+    four f32 back into a vector<2x2xf32>. Other mma.sync ops are left to
+    upstream.
+  }];
+  let dependentDialects = ["::mlir::NVVM::NVVMDialect", "::mlir::LLVM::LLVMDialect",
+                           "::mlir::vector::VectorDialect"];
 }
 
 def QOptGPUEmulateOnHost : Pass<"qopt-gpu-emulate-on-host", "::mlir::ModuleOp"> {
