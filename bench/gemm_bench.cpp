@@ -2,7 +2,8 @@
 //
 // Measures the int8 multiply-accumulate peak of one core by issuing the
 // dot-product instruction back to back (vpdpbusd on zmm for AVX-512 VNNI, on
-// ymm for AVX-VNNI; 16 independent accumulators), then times qopt's int8
+// ymm for AVX-VNNI; vpmaddwd on ymm for AVX2 without VNNI, whose kernels
+// multiply exactly in int16; independent accumulators), then times qopt's int8
 // GEMM kernel of the same instruction set on 1024x1024x1024 and on the
 // PP-OCR recognizer's real layer shapes, single-threaded. Prints GMAC/s and
 // the fraction of peak: the median, over 9 trials, of the kernel's rate over
@@ -11,7 +12,7 @@
 // the W4A8 kernel (qopt_matmul_nbits_s8, int4 weights with group scales
 // times int8 activations) at M = 128 the same way.
 //
-//   qopt-gemm-bench [--isa avx512vnni|avxvnni] [--seconds S]
+//   qopt-gemm-bench [--isa avx512vnni|avxvnni|avx2] [--seconds S]
 //
 //===----------------------------------------------------------------------===//
 #include <algorithm>
@@ -99,6 +100,38 @@ __attribute__((target("avx2,avxvnni"))) double peakAvxVnni(double budget) {
   if (sink[0] == 42)
     std::puts("");
   return double(iters) * 12 * 32 / t;
+}
+
+/// MACs per second of back-to-back vpmaddwd ymm (16 MACs each: 8 lanes of
+/// two int16 products), what exact int8 products cost without VNNI (the
+/// AVX2 kernels widen or split their operands to int16). An upper bound:
+/// the tiles also add each product pair into an accumulator (vpaddd), which
+/// runs beside it on other ports.
+__attribute__((target("avx2"))) double peakAvx2(double budget) {
+  __m256i acc[12];
+  for (int j = 0; j < 12; ++j)
+    acc[j] = _mm256_set1_epi16(int16_t(j + 1));
+  __m256i a = _mm256_set1_epi16(3);
+  int64_t iters = 0;
+  auto t0 = Clock::now();
+  double t = 0;
+  do {
+    for (int r = 0; r < 4096; ++r)
+      for (int j = 0; j < 12; ++j) {
+        acc[j] = _mm256_madd_epi16(acc[j], a);
+        __asm__ volatile("" : "+x"(acc[j]));
+      }
+    iters += 4096;
+    t = seconds(t0);
+  } while (t < budget);
+  int32_t sink[8];
+  __m256i s = acc[0];
+  for (int j = 1; j < 12; ++j)
+    s = _mm256_add_epi32(s, acc[j]);
+  _mm256_storeu_si256((__m256i *)sink, s);
+  if (sink[0] == 42)
+    std::puts("");
+  return double(iters) * 12 * 16 / t;
 }
 
 using Kernel = decltype(&qopt_matmul_s8s8_i32_avx512vnni);
@@ -231,7 +264,7 @@ int main(int argc, char **argv) {
                n > 0 && kk > 0 && (side == 'A' || side == 'B')) {
       only.push_back({"--shape", m, n, kk, side == 'A' ? Weights::A : Weights::B});
     } else {
-      std::fprintf(stderr, "usage: qopt-gemm-bench [--isa avx512vnni|avxvnni] [--seconds S] "
+      std::fprintf(stderr, "usage: qopt-gemm-bench [--isa avx512vnni|avxvnni|avx2] [--seconds S] "
                            "[--shape MxNxK[:A|:B]]...\n"
                            "  --shape: time only these shapes; :A or :B names the operand "
                            "holding the weights (default A)\n");
@@ -240,15 +273,16 @@ int main(int argc, char **argv) {
   }
   bool has512 = __builtin_cpu_supports("avx512vnni") && __builtin_cpu_supports("avx512bw");
   bool hasVnni = __builtin_cpu_supports("avxvnni");
+  bool hasAvx2 = __builtin_cpu_supports("avx2");
   if (isa.empty())
-    isa = has512 ? "avx512vnni" : hasVnni ? "avxvnni" : "";
+    isa = has512 ? "avx512vnni" : hasVnni ? "avxvnni" : hasAvx2 ? "avx2" : "";
   if ((isa == "avx512vnni" && !has512) || (isa == "avxvnni" && !hasVnni) ||
-      (isa != "avx512vnni" && isa != "avxvnni")) {
-    std::printf("int8 GEMM bench: this CPU has no %s dot-product instruction; skipped\n",
-                isa.empty() ? "VNNI" : isa.c_str());
+      (isa == "avx2" && !hasAvx2) || (isa != "avx512vnni" && isa != "avxvnni" && isa != "avx2")) {
+    std::printf("int8 GEMM bench: this CPU has no %s; skipped\n",
+                isa.empty() ? "AVX2 or VNNI" : isa.c_str());
     return 0;
   }
-  PeakFn peakFn = isa == "avx512vnni" ? peakAvx512 : peakAvxVnni;
+  PeakFn peakFn = isa == "avx512vnni" ? peakAvx512 : isa == "avxvnni" ? peakAvxVnni : peakAvx2;
   std::vector<double> peaks;
   for (int trial = 0; trial < kTrials; ++trial)
     peaks.push_back(peakFn(budget / kTrials));
@@ -256,10 +290,13 @@ int main(int argc, char **argv) {
   Kernels k = isa == "avx512vnni"
                   ? Kernels{"avx512vnni", qopt_matmul_s8s8_i32_avx512vnni,
                             qopt_matmul_s8s8_i32_avx512vnni_pa, qopt_matmul_s8s8_i32_avx512vnni_pb}
-                  : Kernels{"avxvnni", qopt_matmul_s8s8_i32_avxvnni, qopt_matmul_s8s8_i32_avxvnni_pa,
-                            qopt_matmul_s8s8_i32_avxvnni_pb};
-  std::printf("int8 peak (%s, back-to-back vpdpbusd, 1 core): %.1f GMAC/s\n", isa.c_str(),
-              peak / 1e9);
+              : isa == "avxvnni"
+                  ? Kernels{"avxvnni", qopt_matmul_s8s8_i32_avxvnni, qopt_matmul_s8s8_i32_avxvnni_pa,
+                            qopt_matmul_s8s8_i32_avxvnni_pb}
+                  : Kernels{"avx2", qopt_matmul_s8s8_i32_avx2, qopt_matmul_s8s8_i32_avx2_pa,
+                            qopt_matmul_s8s8_i32_avx2_pb};
+  std::printf("int8 peak (%s, back-to-back %s, 1 core): %.1f GMAC/s\n", isa.c_str(),
+              isa == "avx2" ? "vpmaddwd" : "vpdpbusd", peak / 1e9);
   std::vector<Shape> shapes = {{"square", 1024, 1024, 1024, Weights::A},
                           {"rec conv 1x1 (240->240, 12x80)", 240, 960, 240, Weights::A},
                           {"rec conv 1x1 (480<-480, 6x40)", 480, 240, 480, Weights::A},

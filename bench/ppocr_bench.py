@@ -19,7 +19,8 @@ and threads).
 Prints medians and the ratios the project tracks (lower is better), then peak
 resident memory (each run's own process; node's baseline with onnxruntime
 loaded and no session is shown too), then the int8 GEMM microbenchmark
-against the CPU's vpdpbusd peak (build/bin/qopt-gemm-bench).
+against the CPU's vpdpbusd peak, or vpmaddwd's without VNNI
+(build/bin/qopt-gemm-bench).
 
     /usr/bin/python3 bench/ppocr_bench.py [--runs 20] [--models DIR] [--only rec,det]
 """
