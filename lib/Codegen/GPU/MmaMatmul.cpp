@@ -123,9 +123,27 @@ void foldSignExtensions(linalg::MatmulOp op) {
   }
 }
 
+/// Whether `op` reads B transposed: the maps (m, k), (n, k), (m, n) that a
+/// Gemm with transB (PyTorch's Linear) lowers to; B is then [N, K].
+bool readsBTransposed(linalg::MatmulOp op) {
+  if (!op.hasUserDefinedMaps())
+    return false;
+  MLIRContext *ctx = op.getContext();
+  auto d = [&](unsigned i) { return getAffineDimExpr(i, ctx); };
+  SmallVector<AffineMap> want = {AffineMap::get(3, 0, {d(0), d(2)}, ctx),
+                                 AffineMap::get(3, 0, {d(1), d(2)}, ctx),
+                                 AffineMap::get(3, 0, {d(0), d(1)}, ctx)};
+  return op.getIndexingMapsArray() == want;
+}
+
+/// The default maps, or B transposed.
+bool supportedMaps(linalg::MatmulOp op) {
+  return !op.hasUserDefinedMaps() || readsBTransposed(op);
+}
+
 /// Whether `op` is an f32 GEMM for the f16 tensor cores (--gpu-float=fp16).
 bool isFloatGemm(linalg::MatmulOp op) {
-  if (op->hasAttr("qopt.host") || !op.hasPureBufferSemantics() || op.hasUserDefinedMaps())
+  if (op->hasAttr("qopt.host") || !op.hasPureBufferSemantics() || !supportedMaps(op))
     return false;
   auto a = dyn_cast<MemRefType>(op.getInputs()[0].getType());
   auto b = dyn_cast<MemRefType>(op.getInputs()[1].getType());
@@ -135,7 +153,7 @@ bool isFloatGemm(linalg::MatmulOp op) {
 }
 
 bool isInt8Gemm(linalg::MatmulOp op) {
-  if (op->hasAttr("qopt.host") || !op.hasPureBufferSemantics() || op.hasUserDefinedMaps())
+  if (op->hasAttr("qopt.host") || !op.hasPureBufferSemantics() || !supportedMaps(op))
     return false;
   auto a = dyn_cast<MemRefType>(op.getInputs()[0].getType());
   auto b = dyn_cast<MemRefType>(op.getInputs()[1].getType());
@@ -167,7 +185,8 @@ void rewrite(linalg::MatmulOp op, Kind kind, qopt::gpu_codegen::GemmEpilogue &ep
   Builder h{b, loc};
   Value A = op.getInputs()[0], B = op.getInputs()[1];
   Value M = memref::DimOp::create(b, loc, A, 0), K = memref::DimOp::create(b, loc, A, 1);
-  Value N = memref::DimOp::create(b, loc, B, 1);
+  const bool bT = readsBTransposed(op);
+  Value N = memref::DimOp::create(b, loc, B, bT ? 0 : 1);
   Value one = h.c(1);
   auto ceilDiv = [&](Value x, int64_t d) {
     return arith::MaxUIOp::create(b, loc, arith::CeilDivUIOp::create(b, loc, x, h.c(d)), one);
@@ -270,37 +289,45 @@ void rewrite(linalg::MatmulOp op, Kind kind, qopt::gpu_codegen::GemmEpilogue &ep
       fb.setInsertionPoint(branch.elseBlock()->getTerminator());
       byElement();
     };
-    // A: 64 rows x 32 k, two threads per row; a row's 16 elements are
-    // contiguous in A and in the tile (whose rows are 16-byte aligned).
+    // A, and B when given as [N, K] (transposed maps): 64 rows x 32 k, two
+    // threads per row; a row's 16 elements are contiguous in the operand
+    // and in the tile (whose rows are 16-byte aligned).
     Value aRow = f.div(tx, f.c(2)), aK = f.mul(f.rem(tx, f.c(2)), f.c(16));
-    stageRow(A, aAligned, f.add(rowBase, aRow), f.add(k0, aK), M, K,
-             [&](Value v) {
-               vector::StoreOp::create(fb, loc, v, As, ValueRange{aRow, aK},
-                                       /*nontemporal=*/false, fb.getI64IntegerAttr(16));
-             },
-             [&] {
-               stage(As, A, M, K, [&](Value j) -> std::array<Value, 4> {
-                 Value kj = f.add(aK, j);
-                 return {f.add(rowBase, aRow), f.add(k0, kj), aRow, kj};
+    auto stageKRows = [&](Value tile, Value src, Value aligned, Value base, Value rows) {
+      stageRow(src, aligned, f.add(base, aRow), f.add(k0, aK), rows, K,
+               [&](Value v) {
+                 vector::StoreOp::create(fb, loc, v, tile, ValueRange{aRow, aK},
+                                         /*nontemporal=*/false, fb.getI64IntegerAttr(16));
+               },
+               [&] {
+                 stage(tile, src, rows, K, [&](Value j) -> std::array<Value, 4> {
+                   Value kj = f.add(aK, j);
+                   return {f.add(base, aRow), f.add(k0, kj), aRow, kj};
+                 });
                });
-             });
-    // B transposed: Bs[n][k] = B[k0 + k][colBase + n], four threads per k;
-    // 16 consecutive n of one row of B, stored one by one down a column.
-    Value bK = f.div(tx, f.c(4)), bN = f.mul(f.rem(tx, f.c(4)), f.c(16));
-    stageRow(B, bAligned, f.add(k0, bK), f.add(colBase, bN), K, N,
-             [&](Value v) {
-               for (int64_t j = 0; j < 16; ++j)
-                 memref::StoreOp::create(fb, loc,
-                                         vector::ExtractOp::create(fb, loc, v,
-                                                                   ArrayRef<int64_t>{j}),
-                                         Bs, ValueRange{f.add(bN, f.c(j)), bK});
-             },
-             [&] {
-               stage(Bs, B, K, N, [&](Value j) -> std::array<Value, 4> {
-                 Value nj = f.add(bN, j);
-                 return {f.add(k0, bK), f.add(colBase, nj), nj, bK};
+    };
+    stageKRows(As, A, aAligned, rowBase, M);
+    if (bT) {
+      stageKRows(Bs, B, bAligned, colBase, N);
+    } else {
+      // B as [K, N]: Bs[n][k] = B[k0 + k][colBase + n], four threads per
+      // k; 16 consecutive n of one row of B, stored one by one down a
+      // column.
+      Value bK = f.div(tx, f.c(4)), bN = f.mul(f.rem(tx, f.c(4)), f.c(16));
+      stageRow(B, bAligned, f.add(k0, bK), f.add(colBase, bN), K, N,
+               [&](Value v) {
+                 for (int64_t j = 0; j < 16; ++j)
+                   memref::StoreOp::create(
+                       fb, loc, vector::ExtractOp::create(fb, loc, v, ArrayRef<int64_t>{j}), Bs,
+                       ValueRange{f.add(bN, f.c(j)), bK});
+               },
+               [&] {
+                 stage(Bs, B, K, N, [&](Value j) -> std::array<Value, 4> {
+                   Value nj = f.add(bN, j);
+                   return {f.add(k0, bK), f.add(colBase, nj), nj, bK};
+                 });
                });
-             });
+    }
     gpu::BarrierOp::create(fb, loc);
     // Fragments by ldmatrix.x4: four 8x8 matrices of 32-bit words (8 rows
     // of 16 bytes), lanes 8j..8j+7 giving the row addresses of matrix j,

@@ -39,12 +39,29 @@
 // CHECK-COUNT-32: memref.store %{{.*}}, %arg2
 // CHECK: gpu.terminator
 // CHECK-NOT: linalg.matmul
+// B given as [N, K] (Gemm with transB, PyTorch's Linear): staged like A, one
+// 16-byte load and store per row when aligned; N from B's first dimension.
+// CHECK-LABEL: func.func @int8_gemm_bt
+// CHECK: %[[NT:.*]] = memref.dim %arg1, %c0
+// CHECK: arith.ceildivui %[[NT]], %c64
+// CHECK: gpu.launch {{.*}} workgroup(%[[AS2:.*]] : memref<64x48xi8, #gpu.address_space<workgroup>>, %[[BS2:.*]] : memref<64x48xi8, #gpu.address_space<workgroup>>)
+// CHECK: vector.load %arg0[{{.*}}] {alignment = 16 : i64} : memref<?x?xi8>, vector<16xi8>
+// CHECK-NEXT: vector.store %{{.*}}, %[[AS2]][{{.*}}] {alignment = 16 : i64}
+// CHECK: vector.load %arg1[{{.*}}] {alignment = 16 : i64} : memref<?x?xi8>, vector<16xi8>
+// CHECK-NEXT: vector.store %{{.*}}, %[[BS2]][{{.*}}] {alignment = 16 : i64}
+// CHECK-COUNT-8: nvgpu.mma.sync
+// CHECK-NOT: linalg.matmul
 // CHECK-LABEL: func.func @float_gemm
 // CHECK: linalg.matmul
 // CHECK-LABEL: func.func @host_gemm
 // CHECK: linalg.matmul
 func.func @int8_gemm(%a: memref<?x?xi8>, %b: memref<?x?xi8>, %c: memref<?x?xi32>) {
   linalg.matmul ins(%a, %b : memref<?x?xi8>, memref<?x?xi8>) outs(%c : memref<?x?xi32>)
+  return
+}
+func.func @int8_gemm_bt(%a: memref<?x?xi8>, %b: memref<?x?xi8>, %c: memref<?x?xi32>) {
+  linalg.matmul indexing_maps = [affine_map<(m, n, k) -> (m, k)>, affine_map<(m, n, k) -> (n, k)>, affine_map<(m, n, k) -> (m, n)>]
+    ins(%a, %b : memref<?x?xi8>, memref<?x?xi8>) outs(%c : memref<?x?xi32>)
   return
 }
 func.func @float_gemm(%a: memref<8x8xf32>, %b: memref<8x8xf32>, %c: memref<8x8xf32>) {

@@ -39,8 +39,9 @@ def QOptGPUMmaMatmul : Pass<"qopt-gpu-mma-matmul", "::mlir::func::FuncOp"> {
     Runs after `qopt-gpu-place-buffers`, before `qopt-gpu-map-kernels`. Each
     device `linalg.matmul` C += A * B on rank-2 buffers with i8 A and B and
     an i32 C (the integer form of quantized MatMul, Gemm and, through
-    im2col, Conv), with the default indexing maps, becomes a tensor-core
-    kernel:
+    im2col, Conv), with the default indexing maps or with B read transposed
+    ((m, k), (n, k), (m, n): a Gemm with transB, PyTorch's Linear; B is then
+    [N, K] and staged like A), becomes a tensor-core kernel:
 
     - a block of 128 threads (4 warps) computes a 64x64 tile of C, each warp
       a 32x32 quarter as 2x4 `nvgpu.mma.sync` tiles of shape [16, 8, 32]
