@@ -265,6 +265,23 @@ struct EmulateOnHostPass : qopt::impl::QOptGPUEmulateOnHostBase<EmulateOnHostPas
     if (bad)
       return bad->emitError("qopt-gpu-emulate-on-host{teams}: cannot emulate ")
              << bad->getName() << " in a cooperating kernel";
+    // Barriers, ldmatrix and mma.sync become barriers of the whole team:
+    // every thread must reach each the same number of times. Inside loops
+    // they are (the kernels' loops have thread-independent bounds); under
+    // an scf.if, a thread could skip one and the team would hang.
+    launch.getBody().walk([&](Operation *op) {
+      if (bad || !isa<gpu::BarrierOp, nvgpu::MmaSyncOp, nvgpu::LdMatrixOp>(op))
+        return;
+      for (Operation *p = op->getParentOp(); p && p != launch; p = p->getParentOp())
+        if (!isa<scf::ForOp>(p)) {
+          bad = op;
+          return;
+        }
+    });
+    if (bad)
+      return bad->emitError("qopt-gpu-emulate-on-host{teams}: ")
+             << bad->getName()
+             << " under control flow other than scf.for: its threads may not all reach it";
     gpu::KernelDim3 block = launch.getBlockSizeOperandValues();
     std::optional<int64_t> bx = getConstantIntValue(block.x), by = getConstantIntValue(block.y),
                            bz = getConstantIntValue(block.z);
@@ -288,8 +305,9 @@ struct EmulateOnHostPass : qopt::impl::QOptGPUEmulateOnHostBase<EmulateOnHostPas
     IRMapping map;
     for (BlockArgument arg : launch.getWorkgroupAttributions()) {
       auto t = cast<MemRefType>(arg.getType());
-      Value m = memref::AllocOp::create(
-          b, loc, MemRefType::Builder(t).setMemorySpace(Attribute()));
+      Value m = memref::AllocOp::create(b, loc,
+                                        MemRefType::Builder(t).setMemorySpace(Attribute()),
+                                        b.getI64IntegerAttr(64));
       map.map(arg, m);
       shared.push_back(m);
     }
@@ -301,7 +319,8 @@ struct EmulateOnHostPass : qopt::impl::QOptGPUEmulateOnHostBase<EmulateOnHostPas
       Type elem = elementType(b.getContext(), *s);
       Type acc = s->isFloat() ? Type(b.getF32Type()) : Type(b.getI32Type());
       auto buffer = [&](Type t, int64_t perLane) {
-        Value m = memref::AllocOp::create(b, loc, MemRefType::get({threads * perLane}, t));
+        Value m = memref::AllocOp::create(b, loc, MemRefType::get({threads * perLane}, t),
+                                          b.getI64IntegerAttr(64));
         shared.push_back(m);
         return m;
       };
@@ -338,17 +357,22 @@ struct EmulateOnHostPass : qopt::impl::QOptGPUEmulateOnHostBase<EmulateOnHostPas
     };
     Value tid = callIndex(kThreadNum);
     Value nt = callIndex(kNumThreads);
+    // Every thread agrees on the team's size, so all or none meet at the
+    // barriers inside. Thread 0 of a short team records its size (kept:
+    // a later full team does not hide it).
     Value c0 = arith::ConstantIndexOp::create(pb, loc, 0);
+    Value whole = arith::CmpIOp::create(pb, loc, arith::CmpIPredicate::eq, nt,
+                                        arith::ConstantIndexOp::create(pb, loc, threads));
     Value isFirst = arith::CmpIOp::create(pb, loc, arith::CmpIPredicate::eq, tid, c0);
-    auto first = scf::IfOp::create(pb, loc, isFirst, /*withElseRegion=*/false);
+    Value report = arith::AndIOp::create(
+        pb, loc, isFirst,
+        arith::XOrIOp::create(pb, loc, whole,
+                              arith::ConstantIntOp::create(pb, loc, pb.getI1Type(), 1)));
+    auto first = scf::IfOp::create(pb, loc, report, /*withElseRegion=*/false);
     {
       OpBuilder fb = first.getThenBodyBuilder();
       memref::StoreOp::create(fb, loc, arith::IndexCastOp::create(fb, loc, i64, nt), got);
     }
-    // Every thread agrees on the team's size, so all or none meet at the
-    // barriers inside.
-    Value whole = arith::CmpIOp::create(pb, loc, arith::CmpIPredicate::eq, nt,
-                                        arith::ConstantIndexOp::create(pb, loc, threads));
     auto run = scf::IfOp::create(pb, loc, whole, /*withElseRegion=*/false);
     OpBuilder rb = run.getThenBodyBuilder();
     Value bxv = arith::ConstantIndexOp::create(rb, loc, *bx);

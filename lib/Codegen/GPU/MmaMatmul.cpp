@@ -108,6 +108,14 @@ void foldSignExtensions(linalg::MatmulOp op) {
   // Both operands first: A and B may be the same buffer.
   linalg::GenericOp exts[2] = {signExtensionOf(op.getInputs()[0], op),
                                signExtensionOf(op.getInputs()[1], op)};
+  // Only when both end up i8: the matmul's region keeps its i32 arguments,
+  // valid for the tensor-core rewrite that replaces it, not for a matmul
+  // left with one i8 and one i32 operand (a MatMulInteger whose constant
+  // weights' extension was folded at compile time).
+  auto isI8 = [](Value v) { return getElementTypeOrSelf(v.getType()).isInteger(8); };
+  for (int i = 0; i < 2; ++i)
+    if (!exts[i] && !isI8(op.getInputs()[i]))
+      return;
   Value wide[2] = {op.getInputs()[0], op.getInputs()[1]};
   for (int i = 0; i < 2; ++i)
     if (exts[i])

@@ -16,13 +16,30 @@
 // CHECK: %[[GX:.*]] = arith.ceildivui %[[N]], %c64
 // CHECK: %[[GY:.*]] = arith.ceildivui %[[M]], %c64
 // CHECK: gpu.launch blocks({{.*}}) in ({{.*}}) threads({{.*}}) in (%{{.*}} = %c128{{.*}}) workgroup(%[[AS:.*]] : memref<64x48xi8, #gpu.address_space<workgroup>>, %[[BS:.*]] : memref<64x48xi8, #gpu.address_space<workgroup>>)
-// CHECK: memref.extract_aligned_pointer_as_index %arg0
+// Aligned rows: the first element's address and the row stride in bytes
+// multiples of 16.
+// CHECK: %[[BASEA:.*]], %[[OFFA:.*]], %{{.*}}:2, %[[STRA:.*]]:2 = memref.extract_strided_metadata %arg0
+// CHECK: %[[PTRA:.*]] = memref.extract_aligned_pointer_as_index %arg0
+// CHECK: %[[OFFBYTES:.*]] = arith.muli %[[OFFA]], %c1
+// CHECK: %[[FIRSTA:.*]] = arith.addi %[[PTRA]], %[[OFFBYTES]]
+// CHECK: %[[ROWBYTES:.*]] = arith.muli %[[STRA]]#0, %c1
+// CHECK: %[[RA:.*]] = arith.remui %[[FIRSTA]], %c16
+// CHECK: %[[OKA:.*]] = arith.cmpi eq, %[[RA]], %c0
+// CHECK: %[[RB:.*]] = arith.remui %[[ROWBYTES]], %c16
+// CHECK: %[[OKB:.*]] = arith.cmpi eq, %[[RB]], %c0
+// CHECK: %[[ALIGNA:.*]] = arith.andi %[[OKA]], %[[OKB]]
 // CHECK: memref.extract_aligned_pointer_as_index %arg1
 // CHECK: scf.for {{.*}} iter_args({{.*}}) -> (vector<2x2xi32>, vector<2x2xi32>, vector<2x2xi32>, vector<2x2xi32>, vector<2x2xi32>, vector<2x2xi32>, vector<2x2xi32>, vector<2x2xi32>)
 // A row's 16 bytes in one load and one store when aligned and in bounds,
 // else byte by byte; B's 16 bytes in one load, stored down a column.
-// CHECK: scf.if
-// CHECK-NEXT: vector.load %arg0[{{.*}}] {alignment = 16 : i64} : memref<?x?xi8>, vector<16xi8>
+// The whole 16 in bounds: the row below M, the last column at most K.
+// CHECK: %[[ROWOK:.*]] = arith.cmpi ult, %{{.*}}, %[[M]]
+// CHECK: %[[END:.*]] = arith.addi %[[KC:.*]], %c16
+// CHECK: %[[COLOK:.*]] = arith.cmpi ule, %[[END]], %[[K]]
+// CHECK: %[[INB:.*]] = arith.andi %[[ROWOK]], %[[COLOK]]
+// CHECK: %[[FAST:.*]] = arith.andi %[[ALIGNA]], %[[INB]]
+// CHECK: scf.if %[[FAST]]
+// CHECK-NEXT: vector.load %arg0[{{.*}}, %[[KC]]] {alignment = 16 : i64} : memref<?x?xi8>, vector<16xi8>
 // CHECK-NEXT: vector.store %{{.*}}, %[[AS]][{{.*}}] {alignment = 16 : i64} : memref<64x48xi8, #gpu.address_space<workgroup>>, vector<16xi8>
 // CHECK-NEXT: } else {
 // CHECK-COUNT-16: memref.store %{{.*}}, %[[AS]]

@@ -276,16 +276,22 @@ def QOptGPUEmulateOnHost : Pass<"qopt-gpu-emulate-on-host", "::mlir::ModuleOp"> 
     convolutions stay). With `teams`, such a launch runs each block as an
     `omp.parallel` team of one OpenMP thread per GPU thread (the thread ids
     from `omp_get_thread_num`); its workgroup attributions become host
-    buffers shared by the team, `gpu.barrier` becomes `omp.barrier`, and
-    each `nvgpu.mma.sync` (m16n8k32 s8 and m16n8k16 f16; others are
-    refused) is exchanged through buffers shared by the team
+    buffers shared by the team, `gpu.barrier` becomes `omp.barrier`, each
+    `nvgpu.ldmatrix` (without .trans) a deposit of the lanes' row
+    addresses, a barrier, each lane's words of the rows its warp
+    addressed, a barrier; and each `nvgpu.mma.sync` (m16n8k32 s8, m16n8k16
+    f16 and bf16; others are refused) is exchanged through buffers shared
+    by the team
     (`qopt/Codegen/GPU/MmaEmulation.h`): every thread stores its fragments,
     the team meets, each thread calls the runtime for its own lane's result
     (`runtime/GpuEmulation.cpp`, the PTX ISA's fragment layouts), the team
-    meets again. Launches without cooperation stay sequential loops. The
+    meets again. These become barriers of the whole team, so each must be
+    reached by every thread: one under control flow other than `scf.for`
+    is refused. Launches without cooperation stay sequential loops. The
     team's size is checked after it ran (`qopt_emu_check_team`: the run
     fails if libomp gave fewer threads). A block of 128 threads on a few
-    cores meets at two barriers per mma.sync: slow, for small models.
+    cores meets at two barriers per ldmatrix and per mma.sync: slow, for
+    small models.
 
     The pipeline's emulation applies the kernels' math choices too
     (`qopt-gpu-expand-pow`, `qopt-approximate-math` with every function),
