@@ -42,16 +42,22 @@ void qopt::buildGPUCodegenPipeline(OpPassManager &pm, const GPUCodegenOptions &o
     pm.addPass(createCSEPass());
   }
   buildBufferizationPipeline(pm);
+  const bool mma = options.tensorCores && (!options.emulateOnHost || options.emulateTensorCores);
+  if (mma) {
+    QOptGPUTransposeConstantBOptions transpose;
+    transpose.floats = options.float16 || options.bfloat16;
+    pm.addPass(createQOptGPUTransposeConstantB(transpose));
+  }
   // Buffers: placement, kernels, host loops. -O0 keeps GEMM epilogues apart.
   bool epilogues = options.epilogues && options.optLevel > 0;
   OpPassManager &fpm = pm.nest<func::FuncOp>();
   fpm.addPass(createQOptGPUPlaceBuffers());
-  if (options.tensorCores && (!options.emulateOnHost || options.emulateTensorCores)) {
-    QOptGPUMmaMatmulOptions mma;
-    mma.float16 = options.float16;
-    mma.bfloat16 = options.bfloat16;
-    mma.epilogues = epilogues;
-    fpm.addPass(createQOptGPUMmaMatmul(mma));
+  if (mma) {
+    QOptGPUMmaMatmulOptions mmaOptions;
+    mmaOptions.float16 = options.float16;
+    mmaOptions.bfloat16 = options.bfloat16;
+    mmaOptions.epilogues = epilogues;
+    fpm.addPass(createQOptGPUMmaMatmul(mmaOptions));
   }
   QOptGPUMapKernelsOptions map;
   map.blockSize = options.blockSize;

@@ -13,6 +13,7 @@
 // CHECK: qopt-fuse-elementwise
 // CHECK: one-shot-bufferize
 // CHECK: qopt-strided-copy-to-linalg,
+// CHECK-NEXT: qopt-gpu-transpose-constant-b{floats=false},
 // CHECK-NEXT: func.func(
 // CHECK-NEXT: qopt-gpu-place-buffers,
 // CHECK-NEXT: qopt-gpu-mma-matmul{bfloat16=false epilogues=true float16=false},
@@ -47,11 +48,13 @@
 
 // O0-NOT: qopt-conv-to-im2col-gemm
 // O0-NOT: qopt-fuse-elementwise
+// O0-NOT: qopt-gpu-transpose-constant-b
 // O0-NOT: qopt-gpu-mma-matmul
 // O0: qopt-gpu-map-kernels{block-size=64 epilogues=false}
 // O0-NOT: qopt-plan-buffers
 
 // EMU: qopt-conv-to-im2col-gemm
+// EMU-NOT: qopt-gpu-transpose-constant-b
 // EMU-NOT: qopt-gpu-mma-matmul
 // EMU: qopt-gpu-map-kernels{block-size=256 epilogues=true},
 // EMU: cse,
@@ -67,6 +70,7 @@
 
 // With the tensor cores emulated too: the tensor-core pass stays, and the
 // emulation runs cooperating blocks as OpenMP teams.
+// EMUTC: qopt-gpu-transpose-constant-b{floats=false}
 // EMUTC: qopt-gpu-mma-matmul{bfloat16=false epilogues=true float16=false}
 // EMUTC: qopt-gpu-emulate-on-host{teams=true},
 // EMUTC-NOT: gpu-kernel-outlining

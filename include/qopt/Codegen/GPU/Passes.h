@@ -88,6 +88,8 @@ struct GPUCodegenOptions {
 ///         canonicalize, cse
 ///   -O1+: func.func(qopt-fuse-elementwise), canonicalize, cse
 ///   bufferization (buildBufferizationPipeline)
+///   tensor-cores and (not emulate-on-host or emulate-tensor-cores):
+///             qopt-gpu-transpose-constant-b{floats = float16 or bfloat16}
 ///   func.func(qopt-gpu-place-buffers,
 ///             tensor-cores and not emulate-on-host: qopt-gpu-mma-matmul{float16 epilogues},
 ///             qopt-gpu-map-kernels{block-size epilogues},

@@ -239,6 +239,31 @@ def QOptGPUModuleToBinary : Pass<"qopt-gpu-module-to-binary", "::mlir::ModuleOp"
   let dependentDialects = ["::mlir::gpu::GPUDialect"];
 }
 
+def QOptGPUTransposeConstantB : Pass<"qopt-gpu-transpose-constant-b", "::mlir::ModuleOp"> {
+  let summary = "Constant [K, N] B operands of tensor-core GEMMs stored [N, K] at compile time";
+  let description = [{
+    Runs on buffers before `qopt-gpu-place-buffers` when GEMMs go to the
+    tensor cores. `qopt-gpu-mma-matmul` stages B transposed (n-major) in
+    shared memory: from a [K, N] buffer that is 16 byte stores down a
+    column per thread and k-step; from an [N, K] one (a matmul with maps
+    (m, k), (n, k), (m, n)) one 16-byte load and store, like A. So each
+    `linalg.matmul` with the default maps whose B is a `memref.get_global`
+    of a constant, static, identity-layout 2-D global (i8, or f32 with
+    `floats`: the f16/bf16 tensor cores) with raw bytes (a resource or a
+    non-splat dense initializer) reads instead a new global holding the
+    transpose (`<name>_nk`, one per global), through the transposed maps;
+    a global no GEMM reads as [K, N] any more is erased. The weights then
+    reach the device in the layout the kernel wants, uploaded once at
+    create like every constant. Results are unchanged (the same products,
+    the same sums).
+  }];
+  let options = [
+    Option<"floats", "floats", "bool", "false",
+           "f32 constants too (float GEMMs on the f16/bf16 tensor cores)">
+  ];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect", "::mlir::memref::MemRefDialect"];
+}
+
 def QOptGPULowerBf16Mma : Pass<"qopt-gpu-lower-bf16-mma"> {
   let summary = "bf16 nvgpu.mma.sync m16n8k16 as nvvm.mma.sync (upstream's lowering refuses bf16)";
   let description = [{
