@@ -5,6 +5,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "qopt/Codegen/GPU/Passes.h"
+#include "qopt/Dialect/QOpt/IR/ShapeUtils.h"
 
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
@@ -24,19 +25,15 @@ using namespace mlir;
 namespace {
 
 /// The bytes of a constant global's initializer (row-major), or nothing
-/// for a splat or an initializer without raw bytes.
+/// for a splat (left as it is) or an initializer without raw bytes.
 std::optional<ArrayRef<char>> rawBytes(memref::GlobalOp global) {
-  Attribute init = global.getInitialValueAttr();
+  auto init = dyn_cast_or_null<ElementsAttr>(global.getInitialValueAttr());
+  std::optional<qopt::RawElements> raw = init ? qopt::rawElementData(init) : std::nullopt;
   int64_t bytes = global.getType().getNumElements() *
                   (global.getType().getElementTypeBitWidth() / 8);
-  if (auto res = dyn_cast_or_null<DenseResourceElementsAttr>(init))
-    if (AsmResourceBlob *blob = res.getRawHandle().getBlob())
-      if (int64_t(blob->getData().size()) >= bytes)
-        return blob->getData().take_front(bytes);
-  if (auto dense = dyn_cast_or_null<DenseElementsAttr>(init))
-    if (!dense.isSplat() && int64_t(dense.getRawData().size()) == bytes)
-      return dense.getRawData();
-  return std::nullopt;
+  if (!raw || raw->splat || int64_t(raw->bytes.size()) < bytes)
+    return std::nullopt;
+  return raw->bytes.take_front(bytes);
 }
 
 struct TransposeConstantBPass
