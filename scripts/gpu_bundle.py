@@ -238,11 +238,22 @@ def main():
     if not args.no_ppocr and os.path.isdir(PPOCR):
         shutil.copy(os.path.join(PPOCR, "ch_PP-OCRv4_det_infer.onnx"), ld)
         shutil.copy(os.path.join(md, "ppocr_det_f32.so"), os.path.join(ld, "det_f32.so"))
+        # INT8 det: its convolutions on the int8 tensor cores, read in place
+        # (implicit GEMM, the default) and through an im2col copy
+        # (--gpu-implicit-gemm=false), from the same calibration statistics.
+        shutil.copy(os.path.join(md, "ppocr_det_int8.so"), os.path.join(ld, "det_int8.so"))
+        qoptc(os.path.join(PPOCR, "ch_PP-OCRv4_det_infer.onnx"),
+              os.path.join(ld, "det_int8_explicit.so"), args.arch, "--load-calib-stats",
+              os.path.join(work, "ppocr_det_int8_stats.json"), "--gpu-implicit-gemm=false")
         for batch in (1, 8):
             f = f"det_b{batch}.npy"
             np.save(os.path.join(ld, f), np.repeat(det, batch, axis=0))
             lat.append({"name": f"PP-OCR det f32 batch {batch} 640x640", "library": "det_f32.so",
                         "inputs": [f], "onnx": "ch_PP-OCRv4_det_infer.onnx"})
+            for lib, how in (("det_int8.so", "implicit GEMM"),
+                             ("det_int8_explicit.so", "im2col copies")):
+                lat.append({"name": f"PP-OCR det int8 ({how}) batch {batch} 640x640",
+                            "library": lib, "inputs": [f], "onnx": ""})
     json.dump(lat, open(os.path.join(ld, "manifest.json"), "w"), indent=1)
 
     # The conformance subset that passes on the CPU.

@@ -60,6 +60,7 @@ FailureOr<GPUCodegenOptions> gpuCodegenOptions(const CompileOptions &options,
   g.arch = options.gpuArch;
   g.tensorCores = options.tensorCores;
   g.epilogues = options.gpuEpilogues;
+  g.implicitGemm = options.gpuImplicitGemm;
   if (options.gpuFloat != "fp32" && options.gpuFloat != "fp16" && options.gpuFloat != "bf16") {
     error = "--gpu-float: unknown value '" + options.gpuFloat + "' (expected fp32, fp16 or bf16)";
     return failure();

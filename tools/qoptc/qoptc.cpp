@@ -68,6 +68,11 @@ static cl::opt<bool>
     gpuTensorCores("gpu-tensor-cores",
                    cl::desc("--target=cuda: int8 GEMMs on tensor cores (mma.sync; default on)"),
                    cl::init(true), cl::cat(gpuCategory));
+static cl::opt<bool> gpuImplicitGemm(
+    "gpu-implicit-gemm",
+    cl::desc("--target=cuda: tensor-core convolution kernels read their input in place "
+             "(implicit GEMM) instead of an im2col copy (default on)"),
+    cl::init(true), cl::cat(gpuCategory));
 static cl::opt<bool> gpuEpilogues(
     "gpu-fuse-epilogues",
     cl::desc("--target=cuda: GEMM kernels also compute the accumulator's initialization "
@@ -333,6 +338,7 @@ int main(int argc, char **argv) {
   o.compile.gpuBinary = gpuBinary;
   o.compile.tensorCores = gpuTensorCores;
   o.compile.gpuEpilogues = gpuEpilogues;
+  o.compile.gpuImplicitGemm = gpuImplicitGemm;
   o.compile.gpuEmulateOnHost = gpuEmulateOnHost;
   o.compile.gpuEmulateTensorCores = gpuEmulateTensorCores;
   o.compile.gpuFloat = gpuFloat;

@@ -59,6 +59,9 @@ struct CompileOptions {
   bool tensorCores = true;
   /// --target=cuda: GEMM kernels fuse their bias and elementwise consumers.
   bool gpuEpilogues = true;
+  /// --target=cuda: tensor-core convolutions read their input in place
+  /// (GPUCodegenOptions::implicitGemm).
+  bool gpuImplicitGemm = true;
   /// --target=cuda: "fp32" (float GEMMs in f32 SIMT kernels) or "fp16" (on
   /// the f16 tensor cores, f32 accumulation).
   std::string gpuFloat = "fp32";

@@ -63,19 +63,10 @@ SmallVector<Value> emitGenericBody(OpBuilder &b, Location loc, linalg::GenericOp
   return yielded;
 }
 
-} // namespace qopt::gpu_codegen
-
-using namespace qopt::gpu_codegen;
-
-namespace {
-
-bool isDealloc(Operation *op) { return isa<gpu::DeallocOp, memref::DeallocOp>(op); }
-bool isReshape(Operation *op) { return isa<memref::CollapseShapeOp, memref::ExpandShapeOp>(op); }
-
 /// Whether `op` (or an op nested in it) may write or free a buffer rooted at
 /// `root`. Reads do not count; an op whose effects are unknown counts when
 /// any of its (or its nested ops') operands is rooted at `root`.
-bool mayWriteOrFree(Operation *op, Value root) {
+static bool mayWriteOrFree(Operation *op, Value root) {
   std::optional<SmallVector<MemoryEffects::EffectInstance>> effects =
       getEffectsRecursively(op);
   if (!effects)
@@ -90,8 +81,6 @@ bool mayWriteOrFree(Operation *op, Value root) {
   return false;
 }
 
-/// Whether any op strictly between `from` and `to` (same block) may write or
-/// free a buffer rooted at one of `roots`.
 bool clobberedBetween(Operation *from, Operation *to, ArrayRef<Value> roots) {
   for (Operation *op = from->getNextNode(); op && op != to; op = op->getNextNode())
     for (Value root : roots)
@@ -99,6 +88,28 @@ bool clobberedBetween(Operation *from, Operation *to, ArrayRef<Value> roots) {
         return true;
   return false;
 }
+
+SmallVector<Value> delinearize(OpBuilder &b, Location loc, Value l, ArrayRef<Value> sizes) {
+  SmallVector<Value> coords(sizes.size());
+  for (size_t k = sizes.size(); k-- > 0;) {
+    if (k == 0) {
+      coords[0] = l;
+      break;
+    }
+    coords[k] = arith::RemUIOp::create(b, loc, l, sizes[k]);
+    l = arith::DivUIOp::create(b, loc, l, sizes[k]);
+  }
+  return coords;
+}
+
+} // namespace qopt::gpu_codegen
+
+using namespace qopt::gpu_codegen;
+
+namespace {
+
+bool isDealloc(Operation *op) { return isa<gpu::DeallocOp, memref::DeallocOp>(op); }
+bool isReshape(Operation *op) { return isa<memref::CollapseShapeOp, memref::ExpandShapeOp>(op); }
 
 /// The roots of the memrefs `op` reads (its inputs and the memrefs its body
 /// captures; not its outputs), except `skip`.
@@ -173,20 +184,6 @@ OpOperand *onlyOperandOn(linalg::LinalgOp op, Value root) {
     found = &o;
   }
   return found;
-}
-
-/// Coordinates of linear index `l` in a row-major space of `sizes`.
-SmallVector<Value> delinearize(OpBuilder &b, Location loc, Value l, ArrayRef<Value> sizes) {
-  SmallVector<Value> coords(sizes.size());
-  for (size_t k = sizes.size(); k-- > 0;) {
-    if (k == 0) {
-      coords[0] = l;
-      break;
-    }
-    coords[k] = arith::RemUIOp::create(b, loc, l, sizes[k]);
-    l = arith::DivUIOp::create(b, loc, l, sizes[k]);
-  }
-  return coords;
 }
 
 } // namespace

@@ -28,6 +28,15 @@ llvm::SmallVector<mlir::Value> emitGenericBody(mlir::OpBuilder &b, mlir::Locatio
                                                llvm::ArrayRef<mlir::Value> ivs,
                                                mlir::IRMapping &map);
 
+/// Whether any op strictly between `from` and `to` (same block) may write or
+/// free a buffer rooted at one of `roots` (reads do not count; an op whose
+/// effects are unknown counts when it touches one).
+bool clobberedBetween(mlir::Operation *from, mlir::Operation *to,
+                      llvm::ArrayRef<mlir::Value> roots);
+/// Coordinates of linear index `l` in a row-major space of `sizes`.
+llvm::SmallVector<mlir::Value> delinearize(mlir::OpBuilder &b, mlir::Location loc, mlir::Value l,
+                                           llvm::ArrayRef<mlir::Value> sizes);
+
 /// A device linalg.matmul's accumulator C: how a GEMM kernel reads its
 /// initial value and stores its final value. When fused, the op that
 /// initializes C (a fill, a bias broadcast) is evaluated per element instead

@@ -172,6 +172,91 @@ bool isInt8Gemm(linalg::MatmulOp op) {
          c.getElementType().isInteger(32);
 }
 
+/// B of a convolution's GEMM read in place (implicit GEMM): B is a rank-2
+/// collapse of a device allocation that one copy writes, col[i] =
+/// x[map(i)] over the allocation's dimensions (qopt-conv-to-im2col-gemm's
+/// im2col: col[c, kh, kw, n, oh, ow] = x[n, c, oh*s + kh*d, ow*s + kw*d]),
+/// that nothing but the matmul reads and that is freed only after it. The
+/// kernel then loads B(r, c) from x at map(r delinearized in the first
+/// group's sizes, c in the second's): the copy, its buffer and its launch go.
+struct Im2col {
+  linalg::GenericOp copy;
+  memref::CollapseShapeOp view;
+  Value x;
+  AffineMap map;
+
+  /// The copy's buffer's sizes (static ones as constants; dynamic ones are
+  /// the allocation's operands, defined before it).
+  SmallVector<Value> sizes(OpBuilder &b, Location loc) {
+    auto alloc = cast<gpu::AllocOp>(view.getSrc().getDefiningOp());
+    SmallVector<Value> out;
+    unsigned dyn = 0;
+    for (int64_t d : alloc.getType().getShape())
+      out.push_back(ShapedType::isDynamic(d) ? alloc.getDynamicSizes()[dyn++]
+                                             : arith::ConstantIndexOp::create(b, loc, d));
+    return out;
+  }
+  /// The number of columns of B: the second group's sizes' product.
+  Value columns(OpBuilder &b, Location loc) {
+    SmallVector<Value> all = sizes(b, loc);
+    Value p = arith::ConstantIndexOp::create(b, loc, 1);
+    SmallVector<ReassociationIndices> groups = view.getReassociationIndices();
+    for (int64_t d : groups[1])
+      p = arith::MulIOp::create(b, loc, p, all[d]);
+    return p;
+  }
+  /// Erases the copy, the view and the buffer (once the matmul is gone).
+  void erase() {
+    Value root = view.getSrc();
+    view.erase();
+    copy.erase();
+    Operation *alloc = root.getDefiningOp();
+    for (Operation *user : llvm::make_early_inc_range(root.getUsers()))
+      user->erase(); // only deallocations are left
+    alloc->erase();
+  }
+};
+
+/// `op`'s B as an im2col copy it can read in place (see Im2col), or none.
+/// `anchor`: the op the kernel will replace (a fused consumer after the
+/// matmul, or the matmul); nothing from the copy to it, itself included,
+/// may write or free x.
+std::optional<Im2col> im2colOf(linalg::MatmulOp op, Operation *anchor) {
+  using qopt::gpu_codegen::bufferRoot;
+  auto view = op.getInputs()[1].getDefiningOp<memref::CollapseShapeOp>();
+  if (!view || !view->hasOneUse() || view.getReassociationIndices().size() != 2)
+    return std::nullopt;
+  Value root = view.getSrc();
+  auto alloc = root.getDefiningOp<gpu::AllocOp>();
+  if (!alloc || !alloc.getType().getLayout().isIdentity() || alloc.getAsyncToken())
+    return std::nullopt;
+  linalg::GenericOp copy;
+  for (Operation *user : root.getUsers()) {
+    if (user == view)
+      continue;
+    if (isa<gpu::DeallocOp>(user))
+      continue;
+    auto g = dyn_cast<linalg::GenericOp>(user);
+    if (!g || copy || g.getNumDpsInputs() != 1 || g.getNumDpsInits() != 1 ||
+        g.getDpsInits()[0] != root || g->hasAttr("qopt.host") || g.getNumReductionLoops() != 0 ||
+        !g.getIndexingMapsArray()[1].isIdentity() ||
+        !isa<MemRefType>(g.getDpsInputs()[0].getType()))
+      return std::nullopt;
+    copy = g;
+  }
+  if (!copy || copy->getBlock() != op->getBlock() || !copy->isBeforeInBlock(op))
+    return std::nullopt;
+  Block &body = copy.getRegion().front();
+  if (body.getOperations().size() != 1 ||
+      body.getTerminator()->getOperand(0) != body.getArgument(0))
+    return std::nullopt;
+  Value x = copy.getDpsInputs()[0];
+  if (getElementTypeOrSelf(x.getType()) != alloc.getType().getElementType() ||
+      qopt::gpu_codegen::clobberedBetween(copy, anchor->getNextNode(), {bufferRoot(x)}))
+    return std::nullopt;
+  return Im2col{copy, view, x, copy.getIndexingMapsArray()[0]};
+}
+
 struct Builder {
   OpBuilder &b;
   Location loc;
@@ -186,7 +271,8 @@ struct Builder {
   Value andI(Value x, Value y) { return arith::AndIOp::create(b, loc, x, y); }
 };
 
-void rewrite(linalg::MatmulOp op, Kind kind, qopt::gpu_codegen::GemmEpilogue &epi) {
+void rewrite(linalg::MatmulOp op, Kind kind, qopt::gpu_codegen::GemmEpilogue &epi,
+             std::optional<Im2col> im2) {
   OpBuilder b(epi.anchor());
   Location loc = op.getLoc();
   epi.prepare(b, loc);
@@ -194,7 +280,7 @@ void rewrite(linalg::MatmulOp op, Kind kind, qopt::gpu_codegen::GemmEpilogue &ep
   Value A = op.getInputs()[0], B = op.getInputs()[1];
   Value M = memref::DimOp::create(b, loc, A, 0), K = memref::DimOp::create(b, loc, A, 1);
   const bool bT = readsBTransposed(op);
-  Value N = memref::DimOp::create(b, loc, B, bT ? 0 : 1);
+  Value N = im2 ? im2->columns(b, loc) : Value(memref::DimOp::create(b, loc, B, bT ? 0 : 1));
   Value one = h.c(1);
   auto ceilDiv = [&](Value x, int64_t d) {
     return arith::MaxUIOp::create(b, loc, arith::CeilDivUIOp::create(b, loc, x, h.c(d)), one);
@@ -241,7 +327,14 @@ void rewrite(linalg::MatmulOp op, Kind kind, qopt::gpu_codegen::GemmEpilogue &ep
     };
     return k.andI(zeroMod16(first), zeroMod16(rowBytes));
   };
-  Value aAligned = alignedRows(A), bAligned = alignedRows(B);
+  Value aAligned = alignedRows(A);
+  Value bAligned = im2 ? Value() : alignedRows(B);
+  // Implicit GEMM: the im2col buffer's sizes in the kernel, each at least 1
+  // (divisors of the coordinates computed before the bounds test).
+  SmallVector<Value> colSizes;
+  if (im2)
+    for (Value v : im2->sizes(lb, loc))
+      colSizes.push_back(arith::MaxUIOp::create(lb, loc, v, k.c(1)));
 
   auto accType = VectorType::get({2, 2}, accElem);
   constexpr int64_t tilesM = kWarpM / kMmaM, tilesN = kWarpN / kMmaN;
@@ -255,6 +348,22 @@ void rewrite(linalg::MatmulOp op, Kind kind, qopt::gpu_codegen::GemmEpilogue &ep
     OpBuilder fb = OpBuilder::atBlockBegin(loop.getBody());
     Builder f{fb, loc};
     Value k0 = f.mul(loop.getInductionVar(), f.c(kTileK));
+    // Where element (r, c) of operand `src` is: the buffer and its indices
+    // (B read in place from the convolution's input: see Im2col).
+    auto where = [&](Value src, Value r, Value c) -> std::pair<Value, SmallVector<Value>> {
+      if (!im2 || src != B)
+        return {src, {r, c}};
+      SmallVector<ReassociationIndices> groups = im2->view.getReassociationIndices();
+      auto groupSizes = [&](int64_t g) {
+        SmallVector<Value> out;
+        for (int64_t d : groups[g])
+          out.push_back(colSizes[d]);
+        return out;
+      };
+      SmallVector<Value> ivs = qopt::gpu_codegen::delinearize(fb, loc, r, groupSizes(0));
+      llvm::append_range(ivs, qopt::gpu_codegen::delinearize(fb, loc, c, groupSizes(1)));
+      return {im2->x, qopt::gpu_codegen::applyIndexingMap(fb, loc, im2->map, ivs)};
+    };
     // 16 consecutive elements per thread of a tile of `src`: element j at
     // (row(j), col(j)) of src, stored at (srow(j), scol(j)) of `tile`; zero
     // outside [0, rows) x [0, cols).
@@ -263,9 +372,10 @@ void rewrite(linalg::MatmulOp op, Kind kind, qopt::gpu_codegen::GemmEpilogue &ep
       for (int64_t j = 0; j < 16; ++j) {
         auto [r, c, sr, sc] = at(f.c(j));
         Value ok = f.andI(f.lt(r, rows), f.lt(c, cols));
+        auto [buffer, indices] = where(src, r, c);
         auto sel = scf::IfOp::create(fb, loc, elem, ok, /*withElse=*/true);
         OpBuilder tb = sel.getThenBodyBuilder();
-        Value v = memref::LoadOp::create(tb, loc, src, ValueRange{r, c});
+        Value v = memref::LoadOp::create(tb, loc, buffer, indices);
         if (kind.isFloat())
           v = arith::TruncFOp::create(tb, loc, elem, v);
         scf::YieldOp::create(tb, loc, ValueRange{v});
@@ -322,19 +432,24 @@ void rewrite(linalg::MatmulOp op, Kind kind, qopt::gpu_codegen::GemmEpilogue &ep
       // k; 16 consecutive n of one row of B, stored one by one down a
       // column.
       Value bK = f.div(tx, f.c(4)), bN = f.mul(f.rem(tx, f.c(4)), f.c(16));
-      stageRow(B, bAligned, f.add(k0, bK), f.add(colBase, bN), K, N,
-               [&](Value v) {
-                 for (int64_t j = 0; j < 16; ++j)
-                   memref::StoreOp::create(
-                       fb, loc, vector::ExtractOp::create(fb, loc, v, ArrayRef<int64_t>{j}), Bs,
-                       ValueRange{f.add(bN, f.c(j)), bK});
-               },
-               [&] {
-                 stage(Bs, B, K, N, [&](Value j) -> std::array<Value, 4> {
-                   Value nj = f.add(bN, j);
-                   return {f.add(k0, bK), f.add(colBase, nj), nj, bK};
-                 });
-               });
+      auto byElement = [&] {
+        stage(Bs, B, K, N, [&](Value j) -> std::array<Value, 4> {
+          Value nj = f.add(bN, j);
+          return {f.add(k0, bK), f.add(colBase, nj), nj, bK};
+        });
+      };
+      if (im2) {
+        byElement();
+      } else {
+        stageRow(B, bAligned, f.add(k0, bK), f.add(colBase, bN), K, N,
+                 [&](Value v) {
+                   for (int64_t j = 0; j < 16; ++j)
+                     memref::StoreOp::create(
+                         fb, loc, vector::ExtractOp::create(fb, loc, v, ArrayRef<int64_t>{j}),
+                         Bs, ValueRange{f.add(bN, f.c(j)), bK});
+                 },
+                 byElement);
+      }
     }
     gpu::BarrierOp::create(fb, loc);
     // Fragments by ldmatrix.x4: four 8x8 matrices of 32-bit words (8 rows
@@ -410,6 +525,8 @@ void rewrite(linalg::MatmulOp op, Kind kind, qopt::gpu_codegen::GemmEpilogue &ep
   qopt::gpu_codegen::sinkGlobalsIntoLaunch(launch);
   op.erase();
   epi.finish();
+  if (im2)
+    im2->erase();
 }
 
 struct MmaMatmulPass : qopt::impl::QOptGPUMmaMatmulBase<MmaMatmulPass> {
@@ -426,7 +543,10 @@ struct MmaMatmulPass : qopt::impl::QOptGPUMmaMatmulBase<MmaMatmulPass> {
       if (isFloat && !((float16 || bfloat16) && isFloatGemm(op)))
         continue;
       auto epi = qopt::gpu_codegen::GemmEpilogue::match(op, rewriter, epilogues, none);
-      rewrite(op, Kind{isFloat ? (bfloat16 ? Kind::BF16 : Kind::F16) : Kind::S8}, epi);
+      std::optional<Im2col> im2;
+      if (implicitGemm && !readsBTransposed(op))
+        im2 = im2colOf(op, epi.anchor());
+      rewrite(op, Kind{isFloat ? (bfloat16 ? Kind::BF16 : Kind::F16) : Kind::S8}, epi, im2);
     }
   }
 };

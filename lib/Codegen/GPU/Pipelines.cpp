@@ -57,6 +57,7 @@ void qopt::buildGPUCodegenPipeline(OpPassManager &pm, const GPUCodegenOptions &o
     mmaOptions.float16 = options.float16;
     mmaOptions.bfloat16 = options.bfloat16;
     mmaOptions.epilogues = epilogues;
+    mmaOptions.implicitGemm = options.implicitGemm;
     fpm.addPass(createQOptGPUMmaMatmul(mmaOptions));
   }
   QOptGPUMapKernelsOptions map;
@@ -131,6 +132,7 @@ qopt::GPUCodegenOptions qopt::GPUCodegenPipelineOptions::toOptions() const {
   o.float16 = float16;
   o.bfloat16 = bfloat16;
   o.epilogues = epilogues;
+  o.implicitGemm = implicitGemm;
   o.emulateOnHost = emulateOnHost;
   o.emulateTensorCores = emulateTensorCores;
   return o;

@@ -16,7 +16,7 @@
 // CHECK-NEXT: qopt-gpu-transpose-constant-b{floats=false},
 // CHECK-NEXT: func.func(
 // CHECK-NEXT: qopt-gpu-place-buffers,
-// CHECK-NEXT: qopt-gpu-mma-matmul{bfloat16=false epilogues=true float16=false},
+// CHECK-NEXT: qopt-gpu-mma-matmul{bfloat16=false epilogues=true float16=false implicit-gemm=true},
 // CHECK-NEXT: qopt-gpu-map-kernels{block-size=256 epilogues=true},
 // CHECK-NEXT: convert-linalg-to-loops,
 // CHECK-NEXT: scf-forall-to-for,
@@ -71,7 +71,7 @@
 // With the tensor cores emulated too: the tensor-core pass stays, and the
 // emulation runs cooperating blocks as OpenMP teams.
 // EMUTC: qopt-gpu-transpose-constant-b{floats=false}
-// EMUTC: qopt-gpu-mma-matmul{bfloat16=false epilogues=true float16=false}
+// EMUTC: qopt-gpu-mma-matmul{bfloat16=false epilogues=true float16=false implicit-gemm=true}
 // EMUTC: qopt-gpu-emulate-on-host{teams=true},
 // EMUTC-NOT: gpu-kernel-outlining
 

@@ -71,6 +71,10 @@ struct GPUCodegenOptions {
   /// elementwise consumer (the `epilogues` option of both GEMM passes;
   /// not at -O0).
   bool epilogues = true;
+  /// Tensor-core kernels of convolutions read B (the im2col matrix) from
+  /// the convolution's input instead of a copy (qopt-gpu-mma-matmul's
+  /// `implicit-gemm`).
+  bool implicitGemm = true;
   /// Testing aid: stop after the kernels are mapped, run them as host loops
   /// (qopt-gpu-emulate-on-host) and lower for the CPU (buildLoopsToLLVMPipeline)
   /// so that a machine without a GPU checks the placement and the kernels:
@@ -91,7 +95,8 @@ struct GPUCodegenOptions {
 ///   tensor-cores and (not emulate-on-host or emulate-tensor-cores):
 ///             qopt-gpu-transpose-constant-b{floats = float16 or bfloat16}
 ///   func.func(qopt-gpu-place-buffers,
-///             tensor-cores and not emulate-on-host: qopt-gpu-mma-matmul{float16 epilogues},
+///             tensor-cores and (not emulate-on-host or emulate-tensor-cores):
+///               qopt-gpu-mma-matmul{float16 bfloat16 epilogues implicit-gemm},
 ///             qopt-gpu-map-kernels{block-size epilogues},
 ///             convert-linalg-to-loops, scf-forall-to-for,
 ///             -O1+: qopt-plan-buffers{device})
@@ -146,6 +151,10 @@ struct GPUCodegenPipelineOptions : mlir::PassPipelineOptions<GPUCodegenPipelineO
                          llvm::cl::desc("GEMM kernels compute their accumulator's "
                                         "initialization and elementwise consumer"),
                          llvm::cl::init(true)};
+  Option<bool> implicitGemm{*this, "implicit-gemm",
+                            llvm::cl::desc("Tensor-core convolutions read their input in "
+                                           "place instead of an im2col copy"),
+                            llvm::cl::init(true)};
   Option<bool> emulateOnHost{*this, "emulate-on-host",
                              llvm::cl::desc("Testing aid: kernels as host loops, for the CPU"),
                              llvm::cl::init(false)};

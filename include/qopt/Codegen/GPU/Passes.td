@@ -70,6 +70,21 @@ def QOptGPUMmaMatmul : Pass<"qopt-gpu-mma-matmul", "::mlir::func::FuncOp"> {
     - each thread adds its accumulators to C (linalg.matmul accumulates
       into its init: a bias or zero), guarded at the edges.
 
+    Convolutions as implicit GEMM (option `implicit-gemm`, on by default).
+    `qopt-conv-to-im2col-gemm` gives a convolution's GEMM a B that is a
+    copy of its input, col[c, kh, kw, n, oh, ow] = x[n, c, oh*s + kh*d,
+    ow*s + kw*d], collapsed to [C*KH*KW, N*OH*OW]. When B is such a rank-2
+    collapse of a device allocation that a single all-parallel copy writes
+    (any input indexing map, identity output map, in the matmul's block and
+    before it) and nothing else reads, and nothing from the copy to where
+    the kernel runs (the fused consumer, else the matmul), that op included,
+    may write or free the copy's input, the kernel stages B(k, n) straight
+    from x: k delinearized in the first group's sizes, n in the second's,
+    the copy's map applied; element by element (the vector load needs 16
+    contiguous bytes, which the copy's map does not promise). The copy, its
+    launch and its buffer go, and with them the im2col matrix's device
+    memory (K times the input's size for a stride-1 convolution).
+
     First, an i32 operand that only a sign-extension of an i8 buffer writes
     (how MatMulInteger and QLinearMatMul lower, to handle zero points) is
     replaced by that i8 buffer and the extension dropped: linalg.matmul
@@ -129,7 +144,9 @@ def QOptGPUMmaMatmul : Pass<"qopt-gpu-mma-matmul", "::mlir::func::FuncOp"> {
     Option<"bfloat16", "bfloat16", "bool", "false",
            "Also run f32 GEMMs on the bf16 tensor cores (f32 accumulation; wins over float16)">,
     Option<"epilogues", "epilogues", "bool", "true",
-           "Compute a GEMM's accumulator initialization and elementwise consumer in its kernel">
+           "Compute a GEMM's accumulator initialization and elementwise consumer in its kernel">,
+    Option<"implicitGemm", "implicit-gemm", "bool", "true",
+           "Read a convolution's im2col matrix from its input in the kernel instead of a copy">
   ];
   let dependentDialects = ["::mlir::gpu::GPUDialect", "::mlir::nvgpu::NVGPUDialect",
                            "::mlir::vector::VectorDialect", "::mlir::scf::SCFDialect",

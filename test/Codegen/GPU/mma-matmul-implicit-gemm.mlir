@@ -1,0 +1,183 @@
+// qopt-gpu-mma-matmul{implicit-gemm}: a convolution's GEMM whose B is the
+// im2col copy of its input (col[c, kh, kw, n, oh, ow] = x[n, c, oh*s + kh,
+// ow*s + kw], collapsed to [C*KH*KW, N*OH*OW]) reads x in place: the kernel
+// delinearizes B's row in (C, KH, KW) and its column in (N, OH, OW), applies
+// the copy's map and loads x; the copy and its buffer go. Where x may change
+// before the kernel runs, or the copy's buffer has another reader, the copy
+// stays and the kernel reads it.
+// RUN: qopt-opt %s --qopt-gpu-mma-matmul --split-input-file | FileCheck %s
+// RUN: qopt-opt %s --qopt-gpu-mma-matmul=implicit-gemm=false --split-input-file | FileCheck %s --check-prefix=OFF
+// RUN: qopt-opt %S/Inputs/conv-stride2-i8.mlir --qopt-gpu-codegen-pipeline="format=isa" | FileCheck %s --check-prefix=PTX
+// RUN: qopt-opt %S/Inputs/conv-stride2-i8.mlir --qopt-gpu-codegen-pipeline="format=isa implicit-gemm=false" | FileCheck %s --check-prefix=PTXOFF
+// RUN: %if ptxas %{ qopt-opt %S/Inputs/conv-stride2-i8.mlir --qopt-gpu-codegen-pipeline="format=bin arch=sm_80 toolkit=%cuda_toolkit" | FileCheck %s --check-prefix=CUBIN %}
+// RUN: %if ptxas %{ qopt-opt %S/Inputs/conv-stride2-i8.mlir --qopt-gpu-codegen-pipeline="format=bin arch=sm_90 toolkit=%cuda_toolkit" | FileCheck %s --check-prefix=CUBIN %}
+
+// Through the whole pipeline (Inputs/conv-stride2-i8.mlir, on tensors): one
+// kernel, the tensor-core GEMM with the zero fill and the NCHW transpose
+// fused and the input read in place; without implicit GEMM, the im2col copy
+// is a kernel of its own. The cubins assemble for sm_80 and sm_90.
+// PTX: gpu.binary @conv_kernel
+// PTX-COUNT-8: mma.sync.aligned.m16n8k32.row.col.satfinite.s32.s8.s8.s32
+// PTX-NOT: gpu.binary
+// PTXOFF-COUNT-2: gpu.binary
+// CUBIN: gpu.binary @conv_kernel
+// CUBIN-NOT: gpu.binary
+
+// A 3x3 convolution with stride 2 of a batch of n 3x10x10 images (4x4
+// outputs). The row's (c, kh, kw) and the column's (n, oh, ow), each
+// divisor at least 1; x at (n, c, oh*2 + kh, ow*2 + kw); 16 elements per
+// thread, each loaded alone (no vector load: the map does not promise 16
+// contiguous bytes).
+// CHECK-DAG: #[[H:.*]] = affine_map<(d0, d1, d2, d3, d4, d5) -> (d4 * 2 + d1)>
+// CHECK-DAG: #[[W:.*]] = affine_map<(d0, d1, d2, d3, d4, d5) -> (d5 * 2 + d2)>
+// CHECK-LABEL: func.func @stride2
+// CHECK-SAME: (%[[X:.*]]: memref<?x3x10x10xi8>, %[[WT:.*]]: memref<8x27xi8>, %[[C:.*]]: memref<8x?xi32>, %[[NB:.*]]: index)
+// CHECK-NOT: gpu.alloc
+// CHECK-NOT: linalg.generic
+// CHECK: %[[N1:.*]] = arith.muli %c1{{.*}}, %[[NB]]
+// CHECK: %[[N2:.*]] = arith.muli %[[N1]], %c4
+// CHECK: %[[N:.*]] = arith.muli %[[N2]], %c4
+// CHECK: arith.ceildivui %[[N]], %c64
+// CHECK: gpu.launch
+// CHECK: %[[S0:.*]] = arith.maxui %c3{{.*}}, %c1
+// CHECK: %[[S1:.*]] = arith.maxui %c3{{.*}}, %c1
+// CHECK: %[[S2:.*]] = arith.maxui %c3{{.*}}, %c1
+// CHECK: %[[S3:.*]] = arith.maxui %[[NB]], %c1
+// CHECK: %[[S4:.*]] = arith.maxui %c4{{.*}}, %c1
+// CHECK: %[[S5:.*]] = arith.maxui %c4{{.*}}, %c1
+// CHECK-NOT: memref.extract_aligned_pointer_as_index %[[X]]
+// CHECK: scf.for
+// B's element: k and n below their bounds, k = (c, kh, kw), n = (img, oh, ow).
+// CHECK: %[[NOK:.*]] = arith.cmpi ult, %[[COL:.*]], %[[N]] : index
+// CHECK-NEXT: %[[OK:.*]] = arith.andi %{{.*}}, %[[NOK]] : i1
+// CHECK-NEXT: %[[KW:.*]] = arith.remui %[[K:.*]], %[[S2]]
+// CHECK: %[[K1:.*]] = arith.divui %[[K]], %[[S2]]
+// CHECK: %[[KH:.*]] = arith.remui %[[K1]], %[[S1]]
+// CHECK: %[[CI:.*]] = arith.divui %[[K1]], %[[S1]]
+// CHECK: %[[OW:.*]] = arith.remui %[[COL]], %[[S5]]
+// CHECK: %[[C1:.*]] = arith.divui %[[COL]], %[[S5]]
+// CHECK: %[[OH:.*]] = arith.remui %[[C1]], %[[S4]]
+// CHECK: %[[IMG:.*]] = arith.divui %[[C1]], %[[S4]]
+// CHECK: %[[IH:.*]] = affine.apply #[[H]](%[[CI]], %[[KH]], %[[KW]], %[[IMG]], %[[OH]], %[[OW]])
+// CHECK: %[[IW:.*]] = affine.apply #[[W]](%[[CI]], %[[KH]], %[[KW]], %[[IMG]], %[[OH]], %[[OW]])
+// CHECK: scf.if %[[OK]] -> (i8)
+// CHECK-NEXT: memref.load %[[X]][%[[IMG]], %[[CI]], %[[IH]], %[[IW]]] : memref<?x3x10x10xi8>
+// CHECK-COUNT-15: memref.load %[[X]]
+// CHECK-NOT: memref.load %[[X]]
+// CHECK: gpu.barrier
+// CHECK-COUNT-8: nvgpu.mma.sync
+// CHECK: gpu.terminator
+// CHECK-NOT: linalg.
+// CHECK-NOT: gpu.dealloc
+// CHECK: return
+// OFF-LABEL: func.func @stride2
+// OFF: %[[COL:.*]] = gpu.alloc
+// OFF: linalg.generic
+// OFF: %[[B:.*]] = memref.collapse_shape %[[COL]]
+// OFF: gpu.launch
+// OFF: vector.load %[[B]]
+// OFF: gpu.dealloc %[[COL]]
+#x = affine_map<(d0, d1, d2, d3, d4, d5) -> (d3, d0, d4 * 2 + d1, d5 * 2 + d2)>
+#id6 = affine_map<(d0, d1, d2, d3, d4, d5) -> (d0, d1, d2, d3, d4, d5)>
+func.func @stride2(%x: memref<?x3x10x10xi8>, %w: memref<8x27xi8>, %c: memref<8x?xi32>, %n: index) {
+  %col = gpu.alloc (%n) : memref<3x3x3x?x4x4xi8>
+  linalg.generic {indexing_maps = [#x, #id6], iterator_types = ["parallel", "parallel", "parallel", "parallel", "parallel", "parallel"]} ins(%x : memref<?x3x10x10xi8>) outs(%col : memref<3x3x3x?x4x4xi8>) {
+  ^bb0(%in: i8, %out: i8):
+    linalg.yield %in : i8
+  }
+  %b = memref.collapse_shape %col [[0, 1, 2], [3, 4, 5]] : memref<3x3x3x?x4x4xi8> into memref<27x?xi8>
+  linalg.matmul ins(%w, %b : memref<8x27xi8>, memref<27x?xi8>) outs(%c : memref<8x?xi32>)
+  gpu.dealloc %col : memref<3x3x3x?x4x4xi8>
+  return
+}
+
+// -----
+
+// x overwritten between the copy and the matmul: the copy stays.
+// CHECK-LABEL: func.func @clobbered
+// CHECK: %[[COL:.*]] = gpu.alloc
+// CHECK: linalg.generic
+// CHECK: %[[B:.*]] = memref.collapse_shape %[[COL]]
+// CHECK: linalg.fill
+// CHECK: gpu.launch
+// CHECK: vector.load %[[B]]
+// CHECK: gpu.dealloc %[[COL]]
+#x = affine_map<(d0, d1, d2, d3, d4, d5) -> (d3, d0, d4 + d1, d5 + d2)>
+#id6 = affine_map<(d0, d1, d2, d3, d4, d5) -> (d0, d1, d2, d3, d4, d5)>
+func.func @clobbered(%x: memref<1x3x6x6xi8>, %w: memref<8x27xi8>, %c: memref<8x16xi32>) {
+  %zero = arith.constant 0 : i8
+  %col = gpu.alloc () : memref<3x3x3x1x4x4xi8>
+  linalg.generic {indexing_maps = [#x, #id6], iterator_types = ["parallel", "parallel", "parallel", "parallel", "parallel", "parallel"]} ins(%x : memref<1x3x6x6xi8>) outs(%col : memref<3x3x3x1x4x4xi8>) {
+  ^bb0(%in: i8, %out: i8):
+    linalg.yield %in : i8
+  }
+  %b = memref.collapse_shape %col [[0, 1, 2], [3, 4, 5]] : memref<3x3x3x1x4x4xi8> into memref<27x16xi8>
+  linalg.fill ins(%zero : i8) outs(%x : memref<1x3x6x6xi8>)
+  linalg.matmul ins(%w, %b : memref<8x27xi8>, memref<27x16xi8>) outs(%c : memref<8x16xi32>)
+  gpu.dealloc %col : memref<3x3x3x1x4x4xi8>
+  return
+}
+
+// -----
+
+// The copy's buffer read by another op too: the copy stays.
+// CHECK-LABEL: func.func @second_reader
+// CHECK: %[[COL:.*]] = gpu.alloc
+// CHECK: linalg.generic
+// CHECK: gpu.launch
+// CHECK: linalg.copy ins(%[[COL]]
+#x = affine_map<(d0, d1, d2, d3, d4, d5) -> (d3, d0, d4 + d1, d5 + d2)>
+#id6 = affine_map<(d0, d1, d2, d3, d4, d5) -> (d0, d1, d2, d3, d4, d5)>
+func.func @second_reader(%x: memref<1x3x6x6xi8>, %w: memref<8x27xi8>, %c: memref<8x16xi32>, %o: memref<3x3x3x1x4x4xi8>) {
+  %col = gpu.alloc () : memref<3x3x3x1x4x4xi8>
+  linalg.generic {indexing_maps = [#x, #id6], iterator_types = ["parallel", "parallel", "parallel", "parallel", "parallel", "parallel"]} ins(%x : memref<1x3x6x6xi8>) outs(%col : memref<3x3x3x1x4x4xi8>) {
+  ^bb0(%in: i8, %out: i8):
+    linalg.yield %in : i8
+  }
+  %b = memref.collapse_shape %col [[0, 1, 2], [3, 4, 5]] : memref<3x3x3x1x4x4xi8> into memref<27x16xi8>
+  linalg.matmul ins(%w, %b : memref<8x27xi8>, memref<27x16xi8>) outs(%c : memref<8x16xi32>)
+  linalg.copy ins(%col : memref<3x3x3x1x4x4xi8>) outs(%o : memref<3x3x3x1x4x4xi8>)
+  gpu.dealloc %col : memref<3x3x3x1x4x4xi8>
+  return
+}
+
+// -----
+
+// The fused epilogue (the requantized result, transposed to NCHW) writes x
+// itself: where the kernel runs, x is its output, so the copy stays (the
+// epilogue still fuses).
+// CHECK-LABEL: func.func @epilogue_writes_x
+// CHECK: %[[COL:.*]] = gpu.alloc
+// CHECK: linalg.generic
+// CHECK: %[[B:.*]] = memref.collapse_shape %[[COL]]
+// CHECK: gpu.launch
+// CHECK: vector.load %[[B]]
+// CHECK: memref.store %{{.*}}, %arg0
+// CHECK: gpu.terminator
+// CHECK-NOT: linalg.generic
+// CHECK: gpu.dealloc %[[COL]]
+#x = affine_map<(d0, d1, d2, d3, d4, d5) -> (d3, d0, d4 + d1, d5 + d2)>
+#id6 = affine_map<(d0, d1, d2, d3, d4, d5) -> (d0, d1, d2, d3, d4, d5)>
+#id4 = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>
+#t4 = affine_map<(d0, d1, d2, d3) -> (d1, d0, d2, d3)>
+func.func @epilogue_writes_x(%x: memref<1x4x4x4xi8>, %w: memref<4x4xi8>) {
+  %zero = arith.constant 0 : i32
+  %col = gpu.alloc () : memref<4x1x1x1x4x4xi8>
+  linalg.generic {indexing_maps = [#x, #id6], iterator_types = ["parallel", "parallel", "parallel", "parallel", "parallel", "parallel"]} ins(%x : memref<1x4x4x4xi8>) outs(%col : memref<4x1x1x1x4x4xi8>) {
+  ^bb0(%in: i8, %out: i8):
+    linalg.yield %in : i8
+  }
+  %b = memref.collapse_shape %col [[0, 1, 2], [3, 4, 5]] : memref<4x1x1x1x4x4xi8> into memref<4x16xi8>
+  %acc = gpu.alloc () : memref<4x1x4x4xi32>
+  linalg.fill ins(%zero : i32) outs(%acc : memref<4x1x4x4xi32>)
+  %c = memref.collapse_shape %acc [[0], [1, 2, 3]] : memref<4x1x4x4xi32> into memref<4x16xi32>
+  linalg.matmul ins(%w, %b : memref<4x4xi8>, memref<4x16xi8>) outs(%c : memref<4x16xi32>)
+  linalg.generic {indexing_maps = [#t4, #id4], iterator_types = ["parallel", "parallel", "parallel", "parallel"]} ins(%acc : memref<4x1x4x4xi32>) outs(%x : memref<1x4x4x4xi8>) {
+  ^bb0(%in: i32, %out: i8):
+    %t = arith.trunci %in : i32 to i8
+    linalg.yield %t : i8
+  }
+  gpu.dealloc %acc : memref<4x1x4x4xi32>
+  gpu.dealloc %col : memref<4x1x1x1x4x4xi8>
+  return
+}
