@@ -2,6 +2,7 @@
 #include "qopt/Quant/Calibration.h"
 #include "qopt/Quant/QuantMath.h"
 #include "qopt/Quant/StatsFile.h"
+#include "llvm/Support/JSON.h"
 
 #include "llvm/Support/FileSystem.h"
 
@@ -304,6 +305,56 @@ TEST(Calibration, StatsFileRoundTripAndRejects) {
   EXPECT_NE(err.find("version 99"), std::string::npos);
   llvm::sys::fs::remove(path);
   EXPECT_FALSE(readStatsFile(std::string(path), back, err));
+}
+
+TEST(Calibration, StatsFileKeepsTheMixedPrecisionTable) {
+  CalibrationStats stats;
+  stats.modelFingerprint = "abc";
+  stats.formats = {{"fc", "float"}, {"conv1", "int8"}};
+  stats.formatsBudget = "bits=11";
+  stats.formatsTable = R"({"layers": [{"layer": "fc", "params": 40, "formats": [)"
+                       R"({"format": "float", "sensitivity": 0, "bytes": 160}]}]})";
+  stats.formatsTableFormats = "int8,float";
+  llvm::SmallString<128> path;
+  ASSERT_FALSE(llvm::sys::fs::createTemporaryFile("stats", "json", path));
+  std::string err;
+  ASSERT_TRUE(writeStatsFile(std::string(path), stats, err)) << err;
+  CalibrationStats back;
+  back.formatsTable = "stale";
+  ASSERT_TRUE(readStatsFile(std::string(path), back, err)) << err;
+  EXPECT_EQ(back.formats, stats.formats);
+  EXPECT_EQ(back.formatsBudget, "bits=11");
+  EXPECT_EQ(back.formatsTableFormats, "int8,float");
+  // The same JSON value (printed compactly).
+  llvm::Expected<llvm::json::Value> a = llvm::json::parse(back.formatsTable),
+                                    b = llvm::json::parse(stats.formatsTable);
+  ASSERT_TRUE(bool(a) && bool(b));
+  EXPECT_EQ(*a, *b);
+  // Without a table (files written before it was stored): empty.
+  stats.formatsTable.clear();
+  ASSERT_TRUE(writeStatsFile(std::string(path), stats, err)) << err;
+  ASSERT_TRUE(readStatsFile(std::string(path), back, err)) << err;
+  EXPECT_TRUE(back.formatsTable.empty());
+  EXPECT_TRUE(back.formatsTableFormats.empty());
+  // A table that is not JSON is not written; one that is no table, or one
+  // without a choice, is not read.
+  stats.formatsTable = "{layers";
+  EXPECT_FALSE(writeStatsFile(std::string(path), stats, err));
+  EXPECT_NE(err.find("the mixed-precision table is not JSON"), std::string::npos) << err;
+  for (const char *text :
+       {R"({"format": "qopt-calibration-stats", "version": 2, "model": "x", "tensors": [],
+            "formats": {"fc": "float"}, "formats_budget": "bits=9", "formats_table": [1]})",
+        R"({"format": "qopt-calibration-stats", "version": 2, "model": "x", "tensors": [],
+            "formats_table": {"layers": []}})"}) {
+    {
+      std::error_code ec;
+      llvm::raw_fd_ostream os(path, ec);
+      os << text;
+    }
+    EXPECT_FALSE(readStatsFile(std::string(path), back, err)) << text;
+    EXPECT_NE(err.find("formats_table"), std::string::npos) << err;
+  }
+  llvm::sys::fs::remove(path);
 }
 
 } // namespace

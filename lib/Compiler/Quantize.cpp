@@ -375,6 +375,86 @@ private:
   std::map<std::string, double> hessianProxy;
   /// groupCodes()' copy of the statistics' group-wise codes.
   std::shared_ptr<std::map<std::string, quant::GroupWeights>> groupCodesCache;
+  /// The last measured mixed-precision table (JSON text), stored in the
+  /// statistics file with the choice.
+  std::string measuredTable;
+
+  /// Keeps the measured table `path` for the statistics file.
+  void keepTable(StringRef path) {
+    if (auto buffer = llvm::MemoryBuffer::getFile(path))
+      measuredTable = (*buffer)->getBuffer().str();
+  }
+
+  /// Records `chosen` (under --budget) and the measured table in `s`.
+  void storeChoice(quant::CalibrationStats &s, const std::map<std::string, std::string> &chosen) {
+    s.formats = chosen;
+    s.formatsBudget = options.budget;
+    if (!measuredTable.empty()) {
+      s.formatsTable = measuredTable;
+      s.formatsTableFormats = llvm::join(options.formats, ",");
+    }
+  }
+
+  /// A rebuild from statistics that hold a mixed-precision choice: the
+  /// stored formats under the budget they were chosen under; under another
+  /// budget, the stored table (the measured sensitivities and costs) solved
+  /// again, nothing measured (`resolved`; a latency choice is then not timed
+  /// either). Files without a table (older ones) refuse another budget.
+  LogicalResult storedFormats(const quant::CalibrationStats &s,
+                              std::map<std::string, std::string> &chosen, bool &resolved) {
+    resolved = false;
+    if (s.formatsBudget == options.budget) {
+      chosen = s.formats;
+      return success();
+    }
+    if (s.formatsTable.empty()) {
+      error = options.loadStats + ": its formats were chosen under --budget " +
+              s.formatsBudget + ", not " + options.budget +
+              " (it holds no sensitivity table to solve again: calibrate again)";
+      return failure();
+    }
+    std::string given = llvm::join(options.formats, ",");
+    if (given != s.formatsTableFormats) {
+      auto shown = [](const std::string &f) { return f.empty() ? std::string("(default)") : f; };
+      error = options.loadStats + ": its sensitivities were measured with --formats " +
+              shown(s.formatsTableFormats) + ", not " + shown(given) + "; calibrate again";
+      return failure();
+    }
+    if (!quant::parseBudget(options.budget)) {
+      error = "--budget '" + options.budget + "': expected bits=B, size=N[KB|MB], latency=MS or "
+                                              "latency=Fx";
+      return failure();
+    }
+    TempFiles temps;
+    std::string table = temps.make("json");
+    {
+      std::error_code ec;
+      llvm::raw_fd_ostream os(table, ec);
+      if (table.empty() || ec) {
+        error = "cannot write a temporary file for the stored mixed-precision table";
+        return failure();
+      }
+      os << s.formatsTable;
+    }
+    if (!options.mixedPrecisionTable.empty() &&
+        llvm::sys::fs::copy_file(table, options.mixedPrecisionTable)) {
+      error = "cannot write " + options.mixedPrecisionTable;
+      return failure();
+    }
+    if (failed(solveFormats(table, options.budget, chosen)))
+      return failure();
+    if (options.collectReport)
+      paretoSweep(table, chosen);
+    measuredTable = s.formatsTable;
+    resolved = true;
+    step("mixed precision: the sensitivities stored in " + options.loadStats +
+         " (measured under --budget " + s.formatsBudget + ") solved again under --budget " +
+         options.budget + "; nothing measured" +
+         (quant::parseBudget(options.budget)->kind == quant::Budget::Latency
+              ? ", the choice not timed"
+              : ""));
+    return success();
+  }
 
   void step(const Twine &what) {
     if (progress)
@@ -1322,13 +1402,7 @@ private:
     if (!options.mixedPrecision)
       return success();
     if (!stats->formats.empty()) {
-      // A rebuild: the file's choice, unmeasured.
-      if (stats->formatsBudget != options.budget) {
-        error = options.loadStats + ": its formats were chosen under --budget " +
-                stats->formatsBudget + ", not " + options.budget +
-                " (sensitivities are not stored: calibrate again)";
-        return failure();
-      }
+      // A rebuild: the file's choice, or its table solved again, unmeasured.
       if (stats->modelFingerprint != quantutil::modelFingerprint(module)) {
         error = options.loadStats + ": the calibration statistics were computed for a "
                                     "different model (or different --keep-float/--input-shape "
@@ -1336,10 +1410,14 @@ private:
         return failure();
       }
       fingerprintVerified = true;
-      if (failed(applyFormats(stats->formats)) || failed(reobserve(module)))
+      std::map<std::string, std::string> chosen;
+      bool resolved;
+      if (failed(storedFormats(*stats, chosen, resolved)) || failed(applyFormats(chosen)) ||
+          failed(reobserve(module)))
         return failure();
-      step("mixed precision: the formats chosen in " + options.loadStats);
-      return success();
+      if (!resolved)
+        step("mixed precision: the formats chosen in " + options.loadStats);
+      return saveChoice(*stats, chosen, resolved);
     }
     if (options.calibData.empty()) {
       error = options.loadStats + ": no mixed-precision choice stored (save the file with "
@@ -1946,15 +2024,22 @@ private:
                        changed.size(), candidates.size(), chosenWords(changed),
                        section.chosenLatencyMs, section.int8LatencyMs)
              .str());
-    if (!options.saveStats.empty()) {
-      stats->formats = chosen;
-      stats->formatsBudget = options.budget;
-      result.stats = *stats;
-      if (!quant::writeStatsFile(options.saveStats, *stats, error))
-        return failure();
-      step("wrote the mixed-precision choice into " + options.saveStats);
-    }
+    keepTable(table);
     result.report.mixed = std::move(section);
+    return saveChoice(*stats, chosen, /*changed=*/true);
+  }
+
+  /// With --save-calib-stats, writes `s` with the choice and its table
+  /// (unless `changed` is false: a rebuild of the stored choice).
+  LogicalResult saveChoice(quant::CalibrationStats &s,
+                           const std::map<std::string, std::string> &chosen, bool changed) {
+    if (options.saveStats.empty() || !changed)
+      return success();
+    storeChoice(s, chosen);
+    result.stats = s;
+    if (!quant::writeStatsFile(options.saveStats, s, error))
+      return failure();
+    step("wrote the mixed-precision choice into " + options.saveStats);
     return success();
   }
 
@@ -2373,6 +2458,7 @@ private:
     std::map<std::string, std::string> chosen;
     if (failed(solveFormats(table, options.budget, chosen)))
       return failure();
+    keepTable(table);
     if (options.collectReport)
       paretoSweep(table, chosen); // (before the formats apply: the table's layers)
     return applyFormats(chosen);
@@ -2434,16 +2520,15 @@ private:
     hessianProxy = s.hessianProxy;
     if (options.mixedPrecision) {
       if (!s.formats.empty()) {
-        // A rebuild: the file's choice, unmeasured.
-        if (s.formatsBudget != options.budget) {
-          error = options.loadStats + ": its formats were chosen under --budget " +
-                  s.formatsBudget + ", not " + options.budget +
-                  " (sensitivities are not stored: calibrate again)";
+        // A rebuild: the file's choice, or its table solved again, unmeasured.
+        std::map<std::string, std::string> chosen;
+        bool resolved;
+        if (failed(storedFormats(s, chosen, resolved)) || failed(applyFormats(chosen)))
           return failure();
-        }
-        if (failed(applyFormats(s.formats)))
+        if (!resolved)
+          step("mixed precision: the formats chosen in " + options.loadStats);
+        if (failed(saveChoice(s, chosen, resolved)))
           return failure();
-        step("mixed precision: the formats chosen in " + options.loadStats);
       } else {
         if (options.calibData.empty()) {
           error = options.loadStats + ": no mixed-precision choice stored (save the file with "
@@ -2452,15 +2537,14 @@ private:
         }
         if (failed(assignFormats(rounded)))
           return failure();
-        if (!options.saveStats.empty() && !s.groupWeights.empty()) {
+        if (!s.groupWeights.empty()) {
+          std::map<std::string, std::string> chosen;
           for (const quantutil::QuantizableLayer &l :
                quantutil::quantizableLayers(module, {}))
             if (auto f = l.op->getAttrOfType<StringAttr>(quantutil::kFormatAttr))
-              s.formats[l.id] = f.getValue().str();
-          s.formatsBudget = options.budget;
-          if (!quant::writeStatsFile(options.saveStats, s, error))
+              chosen[l.id] = f.getValue().str();
+          if (failed(saveChoice(s, chosen, /*changed=*/true)))
             return failure();
-          step("wrote the mixed-precision choice into " + options.saveStats);
         }
       }
     }

@@ -120,6 +120,15 @@ bool writeStatsFile(const std::string &path, const CalibrationStats &stats,
       formats[layer] = f;
     root["formats"] = std::move(formats);
     root["formats_budget"] = stats.formatsBudget;
+    if (!stats.formatsTable.empty()) {
+      Expected<json::Value> table = json::parse(stats.formatsTable);
+      if (!table) {
+        error = "the mixed-precision table is not JSON: " + toString(table.takeError());
+        return false;
+      }
+      root["formats_table"] = std::move(*table);
+      root["formats_table_formats"] = stats.formatsTableFormats;
+    }
   }
   SmallString<256> tmp;
   if (auto ec = sys::fs::createUniqueFile(path + ".tmp-%%%%%%", tmp)) {
@@ -327,6 +336,16 @@ bool readStatsFile(const std::string &path, CalibrationStats &stats,
       stats.formats.emplace(layer.str(), name->str());
     }
     stats.formatsBudget = root->getString("formats_budget").value_or("").str();
+  }
+  stats.formatsTable.clear();
+  stats.formatsTableFormats.clear();
+  if (const json::Value *tv = root->get("formats_table")) {
+    if (!tv->getAsObject() || !tv->getAsObject()->getArray("layers"))
+      return bad("'formats_table' is not a table (an object with 'layers')");
+    if (stats.formats.empty())
+      return bad("'formats_table' without 'formats'");
+    stats.formatsTable = formatv("{0}", *tv).str();
+    stats.formatsTableFormats = root->getString("formats_table_formats").value_or("").str();
   }
   return true;
 }

@@ -58,6 +58,14 @@ struct CalibrationStats {
   std::map<std::string, std::string> formats;
   /// The budget those formats were chosen under (`formats_budget`).
   std::string formatsBudget;
+  /// The measured sensitivity/cost table they were solved from
+  /// (qopt-assign-bit-widths' JSON, as text; `formats_table`), so that
+  /// another budget is solved again without measuring; empty in files
+  /// written before it was stored.
+  std::string formatsTable;
+  /// The --formats the table was measured with (comma-separated as given,
+  /// empty for the default; `formats_table_formats`).
+  std::string formatsTableFormats;
 };
 
 bool writeStatsFile(const std::string &path, const CalibrationStats &stats,
