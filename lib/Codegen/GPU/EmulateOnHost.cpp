@@ -18,6 +18,9 @@
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/Dialect/Utils/StaticValueUtils.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
+
+#include <map>
 
 namespace qopt {
 #define GEN_PASS_DEF_QOPTGPUEMULATEONHOST
@@ -106,19 +109,29 @@ bool emulatedLdMatrix(nvgpu::LdMatrixOp op) {
          t.getDimSize(0) == n && bits * t.getDimSize(1) == 32 && !op.getIndices().empty();
 }
 
-/// ldmatrix by the PTX ISA: every lane stores its row address; after a
-/// barrier, lane L takes, for each matrix j, the 32-bit word L % 4 of the
-/// row lane 8j + L / 4 addressed (the row's 16 bytes along the source's
-/// last dimension); a barrier again before the addresses are reused.
-void emulateLdMatrix(OpBuilder &b, nvgpu::LdMatrixOp op, Value tid, Value addresses) {
+/// ldmatrix by the PTX ISA, in two halves around a team barrier: every
+/// lane stores its row address (depositLdMatrix); after the barrier, lane L
+/// takes, for each matrix j, the 32-bit word L % 4 of the row lane
+/// 8j + L / 4 addressed (the row's 16 bytes along the source's last
+/// dimension; gatherLdMatrix); a barrier again before the addresses are
+/// reused.
+void depositLdMatrix(OpBuilder &b, nvgpu::LdMatrixOp op, Value tid, Value addresses) {
+  Location loc = op.getLoc();
+  auto c = [&](int64_t v) { return arith::ConstantIndexOp::create(b, loc, v); };
+  int64_t rank = op.getIndices().size();
+  for (auto [d, idx] : llvm::enumerate(op.getIndices()))
+    memref::StoreOp::create(
+        b, loc, idx, addresses,
+        ValueRange{arith::AddIOp::create(b, loc, arith::MulIOp::create(b, loc, tid, c(rank)),
+                                         c(d))});
+}
+
+Value gatherLdMatrix(OpBuilder &b, nvgpu::LdMatrixOp op, Value tid, Value addresses) {
   Location loc = op.getLoc();
   auto c = [&](int64_t v) { return arith::ConstantIndexOp::create(b, loc, v); };
   auto add = [&](Value x, Value y) { return arith::AddIOp::create(b, loc, x, y); };
   auto mul = [&](Value x, Value y) { return arith::MulIOp::create(b, loc, x, y); };
   int64_t rank = op.getIndices().size();
-  for (auto [d, idx] : llvm::enumerate(op.getIndices()))
-    memref::StoreOp::create(b, loc, idx, addresses, ValueRange{add(mul(tid, c(rank)), c(d))});
-  omp::BarrierOp::create(b, loc);
   auto t = cast<VectorType>(op.getRes().getType());
   auto word = VectorType::get({t.getDimSize(1)}, t.getElementType());
   Value lane = arith::RemUIOp::create(b, loc, tid, c(emu::kWarpSize));
@@ -136,10 +149,11 @@ void emulateLdMatrix(OpBuilder &b, nvgpu::LdMatrixOp op, Value tid, Value addres
     Value v = vector::LoadOp::create(b, loc, word, op.getSrcMemref(), at);
     result = vector::InsertOp::create(b, loc, v, result, ArrayRef<int64_t>{j});
   }
-  omp::BarrierOp::create(b, loc);
-  op.getRes().replaceAllUsesWith(result);
-  op.erase();
+  return result;
 }
+
+/// A tag for ldmatrix groups' kinds (mma.sync groups use their shape).
+const char addressesTag = 0;
 
 struct EmulateOnHostPass : qopt::impl::QOptGPUEmulateOnHostBase<EmulateOnHostPass> {
   using Base::Base;
@@ -311,34 +325,14 @@ struct EmulateOnHostPass : qopt::impl::QOptGPUEmulateOnHostBase<EmulateOnHostPas
       map.map(arg, m);
       shared.push_back(m);
     }
-    llvm::DenseMap<const emu::MmaShape *, Exchange> exchanges;
+    // The mma.sync functions (their exchange buffers come below, once the
+    // groups that share barriers are known).
     launch.getBody().walk([&](nvgpu::MmaSyncOp op) {
       const emu::MmaShape *s = mmaShape(op);
-      if (exchanges.count(s))
-        return;
       Type elem = elementType(b.getContext(), *s);
       Type acc = s->isFloat() ? Type(b.getF32Type()) : Type(b.getI32Type());
-      auto buffer = [&](Type t, int64_t perLane) {
-        Value m = memref::AllocOp::create(b, loc, MemRefType::get({threads * perLane}, t),
-                                          b.getI64IntegerAttr(64));
-        shared.push_back(m);
-        return m;
-      };
-      Exchange x{buffer(elem, s->aPerLane()), buffer(elem, s->bPerLane()),
-                 buffer(acc, s->cPerLane()), buffer(acc, s->cPerLane())};
-      exchanges[s] = x;
       auto dyn = [&](Type t) { return MemRefType::get({ShapedType::kDynamic}, t); };
       declare(module, s->function, {dyn(elem), dyn(elem), dyn(acc), dyn(acc), index}, {});
-    });
-    // ldmatrix: the lanes' row addresses, per rank of the source.
-    llvm::DenseMap<int64_t, Value> addresses;
-    launch.getBody().walk([&](nvgpu::LdMatrixOp op) {
-      int64_t rank = op.getIndices().size();
-      if (addresses.count(rank))
-        return;
-      Value m = memref::AllocOp::create(b, loc, MemRefType::get({threads * rank}, index));
-      shared.push_back(m);
-      addresses[rank] = m;
     });
     // The team's size, as thread 0 saw it.
     Value got = memref::AllocaOp::create(b, loc, MemRefType::get({}, i64));
@@ -385,28 +379,110 @@ struct EmulateOnHostPass : qopt::impl::QOptGPUEmulateOnHostBase<EmulateOnHostPas
       rb.clone(op, map);
     omp::TerminatorOp::create(pb, loc);
 
-    // Barriers and mma.sync of the team's copy.
-    SmallVector<Operation *> cooperative;
-    run.getThenRegion().walk([&](Operation *op) {
-      if (isa<gpu::BarrierOp, nvgpu::MmaSyncOp, nvgpu::LdMatrixOp>(op))
-        cooperative.push_back(op);
-    });
-    for (Operation *op : cooperative) {
+    // Barriers of the team's copy.
+    SmallVector<gpu::BarrierOp> barriers;
+    run.getThenRegion().walk([&](gpu::BarrierOp op) { barriers.push_back(op); });
+    for (gpu::BarrierOp op : barriers) {
       OpBuilder ob(op);
-      if (isa<gpu::BarrierOp>(op)) {
-        omp::BarrierOp::create(ob, loc);
-        op->erase();
+      omp::BarrierOp::create(ob, loc);
+      op->erase();
+    }
+    // ldmatrix and mma.sync in groups that share their two barriers:
+    // consecutive ones of one kind (ldmatrix of one source rank, mma.sync
+    // of one shape) in one block, none reading another's result, with only
+    // side-effect-free ops or loads between them. Each member deposits
+    // where it was; the group completes (barrier, every member's exchange,
+    // barrier) before the first op that is not so, or that reads a
+    // member's result. (One barrier pair per op made the emulation spend
+    // most of its time in barriers: 8 mma.sync per k-step.)
+    struct Group {
+      SmallVector<Operation *> ops;
+      Operation *completeBefore;
+    };
+    SmallVector<Group> groups;
+    run.getThenRegion().walk([&](Block *block) {
+      Group cur{{}, nullptr};
+      std::pair<const void *, int64_t> kind{nullptr, 0};
+      llvm::DenseSet<Value> results;
+      auto close = [&](Operation *at) {
+        if (!cur.ops.empty()) {
+          cur.completeBefore = at;
+          groups.push_back(cur);
+        }
+        cur.ops.clear();
+        results.clear();
+      };
+      for (Operation &op : *block) {
+        bool reads = llvm::any_of(op.getOperands(), [&](Value v) { return results.contains(v); });
+        std::pair<const void *, int64_t> k{nullptr, 0};
+        if (auto mma = dyn_cast<nvgpu::MmaSyncOp>(op))
+          k = {mmaShape(mma), 0};
+        else if (auto ld = dyn_cast<nvgpu::LdMatrixOp>(op))
+          k = {&addressesTag, int64_t(ld.getIndices().size())};
+        if (k.first) {
+          if (!cur.ops.empty() && (k != kind || reads))
+            close(&op);
+          kind = k;
+          cur.ops.push_back(&op);
+          results.insert(op.getResult(0));
+          continue;
+        }
+        if (reads || op.getNumRegions() ||
+            !(isMemoryEffectFree(&op) || isa<memref::LoadOp, vector::LoadOp>(op)))
+          close(&op);
+      }
+    });
+    // Exchange buffers, one per shape (ldmatrix: per rank) and place in a
+    // group, allocated before the blocks' loops.
+    Operation *top = par;
+    while (top->getBlock() != launch->getBlock())
+      top = top->getParentOp();
+    OpBuilder ab(top);
+    auto teamBuffer = [&](Type t, int64_t perLane) {
+      Value m = memref::AllocOp::create(ab, loc, MemRefType::get({threads * perLane}, t),
+                                        ab.getI64IntegerAttr(64));
+      shared.push_back(m);
+      return m;
+    };
+    std::map<std::pair<const emu::MmaShape *, size_t>, Exchange> exchanges;
+    std::map<std::pair<int64_t, size_t>, Value> addresses;
+    auto exchange = [&](const emu::MmaShape *s, size_t slot) -> const Exchange & {
+      auto [it, fresh] = exchanges.try_emplace({s, slot});
+      if (fresh) {
+        Type elem = elementType(ab.getContext(), *s);
+        Type acc = s->isFloat() ? Type(ab.getF32Type()) : Type(ab.getI32Type());
+        it->second = Exchange{teamBuffer(elem, s->aPerLane()), teamBuffer(elem, s->bPerLane()),
+                              teamBuffer(acc, s->cPerLane()), teamBuffer(acc, s->cPerLane())};
+      }
+      return it->second;
+    };
+    auto addressBuffer = [&](int64_t rank, size_t slot) {
+      auto [it, fresh] = addresses.try_emplace({rank, slot});
+      if (fresh)
+        it->second = teamBuffer(ab.getIndexType(), rank);
+      return it->second;
+    };
+    for (Group &g : groups) {
+      OpBuilder cb(g.completeBefore);
+      if (isa<nvgpu::LdMatrixOp>(g.ops.front())) {
+        for (auto [slot, op] : llvm::enumerate(g.ops)) {
+          auto ld = cast<nvgpu::LdMatrixOp>(op);
+          OpBuilder ob(ld);
+          depositLdMatrix(ob, ld, tid, addressBuffer(ld.getIndices().size(), slot));
+        }
+        omp::BarrierOp::create(cb, loc);
+        for (auto [slot, op] : llvm::enumerate(g.ops)) {
+          auto ld = cast<nvgpu::LdMatrixOp>(op);
+          ld.getRes().replaceAllUsesWith(
+              gatherLdMatrix(cb, ld, tid, addressBuffer(ld.getIndices().size(), slot)));
+        }
+        omp::BarrierOp::create(cb, loc);
+        for (Operation *op : g.ops)
+          op->erase();
         continue;
       }
-      if (auto ld = dyn_cast<nvgpu::LdMatrixOp>(op)) {
-        emulateLdMatrix(ob, ld, tid, addresses.lookup(ld.getIndices().size()));
-        continue;
-      }
-      auto mma = cast<nvgpu::MmaSyncOp>(op);
-      const emu::MmaShape *s = mmaShape(mma);
-      const Exchange &x = exchanges[s];
       // Each register (a row of the fragment) at its place in the slot.
-      auto deposit = [&](Value fragment, Value buffer, int64_t perLane) {
+      auto deposit = [&](OpBuilder &ob, Value fragment, Value buffer, int64_t perLane) {
         auto t = cast<VectorType>(fragment.getType());
         Value slot = arith::MulIOp::create(ob, loc, tid,
                                            arith::ConstantIndexOp::create(ob, loc, perLane));
@@ -416,32 +492,49 @@ struct EmulateOnHostPass : qopt::impl::QOptGPUEmulateOnHostBase<EmulateOnHostPas
               ob, loc, slot, arith::ConstantIndexOp::create(ob, loc, r * t.getDimSize(1)));
           vector::StoreOp::create(ob, loc, row, buffer, ValueRange{at});
         }
-        return slot;
       };
-      deposit(mma.getMatrixA(), x.a, s->aPerLane());
-      deposit(mma.getMatrixB(), x.b, s->bPerLane());
-      Value cSlot = deposit(mma.getMatrixC(), x.c, s->cPerLane());
-      omp::BarrierOp::create(ob, loc);
+      for (auto [slot, op] : llvm::enumerate(g.ops)) {
+        auto mma = cast<nvgpu::MmaSyncOp>(op);
+        const emu::MmaShape *s = mmaShape(mma);
+        const Exchange &x = exchange(s, slot);
+        OpBuilder ob(mma);
+        deposit(ob, mma.getMatrixA(), x.a, s->aPerLane());
+        deposit(ob, mma.getMatrixB(), x.b, s->bPerLane());
+        deposit(ob, mma.getMatrixC(), x.c, s->cPerLane());
+      }
+      omp::BarrierOp::create(cb, loc);
       auto dynamic = [&](Value m) {
         auto t = cast<MemRefType>(m.getType());
         return memref::CastOp::create(
-            ob, loc, MemRefType::get({ShapedType::kDynamic}, t.getElementType()), m);
+            cb, loc, MemRefType::get({ShapedType::kDynamic}, t.getElementType()), m);
       };
-      func::CallOp::create(ob, loc, s->function, TypeRange{},
-                           ValueRange{dynamic(x.a), dynamic(x.b), dynamic(x.c), dynamic(x.d),
-                                      tid});
-      omp::BarrierOp::create(ob, loc);
-      auto cType = cast<VectorType>(mma.getMatrixC().getType());
-      auto rowType = VectorType::get({cType.getDimSize(1)}, cType.getElementType());
-      Value d = arith::ConstantOp::create(ob, loc, cType, ob.getZeroAttr(cType));
-      for (int64_t r = 0; r < cType.getDimSize(0); ++r) {
-        Value at = arith::AddIOp::create(
-            ob, loc, cSlot, arith::ConstantIndexOp::create(ob, loc, r * cType.getDimSize(1)));
-        Value row = vector::LoadOp::create(ob, loc, rowType, x.d, ValueRange{at});
-        d = vector::InsertOp::create(ob, loc, row, d, ArrayRef<int64_t>{r});
+      for (auto [slot, op] : llvm::enumerate(g.ops)) {
+        auto mma = cast<nvgpu::MmaSyncOp>(op);
+        const emu::MmaShape *s = mmaShape(mma);
+        const Exchange &x = exchange(s, slot);
+        func::CallOp::create(cb, loc, s->function, TypeRange{},
+                             ValueRange{dynamic(x.a), dynamic(x.b), dynamic(x.c), dynamic(x.d),
+                                        tid});
       }
-      mma.getResult().replaceAllUsesWith(d);
-      mma.erase();
+      omp::BarrierOp::create(cb, loc);
+      for (auto [slot, op] : llvm::enumerate(g.ops)) {
+        auto mma = cast<nvgpu::MmaSyncOp>(op);
+        const emu::MmaShape *s = mmaShape(mma);
+        const Exchange &x = exchange(s, slot);
+        auto cType = cast<VectorType>(mma.getMatrixC().getType());
+        auto rowType = VectorType::get({cType.getDimSize(1)}, cType.getElementType());
+        Value cSlot = arith::MulIOp::create(cb, loc, tid,
+                                            arith::ConstantIndexOp::create(cb, loc, s->cPerLane()));
+        Value d = arith::ConstantOp::create(cb, loc, cType, cb.getZeroAttr(cType));
+        for (int64_t r = 0; r < cType.getDimSize(0); ++r) {
+          Value at = arith::AddIOp::create(
+              cb, loc, cSlot, arith::ConstantIndexOp::create(cb, loc, r * cType.getDimSize(1)));
+          Value row = vector::LoadOp::create(cb, loc, rowType, x.d, ValueRange{at});
+          d = vector::InsertOp::create(cb, loc, row, d, ArrayRef<int64_t>{r});
+        }
+        mma.getResult().replaceAllUsesWith(d);
+        mma.erase();
+      }
     }
 
     // After the blocks: the team's size checked, the buffers freed.

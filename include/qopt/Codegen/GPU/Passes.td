@@ -327,13 +327,17 @@ def QOptGPUEmulateOnHost : Pass<"qopt-gpu-emulate-on-host", "::mlir::ModuleOp"> 
     (`qopt/Codegen/GPU/MmaEmulation.h`): every thread stores its fragments,
     the team meets, each thread calls the runtime for its own lane's result
     (`runtime/GpuEmulation.cpp`, the PTX ISA's fragment layouts), the team
-    meets again. These become barriers of the whole team, so each must be
+    meets again. Consecutive ldmatrix ops (of one source rank) or mma.sync
+    ops (of one shape) in one block, none reading another's result and with
+    only side-effect-free ops or loads between them, share the two
+    barriers: each deposits in a slot of its own where it was, and the
+    group completes (barrier, every member's exchange, barrier) before the
+    first op that breaks the run. These become barriers of the whole team, so each must be
     reached by every thread: one under control flow other than `scf.for`
     is refused. Launches without cooperation stay sequential loops. The
     team's size is checked after it ran (`qopt_emu_check_team`: the run
     fails if libomp gave fewer threads). A block of 128 threads on a few
-    cores meets at two barriers per ldmatrix and per mma.sync: slow, for
-    small models.
+    cores meeting at barriers is slow: for small models.
 
     The pipeline's emulation applies the kernels' math choices too
     (`qopt-gpu-expand-pow`, `qopt-approximate-math` with every function),
