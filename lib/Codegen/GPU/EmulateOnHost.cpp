@@ -427,10 +427,12 @@ struct EmulateOnHostPass : qopt::impl::QOptGPUEmulateOnHostBase<EmulateOnHostPas
           results.insert(op.getResult(0));
           continue;
         }
-        if (reads || op.getNumRegions() ||
+        if (reads || op.getNumRegions() || op.hasTrait<OpTrait::IsTerminator>() ||
             !(isMemoryEffectFree(&op) || isa<memref::LoadOp, vector::LoadOp>(op)))
           close(&op);
       }
+      // (A block ends with its terminator, which closes the last group.)
+      assert(cur.ops.empty() && "a cooperative op after the terminator");
     });
     // Exchange buffers, one per shape (ldmatrix: per rank) and place in a
     // group, allocated before the blocks' loops.

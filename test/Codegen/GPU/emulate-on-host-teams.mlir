@@ -179,6 +179,52 @@ func.func @mma_groups(%o: memref<2x2xf32>) {
 
 // -----
 
+// A store to the tile between two ldmatrix: the first completes before it
+// (two barrier pairs), so the second reads the stored value. The last group
+// completes at the block's end even when nothing reads its result (it was
+// left unlowered before).
+// CHECK-LABEL: func.func @ldmatrix_store_between
+// CHECK: omp.parallel
+// CHECK: omp.barrier
+// CHECK: vector.load %[[TILE:.*]][%{{.*}}, %{{.*}}] : memref<64x48xi8>, vector<4xi8>
+// CHECK: omp.barrier
+// CHECK-NEXT: memref.store %{{.*}}, %[[TILE]]
+// The next two share a pair: nothing between them writes.
+// CHECK: omp.barrier
+// CHECK-COUNT-8: vector.load %[[TILE]]
+// CHECK-NOT: vector.load %[[TILE]]
+// CHECK: omp.barrier
+// CHECK: vector.store %{{.*}}, %arg0
+// The last, unread: completed before the block's end.
+// CHECK: omp.barrier
+// CHECK-COUNT-4: vector.load %[[TILE]]
+// CHECK: omp.barrier
+// CHECK-NEXT: }
+// CHECK-NEXT: omp.terminator
+func.func @ldmatrix_store_between(%o: memref<32x4xi8>) {
+  %c1 = arith.constant 1 : index
+  %c32 = arith.constant 32 : index
+  gpu.launch blocks(%bx, %by, %bz) in (%x = %c1, %y = %c1, %z = %c1)
+             threads(%tx, %ty, %tz) in (%sx = %c32, %sy = %c1, %sz = %c1)
+             workgroup(%t : memref<64x48xi8, #gpu.address_space<workgroup>>) {
+    %c0 = arith.constant 0 : index
+    %v7 = arith.constant 7 : i8
+    %l0 = nvgpu.ldmatrix %t[%tx, %c0] {numTiles = 4 : i32, transpose = false} : memref<64x48xi8, #gpu.address_space<workgroup>> -> vector<4x4xi8>
+    memref.store %v7, %t[%c0, %c0] : memref<64x48xi8, #gpu.address_space<workgroup>>
+    %l1 = nvgpu.ldmatrix %t[%tx, %c0] {numTiles = 4 : i32, transpose = false} : memref<64x48xi8, #gpu.address_space<workgroup>> -> vector<4x4xi8>
+    %l2 = nvgpu.ldmatrix %t[%tx, %c0] {numTiles = 4 : i32, transpose = false} : memref<64x48xi8, #gpu.address_space<workgroup>> -> vector<4x4xi8>
+    %a = vector.extract %l0[0] : vector<4xi8> from vector<4x4xi8>
+    %b = vector.extract %l1[0] : vector<4xi8> from vector<4x4xi8>
+    %s = arith.addi %a, %b : vector<4xi8>
+    vector.store %s, %o[%tx, %c0] : memref<32x4xi8>, vector<4xi8>
+    %l3 = nvgpu.ldmatrix %t[%tx, %c0] {numTiles = 4 : i32, transpose = false} : memref<64x48xi8, #gpu.address_space<workgroup>> -> vector<4x4xi8>
+    gpu.terminator
+  }
+  return
+}
+
+// -----
+
 // Without cooperation: loops over blocks and threads, no team.
 // CHECK-LABEL: func.func @simt
 // CHECK-NOT: omp.parallel
