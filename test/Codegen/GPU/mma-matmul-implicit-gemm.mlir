@@ -8,6 +8,8 @@
 // RUN: qopt-opt %s --qopt-gpu-mma-matmul --split-input-file | FileCheck %s
 // RUN: qopt-opt %s --qopt-gpu-mma-matmul=implicit-gemm=false --split-input-file | FileCheck %s --check-prefix=OFF
 // RUN: qopt-opt %S/Inputs/conv-stride2-i8.mlir --qopt-gpu-codegen-pipeline="format=isa" | FileCheck %s --check-prefix=PTX
+// RUN: qopt-opt %S/Inputs/conv-stride2-i8.mlir --qopt-gpu-codegen-pipeline="format=isa" | grep -c "gpu.binary @" | FileCheck %s --check-prefix=ONE
+// ONE: {{^1$}}
 // RUN: qopt-opt %S/Inputs/conv-stride2-i8.mlir --qopt-gpu-codegen-pipeline="format=isa implicit-gemm=false" | FileCheck %s --check-prefix=PTXOFF
 // RUN: %if ptxas %{ qopt-opt %S/Inputs/conv-stride2-i8.mlir --qopt-gpu-codegen-pipeline="format=bin arch=sm_80 toolkit=%cuda_toolkit" | FileCheck %s --check-prefix=CUBIN %}
 // RUN: %if ptxas %{ qopt-opt %S/Inputs/conv-stride2-i8.mlir --qopt-gpu-codegen-pipeline="format=bin arch=sm_90 toolkit=%cuda_toolkit" | FileCheck %s --check-prefix=CUBIN %}
@@ -16,7 +18,7 @@
 // kernel, the tensor-core GEMM with the zero fill and the NCHW transpose
 // fused and the input read in place; without implicit GEMM, the im2col copy
 // is a kernel of its own. The cubins assemble for sm_80 and sm_90.
-// PTX: gpu.binary @conv_kernel
+// PTX: gpu.binary @conv_kernel{{ }}
 // PTX-COUNT-8: mma.sync.aligned.m16n8k32.row.col.satfinite.s32.s8.s8.s32
 // PTX-NOT: gpu.binary
 // PTXOFF-COUNT-2: gpu.binary
@@ -113,6 +115,31 @@ func.func @clobbered(%x: memref<1x3x6x6xi8>, %w: memref<8x27xi8>, %c: memref<8x1
   }
   %b = memref.collapse_shape %col [[0, 1, 2], [3, 4, 5]] : memref<3x3x3x1x4x4xi8> into memref<27x16xi8>
   linalg.fill ins(%zero : i8) outs(%x : memref<1x3x6x6xi8>)
+  linalg.matmul ins(%w, %b : memref<8x27xi8>, memref<27x16xi8>) outs(%c : memref<8x16xi32>)
+  gpu.dealloc %col : memref<3x3x3x1x4x4xi8>
+  return
+}
+
+// -----
+
+// x freed between the copy and the matmul: the copy stays.
+// CHECK-LABEL: func.func @freed
+// CHECK: %[[COL:.*]] = gpu.alloc
+// CHECK: linalg.generic
+// CHECK: %[[B:.*]] = memref.collapse_shape %[[COL]]
+// CHECK: gpu.dealloc %arg0
+// CHECK: gpu.launch
+// CHECK: vector.load %[[B]]
+#x = affine_map<(d0, d1, d2, d3, d4, d5) -> (d3, d0, d4 + d1, d5 + d2)>
+#id6 = affine_map<(d0, d1, d2, d3, d4, d5) -> (d0, d1, d2, d3, d4, d5)>
+func.func @freed(%x: memref<1x3x6x6xi8>, %w: memref<8x27xi8>, %c: memref<8x16xi32>) {
+  %col = gpu.alloc () : memref<3x3x3x1x4x4xi8>
+  linalg.generic {indexing_maps = [#x, #id6], iterator_types = ["parallel", "parallel", "parallel", "parallel", "parallel", "parallel"]} ins(%x : memref<1x3x6x6xi8>) outs(%col : memref<3x3x3x1x4x4xi8>) {
+  ^bb0(%in: i8, %out: i8):
+    linalg.yield %in : i8
+  }
+  %b = memref.collapse_shape %col [[0, 1, 2], [3, 4, 5]] : memref<3x3x3x1x4x4xi8> into memref<27x16xi8>
+  gpu.dealloc %x : memref<1x3x6x6xi8>
   linalg.matmul ins(%w, %b : memref<8x27xi8>, memref<27x16xi8>) outs(%c : memref<8x16xi32>)
   gpu.dealloc %col : memref<3x3x3x1x4x4xi8>
   return

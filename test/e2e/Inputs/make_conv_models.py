@@ -1,5 +1,5 @@
 """Writes float convolution models with what tiny_cnn's convolutions lack, for
-the implicit-GEMM tensor-core kernels of test/e2e/gpu-tensor-cores-emulated.test:
+the implicit-GEMM tensor-core kernels of test/e2e/gpu-implicit-gemm-emulated.test:
   OUT/strided.onnx  x[N, 5, 13, 11] -> Conv 12x5x3x2, strides (2, 1),
                     dilations (1, 2), pads (1, 0, 2, 1), no bias -> Relu
                     -> Conv 20x12x3x3, stride 2, pad 1, bias -> y

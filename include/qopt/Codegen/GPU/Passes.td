@@ -83,7 +83,10 @@ def QOptGPUMmaMatmul : Pass<"qopt-gpu-mma-matmul", "::mlir::func::FuncOp"> {
     the copy's map applied; element by element (the vector load needs 16
     contiguous bytes, which the copy's map does not promise). The copy, its
     launch and its buffer go, and with them the im2col matrix's device
-    memory (K times the input's size for a stride-1 convolution).
+    memory (K times the input's size for a stride-1 convolution). Writes
+    are told apart by the buffer they reach (its allocation or function
+    argument, through views): distinct function arguments are taken not to
+    alias, as for the epilogues.
 
     First, an i32 operand that only a sign-extension of an i8 buffer writes
     (how MatMulInteger and QLinearMatMul lower, to handle zero points) is
