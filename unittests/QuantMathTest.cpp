@@ -314,7 +314,8 @@ TEST(Calibration, StatsFileKeepsTheMixedPrecisionTable) {
   stats.formatsBudget = "bits=11";
   stats.formatsTable = R"({"layers": [{"layer": "fc", "params": 40, "formats": [)"
                        R"({"format": "float", "sensitivity": 0, "bytes": 160}]}]})";
-  stats.formatsTableFormats = "int8,float";
+  stats.formatsTableOptions = "formats=int8,float sensitivity=measured";
+  stats.formatsTableBudget = "bits=10";
   llvm::SmallString<128> path;
   ASSERT_FALSE(llvm::sys::fs::createTemporaryFile("stats", "json", path));
   std::string err;
@@ -324,7 +325,8 @@ TEST(Calibration, StatsFileKeepsTheMixedPrecisionTable) {
   ASSERT_TRUE(readStatsFile(std::string(path), back, err)) << err;
   EXPECT_EQ(back.formats, stats.formats);
   EXPECT_EQ(back.formatsBudget, "bits=11");
-  EXPECT_EQ(back.formatsTableFormats, "int8,float");
+  EXPECT_EQ(back.formatsTableOptions, "formats=int8,float sensitivity=measured");
+  EXPECT_EQ(back.formatsTableBudget, "bits=10");
   // The same JSON value (printed compactly).
   llvm::Expected<llvm::json::Value> a = llvm::json::parse(back.formatsTable),
                                     b = llvm::json::parse(stats.formatsTable);
@@ -335,7 +337,8 @@ TEST(Calibration, StatsFileKeepsTheMixedPrecisionTable) {
   ASSERT_TRUE(writeStatsFile(std::string(path), stats, err)) << err;
   ASSERT_TRUE(readStatsFile(std::string(path), back, err)) << err;
   EXPECT_TRUE(back.formatsTable.empty());
-  EXPECT_TRUE(back.formatsTableFormats.empty());
+  EXPECT_TRUE(back.formatsTableOptions.empty());
+  EXPECT_TRUE(back.formatsTableBudget.empty());
   // A table that is not JSON is not written; one that is no table, or one
   // without a choice, is not read.
   stats.formatsTable = "{layers";

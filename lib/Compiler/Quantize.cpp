@@ -375,14 +375,28 @@ private:
   std::map<std::string, double> hessianProxy;
   /// groupCodes()' copy of the statistics' group-wise codes.
   std::shared_ptr<std::map<std::string, quant::GroupWeights>> groupCodesCache;
-  /// The last measured mixed-precision table (JSON text), stored in the
-  /// statistics file with the choice.
-  std::string measuredTable;
+  /// The last measured mixed-precision table (JSON text) and the budget it
+  /// was measured under, stored in the statistics file with the choice.
+  std::string measuredTable, measuredTableBudget;
 
-  /// Keeps the measured table `path` for the statistics file.
+  /// Keeps the table just measured at `path` for the statistics file.
   void keepTable(StringRef path) {
-    if (auto buffer = llvm::MemoryBuffer::getFile(path))
+    if (auto buffer = llvm::MemoryBuffer::getFile(path)) {
       measuredTable = (*buffer)->getBuffer().str();
+      measuredTableBudget = options.budget;
+    }
+  }
+
+  /// The options a measured table depends on (beyond the model and the
+  /// calibration samples), as stored with it.
+  std::string tableOptions() const {
+    return llvm::formatv("formats={0} sensitivity={1} metric={2} direction={3} latency={4} "
+                         "groups={5} group-size={6} symmetric={7}",
+                         llvm::join(options.formats, ","), options.sensitivity,
+                         options.sensitivityMetric, options.sensitivityDirection,
+                         options.layerLatency, options.layerGroups, options.weightGroupSize,
+                         options.weightSymmetric ? 1 : 0)
+        .str();
   }
 
   /// Records `chosen` (under --budget) and the measured table in `s`.
@@ -391,7 +405,8 @@ private:
     s.formatsBudget = options.budget;
     if (!measuredTable.empty()) {
       s.formatsTable = measuredTable;
-      s.formatsTableFormats = llvm::join(options.formats, ",");
+      s.formatsTableOptions = tableOptions();
+      s.formatsTableBudget = measuredTableBudget;
     }
   }
 
@@ -403,21 +418,43 @@ private:
   LogicalResult storedFormats(const quant::CalibrationStats &s,
                               std::map<std::string, std::string> &chosen, bool &resolved) {
     resolved = false;
+    // The stored choice is rebuilt whatever the measuring options were,
+    // but not among other formats; solving the table again needs the
+    // options it was measured with. (The formats come first in both.)
+    std::string now = tableOptions();
+    StringRef stored = s.formatsTableOptions;
+    bool sameFormats = stored.split(' ').first == StringRef(now).split(' ').first;
+    if (!s.formatsTable.empty() &&
+        (s.formatsBudget == options.budget ? !sameFormats : stored != now)) {
+      error = options.loadStats + ": its mixed-precision choice and sensitivities were " +
+              "measured with other options (" + stored.str() + "; now " + now +
+              "); calibrate again";
+      return failure();
+    }
+    if (!s.formatsTable.empty()) {
+      measuredTable = s.formatsTable;
+      measuredTableBudget = s.formatsTableBudget;
+    }
+    auto writeTable = [&](StringRef path) -> LogicalResult {
+      std::error_code ec;
+      llvm::raw_fd_ostream os(path, ec);
+      if (path.empty() || ec) {
+        error = "cannot write " + (path.empty() ? std::string("a temporary file") : path.str());
+        return failure();
+      }
+      os << s.formatsTable;
+      return success();
+    };
     if (s.formatsBudget == options.budget) {
       chosen = s.formats;
+      if (!s.formatsTable.empty() && !options.mixedPrecisionTable.empty())
+        return writeTable(options.mixedPrecisionTable);
       return success();
     }
     if (s.formatsTable.empty()) {
       error = options.loadStats + ": its formats were chosen under --budget " +
               s.formatsBudget + ", not " + options.budget +
               " (it holds no sensitivity table to solve again: calibrate again)";
-      return failure();
-    }
-    std::string given = llvm::join(options.formats, ",");
-    if (given != s.formatsTableFormats) {
-      auto shown = [](const std::string &f) { return f.empty() ? std::string("(default)") : f; };
-      error = options.loadStats + ": its sensitivities were measured with --formats " +
-              shown(s.formatsTableFormats) + ", not " + shown(given) + "; calibrate again";
       return failure();
     }
     if (!quant::parseBudget(options.budget)) {
@@ -427,28 +464,18 @@ private:
     }
     TempFiles temps;
     std::string table = temps.make("json");
-    {
-      std::error_code ec;
-      llvm::raw_fd_ostream os(table, ec);
-      if (table.empty() || ec) {
-        error = "cannot write a temporary file for the stored mixed-precision table";
-        return failure();
-      }
-      os << s.formatsTable;
-    }
-    if (!options.mixedPrecisionTable.empty() &&
-        llvm::sys::fs::copy_file(table, options.mixedPrecisionTable)) {
-      error = "cannot write " + options.mixedPrecisionTable;
+    if (failed(writeTable(table)) ||
+        (!options.mixedPrecisionTable.empty() && failed(writeTable(options.mixedPrecisionTable))))
       return failure();
-    }
     if (failed(solveFormats(table, options.budget, chosen)))
       return failure();
     if (options.collectReport)
       paretoSweep(table, chosen);
-    measuredTable = s.formatsTable;
     resolved = true;
     step("mixed precision: the sensitivities stored in " + options.loadStats +
-         " (measured under --budget " + s.formatsBudget + ") solved again under --budget " +
+         " (measured under --budget " +
+         (s.formatsTableBudget.empty() ? s.formatsBudget : s.formatsTableBudget) +
+         ") solved again under --budget " +
          options.budget + "; nothing measured" +
          (quant::parseBudget(options.budget)->kind == quant::Budget::Latency
               ? ", the choice not timed"
@@ -1417,7 +1444,7 @@ private:
         return failure();
       if (!resolved)
         step("mixed precision: the formats chosen in " + options.loadStats);
-      return saveChoice(*stats, chosen, resolved);
+      return saveChoice(*stats, chosen);
     }
     if (options.calibData.empty()) {
       error = options.loadStats + ": no mixed-precision choice stored (save the file with "
@@ -2026,14 +2053,13 @@ private:
              .str());
     keepTable(table);
     result.report.mixed = std::move(section);
-    return saveChoice(*stats, chosen, /*changed=*/true);
+    return saveChoice(*stats, chosen);
   }
 
-  /// With --save-calib-stats, writes `s` with the choice and its table
-  /// (unless `changed` is false: a rebuild of the stored choice).
+  /// With --save-calib-stats, writes `s` with the choice and its table.
   LogicalResult saveChoice(quant::CalibrationStats &s,
-                           const std::map<std::string, std::string> &chosen, bool changed) {
-    if (options.saveStats.empty() || !changed)
+                           const std::map<std::string, std::string> &chosen) {
+    if (options.saveStats.empty())
       return success();
     storeChoice(s, chosen);
     result.stats = s;
@@ -2527,7 +2553,7 @@ private:
           return failure();
         if (!resolved)
           step("mixed precision: the formats chosen in " + options.loadStats);
-        if (failed(saveChoice(s, chosen, resolved)))
+        if (failed(saveChoice(s, chosen)))
           return failure();
       } else {
         if (options.calibData.empty()) {
@@ -2543,7 +2569,7 @@ private:
                quantutil::quantizableLayers(module, {}))
             if (auto f = l.op->getAttrOfType<StringAttr>(quantutil::kFormatAttr))
               chosen[l.id] = f.getValue().str();
-          if (failed(saveChoice(s, chosen, /*changed=*/true)))
+          if (failed(saveChoice(s, chosen)))
             return failure();
         }
       }

@@ -127,7 +127,8 @@ bool writeStatsFile(const std::string &path, const CalibrationStats &stats,
         return false;
       }
       root["formats_table"] = std::move(*table);
-      root["formats_table_formats"] = stats.formatsTableFormats;
+      root["formats_table_options"] = stats.formatsTableOptions;
+      root["formats_table_budget"] = stats.formatsTableBudget;
     }
   }
   SmallString<256> tmp;
@@ -338,14 +339,16 @@ bool readStatsFile(const std::string &path, CalibrationStats &stats,
     stats.formatsBudget = root->getString("formats_budget").value_or("").str();
   }
   stats.formatsTable.clear();
-  stats.formatsTableFormats.clear();
+  stats.formatsTableOptions.clear();
+  stats.formatsTableBudget.clear();
   if (const json::Value *tv = root->get("formats_table")) {
     if (!tv->getAsObject() || !tv->getAsObject()->getArray("layers"))
       return bad("'formats_table' is not a table (an object with 'layers')");
     if (stats.formats.empty())
       return bad("'formats_table' without 'formats'");
     stats.formatsTable = formatv("{0}", *tv).str();
-    stats.formatsTableFormats = root->getString("formats_table_formats").value_or("").str();
+    stats.formatsTableOptions = root->getString("formats_table_options").value_or("").str();
+    stats.formatsTableBudget = root->getString("formats_table_budget").value_or("").str();
   }
   return true;
 }

@@ -63,9 +63,11 @@ struct CalibrationStats {
   /// another budget is solved again without measuring; empty in files
   /// written before it was stored.
   std::string formatsTable;
-  /// The --formats the table was measured with (comma-separated as given,
-  /// empty for the default; `formats_table_formats`).
-  std::string formatsTableFormats;
+  /// The options the table was measured with (qoptc's --formats,
+  /// --sensitivity*, --layer-latency, --layer-groups, --weight-group-size,
+  /// --weight-symmetric, as one string; `formats_table_options`) and the
+  /// budget it was first solved under (`formats_table_budget`).
+  std::string formatsTableOptions, formatsTableBudget;
 };
 
 bool writeStatsFile(const std::string &path, const CalibrationStats &stats,
