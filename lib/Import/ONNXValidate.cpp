@@ -164,11 +164,54 @@ int rankOf(const onnx::TypeProto *t) {
 /// Whether ONNX's inference function may run on what `ctx` holds: every
 /// required input typed (several functions read input types unchecked) and,
 /// for the spatial ops, ranks they can index.
+/// Whether `t` holds exactly the elements its dims say, inline (ONNX's
+/// inference functions read constant inputs unchecked: a Range whose limit
+/// was a Constant without data crashed inside ONNX, qopt-fuzz-onnx-text).
+/// qopt's own import diagnoses the others (convertTensor). External data
+/// passes: ONNX's parser refuses it with an inference error, not a crash.
+bool wellFormedData(const onnx::TensorProto &t) {
+  if (t.data_location() == onnx::TensorProto::EXTERNAL)
+    return true;
+  if (t.has_segment())
+    return false;
+  int64_t n = 1;
+  for (int64_t d : t.dims())
+    if (d < 0 || llvm::MulOverflow(n, d, n))
+      return false;
+  using T = onnx::TensorProto;
+  int64_t bytes;
+  switch (t.data_type()) {
+  case T::BOOL: case T::INT8: case T::UINT8: bytes = 1; break;
+  case T::INT16: case T::UINT16: case T::FLOAT16: case T::BFLOAT16: bytes = 2; break;
+  case T::FLOAT: case T::INT32: case T::UINT32: bytes = 4; break;
+  case T::DOUBLE: case T::INT64: case T::UINT64: bytes = 8; break;
+  case T::STRING: return t.string_data_size() == n;
+  default: return false;
+  }
+  int64_t need;
+  if (t.has_raw_data())
+    return !llvm::MulOverflow(n, bytes, need) && int64_t(t.raw_data().size()) == need;
+  switch (t.data_type()) {
+  case T::FLOAT: return t.float_data_size() == n;
+  case T::DOUBLE: return t.double_data_size() == n;
+  case T::INT64: return t.int64_data_size() == n;
+  case T::UINT32: case T::UINT64: return t.uint64_data_size() == n;
+  default: return t.int32_data_size() == n;
+  }
+}
+
 bool safeToInfer(const onnx::OpSchema &schema, onnx::InferenceContext &ctx) {
   const auto &params = schema.inputs();
   for (size_t i = 0; i < ctx.getNumInputs() && i < params.size(); ++i)
     if (params[i].GetOption() == onnx::OpSchema::FormalParameterOption::Single &&
         !ctx.getInputType(i))
+      return false;
+  for (size_t i = 0; i < ctx.getNumInputs(); ++i)
+    if (const onnx::TensorProto *data = ctx.getInputData(i))
+      if (!wellFormedData(*data))
+        return false;
+  if (const onnx::AttributeProto *value = ctx.getAttribute("value"))
+    if (value->has_t() && !wellFormedData(value->t()))
       return false;
   // Attributes ONNX's inference functions divide by (a MaxPool with a zero
   // stride raised SIGFPE in convPoolShapeInference, qopt-fuzz-onnx) or
