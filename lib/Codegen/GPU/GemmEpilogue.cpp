@@ -389,7 +389,7 @@ GemmEpilogue GemmEpilogue::match(linalg::MatmulOp mm, RewriterBase &rewriter, bo
 
 /// Sizes of `view`, a reshape chain from the allocation `root`, from the
 /// allocation's sizes (so that none of them reads the accumulator).
-static SmallVector<Value> sizesOf(OpBuilder &b, Location loc, Value view, Value root) {
+SmallVector<Value> sizesOf(OpBuilder &b, Location loc, Value view, Value root) {
   SmallVector<Operation *> chain;
   bufferRoot(view, &chain);
   auto alloc = root.getDefiningOp<gpu::AllocOp>();

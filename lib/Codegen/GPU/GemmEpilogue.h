@@ -33,6 +33,11 @@ llvm::SmallVector<mlir::Value> emitGenericBody(mlir::OpBuilder &b, mlir::Locatio
 /// effects are unknown counts when it touches one).
 bool clobberedBetween(mlir::Operation *from, mlir::Operation *to,
                       llvm::ArrayRef<mlir::Value> roots);
+/// Sizes of `view`, a collapse/expand chain from the device allocation
+/// `root` (`view` may be `root`), from the allocation's sizes (constants and
+/// its dynamic operands: values defined before it).
+llvm::SmallVector<mlir::Value> sizesOf(mlir::OpBuilder &b, mlir::Location loc, mlir::Value view,
+                                       mlir::Value root);
 /// Coordinates of linear index `l` in a row-major space of `sizes`.
 llvm::SmallVector<mlir::Value> delinearize(mlir::OpBuilder &b, mlir::Location loc, mlir::Value l,
                                            llvm::ArrayRef<mlir::Value> sizes);

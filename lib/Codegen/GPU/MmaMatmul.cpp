@@ -185,25 +185,13 @@ struct Im2col {
   Value x;
   AffineMap map;
 
-  /// The copy's buffer's sizes (static ones as constants; dynamic ones are
-  /// the allocation's operands, defined before it).
+  /// The copy's buffer's sizes.
   SmallVector<Value> sizes(OpBuilder &b, Location loc) {
-    auto alloc = cast<gpu::AllocOp>(view.getSrc().getDefiningOp());
-    SmallVector<Value> out;
-    unsigned dyn = 0;
-    for (int64_t d : alloc.getType().getShape())
-      out.push_back(ShapedType::isDynamic(d) ? alloc.getDynamicSizes()[dyn++]
-                                             : arith::ConstantIndexOp::create(b, loc, d));
-    return out;
+    return qopt::gpu_codegen::sizesOf(b, loc, view.getSrc(), view.getSrc());
   }
-  /// The number of columns of B: the second group's sizes' product.
+  /// The number of columns of B.
   Value columns(OpBuilder &b, Location loc) {
-    SmallVector<Value> all = sizes(b, loc);
-    Value p = arith::ConstantIndexOp::create(b, loc, 1);
-    SmallVector<ReassociationIndices> groups = view.getReassociationIndices();
-    for (int64_t d : groups[1])
-      p = arith::MulIOp::create(b, loc, p, all[d]);
-    return p;
+    return qopt::gpu_codegen::sizesOf(b, loc, view.getResult(), view.getSrc())[1];
   }
   /// Erases the copy, the view and the buffer (once the matmul is gone).
   void erase() {
