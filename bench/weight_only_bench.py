@@ -14,11 +14,15 @@ norms on one token, not attention over a history. Rows, 1 and 2 threads
                  the same codes as com.microsoft MatMulNBits (accuracy_level
                  0: f32 compute, as qopt)
   qopt f32, ORT f32   the float model
+  qopt wB        with --bits 5,6,...: qoptc --weight-only --weight-bits B
+                 (nearest, groups of 128; 3, 5, 6 and 7 bits have no ORT
+                 counterpart: onnxruntime runs MatMulNBits at 2, 4, 8 bits)
 
 and the size of each weight container: qopt's library (.so, kernels
 included) and the ONNX files.
 
     /usr/bin/python3 bench/weight_only_bench.py [--runs 50] [--hidden 2048] [--layers 2]
+        [--bits 5,6,8]
 """
 import argparse
 import os
@@ -46,6 +50,8 @@ def main():
     ap.add_argument("--vocab", type=int, default=4096)
     ap.add_argument("--node", default="node")
     ap.add_argument("--work")
+    ap.add_argument("--bits", default="",
+                    help="other weight widths to time, e.g. 5,6,8 (qopt only)")
     args = ap.parse_args()
     work = args.work or tempfile.mkdtemp(prefix="qopt-wobench-")
     qoptc, qrun = qopt.find_tool("qoptc"), qopt.find_tool("qopt-run")
@@ -64,6 +70,9 @@ def main():
     w4_onnx = os.path.join(work, "w4.onnx")
     libs = {"qopt w4": ["--weight-only", "--weight-rounding=nearest", "--emit-qdq-onnx", w4_onnx],
             "qopt f32": []}
+    extra = [f"qopt w{b}" for b in args.bits.split(",") if b]
+    for name in extra:
+        libs[name] = ["--weight-only", "--weight-rounding=nearest", "--weight-bits", name[6:]]
     for name, flags in libs.items():
         print(f"compiling {name} ...", file=sys.stderr, flush=True)
         subprocess.run([qoptc, "--quiet", onnx_path, "-o",
@@ -81,14 +90,16 @@ def main():
               file=sys.stderr, flush=True)
     size = {"qopt w4 .so": os.path.join(work, "qopt_w4.so"), "ORT w4 .onnx": w4_onnx,
             "qopt f32 .so": os.path.join(work, "qopt_f32.so"), "f32 .onnx": onnx_path}
+    for name in extra:
+        size[name + " .so"] = os.path.join(work, name.replace(" ", "_") + ".so")
     print(f"\ndecoder step, hidden {args.hidden}, {args.layers} layers, MLP {args.ffn}, "
           f"vocabulary {args.vocab}, batch 1 x 1 token (no KV cache)")
     print(f"{'thr':>3} {'qopt-w4':>9} {'ORT-w4':>9} {'qopt-f32':>9} {'ORT-f32':>9} "
-          f"{'w4/ORTw4':>9} {'w4/f32':>7}")
+          f"{'w4/ORTw4':>9} {'w4/f32':>7}" + "".join(f" {n[5:]:>9}" for n in extra))
     for t, r in rows:
         print(f"{t:3d} {r['qopt w4']:9.3f} {r['ORT w4']:9.3f} {r['qopt f32']:9.3f} "
               f"{r['ORT f32']:9.3f} {r['qopt w4'] / r['ORT w4']:9.2f} "
-              f"{r['qopt w4'] / r['qopt f32']:7.2f}")
+              f"{r['qopt w4'] / r['qopt f32']:7.2f}" + "".join(f" {r[n]:9.3f}" for n in extra))
     print("\n" + ", ".join(f"{k} {os.path.getsize(v) / 2**20:.1f} MiB" for k, v in size.items()))
     return 0
 

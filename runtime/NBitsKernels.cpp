@@ -1,6 +1,6 @@
 //===- NBitsKernels.cpp - f32 x block-quantized n-bit weight GEMM ---------===//
 //
-// qopt_matmul_nbits_f32: C[M,N] += A[M,K] * W[N,K]^T, W stored as 4- or
+// qopt_matmul_nbits_f32: C[M,N] += A[M,K] * W[N,K]^T, W stored as 2- to
 // 8-bit codes with a scale and zero point per block of K (the layout of
 // qopt/Quant/NBitsPacking.h, ONNX Runtime's MatMulNBits). Called for the
 // linalg.generic that qopt.matmul_nbits lowers to (qopt-matmul-microkernel).
@@ -18,6 +18,9 @@
 //             AVX-512 (8 bits) and AVX2: (code - zero point) formed on
 //             bytes, converted to f32 and multiplied with A, the block's
 //             sum scaled once (AVX2 needs blocks of 32k for 4 bits).
+//             AVX2, 2, 3, 5, 6 and 7 bits (avx2-unpack): eight codes at a
+//             time from one 8-byte load, moved to 32-bit lanes by a shuffle,
+//             shifted and masked, then as 8 bits.
 //             Portable C++ otherwise. Threads split N.
 //   panels    M >= kGemmRows: W is dequantized to f32 in panels of
 //             kPanelColumns columns, each multiplied by the f32 GEMM
@@ -70,7 +73,7 @@ struct Operands {
 void prepareRow(const Operands &o, int64_t m, float *out) {
   int64_t padded = o.l.kBlocks() * o.l.blockSize;
   const float *row = o.a + m * o.lda;
-  if (o.l.bits == 8) {
+  if (o.l.bits != 4) {
     std::memcpy(out, row, o.l.k * sizeof(float));
     std::fill(out + o.l.k, out + padded, 0.0f);
     return;
@@ -332,6 +335,75 @@ __attribute__((target("avx2,fma"))) float dotAvx2(const Operands &o, const float
   }
   return hsum256(acc);
 }
+
+/// Eight codes as 32-bit lanes on AVX2: the `bits` bytes holding them
+/// (Layout's bit stream, eight codes end on a byte) broadcast to every
+/// qword, lane j's two bytes (j * bits / 8 and the next) moved to its low
+/// half by one shuffle, then shifted by (j * bits) mod 8 and masked.
+struct Unpack8Avx2 {
+  __m256i shuffle, shifts, mask;
+
+  __attribute__((target("avx2"))) explicit Unpack8Avx2(int64_t bits) {
+    alignas(32) int8_t shuf[32];
+    alignas(32) int32_t shift[8];
+    for (int j = 0; j < 8; ++j) {
+      int first = int(j * bits / 8);
+      for (int half : {0, 16}) { // the same in both 128-bit lanes
+        int8_t *d = shuf + half + 4 * (j % 4);
+        if ((j < 4) != (half == 0))
+          continue;
+        d[0] = int8_t(first);
+        d[1] = int8_t(first + 1); // byte 8 is byte 0 again: only for 8 bits, masked off
+        d[2] = d[3] = int8_t(0x80);
+      }
+      shift[j] = int32_t(j * bits % 8);
+    }
+    shuffle = _mm256_load_si256(reinterpret_cast<const __m256i *>(shuf));
+    shifts = _mm256_load_si256(reinterpret_cast<const __m256i *>(shift));
+    mask = _mm256_set1_epi32((1 << bits) - 1);
+  }
+
+  __attribute__((target("avx2"))) __m256i operator()(uint64_t eight) const {
+    __m256i v = _mm256_shuffle_epi8(_mm256_set1_epi64x(int64_t(eight)), shuffle);
+    return _mm256_and_si256(_mm256_srlv_epi32(v, shifts), mask);
+  }
+};
+
+/// One output on AVX2 + FMA from a prepared row (prepareRow), for the bit
+/// widths without a kernel of their own: eight codes at a time widened to
+/// 32-bit lanes (Unpack8Avx2), minus the zero point, converted to f32 and
+/// multiplied with A; each block's sum scaled once. A group's bytes are
+/// read as one 8-byte load except where that would pass the end of W.
+__attribute__((target("avx2,fma"))) float dotAvx2Unpack(const Operands &o, const float *xr,
+                                                        int64_t n) {
+  const Layout &l = o.l;
+  const float *s = o.scales + n * l.kBlocks();
+  const Unpack8Avx2 unpack(l.bits);
+  const uint8_t *end = o.b + l.n * l.kBlocks() * l.blobBytes();
+  const int64_t groups = l.blockSize / 8;
+  __m256 acc = _mm256_setzero_ps();
+  for (int64_t blk = 0; blk < l.kBlocks(); ++blk) {
+    const uint8_t *p = l.blob(o.b, n, blk);
+    __m256i z = _mm256_set1_epi32(l.zeroPoint(o.zp, n, blk));
+    __m256 sum0 = _mm256_setzero_ps(), sum1 = _mm256_setzero_ps();
+    const float *x = xr + blk * l.blockSize;
+    for (int64_t g = 0; g < groups; ++g, p += l.bits, x += 8) {
+      uint64_t eight = 0;
+      if (p + 8 <= end)
+        std::memcpy(&eight, p, 8);
+      else
+        for (int64_t j = 0; j < l.bits; ++j)
+          eight |= uint64_t(p[j]) << (8 * j);
+      __m256 w = _mm256_cvtepi32_ps(_mm256_sub_epi32(unpack(eight), z));
+      if (g & 1)
+        sum1 = _mm256_fmadd_ps(w, _mm256_loadu_ps(x), sum1);
+      else
+        sum0 = _mm256_fmadd_ps(w, _mm256_loadu_ps(x), sum0);
+    }
+    acc = _mm256_fmadd_ps(_mm256_add_ps(sum0, sum1), _mm256_set1_ps(s[blk]), acc);
+  }
+  return hsum256(acc);
+}
 #endif
 
 using DotFn = float (*)(const Operands &, const float *, int64_t);
@@ -356,7 +428,9 @@ struct RowsKernel {
 };
 
 #if defined(__x86_64__)
-bool vectorLayout(const Layout &l) { return l.bits == 8 || l.blockSize % 32 == 0; }
+bool vectorLayout(const Layout &l) {
+  return l.bits == 8 || (l.bits == 4 && l.blockSize % 32 == 0);
+}
 #endif
 
 const RowsKernel kRowsKernels[] = {
@@ -374,6 +448,11 @@ const RowsKernel kRowsKernels[] = {
     {"avx2", dotAvx2, nullptr, prepareRow, paddedRowFloats,
      [](const Layout &l) {
        return vectorLayout(l) && __builtin_cpu_supports("avx2") &&
+              __builtin_cpu_supports("fma");
+     }},
+    {"avx2-unpack", dotAvx2Unpack, nullptr, prepareRow, paddedRowFloats,
+     [](const Layout &l) {
+       return l.bits != 4 && l.bits != 8 && __builtin_cpu_supports("avx2") &&
               __builtin_cpu_supports("fma");
      }},
 #endif
@@ -429,6 +508,7 @@ void panels(const Operands &o) {
   int64_t width = std::min(kPanelColumns, l.n);
   auto *panel = static_cast<float *>(
       qopt::rt::threadScratch(qopt::rt::NBitsPanel, size_t(l.k * width) * sizeof(float)));
+  const bool wholeBytes = l.bits == 4 || l.bits == 8;
   for (int64_t n0 = 0; n0 < l.n; n0 += width) {
     int64_t nc = std::min(width, l.n - n0);
     int threads = qopt::rt::threadsFor(double(l.k) * double(nc) * 8);
@@ -443,9 +523,19 @@ void panels(const Operands &o) {
           int zp = l.zeroPoint(o.zp, n, blk);
           int64_t k0 = blk * l.blockSize, count = std::min(l.blockSize, l.k - k0);
           float *out = panel + k0 * nc + j;
-          for (int64_t i = 0; i < count; ++i) {
-            int code = l.bits == 8 ? blob[i] : (i & 1) ? blob[i / 2] >> 4 : blob[i / 2] & 0xF;
-            out[i * nc] = float(code - zp) * scale;
+          if (wholeBytes) {
+            for (int64_t i = 0; i < count; ++i) {
+              int code = l.bits == 8 ? blob[i] : (i & 1) ? blob[i / 2] >> 4 : blob[i / 2] & 0xF;
+              out[i * nc] = float(code - zp) * scale;
+            }
+            continue;
+          }
+          // Other widths: eight codes at a time (they end on a byte).
+          uint8_t codes[8];
+          for (int64_t i0 = 0; i0 < count; i0 += 8) {
+            qopt::nbits::unpackEight(blob, i0 / 8, l.bits, codes);
+            for (int64_t i = i0; i < std::min(count, i0 + 8); ++i)
+              out[i * nc] = float(int(codes[i - i0]) - zp) * scale;
           }
         }
       }

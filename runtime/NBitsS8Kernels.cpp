@@ -555,6 +555,8 @@ void run(const S8Operands &o) {
 std::vector<std::string> qopt::rt::nbitsS8KernelsAvailable(int64_t bits, int64_t blockSize) {
   Layout l{blockSize, 1, bits, blockSize};
   std::vector<std::string> names;
+  if (!qopt::nbits::supportedBitsS8(bits))
+    return names;
 #if defined(__x86_64__)
   if (tilesAvailable())
     names.push_back("tiles");
@@ -567,6 +569,8 @@ bool qopt::rt::matmulNBitsS8With(const std::string &kernel, const qopt::nbits::L
                                  const int8_t *a, int64_t m, int64_t lda, const uint8_t *b,
                                  const float *scales, const uint8_t *zeroPoints, float *c,
                                  int64_t ldc) {
+  if (!qopt::nbits::supportedBitsS8(layout.bits))
+    return false;
   S8Operands o{layout, a, lda, b, scales, zeroPoints, c, ldc, m};
 #if defined(__x86_64__)
   if (kernel == "tiles") {
@@ -594,6 +598,12 @@ extern "C" void qopt_matmul_nbits_s8(int8_t *, int8_t *aBase, int64_t aOff, int6
                                      float *cBase, int64_t cOff, int64_t cRows, int64_t cCols,
                                      int64_t cs0, int64_t cs1, int64_t bits, int64_t blockSize,
                                      int64_t compiledK) {
+  if (!qopt::nbits::supportedBitsS8(bits)) {
+    qopt::rt::kernelError(("MatMulNBits (int8 activations): " + std::to_string(bits) +
+                           "-bit weights are not supported with int8 activations (4 or 8)")
+                              .c_str());
+    return;
+  }
   qopt::rt::NBitsWeights w;
   if (!w.init("MatMulNBits (int8 activations)", m, k, compiledK, bits, blockSize,
               {bBase + bOff, {n, kBlocks, blob}, {bs0, bs1, bs2}},

@@ -64,9 +64,72 @@ TEST(NBitsPacking, EightBitsAndValidation) {
   EXPECT_EQ(b[17], 200);
   EXPECT_EQ(l.defaultZeroPoint(), 128);
   EXPECT_FALSE(l.invalid());
-  EXPECT_TRUE((Layout{20, 1, 3, 16}.invalid()));
+  EXPECT_TRUE((Layout{20, 1, 1, 16}.invalid()));
+  EXPECT_TRUE((Layout{20, 1, 9, 16}.invalid()));
+  EXPECT_FALSE((Layout{20, 1, 3, 16}.invalid()));
   EXPECT_TRUE((Layout{20, 1, 4, 24}.invalid()));
   EXPECT_TRUE((Layout{20, 1, 4, 8}.invalid()));
+}
+
+/// Every width 2..8: codes and zero points written in a scrambled order
+/// (each write keeps its neighbours' bits) read back, and the bytes equal
+/// to a bit-by-bit stream built here: bit j of element i at bit i * bits +
+/// j of its blob (of its row's zero points), bit b of byte t being bit 8t + b.
+TEST(NBitsPacking, EveryWidthIsABitStreamLeastSignificantFirst) {
+  std::mt19937 rng(7);
+  for (int64_t bits = 2; bits <= 8; ++bits) {
+    Layout l{72, 3, bits, 32}; // 3 blocks, the last partial
+    ASSERT_FALSE(l.invalid()) << bits;
+    EXPECT_EQ(l.blobBytes(), 4 * bits);
+    EXPECT_EQ(l.zeroPointBytes(), (3 * bits + 7) / 8);
+    std::uniform_int_distribution<int> code(0, l.maxCode());
+    int64_t cols = l.kBlocks() * l.blockSize;
+    std::vector<uint8_t> codes(size_t(l.n * cols)), zps(size_t(l.n * l.kBlocks()));
+    for (uint8_t &c : codes)
+      c = uint8_t(code(rng));
+    for (uint8_t &z : zps)
+      z = uint8_t(code(rng));
+    std::vector<int64_t> order(codes.size());
+    for (size_t i = 0; i < order.size(); ++i)
+      order[i] = int64_t(i);
+    std::shuffle(order.begin(), order.end(), rng);
+    std::vector<uint8_t> b(size_t(l.weightBytes()), 0xA5), zp(size_t(l.n * l.zeroPointBytes()), 0);
+    for (int64_t i : order)
+      l.setCode(b.data(), i / cols, i % cols, codes[i]);
+    for (int64_t n = l.n - 1; n >= 0; --n)
+      for (int64_t blk = 0; blk < l.kBlocks(); ++blk)
+        l.setZeroPoint(zp.data(), n, blk, zps[n * l.kBlocks() + blk]);
+    std::vector<uint8_t> want(b.size(), 0), wantZp(zp.size(), 0);
+    auto setBit = [](std::vector<uint8_t> &v, int64_t byte0, int64_t bit) {
+      v[byte0 + bit / 8] |= uint8_t(1u << (bit % 8));
+    };
+    for (int64_t n = 0; n < l.n; ++n) {
+      for (int64_t k = 0; k < cols; ++k)
+        for (int64_t j = 0; j < bits; ++j)
+          if (codes[n * cols + k] >> j & 1)
+            setBit(want, (n * l.kBlocks() + k / l.blockSize) * l.blobBytes(),
+                   (k % l.blockSize) * bits + j);
+      for (int64_t blk = 0; blk < l.kBlocks(); ++blk)
+        for (int64_t j = 0; j < bits; ++j)
+          if (zps[n * l.kBlocks() + blk] >> j & 1)
+            setBit(wantZp, n * l.zeroPointBytes(), blk * bits + j);
+    }
+    EXPECT_EQ(b, want) << bits << " bits";
+    EXPECT_EQ(zp, wantZp) << bits << " bits";
+    std::vector<uint8_t> unpacked(size_t(l.blockSize));
+    for (int64_t n = 0; n < l.n; ++n)
+      for (int64_t k = 0; k < cols; ++k) {
+        ASSERT_EQ(l.code(b.data(), n, k), codes[n * cols + k]) << bits << " bits";
+        if (k % l.blockSize == 0) {
+          l.unpackBlob(l.blob(b.data(), n, k / l.blockSize), unpacked.data());
+          for (int64_t i = 0; i < l.blockSize; ++i)
+            ASSERT_EQ(unpacked[i], codes[n * cols + k + i]) << bits << " bits";
+        }
+      }
+    for (int64_t n = 0; n < l.n; ++n)
+      for (int64_t blk = 0; blk < l.kBlocks(); ++blk)
+        ASSERT_EQ(l.zeroPoint(zp.data(), n, blk), zps[n * l.kBlocks() + blk]) << bits;
+  }
 }
 
 struct Problem {
@@ -129,6 +192,14 @@ std::vector<Layout> layouts() {
           {8256, 6, 4, 16}};
 }
 
+/// The other widths (avx2-unpack, generic, panels): blocks of 16 to 256
+/// (one unpacked chunk of 64 codes and several), partial last blocks.
+std::vector<Layout> otherWidthLayouts() {
+  return {{100, 17, 2, 32}, {48, 3, 3, 16},  {300, 9, 3, 128}, {72, 5, 5, 16},
+          {129, 1, 5, 64},  {600, 7, 5, 256}, {96, 6, 6, 32},  {50, 4, 7, 16},
+          {1000, 3, 7, 128}};
+}
+
 /// C (started at 1: the kernels accumulate) against the reference, within
 /// 1e-5 of its largest value.
 void expectAccumulated(const std::vector<float> &c, const std::vector<double> &want,
@@ -144,7 +215,10 @@ void expectAccumulated(const std::vector<float> &c, const std::vector<double> &w
 
 TEST(NBitsKernels, EveryVariantMatchesTheReference) {
   uint32_t seed = 1;
-  for (const Layout &l : layouts())
+  std::vector<Layout> all = layouts();
+  for (const Layout &l : otherWidthLayouts())
+    all.push_back(l);
+  for (const Layout &l : all)
     for (int64_t m : {1, 3, 8, 11})
       for (bool zp : {false, true}) {
         Problem p(l, m, zp, seed++);
@@ -154,10 +228,14 @@ TEST(NBitsKernels, EveryVariantMatchesTheReference) {
         ASSERT_FALSE(kernels.empty());
         EXPECT_EQ(kernels.back(), "generic");
 #if defined(__x86_64__)
-        // The AVX-512 lookup kernel takes every 4-bit layout where it runs.
+        // The AVX-512 lookup kernel takes every 4-bit layout where it runs;
+        // avx2-unpack the other widths where AVX2 does.
         if (l.bits == 4 && __builtin_cpu_supports("avx512bw") &&
             __builtin_cpu_supports("avx512vl"))
           EXPECT_EQ(kernels.front(), "avx512-lut");
+        if (l.bits != 4 && l.bits != 8 && __builtin_cpu_supports("avx2") &&
+            __builtin_cpu_supports("fma"))
+          EXPECT_EQ(kernels.front(), "avx2-unpack");
 #endif
         kernels.push_back("panels");
         for (const std::string &kernel : kernels) {
@@ -276,6 +354,18 @@ std::vector<double> s8Reference(const Problem &p, const std::vector<int8_t> &a,
       largest = std::max(largest, std::fabs(s));
     }
   return c;
+}
+
+TEST(NBitsS8Kernels, OnlyFourAndEightBits) {
+  for (const Layout &l : otherWidthLayouts()) {
+    EXPECT_TRUE(qopt::rt::nbitsS8KernelsAvailable(l.bits, l.blockSize).empty()) << l.bits;
+    std::vector<int8_t> a(size_t(l.k), 1);
+    std::vector<uint8_t> b(size_t(l.weightBytes()), 0);
+    std::vector<float> s(size_t(l.n * l.kBlocks()), 1.0f), c(size_t(l.n), 0.0f);
+    EXPECT_FALSE(qopt::rt::matmulNBitsS8With("generic", l, a.data(), 1, l.k, b.data(),
+                                             s.data(), nullptr, c.data(), l.n))
+        << l.bits;
+  }
 }
 
 TEST(NBitsS8Kernels, EveryVariantMatchesTheReference) {

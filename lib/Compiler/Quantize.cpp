@@ -28,10 +28,18 @@ using namespace mlir;
 
 namespace qopt {
 
-/// --weight-bits and --weight-group-size (weight-only and group-wise INT8).
+/// --weight-bits and --weight-group-size (weight-only: 2 to 8 bits; group-wise
+/// INT8, whose kernel takes int8 activations: 4 or 8).
 static LogicalResult verifyGroupOptions(const QuantOptions &options, std::string &error) {
-  if (options.weightBits != 4 && options.weightBits != 8) {
-    error = "--weight-bits must be 4 or 8";
+  if (options.weightOnly ? !nbits::supportedBits(options.weightBits)
+                         : !nbits::supportedBitsS8(options.weightBits)) {
+    error = options.weightOnly ? "--weight-bits must be 2 to 8 with --weight-only"
+                               : "--weight-bits must be 4 or 8 with int8 activations";
+    return failure();
+  }
+  if (options.weightOnly && options.collectQDQ && !nbits::onnxRuntimeRunsBits(options.weightBits)) {
+    error = "--emit-qdq-onnx: onnxruntime's MatMulNBits runs 2, 4 and 8 bits, not " +
+            std::to_string(options.weightBits);
     return failure();
   }
   if (options.weightGroupSize < 16 ||
@@ -83,7 +91,14 @@ static LogicalResult verifyWeightOnlyOptions(const QuantOptions &options, std::s
     for (const std::string &f : options.formats) {
       std::optional<quantutil::LayerFormat> lf = quantutil::parseLayerFormat(f);
       if (!lf || lf->kind == quantutil::LayerFormat::Int8) {
-        error = "--formats: '" + f + "' is not a weight-only format (float or w<4|8>g<group>)";
+        error = "--formats: '" + f + "' is not a weight-only format (float or "
+                "w<bits>g<group>, bits 2 to 8)";
+        return failure();
+      }
+      if (options.collectQDQ && lf->kind == quantutil::LayerFormat::Groups &&
+          !nbits::onnxRuntimeRunsBits(lf->bits)) {
+        error = "--emit-qdq-onnx: onnxruntime's MatMulNBits runs 2, 4 and 8 bits, not '" + f +
+                "'";
         return failure();
       }
     }
@@ -210,7 +225,9 @@ LogicalResult verifyQuantOptions(const QuantOptions &options, std::string &error
       return failure();
     }
     for (const std::string &f : options.formats)
-      if (!quantutil::parseLayerFormat(f)) {
+      if (std::optional<quantutil::LayerFormat> lf = quantutil::parseLayerFormat(f);
+          !lf || (lf->kind == quantutil::LayerFormat::Groups &&
+                  !nbits::supportedBitsS8(lf->bits))) {
         error = "--formats: '" + f + "' is not an INT8 mixed-precision format (int8, float, or "
                 "w<4|8>g<group> for W4A8/W8A8 group-wise linear layers, the group a power of "
                 "two of at least 16)";

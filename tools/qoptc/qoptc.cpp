@@ -143,8 +143,8 @@ static cl::opt<bool> weightOnly(
     cl::cat(quantCategory));
 static cl::opt<unsigned> weightBits(
     "weight-bits",
-    cl::desc("Bits per MatMul/Gemm weight in groups, 4 or 8 (default 4): weight-only with "
-             "--weight-only, else with int8 activations (W4A8 with 4)"),
+    cl::desc("Bits per MatMul/Gemm weight in groups (default 4): 2 to 8 weight-only with "
+             "--weight-only, else 4 or 8 with int8 activations (W4A8 with 4)"),
     cl::init(4), cl::cat(quantCategory));
 static cl::opt<unsigned> weightGroupSize(
     "weight-group-size",

@@ -11,8 +11,13 @@
 // MatMul's B[K, N]) is cut along K into kBlocks = ceil(K / blockSize)
 // blocks, the last one padded with code 0:
 //   B            u8 [N, kBlocks, blobBytes], blobBytes = blockSize * bits / 8;
-//                4 bits: byte j of a blob holds element 2j in its low
-//                nibble and 2j + 1 in its high nibble; 8 bits: one byte each.
+//                a blob is its codes' bits end to end, least significant
+//                first ("stored squeezely", ONNX Runtime's schema for bits 2
+//                to 8): element i occupies bits [i * bits, (i + 1) * bits)
+//                of the blob (bit b of byte j is bit 8j + b). 4 bits: byte j
+//                holds element 2j in its low nibble and 2j + 1 in its high
+//                nibble; 8 bits: one byte each; 3, 5, 6, 7 bits: a code may
+//                straddle two bytes.
 //   scales       f32 [N, kBlocks] (ONNX stores it flattened, [N * kBlocks]).
 //   zero points  u8 [N, zeroPointBytes], zeroPointBytes = ceil(kBlocks * bits
 //                / 8), packed like B along the blocks (4 bits: block 2j in
@@ -61,8 +66,47 @@ inline std::optional<int64_t> libraryCallK(std::string_view call) {
   return k > 0 ? std::optional<int64_t>(k) : std::nullopt;
 }
 
-/// Bit widths the layout (and qopt's kernels) support.
-constexpr bool supportedBits(int64_t bits) { return bits == 4 || bits == 8; }
+/// Bit widths the layout and qopt_matmul_nbits_f32 support (ONNX Runtime
+/// 1.30's CPU kernel runs 2, 4 and 8).
+constexpr bool supportedBits(int64_t bits) { return bits >= 2 && bits <= 8; }
+
+/// Bit widths ONNX Runtime 1.30's CPU MatMulNBits runs (an exported model's
+/// other widths would be refused when loaded).
+constexpr bool onnxRuntimeRunsBits(int64_t bits) { return bits == 2 || bits == 4 || bits == 8; }
+
+/// Bit widths qopt_matmul_nbits_s8 (int8 activations) supports.
+constexpr bool supportedBitsS8(int64_t bits) { return bits == 4 || bits == 8; }
+
+/// Code `i` of a bit stream (codes of `bits` bits end to end, least
+/// significant first).
+inline uint8_t streamCode(const uint8_t *stream, int64_t i, int64_t bits) {
+  int64_t bit = i * bits, byte = bit / 8, shift = bit % 8;
+  unsigned v = stream[byte];
+  if (shift + bits > 8)
+    v |= unsigned(stream[byte + 1]) << 8;
+  return uint8_t((v >> shift) & ((1u << bits) - 1));
+}
+
+/// Stores code `i` of a bit stream (the other codes' bits are kept).
+inline void setStreamCode(uint8_t *stream, int64_t i, int64_t bits, uint8_t code) {
+  int64_t bit = i * bits, byte = bit / 8, shift = bit % 8;
+  unsigned mask = ((1u << bits) - 1) << shift, v = unsigned(code) << shift;
+  stream[byte] = uint8_t((stream[byte] & ~mask) | (v & mask));
+  if (shift + bits > 8)
+    stream[byte + 1] =
+        uint8_t((stream[byte + 1] & ~(mask >> 8)) | ((v & mask) >> 8));
+}
+
+/// Codes [8g, 8g + 8) of a bit stream, from its `bits` bytes [g * bits,
+/// (g + 1) * bits) (eight codes always end on a byte), into out[0..8).
+inline void unpackEight(const uint8_t *stream, int64_t g, int64_t bits, uint8_t *out) {
+  uint64_t v = 0;
+  for (int64_t j = 0; j < bits; ++j)
+    v |= uint64_t(stream[g * bits + j]) << (8 * j);
+  const uint64_t mask = (uint64_t(1) << bits) - 1;
+  for (int j = 0; j < 8; ++j)
+    out[j] = uint8_t((v >> (j * bits)) & mask);
+}
 
 /// Block sizes the layout supports: a power of two, at least 16 (as ONNX
 /// Runtime requires).
@@ -83,7 +127,7 @@ struct Layout {
   /// Why the layout is not one qopt supports, or nothing.
   std::optional<std::string> invalid() const {
     if (!supportedBits(bits))
-      return "bits " + std::to_string(bits) + " is not supported (qopt supports 4 and 8)";
+      return "bits " + std::to_string(bits) + " is not supported (qopt supports 2 to 8)";
     if (!supportedBlockSize(blockSize))
       return "block_size " + std::to_string(blockSize) +
              " is not a power of two of at least 16";
@@ -92,48 +136,37 @@ struct Layout {
     return std::nullopt;
   }
 
-  /// Code of W[n, k] in the packed weight `b`.
-  uint8_t code(const uint8_t *b, int64_t row, int64_t col) const {
-    const uint8_t *blob = b + (row * kBlocks() + col / blockSize) * blobBytes();
-    int64_t i = col % blockSize;
-    if (bits == 8)
-      return blob[i];
-    uint8_t byte = blob[i / 2];
-    return (i & 1) ? uint8_t(byte >> 4) : uint8_t(byte & 0xF);
+  /// The blob of block `block` of row `row`.
+  const uint8_t *blob(const uint8_t *b, int64_t row, int64_t block) const {
+    return b + (row * kBlocks() + block) * blobBytes();
   }
 
-  /// Stores the code of W[n, k] (the other nibble of its byte is kept).
+  /// Code of W[n, k] in the packed weight `b`.
+  uint8_t code(const uint8_t *b, int64_t row, int64_t col) const {
+    return streamCode(blob(b, row, col / blockSize), col % blockSize, bits);
+  }
+
+  /// Stores the code of W[n, k] (the other codes are kept).
   void setCode(uint8_t *b, int64_t row, int64_t col, uint8_t code) const {
-    uint8_t *blob = b + (row * kBlocks() + col / blockSize) * blobBytes();
-    int64_t i = col % blockSize;
-    if (bits == 8) {
-      blob[i] = code;
-      return;
-    }
-    uint8_t &byte = blob[i / 2];
-    byte = (i & 1) ? uint8_t((byte & 0x0F) | (code << 4)) : uint8_t((byte & 0xF0) | (code & 0xF));
+    setStreamCode(b + (row * kBlocks() + col / blockSize) * blobBytes(), col % blockSize, bits,
+                  code);
+  }
+
+  /// The codes of one blob, blockSize of them, into `out`.
+  void unpackBlob(const uint8_t *blob, uint8_t *out) const {
+    for (int64_t g = 0; g < blockSize / 8; ++g)
+      unpackEight(blob, g, bits, out + 8 * g);
   }
 
   /// Zero point of block `block` of row `row`; `zp` may be null (default).
   uint8_t zeroPoint(const uint8_t *zp, int64_t row, int64_t block) const {
     if (!zp)
       return defaultZeroPoint();
-    const uint8_t *r = zp + row * zeroPointBytes();
-    if (bits == 8)
-      return r[block];
-    uint8_t byte = r[block / 2];
-    return (block & 1) ? uint8_t(byte >> 4) : uint8_t(byte & 0xF);
+    return streamCode(zp + row * zeroPointBytes(), block, bits);
   }
 
   void setZeroPoint(uint8_t *zp, int64_t row, int64_t block, uint8_t value) const {
-    uint8_t *r = zp + row * zeroPointBytes();
-    if (bits == 8) {
-      r[block] = value;
-      return;
-    }
-    uint8_t &byte = r[block / 2];
-    byte = (block & 1) ? uint8_t((byte & 0x0F) | (value << 4))
-                       : uint8_t((byte & 0xF0) | (value & 0xF));
+    setStreamCode(zp + row * zeroPointBytes(), block, bits, value);
   }
 
   /// W[n, k] as the kernels compute it: (code - zeroPoint) * scale in f32.

@@ -85,47 +85,68 @@ void rewriteDepthwise(ModuleOp module) {
 /// which carries the compiled K, and exactly matMulNBitsMaps for some bits,
 /// block size and zero-point presence) → qopt_matmul_nbits_f32(A, B, scales, zero points, C, bits,
 /// block size, K), or qopt_matmul_nbits_s8 for an i8 A; absent zero points
-/// are passed as an empty memref.
+/// are passed as an empty memref, and the second reads of B and the zero
+/// points (codes that straddle bytes: NBitsOperands) are dropped.
 void rewriteMatMulNBits(ModuleOp module) {
   struct Match {
     linalg::GenericOp op;
     int64_t bits, blockSize, k;
+    bool zeroPoints;
   };
   SmallVector<Match> work;
   module.walk([&](linalg::GenericOp op) {
     std::optional<int64_t> k = qopt::nbits::libraryCallK(op.getLibraryCallName());
-    if (!k || !op.hasPureBufferSemantics())
+    if (!k || !op.hasPureBufferSemantics() || op.getNumDpsInputs() < 3)
       return;
-    bool zeroPoints = op->getNumOperands() == 5;
-    SmallVector<int64_t> ranks = {2, 3, 2};
-    if (zeroPoints)
-      ranks.push_back(2);
-    ranks.push_back(2);
-    std::optional<SmallVector<Type>> e = memrefElems(op, ranks);
-    if (!e || e->size() != op->getNumOperands() ||
-        !(e->front().isF32() || e->front().isInteger(8)) ||
-        !(*e)[1].isInteger(8) || !(*e)[2].isF32() || (zeroPoints && !(*e)[3].isInteger(8)) ||
-        !e->back().isF32())
+    // The block size is the divisor of the scales' block index (the map
+    // with two results after A's and B's).
+    std::optional<int64_t> blockSize;
+    SmallVector<AffineMap> opMaps = op.getIndexingMapsArray();
+    for (AffineMap map : ArrayRef<AffineMap>(opMaps).drop_front(2)) {
+      if (map.getNumResults() != 2)
+        continue;
+      auto block = dyn_cast<AffineBinaryOpExpr>(map.getResult(1));
+      if (auto divisor = block ? dyn_cast<AffineConstantExpr>(block.getRHS())
+                               : AffineConstantExpr())
+        blockSize = divisor.getValue();
+      break;
+    }
+    if (!blockSize || !qopt::nbits::supportedBlockSize(*blockSize))
       return;
-    // The block size is the divisor of the scales' block index.
-    auto block = dyn_cast<AffineBinaryOpExpr>(op.getIndexingMapsArray()[2].getResult(1));
-    auto divisor = block ? dyn_cast<AffineConstantExpr>(block.getRHS()) : AffineConstantExpr();
-    if (!divisor || !qopt::nbits::supportedBlockSize(divisor.getValue()))
-      return;
-    for (int64_t bits : {4, 8})
-      if (op.getIndexingMapsArray() ==
-          qopt::matMulNBitsMaps(op.getContext(), bits, divisor.getValue(), zeroPoints)) {
-        work.push_back({op, bits, divisor.getValue(), *k});
+    for (int64_t bits = 2; bits <= 8; ++bits)
+      for (bool zeroPoints : {false, true}) {
+        qopt::NBitsOperands at(bits, zeroPoints);
+        if (at.count() != op->getNumOperands() ||
+            op.getIndexingMapsArray() !=
+                qopt::matMulNBitsMaps(op.getContext(), bits, *blockSize, zeroPoints))
+          continue;
+        SmallVector<int64_t> ranks(at.count(), 2);
+        ranks[at.b] = 3;
+        if (at.bLast >= 0)
+          ranks[at.bLast] = 3;
+        std::optional<SmallVector<Type>> e = memrefElems(op, ranks);
+        if (!e || e->size() != op->getNumOperands() ||
+            !(e->front().isF32() || e->front().isInteger(8)) || !(*e)[at.b].isInteger(8) ||
+            !(*e)[at.scales].isF32() || (zeroPoints && !(*e)[at.zp].isInteger(8)) ||
+            !e->back().isF32())
+          return;
+        // The s8 kernel has no straddling widths: those stay loops.
+        if (e->front().isInteger(8) && !qopt::nbits::supportedBitsS8(bits))
+          return;
+        work.push_back({op, bits, *blockSize, *k, zeroPoints});
         return;
       }
   });
   for (Match &m : work) {
     OpBuilder b(m.op);
     Location loc = m.op.getLoc();
-    SmallVector<Value> operands(m.op->getOperands());
-    if (operands.size() == 4)
-      operands.insert(operands.begin() + 3,
-                      memref::AllocaOp::create(b, loc, MemRefType::get({0, 0}, b.getI8Type())));
+    qopt::NBitsOperands at(m.bits, m.zeroPoints);
+    SmallVector<Value> operands = {m.op->getOperand(0), m.op->getOperand(at.b),
+                                   m.op->getOperand(at.scales)};
+    operands.push_back(m.zeroPoints ? m.op->getOperand(at.zp)
+                                    : Value(memref::AllocaOp::create(
+                                          b, loc, MemRefType::get({0, 0}, b.getI8Type()))));
+    operands.push_back(m.op->getOperand(at.c));
     SmallVector<Value> args;
     static constexpr int64_t kRanks[] = {2, 3, 2, 2, 2}; // named: see above
     for (auto [v, r] : llvm::zip(operands, kRanks))

@@ -292,31 +292,36 @@ struct GemmLowering : QOptPattern<GemmOp> {
 };
 
 /// (code - zero point) * scale in f32 for element `k` of a packed row
-/// (qopt/Quant/NBitsPacking.h): `byte` holds its code (the nibble of k's
-/// parity for 4 bits), `zpByte` its block's zero point (the nibble of the
-/// block's parity; null: 2^(bits - 1)). The one scalar rule of
-/// qopt.matmul_nbits and qopt.dequantize_nbits.
-Value nbitsValue(OpBuilder &b, Location loc, Value byte, Value zpByte, Value scale, Value k,
-                 int64_t bits, int64_t blockSize) {
+/// (qopt/Quant/NBitsPacking.h): `byte` holds the first bit of its code,
+/// `byteLast` (codes that may straddle two bytes, else null) the last;
+/// `zpByte` and `zpLast` likewise its block's zero point (null: 2^(bits -
+/// 1)). The one scalar rule of qopt.matmul_nbits and qopt.dequantize_nbits.
+Value nbitsValue(OpBuilder &b, Location loc, Value byte, Value byteLast, Value zpByte,
+                 Value zpLast, Value scale, Value k, int64_t bits, int64_t blockSize) {
   Type i32 = b.getI32Type();
   auto c32 = [&](int64_t v) { return arith::ConstantIntOp::create(b, loc, i32, v); };
-  // The code (or zero point) in a byte: the nibble of element `e` (parity
-  // selects low or high) for 4 bits, the byte for 8.
-  auto unpack = [&](Value v8, Value e) -> Value {
-    Value v = arith::ExtUIOp::create(b, loc, i32, v8);
+  // Element `e` of a bit stream from the byte of its first bit (and of its
+  // last): bits [(e * bits) mod 8, + bits) of last:first.
+  auto unpack = [&](Value first, Value last, Value e) -> Value {
+    Value v = arith::ExtUIOp::create(b, loc, i32, first);
     if (bits == 8)
       return v;
-    Value parity =
-        arith::AndIOp::create(b, loc, arith::IndexCastOp::create(b, loc, i32, e), c32(1));
-    Value shift = arith::MulIOp::create(b, loc, parity, c32(4));
-    return arith::AndIOp::create(b, loc, arith::ShRUIOp::create(b, loc, v, shift), c32(15));
+    if (last)
+      v = arith::OrIOp::create(
+          b, loc, v,
+          arith::ShLIOp::create(b, loc, arith::ExtUIOp::create(b, loc, i32, last), c32(8)));
+    Value bit = arith::MulIOp::create(b, loc, arith::IndexCastOp::create(b, loc, i32, e),
+                                      c32(bits));
+    Value shift = arith::AndIOp::create(b, loc, bit, c32(7));
+    return arith::AndIOp::create(b, loc, arith::ShRUIOp::create(b, loc, v, shift),
+                                 c32((int64_t(1) << bits) - 1));
   };
-  Value code = unpack(byte, k);
+  Value code = unpack(byte, byteLast, k);
   Value zp;
   if (zpByte) {
     Value blk =
         arith::DivUIOp::create(b, loc, k, arith::ConstantIndexOp::create(b, loc, blockSize));
-    zp = unpack(zpByte, blk);
+    zp = unpack(zpByte, zpLast, blk);
   } else {
     zp = c32(int64_t(1) << (bits - 1));
   }
@@ -378,9 +383,16 @@ struct MatMulNBitsLowering : QOptPattern<MatMulNBitsOp> {
     Value init = filledTensor(rewriter, loc, {rows, m.c(l.n)}, scalarConst(rewriter, loc, f32, 0));
 
     SmallVector<AffineMap> maps = matMulNBitsMaps(ctx, l.bits, l.blockSize, hasZeroPoints);
-    ins = {a2, adaptor.getB(), scales};
-    if (hasZeroPoints)
+    NBitsOperands at(l.bits, hasZeroPoints);
+    ins = {a2, adaptor.getB()};
+    if (at.bLast >= 0)
+      ins.push_back(adaptor.getB());
+    ins.push_back(scales);
+    if (hasZeroPoints) {
       ins.push_back(to2D(adaptor.getZeroPoints(), l.zeroPointBytes()));
+      if (at.zpLast >= 0)
+        ins.push_back(ins.back());
+    }
     SmallVector<utils::IteratorType> iters = {utils::IteratorType::parallel,
                                               utils::IteratorType::parallel,
                                               utils::IteratorType::reduction};
@@ -389,8 +401,9 @@ struct MatMulNBitsLowering : QOptPattern<MatMulNBitsOp> {
         rewriter, loc, TypeRange{init.getType()}, ins, ValueRange{init}, maps, iters,
         [&](OpBuilder &b, Location l2, ValueRange x) {
           Value k = linalg::IndexOp::create(b, l2, 2);
-          Value w = nbitsValue(b, l2, x[1], hasZeroPoints ? x[3] : Value(), x[2], k, bits,
-                               blockSize);
+          auto opt = [&](int64_t i) { return i >= 0 ? x[i] : Value(); };
+          Value w = nbitsValue(b, l2, x[at.b], opt(at.bLast), opt(at.zp), opt(at.zpLast),
+                               x[at.scales], k, bits, blockSize);
           Value av = s8 ? Value(arith::SIToFPOp::create(b, l2, f32, x[0])) : x[0];
           Value prod = arith::MulFOp::create(b, l2, av, w);
           linalg::YieldOp::create(b, l2, ValueRange{arith::AddFOp::create(b, l2, x.back(), prod)});
@@ -418,7 +431,9 @@ struct MatMulNBitsLowering : QOptPattern<MatMulNBitsOp> {
 
 /// DequantizeNBits: one parallel linalg.generic over the result, the packed
 /// bytes, scales and zero points read through maps that divide the last
-/// index (bytes: d floordiv (8 / bits); parameters: d floordiv block_size).
+/// index (bytes: d floordiv (8 / bits), or for codes that may straddle two
+/// bytes the bytes of the first and the last bit, (d * bits) floordiv 8 and
+/// (d * bits + bits - 1) floordiv 8; parameters: d floordiv block_size).
 struct DequantizeNBitsLowering : QOptPattern<DequantizeNBitsOp> {
   using QOptPattern::QOptPattern;
   LogicalResult
@@ -431,7 +446,8 @@ struct DequantizeNBitsLowering : QOptPattern<DequantizeNBitsOp> {
     nbits::Layout l = op.getLayout();
     Location loc = op.getLoc();
     MLIRContext *ctx = rewriter.getContext();
-    int64_t rank = type.getRank(), per = 8 / l.bits;
+    int64_t rank = type.getRank();
+    const bool two = nbitsStraddles(l.bits);
     SmallVector<AffineExpr> lead;
     for (int64_t i = 0; i + 1 < rank; ++i)
       lead.push_back(rewriter.getAffineDimExpr(i));
@@ -442,12 +458,29 @@ struct DequantizeNBitsLowering : QOptPattern<DequantizeNBitsOp> {
       e.push_back(last);
       return AffineMap::get(rank, 0, e, ctx);
     };
+    // The byte of element e's first bit, and of its last.
+    auto first = [&](AffineExpr e) {
+      return two ? (e * l.bits).floorDiv(8) : l.bits == 8 ? e : e.floorDiv(8 / l.bits);
+    };
+    auto last = [&](AffineExpr e) { return (e * l.bits + (l.bits - 1)).floorDiv(8); };
     bool hasZeroPoints = !isa<NoneType>(op.getZeroPoints().getType());
-    SmallVector<Value> ins = {packed, adaptor.getScales()};
-    SmallVector<AffineMap> maps = {map(per == 1 ? d : d.floorDiv(per)), map(block)};
+    // Operands: packed, [packed (last bits),] scales, [zp, [zp (last bits)]].
+    SmallVector<Value> ins = {packed};
+    SmallVector<AffineMap> maps = {map(first(d))};
+    if (two) {
+      ins.push_back(packed);
+      maps.push_back(map(last(d)));
+    }
+    const int64_t scalesAt = ins.size();
+    ins.push_back(adaptor.getScales());
+    maps.push_back(map(block));
     if (hasZeroPoints) {
       ins.push_back(adaptor.getZeroPoints());
-      maps.push_back(map(per == 1 ? block : block.floorDiv(per)));
+      maps.push_back(map(first(block)));
+      if (two) {
+        ins.push_back(adaptor.getZeroPoints());
+        maps.push_back(map(last(block)));
+      }
     }
     maps.push_back(AffineMap::getMultiDimIdentityMap(rank, ctx));
     SmallVector<OpFoldResult> sizes = sizesOf(rewriter, loc, packed);
@@ -459,10 +492,12 @@ struct DequantizeNBitsLowering : QOptPattern<DequantizeNBitsOp> {
                   SmallVector<utils::IteratorType>(rank, utils::IteratorType::parallel),
                   [&](OpBuilder &b, Location l2, ValueRange x) {
                     Value k = linalg::IndexOp::create(b, l2, rank - 1);
+                    Value zp = hasZeroPoints ? x[scalesAt + 1] : Value();
+                    Value zpLast = hasZeroPoints && two ? x[scalesAt + 2] : Value();
                     linalg::YieldOp::create(
                         b, l2,
-                        ValueRange{nbitsValue(b, l2, x[0], hasZeroPoints ? x[2] : Value(), x[1],
-                                              k, bits, blockSize)});
+                        ValueRange{nbitsValue(b, l2, x[0], two ? x[1] : Value(), zp, zpLast,
+                                              x[scalesAt], k, bits, blockSize)});
                   })
                   .getResult(0);
     return replaceWithCast(rewriter, op, r, type);

@@ -1,5 +1,6 @@
 //===- QuantUtils.cpp - helpers shared by the quantization passes ---------===//
 #include "qopt/Transforms/Quant/QuantUtils.h"
+#include "qopt/Quant/NBitsPacking.h"
 
 #include "qopt/Dialect/QOpt/IR/QOptOps.h"
 #include "qopt/Support/Diagnostics.h"
@@ -44,7 +45,8 @@ std::optional<LayerFormat> parseLayerFormat(llvm::StringRef name) {
     return std::nullopt;
   auto [b, g] = name.split('g');
   if (b.getAsInteger(10, f.bits) || g.getAsInteger(10, f.groupSize) ||
-      (f.bits != 4 && f.bits != 8) || f.groupSize < 16 || (f.groupSize & (f.groupSize - 1)))
+      !qopt::nbits::supportedBits(f.bits) || f.groupSize < 16 ||
+      (f.groupSize & (f.groupSize - 1)))
     return std::nullopt;
   f.kind = LayerFormat::Groups;
   return f;

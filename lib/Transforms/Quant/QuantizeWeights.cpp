@@ -155,8 +155,8 @@ struct QuantizeWeightsPass : qopt::impl::QuantizeWeightsBase<QuantizeWeightsPass
 
   void runOnOperation() override {
     ModuleOp module = getOperation();
-    if (bits != 4 && bits != 8) {
-      module.emitError("qopt-quantize-weights: bits must be 4 or 8, got ") << int64_t(bits);
+    if (!qopt::nbits::supportedBits(bits)) {
+      module.emitError("qopt-quantize-weights: bits must be 2 to 8, got ") << int64_t(bits);
       return signalPassFailure();
     }
     if (!qopt::nbits::supportedBlockSize(groupSize)) {

@@ -1,8 +1,8 @@
 // RUN: qopt-opt %s --split-input-file --qopt-quantize-weights="group-size=32 clip-search=false" -verify-diagnostics | FileCheck %s
 // RUN: qopt-opt %s --split-input-file --qopt-quantize-weights="group-size=32 bits=8 symmetric=true" -verify-diagnostics | FileCheck %s --check-prefix=SYM8
-// RUN: not qopt-opt %s --split-input-file --qopt-quantize-weights="bits=3" 2>&1 | FileCheck %s --check-prefix=BITS
+// RUN: not qopt-opt %s --split-input-file --qopt-quantize-weights="bits=9" 2>&1 | FileCheck %s --check-prefix=BITS
 // RUN: not qopt-opt %s --split-input-file --qopt-quantize-weights="group-size=48" 2>&1 | FileCheck %s --check-prefix=GROUP
-// BITS: error: qopt-quantize-weights: bits must be 4 or 8, got 3
+// BITS: error: qopt-quantize-weights: bits must be 2 to 8, got 9
 // GROUP: error: qopt-quantize-weights: group-size must be a power of two of at least 16, got 48
 
 // A MatMul weight [K = 32, N = 2] in one group per column. Asymmetric 4 bits

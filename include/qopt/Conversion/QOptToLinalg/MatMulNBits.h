@@ -14,13 +14,39 @@
 
 namespace qopt {
 
+/// Whether a code (or zero point) of `bits` bits may straddle two bytes
+/// (3, 5, 6, 7): the generic then reads B, and the zero points, twice, the
+/// second operand at the byte of the element's last bit.
+inline bool nbitsStraddles(int64_t bits) { return 8 % bits != 0; }
+
+/// The positions of the generic's operands: A, B (then B's last-bit bytes
+/// when the codes straddle), scales, the zero points when present (likewise),
+/// C.
+struct NBitsOperands {
+  int64_t b, bLast, scales, zp, zpLast, c; // -1: absent
+  NBitsOperands(int64_t bits, bool zeroPoints) {
+    bool two = nbitsStraddles(bits);
+    int64_t i = 1;
+    b = i++;
+    bLast = two ? i++ : -1;
+    scales = i++;
+    zp = zeroPoints ? i++ : -1;
+    zpLast = zeroPoints && two ? i++ : -1;
+    c = i++;
+  }
+  int64_t count() const { return c + 1; }
+};
+
 /// Maps of A [M, K], B [N, blocks, blob], scales [N, blocks], zero points
 /// [N, zeroPointBytes] (when the model has them: without, the generic has
 /// no such operand and its body uses 2^(bits - 1)) and C [M, N] for `bits`
-/// (4 or 8) and `blockSize` (qopt/Quant/NBitsPacking.h), with per = 8 / bits
-/// codes per byte:
+/// (2 to 8) and `blockSize` (qopt/Quant/NBitsPacking.h). Where bits divide
+/// 8, per = 8 / bits codes per byte:
 ///   (m, k), (n, k floordiv bs, (k mod bs) floordiv per), (n, k floordiv bs),
 ///   [(n, (k floordiv bs) floordiv per),] (m, n).
+/// Otherwise (NBitsOperands) B's byte of the code's first bit, ((k mod bs)
+/// * bits) floordiv 8, then of its last, ((k mod bs) * bits + bits - 1)
+/// floordiv 8; the zero points likewise over the block index.
 /// (A default zero point is not a splat constant operand because linalg's
 /// elementwise fusion patterns fold those into the body, rebuilding the op
 /// without its library_call.)
@@ -29,10 +55,23 @@ inline llvm::SmallVector<mlir::AffineMap> matMulNBitsMaps(mlir::MLIRContext *ctx
                                                           bool zeroPoints) {
   using mlir::AffineExpr;
   auto d = [&](unsigned i) { return mlir::getAffineDimExpr(i, ctx); };
-  int64_t per = 8 / bits;
   AffineExpr block = d(2).floorDiv(blockSize);
   AffineExpr inBlock = d(2) % blockSize;
   auto map = [&](llvm::ArrayRef<AffineExpr> e) { return mlir::AffineMap::get(3, 0, e, ctx); };
+  if (nbitsStraddles(bits)) {
+    auto first = [&](AffineExpr e) { return (e * bits).floorDiv(8); };
+    auto last = [&](AffineExpr e) { return (e * bits + (bits - 1)).floorDiv(8); };
+    llvm::SmallVector<mlir::AffineMap> maps = {
+        map({d(0), d(2)}), map({d(1), block, first(inBlock)}),
+        map({d(1), block, last(inBlock)}), map({d(1), block})};
+    if (zeroPoints) {
+      maps.push_back(map({d(1), first(block)}));
+      maps.push_back(map({d(1), last(block)}));
+    }
+    maps.push_back(map({d(0), d(1)}));
+    return maps;
+  }
+  int64_t per = 8 / bits;
   llvm::SmallVector<mlir::AffineMap> maps = {
       map({d(0), d(2)}), map({d(1), block, per == 1 ? inBlock : inBlock.floorDiv(per)}),
       map({d(1), block})};

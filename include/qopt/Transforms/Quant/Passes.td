@@ -346,7 +346,8 @@ def QuantizeWeights : Pass<"qopt-quantize-weights", "::mlir::ModuleOp"> {
     are touched, and one that cannot take its format is an error.
   }];
   let options = [
-    Option<"bits", "bits", "int64_t", "4", "Weight bits: 4 or 8">,
+    Option<"bits", "bits", "int64_t", "4",
+           "Weight bits, 2 to 8 (4 or 8 with int8 activations)">,
     Option<"groupSize", "group-size", "int64_t", "128",
            "Inputs per group (a power of two, at least 16)">,
     Option<"symmetric", "symmetric", "bool", "false",

@@ -45,7 +45,8 @@ inline constexpr const char *kActivationMatMuls = "@activation-matmuls";
 /// quantizable layer (MatMul/Gemm/Conv) and the quantization passes obey:
 /// "float" (kept float), "int8" (INT8 per-channel weights, or float under
 /// weight-only quantization: not group-wise), or "w<bits>g<group>" (weights
-/// in groups of `group` inputs with 4 or 8 bits: qopt-quantize-weights).
+/// in groups of `group` inputs with 2 to 8 bits: qopt-quantize-weights;
+/// with int8 activations, 4 or 8).
 inline constexpr const char *kFormatAttr = "qopt.format";
 
 /// On a qopt.where qopt-switch-trials made: it selects a trial's output

@@ -640,14 +640,15 @@ def QOpt_ConvIntegerOp : QOpt_InferOp<"conv_integer"> {
 }
 
 def QOpt_MatMulNBitsOp : QOpt_InferOp<"matmul_nbits"> {
-  let summary = "A x W^T with W block-quantized to 4 or 8 bits (com.microsoft MatMulNBits)";
+  let summary = "A x W^T with W block-quantized to 2 to 8 bits (com.microsoft MatMulNBits)";
   let description = [{
     ONNX Runtime's MatMulNBits: Y[..., n] = sum_k A[..., k] * W[n, k] (+ bias[n]),
     W[n, k] = (code - zero_point) * scale per block of `block_size` elements
     along K. The packed storage (B u8 [N, ceil(K / block_size), block_size *
     bits / 8], scales [N * blocks] or [N, blocks], zero points u8 packed like
     B along the blocks, 2^(bits - 1) when absent) is qopt/Quant/NBitsPacking.h.
-    qopt supports 4 and 8 bits, f32 scales, u8 zero points and no g_idx (the
+    qopt supports 2 to 8 bits (codes end to end, least significant bit
+    first; 4 or 8 with an i8 A), f32 scales, u8 zero points and no g_idx (the
     importer folds an act-order g_idx into a gather of A and repacked codes);
     `accuracy_level` (ORT's choice of compute type) has no effect: qopt
     dequantizes to f32 and accumulates in f32.
