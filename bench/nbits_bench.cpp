@@ -11,7 +11,7 @@
 // trials, and the f32 GEMV (the same product with f32 weights through the
 // f32 GEMM kernel) for comparison.
 //
-//   qopt-nbits-bench [--threads T] [--bits 4|8] [--block B] [--trials N]
+//   qopt-nbits-bench [--threads T] [--bits 2..8] [--block B] [--trials N]
 //                    [--activations f32|s8] [--kernel NAME] [--shape KxN]...
 //
 // --activations s8 times qopt_matmul_nbits_s8 (W4A8: int8 activations,
@@ -148,7 +148,7 @@ int main(int argc, char **argv) {
       shapes.push_back({k, n});
     } else {
       std::fprintf(stderr,
-                   "usage: qopt-nbits-bench [--threads T] [--bits 4|8] [--block B] "
+                   "usage: qopt-nbits-bench [--threads T] [--bits 2..8] [--block B] "
                    "[--trials N] [--activations f32|s8] [--kernel NAME] [--shape KxN]...\n");
       return 2;
     }
@@ -168,6 +168,11 @@ int main(int argc, char **argv) {
                                           : qopt::rt::nbitsKernelsAvailable(bits, block);
   // The s8 tiles are for M >= 8, not this batch-1 product.
   available.erase(std::remove(available.begin(), available.end(), "tiles"), available.end());
+  if (available.empty()) {
+    std::fprintf(stderr, "qopt-nbits-bench: no kernel for %d bits%s\n", bits,
+                 s8 ? " with int8 activations (4 or 8)" : "");
+    return 1;
+  }
   if (kernel.empty())
     kernel = available.front();
   if (std::find(available.begin(), available.end(), kernel) == available.end()) {

@@ -18,9 +18,9 @@
 //             AVX-512 (8 bits) and AVX2: (code - zero point) formed on
 //             bytes, converted to f32 and multiplied with A, the block's
 //             sum scaled once (AVX2 needs blocks of 32k for 4 bits).
-//             AVX2, 2, 3, 5, 6 and 7 bits (avx2-unpack): eight codes at a
-//             time from one 8-byte load, moved to 32-bit lanes by a shuffle,
-//             shifted and masked, then as 8 bits.
+//             AVX2, 2, 3, 5, 6 and 7 bits (avx2-unpack): sixteen codes at
+//             a time from one 16-byte load, moved to 32-bit lanes by two
+//             shuffles, shifted and masked, then as 8 bits.
 //             Portable C++ otherwise. Threads split N.
 //   panels    M >= kGemmRows: W is dequantized to f32 in panels of
 //             kPanelColumns columns, each multiplied by the f32 GEMM
@@ -336,69 +336,77 @@ __attribute__((target("avx2,fma"))) float dotAvx2(const Operands &o, const float
   return hsum256(acc);
 }
 
-/// Eight codes as 32-bit lanes on AVX2: the `bits` bytes holding them
-/// (Layout's bit stream, eight codes end on a byte) broadcast to every
-/// qword, lane j's two bytes (j * bits / 8 and the next) moved to its low
-/// half by one shuffle, then shifted by (j * bits) mod 8 and masked.
-struct Unpack8Avx2 {
-  __m256i shuffle, shifts, mask;
+/// Sixteen codes (two groups of eight, each group `bits` whole bytes of
+/// Layout's bit stream) as two vectors of 32-bit lanes on AVX2: the 16
+/// bytes from the first group's start broadcast to both 128-bit lanes,
+/// each lane's code's two bytes (its first bit's byte and the next) moved
+/// to the lane's low half by one shuffle per group, then shifted by
+/// (j * bits) mod 8 and masked.
+struct Unpack16Avx2 {
+  __m256i first, second, shifts, mask;
 
-  __attribute__((target("avx2"))) explicit Unpack8Avx2(int64_t bits) {
-    alignas(32) int8_t shuf[32];
+  __attribute__((target("avx2"))) explicit Unpack16Avx2(int64_t bits) {
+    alignas(32) int8_t shuf[2][32];
     alignas(32) int32_t shift[8];
-    for (int j = 0; j < 8; ++j) {
-      int first = int(j * bits / 8);
-      for (int half : {0, 16}) { // the same in both 128-bit lanes
-        int8_t *d = shuf + half + 4 * (j % 4);
-        if ((j < 4) != (half == 0))
-          continue;
-        d[0] = int8_t(first);
-        d[1] = int8_t(first + 1); // byte 8 is byte 0 again: only for 8 bits, masked off
+    for (int group = 0; group < 2; ++group)
+      for (int j = 0; j < 8; ++j) {
+        // Code j of the group: dword j % 4 of 128-bit lane j / 4.
+        int8_t *d = shuf[group] + 16 * (j / 4) + 4 * (j % 4);
+        int byte = int(group * bits + j * bits / 8);
+        d[0] = int8_t(byte);
+        // Past the 16 bytes only for 8 bits (then unused): zero.
+        d[1] = byte + 1 < 16 ? int8_t(byte + 1) : int8_t(0x80);
         d[2] = d[3] = int8_t(0x80);
+        shift[j] = int32_t(j * bits % 8);
       }
-      shift[j] = int32_t(j * bits % 8);
-    }
-    shuffle = _mm256_load_si256(reinterpret_cast<const __m256i *>(shuf));
+    first = _mm256_load_si256(reinterpret_cast<const __m256i *>(shuf[0]));
+    second = _mm256_load_si256(reinterpret_cast<const __m256i *>(shuf[1]));
     shifts = _mm256_load_si256(reinterpret_cast<const __m256i *>(shift));
     mask = _mm256_set1_epi32((1 << bits) - 1);
   }
 
-  __attribute__((target("avx2"))) __m256i operator()(uint64_t eight) const {
-    __m256i v = _mm256_shuffle_epi8(_mm256_set1_epi64x(int64_t(eight)), shuffle);
-    return _mm256_and_si256(_mm256_srlv_epi32(v, shifts), mask);
+  /// The codes of the groups at p (16 readable bytes) and p + bits.
+  __attribute__((target("avx2"))) void operator()(const uint8_t *p, __m256i &a,
+                                                  __m256i &b) const {
+    __m256i v = _mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i *>(p)));
+    a = _mm256_and_si256(_mm256_srlv_epi32(_mm256_shuffle_epi8(v, first), shifts), mask);
+    b = _mm256_and_si256(_mm256_srlv_epi32(_mm256_shuffle_epi8(v, second), shifts), mask);
   }
 };
 
 /// One output on AVX2 + FMA from a prepared row (prepareRow), for the bit
-/// widths without a kernel of their own: eight codes at a time widened to
-/// 32-bit lanes (Unpack8Avx2), minus the zero point, converted to f32 and
-/// multiplied with A; each block's sum scaled once. A group's bytes are
-/// read as one 8-byte load except where that would pass the end of W.
+/// widths without a kernel of their own: sixteen codes at a time widened to
+/// 32-bit lanes (Unpack16Avx2), minus the zero point, converted to f32 and
+/// multiplied with A; each block's sum scaled once. (A block holds an even
+/// number of groups: at least 16 codes.) The 16-byte loads run past a pair
+/// of groups by 16 - 2 * bits bytes; near the end of W the pair is copied
+/// first.
 __attribute__((target("avx2,fma"))) float dotAvx2Unpack(const Operands &o, const float *xr,
                                                         int64_t n) {
   const Layout &l = o.l;
   const float *s = o.scales + n * l.kBlocks();
-  const Unpack8Avx2 unpack(l.bits);
+  const Unpack16Avx2 unpack(l.bits);
   const uint8_t *end = o.b + l.n * l.kBlocks() * l.blobBytes();
-  const int64_t groups = l.blockSize / 8;
+  const int64_t pairs = l.blockSize / 16, pairBytes = 2 * l.bits;
   __m256 acc = _mm256_setzero_ps();
   for (int64_t blk = 0; blk < l.kBlocks(); ++blk) {
     const uint8_t *p = l.blob(o.b, n, blk);
     __m256i z = _mm256_set1_epi32(l.zeroPoint(o.zp, n, blk));
     __m256 sum0 = _mm256_setzero_ps(), sum1 = _mm256_setzero_ps();
     const float *x = xr + blk * l.blockSize;
-    for (int64_t g = 0; g < groups; ++g, p += l.bits, x += 8) {
-      uint64_t eight = 0;
-      if (p + 8 <= end)
-        std::memcpy(&eight, p, 8);
-      else
-        for (int64_t j = 0; j < l.bits; ++j)
-          eight |= uint64_t(p[j]) << (8 * j);
-      __m256 w = _mm256_cvtepi32_ps(_mm256_sub_epi32(unpack(eight), z));
-      if (g & 1)
-        sum1 = _mm256_fmadd_ps(w, _mm256_loadu_ps(x), sum1);
-      else
-        sum0 = _mm256_fmadd_ps(w, _mm256_loadu_ps(x), sum0);
+    for (int64_t g = 0; g < pairs; ++g, p += pairBytes, x += 16) {
+      __m256i a, b;
+      if (p + 16 <= end) {
+        unpack(p, a, b);
+      } else {
+        uint8_t tail[16] = {};
+        std::memcpy(tail, p, size_t(pairBytes));
+        unpack(tail, a, b);
+      }
+      sum0 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_sub_epi32(a, z)), _mm256_loadu_ps(x),
+                             sum0);
+      sum1 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_sub_epi32(b, z)),
+                             _mm256_loadu_ps(x + 8), sum1);
     }
     acc = _mm256_fmadd_ps(_mm256_add_ps(sum0, sum1), _mm256_set1_ps(s[blk]), acc);
   }

@@ -192,8 +192,9 @@ std::vector<Layout> layouts() {
           {8256, 6, 4, 16}};
 }
 
-/// The other widths (avx2-unpack, generic, panels): blocks of 16 to 256
-/// (one unpacked chunk of 64 codes and several), partial last blocks.
+/// The other widths (avx2-unpack, generic, panels): blocks of 16 (one pair
+/// of groups of eight codes) to 256, partial last blocks; the last pair of
+/// W is read through avx2-unpack's copy (the buffers end there).
 std::vector<Layout> otherWidthLayouts() {
   return {{100, 17, 2, 32}, {48, 3, 3, 16},  {300, 9, 3, 128}, {72, 5, 5, 16},
           {129, 1, 5, 64},  {600, 7, 5, 256}, {96, 6, 6, 32},  {50, 4, 7, 16},

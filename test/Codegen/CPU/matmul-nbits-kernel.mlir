@@ -100,3 +100,65 @@ func.func @on_tensors(%a: tensor<2x40xf32>, %b: tensor<3x2x16xi8>, %s: tensor<3x
   } -> tensor<2x3xf32>
   return %r : tensor<2x3xf32>
 }
+
+// 5 bits, with zero points: B and the zero points read twice (the bytes of
+// each code's first and last bit; seven operands): the call takes the first
+// read of each.
+#b5 = affine_map<(d0, d1, d2) -> (d1, d2 floordiv 16, ((d2 mod 16) * 5) floordiv 8)>
+#b5l = affine_map<(d0, d1, d2) -> (d1, d2 floordiv 16, ((d2 mod 16) * 5 + 4) floordiv 8)>
+#z5 = affine_map<(d0, d1, d2) -> (d1, ((d2 floordiv 16) * 5) floordiv 8)>
+#z5l = affine_map<(d0, d1, d2) -> (d1, ((d2 floordiv 16) * 5 + 4) floordiv 8)>
+// CHECK-LABEL: func.func @w5
+// CHECK-DAG: %[[BITS5:.*]] = arith.constant 5 : i64
+// CHECK-DAG: %[[BS5:.*]] = arith.constant 16 : i64
+// CHECK-DAG: %[[CB5:.*]] = memref.cast %arg1 : memref<3x3x10xi8> to
+// CHECK-DAG: %[[CS5:.*]] = memref.cast %arg3 : memref<3x3xf32> to
+// CHECK-DAG: %[[CZ5:.*]] = memref.cast %arg4 : memref<3x2xi8> to
+// CHECK: call @qopt_matmul_nbits_f32(%{{.*}}, %[[CB5]], %[[CS5]], %[[CZ5]], %{{.*}}, %[[BITS5]], %[[BS5]], %{{.*}})
+// CHECK-NOT: linalg.generic
+// CHECK: return
+func.func @w5(%a: memref<2x40xf32>, %b: memref<3x3x10xi8>, %b2: memref<3x3x10xi8>, %s: memref<3x3xf32>, %z: memref<3x2xi8>, %z2: memref<3x2xi8>, %c: memref<2x3xf32>) {
+  linalg.generic {indexing_maps = [#a, #b5, #b5l, #s16, #z5, #z5l, #c], iterator_types = ["parallel", "parallel", "reduction"], library_call = "qopt_matmul_nbits_f32:k=40"}
+      ins(%a, %b, %b2, %s, %z, %z2 : memref<2x40xf32>, memref<3x3x10xi8>, memref<3x3x10xi8>, memref<3x3xf32>, memref<3x2xi8>, memref<3x2xi8>) outs(%c : memref<2x3xf32>) {
+  ^bb0(%x: f32, %q: i8, %q2: i8, %sc: f32, %zp: i8, %zp2: i8, %acc: f32):
+    %w = arith.mulf %x, %sc : f32
+    %r = arith.addf %acc, %w : f32
+    linalg.yield %r : f32
+  }
+  return
+}
+
+// 5 bits without zero points (five operands, as many as 4 bits with zero
+// points: told apart by the maps): an empty memref for the zero points.
+// CHECK-LABEL: func.func @w5_no_zp
+// CHECK: %[[NOZP5:.*]] = memref.alloca() : memref<0x0xi8>
+// CHECK: call @qopt_matmul_nbits_f32(
+// CHECK-NOT: linalg.generic
+// CHECK: return
+func.func @w5_no_zp(%a: memref<2x40xf32>, %b: memref<3x3x10xi8>, %s: memref<3x3xf32>, %c: memref<2x3xf32>) {
+  linalg.generic {indexing_maps = [#a, #b5, #b5l, #s16, #c], iterator_types = ["parallel", "parallel", "reduction"], library_call = "qopt_matmul_nbits_f32:k=40"}
+      ins(%a, %b, %b, %s : memref<2x40xf32>, memref<3x3x10xi8>, memref<3x3x10xi8>, memref<3x3xf32>) outs(%c : memref<2x3xf32>) {
+  ^bb0(%x: f32, %q: i8, %q2: i8, %sc: f32, %acc: f32):
+    %w = arith.mulf %x, %sc : f32
+    %r = arith.addf %acc, %w : f32
+    linalg.yield %r : f32
+  }
+  return
+}
+
+// An i8 A at 5 bits: qopt_matmul_nbits_s8 has only 4 and 8 bits; loops.
+// CHECK-LABEL: func.func @w5_s8
+// CHECK: linalg.generic
+// CHECK-NOT: call @
+// CHECK: return
+func.func @w5_s8(%a: memref<2x40xi8>, %b: memref<3x3x10xi8>, %s: memref<3x3xf32>, %c: memref<2x3xf32>) {
+  linalg.generic {indexing_maps = [#a, #b5, #b5l, #s16, #c], iterator_types = ["parallel", "parallel", "reduction"], library_call = "qopt_matmul_nbits_s8:k=40"}
+      ins(%a, %b, %b, %s : memref<2x40xi8>, memref<3x3x10xi8>, memref<3x3x10xi8>, memref<3x3xf32>) outs(%c : memref<2x3xf32>) {
+  ^bb0(%x: i8, %q: i8, %q2: i8, %sc: f32, %acc: f32):
+    %xf = arith.sitofp %x : i8 to f32
+    %w = arith.mulf %xf, %sc : f32
+    %r = arith.addf %acc, %w : f32
+    linalg.yield %r : f32
+  }
+  return
+}

@@ -34,3 +34,22 @@ func.func @w8(%p: tensor<5x32xui8>, %s: tensor<5x2xf32>) -> tensor<5x32xf32> {
   %y = qopt.dequantize_nbits %p, %s, %n {D = 32 : i64, bits = 8 : i64, block_size = 16 : i64} : (tensor<5x32xui8>, tensor<5x2xf32>, none) -> tensor<5x32xf32>
   return %y : tensor<5x32xf32>
 }
+
+// -----
+
+// 3 bits: the packed bytes of element d's first and last bit, (d * 3)
+// floordiv 8 and (d * 3 + 2) floordiv 8, and the zero points' likewise over
+// the block index; 3-bit masks.
+// CHECK-DAG: #[[P3:.*]] = affine_map<(d0, d1) -> (d0, (d1 * 3) floordiv 8)>
+// CHECK-DAG: #[[P3L:.*]] = affine_map<(d0, d1) -> (d0, (d1 * 3 + 2) floordiv 8)>
+// CHECK-DAG: #[[S3:.*]] = affine_map<(d0, d1) -> (d0, d1 floordiv 16)>
+// CHECK-DAG: #[[Z3:.*]] = affine_map<(d0, d1) -> (d0, ((d1 floordiv 16) * 3) floordiv 8)>
+// CHECK-DAG: #[[Z3L:.*]] = affine_map<(d0, d1) -> (d0, ((d1 floordiv 16) * 3 + 2) floordiv 8)>
+// CHECK-LABEL: func.func @w3
+// CHECK: linalg.generic {indexing_maps = [#[[P3]], #[[P3L]], #[[S3]], #[[Z3]], #[[Z3L]], #{{.*}}], iterator_types = ["parallel", "parallel"]} ins(%arg0, %arg0, %arg1, %arg2, %arg2 :
+// CHECK: arith.shli %{{.*}}, %c8_i32
+// CHECK: arith.andi %{{.*}}, %c7_i32
+func.func @w3(%p: tensor<5x12xui8>, %s: tensor<5x2xf32>, %z: tensor<5x1xui8>) -> tensor<5x32xf32> {
+  %y = qopt.dequantize_nbits %p, %s, %z {D = 32 : i64, bits = 3 : i64, block_size = 16 : i64} : (tensor<5x12xui8>, tensor<5x2xf32>, tensor<5x1xui8>) -> tensor<5x32xf32>
+  return %y : tensor<5x32xf32>
+}

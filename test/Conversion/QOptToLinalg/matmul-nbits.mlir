@@ -66,3 +66,33 @@ func.func @w4a8(%a: tensor<2x64xi8>, %b: tensor<3x2x16xui8>, %s: tensor<6xf32>) 
   %y = qopt.matmul_nbits %a, %b, %s, %n, %n, %n {K = 64 : i64, N = 3 : i64, block_size = 32 : i64} : (tensor<2x64xi8>, tensor<3x2x16xui8>, tensor<6xf32>, none, none, none) -> tensor<2x3xf32>
   return %y : tensor<2x3xf32>
 }
+
+// -----
+
+// 5 bits (codes that straddle bytes: each block's codes end to end, least
+// significant bit first): B and the zero points are read twice, at the byte
+// of the code's first bit and of its last; the body joins the two bytes,
+// shifts by (k * 5) mod 8 and masks 5 bits.
+// CHECK-DAG: #[[B5:.*]] = affine_map<(d0, d1, d2) -> (d1, d2 floordiv 16, ((d2 mod 16) * 5) floordiv 8)>
+// CHECK-DAG: #[[B5L:.*]] = affine_map<(d0, d1, d2) -> (d1, d2 floordiv 16, ((d2 mod 16) * 5 + 4) floordiv 8)>
+// CHECK-DAG: #[[S5:.*]] = affine_map<(d0, d1, d2) -> (d1, d2 floordiv 16)>
+// CHECK-DAG: #[[Z5:.*]] = affine_map<(d0, d1, d2) -> (d1, ((d2 floordiv 16) * 5) floordiv 8)>
+// CHECK-DAG: #[[Z5L:.*]] = affine_map<(d0, d1, d2) -> (d1, ((d2 floordiv 16) * 5 + 4) floordiv 8)>
+// CHECK-LABEL: func.func @w5
+// CHECK: linalg.generic {indexing_maps = [#{{.*}}, #[[B5]], #[[B5L]], #[[S5]], #[[Z5]], #[[Z5L]], #{{.*}}], {{.*}} library_call = "qopt_matmul_nbits_f32:k=40"} ins(%arg0, %arg1, %arg1, %{{.*}}, %[[Z:.*]], %[[Z]] : tensor<2x40xf32>, tensor<3x3x10xi8>, tensor<3x3x10xi8>, tensor<3x3xf32>, tensor<3x2xi8>, tensor<3x2xi8>)
+// CHECK: ^bb0(%{{[^:]*}}: f32, %[[LO:[^:]*]]: i8, %[[HI:[^:]*]]: i8,
+// CHECK: %[[K5:.*]] = linalg.index 2 : index
+// CHECK-DAG: %[[LO32:.*]] = arith.extui %[[LO]] : i8 to i32
+// CHECK-DAG: %[[HI32:.*]] = arith.extui %[[HI]] : i8 to i32
+// CHECK: %[[HISH:.*]] = arith.shli %[[HI32]], %c8_i32
+// CHECK: %[[BOTH:.*]] = arith.ori %[[LO32]], %[[HISH]]
+// CHECK: %[[KI:.*]] = arith.index_cast %[[K5]] : index to i32
+// CHECK: %[[BIT:.*]] = arith.muli %[[KI]], %c5_i32
+// CHECK: %[[SH:.*]] = arith.andi %[[BIT]], %c7_i32
+// CHECK: %[[R:.*]] = arith.shrui %[[BOTH]], %[[SH]]
+// CHECK: arith.andi %[[R]], %c31_i32
+func.func @w5(%a: tensor<2x40xf32>, %b: tensor<3x3x10xui8>, %s: tensor<9xf32>, %z: tensor<6xui8>) -> tensor<2x3xf32> {
+  %n = qopt.none
+  %y = qopt.matmul_nbits %a, %b, %s, %z, %n, %n {K = 40 : i64, N = 3 : i64, bits = 5 : i64, block_size = 16 : i64} : (tensor<2x40xf32>, tensor<3x3x10xui8>, tensor<9xf32>, tensor<6xui8>, none, none) -> tensor<2x3xf32>
+  return %y : tensor<2x3xf32>
+}

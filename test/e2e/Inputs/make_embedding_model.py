@@ -1,11 +1,12 @@
 """Writes a model that is one Gather (axis 0) of a constant table [6, 64]
-whose groups of 32 hold exactly representable 4-bit values: in every group
-of a row, codes 0..15 all occur, value = (code - 5) * 2^-(row % 3). Round to
-nearest over the full range reproduces them exactly (scale 2^-(row % 3),
-zero point 5), so a model compiled with --weight-only
---quantize-embeddings must return table[indices] bit for bit.
+whose groups of 32 hold exactly representable BITS-bit values (default 4,
+at most 5): in every group of a row, codes 0..2^BITS - 1 all occur, value =
+(code - 5) * 2^-(row % 3). Round to nearest over the full range reproduces
+them exactly (scale 2^-(row % 3), zero point 5), so a model compiled with
+--weight-only --quantize-embeddings --weight-bits BITS must return
+table[indices] bit for bit.
 
-    make_embedding_model.py OUT_DIR
+    make_embedding_model.py OUT_DIR [BITS]
 
 writes OUT_DIR/embedding.onnx, OUT_DIR/ids.npy (with a negative index) and
 OUT_DIR/expected.npy.
@@ -20,9 +21,13 @@ from onnx import TensorProto, helper, numpy_helper
 
 def main():
     out = sys.argv[1]
+    levels = 1 << int(sys.argv[2]) if len(sys.argv) > 2 else 16
+    assert 8 <= levels <= 32
     rows, cols = 6, 64
     c = np.arange(cols)
-    table = np.stack([((c * 7 + r * 3) % 16 - 5) * 2.0 ** -(r % 3) for r in range(rows)])
+    # 7 is odd: c * 7 runs through every residue of a power of two <= 32
+    # within a group of 32.
+    table = np.stack([((c * 7 + r * 3) % levels - 5) * 2.0 ** -(r % 3) for r in range(rows)])
     table = table.astype(np.float32)
     g = helper.make_graph(
         [helper.make_node("Gather", ["table", "ids"], ["y"], axis=0, name="embed")], "g",

@@ -105,7 +105,7 @@ CASES = [
     ("panels_w8_dynamic", 128, 300, 8, 128, (9, 128), ["batch", 128], False, False, False),
     ("gidx_w4_partial", 100, 40, 4, 32, (3, 100), [3, 100], False, True, False, True),
     ("gidx_w4_panels", 128, 64, 4, 16, (9, 128), [9, 128], False, False, False, True),
-    ("rows_w2_partial", 100, 40, 2, 32, (3, 100), [3, 100], True, True, False),
+    ("rows_w2_partial", 100, 40, 2, 16, (3, 100), [3, 100], True, True, False),
     ("panels_w2", 128, 64, 2, 16, (9, 128), [9, 128], False, False, False),
 ]
 

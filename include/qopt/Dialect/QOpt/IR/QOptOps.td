@@ -675,11 +675,12 @@ def QOpt_MatMulNBitsOp : QOpt_InferOp<"matmul_nbits"> {
 }
 
 def QOpt_DequantizeNBitsOp : QOpt_InferOp<"dequantize_nbits"> {
-  let summary = "Rows of packed 4/8-bit block-quantized values to f32";
+  let summary = "Rows of packed 2- to 8-bit block-quantized values to f32";
   let description = [{
     Each row along the last axis holds `D` values packed as one row of a
     MatMulNBits weight (qopt/Quant/NBitsPacking.h: blocks of `block_size`,
-    two 4-bit codes per byte, the even element in the low nibble):
+    the codes end to end, least significant bit first; 4 bits: two codes
+    per byte, the even element in the low nibble):
     `packed` [..., blocks * block_size * bits / 8], `scales` [..., blocks]
     (f32), `zero_points` [..., ceil(blocks * bits / 8)] (u8, or none:
     2^(bits - 1)); the result [..., D] is (code - zero point) * scale. The
