@@ -179,11 +179,23 @@ bool isInt8Gemm(linalg::MatmulOp op) {
 /// that nothing but the matmul reads and that is freed only after it. The
 /// kernel then loads B(r, c) from x at map(r delinearized in the first
 /// group's sizes, c in the second's): the copy, its buffer and its launch go.
+/// Implicit padding: x (the padded input the im2col copy reads) is a
+/// device allocation that `fill` sets to `value` whole, whose interior (the
+/// unit-stride subview at `offsets`, `sizes`) ops then write whole, and that
+/// nothing else reads or writes. The kernel then loads x only inside the
+/// interior and uses `value` elsewhere, and the fill goes (paddingOf).
+struct Padding {
+  Operation *fill;
+  Value value;
+  SmallVector<OpFoldResult> offsets, sizes;
+};
+
 struct Im2col {
   linalg::GenericOp copy;
   memref::CollapseShapeOp view;
   Value x;
   AffineMap map;
+  std::optional<Padding> pad;
 
   /// The copy's buffer's sizes.
   SmallVector<Value> sizes(OpBuilder &b, Location loc) {
@@ -193,7 +205,8 @@ struct Im2col {
   Value columns(OpBuilder &b, Location loc) {
     return qopt::gpu_codegen::sizesOf(b, loc, view.getResult(), view.getSrc())[1];
   }
-  /// Erases the copy, the view and the buffer (once the matmul is gone).
+  /// Erases the copy, the view and the buffer (once the matmul is gone),
+  /// and the padding's fill.
   void erase() {
     Value root = view.getSrc();
     view.erase();
@@ -202,8 +215,83 @@ struct Im2col {
     for (Operation *user : llvm::make_early_inc_range(root.getUsers()))
       user->erase(); // only deallocations are left
     alloc->erase();
+    if (pad)
+      pad->fill->erase();
   }
 };
+
+/// The constant a fill of all of `buffer` writes: linalg.fill, or a
+/// linalg.map with no inputs yielding a value from outside its body.
+std::optional<std::pair<Operation *, Value>> fillOf(Operation *op, Value buffer) {
+  if (auto fill = dyn_cast<linalg::FillOp>(op))
+    if (fill.getOutputs().size() == 1 && fill.getOutputs()[0] == buffer)
+      return std::make_pair(op, fill.getInputs()[0]);
+  if (auto map = dyn_cast<linalg::MapOp>(op)) {
+    if (!map.getInputs().empty() || map.getInit() != buffer)
+      return std::nullopt;
+    Block &body = map.getMapper().front();
+    Value v = body.getTerminator()->getOperand(0);
+    if (body.getOperations().size() == 1 && v.getParentRegion() != &map.getMapper())
+      return std::make_pair(op, v);
+  }
+  return std::nullopt;
+}
+
+/// Whether `op` writes every element of `view` and reads none of it: a
+/// linalg op with `view` as its one init (not an input), all loops
+/// parallel, a permutation as the init's map and a payload that ignores
+/// the init's value.
+bool writesWhole(Operation *op, Value view) {
+  auto l = dyn_cast<linalg::LinalgOp>(op);
+  if (!l || l.getNumDpsInits() != 1 || l.getDpsInits()[0] != view ||
+      llvm::is_contained(l.getDpsInputs(), view) || l.getNumReductionLoops() != 0 ||
+      l.getNumLoops() != l.getNumParallelLoops())
+    return false;
+  OpOperand *init = l.getDpsInitOperand(0);
+  return l.getMatchingIndexingMap(init).isPermutation() && !l.payloadUsesValueFromOperand(init);
+}
+
+/// The padding of x that the im2col copy `copy` reads (see Padding), or
+/// none. Runs before any GEMM becomes a kernel: the interior's writers are
+/// still linalg ops (a fused epilogue that becomes part of a kernel writes
+/// what its op wrote).
+std::optional<Padding> paddingOf(Value x, Operation *copy) {
+  auto alloc = x.getDefiningOp<gpu::AllocOp>();
+  if (!alloc || !alloc.getType().getLayout().isIdentity() || alloc.getAsyncToken())
+    return std::nullopt;
+  std::optional<std::pair<Operation *, Value>> fill;
+  memref::SubViewOp interior;
+  for (Operation *user : x.getUsers()) {
+    if (user == copy || isa<gpu::DeallocOp>(user))
+      continue;
+    if (auto f = fillOf(user, x); f && !fill) {
+      fill = f;
+      continue;
+    }
+    auto sv = dyn_cast<memref::SubViewOp>(user);
+    if (!sv || interior || !sv.hasUnitStride() ||
+        sv.getSourceType().getRank() != sv.getType().getRank())
+      return std::nullopt;
+    interior = sv;
+  }
+  if (!fill || !interior)
+    return std::nullopt;
+  Operation *fillOp = fill->first;
+  Block *block = copy->getBlock();
+  if (fillOp->getBlock() != block || !fillOp->isBeforeInBlock(copy) ||
+      interior->getBlock() != block)
+    return std::nullopt;
+  bool written = false;
+  for (Operation *user : interior->getUsers()) {
+    if (!writesWhole(user, interior.getResult()) || user->getBlock() != block ||
+        !fillOp->isBeforeInBlock(user) || !user->isBeforeInBlock(copy))
+      return std::nullopt;
+    written = true;
+  }
+  if (!written)
+    return std::nullopt;
+  return Padding{fillOp, fill->second, interior.getMixedOffsets(), interior.getMixedSizes()};
+}
 
 /// `op`'s B as an im2col copy it can read in place (see Im2col), or none.
 /// `anchor`: the op the kernel will replace (a fused consumer after the
@@ -323,6 +411,24 @@ void rewrite(linalg::MatmulOp op, Kind kind, qopt::gpu_codegen::GemmEpilogue &ep
   if (im2)
     for (Value v : im2->sizes(lb, loc))
       colSizes.push_back(arith::MaxUIOp::create(lb, loc, v, k.c(1)));
+  // Implicit padding: the interior's offsets and sizes, and the fill's
+  // value (a constant is rebuilt in the kernel, anything else captured).
+  SmallVector<Value> padOffsets, padSizes;
+  Value padValue;
+  if (im2 && im2->pad) {
+    auto materialize = [&](OpFoldResult v) {
+      if (auto a = dyn_cast<Attribute>(v))
+        return k.c(cast<IntegerAttr>(a).getInt());
+      return cast<Value>(v);
+    };
+    for (auto [o, sz] : llvm::zip(im2->pad->offsets, im2->pad->sizes)) {
+      padOffsets.push_back(materialize(o));
+      padSizes.push_back(materialize(sz));
+    }
+    padValue = im2->pad->value;
+    if (auto cst = padValue.getDefiningOp<arith::ConstantOp>())
+      padValue = arith::ConstantOp::create(lb, loc, cst.getValue());
+  }
 
   auto accType = VectorType::get({2, 2}, accElem);
   constexpr int64_t tilesM = kWarpM / kMmaM, tilesN = kWarpN / kMmaN;
@@ -337,10 +443,16 @@ void rewrite(linalg::MatmulOp op, Kind kind, qopt::gpu_codegen::GemmEpilogue &ep
     Builder f{fb, loc};
     Value k0 = f.mul(loop.getInductionVar(), f.c(kTileK));
     // Where element (r, c) of operand `src` is: the buffer and its indices
-    // (B read in place from the convolution's input: see Im2col).
-    auto where = [&](Value src, Value r, Value c) -> std::pair<Value, SmallVector<Value>> {
+    // (B read in place from the convolution's input: see Im2col), and with
+    // implicit padding whether they are inside the written interior.
+    struct Where {
+      Value buffer;
+      SmallVector<Value> indices;
+      Value inside;
+    };
+    auto where = [&](Value src, Value r, Value c) -> Where {
       if (!im2 || src != B)
-        return {src, {r, c}};
+        return {src, {r, c}, Value()};
       SmallVector<ReassociationIndices> groups = im2->view.getReassociationIndices();
       auto groupSizes = [&](int64_t g) {
         SmallVector<Value> out;
@@ -350,7 +462,15 @@ void rewrite(linalg::MatmulOp op, Kind kind, qopt::gpu_codegen::GemmEpilogue &ep
       };
       SmallVector<Value> ivs = qopt::gpu_codegen::delinearize(fb, loc, r, groupSizes(0));
       llvm::append_range(ivs, qopt::gpu_codegen::delinearize(fb, loc, c, groupSizes(1)));
-      return {im2->x, qopt::gpu_codegen::applyIndexingMap(fb, loc, im2->map, ivs)};
+      SmallVector<Value> at = qopt::gpu_codegen::applyIndexingMap(fb, loc, im2->map, ivs);
+      Value inside;
+      if (im2->pad)
+        for (auto [i, off, size] : llvm::zip(at, padOffsets, padSizes)) {
+          // i - off < size, unsigned: also false for i < off.
+          Value in = f.lt(arith::SubIOp::create(fb, loc, i, off), size);
+          inside = inside ? f.andI(inside, in) : in;
+        }
+      return {im2->x, at, inside};
     };
     // 16 consecutive elements per thread of a tile of `src`: element j at
     // (row(j), col(j)) of src, stored at (srow(j), scol(j)) of `tile`; zero
@@ -360,10 +480,23 @@ void rewrite(linalg::MatmulOp op, Kind kind, qopt::gpu_codegen::GemmEpilogue &ep
       for (int64_t j = 0; j < 16; ++j) {
         auto [r, c, sr, sc] = at(f.c(j));
         Value ok = f.andI(f.lt(r, rows), f.lt(c, cols));
-        auto [buffer, indices] = where(src, r, c);
+        Where w = where(src, r, c);
         auto sel = scf::IfOp::create(fb, loc, elem, ok, /*withElse=*/true);
         OpBuilder tb = sel.getThenBodyBuilder();
-        Value v = memref::LoadOp::create(tb, loc, buffer, indices);
+        Value v;
+        if (w.inside) {
+          // Implicit padding: the fill's value outside the interior.
+          Type xElem = getElementTypeOrSelf(w.buffer.getType());
+          auto in = scf::IfOp::create(tb, loc, xElem, w.inside, /*withElse=*/true);
+          OpBuilder ib = in.getThenBodyBuilder();
+          scf::YieldOp::create(ib, loc,
+                               ValueRange{memref::LoadOp::create(ib, loc, w.buffer, w.indices)});
+          OpBuilder ob = in.getElseBodyBuilder();
+          scf::YieldOp::create(ob, loc, ValueRange{padValue});
+          v = in.getResult(0);
+        } else {
+          v = memref::LoadOp::create(tb, loc, w.buffer, w.indices);
+        }
         if (kind.isFloat())
           v = arith::TruncFOp::create(tb, loc, elem, v);
         scf::YieldOp::create(tb, loc, ValueRange{v});
@@ -522,6 +655,14 @@ struct MmaMatmulPass : qopt::impl::QOptGPUMmaMatmulBase<MmaMatmulPass> {
   void runOnOperation() override {
     SmallVector<linalg::MatmulOp> matmuls;
     getOperation().walk([&](linalg::MatmulOp op) { matmuls.push_back(op); });
+    // Implicit padding is found before any GEMM becomes a kernel (see
+    // paddingOf), per im2col copy.
+    llvm::DenseMap<Operation *, Padding> paddings;
+    if (implicitGemm)
+      for (linalg::MatmulOp op : matmuls)
+        if (std::optional<Im2col> im2 = im2colOf(op, op))
+          if (std::optional<Padding> pad = paddingOf(im2->x, im2->copy))
+            paddings[im2->copy] = *pad;
     IRRewriter rewriter(&getContext());
     // Each rewrite erases what it fused before the next match.
     llvm::SmallPtrSet<Operation *, 1> none;
@@ -534,6 +675,11 @@ struct MmaMatmulPass : qopt::impl::QOptGPUMmaMatmulBase<MmaMatmulPass> {
       std::optional<Im2col> im2;
       if (implicitGemm && !readsBTransposed(op))
         im2 = im2colOf(op, epi.anchor());
+      if (im2)
+        if (auto it = paddings.find(im2->copy); it != paddings.end()) {
+          im2->pad = it->second;
+          paddings.erase(it); // the copy goes with the rewrite
+        }
       rewrite(op, Kind{isFloat ? (bfloat16 ? Kind::BF16 : Kind::F16) : Kind::S8}, epi, im2);
     }
   }

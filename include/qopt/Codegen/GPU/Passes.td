@@ -88,6 +88,18 @@ def QOptGPUMmaMatmul : Pass<"qopt-gpu-mma-matmul", "::mlir::func::FuncOp"> {
     argument, through views): distinct function arguments are taken not to
     alias, as for the epilogues.
 
+    Implicit padding (with implicit GEMM): when x is a device allocation
+    that one fill (linalg.fill, or a linalg.map of a value from outside it)
+    sets whole to the pad value, whose interior (one unit-stride subview)
+    is then written whole by linalg ops (all loops parallel, the subview
+    their one init under a permutation map, its old values unread), all in
+    the copy's block between the fill and the copy, and that nothing else
+    reads or writes, the kernel loads x only inside the interior (offsets
+    and sizes of the subview, compared unsigned) and takes the fill's
+    value elsewhere; the fill goes. This is decided before any GEMM becomes
+    a kernel, so an interior written by an earlier GEMM's fused epilogue
+    counts (the epilogue writes what its op wrote).
+
     First, an i32 operand that only a sign-extension of an i8 buffer writes
     (how MatMulInteger and QLinearMatMul lower, to handle zero points) is
     replaced by that i8 buffer and the extension dropped: linalg.matmul
