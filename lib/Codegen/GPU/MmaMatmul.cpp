@@ -220,11 +220,13 @@ struct Im2col {
   }
 };
 
-/// The constant a fill of all of `buffer` writes: linalg.fill, or a
-/// linalg.map with no inputs yielding a value from outside its body.
+/// The value a fill of all of `buffer` writes: linalg.fill (of a value of
+/// the buffer's element type: linalg.fill may cast), or a linalg.map with
+/// no inputs yielding a value from outside its body.
 std::optional<std::pair<Operation *, Value>> fillOf(Operation *op, Value buffer) {
   if (auto fill = dyn_cast<linalg::FillOp>(op))
-    if (fill.getOutputs().size() == 1 && fill.getOutputs()[0] == buffer)
+    if (fill.getOutputs().size() == 1 && fill.getOutputs()[0] == buffer &&
+        fill.getInputs()[0].getType() == getElementTypeOrSelf(buffer.getType()))
       return std::make_pair(op, fill.getInputs()[0]);
   if (auto map = dyn_cast<linalg::MapOp>(op)) {
     if (!map.getInputs().empty() || map.getInit() != buffer)
@@ -483,20 +485,12 @@ void rewrite(linalg::MatmulOp op, Kind kind, qopt::gpu_codegen::GemmEpilogue &ep
         Where w = where(src, r, c);
         auto sel = scf::IfOp::create(fb, loc, elem, ok, /*withElse=*/true);
         OpBuilder tb = sel.getThenBodyBuilder();
-        Value v;
-        if (w.inside) {
-          // Implicit padding: the fill's value outside the interior.
-          Type xElem = getElementTypeOrSelf(w.buffer.getType());
-          auto in = scf::IfOp::create(tb, loc, xElem, w.inside, /*withElse=*/true);
-          OpBuilder ib = in.getThenBodyBuilder();
-          scf::YieldOp::create(ib, loc,
-                               ValueRange{memref::LoadOp::create(ib, loc, w.buffer, w.indices)});
-          OpBuilder ob = in.getElseBodyBuilder();
-          scf::YieldOp::create(ob, loc, ValueRange{padValue});
-          v = in.getResult(0);
-        } else {
-          v = memref::LoadOp::create(tb, loc, w.buffer, w.indices);
-        }
+        Value v = memref::LoadOp::create(tb, loc, w.buffer, w.indices);
+        // Implicit padding: the fill's value outside the interior (the
+        // border is allocated, so the load above is in bounds; its value,
+        // never written, is not used).
+        if (w.inside)
+          v = arith::SelectOp::create(tb, loc, w.inside, v, padValue);
         if (kind.isFloat())
           v = arith::TruncFOp::create(tb, loc, elem, v);
         scf::YieldOp::create(tb, loc, ValueRange{v});

@@ -94,9 +94,10 @@ def QOptGPUMmaMatmul : Pass<"qopt-gpu-mma-matmul", "::mlir::func::FuncOp"> {
     is then written whole by linalg ops (all loops parallel, the subview
     their one init under a permutation map, its old values unread), all in
     the copy's block between the fill and the copy, and that nothing else
-    reads or writes, the kernel loads x only inside the interior (offsets
-    and sizes of the subview, compared unsigned) and takes the fill's
-    value elsewhere; the fill goes. This is decided before any GEMM becomes
+    reads or writes, the kernel selects the fill's value for elements
+    outside the interior (offsets and sizes of the subview, compared
+    unsigned; the load stays in bounds, the border being allocated); the
+    fill goes. (linalg.fill counts only with a value of x's element type.) This is decided before any GEMM becomes
     a kernel, so an interior written by an earlier GEMM's fused epilogue
     counts (the epilogue writes what its op wrote).
 
