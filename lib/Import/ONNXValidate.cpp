@@ -225,6 +225,16 @@ bool safeToInfer(const onnx::OpSchema &schema, onnx::InferenceContext &ctx) {
     if (const onnx::AttributeProto *a = ctx.getAttribute(name))
       if (a->type() == onnx::AttributeProto::INT && a->i() <= 0)
         return false;
+  // LayerNormalization's inference sets dim `axis` (default -1, plus the
+  // rank when negative) of its Mean/InvStdDev outputs unchecked: a rank-0
+  // X crashed it (qopt-fuzz-onnx). X needs a rank and axis in [-rank, rank).
+  if (schema.Name() == "LayerNormalization" && ctx.getNumInputs() > 0) {
+    int x = rankOf(ctx.getInputType(0));
+    const onnx::AttributeProto *a = ctx.getAttribute("axis");
+    int64_t axis = a && a->type() == onnx::AttributeProto::INT ? a->i() : -1;
+    if (x == 0 || (x > 0 && (axis < -x || axis >= x)))
+      return false;
+  }
   if (spatialOp(schema.Name()) && ctx.getNumInputs() > 0) {
     int x = rankOf(ctx.getInputType(0));
     if (x >= 0 && x < 3)
