@@ -131,7 +131,8 @@ def compile(model, output=None, input_shapes=None, opt_level=2, target_cpu=None,
                         activations float (qoptc --weight-only); GPTQ rounding
                         (the default) needs calibration, weight_rounding=
                         "nearest" needs none
-      weight_bits (4 or 8), weight_group_size (a power of two >= 16),
+      weight_bits (2 to 8 with weight_only, else 4 or 8),
+      weight_group_size (a power of two >= 16),
       weight_symmetric  qoptc --weight-bits, --weight-group-size,
                         --weight-symmetric; without weight_only (and with
                         calibration) the linear layers get these group-wise

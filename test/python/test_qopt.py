@@ -262,7 +262,7 @@ class QOptTest(unittest.TestCase):
         files = os.listdir(cache)
         self.assertEqual(len(files), 1, files)
         self.assertTrue(files[0].startswith("layer-latency-"), files)
-        for kw, message in (({"weight_bits": 3}, "--weight-bits must be 4 or 8"),
+        for kw, message in (({"weight_bits": 9}, "--weight-bits must be 2 to 8 with --weight-only"),
                             ({"weight_group_size": 100}, "must be a power of two"),
                             ({"weight_rounding": "gptq"}, "needs --calib"),
                             ({"awq": True}, "--awq needs --calib")):
