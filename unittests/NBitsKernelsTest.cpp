@@ -121,7 +121,9 @@ TEST(NBitsPacking, EveryWidthIsABitStreamLeastSignificantFirst) {
       for (int64_t k = 0; k < cols; ++k) {
         ASSERT_EQ(l.code(b.data(), n, k), codes[n * cols + k]) << bits << " bits";
         if (k % l.blockSize == 0) {
-          l.unpackBlob(l.blob(b.data(), n, k / l.blockSize), unpacked.data());
+          for (int64_t g = 0; g < l.blockSize / 8; ++g)
+            qopt::nbits::unpackEight(l.blob(b.data(), n, k / l.blockSize), g, bits,
+                                     unpacked.data() + 8 * g);
           for (int64_t i = 0; i < l.blockSize; ++i)
             ASSERT_EQ(unpacked[i], codes[n * cols + k + i]) << bits << " bits";
         }

@@ -152,12 +152,6 @@ struct Layout {
                   code);
   }
 
-  /// The codes of one blob, blockSize of them, into `out`.
-  void unpackBlob(const uint8_t *blob, uint8_t *out) const {
-    for (int64_t g = 0; g < blockSize / 8; ++g)
-      unpackEight(blob, g, bits, out + 8 * g);
-  }
-
   /// Zero point of block `block` of row `row`; `zp` may be null (default).
   uint8_t zeroPoint(const uint8_t *zp, int64_t row, int64_t block) const {
     if (!zp)

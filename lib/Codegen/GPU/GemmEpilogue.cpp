@@ -102,6 +102,24 @@ SmallVector<Value> delinearize(OpBuilder &b, Location loc, Value l, ArrayRef<Val
   return coords;
 }
 
+/// Whether `op` writes every element of the buffer rooted at `root` without
+/// reading it (nor anything else of that buffer): all-parallel, one operand on
+/// the buffer, its only output, through a permutation map.
+bool overwrites(Operation *op, Value root) {
+  auto l = dyn_cast<linalg::LinalgOp>(op);
+  if (!l || !l.hasPureBufferSemantics() || l.getNumLoops() != l.getNumParallelLoops() ||
+      l.getNumDpsInits() != 1)
+    return false;
+  OpOperand *out = l.getDpsInitOperand(0);
+  if (bufferRoot(out->get()) != root || !l.getMatchingIndexingMap(out).isPermutation() ||
+      l.payloadUsesValueFromOperand(out))
+    return false;
+  for (OpOperand *in : l.getDpsInputOperands())
+    if (isa<MemRefType>(in->get().getType()) && bufferRoot(in->get()) == root)
+      return false;
+  return true;
+}
+
 } // namespace qopt::gpu_codegen
 
 using namespace qopt::gpu_codegen;
@@ -149,24 +167,6 @@ linalg::GenericOp generalize(RewriterBase &rewriter, linalg::LinalgOp op, OpOper
     return nullptr;
   operand = &(*g)->getOpOperand(number);
   return *g;
-}
-
-/// Whether `op` writes every element of the buffer rooted at `root` without
-/// reading it (nor anything else of that buffer): all-parallel, one operand on
-/// the buffer, its only output, through a permutation map.
-bool overwrites(Operation *op, Value root) {
-  auto l = dyn_cast<linalg::LinalgOp>(op);
-  if (!l || !l.hasPureBufferSemantics() || l.getNumLoops() != l.getNumParallelLoops() ||
-      l.getNumDpsInits() != 1)
-    return false;
-  OpOperand *out = l.getDpsInitOperand(0);
-  if (bufferRoot(out->get()) != root || !l.getMatchingIndexingMap(out).isPermutation() ||
-      l.payloadUsesValueFromOperand(out))
-    return false;
-  for (OpOperand *in : l.getDpsInputOperands())
-    if (isa<MemRefType>(in->get().getType()) && bufferRoot(in->get()) == root)
-      return false;
-  return true;
 }
 
 bool allParallel(linalg::LinalgOp op) {

@@ -38,6 +38,11 @@ bool clobberedBetween(mlir::Operation *from, mlir::Operation *to,
 /// its dynamic operands: values defined before it).
 llvm::SmallVector<mlir::Value> sizesOf(mlir::OpBuilder &b, mlir::Location loc, mlir::Value view,
                                        mlir::Value root);
+/// Whether `op` writes every element of its one output, a view of the buffer
+/// rooted at `root`, without reading that buffer: a linalg op on buffers,
+/// all loops parallel, the output through a permutation map, its old values
+/// unread, no input on the same buffer.
+bool overwrites(mlir::Operation *op, mlir::Value root);
 /// Coordinates of linear index `l` in a row-major space of `sizes`.
 llvm::SmallVector<mlir::Value> delinearize(mlir::OpBuilder &b, mlir::Location loc, mlir::Value l,
                                            llvm::ArrayRef<mlir::Value> sizes);

@@ -239,20 +239,6 @@ std::optional<std::pair<Operation *, Value>> fillOf(Operation *op, Value buffer)
   return std::nullopt;
 }
 
-/// Whether `op` writes every element of `view` and reads none of it: a
-/// linalg op with `view` as its one init (not an input), all loops
-/// parallel, a permutation as the init's map and a payload that ignores
-/// the init's value.
-bool writesWhole(Operation *op, Value view) {
-  auto l = dyn_cast<linalg::LinalgOp>(op);
-  if (!l || l.getNumDpsInits() != 1 || l.getDpsInits()[0] != view ||
-      llvm::is_contained(l.getDpsInputs(), view) || l.getNumReductionLoops() != 0 ||
-      l.getNumLoops() != l.getNumParallelLoops())
-    return false;
-  OpOperand *init = l.getDpsInitOperand(0);
-  return l.getMatchingIndexingMap(init).isPermutation() && !l.payloadUsesValueFromOperand(init);
-}
-
 /// The padding of x that the im2col copy `copy` reads (see Padding), or
 /// none. Runs before any GEMM becomes a kernel: the interior's writers are
 /// still linalg ops (a fused epilogue that becomes part of a kernel writes
@@ -285,7 +271,10 @@ std::optional<Padding> paddingOf(Value x, Operation *copy) {
     return std::nullopt;
   bool written = false;
   for (Operation *user : interior->getUsers()) {
-    if (!writesWhole(user, interior.getResult()) || user->getBlock() != block ||
+    // Each user of the interior writes all of its output, a view of x
+    // (so the interior: the only view of x besides the copy's input), and
+    // reads nothing of x.
+    if (!qopt::gpu_codegen::overwrites(user, x) || user->getBlock() != block ||
         !fillOp->isBeforeInBlock(user) || !user->isBeforeInBlock(copy))
       return std::nullopt;
     written = true;

@@ -459,10 +459,8 @@ struct DequantizeNBitsLowering : QOptPattern<DequantizeNBitsOp> {
       return AffineMap::get(rank, 0, e, ctx);
     };
     // The byte of element e's first bit, and of its last.
-    auto first = [&](AffineExpr e) {
-      return two ? (e * l.bits).floorDiv(8) : l.bits == 8 ? e : e.floorDiv(8 / l.bits);
-    };
-    auto last = [&](AffineExpr e) { return (e * l.bits + (l.bits - 1)).floorDiv(8); };
+    auto first = [&](AffineExpr e) { return nbitsFirstByte(e, l.bits); };
+    auto last = [&](AffineExpr e) { return nbitsLastByte(e, l.bits); };
     bool hasZeroPoints = !isa<NoneType>(op.getZeroPoints().getType());
     // Operands: packed, [packed (last bits),] scales, [zp, [zp (last bits)]].
     SmallVector<Value> ins = {packed};

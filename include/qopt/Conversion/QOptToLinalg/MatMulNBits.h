@@ -19,6 +19,21 @@ namespace qopt {
 /// second operand at the byte of the element's last bit.
 inline bool nbitsStraddles(int64_t bits) { return 8 % bits != 0; }
 
+/// The byte of a bit stream of `bits`-bit codes that holds element `e`'s
+/// first bit: e floordiv (8 / bits) where bits divide 8, else (e * bits)
+/// floordiv 8.
+inline mlir::AffineExpr nbitsFirstByte(mlir::AffineExpr e, int64_t bits) {
+  if (nbitsStraddles(bits))
+    return (e * bits).floorDiv(8);
+  return bits == 8 ? e : e.floorDiv(8 / bits);
+}
+
+/// The byte that holds element `e`'s last bit, (e * bits + bits - 1)
+/// floordiv 8 (read only for codes that may straddle two bytes).
+inline mlir::AffineExpr nbitsLastByte(mlir::AffineExpr e, int64_t bits) {
+  return (e * bits + (bits - 1)).floorDiv(8);
+}
+
 /// The positions of the generic's operands: A, B (then B's last-bit bytes
 /// when the codes straddle), scales, the zero points when present (likewise),
 /// C.
@@ -58,25 +73,17 @@ inline llvm::SmallVector<mlir::AffineMap> matMulNBitsMaps(mlir::MLIRContext *ctx
   AffineExpr block = d(2).floorDiv(blockSize);
   AffineExpr inBlock = d(2) % blockSize;
   auto map = [&](llvm::ArrayRef<AffineExpr> e) { return mlir::AffineMap::get(3, 0, e, ctx); };
-  if (nbitsStraddles(bits)) {
-    auto first = [&](AffineExpr e) { return (e * bits).floorDiv(8); };
-    auto last = [&](AffineExpr e) { return (e * bits + (bits - 1)).floorDiv(8); };
-    llvm::SmallVector<mlir::AffineMap> maps = {
-        map({d(0), d(2)}), map({d(1), block, first(inBlock)}),
-        map({d(1), block, last(inBlock)}), map({d(1), block})};
-    if (zeroPoints) {
-      maps.push_back(map({d(1), first(block)}));
-      maps.push_back(map({d(1), last(block)}));
-    }
-    maps.push_back(map({d(0), d(1)}));
-    return maps;
+  const bool two = nbitsStraddles(bits);
+  llvm::SmallVector<mlir::AffineMap> maps = {map({d(0), d(2)}),
+                                             map({d(1), block, nbitsFirstByte(inBlock, bits)})};
+  if (two)
+    maps.push_back(map({d(1), block, nbitsLastByte(inBlock, bits)}));
+  maps.push_back(map({d(1), block}));
+  if (zeroPoints) {
+    maps.push_back(map({d(1), nbitsFirstByte(block, bits)}));
+    if (two)
+      maps.push_back(map({d(1), nbitsLastByte(block, bits)}));
   }
-  int64_t per = 8 / bits;
-  llvm::SmallVector<mlir::AffineMap> maps = {
-      map({d(0), d(2)}), map({d(1), block, per == 1 ? inBlock : inBlock.floorDiv(per)}),
-      map({d(1), block})};
-  if (zeroPoints)
-    maps.push_back(map({d(1), per == 1 ? block : block.floorDiv(per)}));
   maps.push_back(map({d(0), d(1)}));
   return maps;
 }
