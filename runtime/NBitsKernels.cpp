@@ -4,9 +4,9 @@
 // 8-bit codes with a scale and zero point per block of K (the layout of
 // qopt/Quant/NBitsPacking.h, ONNX Runtime's MatMulNBits). Called for the
 // linalg.generic that qopt.matmul_nbits lowers to (qopt-matmul-microkernel).
-// Every path computes w = (code - zero point) * scale in f32 and
-// accumulates products in f32 (the order of the additions differs between
-// paths, as between any two GEMMs).
+// Every path computes sum_k (code - zero point) * scale * a in f32, some as
+// scale * (sum code * a - zero point * sum a) per block (the order of the
+// additions differs between paths, as between any two GEMMs).
 //
 //   rows      M < kGemmRows (decoding, batch 1): each output is a dot
 //             product over the packed row of W, read once per row of A.
@@ -15,12 +15,13 @@
 //             (no unpacking), A reordered to match; the zero points enter
 //             as scale * z * (sum of A over the block); rows of A larger
 //             than L1 take four rows of W at a time, sharing A's loads.
-//             AVX-512 (8 bits) and AVX2: (code - zero point) formed on
-//             bytes, converted to f32 and multiplied with A, the block's
-//             sum scaled once (AVX2 needs blocks of 32k for 4 bits).
-//             AVX2, 2, 3, 5, 6 and 7 bits (avx2-unpack): sixteen codes at
-//             a time from one 16-byte load, moved to 32-bit lanes by two
-//             shuffles, shifted and masked, then as 8 bits.
+//             AVX-512, 8 bits: (code - zero point) formed on bytes,
+//             converted to f32 and multiplied with A, the block's sum
+//             scaled once.
+//             AVX2, every width (avx2): sixteen codes at a time moved to
+//             32-bit lanes (Unpack4Avx2, Unpack8Avx2, UnpackAnyAvx2),
+//             converted to f32 and multiplied with A; zero points as in
+//             avx512-lut; independent partial sums throughout.
 //             Portable C++ otherwise. Threads split N.
 //   panels    M >= kGemmRows: W is dequantized to f32 in panels of
 //             kPanelColumns columns, each multiplied by the f32 GEMM
@@ -67,25 +68,6 @@ struct Operands {
   int64_t m;
 };
 
-/// Row `m` of A laid out for the vector rows kernels: zero-padded to whole
-/// blocks, and for 4 bits with each 32 values reordered as the 16 even ones
-/// then the 16 odd ones (the low and high nibbles of 16 bytes).
-void prepareRow(const Operands &o, int64_t m, float *out) {
-  int64_t padded = o.l.kBlocks() * o.l.blockSize;
-  const float *row = o.a + m * o.lda;
-  if (o.l.bits != 4) {
-    std::memcpy(out, row, o.l.k * sizeof(float));
-    std::fill(out + o.l.k, out + padded, 0.0f);
-    return;
-  }
-  for (int64_t c0 = 0; c0 < padded; c0 += 32)
-    for (int64_t j = 0; j < 16; ++j) {
-      int64_t even = c0 + 2 * j, odd = even + 1;
-      out[c0 + j] = even < o.l.k ? row[even] : 0.0f;
-      out[c0 + 16 + j] = odd < o.l.k ? row[odd] : 0.0f;
-    }
-}
-
 /// One output in portable C++ (any block size), from the unreordered row.
 float dotGeneric(const Operands &o, const float *row, int64_t n) {
   float acc = 0;
@@ -98,6 +80,16 @@ float dotGeneric(const Operands &o, const float *row, int64_t n) {
     acc += sum * o.scales[n * o.l.kBlocks() + blk];
   }
   return acc;
+}
+
+/// sums[b] = the sum of `row` over block b (for the zero points' term).
+void blockSums(const Layout &l, const float *row, float *sums) {
+  for (int64_t blk = 0; blk < l.kBlocks(); ++blk) {
+    float sum = 0;
+    for (int64_t k = blk * l.blockSize; k < std::min(l.k, (blk + 1) * l.blockSize); ++k)
+      sum += row[k];
+    sums[blk] = sum;
+  }
 }
 
 /// Rows of A for the AVX-512 4-bit lookup kernel (dotAvx512Lut): K padded
@@ -122,8 +114,7 @@ void prepareRowLut(const Operands &o, int64_t m, float *out) {
       }
   float *sums = out + chunks * 128;
   std::fill(sums, out + lutRowFloats(o.l), 0.0f);
-  for (int64_t k = 0; k < o.l.k; ++k)
-    sums[k / o.l.blockSize] += row[k];
+  blockSums(o.l, row, sums);
 }
 
 /// Row `m` of A as it is (the generic kernel).
@@ -132,15 +123,6 @@ void prepareRowNone(const Operands &, int64_t, float *) {}
 #if defined(__x86_64__)
 inline __attribute__((target("avx512f"))) float hsum512(__m512 v) {
   return _mm512_reduce_add_ps(v);
-}
-
-/// 16 bytes of 4-bit codes minus the block's zero point `z` (bytes): the
-/// even elements (low nibbles) in `lo`, the odd ones (high nibbles) in `hi`,
-/// as signed bytes. Every SSE level has these instructions.
-inline void splitNibbles(__m128i bytes, __m128i z, __m128i &lo, __m128i &hi) {
-  const __m128i low = _mm_set1_epi8(0x0F);
-  lo = _mm_sub_epi8(_mm_and_si128(bytes, low), z);
-  hi = _mm_sub_epi8(_mm_and_si128(_mm_srli_epi16(bytes, 4), low), z);
 }
 
 /// One output on AVX-512 for 8 bits from a prepared row (prepareRow).
@@ -293,59 +275,68 @@ inline __attribute__((target("avx2,fma"))) float hsum256(__m256 v) {
   return _mm_cvtss_f32(x);
 }
 
-/// The low 8 signed bytes of `v` as f32.
-inline __attribute__((target("avx2,fma"))) __m256 widen8(__m128i v) {
-  return _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(v));
+/// Rows of A for the AVX2 kernels (dotsAvx2): zero-padded to whole blocks,
+/// for 4 bits with each 16 values reordered as the 8 even ones then the 8
+/// odd ones (the low and high nibbles of 8 bytes), then the sum of A over
+/// each block (kBlocks values, padded to 8) for the zero points.
+int64_t sumsRowFloats(const Layout &l) {
+  return l.kBlocks() * l.blockSize + (l.kBlocks() + 7) / 8 * 8;
 }
 
-/// One output on AVX2 + FMA from a prepared row.
-__attribute__((target("avx2,fma"))) float dotAvx2(const Operands &o, const float *xr,
-                                                  int64_t n) {
-  const Layout &l = o.l;
-  const uint8_t *blob = o.b + n * l.kBlocks() * l.blobBytes();
-  const float *s = o.scales + n * l.kBlocks();
-  __m256 acc = _mm256_setzero_ps();
-  if (l.bits == 4) {
-    for (int64_t blk = 0; blk < l.kBlocks(); ++blk, blob += l.blobBytes()) {
-      __m128i z = _mm_set1_epi8(char(l.zeroPoint(o.zp, n, blk)));
-      __m256 sum = _mm256_setzero_ps();
-      const float *x = xr + blk * l.blockSize;
-      for (int64_t c = 0; c < l.blockSize; c += 32, x += 32) {
-        __m128i lo, hi;
-        splitNibbles(_mm_loadu_si128(reinterpret_cast<const __m128i *>(blob + c / 2)), z, lo, hi);
-        sum = _mm256_fmadd_ps(widen8(lo), _mm256_loadu_ps(x), sum);
-        sum = _mm256_fmadd_ps(widen8(_mm_srli_si128(lo, 8)), _mm256_loadu_ps(x + 8), sum);
-        sum = _mm256_fmadd_ps(widen8(hi), _mm256_loadu_ps(x + 16), sum);
-        sum = _mm256_fmadd_ps(widen8(_mm_srli_si128(hi, 8)), _mm256_loadu_ps(x + 24), sum);
-      }
-      acc = _mm256_fmadd_ps(sum, _mm256_set1_ps(s[blk]), acc);
-    }
-    return hsum256(acc);
+void prepareRowSums(const Operands &o, int64_t m, float *out) {
+  const int64_t padded = o.l.kBlocks() * o.l.blockSize;
+  const float *row = o.a + m * o.lda;
+  // From the last whole 16 values: 4 bits interleave the ones past K.
+  std::fill(out + o.l.k / 16 * 16, out + sumsRowFloats(o.l), 0.0f);
+  if (o.l.bits == 4) {
+    for (int64_t k = 0; k < o.l.k; ++k)
+      out[k / 16 * 16 + (k % 2) * 8 + (k % 16) / 2] = row[k];
+  } else {
+    std::memcpy(out, row, o.l.k * sizeof(float));
   }
-  for (int64_t blk = 0; blk < l.kBlocks(); ++blk, blob += l.blobBytes()) {
-    __m256i z = _mm256_set1_epi32(l.zeroPoint(o.zp, n, blk));
-    __m256 sum = _mm256_setzero_ps();
-    const float *x = xr + blk * l.blockSize;
-    for (int64_t c = 0; c < l.blockSize; c += 8) {
-      __m128i bytes = _mm_loadl_epi64(reinterpret_cast<const __m128i *>(blob + c));
-      __m256i w = _mm256_sub_epi32(_mm256_cvtepu8_epi32(bytes), z);
-      sum = _mm256_fmadd_ps(_mm256_cvtepi32_ps(w), _mm256_loadu_ps(x + c), sum);
-    }
-    acc = _mm256_fmadd_ps(sum, _mm256_set1_ps(s[blk]), acc);
-  }
-  return hsum256(acc);
+  blockSums(o.l, row, out + padded);
 }
 
-/// Sixteen codes (two groups of eight, each group `bits` whole bytes of
-/// Layout's bit stream) as two vectors of 32-bit lanes on AVX2: the 16
-/// bytes from the first group's start broadcast to both 128-bit lanes,
+/// Sixteen 4-bit codes (8 bytes) as two vectors of 32-bit lanes: the bytes
+/// widened to dwords, the low nibbles (the even codes) masked, the high
+/// ones (the odd codes) shifted down.
+struct Unpack4Avx2 {
+  __m256i mask;
+
+  __attribute__((target("avx2"))) explicit Unpack4Avx2(int64_t) {
+    mask = _mm256_set1_epi32(0xF);
+  }
+
+  __attribute__((target("avx2"))) void operator()(const uint8_t *p, __m256i &a,
+                                                  __m256i &b) const {
+    __m256i v = _mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i *>(p)));
+    a = _mm256_and_si256(v, mask);
+    b = _mm256_srli_epi32(v, 4);
+  }
+};
+
+/// Sixteen 8-bit codes (16 bytes) as two vectors of 32-bit lanes.
+struct Unpack8Avx2 {
+  explicit Unpack8Avx2(int64_t) {}
+
+  __attribute__((target("avx2"))) void operator()(const uint8_t *p, __m256i &a,
+                                                  __m256i &b) const {
+    a = _mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i *>(p)));
+    b = _mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i *>(p + 8)));
+  }
+};
+
+/// Sixteen codes of the other widths (two groups of eight, each group `bits`
+/// whole bytes of Layout's bit stream) as two vectors of 32-bit lanes: the
+/// 16 bytes from the first group's start broadcast to both 128-bit lanes,
 /// each lane's code's two bytes (its first bit's byte and the next) moved
 /// to the lane's low half by one shuffle per group, then shifted by
-/// (j * bits) mod 8 and masked.
-struct Unpack16Avx2 {
+/// (j * bits) mod 8 and masked. The 16-byte load runs past the two groups
+/// by 16 - 2 * bits bytes.
+struct UnpackAnyAvx2 {
   __m256i first, second, shifts, mask;
 
-  __attribute__((target("avx2"))) explicit Unpack16Avx2(int64_t bits) {
+  __attribute__((target("avx2"))) explicit UnpackAnyAvx2(int64_t bits) {
     alignas(32) int8_t shuf[2][32];
     alignas(32) int32_t shift[8];
     for (int group = 0; group < 2; ++group)
@@ -374,43 +365,150 @@ struct Unpack16Avx2 {
   }
 };
 
-/// One output on AVX2 + FMA from a prepared row (prepareRow), for the bit
-/// widths without a kernel of their own: sixteen codes at a time widened to
-/// 32-bit lanes (Unpack16Avx2), minus the zero point, converted to f32 and
-/// multiplied with A; each block's sum scaled once. (A block holds an even
-/// number of groups: at least 16 codes.) The 16-byte loads run past a pair
-/// of groups by 16 - 2 * bits bytes; near the end of W the pair is copied
-/// first.
-__attribute__((target("avx2,fma"))) float dotAvx2Unpack(const Operands &o, const float *xr,
-                                                        int64_t n) {
-  const Layout &l = o.l;
-  const float *s = o.scales + n * l.kBlocks();
-  const Unpack16Avx2 unpack(l.bits);
-  const uint8_t *end = o.b + l.n * l.kBlocks() * l.blobBytes();
-  const int64_t pairs = l.blockSize / 16, pairBytes = 2 * l.bits;
+/// sum over the blocks of row n of scale * zero point * (sum of A over the
+/// block), eight blocks at a time (read one block at a time, the zero
+/// points took a third of the time at blocks of 32).
+__attribute__((target("avx2,fma"))) float zeroPointTerm(const Layout &l, const float *scales,
+                                                        const uint8_t *zp, int64_t n,
+                                                        const float *sums) {
+  scales += n * l.kBlocks();
+  const uint8_t *row = zp ? zp + n * l.zeroPointBytes() : nullptr;
   __m256 acc = _mm256_setzero_ps();
-  for (int64_t blk = 0; blk < l.kBlocks(); ++blk) {
-    const uint8_t *p = l.blob(o.b, n, blk);
-    __m256i z = _mm256_set1_epi32(l.zeroPoint(o.zp, n, blk));
-    __m256 sum0 = _mm256_setzero_ps(), sum1 = _mm256_setzero_ps();
-    const float *x = xr + blk * l.blockSize;
-    for (int64_t g = 0; g < pairs; ++g, p += pairBytes, x += 16) {
-      __m256i a, b;
-      if (p + 16 <= end) {
-        unpack(p, a, b);
-      } else {
-        uint8_t tail[16] = {};
-        std::memcpy(tail, p, size_t(pairBytes));
-        unpack(tail, a, b);
-      }
-      sum0 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_sub_epi32(a, z)), _mm256_loadu_ps(x),
-                             sum0);
-      sum1 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_sub_epi32(b, z)),
-                             _mm256_loadu_ps(x + 8), sum1);
+  const __m256 fixed = _mm256_set1_ps(float(l.defaultZeroPoint()));
+  int64_t b = 0;
+  for (; b + 8 <= l.kBlocks(); b += 8) {
+    __m256 z = fixed;
+    // A whole group of eight lies inside the row's zero point bytes.
+    if (row && l.bits == 4) {
+      int32_t codes;
+      std::memcpy(&codes, row + b / 2, 4);
+      z = _mm256_cvtepi32_ps(_mm256_and_si256(
+          _mm256_srlv_epi32(_mm256_set1_epi32(codes), _mm256_setr_epi32(0, 4, 8, 12, 16, 20, 24, 28)),
+          _mm256_set1_epi32(0xF)));
+    } else if (row && l.bits == 8) {
+      z = _mm256_cvtepi32_ps(
+          _mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i *>(row + b))));
+    } else if (row) {
+      uint8_t eight[8];
+      qopt::nbits::unpackEight(row, b / 8, l.bits, eight);
+      z = _mm256_cvtepi32_ps(
+          _mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i *>(eight))));
     }
-    acc = _mm256_fmadd_ps(_mm256_add_ps(sum0, sum1), _mm256_set1_ps(s[blk]), acc);
+    acc = _mm256_fmadd_ps(_mm256_mul_ps(_mm256_loadu_ps(scales + b), z),
+                          _mm256_loadu_ps(sums + b), acc);
   }
-  return hsum256(acc);
+  float term = hsum256(acc);
+  for (; b < l.kBlocks(); ++b)
+    term += scales[b] * float(l.zeroPoint(zp, n, b)) * sums[b];
+  return term;
+}
+
+/// Sixteen codes at p (then advanced by stepBytes) times A at x, into the
+/// sums sa and sb. With Guard, an Unpack that reads past its codes gets a
+/// copy near `end`.
+template <class Unpack, bool Guard>
+inline __attribute__((target("avx2,fma"), always_inline)) void
+avx2Step(const Unpack &unpack, const uint8_t *&p, const uint8_t *end, int64_t stepBytes,
+         const float *x, __m256 &sa, __m256 &sb) {
+  __m256i a, b;
+  if (!Guard || p + 16 <= end) {
+    unpack(p, a, b);
+  } else {
+    uint8_t tail[16] = {};
+    std::memcpy(tail, p, size_t(end - p));
+    unpack(tail, a, b);
+  }
+  sa = _mm256_fmadd_ps(_mm256_cvtepi32_ps(a), _mm256_loadu_ps(x), sa);
+  sb = _mm256_fmadd_ps(_mm256_cvtepi32_ps(b), _mm256_loadu_ps(x + 8), sb);
+  p += stepBytes;
+}
+
+/// sum code * a over one block of `steps` steps (Steps when not 0) from p
+/// (then advanced past it) and x, in four partial sums so that the FMAs do
+/// not wait on each other.
+template <class Unpack, bool Guard, int Steps>
+inline __attribute__((target("avx2,fma"), always_inline)) __m256
+avx2Block(const Unpack &unpack, const uint8_t *&p, const uint8_t *end, int64_t stepBytes,
+          const float *x, int64_t steps) {
+  const int64_t count = Steps ? Steps : steps;
+  __m256 s0 = _mm256_setzero_ps(), s1 = s0, s2 = s0, s3 = s0;
+  int64_t g = 0;
+  for (; g + 2 <= count; g += 2, x += 32) {
+    avx2Step<Unpack, Guard>(unpack, p, end, stepBytes, x, s0, s1);
+    avx2Step<Unpack, Guard>(unpack, p, end, stepBytes, x + 16, s2, s3);
+  }
+  if (g < count)
+    avx2Step<Unpack, Guard>(unpack, p, end, stepBytes, x, s0, s1);
+  if (count == 1)
+    return _mm256_add_ps(s0, s1);
+  return _mm256_add_ps(_mm256_add_ps(s0, s1), _mm256_add_ps(s2, s3));
+}
+
+/// Output n on AVX2 + FMA from a row prepared by prepareRowSums: sum_k
+/// (code - z) * scale * a = sum_blocks scale * (sum code * a - z * sum a).
+/// Sixteen codes at a time become 32-bit lanes (Unpack), are converted to
+/// f32 and multiplied with A. No chain of dependent FMAs bounds the kernel
+/// (their latency would, not memory): four partial sums within a block,
+/// and alternate blocks scaled into two accumulators. Steps: the blocks'
+/// steps of 16 codes when known at compile time (small blocks pay for a
+/// loop otherwise). Guard: some reads of an Unpack that reads past its
+/// codes would pass the end of W (checked per step; the check and its copy
+/// cost registers, so only the rows near the end take it).
+template <class Unpack, bool Guard, int Steps>
+__attribute__((target("avx2,fma"))) float dotAvx2With(const Operands &o, const float *xr,
+                                                      int64_t n) {
+  const Layout &l = o.l;
+  const Unpack unpack(l.bits);
+  const int64_t steps = l.blockSize / 16, stepBytes = 2 * l.bits;
+  const uint8_t *end = l.blob(o.b, l.n, 0), *p = l.blob(o.b, n, 0);
+  const float *scales = o.scales + n * l.kBlocks();
+  __m256 even = _mm256_setzero_ps(), odd = even;
+  int64_t blk = 0;
+  for (; blk + 2 <= l.kBlocks(); blk += 2) {
+    __m256 a = avx2Block<Unpack, Guard, Steps>(unpack, p, end, stepBytes,
+                                               xr + blk * l.blockSize, steps);
+    even = _mm256_fmadd_ps(a, _mm256_broadcast_ss(scales + blk), even);
+    __m256 b = avx2Block<Unpack, Guard, Steps>(unpack, p, end, stepBytes,
+                                               xr + (blk + 1) * l.blockSize, steps);
+    odd = _mm256_fmadd_ps(b, _mm256_broadcast_ss(scales + blk + 1), odd);
+  }
+  if (blk < l.kBlocks()) {
+    __m256 a = avx2Block<Unpack, Guard, Steps>(unpack, p, end, stepBytes,
+                                               xr + blk * l.blockSize, steps);
+    even = _mm256_fmadd_ps(a, _mm256_broadcast_ss(scales + blk), even);
+  }
+  return hsum256(_mm256_add_ps(even, odd)) -
+         zeroPointTerm(l, o.scales, o.zp, n, xr + l.kBlocks() * l.blockSize);
+}
+
+/// dotAvx2With for the layout's block size.
+template <class Unpack, bool Guard>
+float dotAvx2Blocks(const Operands &o, const float *xr, int64_t n) {
+  switch (o.l.blockSize) {
+  case 16:
+    return dotAvx2With<Unpack, Guard, 1>(o, xr, n);
+  case 32:
+    return dotAvx2With<Unpack, Guard, 2>(o, xr, n);
+  case 64:
+    return dotAvx2With<Unpack, Guard, 4>(o, xr, n);
+  case 128:
+    return dotAvx2With<Unpack, Guard, 8>(o, xr, n);
+  default:
+    return dotAvx2With<Unpack, Guard, 0>(o, xr, n);
+  }
+}
+
+/// One output on AVX2 + FMA, with the Unpack for the layout's width.
+float dotAvx2(const Operands &o, const float *xr, int64_t n) {
+  const Layout &l = o.l;
+  if (l.bits == 4)
+    return dotAvx2Blocks<Unpack4Avx2, false>(o, xr, n);
+  if (l.bits == 8)
+    return dotAvx2Blocks<Unpack8Avx2, false>(o, xr, n);
+  // The last step of row n reads 16 - 2 * bits bytes past it.
+  if (l.blob(o.b, n + 1, 0) + 16 - 2 * l.bits <= l.blob(o.b, l.n, 0))
+    return dotAvx2Blocks<UnpackAnyAvx2, false>(o, xr, n);
+  return dotAvx2Blocks<UnpackAnyAvx2, true>(o, xr, n);
 }
 #endif
 
@@ -423,8 +521,6 @@ using Dots4Fn = void (*)(const Operands &, const float *, int64_t, float *);
 using PrepareFn = void (*)(const Operands &, int64_t, float *);
 using RowFloatsFn = int64_t (*)(const Layout &);
 
-int64_t paddedRowFloats(const Layout &l) { return l.kBlocks() * l.blockSize; }
-
 struct RowsKernel {
   const char *name;
   DotFn dot;
@@ -435,12 +531,6 @@ struct RowsKernel {
   bool (*available)(const Layout &);
 };
 
-#if defined(__x86_64__)
-bool vectorLayout(const Layout &l) {
-  return l.bits == 8 || (l.bits == 4 && l.blockSize % 32 == 0);
-}
-#endif
-
 const RowsKernel kRowsKernels[] = {
 #if defined(__x86_64__)
     {"avx512-lut", dotAvx512Lut, dotsAvx512Lut<4>, prepareRowLut, lutRowFloats,
@@ -448,20 +538,14 @@ const RowsKernel kRowsKernels[] = {
        return l.bits == 4 && __builtin_cpu_supports("avx512f") &&
               __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl");
      }},
-    {"avx512", dotAvx512, nullptr, prepareRow, paddedRowFloats,
+    {"avx512", dotAvx512, nullptr, prepareRowSums, sumsRowFloats,
      [](const Layout &l) {
        return l.bits == 8 && __builtin_cpu_supports("avx512f") &&
               __builtin_cpu_supports("avx512bw");
      }},
-    {"avx2", dotAvx2, nullptr, prepareRow, paddedRowFloats,
-     [](const Layout &l) {
-       return vectorLayout(l) && __builtin_cpu_supports("avx2") &&
-              __builtin_cpu_supports("fma");
-     }},
-    {"avx2-unpack", dotAvx2Unpack, nullptr, prepareRow, paddedRowFloats,
-     [](const Layout &l) {
-       return l.bits != 4 && l.bits != 8 && __builtin_cpu_supports("avx2") &&
-              __builtin_cpu_supports("fma");
+    {"avx2", dotAvx2, nullptr, prepareRowSums, sumsRowFloats,
+     [](const Layout &) {
+       return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
      }},
 #endif
     {"generic", dotGeneric, nullptr, prepareRowNone, nullptr,

@@ -194,13 +194,14 @@ std::vector<Layout> layouts() {
           {8256, 6, 4, 16}};
 }
 
-/// The other widths (avx2-unpack, generic, panels): blocks of 16 (one pair
-/// of groups of eight codes) to 256, partial last blocks; the last pair of
-/// W is read through avx2-unpack's copy (the buffers end there).
+/// The other widths (avx2, generic, panels): blocks of 16 (one pair of
+/// groups of eight codes) to 256, partial last blocks, rows of more than
+/// eight blocks (zero points read eight at a time); the last pair of W is
+/// read through avx2's copy (the buffers end there).
 std::vector<Layout> otherWidthLayouts() {
   return {{100, 17, 2, 32}, {48, 3, 3, 16},  {300, 9, 3, 128}, {72, 5, 5, 16},
           {129, 1, 5, 64},  {600, 7, 5, 256}, {96, 6, 6, 32},  {50, 4, 7, 16},
-          {1000, 3, 7, 128}};
+          {1000, 3, 7, 128}, {2000, 5, 3, 16}, {520, 3, 5, 32}, {1100, 4, 6, 64}};
 }
 
 /// C (started at 1: the kernels accumulate) against the reference, within
@@ -232,13 +233,13 @@ TEST(NBitsKernels, EveryVariantMatchesTheReference) {
         EXPECT_EQ(kernels.back(), "generic");
 #if defined(__x86_64__)
         // The AVX-512 lookup kernel takes every 4-bit layout where it runs;
-        // avx2-unpack the other widths where AVX2 does.
+        // avx2 the other widths where AVX2 does.
         if (l.bits == 4 && __builtin_cpu_supports("avx512bw") &&
             __builtin_cpu_supports("avx512vl"))
           EXPECT_EQ(kernels.front(), "avx512-lut");
         if (l.bits != 4 && l.bits != 8 && __builtin_cpu_supports("avx2") &&
             __builtin_cpu_supports("fma"))
-          EXPECT_EQ(kernels.front(), "avx2-unpack");
+          EXPECT_EQ(kernels.front(), "avx2");
 #endif
         kernels.push_back("panels");
         for (const std::string &kernel : kernels) {
