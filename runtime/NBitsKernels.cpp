@@ -275,10 +275,14 @@ inline __attribute__((target("avx2,fma"))) float hsum256(__m256 v) {
   return _mm_cvtss_f32(x);
 }
 
-/// Rows of A for the AVX2 kernels (dotsAvx2): zero-padded to whole blocks,
-/// for 4 bits with each 16 values reordered as the 8 even ones then the 8
-/// odd ones (the low and high nibbles of 8 bytes), then the sum of A over
-/// each block (kBlocks values, padded to 8) for the zero points.
+/// Bit offset of code k within its first byte (0 for 4 and 8 bits).
+inline int codeShift(int64_t bits, int64_t k) { return int((k % 8) * bits % 8); }
+
+/// Rows of A for the AVX2 kernel (dotAvx2With): zero-padded to whole
+/// blocks, for 4 bits with each 16 values reordered as the 8 even ones then
+/// the 8 odd ones (the low and high nibbles of 8 bytes), for widths other
+/// than 4 and 8 scaled by 2^-codeShift (UnpackAnyAvx2), then the sum of A
+/// over each block (kBlocks values, padded to 8) for the zero points.
 int64_t sumsRowFloats(const Layout &l) {
   return l.kBlocks() * l.blockSize + (l.kBlocks() + 7) / 8 * 8;
 }
@@ -291,8 +295,14 @@ void prepareRowSums(const Operands &o, int64_t m, float *out) {
   if (o.l.bits == 4) {
     for (int64_t k = 0; k < o.l.k; ++k)
       out[k / 16 * 16 + (k % 2) * 8 + (k % 16) / 2] = row[k];
-  } else {
+  } else if (o.l.bits == 8) {
     std::memcpy(out, row, o.l.k * sizeof(float));
+  } else {
+    float down[8];
+    for (int j = 0; j < 8; ++j)
+      down[j] = 1.0f / float(1 << codeShift(o.l.bits, j));
+    for (int64_t k = 0; k < o.l.k; ++k)
+      out[k] = row[k] * down[k % 8];
   }
   blockSums(o.l, row, out + padded);
 }
@@ -330,38 +340,52 @@ struct Unpack8Avx2 {
 /// whole bytes of Layout's bit stream) as two vectors of 32-bit lanes: the
 /// 16 bytes from the first group's start broadcast to both 128-bit lanes,
 /// each lane's code's two bytes (its first bit's byte and the next) moved
-/// to the lane's low half by one shuffle per group, then shifted by
-/// (j * bits) mod 8 and masked. The 16-byte load runs past the two groups
-/// by 16 - 2 * bits bytes.
+/// to the lane's low half by one shuffle per group, then masked in place:
+/// lane j holds code * 2^codeShift(j), and prepareRowSums scales A by
+/// 2^-codeShift(j) to match (exact: powers of two), which saves a shift
+/// per eight codes. The 16-byte load runs past the two groups by
+/// 16 - 2 * bits bytes.
 struct UnpackAnyAvx2 {
-  __m256i first, second, shifts, mask;
-
-  __attribute__((target("avx2"))) explicit UnpackAnyAvx2(int64_t bits) {
+  /// The shuffles (one per group) and the masks for one width, as data.
+  struct Tables {
     alignas(32) int8_t shuf[2][32];
-    alignas(32) int32_t shift[8];
+    alignas(32) int32_t mask[8];
+  };
+
+  static Tables tables(int64_t bits) {
+    Tables t;
     for (int group = 0; group < 2; ++group)
       for (int j = 0; j < 8; ++j) {
         // Code j of the group: dword j % 4 of 128-bit lane j / 4.
-        int8_t *d = shuf[group] + 16 * (j / 4) + 4 * (j % 4);
+        int8_t *d = t.shuf[group] + 16 * (j / 4) + 4 * (j % 4);
         int byte = int(group * bits + j * bits / 8);
         d[0] = int8_t(byte);
-        // Past the 16 bytes only for 8 bits (then unused): zero.
-        d[1] = byte + 1 < 16 ? int8_t(byte + 1) : int8_t(0x80);
+        d[1] = int8_t(byte + 1);
         d[2] = d[3] = int8_t(0x80);
-        shift[j] = int32_t(j * bits % 8);
+        t.mask[j] = ((1 << bits) - 1) << codeShift(bits, j);
       }
-    first = _mm256_load_si256(reinterpret_cast<const __m256i *>(shuf[0]));
-    second = _mm256_load_si256(reinterpret_cast<const __m256i *>(shuf[1]));
-    shifts = _mm256_load_si256(reinterpret_cast<const __m256i *>(shift));
-    mask = _mm256_set1_epi32((1 << bits) - 1);
+    return t;
+  }
+
+  __m256i first, second, masks;
+
+  /// (Built once per width: per output, building them cost registers and
+  /// time.)
+  __attribute__((target("avx2"))) explicit UnpackAnyAvx2(int64_t bits) {
+    static const Tables all[9] = {tables(2), tables(2), tables(2), tables(3), tables(4),
+                                  tables(5), tables(6), tables(7), tables(8)};
+    const Tables &t = all[bits];
+    first = _mm256_load_si256(reinterpret_cast<const __m256i *>(t.shuf[0]));
+    second = _mm256_load_si256(reinterpret_cast<const __m256i *>(t.shuf[1]));
+    masks = _mm256_load_si256(reinterpret_cast<const __m256i *>(t.mask));
   }
 
   /// The codes of the groups at p (16 readable bytes) and p + bits.
   __attribute__((target("avx2"))) void operator()(const uint8_t *p, __m256i &a,
                                                   __m256i &b) const {
     __m256i v = _mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i *>(p)));
-    a = _mm256_and_si256(_mm256_srlv_epi32(_mm256_shuffle_epi8(v, first), shifts), mask);
-    b = _mm256_and_si256(_mm256_srlv_epi32(_mm256_shuffle_epi8(v, second), shifts), mask);
+    a = _mm256_and_si256(_mm256_shuffle_epi8(v, first), masks);
+    b = _mm256_and_si256(_mm256_shuffle_epi8(v, second), masks);
   }
 };
 
@@ -449,7 +473,7 @@ avx2Block(const Unpack &unpack, const uint8_t *&p, const uint8_t *end, int64_t s
 /// Sixteen codes at a time become 32-bit lanes (Unpack), are converted to
 /// f32 and multiplied with A. No chain of dependent FMAs bounds the kernel
 /// (their latency would, not memory): four partial sums within a block,
-/// and alternate blocks scaled into two accumulators. Steps: the blocks'
+/// and alternate small blocks scaled into two accumulators. Steps: the blocks'
 /// steps of 16 codes when known at compile time (small blocks pay for a
 /// loop otherwise). Guard: some reads of an Unpack that reads past its
 /// codes would pass the end of W (checked per step; the check and its copy
@@ -464,7 +488,10 @@ __attribute__((target("avx2,fma"))) float dotAvx2With(const Operands &o, const f
   const float *scales = o.scales + n * l.kBlocks();
   __m256 even = _mm256_setzero_ps(), odd = even;
   int64_t blk = 0;
-  for (; blk + 2 <= l.kBlocks(); blk += 2) {
+  // Blocks of 16 or 32 codes end too soon for the FMAs into one accumulator
+  // to overlap; larger ones would only add registers (and spills).
+  constexpr bool kPairs = Steps == 1 || Steps == 2;
+  for (; kPairs && blk + 2 <= l.kBlocks(); blk += 2) {
     __m256 a = avx2Block<Unpack, Guard, Steps>(unpack, p, end, stepBytes,
                                                xr + blk * l.blockSize, steps);
     even = _mm256_fmadd_ps(a, _mm256_broadcast_ss(scales + blk), even);
@@ -472,7 +499,7 @@ __attribute__((target("avx2,fma"))) float dotAvx2With(const Operands &o, const f
                                                xr + (blk + 1) * l.blockSize, steps);
     odd = _mm256_fmadd_ps(b, _mm256_broadcast_ss(scales + blk + 1), odd);
   }
-  if (blk < l.kBlocks()) {
+  for (; blk < l.kBlocks(); ++blk) {
     __m256 a = avx2Block<Unpack, Guard, Steps>(unpack, p, end, stepBytes,
                                                xr + blk * l.blockSize, steps);
     even = _mm256_fmadd_ps(a, _mm256_broadcast_ss(scales + blk), even);
