@@ -278,35 +278,6 @@ inline __attribute__((target("avx2,fma"))) float hsum256(__m256 v) {
 /// Bit offset of code k within its first byte (0 for 4 and 8 bits).
 inline int codeShift(int64_t bits, int64_t k) { return int((k % 8) * bits % 8); }
 
-/// Rows of A for the AVX2 kernel (dotAvx2With): zero-padded to whole
-/// blocks, for 4 bits with each 16 values reordered as the 8 even ones then
-/// the 8 odd ones (the low and high nibbles of 8 bytes), for widths other
-/// than 4 and 8 scaled by 2^-codeShift (UnpackAnyAvx2), then the sum of A
-/// over each block (kBlocks values, padded to 8) for the zero points.
-int64_t sumsRowFloats(const Layout &l) {
-  return l.kBlocks() * l.blockSize + (l.kBlocks() + 7) / 8 * 8;
-}
-
-void prepareRowSums(const Operands &o, int64_t m, float *out) {
-  const int64_t padded = o.l.kBlocks() * o.l.blockSize;
-  const float *row = o.a + m * o.lda;
-  // From the last whole 16 values: 4 bits interleave the ones past K.
-  std::fill(out + o.l.k / 16 * 16, out + sumsRowFloats(o.l), 0.0f);
-  if (o.l.bits == 4) {
-    for (int64_t k = 0; k < o.l.k; ++k)
-      out[k / 16 * 16 + (k % 2) * 8 + (k % 16) / 2] = row[k];
-  } else if (o.l.bits == 8) {
-    std::memcpy(out, row, o.l.k * sizeof(float));
-  } else {
-    float down[8];
-    for (int j = 0; j < 8; ++j)
-      down[j] = 1.0f / float(1 << codeShift(o.l.bits, j));
-    for (int64_t k = 0; k < o.l.k; ++k)
-      out[k] = row[k] * down[k % 8];
-  }
-  blockSums(o.l, row, out + padded);
-}
-
 /// Sixteen 4-bit codes (8 bytes) as two vectors of 32-bit lanes: the bytes
 /// widened to dwords, the low nibbles (the even codes) masked, the high
 /// ones (the odd codes) shifted down.
@@ -350,6 +321,8 @@ struct UnpackAnyAvx2 {
   struct Tables {
     alignas(32) int8_t shuf[2][32];
     alignas(32) int32_t mask[8];
+    /// 2^-codeShift(j): lane j's scale back to the code.
+    alignas(32) float down[8];
   };
 
   static Tables tables(int64_t bits) {
@@ -363,8 +336,15 @@ struct UnpackAnyAvx2 {
         d[1] = int8_t(byte + 1);
         d[2] = d[3] = int8_t(0x80);
         t.mask[j] = ((1 << bits) - 1) << codeShift(bits, j);
+        t.down[j] = 1.0f / float(1 << codeShift(bits, j));
       }
     return t;
+  }
+
+  static const Tables &table(int64_t bits) {
+    static const Tables all[9] = {tables(2), tables(2), tables(2), tables(3), tables(4),
+                                  tables(5), tables(6), tables(7), tables(8)};
+    return all[bits];
   }
 
   __m256i first, second, masks;
@@ -372,9 +352,7 @@ struct UnpackAnyAvx2 {
   /// (Built once per width: per output, building them cost registers and
   /// time.)
   __attribute__((target("avx2"))) explicit UnpackAnyAvx2(int64_t bits) {
-    static const Tables all[9] = {tables(2), tables(2), tables(2), tables(3), tables(4),
-                                  tables(5), tables(6), tables(7), tables(8)};
-    const Tables &t = all[bits];
+    const Tables &t = table(bits);
     first = _mm256_load_si256(reinterpret_cast<const __m256i *>(t.shuf[0]));
     second = _mm256_load_si256(reinterpret_cast<const __m256i *>(t.shuf[1]));
     masks = _mm256_load_si256(reinterpret_cast<const __m256i *>(t.mask));
@@ -388,6 +366,33 @@ struct UnpackAnyAvx2 {
     b = _mm256_and_si256(_mm256_shuffle_epi8(v, second), masks);
   }
 };
+
+/// Rows of A for the AVX2 kernel (dotAvx2With): zero-padded to whole
+/// blocks, for 4 bits with each 16 values reordered as the 8 even ones then
+/// the 8 odd ones (the low and high nibbles of 8 bytes), for widths other
+/// than 4 and 8 scaled by 2^-codeShift (UnpackAnyAvx2), then the sum of A
+/// over each block (kBlocks values, padded to 8) for the zero points.
+int64_t sumsRowFloats(const Layout &l) {
+  return l.kBlocks() * l.blockSize + (l.kBlocks() + 7) / 8 * 8;
+}
+
+void prepareRowSums(const Operands &o, int64_t m, float *out) {
+  const int64_t padded = o.l.kBlocks() * o.l.blockSize;
+  const float *row = o.a + m * o.lda;
+  // From the last whole 16 values: 4 bits interleave the ones past K.
+  std::fill(out + o.l.k / 16 * 16, out + sumsRowFloats(o.l), 0.0f);
+  if (o.l.bits == 4) {
+    for (int64_t k = 0; k < o.l.k; ++k)
+      out[k / 16 * 16 + (k % 2) * 8 + (k % 16) / 2] = row[k];
+  } else if (o.l.bits == 8) {
+    std::memcpy(out, row, o.l.k * sizeof(float));
+  } else {
+    const float *down = UnpackAnyAvx2::table(o.l.bits).down;
+    for (int64_t k = 0; k < o.l.k; ++k)
+      out[k] = row[k] * down[k % 8];
+  }
+  blockSums(o.l, row, out + padded);
+}
 
 /// sum over the blocks of row n of scale * zero point * (sum of A over the
 /// block), eight blocks at a time (read one block at a time, the zero
@@ -413,10 +418,22 @@ __attribute__((target("avx2,fma"))) float zeroPointTerm(const Layout &l, const f
       z = _mm256_cvtepi32_ps(
           _mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i *>(row + b))));
     } else if (row) {
-      uint8_t eight[8];
-      qopt::nbits::unpackEight(row, b / 8, l.bits, eight);
-      z = _mm256_cvtepi32_ps(
-          _mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i *>(eight))));
+      // The group's `bits` bytes as UnpackAnyAvx2's first group, scaled
+      // back from code * 2^codeShift.
+      const UnpackAnyAvx2::Tables &t = UnpackAnyAvx2::table(l.bits);
+      // Eight bytes where the zero points go on that far (the mask drops
+      // what is past the group), else a copy (variable-sized: slower).
+      const uint8_t *group = row + b / 8 * l.bits;
+      int64_t codes = 0;
+      if (group + 8 <= zp + l.n * l.zeroPointBytes())
+        std::memcpy(&codes, group, 8);
+      else
+        std::memcpy(&codes, group, size_t(l.bits));
+      __m256i bytes = _mm256_broadcastsi128_si256(_mm_cvtsi64_si128(codes));
+      __m256i lanes = _mm256_and_si256(
+          _mm256_shuffle_epi8(bytes, _mm256_load_si256(reinterpret_cast<const __m256i *>(t.shuf[0]))),
+          _mm256_load_si256(reinterpret_cast<const __m256i *>(t.mask)));
+      z = _mm256_mul_ps(_mm256_cvtepi32_ps(lanes), _mm256_load_ps(t.down));
     }
     acc = _mm256_fmadd_ps(_mm256_mul_ps(_mm256_loadu_ps(scales + b), z),
                           _mm256_loadu_ps(sums + b), acc);
