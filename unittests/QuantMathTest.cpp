@@ -360,4 +360,48 @@ TEST(Calibration, StatsFileKeepsTheMixedPrecisionTable) {
   llvm::sys::fs::remove(path);
 }
 
+TEST(Calibration, StatsFileKeepsAwqScales) {
+  CalibrationStats stats;
+  stats.modelFingerprint = "abc";
+  // Values that need all 17 digits: the rebuild must scale the weights to
+  // the same bits.
+  stats.awqScales["ln/Mul"] = {0.85, {1.0 / 3.0, 2.718281828459045, 1e-7}};
+  stats.awqScales["norm/Mul"] = {0.5, {4.0}};
+  llvm::SmallString<128> path;
+  ASSERT_FALSE(llvm::sys::fs::createTemporaryFile("stats", "json", path));
+  std::string err;
+  ASSERT_TRUE(writeStatsFile(std::string(path), stats, err)) << err;
+  CalibrationStats back;
+  back.awqScales["stale"] = {1, {1}};
+  ASSERT_TRUE(readStatsFile(std::string(path), back, err)) << err;
+  ASSERT_EQ(back.awqScales.size(), 2u);
+  for (const auto &[id, a] : stats.awqScales) {
+    EXPECT_EQ(back.awqScales[id].alpha, a.alpha) << id;
+    EXPECT_EQ(back.awqScales[id].scales, a.scales) << id;
+  }
+  // Not finite: not written. Malformed entries: not read.
+  stats.awqScales["norm/Mul"].scales[0] = std::nan("");
+  EXPECT_FALSE(writeStatsFile(std::string(path), stats, err));
+  EXPECT_NE(err.find("an AWQ scale of 'norm/Mul'"), std::string::npos) << err;
+  const char *head = R"({"format": "qopt-calibration-stats", "version": 2, "model": "x", )"
+                     R"("tensors": [], "awq_scales": )";
+  for (const char *entry :
+       {R"({"id": "a"})", R"([{"id": "a", "alpha": 0.5, "scales": []}])",
+        R"([{"id": "a", "alpha": 0.5, "scales": [0]}])",
+        R"([{"id": "a", "alpha": 0, "scales": [1]}])",
+        R"([{"id": "a", "scales": [1]}])",
+        R"([{"id": "a", "alpha": 0.5, "scales": [1]}, {"id": "a", "alpha": 0.5, "scales": [2]}])"}) {
+    {
+      std::error_code ec;
+      llvm::raw_fd_ostream os(path, ec);
+      os << head << entry << "}";
+    }
+    EXPECT_FALSE(readStatsFile(std::string(path), back, err)) << entry;
+    EXPECT_TRUE(err.find("AWQ scales") != std::string::npos ||
+                err.find("'awq_scales'") != std::string::npos)
+        << err;
+  }
+  llvm::sys::fs::remove(path);
+}
+
 } // namespace

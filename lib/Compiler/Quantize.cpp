@@ -64,17 +64,14 @@ static LogicalResult verifyWeightOnlyOptions(const QuantOptions &options, std::s
             "--load-calib-stats/--save-calib-stats need --weight-rounding=gptq";
     return failure();
   }
-  if (!options.loadStats.empty() && options.awq) {
-    error = "--awq needs --calib: its scales are not stored in statistics files";
-    return failure();
-  }
   if (options.quantizeEmbeddings && options.collectQDQ) {
     error = "--emit-qdq-onnx cannot write quantized embedding tables (--quantize-embeddings): "
             "ONNX has no standard form of them";
     return failure();
   }
-  if (options.awq && options.calibData.empty()) {
-    error = "--awq needs --calib: its scales come from the linear layers' input rows";
+  if (options.awq && options.calibData.empty() && options.loadStats.empty()) {
+    error = "--awq needs --calib: its scales come from the linear layers' input rows (or "
+            "--load-calib-stats of a file saved with --awq)";
     return failure();
   }
   if (options.mixedPrecision) {
@@ -390,6 +387,8 @@ private:
   bool fingerprintVerified = false;
   /// Weight-only calibration's Hessian proxies (CalibrationStats::hessianProxy).
   std::map<std::string, double> hessianProxy;
+  /// The scales AWQ applied (awq(), awqStored()), for statistics files.
+  std::map<std::string, quant::AwqChannelScales> awqApplied;
   /// groupCodes()' copy of the statistics' group-wise codes.
   std::shared_ptr<std::map<std::string, quant::GroupWeights>> groupCodesCache;
   /// The last measured mixed-precision table (JSON text) and the budget it
@@ -956,22 +955,8 @@ private:
       error = "calibration: " + error;
       return failure();
     }
-    auto chosen = std::make_shared<std::map<std::string, double>>();
-    AwqOptions ao;
-    ao.bits = options.weightBits;
-    ao.groupSize = options.weightGroupSize;
-    ao.symmetric = options.weightSymmetric;
-    ao.gptq = gptq();
-    ao.keepFloat.assign(keepFloat.begin(), keepFloat.end());
-    if (failed(runPasses(module, [&](OpPassManager &pm) {
-          pm.addNestedPass<func::FuncOp>(createAwq(sampled, chosen, ao));
-        })))
+    if (failed(runAwq(sampled, nullptr)))
       return failure();
-    quantutil::removeObservers(module);
-    size_t scaled = llvm::count_if(*chosen, [](auto &a) { return a.second > 0; });
-    step(llvm::formatv("AWQ: scaled {0} of {1} activations feeding linear layers", scaled,
-                       chosen->size())
-             .str());
     // The scaling is exact in float: the float outputs must not move
     // (outlier folding's check and limit).
     SmallString<256> so;
@@ -999,6 +984,51 @@ private:
       before.clear();
     }
     return success();
+  }
+
+  /// qopt-awq on the observed module (`sampled`: the rows for the alpha
+  /// search; or `given`: the stored scales), then the observers removed.
+  LogicalResult
+  runAwq(std::shared_ptr<quant::CalibrationStats> sampled,
+         std::shared_ptr<const std::map<std::string, quant::AwqChannelScales>> given) {
+    auto chosen = std::make_shared<std::map<std::string, double>>();
+    auto applied = std::make_shared<std::map<std::string, quant::AwqChannelScales>>();
+    AwqOptions ao;
+    ao.bits = options.weightBits;
+    ao.groupSize = options.weightGroupSize;
+    ao.symmetric = options.weightSymmetric;
+    ao.gptq = gptq();
+    ao.keepFloat.assign(keepFloat.begin(), keepFloat.end());
+    if (failed(runPasses(module, [&](OpPassManager &pm) {
+          pm.addNestedPass<func::FuncOp>(createAwq(sampled, chosen, ao, {given, applied}));
+        })))
+      return failure();
+    quantutil::removeObservers(module);
+    if (given && applied->size() != given->size()) {
+      error = options.loadStats + ": " + std::to_string(given->size() - applied->size()) +
+              " of its AWQ scales name no activation feeding linear layers of this model";
+      return failure();
+    }
+    awqApplied = *applied;
+    size_t scaled = llvm::count_if(*chosen, [](auto &a) { return a.second > 0; });
+    step(llvm::formatv("AWQ: scaled {0} of {1} activations feeding linear layers{2}", scaled,
+                       chosen->size(), given ? " (the stored scales)" : "")
+             .str());
+    return success();
+  }
+
+  /// AWQ from the scales of a statistics file: the same rewrite, nothing
+  /// searched (the float function is unchanged by construction; the check
+  /// of awq() needs the calibration data).
+  LogicalResult awqStored(const quant::CalibrationStats &s) {
+    if (s.awqScales.empty()) {
+      error = options.loadStats + ": no AWQ scales (the file was saved without --awq)";
+      return failure();
+    }
+    if (failed(observe()))
+      return failure();
+    return runAwq(nullptr,
+                  std::make_shared<std::map<std::string, quant::AwqChannelScales>>(s.awqScales));
   }
 
   /// qopt-quantize-weights as the options ask for.
@@ -2511,16 +2541,25 @@ private:
   /// rounding group-wise] then qopt-quantize-weights on the module.
   LogicalResult weightOnly() {
     quant::GroupSpec spec = groupSpec();
-    if (options.awq && failed(awq()))
-      return failure();
     std::shared_ptr<std::map<std::string, quant::GroupWeights>> rounded;
     // The statistics read or calibrated (written again below with the
     // mixed-precision choice).
     quant::CalibrationStats s;
-    if (gptq() && !options.loadStats.empty()) {
+    const bool load = gptq() && !options.loadStats.empty();
+    if (load) {
       step("reading calibration statistics " + options.loadStats);
       if (!quant::readStatsFile(options.loadStats, s, error))
         return failure();
+      if (!options.awq && !s.awqScales.empty()) {
+        error = options.loadStats + ": the file was saved with --awq: give --awq to rebuild "
+                                    "from its scales";
+        return failure();
+      }
+    }
+    // AWQ first: the group-wise codes are of the scaled weights.
+    if (options.awq && failed(load ? awqStored(s) : awq()))
+      return failure();
+    if (load) {
       OwningOpRef<ModuleOp> copy = observedCopy();
       if (!copy)
         return failure();
@@ -2553,6 +2592,7 @@ private:
       // report's reference.
       if (!calibrateObservedCopy(co, s, options.keepFloatLibrary ? &result.floatLibrary : nullptr))
         return failure();
+      s.awqScales = awqApplied;
       if (!options.saveStats.empty()) {
         if (!quant::writeStatsFile(options.saveStats, s, error))
           return failure();

@@ -49,6 +49,11 @@ bool writeStatsFile(const std::string &path, const CalibrationStats &stats,
       error = "cannot save statistics: a weight scale of '" + layer + "' is not finite";
       return false;
     }
+  for (const auto &[id, a] : stats.awqScales)
+    if (!allFinite(a.scales) || !std::isfinite(a.alpha)) {
+      error = "cannot save statistics: an AWQ scale of '" + id + "' is not finite";
+      return false;
+    }
   json::Array tensors;
   for (const auto &[id, t] : stats.tensors) {
     size_t first = 0, last = t.bins();
@@ -113,6 +118,12 @@ bool writeStatsFile(const std::string &path, const CalibrationStats &stats,
                                     {"codes", encodeBase64(ArrayRef<uint8_t>(codes))}});
     }
     root["group_weights"] = std::move(groups);
+  }
+  if (!stats.awqScales.empty()) {
+    json::Array awq;
+    for (const auto &[id, a] : stats.awqScales)
+      awq.push_back(json::Object{{"id", id}, {"alpha", a.alpha}, {"scales", json::Array(a.scales)}});
+    root["awq_scales"] = std::move(awq);
   }
   if (!stats.formats.empty()) {
     json::Object formats;
@@ -323,6 +334,31 @@ bool readStatsFile(const std::string &path, CalibrationStats &stats,
         g.codes[i] = int16_t(c);
       }
       stats.groupWeights.emplace(layer->str(), std::move(g));
+    }
+  }
+  stats.awqScales.clear();
+  if (const json::Value *av = root->get("awq_scales")) {
+    const json::Array *entries = av->getAsArray();
+    if (!entries)
+      return bad("'awq_scales' is not an array");
+    for (const json::Value &v : *entries) {
+      const json::Object *o = v.getAsObject();
+      std::optional<StringRef> id = o ? o->getString("id") : std::nullopt;
+      const json::Array *scales = o ? o->getArray("scales") : nullptr;
+      std::optional<double> alpha = o ? finite(o->getNumber("alpha")) : std::nullopt;
+      auto malformed = [&] { return bad("malformed AWQ scales of '" + id.value_or("?") + "'"); };
+      if (!id || !scales || scales->empty() || !alpha || *alpha <= 0 || *alpha > 1 ||
+          stats.awqScales.count(id->str()))
+        return malformed();
+      AwqChannelScales a;
+      a.alpha = *alpha;
+      for (const json::Value &x : *scales) {
+        std::optional<double> d = finite(x.getAsNumber());
+        if (!d || !(*d > 0))
+          return malformed();
+        a.scales.push_back(*d);
+      }
+      stats.awqScales.emplace(id->str(), std::move(a));
     }
   }
   stats.formats.clear();

@@ -138,7 +138,7 @@ def compile(model, output=None, input_shapes=None, opt_level=2, target_cpu=None,
                         calibration) the linear layers get these group-wise
                         weights and int8 activations (W4A8)
       awq               True: AWQ channel scaling first (qoptc --awq; needs
-                        calibration)
+                        calibration, or statistics saved with it)
       quantize_embeddings  True: embedding tables too (qoptc --quantize-embeddings)
       mixed_precision   True: each layer's format chosen by its measured
                         sensitivity under `budget` ("bits=5", "size=3MB",

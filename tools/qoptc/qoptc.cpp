@@ -224,7 +224,8 @@ static cl::opt<std::string> latencyCache(
 static cl::opt<bool> awq(
     "awq",
     cl::desc("Weight-only: AWQ's activation-aware scaling of the linear layers' input "
-             "channels before rounding (needs --calib)"),
+             "channels before rounding (needs --calib, or --load-calib-stats of a file "
+             "saved with --awq)"),
     cl::cat(quantCategory));
 static cl::opt<bool> quantizeEmbeddings(
     "quantize-embeddings",

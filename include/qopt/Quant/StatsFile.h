@@ -15,7 +15,9 @@
 // node name, see qopt/Transforms/Quant/QuantizableLayers.h); version 1 keyed
 // layers by walk order and is not read. `weights` (optional) holds the
 // GPTQ-rounded weights of each layer (--weight-rounding=gptq); `group_weights`
-// (optional) the group-wise GPTQ codes of weight-only quantization.
+// (optional) the group-wise GPTQ codes of weight-only quantization;
+// `awq_scales` (optional, [{"id", "alpha", "scales": [...]}]) AWQ's channel
+// scales.
 // `counts` holds the histogram from bin `first` up to its last non-empty bin.
 // Files are written to a temporary and renamed, so an interrupted run leaves
 // the previous file intact.
@@ -35,6 +37,12 @@ namespace qopt::quant {
 
 constexpr int kStatsFileVersion = 2;
 
+/// The scales AWQ applied to one activation and the alpha they came from.
+struct AwqChannelScales {
+  double alpha = 0;
+  std::vector<double> scales;
+};
+
 struct CalibrationStats {
   std::string modelFingerprint;
   uint64_t samples = 0;
@@ -53,6 +61,12 @@ struct CalibrationStats {
   /// mixed precision's cheap sensitivity proxy. Computed in calibration;
   /// not written to files.
   std::map<std::string, double> hessianProxy;
+  /// AWQ's per-input-channel scales (`awq_scales`), by the observer id of
+  /// the activation they divide (the linear layers reading it have their
+  /// weight rows multiplied by them); only the scaled activations. A rebuild
+  /// with --awq applies them instead of searching (the group-wise codes
+  /// above are of the scaled weights).
+  std::map<std::string, AwqChannelScales> awqScales;
   /// Mixed precision's choice (`formats`: layer id -> format name such as
   /// "w4g128"), so that a rebuild from the file reproduces it unmeasured.
   std::map<std::string, std::string> formats;

@@ -28,6 +28,7 @@ struct AwqPass : public qopt::impl::AwqBase<AwqPass> {
   using Base::Base;
   std::shared_ptr<const qopt::quant::CalibrationStats> rows;
   std::shared_ptr<std::map<std::string, double>> chosen;
+  AwqScaleSets sets;
 
   LogicalResult scale(ObserverOp obs) {
     auto type = dyn_cast<RankedTensorType>(obs.getType());
@@ -61,6 +62,25 @@ struct AwqPass : public qopt::impl::AwqBase<AwqPass> {
       if (p.weights.back().empty())
         return success();
     }
+    OpBuilder b(obs);
+    if (sets.given) {
+      // A rebuild: the stored scales or none, no search.
+      auto it = sets.given->find(obs.getId().str());
+      double a = it == sets.given->end() ? 0.0 : it->second.alpha;
+      obs->setAttr("qopt.awq_alpha", b.getF64FloatAttr(a));
+      if (chosen)
+        (*chosen)[obs.getId().str()] = a;
+      if (it == sets.given->end())
+        return success();
+      if (int64_t(it->second.scales.size()) != p.k)
+        return obs.emitError("qopt-awq: the stored scales of '")
+               << obs.getId() << "' have " << it->second.scales.size()
+               << " channels, the activation " << p.k;
+      scaleLayerInputs(b, obs, layers, p.weights, it->second.scales);
+      if (sets.applied)
+        (*sets.applied)[obs.getId().str()] = it->second;
+      return success();
+    }
     const std::vector<float> *sampled = nullptr;
     if (rows) {
       auto r = rows->rows.find(obs.getId().str());
@@ -78,7 +98,6 @@ struct AwqPass : public qopt::impl::AwqBase<AwqPass> {
     } else if (sampled) {
       p.rows = *sampled;
     }
-    OpBuilder b(obs);
     obs->setAttr("qopt.awq_alpha", b.getF64FloatAttr(a));
     if (chosen)
       (*chosen)[obs.getId().str()] = a;
@@ -98,6 +117,8 @@ struct AwqPass : public qopt::impl::AwqBase<AwqPass> {
     }
     s = qopt::quant::awqScales(p, a);
     scaleLayerInputs(b, obs, layers, p.weights, s);
+    if (sets.applied)
+      (*sets.applied)[obs.getId().str()] = qopt::quant::AwqChannelScales{a, s};
     return success();
   }
 
@@ -118,9 +139,10 @@ struct AwqPass : public qopt::impl::AwqBase<AwqPass> {
 
 std::unique_ptr<Pass> qopt::createAwq(std::shared_ptr<const qopt::quant::CalibrationStats> rows,
                                       std::shared_ptr<std::map<std::string, double>> chosen,
-                                      const AwqOptions &options) {
+                                      const AwqOptions &options, AwqScaleSets scales) {
   auto pass = std::make_unique<AwqPass>(options);
   pass->rows = std::move(rows);
   pass->chosen = std::move(chosen);
+  pass->sets = std::move(scales);
   return pass;
 }

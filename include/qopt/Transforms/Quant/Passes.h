@@ -32,6 +32,7 @@ namespace qopt {
 namespace quant {
 struct CalibrationStats;
 struct GroupWeights;
+struct AwqChannelScales;
 } // namespace quant
 
 /// qopt-attach-calibration-stats with statistics in memory (instead of
@@ -68,11 +69,21 @@ createQuantizeWeights(std::shared_ptr<const std::map<std::string, quant::GroupWe
                       std::shared_ptr<std::vector<WeightOnlyLayer>> report,
                       const QuantizeWeightsOptions &options);
 
+/// AWQ's scales in and out of qopt-awq, by observer id. `given`: apply
+/// these (a rebuild from a statistics file) instead of searching, and
+/// leave the other activations unscaled. `applied`: receives the scales
+/// the pass applied (the caller checks that every given one did).
+struct AwqScaleSets {
+  std::shared_ptr<const std::map<std::string, quant::AwqChannelScales>> given;
+  std::shared_ptr<std::map<std::string, quant::AwqChannelScales>> applied;
+};
+
 /// qopt-awq with the rows calibration sampled (for the alpha search) and,
 /// when `chosen` is set, the alpha chosen per observer id written into it.
 std::unique_ptr<mlir::Pass>
 createAwq(std::shared_ptr<const quant::CalibrationStats> rows,
-          std::shared_ptr<std::map<std::string, double>> chosen, const AwqOptions &options);
+          std::shared_ptr<std::map<std::string, double>> chosen, const AwqOptions &options,
+          AwqScaleSets scales = {});
 
 /// qopt-select-online-hadamard with the rows calibration sampled.
 std::unique_ptr<mlir::Pass>
