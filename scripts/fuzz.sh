@@ -78,7 +78,24 @@ PY
       /usr/bin/python3 -c "import numpy as np; [np.save('$x/%d.npy' % i, np.random.RandomState(i).rand(1, 3, 32, 32).astype(np.float32)) for i in range(2)]"
       "$ROOT/build/bin/qoptc" --quiet examples/tiny_cnn.onnx --calib "$x" --save-calib-stats "$dir/minmax.json" -o "$x/m.so"
       "$ROOT/build/bin/qoptc" --quiet examples/tiny_cnn.onnx --calib "$x" --weight-rounding gptq --save-calib-stats "$dir/gptq.json" -o "$x/m.so"
-      rm -rf "$x" ;;
+      rm -rf "$x"
+      # The weight-only sections, small: group-wise codes, AWQ's scales and
+      # a mixed-precision choice with its table.
+      /usr/bin/python3 - "$dir/weight-only.json" <<'PY'
+import base64, json, sys
+json.dump({"format": "qopt-calibration-stats", "version": 2, "model": "x", "samples": 1,
+           "tensors": [],
+           "group_weights": [{"layer": "fc", "rows": 2, "cols": 32, "bits": 4, "group_size": 32,
+                              "symmetric": False, "scales": [0.5, 0.25], "zero_points": [8, 7],
+                              "codes": base64.b64encode(bytes(range(16)) * 4).decode()}],
+           "awq_scales": [{"id": "ln/Mul", "alpha": 0.75, "scales": [0.5, 2.0, 1.25]}],
+           "formats": {"fc": "w4g32"}, "formats_budget": "bits=4",
+           "formats_table": {"layers": [{"layer": "fc", "params": 64, "formats": [
+               {"format": "w4g32", "sensitivity": 0.01, "bytes": 42}]}]},
+           "formats_table_options": "formats=w4g32", "formats_table_budget": "bits=4"},
+          open(sys.argv[1], "w"))
+PY
+      ;;
     model-run) : ;;
   esac
   echo "$dir"
