@@ -12,7 +12,14 @@
 // f32 GEMM kernel) for comparison.
 //
 //   qopt-nbits-bench [--threads T] [--bits 2..8] [--block B] [--trials N]
-//                    [--activations f32|s8] [--kernel NAME] [--shape KxN]...
+//                    [--activations f32|s8] [--kernel NAME] [--prefill M,...]
+//                    [--shape KxN]...
+//
+// --prefill M[,M...] times instead the product with M rows of A (a prompt
+// of M tokens) through each path of the f32 kernel: the rows kernel
+// (--kernel), the dequantized panels and the f32 GEMM of the same shape,
+// the fastest of the trials in ms (the weights are not cycled: a prefill
+// is bound by arithmetic, not by reading them).
 //
 // --activations s8 times qopt_matmul_nbits_s8 (W4A8: int8 activations,
 // kernels avx512vnni|avxvnni|avx2|generic) instead of the f32 kernel
@@ -133,6 +140,7 @@ int main(int argc, char **argv) {
   std::string kernel;
   bool s8 = false;
   std::vector<std::pair<int64_t, int64_t>> shapes;
+  std::vector<int64_t> prefill;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     auto next = [&]() -> const char * {
@@ -160,7 +168,18 @@ int main(int argc, char **argv) {
       }
       s8 = v == "s8";
     }
-    else if (a == "--shape") {
+    else if (a == "--prefill") {
+      for (const char *p = next(); *p;) {
+        char *end = nullptr;
+        long long m = std::strtoll(p, &end, 10);
+        if (end == p || m <= 0 || (*end && *end != ',')) {
+          std::fprintf(stderr, "--prefill takes positive row counts, comma-separated\n");
+          return 2;
+        }
+        prefill.push_back(m);
+        p = *end ? end + 1 : end;
+      }
+    } else if (a == "--shape") {
       long long k = 0, n = 0;
       if (std::sscanf(next(), "%lldx%lld", &k, &n) != 2 || k <= 0 || n <= 0) {
         std::fprintf(stderr, "--shape takes KxN\n");
@@ -170,7 +189,8 @@ int main(int argc, char **argv) {
     } else {
       std::fprintf(stderr,
                    "usage: qopt-nbits-bench [--threads T] [--bits 2..8] [--block B] "
-                   "[--trials N] [--activations f32|s8] [--kernel NAME] [--shape KxN]...\n");
+                   "[--trials N] [--activations f32|s8] [--kernel NAME] [--prefill M,...] "
+                   "[--shape KxN]...\n");
       return 2;
     }
   }
@@ -200,6 +220,52 @@ int main(int argc, char **argv) {
     std::fprintf(stderr, "kernel '%s' cannot run here for %d bits, blocks of %d\n",
                  kernel.c_str(), bits, block);
     return 1;
+  }
+  if (!prefill.empty()) {
+    if (s8) {
+      std::fprintf(stderr, "--prefill times the f32 kernel (not --activations s8)\n");
+      return 2;
+    }
+    std::printf("threads %d, W%d blocks of %d, kernel %s, fastest of %d (ms)\n", threads, bits,
+                block, kernel.c_str(), trials);
+    std::printf("%-11s %5s %9s %9s %9s\n", "KxN", "M", "rows", "panels", "f32 GEMM");
+    std::mt19937 rng(7);
+    for (auto [k, n] : shapes) {
+      Layout l{k, n, bits, block};
+      if (std::optional<std::string> why = l.invalid()) {
+        std::fprintf(stderr, "%s\n", why->c_str());
+        return 1;
+      }
+      Weights w = randomWeights(l, rng);
+      std::vector<float> wf(size_t(k * n), 0.01f);
+      for (int64_t m : prefill) {
+        std::vector<float> a(size_t(m * k), 0.5f), c(size_t(m * n), 0.0f);
+        auto fastest = [&](auto run) {
+          double best = 1e30;
+          for (int t = 0; t < trials; ++t) {
+            auto t0 = Clock::now();
+            run();
+            best = std::min(best, seconds(t0));
+          }
+          return best * 1e3;
+        };
+        double rows = fastest([&] {
+          qopt::rt::matmulNBitsWith(kernel, l, a.data(), m, k, w.b.data(), w.scales.data(),
+                                    w.zp.data(), c.data(), n);
+        });
+        double panels = fastest([&] {
+          qopt::rt::matmulNBitsWith("panels", l, a.data(), m, k, w.b.data(), w.scales.data(),
+                                    w.zp.data(), c.data(), n);
+        });
+        double f32 = fastest([&] {
+          qopt::rt::matmulF32Fastest(a.data(), m, k, k, wf.data(), n, n, c.data(), n);
+        });
+        char name[32];
+        std::snprintf(name, sizeof(name), "%lldx%lld", (long long)k, (long long)n);
+        std::printf("%-11s %5lld %9.2f %9.2f %9.2f\n", name, (long long)m, rows, panels, f32);
+      }
+    }
+    return 0;
   }
   // 512 MiB: far past any cache.
   std::vector<float> stream(size_t(128) << 20, 1.0f);

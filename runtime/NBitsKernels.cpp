@@ -8,8 +8,10 @@
 // scale * (sum code * a - zero point * sum a) per block (the order of the
 // additions differs between paths, as between any two GEMMs).
 //
-//   rows      M < kGemmRows (decoding, batch 1): each output is a dot
-//             product over the packed row of W, read once per row of A.
+//   rows      M < kGemmRows (decoding, batch 1; kGemmRowsBatched for a
+//             kernel that takes four rows of A at a time): each output is
+//             a dot product over the packed row of W, read once per row
+//             of A (AVX2: once per four rows).
 //             AVX-512, 4 bits (avx512-lut): 64 bytes of codes are 16 lanes
 //             of 8 nibbles, each nibble looked up as f32 by one vpermps
 //             (no unpacking), A reordered to match; the zero points enter
@@ -23,8 +25,9 @@
 //             converted to f32 and multiplied with A; zero points as in
 //             avx512-lut; independent partial sums throughout.
 //             Portable C++ otherwise. Threads split N.
-//   panels    M >= kGemmRows: W is dequantized to f32 in panels of
-//             kPanelColumns columns, each multiplied by the f32 GEMM
+//   panels    More rows: W is dequantized to f32 in panels of
+//             kPanelColumns columns (AVX2: eight rows of W at a time,
+//             transposed in registers), each multiplied by the f32 GEMM
 //             (runtime/Kernels.cpp).
 //
 // Both read W straight from the packed weight: it is never expanded whole.
@@ -50,7 +53,12 @@ using qopt::nbits::Layout;
 
 namespace {
 
+/// From this many rows of A the panels path runs, or from kGemmRowsBatched
+/// with a rows kernel that takes four rows of A at a time (AVX2, W4 g128
+/// K = N = 4096, one thread: 25.4 ms rows against 27.6 ms panels at M = 32,
+/// 56.3 against 40.8 at M = 64, 12.3 against 25.7 at M = 16).
 constexpr int64_t kGemmRows = 8;
+constexpr int64_t kGemmRowsBatched = 32;
 constexpr int64_t kPanelColumns = 256;
 /// A row of A up to this many bytes is read from L1 by every output.
 constexpr int64_t kRowBytesInL1 = 32 << 10;
@@ -542,6 +550,86 @@ float dotAvx2Blocks(const Operands &o, const float *xr, int64_t n) {
   }
 }
 
+/// Output n for four rows of A at once (prepared rows xr + r * stride):
+/// each step's sixteen codes unpacked and converted once for the four
+/// rows (a row at a time repeats that work per row: 7 instructions per 16
+/// codes and row, here 5 per 16 codes plus 2 per row). Two partial sums per
+/// row of A.
+template <class Unpack, bool Guard, int Steps>
+__attribute__((target("avx2,fma"))) void dot4RowsAvx2With(const Operands &o, const float *xr,
+                                                          int64_t stride, int64_t n,
+                                                          float *out) {
+  const Layout &l = o.l;
+  const Unpack unpack(l.bits);
+  const int64_t steps = Steps ? Steps : l.blockSize / 16, stepBytes = 2 * l.bits;
+  const uint8_t *end = l.blob(o.b, l.n, 0), *p = l.blob(o.b, n, 0);
+  const float *scales = o.scales + n * l.kBlocks();
+  __m256 acc[4];
+  for (__m256 &v : acc)
+    v = _mm256_setzero_ps();
+  for (int64_t blk = 0; blk < l.kBlocks(); ++blk) {
+    const float *x = xr + blk * l.blockSize;
+    __m256 s[4][2];
+    for (auto &row : s)
+      row[0] = row[1] = _mm256_setzero_ps();
+    for (int64_t g = 0; g < steps; ++g, x += 16, p += stepBytes) {
+      __m256i a, b;
+      if (!Guard || p + 16 <= end) {
+        unpack(p, a, b);
+      } else {
+        uint8_t tail[16] = {};
+        std::memcpy(tail, p, size_t(end - p));
+        unpack(tail, a, b);
+      }
+      __m256 fa = _mm256_cvtepi32_ps(a), fb = _mm256_cvtepi32_ps(b);
+      for (int r = 0; r < 4; ++r) {
+        s[r][0] = _mm256_fmadd_ps(fa, _mm256_loadu_ps(x + r * stride), s[r][0]);
+        s[r][1] = _mm256_fmadd_ps(fb, _mm256_loadu_ps(x + r * stride + 8), s[r][1]);
+      }
+    }
+    __m256 scale = _mm256_broadcast_ss(scales + blk);
+    for (int r = 0; r < 4; ++r)
+      acc[r] = _mm256_fmadd_ps(_mm256_add_ps(s[r][0], s[r][1]), scale, acc[r]);
+  }
+  const int64_t sums = l.kBlocks() * l.blockSize;
+  for (int r = 0; r < 4; ++r)
+    out[r] = hsum256(acc[r]) - zeroPointTerm(l, o.scales, o.zp, n, xr + r * stride + sums);
+}
+
+/// dot4RowsAvx2With for the layout's block size.
+template <class Unpack, bool Guard>
+void dot4RowsAvx2Blocks(const Operands &o, const float *xr, int64_t stride, int64_t n,
+                        float *out) {
+  switch (o.l.blockSize) {
+  case 16:
+    return dot4RowsAvx2With<Unpack, Guard, 1>(o, xr, stride, n, out);
+  case 32:
+    return dot4RowsAvx2With<Unpack, Guard, 2>(o, xr, stride, n, out);
+  case 128:
+    return dot4RowsAvx2With<Unpack, Guard, 8>(o, xr, stride, n, out);
+  default:
+    return dot4RowsAvx2With<Unpack, Guard, 0>(o, xr, stride, n, out);
+  }
+}
+
+/// The row `n` of W that the Guard variants are for: its last step reads
+/// 16 - 2 * bits bytes past it, past the end of W.
+bool nearEnd(const Layout &l, const uint8_t *b, int64_t n) {
+  return l.blob(b, n + 1, 0) + 16 - 2 * l.bits > l.blob(b, l.n, 0);
+}
+
+/// Output n for four rows of A on AVX2 + FMA, with the layout's Unpack.
+void dot4RowsAvx2(const Operands &o, const float *xr, int64_t stride, int64_t n, float *out) {
+  const Layout &l = o.l;
+  if (l.bits == 4)
+    return dot4RowsAvx2Blocks<Unpack4Avx2, false>(o, xr, stride, n, out);
+  if (l.bits == 8)
+    return dot4RowsAvx2Blocks<Unpack8Avx2, false>(o, xr, stride, n, out);
+  if (!nearEnd(l, o.b, n))
+    return dot4RowsAvx2Blocks<UnpackAnyAvx2, false>(o, xr, stride, n, out);
+  dot4RowsAvx2Blocks<UnpackAnyAvx2, true>(o, xr, stride, n, out);
+}
+
 /// One output on AVX2 + FMA, with the Unpack for the layout's width.
 float dotAvx2(const Operands &o, const float *xr, int64_t n) {
   const Layout &l = o.l;
@@ -549,8 +637,7 @@ float dotAvx2(const Operands &o, const float *xr, int64_t n) {
     return dotAvx2Blocks<Unpack4Avx2, false>(o, xr, n);
   if (l.bits == 8)
     return dotAvx2Blocks<Unpack8Avx2, false>(o, xr, n);
-  // The last step of row n reads 16 - 2 * bits bytes past it.
-  if (l.blob(o.b, n + 1, 0) + 16 - 2 * l.bits <= l.blob(o.b, l.n, 0))
+  if (!nearEnd(l, o.b, n))
     return dotAvx2Blocks<UnpackAnyAvx2, false>(o, xr, n);
   return dotAvx2Blocks<UnpackAnyAvx2, true>(o, xr, n);
 }
@@ -559,6 +646,8 @@ float dotAvx2(const Operands &o, const float *xr, int64_t n) {
 using DotFn = float (*)(const Operands &, const float *, int64_t);
 /// Outputs n0..n0+3 at once (null: four calls of the DotFn).
 using Dots4Fn = void (*)(const Operands &, const float *, int64_t, float *);
+/// Output n for four rows of A (prepared, `stride` floats apart) at once.
+using Dot4RowsFn = void (*)(const Operands &, const float *, int64_t, int64_t, float *);
 
 /// How a kernel wants the rows of A: written by `prepare` into
 /// `floats(layout)` values each (prepareRowNone: A as it is).
@@ -570,6 +659,8 @@ struct RowsKernel {
   DotFn dot;
   /// For 4 bits only.
   Dots4Fn dots4W4;
+  /// Null: a row of A at a time.
+  Dot4RowsFn dot4Rows;
   PrepareFn prepare;
   RowFloatsFn rowFloats;
   bool (*available)(const Layout &);
@@ -577,22 +668,22 @@ struct RowsKernel {
 
 const RowsKernel kRowsKernels[] = {
 #if defined(__x86_64__)
-    {"avx512-lut", dotAvx512Lut, dotsAvx512Lut<4>, prepareRowLut, lutRowFloats,
+    {"avx512-lut", dotAvx512Lut, dotsAvx512Lut<4>, nullptr, prepareRowLut, lutRowFloats,
      [](const Layout &l) {
        return l.bits == 4 && __builtin_cpu_supports("avx512f") &&
               __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl");
      }},
-    {"avx512", dotAvx512, nullptr, prepareRowSums, sumsRowFloats,
+    {"avx512", dotAvx512, nullptr, nullptr, prepareRowSums, sumsRowFloats,
      [](const Layout &l) {
        return l.bits == 8 && __builtin_cpu_supports("avx512f") &&
               __builtin_cpu_supports("avx512bw");
      }},
-    {"avx2", dotAvx2, nullptr, prepareRowSums, sumsRowFloats,
+    {"avx2", dotAvx2, nullptr, dot4RowsAvx2, prepareRowSums, sumsRowFloats,
      [](const Layout &) {
        return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
      }},
 #endif
-    {"generic", dotGeneric, nullptr, prepareRowNone, nullptr,
+    {"generic", dotGeneric, nullptr, nullptr, prepareRowNone, nullptr,
      [](const Layout &) { return true; }},
 };
 
@@ -622,7 +713,16 @@ void rows(const Operands &o, const RowsKernel &kern) {
   qopt::rt::parallelFor(threads, groups, [&](int64_t begin, int64_t end) {
     for (int64_t g = begin; g < end; ++g) {
       int64_t n0 = g * 4, count = std::min<int64_t>(4, o.l.n - n0);
-      for (int64_t m = 0; m < o.m; ++m) {
+      int64_t m = 0;
+      if (kern.dot4Rows)
+        for (; m + 4 <= o.m; m += 4)
+          for (int64_t r = 0; r < count; ++r) {
+            float out[4];
+            kern.dot4Rows(o, prepared + m * padded, padded, n0 + r, out);
+            for (int64_t i = 0; i < 4; ++i)
+              o.c[(m + i) * o.ldc + n0 + r] += out[i];
+          }
+      for (; m < o.m; ++m) {
         const float *x = prepared ? prepared + m * padded : o.a + m * o.lda;
         float out[4];
         if (dots4 && count == 4)
@@ -637,49 +737,164 @@ void rows(const Operands &o, const RowsKernel &kern) {
   });
 }
 
+/// Codes i0..i1 of block `blk` of row n of W, dequantized into column j of
+/// the panel (row k of the panel at k * nc): the block's scale and zero
+/// point once, the codes read straight from the blob (other widths eight
+/// at a time from i0, a multiple of 8: they end on a byte).
+void dequantCodes(const Operands &o, int64_t n, int64_t j, int64_t blk, int64_t i0, int64_t i1,
+                  float *panel, int64_t nc) {
+  const Layout &l = o.l;
+  const uint8_t *blob = l.blob(o.b, n, blk);
+  float scale = o.scales[n * l.kBlocks() + blk];
+  int zp = l.zeroPoint(o.zp, n, blk);
+  float *out = panel + blk * l.blockSize * nc + j;
+  if (l.bits == 4 || l.bits == 8) {
+    for (int64_t i = i0; i < i1; ++i) {
+      int code = l.bits == 8 ? blob[i] : (i & 1) ? blob[i / 2] >> 4 : blob[i / 2] & 0xF;
+      out[i * nc] = float(code - zp) * scale;
+    }
+    return;
+  }
+  uint8_t codes[8];
+  for (int64_t g = i0; g < i1; g += 8) {
+    qopt::nbits::unpackEight(blob, g / 8, l.bits, codes);
+    for (int64_t i = g; i < std::min(i1, g + 8); ++i)
+      out[i * nc] = float(int(codes[i - g]) - zp) * scale;
+  }
+}
+
+#if defined(__x86_64__)
+/// Sixteen 4-bit codes (8 bytes) in order as two vectors of 32-bit lanes:
+/// each dword of 8 codes broadcast, shifted right by 4 * lane and masked.
+struct Unpack4InOrderAvx2 {
+  __m256i shifts, mask;
+
+  __attribute__((target("avx2"))) explicit Unpack4InOrderAvx2(int64_t) {
+    shifts = _mm256_setr_epi32(0, 4, 8, 12, 16, 20, 24, 28);
+    mask = _mm256_set1_epi32(0xF);
+  }
+
+  __attribute__((target("avx2"))) void operator()(const uint8_t *p, __m256i &a,
+                                                  __m256i &b) const {
+    int32_t lo, hi;
+    std::memcpy(&lo, p, 4);
+    std::memcpy(&hi, p + 4, 4);
+    a = _mm256_and_si256(_mm256_srlv_epi32(_mm256_set1_epi32(lo), shifts), mask);
+    b = _mm256_and_si256(_mm256_srlv_epi32(_mm256_set1_epi32(hi), shifts), mask);
+  }
+};
+
+/// r[i] becomes (r[0][i], ..., r[7][i]).
+inline __attribute__((target("avx2"), always_inline)) void transpose8(__m256 (&r)[8]) {
+  __m256 t[8], u[8];
+  for (int i = 0; i < 4; ++i) {
+    t[2 * i] = _mm256_unpacklo_ps(r[2 * i], r[2 * i + 1]);
+    t[2 * i + 1] = _mm256_unpackhi_ps(r[2 * i], r[2 * i + 1]);
+  }
+  for (int h = 0; h < 2; ++h) {
+    u[4 * h + 0] = _mm256_shuffle_ps(t[4 * h], t[4 * h + 2], 0x44);
+    u[4 * h + 1] = _mm256_shuffle_ps(t[4 * h], t[4 * h + 2], 0xEE);
+    u[4 * h + 2] = _mm256_shuffle_ps(t[4 * h + 1], t[4 * h + 3], 0x44);
+    u[4 * h + 3] = _mm256_shuffle_ps(t[4 * h + 1], t[4 * h + 3], 0xEE);
+  }
+  for (int i = 0; i < 4; ++i) {
+    r[i] = _mm256_permute2f128_ps(u[i], u[4 + i], 0x20);
+    r[4 + i] = _mm256_permute2f128_ps(u[i], u[4 + i], 0x31);
+  }
+}
+
+/// Rows n..n+7 of W into panel columns j..j+7, sixteen codes of each row
+/// at a time: unpacked in order (Unpack; lane i times `down`[i] is code i),
+/// dequantized, and the 8 x 8 tiles transposed so that each panel row gets
+/// one store (a row of W at a time stored each value nc floats from the
+/// last: 3 ns per code, most of a prefill's time). The codes past a
+/// block's last whole sixteen go through dequantCodes.
+template <class Unpack>
+__attribute__((target("avx2,fma"))) void dequantRows8Avx2(const Operands &o, int64_t n,
+                                                          int64_t j, float *panel, int64_t nc,
+                                                          const float *down) {
+  const Layout &l = o.l;
+  const Unpack unpack(l.bits);
+  const __m256 lanes = _mm256_loadu_ps(down);
+  for (int64_t blk = 0; blk < l.kBlocks(); ++blk) {
+    const int64_t k0 = blk * l.blockSize, count = std::min(l.blockSize, l.k - k0);
+    const int64_t whole = count / 16 * 16;
+    __m256 scale[8];
+    float zs[8];
+    for (int r = 0; r < 8; ++r) {
+      float sc = o.scales[(n + r) * l.kBlocks() + blk];
+      scale[r] = _mm256_mul_ps(_mm256_set1_ps(sc), lanes);
+      zs[r] = float(l.zeroPoint(o.zp, n + r, blk)) * sc;
+    }
+    for (int64_t i0 = 0; i0 < whole; i0 += 16) {
+      __m256 lo[8], hi[8];
+      for (int r = 0; r < 8; ++r) {
+        __m256i a, b;
+        unpack(l.blob(o.b, n + r, blk) + i0 / 16 * 2 * l.bits, a, b);
+        __m256 z = _mm256_set1_ps(zs[r]);
+        lo[r] = _mm256_fmsub_ps(_mm256_cvtepi32_ps(a), scale[r], z);
+        hi[r] = _mm256_fmsub_ps(_mm256_cvtepi32_ps(b), scale[r], z);
+      }
+      transpose8(lo);
+      transpose8(hi);
+      float *out = panel + (k0 + i0) * nc + j;
+      for (int i = 0; i < 8; ++i) {
+        _mm256_storeu_ps(out + i * nc, lo[i]);
+        _mm256_storeu_ps(out + (8 + i) * nc, hi[i]);
+      }
+    }
+    for (int r = 0; r < 8; ++r)
+      dequantCodes(o, n + r, j + r, blk, whole, count, panel, nc);
+  }
+}
+
+/// dequantRows8Avx2 for the layout's width; false where it cannot run
+/// (no AVX2, or the last row's 16-byte reads would pass the end of W).
+bool dequantRows8(const Operands &o, int64_t n, int64_t j, float *panel, int64_t nc) {
+  static const bool avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+  const Layout &l = o.l;
+  if (!avx2)
+    return false;
+  static const float ones[8] = {1, 1, 1, 1, 1, 1, 1, 1};
+  if (l.bits == 4)
+    dequantRows8Avx2<Unpack4InOrderAvx2>(o, n, j, panel, nc, ones);
+  else if (l.bits == 8)
+    dequantRows8Avx2<Unpack8Avx2>(o, n, j, panel, nc, ones);
+  else if (!nearEnd(l, o.b, n + 7))
+    dequantRows8Avx2<UnpackAnyAvx2>(o, n, j, panel, nc, UnpackAnyAvx2::table(l.bits).down);
+  else
+    return false;
+  return true;
+}
+#endif
+
 /// The panels path: W^T dequantized kPanelColumns columns at a time, each
-/// panel multiplied by the f32 GEMM.
+/// panel multiplied by the f32 GEMM; eight rows of W at a time where AVX2
+/// runs.
 void panels(const Operands &o) {
   const Layout &l = o.l;
   int64_t width = std::min(kPanelColumns, l.n);
   auto *panel = static_cast<float *>(
       qopt::rt::threadScratch(qopt::rt::NBitsPanel, size_t(l.k * width) * sizeof(float)));
-  const bool wholeBytes = l.bits == 4 || l.bits == 8;
   for (int64_t n0 = 0; n0 < l.n; n0 += width) {
     int64_t nc = std::min(width, l.n - n0);
     int threads = qopt::rt::threadsFor(double(l.k) * double(nc) * 8);
-    qopt::rt::parallelFor(threads, nc, [&](int64_t begin, int64_t end) {
-      for (int64_t j = begin; j < end; ++j) {
-        // Row n0 + j of W block by block: the block's scale and zero point
-        // once, its codes read straight from the blob.
-        int64_t n = n0 + j;
-        const uint8_t *blob = o.b + n * l.kBlocks() * l.blobBytes();
-        for (int64_t blk = 0; blk < l.kBlocks(); ++blk, blob += l.blobBytes()) {
-          float scale = o.scales[n * l.kBlocks() + blk];
-          int zp = l.zeroPoint(o.zp, n, blk);
-          int64_t k0 = blk * l.blockSize, count = std::min(l.blockSize, l.k - k0);
-          float *out = panel + k0 * nc + j;
-          if (wholeBytes) {
-            for (int64_t i = 0; i < count; ++i) {
-              int code = l.bits == 8 ? blob[i] : (i & 1) ? blob[i / 2] >> 4 : blob[i / 2] & 0xF;
-              out[i * nc] = float(code - zp) * scale;
-            }
-            continue;
-          }
-          // Other widths: eight codes at a time (they end on a byte).
-          uint8_t codes[8];
-          for (int64_t i0 = 0; i0 < count; i0 += 8) {
-            qopt::nbits::unpackEight(blob, i0 / 8, l.bits, codes);
-            for (int64_t i = i0; i < std::min(count, i0 + 8); ++i)
-              out[i * nc] = float(int(codes[i - i0]) - zp) * scale;
-          }
-        }
+    qopt::rt::parallelFor(threads, (nc + 7) / 8, [&](int64_t begin, int64_t end) {
+      for (int64_t g = begin; g < end; ++g) {
+        int64_t j0 = g * 8, rows = std::min<int64_t>(8, nc - j0);
+#if defined(__x86_64__)
+        if (rows == 8 && dequantRows8(o, n0 + j0, j0, panel, nc))
+          continue;
+#endif
+        for (int64_t j = j0; j < j0 + rows; ++j)
+          for (int64_t blk = 0; blk < l.kBlocks(); ++blk)
+            dequantCodes(o, n0 + j, j, blk, 0, std::min(l.blockSize, l.k - blk * l.blockSize),
+                         panel, nc);
       }
     });
     qopt::rt::matmulF32Fastest(o.a, o.m, l.k, o.lda, panel, nc, nc, o.c + n0, o.ldc);
   }
 }
-
 
 } // namespace
 
@@ -729,9 +944,10 @@ extern "C" void qopt_matmul_nbits_f32(float *, float *aBase, int64_t aOff, int64
                           [&](const float *a, int64_t rowsA, int64_t lda, float *c,
                               int64_t ldc) {
                             Operands o{w.l, a, lda, w.b, w.scales, w.zp, c, ldc, rowsA};
-                            if (rowsA >= kGemmRows)
+                            const RowsKernel *kern = rowsKernel("", w.l);
+                            if (rowsA >= (kern->dot4Rows ? kGemmRowsBatched : kGemmRows))
                               panels(o);
                             else
-                              rows(o, *rowsKernel("", w.l));
+                              rows(o, *kern);
                           });
 }
