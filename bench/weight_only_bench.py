@@ -22,7 +22,10 @@ and the size of each weight container: qopt's library (.so, kernels
 included) and the ONNX files.
 
     /usr/bin/python3 bench/weight_only_bench.py [--runs 50] [--hidden 2048] [--layers 2]
-        [--bits 5,6,8]
+        [--bits 5,6,8] [--seq 1]
+
+--seq N times a prompt of N tokens instead (batch 1 x N: each linear layer
+then multiplies N rows of activations, a prefill).
 """
 import argparse
 import os
@@ -48,6 +51,8 @@ def main():
     ap.add_argument("--heads", type=int, default=16)
     ap.add_argument("--ffn", type=int, default=5632)
     ap.add_argument("--vocab", type=int, default=4096)
+    ap.add_argument("--seq", type=int, default=1,
+                    help="tokens per run (a prompt of that many tokens)")
     ap.add_argument("--node", default="node")
     ap.add_argument("--work")
     ap.add_argument("--bits", default="",
@@ -59,7 +64,7 @@ def main():
     gen = os.path.join(ROOT, "examples", "transformers", "make_transformers.py")
     subprocess.run([sys.executable, gen, work, "--hidden", str(args.hidden), "--layers",
                     str(args.layers), "--heads", str(args.heads), "--ffn", str(args.ffn),
-                    "--vocab", str(args.vocab), "--batch", "1", "--seq", "1", "--calib", "1",
+                    "--vocab", str(args.vocab), "--batch", "1", "--seq", str(args.seq), "--calib", "1",
                     "--eval", "1"], check=True, stdout=subprocess.DEVNULL)
     onnx_path = os.path.join(work, "decoder.onnx")
     feeds = np.load(os.path.join(work, "decoder_eval", "000.npz"))
@@ -93,7 +98,7 @@ def main():
     for name in extra:
         size[name + " .so"] = os.path.join(work, name.replace(" ", "_") + ".so")
     print(f"\ndecoder step, hidden {args.hidden}, {args.layers} layers, MLP {args.ffn}, "
-          f"vocabulary {args.vocab}, batch 1 x 1 token (no KV cache)")
+          f"vocabulary {args.vocab}, batch 1 x {args.seq} token{'s' if args.seq > 1 else ''} (no KV cache)")
     print(f"{'thr':>3} {'qopt-w4':>9} {'ORT-w4':>9} {'qopt-f32':>9} {'ORT-f32':>9} "
           f"{'w4/ORTw4':>9} {'w4/f32':>7}" + "".join(f" {n[5:]:>9}" for n in extra))
     for t, r in rows:

@@ -54,11 +54,13 @@ using qopt::nbits::Layout;
 namespace {
 
 /// From this many rows of A the panels path runs, or from kGemmRowsBatched
-/// with a rows kernel that takes four rows of A at a time (AVX2, W4 g128
-/// K = N = 4096, one thread: 25.4 ms rows against 27.6 ms panels at M = 32,
-/// 56.3 against 40.8 at M = 64, 12.3 against 25.7 at M = 16).
+/// with a rows kernel that takes four rows of A at a time. AVX2, W4 g128,
+/// one thread (qopt-nbits-bench --prefill), ms for rows / panels at K x N
+/// 2048x5632, 5632x2048, 2048x2048, 4096x4096: M = 32: 19.9 / 24.0, 23.4 /
+/// 20.6, 7.2 / 8.6, 27.4 / 35.0; M = 48: 27.9 / 28.5, 35.8 / 25.6, 11.2 /
+/// 10.0, 41.5 / 32.1.
 constexpr int64_t kGemmRows = 8;
-constexpr int64_t kGemmRowsBatched = 32;
+constexpr int64_t kGemmRowsBatched = 40;
 constexpr int64_t kPanelColumns = 256;
 /// A row of A up to this many bytes is read from L1 by every output.
 constexpr int64_t kRowBytesInL1 = 32 << 10;

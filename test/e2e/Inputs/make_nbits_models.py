@@ -1,6 +1,6 @@
 """Writes small com.microsoft MatMulNBits models (ONNX Runtime's int4/int8
 block-quantized MatMul) and an input for each, covering both paths of qopt's
-kernel (rows: M < 32 where AVX2 takes four rows of A at a time, M < 8
+kernel (rows: M < 40 where AVX2 takes four rows of A at a time, M < 8
 otherwise; dequantized panels from there), 2, 4 and 8 bits, zero points
 present and absent, a last block that K does not fill, block sizes 16 to 128,
 bias, leading batch dimensions and a dynamic one, and act-order g_idx
@@ -103,26 +103,26 @@ CASES = [
     ("rows_w4_b16", 96, 24, 4, 16, (3, 96), [3, 96], True, False, False),
     ("rows_w8_partial", 72, 33, 8, 16, (2, 72), [2, 72], True, True, False),
     ("rows4_w4_zp", 256, 40, 4, 32, (11, 256), [11, 256], True, True, False),
-    ("panels_w4_batch", 256, 80, 4, 64, (2, 17, 256), [2, 17, 256], True, True, True),
-    ("panels_w8_dynamic", 128, 300, 8, 128, (33, 128), ["batch", 128], False, False, False),
+    ("panels_w4_batch", 256, 80, 4, 64, (2, 21, 256), [2, 21, 256], True, True, True),
+    ("panels_w8_dynamic", 128, 300, 8, 128, (41, 128), ["batch", 128], False, False, False),
     ("gidx_w4_partial", 100, 40, 4, 32, (3, 100), [3, 100], False, True, False, True),
-    ("gidx_w4_panels", 128, 64, 4, 16, (33, 128), [33, 128], False, False, False, True),
+    ("gidx_w4_panels", 128, 64, 4, 16, (41, 128), [41, 128], False, False, False, True),
     ("rows_w2_partial", 100, 40, 2, 16, (3, 100), [3, 100], True, True, False),
-    ("panels_w2", 128, 64, 2, 16, (33, 128), [33, 128], False, False, False),
+    ("panels_w2", 128, 64, 2, 16, (41, 128), [41, 128], False, False, False),
 ]
 
 # --widths: codes that straddle bytes (no chain, no g_idx).
 WIDTH_CASES = [
     ("rows_w3_partial", 100, 40, 3, 32, (3, 100), [3, 100], True, True),
-    ("panels_w3", 128, 64, 3, 16, (33, 128), [33, 128], False, False),
+    ("panels_w3", 128, 64, 3, 16, (41, 128), [41, 128], False, False),
     ("gemv_w5", 256, 48, 5, 128, (1, 256), [1, 256], True, False),
     ("rows_w5_partial", 72, 33, 5, 16, (2, 72), [2, 72], True, True),
     ("rows4_w5", 160, 24, 5, 32, (11, 160), [11, 160], True, True),
-    ("panels_w5_dynamic", 160, 70, 5, 32, (33, 160), ["batch", 160], True, False),
+    ("panels_w5_dynamic", 160, 70, 5, 32, (41, 160), ["batch", 160], True, False),
     ("rows_w6", 96, 24, 6, 16, (3, 96), [3, 96], False, True),
-    ("panels_w6_partial", 200, 40, 6, 64, (2, 16, 200), [2, 16, 200], True, True),
+    ("panels_w6_partial", 200, 40, 6, 64, (2, 20, 200), [2, 20, 200], True, True),
     ("rows_w7_partial", 50, 17, 7, 16, (1, 50), [1, 50], True, False),
-    ("panels_w7", 64, 80, 7, 32, (32, 64), [32, 64], False, True),
+    ("panels_w7", 64, 80, 7, 32, (40, 64), [40, 64], False, True),
 ]
 
 
