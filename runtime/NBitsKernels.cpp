@@ -404,15 +404,21 @@ void prepareRowSums(const Operands &o, int64_t m, float *out) {
   blockSums(o.l, row, out + padded);
 }
 
-/// sum over the blocks of row n of scale * zero point * (sum of A over the
-/// block), eight blocks at a time (read one block at a time, the zero
-/// points took a third of the time at blocks of 32).
-__attribute__((target("avx2,fma"))) float zeroPointTerm(const Layout &l, const float *scales,
+/// out[r] = the sum over the blocks of row n of W of scale * zero point *
+/// (sum of row r of A over the block; the sums of row r at sums + r *
+/// stride), for R rows of A: eight blocks at a time (read one block at a
+/// time, the zero points took a third of the time at blocks of 32), each
+/// group decoded once for the R rows.
+template <int R>
+__attribute__((target("avx2,fma"))) void zeroPointTerms(const Layout &l, const float *scales,
                                                         const uint8_t *zp, int64_t n,
-                                                        const float *sums) {
+                                                        const float *sums, int64_t stride,
+                                                        float *out) {
   scales += n * l.kBlocks();
   const uint8_t *row = zp ? zp + n * l.zeroPointBytes() : nullptr;
-  __m256 acc = _mm256_setzero_ps();
+  __m256 acc[R];
+  for (__m256 &v : acc)
+    v = _mm256_setzero_ps();
   const __m256 fixed = _mm256_set1_ps(float(l.defaultZeroPoint()));
   int64_t b = 0;
   for (; b + 8 <= l.kBlocks(); b += 8) {
@@ -445,12 +451,24 @@ __attribute__((target("avx2,fma"))) float zeroPointTerm(const Layout &l, const f
           _mm256_load_si256(reinterpret_cast<const __m256i *>(t.mask)));
       z = _mm256_mul_ps(_mm256_cvtepi32_ps(lanes), _mm256_load_ps(t.down));
     }
-    acc = _mm256_fmadd_ps(_mm256_mul_ps(_mm256_loadu_ps(scales + b), z),
-                          _mm256_loadu_ps(sums + b), acc);
+    __m256 sz = _mm256_mul_ps(_mm256_loadu_ps(scales + b), z);
+    for (int r = 0; r < R; ++r)
+      acc[r] = _mm256_fmadd_ps(sz, _mm256_loadu_ps(sums + r * stride + b), acc[r]);
   }
-  float term = hsum256(acc);
-  for (; b < l.kBlocks(); ++b)
-    term += scales[b] * float(l.zeroPoint(zp, n, b)) * sums[b];
+  for (int r = 0; r < R; ++r)
+    out[r] = hsum256(acc[r]);
+  for (; b < l.kBlocks(); ++b) {
+    float sz = scales[b] * float(l.zeroPoint(zp, n, b));
+    for (int r = 0; r < R; ++r)
+      out[r] += sz * sums[r * stride + b];
+  }
+}
+
+/// zeroPointTerms for one row of A.
+float zeroPointTerm(const Layout &l, const float *scales, const uint8_t *zp, int64_t n,
+                    const float *sums) {
+  float term;
+  zeroPointTerms<1>(l, scales, zp, n, sums, 0, &term);
   return term;
 }
 
@@ -593,9 +611,10 @@ __attribute__((target("avx2,fma"))) void dot4RowsAvx2With(const Operands &o, con
     for (int r = 0; r < 4; ++r)
       acc[r] = _mm256_fmadd_ps(_mm256_add_ps(s[r][0], s[r][1]), scale, acc[r]);
   }
-  const int64_t sums = l.kBlocks() * l.blockSize;
+  float zero[4];
+  zeroPointTerms<4>(l, o.scales, o.zp, n, xr + l.kBlocks() * l.blockSize, stride, zero);
   for (int r = 0; r < 4; ++r)
-    out[r] = hsum256(acc[r]) - zeroPointTerm(l, o.scales, o.zp, n, xr + r * stride + sums);
+    out[r] = hsum256(acc[r]) - zero[r];
 }
 
 /// dot4RowsAvx2With for the layout's block size.
