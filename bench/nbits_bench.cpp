@@ -129,6 +129,16 @@ Weights randomWeights(const Layout &l, std::mt19937 &rng) {
   return w;
 }
 
+/// The layout of a --shape, or null after saying why it is not one.
+std::optional<Layout> shapeLayout(int64_t k, int64_t n, int bits, int block) {
+  Layout l{k, n, bits, block};
+  if (std::optional<std::string> why = l.invalid()) {
+    std::fprintf(stderr, "%s\n", why->c_str());
+    return std::nullopt;
+  }
+  return l;
+}
+
 int64_t bytesRead(const Layout &l) {
   return l.weightBytes() + l.n * l.kBlocks() * int64_t(sizeof(float)) + l.n * l.zeroPointBytes();
 }
@@ -230,12 +240,12 @@ int main(int argc, char **argv) {
                 block, kernel.c_str(), trials);
     std::printf("%-11s %5s %9s %9s %9s\n", "KxN", "M", "rows", "panels", "f32 GEMM");
     std::mt19937 rng(7);
-    for (auto [k, n] : shapes) {
-      Layout l{k, n, bits, block};
-      if (std::optional<std::string> why = l.invalid()) {
-        std::fprintf(stderr, "%s\n", why->c_str());
+    for (const auto &shape : shapes) {
+      const int64_t k = shape.first, n = shape.second; // (captured below)
+      std::optional<Layout> shaped = shapeLayout(k, n, bits, block);
+      if (!shaped)
         return 1;
-      }
+      const Layout &l = *shaped;
       Weights w = randomWeights(l, rng);
       std::vector<float> wf(size_t(k * n), 0.01f);
       for (int64_t m : prefill) {
@@ -276,11 +286,10 @@ int main(int argc, char **argv) {
               "of read", "f32 us", "f32 GB/s", "W / f32");
   std::mt19937 rng(7);
   for (auto [k, n] : shapes) {
-    Layout l{k, n, bits, block};
-    if (std::optional<std::string> why = l.invalid()) {
-      std::fprintf(stderr, "%s\n", why->c_str());
+    std::optional<Layout> shaped = shapeLayout(k, n, bits, block);
+    if (!shaped)
       return 1;
-    }
+    const Layout &l = *shaped;
     // Enough copies to exceed 256 MiB, so each call reads from DRAM.
     int64_t copies = std::max<int64_t>(2, (int64_t(256) << 20) / bytesRead(l) + 1);
     std::vector<Weights> w;

@@ -472,14 +472,11 @@ float zeroPointTerm(const Layout &l, const float *scales, const uint8_t *zp, int
   return term;
 }
 
-/// Sixteen codes at p (then advanced by stepBytes) times A at x, into the
-/// sums sa and sb. With Guard, an Unpack that reads past its codes gets a
-/// copy near `end`.
+/// The sixteen codes at p; with Guard, an Unpack that reads past its codes
+/// gets a copy near `end`.
 template <class Unpack, bool Guard>
-inline __attribute__((target("avx2,fma"), always_inline)) void
-avx2Step(const Unpack &unpack, const uint8_t *&p, const uint8_t *end, int64_t stepBytes,
-         const float *x, __m256 &sa, __m256 &sb) {
-  __m256i a, b;
+inline __attribute__((target("avx2"), always_inline)) void
+unpackAt(const Unpack &unpack, const uint8_t *p, const uint8_t *end, __m256i &a, __m256i &b) {
   if (!Guard || p + 16 <= end) {
     unpack(p, a, b);
   } else {
@@ -487,6 +484,16 @@ avx2Step(const Unpack &unpack, const uint8_t *&p, const uint8_t *end, int64_t st
     std::memcpy(tail, p, size_t(end - p));
     unpack(tail, a, b);
   }
+}
+
+/// Sixteen codes at p (then advanced by stepBytes) times A at x, into the
+/// sums sa and sb.
+template <class Unpack, bool Guard>
+inline __attribute__((target("avx2,fma"), always_inline)) void
+avx2Step(const Unpack &unpack, const uint8_t *&p, const uint8_t *end, int64_t stepBytes,
+         const float *x, __m256 &sa, __m256 &sb) {
+  __m256i a, b;
+  unpackAt<Unpack, Guard>(unpack, p, end, a, b);
   sa = _mm256_fmadd_ps(_mm256_cvtepi32_ps(a), _mm256_loadu_ps(x), sa);
   sb = _mm256_fmadd_ps(_mm256_cvtepi32_ps(b), _mm256_loadu_ps(x + 8), sb);
   p += stepBytes;
@@ -594,13 +601,7 @@ __attribute__((target("avx2,fma"))) void dot4RowsAvx2With(const Operands &o, con
       row[0] = row[1] = _mm256_setzero_ps();
     for (int64_t g = 0; g < steps; ++g, x += 16, p += stepBytes) {
       __m256i a, b;
-      if (!Guard || p + 16 <= end) {
-        unpack(p, a, b);
-      } else {
-        uint8_t tail[16] = {};
-        std::memcpy(tail, p, size_t(end - p));
-        unpack(tail, a, b);
-      }
+      unpackAt<Unpack, Guard>(unpack, p, end, a, b);
       __m256 fa = _mm256_cvtepi32_ps(a), fb = _mm256_cvtepi32_ps(b);
       for (int r = 0; r < 4; ++r) {
         s[r][0] = _mm256_fmadd_ps(fa, _mm256_loadu_ps(x + r * stride), s[r][0]);
