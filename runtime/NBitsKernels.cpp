@@ -43,6 +43,7 @@
 #include <cstdint>
 #include <cstring>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #if defined(__x86_64__)
@@ -306,14 +307,43 @@ struct Unpack4Avx2 {
   }
 };
 
+/// Sixteen 4-bit codes (8 bytes) in order as two vectors of 32-bit lanes:
+/// each dword of 8 codes broadcast, shifted right by 4 * lane and masked.
+struct Unpack4InOrderAvx2 {
+  __m256i shifts, mask;
+
+  __attribute__((target("avx2"))) explicit Unpack4InOrderAvx2(int64_t) {
+    shifts = _mm256_setr_epi32(0, 4, 8, 12, 16, 20, 24, 28);
+    mask = _mm256_set1_epi32(0xF);
+  }
+
+  /// The eight codes of the 4 bytes at p.
+  __attribute__((target("avx2"))) __m256i eight(const uint8_t *p) const {
+    int32_t codes;
+    std::memcpy(&codes, p, 4);
+    return _mm256_and_si256(_mm256_srlv_epi32(_mm256_set1_epi32(codes), shifts), mask);
+  }
+
+  __attribute__((target("avx2"))) void operator()(const uint8_t *p, __m256i &a,
+                                                  __m256i &b) const {
+    a = eight(p);
+    b = eight(p + 4);
+  }
+};
+
 /// Sixteen 8-bit codes (16 bytes) as two vectors of 32-bit lanes.
 struct Unpack8Avx2 {
   explicit Unpack8Avx2(int64_t) {}
 
+  /// The eight codes of the 8 bytes at p.
+  __attribute__((target("avx2"))) __m256i eight(const uint8_t *p) const {
+    return _mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i *>(p)));
+  }
+
   __attribute__((target("avx2"))) void operator()(const uint8_t *p, __m256i &a,
                                                   __m256i &b) const {
-    a = _mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i *>(p)));
-    b = _mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i *>(p + 8)));
+    a = eight(p);
+    b = eight(p + 8);
   }
 };
 
@@ -368,6 +398,13 @@ struct UnpackAnyAvx2 {
     masks = _mm256_load_si256(reinterpret_cast<const __m256i *>(t.mask));
   }
 
+  /// The group of eight codes at p, as code * 2^codeShift (8 readable bytes;
+  /// the masks drop what is past the group's `bits`).
+  __attribute__((target("avx2"))) __m256i eight(const uint8_t *p) const {
+    __m256i v = _mm256_broadcastsi128_si256(_mm_loadl_epi64(reinterpret_cast<const __m128i *>(p)));
+    return _mm256_and_si256(_mm256_shuffle_epi8(v, first), masks);
+  }
+
   /// The codes of the groups at p (16 readable bytes) and p + bits.
   __attribute__((target("avx2"))) void operator()(const uint8_t *p, __m256i &a,
                                                   __m256i &b) const {
@@ -420,36 +457,27 @@ __attribute__((target("avx2,fma"))) void zeroPointTerms(const Layout &l, const f
   for (__m256 &v : acc)
     v = _mm256_setzero_ps();
   const __m256 fixed = _mm256_set1_ps(float(l.defaultZeroPoint()));
+  const Unpack4InOrderAvx2 unpack4(4);
+  const Unpack8Avx2 unpack8(8);
+  const UnpackAnyAvx2 unpackAny(l.bits);
   int64_t b = 0;
   for (; b + 8 <= l.kBlocks(); b += 8) {
     __m256 z = fixed;
-    // A whole group of eight lies inside the row's zero point bytes.
+    // A whole group of eight lies inside the row's zero point bytes, as
+    // eight codes of the weights' own unpacking.
     if (row && l.bits == 4) {
-      int32_t codes;
-      std::memcpy(&codes, row + b / 2, 4);
-      z = _mm256_cvtepi32_ps(_mm256_and_si256(
-          _mm256_srlv_epi32(_mm256_set1_epi32(codes), _mm256_setr_epi32(0, 4, 8, 12, 16, 20, 24, 28)),
-          _mm256_set1_epi32(0xF)));
+      z = _mm256_cvtepi32_ps(unpack4.eight(row + b / 2));
     } else if (row && l.bits == 8) {
-      z = _mm256_cvtepi32_ps(
-          _mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i *>(row + b))));
+      z = _mm256_cvtepi32_ps(unpack8.eight(row + b));
     } else if (row) {
-      // The group's `bits` bytes as UnpackAnyAvx2's first group, scaled
-      // back from code * 2^codeShift.
-      const UnpackAnyAvx2::Tables &t = UnpackAnyAvx2::table(l.bits);
-      // Eight bytes where the zero points go on that far (the mask drops
-      // what is past the group), else a copy (variable-sized: slower).
+      // Eight bytes where the zero points go on that far, else a copy of
+      // the group's (variable-sized: slower).
       const uint8_t *group = row + b / 8 * l.bits;
-      int64_t codes = 0;
-      if (group + 8 <= zp + l.n * l.zeroPointBytes())
-        std::memcpy(&codes, group, 8);
-      else
-        std::memcpy(&codes, group, size_t(l.bits));
-      __m256i bytes = _mm256_broadcastsi128_si256(_mm_cvtsi64_si128(codes));
-      __m256i lanes = _mm256_and_si256(
-          _mm256_shuffle_epi8(bytes, _mm256_load_si256(reinterpret_cast<const __m256i *>(t.shuf[0]))),
-          _mm256_load_si256(reinterpret_cast<const __m256i *>(t.mask)));
-      z = _mm256_mul_ps(_mm256_cvtepi32_ps(lanes), _mm256_load_ps(t.down));
+      uint8_t copy[8] = {};
+      if (group + 8 > zp + l.n * l.zeroPointBytes())
+        group = static_cast<const uint8_t *>(std::memcpy(copy, group, size_t(l.bits)));
+      z = _mm256_mul_ps(_mm256_cvtepi32_ps(unpackAny.eight(group)),
+                        _mm256_load_ps(UnpackAnyAvx2::table(l.bits).down));
     }
     __m256 sz = _mm256_mul_ps(_mm256_loadu_ps(scales + b), z);
     for (int r = 0; r < R; ++r)
@@ -560,23 +588,6 @@ __attribute__((target("avx2,fma"))) float dotAvx2With(const Operands &o, const f
          zeroPointTerm(l, o.scales, o.zp, n, xr + l.kBlocks() * l.blockSize);
 }
 
-/// dotAvx2With for the layout's block size.
-template <class Unpack, bool Guard>
-float dotAvx2Blocks(const Operands &o, const float *xr, int64_t n) {
-  switch (o.l.blockSize) {
-  case 16:
-    return dotAvx2With<Unpack, Guard, 1>(o, xr, n);
-  case 32:
-    return dotAvx2With<Unpack, Guard, 2>(o, xr, n);
-  case 64:
-    return dotAvx2With<Unpack, Guard, 4>(o, xr, n);
-  case 128:
-    return dotAvx2With<Unpack, Guard, 8>(o, xr, n);
-  default:
-    return dotAvx2With<Unpack, Guard, 0>(o, xr, n);
-  }
-}
-
 /// Output n for four rows of A at once (prepared rows xr + r * stride):
 /// each step's sixteen codes unpacked and converted once for the four
 /// rows (a row at a time repeats that work per row: 7 instructions per 16
@@ -618,50 +629,62 @@ __attribute__((target("avx2,fma"))) void dot4RowsAvx2With(const Operands &o, con
     out[r] = hsum256(acc[r]) - zero[r];
 }
 
-/// dot4RowsAvx2With for the layout's block size.
-template <class Unpack, bool Guard>
-void dot4RowsAvx2Blocks(const Operands &o, const float *xr, int64_t stride, int64_t n,
-                        float *out) {
-  switch (o.l.blockSize) {
-  case 16:
-    return dot4RowsAvx2With<Unpack, Guard, 1>(o, xr, stride, n, out);
-  case 32:
-    return dot4RowsAvx2With<Unpack, Guard, 2>(o, xr, stride, n, out);
-  case 128:
-    return dot4RowsAvx2With<Unpack, Guard, 8>(o, xr, stride, n, out);
-  default:
-    return dot4RowsAvx2With<Unpack, Guard, 0>(o, xr, stride, n, out);
-  }
-}
-
 /// The row `n` of W that the Guard variants are for: its last step reads
 /// 16 - 2 * bits bytes past it, past the end of W.
 bool nearEnd(const Layout &l, const uint8_t *b, int64_t n) {
   return l.blob(b, n + 1, 0) + 16 - 2 * l.bits > l.blob(b, l.n, 0);
 }
 
+/// A type as a value (for the generic lambdas of withAvx2Kernel).
+template <class T> struct TypeTag {
+  using type = T;
+};
+
+/// Calls f(TypeTag<Unpack>, Guard, Steps) with the Unpack for the layout's
+/// width, Guard where row n's last reads pass the end of W (nearEnd), and
+/// the block's steps of 16 codes as a constant for blocks of 16 to 128 (0:
+/// counted at run time), so that every AVX2 rows kernel is instantiated
+/// alike.
+template <class F> decltype(auto) withAvx2Kernel(const Operands &o, int64_t n, F f) {
+  auto steps = [&](auto unpack, auto guard) -> decltype(auto) {
+    switch (o.l.blockSize) {
+    case 16:
+      return f(unpack, guard, std::integral_constant<int, 1>());
+    case 32:
+      return f(unpack, guard, std::integral_constant<int, 2>());
+    case 64:
+      return f(unpack, guard, std::integral_constant<int, 4>());
+    case 128:
+      return f(unpack, guard, std::integral_constant<int, 8>());
+    default:
+      return f(unpack, guard, std::integral_constant<int, 0>());
+    }
+  };
+  using NoGuard = std::false_type;
+  if (o.l.bits == 4)
+    return steps(TypeTag<Unpack4Avx2>(), NoGuard());
+  if (o.l.bits == 8)
+    return steps(TypeTag<Unpack8Avx2>(), NoGuard());
+  if (!nearEnd(o.l, o.b, n))
+    return steps(TypeTag<UnpackAnyAvx2>(), NoGuard());
+  return steps(TypeTag<UnpackAnyAvx2>(), std::true_type());
+}
+
 /// Output n for four rows of A on AVX2 + FMA, with the layout's Unpack.
 void dot4RowsAvx2(const Operands &o, const float *xr, int64_t stride, int64_t n, float *out) {
-  const Layout &l = o.l;
-  if (l.bits == 4)
-    return dot4RowsAvx2Blocks<Unpack4Avx2, false>(o, xr, stride, n, out);
-  if (l.bits == 8)
-    return dot4RowsAvx2Blocks<Unpack8Avx2, false>(o, xr, stride, n, out);
-  if (!nearEnd(l, o.b, n))
-    return dot4RowsAvx2Blocks<UnpackAnyAvx2, false>(o, xr, stride, n, out);
-  dot4RowsAvx2Blocks<UnpackAnyAvx2, true>(o, xr, stride, n, out);
+  withAvx2Kernel(o, n, [&](auto unpack, auto guard, auto steps) {
+    dot4RowsAvx2With<typename decltype(unpack)::type, decltype(guard)::value,
+                     decltype(steps)::value>(
+        o, xr, stride, n, out);
+  });
 }
 
 /// One output on AVX2 + FMA, with the Unpack for the layout's width.
 float dotAvx2(const Operands &o, const float *xr, int64_t n) {
-  const Layout &l = o.l;
-  if (l.bits == 4)
-    return dotAvx2Blocks<Unpack4Avx2, false>(o, xr, n);
-  if (l.bits == 8)
-    return dotAvx2Blocks<Unpack8Avx2, false>(o, xr, n);
-  if (!nearEnd(l, o.b, n))
-    return dotAvx2Blocks<UnpackAnyAvx2, false>(o, xr, n);
-  return dotAvx2Blocks<UnpackAnyAvx2, true>(o, xr, n);
+  return withAvx2Kernel(o, n, [&](auto unpack, auto guard, auto steps) {
+    return dotAvx2With<typename decltype(unpack)::type, decltype(guard)::value,
+                       decltype(steps)::value>(o, xr, n);
+  });
 }
 #endif
 
@@ -786,26 +809,6 @@ void dequantCodes(const Operands &o, int64_t n, int64_t j, int64_t blk, int64_t 
 }
 
 #if defined(__x86_64__)
-/// Sixteen 4-bit codes (8 bytes) in order as two vectors of 32-bit lanes:
-/// each dword of 8 codes broadcast, shifted right by 4 * lane and masked.
-struct Unpack4InOrderAvx2 {
-  __m256i shifts, mask;
-
-  __attribute__((target("avx2"))) explicit Unpack4InOrderAvx2(int64_t) {
-    shifts = _mm256_setr_epi32(0, 4, 8, 12, 16, 20, 24, 28);
-    mask = _mm256_set1_epi32(0xF);
-  }
-
-  __attribute__((target("avx2"))) void operator()(const uint8_t *p, __m256i &a,
-                                                  __m256i &b) const {
-    int32_t lo, hi;
-    std::memcpy(&lo, p, 4);
-    std::memcpy(&hi, p + 4, 4);
-    a = _mm256_and_si256(_mm256_srlv_epi32(_mm256_set1_epi32(lo), shifts), mask);
-    b = _mm256_and_si256(_mm256_srlv_epi32(_mm256_set1_epi32(hi), shifts), mask);
-  }
-};
-
 /// r[i] becomes (r[0][i], ..., r[7][i]).
 inline __attribute__((target("avx2"), always_inline)) void transpose8(__m256 (&r)[8]) {
   __m256 t[8], u[8];
