@@ -34,7 +34,11 @@
 
 #include <chrono>
 #include <cmath>
+#include <fstream>
+#include <functional>
 #include <thread>
+
+#include <unistd.h>
 
 using namespace mlir;
 
@@ -385,26 +389,81 @@ struct TimedLibrary {
     return success();
   }
 
-  LogicalResult time(size_t runs, double ms, std::string &error) {
-    return fastestRun(*lib, in, runs, ms, best, "a layer's micro-benchmark", error);
+  LogicalResult time(size_t runs, double ms, std::string &error,
+                     const std::function<void()> &beforeEach) {
+    return fastestRun(*lib, in, runs, ms, best, "a layer's micro-benchmark", error, beforeEach);
   }
 };
 } // namespace
 
+LogicalResult timeLibraries(ArrayRef<std::string> paths, std::vector<double> &ms,
+                            std::string &error, size_t evictBytes) {
+  std::vector<TimedLibrary> libs(paths.size());
+  for (auto [lib, path] : llvm::zip_equal(libs, paths))
+    if (failed(lib.open(path, error)))
+      return failure();
+  // Evicting: a buffer of evictBytes read and written before every run.
+  std::vector<uint64_t> evict(evictBytes / sizeof(uint64_t));
+  std::function<void()> beforeEach;
+  if (!evict.empty())
+    beforeEach = [&evict] {
+      for (uint64_t &x : evict)
+        x += 1;
+      // (Kept: the writes are not dead.)
+      asm volatile("" : : "r"(evict.data()) : "memory");
+    };
+  // Warm: first-touch of the arenas and the weights.
+  for (TimedLibrary &lib : libs)
+    if (failed(lib.time(3, 0, error, beforeEach)))
+      return failure();
+  for (TimedLibrary &lib : libs)
+    lib.best = INFINITY;
+  for (int round = 0; round < 4; ++round)
+    for (TimedLibrary &lib : libs)
+      if (failed(lib.time(5, 5, error, beforeEach)))
+        return failure();
+  ms.clear();
+  for (const TimedLibrary &lib : libs)
+    ms.push_back(lib.best);
+  return success();
+}
+
+size_t lastLevelCacheBytes() {
+  // The highest level sysfs lists for CPU 0 (the cache one core shares: on
+  // a chip of several core complexes, sysconf can report all of them
+  // together, 8x too large on an AMD EPYC).
+  size_t best = 0;
+  int bestLevel = 0;
+  for (int index = 0; index < 8; ++index) {
+    std::string dir = "/sys/devices/system/cpu/cpu0/cache/index" + std::to_string(index) + "/";
+    // (std streams: sysfs files claim a size of 4096 bytes and hold fewer.)
+    std::ifstream levelFile(dir + "level"), sizeFile(dir + "size");
+    int level = 0;
+    size_t kb = 0;
+    char unit = 0;
+    if (!(levelFile >> level) || !(sizeFile >> kb >> unit) || unit != 'K')
+      continue;
+    if (level > bestLevel) {
+      bestLevel = level;
+      best = kb * 1024;
+    }
+  }
+#ifdef _SC_LEVEL3_CACHE_SIZE
+  if (!best) {
+    long l3 = sysconf(_SC_LEVEL3_CACHE_SIZE);
+    best = l3 > 0 ? size_t(l3) : 0;
+  }
+#endif
+  return best ? best : size_t(32) << 20;
+}
+
 LogicalResult timeLibraryPair(const std::string &a, const std::string &b, double &aMs,
                               double &bMs, std::string &error) {
-  TimedLibrary la, lb;
-  if (failed(la.open(a, error)) || failed(lb.open(b, error)))
+  std::vector<double> ms;
+  if (failed(timeLibraries({a, b}, ms, error)))
     return failure();
-  // Warm: first-touch of the arenas and the weights.
-  if (failed(la.time(3, 0, error)) || failed(lb.time(3, 0, error)))
-    return failure();
-  la.best = lb.best = INFINITY;
-  for (int round = 0; round < 4; ++round)
-    if (failed(la.time(5, 5, error)) || failed(lb.time(5, 5, error)))
-      return failure();
-  aMs = la.best;
-  bMs = lb.best;
+  aMs = ms[0];
+  bMs = ms[1];
   return success();
 }
 

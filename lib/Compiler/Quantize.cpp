@@ -81,8 +81,10 @@ static LogicalResult verifyWeightOnlyOptions(const QuantOptions &options, std::s
       return failure();
     }
     std::optional<quant::Budget> b = quant::parseBudget(options.budget);
-    if (!b || b->kind == quant::Budget::Latency) {
-      error = "--mixed-precision needs --budget bits=B or size=N[KB|MB] (a positive number)";
+    if (!b) {
+      error = "--mixed-precision needs --budget bits=B, size=N[KB|MB], latency=MS or "
+              "latency=Fx (F times the uniform --weight-bits model's latency; a positive "
+              "number)";
       return failure();
     }
     for (const std::string &f : options.formats) {
@@ -172,6 +174,18 @@ LogicalResult verifyQuantOptions(const QuantOptions &options, std::string &error
       (!options.mixedPrecision || options.weightOnly)) {
     error = "--sensitivity-direction reverse|both is for INT8 --mixed-precision (without "
             "--weight-only)";
+    return failure();
+  }
+  if (options.latencyTiming != "auto" && options.latencyTiming != "cold" &&
+      options.latencyTiming != "warm") {
+    error = "--latency-timing must be auto, cold or warm, got '" + options.latencyTiming + "'";
+    return failure();
+  }
+  if (options.latencyTiming != "auto" &&
+      (!options.weightOnly || !options.mixedPrecision ||
+       quant::parseBudget(options.budget).value_or(quant::Budget{}).kind !=
+           quant::Budget::Latency)) {
+    error = "--latency-timing is for --weight-only --mixed-precision under --budget latency=";
     return failure();
   }
   if (options.layerLatency != "micro" && options.layerLatency != "macs") {
@@ -274,6 +288,28 @@ bool isPreQuantized(ModuleOp module) {
 
 /// Temporary files (mixed precision's trial libraries and tables), removed
 /// when it goes out of scope.
+/// The budget to solve again under when a choice predicted at `predicted`
+/// ms measured `measured` ms, over the budget's `limit` ms. The per-layer
+/// estimates missed the choice's extra latency over `reference` (all-INT8,
+/// or weight-only's uniform model) by the factor measured/predicted extra;
+/// the budget's extra is divided by it (subtracting the overshoot instead
+/// reached the all-INT8 floor whenever the overshoot exceeded the budget's
+/// slack: on the recognizer one overshoot of 1.3x gave every layer INT8).
+/// Without an extra predicted, the overshoot is subtracted. Below the
+/// prediction, never below `floor` (the table's base, where no cheaper
+/// assignment exists), rounded up to the 6 decimals the budget is written
+/// with.
+static double loweredLatencyBudget(double limit, double predicted, double measured,
+                                   double reference, double floor) {
+  double predictedExtra = predicted - reference;
+  double measuredExtra = measured - reference;
+  double lowered = measuredExtra > predictedExtra && predictedExtra > 0
+                       ? reference + (limit - reference) * predictedExtra / measuredExtra
+                       : limit - (measured - predicted);
+  lowered = std::min(lowered, predicted - 1e-6);
+  return std::ceil(std::max(lowered, floor) * 1e6) / 1e6;
+}
+
 struct TempFiles {
   std::vector<std::string> paths;
   TempFiles() = default;
@@ -1067,10 +1103,22 @@ private:
                                      "max)",
                                      sqnr.front(), sqnr[sqnr.size() / 2], sqnr.back())
                            .str();
-    step(llvm::formatv("{0}: {1} of {2} layers to W{3} in groups of {4} ({5}, "
-                       "{6}{7}){8}",
-                       what, quantized, layers->size(), options.weightBits,
-                       options.weightGroupSize,
+    // The formats the layers got (mixed precision: several).
+    std::map<std::pair<int64_t, int64_t>, size_t> formats;
+    for (const WeightOnlyLayer &l : *layers)
+      if (l.keptFloat.empty())
+        ++formats[{l.bits, l.groupSize}];
+    std::string to;
+    if (formats.size() == 1)
+      to = llvm::formatv("W{0} in groups of {1}", formats.begin()->first.first,
+                         formats.begin()->first.second);
+    for (const auto &[f, n] : formats)
+      if (formats.size() > 1)
+        to += llvm::formatv("{0}{1} W{2} g{3}", to.empty() ? "" : ", ", n, f.first, f.second);
+    if (formats.empty())
+      to = llvm::formatv("W{0} in groups of {1}", options.weightBits, options.weightGroupSize);
+    step(llvm::formatv("{0}: {1} of {2} layers to {3} ({4}, {5}{6}){7}", what, quantized,
+                       layers->size(), to,
                        options.weightSymmetric ? "symmetric" : "asymmetric",
                        options.awq ? "AWQ + " : "",
                        gptq() ? "GPTQ" : "nearest with clip search", range)
@@ -1304,6 +1352,39 @@ private:
     return success(ok);
   }
 
+  /// A copy of the module at the first calibration sample's shapes (as
+  /// `library`, a compile of the module, reads the sample); null on failure.
+  /// (A model of static shapes only has them confirmed.)
+  OwningOpRef<ModuleOp> specializedCopy(const std::string &library) {
+    OwningOpRef<ModuleOp> copy = module.clone();
+    FirstSample sample;
+    if (failed(loadFirstSample(library, options.calibData, sample, error)))
+      return nullptr;
+    std::vector<std::vector<int64_t>> shapes;
+    for (const qopt_tensor &t : sample.inputs)
+      shapes.emplace_back(t.shape, t.shape + t.rank);
+    if (failed(specializeShapes(*copy, shapes, error)))
+      return nullptr;
+    return copy;
+  }
+
+  /// Whole models `a` and `b` timed alternately on the first calibration
+  /// sample, three times each: `aMs` and `bMs` lowered to the fastest seen
+  /// (a relative latency budget compares the two measured side by side:
+  /// this machine's speed drifts by up to 1.9x over minutes).
+  LogicalResult timeBeside(const std::string &a, const std::string &b, double &aMs,
+                           double &bMs) {
+    for (int pair = 0; pair < 3; ++pair) {
+      double again[2];
+      if (failed(measureLatency(a, options.calibData, 20, again[0], error)) ||
+          failed(measureLatency(b, options.calibData, 20, again[1], error)))
+        return failure();
+      aMs = std::min(aMs, again[0]);
+      bMs = std::min(bMs, again[1]);
+    }
+    return success();
+  }
+
   /// Each of `ids` (candidate layers) alone, INT8 and float, compiled and
   /// timed (LayerLatency.h), or found in the layer latency cache: their
   /// times into `rows` (in `ids`' order), the cache's path into `section`.
@@ -1314,16 +1395,8 @@ private:
   FailureOr<bool> microBenchmarks(ArrayRef<std::string> ids,
                                   std::vector<MixedPrecisionLayer> &rows,
                                   MixedPrecisionSection &section) {
-    // (A model of static shapes only has them confirmed.)
-    OwningOpRef<ModuleOp> copy = module.clone();
-    FirstSample sample;
-    if (failed(loadFirstSample(floatLibrary, options.calibData, sample, error)))
-      return failure();
-    std::vector<std::vector<int64_t>> shapes;
-    for (const qopt_tensor &t : sample.inputs)
-      shapes.emplace_back(t.shape, t.shape + t.rank);
-    sample = {};
-    if (failed(specializeShapes(*copy, shapes, error)))
+    OwningOpRef<ModuleOp> copy = specializedCopy(floatLibrary);
+    if (!copy)
       return failure();
     std::map<std::string, Operation *> byId;
     for (const quantutil::QuantizableLayer &l : quantutil::quantizableLayers(*copy, keepFloat))
@@ -2042,9 +2115,8 @@ private:
         return failure();
       section.solvedBudget = solveBudget;
       double int8Now = INFINITY, chosenNow = INFINITY;
-      for (int pair = 0; pair < 3; ++pair)
-        if (failed(retime(int8Lib, int8Now)) || failed(retime(chosenLib, chosenNow)))
-          return failure();
+      if (failed(timeBeside(int8Lib, chosenLib, int8Now, chosenNow)))
+        return failure();
       section.int8BesideMs = int8Now;
       section.chosenLatencyMs = chosenNow;
       // The choice in the table's units.
@@ -2060,22 +2132,8 @@ private:
                  .str());
         break;
       }
-      // The per-layer estimates missed the choice's extra latency over
-      // all-INT8 by the factor measured/predicted extra; the budget's extra
-      // is divided by it (subtracting the overshoot instead reached the
-      // all-INT8 floor whenever the overshoot exceeded the budget's slack:
-      // on the recognizer one overshoot of 1.3x gave every layer INT8).
-      // Never below the all-INT8 latency (the table's base), where no
-      // assignment exists: the last resort is every layer INT8. (Rounded up
-      // to the 6 decimals the budget is written with.)
-      double predictedExtra = section.predictedLatencyMs - section.int8LatencyMs;
-      double measuredExtra = measured - section.int8LatencyMs;
-      double lowered = measuredExtra > predictedExtra && predictedExtra > 0
-                           ? section.int8LatencyMs +
-                                 (limit - section.int8LatencyMs) * predictedExtra / measuredExtra
-                           : limit - (measured - section.predictedLatencyMs);
-      lowered = std::min(lowered, section.predictedLatencyMs - 1e-6);
-      lowered = std::ceil(std::max(lowered, tableBase) * 1e6) / 1e6;
+      double lowered = loweredLatencyBudget(limit, section.predictedLatencyMs, measured,
+                                            section.int8LatencyMs, tableBase);
       step(llvm::formatv("mixed precision: measured {0:f3} ms beside all-INT8's {1:f3} ms "
                          "({2:f3} ms in the table's units), over {3:f3} ms: solving again "
                          "under latency={4:f4}",
@@ -2513,6 +2571,91 @@ private:
       rows.push_back(llvm::json::Object{
           {"layer", c.id}, {"params", c.rows * c.cols}, {"formats", std::move(choices)}});
     }
+    // A latency budget: each row's formats cost their layer's time over its
+    // uniform form's (the table's, never negative: over the row's fastest
+    // format, the rest in the table's base).
+    std::optional<WeightOnlyLatencySection> latency;
+    std::string uniformLib;
+    double tableBase = 0;
+    if (budget && budget->kind == quant::Budget::Latency) {
+      latency.emplace();
+      uniformLib = temp("so");
+      if (uniformLib.empty()) {
+        error = "cannot create a temporary file";
+        return failure();
+      }
+      std::map<std::string, int64_t> cols;
+      // The candidates' weight bytes in their uniform form.
+      int64_t uniformBytes = 0;
+      for (const Candidate &c : candidates) {
+        cols[c.id] = c.cols;
+        std::optional<quantutil::LayerFormat> f = quantutil::parseLayerFormat(uniformForm(c.cols));
+        uniformBytes += f->kind == quantutil::LayerFormat::Groups
+                            ? groupWiseBytes(c.rows, c.cols, *f)
+                            : 4 * c.rows * c.cols;
+      }
+      std::vector<LatencyLayer> layerFormats;
+      for (const llvm::json::Value &row : rows) {
+        const llvm::json::Object &o = *row.getAsObject();
+        LatencyLayer l{o.getString("layer")->str()};
+        l.cols = cols.at(l.id);
+        for (const llvm::json::Value &choice : *o.getArray("formats"))
+          l.formats.push_back(choice.getAsObject()->getString("format")->str());
+        layerFormats.push_back(std::move(l));
+      }
+      step("mixed precision: compiling and timing the uniform " + uniformFormat() +
+           " model (the latency reference)");
+      if (failed(compileWithFormats({}, rounded, uniformLib)))
+        return failure();
+      // The fastest of three measurements (the first ran up to 1.4x slower).
+      latency->uniformMs = INFINITY;
+      for (int k = 0; k < 3; ++k) {
+        double ms = 0;
+        if (failed(measureLatency(uniformLib, options.calibData, 20, ms, error)))
+          return failure();
+        latency->uniformMs = std::min(latency->uniformMs, ms);
+      }
+      if (failed(weightOnlyLayerLatencies(uniformLib, layerFormats, uniformBytes, *latency)))
+        return failure();
+      std::map<std::pair<std::string, std::string>, double> delta;
+      for (const WeightOnlyLatencySection::Format &f : latency->formats)
+        delta[{f.layer, f.format}] = f.deltaMs;
+      tableBase = latency->uniformMs;
+      for (llvm::json::Value &row : rows) {
+        llvm::json::Object &o = *row.getAsObject();
+        std::string id = o.getString("layer")->str();
+        double fastest = INFINITY;
+        for (llvm::json::Value &choice : *o.getArray("formats"))
+          fastest = std::min(fastest,
+                             delta.at({id, choice.getAsObject()->getString("format")->str()}));
+        for (llvm::json::Value &choice : *o.getArray("formats")) {
+          llvm::json::Object &co = *choice.getAsObject();
+          co["latency_ms"] = delta.at({id, co.getString("format")->str()}) - fastest;
+        }
+        tableBase += fastest;
+      }
+      if (tableBase < 0) {
+        // Savings past the whole model's time are the micro-benchmarks'
+        // timing noise: no choice counts as faster than the uniform form
+        // (over-, never under-estimated, so the budget still holds).
+        step(llvm::formatv("warning: mixed precision: the layers' measured savings over the "
+                           "uniform {0} model exceed its latency ({1:f3} ms): timing noise; "
+                           "no format is counted faster than {0}",
+                           latency->uniformFormat, latency->uniformMs)
+                 .str());
+        for (llvm::json::Value &row : rows) {
+          llvm::json::Object &o = *row.getAsObject();
+          std::string id = o.getString("layer")->str();
+          for (llvm::json::Value &choice : *o.getArray("formats")) {
+            llvm::json::Object &co = *choice.getAsObject();
+            co["latency_ms"] = std::max(0.0, delta.at({id, co.getString("format")->str()}));
+          }
+        }
+        for (WeightOnlyLatencySection::Format &f : latency->formats)
+          f.deltaMs = std::max(0.0, f.deltaMs);
+        tableBase = latency->uniformMs;
+      }
+    }
     {
       std::error_code ec;
       llvm::raw_fd_ostream os(table, ec);
@@ -2520,8 +2663,12 @@ private:
         error = "cannot write " + table + ": " + ec.message();
         return failure();
       }
-      os << llvm::formatv("{0:2}",
-                          llvm::json::Value(llvm::json::Object{{"layers", std::move(rows)}}));
+      llvm::json::Object root{{"layers", std::move(rows)}};
+      if (latency) {
+        root["base_latency_ms"] = tableBase;
+        root["reference_latency_ms"] = latency->uniformMs;
+      }
+      os << llvm::formatv("{0:2}", llvm::json::Value(std::move(root)));
     }
     if (!options.mixedPrecisionTable.empty() &&
         llvm::sys::fs::copy_file(table, options.mixedPrecisionTable)) {
@@ -2529,12 +2676,272 @@ private:
       return failure();
     }
     std::map<std::string, std::string> chosen;
-    if (failed(solveFormats(table, options.budget, chosen)))
+    if (latency ? failed(solveWeightOnlyLatency(table, tableBase, uniformLib, rounded,
+                                                *latency, chosen))
+                : failed(solveFormats(table, options.budget, chosen)))
       return failure();
+    if (latency)
+      result.report.weightOnlyLatency = std::move(*latency);
     keepTable(table);
     if (options.collectReport)
       paretoSweep(table, chosen); // (before the formats apply: the table's layers)
     return applyFormats(chosen);
+  }
+
+  /// The uniform form of a weight-only layer with `cols` inputs: the
+  /// --weight-bits/--weight-group-size format, or float where the group
+  /// does not divide K (as the uniform model leaves it).
+  std::string uniformForm(int64_t cols) const {
+    return cols % options.weightGroupSize == 0 ? uniformFormat() : std::string("float");
+  }
+  std::string uniformFormat() const {
+    return quantutil::LayerFormat{quantutil::LayerFormat::Groups, options.weightBits,
+                                  options.weightGroupSize}
+        .name();
+  }
+
+  /// The weight-only model with each layer named in `formats` in its
+  /// format (the others uniform), quantized with `rounded` and compiled
+  /// into `lib`.
+  LogicalResult
+  compileWithFormats(const std::map<std::string, std::string> &formats,
+                     const std::shared_ptr<std::map<std::string, quant::GroupWeights>> &rounded,
+                     const std::string &lib) {
+    OwningOpRef<ModuleOp> copy = module.clone();
+    for (const quantutil::QuantizableLayer &l : quantutil::quantizableLayers(*copy, keepFloat))
+      if (auto it = formats.find(l.id); it != formats.end())
+        l.op->setAttr(quantutil::kFormatAttr, StringAttr::get(module.getContext(), it->second));
+    QuantizeWeightsOptions qo = quantizeWeightsOptions();
+    if (failed(runPasses(*copy, [&](OpPassManager &pm) {
+          pm.addPass(createQuantizeWeights(rounded, nullptr, qo));
+        })))
+      return failure();
+    return compileToSharedLibrary(*copy, compile, lib, error);
+  }
+
+  /// Weight-only latency costs: each of `layers` (id, K, its formats' names)
+  /// alone at the first calibration sample's shapes (extractLayer) in each
+  /// format and in its uniform form, compiled and timed alternately in one
+  /// window (timeLibraries, one thread); a format's delta is its time
+  /// minus the uniform form's beside it. Each (layer shape, format) pair
+  /// is cached per machine and compiler build (LayerLatencyCache), so the
+  /// layers of one shape are timed once.
+  struct LatencyLayer {
+    std::string id;
+    /// K, the weight's inputs.
+    int64_t cols = 0;
+    std::vector<std::string> formats;
+  };
+  LogicalResult weightOnlyLayerLatencies(const std::string &uniformLib,
+                                         ArrayRef<LatencyLayer> layers, int64_t uniformBytes,
+                                         WeightOnlyLatencySection &section) {
+    // A model whose weights exceed the last-level cache reads each layer's
+    // from memory on every run: each layer is timed so (the cache evicted
+    // before each run). Alone and repeated, a layer keeps its weights in
+    // the cache, where a wider format can be the faster one (W8 ran 0.23
+    // ms against W4's 0.31 for a 2048x2048 layer of a decoder whose W4
+    // weights take 70 MB, which in the model was W4's to win).
+    section.cacheBytes = int64_t(lastLevelCacheBytes());
+    section.weightBytes = uniformBytes;
+    section.cold = options.latencyTiming == "cold" ||
+                   (options.latencyTiming == "auto" && uniformBytes > section.cacheBytes);
+    size_t evictBytes = section.cold ? 2 * size_t(section.cacheBytes) : 0;
+    step(llvm::formatv("mixed precision: timing each layer alone {0} (the uniform model's "
+                       "weights: {1:f1} MB; last-level cache: {2:f1} MB)",
+                       section.cold ? "from memory, the cache evicted before each run"
+                                    : "with its weights in the cache",
+                       uniformBytes / 1048576.0, section.cacheBytes / 1048576.0)
+             .str());
+    OwningOpRef<ModuleOp> copy = specializedCopy(uniformLib);
+    if (!copy)
+      return failure();
+    std::map<std::string, Operation *> byId;
+    for (const quantutil::QuantizableLayer &l : quantutil::quantizableLayers(*copy, keepFloat))
+      byId.emplace(l.id, l.op);
+    LayerLatencyCache cache(options.latencyCache);
+    section.latencyCache = cache.path();
+    section.uniformFormat = uniformFormat();
+    std::string quantization = std::string("weight-only|") +
+                               (options.weightSymmetric ? "symmetric" : "asymmetric") +
+                               (section.cold ? "|cold" : "|warm");
+    // The timing does not depend on the rounding: nearest, no clip search.
+    QuantizeWeightsOptions qo = quantizeWeightsOptions();
+    qo.embeddings = false;
+    qo.clipSearch = false;
+    TempFiles temps;
+    for (auto [k, layer] : llvm::enumerate(layers)) {
+      const std::string &id = layer.id;
+      auto it = byId.find(id);
+      std::string why = "not found after the shapes were specialized";
+      OwningOpRef<ModuleOp> alone;
+      if (it == byId.end() || !(alone = extractLayer(it->second, false, keepFloat, why))) {
+        error = "mixed precision: layer '" + id + "' cannot be timed alone for --budget " +
+                options.budget + ": " + why;
+        return failure();
+      }
+      // Its forms: the uniform one first, then each format not the same.
+      std::vector<std::string> forms{uniformForm(layer.cols)};
+      for (const std::string &f : layer.formats)
+        if (f != forms.front())
+          forms.push_back(f);
+      std::vector<OwningOpRef<ModuleOp>> modules;
+      std::vector<std::string> keys;
+      for (const std::string &form : forms) {
+        OwningOpRef<ModuleOp> m = alone->clone();
+        m->walk([&](Operation *op) {
+          if (op->hasAttr(quantutil::kFormatAttr))
+            op->setAttr(quantutil::kFormatAttr, StringAttr::get(op->getContext(), form));
+        });
+        // (An entry holds the uniform form's time beside the format's.)
+        keys.push_back(layerLatencyKey(*m, compile, quantization + "|uniform=" + forms[0]));
+        modules.push_back(std::move(m));
+      }
+      std::vector<WeightOnlyLatencySection::Format> rows(forms.size());
+      std::vector<size_t> timed{0}; // (the uniform form, beside the missing ones)
+      for (size_t i = 1; i < forms.size(); ++i)
+        if (std::optional<LayerLatencyCache::Entry> e = cache.lookup(keys[i]))
+          rows[i] = {id, forms[i], e->int8Ms, e->floatMs, e->int8Ms - e->floatMs, true};
+        else
+          timed.push_back(i);
+      if (timed.size() > 1) {
+        std::vector<std::string> libs;
+        for (size_t i : timed) {
+          std::string lib = temps.make("so");
+          if (lib.empty()) {
+            error = "cannot create a temporary file";
+            return failure();
+          }
+          if (failed(runPasses(*modules[i], [&](OpPassManager &pm) {
+                pm.addPass(createQuantizeWeights(nullptr, nullptr, qo));
+              })) ||
+              failed(compileToSharedLibrary(*modules[i], compile, lib, error)))
+            return failure();
+          libs.push_back(lib);
+        }
+        std::vector<double> ms;
+        if (failed(timeLibraries(libs, ms, why, evictBytes))) {
+          error = "mixed precision: layer '" + id + "' failed its micro-benchmark: " + why;
+          return failure();
+        }
+        for (size_t j = 1; j < timed.size(); ++j) {
+          size_t i = timed[j];
+          rows[i] = {id, forms[i], ms[j], ms[0], ms[j] - ms[0], false};
+          std::string what;
+          llvm::raw_string_ostream os(what);
+          os << forms[i] << " (uniform " << forms[0] << ") " << it->second->getName() << " "
+             << it->second->getOperand(0).getType() << " -> "
+             << it->second->getResult(0).getType();
+          cache.store(keys[i], what, {ms[j], ms[0]});
+        }
+        for (const std::string &lib : libs)
+          llvm::sys::fs::remove(lib);
+      }
+      rows[0] = {id, forms[0], NAN, NAN, 0.0, true};
+      std::string times;
+      for (size_t i = 1; i < forms.size(); ++i)
+        times += llvm::formatv("{0}{1} {2:f4} ms beside {3:f4}{4}", i > 1 ? ", " : "", forms[i],
+                               rows[i].aloneMs, rows[i].uniformBesideMs,
+                               rows[i].cached ? " (cached)" : "")
+                     .str();
+      step(llvm::formatv("mixed precision: layer {0} of {1} '{2}' alone (uniform {3}): {4}",
+                         k + 1, layers.size(), id, forms[0], times.empty() ? "-" : times)
+               .str());
+      // The uniform form's row only where it is one of the layer's formats.
+      for (WeightOnlyLatencySection::Format &f : rows)
+        if (llvm::is_contained(layer.formats, f.format))
+          section.formats.push_back(f);
+    }
+    std::string why;
+    if (failed(cache.save(why)))
+      step("warning: mixed precision: " + why);
+    return success();
+  }
+
+  /// Weight-only mixed precision under a latency budget: `table` solved,
+  /// the choice compiled and measured beside the uniform model
+  /// (`uniformLib`), and solved again under a lowered budget while it
+  /// measures over (at most three times; the per-layer deltas are
+  /// first-order). `tableBase`: the table's base latency.
+  LogicalResult solveWeightOnlyLatency(
+      StringRef table, double tableBase, const std::string &uniformLib,
+      const std::shared_ptr<std::map<std::string, quant::GroupWeights>> &rounded,
+      WeightOnlyLatencySection &section, std::map<std::string, std::string> &chosen) {
+    std::optional<quant::Budget> budget = quant::parseBudget(options.budget);
+    double limit = budget->relative ? budget->value * section.uniformMs : budget->value;
+    std::map<std::pair<std::string, std::string>, double> delta;
+    for (const WeightOnlyLatencySection::Format &f : section.formats)
+      delta[{f.layer, f.format}] = f.deltaMs;
+    TempFiles temps;
+    std::string chosenLib = temps.make("so");
+    if (chosenLib.empty()) {
+      error = "cannot create a temporary file";
+      return failure();
+    }
+    std::string solveBudget = options.budget;
+    for (int round = 0;; ++round) {
+      std::map<std::string, std::string> previous = chosen;
+      if (failed(solveFormats(table, solveBudget, chosen)))
+        return failure();
+      if (round > 0 && chosen == previous) {
+        // The lowered budget reached the table's fastest choice: it is the
+        // one measured.
+        step(llvm::formatv("warning: mixed precision: the choice measured {0:f3} ms beside "
+                           "uniform {1}'s {2:f3} ms, over the budget's {3:f3} ms, and no "
+                           "faster choice is predicted",
+                           section.chosenMs, section.uniformFormat, section.uniformBesideMs,
+                           limit)
+                 .str());
+        break;
+      }
+      section.solvedBudget = solveBudget;
+      section.predictedMs = section.uniformMs;
+      std::map<std::string, size_t> counts;
+      for (const auto &[id, f] : chosen) {
+        auto it = delta.find({id, f});
+        section.predictedMs += it != delta.end() ? it->second : 0.0;
+        ++counts[f];
+      }
+      std::vector<std::string> parts;
+      for (const auto &[f, n] : counts)
+        parts.push_back(std::to_string(n) + " " + f);
+      step(llvm::formatv("mixed precision: {0} (predicted {1:f3} ms, uniform {2} {3:f3} ms); "
+                         "measuring the choice",
+                         llvm::join(parts, ", "), section.predictedMs, section.uniformFormat,
+                         section.uniformMs)
+               .str());
+      double uniformNow = INFINITY, chosenNow = INFINITY;
+      if (failed(compileWithFormats(chosen, rounded, chosenLib)) ||
+          failed(timeBeside(uniformLib, chosenLib, uniformNow, chosenNow)))
+        return failure();
+      section.uniformBesideMs = uniformNow;
+      section.chosenMs = chosenNow;
+      // The choice in the table's units (a relative budget: against the
+      // uniform model measured beside it).
+      double measured = budget->relative ? chosenNow / uniformNow * section.uniformMs : chosenNow;
+      if (measured <= limit)
+        break;
+      if (round == 3) {
+        step(llvm::formatv("warning: mixed precision: the choice measured {0:f3} ms ({1:f3} "
+                           "ms in the table's units), over the budget's {2:f3} ms after {3} "
+                           "re-solves",
+                           chosenNow, measured, limit, round)
+                 .str());
+        break;
+      }
+      double lowered =
+          loweredLatencyBudget(limit, section.predictedMs, measured, section.uniformMs, tableBase);
+      step(llvm::formatv("mixed precision: measured {0:f3} ms beside uniform {1}'s {2:f3} ms "
+                         "({3:f3} ms in the table's units), over {4:f3} ms: solving again "
+                         "under latency={5:f4}",
+                         chosenNow, section.uniformFormat, uniformNow, measured, limit, lowered)
+               .str());
+      solveBudget = llvm::formatv("latency={0:f6}", lowered).str();
+    }
+    step(llvm::formatv("mixed precision: the choice measured {0:f3} ms beside uniform {1}'s "
+                       "{2:f3} ms",
+                       section.chosenMs, section.uniformFormat, section.uniformBesideMs)
+             .str());
+    return success();
   }
 
   /// Weight-only quantization: [GPTQ calibration of an observed copy,

@@ -441,12 +441,14 @@ LogicalResult loadFirstSample(const std::string &library, const std::string &dat
 
 LogicalResult fastestRun(const io::ModelLibrary &library, const std::vector<qopt_tensor> &inputs,
                          size_t runs, double minMs, double &best, const std::string &what,
-                         std::string &error) {
+                         std::string &error, const std::function<void()> &beforeEach) {
   const io::ModelApi &api = library.api();
   std::vector<qopt_tensor> out(api.numOutputs(library.model()));
   double spent = 0;
   for (size_t r = 0; r < runs || spent < minMs; ++r) {
     std::fill(out.begin(), out.end(), qopt_tensor{});
+    if (beforeEach)
+      beforeEach();
     auto start = std::chrono::steady_clock::now();
     int rc = api.run(library.model(), inputs.data(), inputs.size(), out.data(), out.size());
     auto stop = std::chrono::steady_clock::now();
@@ -761,6 +763,57 @@ static llvm::json::Object writeMixedPrecision(llvm::raw_ostream &os,
 
 /// The mixed-precision Pareto table (a link to its plot, `plot`, first) and
 /// its JSON.
+/// Weight-only mixed precision under a latency budget: the uniform model
+/// and the choice measured, and each layer's formats alone against its
+/// uniform form.
+static llvm::json::Value writeWeightOnlyLatency(llvm::raw_ostream &os,
+                                                const WeightOnlyLatencySection &l) {
+  os << "## Mixed precision: latency\n\n"
+     << llvm::formatv("- uniform {0} model: {1:f3} ms measured first (the table's reference), "
+                      "{2:f3} ms beside the choice\n",
+                      l.uniformFormat, l.uniformMs, l.uniformBesideMs)
+     << llvm::formatv("- the choice (solved under `{0}`): predicted {1:f3} ms (the uniform "
+                      "latency plus its layers' deltas), measured {2:f3} ms\n",
+                      l.solvedBudget, l.predictedMs, l.chosenMs)
+     << llvm::formatv("- each layer alone at the calibration's shapes, one thread, timed "
+                      "alternately with its uniform form, {0} (the uniform weights: {1} "
+                      "bytes; last-level cache: {2} bytes)",
+                      l.cold ? "the cache evicted before each run" : "its weights in the cache",
+                      l.weightBytes, l.cacheBytes)
+     << " (`cached`: read from "
+     << (l.latencyCache.empty() ? std::string("no cache") : l.latencyCache) << ")\n\n"
+     << "| layer | format | alone (ms) | uniform beside (ms) | delta (ms) | cached |\n"
+     << "| --- | --- | ---: | ---: | ---: | --- |\n";
+  llvm::json::Array rows;
+  for (const WeightOnlyLatencySection::Format &f : l.formats) {
+    bool uniform = !std::isfinite(f.aloneMs);
+    os << llvm::formatv("| {0} | {1} | {2} | {3} | {4:f4} | {5} |\n", f.layer, f.format,
+                        uniform ? std::string("-") : llvm::formatv("{0:f4}", f.aloneMs).str(),
+                        uniform ? std::string("-")
+                                : llvm::formatv("{0:f4}", f.uniformBesideMs).str(),
+                        f.deltaMs, uniform ? "uniform" : f.cached ? "yes" : "no");
+    llvm::json::Object o{{"layer", f.layer}, {"format", f.format}, {"delta_ms", f.deltaMs}};
+    if (!uniform) {
+      o["alone_ms"] = f.aloneMs;
+      o["uniform_beside_ms"] = f.uniformBesideMs;
+      o["cached"] = f.cached;
+    }
+    rows.push_back(std::move(o));
+  }
+  os << "\n";
+  return llvm::json::Object{{"uniform_format", l.uniformFormat},
+                            {"uniform_ms", l.uniformMs},
+                            {"uniform_beside_ms", l.uniformBesideMs},
+                            {"predicted_ms", l.predictedMs},
+                            {"chosen_ms", l.chosenMs},
+                            {"solved_budget", l.solvedBudget},
+                            {"latency_cache", l.latencyCache},
+                            {"timing", l.cold ? "cold" : "warm"},
+                            {"weight_bytes", l.weightBytes},
+                            {"cache_bytes", l.cacheBytes},
+                            {"layers", std::move(rows)}};
+}
+
 static llvm::json::Array writePareto(llvm::raw_ostream &os, const QuantizationReport &report,
                                      llvm::StringRef plot) {
   bool kl = report.klNoise;
@@ -823,6 +876,9 @@ bool writeReport(const std::string &path, QuantizationReport report, std::string
     os << "![weight SQNR per layer](" << sqnrName << ")\n\n";
     if (!report.pareto.empty())
       paretoJson = writePareto(os, report, paretoName);
+    llvm::json::Value latencyJson = nullptr;
+    if (!report.weightOnlyLatency.uniformFormat.empty())
+      latencyJson = writeWeightOnlyLatency(os, report.weightOnlyLatency);
     llvm::json::Array proxyJson;
     if (!report.proxy.empty()) {
       os << "## Mixed precision: a cheap sensitivity proxy\n\n"
@@ -855,6 +911,8 @@ bool writeReport(const std::string &path, QuantizationReport report, std::string
     }
     if (!report.proxy.empty())
       root["sensitivity_proxy"] = std::move(proxyJson);
+    if (latencyJson.kind() != llvm::json::Value::Null)
+      root["latency"] = std::move(latencyJson);
     llvm::raw_string_ostream js_os(js);
     js_os << llvm::formatv("{0:2}", llvm::json::Value(std::move(root))) << "\n";
   }

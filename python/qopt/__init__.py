@@ -95,7 +95,7 @@ def compile(model, output=None, input_shapes=None, opt_level=2, target_cpu=None,
             weight_bits=None, weight_group_size=None, weight_symmetric=False, awq=False,
             quantize_embeddings=False, mixed_precision=False, budget=None, formats=None,
             sensitivity=None, sensitivity_metric=None, sensitivity_direction=None,
-            layer_latency=None, latency_cache=None, layer_groups=None):
+            layer_latency=None, latency_cache=None, layer_groups=None, latency_timing=None):
     """Compiles an ONNX (or qopt .mlir) model to a shared library; returns its path.
 
     input_shapes: {input name: [dims]} (None or -1 for a dynamic dim).
@@ -166,6 +166,9 @@ def compile(model, output=None, input_shapes=None, opt_level=2, target_cpu=None,
                         --layer-latency)
       latency_cache     directory of the micro-benchmarks' cache, "" for
                         none (qoptc --latency-cache)
+      latency_timing    weight-only latency budgets, each layer alone timed
+                        "cold" (cache evicted), "warm" or "auto" (default;
+                        qoptc --latency-timing)
       layer_groups      INT8 mixed precision, layers that take one format
                         together: "inputs,concat" (default), "inputs",
                         "concat" or "none" (qoptc --layer-groups)
@@ -206,7 +209,7 @@ def compile(model, output=None, input_shapes=None, opt_level=2, target_cpu=None,
                "--sensitivity-metric": sensitivity_metric,
                "--sensitivity-direction": sensitivity_direction,
                "--layer-latency": layer_latency, "--latency-cache": latency_cache,
-               "--layer-groups": layer_groups}
+               "--layer-groups": layer_groups, "--latency-timing": latency_timing}
     for flag, value in options.items():
         if value is not None:
             cmd.append(f"{flag}={os.fspath(value) if isinstance(value, os.PathLike) else value}")

@@ -253,6 +253,18 @@ class QOptTest(unittest.TestCase):
                          layer_groups="inputs,bogus")
         self.assertIn("--layer-groups must be 'none' or a comma list of distinct 'inputs' and "
                       "'concat', got 'inputs,bogus'", str(cm.exception))
+        with self.assertRaises(qopt.CompileError) as cm:
+            qopt.compile(EXAMPLE, os.path.join(self.dir, "bad.so"),
+                         calibration=calib, mixed_precision=True, budget="bits=8",
+                         latency_timing="bogus")
+        self.assertIn("--latency-timing must be auto, cold or warm, got 'bogus'",
+                      str(cm.exception))
+        with self.assertRaises(qopt.CompileError) as cm:
+            qopt.compile(EXAMPLE, os.path.join(self.dir, "bad.so"),
+                         calibration=calib, mixed_precision=True, budget="latency=1.5x",
+                         latency_timing="cold")
+        self.assertIn("--latency-timing is for --weight-only --mixed-precision under --budget "
+                      "latency=", str(cm.exception))
         # INT8 mixed precision's micro-benchmarks go to the cache directory
         # given (one file per machine and build).
         cache = os.path.join(self.dir, "latency-cache")

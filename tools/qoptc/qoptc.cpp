@@ -208,6 +208,14 @@ static cl::opt<std::string> layerLatency(
              "models' measured difference; default) or 'macs' (its multiply-add share of that "
              "difference)"),
     cl::init("micro"), cl::cat(quantCategory));
+static cl::opt<std::string> latencyTiming(
+    "latency-timing",
+    cl::desc("Weight-only mixed precision under --budget latency=: how each layer alone is "
+             "timed, 'cold' (the last-level cache evicted before every run: its weights from "
+             "memory, as in a model larger than the cache), 'warm' (its weights in the "
+             "cache) or 'auto' (cold when the uniform model's weights exceed the last-level "
+             "cache; default)"),
+    cl::init("auto"), cl::cat(quantCategory));
 static cl::opt<std::string> layerGroups(
     "layer-groups",
     cl::desc("INT8 mixed precision: which layers take one format together, a comma list of "
@@ -217,8 +225,8 @@ static cl::opt<std::string> layerGroups(
     cl::init("inputs,concat"), cl::cat(quantCategory));
 static cl::opt<std::string> latencyCache(
     "latency-cache",
-    cl::desc("INT8 mixed precision: the directory caching the layers' micro-benchmarks per "
-             "machine and compiler build (default $QOPT_CACHE_DIR, else $XDG_CACHE_HOME/qopt "
+    cl::desc("Mixed precision (INT8, or weight-only under a latency budget): the directory "
+             "caching the layers' micro-benchmarks per machine and compiler build (default $QOPT_CACHE_DIR, else $XDG_CACHE_HOME/qopt "
              "or ~/.cache/qopt; empty: no cache)"),
     cl::value_desc("dir"), cl::cat(quantCategory));
 static cl::opt<bool> awq(
@@ -368,14 +376,14 @@ int main(int argc, char **argv) {
   q.sensitivity = sensitivity;
   q.sensitivityMetric = sensitivityMetric;
   q.layerLatency = layerLatency;
+  q.latencyTiming = latencyTiming;
   q.sensitivityDirection = sensitivityDirection;
   q.layerGroups = layerGroups;
   q.latencyCache = latencyCache.getNumOccurrences() ? std::string(latencyCache)
                                                     : qopt::LayerLatencyCache::defaultDirectory();
-  if (weightOnly && (layerLatency.getNumOccurrences() || latencyCache.getNumOccurrences() ||
-                     layerGroups.getNumOccurrences())) {
-    errs() << "qoptc: --layer-latency, --latency-cache and --layer-groups are for INT8 mixed "
-              "precision (not --weight-only)\n";
+  if (weightOnly && (layerLatency.getNumOccurrences() || layerGroups.getNumOccurrences())) {
+    errs() << "qoptc: --layer-latency and --layer-groups are for INT8 mixed precision (not "
+              "--weight-only)\n";
     return 1;
   }
   if (!mixedPrecision && (budget.getNumOccurrences() || formats.getNumOccurrences() ||

@@ -94,6 +94,19 @@ private:
 llvm::LogicalResult timeLibraryPair(const std::string &a, const std::string &b, double &aMs,
                                     double &bMs, std::string &error);
 
+/// timeLibraryPair's measurement of any number of libraries, in rounds that
+/// run each in turn: `ms[i]` is `paths[i]`'s fastest run. With
+/// `evictBytes`, a buffer of that size is read and written before every
+/// run (untimed), so that a layer's weights come from memory, as in a model
+/// larger than the caches, not from the cache its previous run left them
+/// in.
+llvm::LogicalResult timeLibraries(llvm::ArrayRef<std::string> paths, std::vector<double> &ms,
+                                  std::string &error, size_t evictBytes = 0);
+
+/// The bytes of the last-level cache one core uses (sysfs, else sysconf,
+/// else 32 MiB).
+size_t lastLevelCacheBytes();
+
 } // namespace qopt
 
 #endif

@@ -156,6 +156,11 @@ struct QuantOptions {
   std::string layerGroups = "inputs,concat";
   /// The micro-benchmarks' cache directory (LayerLatencyCache); empty: none.
   std::string latencyCache;
+  /// Weight-only latency budgets: how each layer alone is timed, "cold"
+  /// (the cache evicted before every run: weights from memory), "warm"
+  /// (weights in the cache, as its repeated runs leave them) or "auto"
+  /// (cold when the uniform model's weights exceed the last-level cache).
+  std::string latencyTiming = "auto";
 };
 
 /// Checks option values (range method, activation type, exclusive sources);

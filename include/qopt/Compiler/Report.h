@@ -17,6 +17,7 @@
 #include "qopt/Transforms/Quant/Passes.h"
 
 #include <cmath>
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -183,6 +184,34 @@ struct MixedPrecisionSection {
   std::vector<MixedPrecisionLayer> layers;
 };
 
+/// Weight-only mixed precision under a latency budget: each candidate
+/// layer alone in each format and in its uniform form (--weight-bits,
+/// --weight-group-size), timed alternately; the uniform model and the
+/// choice measured whole, beside each other.
+struct WeightOnlyLatencySection {
+  struct Format {
+    std::string layer, format;
+    /// The layer alone in `format` and its uniform form timed beside it
+    /// (ms); deltaMs = aloneMs - uniformBesideMs.
+    double aloneMs = 0, uniformBesideMs = 0, deltaMs = 0;
+    bool cached = false;
+  };
+  std::vector<Format> formats;
+  /// The uniform model: measured first (the table's reference), and again
+  /// beside the last choice (the fastest seen).
+  double uniformMs = 0, uniformBesideMs = 0;
+  /// The choice: the uniform latency plus its formats' deltas, and
+  /// measured.
+  double predictedMs = 0, chosenMs = 0;
+  /// The budget of the last solve (lower when a choice measured over).
+  std::string solvedBudget, uniformFormat, latencyCache;
+  /// The candidates' weight bytes in the uniform format and the last-level
+  /// cache's: the layers were timed `cold` (the cache evicted before each
+  /// run) when the weights exceed the cache.
+  int64_t weightBytes = 0, cacheBytes = 0;
+  bool cold = false;
+};
+
 /// One budget of the mixed-precision sweep: the exact choice under it, its
 /// predicted cost and output noise (the sum of its layers' sensitivities,
 /// additive to first order, as the solver takes them).
@@ -198,6 +227,9 @@ struct ParetoPoint {
 struct QuantizationReport {
   std::string method, activationType, weightGranularity;
   MixedPrecisionSection mixed;
+  /// Weight-only mixed precision under a latency budget (empty formats
+  /// otherwise).
+  WeightOnlyLatencySection weightOnlyLatency;
   /// Mixed precision (INT8 or weight-only): the choices over budgets of the
   /// --budget's kind, cheapest first, and what their cost counts.
   std::vector<ParetoPoint> pareto;
@@ -280,10 +312,12 @@ llvm::LogicalResult loadFirstSample(const std::string &library, const std::strin
 
 /// Runs `library` on `inputs` at least `runs` times and for at least
 /// `minMs` ms in all, each output freed at once; `best` is lowered to the
-/// fastest run (ms). A failed run is an error naming `what`.
+/// fastest run (ms). A failed run is an error naming `what`. `beforeEach`
+/// (when given) runs before every run, untimed.
 llvm::LogicalResult fastestRun(const io::ModelLibrary &library,
                                const std::vector<qopt_tensor> &inputs, size_t runs, double minMs,
-                               double &best, const std::string &what, std::string &error);
+                               double &best, const std::string &what, std::string &error,
+                               const std::function<void()> &beforeEach = nullptr);
 
 /// The latency of `library` on the first calibration sample of `dataPath`:
 /// the fastest of `runs` timed runs after three warm-up runs, in `ms`.
