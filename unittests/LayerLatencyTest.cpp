@@ -253,3 +253,31 @@ TEST_F(LayerLatencyTest, CacheStoresReadsAndReplacesABadFile) {
   EXPECT_FALSE(none.lookup("k1"));
   EXPECT_TRUE(succeeded(none.save(error)));
 }
+
+// The last-level cache one core uses: the highest level sysfs lists for CPU 0
+// (this VM's L3 of 32 MiB, where sysconf reports the socket's 256 MiB).
+TEST(LastLevelCache, HighestSysfsLevel) {
+  int top = 0;
+  size_t expected = 0;
+  for (int index = 0; index < 8; ++index) {
+    std::string dir = "/sys/devices/system/cpu/cpu0/cache/index" + std::to_string(index) + "/";
+    FILE *level = std::fopen((dir + "level").c_str(), "r");
+    FILE *size = std::fopen((dir + "size").c_str(), "r");
+    int l = 0;
+    unsigned long kb = 0;
+    bool ok = level && size && std::fscanf(level, "%d", &l) == 1 &&
+              std::fscanf(size, "%luK", &kb) == 1;
+    if (level)
+      std::fclose(level);
+    if (size)
+      std::fclose(size);
+    if (ok && l > top) {
+      top = l;
+      expected = kb * 1024;
+    }
+  }
+  size_t bytes = qopt::lastLevelCacheBytes();
+  if (top > 0)
+    EXPECT_EQ(bytes, expected);
+  EXPECT_GE(bytes, size_t(64) << 10);
+}

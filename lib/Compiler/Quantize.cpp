@@ -1368,6 +1368,36 @@ private:
     return copy;
   }
 
+  /// After re-solve `round` (0 first) of a latency budget, whose choice
+  /// was predicted at `predicted` ms and measured `chosenNow` ms beside
+  /// `referenceNow` ms of the reference model (`referenceName`; `measured`:
+  /// the choice in the table's units, where the reference is `reference`
+  /// ms and the base `floor`): the budget to solve again under, or nothing
+  /// when the choice is within `limit` or after the third re-solve (with a
+  /// warning).
+  std::optional<std::string> nextLatencyBudget(int round, double limit, double predicted,
+                                               double measured, double chosenNow,
+                                               double referenceNow, double reference,
+                                               double floor, StringRef referenceName) {
+    if (measured <= limit)
+      return std::nullopt;
+    if (round == 3) {
+      step(llvm::formatv("warning: mixed precision: the choice measured {0:f3} ms ({1:f3} "
+                         "ms in the table's units), over the budget's {2:f3} ms after {3} "
+                         "re-solves",
+                         chosenNow, measured, limit, round)
+               .str());
+      return std::nullopt;
+    }
+    double lowered = loweredLatencyBudget(limit, predicted, measured, reference, floor);
+    step(llvm::formatv("mixed precision: measured {0:f3} ms beside {1}'s {2:f3} ms ({3:f3} "
+                       "ms in the table's units), over {4:f3} ms: solving again under "
+                       "latency={5:f4}",
+                       chosenNow, referenceName, referenceNow, measured, limit, lowered)
+             .str());
+    return llvm::formatv("latency={0:f6}", lowered).str();
+  }
+
   /// Whole models `a` and `b` timed alternately on the first calibration
   /// sample, three times each: `aMs` and `bMs` lowered to the fastest seen
   /// (a relative latency budget compares the two measured side by side:
@@ -2122,24 +2152,14 @@ private:
       // The choice in the table's units.
       double measured =
           budget->relative ? chosenNow / int8Now * section.int8LatencyMs : chosenNow;
-      if (limit <= 0 || measured <= limit || changed.empty())
+      if (limit <= 0 || changed.empty())
         break;
-      if (round == 3) {
-        step(llvm::formatv("warning: mixed precision: the choice measured {0:f3} ms ({1:f3} "
-                           "ms in the table's units), over the budget's {2:f3} ms after {3} "
-                           "re-solves",
-                           chosenNow, measured, limit, round)
-                 .str());
+      std::optional<std::string> again =
+          nextLatencyBudget(round, limit, section.predictedLatencyMs, measured, chosenNow,
+                            int8Now, section.int8LatencyMs, tableBase, "all-INT8");
+      if (!again)
         break;
-      }
-      double lowered = loweredLatencyBudget(limit, section.predictedLatencyMs, measured,
-                                            section.int8LatencyMs, tableBase);
-      step(llvm::formatv("mixed precision: measured {0:f3} ms beside all-INT8's {1:f3} ms "
-                         "({2:f3} ms in the table's units), over {3:f3} ms: solving again "
-                         "under latency={4:f4}",
-                         chosenNow, int8Now, measured, limit, lowered)
-               .str());
-      solveBudget = llvm::formatv("latency={0:f6}", lowered).str();
+      solveBudget = *again;
     }
     std::map<std::string, std::string> changed;
     for (MixedPrecisionLayer &row : section.layers)
@@ -2918,24 +2938,12 @@ private:
       // The choice in the table's units (a relative budget: against the
       // uniform model measured beside it).
       double measured = budget->relative ? chosenNow / uniformNow * section.uniformMs : chosenNow;
-      if (measured <= limit)
+      std::optional<std::string> again =
+          nextLatencyBudget(round, limit, section.predictedMs, measured, chosenNow, uniformNow,
+                            section.uniformMs, tableBase, "uniform " + section.uniformFormat);
+      if (!again)
         break;
-      if (round == 3) {
-        step(llvm::formatv("warning: mixed precision: the choice measured {0:f3} ms ({1:f3} "
-                           "ms in the table's units), over the budget's {2:f3} ms after {3} "
-                           "re-solves",
-                           chosenNow, measured, limit, round)
-                 .str());
-        break;
-      }
-      double lowered =
-          loweredLatencyBudget(limit, section.predictedMs, measured, section.uniformMs, tableBase);
-      step(llvm::formatv("mixed precision: measured {0:f3} ms beside uniform {1}'s {2:f3} ms "
-                         "({3:f3} ms in the table's units), over {4:f3} ms: solving again "
-                         "under latency={5:f4}",
-                         chosenNow, section.uniformFormat, uniformNow, measured, limit, lowered)
-               .str());
-      solveBudget = llvm::formatv("latency={0:f6}", lowered).str();
+      solveBudget = *again;
     }
     step(llvm::formatv("mixed precision: the choice measured {0:f3} ms beside uniform {1}'s "
                        "{2:f3} ms",
