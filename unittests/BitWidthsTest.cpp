@@ -206,3 +206,24 @@ TEST(BitWidths, SpearmanRanksWithTiedAverages) {
   EXPECT_TRUE(std::isnan(spearman({1}, {1})));
   EXPECT_TRUE(std::isnan(spearman({1, 2}, {1, 2, 3})));
 }
+
+// A choice over its latency budget: the budget's extra over the reference
+// divided by the factor the prediction missed by; the overshoot subtracted
+// when nothing extra was predicted; below the prediction, at least the
+// floor, rounded up to 6 decimals.
+TEST(BitWidths, LowersALatencyBudgetByTheMissedFactor) {
+  using qopt::quant::loweredLatencyBudget;
+  // Predicted 1 ms extra over 10, measured 4: the budget's 2 ms extra
+  // divided by 4.
+  EXPECT_DOUBLE_EQ(loweredLatencyBudget(12, 11, 14, 10, 10), 10.5);
+  // Rounded up to 6 decimals (10 + 2/3).
+  EXPECT_NEAR(loweredLatencyBudget(12, 11, 13, 10, 10), 10.666667, 1e-9);
+  // No extra predicted (a choice under the reference): the overshoot
+  // subtracted.
+  EXPECT_DOUBLE_EQ(loweredLatencyBudget(10, 9.5, 10.5, 10, 9), 9.0);
+  // Never under the floor (10.01 here), never at the prediction.
+  double floored = loweredLatencyBudget(10.5, 10.4, 30, 10, 10.3);
+  EXPECT_GE(floored, 10.3);
+  EXPECT_NEAR(floored, 10.3, 1.01e-6);
+  EXPECT_LT(loweredLatencyBudget(12, 11, 11.5, 10, 10), 11);
+}

@@ -254,30 +254,24 @@ TEST_F(LayerLatencyTest, CacheStoresReadsAndReplacesABadFile) {
   EXPECT_TRUE(succeeded(none.save(error)));
 }
 
-// The last-level cache one core uses: the highest level sysfs lists for CPU 0
-// (this VM's L3 of 32 MiB, where sysconf reports the socket's 256 MiB).
+// The last-level cache one core uses: the highest level sysfs lists (this
+// VM's L3 of 32 MiB, where sysconf reports the socket's 256 MiB); levels in
+// any index order, a bad entry skipped; no sysfs: not zero.
 TEST(LastLevelCache, HighestSysfsLevel) {
-  int top = 0;
-  size_t expected = 0;
-  for (int index = 0; index < 8; ++index) {
-    std::string dir = "/sys/devices/system/cpu/cpu0/cache/index" + std::to_string(index) + "/";
-    FILE *level = std::fopen((dir + "level").c_str(), "r");
-    FILE *size = std::fopen((dir + "size").c_str(), "r");
-    int l = 0;
-    unsigned long kb = 0;
-    bool ok = level && size && std::fscanf(level, "%d", &l) == 1 &&
-              std::fscanf(size, "%luK", &kb) == 1;
-    if (level)
-      std::fclose(level);
-    if (size)
-      std::fclose(size);
-    if (ok && l > top) {
-      top = l;
-      expected = kb * 1024;
-    }
-  }
-  size_t bytes = qopt::lastLevelCacheBytes();
-  if (top > 0)
-    EXPECT_EQ(bytes, expected);
-  EXPECT_GE(bytes, size_t(64) << 10);
+  llvm::SmallString<128> root;
+  ASSERT_FALSE(llvm::sys::fs::createUniqueDirectory("qopt-llc", root));
+  llvm::scope_exit cleanup([&] { llvm::sys::fs::remove_directories(root); });
+  auto entry = [&](int index, const char *level, const char *size) {
+    std::string dir = (root + "/cache/index" + std::to_string(index)).str();
+    ASSERT_FALSE(llvm::sys::fs::create_directories(dir));
+    std::error_code ec;
+    llvm::raw_fd_ostream(dir + "/level", ec) << level << "\n";
+    llvm::raw_fd_ostream(dir + "/size", ec) << size << "\n";
+  };
+  entry(0, "1", "32K");
+  entry(1, "3", "32768K");
+  entry(2, "2", "1024K");
+  entry(3, "4", "12M"); // (not in K: skipped)
+  EXPECT_EQ(qopt::lastLevelCacheBytes(root), size_t(32) << 20);
+  EXPECT_GE(qopt::lastLevelCacheBytes((root + "/missing").str()), size_t(64) << 10);
 }

@@ -288,28 +288,6 @@ bool isPreQuantized(ModuleOp module) {
 
 /// Temporary files (mixed precision's trial libraries and tables), removed
 /// when it goes out of scope.
-/// The budget to solve again under when a choice predicted at `predicted`
-/// ms measured `measured` ms, over the budget's `limit` ms. The per-layer
-/// estimates missed the choice's extra latency over `reference` (all-INT8,
-/// or weight-only's uniform model) by the factor measured/predicted extra;
-/// the budget's extra is divided by it (subtracting the overshoot instead
-/// reached the all-INT8 floor whenever the overshoot exceeded the budget's
-/// slack: on the recognizer one overshoot of 1.3x gave every layer INT8).
-/// Without an extra predicted, the overshoot is subtracted. Below the
-/// prediction, never below `floor` (the table's base, where no cheaper
-/// assignment exists), rounded up to the 6 decimals the budget is written
-/// with.
-static double loweredLatencyBudget(double limit, double predicted, double measured,
-                                   double reference, double floor) {
-  double predictedExtra = predicted - reference;
-  double measuredExtra = measured - reference;
-  double lowered = measuredExtra > predictedExtra && predictedExtra > 0
-                       ? reference + (limit - reference) * predictedExtra / measuredExtra
-                       : limit - (measured - predicted);
-  lowered = std::min(lowered, predicted - 1e-6);
-  return std::ceil(std::max(lowered, floor) * 1e6) / 1e6;
-}
-
 struct TempFiles {
   std::vector<std::string> paths;
   TempFiles() = default;
@@ -441,14 +419,22 @@ private:
 
   /// The options a measured table depends on (beyond the model and the
   /// calibration samples), as stored with it.
+  /// (Weight-only: also the uniform width, a latency table's reference,
+  /// and how its layers were timed.)
   std::string tableOptions() const {
-    return llvm::formatv("formats={0} sensitivity={1} metric={2} direction={3} latency={4} "
-                         "groups={5} group-size={6} symmetric={7}",
-                         llvm::join(options.formats, ","), options.sensitivity,
-                         options.sensitivityMetric, options.sensitivityDirection,
-                         options.layerLatency, options.layerGroups, options.weightGroupSize,
-                         options.weightSymmetric ? 1 : 0)
-        .str();
+    std::string text =
+        llvm::formatv("formats={0} sensitivity={1} metric={2} direction={3} latency={4} "
+                      "groups={5} group-size={6} symmetric={7}",
+                      llvm::join(options.formats, ","), options.sensitivity,
+                      options.sensitivityMetric, options.sensitivityDirection,
+                      options.layerLatency, options.layerGroups, options.weightGroupSize,
+                      options.weightSymmetric ? 1 : 0)
+            .str();
+    if (options.weightOnly)
+      text += llvm::formatv(" weight-bits={0} latency-timing={1}", options.weightBits,
+                            options.latencyTiming)
+                  .str();
+    return text;
   }
 
   /// Records `chosen` (under --budget) and the measured table in `s`.
@@ -1389,7 +1375,7 @@ private:
                .str());
       return std::nullopt;
     }
-    double lowered = loweredLatencyBudget(limit, predicted, measured, reference, floor);
+    double lowered = quant::loweredLatencyBudget(limit, predicted, measured, reference, floor);
     step(llvm::formatv("mixed precision: measured {0:f3} ms beside {1}'s {2:f3} ms ({3:f3} "
                        "ms in the table's units), over {4:f3} ms: solving again under "
                        "latency={5:f4}",

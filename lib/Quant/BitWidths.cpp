@@ -110,6 +110,22 @@ std::optional<Assignment> solveBitWidths(const std::vector<std::vector<FormatCho
   return a;
 }
 
+double loweredLatencyBudget(double limit, double predicted, double measured, double reference,
+                           double floor) {
+  double predictedExtra = predicted - reference;
+  double measuredExtra = measured - reference;
+  double lowered = measuredExtra > predictedExtra && predictedExtra > 0
+                       ? reference + (limit - reference) * predictedExtra / measuredExtra
+                       : limit - (measured - predicted);
+  // In 6 decimals: up for the budget and the floor, down (strictly) for the
+  // cap, so that the budget as written stays under the prediction (capping
+  // at predicted - 1e-6 and then rounding up could give the prediction
+  // back).
+  auto up = [](double x) { return std::ceil(x * 1e6) / 1e6; };
+  double below = std::floor(predicted * 1e6 - 0.5) / 1e6;
+  return std::max(std::min(up(lowered), below), up(floor));
+}
+
 std::optional<Budget> parseBudget(std::string_view text) {
   auto [key, value] = llvm::StringRef(text.data(), text.size()).split('=');
   Budget b;

@@ -381,6 +381,12 @@ int main(int argc, char **argv) {
   q.layerGroups = layerGroups;
   q.latencyCache = latencyCache.getNumOccurrences() ? std::string(latencyCache)
                                                     : qopt::LayerLatencyCache::defaultDirectory();
+  if (weightOnly && latencyCache.getNumOccurrences() &&
+      !StringRef(budget.getValue()).starts_with("latency=")) {
+    errs() << "qoptc: --latency-cache with --weight-only is for --budget latency= (the "
+              "layers' micro-benchmarks)\n";
+    return 1;
+  }
   if (weightOnly && (layerLatency.getNumOccurrences() || layerGroups.getNumOccurrences())) {
     errs() << "qoptc: --layer-latency and --layer-groups are for INT8 mixed precision (not "
               "--weight-only)\n";

@@ -103,9 +103,10 @@ llvm::LogicalResult timeLibraryPair(const std::string &a, const std::string &b, 
 llvm::LogicalResult timeLibraries(llvm::ArrayRef<std::string> paths, std::vector<double> &ms,
                                   std::string &error, size_t evictBytes = 0);
 
-/// The bytes of the last-level cache one core uses (sysfs, else sysconf,
-/// else 32 MiB).
-size_t lastLevelCacheBytes();
+/// The bytes of the last-level cache one core uses: the highest level
+/// `<sysfsCpu>/cache/index*/` lists (sizes in K), else sysconf's L3, else
+/// 32 MiB.
+size_t lastLevelCacheBytes(llvm::StringRef sysfsCpu = "/sys/devices/system/cpu/cpu0");
 
 } // namespace qopt
 

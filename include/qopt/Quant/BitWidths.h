@@ -58,6 +58,21 @@ struct Budget {
 };
 std::optional<Budget> parseBudget(std::string_view text);
 
+/// The latency budget (ms) to solve again under when a choice predicted at
+/// `predicted` ms measured `measured` ms, over the budget's `limit` ms.
+/// The per-layer estimates missed the choice's extra latency over
+/// `reference` (INT8 mixed precision's all-INT8 model, weight-only's
+/// uniform one) by the factor measured/predicted extra; the budget's extra
+/// is divided by it (subtracting the overshoot instead reached the all-INT8
+/// floor whenever the overshoot exceeded the budget's slack: on the
+/// recognizer one overshoot of 1.3x gave every layer INT8). Without an
+/// extra predicted, the overshoot is subtracted. In the 6 decimals the
+/// budget is written with: under the prediction (rounded down to get
+/// there), never under `floor` (the table's base, where no cheaper
+/// assignment exists; the floor wins), otherwise rounded up.
+double loweredLatencyBudget(double limit, double predicted, double measured, double reference,
+                           double floor);
+
 /// Spearman's rank correlation of two equally long series (ties take their
 /// average rank); NaN with fewer than two values or a constant series.
 double spearman(const std::vector<double> &a, const std::vector<double> &b);
