@@ -1390,15 +1390,32 @@ private:
   /// this machine's speed drifts by up to 1.9x over minutes).
   LogicalResult timeBeside(const std::string &a, const std::string &b, double &aMs,
                            double &bMs) {
-    for (int pair = 0; pair < 3; ++pair) {
-      double again[2];
-      if (failed(measureLatency(a, options.calibData, 20, again[0], error)) ||
-          failed(measureLatency(b, options.calibData, 20, again[1], error)))
+    for (int pair = 0; pair < 3; ++pair)
+      if (failed(retime(a, aMs)) || failed(retime(b, bMs)))
         return failure();
-      aMs = std::min(aMs, again[0]);
-      bMs = std::min(bMs, again[1]);
-    }
     return success();
+  }
+
+  /// `library` timed again on the first calibration sample (the fastest of
+  /// 20 runs): `ms` lowered to it. The minimum of repeated measurements is
+  /// the least disturbed (this machine's timings drifted by up to 1.9x over
+  /// minutes).
+  LogicalResult retime(const std::string &library, double &ms) {
+    double again = 0;
+    if (failed(measureLatency(library, options.calibData, 20, again, error)))
+      return failure();
+    ms = std::min(ms, again);
+    return success();
+  }
+
+  /// A layer's description in the latency cache: `prefix` (its format),
+  /// its op and its input and output types.
+  static std::string layerWhat(StringRef prefix, Operation *layer) {
+    std::string what;
+    llvm::raw_string_ostream os(what);
+    os << prefix << (prefix.empty() ? "" : " ") << layer->getName() << " "
+       << layer->getOperand(0).getType() << " -> " << layer->getResult(0).getType();
+    return what;
   }
 
   /// Each of `ids` (candidate layers) alone, INT8 and float, compiled and
@@ -1458,10 +1475,7 @@ private:
         row.floatMs = e->floatMs;
         row.cached = true;
       } else {
-        std::string what;
-        llvm::raw_string_ostream os(what);
-        os << it->second->getName() << " " << it->second->getOperand(0).getType() << " -> "
-           << it->second->getResult(0).getType();
+        std::string what = layerWhat("", it->second);
         std::string qLib = temps.make("so"), fLib = temps.make("so");
         if (qLib.empty() || fLib.empty()) {
           error = "cannot create a temporary file";
@@ -1527,11 +1541,7 @@ private:
               failed(timeLibraryPair(wLib, fLib, g.aloneMs, floatMs, why)))
             return giveUp("layer '" + id + "' as " + g.format +
                           " failed its micro-benchmark: " + why);
-          std::string what;
-          llvm::raw_string_ostream os(what);
-          os << g.format << " " << it->second->getName() << " "
-             << it->second->getOperand(0).getType() << " -> "
-             << it->second->getResult(0).getType();
+          std::string what = layerWhat(g.format, it->second);
           // (The entry's "INT8" time is the group-wise format's.)
           cache.store(key, what, {g.aloneMs, floatMs});
           llvm::sys::fs::remove(wLib);
@@ -1726,16 +1736,6 @@ private:
       for (const std::string &id : floatIds)
         formats[id] = "float";
       return formatTrial(formats, what, noise, ms, kept);
-    };
-    // Timing again lowers a measurement to the fastest seen (this machine's
-    // timings drifted by up to 1.9x over minutes; the minimum of repeated
-    // measurements is the least disturbed).
-    auto retime = [&](const std::string &lib, double &ms) -> LogicalResult {
-      double again = 0;
-      if (failed(measureLatency(lib, options.calibData, 20, again, error)))
-        return failure();
-      ms = std::min(ms, again);
-      return success();
     };
     MixedPrecisionSection section;
     section.budget = options.budget;
@@ -2521,17 +2521,9 @@ private:
             error = "cannot create a temporary file";
             return failure();
           }
-          OwningOpRef<ModuleOp> copy = module.clone();
-          for (const quantutil::QuantizableLayer &l :
-               quantutil::quantizableLayers(*copy, keepFloat))
-            l.op->setAttr(quantutil::kFormatAttr,
-                          StringAttr::get(module.getContext(),
-                                          l.id == c.id ? f.name() : "float"));
-          QuantizeWeightsOptions qo = quantizeWeightsOptions();
-          qo.embeddings = false;
-          if (failed(runPasses(*copy, [&](OpPassManager &pm) {
-                pm.addPass(createQuantizeWeights(rounded, nullptr, qo));
-              })) ||
+          OwningOpRef<ModuleOp> copy =
+              weightOnlyCopy({{c.id, f.name()}}, "float", rounded, /*embeddings=*/false);
+          if (!copy ||
               failed(libraryNoise(*copy, floatLib, lib, outputCount,
                                   llvm::formatv("'{0}' as {1}", c.id, f.name()).str(), noise)))
             return failure();
@@ -2615,17 +2607,12 @@ private:
         return failure();
       // The fastest of three measurements (the first ran up to 1.4x slower).
       latency->uniformMs = INFINITY;
-      for (int k = 0; k < 3; ++k) {
-        double ms = 0;
-        if (failed(measureLatency(uniformLib, options.calibData, 20, ms, error)))
+      for (int k = 0; k < 3; ++k)
+        if (failed(retime(uniformLib, latency->uniformMs)))
           return failure();
-        latency->uniformMs = std::min(latency->uniformMs, ms);
-      }
       if (failed(weightOnlyLayerLatencies(uniformLib, layerFormats, uniformBytes, *latency)))
         return failure();
-      std::map<std::pair<std::string, std::string>, double> delta;
-      for (const WeightOnlyLatencySection::Format &f : latency->formats)
-        delta[{f.layer, f.format}] = f.deltaMs;
+      std::map<std::pair<std::string, std::string>, double> delta = formatDeltas(*latency);
       tableBase = latency->uniformMs;
       for (llvm::json::Value &row : rows) {
         llvm::json::Object &o = *row.getAsObject();
@@ -2706,6 +2693,30 @@ private:
         .name();
   }
 
+  /// A weight-only copy of the module: each layer named in `formats` in
+  /// its format, the others in `others` (empty: uniform), quantized with
+  /// `rounded` (embedding tables too when `embeddings` and the options ask
+  /// for them); null on failure.
+  OwningOpRef<ModuleOp>
+  weightOnlyCopy(const std::map<std::string, std::string> &formats, StringRef others,
+                 const std::shared_ptr<std::map<std::string, quant::GroupWeights>> &rounded,
+                 bool embeddings) {
+    OwningOpRef<ModuleOp> copy = module.clone();
+    for (const quantutil::QuantizableLayer &l : quantutil::quantizableLayers(*copy, keepFloat)) {
+      auto it = formats.find(l.id);
+      StringRef f = it != formats.end() ? StringRef(it->second) : others;
+      if (!f.empty())
+        l.op->setAttr(quantutil::kFormatAttr, StringAttr::get(module.getContext(), f));
+    }
+    QuantizeWeightsOptions qo = quantizeWeightsOptions();
+    qo.embeddings = qo.embeddings && embeddings;
+    if (failed(runPasses(*copy, [&](OpPassManager &pm) {
+          pm.addPass(createQuantizeWeights(rounded, nullptr, qo));
+        })))
+      return nullptr;
+    return copy;
+  }
+
   /// The weight-only model with each layer named in `formats` in its
   /// format (the others uniform), quantized with `rounded` and compiled
   /// into `lib`.
@@ -2713,16 +2724,8 @@ private:
   compileWithFormats(const std::map<std::string, std::string> &formats,
                      const std::shared_ptr<std::map<std::string, quant::GroupWeights>> &rounded,
                      const std::string &lib) {
-    OwningOpRef<ModuleOp> copy = module.clone();
-    for (const quantutil::QuantizableLayer &l : quantutil::quantizableLayers(*copy, keepFloat))
-      if (auto it = formats.find(l.id); it != formats.end())
-        l.op->setAttr(quantutil::kFormatAttr, StringAttr::get(module.getContext(), it->second));
-    QuantizeWeightsOptions qo = quantizeWeightsOptions();
-    if (failed(runPasses(*copy, [&](OpPassManager &pm) {
-          pm.addPass(createQuantizeWeights(rounded, nullptr, qo));
-        })))
-      return failure();
-    return compileToSharedLibrary(*copy, compile, lib, error);
+    OwningOpRef<ModuleOp> copy = weightOnlyCopy(formats, "", rounded, /*embeddings=*/true);
+    return success(copy && succeeded(compileToSharedLibrary(*copy, compile, lib, error)));
   }
 
   /// Weight-only latency costs: each of `layers` (id, K, its formats' names)
@@ -2832,12 +2835,8 @@ private:
         for (size_t j = 1; j < timed.size(); ++j) {
           size_t i = timed[j];
           rows[i] = {id, forms[i], ms[j], ms[0], ms[j] - ms[0], false};
-          std::string what;
-          llvm::raw_string_ostream os(what);
-          os << forms[i] << " (uniform " << forms[0] << ") " << it->second->getName() << " "
-             << it->second->getOperand(0).getType() << " -> "
-             << it->second->getResult(0).getType();
-          cache.store(keys[i], what, {ms[j], ms[0]});
+          cache.store(keys[i], layerWhat(forms[i] + " (uniform " + forms[0] + ")", it->second),
+                      {ms[j], ms[0]});
         }
         for (const std::string &lib : libs)
           llvm::sys::fs::remove(lib);
@@ -2863,6 +2862,15 @@ private:
     return success();
   }
 
+  /// Each (layer, format) of `section` -> its delta over the uniform form.
+  static std::map<std::pair<std::string, std::string>, double>
+  formatDeltas(const WeightOnlyLatencySection &section) {
+    std::map<std::pair<std::string, std::string>, double> delta;
+    for (const WeightOnlyLatencySection::Format &f : section.formats)
+      delta[{f.layer, f.format}] = f.deltaMs;
+    return delta;
+  }
+
   /// Weight-only mixed precision under a latency budget: `table` solved,
   /// the choice compiled and measured beside the uniform model
   /// (`uniformLib`), and solved again under a lowered budget while it
@@ -2874,9 +2882,7 @@ private:
       WeightOnlyLatencySection &section, std::map<std::string, std::string> &chosen) {
     std::optional<quant::Budget> budget = quant::parseBudget(options.budget);
     double limit = budget->relative ? budget->value * section.uniformMs : budget->value;
-    std::map<std::pair<std::string, std::string>, double> delta;
-    for (const WeightOnlyLatencySection::Format &f : section.formats)
-      delta[{f.layer, f.format}] = f.deltaMs;
+    std::map<std::pair<std::string, std::string>, double> delta = formatDeltas(section);
     TempFiles temps;
     std::string chosenLib = temps.make("so");
     if (chosenLib.empty()) {

@@ -26,6 +26,18 @@ bool allFinite(ArrayRef<double> values) {
   return llvm::all_of(values, [](double v) { return std::isfinite(v); });
 }
 
+/// `values` as finite positive numbers (scales) appended to `out`; false if
+/// one is not.
+bool positiveNumbers(const json::Array &values, std::vector<double> &out) {
+  for (const json::Value &v : values) {
+    std::optional<double> d = finite(v.getAsNumber());
+    if (!d || !(*d > 0))
+      return false;
+    out.push_back(*d);
+  }
+  return true;
+}
+
 } // namespace
 
 bool writeStatsFile(const std::string &path, const CalibrationStats &stats,
@@ -262,12 +274,8 @@ bool readStatsFile(const std::string &path, CalibrationStats &stats,
       r.rows = *rows;
       r.cols = *cols;
       r.perTensor = *perTensor;
-      for (const json::Value &s : *scales) {
-        std::optional<double> d = finite(s.getAsNumber());
-        if (!d || !(*d > 0))
-          return malformed();
-        r.scales.push_back(*d);
-      }
+      if (!positiveNumbers(*scales, r.scales))
+        return malformed();
       std::vector<char> bytes;
       if (Error e = decodeBase64(*codes, bytes)) {
         consumeError(std::move(e));
@@ -352,12 +360,8 @@ bool readStatsFile(const std::string &path, CalibrationStats &stats,
         return malformed();
       AwqChannelScales a;
       a.alpha = *alpha;
-      for (const json::Value &x : *scales) {
-        std::optional<double> d = finite(x.getAsNumber());
-        if (!d || !(*d > 0))
-          return malformed();
-        a.scales.push_back(*d);
-      }
+      if (!positiveNumbers(*scales, a.scales))
+        return malformed();
       stats.awqScales.emplace(id->str(), std::move(a));
     }
   }
