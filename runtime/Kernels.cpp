@@ -12,6 +12,10 @@
 // A (a decode step's activations against its weights) skip the packing:
 // B's rows stream through once while C's rows stay in L1.
 //
+// qopt_matmul_f32_pa takes A already packed (a Conv's constant weights,
+// packed at compile time by qopt-prepack-weights in the layout of
+// qopt/Quant/F32Packing.h, which packAllA below uses too).
+//
 //===----------------------------------------------------------------------===//
 #include <algorithm>
 #include <cstdint>
@@ -24,6 +28,7 @@
 
 #include "Kernels.h"
 #include "MemRefs.h"
+#include "qopt/Quant/F32Packing.h"
 #include "Lanes.h"
 #include "Threads.h"
 
@@ -33,17 +38,7 @@
 
 namespace {
 
-constexpr int64_t KC = 256, NC = 512;
-
-/// Packs A[m0:m0+mc, k0:k0+kc] into MR-row panels, zero-padded.
-void packA(const float *a, int64_t lda, int64_t mc, int64_t kc, int64_t mr, float *out) {
-  for (int64_t i = 0; i < mc; i += mr) {
-    int64_t rows = std::min(mr, mc - i);
-    for (int64_t k = 0; k < kc; ++k)
-      for (int64_t r = 0; r < mr; ++r)
-        *out++ = r < rows ? a[(i + r) * lda + k] : 0.0f;
-  }
-}
+constexpr int64_t KC = qopt::f32pack::kBlockK, NC = 512;
 
 /// Packs B[k0:k0+kc, n0:n0+nc] into NR-column panels, zero-padded. NR is
 /// a constant so that each row's copy is a few vector moves: a memcpy call
@@ -103,7 +98,7 @@ using StreamFn = void (*)(const StreamArgs &, int64_t j0, int64_t j1);
 /// not amortize: a decode step (one row of A, the weights as B) spent 80%
 /// of its time in packB's copies, reading B from memory in 128-byte pieces
 /// one row apart.
-constexpr int64_t kStreamRows = 4;
+constexpr int64_t kStreamRows = qopt::f32pack::kStreamRows;
 /// Columns of C per pass over B's rows (m rows of them stay in L1).
 constexpr int64_t kStreamCols = 1024;
 
@@ -378,16 +373,6 @@ const F32Kernel &bestKernel() {
   return best;
 }
 
-/// Packs all of A ([m, k]) once: for each KC block of k, MR-row panels.
-/// Block pc of panel-row ic starts at ap + pc * mPad + ic * kc.
-void packAllA(const F32Kernel &kern, int64_t m, int64_t k, const float *a, int64_t lda,
-              float *ap) {
-  int64_t mPad = (m + kern.mr - 1) / kern.mr * kern.mr;
-  for (int64_t pc = 0; pc < k; pc += KC) {
-    int64_t kc = std::min(KC, k - pc);
-    packA(a + pc, lda, m, kc, kern.mr, ap + pc * mPad);
-  }
-}
 
 /// C[:, jc:jc+nc] += A * B[:, jc:jc+nc] with unit inner strides, A packed
 /// (with `overwrite`: C = 0 + A * B, C's old values unread).
@@ -449,16 +434,20 @@ void gemmColumns(const F32Kernel &kern, int64_t m, int64_t jc, int64_t nc, int64
   }
 }
 
-/// C += A*B with unit inner strides: A packed once, threads take column
-/// chunks of C (each packing its own B chunk).
+/// C += A*B with unit inner strides of B and C: A packed once (the layout
+/// of F32Packing.h; `packed`: A is already in it, `a` and `lda` unused),
+/// threads take column chunks of C (each packing its own B chunk).
 void gemmPacked(const F32Kernel &kern, int64_t m, int64_t n, int64_t k, const float *a,
                 int64_t lda, const float *b, int64_t ldb, float *c, int64_t ldc,
-                bool overwrite) {
-  int64_t mr = kern.mr, nr = kern.nr;
-  int64_t mPad = (m + mr - 1) / mr * mr;
-  auto *ap = static_cast<float *>(
-      qopt::rt::threadScratch(qopt::rt::F32PackedA, mPad * k * sizeof(float)));
-  packAllA(kern, m, k, a, lda, ap);
+                bool overwrite, const float *packed = nullptr) {
+  int64_t nr = kern.nr;
+  const float *ap = packed;
+  if (!ap) {
+    auto *scratch = static_cast<float *>(qopt::rt::threadScratch(
+        qopt::rt::F32PackedA, qopt::f32pack::packedSize(m, k, kern.mr) * sizeof(float)));
+    qopt::f32pack::packA(a, lda, 1, m, k, kern.mr, scratch);
+    ap = scratch;
+  }
   int threads = qopt::rt::threadsFor(double(m) * double(n) * double(k));
   int64_t per = (n + threads - 1) / threads;
   int64_t nc = std::clamp<int64_t>((per + nr - 1) / nr * nr, nr, NC);
@@ -505,6 +494,37 @@ void matmulF32(const F32Kernel &kern, const float *a, int64_t m, int64_t k, int6
     }
 }
 
+/// The fastest kernel this CPU has whose tiles take `mr` rows of A, or null.
+const F32Kernel *kernelWithRows(int64_t mr) {
+  for (const F32Kernel &k : kF32Kernels)
+    if (k.available() && k.mr == mr)
+      return &k;
+  return nullptr;
+}
+
+/// C += A * B (with `overwrite`: C = 0 + A * B) with A [m, k] packed for
+/// tiles of `mr` rows (F32Packing.h), by `kern`'s tiles when B and C have
+/// unit inner strides.
+void matmulF32PackedA(const F32Kernel *kern, const float *packed, int64_t mr, int64_t m,
+                      int64_t k, const float *b, int64_t n, int64_t bs0, int64_t bs1,
+                      float *c, int64_t cs0, int64_t cs1, bool overwrite) {
+  if (m == 0 || n == 0)
+    return;
+  if (kern && kern->mr == mr && k > 0 && bs1 == 1 && cs1 == 1) {
+    gemmPacked(*kern, m, n, k, nullptr, 0, b, bs0, c, cs0, overwrite, packed);
+    return;
+  }
+  // No kernel of that tile on this CPU, strided B or C, or K = 0: element by
+  // element, products in k order.
+  for (int64_t i = 0; i < m; ++i)
+    for (int64_t j = 0; j < n; ++j) {
+      float acc = overwrite ? 0.0f : c[i * cs0 + j * cs1];
+      for (int64_t p = 0; p < k; ++p)
+        acc += qopt::f32pack::packedAt(packed, m, k, mr, i, p) * b[p * bs0 + j * bs1];
+      c[i * cs0 + j * cs1] = acc;
+    }
+}
+
 } // namespace
 
 std::vector<std::string> qopt::rt::f32KernelsAvailable() {
@@ -532,6 +552,17 @@ bool qopt::rt::matmulF32With(const std::string &kernel, const float *a, int64_t 
   return false;
 }
 
+bool qopt::rt::matmulF32PackedAWith(const std::string &kernel, const float *packed,
+                                    int64_t m, int64_t k, const float *b, int64_t n,
+                                    int64_t ldb, float *c, int64_t ldc, bool overwrite) {
+  for (const F32Kernel &kern : kF32Kernels)
+    if (kernel == kern.name && kern.available()) {
+      matmulF32PackedA(&kern, packed, kern.mr, m, k, b, n, ldb, 1, c, ldc, 1, overwrite);
+      return true;
+    }
+  return false;
+}
+
 /// C += A * B on func-to-llvm's expanded memref descriptors; the
 /// `_overwrite` entry is for a C that the compiled code zero-filled right
 /// before (qopt-matmul-microkernel drops that fill): C = 0 + A * B without
@@ -551,6 +582,23 @@ bool qopt::rt::matmulF32With(const std::string &kernel, const float *a, int64_t 
 QOPT_MATMUL_F32(qopt_matmul_f32, false)
 QOPT_MATMUL_F32(qopt_matmul_f32_overwrite, true)
 #undef QOPT_MATMUL_F32
+
+/// C += A * B with A a constant packed at compile time for tiles of `mr`
+/// rows (qopt-prepack-weights; F32Packing.h): a 1-D memref, then mr, then B
+/// and C as above. M is C's rows and K B's. The `_overwrite` entry: C = 0 +
+/// A * B, C unread.
+#define QOPT_MATMUL_F32_PA(NAME, OVERWRITE)                                                \
+  extern "C" void NAME(float *, float *aBase, int64_t aOff, int64_t, int64_t, int64_t mr,  \
+                       float *, float *bBase, int64_t bOff, int64_t k, int64_t n,          \
+                       int64_t bs0, int64_t bs1, float *, float *cBase, int64_t cOff,      \
+                       int64_t m, int64_t n2, int64_t cs0, int64_t cs1) {                  \
+    (void)n2;                                                                              \
+    matmulF32PackedA(kernelWithRows(mr), aBase + aOff, mr, m, k, bBase + bOff, n, bs0, bs1, \
+                     cBase + cOff, cs0, cs1, OVERWRITE);                                   \
+  }
+QOPT_MATMUL_F32_PA(qopt_matmul_f32_pa, false)
+QOPT_MATMUL_F32_PA(qopt_matmul_f32_pa_overwrite, true)
+#undef QOPT_MATMUL_F32_PA
 
 //===----------------------------------------------------------------------===//
 // Depthwise 2-D convolution

@@ -24,6 +24,12 @@ extern "C" {
 void qopt_matmul_f32(QOPT_MEMREF2(float), QOPT_MEMREF2(float), QOPT_MEMREF2(float));
 /// C = A * B without reading C (for a C the compiled code zero-filled).
 void qopt_matmul_f32_overwrite(QOPT_MEMREF2(float), QOPT_MEMREF2(float), QOPT_MEMREF2(float));
+/// C += A * B with A packed at compile time for tiles of `mr` rows
+/// (qopt/Quant/F32Packing.h); `_overwrite`: C = 0 + A * B, C unread.
+void qopt_matmul_f32_pa(QOPT_MEMREF1(float), int64_t mr, QOPT_MEMREF2(float),
+                        QOPT_MEMREF2(float));
+void qopt_matmul_f32_pa_overwrite(QOPT_MEMREF1(float), int64_t mr, QOPT_MEMREF2(float),
+                                  QOPT_MEMREF2(float));
 void qopt_matmul_s8s8_i32_generic(QOPT_MEMREF2(int8_t), QOPT_MEMREF2(int8_t),
                                   QOPT_MEMREF2(int32_t));
 void qopt_matmul_s8s8_i32_avx2(QOPT_MEMREF2(int8_t), QOPT_MEMREF2(int8_t),
@@ -99,6 +105,11 @@ std::vector<std::string> f32KernelsAvailable();
 bool matmulF32With(const std::string &kernel, const float *a, int64_t m, int64_t k,
                    int64_t lda, const float *b, int64_t n, int64_t ldb, float *c,
                    int64_t ldc, bool overwrite = false);
+/// As matmulF32With, with A given packed for the kernel's tiles
+/// (qopt/Quant/F32Packing.h, f32pack::mrFor(kernel) rows). For tests.
+bool matmulF32PackedAWith(const std::string &kernel, const float *packed, int64_t m,
+                          int64_t k, const float *b, int64_t n, int64_t ldb, float *c,
+                          int64_t ldc, bool overwrite = false);
 /// C += A * B with the fastest f32 kernel, unit inner strides.
 void matmulF32Fastest(const float *a, int64_t m, int64_t k, int64_t lda, const float *b,
                       int64_t n, int64_t ldb, float *c, int64_t ldc);

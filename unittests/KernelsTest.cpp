@@ -8,6 +8,7 @@
 //===----------------------------------------------------------------------===//
 #include "../runtime/Kernels.h"
 #include "../runtime/Threads.h"
+#include "qopt/Quant/F32Packing.h"
 #include "qopt/Quant/Int8Packing.h"
 
 #include <gtest/gtest.h>
@@ -17,6 +18,7 @@
 #include <cstdint>
 #include <cstring>
 #include <limits>
+#include <optional>
 #include <random>
 #include <thread>
 #include <string>
@@ -280,6 +282,16 @@ TEST(Depthwise, FloatKernelIsExactOnIntegerValues) {
   }
 }
 
+/// B [k, n] row-major copied as B^T [n, k] (B read through transposing
+/// strides: the kernels' strided paths).
+std::vector<float> transposedCopy(const std::vector<float> &b, int64_t k, int64_t n) {
+  std::vector<float> bt(n * k);
+  for (int64_t p = 0; p < k; ++p)
+    for (int64_t j = 0; j < n; ++j)
+      bt[j * k + p] = b[p * n + j];
+  return bt;
+}
+
 TEST(F32Gemm, EveryKernelMatchesReference) {
   // Edge shapes for the 6x16 and 8x32 tiles: M, N below, at and across a
   // tile; K across the 256-deep blocks; enough columns to split over threads.
@@ -353,14 +365,12 @@ TEST(F32Gemm, OverwriteEqualsZeroFillAndAccumulate) {
           << kernel << " " << m << "x" << n << "x" << k;
     }
   int64_t m = 5, n = 40, k = 7;
-  std::vector<float> a(m * k), b(k * n), bt(n * k);
+  std::vector<float> a(m * k), b(k * n);
   for (auto &x : a)
     x = d(rng);
   for (auto &x : b)
     x = d(rng);
-  for (int64_t p = 0; p < k; ++p)
-    for (int64_t j = 0; j < n; ++j)
-      bt[j * k + p] = b[p * n + j];
+  std::vector<float> bt = transposedCopy(b, k, n);
   for (int64_t kk : {k, int64_t(0)}) {
     std::vector<float> ref(m * n, 0.0f), packed(m * n, nan), strided(m * n, nan);
     qopt_matmul_f32(a.data(), a.data(), 0, m, kk, k, 1, b.data(), b.data(), 0, kk, n, n, 1,
@@ -418,10 +428,7 @@ TEST(F32Gemm, EntryPointMatchesReference) {
   for (auto &x : b)
     x = d(rng);
   // B transposed through its strides takes the strided path.
-  std::vector<float> bt(n * k);
-  for (int64_t p = 0; p < k; ++p)
-    for (int64_t j = 0; j < n; ++j)
-      bt[j * k + p] = b[p * n + j];
+  std::vector<float> bt = transposedCopy(b, k, n);
   std::vector<float> c2(c);
   qopt_matmul_f32(a.data(), a.data(), 0, m, k, k, 1, b.data(), b.data(), 0, k, n, n, 1,
                   c.data(), c.data(), 0, m, n, n, 1);
@@ -435,6 +442,93 @@ TEST(F32Gemm, EntryPointMatchesReference) {
       ASSERT_NEAR(c[i * n + j], ref, 1e-4 * (1 + k));
       ASSERT_NEAR(c2[i * n + j], ref, 1e-4 * (1 + k));
     }
+}
+
+/// A packed at compile time (F32Packing.h, the kernel's tile rows) gives
+/// the bits of the same kernel packing A itself, accumulating and
+/// overwriting: edge shapes across tiles and 256-deep blocks, packed from a
+/// row-major A and from a transposed view of it (column stride != 1). (At
+/// most kStreamRows rows of A stream B instead of running the tiles, in
+/// another order of additions; qopt-prepack-weights leaves such A unpacked.)
+TEST(F32Gemm, PackedAGivesTheBitsOfPackingPerCall) {
+  qopt::rt::RunThreads two(2);
+  std::mt19937 rng(11);
+  std::uniform_real_distribution<float> d(-1, 1);
+  for (const std::string &kernel : qopt::rt::f32KernelsAvailable()) {
+    std::optional<int64_t> mr = qopt::f32pack::mrFor(kernel);
+    ASSERT_TRUE(mr) << kernel;
+    for (auto s : {std::array<int64_t, 3>{7, 1000, 33}, {70, 45, 300}, {5, 17, 1},
+                   {8, 32, 257}, {9, 33, 5}, {16, 64, 513}, {6, 16, 3}, {24, 320, 864}}) {
+      int64_t m = s[0], n = s[1], k = s[2], lda = k + 3, ldb = n + 5, ldc = n + 2;
+      std::vector<float> a(m * lda), at(k * m), b(k * ldb), c0(m * ldc);
+      for (auto &x : a)
+        x = d(rng);
+      for (int64_t i = 0; i < m; ++i)
+        for (int64_t p = 0; p < k; ++p)
+          at[p * m + i] = a[i * lda + p];
+      for (auto &x : b)
+        x = d(rng);
+      for (auto &x : c0)
+        x = d(rng);
+      std::vector<float> packed(qopt::f32pack::packedSize(m, k, *mr)),
+          packedT(packed.size());
+      qopt::f32pack::packA(a.data(), lda, 1, m, k, *mr, packed.data());
+      qopt::f32pack::packA(at.data(), 1, m, m, k, *mr, packedT.data());
+      ASSERT_EQ(packed, packedT) << kernel << " " << m << "x" << k;
+      for (int64_t i = 0; i < m; ++i)
+        for (int64_t p = 0; p < k; ++p)
+          ASSERT_EQ(qopt::f32pack::packedAt(packed.data(), m, k, *mr, i, p), a[i * lda + p]);
+      for (bool overwrite : {false, true}) {
+        std::vector<float> want(c0), got(c0);
+        ASSERT_TRUE(qopt::rt::matmulF32With(kernel, a.data(), m, k, lda, b.data(), n, ldb,
+                                            want.data(), ldc, overwrite));
+        ASSERT_TRUE(qopt::rt::matmulF32PackedAWith(kernel, packed.data(), m, k, b.data(), n,
+                                                   ldb, got.data(), ldc, overwrite));
+        ASSERT_EQ(0, std::memcmp(want.data(), got.data(), want.size() * sizeof(float)))
+            << kernel << " " << m << "x" << n << "x" << k << " overwrite " << overwrite;
+      }
+    }
+  }
+  EXPECT_FALSE(qopt::rt::matmulF32PackedAWith("no-such-kernel", nullptr, 0, 0, nullptr, 0, 0,
+                                              nullptr, 0));
+}
+
+/// The packed-A entry point the compiled code calls, against a float64
+/// reference: tiles of the best kernel, tiles of a height no kernel has
+/// (5 rows: the element-wise fallback), B transposed through its strides,
+/// and an A of 3 rows (which the tiles take too when it comes packed).
+TEST(F32Gemm, PackedAEntryPointMatchesReference) {
+  std::mt19937 rng(12);
+  std::uniform_real_distribution<float> d(-1, 1);
+  for (int64_t m : {13, 3}) {
+    int64_t n = 70, k = 300;
+    std::vector<float> a(m * k), b(k * n);
+    for (auto &x : a)
+      x = d(rng);
+    for (auto &x : b)
+      x = d(rng);
+    std::vector<float> bt = transposedCopy(b, k, n);
+    int64_t best = *qopt::f32pack::mrFor(qopt::rt::f32KernelsAvailable().front());
+    for (int64_t mr : {best, int64_t(5)})
+      for (bool transposed : {false, true})
+        for (bool overwrite : {false, true}) {
+          std::vector<float> packed(qopt::f32pack::packedSize(m, k, mr)), c(m * n, 0.25f);
+          qopt::f32pack::packA(a.data(), k, 1, m, k, mr, packed.data());
+          float *bp = transposed ? bt.data() : b.data();
+          int64_t bs0 = transposed ? 1 : n, bs1 = transposed ? k : 1;
+          (overwrite ? qopt_matmul_f32_pa_overwrite : qopt_matmul_f32_pa)(
+              packed.data(), packed.data(), 0, int64_t(packed.size()), 1, mr, bp, bp, 0, k, n,
+              bs0, bs1, c.data(), c.data(), 0, m, n, n, 1);
+          for (int64_t i = 0; i < m; ++i)
+            for (int64_t j = 0; j < n; ++j) {
+              double ref = overwrite ? 0.0 : 0.25;
+              for (int64_t p = 0; p < k; ++p)
+                ref += double(a[i * k + p]) * double(b[p * n + j]);
+              ASSERT_NEAR(c[i * n + j], ref, 1e-4 * (1 + k)) << "m " << m << " mr " << mr
+                  << " transposed " << transposed << " overwrite " << overwrite;
+            }
+        }
+  }
 }
 
 TEST(Threads, CountParsing) {

@@ -35,6 +35,7 @@ CPUCodegenOptions cpuCodegenOptions(const CompileOptions &options) {
   c.optLevel = options.optLevel;
   c.isa = options.kernelIsa.empty() ? selectKernelIsa(cpuTargetOptions(options))
                                     : options.kernelIsa;
+  c.f32Kernel = selectF32Kernel(cpuTargetOptions(options));
   c.threads = options.threads;
   c.releaseWeights = options.releaseWeights;
   return c;

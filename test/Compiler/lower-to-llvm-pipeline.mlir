@@ -2,9 +2,9 @@
 // `qopt-lower-to-llvm`: qopt-to-linalg-pipeline with the CPU's 16 reduction
 // lanes, then qopt-cpu-codegen-pipeline. The pass list at each -O level and
 // thread count is pinned here; qoptc runs the same builder.
-// RUN: qopt-opt %s --qopt-lower-to-llvm="opt-level=2 isa=avx512vnni" --dump-pass-pipeline -o /dev/null 2>&1 | FileCheck %s --check-prefix=O2
-// RUN: qopt-opt %s --qopt-lower-to-llvm="opt-level=1 isa=avx512vnni" --dump-pass-pipeline -o /dev/null 2>&1 | FileCheck %s --check-prefix=O2
-// RUN: qopt-opt %s --qopt-lower-to-llvm="opt-level=3 isa=avx512vnni" --dump-pass-pipeline -o /dev/null 2>&1 | FileCheck %s --check-prefix=O2
+// RUN: qopt-opt %s --qopt-lower-to-llvm="opt-level=2 isa=avx512vnni f32-kernel=avx512" --dump-pass-pipeline -o /dev/null 2>&1 | FileCheck %s --check-prefix=O2
+// RUN: qopt-opt %s --qopt-lower-to-llvm="opt-level=1 isa=avx512vnni f32-kernel=avx512" --dump-pass-pipeline -o /dev/null 2>&1 | FileCheck %s --check-prefix=O2
+// RUN: qopt-opt %s --qopt-lower-to-llvm="opt-level=3 isa=avx512vnni f32-kernel=avx512" --dump-pass-pipeline -o /dev/null 2>&1 | FileCheck %s --check-prefix=O2
 // RUN: qopt-opt %s --qopt-lower-to-llvm="opt-level=0 isa=avx2" --dump-pass-pipeline -o /dev/null 2>&1 | FileCheck %s --check-prefix=O0
 // RUN: qopt-opt %s --qopt-lower-to-llvm="threads=1" --dump-pass-pipeline -o /dev/null 2>&1 | FileCheck %s --check-prefix=T1
 // RUN: qopt-opt %s --qopt-lower-to-llvm | FileCheck %s --check-prefix=LLVM
@@ -53,7 +53,7 @@
 // O2-NEXT: cse,
 // O2-NEXT: canonicalize{{.*}},
 // O2-NEXT: qopt-strided-copy-to-linalg,
-// O2-NEXT: qopt-prepack-weights{isa=avx512vnni release-weights=false},
+// O2-NEXT: qopt-prepack-weights{f32-kernel=avx512 isa=avx512vnni release-weights=false},
 // O2-NEXT: qopt-runtime-asserts,
 // O2-NEXT: qopt-matmul-microkernel{isa=avx512vnni},
 // O2-NEXT: qopt-parallel-loops{min-iterations=32768},
@@ -178,7 +178,7 @@
 // T1-NEXT: cse,
 // T1-NEXT: canonicalize{{.*}},
 // T1-NEXT: qopt-strided-copy-to-linalg,
-// T1-NEXT: qopt-prepack-weights{isa=generic release-weights=false},
+// T1-NEXT: qopt-prepack-weights{f32-kernel=generic isa=generic release-weights=false},
 // T1-NEXT: qopt-runtime-asserts,
 // T1-NEXT: qopt-matmul-microkernel{isa=generic},
 // T1-NEXT: func.func(

@@ -11,6 +11,7 @@
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/Matchers.h"
 
 namespace qopt::kernel_calls {
 
@@ -80,6 +81,34 @@ inline bool isInt8Matmul(mlir::linalg::MatmulOp op) {
     if (!t || t.getRank() != 2 || !t.getElementType().isInteger(w))
       return false;
   }
+  return true;
+}
+
+/// Whether `op` is C += A * B on rank-2 f32 buffers with the default maps.
+inline bool isF32Matmul(mlir::linalg::MatmulOp op) {
+  if (!op.hasPureBufferSemantics() || op.hasUserDefinedMaps())
+    return false;
+  for (mlir::Value v : op->getOperands()) {
+    auto t = llvm::dyn_cast<mlir::MemRefType>(v.getType());
+    if (!t || t.getRank() != 2 || !t.getElementType().isF32())
+      return false;
+  }
+  return true;
+}
+
+/// If a linalg.fill of +0.0 (not -0.0: -0.0 + x differs from x for x = -0.0)
+/// writes `op`'s C right before it, erases the fill and returns true: the
+/// f32 kernels' `_overwrite` entries then write C = 0 + A * B without
+/// reading it, the same bits as the fill and the accumulating call.
+inline bool eraseZeroFillBefore(mlir::linalg::MatmulOp op) {
+  auto fill = llvm::dyn_cast_or_null<mlir::linalg::FillOp>(op->getPrevNode());
+  mlir::FloatAttr zero;
+  if (!fill || !fill.hasPureBufferSemantics() ||
+      fill.getOutputs()[0] != op.getOutputs()[0] ||
+      !mlir::matchPattern(fill.getInputs()[0], mlir::m_Constant(&zero)) ||
+      !zero.getValue().isPosZero())
+    return false;
+  fill.erase();
   return true;
 }
 

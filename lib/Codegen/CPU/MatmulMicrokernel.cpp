@@ -10,7 +10,6 @@
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/IR/BuiltinOps.h"
-#include "mlir/IR/Matchers.h"
 
 namespace qopt {
 #define GEN_PASS_DEF_QOPTMATMULMICROKERNEL
@@ -164,12 +163,6 @@ void rewriteMatMulNBits(ModuleOp module) {
   }
 }
 
-/// A +0.0 constant (not -0.0: -0.0 + x differs from x for x = -0.0).
-bool isPositiveZero(Value v) {
-  FloatAttr f;
-  return matchPattern(v, m_Constant(&f)) && f.getValue().isPosZero();
-}
-
 struct MatmulMicrokernelPass
     : qopt::impl::QOptMatmulMicrokernelBase<MatmulMicrokernelPass> {
   using Base::Base;
@@ -196,13 +189,8 @@ struct MatmulMicrokernelPass
       StringRef name = f32 ? StringRef(kKernel) : StringRef(s8Kernel);
       // A zero fill of C right before an f32 GEMM: the kernel writes C
       // without reading it (0 + A*B, the same bits), and the fill goes.
-      if (f32)
-        if (auto fill = dyn_cast_or_null<linalg::FillOp>(op->getPrevNode());
-            fill && fill.hasPureBufferSemantics() &&
-            fill.getOutputs()[0] == op.getOutputs()[0] && isPositiveZero(fill.getInputs()[0])) {
-          name = kKernelOverwrite;
-          fill.erase();
-        }
+      if (f32 && eraseZeroFillBefore(op))
+        name = kKernelOverwrite;
       OpBuilder b(op);
       SmallVector<Value> args;
       for (Value v : op->getOperands())

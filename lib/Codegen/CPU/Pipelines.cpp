@@ -36,6 +36,7 @@ void qopt::buildCPUCodegenPipeline(OpPassManager &pm, const CPUCodegenOptions &o
   if (optimize) {
     QOptPrepackWeightsOptions prepack;
     prepack.isa = options.isa;
+    prepack.f32Kernel = options.f32Kernel;
     prepack.releaseWeights = options.releaseWeights;
     pm.addPass(createQOptPrepackWeights(prepack));
   }
@@ -62,6 +63,7 @@ qopt::CPUCodegenOptions qopt::CPUCodegenPipelineOptions::toOptions() const {
   CPUCodegenOptions options;
   options.optLevel = optLevel;
   options.isa = isa;
+  options.f32Kernel = f32Kernel;
   options.threads = threads;
   options.im2colBandBytes = bandBytes;
   return options;

@@ -5,14 +5,17 @@
 // runtime's GEMM with that operand already in the kernel's packed layout
 // (qopt/Quant/Int8Packing.h), packed here once instead of on every call.
 // For a constant A the row sums behind the kernel's sign compensation are
-// computed here too.
+// computed here too. An f32 linalg.matmul with a constant A (a float Conv's
+// weights) gets A packed likewise (qopt/Quant/F32Packing.h).
 //
 //===----------------------------------------------------------------------===//
 #include "qopt/Codegen/CPU/Passes.h"
+#include "qopt/Quant/F32Packing.h"
 #include "qopt/Quant/Int8Packing.h"
 
 #include "KernelCalls.h"
 
+#include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
@@ -22,6 +25,7 @@
 
 #include "llvm/ADT/SetVector.h"
 
+#include <cstring>
 #include <map>
 #include <tuple>
 
@@ -81,24 +85,35 @@ std::optional<ConstantView> constantView(Value v, SymbolTable &symbols) {
   return std::nullopt;
 }
 
-/// The i8 values of a global's initializer, row-major.
-std::optional<std::vector<int8_t>> readI8(memref::GlobalOp global) {
+/// The values of a global's initializer (i8 or f32 elements), row-major.
+template <typename T> std::optional<std::vector<T>> readElements(memref::GlobalOp global) {
   auto attr = cast<ElementsAttr>(global.getInitialValueAttr());
   int64_t n = global.getType().getNumElements();
-  if (auto dense = dyn_cast<DenseIntElementsAttr>(attr)) {
-    std::vector<int8_t> out;
+  if (auto dense = dyn_cast<DenseElementsAttr>(attr)) {
+    std::vector<T> out;
     out.reserve(n);
-    for (int8_t x : dense.getValues<int8_t>())
+    for (T x : dense.getValues<T>())
       out.push_back(x);
     return out;
   }
   if (auto res = dyn_cast<DenseResourceElementsAttr>(attr))
     if (AsmResourceBlob *blob = res.getRawHandle().getBlob()) {
       ArrayRef<char> data = blob->getData();
-      if (int64_t(data.size()) >= n)
-        return std::vector<int8_t>(data.begin(), data.begin() + n);
+      if (int64_t(data.size()) >= n * int64_t(sizeof(T))) {
+        std::vector<T> out(n);
+        std::memcpy(out.data(), data.data(), n * sizeof(T));
+        return out;
+      }
     }
   return std::nullopt;
+}
+
+/// Whether `v`'s memref type has a static unit inner stride.
+bool unitInnerStride(Value v) {
+  SmallVector<int64_t> strides;
+  int64_t offset;
+  auto type = cast<MemRefType>(v.getType());
+  return succeeded(type.getStridesAndOffset(strides, offset)) && strides.back() == 1;
 }
 
 /// A private constant global of `bytes` (a resource blob) typed memref<N x elem>.
@@ -144,6 +159,28 @@ void eraseDeadChain(Value v) {
 
 struct PrepackWeightsPass : qopt::impl::QOptPrepackWeightsBase<PrepackWeightsPass> {
   using Base::Base;
+
+  /// The operand of `op` this pass packs (0: A, 1: B) and its view of a
+  /// constant global, if any: for int8 GEMMs A or else B; for f32 GEMMs A
+  /// only, with more rows than the streamed path takes and B and C read
+  /// with unit inner strides (the tiles' form).
+  std::optional<std::pair<int, ConstantView>> constantOperand(linalg::MatmulOp op,
+                                                              SymbolTable &symbols) {
+    if (isF32Matmul(op)) {
+      auto a = cast<MemRefType>(op->getOperand(0).getType());
+      if (a.getDimSize(0) <= qopt::f32pack::kStreamRows ||
+          !unitInnerStride(op->getOperand(1)) || !unitInnerStride(op->getOperand(2)))
+        return std::nullopt;
+      if (std::optional<ConstantView> view = constantView(op->getOperand(0), symbols))
+        return std::pair{0, *view};
+      return std::nullopt;
+    }
+    for (int s = 0; s < 2; ++s)
+      if (std::optional<ConstantView> view = constantView(op->getOperand(s), symbols))
+        return std::pair{s, *view};
+    return std::nullopt;
+  }
+
   void runOnOperation() override {
     ModuleOp module = getOperation();
     std::optional<pack::Tile> tile = pack::tileFor(isa);
@@ -152,11 +189,17 @@ struct PrepackWeightsPass : qopt::impl::QOptPrepackWeightsBase<PrepackWeightsPas
           << isa << "' (expected " << qopt::int8KernelIsaList() << ")";
       return signalPassFailure();
     }
+    std::optional<int64_t> f32Rows = qopt::f32pack::mrFor(f32Kernel);
+    if (!f32Rows) {
+      module.emitError("qopt-prepack-weights: unknown f32-kernel '")
+          << f32Kernel << "' (expected avx512, avx2 or generic)";
+      return signalPassFailure();
+    }
     normalizeTransposedB(module);
     SymbolTable symbols(module);
     SmallVector<linalg::MatmulOp> work;
     module.walk([&](linalg::MatmulOp op) {
-      if (isInt8Matmul(op))
+      if (isInt8Matmul(op) || isF32Matmul(op))
         work.push_back(op);
     });
     // One packed copy per view of a global (global, side, offset, strides,
@@ -169,11 +212,8 @@ struct PrepackWeightsPass : qopt::impl::QOptPrepackWeightsBase<PrepackWeightsPas
     // held unpacked and packed at once.
     DenseMap<Operation *, int> pending;
     for (linalg::MatmulOp op : work)
-      for (int s = 0; s < 2; ++s)
-        if (std::optional<ConstantView> view = constantView(op->getOperand(s), symbols)) {
-          ++pending[view->global.getOperation()];
-          break;
-        }
+      if (auto operand = constantOperand(op, symbols))
+        ++pending[operand->second.global.getOperation()];
     auto eraseIfUnused = [&](memref::GlobalOp global) {
       if (!SymbolTable::symbolKnownUseEmpty(global, module))
         return;
@@ -187,62 +227,43 @@ struct PrepackWeightsPass : qopt::impl::QOptPrepackWeightsBase<PrepackWeightsPas
           entry->setBlob(AsmResourceBlob());
     };
     for (linalg::MatmulOp op : work) {
-      int side = -1;
-      std::optional<ConstantView> view;
-      for (int s = 0; s < 2 && !view; ++s)
-        if ((view = constantView(op->getOperand(s), symbols)))
-          side = s;
-      if (!view)
+      std::optional<std::pair<int, ConstantView>> operand = constantOperand(op, symbols);
+      if (!operand)
         continue;
-      memref::GlobalOp global = view->global;
+      auto [side, view] = *operand;
+      const bool f32 = isF32Matmul(op);
+      memref::GlobalOp global = view.global;
       auto type = cast<MemRefType>(op->getOperand(side).getType());
       int64_t rows = type.getDimSize(0), cols = type.getDimSize(1);
-      Key key{global.getOperation(), side, view->offset, view->rs, view->cs, rows, cols};
+      Key key{global.getOperation(), side, view.offset, view.rs, view.cs, rows, cols};
       auto it = cache.find(key);
       if (it == cache.end()) {
-        std::optional<std::vector<int8_t>> data = readI8(global);
-        if (!data)
+        std::optional<Packed> p = f32 ? packF32A(module, symbols, view, rows, cols, *f32Rows)
+                                      : packInt8(module, symbols, view, side, rows, cols, *tile);
+        if (!p)
           continue;
-        pack::View8 elems{data->data() + view->offset, view->rs, view->cs};
-        Packed p;
-        std::string base = (global.getSymName() + (side == 0 ? "_packed_a_" : "_packed_b_") +
-                            isa.getValue())
-                               .str();
-        if (side == 0) {
-          // A [M, K]: M = rows, K = cols.
-          std::vector<int8_t> bytes(pack::packedBytes(rows, tile->mr, cols));
-          std::vector<int32_t> sums(pack::blocks(cols) * rows);
-          pack::packA(elems, rows, cols, tile->mr, bytes.data(), sums.data());
-          p.bytes = addGlobal(module, symbols, base, IntegerType::get(&getContext(), 8),
-                              {reinterpret_cast<const char *>(bytes.data()), bytes.size()});
-          p.rowSums =
-              addGlobal(module, symbols, base + "_row_sums", IntegerType::get(&getContext(), 32),
-                        {reinterpret_cast<const char *>(sums.data()), sums.size() * 4});
-        } else {
-          // B [K, N]: K = rows, N = cols.
-          std::vector<uint8_t> bytes(pack::packedBytes(cols, tile->nr, rows));
-          pack::packB(elems, cols, rows, tile->nr, bytes.data());
-          p.bytes = addGlobal(module, symbols, base, IntegerType::get(&getContext(), 8),
-                              {reinterpret_cast<const char *>(bytes.data()), bytes.size()});
-        }
-        it = cache.insert({key, p}).first;
+        it = cache.insert({key, *p}).first;
         sources.insert(global);
       }
       OpBuilder b(op);
       Location loc = op.getLoc();
-      auto operand = [&](int i) {
+      auto operandAt = [&](int i) {
         Value v = op->getOperand(i);
         return castTo(b, loc, v, anyStrided(cast<MemRefType>(v.getType()).getElementType(), 2));
       };
       SmallVector<Value> args;
-      std::string name = "qopt_matmul_s8s8_i32_" + isa.getValue();
-      if (side == 0) {
+      std::string name;
+      if (f32) {
+        name = eraseZeroFillBefore(op) ? "qopt_matmul_f32_pa_overwrite" : "qopt_matmul_f32_pa";
+        Value mr = arith::ConstantIntOp::create(b, loc, *f32Rows, 64);
+        args = {getGlobal(b, loc, it->second.bytes), mr, operandAt(1), operandAt(2)};
+      } else if (side == 0) {
+        name = "qopt_matmul_s8s8_i32_" + isa + "_pa";
         args = {getGlobal(b, loc, it->second.bytes), getGlobal(b, loc, it->second.rowSums),
-                operand(1), operand(2)};
-        name += "_pa";
+                operandAt(1), operandAt(2)};
       } else {
-        args = {operand(0), getGlobal(b, loc, it->second.bytes), operand(2)};
-        name += "_pb";
+        name = "qopt_matmul_s8s8_i32_" + isa + "_pb";
+        args = {operandAt(0), getGlobal(b, loc, it->second.bytes), operandAt(2)};
       }
       declare(module, name, args);
       func::CallOp::create(b, loc, name, TypeRange{}, args);
@@ -255,6 +276,53 @@ struct PrepackWeightsPass : qopt::impl::QOptPrepackWeightsBase<PrepackWeightsPas
     // The unpacked weights stay only where something else still reads them.
     for (memref::GlobalOp global : SmallVector<memref::GlobalOp>(sources.begin(), sources.end()))
       eraseIfUnused(global);
+  }
+
+  /// Packs an int8 GEMM's constant A (with its row sums) or B for `tile`.
+  std::optional<Packed> packInt8(ModuleOp module, SymbolTable &symbols, const ConstantView &view,
+                                 int side, int64_t rows, int64_t cols, pack::Tile tile) {
+    std::optional<std::vector<int8_t>> data = readElements<int8_t>(view.global);
+    if (!data)
+      return std::nullopt;
+    pack::View8 elems{data->data() + view.offset, view.rs, view.cs};
+    Packed p;
+    std::string base =
+        (memref::GlobalOp(view.global).getSymName() + (side == 0 ? "_packed_a_" : "_packed_b_") + isa).str();
+    auto i8 = IntegerType::get(&getContext(), 8);
+    if (side == 0) {
+      // A [M, K]: M = rows, K = cols.
+      std::vector<int8_t> bytes(pack::packedBytes(rows, tile.mr, cols));
+      std::vector<int32_t> sums(pack::blocks(cols) * rows);
+      pack::packA(elems, rows, cols, tile.mr, bytes.data(), sums.data());
+      p.bytes = addGlobal(module, symbols, base, i8,
+                          {reinterpret_cast<const char *>(bytes.data()), bytes.size()});
+      p.rowSums = addGlobal(module, symbols, base + "_row_sums", IntegerType::get(&getContext(), 32),
+                            {reinterpret_cast<const char *>(sums.data()), sums.size() * 4});
+    } else {
+      // B [K, N]: K = rows, N = cols.
+      std::vector<uint8_t> bytes(pack::packedBytes(cols, tile.nr, rows));
+      pack::packB(elems, cols, rows, tile.nr, bytes.data());
+      p.bytes = addGlobal(module, symbols, base, i8,
+                          {reinterpret_cast<const char *>(bytes.data()), bytes.size()});
+    }
+    return p;
+  }
+
+  /// Packs an f32 GEMM's constant A [rows, cols] for tiles of `mr` rows.
+  std::optional<Packed> packF32A(ModuleOp module, SymbolTable &symbols, const ConstantView &view,
+                                 int64_t rows, int64_t cols, int64_t mr) {
+    std::optional<std::vector<float>> data = readElements<float>(view.global);
+    if (!data)
+      return std::nullopt;
+    std::vector<float> packed(qopt::f32pack::packedSize(rows, cols, mr));
+    qopt::f32pack::packA(data->data() + view.offset, view.rs, view.cs, rows, cols, mr,
+                         packed.data());
+    Packed p;
+    p.bytes = addGlobal(module, symbols,
+                        (memref::GlobalOp(view.global).getSymName() + "_packed_a_f32_" + f32Kernel).str(),
+                        Float32Type::get(&getContext()),
+                        {reinterpret_cast<const char *>(packed.data()), packed.size() * 4});
+    return p;
   }
 };
 

@@ -96,19 +96,29 @@ std::unique_ptr<llvm::TargetMachine> createCPUTargetMachine(const CPUTargetOptio
   return tm;
 }
 
-std::string selectKernelIsa(const CPUTargetOptions &options) {
+/// The name of the first (features, name) pair whose features the target
+/// has; "generic" if none does or the target cannot be created.
+static std::string firstSupported(
+    const CPUTargetOptions &options,
+    std::initializer_list<std::pair<const char *, const char *>> choices) {
   std::string error;
   std::unique_ptr<llvm::TargetMachine> tm = createCPUTargetMachine(options, error);
   if (!tm)
     return "generic";
-  const llvm::MCSubtargetInfo *sti = tm->getMCSubtargetInfo();
-  if (sti->checkFeatures("+avx512vnni,+avx512bw,+avx512f"))
-    return "avx512vnni";
-  if (sti->checkFeatures("+avxvnni,+avx2"))
-    return "avxvnni";
-  if (sti->checkFeatures("+avx2"))
-    return "avx2";
+  for (auto [features, name] : choices)
+    if (tm->getMCSubtargetInfo()->checkFeatures(features))
+      return name;
   return "generic";
+}
+
+std::string selectKernelIsa(const CPUTargetOptions &options) {
+  return firstSupported(options, {{"+avx512vnni,+avx512bw,+avx512f", "avx512vnni"},
+                                  {"+avxvnni,+avx2", "avxvnni"},
+                                  {"+avx2", "avx2"}});
+}
+
+std::string selectF32Kernel(const CPUTargetOptions &options) {
+  return firstSupported(options, {{"+avx512f", "avx512"}, {"+avx2,+fma", "avx2"}});
 }
 
 /// Records the x86 features `tm` enables (of those the runtime can check,

@@ -1,6 +1,6 @@
 // qopt-cpu-codegen-pipeline (buildCPUCodegenPipeline): linalg on tensors to
 // the LLVM dialect for x86. Options: opt-level, isa, threads, band-bytes.
-// RUN: qopt-opt %s --qopt-cpu-codegen-pipeline="opt-level=1 isa=avxvnni band-bytes=1024" --dump-pass-pipeline -o /dev/null 2>&1 | FileCheck %s --check-prefix=CPU
+// RUN: qopt-opt %s --qopt-cpu-codegen-pipeline="opt-level=1 isa=avxvnni f32-kernel=avx2 band-bytes=1024" --dump-pass-pipeline -o /dev/null 2>&1 | FileCheck %s --check-prefix=CPU
 // RUN: qopt-opt %s --qopt-cpu-codegen-pipeline="opt-level=0 threads=1" --dump-pass-pipeline -o /dev/null 2>&1 | FileCheck %s --check-prefix=CPU0
 // RUN: qopt-opt %s --qopt-cpu-codegen-pipeline | FileCheck %s --check-prefix=LLVM --implicit-check-not=linalg. --implicit-check-not=tensor.
 // CPU: Pass Manager with 40 passes:
@@ -36,7 +36,7 @@
 // CPU-NEXT: cse,
 // CPU-NEXT: canonicalize{{.*}},
 // CPU-NEXT: qopt-strided-copy-to-linalg,
-// CPU-NEXT: qopt-prepack-weights{isa=avxvnni release-weights=false},
+// CPU-NEXT: qopt-prepack-weights{f32-kernel=avx2 isa=avxvnni release-weights=false},
 // CPU-NEXT: qopt-runtime-asserts,
 // CPU-NEXT: qopt-matmul-microkernel{isa=avxvnni},
 // CPU-NEXT: qopt-parallel-loops{min-iterations=32768},

@@ -1,7 +1,10 @@
 // RUN: qopt-opt %s --qopt-prepack-weights --split-input-file | FileCheck %s
 // RUN: qopt-opt %s --qopt-prepack-weights=isa=avx512vnni --split-input-file | FileCheck %s --check-prefix=VNNI
+// RUN: qopt-opt %s --qopt-prepack-weights=f32-kernel=avx512 --split-input-file | FileCheck %s --check-prefix=F32AVX512
 // RUN: not qopt-opt %s --qopt-prepack-weights=isa=sse9 --split-input-file 2>&1 | FileCheck %s --check-prefix=BAD
 // BAD: error: qopt-prepack-weights: unknown isa 'sse9' (expected avx512vnni, avxvnni, avx2 or generic)
+// RUN: not qopt-opt %s --qopt-prepack-weights=f32-kernel=sse9 --split-input-file 2>&1 | FileCheck %s --check-prefix=BADF32
+// BADF32: error: qopt-prepack-weights: unknown f32-kernel 'sse9' (expected avx512, avx2 or generic)
 
 // A constant A (a Conv's weights, seen through the collapse to [M, K]) is
 // packed for the generic 4x8 tile: one panel of 4 rows (row 3 is zero), two
@@ -114,5 +117,65 @@ func.func @left_alone(%a: memref<3x2xi8>, %b: memref<2x4xi8>, %c: memref<3x4xi32
   linalg.matmul ins(%a, %b : memref<3x2xi8>, memref<2x4xi8>) outs(%c : memref<3x4xi32>)
   %gf = memref.get_global @f : memref<2x4xf32>
   linalg.matmul ins(%af, %gf : memref<3x2xf32>, memref<2x4xf32>) outs(%cf : memref<3x4xf32>)
+  return
+}
+
+// -----
+
+// A float Conv's weights (A [7, 2] through the collapse, element (i, p) =
+// 2i + p + 1) are packed for the generic f32 tile of 6 rows: two panels, each
+// [k][6] (row 6's panel is 13 14 and zeros). The +0.0 fill of C right before
+// goes: the call overwrites C. The unpacked global goes too.
+// CHECK-NOT: @fa :
+// CHECK-LABEL: func.func @f32_conv_weights
+// CHECK-NOT: linalg.fill
+// CHECK-DAG: %[[P:.*]] = memref.get_global @fa_packed_a_f32_generic : memref<24xf32>
+// CHECK-DAG: %[[PC:.*]] = memref.cast %[[P]] : memref<24xf32> to memref<?xf32, strided<[?], offset: ?>>
+// CHECK-DAG: %[[MR:.*]] = arith.constant 6 : i64
+// CHECK-DAG: %[[B:.*]] = memref.cast %arg0 : memref<2x3xf32> to memref<?x?xf32, strided<[?, ?], offset: ?>>
+// CHECK-DAG: %[[C:.*]] = memref.cast %arg1 : memref<7x3xf32> to memref<?x?xf32, strided<[?, ?], offset: ?>>
+// CHECK: call @qopt_matmul_f32_pa_overwrite(%[[PC]], %[[MR]], %[[B]], %[[C]]) : (memref<?xf32, strided<[?], offset: ?>>, i64, memref<?x?xf32, strided<[?, ?], offset: ?>>, memref<?x?xf32, strided<[?, ?], offset: ?>>) -> ()
+// A second GEMM on the same weights, with no fill, accumulates into C and
+// shares the packed copy.
+// CHECK: call @qopt_matmul_f32_pa(%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}) :
+// CHECK-NOT: linalg.matmul
+// CHECK: fa_packed_a_f32_generic: "0x400000000000803F000040400000A0400000E040000010410000304100000040000080400000C040000000410000204100004041000050410000000000000000000000000000000000000000000060410000000000000000000000000000000000000000"
+// The avx512 tile has 8 rows: one panel of 8 x 2.
+// F32AVX512-LABEL: func.func @f32_conv_weights
+// F32AVX512: %[[MR:.*]] = arith.constant 8 : i64
+// F32AVX512: call @qopt_matmul_f32_pa_overwrite(%{{.*}}, %[[MR]],
+// F32AVX512: fa_packed_a_f32_avx512: "0x400000000000803F000040400000A0400000E0400000104100003041000050410000000000000040000080400000C0400000004100002041000040410000604100000000"
+memref.global "private" constant @fa : memref<7x2x1x1xf32> = dense<[[[[1.0]],[[2.0]]],[[[3.0]],[[4.0]]],[[[5.0]],[[6.0]]],[[[7.0]],[[8.0]]],[[[9.0]],[[10.0]]],[[[11.0]],[[12.0]]],[[[13.0]],[[14.0]]]]>
+func.func @f32_conv_weights(%b: memref<2x3xf32>, %c: memref<7x3xf32>, %b2: memref<2x5xf32>, %c2: memref<7x5xf32>) {
+  %zero = arith.constant 0.0 : f32
+  %g = memref.get_global @fa : memref<7x2x1x1xf32>
+  %a = memref.collapse_shape %g [[0], [1, 2, 3]] : memref<7x2x1x1xf32> into memref<7x2xf32>
+  linalg.fill ins(%zero : f32) outs(%c : memref<7x3xf32>)
+  linalg.matmul ins(%a, %b : memref<7x2xf32>, memref<2x3xf32>) outs(%c : memref<7x3xf32>)
+  linalg.matmul ins(%a, %b2 : memref<7x2xf32>, memref<2x5xf32>) outs(%c2 : memref<7x5xf32>)
+  return
+}
+
+// -----
+
+// Float GEMMs left alone: an A of 4 rows (streamed, never tiled), a B read
+// with a column stride (transposed), and a -0.0 fill (kept: the call adds).
+// CHECK-LABEL: func.func @f32_left_alone
+// CHECK: linalg.matmul
+// CHECK: linalg.matmul
+// CHECK: linalg.fill
+// CHECK: call @qopt_matmul_f32_pa(
+// CHECK-NOT: call
+memref.global "private" constant @short : memref<4x2xf32> = dense<1.0>
+memref.global "private" constant @tall : memref<6x2xf32> = dense<2.0>
+func.func @f32_left_alone(%b: memref<2x3xf32>, %c4: memref<4x3xf32>, %bt: memref<3x2xf32>, %c6: memref<6x3xf32>) {
+  %neg = arith.constant -0.0 : f32
+  %s = memref.get_global @short : memref<4x2xf32>
+  linalg.matmul ins(%s, %b : memref<4x2xf32>, memref<2x3xf32>) outs(%c4 : memref<4x3xf32>)
+  %t = memref.get_global @tall : memref<6x2xf32>
+  %v = memref.transpose %bt (i, j) -> (j, i) : memref<3x2xf32> to memref<2x3xf32, strided<[1, 2]>>
+  linalg.matmul ins(%t, %v : memref<6x2xf32>, memref<2x3xf32, strided<[1, 2]>>) outs(%c6 : memref<6x3xf32>)
+  linalg.fill ins(%neg : f32) outs(%c6 : memref<6x3xf32>)
+  linalg.matmul ins(%t, %b : memref<6x2xf32>, memref<2x3xf32>) outs(%c6 : memref<6x3xf32>)
   return
 }

@@ -49,6 +49,9 @@ struct CPUCodegenOptions {
   /// Int8 kernel variant (one of int8KernelIsas()); the target machine picks
   /// it (qopt::selectKernelIsa in qopt/Target/CPU/CPUTarget.h).
   std::string isa = "generic";
+  /// f32 GEMM kernel whose tile constant A operands are packed for: avx512,
+  /// avx2 or generic (qopt::selectF32Kernel picks it from the target).
+  std::string f32Kernel = "generic";
   /// Threads of the compiled model's kernels (0: every core); with 1 the
   /// model gets no OpenMP regions of its own.
   unsigned threads = 0;
@@ -72,7 +75,7 @@ struct CPUCodegenOptions {
 ///         func.func(qopt-split-floordiv-dims), canonicalize,
 ///         func.func(qopt-pad-in-place, qopt-fuse-gemm-epilogue)
 ///   bufferization (buildBufferizationPipeline)
-///   -O1+: qopt-prepack-weights{isa}
+///   -O1+: qopt-prepack-weights{isa f32-kernel}
 ///   qopt-matmul-microkernel{isa}
 ///   threads != 1: qopt-parallel-loops
 ///   func.func(scf-forall-to-for, convert-linalg-to-loops,
@@ -97,6 +100,10 @@ struct CPUCodegenPipelineOptions : mlir::PassPipelineOptions<CPUCodegenPipelineO
                           llvm::cl::desc("Int8 kernel variant: avx512vnni, avxvnni, avx2 "
                                          "or generic"),
                           llvm::cl::init("generic")};
+  Option<std::string> f32Kernel{*this, "f32-kernel",
+                                llvm::cl::desc("f32 GEMM kernel whose tile constant A "
+                                               "operands are packed for: avx512, avx2 or generic"),
+                                llvm::cl::init("generic")};
   Option<unsigned> threads{*this, "threads",
                            llvm::cl::desc("Kernel threads (1: no OpenMP regions)"),
                            llvm::cl::init(0)};
@@ -107,7 +114,7 @@ struct CPUCodegenPipelineOptions : mlir::PassPipelineOptions<CPUCodegenPipelineO
 };
 
 /// Registers the passes of lib/Codegen/CPU and the
-/// `qopt-cpu-codegen-pipeline` pipeline (options: opt-level, isa, threads,
+/// `qopt-cpu-codegen-pipeline` pipeline (options: opt-level, isa, f32-kernel, threads,
 /// band-bytes).
 void registerCodegenCPUPasses();
 

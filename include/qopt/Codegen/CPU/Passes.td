@@ -107,7 +107,7 @@ def QOptFuseDepthwiseEpilogue : Pass<"qopt-fuse-depthwise-epilogue", "::mlir::fu
 }
 
 def QOptPrepackWeights : Pass<"qopt-prepack-weights", "::mlir::ModuleOp"> {
-  let summary = "Pack the constant operands of int8 GEMMs at compile time";
+  let summary = "Pack the constant operands of int8 GEMMs and the constant A of f32 GEMMs at compile time";
   let description = [{
     Runs after bufferization, before `qopt-matmul-microkernel`, with the same
     `isa`. An i8 x i8 -> i32 `linalg.matmul` (default maps, sign-extended
@@ -123,8 +123,18 @@ def QOptPrepackWeights : Pass<"qopt-prepack-weights", "::mlir::ModuleOp"> {
       `qopt_matmul_s8s8_i32_<isa>_pb(A, packed, C)`: B in panels of NR
       columns, already offset to unsigned bytes.
 
-    The layouts are defined once, in `include/qopt/Quant/Int8Packing.h`,
-    which the runtime uses too. The packed data are new private constant
+    An f32 `linalg.matmul` (default maps) whose A is such a view (a float
+    Conv's weights, [M, K], M > 4; GEMMs of fewer rows skip the tiles) and
+    whose B and C have static unit inner strides becomes
+    `qopt_matmul_f32_pa(packed, mr, B, C)`: A in panels of MR rows per block
+    of K for the tile of `f32-kernel`. A zero fill of C right before it goes,
+    and the call is `qopt_matmul_f32_pa_overwrite` (C = 0 + A * B, C unread),
+    as `qopt-matmul-microkernel` does for the unpacked call. Constant B
+    operands of f32 GEMMs stay unpacked (packing a float model's weights would
+    hold them in memory a second time while compiling).
+
+    The layouts are defined once, in `include/qopt/Quant/Int8Packing.h` and
+    `include/qopt/Quant/F32Packing.h`, which the runtime uses too. The packed data are new private constant
     globals (resource blobs) named after the weights, one per weight and
     side however many matmuls read it; the original global is erased when
     nothing else reads it, and with `release-weights` its bytes are freed then
@@ -136,12 +146,16 @@ def QOptPrepackWeights : Pass<"qopt-prepack-weights", "::mlir::ModuleOp"> {
   let options = [
     Option<"isa", "isa", "std::string", "\"generic\"",
            "Int8 kernel variant whose tile the packing is for: avx512vnni, avxvnni, avx2 or generic">,
+    Option<"f32Kernel", "f32-kernel", "std::string", "\"generic\"",
+           "f32 GEMM kernel whose tile constant A operands are packed for: avx512 (8 rows), "
+           "avx2 or generic (6 rows)">,
     Option<"releaseWeights", "release-weights", "bool", "false",
            "Free the bytes of each erased unpacked weight at once (its resource blob); only "
            "for a module no other module in the context shares weights with (qoptc sets it "
            "for the module it compiles last)">
   ];
-  let dependentDialects = ["::mlir::func::FuncDialect", "::mlir::memref::MemRefDialect"];
+  let dependentDialects = ["::mlir::arith::ArithDialect", "::mlir::func::FuncDialect",
+                           "::mlir::memref::MemRefDialect"];
 }
 
 def QOptParallelLoops : Pass<"qopt-parallel-loops", "::mlir::ModuleOp"> {

@@ -47,6 +47,11 @@ std::unique_ptr<llvm::TargetMachine> createCPUTargetMachine(const CPUTargetOptio
 /// cannot be created).
 std::string selectKernelIsa(const CPUTargetOptions &options);
 
+/// The f32 GEMM kernel whose tile constant A operands are packed for
+/// (qopt/Quant/F32Packing.h): avx512 (AVX-512F), avx2 (AVX2 and FMA) or
+/// generic, the one the runtime picks on a CPU with the target's features.
+std::string selectF32Kernel(const CPUTargetOptions &options);
+
 /// Translates an LLVM-dialect module to LLVM IR for the target, adds the
 /// packed entry point `void qopt_model_invoke(void **)` and the thread
 /// default, verifies and optimizes it. Errors are reported as MLIR
