@@ -384,6 +384,7 @@ struct BlockPrefetch {
   const char *row = nullptr; // the next line's row
   int64_t rowBytes = 0, lines = 0, linesPerRow = 1, done = 0, perCall = 0, inRow = 0;
 
+  BlockPrefetch() = default;
   BlockPrefetch(const float *b, int64_t ldb, int64_t p0, int64_t kc, int64_t j0, int64_t nc,
                 int64_t calls) {
     if (kc <= 0 || nc <= 0)
@@ -407,10 +408,13 @@ struct BlockPrefetch {
 
 /// C[:, jc:jc+nc] += A * B[:, jc:jc+nc] (see above); `nextJc`/`nextNc`: the
 /// columns this thread takes next (nextNc 0: none), whose first block is
-/// prefetched during the last one here.
+/// prefetched during the last one here. With `packedB` (whole-K panels of
+/// NR columns, matmulF32PackedAB's layout; jc a multiple of NR) B is
+/// neither packed nor prefetched here.
 void gemmColumns(const F32Kernel &kern, int64_t m, int64_t jc, int64_t nc, int64_t k,
                  const float *ap, const float *b, int64_t ldb, float *c, int64_t ldc,
-                 bool overwrite, int64_t nextJc, int64_t nextNc) {
+                 bool overwrite, int64_t nextJc, int64_t nextNc,
+                 const float *packedB = nullptr) {
   int64_t mr = kern.mr, nr = kern.nr;
   auto *bp = static_cast<float *>(
       qopt::rt::threadScratch(qopt::rt::F32PackedB, KC * NC * sizeof(float)));
@@ -418,16 +422,19 @@ void gemmColumns(const F32Kernel &kern, int64_t m, int64_t jc, int64_t nc, int64
   const int64_t calls = ((nc + nr - 1) / nr) * ((m + mr - 1) / mr);
   for (int64_t pc = 0; pc < k; pc += KC) {
     int64_t kc = std::min(KC, k - pc);
-    kern.packB(b + pc * ldb + jc, ldb, kc, nc, bp);
-    BlockPrefetch ahead = pc + KC < k
-                              ? BlockPrefetch(b, ldb, pc + KC, std::min(KC, k - pc - KC), jc,
-                                              nc, calls)
-                              : BlockPrefetch(b, ldb, 0, std::min(KC, k), nextJc, nextNc,
-                                              calls);
+    if (!packedB)
+      kern.packB(b + pc * ldb + jc, ldb, kc, nc, bp);
+    BlockPrefetch ahead = packedB       ? BlockPrefetch()
+                          : pc + KC < k ? BlockPrefetch(b, ldb, pc + KC, std::min(KC, k - pc - KC),
+                                                        jc, nc, calls)
+                                        : BlockPrefetch(b, ldb, 0, std::min(KC, k), nextJc,
+                                                        nextNc, calls);
     const float *apBlock = ap + pc * mPad;
     for (int64_t jr = 0; jr < nc; jr += nr)
       for (int64_t ir = 0; ir < m; ir += mr) {
-        kern.fn(kc, apBlock + ir * kc, bp + jr * kc, c + ir * ldc + jc + jr, ldc,
+        const float *bpBlock =
+            packedB ? packedB + (jc + jr) / nr * k * nr + pc * nr : bp + jr * kc;
+        kern.fn(kc, apBlock + ir * kc, bpBlock, c + ir * ldc + jc + jr, ldc,
                 std::min(mr, m - ir), std::min(nr, nc - jr), overwrite && pc == 0);
         ahead.next();
       }
@@ -436,10 +443,12 @@ void gemmColumns(const F32Kernel &kern, int64_t m, int64_t jc, int64_t nc, int64
 
 /// C += A*B with unit inner strides of B and C: A packed once (the layout
 /// of F32Packing.h; `packed`: A is already in it, `a` and `lda` unused),
-/// threads take column chunks of C (each packing its own B chunk).
+/// threads take column chunks of C (each packing its own B chunk, unless
+/// `packedB` has all of B in whole-K panels: gemmColumns).
 void gemmPacked(const F32Kernel &kern, int64_t m, int64_t n, int64_t k, const float *a,
                 int64_t lda, const float *b, int64_t ldb, float *c, int64_t ldc,
-                bool overwrite, const float *packed = nullptr) {
+                bool overwrite, const float *packed = nullptr,
+                const float *packedB = nullptr) {
   int64_t nr = kern.nr;
   const float *ap = packed;
   if (!ap) {
@@ -455,7 +464,8 @@ void gemmPacked(const F32Kernel &kern, int64_t m, int64_t n, int64_t k, const fl
   qopt::rt::parallelFor(threads, chunks, [&](int64_t begin, int64_t end) {
     for (int64_t ci = begin; ci < end; ++ci)
       gemmColumns(kern, m, ci * nc, std::min(nc, n - ci * nc), k, ap, b, ldb, c, ldc,
-                  overwrite, (ci + 1) * nc, ci + 1 < end ? std::min(nc, n - (ci + 1) * nc) : 0);
+                  overwrite, (ci + 1) * nc, ci + 1 < end ? std::min(nc, n - (ci + 1) * nc) : 0,
+                  packedB);
   });
 }
 
@@ -533,6 +543,16 @@ std::vector<std::string> qopt::rt::f32KernelsAvailable() {
     if (k.available())
       names.push_back(k.name);
   return names;
+}
+
+qopt::rt::F32Tile qopt::rt::f32Tile() { return {bestKernel().mr, bestKernel().nr}; }
+
+void qopt::rt::matmulF32PackedAB(const float *packedA, const float *packedB, int64_t m,
+                                 int64_t n, int64_t k, float *c, int64_t ldc) {
+  if (m == 0 || n == 0 || k == 0)
+    return;
+  gemmPacked(bestKernel(), m, n, k, nullptr, 0, nullptr, 0, c, ldc, /*overwrite=*/false,
+             packedA, packedB);
 }
 
 void qopt::rt::matmulF32Fastest(const float *a, int64_t m, int64_t k, int64_t lda,

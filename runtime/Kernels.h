@@ -110,6 +110,17 @@ bool matmulF32With(const std::string &kernel, const float *a, int64_t m, int64_t
 bool matmulF32PackedAWith(const std::string &kernel, const float *packed, int64_t m,
                           int64_t k, const float *b, int64_t n, int64_t ldb, float *c,
                           int64_t ldc, bool overwrite = false);
+/// The register tile of the fastest f32 kernel this CPU has.
+struct F32Tile {
+  int64_t mr, nr;
+};
+F32Tile f32Tile();
+/// C[m, n] += A * B by the fastest kernel's tiles, both operands packed by
+/// the caller for f32Tile(): A as qopt/Quant/F32Packing.h lays it out (MR
+/// rows), B [k, n] as ceil(n / NR) panels of NR columns over all of K, panel
+/// p at p * k * NR, each [k][NR] (the lanes past n are read, never stored).
+void matmulF32PackedAB(const float *packedA, const float *packedB, int64_t m, int64_t n,
+                       int64_t k, float *c, int64_t ldc);
 /// C += A * B with the fastest f32 kernel, unit inner strides.
 void matmulF32Fastest(const float *a, int64_t m, int64_t k, int64_t lda, const float *b,
                       int64_t n, int64_t ldb, float *c, int64_t ldc);

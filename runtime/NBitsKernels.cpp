@@ -37,6 +37,7 @@
 #include "NBitsOperands.h"
 #include "NBitsZeroPoints.h"
 #include "Threads.h"
+#include "qopt/Quant/F32Packing.h"
 #include "qopt/Quant/NBitsPacking.h"
 
 #include <algorithm>
@@ -56,12 +57,13 @@ namespace {
 
 /// From this many rows of A the panels path runs, or from kGemmRowsBatched
 /// with a rows kernel that takes four rows of A at a time. AVX2, W4 g128,
-/// one thread (qopt-nbits-bench --prefill), ms for rows / panels at K x N
-/// 2048x5632, 5632x2048, 2048x2048, 4096x4096: M = 32: 19.9 / 24.0, 23.4 /
-/// 20.6, 7.2 / 8.6, 27.4 / 35.0; M = 48: 27.9 / 28.5, 35.8 / 25.6, 11.2 /
-/// 10.0, 41.5 / 32.1.
+/// one thread (qopt-nbits-bench --prefill, 2026-12-07, panels with A packed
+/// once and W dequantized into the GEMM's layout), ms for rows / panels at
+/// K x N 4096x4096, 2048x5632, 5632x2048, 2048x2048: M = 12: 8.81 / 8.85,
+/// 5.03 / 6.20, 6.22 / 6.14, 1.82 / 2.13; M = 16: 11.95 / 11.01, 6.68 /
+/// 7.48, 8.22 / 7.62, 2.48 / 2.67; M = 24: panels faster on all four.
 constexpr int64_t kGemmRows = 8;
-constexpr int64_t kGemmRowsBatched = 40;
+constexpr int64_t kGemmRowsBatched = 16;
 constexpr int64_t kPanelColumns = 256;
 /// A row of A up to this many bytes is read from L1 by every output.
 constexpr int64_t kRowBytesInL1 = 32 << 10;
@@ -782,21 +784,21 @@ void rows(const Operands &o, const RowsKernel &kern) {
   });
 }
 
-/// Codes i0..i1 of block `blk` of row n of W, dequantized into column j of
-/// the panel (row k of the panel at k * nc): the block's scale and zero
-/// point once, the codes read straight from the blob (other widths eight
-/// at a time from i0, a multiple of 8: they end on a byte).
-void dequantCodes(const Operands &o, int64_t n, int64_t j, int64_t blk, int64_t i0, int64_t i1,
-                  float *panel, int64_t nc) {
+/// Codes i0..i1 of block `blk` of row n of W, dequantized into a column of
+/// the panel (`col`: its value at k = 0; k at col + k * ks): the block's
+/// scale and zero point once, the codes read straight from the blob (other
+/// widths eight at a time from i0, a multiple of 8: they end on a byte).
+void dequantCodes(const Operands &o, int64_t n, int64_t blk, int64_t i0, int64_t i1, float *col,
+                  int64_t ks) {
   const Layout &l = o.l;
   const uint8_t *blob = l.blob(o.b, n, blk);
   float scale = o.scales[n * l.kBlocks() + blk];
   int zp = l.zeroPoint(o.zp, n, blk);
-  float *out = panel + blk * l.blockSize * nc + j;
+  float *out = col + blk * l.blockSize * ks;
   if (l.bits == 4 || l.bits == 8) {
     for (int64_t i = i0; i < i1; ++i) {
       int code = l.bits == 8 ? blob[i] : (i & 1) ? blob[i / 2] >> 4 : blob[i / 2] & 0xF;
-      out[i * nc] = float(code - zp) * scale;
+      out[i * ks] = float(code - zp) * scale;
     }
     return;
   }
@@ -804,7 +806,7 @@ void dequantCodes(const Operands &o, int64_t n, int64_t j, int64_t blk, int64_t 
   for (int64_t g = i0; g < i1; g += 8) {
     qopt::nbits::unpackEight(blob, g / 8, l.bits, codes);
     for (int64_t i = g; i < std::min(i1, g + 8); ++i)
-      out[i * nc] = float(int(codes[i - g]) - zp) * scale;
+      out[i * ks] = float(int(codes[i - g]) - zp) * scale;
   }
 }
 
@@ -828,7 +830,8 @@ inline __attribute__((target("avx2"), always_inline)) void transpose8(__m256 (&r
   }
 }
 
-/// Rows n..n+7 of W into panel columns j..j+7, sixteen codes of each row
+/// Rows n..n+7 of W into eight adjacent panel columns (`col`: the first
+/// one's value at k = 0; k at col + k * ks), sixteen codes of each row
 /// at a time: unpacked in order (Unpack; lane i times `down`[i] is code i),
 /// dequantized, and the 8 x 8 tiles transposed so that each panel row gets
 /// one store (a row of W at a time stored each value nc floats from the
@@ -836,7 +839,7 @@ inline __attribute__((target("avx2"), always_inline)) void transpose8(__m256 (&r
 /// block's last whole sixteen go through dequantCodes.
 template <class Unpack>
 __attribute__((target("avx2,fma"))) void dequantRows8Avx2(const Operands &o, int64_t n,
-                                                          int64_t j, float *panel, int64_t nc,
+                                                          float *col, int64_t ks,
                                                           const float *down) {
   const Layout &l = o.l;
   const Unpack unpack(l.bits);
@@ -862,62 +865,78 @@ __attribute__((target("avx2,fma"))) void dequantRows8Avx2(const Operands &o, int
       }
       transpose8(lo);
       transpose8(hi);
-      float *out = panel + (k0 + i0) * nc + j;
+      float *out = col + (k0 + i0) * ks;
       for (int i = 0; i < 8; ++i) {
-        _mm256_storeu_ps(out + i * nc, lo[i]);
-        _mm256_storeu_ps(out + (8 + i) * nc, hi[i]);
+        _mm256_storeu_ps(out + i * ks, lo[i]);
+        _mm256_storeu_ps(out + (8 + i) * ks, hi[i]);
       }
     }
     for (int r = 0; r < 8; ++r)
-      dequantCodes(o, n + r, j + r, blk, whole, count, panel, nc);
+      dequantCodes(o, n + r, blk, whole, count, col + r, ks);
   }
 }
 
 /// dequantRows8Avx2 for the layout's width; false where it cannot run
 /// (no AVX2, or the last row's 16-byte reads would pass the end of W).
-bool dequantRows8(const Operands &o, int64_t n, int64_t j, float *panel, int64_t nc) {
+bool dequantRows8(const Operands &o, int64_t n, float *col, int64_t ks) {
   static const bool avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
   const Layout &l = o.l;
   if (!avx2)
     return false;
   static const float ones[8] = {1, 1, 1, 1, 1, 1, 1, 1};
   if (l.bits == 4)
-    dequantRows8Avx2<Unpack4InOrderAvx2>(o, n, j, panel, nc, ones);
+    dequantRows8Avx2<Unpack4InOrderAvx2>(o, n, col, ks, ones);
   else if (l.bits == 8)
-    dequantRows8Avx2<Unpack8Avx2>(o, n, j, panel, nc, ones);
+    dequantRows8Avx2<Unpack8Avx2>(o, n, col, ks, ones);
   else if (!nearEnd(l, o.b, n + 7))
-    dequantRows8Avx2<UnpackAnyAvx2>(o, n, j, panel, nc, UnpackAnyAvx2::table(l.bits).down);
+    dequantRows8Avx2<UnpackAnyAvx2>(o, n, col, ks, UnpackAnyAvx2::table(l.bits).down);
   else
     return false;
   return true;
 }
 #endif
 
-/// The panels path: W^T dequantized kPanelColumns columns at a time, each
-/// panel multiplied by the f32 GEMM; eight rows of W at a time where AVX2
-/// runs.
+/// The panels path: A packed once for the f32 GEMM's tiles, then W^T
+/// dequantized kPanelColumns columns at a time straight into the GEMM's B
+/// layout (panels of NR columns over all of K; eight rows of W at a time
+/// where AVX2 runs), each multiplied by the f32 tiles. (Through the plain
+/// f32 GEMM, A was packed again for every panel and each panel copied into
+/// that layout: a third of a prefill's time above the multiplications.)
 void panels(const Operands &o) {
   const Layout &l = o.l;
-  int64_t width = std::min(kPanelColumns, l.n);
+  const qopt::rt::F32Tile tile = qopt::rt::f32Tile();
+  const int64_t width = std::min(kPanelColumns, l.n);
+  const int64_t widthPad = (width + tile.nr - 1) / tile.nr * tile.nr;
   auto *panel = static_cast<float *>(
-      qopt::rt::threadScratch(qopt::rt::NBitsPanel, size_t(l.k * width) * sizeof(float)));
+      qopt::rt::threadScratch(qopt::rt::NBitsPanel, size_t(l.k * widthPad) * sizeof(float)));
+  auto *packedA = static_cast<float *>(qopt::rt::threadScratch(
+      qopt::rt::NBitsPackedA, qopt::f32pack::packedSize(o.m, l.k, tile.mr) * sizeof(float)));
+  qopt::f32pack::packA(o.a, o.lda, 1, o.m, l.k, tile.mr, packedA);
+  // Column j of a panel: panel j / NR, lane j % NR; k at NR floats apart.
+  auto column = [&](int64_t j) { return panel + j / tile.nr * l.k * tile.nr + j % tile.nr; };
   for (int64_t n0 = 0; n0 < l.n; n0 += width) {
     int64_t nc = std::min(width, l.n - n0);
+    // The last panel's lanes past N: zeros (the tiles compute them and
+    // store only N's columns).
+    for (int64_t j = nc; j % tile.nr; ++j)
+      for (int64_t k = 0; k < l.k; ++k)
+        column(j)[k * tile.nr] = 0.0f;
     int threads = qopt::rt::threadsFor(double(l.k) * double(nc) * 8);
     qopt::rt::parallelFor(threads, (nc + 7) / 8, [&](int64_t begin, int64_t end) {
       for (int64_t g = begin; g < end; ++g) {
         int64_t j0 = g * 8, rows = std::min<int64_t>(8, nc - j0);
 #if defined(__x86_64__)
-        if (rows == 8 && dequantRows8(o, n0 + j0, j0, panel, nc))
+        // Eight adjacent columns lie in one panel (NR is a multiple of 8).
+        if (rows == 8 && dequantRows8(o, n0 + j0, column(j0), tile.nr))
           continue;
 #endif
         for (int64_t j = j0; j < j0 + rows; ++j)
           for (int64_t blk = 0; blk < l.kBlocks(); ++blk)
-            dequantCodes(o, n0 + j, j, blk, 0, std::min(l.blockSize, l.k - blk * l.blockSize),
-                         panel, nc);
+            dequantCodes(o, n0 + j, blk, 0, std::min(l.blockSize, l.k - blk * l.blockSize),
+                         column(j), tile.nr);
       }
     });
-    qopt::rt::matmulF32Fastest(o.a, o.m, l.k, o.lda, panel, nc, nc, o.c + n0, o.ldc);
+    qopt::rt::matmulF32PackedAB(packedA, panel, o.m, nc, l.k, o.c + n0, o.ldc);
   }
 }
 

@@ -102,6 +102,7 @@ enum ScratchSlot {
   S8SplitPanel,
   NBitsRows,
   NBitsPanel,
+  NBitsPackedA,
   NumScratchSlots
 };
 

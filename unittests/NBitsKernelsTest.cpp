@@ -252,6 +252,26 @@ TEST(NBitsKernels, EveryVariantMatchesTheReference) {
       }
 }
 
+TEST(NBitsKernels, PanelsCrossTheirWidth) {
+  // N = 300: a 256-column panel, then 44 columns whose last f32 tile panel
+  // is partly past N (its lanes zeroed, never stored); K across the f32
+  // GEMM's 256-deep blocks; M on both sides of the switch to panels.
+  Layout l{520, 300, 4, 32};
+  for (int64_t m : {9, 20})
+    for (bool zp : {false, true}) {
+      Problem p(l, m, zp, 500 + uint32_t(m));
+      double largest = 0;
+      std::vector<double> want = p.reference(largest);
+      for (std::string kernel : {"panels", "generic"}) {
+        std::vector<float> c(size_t(m * l.n), 1.0f);
+        ASSERT_TRUE(qopt::rt::matmulNBitsWith(kernel, l, p.a.data(), m, l.k, p.b.data(),
+                                              p.scales.data(), p.zeroPointData(), c.data(),
+                                              l.n));
+        expectAccumulated(c, want, largest, kernel, l, m, zp);
+      }
+    }
+}
+
 TEST(NBitsKernels, CEntryPointTakesStridedOperands) {
   // A as the transpose of a [K, M] buffer, C as the transpose of [N, M];
   // B, scales and zero points dense as the compiler passes them.
