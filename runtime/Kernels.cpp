@@ -14,7 +14,9 @@
 //
 // qopt_matmul_f32_pa takes A already packed (a Conv's constant weights,
 // packed at compile time by qopt-prepack-weights in the layout of
-// qopt/Quant/F32Packing.h, which packAllA below uses too).
+// qopt/Quant/F32Packing.h, which gemmPacked uses too); qopt_matmul_f32_pb
+// takes B packed (a MatMul's constant weights, whole-K panels): up to four
+// rows of A then run over its panels with C's columns in registers.
 //
 //===----------------------------------------------------------------------===//
 #include <algorithm>
@@ -105,9 +107,12 @@ constexpr int64_t kStreamCols = 1024;
 /// The portable streaming GEMM (StreamFn) for M rows: per chunk of
 /// columns, four rows of B at a time; each element of C takes its products
 /// in k order (one multiply-add each where the ISA has FMA). The
-/// target-specific entries below inline it (flatten) to vectorize it for
-/// their instruction set.
-template <int M> inline void streamColumnsRows(const StreamArgs &s, int64_t j0, int64_t j1) {
+/// target-specific entries below inline it to vectorize it for their
+/// instruction set (always_inline: flatten alone left the rows 2-4 copies
+/// outlined, compiled for the baseline ISA, SSE2 without FMA).
+template <int M>
+__attribute__((always_inline)) inline void streamColumnsRows(const StreamArgs &s, int64_t j0,
+                                                           int64_t j1) {
   for (int64_t jc = j0; jc < j1; jc += kStreamCols) {
     const int64_t w = std::min(kStreamCols, j1 - jc);
     if (s.overwrite)
@@ -139,7 +144,8 @@ template <int M> inline void streamColumnsRows(const StreamArgs &s, int64_t j0, 
   }
 }
 
-inline void streamColumnsPortable(const StreamArgs &s, int64_t j0, int64_t j1) {
+__attribute__((always_inline)) inline void streamColumnsPortable(const StreamArgs &s, int64_t j0,
+                                                                 int64_t j1) {
   switch (s.m) {
   case 1:
     return streamColumnsRows<1>(s, j0, j1);
@@ -152,6 +158,172 @@ inline void streamColumnsPortable(const StreamArgs &s, int64_t j0, int64_t j1) {
     return streamColumnsRows<4>(s, j0, j1);
   }
 }
+
+/// A GEMM with at most kStreamRows rows of A and B packed at compile time in
+/// whole-K panels of NR columns (F32Packing.h): C[0:m, panels p0..p1).
+struct PanelArgs {
+  const float *a;
+  int64_t m, k, as0, as1;
+  const float *b; // the packed panels
+  int64_t n;
+  float *c;
+  int64_t ldc;
+  bool overwrite;
+};
+using PanelFn = void (*)(const PanelArgs &, int64_t p0, int64_t p1);
+
+/// The portable panel GEMM (PanelFn) for M rows: each panel's NR columns of
+/// C's rows accumulate in registers over all of K, started from C (0 with
+/// `overwrite`), so each element takes its products in k order from C's
+/// value, as streamColumnsRows adds them (one multiply-add each where the
+/// ISA has FMA). The target-specific entries inline it (flatten).
+template <int M, int NR>
+__attribute__((always_inline)) inline void panelRows(const PanelArgs &s, int64_t p0, int64_t p1) {
+  for (int64_t p = p0; p < p1; ++p) {
+    const int64_t j0 = p * NR, cols = std::min<int64_t>(NR, s.n - j0);
+    float acc[M][NR];
+    for (int r = 0; r < M; ++r)
+      for (int q = 0; q < NR; ++q)
+        acc[r][q] = s.overwrite || q >= cols ? 0.0f : s.c[r * s.ldc + j0 + q];
+    const float *__restrict bp = s.b + p * s.k * NR;
+    for (int64_t k = 0; k < s.k; ++k, bp += NR)
+      for (int r = 0; r < M; ++r) {
+        const float a = s.a[r * s.as0 + k * s.as1];
+        for (int q = 0; q < NR; ++q)
+          acc[r][q] = acc[r][q] + a * bp[q];
+      }
+    for (int r = 0; r < M; ++r)
+      for (int q = 0; q < cols; ++q)
+        s.c[r * s.ldc + j0 + q] = acc[r][q];
+  }
+}
+
+template <int NR>
+__attribute__((always_inline)) inline void panelRowsPortable(const PanelArgs &s, int64_t p0,
+                                                             int64_t p1) {
+  switch (s.m) {
+  case 1:
+    return panelRows<1, NR>(s, p0, p1);
+  case 2:
+    return panelRows<2, NR>(s, p0, p1);
+  case 3:
+    return panelRows<3, NR>(s, p0, p1);
+  default:
+    static_assert(kStreamRows == 4);
+    return panelRows<4, NR>(s, p0, p1);
+  }
+}
+
+void panelsGeneric(const PanelArgs &s, int64_t p0, int64_t p1) {
+  panelRowsPortable<16>(s, p0, p1);
+}
+
+#if defined(__x86_64__)
+/// panelRows with intrinsics: two vectors (`Vec`, `L` lanes) per row of C
+/// in registers, one multiply-add per product in k order from C's value
+/// (the portable loop, inlined for a target, spilled its accumulators from
+/// two rows on: 4x slower than streaming B). Defined once per instruction
+/// set (the target attribute cannot come from a template argument).
+#define QOPT_PANEL_ROWS_SIMD(NAME, TARGET, Ops)                                            \
+  template <int M>                                                                         \
+  __attribute__((target(TARGET))) void NAME##Rows(const PanelArgs &s, int64_t p0,          \
+                                                  int64_t p1) {                            \
+    using Vec = Ops::Vec;                                                                  \
+    constexpr int L = Ops::kLanes, V = 2, NR = V * L;                                      \
+    for (int64_t p = p0; p < p1; ++p) {                                                    \
+      const int64_t j0 = p * NR, cols = std::min<int64_t>(NR, s.n - j0);                  \
+      alignas(64) float edge[M][NR];                                                       \
+      Vec acc[M][V];                                                                       \
+      for (int r = 0; r < M; ++r) {                                                        \
+        const float *cr = s.c + r * s.ldc + j0;                                            \
+        if (s.overwrite) {                                                                 \
+          for (int v = 0; v < V; ++v)                                                      \
+            acc[r][v] = Ops::zero();                                                       \
+        } else if (cols == NR) {                                                           \
+          for (int v = 0; v < V; ++v)                                                      \
+            acc[r][v] = Ops::load(cr + v * L);                                             \
+        } else {                                                                           \
+          for (int q = 0; q < NR; ++q)                                                     \
+            edge[r][q] = q < cols ? cr[q] : 0.0f;                                          \
+          for (int v = 0; v < V; ++v)                                                      \
+            acc[r][v] = Ops::load(edge[r] + v * L);                                        \
+        }                                                                                  \
+      }                                                                                    \
+      const float *bp = s.b + p * s.k * NR;                                                \
+      for (int64_t k = 0; k < s.k; ++k, bp += NR) {                                        \
+        Vec b[V];                                                                          \
+        for (int v = 0; v < V; ++v)                                                        \
+          b[v] = Ops::load(bp + v * L);                                                    \
+        for (int r = 0; r < M; ++r) {                                                      \
+          const Vec a = Ops::broadcast(s.a + r * s.as0 + k * s.as1);                       \
+          for (int v = 0; v < V; ++v)                                                      \
+            acc[r][v] = Ops::fma(a, b[v], acc[r][v]);                                      \
+        }                                                                                  \
+      }                                                                                    \
+      for (int r = 0; r < M; ++r) {                                                        \
+        float *cr = s.c + r * s.ldc + j0;                                                  \
+        if (cols == NR) {                                                                  \
+          for (int v = 0; v < V; ++v)                                                      \
+            Ops::store(cr + v * L, acc[r][v]);                                             \
+          continue;                                                                        \
+        }                                                                                  \
+        for (int v = 0; v < V; ++v)                                                        \
+          Ops::store(edge[r] + v * L, acc[r][v]);                                          \
+        std::copy_n(edge[r], cols, cr);                                                    \
+      }                                                                                    \
+    }                                                                                      \
+  }                                                                                        \
+  void NAME(const PanelArgs &s, int64_t p0, int64_t p1) {                                  \
+    static constexpr PanelFn byRows[] = {NAME##Rows<1>, NAME##Rows<2>, NAME##Rows<3>,      \
+                                         NAME##Rows<4>};                                   \
+    static_assert(std::size(byRows) == kStreamRows);                                       \
+    byRows[s.m - 1](s, p0, p1);                                                            \
+  }
+
+struct Avx2Ops {
+  using Vec = __m256;
+  static constexpr int kLanes = 8;
+  __attribute__((target("avx2,fma"), always_inline)) static Vec zero() {
+    return _mm256_setzero_ps();
+  }
+  __attribute__((target("avx2,fma"), always_inline)) static Vec load(const float *p) {
+    return _mm256_loadu_ps(p);
+  }
+  __attribute__((target("avx2,fma"), always_inline)) static void store(float *p, Vec v) {
+    _mm256_storeu_ps(p, v);
+  }
+  __attribute__((target("avx2,fma"), always_inline)) static Vec broadcast(const float *p) {
+    return _mm256_broadcast_ss(p);
+  }
+  __attribute__((target("avx2,fma"), always_inline)) static Vec fma(Vec a, Vec b, Vec c) {
+    return _mm256_fmadd_ps(a, b, c);
+  }
+};
+
+struct Avx512Ops {
+  using Vec = __m512;
+  static constexpr int kLanes = 16;
+  __attribute__((target("avx512f"), always_inline)) static Vec zero() {
+    return _mm512_setzero_ps();
+  }
+  __attribute__((target("avx512f"), always_inline)) static Vec load(const float *p) {
+    return _mm512_loadu_ps(p);
+  }
+  __attribute__((target("avx512f"), always_inline)) static void store(float *p, Vec v) {
+    _mm512_storeu_ps(p, v);
+  }
+  __attribute__((target("avx512f"), always_inline)) static Vec broadcast(const float *p) {
+    return _mm512_set1_ps(*p);
+  }
+  __attribute__((target("avx512f"), always_inline)) static Vec fma(Vec a, Vec b, Vec c) {
+    return _mm512_fmadd_ps(a, b, c);
+  }
+};
+
+QOPT_PANEL_ROWS_SIMD(panelsAvx2, "avx2,fma", Avx2Ops)
+QOPT_PANEL_ROWS_SIMD(panelsAvx512, "avx512f", Avx512Ops)
+#undef QOPT_PANEL_ROWS_SIMD
+#endif
 
 void streamColumnsGeneric(const StreamArgs &s, int64_t j0, int64_t j1) {
   streamColumnsPortable(s, j0, j1);
@@ -241,6 +413,7 @@ struct F32Kernel {
   PackBFn packB; // packBPanels<nr>
   bool (*available)();
   StreamFn stream;
+  PanelFn panels; // over B packed at compile time, NR columns per panel
 };
 
 // Each kernel is a struct with its tile shape (MR, NR) and `run`; the kernel
@@ -350,17 +523,18 @@ bool hasAvx2() { return __builtin_cpu_supports("avx2") && __builtin_cpu_supports
 bool always() { return true; }
 
 template <typename K>
-constexpr F32Kernel entry(const char *name, bool (*available)(), StreamFn stream) {
-  return {name, K::MR, K::NR, K::run, packBPanels<K::NR>, available, stream};
+constexpr F32Kernel entry(const char *name, bool (*available)(), StreamFn stream,
+                          PanelFn panels) {
+  return {name, K::MR, K::NR, K::run, packBPanels<K::NR>, available, stream, panels};
 }
 
 /// Fastest first; the last one runs everywhere.
 const F32Kernel kF32Kernels[] = {
 #if defined(__x86_64__)
-    entry<Avx512F32>("avx512", hasAvx512, streamColumnsAvx512),
-    entry<Avx2F32>("avx2", hasAvx2, streamColumnsAvx2),
+    entry<Avx512F32>("avx512", hasAvx512, streamColumnsAvx512, panelsAvx512),
+    entry<Avx2F32>("avx2", hasAvx2, streamColumnsAvx2, panelsAvx2),
 #endif
-    entry<GenericF32>("generic", always, streamColumnsGeneric),
+    entry<GenericF32>("generic", always, streamColumnsGeneric, panelsGeneric),
 };
 
 const F32Kernel &bestKernel() {
@@ -535,6 +709,48 @@ void matmulF32PackedA(const F32Kernel *kern, const float *packed, int64_t mr, in
     }
 }
 
+/// The fastest kernel this CPU has whose tiles take `nr` columns of B, or null.
+const F32Kernel *kernelWithCols(int64_t nr) {
+  for (const F32Kernel &k : kF32Kernels)
+    if (k.available() && k.nr == nr)
+      return &k;
+  return nullptr;
+}
+
+/// C += A * B (with `overwrite`: C = 0 + A * B) with B [k, n] packed at
+/// compile time in whole-K panels of `nr` columns (F32Packing.h): up to
+/// kStreamRows rows of A by `kern`'s panel loop (threads over panels), more
+/// by its tiles when A has a unit inner stride; C with a unit inner stride.
+void matmulF32PackedB(const F32Kernel *kern, const float *a, int64_t m, int64_t k, int64_t as0,
+                      int64_t as1, const float *packed, int64_t nr, int64_t n, float *c,
+                      int64_t cs0, int64_t cs1, bool overwrite) {
+  if (m == 0 || n == 0)
+    return;
+  if (kern && kern->nr == nr && k > 0 && cs1 == 1) {
+    if (m <= kStreamRows) {
+      PanelArgs s{a, m, k, as0, as1, packed, n, c, cs0, overwrite};
+      int threads = qopt::rt::threadsFor(double(m) * double(n) * double(k));
+      qopt::rt::parallelFor(threads, (n + nr - 1) / nr, [&](int64_t begin, int64_t end) {
+        kern->panels(s, begin, end);
+      });
+      return;
+    }
+    if (as1 == 1) {
+      gemmPacked(*kern, m, n, k, a, as0, nullptr, 0, c, cs0, overwrite, nullptr, packed);
+      return;
+    }
+  }
+  // No kernel of that width on this CPU, strided A or C, or K = 0: element
+  // by element, products in k order.
+  for (int64_t i = 0; i < m; ++i)
+    for (int64_t j = 0; j < n; ++j) {
+      float acc = overwrite ? 0.0f : c[i * cs0 + j * cs1];
+      for (int64_t p = 0; p < k; ++p)
+        acc += a[i * as0 + p * as1] * qopt::f32pack::packedBAt(packed, k, nr, p, j);
+      c[i * cs0 + j * cs1] = acc;
+    }
+}
+
 } // namespace
 
 std::vector<std::string> qopt::rt::f32KernelsAvailable() {
@@ -583,6 +799,17 @@ bool qopt::rt::matmulF32PackedAWith(const std::string &kernel, const float *pack
   return false;
 }
 
+bool qopt::rt::matmulF32PackedBWith(const std::string &kernel, const float *a, int64_t m,
+                                    int64_t k, int64_t lda, const float *packed, int64_t n,
+                                    float *c, int64_t ldc, bool overwrite) {
+  for (const F32Kernel &kern : kF32Kernels)
+    if (kernel == kern.name && kern.available()) {
+      matmulF32PackedB(&kern, a, m, k, lda, 1, packed, kern.nr, n, c, ldc, 1, overwrite);
+      return true;
+    }
+  return false;
+}
+
 /// C += A * B on func-to-llvm's expanded memref descriptors; the
 /// `_overwrite` entry is for a C that the compiled code zero-filled right
 /// before (qopt-matmul-microkernel drops that fill): C = 0 + A * B without
@@ -619,6 +846,22 @@ QOPT_MATMUL_F32(qopt_matmul_f32_overwrite, true)
 QOPT_MATMUL_F32_PA(qopt_matmul_f32_pa, false)
 QOPT_MATMUL_F32_PA(qopt_matmul_f32_pa_overwrite, true)
 #undef QOPT_MATMUL_F32_PA
+
+/// C += A * B with B a constant packed at compile time in whole-K panels of
+/// `nr` columns (qopt-prepack-weights; F32Packing.h): A, then B as a 1-D
+/// memref, then nr, then C. K is A's columns and N C's.
+#define QOPT_MATMUL_F32_PB(NAME, OVERWRITE)                                                \
+  extern "C" void NAME(float *, float *aBase, int64_t aOff, int64_t m, int64_t k,          \
+                       int64_t as0, int64_t as1, float *, float *bBase, int64_t bOff,      \
+                       int64_t, int64_t, int64_t nr, float *, float *cBase, int64_t cOff,  \
+                       int64_t m2, int64_t n, int64_t cs0, int64_t cs1) {                  \
+    (void)m2;                                                                              \
+    matmulF32PackedB(kernelWithCols(nr), aBase + aOff, m, k, as0, as1, bBase + bOff, nr, n, \
+                     cBase + cOff, cs0, cs1, OVERWRITE);                                   \
+  }
+QOPT_MATMUL_F32_PB(qopt_matmul_f32_pb, false)
+QOPT_MATMUL_F32_PB(qopt_matmul_f32_pb_overwrite, true)
+#undef QOPT_MATMUL_F32_PB
 
 //===----------------------------------------------------------------------===//
 // Depthwise 2-D convolution

@@ -30,6 +30,12 @@ void qopt_matmul_f32_pa(QOPT_MEMREF1(float), int64_t mr, QOPT_MEMREF2(float),
                         QOPT_MEMREF2(float));
 void qopt_matmul_f32_pa_overwrite(QOPT_MEMREF1(float), int64_t mr, QOPT_MEMREF2(float),
                                   QOPT_MEMREF2(float));
+/// C += A * B with B packed at compile time in whole-K panels of `nr`
+/// columns (qopt/Quant/F32Packing.h); `_overwrite`: C = 0 + A * B.
+void qopt_matmul_f32_pb(QOPT_MEMREF2(float), QOPT_MEMREF1(float), int64_t nr,
+                        QOPT_MEMREF2(float));
+void qopt_matmul_f32_pb_overwrite(QOPT_MEMREF2(float), QOPT_MEMREF1(float), int64_t nr,
+                                  QOPT_MEMREF2(float));
 void qopt_matmul_s8s8_i32_generic(QOPT_MEMREF2(int8_t), QOPT_MEMREF2(int8_t),
                                   QOPT_MEMREF2(int32_t));
 void qopt_matmul_s8s8_i32_avx2(QOPT_MEMREF2(int8_t), QOPT_MEMREF2(int8_t),
@@ -106,10 +112,16 @@ bool matmulF32With(const std::string &kernel, const float *a, int64_t m, int64_t
                    int64_t lda, const float *b, int64_t n, int64_t ldb, float *c,
                    int64_t ldc, bool overwrite = false);
 /// As matmulF32With, with A given packed for the kernel's tiles
-/// (qopt/Quant/F32Packing.h, f32pack::mrFor(kernel) rows). For tests.
+/// (qopt/Quant/F32Packing.h, f32pack::tileFor(kernel) rows). For tests.
 bool matmulF32PackedAWith(const std::string &kernel, const float *packed, int64_t m,
                           int64_t k, const float *b, int64_t n, int64_t ldb, float *c,
                           int64_t ldc, bool overwrite = false);
+/// As matmulF32With, with B given packed for the kernel's tiles in whole-K
+/// panels (qopt/Quant/F32Packing.h, f32pack::tileFor(kernel) columns). For
+/// tests.
+bool matmulF32PackedBWith(const std::string &kernel, const float *a, int64_t m, int64_t k,
+                          int64_t lda, const float *packed, int64_t n, float *c, int64_t ldc,
+                          bool overwrite = false);
 /// The register tile of the fastest f32 kernel this CPU has.
 struct F32Tile {
   int64_t mr, nr;

@@ -455,8 +455,9 @@ TEST(F32Gemm, PackedAGivesTheBitsOfPackingPerCall) {
   std::mt19937 rng(11);
   std::uniform_real_distribution<float> d(-1, 1);
   for (const std::string &kernel : qopt::rt::f32KernelsAvailable()) {
-    std::optional<int64_t> mr = qopt::f32pack::mrFor(kernel);
-    ASSERT_TRUE(mr) << kernel;
+    std::optional<qopt::f32pack::Tile> tile = qopt::f32pack::tileFor(kernel);
+    ASSERT_TRUE(tile) << kernel;
+    const int64_t *mr = &tile->mr;
     for (auto s : {std::array<int64_t, 3>{7, 1000, 33}, {70, 45, 300}, {5, 17, 1},
                    {8, 32, 257}, {9, 33, 5}, {16, 64, 513}, {6, 16, 3}, {24, 320, 864}}) {
       int64_t m = s[0], n = s[1], k = s[2], lda = k + 3, ldb = n + 5, ldc = n + 2;
@@ -493,6 +494,86 @@ TEST(F32Gemm, PackedAGivesTheBitsOfPackingPerCall) {
                                               nullptr, 0));
 }
 
+/// B packed at compile time (whole-K panels of the kernel's NR columns)
+/// gives the bits of the unpacked call: more than four rows through the same
+/// tiles, up to four through the panel loop, whose products meet C in the
+/// order the streamed loop adds them; accumulating and overwriting, partial
+/// panels, K across blocks, a strided A for the short GEMMs.
+TEST(F32Gemm, PackedBGivesTheBitsOfTheUnpackedCall) {
+  qopt::rt::RunThreads two(2);
+  std::mt19937 rng(13);
+  std::uniform_real_distribution<float> d(-1, 1);
+  for (const std::string &kernel : qopt::rt::f32KernelsAvailable()) {
+    std::optional<qopt::f32pack::Tile> tile = qopt::f32pack::tileFor(kernel);
+    ASSERT_TRUE(tile) << kernel;
+    const int64_t *nr = &tile->nr;
+    for (auto s : {std::array<int64_t, 3>{1, 1000, 33}, {2, 45, 300}, {3, 17, 1},
+                   {4, 2100, 64}, {1, 40, 513}, {7, 1000, 33}, {70, 45, 300}, {5, 17, 1},
+                   {9, 33, 5}, {16, 64, 513}}) {
+      int64_t m = s[0], n = s[1], k = s[2], lda = k + 3, ldc = n + 2;
+      std::vector<float> a(m * lda), b(k * n), c0(m * ldc);
+      for (auto &x : a)
+        x = d(rng);
+      for (auto &x : b)
+        x = d(rng);
+      for (auto &x : c0)
+        x = d(rng);
+      std::vector<float> packed(qopt::f32pack::packedBSize(k, n, *nr));
+      qopt::f32pack::packB(b.data(), n, 1, k, n, *nr, packed.data());
+      for (int64_t p = 0; p < k; ++p)
+        for (int64_t j = 0; j < n; ++j)
+          ASSERT_EQ(qopt::f32pack::packedBAt(packed.data(), k, *nr, p, j), b[p * n + j]);
+      for (bool overwrite : {false, true}) {
+        std::vector<float> want(c0), got(c0);
+        ASSERT_TRUE(qopt::rt::matmulF32With(kernel, a.data(), m, k, lda, b.data(), n, n,
+                                            want.data(), ldc, overwrite));
+        ASSERT_TRUE(qopt::rt::matmulF32PackedBWith(kernel, a.data(), m, k, lda, packed.data(),
+                                                   n, got.data(), ldc, overwrite));
+        ASSERT_EQ(0, std::memcmp(want.data(), got.data(), want.size() * sizeof(float)))
+            << kernel << " " << m << "x" << n << "x" << k << " overwrite " << overwrite;
+      }
+    }
+  }
+}
+
+/// The packed-B entry point against a float64 reference: the fastest
+/// kernel's panels, a width no kernel has (8: the element-wise fallback),
+/// A transposed through its strides (short and tall), and K = 0.
+TEST(F32Gemm, PackedBEntryPointMatchesReference) {
+  std::mt19937 rng(14);
+  std::uniform_real_distribution<float> d(-1, 1);
+  int64_t best = qopt::f32pack::tileFor(qopt::rt::f32KernelsAvailable().front())->nr;
+  for (int64_t m : {3, 13})
+    for (int64_t k : {300, 0})
+      for (int64_t nr : {best, int64_t(8)})
+        for (bool transposed : {false, true})
+          for (bool overwrite : {false, true}) {
+            int64_t n = 70;
+            std::vector<float> a(m * k), b(k * n), c(m * n, 0.25f);
+            for (auto &x : a)
+              x = d(rng);
+            for (auto &x : b)
+              x = d(rng);
+            std::vector<float> at = transposedCopy(a, m, k);
+            std::vector<float> packed(std::max<int64_t>(1, qopt::f32pack::packedBSize(k, n, nr)));
+            qopt::f32pack::packB(b.data(), n, 1, k, n, nr, packed.data());
+            float *ap = transposed ? at.data() : a.data();
+            int64_t as0 = transposed ? 1 : k, as1 = transposed ? m : 1;
+            (overwrite ? qopt_matmul_f32_pb_overwrite : qopt_matmul_f32_pb)(
+                ap, ap, 0, m, k, as0, as1, packed.data(), packed.data(), 0,
+                int64_t(packed.size()), 1, nr, c.data(), c.data(), 0, m, n, n, 1);
+            for (int64_t i = 0; i < m; ++i)
+              for (int64_t j = 0; j < n; ++j) {
+                double ref = overwrite ? 0.0 : 0.25;
+                for (int64_t p = 0; p < k; ++p)
+                  ref += double(a[i * k + p]) * double(b[p * n + j]);
+                ASSERT_NEAR(c[i * n + j], ref, 1e-4 * (1 + k))
+                    << "m " << m << " k " << k << " nr " << nr << " transposed " << transposed
+                    << " overwrite " << overwrite;
+              }
+          }
+}
+
 /// The packed-A entry point the compiled code calls, against a float64
 /// reference: tiles of the best kernel, tiles of a height no kernel has
 /// (5 rows: the element-wise fallback), B transposed through its strides,
@@ -508,7 +589,7 @@ TEST(F32Gemm, PackedAEntryPointMatchesReference) {
     for (auto &x : b)
       x = d(rng);
     std::vector<float> bt = transposedCopy(b, k, n);
-    int64_t best = *qopt::f32pack::mrFor(qopt::rt::f32KernelsAvailable().front());
+    int64_t best = qopt::f32pack::tileFor(qopt::rt::f32KernelsAvailable().front())->mr;
     for (int64_t mr : {best, int64_t(5)})
       for (bool transposed : {false, true})
         for (bool overwrite : {false, true}) {

@@ -1,9 +1,10 @@
-//===- F32Packing.h - Packed A operand of the f32 GEMM kernels --*- C++ -*-===//
+//===- F32Packing.h - Packed operands of the f32 GEMM kernels ---*- C++ -*-===//
 //
-// The layout in which the runtime's f32 GEMM tiles read A, shared by the
-// runtime (which packs an activation A on every call) and the compiler
-// (qopt-prepack-weights, which packs a constant A, a Conv's weights, once at
-// compile time). Header-only and free of intrinsics so both sides build it.
+// The layouts in which the runtime's f32 GEMM tiles read A and B, shared by
+// the runtime (which packs an activation A on every call) and the compiler
+// (qopt-prepack-weights, which packs a constant A, a Conv's weights, or a
+// constant B, a MatMul's weights, once at compile time). Header-only and
+// free of intrinsics so both sides build it.
 //
 // K is cut into blocks of kBlockK values. A [M, K] is held block after
 // block; a block of kc values is ceil(M / MR) panels of MR rows, each
@@ -11,6 +12,11 @@
 // mPad = roundUp(M, MR), the block at k0 starts at mPad * k0 and its panel
 // of rows [i0, i0 + MR) at mPad * k0 + i0 * kc; the whole matrix takes
 // mPad * K floats.
+//
+// A constant B [K, N] is ceil(N / NR) panels of NR columns over all of K,
+// panel p at p * K * NR, each [K][NR] (k-major), 0 past N: the block of the
+// tiles at k0 is K * NR * p + k0 * NR, kc * NR contiguous floats. The
+// runtime's n-bit GEMM dequantizes its weights into the same layout.
 //
 //===----------------------------------------------------------------------===//
 #ifndef QOPT_QUANT_F32PACKING_H
@@ -31,13 +37,18 @@ constexpr int64_t kStreamRows = 4;
 /// The largest MR of any f32 tile.
 constexpr int64_t kMaxMR = 8;
 
-/// Rows of A per register tile of the f32 kernel `kernel` (the runtime's
-/// names: "avx512" 8x32, "avx2" and "generic" 6x16).
-constexpr std::optional<int64_t> mrFor(std::string_view kernel) {
+/// Register tile of an f32 kernel: MR rows of A by NR columns of B.
+struct Tile {
+  int64_t mr, nr;
+};
+
+/// The tile of the f32 kernel `kernel` (the runtime's names: "avx512" 8x32,
+/// "avx2" and "generic" 6x16).
+constexpr std::optional<Tile> tileFor(std::string_view kernel) {
   if (kernel == "avx512")
-    return 8;
+    return Tile{8, 32};
   if (kernel == "avx2" || kernel == "generic")
-    return 6;
+    return Tile{6, 16};
   return std::nullopt;
 }
 
@@ -81,6 +92,26 @@ inline float packedAt(const float *packed, int64_t m, int64_t k, int64_t mr, int
                       int64_t p) {
   const int64_t k0 = p / kBlockK * kBlockK, kc = std::min(kBlockK, k - k0);
   return packed[paddedRows(m, mr) * k0 + i / mr * mr * kc + (p - k0) * mr + i % mr];
+}
+
+/// Floats of a whole packed B [k, n] in panels of nr columns.
+inline int64_t packedBSize(int64_t k, int64_t n, int64_t nr) { return (n + nr - 1) / nr * nr * k; }
+
+/// Packs all of B [k, n] (element (p, j) at b[p * rs + j * cs]) into `out`
+/// (packedBSize(k, n, nr) floats): panels of nr columns over all of K.
+inline void packB(const float *b, int64_t rs, int64_t cs, int64_t k, int64_t n, int64_t nr,
+                  float *out) {
+  for (int64_t j0 = 0; j0 < n; j0 += nr) {
+    const int64_t cols = std::min(nr, n - j0);
+    for (int64_t p = 0; p < k; ++p)
+      for (int64_t q = 0; q < nr; ++q)
+        *out++ = q < cols ? b[p * rs + (j0 + q) * cs] : 0.0f;
+  }
+}
+
+/// Element (p, j) of a packed B.
+inline float packedBAt(const float *packed, int64_t k, int64_t nr, int64_t p, int64_t j) {
+  return packed[j / nr * k * nr + p * nr + j % nr];
 }
 
 } // namespace qopt::f32pack

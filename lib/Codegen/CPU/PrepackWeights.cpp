@@ -108,6 +108,22 @@ template <typename T> std::optional<std::vector<T>> readElements(memref::GlobalO
   return std::nullopt;
 }
 
+/// Whether a global's values are held in the compiler's memory: a dense
+/// attribute or a mutable (heap) resource blob, freed once the packed copy
+/// replaces it. A read-only blob is a mapping of the model's external data
+/// file: packing a float weight from it would put a second copy of the
+/// weights in memory while compiling (a float model larger than memory is
+/// compiled from its mapping), so such B operands stay unpacked.
+bool compilerOwned(memref::GlobalOp global) {
+  Attribute init = global.getInitialValueAttr();
+  if (isa_and_nonnull<DenseElementsAttr>(init))
+    return true;
+  if (auto res = dyn_cast_or_null<DenseResourceElementsAttr>(init))
+    if (AsmResourceBlob *blob = res.getRawHandle().getBlob())
+      return blob->isMutable();
+  return false;
+}
+
 /// Whether `v`'s memref type has a static unit inner stride.
 bool unitInnerStride(Value v) {
   SmallVector<int64_t> strides;
@@ -161,24 +177,75 @@ struct PrepackWeightsPass : qopt::impl::QOptPrepackWeightsBase<PrepackWeightsPas
   using Base::Base;
 
   /// The operand of `op` this pass packs (0: A, 1: B) and its view of a
-  /// constant global, if any: for int8 GEMMs A or else B; for f32 GEMMs A
-  /// only, with more rows than the streamed path takes and B and C read
-  /// with unit inner strides (the tiles' form).
+  /// constant global, if any: for int8 GEMMs A or else B. For f32 GEMMs (C
+  /// with a unit inner stride): A, with more rows than the streamed path
+  /// takes and B read with a unit inner stride; else B, with A read so and
+  /// B's values held in the compiler's memory (see compilerOwned).
   std::optional<std::pair<int, ConstantView>> constantOperand(linalg::MatmulOp op,
                                                               SymbolTable &symbols) {
     if (isF32Matmul(op)) {
-      auto a = cast<MemRefType>(op->getOperand(0).getType());
-      if (a.getDimSize(0) <= qopt::f32pack::kStreamRows ||
-          !unitInnerStride(op->getOperand(1)) || !unitInnerStride(op->getOperand(2)))
+      if (!unitInnerStride(op->getOperand(2)))
         return std::nullopt;
-      if (std::optional<ConstantView> view = constantView(op->getOperand(0), symbols))
-        return std::pair{0, *view};
+      auto a = cast<MemRefType>(op->getOperand(0).getType());
+      auto unshared = [&](const std::optional<ConstantView> &view) {
+        return view && !sharedF32.contains(memref::GlobalOp(view->global).getOperation());
+      };
+      if (!a.isDynamicDim(0) && a.getDimSize(0) > qopt::f32pack::kStreamRows &&
+          unitInnerStride(op->getOperand(1)))
+        if (std::optional<ConstantView> view = constantView(op->getOperand(0), symbols);
+            unshared(view))
+          return std::pair{0, *view};
+      if (unitInnerStride(op->getOperand(0)))
+        if (std::optional<ConstantView> view = constantView(op->getOperand(1), symbols);
+            unshared(view) && compilerOwned(view->global))
+          return std::pair{1, *view};
       return std::nullopt;
     }
     for (int s = 0; s < 2; ++s)
       if (std::optional<ConstantView> view = constantView(op->getOperand(s), symbols))
         return std::pair{s, *view};
     return std::nullopt;
+  }
+
+  /// Globals read by f32 GEMMs that something else reads too (a float
+  /// MatMul's weights tied to an embedding table's Gather): packing them
+  /// would keep both copies, in memory and in the library, for a float
+  /// kernel that runs without the packing.
+  DenseSet<Operation *> sharedF32;
+
+  /// Fills sharedF32: globals some f32 GEMM could take packed that a use
+  /// other than such a GEMM's operand reads (through the views constantView
+  /// follows).
+  void findSharedF32(ModuleOp module, ArrayRef<linalg::MatmulOp> work, SymbolTable &symbols) {
+    DenseMap<Operation *, DenseSet<OpOperand *>> packable; // global -> operands
+    for (linalg::MatmulOp op : work) {
+      if (!isF32Matmul(op))
+        continue;
+      if (auto operand = constantOperand(op, symbols))
+        packable[operand->second.global.getOperation()].insert(
+            &op->getOpOperand(operand->first));
+    }
+    module.walk([&](memref::GetGlobalOp get) {
+      auto global = symbols.lookup<memref::GlobalOp>(get.getName());
+      auto it = global ? packable.find(global.getOperation()) : packable.end();
+      if (it == packable.end())
+        return;
+      SmallVector<Value> values = {get.getResult()};
+      while (!values.empty()) {
+        Value v = values.pop_back_val();
+        for (OpOperand &use : v.getUses()) {
+          Operation *user = use.getOwner();
+          if (llvm::isa<memref::CollapseShapeOp, memref::ExpandShapeOp, memref::CastOp,
+                  memref::SubViewOp, memref::TransposeOp, memref::ReinterpretCastOp>(user) &&
+              use.getOperandNumber() == 0) {
+            values.push_back(user->getResult(0));
+            continue;
+          }
+          if (!it->second.contains(&use))
+            sharedF32.insert(global.getOperation());
+        }
+      }
+    });
   }
 
   void runOnOperation() override {
@@ -189,8 +256,8 @@ struct PrepackWeightsPass : qopt::impl::QOptPrepackWeightsBase<PrepackWeightsPas
           << isa << "' (expected " << qopt::int8KernelIsaList() << ")";
       return signalPassFailure();
     }
-    std::optional<int64_t> f32Rows = qopt::f32pack::mrFor(f32Kernel);
-    if (!f32Rows) {
+    std::optional<qopt::f32pack::Tile> f32Tile = qopt::f32pack::tileFor(f32Kernel);
+    if (!f32Tile) {
       module.emitError("qopt-prepack-weights: unknown f32-kernel '")
           << f32Kernel << "' (expected avx512, avx2 or generic)";
       return signalPassFailure();
@@ -202,6 +269,7 @@ struct PrepackWeightsPass : qopt::impl::QOptPrepackWeightsBase<PrepackWeightsPas
       if (isInt8Matmul(op) || isF32Matmul(op))
         work.push_back(op);
     });
+    findSharedF32(module, work, symbols);
     // One packed copy per view of a global (global, side, offset, strides,
     // shape), shared by the matmuls that read it.
     using Key = std::tuple<Operation *, int, int64_t, int64_t, int64_t, int64_t, int64_t>;
@@ -238,8 +306,10 @@ struct PrepackWeightsPass : qopt::impl::QOptPrepackWeightsBase<PrepackWeightsPas
       Key key{global.getOperation(), side, view.offset, view.rs, view.cs, rows, cols};
       auto it = cache.find(key);
       if (it == cache.end()) {
-        std::optional<Packed> p = f32 ? packF32A(module, symbols, view, rows, cols, *f32Rows)
-                                      : packInt8(module, symbols, view, side, rows, cols, *tile);
+        std::optional<Packed> p =
+            f32 ? packF32(module, symbols, view, side, rows, cols,
+                          side == 0 ? f32Tile->mr : f32Tile->nr)
+                : packInt8(module, symbols, view, side, rows, cols, *tile);
         if (!p)
           continue;
         it = cache.insert({key, *p}).first;
@@ -254,9 +324,14 @@ struct PrepackWeightsPass : qopt::impl::QOptPrepackWeightsBase<PrepackWeightsPas
       SmallVector<Value> args;
       std::string name;
       if (f32) {
-        name = eraseZeroFillBefore(op) ? "qopt_matmul_f32_pa_overwrite" : "qopt_matmul_f32_pa";
-        Value mr = arith::ConstantIntOp::create(b, loc, *f32Rows, 64);
-        args = {getGlobal(b, loc, it->second.bytes), mr, operandAt(1), operandAt(2)};
+        name = side == 0 ? "qopt_matmul_f32_pa" : "qopt_matmul_f32_pb";
+        if (eraseZeroFillBefore(op))
+          name += "_overwrite";
+        Value tileSize =
+            arith::ConstantIntOp::create(b, loc, side == 0 ? f32Tile->mr : f32Tile->nr, 64);
+        Value packed = getGlobal(b, loc, it->second.bytes);
+        args = side == 0 ? SmallVector<Value>{packed, tileSize, operandAt(1), operandAt(2)}
+                         : SmallVector<Value>{operandAt(0), packed, tileSize, operandAt(2)};
       } else if (side == 0) {
         name = "qopt_matmul_s8s8_i32_" + isa + "_pa";
         args = {getGlobal(b, loc, it->second.bytes), getGlobal(b, loc, it->second.rowSums),
@@ -286,8 +361,9 @@ struct PrepackWeightsPass : qopt::impl::QOptPrepackWeightsBase<PrepackWeightsPas
       return std::nullopt;
     pack::View8 elems{data->data() + view.offset, view.rs, view.cs};
     Packed p;
-    std::string base =
-        (memref::GlobalOp(view.global).getSymName() + (side == 0 ? "_packed_a_" : "_packed_b_") + isa).str();
+    std::string base = (memref::GlobalOp(view.global).getSymName() +
+                        (side == 0 ? "_packed_a_" : "_packed_b_") + isa)
+                           .str();
     auto i8 = IntegerType::get(&getContext(), 8);
     if (side == 0) {
       // A [M, K]: M = rows, K = cols.
@@ -296,8 +372,9 @@ struct PrepackWeightsPass : qopt::impl::QOptPrepackWeightsBase<PrepackWeightsPas
       pack::packA(elems, rows, cols, tile.mr, bytes.data(), sums.data());
       p.bytes = addGlobal(module, symbols, base, i8,
                           {reinterpret_cast<const char *>(bytes.data()), bytes.size()});
-      p.rowSums = addGlobal(module, symbols, base + "_row_sums", IntegerType::get(&getContext(), 32),
-                            {reinterpret_cast<const char *>(sums.data()), sums.size() * 4});
+      p.rowSums =
+          addGlobal(module, symbols, base + "_row_sums", IntegerType::get(&getContext(), 32),
+                    {reinterpret_cast<const char *>(sums.data()), sums.size() * 4});
     } else {
       // B [K, N]: K = rows, N = cols.
       std::vector<uint8_t> bytes(pack::packedBytes(cols, tile.nr, rows));
@@ -308,19 +385,27 @@ struct PrepackWeightsPass : qopt::impl::QOptPrepackWeightsBase<PrepackWeightsPas
     return p;
   }
 
-  /// Packs an f32 GEMM's constant A [rows, cols] for tiles of `mr` rows.
-  std::optional<Packed> packF32A(ModuleOp module, SymbolTable &symbols, const ConstantView &view,
-                                 int64_t rows, int64_t cols, int64_t mr) {
+  /// Packs an f32 GEMM's constant A [rows, cols] (side 0) for tiles of
+  /// `tile` rows, or B [rows = K, cols = N] (side 1) in whole-K panels of
+  /// `tile` columns.
+  std::optional<Packed> packF32(ModuleOp module, SymbolTable &symbols, const ConstantView &view,
+                                int side, int64_t rows, int64_t cols, int64_t tile) {
     std::optional<std::vector<float>> data = readElements<float>(view.global);
     if (!data)
       return std::nullopt;
-    std::vector<float> packed(qopt::f32pack::packedSize(rows, cols, mr));
-    qopt::f32pack::packA(data->data() + view.offset, view.rs, view.cs, rows, cols, mr,
-                         packed.data());
+    namespace f32pack = qopt::f32pack;
+    const float *elems = data->data() + view.offset;
+    std::vector<float> packed(side == 0 ? f32pack::packedSize(rows, cols, tile)
+                                        : f32pack::packedBSize(rows, cols, tile));
+    if (side == 0)
+      f32pack::packA(elems, view.rs, view.cs, rows, cols, tile, packed.data());
+    else
+      f32pack::packB(elems, view.rs, view.cs, rows, cols, tile, packed.data());
+    std::string name = (memref::GlobalOp(view.global).getSymName() +
+                        (side == 0 ? "_packed_a_f32_" : "_packed_b_f32_") + f32Kernel)
+                           .str();
     Packed p;
-    p.bytes = addGlobal(module, symbols,
-                        (memref::GlobalOp(view.global).getSymName() + "_packed_a_f32_" + f32Kernel).str(),
-                        Float32Type::get(&getContext()),
+    p.bytes = addGlobal(module, symbols, name, Float32Type::get(&getContext()),
                         {reinterpret_cast<const char *>(packed.data()), packed.size() * 4});
     return p;
   }

@@ -106,17 +106,72 @@ func.func @views(%a: memref<5x3xi8>, %c: memref<5x2xi32>, %a2: memref<5x2xi8>, %
 // CHECK-NOT: call
 memref.global "private" @mutable : memref<2x4xi8> = dense<1>
 memref.global "private" constant @big : memref<4x4xi8> = dense<2>
-memref.global "private" constant @f : memref<2x4xf32> = dense<1.0>
+memref.global "private" constant @f : memref<2x4xf16> = dense<1.0>
 func.func @left_alone(%a: memref<3x2xi8>, %b: memref<2x4xi8>, %c: memref<3x4xi32>,
-                      %af: memref<3x2xf32>, %cf: memref<3x4xf32>, %i: index) {
+                      %af: memref<3x2xf16>, %cf: memref<3x4xf16>, %i: index) {
   %m = memref.get_global @mutable : memref<2x4xi8>
   linalg.matmul ins(%a, %m : memref<3x2xi8>, memref<2x4xi8>) outs(%c : memref<3x4xi32>)
   %g = memref.get_global @big : memref<4x4xi8>
   %s = memref.subview %g[%i, 0] [2, 4] [1, 1] : memref<4x4xi8> to memref<2x4xi8, strided<[4, 1], offset: ?>>
   linalg.matmul ins(%a, %s : memref<3x2xi8>, memref<2x4xi8, strided<[4, 1], offset: ?>>) outs(%c : memref<3x4xi32>)
   linalg.matmul ins(%a, %b : memref<3x2xi8>, memref<2x4xi8>) outs(%c : memref<3x4xi32>)
-  %gf = memref.get_global @f : memref<2x4xf32>
-  linalg.matmul ins(%af, %gf : memref<3x2xf32>, memref<2x4xf32>) outs(%cf : memref<3x4xf32>)
+  %gf = memref.get_global @f : memref<2x4xf16>
+  linalg.matmul ins(%af, %gf : memref<3x2xf16>, memref<2x4xf16>) outs(%cf : memref<3x4xf16>)
+  return
+}
+
+// -----
+
+// A float MatMul's weights (B [3, 20], element (p, j) = 20p + j) are packed
+// in panels of 16 columns over all of K (the generic f32 kernel's width):
+// panel 0 holds columns 0..15 of each row, panel 1 columns 16..19 and
+// zeros. The dynamic rows of A (a prompt of any length) do not matter. The
+// +0.0 fill goes: the call overwrites C.
+// CHECK-NOT: @fb :
+// CHECK-LABEL: func.func @f32_matmul_weights
+// CHECK-NOT: linalg.fill
+// CHECK-DAG: %[[A:.*]] = memref.cast %arg0 : memref<?x3xf32> to memref<?x?xf32, strided<[?, ?], offset: ?>>
+// CHECK-DAG: %[[P:.*]] = memref.get_global @fb_packed_b_f32_generic : memref<96xf32>
+// CHECK-DAG: %[[PC:.*]] = memref.cast %[[P]]
+// CHECK-DAG: %[[NR:.*]] = arith.constant 16 : i64
+// CHECK: call @qopt_matmul_f32_pb_overwrite(%[[A]], %[[PC]], %[[NR]], %{{.*}}) : (memref<?x?xf32, strided<[?, ?], offset: ?>>, memref<?xf32, strided<[?], offset: ?>>, i64, memref<?x?xf32, strided<[?, ?], offset: ?>>) -> ()
+// CHECK-NOT: linalg.matmul
+// CHECK: fb_packed_b_f32_generic: "0x40000000000000000000803F0000004000004040000080400000A0400000C0400000E04000000041000010410000204100003041000040410000504100006041000070410000A0410000A8410000B0410000B8410000C0410000C8410000D0410000D8410000E0410000E8410000F0410000F84100000042000004420000084200000C4200002042000024420000284200002C4200003042000034420000384200003C4200004042000044420000484200004C4200005042000054420000584200005C420000804100008841000090410000984100000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000001042000014420000184200001C4200000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000006042000064420000684200006C42000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000"
+// The avx512 kernel's panels are 32 columns wide: one panel.
+// F32AVX512-LABEL: func.func @f32_matmul_weights
+// F32AVX512: %[[NR:.*]] = arith.constant 32 : i64
+// F32AVX512: call @qopt_matmul_f32_pb_overwrite(%{{.*}}, %{{.*}}, %[[NR]],
+// F32AVX512: fb_packed_b_f32_avx512: "0x40000000000000000000803F0000004000004040000080400000A0400000C0400000E0400000004100001041000020410000304100004041000050410000604100007041000080410000884100009041000098410000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000A0410000A8410000B0410000B8410000C0410000C8410000D0410000D8410000E0410000E8410000F0410000F84100000042000004420000084200000C4200001042000014420000184200001C4200000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000002042000024420000284200002C4200003042000034420000384200003C4200004042000044420000484200004C4200005042000054420000584200005C4200006042000064420000684200006C42000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000"
+memref.global "private" constant @fb : memref<3x20xf32> = dense<[[0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0, 10.0, 11.0, 12.0, 13.0, 14.0, 15.0, 16.0, 17.0, 18.0, 19.0], [20.0, 21.0, 22.0, 23.0, 24.0, 25.0, 26.0, 27.0, 28.0, 29.0, 30.0, 31.0, 32.0, 33.0, 34.0, 35.0, 36.0, 37.0, 38.0, 39.0], [40.0, 41.0, 42.0, 43.0, 44.0, 45.0, 46.0, 47.0, 48.0, 49.0, 50.0, 51.0, 52.0, 53.0, 54.0, 55.0, 56.0, 57.0, 58.0, 59.0]]>
+func.func @f32_matmul_weights(%a: memref<?x3xf32>, %c: memref<?x20xf32>) {
+  %zero = arith.constant 0.0 : f32
+  %g = memref.get_global @fb : memref<3x20xf32>
+  linalg.fill ins(%zero : f32) outs(%c : memref<?x20xf32>)
+  linalg.matmul ins(%a, %g : memref<?x3xf32>, memref<3x20xf32>) outs(%c : memref<?x20xf32>)
+  return
+}
+
+// -----
+
+// A constant B is left unpacked when A is read with a column stride (the
+// tiles' packing of A per call needs unit columns), and when something else
+// reads the weight too (here a copy, as a Gather reads an embedding table
+// tied to the output head): packing would keep two copies.
+// CHECK-LABEL: func.func @f32_b_left_alone
+// CHECK: linalg.matmul
+// CHECK: linalg.matmul
+// CHECK-NOT: call
+// CHECK-NOT: _packed_
+memref.global "private" constant @fb2 : memref<2x4xf32> = dense<1.0>
+memref.global "private" constant @tied : memref<2x4xf32> = dense<2.0>
+func.func @f32_b_left_alone(%at: memref<2x6xf32>, %c: memref<6x4xf32>, %a: memref<6x2xf32>, %e: memref<2x4xf32>) {
+  %v = memref.transpose %at (i, j) -> (j, i) : memref<2x6xf32> to memref<6x2xf32, strided<[1, 6]>>
+  %g = memref.get_global @fb2 : memref<2x4xf32>
+  linalg.matmul ins(%v, %g : memref<6x2xf32, strided<[1, 6]>>, memref<2x4xf32>) outs(%c : memref<6x4xf32>)
+  %t = memref.get_global @tied : memref<2x4xf32>
+  linalg.matmul ins(%a, %t : memref<6x2xf32>, memref<2x4xf32>) outs(%c : memref<6x4xf32>)
+  %t2 = memref.get_global @tied : memref<2x4xf32>
+  memref.copy %t2, %e : memref<2x4xf32> to memref<2x4xf32>
   return
 }
 
@@ -159,7 +214,8 @@ func.func @f32_conv_weights(%b: memref<2x3xf32>, %c: memref<7x3xf32>, %b2: memre
 // -----
 
 // Float GEMMs left alone: an A of 4 rows (streamed, never tiled), a B read
-// with a column stride (transposed), and a -0.0 fill (kept: the call adds).
+// with a column stride (transposed), and a -0.0 fill (kept: the call adds,
+// with the constant A packed).
 // CHECK-LABEL: func.func @f32_left_alone
 // CHECK: linalg.matmul
 // CHECK: linalg.matmul
@@ -168,13 +224,15 @@ func.func @f32_conv_weights(%b: memref<2x3xf32>, %c: memref<7x3xf32>, %b2: memre
 // CHECK-NOT: call
 memref.global "private" constant @short : memref<4x2xf32> = dense<1.0>
 memref.global "private" constant @tall : memref<6x2xf32> = dense<2.0>
+memref.global "private" constant @tall2 : memref<6x2xf32> = dense<3.0>
 func.func @f32_left_alone(%b: memref<2x3xf32>, %c4: memref<4x3xf32>, %bt: memref<3x2xf32>, %c6: memref<6x3xf32>) {
   %neg = arith.constant -0.0 : f32
   %s = memref.get_global @short : memref<4x2xf32>
   linalg.matmul ins(%s, %b : memref<4x2xf32>, memref<2x3xf32>) outs(%c4 : memref<4x3xf32>)
-  %t = memref.get_global @tall : memref<6x2xf32>
+  %t2 = memref.get_global @tall2 : memref<6x2xf32>
   %v = memref.transpose %bt (i, j) -> (j, i) : memref<3x2xf32> to memref<2x3xf32, strided<[1, 2]>>
-  linalg.matmul ins(%t, %v : memref<6x2xf32>, memref<2x3xf32, strided<[1, 2]>>) outs(%c6 : memref<6x3xf32>)
+  linalg.matmul ins(%t2, %v : memref<6x2xf32>, memref<2x3xf32, strided<[1, 2]>>) outs(%c6 : memref<6x3xf32>)
+  %t = memref.get_global @tall : memref<6x2xf32>
   linalg.fill ins(%neg : f32) outs(%c6 : memref<6x3xf32>)
   linalg.matmul ins(%t, %b : memref<6x2xf32>, memref<2x3xf32>) outs(%c6 : memref<6x3xf32>)
   return

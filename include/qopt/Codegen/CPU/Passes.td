@@ -107,7 +107,7 @@ def QOptFuseDepthwiseEpilogue : Pass<"qopt-fuse-depthwise-epilogue", "::mlir::fu
 }
 
 def QOptPrepackWeights : Pass<"qopt-prepack-weights", "::mlir::ModuleOp"> {
-  let summary = "Pack the constant operands of int8 GEMMs and the constant A of f32 GEMMs at compile time";
+  let summary = "Pack the constant operands of int8 and f32 GEMMs at compile time";
   let description = [{
     Runs after bufferization, before `qopt-matmul-microkernel`, with the same
     `isa`. An i8 x i8 -> i32 `linalg.matmul` (default maps, sign-extended
@@ -129,9 +129,18 @@ def QOptPrepackWeights : Pass<"qopt-prepack-weights", "::mlir::ModuleOp"> {
     `qopt_matmul_f32_pa(packed, mr, B, C)`: A in panels of MR rows per block
     of K for the tile of `f32-kernel`. A zero fill of C right before it goes,
     and the call is `qopt_matmul_f32_pa_overwrite` (C = 0 + A * B, C unread),
-    as `qopt-matmul-microkernel` does for the unpacked call. Constant B
-    operands of f32 GEMMs stay unpacked (packing a float model's weights would
-    hold them in memory a second time while compiling).
+    as `qopt-matmul-microkernel` does for the unpacked call. Otherwise a
+    constant B (a float MatMul's weights, [K, N]) with A and C read with unit
+    inner strides becomes `qopt_matmul_f32_pb(A, packed, nr, C)` (or
+    `_pb_overwrite`): B in panels of NR columns over all of K (`f32-kernel`'s
+    NR: 32 for avx512, 16 otherwise), whatever M is (up to 4 rows of A run
+    over the panels with C's columns in registers, more through the tiles).
+    A B is packed only when its values are held in the compiler's memory (a
+    dense attribute or a mutable resource blob): a read-only blob maps the
+    model's external data file, and packing it would hold a float model's
+    weights in memory a second time while compiling. An f32 weight that
+    anything else reads too (a Gather of an embedding table tied to the
+    output head) stays unpacked, so that it is not stored twice.
 
     The layouts are defined once, in `include/qopt/Quant/Int8Packing.h` and
     `include/qopt/Quant/F32Packing.h`, which the runtime uses too. The packed data are new private constant
