@@ -590,8 +590,9 @@ void gemmColumns(const F32Kernel &kern, int64_t m, int64_t jc, int64_t nc, int64
                  bool overwrite, int64_t nextJc, int64_t nextNc,
                  const float *packedB = nullptr) {
   int64_t mr = kern.mr, nr = kern.nr;
-  auto *bp = static_cast<float *>(
-      qopt::rt::threadScratch(qopt::rt::F32PackedB, KC * NC * sizeof(float)));
+  auto *bp = packedB ? nullptr
+                     : static_cast<float *>(qopt::rt::threadScratch(qopt::rt::F32PackedB,
+                                                                    KC * NC * sizeof(float)));
   int64_t mPad = (m + mr - 1) / mr * mr;
   const int64_t calls = ((nc + nr - 1) / nr) * ((m + mr - 1) / mr);
   for (int64_t pc = 0; pc < k; pc += KC) {

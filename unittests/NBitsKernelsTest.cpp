@@ -255,7 +255,9 @@ TEST(NBitsKernels, EveryVariantMatchesTheReference) {
 TEST(NBitsKernels, PanelsCrossTheirWidth) {
   // N = 300: a 256-column panel, then 44 columns whose last f32 tile panel
   // is partly past N (its lanes zeroed, never stored); K across the f32
-  // GEMM's 256-deep blocks; M on both sides of the switch to panels.
+  // GEMM's 256-deep blocks; M of 9 and 20 rows (the tiles' edge and more
+  // than two row panels), against the generic rows kernel and the
+  // reference.
   Layout l{520, 300, 4, 32};
   for (int64_t m : {9, 20})
     for (bool zp : {false, true}) {
@@ -275,8 +277,10 @@ TEST(NBitsKernels, PanelsCrossTheirWidth) {
 TEST(NBitsKernels, CEntryPointTakesStridedOperands) {
   // A as the transpose of a [K, M] buffer, C as the transpose of [N, M];
   // B, scales and zero points dense as the compiler passes them.
+  // M = 2 runs the rows kernels, 20 the panels (from 8 rows, or 16 with a
+  // kernel that takes four rows of A at a time), 9 either.
   Layout l{96, 7, 4, 32};
-  for (int64_t m : {2, 9}) {
+  for (int64_t m : {2, 9, 20}) {
     Problem p(l, m, true, 99 + uint32_t(m));
     double largest = 0;
     std::vector<double> want = p.reference(largest);

@@ -38,6 +38,7 @@ CPUCodegenOptions cpuCodegenOptions(const CompileOptions &options) {
   c.f32Kernel = selectF32Kernel(cpuTargetOptions(options));
   c.threads = options.threads;
   c.releaseWeights = options.releaseWeights;
+  c.packFloatWeights = options.packFloatWeights;
   return c;
 }
 
@@ -130,7 +131,10 @@ LogicalResult compileToSharedLibrary(ModuleOp module, const CompileOptions &opti
                                     StringRef outputPath, std::string &error,
                                     std::vector<const void *> *borrowed) {
   PassManager pm(module.getContext());
-  buildCompilePipeline(pm, options);
+  CompileOptions lowering = options;
+  if (borrowed)
+    lowering.packFloatWeights = false;
+  buildCompilePipeline(pm, lowering);
   if (failed(pm.run(module))) {
     error = "lowering failed";
     return failure();

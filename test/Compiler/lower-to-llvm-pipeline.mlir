@@ -53,7 +53,7 @@
 // O2-NEXT: cse,
 // O2-NEXT: canonicalize{{.*}},
 // O2-NEXT: qopt-strided-copy-to-linalg,
-// O2-NEXT: qopt-prepack-weights{f32-kernel=avx512 isa=avx512vnni release-weights=false},
+// O2-NEXT: qopt-prepack-weights{f32-kernel=avx512 isa=avx512vnni pack-f32=true release-weights=false},
 // O2-NEXT: qopt-runtime-asserts,
 // O2-NEXT: qopt-matmul-microkernel{isa=avx512vnni},
 // O2-NEXT: qopt-parallel-loops{min-iterations=32768},
@@ -178,7 +178,7 @@
 // T1-NEXT: cse,
 // T1-NEXT: canonicalize{{.*}},
 // T1-NEXT: qopt-strided-copy-to-linalg,
-// T1-NEXT: qopt-prepack-weights{f32-kernel=generic isa=generic release-weights=false},
+// T1-NEXT: qopt-prepack-weights{f32-kernel=generic isa=generic pack-f32=true release-weights=false},
 // T1-NEXT: qopt-runtime-asserts,
 // T1-NEXT: qopt-matmul-microkernel{isa=generic},
 // T1-NEXT: func.func(

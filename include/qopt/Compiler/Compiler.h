@@ -47,6 +47,11 @@ struct CompileOptions {
   /// another live module: lowering frees weights it supersedes at once
   /// (qopt-prepack-weights{release-weights}).
   bool releaseWeights = false;
+  /// Pack constant float GEMM operands at compile time
+  /// (qopt-prepack-weights{pack-f32}). compileToSharedLibrary turns it off
+  /// for a library that borrows its weights: the packed copy would live
+  /// beside the compiler's, which the borrowing library does not read.
+  bool packFloatWeights = true;
   /// "cpu" (x86 code, runtime/) or "cuda" (NVIDIA GPU kernels launched by
   /// x86 host code, runtime/cuda/).
   std::string target = "cpu";

@@ -38,6 +38,7 @@ void qopt::buildCPUCodegenPipeline(OpPassManager &pm, const CPUCodegenOptions &o
     prepack.isa = options.isa;
     prepack.f32Kernel = options.f32Kernel;
     prepack.releaseWeights = options.releaseWeights;
+    prepack.packFloat = options.packFloatWeights;
     pm.addPass(createQOptPrepackWeights(prepack));
   }
   pm.addPass(createQOptRuntimeAsserts());

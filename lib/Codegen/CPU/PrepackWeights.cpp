@@ -6,7 +6,8 @@
 // (qopt/Quant/Int8Packing.h), packed here once instead of on every call.
 // For a constant A the row sums behind the kernel's sign compensation are
 // computed here too. An f32 linalg.matmul with a constant A (a float Conv's
-// weights) gets A packed likewise (qopt/Quant/F32Packing.h).
+// weights) or B (a float MatMul's) gets it packed likewise
+// (qopt/Quant/F32Packing.h).
 //
 //===----------------------------------------------------------------------===//
 #include "qopt/Codegen/CPU/Passes.h"
@@ -113,7 +114,7 @@ template <typename T> std::optional<std::vector<T>> readElements(memref::GlobalO
 /// replaces it. A read-only blob is a mapping of the model's external data
 /// file: packing a float weight from it would put a second copy of the
 /// weights in memory while compiling (a float model larger than memory is
-/// compiled from its mapping), so such B operands stay unpacked.
+/// compiled from its mapping), so such f32 operands stay unpacked.
 bool compilerOwned(memref::GlobalOp global) {
   Attribute init = global.getInitialValueAttr();
   if (isa_and_nonnull<DenseElementsAttr>(init))
@@ -176,29 +177,33 @@ void eraseDeadChain(Value v) {
 struct PrepackWeightsPass : qopt::impl::QOptPrepackWeightsBase<PrepackWeightsPass> {
   using Base::Base;
 
+  /// Globals read by f32 GEMMs that something else reads too (a float
+  /// MatMul's weights tied to an embedding table's Gather, or one GEMM's A
+  /// that another reads as B): packing them would keep two copies, in memory
+  /// and in the library, for a float kernel that runs without the packing.
+  DenseSet<Operation *> sharedF32;
+
   /// The operand of `op` this pass packs (0: A, 1: B) and its view of a
   /// constant global, if any: for int8 GEMMs A or else B. For f32 GEMMs (C
-  /// with a unit inner stride): A, with more rows than the streamed path
-  /// takes and B read with a unit inner stride; else B, with A read so and
-  /// B's values held in the compiler's memory (see compilerOwned).
+  /// with a unit inner stride; the global's values held in the compiler's
+  /// memory, see compilerOwned, and not in sharedF32): A, with more rows
+  /// than the streamed path takes and B read with a unit inner stride; else
+  /// B, with A read so.
   std::optional<std::pair<int, ConstantView>> constantOperand(linalg::MatmulOp op,
                                                               SymbolTable &symbols) {
     if (isF32Matmul(op)) {
-      if (!unitInnerStride(op->getOperand(2)))
+      if (!packFloat || !unitInnerStride(op->getOperand(2)))
         return std::nullopt;
       auto a = cast<MemRefType>(op->getOperand(0).getType());
-      auto unshared = [&](const std::optional<ConstantView> &view) {
-        return view && !sharedF32.contains(memref::GlobalOp(view->global).getOperation());
-      };
-      if (!a.isDynamicDim(0) && a.getDimSize(0) > qopt::f32pack::kStreamRows &&
-          unitInnerStride(op->getOperand(1)))
-        if (std::optional<ConstantView> view = constantView(op->getOperand(0), symbols);
-            unshared(view))
-          return std::pair{0, *view};
-      if (unitInnerStride(op->getOperand(0)))
-        if (std::optional<ConstantView> view = constantView(op->getOperand(1), symbols);
-            unshared(view) && compilerOwned(view->global))
-          return std::pair{1, *view};
+      const bool tiles = !a.isDynamicDim(0) && a.getDimSize(0) > qopt::f32pack::kStreamRows;
+      for (int side = 0; side < 2; ++side) {
+        if ((side == 0 && !tiles) || !unitInnerStride(op->getOperand(1 - side)))
+          continue;
+        std::optional<ConstantView> view = constantView(op->getOperand(side), symbols);
+        if (view && compilerOwned(view->global) &&
+            !sharedF32.contains(memref::GlobalOp(view->global).getOperation()))
+          return std::pair{side, *view};
+      }
       return std::nullopt;
     }
     for (int s = 0; s < 2; ++s)
@@ -207,45 +212,50 @@ struct PrepackWeightsPass : qopt::impl::QOptPrepackWeightsBase<PrepackWeightsPas
     return std::nullopt;
   }
 
-  /// Globals read by f32 GEMMs that something else reads too (a float
-  /// MatMul's weights tied to an embedding table's Gather): packing them
-  /// would keep both copies, in memory and in the library, for a float
-  /// kernel that runs without the packing.
-  DenseSet<Operation *> sharedF32;
-
-  /// Fills sharedF32: globals some f32 GEMM could take packed that a use
-  /// other than such a GEMM's operand reads (through the views constantView
-  /// follows).
+  /// Fills sharedF32: the globals that f32 GEMMs would take packed (with
+  /// constantOperand's choice) that any other use reads, through the views
+  /// constantView follows, or that are packed as A for one GEMM and as B for
+  /// another. Excluding a global can move a GEMM's choice from A to B, so
+  /// this repeats until the set stops growing.
   void findSharedF32(ModuleOp module, ArrayRef<linalg::MatmulOp> work, SymbolTable &symbols) {
-    DenseMap<Operation *, DenseSet<OpOperand *>> packable; // global -> operands
-    for (linalg::MatmulOp op : work) {
-      if (!isF32Matmul(op))
-        continue;
-      if (auto operand = constantOperand(op, symbols))
-        packable[operand->second.global.getOperation()].insert(
-            &op->getOpOperand(operand->first));
-    }
-    module.walk([&](memref::GetGlobalOp get) {
-      auto global = symbols.lookup<memref::GlobalOp>(get.getName());
-      auto it = global ? packable.find(global.getOperation()) : packable.end();
-      if (it == packable.end())
-        return;
-      SmallVector<Value> values = {get.getResult()};
-      while (!values.empty()) {
-        Value v = values.pop_back_val();
-        for (OpOperand &use : v.getUses()) {
-          Operation *user = use.getOwner();
-          if (llvm::isa<memref::CollapseShapeOp, memref::ExpandShapeOp, memref::CastOp,
-                  memref::SubViewOp, memref::TransposeOp, memref::ReinterpretCastOp>(user) &&
-              use.getOperandNumber() == 0) {
-            values.push_back(user->getResult(0));
-            continue;
+    for (bool grew = true; grew;) {
+      grew = false;
+      // Global -> the operands that would read it packed, and their sides.
+      DenseMap<Operation *, std::pair<DenseSet<OpOperand *>, unsigned>> packed;
+      for (linalg::MatmulOp op : work)
+        if (isF32Matmul(op))
+          if (auto operand = constantOperand(op, symbols)) {
+            auto &entry = packed[memref::GlobalOp(operand->second.global).getOperation()];
+            entry.first.insert(&op->getOpOperand(operand->first));
+            entry.second |= 1u << operand->first;
           }
-          if (!it->second.contains(&use))
-            sharedF32.insert(global.getOperation());
+      auto share = [&](Operation *global) { grew |= sharedF32.insert(global).second; };
+      for (auto &[global, entry] : packed)
+        if (entry.second == 3u)
+          share(global);
+      module.walk([&](memref::GetGlobalOp get) {
+        auto global = symbols.lookup<memref::GlobalOp>(get.getName());
+        auto it = global ? packed.find(global.getOperation()) : packed.end();
+        if (it == packed.end())
+          return;
+        SmallVector<Value> values = {get.getResult()};
+        while (!values.empty()) {
+          Value v = values.pop_back_val();
+          for (OpOperand &use : v.getUses()) {
+            Operation *user = use.getOwner();
+            if (llvm::isa<memref::CollapseShapeOp, memref::ExpandShapeOp, memref::CastOp,
+                          memref::SubViewOp, memref::TransposeOp, memref::ReinterpretCastOp>(
+                    user) &&
+                use.getOperandNumber() == 0) {
+              values.push_back(user->getResult(0));
+              continue;
+            }
+            if (!it->second.first.contains(&use))
+              share(global.getOperation());
+          }
         }
-      }
-    });
+      });
+    }
   }
 
   void runOnOperation() override {

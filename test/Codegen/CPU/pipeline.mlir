@@ -36,7 +36,7 @@
 // CPU-NEXT: cse,
 // CPU-NEXT: canonicalize{{.*}},
 // CPU-NEXT: qopt-strided-copy-to-linalg,
-// CPU-NEXT: qopt-prepack-weights{f32-kernel=avx2 isa=avxvnni release-weights=false},
+// CPU-NEXT: qopt-prepack-weights{f32-kernel=avx2 isa=avxvnni pack-f32=true release-weights=false},
 // CPU-NEXT: qopt-runtime-asserts,
 // CPU-NEXT: qopt-matmul-microkernel{isa=avxvnni},
 // CPU-NEXT: qopt-parallel-loops{min-iterations=32768},

@@ -1,6 +1,7 @@
 // RUN: qopt-opt %s --qopt-prepack-weights --split-input-file | FileCheck %s
 // RUN: qopt-opt %s --qopt-prepack-weights=isa=avx512vnni --split-input-file | FileCheck %s --check-prefix=VNNI
 // RUN: qopt-opt %s --qopt-prepack-weights=f32-kernel=avx512 --split-input-file | FileCheck %s --check-prefix=F32AVX512
+// RUN: qopt-opt %s --qopt-prepack-weights=pack-f32=false --split-input-file | FileCheck %s --check-prefix=NOF32
 // RUN: not qopt-opt %s --qopt-prepack-weights=isa=sse9 --split-input-file 2>&1 | FileCheck %s --check-prefix=BAD
 // BAD: error: qopt-prepack-weights: unknown isa 'sse9' (expected avx512vnni, avxvnni, avx2 or generic)
 // RUN: not qopt-opt %s --qopt-prepack-weights=f32-kernel=sse9 --split-input-file 2>&1 | FileCheck %s --check-prefix=BADF32
@@ -200,6 +201,13 @@ func.func @f32_b_left_alone(%at: memref<2x6xf32>, %c: memref<6x4xf32>, %a: memre
 // F32AVX512: %[[MR:.*]] = arith.constant 8 : i64
 // F32AVX512: call @qopt_matmul_f32_pa_overwrite(%{{.*}}, %[[MR]],
 // F32AVX512: fa_packed_a_f32_avx512: "0x400000000000803F000040400000A0400000E0400000104100003041000050410000000000000040000080400000C0400000004100002041000040410000604100000000"
+// With pack-f32=false (a calibration library that borrows the compiler's
+// weights) float GEMMs keep their operands.
+// NOF32-LABEL: func.func @f32_conv_weights
+// NOF32: linalg.fill
+// NOF32: linalg.matmul
+// NOF32: linalg.matmul
+// NOF32-NOT: call
 memref.global "private" constant @fa : memref<7x2x1x1xf32> = dense<[[[[1.0]],[[2.0]]],[[[3.0]],[[4.0]]],[[[5.0]],[[6.0]]],[[[7.0]],[[8.0]]],[[[9.0]],[[10.0]]],[[[11.0]],[[12.0]]],[[[13.0]],[[14.0]]]]>
 func.func @f32_conv_weights(%b: memref<2x3xf32>, %c: memref<7x3xf32>, %b2: memref<2x5xf32>, %c2: memref<7x5xf32>) {
   %zero = arith.constant 0.0 : f32
@@ -235,5 +243,28 @@ func.func @f32_left_alone(%b: memref<2x3xf32>, %c4: memref<4x3xf32>, %bt: memref
   %t = memref.get_global @tall : memref<6x2xf32>
   linalg.fill ins(%neg : f32) outs(%c6 : memref<6x3xf32>)
   linalg.matmul ins(%t, %b : memref<6x2xf32>, memref<2x3xf32>) outs(%c6 : memref<6x3xf32>)
+  return
+}
+
+// -----
+
+// Weights that another reader shares stay unpacked: @both is one GEMM's A
+// (6 rows) and another's B; @viewed is a GEMM's B and, through a reshape, a
+// copy's source.
+// CHECK-LABEL: func.func @f32_shared
+// CHECK-COUNT-3: linalg.matmul
+// CHECK-NOT: call
+// CHECK-NOT: _packed_
+memref.global "private" constant @both : memref<6x6xf32> = dense<1.0>
+memref.global "private" constant @viewed : memref<2x4xf32> = dense<2.0>
+func.func @f32_shared(%b: memref<6x3xf32>, %c: memref<6x3xf32>, %a: memref<5x6xf32>, %c2: memref<5x6xf32>,
+                      %a2: memref<5x2xf32>, %c3: memref<5x4xf32>, %e: memref<8xf32>) {
+  %w = memref.get_global @both : memref<6x6xf32>
+  linalg.matmul ins(%w, %b : memref<6x6xf32>, memref<6x3xf32>) outs(%c : memref<6x3xf32>)
+  linalg.matmul ins(%a, %w : memref<5x6xf32>, memref<6x6xf32>) outs(%c2 : memref<5x6xf32>)
+  %v = memref.get_global @viewed : memref<2x4xf32>
+  linalg.matmul ins(%a2, %v : memref<5x2xf32>, memref<2x4xf32>) outs(%c3 : memref<5x4xf32>)
+  %flat = memref.collapse_shape %v [[0, 1]] : memref<2x4xf32> into memref<8xf32>
+  memref.copy %flat, %e : memref<8xf32> to memref<8xf32>
   return
 }

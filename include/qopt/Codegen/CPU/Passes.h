@@ -49,7 +49,7 @@ struct CPUCodegenOptions {
   /// Int8 kernel variant (one of int8KernelIsas()); the target machine picks
   /// it (qopt::selectKernelIsa in qopt/Target/CPU/CPUTarget.h).
   std::string isa = "generic";
-  /// f32 GEMM kernel whose tile constant A operands are packed for: avx512,
+  /// f32 GEMM kernel whose tile constant operands are packed for: avx512,
   /// avx2 or generic (qopt::selectF32Kernel picks it from the target).
   std::string f32Kernel = "generic";
   /// Threads of the compiled model's kernels (0: every core); with 1 the
@@ -65,6 +65,8 @@ struct CPUCodegenOptions {
   /// qopt-prepack-weights{release-weights}: only for a module no other
   /// module shares weight blobs with.
   bool releaseWeights = false;
+  /// qopt-prepack-weights{pack-f32}.
+  bool packFloatWeights = true;
 };
 
 /// linalg on tensors (after convert-qopt-to-linalg) to the LLVM dialect, on
@@ -101,7 +103,7 @@ struct CPUCodegenPipelineOptions : mlir::PassPipelineOptions<CPUCodegenPipelineO
                                          "or generic"),
                           llvm::cl::init("generic")};
   Option<std::string> f32Kernel{*this, "f32-kernel",
-                                llvm::cl::desc("f32 GEMM kernel whose tile constant A "
+                                llvm::cl::desc("f32 GEMM kernel whose tile constant "
                                                "operands are packed for: avx512, avx2 or generic"),
                                 llvm::cl::init("generic")};
   Option<unsigned> threads{*this, "threads",

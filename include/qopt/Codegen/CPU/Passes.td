@@ -135,12 +135,13 @@ def QOptPrepackWeights : Pass<"qopt-prepack-weights", "::mlir::ModuleOp"> {
     `_pb_overwrite`): B in panels of NR columns over all of K (`f32-kernel`'s
     NR: 32 for avx512, 16 otherwise), whatever M is (up to 4 rows of A run
     over the panels with C's columns in registers, more through the tiles).
-    A B is packed only when its values are held in the compiler's memory (a
-    dense attribute or a mutable resource blob): a read-only blob maps the
-    model's external data file, and packing it would hold a float model's
-    weights in memory a second time while compiling. An f32 weight that
-    anything else reads too (a Gather of an embedding table tied to the
-    output head) stays unpacked, so that it is not stored twice.
+    An f32 operand is packed only when its values are held in the compiler's
+    memory (a dense attribute or a mutable resource blob): a read-only blob
+    maps the model's external data file, and packing it would hold a float
+    model's weights in memory a second time while compiling. An f32 weight
+    that anything else reads too (a Gather of an embedding table tied to the
+    output head, or another GEMM taking it as the other operand) stays
+    unpacked, so that it is not stored twice.
 
     The layouts are defined once, in `include/qopt/Quant/Int8Packing.h` and
     `include/qopt/Quant/F32Packing.h`, which the runtime uses too. The packed data are new private constant
@@ -156,8 +157,12 @@ def QOptPrepackWeights : Pass<"qopt-prepack-weights", "::mlir::ModuleOp"> {
     Option<"isa", "isa", "std::string", "\"generic\"",
            "Int8 kernel variant whose tile the packing is for: avx512vnni, avxvnni, avx2 or generic">,
     Option<"f32Kernel", "f32-kernel", "std::string", "\"generic\"",
-           "f32 GEMM kernel whose tile constant A operands are packed for: avx512 (8 rows), "
-           "avx2 or generic (6 rows)">,
+           "f32 GEMM kernel whose tile constant operands are packed for: avx512 (8x32), "
+           "avx2 or generic (6x16)">,
+    Option<"packFloat", "pack-f32", "bool", "true",
+           "Pack the constant operands of f32 GEMMs too (qoptc turns it off for a "
+           "calibration library that borrows the compiler's weights, whose packed copy "
+           "would be held beside them)">,
     Option<"releaseWeights", "release-weights", "bool", "false",
            "Free the bytes of each erased unpacked weight at once (its resource blob); only "
            "for a module no other module in the context shares weights with (qoptc sets it "

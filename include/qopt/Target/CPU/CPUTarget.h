@@ -47,7 +47,7 @@ std::unique_ptr<llvm::TargetMachine> createCPUTargetMachine(const CPUTargetOptio
 /// cannot be created).
 std::string selectKernelIsa(const CPUTargetOptions &options);
 
-/// The f32 GEMM kernel whose tile constant A operands are packed for
+/// The f32 GEMM kernel whose tile constant operands are packed for
 /// (qopt/Quant/F32Packing.h): avx512 (AVX-512F), avx2 (AVX2 and FMA) or
 /// generic, the one the runtime picks on a CPU with the target's features.
 std::string selectF32Kernel(const CPUTargetOptions &options);
