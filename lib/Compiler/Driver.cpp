@@ -1,5 +1,6 @@
 //===- Driver.cpp - qoptc as a library call -------------------------------===//
 #include "qopt/Compiler/Driver.h"
+#include "qopt/Dialect/QOpt/IR/QOptOps.h"
 
 #include "qopt/Export/QDQExport.h"
 #include "qopt/Import/ONNXImporter.h"
@@ -214,7 +215,51 @@ private:
     if (failed(applyPassManagerCLOptions(pm)))
       return failure();
     buildImportCleanupPipeline(pm);
-    return pm.run(*module);
+    if (failed(pm.run(*module)))
+      return failure();
+    noteDynamicConvolutions();
+    return success();
+  }
+
+  /// A progress note when convolutions see dynamic spatial sizes: on the CPU
+  /// each then builds its whole im2col matrix (bands need a static output
+  /// height) and the intermediates are allocated on every run (the static
+  /// memory plan needs static shapes). Names the graph inputs with dynamic
+  /// dims, which --input-shape can fix.
+  void noteDynamicConvolutions() {
+    if (options.compile.isCUDA())
+      return;
+    bool dynamic = false;
+    module->walk([&](Operation *op) {
+      if (!isa<qopt::ConvOp, qopt::ConvTransposeOp>(op))
+        return;
+      auto x = dyn_cast<RankedTensorType>(op->getOperand(0).getType());
+      if (!x || llvm::any_of(x.getShape().drop_front(2), ShapedType::isDynamic))
+        dynamic = true;
+    });
+    if (!dynamic)
+      return;
+    std::string inputs;
+    module->walk([&](func::FuncOp func) {
+      if (func.isPrivate())
+        return;
+      for (unsigned i = 0; i < func.getNumArguments(); ++i) {
+        auto t = dyn_cast<RankedTensorType>(func.getArgument(i).getType());
+        if (!t || t.hasStaticShape())
+          continue;
+        auto name = func.getArgAttrOfType<StringAttr>(i, "qopt.name");
+        std::string dims;
+        for (int64_t d : t.getShape())
+          dims += (dims.empty() ? "" : ",") + (ShapedType::isDynamic(d) ? "?" : std::to_string(d));
+        inputs += (inputs.empty() ? "" : ", ") + (name ? name.str() : "#" + std::to_string(i)) +
+                  " [" + dims + "]";
+      }
+    });
+    step("note: convolutions see dynamic spatial sizes (inputs " + inputs +
+         "): their im2col matrices are built whole and intermediates are allocated on every "
+         "run; --input-shape NAME=D0,D1,... compiles for one shape, faster and smaller "
+         "(PP-OCR det, one thread: 200 ms and 750 MB peak dynamic, 97 ms and 45 MB at "
+         "1x3x640x640)");
   }
 
   LogicalResult quantize() {
