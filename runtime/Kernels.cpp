@@ -537,14 +537,22 @@ const F32Kernel kF32Kernels[] = {
     entry<GenericF32>("generic", always, streamColumnsGeneric, panelsGeneric),
 };
 
+/// The fastest kernel this CPU has that `pred` accepts, or null.
+template <class Pred> const F32Kernel *fastestKernel(Pred pred) {
+  for (const F32Kernel &k : kF32Kernels)
+    if (k.available() && pred(k))
+      return &k;
+  return nullptr;
+}
+
 const F32Kernel &bestKernel() {
-  static const F32Kernel &best = [&]() -> const F32Kernel & {
-    for (const F32Kernel &k : kF32Kernels)
-      if (k.available())
-        return k;
-    return kF32Kernels[std::size(kF32Kernels) - 1];
-  }();
+  static const F32Kernel &best = *fastestKernel([](const F32Kernel &) { return true; });
   return best;
+}
+
+/// The kernel named `name` if this CPU has it, or null.
+const F32Kernel *namedKernel(const std::string &name) {
+  return fastestKernel([&](const F32Kernel &k) { return name == k.name; });
 }
 
 
@@ -608,7 +616,7 @@ void gemmColumns(const F32Kernel &kern, int64_t m, int64_t jc, int64_t nc, int64
     for (int64_t jr = 0; jr < nc; jr += nr)
       for (int64_t ir = 0; ir < m; ir += mr) {
         const float *bpBlock =
-            packedB ? packedB + (jc + jr) / nr * k * nr + pc * nr : bp + jr * kc;
+            packedB ? packedB + qopt::f32pack::packedBOffset(k, nr, pc, jc + jr) : bp + jr * kc;
         kern.fn(kc, apBlock + ir * kc, bpBlock, c + ir * ldc + jc + jr, ldc,
                 std::min(mr, m - ir), std::min(nr, nc - jr), overwrite && pc == 0);
         ahead.next();
@@ -679,12 +687,19 @@ void matmulF32(const F32Kernel &kern, const float *a, int64_t m, int64_t k, int6
     }
 }
 
-/// The fastest kernel this CPU has whose tiles take `mr` rows of A, or null.
-const F32Kernel *kernelWithRows(int64_t mr) {
-  for (const F32Kernel &k : kF32Kernels)
-    if (k.available() && k.mr == mr)
-      return &k;
-  return nullptr;
+/// C (+)= A * B element by element, the products in k order (with
+/// `overwrite`: from 0, C's old values unread); A(i, p) and B(p, j) read
+/// through `aAt` and `bAt`: the packed operands' fallback.
+template <class AAt, class BAt>
+void elementwiseGemm(int64_t m, int64_t n, int64_t k, AAt aAt, BAt bAt, float *c, int64_t cs0,
+                     int64_t cs1, bool overwrite) {
+  for (int64_t i = 0; i < m; ++i)
+    for (int64_t j = 0; j < n; ++j) {
+      float acc = overwrite ? 0.0f : c[i * cs0 + j * cs1];
+      for (int64_t p = 0; p < k; ++p)
+        acc += aAt(i, p) * bAt(p, j);
+      c[i * cs0 + j * cs1] = acc;
+    }
 }
 
 /// C += A * B (with `overwrite`: C = 0 + A * B) with A [m, k] packed for
@@ -699,23 +714,11 @@ void matmulF32PackedA(const F32Kernel *kern, const float *packed, int64_t mr, in
     gemmPacked(*kern, m, n, k, nullptr, 0, b, bs0, c, cs0, overwrite, packed);
     return;
   }
-  // No kernel of that tile on this CPU, strided B or C, or K = 0: element by
-  // element, products in k order.
-  for (int64_t i = 0; i < m; ++i)
-    for (int64_t j = 0; j < n; ++j) {
-      float acc = overwrite ? 0.0f : c[i * cs0 + j * cs1];
-      for (int64_t p = 0; p < k; ++p)
-        acc += qopt::f32pack::packedAt(packed, m, k, mr, i, p) * b[p * bs0 + j * bs1];
-      c[i * cs0 + j * cs1] = acc;
-    }
-}
-
-/// The fastest kernel this CPU has whose tiles take `nr` columns of B, or null.
-const F32Kernel *kernelWithCols(int64_t nr) {
-  for (const F32Kernel &k : kF32Kernels)
-    if (k.available() && k.nr == nr)
-      return &k;
-  return nullptr;
+  // No kernel of that tile on this CPU, strided B or C, or K = 0.
+  elementwiseGemm(
+      m, n, k,
+      [&](int64_t i, int64_t p) { return qopt::f32pack::packedAt(packed, m, k, mr, i, p); },
+      [&](int64_t p, int64_t j) { return b[p * bs0 + j * bs1]; }, c, cs0, cs1, overwrite);
 }
 
 /// C += A * B (with `overwrite`: C = 0 + A * B) with B [k, n] packed at
@@ -741,15 +744,11 @@ void matmulF32PackedB(const F32Kernel *kern, const float *a, int64_t m, int64_t 
       return;
     }
   }
-  // No kernel of that width on this CPU, strided A or C, or K = 0: element
-  // by element, products in k order.
-  for (int64_t i = 0; i < m; ++i)
-    for (int64_t j = 0; j < n; ++j) {
-      float acc = overwrite ? 0.0f : c[i * cs0 + j * cs1];
-      for (int64_t p = 0; p < k; ++p)
-        acc += a[i * as0 + p * as1] * qopt::f32pack::packedBAt(packed, k, nr, p, j);
-      c[i * cs0 + j * cs1] = acc;
-    }
+  // No kernel of that width on this CPU, strided A or C, or K = 0.
+  elementwiseGemm(
+      m, n, k, [&](int64_t i, int64_t p) { return a[i * as0 + p * as1]; },
+      [&](int64_t p, int64_t j) { return qopt::f32pack::packedBAt(packed, k, nr, p, j); }, c,
+      cs0, cs1, overwrite);
 }
 
 } // namespace
@@ -781,34 +780,28 @@ void qopt::rt::matmulF32Fastest(const float *a, int64_t m, int64_t k, int64_t ld
 bool qopt::rt::matmulF32With(const std::string &kernel, const float *a, int64_t m,
                              int64_t k, int64_t lda, const float *b, int64_t n, int64_t ldb,
                              float *c, int64_t ldc, bool overwrite) {
-  for (const F32Kernel &kern : kF32Kernels)
-    if (kernel == kern.name && kern.available()) {
-      matmulF32(kern, a, m, k, lda, 1, b, n, ldb, 1, c, ldc, 1, overwrite);
-      return true;
-    }
-  return false;
+  const F32Kernel *kern = namedKernel(kernel);
+  if (kern)
+    matmulF32(*kern, a, m, k, lda, 1, b, n, ldb, 1, c, ldc, 1, overwrite);
+  return kern;
 }
 
 bool qopt::rt::matmulF32PackedAWith(const std::string &kernel, const float *packed,
                                     int64_t m, int64_t k, const float *b, int64_t n,
                                     int64_t ldb, float *c, int64_t ldc, bool overwrite) {
-  for (const F32Kernel &kern : kF32Kernels)
-    if (kernel == kern.name && kern.available()) {
-      matmulF32PackedA(&kern, packed, kern.mr, m, k, b, n, ldb, 1, c, ldc, 1, overwrite);
-      return true;
-    }
-  return false;
+  const F32Kernel *kern = namedKernel(kernel);
+  if (kern)
+    matmulF32PackedA(kern, packed, kern->mr, m, k, b, n, ldb, 1, c, ldc, 1, overwrite);
+  return kern;
 }
 
 bool qopt::rt::matmulF32PackedBWith(const std::string &kernel, const float *a, int64_t m,
                                     int64_t k, int64_t lda, const float *packed, int64_t n,
                                     float *c, int64_t ldc, bool overwrite) {
-  for (const F32Kernel &kern : kF32Kernels)
-    if (kernel == kern.name && kern.available()) {
-      matmulF32PackedB(&kern, a, m, k, lda, 1, packed, kern.nr, n, c, ldc, 1, overwrite);
-      return true;
-    }
-  return false;
+  const F32Kernel *kern = namedKernel(kernel);
+  if (kern)
+    matmulF32PackedB(kern, a, m, k, lda, 1, packed, kern->nr, n, c, ldc, 1, overwrite);
+  return kern;
 }
 
 /// C += A * B on func-to-llvm's expanded memref descriptors; the
@@ -841,8 +834,9 @@ QOPT_MATMUL_F32(qopt_matmul_f32_overwrite, true)
                        int64_t bs0, int64_t bs1, float *, float *cBase, int64_t cOff,      \
                        int64_t m, int64_t n2, int64_t cs0, int64_t cs1) {                  \
     (void)n2;                                                                              \
-    matmulF32PackedA(kernelWithRows(mr), aBase + aOff, mr, m, k, bBase + bOff, n, bs0, bs1, \
-                     cBase + cOff, cs0, cs1, OVERWRITE);                                   \
+    matmulF32PackedA(fastestKernel([&](const F32Kernel &kern) { return kern.mr == mr; }),   \
+                     aBase + aOff, mr, m, k, bBase + bOff, n, bs0, bs1, cBase + cOff, cs0,  \
+                     cs1, OVERWRITE);                                                      \
   }
 QOPT_MATMUL_F32_PA(qopt_matmul_f32_pa, false)
 QOPT_MATMUL_F32_PA(qopt_matmul_f32_pa_overwrite, true)
@@ -857,8 +851,9 @@ QOPT_MATMUL_F32_PA(qopt_matmul_f32_pa_overwrite, true)
                        int64_t, int64_t, int64_t nr, float *, float *cBase, int64_t cOff,  \
                        int64_t m2, int64_t n, int64_t cs0, int64_t cs1) {                  \
     (void)m2;                                                                              \
-    matmulF32PackedB(kernelWithCols(nr), aBase + aOff, m, k, as0, as1, bBase + bOff, nr, n, \
-                     cBase + cOff, cs0, cs1, OVERWRITE);                                   \
+    matmulF32PackedB(fastestKernel([&](const F32Kernel &kern) { return kern.nr == nr; }),   \
+                     aBase + aOff, m, k, as0, as1, bBase + bOff, nr, n, cBase + cOff, cs0,  \
+                     cs1, OVERWRITE);                                                      \
   }
 QOPT_MATMUL_F32_PB(qopt_matmul_f32_pb, false)
 QOPT_MATMUL_F32_PB(qopt_matmul_f32_pb_overwrite, true)

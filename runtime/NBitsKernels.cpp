@@ -912,8 +912,10 @@ void panels(const Operands &o) {
   auto *packedA = static_cast<float *>(qopt::rt::threadScratch(
       qopt::rt::NBitsPackedA, qopt::f32pack::packedSize(o.m, l.k, tile.mr) * sizeof(float)));
   qopt::f32pack::packA(o.a, o.lda, 1, o.m, l.k, tile.mr, packedA);
-  // Column j of a panel: panel j / NR, lane j % NR; k at NR floats apart.
-  auto column = [&](int64_t j) { return panel + j / tile.nr * l.k * tile.nr + j % tile.nr; };
+  // Column j of the panels (F32Packing.h's packed B), k at NR floats apart.
+  auto column = [&](int64_t j) {
+    return panel + qopt::f32pack::packedBOffset(l.k, tile.nr, 0, j);
+  };
   for (int64_t n0 = 0; n0 < l.n; n0 += width) {
     int64_t nc = std::min(width, l.n - n0);
     // The last panel's lanes past N: zeros (the tiles compute them and

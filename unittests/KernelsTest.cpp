@@ -444,6 +444,15 @@ TEST(F32Gemm, EntryPointMatchesReference) {
     }
 }
 
+/// `n` values uniform in [-1, 1).
+std::vector<float> randomFloats(size_t n, std::mt19937 &rng) {
+  std::uniform_real_distribution<float> d(-1, 1);
+  std::vector<float> v(n);
+  for (float &x : v)
+    x = d(rng);
+  return v;
+}
+
 /// A packed at compile time (F32Packing.h, the kernel's tile rows) gives
 /// the bits of the same kernel packing A itself, accumulating and
 /// overwriting: edge shapes across tiles and 256-deep blocks, packed from a
@@ -453,7 +462,6 @@ TEST(F32Gemm, EntryPointMatchesReference) {
 TEST(F32Gemm, PackedAGivesTheBitsOfPackingPerCall) {
   qopt::rt::RunThreads two(2);
   std::mt19937 rng(11);
-  std::uniform_real_distribution<float> d(-1, 1);
   for (const std::string &kernel : qopt::rt::f32KernelsAvailable()) {
     std::optional<qopt::f32pack::Tile> tile = qopt::f32pack::tileFor(kernel);
     ASSERT_TRUE(tile) << kernel;
@@ -461,16 +469,11 @@ TEST(F32Gemm, PackedAGivesTheBitsOfPackingPerCall) {
     for (auto s : {std::array<int64_t, 3>{7, 1000, 33}, {70, 45, 300}, {5, 17, 1},
                    {8, 32, 257}, {9, 33, 5}, {16, 64, 513}, {6, 16, 3}, {24, 320, 864}}) {
       int64_t m = s[0], n = s[1], k = s[2], lda = k + 3, ldb = n + 5, ldc = n + 2;
-      std::vector<float> a(m * lda), at(k * m), b(k * ldb), c0(m * ldc);
-      for (auto &x : a)
-        x = d(rng);
+      std::vector<float> a = randomFloats(m * lda, rng), at(k * m);
+      std::vector<float> b = randomFloats(k * ldb, rng), c0 = randomFloats(m * ldc, rng);
       for (int64_t i = 0; i < m; ++i)
         for (int64_t p = 0; p < k; ++p)
           at[p * m + i] = a[i * lda + p];
-      for (auto &x : b)
-        x = d(rng);
-      for (auto &x : c0)
-        x = d(rng);
       std::vector<float> packed(qopt::f32pack::packedSize(m, k, *mr)),
           packedT(packed.size());
       qopt::f32pack::packA(a.data(), lda, 1, m, k, *mr, packed.data());
@@ -502,7 +505,6 @@ TEST(F32Gemm, PackedAGivesTheBitsOfPackingPerCall) {
 TEST(F32Gemm, PackedBGivesTheBitsOfTheUnpackedCall) {
   qopt::rt::RunThreads two(2);
   std::mt19937 rng(13);
-  std::uniform_real_distribution<float> d(-1, 1);
   for (const std::string &kernel : qopt::rt::f32KernelsAvailable()) {
     std::optional<qopt::f32pack::Tile> tile = qopt::f32pack::tileFor(kernel);
     ASSERT_TRUE(tile) << kernel;
@@ -511,13 +513,8 @@ TEST(F32Gemm, PackedBGivesTheBitsOfTheUnpackedCall) {
                    {4, 2100, 64}, {1, 40, 513}, {7, 1000, 33}, {70, 45, 300}, {5, 17, 1},
                    {9, 33, 5}, {16, 64, 513}}) {
       int64_t m = s[0], n = s[1], k = s[2], lda = k + 3, ldc = n + 2;
-      std::vector<float> a(m * lda), b(k * n), c0(m * ldc);
-      for (auto &x : a)
-        x = d(rng);
-      for (auto &x : b)
-        x = d(rng);
-      for (auto &x : c0)
-        x = d(rng);
+      std::vector<float> a = randomFloats(m * lda, rng), b = randomFloats(k * n, rng),
+                         c0 = randomFloats(m * ldc, rng);
       std::vector<float> packed(qopt::f32pack::packedBSize(k, n, *nr));
       qopt::f32pack::packB(b.data(), n, 1, k, n, *nr, packed.data());
       for (int64_t p = 0; p < k; ++p)
@@ -541,7 +538,6 @@ TEST(F32Gemm, PackedBGivesTheBitsOfTheUnpackedCall) {
 /// A transposed through its strides (short and tall), and K = 0.
 TEST(F32Gemm, PackedBEntryPointMatchesReference) {
   std::mt19937 rng(14);
-  std::uniform_real_distribution<float> d(-1, 1);
   int64_t best = qopt::f32pack::tileFor(qopt::rt::f32KernelsAvailable().front())->nr;
   for (int64_t m : {3, 13})
     for (int64_t k : {300, 0})
@@ -549,11 +545,8 @@ TEST(F32Gemm, PackedBEntryPointMatchesReference) {
         for (bool transposed : {false, true})
           for (bool overwrite : {false, true}) {
             int64_t n = 70;
-            std::vector<float> a(m * k), b(k * n), c(m * n, 0.25f);
-            for (auto &x : a)
-              x = d(rng);
-            for (auto &x : b)
-              x = d(rng);
+            std::vector<float> a = randomFloats(m * k, rng), b = randomFloats(k * n, rng);
+            std::vector<float> c(m * n, 0.25f);
             std::vector<float> at = transposedCopy(a, m, k);
             std::vector<float> packed(std::max<int64_t>(1, qopt::f32pack::packedBSize(k, n, nr)));
             qopt::f32pack::packB(b.data(), n, 1, k, n, nr, packed.data());
@@ -580,14 +573,9 @@ TEST(F32Gemm, PackedBEntryPointMatchesReference) {
 /// and an A of 3 rows (which the tiles take too when it comes packed).
 TEST(F32Gemm, PackedAEntryPointMatchesReference) {
   std::mt19937 rng(12);
-  std::uniform_real_distribution<float> d(-1, 1);
   for (int64_t m : {13, 3}) {
     int64_t n = 70, k = 300;
-    std::vector<float> a(m * k), b(k * n);
-    for (auto &x : a)
-      x = d(rng);
-    for (auto &x : b)
-      x = d(rng);
+    std::vector<float> a = randomFloats(m * k, rng), b = randomFloats(k * n, rng);
     std::vector<float> bt = transposedCopy(b, k, n);
     int64_t best = qopt::f32pack::tileFor(qopt::rt::f32KernelsAvailable().front())->mr;
     for (int64_t mr : {best, int64_t(5)})

@@ -66,13 +66,6 @@ struct StackedSamples : CalibrationSamples {
   }
 };
 
-std::string shapeText(const std::vector<int64_t> &shape) {
-  std::string s = "[";
-  for (size_t i = 0; i < shape.size(); ++i)
-    s += (i ? "," : "") + (shape[i] < 0 ? std::string("?") : std::to_string(shape[i]));
-  return s + "]";
-}
-
 struct ModelInput {
   std::string name;
   int32_t dtype;

@@ -1,6 +1,7 @@
 //===- Driver.cpp - qoptc as a library call -------------------------------===//
 #include "qopt/Compiler/Driver.h"
 #include "qopt/Dialect/QOpt/IR/QOptOps.h"
+#include "qopt/Support/Diagnostics.h"
 
 #include "qopt/Export/QDQExport.h"
 #include "qopt/Import/ONNXImporter.h"
@@ -248,11 +249,8 @@ private:
         if (!t || t.hasStaticShape())
           continue;
         auto name = func.getArgAttrOfType<StringAttr>(i, "qopt.name");
-        std::string dims;
-        for (int64_t d : t.getShape())
-          dims += (dims.empty() ? "" : ",") + (ShapedType::isDynamic(d) ? "?" : std::to_string(d));
         inputs += (inputs.empty() ? "" : ", ") + (name ? name.str() : "#" + std::to_string(i)) +
-                  " [" + dims + "]";
+                  " " + shapeText(t.getShape());
       }
     });
     step("note: convolutions see dynamic spatial sizes (inputs " + inputs +

@@ -18,6 +18,13 @@ std::optional<std::pair<StringRef, StringRef>> qopt::onnxNodeOf(Location loc) {
   return std::nullopt;
 }
 
+std::string qopt::shapeText(ArrayRef<int64_t> shape) {
+  std::string s = "[";
+  for (size_t i = 0; i < shape.size(); ++i)
+    s += (i ? "," : "") + (shape[i] < 0 ? std::string("?") : std::to_string(shape[i]));
+  return s + "]";
+}
+
 std::string qopt::describeLocation(Location loc) {
   std::string out;
   llvm::raw_string_ostream os(out);

@@ -109,9 +109,14 @@ inline void packB(const float *b, int64_t rs, int64_t cs, int64_t k, int64_t n, 
   }
 }
 
+/// Offset of element (p, j) in a packed B [k, n] (panels of nr columns).
+inline int64_t packedBOffset(int64_t k, int64_t nr, int64_t p, int64_t j) {
+  return j / nr * k * nr + p * nr + j % nr;
+}
+
 /// Element (p, j) of a packed B.
 inline float packedBAt(const float *packed, int64_t k, int64_t nr, int64_t p, int64_t j) {
-  return packed[j / nr * k * nr + p * nr + j % nr];
+  return packed[packedBOffset(k, nr, p, j)];
 }
 
 } // namespace qopt::f32pack

@@ -19,6 +19,9 @@ onnxNodeOf(mlir::Location loc);
 /// values as `'name'`, files as `file:line:col`; fused locations joined by `; `.
 std::string describeLocation(mlir::Location loc);
 
+/// A shape for users: `[?,3,640,640]` (negative extents, dynamic ones, as `?`).
+std::string shapeText(llvm::ArrayRef<int64_t> shape);
+
 /// Prints every diagnostic of the context to stderr as
 /// `<location>: error|warning|note|remark: <message>` (tools call this first).
 class DiagnosticPrinter {

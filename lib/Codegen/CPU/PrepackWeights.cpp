@@ -48,6 +48,13 @@ struct ConstantView {
   int64_t offset, rs, cs;
 };
 
+/// A view that addresses its operand's buffer (a reshape, cast, subview or
+/// transpose): what constantView looks through, and findSharedF32 after it.
+bool isView(Operation *op) {
+  return isa<memref::CollapseShapeOp, memref::ExpandShapeOp, memref::CastOp, memref::SubViewOp,
+             memref::TransposeOp, memref::ReinterpretCastOp>(op);
+}
+
 /// The constant global `v` is a view of (through reshapes, casts, subviews
 /// and transposes, whose result layouts address the global's own buffer),
 /// with static strides that stay inside it.
@@ -59,8 +66,7 @@ std::optional<ConstantView> constantView(Value v, SymbolTable &symbols) {
       ShapedType::isDynamic(offset) || llvm::any_of(strides, ShapedType::isDynamic))
     return std::nullopt;
   while (Operation *def = v.getDefiningOp()) {
-    if (isa<memref::CollapseShapeOp, memref::ExpandShapeOp, memref::CastOp, memref::SubViewOp,
-            memref::TransposeOp, memref::ReinterpretCastOp>(def)) {
+    if (isView(def)) {
       v = def->getOperand(0);
       continue;
     }
@@ -243,10 +249,7 @@ struct PrepackWeightsPass : qopt::impl::QOptPrepackWeightsBase<PrepackWeightsPas
           Value v = values.pop_back_val();
           for (OpOperand &use : v.getUses()) {
             Operation *user = use.getOwner();
-            if (llvm::isa<memref::CollapseShapeOp, memref::ExpandShapeOp, memref::CastOp,
-                          memref::SubViewOp, memref::TransposeOp, memref::ReinterpretCastOp>(
-                    user) &&
-                use.getOperandNumber() == 0) {
+            if (isView(user) && use.getOperandNumber() == 0) {
               values.push_back(user->getResult(0));
               continue;
             }
