@@ -64,6 +64,62 @@ void packBPanels(const float *b, int64_t ldb, int64_t kc, int64_t nc, float *out
 }
 
 
+/// A convolution's input read as the B operand of a GEMM (im2col without
+/// the copy): B[(c * kh + ky) * kw + kx, oy * ow + ox] = x[c, oy * sh + ky *
+/// dh, ox * sw + kx * dw], x already padded, rows `rs` and channels `cs`
+/// elements apart, unit inner stride.
+struct Im2col {
+  const float *x;
+  int64_t cs, rs, kh, kw, sh, sw, dh, dw, ow;
+
+  /// Offset in x of row p of B (its channel and filter tap).
+  int64_t rowOffset(int64_t p) const {
+    int64_t c = p / (kh * kw), t = p % (kh * kw);
+    return c * cs + (t / kw) * dh * rs + (t % kw) * dw;
+  }
+  /// Offset in x of column j of B (its output pixel) for tap (0, 0).
+  int64_t columnOffset(int64_t j) const { return (j / ow) * sh * rs + (j % ow) * sw; }
+  float at(int64_t p, int64_t j) const { return x[rowOffset(p) + columnOffset(j)]; }
+};
+
+/// Packs B[k0:k0+kc, n0:n0+nc] of an Im2col as packBPanels packs a dense B,
+/// straight from the convolution's input: each panel's NR columns are runs
+/// along output rows (one run unless a row ends inside the panel), each
+/// run's elements `sw` apart in every input row it reads.
+template <int64_t NR>
+void packIm2colPanels(const Im2col &g, int64_t k0, int64_t kc, int64_t n0, int64_t nc,
+                      float *out) {
+  int64_t rows[qopt::f32pack::kBlockK];
+  for (int64_t p = 0; p < kc; ++p)
+    rows[p] = g.rowOffset(k0 + p);
+  for (int64_t j = 0; j < nc; j += NR) {
+    int64_t cols = std::min(NR, nc - j);
+    // The panel's runs: first column in the panel, length, offset in x.
+    int64_t start[NR], length[NR], offset[NR], runs = 0;
+    for (int64_t t = 0; t < cols;) {
+      int64_t col = n0 + j + t, len = std::min(cols - t, g.ow - col % g.ow);
+      start[runs] = t;
+      length[runs] = len;
+      offset[runs++] = g.columnOffset(col);
+      t += len;
+    }
+    if (runs == 1 && cols == NR && g.sw == 1) {
+      for (int64_t p = 0; p < kc; ++p, out += NR)
+        std::memcpy(out, g.x + rows[p] + offset[0], NR * sizeof(float));
+      continue;
+    }
+    for (int64_t p = 0; p < kc; ++p, out += NR) {
+      for (int64_t r = 0; r < runs; ++r) {
+        const float *src = g.x + rows[p] + offset[r];
+        for (int64_t t = 0; t < length[r]; ++t)
+          out[start[r] + t] = src[t * g.sw];
+      }
+      for (int64_t t = cols; t < NR; ++t)
+        out[t] = 0.0f;
+    }
+  }
+}
+
 /// C[0:rows, 0:cols] += tile (row stride NR): the edge of C, where a full
 /// register tile would write past it. With `overwrite`, C's old values are
 /// not read: C = 0 + tile (the same bits as adding to a zero-filled C).
@@ -405,12 +461,15 @@ void streamColumnsAvx512(const StreamArgs &s, int64_t j0, int64_t j1) {
 #endif
 
 using PackBFn = void (*)(const float *b, int64_t ldb, int64_t kc, int64_t nc, float *out);
+using PackIm2colFn = void (*)(const Im2col &g, int64_t k0, int64_t kc, int64_t n0, int64_t nc,
+                              float *out);
 
 struct F32Kernel {
   const char *name;
   int64_t mr, nr;
   KernelFn fn;
   PackBFn packB; // packBPanels<nr>
+  PackIm2colFn packIm2col; // packIm2colPanels<nr>
   bool (*available)();
   StreamFn stream;
   PanelFn panels; // over B packed at compile time, NR columns per panel
@@ -525,7 +584,8 @@ bool always() { return true; }
 template <typename K>
 constexpr F32Kernel entry(const char *name, bool (*available)(), StreamFn stream,
                           PanelFn panels) {
-  return {name, K::MR, K::NR, K::run, packBPanels<K::NR>, available, stream, panels};
+  return {name,      K::MR,     K::NR, K::run, packBPanels<K::NR>, packIm2colPanels<K::NR>,
+          available, stream, panels};
 }
 
 /// Fastest first; the last one runs everywhere.
@@ -592,11 +652,12 @@ struct BlockPrefetch {
 /// columns this thread takes next (nextNc 0: none), whose first block is
 /// prefetched during the last one here. With `packedB` (whole-K panels of
 /// NR columns, matmulF32PackedAB's layout; jc a multiple of NR) B is
-/// neither packed nor prefetched here.
+/// neither packed nor prefetched here; with `conv`, B is that Im2col (`b`
+/// unused), packed from the convolution's input and not prefetched.
 void gemmColumns(const F32Kernel &kern, int64_t m, int64_t jc, int64_t nc, int64_t k,
                  const float *ap, const float *b, int64_t ldb, float *c, int64_t ldc,
                  bool overwrite, int64_t nextJc, int64_t nextNc,
-                 const float *packedB = nullptr) {
+                 const float *packedB = nullptr, const Im2col *conv = nullptr) {
   int64_t mr = kern.mr, nr = kern.nr;
   auto *bp = packedB ? nullptr
                      : static_cast<float *>(qopt::rt::threadScratch(qopt::rt::F32PackedB,
@@ -605,9 +666,11 @@ void gemmColumns(const F32Kernel &kern, int64_t m, int64_t jc, int64_t nc, int64
   const int64_t calls = ((nc + nr - 1) / nr) * ((m + mr - 1) / mr);
   for (int64_t pc = 0; pc < k; pc += KC) {
     int64_t kc = std::min(KC, k - pc);
-    if (!packedB)
+    if (conv)
+      kern.packIm2col(*conv, pc, kc, jc, nc, bp);
+    else if (!packedB)
       kern.packB(b + pc * ldb + jc, ldb, kc, nc, bp);
-    BlockPrefetch ahead = packedB       ? BlockPrefetch()
+    BlockPrefetch ahead = packedB || conv ? BlockPrefetch()
                           : pc + KC < k ? BlockPrefetch(b, ldb, pc + KC, std::min(KC, k - pc - KC),
                                                         jc, nc, calls)
                                         : BlockPrefetch(b, ldb, 0, std::min(KC, k), nextJc,
@@ -631,7 +694,7 @@ void gemmColumns(const F32Kernel &kern, int64_t m, int64_t jc, int64_t nc, int64
 void gemmPacked(const F32Kernel &kern, int64_t m, int64_t n, int64_t k, const float *a,
                 int64_t lda, const float *b, int64_t ldb, float *c, int64_t ldc,
                 bool overwrite, const float *packed = nullptr,
-                const float *packedB = nullptr) {
+                const float *packedB = nullptr, const Im2col *conv = nullptr) {
   int64_t nr = kern.nr;
   const float *ap = packed;
   if (!ap) {
@@ -648,7 +711,7 @@ void gemmPacked(const F32Kernel &kern, int64_t m, int64_t n, int64_t k, const fl
     for (int64_t ci = begin; ci < end; ++ci)
       gemmColumns(kern, m, ci * nc, std::min(nc, n - ci * nc), k, ap, b, ldb, c, ldc,
                   overwrite, (ci + 1) * nc, ci + 1 < end ? std::min(nc, n - (ci + 1) * nc) : 0,
-                  packedB);
+                  packedB, conv);
   });
 }
 
@@ -719,6 +782,44 @@ void matmulF32PackedA(const F32Kernel *kern, const float *packed, int64_t mr, in
       m, n, k,
       [&](int64_t i, int64_t p) { return qopt::f32pack::packedAt(packed, m, k, mr, i, p); },
       [&](int64_t p, int64_t j) { return b[p * bs0 + j * bs1]; }, c, cs0, cs1, overwrite);
+}
+
+/// Whether C's n columns are whole output rows of `ow` pixels whose taps
+/// all lie inside x [ch, h, w] (inner stride xs3 1); else a kernel error
+/// naming `entry` (the compiler only emits geometries that fit).
+bool conv2dGeometryFits(int64_t ch, int64_t h, int64_t w, int64_t xs3, int64_t n, int64_t kh,
+                        int64_t kw, int64_t sh, int64_t sw, int64_t dh, int64_t dw, int64_t ow,
+                        const char *entry) {
+  bool fits = ch >= 0 && xs3 == 1 && ow > 0 && n % ow == 0 && kh > 0 && kw > 0 && sh > 0 &&
+              sw > 0 && dh > 0 && dw > 0 &&
+              (n == 0 || ((n / ow - 1) * sh + (kh - 1) * dh < h &&
+                          (ow - 1) * sw + (kw - 1) * dw < w));
+  if (!fits)
+    qopt::rt::kernelError((std::string(entry) + ": the convolution's output of " +
+                           std::to_string(n) + " pixels in rows of " + std::to_string(ow) +
+                           " does not fit its input of " + std::to_string(h) + "x" +
+                           std::to_string(w) + " with a " + std::to_string(kh) + "x" +
+                           std::to_string(kw) + " filter")
+                              .c_str());
+  return fits;
+}
+
+/// C [m, n] += A * im2col(x) (with `overwrite`: C = 0 + A * B) with A [m,
+/// k] packed for tiles of `mr` rows: the tiles over B packed straight from
+/// x (packIm2colPanels) when `kern` has that tile and C a unit inner stride.
+void convF32PackedA(const F32Kernel *kern, const float *packed, int64_t mr, int64_t m,
+                    int64_t k, const Im2col &g, int64_t n, float *c, int64_t cs0, int64_t cs1,
+                    bool overwrite) {
+  if (m == 0 || n == 0)
+    return;
+  if (kern && kern->mr == mr && k > 0 && cs1 == 1) {
+    gemmPacked(*kern, m, n, k, nullptr, 0, nullptr, 0, c, cs0, overwrite, packed, nullptr, &g);
+    return;
+  }
+  elementwiseGemm(
+      m, n, k,
+      [&](int64_t i, int64_t p) { return qopt::f32pack::packedAt(packed, m, k, mr, i, p); },
+      [&](int64_t p, int64_t j) { return g.at(p, j); }, c, cs0, cs1, overwrite);
 }
 
 /// C += A * B (with `overwrite`: C = 0 + A * B) with B [k, n] packed at
@@ -795,6 +896,20 @@ bool qopt::rt::matmulF32PackedAWith(const std::string &kernel, const float *pack
   return kern;
 }
 
+bool qopt::rt::conv2dF32PackedAWith(const std::string &kernel, const float *packed, int64_t m,
+                                    const float *x, int64_t ch, int64_t h, int64_t w,
+                                    int64_t kh, int64_t kw, int64_t sh, int64_t sw, int64_t dh,
+                                    int64_t dw, int64_t oh, int64_t ow, float *c, int64_t ldc,
+                                    bool overwrite) {
+  const F32Kernel *kern = namedKernel(kernel);
+  if (!kern || !conv2dGeometryFits(ch, h, w, 1, oh * ow, kh, kw, sh, sw, dh, dw, ow,
+                                   "conv2dF32PackedAWith"))
+    return false;
+  Im2col g{x, h * w, w, kh, kw, sh, sw, dh, dw, ow};
+  convF32PackedA(kern, packed, kern->mr, m, ch * kh * kw, g, oh * ow, c, ldc, 1, overwrite);
+  return true;
+}
+
 bool qopt::rt::matmulF32PackedBWith(const std::string &kernel, const float *a, int64_t m,
                                     int64_t k, int64_t lda, const float *packed, int64_t n,
                                     float *c, int64_t ldc, bool overwrite) {
@@ -841,6 +956,31 @@ QOPT_MATMUL_F32(qopt_matmul_f32_overwrite, true)
 QOPT_MATMUL_F32_PA(qopt_matmul_f32_pa, false)
 QOPT_MATMUL_F32_PA(qopt_matmul_f32_pa_overwrite, true)
 #undef QOPT_MATMUL_F32_PA
+
+/// A convolution of one image as C [F, OH*OW] += A * im2col(x) with A [F,
+/// C*KH*KW] packed at compile time for tiles of `mr` rows
+/// (qopt-fold-im2col): A (1-D), mr, the padded input x [1, C, H, W] (unit
+/// inner stride), C (unit inner stride; its columns a whole number of output
+/// rows), then KH, KW, the strides, the dilations and OW. The `_overwrite`
+/// entry: C = 0 + A * B, C unread. A geometry that would read past x fails
+/// the run.
+#define QOPT_CONV2D_F32_PA(NAME, OVERWRITE)                                                \
+  extern "C" void NAME(float *, float *aBase, int64_t aOff, int64_t, int64_t, int64_t mr,  \
+                       float *, float *xBase, int64_t xOff, int64_t, int64_t ch, int64_t h,  \
+                       int64_t w, int64_t, int64_t xs1, int64_t xs2, int64_t xs3, float *,  \
+                       float *cBase, int64_t cOff, int64_t m, int64_t n, int64_t cs0,       \
+                       int64_t cs1, int64_t kh, int64_t kw, int64_t sh, int64_t sw,         \
+                       int64_t dh, int64_t dw, int64_t ow) {                                \
+    if (!conv2dGeometryFits(ch, h, w, xs3, n, kh, kw, sh, sw, dh, dw, ow, #NAME))           \
+      return;                                                                              \
+    Im2col g{xBase + xOff, xs1, xs2, kh, kw, sh, sw, dh, dw, ow};                          \
+    convF32PackedA(fastestKernel([&](const F32Kernel &kern) { return kern.mr == mr; }),     \
+                   aBase + aOff, mr, m, ch * kh * kw, g, n, cBase + cOff, cs0, cs1,         \
+                   OVERWRITE);                                                             \
+  }
+QOPT_CONV2D_F32_PA(qopt_conv2d_f32_pa, false)
+QOPT_CONV2D_F32_PA(qopt_conv2d_f32_pa_overwrite, true)
+#undef QOPT_CONV2D_F32_PA
 
 /// C += A * B with B a constant packed at compile time in whole-K panels of
 /// `nr` columns (qopt-prepack-weights; F32Packing.h): A, then B as a 1-D

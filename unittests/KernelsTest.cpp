@@ -600,6 +600,112 @@ TEST(F32Gemm, PackedAEntryPointMatchesReference) {
   }
 }
 
+/// im2col(x) [ch*kh*kw, oh*ow] of a padded x [ch, h, w], row-major.
+std::vector<float> im2colOf(const std::vector<float> &x, int64_t ch, int64_t h, int64_t w,
+                            int64_t kh, int64_t kw, int64_t sh, int64_t sw, int64_t dh,
+                            int64_t dw, int64_t oh, int64_t ow) {
+  std::vector<float> col(size_t(ch * kh * kw * oh * ow));
+  for (int64_t c = 0; c < ch; ++c)
+    for (int64_t ky = 0; ky < kh; ++ky)
+      for (int64_t kx = 0; kx < kw; ++kx)
+        for (int64_t y = 0; y < oh; ++y)
+          for (int64_t xo = 0; xo < ow; ++xo)
+            col[((c * kh + ky) * kw + kx) * oh * ow + y * ow + xo] =
+                x[(c * h + y * sh + ky * dh) * w + xo * sw + kx * dw];
+  return col;
+}
+
+/// A convolution whose B is packed straight from its input
+/// (qopt_conv2d_f32_pa) gives the bits of the im2col copy and the packed-A
+/// GEMM: panels inside one output row and across two or more (ow 16, 40,
+/// 7, 1), strides 1 and 2, dilation 2, 1x1 and 5x3 filters, K across
+/// 256-deep blocks (40 x 9), more columns than one thread's chunk (600),
+/// M across tiles, accumulating and overwriting, two threads.
+TEST(F32Gemm, ConvPackedFromTheInputGivesTheBitsOfIm2col) {
+  qopt::rt::RunThreads two(2);
+  std::mt19937 rng(15);
+  struct Geometry {
+    int64_t m, ch, kh, kw, sh, sw, dh, dw, oh, ow;
+  };
+  for (const std::string &kernel : qopt::rt::f32KernelsAvailable()) {
+    int64_t mr = qopt::f32pack::tileFor(kernel)->mr;
+    for (Geometry g : {Geometry{24, 3, 3, 3, 1, 1, 1, 1, 5, 16}, {7, 40, 3, 3, 1, 1, 1, 1, 15, 40},
+                       {13, 5, 3, 3, 2, 2, 1, 1, 6, 7}, {6, 4, 1, 1, 2, 2, 1, 1, 9, 9},
+                       {9, 3, 5, 3, 1, 2, 2, 1, 4, 11}, {5, 2, 3, 3, 1, 1, 1, 1, 30, 1},
+                       {16, 8, 3, 3, 1, 1, 2, 2, 20, 30}}) {
+      int64_t h = (g.oh - 1) * g.sh + (g.kh - 1) * g.dh + 1 + 1; // a row to spare
+      int64_t w = (g.ow - 1) * g.sw + (g.kw - 1) * g.dw + 1;
+      int64_t k = g.ch * g.kh * g.kw, n = g.oh * g.ow, ldc = n + 3;
+      std::vector<float> x = randomFloats(size_t(g.ch * h * w), rng),
+                         a = randomFloats(size_t(g.m * k), rng),
+                         c0 = randomFloats(size_t(g.m * ldc), rng);
+      std::vector<float> packed(qopt::f32pack::packedSize(g.m, k, mr));
+      qopt::f32pack::packA(a.data(), k, 1, g.m, k, mr, packed.data());
+      std::vector<float> col =
+          im2colOf(x, g.ch, h, w, g.kh, g.kw, g.sh, g.sw, g.dh, g.dw, g.oh, g.ow);
+      for (bool overwrite : {false, true}) {
+        std::vector<float> want(c0), got(c0);
+        ASSERT_TRUE(qopt::rt::matmulF32PackedAWith(kernel, packed.data(), g.m, k, col.data(), n,
+                                                   n, want.data(), ldc, overwrite));
+        ASSERT_TRUE(qopt::rt::conv2dF32PackedAWith(kernel, packed.data(), g.m, x.data(), g.ch,
+                                                   h, w, g.kh, g.kw, g.sh, g.sw, g.dh, g.dw,
+                                                   g.oh, g.ow, got.data(), ldc, overwrite));
+        ASSERT_EQ(0, std::memcmp(want.data(), got.data(), want.size() * sizeof(float)))
+            << kernel << " m " << g.m << " ch " << g.ch << " " << g.kh << "x" << g.kw
+            << " stride " << g.sh << "," << g.sw << " dilation " << g.dh << "," << g.dw
+            << " out " << g.oh << "x" << g.ow << " overwrite " << overwrite;
+      }
+    }
+  }
+  // A geometry reading past x is refused with a kernel error, C untouched.
+  float x[4] = {1, 2, 3, 4}, packed[8] = {}, c[4] = {5, 5, 5, 5};
+  EXPECT_FALSE(qopt::rt::conv2dF32PackedAWith(qopt::rt::f32KernelsAvailable().front(), packed,
+                                              1, x, 1, 2, 2, 3, 3, 1, 1, 1, 1, 1, 1, c, 1));
+  EXPECT_NE(qopt::rt::takeKernelError().find("does not fit its input of 2x2"), std::string::npos);
+  EXPECT_EQ(c[0], 5.0f);
+}
+
+/// The convolution entry point the compiled code calls, against a float64
+/// reference: the best kernel's tiles and a height no kernel has (5 rows:
+/// the element-wise fallback), a strided x (a band of a wider, taller
+/// buffer, as the compiled code passes), C a slice of a wider buffer.
+TEST(F32Gemm, ConvEntryPointMatchesReference) {
+  std::mt19937 rng(16);
+  const int64_t m = 11, ch = 6, kh = 3, kw = 3, oh = 4, ow = 10, sh = 1, sw = 1;
+  const int64_t h = oh + kh - 1, w = ow + kw - 1, k = ch * kh * kw, n = oh * ow;
+  // x is rows [2, 2 + h) and columns [1, 1 + w) of a [ch, h + 5, w + 4] buffer.
+  const int64_t bh = h + 5, bw = w + 4, ldc = n + 9;
+  std::vector<float> buf = randomFloats(size_t(ch * bh * bw), rng),
+                     a = randomFloats(size_t(m * k), rng);
+  int64_t best = qopt::f32pack::tileFor(qopt::rt::f32KernelsAvailable().front())->mr;
+  for (int64_t mr : {best, int64_t(5)})
+    for (bool overwrite : {false, true}) {
+      std::vector<float> packed(qopt::f32pack::packedSize(m, k, mr)), c(m * ldc, 0.25f);
+      qopt::f32pack::packA(a.data(), k, 1, m, k, mr, packed.data());
+      (overwrite ? qopt_conv2d_f32_pa_overwrite : qopt_conv2d_f32_pa)(
+          packed.data(), packed.data(), 0, int64_t(packed.size()), 1, mr, buf.data(),
+          buf.data(), 2 * bw + 1, 1, ch, h, w, ch * bh * bw, bh * bw, bw, 1, c.data(), c.data(),
+          3, m, n, ldc, 1, kh, kw, sh, sw, 1, 1, ow);
+      ASSERT_EQ(qopt::rt::takeKernelError(), "");
+      for (int64_t i = 0; i < m; ++i)
+        for (int64_t j = 0; j < ldc; ++j) {
+          if (j < 3 || j >= 3 + n) {
+            ASSERT_EQ(c[i * ldc + j], 0.25f) << "outside C at " << i << "," << j;
+            continue;
+          }
+          int64_t y = (j - 3) / ow, xo = (j - 3) % ow;
+          double ref = overwrite ? 0.0 : 0.25;
+          for (int64_t cc = 0; cc < ch; ++cc)
+            for (int64_t ky = 0; ky < kh; ++ky)
+              for (int64_t kx = 0; kx < kw; ++kx)
+                ref += double(a[i * k + (cc * kh + ky) * kw + kx]) *
+                       double(buf[(cc * bh + 2 + y + ky) * bw + 1 + xo + kx]);
+          ASSERT_NEAR(c[i * ldc + j], ref, 1e-4 * (1 + k))
+              << "mr " << mr << " overwrite " << overwrite << " at " << i << "," << j;
+        }
+    }
+}
+
 TEST(Threads, CountParsing) {
   using qopt::rt::parseThreadCount;
   EXPECT_EQ(parseThreadCount("2"), 2);

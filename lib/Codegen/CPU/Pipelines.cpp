@@ -40,6 +40,7 @@ void qopt::buildCPUCodegenPipeline(OpPassManager &pm, const CPUCodegenOptions &o
     prepack.releaseWeights = options.releaseWeights;
     prepack.packFloat = options.packFloatWeights;
     pm.addPass(createQOptPrepackWeights(prepack));
+    pm.addPass(createQOptFoldIm2col());
   }
   pm.addPass(createQOptRuntimeAsserts());
   QOptMatmulMicrokernelOptions kernels;

@@ -3,7 +3,7 @@
 // RUN: qopt-opt %s --qopt-cpu-codegen-pipeline="opt-level=1 isa=avxvnni f32-kernel=avx2 band-bytes=1024" --dump-pass-pipeline -o /dev/null 2>&1 | FileCheck %s --check-prefix=CPU
 // RUN: qopt-opt %s --qopt-cpu-codegen-pipeline="opt-level=0 threads=1" --dump-pass-pipeline -o /dev/null 2>&1 | FileCheck %s --check-prefix=CPU0
 // RUN: qopt-opt %s --qopt-cpu-codegen-pipeline | FileCheck %s --check-prefix=LLVM --implicit-check-not=linalg. --implicit-check-not=tensor.
-// CPU: Pass Manager with 40 passes:
+// CPU: Pass Manager with 41 passes:
 // CPU-NEXT: builtin.module(
 // CPU-NEXT: func.func(
 // CPU-NEXT: qopt-conv-to-im2col-gemm{band-bytes=1024}
@@ -37,6 +37,7 @@
 // CPU-NEXT: canonicalize{{.*}},
 // CPU-NEXT: qopt-strided-copy-to-linalg,
 // CPU-NEXT: qopt-prepack-weights{f32-kernel=avx2 isa=avxvnni pack-f32=true release-weights=false},
+// CPU-NEXT: qopt-fold-im2col,
 // CPU-NEXT: qopt-runtime-asserts,
 // CPU-NEXT: qopt-matmul-microkernel{isa=avxvnni},
 // CPU-NEXT: qopt-parallel-loops{min-iterations=32768},

@@ -172,6 +172,28 @@ def QOptPrepackWeights : Pass<"qopt-prepack-weights", "::mlir::ModuleOp"> {
                            "::mlir::memref::MemRefDialect"];
 }
 
+def QOptFoldIm2col : Pass<"qopt-fold-im2col", "::mlir::ModuleOp"> {
+  let summary = "Pack a float convolution's GEMM operand straight from its input";
+  let description = [{
+    Runs after `qopt-prepack-weights`. `qopt-conv-to-im2col-gemm` turns a
+    convolution into an im2col copy (a `linalg.generic` writing
+    `col[C, KH, KW, 1, OH, OW] = x[0, c, oh*sh + kh*dh, ow*sw + kw*dw]` into a
+    new buffer) and a GEMM reading it; the runtime then copies that matrix a
+    second time into the tiles' panels. Where the GEMM is a
+    `qopt_matmul_f32_pa` call (packed f32 weights) reading only the copy, the
+    copy and its buffer go and the call becomes
+    `qopt_conv2d_f32_pa(packed, mr, x, C, KH, KW, sh, sw, dh, dw, OW)` (or
+    `_overwrite`), which packs each block of the panels from x itself, in the
+    order and with the bits of the copy. Banded convolutions (one copy and one
+    call per band of output rows) fold band by band. Left alone: a copy
+    anything else reads, of more than one image, with a map that is not an
+    im2col's, or with an operation that may write memory between it and the
+    call. qoptc runs this pass at -O1 and above.
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect", "::mlir::func::FuncDialect",
+                           "::mlir::memref::MemRefDialect"];
+}
+
 def QOptParallelLoops : Pass<"qopt-parallel-loops", "::mlir::ModuleOp"> {
   let summary = "Split large linalg ops on buffers over OpenMP threads";
   let description = [{

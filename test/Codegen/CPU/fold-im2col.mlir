@@ -1,0 +1,124 @@
+// RUN: qopt-opt %s --qopt-fold-im2col --split-input-file | FileCheck %s
+
+// A 3x3 convolution's im2col copy (stride 2 in rows, 1 in columns,
+// dilation 1 and 2) read only by a packed-weight GEMM: the copy, its buffer
+// and its dealloc go; the call takes the input with the geometry.
+// CHECK: func.func private @qopt_conv2d_f32_pa(memref<?xf32, strided<[?], offset: ?>>, i64, memref<?x?x?x?xf32, strided<[?, ?, ?, ?], offset: ?>>, memref<?x?xf32, strided<[?, ?], offset: ?>>, i64, i64, i64, i64, i64, i64, i64)
+// CHECK-LABEL: func.func @fold
+// CHECK-NOT: memref.alloc
+// CHECK-NOT: linalg.generic
+// CHECK-DAG: %[[X:.*]] = memref.cast %arg0 : memref<1x4x11x12xf32> to memref<?x?x?x?xf32, strided<[?, ?, ?, ?], offset: ?>>
+// CHECK-DAG: %[[KH:.*]] = arith.constant 3 : i64
+// CHECK-DAG: %[[S1:.*]] = arith.constant 1 : i64
+// CHECK-DAG: %[[S2:.*]] = arith.constant 2 : i64
+// CHECK-DAG: %[[OW:.*]] = arith.constant 8 : i64
+// CHECK: call @qopt_conv2d_f32_pa(%{{.*}}, %{{.*}}, %[[X]], %{{.*}}, %[[KH]], %[[KH]], %[[S2]], %[[S1]], %[[S1]], %[[S2]], %[[OW]])
+// CHECK-NOT: qopt_matmul_f32_pa(
+// CHECK-NOT: memref.dealloc
+#x = affine_map<(d0, d1, d2, d3, d4, d5) -> (d3, d0, d4 * 2 + d1, d5 + d2 * 2)>
+#id = affine_map<(d0, d1, d2, d3, d4, d5) -> (d0, d1, d2, d3, d4, d5)>
+func.func private @qopt_matmul_f32_pa(memref<?xf32, strided<[?], offset: ?>>, i64, memref<?x?xf32, strided<[?, ?], offset: ?>>, memref<?x?xf32, strided<[?, ?], offset: ?>>)
+func.func @fold(%x: memref<1x4x11x12xf32>, %a: memref<?xf32, strided<[?], offset: ?>>, %c: memref<?x?xf32, strided<[?, ?], offset: ?>>) {
+  %col = memref.alloc() {alignment = 64 : i64} : memref<4x3x3x1x5x8xf32>
+  linalg.generic {indexing_maps = [#x, #id], iterator_types = ["parallel", "parallel", "parallel", "parallel", "parallel", "parallel"]} ins(%x : memref<1x4x11x12xf32>) outs(%col : memref<4x3x3x1x5x8xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    linalg.yield %in : f32
+  }
+  %b = memref.collapse_shape %col [[0, 1, 2], [3, 4, 5]] : memref<4x3x3x1x5x8xf32> into memref<36x40xf32>
+  %mr = arith.constant 6 : i64
+  %bc = memref.cast %b : memref<36x40xf32> to memref<?x?xf32, strided<[?, ?], offset: ?>>
+  call @qopt_matmul_f32_pa(%a, %mr, %bc, %c) : (memref<?xf32, strided<[?], offset: ?>>, i64, memref<?x?xf32, strided<[?, ?], offset: ?>>, memref<?x?xf32, strided<[?, ?], offset: ?>>) -> ()
+  memref.dealloc %col : memref<4x3x3x1x5x8xf32>
+  return
+}
+
+// -----
+
+// Band by band (a slice of the input's rows per band, the overwriting
+// entry): each band's call takes its slice.
+// CHECK-LABEL: func.func @bands
+// CHECK: scf.for
+// CHECK: %[[BAND:.*]] = memref.subview %arg0
+// CHECK-NOT: linalg.generic
+// CHECK: %[[X:.*]] = memref.cast %[[BAND]]
+// CHECK: call @qopt_conv2d_f32_pa_overwrite(%{{.*}}, %{{.*}}, %[[X]], %{{.*}}, %{{.*}})
+#x = affine_map<(d0, d1, d2, d3, d4, d5) -> (d3, d0, d4 + d1, d5 + d2)>
+#id = affine_map<(d0, d1, d2, d3, d4, d5) -> (d0, d1, d2, d3, d4, d5)>
+func.func private @qopt_matmul_f32_pa_overwrite(memref<?xf32, strided<[?], offset: ?>>, i64, memref<?x?xf32, strided<[?, ?], offset: ?>>, memref<?x?xf32, strided<[?, ?], offset: ?>>)
+func.func @bands(%x: memref<1x2x10x10xf32>, %a: memref<?xf32, strided<[?], offset: ?>>, %c: memref<?x?xf32, strided<[?, ?], offset: ?>>) {
+  %c0 = arith.constant 0 : index
+  %c2 = arith.constant 2 : index
+  %c8 = arith.constant 8 : index
+  scf.for %r = %c0 to %c8 step %c2 {
+    %band = memref.subview %x[0, 0, %r, 0] [1, 2, 4, 10] [1, 1, 1, 1] : memref<1x2x10x10xf32> to memref<1x2x4x10xf32, strided<[200, 100, 10, 1], offset: ?>>
+    %col = memref.alloc() {alignment = 64 : i64} : memref<2x3x3x1x2x8xf32>
+    linalg.generic {indexing_maps = [#x, #id], iterator_types = ["parallel", "parallel", "parallel", "parallel", "parallel", "parallel"]} ins(%band : memref<1x2x4x10xf32, strided<[200, 100, 10, 1], offset: ?>>) outs(%col : memref<2x3x3x1x2x8xf32>) {
+    ^bb0(%in: f32, %out: f32):
+      linalg.yield %in : f32
+    }
+    %b = memref.collapse_shape %col [[0, 1, 2], [3, 4, 5]] : memref<2x3x3x1x2x8xf32> into memref<18x16xf32>
+    %mr = arith.constant 6 : i64
+    %bc = memref.cast %b : memref<18x16xf32> to memref<?x?xf32, strided<[?, ?], offset: ?>>
+    func.call @qopt_matmul_f32_pa_overwrite(%a, %mr, %bc, %c) : (memref<?xf32, strided<[?], offset: ?>>, i64, memref<?x?xf32, strided<[?, ?], offset: ?>>, memref<?x?xf32, strided<[?, ?], offset: ?>>) -> ()
+    memref.dealloc %col : memref<2x3x3x1x2x8xf32>
+  }
+  return
+}
+
+// -----
+
+// Left alone: something that may write memory between the copy and the call
+// (here into the input, which the call would then read changed), a copy read
+// by something else too, two images, and a map that is not an im2col's
+// (rows and columns swapped).
+// CHECK-LABEL: func.func @kept
+// CHECK-COUNT-4: linalg.generic
+// CHECK-NOT: qopt_conv2d_f32_pa
+#x = affine_map<(d0, d1, d2, d3, d4, d5) -> (d3, d0, d4 + d1, d5 + d2)>
+#swapped = affine_map<(d0, d1, d2, d3, d4, d5) -> (d3, d0, d5 + d1, d4 + d2)>
+#id = affine_map<(d0, d1, d2, d3, d4, d5) -> (d0, d1, d2, d3, d4, d5)>
+func.func private @qopt_matmul_f32_pa(memref<?xf32, strided<[?], offset: ?>>, i64, memref<?x?xf32, strided<[?, ?], offset: ?>>, memref<?x?xf32, strided<[?, ?], offset: ?>>)
+func.func private @use(memref<2x1x1x1x3x3xf32>)
+func.func @kept(%x: memref<1x2x5x5xf32>, %x2: memref<2x2x5x5xf32>, %a: memref<?xf32, strided<[?], offset: ?>>, %c: memref<?x?xf32, strided<[?, ?], offset: ?>>, %c2: memref<?x?xf32, strided<[?, ?], offset: ?>>) {
+  %mr = arith.constant 6 : i64
+  %zero = arith.constant 0.0 : f32
+  // A write to x in between.
+  %col1 = memref.alloc() : memref<2x3x3x1x3x3xf32>
+  linalg.generic {indexing_maps = [#x, #id], iterator_types = ["parallel", "parallel", "parallel", "parallel", "parallel", "parallel"]} ins(%x : memref<1x2x5x5xf32>) outs(%col1 : memref<2x3x3x1x3x3xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    linalg.yield %in : f32
+  }
+  linalg.fill ins(%zero : f32) outs(%x : memref<1x2x5x5xf32>)
+  %b1 = memref.collapse_shape %col1 [[0, 1, 2], [3, 4, 5]] : memref<2x3x3x1x3x3xf32> into memref<18x9xf32>
+  %bc1 = memref.cast %b1 : memref<18x9xf32> to memref<?x?xf32, strided<[?, ?], offset: ?>>
+  call @qopt_matmul_f32_pa(%a, %mr, %bc1, %c) : (memref<?xf32, strided<[?], offset: ?>>, i64, memref<?x?xf32, strided<[?, ?], offset: ?>>, memref<?x?xf32, strided<[?, ?], offset: ?>>) -> ()
+  // Another reader of the copy.
+  %col2 = memref.alloc() : memref<2x1x1x1x3x3xf32>
+  linalg.generic {indexing_maps = [#x, #id], iterator_types = ["parallel", "parallel", "parallel", "parallel", "parallel", "parallel"]} ins(%x : memref<1x2x5x5xf32>) outs(%col2 : memref<2x1x1x1x3x3xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    linalg.yield %in : f32
+  }
+  %b2 = memref.collapse_shape %col2 [[0, 1, 2], [3, 4, 5]] : memref<2x1x1x1x3x3xf32> into memref<2x9xf32>
+  %bc2 = memref.cast %b2 : memref<2x9xf32> to memref<?x?xf32, strided<[?, ?], offset: ?>>
+  call @qopt_matmul_f32_pa(%a, %mr, %bc2, %c) : (memref<?xf32, strided<[?], offset: ?>>, i64, memref<?x?xf32, strided<[?, ?], offset: ?>>, memref<?x?xf32, strided<[?, ?], offset: ?>>) -> ()
+  call @use(%col2) : (memref<2x1x1x1x3x3xf32>) -> ()
+  // Two images.
+  %col3 = memref.alloc() : memref<2x3x3x2x3x3xf32>
+  linalg.generic {indexing_maps = [#x, #id], iterator_types = ["parallel", "parallel", "parallel", "parallel", "parallel", "parallel"]} ins(%x2 : memref<2x2x5x5xf32>) outs(%col3 : memref<2x3x3x2x3x3xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    linalg.yield %in : f32
+  }
+  %b3 = memref.collapse_shape %col3 [[0, 1, 2], [3, 4, 5]] : memref<2x3x3x2x3x3xf32> into memref<18x18xf32>
+  %bc3 = memref.cast %b3 : memref<18x18xf32> to memref<?x?xf32, strided<[?, ?], offset: ?>>
+  call @qopt_matmul_f32_pa(%a, %mr, %bc3, %c2) : (memref<?xf32, strided<[?], offset: ?>>, i64, memref<?x?xf32, strided<[?, ?], offset: ?>>, memref<?x?xf32, strided<[?, ?], offset: ?>>) -> ()
+  // Rows and columns swapped.
+  %col4 = memref.alloc() : memref<2x3x3x1x3x3xf32>
+  linalg.generic {indexing_maps = [#swapped, #id], iterator_types = ["parallel", "parallel", "parallel", "parallel", "parallel", "parallel"]} ins(%x : memref<1x2x5x5xf32>) outs(%col4 : memref<2x3x3x1x3x3xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    linalg.yield %in : f32
+  }
+  %b4 = memref.collapse_shape %col4 [[0, 1, 2], [3, 4, 5]] : memref<2x3x3x1x3x3xf32> into memref<18x9xf32>
+  %bc4 = memref.cast %b4 : memref<18x9xf32> to memref<?x?xf32, strided<[?, ?], offset: ?>>
+  call @qopt_matmul_f32_pa(%a, %mr, %bc4, %c) : (memref<?xf32, strided<[?], offset: ?>>, i64, memref<?x?xf32, strided<[?, ?], offset: ?>>, memref<?x?xf32, strided<[?, ?], offset: ?>>) -> ()
+  return
+}
