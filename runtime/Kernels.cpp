@@ -14,7 +14,10 @@
 //
 // qopt_matmul_f32_pa takes A already packed (a Conv's constant weights,
 // packed at compile time by qopt-prepack-weights in the layout of
-// qopt/Quant/F32Packing.h, which gemmPacked uses too); qopt_matmul_f32_pb
+// qopt/Quant/F32Packing.h, which gemmPacked uses too); qopt_conv2d_f32_pa
+// takes such an A and the convolution's input instead of its im2col matrix
+// (qopt-fold-im2col): the tiles read B's panels that lie in one output row
+// straight from the input, and the rest are packed from it; qopt_matmul_f32_pb
 // takes B packed (a MatMul's constant weights, whole-K panels): up to four
 // rows of A then run over its panels with C's columns in registers.
 //
@@ -85,14 +88,17 @@ struct Im2col {
 /// Packs B[k0:k0+kc, n0:n0+nc] of an Im2col as packBPanels packs a dense B,
 /// straight from the convolution's input: each panel's NR columns are runs
 /// along output rows (one run unless a row ends inside the panel), each
-/// run's elements `sw` apart in every input row it reads.
+/// run's elements `sw` apart in every input row it reads. `rowOffsets`
+/// receives the offsets in x of B's kc rows. With `direct`, a whole panel
+/// that is one run of unit stride is not packed: direct[panel] receives the
+/// offset of its first column in x, for the tiles to read it in place
+/// (IndirectKernelFn), and -1 for the panels packed.
 template <int64_t NR>
 void packIm2colPanels(const Im2col &g, int64_t k0, int64_t kc, int64_t n0, int64_t nc,
-                      float *out) {
-  int64_t rows[qopt::f32pack::kBlockK];
+                      float *out, int64_t *rowOffsets, int64_t *direct) {
   for (int64_t p = 0; p < kc; ++p)
-    rows[p] = g.rowOffset(k0 + p);
-  for (int64_t j = 0; j < nc; j += NR) {
+    rowOffsets[p] = g.rowOffset(k0 + p);
+  for (int64_t j = 0; j < nc; j += NR, out += kc * NR) {
     int64_t cols = std::min(NR, nc - j);
     // The panel's runs: first column in the panel, length, offset in x.
     int64_t start[NR], length[NR], offset[NR], runs = 0;
@@ -103,19 +109,25 @@ void packIm2colPanels(const Im2col &g, int64_t k0, int64_t kc, int64_t n0, int64
       offset[runs++] = g.columnOffset(col);
       t += len;
     }
-    if (runs == 1 && cols == NR && g.sw == 1) {
-      for (int64_t p = 0; p < kc; ++p, out += NR)
-        std::memcpy(out, g.x + rows[p] + offset[0], NR * sizeof(float));
+    bool whole = runs == 1 && cols == NR && g.sw == 1;
+    if (direct)
+      direct[j / NR] = whole ? offset[0] : -1;
+    if (whole && direct)
+      continue;
+    float *dst = out;
+    if (whole) {
+      for (int64_t p = 0; p < kc; ++p, dst += NR)
+        std::memcpy(dst, g.x + rowOffsets[p] + offset[0], NR * sizeof(float));
       continue;
     }
-    for (int64_t p = 0; p < kc; ++p, out += NR) {
+    for (int64_t p = 0; p < kc; ++p, dst += NR) {
       for (int64_t r = 0; r < runs; ++r) {
-        const float *src = g.x + rows[p] + offset[r];
+        const float *src = g.x + rowOffsets[p] + offset[r];
         for (int64_t t = 0; t < length[r]; ++t)
-          out[start[r] + t] = src[t * g.sw];
+          dst[start[r] + t] = src[t * g.sw];
       }
       for (int64_t t = cols; t < NR; ++t)
-        out[t] = 0.0f;
+        dst[t] = 0.0f;
     }
   }
 }
@@ -136,6 +148,24 @@ void addTile(const float *tile, float *c, int64_t ldc, int64_t rows, int64_t col
 /// `overwrite`, C = 0 + that sum, C's old values unread.
 using KernelFn = void (*)(int64_t kc, const float *ap, const float *bp, float *c,
                           int64_t ldc, int64_t rows, int64_t cols, bool overwrite);
+/// The same over whole NR-column panels of B read in place: row k of the
+/// panel is the NR values at base + rowOffsets[k] (an Im2col's panel that
+/// lies in one output row, unit stride: packing it was a pure copy).
+using IndirectKernelFn = void (*)(int64_t kc, const float *ap, const float *base,
+                                  const int64_t *rowOffsets, float *c, int64_t ldc,
+                                  int64_t rows, int64_t cols, bool overwrite);
+
+/// Row k of a packed NR-column panel.
+template <int64_t NR> struct PackedRows {
+  const float *bp;
+  const float *operator()(int64_t k) const { return bp + k * NR; }
+};
+/// Row k of a panel read in place (IndirectKernelFn).
+struct OffsetRows {
+  const float *base;
+  const int64_t *offsets;
+  const float *operator()(int64_t k) const { return base + offsets[k]; }
+};
 
 /// A GEMM with at most kStreamRows rows of A and unit inner strides of B
 /// and C: C[0:m, j0:j1] (+)= A * B[:, j0:j1], B read once, row by row,
@@ -462,12 +492,13 @@ void streamColumnsAvx512(const StreamArgs &s, int64_t j0, int64_t j1) {
 
 using PackBFn = void (*)(const float *b, int64_t ldb, int64_t kc, int64_t nc, float *out);
 using PackIm2colFn = void (*)(const Im2col &g, int64_t k0, int64_t kc, int64_t n0, int64_t nc,
-                              float *out);
+                              float *out, int64_t *rowOffsets, int64_t *direct);
 
 struct F32Kernel {
   const char *name;
   int64_t mr, nr;
   KernelFn fn;
+  IndirectKernelFn indirect; // fn over panels read in place
   PackBFn packB; // packBPanels<nr>
   PackIm2colFn packIm2col; // packIm2colPanels<nr>
   bool (*available)();
@@ -481,14 +512,26 @@ struct F32Kernel {
 /// Portable 6x16 kernel.
 struct GenericF32 {
   static constexpr int64_t MR = 6, NR = 16;
-  static void run(int64_t kc, const float *ap, const float *bp, float *c, int64_t ldc,
-                  int64_t rows, int64_t cols, bool overwrite) {
+  template <class Rows>
+  static void tile(int64_t kc, const float *ap, Rows b, float *c, int64_t ldc, int64_t rows,
+                   int64_t cols, bool overwrite) {
     float acc[MR][NR] = {};
-    for (int64_t k = 0; k < kc; ++k, ap += MR, bp += NR)
+    for (int64_t k = 0; k < kc; ++k, ap += MR) {
+      const float *bp = b(k);
       for (int64_t r = 0; r < MR; ++r)
         for (int64_t q = 0; q < NR; ++q)
           acc[r][q] += ap[r] * bp[q];
+    }
     addTile<NR>(&acc[0][0], c, ldc, rows, cols, overwrite);
+  }
+  static void run(int64_t kc, const float *ap, const float *bp, float *c, int64_t ldc,
+                  int64_t rows, int64_t cols, bool overwrite) {
+    tile(kc, ap, PackedRows<NR>{bp}, c, ldc, rows, cols, overwrite);
+  }
+  static void runIndirect(int64_t kc, const float *ap, const float *base,
+                          const int64_t *rowOffsets, float *c, int64_t ldc, int64_t rows,
+                          int64_t cols, bool overwrite) {
+    tile(kc, ap, OffsetRows{base, rowOffsets}, c, ldc, rows, cols, overwrite);
   }
 };
 
@@ -496,14 +539,15 @@ struct GenericF32 {
 /// 6x16 on AVX2+FMA: 12 ymm accumulators.
 struct Avx2F32 {
   static constexpr int64_t MR = 6, NR = 16;
-  __attribute__((target("avx2,fma"))) static void run(int64_t kc, const float *ap,
-                                                      const float *bp, float *c, int64_t ldc,
-                                                      int64_t rows, int64_t cols,
-                                                      bool overwrite) {
+  template <class Rows>
+  __attribute__((target("avx2,fma"), always_inline)) static inline void
+  tile(int64_t kc, const float *ap, Rows b, float *c, int64_t ldc, int64_t rows, int64_t cols,
+       bool overwrite) {
     __m256 acc[MR][2];
     for (auto &row : acc)
       row[0] = row[1] = _mm256_setzero_ps();
-    for (int64_t k = 0; k < kc; ++k, ap += MR, bp += NR) {
+    for (int64_t k = 0; k < kc; ++k, ap += MR) {
+      const float *bp = b(k);
       __m256 b0 = _mm256_loadu_ps(bp), b1 = _mm256_loadu_ps(bp + 8);
       for (int64_t r = 0; r < MR; ++r) {
         __m256 a = _mm256_broadcast_ss(ap + r);
@@ -521,12 +565,23 @@ struct Avx2F32 {
       }
       return;
     }
-    alignas(64) float tile[MR * NR];
+    alignas(64) float edge[MR * NR];
     for (int64_t r = 0; r < MR; ++r) {
-      _mm256_store_ps(tile + r * NR, acc[r][0]);
-      _mm256_store_ps(tile + r * NR + 8, acc[r][1]);
+      _mm256_store_ps(edge + r * NR, acc[r][0]);
+      _mm256_store_ps(edge + r * NR + 8, acc[r][1]);
     }
-    addTile<NR>(tile, c, ldc, rows, cols, overwrite);
+    addTile<NR>(edge, c, ldc, rows, cols, overwrite);
+  }
+  __attribute__((target("avx2,fma"))) static void run(int64_t kc, const float *ap,
+                                                      const float *bp, float *c, int64_t ldc,
+                                                      int64_t rows, int64_t cols,
+                                                      bool overwrite) {
+    tile(kc, ap, PackedRows<NR>{bp}, c, ldc, rows, cols, overwrite);
+  }
+  __attribute__((target("avx2,fma"))) static void
+  runIndirect(int64_t kc, const float *ap, const float *base, const int64_t *rowOffsets,
+              float *c, int64_t ldc, int64_t rows, int64_t cols, bool overwrite) {
+    tile(kc, ap, OffsetRows{base, rowOffsets}, c, ldc, rows, cols, overwrite);
   }
 };
 
@@ -535,14 +590,15 @@ struct Avx2F32 {
 /// the AVX2 kernel. (Same structure as Avx2F32; the intrinsics differ.)
 struct Avx512F32 {
   static constexpr int64_t MR = 8, NR = 32;
-  __attribute__((target("avx512f"))) static void run(int64_t kc, const float *ap,
-                                                     const float *bp, float *c, int64_t ldc,
-                                                     int64_t rows, int64_t cols,
-                                                     bool overwrite) {
+  template <class Rows>
+  __attribute__((target("avx512f"), always_inline)) static inline void
+  tile(int64_t kc, const float *ap, Rows b, float *c, int64_t ldc, int64_t rows, int64_t cols,
+       bool overwrite) {
     __m512 acc[MR][2];
     for (auto &row : acc)
       row[0] = row[1] = _mm512_setzero_ps();
-    for (int64_t k = 0; k < kc; ++k, ap += MR, bp += NR) {
+    for (int64_t k = 0; k < kc; ++k, ap += MR) {
+      const float *bp = b(k);
       __m512 b0 = _mm512_loadu_ps(bp), b1 = _mm512_loadu_ps(bp + 16);
       for (int64_t r = 0; r < MR; ++r) {
         __m512 a = _mm512_set1_ps(ap[r]);
@@ -574,6 +630,17 @@ struct Avx512F32 {
       _mm512_mask_storeu_ps(cr + 16, m1, _mm512_add_ps(c1, acc[r][1]));
     }
   }
+  __attribute__((target("avx512f"))) static void run(int64_t kc, const float *ap,
+                                                     const float *bp, float *c, int64_t ldc,
+                                                     int64_t rows, int64_t cols,
+                                                     bool overwrite) {
+    tile(kc, ap, PackedRows<NR>{bp}, c, ldc, rows, cols, overwrite);
+  }
+  __attribute__((target("avx512f"))) static void
+  runIndirect(int64_t kc, const float *ap, const float *base, const int64_t *rowOffsets,
+              float *c, int64_t ldc, int64_t rows, int64_t cols, bool overwrite) {
+    tile(kc, ap, OffsetRows{base, rowOffsets}, c, ldc, rows, cols, overwrite);
+  }
 };
 
 bool hasAvx512() { return __builtin_cpu_supports("avx512f"); }
@@ -584,8 +651,16 @@ bool always() { return true; }
 template <typename K>
 constexpr F32Kernel entry(const char *name, bool (*available)(), StreamFn stream,
                           PanelFn panels) {
-  return {name,      K::MR,     K::NR, K::run, packBPanels<K::NR>, packIm2colPanels<K::NR>,
-          available, stream, panels};
+  return {name,
+          K::MR,
+          K::NR,
+          K::run,
+          K::runIndirect,
+          packBPanels<K::NR>,
+          packIm2colPanels<K::NR>,
+          available,
+          stream,
+          panels};
 }
 
 /// Fastest first; the last one runs everywhere.
@@ -653,7 +728,9 @@ struct BlockPrefetch {
 /// prefetched during the last one here. With `packedB` (whole-K panels of
 /// NR columns, matmulF32PackedAB's layout; jc a multiple of NR) B is
 /// neither packed nor prefetched here; with `conv`, B is that Im2col (`b`
-/// unused), packed from the convolution's input and not prefetched.
+/// unused): its panels that lie in one output row are read in place by the
+/// tiles (kern.indirect), the others packed from the convolution's input;
+/// nothing is prefetched.
 void gemmColumns(const F32Kernel &kern, int64_t m, int64_t jc, int64_t nc, int64_t k,
                  const float *ap, const float *b, int64_t ldb, float *c, int64_t ldc,
                  bool overwrite, int64_t nextJc, int64_t nextNc,
@@ -664,10 +741,12 @@ void gemmColumns(const F32Kernel &kern, int64_t m, int64_t jc, int64_t nc, int64
                                                                     KC * NC * sizeof(float)));
   int64_t mPad = (m + mr - 1) / mr * mr;
   const int64_t calls = ((nc + nr - 1) / nr) * ((m + mr - 1) / mr);
+  // An Im2col's rows in x, and its panels read in place (>= 0) or packed.
+  int64_t rowOffsets[KC], direct[NC];
   for (int64_t pc = 0; pc < k; pc += KC) {
     int64_t kc = std::min(KC, k - pc);
     if (conv)
-      kern.packIm2col(*conv, pc, kc, jc, nc, bp);
+      kern.packIm2col(*conv, pc, kc, jc, nc, bp, rowOffsets, direct);
     else if (!packedB)
       kern.packB(b + pc * ldb + jc, ldb, kc, nc, bp);
     BlockPrefetch ahead = packedB || conv ? BlockPrefetch()
@@ -676,14 +755,21 @@ void gemmColumns(const F32Kernel &kern, int64_t m, int64_t jc, int64_t nc, int64
                                         : BlockPrefetch(b, ldb, 0, std::min(KC, k), nextJc,
                                                         nextNc, calls);
     const float *apBlock = ap + pc * mPad;
-    for (int64_t jr = 0; jr < nc; jr += nr)
+    for (int64_t jr = 0; jr < nc; jr += nr) {
+      const int64_t at = conv ? direct[jr / nr] : -1;
       for (int64_t ir = 0; ir < m; ir += mr) {
         const float *bpBlock =
             packedB ? packedB + qopt::f32pack::packedBOffset(k, nr, pc, jc + jr) : bp + jr * kc;
-        kern.fn(kc, apBlock + ir * kc, bpBlock, c + ir * ldc + jc + jr, ldc,
-                std::min(mr, m - ir), std::min(nr, nc - jr), overwrite && pc == 0);
+        if (at >= 0)
+          kern.indirect(kc, apBlock + ir * kc, conv->x + at, rowOffsets,
+                        c + ir * ldc + jc + jr, ldc, std::min(mr, m - ir), nr,
+                        overwrite && pc == 0);
+        else
+          kern.fn(kc, apBlock + ir * kc, bpBlock, c + ir * ldc + jc + jr, ldc,
+                  std::min(mr, m - ir), std::min(nr, nc - jr), overwrite && pc == 0);
         ahead.next();
       }
+    }
   }
 }
 

@@ -183,8 +183,9 @@ def QOptFoldIm2col : Pass<"qopt-fold-im2col", "::mlir::ModuleOp"> {
     `qopt_matmul_f32_pa` call (packed f32 weights) reading only the copy, the
     copy and its buffer go and the call becomes
     `qopt_conv2d_f32_pa(packed, mr, x, C, KH, KW, sh, sw, dh, dw, OW)` (or
-    `_overwrite`), which packs each block of the panels from x itself, in the
-    order and with the bits of the copy. Banded convolutions (one copy and one
+    `_overwrite`): the runtime's tiles read the matrix's panels that lie in
+    one output row (unit stride) straight from x and pack the others from x,
+    with the bits of the copy. Banded convolutions (one copy and one
     call per band of output rows) fold band by band. Left alone: a copy
     anything else reads, of more than one image, with a map that is not an
     im2col's, or with an operation that may write memory between it and the
