@@ -167,6 +167,19 @@ struct OffsetRows {
   const float *operator()(int64_t k) const { return base + offsets[k]; }
 };
 
+/// A tile kernel's two entry points (KernelFn and IndirectKernelFn) over its
+/// `tile` template, with the target attributes ATTRS.
+#define QOPT_F32_TILE_ENTRY_POINTS(ATTRS)                                                  \
+  ATTRS static void run(int64_t kc, const float *ap, const float *bp, float *c, int64_t ldc, \
+                        int64_t rows, int64_t cols, bool overwrite) {                      \
+    tile(kc, ap, PackedRows<NR>{bp}, c, ldc, rows, cols, overwrite);                       \
+  }                                                                                        \
+  ATTRS static void runIndirect(int64_t kc, const float *ap, const float *base,            \
+                                const int64_t *rowOffsets, float *c, int64_t ldc,          \
+                                int64_t rows, int64_t cols, bool overwrite) {              \
+    tile(kc, ap, OffsetRows{base, rowOffsets}, c, ldc, rows, cols, overwrite);             \
+  }
+
 /// A GEMM with at most kStreamRows rows of A and unit inner strides of B
 /// and C: C[0:m, j0:j1] (+)= A * B[:, j0:j1], B read once, row by row,
 /// never packed.
@@ -524,15 +537,7 @@ struct GenericF32 {
     }
     addTile<NR>(&acc[0][0], c, ldc, rows, cols, overwrite);
   }
-  static void run(int64_t kc, const float *ap, const float *bp, float *c, int64_t ldc,
-                  int64_t rows, int64_t cols, bool overwrite) {
-    tile(kc, ap, PackedRows<NR>{bp}, c, ldc, rows, cols, overwrite);
-  }
-  static void runIndirect(int64_t kc, const float *ap, const float *base,
-                          const int64_t *rowOffsets, float *c, int64_t ldc, int64_t rows,
-                          int64_t cols, bool overwrite) {
-    tile(kc, ap, OffsetRows{base, rowOffsets}, c, ldc, rows, cols, overwrite);
-  }
+  QOPT_F32_TILE_ENTRY_POINTS()
 };
 
 #if defined(__x86_64__)
@@ -572,17 +577,7 @@ struct Avx2F32 {
     }
     addTile<NR>(edge, c, ldc, rows, cols, overwrite);
   }
-  __attribute__((target("avx2,fma"))) static void run(int64_t kc, const float *ap,
-                                                      const float *bp, float *c, int64_t ldc,
-                                                      int64_t rows, int64_t cols,
-                                                      bool overwrite) {
-    tile(kc, ap, PackedRows<NR>{bp}, c, ldc, rows, cols, overwrite);
-  }
-  __attribute__((target("avx2,fma"))) static void
-  runIndirect(int64_t kc, const float *ap, const float *base, const int64_t *rowOffsets,
-              float *c, int64_t ldc, int64_t rows, int64_t cols, bool overwrite) {
-    tile(kc, ap, OffsetRows{base, rowOffsets}, c, ldc, rows, cols, overwrite);
-  }
+  QOPT_F32_TILE_ENTRY_POINTS(__attribute__((target("avx2,fma"))))
 };
 
 /// 8x32 on AVX-512F: 16 zmm accumulators, A broadcast from memory. On cores
@@ -630,17 +625,7 @@ struct Avx512F32 {
       _mm512_mask_storeu_ps(cr + 16, m1, _mm512_add_ps(c1, acc[r][1]));
     }
   }
-  __attribute__((target("avx512f"))) static void run(int64_t kc, const float *ap,
-                                                     const float *bp, float *c, int64_t ldc,
-                                                     int64_t rows, int64_t cols,
-                                                     bool overwrite) {
-    tile(kc, ap, PackedRows<NR>{bp}, c, ldc, rows, cols, overwrite);
-  }
-  __attribute__((target("avx512f"))) static void
-  runIndirect(int64_t kc, const float *ap, const float *base, const int64_t *rowOffsets,
-              float *c, int64_t ldc, int64_t rows, int64_t cols, bool overwrite) {
-    tile(kc, ap, OffsetRows{base, rowOffsets}, c, ldc, rows, cols, overwrite);
-  }
+  QOPT_F32_TILE_ENTRY_POINTS(__attribute__((target("avx512f"))))
 };
 
 bool hasAvx512() { return __builtin_cpu_supports("avx512f"); }
@@ -662,6 +647,8 @@ constexpr F32Kernel entry(const char *name, bool (*available)(), StreamFn stream
           stream,
           panels};
 }
+
+#undef QOPT_F32_TILE_ENTRY_POINTS
 
 /// Fastest first; the last one runs everywhere.
 const F32Kernel kF32Kernels[] = {
