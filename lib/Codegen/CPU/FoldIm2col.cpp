@@ -20,6 +20,8 @@
 #include "mlir/IR/AffineExpr.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 
+#include "llvm/ADT/SetVector.h"
+
 namespace qopt {
 #define GEN_PASS_DEF_QOPTFOLDIM2COL
 #include "qopt/Codegen/CPU/Passes.h.inc"
@@ -51,23 +53,15 @@ std::optional<int64_t> coefficient(AffineExpr e, unsigned dims, unsigned d) {
   return c1.getValue() - c0.getValue();
 }
 
-/// The im2col copy writing `col` (ConvToIm2colGemm's form, one image), or
-/// nullopt.
-std::optional<Im2colCopy> im2colWriter(Value col) {
+/// `writer` as an im2col copy into `col` (ConvToIm2colGemm's form, one
+/// image), or nullopt.
+std::optional<Im2colCopy> asIm2colCopy(Operation *op, Value col) {
   auto type = dyn_cast<MemRefType>(col.getType());
+  auto writer = dyn_cast<linalg::GenericOp>(op);
   if (!type || type.getRank() != 6 || !type.hasStaticShape() || !type.getLayout().isIdentity() ||
-      !type.getElementType().isF32() || type.getDimSize(3) != 1)
-    return std::nullopt;
-  linalg::GenericOp writer;
-  for (Operation *user : col.getUsers()) {
-    auto g = dyn_cast<linalg::GenericOp>(user);
-    if (!g || g.getNumDpsInits() != 1 || g.getDpsInits()[0] != col)
-      continue;
-    if (writer)
-      return std::nullopt;
-    writer = g;
-  }
-  if (!writer || writer.getNumDpsInputs() != 1 || writer.getNumReductionLoops() != 0 ||
+      !type.getElementType().isF32() || type.getDimSize(3) != 1 || !writer ||
+      writer.getNumDpsInits() != 1 || writer.getDpsInits()[0] != col ||
+      writer.getNumDpsInputs() != 1 || writer.getNumReductionLoops() != 0 ||
       !writer.hasPureBufferSemantics())
     return std::nullopt;
   Block *body = writer.getBody();
@@ -118,53 +112,78 @@ struct FoldIm2colPass : qopt::impl::QOptFoldIm2colBase<FoldIm2colPass> {
           call.getCallee() == "qopt_matmul_f32_pa_overwrite")
         calls.push_back(call);
     });
+    llvm::SetVector<Operation *> buffers;
     for (func::CallOp call : calls)
-      fold(module, call);
+      if (memref::AllocOp alloc = fold(module, call))
+        buffers.insert(alloc);
+    for (Operation *alloc : buffers)
+      eraseIfUnread(cast<memref::AllocOp>(alloc));
   }
 
-  /// Rewrites `call` when its B is only an im2col copy's buffer.
-  void fold(ModuleOp module, func::CallOp call) {
+  /// Rewrites `call` when its B is an im2col copy's buffer that nothing else
+  /// reads before it is written again (a buffer can hold several
+  /// convolutions' copies one after the other: identical tensor.empty ops
+  /// merge before bufferization); returns the buffer, or null.
+  memref::AllocOp fold(ModuleOp module, func::CallOp call) {
     if (call.getNumOperands() != 4)
-      return;
-    // B: casts of a collapse_shape [[0, 1, 2], [3, 4, 5]] of the buffer.
-    SmallVector<Operation *> views;
+      return {};
+    // B: casts of a collapse_shape [[0, 1, 2], [3, 4, 5]] of the buffer
+    // (the collapse may serve several calls, the casts only this one).
+    SmallVector<Operation *> casts;
     Value b = call.getOperand(2);
     while (auto cast = b.getDefiningOp<memref::CastOp>()) {
-      views.push_back(cast);
+      if (!cast->getResult(0).hasOneUse())
+        return {};
+      casts.push_back(cast);
       b = cast.getSource();
     }
     auto collapse = b.getDefiningOp<memref::CollapseShapeOp>();
     if (!collapse || collapse.getReassociationIndices() !=
                          SmallVector<ReassociationIndices>{{0, 1, 2}, {3, 4, 5}})
-      return;
-    views.push_back(collapse);
+      return {};
     Value col = collapse.getSrc();
     auto alloc = col.getDefiningOp<memref::AllocOp>();
     if (!alloc)
-      return;
-    std::optional<Im2colCopy> copy = im2colWriter(col);
-    if (!copy)
-      return;
-    // Nothing else reads the buffer or its views.
-    SmallVector<Operation *> deallocs;
-    for (Operation *user : col.getUsers()) {
-      if (user == copy->op || user == collapse)
-        continue;
-      if (!isa<memref::DeallocOp>(user))
-        return;
-      deallocs.push_back(user);
+      return {};
+    // The ops of the call's block that use the buffer, through views or in
+    // their regions, other than the call: the last one before the call must
+    // be the copy, the first one after it another full write or a dealloc.
+    Block *block = call->getBlock();
+    Operation *writer = nullptr, *next = nullptr;
+    SmallVector<Value> values = {col};
+    while (!values.empty()) {
+      Value v = values.pop_back_val();
+      for (Operation *user : v.getUsers()) {
+        if (isa<memref::CastOp, memref::CollapseShapeOp, memref::ExpandShapeOp,
+                memref::SubViewOp, memref::ReinterpretCastOp>(user)) {
+          values.push_back(user->getResult(0));
+          continue;
+        }
+        if (user == call)
+          continue;
+        Operation *at = block->findAncestorOpInBlock(*user);
+        if (!at || at == call)
+          return {};
+        if (at->isBeforeInBlock(call)) {
+          if (!writer || writer->isBeforeInBlock(at))
+            writer = at;
+        } else if (!next || at->isBeforeInBlock(next)) {
+          next = at;
+        }
+      }
     }
-    for (Operation *view : views)
-      if (!view->getResult(0).hasOneUse())
-        return;
-    // The copy reads x where the call will: same block, nothing in between
-    // that may write memory.
-    Operation *writer = copy->op;
-    if (writer->getBlock() != call->getBlock() || !writer->isBeforeInBlock(call))
-      return;
+    if (!writer)
+      return {};
+    std::optional<Im2colCopy> copy = asIm2colCopy(writer, col);
+    if (!copy)
+      return {};
+    if (next && !isa<memref::DeallocOp>(next) && !asIm2colCopy(next, col))
+      return {};
+    // The copy reads x where the call will: nothing in between may write
+    // memory.
     for (Operation *op = writer->getNextNode(); op != call; op = op->getNextNode())
       if (mayWrite(op))
-        return;
+        return {};
 
     OpBuilder builder(call);
     Location loc = call.getLoc();
@@ -192,11 +211,20 @@ struct FoldIm2colPass : qopt::impl::QOptFoldIm2colBase<FoldIm2colPass> {
     declare(module, name, args);
     func::CallOp::create(builder, loc, name, TypeRange{}, args);
     call.erase();
-    for (Operation *view : views) // outermost cast first
-      view->erase();
+    for (Operation *cast : casts) // outermost first
+      cast->erase();
+    if (collapse->use_empty())
+      collapse->erase();
     writer->erase();
-    for (Operation *dealloc : deallocs)
-      dealloc->erase();
+    return alloc;
+  }
+
+  /// Erases `alloc` when only deallocs are left using it.
+  static void eraseIfUnread(memref::AllocOp alloc) {
+    if (!llvm::all_of(alloc->getUsers(), [](Operation *u) { return isa<memref::DeallocOp>(u); }))
+      return;
+    for (Operation *u : llvm::make_early_inc_range(alloc->getUsers()))
+      u->erase();
     alloc.erase();
   }
 };

@@ -67,6 +67,73 @@ func.func @bands(%x: memref<1x2x10x10xf32>, %a: memref<?xf32, strided<[?], offse
 
 // -----
 
+// Two convolutions' copies one after the other in one buffer (identical
+// tensor.empty ops merge before bufferization), one collapse for both
+// calls: both fold, and the buffer goes.
+// CHECK-LABEL: func.func @shared
+// CHECK-NOT: memref.alloc
+// CHECK-NOT: linalg.generic
+// CHECK: %[[X1:.*]] = memref.cast %arg0
+// CHECK: call @qopt_conv2d_f32_pa(%{{.*}}, %{{.*}}, %[[X1]], %arg3,
+// CHECK: %[[X2:.*]] = memref.cast %arg1
+// CHECK: call @qopt_conv2d_f32_pa(%{{.*}}, %{{.*}}, %[[X2]], %arg4,
+// CHECK-NOT: memref.collapse_shape
+// CHECK-NOT: memref.dealloc
+// CHECK: return
+#x = affine_map<(d0, d1, d2, d3, d4, d5) -> (d3, d0, d4 + d1, d5 + d2)>
+#id = affine_map<(d0, d1, d2, d3, d4, d5) -> (d0, d1, d2, d3, d4, d5)>
+func.func private @qopt_matmul_f32_pa(memref<?xf32, strided<[?], offset: ?>>, i64, memref<?x?xf32, strided<[?, ?], offset: ?>>, memref<?x?xf32, strided<[?, ?], offset: ?>>)
+func.func @shared(%x1: memref<1x2x5x5xf32>, %x2: memref<1x2x5x5xf32>, %a: memref<?xf32, strided<[?], offset: ?>>, %c1: memref<?x?xf32, strided<[?, ?], offset: ?>>, %c2: memref<?x?xf32, strided<[?, ?], offset: ?>>) {
+  %mr = arith.constant 6 : i64
+  %col = memref.alloc() : memref<2x3x3x1x3x3xf32>
+  %b = memref.collapse_shape %col [[0, 1, 2], [3, 4, 5]] : memref<2x3x3x1x3x3xf32> into memref<18x9xf32>
+  linalg.generic {indexing_maps = [#x, #id], iterator_types = ["parallel", "parallel", "parallel", "parallel", "parallel", "parallel"]} ins(%x1 : memref<1x2x5x5xf32>) outs(%col : memref<2x3x3x1x3x3xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    linalg.yield %in : f32
+  }
+  %bc1 = memref.cast %b : memref<18x9xf32> to memref<?x?xf32, strided<[?, ?], offset: ?>>
+  call @qopt_matmul_f32_pa(%a, %mr, %bc1, %c1) : (memref<?xf32, strided<[?], offset: ?>>, i64, memref<?x?xf32, strided<[?, ?], offset: ?>>, memref<?x?xf32, strided<[?, ?], offset: ?>>) -> ()
+  linalg.generic {indexing_maps = [#x, #id], iterator_types = ["parallel", "parallel", "parallel", "parallel", "parallel", "parallel"]} ins(%x2 : memref<1x2x5x5xf32>) outs(%col : memref<2x3x3x1x3x3xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    linalg.yield %in : f32
+  }
+  %bc2 = memref.cast %b : memref<18x9xf32> to memref<?x?xf32, strided<[?, ?], offset: ?>>
+  call @qopt_matmul_f32_pa(%a, %mr, %bc2, %c2) : (memref<?xf32, strided<[?], offset: ?>>, i64, memref<?x?xf32, strided<[?, ?], offset: ?>>, memref<?x?xf32, strided<[?, ?], offset: ?>>) -> ()
+  memref.dealloc %col : memref<2x3x3x1x3x3xf32>
+  return
+}
+
+// -----
+
+// A shared buffer whose copy something else reads after the call, through
+// the shared collapse, before any new write: neither the copy nor the
+// buffer may go.
+// CHECK-LABEL: func.func @read_after
+// CHECK: memref.alloc
+// CHECK: linalg.generic
+// CHECK: call @qopt_matmul_f32_pa(
+// CHECK: call @use(
+#x = affine_map<(d0, d1, d2, d3, d4, d5) -> (d3, d0, d4 + d1, d5 + d2)>
+#id = affine_map<(d0, d1, d2, d3, d4, d5) -> (d0, d1, d2, d3, d4, d5)>
+func.func private @qopt_matmul_f32_pa(memref<?xf32, strided<[?], offset: ?>>, i64, memref<?x?xf32, strided<[?, ?], offset: ?>>, memref<?x?xf32, strided<[?, ?], offset: ?>>)
+func.func private @use(memref<18x9xf32>)
+func.func @read_after(%x1: memref<1x2x5x5xf32>, %a: memref<?xf32, strided<[?], offset: ?>>, %c1: memref<?x?xf32, strided<[?, ?], offset: ?>>) {
+  %mr = arith.constant 6 : i64
+  %col = memref.alloc() : memref<2x3x3x1x3x3xf32>
+  %b = memref.collapse_shape %col [[0, 1, 2], [3, 4, 5]] : memref<2x3x3x1x3x3xf32> into memref<18x9xf32>
+  linalg.generic {indexing_maps = [#x, #id], iterator_types = ["parallel", "parallel", "parallel", "parallel", "parallel", "parallel"]} ins(%x1 : memref<1x2x5x5xf32>) outs(%col : memref<2x3x3x1x3x3xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    linalg.yield %in : f32
+  }
+  %bc1 = memref.cast %b : memref<18x9xf32> to memref<?x?xf32, strided<[?, ?], offset: ?>>
+  call @qopt_matmul_f32_pa(%a, %mr, %bc1, %c1) : (memref<?xf32, strided<[?], offset: ?>>, i64, memref<?x?xf32, strided<[?, ?], offset: ?>>, memref<?x?xf32, strided<[?, ?], offset: ?>>) -> ()
+  call @use(%b) : (memref<18x9xf32>) -> ()
+  memref.dealloc %col : memref<2x3x3x1x3x3xf32>
+  return
+}
+
+// -----
+
 // Left alone: something that may write memory between the copy and the call
 // (here into the input, which the call would then read changed), a copy read
 // by something else too, two images, and a map that is not an im2col's

@@ -186,10 +186,13 @@ def QOptFoldIm2col : Pass<"qopt-fold-im2col", "::mlir::ModuleOp"> {
     `_overwrite`): the runtime's tiles read the matrix's panels that lie in
     one output row (unit stride) straight from x and pack the others from x,
     with the bits of the copy. Banded convolutions (one copy and one
-    call per band of output rows) fold band by band. Left alone: a copy
-    anything else reads, of more than one image, with a map that is not an
-    im2col's, or with an operation that may write memory between it and the
-    call. qoptc runs this pass at -O1 and above.
+    call per band of output rows) fold band by band. A buffer may hold
+    several copies one after the other (identical `tensor.empty` ops merge
+    before bufferization): each copy folds into the call after it when
+    nothing else reads the buffer between that copy and the next write.
+    Left alone: a copy anything else reads, of more than one image, with a
+    map that is not an im2col's, or with an operation that may write memory
+    between it and the call. qoptc runs this pass at -O1 and above.
   }];
   let dependentDialects = ["::mlir::arith::ArithDialect", "::mlir::func::FuncDialect",
                            "::mlir::memref::MemRefDialect"];
