@@ -17,6 +17,9 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Utils/StaticValueUtils.h"
+#include "mlir/IR/IRMapping.h"
 #include "mlir/IR/AffineExpr.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 
@@ -118,6 +121,111 @@ struct FoldIm2colPass : qopt::impl::QOptFoldIm2colBase<FoldIm2colPass> {
         buffers.insert(alloc);
     for (Operation *alloc : buffers)
       eraseIfUnread(cast<memref::AllocOp>(alloc));
+    for (const Folded &f : folded)
+      unband(f);
+  }
+
+  /// A call made by fold(), with its row stride and output width.
+  struct Folded {
+    func::CallOp call;
+    int64_t sh, ow;
+  };
+  SmallVector<Folded> folded;
+
+  /// `v` as `iv` times a constant (1 for `iv` itself), or nullopt.
+  static std::optional<int64_t> multipleOf(Value v, Value iv) {
+    if (v == iv)
+      return 1;
+    if (auto mul = v.getDefiningOp<arith::MulIOp>())
+      for (int i = 0; i < 2; ++i)
+        if (mul->getOperand(i) == iv)
+          return getConstantIntValue(mul->getOperand(1 - i));
+    return std::nullopt;
+  }
+
+  /// The subview under `v`'s casts, with unit strides, or null.
+  static memref::SubViewOp unitSubview(Value v) {
+    while (auto cast = v.getDefiningOp<memref::CastOp>())
+      v = cast.getSource();
+    auto sv = v.getDefiningOp<memref::SubViewOp>();
+    if (!sv || !llvm::all_of(sv.getStaticStrides(), [](int64_t s) { return s == 1; }))
+      return {};
+    return sv;
+  }
+
+  /// Replaces the band loop around a folded call (ConvToIm2colGemm's scf.for
+  /// over bands of output rows, which bounded the copy's buffer: with the
+  /// copy gone it only splits the GEMM into small calls, each a parallel
+  /// region) by one call over the whole input and output.
+  void unband(const Folded &f) {
+    func::CallOp call = f.call;
+    auto loop = dyn_cast<scf::ForOp>(call->getParentOp());
+    if (!loop || loop.getNumResults() != 0)
+      return;
+    std::optional<int64_t> lb = getConstantIntValue(loop.getLowerBound()),
+                           ub = getConstantIntValue(loop.getUpperBound()),
+                           step = getConstantIntValue(loop.getStep());
+    if (!lb || !ub || !step || *lb != 0 || *step < 1 || *ub % *step)
+      return;
+    for (Operation &op : loop.getBody()->without_terminator())
+      if (&op != call && !isMemoryEffectFree(&op))
+        return;
+    Value iv = loop.getInductionVar();
+    auto outside = [&](Value v) { return !loop->isAncestor(v.getParentRegion()->getParentOp()); };
+    // x: rows [iv * sh, ...) of all of an input [1, C, H, W].
+    memref::SubViewOp xs = unitSubview(call.getOperand(2));
+    if (!xs || !outside(xs.getSource()))
+      return;
+    auto xType = cast<MemRefType>(xs.getSource().getType());
+    SmallVector<OpFoldResult> xo = xs.getMixedOffsets(), xz = xs.getMixedSizes();
+    if (xType.getRank() != 4 || !isConstantIntValue(xo[0], 0) || !isConstantIntValue(xo[1], 0) ||
+        !isConstantIntValue(xo[3], 0) || !isa<Value>(xo[2]) ||
+        multipleOf(cast<Value>(xo[2]), iv) != f.sh || xType.isDynamicDim(1) ||
+        xType.isDynamicDim(3) || !isConstantIntValue(xz[1], xType.getDimSize(1)) ||
+        !isConstantIntValue(xz[3], xType.getDimSize(3)))
+      return;
+    // C: columns [iv * OW, (iv + step) * OW) of all of an output [F, ub * OW].
+    memref::SubViewOp cs = unitSubview(call.getOperand(3));
+    if (!cs || !outside(cs.getSource()))
+      return;
+    auto cType = cast<MemRefType>(cs.getSource().getType());
+    SmallVector<OpFoldResult> co = cs.getMixedOffsets(), cz = cs.getMixedSizes();
+    if (cType.getRank() != 2 || !cType.hasStaticShape() || !isConstantIntValue(co[0], 0) ||
+        !isa<Value>(co[1]) || multipleOf(cast<Value>(co[1]), iv) != f.ow ||
+        cType.getDimSize(1) != *ub * f.ow || !isConstantIntValue(cz[0], cType.getDimSize(0)) ||
+        !isConstantIntValue(cz[1], *step * f.ow))
+      return;
+    // The other operands (packed weights, geometry) do not depend on the
+    // band: recreated before the loop.
+    std::function<bool(Value)> invariant = [&](Value v) {
+      if (outside(v))
+        return true;
+      Operation *op = v.getDefiningOp();
+      return op && isMemoryEffectFree(op) && !op->getNumRegions() &&
+             llvm::all_of(op->getOperands(), invariant);
+    };
+    for (auto [i, v] : llvm::enumerate(call.getOperands()))
+      if (i != 2 && i != 3 && !invariant(v))
+        return;
+    OpBuilder b(loop);
+    IRMapping map;
+    std::function<Value(Value)> hoist = [&](Value v) -> Value {
+      if (outside(v))
+        return v;
+      if (Value m = map.lookupOrNull(v))
+        return m;
+      Operation *op = v.getDefiningOp();
+      for (Value in : op->getOperands())
+        hoist(in);
+      return b.clone(*op, map)->getResult(cast<OpResult>(v).getResultNumber());
+    };
+    SmallVector<Value> args;
+    for (auto [i, v] : llvm::enumerate(call.getOperands()))
+      args.push_back(i == 2   ? castTo(b, loop.getLoc(), xs.getSource(), v.getType())
+                     : i == 3 ? castTo(b, loop.getLoc(), cs.getSource(), v.getType())
+                              : hoist(v));
+    func::CallOp::create(b, loop.getLoc(), call.getCallee(), TypeRange{}, args);
+    loop.erase();
   }
 
   /// Rewrites `call` when its B is an im2col copy's buffer that nothing else
@@ -209,7 +317,8 @@ struct FoldIm2colPass : qopt::impl::QOptFoldIm2colBase<FoldIm2colPass> {
         i64(copy->dw),
         i64(copy->ow)};
     declare(module, name, args);
-    func::CallOp::create(builder, loc, name, TypeRange{}, args);
+    folded.push_back({func::CallOp::create(builder, loc, name, TypeRange{}, args), copy->sh,
+                      copy->ow});
     call.erase();
     for (Operation *cast : casts) // outermost first
       cast->erase();

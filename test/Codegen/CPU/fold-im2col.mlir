@@ -34,18 +34,50 @@ func.func @fold(%x: memref<1x4x11x12xf32>, %a: memref<?xf32, strided<[?], offset
 
 // -----
 
-// Band by band (a slice of the input's rows per band, the overwriting
-// entry): each band's call takes its slice.
+// Band by band (a slice of the input's rows and of C's columns per band,
+// the overwriting entry): each band's copy folds, and then the band loop
+// goes: one call over all of x and C.
 // CHECK-LABEL: func.func @bands
+// CHECK-NOT: scf.for
+// CHECK-NOT: linalg.generic
+// CHECK-DAG: %[[X:.*]] = memref.cast %arg0 : memref<1x2x10x10xf32> to memref<?x?x?x?xf32
+// CHECK-DAG: %[[C:.*]] = memref.cast %arg2 : memref<5x64xf32> to memref<?x?xf32
+// CHECK-DAG: %[[OW:.*]] = arith.constant 8 : i64
+// CHECK: call @qopt_conv2d_f32_pa_overwrite(%arg1, %{{.*}}, %[[X]], %[[C]], %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %[[OW]])
+// CHECK-NEXT: return
+// Kept as a loop: a band's C that is not its own columns of one buffer.
+// CHECK-LABEL: func.func @bands_into_one_c
 // CHECK: scf.for
 // CHECK: %[[BAND:.*]] = memref.subview %arg0
 // CHECK-NOT: linalg.generic
-// CHECK: %[[X:.*]] = memref.cast %[[BAND]]
-// CHECK: call @qopt_conv2d_f32_pa_overwrite(%{{.*}}, %{{.*}}, %[[X]], %{{.*}}, %{{.*}})
+// CHECK: %[[XB:.*]] = memref.cast %[[BAND]]
+// CHECK: call @qopt_conv2d_f32_pa_overwrite(%{{.*}}, %{{.*}}, %[[XB]], %arg2,
 #x = affine_map<(d0, d1, d2, d3, d4, d5) -> (d3, d0, d4 + d1, d5 + d2)>
 #id = affine_map<(d0, d1, d2, d3, d4, d5) -> (d0, d1, d2, d3, d4, d5)>
 func.func private @qopt_matmul_f32_pa_overwrite(memref<?xf32, strided<[?], offset: ?>>, i64, memref<?x?xf32, strided<[?, ?], offset: ?>>, memref<?x?xf32, strided<[?, ?], offset: ?>>)
-func.func @bands(%x: memref<1x2x10x10xf32>, %a: memref<?xf32, strided<[?], offset: ?>>, %c: memref<?x?xf32, strided<[?, ?], offset: ?>>) {
+func.func @bands(%x: memref<1x2x10x10xf32>, %a: memref<?xf32, strided<[?], offset: ?>>, %c: memref<5x64xf32>) {
+  %c0 = arith.constant 0 : index
+  %c2 = arith.constant 2 : index
+  %c8 = arith.constant 8 : index
+  scf.for %r = %c0 to %c8 step %c2 {
+    %band = memref.subview %x[0, 0, %r, 0] [1, 2, 4, 10] [1, 1, 1, 1] : memref<1x2x10x10xf32> to memref<1x2x4x10xf32, strided<[200, 100, 10, 1], offset: ?>>
+    %col = memref.alloc() {alignment = 64 : i64} : memref<2x3x3x1x2x8xf32>
+    linalg.generic {indexing_maps = [#x, #id], iterator_types = ["parallel", "parallel", "parallel", "parallel", "parallel", "parallel"]} ins(%band : memref<1x2x4x10xf32, strided<[200, 100, 10, 1], offset: ?>>) outs(%col : memref<2x3x3x1x2x8xf32>) {
+    ^bb0(%in: f32, %out: f32):
+      linalg.yield %in : f32
+    }
+    %b = memref.collapse_shape %col [[0, 1, 2], [3, 4, 5]] : memref<2x3x3x1x2x8xf32> into memref<18x16xf32>
+    %n0 = arith.muli %r, %c8 : index
+    %cb = memref.subview %c[0, %n0] [5, 16] [1, 1] : memref<5x64xf32> to memref<5x16xf32, strided<[64, 1], offset: ?>>
+    %mr = arith.constant 6 : i64
+    %bc = memref.cast %b : memref<18x16xf32> to memref<?x?xf32, strided<[?, ?], offset: ?>>
+    %cc = memref.cast %cb : memref<5x16xf32, strided<[64, 1], offset: ?>> to memref<?x?xf32, strided<[?, ?], offset: ?>>
+    func.call @qopt_matmul_f32_pa_overwrite(%a, %mr, %bc, %cc) : (memref<?xf32, strided<[?], offset: ?>>, i64, memref<?x?xf32, strided<[?, ?], offset: ?>>, memref<?x?xf32, strided<[?, ?], offset: ?>>) -> ()
+    memref.dealloc %col : memref<2x3x3x1x2x8xf32>
+  }
+  return
+}
+func.func @bands_into_one_c(%x: memref<1x2x10x10xf32>, %a: memref<?xf32, strided<[?], offset: ?>>, %c: memref<?x?xf32, strided<[?, ?], offset: ?>>) {
   %c0 = arith.constant 0 : index
   %c2 = arith.constant 2 : index
   %c8 = arith.constant 8 : index

@@ -186,7 +186,11 @@ def QOptFoldIm2col : Pass<"qopt-fold-im2col", "::mlir::ModuleOp"> {
     `_overwrite`): the runtime's tiles read the matrix's panels that lie in
     one output row (unit stride) straight from x and pack the others from x,
     with the bits of the copy. Banded convolutions (one copy and one
-    call per band of output rows) fold band by band. A buffer may hold
+    call per band of output rows) fold band by band, and then the band loop
+    (whose bands only bounded the copy's buffer) becomes one call over the
+    whole input and output when each band reads rows `iv * sh` on of one
+    input and writes its own columns `iv * OW` on of one [F, OH * OW]
+    buffer, and nothing else in the loop has effects. A buffer may hold
     several copies one after the other (identical `tensor.empty` ops merge
     before bufferization): each copy folds into the call after it when
     nothing else reads the buffer between that copy and the next write.
