@@ -68,20 +68,23 @@ void packBPanels(const float *b, int64_t ldb, int64_t kc, int64_t nc, float *out
 
 
 /// A convolution's input read as the B operand of a GEMM (im2col without
-/// the copy): B[(c * kh + ky) * kw + kx, oy * ow + ox] = x[c, oy * sh + ky *
-/// dh, ox * sw + kx * dw], x already padded, rows `rs` and channels `cs`
-/// elements apart, unit inner stride.
+/// the copy): B[(c * kh + ky) * kw + kx, (i * oh + oy) * ow + ox] = x[i, c,
+/// oy * sh + ky * dh, ox * sw + kx * dw], x already padded, images `ns`,
+/// channels `cs` and rows `rs` elements apart, unit inner stride.
 struct Im2col {
   const float *x;
-  int64_t cs, rs, kh, kw, sh, sw, dh, dw, ow;
+  int64_t ns, cs, rs, kh, kw, sh, sw, dh, dw, oh, ow;
 
   /// Offset in x of row p of B (its channel and filter tap).
   int64_t rowOffset(int64_t p) const {
     int64_t c = p / (kh * kw), t = p % (kh * kw);
     return c * cs + (t / kw) * dh * rs + (t % kw) * dw;
   }
-  /// Offset in x of column j of B (its output pixel) for tap (0, 0).
-  int64_t columnOffset(int64_t j) const { return (j / ow) * sh * rs + (j % ow) * sw; }
+  /// Offset in x of column j of B (its image and output pixel) for tap (0, 0).
+  int64_t columnOffset(int64_t j) const {
+    int64_t pixel = j % (oh * ow);
+    return (j / (oh * ow)) * ns + (pixel / ow) * sh * rs + (pixel % ow) * sw;
+  }
   float at(int64_t p, int64_t j) const { return x[rowOffset(p) + columnOffset(j)]; }
 };
 
@@ -860,20 +863,22 @@ void matmulF32PackedA(const F32Kernel *kern, const float *packed, int64_t mr, in
       [&](int64_t p, int64_t j) { return b[p * bs0 + j * bs1]; }, c, cs0, cs1, overwrite);
 }
 
-/// Whether C's n columns are whole output rows of `ow` pixels whose taps
-/// all lie inside x [ch, h, w] (inner stride xs3 1); else a kernel error
-/// naming `entry` (the compiler only emits geometries that fit).
-bool conv2dGeometryFits(int64_t ch, int64_t h, int64_t w, int64_t xs3, int64_t n, int64_t kh,
-                        int64_t kw, int64_t sh, int64_t sw, int64_t dh, int64_t dw, int64_t ow,
-                        const char *entry) {
-  bool fits = ch >= 0 && xs3 == 1 && ow > 0 && n % ow == 0 && kh > 0 && kw > 0 && sh > 0 &&
-              sw > 0 && dh > 0 && dw > 0 &&
-              (n == 0 || ((n / ow - 1) * sh + (kh - 1) * dh < h &&
-                          (ow - 1) * sw + (kw - 1) * dw < w));
+/// Whether C's n columns are whole output images of oh x ow pixels, at most
+/// `images` of them, whose taps all lie inside x [images, ch, h, w] (inner
+/// stride xs3 1); else a kernel error naming `entry` (the compiler only
+/// emits geometries that fit).
+bool conv2dGeometryFits(int64_t images, int64_t ch, int64_t h, int64_t w, int64_t xs3,
+                        int64_t n, int64_t kh, int64_t kw, int64_t sh, int64_t sw, int64_t dh,
+                        int64_t dw, int64_t oh, int64_t ow, const char *entry) {
+  bool fits = ch >= 0 && xs3 == 1 && oh > 0 && ow > 0 && n % (oh * ow) == 0 &&
+              n / (oh * ow) <= images && kh > 0 && kw > 0 && sh > 0 && sw > 0 && dh > 0 &&
+              dw > 0 &&
+              (n == 0 || ((oh - 1) * sh + (kh - 1) * dh < h && (ow - 1) * sw + (kw - 1) * dw < w));
   if (!fits)
     qopt::rt::kernelError((std::string(entry) + ": the convolution's output of " +
-                           std::to_string(n) + " pixels in rows of " + std::to_string(ow) +
-                           " does not fit its input of " + std::to_string(h) + "x" +
+                           std::to_string(n) + " pixels in images of " + std::to_string(oh) +
+                           "x" + std::to_string(ow) + " does not fit its input of " +
+                           std::to_string(images) + " images of " + std::to_string(h) + "x" +
                            std::to_string(w) + " with a " + std::to_string(kh) + "x" +
                            std::to_string(kw) + " filter")
                               .c_str());
@@ -973,16 +978,18 @@ bool qopt::rt::matmulF32PackedAWith(const std::string &kernel, const float *pack
 }
 
 bool qopt::rt::conv2dF32PackedAWith(const std::string &kernel, const float *packed, int64_t m,
-                                    const float *x, int64_t ch, int64_t h, int64_t w,
-                                    int64_t kh, int64_t kw, int64_t sh, int64_t sw, int64_t dh,
+                                    const float *x, int64_t images, int64_t ch, int64_t h,
+                                    int64_t w, int64_t kh, int64_t kw, int64_t sh, int64_t sw,
+                                    int64_t dh,
                                     int64_t dw, int64_t oh, int64_t ow, float *c, int64_t ldc,
                                     bool overwrite) {
   const F32Kernel *kern = namedKernel(kernel);
-  if (!kern || !conv2dGeometryFits(ch, h, w, 1, oh * ow, kh, kw, sh, sw, dh, dw, ow,
-                                   "conv2dF32PackedAWith"))
+  if (!kern || !conv2dGeometryFits(images, ch, h, w, 1, images * oh * ow, kh, kw, sh, sw, dh,
+                                   dw, oh, ow, "conv2dF32PackedAWith"))
     return false;
-  Im2col g{x, h * w, w, kh, kw, sh, sw, dh, dw, ow};
-  convF32PackedA(kern, packed, kern->mr, m, ch * kh * kw, g, oh * ow, c, ldc, 1, overwrite);
+  Im2col g{x, ch * h * w, h * w, w, kh, kw, sh, sw, dh, dw, oh, ow};
+  convF32PackedA(kern, packed, kern->mr, m, ch * kh * kw, g, images * oh * ow, c, ldc, 1,
+                 overwrite);
   return true;
 }
 
@@ -1033,23 +1040,24 @@ QOPT_MATMUL_F32_PA(qopt_matmul_f32_pa, false)
 QOPT_MATMUL_F32_PA(qopt_matmul_f32_pa_overwrite, true)
 #undef QOPT_MATMUL_F32_PA
 
-/// A convolution of one image as C [F, OH*OW] += A * im2col(x) with A [F,
-/// C*KH*KW] packed at compile time for tiles of `mr` rows
-/// (qopt-fold-im2col): A (1-D), mr, the padded input x [1, C, H, W] (unit
-/// inner stride), C (unit inner stride; its columns a whole number of output
-/// rows), then KH, KW, the strides, the dilations and OW. The `_overwrite`
-/// entry: C = 0 + A * B, C unread. A geometry that would read past x fails
-/// the run.
+/// A convolution as C [F, N*OH*OW] += A * im2col(x) with A [F, C*KH*KW]
+/// packed at compile time for tiles of `mr` rows (qopt-fold-im2col): A
+/// (1-D), mr, the padded input x [N, C, H, W] (unit inner stride), C (unit
+/// inner stride; its columns whole output images, at most N), then KH, KW,
+/// the strides, the dilations, OH and OW. The `_overwrite` entry: C = 0 +
+/// A * B, C unread. A geometry that would read past x fails the run.
 #define QOPT_CONV2D_F32_PA(NAME, OVERWRITE)                                                \
   extern "C" void NAME(float *, float *aBase, int64_t aOff, int64_t, int64_t, int64_t mr,  \
-                       float *, float *xBase, int64_t xOff, int64_t, int64_t ch, int64_t h,  \
-                       int64_t w, int64_t, int64_t xs1, int64_t xs2, int64_t xs3, float *,  \
-                       float *cBase, int64_t cOff, int64_t m, int64_t n, int64_t cs0,       \
-                       int64_t cs1, int64_t kh, int64_t kw, int64_t sh, int64_t sw,         \
-                       int64_t dh, int64_t dw, int64_t ow) {                                \
-    if (!conv2dGeometryFits(ch, h, w, xs3, n, kh, kw, sh, sw, dh, dw, ow, #NAME))           \
+                       float *, float *xBase, int64_t xOff, int64_t images, int64_t ch,     \
+                       int64_t h, int64_t w, int64_t xs0, int64_t xs1, int64_t xs2,         \
+                       int64_t xs3, float *, float *cBase, int64_t cOff, int64_t m,         \
+                       int64_t n, int64_t cs0, int64_t cs1, int64_t kh, int64_t kw,         \
+                       int64_t sh, int64_t sw, int64_t dh, int64_t dw, int64_t oh,          \
+                       int64_t ow) {                                                        \
+    if (!conv2dGeometryFits(images, ch, h, w, xs3, n, kh, kw, sh, sw, dh, dw, oh, ow,       \
+                            #NAME))                                                         \
       return;                                                                              \
-    Im2col g{xBase + xOff, xs1, xs2, kh, kw, sh, sw, dh, dw, ow};                          \
+    Im2col g{xBase + xOff, xs0, xs1, xs2, kh, kw, sh, sw, dh, dw, oh, ow};                 \
     convF32PackedA(fastestKernel([&](const F32Kernel &kern) { return kern.mr == mr; }),     \
                    aBase + aOff, mr, m, ch * kh * kw, g, n, cBase + cOff, cs0, cs1,         \
                    OVERWRITE);                                                             \

@@ -36,16 +36,16 @@ void qopt_matmul_f32_pb(QOPT_MEMREF2(float), QOPT_MEMREF1(float), int64_t nr,
                         QOPT_MEMREF2(float));
 void qopt_matmul_f32_pb_overwrite(QOPT_MEMREF2(float), QOPT_MEMREF1(float), int64_t nr,
                                   QOPT_MEMREF2(float));
-/// A one-image convolution as C [F, OH*OW] += A * im2col(x), A [F, C*KH*KW]
-/// packed at compile time for tiles of `mr` rows, x [1, C, H, W] padded,
-/// then KH, KW, strides (h, w), dilations (h, w) and OW; `_overwrite`:
-/// C = 0 + A * im2col(x).
+/// A convolution as C [F, N*OH*OW] += A * im2col(x), A [F, C*KH*KW] packed
+/// at compile time for tiles of `mr` rows, x [N, C, H, W] padded, then KH,
+/// KW, strides (h, w), dilations (h, w), OH and OW; `_overwrite`: C = 0 +
+/// A * im2col(x).
 void qopt_conv2d_f32_pa(QOPT_MEMREF1(float), int64_t mr, QOPT_MEMREF4(float),
                         QOPT_MEMREF2(float), int64_t, int64_t, int64_t, int64_t, int64_t,
-                        int64_t, int64_t);
+                        int64_t, int64_t, int64_t);
 void qopt_conv2d_f32_pa_overwrite(QOPT_MEMREF1(float), int64_t mr, QOPT_MEMREF4(float),
                                   QOPT_MEMREF2(float), int64_t, int64_t, int64_t, int64_t,
-                                  int64_t, int64_t, int64_t);
+                                  int64_t, int64_t, int64_t, int64_t);
 void qopt_matmul_s8s8_i32_generic(QOPT_MEMREF2(int8_t), QOPT_MEMREF2(int8_t),
                                   QOPT_MEMREF2(int32_t));
 void qopt_matmul_s8s8_i32_avx2(QOPT_MEMREF2(int8_t), QOPT_MEMREF2(int8_t),
@@ -132,15 +132,16 @@ bool matmulF32PackedAWith(const std::string &kernel, const float *packed, int64_
 bool matmulF32PackedBWith(const std::string &kernel, const float *a, int64_t m, int64_t k,
                           int64_t lda, const float *packed, int64_t n, float *c, int64_t ldc,
                           bool overwrite = false);
-/// C [m, oh*ow] += A * im2col(x) for x [ch, h, w] (dense, padded) and a
-/// kh x kw filter with strides sh, sw and dilations dh, dw, A packed as for
-/// matmulF32PackedAWith, through the named kernel (qopt_conv2d_f32_pa's
-/// path); false if this CPU cannot run it or the geometry does not fit x.
-/// For tests.
+/// C [m, images*oh*ow] += A * im2col(x) for x [images, ch, h, w] (dense,
+/// padded) and a kh x kw filter with strides sh, sw and dilations dh, dw, A
+/// packed as for matmulF32PackedAWith, through the named kernel
+/// (qopt_conv2d_f32_pa's path); false if this CPU cannot run it or the
+/// geometry does not fit x. For tests.
 bool conv2dF32PackedAWith(const std::string &kernel, const float *packed, int64_t m,
-                          const float *x, int64_t ch, int64_t h, int64_t w, int64_t kh,
-                          int64_t kw, int64_t sh, int64_t sw, int64_t dh, int64_t dw, int64_t oh,
-                          int64_t ow, float *c, int64_t ldc, bool overwrite = false);
+                          const float *x, int64_t images, int64_t ch, int64_t h, int64_t w,
+                          int64_t kh, int64_t kw, int64_t sh, int64_t sw, int64_t dh,
+                          int64_t dw, int64_t oh, int64_t ow, float *c, int64_t ldc,
+                          bool overwrite = false);
 /// The register tile of the fastest f32 kernel this CPU has.
 struct F32Tile {
   int64_t mr, nr;

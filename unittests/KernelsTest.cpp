@@ -600,18 +600,21 @@ TEST(F32Gemm, PackedAEntryPointMatchesReference) {
   }
 }
 
-/// im2col(x) [ch*kh*kw, oh*ow] of a padded x [ch, h, w], row-major.
-std::vector<float> im2colOf(const std::vector<float> &x, int64_t ch, int64_t h, int64_t w,
-                            int64_t kh, int64_t kw, int64_t sh, int64_t sw, int64_t dh,
-                            int64_t dw, int64_t oh, int64_t ow) {
-  std::vector<float> col(size_t(ch * kh * kw * oh * ow));
-  for (int64_t c = 0; c < ch; ++c)
-    for (int64_t ky = 0; ky < kh; ++ky)
-      for (int64_t kx = 0; kx < kw; ++kx)
-        for (int64_t y = 0; y < oh; ++y)
-          for (int64_t xo = 0; xo < ow; ++xo)
-            col[((c * kh + ky) * kw + kx) * oh * ow + y * ow + xo] =
-                x[(c * h + y * sh + ky * dh) * w + xo * sw + kx * dw];
+/// im2col(x) [ch*kh*kw, images*oh*ow] of a padded x [images, ch, h, w],
+/// row-major.
+std::vector<float> im2colOf(const std::vector<float> &x, int64_t images, int64_t ch, int64_t h,
+                            int64_t w, int64_t kh, int64_t kw, int64_t sh, int64_t sw,
+                            int64_t dh, int64_t dw, int64_t oh, int64_t ow) {
+  int64_t n = images * oh * ow;
+  std::vector<float> col(size_t(ch * kh * kw * n));
+  for (int64_t i = 0; i < images; ++i)
+    for (int64_t c = 0; c < ch; ++c)
+      for (int64_t ky = 0; ky < kh; ++ky)
+        for (int64_t kx = 0; kx < kw; ++kx)
+          for (int64_t y = 0; y < oh; ++y)
+            for (int64_t xo = 0; xo < ow; ++xo)
+              col[((c * kh + ky) * kw + kx) * n + (i * oh + y) * ow + xo] =
+                  x[((i * ch + c) * h + y * sh + ky * dh) * w + xo * sw + kx * dw];
   return col;
 }
 
@@ -620,48 +623,55 @@ std::vector<float> im2colOf(const std::vector<float> &x, int64_t ch, int64_t h, 
 /// GEMM: panels inside one output row and across two or more (ow 16, 40,
 /// 7, 1), strides 1 and 2, dilation 2, 1x1 and 5x3 filters, K across
 /// 256-deep blocks (40 x 9), more columns than one thread's chunk (600),
-/// M across tiles, accumulating and overwriting, two threads.
+/// several images (panels across an image's end), M across tiles,
+/// accumulating and overwriting, two threads.
 TEST(F32Gemm, ConvPackedFromTheInputGivesTheBitsOfIm2col) {
   qopt::rt::RunThreads two(2);
   std::mt19937 rng(15);
   struct Geometry {
-    int64_t m, ch, kh, kw, sh, sw, dh, dw, oh, ow;
+    int64_t m, images, ch, kh, kw, sh, sw, dh, dw, oh, ow;
   };
   for (const std::string &kernel : qopt::rt::f32KernelsAvailable()) {
     int64_t mr = qopt::f32pack::tileFor(kernel)->mr;
-    for (Geometry g : {Geometry{24, 3, 3, 3, 1, 1, 1, 1, 5, 16}, {7, 40, 3, 3, 1, 1, 1, 1, 15, 40},
-                       {13, 5, 3, 3, 2, 2, 1, 1, 6, 7}, {6, 4, 1, 1, 2, 2, 1, 1, 9, 9},
-                       {9, 3, 5, 3, 1, 2, 2, 1, 4, 11}, {5, 2, 3, 3, 1, 1, 1, 1, 30, 1},
-                       {16, 8, 3, 3, 1, 1, 2, 2, 20, 30}}) {
+    for (Geometry g : {Geometry{24, 1, 3, 3, 3, 1, 1, 1, 1, 5, 16},
+                       {7, 1, 40, 3, 3, 1, 1, 1, 1, 15, 40},
+                       {13, 1, 5, 3, 3, 2, 2, 1, 1, 6, 7},
+                       {6, 1, 4, 1, 1, 2, 2, 1, 1, 9, 9},
+                       {9, 1, 3, 5, 3, 1, 2, 2, 1, 4, 11},
+                       {5, 1, 2, 3, 3, 1, 1, 1, 1, 30, 1},
+                       {16, 1, 8, 3, 3, 1, 1, 2, 2, 20, 30},
+                       {8, 3, 4, 3, 3, 1, 1, 1, 1, 5, 12},
+                       {7, 2, 6, 1, 1, 1, 1, 1, 1, 8, 40}}) {
       int64_t h = (g.oh - 1) * g.sh + (g.kh - 1) * g.dh + 1 + 1; // a row to spare
       int64_t w = (g.ow - 1) * g.sw + (g.kw - 1) * g.dw + 1;
-      int64_t k = g.ch * g.kh * g.kw, n = g.oh * g.ow, ldc = n + 3;
-      std::vector<float> x = randomFloats(size_t(g.ch * h * w), rng),
+      int64_t k = g.ch * g.kh * g.kw, n = g.images * g.oh * g.ow, ldc = n + 3;
+      std::vector<float> x = randomFloats(size_t(g.images * g.ch * h * w), rng),
                          a = randomFloats(size_t(g.m * k), rng),
                          c0 = randomFloats(size_t(g.m * ldc), rng);
       std::vector<float> packed(qopt::f32pack::packedSize(g.m, k, mr));
       qopt::f32pack::packA(a.data(), k, 1, g.m, k, mr, packed.data());
       std::vector<float> col =
-          im2colOf(x, g.ch, h, w, g.kh, g.kw, g.sh, g.sw, g.dh, g.dw, g.oh, g.ow);
+          im2colOf(x, g.images, g.ch, h, w, g.kh, g.kw, g.sh, g.sw, g.dh, g.dw, g.oh, g.ow);
       for (bool overwrite : {false, true}) {
         std::vector<float> want(c0), got(c0);
         ASSERT_TRUE(qopt::rt::matmulF32PackedAWith(kernel, packed.data(), g.m, k, col.data(), n,
                                                    n, want.data(), ldc, overwrite));
-        ASSERT_TRUE(qopt::rt::conv2dF32PackedAWith(kernel, packed.data(), g.m, x.data(), g.ch,
-                                                   h, w, g.kh, g.kw, g.sh, g.sw, g.dh, g.dw,
-                                                   g.oh, g.ow, got.data(), ldc, overwrite));
+        ASSERT_TRUE(qopt::rt::conv2dF32PackedAWith(
+            kernel, packed.data(), g.m, x.data(), g.images, g.ch, h, w, g.kh, g.kw, g.sh, g.sw,
+            g.dh, g.dw, g.oh, g.ow, got.data(), ldc, overwrite));
         ASSERT_EQ(0, std::memcmp(want.data(), got.data(), want.size() * sizeof(float)))
-            << kernel << " m " << g.m << " ch " << g.ch << " " << g.kh << "x" << g.kw
-            << " stride " << g.sh << "," << g.sw << " dilation " << g.dh << "," << g.dw
-            << " out " << g.oh << "x" << g.ow << " overwrite " << overwrite;
+            << kernel << " m " << g.m << " images " << g.images << " ch " << g.ch << " "
+            << g.kh << "x" << g.kw << " stride " << g.sh << "," << g.sw << " dilation " << g.dh
+            << "," << g.dw << " out " << g.oh << "x" << g.ow << " overwrite " << overwrite;
       }
     }
   }
   // A geometry reading past x is refused with a kernel error, C untouched.
   float x[4] = {1, 2, 3, 4}, packed[8] = {}, c[4] = {5, 5, 5, 5};
   EXPECT_FALSE(qopt::rt::conv2dF32PackedAWith(qopt::rt::f32KernelsAvailable().front(), packed,
-                                              1, x, 1, 2, 2, 3, 3, 1, 1, 1, 1, 1, 1, c, 1));
-  EXPECT_NE(qopt::rt::takeKernelError().find("does not fit its input of 2x2"), std::string::npos);
+                                              1, x, 1, 1, 2, 2, 3, 3, 1, 1, 1, 1, 1, 1, c, 1));
+  EXPECT_NE(qopt::rt::takeKernelError().find("does not fit its input of 1 images of 2x2"),
+            std::string::npos);
   EXPECT_EQ(c[0], 5.0f);
 }
 
@@ -685,7 +695,7 @@ TEST(F32Gemm, ConvEntryPointMatchesReference) {
       (overwrite ? qopt_conv2d_f32_pa_overwrite : qopt_conv2d_f32_pa)(
           packed.data(), packed.data(), 0, int64_t(packed.size()), 1, mr, buf.data(),
           buf.data(), 2 * bw + 1, 1, ch, h, w, ch * bh * bw, bh * bw, bw, 1, c.data(), c.data(),
-          3, m, n, ldc, 1, kh, kw, sh, sw, 1, 1, ow);
+          3, m, n, ldc, 1, kh, kw, sh, sw, 1, 1, oh, ow);
       ASSERT_EQ(qopt::rt::takeKernelError(), "");
       for (int64_t i = 0; i < m; ++i)
         for (int64_t j = 0; j < ldc; ++j) {

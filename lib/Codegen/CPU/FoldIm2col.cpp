@@ -35,11 +35,12 @@ using namespace qopt::kernel_calls;
 
 namespace {
 
-/// An im2col copy: `op` writes col[C, KH, KW, 1, OH, OW] from x[1, C, H, W].
+/// An im2col copy: `op` writes col[C, KH, KW, N, OH, OW] from x[N, C, H,
+/// W]; N, OH and OW may be dynamic.
 struct Im2colCopy {
   linalg::GenericOp op;
   Value x;
-  int64_t kh, kw, ow, sh, sw, dh, dw;
+  int64_t kh, kw, sh, sw, dh, dw;
 };
 
 /// The coefficient of dim `d` in the pure affine `e` over `dims` dims, or
@@ -61,8 +62,9 @@ std::optional<int64_t> coefficient(AffineExpr e, unsigned dims, unsigned d) {
 std::optional<Im2colCopy> asIm2colCopy(Operation *op, Value col) {
   auto type = dyn_cast<MemRefType>(col.getType());
   auto writer = dyn_cast<linalg::GenericOp>(op);
-  if (!type || type.getRank() != 6 || !type.hasStaticShape() || !type.getLayout().isIdentity() ||
-      !type.getElementType().isF32() || type.getDimSize(3) != 1 || !writer ||
+  if (!type || type.getRank() != 6 || !type.getLayout().isIdentity() ||
+      !type.getElementType().isF32() || type.isDynamicDim(0) || type.isDynamicDim(1) ||
+      type.isDynamicDim(2) || !writer ||
       writer.getNumDpsInits() != 1 || writer.getDpsInits()[0] != col ||
       writer.getNumDpsInputs() != 1 || writer.getNumReductionLoops() != 0 ||
       !writer.hasPureBufferSemantics())
@@ -75,7 +77,6 @@ std::optional<Im2colCopy> asIm2colCopy(Operation *op, Value col) {
   Value x = writer.getDpsInputs()[0];
   auto xType = dyn_cast<MemRefType>(x.getType());
   if (!xType || xType.getRank() != 4 || !xType.getElementType().isF32() ||
-      xType.getDimSize(0) != 1 ||
       (!xType.isDynamicDim(1) && xType.getDimSize(1) != type.getDimSize(0)))
     return std::nullopt;
   SmallVector<AffineMap> maps = writer.getIndexingMapsArray();
@@ -95,8 +96,7 @@ std::optional<Im2colCopy> asIm2colCopy(Operation *op, Value col) {
       AffineMap::get(6, 0, {d(3), d(0), d(4) * *sh + d(1) * *dh, d(5) * *sw + d(2) * *dw}, ctx);
   if (simplifyAffineMap(want) != simplifyAffineMap(maps[0]))
     return std::nullopt;
-  return Im2colCopy{writer, x, type.getDimSize(1), type.getDimSize(2), type.getDimSize(5),
-                    *sh,    *sw, *dh,              *dw};
+  return Im2colCopy{writer, x, type.getDimSize(1), type.getDimSize(2), *sh, *sw, *dh, *dw};
 }
 
 /// Whether `op` may write memory (an allocation does not).
@@ -125,7 +125,8 @@ struct FoldIm2colPass : qopt::impl::QOptFoldIm2colBase<FoldIm2colPass> {
       unband(f);
   }
 
-  /// A call made by fold(), with its row stride and output width.
+  /// A call made by fold(), with its row stride and output width (or
+  /// ShapedType::kDynamic).
   struct Folded {
     func::CallOp call;
     int64_t sh, ow;
@@ -165,7 +166,8 @@ struct FoldIm2colPass : qopt::impl::QOptFoldIm2colBase<FoldIm2colPass> {
     std::optional<int64_t> lb = getConstantIntValue(loop.getLowerBound()),
                            ub = getConstantIntValue(loop.getUpperBound()),
                            step = getConstantIntValue(loop.getStep());
-    if (!lb || !ub || !step || *lb != 0 || *step < 1 || *ub % *step)
+    if (!lb || !ub || !step || *lb != 0 || *step < 1 || *ub % *step ||
+        ShapedType::isDynamic(f.ow))
       return;
     for (Operation &op : loop.getBody()->without_terminator())
       if (&op != call && !isMemoryEffectFree(&op))
@@ -178,7 +180,8 @@ struct FoldIm2colPass : qopt::impl::QOptFoldIm2colBase<FoldIm2colPass> {
       return;
     auto xType = cast<MemRefType>(xs.getSource().getType());
     SmallVector<OpFoldResult> xo = xs.getMixedOffsets(), xz = xs.getMixedSizes();
-    if (xType.getRank() != 4 || !isConstantIntValue(xo[0], 0) || !isConstantIntValue(xo[1], 0) ||
+    if (xType.getRank() != 4 || xType.getDimSize(0) != 1 || !isConstantIntValue(xo[0], 0) ||
+        !isConstantIntValue(xo[1], 0) ||
         !isConstantIntValue(xo[3], 0) || !isa<Value>(xo[2]) ||
         multipleOf(cast<Value>(xo[2]), iv) != f.sh || xType.isDynamicDim(1) ||
         xType.isDynamicDim(3) || !isConstantIntValue(xz[1], xType.getDimSize(1)) ||
@@ -221,9 +224,11 @@ struct FoldIm2colPass : qopt::impl::QOptFoldIm2colBase<FoldIm2colPass> {
     };
     SmallVector<Value> args;
     for (auto [i, v] : llvm::enumerate(call.getOperands()))
-      args.push_back(i == 2   ? castTo(b, loop.getLoc(), xs.getSource(), v.getType())
-                     : i == 3 ? castTo(b, loop.getLoc(), cs.getSource(), v.getType())
-                              : hoist(v));
+      args.push_back(i == 2    ? castTo(b, loop.getLoc(), xs.getSource(), v.getType())
+                     : i == 3  ? castTo(b, loop.getLoc(), cs.getSource(), v.getType())
+                     : i == 10 ? arith::ConstantIntOp::create(b, loop.getLoc(), *ub, 64)
+                                     .getResult() // OH: all the bands' rows
+                               : hoist(v));
     func::CallOp::create(b, loop.getLoc(), call.getCallee(), TypeRange{}, args);
     loop.erase();
   }
@@ -302,6 +307,19 @@ struct FoldIm2colPass : qopt::impl::QOptFoldIm2colBase<FoldIm2colPass> {
         c = arith::ConstantIntOp::create(builder, loc, v, 64).getResult();
       return c;
     };
+    // OH and OW: the buffer's sizes (run-time values where dynamic).
+    auto colType = cast<MemRefType>(col.getType());
+    auto size = [&](unsigned dim) {
+      if (!colType.isDynamicDim(dim))
+        return i64(colType.getDimSize(dim));
+      // The dynamic sizes come in the order of the dynamic dims.
+      unsigned at = 0;
+      for (unsigned d = 0; d < dim; ++d)
+        at += colType.isDynamicDim(d);
+      return arith::IndexCastOp::create(builder, loc, builder.getI64Type(),
+                                        alloc.getDynamicSizes()[at])
+          .getResult();
+    };
     std::string name = call.getCallee() == "qopt_matmul_f32_pa" ? "qopt_conv2d_f32_pa"
                                                                  : "qopt_conv2d_f32_pa_overwrite";
     SmallVector<Value> args = {
@@ -315,10 +333,11 @@ struct FoldIm2colPass : qopt::impl::QOptFoldIm2colBase<FoldIm2colPass> {
         i64(copy->sw),
         i64(copy->dh),
         i64(copy->dw),
-        i64(copy->ow)};
+        size(4),
+        size(5)};
     declare(module, name, args);
     folded.push_back({func::CallOp::create(builder, loc, name, TypeRange{}, args), copy->sh,
-                      copy->ow});
+                      colType.getDimSize(5)});
     call.erase();
     for (Operation *cast : casts) // outermost first
       cast->erase();

@@ -3,7 +3,7 @@
 // A 3x3 convolution's im2col copy (stride 2 in rows, 1 in columns,
 // dilation 1 and 2) read only by a packed-weight GEMM: the copy, its buffer
 // and its dealloc go; the call takes the input with the geometry.
-// CHECK: func.func private @qopt_conv2d_f32_pa(memref<?xf32, strided<[?], offset: ?>>, i64, memref<?x?x?x?xf32, strided<[?, ?, ?, ?], offset: ?>>, memref<?x?xf32, strided<[?, ?], offset: ?>>, i64, i64, i64, i64, i64, i64, i64)
+// CHECK: func.func private @qopt_conv2d_f32_pa(memref<?xf32, strided<[?], offset: ?>>, i64, memref<?x?x?x?xf32, strided<[?, ?, ?, ?], offset: ?>>, memref<?x?xf32, strided<[?, ?], offset: ?>>, i64, i64, i64, i64, i64, i64, i64, i64)
 // CHECK-LABEL: func.func @fold
 // CHECK-NOT: memref.alloc
 // CHECK-NOT: linalg.generic
@@ -11,8 +11,9 @@
 // CHECK-DAG: %[[KH:.*]] = arith.constant 3 : i64
 // CHECK-DAG: %[[S1:.*]] = arith.constant 1 : i64
 // CHECK-DAG: %[[S2:.*]] = arith.constant 2 : i64
+// CHECK-DAG: %[[OH:.*]] = arith.constant 5 : i64
 // CHECK-DAG: %[[OW:.*]] = arith.constant 8 : i64
-// CHECK: call @qopt_conv2d_f32_pa(%{{.*}}, %{{.*}}, %[[X]], %{{.*}}, %[[KH]], %[[KH]], %[[S2]], %[[S1]], %[[S1]], %[[S2]], %[[OW]])
+// CHECK: call @qopt_conv2d_f32_pa(%{{.*}}, %{{.*}}, %[[X]], %{{.*}}, %[[KH]], %[[KH]], %[[S2]], %[[S1]], %[[S1]], %[[S2]], %[[OH]], %[[OW]])
 // CHECK-NOT: qopt_matmul_f32_pa(
 // CHECK-NOT: memref.dealloc
 #x = affine_map<(d0, d1, d2, d3, d4, d5) -> (d3, d0, d4 * 2 + d1, d5 + d2 * 2)>
@@ -42,8 +43,7 @@ func.func @fold(%x: memref<1x4x11x12xf32>, %a: memref<?xf32, strided<[?], offset
 // CHECK-NOT: linalg.generic
 // CHECK-DAG: %[[X:.*]] = memref.cast %arg0 : memref<1x2x10x10xf32> to memref<?x?x?x?xf32
 // CHECK-DAG: %[[C:.*]] = memref.cast %arg2 : memref<5x64xf32> to memref<?x?xf32
-// CHECK-DAG: %[[OW:.*]] = arith.constant 8 : i64
-// CHECK: call @qopt_conv2d_f32_pa_overwrite(%arg1, %{{.*}}, %[[X]], %[[C]], %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %[[OW]])
+// CHECK: call @qopt_conv2d_f32_pa_overwrite(%arg1, %{{.*}}, %[[X]], %[[C]], %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %c8_i64{{.*}}, %c8_i64{{.*}})
 // CHECK-NEXT: return
 // Kept as a loop: a band's C that is not its own columns of one buffer.
 // CHECK-LABEL: func.func @bands_into_one_c
@@ -94,6 +94,32 @@ func.func @bands_into_one_c(%x: memref<1x2x10x10xf32>, %a: memref<?xf32, strided
     func.call @qopt_matmul_f32_pa_overwrite(%a, %mr, %bc, %c) : (memref<?xf32, strided<[?], offset: ?>>, i64, memref<?x?xf32, strided<[?, ?], offset: ?>>, memref<?x?xf32, strided<[?, ?], offset: ?>>) -> ()
     memref.dealloc %col : memref<2x3x3x1x2x8xf32>
   }
+  return
+}
+
+// -----
+
+// Dynamic images and sizes (a model compiled without --input-shape): OH and
+// OW are the buffer's run-time sizes.
+// CHECK-LABEL: func.func @dynamic
+// CHECK-NOT: linalg.generic
+// CHECK-DAG: %[[OH:.*]] = arith.index_cast %arg3 : index to i64
+// CHECK-DAG: %[[OW:.*]] = arith.index_cast %arg4 : index to i64
+// CHECK: call @qopt_conv2d_f32_pa(%arg1, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %[[OH]], %[[OW]])
+#x = affine_map<(d0, d1, d2, d3, d4, d5) -> (d3, d0, d4 + d1, d5 + d2)>
+#id = affine_map<(d0, d1, d2, d3, d4, d5) -> (d0, d1, d2, d3, d4, d5)>
+func.func private @qopt_matmul_f32_pa(memref<?xf32, strided<[?], offset: ?>>, i64, memref<?x?xf32, strided<[?, ?], offset: ?>>, memref<?x?xf32, strided<[?, ?], offset: ?>>)
+func.func @dynamic(%x: memref<?x2x?x?xf32>, %a: memref<?xf32, strided<[?], offset: ?>>, %n: index, %oh: index, %ow: index, %c: memref<?x?xf32, strided<[?, ?], offset: ?>>) {
+  %mr = arith.constant 6 : i64
+  %col = memref.alloc(%n, %oh, %ow) : memref<2x3x3x?x?x?xf32>
+  linalg.generic {indexing_maps = [#x, #id], iterator_types = ["parallel", "parallel", "parallel", "parallel", "parallel", "parallel"]} ins(%x : memref<?x2x?x?xf32>) outs(%col : memref<2x3x3x?x?x?xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    linalg.yield %in : f32
+  }
+  %b = memref.collapse_shape %col [[0, 1, 2], [3, 4, 5]] : memref<2x3x3x?x?x?xf32> into memref<18x?xf32>
+  %bc = memref.cast %b : memref<18x?xf32> to memref<?x?xf32, strided<[?, ?], offset: ?>>
+  call @qopt_matmul_f32_pa(%a, %mr, %bc, %c) : (memref<?xf32, strided<[?], offset: ?>>, i64, memref<?x?xf32, strided<[?, ?], offset: ?>>, memref<?x?xf32, strided<[?, ?], offset: ?>>) -> ()
+  memref.dealloc %col : memref<2x3x3x?x?x?xf32>
   return
 }
 
@@ -168,10 +194,12 @@ func.func @read_after(%x1: memref<1x2x5x5xf32>, %a: memref<?xf32, strided<[?], o
 
 // Left alone: something that may write memory between the copy and the call
 // (here into the input, which the call would then read changed), a copy read
-// by something else too, two images, and a map that is not an im2col's
-// (rows and columns swapped).
+// by something else too, and a map that is not an im2col's (rows and
+// columns swapped). Two images fold (OH = 3, OW = 3).
 // CHECK-LABEL: func.func @kept
-// CHECK-COUNT-4: linalg.generic
+// CHECK-COUNT-2: linalg.generic
+// CHECK: call @qopt_conv2d_f32_pa(%{{.*}}, %{{.*}}, %{{.*}}, %arg4, %c3_i64, %c3_i64, %c1_i64, %c1_i64, %c1_i64, %c1_i64, %c3_i64, %c3_i64)
+// CHECK: linalg.generic
 // CHECK-NOT: qopt_conv2d_f32_pa
 #x = affine_map<(d0, d1, d2, d3, d4, d5) -> (d3, d0, d4 + d1, d5 + d2)>
 #swapped = affine_map<(d0, d1, d2, d3, d4, d5) -> (d3, d0, d5 + d1, d4 + d2)>

@@ -177,13 +177,14 @@ def QOptFoldIm2col : Pass<"qopt-fold-im2col", "::mlir::ModuleOp"> {
   let description = [{
     Runs after `qopt-prepack-weights`. `qopt-conv-to-im2col-gemm` turns a
     convolution into an im2col copy (a `linalg.generic` writing
-    `col[C, KH, KW, 1, OH, OW] = x[0, c, oh*sh + kh*dh, ow*sw + kw*dw]` into a
+    `col[C, KH, KW, N, OH, OW] = x[n, c, oh*sh + kh*dh, ow*sw + kw*dw]` into a
     new buffer) and a GEMM reading it; the runtime then copies that matrix a
     second time into the tiles' panels. Where the GEMM is a
     `qopt_matmul_f32_pa` call (packed f32 weights) reading only the copy, the
     copy and its buffer go and the call becomes
-    `qopt_conv2d_f32_pa(packed, mr, x, C, KH, KW, sh, sw, dh, dw, OW)` (or
-    `_overwrite`): the runtime's tiles read the matrix's panels that lie in
+    `qopt_conv2d_f32_pa(packed, mr, x, C, KH, KW, sh, sw, dh, dw, OH, OW)`
+    (or `_overwrite`; N, OH and OW may be dynamic: OH and OW are then the
+    buffer's run-time sizes): the runtime's tiles read the matrix's panels that lie in
     one output row (unit stride) straight from x and pack the others from x,
     with the bits of the copy. Banded convolutions (one copy and one
     call per band of output rows) fold band by band, and then the band loop
@@ -194,9 +195,9 @@ def QOptFoldIm2col : Pass<"qopt-fold-im2col", "::mlir::ModuleOp"> {
     several copies one after the other (identical `tensor.empty` ops merge
     before bufferization): each copy folds into the call after it when
     nothing else reads the buffer between that copy and the next write.
-    Left alone: a copy anything else reads, of more than one image, with a
-    map that is not an im2col's, or with an operation that may write memory
-    between it and the call. qoptc runs this pass at -O1 and above.
+    Left alone: a copy anything else reads, with a map that is not an
+    im2col's, or with an operation that may write memory between it and the
+    call. qoptc runs this pass at -O1 and above.
   }];
   let dependentDialects = ["::mlir::arith::ArithDialect", "::mlir::func::FuncDialect",
                            "::mlir::memref::MemRefDialect"];
