@@ -137,26 +137,32 @@ void packIm2colPanels(const Im2col &g, int64_t k0, int64_t kc, int64_t n0, int64
 
 /// C[0:rows, 0:cols] += tile (row stride NR): the edge of C, where a full
 /// register tile would write past it. With `overwrite`, C's old values are
-/// not read: C = 0 + tile (the same bits as adding to a zero-filled C).
+/// not read: C = 0 + tile (the same bits as adding to a zero-filled C), or
+/// with `bias`, C = bias[row] + tile (the same bits as adding to a C filled
+/// with the bias).
 template <int64_t NR>
 void addTile(const float *tile, float *c, int64_t ldc, int64_t rows, int64_t cols,
-             bool overwrite) {
+             bool overwrite, const float *bias) {
   for (int64_t r = 0; r < rows; ++r)
     for (int64_t q = 0; q < cols; ++q)
-      c[r * ldc + q] = (overwrite ? 0.0f : c[r * ldc + q]) + tile[r * NR + q];
+      c[r * ldc + q] =
+          (overwrite ? (bias ? bias[r] : 0.0f) : c[r * ldc + q]) + tile[r * NR + q];
 }
 
 /// A register-blocked kernel: C[0:rows, 0:cols] += sum_k Ap[k][r] * Bp[k][c]
 /// over one MR-row panel of A and one NR-column panel of B; with
-/// `overwrite`, C = 0 + that sum, C's old values unread.
+/// `overwrite`, C = 0 + that sum, C's old values unread, or with `bias` (the
+/// panel's rows' biases) C = bias[row] + that sum.
 using KernelFn = void (*)(int64_t kc, const float *ap, const float *bp, float *c,
-                          int64_t ldc, int64_t rows, int64_t cols, bool overwrite);
+                          int64_t ldc, int64_t rows, int64_t cols, bool overwrite,
+                          const float *bias);
 /// The same over whole NR-column panels of B read in place: row k of the
 /// panel is the NR values at base + rowOffsets[k] (an Im2col's panel that
 /// lies in one output row, unit stride: packing it was a pure copy).
 using IndirectKernelFn = void (*)(int64_t kc, const float *ap, const float *base,
                                   const int64_t *rowOffsets, float *c, int64_t ldc,
-                                  int64_t rows, int64_t cols, bool overwrite);
+                                  int64_t rows, int64_t cols, bool overwrite,
+                                  const float *bias);
 
 /// Row k of a packed NR-column panel.
 template <int64_t NR> struct PackedRows {
@@ -174,13 +180,14 @@ struct OffsetRows {
 /// `tile` template, with the target attributes ATTRS.
 #define QOPT_F32_TILE_ENTRY_POINTS(ATTRS)                                                  \
   ATTRS static void run(int64_t kc, const float *ap, const float *bp, float *c, int64_t ldc, \
-                        int64_t rows, int64_t cols, bool overwrite) {                      \
-    tile(kc, ap, PackedRows<NR>{bp}, c, ldc, rows, cols, overwrite);                       \
+                        int64_t rows, int64_t cols, bool overwrite, const float *bias) {   \
+    tile(kc, ap, PackedRows<NR>{bp}, c, ldc, rows, cols, overwrite, bias);                 \
   }                                                                                        \
   ATTRS static void runIndirect(int64_t kc, const float *ap, const float *base,            \
                                 const int64_t *rowOffsets, float *c, int64_t ldc,          \
-                                int64_t rows, int64_t cols, bool overwrite) {              \
-    tile(kc, ap, OffsetRows{base, rowOffsets}, c, ldc, rows, cols, overwrite);             \
+                                int64_t rows, int64_t cols, bool overwrite,                \
+                                const float *bias) {                                       \
+    tile(kc, ap, OffsetRows{base, rowOffsets}, c, ldc, rows, cols, overwrite, bias);       \
   }
 
 /// A GEMM with at most kStreamRows rows of A and unit inner strides of B
@@ -530,7 +537,7 @@ struct GenericF32 {
   static constexpr int64_t MR = 6, NR = 16;
   template <class Rows>
   static void tile(int64_t kc, const float *ap, Rows b, float *c, int64_t ldc, int64_t rows,
-                   int64_t cols, bool overwrite) {
+                   int64_t cols, bool overwrite, const float *bias) {
     float acc[MR][NR] = {};
     for (int64_t k = 0; k < kc; ++k, ap += MR) {
       const float *bp = b(k);
@@ -538,7 +545,7 @@ struct GenericF32 {
         for (int64_t q = 0; q < NR; ++q)
           acc[r][q] += ap[r] * bp[q];
     }
-    addTile<NR>(&acc[0][0], c, ldc, rows, cols, overwrite);
+    addTile<NR>(&acc[0][0], c, ldc, rows, cols, overwrite, bias);
   }
   QOPT_F32_TILE_ENTRY_POINTS()
 };
@@ -550,7 +557,7 @@ struct Avx2F32 {
   template <class Rows>
   __attribute__((target("avx2,fma"), always_inline)) static inline void
   tile(int64_t kc, const float *ap, Rows b, float *c, int64_t ldc, int64_t rows, int64_t cols,
-       bool overwrite) {
+       bool overwrite, const float *bias) {
     __m256 acc[MR][2];
     for (auto &row : acc)
       row[0] = row[1] = _mm256_setzero_ps();
@@ -564,12 +571,12 @@ struct Avx2F32 {
       }
     }
     if (rows == MR && cols == NR) {
-      const __m256 zero = _mm256_setzero_ps();
       for (int64_t r = 0; r < MR; ++r) {
         float *cr = c + r * ldc;
-        _mm256_storeu_ps(cr, _mm256_add_ps(overwrite ? zero : _mm256_loadu_ps(cr), acc[r][0]));
+        const __m256 start = bias ? _mm256_broadcast_ss(bias + r) : _mm256_setzero_ps();
+        _mm256_storeu_ps(cr, _mm256_add_ps(overwrite ? start : _mm256_loadu_ps(cr), acc[r][0]));
         _mm256_storeu_ps(cr + 8,
-                         _mm256_add_ps(overwrite ? zero : _mm256_loadu_ps(cr + 8), acc[r][1]));
+                         _mm256_add_ps(overwrite ? start : _mm256_loadu_ps(cr + 8), acc[r][1]));
       }
       return;
     }
@@ -578,7 +585,7 @@ struct Avx2F32 {
       _mm256_store_ps(edge + r * NR, acc[r][0]);
       _mm256_store_ps(edge + r * NR + 8, acc[r][1]);
     }
-    addTile<NR>(edge, c, ldc, rows, cols, overwrite);
+    addTile<NR>(edge, c, ldc, rows, cols, overwrite, bias);
   }
   QOPT_F32_TILE_ENTRY_POINTS(__attribute__((target("avx2,fma"))))
 };
@@ -591,7 +598,7 @@ struct Avx512F32 {
   template <class Rows>
   __attribute__((target("avx512f"), always_inline)) static inline void
   tile(int64_t kc, const float *ap, Rows b, float *c, int64_t ldc, int64_t rows, int64_t cols,
-       bool overwrite) {
+       bool overwrite, const float *bias) {
     __m512 acc[MR][2];
     for (auto &row : acc)
       row[0] = row[1] = _mm512_setzero_ps();
@@ -604,13 +611,13 @@ struct Avx512F32 {
         acc[r][1] = _mm512_fmadd_ps(a, b1, acc[r][1]);
       }
     }
-    const __m512 zero = _mm512_setzero_ps();
     if (rows == MR && cols == NR) {
       for (int64_t r = 0; r < MR; ++r) {
         float *cr = c + r * ldc;
-        _mm512_storeu_ps(cr, _mm512_add_ps(overwrite ? zero : _mm512_loadu_ps(cr), acc[r][0]));
+        const __m512 start = bias ? _mm512_set1_ps(bias[r]) : _mm512_setzero_ps();
+        _mm512_storeu_ps(cr, _mm512_add_ps(overwrite ? start : _mm512_loadu_ps(cr), acc[r][0]));
         _mm512_storeu_ps(cr + 16,
-                         _mm512_add_ps(overwrite ? zero : _mm512_loadu_ps(cr + 16), acc[r][1]));
+                         _mm512_add_ps(overwrite ? start : _mm512_loadu_ps(cr + 16), acc[r][1]));
       }
       return;
     }
@@ -622,8 +629,9 @@ struct Avx512F32 {
       if (r >= rows)
         break;
       float *cr = c + r * ldc;
-      __m512 c0 = overwrite ? zero : _mm512_maskz_loadu_ps(m0, cr);
-      __m512 c1 = overwrite ? zero : _mm512_maskz_loadu_ps(m1, cr + 16);
+      const __m512 start = bias ? _mm512_set1_ps(bias[r]) : _mm512_setzero_ps();
+      __m512 c0 = overwrite ? start : _mm512_maskz_loadu_ps(m0, cr);
+      __m512 c1 = overwrite ? start : _mm512_maskz_loadu_ps(m1, cr + 16);
       _mm512_mask_storeu_ps(cr, m0, _mm512_add_ps(c0, acc[r][0]));
       _mm512_mask_storeu_ps(cr + 16, m1, _mm512_add_ps(c1, acc[r][1]));
     }
@@ -724,7 +732,8 @@ struct BlockPrefetch {
 void gemmColumns(const F32Kernel &kern, int64_t m, int64_t jc, int64_t nc, int64_t k,
                  const float *ap, const float *b, int64_t ldb, float *c, int64_t ldc,
                  bool overwrite, int64_t nextJc, int64_t nextNc,
-                 const float *packedB = nullptr, const Im2col *conv = nullptr) {
+                 const float *packedB = nullptr, const Im2col *conv = nullptr,
+                 const float *bias = nullptr) {
   int64_t mr = kern.mr, nr = kern.nr;
   auto *bp = packedB ? nullptr
                      : static_cast<float *>(qopt::rt::threadScratch(qopt::rt::F32PackedB,
@@ -753,10 +762,11 @@ void gemmColumns(const F32Kernel &kern, int64_t m, int64_t jc, int64_t nc, int64
         if (at >= 0)
           kern.indirect(kc, apBlock + ir * kc, conv->x + at, rowOffsets,
                         c + ir * ldc + jc + jr, ldc, std::min(mr, m - ir), nr,
-                        overwrite && pc == 0);
+                        overwrite && pc == 0, bias ? bias + ir : nullptr);
         else
           kern.fn(kc, apBlock + ir * kc, bpBlock, c + ir * ldc + jc + jr, ldc,
-                  std::min(mr, m - ir), std::min(nr, nc - jr), overwrite && pc == 0);
+                  std::min(mr, m - ir), std::min(nr, nc - jr), overwrite && pc == 0,
+                  bias ? bias + ir : nullptr);
         ahead.next();
       }
     }
@@ -770,7 +780,8 @@ void gemmColumns(const F32Kernel &kern, int64_t m, int64_t jc, int64_t nc, int64
 void gemmPacked(const F32Kernel &kern, int64_t m, int64_t n, int64_t k, const float *a,
                 int64_t lda, const float *b, int64_t ldb, float *c, int64_t ldc,
                 bool overwrite, const float *packed = nullptr,
-                const float *packedB = nullptr, const Im2col *conv = nullptr) {
+                const float *packedB = nullptr, const Im2col *conv = nullptr,
+                const float *bias = nullptr) {
   int64_t nr = kern.nr;
   const float *ap = packed;
   if (!ap) {
@@ -790,7 +801,7 @@ void gemmPacked(const F32Kernel &kern, int64_t m, int64_t n, int64_t k, const fl
     for (int64_t ci = begin; ci < end; ++ci)
       gemmColumns(kern, m, ci * nc, std::min(nc, n - ci * nc), k, ap, b, ldb, c, ldc,
                   overwrite, (ci + 1) * nc, ci + 1 < end ? std::min(nc, n - (ci + 1) * nc) : 0,
-                  packedB, conv);
+                  packedB, conv, bias);
   });
 }
 
@@ -834,10 +845,10 @@ void matmulF32(const F32Kernel &kern, const float *a, int64_t m, int64_t k, int6
 /// through `aAt` and `bAt`: the packed operands' fallback.
 template <class AAt, class BAt>
 void elementwiseGemm(int64_t m, int64_t n, int64_t k, AAt aAt, BAt bAt, float *c, int64_t cs0,
-                     int64_t cs1, bool overwrite) {
+                     int64_t cs1, bool overwrite, const float *bias = nullptr) {
   for (int64_t i = 0; i < m; ++i)
     for (int64_t j = 0; j < n; ++j) {
-      float acc = overwrite ? 0.0f : c[i * cs0 + j * cs1];
+      float acc = overwrite ? (bias ? bias[i] : 0.0f) : c[i * cs0 + j * cs1];
       for (int64_t p = 0; p < k; ++p)
         acc += aAt(i, p) * bAt(p, j);
       c[i * cs0 + j * cs1] = acc;
@@ -849,18 +860,21 @@ void elementwiseGemm(int64_t m, int64_t n, int64_t k, AAt aAt, BAt bAt, float *c
 /// unit inner strides.
 void matmulF32PackedA(const F32Kernel *kern, const float *packed, int64_t mr, int64_t m,
                       int64_t k, const float *b, int64_t n, int64_t bs0, int64_t bs1,
-                      float *c, int64_t cs0, int64_t cs1, bool overwrite) {
+                      float *c, int64_t cs0, int64_t cs1, bool overwrite,
+                      const float *bias = nullptr) {
   if (m == 0 || n == 0)
     return;
   if (kern && kern->mr == mr && k > 0 && bs1 == 1 && cs1 == 1) {
-    gemmPacked(*kern, m, n, k, nullptr, 0, b, bs0, c, cs0, overwrite, packed);
+    gemmPacked(*kern, m, n, k, nullptr, 0, b, bs0, c, cs0, overwrite, packed, nullptr, nullptr,
+               bias);
     return;
   }
   // No kernel of that tile on this CPU, strided B or C, or K = 0.
   elementwiseGemm(
       m, n, k,
       [&](int64_t i, int64_t p) { return qopt::f32pack::packedAt(packed, m, k, mr, i, p); },
-      [&](int64_t p, int64_t j) { return b[p * bs0 + j * bs1]; }, c, cs0, cs1, overwrite);
+      [&](int64_t p, int64_t j) { return b[p * bs0 + j * bs1]; }, c, cs0, cs1, overwrite,
+      bias);
 }
 
 /// Whether C's n columns are whole output images of oh x ow pixels, at most
@@ -890,17 +904,18 @@ bool conv2dGeometryFits(int64_t images, int64_t ch, int64_t h, int64_t w, int64_
 /// x (packIm2colPanels) when `kern` has that tile and C a unit inner stride.
 void convF32PackedA(const F32Kernel *kern, const float *packed, int64_t mr, int64_t m,
                     int64_t k, const Im2col &g, int64_t n, float *c, int64_t cs0, int64_t cs1,
-                    bool overwrite) {
+                    bool overwrite, const float *bias = nullptr) {
   if (m == 0 || n == 0)
     return;
   if (kern && kern->mr == mr && k > 0 && cs1 == 1) {
-    gemmPacked(*kern, m, n, k, nullptr, 0, nullptr, 0, c, cs0, overwrite, packed, nullptr, &g);
+    gemmPacked(*kern, m, n, k, nullptr, 0, nullptr, 0, c, cs0, overwrite, packed, nullptr, &g,
+               bias);
     return;
   }
   elementwiseGemm(
       m, n, k,
       [&](int64_t i, int64_t p) { return qopt::f32pack::packedAt(packed, m, k, mr, i, p); },
-      [&](int64_t p, int64_t j) { return g.at(p, j); }, c, cs0, cs1, overwrite);
+      [&](int64_t p, int64_t j) { return g.at(p, j); }, c, cs0, cs1, overwrite, bias);
 }
 
 /// C += A * B (with `overwrite`: C = 0 + A * B) with B [k, n] packed at
@@ -970,10 +985,11 @@ bool qopt::rt::matmulF32With(const std::string &kernel, const float *a, int64_t 
 
 bool qopt::rt::matmulF32PackedAWith(const std::string &kernel, const float *packed,
                                     int64_t m, int64_t k, const float *b, int64_t n,
-                                    int64_t ldb, float *c, int64_t ldc, bool overwrite) {
+                                    int64_t ldb, float *c, int64_t ldc, bool overwrite,
+                                    const float *bias) {
   const F32Kernel *kern = namedKernel(kernel);
   if (kern)
-    matmulF32PackedA(kern, packed, kern->mr, m, k, b, n, ldb, 1, c, ldc, 1, overwrite);
+    matmulF32PackedA(kern, packed, kern->mr, m, k, b, n, ldb, 1, c, ldc, 1, overwrite, bias);
   return kern;
 }
 
@@ -982,14 +998,14 @@ bool qopt::rt::conv2dF32PackedAWith(const std::string &kernel, const float *pack
                                     int64_t w, int64_t kh, int64_t kw, int64_t sh, int64_t sw,
                                     int64_t dh,
                                     int64_t dw, int64_t oh, int64_t ow, float *c, int64_t ldc,
-                                    bool overwrite) {
+                                    bool overwrite, const float *bias) {
   const F32Kernel *kern = namedKernel(kernel);
   if (!kern || !conv2dGeometryFits(images, ch, h, w, 1, images * oh * ow, kh, kw, sh, sw, dh,
                                    dw, oh, ow, "conv2dF32PackedAWith"))
     return false;
   Im2col g{x, ch * h * w, h * w, w, kh, kw, sh, sw, dh, dw, oh, ow};
   convF32PackedA(kern, packed, kern->mr, m, ch * kh * kw, g, images * oh * ow, c, ldc, 1,
-                 overwrite);
+                 overwrite, bias);
   return true;
 }
 
@@ -1038,6 +1054,24 @@ QOPT_MATMUL_F32(qopt_matmul_f32_overwrite, true)
   }
 QOPT_MATMUL_F32_PA(qopt_matmul_f32_pa, false)
 QOPT_MATMUL_F32_PA(qopt_matmul_f32_pa_overwrite, true)
+/// The `_bias` entry, for a C that the compiled code filled with a bias per
+/// row right before (qopt-prepack-weights drops that fill): the bias (1-D,
+/// M values, unit stride) after C, and C = bias[row] + A * B, C unread (the
+/// same bits as the fill and the accumulating call).
+extern "C" void qopt_matmul_f32_pa_bias(float *, float *aBase, int64_t aOff, int64_t, int64_t,
+                                        int64_t mr, float *, float *bBase, int64_t bOff,
+                                        int64_t k, int64_t n, int64_t bs0, int64_t bs1, float *,
+                                        float *cBase, int64_t cOff, int64_t m, int64_t,
+                                        int64_t cs0, int64_t cs1, float *, float *biasBase,
+                                        int64_t biasOff, int64_t, int64_t biasStride) {
+  if (biasStride != 1 && m > 1) {
+    qopt::rt::kernelError("qopt_matmul_f32_pa_bias: the bias needs a unit stride");
+    return;
+  }
+  matmulF32PackedA(fastestKernel([&](const F32Kernel &kern) { return kern.mr == mr; }),
+                   aBase + aOff, mr, m, k, bBase + bOff, n, bs0, bs1, cBase + cOff, cs0, cs1,
+                   true, biasBase + biasOff);
+}
 #undef QOPT_MATMUL_F32_PA
 
 /// A convolution as C [F, N*OH*OW] += A * im2col(x) with A [F, C*KH*KW]
@@ -1046,6 +1080,21 @@ QOPT_MATMUL_F32_PA(qopt_matmul_f32_pa_overwrite, true)
 /// inner stride; its columns whole output images, at most N), then KH, KW,
 /// the strides, the dilations, OH and OW. The `_overwrite` entry: C = 0 +
 /// A * B, C unread. A geometry that would read past x fails the run.
+namespace {
+/// The body of the qopt_conv2d_f32_pa entries.
+void conv2dEntry(const char *name, const float *a, int64_t mr, const float *x, int64_t images,
+                 int64_t ch, int64_t h, int64_t w, int64_t xs0, int64_t xs1, int64_t xs2,
+                 int64_t xs3, float *c, int64_t m, int64_t n, int64_t cs0, int64_t cs1,
+                 int64_t kh, int64_t kw, int64_t sh, int64_t sw, int64_t dh, int64_t dw,
+                 int64_t oh, int64_t ow, bool overwrite, const float *bias) {
+  if (!conv2dGeometryFits(images, ch, h, w, xs3, n, kh, kw, sh, sw, dh, dw, oh, ow, name))
+    return;
+  Im2col g{x, xs0, xs1, xs2, kh, kw, sh, sw, dh, dw, oh, ow};
+  convF32PackedA(fastestKernel([&](const F32Kernel &kern) { return kern.mr == mr; }), a, mr, m,
+                 ch * kh * kw, g, n, c, cs0, cs1, overwrite, bias);
+}
+} // namespace
+
 #define QOPT_CONV2D_F32_PA(NAME, OVERWRITE)                                                \
   extern "C" void NAME(float *, float *aBase, int64_t aOff, int64_t, int64_t, int64_t mr,  \
                        float *, float *xBase, int64_t xOff, int64_t images, int64_t ch,     \
@@ -1054,17 +1103,31 @@ QOPT_MATMUL_F32_PA(qopt_matmul_f32_pa_overwrite, true)
                        int64_t n, int64_t cs0, int64_t cs1, int64_t kh, int64_t kw,         \
                        int64_t sh, int64_t sw, int64_t dh, int64_t dw, int64_t oh,          \
                        int64_t ow) {                                                        \
-    if (!conv2dGeometryFits(images, ch, h, w, xs3, n, kh, kw, sh, sw, dh, dw, oh, ow,       \
-                            #NAME))                                                         \
-      return;                                                                              \
-    Im2col g{xBase + xOff, xs0, xs1, xs2, kh, kw, sh, sw, dh, dw, oh, ow};                 \
-    convF32PackedA(fastestKernel([&](const F32Kernel &kern) { return kern.mr == mr; }),     \
-                   aBase + aOff, mr, m, ch * kh * kw, g, n, cBase + cOff, cs0, cs1,         \
-                   OVERWRITE);                                                             \
+    conv2dEntry(#NAME, aBase + aOff, mr, xBase + xOff, images, ch, h, w, xs0, xs1, xs2, xs3, \
+                cBase + cOff, m, n, cs0, cs1, kh, kw, sh, sw, dh, dw, oh, ow, OVERWRITE,    \
+                nullptr);                                                                  \
   }
 QOPT_CONV2D_F32_PA(qopt_conv2d_f32_pa, false)
 QOPT_CONV2D_F32_PA(qopt_conv2d_f32_pa_overwrite, true)
 #undef QOPT_CONV2D_F32_PA
+
+/// `_bias`: the bias (1-D, F values, unit stride) after C, and C = bias[row]
+/// + A * im2col(x), C unread.
+extern "C" void qopt_conv2d_f32_pa_bias(
+    float *, float *aBase, int64_t aOff, int64_t, int64_t, int64_t mr, float *, float *xBase,
+    int64_t xOff, int64_t images, int64_t ch, int64_t h, int64_t w, int64_t xs0, int64_t xs1,
+    int64_t xs2, int64_t xs3, float *, float *cBase, int64_t cOff, int64_t m, int64_t n,
+    int64_t cs0, int64_t cs1, float *, float *biasBase, int64_t biasOff, int64_t,
+    int64_t biasStride, int64_t kh, int64_t kw, int64_t sh, int64_t sw, int64_t dh, int64_t dw,
+    int64_t oh, int64_t ow) {
+  if (biasStride != 1 && m > 1) {
+    qopt::rt::kernelError("qopt_conv2d_f32_pa_bias: the bias needs a unit stride");
+    return;
+  }
+  conv2dEntry("qopt_conv2d_f32_pa_bias", aBase + aOff, mr, xBase + xOff, images, ch, h, w, xs0,
+              xs1, xs2, xs3, cBase + cOff, m, n, cs0, cs1, kh, kw, sh, sw, dh, dw, oh, ow, true,
+              biasBase + biasOff);
+}
 
 /// C += A * B with B a constant packed at compile time in whole-K panels of
 /// `nr` columns (qopt-prepack-weights; F32Packing.h): A, then B as a 1-D

@@ -30,6 +30,9 @@ void qopt_matmul_f32_pa(QOPT_MEMREF1(float), int64_t mr, QOPT_MEMREF2(float),
                         QOPT_MEMREF2(float));
 void qopt_matmul_f32_pa_overwrite(QOPT_MEMREF1(float), int64_t mr, QOPT_MEMREF2(float),
                                   QOPT_MEMREF2(float));
+/// C = bias[row] + A * B, C unread, the bias (M values) after C.
+void qopt_matmul_f32_pa_bias(QOPT_MEMREF1(float), int64_t mr, QOPT_MEMREF2(float),
+                             QOPT_MEMREF2(float), QOPT_MEMREF1(float));
 /// C += A * B with B packed at compile time in whole-K panels of `nr`
 /// columns (qopt/Quant/F32Packing.h); `_overwrite`: C = 0 + A * B.
 void qopt_matmul_f32_pb(QOPT_MEMREF2(float), QOPT_MEMREF1(float), int64_t nr,
@@ -46,6 +49,10 @@ void qopt_conv2d_f32_pa(QOPT_MEMREF1(float), int64_t mr, QOPT_MEMREF4(float),
 void qopt_conv2d_f32_pa_overwrite(QOPT_MEMREF1(float), int64_t mr, QOPT_MEMREF4(float),
                                   QOPT_MEMREF2(float), int64_t, int64_t, int64_t, int64_t,
                                   int64_t, int64_t, int64_t, int64_t);
+/// C = bias[row] + A * im2col(x), C unread, the bias (F values) after C.
+void qopt_conv2d_f32_pa_bias(QOPT_MEMREF1(float), int64_t mr, QOPT_MEMREF4(float),
+                             QOPT_MEMREF2(float), QOPT_MEMREF1(float), int64_t, int64_t,
+                             int64_t, int64_t, int64_t, int64_t, int64_t, int64_t);
 void qopt_matmul_s8s8_i32_generic(QOPT_MEMREF2(int8_t), QOPT_MEMREF2(int8_t),
                                   QOPT_MEMREF2(int32_t));
 void qopt_matmul_s8s8_i32_avx2(QOPT_MEMREF2(int8_t), QOPT_MEMREF2(int8_t),
@@ -122,10 +129,11 @@ bool matmulF32With(const std::string &kernel, const float *a, int64_t m, int64_t
                    int64_t lda, const float *b, int64_t n, int64_t ldb, float *c,
                    int64_t ldc, bool overwrite = false);
 /// As matmulF32With, with A given packed for the kernel's tiles
-/// (qopt/Quant/F32Packing.h, f32pack::tileFor(kernel) rows). For tests.
+/// (qopt/Quant/F32Packing.h, f32pack::tileFor(kernel) rows); with
+/// `overwrite` and `bias` (m values), C = bias[row] + A * B. For tests.
 bool matmulF32PackedAWith(const std::string &kernel, const float *packed, int64_t m,
                           int64_t k, const float *b, int64_t n, int64_t ldb, float *c,
-                          int64_t ldc, bool overwrite = false);
+                          int64_t ldc, bool overwrite = false, const float *bias = nullptr);
 /// As matmulF32With, with B given packed for the kernel's tiles in whole-K
 /// panels (qopt/Quant/F32Packing.h, f32pack::tileFor(kernel) columns). For
 /// tests.
@@ -141,7 +149,7 @@ bool conv2dF32PackedAWith(const std::string &kernel, const float *packed, int64_
                           const float *x, int64_t images, int64_t ch, int64_t h, int64_t w,
                           int64_t kh, int64_t kw, int64_t sh, int64_t sw, int64_t dh,
                           int64_t dw, int64_t oh, int64_t ow, float *c, int64_t ldc,
-                          bool overwrite = false);
+                          bool overwrite = false, const float *bias = nullptr);
 /// The register tile of the fastest f32 kernel this CPU has.
 struct F32Tile {
   int64_t mr, nr;

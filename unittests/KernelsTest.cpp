@@ -675,6 +675,90 @@ TEST(F32Gemm, ConvPackedFromTheInputGivesTheBitsOfIm2col) {
   EXPECT_EQ(c[0], 5.0f);
 }
 
+/// A C started from a bias per row (`_bias` entries: the bias fill dropped)
+/// gives the bits of filling C with the bias and accumulating, C unread (it
+/// holds NaNs): GEMM and convolution, edge tiles in both directions, K across
+/// 256-deep blocks (the bias enters only the first), two threads.
+TEST(F32Gemm, BiasStartGivesTheBitsOfABiasFilledC) {
+  qopt::rt::RunThreads two(2);
+  std::mt19937 rng(17);
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  for (const std::string &kernel : qopt::rt::f32KernelsAvailable()) {
+    int64_t mr = qopt::f32pack::tileFor(kernel)->mr;
+    for (auto s : {std::array<int64_t, 3>{7, 1000, 33}, {70, 45, 300}, {13, 17, 513}}) {
+      int64_t m = s[0], n = s[1], k = s[2], ldc = n + 2;
+      std::vector<float> a = randomFloats(m * k, rng), b = randomFloats(k * n, rng),
+                         bias = randomFloats(m, rng);
+      std::vector<float> packed(qopt::f32pack::packedSize(m, k, mr));
+      qopt::f32pack::packA(a.data(), k, 1, m, k, mr, packed.data());
+      std::vector<float> want(m * ldc), got(m * ldc, nan);
+      for (int64_t i = 0; i < m; ++i)
+        std::fill(want.begin() + i * ldc, want.begin() + (i + 1) * ldc, bias[i]);
+      ASSERT_TRUE(qopt::rt::matmulF32PackedAWith(kernel, packed.data(), m, k, b.data(), n, n,
+                                                 want.data(), ldc));
+      ASSERT_TRUE(qopt::rt::matmulF32PackedAWith(kernel, packed.data(), m, k, b.data(), n, n,
+                                                 got.data(), ldc, true, bias.data()));
+      for (int64_t i = 0; i < m; ++i)
+        ASSERT_EQ(0, std::memcmp(want.data() + i * ldc, got.data() + i * ldc, n * sizeof(float)))
+            << kernel << " " << m << "x" << n << "x" << k << " row " << i;
+    }
+    // A 3x3 convolution over 40 channels (K = 360), 13 filters, 9x20 output.
+    const int64_t m = 13, ch = 40, oh = 9, ow = 20, h = oh + 2, w = ow + 2, k = ch * 9,
+                  n = oh * ow;
+    std::vector<float> x = randomFloats(ch * h * w, rng), a = randomFloats(m * k, rng),
+                       bias = randomFloats(m, rng);
+    std::vector<float> packed(qopt::f32pack::packedSize(m, k, mr));
+    qopt::f32pack::packA(a.data(), k, 1, m, k, mr, packed.data());
+    std::vector<float> want(m * n), got(m * n, nan);
+    for (int64_t i = 0; i < m; ++i)
+      std::fill(want.begin() + i * n, want.begin() + (i + 1) * n, bias[i]);
+    ASSERT_TRUE(qopt::rt::conv2dF32PackedAWith(kernel, packed.data(), m, x.data(), 1, ch, h, w,
+                                               3, 3, 1, 1, 1, 1, oh, ow, want.data(), n));
+    ASSERT_TRUE(qopt::rt::conv2dF32PackedAWith(kernel, packed.data(), m, x.data(), 1, ch, h, w,
+                                               3, 3, 1, 1, 1, 1, oh, ow, got.data(), n, true,
+                                               bias.data()));
+    ASSERT_EQ(0, std::memcmp(want.data(), got.data(), want.size() * sizeof(float))) << kernel;
+  }
+}
+
+/// The `_bias` entry points against a float64 reference, through the best
+/// kernel's tiles and through the element-wise fallback (tiles of 5 rows,
+/// which no kernel has), C unread (NaNs), the bias a strided view's
+/// elements (offset 1 into its buffer).
+TEST(F32Gemm, BiasEntryPointsMatchReference) {
+  std::mt19937 rng(18);
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  const int64_t m = 11, ch = 3, kh = 3, kw = 3, oh = 4, ow = 10, h = oh + 2, w = ow + 2,
+                k = ch * kh * kw, n = oh * ow;
+  std::vector<float> x = randomFloats(ch * h * w, rng), a = randomFloats(m * k, rng),
+                     biasBuf = randomFloats(m + 1, rng);
+  std::vector<float> col = im2colOf(x, 1, ch, h, w, kh, kw, 1, 1, 1, 1, oh, ow);
+  int64_t best = qopt::f32pack::tileFor(qopt::rt::f32KernelsAvailable().front())->mr;
+  for (int64_t mr : {best, int64_t(5)})
+    for (bool conv : {false, true}) {
+      std::vector<float> packed(qopt::f32pack::packedSize(m, k, mr)), c(m * n, nan);
+      qopt::f32pack::packA(a.data(), k, 1, m, k, mr, packed.data());
+      float *p = packed.data(), *bb = biasBuf.data();
+      if (conv)
+        qopt_conv2d_f32_pa_bias(p, p, 0, int64_t(packed.size()), 1, mr, x.data(), x.data(), 0, 1,
+                                ch, h, w, ch * h * w, h * w, w, 1, c.data(), c.data(), 0, m, n,
+                                n, 1, bb, bb, 1, m, 1, kh, kw, 1, 1, 1, 1, oh, ow);
+      else
+        qopt_matmul_f32_pa_bias(p, p, 0, int64_t(packed.size()), 1, mr, col.data(), col.data(),
+                                0, k, n, n, 1, c.data(), c.data(), 0, m, n, n, 1, bb, bb, 1, m,
+                                1);
+      ASSERT_EQ(qopt::rt::takeKernelError(), "");
+      for (int64_t i = 0; i < m; ++i)
+        for (int64_t j = 0; j < n; ++j) {
+          double ref = biasBuf[i + 1];
+          for (int64_t q = 0; q < k; ++q)
+            ref += double(a[i * k + q]) * double(col[q * n + j]);
+          ASSERT_NEAR(c[i * n + j], ref, 1e-4 * (1 + k))
+              << "mr " << mr << " conv " << conv << " at " << i << "," << j;
+        }
+    }
+}
+
 /// The convolution entry point the compiled code calls, against a float64
 /// reference: the best kernel's tiles and a height no kernel has (5 rows:
 /// the element-wise fallback), a strided x (a band of a wider, taller

@@ -112,7 +112,8 @@ struct FoldIm2colPass : qopt::impl::QOptFoldIm2colBase<FoldIm2colPass> {
     SmallVector<func::CallOp> calls;
     module.walk([&](func::CallOp call) {
       if (call.getCallee() == "qopt_matmul_f32_pa" ||
-          call.getCallee() == "qopt_matmul_f32_pa_overwrite")
+          call.getCallee() == "qopt_matmul_f32_pa_overwrite" ||
+          call.getCallee() == "qopt_matmul_f32_pa_bias")
         calls.push_back(call);
     });
     llvm::SetVector<Operation *> buffers;
@@ -223,13 +224,26 @@ struct FoldIm2colPass : qopt::impl::QOptFoldIm2colBase<FoldIm2colPass> {
       return b.clone(*op, map)->getResult(cast<OpResult>(v).getResultNumber());
     };
     SmallVector<Value> args;
+    const size_t ohAt = call.getNumOperands() - 2;
     for (auto [i, v] : llvm::enumerate(call.getOperands()))
       args.push_back(i == 2    ? castTo(b, loop.getLoc(), xs.getSource(), v.getType())
                      : i == 3  ? castTo(b, loop.getLoc(), cs.getSource(), v.getType())
-                     : i == 10 ? arith::ConstantIntOp::create(b, loop.getLoc(), *ub, 64)
-                                     .getResult() // OH: all the bands' rows
+                     : i == ohAt ? arith::ConstantIntOp::create(b, loop.getLoc(), *ub, 64)
+                                       .getResult() // OH: all the bands' rows
                                : hoist(v));
-    func::CallOp::create(b, loop.getLoc(), call.getCallee(), TypeRange{}, args);
+    // A fill of the whole C right before the loop (+0.0 or a bias per row)
+    // becomes the call's start, as qopt-prepack-weights does for a GEMM.
+    std::string name = call.getCallee().str();
+    if (name == "qopt_conv2d_f32_pa") {
+      if (eraseZeroFillBefore(loop, cs.getSource())) {
+        name = "qopt_conv2d_f32_pa_overwrite";
+      } else if (Value bias = eraseBiasFillBefore(loop, cs.getSource())) {
+        name = "qopt_conv2d_f32_pa_bias";
+        args.insert(args.begin() + 4, castTo(b, loop.getLoc(), bias, anyStrided(b.getF32Type(), 1)));
+      }
+    }
+    declare(loop->getParentOfType<ModuleOp>(), name, args);
+    func::CallOp::create(b, loop.getLoc(), name, TypeRange{}, args);
     loop.erase();
   }
 
@@ -238,7 +252,8 @@ struct FoldIm2colPass : qopt::impl::QOptFoldIm2colBase<FoldIm2colPass> {
   /// convolutions' copies one after the other: identical tensor.empty ops
   /// merge before bufferization); returns the buffer, or null.
   memref::AllocOp fold(ModuleOp module, func::CallOp call) {
-    if (call.getNumOperands() != 4)
+    const bool bias = call.getCallee() == "qopt_matmul_f32_pa_bias";
+    if (call.getNumOperands() != (bias ? 5u : 4u))
       return {};
     // B: casts of a collapse_shape [[0, 1, 2], [3, 4, 5]] of the buffer
     // (the collapse may serve several calls, the casts only this one).
@@ -320,13 +335,13 @@ struct FoldIm2colPass : qopt::impl::QOptFoldIm2colBase<FoldIm2colPass> {
                                         alloc.getDynamicSizes()[at])
           .getResult();
     };
-    std::string name = call.getCallee() == "qopt_matmul_f32_pa" ? "qopt_conv2d_f32_pa"
-                                                                 : "qopt_conv2d_f32_pa_overwrite";
-    SmallVector<Value> args = {
-        call.getOperand(0),
-        call.getOperand(1),
-        castTo(builder, loc, copy->x, anyStrided(builder.getF32Type(), 4)),
-        call.getOperand(3),
+    std::string name = "qopt_conv2d" + call.getCallee().drop_front(strlen("qopt_matmul")).str();
+    SmallVector<Value> args = {call.getOperand(0), call.getOperand(1),
+                               castTo(builder, loc, copy->x, anyStrided(builder.getF32Type(), 4)),
+                               call.getOperand(3)};
+    if (bias)
+      args.push_back(call.getOperand(4));
+    args.append({
         i64(copy->kh),
         i64(copy->kw),
         i64(copy->sh),
@@ -334,7 +349,7 @@ struct FoldIm2colPass : qopt::impl::QOptFoldIm2colBase<FoldIm2colPass> {
         i64(copy->dh),
         i64(copy->dw),
         size(4),
-        size(5)};
+        size(5)});
     declare(module, name, args);
     folded.push_back({func::CallOp::create(builder, loc, name, TypeRange{}, args), copy->sh,
                       colType.getDimSize(5)});

@@ -12,6 +12,7 @@
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/Matchers.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
 
 namespace qopt::kernel_calls {
 
@@ -97,19 +98,76 @@ inline bool isF32Matmul(mlir::linalg::MatmulOp op) {
 }
 
 /// If a linalg.fill of +0.0 (not -0.0: -0.0 + x differs from x for x = -0.0)
-/// writes `op`'s C right before it, erases the fill and returns true: the
+/// writes `op`'s C `c` right before it (only ops without memory effects
+/// between), erases the fill and returns true: the
 /// f32 kernels' `_overwrite` entries then write C = 0 + A * B without
 /// reading it, the same bits as the fill and the accumulating call.
-inline bool eraseZeroFillBefore(mlir::linalg::MatmulOp op) {
-  auto fill = llvm::dyn_cast_or_null<mlir::linalg::FillOp>(op->getPrevNode());
+inline bool eraseZeroFillBefore(mlir::Operation *op, mlir::Value c) {
+  mlir::Operation *prev = op->getPrevNode();
+  while (prev && mlir::isMemoryEffectFree(prev))
+    prev = prev->getPrevNode();
+  auto fill = llvm::dyn_cast_or_null<mlir::linalg::FillOp>(prev);
   mlir::FloatAttr zero;
-  if (!fill || !fill.hasPureBufferSemantics() ||
-      fill.getOutputs()[0] != op.getOutputs()[0] ||
+  if (!fill || !fill.hasPureBufferSemantics() || fill.getOutputs()[0] != c ||
       !mlir::matchPattern(fill.getInputs()[0], mlir::m_Constant(&zero)) ||
       !zero.getValue().isPosZero())
     return false;
   fill.erase();
   return true;
+}
+inline bool eraseZeroFillBefore(mlir::linalg::MatmulOp op) {
+  return eraseZeroFillBefore(op, op.getOutputs()[0]);
+}
+
+/// When a linalg.generic that fills `op`'s C `c` with a bias per row (a 1-D
+/// input broadcast along the other dims: the lowering's conv accumulator
+/// init, C a collapse of its output [F, ...] to [F, N]; the bias read with
+/// a static unit stride) comes right before it
+/// (only ops without memory effects between), erases the generic and
+/// returns the bias: the f32 kernels' `_bias` entries then write C =
+/// bias[row] + A * B without reading it, the same bits as the fill and the
+/// accumulating call. Null otherwise.
+inline mlir::Value eraseBiasFillBefore(mlir::Operation *op, mlir::Value c) {
+  using namespace mlir;
+  Value root = c;
+  if (auto collapse = c.getDefiningOp<memref::CollapseShapeOp>()) {
+    if (collapse.getReassociationIndices().empty() ||
+        collapse.getReassociationIndices()[0] != ReassociationIndices{0})
+      return {};
+    root = collapse.getSrc();
+  }
+  Operation *prev = op->getPrevNode();
+  while (prev && isMemoryEffectFree(prev))
+    prev = prev->getPrevNode();
+  auto fill = llvm::dyn_cast_or_null<linalg::GenericOp>(prev);
+  if (!fill || !fill.hasPureBufferSemantics() || fill.getNumDpsInputs() != 1 ||
+      fill.getNumDpsInits() != 1 || fill.getDpsInits()[0] != root ||
+      fill.getNumReductionLoops() != 0)
+    return {};
+  Value bias = fill.getDpsInputs()[0];
+  auto biasType = llvm::dyn_cast<MemRefType>(bias.getType());
+  auto cType = llvm::cast<MemRefType>(c.getType());
+  SmallVector<AffineMap> maps = fill.getIndexingMapsArray();
+  MLIRContext *ctx = op->getContext();
+  SmallVector<int64_t> strides;
+  int64_t offset;
+  if (!biasType || biasType.getRank() != 1 || !biasType.getElementType().isF32() ||
+      failed(biasType.getStridesAndOffset(strides, offset)) || strides[0] != 1 ||
+      !maps[1].isIdentity() ||
+      maps[0] != AffineMap::get(maps[1].getNumDims(), 0, {getAffineDimExpr(0, ctx)}, ctx) ||
+      biasType.isDynamicDim(0) || cType.isDynamicDim(0) ||
+      biasType.getDimSize(0) != cType.getDimSize(0))
+    return {};
+  Block *body = fill.getBody();
+  auto yield = llvm::cast<linalg::YieldOp>(body->getTerminator());
+  if (body->getOperations().size() != 1 || yield.getNumOperands() != 1 ||
+      yield.getOperand(0) != body->getArgument(0))
+    return {};
+  fill.erase();
+  return bias;
+}
+inline mlir::Value eraseBiasFillBefore(mlir::linalg::MatmulOp op) {
+  return eraseBiasFillBefore(op, op.getOutputs()[0]);
 }
 
 } // namespace qopt::kernel_calls

@@ -45,6 +45,17 @@ func.func @fold(%x: memref<1x4x11x12xf32>, %a: memref<?xf32, strided<[?], offset
 // CHECK-DAG: %[[C:.*]] = memref.cast %arg2 : memref<5x64xf32> to memref<?x?xf32
 // CHECK: call @qopt_conv2d_f32_pa_overwrite(%arg1, %{{.*}}, %[[X]], %[[C]], %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %c8_i64{{.*}}, %c8_i64{{.*}})
 // CHECK-NEXT: return
+// A zero fill of the whole C before the band loop: the one call overwrites.
+// CHECK-LABEL: func.func @bands_after_fill
+// CHECK-NOT: linalg.fill
+// CHECK-NOT: scf.for
+// CHECK: call @qopt_conv2d_f32_pa_overwrite(%arg1, %{{.*}}, %{{.*}}, %{{.*}}, %c3_i64
+// A bias broadcast into C before the loop: the one call starts from it.
+// CHECK-LABEL: func.func @bands_after_bias
+// CHECK-NOT: linalg.generic
+// CHECK-NOT: scf.for
+// CHECK: %[[BIAS:.*]] = memref.cast %arg2 : memref<5xf32> to memref<?xf32
+// CHECK: call @qopt_conv2d_f32_pa_bias(%arg1, %{{.*}}, %{{.*}}, %{{.*}}, %[[BIAS]], %c3_i64
 // Kept as a loop: a band's C that is not its own columns of one buffer.
 // CHECK-LABEL: func.func @bands_into_one_c
 // CHECK: scf.for
@@ -76,6 +87,61 @@ func.func @bands(%x: memref<1x2x10x10xf32>, %a: memref<?xf32, strided<[?], offse
     memref.dealloc %col : memref<2x3x3x1x2x8xf32>
   }
   return
+}
+#bias4 = affine_map<(d0, d1, d2, d3) -> (d0)>
+#id4 = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>
+func.func private @qopt_matmul_f32_pa(memref<?xf32, strided<[?], offset: ?>>, i64, memref<?x?xf32, strided<[?, ?], offset: ?>>, memref<?x?xf32, strided<[?, ?], offset: ?>>)
+func.func @bands_after_fill(%x: memref<1x2x10x10xf32>, %a: memref<?xf32, strided<[?], offset: ?>>, %c: memref<5x64xf32>) {
+  %c0 = arith.constant 0 : index
+  %c2 = arith.constant 2 : index
+  %c8 = arith.constant 8 : index
+  %zero = arith.constant 0.0 : f32
+  linalg.fill ins(%zero : f32) outs(%c : memref<5x64xf32>)
+  scf.for %r = %c0 to %c8 step %c2 {
+    %band = memref.subview %x[0, 0, %r, 0] [1, 2, 4, 10] [1, 1, 1, 1] : memref<1x2x10x10xf32> to memref<1x2x4x10xf32, strided<[200, 100, 10, 1], offset: ?>>
+    %col = memref.alloc() {alignment = 64 : i64} : memref<2x3x3x1x2x8xf32>
+    linalg.generic {indexing_maps = [#x, #id], iterator_types = ["parallel", "parallel", "parallel", "parallel", "parallel", "parallel"]} ins(%band : memref<1x2x4x10xf32, strided<[200, 100, 10, 1], offset: ?>>) outs(%col : memref<2x3x3x1x2x8xf32>) {
+    ^bb0(%in: f32, %out: f32):
+      linalg.yield %in : f32
+    }
+    %b = memref.collapse_shape %col [[0, 1, 2], [3, 4, 5]] : memref<2x3x3x1x2x8xf32> into memref<18x16xf32>
+    %n0 = arith.muli %r, %c8 : index
+    %cb = memref.subview %c[0, %n0] [5, 16] [1, 1] : memref<5x64xf32> to memref<5x16xf32, strided<[64, 1], offset: ?>>
+    %mr = arith.constant 6 : i64
+    %bc = memref.cast %b : memref<18x16xf32> to memref<?x?xf32, strided<[?, ?], offset: ?>>
+    %cc = memref.cast %cb : memref<5x16xf32, strided<[64, 1], offset: ?>> to memref<?x?xf32, strided<[?, ?], offset: ?>>
+    func.call @qopt_matmul_f32_pa(%a, %mr, %bc, %cc) : (memref<?xf32, strided<[?], offset: ?>>, i64, memref<?x?xf32, strided<[?, ?], offset: ?>>, memref<?x?xf32, strided<[?, ?], offset: ?>>) -> ()
+    memref.dealloc %col : memref<2x3x3x1x2x8xf32>
+  }
+  return
+}
+func.func @bands_after_bias(%x: memref<1x2x10x10xf32>, %a: memref<?xf32, strided<[?], offset: ?>>, %bias: memref<5xf32>) -> memref<5x1x8x8xf32> {
+  %c0 = arith.constant 0 : index
+  %c2 = arith.constant 2 : index
+  %c8 = arith.constant 8 : index
+  %acc = memref.alloc() : memref<5x1x8x8xf32>
+  linalg.generic {indexing_maps = [#bias4, #id4], iterator_types = ["parallel", "parallel", "parallel", "parallel"]} ins(%bias : memref<5xf32>) outs(%acc : memref<5x1x8x8xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    linalg.yield %in : f32
+  }
+  %c = memref.collapse_shape %acc [[0], [1, 2, 3]] : memref<5x1x8x8xf32> into memref<5x64xf32>
+  scf.for %r = %c0 to %c8 step %c2 {
+    %band = memref.subview %x[0, 0, %r, 0] [1, 2, 4, 10] [1, 1, 1, 1] : memref<1x2x10x10xf32> to memref<1x2x4x10xf32, strided<[200, 100, 10, 1], offset: ?>>
+    %col = memref.alloc() {alignment = 64 : i64} : memref<2x3x3x1x2x8xf32>
+    linalg.generic {indexing_maps = [#x, #id], iterator_types = ["parallel", "parallel", "parallel", "parallel", "parallel", "parallel"]} ins(%band : memref<1x2x4x10xf32, strided<[200, 100, 10, 1], offset: ?>>) outs(%col : memref<2x3x3x1x2x8xf32>) {
+    ^bb0(%in: f32, %out: f32):
+      linalg.yield %in : f32
+    }
+    %b = memref.collapse_shape %col [[0, 1, 2], [3, 4, 5]] : memref<2x3x3x1x2x8xf32> into memref<18x16xf32>
+    %n0 = arith.muli %r, %c8 : index
+    %cb = memref.subview %c[0, %n0] [5, 16] [1, 1] : memref<5x64xf32> to memref<5x16xf32, strided<[64, 1], offset: ?>>
+    %mr = arith.constant 6 : i64
+    %bc = memref.cast %b : memref<18x16xf32> to memref<?x?xf32, strided<[?, ?], offset: ?>>
+    %cc = memref.cast %cb : memref<5x16xf32, strided<[64, 1], offset: ?>> to memref<?x?xf32, strided<[?, ?], offset: ?>>
+    func.call @qopt_matmul_f32_pa(%a, %mr, %bc, %cc) : (memref<?xf32, strided<[?], offset: ?>>, i64, memref<?x?xf32, strided<[?, ?], offset: ?>>, memref<?x?xf32, strided<[?, ?], offset: ?>>) -> ()
+    memref.dealloc %col : memref<2x3x3x1x2x8xf32>
+  }
+  return %acc : memref<5x1x8x8xf32>
 }
 func.func @bands_into_one_c(%x: memref<1x2x10x10xf32>, %a: memref<?xf32, strided<[?], offset: ?>>, %c: memref<?x?xf32, strided<[?, ?], offset: ?>>) {
   %c0 = arith.constant 0 : index

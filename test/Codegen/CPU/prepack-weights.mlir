@@ -221,6 +221,57 @@ func.func @f32_conv_weights(%b: memref<2x3xf32>, %c: memref<7x3xf32>, %b2: memre
 
 // -----
 
+// A bias broadcast into C right before the GEMM (the lowering's conv
+// accumulator init: [F, 1, H, W] from a 1-D bias, C its collapse to [F, N]),
+// with only views between: the broadcast goes and the call starts C from
+// the bias (`_bias`, the bias after C). A bias broadcast with other work in
+// between (a store), or one read with a stride of 2, stays.
+// CHECK-LABEL: func.func @f32_conv_bias
+// CHECK-NOT: linalg.generic
+// CHECK: %[[BIAS:.*]] = memref.cast %arg1 : memref<7xf32> to memref<?xf32, strided<[?], offset: ?>>
+// CHECK: call @qopt_matmul_f32_pa_bias(%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %[[BIAS]]) : (memref<?xf32, strided<[?], offset: ?>>, i64, memref<?x?xf32, strided<[?, ?], offset: ?>>, memref<?x?xf32, strided<[?, ?], offset: ?>>, memref<?xf32, strided<[?], offset: ?>>) -> ()
+// CHECK: linalg.generic
+// CHECK: memref.store
+// CHECK: call @qopt_matmul_f32_pa(
+// CHECK: linalg.generic
+// CHECK: call @qopt_matmul_f32_pa(
+// CHECK-NOT: _bias
+#bias = affine_map<(d0, d1, d2, d3) -> (d0)>
+#id4 = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>
+memref.global "private" constant @fb : memref<7x2x1x1xf32> = dense<1.0>
+func.func @f32_conv_bias(%b: memref<2x6xf32>, %bias: memref<7xf32>, %bias2: memref<14xf32>) {
+  %g = memref.get_global @fb : memref<7x2x1x1xf32>
+  %a = memref.collapse_shape %g [[0], [1, 2, 3]] : memref<7x2x1x1xf32> into memref<7x2xf32>
+  %acc = memref.alloc() : memref<7x1x2x3xf32>
+  linalg.generic {indexing_maps = [#bias, #id4], iterator_types = ["parallel", "parallel", "parallel", "parallel"]} ins(%bias : memref<7xf32>) outs(%acc : memref<7x1x2x3xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    linalg.yield %in : f32
+  }
+  %c = memref.collapse_shape %acc [[0], [1, 2, 3]] : memref<7x1x2x3xf32> into memref<7x6xf32>
+  linalg.matmul ins(%a, %b : memref<7x2xf32>, memref<2x6xf32>) outs(%c : memref<7x6xf32>)
+  %acc2 = memref.alloc() : memref<7x1x2x3xf32>
+  linalg.generic {indexing_maps = [#bias, #id4], iterator_types = ["parallel", "parallel", "parallel", "parallel"]} ins(%bias : memref<7xf32>) outs(%acc2 : memref<7x1x2x3xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    linalg.yield %in : f32
+  }
+  %zero = arith.constant 0.0 : f32
+  %i0 = arith.constant 0 : index
+  memref.store %zero, %bias[%i0] : memref<7xf32>
+  %c2 = memref.collapse_shape %acc2 [[0], [1, 2, 3]] : memref<7x1x2x3xf32> into memref<7x6xf32>
+  linalg.matmul ins(%a, %b : memref<7x2xf32>, memref<2x6xf32>) outs(%c2 : memref<7x6xf32>)
+  %acc3 = memref.alloc() : memref<7x1x2x3xf32>
+  %strided = memref.subview %bias2[0] [7] [2] : memref<14xf32> to memref<7xf32, strided<[2]>>
+  linalg.generic {indexing_maps = [#bias, #id4], iterator_types = ["parallel", "parallel", "parallel", "parallel"]} ins(%strided : memref<7xf32, strided<[2]>>) outs(%acc3 : memref<7x1x2x3xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    linalg.yield %in : f32
+  }
+  %c3 = memref.collapse_shape %acc3 [[0], [1, 2, 3]] : memref<7x1x2x3xf32> into memref<7x6xf32>
+  linalg.matmul ins(%a, %b : memref<7x2xf32>, memref<2x6xf32>) outs(%c3 : memref<7x6xf32>)
+  return
+}
+
+// -----
+
 // Float GEMMs left alone: an A of 4 rows (streamed, never tiled), a B read
 // with a column stride (transposed), and a -0.0 fill (kept: the call adds,
 // with the constant A packed).

@@ -129,7 +129,12 @@ def QOptPrepackWeights : Pass<"qopt-prepack-weights", "::mlir::ModuleOp"> {
     `qopt_matmul_f32_pa(packed, mr, B, C)`: A in panels of MR rows per block
     of K for the tile of `f32-kernel`. A zero fill of C right before it goes,
     and the call is `qopt_matmul_f32_pa_overwrite` (C = 0 + A * B, C unread),
-    as `qopt-matmul-microkernel` does for the unpacked call. Otherwise a
+    as `qopt-matmul-microkernel` does for the unpacked call; a bias broadcast
+    into C right before it (a 1-D bias along C's rows, with a static unit
+    stride: the lowering's convolution accumulator init) goes too, and the
+    call is `qopt_matmul_f32_pa_bias(packed, mr, B, C, bias)` (C = bias[row]
+    + A * B, C unread; the same bits as the broadcast and the accumulating
+    call). Only operations without memory effects may lie between. Otherwise a
     constant B (a float MatMul's weights, [K, N]) with A and C read with unit
     inner strides becomes `qopt_matmul_f32_pb(A, packed, nr, C)` (or
     `_pb_overwrite`): B in panels of NR columns over all of K (`f32-kernel`'s
@@ -191,7 +196,9 @@ def QOptFoldIm2col : Pass<"qopt-fold-im2col", "::mlir::ModuleOp"> {
     (whose bands only bounded the copy's buffer) becomes one call over the
     whole input and output when each band reads rows `iv * sh` on of one
     input and writes its own columns `iv * OW` on of one [F, OH * OW]
-    buffer, and nothing else in the loop has effects. A buffer may hold
+    buffer, and nothing else in the loop has effects; a zero fill or a bias
+    broadcast of that buffer right before the loop then becomes the call's
+    start (`_overwrite`, `_bias`), as in `qopt-prepack-weights`. A buffer may hold
     several copies one after the other (identical `tensor.empty` ops merge
     before bufferization): each copy folds into the call after it when
     nothing else reads the buffer between that copy and the next write.
