@@ -92,10 +92,10 @@ struct Im2col {
 /// straight from the convolution's input: each panel's NR columns are runs
 /// along output rows (one run unless a row ends inside the panel), each
 /// run's elements `sw` apart in every input row it reads. `rowOffsets`
-/// receives the offsets in x of B's kc rows. With `direct`, a whole panel
-/// that is one run of unit stride is not packed: direct[panel] receives the
-/// offset of its first column in x, for the tiles to read it in place
-/// (IndirectKernelFn), and -1 for the panels packed.
+/// receives the offsets in x of B's kc rows. A whole panel that is one run
+/// of unit stride is not packed: direct[panel] receives the offset of its
+/// first column in x, for the tiles to read it in place (IndirectKernelFn),
+/// and -1 for the panels packed.
 template <int64_t NR>
 void packIm2colPanels(const Im2col &g, int64_t k0, int64_t kc, int64_t n0, int64_t nc,
                       float *out, int64_t *rowOffsets, int64_t *direct) {
@@ -113,16 +113,10 @@ void packIm2colPanels(const Im2col &g, int64_t k0, int64_t kc, int64_t n0, int64
       t += len;
     }
     bool whole = runs == 1 && cols == NR && g.sw == 1;
-    if (direct)
-      direct[j / NR] = whole ? offset[0] : -1;
-    if (whole && direct)
+    direct[j / NR] = whole ? offset[0] : -1;
+    if (whole)
       continue;
     float *dst = out;
-    if (whole) {
-      for (int64_t p = 0; p < kc; ++p, dst += NR)
-        std::memcpy(dst, g.x + rowOffsets[p] + offset[0], NR * sizeof(float));
-      continue;
-    }
     for (int64_t p = 0; p < kc; ++p, dst += NR) {
       for (int64_t r = 0; r < runs; ++r) {
         const float *src = g.x + rowOffsets[p] + offset[r];
@@ -884,6 +878,8 @@ void matmulF32PackedA(const F32Kernel *kern, const float *packed, int64_t mr, in
 bool conv2dGeometryFits(int64_t images, int64_t ch, int64_t h, int64_t w, int64_t xs3,
                         int64_t n, int64_t kh, int64_t kw, int64_t sh, int64_t sw, int64_t dh,
                         int64_t dw, int64_t oh, int64_t ow, const char *entry) {
+  if (n == 0)
+    return true; // nothing to compute (a run-time size of 0)
   bool fits = ch >= 0 && xs3 == 1 && oh > 0 && ow > 0 && n % (oh * ow) == 0 &&
               n / (oh * ow) <= images && kh > 0 && kw > 0 && sh > 0 && sw > 0 && dh > 0 &&
               dw > 0 &&

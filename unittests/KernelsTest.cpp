@@ -673,6 +673,11 @@ TEST(F32Gemm, ConvPackedFromTheInputGivesTheBitsOfIm2col) {
   EXPECT_NE(qopt::rt::takeKernelError().find("does not fit its input of 1 images of 2x2"),
             std::string::npos);
   EXPECT_EQ(c[0], 5.0f);
+  // No output (a run-time size of 0) is nothing to do, not an error.
+  EXPECT_TRUE(qopt::rt::conv2dF32PackedAWith(qopt::rt::f32KernelsAvailable().front(), packed, 1,
+                                             x, 1, 1, 2, 2, 3, 3, 1, 1, 1, 1, 0, 1, c, 1));
+  EXPECT_EQ(qopt::rt::takeKernelError(), "");
+  EXPECT_EQ(c[0], 5.0f);
 }
 
 /// A C started from a bias per row (`_bias` entries: the bias fill dropped)
@@ -702,8 +707,9 @@ TEST(F32Gemm, BiasStartGivesTheBitsOfABiasFilledC) {
         ASSERT_EQ(0, std::memcmp(want.data() + i * ldc, got.data() + i * ldc, n * sizeof(float)))
             << kernel << " " << m << "x" << n << "x" << k << " row " << i;
     }
-    // A 3x3 convolution over 40 channels (K = 360), 13 filters, 9x20 output.
-    const int64_t m = 13, ch = 40, oh = 9, ow = 20, h = oh + 2, w = ow + 2, k = ch * 9,
+    // A 3x3 convolution over 40 channels (K = 360), 13 filters, 9x70 output
+    // (panels in place and across row ends for NR 16 and 32).
+    const int64_t m = 13, ch = 40, oh = 9, ow = 70, h = oh + 2, w = ow + 2, k = ch * 9,
                   n = oh * ow;
     std::vector<float> x = randomFloats(ch * h * w, rng), a = randomFloats(m * k, rng),
                        bias = randomFloats(m, rng);
@@ -728,7 +734,7 @@ TEST(F32Gemm, BiasStartGivesTheBitsOfABiasFilledC) {
 TEST(F32Gemm, BiasEntryPointsMatchReference) {
   std::mt19937 rng(18);
   const float nan = std::numeric_limits<float>::quiet_NaN();
-  const int64_t m = 11, ch = 3, kh = 3, kw = 3, oh = 4, ow = 10, h = oh + 2, w = ow + 2,
+  const int64_t m = 11, ch = 3, kh = 3, kw = 3, oh = 4, ow = 70, h = oh + 2, w = ow + 2,
                 k = ch * kh * kw, n = oh * ow;
   std::vector<float> x = randomFloats(ch * h * w, rng), a = randomFloats(m * k, rng),
                      biasBuf = randomFloats(m + 1, rng);
@@ -762,10 +768,11 @@ TEST(F32Gemm, BiasEntryPointsMatchReference) {
 /// The convolution entry point the compiled code calls, against a float64
 /// reference: the best kernel's tiles and a height no kernel has (5 rows:
 /// the element-wise fallback), a strided x (a band of a wider, taller
-/// buffer, as the compiled code passes), C a slice of a wider buffer.
+/// buffer, as the compiled code passes; rows of 70 outputs: panels read in
+/// place and packed), C a slice of a wider buffer.
 TEST(F32Gemm, ConvEntryPointMatchesReference) {
   std::mt19937 rng(16);
-  const int64_t m = 11, ch = 6, kh = 3, kw = 3, oh = 4, ow = 10, sh = 1, sw = 1;
+  const int64_t m = 11, ch = 6, kh = 3, kw = 3, oh = 4, ow = 70, sh = 1, sw = 1;
   const int64_t h = oh + kh - 1, w = ow + kw - 1, k = ch * kh * kw, n = oh * ow;
   // x is rows [2, 2 + h) and columns [1, 1 + w) of a [ch, h + 5, w + 4] buffer.
   const int64_t bh = h + 5, bw = w + 4, ldc = n + 9;

@@ -22,6 +22,7 @@
 #include "mlir/IR/IRMapping.h"
 #include "mlir/IR/AffineExpr.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
+#include "mlir/Interfaces/ViewLikeInterface.h"
 
 #include "llvm/ADT/SetVector.h"
 
@@ -74,10 +75,15 @@ std::optional<Im2colCopy> asIm2colCopy(Operation *op, Value col) {
   if (body->getOperations().size() != 1 || yield.getNumOperands() != 1 ||
       yield.getOperand(0) != body->getArgument(0))
     return std::nullopt;
+  // x: the channels the copy's rows count (the runtime takes K from x's
+  // channels), read with a static unit inner stride (as the runtime needs).
   Value x = writer.getDpsInputs()[0];
   auto xType = dyn_cast<MemRefType>(x.getType());
+  SmallVector<int64_t> xStrides;
+  int64_t xOffset;
   if (!xType || xType.getRank() != 4 || !xType.getElementType().isF32() ||
-      (!xType.isDynamicDim(1) && xType.getDimSize(1) != type.getDimSize(0)))
+      xType.getDimSize(1) != type.getDimSize(0) ||
+      failed(xType.getStridesAndOffset(xStrides, xOffset)) || xStrides[3] != 1)
     return std::nullopt;
   SmallVector<AffineMap> maps = writer.getIndexingMapsArray();
   if (!maps[1].isIdentity() || maps[0].getNumDims() != 6 || maps[0].getNumSymbols() != 0 ||
@@ -109,6 +115,7 @@ bool mayWrite(Operation *op) {
 struct FoldIm2colPass : qopt::impl::QOptFoldIm2colBase<FoldIm2colPass> {
   void runOnOperation() override {
     ModuleOp module = getOperation();
+    folded.clear();
     SmallVector<func::CallOp> calls;
     module.walk([&](func::CallOp call) {
       if (call.getCallee() == "qopt_matmul_f32_pa" ||
@@ -282,8 +289,8 @@ struct FoldIm2colPass : qopt::impl::QOptFoldIm2colBase<FoldIm2colPass> {
     while (!values.empty()) {
       Value v = values.pop_back_val();
       for (Operation *user : v.getUsers()) {
-        if (isa<memref::CastOp, memref::CollapseShapeOp, memref::ExpandShapeOp,
-                memref::SubViewOp, memref::ReinterpretCastOp>(user)) {
+        if (isa<ViewLikeOpInterface, memref::CastOp, memref::CollapseShapeOp,
+                memref::ExpandShapeOp>(user)) {
           values.push_back(user->getResult(0));
           continue;
         }
@@ -350,15 +357,36 @@ struct FoldIm2colPass : qopt::impl::QOptFoldIm2colBase<FoldIm2colPass> {
         i64(copy->dw),
         size(4),
         size(5)});
-    declare(module, name, args);
-    folded.push_back({func::CallOp::create(builder, loc, name, TypeRange{}, args), copy->sh,
-                      colType.getDimSize(5)});
+    Value c = call.getOperand(3);
+    func::CallOp conv = func::CallOp::create(builder, loc, name, TypeRange{}, args);
     call.erase();
     for (Operation *cast : casts) // outermost first
       cast->erase();
     if (collapse->use_empty())
       collapse->erase();
     writer->erase();
+    // With the copy gone, a zero fill or bias broadcast of C before it (the
+    // accumulator's init, which qopt-prepack-weights did not reach past the
+    // copy) becomes the call's start.
+    while (auto cast = c.getDefiningOp<memref::CastOp>())
+      c = cast.getSource();
+    if (name == "qopt_conv2d_f32_pa") {
+      if (eraseZeroFillBefore(conv, c)) {
+        name = "qopt_conv2d_f32_pa_overwrite";
+      } else if (Value bias = eraseBiasFillBefore(conv, c)) {
+        name = "qopt_conv2d_f32_pa_bias";
+        OpBuilder at(conv);
+        args.insert(args.begin() + 4, castTo(at, loc, bias, anyStrided(at.getF32Type(), 1)));
+      }
+      if (name != conv.getCallee()) {
+        OpBuilder at(conv);
+        func::CallOp replaced = func::CallOp::create(at, loc, name, TypeRange{}, args);
+        conv.erase();
+        conv = replaced;
+      }
+    }
+    declare(module, name, args);
+    folded.push_back({conv, copy->sh, colType.getDimSize(5)});
     return alloc;
   }
 

@@ -97,15 +97,23 @@ inline bool isF32Matmul(mlir::linalg::MatmulOp op) {
   return true;
 }
 
+/// The op before `op` in its block, past ops without memory effects and
+/// allocations (a new buffer touches nothing that exists), or null.
+inline mlir::Operation *skipBackOverPure(mlir::Operation *op) {
+  mlir::Operation *prev = op->getPrevNode();
+  while (prev && (mlir::isMemoryEffectFree(prev) ||
+                  mlir::isa<mlir::memref::AllocOp, mlir::memref::AllocaOp>(prev)))
+    prev = prev->getPrevNode();
+  return prev;
+}
+
 /// If a linalg.fill of +0.0 (not -0.0: -0.0 + x differs from x for x = -0.0)
-/// writes `op`'s C `c` right before it (only ops without memory effects
-/// between), erases the fill and returns true: the
+/// writes `op`'s C `c` right before it (only ops without memory effects or
+/// allocations between), erases the fill and returns true: the
 /// f32 kernels' `_overwrite` entries then write C = 0 + A * B without
 /// reading it, the same bits as the fill and the accumulating call.
 inline bool eraseZeroFillBefore(mlir::Operation *op, mlir::Value c) {
-  mlir::Operation *prev = op->getPrevNode();
-  while (prev && mlir::isMemoryEffectFree(prev))
-    prev = prev->getPrevNode();
+  mlir::Operation *prev = skipBackOverPure(op);
   auto fill = llvm::dyn_cast_or_null<mlir::linalg::FillOp>(prev);
   mlir::FloatAttr zero;
   if (!fill || !fill.hasPureBufferSemantics() || fill.getOutputs()[0] != c ||
@@ -126,7 +134,8 @@ inline bool eraseZeroFillBefore(mlir::linalg::MatmulOp op) {
 /// (only ops without memory effects between), erases the generic and
 /// returns the bias: the f32 kernels' `_bias` entries then write C =
 /// bias[row] + A * B without reading it, the same bits as the fill and the
-/// accumulating call. Null otherwise.
+/// accumulating call (only ops without memory effects or allocations
+/// between). Null otherwise.
 inline mlir::Value eraseBiasFillBefore(mlir::Operation *op, mlir::Value c) {
   using namespace mlir;
   Value root = c;
@@ -136,9 +145,7 @@ inline mlir::Value eraseBiasFillBefore(mlir::Operation *op, mlir::Value c) {
       return {};
     root = collapse.getSrc();
   }
-  Operation *prev = op->getPrevNode();
-  while (prev && isMemoryEffectFree(prev))
-    prev = prev->getPrevNode();
+  Operation *prev = skipBackOverPure(op);
   auto fill = llvm::dyn_cast_or_null<linalg::GenericOp>(prev);
   if (!fill || !fill.hasPureBufferSemantics() || fill.getNumDpsInputs() != 1 ||
       fill.getNumDpsInits() != 1 || fill.getDpsInits()[0] != root ||

@@ -56,6 +56,20 @@ func.func @fold(%x: memref<1x4x11x12xf32>, %a: memref<?xf32, strided<[?], offset
 // CHECK-NOT: scf.for
 // CHECK: %[[BIAS:.*]] = memref.cast %arg2 : memref<5xf32> to memref<?xf32
 // CHECK: call @qopt_conv2d_f32_pa_bias(%arg1, %{{.*}}, %{{.*}}, %{{.*}}, %[[BIAS]], %c3_i64
+// Stride 2 in rows (x's band at 2 * r), OH 6 and OW 8: one call with OH 6.
+// CHECK-LABEL: func.func @bands_stride2
+// CHECK-NOT: scf.for
+// CHECK: %[[X2:.*]] = memref.cast %arg0 : memref<1x2x13x10xf32>
+// CHECK: call @qopt_conv2d_f32_pa(%arg1, %{{.*}}, %[[X2]], %{{.*}}, %c3_i64{{.*}}, %c3_i64{{.*}}, %c2_i64{{.*}}, %c1_i64{{.*}}, %c1_i64{{.*}}, %c1_i64{{.*}}, %c6_i64{{.*}}, %c8_i64{{.*}})
+// CHECK-NEXT: return
+// Kept as loops: a stride-2 band read at r (not 2 r), and a loop with a
+// store beside the call.
+// CHECK-LABEL: func.func @bands_kept
+// CHECK: scf.for
+// CHECK: call @qopt_conv2d_f32_pa(
+// CHECK: scf.for
+// CHECK: call @qopt_conv2d_f32_pa(
+// CHECK: memref.store
 // Kept as a loop: a band's C that is not its own columns of one buffer.
 // CHECK-LABEL: func.func @bands_into_one_c
 // CHECK: scf.for
@@ -143,6 +157,79 @@ func.func @bands_after_bias(%x: memref<1x2x10x10xf32>, %a: memref<?xf32, strided
   }
   return %acc : memref<5x1x8x8xf32>
 }
+#x2 = affine_map<(d0, d1, d2, d3, d4, d5) -> (d3, d0, d4 * 2 + d1, d5 + d2)>
+func.func @bands_stride2(%x: memref<1x2x13x10xf32>, %a: memref<?xf32, strided<[?], offset: ?>>, %c: memref<5x48xf32>, %s: memref<1xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c2 = arith.constant 2 : index
+  %c6 = arith.constant 6 : index
+  %c8 = arith.constant 8 : index
+  %zero = arith.constant 0.0 : f32
+  scf.for %r = %c0 to %c6 step %c2 {
+    %row = arith.muli %r, %c2 : index
+    %band = memref.subview %x[0, 0, %row, 0] [1, 2, 5, 10] [1, 1, 1, 1] : memref<1x2x13x10xf32> to memref<1x2x5x10xf32, strided<[260, 130, 10, 1], offset: ?>>
+    %col = memref.alloc() {alignment = 64 : i64} : memref<2x3x3x1x2x8xf32>
+    linalg.generic {indexing_maps = [#x2, #id], iterator_types = ["parallel", "parallel", "parallel", "parallel", "parallel", "parallel"]} ins(%band : memref<1x2x5x10xf32, strided<[260, 130, 10, 1], offset: ?>>) outs(%col : memref<2x3x3x1x2x8xf32>) {
+    ^bb0(%in: f32, %out: f32):
+      linalg.yield %in : f32
+    }
+    %b = memref.collapse_shape %col [[0, 1, 2], [3, 4, 5]] : memref<2x3x3x1x2x8xf32> into memref<18x16xf32>
+    %n0 = arith.muli %r, %c8 : index
+    %cb = memref.subview %c[0, %n0] [5, 16] [1, 1] : memref<5x48xf32> to memref<5x16xf32, strided<[48, 1], offset: ?>>
+    %mr = arith.constant 6 : i64
+    %bc = memref.cast %b : memref<18x16xf32> to memref<?x?xf32, strided<[?, ?], offset: ?>>
+    %cc = memref.cast %cb : memref<5x16xf32, strided<[48, 1], offset: ?>> to memref<?x?xf32, strided<[?, ?], offset: ?>>
+    
+    func.call @qopt_matmul_f32_pa(%a, %mr, %bc, %cc) : (memref<?xf32, strided<[?], offset: ?>>, i64, memref<?x?xf32, strided<[?, ?], offset: ?>>, memref<?x?xf32, strided<[?, ?], offset: ?>>) -> ()
+    memref.dealloc %col : memref<2x3x3x1x2x8xf32>
+  }
+  return
+}
+func.func @bands_kept(%x: memref<1x2x13x10xf32>, %a: memref<?xf32, strided<[?], offset: ?>>, %c: memref<5x48xf32>, %s: memref<1xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c2 = arith.constant 2 : index
+  %c6 = arith.constant 6 : index
+  %c8 = arith.constant 8 : index
+  %zero = arith.constant 0.0 : f32
+  scf.for %r = %c0 to %c6 step %c2 {
+    %row = arith.addi %r, %c0 : index
+    %band = memref.subview %x[0, 0, %row, 0] [1, 2, 5, 10] [1, 1, 1, 1] : memref<1x2x13x10xf32> to memref<1x2x5x10xf32, strided<[260, 130, 10, 1], offset: ?>>
+    %col = memref.alloc() {alignment = 64 : i64} : memref<2x3x3x1x2x8xf32>
+    linalg.generic {indexing_maps = [#x2, #id], iterator_types = ["parallel", "parallel", "parallel", "parallel", "parallel", "parallel"]} ins(%band : memref<1x2x5x10xf32, strided<[260, 130, 10, 1], offset: ?>>) outs(%col : memref<2x3x3x1x2x8xf32>) {
+    ^bb0(%in: f32, %out: f32):
+      linalg.yield %in : f32
+    }
+    %b = memref.collapse_shape %col [[0, 1, 2], [3, 4, 5]] : memref<2x3x3x1x2x8xf32> into memref<18x16xf32>
+    %n0 = arith.muli %r, %c8 : index
+    %cb = memref.subview %c[0, %n0] [5, 16] [1, 1] : memref<5x48xf32> to memref<5x16xf32, strided<[48, 1], offset: ?>>
+    %mr = arith.constant 6 : i64
+    %bc = memref.cast %b : memref<18x16xf32> to memref<?x?xf32, strided<[?, ?], offset: ?>>
+    %cc = memref.cast %cb : memref<5x16xf32, strided<[48, 1], offset: ?>> to memref<?x?xf32, strided<[?, ?], offset: ?>>
+    
+    func.call @qopt_matmul_f32_pa(%a, %mr, %bc, %cc) : (memref<?xf32, strided<[?], offset: ?>>, i64, memref<?x?xf32, strided<[?, ?], offset: ?>>, memref<?x?xf32, strided<[?, ?], offset: ?>>) -> ()
+    memref.dealloc %col : memref<2x3x3x1x2x8xf32>
+  }
+  scf.for %r = %c0 to %c6 step %c2 {
+    %row = arith.muli %r, %c2 : index
+    %band = memref.subview %x[0, 0, %row, 0] [1, 2, 5, 10] [1, 1, 1, 1] : memref<1x2x13x10xf32> to memref<1x2x5x10xf32, strided<[260, 130, 10, 1], offset: ?>>
+    %col = memref.alloc() {alignment = 64 : i64} : memref<2x3x3x1x2x8xf32>
+    linalg.generic {indexing_maps = [#x2, #id], iterator_types = ["parallel", "parallel", "parallel", "parallel", "parallel", "parallel"]} ins(%band : memref<1x2x5x10xf32, strided<[260, 130, 10, 1], offset: ?>>) outs(%col : memref<2x3x3x1x2x8xf32>) {
+    ^bb0(%in: f32, %out: f32):
+      linalg.yield %in : f32
+    }
+    %b = memref.collapse_shape %col [[0, 1, 2], [3, 4, 5]] : memref<2x3x3x1x2x8xf32> into memref<18x16xf32>
+    %n0 = arith.muli %r, %c8 : index
+    %cb = memref.subview %c[0, %n0] [5, 16] [1, 1] : memref<5x48xf32> to memref<5x16xf32, strided<[48, 1], offset: ?>>
+    %mr = arith.constant 6 : i64
+    %bc = memref.cast %b : memref<18x16xf32> to memref<?x?xf32, strided<[?, ?], offset: ?>>
+    %cc = memref.cast %cb : memref<5x16xf32, strided<[48, 1], offset: ?>> to memref<?x?xf32, strided<[?, ?], offset: ?>>
+    func.call @qopt_matmul_f32_pa(%a, %mr, %bc, %cc) : (memref<?xf32, strided<[?], offset: ?>>, i64, memref<?x?xf32, strided<[?, ?], offset: ?>>, memref<?x?xf32, strided<[?, ?], offset: ?>>) -> ()
+    memref.store %zero, %s[%c0] : memref<1xf32>
+    memref.dealloc %col : memref<2x3x3x1x2x8xf32>
+  }
+  return
+}
 func.func @bands_into_one_c(%x: memref<1x2x10x10xf32>, %a: memref<?xf32, strided<[?], offset: ?>>, %c: memref<?x?xf32, strided<[?, ?], offset: ?>>) {
   %c0 = arith.constant 0 : index
   %c2 = arith.constant 2 : index
@@ -187,6 +274,85 @@ func.func @dynamic(%x: memref<?x2x?x?xf32>, %a: memref<?xf32, strided<[?], offse
   call @qopt_matmul_f32_pa(%a, %mr, %bc, %c) : (memref<?xf32, strided<[?], offset: ?>>, i64, memref<?x?xf32, strided<[?, ?], offset: ?>>, memref<?x?xf32, strided<[?, ?], offset: ?>>) -> ()
   memref.dealloc %col : memref<2x3x3x?x?x?xf32>
   return
+}
+
+// -----
+
+// The accumulator's init before the copy (which qopt-prepack-weights did not
+// reach past) becomes the folded call's start: a zero fill (`_overwrite`), a
+// bias broadcast (`_bias`, the bias after C); a `_bias` GEMM folds into the
+// `_bias` convolution with its bias in place. Partly dynamic sizes (OW
+// static, OH not) take OH from the buffer's one dynamic size.
+// CHECK-LABEL: func.func @inits
+// CHECK-NOT: linalg.fill
+// CHECK-NOT: linalg.generic
+// CHECK: call @qopt_conv2d_f32_pa_overwrite(%arg1, %{{.*}}, %{{.*}}, %{{.*}}, %c3_i64, %c3_i64, %c1_i64, %c1_i64, %c1_i64, %c1_i64, %c3_i64, %c3_i64)
+// CHECK: %[[B:.*]] = memref.cast %arg3 : memref<4xf32> to memref<?xf32
+// CHECK: call @qopt_conv2d_f32_pa_bias(%arg1, %{{.*}}, %{{.*}}, %{{.*}}, %[[B]], %c3_i64
+// CHECK: call @qopt_conv2d_f32_pa_bias(%arg1, %{{.*}}, %{{.*}}, %{{.*}}, %arg4, %c3_i64
+// CHECK: %[[OH:.*]] = arith.index_cast %arg5 : index to i64
+// CHECK: call @qopt_conv2d_f32_pa(%arg1, %{{.*}}, %{{.*}}, %{{.*}}, %c3_i64{{[_0-9]*}}, %c3_i64{{[_0-9]*}}, %c1_i64{{[_0-9]*}}, %c1_i64{{[_0-9]*}}, %c1_i64{{[_0-9]*}}, %c1_i64{{[_0-9]*}}, %[[OH]], %c3_i64{{[_0-9]*}})
+#x = affine_map<(d0, d1, d2, d3, d4, d5) -> (d3, d0, d4 + d1, d5 + d2)>
+#id = affine_map<(d0, d1, d2, d3, d4, d5) -> (d0, d1, d2, d3, d4, d5)>
+#b4 = affine_map<(d0, d1, d2, d3) -> (d0)>
+#id4 = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>
+func.func private @qopt_matmul_f32_pa(memref<?xf32, strided<[?], offset: ?>>, i64, memref<?x?xf32, strided<[?, ?], offset: ?>>, memref<?x?xf32, strided<[?, ?], offset: ?>>)
+func.func private @qopt_matmul_f32_pa_bias(memref<?xf32, strided<[?], offset: ?>>, i64, memref<?x?xf32, strided<[?, ?], offset: ?>>, memref<?x?xf32, strided<[?, ?], offset: ?>>, memref<?xf32, strided<[?], offset: ?>>)
+func.func @inits(%x: memref<1x2x5x5xf32>, %a: memref<?xf32, strided<[?], offset: ?>>, %c: memref<4x9xf32>, %bias: memref<4xf32>, %bias2: memref<?xf32, strided<[?], offset: ?>>, %oh: index, %xd: memref<1x2x?x5xf32>, %cd: memref<?x?xf32, strided<[?, ?], offset: ?>>) -> (memref<4x1x3x3xf32>, memref<4x9xf32>) {
+  %mr = arith.constant 6 : i64
+  %zero = arith.constant 0.0 : f32
+  // A zero fill.
+  linalg.fill ins(%zero : f32) outs(%c : memref<4x9xf32>)
+  %col = memref.alloc() : memref<2x3x3x1x3x3xf32>
+  linalg.generic {indexing_maps = [#x, #id], iterator_types = ["parallel", "parallel", "parallel", "parallel", "parallel", "parallel"]} ins(%x : memref<1x2x5x5xf32>) outs(%col : memref<2x3x3x1x3x3xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    linalg.yield %in : f32
+  }
+  %b = memref.collapse_shape %col [[0, 1, 2], [3, 4, 5]] : memref<2x3x3x1x3x3xf32> into memref<18x9xf32>
+  %bc = memref.cast %b : memref<18x9xf32> to memref<?x?xf32, strided<[?, ?], offset: ?>>
+  %cc = memref.cast %c : memref<4x9xf32> to memref<?x?xf32, strided<[?, ?], offset: ?>>
+  call @qopt_matmul_f32_pa(%a, %mr, %bc, %cc) : (memref<?xf32, strided<[?], offset: ?>>, i64, memref<?x?xf32, strided<[?, ?], offset: ?>>, memref<?x?xf32, strided<[?, ?], offset: ?>>) -> ()
+  memref.dealloc %col : memref<2x3x3x1x3x3xf32>
+  // A bias broadcast into [F, 1, OH, OW], C its collapse.
+  %acc = memref.alloc() : memref<4x1x3x3xf32>
+  linalg.generic {indexing_maps = [#b4, #id4], iterator_types = ["parallel", "parallel", "parallel", "parallel"]} ins(%bias : memref<4xf32>) outs(%acc : memref<4x1x3x3xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    linalg.yield %in : f32
+  }
+  %c2 = memref.collapse_shape %acc [[0], [1, 2, 3]] : memref<4x1x3x3xf32> into memref<4x9xf32>
+  %col2 = memref.alloc() : memref<2x3x3x1x3x3xf32>
+  linalg.generic {indexing_maps = [#x, #id], iterator_types = ["parallel", "parallel", "parallel", "parallel", "parallel", "parallel"]} ins(%x : memref<1x2x5x5xf32>) outs(%col2 : memref<2x3x3x1x3x3xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    linalg.yield %in : f32
+  }
+  %b2 = memref.collapse_shape %col2 [[0, 1, 2], [3, 4, 5]] : memref<2x3x3x1x3x3xf32> into memref<18x9xf32>
+  %bc2 = memref.cast %b2 : memref<18x9xf32> to memref<?x?xf32, strided<[?, ?], offset: ?>>
+  %cc2 = memref.cast %c2 : memref<4x9xf32> to memref<?x?xf32, strided<[?, ?], offset: ?>>
+  call @qopt_matmul_f32_pa(%a, %mr, %bc2, %cc2) : (memref<?xf32, strided<[?], offset: ?>>, i64, memref<?x?xf32, strided<[?, ?], offset: ?>>, memref<?x?xf32, strided<[?, ?], offset: ?>>) -> ()
+  memref.dealloc %col2 : memref<2x3x3x1x3x3xf32>
+  // A GEMM that already starts from a bias.
+  %c3 = memref.alloc() : memref<4x9xf32>
+  %col3 = memref.alloc() : memref<2x3x3x1x3x3xf32>
+  linalg.generic {indexing_maps = [#x, #id], iterator_types = ["parallel", "parallel", "parallel", "parallel", "parallel", "parallel"]} ins(%x : memref<1x2x5x5xf32>) outs(%col3 : memref<2x3x3x1x3x3xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    linalg.yield %in : f32
+  }
+  %b3 = memref.collapse_shape %col3 [[0, 1, 2], [3, 4, 5]] : memref<2x3x3x1x3x3xf32> into memref<18x9xf32>
+  %bc3 = memref.cast %b3 : memref<18x9xf32> to memref<?x?xf32, strided<[?, ?], offset: ?>>
+  %cc3 = memref.cast %c3 : memref<4x9xf32> to memref<?x?xf32, strided<[?, ?], offset: ?>>
+  call @qopt_matmul_f32_pa_bias(%a, %mr, %bc3, %cc3, %bias2) : (memref<?xf32, strided<[?], offset: ?>>, i64, memref<?x?xf32, strided<[?, ?], offset: ?>>, memref<?x?xf32, strided<[?, ?], offset: ?>>, memref<?xf32, strided<[?], offset: ?>>) -> ()
+  memref.dealloc %col3 : memref<2x3x3x1x3x3xf32>
+  // OH dynamic, OW static.
+  %col4 = memref.alloc(%oh) : memref<2x3x3x1x?x3xf32>
+  linalg.generic {indexing_maps = [#x, #id], iterator_types = ["parallel", "parallel", "parallel", "parallel", "parallel", "parallel"]} ins(%xd : memref<1x2x?x5xf32>) outs(%col4 : memref<2x3x3x1x?x3xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    linalg.yield %in : f32
+  }
+  %b4 = memref.collapse_shape %col4 [[0, 1, 2], [3, 4, 5]] : memref<2x3x3x1x?x3xf32> into memref<18x?xf32>
+  %bc4 = memref.cast %b4 : memref<18x?xf32> to memref<?x?xf32, strided<[?, ?], offset: ?>>
+  call @qopt_matmul_f32_pa(%a, %mr, %bc4, %cd) : (memref<?xf32, strided<[?], offset: ?>>, i64, memref<?x?xf32, strided<[?, ?], offset: ?>>, memref<?x?xf32, strided<[?, ?], offset: ?>>) -> ()
+  memref.dealloc %col4 : memref<2x3x3x1x?x3xf32>
+  return %acc, %c3 : memref<4x1x3x3xf32>, memref<4x9xf32>
 }
 
 // -----

@@ -134,7 +134,8 @@ def QOptPrepackWeights : Pass<"qopt-prepack-weights", "::mlir::ModuleOp"> {
     stride: the lowering's convolution accumulator init) goes too, and the
     call is `qopt_matmul_f32_pa_bias(packed, mr, B, C, bias)` (C = bias[row]
     + A * B, C unread; the same bits as the broadcast and the accumulating
-    call). Only operations without memory effects may lie between. Otherwise a
+    call). Only operations without memory effects, or allocations, may lie
+    between. Otherwise a
     constant B (a float MatMul's weights, [K, N]) with A and C read with unit
     inner strides becomes `qopt_matmul_f32_pb(A, packed, nr, C)` (or
     `_pb_overwrite`): B in panels of NR columns over all of K (`f32-kernel`'s
@@ -188,15 +189,20 @@ def QOptFoldIm2col : Pass<"qopt-fold-im2col", "::mlir::ModuleOp"> {
     `qopt_matmul_f32_pa` call (packed f32 weights) reading only the copy, the
     copy and its buffer go and the call becomes
     `qopt_conv2d_f32_pa(packed, mr, x, C, KH, KW, sh, sw, dh, dw, OH, OW)`
-    (or `_overwrite`; N, OH and OW may be dynamic: OH and OW are then the
-    buffer's run-time sizes): the runtime's tiles read the matrix's panels that lie in
+    (`_overwrite` and `_bias` likewise, the bias after C; N, OH and OW may be
+    dynamic: OH and OW are then the buffer's run-time sizes; x's channels
+    static and its inner stride a static 1). A zero fill or bias broadcast of
+    C that preceded the copy (which `qopt-prepack-weights` could not see
+    past) then becomes the call's start. The runtime's tiles read the matrix's panels that lie in
     one output row (unit stride) straight from x and pack the others from x,
     with the bits of the copy. Banded convolutions (one copy and one
     call per band of output rows) fold band by band, and then the band loop
     (whose bands only bounded the copy's buffer) becomes one call over the
-    whole input and output when each band reads rows `iv * sh` on of one
-    input and writes its own columns `iv * OW` on of one [F, OH * OW]
-    buffer, and nothing else in the loop has effects; a zero fill or a bias
+    whole input and output when it runs from 0 by a constant step to a
+    multiple of it, each band reads rows `iv * sh` on of one one-image
+    input (all channels, full width) and writes its own columns `iv * OW`
+    on of one static [F, OH * OW] buffer, and nothing else in the loop has
+    effects; a zero fill or a bias
     broadcast of that buffer right before the loop then becomes the call's
     start (`_overwrite`, `_bias`), as in `qopt-prepack-weights`. A buffer may hold
     several copies one after the other (identical `tensor.empty` ops merge
