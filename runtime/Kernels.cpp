@@ -914,6 +914,37 @@ void convF32PackedA(const F32Kernel *kern, const float *packed, int64_t mr, int6
       [&](int64_t p, int64_t j) { return g.at(p, j); }, c, cs0, cs1, overwrite, bias);
 }
 
+/// A convolution through `kern`'s tiles of `mr` rows (convF32PackedA), x
+/// [images, ch, h, w] with strides xs0..xs3, after the geometry check
+/// (false, with a kernel error naming `name`, when it does not fit). The
+/// body of the qopt_conv2d_f32_pa entries and of conv2dF32PackedAWith.
+bool conv2dEntry(const char *name, const F32Kernel *kern, const float *a, int64_t mr,
+                 const float *x, int64_t images, int64_t ch, int64_t h, int64_t w, int64_t xs0,
+                 int64_t xs1, int64_t xs2, int64_t xs3, float *c, int64_t m, int64_t n,
+                 int64_t cs0, int64_t cs1, int64_t kh, int64_t kw, int64_t sh, int64_t sw,
+                 int64_t dh, int64_t dw, int64_t oh, int64_t ow, bool overwrite,
+                 const float *bias) {
+  if (!conv2dGeometryFits(images, ch, h, w, xs3, n, kh, kw, sh, sw, dh, dw, oh, ow, name))
+    return false;
+  Im2col g{x, xs0, xs1, xs2, kh, kw, sh, sw, dh, dw, oh, ow};
+  convF32PackedA(kern, a, mr, m, ch * kh * kw, g, n, c, cs0, cs1, overwrite, bias);
+  return true;
+}
+
+/// Whether a `_bias` entry's bias (m values, `stride` apart) has the unit
+/// stride the tiles read it with; else a kernel error naming `entry`.
+bool unitStrideBias(const char *entry, int64_t stride, int64_t m) {
+  if (stride == 1 || m <= 1)
+    return true;
+  qopt::rt::kernelError((std::string(entry) + ": the bias needs a unit stride").c_str());
+  return false;
+}
+
+/// The fastest kernel with tiles of `mr` rows (the packed operand's), or null.
+const F32Kernel *kernelWithRows(int64_t mr) {
+  return fastestKernel([&](const F32Kernel &kern) { return kern.mr == mr; });
+}
+
 /// C += A * B (with `overwrite`: C = 0 + A * B) with B [k, n] packed at
 /// compile time in whole-K panels of `nr` columns (F32Packing.h): up to
 /// kStreamRows rows of A by `kern`'s panel loop (threads over panels), more
@@ -996,13 +1027,9 @@ bool qopt::rt::conv2dF32PackedAWith(const std::string &kernel, const float *pack
                                     int64_t dw, int64_t oh, int64_t ow, float *c, int64_t ldc,
                                     bool overwrite, const float *bias) {
   const F32Kernel *kern = namedKernel(kernel);
-  if (!kern || !conv2dGeometryFits(images, ch, h, w, 1, images * oh * ow, kh, kw, sh, sw, dh,
-                                   dw, oh, ow, "conv2dF32PackedAWith"))
-    return false;
-  Im2col g{x, ch * h * w, h * w, w, kh, kw, sh, sw, dh, dw, oh, ow};
-  convF32PackedA(kern, packed, kern->mr, m, ch * kh * kw, g, images * oh * ow, c, ldc, 1,
-                 overwrite, bias);
-  return true;
+  return kern && conv2dEntry("conv2dF32PackedAWith", kern, packed, kern->mr, x, images, ch, h, w,
+                             ch * h * w, h * w, w, 1, c, m, images * oh * ow, ldc, 1, kh, kw,
+                             sh, sw, dh, dw, oh, ow, overwrite, bias);
 }
 
 bool qopt::rt::matmulF32PackedBWith(const std::string &kernel, const float *a, int64_t m,
@@ -1044,9 +1071,8 @@ QOPT_MATMUL_F32(qopt_matmul_f32_overwrite, true)
                        int64_t bs0, int64_t bs1, float *, float *cBase, int64_t cOff,      \
                        int64_t m, int64_t n2, int64_t cs0, int64_t cs1) {                  \
     (void)n2;                                                                              \
-    matmulF32PackedA(fastestKernel([&](const F32Kernel &kern) { return kern.mr == mr; }),   \
-                     aBase + aOff, mr, m, k, bBase + bOff, n, bs0, bs1, cBase + cOff, cs0,  \
-                     cs1, OVERWRITE);                                                      \
+    matmulF32PackedA(kernelWithRows(mr), aBase + aOff, mr, m, k, bBase + bOff, n, bs0, bs1,  \
+                     cBase + cOff, cs0, cs1, OVERWRITE);                                   \
   }
 QOPT_MATMUL_F32_PA(qopt_matmul_f32_pa, false)
 QOPT_MATMUL_F32_PA(qopt_matmul_f32_pa_overwrite, true)
@@ -1060,13 +1086,9 @@ extern "C" void qopt_matmul_f32_pa_bias(float *, float *aBase, int64_t aOff, int
                                         float *cBase, int64_t cOff, int64_t m, int64_t,
                                         int64_t cs0, int64_t cs1, float *, float *biasBase,
                                         int64_t biasOff, int64_t, int64_t biasStride) {
-  if (biasStride != 1 && m > 1) {
-    qopt::rt::kernelError("qopt_matmul_f32_pa_bias: the bias needs a unit stride");
-    return;
-  }
-  matmulF32PackedA(fastestKernel([&](const F32Kernel &kern) { return kern.mr == mr; }),
-                   aBase + aOff, mr, m, k, bBase + bOff, n, bs0, bs1, cBase + cOff, cs0, cs1,
-                   true, biasBase + biasOff);
+  if (unitStrideBias("qopt_matmul_f32_pa_bias", biasStride, m))
+    matmulF32PackedA(kernelWithRows(mr), aBase + aOff, mr, m, k, bBase + bOff, n, bs0, bs1,
+                     cBase + cOff, cs0, cs1, true, biasBase + biasOff);
 }
 #undef QOPT_MATMUL_F32_PA
 
@@ -1076,20 +1098,6 @@ extern "C" void qopt_matmul_f32_pa_bias(float *, float *aBase, int64_t aOff, int
 /// inner stride; its columns whole output images, at most N), then KH, KW,
 /// the strides, the dilations, OH and OW. The `_overwrite` entry: C = 0 +
 /// A * B, C unread. A geometry that would read past x fails the run.
-namespace {
-/// The body of the qopt_conv2d_f32_pa entries.
-void conv2dEntry(const char *name, const float *a, int64_t mr, const float *x, int64_t images,
-                 int64_t ch, int64_t h, int64_t w, int64_t xs0, int64_t xs1, int64_t xs2,
-                 int64_t xs3, float *c, int64_t m, int64_t n, int64_t cs0, int64_t cs1,
-                 int64_t kh, int64_t kw, int64_t sh, int64_t sw, int64_t dh, int64_t dw,
-                 int64_t oh, int64_t ow, bool overwrite, const float *bias) {
-  if (!conv2dGeometryFits(images, ch, h, w, xs3, n, kh, kw, sh, sw, dh, dw, oh, ow, name))
-    return;
-  Im2col g{x, xs0, xs1, xs2, kh, kw, sh, sw, dh, dw, oh, ow};
-  convF32PackedA(fastestKernel([&](const F32Kernel &kern) { return kern.mr == mr; }), a, mr, m,
-                 ch * kh * kw, g, n, c, cs0, cs1, overwrite, bias);
-}
-} // namespace
 
 #define QOPT_CONV2D_F32_PA(NAME, OVERWRITE)                                                \
   extern "C" void NAME(float *, float *aBase, int64_t aOff, int64_t, int64_t, int64_t mr,  \
@@ -1099,9 +1107,9 @@ void conv2dEntry(const char *name, const float *a, int64_t mr, const float *x, i
                        int64_t n, int64_t cs0, int64_t cs1, int64_t kh, int64_t kw,         \
                        int64_t sh, int64_t sw, int64_t dh, int64_t dw, int64_t oh,          \
                        int64_t ow) {                                                        \
-    conv2dEntry(#NAME, aBase + aOff, mr, xBase + xOff, images, ch, h, w, xs0, xs1, xs2, xs3, \
-                cBase + cOff, m, n, cs0, cs1, kh, kw, sh, sw, dh, dw, oh, ow, OVERWRITE,    \
-                nullptr);                                                                  \
+    conv2dEntry(#NAME, kernelWithRows(mr), aBase + aOff, mr, xBase + xOff, images, ch, h, w, \
+                xs0, xs1, xs2, xs3, cBase + cOff, m, n, cs0, cs1, kh, kw, sh, sw, dh, dw, oh,\
+                ow, OVERWRITE, nullptr);                                                   \
   }
 QOPT_CONV2D_F32_PA(qopt_conv2d_f32_pa, false)
 QOPT_CONV2D_F32_PA(qopt_conv2d_f32_pa_overwrite, true)
@@ -1116,13 +1124,10 @@ extern "C" void qopt_conv2d_f32_pa_bias(
     int64_t cs0, int64_t cs1, float *, float *biasBase, int64_t biasOff, int64_t,
     int64_t biasStride, int64_t kh, int64_t kw, int64_t sh, int64_t sw, int64_t dh, int64_t dw,
     int64_t oh, int64_t ow) {
-  if (biasStride != 1 && m > 1) {
-    qopt::rt::kernelError("qopt_conv2d_f32_pa_bias: the bias needs a unit stride");
-    return;
-  }
-  conv2dEntry("qopt_conv2d_f32_pa_bias", aBase + aOff, mr, xBase + xOff, images, ch, h, w, xs0,
-              xs1, xs2, xs3, cBase + cOff, m, n, cs0, cs1, kh, kw, sh, sw, dh, dw, oh, ow, true,
-              biasBase + biasOff);
+  if (unitStrideBias("qopt_conv2d_f32_pa_bias", biasStride, m))
+    conv2dEntry("qopt_conv2d_f32_pa_bias", kernelWithRows(mr), aBase + aOff, mr, xBase + xOff,
+                images, ch, h, w, xs0, xs1, xs2, xs3, cBase + cOff, m, n, cs0, cs1, kh, kw, sh,
+                sw, dh, dw, oh, ow, true, biasBase + biasOff);
 }
 
 /// C += A * B with B a constant packed at compile time in whole-K panels of

@@ -680,6 +680,14 @@ TEST(F32Gemm, ConvPackedFromTheInputGivesTheBitsOfIm2col) {
   EXPECT_EQ(c[0], 5.0f);
 }
 
+/// An [m, ld] C whose row i holds bias[i] (what the bias broadcast writes).
+std::vector<float> biasFilled(const std::vector<float> &bias, int64_t m, int64_t ld) {
+  std::vector<float> c(size_t(m * ld));
+  for (int64_t i = 0; i < m; ++i)
+    std::fill(c.begin() + i * ld, c.begin() + (i + 1) * ld, bias[i]);
+  return c;
+}
+
 /// A C started from a bias per row (`_bias` entries: the bias fill dropped)
 /// gives the bits of filling C with the bias and accumulating, C unread (it
 /// holds NaNs): GEMM and convolution, edge tiles in both directions, K across
@@ -696,9 +704,7 @@ TEST(F32Gemm, BiasStartGivesTheBitsOfABiasFilledC) {
                          bias = randomFloats(m, rng);
       std::vector<float> packed(qopt::f32pack::packedSize(m, k, mr));
       qopt::f32pack::packA(a.data(), k, 1, m, k, mr, packed.data());
-      std::vector<float> want(m * ldc), got(m * ldc, nan);
-      for (int64_t i = 0; i < m; ++i)
-        std::fill(want.begin() + i * ldc, want.begin() + (i + 1) * ldc, bias[i]);
+      std::vector<float> want = biasFilled(bias, m, ldc), got(m * ldc, nan);
       ASSERT_TRUE(qopt::rt::matmulF32PackedAWith(kernel, packed.data(), m, k, b.data(), n, n,
                                                  want.data(), ldc));
       ASSERT_TRUE(qopt::rt::matmulF32PackedAWith(kernel, packed.data(), m, k, b.data(), n, n,
@@ -715,9 +721,7 @@ TEST(F32Gemm, BiasStartGivesTheBitsOfABiasFilledC) {
                        bias = randomFloats(m, rng);
     std::vector<float> packed(qopt::f32pack::packedSize(m, k, mr));
     qopt::f32pack::packA(a.data(), k, 1, m, k, mr, packed.data());
-    std::vector<float> want(m * n), got(m * n, nan);
-    for (int64_t i = 0; i < m; ++i)
-      std::fill(want.begin() + i * n, want.begin() + (i + 1) * n, bias[i]);
+    std::vector<float> want = biasFilled(bias, m, n), got(m * n, nan);
     ASSERT_TRUE(qopt::rt::conv2dF32PackedAWith(kernel, packed.data(), m, x.data(), 1, ch, h, w,
                                                3, 3, 1, 1, 1, 1, oh, ow, want.data(), n));
     ASSERT_TRUE(qopt::rt::conv2dF32PackedAWith(kernel, packed.data(), m, x.data(), 1, ch, h, w,
@@ -763,6 +767,14 @@ TEST(F32Gemm, BiasEntryPointsMatchReference) {
               << "mr " << mr << " conv " << conv << " at " << i << "," << j;
         }
     }
+  // A bias read with a stride (the compiler passes unit strides only) fails
+  // the run, C untouched.
+  std::vector<float> packed(qopt::f32pack::packedSize(m, k, best)), c(m * n, 0.5f);
+  float *p = packed.data(), *bb = biasBuf.data();
+  qopt_matmul_f32_pa_bias(p, p, 0, int64_t(packed.size()), 1, best, col.data(), col.data(), 0, k,
+                          n, n, 1, c.data(), c.data(), 0, m, n, n, 1, bb, bb, 0, m, 2);
+  EXPECT_EQ(qopt::rt::takeKernelError(), "qopt_matmul_f32_pa_bias: the bias needs a unit stride");
+  EXPECT_EQ(c[0], 0.5f);
 }
 
 /// The convolution entry point the compiled code calls, against a float64

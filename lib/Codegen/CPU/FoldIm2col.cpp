@@ -105,13 +105,6 @@ std::optional<Im2colCopy> asIm2colCopy(Operation *op, Value col) {
   return Im2colCopy{writer, x, type.getDimSize(1), type.getDimSize(2), *sh, *sw, *dh, *dw};
 }
 
-/// Whether `op` may write memory (an allocation does not).
-bool mayWrite(Operation *op) {
-  if (isa<memref::AllocOp, memref::AllocaOp>(op))
-    return false;
-  return !isMemoryEffectFree(op);
-}
-
 struct FoldIm2colPass : qopt::impl::QOptFoldIm2colBase<FoldIm2colPass> {
   void runOnOperation() override {
     ModuleOp module = getOperation();
@@ -241,14 +234,11 @@ struct FoldIm2colPass : qopt::impl::QOptFoldIm2colBase<FoldIm2colPass> {
     // A fill of the whole C right before the loop (+0.0 or a bias per row)
     // becomes the call's start, as qopt-prepack-weights does for a GEMM.
     std::string name = call.getCallee().str();
-    if (name == "qopt_conv2d_f32_pa") {
-      if (eraseZeroFillBefore(loop, cs.getSource())) {
-        name = "qopt_conv2d_f32_pa_overwrite";
-      } else if (Value bias = eraseBiasFillBefore(loop, cs.getSource())) {
-        name = "qopt_conv2d_f32_pa_bias";
-        args.insert(args.begin() + 4, castTo(b, loop.getLoc(), bias, anyStrided(b.getF32Type(), 1)));
-      }
-    }
+    Value bias;
+    if (name == "qopt_conv2d_f32_pa")
+      name += takeAccumulatorInit(b, loop.getLoc(), loop, cs.getSource(), bias);
+    if (bias)
+      args.insert(args.begin() + 4, bias);
     declare(loop->getParentOfType<ModuleOp>(), name, args);
     func::CallOp::create(b, loop.getLoc(), name, TypeRange{}, args);
     loop.erase();
@@ -317,7 +307,7 @@ struct FoldIm2colPass : qopt::impl::QOptFoldIm2colBase<FoldIm2colPass> {
     // The copy reads x where the call will: nothing in between may write
     // memory.
     for (Operation *op = writer->getNextNode(); op != call; op = op->getNextNode())
-      if (mayWrite(op))
+      if (!isPureOrAllocation(op))
         return {};
 
     OpBuilder builder(call);
@@ -358,7 +348,7 @@ struct FoldIm2colPass : qopt::impl::QOptFoldIm2colBase<FoldIm2colPass> {
         size(4),
         size(5)});
     Value c = call.getOperand(3);
-    func::CallOp conv = func::CallOp::create(builder, loc, name, TypeRange{}, args);
+    Operation *after = call->getNextNode();
     call.erase();
     for (Operation *cast : casts) // outermost first
       cast->erase();
@@ -370,21 +360,13 @@ struct FoldIm2colPass : qopt::impl::QOptFoldIm2colBase<FoldIm2colPass> {
     // copy) becomes the call's start.
     while (auto cast = c.getDefiningOp<memref::CastOp>())
       c = cast.getSource();
-    if (name == "qopt_conv2d_f32_pa") {
-      if (eraseZeroFillBefore(conv, c)) {
-        name = "qopt_conv2d_f32_pa_overwrite";
-      } else if (Value bias = eraseBiasFillBefore(conv, c)) {
-        name = "qopt_conv2d_f32_pa_bias";
-        OpBuilder at(conv);
-        args.insert(args.begin() + 4, castTo(at, loc, bias, anyStrided(at.getF32Type(), 1)));
-      }
-      if (name != conv.getCallee()) {
-        OpBuilder at(conv);
-        func::CallOp replaced = func::CallOp::create(at, loc, name, TypeRange{}, args);
-        conv.erase();
-        conv = replaced;
-      }
-    }
+    OpBuilder at(after);
+    Value biasArg;
+    if (name == "qopt_conv2d_f32_pa")
+      name += takeAccumulatorInit(at, loc, after, c, biasArg);
+    if (biasArg)
+      args.insert(args.begin() + 4, biasArg);
+    func::CallOp conv = func::CallOp::create(at, loc, name, TypeRange{}, args);
     declare(module, name, args);
     folded.push_back({conv, copy->sh, colType.getDimSize(5)});
     return alloc;

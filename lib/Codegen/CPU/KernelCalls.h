@@ -97,12 +97,17 @@ inline bool isF32Matmul(mlir::linalg::MatmulOp op) {
   return true;
 }
 
-/// The op before `op` in its block, past ops without memory effects and
-/// allocations (a new buffer touches nothing that exists), or null.
+/// Whether `op` has no memory effects or only allocates (a new buffer
+/// touches nothing that exists): it neither reads nor writes a buffer
+/// another op uses.
+inline bool isPureOrAllocation(mlir::Operation *op) {
+  return mlir::isMemoryEffectFree(op) ||
+         mlir::isa<mlir::memref::AllocOp, mlir::memref::AllocaOp>(op);
+}
+/// The op before `op` in its block past isPureOrAllocation ones, or null.
 inline mlir::Operation *skipBackOverPure(mlir::Operation *op) {
   mlir::Operation *prev = op->getPrevNode();
-  while (prev && (mlir::isMemoryEffectFree(prev) ||
-                  mlir::isa<mlir::memref::AllocOp, mlir::memref::AllocaOp>(prev)))
+  while (prev && isPureOrAllocation(prev))
     prev = prev->getPrevNode();
   return prev;
 }
@@ -175,6 +180,22 @@ inline mlir::Value eraseBiasFillBefore(mlir::Operation *op, mlir::Value c) {
 }
 inline mlir::Value eraseBiasFillBefore(mlir::linalg::MatmulOp op) {
   return eraseBiasFillBefore(op, op.getOutputs()[0]);
+}
+
+/// How a packed-A f32 kernel call placed before `at` starts its C `c`: when
+/// a +0.0 fill or a bias broadcast writes C right before `at`
+/// (eraseZeroFillBefore, eraseBiasFillBefore), erases it and returns the
+/// entry's suffix, "_overwrite", or "_bias" with `bias` the bias cast for
+/// the call (created at `b`); "" otherwise (the call accumulates).
+inline std::string takeAccumulatorInit(mlir::OpBuilder &b, mlir::Location loc,
+                                       mlir::Operation *at, mlir::Value c, mlir::Value &bias) {
+  if (eraseZeroFillBefore(at, c))
+    return "_overwrite";
+  if (mlir::Value v = eraseBiasFillBefore(at, c)) {
+    bias = castTo(b, loc, v, anyStrided(b.getF32Type(), 1));
+    return "_bias";
+  }
+  return "";
 }
 
 } // namespace qopt::kernel_calls

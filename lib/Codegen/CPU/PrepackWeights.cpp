@@ -339,17 +339,17 @@ struct PrepackWeightsPass : qopt::impl::QOptPrepackWeightsBase<PrepackWeightsPas
       if (f32) {
         name = side == 0 ? "qopt_matmul_f32_pa" : "qopt_matmul_f32_pb";
         Value bias;
-        if (eraseZeroFillBefore(op))
+        if (side == 0)
+          name += takeAccumulatorInit(b, loc, op, op.getOutputs()[0], bias);
+        else if (eraseZeroFillBefore(op))
           name += "_overwrite";
-        else if (side == 0 && (bias = eraseBiasFillBefore(op)))
-          name += "_bias";
         Value tileSize =
             arith::ConstantIntOp::create(b, loc, side == 0 ? f32Tile->mr : f32Tile->nr, 64);
         Value packed = getGlobal(b, loc, it->second.bytes);
         args = side == 0 ? SmallVector<Value>{packed, tileSize, operandAt(1), operandAt(2)}
                          : SmallVector<Value>{operandAt(0), packed, tileSize, operandAt(2)};
         if (bias)
-          args.push_back(castTo(b, loc, bias, anyStrided(b.getF32Type(), 1)));
+          args.push_back(bias);
       } else if (side == 0) {
         name = "qopt_matmul_s8s8_i32_" + isa + "_pa";
         args = {getGlobal(b, loc, it->second.bytes), getGlobal(b, loc, it->second.rowSums),
