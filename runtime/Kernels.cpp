@@ -32,6 +32,7 @@
 #include <vector>
 
 #include "Kernels.h"
+#include "F32Tiles.h"
 #include "MemRefs.h"
 #include "qopt/Quant/F32Packing.h"
 #include "Lanes.h"
@@ -871,30 +872,6 @@ void matmulF32PackedA(const F32Kernel *kern, const float *packed, int64_t mr, in
       bias);
 }
 
-/// Whether C's n columns are whole output images of oh x ow pixels, at most
-/// `images` of them, whose taps all lie inside x [images, ch, h, w] (inner
-/// stride xs3 1); else a kernel error naming `entry` (the compiler only
-/// emits geometries that fit).
-bool conv2dGeometryFits(int64_t images, int64_t ch, int64_t h, int64_t w, int64_t xs3,
-                        int64_t n, int64_t kh, int64_t kw, int64_t sh, int64_t sw, int64_t dh,
-                        int64_t dw, int64_t oh, int64_t ow, const char *entry) {
-  if (n == 0)
-    return true; // nothing to compute (a run-time size of 0)
-  bool fits = ch >= 0 && xs3 == 1 && oh > 0 && ow > 0 && n % (oh * ow) == 0 &&
-              n / (oh * ow) <= images && kh > 0 && kw > 0 && sh > 0 && sw > 0 && dh > 0 &&
-              dw > 0 &&
-              (n == 0 || ((oh - 1) * sh + (kh - 1) * dh < h && (ow - 1) * sw + (kw - 1) * dw < w));
-  if (!fits)
-    qopt::rt::kernelError((std::string(entry) + ": the convolution's output of " +
-                           std::to_string(n) + " pixels in images of " + std::to_string(oh) +
-                           "x" + std::to_string(ow) + " does not fit its input of " +
-                           std::to_string(images) + " images of " + std::to_string(h) + "x" +
-                           std::to_string(w) + " with a " + std::to_string(kh) + "x" +
-                           std::to_string(kw) + " filter")
-                              .c_str());
-  return fits;
-}
-
 /// C [m, n] += A * im2col(x) (with `overwrite`: C = 0 + A * B) with A [m,
 /// k] packed for tiles of `mr` rows: the tiles over B packed straight from
 /// x (packIm2colPanels) when `kern` has that tile and C a unit inner stride.
@@ -924,20 +901,11 @@ bool conv2dEntry(const char *name, const F32Kernel *kern, const float *a, int64_
                  int64_t cs0, int64_t cs1, int64_t kh, int64_t kw, int64_t sh, int64_t sw,
                  int64_t dh, int64_t dw, int64_t oh, int64_t ow, bool overwrite,
                  const float *bias) {
-  if (!conv2dGeometryFits(images, ch, h, w, xs3, n, kh, kw, sh, sw, dh, dw, oh, ow, name))
+  if (!qopt::rt::conv2dGeometryFits(images, ch, h, w, xs3, n, kh, kw, sh, sw, dh, dw, oh, ow, name))
     return false;
   Im2col g{x, xs0, xs1, xs2, kh, kw, sh, sw, dh, dw, oh, ow};
   convF32PackedA(kern, a, mr, m, ch * kh * kw, g, n, c, cs0, cs1, overwrite, bias);
   return true;
-}
-
-/// Whether a `_bias` entry's bias (m values, `stride` apart) has the unit
-/// stride the tiles read it with; else a kernel error naming `entry`.
-bool unitStrideBias(const char *entry, int64_t stride, int64_t m) {
-  if (stride == 1 || m <= 1)
-    return true;
-  qopt::rt::kernelError((std::string(entry) + ": the bias needs a unit stride").c_str());
-  return false;
 }
 
 /// The fastest kernel with tiles of `mr` rows (the packed operand's), or null.
@@ -976,6 +944,55 @@ void matmulF32PackedB(const F32Kernel *kern, const float *a, int64_t m, int64_t 
 }
 
 } // namespace
+
+/// Whether C's n columns are whole output images of oh x ow pixels, at most
+/// `images` of them, whose taps all lie inside x [images, ch, h, w] (inner
+/// stride xs3 1); else a kernel error naming `entry` (the compiler only
+/// emits geometries that fit).
+bool qopt::rt::conv2dGeometryFits(int64_t images, int64_t ch, int64_t h, int64_t w, int64_t xs3,
+                        int64_t n, int64_t kh, int64_t kw, int64_t sh, int64_t sw, int64_t dh,
+                        int64_t dw, int64_t oh, int64_t ow, const char *entry) {
+  if (n == 0)
+    return true; // nothing to compute (a run-time size of 0)
+  bool fits = ch >= 0 && xs3 == 1 && oh > 0 && ow > 0 && n % (oh * ow) == 0 &&
+              n / (oh * ow) <= images && kh > 0 && kw > 0 && sh > 0 && sw > 0 && dh > 0 &&
+              dw > 0 &&
+              (n == 0 || ((oh - 1) * sh + (kh - 1) * dh < h && (ow - 1) * sw + (kw - 1) * dw < w));
+  if (!fits)
+    qopt::rt::kernelError((std::string(entry) + ": the convolution's output of " +
+                           std::to_string(n) + " pixels in images of " + std::to_string(oh) +
+                           "x" + std::to_string(ow) + " does not fit its input of " +
+                           std::to_string(images) + " images of " + std::to_string(h) + "x" +
+                           std::to_string(w) + " with a " + std::to_string(kh) + "x" +
+                           std::to_string(kw) + " filter")
+                              .c_str());
+  return fits;
+}
+
+/// Whether a `_bias` entry's bias (m values, `stride` apart) has the unit
+/// stride the tiles read it with; else a kernel error naming `entry`.
+bool qopt::rt::unitStrideBias(const char *entry, int64_t stride, int64_t m) {
+  if (stride == 1 || m <= 1)
+    return true;
+  qopt::rt::kernelError((std::string(entry) + ": the bias needs a unit stride").c_str());
+  return false;
+}
+
+namespace {
+qopt::rt::F32TileKernel tileOf(const F32Kernel &k) { return {k.name, k.mr, k.nr, k.fn}; }
+} // namespace
+
+std::optional<qopt::rt::F32TileKernel> qopt::rt::f32TileKernelWithRows(int64_t mr) {
+  if (const F32Kernel *k = kernelWithRows(mr))
+    return tileOf(*k);
+  return std::nullopt;
+}
+
+std::optional<qopt::rt::F32TileKernel> qopt::rt::f32TileKernelNamed(const std::string &name) {
+  if (const F32Kernel *k = namedKernel(name))
+    return tileOf(*k);
+  return std::nullopt;
+}
 
 std::vector<std::string> qopt::rt::f32KernelsAvailable() {
   std::vector<std::string> names;
@@ -1086,7 +1103,7 @@ extern "C" void qopt_matmul_f32_pa_bias(float *, float *aBase, int64_t aOff, int
                                         float *cBase, int64_t cOff, int64_t m, int64_t,
                                         int64_t cs0, int64_t cs1, float *, float *biasBase,
                                         int64_t biasOff, int64_t, int64_t biasStride) {
-  if (unitStrideBias("qopt_matmul_f32_pa_bias", biasStride, m))
+  if (qopt::rt::unitStrideBias("qopt_matmul_f32_pa_bias", biasStride, m))
     matmulF32PackedA(kernelWithRows(mr), aBase + aOff, mr, m, k, bBase + bOff, n, bs0, bs1,
                      cBase + cOff, cs0, cs1, true, biasBase + biasOff);
 }
@@ -1124,7 +1141,7 @@ extern "C" void qopt_conv2d_f32_pa_bias(
     int64_t cs0, int64_t cs1, float *, float *biasBase, int64_t biasOff, int64_t,
     int64_t biasStride, int64_t kh, int64_t kw, int64_t sh, int64_t sw, int64_t dh, int64_t dw,
     int64_t oh, int64_t ow) {
-  if (unitStrideBias("qopt_conv2d_f32_pa_bias", biasStride, m))
+  if (qopt::rt::unitStrideBias("qopt_conv2d_f32_pa_bias", biasStride, m))
     conv2dEntry("qopt_conv2d_f32_pa_bias", kernelWithRows(mr), aBase + aOff, mr, xBase + xOff,
                 images, ch, h, w, xs0, xs1, xs2, xs3, cBase + cOff, m, n, cs0, cs1, kh, kw, sh,
                 sw, dh, dw, oh, ow, true, biasBase + biasOff);

@@ -53,6 +53,17 @@ void qopt_conv2d_f32_pa_overwrite(QOPT_MEMREF1(float), int64_t mr, QOPT_MEMREF4(
 void qopt_conv2d_f32_pa_bias(QOPT_MEMREF1(float), int64_t mr, QOPT_MEMREF4(float),
                              QOPT_MEMREF2(float), QOPT_MEMREF1(float), int64_t, int64_t,
                              int64_t, int64_t, int64_t, int64_t, int64_t, int64_t);
+/// A 3x3 convolution with unit strides and dilations by Winograd F(2x2,
+/// 3x3): C [F, N*OH*OW] += conv(x), the filters packed at compile time
+/// (qopt/Quant/F32Winograd.h) for tiles of `mr` rows, x [N, C, H, W]
+/// padded, then OH and OW; `_overwrite`: C = conv(x), C unread; `_bias`: C =
+/// bias[row] + conv(x), the bias (F values) after C.
+void qopt_conv2d_f32_wino(QOPT_MEMREF1(float), int64_t mr, QOPT_MEMREF4(float),
+                          QOPT_MEMREF2(float), int64_t, int64_t);
+void qopt_conv2d_f32_wino_overwrite(QOPT_MEMREF1(float), int64_t mr, QOPT_MEMREF4(float),
+                                    QOPT_MEMREF2(float), int64_t, int64_t);
+void qopt_conv2d_f32_wino_bias(QOPT_MEMREF1(float), int64_t mr, QOPT_MEMREF4(float),
+                               QOPT_MEMREF2(float), QOPT_MEMREF1(float), int64_t, int64_t);
 void qopt_matmul_s8s8_i32_generic(QOPT_MEMREF2(int8_t), QOPT_MEMREF2(int8_t),
                                   QOPT_MEMREF2(int32_t));
 void qopt_matmul_s8s8_i32_avx2(QOPT_MEMREF2(int8_t), QOPT_MEMREF2(int8_t),
@@ -150,6 +161,17 @@ bool conv2dF32PackedAWith(const std::string &kernel, const float *packed, int64_
                           int64_t kh, int64_t kw, int64_t sh, int64_t sw, int64_t dh,
                           int64_t dw, int64_t oh, int64_t ow, float *c, int64_t ldc,
                           bool overwrite = false, const float *bias = nullptr);
+/// C [m, images*oh*ow] += conv(x) for x [images, ch, h, w] (dense, padded,
+/// h >= oh + 2, w >= ow + 2) and 3x3 filters with unit strides and
+/// dilations, given as qopt/Quant/F32Winograd.h packs them for the named
+/// kernel's tiles (f32pack::tileFor(kernel) rows), by Winograd F(2x2, 3x3)
+/// (qopt_conv2d_f32_wino's path); with `overwrite`, C = conv(x) (+ bias[row]
+/// with `bias`), C unread. False if this CPU cannot run the kernel or the
+/// geometry does not fit x. For tests and benchmarks.
+bool conv2dF32WinogradWith(const std::string &kernel, const float *packed, int64_t m,
+                           const float *x, int64_t images, int64_t ch, int64_t h, int64_t w,
+                           int64_t oh, int64_t ow, float *c, int64_t ldc,
+                           bool overwrite = false, const float *bias = nullptr);
 /// The register tile of the fastest f32 kernel this CPU has.
 struct F32Tile {
   int64_t mr, nr;

@@ -103,6 +103,9 @@ enum ScratchSlot {
   NBitsRows,
   NBitsPanel,
   NBitsPackedA,
+  WinogradV,
+  WinogradM,
+  WinogradRows,
   NumScratchSlots
 };
 

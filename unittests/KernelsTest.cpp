@@ -9,12 +9,14 @@
 #include "../runtime/Kernels.h"
 #include "../runtime/Threads.h"
 #include "qopt/Quant/F32Packing.h"
+#include "qopt/Quant/F32Winograd.h"
 #include "qopt/Quant/Int8Packing.h"
 
 #include <gtest/gtest.h>
 
 #include <array>
 #include <atomic>
+#include <cmath>
 #include <cstdint>
 #include <cstring>
 #include <limits>
@@ -817,6 +819,174 @@ TEST(F32Gemm, ConvEntryPointMatchesReference) {
               << "mr " << mr << " overwrite " << overwrite << " at " << i << "," << j;
         }
     }
+}
+
+/// A float64 3x3 convolution (unit strides and dilations) of x [images, ch,
+/// h, w] (element (i, c, y, x) at xAt(i, c, y, x)) by w [m, ch, 3, 3] at
+/// output (i, o, y, x), and the sum of its products' magnitudes.
+template <class XAt>
+std::pair<double, double> conv3x3At(const std::vector<float> &w, int64_t ch, XAt xAt, int64_t i,
+                                    int64_t o, int64_t y, int64_t x) {
+  double sum = 0.0, mag = 0.0;
+  for (int64_t c = 0; c < ch; ++c)
+    for (int64_t ky = 0; ky < 3; ++ky)
+      for (int64_t kx = 0; kx < 3; ++kx) {
+        double p = double(w[((o * ch + c) * 3 + ky) * 3 + kx]) * double(xAt(i, c, y + ky, x + kx));
+        sum += p;
+        mag += std::fabs(p);
+      }
+  return {sum, mag};
+}
+
+/// The Winograd filters of [m, ch, 3, 3] weights, packed for tiles of mr rows.
+std::vector<float> winogradFilters(const std::vector<float> &w, int64_t m, int64_t ch,
+                                   int64_t mr) {
+  std::vector<float> u(qopt::f32wino::packedSize(m, ch, mr));
+  qopt::f32wino::packFilters([&](int64_t o, int64_t c, int64_t t) { return w[(o * ch + c) * 9 + t]; },
+                             m, ch, mr, u.data());
+  return u;
+}
+
+/// U = G g G^T exactly for filters whose transform is representable: the
+/// 16 points of two filters worked out by hand.
+TEST(F32Winograd, FilterTransform) {
+  const float ones[9] = {1, 1, 1, 1, 1, 1, 1, 1, 1};
+  const float ramp[9] = {1, 2, 3, 4, 5, 6, 7, 8, 9};
+  float u[16];
+  qopt::f32wino::transformFilter(ones, u);
+  const float wantOnes[16] = {1,   1.5f,  0.5f,  1,   1.5f, 2.25f, 0.75f, 1.5f,
+                              0.5f, 0.75f, 0.25f, 0.5f, 1,    1.5f,  0.5f,  1};
+  for (int i = 0; i < 16; ++i)
+    EXPECT_EQ(u[i], wantOnes[i]) << i;
+  qopt::f32wino::transformFilter(ramp, u);
+  // Rows of G g: g0 = (1 2 3), (g0 + g1 + g2) / 2 = (6 7.5 9), (g0 - g1 + g2) / 2
+  // = (2 2.5 3), g2 = (7 8 9); then the same along the columns.
+  const float wantRamp[16] = {1, 3,    1,   3, 6, 11.25f, 3.75f, 9,
+                              2, 3.75f, 1.25f, 3, 7, 12,    4,    9};
+  for (int i = 0; i < 16; ++i)
+    EXPECT_EQ(u[i], wantRamp[i]) << i;
+}
+
+/// Winograd F(2x2, 3x3) against a float64 direct convolution through every
+/// kernel's tiles and two threads: odd output sizes (a last tile half
+/// outside C), several images (chunks across rows of tiles and images),
+/// channels past one 256-deep block, filters not a multiple of the tile's
+/// rows, a 1x1 output; C accumulated into, overwritten (it holds NaNs) and
+/// started from a bias. The error bound is relative to the sum of the
+/// products' magnitudes (measured: below 1e-6 of it).
+TEST(F32Winograd, MatchesDirectConvolution) {
+  qopt::rt::RunThreads two(2);
+  std::mt19937 rng(23);
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  struct Case {
+    int64_t m, ch, oh, ow, images;
+  };
+  for (const std::string &kernel : qopt::rt::f32KernelsAvailable()) {
+    int64_t mr = qopt::f32pack::tileFor(kernel)->mr;
+    for (Case cs : {Case{13, 40, 9, 70, 1}, Case{8, 300, 6, 5, 3}, Case{3, 9, 1, 1, 2},
+                    Case{24, 96, 20, 20, 1}, Case{10, 12, 7, 33, 2}}) {
+      const int64_t h = cs.oh + 2, w = cs.ow + 2, n = cs.images * cs.oh * cs.ow, ldc = n + 3;
+      std::vector<float> x = randomFloats(cs.images * cs.ch * h * w, rng),
+                         wt = randomFloats(cs.m * cs.ch * 9, rng),
+                         bias = randomFloats(cs.m, rng), start = randomFloats(cs.m * ldc, rng);
+      std::vector<float> u = winogradFilters(wt, cs.m, cs.ch, mr);
+      auto xAt = [&](int64_t i, int64_t c, int64_t y, int64_t xx) {
+        return x[((i * cs.ch + c) * h + y) * w + xx];
+      };
+      for (int mode = 0; mode < 3; ++mode) { // accumulate, overwrite, bias
+        std::vector<float> c = mode == 0 ? start : std::vector<float>(cs.m * ldc, nan);
+        ASSERT_TRUE(qopt::rt::conv2dF32WinogradWith(kernel, u.data(), cs.m, x.data(), cs.images,
+                                                    cs.ch, h, w, cs.oh, cs.ow, c.data(), ldc,
+                                                    mode > 0, mode == 2 ? bias.data() : nullptr));
+        ASSERT_EQ(qopt::rt::takeKernelError(), "");
+        for (int64_t o = 0; o < cs.m; ++o)
+          for (int64_t j = 0; j < ldc; ++j) {
+            if (j >= n) { // past C's columns: untouched
+              if (mode == 0)
+                ASSERT_EQ(c[o * ldc + j], start[o * ldc + j]);
+              else
+                ASSERT_TRUE(std::isnan(c[o * ldc + j]));
+              continue;
+            }
+            const int64_t i = j / (cs.oh * cs.ow), y = j / cs.ow % cs.oh, xo = j % cs.ow;
+            auto [ref, mag] = conv3x3At(wt, cs.ch, xAt, i, o, y, xo);
+            const double init = mode == 0 ? start[o * ldc + j] : mode == 2 ? bias[o] : 0.0;
+            ASSERT_NEAR(c[o * ldc + j], init + ref, 1e-5 * (mag + std::fabs(init)))
+                << kernel << " " << cs.m << "x" << cs.ch << " " << cs.oh << "x" << cs.ow
+                << " mode " << mode << " at " << o << "," << j;
+          }
+      }
+    }
+  }
+}
+
+/// The entry points the compiled code calls: x a band of a wider, taller
+/// buffer (strides as the compiled code passes them), C a slice of a wider
+/// buffer, the bias a view at offset 1; the best kernel's tiles and tiles of
+/// 5 rows (no kernel has them: the portable GEMM). Operands that contradict
+/// each other fail the run with a message, C untouched.
+TEST(F32Winograd, EntryPointsMatchReferenceAndCheckOperands) {
+  std::mt19937 rng(24);
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  const int64_t m = 11, ch = 10, oh = 5, ow = 37, h = oh + 2, w = ow + 2, n = oh * ow;
+  const int64_t bh = h + 3, bw = w + 4, ldc = n + 5, y0 = 2, x0 = 1;
+  std::vector<float> buf = randomFloats(ch * bh * bw, rng), wt = randomFloats(m * ch * 9, rng),
+                     biasBuf = randomFloats(m + 1, rng);
+  auto xAt = [&](int64_t, int64_t c, int64_t y, int64_t xx) {
+    return buf[(c * bh + y0 + y) * bw + x0 + xx];
+  };
+  const int64_t best = qopt::f32pack::tileFor(qopt::rt::f32KernelsAvailable().front())->mr;
+  float *xb = buf.data(), *bb = biasBuf.data();
+  for (int64_t mr : {best, int64_t(5)})
+    for (int mode = 0; mode < 3; ++mode) {
+      std::vector<float> u = winogradFilters(wt, m, ch, mr), c(m * ldc, mode ? nan : 0.25f);
+      float *up = u.data(), *cp = c.data();
+      const int64_t us = int64_t(u.size()), xo = y0 * bw + x0;
+      if (mode == 2)
+        qopt_conv2d_f32_wino_bias(up, up, 0, us, 1, mr, xb, xb, xo, 1, ch, h, w, ch * bh * bw,
+                                  bh * bw, bw, 1, cp, cp, 2, m, n, ldc, 1, bb, bb, 1, m, 1, oh,
+                                  ow);
+      else
+        (mode ? qopt_conv2d_f32_wino_overwrite : qopt_conv2d_f32_wino)(
+            up, up, 0, us, 1, mr, xb, xb, xo, 1, ch, h, w, ch * bh * bw, bh * bw, bw, 1, cp, cp,
+            2, m, n, ldc, 1, oh, ow);
+      ASSERT_EQ(qopt::rt::takeKernelError(), "");
+      for (int64_t o = 0; o < m; ++o)
+        for (int64_t j = 0; j < ldc; ++j) {
+          const float got = c[o * ldc + j];
+          if (j < 2 || j >= 2 + n) {
+            if (mode)
+              ASSERT_TRUE(std::isnan(got)) << "outside C at " << o << "," << j;
+            else
+              ASSERT_EQ(got, 0.25f) << "outside C at " << o << "," << j;
+            continue;
+          }
+          auto [ref, mag] = conv3x3At(wt, ch, xAt, 0, o, (j - 2) / ow, (j - 2) % ow);
+          const double init = mode == 0 ? 0.25 : mode == 2 ? biasBuf[o + 1] : 0.0;
+          ASSERT_NEAR(got, init + ref, 1e-5 * (mag + std::fabs(init)))
+              << "mr " << mr << " mode " << mode << " at " << o << "," << j;
+        }
+    }
+  std::vector<float> u = winogradFilters(wt, m, ch, best), c(m * n, 0.5f);
+  float *up = u.data(), *cp = c.data();
+  const int64_t us = int64_t(u.size());
+  // Packed filters of another size than m x ch for `mr` rows.
+  qopt_conv2d_f32_wino(up, up, 0, us - 1, 1, best, xb, xb, 0, 1, ch, h, w, ch * bh * bw, bh * bw,
+                       bw, 1, cp, cp, 0, m, n, n, 1, oh, ow);
+  EXPECT_NE(qopt::rt::takeKernelError().find("qopt_conv2d_f32_wino: " + std::to_string(us - 1) +
+                                             " packed filter values for 11 filters of 10 channels"),
+            std::string::npos);
+  // An output taller than the input allows.
+  qopt_conv2d_f32_wino(up, up, 0, us, 1, best, xb, xb, 0, 1, ch, h, w, ch * bh * bw, bh * bw, bw,
+                       1, cp, cp, 0, m, n + ow, n, 1, oh + 1, ow);
+  EXPECT_NE(qopt::rt::takeKernelError().find("qopt_conv2d_f32_wino: the convolution's output"),
+            std::string::npos);
+  // A strided bias.
+  qopt_conv2d_f32_wino_bias(up, up, 0, us, 1, best, xb, xb, 0, 1, ch, h, w, ch * bh * bw, bh * bw,
+                            bw, 1, cp, cp, 0, m, n, n, 1, bb, bb, 0, m, 2, oh, ow);
+  EXPECT_EQ(qopt::rt::takeKernelError(), "qopt_conv2d_f32_wino_bias: the bias needs a unit stride");
+  for (float v : c)
+    ASSERT_EQ(v, 0.5f);
 }
 
 TEST(Threads, CountParsing) {

@@ -39,6 +39,7 @@ CPUCodegenOptions cpuCodegenOptions(const CompileOptions &options) {
   c.threads = options.threads;
   c.releaseWeights = options.releaseWeights;
   c.packFloatWeights = options.packFloatWeights;
+  c.winograd = options.winograd;
   return c;
 }
 

@@ -95,7 +95,8 @@ def compile(model, output=None, input_shapes=None, opt_level=2, target_cpu=None,
             weight_bits=None, weight_group_size=None, weight_symmetric=False, awq=False,
             quantize_embeddings=False, mixed_precision=False, budget=None, formats=None,
             sensitivity=None, sensitivity_metric=None, sensitivity_direction=None,
-            layer_latency=None, latency_cache=None, layer_groups=None, latency_timing=None):
+            layer_latency=None, latency_cache=None, layer_groups=None, latency_timing=None,
+            winograd=None):
     """Compiles an ONNX (or qopt .mlir) model to a shared library; returns its path.
 
     input_shapes: {input name: [dims]} (None or -1 for a dynamic dim).
@@ -104,6 +105,8 @@ def compile(model, output=None, input_shapes=None, opt_level=2, target_cpu=None,
     "fatbin") and gpu_float ("fp32", "fp16", "bf16"): qoptc --target, --gpu-arch,
     --gpu-binary, --gpu-float. A CUDA library runs
     through Model like any other; it needs a GPU and its driver when loaded.
+    winograd: False keeps float 3x3 convolutions on the GEMM instead of
+    Winograd F(2x2, 3x3) (qoptc --winograd=false; the default is on at -O1+).
 
     INT8 (docs/quantization.md; each argument is the qoptc option of that name):
       calibration       a directory of samples or an .npz with a leading sample
@@ -189,6 +192,8 @@ def compile(model, output=None, input_shapes=None, opt_level=2, target_cpu=None,
         cmd.append(f"--threads={int(threads)}")
     if kernel_isa:
         cmd.append(f"--kernel-isa={kernel_isa}")
+    if winograd is not None:
+        cmd.append(f"--winograd={'true' if winograd else 'false'}")
     if target:
         cmd.append(f"--target={target}")
     if gpu_arch:

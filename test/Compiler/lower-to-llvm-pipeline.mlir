@@ -11,7 +11,7 @@
 // RUN: not qopt-opt %s --qopt-lower-to-llvm="isa=sse9" -o /dev/null 2>&1 | FileCheck %s --check-prefix=BADISA
 
 // -O1..-O3 build the same MLIR pipeline (they differ in LLVM's).
-// O2: Pass Manager with 46 passes:
+// O2: Pass Manager with 47 passes:
 // O2-NEXT: builtin.module(
 // O2-NEXT: qopt-model-interface{entry=main},
 // O2-NEXT: func.func(
@@ -55,6 +55,7 @@
 // O2-NEXT: qopt-strided-copy-to-linalg,
 // O2-NEXT: qopt-prepack-weights{f32-kernel=avx512 isa=avx512vnni pack-f32=true release-weights=false},
 // O2-NEXT: qopt-fold-im2col,
+// O2-NEXT: qopt-winograd-conv{min-channels=8 min-filters=8},
 // O2-NEXT: qopt-runtime-asserts,
 // O2-NEXT: qopt-matmul-microkernel{isa=avx512vnni},
 // O2-NEXT: qopt-parallel-loops{min-iterations=32768},
@@ -137,7 +138,7 @@
 // O0-NEXT: )
 
 // One thread: no OpenMP regions (qopt-parallel-loops is left out).
-// T1: Pass Manager with 45 passes:
+// T1: Pass Manager with 46 passes:
 // T1-NEXT: builtin.module(
 // T1-NEXT: qopt-model-interface{entry=main},
 // T1-NEXT: func.func(
@@ -181,6 +182,7 @@
 // T1-NEXT: qopt-strided-copy-to-linalg,
 // T1-NEXT: qopt-prepack-weights{f32-kernel=generic isa=generic pack-f32=true release-weights=false},
 // T1-NEXT: qopt-fold-im2col,
+// T1-NEXT: qopt-winograd-conv{min-channels=8 min-filters=8},
 // T1-NEXT: qopt-runtime-asserts,
 // T1-NEXT: qopt-matmul-microkernel{isa=generic},
 // T1-NEXT: func.func(

@@ -50,6 +50,16 @@ class QOptTest(unittest.TestCase):
                                    self.model.run({"input": self.x})["probs"], rtol=1e-5,
                                    atol=1e-6)
 
+    def test_winograd_option(self):
+        # tiny_cnn's conv2 (8 -> 16 channels, 3x3) runs by Winograd by default;
+        # winograd=False (qoptc --winograd=false) keeps it on the GEMM: close
+        # results, not the same bits.
+        off = qopt.Model(qopt.compile(EXAMPLE, os.path.join(self.dir, "gemm.so"), winograd=False))
+        a = off.run({"input": self.x})["probs"]
+        b = self.model.run({"input": self.x})["probs"]
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-7)
+        self.assertFalse(np.array_equal(a, b))
+
     def test_bad_inputs_raise(self):
         cases = [({"input": self.x.astype(np.float64)}, "expected dtype f32, got f64"),
                  ({"input": self.x[0]}, "expected rank 4, got 3"),

@@ -46,6 +46,12 @@ static cl::opt<std::string>
               cl::desc("Int8 kernels: auto (default: the best the target CPU has), "
                        "avx512vnni, avxvnni, avx2 or generic"),
               cl::init("auto"), cl::cat(compileCategory));
+static cl::opt<bool> winograd(
+    "winograd",
+    cl::desc("-O1+: float 3x3 convolutions with unit strides and dilations by Winograd "
+             "F(2x2, 3x3), 16 products per 4 output pixels instead of 36, the last bits "
+             "differing from the GEMM's (default on; --winograd=false keeps the GEMM)"),
+    cl::init(true), cl::cat(compileCategory));
 static cl::OptionCategory gpuCategory("NVIDIA GPU target");
 static cl::opt<std::string>
     target("target",
@@ -342,6 +348,7 @@ int main(int argc, char **argv) {
   o.compile.targetFeatures = targetFeatures;
   o.compile.threads = threads;
   o.compile.kernelIsa = kernelIsa == "auto" ? "" : kernelIsa.getValue();
+  o.compile.winograd = winograd;
   o.compile.target = target;
   o.compile.gpuArch = gpuArch;
   o.compile.gpuBinary = gpuBinary;

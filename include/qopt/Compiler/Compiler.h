@@ -52,6 +52,9 @@ struct CompileOptions {
   /// for a library that borrows its weights: the packed copy would live
   /// beside the compiler's, which the borrowing library does not read.
   bool packFloatWeights = true;
+  /// -O1+: float 3x3 convolutions by Winograd F(2x2, 3x3)
+  /// (qopt-winograd-conv).
+  bool winograd = true;
   /// "cpu" (x86 code, runtime/) or "cuda" (NVIDIA GPU kernels launched by
   /// x86 host code, runtime/cuda/).
   std::string target = "cpu";

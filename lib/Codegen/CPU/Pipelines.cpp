@@ -41,6 +41,8 @@ void qopt::buildCPUCodegenPipeline(OpPassManager &pm, const CPUCodegenOptions &o
     prepack.packFloat = options.packFloatWeights;
     pm.addPass(createQOptPrepackWeights(prepack));
     pm.addPass(createQOptFoldIm2col());
+    if (options.winograd)
+      pm.addPass(createQOptWinogradConv());
   }
   pm.addPass(createQOptRuntimeAsserts());
   QOptMatmulMicrokernelOptions kernels;
@@ -68,6 +70,7 @@ qopt::CPUCodegenOptions qopt::CPUCodegenPipelineOptions::toOptions() const {
   options.f32Kernel = f32Kernel;
   options.threads = threads;
   options.im2colBandBytes = bandBytes;
+  options.winograd = winograd;
   return options;
 }
 

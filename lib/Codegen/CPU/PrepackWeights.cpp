@@ -14,6 +14,7 @@
 #include "qopt/Quant/F32Packing.h"
 #include "qopt/Quant/Int8Packing.h"
 
+#include "ConstantGlobals.h"
 #include "KernelCalls.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -92,72 +93,12 @@ std::optional<ConstantView> constantView(Value v, SymbolTable &symbols) {
   return std::nullopt;
 }
 
-/// The values of a global's initializer (i8 or f32 elements), row-major.
-template <typename T> std::optional<std::vector<T>> readElements(memref::GlobalOp global) {
-  auto attr = cast<ElementsAttr>(global.getInitialValueAttr());
-  int64_t n = global.getType().getNumElements();
-  if (auto dense = dyn_cast<DenseElementsAttr>(attr)) {
-    std::vector<T> out;
-    out.reserve(n);
-    for (T x : dense.getValues<T>())
-      out.push_back(x);
-    return out;
-  }
-  if (auto res = dyn_cast<DenseResourceElementsAttr>(attr))
-    if (AsmResourceBlob *blob = res.getRawHandle().getBlob()) {
-      ArrayRef<char> data = blob->getData();
-      if (int64_t(data.size()) >= n * int64_t(sizeof(T))) {
-        std::vector<T> out(n);
-        std::memcpy(out.data(), data.data(), n * sizeof(T));
-        return out;
-      }
-    }
-  return std::nullopt;
-}
-
-/// Whether a global's values are held in the compiler's memory: a dense
-/// attribute or a mutable (heap) resource blob, freed once the packed copy
-/// replaces it. A read-only blob is a mapping of the model's external data
-/// file: packing a float weight from it would put a second copy of the
-/// weights in memory while compiling (a float model larger than memory is
-/// compiled from its mapping), so such f32 operands stay unpacked.
-bool compilerOwned(memref::GlobalOp global) {
-  Attribute init = global.getInitialValueAttr();
-  if (isa_and_nonnull<DenseElementsAttr>(init))
-    return true;
-  if (auto res = dyn_cast_or_null<DenseResourceElementsAttr>(init))
-    if (AsmResourceBlob *blob = res.getRawHandle().getBlob())
-      return blob->isMutable();
-  return false;
-}
-
 /// Whether `v`'s memref type has a static unit inner stride.
 bool unitInnerStride(Value v) {
   SmallVector<int64_t> strides;
   int64_t offset;
   auto type = cast<MemRefType>(v.getType());
   return succeeded(type.getStridesAndOffset(strides, offset)) && strides.back() == 1;
-}
-
-/// A private constant global of `bytes` (a resource blob) typed memref<N x elem>.
-memref::GlobalOp addGlobal(ModuleOp module, SymbolTable &symbols, StringRef name,
-                           Type elem, ArrayRef<char> bytes) {
-  int64_t n = bytes.size() / (elem.getIntOrFloatBitWidth() / 8);
-  auto type = MemRefType::get({n}, elem);
-  auto attr = DenseResourceElementsAttr::get(
-      RankedTensorType::get({n}, elem), name,
-      HeapAsmResourceBlob::allocateAndCopyWithAlign(bytes, /*align=*/64));
-  OpBuilder b(module.getContext());
-  auto global = memref::GlobalOp::create(b, module.getLoc(), name, b.getStringAttr("private"),
-                                         type, attr, /*constant=*/true,
-                                         b.getI64IntegerAttr(64));
-  symbols.insert(global); // renames on a clash
-  return global;
-}
-
-Value getGlobal(OpBuilder &b, Location loc, memref::GlobalOp global) {
-  Value v = memref::GetGlobalOp::create(b, loc, global.getType(), global.getSymName());
-  return castTo(b, loc, v, anyStrided(global.getType().getElementType(), 1));
 }
 
 /// The packed globals of one weight: bytes, and for an A operand row sums.

@@ -1,9 +1,11 @@
 // qopt-cpu-codegen-pipeline (buildCPUCodegenPipeline): linalg on tensors to
-// the LLVM dialect for x86. Options: opt-level, isa, threads, band-bytes.
+// the LLVM dialect for x86. Options: opt-level, isa, threads, band-bytes,
+// winograd.
 // RUN: qopt-opt %s --qopt-cpu-codegen-pipeline="opt-level=1 isa=avxvnni f32-kernel=avx2 band-bytes=1024" --dump-pass-pipeline -o /dev/null 2>&1 | FileCheck %s --check-prefix=CPU
+// RUN: qopt-opt %s --qopt-cpu-codegen-pipeline="opt-level=1 winograd=false" --dump-pass-pipeline -o /dev/null 2>&1 | FileCheck %s --check-prefix=NOWINO
 // RUN: qopt-opt %s --qopt-cpu-codegen-pipeline="opt-level=0 threads=1" --dump-pass-pipeline -o /dev/null 2>&1 | FileCheck %s --check-prefix=CPU0
 // RUN: qopt-opt %s --qopt-cpu-codegen-pipeline | FileCheck %s --check-prefix=LLVM --implicit-check-not=linalg. --implicit-check-not=tensor.
-// CPU: Pass Manager with 41 passes:
+// CPU: Pass Manager with 42 passes:
 // CPU-NEXT: builtin.module(
 // CPU-NEXT: func.func(
 // CPU-NEXT: qopt-conv-to-im2col-gemm{band-bytes=1024}
@@ -38,6 +40,7 @@
 // CPU-NEXT: qopt-strided-copy-to-linalg,
 // CPU-NEXT: qopt-prepack-weights{f32-kernel=avx2 isa=avxvnni pack-f32=true release-weights=false},
 // CPU-NEXT: qopt-fold-im2col,
+// CPU-NEXT: qopt-winograd-conv{min-channels=8 min-filters=8},
 // CPU-NEXT: qopt-runtime-asserts,
 // CPU-NEXT: qopt-matmul-microkernel{isa=avxvnni},
 // CPU-NEXT: qopt-parallel-loops{min-iterations=32768},
@@ -64,6 +67,10 @@
 // CPU-NEXT: reconcile-unrealized-casts
 // CPU-NEXT: )
 
+// winograd=false: no qopt-winograd-conv after the fold.
+// NOWINO: Pass Manager with 41 passes:
+// NOWINO: qopt-fold-im2col,
+// NOWINO-NEXT: qopt-runtime-asserts,
 // CPU0: Pass Manager with 32 passes:
 // CPU0-NEXT: builtin.module(
 // CPU0-NEXT: func.func(

@@ -67,6 +67,8 @@ struct CPUCodegenOptions {
   bool releaseWeights = false;
   /// qopt-prepack-weights{pack-f32}.
   bool packFloatWeights = true;
+  /// -O1+: qopt-winograd-conv after qopt-fold-im2col.
+  bool winograd = true;
 };
 
 /// linalg on tensors (after convert-qopt-to-linalg) to the LLVM dialect, on
@@ -77,7 +79,8 @@ struct CPUCodegenOptions {
 ///         func.func(qopt-split-floordiv-dims), canonicalize,
 ///         func.func(qopt-pad-in-place, qopt-fuse-gemm-epilogue)
 ///   bufferization (buildBufferizationPipeline)
-///   -O1+: qopt-prepack-weights{isa f32-kernel}
+///   -O1+: qopt-prepack-weights{isa f32-kernel}, qopt-fold-im2col,
+///         winograd: qopt-winograd-conv
 ///   qopt-matmul-microkernel{isa}
 ///   threads != 1: qopt-parallel-loops
 ///   func.func(scf-forall-to-for, convert-linalg-to-loops,
@@ -112,12 +115,16 @@ struct CPUCodegenPipelineOptions : mlir::PassPipelineOptions<CPUCodegenPipelineO
   Option<int64_t> bandBytes{*this, "band-bytes",
                             llvm::cl::desc("qopt-conv-to-im2col-gemm{band-bytes}"),
                             llvm::cl::init(2 << 20)};
+  Option<bool> winograd{*this, "winograd",
+                        llvm::cl::desc("-O1+: 3x3 float convolutions by Winograd F(2x2, 3x3) "
+                                       "(qopt-winograd-conv)"),
+                        llvm::cl::init(true)};
   CPUCodegenOptions toOptions() const;
 };
 
 /// Registers the passes of lib/Codegen/CPU and the
 /// `qopt-cpu-codegen-pipeline` pipeline (options: opt-level, isa, f32-kernel, threads,
-/// band-bytes).
+/// band-bytes, winograd).
 void registerCodegenCPUPasses();
 
 } // namespace qopt

@@ -216,6 +216,43 @@ def QOptFoldIm2col : Pass<"qopt-fold-im2col", "::mlir::ModuleOp"> {
                            "::mlir::memref::MemRefDialect"];
 }
 
+def QOptWinogradConv : Pass<"qopt-winograd-conv", "::mlir::ModuleOp"> {
+  let summary = "Compute float 3x3 convolutions by Winograd F(2x2, 3x3)";
+  let description = [{
+    Runs after `qopt-fold-im2col`. A `qopt_conv2d_f32_pa` call (`_overwrite`,
+    `_bias`) with a 3x3 filter, unit strides and dilations (constants), its
+    packed weights a constant global the compiler holds (not a mapping of
+    external data), static channels (x's dim 1) and filters (C's dim 0), at
+    least `min-channels` channels and `min-filters` filters, becomes
+    `qopt_conv2d_f32_wino(U, mr, x, C, [bias,] OH, OW)`: the weights are
+    read back from their packed layout, transformed once to U = G g G^T
+    (Winograd's F(2x2, 3x3); computed in double, rounded once) and packed
+    for the same tiles, 16 matrices [F, C] (`include/qopt/Quant/F32Winograd.h`,
+    which the runtime shares). The runtime transforms the input in chunks
+    of 2x2-pixel tiles into the tiles' packed layout, runs 16 GEMMs and
+    transforms their results into C: 16 multiplications per 4 output pixels
+    and channel instead of 36.
+
+    The sums are not the GEMM's: the transforms add and subtract values that
+    the direct convolution never forms, so results differ from the im2col
+    path in the last bits (the relative error stays at the level of f32
+    rounding; `test/e2e/winograd-conv.test` measures it against
+    onnxruntime). One transformed copy serves every call that reads the same
+    packed weights; the packed GEMM weights are erased when nothing else
+    reads them. qoptc runs this pass at -O1 and above unless
+    `--winograd=false`.
+  }];
+  let options = [
+    Option<"minChannels", "min-channels", "int64_t", "8",
+           "Fewest input channels a convolution needs to be rewritten (below, the "
+           "transforms cost more than the products they save)">,
+    Option<"minFilters", "min-filters", "int64_t", "8",
+           "Fewest filters (output channels) a convolution needs to be rewritten">
+  ];
+  let dependentDialects = ["::mlir::arith::ArithDialect", "::mlir::func::FuncDialect",
+                           "::mlir::memref::MemRefDialect"];
+}
+
 def QOptParallelLoops : Pass<"qopt-parallel-loops", "::mlir::ModuleOp"> {
   let summary = "Split large linalg ops on buffers over OpenMP threads";
   let description = [{
