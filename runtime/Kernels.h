@@ -165,9 +165,10 @@ bool conv2dF32PackedAWith(const std::string &kernel, const float *packed, int64_
 /// h >= oh + 2, w >= ow + 2) and 3x3 filters with unit strides and
 /// dilations, given as qopt/Quant/F32Winograd.h packs them for the named
 /// kernel's tiles (f32pack::tileFor(kernel) rows), by Winograd F(2x2, 3x3)
-/// (qopt_conv2d_f32_wino's path); with `overwrite`, C = conv(x) (+ bias[row]
-/// with `bias`), C unread. False if this CPU cannot run the kernel or the
-/// geometry does not fit x. For tests and benchmarks.
+/// (qopt_conv2d_f32_wino's path; the transforms' portable form with the
+/// "generic" kernel); with `overwrite`, C = conv(x) (+ bias[row] with `bias`,
+/// which only `overwrite` reads), C unread. False if this CPU cannot run the
+/// kernel or the geometry does not fit x. For tests and benchmarks.
 bool conv2dF32WinogradWith(const std::string &kernel, const float *packed, int64_t m,
                            const float *x, int64_t images, int64_t ch, int64_t h, int64_t w,
                            int64_t oh, int64_t ow, float *c, int64_t ldc,

@@ -4,8 +4,9 @@
 // (qopt-winograd-conv) as C [F, N*OH*OW] (+)= conv(x, g), the filters given
 // as U = G g G^T packed at compile time (qopt/Quant/F32Winograd.h, which
 // also has the algorithm). The output is cut into tiles of 2x2 pixels and
-// the tiles into chunks of up to a few panels' width along one row of tiles;
-// per chunk, on the thread that takes it:
+// the tiles, in the order (image, row of tiles, tile), into chunks of one to
+// four panels' width (a chunk may span rows of tiles and images); per chunk,
+// on the thread that takes it:
 //   1. the input transform writes V_xi = B^T d B for the chunk's tiles and
 //      every channel straight into the tiles' packed-B layout (per 256-deep
 //      block of channels, [kc][NR] panels), the 16 points one after another;
@@ -13,7 +14,8 @@
 //      each;
 //   3. the output transform writes Y = A^T M A, plus C's old values or the
 //      bias, into C.
-// A chunk's V and M stay in the core's L2 between the steps. The transforms
+// A chunk's V and M stay in the core's L2 between the steps (about 256 KB
+// where one panel's worth fits in that). The transforms
 // add and subtract only (no products, nothing to contract into FMAs), so
 // every instruction set gives the same bits; the GEMM's sums are the tiles'.
 //
@@ -391,9 +393,18 @@ bool conv2dWinograd(const char *name, const std::optional<qopt::rt::F32TileKerne
                               .c_str());
     return false;
   }
+  if (ch == 0) { // no products: C keeps its values, or takes its start
+    if (overwrite)
+      for (int64_t o = 0; o < m; ++o)
+        std::fill_n(c + o * cs0, n, bias ? bias[o] : 0.0f);
+    return true;
+  }
   Conv cv{u, mr, x, xs0, xs1, xs2, ch, h, w, c, cs0, m, n / (oh * ow), oh, ow, overwrite, bias};
   Gemm g = tile && tile->mr == mr ? Gemm{tile->fn, tile->nr} : Gemm{nullptr, 16};
-  if (hasAvx2())
+  // The transforms' AVX2 form where the CPU has it, unless the portable tile
+  // kernel was asked for (tests run both; they give the same bits).
+  const bool portable = tile && tile->mr == mr && std::string(tile->name) == "generic";
+  if (hasAvx2() && !portable)
     run<true>(cv, g);
   else
     run<false>(cv, g);

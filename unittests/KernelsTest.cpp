@@ -987,6 +987,15 @@ TEST(F32Winograd, EntryPointsMatchReferenceAndCheckOperands) {
   EXPECT_EQ(qopt::rt::takeKernelError(), "qopt_conv2d_f32_wino_bias: the bias needs a unit stride");
   for (float v : c)
     ASSERT_EQ(v, 0.5f);
+  // No channels: no products, C keeps its values (accumulate) or takes its
+  // start (the bias).
+  const std::string best32 = qopt::rt::f32KernelsAvailable().front();
+  ASSERT_TRUE(qopt::rt::conv2dF32WinogradWith(best32, nullptr, m, xb, 1, 0, h, w, oh, ow, cp, n));
+  ASSERT_TRUE(qopt::rt::conv2dF32WinogradWith(best32, nullptr, 2, xb, 1, 0, h, w, oh, ow,
+                                              cp + n, n, true, bb));
+  EXPECT_EQ(qopt::rt::takeKernelError(), "");
+  for (int64_t j = 0; j < m * n; ++j)
+    ASSERT_EQ(c[j], j < n ? 0.5f : j < 2 * n ? biasBuf[0] : j < 3 * n ? biasBuf[1] : 0.5f) << j;
 }
 
 TEST(Threads, CountParsing) {

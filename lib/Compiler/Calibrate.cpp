@@ -295,7 +295,13 @@ LogicalResult runCalibration(ModuleOp module, const CalibrationOptions &options,
   // A library only this run loads borrows the weights from this process
   // (a 28 GB model is not written out again); a kept one carries its own.
   std::vector<const void *> borrowed;
-  if (failed(compileToSharedLibrary(*instrumented, options.compile, so, error,
+  // Convolutions on the GEMM either way: a borrowing library cannot pack its
+  // weights (nor take qopt-winograd-conv, which needs them packed), and the
+  // statistics must not depend on whether the library is kept (Winograd's
+  // sums differ from the GEMM's in the last bits, and so would the scales).
+  CompileOptions compile = options.compile;
+  compile.winograd = false;
+  if (failed(compileToSharedLibrary(*instrumented, compile, so, error,
                                     floatLibrary ? nullptr : &borrowed))) {
     llvm::sys::fs::remove(so);
     error = "compiling the calibration model: " + error;

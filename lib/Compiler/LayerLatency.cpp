@@ -226,7 +226,8 @@ std::string layerLatencyKey(ModuleOp extracted, const CompileOptions &options,
                       .assumeVerified());
   os << "|opt=" << options.optLevel << "|cpu=" << options.targetCPU
      << "|features=" << options.targetFeatures << "|isa=" << options.kernelIsa
-     << "|threads=" << options.threads << "|quantization=" << quantization;
+     << "|threads=" << options.threads << "|winograd=" << options.winograd
+     << "|quantization=" << quantization;
   return llvm::utohexstr(llvm::xxh3_64bits(text), /*LowerCase=*/true, /*Width=*/16);
 }
 

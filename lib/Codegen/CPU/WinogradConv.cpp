@@ -27,6 +27,8 @@
 #include "llvm/ADT/SetVector.h"
 
 #include <cstring>
+#include <map>
+#include <tuple>
 
 namespace qopt {
 #define GEN_PASS_DEF_QOPTWINOGRADCONV
@@ -58,8 +60,9 @@ struct WinogradConvPass : qopt::impl::QOptWinogradConvBase<WinogradConvPass> {
           callee == "qopt_conv2d_f32_pa_bias")
         calls.push_back(call);
     });
-    // One transformed copy per packed weight however many calls read it.
-    DenseMap<Operation *, memref::GlobalOp> transformed;
+    // One transformed copy per packed weight and shape (filters, channels,
+    // tile rows) however many calls read it.
+    std::map<Key, memref::GlobalOp> transformed;
     llvm::SetVector<Operation *> sources;
     for (func::CallOp call : calls)
       if (memref::GlobalOp source = rewrite(module, symbols, call, transformed))
@@ -74,8 +77,10 @@ struct WinogradConvPass : qopt::impl::QOptWinogradConvBase<WinogradConvPass> {
 
   /// Rewrites `call` into qopt_conv2d_f32_wino[...] when it qualifies;
   /// returns the packed weights' global it read, or null.
+  using Key = std::tuple<Operation *, int64_t, int64_t, int64_t>;
+
   memref::GlobalOp rewrite(ModuleOp module, SymbolTable &symbols, func::CallOp call,
-                           DenseMap<Operation *, memref::GlobalOp> &transformed) {
+                           std::map<Key, memref::GlobalOp> &transformed) {
     const bool bias = call.getCallee() == "qopt_conv2d_f32_pa_bias";
     const unsigned geometry = bias ? 5 : 4; // KH, KW, sh, sw, dh, dw, OH, OW
     if (call.getNumOperands() != geometry + 8)
@@ -90,8 +95,13 @@ struct WinogradConvPass : qopt::impl::QOptWinogradConvBase<WinogradConvPass> {
     // Channels from x, filters from C: static through their casts.
     auto xType = dyn_cast<MemRefType>(throughCasts(call.getOperand(2)).getType());
     auto cType = dyn_cast<MemRefType>(throughCasts(call.getOperand(3)).getType());
+    // C with a static unit inner stride, as the runtime's output step
+    // writes it (the GEMM's entry also takes other strides).
+    SmallVector<int64_t> cStrides;
+    int64_t cOffset;
     if (!xType || xType.getRank() != 4 || xType.isDynamicDim(1) || !cType ||
-        cType.getRank() != 2 || cType.isDynamicDim(0))
+        cType.getRank() != 2 || cType.isDynamicDim(0) ||
+        failed(cType.getStridesAndOffset(cStrides, cOffset)) || cStrides[1] != 1)
       return {};
     const int64_t ch = xType.getDimSize(1), m = cType.getDimSize(0);
     if (ch < minChannels || m < minFilters)
@@ -104,7 +114,7 @@ struct WinogradConvPass : qopt::impl::QOptWinogradConvBase<WinogradConvPass> {
         !isa_and_nonnull<ElementsAttr>(global.getInitialValueAttr()) || !compilerOwned(global) ||
         global.getType().getNumElements() != qopt::f32pack::packedSize(m, ch * 9, *mr))
       return {};
-    memref::GlobalOp &u = transformed[global.getOperation()];
+    memref::GlobalOp &u = transformed[Key{global.getOperation(), m, ch, *mr}];
     if (!u) {
       std::optional<std::vector<float>> packed = readElements<float>(global);
       if (!packed)

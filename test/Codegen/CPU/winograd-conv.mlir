@@ -1,5 +1,7 @@
 // RUN: qopt-opt %s --qopt-winograd-conv --split-input-file | FileCheck %s
 // RUN: qopt-opt %s --qopt-winograd-conv="min-channels=9" --split-input-file | FileCheck %s --check-prefix=MIN
+// RUN: qopt-opt %s --qopt-winograd-conv="min-filters=9" --split-input-file | FileCheck %s --check-prefix=MIN
+// RUN: qopt-opt %s --qopt-winograd-conv="min-channels=1 min-filters=1" --split-input-file | FileCheck %s --check-prefix=ONE
 
 // Weights: 8 filters of 8 channels, 3x3, packed for tiles of 6 rows: 12
 // padded rows of 72 values. The transformed copy is 16 points of 12 x 8.
@@ -35,7 +37,8 @@ func.func @wino(%x: memref<1x8x10x12xf32>, %c: memref<8x80xf32>) {
   call @qopt_conv2d_f32_pa(%a, %mr, %xc, %cc, %c3, %c3, %c1, %c1, %c1, %c1, %oh, %ow) : (memref<?xf32, strided<[?], offset: ?>>, i64, memref<?x?x?x?xf32, strided<[?, ?, ?, ?], offset: ?>>, memref<?x?xf32, strided<[?, ?], offset: ?>>, i64, i64, i64, i64, i64, i64, i64, i64) -> ()
   return
 }
-// With min-channels=9 the 8 channels are too few: the call stays.
+// With min-channels=9 the 8 channels are too few, with min-filters=9 the 8
+// filters: the call stays.
 // MIN-LABEL: func.func @wino
 // MIN: call @qopt_conv2d_f32_pa(
 // MIN-NOT: wino
@@ -72,17 +75,19 @@ func.func @entries(%x: memref<?x8x?x12xf32>, %c: memref<8x?xf32>, %bias: memref<
 
 // Left alone: a stride of 2, a dilation of 2, a 5x5 filter (its packed
 // weights' size checked against 3x3 fails too), channels unknown at compile
-// time, weights that are not a constant global, and a global whose size is
-// not 8 x 72 packed for 6 rows. The kept global stays.
+// time, weights that are not a global, a global whose size is not 8 x 72
+// packed for 6 rows, a global that is not constant, filters unknown at
+// compile time (C's rows), and a C whose inner stride is not 1 (the GEMM's
+// entry takes it, the Winograd output step does not). The kept global stays.
 // CHECK: memref.global "private" constant @w : memref<864xf32>
 // CHECK-LABEL: func.func @kept
 // CHECK-NOT: wino
-// CHECK-COUNT-6: call @qopt_conv2d_f32_pa(
-// CHECK-NOT: wino
+// CHECK-COUNT-9: call @qopt_conv2d_f32_pa(
 memref.global "private" constant @w : memref<864xf32> = dense<1.0> {alignment = 64 : i64}
 memref.global "private" constant @odd : memref<860xf32> = dense<1.0> {alignment = 64 : i64}
+memref.global "private" @mutable : memref<864xf32> = dense<1.0> {alignment = 64 : i64}
 func.func private @qopt_conv2d_f32_pa(memref<?xf32, strided<[?], offset: ?>>, i64, memref<?x?x?x?xf32, strided<[?, ?, ?, ?], offset: ?>>, memref<?x?xf32, strided<[?, ?], offset: ?>>, i64, i64, i64, i64, i64, i64, i64, i64)
-func.func @kept(%x: memref<1x8x10x12xf32>, %xd: memref<1x?x10x12xf32>, %c: memref<8x80xf32>, %arg: memref<?xf32, strided<[?], offset: ?>>) {
+func.func @kept(%x: memref<1x8x10x12xf32>, %xd: memref<1x?x10x12xf32>, %c: memref<8x80xf32>, %arg: memref<?xf32, strided<[?], offset: ?>>, %cd: memref<?x80xf32>, %cs: memref<8x80xf32, strided<[160, 2]>>) {
   %g = memref.get_global @w : memref<864xf32>
   %a = memref.cast %g : memref<864xf32> to memref<?xf32, strided<[?], offset: ?>>
   %go = memref.get_global @odd : memref<860xf32>
@@ -103,5 +108,69 @@ func.func @kept(%x: memref<1x8x10x12xf32>, %xd: memref<1x?x10x12xf32>, %c: memre
   call @qopt_conv2d_f32_pa(%a, %mr, %xdc, %cc, %c3, %c3, %c1, %c1, %c1, %c1, %oh, %ow) : (memref<?xf32, strided<[?], offset: ?>>, i64, memref<?x?x?x?xf32, strided<[?, ?, ?, ?], offset: ?>>, memref<?x?xf32, strided<[?, ?], offset: ?>>, i64, i64, i64, i64, i64, i64, i64, i64) -> ()
   call @qopt_conv2d_f32_pa(%arg, %mr, %xc, %cc, %c3, %c3, %c1, %c1, %c1, %c1, %oh, %ow) : (memref<?xf32, strided<[?], offset: ?>>, i64, memref<?x?x?x?xf32, strided<[?, ?, ?, ?], offset: ?>>, memref<?x?xf32, strided<[?, ?], offset: ?>>, i64, i64, i64, i64, i64, i64, i64, i64) -> ()
   call @qopt_conv2d_f32_pa(%ao, %mr, %xc, %cc, %c3, %c3, %c1, %c1, %c1, %c1, %oh, %ow) : (memref<?xf32, strided<[?], offset: ?>>, i64, memref<?x?x?x?xf32, strided<[?, ?, ?, ?], offset: ?>>, memref<?x?xf32, strided<[?, ?], offset: ?>>, i64, i64, i64, i64, i64, i64, i64, i64) -> ()
+  %gm = memref.get_global @mutable : memref<864xf32>
+  %am = memref.cast %gm : memref<864xf32> to memref<?xf32, strided<[?], offset: ?>>
+  call @qopt_conv2d_f32_pa(%am, %mr, %xc, %cc, %c3, %c3, %c1, %c1, %c1, %c1, %oh, %ow) : (memref<?xf32, strided<[?], offset: ?>>, i64, memref<?x?x?x?xf32, strided<[?, ?, ?, ?], offset: ?>>, memref<?x?xf32, strided<[?, ?], offset: ?>>, i64, i64, i64, i64, i64, i64, i64, i64) -> ()
+  %cdc = memref.cast %cd : memref<?x80xf32> to memref<?x?xf32, strided<[?, ?], offset: ?>>
+  call @qopt_conv2d_f32_pa(%a, %mr, %xc, %cdc, %c3, %c3, %c1, %c1, %c1, %c1, %oh, %ow) : (memref<?xf32, strided<[?], offset: ?>>, i64, memref<?x?x?x?xf32, strided<[?, ?, ?, ?], offset: ?>>, memref<?x?xf32, strided<[?, ?], offset: ?>>, i64, i64, i64, i64, i64, i64, i64, i64) -> ()
+  %csc = memref.cast %cs : memref<8x80xf32, strided<[160, 2]>> to memref<?x?xf32, strided<[?, ?], offset: ?>>
+  call @qopt_conv2d_f32_pa(%a, %mr, %xc, %csc, %c3, %c3, %c1, %c1, %c1, %c1, %oh, %ow) : (memref<?xf32, strided<[?], offset: ?>>, i64, memref<?x?x?x?xf32, strided<[?, ?, ?, ?], offset: ?>>, memref<?x?xf32, strided<[?, ?], offset: ?>>, i64, i64, i64, i64, i64, i64, i64, i64) -> ()
+  return
+}
+
+// -----
+
+// One packed weight read by a call that qualifies and one that does not
+// (stride 2): the first reads the transformed copy, the second keeps the
+// packed weights, which stay.
+// CHECK: memref.global "private" constant @w : memref<864xf32>
+// CHECK-LABEL: func.func @shared
+// CHECK: call @qopt_conv2d_f32_wino(
+// CHECK: %[[W:.*]] = memref.get_global @w : memref<864xf32>
+// CHECK: call @qopt_conv2d_f32_pa(%{{.*}}, %c6_i64, %{{.*}}, %{{.*}}, %c3_i64, %c3_i64, %c2_i64,
+// CHECK: memref.global "private" constant @w_winograd : memref<1536xf32>
+memref.global "private" constant @w : memref<864xf32> = dense<1.0> {alignment = 64 : i64}
+func.func private @qopt_conv2d_f32_pa(memref<?xf32, strided<[?], offset: ?>>, i64, memref<?x?x?x?xf32, strided<[?, ?, ?, ?], offset: ?>>, memref<?x?xf32, strided<[?, ?], offset: ?>>, i64, i64, i64, i64, i64, i64, i64, i64)
+func.func @shared(%x: memref<1x8x10x12xf32>, %c: memref<8x80xf32>) {
+  %xc = memref.cast %x : memref<1x8x10x12xf32> to memref<?x?x?x?xf32, strided<[?, ?, ?, ?], offset: ?>>
+  %cc = memref.cast %c : memref<8x80xf32> to memref<?x?xf32, strided<[?, ?], offset: ?>>
+  %mr = arith.constant 6 : i64
+  %c3 = arith.constant 3 : i64
+  %c2 = arith.constant 2 : i64
+  %c1 = arith.constant 1 : i64
+  %oh = arith.constant 8 : i64
+  %ow = arith.constant 10 : i64
+  %g = memref.get_global @w : memref<864xf32>
+  %a = memref.cast %g : memref<864xf32> to memref<?xf32, strided<[?], offset: ?>>
+  call @qopt_conv2d_f32_pa(%a, %mr, %xc, %cc, %c3, %c3, %c1, %c1, %c1, %c1, %oh, %ow) : (memref<?xf32, strided<[?], offset: ?>>, i64, memref<?x?x?x?xf32, strided<[?, ?, ?, ?], offset: ?>>, memref<?x?xf32, strided<[?, ?], offset: ?>>, i64, i64, i64, i64, i64, i64, i64, i64) -> ()
+  %g2 = memref.get_global @w : memref<864xf32>
+  %a2 = memref.cast %g2 : memref<864xf32> to memref<?xf32, strided<[?], offset: ?>>
+  call @qopt_conv2d_f32_pa(%a2, %mr, %xc, %cc, %c3, %c3, %c2, %c1, %c1, %c1, %oh, %ow) : (memref<?xf32, strided<[?], offset: ?>>, i64, memref<?x?x?x?xf32, strided<[?, ?, ?, ?], offset: ?>>, memref<?x?xf32, strided<[?, ?], offset: ?>>, i64, i64, i64, i64, i64, i64, i64, i64) -> ()
+  return
+}
+
+// -----
+
+// One filter of one channel (with min-channels=1 min-filters=1), its taps
+// 1..9 in the packed layout of 6-row tiles (tap t at t * 6, the other five
+// rows' lanes 0): U = G g G^T read back from that layout, point by point
+// (1, 3, 1, 3, 6, 11.25, ...), each U_xi a 6-row panel of one channel.
+// ONE-LABEL: func.func @ramp
+// ONE: call @qopt_conv2d_f32_wino_overwrite(
+// ONE: taps_winograd: "0x40000000
+// ONE-SAME: 0000803F00000000000000000000000000000000000000000000404000000000000000000000000000000000000000000000803F0000000000000000000000000000000000000000000040400000000000000000000000000000000000000000
+// ONE-SAME: 0000C0400000000000000000000000000000000000000000000034410000000000000000000000000000000000000000000070400000000000000000000000000000000000000000000010410000000000000000000000000000000000000000
+memref.global "private" constant @taps : memref<54xf32> = dense<[1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 2.0, 0.0, 0.0, 0.0, 0.0, 0.0, 3.0, 0.0, 0.0, 0.0, 0.0, 0.0, 4.0, 0.0, 0.0, 0.0, 0.0, 0.0, 5.0, 0.0, 0.0, 0.0, 0.0, 0.0, 6.0, 0.0, 0.0, 0.0, 0.0, 0.0, 7.0, 0.0, 0.0, 0.0, 0.0, 0.0, 8.0, 0.0, 0.0, 0.0, 0.0, 0.0, 9.0, 0.0, 0.0, 0.0, 0.0, 0.0]> {alignment = 64 : i64}
+func.func private @qopt_conv2d_f32_pa_overwrite(memref<?xf32, strided<[?], offset: ?>>, i64, memref<?x?x?x?xf32, strided<[?, ?, ?, ?], offset: ?>>, memref<?x?xf32, strided<[?, ?], offset: ?>>, i64, i64, i64, i64, i64, i64, i64, i64)
+func.func @ramp(%x: memref<1x1x6x6xf32>, %c: memref<1x16xf32>) {
+  %g = memref.get_global @taps : memref<54xf32>
+  %a = memref.cast %g : memref<54xf32> to memref<?xf32, strided<[?], offset: ?>>
+  %xc = memref.cast %x : memref<1x1x6x6xf32> to memref<?x?x?x?xf32, strided<[?, ?, ?, ?], offset: ?>>
+  %cc = memref.cast %c : memref<1x16xf32> to memref<?x?xf32, strided<[?, ?], offset: ?>>
+  %mr = arith.constant 6 : i64
+  %c3 = arith.constant 3 : i64
+  %c1 = arith.constant 1 : i64
+  %c4 = arith.constant 4 : i64
+  call @qopt_conv2d_f32_pa_overwrite(%a, %mr, %xc, %cc, %c3, %c3, %c1, %c1, %c1, %c1, %c4, %c4) : (memref<?xf32, strided<[?], offset: ?>>, i64, memref<?x?x?x?xf32, strided<[?, ?, ?, ?], offset: ?>>, memref<?x?xf32, strided<[?, ?], offset: ?>>, i64, i64, i64, i64, i64, i64, i64, i64) -> ()
   return
 }
