@@ -55,7 +55,7 @@
 // O2-NEXT: qopt-strided-copy-to-linalg,
 // O2-NEXT: qopt-prepack-weights{f32-kernel=avx512 isa=avx512vnni pack-f32=true release-weights=false},
 // O2-NEXT: qopt-fold-im2col,
-// O2-NEXT: qopt-winograd-conv{min-channels=8 min-filters=8},
+// O2-NEXT: qopt-winograd-conv{min-channels=16 min-filters=8},
 // O2-NEXT: qopt-runtime-asserts,
 // O2-NEXT: qopt-matmul-microkernel{isa=avx512vnni},
 // O2-NEXT: qopt-parallel-loops{min-iterations=32768},
@@ -182,7 +182,7 @@
 // T1-NEXT: qopt-strided-copy-to-linalg,
 // T1-NEXT: qopt-prepack-weights{f32-kernel=generic isa=generic pack-f32=true release-weights=false},
 // T1-NEXT: qopt-fold-im2col,
-// T1-NEXT: qopt-winograd-conv{min-channels=8 min-filters=8},
+// T1-NEXT: qopt-winograd-conv{min-channels=16 min-filters=8},
 // T1-NEXT: qopt-runtime-asserts,
 // T1-NEXT: qopt-matmul-microkernel{isa=generic},
 // T1-NEXT: func.func(

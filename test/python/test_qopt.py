@@ -51,14 +51,26 @@ class QOptTest(unittest.TestCase):
                                    atol=1e-6)
 
     def test_winograd_option(self):
-        # tiny_cnn's conv2 (8 -> 16 channels, 3x3) runs by Winograd by default;
+        # A 16 -> 16 channel 3x3 convolution runs by Winograd by default;
         # winograd=False (qoptc --winograd=false) keeps it on the GEMM: close
         # results, not the same bits.
-        off = qopt.Model(qopt.compile(EXAMPLE, os.path.join(self.dir, "gemm.so"), winograd=False))
-        a = off.run({"input": self.x})["probs"]
-        b = self.model.run({"input": self.x})["probs"]
-        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-7)
-        self.assertFalse(np.array_equal(a, b))
+        import onnx
+        from onnx import TensorProto, helper, numpy_helper
+        r = np.random.RandomState(5)
+        w = (r.randn(16, 16, 3, 3) / 12).astype(np.float32)
+        graph = helper.make_graph(
+            [helper.make_node("Conv", ["x", "w"], ["y"], pads=[1, 1, 1, 1])], "conv",
+            [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 16, 12, 12])],
+            [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 16, 12, 12])],
+            [numpy_helper.from_array(w, "w")])
+        path = os.path.join(self.dir, "conv16.onnx")
+        onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)]), path)
+        x = r.randn(1, 16, 12, 12).astype(np.float32)
+        on = qopt.Model(qopt.compile(path, os.path.join(self.dir, "wino.so"))).run([x])["y"]
+        off = qopt.Model(qopt.compile(path, os.path.join(self.dir, "gemm.so"),
+                                      winograd=False)).run([x])["y"]
+        np.testing.assert_allclose(on, off, rtol=0, atol=1e-5 * float(np.abs(off).max()))
+        self.assertFalse(np.array_equal(on, off))
 
     def test_bad_inputs_raise(self):
         cases = [({"input": self.x.astype(np.float64)}, "expected dtype f32, got f64"),

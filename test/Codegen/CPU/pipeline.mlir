@@ -40,7 +40,7 @@
 // CPU-NEXT: qopt-strided-copy-to-linalg,
 // CPU-NEXT: qopt-prepack-weights{f32-kernel=avx2 isa=avxvnni pack-f32=true release-weights=false},
 // CPU-NEXT: qopt-fold-im2col,
-// CPU-NEXT: qopt-winograd-conv{min-channels=8 min-filters=8},
+// CPU-NEXT: qopt-winograd-conv{min-channels=16 min-filters=8},
 // CPU-NEXT: qopt-runtime-asserts,
 // CPU-NEXT: qopt-matmul-microkernel{isa=avxvnni},
 // CPU-NEXT: qopt-parallel-loops{min-iterations=32768},

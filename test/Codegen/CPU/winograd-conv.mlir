@@ -1,12 +1,13 @@
-// RUN: qopt-opt %s --qopt-winograd-conv --split-input-file | FileCheck %s
+// RUN: qopt-opt %s --qopt-winograd-conv="min-channels=8" --split-input-file | FileCheck %s
+// RUN: qopt-opt %s --qopt-winograd-conv --split-input-file | FileCheck %s --check-prefix=DEFAULT
 // RUN: qopt-opt %s --qopt-winograd-conv="min-channels=9" --split-input-file | FileCheck %s --check-prefix=MIN
-// RUN: qopt-opt %s --qopt-winograd-conv="min-filters=9" --split-input-file | FileCheck %s --check-prefix=MIN
+// RUN: qopt-opt %s --qopt-winograd-conv="min-channels=8 min-filters=9" --split-input-file | FileCheck %s --check-prefix=MIN
 // RUN: qopt-opt %s --qopt-winograd-conv="min-channels=1 min-filters=1" --split-input-file | FileCheck %s --check-prefix=ONE
 
 // Weights: 8 filters of 8 channels, 3x3, packed for tiles of 6 rows: 12
 // padded rows of 72 values. The transformed copy is 16 points of 12 x 8.
 
-// A 3x3 convolution with unit strides and dilations: the call reads the
+// (With min-channels=8.) A 3x3 convolution with unit strides and dilations: the call reads the
 // transformed weights and keeps OH and OW; the packed GEMM weights go.
 // CHECK-NOT: memref.global
 // CHECK-DAG: func.func private @qopt_conv2d_f32_wino(memref<?xf32, strided<[?], offset: ?>>, i64, memref<?x?x?x?xf32, strided<[?, ?, ?, ?], offset: ?>>, memref<?x?xf32, strided<[?, ?], offset: ?>>, i64, i64)
@@ -38,7 +39,11 @@ func.func @wino(%x: memref<1x8x10x12xf32>, %c: memref<8x80xf32>) {
   return
 }
 // With min-channels=9 the 8 channels are too few, with min-filters=9 the 8
-// filters: the call stays.
+// filters, and by default (16 channels at least) the 8 channels: the call
+// stays.
+// DEFAULT-LABEL: func.func @wino
+// DEFAULT: call @qopt_conv2d_f32_pa(
+// DEFAULT-NOT: wino
 // MIN-LABEL: func.func @wino
 // MIN: call @qopt_conv2d_f32_pa(
 // MIN-NOT: wino

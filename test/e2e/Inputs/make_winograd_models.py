@@ -1,13 +1,13 @@
 """Writes a float model whose 3x3 convolutions reach qopt-winograd-conv's
 cases, for test/e2e/winograd-conv.test:
   OUT/wino.onnx  x[N, 3, 19, 23]
-                 -> Conv 12x3x3x3, pad 1, bias         (3 channels: kept on the GEMM)
-                 -> Relu -> Conv 16x12x3x3, pad 1, bias (Winograd, bias start)
+                 -> Conv 16x3x3x3, pad 1, bias         (3 channels: kept on the GEMM)
+                 -> Relu -> Conv 16x16x3x3, pad 1, bias (Winograd, bias start)
                  -> Relu -> Conv 20x16x3x3, pads (0, 1, 1, 1), no bias
                                                         (Winograd, odd 18x23 output)
-                 -> Conv 9x20x3x3, dilation 2, pad 2    (kept: dilated)
-                 -> Conv 10x9x3x3, pad 1, bias          (Winograd)
-                 -> Conv 260x10x3x3, pad 1 -> Relu      (Winograd, 260 filters)
+                 -> Conv 16x20x3x3, dilation 2, pad 2   (kept: dilated)
+                 -> Conv 16x16x3x3, pad 1, bias         (Winograd)
+                 -> Conv 260x16x3x3, pad 1 -> Relu      (Winograd, 260 filters)
                  -> Conv 10x260x3x3, pad 1, bias -> y   (Winograd, 260 channels: the
                                                          weights' read-back and the
                                                          GEMMs across 256-deep blocks)
@@ -44,9 +44,9 @@ nodes = [
     helper.make_node("Relu", ["c5"], ["r5"]),
     helper.make_node("Conv", ["r5", "w6", "b6"], ["y"], pads=[1, 1, 1, 1]),
 ]
-inits = {"w0": weights(12, 3, 3, 3), "b0": bias(12), "w1": weights(16, 12, 3, 3), "b1": bias(16),
-         "w2": weights(20, 16, 3, 3), "w3": weights(9, 20, 3, 3), "w4": weights(10, 9, 3, 3),
-         "b4": bias(10), "w5": weights(260, 10, 3, 3), "w6": weights(10, 260, 3, 3),
+inits = {"w0": weights(16, 3, 3, 3), "b0": bias(16), "w1": weights(16, 16, 3, 3), "b1": bias(16),
+         "w2": weights(20, 16, 3, 3), "w3": weights(16, 20, 3, 3), "w4": weights(16, 16, 3, 3),
+         "b4": bias(16), "w5": weights(260, 16, 3, 3), "w6": weights(10, 260, 3, 3),
          "b6": bias(10)}
 x = helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", 3, 19, 23])
 y = helper.make_tensor_value_info("y", TensorProto.FLOAT, ["N", 10, 18, 23])
