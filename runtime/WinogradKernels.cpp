@@ -403,7 +403,7 @@ bool conv2dWinograd(const char *name, const std::optional<qopt::rt::F32TileKerne
   Gemm g = tile && tile->mr == mr ? Gemm{tile->fn, tile->nr} : Gemm{nullptr, 16};
   // The transforms' AVX2 form where the CPU has it, unless the portable tile
   // kernel was asked for (tests run both; they give the same bits).
-  const bool portable = tile && tile->mr == mr && std::string(tile->name) == "generic";
+  const bool portable = tile && tile->mr == mr && std::strcmp(tile->name, "generic") == 0;
   if (hasAvx2() && !portable)
     run<true>(cv, g);
   else

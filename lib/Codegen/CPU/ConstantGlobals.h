@@ -83,6 +83,21 @@ inline mlir::Value getGlobal(mlir::OpBuilder &b, mlir::Location loc,
   return castTo(b, loc, v, anyStrided(global.getType().getElementType(), 1));
 }
 
+/// Erases `v`'s defining chain of reshapes, casts and get_global while
+/// nothing else uses them (a weight operand its call no longer reads).
+inline void eraseDeadChain(mlir::Value v) {
+  while (mlir::Operation *def = v.getDefiningOp()) {
+    if (!def->use_empty() ||
+        !llvm::isa<mlir::memref::CollapseShapeOp, mlir::memref::ExpandShapeOp,
+                   mlir::memref::CastOp, mlir::memref::GetGlobalOp>(def))
+      return;
+    mlir::Value next = def->getNumOperands() ? def->getOperand(0) : mlir::Value();
+    def->erase();
+    if (!next)
+      return;
+    v = next;
+  }
+}
 
 } // namespace qopt::kernel_calls
 

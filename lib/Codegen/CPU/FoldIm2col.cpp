@@ -147,9 +147,7 @@ struct FoldIm2colPass : qopt::impl::QOptFoldIm2colBase<FoldIm2colPass> {
 
   /// The subview under `v`'s casts, with unit strides, or null.
   static memref::SubViewOp unitSubview(Value v) {
-    while (auto cast = v.getDefiningOp<memref::CastOp>())
-      v = cast.getSource();
-    auto sv = v.getDefiningOp<memref::SubViewOp>();
+    auto sv = throughCasts(v).getDefiningOp<memref::SubViewOp>();
     if (!sv || !llvm::all_of(sv.getStaticStrides(), [](int64_t s) { return s == 1; }))
       return {};
     return sv;
@@ -358,8 +356,7 @@ struct FoldIm2colPass : qopt::impl::QOptFoldIm2colBase<FoldIm2colPass> {
     // With the copy gone, a zero fill or bias broadcast of C before it (the
     // accumulator's init, which qopt-prepack-weights did not reach past the
     // copy) becomes the call's start.
-    while (auto cast = c.getDefiningOp<memref::CastOp>())
-      c = cast.getSource();
+    c = throughCasts(c);
     OpBuilder at(after);
     Value biasArg;
     if (name == "qopt_conv2d_f32_pa")

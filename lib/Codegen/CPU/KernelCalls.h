@@ -29,6 +29,13 @@ inline mlir::Value castTo(mlir::OpBuilder &b, mlir::Location loc, mlir::Value v,
   return v.getType() == t ? v : mlir::memref::CastOp::create(b, loc, t, v).getResult();
 }
 
+/// `v` under its memref.cast ops.
+inline mlir::Value throughCasts(mlir::Value v) {
+  while (auto cast = v.getDefiningOp<mlir::memref::CastOp>())
+    v = cast.getSource();
+  return v;
+}
+
 /// Declares `name` (private) with the operand types of `args` if absent.
 inline void declare(mlir::ModuleOp module, llvm::StringRef name, mlir::ValueRange args) {
   if (module.lookupSymbol(name))

@@ -106,21 +106,6 @@ struct Packed {
   memref::GlobalOp bytes, rowSums;
 };
 
-/// Erases `v`'s defining chain of views and get_global if nothing else uses it.
-void eraseDeadChain(Value v) {
-  while (Operation *def = v.getDefiningOp()) {
-    if (!def->use_empty() ||
-        !isa<memref::CollapseShapeOp, memref::ExpandShapeOp, memref::CastOp,
-             memref::GetGlobalOp>(def))
-      return;
-    Value next = def->getNumOperands() ? def->getOperand(0) : Value();
-    def->erase();
-    if (!next)
-      return;
-    v = next;
-  }
-}
-
 struct PrepackWeightsPass : qopt::impl::QOptPrepackWeightsBase<PrepackWeightsPass> {
   using Base::Base;
 

@@ -40,13 +40,6 @@ using namespace qopt::kernel_calls;
 
 namespace {
 
-/// `v` under its memref.cast ops.
-Value throughCasts(Value v) {
-  while (auto cast = v.getDefiningOp<memref::CastOp>())
-    v = cast.getSource();
-  return v;
-}
-
 struct WinogradConvPass : qopt::impl::QOptWinogradConvBase<WinogradConvPass> {
   using Base::Base;
 
@@ -140,13 +133,7 @@ struct WinogradConvPass : qopt::impl::QOptWinogradConvBase<WinogradConvPass> {
     func::CallOp::create(b, call.getLoc(), name, TypeRange{}, args);
     Value weights = call.getOperand(0);
     call.erase();
-    for (Value v = weights; v && v.use_empty();) {
-      Operation *def = v.getDefiningOp();
-      if (!def || !isa<memref::CastOp, memref::GetGlobalOp>(def))
-        break;
-      v = def->getNumOperands() ? def->getOperand(0) : Value();
-      def->erase();
-    }
+    eraseDeadChain(weights);
     return global;
   }
 };
