@@ -33,13 +33,6 @@ std::optional<F32TileKernel> f32TileKernelWithRows(int64_t mr);
 /// runs it.
 std::optional<F32TileKernel> f32TileKernelNamed(const std::string &name);
 
-/// Whether C's n columns are whole output images of oh x ow pixels, at most
-/// `images` of them, whose taps all lie inside x [images, ch, h, w] (inner
-/// stride xs3 1); else a kernel error naming `entry`.
-bool conv2dGeometryFits(int64_t images, int64_t ch, int64_t h, int64_t w, int64_t xs3,
-                        int64_t n, int64_t kh, int64_t kw, int64_t sh, int64_t sw, int64_t dh,
-                        int64_t dw, int64_t oh, int64_t ow, const char *entry);
-
 /// Whether a `_bias` entry's bias (m values, `stride` apart) has the unit
 /// stride the kernels read it with; else a kernel error naming `entry`.
 bool unitStrideBias(const char *entry, int64_t stride, int64_t m);

@@ -22,6 +22,7 @@
 // packed B that fit L2, row panel after row panel within a block.
 //
 //===----------------------------------------------------------------------===//
+#include "Im2col.h"
 #include "Kernels.h"
 #include "Lanes.h"
 #include "Threads.h"
@@ -41,18 +42,36 @@ namespace {
 using qopt::int8pack::kBlockK;
 using qopt::int8pack::View8;
 
+/// A GEMM's B operand: a dense matrix or, with `conv`, a convolution's
+/// input read as im2col(x) (qopt_conv2d_s8s8_i32_*: no im2col copy).
+struct BSource {
+  View8 dense{nullptr, 0, 0};
+  const qopt::rt::Im2colOf<int8_t> *conv = nullptr;
+  int64_t conv0 = 0; // the first column of im2col(x) this B starts at
+  BSource(View8 dense) : dense(dense) {}
+  explicit BSource(const qopt::rt::Im2colOf<int8_t> *conv) : conv(conv) {}
+  /// B's columns from j0 on.
+  BSource columnsFrom(int64_t j0) const {
+    BSource r = *this;
+    if (conv)
+      r.conv0 += j0;
+    else
+      r.dense.p += j0 * dense.cs;
+    return r;
+  }
+};
+
 #if defined(__x86_64__)
-/// Interleaves 4 rows x 16 columns of B (rows `rs` bytes apart) into the
-/// packed layout (column after column, its 4 rows' bytes together) with the
-/// sign bit flipped: SSE2.
+/// Interleaves 4 rows x 16 columns of B (rows r[0..3]) into the packed
+/// layout (column after column, its 4 rows' bytes together) with the sign
+/// bit flipped: SSE2.
 struct Interleave16Sse2 {
-  static inline __attribute__((always_inline)) void run(const int8_t *r0, int64_t rs,
-                                                        uint8_t *o) {
+  static inline __attribute__((always_inline)) void run(const int8_t *const *r, uint8_t *o) {
     const __m128i flip = _mm_set1_epi8(char(0x80));
-    __m128i x0 = _mm_xor_si128(_mm_loadu_si128((const __m128i *)r0), flip);
-    __m128i x1 = _mm_xor_si128(_mm_loadu_si128((const __m128i *)(r0 + rs)), flip);
-    __m128i x2 = _mm_xor_si128(_mm_loadu_si128((const __m128i *)(r0 + 2 * rs)), flip);
-    __m128i x3 = _mm_xor_si128(_mm_loadu_si128((const __m128i *)(r0 + 3 * rs)), flip);
+    __m128i x0 = _mm_xor_si128(_mm_loadu_si128((const __m128i *)r[0]), flip);
+    __m128i x1 = _mm_xor_si128(_mm_loadu_si128((const __m128i *)r[1]), flip);
+    __m128i x2 = _mm_xor_si128(_mm_loadu_si128((const __m128i *)r[2]), flip);
+    __m128i x3 = _mm_xor_si128(_mm_loadu_si128((const __m128i *)r[3]), flip);
     __m128i p01l = _mm_unpacklo_epi8(x0, x1), p01h = _mm_unpackhi_epi8(x0, x1);
     __m128i p23l = _mm_unpacklo_epi8(x2, x3), p23h = _mm_unpackhi_epi8(x2, x3);
     _mm_storeu_si128((__m128i *)o, _mm_unpacklo_epi16(p01l, p23l));
@@ -66,31 +85,193 @@ struct Interleave16Sse2 {
 /// columns 4d..4d+3 of every row into lane d, one byte shuffle per lane
 /// interleaves the rows (8 instructions for the SSE2 version's 20).
 struct Interleave16Avx512 {
-  static inline __attribute__((target("avx512f,avx512bw"))) void run(const int8_t *r0,
-                                                                      int64_t rs, uint8_t *o) {
+  static inline __attribute__((target("avx512f,avx512bw"))) void run(const int8_t *const *r,
+                                                                      uint8_t *o) {
     const __m512i lanes =
         _mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
     const __m512i bytes = _mm512_broadcast_i32x4(
         _mm_setr_epi8(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15));
-    __m512i x = _mm512_castsi128_si512(_mm_loadu_si128((const __m128i *)r0));
-    x = _mm512_inserti32x4(x, _mm_loadu_si128((const __m128i *)(r0 + rs)), 1);
-    x = _mm512_inserti32x4(x, _mm_loadu_si128((const __m128i *)(r0 + 2 * rs)), 2);
-    x = _mm512_inserti32x4(x, _mm_loadu_si128((const __m128i *)(r0 + 3 * rs)), 3);
+    __m512i x = _mm512_castsi128_si512(_mm_loadu_si128((const __m128i *)r[0]));
+    x = _mm512_inserti32x4(x, _mm_loadu_si128((const __m128i *)r[1]), 1);
+    x = _mm512_inserti32x4(x, _mm_loadu_si128((const __m128i *)r[2]), 2);
+    x = _mm512_inserti32x4(x, _mm_loadu_si128((const __m128i *)r[3]), 3);
     x = _mm512_xor_si512(x, _mm512_set1_epi8(char(0x80)));
     x = _mm512_shuffle_epi8(_mm512_permutexvar_epi32(lanes, x), bytes);
     _mm512_storeu_si512(o, x);
   }
 };
+#endif
 
+/// Packs one group of 4 rows of B's columns [0, cols) (rows r[0..3], at
+/// least `width` = cols rounded up to 16 bytes readable in each) as
+/// qopt::int8pack::packB does, 16 columns at a time with `Interleave`.
+template <int NR, typename Interleave>
+inline __attribute__((always_inline)) void packGroupWith(const int8_t *const *r, int64_t width, uint8_t *out) {
+  for (int64_t c = 0; c < width; c += 16) {
+    const int8_t *rc[4] = {r[0] + c, r[1] + c, r[2] + c, r[3] + c};
+    Interleave::run(rc, out + c * 4);
+  }
+}
+
+/// The same in portable C++ (any NR), for the generic tiles.
+template <int NR> struct PortableGroup {
+  static inline void run(const int8_t *const *r, int64_t, uint8_t *out) {
+    for (int64_t c = 0; c < NR; ++c)
+      for (int j = 0; j < 4; ++j)
+        *out++ = uint8_t(r[j][c]) ^ 0x80;
+  }
+};
+
+/// Packs columns [n0, n0 + NR) of im2col(x)'s block [k0, k0 + kc) (the
+/// layout of qopt::int8pack::packB, zeros past K and N) straight from x,
+/// one group of 4 rows at a time with `Group::run(rows, width, out)`: a
+/// panel that lies in one output row with unit stride is read in place,
+/// the others are gathered row by row (qopt::rt::gatherIm2colRow) first.
+/// Row p of an im2col panel's columns into dst (qopt::rt::gatherIm2colRow).
+struct PortableGather {
+  static inline __attribute__((always_inline)) void
+  run(const qopt::rt::Im2colOf<int8_t> &g, int64_t rowOffset, int64_t runs,
+      const int64_t *start, const int64_t *length, const int64_t *offset, int8_t *dst) {
+    qopt::rt::gatherIm2colRow(g, rowOffset, runs, start, length, offset, dst);
+  }
+};
+
+#if defined(__x86_64__)
+/// The same with AVX-512 masked loads and stores (runs of at most 32
+/// columns; the masked-off bytes are not read): one load and store per run
+/// for unit strides, and for stride 2 one load of 64 bytes whose 16-bit
+/// words' low bytes (vpmovwb) are the run.
+struct GatherAvx512 {
+  static inline __attribute__((target("avx512f,avx512bw,avx512vl"))) void
+  run(const qopt::rt::Im2colOf<int8_t> &g, int64_t rowOffset, int64_t runs,
+      const int64_t *start, const int64_t *length, const int64_t *offset, int8_t *dst) {
+    if (g.sw > 2)
+      return qopt::rt::gatherIm2colRow(g, rowOffset, runs, start, length, offset, dst);
+    for (int64_t r = 0; r < runs; ++r) {
+      const int8_t *src = g.x + rowOffset + offset[r];
+      const uint32_t keep = length[r] >= 32 ? ~0u : (1u << length[r]) - 1;
+      if (g.sw == 1) {
+        __m256i v = _mm256_maskz_loadu_epi8(keep, src);
+        _mm256_mask_storeu_epi8(dst + start[r], keep, v);
+        continue;
+      }
+      const int64_t bytes = 2 * length[r] - 1;
+      const uint64_t read = bytes >= 64 ? ~0ull : (1ull << bytes) - 1;
+      __m512i v = _mm512_maskz_loadu_epi8(read, src);
+      _mm256_mask_storeu_epi8(dst + start[r], keep, _mm512_cvtepi16_epi8(v));
+    }
+  }
+};
+#endif
+
+template <int NR, typename Group, typename Gather = PortableGather>
+inline __attribute__((always_inline)) void
+packIm2colPanel8(const qopt::rt::Im2colOf<int8_t> &g, int64_t col0, int64_t n, int64_t k0,
+                 int64_t kc, int64_t n0, uint8_t *out) {
+  const int64_t cols = std::min<int64_t>(NR, n - n0);
+  const int64_t width = std::min<int64_t>(NR, (cols + 15) / 16 * 16);
+  int64_t start[NR], length[NR], offset[NR];
+  const int64_t runs = qopt::rt::im2colRuns(g, col0 + n0, cols, start, length, offset);
+  const bool inPlace = runs == 1 && cols == NR && g.sw == 1;
+  alignas(64) int8_t rows[4][NR];
+  alignas(64) static const int8_t zeros[NR] = {};
+  if (!inPlace)
+    std::memset(rows, 0, sizeof(rows)); // the columns past N stay zero
+  // Row p's filter tap, counted up from k0's without a division per row.
+  const int64_t taps = g.kh * g.kw;
+  int64_t c = k0 / taps, ky = (k0 % taps) / g.kw, kx = (k0 % taps) % g.kw;
+  for (int64_t q = 0; q * 4 < kc; ++q) {
+    const int8_t *r[4];
+    for (int j = 0; j < 4; ++j) {
+      if (q * 4 + j >= kc) {
+        r[j] = zeros;
+        continue;
+      }
+      int64_t at = c * g.cs + ky * g.dh * g.rs + kx * g.dw;
+      if (inPlace) {
+        r[j] = g.x + at + offset[0];
+      } else {
+        Gather::run(g, at, runs, start, length, offset, rows[j]);
+        r[j] = rows[j];
+      }
+      if (++kx == g.kw) {
+        kx = 0;
+        if (++ky == g.kh) {
+          ky = 0;
+          ++c;
+        }
+      }
+    }
+    Group::run(r, width, out + q * NR * 4);
+  }
+}
+
+/// Packs `panels` panels of im2col(x)'s block [k0, k0 + kc) from column n0
+/// on, each NR * groups(kc) * 4 bytes after the last. The panels that lie
+/// in one output row with unit stride are packed a group of 4 rows at a
+/// time across all of them (each row of x then read in order, as the
+/// hardware prefetchers follow); the others by packIm2colPanel8.
+template <int NR, typename Group, typename Gather = PortableGather>
+inline __attribute__((always_inline)) void
+packIm2colPanels8(const qopt::rt::Im2colOf<int8_t> &g, int64_t col0, int64_t n, int64_t k0,
+                  int64_t kc, int64_t n0, int64_t panels, uint8_t *out) {
+  const int64_t panelBytes = NR * qopt::int8pack::groups(kc) * 4;
+  alignas(64) static const int8_t zeros[NR] = {};
+  constexpr int64_t kBatch = 64;
+  for (int64_t p0 = 0; p0 < panels; p0 += kBatch) {
+    const int64_t count = std::min(kBatch, panels - p0);
+    int64_t base[kBatch], inPlace = 0;
+    for (int64_t i = 0; i < count; ++i) {
+      const int64_t j = n0 + (p0 + i) * NR, cols = std::min<int64_t>(NR, n - j);
+      int64_t start[NR], length[NR], offset[NR];
+      const int64_t runs = qopt::rt::im2colRuns(g, col0 + j, cols, start, length, offset);
+      base[i] = runs == 1 && cols == NR && g.sw == 1 ? offset[0] : -1;
+      if (base[i] < 0)
+        packIm2colPanel8<NR, Group, Gather>(g, col0, n, k0, kc, j, out + (p0 + i) * panelBytes);
+      else
+        ++inPlace;
+    }
+    if (!inPlace)
+      continue;
+    const int64_t taps = g.kh * g.kw;
+    int64_t c = k0 / taps, ky = (k0 % taps) / g.kw, kx = (k0 % taps) % g.kw;
+    for (int64_t q = 0; q * 4 < kc; ++q) {
+      int64_t at[4];
+      for (int j = 0; j < 4; ++j) {
+        at[j] = -1;
+        if (q * 4 + j >= kc)
+          continue;
+        at[j] = c * g.cs + ky * g.dh * g.rs + kx * g.dw;
+        if (++kx == g.kw) {
+          kx = 0;
+          if (++ky == g.kh) {
+            ky = 0;
+            ++c;
+          }
+        }
+      }
+      for (int64_t i = 0; i < count; ++i) {
+        if (base[i] < 0)
+          continue;
+        const int8_t *r[4];
+        for (int j = 0; j < 4; ++j)
+          r[j] = at[j] < 0 ? zeros : g.x + at[j] + base[i];
+        Group::run(r, NR, out + (p0 + i) * panelBytes + q * NR * 4);
+      }
+    }
+  }
+}
+
+#if defined(__x86_64__)
 /// Packs columns [n0, n0 + NR) of B's block [k0, k0 + kc) (the layout of
 /// qopt::int8pack::packB), 16 columns of 4 rows at a time with `Interleave`
 /// for row-major B. Columns past N and values past K of a panel packed here
 /// may hold anything: A is zero past K, and a tile never writes the columns
 /// past N. A 16-column chunk past N reads the bytes after its row, which lie
 /// inside B's buffer except near the block's last row: those groups go
-/// through a copy of the rows.
+/// through a copy of the rows. An im2col B: packIm2colPanel8.
 template <int NR, typename Interleave>
-inline void packBPanelWith(View8 b, int64_t n, int64_t k0, int64_t kc, int64_t n0,
+inline void packBPanelWith(const View8 b, int64_t n, int64_t k0, int64_t kc, int64_t n0,
                            uint8_t *out) {
   static_assert(NR % 16 == 0);
   int64_t g = 0;
@@ -110,32 +291,63 @@ inline void packBPanelWith(View8 b, int64_t n, int64_t k0, int64_t kc, int64_t n
         r0 = pad[0];
         rs = NR;
       }
-      for (int64_t c = 0; c < width; c += 16)
-        Interleave::run(r0 + c, rs, out + g * NR * 4 + c * 4);
+      const int8_t *r[4] = {r0, r0 + rs, r0 + 2 * rs, r0 + 3 * rs};
+      packGroupWith<NR, Interleave>(r, width, out + g * NR * 4);
     }
   }
   qopt::int8pack::packBGroups(b, n, NR, k0, kc, n0, g, out);
 }
 
-template <int NR>
-void packBPanelSse2(View8 b, int64_t n, int64_t k0, int64_t kc, int64_t n0, uint8_t *out) {
-  packBPanelWith<NR, Interleave16Sse2>(b, n, k0, kc, n0, out);
+/// Packs `panels` panels of B's block [k0, k0 + kc) from column n0 on, each
+/// NR * groups(kc) * 4 bytes after the last: a dense B panel by panel
+/// (packBPanelWith), an im2col B by packIm2colPanels8.
+template <int NR, typename Interleave, typename Gather>
+inline __attribute__((always_inline)) void
+packBPanelsWith(const BSource &src, int64_t n, int64_t k0, int64_t kc, int64_t n0,
+                int64_t panels, uint8_t *out) {
+  struct Group {
+    static inline __attribute__((always_inline)) void run(const int8_t *const *r, int64_t width,
+                                                          uint8_t *o) {
+      packGroupWith<NR, Interleave>(r, width, o);
+    }
+  };
+  if (src.conv)
+    return packIm2colPanels8<NR, Group, Gather>(*src.conv, src.conv0, n, k0, kc, n0, panels,
+                                                out);
+  const int64_t panelBytes = NR * qopt::int8pack::groups(kc) * 4;
+  for (int64_t i = 0; i < panels; ++i)
+    packBPanelWith<NR, Interleave>(src.dense, n, k0, kc, n0 + i * NR, out + i * panelBytes);
 }
 
-// flatten: inlines the loop and, inside this AVX-512 function, the interleave.
-__attribute__((flatten, target("avx512f,avx512bw"))) void
-packBPanelAvx512(View8 b, int64_t n, int64_t k0, int64_t kc, int64_t n0, uint8_t *out) {
-  packBPanelWith<32, Interleave16Avx512>(b, n, k0, kc, n0, out);
+template <int NR>
+void packBPanelsSse2(const BSource &b, int64_t n, int64_t k0, int64_t kc, int64_t n0,
+                     int64_t panels, uint8_t *out) {
+  packBPanelsWith<NR, Interleave16Sse2, PortableGather>(b, n, k0, kc, n0, panels, out);
+}
+
+// flatten: inlines the loops and, inside this AVX-512 function, the
+// interleave and the gather (runs of at most 32 columns).
+__attribute__((flatten, target("avx512f,avx512bw,avx512vl"))) void
+packBPanelsAvx512(const BSource &b, int64_t n, int64_t k0, int64_t kc, int64_t n0,
+                  int64_t panels, uint8_t *out) {
+  packBPanelsWith<32, Interleave16Avx512, GatherAvx512>(b, n, k0, kc, n0, panels, out);
 }
 #endif
 
-/// Packs columns [n0, n0 + NR) of B's block [k0, k0 + kc) in portable C++.
+/// The same in portable C++.
 template <int NR>
-void packBPanelGeneric(View8 b, int64_t n, int64_t k0, int64_t kc, int64_t n0, uint8_t *out) {
-  qopt::int8pack::packBGroups(b, n, NR, k0, kc, n0, 0, out);
+void packBPanelsGeneric(const BSource &b, int64_t n, int64_t k0, int64_t kc, int64_t n0,
+                        int64_t panels, uint8_t *out) {
+  if (b.conv)
+    return packIm2colPanels8<NR, PortableGroup<NR>>(*b.conv, b.conv0, n, k0, kc, n0, panels,
+                                                    out);
+  const int64_t panelBytes = NR * qopt::int8pack::groups(kc) * 4;
+  for (int64_t i = 0; i < panels; ++i)
+    qopt::int8pack::packBGroups(b.dense, n, NR, k0, kc, n0 + i * NR, 0, out + i * panelBytes);
 }
 
-using PackBFn = void (*)(View8, int64_t, int64_t, int64_t, int64_t, uint8_t *);
+using PackBFn = void (*)(const BSource &, int64_t, int64_t, int64_t, int64_t, int64_t,
+                         uint8_t *);
 
 /// Where a tile's MR x NR result goes: C[r, x] += t[r, x] - comp[r] for the
 /// first `rows` rows and `cols` columns, comp[r] = 128 * (row sum of A).
@@ -471,10 +683,11 @@ struct Prepacked {
 constexpr int64_t kBlockPanelBytes = 256 << 10;
 
 /// C += A * B with `tiles`; B, unless prepacked, is packed per block of K
-/// with `packBPanel`.
+/// with `packBPanels`.
 template <int MR, int NR>
-void gemmS8(const Tiles &tiles, PackBFn packBPanel, int64_t m, int64_t n, int64_t k, View8 a,
-            View8 b, Prepacked pre, int32_t *c, int64_t crs, int64_t ccs) {
+void gemmS8Block(const Tiles &tiles, PackBFn packBPanels, int64_t m, int64_t n, int64_t k,
+                 View8 a, const BSource &b, Prepacked pre, int32_t *c, int64_t crs,
+                 int64_t ccs) {
   int64_t mPanels = (m + MR - 1) / MR, nPanels = (n + NR - 1) / NR;
   int threads = qopt::rt::threadsFor(double(m) * double(n) * double(k));
   const bool wideA = tiles.widenA, splitB = tiles.splitB && !pre.b;
@@ -518,16 +731,21 @@ void gemmS8(const Tiles &tiles, PackBFn packBPanel, int64_t m, int64_t n, int64_
       if (!pre.b) {
         int64_t pb, pe;
         qopt::rt::staticRange(nPanels, tid, nt, pb, pe);
-        uint8_t *panel = splitB ? static_cast<uint8_t *>(qopt::rt::threadScratch(
-                                      qopt::rt::S8SplitPanel, NR * q * 4))
-                                : nullptr;
-        for (int64_t jp = pb; jp < pe; ++jp) {
-          if (!splitB) {
-            packBPanel(b, n, k0, kc, jp * NR, bpData + jp * NR * q * 4);
-            continue;
-          }
-          packBPanel(b, n, k0, kc, jp * NR, panel);
-          tiles.splitB(panel, q, bpData + jp * NR * q * 8);
+        if (!splitB && pb < pe)
+          packBPanels(b, n, k0, kc, pb * NR, pe - pb, bpData + pb * NR * q * 4);
+        // Split B: packed, then split into place. An im2col B is packed
+        // for all of this thread's panels at once (packIm2colPanels8 reads
+        // x in order across them), a dense one panel by panel.
+        const int64_t batch = b.conv ? pe - pb : 1;
+        uint8_t *panel = splitB && pb < pe
+                             ? static_cast<uint8_t *>(qopt::rt::threadScratch(
+                                   qopt::rt::S8SplitPanel, batch * NR * q * 4))
+                             : nullptr;
+        for (int64_t jp = pb; splitB && jp < pe; jp += batch) {
+          const int64_t count = std::min(batch, pe - jp);
+          packBPanels(b, n, k0, kc, jp * NR, count, panel);
+          for (int64_t i = 0; i < count; ++i)
+            tiles.splitB(panel + i * NR * q * 4, q, bpData + (jp + i) * NR * q * 8);
         }
       }
       if (wideA || !pre.b)
@@ -576,6 +794,24 @@ void gemmS8(const Tiles &tiles, PackBFn packBPanel, int64_t m, int64_t n, int64_
   }
 }
 
+/// Bytes of B packed at once (per block of K) where A comes packed.
+constexpr int64_t kPackedBChunkBytes = 512 << 10;
+
+/// gemmS8Block; with A packed at compile time and B packed here, over
+/// chunks of B's columns whose packed block (kPackedBChunkBytes) stays in
+/// L2 until the tiles read it (a convolution's B spans the whole image).
+template <int MR, int NR>
+void gemmS8(const Tiles &tiles, PackBFn packBPanels, int64_t m, int64_t n, int64_t k, View8 a,
+            const BSource &b, Prepacked pre, int32_t *c, int64_t crs, int64_t ccs) {
+  const int64_t nc =
+      std::max<int64_t>(NR, kPackedBChunkBytes / (std::min(kBlockK, k) + 3) / NR * NR);
+  if (!pre.a || pre.b || n <= nc)
+    return gemmS8Block<MR, NR>(tiles, packBPanels, m, n, k, a, b, pre, c, crs, ccs);
+  for (int64_t j0 = 0; j0 < n; j0 += nc)
+    gemmS8Block<MR, NR>(tiles, packBPanels, m, std::min(nc, n - j0), k, a, b.columnsFrom(j0),
+                        pre, c + j0 * ccs, crs, ccs);
+}
+
 enum class Isa { Generic, Avx2, AvxVnni, Avx512Vnni };
 
 // The compiler packs weights for the tile it names in Int8Packing.h.
@@ -587,7 +823,7 @@ static_assert(qopt::int8pack::tileFor("avx2")->mr == 6 && qopt::int8pack::tileFo
 static_assert(qopt::int8pack::tileFor("generic")->mr == 4 &&
               qopt::int8pack::tileFor("generic")->nr == 8);
 
-void matmulS8(Isa isa, int64_t m, int64_t n, int64_t k, View8 a, View8 b, Prepacked pre,
+void matmulS8(Isa isa, int64_t m, int64_t n, int64_t k, View8 a, const BSource &b, Prepacked pre,
               int32_t *c, int64_t cs0, int64_t cs1) {
   if (m == 0 || n == 0 || k == 0)
     return;
@@ -597,22 +833,39 @@ void matmulS8(Isa isa, int64_t m, int64_t n, int64_t k, View8 a, View8 b, Prepac
     return gemmS8<8, 32>(Tiles{tileAvx512Vnni<false, 8>, tileAvx512Vnni<true, 8>,
                                 tileAvx512Vnni<false, 4>, tileAvx512Vnni<true, 4>,
                                 tileAvx512VnniColumns},
-                          packBPanelAvx512, m, n, k, a, b, pre, c, cs0, cs1);
+                          packBPanelsAvx512, m, n, k, a, b, pre, c, cs0, cs1);
   case Isa::AvxVnni:
-    return gemmS8<6, 16>(Tiles{tileAvxVnni}, packBPanelSse2<16>, m, n, k, a, b, pre, c, cs0,
+    return gemmS8<6, 16>(Tiles{tileAvxVnni}, packBPanelsSse2<16>, m, n, k, a, b, pre, c, cs0,
                          cs1);
   case Isa::Avx2: {
     Tiles tiles{tileAvx2WideA};
     tiles.widenA = widenAAvx2;
     tiles.splitB = splitBAvx2;
     tiles.splitFull = tileAvx2Split;
-    return gemmS8<6, 16>(tiles, packBPanelSse2<16>, m, n, k, a, b, pre, c, cs0, cs1);
+    return gemmS8<6, 16>(tiles, packBPanelsSse2<16>, m, n, k, a, b, pre, c, cs0, cs1);
   }
 #endif
   default:
-    return gemmS8<4, 8>(Tiles{tileGeneric<4, 8>}, packBPanelGeneric<8>, m, n, k, a, b, pre, c,
+    return gemmS8<4, 8>(Tiles{tileGeneric<4, 8>}, packBPanelsGeneric<8>, m, n, k, a, b, pre, c,
                         cs0, cs1);
   }
+}
+
+/// C [m, n] += A * im2col(x) with A packed at compile time (bytes and row
+/// sums, K = ch * kh * kw), x [images, ch, h, w] i8 with strides xs0..xs3,
+/// after the geometry check (a kernel error naming `name` when it does not
+/// fit): the body of the qopt_conv2d_s8s8_i32_<isa>_pa entries.
+void conv2dS8(Isa isa, const char *name, const int8_t *pa, const int32_t *rowSums,
+              const int8_t *x, int64_t images, int64_t ch, int64_t h, int64_t w, int64_t xs0,
+              int64_t xs1, int64_t xs2, int64_t xs3, int32_t *c, int64_t m, int64_t n,
+              int64_t cs0, int64_t cs1, int64_t kh, int64_t kw, int64_t sh, int64_t sw,
+              int64_t dh, int64_t dw, int64_t oh, int64_t ow) {
+  if (!qopt::rt::conv2dGeometryFits(images, ch, h, w, xs3, n, kh, kw, sh, sw, dh, dw, oh, ow,
+                                    name))
+    return;
+  qopt::rt::Im2colOf<int8_t> g{x, xs0, xs1, xs2, kh, kw, sh, sw, dh, dw, oh, ow};
+  matmulS8(isa, m, n, ch * kh * kw, View8{nullptr, 0, 0}, BSource(&g),
+           Prepacked{pa, rowSums, nullptr}, c, cs0, cs1);
 }
 
 } // namespace
@@ -652,3 +905,27 @@ QOPT_MATMUL_S8(qopt_matmul_s8s8_i32_avx2, Isa::Avx2)
 QOPT_MATMUL_S8(qopt_matmul_s8s8_i32_avxvnni, Isa::AvxVnni)
 QOPT_MATMUL_S8(qopt_matmul_s8s8_i32_avx512vnni, Isa::Avx512Vnni)
 #undef QOPT_MATMUL_S8
+
+// qopt_conv2d_s8s8_i32_<isa>_pa (qopt-fold-im2col): C [F, N*OH*OW] += A *
+// im2col(x) with A packed as for qopt_matmul_s8s8_i32_<isa>_pa (bytes, row
+// sums; K = C*KH*KW), x [N, C, H, W] i8 (padded, unit inner stride) instead
+// of B, C's columns whole output images (at most N), then KH, KW, the
+// strides, the dilations, OH and OW. A geometry that would read past x
+// fails the run.
+#define QOPT_CONV2D_S8(SUFFIX, ISA)                                                        \
+  extern "C" void qopt_conv2d_s8s8_i32_##SUFFIX##_pa(                                      \
+      int8_t *, int8_t *paBase, int64_t paOff, int64_t, int64_t, int32_t *, int32_t *rsBase, \
+      int64_t rsOff, int64_t, int64_t, int8_t *, int8_t *xBase, int64_t xOff, int64_t images,\
+      int64_t ch, int64_t h, int64_t w, int64_t xs0, int64_t xs1, int64_t xs2, int64_t xs3,  \
+      int32_t *, int32_t *cBase, int64_t cOff, int64_t m, int64_t n, int64_t cs0,          \
+      int64_t cs1, int64_t kh, int64_t kw, int64_t sh, int64_t sw, int64_t dh, int64_t dw,  \
+      int64_t oh, int64_t ow) {                                                             \
+    conv2dS8(ISA, "qopt_conv2d_s8s8_i32_" #SUFFIX "_pa", paBase + paOff, rsBase + rsOff,   \
+             xBase + xOff, images, ch, h, w, xs0, xs1, xs2, xs3, cBase + cOff, m, n, cs0,   \
+             cs1, kh, kw, sh, sw, dh, dw, oh, ow);                                         \
+  }
+QOPT_CONV2D_S8(generic, Isa::Generic)
+QOPT_CONV2D_S8(avx2, Isa::Avx2)
+QOPT_CONV2D_S8(avxvnni, Isa::AvxVnni)
+QOPT_CONV2D_S8(avx512vnni, Isa::Avx512Vnni)
+#undef QOPT_CONV2D_S8

@@ -32,6 +32,7 @@
 #include <vector>
 
 #include "Kernels.h"
+#include "Im2col.h"
 #include "F32Tiles.h"
 #include "MemRefs.h"
 #include "qopt/Quant/F32Packing.h"
@@ -68,26 +69,7 @@ void packBPanels(const float *b, int64_t ldb, int64_t kc, int64_t nc, float *out
 }
 
 
-/// A convolution's input read as the B operand of a GEMM (im2col without
-/// the copy): B[(c * kh + ky) * kw + kx, (i * oh + oy) * ow + ox] = x[i, c,
-/// oy * sh + ky * dh, ox * sw + kx * dw], x already padded, images `ns`,
-/// channels `cs` and rows `rs` elements apart, unit inner stride.
-struct Im2col {
-  const float *x;
-  int64_t ns, cs, rs, kh, kw, sh, sw, dh, dw, oh, ow;
-
-  /// Offset in x of row p of B (its channel and filter tap).
-  int64_t rowOffset(int64_t p) const {
-    int64_t c = p / (kh * kw), t = p % (kh * kw);
-    return c * cs + (t / kw) * dh * rs + (t % kw) * dw;
-  }
-  /// Offset in x of column j of B (its image and output pixel) for tap (0, 0).
-  int64_t columnOffset(int64_t j) const {
-    int64_t pixel = j % (oh * ow);
-    return (j / (oh * ow)) * ns + (pixel / ow) * sh * rs + (pixel % ow) * sw;
-  }
-  float at(int64_t p, int64_t j) const { return x[rowOffset(p) + columnOffset(j)]; }
-};
+using Im2col = qopt::rt::Im2colOf<float>;
 
 /// Packs B[k0:k0+kc, n0:n0+nc] of an Im2col as packBPanels packs a dense B,
 /// straight from the convolution's input: each panel's NR columns are runs
@@ -105,25 +87,15 @@ void packIm2colPanels(const Im2col &g, int64_t k0, int64_t kc, int64_t n0, int64
   for (int64_t j = 0; j < nc; j += NR, out += kc * NR) {
     int64_t cols = std::min(NR, nc - j);
     // The panel's runs: first column in the panel, length, offset in x.
-    int64_t start[NR], length[NR], offset[NR], runs = 0;
-    for (int64_t t = 0; t < cols;) {
-      int64_t col = n0 + j + t, len = std::min(cols - t, g.ow - col % g.ow);
-      start[runs] = t;
-      length[runs] = len;
-      offset[runs++] = g.columnOffset(col);
-      t += len;
-    }
+    int64_t start[NR], length[NR], offset[NR];
+    int64_t runs = qopt::rt::im2colRuns(g, n0 + j, cols, start, length, offset);
     bool whole = runs == 1 && cols == NR && g.sw == 1;
     direct[j / NR] = whole ? offset[0] : -1;
     if (whole)
       continue;
     float *dst = out;
     for (int64_t p = 0; p < kc; ++p, dst += NR) {
-      for (int64_t r = 0; r < runs; ++r) {
-        const float *src = g.x + rowOffsets[p] + offset[r];
-        for (int64_t t = 0; t < length[r]; ++t)
-          dst[start[r] + t] = src[t * g.sw];
-      }
+      qopt::rt::gatherIm2colRow(g, rowOffsets[p], runs, start, length, offset, dst);
       for (int64_t t = cols; t < NR; ++t)
         dst[t] = 0.0f;
     }

@@ -89,6 +89,17 @@ QOPT_MATMUL_S8_PB(qopt_matmul_s8s8_i32_avx2_pb)
 QOPT_MATMUL_S8_PB(qopt_matmul_s8s8_i32_avxvnni_pb)
 QOPT_MATMUL_S8_PB(qopt_matmul_s8s8_i32_avx512vnni_pb)
 #undef QOPT_MATMUL_S8_PA
+/// C [F, N*OH*OW] += A * im2col(x), A packed as for _pa, x [N, C, H, W]
+/// (qopt-fold-im2col); then KH, KW, SH, SW, DH, DW, OH, OW.
+#define QOPT_CONV2D_S8_PA(NAME)                                                            \
+  void NAME(QOPT_MEMREF1(int8_t), QOPT_MEMREF1(int32_t), QOPT_MEMREF4(int8_t),              \
+            QOPT_MEMREF2(int32_t), int64_t, int64_t, int64_t, int64_t, int64_t, int64_t,    \
+            int64_t, int64_t);
+QOPT_CONV2D_S8_PA(qopt_conv2d_s8s8_i32_generic_pa)
+QOPT_CONV2D_S8_PA(qopt_conv2d_s8s8_i32_avx2_pa)
+QOPT_CONV2D_S8_PA(qopt_conv2d_s8s8_i32_avxvnni_pa)
+QOPT_CONV2D_S8_PA(qopt_conv2d_s8s8_i32_avx512vnni_pa)
+#undef QOPT_CONV2D_S8_PA
 #undef QOPT_MATMUL_S8_PB
 // A [M,K] f32, then W's packed codes [N, blocks, blob], scales [N, blocks] and
 // zero points [N, zeroPointBytes] (qopt/Quant/NBitsPacking.h; [0, 0]: none,

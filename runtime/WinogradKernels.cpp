@@ -21,6 +21,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "F32Tiles.h"
+#include "Im2col.h"
 #include "Kernels.h"
 #include "Threads.h"
 #include "qopt/Quant/F32Winograd.h"

@@ -172,6 +172,92 @@ TEST(Int8Gemm, PrepackedWeightsGiveTheSameResults) {
   }
 }
 
+/// A convolution C [m, images*oh*ow] += A * im2col(x) through `v`'s
+/// qopt_conv2d_s8s8_i32_<isa>_pa (B packed straight from x), x a view into
+/// a larger buffer, C a view with columns before and after it; against
+/// int64 sums.
+void checkConv(const Variant &v, int64_t m, int64_t images, int64_t ch, int64_t kh, int64_t kw,
+               int64_t sh, int64_t sw, int64_t dh, int64_t dw, int64_t oh, int64_t ow,
+               std::mt19937 &rng) {
+  using Conv = decltype(&qopt_conv2d_s8s8_i32_generic_pa);
+  const std::string name = v.name;
+  Conv conv = name == "generic"   ? qopt_conv2d_s8s8_i32_generic_pa
+              : name == "avx2"    ? qopt_conv2d_s8s8_i32_avx2_pa
+              : name == "avxvnni" ? qopt_conv2d_s8s8_i32_avxvnni_pa
+                                  : qopt_conv2d_s8s8_i32_avx512vnni_pa;
+  const int64_t h = (oh - 1) * sh + (kh - 1) * dh + 1, w = (ow - 1) * sw + (kw - 1) * dw + 1;
+  const int64_t k = ch * kh * kw, n = images * oh * ow;
+  // x: rows [1, 1 + h) and columns [2, 2 + w) of [images, ch, h + 3, w + 5].
+  const int64_t bh = h + 3, bw = w + 5, ldc = n + 11, c0 = 4;
+  std::vector<int8_t> buf = randomI8(size_t(images * ch * bh * bw), rng, false),
+                      a = randomI8(size_t(m * k), rng, false);
+  namespace pack = qopt::int8pack;
+  pack::Tile tile = *pack::tileFor(v.name);
+  std::vector<int8_t> pa(pack::packedBytes(m, tile.mr, k));
+  std::vector<int32_t> sums(pack::blocks(k) * m);
+  pack::packA({a.data(), k, 1}, m, k, tile.mr, pa.data(), sums.data());
+  std::vector<int32_t> c(size_t(m * ldc));
+  for (size_t i = 0; i < c.size(); ++i)
+    c[i] = int32_t(i % 11) - 5;
+  const std::vector<int32_t> init = c;
+  conv(pa.data(), pa.data(), 0, int64_t(pa.size()), 1, sums.data(), sums.data(), 0,
+       int64_t(sums.size()), 1, buf.data(), buf.data(), bw + 2, images, ch, h, w, ch * bh * bw,
+       bh * bw, bw, 1, c.data(), c.data(), c0, m, n, ldc, 1, kh, kw, sh, sw, dh, dw, oh, ow);
+  ASSERT_EQ(qopt::rt::takeKernelError(), "");
+  for (int64_t i = 0; i < m; ++i)
+    for (int64_t j = 0; j < ldc; ++j) {
+      int64_t ref = init[i * ldc + j];
+      if (j >= c0 && j < c0 + n) {
+        int64_t img = (j - c0) / (oh * ow), y = (j - c0) % (oh * ow) / ow, xo = (j - c0) % ow;
+        for (int64_t cc = 0; cc < ch; ++cc)
+          for (int64_t ky = 0; ky < kh; ++ky)
+            for (int64_t kx = 0; kx < kw; ++kx)
+              ref += int64_t(a[i * k + (cc * kh + ky) * kw + kx]) *
+                     int64_t(buf[((img * ch + cc) * bh + 1 + y * sh + ky * dh) * bw + 2 +
+                                 xo * sw + kx * dw]);
+      }
+      ASSERT_EQ(int64_t(c[i * ldc + j]), ref)
+          << v.name << " ch " << ch << " " << kh << "x" << kw << " strides " << sh << ","
+          << sw << " dilations " << dh << "," << dw << " out " << oh << "x" << ow << " at ("
+          << i << ", " << j << ")";
+    }
+}
+
+TEST(Int8Gemm, ConvPackedFromTheInputIsExact) {
+  // qopt-fold-im2col's int8 entries: panels in one output row read in
+  // place and panels across rows and images gathered (70 columns a row),
+  // two blocks of K (61 channels: 549 rows, the second block 37), strides
+  // 2 and 3 (gathered), dilations, and a B of more columns than one chunk
+  // of packed B holds (3 channels: 27 rows, 140 x 130 pixels), its chunks
+  // starting inside output rows; on one and on two threads.
+  std::mt19937 rng(21);
+  for (const Variant &v : variants()) {
+    if (!v.available)
+      continue;
+    for (int threads : {1, 2}) {
+      qopt::rt::RunThreads run(threads);
+      checkConv(v, 9, 2, 61, 3, 3, 1, 1, 1, 1, 3, 70, rng);
+      checkConv(v, 13, 2, 5, 3, 2, 2, 2, 1, 2, 7, 37, rng);
+      checkConv(v, 5, 1, 4, 3, 3, 2, 3, 1, 1, 6, 33, rng);
+      checkConv(v, 4, 1, 3, 3, 3, 1, 1, 1, 1, 140, 130, rng);
+    }
+  }
+}
+
+TEST(Int8Gemm, ConvGeometryThatDoesNotFitFailsTheRun) {
+  // An output of 5 x 5 pixels for a 3x3 filter needs 7 x 7 input pixels.
+  std::vector<int8_t> pa(64), x(6 * 6);
+  std::vector<int32_t> sums(8), c(25, 7);
+  qopt_conv2d_s8s8_i32_generic_pa(pa.data(), pa.data(), 0, 64, 1, sums.data(), sums.data(), 0,
+                                  8, 1, x.data(), x.data(), 0, 1, 1, 6, 6, 36, 36, 6, 1,
+                                  c.data(), c.data(), 0, 1, 25, 25, 1, 3, 3, 1, 1, 1, 1, 5, 5);
+  EXPECT_NE(qopt::rt::takeKernelError().find("qopt_conv2d_s8s8_i32_generic_pa: the "
+                                             "convolution's output of 25 pixels"),
+            std::string::npos);
+  for (int32_t v : c)
+    EXPECT_EQ(v, 7);
+}
+
 TEST(Int8Gemm, ExtremeOperandsDoNotSaturate) {
   // -128 * -128 products summed pairwise overflow 16 bits; every variant
   // must still be exact.

@@ -481,3 +481,125 @@ func.func @kept(%x: memref<1x2x5x5xf32>, %x2: memref<2x2x5x5xf32>, %a: memref<?x
   call @qopt_matmul_f32_pa(%a, %mr, %bc4, %c) : (memref<?xf32, strided<[?], offset: ?>>, i64, memref<?x?xf32, strided<[?, ?], offset: ?>>, memref<?x?xf32, strided<[?, ?], offset: ?>>) -> ()
   return
 }
+
+// -----
+
+// An int8 convolution on the AVX-512 VNNI tiles
+// (qopt_matmul_s8s8_i32_avx512vnni_pa: packed weights and their row sums,
+// then B and the i32 C): the i8 copy folds into
+// qopt_conv2d_s8s8_i32_avx512vnni_pa(packed, row sums, x, C, geometry); the
+// accumulator's init stays (C accumulates, there is no i32 start).
+// CHECK: func.func private @qopt_conv2d_s8s8_i32_avx512vnni_pa(memref<?xi8, strided<[?], offset: ?>>, memref<?xi32, strided<[?], offset: ?>>, memref<?x?x?x?xi8, strided<[?, ?, ?, ?], offset: ?>>, memref<?x?xi32, strided<[?, ?], offset: ?>>, i64, i64, i64, i64, i64, i64, i64, i64)
+// CHECK-LABEL: func.func @int8
+// CHECK-NOT: memref.alloc
+// CHECK: linalg.fill
+// CHECK-NOT: linalg.generic
+// CHECK-DAG: %[[X:.*]] = memref.cast %arg0 : memref<1x4x11x12xi8> to memref<?x?x?x?xi8, strided<[?, ?, ?, ?], offset: ?>>
+// CHECK-DAG: %[[K:.*]] = arith.constant 3 : i64
+// CHECK-DAG: %[[S1:.*]] = arith.constant 1 : i64
+// CHECK-DAG: %[[S2:.*]] = arith.constant 2 : i64
+// CHECK-DAG: %[[OH:.*]] = arith.constant 5 : i64
+// CHECK-DAG: %[[OW:.*]] = arith.constant 8 : i64
+// CHECK: call @qopt_conv2d_s8s8_i32_avx512vnni_pa(%arg1, %arg2, %[[X]], %{{.*}}, %[[K]], %[[K]], %[[S2]], %[[S1]], %[[S1]], %[[S2]], %[[OH]], %[[OW]])
+// CHECK-NOT: call @qopt_matmul_s8s8
+// CHECK-NOT: memref.dealloc
+#x = affine_map<(d0, d1, d2, d3, d4, d5) -> (d3, d0, d4 * 2 + d1, d5 + d2 * 2)>
+#id = affine_map<(d0, d1, d2, d3, d4, d5) -> (d0, d1, d2, d3, d4, d5)>
+func.func private @qopt_matmul_s8s8_i32_avx512vnni_pa(memref<?xi8, strided<[?], offset: ?>>, memref<?xi32, strided<[?], offset: ?>>, memref<?x?xi8, strided<[?, ?], offset: ?>>, memref<?x?xi32, strided<[?, ?], offset: ?>>)
+func.func @int8(%x: memref<1x4x11x12xi8>, %a: memref<?xi8, strided<[?], offset: ?>>, %sums: memref<?xi32, strided<[?], offset: ?>>, %c: memref<6x40xi32>) {
+  %zero = arith.constant 0 : i32
+  linalg.fill ins(%zero : i32) outs(%c : memref<6x40xi32>)
+  %col = memref.alloc() {alignment = 64 : i64} : memref<4x3x3x1x5x8xi8>
+  linalg.generic {indexing_maps = [#x, #id], iterator_types = ["parallel", "parallel", "parallel", "parallel", "parallel", "parallel"]} ins(%x : memref<1x4x11x12xi8>) outs(%col : memref<4x3x3x1x5x8xi8>) {
+  ^bb0(%in: i8, %out: i8):
+    linalg.yield %in : i8
+  }
+  %b = memref.collapse_shape %col [[0, 1, 2], [3, 4, 5]] : memref<4x3x3x1x5x8xi8> into memref<36x40xi8>
+  %bc = memref.cast %b : memref<36x40xi8> to memref<?x?xi8, strided<[?, ?], offset: ?>>
+  %cc = memref.cast %c : memref<6x40xi32> to memref<?x?xi32, strided<[?, ?], offset: ?>>
+  call @qopt_matmul_s8s8_i32_avx512vnni_pa(%a, %sums, %bc, %cc) : (memref<?xi8, strided<[?], offset: ?>>, memref<?xi32, strided<[?], offset: ?>>, memref<?x?xi8, strided<[?, ?], offset: ?>>, memref<?x?xi32, strided<[?, ?], offset: ?>>) -> ()
+  memref.dealloc %col : memref<4x3x3x1x5x8xi8>
+  return
+}
+
+// -----
+
+// Int8 bands: each band's copy folds and the band loop becomes one call.
+// Left alone: an int8 GEMM with B computed at run time (not _pa), a copy
+// that converts (i8 to i32), and the 16-column tiles' GEMM (AVX2, slower
+// folded).
+// CHECK-LABEL: func.func @int8_bands
+// CHECK-NOT: scf.for
+// CHECK: %[[XA:.*]] = memref.cast %arg0 : memref<1x2x10x10xi8> to memref<?x?x?x?xi8, strided<[?, ?, ?, ?], offset: ?>>
+// CHECK: %[[CA:.*]] = memref.cast %arg3 : memref<5x64xi32> to memref<?x?xi32, strided<[?, ?], offset: ?>>
+// CHECK: %[[OH:.*]] = arith.constant 8 : i64
+// CHECK: call @qopt_conv2d_s8s8_i32_avx512vnni_pa(%arg1, %arg2, %[[XA]], %[[CA]], %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %[[OH]], %{{.*}})
+// CHECK-NOT: scf.for
+// CHECK-LABEL: func.func @int8_kept
+// CHECK: linalg.generic
+// CHECK: call @qopt_matmul_s8s8_i32_avx512vnni(
+// CHECK: linalg.generic
+// CHECK: call @qopt_matmul_s8s8_i32_avx512vnni_pa(
+// CHECK: linalg.generic
+// CHECK: call @qopt_matmul_s8s8_i32_avx2_pa(
+#x = affine_map<(d0, d1, d2, d3, d4, d5) -> (d3, d0, d4 + d1, d5 + d2)>
+#id = affine_map<(d0, d1, d2, d3, d4, d5) -> (d0, d1, d2, d3, d4, d5)>
+func.func private @qopt_matmul_s8s8_i32_avx512vnni_pa(memref<?xi8, strided<[?], offset: ?>>, memref<?xi32, strided<[?], offset: ?>>, memref<?x?xi8, strided<[?, ?], offset: ?>>, memref<?x?xi32, strided<[?, ?], offset: ?>>)
+func.func private @qopt_matmul_s8s8_i32_avx512vnni(memref<?x?xi8, strided<[?, ?], offset: ?>>, memref<?x?xi8, strided<[?, ?], offset: ?>>, memref<?x?xi32, strided<[?, ?], offset: ?>>)
+func.func private @qopt_matmul_s8s8_i32_avx2_pa(memref<?xi8, strided<[?], offset: ?>>, memref<?xi32, strided<[?], offset: ?>>, memref<?x?xi8, strided<[?, ?], offset: ?>>, memref<?x?xi32, strided<[?, ?], offset: ?>>)
+func.func @int8_bands(%x: memref<1x2x10x10xi8>, %a: memref<?xi8, strided<[?], offset: ?>>, %sums: memref<?xi32, strided<[?], offset: ?>>, %c: memref<5x64xi32>) {
+  %c0 = arith.constant 0 : index
+  %c2 = arith.constant 2 : index
+  %c8 = arith.constant 8 : index
+  scf.for %r = %c0 to %c8 step %c2 {
+    %band = memref.subview %x[0, 0, %r, 0] [1, 2, 4, 10] [1, 1, 1, 1] : memref<1x2x10x10xi8> to memref<1x2x4x10xi8, strided<[200, 100, 10, 1], offset: ?>>
+    %col = memref.alloc() {alignment = 64 : i64} : memref<2x3x3x1x2x8xi8>
+    linalg.generic {indexing_maps = [#x, #id], iterator_types = ["parallel", "parallel", "parallel", "parallel", "parallel", "parallel"]} ins(%band : memref<1x2x4x10xi8, strided<[200, 100, 10, 1], offset: ?>>) outs(%col : memref<2x3x3x1x2x8xi8>) {
+    ^bb0(%in: i8, %out: i8):
+      linalg.yield %in : i8
+    }
+    %b = memref.collapse_shape %col [[0, 1, 2], [3, 4, 5]] : memref<2x3x3x1x2x8xi8> into memref<18x16xi8>
+    %n0 = arith.muli %r, %c8 : index
+    %cb = memref.subview %c[0, %n0] [5, 16] [1, 1] : memref<5x64xi32> to memref<5x16xi32, strided<[64, 1], offset: ?>>
+    %bc = memref.cast %b : memref<18x16xi8> to memref<?x?xi8, strided<[?, ?], offset: ?>>
+    %cc = memref.cast %cb : memref<5x16xi32, strided<[64, 1], offset: ?>> to memref<?x?xi32, strided<[?, ?], offset: ?>>
+    func.call @qopt_matmul_s8s8_i32_avx512vnni_pa(%a, %sums, %bc, %cc) : (memref<?xi8, strided<[?], offset: ?>>, memref<?xi32, strided<[?], offset: ?>>, memref<?x?xi8, strided<[?, ?], offset: ?>>, memref<?x?xi32, strided<[?, ?], offset: ?>>) -> ()
+    memref.dealloc %col : memref<2x3x3x1x2x8xi8>
+  }
+  return
+}
+func.func @int8_kept(%x: memref<1x4x5x5xi8>, %w: memref<?x?xi8, strided<[?, ?], offset: ?>>, %a: memref<?xi8, strided<[?], offset: ?>>, %sums: memref<?xi32, strided<[?], offset: ?>>, %c: memref<?x?xi32, strided<[?, ?], offset: ?>>) {
+  %col = memref.alloc() {alignment = 64 : i64} : memref<4x3x3x1x3x3xi8>
+  linalg.generic {indexing_maps = [#x, #id], iterator_types = ["parallel", "parallel", "parallel", "parallel", "parallel", "parallel"]} ins(%x : memref<1x4x5x5xi8>) outs(%col : memref<4x3x3x1x3x3xi8>) {
+  ^bb0(%in: i8, %out: i8):
+    linalg.yield %in : i8
+  }
+  %b = memref.collapse_shape %col [[0, 1, 2], [3, 4, 5]] : memref<4x3x3x1x3x3xi8> into memref<36x9xi8>
+  %bc = memref.cast %b : memref<36x9xi8> to memref<?x?xi8, strided<[?, ?], offset: ?>>
+  call @qopt_matmul_s8s8_i32_avx512vnni(%w, %bc, %c) : (memref<?x?xi8, strided<[?, ?], offset: ?>>, memref<?x?xi8, strided<[?, ?], offset: ?>>, memref<?x?xi32, strided<[?, ?], offset: ?>>) -> ()
+  memref.dealloc %col : memref<4x3x3x1x3x3xi8>
+  %col2 = memref.alloc() {alignment = 64 : i64} : memref<4x3x3x1x3x3xi32>
+  linalg.generic {indexing_maps = [#x, #id], iterator_types = ["parallel", "parallel", "parallel", "parallel", "parallel", "parallel"]} ins(%x : memref<1x4x5x5xi8>) outs(%col2 : memref<4x3x3x1x3x3xi32>) {
+  ^bb0(%in: i8, %out: i32):
+    %e = arith.extsi %in : i8 to i32
+    linalg.yield %e : i32
+  }
+  %col3 = memref.alloc() {alignment = 64 : i64} : memref<4x3x3x1x3x3xi8>
+  linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel", "parallel", "parallel", "parallel", "parallel"]} ins(%col2 : memref<4x3x3x1x3x3xi32>) outs(%col3 : memref<4x3x3x1x3x3xi8>) {
+  ^bb0(%in: i32, %out: i8):
+    %t = arith.trunci %in : i32 to i8
+    linalg.yield %t : i8
+  }
+  %b3 = memref.collapse_shape %col3 [[0, 1, 2], [3, 4, 5]] : memref<4x3x3x1x3x3xi8> into memref<36x9xi8>
+  %bc3 = memref.cast %b3 : memref<36x9xi8> to memref<?x?xi8, strided<[?, ?], offset: ?>>
+  call @qopt_matmul_s8s8_i32_avx512vnni_pa(%a, %sums, %bc3, %c) : (memref<?xi8, strided<[?], offset: ?>>, memref<?xi32, strided<[?], offset: ?>>, memref<?x?xi8, strided<[?, ?], offset: ?>>, memref<?x?xi32, strided<[?, ?], offset: ?>>) -> ()
+  %col4 = memref.alloc() {alignment = 64 : i64} : memref<4x3x3x1x3x3xi8>
+  linalg.generic {indexing_maps = [#x, #id], iterator_types = ["parallel", "parallel", "parallel", "parallel", "parallel", "parallel"]} ins(%x : memref<1x4x5x5xi8>) outs(%col4 : memref<4x3x3x1x3x3xi8>) {
+  ^bb0(%in: i8, %out: i8):
+    linalg.yield %in : i8
+  }
+  %b4 = memref.collapse_shape %col4 [[0, 1, 2], [3, 4, 5]] : memref<4x3x3x1x3x3xi8> into memref<36x9xi8>
+  %bc4 = memref.cast %b4 : memref<36x9xi8> to memref<?x?xi8, strided<[?, ?], offset: ?>>
+  call @qopt_matmul_s8s8_i32_avx2_pa(%a, %sums, %bc4, %c) : (memref<?xi8, strided<[?], offset: ?>>, memref<?xi32, strided<[?], offset: ?>>, memref<?x?xi8, strided<[?, ?], offset: ?>>, memref<?x?xi32, strided<[?, ?], offset: ?>>) -> ()
+  return
+}

@@ -1,5 +1,6 @@
 """Writes float convolution models with what tiny_cnn's convolutions lack, for
-the implicit-GEMM tensor-core kernels of test/e2e/gpu-implicit-gemm-emulated.test:
+the implicit-GEMM tensor-core kernels of test/e2e/gpu-implicit-gemm-emulated.test
+and the folded im2col of test/e2e/fold-im2col.test and fold-im2col-int8.test:
   OUT/strided.onnx  x[N, 5, 13, 11] -> Conv 12x5x3x2, strides (2, 1),
                     dilations (1, 2), pads (1, 0, 2, 1), no bias -> Relu
                     -> Conv 20x12x3x3, stride 2, pad 1, bias -> y
@@ -8,6 +9,10 @@ the implicit-GEMM tensor-core kernels of test/e2e/gpu-implicit-gemm-emulated.tes
   OUT/banded.onnx   x[1, 16, 64, 64] -> Conv 24x16x3x3, pad 1, bias -> y
                     (in f32, im2col of 144 x 4096 > 2 MiB: computed in bands of
                     output rows, qopt-conv-to-im2col-gemm)
+  OUT/deep.onnx     x[1, 61, 64, 64] -> Conv 32x61x3x3, pad 1, bias -> Relu
+                    -> Conv 16x32x3x3, dilations 2, pads 2 -> y
+                    (K = 549: two blocks of the int8 GEMM, the second 37
+                    rows; in int8, im2col of 549 x 4096 > 2 MiB: bands)
 with calibration samples OUT/<name>_calib/ and inputs OUT/<name>_eval.npy."""
 import os
 import sys
@@ -58,3 +63,11 @@ save("banded",
      [1, 16, 64, 64], [1, 24, 64, 64],
      {"w": weights(24, 16, 3, 3), "b": rng.standard_normal(24).astype(np.float32)},
      (1, 16, 64, 64), (1, 16, 64, 64))
+save("deep",
+     [helper.make_node("Conv", ["x", "w1", "b1"], ["c1"], pads=[1, 1, 1, 1]),
+      helper.make_node("Relu", ["c1"], ["r1"]),
+      helper.make_node("Conv", ["r1", "w2"], ["y"], dilations=[2, 2], pads=[2, 2, 2, 2])],
+     [1, 61, 64, 64], [1, 16, 64, 64],
+     {"w1": weights(32, 61, 3, 3), "b1": rng.standard_normal(32).astype(np.float32),
+      "w2": weights(16, 32, 3, 3)},
+     (1, 61, 64, 64), (1, 61, 64, 64))
