@@ -26,6 +26,9 @@ bool conv2dGeometryFits(int64_t images, int64_t ch, int64_t h, int64_t w, int64_
 template <typename T> struct Im2colOf {
   const T *x;
   int64_t ns, cs, rs, kh, kw, sh, sw, dh, dw, oh, ow;
+  /// Past x's last element, where known: a gather may then read whole
+  /// vectors below it past a run's end (the int8 entries set it).
+  const T *end = nullptr;
 
   /// Offset in x of row p of B (its channel and filter tap).
   int64_t rowOffset(int64_t p) const {

@@ -113,8 +113,18 @@ inline __attribute__((always_inline)) void packGroupWith(const int8_t *const *r,
   }
 }
 
+/// packGroupWith as a group policy of packIm2colPanel8.
+template <int NR, typename Interleave> struct InterleaveGroup {
+  static constexpr int64_t kBytes = NR * 4; // per group of 4 rows
+  static inline __attribute__((always_inline)) void run(const int8_t *const *r, int64_t width,
+                                                        uint8_t *o) {
+    packGroupWith<NR, Interleave>(r, width, o);
+  }
+};
+
 /// The same in portable C++ (any NR), for the generic tiles.
 template <int NR> struct PortableGroup {
+  static constexpr int64_t kBytes = NR * 4; // per group of 4 rows
   static inline void run(const int8_t *const *r, int64_t, uint8_t *out) {
     for (int64_t c = 0; c < NR; ++c)
       for (int j = 0; j < 4; ++j)
@@ -122,11 +132,6 @@ template <int NR> struct PortableGroup {
   }
 };
 
-/// Packs columns [n0, n0 + NR) of im2col(x)'s block [k0, k0 + kc) (the
-/// layout of qopt::int8pack::packB, zeros past K and N) straight from x,
-/// one group of 4 rows at a time with `Group::run(rows, width, out)`: a
-/// panel that lies in one output row with unit stride is read in place,
-/// the others are gathered row by row (qopt::rt::gatherIm2colRow) first.
 /// Row p of an im2col panel's columns into dst (qopt::rt::gatherIm2colRow).
 struct PortableGather {
   static inline __attribute__((always_inline)) void
@@ -164,6 +169,66 @@ struct GatherAvx512 {
 };
 #endif
 
+#if defined(__x86_64__)
+/// The same with SSE2 for runs of at most 16 columns (the 16-column
+/// tiles): one 16-byte load and store per run for unit strides, two loads
+/// and a pack of their even bytes for stride 2, where the vectors end below
+/// x's end (Im2colOf::end); the bytes stored past a run are overwritten by
+/// the next run or lie past the panel's columns (the rows have 16 bytes of
+/// room after NR), which no tile writes to C.
+struct GatherSse2 {
+  static inline __attribute__((always_inline)) void
+  run(const qopt::rt::Im2colOf<int8_t> &g, int64_t rowOffset, int64_t runs,
+      const int64_t *start, const int64_t *length, const int64_t *offset, int8_t *dst) {
+    for (int64_t r = 0; r < runs; ++r) {
+      const int8_t *src = g.x + rowOffset + offset[r];
+      int8_t *d = dst + start[r];
+      if (length[r] <= 16 && g.sw == 1 && g.end && src + 16 <= g.end) {
+        _mm_storeu_si128((__m128i *)d, _mm_loadu_si128((const __m128i *)src));
+        continue;
+      }
+      if (length[r] <= 16 && g.sw == 2 && g.end && src + 32 <= g.end) {
+        const __m128i low = _mm_set1_epi16(0x00ff);
+        __m128i a = _mm_and_si128(_mm_loadu_si128((const __m128i *)src), low);
+        __m128i b = _mm_and_si128(_mm_loadu_si128((const __m128i *)(src + 16)), low);
+        _mm_storeu_si128((__m128i *)d, _mm_packus_epi16(a, b));
+        continue;
+      }
+      for (int64_t t = 0; t < length[r]; ++t)
+        d[t] = src[t * g.sw];
+    }
+  }
+};
+
+/// One group of 4 rows of 16 columns straight into the AVX2 tiles' split
+/// layout (what splitBAvx2 makes of a packed panel): per column the 16-bit
+/// pair (b0, b2), then the pair (b1, b3), sign bits flipped.
+struct SplitGroupSse2 {
+  static constexpr int64_t kBytes = 128;
+  static inline __attribute__((always_inline)) void run(const int8_t *const *r, int64_t,
+                                                        uint8_t *out) {
+    const __m128i flip = _mm_set1_epi8(char(0x80)), z = _mm_setzero_si128();
+    __m128i x[4];
+    for (int j = 0; j < 4; ++j)
+      x[j] = _mm_xor_si128(_mm_loadu_si128((const __m128i *)r[j]), flip);
+    auto *o = reinterpret_cast<__m128i *>(out);
+    for (int h = 0; h < 2; ++h) { // (b0, b2), then (b1, b3)
+      __m128i pl = _mm_unpacklo_epi8(x[h], z), ph = _mm_unpackhi_epi8(x[h], z);
+      __m128i ql = _mm_unpacklo_epi8(x[h + 2], z), qh = _mm_unpackhi_epi8(x[h + 2], z);
+      _mm_storeu_si128(o + 4 * h, _mm_unpacklo_epi16(pl, ql));
+      _mm_storeu_si128(o + 4 * h + 1, _mm_unpackhi_epi16(pl, ql));
+      _mm_storeu_si128(o + 4 * h + 2, _mm_unpacklo_epi16(ph, qh));
+      _mm_storeu_si128(o + 4 * h + 3, _mm_unpackhi_epi16(ph, qh));
+    }
+  }
+};
+#endif
+
+/// Packs columns [n0, n0 + NR) of im2col(x)'s block [k0, k0 + kc) (the
+/// layout of qopt::int8pack::packB, zeros past K and N) straight from x,
+/// one group of 4 rows at a time with `Group::run(rows, width, out)`: a
+/// panel that lies in one output row with unit stride is read in place,
+/// the others are gathered row by row (`Gather`) first.
 template <int NR, typename Group, typename Gather = PortableGather>
 inline __attribute__((always_inline)) void
 packIm2colPanel8(const qopt::rt::Im2colOf<int8_t> &g, int64_t col0, int64_t n, int64_t k0,
@@ -173,7 +238,7 @@ packIm2colPanel8(const qopt::rt::Im2colOf<int8_t> &g, int64_t col0, int64_t n, i
   int64_t start[NR], length[NR], offset[NR];
   const int64_t runs = qopt::rt::im2colRuns(g, col0 + n0, cols, start, length, offset);
   const bool inPlace = runs == 1 && cols == NR && g.sw == 1;
-  alignas(64) int8_t rows[4][NR];
+  alignas(64) int8_t rows[4][NR + 16]; // room for GatherSse2's 16-byte stores
   alignas(64) static const int8_t zeros[NR] = {};
   if (!inPlace)
     std::memset(rows, 0, sizeof(rows)); // the columns past N stay zero
@@ -202,7 +267,7 @@ packIm2colPanel8(const qopt::rt::Im2colOf<int8_t> &g, int64_t col0, int64_t n, i
         }
       }
     }
-    Group::run(r, width, out + q * NR * 4);
+    Group::run(r, width, out + q * Group::kBytes);
   }
 }
 
@@ -215,7 +280,7 @@ template <int NR, typename Group, typename Gather = PortableGather>
 inline __attribute__((always_inline)) void
 packIm2colPanels8(const qopt::rt::Im2colOf<int8_t> &g, int64_t col0, int64_t n, int64_t k0,
                   int64_t kc, int64_t n0, int64_t panels, uint8_t *out) {
-  const int64_t panelBytes = NR * qopt::int8pack::groups(kc) * 4;
+  const int64_t panelBytes = qopt::int8pack::groups(kc) * Group::kBytes;
   alignas(64) static const int8_t zeros[NR] = {};
   constexpr int64_t kBatch = 64;
   for (int64_t p0 = 0; p0 < panels; p0 += kBatch) {
@@ -227,7 +292,8 @@ packIm2colPanels8(const qopt::rt::Im2colOf<int8_t> &g, int64_t col0, int64_t n, 
       const int64_t runs = qopt::rt::im2colRuns(g, col0 + j, cols, start, length, offset);
       base[i] = runs == 1 && cols == NR && g.sw == 1 ? offset[0] : -1;
       if (base[i] < 0)
-        packIm2colPanel8<NR, Group, Gather>(g, col0, n, k0, kc, j, out + (p0 + i) * panelBytes);
+        packIm2colPanel8<NR, Group, Gather>(g, col0, n, k0, kc, j,
+                                            out + (p0 + i) * panelBytes);
       else
         ++inPlace;
     }
@@ -256,7 +322,7 @@ packIm2colPanels8(const qopt::rt::Im2colOf<int8_t> &g, int64_t col0, int64_t n, 
         const int8_t *r[4];
         for (int j = 0; j < 4; ++j)
           r[j] = at[j] < 0 ? zeros : g.x + at[j] + base[i];
-        Group::run(r, NR, out + (p0 + i) * panelBytes + q * NR * 4);
+        Group::run(r, NR, out + (p0 + i) * panelBytes + q * Group::kBytes);
       }
     }
   }
@@ -305,12 +371,7 @@ template <int NR, typename Interleave, typename Gather>
 inline __attribute__((always_inline)) void
 packBPanelsWith(const BSource &src, int64_t n, int64_t k0, int64_t kc, int64_t n0,
                 int64_t panels, uint8_t *out) {
-  struct Group {
-    static inline __attribute__((always_inline)) void run(const int8_t *const *r, int64_t width,
-                                                          uint8_t *o) {
-      packGroupWith<NR, Interleave>(r, width, o);
-    }
-  };
+  using Group = InterleaveGroup<NR, Interleave>;
   if (src.conv)
     return packIm2colPanels8<NR, Group, Gather>(*src.conv, src.conv0, n, k0, kc, n0, panels,
                                                 out);
@@ -322,7 +383,15 @@ packBPanelsWith(const BSource &src, int64_t n, int64_t k0, int64_t kc, int64_t n
 template <int NR>
 void packBPanelsSse2(const BSource &b, int64_t n, int64_t k0, int64_t kc, int64_t n0,
                      int64_t panels, uint8_t *out) {
-  packBPanelsWith<NR, Interleave16Sse2, PortableGather>(b, n, k0, kc, n0, panels, out);
+  packBPanelsWith<NR, Interleave16Sse2, GatherSse2>(b, n, k0, kc, n0, panels, out);
+}
+
+/// An im2col B's panels straight into the AVX2 tiles' split layout (each
+/// panel 16 * groups(kc) * 8 bytes after the last).
+void packBPanelsSplitSse2(const BSource &b, int64_t n, int64_t k0, int64_t kc, int64_t n0,
+                          int64_t panels, uint8_t *out) {
+  packIm2colPanels8<16, SplitGroupSse2, GatherSse2>(*b.conv, b.conv0, n, k0, kc, n0, panels,
+                                                    out);
 }
 
 // flatten: inlines the loops and, inside this AVX-512 function, the
@@ -659,6 +728,9 @@ struct Tiles {
   void (*widenA)(const int8_t *, int64_t, int8_t *) = nullptr;
   void (*splitB)(const uint8_t *, int64_t, uint8_t *) = nullptr;
   TileFn splitFull = nullptr;
+  /// Where set, packs an im2col B's panels straight into the split layout.
+  void (*packSplitConv)(const BSource &, int64_t, int64_t, int64_t, int64_t, int64_t,
+                        uint8_t *) = nullptr;
 
   TileFn pick(bool fewCols, bool fewRows) const {
     if (fewCols && fewRows && halfNarrow)
@@ -733,15 +805,18 @@ void gemmS8Block(const Tiles &tiles, PackBFn packBPanels, int64_t m, int64_t n, 
         qopt::rt::staticRange(nPanels, tid, nt, pb, pe);
         if (!splitB && pb < pe)
           packBPanels(b, n, k0, kc, pb * NR, pe - pb, bpData + pb * NR * q * 4);
+        if (splitB && b.conv && tiles.packSplitConv && pb < pe)
+          tiles.packSplitConv(b, n, k0, kc, pb * NR, pe - pb, bpData + pb * NR * q * 8);
         // Split B: packed, then split into place. An im2col B is packed
         // for all of this thread's panels at once (packIm2colPanels8 reads
         // x in order across them), a dense one panel by panel.
+        const bool splitAfter = splitB && !(b.conv && tiles.packSplitConv);
         const int64_t batch = b.conv ? pe - pb : 1;
-        uint8_t *panel = splitB && pb < pe
+        uint8_t *panel = splitAfter && pb < pe
                              ? static_cast<uint8_t *>(qopt::rt::threadScratch(
                                    qopt::rt::S8SplitPanel, batch * NR * q * 4))
                              : nullptr;
-        for (int64_t jp = pb; splitB && jp < pe; jp += batch) {
+        for (int64_t jp = pb; splitAfter && jp < pe; jp += batch) {
           const int64_t count = std::min(batch, pe - jp);
           packBPanels(b, n, k0, kc, jp * NR, count, panel);
           for (int64_t i = 0; i < count; ++i)
@@ -803,10 +878,13 @@ constexpr int64_t kPackedBChunkBytes = 512 << 10;
 template <int MR, int NR>
 void gemmS8(const Tiles &tiles, PackBFn packBPanels, int64_t m, int64_t n, int64_t k, View8 a,
             const BSource &b, Prepacked pre, int32_t *c, int64_t crs, int64_t ccs) {
-  const int64_t nc =
+  const int64_t most =
       std::max<int64_t>(NR, kPackedBChunkBytes / (std::min(kBlockK, k) + 3) / NR * NR);
-  if (!pre.a || pre.b || n <= nc)
+  if (!pre.a || pre.b || n <= most)
     return gemmS8Block<MR, NR>(tiles, packBPanels, m, n, k, a, b, pre, c, crs, ccs);
+  // Chunks of equal whole panels, not a small last one.
+  const int64_t panels = (n + NR - 1) / NR, chunks = (n + most - 1) / most;
+  const int64_t nc = (panels + chunks - 1) / chunks * NR;
   for (int64_t j0 = 0; j0 < n; j0 += nc)
     gemmS8Block<MR, NR>(tiles, packBPanels, m, std::min(nc, n - j0), k, a, b.columnsFrom(j0),
                         pre, c + j0 * ccs, crs, ccs);
@@ -842,6 +920,7 @@ void matmulS8(Isa isa, int64_t m, int64_t n, int64_t k, View8 a, const BSource &
     tiles.widenA = widenAAvx2;
     tiles.splitB = splitBAvx2;
     tiles.splitFull = tileAvx2Split;
+    tiles.packSplitConv = packBPanelsSplitSse2;
     return gemmS8<6, 16>(tiles, packBPanelsSse2<16>, m, n, k, a, b, pre, c, cs0, cs1);
   }
 #endif
@@ -864,6 +943,8 @@ void conv2dS8(Isa isa, const char *name, const int8_t *pa, const int32_t *rowSum
                                     name))
     return;
   qopt::rt::Im2colOf<int8_t> g{x, xs0, xs1, xs2, kh, kw, sh, sw, dh, dw, oh, ow};
+  if (images > 0 && ch > 0 && h > 0 && w > 0)
+    g.end = x + (images - 1) * xs0 + (ch - 1) * xs1 + (h - 1) * xs2 + w;
   matmulS8(isa, m, n, ch * kh * kw, View8{nullptr, 0, 0}, BSource(&g),
            Prepacked{pa, rowSums, nullptr}, c, cs0, cs1);
 }

@@ -89,6 +89,7 @@ QOPT_MATMUL_S8_PB(qopt_matmul_s8s8_i32_avx2_pb)
 QOPT_MATMUL_S8_PB(qopt_matmul_s8s8_i32_avxvnni_pb)
 QOPT_MATMUL_S8_PB(qopt_matmul_s8s8_i32_avx512vnni_pb)
 #undef QOPT_MATMUL_S8_PA
+#undef QOPT_MATMUL_S8_PB
 /// C [F, N*OH*OW] += A * im2col(x), A packed as for _pa, x [N, C, H, W]
 /// (qopt-fold-im2col); then KH, KW, SH, SW, DH, DW, OH, OW.
 #define QOPT_CONV2D_S8_PA(NAME)                                                            \
@@ -100,7 +101,6 @@ QOPT_CONV2D_S8_PA(qopt_conv2d_s8s8_i32_avx2_pa)
 QOPT_CONV2D_S8_PA(qopt_conv2d_s8s8_i32_avxvnni_pa)
 QOPT_CONV2D_S8_PA(qopt_conv2d_s8s8_i32_avx512vnni_pa)
 #undef QOPT_CONV2D_S8_PA
-#undef QOPT_MATMUL_S8_PB
 // A [M,K] f32, then W's packed codes [N, blocks, blob], scales [N, blocks] and
 // zero points [N, zeroPointBytes] (qopt/Quant/NBitsPacking.h; [0, 0]: none,
 // 2^(bits - 1)), C [M,N] f32, bits, block size and the compiled K (A's

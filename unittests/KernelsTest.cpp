@@ -169,6 +169,10 @@ TEST(Int8Gemm, PrepackedWeightsGiveTheSameResults) {
       }
     checkMatmul(v, 7, 19, 515, false, true, rng, false, Prepacked::A);
     checkMatmul(v, 7, 19, 515, false, true, rng, false, Prepacked::B);
+    // With A packed, B's columns go in chunks of about 512 KB of packed B
+    // (here about 990 columns a chunk): strided B and C across chunks.
+    checkMatmul(v, 9, 2100, 600, false, false, rng, false, Prepacked::A);
+    checkMatmul(v, 9, 2100, 600, true, false, rng, true, Prepacked::A);
   }
 }
 
@@ -181,10 +185,12 @@ void checkConv(const Variant &v, int64_t m, int64_t images, int64_t ch, int64_t 
                std::mt19937 &rng) {
   using Conv = decltype(&qopt_conv2d_s8s8_i32_generic_pa);
   const std::string name = v.name;
-  Conv conv = name == "generic"   ? qopt_conv2d_s8s8_i32_generic_pa
-              : name == "avx2"    ? qopt_conv2d_s8s8_i32_avx2_pa
-              : name == "avxvnni" ? qopt_conv2d_s8s8_i32_avxvnni_pa
-                                  : qopt_conv2d_s8s8_i32_avx512vnni_pa;
+  Conv conv = name == "generic"      ? qopt_conv2d_s8s8_i32_generic_pa
+              : name == "avx2"       ? qopt_conv2d_s8s8_i32_avx2_pa
+              : name == "avxvnni"    ? qopt_conv2d_s8s8_i32_avxvnni_pa
+              : name == "avx512vnni" ? qopt_conv2d_s8s8_i32_avx512vnni_pa
+                                     : nullptr;
+  ASSERT_NE(conv, nullptr) << "no convolution entry for " << name;
   const int64_t h = (oh - 1) * sh + (kh - 1) * dh + 1, w = (ow - 1) * sw + (kw - 1) * dw + 1;
   const int64_t k = ch * kh * kw, n = images * oh * ow;
   // x: rows [1, 1 + h) and columns [2, 2 + w) of [images, ch, h + 3, w + 5].
@@ -227,9 +233,11 @@ TEST(Int8Gemm, ConvPackedFromTheInputIsExact) {
   // qopt-fold-im2col's int8 entries: panels in one output row read in
   // place and panels across rows and images gathered (70 columns a row),
   // two blocks of K (61 channels: 549 rows, the second block 37), strides
-  // 2 and 3 (gathered), dilations, and a B of more columns than one chunk
-  // of packed B holds (3 channels: 27 rows, 140 x 130 pixels), its chunks
-  // starting inside output rows; on one and on two threads.
+  // 2 and 3 (gathered), dilations, in-place panels with dilations and with
+  // a row stride of 2, and a B of more columns than one chunk of packed B
+  // holds (3 channels: 27 rows, 140 x 130 pixels; 61 channels over 20 x 70
+  // pixels, two blocks of K), its chunks starting inside output rows; on
+  // one and on two threads.
   std::mt19937 rng(21);
   for (const Variant &v : variants()) {
     if (!v.available)
@@ -238,8 +246,11 @@ TEST(Int8Gemm, ConvPackedFromTheInputIsExact) {
       qopt::rt::RunThreads run(threads);
       checkConv(v, 9, 2, 61, 3, 3, 1, 1, 1, 1, 3, 70, rng);
       checkConv(v, 13, 2, 5, 3, 2, 2, 2, 1, 2, 7, 37, rng);
-      checkConv(v, 5, 1, 4, 3, 3, 2, 3, 1, 1, 6, 33, rng);
+      checkConv(v, 17, 2, 6, 3, 3, 2, 3, 1, 1, 9, 33, rng);
+      checkConv(v, 7, 1, 5, 3, 3, 1, 1, 2, 3, 5, 70, rng);
+      checkConv(v, 7, 1, 5, 3, 3, 2, 1, 1, 1, 5, 70, rng);
       checkConv(v, 4, 1, 3, 3, 3, 1, 1, 1, 1, 140, 130, rng);
+      checkConv(v, 5, 1, 61, 3, 3, 1, 1, 1, 1, 20, 70, rng);
     }
   }
 }

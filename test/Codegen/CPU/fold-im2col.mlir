@@ -526,8 +526,8 @@ func.func @int8(%x: memref<1x4x11x12xi8>, %a: memref<?xi8, strided<[?], offset: 
 
 // Int8 bands: each band's copy folds and the band loop becomes one call.
 // Left alone: an int8 GEMM with B computed at run time (not _pa), a copy
-// that converts (i8 to i32), and the 16-column tiles' GEMM (AVX2, slower
-// folded).
+// whose body is not a plain yield (an i8 -> i32 -> i8 round trip into the
+// buffer), and the AVX-VNNI tiles' GEMM (slower folded).
 // CHECK-LABEL: func.func @int8_bands
 // CHECK-NOT: scf.for
 // CHECK: %[[XA:.*]] = memref.cast %arg0 : memref<1x2x10x10xi8> to memref<?x?x?x?xi8, strided<[?, ?, ?, ?], offset: ?>>
@@ -541,12 +541,12 @@ func.func @int8(%x: memref<1x4x11x12xi8>, %a: memref<?xi8, strided<[?], offset: 
 // CHECK: linalg.generic
 // CHECK: call @qopt_matmul_s8s8_i32_avx512vnni_pa(
 // CHECK: linalg.generic
-// CHECK: call @qopt_matmul_s8s8_i32_avx2_pa(
+// CHECK: call @qopt_matmul_s8s8_i32_avxvnni_pa(
 #x = affine_map<(d0, d1, d2, d3, d4, d5) -> (d3, d0, d4 + d1, d5 + d2)>
 #id = affine_map<(d0, d1, d2, d3, d4, d5) -> (d0, d1, d2, d3, d4, d5)>
 func.func private @qopt_matmul_s8s8_i32_avx512vnni_pa(memref<?xi8, strided<[?], offset: ?>>, memref<?xi32, strided<[?], offset: ?>>, memref<?x?xi8, strided<[?, ?], offset: ?>>, memref<?x?xi32, strided<[?, ?], offset: ?>>)
 func.func private @qopt_matmul_s8s8_i32_avx512vnni(memref<?x?xi8, strided<[?, ?], offset: ?>>, memref<?x?xi8, strided<[?, ?], offset: ?>>, memref<?x?xi32, strided<[?, ?], offset: ?>>)
-func.func private @qopt_matmul_s8s8_i32_avx2_pa(memref<?xi8, strided<[?], offset: ?>>, memref<?xi32, strided<[?], offset: ?>>, memref<?x?xi8, strided<[?, ?], offset: ?>>, memref<?x?xi32, strided<[?, ?], offset: ?>>)
+func.func private @qopt_matmul_s8s8_i32_avxvnni_pa(memref<?xi8, strided<[?], offset: ?>>, memref<?xi32, strided<[?], offset: ?>>, memref<?x?xi8, strided<[?, ?], offset: ?>>, memref<?x?xi32, strided<[?, ?], offset: ?>>)
 func.func @int8_bands(%x: memref<1x2x10x10xi8>, %a: memref<?xi8, strided<[?], offset: ?>>, %sums: memref<?xi32, strided<[?], offset: ?>>, %c: memref<5x64xi32>) {
   %c0 = arith.constant 0 : index
   %c2 = arith.constant 2 : index
@@ -600,6 +600,29 @@ func.func @int8_kept(%x: memref<1x4x5x5xi8>, %w: memref<?x?xi8, strided<[?, ?], 
   }
   %b4 = memref.collapse_shape %col4 [[0, 1, 2], [3, 4, 5]] : memref<4x3x3x1x3x3xi8> into memref<36x9xi8>
   %bc4 = memref.cast %b4 : memref<36x9xi8> to memref<?x?xi8, strided<[?, ?], offset: ?>>
-  call @qopt_matmul_s8s8_i32_avx2_pa(%a, %sums, %bc4, %c) : (memref<?xi8, strided<[?], offset: ?>>, memref<?xi32, strided<[?], offset: ?>>, memref<?x?xi8, strided<[?, ?], offset: ?>>, memref<?x?xi32, strided<[?, ?], offset: ?>>) -> ()
+  call @qopt_matmul_s8s8_i32_avxvnni_pa(%a, %sums, %bc4, %c) : (memref<?xi8, strided<[?], offset: ?>>, memref<?xi32, strided<[?], offset: ?>>, memref<?x?xi8, strided<[?, ?], offset: ?>>, memref<?x?xi32, strided<[?, ?], offset: ?>>) -> ()
+  return
+}
+
+// -----
+
+// The AVX2 tiles' int8 GEMM folds too.
+// CHECK-LABEL: func.func @int8_avx2
+// CHECK-NOT: linalg.generic
+// CHECK: call @qopt_conv2d_s8s8_i32_avx2_pa(%arg1, %arg2, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}})
+// CHECK-NOT: call @qopt_matmul_s8s8
+#x = affine_map<(d0, d1, d2, d3, d4, d5) -> (d3, d0, d4 + d1, d5 + d2)>
+#id = affine_map<(d0, d1, d2, d3, d4, d5) -> (d0, d1, d2, d3, d4, d5)>
+func.func private @qopt_matmul_s8s8_i32_avx2_pa(memref<?xi8, strided<[?], offset: ?>>, memref<?xi32, strided<[?], offset: ?>>, memref<?x?xi8, strided<[?, ?], offset: ?>>, memref<?x?xi32, strided<[?, ?], offset: ?>>)
+func.func @int8_avx2(%x: memref<1x4x5x5xi8>, %a: memref<?xi8, strided<[?], offset: ?>>, %sums: memref<?xi32, strided<[?], offset: ?>>, %c: memref<?x?xi32, strided<[?, ?], offset: ?>>) {
+  %col = memref.alloc() {alignment = 64 : i64} : memref<4x3x3x1x3x3xi8>
+  linalg.generic {indexing_maps = [#x, #id], iterator_types = ["parallel", "parallel", "parallel", "parallel", "parallel", "parallel"]} ins(%x : memref<1x4x5x5xi8>) outs(%col : memref<4x3x3x1x3x3xi8>) {
+  ^bb0(%in: i8, %out: i8):
+    linalg.yield %in : i8
+  }
+  %b = memref.collapse_shape %col [[0, 1, 2], [3, 4, 5]] : memref<4x3x3x1x3x3xi8> into memref<36x9xi8>
+  %bc = memref.cast %b : memref<36x9xi8> to memref<?x?xi8, strided<[?, ?], offset: ?>>
+  call @qopt_matmul_s8s8_i32_avx2_pa(%a, %sums, %bc, %c) : (memref<?xi8, strided<[?], offset: ?>>, memref<?xi32, strided<[?], offset: ?>>, memref<?x?xi8, strided<[?, ?], offset: ?>>, memref<?x?xi32, strided<[?, ?], offset: ?>>) -> ()
+  memref.dealloc %col : memref<4x3x3x1x3x3xi8>
   return
 }

@@ -210,16 +210,16 @@ def QOptFoldIm2col : Pass<"qopt-fold-im2col", "::mlir::ModuleOp"> {
     nothing else reads the buffer between that copy and the next write.
     Left alone: a copy anything else reads, with a map that is not an
     im2col's, or with an operation that may write memory between it and the
-    call. Int8 convolutions on the AVX-512 VNNI tiles fold the same way: a
-    `qopt_matmul_s8s8_i32_avx512vnni_pa(packed, row sums, B, C)` call whose
+    call. Int8 convolutions on the AVX-512 VNNI and AVX2 tiles fold the same
+    way: a `qopt_matmul_s8s8_i32_<isa>_pa(packed, row sums, B, C)` call whose
     B is an i8 im2col copy becomes
-    `qopt_conv2d_s8s8_i32_avx512vnni_pa(packed, row sums, x, C, KH, KW, sh,
-    sw, dh, dw, OH, OW)` (C accumulates: its init stays); the runtime packs
-    the panels that lie in one output row (unit stride) a group of four rows
-    at a time across all of them straight from x, the others through a
-    gather, with the bits of the copy. The 16-column int8 tiles (AVX2,
-    AVX-VNNI) keep the copy: folded, they ran the PP-OCR detector 3-6%
-    slower. qoptc runs this pass at -O1 and above.
+    `qopt_conv2d_s8s8_i32_<isa>_pa(packed, row sums, x, C, KH, KW, sh, sw,
+    dh, dw, OH, OW)` (C accumulates: its init stays); the runtime packs the
+    panels that lie in one output row (unit stride) a group of four rows at
+    a time across many panels straight from x, the others through a gather,
+    with the bits of the copy. The AVX-VNNI int8 tiles keep the copy:
+    folded, they ran the PP-OCR detector about 5% slower at one thread.
+    qoptc runs this pass at -O1 and above.
   }];
   let dependentDialects = ["::mlir::arith::ArithDialect", "::mlir::func::FuncDialect",
                            "::mlir::memref::MemRefDialect"];
