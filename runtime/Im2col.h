@@ -43,6 +43,32 @@ template <typename T> struct Im2colOf {
   T at(int64_t p, int64_t j) const { return x[rowOffset(p) + columnOffset(j)]; }
 };
 
+/// Row p of B's offsets in x (Im2colOf::rowOffset) for p = k0, k0 + 1, ...:
+/// the filter tap counted up, without a division per row.
+template <typename T> struct Im2colTaps {
+  const Im2colOf<T> &g;
+  int64_t c, ky, kx;
+  Im2colTaps(const Im2colOf<T> &g, int64_t k0)
+      : g(g), c(k0 / (g.kh * g.kw)), ky(k0 % (g.kh * g.kw) / g.kw), kx(k0 % g.kw) {}
+  int64_t offset() const { return c * g.cs + ky * g.dh * g.rs + kx * g.dw; }
+  void next() {
+    if (++kx == g.kw) {
+      kx = 0;
+      if (++ky == g.kh) {
+        ky = 0;
+        ++c;
+      }
+    }
+  }
+};
+
+/// Whether a panel of `cols` of `nr` columns with these `runs`
+/// (im2colRuns) is read in place: one run of unit stride filling it.
+template <typename T>
+inline bool im2colInPlace(const Im2colOf<T> &g, int64_t runs, int64_t cols, int64_t nr) {
+  return runs == 1 && cols == nr && g.sw == 1;
+}
+
 /// The runs of B's columns [j0, j0 + cols) along output rows (one run
 /// unless a row ends inside them): run r starts at column start[r] of
 /// them, has length[r] columns, and reads x from offset[r] on for tap (0,

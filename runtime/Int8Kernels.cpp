@@ -113,7 +113,7 @@ inline __attribute__((always_inline)) void packGroupWith(const int8_t *const *r,
   }
 }
 
-/// packGroupWith as a group policy of packIm2colPanel8.
+/// packGroupWith as a group policy of packIm2colPanels8.
 template <int NR, typename Interleave> struct InterleaveGroup {
   static constexpr int64_t kBytes = NR * 4; // per group of 4 rows
   static inline __attribute__((always_inline)) void run(const int8_t *const *r, int64_t width,
@@ -224,58 +224,38 @@ struct SplitGroupSse2 {
 };
 #endif
 
-/// Packs columns [n0, n0 + NR) of im2col(x)'s block [k0, k0 + kc) (the
-/// layout of qopt::int8pack::packB, zeros past K and N) straight from x,
-/// one group of 4 rows at a time with `Group::run(rows, width, out)`: a
-/// panel that lies in one output row with unit stride is read in place,
-/// the others are gathered row by row (`Gather`) first.
-template <int NR, typename Group, typename Gather = PortableGather>
+/// Packs one panel of im2col(x)'s block [k0, k0 + kc) whose `cols` columns
+/// are the `runs` runs of im2colRuns (the layout of qopt::int8pack::packB,
+/// zeros past K and N): per group of 4 rows, the rows gathered with
+/// `Gather`, then `Group::run(rows, width, out)`.
+template <int NR, typename Group, typename Gather>
 inline __attribute__((always_inline)) void
-packIm2colPanel8(const qopt::rt::Im2colOf<int8_t> &g, int64_t col0, int64_t n, int64_t k0,
-                 int64_t kc, int64_t n0, uint8_t *out) {
-  const int64_t cols = std::min<int64_t>(NR, n - n0);
+packGatheredPanel8(const qopt::rt::Im2colOf<int8_t> &g, int64_t runs, const int64_t *start,
+                   const int64_t *length, const int64_t *offset, int64_t cols, int64_t k0,
+                   int64_t kc, uint8_t *out) {
   const int64_t width = std::min<int64_t>(NR, (cols + 15) / 16 * 16);
-  int64_t start[NR], length[NR], offset[NR];
-  const int64_t runs = qopt::rt::im2colRuns(g, col0 + n0, cols, start, length, offset);
-  const bool inPlace = runs == 1 && cols == NR && g.sw == 1;
   alignas(64) int8_t rows[4][NR + 16]; // room for GatherSse2's 16-byte stores
-  alignas(64) static const int8_t zeros[NR] = {};
-  if (!inPlace)
-    std::memset(rows, 0, sizeof(rows)); // the columns past N stay zero
-  // Row p's filter tap, counted up from k0's without a division per row.
-  const int64_t taps = g.kh * g.kw;
-  int64_t c = k0 / taps, ky = (k0 % taps) / g.kw, kx = (k0 % taps) % g.kw;
+  std::memset(rows, 0, sizeof(rows));  // the columns past N and rows past K stay zero
+  qopt::rt::Im2colTaps<int8_t> taps(g, k0);
   for (int64_t q = 0; q * 4 < kc; ++q) {
-    const int8_t *r[4];
-    for (int j = 0; j < 4; ++j) {
+    const int8_t *r[4] = {rows[0], rows[1], rows[2], rows[3]};
+    for (int j = 0; j < 4; ++j, taps.next()) {
       if (q * 4 + j >= kc) {
-        r[j] = zeros;
+        std::memset(rows[j], 0, NR);
         continue;
       }
-      int64_t at = c * g.cs + ky * g.dh * g.rs + kx * g.dw;
-      if (inPlace) {
-        r[j] = g.x + at + offset[0];
-      } else {
-        Gather::run(g, at, runs, start, length, offset, rows[j]);
-        r[j] = rows[j];
-      }
-      if (++kx == g.kw) {
-        kx = 0;
-        if (++ky == g.kh) {
-          ky = 0;
-          ++c;
-        }
-      }
+      Gather::run(g, taps.offset(), runs, start, length, offset, rows[j]);
     }
     Group::run(r, width, out + q * Group::kBytes);
   }
 }
 
 /// Packs `panels` panels of im2col(x)'s block [k0, k0 + kc) from column n0
-/// on, each NR * groups(kc) * 4 bytes after the last. The panels that lie
-/// in one output row with unit stride are packed a group of 4 rows at a
-/// time across all of them (each row of x then read in order, as the
-/// hardware prefetchers follow); the others by packIm2colPanel8.
+/// on, each groups(kc) * Group::kBytes bytes after the last. The panels
+/// that lie in one output row with unit stride are read in place, a group
+/// of 4 rows at a time across up to 64 of them (each row of x then read in
+/// order, as the hardware prefetchers follow); the others are gathered
+/// (packGatheredPanel8).
 template <int NR, typename Group, typename Gather = PortableGather>
 inline __attribute__((always_inline)) void
 packIm2colPanels8(const qopt::rt::Im2colOf<int8_t> &g, int64_t col0, int64_t n, int64_t k0,
@@ -290,32 +270,20 @@ packIm2colPanels8(const qopt::rt::Im2colOf<int8_t> &g, int64_t col0, int64_t n, 
       const int64_t j = n0 + (p0 + i) * NR, cols = std::min<int64_t>(NR, n - j);
       int64_t start[NR], length[NR], offset[NR];
       const int64_t runs = qopt::rt::im2colRuns(g, col0 + j, cols, start, length, offset);
-      base[i] = runs == 1 && cols == NR && g.sw == 1 ? offset[0] : -1;
-      if (base[i] < 0)
-        packIm2colPanel8<NR, Group, Gather>(g, col0, n, k0, kc, j,
-                                            out + (p0 + i) * panelBytes);
-      else
+      base[i] = qopt::rt::im2colInPlace(g, runs, cols, NR) ? offset[0] : -1;
+      if (base[i] >= 0)
         ++inPlace;
+      else
+        packGatheredPanel8<NR, Group, Gather>(g, runs, start, length, offset, cols, k0, kc,
+                                              out + (p0 + i) * panelBytes);
     }
     if (!inPlace)
       continue;
-    const int64_t taps = g.kh * g.kw;
-    int64_t c = k0 / taps, ky = (k0 % taps) / g.kw, kx = (k0 % taps) % g.kw;
+    qopt::rt::Im2colTaps<int8_t> taps(g, k0);
     for (int64_t q = 0; q * 4 < kc; ++q) {
       int64_t at[4];
-      for (int j = 0; j < 4; ++j) {
-        at[j] = -1;
-        if (q * 4 + j >= kc)
-          continue;
-        at[j] = c * g.cs + ky * g.dh * g.rs + kx * g.dw;
-        if (++kx == g.kw) {
-          kx = 0;
-          if (++ky == g.kh) {
-            ky = 0;
-            ++c;
-          }
-        }
-      }
+      for (int j = 0; j < 4; ++j, taps.next())
+        at[j] = q * 4 + j < kc ? taps.offset() : -1;
       for (int64_t i = 0; i < count; ++i) {
         if (base[i] < 0)
           continue;
@@ -335,7 +303,7 @@ packIm2colPanels8(const qopt::rt::Im2colOf<int8_t> &g, int64_t col0, int64_t n, 
 /// may hold anything: A is zero past K, and a tile never writes the columns
 /// past N. A 16-column chunk past N reads the bytes after its row, which lie
 /// inside B's buffer except near the block's last row: those groups go
-/// through a copy of the rows. An im2col B: packIm2colPanel8.
+/// through a copy of the rows.
 template <int NR, typename Interleave>
 inline void packBPanelWith(const View8 b, int64_t n, int64_t k0, int64_t kc, int64_t n0,
                            uint8_t *out) {

@@ -82,14 +82,15 @@ using Im2col = qopt::rt::Im2colOf<float>;
 template <int64_t NR>
 void packIm2colPanels(const Im2col &g, int64_t k0, int64_t kc, int64_t n0, int64_t nc,
                       float *out, int64_t *rowOffsets, int64_t *direct) {
-  for (int64_t p = 0; p < kc; ++p)
-    rowOffsets[p] = g.rowOffset(k0 + p);
+  qopt::rt::Im2colTaps<float> taps(g, k0);
+  for (int64_t p = 0; p < kc; ++p, taps.next())
+    rowOffsets[p] = taps.offset();
   for (int64_t j = 0; j < nc; j += NR, out += kc * NR) {
     int64_t cols = std::min(NR, nc - j);
     // The panel's runs: first column in the panel, length, offset in x.
     int64_t start[NR], length[NR], offset[NR];
     int64_t runs = qopt::rt::im2colRuns(g, n0 + j, cols, start, length, offset);
-    bool whole = runs == 1 && cols == NR && g.sw == 1;
+    bool whole = qopt::rt::im2colInPlace(g, runs, cols, NR);
     direct[j / NR] = whole ? offset[0] : -1;
     if (whole)
       continue;
