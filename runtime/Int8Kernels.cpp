@@ -729,7 +729,7 @@ void gemmS8Block(const Tiles &tiles, PackBFn packBPanels, int64_t m, int64_t n, 
                  View8 a, const BSource &b, Prepacked pre, int32_t *c, int64_t crs,
                  int64_t ccs) {
   int64_t mPanels = (m + MR - 1) / MR, nPanels = (n + NR - 1) / NR;
-  int threads = qopt::rt::threadsFor(double(m) * double(n) * double(k));
+  int threads = qopt::rt::threadsFor(double(m) * double(n) * double(k), double(m + n) * double(k));
   const bool wideA = tiles.widenA, splitB = tiles.splitB && !pre.b;
   const int64_t aScale = wideA ? 2 : 1, bScale = splitB ? 2 : 1;
   // Packing buffers of the calling thread, reused across calls; plain

@@ -758,7 +758,8 @@ void gemmPacked(const F32Kernel &kern, int64_t m, int64_t n, int64_t k, const fl
     qopt::f32pack::packA(a, lda, 1, m, k, kern.mr, scratch);
     ap = scratch;
   }
-  int threads = qopt::rt::threadsFor(double(m) * double(n) * double(k));
+  int threads = qopt::rt::threadsFor(double(m) * double(n) * double(k),
+                                     double(m + n) * double(k) * sizeof(float));
   // Chunks of at most NC columns, as many per thread (a clamp of n / threads
   // to NC left 1600 columns as 512, 512 | 512, 64 on two threads: one waited
   // 44% of the GEMM). The chunks' widths do not change any sum.
@@ -789,7 +790,8 @@ void matmulF32(const F32Kernel &kern, const float *a, int64_t m, int64_t k, int6
   if (m <= kStreamRows && bs1 == 1 && cs1 == 1) {
     // Threads take column ranges (multiples of 16: whole vectors).
     StreamArgs s{a, m, k, as0, as1, b, bs0, c, cs0, overwrite};
-    int threads = qopt::rt::threadsFor(double(m) * double(n) * double(k));
+    int threads = qopt::rt::threadsFor(double(m) * double(n) * double(k),
+                                       double(n) * double(k) * sizeof(float));
     int64_t vectors = (n + 15) / 16;
     qopt::rt::parallelFor(threads, vectors, [&](int64_t begin, int64_t end) {
       kern.stream(s, begin * 16, std::min(n, end * 16));
@@ -898,7 +900,8 @@ void matmulF32PackedB(const F32Kernel *kern, const float *a, int64_t m, int64_t 
   if (kern && kern->nr == nr && k > 0 && cs1 == 1) {
     if (m <= kStreamRows) {
       PanelArgs s{a, m, k, as0, as1, packed, n, c, cs0, overwrite};
-      int threads = qopt::rt::threadsFor(double(m) * double(n) * double(k));
+      int threads = qopt::rt::threadsFor(double(m) * double(n) * double(k),
+                                         double(n) * double(k) * sizeof(float));
       qopt::rt::parallelFor(threads, (n + nr - 1) / nr, [&](int64_t begin, int64_t end) {
         kern->panels(s, begin, end);
       });

@@ -748,7 +748,8 @@ void rows(const Operands &o, const RowsKernel &kern) {
     for (int64_t m = 0; m < o.m; ++m)
       kern.prepare(o, m, prepared + m * padded);
   }
-  int threads = qopt::rt::threadsFor(double(o.m) * double(o.l.n) * double(o.l.k));
+  int threads = qopt::rt::threadsFor(double(o.m) * double(o.l.n) * double(o.l.k),
+                                     double(o.l.weightBytes()));
   // Four rows at a time pay off once a row of A no longer stays in L1
   // (measured with qopt-nbits-bench: K = 11008 3.0 vs 3.7 ms one row at a
   // time; K = 4096 1.1-1.4 vs 0.8 ms).
@@ -923,7 +924,8 @@ void panels(const Operands &o) {
     for (int64_t j = nc; j % tile.nr; ++j)
       for (int64_t k = 0; k < l.k; ++k)
         column(j)[k * tile.nr] = 0.0f;
-    int threads = qopt::rt::threadsFor(double(l.k) * double(nc) * 8);
+    int threads =
+        qopt::rt::threadsFor(double(l.k) * double(nc) * 8, double(l.k) * double(nc) * l.bits / 8);
     qopt::rt::parallelFor(threads, (nc + 7) / 8, [&](int64_t begin, int64_t end) {
       for (int64_t g = begin; g < end; ++g) {
         int64_t j0 = g * 8, rows = std::min<int64_t>(8, nc - j0);

@@ -329,7 +329,8 @@ void rows(S8Operands o, const RowsKernel &kern) {
     sums = reinterpret_cast<float *>(scratch + preparedBytes);
     prepareRows(o, 0, o.m, prepared, sums);
   }
-  int threads = qopt::rt::threadsFor(double(o.m) * double(l.n) * double(l.k));
+  int threads = qopt::rt::threadsFor(double(o.m) * double(l.n) * double(l.k),
+                                     double(l.weightBytes()));
   qopt::rt::parallelFor(threads, l.n, [&](int64_t begin, int64_t end) {
     for (int64_t n = begin; n < end; ++n) {
       for (int64_t m0 = 0; m0 < o.m; m0 += 4) {
@@ -515,7 +516,8 @@ void tiles(const S8Operands &o) {
         std::memcpy(packedA + (p * quads + q) * kMR * 4 + r * 4,
                     prepared + (p * kMR + r) * padded + q * 4, 4);
   size_t panelBytes = size_t(quads * kNR * 4);
-  int threads = qopt::rt::threadsFor(double(o.m) * double(l.n) * double(l.k));
+  int threads = qopt::rt::threadsFor(double(o.m) * double(l.n) * double(l.k),
+                                     double(l.weightBytes()));
   qopt::rt::parallelFor(threads, nPanels, [&](int64_t begin, int64_t end) {
     for (int64_t jp = begin; jp < end; ++jp) {
       auto *buf = static_cast<char *>(qopt::rt::threadScratch(

@@ -10,6 +10,7 @@
 
 #include "PerThread.h"
 
+#include <atomic>
 #include <cstdint>
 #include <cstdlib>
 
@@ -83,11 +84,45 @@ void *threadScratch(ScratchSlot slot, size_t bytes) {
   return b.p;
 }
 
-int threadsFor(double macs) {
-  // Below ~100k multiply-adds a parallel region costs more than it saves.
-  // Inside a parallel region (a generated loop over tiles), the caller's
-  // threads already share the work.
-  if (macs < 1e5)
+double parseParallelMinMacs(const char *text) {
+  if (!text || !*text)
+    return -1;
+  char *end = nullptr;
+  double v = std::strtod(text, &end);
+  if (*end != '\0' || !(v >= 0) || v > 1e18)
+    return -1;
+  return v;
+}
+
+namespace {
+std::atomic<double> &minMacsSetting() {
+  static std::atomic<double> v = [] {
+    double e = parseParallelMinMacs(std::getenv("QOPT_PARALLEL_MIN_MACS"));
+    return e >= 0 ? e : kDefaultParallelMinMacs;
+  }();
+  return v;
+}
+} // namespace
+
+double parallelMinMacs() { return minMacsSetting().load(std::memory_order_relaxed); }
+
+double setParallelMinMacs(double macs) {
+  return minMacsSetting().exchange(macs, std::memory_order_relaxed);
+}
+
+int threadsFor(double macs, double streamedBytes) {
+  // A parallel region costs more than a fork and a join on 2 cores: the
+  // second core reads the operands the first one wrote (and the next op
+  // reads its results) through the other core's cache. On the PP-OCR
+  // models (2-core AMD EPYC VM, AVX-512), the classifier's GEMMs and
+  // depthwise convolutions (1e5 to 1.2e6 multiply-adds) ran slower split
+  // than on one core: its INT8 build 0.30 ms at one thread, 0.65 ms at two
+  // with 1e5 as the bound, 0.29 ms with 4e6 (and qopt-parallel-loops'
+  // 65536); 1e6 was not enough (0.35-0.44 ms), in float as well. The
+  // detector and the recognizer ran the same with 1e5 and 4e6. A kernel that streams its operands
+  // from memory (a batch-1 GEMV's weights) gains from a second core's
+  // bandwidth at far fewer multiply-adds.
+  if (macs < parallelMinMacs() && streamedBytes < kParallelMinStreamedBytes)
     return 1;
 #ifdef _OPENMP
   if (omp_in_parallel())

@@ -35,8 +35,28 @@ private:
   int previous;
 };
 
-/// numThreads(), or 1 for work too small to split (`macs` multiply-adds).
-int threadsFor(double macs);
+/// Below this many multiply-adds a kernel runs on one thread: measured on
+/// the PP-OCR models on 2 cores (runtime/Threads.cpp).
+constexpr double kDefaultParallelMinMacs = 4e6;
+/// Operand bytes read once per call (a GEMV's weights) from which a kernel
+/// is split whatever its multiply-adds: two cores stream memory faster.
+constexpr double kParallelMinStreamedBytes = 1 << 20;
+
+/// The smallest kernel split over threads, in multiply-adds:
+/// kDefaultParallelMinMacs, or QOPT_PARALLEL_MIN_MACS (a number >= 0, read
+/// once per process; 0 splits every kernel that has threads).
+double parallelMinMacs();
+/// Sets it for the whole process and returns the previous value (tests:
+/// their shapes are small, and 0 makes them take the threaded paths).
+double setParallelMinMacs(double macs);
+/// The value QOPT_PARALLEL_MIN_MACS's text gives, or -1 if it is not a
+/// number >= 0.
+double parseParallelMinMacs(const char *text);
+
+/// numThreads(), or 1 for work too small to split: fewer than
+/// parallelMinMacs() multiply-adds and fewer than kParallelMinStreamedBytes
+/// of operands streamed once (`streamedBytes`); or inside a parallel region.
+int threadsFor(double macs, double streamedBytes = 0);
 
 /// Runs body(tid, nt) on `threads` OpenMP threads (tid in [0, nt)); with one
 /// thread the caller runs body(0, 1) without entering OpenMP at all.

@@ -28,6 +28,16 @@
 
 namespace {
 
+// The kernel tests' shapes are small: every kernel with threads splits its
+// work here (below qopt::rt::kDefaultParallelMinMacs it would run on one
+// thread), so the threaded paths are the ones checked. For the whole
+// qopt-unittests binary; Threads.SplitThreshold checks the default.
+struct SplitEveryKernel : ::testing::Environment {
+  void SetUp() override { qopt::rt::setParallelMinMacs(0); }
+};
+const auto *const splitEveryKernel =
+    ::testing::AddGlobalTestEnvironment(new SplitEveryKernel);
+
 using MatmulS8 = decltype(&qopt_matmul_s8s8_i32_generic);
 using MatmulS8PA = decltype(&qopt_matmul_s8s8_i32_generic_pa);
 using MatmulS8PB = decltype(&qopt_matmul_s8s8_i32_generic_pb);
@@ -395,8 +405,8 @@ TEST(F32Gemm, EveryKernelMatchesReference) {
   // Edge shapes for the 6x16 and 8x32 tiles: M, N below, at and across a
   // tile; K across the 256-deep blocks; enough columns to split over threads.
   // M <= 4 streams B unpacked: N across its 1024-column chunks, K not a
-  // multiple of its four rows; 1x2100x64 (past the 1e5 multiply-adds that
-  // take a second thread) splits its columns over two threads, at 1056.
+  // multiple of its four rows; 1x2100x64 (every kernel splits in
+  // these tests: SplitEveryKernel) splits its columns over two threads, at 1056.
   qopt::rt::RunThreads two(2);
   std::vector<std::string> kernels = qopt::rt::f32KernelsAvailable();
   ASSERT_FALSE(kernels.empty());
@@ -1164,6 +1174,38 @@ TEST(Threads, ParallelForRunsEachIndexOnce) {
       EXPECT_LE(bodies.load(), std::min<int64_t>(threads, n));
       EXPECT_EQ(bodies.load() == 0, n == 0);
     }
+}
+
+TEST(Threads, SplitThreshold) {
+  using namespace qopt::rt;
+  EXPECT_EQ(parseParallelMinMacs("0"), 0.0);
+  EXPECT_EQ(parseParallelMinMacs("4e6"), 4e6);
+  EXPECT_EQ(parseParallelMinMacs("250000"), 250000.0);
+  EXPECT_EQ(parseParallelMinMacs(""), -1.0);
+  EXPECT_EQ(parseParallelMinMacs(nullptr), -1.0);
+  EXPECT_EQ(parseParallelMinMacs("-1"), -1.0);
+  EXPECT_EQ(parseParallelMinMacs("1e6x"), -1.0);
+  EXPECT_EQ(parseParallelMinMacs("nan"), -1.0);
+
+  RunThreads two(2);
+  const double saved = setParallelMinMacs(kDefaultParallelMinMacs);
+  EXPECT_EQ(parallelMinMacs(), kDefaultParallelMinMacs);
+  // The PP-OCR classifier's largest kernel (1.2e6 multiply-adds) stays on
+  // one thread; a GEMM of 4e6 splits.
+  EXPECT_EQ(threadsFor(1.2e6), 1);
+  EXPECT_EQ(threadsFor(4e6), 2);
+  // A GEMV streaming 1 MiB of weights splits with few multiply-adds; one
+  // streaming less does not.
+  EXPECT_EQ(threadsFor(5e5, double(1 << 20)), 2);
+  EXPECT_EQ(threadsFor(5e5, double(1 << 19)), 1);
+  // Inside a parallel region the caller's threads already share the work.
+  std::atomic<int> inner{0};
+  parallelRegion(2, [&](int, int) { inner += threadsFor(1e9); });
+  EXPECT_EQ(inner.load(), 2);
+  // 0 splits everything; the setter returns what it replaced.
+  EXPECT_EQ(setParallelMinMacs(0), kDefaultParallelMinMacs);
+  EXPECT_EQ(threadsFor(1), 2);
+  setParallelMinMacs(saved);
 }
 
 TEST(Threads, ParallelRegionUsesTheThreadsAsked) {
