@@ -722,6 +722,78 @@ struct Prepacked {
 /// Bytes of packed B in one column block of gemmS8's tile order.
 constexpr int64_t kBlockPanelBytes = 256 << 10;
 
+/// Packs B's panels [pb, pe) of one block of K (kc rows from k0, q groups of
+/// 4) for `tiles` into `dst`, panel pb first: packBPanels' layout, or the
+/// split 16-bit one of tiles that want B split (straight from x for an
+/// im2col B, else packed, then split into place).
+template <int NR>
+void packPanels(const Tiles &tiles, PackBFn packBPanels, bool splitB, const BSource &b,
+                int64_t n, int64_t k0, int64_t kc, int64_t pb, int64_t pe, uint8_t *dst) {
+  const int64_t q = (kc + 3) / 4;
+  if (pb >= pe)
+    return;
+  if (!splitB)
+    return packBPanels(b, n, k0, kc, pb * NR, pe - pb, dst);
+  if (b.conv && tiles.packSplitConv)
+    return tiles.packSplitConv(b, n, k0, kc, pb * NR, pe - pb, dst);
+  // A dense B panel by panel, an im2col one for all the panels at once
+  // (packIm2colPanels8 reads x in order across them).
+  const int64_t batch = b.conv ? pe - pb : 1;
+  auto *panel = static_cast<uint8_t *>(
+      qopt::rt::threadScratch(qopt::rt::S8SplitPanel, batch * NR * q * 4));
+  for (int64_t jp = pb; jp < pe; jp += batch) {
+    const int64_t count = std::min(batch, pe - jp);
+    packBPanels(b, n, k0, kc, jp * NR, count, panel);
+    for (int64_t i = 0; i < count; ++i)
+      tiles.splitB(panel + i * NR * q * 4, q, dst + (jp - pb + i) * NR * q * 8);
+  }
+}
+
+/// The tiles of one block of K: A's row panels (packed, or widened where
+/// the tiles want it), B's packed panels, C.
+template <int MR, int NR> struct BlockTiles {
+  const Tiles &tiles;
+  bool splitB;
+  int64_t m, n, q, mPanels;
+  const int8_t *a; // row panel ip at a + ip * aPanel
+  int64_t aPanel;
+  const int32_t *rowSums;
+  int32_t *c;
+  int64_t crs, ccs;
+
+  /// The tile of row panel ip and column panel jp, whose packed B is `bp`.
+  void run(int64_t ip, int64_t jp, const uint8_t *bp) const {
+    TileOut out{c + ip * MR * crs + jp * NR * ccs, crs, ccs,
+                std::min<int64_t>(MR, m - ip * MR), std::min<int64_t>(NR, n - jp * NR),
+                rowSums + ip * MR};
+    const int8_t *a0 = a + ip * aPanel;
+    if (splitB) {
+      tiles.splitFull(q, a0, bp, out);
+    } else if (tiles.columns && out.cols <= kColumnTileWidth) {
+      // Row panels in pairs, each pair by the owner of its even panel.
+      if (ip % 2 == 0) {
+        out.rows = std::min<int64_t>(2 * MR, m - ip * MR);
+        tiles.columns(q, a0, ip + 1 < mPanels ? a0 + aPanel : a0, bp, out);
+      }
+    } else {
+      tiles.pick(out.cols <= NR / 2, out.rows <= MR / 2)(q, a0, bp, out);
+    }
+  }
+
+  /// Column panels [j0, j0 + count) (packed B of panel j0 at bp) with every
+  /// row panel, in column blocks of about kBlockPanelBytes of packed B, row
+  /// panels outer within a block: the block stays in L2 while C is swept a
+  /// few rows at a time, left to right, which the hardware prefetchers
+  /// follow.
+  void runColumns(int64_t j0, int64_t count, const uint8_t *bp, int64_t panelBytes) const {
+    const int64_t nb = std::max<int64_t>(1, kBlockPanelBytes / panelBytes);
+    for (int64_t jb = 0; jb < count; jb += nb)
+      for (int64_t ip = 0; ip < mPanels; ++ip)
+        for (int64_t jj = jb; jj < std::min(count, jb + nb); ++jj)
+          run(ip, j0 + jj, bp + jj * panelBytes);
+  }
+};
+
 /// C += A * B with `tiles`; B, unless prepacked, is packed per block of K
 /// with `packBPanels`.
 template <int MR, int NR>
@@ -761,6 +833,9 @@ void gemmS8Block(const Tiles &tiles, PackBFn packBPanels, int64_t m, int64_t n, 
       qopt::int8pack::packABlock(a, m, MR, k0, kc, apData, rowSumData);
     }
     const uint8_t *bp = pre.b ? pre.b + nPanels * NR * k0 : bpData;
+    const int64_t panelBytes = NR * q * 4 * bScale;
+    const BlockTiles<MR, NR> block{tiles, splitB, m, n, q, mPanels, wideA ? wideData : ap,
+                                   MR * q * 4 * aScale, rowSums, c, crs, ccs};
     qopt::rt::parallelRegion(threads, [&](int tid, int nt) {
       if (wideA) {
         int64_t pb, pe;
@@ -771,36 +846,15 @@ void gemmS8Block(const Tiles &tiles, PackBFn packBPanels, int64_t m, int64_t n, 
       if (!pre.b) {
         int64_t pb, pe;
         qopt::rt::staticRange(nPanels, tid, nt, pb, pe);
-        if (!splitB && pb < pe)
-          packBPanels(b, n, k0, kc, pb * NR, pe - pb, bpData + pb * NR * q * 4);
-        if (splitB && b.conv && tiles.packSplitConv && pb < pe)
-          tiles.packSplitConv(b, n, k0, kc, pb * NR, pe - pb, bpData + pb * NR * q * 8);
-        // Split B: packed, then split into place. An im2col B is packed
-        // for all of this thread's panels at once (packIm2colPanels8 reads
-        // x in order across them), a dense one panel by panel.
-        const bool splitAfter = splitB && !(b.conv && tiles.packSplitConv);
-        const int64_t batch = b.conv ? pe - pb : 1;
-        uint8_t *panel = splitAfter && pb < pe
-                             ? static_cast<uint8_t *>(qopt::rt::threadScratch(
-                                   qopt::rt::S8SplitPanel, batch * NR * q * 4))
-                             : nullptr;
-        for (int64_t jp = pb; splitAfter && jp < pe; jp += batch) {
-          const int64_t count = std::min(batch, pe - jp);
-          packBPanels(b, n, k0, kc, jp * NR, count, panel);
-          for (int64_t i = 0; i < count; ++i)
-            tiles.splitB(panel + i * NR * q * 4, q, bpData + (jp + i) * NR * q * 8);
-        }
+        packPanels<NR>(tiles, packBPanels, splitB, b, n, k0, kc, pb, pe,
+                       bpData + pb * panelBytes);
       }
       if (wideA || !pre.b)
         qopt::rt::barrier(nt);
-      // Tiles in column blocks of `nb` B panels (about kBlockPanelBytes of
-      // packed B, which stays in L2), row panels outer within a block: C is
-      // then swept a few rows at a time, left to right, which the hardware
-      // prefetchers follow.
+      // This thread's share of runColumns' order over all the panels,
+      // walked with counters (a division per tile would cost as much as a
+      // small tile's epilogue).
       const int64_t nb = std::max<int64_t>(1, kBlockPanelBytes / (NR * q * 4));
-      // This thread's share of the tiles in that order, walked with
-      // counters (a division per tile would cost as much as a small tile's
-      // epilogue).
       int64_t total = mPanels * nPanels, begin, end;
       qopt::rt::staticRange(total, tid, nt, begin, end);
       int64_t jb = begin / (mPanels * nb), rem = begin - jb * mPanels * nb;
@@ -808,22 +862,7 @@ void gemmS8Block(const Tiles &tiles, PackBFn packBPanels, int64_t m, int64_t n, 
       int64_t ip = rem / width, jj = rem % width;
       for (int64_t t = begin; t < end; ++t) {
         int64_t jp = jb * nb + jj;
-        TileOut out{c + ip * MR * crs + jp * NR * ccs, crs, ccs,
-                    std::min<int64_t>(MR, m - ip * MR), std::min<int64_t>(NR, n - jp * NR),
-                    rowSums + ip * MR};
-        const int8_t *a0 = (wideA ? wideData : ap) + ip * MR * q * 4 * aScale;
-        if (splitB) {
-          tiles.splitFull(q, a0, bp + jp * NR * q * 8, out);
-        } else if (tiles.columns && out.cols <= kColumnTileWidth) {
-          // Row panels in pairs, each pair by the owner of its even panel.
-          if (ip % 2 == 0) {
-            out.rows = std::min<int64_t>(2 * MR, m - ip * MR);
-            tiles.columns(q, a0, ip + 1 < mPanels ? a0 + MR * q * 4 : a0,
-                          bp + jp * NR * q * 4, out);
-          }
-        } else {
-          tiles.pick(out.cols <= NR / 2, out.rows <= MR / 2)(q, a0, bp + jp * NR * q * 4, out);
-        }
+        block.run(ip, jp, bp + jp * panelBytes);
         if (++jj == width) {
           jj = 0;
           if (++ip == mPanels) {
@@ -840,12 +879,78 @@ void gemmS8Block(const Tiles &tiles, PackBFn packBPanels, int64_t m, int64_t n, 
 /// Bytes of B packed at once (per block of K) where A comes packed.
 constexpr int64_t kPackedBChunkBytes = 512 << 10;
 
+/// Column panels per thread from which a GEMM with A packed at compile time
+/// gives each thread its own columns (gemmS8OwnColumns): an uneven last
+/// panel then costs at most a sixteenth of a thread's work.
+constexpr int64_t kOwnColumnsMinPanels = 16;
+
+/// C += A * B with A packed at compile time (a convolution's or a
+/// MatMul's constant weights) on `threads` threads, each on its own
+/// contiguous range of B's column panels: it packs them (in chunks of
+/// kPackedBChunkBytes per block of K, which stay in L2) and computes their
+/// tiles for every row panel, all blocks of K, in one parallel region
+/// without a barrier. Where threads took turns at one shared packed block,
+/// every block cost a fork, a barrier and a join, and each thread read the
+/// panels the other had packed through the other core's cache (the PP-OCR
+/// detector's 96-to-24-channel 3x3 convolutions: 26 chunks x 2 blocks of
+/// K, 52 regions each).
+template <int MR, int NR>
+void gemmS8OwnColumns(const Tiles &tiles, PackBFn packBPanels, int threads, int64_t m,
+                      int64_t n, int64_t k, const BSource &b, Prepacked pre, int32_t *c,
+                      int64_t crs, int64_t ccs) {
+  const int64_t mPanels = (m + MR - 1) / MR, nPanels = (n + NR - 1) / NR;
+  const bool wideA = tiles.widenA, splitB = tiles.splitB;
+  const int64_t aScale = wideA ? 2 : 1, bScale = splitB ? 2 : 1;
+  const int64_t chunkPanels = std::max<int64_t>(
+      1, kPackedBChunkBytes / ((std::min(kBlockK, k) + 3) * NR));
+  qopt::rt::parallelRegion(threads, [&](int tid, int nt) {
+    int64_t pb, pe;
+    qopt::rt::staticRange(nPanels, tid, nt, pb, pe);
+    if (pb >= pe)
+      return;
+    // This thread's buffers (threadScratch is per thread).
+    const int64_t most = std::min(chunkPanels, pe - pb);
+    auto *bp = static_cast<uint8_t *>(qopt::rt::threadScratch(
+        qopt::rt::S8PackedB, most * NR * (std::min(kBlockK, k) + 3) * bScale));
+    int8_t *wide = wideA ? static_cast<int8_t *>(qopt::rt::threadScratch(
+                               qopt::rt::S8WideA, mPanels * MR * (kBlockK + 3) * 2))
+                         : nullptr;
+    // Chunks of equal whole panels, not a small last one.
+    const int64_t chunks = (pe - pb + most - 1) / most;
+    const int64_t per = (pe - pb + chunks - 1) / chunks;
+    for (int64_t j0 = pb; j0 < pe; j0 += per) {
+      const int64_t count = std::min(per, pe - j0);
+      for (int64_t k0 = 0; k0 < k; k0 += kBlockK) {
+        const int64_t kc = std::min(kBlockK, k - k0), q = (kc + 3) / 4;
+        const int8_t *ap = pre.a + mPanels * MR * k0;
+        if (wideA)
+          tiles.widenA(ap, mPanels * MR * q, wide);
+        const int64_t panelBytes = NR * q * 4 * bScale;
+        packPanels<NR>(tiles, packBPanels, splitB, b, n, k0, kc, j0, j0 + count, bp);
+        const BlockTiles<MR, NR> block{tiles,   splitB, m, n, q, mPanels, wideA ? wide : ap,
+                                       MR * q * 4 * aScale,
+                                       pre.aRowSums + (k0 / kBlockK) * m,
+                                       c,       crs,    ccs};
+        block.runColumns(j0, count, bp, panelBytes);
+      }
+    }
+  });
+}
+
 /// gemmS8Block; with A packed at compile time and B packed here, over
 /// chunks of B's columns whose packed block (kPackedBChunkBytes) stays in
-/// L2 until the tiles read it (a convolution's B spans the whole image).
+/// L2 until the tiles read it (a convolution's B spans the whole image),
+/// each thread on its own columns where there are enough of them.
 template <int MR, int NR>
 void gemmS8(const Tiles &tiles, PackBFn packBPanels, int64_t m, int64_t n, int64_t k, View8 a,
             const BSource &b, Prepacked pre, int32_t *c, int64_t crs, int64_t ccs) {
+  if (pre.a && !pre.b) {
+    const int threads =
+        qopt::rt::threadsFor(double(m) * double(n) * double(k), double(m + n) * double(k));
+    if (threads > 1 && (n + NR - 1) / NR >= kOwnColumnsMinPanels * threads)
+      return gemmS8OwnColumns<MR, NR>(tiles, packBPanels, threads, m, n, k, b, pre, c, crs,
+                                      ccs);
+  }
   const int64_t most =
       std::max<int64_t>(NR, kPackedBChunkBytes / (std::min(kBlockK, k) + 3) / NR * NR);
   if (!pre.a || pre.b || n <= most)

@@ -247,7 +247,10 @@ TEST(Int8Gemm, ConvPackedFromTheInputIsExact) {
   // a row stride of 2, and a B of more columns than one chunk of packed B
   // holds (3 channels: 27 rows, 140 x 130 pixels; 61 channels over 20 x 70
   // pixels, two blocks of K), its chunks starting inside output rows; on
-  // one and on two threads.
+  // one and on two threads. On two, B's of at least 16 column panels a
+  // thread go to gemmS8OwnColumns (each thread its own columns): 140 x 130
+  // and 20 x 70 pixels in one chunk a thread, 40 x 70 with 61 channels in
+  // two (31 panels of 32 columns in 512 KB at 515 rows).
   std::mt19937 rng(21);
   for (const Variant &v : variants()) {
     if (!v.available)
@@ -261,6 +264,7 @@ TEST(Int8Gemm, ConvPackedFromTheInputIsExact) {
       checkConv(v, 7, 1, 5, 3, 3, 2, 1, 1, 1, 5, 70, rng);
       checkConv(v, 4, 1, 3, 3, 3, 1, 1, 1, 1, 140, 130, rng);
       checkConv(v, 5, 1, 61, 3, 3, 1, 1, 1, 1, 20, 70, rng);
+      checkConv(v, 11, 1, 61, 3, 3, 1, 1, 1, 1, 40, 70, rng);
     }
   }
 }
