@@ -11,6 +11,7 @@
 #include "PerThread.h"
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <cstdlib>
 
@@ -84,7 +85,7 @@ void *threadScratch(ScratchSlot slot, size_t bytes) {
   return b.p;
 }
 
-double parseParallelMinMacs(const char *text) {
+double parseNonNegative(const char *text) {
   if (!text || !*text)
     return -1;
   char *end = nullptr;
@@ -94,45 +95,111 @@ double parseParallelMinMacs(const char *text) {
   return v;
 }
 
-namespace {
-std::atomic<double> &minMacsSetting() {
-  static std::atomic<double> v = [] {
-    double e = parseParallelMinMacs(std::getenv("QOPT_PARALLEL_MIN_MACS"));
-    return e >= 0 ? e : kDefaultParallelMinMacs;
+SplitBounds splitBounds(double crossCoreNs) {
+  if (crossCoreNs < kFarCrossCoreNs)
+    return {1e5, 32768};
+  return {4e6, 65536};
+}
+
+double measureCrossCoreNs() {
+#ifdef _OPENMP
+  using Clock = std::chrono::steady_clock;
+  constexpr int kWarmUp = 200, kTrips = 2000;
+  const Clock::time_point deadline = Clock::now() + std::chrono::milliseconds(50);
+  // Thread 0 moves `turn` from even to odd, thread 1 from odd to even: one
+  // round trip of its cache line per iteration of each.
+  std::atomic<int> turn{0};
+  std::atomic<bool> gaveUp{false};
+  double ns = 0;
+#pragma omp parallel num_threads(2)
+  if (omp_get_num_threads() == 2) {
+    const int me = omp_get_thread_num();
+    Clock::time_point start;
+    for (int i = 0; i < kWarmUp + kTrips && !gaveUp.load(std::memory_order_relaxed); ++i) {
+      if (me == 0 && i == kWarmUp)
+        start = Clock::now();
+      for (unsigned spins = 1; turn.load(std::memory_order_acquire) % 2 != me; ++spins)
+        if (spins % 1024 == 0 &&
+            (gaveUp.load(std::memory_order_relaxed) || Clock::now() > deadline)) {
+          gaveUp.store(true, std::memory_order_relaxed);
+          break;
+        }
+      if (gaveUp.load(std::memory_order_relaxed))
+        break;
+      turn.fetch_add(1, std::memory_order_release);
+    }
+    if (me == 0 && !gaveUp.load(std::memory_order_relaxed))
+      ns = std::chrono::duration<double, std::nano>(Clock::now() - start).count() / kTrips;
+  }
+  // Threads that cannot run at once (one core between them) are as far
+  // apart as can be.
+  return gaveUp.load() ? 1e6 : ns;
+#else
+  return 0;
+#endif
+}
+
+double crossCoreNs() {
+  static const double ns = [] {
+    double e = parseNonNegative(std::getenv("QOPT_CROSS_CORE_NS"));
+    return e >= 0 ? e : measureCrossCoreNs();
   }();
+  return ns;
+}
+
+namespace {
+/// The kernels' bound as set (QOPT_PARALLEL_MIN_MACS, setParallelMinMacs),
+/// or -1: the measured one.
+std::atomic<double> &minMacsSetting() {
+  static std::atomic<double> v{parseNonNegative(std::getenv("QOPT_PARALLEL_MIN_MACS"))};
   return v;
 }
 } // namespace
 
-double parallelMinMacs() { return minMacsSetting().load(std::memory_order_relaxed); }
+double parallelMinMacs() {
+  double set = minMacsSetting().load(std::memory_order_relaxed);
+  return set >= 0 ? set : splitBounds(crossCoreNs()).minMacs;
+}
 
 double setParallelMinMacs(double macs) {
   return minMacsSetting().exchange(macs, std::memory_order_relaxed);
 }
 
 int threadsFor(double macs, double streamedBytes) {
-  // A parallel region costs more than a fork and a join on 2 cores: the
-  // second core reads the operands the first one wrote (and the next op
-  // reads its results) through the other core's cache. On the PP-OCR
-  // models (2-core AMD EPYC VM, AVX-512), the classifier's GEMMs and
-  // depthwise convolutions (1e5 to 1.2e6 multiply-adds) ran slower split
-  // than on one core: its INT8 build 0.30 ms at one thread, 0.65 ms at two
-  // with 1e5 as the bound, 0.29 ms with 4e6 (and qopt-parallel-loops'
-  // 65536); 1e6 was not enough (0.35-0.44 ms), in float as well. The
-  // detector and the recognizer ran the same with 1e5 and 4e6. A kernel that streams its operands
+  // A parallel region costs more than a fork and a join: the second core
+  // reads the operands the first one wrote (and the next op reads its
+  // results) through the other core's cache, which is slow where the
+  // cores are far apart (splitBounds). A kernel that streams its operands
   // from memory (a batch-1 GEMV's weights) gains from a second core's
   // bandwidth at far fewer multiply-adds.
-  if (macs < parallelMinMacs() && streamedBytes < kParallelMinStreamedBytes)
+  int n = numThreads();
+  if (n < 2)
     return 1;
 #ifdef _OPENMP
+  // Inside a parallel region (a generated loop over tiles) the caller's
+  // threads already share the work.
   if (omp_in_parallel())
     return 1;
 #endif
-  return numThreads();
+  if (streamedBytes < kParallelMinStreamedBytes && macs < parallelMinMacs())
+    return 1;
+  return n;
 }
 
 } // namespace qopt::rt
 
-/// The thread count of the loops qopt-parallel-loops splits (the generated
-/// code asks once per loop nest).
-extern "C" int32_t qopt_rt_loop_threads(void) { return qopt::rt::numThreads(); }
+/// The thread count of a loop nest qopt-parallel-loops splits, of `points`
+/// iteration points (-1: a loop over tiles, split whatever its size): 1
+/// below splitBounds(crossCoreNs()).minLoopPoints.
+extern "C" int32_t qopt_rt_loop_threads(int64_t points) {
+  int n = qopt::rt::numThreads();
+  if (n < 2)
+    return 1;
+#ifdef _OPENMP
+  if (omp_in_parallel()) // the caller's own parallel region: nested, serial
+    return 1;
+#endif
+  if (points >= 0 && points < qopt::rt::splitBounds(qopt::rt::crossCoreNs()).minLoopPoints)
+    return 1;
+  return n;
+}

@@ -35,23 +35,55 @@ private:
   int previous;
 };
 
-/// Below this many multiply-adds a kernel runs on one thread: measured on
-/// the PP-OCR models on 2 cores (runtime/Threads.cpp).
-constexpr double kDefaultParallelMinMacs = 4e6;
+/// How small a piece of work is still split over threads: kernels of at
+/// least minMacs multiply-adds, generated loops (qopt-parallel-loops) of at
+/// least minLoopPoints iteration points.
+struct SplitBounds {
+  double minMacs;
+  int64_t minLoopPoints;
+};
+
+/// The round trip of a cache line between two cores (ns) from which they
+/// count as far apart: a second core then reads what the first one wrote
+/// slowly, and only larger work gains from it.
+constexpr double kFarCrossCoreNs = 250;
+
+/// The bounds for cores `crossCoreNs` apart. Measured on the PP-OCR models
+/// on a 2-vCPU VM whose vCPUs were sometimes near (a round trip of 105 ns,
+/// 78 GB/s reading what the other core wrote, fork and join 0.5 us) and
+/// sometimes far (470-550 ns, 30 GB/s, 1.6 us): near, 1e5 and 32768 were
+/// best; far, they ran the classifier's INT8 build 0.65 ms at two threads
+/// against 0.30 ms at one, and 4e6 and 65536 brought it to 0.29 ms (which
+/// near cost the float classifier 0.41 -> 0.57 ms at two threads).
+SplitBounds splitBounds(double crossCoreNs);
+
+/// The round trip measured by ping-pong between two OpenMP threads (200
+/// warm-up and 2000 timed trips, about 0.2-1 ms; a value above
+/// kFarCrossCoreNs when the two threads cannot run at once and the
+/// measurement gives up after 50 ms), 0 without OpenMP or a second thread.
+double measureCrossCoreNs();
+
+/// measureCrossCoreNs() once per process, on first need, or
+/// QOPT_CROSS_CORE_NS (a number >= 0) if set. Called outside parallel
+/// regions only.
+double crossCoreNs();
+
 /// Operand bytes read once per call (a GEMV's weights) from which a kernel
 /// is split whatever its multiply-adds: two cores stream memory faster.
 constexpr double kParallelMinStreamedBytes = 1 << 20;
 
 /// The smallest kernel split over threads, in multiply-adds:
-/// kDefaultParallelMinMacs, or QOPT_PARALLEL_MIN_MACS (a number >= 0, read
-/// once per process; 0 splits every kernel that has threads).
+/// splitBounds(crossCoreNs()).minMacs, unless QOPT_PARALLEL_MIN_MACS (a
+/// number >= 0, read once per process; 0 splits every kernel that has
+/// threads) or setParallelMinMacs set it.
 double parallelMinMacs();
-/// Sets it for the whole process and returns the previous value (tests:
-/// their shapes are small, and 0 makes them take the threaded paths).
+/// Sets it for the whole process and returns the previous setting (-1:
+/// none, the measured bound), e.g. 0 for tests whose shapes are small, so
+/// that they take the threaded paths; -1 goes back to the measured bound.
 double setParallelMinMacs(double macs);
-/// The value QOPT_PARALLEL_MIN_MACS's text gives, or -1 if it is not a
-/// number >= 0.
-double parseParallelMinMacs(const char *text);
+/// A number >= 0 from `text` (QOPT_PARALLEL_MIN_MACS, QOPT_CROSS_CORE_NS),
+/// or -1 if it is not one.
+double parseNonNegative(const char *text);
 
 /// numThreads(), or 1 for work too small to split: fewer than
 /// parallelMinMacs() multiply-adds and fewer than kParallelMinStreamedBytes

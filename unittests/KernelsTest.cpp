@@ -26,10 +26,12 @@
 #include <string>
 #include <vector>
 
+extern "C" int32_t qopt_rt_loop_threads(int64_t points);
+
 namespace {
 
 // The kernel tests' shapes are small: every kernel with threads splits its
-// work here (below qopt::rt::kDefaultParallelMinMacs it would run on one
+// work here (below qopt::rt::parallelMinMacs() it would run on one
 // thread), so the threaded paths are the ones checked. For the whole
 // qopt-unittests binary; Threads.SplitThreshold checks the default.
 struct SplitEveryKernel : ::testing::Environment {
@@ -1182,18 +1184,27 @@ TEST(Threads, ParallelForRunsEachIndexOnce) {
 
 TEST(Threads, SplitThreshold) {
   using namespace qopt::rt;
-  EXPECT_EQ(parseParallelMinMacs("0"), 0.0);
-  EXPECT_EQ(parseParallelMinMacs("4e6"), 4e6);
-  EXPECT_EQ(parseParallelMinMacs("250000"), 250000.0);
-  EXPECT_EQ(parseParallelMinMacs(""), -1.0);
-  EXPECT_EQ(parseParallelMinMacs(nullptr), -1.0);
-  EXPECT_EQ(parseParallelMinMacs("-1"), -1.0);
-  EXPECT_EQ(parseParallelMinMacs("1e6x"), -1.0);
-  EXPECT_EQ(parseParallelMinMacs("nan"), -1.0);
+  EXPECT_EQ(parseNonNegative("0"), 0.0);
+  EXPECT_EQ(parseNonNegative("4e6"), 4e6);
+  EXPECT_EQ(parseNonNegative("250000"), 250000.0);
+  EXPECT_EQ(parseNonNegative(""), -1.0);
+  EXPECT_EQ(parseNonNegative(nullptr), -1.0);
+  EXPECT_EQ(parseNonNegative("-1"), -1.0);
+  EXPECT_EQ(parseNonNegative("1e6x"), -1.0);
+  EXPECT_EQ(parseNonNegative("nan"), -1.0);
+
+  // Near cores split from 1e5 multiply-adds and 32768 loop points, far
+  // ones (the round trip from kFarCrossCoreNs on) from 4e6 and 65536.
+  EXPECT_EQ(splitBounds(105).minMacs, 1e5);
+  EXPECT_EQ(splitBounds(105).minLoopPoints, 32768);
+  EXPECT_EQ(splitBounds(kFarCrossCoreNs - 1).minMacs, 1e5);
+  EXPECT_EQ(splitBounds(kFarCrossCoreNs).minMacs, 4e6);
+  EXPECT_EQ(splitBounds(500).minMacs, 4e6);
+  EXPECT_EQ(splitBounds(500).minLoopPoints, 65536);
 
   RunThreads two(2);
-  const double saved = setParallelMinMacs(kDefaultParallelMinMacs);
-  EXPECT_EQ(parallelMinMacs(), kDefaultParallelMinMacs);
+  const double saved = setParallelMinMacs(4e6);
+  EXPECT_EQ(parallelMinMacs(), 4e6);
   // The PP-OCR classifier's largest kernel (1.2e6 multiply-adds) stays on
   // one thread; a GEMM of 4e6 splits.
   EXPECT_EQ(threadsFor(1.2e6), 1);
@@ -1206,10 +1217,29 @@ TEST(Threads, SplitThreshold) {
   std::atomic<int> inner{0};
   parallelRegion(2, [&](int, int) { inner += threadsFor(1e9); });
   EXPECT_EQ(inner.load(), 2);
-  // 0 splits everything; the setter returns what it replaced.
-  EXPECT_EQ(setParallelMinMacs(0), kDefaultParallelMinMacs);
+  // 0 splits everything; the setter returns what it replaced; -1 is the
+  // measured bound.
+  EXPECT_EQ(setParallelMinMacs(0), 4e6);
   EXPECT_EQ(threadsFor(1), 2);
+  setParallelMinMacs(-1);
+  EXPECT_EQ(parallelMinMacs(), splitBounds(crossCoreNs()).minMacs);
   setParallelMinMacs(saved);
+
+  // The generated loops: the measured bound, -1 for loops over tiles.
+  const int64_t points = splitBounds(crossCoreNs()).minLoopPoints;
+  EXPECT_EQ(qopt_rt_loop_threads(points - 1), 1);
+  EXPECT_EQ(qopt_rt_loop_threads(points), 2);
+  EXPECT_EQ(qopt_rt_loop_threads(-1), 2);
+  RunThreads one(1);
+  EXPECT_EQ(qopt_rt_loop_threads(1 << 30), 1);
+}
+
+TEST(Threads, CrossCoreRoundTripIsMeasured) {
+  // A round trip takes time, and less than the 50 ms the measurement
+  // allows all 2200 of them (1e6: it gave up), wherever two threads run.
+  double ns = qopt::rt::measureCrossCoreNs();
+  EXPECT_GT(ns, 0.0);
+  EXPECT_TRUE(ns <= 50e6 / 2200 || ns == 1e6) << ns;
 }
 
 TEST(Threads, ParallelRegionUsesTheThreadsAsked) {

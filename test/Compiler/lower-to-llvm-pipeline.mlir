@@ -58,7 +58,7 @@
 // O2-NEXT: qopt-winograd-conv{min-channels=16 min-filters=8},
 // O2-NEXT: qopt-runtime-asserts,
 // O2-NEXT: qopt-matmul-microkernel{isa=avx512vnni},
-// O2-NEXT: qopt-parallel-loops{min-iterations=65536},
+// O2-NEXT: qopt-parallel-loops{min-iterations=32768},
 // O2-NEXT: func.func(
 // O2-NEXT: scf-forall-to-for,
 // O2-NEXT: convert-linalg-to-loops,
@@ -114,7 +114,7 @@
 // O0-NEXT: qopt-strided-copy-to-linalg,
 // O0-NEXT: qopt-runtime-asserts,
 // O0-NEXT: qopt-matmul-microkernel{isa=avx2},
-// O0-NEXT: qopt-parallel-loops{min-iterations=65536},
+// O0-NEXT: qopt-parallel-loops{min-iterations=32768},
 // O0-NEXT: func.func(
 // O0-NEXT: scf-forall-to-for,
 // O0-NEXT: convert-linalg-to-loops,

@@ -7,7 +7,8 @@
 // omp_get_thread_num / omp_get_num_threads rather than by omp.wsloop: the
 // libomp Debian ships formats a debug string in every work-sharing loop's
 // __kmpc_for_static_init, runtime/Threads.h). The thread count comes from the
-// runtime (qopt_rt_loop_threads), so the instance's thread count,
+// runtime (qopt_rt_loop_threads, given the nest's iteration points: it
+// keeps nests under its own bound serial), so the instance's thread count,
 // QOPT_NUM_THREADS and qoptc --threads govern these loops as they govern the
 // kernels.
 //
@@ -68,13 +69,19 @@ std::optional<int64_t> staticVolume(ArrayRef<int64_t> ranges) {
   return v;
 }
 
-/// Declares the i32() functions the split loops call.
+/// Declares the functions the split loops call: i32(i64 points) for the
+/// thread count, i32() for OpenMP's thread number and count.
 void declareLoopThreads(ModuleOp module) {
   OpBuilder b = OpBuilder::atBlockBegin(module.getBody());
   auto type = FunctionType::get(module.getContext(), {}, {b.getI32Type()});
-  for (StringLiteral name : {kLoopThreads, kThreadNum, kNumThreads})
+  for (StringLiteral name : {kThreadNum, kNumThreads})
     if (!module.lookupSymbol(name))
       func::FuncOp::create(b, module.getLoc(), name, type).setPrivate();
+  if (!module.lookupSymbol(kLoopThreads))
+    func::FuncOp::create(b, module.getLoc(), kLoopThreads,
+                         FunctionType::get(module.getContext(), {b.getI64Type()},
+                                           {b.getI32Type()}))
+        .setPrivate();
 }
 
 /// An index from a call of one of those functions.
@@ -85,10 +92,12 @@ Value callIndex(IRRewriter &rewriter, Location loc, StringRef name) {
   return arith::IndexCastOp::create(rewriter, loc, rewriter.getIndexType(), v);
 }
 
-/// The runtime's thread count for loops, and whether it is above 1.
-std::pair<Value, Value> loopThreads(IRRewriter &rewriter, Location loc) {
+/// The runtime's thread count for a loop nest of `points` iteration points
+/// (an index; -1 for a loop over tiles), and whether it is above 1.
+std::pair<Value, Value> loopThreads(IRRewriter &rewriter, Location loc, Value points) {
+  Value n = arith::IndexCastOp::create(rewriter, loc, rewriter.getI64Type(), points);
   Value threads = func::CallOp::create(rewriter, loc, kLoopThreads,
-                                       TypeRange{rewriter.getI32Type()}, ValueRange{})
+                                       TypeRange{rewriter.getI32Type()}, ValueRange{n})
                       .getResult(0);
   Value one32 = arith::ConstantIntOp::create(rewriter, loc, 1, 32);
   Value several =
@@ -144,13 +153,13 @@ LogicalResult parallelize(IRRewriter &rewriter, linalg::LinalgOp op, unsigned k,
   // The condition and the thread count, before the outermost loop: every
   // bound is defined there.
   rewriter.setInsertionPoint(forOps.front());
-  auto [threads, split] = loopThreads(rewriter, loc);
   Value volume = arith::ConstantIndexOp::create(rewriter, loc, 1);
   for (scf::ForOp f : forOps) {
     // linalg loops start at 0 with step 1.
     Value trip = arith::SubIOp::create(rewriter, loc, f.getUpperBound(), f.getLowerBound());
     volume = arith::MulIOp::create(rewriter, loc, volume, trip);
   }
+  auto [threads, split] = loopThreads(rewriter, loc, volume);
   Value min = arith::ConstantIndexOp::create(rewriter, loc, minIterations);
   Value big = arith::CmpIOp::create(rewriter, loc, arith::CmpIPredicate::sge, volume, min);
   scf::ForOp target = forOps[k];
@@ -175,7 +184,8 @@ LogicalResult parallelizeForall(IRRewriter &rewriter, scf::ForallOp forall) {
     return failure();
   auto target = cast<scf::ForOp>(loops.front());
   rewriter.setInsertionPoint(target);
-  auto [threads, split] = loopThreads(rewriter, loc);
+  auto [threads, split] =
+      loopThreads(rewriter, loc, arith::ConstantIndexOp::create(rewriter, loc, -1));
   Value trip = arith::SubIOp::create(rewriter, loc, target.getUpperBound(),
                                      target.getLowerBound());
   Value wide = arith::CmpIOp::create(rewriter, loc, arith::CmpIPredicate::sgt, trip,

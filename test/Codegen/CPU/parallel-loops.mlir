@@ -10,13 +10,17 @@
 // thread takes channels [64 * tid / nt, 64 * (tid + 1) / nt), computed from
 // omp_get_thread_num / omp_get_num_threads (no work-sharing loop: its
 // __kmpc_for_static_init is slow in Debian's libomp).
-// CHECK: func.func private @omp_get_thread_num() -> i32
-// CHECK: func.func private @omp_get_num_threads() -> i32
+// The runtime is told the nest's iteration points (it keeps nests under its
+// own bound serial).
+// CHECK-DAG: func.func private @qopt_rt_loop_threads(i64) -> i32
+// CHECK-DAG: func.func private @omp_get_thread_num() -> i32
+// CHECK-DAG: func.func private @omp_get_num_threads() -> i32
 // CHECK-LABEL: func.func @elementwise
 // CHECK-DAG: %[[C0:.*]] = arith.constant 0 : index
 // CHECK-DAG: %[[C1:.*]] = arith.constant 1 : index
 // CHECK-DAG: %[[C64:.*]] = arith.constant 64 : index
-// CHECK: %[[N:.*]] = call @qopt_rt_loop_threads() : () -> i32
+// CHECK-DAG: %[[POINTS:.*]] = arith.constant 65536 : i64
+// CHECK: %[[N:.*]] = call @qopt_rt_loop_threads(%[[POINTS]]) : (i64) -> i32
 // CHECK: %[[MANY:.*]] = arith.cmpi sgt, %[[N]], %{{.*}} : i32
 // CHECK-NEXT: omp.parallel if(%[[MANY]]) num_threads(%[[N]] : i32) {
 // CHECK-NEXT: %[[TID32:.*]] = func.call @omp_get_thread_num() : () -> i32
@@ -75,11 +79,15 @@ func.func @small(%a: memref<4x128xf32>, %b: memref<4x128xf32>) {
 
 // -----
 
-// The default keeps ops under 65536 points serial: a 38400-point requantize
-// of the PP-OCR classifier's shape ran slower split on 2 cores.
+// Between the compile-time floor and 65536 points the runtime decides: a
+// 38400-point op (the PP-OCR classifier's requantize shape) is split when
+// qopt_rt_loop_threads(38400) says so, which it does where the cores are
+// near each other.
 // CHECK-LABEL: func.func @under_default
-// CHECK-NOT: omp.parallel
-// CHECK: linalg.copy
+// CHECK: %[[POINTS:.*]] = arith.constant 38400 : i64
+// CHECK: call @qopt_rt_loop_threads(%[[POINTS]])
+// CHECK: omp.parallel
+// CHECK-NOT: linalg.copy
 // LOW-LABEL: func.func @under_default
 // LOW: omp.parallel
 func.func @under_default(%a: memref<1x200x2x96xf32>, %b: memref<1x200x2x96xf32>) {
@@ -92,13 +100,14 @@ func.func @under_default(%a: memref<1x200x2x96xf32>, %b: memref<1x200x2x96xf32>)
 // Dynamic shapes: split when, at run time, the space has min-iterations
 // points and the split loop at least 2 iterations.
 // CHECK-LABEL: func.func @dynamic
-// CHECK-DAG: %[[MIN:.*]] = arith.constant 65536 : index
+// CHECK-DAG: %[[MIN:.*]] = arith.constant 32768 : index
 // CHECK-DAG: %[[TWO:.*]] = arith.constant 2 : index
 // CHECK-DAG: %[[D1:.*]] = memref.dim %arg0, %c1
 // CHECK-DAG: %[[D2:.*]] = memref.dim %arg0, %c2
-// CHECK: %[[N:.*]] = call @qopt_rt_loop_threads()
-// CHECK: %[[MANY:.*]] = arith.cmpi sgt, %[[N]]
 // CHECK: %[[VOL:.*]] = arith.muli %[[D1]], %[[D2]] : index
+// CHECK: %[[P:.*]] = arith.index_cast %[[VOL]] : index to i64
+// CHECK: %[[N:.*]] = call @qopt_rt_loop_threads(%[[P]])
+// CHECK: %[[MANY:.*]] = arith.cmpi sgt, %[[N]]
 // CHECK: %[[BIG:.*]] = arith.cmpi sge, %[[VOL]], %[[MIN]] : index
 // CHECK: %[[WIDE:.*]] = arith.cmpi sge, %[[D1]], %[[TWO]] : index
 // CHECK: %[[A:.*]] = arith.andi %[[MANY]], %[[BIG]] : i1
@@ -169,7 +178,8 @@ func.func @tensors(%a: tensor<300x200xf32>, %b: tensor<300x200xf32>) -> tensor<3
 // more than one iteration (4 here, folded); the linalg op inside stays for
 // the tile's thread.
 // CHECK-LABEL: func.func @forall_tiles
-// CHECK: %[[N:.*]] = call @qopt_rt_loop_threads() : () -> i32
+// CHECK: %[[ANY:.*]] = arith.constant -1 : i64
+// CHECK: %[[N:.*]] = call @qopt_rt_loop_threads(%[[ANY]]) : (i64) -> i32
 // CHECK: %[[MANY:.*]] = arith.cmpi sgt, %[[N]], %{{.*}} : i32
 // CHECK-NEXT: omp.parallel if(%[[MANY]]) num_threads(%[[N]] : i32) {
 // Four tiles of 256 columns: thread tid starts at tile 4 * tid / nt.

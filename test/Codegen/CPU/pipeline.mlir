@@ -43,7 +43,7 @@
 // CPU-NEXT: qopt-winograd-conv{min-channels=16 min-filters=8},
 // CPU-NEXT: qopt-runtime-asserts,
 // CPU-NEXT: qopt-matmul-microkernel{isa=avxvnni},
-// CPU-NEXT: qopt-parallel-loops{min-iterations=65536},
+// CPU-NEXT: qopt-parallel-loops{min-iterations=32768},
 // CPU-NEXT: func.func(
 // CPU-NEXT: scf-forall-to-for,
 // CPU-NEXT: convert-linalg-to-loops,

@@ -283,24 +283,29 @@ def QOptParallelLoops : Pass<"qopt-parallel-loops", "::mlir::ModuleOp"> {
 
     (not `omp.wsloop`: the libomp Debian ships formats a debug string in
     every work-sharing loop's `__kmpc_for_static_init`), where `%n` is
-    `qopt_rt_loop_threads()` (runtime/Threads.cpp: the instance's
-    `qopt_model_set_num_threads`, else QOPT_NUM_THREADS, else qoptc's
-    `--threads`, else every core) and
+    `qopt_rt_loop_threads(points)` of the nest's iteration points
+    (runtime/Threads.cpp: the instance's `qopt_model_set_num_threads`, else
+    QOPT_NUM_THREADS, else qoptc's `--threads`, else every core; 1 below the
+    runtime's own bound, 32768 points where the process measured its cores
+    near each other and 65536 where far apart: `qopt::rt::splitBounds`) and
     `%split` holds when `%n > 1`, the loop has at least 2 iterations and
     the whole iteration space has at least `min-iterations` points (checked
     at run time for dynamic shapes). Inner loops stay serial, so LLVM
     vectorizes them as before. Ops with reductions in front of the split
-    loop, or outputs that do not index it, are left serial.
+    loop, or outputs that do not index it, are left serial. A 1-D
+    `scf.forall` on buffers (the fused GEMM tiles) asks with -1 points and
+    is split whatever its size.
 
-    The default, 65536 points, was measured on the PP-OCR models on 2 cores:
-    with 32768 the classifier's dozen requantize chains, bias broadcasts and
-    pad fills of 38400-40000 points ran slower split than on one core (its
-    INT8 build 0.46-0.57 ms at two threads against 0.28 ms with 65536, one
-    thread 0.29 ms): the second core reads through the first one's cache.
-    The recognizer's float build lost 1-2% at two threads with 65536.
+    With cores far apart (a 2-vCPU VM whose cache-line round trip took
+    470-550 ns), splitting the PP-OCR classifier's dozen requantize chains,
+    bias broadcasts and pad fills of 38400-40000 points made its INT8 build
+    slower at two threads than at one (0.46-0.57 ms against 0.29 ms; 0.28 ms
+    with them serial); with the same VM's cores near (105 ns) the split
+    paid. Hence the run-time bound; `min-iterations` is the compile-time
+    floor under it.
   }];
   let options = [
-    Option<"minIterations", "min-iterations", "int64_t", "65536",
+    Option<"minIterations", "min-iterations", "int64_t", "32768",
            "Smallest iteration space that is split across threads">
   ];
   let dependentDialects = ["::mlir::omp::OpenMPDialect", "::mlir::scf::SCFDialect",
