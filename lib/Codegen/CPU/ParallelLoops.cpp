@@ -19,6 +19,7 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Linalg/Transforms/Transforms.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/OpenMP/OpenMPDialect.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/SCF/Transforms/Transforms.h"
@@ -194,6 +195,53 @@ LogicalResult parallelizeForall(IRRewriter &rewriter, scf::ForallOp forall) {
   return runOnThreads(rewriter, loc, target, split, threads);
 }
 
+/// The dim along which a memref.copy of static shape is split, if the copy
+/// lowers to one memcpy (finalize-memref-to-llvm: identity layouts, or
+/// strides contiguous row-major) and has a dim of extent > 1: the first one.
+std::optional<unsigned> copySplitDim(memref::CopyOp copy) {
+  auto src = dyn_cast<MemRefType>(copy.getSource().getType());
+  auto dst = dyn_cast<MemRefType>(copy.getTarget().getType());
+  if (!src || !dst || !src.hasStaticShape() || !dst.hasStaticShape() || src.getRank() == 0)
+    return std::nullopt;
+  for (MemRefType t : {src, dst})
+    if (!t.getLayout().isIdentity() && !t.areTrailingDimsContiguous(t.getRank()))
+      return std::nullopt;
+  for (unsigned d = 0; d < src.getRank(); ++d)
+    if (src.getDimSize(d) != 1)
+      return d;
+  return std::nullopt;
+}
+
+/// Replaces a copy by a loop over dim `d` whose iterations copy one slice
+/// each (a memcpy: the slices keep static shapes and unit inner strides),
+/// the loop split over threads as runOnThreads does (memcpy runs at one
+/// core's bandwidth; the PP-OCR detector's neck concatenates four 2.4 MB
+/// maps by copies).
+LogicalResult parallelizeCopy(IRRewriter &rewriter, memref::CopyOp copy, unsigned d) {
+  Location loc = copy.getLoc();
+  auto type = cast<MemRefType>(copy.getSource().getType());
+  rewriter.setInsertionPoint(copy);
+  Value zero = arith::ConstantIndexOp::create(rewriter, loc, 0);
+  Value one = arith::ConstantIndexOp::create(rewriter, loc, 1);
+  Value extent = arith::ConstantIndexOp::create(rewriter, loc, type.getDimSize(d));
+  auto [threads, split] = loopThreads(
+      rewriter, loc, arith::ConstantIndexOp::create(rewriter, loc, type.getNumElements()));
+  auto loop = scf::ForOp::create(rewriter, loc, zero, extent, one);
+  rewriter.setInsertionPointToStart(loop.getBody());
+  SmallVector<OpFoldResult> offsets(type.getRank(), rewriter.getIndexAttr(0));
+  SmallVector<OpFoldResult> sizes, strides(type.getRank(), rewriter.getIndexAttr(1));
+  for (int64_t s : type.getShape())
+    sizes.push_back(rewriter.getIndexAttr(s));
+  offsets[d] = loop.getInductionVar();
+  sizes[d] = rewriter.getIndexAttr(1);
+  Value from = memref::SubViewOp::create(rewriter, loc, copy.getSource(), offsets, sizes, strides);
+  Value to = memref::SubViewOp::create(rewriter, loc, copy.getTarget(), offsets, sizes, strides);
+  memref::CopyOp::create(rewriter, loc, from, to);
+  rewriter.eraseOp(copy);
+  // The dim's extent is at least 2 (copySplitDim), the loop worth splitting.
+  return runOnThreads(rewriter, loc, loop, split, threads);
+}
+
 struct ParallelLoops : qopt::impl::QOptParallelLoopsBase<ParallelLoops> {
   using Base::Base;
 
@@ -228,13 +276,27 @@ struct ParallelLoops : qopt::impl::QOptParallelLoopsBase<ParallelLoops> {
         return;
       work.push_back({op, *k});
     });
-    if (work.empty() && foralls.empty())
+    SmallVector<std::pair<memref::CopyOp, unsigned>> copies;
+    module.walk([&](memref::CopyOp copy) {
+      if (copy->getParentOfType<omp::ParallelOp>() || copy->getParentOfType<scf::ForallOp>())
+        return;
+      std::optional<unsigned> d = copySplitDim(copy);
+      if (d && cast<MemRefType>(copy.getSource().getType()).getNumElements() >= minIterations)
+        copies.push_back({copy, *d});
+    });
+    if (work.empty() && foralls.empty() && copies.empty())
       return;
     declareLoopThreads(module);
     IRRewriter rewriter(module.getContext());
     for (auto [op, k] : work) {
       if (failed(parallelize(rewriter, op, k, minIterations))) {
         op.emitError("qopt-parallel-loops: could not lower this op to loops");
+        return signalPassFailure();
+      }
+    }
+    for (auto [copy, d] : copies) {
+      if (failed(parallelizeCopy(rewriter, copy, d))) {
+        copy.emitError("qopt-parallel-loops: could not split this copy");
         return signalPassFailure();
       }
     }

@@ -206,3 +206,41 @@ func.func @forall_tiles(%x: memref<64x1024xf32>, %y: memref<64x1024xf32>) {
   }
   return
 }
+
+// -----
+
+// A copy that lowers to one memcpy (the detector's concat into a channel
+// slab of a larger buffer), 1x24x40x40 = 38400 elements: a loop over the 24
+// channels copying one 40x40 slice (a memcpy) each, split over threads;
+// qopt_rt_loop_threads hears its 38400 elements.
+// CHECK-LABEL: func.func @copy_slab
+// CHECK-DAG: %[[C24:.*]] = arith.constant 24 : index
+// CHECK-DAG: %[[POINTS:.*]] = arith.constant 38400 : i64
+// CHECK: %[[N:.*]] = call @qopt_rt_loop_threads(%[[POINTS]]) : (i64) -> i32
+// CHECK: omp.parallel if(%{{.*}}) num_threads(%[[N]] : i32) {
+// CHECK: scf.for %[[C:.*]] = %{{.*}} to %{{.*}} step
+// CHECK-NEXT: %[[S:.*]] = memref.subview %arg0[0, %[[C]], 0, 0] [1, 1, 40, 40] [1, 1, 1, 1]
+// CHECK-NEXT: %[[D:.*]] = memref.subview %arg1[0, %[[C]], 0, 0] [1, 1, 40, 40] [1, 1, 1, 1]
+// CHECK-NEXT: memref.copy %[[S]], %[[D]]
+// CHECK: omp.terminator
+// Each slice still lowers to a memcpy.
+// LLVM-LABEL: llvm.func @copy_slab
+// LLVM: omp.parallel
+// LLVM: "llvm.intr.memcpy"
+// LLVM-NOT: memrefCopy
+func.func @copy_slab(%a: memref<1x24x40x40xf32>, %b: memref<1x24x40x40xf32, strided<[153600, 1600, 40, 1], offset: 38400>>) {
+  memref.copy %a, %b : memref<1x24x40x40xf32> to memref<1x24x40x40xf32, strided<[153600, 1600, 40, 1], offset: 38400>>
+  return
+}
+
+// -----
+
+// Below min-iterations, or strided (a linalg.copy by then:
+// qopt-strided-copy-to-linalg), a copy stays one memcpy on one thread.
+// CHECK-LABEL: func.func @copy_small
+// CHECK-NOT: omp.parallel
+// CHECK: memref.copy %arg0, %arg1
+func.func @copy_small(%a: memref<4x128xf32>, %b: memref<4x128xf32>) {
+  memref.copy %a, %b : memref<4x128xf32> to memref<4x128xf32>
+  return
+}
