@@ -274,6 +274,9 @@ _DTYPES = {1: np.float32, 2: np.float64, 3: np.float16, 5: np.int8, 6: np.int16,
            7: np.int32, 8: np.int64, 9: np.uint8, 10: np.uint16, 11: np.uint32,
            12: np.uint64, 13: np.bool_}
 _CODES = {np.dtype(v): k for k, v in _DTYPES.items()}
+# numpy's array-interface type string of each code (computed once: a few
+# hundred ns per output per run otherwise).
+_TYPESTRS = {k: np.dtype(v).str for k, v in _DTYPES.items()}
 
 
 class _Library:
@@ -359,10 +362,10 @@ class _Output:
     buffer goes back to the runtime's cache when the array dies."""
     __slots__ = ("__array_interface__", "_library", "_ptr")
 
-    def __init__(self, library, ptr, shape, dtype):
+    def __init__(self, library, ptr, shape, typestr):
         self._library, self._ptr = library, ptr
         self.__array_interface__ = {"data": (ptr, False), "shape": shape,
-                                    "typestr": np.dtype(dtype).str, "version": 3}
+                                    "typestr": typestr, "version": 3}
 
     def __del__(self):
         if self._ptr:
@@ -451,6 +454,11 @@ class Model:
 
     def _by_position(self, values, index, what):
         """values as a list in model order (None where not given)."""
+        if isinstance(values, dict) and len(values) == len(index):
+            try:  # every name given: the common case, without set arithmetic
+                return [values[n] for n in index]
+            except KeyError:
+                pass
         names = [n for n in index]
         if isinstance(values, dict):
             unknown = set(values) - set(index)
@@ -532,12 +540,12 @@ class Model:
                 result[name] = g
                 continue
             # The buffer is ours from here: owned before anything can raise.
-            dtype = _DTYPES.get(t.dtype)
-            if dtype is None:
+            typestr = _TYPESTRS.get(t.dtype)
+            if typestr is None:
                 self._library.free(t.data)
                 error = error or QOptError(f"output '{name}' has a dtype numpy cannot hold")
                 continue
-            result[name] = np.asarray(_Output(self._library, t.data, shape, dtype))
+            result[name] = np.asarray(_Output(self._library, t.data, shape, typestr))
         if error is not None:
             raise error
         return result
