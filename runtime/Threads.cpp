@@ -169,9 +169,9 @@ int threadsFor(double macs, double streamedBytes) {
   // A parallel region costs more than a fork and a join: the second core
   // reads the operands the first one wrote (and the next op reads its
   // results) through the other core's cache, which is slow where the
-  // cores are far apart (splitBounds). A kernel that streams its operands
-  // from memory (a batch-1 GEMV's weights) gains from a second core's
-  // bandwidth at far fewer multiply-adds.
+  // cores are far apart (splitBounds). A kernel that reads 1 MiB of operands
+  // (a batch-1 GEMV's weights) gains from a second core's bandwidth at far
+  // fewer multiply-adds.
   int n = numThreads();
   if (n < 2)
     return 1;

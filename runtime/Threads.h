@@ -68,8 +68,9 @@ double measureCrossCoreNs();
 /// regions only.
 double crossCoreNs();
 
-/// Operand bytes read once per call (a GEMV's weights) from which a kernel
-/// is split whatever its multiply-adds: two cores stream memory faster.
+/// Operand bytes a call reads (a GEMV's weights; a GEMM's A and B, which
+/// for a convolution include its activations) from which a kernel is split
+/// whatever its multiply-adds: two cores stream memory faster.
 constexpr double kParallelMinStreamedBytes = 1 << 20;
 
 /// The smallest kernel split over threads, in multiply-adds:

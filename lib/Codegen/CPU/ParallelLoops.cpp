@@ -195,9 +195,15 @@ LogicalResult parallelizeForall(IRRewriter &rewriter, scf::ForallOp forall) {
   return runOnThreads(rewriter, loc, target, split, threads);
 }
 
+/// Elements of the smallest slice a split copy copies with one memcpy: a
+/// rank-1 copy, or one whose first dim of extent > 1 has small slices,
+/// would otherwise become thousands of tiny memcpys.
+constexpr int64_t kMinCopySlice = 1024;
+
 /// The dim along which a memref.copy of static shape is split, if the copy
 /// lowers to one memcpy (finalize-memref-to-llvm: identity layouts, or
-/// strides contiguous row-major) and has a dim of extent > 1: the first one.
+/// strides contiguous row-major), has a dim of extent > 1 (the first one)
+/// and slices across it of at least kMinCopySlice elements.
 std::optional<unsigned> copySplitDim(memref::CopyOp copy) {
   auto src = dyn_cast<MemRefType>(copy.getSource().getType());
   auto dst = dyn_cast<MemRefType>(copy.getTarget().getType());
@@ -207,8 +213,11 @@ std::optional<unsigned> copySplitDim(memref::CopyOp copy) {
     if (!t.getLayout().isIdentity() && !t.areTrailingDimsContiguous(t.getRank()))
       return std::nullopt;
   for (unsigned d = 0; d < src.getRank(); ++d)
-    if (src.getDimSize(d) != 1)
+    if (src.getDimSize(d) != 1) {
+      if (src.getNumElements() / src.getDimSize(d) < kMinCopySlice)
+        return std::nullopt;
       return d;
+    }
   return std::nullopt;
 }
 

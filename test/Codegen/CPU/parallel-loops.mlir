@@ -218,7 +218,8 @@ func.func @forall_tiles(%x: memref<64x1024xf32>, %y: memref<64x1024xf32>) {
 // CHECK-DAG: %[[POINTS:.*]] = arith.constant 38400 : i64
 // CHECK: %[[N:.*]] = call @qopt_rt_loop_threads(%[[POINTS]]) : (i64) -> i32
 // CHECK: omp.parallel if(%{{.*}}) num_threads(%[[N]] : i32) {
-// CHECK: scf.for %[[C:.*]] = %{{.*}} to %{{.*}} step
+// CHECK: %[[END:.*]] = arith.minsi %{{.*}}, %[[C24]] : index
+// CHECK-NEXT: scf.for %[[C:.*]] = %{{.*}} to %[[END]] step
 // CHECK-NEXT: %[[S:.*]] = memref.subview %arg0[0, %[[C]], 0, 0] [1, 1, 40, 40] [1, 1, 1, 1]
 // CHECK-NEXT: %[[D:.*]] = memref.subview %arg1[0, %[[C]], 0, 0] [1, 1, 40, 40] [1, 1, 1, 1]
 // CHECK-NEXT: memref.copy %[[S]], %[[D]]
@@ -235,12 +236,34 @@ func.func @copy_slab(%a: memref<1x24x40x40xf32>, %b: memref<1x24x40x40xf32, stri
 
 // -----
 
-// Below min-iterations, or strided (a linalg.copy by then:
-// qopt-strided-copy-to-linalg), a copy stays one memcpy on one thread.
+// Below min-iterations a copy stays one memcpy on one thread.
 // CHECK-LABEL: func.func @copy_small
 // CHECK-NOT: omp.parallel
 // CHECK: memref.copy %arg0, %arg1
+// LLVM-LABEL: llvm.func @copy_small
 func.func @copy_small(%a: memref<4x128xf32>, %b: memref<4x128xf32>) {
   memref.copy %a, %b : memref<4x128xf32> to memref<4x128xf32>
+  return
+}
+
+// -----
+
+// Nor is one split whose slices would be under 1024 elements (a rank-1
+// copy: one element each; 4096 rows of 16), or that is not one memcpy
+// (strided: a linalg.copy by then in the pipeline,
+// qopt-strided-copy-to-linalg).
+// CHECK-LABEL: func.func @copy_unsplit
+// CHECK-NOT: omp.parallel
+// CHECK: memref.copy %arg0, %arg1
+// CHECK-NEXT: memref.copy %arg2, %arg3
+// CHECK-NEXT: memref.copy %arg4, %arg5
+// CHECK-NEXT: return
+// LLVM-LABEL: llvm.func @copy_unsplit
+func.func @copy_unsplit(%a: memref<65536xf32>, %b: memref<65536xf32>,
+                        %c: memref<4096x16xf32>, %d: memref<4096x16xf32>,
+                        %e: memref<64x2048xf32>, %f: memref<64x2048xf32, strided<[4096, 1]>>) {
+  memref.copy %a, %b : memref<65536xf32> to memref<65536xf32>
+  memref.copy %c, %d : memref<4096x16xf32> to memref<4096x16xf32>
+  memref.copy %e, %f : memref<64x2048xf32> to memref<64x2048xf32, strided<[4096, 1]>>
   return
 }
