@@ -794,14 +794,13 @@ template <int MR, int NR> struct BlockTiles {
   }
 };
 
-/// C += A * B with `tiles`; B, unless prepacked, is packed per block of K
-/// with `packBPanels`.
+/// C += A * B with `tiles` on `threads` threads; B, unless prepacked, is
+/// packed per block of K with `packBPanels`.
 template <int MR, int NR>
-void gemmS8Block(const Tiles &tiles, PackBFn packBPanels, int64_t m, int64_t n, int64_t k,
-                 View8 a, const BSource &b, Prepacked pre, int32_t *c, int64_t crs,
+void gemmS8Block(const Tiles &tiles, PackBFn packBPanels, int threads, int64_t m, int64_t n,
+                 int64_t k, View8 a, const BSource &b, Prepacked pre, int32_t *c, int64_t crs,
                  int64_t ccs) {
   int64_t mPanels = (m + MR - 1) / MR, nPanels = (n + NR - 1) / NR;
-  int threads = qopt::rt::threadsFor(double(m) * double(n) * double(k), double(m + n) * double(k));
   const bool wideA = tiles.widenA, splitB = tiles.splitB && !pre.b;
   const int64_t aScale = wideA ? 2 : 1, bScale = splitB ? 2 : 1;
   // Packing buffers of the calling thread, reused across calls; plain
@@ -879,6 +878,18 @@ void gemmS8Block(const Tiles &tiles, PackBFn packBPanels, int64_t m, int64_t n, 
 /// Bytes of B packed at once (per block of K) where A comes packed.
 constexpr int64_t kPackedBChunkBytes = 512 << 10;
 
+/// Column panels of NR columns in kPackedBChunkBytes of packed B of depth k.
+template <int NR> int64_t chunkPanels(int64_t k) {
+  return std::max<int64_t>(1, kPackedBChunkBytes / ((std::min(kBlockK, k) + 3) * NR));
+}
+
+/// Panels per chunk when `panels` go in chunks of at most `most`, all of
+/// equal whole panels but the last (not a small last one).
+inline int64_t equalChunk(int64_t panels, int64_t most) {
+  const int64_t chunks = (panels + most - 1) / most;
+  return (panels + chunks - 1) / chunks;
+}
+
 /// Column panels per thread from which a GEMM with A packed at compile time
 /// gives each thread its own columns (gemmS8OwnColumns): an uneven last
 /// panel then costs at most a sixteenth of a thread's work.
@@ -901,23 +912,18 @@ void gemmS8OwnColumns(const Tiles &tiles, PackBFn packBPanels, int threads, int6
   const int64_t mPanels = (m + MR - 1) / MR, nPanels = (n + NR - 1) / NR;
   const bool wideA = tiles.widenA, splitB = tiles.splitB;
   const int64_t aScale = wideA ? 2 : 1, bScale = splitB ? 2 : 1;
-  const int64_t chunkPanels = std::max<int64_t>(
-      1, kPackedBChunkBytes / ((std::min(kBlockK, k) + 3) * NR));
   qopt::rt::parallelRegion(threads, [&](int tid, int nt) {
     int64_t pb, pe;
     qopt::rt::staticRange(nPanels, tid, nt, pb, pe);
     if (pb >= pe)
       return;
     // This thread's buffers (threadScratch is per thread).
-    const int64_t most = std::min(chunkPanels, pe - pb);
+    const int64_t per = equalChunk(pe - pb, chunkPanels<NR>(k));
     auto *bp = static_cast<uint8_t *>(qopt::rt::threadScratch(
-        qopt::rt::S8PackedB, most * NR * (std::min(kBlockK, k) + 3) * bScale));
+        qopt::rt::S8PackedB, per * NR * (std::min(kBlockK, k) + 3) * bScale));
     int8_t *wide = wideA ? static_cast<int8_t *>(qopt::rt::threadScratch(
                                qopt::rt::S8WideA, mPanels * MR * (kBlockK + 3) * 2))
                          : nullptr;
-    // Chunks of equal whole panels, not a small last one.
-    const int64_t chunks = (pe - pb + most - 1) / most;
-    const int64_t per = (pe - pb + chunks - 1) / chunks;
     for (int64_t j0 = pb; j0 < pe; j0 += per) {
       const int64_t count = std::min(per, pe - j0);
       for (int64_t k0 = 0; k0 < k; k0 += kBlockK) {
@@ -944,23 +950,18 @@ void gemmS8OwnColumns(const Tiles &tiles, PackBFn packBPanels, int threads, int6
 template <int MR, int NR>
 void gemmS8(const Tiles &tiles, PackBFn packBPanels, int64_t m, int64_t n, int64_t k, View8 a,
             const BSource &b, Prepacked pre, int32_t *c, int64_t crs, int64_t ccs) {
-  if (pre.a && !pre.b) {
-    const int threads =
-        qopt::rt::threadsFor(double(m) * double(n) * double(k), double(m + n) * double(k));
-    if (threads > 1 && (n + NR - 1) / NR >= kOwnColumnsMinPanels * threads)
-      return gemmS8OwnColumns<MR, NR>(tiles, packBPanels, threads, m, n, k, b, pre, c, crs,
-                                      ccs);
-  }
-  const int64_t most =
-      std::max<int64_t>(NR, kPackedBChunkBytes / (std::min(kBlockK, k) + 3) / NR * NR);
-  if (!pre.a || pre.b || n <= most)
-    return gemmS8Block<MR, NR>(tiles, packBPanels, m, n, k, a, b, pre, c, crs, ccs);
-  // Chunks of equal whole panels, not a small last one.
-  const int64_t panels = (n + NR - 1) / NR, chunks = (n + most - 1) / most;
-  const int64_t nc = (panels + chunks - 1) / chunks * NR;
+  const int threads =
+      qopt::rt::threadsFor(double(m) * double(n) * double(k), double(m + n) * double(k));
+  const int64_t panels = (n + NR - 1) / NR;
+  if (pre.a && !pre.b && threads > 1 && panels >= kOwnColumnsMinPanels * threads)
+    return gemmS8OwnColumns<MR, NR>(tiles, packBPanels, threads, m, n, k, b, pre, c, crs,
+                                    ccs);
+  if (!pre.a || pre.b || panels <= chunkPanels<NR>(k))
+    return gemmS8Block<MR, NR>(tiles, packBPanels, threads, m, n, k, a, b, pre, c, crs, ccs);
+  const int64_t nc = equalChunk(panels, chunkPanels<NR>(k)) * NR;
   for (int64_t j0 = 0; j0 < n; j0 += nc)
-    gemmS8Block<MR, NR>(tiles, packBPanels, m, std::min(nc, n - j0), k, a, b.columnsFrom(j0),
-                        pre, c + j0 * ccs, crs, ccs);
+    gemmS8Block<MR, NR>(tiles, packBPanels, threads, m, std::min(nc, n - j0), k, a,
+                        b.columnsFrom(j0), pre, c + j0 * ccs, crs, ccs);
 }
 
 enum class Isa { Generic, Avx2, AvxVnni, Avx512Vnni };
