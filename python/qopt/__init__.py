@@ -19,6 +19,7 @@ import collections
 import ctypes
 import os
 import shutil
+import struct
 import subprocess
 import tempfile
 import threading
@@ -277,6 +278,17 @@ _CODES = {np.dtype(v): k for k, v in _DTYPES.items()}
 # numpy's array-interface type string of each code (computed once: a few
 # hundred ns per output per run otherwise).
 _TYPESTRS = {k: np.dtype(v).str for k, v in _DTYPES.items()}
+# A qopt_tensor's fields, written and read with one struct call each instead
+# of one ctypes attribute access per field (Model.run).
+_HEADER = struct.Struct("=QQii")  # data, capacity, dtype, rank
+_SHAPES = [struct.Struct(f"={r}q") for r in range(_MAX_RANK + 1)]
+_TENSOR_BYTES = ctypes.sizeof(_Tensor)
+assert _HEADER.size == _Tensor.shape.offset
+# Outputs of a static shape up to this size that the caller does not give
+# are written into a new numpy array (one copy of at most this many bytes):
+# wrapping the model's own buffer, and handing it back when the array dies,
+# costs more Python than such a copy costs time.
+_COPY_OUTPUT_BYTES = 64 << 10
 
 
 class _Library:
@@ -431,6 +443,13 @@ class Model:
         self.outputs = self._describe("output")
         self._input_index = {n: i for i, (n, _, _) in enumerate(self.inputs)}
         self._output_index = {n: i for i, (n, _, _) in enumerate(self.outputs)}
+        # (shape, dtype) of each output run() writes into a new array, else None.
+        self._copied = [(shape, dtype) if dtype is not None and None not in shape and
+                        0 < np.prod(shape, dtype=np.int64) * np.dtype(dtype).itemsize <=
+                        _COPY_OUTPUT_BYTES else None for _, dtype, shape in self.outputs]
+        self._run = lib.qopt_model_run
+        # Each thread's qopt_tensor arrays (run() may be called from several).
+        self._local = threading.local()
 
     def _describe(self, kind):
         lib, h = self._lib, self._handle
@@ -479,7 +498,8 @@ class Model:
         or all outputs, or a list in output order with None for the ones to
         allocate): C-contiguous, writeable, of the output's dtype and shape;
         the result is copied into them once. Without them each output is a
-        new array on the buffer the model wrote (no copy).
+        new array on the buffer the model wrote (no copy), or for an output
+        of a static shape up to 64 KiB a new array the result is copied into.
 
         Returns {output name: array} (the given arrays where given). Raises
         QOptError on bad inputs or outputs."""
@@ -489,8 +509,12 @@ class Model:
         missing = [n for n, a in zip(self._input_index, arrays) if a is None]
         if missing:
             raise QOptError(f"missing input(s) {missing}")
+        bufs = getattr(self._local, "bufs", None)
+        if bufs is None:
+            bufs = self._local.bufs = ((_Tensor * max(len(arrays), 1))(),
+                                       (_Tensor * len(self.outputs))())
+        ins, outs = bufs
         keep = []
-        ins = (_Tensor * max(len(arrays), 1))()
         for i, a in enumerate(arrays):
             a = np.ascontiguousarray(a)
             if a.ndim > _MAX_RANK:
@@ -499,40 +523,43 @@ class Model:
             if code is None:
                 raise QOptError(f"input '{self.inputs[i][0]}': unsupported dtype {a.dtype}")
             keep.append(a)
-            t = ins[i]
-            t.data = a.ctypes.data
-            t.capacity = a.nbytes
-            t.dtype = code
-            t.rank = a.ndim
-            t.shape[:a.ndim] = a.shape
+            at = i * _TENSOR_BYTES
+            _HEADER.pack_into(ins, at, a.ctypes.data, a.nbytes, code, a.ndim)
+            _SHAPES[a.ndim].pack_into(ins, at + _HEADER.size, *a.shape)
         given = [None] * len(self.outputs) if outputs is None else \
             self._by_position(outputs, self._output_index, "output")
-        outs = (_Tensor * len(self.outputs))()
+        into = list(given)
         for i, g in enumerate(given):
+            at = i * _TENSOR_BYTES
             if g is None:
-                continue
-            name, dtype, shape = self.outputs[i]
-            if not isinstance(g, np.ndarray) or not g.flags.c_contiguous or \
-                    not g.flags.writeable:
-                raise QOptError(f"output '{name}': expected a C-contiguous, writeable "
-                                f"numpy array")
-            if dtype is not None and g.dtype != np.dtype(dtype):
-                raise QOptError(f"output '{name}': expected dtype {np.dtype(dtype)}, got "
-                                f"{g.dtype}")
-            if None not in shape and g.shape != shape:
-                raise QOptError(f"output '{name}': expected shape {list(shape)}, got "
-                                f"{list(g.shape)}")
-            outs[i].data = g.ctypes.data
-            outs[i].capacity = g.nbytes
-        rc = self._lib.qopt_model_run(self._handle, ins, len(arrays), outs, len(self.outputs))
+                copied = self._copied[i]
+                if copied is None:
+                    _HEADER.pack_into(outs, at, 0, 0, 0, 0)
+                    continue
+                g = into[i] = np.empty(*copied)
+            else:
+                name, dtype, shape = self.outputs[i]
+                if not isinstance(g, np.ndarray) or not g.flags.c_contiguous or \
+                        not g.flags.writeable:
+                    raise QOptError(f"output '{name}': expected a C-contiguous, writeable "
+                                    f"numpy array")
+                if dtype is not None and g.dtype != np.dtype(dtype):
+                    raise QOptError(f"output '{name}': expected dtype {np.dtype(dtype)}, "
+                                    f"got {g.dtype}")
+                if None not in shape and g.shape != shape:
+                    raise QOptError(f"output '{name}': expected shape {list(shape)}, got "
+                                    f"{list(g.shape)}")
+            _HEADER.pack_into(outs, at, g.ctypes.data, g.nbytes, 0, 0)
+        rc = self._run(self._handle, ins, len(arrays), outs, len(self.outputs))
         if rc != 0:
             raise QOptError(self._lib.qopt_last_error().decode())
         result = {}
         error = None
         for i, (name, _, _) in enumerate(self.outputs):
-            t = outs[i]
-            shape = tuple(t.shape[:t.rank])
-            g = given[i]
+            at = i * _TENSOR_BYTES
+            data, _, dtype, rank = _HEADER.unpack_from(outs, at)
+            shape = _SHAPES[rank].unpack_from(outs, at + _HEADER.size)
+            g = into[i]
             if g is not None:
                 if g.shape != shape and error is None:
                     error = QOptError(f"output '{name}': the result has shape {list(shape)}, "
@@ -540,12 +567,12 @@ class Model:
                 result[name] = g
                 continue
             # The buffer is ours from here: owned before anything can raise.
-            typestr = _TYPESTRS.get(t.dtype)
+            typestr = _TYPESTRS.get(dtype)
             if typestr is None:
-                self._library.free(t.data)
+                self._library.free(data)
                 error = error or QOptError(f"output '{name}' has a dtype numpy cannot hold")
                 continue
-            result[name] = np.asarray(_Output(self._library, t.data, shape, typestr))
+            result[name] = np.asarray(_Output(self._library, data, shape, typestr))
         if error is not None:
             raise error
         return result
@@ -557,7 +584,7 @@ class Model:
         if getattr(self, "_handle", None):
             self._lib.qopt_model_destroy(self._handle)
         self._handle = None
-        self._lib = None
+        self._lib = self._run = None
         self._library = None
 
     def __del__(self):

@@ -379,6 +379,43 @@ class QOptTest(unittest.TestCase):
         a[:] = 0  # the caller's to change
         np.testing.assert_array_equal(self.model.run({"input": self.x})["probs"], b)
 
+    def test_small_static_outputs_are_copied(self):
+        # An output of a static shape up to 64 KiB is written into a new
+        # array of its own (one copy; no buffer of the library to hand back
+        # when it dies); larger ones wrap the library's buffer as above.
+        so = qopt.compile(EXAMPLE, os.path.join(self.dir, "static3.so"),
+                          input_shapes={"input": [3, 3, 32, 32]})
+        ref = self.model.run({"input": self.x})["probs"]
+        with qopt.Model(so) as m:
+            freed = []
+            real = m._library.free
+            m._library.free = lambda p: (freed.append(p), real(p))
+            a = m.run({"input": self.x})["probs"]
+            b = m.run([self.x])["probs"]
+            self.assertTrue(a.flags.owndata and a.flags.writeable and a.flags.c_contiguous)
+            self.assertEqual((a.shape, a.dtype), ((3, 10), np.float32))
+            self.assertFalse(np.shares_memory(a, b))
+            np.testing.assert_allclose(a, ref, rtol=1e-5, atol=1e-6)
+            np.testing.assert_array_equal(a, b)
+            del a, b
+            self.assertEqual(freed, [])
+            # Each thread fills its own argument structs.
+            with concurrent.futures.ThreadPoolExecutor(4) as ex:
+                outs = list(ex.map(lambda i: m.run({"input": self.x * (i % 3)})["probs"],
+                                   range(24)))
+            for i, o in enumerate(outs):
+                np.testing.assert_array_equal(o, outs[i % 3])
+            self.assertFalse(np.array_equal(outs[0], outs[1]))
+        # 1700 x 10 f32 is 68000 bytes: past the bound, wrapped.
+        big = np.random.RandomState(2).rand(1700, 3, 32, 32).astype(np.float32)
+        so = qopt.compile(EXAMPLE, os.path.join(self.dir, "static1700.so"),
+                          input_shapes={"input": list(big.shape)})
+        with qopt.Model(so) as m:
+            a = m.run({"input": big})["probs"]
+            self.assertFalse(a.flags.owndata)
+            np.testing.assert_allclose(a, self.model.run({"input": big})["probs"], rtol=1e-5,
+                                       atol=1e-6)
+
     def test_output_buffers_go_back(self):
         # Each default output's buffer is freed (qopt_free) exactly once,
         # when the array dies, and not while it lives.
