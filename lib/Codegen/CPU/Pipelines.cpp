@@ -54,6 +54,8 @@ void qopt::buildCPUCodegenPipeline(OpPassManager &pm, const CPUCodegenOptions &o
   OpPassManager &loops = pm.nest<func::FuncOp>();
   loops.addPass(createForallToForLoopPass());
   loops.addPass(createConvertLinalgToLoopsPass());
+  if (optimize)
+    loops.addPass(createQOptVectorizeLaneLoops());
   loops.addPass(createQOptPromoteReductions());
   loops.addPass(createQOptApproximateMath());
   // The static memory plan runs last on buffers: nothing after it allocates.

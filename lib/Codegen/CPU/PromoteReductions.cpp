@@ -7,8 +7,11 @@
 //===----------------------------------------------------------------------===//
 #include "qopt/Codegen/CPU/Passes.h"
 
+#include "BufferRoots.h"
+
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 #include "mlir/Interfaces/ViewLikeInterface.h"
@@ -21,37 +24,6 @@ namespace qopt {
 using namespace mlir;
 
 namespace {
-
-/// The buffer `v` views: through view-like ops down to an allocation, a
-/// global or a block argument.
-Value rootOf(Value v) {
-  while (Operation *op = v.getDefiningOp()) {
-    if (auto cast = dyn_cast<memref::CastOp>(op))
-      v = cast.getSource();
-    else if (auto view = dyn_cast<ViewLikeOpInterface>(op))
-      v = view.getViewSource();
-    else
-      break;
-  }
-  return v;
-}
-
-bool isAllocation(Value root) {
-  return isa_and_nonnull<memref::AllocOp, memref::AllocaOp>(root.getDefiningOp());
-}
-
-/// Whether buffers with roots `a` and `b` may share memory.
-bool mayAlias(Value a, Value b) {
-  if (a == b)
-    return true;
-  if (isAllocation(a) || isAllocation(b))
-    return false; // a fresh allocation overlaps nothing else
-  auto ga = a.getDefiningOp<memref::GetGlobalOp>();
-  auto gb = b.getDefiningOp<memref::GetGlobalOp>();
-  if (ga && gb)
-    return ga.getName() == gb.getName();
-  return true;
-}
 
 struct Access {
   Operation *op;
@@ -71,6 +43,14 @@ std::optional<SmallVector<Access>> accessesIn(scf::ForOp loop) {
       accesses.push_back({op, store.getMemRef()});
       return WalkResult::advance();
     }
+    if (auto load = dyn_cast<vector::LoadOp>(op)) {
+      accesses.push_back({op, load.getBase()});
+      return WalkResult::advance();
+    }
+    if (auto store = dyn_cast<vector::StoreOp>(op)) {
+      accesses.push_back({op, store.getBase()});
+      return WalkResult::advance();
+    }
     if (op->hasTrait<OpTrait::HasRecursiveMemoryEffects>() || isMemoryEffectFree(op))
       return WalkResult::advance(); // nested ops are visited on their own
     return WalkResult::interrupt();
@@ -80,6 +60,30 @@ std::optional<SmallVector<Access>> accessesIn(scf::ForOp loop) {
   return accesses;
 }
 
+/// A load or store of a scalar (memref) or of a vector (vector dialect):
+/// its buffer, indices and value.
+struct Element {
+  Value memref;
+  ValueRange indices;
+  Type type;
+};
+
+std::optional<Element> loadOf(Operation *op) {
+  if (auto l = dyn_cast<memref::LoadOp>(op))
+    return Element{l.getMemRef(), l.getIndices(), l.getType()};
+  if (auto l = dyn_cast<vector::LoadOp>(op))
+    return Element{l.getBase(), l.getIndices(), l.getType()};
+  return std::nullopt;
+}
+
+std::optional<Element> storeOf(Operation *op) {
+  if (auto s = dyn_cast<memref::StoreOp>(op))
+    return Element{s.getMemRef(), s.getIndices(), s.getValueToStore().getType()};
+  if (auto s = dyn_cast<vector::StoreOp>(op))
+    return Element{s.getBase(), s.getIndices(), s.getValueToStore().getType()};
+  return std::nullopt;
+}
+
 /// Moves one promotable load/store pair of `loop` out of it; returns the new
 /// loop, or nothing if there is no such pair.
 std::optional<scf::ForOp> promoteOne(IRRewriter &rewriter, scf::ForOp loop) {
@@ -87,27 +91,28 @@ std::optional<scf::ForOp> promoteOne(IRRewriter &rewriter, scf::ForOp loop) {
   if (!accesses)
     return std::nullopt;
   for (Operation &op : *loop.getBody()) {
-    auto load = dyn_cast<memref::LoadOp>(&op);
-    if (!load || !loop.isDefinedOutsideOfLoop(load.getMemRef()) ||
-        !llvm::all_of(load.getIndices(),
-                      [&](Value i) { return loop.isDefinedOutsideOfLoop(i); }))
+    std::optional<Element> load = loadOf(&op);
+    if (!load || !loop.isDefinedOutsideOfLoop(load->memref) ||
+        !llvm::all_of(load->indices, [&](Value i) { return loop.isDefinedOutsideOfLoop(i); }))
       continue;
-    Value buffer = load.getMemRef();
-    Value root = rootOf(buffer);
-    // Exactly this load and one store to the same element, in the loop's own
-    // block after it; no other access to memory that may alias the buffer.
-    memref::StoreOp store;
+    Value buffer = load->memref;
+    Value root = qopt::bufferRoot(buffer);
+    // Exactly this load and one store of the same element(s), of the same
+    // kind, in the loop's own block after it; no other access to memory
+    // that may alias the buffer.
+    Operation *store = nullptr;
     bool ok = true;
     for (const Access &a : *accesses) {
-      if (a.op == load)
+      if (a.op == &op)
         continue;
-      auto s = dyn_cast<memref::StoreOp>(a.op);
-      if (!store && s && s.getMemRef() == buffer && llvm::equal(s.getIndices(), load.getIndices()) &&
-          s->getBlock() == loop.getBody() && load->isBeforeInBlock(s)) {
-        store = s;
+      std::optional<Element> s = storeOf(a.op);
+      if (!store && s && s->memref == buffer && llvm::equal(s->indices, load->indices) &&
+          s->type == load->type && a.op->getBlock() == loop.getBody() &&
+          op.isBeforeInBlock(a.op) && (isa<vector::StoreOp>(a.op) == isa<vector::LoadOp>(op))) {
+        store = a.op;
         continue;
       }
-      if (mayAlias(rootOf(a.memref), root)) {
+      if (qopt::rootsMayAlias(qopt::bufferRoot(a.memref), root)) {
         ok = false;
         break;
       }
@@ -116,8 +121,8 @@ std::optional<scf::ForOp> promoteOne(IRRewriter &rewriter, scf::ForOp loop) {
       continue;
 
     rewriter.setInsertionPoint(loop);
-    Value init = memref::LoadOp::create(rewriter, load.getLoc(), buffer, load.getIndices());
-    Value stored = store.getValueToStore();
+    Value init = rewriter.clone(op)->getResult(0);
+    Value stored = store->getOperand(0); // the value to store, for both kinds
     FailureOr<LoopLikeOpInterface> replaced = loop.replaceWithAdditionalYields(
         rewriter, init, /*replaceInitOperandUsesInLoop=*/false,
         [&](OpBuilder &, Location, ArrayRef<BlockArgument>) {
@@ -126,10 +131,10 @@ std::optional<scf::ForOp> promoteOne(IRRewriter &rewriter, scf::ForOp loop) {
     if (failed(replaced))
       return std::nullopt;
     auto newLoop = cast<scf::ForOp>(replaced->getOperation());
-    rewriter.replaceOp(load, newLoop.getRegionIterArgs().back());
+    rewriter.replaceOp(&op, newLoop.getRegionIterArgs().back());
     rewriter.setInsertionPointAfter(newLoop);
-    memref::StoreOp::create(rewriter, store.getLoc(), newLoop.getResults().back(), buffer,
-                            store.getIndices());
+    Operation *after = rewriter.clone(*store);
+    after->setOperand(0, newLoop.getResults().back());
     rewriter.eraseOp(store);
     return newLoop;
   }

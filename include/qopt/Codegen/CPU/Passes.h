@@ -25,6 +25,7 @@ namespace memref { class MemRefDialect; }
 namespace omp { class OpenMPDialect; }
 namespace scf { class SCFDialect; }
 namespace tensor { class TensorDialect; }
+namespace vector { class VectorDialect; }
 } // namespace mlir
 
 namespace qopt {

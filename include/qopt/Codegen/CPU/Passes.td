@@ -334,6 +334,30 @@ def QOptRuntimeAsserts : Pass<"qopt-runtime-asserts", "::mlir::ModuleOp"> {
                            "::mlir::func::FuncDialect", "::mlir::arith::ArithDialect"];
 }
 
+def QOptVectorizeLaneLoops : Pass<"qopt-vectorize-lane-loops"> {
+  let summary = "Run short fixed-width loops over a buffer's last dim as one pass on vectors";
+  let description = [{
+    On loops (after `convert-linalg-to-loops`): an innermost `scf.for` from a
+    constant to a constant with step 1 and 4 to 64 iterations, whose body is
+    loads, stores and side-effect-free elementwise ops, where every load and
+    store indexes the last dim of a buffer with unit stride by the induction
+    variable (or, for loads, by a value from outside the loop) and every
+    other dim by values from outside the loop, becomes that body once on
+    `vector<W x T>` values: `vector.load`, the same ops on vectors (values
+    that are the same in every iteration computed once and broadcast),
+    `vector.store`. Loops whose iterations could see each other's stores are
+    left alone: a stored buffer may be accessed only at the store's own
+    indices, and no other access in the loop may alias it (buffers known
+    apart as in `qopt-promote-reductions`).
+
+    The lane-split float reductions (16 interleaved lanes) are such loops
+    inside the loop over the reduced groups; `qopt-promote-reductions` then
+    carries the 16 running values in one vector across that loop. Every lane
+    computes what its iteration did: results are bit-identical.
+  }];
+  let dependentDialects = ["::mlir::vector::VectorDialect"];
+}
+
 def QOptPromoteReductions : Pass<"qopt-promote-reductions"> {
   let summary = "Keep a loop's running reduction in a register instead of memory";
   let description = [{
@@ -343,8 +367,9 @@ def QOptPromoteReductions : Pass<"qopt-promote-reductions"> {
     the stores do not change the inputs (all buffers come through memref
     descriptors), so the loop runs at the speed of store-to-load forwarding.
     This pass runs on `scf.for` loops (innermost first): when the loop loads
-    and stores one element of a buffer at indices that do not change inside
-    it, and nothing else in the loop touches that buffer or memory that may
+    and stores one element of a buffer (or one vector of elements,
+    `vector.load`/`vector.store`: the lanes of `qopt-vectorize-lane-loops`)
+    at indices that do not change inside it, and nothing else in the loop touches that buffer or memory that may
     alias it, the element is loaded once before the loop, carried as an
     `iter_args` value and stored once after. Buffers are known apart when
     they have different roots (through view-like ops) and one root is a
