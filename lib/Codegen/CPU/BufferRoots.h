@@ -11,6 +11,7 @@
 #define QOPT_LIB_CODEGEN_CPU_BUFFERROOTS_H
 
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Interfaces/FunctionInterfaces.h"
 #include "mlir/Interfaces/ViewLikeInterface.h"
 
 namespace qopt {
@@ -29,8 +30,11 @@ inline mlir::Value bufferRoot(mlir::Value v) {
   return v;
 }
 
-/// Whether buffers with roots `a` and `b` may share memory: a fresh
-/// allocation overlaps nothing else, two globals only themselves.
+/// Whether buffers with roots `a` and `b` may share memory. A fresh
+/// allocation overlaps no other allocation, no global and no argument of
+/// the function (memory that existed before it); any other root (a select
+/// or loop-carried value, a call's result, an op that is not view-like) may
+/// be the allocation itself. Two globals overlap only themselves.
 inline bool rootsMayAlias(mlir::Value a, mlir::Value b) {
   if (a == b)
     return true;
@@ -38,12 +42,22 @@ inline bool rootsMayAlias(mlir::Value a, mlir::Value b) {
     return llvm::isa_and_nonnull<mlir::memref::AllocOp, mlir::memref::AllocaOp>(
         root.getDefiningOp());
   };
-  if (isAllocation(a) || isAllocation(b))
+  auto isGlobal = [](mlir::Value root) {
+    return static_cast<bool>(root.getDefiningOp<mlir::memref::GetGlobalOp>());
+  };
+  auto isFunctionArgument = [](mlir::Value root) {
+    auto arg = llvm::dyn_cast<mlir::BlockArgument>(root);
+    return arg && arg.getOwner()->isEntryBlock() &&
+           llvm::isa<mlir::FunctionOpInterface>(arg.getOwner()->getParentOp());
+  };
+  auto older = [&](mlir::Value root) {
+    return isAllocation(root) || isGlobal(root) || isFunctionArgument(root);
+  };
+  if ((isAllocation(a) && older(b)) || (isAllocation(b) && older(a)))
     return false;
-  auto ga = a.getDefiningOp<mlir::memref::GetGlobalOp>();
-  auto gb = b.getDefiningOp<mlir::memref::GetGlobalOp>();
-  if (ga && gb)
-    return ga.getName() == gb.getName();
+  if (isGlobal(a) && isGlobal(b))
+    return a.getDefiningOp<mlir::memref::GetGlobalOp>().getName() ==
+           b.getDefiningOp<mlir::memref::GetGlobalOp>().getName();
   return true;
 }
 

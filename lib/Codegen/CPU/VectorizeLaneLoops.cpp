@@ -67,7 +67,8 @@ analyze(scf::ForOp loop, int64_t &width) {
   std::optional<int64_t> lb = getConstantIntValue(loop.getLowerBound());
   std::optional<int64_t> ub = getConstantIntValue(loop.getUpperBound());
   std::optional<int64_t> step = getConstantIntValue(loop.getStep());
-  if (!lb || !ub || !step || *step != 1 || loop.getNumRegionIterArgs() != 0)
+  if (!lb || !ub || !step || *step != 1 || loop.getNumRegionIterArgs() != 0 ||
+      loop.getUnsignedCmp())
     return std::nullopt;
   width = *ub - *lb;
   if (width < kMinLanes || width > kMaxLanes)
@@ -79,10 +80,12 @@ analyze(scf::ForOp loop, int64_t &width) {
   // the loop, the last the induction variable (W elements) or from outside.
   auto indexed = [&](Operation *op, Value memref, ValueRange indices,
                      bool store) -> std::optional<Access> {
+    // Elements of 1, 2, 4 or 8 bytes: a vector of them has the layout of
+    // the buffer's (LLVM packs i1, i24 or tf32 vectors tighter).
     auto type = dyn_cast<MemRefType>(memref.getType());
     if (!type || type.getRank() == 0 || !isLaneScalar(type.getElementType()) ||
-        type.getElementType().isInteger(1) || !type.isLastDimUnitStride() ||
-        !loop.isDefinedOutsideOfLoop(memref))
+        !llvm::is_contained({8u, 16u, 32u, 64u}, type.getElementTypeBitWidth()) ||
+        !type.isLastDimUnitStride() || !loop.isDefinedOutsideOfLoop(memref))
       return std::nullopt;
     for (Value i : indices.drop_back())
       if (!loop.isDefinedOutsideOfLoop(i))
@@ -120,6 +123,12 @@ analyze(scf::ForOp loop, int64_t &width) {
     if (!dependent)
       continue; // the same in every lane: computed once
     if (!OpTrait::hasElementwiseMappableTraits(&op))
+      return std::nullopt;
+    // Out of range, a float to a narrow integer is poison, which LLVM
+    // computes differently on vectors (saturating packs) than on scalars
+    // (the low bits): left as it was.
+    if (isa<arith::FPToSIOp, arith::FPToUIOp>(op) &&
+        op.getResult(0).getType().getIntOrFloatBitWidth() < 32)
       return std::nullopt;
     for (Type t : op.getOperandTypes())
       if (!isLaneScalar(t))

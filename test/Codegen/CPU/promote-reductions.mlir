@@ -143,3 +143,51 @@ func.func @call_and_varying(%x: memref<8x100xf32>) -> memref<100xf32> {
   }
   return %out : memref<100xf32>
 }
+
+// -----
+
+// Vector running values are promoted like scalars; a pair of another width,
+// or another access to the buffer in the loop, keeps them in memory.
+// CHECK-LABEL: func.func @vector_pairs
+// CHECK: %[[INIT:.*]] = vector.load %[[A:.*]][%{{.*}}] : memref<32xf32>, vector<16xf32>
+// CHECK-NEXT: %[[R:.*]] = scf.for {{.*}} iter_args(%{{.*}} = %[[INIT]]) -> (vector<16xf32>)
+// CHECK: vector.store %[[R]], %[[A]]
+// CHECK: scf.for
+// CHECK-NEXT: vector.load %{{.*}} : memref<100x16xf32>, vector<16xf32>
+// CHECK-NEXT: vector.load %{{.*}} : memref<32xf32>, vector<16xf32>
+// CHECK: vector.store %{{.*}} : memref<32xf32>, vector<8xf32>
+// CHECK: scf.for
+// CHECK-NEXT: vector.load
+// CHECK-NEXT: vector.load
+// CHECK-NEXT: memref.load
+func.func @vector_pairs(%x: memref<100x16xf32>) -> (memref<32xf32>, memref<32xf32>, memref<32xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c100 = arith.constant 100 : index
+  %a = memref.alloc() : memref<32xf32>
+  scf.for %j = %c0 to %c100 step %c1 {
+    %v = vector.load %x[%j, %c0] : memref<100x16xf32>, vector<16xf32>
+    %acc = vector.load %a[%c0] : memref<32xf32>, vector<16xf32>
+    %s = arith.addf %v, %acc : vector<16xf32>
+    vector.store %s, %a[%c0] : memref<32xf32>, vector<16xf32>
+  }
+  %b = memref.alloc() : memref<32xf32>
+  scf.for %j = %c0 to %c100 step %c1 {
+    %v = vector.load %x[%j, %c0] : memref<100x16xf32>, vector<16xf32>
+    %acc = vector.load %b[%c0] : memref<32xf32>, vector<16xf32>
+    %s = arith.addf %v, %acc : vector<16xf32>
+    %h = vector.extract_strided_slice %s {offsets = [0], sizes = [8], strides = [1]} : vector<16xf32> to vector<8xf32>
+    vector.store %h, %b[%c0] : memref<32xf32>, vector<8xf32>
+  }
+  %d = memref.alloc() : memref<32xf32>
+  scf.for %j = %c0 to %c100 step %c1 {
+    %v = vector.load %x[%j, %c0] : memref<100x16xf32>, vector<16xf32>
+    %acc = vector.load %d[%c0] : memref<32xf32>, vector<16xf32>
+    %e = memref.load %d[%c1] : memref<32xf32>
+    %eb = vector.broadcast %e : f32 to vector<16xf32>
+    %s0 = arith.addf %v, %acc : vector<16xf32>
+    %s = arith.addf %s0, %eb : vector<16xf32>
+    vector.store %s, %d[%c0] : memref<32xf32>, vector<16xf32>
+  }
+  return %a, %b, %d : memref<32xf32>, memref<32xf32>, memref<32xf32>
+}

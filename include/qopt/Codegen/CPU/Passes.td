@@ -348,7 +348,10 @@ def QOptVectorizeLaneLoops : Pass<"qopt-vectorize-lane-loops"> {
     `vector.store`. Loops whose iterations could see each other's stores are
     left alone: a stored buffer may be accessed only at the store's own
     indices, and no other access in the loop may alias it (buffers known
-    apart as in `qopt-promote-reductions`).
+    apart as in `qopt-promote-reductions`). So are unsigned loops, buffers
+    of elements other than 1, 2, 4 or 8 bytes, and conversions of floats to
+    integers narrower than 32 bits (out of range they are poison, which LLVM
+    computes differently on vectors and on scalars).
 
     The lane-split float reductions (16 interleaved lanes) are such loops
     inside the loop over the reduced groups; `qopt-promote-reductions` then
@@ -372,8 +375,11 @@ def QOptPromoteReductions : Pass<"qopt-promote-reductions"> {
     at indices that do not change inside it, and nothing else in the loop touches that buffer or memory that may
     alias it, the element is loaded once before the loop, carried as an
     `iter_args` value and stored once after. Buffers are known apart when
-    they have different roots (through view-like ops) and one root is a
-    `memref.alloc`/`alloca`, or both are different globals. Loops with calls
+    they have different roots (through view-like ops), one root is a
+    `memref.alloc`/`alloca` and the other another allocation, a global or an
+    argument of the function (memory older than the allocation); or both are
+    different globals. Any other root (a select or loop-carried value, a
+    call's result) may be an allocation itself. Loops with calls
     or other ops with unknown memory effects are left alone. The order of the
     arithmetic does not change, so results are bit-identical.
   }];
