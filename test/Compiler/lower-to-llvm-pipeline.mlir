@@ -11,7 +11,7 @@
 // RUN: not qopt-opt %s --qopt-lower-to-llvm="isa=sse9" -o /dev/null 2>&1 | FileCheck %s --check-prefix=BADISA
 
 // -O1..-O3 build the same MLIR pipeline (they differ in LLVM's).
-// O2: Pass Manager with 49 passes:
+// O2: Pass Manager with 48 passes:
 // O2-NEXT: builtin.module(
 // O2-NEXT: qopt-model-interface{entry=main},
 // O2-NEXT: func.func(
@@ -72,11 +72,10 @@
 // O2-NEXT: qopt-dynamic-expand-shape,
 // O2-NEXT: expand-strided-metadata,
 // O2-NEXT: lower-affine,
-// O2-NEXT: convert-vector-to-llvm{enable-amx=false enable-arm-bf16=false enable-arm-i8mm=false enable-arm-neon=false enable-arm-sve=false enable-x86vector=false force-32bit-vector-indices=true reassociate-fp-reductions=false use-vector-alignment=false vector-contract-lowering=dot vector-transpose-lowering=eltwise},
-// O2-NEXT: finalize-memref-to-llvm{index-bitwidth=0 use-aligned-alloc=false use-generic-functions=true},
 // O2-NEXT: convert-math-to-llvm{approximate-log1p=true},
 // O2-NEXT: convert-math-to-libm,
 // O2-NEXT: convert-vector-to-llvm{enable-amx=false enable-arm-bf16=false enable-arm-i8mm=false enable-arm-neon=false enable-arm-sve=false enable-x86vector=false force-32bit-vector-indices=true reassociate-fp-reductions=false use-vector-alignment=false vector-contract-lowering=dot vector-transpose-lowering=eltwise},
+// O2-NEXT: finalize-memref-to-llvm{index-bitwidth=0 use-aligned-alloc=false use-generic-functions=true},
 // O2-NEXT: convert-arith-to-llvm{index-bitwidth=0},
 // O2-NEXT: convert-index-to-llvm{index-bitwidth=0},
 // O2-NEXT: convert-func-to-llvm{index-bitwidth=0 use-bare-ptr-memref-call-conv=false},
@@ -87,7 +86,7 @@
 
 // -O0: no elementwise fusion, floordiv splitting, pad-in-place, GEMM
 // epilogue fusion, weight packing or memory plan.
-// O0: Pass Manager with 40 passes:
+// O0: Pass Manager with 39 passes:
 // O0-NEXT: builtin.module(
 // O0-NEXT: qopt-model-interface{entry=main},
 // O0-NEXT: func.func(
@@ -129,11 +128,10 @@
 // O0-NEXT: qopt-dynamic-expand-shape,
 // O0-NEXT: expand-strided-metadata,
 // O0-NEXT: lower-affine,
-// O0-NEXT: convert-vector-to-llvm{enable-amx=false enable-arm-bf16=false enable-arm-i8mm=false enable-arm-neon=false enable-arm-sve=false enable-x86vector=false force-32bit-vector-indices=true reassociate-fp-reductions=false use-vector-alignment=false vector-contract-lowering=dot vector-transpose-lowering=eltwise},
-// O0-NEXT: finalize-memref-to-llvm{index-bitwidth=0 use-aligned-alloc=false use-generic-functions=true},
 // O0-NEXT: convert-math-to-llvm{approximate-log1p=true},
 // O0-NEXT: convert-math-to-libm,
 // O0-NEXT: convert-vector-to-llvm{enable-amx=false enable-arm-bf16=false enable-arm-i8mm=false enable-arm-neon=false enable-arm-sve=false enable-x86vector=false force-32bit-vector-indices=true reassociate-fp-reductions=false use-vector-alignment=false vector-contract-lowering=dot vector-transpose-lowering=eltwise},
+// O0-NEXT: finalize-memref-to-llvm{index-bitwidth=0 use-aligned-alloc=false use-generic-functions=true},
 // O0-NEXT: convert-arith-to-llvm{index-bitwidth=0},
 // O0-NEXT: convert-index-to-llvm{index-bitwidth=0},
 // O0-NEXT: convert-func-to-llvm{index-bitwidth=0 use-bare-ptr-memref-call-conv=false},
@@ -143,7 +141,7 @@
 // O0-NEXT: )
 
 // One thread: no OpenMP regions (qopt-parallel-loops is left out).
-// T1: Pass Manager with 48 passes:
+// T1: Pass Manager with 47 passes:
 // T1-NEXT: builtin.module(
 // T1-NEXT: qopt-model-interface{entry=main},
 // T1-NEXT: func.func(
@@ -203,11 +201,10 @@
 // T1-NEXT: qopt-dynamic-expand-shape,
 // T1-NEXT: expand-strided-metadata,
 // T1-NEXT: lower-affine,
-// T1-NEXT: convert-vector-to-llvm{enable-amx=false enable-arm-bf16=false enable-arm-i8mm=false enable-arm-neon=false enable-arm-sve=false enable-x86vector=false force-32bit-vector-indices=true reassociate-fp-reductions=false use-vector-alignment=false vector-contract-lowering=dot vector-transpose-lowering=eltwise},
-// T1-NEXT: finalize-memref-to-llvm{index-bitwidth=0 use-aligned-alloc=false use-generic-functions=true},
 // T1-NEXT: convert-math-to-llvm{approximate-log1p=true},
 // T1-NEXT: convert-math-to-libm,
 // T1-NEXT: convert-vector-to-llvm{enable-amx=false enable-arm-bf16=false enable-arm-i8mm=false enable-arm-neon=false enable-arm-sve=false enable-x86vector=false force-32bit-vector-indices=true reassociate-fp-reductions=false use-vector-alignment=false vector-contract-lowering=dot vector-transpose-lowering=eltwise},
+// T1-NEXT: finalize-memref-to-llvm{index-bitwidth=0 use-aligned-alloc=false use-generic-functions=true},
 // T1-NEXT: convert-arith-to-llvm{index-bitwidth=0},
 // T1-NEXT: convert-index-to-llvm{index-bitwidth=0},
 // T1-NEXT: convert-func-to-llvm{index-bitwidth=0 use-bare-ptr-memref-call-conv=false},

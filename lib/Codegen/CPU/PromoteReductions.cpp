@@ -25,41 +25,6 @@ using namespace mlir;
 
 namespace {
 
-struct Access {
-  Operation *op;
-  Value memref;
-};
-
-/// Every load and store inside `loop`, or nothing if some op there touches
-/// memory in another way (a call, a copy, an allocation...).
-std::optional<SmallVector<Access>> accessesIn(scf::ForOp loop) {
-  SmallVector<Access> accesses;
-  WalkResult r = loop.getBody()->walk([&](Operation *op) {
-    if (auto load = dyn_cast<memref::LoadOp>(op)) {
-      accesses.push_back({op, load.getMemRef()});
-      return WalkResult::advance();
-    }
-    if (auto store = dyn_cast<memref::StoreOp>(op)) {
-      accesses.push_back({op, store.getMemRef()});
-      return WalkResult::advance();
-    }
-    if (auto load = dyn_cast<vector::LoadOp>(op)) {
-      accesses.push_back({op, load.getBase()});
-      return WalkResult::advance();
-    }
-    if (auto store = dyn_cast<vector::StoreOp>(op)) {
-      accesses.push_back({op, store.getBase()});
-      return WalkResult::advance();
-    }
-    if (op->hasTrait<OpTrait::HasRecursiveMemoryEffects>() || isMemoryEffectFree(op))
-      return WalkResult::advance(); // nested ops are visited on their own
-    return WalkResult::interrupt();
-  });
-  if (r.wasInterrupted())
-    return std::nullopt;
-  return accesses;
-}
-
 /// A load or store of a scalar (memref) or of a vector (vector dialect):
 /// its buffer, indices and value.
 struct Element {
@@ -82,6 +47,32 @@ std::optional<Element> storeOf(Operation *op) {
   if (auto s = dyn_cast<vector::StoreOp>(op))
     return Element{s.getBase(), s.getIndices(), s.getValueToStore().getType()};
   return std::nullopt;
+}
+
+struct Access {
+  Operation *op;
+  Value memref;
+};
+
+/// Every load and store inside `loop`, or nothing if some op there touches
+/// memory in another way (a call, a copy, an allocation...).
+std::optional<SmallVector<Access>> accessesIn(scf::ForOp loop) {
+  SmallVector<Access> accesses;
+  WalkResult r = loop.getBody()->walk([&](Operation *op) {
+    std::optional<Element> e = loadOf(op);
+    if (!e)
+      e = storeOf(op);
+    if (e) {
+      accesses.push_back({op, e->memref});
+      return WalkResult::advance();
+    }
+    if (op->hasTrait<OpTrait::HasRecursiveMemoryEffects>() || isMemoryEffectFree(op))
+      return WalkResult::advance(); // nested ops are visited on their own
+    return WalkResult::interrupt();
+  });
+  if (r.wasInterrupted())
+    return std::nullopt;
+  return accesses;
 }
 
 /// Moves one promotable load/store pair of `loop` out of it; returns the new

@@ -211,13 +211,9 @@ void vectorize(IRRewriter &rewriter, scf::ForOp loop, int64_t width,
 
 struct VectorizeLaneLoops : qopt::impl::QOptVectorizeLaneLoopsBase<VectorizeLaneLoops> {
   void runOnOperation() override {
+    // Only innermost loops qualify (analyze refuses ops with regions).
     SmallVector<scf::ForOp> loops;
-    getOperation()->walk([&](scf::ForOp loop) {
-      bool innermost = true;
-      loop.getBody()->walk([&](scf::ForOp) { innermost = false; });
-      if (innermost)
-        loops.push_back(loop);
-    });
+    getOperation()->walk([&](scf::ForOp loop) { loops.push_back(loop); });
     IRRewriter rewriter(&getContext());
     for (scf::ForOp loop : loops) {
       int64_t width = 0;

@@ -45,16 +45,16 @@ void qopt::buildLoopsToLLVMPipeline(OpPassManager &pm,
   pm.addPass(createLowerAffinePass());
   if (beforeLLVM)
     beforeLLVM(pm);
-  // The vector ops of qopt-vectorize-lane-loops (loads, stores, broadcasts).
+  pm.addPass(createConvertMathToLLVMPass());
+  pm.addPass(createConvertMathToLibmPass());
+  // Vector ops (qopt-vectorize-lane-loops' loads, stores and broadcasts,
+  // the emulated tensor cores' fragments, and the per-lane libm calls
+  // math-to-libm makes of vector math with no LLVM intrinsic), once all
+  // of them exist, before the memrefs they load from are lowered.
   pm.addPass(createConvertVectorToLLVMPass());
   FinalizeMemRefToLLVMConversionPassOptions memrefToLLVM;
   memrefToLLVM.useGenericFunctions = true;
   pm.addPass(createFinalizeMemRefToLLVMConversionPass(memrefToLLVM));
-  pm.addPass(createConvertMathToLLVMPass());
-  pm.addPass(createConvertMathToLibmPass());
-  // Math on vectors that has no LLVM intrinsic became libm calls per lane
-  // (vector.extract / vector.insert).
-  pm.addPass(createConvertVectorToLLVMPass());
   pm.addPass(createArithToLLVMConversionPass());
   pm.addPass(createConvertIndexToLLVMPass());
   pm.addPass(createConvertFuncToLLVMPass());

@@ -84,8 +84,9 @@ void qopt::buildGPUCodegenPipeline(OpPassManager &pm, const GPUCodegenOptions &o
     pm.addPass(createQOptGPUEmulateOnHost(emulate));
     pm.addPass(createQOptGPUExpandPow());
     pm.addPass(createQOptApproximateMath(approx));
-    // The tensor-core kernels' fragments are vectors.
-    buildLoopsToLLVMPipeline(pm, [](OpPassManager &pm) { pm.addPass(createConvertVectorToLLVMPass()); });
+    // The tensor-core kernels' fragments are vectors: the shared pipeline
+    // lowers them.
+    buildLoopsToLLVMPipeline(pm);
     return;
   }
   // The GPU module and the host code that launches it.

@@ -5,7 +5,7 @@
 // RUN: qopt-opt %s --qopt-cpu-codegen-pipeline="opt-level=1 winograd=false" --dump-pass-pipeline -o /dev/null 2>&1 | FileCheck %s --check-prefix=NOWINO
 // RUN: qopt-opt %s --qopt-cpu-codegen-pipeline="opt-level=0 threads=1" --dump-pass-pipeline -o /dev/null 2>&1 | FileCheck %s --check-prefix=CPU0
 // RUN: qopt-opt %s --qopt-cpu-codegen-pipeline | FileCheck %s --check-prefix=LLVM --implicit-check-not=linalg. --implicit-check-not=tensor.
-// CPU: Pass Manager with 44 passes:
+// CPU: Pass Manager with 43 passes:
 // CPU-NEXT: builtin.module(
 // CPU-NEXT: func.func(
 // CPU-NEXT: qopt-conv-to-im2col-gemm{band-bytes=1024}
@@ -57,11 +57,10 @@
 // CPU-NEXT: qopt-dynamic-expand-shape,
 // CPU-NEXT: expand-strided-metadata,
 // CPU-NEXT: lower-affine,
-// CPU-NEXT: convert-vector-to-llvm{enable-amx=false enable-arm-bf16=false enable-arm-i8mm=false enable-arm-neon=false enable-arm-sve=false enable-x86vector=false force-32bit-vector-indices=true reassociate-fp-reductions=false use-vector-alignment=false vector-contract-lowering=dot vector-transpose-lowering=eltwise},
-// CPU-NEXT: finalize-memref-to-llvm{index-bitwidth=0 use-aligned-alloc=false use-generic-functions=true},
 // CPU-NEXT: convert-math-to-llvm{approximate-log1p=true},
 // CPU-NEXT: convert-math-to-libm,
 // CPU-NEXT: convert-vector-to-llvm{enable-amx=false enable-arm-bf16=false enable-arm-i8mm=false enable-arm-neon=false enable-arm-sve=false enable-x86vector=false force-32bit-vector-indices=true reassociate-fp-reductions=false use-vector-alignment=false vector-contract-lowering=dot vector-transpose-lowering=eltwise},
+// CPU-NEXT: finalize-memref-to-llvm{index-bitwidth=0 use-aligned-alloc=false use-generic-functions=true},
 // CPU-NEXT: convert-arith-to-llvm{index-bitwidth=0},
 // CPU-NEXT: convert-index-to-llvm{index-bitwidth=0},
 // CPU-NEXT: convert-func-to-llvm{index-bitwidth=0 use-bare-ptr-memref-call-conv=false},
@@ -71,10 +70,10 @@
 // CPU-NEXT: )
 
 // winograd=false: no qopt-winograd-conv after the fold.
-// NOWINO: Pass Manager with 43 passes:
+// NOWINO: Pass Manager with 42 passes:
 // NOWINO: qopt-fold-im2col,
 // NOWINO-NEXT: qopt-runtime-asserts,
-// CPU0: Pass Manager with 34 passes:
+// CPU0: Pass Manager with 33 passes:
 // CPU0-NEXT: builtin.module(
 // CPU0-NEXT: func.func(
 // CPU0-NEXT: qopt-conv-to-im2col-gemm{band-bytes=2097152}
@@ -106,11 +105,10 @@
 // CPU0-NEXT: qopt-dynamic-expand-shape,
 // CPU0-NEXT: expand-strided-metadata,
 // CPU0-NEXT: lower-affine,
-// CPU0-NEXT: convert-vector-to-llvm{enable-amx=false enable-arm-bf16=false enable-arm-i8mm=false enable-arm-neon=false enable-arm-sve=false enable-x86vector=false force-32bit-vector-indices=true reassociate-fp-reductions=false use-vector-alignment=false vector-contract-lowering=dot vector-transpose-lowering=eltwise},
-// CPU0-NEXT: finalize-memref-to-llvm{index-bitwidth=0 use-aligned-alloc=false use-generic-functions=true},
 // CPU0-NEXT: convert-math-to-llvm{approximate-log1p=true},
 // CPU0-NEXT: convert-math-to-libm,
 // CPU0-NEXT: convert-vector-to-llvm{enable-amx=false enable-arm-bf16=false enable-arm-i8mm=false enable-arm-neon=false enable-arm-sve=false enable-x86vector=false force-32bit-vector-indices=true reassociate-fp-reductions=false use-vector-alignment=false vector-contract-lowering=dot vector-transpose-lowering=eltwise},
+// CPU0-NEXT: finalize-memref-to-llvm{index-bitwidth=0 use-aligned-alloc=false use-generic-functions=true},
 // CPU0-NEXT: convert-arith-to-llvm{index-bitwidth=0},
 // CPU0-NEXT: convert-index-to-llvm{index-bitwidth=0},
 // CPU0-NEXT: convert-func-to-llvm{index-bitwidth=0 use-bare-ptr-memref-call-conv=false},
