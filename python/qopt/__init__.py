@@ -526,10 +526,11 @@ class Model:
             at = i * _TENSOR_BYTES
             _HEADER.pack_into(ins, at, a.ctypes.data, a.nbytes, code, a.ndim)
             _SHAPES[a.ndim].pack_into(ins, at + _HEADER.size, *a.shape)
-        given = [None] * len(self.outputs) if outputs is None else \
+        # The arrays results go into: the caller's, and new ones for small
+        # static outputs (None: the library's own buffer is wrapped).
+        into = [None] * len(self.outputs) if outputs is None else \
             self._by_position(outputs, self._output_index, "output")
-        into = list(given)
-        for i, g in enumerate(given):
+        for i, g in enumerate(into):
             at = i * _TENSOR_BYTES
             if g is None:
                 copied = self._copied[i]
